@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* cairn.h - the libcairn context: opening a store, status codes, errors and logging.
+ * Every other public header builds on this one. */
+#ifndef CAIRN_CAIRN_H
+#define CAIRN_CAIRN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CAIRN_BUILDING) && defined(__GNUC__)
+#define CAIRN_API __attribute__((visibility("default")))
+#else
+#define CAIRN_API
+#endif
+
+#define CAIRN_VERSION_MAJOR 0
+#define CAIRN_VERSION_MINOR 1
+#define CAIRN_VERSION_PATCH 0
+#define CAIRN_VERSION_STRING "0.1.0"
+
+/* Every fallible call returns one of these; cairn_errmsg() has the detail. */
+typedef enum cairn_status {
+    CAIRN_OK = 0,
+    CAIRN_EINVAL,    /* bad input: a malformed value, a violated rule */
+    CAIRN_ENOTFOUND, /* the named thing does not exist */
+    CAIRN_EEXIST,    /* the thing already exists */
+    CAIRN_EIO,       /* file system or process I/O failed */
+    CAIRN_EDB,       /* the storage backend failed */
+    CAIRN_ELIMIT,    /* a size limit was exceeded */
+    CAIRN_EINTERNAL  /* a bug or an impossible state */
+} cairn_status;
+
+typedef enum cairn_log_level {
+    CAIRN_LOG_ERROR = 0,
+    CAIRN_LOG_WARN,
+    CAIRN_LOG_INFO,
+    CAIRN_LOG_DEBUG
+} cairn_log_level;
+
+/* A context: one store connection, a log sink and the last error. Used by one thread at a time. */
+typedef struct cairn_ctx cairn_ctx;
+
+/* Receives the library's log lines; the library itself never prints. */
+typedef void (*cairn_log_fn)(void *user, cairn_log_level level, const char *component,
+                             const char *msg);
+
+typedef struct cairn_open_opts {
+    const char *artifact_root; /* NULL: a folder beside the SQLite file ("<db>-artifacts") */
+    int busy_timeout_ms;       /* 0: 60000; how long SQLite waits on a lock held by another process */
+    bool read_only;            /* open without writing; migrations are not applied */
+} cairn_open_opts;
+#define CAIRN_OPEN_OPTS_INIT {0}
+
+/* Opens the store named by uri: "sqlite:///abs/path.db", "sqlite://rel/path.db", a plain file
+ * path (SQLite), or "postgresql://user@host/db" (also "postgres://"). NULL or "" uses
+ * $CAIRN_STORE, else "sqlite://cairn.db" in the current directory. Applies pending migrations.
+ * On success *out is a new context freed with cairn_close(). On failure *out is still a
+ * context (so the message can be read with cairn_errmsg) unless memory ran out; close it too. */
+CAIRN_API cairn_status cairn_open(const char *uri, const cairn_open_opts *opts, cairn_ctx **out);
+CAIRN_API void cairn_close(cairn_ctx *ctx); /* NULL is a no-op */
+/* A context with no store, for learning and evaluation (learn.h, eval.h); closed the same way. */
+CAIRN_API cairn_ctx *cairn_ctx_new(void);
+
+/* Static text naming a status: "ok", "invalid argument", ... */
+CAIRN_API const char *cairn_status_str(cairn_status st);
+/* The detail of the last failure on ctx; owned by ctx until its next call. Never NULL. */
+CAIRN_API const char *cairn_errmsg(const cairn_ctx *ctx);
+CAIRN_API void cairn_set_log(cairn_ctx *ctx, cairn_log_fn fn, void *user, cairn_log_level max_level);
+/* Frees memory the library handed to the caller as char * or a plain array. NULL is a no-op. */
+CAIRN_API void cairn_free(void *p);
+/* The store's URI and artifact root as opened (borrowed). */
+CAIRN_API const char *cairn_store_uri(const cairn_ctx *ctx);
+CAIRN_API const char *cairn_artifact_root(const cairn_ctx *ctx);
+CAIRN_API const char *cairn_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/* tracking.h - experiments, runs, params, metrics, tags, artifacts, dataset inputs and search.
+ * Entities and rules follow MLflow's tracking API so the REST server maps one to one. */
+#ifndef CAIRN_TRACKING_H
+#define CAIRN_TRACKING_H
+
+#include "cairn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Limits, as MLflow enforces them (mlflow/utils/validation.py). */
+#define CAIRN_KEY_MAX 250              /* metric, param and tag keys */
+#define CAIRN_PARAM_VALUE_MAX 6000     /* longer param values are truncated */
+#define CAIRN_TAG_VALUE_MAX 8000       /* longer run tag values are truncated */
+#define CAIRN_EXPERIMENT_TAG_MAX 5000  /* experiment tag values over this are refused */
+#define CAIRN_EXPERIMENT_NAME_MAX 500
+#define CAIRN_BATCH_METRICS_MAX 1000
+#define CAIRN_BATCH_PARAMS_MAX 100
+#define CAIRN_BATCH_TAGS_MAX 100
+#define CAIRN_SEARCH_MAX_RESULTS 50000
+
+typedef enum cairn_run_status {
+    CAIRN_RUN_RUNNING = 1,
+    CAIRN_RUN_SCHEDULED,
+    CAIRN_RUN_FINISHED,
+    CAIRN_RUN_FAILED,
+    CAIRN_RUN_KILLED
+} cairn_run_status;
+
+/* "RUNNING", "FINISHED", ...; NULL for an unknown value. */
+CAIRN_API const char *cairn_run_status_str(cairn_run_status st);
+/* Parses "FINISHED" etc.; EINVAL naming the value otherwise. */
+CAIRN_API cairn_status cairn_run_status_parse(cairn_ctx *ctx, const char *text, cairn_run_status *out);
+
+/* Which lifecycle stages a listing or search covers. */
+typedef enum cairn_view {
+    CAIRN_VIEW_ACTIVE_ONLY = 0,
+    CAIRN_VIEW_DELETED_ONLY,
+    CAIRN_VIEW_ALL
+} cairn_view;
+
+/* Key/value pairs and metric points. As inputs they are borrowed for the call; inside the
+ * result objects below they point into memory the result owns. */
+typedef struct cairn_param {
+    const char *key;
+    const char *value;
+} cairn_param;
+typedef cairn_param cairn_tag;
+
+typedef struct cairn_metric {
+    const char *key;
+    double value;         /* NaN and +-Inf are kept exactly */
+    int64_t timestamp_ms; /* 0 in an input means now */
+    int64_t step;
+} cairn_metric;
+
+typedef struct cairn_dataset_input {
+    const char *name;
+    const char *digest;      /* e.g. the SHA-256 of the whole file, hex */
+    const char *source_type; /* "local", "http", ... */
+    const char *source;      /* JSON text or a path */
+    const char *schema;      /* JSON text, may be NULL */
+    const char *profile;     /* JSON text, may be NULL */
+    const char *context;     /* "training", "validation", "test", ... may be NULL */
+} cairn_dataset_input;
+
+/* ---- experiments ---- */
+
+typedef struct cairn_experiment {
+    const char *experiment_id;
+    const char *name;
+    const char *artifact_location;
+    bool is_deleted; /* lifecycle_stage "deleted" */
+    int64_t creation_time_ms;
+    int64_t last_update_time_ms;
+    size_t n_tags;
+    cairn_tag *tags;
+    void *internal_; /* owned memory; do not touch */
+} cairn_experiment;
+
+typedef struct cairn_experiment_page {
+    size_t n;
+    cairn_experiment *items;
+    const char *next_page_token; /* NULL on the last page */
+    void *internal_;
+} cairn_experiment_page;
+
+/* Creates an experiment; EEXIST if the name is taken (deleted ones included, as in MLflow).
+ * artifact_location NULL means "<artifact root>/<id>". *id_out is freed with cairn_free(). */
+CAIRN_API cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
+                                               const char *artifact_location, const cairn_tag *tags,
+                                               size_t n_tags, char **id_out);
+/* Returns the id of experiment `name`, creating it when missing (the "Default" one is "0"). */
+CAIRN_API cairn_status cairn_experiment_ensure(cairn_ctx *ctx, const char *name, char **id_out);
+CAIRN_API cairn_status cairn_experiment_get(cairn_ctx *ctx, const char *experiment_id,
+                                            cairn_experiment **out);
+CAIRN_API cairn_status cairn_experiment_get_by_name(cairn_ctx *ctx, const char *name,
+                                                    cairn_experiment **out);
+CAIRN_API cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
+                                               const char *new_name);
+CAIRN_API cairn_status cairn_experiment_set_tag(cairn_ctx *ctx, const char *experiment_id,
+                                                const char *key, const char *value);
+CAIRN_API cairn_status cairn_experiment_delete_tag(cairn_ctx *ctx, const char *experiment_id,
+                                                   const char *key);
+/* Soft delete: the experiment and its runs become "deleted"; restore brings both back. */
+CAIRN_API cairn_status cairn_experiment_delete(cairn_ctx *ctx, const char *experiment_id);
+CAIRN_API cairn_status cairn_experiment_restore(cairn_ctx *ctx, const char *experiment_id);
+CAIRN_API void cairn_experiment_free(cairn_experiment *exp);
+
+typedef struct cairn_experiment_search {
+    const char *filter;         /* MLflow grammar plus OR and parentheses; NULL: all */
+    const char *const *order_by; /* "name ASC", "creation_time DESC", ... */
+    size_t n_order_by;
+    int64_t max_results; /* 0: 1000 */
+    const char *page_token;
+    cairn_view view;
+} cairn_experiment_search;
+#define CAIRN_EXPERIMENT_SEARCH_INIT {0}
+
+CAIRN_API cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
+                                                cairn_experiment_page **out);
+CAIRN_API void cairn_experiment_page_free(cairn_experiment_page *page);
+
+/* ---- runs: reading ---- */
+
+typedef struct cairn_run_info {
+    const char *run_id;
+    const char *experiment_id;
+    const char *run_name;
+    const char *user_id;
+    const char *artifact_uri; /* the run's artifact folder, absolute */
+    cairn_run_status status;
+    int64_t start_time_ms;
+    int64_t end_time_ms; /* 0 while running */
+    bool is_deleted;
+} cairn_run_info;
+
+/* A run as stored: info, latest metric values, params, tags and dataset inputs. */
+typedef struct cairn_run_record {
+    cairn_run_info info;
+    size_t n_metrics;
+    cairn_metric *metrics; /* the latest point of each key, by (step, timestamp, value) */
+    size_t n_params;
+    cairn_param *params;
+    size_t n_tags;
+    cairn_tag *tags;
+    size_t n_inputs;
+    cairn_dataset_input *inputs;
+    void *internal_;
+} cairn_run_record;
+
+typedef struct cairn_run_page {
+    size_t n;
+    cairn_run_record *items;
+    const char *next_page_token; /* NULL on the last page */
+    void *internal_;
+} cairn_run_page;
+
+CAIRN_API cairn_status cairn_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_record **out);
+CAIRN_API void cairn_run_record_free(cairn_run_record *rec);
+
+typedef struct cairn_run_search {
+    const char *const *experiment_ids; /* n_experiment_ids == 0: every experiment */
+    size_t n_experiment_ids;
+    const char *filter;          /* e.g. "metrics.acc > 0.9 AND (params.opt = 'adam' OR tags.x = 'y')" */
+    const char *const *order_by; /* "metrics.`val loss` DESC", "start_time", ... */
+    size_t n_order_by;
+    int64_t max_results; /* 0: 1000; at most CAIRN_SEARCH_MAX_RESULTS */
+    const char *page_token;
+    cairn_view view;
+    bool info_only; /* skip metrics, params, tags and inputs */
+} cairn_run_search;
+#define CAIRN_RUN_SEARCH_INIT {0}
+
+/* Searches runs. A malformed filter is EINVAL with a message that quotes the offending token. */
+CAIRN_API cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q,
+                                         cairn_run_page **out);
+CAIRN_API void cairn_run_page_free(cairn_run_page *page);
+
+typedef struct cairn_metric_page {
+    size_t n;
+    cairn_metric *items; /* ordered by (step, timestamp, value) */
+    const char *next_page_token;
+    void *internal_;
+} cairn_metric_page;
+
+/* Every point of one metric of one run, max_results (0: 25000) at a time. */
+CAIRN_API cairn_status cairn_run_metric_history(cairn_ctx *ctx, const char *run_id, const char *key,
+                                                const char *page_token, int64_t max_results,
+                                                cairn_metric_page **out);
+CAIRN_API void cairn_metric_page_free(cairn_metric_page *page);
+
+CAIRN_API cairn_status cairn_run_delete(cairn_ctx *ctx, const char *run_id);
+CAIRN_API cairn_status cairn_run_restore(cairn_ctx *ctx, const char *run_id);
+
+/* ---- artifacts ---- */
+
+typedef struct cairn_artifact {
+    const char *path; /* relative to the run's artifact root, '/'-separated */
+    bool is_dir;
+    int64_t size_bytes;
+    const char *sha256; /* hex; NULL for folders */
+} cairn_artifact;
+
+typedef struct cairn_artifact_list {
+    size_t n;
+    cairn_artifact *items;
+    void *internal_;
+} cairn_artifact_list;
+
+/* Lists the artifacts directly under `path` (NULL or "": the root). */
+CAIRN_API cairn_status cairn_run_artifacts_list(cairn_ctx *ctx, const char *run_id,
+                                                const char *path, cairn_artifact_list **out);
+CAIRN_API void cairn_artifact_list_free(cairn_artifact_list *list);
+/* The absolute local path of artifact `path` of a run, refusing anything that would leave the
+ * run's artifact folder ("..", absolute paths, symlinks out). *out freed with cairn_free(). */
+CAIRN_API cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id,
+                                               const char *path, char **out);
+
+/* ---- runs: writing through a handle ---- */
+
+typedef struct cairn_run cairn_run;
+
+typedef struct cairn_run_opts {
+    const char *experiment;    /* experiment name; created if missing; NULL with experiment_id NULL: "Default" */
+    const char *experiment_id; /* used instead of `experiment` when set */
+    const char *name;          /* display name; NULL: a generated one ("brave-owl-42") */
+    const char *user;          /* NULL: the login name */
+    int64_t start_ms;          /* 0 means now */
+    const cairn_tag *tags;
+    size_t n_tags;
+    int flush_every;      /* buffered metric points before a write; 0: 1000 */
+    int flush_interval_ms; /* oldest unflushed point waits at most this; 0: 1000 */
+} cairn_run_opts;
+#define CAIRN_RUN_OPTS_INIT {0}
+
+/* Starts a run in status RUNNING. On success *out is a new handle, freed with cairn_run_free().
+ * On failure *out is NULL and cairn_errmsg(ctx) says why. */
+CAIRN_API cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_run **out);
+/* A handle on an existing active run (ENOTFOUND, or EINVAL if deleted). */
+CAIRN_API cairn_status cairn_run_attach(cairn_ctx *ctx, const char *run_id, cairn_run **out);
+
+CAIRN_API const char *cairn_run_id(const cairn_run *run);            /* borrowed */
+CAIRN_API const char *cairn_run_experiment_id(const cairn_run *run); /* borrowed */
+CAIRN_API const char *cairn_run_artifact_dir(const cairn_run *run);  /* borrowed, absolute */
+CAIRN_API cairn_ctx *cairn_run_ctx(const cairn_run *run);
+
+/* Buffers one metric point (timestamp now); points reach the store every flush_every points,
+ * after flush_interval_ms, or on cairn_run_flush()/cairn_run_finish(). */
+CAIRN_API cairn_status cairn_run_log_metric(cairn_run *run, const char *key, double value,
+                                            int64_t step);
+/* Buffers points with their own timestamps (0: now). */
+CAIRN_API cairn_status cairn_run_log_metrics(cairn_run *run, const cairn_metric *points, size_t n);
+CAIRN_API cairn_status cairn_run_flush(cairn_run *run);
+
+/* Params are write-once: the same value again is fine, a different one is EINVAL. Values over
+ * CAIRN_PARAM_VALUE_MAX characters are truncated. Written at once. */
+CAIRN_API cairn_status cairn_run_log_param(cairn_run *run, const char *key, const char *value);
+CAIRN_API cairn_status cairn_run_set_tag(cairn_run *run, const char *key, const char *value);
+CAIRN_API cairn_status cairn_run_delete_tag(cairn_run *run, const char *key);
+/* Metrics, params and tags in one transaction; all or nothing. Idempotent: re-sending the same
+ * batch stores each point once. Within the batch, the last value of a tag wins. */
+CAIRN_API cairn_status cairn_run_log_batch(cairn_run *run, const cairn_metric *metrics,
+                                           size_t n_metrics, const cairn_param *params,
+                                           size_t n_params, const cairn_tag *tags, size_t n_tags);
+CAIRN_API cairn_status cairn_run_log_input(cairn_run *run, const cairn_dataset_input *input);
+CAIRN_API cairn_status cairn_run_set_name(cairn_run *run, const char *name);
+/* Sets status and end time (0: now for a terminal status, unchanged for RUNNING). */
+CAIRN_API cairn_status cairn_run_set_status(cairn_run *run, cairn_run_status status,
+                                            int64_t end_ms);
+/* Copies a file or a folder (recursively) into the run's artifacts under artifact_path
+ * (NULL: the root), recording each file's size and SHA-256. */
+CAIRN_API cairn_status cairn_run_log_artifact(cairn_run *run, const char *local_path,
+                                              const char *artifact_path);
+/* Stores `len` bytes as artifact file `artifact_path` (e.g. "plots/loss.svg"). */
+CAIRN_API cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *artifact_path,
+                                                    const void *data, size_t len);
+/* Flushes buffered points, then sets the status and end time now. */
+CAIRN_API cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status);
+/* Frees the handle. Unflushed points are written if the store allows; a failure there is
+ * logged, not returned (call cairn_run_flush() first to see it). NULL is a no-op. */
+CAIRN_API void cairn_run_free(cairn_run *run);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

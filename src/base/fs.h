@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* fs.h - file system helpers: read a whole file, write atomically, make folders, copy.
+ * They return 0 or -1 with errno set; callers turn that into a cairn_status with context. */
+#ifndef CN_FS_H
+#define CN_FS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+
+int cn_fs_read_file(const char *path, cn_buf *out, size_t max_bytes); /* E2BIG over max */
+/* Writes via a temporary file, fsync and rename, so readers never see half a file. */
+int cn_fs_write_atomic(const char *path, const void *data, size_t len);
+int cn_fs_mkdirs(const char *path, unsigned mode); /* mkdir -p */
+int cn_fs_copy_file(const char *src, const char *dst); /* creates dst's parent folders */
+bool cn_fs_is_dir(const char *path);
+bool cn_fs_exists(const char *path);
+/* Joins two path parts with one '/'. The caller frees. */
+char *cn_path_join(const char *a, const char *b);
+/* True when rel is a safe relative path: not absolute, no "..", "." or empty segments, no NUL,
+ * no backslash. Used for every path a client sends. */
+bool cn_path_is_safe_relative(const char *rel);
+#endif

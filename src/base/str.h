@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* str.h - small string helpers. */
+#ifndef CN_STR_H
+#define CN_STR_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+char *cn_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* aborts on OOM */
+size_t cn_strlcpy(char *dst, const char *src, size_t size);
+bool cn_str_starts(const char *s, const char *prefix);
+bool cn_str_ends(const char *s, const char *suffix);
+bool cn_str_eq_nocase(const char *a, const char *b);
+/* Parses a whole string as a number; false on trailing junk, empty input or overflow. */
+bool cn_parse_int64(const char *s, int64_t *out);
+bool cn_parse_double(const char *s, double *out);
+/* Formats a double so that parsing it back gives the same bits ("nan", "inf", "-inf" too). */
+void cn_format_double(double v, char *out, size_t size);
+/* Lowercase hex of n bytes into out (2n+1 chars). */
+void cn_hex(const unsigned char *p, size_t n, char *out);
+#endif

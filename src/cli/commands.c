@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* commands.c - the one top-level command table (git's commands[]). */
+#include <stddef.h>
+#include "cli.h"
+
+const cli_command cli_commands[] = {
+    {"run", cmd_run, "run a command as a tracked run"},
+    {"exp", cmd_exp, "create, list, show, rename, delete and restore experiments"},
+    {"runs", cmd_runs, "list, show, search, compare, delete, restore and export runs"},
+};
+const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];

@@ -1,0 +1,90 @@
+-- SPDX-License-Identifier: MIT
+-- 001_init: the tracking schema on PostgreSQL; same tables and columns as sqlite/001_init.sql.
+CREATE TABLE experiments (
+    experiment_id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    artifact_location TEXT NOT NULL DEFAULT '',
+    lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+    creation_time BIGINT NOT NULL,
+    last_update_time BIGINT NOT NULL
+);
+CREATE TABLE experiment_tags (
+    experiment_id BIGINT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+);
+CREATE TABLE runs (
+    run_uuid TEXT PRIMARY KEY,
+    experiment_id BIGINT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    user_id TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    start_time BIGINT NOT NULL,
+    end_time BIGINT,
+    lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+    artifact_uri TEXT NOT NULL DEFAULT '',
+    deleted_time BIGINT
+);
+CREATE INDEX runs_experiment_start ON runs (experiment_id, start_time DESC, run_uuid);
+CREATE TABLE params (
+    run_uuid TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+);
+CREATE INDEX params_key_value ON params (key, value);
+CREATE TABLE tags (
+    run_uuid TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+);
+CREATE INDEX tags_key_value ON tags (key, value);
+CREATE TABLE metrics (
+    run_uuid TEXT NOT NULL,
+    key TEXT NOT NULL,
+    step BIGINT NOT NULL,
+    timestamp BIGINT NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    is_nan INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)
+);
+CREATE TABLE latest_metrics (
+    run_uuid TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    timestamp BIGINT NOT NULL,
+    step BIGINT NOT NULL,
+    is_nan INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_uuid, key)
+);
+CREATE INDEX latest_metrics_key_value ON latest_metrics (key, is_nan, value);
+CREATE TABLE datasets (
+    dataset_uuid TEXT PRIMARY KEY,
+    experiment_id BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    source_type TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    schema TEXT,
+    profile TEXT,
+    UNIQUE (experiment_id, name, digest)
+);
+CREATE TABLE inputs (
+    run_uuid TEXT NOT NULL,
+    dataset_uuid TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_uuid, dataset_uuid)
+);
+CREATE TABLE artifacts (
+    run_uuid TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    created_time BIGINT NOT NULL,
+    PRIMARY KEY (run_uuid, path)
+);
+INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+VALUES (0, 'Default', '', 'active', 0, 0);
+SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), 1, false);

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* test_base.c - buf, arena, str, rng, sha256 and path helpers. */
+#include <math.h>
+#include "unit.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "base/rng.h"
+#include "base/sha256.h"
+#include "base/str.h"
+
+TEST(buf_grows_and_formats)
+{
+    cn_buf b = CN_BUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        cn_buf_printf(&b, "%d,", i);
+    CHECK(b.len == 3890);
+    CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+    cn_buf_release(&b);
+    CHECK(b.data == NULL);
+}
+
+TEST(arena_strings)
+{
+    cn_arena *a = cn_arena_new();
+    char *s = cn_arena_printf(a, "%s-%d", "x", 42);
+    CHECK_STR(s, "x-42");
+    for (int i = 0; i < 10000; i++)
+        CHECK(cn_arena_alloc(a, 100) != NULL);
+    cn_arena_free(a);
+}
+
+TEST(double_round_trip)
+{
+    double vals[] = {0.1, 1e300, -2.5e-310, 3.0, NAN, INFINITY, -INFINITY};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        char text[64];
+        double back;
+        cn_format_double(vals[i], text, sizeof text);
+        CHECK(cn_parse_double(text, &back));
+        if (isnan(vals[i]))
+            CHECK(isnan(back));
+        else
+            CHECK(back == vals[i]);
+    }
+    double d;
+    CHECK(!cn_parse_double("1.5x", &d));
+    CHECK(!cn_parse_double("", &d));
+    int64_t v;
+    CHECK(cn_parse_int64("-42", &v) && v == -42);
+    CHECK(!cn_parse_int64("99999999999999999999", &v));
+}
+
+TEST(rng_is_seeded)
+{
+    cn_rng a, b;
+    cn_rng_seed(&a, 7);
+    cn_rng_seed(&b, 7);
+    for (int i = 0; i < 100; i++)
+        CHECK(cn_rng_u64(&a) == cn_rng_u64(&b));
+    double sum = 0;
+    for (int i = 0; i < 10000; i++) {
+        double u = cn_rng_uniform(&a);
+        CHECK(u >= 0 && u < 1);
+        sum += u;
+    }
+    CHECK_NEAR(sum / 10000, 0.5, 0.02);
+}
+
+TEST(sha256_known_answer)
+{
+    char hex[65];
+    cn_sha256_hex("abc", 3, hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(safe_relative_paths)
+{
+    CHECK(cn_path_is_safe_relative("a/b.txt"));
+    CHECK(cn_path_is_safe_relative("plots/loss curve.svg"));
+    CHECK(!cn_path_is_safe_relative("../x"));
+    CHECK(!cn_path_is_safe_relative("a/../../x"));
+    CHECK(!cn_path_is_safe_relative("/etc/passwd"));
+    CHECK(!cn_path_is_safe_relative("a//b"));
+    CHECK(!cn_path_is_safe_relative("a/./b"));
+    CHECK(!cn_path_is_safe_relative(""));
+    CHECK(!cn_path_is_safe_relative("a\\..\\b"));
+}
+
+UNIT_MAIN(UNIT_CASE(buf_grows_and_formats), UNIT_CASE(arena_strings), UNIT_CASE(double_round_trip),
+          UNIT_CASE(rng_is_seeded), UNIT_CASE(sha256_known_answer), UNIT_CASE(safe_relative_paths))
