@@ -81,12 +81,14 @@ static void check_order_err(cn_filter_target t, const char *entry, const char *w
     ctx_free(ctx);
 }
 
-#define METRIC_PRE "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND " \
-                   "m.key = ? AND m.is_nan = 0 AND "
+#define METRIC_PRE                                                                                 \
+    "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND "                    \
+    "m.key = ? AND m.is_nan = 0 AND "
 #define PARAM_PRE "EXISTS (SELECT 1 FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ? AND "
 #define TAG_PRE "EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = ? AND "
-#define DATASET_PRE "EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = " \
-                    "i.dataset_uuid WHERE i.run_uuid = r.run_uuid AND "
+#define DATASET_PRE                                                                                \
+    "EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = "                          \
+    "i.dataset_uuid WHERE i.run_uuid = r.run_uuid AND "
 
 TEST(empty_filter_is_true)
 {
@@ -111,8 +113,8 @@ TEST(metric_clause)
     CHECK(s.args[1].d == 0.9);
     cn_sql_release(&s);
 
-    check_sql(CN_FILTER_RUNS, "metric.`val/loss avg` <= -1.5e-3",
-              "(" METRIC_PRE "m.value <= ?))", &s);
+    check_sql(CN_FILTER_RUNS, "metric.`val/loss avg` <= -1.5e-3", "(" METRIC_PRE "m.value <= ?))",
+              &s);
     CHECK_STR(s.args[0].text, "val/loss avg");
     CHECK(s.args[1].d == -1.5e-3);
     cn_sql_release(&s);
@@ -160,8 +162,8 @@ TEST(param_and_tag_clauses)
     CHECK(s.n_args == 4);
     CHECK_STR(s.args[3].text, "c");
     cn_sql_release(&s);
-    check_sql(CN_FILTER_RUNS, "tags.`mlflow.user` != 'it''s \"x\"'",
-              "(" TAG_PRE "t.value <> ?))", &s);
+    check_sql(CN_FILTER_RUNS, "tags.`mlflow.user` != 'it''s \"x\"'", "(" TAG_PRE "t.value <> ?))",
+              &s);
     CHECK_STR(s.args[0].text, "mlflow.user");
     CHECK_STR(s.args[1].text, "it's \"x\"");
     cn_sql_release(&s);
@@ -181,8 +183,8 @@ TEST(attribute_clauses)
     cn_sql_release(&s);
     check_sql(CN_FILTER_RUNS, "attributes.run_id IN ('a', 'b')", "(r.run_uuid IN (?, ?))", &s);
     cn_sql_release(&s);
-    check_sql(CN_FILTER_RUNS, "`Run Name` ILIKE '%x%'",
-              "(LOWER(r.name) LIKE LOWER(?) ESCAPE '\\')", &s);
+    check_sql(CN_FILTER_RUNS, "`Run Name` ILIKE '%x%'", "(LOWER(r.name) LIKE LOWER(?) ESCAPE '\\')",
+              &s);
     cn_sql_release(&s);
     check_sql(CN_FILTER_RUNS, "run.`run name` = 'x' and attr.\"Run name\" = 'y'",
               "(r.name = ? AND r.name = ?)", &s);
@@ -296,7 +298,8 @@ TEST(syntax_errors)
     check_err(R, "params.a = 'x' OR", CAIRN_EINVAL,
               "at character 18: expected an identifier such as metrics.acc or status, got end "
               "of input");
-    check_err(R, "params.a = 'x' AND AND", CAIRN_EINVAL, "at character 20: unknown attribute 'AND'");
+    check_err(R, "params.a = 'x' AND AND", CAIRN_EINVAL,
+              "at character 20: unknown attribute 'AND'");
     check_err(R, "(params.a = 'x'", CAIRN_EINVAL,
               "at character 16: expected AND, OR or ')' to close the '(' at character 1, got "
               "end of input");
@@ -312,7 +315,8 @@ TEST(syntax_errors)
     check_err(R, "params.a IN 'x'", CAIRN_EINVAL, "expected '(' after IN, got 'x'");
     check_err(R, "params.a IN ('x'", CAIRN_EINVAL, "got end of input");
     check_err(R, "params.a = ('x')", CAIRN_EINVAL, "a list needs IN or NOT IN, not '='");
-    check_err(R, "params.a = `x`", CAIRN_EINVAL, "expected a quoted string for 'params.a', got `x`");
+    check_err(R, "params.a = `x`", CAIRN_EINVAL,
+              "expected a quoted string for 'params.a', got `x`");
     check_err(R, "metrics. = 1", CAIRN_EINVAL,
               "at character 9: expected a key after 'metrics.', got '='");
     check_err(R, "metrics.`` = 1", CAIRN_EINVAL, "at character 9: empty key in 'metrics.``'");
@@ -329,15 +333,18 @@ TEST(rule_errors)
     check_err(R, "tags.x <= 'a'", CAIRN_EINVAL, "comparator '<=' is not allowed for tags");
     check_err(R, "metrics.acc LIKE '1'", CAIRN_EINVAL,
               "comparator 'LIKE' is not allowed for metrics (use = != < <= > >=)");
-    check_err(R, "metrics.acc IN ('1')", CAIRN_EINVAL, "comparator 'IN' is not allowed for metrics");
+    check_err(R, "metrics.acc IN ('1')", CAIRN_EINVAL,
+              "comparator 'IN' is not allowed for metrics");
     check_err(R, "start_time ilike '1'", CAIRN_EINVAL,
               "comparator 'ILIKE' is not allowed for attribute 'start_time'");
-    check_err(R, "status > 'a'", CAIRN_EINVAL, "comparator '>' is not allowed for attribute 'status'");
+    check_err(R, "status > 'a'", CAIRN_EINVAL,
+              "comparator '>' is not allowed for attribute 'status'");
     check_err(R, "dataset.name < 'a'", CAIRN_EINVAL, "not allowed for dataset fields");
     check_err(R, "metrics.acc > '0.9'", CAIRN_EINVAL,
               "at character 15: expected a number for 'metrics.acc' (numbers are not quoted), "
               "got '0.9'");
-    check_err(R, "metrics.acc > abc", CAIRN_EINVAL, "expected a number for 'metrics.acc', got 'abc'");
+    check_err(R, "metrics.acc > abc", CAIRN_EINVAL,
+              "expected a number for 'metrics.acc', got 'abc'");
     check_err(R, "metrics.acc > 1.2.3", CAIRN_EINVAL, "got '1.2.3'");
     check_err(R, "metrics.acc > 1e", CAIRN_EINVAL, "got '1e'");
     check_err(R, "metrics.acc > -", CAIRN_EINVAL, "got '-'");
@@ -355,7 +362,8 @@ TEST(rule_errors)
               "at character 1: unknown entity type 'foo' in 'foo.bar' (use metrics, params, "
               "tags, attributes or datasets)");
     check_err(R, "nosuch = 'x'", CAIRN_EINVAL, "unknown attribute 'nosuch' (use run_id, run_name");
-    check_err(R, "attributes.nosuch = 'x'", CAIRN_EINVAL, "at character 12: unknown attribute 'nosuch'");
+    check_err(R, "attributes.nosuch = 'x'", CAIRN_EINVAL,
+              "at character 12: unknown attribute 'nosuch'");
     check_err(R, "dataset.foo = 'x'", CAIRN_EINVAL,
               "at character 9: unknown dataset field 'foo' (use name, digest, context)");
     check_err(R, "params.a LIKE 'x\\\\'", CAIRN_EINVAL,
@@ -383,7 +391,8 @@ TEST(bad_bytes_and_positions)
     CHECK(strstr(cairn_errmsg(ctx), "at character 14: NUL byte") != NULL);
     CHECK(cn_filter_compile(ctx, CN_FILTER_RUNS, "params.a = '\xff'", 14, &s) == CAIRN_EINVAL);
     CHECK(strstr(cairn_errmsg(ctx), "at character 13: invalid UTF-8 byte 0xff") != NULL);
-    CHECK(cn_filter_compile(ctx, CN_FILTER_RUNS, "tags.a = '\xed\xa0\x80'", 13, &s) == CAIRN_EINVAL);
+    CHECK(cn_filter_compile(ctx, CN_FILTER_RUNS, "tags.a = '\xed\xa0\x80'", 13, &s) ==
+          CAIRN_EINVAL);
     CHECK(strstr(cairn_errmsg(ctx), "invalid UTF-8 sequence") != NULL);
     CHECK(cn_filter_compile(ctx, CN_FILTER_RUNS, "tags.a = '\xc3", 11, &s) == CAIRN_EINVAL);
     CHECK(strstr(cairn_errmsg(ctx), "truncated UTF-8") != NULL);
@@ -487,7 +496,7 @@ TEST(order_sql)
     check_order(CN_FILTER_RUNS, NULL, 0, "", "r.start_time DESC, r.run_uuid ASC", &j);
     cn_sql_release(&j);
     const char *a[] = {"metrics.`val loss` desc", "params.opt", "tag.t ASC", "end_time DESC",
-                       "attributes.`Run name`", "created"};
+                       "attributes.`Run name`",   "created"};
     check_order(CN_FILTER_RUNS, a, 6,
                 " LEFT JOIN latest_metrics o0 ON o0.run_uuid = r.run_uuid AND o0.key = ?"
                 " LEFT JOIN params o1 ON o1.run_uuid = r.run_uuid AND o1.key = ?"
@@ -518,15 +527,17 @@ TEST(order_errors)
     check_order_err(CN_FILTER_RUNS, "metrics.acc DOWN",
                     "invalid order_by 'metrics.acc DOWN' at character 13: expected ASC or DESC "
                     "after 'metrics.acc', got 'DOWN'");
-    check_order_err(CN_FILTER_RUNS, "metrics.acc DESC ASC", "at character 18: expected ASC or DESC");
+    check_order_err(CN_FILTER_RUNS, "metrics.acc DESC ASC",
+                    "at character 18: expected ASC or DESC");
     check_order_err(CN_FILTER_RUNS, "dataset.name", "cannot order by 'dataset.name'");
     check_order_err(CN_FILTER_RUNS, "  ", "at character 3: empty entry");
     check_order_err(CN_FILTER_RUNS, "nosuch", "unknown attribute 'nosuch' (use run_id");
     check_order_err(CN_FILTER_RUNS, "experiment_id", "unknown attribute 'experiment_id'");
     check_order_err(CN_FILTER_RUNS, "metrics.`x", "unterminated string");
     check_order_err(CN_FILTER_EXPERIMENTS, "tags.x", "cannot order experiments by 'tags.x'");
-    check_order_err(CN_FILTER_EXPERIMENTS, "status", "unknown attribute 'status' (use name, "
-                                                     "experiment_id, creation_time");
+    check_order_err(CN_FILTER_EXPERIMENTS, "status",
+                    "unknown attribute 'status' (use name, "
+                    "experiment_id, creation_time");
     check_order_err(CN_FILTER_EXPERIMENTS, "metrics.acc", "cannot be used for experiments");
 
     cairn_ctx *ctx = ctx_new();
@@ -593,7 +604,8 @@ static void open_db(void)
         " ('r2', 1, 'beta', 'bob', 'FAILED', 2000, NULL, 's3://b/r2'),"
         " ('r3', 1, 'Alpha-2', 'ann', 'RUNNING', 3000, NULL, 'file:///a/r3'),"
         " ('r4', 1, 'gamma', 'cat', 'FINISHED', 4000, 5000, 'file:///a/r4');"
-        "INSERT INTO latest_metrics VALUES ('r1', 'acc', 0.9, 1, 0, 0), ('r2', 'acc', 0.5, 1, 0, 0),"
+        "INSERT INTO latest_metrics VALUES ('r1', 'acc', 0.9, 1, 0, 0), ('r2', 'acc', 0.5, 1, 0, "
+        "0),"
         " ('r3', 'acc', 0, 1, 0, 1), ('r1', 'val/loss avg', 0.3, 1, 0, 0),"
         " ('r2', 'val/loss avg', 0.1, 1, 0, 0);"
         "INSERT INTO params VALUES ('r1', 'opt', 'adam'), ('r1', 'lr', '0.01'),"
@@ -611,7 +623,8 @@ static void bind_args(sqlite3_stmt *st, const cn_sql *s, int *idx)
 {
     for (size_t k = 0; k < s->n_args; k++) {
         const cn_sqlarg *a = &s->args[k];
-        int rc = a->type == CN_SQLARG_TEXT ? sqlite3_bind_text(st, ++*idx, a->text, -1, SQLITE_STATIC)
+        int rc = a->type == CN_SQLARG_TEXT
+                     ? sqlite3_bind_text(st, ++*idx, a->text, -1, SQLITE_STATIC)
                  : a->type == CN_SQLARG_INT ? sqlite3_bind_int64(st, ++*idx, a->i)
                                             : sqlite3_bind_double(st, ++*idx, a->d);
         CHECK(rc == SQLITE_OK);
@@ -760,9 +773,8 @@ TEST(sqlite_experiments)
 
 UNIT_MAIN(UNIT_CASE(empty_filter_is_true), UNIT_CASE(metric_clause),
           UNIT_CASE(param_and_tag_clauses), UNIT_CASE(attribute_clauses),
-          UNIT_CASE(dataset_clauses), UNIT_CASE(and_or_parentheses),
-          UNIT_CASE(experiment_filters), UNIT_CASE(appends_to_existing_sql),
-          UNIT_CASE(syntax_errors), UNIT_CASE(rule_errors), UNIT_CASE(bad_bytes_and_positions),
-          UNIT_CASE(limits), UNIT_CASE(order_sql), UNIT_CASE(order_errors),
-          UNIT_CASE(sqlite_run_filters), UNIT_CASE(sqlite_run_order),
+          UNIT_CASE(dataset_clauses), UNIT_CASE(and_or_parentheses), UNIT_CASE(experiment_filters),
+          UNIT_CASE(appends_to_existing_sql), UNIT_CASE(syntax_errors), UNIT_CASE(rule_errors),
+          UNIT_CASE(bad_bytes_and_positions), UNIT_CASE(limits), UNIT_CASE(order_sql),
+          UNIT_CASE(order_errors), UNIT_CASE(sqlite_run_filters), UNIT_CASE(sqlite_run_order),
           UNIT_CASE(sqlite_experiments))

@@ -70,18 +70,28 @@ void cn_sql_add_real(cn_sql *s, double v)
 typedef enum entity { ENT_METRIC, ENT_PARAM, ENT_TAG, ENT_ATTR, ENT_DATASET } entity;
 
 typedef enum op {
-    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_LIKE, OP_ILIKE, OP_IN, OP_NOT_IN
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_LIKE,
+    OP_ILIKE,
+    OP_IN,
+    OP_NOT_IN
 } op;
 
-static const char *const op_sql[] = {"=", "<>", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN",
-                                     "NOT IN"};
-static const char *const op_name[] = {"=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN",
-                                      "NOT IN"};
+static const char *const op_sql[] = {"=",  "<>",   "<",     "<=", ">",
+                                     ">=", "LIKE", "ILIKE", "IN", "NOT IN"};
+static const char *const op_name[] = {"=",  "!=",   "<",     "<=", ">",
+                                      ">=", "LIKE", "ILIKE", "IN", "NOT IN"};
 
-#define OPS_NUMERIC ((1u << OP_EQ) | (1u << OP_NE) | (1u << OP_LT) | (1u << OP_LE) | \
-                     (1u << OP_GT) | (1u << OP_GE))
-#define OPS_STRING ((1u << OP_EQ) | (1u << OP_NE) | (1u << OP_LIKE) | (1u << OP_ILIKE) | \
-                    (1u << OP_IN) | (1u << OP_NOT_IN))
+#define OPS_NUMERIC                                                                                \
+    ((1u << OP_EQ) | (1u << OP_NE) | (1u << OP_LT) | (1u << OP_LE) | (1u << OP_GT) | (1u << OP_GE))
+#define OPS_STRING                                                                                 \
+    ((1u << OP_EQ) | (1u << OP_NE) | (1u << OP_LIKE) | (1u << OP_ILIKE) | (1u << OP_IN) |          \
+     (1u << OP_NOT_IN))
 #define OPS_NUMERIC_TEXT "= != < <= > >="
 #define OPS_STRING_TEXT "= != LIKE ILIKE IN NOT IN"
 
@@ -126,7 +136,7 @@ static const field dataset_fields[] = {
 
 typedef struct ident {
     entity type;
-    const char *key;  /* metric/param/tag key (NUL-terminated copy) */
+    const char *key; /* metric/param/tag key (NUL-terminated copy) */
     size_t key_len;
     const field *fld; /* attributes and dataset fields */
     const char *text; /* as typed, for messages */
@@ -145,8 +155,8 @@ typedef struct value {
     value_kind kind;
     const char *s; /* VAL_STRING, unescaped */
     size_t len;
-    double d;      /* VAL_NUMBER */
-    int64_t i;     /* VAL_NUMBER when the target column is an integer */
+    double d;        /* VAL_NUMBER */
+    int64_t i;       /* VAL_NUMBER when the target column is an integer */
     str_item *items; /* VAL_LIST */
 } value;
 
@@ -180,8 +190,8 @@ static bool is_space(unsigned char c)
 
 static bool is_word(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c >= 0x80;
 }
 
 /* Characters of an unquoted key after "type.": metrics.val/loss-2.x */
@@ -409,7 +419,8 @@ static cairn_status read_quoted(parser *p, const char **out, size_t *out_len)
             return fail_msg(p, CAIRN_EINVAL, start, "unterminated string %s (close it with %c)",
                             shown(p, p->s + start, p->len - start), q);
         char c = p->s[p->pos];
-        if (c == '\\' && p->pos + 1 < p->len && (p->s[p->pos + 1] == q || p->s[p->pos + 1] == '\\')) {
+        if (c == '\\' && p->pos + 1 < p->len &&
+            (p->s[p->pos + 1] == q || p->s[p->pos + 1] == '\\')) {
             buf[n++] = p->s[p->pos + 1];
             p->pos += 2;
         } else if (c == q) {
@@ -471,8 +482,8 @@ static cairn_status resolve_attr(parser *p, ident *id, const char *name, size_t 
         else
             list = for_order ? "name, experiment_id, creation_time, last_update_time"
                              : "name, creation_time, last_update_time, tags.<key>";
-        return fail_msg(p, CAIRN_EINVAL, at, "unknown attribute '%s' (use %s)",
-                        shown(p, name, len), list);
+        return fail_msg(p, CAIRN_EINVAL, at, "unknown attribute '%s' (use %s)", shown(p, name, len),
+                        list);
     }
     id->type = ENT_ATTR;
     id->fld = f;
@@ -521,8 +532,7 @@ static cairn_status parse_ident(parser *p, ident *id, bool for_order)
             key = p->s + key_pos;
             key_len = p->pos - key_pos;
             if (key_len == 0)
-                return fail_got(p, key_pos, "expected a key after '%s.'",
-                                shown(p, part, part_len));
+                return fail_got(p, key_pos, "expected a key after '%s.'", shown(p, part, part_len));
         }
         id->text = shown(p, p->s + id->pos, p->pos - id->pos);
         if (key_len == 0)
@@ -606,8 +616,7 @@ static cairn_status parse_op(parser *p, const ident *id, op *out)
     }
     /* "=<", "==", ">>": a comparator glued to another operator character. */
     if (p->pos < p->len && strchr("=!<>", p->s[p->pos]) && p->s[p->pos] != '\0')
-        return fail_got(p, p->pos, "unexpected character after comparator '%s'",
-                        op_name[*out]);
+        return fail_got(p, p->pos, "unexpected character after comparator '%s'", op_name[*out]);
     return CAIRN_OK;
 }
 
@@ -672,8 +681,7 @@ static cairn_status parse_number(parser *p, const ident *id, value *v)
         if (!cn_parse_double(text, &d) || !isfinite(d) || d != floor(d) ||
             d < -9.2233720368547758e18 || d >= 9.2233720368547758e18)
             return fail_msg(p, CAIRN_EINVAL, start,
-                            "'%s' needs a whole number of milliseconds, got '%s'", id->text,
-                            text);
+                            "'%s' needs a whole number of milliseconds, got '%s'", id->text, text);
         v->i = (int64_t)d;
     }
     p->pos = k;
@@ -685,8 +693,8 @@ static cairn_status parse_string(parser *p, const ident *id, const char **s, siz
     if (p->pos < p->len && (p->s[p->pos] == '\'' || p->s[p->pos] == '"'))
         return read_quoted(p, s, len);
     size_t at = p->pos;
-    if (at < p->len && (is_digit((unsigned char)p->s[at]) || p->s[at] == '-' ||
-                        p->s[at] == '+' || p->s[at] == '.'))
+    if (at < p->len && (is_digit((unsigned char)p->s[at]) || p->s[at] == '-' || p->s[at] == '+' ||
+                        p->s[at] == '.'))
         return fail_got(p, at, "expected a quoted string for '%s' (quote the value: '...')",
                         id->text);
     return fail_got(p, at, "expected a quoted string for '%s'", id->text);
@@ -715,11 +723,10 @@ static cairn_status parse_value(parser *p, const ident *id, op cmp, value *v)
         for (;;) {
             skip_ws(p);
             if (p->n_items >= CN_FILTER_MAX_IN_ITEMS)
-                return fail_msg(p, CAIRN_ELIMIT, p->pos,
-                                "more than %d values in IN lists", CN_FILTER_MAX_IN_ITEMS);
+                return fail_msg(p, CAIRN_ELIMIT, p->pos, "more than %d values in IN lists",
+                                CN_FILTER_MAX_IN_ITEMS);
             if (p->pos < p->len && p->s[p->pos] == ')' && tail == &v->items)
-                return fail_msg(p, CAIRN_EINVAL, p->pos, "empty list after %s",
-                                op_name[cmp]);
+                return fail_msg(p, CAIRN_EINVAL, p->pos, "empty list after %s", op_name[cmp]);
             str_item *it = cn_arena_alloc(p->mem, sizeof *it);
             rc = parse_string(p, id, &it->s, &it->len);
             if (rc != CAIRN_OK)
@@ -736,8 +743,7 @@ static cairn_status parse_value(parser *p, const ident *id, op cmp, value *v)
                 p->pos++;
                 return CAIRN_OK;
             }
-            return fail_got(p, p->pos, "expected ',' or ')' in the list after %s",
-                            op_name[cmp]);
+            return fail_got(p, p->pos, "expected ',' or ')' in the list after %s", op_name[cmp]);
         }
     }
     if (is_numeric(id))
@@ -763,8 +769,7 @@ static cairn_status parse_clause(parser *p, node **out)
     n->kind = NODE_CLAUSE;
     if (p->n_clauses >= CN_FILTER_MAX_CLAUSES) {
         skip_ws(p);
-        return fail_msg(p, CAIRN_ELIMIT, p->pos, "more than %d comparisons",
-                        CN_FILTER_MAX_CLAUSES);
+        return fail_msg(p, CAIRN_ELIMIT, p->pos, "more than %d comparisons", CN_FILTER_MAX_CLAUSES);
     }
     rc = parse_ident(p, &n->id, false);
     if (rc != CAIRN_OK)
@@ -781,9 +786,8 @@ static cairn_status parse_clause(parser *p, node **out)
             return fail_msg(p, CAIRN_EINVAL, op_pos,
                             "comparator '%s' is not allowed for attribute '%s' (use %s)",
                             op_name[n->cmp], n->id.fld->name, use);
-        return fail_msg(p, CAIRN_EINVAL, op_pos,
-                        "comparator '%s' is not allowed for %s (use %s)", op_name[n->cmp],
-                        entity_name(&n->id), use);
+        return fail_msg(p, CAIRN_EINVAL, op_pos, "comparator '%s' is not allowed for %s (use %s)",
+                        op_name[n->cmp], entity_name(&n->id), use);
     }
     rc = parse_value(p, &n->id, n->cmp, &n->val);
     if (rc != CAIRN_OK)
@@ -876,20 +880,14 @@ static void put_args_list(cn_sql *s, const str_item *it)
 static void gen_cmp(cn_sql *s, const char *col, const node *n)
 {
     switch (n->cmp) {
-    case OP_LIKE:
-        cn_buf_printf(&s->sql, "%s LIKE ? ESCAPE '\\'", col);
-        break;
-    case OP_ILIKE:
-        cn_buf_printf(&s->sql, "LOWER(%s) LIKE LOWER(?) ESCAPE '\\'", col);
-        break;
+    case OP_LIKE: cn_buf_printf(&s->sql, "%s LIKE ? ESCAPE '\\'", col); break;
+    case OP_ILIKE: cn_buf_printf(&s->sql, "LOWER(%s) LIKE LOWER(?) ESCAPE '\\'", col); break;
     case OP_IN:
     case OP_NOT_IN:
         cn_buf_printf(&s->sql, "%s %s ", col, op_sql[n->cmp]);
         put_args_list(s, n->val.items);
         return;
-    default:
-        cn_buf_printf(&s->sql, "%s %s ?", col, op_sql[n->cmp]);
-        break;
+    default: cn_buf_printf(&s->sql, "%s %s ?", col, op_sql[n->cmp]); break;
     }
     if (n->val.kind == VAL_STRING)
         cn_sql_add_text(s, n->val.s, n->val.len);
@@ -931,9 +929,7 @@ static void gen_clause(cn_sql *s, cn_filter_target t, const node *n)
                              "AND ");
         gen_cmp(s, id->fld->column, n);
         break;
-    case ENT_ATTR:
-        gen_cmp(s, id->fld->column, n);
-        return;
+    case ENT_ATTR: gen_cmp(s, id->fld->column, n); return;
     }
     cn_buf_putc(&s->sql, ')');
 }
@@ -956,8 +952,8 @@ static void gen_node(cn_sql *s, cn_filter_target t, const node *n)
     }
 }
 
-static void parser_init(parser *p, cairn_ctx *ctx, cn_filter_target t, const char *text,
-                        size_t len, const char *where)
+static void parser_init(parser *p, cairn_ctx *ctx, cn_filter_target t, const char *text, size_t len,
+                        const char *where)
 {
     memset(p, 0, sizeof *p);
     p->ctx = ctx;
@@ -1005,8 +1001,7 @@ done:
 
 /* ---- order_by ---- */
 
-static void gen_order(parser *p, const ident *id, bool desc, size_t k, cn_sql *joins,
-                      cn_buf *order)
+static void gen_order(parser *p, const ident *id, bool desc, size_t k, cn_sql *joins, cn_buf *order)
 {
     const char *dir = desc ? "DESC" : "ASC";
     if (order->len)
@@ -1017,20 +1012,21 @@ static void gen_order(parser *p, const ident *id, bool desc, size_t k, cn_sql *j
         cn_buf_printf(order, "%s %s", id->fld->column, dir);
         return;
     }
-    const char *table = id->type == ENT_METRIC  ? "latest_metrics"
-                        : id->type == ENT_PARAM ? "params"
+    const char *table = id->type == ENT_METRIC        ? "latest_metrics"
+                        : id->type == ENT_PARAM       ? "params"
                         : p->target == CN_FILTER_RUNS ? "tags"
                                                       : "experiment_tags";
     cn_buf_printf(&joins->sql, " LEFT JOIN %s o%zu ON o%zu.run_uuid = r.run_uuid AND o%zu.key = ?",
                   table, k, k, k);
     cn_sql_add_text(joins, id->key, id->key_len);
     if (id->type == ENT_METRIC)
-        cn_buf_printf(order, "CASE WHEN o%zu.run_uuid IS NULL THEN 2 WHEN o%zu.is_nan = 1 THEN 1 "
-                             "ELSE 0 END, o%zu.value %s",
+        cn_buf_printf(order,
+                      "CASE WHEN o%zu.run_uuid IS NULL THEN 2 WHEN o%zu.is_nan = 1 THEN 1 "
+                      "ELSE 0 END, o%zu.value %s",
                       k, k, k, dir);
     else
-        cn_buf_printf(order, "CASE WHEN o%zu.run_uuid IS NULL THEN 1 ELSE 0 END, o%zu.value %s",
-                      k, k, dir);
+        cn_buf_printf(order, "CASE WHEN o%zu.run_uuid IS NULL THEN 1 ELSE 0 END, o%zu.value %s", k,
+                      k, dir);
 }
 
 cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *const *order_by,
@@ -1041,8 +1037,8 @@ cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *co
     cairn_status rc = CAIRN_OK;
 
     if (n > CN_ORDER_MAX_KEYS) {
-        rc = cn_fail(ctx, CAIRN_ELIMIT, "invalid order_by: more than %d entries",
-                     CN_ORDER_MAX_KEYS);
+        rc =
+            cn_fail(ctx, CAIRN_ELIMIT, "invalid order_by: more than %d entries", CN_ORDER_MAX_KEYS);
         goto done;
     }
     for (size_t k = 0; k < n; k++) {
