@@ -471,8 +471,12 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         bool search_only = c == OPT_FILTER || c == OPT_ORDER_BY || c == OPT_PAGE_TOKEN;
-        if (search_only && !is_search)
-            return cli_bad_option(usage, '?', argv);
+        if (search_only && !is_search) {
+            for (size_t i = 0; opts[i].name; i++)
+                if (opts[i].val == c)
+                    return cli_usage(usage, "unknown option '--%s'; 'cairn runs search' has it",
+                                     opts[i].name);
+        }
         switch (c) {
         case 'h':
             fputs(usage, stdout);

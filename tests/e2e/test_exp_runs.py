@@ -358,7 +358,10 @@ class Runs(harness.CairnTest):
         out = self.tmp / 'runs.csv'
         self.assertEqual(self.cairn('runs', 'export', self.r1, self.r2, '--format', 'csv',
                                     '--output', out).stdout, '')
-        rows = list(csv.DictReader(io.StringIO(out.read_text(newline=''), newline='')))
+        with open(out, newline='') as f:
+            raw = f.read()
+        self.assertIn('\r\n', raw)
+        rows = list(csv.DictReader(io.StringIO(raw, newline='')))
         self.assertEqual([r['run_id'] for r in rows], [self.r1, self.r2])
         self.assertEqual(rows[0]['params.lr'], '0.1')
         self.assertEqual(rows[1]['params.lr'], '0.01')
