@@ -13,13 +13,13 @@
 #define CN_JSONW_MAX_DEPTH 32
 
 typedef struct cn_jsonw {
-    cn_buf buf;        /* pending output; all of it when out is NULL */
-    FILE *out;         /* NULL: keep everything in buf */
-    int indent;        /* spaces per level; 0: compact, one line */
+    cn_buf buf; /* pending output; all of it when out is NULL */
+    FILE *out;  /* NULL: keep everything in buf */
+    int indent; /* spaces per level; 0: compact, one line */
     int depth;
     bool has_items[CN_JSONW_MAX_DEPTH + 1]; /* a comma goes before the next value */
-    bool after_key;                          /* the next value follows "key": */
-    bool failed;                             /* a write to out failed */
+    bool after_key;                         /* the next value follows "key": */
+    bool failed;                            /* a write to out failed */
 } cn_jsonw;
 
 /* Starts a document written to out (NULL: into w->buf) with `indent` spaces per level. */

@@ -384,8 +384,8 @@ static int exp_tag(int argc, char **argv)
 static int delete_or_restore(int argc, char **argv, bool restore)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, false,
-                         &json);
+    int rc =
+        simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, false, &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();

@@ -116,8 +116,8 @@ static const char *experiment_name(cairn_ctx *ctx, name_cache *c, const char *id
         if (strcmp(c->ids[i], id) == 0)
             return c->names[i];
     cairn_experiment *e = NULL;
-    char *name = cairn_experiment_get(ctx, id, &e) == CAIRN_OK ? cn_xstrdup(e->name)
-                                                               : cn_xstrdup(id);
+    char *name =
+        cairn_experiment_get(ctx, id, &e) == CAIRN_OK ? cn_xstrdup(e->name) : cn_xstrdup(id);
     cairn_experiment_free(e);
     c->ids = cn_xrealloc(c->ids, (c->n + 1) * sizeof *c->ids);
     c->names = cn_xrealloc(c->names, (c->n + 1) * sizeof *c->names);
@@ -369,8 +369,9 @@ static int finish_json(cn_jsonw *w)
 
 static void format_duration_of(const cairn_run_info *in, char *out, size_t size)
 {
-    int64_t end = in->end_time_ms > 0 ? in->end_time_ms
-                  : in->status == CAIRN_RUN_RUNNING ? cn_now_ms() : 0;
+    int64_t end = in->end_time_ms > 0               ? in->end_time_ms
+                  : in->status == CAIRN_RUN_RUNNING ? cn_now_ms()
+                                                    : 0;
     if (in->start_time_ms <= 0 || end <= 0)
         snprintf(out, size, "-");
     else
@@ -393,8 +394,8 @@ static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
     size_t n_cols = 6 + n_mk + n_pk;
     const char **cells = cn_xcalloc(n_cols, sizeof *cells);
     char **owned = cn_xcalloc(n_cols, sizeof *owned);
-    static const char *const fixed[] = {"RUN ID", "NAME", "EXPERIMENT", "STATUS", "START",
-                                        "DURATION"};
+    static const char *const fixed[] = {"RUN ID", "NAME",  "EXPERIMENT",
+                                        "STATUS", "START", "DURATION"};
     for (size_t c = 0; c < 6; c++)
         cells[c] = fixed[c];
     for (size_t c = 0; c < n_mk; c++)
@@ -478,24 +479,16 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                                      opts[i].name);
         }
         switch (c) {
-        case 'h':
-            fputs(usage, stdout);
-            return 0;
+        case 'h': fputs(usage, stdout); return 0;
         case OPT_EXPERIMENT:
             if (a->n_experiments == CN_ARRAY_LEN(a->experiments))
                 return cli_usage(usage, "at most %zu --experiment options",
                                  CN_ARRAY_LEN(a->experiments));
             a->experiments[a->n_experiments++] = optarg;
             break;
-        case OPT_ALL:
-            all = true;
-            break;
-        case OPT_DELETED:
-            deleted = true;
-            break;
-        case OPT_FILTER:
-            a->q.filter = optarg;
-            break;
+        case OPT_ALL: all = true; break;
+        case OPT_DELETED: deleted = true; break;
+        case OPT_FILTER: a->q.filter = optarg; break;
         case OPT_ORDER_BY:
             if (a->q.n_order_by == MAX_ORDER_BY)
                 return cli_usage(usage, "at most %d --order-by keys", MAX_ORDER_BY);
@@ -506,14 +499,9 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                 return cli_usage(usage, "--max '%s': expected a whole number from 1 to %d", optarg,
                                  CAIRN_SEARCH_MAX_RESULTS);
             break;
-        case OPT_PAGE_TOKEN:
-            a->q.page_token = optarg;
-            break;
-        case OPT_JSON:
-            a->json = true;
-            break;
-        default:
-            return cli_bad_option(usage, c, argv);
+        case OPT_PAGE_TOKEN: a->q.page_token = optarg; break;
+        case OPT_JSON: a->json = true; break;
+        default: return cli_bad_option(usage, c, argv);
         }
     }
     if (optind != argc)
@@ -834,8 +822,8 @@ static void print_compare_json(const run_set *s, const key_count *pk, size_t n_p
 }
 
 /* One row per field, one column per run; '*' marks params whose values differ. */
-static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_count *pk,
-                                size_t n_pk, const key_count *mk, size_t n_mk)
+static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_count *pk, size_t n_pk,
+                                const key_count *mk, size_t n_mk)
 {
     size_t n_cols = 2 + s->n;
     const char **cells = cn_xcalloc(n_cols, sizeof *cells);
@@ -935,8 +923,8 @@ static int runs_compare(int argc, char **argv)
 static int delete_or_restore(int argc, char **argv, bool restore)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, true,
-                         &json);
+    int rc =
+        simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, true, &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();
@@ -1093,8 +1081,8 @@ static int export_json(cairn_ctx *ctx, const run_set *s, FILE *out)
             size_t n;
             cn_jsonw_key(&w, r->metrics[k].key);
             cn_jsonw_array_begin(&w);
-            cairn_status st = each_point(ctx, r->info.run_id, r->metrics[k].key, point_json, &w,
-                                         &n);
+            cairn_status st =
+                each_point(ctx, r->info.run_id, r->metrics[k].key, point_json, &w, &n);
             cn_jsonw_array_end(&w);
             if (st != CAIRN_OK) {
                 cn_jsonw_release(&w);

@@ -45,8 +45,9 @@ int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command
     cn_buf_puts(&b, "\nverbs:\n");
     for (size_t i = 0; i < n_verbs; i++)
         cn_buf_printf(&b, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    cn_buf_printf(&b, "\nRun 'cairn %s <verb> --help' for one verb's options; "
-                      "docs/cli/cairn-%s.md has the details.\n",
+    cn_buf_printf(&b,
+                  "\nRun 'cairn %s <verb> --help' for one verb's options; "
+                  "docs/cli/cairn-%s.md has the details.\n",
                   group, group);
     fputs(cn_buf_str(&b), help ? stdout : stderr);
     cn_buf_release(&b);

@@ -74,26 +74,28 @@ TEST(escapes_quotes_backslashes_and_control_characters)
 
 TEST(keeps_valid_utf8)
 {
-    CHECK_STR(Q("h\xC3\xA9llo"), "\"h\xC3\xA9llo\"");             /* é */
-    CHECK_STR(Q("\xE2\x82\xAC"), "\"\xE2\x82\xAC\"");             /* € */
-    CHECK_STR(Q("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\"");     /* U+1F600 */
-    CHECK_STR(Q("\xF4\x8F\xBF\xBF"), "\"\xF4\x8F\xBF\xBF\"");     /* U+10FFFF */
-    CHECK_STR(Q("\xED\x9F\xBF"), "\"\xED\x9F\xBF\"");             /* U+D7FF */
+    CHECK_STR(Q("h\xC3\xA9llo"), "\"h\xC3\xA9llo\"");         /* é */
+    CHECK_STR(Q("\xE2\x82\xAC"), "\"\xE2\x82\xAC\"");         /* € */
+    CHECK_STR(Q("\xF0\x9F\x98\x80"), "\"\xF0\x9F\x98\x80\""); /* U+1F600 */
+    CHECK_STR(Q("\xF4\x8F\xBF\xBF"), "\"\xF4\x8F\xBF\xBF\""); /* U+10FFFF */
+    CHECK_STR(Q("\xED\x9F\xBF"), "\"\xED\x9F\xBF\"");         /* U+D7FF */
 }
 
 TEST(replaces_invalid_utf8)
 {
 #define FFFD "\xEF\xBF\xBD"
-    CHECK_STR(Q("a\xFF" "b"), "\"a" FFFD "b\"");
-    CHECK_STR(Q("\x80"), "\"" FFFD "\"");                        /* lone continuation */
-    CHECK_STR(Q("\xC3"), "\"" FFFD "\"");                        /* truncated at the end */
-    CHECK_STR(Q("\xC3(x"), "\"" FFFD "(x\"");                    /* bad continuation */
-    CHECK_STR(Q("\xC0\xAF"), "\"" FFFD FFFD "\"");               /* overlong '/' */
-    CHECK_STR(Q("\xE0\x80\xAF"), "\"" FFFD FFFD FFFD "\"");      /* overlong, 3 bytes */
-    CHECK_STR(Q("\xED\xA0\x80"), "\"" FFFD FFFD FFFD "\"");      /* surrogate D800 */
+    CHECK_STR(Q("a\xFF"
+                "b"),
+              "\"a" FFFD "b\"");
+    CHECK_STR(Q("\x80"), "\"" FFFD "\"");                            /* lone continuation */
+    CHECK_STR(Q("\xC3"), "\"" FFFD "\"");                            /* truncated at the end */
+    CHECK_STR(Q("\xC3(x"), "\"" FFFD "(x\"");                        /* bad continuation */
+    CHECK_STR(Q("\xC0\xAF"), "\"" FFFD FFFD "\"");                   /* overlong '/' */
+    CHECK_STR(Q("\xE0\x80\xAF"), "\"" FFFD FFFD FFFD "\"");          /* overlong, 3 bytes */
+    CHECK_STR(Q("\xED\xA0\x80"), "\"" FFFD FFFD FFFD "\"");          /* surrogate D800 */
     CHECK_STR(Q("\xF4\x90\x80\x80"), "\"" FFFD FFFD FFFD FFFD "\""); /* above U+10FFFF */
-    CHECK_STR(Q("\xE2\x82z"), "\"" FFFD "z\"");                  /* maximal subpart is 2 bytes */
-    CHECK_STR(Q("\xF0\x9F\x98"), "\"" FFFD "\"");                /* truncated 4-byte */
+    CHECK_STR(Q("\xE2\x82z"), "\"" FFFD "z\"");   /* maximal subpart is 2 bytes */
+    CHECK_STR(Q("\xF0\x9F\x98"), "\"" FFFD "\""); /* truncated 4-byte */
 #undef FFFD
 }
 
@@ -192,7 +194,7 @@ TEST(streams_to_a_file)
 }
 
 UNIT_MAIN(UNIT_CASE(writes_compact_nested_document), UNIT_CASE(indents_nested_document),
-          UNIT_CASE(escapes_quotes_backslashes_and_control_characters),
-          UNIT_CASE(keeps_valid_utf8), UNIT_CASE(replaces_invalid_utf8),
-          UNIT_CASE(formats_doubles_shortest_and_as_floats), UNIT_CASE(doubles_round_trip),
-          UNIT_CASE(writes_non_finite_as_mlflow_strings), UNIT_CASE(streams_to_a_file))
+          UNIT_CASE(escapes_quotes_backslashes_and_control_characters), UNIT_CASE(keeps_valid_utf8),
+          UNIT_CASE(replaces_invalid_utf8), UNIT_CASE(formats_doubles_shortest_and_as_floats),
+          UNIT_CASE(doubles_round_trip), UNIT_CASE(writes_non_finite_as_mlflow_strings),
+          UNIT_CASE(streams_to_a_file))
