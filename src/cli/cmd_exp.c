@@ -28,7 +28,7 @@ static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_line
 
 static const char *usage_of(const char *verb)
 {
-    return cli_verb_usage(&synopsis, "exp", verb);
+    return cli_verb_usage(&synopsis, verb);
 }
 
 static void write_experiment(cn_jsonw *w, const cairn_experiment *e)

@@ -24,6 +24,8 @@
 #define SHORT_ID 8
 #define ARTIFACTS_MAX 10000
 #define ARTIFACT_DEPTH_MAX 32
+#define CELL_CHARS 24    /* longer names and values are clipped in `runs list` */
+#define COMPARE_CHARS 40 /* and in `runs compare` */
 
 static const char *const synopsis_lines[] = {
     "cairn runs list [--experiment NAME_OR_ID]... [--all | --deleted] [--max N] [--json]",
@@ -40,7 +42,7 @@ static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_line
 
 static const char *usage_of(const char *verb)
 {
-    return cli_verb_usage(&synopsis, "runs", verb);
+    return cli_verb_usage(&synopsis, verb);
 }
 
 enum {
@@ -394,20 +396,24 @@ static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
     size_t n_cols = 6 + n_mk + n_pk;
     const char **cells = cn_xcalloc(n_cols, sizeof *cells);
     char **owned = cn_xcalloc(n_cols, sizeof *owned);
+    char clip[4 * CELL_CHARS + 1];
     static const char *const fixed[] = {"RUN ID", "NAME",  "EXPERIMENT",
                                         "STATUS", "START", "DURATION"};
     for (size_t c = 0; c < 6; c++)
         cells[c] = fixed[c];
     for (size_t c = 0; c < n_mk; c++)
-        cells[6 + c] = owned[6 + c] = cn_asprintf("%s", mk[c].key);
+        cells[6 + c] = owned[6 + c] =
+            cn_xstrdup(cli_clip(mk[c].key, CELL_CHARS, clip, sizeof clip));
     for (size_t c = 0; c < n_pk; c++)
-        cells[6 + n_mk + c] = owned[6 + n_mk + c] = cn_asprintf("%s", pk[c].key);
+        cells[6 + n_mk + c] = owned[6 + n_mk + c] =
+            cn_xstrdup(cli_clip(pk[c].key, CELL_CHARS, clip, sizeof clip));
     cli_table *t = cli_table_new(n_cols, cells);
     for (size_t c = 0; c < n_cols; c++)
         free(owned[c]);
 
     name_cache names = {0};
     char *values = cn_xcalloc(n_mk ? n_mk : 1, 32);
+    char *pclip = cn_xcalloc(n_pk ? n_pk : 1, 4 * CELL_CHARS + 1);
     for (size_t i = 0; i < s->n; i++) {
         const cairn_run_record *r = s->items[i];
         char short_id[SHORT_ID + 1], start[32], duration[32];
@@ -416,7 +422,8 @@ static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
         format_duration_of(&r->info, duration, sizeof duration);
         const char *status = cairn_run_status_str(r->info.status);
         cells[0] = short_id;
-        cells[1] = r->info.run_name ? r->info.run_name : "";
+        cells[1] =
+            cli_clip(r->info.run_name ? r->info.run_name : "", CELL_CHARS, clip, sizeof clip);
         cells[2] = experiment_name(ctx, &names, r->info.experiment_id);
         cells[3] = r->info.is_deleted ? "DELETED" : status ? status : "?";
         cells[4] = start;
@@ -431,7 +438,9 @@ static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
         }
         for (size_t c = 0; c < n_pk; c++) {
             const char *v = find_param(r, pk[c].key);
-            cells[6 + n_mk + c] = v ? v : "-";
+            cells[6 + n_mk + c] =
+                v ? cli_clip(v, CELL_CHARS, pclip + (4 * CELL_CHARS + 1) * c, 4 * CELL_CHARS + 1)
+                  : "-";
         }
         cli_table_add(t, cells);
     }
@@ -439,6 +448,7 @@ static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
     cli_table_free(t);
     name_cache_release(&names);
     free(values);
+    free(pclip);
     free(cells);
     free(owned);
     free(mk);
@@ -526,7 +536,7 @@ static int resolve_experiments(cairn_ctx *ctx, const query_args *a, char **ids)
     return 0;
 }
 
-static void print_runs_json(const run_set *s, const char *next_token, bool with_token)
+static int print_runs_json(const run_set *s, const char *next_token, bool with_token)
 {
     cn_jsonw w;
     cn_jsonw_init(&w, stdout, 2);
@@ -541,7 +551,7 @@ static void print_runs_json(const run_set *s, const char *next_token, bool with_
     if (with_token)
         cn_jsonw_kstring(&w, "next_page_token", next_token);
     cn_jsonw_object_end(&w);
-    finish_json(&w);
+    return finish_json(&w);
 }
 
 /* list: every page (up to --max), newest first by default. search: one page. */
@@ -585,7 +595,7 @@ static int query_runs(int argc, char **argv, bool is_search)
             break;
     }
     if (a.json)
-        rc = 0, print_runs_json(&set, token, is_search);
+        rc = print_runs_json(&set, token, is_search);
     else
         print_run_table(ctx, &set, stdout);
     if (is_search && token)
@@ -799,7 +809,7 @@ static bool param_differs(const run_set *s, const char *key)
     return false;
 }
 
-static void print_compare_json(const run_set *s, const key_count *pk, size_t n_pk)
+static int print_compare_json(const run_set *s, const key_count *pk, size_t n_pk)
 {
     cn_jsonw w;
     cn_jsonw_init(&w, stdout, 2);
@@ -818,7 +828,7 @@ static void print_compare_json(const run_set *s, const key_count *pk, size_t n_p
             cn_jsonw_string(&w, pk[i].key);
     cn_jsonw_array_end(&w);
     cn_jsonw_object_end(&w);
-    finish_json(&w);
+    return finish_json(&w);
 }
 
 /* One row per field, one column per run; '*' marks params whose values differ. */
@@ -829,6 +839,7 @@ static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_coun
     const char **cells = cn_xcalloc(n_cols, sizeof *cells);
     char(*ids)[SHORT_ID + 1] = cn_xcalloc(s->n, sizeof *ids);
     char(*values)[32] = cn_xcalloc(s->n, sizeof *values);
+    char(*clips)[4 * COMPARE_CHARS + 1] = cn_xcalloc(s->n, sizeof *clips);
     name_cache names = {0};
     cells[0] = "";
     cells[1] = "FIELD";
@@ -867,7 +878,7 @@ static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_coun
         cells[1] = label;
         for (size_t i = 0; i < s->n; i++) {
             const char *v = find_param(s->items[i], pk[k].key);
-            cells[2 + i] = v ? v : "-";
+            cells[2 + i] = v ? cli_clip(v, COMPARE_CHARS, clips[i], sizeof clips[i]) : "-";
         }
         cli_table_add(t, cells);
     }
@@ -889,6 +900,7 @@ static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_coun
     cli_table_free(t);
     name_cache_release(&names);
     free(values);
+    free(clips);
     free(ids);
     free(cells);
 }
@@ -909,7 +921,7 @@ static int runs_compare(int argc, char **argv)
         key_count *pk = sorted_keys(&set, false, &n_pk);
         key_count *mk = sorted_keys(&set, true, &n_mk);
         if (json)
-            print_compare_json(&set, pk, n_pk);
+            rc = print_compare_json(&set, pk, n_pk);
         else
             print_compare_table(ctx, &set, pk, n_pk, mk, n_mk);
         free(pk);

@@ -54,11 +54,10 @@ int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command
     return help ? 0 : 2;
 }
 
-const char *cli_verb_usage(const cli_synopsis *syn, const char *group, const char *verb)
+const char *cli_verb_usage(const cli_synopsis *syn, const char *verb)
 {
     static char text[2048];
     cn_buf b = CN_BUF_INIT;
-    (void)group;
     print_synopsis(syn, verb, strlen(verb), &b);
     cn_strlcpy(text, cn_buf_str(&b), sizeof text);
     cn_buf_release(&b);
@@ -175,6 +174,24 @@ char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix)
     cairn_run_page_free(page);
     free(filter);
     return id;
+}
+
+const char *cli_clip(const char *s, size_t max_chars, char *out, size_t size)
+{
+    size_t chars = 0, cut = 0;
+    for (size_t i = 0; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue;
+        if (chars == max_chars - 1)
+            cut = i;
+        if (++chars > max_chars)
+            break;
+    }
+    if (chars <= max_chars || max_chars < 1 || cut + 4 > size)
+        return s;
+    memcpy(out, s, cut);
+    memcpy(out + cut, "\xE2\x80\xA6", 4); /* U+2026 and the NUL */
+    return out;
 }
 
 void cli_format_duration(int64_t ms, char *out, size_t size)

@@ -20,7 +20,7 @@ typedef struct cli_synopsis {
 int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command *verbs,
                    size_t n_verbs, int argc, char **argv);
 /* The usage text of one verb: its synopsis lines as "usage: ..." (a static buffer). */
-const char *cli_verb_usage(const cli_synopsis *syn, const char *group, const char *verb);
+const char *cli_verb_usage(const cli_synopsis *syn, const char *verb);
 
 /* The usage error for what getopt_long returned as c ('?' or ':'); returns 2. */
 int cli_bad_option(const char *usage, int c, char **argv);
@@ -40,6 +40,9 @@ cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name);
  * NULL otherwise. */
 char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix);
 
+/* s itself when it has at most max_chars characters, else its first max_chars - 1 characters
+ * and "…" written to out (size >= 4 * max_chars + 1): keeps table columns narrow. */
+const char *cli_clip(const char *s, size_t max_chars, char *out, size_t size);
 /* "1h02m", "3m04s", "12s", "850ms": a duration for tables. */
 void cli_format_duration(int64_t ms, char *out, size_t size);
 /* A metric value for tables: up to 6 significant digits, "NaN", "Infinity", "-Infinity". */

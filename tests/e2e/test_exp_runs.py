@@ -235,6 +235,17 @@ class Runs(harness.CairnTest):
         self.assertEqual(len(metric_cols), 4)
         self.assertEqual(len(param_cols), 3)
 
+    def test_list_clips_long_values_json_keeps_them(self):
+        long_value = 'v' * 30 + '\u00e9' * 30
+        self.seed('run wide name=%s start=1900000000000\nparam p %s\n' % ('n' * 40, long_value))
+        line = self.cairn('runs', 'list', '--experiment', 'wide').stdout.splitlines()[1]
+        self.assertIn('v' * 23 + '\u2026', line)
+        self.assertIn('n' * 23 + '\u2026', line)
+        self.assertNotIn(long_value, line)
+        got = self.cairn_json('runs', 'list', '--experiment', 'wide', '--json')['runs'][0]
+        self.assertEqual(got['params']['p'], long_value)
+        self.assertEqual(got['run_name'], 'n' * 40)
+
     def test_list_filters_by_experiment_and_max(self):
         got = self.cairn_json('runs', 'list', '--experiment', 'cls', '--json')['runs']
         self.assertEqual([r['run_id'] for r in got], [self.r2, self.r1])
