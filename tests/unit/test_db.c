@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "unit.h"
 #include "base/buf.h"
+#include "base/embedded.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "core/core.h"
@@ -16,11 +17,6 @@
 #include "store/db_pg.h"
 
 /* The migrations compiled into the library by tools/embed.c. */
-typedef struct cn_embedded_file {
-    const char *path;
-    const unsigned char *data;
-    size_t len;
-} cn_embedded_file;
 extern const cn_embedded_file schema_files[];
 extern const size_t schema_n_files;
 
@@ -31,6 +27,7 @@ typedef struct driver {
     bool prepared; /* PostgreSQL: server-side prepared statements */
 } driver;
 
+static const driver sqlite = {"sqlite", &cn_db_sqlite_ops, false, false};
 static const driver pg_prepared = {"pg", &cn_db_pg_ops, true, true};
 static const driver pg_unnamed = {"pg-unnamed", &cn_db_pg_ops, true, false};
 
@@ -314,7 +311,8 @@ static void multi_row_and_reset(const driver *d, cn_db *db)
         }
         CHECK(rc == CN_DB_DONE);
         CHECK(n == 100);
-        CHECK(db->ops->step(st) == CN_DB_DONE); /* stays done */
+        if (d->is_pg) /* SQLite would run the statement again: its step() resets itself */
+            CHECK(db->ops->step(st) == CN_DB_DONE);
         CHECK(db->ops->reset(st) == CAIRN_OK);
     }
     /* reset clears the bindings: unbound parameters are NULL, which matches nothing */
@@ -471,12 +469,13 @@ static void errors(const driver *d, cn_db *db)
     }
 }
 
-static void pg_migrations(const driver *d, cn_db *db)
+/* Applies every migration of the driver's dialect, in order, on a fresh database. */
+static void apply_migrations(const driver *d, cn_db *db)
 {
-    (void)d;
-    size_t n = 0;
+    const char *dialect = d->ops->name;
+    size_t n = 0, dlen = strlen(dialect);
     for (size_t i = 0; i < schema_n_files; i++) {
-        if (!cn_str_starts(schema_files[i].path, "postgresql/"))
+        if (strncmp(schema_files[i].path, dialect, dlen) != 0 || schema_files[i].path[dlen] != '/')
             continue;
         n++;
         if (!exec_ok(db, (const char *)schema_files[i].data)) {
@@ -485,10 +484,17 @@ static void pg_migrations(const driver *d, cn_db *db)
         }
     }
     CHECK(n >= 1);
-    CHECK(query_int(db, "SELECT COUNT(*) FROM information_schema.tables "
-                        "WHERE table_schema = current_schema()") == 10);
+}
+
+static void migrations(const driver *d, cn_db *db)
+{
+    apply_migrations(d, db);
+    CHECK(query_int(db, d->is_pg ? "SELECT COUNT(*) FROM information_schema.tables "
+                                   "WHERE table_schema = current_schema()"
+                                 : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                                   "AND name NOT LIKE 'sqlite_%'") == 10);
     CHECK(query_int(db, "SELECT COUNT(*) FROM experiments WHERE experiment_id = 0") == 1);
-    /* the next experiment gets id 1, as in SQLite */
+    /* the next experiment gets id 1 on both */
     cn_stmt *st = NULL;
     CHECK(db->ops->prepare(db,
                            "INSERT INTO experiments (name, creation_time, last_update_time) "
@@ -505,10 +511,77 @@ static void pg_migrations(const driver *d, cn_db *db)
     CHECK(db->ops->bind_int64(st, 3, 1) == CAIRN_OK);
     CHECK(db->ops->step(st) == CAIRN_EEXIST);
     db->ops->finalize(st);
-    /* metrics keep NaN and infinities, keyed with is_nan */
-    CHECK(exec_ok(db, "INSERT INTO metrics VALUES ('r', 'loss', 0, 1, 'NaN', 1), "
-                      "('r', 'loss', 1, 1, 'Infinity', 0), ('r', 'loss', 2, 1, 0.5, 0)"));
-    CHECK(query_int(db, "SELECT COUNT(*) FROM metrics WHERE value = 'NaN'") == 1);
+    if (d->is_pg) {
+        /* metrics keep NaN and infinities, keyed with is_nan */
+        CHECK(exec_ok(db, "INSERT INTO metrics VALUES ('r', 'loss', 0, 1, 'NaN', 1), "
+                          "('r', 'loss', 1, 1, 'Infinity', 0), ('r', 'loss', 2, 1, 0.5, 0)"));
+        CHECK(query_int(db, "SELECT COUNT(*) FROM metrics WHERE value = 'NaN'") == 1);
+    }
+}
+
+/* One line per column, "table.column notnull pk", in table and column order: what both
+ * dialects' schemas must agree on. Primary key columns count as NOT NULL (SQLite lets a
+ * rowid table's non-integer key hold NULL, but store.c never writes one). */
+static void describe_schema(cn_db *db, bool is_pg, cn_buf *out)
+{
+    const char *sql =
+        is_pg ? "SELECT c.table_name, c.column_name, "
+                "  CASE WHEN c.is_nullable = 'NO' THEN 1 ELSE 0 END, "
+                "  COALESCE((SELECT k.ordinal_position FROM information_schema.key_column_usage k "
+                "    JOIN information_schema.table_constraints t "
+                "      ON t.constraint_name = k.constraint_name "
+                "     AND t.table_schema = k.table_schema "
+                "    WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema "
+                "      AND k.table_name = c.table_name AND k.column_name = c.column_name), 0) "
+                "FROM information_schema.columns c WHERE c.table_schema = current_schema() "
+                "ORDER BY c.table_name, c.ordinal_position"
+              : "SELECT m.name, p.name, p.\"notnull\", p.pk "
+                "FROM sqlite_master m, pragma_table_info(m.name) p "
+                "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid";
+    cn_stmt *st = NULL;
+    int rc;
+    CHECK(db->ops->prepare(db, sql, &st) == CAIRN_OK);
+    while ((rc = db->ops->step(st)) == CN_DB_ROW) {
+        int64_t pk = db->ops->column_int64(st, 3);
+        cn_buf_printf(out, "%s.%s notnull=%d pk=%d\n", db->ops->column_text(st, 0),
+                      db->ops->column_text(st, 1),
+                      (int)(db->ops->column_int64(st, 2) || pk > 0), (int)pk);
+    }
+    CHECK(rc == CN_DB_DONE);
+    db->ops->finalize(st);
+    /* indexes besides those of primary keys and UNIQUE constraints */
+    st = NULL;
+    CHECK(db->ops->prepare(db,
+                           is_pg ? "SELECT indexname FROM pg_indexes WHERE schemaname = "
+                                   "current_schema() AND indexname NOT LIKE '%\\_pkey' "
+                                   "AND indexname NOT LIKE '%\\_key' ORDER BY indexname"
+                                 : "SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                   "name NOT LIKE 'sqlite_%' ORDER BY name",
+                           &st) == CAIRN_OK);
+    while ((rc = db->ops->step(st)) == CN_DB_ROW)
+        cn_buf_printf(out, "index %s\n", db->ops->column_text(st, 0));
+    CHECK(rc == CN_DB_DONE);
+    db->ops->finalize(st);
+}
+
+/* The PostgreSQL schema has the same tables, columns, keys and indexes as the SQLite one. */
+static void schemas_match(const driver *d, cn_db *db)
+{
+    cn_db *lite = open_db(&sqlite);
+    cn_buf want = CN_BUF_INIT, got = CN_BUF_INIT;
+    if (!lite)
+        return;
+    apply_migrations(&sqlite, lite);
+    apply_migrations(d, db);
+    describe_schema(lite, false, &want);
+    describe_schema(db, true, &got);
+    CHECK(want.len > 500);
+    if (strcmp(cn_buf_str(&want), cn_buf_str(&got)) != 0)
+        fprintf(stderr, "# sqlite:\n%s# postgresql:\n%s", cn_buf_str(&want), cn_buf_str(&got));
+    CHECK_STR(cn_buf_str(&got), cn_buf_str(&want));
+    cn_buf_release(&want);
+    cn_buf_release(&got);
+    lite->ops->close(lite);
 }
 
 /* Another connection ends this one's backend: the driver resets the connection and goes on;
@@ -632,21 +705,22 @@ static void run_on(tap *t, const char *name, driver_case_fn fn, const driver *d)
 }
 
 #define N_PLAIN 2
-#define N_ALL_DRIVERS 5
+#define N_ALL_DRIVERS 6
 #define N_PG_ONLY 3
 
 int main(void)
 {
-    const driver *drivers[] = {&pg_prepared, &pg_unnamed};
+    const driver *drivers[] = {&sqlite, &pg_prepared, &pg_unnamed};
+    const driver *pg_drivers[] = {&pg_prepared, &pg_unnamed};
     const struct {
         const char *name;
         driver_case_fn fn;
     } all[N_ALL_DRIVERS] = {
         {"values_round_trip", values_round_trip}, {"multi_row_and_reset", multi_row_and_reset},
         {"transactions", transactions},           {"unique_violation", unique_violation},
-        {"errors", errors},
+        {"errors", errors},                       {"migrations", migrations},
     }, pg_only[N_PG_ONLY] = {
-        {"pg_migrations", pg_migrations},
+        {"schemas_match", schemas_match},
         {"pg_reconnects", pg_reconnects},
         {"pg_serialization_failure", pg_serialization_failure},
     };
@@ -659,18 +733,17 @@ int main(void)
     }
     g_ctx = cairn_ctx_new();
     printf("1..%d\n", N_PLAIN + N_ALL_DRIVERS * (int)CN_ARRAY_LEN(drivers) +
-                          N_PG_ONLY * (int)CN_ARRAY_LEN(drivers));
+                          N_PG_ONLY * (int)CN_ARRAY_LEN(pg_drivers));
     run_plain(&t, "rewrite_placeholders", rewrite_placeholders);
     run_plain(&t, "pg_open_errors", pg_open_errors);
     for (size_t i = 0; i < N_ALL_DRIVERS; i++)
         for (size_t j = 0; j < CN_ARRAY_LEN(drivers); j++)
             run_on(&t, all[i].name, all[i].fn, drivers[j]);
     for (size_t i = 0; i < N_PG_ONLY; i++)
-        for (size_t j = 0; j < CN_ARRAY_LEN(drivers); j++)
-            run_on(&t, pg_only[i].name, pg_only[i].fn, drivers[j]);
+        for (size_t j = 0; j < CN_ARRAY_LEN(pg_drivers); j++)
+            run_on(&t, pg_only[i].name, pg_only[i].fn, pg_drivers[j]);
 
-    cn_buf_release(&g_ctx->err); /* a context without a store */
-    free(g_ctx);
+    cairn_close(g_ctx);
     cn_buf rm = CN_BUF_INIT;
     cn_buf_printf(&rm, "rm -rf '%s'", g_tmpdir);
     if (system(rm.data) != 0)
