@@ -172,8 +172,8 @@ static void pg_open_errors(void)
     CHECK(strstr(cairn_errmsg(g_ctx), "mysql://x/y") != NULL);
 
     db = (cn_db *)&db;
-    CHECK(cn_db_pg_ops.open(g_ctx, "postgresql://alice:s3cret@/nodb?host=/nonexistent/dir",
-                            &opts, &db) == CAIRN_EDB);
+    CHECK(cn_db_pg_ops.open(g_ctx, "postgresql://alice:s3cret@/nodb?host=/nonexistent/dir", &opts,
+                            &db) == CAIRN_EDB);
     CHECK(db == NULL);
     const char *msg = cairn_errmsg(g_ctx);
     CHECK(strstr(msg, "cannot connect") != NULL);
@@ -194,16 +194,18 @@ static void pg_open_errors(void)
 static void values_round_trip(const driver *d, cn_db *db)
 {
     static const int64_t ints[] = {0, 1, -1, 42, INT64_MAX, INT64_MIN, 1700000000123};
-    const double doubles[] = {0.0, -0.0, 0.1, 1.0 / 3.0, 1e-300, -1e300, DBL_MAX,
-                              5e-324, INFINITY, -INFINITY, NAN, 123456789.125};
-    static const char *const texts[] = {"", "plain", "it's \"quoted\" ? and '?' and \\",
+    const double doubles[] = {0.0,     -0.0,   0.1,      1.0 / 3.0, 1e-300, -1e300,
+                              DBL_MAX, 5e-324, INFINITY, -INFINITY, NAN,    123456789.125};
+    static const char *const texts[] = {"",
+                                        "plain",
+                                        "it's \"quoted\" ? and '?' and \\",
                                         "h\xc3\xa9llo \xe2\x9c\x93 \xe6\x97\xa5\xe6\x9c\xac",
-                                        "line\nbreak\ttab", "$1 ? $$"};
+                                        "line\nbreak\ttab",
+                                        "$1 ? $$"};
     cn_stmt *st = NULL;
 
     CHECK(exec_ok(db, "CREATE TABLE v (n BIGINT, i BIGINT, d DOUBLE PRECISION, s TEXT)"));
-    CHECK(db->ops->prepare(db, "INSERT INTO v (n, i, d, s) VALUES (?, ?, ?, ?)", &st) ==
-          CAIRN_OK);
+    CHECK(db->ops->prepare(db, "INSERT INTO v (n, i, d, s) VALUES (?, ?, ?, ?)", &st) == CAIRN_OK);
     int n_rows = 0;
     for (size_t i = 0; i < CN_ARRAY_LEN(ints); i++, n_rows++) {
         CHECK(db->ops->bind_int64(st, 1, n_rows) == CAIRN_OK);
@@ -544,8 +546,8 @@ static void describe_schema(cn_db *db, bool is_pg, cn_buf *out)
     while ((rc = db->ops->step(st)) == CN_DB_ROW) {
         int64_t pk = db->ops->column_int64(st, 3);
         cn_buf_printf(out, "%s.%s notnull=%d pk=%d\n", db->ops->column_text(st, 0),
-                      db->ops->column_text(st, 1),
-                      (int)(db->ops->column_int64(st, 2) || pk > 0), (int)pk);
+                      db->ops->column_text(st, 1), (int)(db->ops->column_int64(st, 2) || pk > 0),
+                      (int)pk);
     }
     CHECK(rc == CN_DB_DONE);
     db->ops->finalize(st);
@@ -715,15 +717,20 @@ int main(void)
     const struct {
         const char *name;
         driver_case_fn fn;
-    } all[N_ALL_DRIVERS] = {
-        {"values_round_trip", values_round_trip}, {"multi_row_and_reset", multi_row_and_reset},
-        {"transactions", transactions},           {"unique_violation", unique_violation},
-        {"errors", errors},                       {"migrations", migrations},
-    }, pg_only[N_PG_ONLY] = {
-        {"schemas_match", schemas_match},
-        {"pg_reconnects", pg_reconnects},
-        {"pg_serialization_failure", pg_serialization_failure},
-    };
+    } all[N_ALL_DRIVERS] =
+        {
+            {"values_round_trip", values_round_trip},
+            {"multi_row_and_reset", multi_row_and_reset},
+            {"transactions", transactions},
+            {"unique_violation", unique_violation},
+            {"errors", errors},
+            {"migrations", migrations},
+        },
+      pg_only[N_PG_ONLY] = {
+          {"schemas_match", schemas_match},
+          {"pg_reconnects", pg_reconnects},
+          {"pg_serialization_failure", pg_serialization_failure},
+      };
     tap t = {0, 0};
 
     cn_strlcpy(g_tmpdir, "/tmp/cairn-test-db.XXXXXX", sizeof g_tmpdir);

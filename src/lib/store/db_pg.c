@@ -43,9 +43,9 @@ struct cn_stmt {
     char *sql; /* rewritten: $n placeholders */
     uint64_t hash;
     int n_params;
-    char **values;            /* n_params texts, NULL for SQL NULL */
-    char name[PG_NAME_MAX];   /* server-side statement, "" for unnamed */
-    unsigned generation;      /* db->generation when name was prepared */
+    char **values;          /* n_params texts, NULL for SQL NULL */
+    char name[PG_NAME_MAX]; /* server-side statement, "" for unnamed */
+    unsigned generation;    /* db->generation when name was prepared */
     PGresult *res;
     int row;
     int n_rows;
@@ -56,8 +56,8 @@ struct cn_stmt {
 
 static bool is_ident_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || c >= 0x80;
 }
 
 static bool is_tag_start(unsigned char c)
@@ -272,8 +272,8 @@ static void notice_to_log(void *arg, const char *message)
     pg_db *db = arg;
     cn_buf b = CN_BUF_INIT;
     put_oneline(&b, message);
-    cn_log(db->base.ctx, cn_str_starts(message, "WARNING") ? CAIRN_LOG_WARN : CAIRN_LOG_DEBUG,
-           "pg", "%s", cn_buf_str(&b));
+    cn_log(db->base.ctx, cn_str_starts(message, "WARNING") ? CAIRN_LOG_WARN : CAIRN_LOG_DEBUG, "pg",
+           "%s", cn_buf_str(&b));
     cn_buf_release(&b);
 }
 
@@ -314,9 +314,9 @@ static cairn_status reconnect(pg_db *db)
     if (PQstatus(db->conn) != CONNECTION_OK) {
         cn_buf msg = CN_BUF_INIT;
         put_oneline(&msg, PQerrorMessage(db->conn));
-        cairn_status rc = cn_fail(db->base.ctx, CAIRN_EDB,
-                                  "postgresql: connection lost and reconnecting failed: %s",
-                                  cn_buf_str(&msg));
+        cairn_status rc =
+            cn_fail(db->base.ctx, CAIRN_EDB,
+                    "postgresql: connection lost and reconnecting failed: %s", cn_buf_str(&msg));
         cn_buf_release(&msg);
         return rc;
     }
@@ -337,10 +337,8 @@ typedef struct pg_call {
 static PGresult *call_once(pg_db *db, const pg_call *c)
 {
     switch (c->kind) {
-    case CALL_EXEC:
-        return PQexec(db->conn, c->sql);
-    case CALL_PREPARE:
-        return PQprepare(db->conn, c->name, c->sql, c->n_params, NULL);
+    case CALL_EXEC: return PQexec(db->conn, c->sql);
+    case CALL_PREPARE: return PQprepare(db->conn, c->name, c->sql, c->n_params, NULL);
     case CALL_PARAMS:
         return PQexecParams(db->conn, c->sql, c->n_params, NULL, c->values, NULL, NULL, 0);
     case CALL_PREPARED:
@@ -384,9 +382,7 @@ static cairn_status call(pg_db *db, const pg_call *c, PGresult **out)
     switch (PQresultStatus(res)) {
     case PGRES_COMMAND_OK:
     case PGRES_TUPLES_OK:
-    case PGRES_EMPTY_QUERY:
-        *out = res;
-        return CAIRN_OK;
+    case PGRES_EMPTY_QUERY: *out = res; return CAIRN_OK;
     default:
         rc = fail_result(db, res);
         PQclear(res);
@@ -404,8 +400,8 @@ static cairn_status pg_open(cairn_ctx *ctx, const char *uri, const cairn_open_op
     *out = NULL;
     redact_uri(&shown, uri);
     if (!cn_str_starts(uri, "postgresql://") && !cn_str_starts(uri, "postgres://")) {
-        rc = cn_fail(ctx, CAIRN_EINVAL,
-                     "store uri '%s': not a postgresql:// or postgres:// uri", shown.data);
+        rc = cn_fail(ctx, CAIRN_EINVAL, "store uri '%s': not a postgresql:// or postgres:// uri",
+                     shown.data);
         goto done;
     }
     db = cn_xcalloc(1, sizeof *db);
