@@ -156,12 +156,12 @@ typedef enum cairn_issue_level {
 typedef struct cairn_data_issue {
     cairn_issue_level level;
     const char *code;    /* stable: "missing-values", "constant-column", "duplicate-column",
-                          * "duplicate-rows", "class-imbalance", "rare-class", "missing-label",
+                          * "duplicate-rows", "class-imbalance", "rare-class", "single-class", "missing-label",
                           * "split-overlap", "split-content-overlap", "split-out-of-range",
                           * "non-finite", "schema-missing-column", "schema-type", "empty-table",
                           * "all-missing" */
     const char *column;  /* the column concerned, or NULL */
-    const char *message; /* one line for people */
+    const char *message; /* one line for people; strings live as long as the report */
 } cairn_data_issue;
 
 typedef struct cairn_column_report {
