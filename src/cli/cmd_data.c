@@ -112,7 +112,7 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
     opterr = 0;
     for (;;) {
         int longidx = -1;
-        int c = getopt_long(argc, argv, "+ho:", all, &longidx);
+        int c = getopt_long(argc, argv, "ho:", all, &longidx);
         if (c == -1)
             break;
         if (c == 'h' || c == OPT_HELP) {
@@ -195,6 +195,12 @@ static void fmt_num(double v, char *out, size_t size)
         snprintf(out, size, "%.6g", v);
 }
 
+/* A failure after the file was read: the message gets the file's name in front. */
+static int fail_file(cairn_ctx *ctx, const char *path)
+{
+    return cli_error("%s: %s", path, cairn_errmsg(ctx));
+}
+
 static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args *a)
 {
     cairn_csv_opts o = CAIRN_CSV_OPTS_INIT;
@@ -236,7 +242,7 @@ static int data_validate(int argc, char **argv)
     vo.label = a.label;
     vo.split = split;
     if (cairn_validate(ctx, t, &vo, &r) != CAIRN_OK) {
-        cli_fail(ctx);
+        fail_file(ctx, path);
         goto done;
     }
     if (a.json) {
@@ -344,8 +350,11 @@ static int data_split(int argc, char **argv)
     cairn_table *t = read_table(ctx, path, &a);
     if (!t)
         goto done;
-    if (cairn_split_make(ctx, t, &so, &s) != CAIRN_OK ||
-        cairn_split_write(ctx, s, a.out) != CAIRN_OK) {
+    if (cairn_split_make(ctx, t, &so, &s) != CAIRN_OK) {
+        fail_file(ctx, path);
+        goto done;
+    }
+    if (cairn_split_write(ctx, s, a.out) != CAIRN_OK) {
         cli_fail(ctx);
         goto done;
     }

@@ -55,6 +55,7 @@ char *cairn_index_format(const size_t *rows, size_t n)
 {
     cn_buf b = CN_BUF_INIT;
     cn_buf_grow(&b, n * 8 + 1);
+    cn_buf_append(&b, "", 0); /* NUL-terminated even when n is 0 */
     char num[24];
     for (size_t i = 0; i < n; i++) {
         int k = snprintf(num, sizeof num, "%zu\n", rows[i]);
