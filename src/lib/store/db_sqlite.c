@@ -3,6 +3,7 @@
  * timeout so concurrent writers wait rather than fail, BEGIN IMMEDIATE for write transactions,
  * case-sensitive LIKE (MLflow's LIKE is case-sensitive), a per-connection statement cache. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -109,6 +110,15 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
         goto done;
     if (!(opts && opts->read_only)) {
         st = sq_exec(&db->base, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        if (st != CAIRN_OK)
+            goto done;
+    }
+    /* Tests cap the file size to exercise the full-disk path exactly as SQLITE_FULL. */
+    const char *max_pages = getenv("CAIRN_SQLITE_MAX_PAGES");
+    if (max_pages && *max_pages) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld", strtoll(max_pages, NULL, 10));
+        st = sq_exec(&db->base, pragma);
         if (st != CAIRN_OK)
             goto done;
     }

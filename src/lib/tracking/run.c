@@ -516,3 +516,11 @@ fail:
     cn_store_rollback(ctx);
     return rc;
 }
+
+cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char hex_out[65],
+                               int64_t *size_bytes_out)
+{
+    if (cn_sha256_file(path, hex_out, size_bytes_out) != 0)
+        return cn_fail_errno(ctx, CAIRN_EIO, "cannot read '%s'", path);
+    return CAIRN_OK;
+}
