@@ -36,18 +36,16 @@ CAIRN_API cairn_status cairn_eval_confusion_matrix(cairn_ctx *ctx, const int32_t
 /* Per-class precision, recall, F1 and support, each an array of n_classes (any may be NULL).
  * A zero denominator gives 0 (zero_division=0). */
 CAIRN_API cairn_status cairn_eval_prf_per_class(cairn_ctx *ctx, const int32_t *y_true,
-                                                const int32_t *y_pred, size_t n,
-                                                size_t n_classes, double *precision,
-                                                double *recall, double *f1, int64_t *support);
+                                                const int32_t *y_pred, size_t n, size_t n_classes,
+                                                double *precision, double *recall, double *f1,
+                                                int64_t *support);
 /* Averaged precision, recall and F1 (any output may be NULL), zero_division=0. */
-CAIRN_API cairn_status cairn_eval_prf(cairn_ctx *ctx, const int32_t *y_true,
-                                      const int32_t *y_pred, size_t n, size_t n_classes,
-                                      cairn_average average, double *precision, double *recall,
-                                      double *f1);
+CAIRN_API cairn_status cairn_eval_prf(cairn_ctx *ctx, const int32_t *y_true, const int32_t *y_pred,
+                                      size_t n, size_t n_classes, cairn_average average,
+                                      double *precision, double *recall, double *f1);
 /* Matthews correlation coefficient, multiclass (Gorodkin's R_K); 0 when undefined. */
-CAIRN_API cairn_status cairn_eval_mcc(cairn_ctx *ctx, const int32_t *y_true,
-                                      const int32_t *y_pred, size_t n, size_t n_classes,
-                                      double *out);
+CAIRN_API cairn_status cairn_eval_mcc(cairn_ctx *ctx, const int32_t *y_true, const int32_t *y_pred,
+                                      size_t n, size_t n_classes, double *out);
 /* Cohen's kappa (unweighted); NaN when both raters use one and the same single class. */
 CAIRN_API cairn_status cairn_eval_cohen_kappa(cairn_ctx *ctx, const int32_t *y_true,
                                               const int32_t *y_pred, size_t n, size_t n_classes,
@@ -72,7 +70,10 @@ typedef struct cairn_curve {
     size_t n_thresholds;
     double *thresholds;
 } cairn_curve;
-#define CAIRN_CURVE_INIT {0, NULL, NULL, 0, NULL}
+#define CAIRN_CURVE_INIT                                                                           \
+    {                                                                                              \
+        0, NULL, NULL, 0, NULL                                                                     \
+    }
 CAIRN_API void cairn_curve_release(cairn_curve *c); /* frees the arrays; NULL is a no-op */
 
 /* Binary ROC AUC from y_true in {0, 1} and any real scores (higher = more positive).
@@ -108,8 +109,8 @@ CAIRN_API cairn_status cairn_eval_brier_binary(cairn_ctx *ctx, const int32_t *y_
 /* Multiclass Brier score: mean over rows of sum_k (onehot_k - p_k)^2 (twice the binary score
  * when n_classes = 2). */
 CAIRN_API cairn_status cairn_eval_brier_multiclass(cairn_ctx *ctx, const int32_t *y_true,
-                                                   const double *proba, size_t n,
-                                                   size_t n_classes, double *out);
+                                                   const double *proba, size_t n, size_t n_classes,
+                                                   double *out);
 
 typedef enum cairn_calibration_strategy {
     CAIRN_CALIBRATION_UNIFORM = 0, /* n_bins equal-width bins on [0, 1] */
@@ -117,8 +118,7 @@ typedef enum cairn_calibration_strategy {
 } cairn_calibration_strategy;
 /* calibration_curve: y_true in {0, 1}, prob_pos in [0, 1]; empty bins are left out. */
 CAIRN_API cairn_status cairn_eval_calibration_curve(cairn_ctx *ctx, const int32_t *y_true,
-                                                    const double *prob_pos, size_t n,
-                                                    size_t n_bins,
+                                                    const double *prob_pos, size_t n, size_t n_bins,
                                                     cairn_calibration_strategy strategy,
                                                     cairn_curve *out);
 
@@ -145,15 +145,18 @@ CAIRN_API cairn_status cairn_stratified_kfold(cairn_ctx *ctx, const int32_t *y, 
 /* A metric over a resample: idx[0..n) are row indices (with repeats) into the caller's data.
  * Return CAIRN_EINVAL (via the ctx) when the metric is undefined on this resample: the
  * bootstrap skips it. */
-typedef cairn_status (*cairn_metric_fn)(cairn_ctx *ctx, const size_t *idx, size_t n,
-                                        void *user, double *out);
+typedef cairn_status (*cairn_metric_fn)(cairn_ctx *ctx, const size_t *idx, size_t n, void *user,
+                                        double *out);
 
 typedef struct cairn_bootstrap_opts {
     size_t n_resamples; /* 0: 1000 */
     double confidence;  /* 0: 0.95 */
     uint64_t seed;
 } cairn_bootstrap_opts;
-#define CAIRN_BOOTSTRAP_OPTS_INIT {0, 0.0, 0}
+#define CAIRN_BOOTSTRAP_OPTS_INIT                                                                  \
+    {                                                                                              \
+        0, 0.0, 0                                                                                  \
+    }
 
 typedef struct cairn_interval {
     double estimate;  /* the metric on the original rows */
@@ -200,9 +203,9 @@ CAIRN_API cairn_status cairn_stats_mcnemar(cairn_ctx *ctx, int64_t n01, int64_t 
                                            cairn_test_result *out);
 /* The same from two models' predictions on a shared test set. */
 CAIRN_API cairn_status cairn_stats_mcnemar_predictions(cairn_ctx *ctx, const int32_t *y_true,
-                                                       const int32_t *pred_a,
-                                                       const int32_t *pred_b, size_t n,
-                                                       bool exact, cairn_test_result *out);
+                                                       const int32_t *pred_a, const int32_t *pred_b,
+                                                       size_t n, bool exact,
+                                                       cairn_test_result *out);
 
 CAIRN_API double cairn_stats_normal_cdf(double z);
 CAIRN_API double cairn_stats_normal_quantile(double p); /* NaN outside (0, 1) */
@@ -220,39 +223,39 @@ CAIRN_API double cairn_stats_gammaincc(double a, double x); /* Q(a, x) = 1 - P(a
  * escaped; title and labels may be NULL for defaults. */
 
 typedef struct cairn_plot_series {
-    const char *name;    /* legend entry */
-    const double *x;     /* NULL: 1, 2, ..., n (epochs) */
-    const double *y;     /* n values; NaN values leave a gap */
+    const char *name; /* legend entry */
+    const double *x;  /* NULL: 1, 2, ..., n (epochs) */
+    const double *y;  /* n values; NaN values leave a gap */
     size_t n;
-    int panel;           /* learning curves: 0 = left/top panel, 1 = second panel */
+    int panel; /* learning curves: 0 = left/top panel, 1 = second panel */
 } cairn_plot_series;
 
 typedef struct cairn_plot_opts {
     const char *title;
     const char *x_label;
-    const char *y_label;   /* panel 0 */
-    const char *y2_label;  /* panel 1 (learning curves) */
-    int width, height;     /* pixels; 0: defaults */
+    const char *y_label;  /* panel 0 */
+    const char *y2_label; /* panel 1 (learning curves) */
+    int width, height;    /* pixels; 0: defaults */
 } cairn_plot_opts;
-#define CAIRN_PLOT_OPTS_INIT {NULL, NULL, NULL, NULL, 0, 0}
+#define CAIRN_PLOT_OPTS_INIT                                                                       \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, 0, 0                                                               \
+    }
 
 /* Learning curves: several series over epochs, in one panel or, when any series has
  * panel = 1, two panels stacked (e.g. losses above, a metric below). */
-CAIRN_API cairn_status cairn_plot_learning_curves(cairn_ctx *ctx,
-                                                  const cairn_plot_series *series,
+CAIRN_API cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series *series,
                                                   size_t n_series, const cairn_plot_opts *opts,
                                                   char **svg_out);
 /* Confusion-matrix heat map: counts (n_classes^2, rows = true) with row-normalised per cent;
  * labels: n_classes names (NULL: "0", "1", ...). */
 CAIRN_API cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts,
-                                                   size_t n_classes,
-                                                   const char *const *labels,
+                                                   size_t n_classes, const char *const *labels,
                                                    const cairn_plot_opts *opts, char **svg_out);
 /* ROC curves (x = FPR, y = TPR), one per series with its AUC in the legend, and a diagonal. */
 CAIRN_API cairn_status cairn_plot_roc(cairn_ctx *ctx, const cairn_curve *curves,
-                                      const char *const *names, const double *auc,
-                                      size_t n_curves, const cairn_plot_opts *opts,
-                                      char **svg_out);
+                                      const char *const *names, const double *auc, size_t n_curves,
+                                      const cairn_plot_opts *opts, char **svg_out);
 /* Precision-recall curves (x = recall, y = precision) as steps, AP in the legend;
  * prevalence (may be NULL) draws the no-skill line per curve. */
 CAIRN_API cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves,
@@ -267,8 +270,7 @@ CAIRN_API cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve 
  * best-so-far line (minimize or maximize). */
 CAIRN_API cairn_status cairn_plot_optimization_history(cairn_ctx *ctx, const double *objective,
                                                        size_t n_trials, bool maximize,
-                                                       const cairn_plot_opts *opts,
-                                                       char **svg_out);
+                                                       const cairn_plot_opts *opts, char **svg_out);
 
 #ifdef __cplusplus
 }

@@ -46,11 +46,11 @@ typedef struct eval_args {
 typedef struct scored_data {
     size_t n, k;
     bool is_classification;
-    char **classes;      /* k names */
+    char **classes; /* k names */
     int32_t *y_true, *y_pred;
-    double *proba;       /* n x k, or NULL */
-    double *pos;         /* column of the positive class when k == 2 */
-    double *t, *p;       /* regression */
+    double *proba;          /* n x k, or NULL */
+    double *pos;            /* column of the positive class when k == 2 */
+    double *t, *p;          /* regression */
     int32_t *buf_t, *buf_p; /* resample scratch */
     double *buf_x, *buf_y;
 } scored_data;
@@ -241,7 +241,8 @@ static int load(const eval_args *a, scored_data *d)
     if (n_proba > 0) {
         if (n_proba != d->k) {
             rc = cli_error("'%s': %zu probability columns for %zu classes; give one proba_<class> "
-                           "column per class", a->input, n_proba, d->k);
+                           "column per class",
+                           a->input, n_proba, d->k);
             goto labels_done;
         }
         d->proba = cn_xmalloc(d->n * d->k * sizeof(double));
@@ -256,8 +257,7 @@ static int load(const eval_args *a, scored_data *d)
             int k = find_class(d->classes, d->k, c);
             for (size_t i = 0; i < d->n; i++) {
                 if (isnan(t->cols[j].num[i])) {
-                    rc = cli_error("'%s' row %zu: missing '%s'", a->input, i + 1,
-                                   t->cols[j].name);
+                    rc = cli_error("'%s' row %zu: missing '%s'", a->input, i + 1, t->cols[j].name);
                     goto labels_done;
                 }
                 d->proba[i * d->k + (size_t)k] = t->cols[j].num[i];
@@ -289,9 +289,24 @@ done:
 /* ---- metrics as callbacks over row indices (for the bootstrap) ---- */
 
 typedef enum metric_id {
-    M_ACCURACY, M_BALANCED, M_F1_MACRO, M_F1_WEIGHTED, M_PRECISION_MACRO, M_RECALL_MACRO, M_MCC,
-    M_KAPPA, M_ROC_AUC, M_ROC_AUC_OVO, M_AP, M_LOG_LOSS, M_BRIER,
-    M_MAE, M_MSE, M_RMSE, M_R2, M_MAPE
+    M_ACCURACY,
+    M_BALANCED,
+    M_F1_MACRO,
+    M_F1_WEIGHTED,
+    M_PRECISION_MACRO,
+    M_RECALL_MACRO,
+    M_MCC,
+    M_KAPPA,
+    M_ROC_AUC,
+    M_ROC_AUC_OVO,
+    M_AP,
+    M_LOG_LOSS,
+    M_BRIER,
+    M_MAE,
+    M_MSE,
+    M_RMSE,
+    M_R2,
+    M_MAPE
 } metric_id;
 
 typedef struct metric_def {
@@ -316,8 +331,8 @@ static const metric_def class_metrics[] = {
     {M_BRIER, "brier", true, false, false},
 };
 static const metric_def reg_metrics[] = {
-    {M_MAE, "mae", false, false, true},   {M_MSE, "mse", false, false, false},
-    {M_RMSE, "rmse", false, false, true}, {M_R2, "r2", false, false, true},
+    {M_MAE, "mae", false, false, true},    {M_MSE, "mse", false, false, false},
+    {M_RMSE, "rmse", false, false, true},  {M_R2, "r2", false, false, true},
     {M_MAPE, "mape", false, false, false},
 };
 
@@ -337,8 +352,11 @@ static cairn_status compute(cairn_ctx *ctx, const size_t *idx, size_t n, void *u
         }
         cairn_regression_metrics m;
         cairn_status st = cairn_eval_regression(ctx, d->buf_x, d->buf_y, n, &m);
-        *out = mc->id == M_MAE ? m.mae : mc->id == M_MSE ? m.mse : mc->id == M_RMSE ? m.rmse
-             : mc->id == M_R2 ? m.r2 : m.mape;
+        *out = mc->id == M_MAE    ? m.mae
+               : mc->id == M_MSE  ? m.mse
+               : mc->id == M_RMSE ? m.rmse
+               : mc->id == M_R2   ? m.r2
+                                  : m.mape;
         return st;
     }
     size_t k = d->k;
@@ -448,8 +466,8 @@ static int write_plots(cairn_ctx *ctx, const eval_args *a, scored_data *d, const
     if (cairn_eval_roc_curve(ctx, d->y_true, d->pos, d->n, &roc) != CAIRN_OK ||
         cairn_eval_pr_curve(ctx, d->y_true, d->pos, d->n, &pr) != CAIRN_OK ||
         cairn_eval_average_precision(ctx, d->y_true, d->pos, d->n, &ap) != CAIRN_OK ||
-        cairn_eval_calibration_curve(ctx, d->y_true, d->pos, d->n, 10,
-                                     CAIRN_CALIBRATION_UNIFORM, &cal) != CAIRN_OK) {
+        cairn_eval_calibration_curve(ctx, d->y_true, d->pos, d->n, 10, CAIRN_CALIBRATION_UNIFORM,
+                                     &cal) != CAIRN_OK) {
         rc = cli_fail(ctx);
         goto done;
     }
@@ -675,10 +693,10 @@ static int parse_u64(const char *s, uint64_t *out)
 static int cmd_eval_metrics(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"input", required_argument, NULL, 'i'},  {"task", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},         {"bootstrap", required_argument, NULL, 'b'},
-        {"seed", required_argument, NULL, 's'},   {"plots", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"input", required_argument, NULL, 'i'}, {"task", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},        {"bootstrap", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 's'},  {"plots", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     eval_args a = {NULL, NULL, NULL, false, 1000, 0};
     uint64_t v;
     int c;

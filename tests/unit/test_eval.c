@@ -35,15 +35,15 @@ static int close_to(double got, const json_t *want)
     return fabs(got - w) <= 1e-10 * fabs(w) + 1e-15;
 }
 
-#define CHECK_REF(got, want, what, name)                                                      \
-    do {                                                                                      \
-        double g_ = (got);                                                                    \
-        const json_t *w_ = (want);                                                            \
-        if (!w_ || !close_to(g_, w_)) {                                                       \
-            unit_failed = 1;                                                                  \
-            fprintf(stderr, "# %s:%d: %s %s: got %.17g want %.17g\n", __FILE__, __LINE__,    \
-                    name, what, g_, w_ ? json_number_value(w_) : -999.0);                     \
-        }                                                                                     \
+#define CHECK_REF(got, want, what, name)                                                           \
+    do {                                                                                           \
+        double g_ = (got);                                                                         \
+        const json_t *w_ = (want);                                                                 \
+        if (!w_ || !close_to(g_, w_)) {                                                            \
+            unit_failed = 1;                                                                       \
+            fprintf(stderr, "# %s:%d: %s %s: got %.17g want %.17g\n", __FILE__, __LINE__, name,    \
+                    what, g_, w_ ? json_number_value(w_) : -999.0);                                \
+        }                                                                                          \
     } while (0)
 
 static double *doubles(const json_t *a, size_t *n)
@@ -75,8 +75,7 @@ static void check_curve(const cairn_curve *c, const json_t *want, const char *wh
     const json_t *x = json_object_get(want, "x"), *y = json_object_get(want, "y");
     CHECK(c->n == json_array_size(x));
     if (c->n != json_array_size(x)) {
-        fprintf(stderr, "# %s %s: %zu points, want %zu\n", name, what, c->n,
-                json_array_size(x));
+        fprintf(stderr, "# %s %s: %zu points, want %zu\n", name, what, c->n, json_array_size(x));
         return;
     }
     for (size_t i = 0; i < c->n; i++) {
@@ -203,8 +202,8 @@ TEST(probability_metrics_match_sklearn)
                        {"calibration_quantile_5", CAIRN_CALIBRATION_QUANTILE, 5},
                        {"calibration_quantile_10", CAIRN_CALIBRATION_QUANTILE, 10}};
             for (size_t i = 0; i < 4; i++) {
-                CHECK(cairn_eval_calibration_curve(ctx, yt, pos, n, cal[i].bins, cal[i].s,
-                                                   &cv) == CAIRN_OK);
+                CHECK(cairn_eval_calibration_curve(ctx, yt, pos, n, cal[i].bins, cal[i].s, &cv) ==
+                      CAIRN_OK);
                 check_curve(&cv, exp_of(cs, cal[i].key), cal[i].key, name, false);
                 cairn_curve_release(&cv);
             }
@@ -220,8 +219,8 @@ TEST(probability_metrics_match_sklearn)
                        {"roc_auc_ovo_weighted", CAIRN_MULTICLASS_OVO, CAIRN_AVERAGE_WEIGHTED}};
             for (size_t i = 0; i < 4; i++) {
                 const json_t *want = exp_of(cs, mcs[i].key);
-                cairn_status st = cairn_eval_roc_auc(ctx, yt, proba, n, k, mcs[i].mc,
-                                                     mcs[i].avg, &v);
+                cairn_status st =
+                    cairn_eval_roc_auc(ctx, yt, proba, n, k, mcs[i].mc, mcs[i].avg, &v);
                 if (json_is_null(want)) {
                     CHECK(st == CAIRN_EINVAL);
                 } else {
@@ -314,10 +313,10 @@ TEST(distributions_match_scipy)
     const json_t *d = json_object_get(reference(), "distributions"), *row;
     size_t i;
 #define ARG(k) json_number_value(json_array_get(row, k))
-    json_array_foreach(json_object_get(d, "betainc"), i, row)
-        CHECK_REF(cairn_stats_betainc(ARG(0), ARG(1), ARG(2)), json_array_get(row, 3), "betainc",
-                  "dist");
-    json_array_foreach(json_object_get(d, "gammainc"), i, row) {
+    json_array_foreach(json_object_get(d, "betainc"), i, row) CHECK_REF(
+        cairn_stats_betainc(ARG(0), ARG(1), ARG(2)), json_array_get(row, 3), "betainc", "dist");
+    json_array_foreach(json_object_get(d, "gammainc"), i, row)
+    {
         CHECK_REF(cairn_stats_gammainc(ARG(0), ARG(1)), json_array_get(row, 2), "P", "dist");
         CHECK_REF(cairn_stats_gammaincc(ARG(0), ARG(1)), json_array_get(row, 3), "Q", "dist");
     }
@@ -325,14 +324,14 @@ TEST(distributions_match_scipy)
         CHECK_REF(cairn_stats_t_cdf(ARG(0), ARG(1)), json_array_get(row, 2), "t_cdf", "dist");
     /* SciPy's t.ppf (cephes stdtri) is good to ~3e-9 only: t.cdf(t.ppf(0.9, 29), 29) is off by
      * 5.6e-10. Ours round-trips through the t CDF (which matches SciPy to 1e-10) exactly. */
-    json_array_foreach(json_object_get(d, "t_ppf"), i, row) {
+    json_array_foreach(json_object_get(d, "t_ppf"), i, row)
+    {
         double q = cairn_stats_t_quantile(ARG(0), ARG(1)), want = ARG(2);
         CHECK_NEAR(q, want, 1e-8 * fabs(want) + 1e-15);
         CHECK_NEAR(cairn_stats_t_cdf(q, ARG(1)), ARG(0), 1e-13 * ARG(0));
     }
     json_array_foreach(json_object_get(d, "norm_ppf"), i, row)
-        CHECK_REF(cairn_stats_normal_quantile(ARG(0)), json_array_get(row, 1), "norm_ppf",
-                  "dist");
+        CHECK_REF(cairn_stats_normal_quantile(ARG(0)), json_array_get(row, 1), "norm_ppf", "dist");
     json_array_foreach(json_object_get(d, "chi2_sf"), i, row)
         CHECK_REF(cairn_stats_chi2_sf(ARG(0), ARG(1)), json_array_get(row, 2), "chi2_sf", "dist");
 #undef ARG
@@ -345,13 +344,12 @@ TEST(bad_input_fails_with_a_message)
     cairn_ctx *ctx = cairn_ctx_new();
     int32_t yt[] = {0, 1, 2, 1}, yp[] = {0, 1, 5, 1};
     double v;
-    CHECK(cairn_eval_prf(ctx, yt, yp, 4, 3, CAIRN_AVERAGE_MACRO, &v, NULL, NULL) ==
-          CAIRN_EINVAL);
+    CHECK(cairn_eval_prf(ctx, yt, yp, 4, 3, CAIRN_AVERAGE_MACRO, &v, NULL, NULL) == CAIRN_EINVAL);
     CHECK(strstr(cairn_errmsg(ctx), "'y_pred'[2] = 5") != NULL);
     CHECK(cairn_eval_accuracy(ctx, yt, yp, 0, &v) == CAIRN_EINVAL);
     double proba[] = {0.2, 0.3, 0.4, 0.5, 0.5, 0, 0.1, 0.8, 0.1, 0, 1, 0};
-    CHECK(cairn_eval_roc_auc(ctx, yt, proba, 4, 3, CAIRN_MULTICLASS_OVR, CAIRN_AVERAGE_MACRO,
-                             &v) == CAIRN_EINVAL);
+    CHECK(cairn_eval_roc_auc(ctx, yt, proba, 4, 3, CAIRN_MULTICLASS_OVR, CAIRN_AVERAGE_MACRO, &v) ==
+          CAIRN_EINVAL);
     CHECK(strstr(cairn_errmsg(ctx), "sums to 0.9") != NULL);
     double nan_score[] = {0.1, NAN, 0.3, 0.4};
     int32_t yb[] = {0, 1, 0, 1};
@@ -413,8 +411,7 @@ typedef struct acc_data {
     const int32_t *y_true, *y_pred;
 } acc_data;
 
-static cairn_status acc_metric(cairn_ctx *ctx, const size_t *idx, size_t n, void *user,
-                               double *out)
+static cairn_status acc_metric(cairn_ctx *ctx, const size_t *idx, size_t n, void *user, double *out)
 {
     (void)ctx;
     acc_data *d = user;
@@ -425,8 +422,7 @@ static cairn_status acc_metric(cairn_ctx *ctx, const size_t *idx, size_t n, void
     return CAIRN_OK;
 }
 
-static cairn_status auc_metric(cairn_ctx *ctx, const size_t *idx, size_t n, void *user,
-                               double *out)
+static cairn_status auc_metric(cairn_ctx *ctx, const size_t *idx, size_t n, void *user, double *out)
 {
     const int32_t *y = user;
     int32_t yy[8];
@@ -502,5 +498,6 @@ int main(void);
 UNIT_MAIN(UNIT_CASE(classification_label_metrics_match_sklearn),
           UNIT_CASE(probability_metrics_match_sklearn), UNIT_CASE(regression_metrics_match_sklearn),
           UNIT_CASE(tests_match_scipy), UNIT_CASE(distributions_match_scipy),
-          UNIT_CASE(bad_input_fails_with_a_message), UNIT_CASE(stratified_kfold_balances_every_class),
+          UNIT_CASE(bad_input_fails_with_a_message),
+          UNIT_CASE(stratified_kfold_balances_every_class),
           UNIT_CASE(bootstrap_intervals_cover_and_repeat), UNIT_CASE(mcnemar_from_predictions))

@@ -105,13 +105,13 @@ static void save(const char *name, const char *svg)
     }
 }
 
-#define CHECK_SVG(svg)                                                                        \
-    do {                                                                                      \
-        const char *why_ = (svg) ? xml_fault(svg) : "null";                                   \
-        if (why_) {                                                                           \
-            unit_failed = 1;                                                                  \
-            fprintf(stderr, "# %s:%d: svg not well-formed: %s\n", __FILE__, __LINE__, why_);  \
-        }                                                                                     \
+#define CHECK_SVG(svg)                                                                             \
+    do {                                                                                           \
+        const char *why_ = (svg) ? xml_fault(svg) : "null";                                        \
+        if (why_) {                                                                                \
+            unit_failed = 1;                                                                       \
+            fprintf(stderr, "# %s:%d: svg not well-formed: %s\n", __FILE__, __LINE__, why_);       \
+        }                                                                                          \
     } while (0)
 #define CHECK_HAS(svg, needle) CHECK((svg) && strstr((svg), (needle)) != NULL)
 
@@ -136,7 +136,8 @@ TEST(learning_curves_two_panels)
         va[i] = 0.95 - 0.5 * exp(-i / 8.0);
     }
     va[17] = NAN; /* a gap */
-    cairn_plot_series s[] = {{"train loss", NULL, tl, E, 0}, {"val loss", NULL, vl, E, 0},
+    cairn_plot_series s[] = {{"train loss", NULL, tl, E, 0},
+                             {"val loss", NULL, vl, E, 0},
                              {"val accuracy", NULL, va, E, 1}};
     cairn_plot_opts o = CAIRN_PLOT_OPTS_INIT;
     o.title = "ResNet-18 <cifar10> & friends";

@@ -23,8 +23,8 @@ static int by_score_desc(const void *pa, const void *pb)
     return a->score < b->score ? 1 : a->score > b->score ? -1 : 0;
 }
 
-void cn_eval_binary_clf_curve(const int32_t *y_true, const double *score, size_t n,
-                              double **fps, double **tps, double **thresholds, size_t *n_out)
+void cn_eval_binary_clf_curve(const int32_t *y_true, const double *score, size_t n, double **fps,
+                              double **tps, double **thresholds, size_t *n_out)
 {
     scored *s = cn_xmalloc(n * sizeof *s);
     for (size_t i = 0; i < n; i++) {
@@ -131,8 +131,8 @@ static double trapz(const double *x, const double *y, size_t n)
 }
 
 /* Binary AUC with labels already checked; EINVAL when one class is missing. */
-static cairn_status auc_binary(cairn_ctx *ctx, const int32_t *y_true, const double *score,
-                               size_t n, double *out)
+static cairn_status auc_binary(cairn_ctx *ctx, const int32_t *y_true, const double *score, size_t n,
+                               double *out)
 {
     size_t pos = 0;
     for (size_t i = 0; i < n; i++)
@@ -147,8 +147,8 @@ static cairn_status auc_binary(cairn_ctx *ctx, const int32_t *y_true, const doub
     return CAIRN_OK;
 }
 
-cairn_status cairn_eval_roc_auc_binary(cairn_ctx *ctx, const int32_t *y_true,
-                                       const double *score, size_t n, double *out)
+cairn_status cairn_eval_roc_auc_binary(cairn_ctx *ctx, const int32_t *y_true, const double *score,
+                                       size_t n, double *out)
 {
     cairn_status rc = check_binary(ctx, y_true, score, n);
     if (rc != CAIRN_OK)
@@ -167,8 +167,7 @@ cairn_status cairn_eval_roc_auc(cairn_ctx *ctx, const int32_t *y_true, const dou
     if (rc != CAIRN_OK)
         return rc;
     if (n_classes < 2)
-        return cn_fail(ctx, CAIRN_EINVAL, "roc auc needs at least two classes, got %zu",
-                       n_classes);
+        return cn_fail(ctx, CAIRN_EINVAL, "roc auc needs at least two classes, got %zu", n_classes);
     double *col = cn_xmalloc(n * sizeof *col);
     int32_t *bin = cn_xmalloc(n * sizeof *bin);
     size_t *support = cn_xcalloc(n_classes, sizeof *support);
@@ -190,7 +189,8 @@ cairn_status cairn_eval_roc_auc(cairn_ctx *ctx, const int32_t *y_true, const dou
         if (!(fabs(1.0 - s) <= 1e-8 + 1e-5 * fabs(s))) {
             rc = cn_fail(ctx, CAIRN_EINVAL,
                          "probability row %zu sums to %.10g; multiclass roc auc needs "
-                         "probabilities that sum to 1 over classes", i, s);
+                         "probabilities that sum to 1 over classes",
+                         i, s);
             goto done;
         }
         support[y_true[i]]++;
@@ -199,7 +199,8 @@ cairn_status cairn_eval_roc_auc(cairn_ctx *ctx, const int32_t *y_true, const dou
         if (support[k] == 0) {
             rc = cn_fail(ctx, CAIRN_EINVAL,
                          "class %zu never occurs in y_true; multiclass roc auc needs every one "
-                         "of the %zu probability columns present", k, n_classes);
+                         "of the %zu probability columns present",
+                         k, n_classes);
             goto done;
         }
     double sum = 0, wsum = 0;
@@ -242,8 +243,8 @@ cairn_status cairn_eval_roc_auc(cairn_ctx *ctx, const int32_t *y_true, const dou
                 wsum += w;
             }
     } else {
-        rc = cn_fail(ctx, CAIRN_EINVAL, "multiclass strategy %d is not ovr or ovo",
-                     (int)multiclass);
+        rc =
+            cn_fail(ctx, CAIRN_EINVAL, "multiclass strategy %d is not ovr or ovo", (int)multiclass);
         goto done;
     }
     *out = sum / wsum;
@@ -328,8 +329,7 @@ double cn_eval_percentile_sorted(const double *sorted, size_t n, double q)
 
 cairn_status cairn_eval_calibration_curve(cairn_ctx *ctx, const int32_t *y_true,
                                           const double *prob_pos, size_t n, size_t n_bins,
-                                          cairn_calibration_strategy strategy,
-                                          cairn_curve *out)
+                                          cairn_calibration_strategy strategy, cairn_curve *out)
 {
     memset(out, 0, sizeof *out);
     cairn_status rc = check_binary(ctx, y_true, prob_pos, n);

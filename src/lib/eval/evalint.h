@@ -17,8 +17,8 @@ cairn_status cn_eval_check_finite(cairn_ctx *ctx, const double *v, size_t n, con
 /* The distinct-threshold counts of a binary problem: scores sorted descending, one entry per
  * distinct score: fps[k], tps[k] = false/true positives at score >= thresholds[k]. Arrays are
  * allocated here (n_out entries each, freed with free()). y_true must be 0/1. */
-void cn_eval_binary_clf_curve(const int32_t *y_true, const double *score, size_t n,
-                              double **fps, double **tps, double **thresholds, size_t *n_out);
+void cn_eval_binary_clf_curve(const int32_t *y_true, const double *score, size_t n, double **fps,
+                              double **tps, double **thresholds, size_t *n_out);
 /* numpy.percentile(v, q) with the default linear method; sorted[0..n) ascending, q in [0, 100]. */
 double cn_eval_percentile_sorted(const double *sorted, size_t n, double q);
 /* scipy.stats.rankdata(v, method="average"): ranks 1..n, ties share the mean rank. */

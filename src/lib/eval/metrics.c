@@ -24,9 +24,8 @@ cairn_status cn_eval_check_labels(cairn_ctx *ctx, const int32_t *y, size_t n, si
                        CN_EVAL_MAX_CLASSES);
     for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || (size_t)y[i] >= n_classes)
-            return cn_fail(ctx, CAIRN_EINVAL,
-                           "'%s'[%zu] = %d is not a class index in 0..%zu", what, i, (int)y[i],
-                           n_classes - 1);
+            return cn_fail(ctx, CAIRN_EINVAL, "'%s'[%zu] = %d is not a class index in 0..%zu", what,
+                           i, (int)y[i], n_classes - 1);
     return CAIRN_OK;
 }
 
@@ -151,10 +150,9 @@ static double f1_of(double p, double r)
     return 2.0 * p * r / denom;
 }
 
-cairn_status cairn_eval_prf_per_class(cairn_ctx *ctx, const int32_t *y_true,
-                                      const int32_t *y_pred, size_t n, size_t n_classes,
-                                      double *precision, double *recall, double *f1,
-                                      int64_t *support)
+cairn_status cairn_eval_prf_per_class(cairn_ctx *ctx, const int32_t *y_true, const int32_t *y_pred,
+                                      size_t n, size_t n_classes, double *precision, double *recall,
+                                      double *f1, int64_t *support)
 {
     cairn_status rc = check_pair(ctx, y_true, y_pred, n, n_classes);
     if (rc != CAIRN_OK)
@@ -176,9 +174,9 @@ cairn_status cairn_eval_prf_per_class(cairn_ctx *ctx, const int32_t *y_true,
     return CAIRN_OK;
 }
 
-cairn_status cairn_eval_prf(cairn_ctx *ctx, const int32_t *y_true, const int32_t *y_pred,
-                            size_t n, size_t n_classes, cairn_average average,
-                            double *precision, double *recall, double *f1)
+cairn_status cairn_eval_prf(cairn_ctx *ctx, const int32_t *y_true, const int32_t *y_pred, size_t n,
+                            size_t n_classes, cairn_average average, double *precision,
+                            double *recall, double *f1)
 {
     cairn_status rc = check_pair(ctx, y_true, y_pred, n, n_classes);
     if (rc != CAIRN_OK)
@@ -226,8 +224,8 @@ cairn_status cairn_eval_prf(cairn_ctx *ctx, const int32_t *y_true, const int32_t
     return CAIRN_OK;
 }
 
-cairn_status cairn_eval_mcc(cairn_ctx *ctx, const int32_t *y_true, const int32_t *y_pred,
-                            size_t n, size_t n_classes, double *out)
+cairn_status cairn_eval_mcc(cairn_ctx *ctx, const int32_t *y_true, const int32_t *y_pred, size_t n,
+                            size_t n_classes, double *out)
 {
     cairn_status rc = check_pair(ctx, y_true, y_pred, n, n_classes);
     if (rc != CAIRN_OK)
@@ -328,8 +326,8 @@ cairn_status cairn_eval_log_loss(cairn_ctx *ctx, const int32_t *y_true, const do
     return CAIRN_OK;
 }
 
-cairn_status cairn_eval_brier_binary(cairn_ctx *ctx, const int32_t *y_true,
-                                     const double *prob_pos, size_t n, double *out)
+cairn_status cairn_eval_brier_binary(cairn_ctx *ctx, const int32_t *y_true, const double *prob_pos,
+                                     size_t n, double *out)
 {
     cairn_status rc = cn_eval_check_labels(ctx, y_true, n, 2, "y_true");
     if (rc != CAIRN_OK)
@@ -347,9 +345,8 @@ cairn_status cairn_eval_brier_binary(cairn_ctx *ctx, const int32_t *y_true,
     return CAIRN_OK;
 }
 
-cairn_status cairn_eval_brier_multiclass(cairn_ctx *ctx, const int32_t *y_true,
-                                         const double *proba, size_t n, size_t n_classes,
-                                         double *out)
+cairn_status cairn_eval_brier_multiclass(cairn_ctx *ctx, const int32_t *y_true, const double *proba,
+                                         size_t n, size_t n_classes, double *out)
 {
     cairn_status rc = cn_eval_check_labels(ctx, y_true, n, n_classes, "y_true");
     if (rc != CAIRN_OK)

@@ -83,8 +83,8 @@ static void draw_axes(cn_svg *s, axes *a, const char *x_label, const char *y_lab
     }
     cn_svg_rect(s, a->left, a->top, a->w, a->h, NULL, "#444444");
     if (x_label)
-        cn_svg_text(s, a->left + a->w / 2, a->top + a->h + 42, x_label, LABEL_SIZE, "middle",
-                    NULL, 0, NULL);
+        cn_svg_text(s, a->left + a->w / 2, a->top + a->h + 42, x_label, LABEL_SIZE, "middle", NULL,
+                    0, NULL);
     if (y_label) {
         double x = a->left - ytick_width(&a->yt) - 22;
         cn_svg_text(s, x, a->top + a->h / 2, y_label, LABEL_SIZE, "middle", NULL, -90, NULL);
@@ -144,7 +144,8 @@ static void draw_legend(cn_svg *s, const axes *a, const legend_entry *e, size_t 
         bw = a->w - 2 * margin;
     double best_x = 0, best_y = 0;
     size_t best = (size_t)-1;
-    for (int corner = 0; corner < 4; corner++) { /* top-right, bottom-right, bottom-left, top-left */
+    for (int corner = 0; corner < 4;
+         corner++) { /* top-right, bottom-right, bottom-left, top-left */
         double bx = corner < 2 ? a->left + a->w - bw - margin : a->left + margin;
         double by = corner == 0 || corner == 3 ? a->top + margin : a->top + a->h - bh - margin;
         size_t hits = 0;
@@ -200,7 +201,8 @@ static void pts_add_series(pts *p, const axes *a, const double *x, const double 
         if (i + 1 < n && isfinite(x[i + 1]) && isfinite(y[i + 1]))
             for (int k = 1; k < 8; k++) {
                 double t = k / 8.0;
-                pts_add(p, px(a, x[i] + t * (x[i + 1] - x[i])), py(a, y[i] + t * (y[i + 1] - y[i])));
+                pts_add(p, px(a, x[i] + t * (x[i + 1] - x[i])),
+                        py(a, y[i] + t * (y[i + 1] - y[i])));
             }
     }
 }
@@ -351,11 +353,10 @@ cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series 
             if (series[i].panel != p)
                 continue;
             bool markers = series[i].n <= 25;
-            draw_series(&s, &ax[p], xs[i], series[i].y, series[i].n, COLOR(i), 2.2, NULL,
-                        markers);
+            draw_series(&s, &ax[p], xs[i], series[i].y, series[i].n, COLOR(i), 2.2, NULL, markers);
             pts_add_series(&pp, &ax[p], xs[i], series[i].y, series[i].n);
-            le[n_le++] = (legend_entry){or_default(series[i].name, "series"), COLOR(i), NULL,
-                                        true, markers};
+            le[n_le++] =
+                (legend_entry){or_default(series[i].name, "series"), COLOR(i), NULL, true, markers};
         }
         draw_legend(&s, &ax[p], le, n_le, pp.x, pp.y, pp.n);
         pts_release(&pp);
@@ -373,8 +374,8 @@ cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series 
 /* matplotlib's "Blues" from near-white to dark blue, linear between stops. */
 static void blues(double t, char *out, size_t size)
 {
-    static const double stops[][3] = {{247, 251, 255}, {198, 219, 239}, {107, 174, 214},
-                                      {33, 113, 181},   {8, 48, 107}};
+    static const double stops[][3] = {
+        {247, 251, 255}, {198, 219, 239}, {107, 174, 214}, {33, 113, 181}, {8, 48, 107}};
     if (!(t >= 0))
         t = 0;
     if (t > 1)
@@ -457,8 +458,8 @@ cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts, 
                     snprintf(txt, sizeof txt, "%.1f%%", 100 * frac);
                 else
                     snprintf(txt, sizeof txt, "-");
-                cn_svg_text(&s, x + cell / 2, cy + count_size + 1, txt, count_size * 0.8,
-                            "middle", NULL, 0, ink);
+                cn_svg_text(&s, x + cell / 2, cy + count_size + 1, txt, count_size * 0.8, "middle",
+                            NULL, 0, ink);
             }
         }
     }
@@ -474,8 +475,8 @@ cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts, 
         }
         cn_svg_text(&s, left - 8, top + ((double)i + 0.5) * cell + 4, names[i], TICK_SIZE, "end",
                     NULL, 0, "#333333");
-        cn_svg_line(&s, left - 4, top + ((double)i + 0.5) * cell, left, top + ((double)i + 0.5) * cell,
-                    "#444444", 1, NULL);
+        cn_svg_line(&s, left - 4, top + ((double)i + 0.5) * cell, left,
+                    top + ((double)i + 0.5) * cell, "#444444", 1, NULL);
         cn_svg_line(&s, c, top + grid, c, top + grid + 4, "#444444", 1, NULL);
         if (rotate)
             cn_svg_text(&s, c + 4, top + grid + 14, names[i], TICK_SIZE, "end", NULL, -45,
@@ -536,8 +537,8 @@ static const char *name_of(const char *const *names, size_t i, char *buf, size_t
 }
 
 /* The common frame of the unit-square plots. */
-static void unit_frame(cn_svg *s, axes *a, int width, int height, const char *title,
-                       const char *xl, const char *yl)
+static void unit_frame(cn_svg *s, axes *a, int width, int height, const char *title, const char *xl,
+                       const char *yl)
 {
     memset(a, 0, sizeof *a);
     unit_axes(a);
@@ -579,7 +580,7 @@ cairn_status cairn_plot_roc(cairn_ctx *ctx, const cairn_curve *curves, const cha
     pts pp = {0};
     diagonal(&s, &a, &pp);
     legend_entry *le = cn_xcalloc(n_curves + 1, sizeof *le);
-    char (*texts)[160] = cn_xcalloc(n_curves, sizeof *texts);
+    char(*texts)[160] = cn_xcalloc(n_curves, sizeof *texts);
     for (size_t i = 0; i < n_curves; i++) {
         char nb[32];
         draw_series(&s, &a, curves[i].x, curves[i].y, curves[i].n, COLOR(i), 2.4, NULL, false);
@@ -617,14 +618,15 @@ cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves, const char
                or_default(opts ? opts->y_label : NULL, "Precision"));
     pts pp = {0};
     legend_entry *le = cn_xcalloc(2 * n_curves, sizeof *le);
-    char (*texts)[160] = cn_xcalloc(2 * n_curves, sizeof *texts);
+    char(*texts)[160] = cn_xcalloc(2 * n_curves, sizeof *texts);
     size_t n_le = 0;
     for (size_t i = 0; i < n_curves; i++) {
         char nb[32];
         const cairn_curve *c = &curves[i];
         /* steps-post, as sklearn's PrecisionRecallDisplay draws it */
         size_t m = c->n ? 2 * c->n - 1 : 0;
-        double *sx = cn_xmalloc((m ? m : 1) * sizeof *sx), *sy = cn_xmalloc((m ? m : 1) * sizeof *sy);
+        double *sx = cn_xmalloc((m ? m : 1) * sizeof *sx),
+               *sy = cn_xmalloc((m ? m : 1) * sizeof *sy);
         for (size_t j = 0; j < c->n; j++) {
             sx[2 * j] = c->x[j];
             sy[2 * j] = c->y[j];
@@ -685,7 +687,7 @@ cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
     pts pp = {0};
     diagonal(&s, &a, &pp);
     legend_entry *le = cn_xcalloc(n_curves + 1, sizeof *le);
-    char (*texts)[160] = cn_xcalloc(n_curves, sizeof *texts);
+    char(*texts)[160] = cn_xcalloc(n_curves, sizeof *texts);
     le[0] = (legend_entry){"Perfectly calibrated", "#888888", "6,5", true, false};
     for (size_t i = 0; i < n_curves; i++) {
         char nb[32];
@@ -754,9 +756,9 @@ cairn_status cairn_plot_optimization_history(cairn_ctx *ctx, const double *objec
     pts_add_series(&pp, &a, x, objective, n_trials);
     draw_series(&s, &a, sx, sy, m, palette[3], 2.2, NULL, false);
     pts_add_series(&pp, &a, sx, sy, m);
-    legend_entry le[2] = {{"Objective value", palette[0], NULL, false, true},
-                          {maximize ? "Best value (max)" : "Best value (min)", palette[3], NULL,
-                           true, false}};
+    legend_entry le[2] = {
+        {"Objective value", palette[0], NULL, false, true},
+        {maximize ? "Best value (max)" : "Best value (min)", palette[3], NULL, true, false}};
     draw_legend(&s, &a, le, 2, pp.x, pp.y, pp.n);
     pts_release(&pp);
     free(sx);

@@ -48,8 +48,7 @@ cairn_status cairn_stratified_kfold(cairn_ctx *ctx, const int32_t *y, size_t n, 
     return CAIRN_OK;
 }
 
-static void opts_resolve(const cairn_bootstrap_opts *opts, size_t *b, double *conf,
-                         uint64_t *seed)
+static void opts_resolve(const cairn_bootstrap_opts *opts, size_t *b, double *conf, uint64_t *seed)
 {
     *b = opts && opts->n_resamples ? opts->n_resamples : 1000;
     *conf = opts && opts->confidence > 0 ? opts->confidence : 0.95;
@@ -70,8 +69,8 @@ static cairn_status bootstrap(cairn_ctx *ctx, size_t n, cairn_metric_fn fa, void
     if (!(conf > 0 && conf < 1))
         return cn_fail(ctx, CAIRN_EINVAL, "bootstrap confidence %g must be in (0, 1)", conf);
     if (b_total > MAX_RESAMPLES)
-        return cn_fail(ctx, CAIRN_ELIMIT, "bootstrap resamples %zu exceed the limit of %u",
-                       b_total, MAX_RESAMPLES);
+        return cn_fail(ctx, CAIRN_ELIMIT, "bootstrap resamples %zu exceed the limit of %u", b_total,
+                       MAX_RESAMPLES);
     size_t *idx = cn_xmalloc(n * sizeof *idx);
     double *values = cn_xmalloc(b_total * sizeof *values);
     cairn_status rc;

@@ -230,8 +230,8 @@ static void result_init(cairn_test_result *out)
     memset(out, 0, sizeof *out);
 }
 
-cairn_status cairn_stats_ttest_paired(cairn_ctx *ctx, const double *a, const double *b,
-                                      size_t n, cairn_test_result *out)
+cairn_status cairn_stats_ttest_paired(cairn_ctx *ctx, const double *a, const double *b, size_t n,
+                                      cairn_test_result *out)
 {
     result_init(out);
     if (n < 2)
@@ -395,8 +395,8 @@ cairn_status cairn_stats_mcnemar(cairn_ctx *ctx, int64_t n01, int64_t n10, bool 
 }
 
 cairn_status cairn_stats_mcnemar_predictions(cairn_ctx *ctx, const int32_t *y_true,
-                                             const int32_t *pred_a, const int32_t *pred_b,
-                                             size_t n, bool exact, cairn_test_result *out)
+                                             const int32_t *pred_a, const int32_t *pred_b, size_t n,
+                                             bool exact, cairn_test_result *out)
 {
     result_init(out);
     if (n == 0)

@@ -39,8 +39,10 @@ void cn_svg_begin(cn_svg *s, int width, int height, const char *title)
                   "viewBox=\"0 0 %d %d\" font-family=\"%s\">\n<title>",
                   width, height, width, height, FONT);
     cn_svg_escape(&s->out, title);
-    cn_buf_printf(&s->out, "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
-                           "fill=\"#ffffff\"/>\n", width, height);
+    cn_buf_printf(&s->out,
+                  "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
+                  "fill=\"#ffffff\"/>\n",
+                  width, height);
 }
 
 char *cn_svg_end(cn_svg *s)
@@ -52,8 +54,8 @@ char *cn_svg_end(cn_svg *s)
 void cn_svg_text(cn_svg *s, double x, double y, const char *text, double size, const char *anchor,
                  const char *weight, double rotate, const char *fill)
 {
-    cn_buf_printf(&s->out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" text-anchor=\"%s\"",
-                  x, y, size, anchor ? anchor : "start");
+    cn_buf_printf(&s->out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" text-anchor=\"%s\"", x,
+                  y, size, anchor ? anchor : "start");
     if (weight)
         cn_buf_printf(&s->out, " font-weight=\"%s\"", weight);
     if (rotate != 0)
@@ -83,16 +85,14 @@ void cn_svg_line(cn_svg *s, double x1, double y1, double x2, double y2, const ch
 void cn_svg_rect(cn_svg *s, double x, double y, double w, double h, const char *fill,
                  const char *stroke)
 {
-    cn_buf_printf(&s->out,
-                  "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"", x, y,
-                  w, h, fill ? fill : "none");
+    cn_buf_printf(&s->out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"",
+                  x, y, w, h, fill ? fill : "none");
     if (stroke)
         cn_buf_printf(&s->out, " stroke=\"%s\" stroke-width=\"1\"", stroke);
     cn_buf_puts(&s->out, "/>\n");
 }
 
-void cn_svg_circle(cn_svg *s, double cx, double cy, double r, const char *fill,
-                   const char *stroke)
+void cn_svg_circle(cn_svg *s, double cx, double cy, double r, const char *fill, const char *stroke)
 {
     cn_buf_printf(&s->out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\" fill=\"%s\"", cx, cy, r,
                   fill ? fill : "none");

@@ -25,8 +25,7 @@ void cn_svg_line(cn_svg *s, double x1, double y1, double x2, double y2, const ch
                  double width, const char *dash);
 void cn_svg_rect(cn_svg *s, double x, double y, double w, double h, const char *fill,
                  const char *stroke);
-void cn_svg_circle(cn_svg *s, double cx, double cy, double r, const char *fill,
-                   const char *stroke);
+void cn_svg_circle(cn_svg *s, double cx, double cy, double r, const char *fill, const char *stroke);
 /* A polyline through (x[i], y[i]) in pixels; clip names a clip path id or NULL. */
 void cn_svg_polyline(cn_svg *s, const double *x, const double *y, size_t n, const char *stroke,
                      double width, const char *dash, const char *clip);
