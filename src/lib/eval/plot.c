@@ -660,6 +660,14 @@ cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves, const char
             n_le++;
         }
     }
+    /* one shared no-skill line: its legend entry goes last, after the models */
+    for (size_t j = 1; n_curves > 1 && j < n_le; j++)
+        if (le[j].dash && strcmp(le[j].color, "#888888") == 0) {
+            legend_entry shared = le[j];
+            memmove(&le[j], &le[j + 1], (n_le - j - 1) * sizeof *le);
+            le[n_le - 1] = shared;
+            break;
+        }
     draw_legend(&s, &a, le, n_le, pp.x, pp.y, pp.n);
     pts_release(&pp);
     free(le);
