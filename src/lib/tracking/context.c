@@ -399,6 +399,8 @@ static const char *source_name(const char *const *argv, size_t argc)
                 if (argv[a][0] == '-') {
                     if (strcmp(argv[a], "-m") == 0 && a + 1 < argc)
                         return argv[a + 1];
+                    if (strcmp(argv[a], "-c") == 0 || strcmp(argv[a], "-e") == 0)
+                        return argv[0]; /* inline code: the interpreter is the source */
                     continue;
                 }
                 return argv[a];
