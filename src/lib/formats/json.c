@@ -129,17 +129,6 @@ void cn_json_dump(const cn_json *j, cn_buf *out)
     json_dump_callback(CJ(j), dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-void cn_json_quote(cn_buf *out, const char *s)
-{
-    json_t *str = json_string_nocheck(s);
-    if (!str) {
-        cn_buf_puts(out, "\"\"");
-        return;
-    }
-    json_dump_callback(str, dump_cb, out, JSON_ENCODE_ANY);
-    json_decref(str);
-}
-
 bool cn_json_is_number(const char *s)
 {
     /* The JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -178,12 +167,12 @@ void cn_json_write_map(cn_buf *out, const char *const *keys, const char *const *
     for (size_t i = 0; i < n; i++) {
         if (i)
             cn_buf_puts(out, ", ");
-        cn_json_quote(out, keys[i]);
+        cn_json_quote(out, keys[i], strlen(keys[i]));
         cn_buf_puts(out, ": ");
         if (cn_json_is_number(values[i]))
             cn_buf_puts(out, values[i]);
         else
-            cn_json_quote(out, values[i]);
+            cn_json_quote(out, values[i], strlen(values[i]));
     }
     cn_buf_putc(out, '}');
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "cairn/cairn.h"
 #include "base/buf.h"
+#include "base/jsonw.h" /* cn_json_quote */
 
 typedef struct cn_json cn_json;
 
@@ -48,8 +49,6 @@ cn_json *cn_json_array_get(const cn_json *arr, size_t i); /* borrowed */
 /* Writes the JSON text of one value (compact, keys in order) to out. */
 void cn_json_dump(const cn_json *j, cn_buf *out);
 
-/* Appends s as a JSON string literal, quotes included. */
-void cn_json_quote(cn_buf *out, const char *s);
 /* True when s is, as a whole, a JSON number ("1", "-2.5e-3"; not "nan", "0x1", " 1"). */
 bool cn_json_is_number(const char *s);
 /* Appends {"k1": v1, ...}: a value that is a JSON number is written bare, others as strings. */

@@ -421,7 +421,7 @@ static cairn_status capture_input(cairn_run *run, const char *path, tag_list *ta
     char *abs = realpath(path, NULL);
     cn_buf source = CN_BUF_INIT, profile = CN_BUF_INIT, key = CN_BUF_INIT, num = CN_BUF_INIT;
     cn_buf_puts(&source, "{\"uri\": ");
-    cn_json_quote(&source, abs ? abs : path);
+    cn_json_quote(&source, abs ? abs : path, strlen(abs ? abs : path));
     cn_buf_putc(&source, '}');
     cn_buf_printf(&profile, "{\"size_bytes\": %lld}", (long long)size);
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
