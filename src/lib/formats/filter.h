@@ -5,6 +5,7 @@
  * User text never reaches the SQL: every key and every value is a bound argument. */
 #ifndef CN_FILTER_H
 #define CN_FILTER_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "cairn/cairn.h"
@@ -68,4 +69,12 @@ cairn_status cn_filter_compile(cairn_ctx *ctx, cn_filter_target t, const char *t
  * order are left as they were. */
 cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *const *order_by,
                               size_t n, cn_sql *joins, cn_buf *order);
+
+/* What the first order_by entry sorts by, when it is a metric, param or tag ("metrics.acc
+ * DESC"): *key_out (freed by the caller) and *desc_out say which and how. A search can then walk
+ * the (key, value) index of latest_metrics, params or tags in order and stop after one page
+ * instead of sorting every run. An entry it cannot parse is simply CN_LEAD_NONE
+ * (cn_order_compile reports it). */
+typedef enum cn_lead_kind { CN_LEAD_NONE, CN_LEAD_METRIC, CN_LEAD_PARAM, CN_LEAD_TAG } cn_lead_kind;
+cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_out, bool *desc_out);
 #endif
