@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         char line[512];
         int len = 0;
         for (int c = 0; c < N_COLS; c++) {
-            double v = c % 3 == 0 ? cn_rng_normal(&rng) * 100
+            double v = c % 3 == 0   ? cn_rng_normal(&rng) * 100
                        : c % 3 == 1 ? (double)cn_rng_below(&rng, 100000)
                                     : cn_rng_uniform(&rng);
             len += snprintf(line + len, sizeof line - (size_t)len, c % 3 == 1 ? "%s%.0f" : "%s%.9g",
@@ -68,7 +68,8 @@ int main(int argc, char **argv)
     }
     fclose(f);
     long long size = file_size(path);
-    printf("file      %s: %.1f MB, %zu rows x %d columns\n", path, (double)size / 1e6, rows, N_COLS);
+    printf("file      %s: %.1f MB, %zu rows x %d columns\n", path, (double)size / 1e6, rows,
+           N_COLS);
 
     cairn_ctx *ctx = cairn_ctx_new();
     double best = 1e30;
@@ -95,17 +96,20 @@ int main(int argc, char **argv)
 
     if (python) {
         char cmd[512];
-        snprintf(cmd, sizeof cmd,
-                 "/usr/bin/python3 -c \""
-                 "import time, sys\n"
-                 "try:\n"
-                 "    import pandas as pd\n"
-                 "    name = 'pandas.read_csv'; load = lambda p: pd.read_csv(p)\n"
-                 "except ImportError:\n"
-                 "    import numpy as np\n"
-                 "    name = 'numpy.loadtxt'; load = lambda p: np.loadtxt(p, delimiter=',', skiprows=1)\n"
-                 "t0 = time.perf_counter(); load(sys.argv[1]); print(name, time.perf_counter() - t0)\n"
-                 "\" %s", path);
+        snprintf(
+            cmd, sizeof cmd,
+            "/usr/bin/python3 -c \""
+            "import time, sys\n"
+            "try:\n"
+            "    import pandas as pd\n"
+            "    name = 'pandas.read_csv'; load = lambda p: pd.read_csv(p)\n"
+            "except ImportError:\n"
+            "    import numpy as np\n"
+            "    name = 'numpy.loadtxt'; load = lambda p: np.loadtxt(p, delimiter=',', "
+            "skiprows=1)\n"
+            "t0 = time.perf_counter(); load(sys.argv[1]); print(name, time.perf_counter() - t0)\n"
+            "\" %s",
+            path);
         FILE *p = popen(cmd, "r");
         char name[64];
         double secs = 0;

@@ -86,8 +86,22 @@ typedef struct data_args {
     int first_file;
 } data_args;
 
-enum { OPT_LABEL = 256, OPT_SPLITS, OPT_OUT, OPT_METHOD, OPT_GROUP, OPT_TIME, OPT_TEST, OPT_VAL,
-       OPT_SEED, OPT_JSON, OPT_DELIM, OPT_NUMERIC, OPT_CATEGORICAL, OPT_HELP };
+enum {
+    OPT_LABEL = 256,
+    OPT_SPLITS,
+    OPT_OUT,
+    OPT_METHOD,
+    OPT_GROUP,
+    OPT_TIME,
+    OPT_TEST,
+    OPT_VAL,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_DELIM,
+    OPT_NUMERIC,
+    OPT_CATEGORICAL,
+    OPT_HELP
+};
 
 /* Parses the options a verb allows (allowed: OPT_ codes, 'o' for -o). Returns the exit code
  * with *done set after --help (0) or a usage error (2); else 0 with the FILEs at first_file. */
@@ -241,8 +255,8 @@ static int data_validate(int argc, char **argv)
     static const int allowed[] = {OPT_LABEL, OPT_SPLITS, OPT_JSON};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_validate, help_validate, allowed,
-                        CN_ARRAY_LEN(allowed), &a, &done);
+    int rc = parse_args(argc, argv, usage_validate, help_validate, allowed, CN_ARRAY_LEN(allowed),
+                        &a, &done);
     if (done)
         return rc;
     if (argc - a.first_file != 1)
@@ -331,12 +345,12 @@ done:
 
 static int data_split(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_LABEL, OPT_OUT,  OPT_METHOD, OPT_GROUP, OPT_TIME,
-                                  OPT_TEST,  OPT_VAL,  OPT_SEED,   OPT_JSON};
+    static const int allowed[] = {OPT_LABEL, OPT_OUT, OPT_METHOD, OPT_GROUP, OPT_TIME,
+                                  OPT_TEST,  OPT_VAL, OPT_SEED,   OPT_JSON};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_split, help_split, allowed, CN_ARRAY_LEN(allowed), &a,
-                        &done);
+    int rc =
+        parse_args(argc, argv, usage_split, help_split, allowed, CN_ARRAY_LEN(allowed), &a, &done);
     if (done)
         return rc;
     if (argc - a.first_file != 1)
@@ -346,10 +360,12 @@ static int data_split(int argc, char **argv)
     cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
     if (a.has_method) {
         if (!cairn_split_method_parse(a.method, &so.method))
-            return cli_usage(usage_split, "--method '%s': expected random, stratified, group or "
-                             "time", a.method);
+            return cli_usage(usage_split,
+                             "--method '%s': expected random, stratified, group or "
+                             "time",
+                             a.method);
     } else {
-        so.method = a.label ? CAIRN_SPLIT_STRATIFIED
+        so.method = a.label   ? CAIRN_SPLIT_STRATIFIED
                     : a.group ? CAIRN_SPLIT_GROUP
                     : a.time  ? CAIRN_SPLIT_TIME
                               : CAIRN_SPLIT_RANDOM;
@@ -413,8 +429,8 @@ static int data_profile(int argc, char **argv)
     static const int allowed[] = {OPT_JSON, 'o'};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_profile, help_profile, allowed, CN_ARRAY_LEN(allowed),
-                        &a, &done);
+    int rc = parse_args(argc, argv, usage_profile, help_profile, allowed, CN_ARRAY_LEN(allowed), &a,
+                        &done);
     if (done)
         return rc;
     if (argc - a.first_file != 1)
@@ -426,7 +442,8 @@ static int data_profile(int argc, char **argv)
     cairn_table *t = read_table(ctx, argv[a.first_file], &a);
     if (!t)
         goto done;
-    if (cairn_profile_table(ctx, t, &p) != CAIRN_OK || cairn_profile_json(ctx, p, &json) != CAIRN_OK) {
+    if (cairn_profile_table(ctx, t, &p) != CAIRN_OK ||
+        cairn_profile_json(ctx, p, &json) != CAIRN_OK) {
         cli_fail(ctx);
         goto done;
     }
@@ -437,8 +454,8 @@ static int data_profile(int argc, char **argv)
     if (a.json) {
         fputs(json, stdout);
     } else {
-        static const char *const head[] = {"column", "type", "count", "missing", "mean", "std",
-                                           "min", "median", "max"};
+        static const char *const head[] = {"column", "type", "count",  "missing", "mean",
+                                           "std",    "min",  "median", "max"};
         cli_table *tab = cli_table_new(9, head);
         for (size_t i = 0; i < p->n_features; i++) {
             const cairn_feature_profile *f = &p->features[i];
@@ -456,8 +473,8 @@ static int data_profile(int argc, char **argv)
                 for (int k = 1; k < 5; k++)
                     v[k][0] = '\0';
             }
-            const char *cells[] = {f->name, type_name(f->type), cnt, miss, v[0], v[1], v[2],
-                                   v[3], v[4]};
+            const char *cells[] = {f->name, type_name(f->type), cnt, miss, v[0], v[1], v[2], v[3],
+                                   v[4]};
             cli_table_add(tab, cells);
         }
         cli_table_print(tab, stdout);
@@ -479,8 +496,8 @@ static int data_hash(int argc, char **argv)
     static const int allowed[] = {OPT_JSON};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_hash, help_hash, allowed, CN_ARRAY_LEN(allowed), &a,
-                        &done);
+    int rc =
+        parse_args(argc, argv, usage_hash, help_hash, allowed, CN_ARRAY_LEN(allowed), &a, &done);
     if (done)
         return rc;
     cairn_ctx *ctx = cairn_ctx_new();
@@ -520,7 +537,8 @@ static int data_hash(int argc, char **argv)
 }
 
 static const cli_command verbs[] = {
-    {"validate", data_validate, "check schema, ranges, missing values, duplicates, balance, splits"},
+    {"validate", data_validate,
+     "check schema, ranges, missing values, duplicates, balance, splits"},
     {"split", data_split, "split rows into train, validation and test index files"},
     {"profile", data_profile, "per-column statistics and histograms: a reference profile"},
     {"hash", data_hash, "SHA-256, shape and content digest of files"},
