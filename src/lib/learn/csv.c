@@ -397,9 +397,12 @@ static cairn_status read_header(parser *ps, bool no_header)
     return CAIRN_OK;
 }
 
+/* Row capacity doubles; the first guess is capped by the rows the rest of the input can hold
+ * (each row takes at least n_cols bytes), so a wide header on a short file stays cheap. */
 static void grow_rows(parser *ps)
 {
-    size_t cap = ps->cap_rows ? ps->cap_rows * 2 : 1024;
+    size_t fit = (size_t)(ps->end - ps->p) / (ps->n_cols ? ps->n_cols : 1) + 1;
+    size_t cap = ps->cap_rows ? ps->cap_rows * 2 : fit < 1024 ? fit : 1024;
     for (size_t c = 0; c < ps->n_cols; c++) {
         colstate *cs = &ps->cols[c];
         if (cs->kind == K_NUM || cs->kind == K_INFER)
