@@ -63,7 +63,8 @@ cairn_status cn_filter_compile(cairn_ctx *ctx, cn_filter_target t, const char *t
  * runs "r.start_time DESC, r.run_uuid ASC"; experiments "e.experiment_id ASC" (and
  * "e.creation_time DESC" before it when n == 0). Missing values sort last in both directions
  * and NaN metrics after real numbers, so the list holds CASE expressions: use it in a plain
- * SELECT (not SELECT DISTINCT). Fails with CAIRN_EINVAL or CAIRN_ELIMIT; on failure joins and
+ * SELECT (not SELECT DISTINCT). The joins use the aliases o0, o1, ... (by entry index), so
+ * call this once per query. Fails with CAIRN_EINVAL or CAIRN_ELIMIT; on failure joins and
  * order are left as they were. */
 cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *const *order_by,
                               size_t n, cn_sql *joins, cn_buf *order);
