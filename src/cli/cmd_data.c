@@ -15,17 +15,17 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-static const char usage_validate[] =
-    "usage: cairn data validate FILE [--label COL] [--splits DIR] [CSV options] [--json]\n";
-static const char usage_split[] =
-    "usage: cairn data split FILE --out DIR [--method random|stratified|group|time] [--label COL]\n"
-    "                        [--group COL] [--time COL] [--test F] [--val F] [--seed N]\n"
-    "                        [CSV options] [--json]\n";
-static const char usage_profile[] =
-    "usage: cairn data profile FILE [CSV options] [--json] [-o FILE]\n";
-static const char usage_hash[] = "usage: cairn data hash FILE... [CSV options] [--json]\n";
-static const char usage_csv[] =
-    "  CSV options: [--delimiter C] [--numeric COL]... [--categorical COL]...\n";
+#define CSV_OPTS "[--delimiter C] [--numeric COL]... [--categorical COL]..."
+#define SYN_VALIDATE "cairn data validate FILE [--label COL] [--splits DIR] " CSV_OPTS " [--json]"
+#define SYN_SPLIT                                                                                  \
+    "cairn data split FILE --out DIR [--method random|stratified|group|time] [--label COL] "       \
+    "[--group COL] [--time COL] [--test F] [--val F] [--seed N] " CSV_OPTS " [--json]"
+#define SYN_PROFILE "cairn data profile FILE " CSV_OPTS " [--json] [-o FILE]"
+#define SYN_HASH "cairn data hash FILE... " CSV_OPTS " [--json]"
+static const char usage_validate[] = "usage: " SYN_VALIDATE "\n";
+static const char usage_split[] = "usage: " SYN_SPLIT "\n";
+static const char usage_profile[] = "usage: " SYN_PROFILE "\n";
+static const char usage_hash[] = "usage: " SYN_HASH "\n";
 static const char help_csv[] =
     "  --delimiter C    field delimiter (default ','; 'tab' for a tab)\n"
     "  --numeric COL    read COL as numbers: a value that is not one is an error (repeatable)\n"
@@ -137,7 +137,6 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
             break;
         if (c == 'h' || c == OPT_HELP) {
             fputs(usage, stdout);
-            fputs(usage_csv, stdout);
             fputs(help, stdout);
             fputs(help_csv, stdout);
             *done = true;
@@ -547,11 +546,9 @@ static const cli_command verbs[] = {
 int cmd_data(int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(usage_validate, stdout);
-        fputs(usage_split, stdout);
-        fputs(usage_profile, stdout);
-        fputs(usage_hash, stdout);
-        fputs(usage_csv, stdout);
+        fputs("usage: " SYN_VALIDATE "\n   or: " SYN_SPLIT "\n   or: " SYN_PROFILE
+              "\n   or: " SYN_HASH "\n",
+              stdout);
         printf("\nverbs:\n");
         for (size_t i = 0; i < CN_ARRAY_LEN(verbs); i++)
             printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);

@@ -221,7 +221,7 @@ class ProfileAndHash(DataTest):
 class Help(DataTest):
     def test_synopsis_matches_docs(self):
         out = self.ok("data", "--help")
-        synopsis = out.split("\n\n")[0].rstrip("\n")
+        synopsis = "\n".join(line[7:] for line in out.split("\n\n")[0].splitlines())
         with open(os.path.join(SOURCE, "docs", "cli", "cairn-data.md")) as f:
             doc = f.read()
         m = re.search(r"## Synopsis\s*\n+```\n(.*?)\n```", doc, re.S)
