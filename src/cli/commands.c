@@ -2,6 +2,7 @@
 /* commands.c - the one top-level command table (git's commands[]). */
 #include <stddef.h>
 #include "cli.h"
+#include "base/banned.h"
 
 const cli_command cli_commands[] = {
     {"run", cmd_run, "run a command as a tracked run"},

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs every test: installs what is missing, builds the `ci` preset and runs unit, fuzz-corpus,
+# end-to-end and PostgreSQL tests (the PostgreSQL ones start a private throwaway server), then
+# builds the `asan` preset (AddressSanitizer + UBSan) and runs the whole suite again under it.
+# Usage: scripts/test.sh [--no-asan] [ctest -R regex]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+asan=1
+if [ "${1:-}" = "--no-asan" ]; then asan=0; shift; fi
+filter=()
+[ $# -gt 0 ] && filter=(-R "$1")
+
+./scripts/install-deps.sh
+
+run_preset() {
+  local preset=$1
+  echo "== $preset: configure and build" >&2
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j2
+  echo "== $preset: tests" >&2
+  ctest --preset "$preset" "${filter[@]}"
+}
+
+run_preset ci
+if [ $asan = 1 ]; then
+  run_preset asan
+fi
+tools/check-symbols.sh build/ci
+tools/check-includes.sh
+echo "== all tests passed" >&2

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/* db_sqlite.c - the SQLite driver behind db.h: the one home of sqlite3. WAL journal, a busy
+ * timeout so concurrent writers wait rather than fail, BEGIN IMMEDIATE for write transactions,
+ * case-sensitive LIKE (MLflow's LIKE is case-sensitive), a per-connection statement cache. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "core/core.h"
+#include "store/db.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+typedef struct cache_entry {
+    char *sql;
+    sqlite3_stmt *stmt;
+    bool in_use;
+} cache_entry;
+
+#define CACHE_SIZE 64
+
+typedef struct sqlite_db {
+    cn_db base;
+    sqlite3 *h;
+    char *path;
+    cache_entry cache[CACHE_SIZE];
+    size_t n_cache;
+    size_t next_evict; /* round-robin victim when the cache is full */
+} sqlite_db;
+
+struct cn_stmt {
+    sqlite_db *db;
+    sqlite3_stmt *stmt;
+    cache_entry *cached; /* non-NULL when the statement belongs to the cache */
+};
+
+/* Maps a SQLite result code to a status with a message that names the cause and the fix. */
+static cairn_status fail(sqlite_db *db, int rc, const char *what)
+{
+    cairn_ctx *ctx = db->base.ctx;
+    const char *msg = db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+    int primary = rc & 0xff;
+    switch (primary) {
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return cn_fail(ctx, CAIRN_EEXIST, "%s: %s", what, msg);
+        return cn_fail(ctx, CAIRN_EDB, "%s: %s", what, msg);
+    case SQLITE_FULL:
+        return cn_fail(ctx, CAIRN_EIO,
+                       "store '%s': the disk is full; free space and retry (nothing was written)",
+                       db->path);
+    case SQLITE_READONLY:
+        return cn_fail(ctx, CAIRN_EIO,
+                       "store '%s' is read-only; check the file and folder permissions", db->path);
+    case SQLITE_CANTOPEN:
+        return cn_fail(ctx, CAIRN_EIO, "store '%s': cannot open the database file (%s)", db->path,
+                       msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return cn_fail(ctx, CAIRN_EDB, "store '%s' is not a cairn SQLite database or is corrupted (%s)",
+                       db->path, msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return cn_fail(ctx, CAIRN_EDB,
+                       "store '%s': still locked by another process after the busy timeout; "
+                       "retry, or raise the timeout", db->path);
+    case SQLITE_IOERR:
+        return cn_fail(ctx, CAIRN_EIO, "store '%s': i/o error (%s)", db->path, msg);
+    default:
+        return cn_fail(ctx, CAIRN_EDB, "%s: %s", what, msg);
+    }
+}
+
+static cairn_status sq_exec(cn_db *base, const char *sql)
+{
+    sqlite_db *db = (sqlite_db *)base;
+    char *err = NULL;
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
+    sqlite3_free(err);
+    if (rc != SQLITE_OK)
+        return fail(db, sqlite3_extended_errcode(db->h), "sqlite");
+    return CAIRN_OK;
+}
+
+static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_opts *opts,
+                            cn_db **out)
+{
+    sqlite_db *db = cn_xcalloc(1, sizeof *db);
+    db->base.ops = &cn_db_sqlite_ops;
+    db->base.ctx = ctx;
+    db->path = cn_xstrdup(path);
+    *out = NULL;
+    int flags = opts && opts->read_only ? SQLITE_OPEN_READONLY
+                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    cairn_status st = CAIRN_OK;
+    if (rc != SQLITE_OK) {
+        st = fail(db, rc, "sqlite open");
+        goto done;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    int timeout = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 60000;
+    sqlite3_busy_timeout(db->h, timeout);
+    /* WAL lets readers run beside the writer; NORMAL sync in WAL never corrupts the file on a
+     * crash (a kill -9 loses at most the last transactions not yet checkpointed to the WAL). */
+    st = sq_exec(&db->base, "PRAGMA foreign_keys = OFF; PRAGMA case_sensitive_like = ON;");
+    if (st != CAIRN_OK)
+        goto done;
+    if (!(opts && opts->read_only)) {
+        st = sq_exec(&db->base, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        if (st != CAIRN_OK)
+            goto done;
+    }
+    /* Tests cap the file size to exercise the full-disk path exactly as SQLITE_FULL. */
+    const char *max_pages = getenv("CAIRN_SQLITE_MAX_PAGES");
+    if (max_pages && *max_pages) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld", strtoll(max_pages, NULL, 10));
+        st = sq_exec(&db->base, pragma);
+        if (st != CAIRN_OK)
+            goto done;
+    }
+    *out = &db->base;
+    db = NULL;
+done:
+    if (db) {
+        sqlite3_close(db->h);
+        free(db->path);
+        free(db);
+    }
+    return st;
+}
+
+static void sq_close(cn_db *base)
+{
+    sqlite_db *db = (sqlite_db *)base;
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->n_cache; i++) {
+        sqlite3_finalize(db->cache[i].stmt);
+        free(db->cache[i].sql);
+    }
+    sqlite3_close(db->h);
+    free(db->path);
+    free(db);
+}
+
+static cairn_status sq_prepare(cn_db *base, const char *sql, cn_stmt **out)
+{
+    sqlite_db *db = (sqlite_db *)base;
+    *out = NULL;
+    /* Reuse a cached statement for SQL we have seen; store.c runs the same few statements
+     * over and over, and preparing costs more than stepping. */
+    for (size_t i = 0; i < db->n_cache; i++) {
+        cache_entry *e = &db->cache[i];
+        if (!e->in_use && strcmp(e->sql, sql) == 0) {
+            e->in_use = true;
+            cn_stmt *st = cn_xcalloc(1, sizeof *st);
+            st->db = db;
+            st->stmt = e->stmt;
+            st->cached = e;
+            *out = st;
+            return CAIRN_OK;
+        }
+    }
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return fail(db, sqlite3_extended_errcode(db->h), "sqlite prepare");
+    cn_stmt *st = cn_xcalloc(1, sizeof *st);
+    st->db = db;
+    st->stmt = stmt;
+    if (strlen(sql) < 4096) {
+        cache_entry *e = NULL;
+        if (db->n_cache < CACHE_SIZE) {
+            e = &db->cache[db->n_cache++];
+        } else {
+            /* Evict an idle entry so one-off search queries cannot pin the cache. */
+            for (size_t k = 0; k < CACHE_SIZE && !e; k++) {
+                cache_entry *c = &db->cache[(db->next_evict + k) % CACHE_SIZE];
+                if (!c->in_use) {
+                    e = c;
+                    db->next_evict = (db->next_evict + k + 1) % CACHE_SIZE;
+                }
+            }
+            if (e) {
+                sqlite3_finalize(e->stmt);
+                free(e->sql);
+            }
+        }
+        if (e) {
+            e->sql = cn_xstrdup(sql);
+            e->stmt = stmt;
+            e->in_use = true;
+            st->cached = e;
+        }
+    }
+    *out = st;
+    return CAIRN_OK;
+}
+
+static cairn_status bind_rc(cn_stmt *st, int rc)
+{
+    if (rc != SQLITE_OK)
+        return fail(st->db, rc, "sqlite bind");
+    return CAIRN_OK;
+}
+
+static cairn_status sq_bind_int64(cn_stmt *st, int idx, int64_t v)
+{
+    return bind_rc(st, sqlite3_bind_int64(st->stmt, idx, v));
+}
+
+static cairn_status sq_bind_double(cn_stmt *st, int idx, double v)
+{
+    return bind_rc(st, sqlite3_bind_double(st->stmt, idx, v));
+}
+
+static cairn_status sq_bind_text(cn_stmt *st, int idx, const char *v, int len)
+{
+    return bind_rc(st, sqlite3_bind_text(st->stmt, idx, v, len, SQLITE_TRANSIENT));
+}
+
+static cairn_status sq_bind_null(cn_stmt *st, int idx)
+{
+    return bind_rc(st, sqlite3_bind_null(st->stmt, idx));
+}
+
+static int sq_step(cn_stmt *st)
+{
+    int rc = sqlite3_step(st->stmt);
+    if (rc == SQLITE_ROW)
+        return CN_DB_ROW;
+    if (rc == SQLITE_DONE)
+        return CN_DB_DONE;
+    return (int)fail(st->db, sqlite3_extended_errcode(st->db->h), "sqlite");
+}
+
+static int sq_column_count(cn_stmt *st)
+{
+    return sqlite3_column_count(st->stmt);
+}
+
+static bool sq_column_is_null(cn_stmt *st, int col)
+{
+    return sqlite3_column_type(st->stmt, col) == SQLITE_NULL;
+}
+
+static int64_t sq_column_int64(cn_stmt *st, int col)
+{
+    return sqlite3_column_int64(st->stmt, col);
+}
+
+static double sq_column_double(cn_stmt *st, int col)
+{
+    return sqlite3_column_double(st->stmt, col);
+}
+
+static const char *sq_column_text(cn_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st->stmt, col);
+}
+
+static cairn_status sq_reset(cn_stmt *st)
+{
+    sqlite3_reset(st->stmt);
+    sqlite3_clear_bindings(st->stmt);
+    return CAIRN_OK;
+}
+
+static void sq_finalize(cn_stmt *st)
+{
+    if (!st)
+        return;
+    if (st->cached) {
+        sqlite3_reset(st->stmt);
+        sqlite3_clear_bindings(st->stmt);
+        st->cached->in_use = false;
+    } else {
+        sqlite3_finalize(st->stmt);
+    }
+    free(st);
+}
+
+static cairn_status sq_begin(cn_db *base)
+{
+    return sq_exec(base, "BEGIN IMMEDIATE");
+}
+
+static cairn_status sq_commit(cn_db *base)
+{
+    return sq_exec(base, "COMMIT");
+}
+
+static cairn_status sq_rollback(cn_db *base)
+{
+    sqlite_db *db = (sqlite_db *)base;
+    if (!sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return CAIRN_OK;
+}
+
+const cn_db_ops cn_db_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .bind_int64 = sq_bind_int64,
+    .bind_double = sq_bind_double,
+    .bind_text = sq_bind_text,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .column_count = sq_column_count,
+    .column_is_null = sq_column_is_null,
+    .column_int64 = sq_column_int64,
+    .column_double = sq_column_double,
+    .column_text = sq_column_text,
+    .reset = sq_reset,
+    .finalize = sq_finalize,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+};

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/* store_experiments.c - experiments: create, get, rename, tags, soft delete and restore. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/core.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "base/arena.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+#define EXP_COLUMNS "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, " \
+                    "e.creation_time, e.last_update_time"
+
+/* Fills exp from a row of EXP_COLUMNS, copying strings into a. */
+void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_experiment *exp)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)cn_col_int(ctx, st, 0));
+    exp->experiment_id = cn_arena_strdup(a, id);
+    exp->name = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
+    const char *loc = cn_col_text(ctx, st, 2);
+    exp->artifact_location = *loc ? cn_arena_strdup(a, loc)
+                                   : cn_arena_printf(a, "%s/%s", cairn_artifact_root(ctx), id);
+    exp->is_deleted = strcmp(cn_col_text(ctx, st, 3), "deleted") == 0;
+    exp->creation_time_ms = cn_col_int(ctx, st, 4);
+    exp->last_update_time_ms = cn_col_int(ctx, st, 5);
+}
+
+cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, cairn_experiment *exp)
+{
+    cn_stmt *st = NULL;
+    cairn_status rc = cn_store_query(ctx, &st,
+                                     "SELECT key, value FROM experiment_tags WHERE experiment_id = ? "
+                                     "ORDER BY key",
+                                     "i", (int64_t)strtoll(exp->experiment_id, NULL, 10));
+    if (rc != CAIRN_OK)
+        return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if (exp->n_tags == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            cairn_tag *tags = cn_arena_alloc(a, ncap * sizeof *tags);
+            if (exp->n_tags)
+                memcpy(tags, exp->tags, exp->n_tags * sizeof *tags);
+            exp->tags = tags;
+            cap = ncap;
+        }
+        exp->tags[exp->n_tags].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
+        exp->tags[exp->n_tags].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
+        exp->n_tags++;
+    }
+    cn_store_finalize(ctx, st);
+    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+}
+
+static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *types, const void *arg,
+                              const char *what, cairn_experiment **out)
+{
+    cn_arena *a = NULL;
+    cn_stmt *st = NULL;
+    char sql[256];
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    snprintf(sql, sizeof sql, "SELECT " EXP_COLUMNS " FROM experiments e WHERE %s", where);
+    if (types[0] == 'i')
+        rc = cn_store_query(ctx, &st, sql, types, *(const int64_t *)arg);
+    else
+        rc = cn_store_query(ctx, &st, sql, types, (const char *)arg);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r != CN_DB_ROW) {
+        cn_store_finalize(ctx, st);
+        if (r == CN_DB_DONE)
+            return cn_fail(ctx, CAIRN_ENOTFOUND, "no experiment %s", what);
+        return (cairn_status)r;
+    }
+    a = cn_arena_new();
+    cairn_experiment *exp = cn_arena_alloc(a, sizeof *exp);
+    cn_experiment_from_row(ctx, st, a, exp);
+    cn_store_finalize(ctx, st);
+    rc = cn_experiment_load_tags(ctx, a, exp);
+    if (rc != CAIRN_OK) {
+        cn_arena_free(a);
+        return rc;
+    }
+    exp->internal_ = a;
+    *out = exp;
+    return CAIRN_OK;
+}
+
+cairn_status cairn_experiment_get(cairn_ctx *ctx, const char *experiment_id, cairn_experiment **out)
+{
+    *out = NULL;
+    cairn_status rc = cn_validate_experiment_id(ctx, experiment_id);
+    if (rc != CAIRN_OK)
+        return rc;
+    int64_t id = strtoll(experiment_id, NULL, 10);
+    char what[96];
+    snprintf(what, sizeof what, "with id '%s'", experiment_id);
+    return get_where(ctx, "e.experiment_id = ?", "i", &id, what, out);
+}
+
+cairn_status cairn_experiment_get_by_name(cairn_ctx *ctx, const char *name, cairn_experiment **out)
+{
+    *out = NULL;
+    if (!name || !*name)
+        return cn_fail(ctx, CAIRN_EINVAL, "missing experiment name");
+    cn_buf what = CN_BUF_INIT;
+    cn_buf_printf(&what, "named '%s'", name);
+    cairn_status rc = get_where(ctx, "e.name = ?", "s", name, what.data, out);
+    cn_buf_release(&what);
+    return rc;
+}
+
+void cairn_experiment_free(cairn_experiment *exp)
+{
+    if (exp)
+        cn_arena_free(exp->internal_);
+}
+
+static cairn_status check_name(cairn_ctx *ctx, const char *name)
+{
+    if (!name || !*name)
+        return cn_fail(ctx, CAIRN_EINVAL, "invalid experiment name: the name is empty");
+    if (strlen(name) > CAIRN_EXPERIMENT_NAME_MAX)
+        return cn_fail(ctx, CAIRN_EINVAL, "invalid experiment name '%.40s...': longer than %d characters",
+                       name, CAIRN_EXPERIMENT_NAME_MAX);
+    return CAIRN_OK;
+}
+
+static cairn_status check_tag(cairn_ctx *ctx, const char *key, const char *value)
+{
+    cairn_status rc = cn_validate_key(ctx, "tag", key);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (!value)
+        return cn_fail(ctx, CAIRN_EINVAL, "tag '%s': missing value", key);
+    if (strlen(value) > CAIRN_EXPERIMENT_TAG_MAX)
+        return cn_fail(ctx, CAIRN_EINVAL, "experiment tag '%s': value longer than %d characters",
+                       key, CAIRN_EXPERIMENT_TAG_MAX);
+    return CAIRN_OK;
+}
+
+cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name, const char *artifact_location,
+                                     const cairn_tag *tags, size_t n_tags, char **id_out)
+{
+    cn_stmt *st = NULL;
+    *id_out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK)
+        rc = check_name(ctx, name);
+    for (size_t i = 0; rc == CAIRN_OK && i < n_tags; i++)
+        rc = check_tag(ctx, tags[i].key, tags[i].value);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_query(ctx, &st, "SELECT lifecycle_stage FROM experiments WHERE name = ?", "s", name);
+    if (rc != CAIRN_OK)
+        goto fail;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW) {
+        bool deleted = strcmp(cn_col_text(ctx, st, 0), "deleted") == 0;
+        cn_store_finalize(ctx, st);
+        st = NULL;
+        rc = cn_fail(ctx, CAIRN_EEXIST,
+                     deleted ? "experiment '%s' already exists (deleted); restore it or pick another name"
+                             : "experiment '%s' already exists",
+                     name);
+        goto fail;
+    }
+    cn_store_finalize(ctx, st);
+    st = NULL;
+    int64_t now = cn_now_ms();
+    rc = cn_store_query(ctx, &st,
+                        "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
+                        "creation_time, last_update_time) VALUES (?, ?, 'active', ?, ?) "
+                        "RETURNING experiment_id",
+                        "ssii", name, artifact_location ? artifact_location : "", now, now);
+    if (rc != CAIRN_OK)
+        goto fail;
+    r = cn_store_step(ctx, st);
+    if (r != CN_DB_ROW) {
+        rc = r == CN_DB_DONE ? cn_fail(ctx, CAIRN_EINTERNAL, "experiment insert returned no id")
+                             : (cairn_status)r;
+        goto fail;
+    }
+    int64_t id = cn_col_int(ctx, st, 0);
+    cn_store_finalize(ctx, st);
+    st = NULL;
+    for (size_t i = 0; i < n_tags; i++) {
+        rc = cn_store_run(ctx,
+                          "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                          "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                          "iss", id, tags[i].key, tags[i].value);
+        if (rc != CAIRN_OK)
+            goto fail;
+    }
+    rc = cn_store_commit(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    *id_out = cn_asprintf("%lld", (long long)id);
+    return CAIRN_OK;
+fail:
+    cn_store_finalize(ctx, st);
+    cn_store_rollback(ctx);
+    if (rc == CAIRN_EEXIST && !strstr(cairn_errmsg(ctx), "already exists"))
+        cn_fail(ctx, CAIRN_EEXIST, "experiment '%s' already exists", name);
+    return rc;
+}
+
+cairn_status cairn_experiment_ensure(cairn_ctx *ctx, const char *name, char **id_out)
+{
+    cairn_experiment *exp = NULL;
+    *id_out = NULL;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        cairn_status rc = cairn_experiment_get_by_name(ctx, name, &exp);
+        if (rc == CAIRN_OK) {
+            if (exp->is_deleted) {
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "experiment '%s' is deleted; restore it with 'cairn exp restore' "
+                             "or use another name",
+                             name);
+                cairn_experiment_free(exp);
+                return rc;
+            }
+            *id_out = cn_xstrdup(exp->experiment_id);
+            cairn_experiment_free(exp);
+            return CAIRN_OK;
+        }
+        if (rc != CAIRN_ENOTFOUND)
+            return rc;
+        rc = cairn_experiment_create(ctx, name, NULL, NULL, 0, id_out);
+        if (rc != CAIRN_EEXIST)
+            return rc; /* created, or failed for another reason */
+        /* Another process created it between our read and write: read again. */
+    }
+    return cn_fail(ctx, CAIRN_EDB, "experiment '%s': could not create or read it", name);
+}
+
+/* Runs an update on one experiment and turns "no row changed" into ENOTFOUND. */
+static cairn_status require_experiment(cairn_ctx *ctx, const char *experiment_id, int64_t *id,
+                                       bool *is_deleted)
+{
+    cairn_experiment *exp = NULL;
+    cairn_status rc = cairn_experiment_get(ctx, experiment_id, &exp);
+    if (rc != CAIRN_OK)
+        return rc;
+    *id = strtoll(exp->experiment_id, NULL, 10);
+    if (is_deleted)
+        *is_deleted = exp->is_deleted;
+    cairn_experiment_free(exp);
+    return CAIRN_OK;
+}
+
+cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id, const char *new_name)
+{
+    int64_t id;
+    bool deleted;
+    cairn_status rc = check_name(ctx, new_name);
+    if (rc == CAIRN_OK)
+        rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (deleted)
+        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before renaming",
+                       experiment_id);
+    rc = cn_store_run(ctx, "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                      "sii", new_name, cn_now_ms(), id);
+    if (rc == CAIRN_EEXIST)
+        return cn_fail(ctx, CAIRN_EEXIST, "experiment '%s' already exists", new_name);
+    return rc;
+}
+
+cairn_status cairn_experiment_set_tag(cairn_ctx *ctx, const char *experiment_id, const char *key,
+                                      const char *value)
+{
+    int64_t id;
+    bool deleted;
+    cairn_status rc = check_tag(ctx, key, value);
+    if (rc == CAIRN_OK)
+        rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (deleted)
+        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before tagging",
+                       experiment_id);
+    return cn_store_run(ctx,
+                        "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                        "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                        "iss", id, key, value);
+}
+
+cairn_status cairn_experiment_delete_tag(cairn_ctx *ctx, const char *experiment_id, const char *key)
+{
+    int64_t id;
+    cairn_status rc = require_experiment(ctx, experiment_id, &id, NULL);
+    if (rc != CAIRN_OK)
+        return rc;
+    return cn_store_run(ctx, "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?", "is",
+                        id, key);
+}
+
+static cairn_status set_stage(cairn_ctx *ctx, const char *experiment_id, bool deleted)
+{
+    int64_t id;
+    cairn_status rc = require_experiment(ctx, experiment_id, &id, NULL);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (id == 0 && deleted)
+        return cn_fail(ctx, CAIRN_EINVAL, "the Default experiment (id 0) cannot be deleted");
+    int64_t now = cn_now_ms();
+    rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_run(ctx, "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
+                           "WHERE experiment_id = ?",
+                      "sii", deleted ? "deleted" : "active", now, id);
+    if (rc == CAIRN_OK) {
+        /* A deleted experiment's runs are deleted with it, and restored with it. */
+        if (deleted)
+            rc = cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
+                                   "WHERE experiment_id = ? AND lifecycle_stage = 'active'",
+                              "ii", now, id);
+        else
+            rc = cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
+                                   "WHERE experiment_id = ? AND lifecycle_stage = 'deleted'",
+                              "i", id);
+    }
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        return rc;
+    }
+    return cn_store_commit(ctx);
+}
+
+cairn_status cairn_experiment_delete(cairn_ctx *ctx, const char *experiment_id)
+{
+    return set_stage(ctx, experiment_id, true);
+}
+
+cairn_status cairn_experiment_restore(cairn_ctx *ctx, const char *experiment_id)
+{
+    return set_stage(ctx, experiment_id, false);
+}

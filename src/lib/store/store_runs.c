@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: MIT */
+/* store_runs.c - runs: create, read, lifecycle, batch logging of metrics, params and tags
+ * (one transaction, idempotent), metric history, dataset inputs and the artifact index. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/core.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "base/arena.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static const char *const status_names[] = {NULL, "RUNNING", "SCHEDULED", "FINISHED", "FAILED",
+                                           "KILLED"};
+
+const char *cairn_run_status_str(cairn_run_status st)
+{
+    if ((int)st < 1 || (int)st > CAIRN_RUN_KILLED)
+        return NULL;
+    return status_names[st];
+}
+
+cairn_status cairn_run_status_parse(cairn_ctx *ctx, const char *text, cairn_run_status *out)
+{
+    for (int i = 1; i <= CAIRN_RUN_KILLED; i++)
+        if (text && strcmp(text, status_names[i]) == 0) {
+            *out = (cairn_run_status)i;
+            return CAIRN_OK;
+        }
+    return cn_fail(ctx, CAIRN_EINVAL,
+                   "invalid run status '%s' (use RUNNING, SCHEDULED, FINISHED, FAILED or KILLED)",
+                   text ? text : "");
+}
+
+cairn_status cn_page_token_parse(cairn_ctx *ctx, const char *token, int64_t *offset)
+{
+    *offset = 0;
+    if (!token || !*token)
+        return CAIRN_OK;
+    if (!cn_parse_int64(token, offset) || *offset < 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "invalid page token '%.40s'", token);
+    return CAIRN_OK;
+}
+
+void cn_run_info_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_run_info *info)
+{
+    char id[32];
+    info->run_id = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
+    snprintf(id, sizeof id, "%lld", (long long)cn_col_int(ctx, st, 1));
+    info->experiment_id = cn_arena_strdup(a, id);
+    info->run_name = cn_arena_strdup(a, cn_col_text(ctx, st, 2));
+    info->user_id = cn_arena_strdup(a, cn_col_text(ctx, st, 3));
+    cairn_run_status status = CAIRN_RUN_RUNNING;
+    const char *s = cn_col_text(ctx, st, 4);
+    for (int i = 1; i <= CAIRN_RUN_KILLED; i++)
+        if (strcmp(s, status_names[i]) == 0)
+            status = (cairn_run_status)i;
+    info->status = status;
+    info->start_time_ms = cn_col_int(ctx, st, 5);
+    info->end_time_ms = cn_col_is_null(ctx, st, 6) ? 0 : cn_col_int(ctx, st, 6);
+    info->is_deleted = strcmp(cn_col_text(ctx, st, 7), "deleted") == 0;
+    info->artifact_uri = cn_arena_strdup(a, cn_col_text(ctx, st, 8));
+}
+
+/* Growable arrays inside an arena: copies to a bigger block when full. */
+static void *grow(cn_arena *a, void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *bigger = cn_arena_alloc(a, ncap * size);
+    if (n)
+        memcpy(bigger, items, n * size);
+    *cap = ncap;
+    return bigger;
+}
+
+static cairn_run_record *find_rec(cairn_run_record *recs, size_t n, const char *run_id)
+{
+    /* Pages are at most a few thousand runs; searching linearly from a hint would be faster,
+     * but rows come back grouped by run in the order of the IN list, so this stays cheap. */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(recs[i].info.run_id, run_id) == 0)
+            return &recs[i];
+    return NULL;
+}
+
+/* Builds "?, ?, ..." for n ids and binds them after `first` leading parameters. */
+static void in_list(cn_buf *sql, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cn_buf_puts(sql, i ? ", ?" : "?");
+}
+
+static cairn_status bind_ids(cairn_ctx *ctx, cn_stmt *st, cairn_run_record *recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cairn_status rc = ctx->store->ops->bind_text(st, (int)i + 1, recs[i].info.run_id, -1);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *recs, size_t n)
+{
+    static const char *const queries[] = {
+        "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN (",
+        "SELECT run_uuid, key, value FROM params WHERE run_uuid IN (",
+        "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN (",
+        "SELECT i.run_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.context "
+        "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid WHERE i.run_uuid IN (",
+    };
+    cairn_status rc = CAIRN_OK;
+    size_t *caps = cn_xcalloc(n ? n * 4 : 1, sizeof *caps);
+    for (size_t start = 0; start < n && rc == CAIRN_OK; start += 500) {
+        size_t chunk = n - start < 500 ? n - start : 500;
+        for (int q = 0; q < 4 && rc == CAIRN_OK; q++) {
+            cn_buf sql = CN_BUF_INIT;
+            cn_stmt *st = NULL;
+            cn_buf_puts(&sql, queries[q]);
+            in_list(&sql, chunk);
+            cn_buf_puts(&sql, q == 0 || q == 1 || q == 2 ? ") ORDER BY run_uuid, key" : ") ORDER BY 1, 2");
+            rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
+            cn_buf_release(&sql);
+            if (rc != CAIRN_OK)
+                break;
+            rc = bind_ids(ctx, st, recs + start, chunk);
+            int r = CN_DB_DONE;
+            while (rc == CAIRN_OK && (r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+                cairn_run_record *rec = find_rec(recs + start, chunk, cn_col_text(ctx, st, 0));
+                if (!rec)
+                    continue;
+                size_t *cap = &caps[(size_t)(rec - recs) * 4 + (size_t)q];
+                if (q == 0) {
+                    rec->metrics = grow(a, rec->metrics, rec->n_metrics, cap, sizeof *rec->metrics);
+                    cairn_metric *m = &rec->metrics[rec->n_metrics++];
+                    m->key = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
+                    m->value = cn_col_int(ctx, st, 5) ? NAN : cn_col_double(ctx, st, 2);
+                    m->timestamp_ms = cn_col_int(ctx, st, 3);
+                    m->step = cn_col_int(ctx, st, 4);
+                } else if (q == 1 || q == 2) {
+                    cairn_param **arr = q == 1 ? &rec->params : &rec->tags;
+                    size_t *cnt = q == 1 ? &rec->n_params : &rec->n_tags;
+                    *arr = grow(a, *arr, *cnt, cap, sizeof **arr);
+                    (*arr)[*cnt].key = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
+                    (*arr)[*cnt].value = cn_arena_strdup(a, cn_col_text(ctx, st, 2));
+                    (*cnt)++;
+                } else {
+                    rec->inputs = grow(a, rec->inputs, rec->n_inputs, cap, sizeof *rec->inputs);
+                    cairn_dataset_input *in = &rec->inputs[rec->n_inputs++];
+                    in->name = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
+                    in->digest = cn_arena_strdup(a, cn_col_text(ctx, st, 2));
+                    in->source_type = cn_arena_strdup(a, cn_col_text(ctx, st, 3));
+                    in->source = cn_arena_strdup(a, cn_col_text(ctx, st, 4));
+                    in->schema = cn_col_is_null(ctx, st, 5) ? NULL : cn_arena_strdup(a, cn_col_text(ctx, st, 5));
+                    in->profile = cn_col_is_null(ctx, st, 6) ? NULL : cn_arena_strdup(a, cn_col_text(ctx, st, 6));
+                    in->context = cn_arena_strdup(a, cn_col_text(ctx, st, 7));
+                }
+            }
+            if (rc == CAIRN_OK && r != CN_DB_DONE)
+                rc = (cairn_status)r;
+            cn_store_finalize(ctx, st);
+        }
+    }
+    free(caps);
+    return rc;
+}
+
+cairn_status cairn_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_record **out)
+{
+    cn_stmt *st = NULL;
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK)
+        rc = cn_validate_run_id(ctx, run_id);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_query(ctx, &st,
+                        "SELECT " CN_RUN_COLUMNS " FROM runs r JOIN experiments e "
+                        "ON e.experiment_id = r.experiment_id WHERE r.run_uuid = ?",
+                        "s", run_id);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r != CN_DB_ROW) {
+        cn_store_finalize(ctx, st);
+        return r == CN_DB_DONE ? cn_fail(ctx, CAIRN_ENOTFOUND, "no run with id '%s'", run_id)
+                               : (cairn_status)r;
+    }
+    cn_arena *a = cn_arena_new();
+    cairn_run_record *rec = cn_arena_alloc(a, sizeof *rec);
+    cn_run_info_from_row(ctx, st, a, &rec->info);
+    cn_store_finalize(ctx, st);
+    rc = cn_run_load_data(ctx, a, rec, 1);
+    if (rc != CAIRN_OK) {
+        cn_arena_free(a);
+        return rc;
+    }
+    rec->internal_ = a;
+    *out = rec;
+    return CAIRN_OK;
+}
+
+void cairn_run_record_free(cairn_run_record *rec)
+{
+    if (rec)
+        cn_arena_free(rec->internal_);
+}
+
+cairn_status cn_store_run_lookup(cairn_ctx *ctx, const char *run_id, cn_run_row *out)
+{
+    cn_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    cairn_status rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK)
+        rc = cn_validate_run_id(ctx, run_id);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_query(ctx, &st,
+                        "SELECT experiment_id, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?",
+                        "s", run_id);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW) {
+        cn_strlcpy(out->run_id, run_id, sizeof out->run_id);
+        out->experiment_id = cn_asprintf("%lld", (long long)cn_col_int(ctx, st, 0));
+        out->artifact_dir = cn_xstrdup(cn_col_text(ctx, st, 1));
+        out->is_deleted = strcmp(cn_col_text(ctx, st, 2), "deleted") == 0;
+    }
+    cn_store_finalize(ctx, st);
+    if (r == CN_DB_DONE)
+        return cn_fail(ctx, CAIRN_ENOTFOUND, "no run with id '%s'", run_id);
+    return r == CN_DB_ROW ? CAIRN_OK : (cairn_status)r;
+}
+
+void cn_run_row_release(cn_run_row *row)
+{
+    free(row->experiment_id);
+    free(row->artifact_dir);
+    row->experiment_id = row->artifact_dir = NULL;
+}
+
+static cairn_status set_run_stage(cairn_ctx *ctx, const char *run_id, bool deleted)
+{
+    cn_run_row row;
+    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (!deleted) {
+        cairn_experiment *exp = NULL;
+        rc = cairn_experiment_get(ctx, row.experiment_id, &exp);
+        if (rc == CAIRN_OK && exp->is_deleted)
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "run '%s' belongs to deleted experiment '%s'; restore the experiment",
+                         run_id, exp->name);
+        cairn_experiment_free(exp);
+    }
+    cn_run_row_release(&row);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (deleted)
+        return cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
+                                 "WHERE run_uuid = ?",
+                            "is", cn_now_ms(), run_id);
+    return cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
+                             "WHERE run_uuid = ?",
+                        "s", run_id);
+}
+
+cairn_status cairn_run_delete(cairn_ctx *ctx, const char *run_id)
+{
+    return set_run_stage(ctx, run_id, true);
+}
+
+cairn_status cairn_run_restore(cairn_ctx *ctx, const char *run_id)
+{
+    return set_run_stage(ctx, run_id, false);
+}
+
+/* ---- batch logging ---- */
+
+static cairn_status check_batch(cairn_ctx *ctx, const cairn_metric *metrics, size_t n_metrics,
+                                const cairn_param *params, size_t n_params, const cairn_tag *tags,
+                                size_t n_tags)
+{
+    cairn_status rc;
+    for (size_t i = 0; i < n_metrics; i++) {
+        rc = cn_validate_key(ctx, "metric", metrics[i].key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (metrics[i].timestamp_ms < 0)
+            return cn_fail(ctx, CAIRN_EINVAL, "metric '%s': negative timestamp %lld",
+                           metrics[i].key, (long long)metrics[i].timestamp_ms);
+    }
+    for (size_t i = 0; i < n_params; i++) {
+        rc = cn_validate_key(ctx, "param", params[i].key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (!params[i].value)
+            return cn_fail(ctx, CAIRN_EINVAL, "param '%s': missing value", params[i].key);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(params[j].key, params[i].key) == 0 &&
+                strcmp(params[j].value, params[i].value) != 0)
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "param '%s' appears twice in one batch with different values",
+                               params[i].key);
+    }
+    for (size_t i = 0; i < n_tags; i++) {
+        rc = cn_validate_key(ctx, "tag", tags[i].key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (!tags[i].value)
+            return cn_fail(ctx, CAIRN_EINVAL, "tag '%s': missing value", tags[i].key);
+    }
+    return CAIRN_OK;
+}
+
+/* Truncates over-long values as MLflow does; returns a pointer valid while `keep` lives. */
+static const char *truncated(const char *value, size_t max, char **keep)
+{
+    if (strlen(value) <= max)
+        return value;
+    /* Do not cut a UTF-8 sequence in half. */
+    size_t n = max;
+    while (n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80)
+        n--;
+    free(*keep);
+    *keep = cn_xstrndup(value, n);
+    return *keep;
+}
+
+static cairn_status log_params(cairn_ctx *ctx, const char *run_id, const cairn_param *params,
+                               size_t n_params)
+{
+    char *keep = NULL;
+    cairn_status rc = CAIRN_OK;
+    for (size_t i = 0; i < n_params && rc == CAIRN_OK; i++) {
+        const char *value = truncated(params[i].value, CAIRN_PARAM_VALUE_MAX, &keep);
+        cn_stmt *st = NULL;
+        rc = cn_store_query(ctx, &st, "SELECT value FROM params WHERE run_uuid = ? AND key = ?",
+                            "ss", run_id, params[i].key);
+        if (rc != CAIRN_OK)
+            break;
+        int r = cn_store_step(ctx, st);
+        if (r == CN_DB_ROW) {
+            const char *old = cn_col_text(ctx, st, 0);
+            if (strcmp(old, value) != 0)
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "param '%s' of run '%s' is already '%.200s'; params are write-once, "
+                             "so '%.200s' was refused (log a new run, or use a tag for a value "
+                             "that changes)",
+                             params[i].key, run_id, old, value);
+            cn_store_finalize(ctx, st);
+            continue;
+        }
+        cn_store_finalize(ctx, st);
+        if (r != CN_DB_DONE) {
+            rc = (cairn_status)r;
+            break;
+        }
+        rc = cn_store_run(ctx, "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)", "sss",
+                          run_id, params[i].key, value);
+    }
+    free(keep);
+    return rc;
+}
+
+static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag *tags, size_t n_tags)
+{
+    char *keep = NULL;
+    cairn_status rc = CAIRN_OK;
+    for (size_t i = 0; i < n_tags && rc == CAIRN_OK; i++) {
+        const char *value = truncated(tags[i].value, CAIRN_TAG_VALUE_MAX, &keep);
+        rc = cn_store_run(ctx,
+                          "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
+                          "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+                          "sss", run_id, tags[i].key, value);
+        /* mlflow.runName mirrors the run's name, as in MLflow. */
+        if (rc == CAIRN_OK && strcmp(tags[i].key, "mlflow.runName") == 0)
+            rc = cn_store_run(ctx, "UPDATE runs SET name = ? WHERE run_uuid = ?", "ss", value, run_id);
+    }
+    free(keep);
+    return rc;
+}
+
+#define METRIC_ROWS_PER_INSERT 100
+
+static cairn_status insert_metric_rows(cairn_ctx *ctx, const char *run_id, const cairn_metric *m,
+                                       size_t n, int64_t now)
+{
+    const cn_db_ops *ops = ctx->store->ops;
+    cn_buf sql = CN_BUF_INIT;
+    cn_buf_puts(&sql, "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
+    for (size_t i = 0; i < n; i++)
+        cn_buf_puts(&sql, i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)");
+    cn_buf_puts(&sql, " ON CONFLICT DO NOTHING");
+    cn_stmt *st = NULL;
+    cairn_status rc = ops->prepare(ctx->store->db, sql.data, &st);
+    cn_buf_release(&sql);
+    if (rc != CAIRN_OK)
+        return rc;
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        int b = (int)i * 6;
+        bool is_nan = isnan(m[i].value);
+        rc = ops->bind_text(st, b + 1, run_id, -1);
+        if (rc == CAIRN_OK)
+            rc = ops->bind_text(st, b + 2, m[i].key, -1);
+        if (rc == CAIRN_OK)
+            rc = ops->bind_int64(st, b + 3, m[i].step);
+        if (rc == CAIRN_OK)
+            rc = ops->bind_int64(st, b + 4, m[i].timestamp_ms ? m[i].timestamp_ms : now);
+        if (rc == CAIRN_OK)
+            rc = ops->bind_double(st, b + 5, is_nan ? 0.0 : m[i].value);
+        if (rc == CAIRN_OK)
+            rc = ops->bind_int64(st, b + 6, is_nan);
+    }
+    if (rc == CAIRN_OK) {
+        int r = ops->step(st);
+        if (r != CN_DB_DONE)
+            rc = (cairn_status)r;
+    }
+    ops->finalize(st);
+    return rc;
+}
+
+/* True when point a comes after b in MLflow's (step, timestamp, value) order. */
+static bool metric_after(const cairn_metric *a, int64_t a_ts, const cairn_metric *b, int64_t b_ts)
+{
+    if (a->step != b->step)
+        return a->step > b->step;
+    if (a_ts != b_ts)
+        return a_ts > b_ts;
+    double av = isnan(a->value) ? 0.0 : a->value, bv = isnan(b->value) ? 0.0 : b->value;
+    return av > bv;
+}
+
+static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
+                                size_t n)
+{
+    if (n == 0)
+        return CAIRN_OK;
+    int64_t now = cn_now_ms();
+    cairn_status rc = CAIRN_OK;
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i += METRIC_ROWS_PER_INSERT)
+        rc = insert_metric_rows(ctx, run_id, metrics + i,
+                                n - i < METRIC_ROWS_PER_INSERT ? n - i : METRIC_ROWS_PER_INSERT, now);
+    if (rc != CAIRN_OK)
+        return rc;
+    /* The latest point per key in this batch, then one conditional upsert per key. */
+    size_t *latest = cn_xmalloc(n * sizeof *latest);
+    size_t n_keys = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k;
+        for (k = 0; k < n_keys; k++)
+            if (strcmp(metrics[latest[k]].key, metrics[i].key) == 0)
+                break;
+        int64_t ts_i = metrics[i].timestamp_ms ? metrics[i].timestamp_ms : now;
+        if (k == n_keys) {
+            latest[n_keys++] = i;
+        } else {
+            const cairn_metric *cur = &metrics[latest[k]];
+            if (metric_after(&metrics[i], ts_i, cur, cur->timestamp_ms ? cur->timestamp_ms : now))
+                latest[k] = i;
+        }
+    }
+    for (size_t k = 0; k < n_keys && rc == CAIRN_OK; k++) {
+        const cairn_metric *m = &metrics[latest[k]];
+        bool is_nan = isnan(m->value);
+        double v = is_nan ? 0.0 : m->value;
+        rc = cn_store_run(ctx,
+                          "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
+                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET "
+                          "value = excluded.value, timestamp = excluded.timestamp, "
+                          "step = excluded.step, is_nan = excluded.is_nan WHERE "
+                          "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+                          "AND (excluded.timestamp > latest_metrics.timestamp OR "
+                          "(excluded.timestamp = latest_metrics.timestamp AND "
+                          "excluded.value > latest_metrics.value)))",
+                          "ssdiii", run_id, m->key, v, m->timestamp_ms ? m->timestamp_ms : now,
+                          m->step, (int64_t)is_nan);
+    }
+    free(latest);
+    return rc;
+}
+
+cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
+                                size_t n_metrics, const cairn_param *params, size_t n_params,
+                                const cairn_tag *tags, size_t n_tags)
+{
+    cairn_status rc = check_batch(ctx, metrics, n_metrics, params, n_params, tags, n_tags);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_run_row row;
+    rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc == CAIRN_OK) {
+        if (row.is_deleted)
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "run '%s' is deleted; restore it before logging to it", run_id);
+        cn_run_row_release(&row);
+    }
+    if (rc == CAIRN_OK)
+        rc = log_params(ctx, run_id, params, n_params);
+    if (rc == CAIRN_OK)
+        rc = log_tags(ctx, run_id, tags, n_tags);
+    if (rc == CAIRN_OK)
+        rc = log_metrics(ctx, run_id, metrics, n_metrics);
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        return rc;
+    }
+    return cn_store_commit(ctx);
+}
+
+/* ---- metric history ---- */
+
+cairn_status cairn_run_metric_history(cairn_ctx *ctx, const char *run_id, const char *key,
+                                      const char *page_token, int64_t max_results,
+                                      cairn_metric_page **out)
+{
+    cn_stmt *st = NULL;
+    cn_run_row row;
+    int64_t offset;
+    *out = NULL;
+    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_run_row_release(&row);
+    rc = cn_validate_key(ctx, "metric", key);
+    if (rc == CAIRN_OK)
+        rc = cn_page_token_parse(ctx, page_token, &offset);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (max_results <= 0)
+        max_results = 25000;
+    if (max_results > 1000000)
+        return cn_fail(ctx, CAIRN_ELIMIT, "max_results %lld is over the limit of 1000000",
+                       (long long)max_results);
+    rc = cn_store_query(ctx, &st,
+                        "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND "
+                        "key = ? ORDER BY step, timestamp, value LIMIT ? OFFSET ?",
+                        "ssii", run_id, key, max_results + 1, offset);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_arena *a = cn_arena_new();
+    cairn_metric_page *page = cn_arena_alloc(a, sizeof *page);
+    size_t cap = 0;
+    const char *key_copy = cn_arena_strdup(a, key);
+    int r;
+    bool more = false;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if ((int64_t)page->n == max_results) {
+            more = true;
+            break;
+        }
+        page->items = grow(a, page->items, page->n, &cap, sizeof *page->items);
+        cairn_metric *m = &page->items[page->n++];
+        m->key = key_copy;
+        m->step = cn_col_int(ctx, st, 0);
+        m->timestamp_ms = cn_col_int(ctx, st, 1);
+        m->value = cn_col_int(ctx, st, 3) ? NAN : cn_col_double(ctx, st, 2);
+    }
+    cn_store_finalize(ctx, st);
+    if (r != CN_DB_DONE && r != CN_DB_ROW) {
+        cn_arena_free(a);
+        return (cairn_status)r;
+    }
+    if (more)
+        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + max_results));
+    page->internal_ = a;
+    *out = page;
+    return CAIRN_OK;
+}
+
+void cairn_metric_page_free(cairn_metric_page *page)
+{
+    if (page)
+        cn_arena_free(page->internal_);
+}
+
+/* ---- artifacts index ---- */
+
+cairn_status cn_store_record_artifact(cairn_ctx *ctx, const char *run_id, const char *path,
+                                      int64_t size_bytes, const char *sha256)
+{
+    return cn_store_run(ctx,
+                        "INSERT INTO artifacts (run_uuid, path, size_bytes, sha256, created_time) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_uuid, path) DO UPDATE SET "
+                        "size_bytes = excluded.size_bytes, sha256 = excluded.sha256, "
+                        "created_time = excluded.created_time",
+                        "ssisi", run_id, path, size_bytes, sha256, cn_now_ms());
+}
+
+cairn_status cairn_run_artifacts_list(cairn_ctx *ctx, const char *run_id, const char *path,
+                                      cairn_artifact_list **out)
+{
+    cn_run_row row;
+    cn_stmt *st = NULL;
+    *out = NULL;
+    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_run_row_release(&row);
+    cn_buf prefix = CN_BUF_INIT;
+    if (path && *path) {
+        cn_buf_puts(&prefix, path);
+        while (prefix.len && prefix.data[prefix.len - 1] == '/')
+            prefix.data[--prefix.len] = '\0';
+        cn_buf_putc(&prefix, '/');
+    }
+    rc = cn_store_query(ctx, &st,
+                        "SELECT path, size_bytes, sha256 FROM artifacts WHERE run_uuid = ? AND "
+                        "substr(path, 1, ?) = ? ORDER BY path",
+                        "sis", run_id, (int64_t)prefix.len, cn_buf_str(&prefix));
+    if (rc != CAIRN_OK) {
+        cn_buf_release(&prefix);
+        return rc;
+    }
+    cn_arena *a = cn_arena_new();
+    cairn_artifact_list *list = cn_arena_alloc(a, sizeof *list);
+    size_t cap = 0;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        const char *full = cn_col_text(ctx, st, 0);
+        const char *rest = full + prefix.len;
+        const char *slash = strchr(rest, '/');
+        size_t name_len = slash ? (size_t)(slash - rest) : strlen(rest);
+        char *rel = cn_arena_strndup(a, full, prefix.len + name_len);
+        if (slash && list->n && list->items[list->n - 1].is_dir &&
+            strcmp(list->items[list->n - 1].path, rel) == 0) {
+            list->items[list->n - 1].size_bytes += cn_col_int(ctx, st, 1);
+            continue;
+        }
+        list->items = grow(a, list->items, list->n, &cap, sizeof *list->items);
+        cairn_artifact *item = &list->items[list->n++];
+        item->path = rel;
+        item->is_dir = slash != NULL;
+        item->size_bytes = cn_col_int(ctx, st, 1);
+        item->sha256 = slash ? NULL : cn_arena_strdup(a, cn_col_text(ctx, st, 2));
+    }
+    cn_store_finalize(ctx, st);
+    cn_buf_release(&prefix);
+    if (r != CN_DB_DONE) {
+        cn_arena_free(a);
+        return (cairn_status)r;
+    }
+    list->internal_ = a;
+    *out = list;
+    return CAIRN_OK;
+}
+
+void cairn_artifact_list_free(cairn_artifact_list *list)
+{
+    if (list)
+        cn_arena_free(list->internal_);
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* store_search.c - searching runs and experiments: the filter and order_by compile to SQL
+ * (formats/filter.c) with bound values; paging by offset tokens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/core.h"
+#include "formats/filter.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "base/arena.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static cairn_status bind_args(cairn_ctx *ctx, cn_stmt *st, const cn_sql *s, int *idx)
+{
+    const cn_db_ops *ops = ctx->store->ops;
+    for (size_t i = 0; i < s->n_args; i++) {
+        const cn_sqlarg *a = &s->args[i];
+        cairn_status rc;
+        if (a->type == CN_SQLARG_TEXT)
+            rc = ops->bind_text(st, (*idx)++, a->text, -1);
+        else if (a->type == CN_SQLARG_INT)
+            rc = ops->bind_int64(st, (*idx)++, a->i);
+        else
+            rc = ops->bind_double(st, (*idx)++, a->d);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+static const char *view_clause(cairn_view view, const char *alias)
+{
+    switch (view) {
+    case CAIRN_VIEW_DELETED_ONLY:
+        return strcmp(alias, "r") == 0 ? "r.lifecycle_stage = 'deleted'" : "e.lifecycle_stage = 'deleted'";
+    case CAIRN_VIEW_ALL:
+        return "1 = 1";
+    case CAIRN_VIEW_ACTIVE_ONLY:
+    default:
+        return strcmp(alias, "r") == 0 ? "r.lifecycle_stage = 'active'" : "e.lifecycle_stage = 'active'";
+    }
+}
+
+static cairn_status check_max(cairn_ctx *ctx, int64_t *max_results)
+{
+    if (*max_results == 0)
+        *max_results = 1000;
+    if (*max_results < 0 || *max_results > CAIRN_SEARCH_MAX_RESULTS)
+        return cn_fail(ctx, CAIRN_EINVAL, "max_results must be between 1 and %d, got %lld",
+                       CAIRN_SEARCH_MAX_RESULTS, (long long)*max_results);
+    return CAIRN_OK;
+}
+
+cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out)
+{
+    static const cairn_run_search defaults = CAIRN_RUN_SEARCH_INIT;
+    cn_sql joins, where;
+    cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
+    cn_stmt *st = NULL;
+    cn_arena *a = NULL;
+    int64_t offset = 0, max_results;
+    cairn_status rc;
+
+    *out = NULL;
+    if (!q)
+        q = &defaults;
+    cn_sql_init(&joins);
+    cn_sql_init(&where);
+    max_results = q->max_results;
+    rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK)
+        rc = check_max(ctx, &max_results);
+    if (rc == CAIRN_OK)
+        rc = cn_page_token_parse(ctx, q->page_token, &offset);
+    for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++) {
+        int64_t v;
+        if (!q->experiment_ids[i] || !cn_parse_int64(q->experiment_ids[i], &v) || v < 0)
+            rc = cn_fail(ctx, CAIRN_EINVAL, "invalid experiment id '%.64s'",
+                         q->experiment_ids[i] ? q->experiment_ids[i] : "");
+    }
+    if (rc == CAIRN_OK)
+        rc = cn_filter_compile(ctx, CN_FILTER_RUNS, q->filter, q->filter ? strlen(q->filter) : 0,
+                               &where);
+    if (rc == CAIRN_OK)
+        rc = cn_order_compile(ctx, CN_FILTER_RUNS, q->order_by, q->n_order_by, &joins, &order);
+    if (rc != CAIRN_OK)
+        goto done;
+
+    cn_buf_puts(&sql, "SELECT " CN_RUN_COLUMNS " FROM runs r JOIN experiments e ON "
+                      "e.experiment_id = r.experiment_id ");
+    cn_buf_puts(&sql, cn_buf_str(&joins.sql));
+    cn_buf_printf(&sql, " WHERE %s", view_clause(q->view, "r"));
+    if (q->n_experiment_ids) {
+        cn_buf_puts(&sql, " AND r.experiment_id IN (");
+        for (size_t i = 0; i < q->n_experiment_ids; i++)
+            cn_buf_puts(&sql, i ? ", ?" : "?");
+        cn_buf_puts(&sql, ")");
+    }
+    cn_buf_printf(&sql, " AND %s ORDER BY %s LIMIT ? OFFSET ?", cn_buf_str(&where.sql),
+                  cn_buf_str(&order));
+    rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
+    if (rc != CAIRN_OK)
+        goto done;
+    int idx = 1;
+    rc = bind_args(ctx, st, &joins, &idx);
+    for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++)
+        rc = ctx->store->ops->bind_int64(st, idx++, strtoll(q->experiment_ids[i], NULL, 10));
+    if (rc == CAIRN_OK)
+        rc = bind_args(ctx, st, &where, &idx);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, max_results + 1);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, offset);
+    if (rc != CAIRN_OK)
+        goto done;
+
+    a = cn_arena_new();
+    cairn_run_page *page = cn_arena_alloc(a, sizeof *page);
+    size_t cap = 0;
+    bool more = false;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if ((int64_t)page->n == max_results) {
+            more = true;
+            break;
+        }
+        if (page->n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            cairn_run_record *items = cn_arena_alloc(a, ncap * sizeof *items);
+            if (page->n)
+                memcpy(items, page->items, page->n * sizeof *items);
+            page->items = items;
+            cap = ncap;
+        }
+        cn_run_info_from_row(ctx, st, a, &page->items[page->n++].info);
+    }
+    if (r != CN_DB_ROW && r != CN_DB_DONE) {
+        rc = (cairn_status)r;
+        goto done;
+    }
+    cn_store_finalize(ctx, st);
+    st = NULL;
+    if (!q->info_only) {
+        rc = cn_run_load_data(ctx, a, page->items, page->n);
+        if (rc != CAIRN_OK)
+            goto done;
+    }
+    if (more)
+        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + max_results));
+    page->internal_ = a;
+    a = NULL;
+    *out = page;
+done:
+    cn_store_finalize(ctx, st);
+    cn_arena_free(a);
+    cn_sql_release(&joins);
+    cn_sql_release(&where);
+    cn_buf_release(&order);
+    cn_buf_release(&sql);
+    return rc;
+}
+
+void cairn_run_page_free(cairn_run_page *page)
+{
+    if (page)
+        cn_arena_free(page->internal_);
+}
+
+#define EXP_COLUMNS "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, " \
+                    "e.creation_time, e.last_update_time"
+
+cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
+                                      cairn_experiment_page **out)
+{
+    static const cairn_experiment_search defaults = CAIRN_EXPERIMENT_SEARCH_INIT;
+    cn_sql joins, where;
+    cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
+    cn_stmt *st = NULL;
+    cn_arena *a = NULL;
+    int64_t offset = 0, max_results;
+    cairn_status rc;
+
+    *out = NULL;
+    if (!q)
+        q = &defaults;
+    cn_sql_init(&joins);
+    cn_sql_init(&where);
+    max_results = q->max_results;
+    rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK)
+        rc = check_max(ctx, &max_results);
+    if (rc == CAIRN_OK)
+        rc = cn_page_token_parse(ctx, q->page_token, &offset);
+    if (rc == CAIRN_OK)
+        rc = cn_filter_compile(ctx, CN_FILTER_EXPERIMENTS, q->filter,
+                               q->filter ? strlen(q->filter) : 0, &where);
+    if (rc == CAIRN_OK)
+        rc = cn_order_compile(ctx, CN_FILTER_EXPERIMENTS, q->order_by, q->n_order_by, &joins, &order);
+    if (rc != CAIRN_OK)
+        goto done;
+    cn_buf_printf(&sql, "SELECT " EXP_COLUMNS " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
+                        "LIMIT ? OFFSET ?",
+                  cn_buf_str(&joins.sql), view_clause(q->view, "e"), cn_buf_str(&where.sql),
+                  cn_buf_str(&order));
+    rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
+    if (rc != CAIRN_OK)
+        goto done;
+    int idx = 1;
+    rc = bind_args(ctx, st, &joins, &idx);
+    if (rc == CAIRN_OK)
+        rc = bind_args(ctx, st, &where, &idx);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, max_results + 1);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, offset);
+    if (rc != CAIRN_OK)
+        goto done;
+    a = cn_arena_new();
+    cairn_experiment_page *page = cn_arena_alloc(a, sizeof *page);
+    size_t cap = 0;
+    bool more = false;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if ((int64_t)page->n == max_results) {
+            more = true;
+            break;
+        }
+        if (page->n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            cairn_experiment *items = cn_arena_alloc(a, ncap * sizeof *items);
+            if (page->n)
+                memcpy(items, page->items, page->n * sizeof *items);
+            page->items = items;
+            cap = ncap;
+        }
+        cn_experiment_from_row(ctx, st, a, &page->items[page->n++]);
+    }
+    cn_store_finalize(ctx, st);
+    st = NULL;
+    if (r != CN_DB_ROW && r != CN_DB_DONE) {
+        rc = (cairn_status)r;
+        goto done;
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < page->n; i++)
+        rc = cn_experiment_load_tags(ctx, a, &page->items[i]);
+    if (rc != CAIRN_OK)
+        goto done;
+    if (more)
+        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + max_results));
+    page->internal_ = a;
+    a = NULL;
+    *out = page;
+done:
+    cn_store_finalize(ctx, st);
+    cn_arena_free(a);
+    cn_sql_release(&joins);
+    cn_sql_release(&where);
+    cn_buf_release(&order);
+    cn_buf_release(&sql);
+    return rc;
+}
+
+void cairn_experiment_page_free(cairn_experiment_page *page)
+{
+    if (page)
+        cn_arena_free(page->internal_);
+}

@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: MIT */
+/* run.c - the run handle a training loop holds: start or attach, buffered metric logging
+ * (flushed by count, by age, or on demand), params, tags, artifacts, inputs and the end. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/core.h"
+#include "store/store.h"
+#include "base/arena.h"
+#include "base/fs.h"
+#include "base/rng.h"
+#include "base/sha256.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+struct cairn_run {
+    cairn_ctx *ctx;
+    char run_id[33];
+    char *experiment_id;
+    char *artifact_dir;
+    /* Buffered metric points; keys live in keys_mem until the flush that writes them. */
+    cairn_metric *buffer;
+    size_t n_buffer, cap_buffer;
+    cn_arena *keys_mem;
+    int64_t oldest_ns; /* when the oldest buffered point arrived */
+    int flush_every;
+    int64_t flush_interval_ns;
+};
+
+static const char *const adjectives[] = {
+    "brave", "calm", "clever", "eager", "gentle", "bold", "bright", "quiet", "swift", "wise",
+    "amber", "silver", "rustic", "lucky", "merry", "noble", "proud", "sunny", "tidy", "vivid"};
+static const char *const nouns[] = {
+    "owl", "fox", "heron", "otter", "lynx", "wren", "bison", "crane", "finch", "hare",
+    "ibex", "koala", "lark", "marten", "newt", "orca", "puffin", "raven", "stoat", "yak"};
+
+static char *generated_name(void)
+{
+    unsigned char r[3];
+    cn_random_bytes(r, sizeof r);
+    return cn_asprintf("%s-%s-%u", adjectives[r[0] % CN_ARRAY_LEN(adjectives)],
+                       nouns[r[1] % CN_ARRAY_LEN(nouns)], (unsigned)r[2] % 100);
+}
+
+static char *login_name(void)
+{
+    const char *u = getenv("USER");
+    if (u && *u)
+        return cn_xstrdup(u);
+    struct passwd *pw = getpwuid(getuid());
+    return cn_xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+static cairn_run *run_new(cairn_ctx *ctx, const char *run_id, const char *experiment_id,
+                          const char *artifact_dir, int flush_every, int flush_interval_ms)
+{
+    cairn_run *run = cn_xcalloc(1, sizeof *run);
+    run->ctx = ctx;
+    cn_strlcpy(run->run_id, run_id, sizeof run->run_id);
+    run->experiment_id = cn_xstrdup(experiment_id);
+    run->artifact_dir = cn_xstrdup(artifact_dir);
+    run->keys_mem = cn_arena_new();
+    run->flush_every = flush_every > 0 ? flush_every : 1000;
+    run->flush_interval_ns = (int64_t)(flush_interval_ms > 0 ? flush_interval_ms : 1000) * 1000000;
+    return run;
+}
+
+cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_run **out)
+{
+    static const cairn_run_opts defaults = CAIRN_RUN_OPTS_INIT;
+    cairn_experiment *exp = NULL;
+    char *exp_id = NULL, *name = NULL, *user = NULL, *dir = NULL;
+    char run_id[33];
+
+    *out = NULL;
+    if (!opts)
+        opts = &defaults;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (opts->experiment_id) {
+        rc = cairn_experiment_get(ctx, opts->experiment_id, &exp);
+    } else {
+        rc = cairn_experiment_ensure(ctx, opts->experiment ? opts->experiment : "Default", &exp_id);
+        if (rc == CAIRN_OK)
+            rc = cairn_experiment_get(ctx, exp_id, &exp);
+    }
+    if (rc != CAIRN_OK)
+        goto done;
+    if (exp->is_deleted) {
+        rc = cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before starting runs",
+                     exp->name);
+        goto done;
+    }
+    for (size_t i = 0; i < opts->n_tags; i++) {
+        rc = cn_validate_key(ctx, "tag", opts->tags[i].key);
+        if (rc != CAIRN_OK)
+            goto done;
+    }
+    cn_store_new_uuid(run_id);
+    name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
+    user = opts->user ? cn_xstrdup(opts->user) : login_name();
+    dir = cn_path_join(exp->artifact_location, run_id);
+    {
+        char *full = cn_path_join(dir, "artifacts");
+        free(dir);
+        dir = full;
+        if (cn_str_starts(dir, "file://")) {
+            char *plain = cn_xstrdup(dir + strlen("file://"));
+            free(dir);
+            dir = plain;
+        }
+    }
+    int64_t start = opts->start_ms ? opts->start_ms : cn_now_ms();
+    rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        goto done;
+    rc = cn_store_run(ctx,
+                      "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+                      "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)",
+                      "sissis", run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), name, user,
+                      start, dir);
+    if (rc == CAIRN_OK) {
+        cairn_tag std[2] = {{"mlflow.runName", name}, {"mlflow.user", user}};
+        rc = cn_store_log_batch(ctx, run_id, NULL, 0, NULL, 0, std, 2);
+    }
+    if (rc == CAIRN_OK && opts->n_tags)
+        rc = cn_store_log_batch(ctx, run_id, NULL, 0, NULL, 0, opts->tags, opts->n_tags);
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        goto done;
+    }
+    rc = cn_store_commit(ctx);
+    if (rc != CAIRN_OK)
+        goto done;
+    if (cn_fs_mkdirs(dir, 0755) != 0)
+        cn_log(ctx, CAIRN_LOG_WARN, "tracking", "cannot create artifact folder '%s': %s", dir,
+               strerror(errno));
+    *out = run_new(ctx, run_id, exp->experiment_id, dir, opts->flush_every, opts->flush_interval_ms);
+done:
+    cairn_experiment_free(exp);
+    free(exp_id);
+    free(name);
+    free(user);
+    free(dir);
+    return rc;
+}
+
+cairn_status cairn_run_attach(cairn_ctx *ctx, const char *run_id, cairn_run **out)
+{
+    cn_run_row row;
+    *out = NULL;
+    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (row.is_deleted) {
+        cn_run_row_release(&row);
+        return cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
+                       run_id);
+    }
+    *out = run_new(ctx, run_id, row.experiment_id, row.artifact_dir, 0, 0);
+    cn_run_row_release(&row);
+    return CAIRN_OK;
+}
+
+const char *cairn_run_id(const cairn_run *run)
+{
+    return run->run_id;
+}
+
+const char *cairn_run_experiment_id(const cairn_run *run)
+{
+    return run->experiment_id;
+}
+
+const char *cairn_run_artifact_dir(const cairn_run *run)
+{
+    return run->artifact_dir;
+}
+
+cairn_ctx *cairn_run_ctx(const cairn_run *run)
+{
+    return run->ctx;
+}
+
+cairn_status cairn_run_flush(cairn_run *run)
+{
+    if (run->n_buffer == 0)
+        return CAIRN_OK;
+    cairn_status rc = cn_store_log_batch(run->ctx, run->run_id, run->buffer, run->n_buffer, NULL,
+                                         0, NULL, 0);
+    if (rc != CAIRN_OK)
+        return rc; /* the points stay buffered for the next attempt */
+    run->n_buffer = 0;
+    cn_arena_free(run->keys_mem);
+    run->keys_mem = cn_arena_new();
+    return CAIRN_OK;
+}
+
+/* Interns keys so a loop logging the same few keys does not copy them each time. */
+static const char *intern_key(cairn_run *run, const char *key)
+{
+    for (size_t i = run->n_buffer; i > 0 && i + 64 > run->n_buffer; i--)
+        if (strcmp(run->buffer[i - 1].key, key) == 0)
+            return run->buffer[i - 1].key;
+    return cn_arena_strdup(run->keys_mem, key);
+}
+
+cairn_status cairn_run_log_metrics(cairn_run *run, const cairn_metric *points, size_t n)
+{
+    int64_t now = cn_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        cairn_status rc = cn_validate_key(run->ctx, "metric", points[i].key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (points[i].timestamp_ms < 0)
+            return cn_fail(run->ctx, CAIRN_EINVAL, "metric '%s': negative timestamp",
+                           points[i].key);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (run->n_buffer == run->cap_buffer) {
+            run->cap_buffer = run->cap_buffer ? run->cap_buffer * 2 : 256;
+            run->buffer = cn_xrealloc(run->buffer, run->cap_buffer * sizeof *run->buffer);
+        }
+        if (run->n_buffer == 0)
+            run->oldest_ns = cn_mono_ns();
+        const char *key = intern_key(run, points[i].key);
+        cairn_metric *m = &run->buffer[run->n_buffer++];
+        m->key = key;
+        m->value = points[i].value;
+        m->step = points[i].step;
+        m->timestamp_ms = points[i].timestamp_ms ? points[i].timestamp_ms : now;
+    }
+    if (run->n_buffer >= (size_t)run->flush_every ||
+        cn_mono_ns() - run->oldest_ns >= run->flush_interval_ns)
+        return cairn_run_flush(run);
+    return CAIRN_OK;
+}
+
+cairn_status cairn_run_log_metric(cairn_run *run, const char *key, double value, int64_t step)
+{
+    cairn_metric m = {key, value, 0, step};
+    return cairn_run_log_metrics(run, &m, 1);
+}
+
+cairn_status cairn_run_log_param(cairn_run *run, const char *key, const char *value)
+{
+    cairn_param p = {key, value};
+    return cn_store_log_batch(run->ctx, run->run_id, NULL, 0, &p, 1, NULL, 0);
+}
+
+cairn_status cairn_run_set_tag(cairn_run *run, const char *key, const char *value)
+{
+    cairn_tag t = {key, value};
+    return cn_store_log_batch(run->ctx, run->run_id, NULL, 0, NULL, 0, &t, 1);
+}
+
+cairn_status cairn_run_delete_tag(cairn_run *run, const char *key)
+{
+    cairn_status rc = cn_validate_key(run->ctx, "tag", key);
+    if (rc != CAIRN_OK)
+        return rc;
+    return cn_store_run(run->ctx, "DELETE FROM tags WHERE run_uuid = ? AND key = ?", "ss",
+                        run->run_id, key);
+}
+
+cairn_status cairn_run_log_batch(cairn_run *run, const cairn_metric *metrics, size_t n_metrics,
+                                 const cairn_param *params, size_t n_params, const cairn_tag *tags,
+                                 size_t n_tags)
+{
+    /* Buffered points go first so the store sees points in the order they were logged. */
+    cairn_status rc = cairn_run_flush(run);
+    if (rc != CAIRN_OK)
+        return rc;
+    return cn_store_log_batch(run->ctx, run->run_id, metrics, n_metrics, params, n_params, tags,
+                              n_tags);
+}
+
+cairn_status cairn_run_set_name(cairn_run *run, const char *name)
+{
+    if (!name || !*name)
+        return cn_fail(run->ctx, CAIRN_EINVAL, "run name is empty");
+    cairn_tag t = {"mlflow.runName", name};
+    return cn_store_log_batch(run->ctx, run->run_id, NULL, 0, NULL, 0, &t, 1);
+}
+
+cairn_status cairn_run_set_status(cairn_run *run, cairn_run_status status, int64_t end_ms)
+{
+    const char *text = cairn_run_status_str(status);
+    if (!text)
+        return cn_fail(run->ctx, CAIRN_EINVAL, "invalid run status %d", (int)status);
+    bool terminal = status == CAIRN_RUN_FINISHED || status == CAIRN_RUN_FAILED ||
+                    status == CAIRN_RUN_KILLED;
+    if (terminal && end_ms == 0)
+        end_ms = cn_now_ms();
+    if (end_ms)
+        return cn_store_run(run->ctx, "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
+                            "sis", text, end_ms, run->run_id);
+    return cn_store_run(run->ctx, "UPDATE runs SET status = ? WHERE run_uuid = ?", "ss", text,
+                        run->run_id);
+}
+
+cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status)
+{
+    cairn_status rc = cairn_run_flush(run);
+    if (rc != CAIRN_OK)
+        return rc;
+    return cairn_run_set_status(run, status, 0);
+}
+
+void cairn_run_free(cairn_run *run)
+{
+    if (!run)
+        return;
+    if (run->n_buffer && cairn_run_flush(run) != CAIRN_OK)
+        cn_log(run->ctx, CAIRN_LOG_ERROR, "tracking", "run %s: %zu metric points were not written: %s",
+               run->run_id, run->n_buffer, cairn_errmsg(run->ctx));
+    free(run->buffer);
+    cn_arena_free(run->keys_mem);
+    free(run->experiment_id);
+    free(run->artifact_dir);
+    free(run);
+}
+
+/* ---- artifacts ---- */
+
+static cairn_status check_artifact_path(cairn_ctx *ctx, const char *path)
+{
+    if (path && *path && !cn_path_is_safe_relative(path))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "invalid artifact path '%s': use a relative path without '..' or '.' parts",
+                       path);
+    return CAIRN_OK;
+}
+
+static cairn_status copy_one(cairn_run *run, const char *src, const char *rel)
+{
+    char *dst = cn_path_join(run->artifact_dir, rel);
+    char sha[65];
+    int64_t size = 0;
+    cairn_status rc = CAIRN_OK;
+    if (cn_fs_copy_file(src, dst) != 0)
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot copy '%s' to '%s'", rel, src, dst);
+    else if (cn_sha256_file(dst, sha, &size) != 0)
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot read back '%s'", rel, dst);
+    else
+        rc = cn_store_record_artifact(run->ctx, run->run_id, rel, size, sha);
+    free(dst);
+    return rc;
+}
+
+static cairn_status copy_tree(cairn_run *run, const char *src, const char *rel, int depth)
+{
+    if (depth > 64)
+        return cn_fail(run->ctx, CAIRN_ELIMIT, "artifact folder '%s' is nested too deeply", src);
+    DIR *d = opendir(src);
+    if (!d)
+        return cn_fail_errno(run->ctx, CAIRN_EIO, "cannot read folder '%s'", src);
+    cairn_status rc = CAIRN_OK;
+    struct dirent *e;
+    while (rc == CAIRN_OK && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *child = cn_path_join(src, e->d_name);
+        char *child_rel = cn_path_join(rel, e->d_name);
+        struct stat st;
+        if (lstat(child, &st) != 0)
+            rc = cn_fail_errno(run->ctx, CAIRN_EIO, "cannot read '%s'", child);
+        else if (S_ISDIR(st.st_mode))
+            rc = copy_tree(run, child, child_rel, depth + 1);
+        else if (S_ISREG(st.st_mode))
+            rc = copy_one(run, child, child_rel);
+        /* symlinks and special files are skipped: an artifact never points outside the run */
+        free(child);
+        free(child_rel);
+    }
+    closedir(d);
+    return rc;
+}
+
+cairn_status cairn_run_log_artifact(cairn_run *run, const char *local_path, const char *artifact_path)
+{
+    cairn_status rc = check_artifact_path(run->ctx, artifact_path);
+    if (rc != CAIRN_OK)
+        return rc;
+    struct stat st;
+    if (!local_path || stat(local_path, &st) != 0)
+        return cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s'", local_path ? local_path : "");
+    char *copy = cn_xstrdup(local_path);
+    size_t len = strlen(copy);
+    while (len > 1 && copy[len - 1] == '/')
+        copy[--len] = '\0';
+    const char *base = strrchr(copy, '/');
+    base = base ? base + 1 : copy;
+    char *rel = cn_path_join(artifact_path ? artifact_path : "", base);
+    if (S_ISDIR(st.st_mode))
+        rc = copy_tree(run, copy, strcmp(base, ".") == 0 ? (artifact_path ? artifact_path : "") : rel, 0);
+    else if (S_ISREG(st.st_mode))
+        rc = copy_one(run, copy, rel);
+    else
+        rc = cn_fail(run->ctx, CAIRN_EINVAL, "artifact '%s' is neither a file nor a folder", local_path);
+    free(rel);
+    free(copy);
+    return rc;
+}
+
+cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *artifact_path,
+                                          const void *data, size_t len)
+{
+    if (!artifact_path || !*artifact_path)
+        return cn_fail(run->ctx, CAIRN_EINVAL, "artifact path is empty");
+    cairn_status rc = check_artifact_path(run->ctx, artifact_path);
+    if (rc != CAIRN_OK)
+        return rc;
+    char *dst = cn_path_join(run->artifact_dir, artifact_path);
+    char *parent = cn_xstrdup(dst);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *slash = '\0';
+    char sha[65];
+    if (cn_fs_mkdirs(parent, 0755) != 0)
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot create '%s'", artifact_path, parent);
+    else if (cn_fs_write_atomic(dst, data, len) != 0)
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot write '%s'", artifact_path, dst);
+    if (rc == CAIRN_OK) {
+        cn_sha256_hex(data, len, sha);
+        rc = cn_store_record_artifact(run->ctx, run->run_id, artifact_path, (int64_t)len, sha);
+    }
+    free(parent);
+    free(dst);
+    return rc;
+}
+
+cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const char *path, char **out)
+{
+    cn_run_row row;
+    *out = NULL;
+    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = check_artifact_path(ctx, path);
+    if (rc != CAIRN_OK) {
+        cn_run_row_release(&row);
+        return rc;
+    }
+    char *joined = path && *path ? cn_path_join(row.artifact_dir, path) : cn_xstrdup(row.artifact_dir);
+    char root_real[PATH_MAX], real[PATH_MAX];
+    if (!realpath(joined, real)) {
+        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "run '%s' has no artifact '%s'", run_id, path ? path : "");
+    } else if (!realpath(row.artifact_dir, root_real) ||
+               !(strncmp(real, root_real, strlen(root_real)) == 0 &&
+                 (real[strlen(root_real)] == '\0' || real[strlen(root_real)] == '/'))) {
+        rc = cn_fail(ctx, CAIRN_EINVAL, "artifact '%s' of run '%s' points outside the run's folder",
+                     path ? path : "", run_id);
+    } else {
+        *out = cn_xstrdup(real);
+    }
+    free(joined);
+    cn_run_row_release(&row);
+    return rc;
+}
+
+/* ---- dataset inputs ---- */
+
+cairn_status cairn_run_log_input(cairn_run *run, const cairn_dataset_input *in)
+{
+    cairn_ctx *ctx = run->ctx;
+    if (!in || !in->name || !*in->name || !in->digest || !*in->digest)
+        return cn_fail(ctx, CAIRN_EINVAL, "dataset input needs a name and a digest");
+    if (strlen(in->name) > 500)
+        return cn_fail(ctx, CAIRN_EINVAL, "dataset name longer than 500 characters");
+    cn_stmt *st = NULL;
+    char uuid[33];
+    int64_t exp_id = strtoll(run->experiment_id, NULL, 10);
+    cairn_status rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_query(ctx, &st, "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
+                                  "name = ? AND digest = ?",
+                        "iss", exp_id, in->name, in->digest);
+    if (rc != CAIRN_OK)
+        goto fail;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW)
+        cn_strlcpy(uuid, cn_col_text(ctx, st, 0), sizeof uuid);
+    cn_store_finalize(ctx, st);
+    if (r == CN_DB_DONE) {
+        cn_store_new_uuid(uuid);
+        rc = cn_store_run(ctx,
+                          "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
+                          "source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          "sissssss", uuid, exp_id, in->name, in->digest,
+                          in->source_type ? in->source_type : "", in->source ? in->source : "",
+                          in->schema, in->profile);
+    } else if (r != CN_DB_ROW) {
+        rc = (cairn_status)r;
+    }
+    if (rc == CAIRN_OK)
+        rc = cn_store_run(ctx,
+                          "INSERT INTO inputs (run_uuid, dataset_uuid, context) VALUES (?, ?, ?) "
+                          "ON CONFLICT (run_uuid, dataset_uuid) DO UPDATE SET context = excluded.context",
+                          "sss", run->run_id, uuid, in->context ? in->context : "");
+    if (rc != CAIRN_OK)
+        goto fail;
+    return cn_store_commit(ctx);
+fail:
+    cn_store_rollback(ctx);
+    return rc;
+}
+
+cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char hex_out[65],
+                               int64_t *size_bytes_out)
+{
+    if (cn_sha256_file(path, hex_out, size_bytes_out) != 0)
+        return cn_fail_errno(ctx, CAIRN_EIO, "cannot read '%s'", path);
+    return CAIRN_OK;
+}

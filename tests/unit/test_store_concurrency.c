@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store_concurrency.c - many processes logging into one store at once lose nothing and
+ * never see "database is locked"; kill -9 in the middle of logging corrupts nothing and loses
+ * at most the points not yet flushed; a read-only or full store gives a clear error. */
+#include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "unit.h"
+#include "store_fixture.h"
+
+#define N_PROCS 8
+#define N_POINTS 10000
+
+static char exp_name[128];
+
+/* One child: opens its own context, logs N_POINTS points in small flushes. */
+static int child_log(int index, int write_fd)
+{
+    cairn_ctx *ctx = fixture_open();
+    cairn_run_opts o = CAIRN_RUN_OPTS_INIT;
+    o.experiment = exp_name;
+    o.flush_every = 50;
+    cairn_run *run = NULL;
+    if (cairn_run_start(ctx, &o, &run) != CAIRN_OK) {
+        fprintf(stderr, "# child %d: start: %s\n", index, cairn_errmsg(ctx));
+        return 1;
+    }
+    if (write(write_fd, cairn_run_id(run), 32) != 32)
+        return 1;
+    char key[32];
+    snprintf(key, sizeof key, "p%d", index);
+    if (cairn_run_log_param(run, key, "x") != CAIRN_OK) {
+        fprintf(stderr, "# child %d: param: %s\n", index, cairn_errmsg(ctx));
+        return 1;
+    }
+    for (int i = 0; i < N_POINTS; i++) {
+        if (cairn_run_log_metric(run, "loss", 1.0 / (i + 1), i) != CAIRN_OK) {
+            fprintf(stderr, "# child %d: point %d: %s\n", index, i, cairn_errmsg(ctx));
+            return 1;
+        }
+    }
+    if (cairn_run_finish(run, CAIRN_RUN_FINISHED) != CAIRN_OK) {
+        fprintf(stderr, "# child %d: finish: %s\n", index, cairn_errmsg(ctx));
+        return 1;
+    }
+    cairn_run_free(run);
+    cairn_close(ctx);
+    return 0;
+}
+
+TEST(eight_processes_lose_no_points)
+{
+    snprintf(exp_name, sizeof exp_name, "%s", fixture_name("concurrent"));
+    cairn_ctx *ctx = fixture_open(); /* creates the schema before the children race */
+    cairn_close(ctx);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pids[N_PROCS];
+    for (int p = 0; p < N_PROCS; p++) {
+        pids[p] = fork();
+        if (pids[p] == 0) {
+            close(fds[0]);
+            _exit(child_log(p, fds[1]));
+        }
+    }
+    close(fds[1]);
+    char ids[N_PROCS][33];
+    int n_ids = 0;
+    while (n_ids < N_PROCS && read(fds[0], ids[n_ids], 32) == 32)
+        ids[n_ids++][32] = '\0';
+    close(fds[0]);
+    for (int p = 0; p < N_PROCS; p++) {
+        int status = 0;
+        waitpid(pids[p], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK(n_ids == N_PROCS);
+    ctx = fixture_open();
+    for (int i = 0; i < n_ids; i++) {
+        cairn_metric_page *page = NULL;
+        CHECK(cairn_run_metric_history(ctx, ids[i], "loss", NULL, 100000, &page) == CAIRN_OK);
+        CHECK(page && page->n == N_POINTS);
+        for (size_t k = 0; page && k < page->n; k++)
+            if (page->items[k].step != (int64_t)k) {
+                CHECK(page->items[k].step == (int64_t)k);
+                break;
+            }
+        cairn_metric_page_free(page);
+        cairn_run_record *rec = NULL;
+        CHECK(cairn_run_get(ctx, ids[i], &rec) == CAIRN_OK);
+        CHECK(rec->info.status == CAIRN_RUN_FINISHED && rec->n_params == 1);
+        CHECK(rec->n_metrics == 1 && rec->metrics[0].step == N_POINTS - 1);
+        cairn_run_record_free(rec);
+    }
+    cairn_close(ctx);
+}
+
+/* The child logs forever, reporting each flushed total on the pipe; the parent kills it. */
+TEST(kill_9_loses_only_unflushed_points)
+{
+    if (getenv("CAIRN_TEST_PG")) {
+        printf("# skip: kill -9 durability is about the SQLite file\n");
+        return;
+    }
+    snprintf(exp_name, sizeof exp_name, "%s", fixture_name("killed"));
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        cairn_ctx *ctx = fixture_open();
+        cairn_run_opts o = CAIRN_RUN_OPTS_INIT;
+        o.experiment = exp_name;
+        o.flush_every = 1000000; /* flush only when told, so we know what is durable */
+        cairn_run *run = NULL;
+        if (cairn_run_start(ctx, &o, &run) != CAIRN_OK)
+            _exit(1);
+        if (write(fds[1], cairn_run_id(run), 32) != 32)
+            _exit(1);
+        for (int64_t i = 0;; i++) {
+            cairn_run_log_metric(run, "x", (double)i, i);
+            if (i % 97 == 96) {
+                if (cairn_run_flush(run) != CAIRN_OK)
+                    _exit(1);
+                int64_t done = i + 1;
+                if (write(fds[1], &done, sizeof done) != sizeof done)
+                    _exit(1);
+            }
+        }
+    }
+    close(fds[1]);
+    char id[33] = {0};
+    CHECK(read(fds[0], id, 32) == 32);
+    int64_t flushed = 0, v;
+    int reports = 0;
+    while (reports < 150 && read(fds[0], &v, sizeof v) == sizeof v) {
+        flushed = v;
+        reports++;
+    }
+    kill(pid, SIGKILL);
+    /* Drain what the child reported before it died: those flushes had committed. */
+    while (read(fds[0], &v, sizeof v) == sizeof v)
+        flushed = v;
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/cairn.db", fixture_dir);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    cairn_ctx *ctx = fixture_open();
+    cairn_metric_page *page = NULL;
+    CHECK(cairn_run_metric_history(ctx, id, "x", NULL, 1000000, &page) == CAIRN_OK);
+    CHECK(page && (int64_t)page->n >= flushed);
+    CHECK(page && page->n % 97 == 0); /* whole flushes only: a transaction is all or nothing */
+    cairn_metric_page_free(page);
+    cairn_close(ctx);
+}
+
+TEST(read_only_store_is_a_clear_error)
+{
+    /* root ignores file permissions, so the read-only case uses a read-only open. */
+    char path[400], uri[450];
+    snprintf(path, sizeof path, "%s/ro.db", fixture_dir);
+    snprintf(uri, sizeof uri, "sqlite://%s", path);
+    cairn_ctx *ctx = NULL;
+    CHECK(cairn_open(uri, NULL, &ctx) == CAIRN_OK);
+    cairn_close(ctx);
+    cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
+    o.read_only = true;
+    CHECK(cairn_open(uri, &o, &ctx) == CAIRN_OK);
+    char *id = NULL;
+    CHECK(cairn_experiment_create(ctx, "x", NULL, NULL, 0, &id) == CAIRN_EIO);
+    CHECK(strstr(cairn_errmsg(ctx), "read-only") != NULL);
+    cairn_close(ctx);
+    /* Not a database at all. */
+    snprintf(path, sizeof path, "%s/junk.db", fixture_dir);
+    FILE *f = fopen(path, "w");
+    fputs("this is not a database, just some text that is long enough to look like a header\n", f);
+    fclose(f);
+    snprintf(uri, sizeof uri, "sqlite://%s", path);
+    CHECK(cairn_open(uri, NULL, &ctx) != CAIRN_OK);
+    CHECK(strstr(cairn_errmsg(ctx), "not a cairn SQLite database") != NULL);
+    cairn_close(ctx);
+    CHECK(cairn_open("mysql://x", NULL, &ctx) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "unknown scheme") != NULL);
+    cairn_close(ctx);
+}
+
+TEST(full_disk_is_a_clear_error)
+{
+    if (getenv("CAIRN_TEST_PG")) {
+        printf("# skip: SQLite only\n");
+        return;
+    }
+    /* SQLite's max_page_count makes the file "full" exactly as a full disk does (SQLITE_FULL). */
+    char path[400], uri[450];
+    snprintf(path, sizeof path, "%s/full.db", fixture_dir);
+    snprintf(uri, sizeof uri, "sqlite://%s", path);
+    setenv("CAIRN_SQLITE_MAX_PAGES", "40", 1);
+    cairn_ctx *ctx = NULL;
+    CHECK(cairn_open(uri, NULL, &ctx) == CAIRN_OK);
+    unsetenv("CAIRN_SQLITE_MAX_PAGES");
+    cairn_run *run = NULL;
+    CHECK(cairn_run_start(ctx, NULL, &run) == CAIRN_OK);
+    cairn_status rc = CAIRN_OK;
+    for (int i = 0; i < 100000 && rc == CAIRN_OK; i++)
+        rc = cairn_run_log_metric(run, "a-rather-long-metric-name-to-fill-pages", i, i);
+    CHECK(rc == CAIRN_EIO);
+    CHECK(strstr(cairn_errmsg(ctx), "disk is full") != NULL);
+    cairn_run_free(run); /* logs the loss; must not crash */
+    cairn_close(ctx);
+}
+
+UNIT_MAIN(UNIT_CASE(eight_processes_lose_no_points), UNIT_CASE(kill_9_loses_only_unflushed_points),
+          UNIT_CASE(read_only_store_is_a_clear_error), UNIT_CASE(full_disk_is_a_clear_error))
