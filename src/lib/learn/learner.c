@@ -31,8 +31,7 @@ cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn
         cn_buf names = CN_BUF_INIT;
         for (const char *const *k = ops->param_names; *k; k++)
             cn_buf_printf(&names, "%s%s", names.len ? ", " : "", *k);
-        cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "learner '%s': unknown param '%s' (known: %s)",
-                                  ops->name, p->keys[i], cn_buf_str(&names));
+        cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "unknown param '%s' (known: %s)", p->keys[i], cn_buf_str(&names));
         cn_buf_release(&names);
         return rc;
     }
