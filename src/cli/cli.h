@@ -40,4 +40,5 @@ void cli_table_free(cli_table *t);
 int cmd_run(int argc, char **argv);
 int cmd_exp(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 #endif

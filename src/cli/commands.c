@@ -8,5 +8,6 @@ const cli_command cli_commands[] = {
     {"run", cmd_run, "run a command as a tracked run"},
     {"exp", cmd_exp, "create, list, show, rename, delete and restore experiments"},
     {"runs", cmd_runs, "list, show, search, compare, delete, restore and export runs"},
+    {"data", cmd_data, "validate, split, profile and hash datasets"},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];

@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_data.c - `cairn data validate|split|profile|hash`: argument parsing and output for the
+ * dataset operations of cairn/data.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "cairn/data.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static const char usage_validate[] =
+    "usage: cairn data validate FILE [--label COL] [--splits DIR] [--delimiter C] [--json]\n";
+static const char usage_split[] =
+    "usage: cairn data split FILE --out DIR [--method random|stratified|group|time] [--label COL]\n"
+    "                        [--group COL] [--time COL] [--test F] [--val F] [--seed N]\n"
+    "                        [--delimiter C] [--json]\n";
+static const char usage_profile[] =
+    "usage: cairn data profile FILE [--delimiter C] [--json] [-o FILE]\n";
+static const char usage_hash[] = "usage: cairn data hash FILE... [--delimiter C] [--json]\n";
+
+static const char help_validate[] =
+    "\nChecks a CSV file: schema, ranges, missing values, constant and duplicate columns,\n"
+    "duplicate rows, class balance of --label, and rows shared between the splits in --splits\n"
+    "(a folder written by 'cairn data split'). Exits 1 when the report has errors.\n\n"
+    "  --label COL      the class column: counts and imbalance ratio\n"
+    "  --splits DIR     check DIR/train.idx, val.idx, test.idx against each other\n"
+    "  --delimiter C    field delimiter (default ',')\n"
+    "  --json           print the report as JSON\n";
+static const char help_split[] =
+    "\nSplits the rows of a CSV file into train, validation and test index files in DIR\n"
+    "(train.idx, val.idx, test.idx: one 0-based row index a line) plus DIR/split.json.\n"
+    "The method defaults to stratified with --label, group with --group, time with --time,\n"
+    "random otherwise.\n\n"
+    "  --out DIR        where to write the index files (created)\n"
+    "  --method M       random, stratified (by --label), group (by --group), time (by --time)\n"
+    "  --test F         test fraction (default 0.2)\n"
+    "  --val F          validation fraction (default 0.1)\n"
+    "  --seed N         the same seed gives the same split (default 0)\n"
+    "  --delimiter C    field delimiter (default ',')\n"
+    "  --json           print the result as JSON\n";
+static const char help_profile[] =
+    "\nProfiles every column of a CSV file: count, missing, mean, std, min, quantiles, max and\n"
+    "a 20-bin histogram for numeric columns, level counts for categorical ones. This is the\n"
+    "reference profile drift detection compares live traffic with.\n\n"
+    "  -o FILE          also write the profile as JSON to FILE\n"
+    "  --delimiter C    field delimiter (default ',')\n"
+    "  --json           print the profile as JSON\n";
+static const char help_hash[] =
+    "\nPrints, for each file, the SHA-256 of its bytes, its rows x columns and the digest of\n"
+    "its parsed content (independent of number formatting).\n\n"
+    "  --delimiter C    field delimiter (default ',')\n"
+    "  --json           print a JSON array\n";
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+typedef struct data_args {
+    const char *label, *splits, *out, *method, *group, *time, *output;
+    double test, val;
+    uint64_t seed;
+    bool json, has_method;
+    char delimiter;
+    int first_file;
+} data_args;
+
+enum { OPT_LABEL = 256, OPT_SPLITS, OPT_OUT, OPT_METHOD, OPT_GROUP, OPT_TIME, OPT_TEST, OPT_VAL,
+       OPT_SEED, OPT_JSON, OPT_DELIM, OPT_HELP };
+
+/* Parses the options a verb allows (allowed: OPT_ codes, 'o' for -o). Returns the exit code
+ * with *done set after --help (0) or a usage error (2); else 0 with the FILEs at first_file. */
+static int parse_args(int argc, char **argv, const char *usage, const char *help,
+                      const int *allowed, size_t n_allowed, data_args *a, bool *done)
+{
+    static const struct option all[] = {
+        {"label", required_argument, NULL, OPT_LABEL},
+        {"splits", required_argument, NULL, OPT_SPLITS},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"group", required_argument, NULL, OPT_GROUP},
+        {"time", required_argument, NULL, OPT_TIME},
+        {"test", required_argument, NULL, OPT_TEST},
+        {"val", required_argument, NULL, OPT_VAL},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"delimiter", required_argument, NULL, OPT_DELIM},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    *done = false;
+    a->test = 0.2;
+    a->val = 0.1;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int longidx = -1;
+        int c = getopt_long(argc, argv, "ho:", all, &longidx);
+        if (c == -1)
+            break;
+        if (c == 'h' || c == OPT_HELP) {
+            fputs(usage, stdout);
+            fputs(help, stdout);
+            *done = true;
+            return 0;
+        }
+        bool ok = false;
+        for (size_t i = 0; i < n_allowed && !ok; i++)
+            ok = allowed[i] == c;
+        if (!ok) {
+            *done = true;
+            const char *bad = argv[optind - 1];
+            return cli_usage(usage, "unknown or incomplete option '%s'", bad ? bad : "?");
+        }
+        int64_t seed;
+        switch (c) {
+        case OPT_LABEL: a->label = optarg; break;
+        case OPT_SPLITS: a->splits = optarg; break;
+        case OPT_OUT: a->out = optarg; break;
+        case 'o': a->output = optarg; break;
+        case OPT_METHOD:
+            a->method = optarg;
+            a->has_method = true;
+            break;
+        case OPT_GROUP: a->group = optarg; break;
+        case OPT_TIME: a->time = optarg; break;
+        case OPT_TEST:
+        case OPT_VAL: {
+            double f;
+            if (!cn_parse_double(optarg, &f) || !(f >= 0 && f < 1)) {
+                *done = true;
+                return cli_usage(usage, "--%s '%s': expected a fraction in [0, 1)",
+                                 c == OPT_TEST ? "test" : "val", optarg);
+            }
+            *(c == OPT_TEST ? &a->test : &a->val) = f;
+            break;
+        }
+        case OPT_SEED:
+            if (!cn_parse_int64(optarg, &seed) || seed < 0) {
+                *done = true;
+                return cli_usage(usage, "--seed '%s': expected a non-negative integer", optarg);
+            }
+            a->seed = (uint64_t)seed;
+            break;
+        case OPT_JSON: a->json = true; break;
+        case OPT_DELIM:
+            if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0) {
+                a->delimiter = '\t';
+            } else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n') {
+                a->delimiter = optarg[0];
+            } else {
+                *done = true;
+                return cli_usage(usage, "--delimiter '%s': expected one character (or 'tab')",
+                                 optarg);
+            }
+            break;
+        default: break;
+        }
+    }
+    a->first_file = optind;
+    if (optind >= argc) {
+        *done = true;
+        return cli_usage(usage, "a FILE is required");
+    }
+    return 0;
+}
+
+static const char *type_name(cairn_col_type t)
+{
+    return t == CAIRN_COL_NUMERIC ? "numeric" : "categorical";
+}
+
+static void fmt_num(double v, char *out, size_t size)
+{
+    if (isnan(v))
+        snprintf(out, size, "-");
+    else
+        snprintf(out, size, "%.6g", v);
+}
+
+/* A failure after the file was read: the message gets the file's name in front. */
+static int fail_file(cairn_ctx *ctx, const char *path)
+{
+    return cli_error("%s: %s", path, cairn_errmsg(ctx));
+}
+
+static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args *a)
+{
+    cairn_csv_opts o = CAIRN_CSV_OPTS_INIT;
+    o.delimiter = a->delimiter;
+    cairn_table *t = NULL;
+    if (cairn_csv_read(ctx, path, &o, &t) != CAIRN_OK) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    return t;
+}
+
+static int data_validate(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_LABEL, OPT_SPLITS, OPT_JSON, OPT_DELIM};
+    data_args a = {0};
+    bool done;
+    int rc = parse_args(argc, argv, usage_validate, help_validate, allowed,
+                        CN_ARRAY_LEN(allowed), &a, &done);
+    if (done)
+        return rc;
+    if (argc - a.first_file != 1)
+        return cli_usage(usage_validate, "validate takes one FILE");
+    const char *path = argv[a.first_file];
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_table *t = NULL;
+    cairn_split *split = NULL;
+    cairn_validate_report *r = NULL;
+    char *json = NULL;
+    int exit_code = 1;
+    t = read_table(ctx, path, &a);
+    if (!t)
+        goto done;
+    if (a.splits && cairn_split_read(ctx, a.splits, t->n_rows, &split) != CAIRN_OK) {
+        cli_fail(ctx);
+        goto done;
+    }
+    cairn_validate_opts vo = CAIRN_VALIDATE_OPTS_INIT;
+    vo.label = a.label;
+    vo.split = split;
+    if (cairn_validate(ctx, t, &vo, &r) != CAIRN_OK) {
+        fail_file(ctx, path);
+        goto done;
+    }
+    if (a.json) {
+        if (cairn_validate_json(ctx, r, &json) != CAIRN_OK) {
+            cli_fail(ctx);
+            goto done;
+        }
+        fputs(json, stdout);
+    } else {
+        printf("file     %s\nrows     %zu\ncolumns  %zu\n", path, r->n_rows, r->n_cols);
+        if (r->label) {
+            printf("label    %s: %zu classes", r->label, r->n_classes);
+            if (r->n_classes) {
+                printf(", imbalance %.2f (", r->imbalance_ratio);
+                for (size_t k = 0; k < r->n_classes && k < 10; k++)
+                    printf("%s%s: %zu", k ? ", " : "", r->classes[k].label, r->classes[k].count);
+                printf("%s)", r->n_classes > 10 ? ", ..." : "");
+            }
+            putchar('\n');
+        }
+        if (split)
+            printf("splits   train %zu, val %zu, test %zu rows\n", split->n[0], split->n[1],
+                   split->n[2]);
+        putchar('\n');
+        static const char *const head[] = {"column", "type", "missing", "min", "max", "notes"};
+        cli_table *tab = cli_table_new(6, head);
+        for (size_t c = 0; c < r->n_cols; c++) {
+            const cairn_column_report *cr = &r->cols[c];
+            char miss[32], lo[32], hi[32], notes[256];
+            snprintf(miss, sizeof miss, "%zu", cr->n_missing);
+            if (cr->type == CAIRN_COL_NUMERIC) {
+                fmt_num(cr->min, lo, sizeof lo);
+                fmt_num(cr->max, hi, sizeof hi);
+            } else {
+                snprintf(lo, sizeof lo, "%zu levels", cr->n_levels);
+                hi[0] = '\0';
+            }
+            snprintf(notes, sizeof notes, "%s%s%s%s", cr->is_constant ? "constant " : "",
+                     cr->duplicate_of >= 0 ? "duplicate of '" : "",
+                     cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : "",
+                     cr->duplicate_of >= 0 ? "'" : "");
+            const char *cells[] = {cr->name, type_name(cr->type), miss, lo, hi, notes};
+            cli_table_add(tab, cells);
+        }
+        cli_table_print(tab, stdout);
+        cli_table_free(tab);
+        putchar('\n');
+        for (size_t i = 0; i < r->n_issues; i++)
+            printf("%s: %s\n", r->issues[i].level == CAIRN_ISSUE_ERROR ? "error" : "warning",
+                   r->issues[i].message);
+        printf("%s: %zu errors, %zu warnings\n", r->n_errors ? "failed" : "ok", r->n_errors,
+               r->n_warnings);
+    }
+    exit_code = r->n_errors ? 1 : 0;
+done:
+    cairn_free(json);
+    cairn_validate_report_free(r);
+    cairn_split_free(split);
+    cairn_table_free(t);
+    cairn_close(ctx);
+    return exit_code;
+}
+
+static int data_split(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_LABEL, OPT_OUT,  OPT_METHOD, OPT_GROUP, OPT_TIME,
+                                  OPT_TEST,  OPT_VAL,  OPT_SEED,   OPT_JSON,  OPT_DELIM};
+    data_args a = {0};
+    bool done;
+    int rc = parse_args(argc, argv, usage_split, help_split, allowed, CN_ARRAY_LEN(allowed), &a,
+                        &done);
+    if (done)
+        return rc;
+    if (argc - a.first_file != 1)
+        return cli_usage(usage_split, "split takes one FILE");
+    if (!a.out)
+        return cli_usage(usage_split, "--out DIR is required");
+    cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
+    if (a.has_method) {
+        if (!cairn_split_method_parse(a.method, &so.method))
+            return cli_usage(usage_split, "--method '%s': expected random, stratified, group or "
+                             "time", a.method);
+    } else {
+        so.method = a.label ? CAIRN_SPLIT_STRATIFIED
+                    : a.group ? CAIRN_SPLIT_GROUP
+                    : a.time  ? CAIRN_SPLIT_TIME
+                              : CAIRN_SPLIT_RANDOM;
+    }
+    if (so.method == CAIRN_SPLIT_STRATIFIED && !a.label)
+        return cli_usage(usage_split, "--method stratified needs --label COL");
+    if (so.method == CAIRN_SPLIT_GROUP && !a.group)
+        return cli_usage(usage_split, "--method group needs --group COL");
+    if (so.method == CAIRN_SPLIT_TIME && !a.time)
+        return cli_usage(usage_split, "--method time needs --time COL");
+    so.test_fraction = a.test;
+    so.val_fraction = a.val;
+    so.seed = a.seed;
+    so.label = a.label;
+    so.group = a.group;
+    so.time = a.time;
+    const char *path = argv[a.first_file];
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_split *s = NULL;
+    int exit_code = 1;
+    cairn_table *t = read_table(ctx, path, &a);
+    if (!t)
+        goto done;
+    if (cairn_split_make(ctx, t, &so, &s) != CAIRN_OK) {
+        fail_file(ctx, path);
+        goto done;
+    }
+    if (cairn_split_write(ctx, s, a.out) != CAIRN_OK) {
+        cli_fail(ctx);
+        goto done;
+    }
+    if (a.json) {
+        printf("{\"file\": ");
+        json_str(stdout, path);
+        printf(", \"out\": ");
+        json_str(stdout, a.out);
+        printf(", \"method\": \"%s\", \"seed\": %llu, \"n_rows\": %zu, \"parts\": {",
+               cairn_split_method_name(s->method), (unsigned long long)s->seed, s->n_rows);
+        for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
+            printf("%s\"%s\": {\"file\": \"%s.idx\", \"rows\": %zu, \"sha256\": \"%s\"}",
+                   p ? ", " : "", cairn_split_part_name((cairn_split_part)p),
+                   cairn_split_part_name((cairn_split_part)p), s->n[p], s->sha256[p]);
+        printf("}}\n");
+    } else {
+        printf("%s split of %zu rows (seed %llu) into %s\n", cairn_split_method_name(s->method),
+               s->n_rows, (unsigned long long)s->seed, a.out);
+        for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
+            printf("  %-5s %8zu rows  sha256 %s\n", cairn_split_part_name((cairn_split_part)p),
+                   s->n[p], s->sha256[p]);
+    }
+    exit_code = 0;
+done:
+    cairn_split_free(s);
+    cairn_table_free(t);
+    cairn_close(ctx);
+    return exit_code;
+}
+
+static int data_profile(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_JSON, OPT_DELIM, 'o'};
+    data_args a = {0};
+    bool done;
+    int rc = parse_args(argc, argv, usage_profile, help_profile, allowed, CN_ARRAY_LEN(allowed),
+                        &a, &done);
+    if (done)
+        return rc;
+    if (argc - a.first_file != 1)
+        return cli_usage(usage_profile, "profile takes one FILE");
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_profile *p = NULL;
+    char *json = NULL;
+    int exit_code = 1;
+    cairn_table *t = read_table(ctx, argv[a.first_file], &a);
+    if (!t)
+        goto done;
+    if (cairn_profile_table(ctx, t, &p) != CAIRN_OK || cairn_profile_json(ctx, p, &json) != CAIRN_OK) {
+        cli_fail(ctx);
+        goto done;
+    }
+    if (a.output && cn_fs_write_atomic(a.output, json, strlen(json)) != 0) {
+        cli_error("cannot write '%s': %s", a.output, strerror(errno));
+        goto done;
+    }
+    if (a.json) {
+        fputs(json, stdout);
+    } else {
+        static const char *const head[] = {"column", "type", "count", "missing", "mean", "std",
+                                           "min", "median", "max"};
+        cli_table *tab = cli_table_new(9, head);
+        for (size_t i = 0; i < p->n_features; i++) {
+            const cairn_feature_profile *f = &p->features[i];
+            char cnt[32], miss[32], v[5][32];
+            snprintf(cnt, sizeof cnt, "%zu", f->count);
+            snprintf(miss, sizeof miss, "%zu", f->n_missing);
+            if (f->type == CAIRN_COL_NUMERIC) {
+                fmt_num(f->mean, v[0], sizeof v[0]);
+                fmt_num(f->std, v[1], sizeof v[1]);
+                fmt_num(f->min, v[2], sizeof v[2]);
+                fmt_num(f->quantiles[3], v[3], sizeof v[3]);
+                fmt_num(f->max, v[4], sizeof v[4]);
+            } else {
+                snprintf(v[0], sizeof v[0], "%zu levels", f->n_levels);
+                for (int k = 1; k < 5; k++)
+                    v[k][0] = '\0';
+            }
+            const char *cells[] = {f->name, type_name(f->type), cnt, miss, v[0], v[1], v[2],
+                                   v[3], v[4]};
+            cli_table_add(tab, cells);
+        }
+        cli_table_print(tab, stdout);
+        cli_table_free(tab);
+        if (a.output)
+            printf("\nprofile written to %s\n", a.output);
+    }
+    exit_code = 0;
+done:
+    cairn_free(json);
+    cairn_profile_free(p);
+    cairn_table_free(t);
+    cairn_close(ctx);
+    return exit_code;
+}
+
+static int data_hash(int argc, char **argv)
+{
+    static const int allowed[] = {OPT_JSON, OPT_DELIM};
+    data_args a = {0};
+    bool done;
+    int rc = parse_args(argc, argv, usage_hash, help_hash, allowed, CN_ARRAY_LEN(allowed), &a,
+                        &done);
+    if (done)
+        return rc;
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_csv_opts o = CAIRN_CSV_OPTS_INIT;
+    o.delimiter = a.delimiter;
+    int exit_code = 0;
+    if (a.json)
+        printf("[");
+    bool first = true;
+    for (int i = a.first_file; i < argc; i++) {
+        cairn_data_digest d;
+        if (cairn_data_hash(ctx, argv[i], &o, &d) != CAIRN_OK) {
+            cli_fail(ctx);
+            exit_code = 1;
+            continue;
+        }
+        if (a.json) {
+            printf("%s\n  {\"path\": ", first ? "" : ",");
+            json_str(stdout, argv[i]);
+            printf(", \"sha256\": \"%s\", \"size_bytes\": %lld, \"n_rows\": %zu, "
+                   "\"n_cols\": %zu, \"content_sha256\": \"%s\"}",
+                   d.file_sha256, (long long)d.size_bytes, d.n_rows, d.n_cols, d.content_sha256);
+        } else {
+            printf("%s  %zu x %zu  content %s  %s\n", d.file_sha256, d.n_rows, d.n_cols,
+                   d.content_sha256, argv[i]);
+        }
+        first = false;
+    }
+    if (a.json)
+        printf("%s]\n", first ? "" : "\n");
+    cairn_close(ctx);
+    return exit_code;
+}
+
+static const cli_command verbs[] = {
+    {"validate", data_validate, "check schema, ranges, missing values, duplicates, balance, splits"},
+    {"split", data_split, "split rows into train, validation and test index files"},
+    {"profile", data_profile, "per-column statistics and histograms: a reference profile"},
+    {"hash", data_hash, "SHA-256, shape and content digest of files"},
+};
+
+int cmd_data(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_validate, stdout);
+        fputs(usage_split, stdout);
+        fputs(usage_profile, stdout);
+        fputs(usage_hash, stdout);
+        printf("\nverbs:\n");
+        for (size_t i = 0; i < CN_ARRAY_LEN(verbs); i++)
+            printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nRun 'cairn data <verb> --help' for a verb's options.\n");
+        return 0;
+    }
+    return cli_dispatch("data", verbs, CN_ARRAY_LEN(verbs), argc, argv);
+}

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/* table.c - cairn_table memory, hand-built tables, the content digest and CSV writing.
+ * Tables come from csv.c or from cairn_table_new(); learners and evaluation read them. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cairn/data.h"
+#include "core/core.h"
+#include "learn/data_internal.h"
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+cairn_table *cn_table_alloc(size_t n_rows)
+{
+    cairn_table *t = cn_xcalloc(1, sizeof *t);
+    cn_table_mem *mem = cn_xcalloc(1, sizeof *mem);
+    mem->arena = cn_arena_new();
+    t->n_rows = n_rows;
+    t->internal_ = mem;
+    return t;
+}
+
+cn_arena *cn_table_arena(cairn_table *t)
+{
+    return ((cn_table_mem *)t->internal_)->arena;
+}
+
+cairn_column *cn_table_push_col(cairn_table *t, const char *name, size_t name_len)
+{
+    cn_table_mem *mem = t->internal_;
+    if (t->n_cols == mem->cap_cols) {
+        mem->cap_cols = mem->cap_cols ? mem->cap_cols * 2 : 8;
+        t->cols = cn_xrealloc(t->cols, mem->cap_cols * sizeof *t->cols);
+    }
+    cairn_column *c = &t->cols[t->n_cols++];
+    memset(c, 0, sizeof *c);
+    c->name = cn_arena_strndup(mem->arena, name, name_len);
+    return c;
+}
+
+cairn_table *cairn_table_new(size_t n_rows)
+{
+    return cn_table_alloc(n_rows);
+}
+
+void cairn_table_free(cairn_table *t)
+{
+    if (!t)
+        return;
+    cn_table_mem *mem = t->internal_;
+    if (mem) {
+        for (size_t i = 0; i < t->n_cols; i++) {
+            free(t->cols[i].num);
+            free(t->cols[i].cat);
+            free((void *)t->cols[i].levels);
+        }
+        free(t->cols);
+        cn_arena_free(mem->arena);
+        free(mem);
+    }
+    free(t);
+}
+
+int cairn_table_find(const cairn_table *t, const char *name)
+{
+    if (!t || !name)
+        return -1;
+    for (size_t i = 0; i < t->n_cols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static cairn_status check_new_col(cairn_ctx *ctx, cairn_table *t, const char *name)
+{
+    if (!t || !t->internal_)
+        return cn_fail(ctx, CAIRN_EINVAL, "table was not made by cairn_table_new or the CSV reader");
+    if (!name)
+        return cn_fail(ctx, CAIRN_EINVAL, "column name is NULL");
+    if (t->n_cols >= INT32_MAX)
+        return cn_fail(ctx, CAIRN_ELIMIT, "column '%s': too many columns", name);
+    return CAIRN_OK;
+}
+
+cairn_status cairn_table_add_numeric(cairn_ctx *ctx, cairn_table *t, const char *name,
+                                     const double *values)
+{
+    cairn_status rc = check_new_col(ctx, t, name);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (!values && t->n_rows)
+        return cn_fail(ctx, CAIRN_EINVAL, "column '%s': values are NULL", name);
+    cairn_column *c = cn_table_push_col(t, name, strlen(name));
+    c->type = CAIRN_COL_NUMERIC;
+    c->num = cn_xmalloc(t->n_rows ? t->n_rows * sizeof(double) : 1);
+    if (t->n_rows)
+        memcpy(c->num, values, t->n_rows * sizeof(double));
+    return CAIRN_OK;
+}
+
+cairn_status cairn_table_add_categorical(cairn_ctx *ctx, cairn_table *t, const char *name,
+                                         const int32_t *codes, const char *const *levels,
+                                         size_t n_levels)
+{
+    cairn_status rc = check_new_col(ctx, t, name);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (!codes && t->n_rows)
+        return cn_fail(ctx, CAIRN_EINVAL, "column '%s': codes are NULL", name);
+    if (n_levels > INT32_MAX || (n_levels && !levels))
+        return cn_fail(ctx, CAIRN_EINVAL, "column '%s': bad levels", name);
+    for (size_t i = 0; i < n_levels; i++)
+        if (!levels[i])
+            return cn_fail(ctx, CAIRN_EINVAL, "column '%s': level %zu is NULL", name, i);
+    for (size_t r = 0; r < t->n_rows; r++)
+        if (codes[r] < -1 || (codes[r] >= 0 && (size_t)codes[r] >= n_levels))
+            return cn_fail(ctx, CAIRN_EINVAL, "column '%s' row %zu: code %d is not a level "
+                           "(0..%zu) or -1", name, r, (int)codes[r], n_levels);
+    cairn_column *c = cn_table_push_col(t, name, strlen(name));
+    c->type = CAIRN_COL_CATEGORICAL;
+    c->cat = cn_xmalloc(t->n_rows ? t->n_rows * sizeof(int32_t) : 1);
+    if (t->n_rows)
+        memcpy(c->cat, codes, t->n_rows * sizeof(int32_t));
+    const char **lv = cn_xcalloc(n_levels ? n_levels : 1, sizeof *lv);
+    for (size_t i = 0; i < n_levels; i++)
+        lv[i] = cn_arena_strdup(cn_table_arena(t), levels[i]);
+    c->levels = lv;
+    c->n_levels = n_levels;
+    return CAIRN_OK;
+}
+
+/* ---- content digest ---- */
+
+typedef struct hasher {
+    cn_sha256 *h;
+    unsigned char buf[1 << 16];
+    size_t len;
+} hasher;
+
+static void h_bytes(hasher *hs, const void *p, size_t n)
+{
+    if (n > sizeof hs->buf - hs->len) {
+        cn_sha256_update(hs->h, hs->buf, hs->len);
+        hs->len = 0;
+        if (n > sizeof hs->buf) {
+            cn_sha256_update(hs->h, p, n);
+            return;
+        }
+    }
+    memcpy(hs->buf + hs->len, p, n);
+    hs->len += n;
+}
+
+static void h_u64(hasher *hs, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    h_bytes(hs, b, 8);
+}
+
+cairn_status cairn_table_digest(const cairn_table *t, char hex_out[65])
+{
+    if (!t || !hex_out)
+        return CAIRN_EINVAL;
+    hasher *hs = cn_xmalloc(sizeof *hs);
+    hs->h = cn_sha256_new();
+    hs->len = 0;
+    h_bytes(hs, "cairn-table-v1\n", 15);
+    h_u64(hs, t->n_rows);
+    h_u64(hs, t->n_cols);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        const cairn_column *col = &t->cols[c];
+        size_t nl = strlen(col->name);
+        h_u64(hs, nl);
+        h_bytes(hs, col->name, nl);
+        h_u64(hs, (uint64_t)col->type);
+        for (size_t r = 0; r < t->n_rows; r++) {
+            if (col->type == CAIRN_COL_NUMERIC) {
+                double v = col->num[r];
+                uint64_t bits;
+                if (isnan(v))
+                    bits = 0x7ff8000000000000ull;
+                else
+                    memcpy(&bits, &v, 8);
+                h_u64(hs, bits);
+            } else if (col->cat[r] < 0) {
+                h_u64(hs, UINT64_MAX);
+            } else {
+                const char *s = col->levels[col->cat[r]];
+                size_t sl = strlen(s);
+                h_u64(hs, sl);
+                h_bytes(hs, s, sl);
+            }
+        }
+    }
+    cn_sha256_update(hs->h, hs->buf, hs->len);
+    cn_sha256_final(hs->h, hex_out);
+    free(hs);
+    return CAIRN_OK;
+}
+
+/* ---- CSV writing ---- */
+
+void cn_data_format_double(double v, char *out, size_t size)
+{
+    if (isnan(v)) {
+        snprintf(out, size, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, size, v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, size, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+static void put_text(cn_buf *b, const char *s)
+{
+    bool quote = *s == '\0' || strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' ||
+                 s[strlen(s) - 1] == ' ';
+    if (!quote) {
+        cn_buf_puts(b, s);
+        return;
+    }
+    cn_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            cn_buf_putc(b, '"');
+        cn_buf_putc(b, *s);
+    }
+    cn_buf_putc(b, '"');
+}
+
+cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *path)
+{
+    if (!t || !path)
+        return cn_fail(ctx, CAIRN_EINVAL, "cairn_csv_write: table and path are required");
+    cn_buf b = CN_BUF_INIT;
+    char num[40];
+    for (size_t c = 0; c < t->n_cols; c++) {
+        if (c)
+            cn_buf_putc(&b, ',');
+        put_text(&b, t->cols[c].name);
+    }
+    cn_buf_putc(&b, '\n');
+    for (size_t r = 0; r < t->n_rows; r++) {
+        for (size_t c = 0; c < t->n_cols; c++) {
+            const cairn_column *col = &t->cols[c];
+            if (c)
+                cn_buf_putc(&b, ',');
+            if (col->type == CAIRN_COL_NUMERIC) {
+                if (!isnan(col->num[r])) {
+                    cn_data_format_double(col->num[r], num, sizeof num);
+                    cn_buf_puts(&b, num);
+                }
+            } else if (col->cat[r] >= 0) {
+                put_text(&b, col->levels[col->cat[r]]);
+            }
+        }
+        cn_buf_putc(&b, '\n');
+    }
+    cairn_status rc = CAIRN_OK;
+    if (cn_fs_write_atomic(path, b.data, b.len) != 0)
+        rc = cn_fail_errno(ctx, CAIRN_EIO, "cannot write '%s'", path);
+    cn_buf_release(&b);
+    return rc;
+}
+
+/* ---- JSON helpers ---- */
+
+void cn_json_strn(cn_buf *b, const char *s, size_t n)
+{
+    cn_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        switch (ch) {
+        case '"': cn_buf_puts(b, "\\\""); break;
+        case '\\': cn_buf_puts(b, "\\\\"); break;
+        case '\n': cn_buf_puts(b, "\\n"); break;
+        case '\r': cn_buf_puts(b, "\\r"); break;
+        case '\t': cn_buf_puts(b, "\\t"); break;
+        default:
+            if (ch < 0x20)
+                cn_buf_printf(b, "\\u%04x", ch);
+            else
+                cn_buf_putc(b, (char)ch);
+        }
+    }
+    cn_buf_putc(b, '"');
+}
+
+void cn_json_str(cn_buf *b, const char *s)
+{
+    if (!s)
+        cn_buf_puts(b, "null");
+    else
+        cn_json_strn(b, s, strlen(s));
+}
+
+void cn_json_num(cn_buf *b, double v)
+{
+    if (!isfinite(v)) {
+        cn_buf_puts(b, "null");
+        return;
+    }
+    char num[40];
+    cn_data_format_double(v, num, sizeof num);
+    cn_buf_puts(b, num);
+}
+
+/* ---- lookups shared by the data operations ---- */
+
+cairn_status cn_table_need_col(cairn_ctx *ctx, const cairn_table *t, const char *name,
+                               const char *what, const cairn_column **out)
+{
+    *out = NULL;
+    if (!name || !*name)
+        return cn_fail(ctx, CAIRN_EINVAL, "a %s column is required", what);
+    int i = cairn_table_find(t, name);
+    if (i >= 0) {
+        *out = &t->cols[i];
+        return CAIRN_OK;
+    }
+    cn_buf list = CN_BUF_INIT;
+    for (size_t c = 0; c < t->n_cols && c < 20; c++)
+        cn_buf_printf(&list, "%s%s", c ? ", " : "", t->cols[c].name);
+    if (t->n_cols > 20)
+        cn_buf_printf(&list, ", ... (%zu in all)", t->n_cols);
+    cairn_status rc = cn_fail(ctx, CAIRN_ENOTFOUND, "%s column '%s' not found; columns are: %s",
+                              what, name, cn_buf_str(&list));
+    cn_buf_release(&list);
+    return rc;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 33);
+}
+
+uint64_t cn_table_row_hash(const cairn_table *t, size_t r)
+{
+    uint64_t h = 0x12345678u;
+    for (size_t c = 0; c < t->n_cols; c++) {
+        const cairn_column *col = &t->cols[c];
+        uint64_t v;
+        if (col->type == CAIRN_COL_NUMERIC) {
+            double x = col->num[r];
+            if (isnan(x))
+                v = 0x7ff8000000000000ull;
+            else if (x == 0)
+                v = 0; /* -0 == 0 */
+            else
+                memcpy(&v, &x, 8);
+        } else {
+            v = col->cat[r] < 0 ? UINT64_MAX : 0;
+            if (col->cat[r] >= 0)
+                for (const char *s = col->levels[col->cat[r]]; *s; s++)
+                    v = v * 131 + (unsigned char)*s;
+        }
+        h = mix(h, v);
+    }
+    return h;
+}
+
+bool cn_table_rows_equal(const cairn_table *t, size_t a, const cairn_table *u, size_t b)
+{
+    if (t->n_cols != u->n_cols)
+        return false;
+    for (size_t c = 0; c < t->n_cols; c++) {
+        const cairn_column *x = &t->cols[c], *y = &u->cols[c];
+        if (x->type != y->type)
+            return false;
+        if (x->type == CAIRN_COL_NUMERIC) {
+            double p = x->num[a], q = y->num[b];
+            if (!(p == q || (isnan(p) && isnan(q))))
+                return false;
+        } else {
+            int32_t p = x->cat[a], q = y->cat[b];
+            if ((p < 0) != (q < 0))
+                return false;
+            if (p >= 0 && strcmp(x->levels[p], y->levels[q]) != 0)
+                return false;
+        }
+    }
+    return true;
+}
