@@ -30,24 +30,27 @@ typedef struct cairn_epoch_info {
 typedef int (*cairn_fit_progress_fn)(void *user, const cairn_epoch_info *e);
 
 typedef struct cairn_fit_opts {
-    const char *learner;                 /* "linear", "ridge", "logistic", "mlp", "xgboost" */
-    const char *const *param_keys;       /* learner params as text, e.g. "C" = "1.0" */
+    const char *learner;           /* "linear", "ridge", "logistic", "mlp", "xgboost" */
+    const char *const *param_keys; /* learner params as text, e.g. "C" = "1.0" */
     const char *const *param_values;
     size_t n_params;
-    uint64_t seed;                       /* every random choice derives from it */
-    const char *label;                   /* label column name (required) */
-    const char *const *features;         /* NULL: every column but the label */
+    uint64_t seed;               /* every random choice derives from it */
+    const char *label;           /* label column name (required) */
+    const char *const *features; /* NULL: every column but the label */
     size_t n_features;
-    const size_t *train_rows;            /* NULL: all rows */
+    const size_t *train_rows; /* NULL: all rows */
     size_t n_train;
-    const size_t *val_rows;              /* NULL: none (early stopping and val loss off) */
+    const size_t *val_rows; /* NULL: none (early stopping and val loss off) */
     size_t n_val;
-    const char *class_weight;            /* NULL or "balanced" (classifiers) */
-    bool oversample;                     /* random oversampling of minority classes (train) */
-    cairn_fit_progress_fn on_epoch;      /* may be NULL */
+    const char *class_weight;       /* NULL or "balanced" (classifiers) */
+    bool oversample;                /* random oversampling of minority classes (train) */
+    cairn_fit_progress_fn on_epoch; /* may be NULL */
     void *user;
 } cairn_fit_opts;
-#define CAIRN_FIT_OPTS_INIT {0}
+#define CAIRN_FIT_OPTS_INIT                                                                        \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Fits a model on table t. On success *out is a new model freed with cairn_model_free(). On
  * failure *out is NULL and cairn_errmsg(ctx) says why (unknown learner or param, missing
@@ -60,8 +63,8 @@ CAIRN_API cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t,
  * (its text is cairn_model_class_label(m, k)). The table needs the model's feature columns,
  * found by name and with the same type; extra columns are ignored. */
 CAIRN_API cairn_status cairn_model_predict(cairn_ctx *ctx, const cairn_model *m,
-                                           const cairn_table *t, const size_t *rows,
-                                           size_t n_rows, double *out);
+                                           const cairn_table *t, const size_t *rows, size_t n_rows,
+                                           double *out);
 /* Class probabilities, out: n_rows x n_classes, row-major. EINVAL for a regression model. */
 CAIRN_API cairn_status cairn_model_predict_proba(cairn_ctx *ctx, const cairn_model *m,
                                                  const cairn_table *t, const size_t *rows,

@@ -228,14 +228,29 @@ static void check_xgb(const char *csv, const char *key, size_t n_classes)
              (long long)json_integer_value(json_object_get(e, "rounds")));
     snprintf(early, sizeof early, "%lld",
              (long long)json_integer_value(json_object_get(e, "early_stopping_rounds")));
-    const char *kv[40] = {"max_depth", "3", "eta", "0.3", "subsample", "0.8",
-                          "colsample_bytree", "0.9", "lambda", "1.5", "alpha", "0.1",
-                          "min_child_weight", "1", "num_round", rounds,
-                          "early_stopping_rounds", early};
+    const char *kv[40] = {"max_depth",
+                          "3",
+                          "eta",
+                          "0.3",
+                          "subsample",
+                          "0.8",
+                          "colsample_bytree",
+                          "0.9",
+                          "lambda",
+                          "1.5",
+                          "alpha",
+                          "0.1",
+                          "min_child_weight",
+                          "1",
+                          "num_round",
+                          rounds,
+                          "early_stopping_rounds",
+                          early};
     size_t n_kv = 9;
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(e, "params"), k, v) {
+    json_object_foreach(json_object_get(e, "params"), k, v)
+    {
         if (strcmp(k, "num_class") == 0)
             continue;
         kv[2 * n_kv] = k;
@@ -304,8 +319,8 @@ static void gradient_check(const char *csv, const char *task, const char *activa
 {
     cairn_ctx *ctx = cairn_ctx_new();
     owned_table *t = load_csv(csv);
-    const char *kv[] = {"hidden", "5,4", "activation", activation, "epochs", "3", "task", task,
-                        "alpha", "0.01"};
+    const char *kv[] = {"hidden", "5,4",  "activation", activation, "epochs",
+                        "3",      "task", task,         "alpha",    "0.01"};
     cairn_model *m = fit(ctx, &t->t, "mlp", kv, 5, NULL);
     CHECK(m != NULL);
     if (!m)
@@ -365,8 +380,8 @@ TEST(mlp_is_deterministic_under_a_seed)
 {
     cairn_ctx *ctx = cairn_ctx_new();
     owned_table *t = load_csv("multi.csv");
-    const char *kv[] = {"hidden", "16,8", "dropout", "0.2", "epochs", "30", "batch_size", "16",
-                        "task", "classification"};
+    const char *kv[] = {"hidden", "16,8",       "dropout", "0.2",  "epochs",
+                        "30",     "batch_size", "16",      "task", "classification"};
     cairn_fit_opts o = CAIRN_FIT_OPTS_INIT;
     o.seed = 42;
     cairn_model *a = fit(ctx, &t->t, "mlp", kv, 5, &o);
@@ -577,8 +592,10 @@ TEST(missing_feature_is_refused_except_by_xgboost)
             break;
     }
     char want[128];
-    snprintf(want, sizeof want, "learner 'linear': feature 'x%zu' row %zu is missing; impute "
-             "or drop it", col, row);
+    snprintf(want, sizeof want,
+             "learner 'linear': feature 'x%zu' row %zu is missing; impute "
+             "or drop it",
+             col, row);
     CHECK(fit(ctx, &t->t, "linear", NULL, 0, NULL) == NULL);
     CHECK_STR(cairn_errmsg(ctx), want);
     static const char *const kv[] = {"task", "regression", "epochs", "2"};
@@ -639,9 +656,15 @@ TEST(categorical_features_and_text_labels)
     }
     cairn_column cols[3] = {
         {.name = "num", .type = CAIRN_COL_NUMERIC, .num = num},
-        {.name = "color", .type = CAIRN_COL_CATEGORICAL, .cat = color, .n_levels = 3,
+        {.name = "color",
+         .type = CAIRN_COL_CATEGORICAL,
+         .cat = color,
+         .n_levels = 3,
          .levels = colors},
-        {.name = "kind", .type = CAIRN_COL_CATEGORICAL, .cat = kind, .n_levels = 2,
+        {.name = "kind",
+         .type = CAIRN_COL_CATEGORICAL,
+         .cat = kind,
+         .n_levels = 2,
          .levels = kinds},
     };
     cairn_table t = {N, 3, cols, NULL};
@@ -662,7 +685,10 @@ TEST(categorical_features_and_text_labels)
         int32_t color2[2] = {0, 1};
         double num2[2] = {0, 0}, pred[2], proba[4];
         cairn_column cols2[2] = {
-            {.name = "color", .type = CAIRN_COL_CATEGORICAL, .cat = color2, .n_levels = 2,
+            {.name = "color",
+             .type = CAIRN_COL_CATEGORICAL,
+             .cat = color2,
+             .n_levels = 2,
              .levels = levels2},
             {.name = "num", .type = CAIRN_COL_NUMERIC, .num = num2},
         };

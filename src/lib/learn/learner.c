@@ -31,7 +31,8 @@ cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn
         cn_buf names = CN_BUF_INIT;
         for (const char *const *k = ops->param_names; *k; k++)
             cn_buf_printf(&names, "%s%s", names.len ? ", " : "", *k);
-        cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "unknown param '%s' (known: %s)", p->keys[i], cn_buf_str(&names));
+        cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "unknown param '%s' (known: %s)", p->keys[i],
+                                  cn_buf_str(&names));
         cn_buf_release(&names);
         return rc;
     }
@@ -74,8 +75,7 @@ cairn_status cn_param_int(cairn_ctx *ctx, const cn_params *p, const char *key, i
     return CAIRN_OK;
 }
 
-cairn_status cn_param_bool(cairn_ctx *ctx, const cn_params *p, const char *key, bool def,
-                           bool *out)
+cairn_status cn_param_bool(cairn_ctx *ctx, const cn_params *p, const char *key, bool def, bool *out)
 {
     const char *v = cn_param_get(p, key);
     *out = def;

@@ -42,12 +42,12 @@ typedef struct cn_learner {
 } cn_learner;
 
 struct cn_learner_ops {
-    const char *name;                /* what users type */
-    const char *const *param_names;  /* NULL-terminated; others are refused */
-    unsigned tasks;                  /* CN_TASK_* bits it supports */
-    bool standardize;                /* numeric features standardised (param "standardize") */
-    bool ordinal;                    /* categories as codes, unseen -> NaN; else one-hot */
-    bool allows_missing;             /* NaN goes through as missing; else refused */
+    const char *name;               /* what users type */
+    const char *const *param_names; /* NULL-terminated; others are refused */
+    unsigned tasks;                 /* CN_TASK_* bits it supports */
+    bool standardize;               /* numeric features standardised (param "standardize") */
+    bool ordinal;                   /* categories as codes, unseen -> NaN; else one-hot */
+    bool allows_missing;            /* NaN goes through as missing; else refused */
     cairn_status (*fit)(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
                         cn_learner **out);
     /* out: n x n_classes probabilities (classification) or n values (regression). */
@@ -101,6 +101,9 @@ size_t cn_logistic_weights(const cn_learner *l, const double **coef, const doubl
 double *cn_mlp_params(cn_learner *l, size_t *n);
 double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, const double *s,
                         size_t n, double alpha, double *grad);
+
+/* True when p[0..len) is one complete JSON document (jansson; in model_meta.c). */
+bool cn_json_well_formed(const void *p, size_t len);
 
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);

@@ -2,7 +2,7 @@
 /* linalg.c - cblas and LAPACK (as shipped inside Debian's libopenblas) behind small
  * row-major wrappers. The LAPACK prototypes are declared here since lapacke.h is absent. */
 #include <cblas.h>
-#include <math.h>
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 #include "learn/linalg.h"
@@ -10,11 +10,10 @@
 #include "base/banned.h"
 
 /* Fortran LAPACK, gfortran ABI: trailing hidden lengths for character arguments. */
-void dgels_(const char *trans, const int *m, const int *n, const int *nrhs, double *a,
-            const int *lda, double *b, const int *ldb, double *work, const int *lwork, int *info,
-            size_t trans_len);
-void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info,
-             size_t uplo_len);
+void dgelsd_(const int *m, const int *n, const int *nrhs, double *a, const int *lda, double *b,
+             const int *ldb, double *s, const double *rcond, int *rank, double *work,
+             const int *lwork, int *iwork, int *info);
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
 void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda,
              double *b, const int *ldb, int *info, size_t uplo_len);
 
@@ -50,27 +49,27 @@ void cn_gram(size_t m, size_t n, const double *a, double *s)
 
 int cn_lstsq(size_t m, size_t n, const double *a, const double *b, double *x)
 {
-    int mi = (int)m, ni = (int)n, one = 1, info = 0, lwork = -1;
+    size_t ldb = m > n ? m : n;
+    int mi = (int)m, ni = (int)n, ldbi = (int)ldb, one = 1, info = 0, rank = 0, lwork = -1;
+    double rcond = DBL_EPSILON; /* scipy.linalg.lstsq's default cutoff */
     double *col = cn_xmalloc((m * n > 0 ? m * n : 1) * sizeof *col);
-    double *rhs = cn_xmalloc((m ? m : 1) * sizeof *rhs);
+    double *rhs = cn_xcalloc(ldb ? ldb : 1, sizeof *rhs);
+    double *sv = cn_xmalloc((m < n ? m : n) * sizeof *sv + sizeof *sv);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++)
             col[j * m + i] = a[i * n + j];
     memcpy(rhs, b, m * sizeof *rhs);
     double wq = 0;
-    dgels_("N", &mi, &ni, &one, col, &mi, rhs, &mi, &wq, &lwork, &info, 1);
+    int iq = 0;
+    dgelsd_(&mi, &ni, &one, col, &mi, rhs, &ldbi, sv, &rcond, &rank, &wq, &lwork, &iq, &info);
     lwork = (int)wq > 1 ? (int)wq : 1;
     double *work = cn_xmalloc((size_t)lwork * sizeof *work);
-    dgels_("N", &mi, &ni, &one, col, &mi, rhs, &mi, work, &lwork, &info, 1);
-    /* dgels does not detect rank deficiency: check R's diagonal against its largest entry. */
-    double rmax = 0;
-    for (size_t j = 0; j < n; j++)
-        rmax = fabs(col[j * m + j]) > rmax ? fabs(col[j * m + j]) : rmax;
-    for (size_t j = 0; j < n && info == 0; j++)
-        if (fabs(col[j * m + j]) <= rmax * 1e-12 * (double)(m > n ? m : n))
-            info = (int)j + 1;
+    int *iwork = cn_xmalloc((size_t)(iq > 1 ? iq : 1) * sizeof *iwork);
+    dgelsd_(&mi, &ni, &one, col, &mi, rhs, &ldbi, sv, &rcond, &rank, work, &lwork, iwork, &info);
     memcpy(x, rhs, n * sizeof *x);
+    free(iwork);
     free(work);
+    free(sv);
     free(rhs);
     free(col);
     return info;

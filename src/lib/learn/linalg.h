@@ -16,8 +16,9 @@ void cn_gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, double al
 /* y = alpha * op(A) x + beta * y; A is m x n. */
 void cn_gemv(bool trans_a, size_t m, size_t n, double alpha, const double *a, size_t lda,
              const double *x, double beta, double *y);
-/* Least squares min ||A x - b|| by QR (LAPACK dgels); A m x n with m >= n, full rank.
- * x gets n values. Returns 0, or nonzero when A is rank deficient. */
+/* Least squares min ||A x - b|| by SVD (LAPACK dgelsd, as scipy.linalg.lstsq): the
+ * minimum-norm solution when A (m x n) is rank deficient. x gets n values. Returns 0, or
+ * nonzero when the SVD fails to converge. */
 int cn_lstsq(size_t m, size_t n, const double *a, const double *b, double *x);
 /* Solves S x = b for symmetric positive definite S (n x n) by Cholesky; b is overwritten by
  * x. Returns 0, or nonzero when S is not positive definite. */

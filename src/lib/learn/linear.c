@@ -29,9 +29,6 @@ static cairn_status fit_any(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
         return rc;
     if (n == 0)
         return cn_fail(ctx, CAIRN_EINVAL, "no training rows");
-    if (!is_ridge && n < d + (fit_intercept ? 1 : 0))
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "linear: %zu training rows for %zu inputs; use more rows or ridge", n, d);
     double *xc = cn_xmalloc((n * d > 0 ? n * d : 1) * sizeof *xc);
     double *yc = cn_xmalloc(n * sizeof *yc);
     double *xm = cn_xcalloc(d ? d : 1, sizeof *xm);
@@ -77,9 +74,10 @@ static cairn_status fit_any(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
         free(m->coef);
         free(m);
         return cn_fail(ctx, CAIRN_EINVAL,
-                       "%s: the inputs are collinear (rank deficient at input %d); drop "
-                       "duplicate features or use ridge with alpha > 0",
-                       is_ridge ? "ridge" : "linear", info);
+                       is_ridge ? "ridge: the normal equations are singular; use alpha > 0"
+                                : "linear: the least-squares solve did not converge (lapack "
+                                  "info %d)",
+                       info);
     }
     *out = &m->base;
     return CAIRN_OK;
@@ -161,14 +159,26 @@ static const char *const linear_params[] = {"fit_intercept", "standardize", NULL
 static const char *const ridge_params[] = {"alpha", "fit_intercept", "standardize", NULL};
 
 const cn_learner_ops cn_linear_ops = {
-    .name = "linear", .param_names = linear_params, .tasks = CN_TASK_REGRESSION,
-    .standardize = true, .fit = linear_fit, .predict = linear_predict, .save = linear_save,
-    .load = linear_load, .free = linear_free,
+    .name = "linear",
+    .param_names = linear_params,
+    .tasks = CN_TASK_REGRESSION,
+    .standardize = true,
+    .fit = linear_fit,
+    .predict = linear_predict,
+    .save = linear_save,
+    .load = linear_load,
+    .free = linear_free,
 };
 const cn_learner_ops cn_ridge_ops = {
-    .name = "ridge", .param_names = ridge_params, .tasks = CN_TASK_REGRESSION,
-    .standardize = true, .fit = ridge_fit, .predict = linear_predict, .save = linear_save,
-    .load = ridge_load, .free = linear_free,
+    .name = "ridge",
+    .param_names = ridge_params,
+    .tasks = CN_TASK_REGRESSION,
+    .standardize = true,
+    .fit = ridge_fit,
+    .predict = linear_predict,
+    .save = linear_save,
+    .load = ridge_load,
+    .free = linear_free,
 };
 
 const double *cn_linear_weights(const cn_learner *l, double *intercept)

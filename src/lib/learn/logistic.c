@@ -14,9 +14,9 @@
 
 typedef struct logistic {
     cn_learner base;
-    size_t d, k;      /* inputs; classes */
-    size_t k_out;     /* 1 for binary (sigmoid), k for softmax */
-    double *coef;     /* k_out x d */
+    size_t d, k;       /* inputs; classes */
+    size_t k_out;      /* 1 for binary (sigmoid), k for softmax */
+    double *coef;      /* k_out x d */
     double *intercept; /* k_out */
 } logistic;
 
@@ -141,33 +141,69 @@ static double max_abs(const double *a, size_t n)
     return m;
 }
 
-/* Conjugate gradients for H p = -g, stopping at ||r|| <= eta ||g||. */
-static void solve_cg(problem *pr, const double *g, double *p, size_t np, double eta,
-                     double *r, double *dir, double *hd)
+/* Diagonal of the Hessian at the last objective() point, the CG preconditioner. x2 holds the
+ * squared inputs (n x d). */
+static void hess_diag(problem *pr, const double *x2, double *diag)
 {
+    size_t n = pr->n, d = pr->d, ko = pr->k_out;
+    double *h = pr->g;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < ko; j++) {
+            double q = pr->z[i * ko + j];
+            h[i * ko + j] = pr->c * pr->w[i] * q * (1 - q);
+        }
+    for (size_t j = 0; j < ko * d; j++)
+        diag[j] = 1.0;
+    cn_gemm(true, false, ko, d, n, 1.0, h, ko, x2, d, 1.0, diag, d);
+    for (size_t j = 0; j < ko; j++) {
+        double sb = 0;
+        for (size_t i = 0; i < n; i++)
+            sb += h[i * ko + j];
+        diag[ko * d + j] = pr->fit_intercept && sb > 1e-12 ? sb : 1.0;
+    }
+}
+
+/* Jacobi-preconditioned conjugate gradients for H p = -g, to ||r|| <= eta ||g||. */
+static void solve_cg(problem *pr, const double *g, const double *diag, double *p, size_t np,
+                     double eta, double *r, double *dir, double *hd)
+{
+    double *z = cn_xmalloc(np * sizeof *z);
     memset(p, 0, np * sizeof *p);
-    for (size_t i = 0; i < np; i++)
+    for (size_t i = 0; i < np; i++) {
         r[i] = -g[i];
-    memcpy(dir, r, np * sizeof *dir);
-    double rr = dot(r, r, np), stop = eta * eta * dot(g, g, np);
-    for (size_t it = 0; it < 2 * np + 10 && rr > stop; it++) {
+        z[i] = r[i] / diag[i];
+    }
+    memcpy(dir, z, np * sizeof *dir);
+    double rz = dot(r, z, np), stop = eta * eta * dot(g, g, np);
+    for (size_t it = 0; it < 2 * np + 10 && dot(r, r, np) > stop; it++) {
         hessvec(pr, dir, hd);
         double dhd = dot(dir, hd, np);
         if (!(dhd > 0))
             break;
-        double alpha = rr / dhd;
+        double alpha = rz / dhd;
         for (size_t i = 0; i < np; i++) {
             p[i] += alpha * dir[i];
             r[i] -= alpha * hd[i];
+            z[i] = r[i] / diag[i];
         }
-        double rr_new = dot(r, r, np);
+        double rz_new = dot(r, z, np);
         for (size_t i = 0; i < np; i++)
-            dir[i] = r[i] + rr_new / rr * dir[i];
-        rr = rr_new;
+            dir[i] = z[i] + rz_new / rz * dir[i];
+        rz = rz_new;
     }
+    free(z);
     if (dot(p, p, np) == 0) /* no curvature found: fall back to steepest descent */
         for (size_t i = 0; i < np; i++)
             p[i] = -g[i];
+    /* Softmax logits are invariant to a common intercept shift: keep the intercepts summing to
+     * zero (the minimum-norm optimum, as sklearn's solvers reach from zero). */
+    if (pr->k_out > 1) {
+        double mean = 0, *b = p + pr->k_out * pr->d;
+        for (size_t j = 0; j < pr->k_out; j++)
+            mean += b[j] / (double)pr->k_out;
+        for (size_t j = 0; j < pr->k_out; j++)
+            b[j] -= mean;
+    }
 }
 
 static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
@@ -187,13 +223,24 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
         return rc;
     size_t n = data->train.n, d = data->d, k = data->n_classes;
     size_t ko = k == 2 ? 1 : k, np = ko * (d + 1);
-    problem pr = {n, d, ko, data->train.x, data->train.y, data->train.w, c, fit_intercept,
+    problem pr = {n,
+                  d,
+                  ko,
+                  data->train.x,
+                  data->train.y,
+                  data->train.w,
+                  c,
+                  fit_intercept,
                   cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof(double)),
                   cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof(double))};
     double *theta = cn_xcalloc(np, sizeof *theta), *grad = cn_xmalloc(np * sizeof *grad);
     double *step = cn_xmalloc(np * sizeof *step), *trial = cn_xmalloc(np * sizeof *trial);
     double *tgrad = cn_xmalloc(np * sizeof *tgrad), *r = cn_xmalloc(np * sizeof *r);
     double *dir = cn_xmalloc(np * sizeof *dir), *hd = cn_xmalloc(np * sizeof *hd);
+    double *x2 = cn_xmalloc((n * d > 0 ? n * d : 1) * sizeof *x2),
+           *diag = cn_xmalloc(np * sizeof *diag);
+    for (size_t i = 0; i < n * d; i++)
+        x2[i] = pr.x[i] * pr.x[i];
     double f = objective(&pr, theta, grad);
     int64_t iter = 0;
     for (; iter < max_iter; iter++) {
@@ -201,7 +248,8 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
         if (gmax <= tol)
             break;
         double gnorm = sqrt(dot(grad, grad, np));
-        solve_cg(&pr, grad, step, np, fmin(0.5, sqrt(gnorm)), r, dir, hd);
+        hess_diag(&pr, x2, diag);
+        solve_cg(&pr, grad, diag, step, np, fmin(0.5, sqrt(gnorm)), r, dir, hd);
         double slope = dot(grad, step, np), t = 1.0, f_new = f;
         bool accepted = false;
         for (int ls = 0; ls < 60 && !accepted; ls++, t *= 0.5) {
@@ -240,12 +288,14 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
     free(r);
     free(dir);
     free(hd);
+    free(x2);
+    free(diag);
     *out = &m->base;
     return CAIRN_OK;
 }
 
-static cairn_status logistic_predict(cairn_ctx *ctx, const cn_learner *l, const double *x,
-                                     size_t n, double *out)
+static cairn_status logistic_predict(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                                     double *out)
 {
     (void)ctx;
     const logistic *m = (const logistic *)l;
@@ -285,8 +335,10 @@ static cairn_status logistic_load(cairn_ctx *ctx, const void *payload, size_t le
     size_t ko = n_classes == 2 ? 1 : n_classes;
     if (task != CN_TASK_CLASSIFICATION || n_classes < 2 || cn_get_u64(&r) != d ||
         cn_get_u64(&r) != ko || (len - 16) / 8 / (d + 1) != ko || (len - 16) % (8 * (d + 1)))
-        return cn_fail(ctx, CAIRN_EINVAL, "logistic payload: does not match %zu inputs and "
-                       "%zu classes", d, n_classes);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "logistic payload: does not match %zu inputs and "
+                       "%zu classes",
+                       d, n_classes);
     logistic *m = cn_xcalloc(1, sizeof *m);
     m->base.ops = &cn_logistic_ops;
     m->d = d;
@@ -318,11 +370,17 @@ size_t cn_logistic_weights(const cn_learner *l, const double **coef, const doubl
     return m->k_out;
 }
 
-static const char *const logistic_params[] = {"C", "tol", "max_iter", "fit_intercept",
+static const char *const logistic_params[] = {"C",           "tol", "max_iter", "fit_intercept",
                                               "standardize", NULL};
 
 const cn_learner_ops cn_logistic_ops = {
-    .name = "logistic", .param_names = logistic_params, .tasks = CN_TASK_CLASSIFICATION,
-    .standardize = true, .fit = logistic_fit, .predict = logistic_predict, .save = logistic_save,
-    .load = logistic_load, .free = logistic_free,
+    .name = "logistic",
+    .param_names = logistic_params,
+    .tasks = CN_TASK_CLASSIFICATION,
+    .standardize = true,
+    .fit = logistic_fit,
+    .predict = logistic_predict,
+    .save = logistic_save,
+    .load = logistic_load,
+    .free = logistic_free,
 };

@@ -22,18 +22,18 @@ enum { ACT_RELU, ACT_TANH };
 
 typedef struct mlp {
     cn_learner base;
-    size_t n_layers;  /* weight layers: hidden + output */
-    size_t *sizes;    /* n_layers + 1 widths, sizes[0] = inputs */
+    size_t n_layers; /* weight layers: hidden + output */
+    size_t *sizes;   /* n_layers + 1 widths, sizes[0] = inputs */
     int activation;
-    bool classify;    /* softmax + cross-entropy; else identity + squared error / 2 */
+    bool classify; /* softmax + cross-entropy; else identity + squared error / 2 */
     size_t n_params;
-    double *theta;    /* per layer: W (in x out, row-major) then b (out) */
+    double *theta; /* per layer: W (in x out, row-major) then b (out) */
 } mlp;
 
 /* Buffers for one batch: activations per layer and their deltas. */
 typedef struct work {
-    size_t cap; /* rows */
-    double **a; /* a[0] = input rows, a[l] = layer l output (cap x sizes[l]) */
+    size_t cap;    /* rows */
+    double **a;    /* a[0] = input rows, a[l] = layer l output (cap x sizes[l]) */
     double **mask; /* dropout scale per hidden unit (NULL without dropout) */
     double **delta;
 } work;
@@ -173,8 +173,7 @@ static void backward(const mlp *m, work *w, const double *y, const double *s, si
     }
 }
 
-static void load_rows(work *w, const double *x, size_t d, const size_t *idx, size_t start,
-                      size_t b)
+static void load_rows(work *w, const double *x, size_t d, const size_t *idx, size_t start, size_t b)
 {
     for (size_t i = 0; i < b; i++)
         memcpy(w->a[0] + i * d, x + (idx ? idx[start + i] : start + i) * d, d * sizeof(double));
@@ -221,13 +220,15 @@ static cairn_status parse_hidden(cairn_ctx *ctx, const char *text, size_t *sizes
         size_t len = strcspn(p, ",");
         int64_t v;
         if (len == 0 || len >= sizeof part || *n + 2 >= MLP_MAX_LAYERS)
-            return cn_fail(ctx, CAIRN_EINVAL, "param 'hidden': expected widths like '64,32', "
-                           "got '%s'", text);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "param 'hidden': expected widths like '64,32', "
+                           "got '%s'",
+                           text);
         memcpy(part, p, len);
         part[len] = '\0';
         if (!cn_parse_int64(part, &v) || v < 1 || v > MLP_MAX_WIDTH)
-            return cn_fail(ctx, CAIRN_EINVAL, "param 'hidden': width '%s' is not in [1, %d]",
-                           part, MLP_MAX_WIDTH);
+            return cn_fail(ctx, CAIRN_EINVAL, "param 'hidden': width '%s' is not in [1, %d]", part,
+                           MLP_MAX_WIDTH);
         sizes[1 + (*n)++] = (size_t)v;
         p += len;
         if (*p == ',')
@@ -377,8 +378,8 @@ static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
             backward(m, &w, yb, sb, b, s.alpha, grad);
             t++;
             if (s.solver == 0) {
-                double lr_t = s.lr * sqrt(1 - pow(s.beta2, (double)t)) /
-                              (1 - pow(s.beta1, (double)t));
+                double lr_t =
+                    s.lr * sqrt(1 - pow(s.beta2, (double)t)) / (1 - pow(s.beta1, (double)t));
                 for (size_t j = 0; j < np; j++) {
                     m1[j] = s.beta1 * m1[j] + (1 - s.beta1) * grad[j];
                     m2[j] = s.beta2 * m2[j] + (1 - s.beta2) * grad[j] * grad[j];
@@ -394,8 +395,10 @@ static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
         cairn_epoch_info e = {(int)epoch, loss_sum / (double)n, NAN,
                               classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN), NAN};
         if (!isfinite(e.train_loss)) {
-            rc = cn_fail(ctx, CAIRN_EINVAL, "mlp: the training loss diverged at epoch %lld; "
-                         "lower learning_rate", (long long)epoch);
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "mlp: the training loss diverged at epoch %lld; "
+                         "lower learning_rate",
+                         (long long)epoch);
             break;
         }
         if (use_val) {
@@ -489,7 +492,8 @@ static cairn_status mlp_load(cairn_ctx *ctx, const void *payload, size_t len, si
     if (r.bad || act > ACT_TANH || classify != is_cls || sizes[0] != d ||
         sizes[nl] != (is_cls ? n_classes : 1) || total != (double)(len - r.pos) / 8 ||
         (len - r.pos) % 8)
-        return cn_fail(ctx, CAIRN_EINVAL, "mlp payload: does not match the model's inputs, "
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "mlp payload: does not match the model's inputs, "
                        "task or size");
     mlp *m = mlp_new(sizes, (size_t)nl, (int)act, is_cls);
     cn_get_f64s(&r, m->theta, m->n_params);
@@ -530,13 +534,19 @@ double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, c
 }
 
 static const char *const mlp_params[] = {
-    "hidden", "activation", "solver", "learning_rate", "momentum", "nesterov", "alpha",
-    "dropout", "epochs", "batch_size", "early_stopping", "patience", "tol", "beta1", "beta2",
-    "epsilon", "shuffle", "task", "standardize", NULL,
+    "hidden",  "activation", "solver",     "learning_rate",  "momentum",    "nesterov", "alpha",
+    "dropout", "epochs",     "batch_size", "early_stopping", "patience",    "tol",      "beta1",
+    "beta2",   "epsilon",    "shuffle",    "task",           "standardize", NULL,
 };
 
 const cn_learner_ops cn_mlp_ops = {
-    .name = "mlp", .param_names = mlp_params,
-    .tasks = CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION, .standardize = true, .fit = mlp_fit,
-    .predict = mlp_predict, .save = mlp_save, .load = mlp_load, .free = mlp_free,
+    .name = "mlp",
+    .param_names = mlp_params,
+    .tasks = CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION,
+    .standardize = true,
+    .fit = mlp_fit,
+    .predict = mlp_predict,
+    .save = mlp_save,
+    .load = mlp_load,
+    .free = mlp_free,
 };

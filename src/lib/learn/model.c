@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "learn/model.h"
+#include "learn/linalg.h"
 #include "core/core.h"
 #include "base/fs.h"
 #include "base/rng.h"
@@ -97,8 +98,8 @@ static cairn_status encode(cairn_ctx *ctx, const cairn_model *m, const cairn_tab
         int ci = find_col(t, ft->name);
         if (ci < 0)
             return cn_fail(ctx, CAIRN_EINVAL,
-                           "model expects feature '%s' (%s); the data has no such column",
-                           ft->name, type_name(ft->type));
+                           "model expects feature '%s' (%s); the data has no such column", ft->name,
+                           type_name(ft->type));
         const cairn_column *c = &t->cols[ci];
         if (c->type != ft->type)
             return cn_fail(ctx, CAIRN_EINVAL,
@@ -253,11 +254,11 @@ static cairn_status fit_features(cairn_ctx *ctx, cairn_model *m, const cairn_tab
                 double v = c->num[rows[i]];
                 if (isnan(v) && !m->ops->allows_missing)
                     return cn_fail(ctx, CAIRN_EINVAL,
-                                   "feature '%s' row %zu is missing; impute or drop it",
-                                   ft->name, rows[i]);
+                                   "feature '%s' row %zu is missing; impute or drop it", ft->name,
+                                   rows[i]);
                 if (isinf(v))
-                    return cn_fail(ctx, CAIRN_EINVAL, "feature '%s' row %zu is infinite",
-                                   ft->name, rows[i]);
+                    return cn_fail(ctx, CAIRN_EINVAL, "feature '%s' row %zu is infinite", ft->name,
+                                   rows[i]);
                 if (!isnan(v)) {
                     sum += v;
                     cnt++;
@@ -311,8 +312,8 @@ static void hash_value(cn_sha256 *h, const cairn_column *c, size_t r)
         memcpy(&u, &c->num[r], 8);
         hash_u64(h, u);
     } else {
-        const char *s = c->cat[r] >= 0 && (size_t)c->cat[r] < c->n_levels ? c->levels[c->cat[r]]
-                                                                          : "";
+        const char *s =
+            c->cat[r] >= 0 && (size_t)c->cat[r] < c->n_levels ? c->levels[c->cat[r]] : "";
         cn_sha256_update(h, s, strlen(s) + 1);
     }
 }
@@ -356,8 +357,8 @@ static cairn_status targets(cairn_ctx *ctx, const cairn_model *m, const cairn_co
     return CAIRN_OK;
 }
 
-static cairn_status check_rows(cairn_ctx *ctx, const cairn_table *t, const size_t *rows,
-                               size_t n, const char *what)
+static cairn_status check_rows(cairn_ctx *ctx, const cairn_table *t, const size_t *rows, size_t n,
+                               const char *what)
 {
     for (size_t i = 0; rows && i < n; i++)
         if (rows[i] >= t->n_rows)
@@ -547,9 +548,14 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
         return rc;
 
     cn_fit_data data = {
-        .d = d, .task = m->task, .n_classes = m->n_classes,
-        .train = {n_train, s->xt, s->yt, s->wt}, .val = {n_val, s->xv, s->yv, s->wv},
-        .seed = o->seed, .on_epoch = o->on_epoch, .user = o->user,
+        .d = d,
+        .task = m->task,
+        .n_classes = m->n_classes,
+        .train = {n_train, s->xt, s->yt, s->wt},
+        .val = {n_val, s->xv, s->yv, s->wv},
+        .seed = o->seed,
+        .on_epoch = o->on_epoch,
+        .user = o->user,
     };
     rc = m->ops->fit(ctx, &data, &p, &m->impl);
     if (rc != CAIRN_OK)
@@ -573,6 +579,7 @@ cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_f
         return cn_fail(ctx, CAIRN_EINVAL,
                        "unknown learner '%s' (known: linear, ridge, logistic, mlp, xgboost)",
                        o->learner ? o->learner : "");
+    cn_linalg_single_thread(); /* fixed summation order: the same bits under a seed */
     cairn_model *m = cn_xcalloc(1, sizeof *m);
     m->ops = ops;
     fit_state s = {0};
@@ -599,13 +606,16 @@ static cairn_status raw_predict(cairn_ctx *ctx, const cairn_model *m, const cair
                                 const size_t *rows, size_t n, double *out)
 {
     if (!rows && n != t->n_rows)
-        return cn_fail(ctx, CAIRN_EINVAL, "predict: %zu rows asked without row indices, but "
-                       "the table has %zu", n, t->n_rows);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "predict: %zu rows asked without row indices, but "
+                       "the table has %zu",
+                       n, t->n_rows);
     cairn_status rc = check_rows(ctx, t, rows, n, "predict");
     if (rc != CAIRN_OK)
         return rc;
     size_t d = m->n_inputs;
     double *x = cn_xmalloc((n * d > 0 ? n * d : 1) * sizeof *x);
+    cn_linalg_single_thread();
     rc = encode(ctx, m, t, rows, n, x);
     if (rc == CAIRN_OK && n > 0)
         rc = m->ops->predict(ctx, m->impl, x, n, out);
@@ -632,9 +642,8 @@ cairn_status cairn_model_predict(cairn_ctx *ctx, const cairn_model *m, const cai
     return rc;
 }
 
-cairn_status cairn_model_predict_proba(cairn_ctx *ctx, const cairn_model *m,
-                                       const cairn_table *t, const size_t *rows, size_t n_rows,
-                                       double *out)
+cairn_status cairn_model_predict_proba(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                                       const size_t *rows, size_t n_rows, double *out)
 {
     if (m->task != CN_TASK_CLASSIFICATION)
         return cn_fail(ctx, CAIRN_EINVAL,
@@ -645,12 +654,30 @@ cairn_status cairn_model_predict_proba(cairn_ctx *ctx, const cairn_model *m,
 
 /* ---- accessors ---- */
 
-const char *cairn_model_learner(const cairn_model *m) { return m->ops->name; }
-size_t cairn_model_n_classes(const cairn_model *m) { return m->n_classes; }
-const char *cairn_model_label(const cairn_model *m) { return m->label; }
-size_t cairn_model_n_features(const cairn_model *m) { return m->n_features; }
-size_t cairn_model_n_params(const cairn_model *m) { return m->n_params; }
-const char *cairn_model_data_digest(const cairn_model *m) { return m->digest; }
+const char *cairn_model_learner(const cairn_model *m)
+{
+    return m->ops->name;
+}
+size_t cairn_model_n_classes(const cairn_model *m)
+{
+    return m->n_classes;
+}
+const char *cairn_model_label(const cairn_model *m)
+{
+    return m->label;
+}
+size_t cairn_model_n_features(const cairn_model *m)
+{
+    return m->n_features;
+}
+size_t cairn_model_n_params(const cairn_model *m)
+{
+    return m->n_params;
+}
+const char *cairn_model_data_digest(const cairn_model *m)
+{
+    return m->digest;
+}
 
 const char *cairn_model_class_label(const cairn_model *m, size_t k)
 {
@@ -727,8 +754,7 @@ static void sha256_raw(const void *p, size_t n, unsigned char out[32])
     }
 }
 
-cairn_status cairn_model_save_bytes(cairn_ctx *ctx, const cairn_model *m, void **data,
-                                    size_t *len)
+cairn_status cairn_model_save_bytes(cairn_ctx *ctx, const cairn_model *m, void **data, size_t *len)
 {
     (void)ctx;
     cn_buf b = CN_BUF_INIT, payload = CN_BUF_INIT;
@@ -763,27 +789,24 @@ cairn_status cairn_model_save(cairn_ctx *ctx, const cairn_model *m, const char *
     return rc;
 }
 
-cairn_status cairn_model_load_bytes(cairn_ctx *ctx, const void *data, size_t len,
-                                    cairn_model **out)
+cairn_status cairn_model_load_bytes(cairn_ctx *ctx, const void *data, size_t len, cairn_model **out)
 {
     const unsigned char *p = data;
     *out = NULL;
     if (len < 8 || memcmp(p, CN_MODEL_MAGIC, 8) != 0)
         return cn_fail(ctx, CAIRN_EINVAL, "not a cairn model file (no CAIRNMDL header)");
     if (len < 8 + 4 + 8 + 8 + 32)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "checksum mismatch — the file is corrupted or truncated");
+        return cn_fail(ctx, CAIRN_EINVAL, "checksum mismatch — the file is corrupted or truncated");
     unsigned char sum[32];
     sha256_raw(p, len - 32, sum);
     if (memcmp(sum, p + len - 32, 32) != 0)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "checksum mismatch — the file is corrupted or truncated");
-    uint32_t version = (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 |
-                       (uint32_t)p[11] << 24;
+        return cn_fail(ctx, CAIRN_EINVAL, "checksum mismatch — the file is corrupted or truncated");
+    uint32_t version =
+        (uint32_t)p[8] | (uint32_t)p[9] << 8 | (uint32_t)p[10] << 16 | (uint32_t)p[11] << 24;
     if (version != CN_MODEL_VERSION)
         return cn_fail(ctx, CAIRN_EINVAL,
-                       "format version %u is not supported (this cairn reads version %u)",
-                       version, CN_MODEL_VERSION);
+                       "format version %u is not supported (this cairn reads version %u)", version,
+                       CN_MODEL_VERSION);
     cn_reader r = {p, len - 32, 12, false};
     uint64_t json_len = cn_get_u64(&r);
     if (r.bad || json_len > r.len - r.pos)
@@ -798,8 +821,8 @@ cairn_status cairn_model_load_bytes(cairn_ctx *ctx, const void *data, size_t len
     cairn_model *m = cn_xcalloc(1, sizeof *m);
     cairn_status rc = cn_model_meta_parse(ctx, json, (size_t)json_len, m);
     if (rc == CAIRN_OK)
-        rc = m->ops->load(ctx, p + r.pos, (size_t)payload_len, m->n_inputs, m->task,
-                          m->n_classes, &m->impl);
+        rc = m->ops->load(ctx, p + r.pos, (size_t)payload_len, m->n_inputs, m->task, m->n_classes,
+                          &m->impl);
     if (rc != CAIRN_OK) {
         cairn_model_free(m);
         return rc;

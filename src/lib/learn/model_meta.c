@@ -26,9 +26,9 @@ char *cn_model_meta_dump(const cairn_model *m)
     json_object_set_new(root, "format", json_string("cairn-model"));
     json_object_set_new(root, "format_version", json_integer(CN_MODEL_VERSION));
     json_object_set_new(root, "learner", json_string(m->ops->name));
-    json_object_set_new(root, "task", json_string(m->task == CN_TASK_CLASSIFICATION
-                                                      ? "classification"
-                                                      : "regression"));
+    json_object_set_new(
+        root, "task",
+        json_string(m->task == CN_TASK_CLASSIFICATION ? "classification" : "regression"));
     json_object_set_new(root, "label", json_string(m->label));
     if (m->task == CN_TASK_CLASSIFICATION) {
         json_t *classes = json_array();
@@ -88,7 +88,8 @@ static cairn_status str_pairs(cairn_ctx *ctx, json_t *o, const char *name, char 
     *values = cn_xcalloc(cap ? cap : 1, sizeof(char *));
     const char *k;
     json_t *v;
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         if (!json_is_string(v))
             return cn_fail(ctx, CAIRN_EINVAL, "model metadata: %s '%s' is not a string", name, k);
         (*keys)[*n] = cn_xstrdup(k);
@@ -116,13 +117,17 @@ static cairn_status parse_features(cairn_ctx *ctx, json_t *arr, cairn_model *m)
             json_t *mean = json_object_get(o, "mean"), *scale = json_object_get(o, "scale");
             ft->type = CAIRN_COL_NUMERIC;
             if (!json_is_number(mean) || !json_is_number(scale))
-                return cn_fail(ctx, CAIRN_EINVAL, "model metadata: feature '%s' lacks mean or "
-                               "scale", ft->name);
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "model metadata: feature '%s' lacks mean or "
+                               "scale",
+                               ft->name);
             ft->mean = json_number_value(mean);
             ft->scale = json_number_value(scale);
             if (!isfinite(ft->mean) || !(ft->scale > 0) || !isfinite(ft->scale))
-                return cn_fail(ctx, CAIRN_EINVAL, "model metadata: feature '%s' has a bad "
-                               "mean or scale", ft->name);
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "model metadata: feature '%s' has a bad "
+                               "mean or scale",
+                               ft->name);
         } else if (strcmp(json_string_value(type), "categorical") == 0) {
             json_t *levels = json_object_get(o, "levels");
             ft->type = CAIRN_COL_CATEGORICAL;
@@ -135,14 +140,15 @@ static cairn_status parse_features(cairn_ctx *ctx, json_t *arr, cairn_model *m)
                 json_t *lv = json_array_get(levels, l);
                 if (!json_is_string(lv))
                     return cn_fail(ctx, CAIRN_EINVAL,
-                                   "model metadata: feature '%s' has a non-string level",
-                                   ft->name);
+                                   "model metadata: feature '%s' has a non-string level", ft->name);
                 ft->levels[l] = cn_xstrdup(json_string_value(lv));
                 ft->n_levels = l + 1;
             }
         } else {
-            return cn_fail(ctx, CAIRN_EINVAL, "model metadata: feature '%s' has unknown type "
-                           "'%s'", ft->name, json_string_value(type));
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "model metadata: feature '%s' has unknown type "
+                           "'%s'",
+                           ft->name, json_string_value(type));
         }
     }
     return CAIRN_OK;
@@ -239,4 +245,12 @@ cairn_status cn_model_meta_parse(cairn_ctx *ctx, const char *text, size_t len, c
     cairn_status rc = parse_root(ctx, root, m);
     json_decref(root);
     return rc;
+}
+
+bool cn_json_well_formed(const void *p, size_t len)
+{
+    json_error_t err;
+    json_t *root = json_loadb(p, len, 0, &err);
+    json_decref(root);
+    return root != NULL;
 }

@@ -23,11 +23,32 @@ typedef struct xgb {
 
 /* Params handed to XGBoost unchanged. */
 static const char *const passthrough[] = {
-    "max_depth", "eta", "learning_rate", "subsample", "colsample_bytree", "colsample_bylevel",
-    "colsample_bynode", "lambda", "reg_lambda", "alpha", "reg_alpha", "min_child_weight",
-    "gamma", "max_delta_step", "max_bin", "tree_method", "nthread", "objective",
-    "eval_metric", "base_score", "scale_pos_weight", "grow_policy", "max_leaves", "verbosity",
-    "booster", NULL,
+    "max_depth",
+    "eta",
+    "learning_rate",
+    "subsample",
+    "colsample_bytree",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "lambda",
+    "reg_lambda",
+    "alpha",
+    "reg_alpha",
+    "min_child_weight",
+    "gamma",
+    "max_delta_step",
+    "max_bin",
+    "tree_method",
+    "nthread",
+    "objective",
+    "eval_metric",
+    "base_score",
+    "scale_pos_weight",
+    "grow_policy",
+    "max_leaves",
+    "verbosity",
+    "booster",
+    NULL,
 };
 
 static cairn_status xgb_fail(cairn_ctx *ctx, const char *what)
@@ -95,17 +116,20 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
     bool classify = data->task == CN_TASK_CLASSIFICATION;
     const char *objective = cn_param_get(p, "objective");
     if (!objective)
-        objective = !classify ? "reg:squarederror"
-                    : data->n_classes == 2 ? "binary:logistic" : "multi:softprob";
+        objective = !classify              ? "reg:squarederror"
+                    : data->n_classes == 2 ? "binary:logistic"
+                                           : "multi:softprob";
     bool binary = cn_str_starts(objective, "binary:");
-    if (classify && !((binary && data->n_classes == 2) ||
-                      strcmp(objective, "multi:softprob") == 0))
-        return cn_fail(ctx, CAIRN_EINVAL, "param 'objective': '%s' does not give class "
+    if (classify && !((binary && data->n_classes == 2) || strcmp(objective, "multi:softprob") == 0))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "param 'objective': '%s' does not give class "
                        "probabilities for %zu classes; use binary:logistic or multi:softprob",
                        objective, data->n_classes);
     if (!classify && (binary || cn_str_starts(objective, "multi:")))
-        return cn_fail(ctx, CAIRN_EINVAL, "param 'objective': '%s' needs a classification "
-                       "label", objective);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "param 'objective': '%s' needs a classification "
+                       "label",
+                       objective);
 
     size_t d = data->d;
     DMatrixHandle dtrain = NULL, dval = NULL;
@@ -117,11 +141,10 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
         rc = xgb_fail(ctx, "training data");
         goto done;
     }
-    if (data->val.n > 0 &&
-        (make_dmatrix(data->val.x, data->val.n, d, &dval) != 0 ||
-         set_floats(dval, "label", data->val.y, data->val.n) != 0 ||
-         (!all_ones(data->val.w, data->val.n) &&
-          set_floats(dval, "weight", data->val.w, data->val.n) != 0))) {
+    if (data->val.n > 0 && (make_dmatrix(data->val.x, data->val.n, d, &dval) != 0 ||
+                            set_floats(dval, "label", data->val.y, data->val.n) != 0 ||
+                            (!all_ones(data->val.w, data->val.n) &&
+                             set_floats(dval, "weight", data->val.w, data->val.n) != 0))) {
         rc = xgb_fail(ctx, "validation data");
         goto done;
     }
@@ -134,7 +157,10 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)(data->seed & 0x7fffffffffffffffULL));
     snprintf(classes, sizeof classes, "%zu", data->n_classes);
     const char *fixed[][2] = {
-        {"tree_method", "hist"}, {"verbosity", "0"}, {"seed", seed}, {"objective", objective},
+        {"tree_method", "hist"},
+        {"verbosity", "0"},
+        {"seed", seed},
+        {"objective", objective},
         {"num_class", classify && !binary ? classes : NULL},
     };
     for (size_t i = 0; i < CN_ARRAY_LEN(fixed); i++)
@@ -174,10 +200,9 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
         if (it == 0) {
             /* Metrics that grow better (auc, map, ndcg...) are maximised, as xgboost does. */
             const char *metric = strchr(strchr(line, '\t') ? strchr(line, '\t') : line, '-');
-            maximize = metric && (cn_str_starts(metric + 1, "auc") ||
-                                  cn_str_starts(metric + 1, "map") ||
-                                  cn_str_starts(metric + 1, "ndcg") ||
-                                  cn_str_starts(metric + 1, "aucpr"));
+            maximize =
+                metric && (cn_str_starts(metric + 1, "auc") || cn_str_starts(metric + 1, "map") ||
+                           cn_str_starts(metric + 1, "ndcg") || cn_str_starts(metric + 1, "aucpr"));
         }
         if (dval) {
             double score = maximize ? -v : v;
@@ -187,8 +212,8 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
             }
         }
         if (data->on_epoch) {
-            cairn_epoch_info e = {(int)it + 1, dval ? eval_value(line, "train") : v,
-                                  dval ? v : NAN, NAN, NAN};
+            cairn_epoch_info e = {(int)it + 1, dval ? eval_value(line, "train") : v, dval ? v : NAN,
+                                  NAN, NAN};
             if (data->on_epoch(data->user, &e) != 0)
                 break;
         }
@@ -266,7 +291,7 @@ static void xgb_save(const cn_learner *l, cn_buf *payload)
     const xgb *m = (const xgb *)l;
     bst_ulong len = 0;
     const char *bytes = NULL;
-    int rc = XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"ubj\"}", &len, &bytes);
+    int rc = XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"json\"}", &len, &bytes);
     CN_ASSERT(rc == 0);
     cn_put_u64(payload, m->binary);
     cn_buf_append(payload, bytes, (size_t)len);
@@ -279,6 +304,10 @@ static cairn_status xgb_load(cairn_ctx *ctx, const void *payload, size_t len, si
     uint64_t binary = cn_get_u64(&r);
     if (r.bad || binary > 1 || (binary && n_classes != 2) || r.len == r.pos)
         return cn_fail(ctx, CAIRN_EINVAL, "xgboost payload: bad header");
+    /* XGBoost's own readers trust their input (its UBJSON reader reads out of bounds on a
+     * crafted length): hand it only JSON that jansson has parsed in full. */
+    if (!cn_json_well_formed(r.p + r.pos, r.len - r.pos))
+        return cn_fail(ctx, CAIRN_EINVAL, "xgboost payload: the booster is not valid JSON");
     BoosterHandle b = NULL;
     bst_ulong nf = 0;
     if (XGBoosterCreate(NULL, 0, &b) != 0 ||
@@ -291,8 +320,10 @@ static cairn_status xgb_load(cairn_ctx *ctx, const void *payload, size_t len, si
     /* XGBoost predicts on too few columns without a word: hold it to the model's width. */
     if (XGBoosterGetNumFeature(b, &nf) != 0 || nf != (bst_ulong)d) {
         XGBoosterFree(b);
-        return cn_fail(ctx, CAIRN_EINVAL, "xgboost payload: the booster has %llu features, the "
-                       "model %zu", (unsigned long long)nf, d);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "xgboost payload: the booster has %llu features, the "
+                       "model %zu",
+                       (unsigned long long)nf, d);
     }
     xgb *m = cn_xcalloc(1, sizeof *m);
     m->base.ops = &cn_xgb_ops;
@@ -314,16 +345,48 @@ static void xgb_free(cn_learner *l)
 }
 
 static const char *const xgb_params[] = {
-    "max_depth", "eta", "learning_rate", "subsample", "colsample_bytree", "colsample_bylevel",
-    "colsample_bynode", "lambda", "reg_lambda", "alpha", "reg_alpha", "min_child_weight",
-    "gamma", "max_delta_step", "max_bin", "tree_method", "nthread", "objective",
-    "eval_metric", "base_score", "scale_pos_weight", "grow_policy", "max_leaves", "verbosity",
-    "booster", "seed", "num_round", "n_estimators", "early_stopping_rounds", "task", NULL,
+    "max_depth",
+    "eta",
+    "learning_rate",
+    "subsample",
+    "colsample_bytree",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "lambda",
+    "reg_lambda",
+    "alpha",
+    "reg_alpha",
+    "min_child_weight",
+    "gamma",
+    "max_delta_step",
+    "max_bin",
+    "tree_method",
+    "nthread",
+    "objective",
+    "eval_metric",
+    "base_score",
+    "scale_pos_weight",
+    "grow_policy",
+    "max_leaves",
+    "verbosity",
+    "booster",
+    "seed",
+    "num_round",
+    "n_estimators",
+    "early_stopping_rounds",
+    "task",
+    NULL,
 };
 
 const cn_learner_ops cn_xgb_ops = {
-    .name = "xgboost", .param_names = xgb_params,
-    .tasks = CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION, .ordinal = true,
-    .allows_missing = true, .fit = xgb_fit, .predict = xgb_predict, .save = xgb_save,
-    .load = xgb_load, .free = xgb_free,
+    .name = "xgboost",
+    .param_names = xgb_params,
+    .tasks = CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION,
+    .ordinal = true,
+    .allows_missing = true,
+    .fit = xgb_fit,
+    .predict = xgb_predict,
+    .save = xgb_save,
+    .load = xgb_load,
+    .free = xgb_free,
 };
