@@ -72,9 +72,9 @@ int main(int argc, char **argv)
             {"logistic", {"C", "tol"}, {"1.0", "1e-4"}, 2},
             {"mlp", {"hidden", "epochs", "task"}, {"64", "200", task}, 3},
             {"xgboost",
-             {"num_round", "max_depth", "eta", "tree_method", "task"},
-             {"100", "6", "0.3", "hist", task},
-             5},
+             {"num_round", "max_depth", "eta", "tree_method", "nthread", "task"},
+             {"100", "6", "0.3", "hist", "1", task},
+             6},
             {"ridge", {"alpha"}, {"1.0"}, 1},
         };
         int li = cairn_table_find(t, "target");

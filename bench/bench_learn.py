@@ -92,7 +92,8 @@ def python_side(ddir, split_dir, repeats):
             t, model = best_time(lambda: make().fit(x[tr], y[tr]), repeats)
             res[(name, learner)] = (t, metric(y[te], model.predict(x[te])))
         k = int(y.max()) + 1
-        params = {"max_depth": 6, "eta": 0.3, "tree_method": "hist", "seed": 0, "verbosity": 0}
+        params = {"max_depth": 6, "eta": 0.3, "tree_method": "hist", "seed": 0, "verbosity": 0,
+                  "nthread": 1}
         if reg:
             params["objective"] = "reg:squarederror"
         elif k == 2:
