@@ -70,12 +70,12 @@ TEST(empty_and_null_values)
 
 TEST(learner_subtree_is_kept_as_yaml)
 {
-    CHECK(parse("learner:\n  type: xgboost\n  params: {max_depth: 3}\n  n: [1, 2]\n") ==
+    CHECK(parse("learner:\n  name: xgboost\n  params: {max_depth: 3, hidden: [1, 2]}\n") ==
           CAIRN_OK);
     CHECK(cfg->learner_yaml != NULL);
     /* Parses back: the text is YAML, with the same content. */
     const char *l = cfg->learner_yaml;
-    CHECK(strstr(l, "type: xgboost") != NULL);
+    CHECK(strstr(l, "name: xgboost") != NULL);
     CHECK(strstr(l, "max_depth: 3") != NULL);
     cn_config *again = NULL;
     cn_buf wrapped = CN_BUF_INIT;
@@ -125,7 +125,69 @@ TEST(malformed_yaml)
     CHECK(strstr(cairn_errmsg(ctx), "config 'x.yaml' line "));
     CHECK(parse("name: a\n---\nname: b\n") == CAIRN_EINVAL);
     CHECK(strstr(cairn_errmsg(ctx), "more than one YAML document"));
-    CHECK(parse("learner: &a [&b [&c [1, 1], *c], *b]\n") == CAIRN_OK);
+    CHECK(parse("learner: {name: mlp, params: &a {x: [1, 2]}}\n") == CAIRN_OK);
+    CHECK(parse("learner: &a [&b [&c [1, 1], *c], *b]\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'learner' must be a mapping, got a list"));
+}
+
+TEST(train_sections)
+{
+    CHECK(parse("name: iris-logistic\nexperiment: quickstart\nseed: 42\n"
+                "data: {path: data/iris.csv, label: target, features: [a, b],\n"
+                "       numeric: [a], categorical: [target]}\n"
+                "split: {method: stratified, test: 0.2, val: 0.25}\n"
+                "learner: {name: mlp, params: {hidden: [64, 32], alpha: 0.001},\n"
+                "          class_weight: balanced, oversample: true}\n"
+                "metrics: [accuracy, f1_macro]\nbootstrap: 200\ncv: 5\n") == CAIRN_OK);
+    CHECK(cfg->has_data && cfg->has_split && cfg->has_learner);
+    CHECK_STR(cfg->data.path, "data/iris.csv");
+    CHECK_STR(cfg->data.label, "target");
+    CHECK(cfg->data.n_features == 2 && cfg->data.n_numeric == 1 && cfg->data.n_categorical == 1);
+    CHECK_STR(cfg->split.method, "stratified");
+    CHECK_NEAR(cfg->split.test, 0.2, 1e-12);
+    CHECK_NEAR(cfg->split.val, 0.25, 1e-12);
+    CHECK_STR(cfg->learner.name, "mlp");
+    CHECK(cfg->learner.n_params == 2);
+    CHECK_STR(cfg->learner.params[0].key, "hidden");
+    CHECK_STR(cfg->learner.params[0].value, "64,32");
+    CHECK_STR(cfg->learner.class_weight, "balanced");
+    CHECK(cfg->learner.oversample);
+    CHECK(cfg->bootstrap == 200 && cfg->cv == 5 && cfg->n_metrics == 2);
+    CHECK(parse("split: {train: idx/train.idx, val: idx/val.idx, test: idx/test.idx}\n") ==
+          CAIRN_OK);
+    CHECK_STR(cfg->split.train_idx, "idx/train.idx");
+    CHECK_STR(cfg->split.test_idx, "idx/test.idx");
+    CHECK(cfg->split.method == NULL && cfg->split.test < 0 && cfg->bootstrap == -1);
+}
+
+TEST(train_sections_bad_types)
+{
+    CHECK(parse("data: [a]\n") == CAIRN_EINVAL);
+    CHECK_STR(cairn_errmsg(ctx), "config 'x.yaml' line 1 column 7: 'data' must be a mapping, "
+                                 "got a list");
+    CHECK(parse("data:\n  path: x.csv\n  label: [a]\n") == CAIRN_EINVAL);
+    CHECK_STR(cairn_errmsg(ctx), "config 'x.yaml' line 3 column 10: 'data.label' must be a "
+                                 "scalar, got a list");
+    CHECK(parse("split: {test: 1.5}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "line 1 column 15: 'split.test' must be a fraction in [0, 1), "
+                                    "got '1.5'"));
+    CHECK(parse("split: {method: shuffle}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'split.method' must be random, stratified, group or time"));
+    CHECK(parse("learner: {name: mlp, oversample: maybe}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'learner.oversample' must be true or false, got 'maybe'"));
+    CHECK(parse("learner: {name: mlp, depth: 3}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "unknown key 'learner.depth'"));
+    CHECK(parse("learner: {name: mlp, params: {a: {b: 1}}}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'learner.params.a' must be a scalar or a list"));
+    CHECK(parse("learner: {name: mlp, class_weight: heavy}\n") == CAIRN_EINVAL);
+    CHECK(parse("bootstrap: many\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "line 1 column 12: 'bootstrap' must be an integer in "
+                                    "0..1000000, got 'many'"));
+    CHECK(parse("cv: 1\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'cv' must be 0 (off) or at least 2 folds"));
+    CHECK(parse("data: {path: a, path: b}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'data.path' appears twice"));
+    CHECK(cfg == NULL);
 }
 
 TEST(missing_file)
@@ -154,4 +216,5 @@ TEST(teardown)
 UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(every_key), UNIT_CASE(command_string_is_split_on_spaces),
           UNIT_CASE(empty_and_null_values), UNIT_CASE(learner_subtree_is_kept_as_yaml),
           UNIT_CASE(wrong_type_names_line_column_and_value), UNIT_CASE(unknown_and_duplicate_keys),
-          UNIT_CASE(malformed_yaml), UNIT_CASE(missing_file), UNIT_CASE(teardown))
+          UNIT_CASE(malformed_yaml), UNIT_CASE(train_sections),
+          UNIT_CASE(train_sections_bad_types), UNIT_CASE(missing_file), UNIT_CASE(teardown))

@@ -2,6 +2,7 @@
 /* yaml.c - libyaml's home: loads experiment-config.yaml into a cn_config with errors that
  * give the line and column, and re-emits the learner: sub-tree as text for its own parser. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -17,8 +18,8 @@
 #define LEARNER_MAX_DEPTH 64
 #define LEARNER_MAX_NODES 100000 /* aliases can multiply nodes: cap the copy */
 
-static const char *const allowed_keys =
-    "name, experiment, command, params, inputs, seed, tags, metrics, artifacts, learner";
+static const char *const allowed_keys = "name, experiment, command, params, inputs, seed, tags, "
+                                        "metrics, artifacts, learner, data, split, bootstrap, cv";
 
 typedef struct parse_state {
     cairn_ctx *ctx;
@@ -261,6 +262,217 @@ static cairn_status learner(parse_state *st, const yaml_node_t *n)
     return CAIRN_OK;
 }
 
+
+/* ---- typed sections for `cairn train`: data:, split:, learner:, bootstrap:, cv: ---- */
+
+static const char *scalar_text(const yaml_node_t *n)
+{
+    return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "";
+}
+
+static cairn_status int_value(parse_state *st, const char *what, const yaml_node_t *v, int64_t lo,
+                              int64_t hi, int64_t *out)
+{
+    int64_t x;
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+        !cn_parse_int64(scalar_text(v), &x) || x < lo || x > hi)
+        return fail_at(st, v, "'%s' must be an integer in %lld..%lld, got '%s'", what,
+                       (long long)lo, (long long)hi,
+                       v->type == YAML_SCALAR_NODE ? scalar_text(v) : node_kind(v));
+    *out = x;
+    return CAIRN_OK;
+}
+
+static cairn_status fraction_value(parse_state *st, const char *what, const yaml_node_t *v,
+                                   double *out)
+{
+    double x;
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+        !cn_parse_double(scalar_text(v), &x) || !(x >= 0 && x < 1))
+        return fail_at(st, v, "'%s' must be a fraction in [0, 1), got '%s'", what,
+                       v->type == YAML_SCALAR_NODE ? scalar_text(v) : node_kind(v));
+    *out = x;
+    return CAIRN_OK;
+}
+
+static cairn_status bool_value(parse_state *st, const char *what, const yaml_node_t *v, bool *out)
+{
+    const char *t = scalar_text(v);
+    if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        if (strcmp(t, "true") == 0 || strcmp(t, "True") == 0 || strcmp(t, "yes") == 0) {
+            *out = true;
+            return CAIRN_OK;
+        }
+        if (strcmp(t, "false") == 0 || strcmp(t, "False") == 0 || strcmp(t, "no") == 0) {
+            *out = false;
+            return CAIRN_OK;
+        }
+    }
+    return fail_at(st, v, "'%s' must be true or false, got '%s'", what,
+                   v->type == YAML_SCALAR_NODE ? t : node_kind(v));
+}
+
+/* Walks a mapping section, checking keys against allowed (", "-separated) and duplicates;
+ * calls fn for each pair. */
+typedef cairn_status (*section_fn)(parse_state *st, const char *key, const yaml_node_t *k,
+                                   const yaml_node_t *v);
+static cairn_status section(parse_state *st, const char *what, const yaml_node_t *n,
+                            section_fn fn)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_at(st, n, "'%s' must be a mapping, got %s", what, node_kind(n));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&st->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&st->doc, p->value);
+        if (k->type != YAML_SCALAR_NODE)
+            return fail_at(st, k, "'%s' keys must be scalars, got %s", what, node_kind(k));
+        const char *key = scalar_text(k);
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *prev = yaml_document_get_node(&st->doc, q->key);
+            if (prev->type == YAML_SCALAR_NODE && strcmp(scalar_text(prev), key) == 0)
+                return fail_at(st, k, "'%s.%s' appears twice", what, key);
+        }
+        if (is_null(v))
+            continue;
+        cairn_status rc = fn(st, key, k, v);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+static cairn_status data_key(parse_state *st, const char *key, const yaml_node_t *k,
+                             const yaml_node_t *v)
+{
+    cn_config_data *d = &st->cfg->data;
+    if (strcmp(key, "path") == 0)
+        return scalar(st, "data.path", v, &d->path);
+    if (strcmp(key, "label") == 0)
+        return scalar(st, "data.label", v, &d->label);
+    if (strcmp(key, "features") == 0)
+        return string_list(st, "data.features", v, &d->features, &d->n_features);
+    if (strcmp(key, "numeric") == 0)
+        return string_list(st, "data.numeric", v, &d->numeric, &d->n_numeric);
+    if (strcmp(key, "categorical") == 0)
+        return string_list(st, "data.categorical", v, &d->categorical, &d->n_categorical);
+    return fail_at(st, k, "unknown key 'data.%s'; allowed: path, label, features, numeric, "
+                          "categorical", key);
+}
+
+static cairn_status split_key(parse_state *st, const char *key, const yaml_node_t *k,
+                              const yaml_node_t *v)
+{
+    cn_config_split *s = &st->cfg->split;
+    if (strcmp(key, "method") == 0) {
+        cairn_status rc = scalar(st, "split.method", v, &s->method);
+        if (rc == CAIRN_OK && strcmp(s->method, "random") != 0 &&
+            strcmp(s->method, "stratified") != 0 && strcmp(s->method, "group") != 0 &&
+            strcmp(s->method, "time") != 0)
+            rc = fail_at(st, v, "'split.method' must be random, stratified, group or time, "
+                                "got '%s'", s->method);
+        return rc;
+    }
+    /* test and val are fractions, or index files when given as paths. */
+    if (strcmp(key, "test") == 0 || strcmp(key, "val") == 0) {
+        bool is_test = key[0] == 't';
+        double x;
+        char what[16];
+        snprintf(what, sizeof what, "split.%s", key);
+        if (v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+            cn_parse_double(scalar_text(v), &x)) {
+            cairn_status rc = fraction_value(st, what, v, &x);
+            if (rc == CAIRN_OK)
+                *(is_test ? &s->test : &s->val) = x;
+            return rc;
+        }
+        return scalar(st, what, v, is_test ? &s->test_idx : &s->val_idx);
+    }
+    if (strcmp(key, "train") == 0)
+        return scalar(st, "split.train", v, &s->train_idx);
+    if (strcmp(key, "group") == 0)
+        return scalar(st, "split.group", v, &s->group);
+    if (strcmp(key, "time") == 0)
+        return scalar(st, "split.time", v, &s->time);
+    return fail_at(st, k, "unknown key 'split.%s'; allowed: method, test, val, group, time, "
+                          "train", key);
+}
+
+/* learner.params values: scalars, or lists of scalars joined with ','. */
+static cairn_status learner_params(parse_state *st, const yaml_node_t *n)
+{
+    cn_config_learner *l = &st->cfg->learner;
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_at(st, n, "'learner.params' must be a mapping, got %s", node_kind(n));
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&st->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&st->doc, p->value);
+        char *key = NULL;
+        cairn_status rc = scalar(st, "learner.params", k, &key);
+        if (rc != CAIRN_OK)
+            return rc;
+        for (size_t i = 0; i < l->n_params; i++)
+            if (strcmp(l->params[i].key, key) == 0) {
+                rc = fail_at(st, k, "'learner.params.%s' appears twice", key);
+                free(key);
+                return rc;
+            }
+        cn_buf b = CN_BUF_INIT;
+        if (v->type == YAML_SEQUENCE_NODE) {
+            for (yaml_node_item_t *it = v->data.sequence.items.start;
+                 it < v->data.sequence.items.top; it++) {
+                yaml_node_t *item = yaml_document_get_node(&st->doc, *it);
+                if (item->type != YAML_SCALAR_NODE) {
+                    rc = fail_at(st, item, "'learner.params.%s' items must be scalars, got %s",
+                                 key, node_kind(item));
+                    break;
+                }
+                if (b.len)
+                    cn_buf_putc(&b, ',');
+                cn_buf_append(&b, item->data.scalar.value, item->data.scalar.length);
+            }
+        } else if (v->type == YAML_SCALAR_NODE) {
+            cn_buf_append(&b, v->data.scalar.value, v->data.scalar.length);
+        } else {
+            rc = fail_at(st, v, "'learner.params.%s' must be a scalar or a list, got %s", key,
+                         node_kind(v));
+        }
+        if (rc == CAIRN_OK && memchr(b.data ? b.data : "", '\0', b.len))
+            rc = fail_at(st, v, "'learner.params.%s' holds a NUL character", key);
+        if (rc != CAIRN_OK) {
+            free(key);
+            cn_buf_release(&b);
+            return rc;
+        }
+        l->params = cn_xrealloc(l->params, (l->n_params + 1) * sizeof *l->params);
+        l->params[l->n_params].key = key;
+        l->params[l->n_params].value = b.len ? cn_buf_detach(&b) : cn_xstrdup("");
+        cn_buf_release(&b);
+        l->n_params++;
+    }
+    return CAIRN_OK;
+}
+
+static cairn_status learner_key(parse_state *st, const char *key, const yaml_node_t *k,
+                                const yaml_node_t *v)
+{
+    cn_config_learner *l = &st->cfg->learner;
+    if (strcmp(key, "name") == 0)
+        return scalar(st, "learner.name", v, &l->name);
+    if (strcmp(key, "params") == 0)
+        return learner_params(st, v);
+    if (strcmp(key, "class_weight") == 0) {
+        cairn_status rc = scalar(st, "learner.class_weight", v, &l->class_weight);
+        if (rc == CAIRN_OK && strcmp(l->class_weight, "balanced") != 0)
+            rc = fail_at(st, v, "'learner.class_weight' must be balanced, got '%s'",
+                         l->class_weight);
+        return rc;
+    }
+    if (strcmp(key, "oversample") == 0)
+        return bool_value(st, "learner.oversample", v, &l->oversample);
+    return fail_at(st, k, "unknown key 'learner.%s'; allowed: name, params, class_weight, "
+                          "oversample", key);
+}
+
 static cairn_status top_key(parse_state *st, const char *key, const yaml_node_t *k,
                             const yaml_node_t *v)
 {
@@ -281,8 +493,31 @@ static cairn_status top_key(parse_state *st, const char *key, const yaml_node_t 
         return string_list(st, key, v, &cfg->metrics, &cfg->n_metrics);
     if (strcmp(key, "artifacts") == 0)
         return string_list(st, key, v, &cfg->artifacts, &cfg->n_artifacts);
-    if (strcmp(key, "learner") == 0)
-        return is_null(v) ? CAIRN_OK : learner(st, v);
+    if (strcmp(key, "learner") == 0) {
+        if (is_null(v))
+            return CAIRN_OK;
+        cairn_status rc = learner(st, v);
+        cfg->has_learner = true;
+        return rc == CAIRN_OK ? section(st, key, v, learner_key) : rc;
+    }
+    if (strcmp(key, "data") == 0) {
+        cfg->has_data = !is_null(v);
+        return is_null(v) ? CAIRN_OK : section(st, key, v, data_key);
+    }
+    if (strcmp(key, "split") == 0) {
+        cfg->has_split = !is_null(v);
+        return is_null(v) ? CAIRN_OK : section(st, key, v, split_key);
+    }
+    if (strcmp(key, "bootstrap") == 0)
+        return is_null(v) ? CAIRN_OK : int_value(st, key, v, 0, 1000000, &cfg->bootstrap);
+    if (strcmp(key, "cv") == 0) {
+        if (is_null(v))
+            return CAIRN_OK;
+        cairn_status rc = int_value(st, key, v, 0, 100, &cfg->cv);
+        if (rc == CAIRN_OK && cfg->cv == 1)
+            rc = fail_at(st, v, "'cv' must be 0 (off) or at least 2 folds, got '1'");
+        return rc;
+    }
     if (strcmp(key, "seed") == 0) {
         if (is_null(v))
             return CAIRN_OK;
@@ -323,6 +558,28 @@ void cn_config_free(cn_config *cfg)
     }
     free(cfg->tags);
     free(cfg->learner_yaml);
+    free(cfg->data.path);
+    free(cfg->data.label);
+    char **dl[] = {cfg->data.features, cfg->data.numeric, cfg->data.categorical};
+    size_t dn[] = {cfg->data.n_features, cfg->data.n_numeric, cfg->data.n_categorical};
+    for (size_t l = 0; l < 3; l++) {
+        for (size_t i = 0; i < dn[l]; i++)
+            free(dl[l][i]);
+        free(dl[l]);
+    }
+    free(cfg->split.method);
+    free(cfg->split.group);
+    free(cfg->split.time);
+    free(cfg->split.train_idx);
+    free(cfg->split.val_idx);
+    free(cfg->split.test_idx);
+    free(cfg->learner.name);
+    for (size_t i = 0; i < cfg->learner.n_params; i++) {
+        free(cfg->learner.params[i].key);
+        free(cfg->learner.params[i].value);
+    }
+    free(cfg->learner.params);
+    free(cfg->learner.class_weight);
     free(cfg);
 }
 
@@ -336,6 +593,8 @@ cairn_status cn_config_parse(cairn_ctx *ctx, const char *label, const char *text
 
     *out = NULL;
     st.cfg = cn_xcalloc(1, sizeof *st.cfg);
+    st.cfg->split.test = st.cfg->split.val = -1;
+    st.cfg->bootstrap = st.cfg->cv = -1;
     if (!yaml_parser_initialize(&parser)) {
         cn_config_free(st.cfg);
         return cn_fail(ctx, CAIRN_EINTERNAL, "config '%s': cannot start the YAML parser",

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* yaml.h - experiment-config.yaml, read with libyaml (whose only home is yaml.c): the run's
- * name, experiment, command, params, inputs, seed, tags, tracked metrics, kept artifacts and
- * an opaque learner: sub-tree. The runner loads it; fuzz/fuzz_config.c fuzzes it. */
+ * name, experiment, command, params, inputs, seed, tags, tracked metrics, kept artifacts, and
+ * for `cairn train` the data:, split:, learner:, bootstrap: and cv: sections. The runner and
+ * train/ load it; fuzz/fuzz_config.c fuzzes it. */
 #ifndef CN_YAML_H
 #define CN_YAML_H
 #include <stdbool.h>
@@ -13,6 +14,37 @@ typedef struct cn_config_kv {
     char *key;
     char *value; /* the scalar as written: "0.01", "adam", "true" */
 } cn_config_kv;
+
+/* data: {path, label, features, numeric, categorical} */
+typedef struct cn_config_data {
+    char *path;
+    char *label;
+    char **features; /* NULL: every column but the label */
+    size_t n_features;
+    char **numeric; /* columns declared numeric / categorical for the CSV reader */
+    size_t n_numeric;
+    char **categorical;
+    size_t n_categorical;
+} cn_config_data;
+
+/* split: {method, test, val, group, time} or {train, val, test} index files. */
+typedef struct cn_config_split {
+    char *method; /* "random", "stratified", "group", "time"; NULL with index files */
+    double test;  /* fractions; -1 when absent */
+    double val;
+    char *group; /* method group: the group column */
+    char *time;  /* method time: the ordering column */
+    char *train_idx, *val_idx, *test_idx; /* index files; NULL when absent */
+} cn_config_split;
+
+/* learner: {name, params, class_weight, oversample} */
+typedef struct cn_config_learner {
+    char *name;
+    cn_config_kv *params; /* in file order; a list value is joined with ',' ("64,32") */
+    size_t n_params;
+    char *class_weight; /* NULL or "balanced" */
+    bool oversample;
+} cn_config_learner;
 
 typedef struct cn_config {
     char *name;       /* NULL when absent */
@@ -32,6 +64,12 @@ typedef struct cn_config {
     char **artifacts; /* paths to keep after the run */
     size_t n_artifacts;
     char *learner_yaml; /* the learner: sub-tree re-emitted as YAML text; NULL when absent */
+    bool has_data, has_split, has_learner;
+    cn_config_data data;
+    cn_config_split split;
+    cn_config_learner learner;
+    int64_t bootstrap; /* resamples for confidence intervals; -1 when absent */
+    int64_t cv;        /* folds of cross-validation; -1 when absent */
 } cn_config;
 
 /* Parses text[0 .. len); `label` names the file in messages ("config 'x.yaml' line 3 column 7:
