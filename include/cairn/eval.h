@@ -266,6 +266,10 @@ CAIRN_API cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves,
 CAIRN_API cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
                                               const char *const *names, size_t n_curves,
                                               const cairn_plot_opts *opts, char **svg_out);
+/* Regression: predicted (y) against true (x) values as dots, with the y = x diagonal. */
+CAIRN_API cairn_status cairn_plot_predicted_vs_true(cairn_ctx *ctx, const double *y_true,
+                                                    const double *y_pred, size_t n,
+                                                    const cairn_plot_opts *opts, char **svg_out);
 /* Optimization history: objective per trial (NaN = failed/pruned, not drawn) as dots and the
  * best-so-far line (minimize or maximize). */
 CAIRN_API cairn_status cairn_plot_optimization_history(cairn_ctx *ctx, const double *objective,

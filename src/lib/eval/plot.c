@@ -776,3 +776,48 @@ cairn_status cairn_plot_optimization_history(cairn_ctx *ctx, const double *objec
     *svg_out = cn_svg_end(&s);
     return CAIRN_OK;
 }
+
+/* ---- regression: predicted vs true ---- */
+
+cairn_status cairn_plot_predicted_vs_true(cairn_ctx *ctx, const double *y_true,
+                                          const double *y_pred, size_t n,
+                                          const cairn_plot_opts *opts, char **svg_out)
+{
+    *svg_out = NULL;
+    if (!y_true || !y_pred || n == 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "predicted vs true: no points given");
+    if (n > MAX_POINTS)
+        return cn_fail(ctx, CAIRN_ELIMIT, "predicted vs true: %zu points exceed the limit", n);
+    double lo = INFINITY, hi = -INFINITY, plo = INFINITY, phi = -INFINITY;
+    range_of(y_true, n, &lo, &hi);
+    range_of(y_pred, n, &plo, &phi);
+    lo = plo < lo ? plo : lo;
+    hi = phi > hi ? phi : hi;
+    if (!isfinite(lo) || !isfinite(hi))
+        return cn_fail(ctx, CAIRN_EINVAL, "predicted vs true: no finite points");
+    int width, height;
+    opts_size(opts, 600, 580, &width, &height);
+    const char *title = or_default(opts ? opts->title : NULL, "Predicted vs true");
+    axes a;
+    memset(&a, 0, sizeof a);
+    data_axes(&a, lo, hi, lo, hi, false);
+    place(&a, width, 50, height - 50 - 62, 24);
+    cn_svg s;
+    cn_svg_begin(&s, width, height, title);
+    title_of(&s, title);
+    draw_axes(&s, &a, or_default(opts ? opts->x_label : NULL, "True value"),
+              or_default(opts ? opts->y_label : NULL, "Predicted value"));
+    double dx[2] = {a.x0 > a.y0 ? a.x0 : a.y0, a.x1 < a.y1 ? a.x1 : a.y1};
+    draw_series(&s, &a, dx, dx, 2, "#888888", 1.5, "6,5", false);
+    pts pp = {0};
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(y_true[i]) && isfinite(y_pred[i]))
+            cn_svg_circle(&s, px(&a, y_true[i]), py(&a, y_pred[i]), 3.0, palette[0], "#ffffff");
+    pts_add_series(&pp, &a, y_true, y_pred, n);
+    legend_entry le[2] = {{"Perfect prediction", "#888888", "6,5", true, false},
+                          {"Rows", palette[0], NULL, false, true}};
+    draw_legend(&s, &a, le, 2, pp.x, pp.y, pp.n);
+    pts_release(&pp);
+    *svg_out = cn_svg_end(&s);
+    return CAIRN_OK;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* train.h - tracked training and evaluation with the guardrails: `cairn train` fits a learner
+ * from an experiment config on the train split, selects on validation, never reads the test
+ * rows, and records everything as a run; evaluation refuses rows a model trained on; the test
+ * split is looked at once on purpose (`eval final`); comparisons come with a significance test.
+ * See docs/config.md, docs/cli/cairn-train.md, docs/cli/cairn-eval.md and docs/guardrails.md. */
+#ifndef CAIRN_TRAIN_H
+#define CAIRN_TRAIN_H
+
+#include "cairn.h"
+#include "data.h"
+#include "learn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A metric with its percentile-bootstrap confidence interval (NaN bounds when there is none). */
+typedef struct cairn_scored_metric {
+    const char *name; /* "accuracy", "f1_macro", "roc_auc_ovr", "rmse", ... */
+    double value;
+    double ci_low, ci_high;
+} cairn_scored_metric;
+
+/* A cross-validated metric: mean and sample standard deviation over the folds. */
+typedef struct cairn_cv_metric {
+    const char *name;
+    double mean, std;
+} cairn_cv_metric;
+
+typedef struct cairn_train_opts {
+    const char *config; /* experiment-config.yaml (required) */
+    /* -p overrides: "seed", "bootstrap", "cv", "split.test", "split.val", "learner" change
+     * those settings; any other key is a learner param (replacing the config's value). */
+    const char *const *param_keys;
+    const char *const *param_values;
+    size_t n_params;
+    const char *experiment;         /* NULL: the config's, else "Default" */
+    cairn_fit_progress_fn on_epoch; /* progress (after the run has logged the epoch); may be NULL */
+    void *user;
+} cairn_train_opts;
+#define CAIRN_TRAIN_OPTS_INIT {0}
+
+typedef struct cairn_train_result {
+    const char *run_id;
+    const char *experiment_id;
+    const char *artifact_dir; /* the run's artifact folder: model/, split/, plots/, report.md */
+    const char *learner;
+    const char *task; /* "classification" or "regression" */
+    size_t n_train, n_val, n_test;
+    size_t n_moved_duplicates; /* val/test rows moved to train: same content as a train row */
+    size_t n_epochs;           /* per-epoch callbacks seen */
+    size_t n_metrics;
+    cairn_scored_metric *metrics; /* on the validation rows */
+    size_t n_cv_folds;            /* 0: no cross-validation */
+    size_t n_cv;
+    cairn_cv_metric *cv;
+    size_t n_plots;
+    const char **plots; /* artifact paths, "plots/confusion_matrix.svg", ... */
+    void *internal_;
+} cairn_train_result;
+
+/* Runs the experiment config as a tracked run (see docs/cli/cairn-train.md for what it logs).
+ * The learner is fitted on a table holding only the train and validation rows, so the test
+ * rows' features and labels never reach it. On success *out is new, freed with
+ * cairn_train_result_free(). On failure *out is NULL, the run (if started) is FAILED, and
+ * cairn_errmsg(ctx) names the config field, column or row at fault. */
+CAIRN_API cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o,
+                                   cairn_train_result **out);
+CAIRN_API void cairn_train_result_free(cairn_train_result *r); /* NULL is a no-op */
+
+/* ---- guardrail 1: a model knows the rows it was trained on ---- */
+
+/* 64-bit hashes of rows[0..n) of t (NULL rows: all), over the model's features (by name, in
+ * the model's order) and its label as text; out has n values. Numeric values are hashed by
+ * value (1.0 and 1 agree, all NaNs alike). EINVAL when t lacks a feature or the label. */
+CAIRN_API cairn_status cairn_model_row_hashes(cairn_ctx *ctx, const cairn_model *m,
+                                              const cairn_table *t, const size_t *rows, size_t n,
+                                              uint64_t *out);
+/* Records the training rows' hashes in the model's metadata (key "cairn.train_rows", sorted,
+ * base64 little-endian), so every later evaluation can count overlapping rows. */
+CAIRN_API cairn_status cairn_model_record_train_rows(cairn_ctx *ctx, cairn_model *m,
+                                                     const cairn_table *t, const size_t *rows,
+                                                     size_t n);
+/* How many of rows[0..n) of t (NULL: all) equal a row the model was trained on. EINVAL when
+ * the model holds no training-row record. */
+CAIRN_API cairn_status cairn_model_count_train_overlap(cairn_ctx *ctx, const cairn_model *m,
+                                                       const cairn_table *t, const size_t *rows,
+                                                       size_t n, size_t *overlap_out);
+
+/* ---- evaluation of saved models ---- */
+
+typedef struct cairn_eval_opts {
+    const char *data;        /* cairn_eval_model: the CSV to score (required) */
+    int64_t bootstrap;       /* resamples for the intervals; 0: the run's or 1000; < 0: none */
+    uint64_t seed;           /* bootstrap seed */
+    bool log;                /* cairn_eval_model: record the metrics in a new run */
+    const char *experiment;  /* that run's experiment; NULL: the model's run's, else Default */
+} cairn_eval_opts;
+#define CAIRN_EVAL_OPTS_INIT {0}
+
+typedef struct cairn_eval_report {
+    const char *model_run_id;  /* the run that trained the model, or NULL */
+    const char *logged_run_id; /* the run the metrics went to, or NULL */
+    const char *task;
+    size_t n_rows;
+    size_t n_metrics;
+    cairn_scored_metric *metrics;
+    /* cairn_eval_final only: */
+    int64_t looks;            /* test evaluations of this run, this one included */
+    int64_t previous_look_ms; /* when the test set was last looked at; 0 on the first look */
+    const char *artifact_dir; /* the run's artifact folder (predictions/test.csv, plots/test_*) */
+    void *internal_;
+} cairn_eval_report;
+
+/* Scores a model (a run id, whose model/model.cairn is used, or a model file path) on a CSV.
+ * Refuses with EINVAL, naming the count, when any row equals a row the model trained on:
+ * "refusing to evaluate: 37 of 150 rows were used to train this model (run <id>); evaluate on
+ * held-out rows". A CSV that lacks a feature, or holds it with another type, is EINVAL naming
+ * the column. */
+CAIRN_API cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model,
+                                        const cairn_eval_opts *o, cairn_eval_report **out);
+/* Evaluates a trained run's model on its own sealed test split and records test_<m> (with
+ * _ci_low/_ci_high), predictions/test.csv and tag cairn.test.looks. A second call still answers
+ * but sets cairn.test.second_look=true and report->looks > 1. */
+CAIRN_API cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id,
+                                        const cairn_eval_opts *o, cairn_eval_report **out);
+CAIRN_API void cairn_eval_report_free(cairn_eval_report *r); /* NULL is a no-op */
+
+/* ---- guardrail 6: comparisons come with statistics ---- */
+
+typedef struct cairn_compare_result {
+    const char *scope;  /* "test", "validation" (shared rows) or "cv" (shared folds) */
+    const char *task;
+    const char *metric; /* what a and b are: "accuracy", "mse", or the CV metric */
+    size_t n;           /* shared rows or folds */
+    double a, b;        /* the metric of run A and run B on them */
+    double diff, diff_low, diff_high; /* a - b with a paired-bootstrap 95% CI (rows); NaN: none */
+    const char *test;                 /* "mcnemar-exact", "mcnemar-chi2", "wilcoxon", "paired-t" */
+    double statistic, pvalue;
+    int64_t n01, n10; /* McNemar: A right and B wrong, A wrong and B right */
+    const char *test2; /* the second test ("wilcoxon" over CV folds), or NULL */
+    double statistic2, pvalue2;
+    bool significant; /* pvalue < 0.05 */
+    void *internal_;
+} cairn_compare_result;
+
+/* Compares two runs on the rows (or CV folds) both were scored on: McNemar on correctness plus
+ * a paired-bootstrap CI of the accuracy difference (classification), Wilcoxon on absolute
+ * errors plus a paired-bootstrap CI of the MSE difference (regression), or a paired t-test and
+ * Wilcoxon over CV folds. EINVAL when the runs were scored on different rows or data. */
+CAIRN_API cairn_status cairn_eval_compare(cairn_ctx *ctx, const char *run_a, const char *run_b,
+                                          cairn_compare_result **out);
+CAIRN_API void cairn_compare_result_free(cairn_compare_result *r); /* NULL is a no-op */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

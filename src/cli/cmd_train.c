@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_train.c - `cairn train --config FILE`: parses the options, calls cairn_train(), shows
+ * an epoch counter on a terminal and prints the validation metrics with their 95% intervals
+ * and where the run's pictures are. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "cairn/train.h"
+#include "base/jsonw.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static const char usage[] =
+    "usage: cairn train --config FILE [-p KEY=VALUE]... [--experiment NAME] [--json]\n";
+
+static const char help[] =
+    "\nFits the learner of an experiment config (data:, split:, learner:, metrics:, bootstrap:,\n"
+    "cv:; see docs/config.md) as a tracked run: on the train split, selecting and stopping\n"
+    "early on the validation split; the test split stays sealed until 'cairn eval final'.\n"
+    "Logs params, per-epoch metrics, the model (model/model.cairn), the split (split/),\n"
+    "dataset inputs with digests, val_<metric> with bootstrap 95% intervals, CV fold scores,\n"
+    "predictions/val.csv, SVG plots (plots/) and report.md.\n\n"
+    "options:\n"
+    "  -c, --config FILE        experiment-config.yaml (required)\n"
+    "  -p, --param KEY=VALUE    a learner param, overriding the config's; also seed,\n"
+    "                           bootstrap, cv, split.test, split.val, learner (repeatable)\n"
+    "  -e, --experiment NAME    the experiment (default: the config's, else Default)\n"
+    "      --json               print the result as JSON\n"
+    "  -h, --help               this help\n";
+
+static void log_to_stderr(void *user, cairn_log_level level, const char *component,
+                          const char *msg)
+{
+    (void)user;
+    (void)component;
+    fprintf(stderr, "cairn: %s: %s\n", level == CAIRN_LOG_ERROR ? "error" : "warning", msg);
+}
+
+static int progress(void *user, const cairn_epoch_info *e)
+{
+    (void)user;
+    fprintf(stderr, "\repoch %d  train loss %.4f  val loss %.4f", e->epoch, e->train_loss,
+            e->val_loss);
+    fflush(stderr);
+    return 0;
+}
+
+static void print_ci(const cairn_scored_metric *m)
+{
+    if (!isfinite(m->value))
+        printf("  %-18s undefined\n", m->name);
+    else if (isfinite(m->ci_low))
+        printf("  %-18s %.4f  95%% CI [%.4f, %.4f]\n", m->name, m->value, m->ci_low, m->ci_high);
+    else
+        printf("  %-18s %.4f\n", m->name, m->value);
+}
+
+static void print_json(const cairn_train_result *r)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "run_id", r->run_id);
+    cn_jsonw_kstring(&w, "experiment_id", r->experiment_id);
+    cn_jsonw_kstring(&w, "artifact_dir", r->artifact_dir);
+    cn_jsonw_kstring(&w, "learner", r->learner);
+    cn_jsonw_kstring(&w, "task", r->task);
+    cn_jsonw_key(&w, "rows");
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kint(&w, "train", (int64_t)r->n_train);
+    cn_jsonw_kint(&w, "val", (int64_t)r->n_val);
+    cn_jsonw_kint(&w, "test", (int64_t)r->n_test);
+    cn_jsonw_kint(&w, "moved_duplicates", (int64_t)r->n_moved_duplicates);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_kint(&w, "epochs", (int64_t)r->n_epochs);
+    cn_jsonw_key(&w, "val_metrics");
+    cn_jsonw_object_begin(&w);
+    for (size_t i = 0; i < r->n_metrics; i++) {
+        cn_jsonw_key(&w, r->metrics[i].name);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kdouble(&w, "value", r->metrics[i].value);
+        cn_jsonw_kdouble(&w, "ci_low", r->metrics[i].ci_low);
+        cn_jsonw_kdouble(&w, "ci_high", r->metrics[i].ci_high);
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_object_end(&w);
+    cn_jsonw_key(&w, "cv");
+    if (r->n_cv_folds == 0) {
+        cn_jsonw_null(&w);
+    } else {
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kint(&w, "folds", (int64_t)r->n_cv_folds);
+        for (size_t i = 0; i < r->n_cv; i++) {
+            cn_jsonw_key(&w, r->cv[i].name);
+            cn_jsonw_object_begin(&w);
+            cn_jsonw_kdouble(&w, "mean", r->cv[i].mean);
+            cn_jsonw_kdouble(&w, "std", r->cv[i].std);
+            cn_jsonw_object_end(&w);
+        }
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_key(&w, "plots");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < r->n_plots; i++)
+        cn_jsonw_string(&w, r->plots[i]);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
+    cn_jsonw_release(&w);
+}
+
+static void print_human(const cairn_train_result *r)
+{
+    printf("run %s: %s, %s (train %zu, val %zu, test %zu sealed rows; %zu epochs)\n", r->run_id,
+           r->learner, r->task, r->n_train, r->n_val, r->n_test, r->n_epochs);
+    printf("validation metrics (95%% bootstrap CI):\n");
+    for (size_t i = 0; i < r->n_metrics; i++)
+        print_ci(&r->metrics[i]);
+    if (r->n_cv_folds) {
+        printf("cross-validation (%zu folds):\n", r->n_cv_folds);
+        for (size_t i = 0; i < r->n_cv; i++)
+            printf("  %-18s %.4f +- %.4f\n", r->cv[i].name, r->cv[i].mean, r->cv[i].std);
+    }
+    printf("artifacts: %s\n", r->artifact_dir);
+    printf("plots:     %s/plots/\n", r->artifact_dir);
+    printf("report:    %s/report.md\n", r->artifact_dir);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"param", required_argument, NULL, 'p'},
+        {"experiment", required_argument, NULL, 'e'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    cairn_train_opts o = CAIRN_TRAIN_OPTS_INIT;
+    const char **keys = cn_xcalloc((size_t)argc + 1, sizeof *keys);
+    const char **values = cn_xcalloc((size_t)argc + 1, sizeof *values);
+    char **owned = cn_xcalloc((size_t)argc + 1, sizeof *owned);
+    bool json = false;
+    int c, code = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:p:e:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o.config = optarg; break;
+        case 'p': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                code = cli_usage(usage, "-p '%s': expected KEY=VALUE", optarg);
+                goto done;
+            }
+            owned[o.n_params] = cn_xstrndup(optarg, (size_t)(eq - optarg));
+            keys[o.n_params] = owned[o.n_params];
+            values[o.n_params] = eq + 1;
+            o.n_params++;
+            break;
+        }
+        case 'e': o.experiment = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            fputs(usage, stdout);
+            fputs(help, stdout);
+            goto done;
+        case ':': code = cli_usage(usage, "%s needs a value", argv[optind - 1]); goto done;
+        default: code = cli_usage(usage, "unknown option '%s'", argv[optind - 1]); goto done;
+        }
+    }
+    if (optind < argc) {
+        code = cli_usage(usage, "unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    if (!o.config) {
+        code = cli_usage(usage, "--config FILE is required");
+        goto done;
+    }
+    o.param_keys = keys;
+    o.param_values = values;
+    bool tty = isatty(STDERR_FILENO);
+    if (tty)
+        o.on_epoch = progress;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx) {
+        code = 1;
+        goto done;
+    }
+    cairn_set_log(ctx, log_to_stderr, NULL, CAIRN_LOG_WARN);
+    cairn_train_result *r = NULL;
+    cairn_status st = cairn_train(ctx, &o, &r);
+    if (tty)
+        fputs("\r\033[K", stderr);
+    if (st != CAIRN_OK) {
+        code = cli_fail(ctx);
+    } else if (json) {
+        print_json(r);
+    } else {
+        print_human(r);
+    }
+    cairn_train_result_free(r);
+    cairn_close(ctx);
+done:
+    for (size_t i = 0; i < o.n_params; i++)
+        free(owned[i]);
+    free(owned);
+    free(keys);
+    free(values);
+    return code;
+}

@@ -1,0 +1,1061 @@
+/* SPDX-License-Identifier: MIT */
+/* train.c - `cairn train`: an experiment config to a tracked run. Reads the CSV, splits it,
+ * hands the learner a table of the train and validation rows only (the test split stays
+ * sealed), logs params, per-epoch metrics, the model with its training-row hashes, the split,
+ * dataset inputs, validation metrics with bootstrap intervals, CV folds, predictions, plots
+ * and a report. */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cairn/eval.h"
+#include "cairn/train.h"
+#include "core/core.h"
+#include "formats/yaml.h"
+#include "learn/learner.h"
+#include "train/train_internal.h"
+#include "base/buf.h"
+#include "base/jsonw.h"
+#include "base/sha256.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+typedef struct epoch_log {
+    size_t n, cap;
+    double *v[4]; /* train_loss, val_loss, train_score, val_score */
+} epoch_log;
+
+typedef struct train_state {
+    cairn_ctx *ctx;
+    const cairn_train_opts *o;
+    cn_config *cfg;
+    const char *config_path;
+    /* settings after -p overrides */
+    const char *learner;
+    uint64_t seed;
+    int64_t bootstrap, cv;
+    double test_frac, val_frac;
+    const char **pkeys, **pvalues;
+    size_t n_params;
+    char **metrics;
+    size_t n_metrics;
+    /* data */
+    cairn_table *t, *sub; /* the whole CSV; the train + validation rows only */
+    char *data_abs;
+    char file_sha[65], content_sha[65];
+    const char **features;
+    size_t n_features;
+    bool is_classification;
+    cairn_split *split;
+    size_t n_moved;
+    /* the run */
+    cairn_run *run;
+    epoch_log ep;
+    cairn_train_result *res;
+    char **plots;
+    size_t n_plots;
+} train_state;
+
+/* ---- settings ---- */
+
+static cairn_status need(train_state *st, const void *v, const char *field)
+{
+    if (v)
+        return CAIRN_OK;
+    return cn_fail(st->ctx, CAIRN_EINVAL, "config '%s': '%s' is required for cairn train",
+                   st->config_path, field);
+}
+
+static void set_param(train_state *st, const char *key, const char *value)
+{
+    for (size_t i = 0; i < st->n_params; i++)
+        if (strcmp(st->pkeys[i], key) == 0) {
+            st->pvalues[i] = value;
+            return;
+        }
+    st->pkeys = cn_xrealloc(st->pkeys, (st->n_params + 1) * sizeof *st->pkeys);
+    st->pvalues = cn_xrealloc(st->pvalues, (st->n_params + 1) * sizeof *st->pvalues);
+    st->pkeys[st->n_params] = key;
+    st->pvalues[st->n_params] = value;
+    st->n_params++;
+}
+
+static cairn_status override_num(train_state *st, const char *key, const char *v, double lo,
+                                 double hi, bool integer, double *out)
+{
+    double x;
+    if (!cn_parse_double(v, &x) || !(x >= lo && x <= hi) || (integer && x != floor(x)))
+        return cn_fail(st->ctx, CAIRN_EINVAL, "-p %s=%s: expected %s in [%g, %g]", key, v,
+                       integer ? "an integer" : "a number", lo, hi);
+    *out = x;
+    return CAIRN_OK;
+}
+
+static cairn_status settings(train_state *st)
+{
+    cn_config *cfg = st->cfg;
+    cairn_status rc = need(st, cfg->has_data ? cfg->data.path : NULL, "data.path");
+    if (rc == CAIRN_OK)
+        rc = need(st, cfg->data.label, "data.label");
+    if (rc == CAIRN_OK)
+        rc = need(st, cfg->has_learner ? cfg->learner.name : NULL, "learner.name");
+    if (rc != CAIRN_OK)
+        return rc;
+    st->learner = cfg->learner.name;
+    st->seed = cfg->has_seed ? (uint64_t)cfg->seed : 0;
+    st->bootstrap = cfg->bootstrap >= 0 ? cfg->bootstrap : 1000;
+    st->cv = cfg->cv >= 0 ? cfg->cv : 0;
+    st->test_frac = cfg->split.test >= 0 ? cfg->split.test : (cfg->split.test_idx ? 0 : 0.2);
+    st->val_frac = cfg->split.val >= 0 ? cfg->split.val : (cfg->split.val_idx ? 0 : 0.2);
+    for (size_t i = 0; i < cfg->learner.n_params; i++)
+        set_param(st, cfg->learner.params[i].key, cfg->learner.params[i].value);
+    for (size_t i = 0; i < st->o->n_params; i++) {
+        const char *k = st->o->param_keys[i], *v = st->o->param_values[i];
+        double x;
+        if (strcmp(k, "seed") == 0) {
+            rc = override_num(st, k, v, 0, 9007199254740992.0, true, &x);
+            st->seed = (uint64_t)x;
+        } else if (strcmp(k, "bootstrap") == 0) {
+            rc = override_num(st, k, v, 0, 1000000, true, &x);
+            st->bootstrap = (int64_t)x;
+        } else if (strcmp(k, "cv") == 0) {
+            rc = override_num(st, k, v, 0, 100, true, &x);
+            st->cv = (int64_t)x;
+        } else if (strcmp(k, "split.test") == 0) {
+            rc = override_num(st, k, v, 0, 0.99, false, &st->test_frac);
+        } else if (strcmp(k, "split.val") == 0) {
+            rc = override_num(st, k, v, 0, 0.99, false, &st->val_frac);
+        } else if (strcmp(k, "learner") == 0) {
+            st->learner = v;
+        } else {
+            set_param(st, k, v);
+        }
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    if (st->cv == 1)
+        return cn_fail(st->ctx, CAIRN_EINVAL, "cv: 1 fold is not cross-validation; use 0 or >= 2");
+    return CAIRN_OK;
+}
+
+/* ---- data ---- */
+
+static cairn_status load_data(train_state *st)
+{
+    cn_config_data *d = &st->cfg->data;
+    cairn_ctx *ctx = st->ctx;
+    cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
+    co.numeric = (const char *const *)d->numeric;
+    co.n_numeric = d->n_numeric;
+    co.categorical = (const char *const *)d->categorical;
+    co.n_categorical = d->n_categorical;
+    char *abs = realpath(d->path, NULL);
+    if (!abs)
+        return cn_fail_errno(ctx, CAIRN_EINVAL, "config '%s': data.path '%s'", st->config_path,
+                             d->path);
+    st->data_abs = cn_xstrdup(abs);
+    free(abs);
+    int64_t size;
+    cairn_status rc = cairn_file_sha256(ctx, st->data_abs, st->file_sha, &size);
+    if (rc == CAIRN_OK)
+        rc = cairn_csv_read(ctx, d->path, &co, &st->t);
+    if (rc == CAIRN_OK)
+        rc = cairn_table_digest(st->t, st->content_sha);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_buf cols = CN_BUF_INIT;
+    for (size_t c = 0; c < st->t->n_cols; c++)
+        cn_buf_printf(&cols, "%s%s", c ? ", " : "", st->t->cols[c].name);
+    if (cairn_table_find(st->t, d->label) < 0) {
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "data '%s': label column '%s' is not in the data; columns: %s", d->path,
+                     d->label, cn_buf_str(&cols));
+        cn_buf_release(&cols);
+        return rc;
+    }
+    if (d->n_features) {
+        st->n_features = d->n_features;
+        st->features = cn_xcalloc(d->n_features, sizeof *st->features);
+        for (size_t f = 0; f < d->n_features; f++) {
+            st->features[f] = d->features[f];
+            if (cairn_table_find(st->t, d->features[f]) < 0) {
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "data '%s': feature '%s' (data.features) is not in the data; "
+                             "columns: %s",
+                             d->path, d->features[f], cn_buf_str(&cols));
+                break;
+            }
+        }
+    } else {
+        st->features = cn_xcalloc(st->t->n_cols, sizeof *st->features);
+        for (size_t c = 0; c < st->t->n_cols; c++)
+            if (strcmp(st->t->cols[c].name, d->label) != 0)
+                st->features[st->n_features++] = st->t->cols[c].name;
+    }
+    cn_buf_release(&cols);
+    return rc;
+}
+
+/* The task the learner will do, decided as model.c does, before fitting. */
+static cairn_status pick_task(train_state *st)
+{
+    const cn_learner_ops *ops = cn_learner_find(st->learner);
+    if (!ops)
+        return cn_fail(st->ctx, CAIRN_EINVAL,
+                       "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
+                       st->learner);
+    if (ops->tasks != (CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION)) {
+        st->is_classification = ops->tasks == CN_TASK_CLASSIFICATION;
+        return CAIRN_OK;
+    }
+    const char *task = NULL, *obj = NULL;
+    for (size_t i = 0; i < st->n_params; i++) {
+        if (strcmp(st->pkeys[i], "task") == 0)
+            task = st->pvalues[i];
+        if (strcmp(st->pkeys[i], "objective") == 0)
+            obj = st->pvalues[i];
+    }
+    const cairn_column *lc = &st->t->cols[cairn_table_find(st->t, st->cfg->data.label)];
+    if (task && strcmp(task, "auto") != 0)
+        st->is_classification = strcmp(task, "classification") == 0;
+    else if (obj && (cn_str_starts(obj, "binary:") || cn_str_starts(obj, "multi:")))
+        st->is_classification = true;
+    else
+        st->is_classification = lc->type == CAIRN_COL_CATEGORICAL;
+    return CAIRN_OK;
+}
+
+/* Every class must have a label, and a classifier needs two classes in the data. */
+static cairn_status check_label(train_state *st)
+{
+    const char *label = st->cfg->data.label, *path = st->cfg->data.path;
+    const cairn_column *c = &st->t->cols[cairn_table_find(st->t, label)];
+    if (st->t->n_rows == 0)
+        return cn_fail(st->ctx, CAIRN_EINVAL, "data '%s' has no rows", path);
+    for (size_t r = 0; r < st->t->n_rows; r++) {
+        bool missing = c->type == CAIRN_COL_NUMERIC ? !isfinite(c->num[r]) : c->cat[r] < 0;
+        if (missing)
+            return cn_fail(st->ctx, CAIRN_EINVAL,
+                           "data '%s' row %zu column '%s': the label is missing; drop the row",
+                           path, r, label);
+    }
+    if (!st->is_classification)
+        return CAIRN_OK;
+    bool two = false;
+    for (size_t r = 1; r < st->t->n_rows && !two; r++)
+        two = c->type == CAIRN_COL_NUMERIC ? c->num[r] != c->num[0] : c->cat[r] != c->cat[0];
+    if (!two) {
+        char tmp[64];
+        const char *v = tmp;
+        if (c->type == CAIRN_COL_NUMERIC)
+            cn_format_double(c->num[0], tmp, sizeof tmp);
+        else
+            v = c->levels[c->cat[0]];
+        return cn_fail(st->ctx, CAIRN_EINVAL,
+                       "data '%s' column '%s': the label has one class only ('%s'); a "
+                       "classifier needs at least two",
+                       path, label, v);
+    }
+    return CAIRN_OK;
+}
+
+static size_t *read_index(train_state *st, const char *path, size_t *n, cairn_status *rc)
+{
+    cn_buf text = CN_BUF_INIT;
+    size_t *rows = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *rc = cn_fail_errno(st->ctx, CAIRN_EINVAL, "config '%s': split index file '%s'",
+                            st->config_path, path);
+        return NULL;
+    }
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cn_buf_append(&text, chunk, got);
+    fclose(f);
+    *rc = cairn_index_parse(st->ctx, text.data ? text.data : "", text.len, st->t->n_rows, &rows,
+                            n);
+    if (*rc != CAIRN_OK)
+        cn_errctx(st->ctx, "split index file '%s'", path);
+    cn_buf_release(&text);
+    return rows;
+}
+
+static void split_digests(cairn_split *s)
+{
+    for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++) {
+        char *text = cairn_index_format(s->rows[p], s->n[p]);
+        cn_sha256_hex(text, strlen(text), s->sha256[p]);
+        cairn_free(text);
+    }
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static cairn_status make_split(train_state *st)
+{
+    cn_config_split *cs = &st->cfg->split;
+    cairn_ctx *ctx = st->ctx;
+    cairn_status rc = CAIRN_OK;
+    if (cs->train_idx) {
+        if (cs->method)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "config '%s': split has both a method and index files; use one",
+                           st->config_path);
+        st->split = cn_xcalloc(1, sizeof *st->split);
+        st->split->n_rows = st->t->n_rows;
+        st->split->seed = st->seed;
+        st->split->method = CAIRN_SPLIT_RANDOM;
+        const char *files[3] = {cs->train_idx, cs->val_idx, cs->test_idx};
+        for (int p = 0; p < 3 && rc == CAIRN_OK; p++)
+            if (files[p])
+                st->split->rows[p] = read_index(st, files[p], &st->split->n[p], &rc);
+        if (rc != CAIRN_OK)
+            return rc;
+        /* no row in two parts */
+        char *part = cn_xcalloc(st->t->n_rows ? st->t->n_rows : 1, 1);
+        for (int p = 0; p < 3 && rc == CAIRN_OK; p++)
+            for (size_t i = 0; i < st->split->n[p]; i++) {
+                size_t r = st->split->rows[p][i];
+                if (part[r]) {
+                    rc = cn_fail(ctx, CAIRN_EINVAL,
+                                 "split: row %zu is in both %s.idx and %s.idx; the parts must "
+                                 "not share rows",
+                                 r, cairn_split_part_name((cairn_split_part)(part[r] - 1)),
+                                 cairn_split_part_name((cairn_split_part)p));
+                    break;
+                }
+                part[r] = (char)(p + 1);
+            }
+        free(part);
+    } else {
+        cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
+        const char *method = cs->method ? cs->method : st->is_classification ? "stratified"
+                                                                              : "random";
+        cairn_split_method_parse(method, &so.method);
+        so.test_fraction = st->test_frac;
+        so.val_fraction = st->val_frac;
+        so.seed = st->seed;
+        so.label = st->cfg->data.label;
+        so.group = cs->group;
+        so.time = cs->time;
+        rc = cairn_split_make(ctx, st->t, &so, &st->split);
+        if (rc != CAIRN_OK)
+            cn_errctx(ctx, "split");
+    }
+    if (rc != CAIRN_OK)
+        return rc;
+    if (st->split->n[CAIRN_SPLIT_TRAIN] == 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "split: no training rows");
+    /* Guardrail 1 at the source: a validation or test row with the same features and label as
+     * a training row would be scored on what the model saw; it joins the training rows. */
+    size_t n = st->t->n_rows;
+    uint64_t *h = cn_xmalloc((n ? n : 1) * sizeof *h);
+    rc = cn_row_hashes(ctx, st->t, st->features, st->n_features, st->cfg->data.label, NULL, n, h);
+    if (rc != CAIRN_OK) {
+        free(h);
+        return rc;
+    }
+    cairn_split *s = st->split;
+    size_t nt = s->n[CAIRN_SPLIT_TRAIN];
+    uint64_t *train_h = cn_xmalloc(nt * sizeof *train_h);
+    for (size_t i = 0; i < nt; i++)
+        train_h[i] = h[s->rows[CAIRN_SPLIT_TRAIN][i]];
+    qsort(train_h, nt, sizeof *train_h, cmp_u64);
+    for (int p = CAIRN_SPLIT_VAL; p <= CAIRN_SPLIT_TEST; p++) {
+        size_t keep = 0;
+        for (size_t i = 0; i < s->n[p]; i++) {
+            size_t r = s->rows[p][i];
+            if (bsearch(&h[r], train_h, nt, sizeof *train_h, cmp_u64)) {
+                s->rows[CAIRN_SPLIT_TRAIN] =
+                    cn_xrealloc(s->rows[CAIRN_SPLIT_TRAIN],
+                                (s->n[CAIRN_SPLIT_TRAIN] + 1) * sizeof(size_t));
+                s->rows[CAIRN_SPLIT_TRAIN][s->n[CAIRN_SPLIT_TRAIN]++] = r;
+                st->n_moved++;
+                cn_log(ctx, CAIRN_LOG_WARN, "train",
+                       "%s row %zu has the same features and label as a training row; moved "
+                       "to train",
+                       cairn_split_part_name((cairn_split_part)p), r);
+            } else {
+                s->rows[p][keep++] = r;
+            }
+        }
+        s->n[p] = keep;
+    }
+    qsort(s->rows[CAIRN_SPLIT_TRAIN], s->n[CAIRN_SPLIT_TRAIN], sizeof(size_t), cmp_size);
+    free(train_h);
+    free(h);
+    split_digests(s);
+    return CAIRN_OK;
+}
+
+/* Missing or infinite feature values in the rows the learner will see, named by row. */
+static cairn_status check_features(train_state *st)
+{
+    const cn_learner_ops *ops = cn_learner_find(st->learner);
+    for (int p = CAIRN_SPLIT_TRAIN; p <= CAIRN_SPLIT_VAL; p++)
+        for (size_t i = 0; i < st->split->n[p]; i++) {
+            size_t r = st->split->rows[p][i];
+            for (size_t f = 0; f < st->n_features; f++) {
+                const cairn_column *c = &st->t->cols[cairn_table_find(st->t, st->features[f])];
+                bool missing = c->type == CAIRN_COL_NUMERIC ? isnan(c->num[r]) : c->cat[r] < 0;
+                if (c->type == CAIRN_COL_NUMERIC && isinf(c->num[r]))
+                    return cn_fail(st->ctx, CAIRN_EINVAL,
+                                   "data '%s' row %zu column '%s': the feature is infinite",
+                                   st->cfg->data.path, r, c->name);
+                if (missing && !ops->allows_missing)
+                    return cn_fail(st->ctx, CAIRN_EINVAL,
+                                   "data '%s' row %zu column '%s': missing value (NaN) in a "
+                                   "feature; learner '%s' needs complete rows: impute or drop "
+                                   "the row",
+                                   st->cfg->data.path, r, c->name, st->learner);
+            }
+        }
+    return CAIRN_OK;
+}
+
+/* The table the learner sees: the train rows, then the validation rows; features and label
+ * only. The test rows are not in it. */
+static cairn_status make_sub(train_state *st)
+{
+    size_t nt = st->split->n[CAIRN_SPLIT_TRAIN], nv = st->split->n[CAIRN_SPLIT_VAL];
+    size_t n = nt + nv;
+    size_t *rows = cn_xmalloc((n ? n : 1) * sizeof *rows);
+    memcpy(rows, st->split->rows[CAIRN_SPLIT_TRAIN], nt * sizeof *rows);
+    if (nv)
+        memcpy(rows + nt, st->split->rows[CAIRN_SPLIT_VAL], nv * sizeof *rows);
+    st->sub = cairn_table_new(n);
+    double *num = cn_xmalloc((n ? n : 1) * sizeof *num);
+    int32_t *cat = cn_xmalloc((n ? n : 1) * sizeof *cat);
+    cairn_status rc = CAIRN_OK;
+    for (size_t f = 0; f <= st->n_features && rc == CAIRN_OK; f++) {
+        const char *name = f < st->n_features ? st->features[f] : st->cfg->data.label;
+        const cairn_column *c = &st->t->cols[cairn_table_find(st->t, name)];
+        if (c->type == CAIRN_COL_NUMERIC) {
+            for (size_t i = 0; i < n; i++)
+                num[i] = c->num[rows[i]];
+            rc = cairn_table_add_numeric(st->ctx, st->sub, name, num);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                cat[i] = c->cat[rows[i]];
+            rc = cairn_table_add_categorical(st->ctx, st->sub, name, cat, c->levels, c->n_levels);
+        }
+    }
+    free(num);
+    free(cat);
+    free(rows);
+    return rc;
+}
+
+/* ---- the run ---- */
+
+static cairn_status log_params(train_state *st)
+{
+    char buf[64];
+    cairn_status rc = cairn_run_log_param(st->run, "learner", st->learner);
+    for (size_t i = 0; i < st->n_params && rc == CAIRN_OK; i++)
+        rc = cairn_run_log_param(st->run, st->pkeys[i], st->pvalues[i]);
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)st->seed);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(st->run, "seed", buf);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(st->run, "data.path", st->data_abs);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(st->run, "data.label", st->cfg->data.label);
+    const char *method = st->cfg->split.train_idx
+                             ? "index-files"
+                             : cairn_split_method_name(st->split->method);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(st->run, "split.method", method);
+    if (!st->cfg->split.train_idx) {
+        cn_format_double(st->test_frac, buf, sizeof buf);
+        if (rc == CAIRN_OK)
+            rc = cairn_run_log_param(st->run, "split.test", buf);
+        cn_format_double(st->val_frac, buf, sizeof buf);
+        if (rc == CAIRN_OK)
+            rc = cairn_run_log_param(st->run, "split.val", buf);
+    }
+    if (rc == CAIRN_OK && st->cfg->learner.class_weight)
+        rc = cairn_run_log_param(st->run, "class_weight", st->cfg->learner.class_weight);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(st->run, "oversample",
+                                 st->cfg->learner.oversample ? "true" : "false");
+    snprintf(buf, sizeof buf, "%lld", (long long)st->bootstrap);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(st->run, "bootstrap", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)st->cv);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(st->run, "cv", buf);
+    return rc;
+}
+
+static cairn_status log_inputs_and_tags(train_state *st)
+{
+    static const char *const contexts[] = {"training", "validation", "test"};
+    const char *base = strrchr(st->data_abs, '/');
+    base = base ? base + 1 : st->data_abs;
+    cairn_status rc = CAIRN_OK;
+    for (int p = 0; p < CAIRN_SPLIT_N_PARTS && rc == CAIRN_OK; p++) {
+        cn_buf src = CN_BUF_INIT;
+        cn_buf_puts(&src, "{\"path\": ");
+        cn_json_quote(&src, st->data_abs, strlen(st->data_abs));
+        cn_buf_printf(&src, ", \"split\": \"%s\", \"rows\": %zu, \"index_sha256\": \"%s\"}",
+                      cairn_split_part_name((cairn_split_part)p), st->split->n[p],
+                      st->split->sha256[p]);
+        char *name = cn_asprintf("%s:%s", base, cairn_split_part_name((cairn_split_part)p));
+        cairn_dataset_input in = {.name = name,
+                                  .digest = st->file_sha,
+                                  .source_type = "local",
+                                  .source = cn_buf_str(&src),
+                                  .context = contexts[p]};
+        rc = cairn_run_log_input(st->run, &in);
+        free(name);
+        cn_buf_release(&src);
+    }
+    char moved[32];
+    snprintf(moved, sizeof moved, "%zu", st->n_moved);
+    cairn_tag tags[] = {
+        {"cairn.source", "cairn train"},
+        {"cairn.task", st->is_classification ? "classification" : "regression"},
+        {"cairn.learner", st->learner},
+        {"cairn.data.sha256", st->file_sha},
+        {"cairn.data.content_sha256", st->content_sha},
+        {"cairn.split.train.sha256", st->split->sha256[CAIRN_SPLIT_TRAIN]},
+        {"cairn.split.val.sha256", st->split->sha256[CAIRN_SPLIT_VAL]},
+        {"cairn.split.test.sha256", st->split->sha256[CAIRN_SPLIT_TEST]},
+        {"cairn.split.moved_duplicates", moved},
+    };
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, CN_ARRAY_LEN(tags));
+    return rc;
+}
+
+static int on_epoch(void *user, const cairn_epoch_info *e)
+{
+    train_state *st = user;
+    epoch_log *ep = &st->ep;
+    if (ep->n == ep->cap) {
+        ep->cap = ep->cap ? ep->cap * 2 : 64;
+        for (int j = 0; j < 4; j++)
+            ep->v[j] = cn_xrealloc(ep->v[j], ep->cap * sizeof(double));
+    }
+    double v[4] = {e->train_loss, e->val_loss, e->train_metric, e->val_metric};
+    static const char *const keys[4] = {"train_loss", "val_loss", "train_score", "val_score"};
+    for (int j = 0; j < 4; j++) {
+        ep->v[j][ep->n] = v[j];
+        if (isfinite(v[j]))
+            (void)cairn_run_log_metric(st->run, keys[j], v[j], e->epoch);
+    }
+    ep->n++;
+    return st->o->on_epoch ? st->o->on_epoch(st->o->user, e) : 0;
+}
+
+static cairn_status add_plot(train_state *st, const char *path, char *svg)
+{
+    cairn_status rc = cairn_run_log_artifact_bytes(st->run, path, svg, strlen(svg));
+    cairn_free(svg);
+    if (rc == CAIRN_OK) {
+        st->plots = cn_xrealloc(st->plots, (st->n_plots + 1) * sizeof *st->plots);
+        st->plots[st->n_plots++] = cn_xstrdup(path);
+    }
+    return rc;
+}
+
+static cairn_status learning_curves(train_state *st)
+{
+    epoch_log *ep = &st->ep;
+    if (ep->n == 0)
+        return CAIRN_OK;
+    static const char *const names[4] = {"train loss", "validation loss", "train score",
+                                         "validation score"};
+    cairn_plot_series series[4];
+    size_t ns = 0;
+    for (int j = 0; j < 4; j++) {
+        bool any = false;
+        for (size_t i = 0; i < ep->n; i++)
+            any = any || isfinite(ep->v[j][i]);
+        if (any)
+            series[ns++] = (cairn_plot_series){names[j], NULL, ep->v[j], ep->n, j / 2};
+    }
+    if (ns == 0)
+        return CAIRN_OK;
+    cairn_plot_opts po = CAIRN_PLOT_OPTS_INIT;
+    po.title = "Learning curves";
+    po.x_label = strcmp(st->learner, "xgboost") == 0 ? "Boosting round" : "Epoch";
+    po.y_label = "Loss";
+    po.y2_label = st->is_classification ? "Accuracy" : "R\xc2\xb2";
+    char *svg = NULL;
+    cairn_status rc = cairn_plot_learning_curves(st->ctx, series, ns, &po, &svg);
+    return rc == CAIRN_OK ? add_plot(st, "plots/learning_curves.svg", svg) : rc;
+}
+
+/* Stratified k-fold over the train + validation rows (of st->sub); logs cv_<m> per fold. */
+static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
+                                   const cairn_model *m)
+{
+    cairn_ctx *ctx = st->ctx;
+    size_t n = st->sub->n_rows, k = (size_t)st->cv, nk = cairn_model_n_classes(m);
+    if (k > n)
+        return cn_fail(ctx, CAIRN_EINVAL, "cv: %zu folds but only %zu train and validation rows",
+                       k, n);
+    int32_t *y = cn_xcalloc(n, sizeof *y), *fold = cn_xcalloc(n, sizeof *fold);
+    const cairn_column *lc = &st->sub->cols[cairn_table_find(st->sub, st->cfg->data.label)];
+    for (size_t i = 0; i < n && nk > 0; i++) {
+        char tmp[64];
+        const char *text = tmp;
+        if (lc->type == CAIRN_COL_NUMERIC)
+            cn_format_double(lc->num[i], tmp, sizeof tmp);
+        else
+            text = lc->levels[lc->cat[i]];
+        y[i] = (int32_t)nk; /* a class only validation has */
+        for (size_t j = 0; j < nk; j++)
+            if (strcmp(cairn_model_class_label(m, j), text) == 0)
+                y[i] = (int32_t)j;
+    }
+    cairn_status rc = cairn_stratified_kfold(ctx, y, n, nk + 1, k, st->seed, fold);
+    double *vals = cn_xcalloc(st->n_metrics * k, sizeof *vals);
+    size_t *tr = cn_xmalloc(n * sizeof *tr), *te = cn_xmalloc(n * sizeof *te);
+    for (size_t f = 0; f < k && rc == CAIRN_OK; f++) {
+        size_t ntr = 0, nte = 0;
+        for (size_t i = 0; i < n; i++) {
+            if ((size_t)fold[i] == f)
+                te[nte++] = i;
+            else
+                tr[ntr++] = i;
+        }
+        cairn_fit_opts fo = *base;
+        fo.train_rows = tr;
+        fo.n_train = ntr;
+        fo.val_rows = NULL;
+        fo.n_val = 0;
+        fo.on_epoch = NULL;
+        cairn_model *fm = NULL;
+        rc = cairn_model_fit(ctx, st->sub, &fo, &fm);
+        if (rc != CAIRN_OK) {
+            cn_errctx(ctx, "cv fold %zu", f + 1);
+            break;
+        }
+        cn_scores s;
+        bool scored = cn_scores_predict(ctx, fm, st->sub, te, nte, &s) == CAIRN_OK;
+        for (size_t j = 0; j < st->n_metrics; j++) {
+            double v = NAN;
+            if (scored && cn_metric_value(ctx, &s, st->metrics[j], NULL, s.n, &v) != CAIRN_OK)
+                v = NAN;
+            vals[j * k + f] = v;
+            char *key = cn_asprintf("cv_%s", st->metrics[j]);
+            if (isfinite(v))
+                rc = cairn_run_log_metric(st->run, key, v, (int64_t)f);
+            free(key);
+        }
+        if (scored)
+            cn_scores_release(&s);
+        cairn_model_free(fm);
+    }
+    if (rc == CAIRN_OK) {
+        st->res->n_cv_folds = k;
+        st->res->n_cv = st->n_metrics;
+        st->res->cv = cn_xcalloc(st->n_metrics, sizeof *st->res->cv);
+        for (size_t j = 0; j < st->n_metrics && rc == CAIRN_OK; j++) {
+            double sum = 0, sq = 0;
+            for (size_t f = 0; f < k; f++)
+                sum += vals[j * k + f];
+            double mean = sum / (double)k;
+            for (size_t f = 0; f < k; f++)
+                sq += (vals[j * k + f] - mean) * (vals[j * k + f] - mean);
+            double sd = sqrt(sq / (double)(k - 1));
+            st->res->cv[j] = (cairn_cv_metric){st->metrics[j], mean, sd};
+            char *km = cn_asprintf("cv_%s_mean", st->metrics[j]);
+            char *ks = cn_asprintf("cv_%s_std", st->metrics[j]);
+            if (isfinite(mean))
+                rc = cairn_run_log_metric(st->run, km, mean, 0);
+            if (rc == CAIRN_OK && isfinite(sd))
+                rc = cairn_run_log_metric(st->run, ks, sd, 0);
+            free(km);
+            free(ks);
+        }
+        /* The folds are the same for two runs when this digest is: same data, split and seed. */
+        cn_sha256 *h = cn_sha256_new();
+        cn_sha256_update(h, st->content_sha, 64);
+        cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_TRAIN], 64);
+        cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_VAL], 64);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char b = (unsigned char)fold[i];
+            cn_sha256_update(h, &b, 1);
+        }
+        char hex[65], kbuf[32];
+        cn_sha256_final(h, hex);
+        snprintf(kbuf, sizeof kbuf, "%zu", k);
+        cairn_tag tags[] = {{"cairn.cv.folds", kbuf}, {"cairn.cv.sha256", hex}};
+        if (rc == CAIRN_OK)
+            rc = cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, 2);
+    }
+    free(vals);
+    free(tr);
+    free(te);
+    free(y);
+    free(fold);
+    return rc;
+}
+
+static cairn_status log_split(train_state *st)
+{
+    cairn_status rc = CAIRN_OK;
+    cn_buf json = CN_BUF_INIT;
+    const char *method = st->cfg->split.train_idx
+                             ? "index-files"
+                             : cairn_split_method_name(st->split->method);
+    cn_buf_printf(&json, "{\n  \"method\": \"%s\",\n  \"seed\": %llu,\n  \"n_rows\": %zu,\n"
+                         "  \"moved_duplicates\": %zu,\n  \"data_sha256\": \"%s\",\n  \"parts\": {",
+                  method, (unsigned long long)st->seed, st->t->n_rows, st->n_moved, st->file_sha);
+    for (int p = 0; p < CAIRN_SPLIT_N_PARTS && rc == CAIRN_OK; p++) {
+        const char *part = cairn_split_part_name((cairn_split_part)p);
+        char *text = cairn_index_format(st->split->rows[p], st->split->n[p]);
+        char *path = cn_asprintf("split/%s.idx", part);
+        rc = cairn_run_log_artifact_bytes(st->run, path, text, strlen(text));
+        cn_buf_printf(&json, "%s\n    \"%s\": {\"file\": \"%s.idx\", \"rows\": %zu, \"sha256\": "
+                             "\"%s\"}",
+                      p ? "," : "", part, part, st->split->n[p], st->split->sha256[p]);
+        free(path);
+        cairn_free(text);
+    }
+    cn_buf_puts(&json, "\n  }\n}\n");
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_artifact_bytes(st->run, "split/split.json", json.data, json.len);
+    cn_buf_release(&json);
+    return rc;
+}
+
+static cairn_status log_record(train_state *st)
+{
+    cn_config_data *d = &st->cfg->data;
+    cn_train_record r = {
+        .data_path = st->data_abs,
+        .data_sha256 = st->file_sha,
+        .label = d->label,
+        .numeric = d->numeric,
+        .n_numeric = d->n_numeric,
+        .categorical = d->categorical,
+        .n_categorical = d->n_categorical,
+        .metrics = st->metrics,
+        .n_metrics = st->n_metrics,
+        .bootstrap = st->bootstrap,
+        .seed = st->seed,
+        .task = st->is_classification ? "classification" : "regression",
+    };
+    cn_buf b = CN_BUF_INIT;
+    cn_train_record_write(&r, &b);
+    cairn_status rc = cairn_run_log_artifact_bytes(st->run, "train.json", b.data, b.len);
+    cn_buf_release(&b);
+    return rc;
+}
+
+static void fmt_ci(cn_buf *b, const cairn_scored_metric *m)
+{
+    if (!isfinite(m->value)) {
+        cn_buf_printf(b, "| %s | undefined | |\n", m->name);
+        return;
+    }
+    if (isfinite(m->ci_low))
+        cn_buf_printf(b, "| %s | %.4f | [%.4f, %.4f] |\n", m->name, m->value, m->ci_low,
+                      m->ci_high);
+    else
+        cn_buf_printf(b, "| %s | %.4f | |\n", m->name, m->value);
+}
+
+static cairn_status log_report(train_state *st)
+{
+    cn_buf b = CN_BUF_INIT;
+    cairn_train_result *r = st->res;
+    cn_buf_printf(&b, "# %s\n\nRun `%s`, %s with learner `%s`.\n\n## Data\n\n",
+                  st->cfg->name ? st->cfg->name : "cairn train", r->run_id, r->task, st->learner);
+    cn_buf_printf(&b, "- file: `%s`\n- SHA-256: `%s`\n- rows: %zu, label: `%s`, features: %zu\n",
+                  st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label,
+                  st->n_features);
+    cn_buf_printf(&b, "\n## Split\n\n| part | rows | index SHA-256 |\n|---|---|---|\n");
+    for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
+        cn_buf_printf(&b, "| %s | %zu | `%s` |\n", cairn_split_part_name((cairn_split_part)p),
+                      st->split->n[p], st->split->sha256[p]);
+    if (st->n_moved)
+        cn_buf_printf(&b, "\n%zu validation/test rows duplicated a training row and were moved "
+                          "to train.\n",
+                      st->n_moved);
+    cn_buf_puts(&b, "\nThe test split is sealed: run `cairn eval final <run>` to score it once.\n");
+    cn_buf_printf(&b, "\n## Learner\n\n`%s`, seed %llu", st->learner,
+                  (unsigned long long)st->seed);
+    if (st->cfg->learner.class_weight)
+        cn_buf_printf(&b, ", class_weight %s", st->cfg->learner.class_weight);
+    if (st->cfg->learner.oversample)
+        cn_buf_puts(&b, ", oversampled");
+    cn_buf_puts(&b, "\n\n| param | value |\n|---|---|\n");
+    for (size_t i = 0; i < st->n_params; i++)
+        cn_buf_printf(&b, "| %s | %s |\n", st->pkeys[i], st->pvalues[i]);
+    cn_buf_printf(&b, "\n## Validation metrics (%zu rows, bootstrap %lld resamples, 95%% CI)\n\n"
+                      "| metric | value | 95%% CI |\n|---|---|---|\n",
+                  r->n_val, (long long)st->bootstrap);
+    for (size_t i = 0; i < r->n_metrics; i++)
+        fmt_ci(&b, &r->metrics[i]);
+    if (r->n_cv_folds) {
+        cn_buf_printf(&b, "\n## Cross-validation (%zu folds on train + validation)\n\n"
+                          "| metric | mean | std |\n|---|---|---|\n",
+                      r->n_cv_folds);
+        for (size_t i = 0; i < r->n_cv; i++)
+            cn_buf_printf(&b, "| %s | %.4f | %.4f |\n", r->cv[i].name, r->cv[i].mean,
+                          r->cv[i].std);
+    }
+    cn_buf_puts(&b, "\n## Plots\n\n");
+    for (size_t i = 0; i < st->n_plots; i++)
+        cn_buf_printf(&b, "- [%s](%s)\n", st->plots[i], st->plots[i]);
+    cairn_status rc = cairn_run_log_artifact_bytes(st->run, "report.md", b.data, b.len);
+    cn_buf_release(&b);
+    return rc;
+}
+
+static cairn_status fit_and_log(train_state *st)
+{
+    cairn_ctx *ctx = st->ctx;
+    cairn_train_result *r = st->res;
+    size_t nt = st->split->n[CAIRN_SPLIT_TRAIN], nv = st->split->n[CAIRN_SPLIT_VAL];
+    size_t *tr = cn_xmalloc(nt * sizeof *tr), *va = cn_xmalloc((nv ? nv : 1) * sizeof *va);
+    for (size_t i = 0; i < nt; i++)
+        tr[i] = i;
+    for (size_t i = 0; i < nv; i++)
+        va[i] = nt + i;
+    cairn_fit_opts fo = CAIRN_FIT_OPTS_INIT;
+    fo.learner = st->learner;
+    fo.param_keys = st->pkeys;
+    fo.param_values = st->pvalues;
+    fo.n_params = st->n_params;
+    fo.seed = st->seed;
+    fo.label = st->cfg->data.label;
+    fo.features = st->features;
+    fo.n_features = st->n_features;
+    fo.train_rows = tr;
+    fo.n_train = nt;
+    fo.val_rows = nv ? va : NULL;
+    fo.n_val = nv;
+    fo.class_weight = st->cfg->learner.class_weight;
+    fo.oversample = st->cfg->learner.oversample;
+    fo.on_epoch = on_epoch;
+    fo.user = st;
+    cairn_model *m = NULL;
+    void *bytes = NULL;
+    size_t len = 0;
+    cn_scores s;
+    bool have_scores = false;
+    cairn_status rc = cairn_model_fit(ctx, st->sub, &fo, &m);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_flush(st->run);
+    if (rc == CAIRN_OK)
+        rc = cairn_model_record_train_rows(ctx, m, st->sub, tr, nt);
+    if (rc != CAIRN_OK)
+        goto done;
+    r->n_epochs = st->ep.n;
+    cairn_model_set_meta(m, "cairn.run_id", r->run_id);
+    cairn_model_set_meta(m, "cairn.data.sha256", st->file_sha);
+    cairn_model_set_meta(m, "cairn.split.test.sha256", st->split->sha256[CAIRN_SPLIT_TEST]);
+    rc = cairn_model_save_bytes(ctx, m, &bytes, &len);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_artifact_bytes(st->run, "model/model.cairn", bytes, len);
+    if (rc == CAIRN_OK)
+        rc = learning_curves(st);
+    if (rc != CAIRN_OK || nv == 0)
+        goto cv;
+    rc = cn_scores_predict(ctx, m, st->sub, va, nv, &s);
+    if (rc != CAIRN_OK)
+        goto done;
+    have_scores = true;
+    for (size_t i = 0; i < nv; i++)
+        s.rows[i] = st->split->rows[CAIRN_SPLIT_VAL][i]; /* rows of the CSV */
+    r->n_metrics = st->n_metrics;
+    r->metrics = cn_xcalloc(st->n_metrics ? st->n_metrics : 1, sizeof *r->metrics);
+    cn_metrics_score(ctx, &s, st->metrics, st->n_metrics, (size_t)st->bootstrap, st->seed,
+                     r->metrics);
+    rc = cn_metrics_log(st->run, "val_", r->metrics, r->n_metrics);
+    if (rc == CAIRN_OK) {
+        cn_buf csv = CN_BUF_INIT;
+        cn_scores_csv(&s, &csv);
+        rc = cairn_run_log_artifact_bytes(st->run, "predictions/val.csv", csv.data, csv.len);
+        cn_buf_release(&csv);
+    }
+    if (rc == CAIRN_OK)
+        rc = cn_scores_plots(ctx, st->run, &s, "", &st->plots, &st->n_plots);
+cv:
+    if (rc == CAIRN_OK && st->cv > 0) {
+        fo.user = NULL;
+        rc = cross_validate(st, &fo, m);
+    }
+done:
+    if (have_scores)
+        cn_scores_release(&s);
+    cairn_free(bytes);
+    cairn_model_free(m);
+    free(tr);
+    free(va);
+    return rc;
+}
+
+void cairn_train_result_free(cairn_train_result *r)
+{
+    if (!r)
+        return;
+    free((char *)r->run_id);
+    free((char *)r->experiment_id);
+    free((char *)r->artifact_dir);
+    free((char *)r->learner);
+    /* metric names point into the result's own copies */
+    for (size_t i = 0; i < r->n_metrics; i++)
+        free((char *)r->metrics[i].name);
+    free(r->metrics);
+    for (size_t i = 0; i < r->n_cv; i++)
+        free((char *)r->cv[i].name);
+    free(r->cv);
+    for (size_t i = 0; i < r->n_plots; i++)
+        free((char *)r->plots[i]);
+    free(r->plots);
+    free(r);
+}
+
+static void state_release(train_state *st)
+{
+    cairn_run_free(st->run);
+    cn_config_free(st->cfg);
+    cairn_table_free(st->t);
+    cairn_table_free(st->sub);
+    cairn_split_free(st->split);
+    free(st->pkeys);
+    free(st->pvalues);
+    free(st->metrics);
+    free(st->data_abs);
+    free(st->features);
+    for (int j = 0; j < 4; j++)
+        free(st->ep.v[j]);
+    for (size_t i = 0; i < st->n_plots; i++)
+        free(st->plots[i]);
+    free(st->plots);
+}
+
+cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_result **out)
+{
+    train_state st;
+    memset(&st, 0, sizeof st);
+    *out = NULL;
+    if (!o || !o->config)
+        return cn_fail(ctx, CAIRN_EINVAL, "cairn train: a config file is required");
+    st.ctx = ctx;
+    st.o = o;
+    st.config_path = o->config;
+    cairn_status rc = cn_config_load(ctx, o->config, &st.cfg);
+    if (rc == CAIRN_OK)
+        rc = settings(&st);
+    if (rc == CAIRN_OK)
+        rc = load_data(&st);
+    if (rc == CAIRN_OK)
+        rc = pick_task(&st);
+    if (rc != CAIRN_OK)
+        goto done;
+    /* metrics: the config's, or the task's defaults */
+    if (st.cfg->n_metrics) {
+        st.n_metrics = st.cfg->n_metrics;
+        st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
+        memcpy(st.metrics, st.cfg->metrics, st.n_metrics * sizeof *st.metrics);
+    } else {
+        const char *const *def = cn_default_metrics(st.is_classification);
+        while (def[st.n_metrics])
+            st.n_metrics++;
+        st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
+        for (size_t i = 0; i < st.n_metrics; i++)
+            st.metrics[i] = (char *)def[i];
+    }
+    rc = cn_metrics_check(ctx, st.is_classification, st.metrics, st.n_metrics);
+    if (rc == CAIRN_OK)
+        rc = check_label(&st);
+    if (rc == CAIRN_OK)
+        rc = make_split(&st);
+    if (rc == CAIRN_OK)
+        rc = check_features(&st);
+    if (rc == CAIRN_OK)
+        rc = make_sub(&st);
+    if (rc != CAIRN_OK)
+        goto done;
+
+    cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
+    ro.experiment = o->experiment ? o->experiment : st.cfg->experiment;
+    ro.name = st.cfg->name;
+    cairn_tag *tags = NULL;
+    if (st.cfg->n_tags) {
+        tags = cn_xcalloc(st.cfg->n_tags, sizeof *tags);
+        for (size_t i = 0; i < st.cfg->n_tags; i++)
+            tags[i] = (cairn_tag){st.cfg->tags[i].key, st.cfg->tags[i].value};
+        ro.tags = tags;
+        ro.n_tags = st.cfg->n_tags;
+    }
+    rc = cairn_run_start(ctx, &ro, &st.run);
+    free(tags);
+    if (rc != CAIRN_OK)
+        goto done;
+    st.res = cn_xcalloc(1, sizeof *st.res);
+    cairn_train_result *r = st.res;
+    r->run_id = cn_xstrdup(cairn_run_id(st.run));
+    r->experiment_id = cn_xstrdup(cairn_run_experiment_id(st.run));
+    r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(st.run));
+    r->learner = cn_xstrdup(st.learner);
+    r->task = st.is_classification ? "classification" : "regression";
+    r->n_train = st.split->n[CAIRN_SPLIT_TRAIN];
+    r->n_val = st.split->n[CAIRN_SPLIT_VAL];
+    r->n_test = st.split->n[CAIRN_SPLIT_TEST];
+    r->n_moved_duplicates = st.n_moved;
+    rc = log_params(&st);
+    if (rc == CAIRN_OK)
+        rc = log_inputs_and_tags(&st);
+    if (rc == CAIRN_OK)
+        rc = log_split(&st);
+    if (rc == CAIRN_OK)
+        rc = log_record(&st);
+    if (rc == CAIRN_OK)
+        rc = fit_and_log(&st);
+    if (rc == CAIRN_OK)
+        rc = log_report(&st);
+    /* names owned by the result from here on */
+    for (size_t i = 0; i < r->n_metrics; i++)
+        r->metrics[i].name = cn_xstrdup(r->metrics[i].name);
+    for (size_t i = 0; i < r->n_cv; i++)
+        r->cv[i].name = cn_xstrdup(r->cv[i].name);
+    if (rc == CAIRN_OK) {
+        rc = cairn_run_finish(st.run, CAIRN_RUN_FINISHED);
+    } else {
+        char *msg = cn_xstrdup(cairn_errmsg(ctx));
+        (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
+        cn_fail(ctx, rc, "%s", msg);
+        free(msg);
+    }
+    if (rc == CAIRN_OK) {
+        r->plots = (const char **)st.plots;
+        r->n_plots = st.n_plots;
+        st.plots = NULL;
+        st.n_plots = 0;
+        *out = r;
+        st.res = NULL;
+    }
+done:
+    if (st.cfg && rc != CAIRN_OK && st.cfg->has_data && st.cfg->data.path &&
+        strstr(cairn_errmsg(ctx), "config '") == NULL && strstr(cairn_errmsg(ctx), "data '") == NULL &&
+        st.run == NULL)
+        cn_errctx(ctx, "config '%s'", st.config_path);
+    cairn_train_result_free(st.res);
+    state_release(&st);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* train_internal.h - what train.c (cairn train) and evaluate.c (eval model/final/compare)
+ * share: scoring predictions by metric name with bootstrap intervals, the pictures, the
+ * predictions CSV, row hashes, and the run's train.json record. */
+#ifndef CN_TRAIN_INTERNAL_H
+#define CN_TRAIN_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cairn/train.h"
+#include "cairn/tracking.h"
+#include "base/buf.h"
+
+/* Predictions of one model on n rows, ready for the metrics of cairn/eval.h. */
+typedef struct cn_scores {
+    bool is_classification;
+    size_t n, k;               /* rows; classes (0 for regression) */
+    const char **classes;      /* k names borrowed from the model (the array is owned) */
+    size_t *rows;              /* n row indices of the scored table (owned) */
+    int32_t *y_true, *y_pred;  /* classification: class indices */
+    double *proba;             /* n x k */
+    double *t, *p;             /* regression: true and predicted values */
+    /* resample scratch */
+    int32_t *bt, *bp;
+    double *bx, *by;
+} cn_scores;
+
+void cn_scores_release(cn_scores *s);
+/* Predicts rows[0..n) of t with m and fills s (which takes a copy of rows). A label that is
+ * missing, or a class the model never saw, is EINVAL naming the row. */
+cairn_status cn_scores_predict(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                               const size_t *rows, size_t n, cn_scores *s);
+/* The default metrics of a task (a NULL-terminated static list). */
+const char *const *cn_default_metrics(bool is_classification);
+/* EINVAL naming the first metric unknown for the task, and the known ones. */
+cairn_status cn_metrics_check(cairn_ctx *ctx, bool is_classification, char *const *names,
+                              size_t n);
+/* One metric on a resample idx[0..n) (idx NULL: all rows). */
+cairn_status cn_metric_value(cairn_ctx *ctx, cn_scores *s, const char *name, const size_t *idx,
+                             size_t n, double *out);
+/* Each metric with a percentile bootstrap interval (n_boot 0: none; NaN bounds). A metric
+ * undefined on these rows is NaN (logged as a warning), not a failure. out[i].name borrows
+ * names[i]. */
+void cn_metrics_score(cairn_ctx *ctx, cn_scores *s, char *const *names, size_t n_names,
+                      size_t n_boot, uint64_t seed, cairn_scored_metric *out);
+/* Logs <prefix><m>, <prefix><m>_ci_low, <prefix><m>_ci_high (finite values only). */
+cairn_status cn_metrics_log(cairn_run *run, const char *prefix, const cairn_scored_metric *m,
+                            size_t n);
+/* The predictions CSV: row,y_true,y_pred[,p_<class>...]. */
+void cn_scores_csv(const cn_scores *s, cn_buf *out);
+/* SVG pictures into the run's plots/ folder, each name prefixed with prefix ("", "test_");
+ * the artifact paths are appended to *paths (strdup'ed). */
+cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s,
+                             const char *prefix, char ***paths, size_t *n_paths);
+
+/* Row hashes (see cairn_model_row_hashes) over named features and a label column. */
+cairn_status cn_row_hashes(cairn_ctx *ctx, const cairn_table *t, const char *const *features,
+                           size_t n_features, const char *label, const size_t *rows, size_t n,
+                           uint64_t *out);
+
+/* What a training run records in its train.json artifact, read back by eval final. */
+typedef struct cn_train_record {
+    char *data_path;      /* absolute */
+    char *data_sha256;    /* of the file's bytes */
+    char *label;
+    char **numeric, **categorical; /* CSV column declarations */
+    size_t n_numeric, n_categorical;
+    char **metrics;
+    size_t n_metrics;
+    int64_t bootstrap;
+    uint64_t seed;
+    char *task;
+} cn_train_record;
+void cn_train_record_write(const cn_train_record *r, cn_buf *out);
+cairn_status cn_train_record_parse(cairn_ctx *ctx, const char *text, size_t len,
+                                   cn_train_record *out);
+void cn_train_record_release(cn_train_record *r);
+
+/* Reads a run's artifact file into out (EINVAL naming the run when it has none). */
+cairn_status cn_run_artifact_read(cairn_ctx *ctx, const char *run_id, const char *path,
+                                  cn_buf *out);
+#endif
