@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_eval.c - `cairn eval metrics`: scores any tool's predictions (a CSV of y_true, y_pred and
  * optional per-class probabilities) with the metrics of cairn/eval.h, bootstrap 95% intervals
- * for the main ones, a human table or JSON, and optional SVG pictures. */
+ * for the main ones, a human table or JSON, and optional SVG pictures. `eval model`, `eval
+ * final` and `eval compare` call the guardrailed evaluation of cairn/train.h. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,8 +12,10 @@
 #include "cli.h"
 #include "cairn/data.h"
 #include "cairn/eval.h"
+#include "cairn/train.h"
 #include "base/buf.h"
 #include "base/fs.h"
+#include "base/jsonw.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -740,14 +743,309 @@ static int cmd_eval_metrics(int argc, char **argv)
     return run_metrics(&a);
 }
 
+/* ---- eval model / final / compare (cairn/train.h) ---- */
+
+static const char usage_model[] =
+    "usage: cairn eval model RUN_ID|MODEL_FILE --data CSV [--bootstrap N] [--seed N] [--log] "
+    "[--experiment NAME] [--json]\n";
+static const char help_model[] =
+    "\nScores a saved model (a run's model/model.cairn, or a model file) on a CSV holding its\n"
+    "features and label. Refuses when any row equals a row the model was trained on.\n\n"
+    "  --data CSV          the rows to score (required)\n"
+    "  --bootstrap N       resamples for the 95% intervals (default: the run's, else 1000; 0:\n"
+    "                      none)\n"
+    "  --seed N            bootstrap seed (default 0)\n"
+    "  --log               record the metrics (eval_<metric>) in a new run\n"
+    "  --experiment NAME   that run's experiment (default: the model's run's)\n"
+    "  --json              print the report as JSON\n";
+static const char usage_final[] =
+    "usage: cairn eval final RUN_ID [--bootstrap N] [--json]\n";
+static const char help_final[] =
+    "\nEvaluates a 'cairn train' run's model on the run's own sealed test split, once: logs\n"
+    "test_<metric> with 95% intervals, predictions/test.csv, plots/test_*.svg and tag\n"
+    "cairn.test.looks. A second look still answers, but is flagged on the run\n"
+    "(cairn.test.second_look=true) and warned about.\n\n"
+    "  --bootstrap N       resamples for the intervals (default: the run's)\n"
+    "  --json              print the report as JSON\n";
+static const char usage_compare[] = "usage: cairn eval compare RUN_A RUN_B [--json]\n";
+static const char help_compare[] =
+    "\nSays whether two 'cairn train' runs differ significantly (p < 0.05), on the rows both\n"
+    "were scored on (test after 'eval final', else validation; same row indices and data\n"
+    "digest): McNemar on correctness (exact below 25 discordant rows, else chi-square with\n"
+    "continuity correction) and a paired-bootstrap 95% CI of the accuracy difference; for\n"
+    "regression Wilcoxon on absolute errors and a paired-bootstrap CI of the MSE difference.\n"
+    "Without shared rows, on shared cross-validation folds: paired t-test and Wilcoxon.\n\n"
+    "  --json              print the result as JSON\n";
+
+static void eval_log(void *user, cairn_log_level level, const char *component, const char *msg)
+{
+    (void)user;
+    (void)component;
+    fprintf(stderr, "cairn: %s: %s\n", level == CAIRN_LOG_ERROR ? "error" : "warning", msg);
+}
+
+static void print_report(const cairn_eval_report *r, bool json, const char *what)
+{
+    if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "model_run_id", r->model_run_id);
+        cn_jsonw_kstring(&w, "logged_run_id", r->logged_run_id);
+        cn_jsonw_kstring(&w, "task", r->task);
+        cn_jsonw_kint(&w, "rows", (int64_t)r->n_rows);
+        if (r->looks) {
+            cn_jsonw_kint(&w, "looks", r->looks);
+            cn_jsonw_kbool(&w, "second_look", r->looks > 1);
+            cn_jsonw_kint(&w, "previous_look_ms", r->previous_look_ms);
+        }
+        cn_jsonw_kstring(&w, "artifact_dir", r->artifact_dir);
+        cn_jsonw_key(&w, "metrics");
+        cn_jsonw_object_begin(&w);
+        for (size_t i = 0; i < r->n_metrics; i++) {
+            cn_jsonw_key(&w, r->metrics[i].name);
+            cn_jsonw_object_begin(&w);
+            cn_jsonw_kdouble(&w, "value", r->metrics[i].value);
+            cn_jsonw_kdouble(&w, "ci_low", r->metrics[i].ci_low);
+            cn_jsonw_kdouble(&w, "ci_high", r->metrics[i].ci_high);
+            cn_jsonw_object_end(&w);
+        }
+        cn_jsonw_object_end(&w);
+        cn_jsonw_object_end(&w);
+        cn_jsonw_finish(&w);
+        cn_jsonw_release(&w);
+        return;
+    }
+    printf("%s metrics on %zu rows (95%% bootstrap CI):\n", what, r->n_rows);
+    for (size_t i = 0; i < r->n_metrics; i++) {
+        const cairn_scored_metric *m = &r->metrics[i];
+        if (!isfinite(m->value))
+            printf("  %-18s undefined\n", m->name);
+        else if (isfinite(m->ci_low))
+            printf("  %-18s %.4f  95%% CI [%.4f, %.4f]\n", m->name, m->value, m->ci_low,
+                   m->ci_high);
+        else
+            printf("  %-18s %.4f\n", m->name, m->value);
+    }
+    if (r->logged_run_id)
+        printf("logged to run %s\n", r->logged_run_id);
+    if (r->artifact_dir)
+        printf("plots: %s/plots/\n", r->artifact_dir);
+}
+
+static cairn_ctx *open_with_log(void)
+{
+    cairn_ctx *ctx = cli_open_store();
+    if (ctx)
+        cairn_set_log(ctx, eval_log, NULL, CAIRN_LOG_WARN);
+    return ctx;
+}
+
+static int cmd_eval_model(int argc, char **argv)
+{
+    enum { OPT_LOG = 256, OPT_EXP };
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},     {"bootstrap", required_argument, NULL, 'b'},
+        {"seed", required_argument, NULL, 's'},     {"log", no_argument, NULL, OPT_LOG},
+        {"experiment", required_argument, NULL, OPT_EXP}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    cairn_eval_opts o = CAIRN_EVAL_OPTS_INIT;
+    bool json = false;
+    uint64_t v;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.data = optarg; break;
+        case 'b':
+            if (parse_u64(optarg, &v) != 0 || v > 1000000)
+                return cli_usage(usage_model, "--bootstrap '%s' is not a count in 0..1000000",
+                                 optarg);
+            o.bootstrap = v == 0 ? -1 : (int64_t)v;
+            break;
+        case 's':
+            if (parse_u64(optarg, &v) != 0)
+                return cli_usage(usage_model, "--seed '%s' is not a non-negative integer", optarg);
+            o.seed = v;
+            break;
+        case OPT_LOG: o.log = true; break;
+        case OPT_EXP: o.experiment = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            fputs(usage_model, stdout);
+            fputs(help_model, stdout);
+            return 0;
+        case ':': return cli_usage(usage_model, "%s needs a value", argv[optind - 1]);
+        default: return cli_usage(usage_model, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage(usage_model, "expected one RUN_ID or MODEL_FILE");
+    if (!o.data)
+        return cli_usage(usage_model, "--data CSV is required");
+    cairn_ctx *ctx = open_with_log();
+    if (!ctx)
+        return 1;
+    cairn_eval_report *r = NULL;
+    int code = 0;
+    if (cairn_eval_model(ctx, argv[optind], &o, &r) != CAIRN_OK)
+        code = cli_fail(ctx);
+    else
+        print_report(r, json, "evaluation");
+    cairn_eval_report_free(r);
+    cairn_close(ctx);
+    return code;
+}
+
+static int cmd_eval_final(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"bootstrap", required_argument, NULL, 'b'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    cairn_eval_opts o = CAIRN_EVAL_OPTS_INIT;
+    bool json = false;
+    uint64_t v;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            if (parse_u64(optarg, &v) != 0 || v > 1000000)
+                return cli_usage(usage_final, "--bootstrap '%s' is not a count in 0..1000000",
+                                 optarg);
+            o.bootstrap = v == 0 ? -1 : (int64_t)v;
+            break;
+        case 'j': json = true; break;
+        case 'h':
+            fputs(usage_final, stdout);
+            fputs(help_final, stdout);
+            return 0;
+        case ':': return cli_usage(usage_final, "%s needs a value", argv[optind - 1]);
+        default: return cli_usage(usage_final, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage(usage_final, "expected one RUN_ID");
+    cairn_ctx *ctx = open_with_log();
+    if (!ctx)
+        return 1;
+    cairn_eval_report *r = NULL;
+    int code = 0;
+    if (cairn_eval_final(ctx, argv[optind], &o, &r) != CAIRN_OK) {
+        code = cli_fail(ctx);
+    } else {
+        if (r->looks > 1) {
+            char when[64];
+            cli_format_time(r->previous_look_ms, when, sizeof when);
+            fprintf(stderr,
+                    "cairn: warning: the test set of run %s has been looked at before (%lld "
+                    "time%s, last at %s); flagged on the run as cairn.test.second_look=true\n",
+                    argv[optind], (long long)(r->looks - 1), r->looks == 2 ? "" : "s", when);
+        }
+        print_report(r, json, "test");
+    }
+    cairn_eval_report_free(r);
+    cairn_close(ctx);
+    return code;
+}
+
+static int cmd_eval_compare(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    bool json = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = true; break;
+        case 'h':
+            fputs(usage_compare, stdout);
+            fputs(help_compare, stdout);
+            return 0;
+        default: return cli_usage(usage_compare, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind + 2 != argc)
+        return cli_usage(usage_compare, "expected two run ids");
+    cairn_ctx *ctx = open_with_log();
+    if (!ctx)
+        return 1;
+    cairn_compare_result *r = NULL;
+    int code = 0;
+    const char *a = argv[optind], *b = argv[optind + 1];
+    if (cairn_eval_compare(ctx, a, b, &r) != CAIRN_OK) {
+        code = cli_fail(ctx);
+    } else if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "run_a", a);
+        cn_jsonw_kstring(&w, "run_b", b);
+        cn_jsonw_kstring(&w, "scope", r->scope);
+        cn_jsonw_kstring(&w, "task", r->task);
+        cn_jsonw_kstring(&w, "metric", r->metric);
+        cn_jsonw_kint(&w, "n", (int64_t)r->n);
+        cn_jsonw_kdouble(&w, "a", r->a);
+        cn_jsonw_kdouble(&w, "b", r->b);
+        cn_jsonw_kdouble(&w, "diff", r->diff);
+        cn_jsonw_kdouble(&w, "diff_ci_low", r->diff_low);
+        cn_jsonw_kdouble(&w, "diff_ci_high", r->diff_high);
+        cn_jsonw_kstring(&w, "test", r->test);
+        cn_jsonw_kdouble(&w, "statistic", r->statistic);
+        cn_jsonw_kdouble(&w, "pvalue", r->pvalue);
+        if (strncmp(r->test, "mcnemar", 7) == 0) {
+            cn_jsonw_kint(&w, "n01", r->n01);
+            cn_jsonw_kint(&w, "n10", r->n10);
+        }
+        cn_jsonw_kstring(&w, "test2", r->test2);
+        if (r->test2) {
+            cn_jsonw_kdouble(&w, "statistic2", r->statistic2);
+            cn_jsonw_kdouble(&w, "pvalue2", r->pvalue2);
+        }
+        cn_jsonw_kbool(&w, "significant", r->significant);
+        cn_jsonw_object_end(&w);
+        cn_jsonw_finish(&w);
+        cn_jsonw_release(&w);
+    } else {
+        printf("%s: A %s vs B %s on %zu shared %s %s\n", r->metric, a, b, r->n, r->scope,
+               strcmp(r->scope, "cv") == 0 ? "folds" : "rows");
+        printf("  A %.4f  B %.4f  A - B %+.4f", r->a, r->b, r->diff);
+        if (isfinite(r->diff_low))
+            printf("  95%% paired-bootstrap CI [%+.4f, %+.4f]", r->diff_low, r->diff_high);
+        printf("\n  %s: statistic %.4g, p = %.4g", r->test, r->statistic, r->pvalue);
+        if (strncmp(r->test, "mcnemar", 7) == 0)
+            printf(" (A right/B wrong %lld, A wrong/B right %lld)", (long long)r->n01,
+                   (long long)r->n10);
+        printf("\n");
+        if (r->test2)
+            printf("  %s: statistic %.4g, p = %.4g\n", r->test2, r->statistic2, r->pvalue2);
+        printf("  %s at the 0.05 level\n",
+               r->significant ? "the difference is significant" : "no significant difference");
+    }
+    cairn_compare_result_free(r);
+    cairn_close(ctx);
+    return code;
+}
+
 static const cli_command verbs[] = {
     {"metrics", cmd_eval_metrics, "score a predictions CSV: metrics with bootstrap intervals"},
+    {"model", cmd_eval_model, "score a saved model on a CSV (refuses its training rows)"},
+    {"final", cmd_eval_final, "score a trained run on its sealed test split, once"},
+    {"compare", cmd_eval_compare, "test whether two trained runs differ significantly"},
 };
 
 int cmd_eval(int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(usage_metrics, stdout);
+        printf("   or: %s", usage_model + 7);
+        printf("   or: %s", usage_final + 7);
+        printf("   or: %s", usage_compare + 7);
         printf("\nverbs:\n");
         for (size_t i = 0; i < CN_ARRAY_LEN(verbs); i++)
             printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);

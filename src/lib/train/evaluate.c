@@ -1,0 +1,829 @@
+/* SPDX-License-Identifier: MIT */
+/* evaluate.c - evaluation with the guardrails: `eval model` scores a saved model on a CSV and
+ * refuses rows it trained on; `eval final` opens a run's sealed test split and counts the
+ * looks; `eval compare` tests whether two runs differ (McNemar, Wilcoxon, paired t-test) on
+ * the rows or folds both were scored on. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cairn/eval.h"
+#include "cairn/train.h"
+#include "core/core.h"
+#include "train/train_internal.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+#define COMPARE_ALPHA 0.05
+#define COMPARE_BOOTSTRAP 2000
+
+/* ---- shared pieces ---- */
+
+static const char *tag_of(const cairn_run_record *rec, const char *key)
+{
+    for (size_t i = 0; i < rec->n_tags; i++)
+        if (strcmp(rec->tags[i].key, key) == 0)
+            return rec->tags[i].value;
+    return NULL;
+}
+
+/* A model file path, or a run id whose model/model.cairn is loaded. */
+static cairn_status load_model(cairn_ctx *ctx, const char *spec, cairn_model **m, char **run_id)
+{
+    *m = NULL;
+    *run_id = NULL;
+    if (cn_fs_exists(spec) && !cn_fs_is_dir(spec)) {
+        cairn_status rc = cairn_model_load(ctx, spec, m);
+        if (rc != CAIRN_OK) {
+            cn_errctx(ctx, "model file '%s'", spec);
+            return rc;
+        }
+        const char *rid = cairn_model_get_meta(*m, "cairn.run_id");
+        *run_id = rid ? cn_xstrdup(rid) : NULL;
+        return CAIRN_OK;
+    }
+    char *path = NULL;
+    cairn_status rc = cairn_run_artifact_path(ctx, spec, "model/model.cairn", &path);
+    if (rc != CAIRN_OK || !cn_fs_exists(path)) {
+        cairn_free(path);
+        return cn_fail(ctx, CAIRN_ENOTFOUND,
+                       "'%s' is neither a model file nor a run with a model/model.cairn artifact",
+                       spec);
+    }
+    rc = cairn_model_load(ctx, path, m);
+    cairn_free(path);
+    if (rc != CAIRN_OK) {
+        cn_errctx(ctx, "run '%s' model", spec);
+        return rc;
+    }
+    *run_id = cn_xstrdup(spec);
+    return CAIRN_OK;
+}
+
+static void add_name(const char ***list, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*list)[i], name) == 0)
+            return;
+    *list = cn_xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = name;
+}
+
+/* Reads a CSV for a model: its categorical features (and a classifier's label) are declared
+ * categorical, its numeric features numeric, where the file has those columns. */
+static cairn_status read_for_model(cairn_ctx *ctx, const cairn_model *m, const char *path,
+                                   cairn_table **out)
+{
+    cairn_table *t = NULL;
+    cairn_status rc = cairn_csv_read(ctx, path, NULL, &t);
+    if (rc != CAIRN_OK)
+        return rc;
+    const char **num = NULL, **cat = NULL;
+    size_t n_num = 0, n_cat = 0;
+    for (size_t f = 0; f < cairn_model_n_features(m); f++) {
+        const char *name = cairn_model_feature_name(m, f);
+        if (cairn_table_find(t, name) < 0)
+            continue;
+        if (cairn_model_feature_type(m, f) == CAIRN_COL_CATEGORICAL)
+            add_name(&cat, &n_cat, name);
+        else
+            add_name(&num, &n_num, name);
+    }
+    if (cairn_model_n_classes(m) > 0 && cairn_table_find(t, cairn_model_label(m)) >= 0)
+        add_name(&cat, &n_cat, cairn_model_label(m));
+    cairn_table_free(t);
+    t = NULL;
+    cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
+    co.numeric = num;
+    co.n_numeric = n_num;
+    co.categorical = cat;
+    co.n_categorical = n_cat;
+    rc = cairn_csv_read(ctx, path, &co, out);
+    free(num);
+    free(cat);
+    return rc;
+}
+
+/* Features present with the model's types, and the label: named errors before predicting. */
+static cairn_status check_columns(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                                  const char *path)
+{
+    for (size_t f = 0; f < cairn_model_n_features(m); f++) {
+        const char *name = cairn_model_feature_name(m, f);
+        int c = cairn_table_find(t, name);
+        cairn_col_type want = cairn_model_feature_type(m, f);
+        const char *tn = want == CAIRN_COL_NUMERIC ? "numeric" : "categorical";
+        if (c < 0)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "data '%s' has no column '%s', a %s feature of the model; the model "
+                           "was trained on another feature set",
+                           path, name, tn);
+        if (t->cols[c].type != want)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "data '%s' column '%s' is %s; the model expects a %s feature", path,
+                           name, t->cols[c].type == CAIRN_COL_NUMERIC ? "numeric" : "categorical",
+                           tn);
+    }
+    if (cairn_table_find(t, cairn_model_label(m)) < 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "data '%s' has no label column '%s'", path,
+                       cairn_model_label(m));
+    return CAIRN_OK;
+}
+
+static cairn_status refuse_overlap(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                                   const size_t *rows, size_t n, const char *run_id)
+{
+    size_t overlap = 0;
+    cairn_status rc = cairn_model_count_train_overlap(ctx, m, t, rows, n, &overlap);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (overlap > 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "refusing to evaluate: %zu of %zu rows were used to train this model "
+                       "(run %s); evaluate on held-out rows",
+                       overlap, n, run_id ? run_id : "unknown");
+    return CAIRN_OK;
+}
+
+static cairn_eval_report *report_new(const cn_scores *s, char *const *names, size_t n_names)
+{
+    cairn_eval_report *r = cn_xcalloc(1, sizeof *r);
+    r->task = s->is_classification ? "classification" : "regression";
+    r->n_rows = s->n;
+    r->n_metrics = n_names;
+    r->metrics = cn_xcalloc(n_names ? n_names : 1, sizeof *r->metrics);
+    (void)names;
+    return r;
+}
+
+void cairn_eval_report_free(cairn_eval_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_metrics; i++)
+        free((char *)r->metrics[i].name);
+    free(r->metrics);
+    free((char *)r->model_run_id);
+    free((char *)r->logged_run_id);
+    free((char *)r->artifact_dir);
+    free(r);
+}
+
+static void own_names(cairn_eval_report *r)
+{
+    for (size_t i = 0; i < r->n_metrics; i++)
+        r->metrics[i].name = cn_xstrdup(r->metrics[i].name);
+}
+
+static size_t n_boot_of(const cairn_eval_opts *o, int64_t recorded)
+{
+    if (o && o->bootstrap < 0)
+        return 0;
+    if (o && o->bootstrap > 0)
+        return (size_t)o->bootstrap;
+    return recorded > 0 ? (size_t)recorded : recorded == 0 ? 0 : 1000;
+}
+
+/* ---- eval model ---- */
+
+cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eval_opts *o,
+                              cairn_eval_report **out)
+{
+    *out = NULL;
+    if (!model || !o || !o->data)
+        return cn_fail(ctx, CAIRN_EINVAL, "eval model: a model and --data CSV are required");
+    cairn_model *m = NULL;
+    char *run_id = NULL;
+    cairn_table *t = NULL;
+    cn_scores s;
+    bool have_scores = false;
+    cn_train_record rec;
+    bool have_rec = false;
+    cairn_eval_report *r = NULL;
+    cairn_run *run = NULL;
+    cn_buf text = CN_BUF_INIT;
+    char **names = NULL;
+    size_t n_names = 0;
+    int64_t recorded_boot = -1;
+    cairn_status rc = load_model(ctx, model, &m, &run_id);
+    if (rc == CAIRN_OK)
+        rc = read_for_model(ctx, m, o->data, &t);
+    if (rc == CAIRN_OK)
+        rc = check_columns(ctx, m, t, o->data);
+    if (rc == CAIRN_OK)
+        rc = refuse_overlap(ctx, m, t, NULL, t->n_rows, run_id);
+    if (rc != CAIRN_OK)
+        goto done;
+    size_t *all = cn_xmalloc((t->n_rows ? t->n_rows : 1) * sizeof *all);
+    for (size_t i = 0; i < t->n_rows; i++)
+        all[i] = i;
+    rc = cn_scores_predict(ctx, m, t, all, t->n_rows, &s);
+    free(all);
+    if (rc != CAIRN_OK) {
+        cn_errctx(ctx, "data '%s'", o->data);
+        goto done;
+    }
+    have_scores = true;
+    /* the metrics the training run chose, else the task's defaults */
+    if (run_id && cn_run_artifact_read(ctx, run_id, "train.json", &text) == CAIRN_OK &&
+        cn_train_record_parse(ctx, text.data, text.len, &rec) == CAIRN_OK) {
+        have_rec = true;
+        names = rec.metrics;
+        n_names = rec.n_metrics;
+        recorded_boot = rec.bootstrap;
+    } else {
+        const char *const *def = cn_default_metrics(s.is_classification);
+        while (def[n_names])
+            n_names++;
+        names = (char **)def;
+    }
+    r = report_new(&s, names, n_names);
+    cn_metrics_score(ctx, &s, names, n_names, n_boot_of(o, recorded_boot), o->seed, r->metrics);
+    own_names(r);
+    r->model_run_id = run_id ? cn_xstrdup(run_id) : NULL;
+    if (o->log) {
+        cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
+        cairn_run_record *src = NULL;
+        if (!o->experiment && run_id && cairn_run_get(ctx, run_id, &src) == CAIRN_OK)
+            ro.experiment_id = src->info.experiment_id;
+        ro.experiment = o->experiment;
+        char *name = cn_asprintf("eval-%s", cairn_model_learner(m));
+        ro.name = name;
+        rc = cairn_run_start(ctx, &ro, &run);
+        free(name);
+        cairn_run_record_free(src);
+        if (rc != CAIRN_OK)
+            goto done;
+        char sha[65];
+        int64_t size;
+        rc = cairn_file_sha256(ctx, o->data, sha, &size);
+        cairn_dataset_input in = {.name = o->data,
+                                  .digest = sha,
+                                  .source_type = "local",
+                                  .source = o->data,
+                                  .context = "evaluation"};
+        if (rc == CAIRN_OK)
+            rc = cairn_run_log_input(run, &in);
+        if (rc == CAIRN_OK)
+            rc = cairn_run_log_param(run, "model", model);
+        if (rc == CAIRN_OK)
+            rc = cairn_run_log_param(run, "data.path", o->data);
+        if (rc == CAIRN_OK && run_id)
+            rc = cairn_run_set_tag(run, "cairn.eval.model_run", run_id);
+        if (rc == CAIRN_OK)
+            rc = cn_metrics_log(run, "eval_", r->metrics, r->n_metrics);
+        if (rc == CAIRN_OK) {
+            cn_buf csv = CN_BUF_INIT;
+            cn_scores_csv(&s, &csv);
+            rc = cairn_run_log_artifact_bytes(run, "predictions/eval.csv", csv.data, csv.len);
+            cn_buf_release(&csv);
+        }
+        char **paths = NULL;
+        size_t n_paths = 0;
+        if (rc == CAIRN_OK)
+            rc = cn_scores_plots(ctx, run, &s, "eval_", &paths, &n_paths);
+        for (size_t i = 0; i < n_paths; i++)
+            free(paths[i]);
+        free(paths);
+        if (rc == CAIRN_OK)
+            rc = cairn_run_finish(run, CAIRN_RUN_FINISHED);
+        else
+            (void)cairn_run_set_status(run, CAIRN_RUN_FAILED, 0);
+        r->logged_run_id = cn_xstrdup(cairn_run_id(run));
+        r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(run));
+    }
+    if (rc == CAIRN_OK) {
+        *out = r;
+        r = NULL;
+    }
+done:
+    cairn_run_free(run);
+    cairn_eval_report_free(r);
+    if (have_rec)
+        cn_train_record_release(&rec);
+    if (have_scores)
+        cn_scores_release(&s);
+    cn_buf_release(&text);
+    cairn_table_free(t);
+    cairn_model_free(m);
+    free(run_id);
+    return rc;
+}
+
+/* ---- eval final ---- */
+
+cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_eval_opts *o,
+                              cairn_eval_report **out)
+{
+    *out = NULL;
+    cairn_run_record *rr = NULL;
+    cn_buf text = CN_BUF_INIT, idx = CN_BUF_INIT;
+    cn_train_record rec;
+    bool have_rec = false, have_scores = false;
+    cairn_model *m = NULL;
+    char *model_run = NULL;
+    cairn_table *t = NULL;
+    size_t *rows = NULL, n_rows = 0;
+    cn_scores s;
+    cairn_run *run = NULL;
+    cairn_eval_report *r = NULL;
+    cairn_status rc = cairn_run_get(ctx, run_id, &rr);
+    if (rc != CAIRN_OK)
+        goto done;
+    rc = cn_run_artifact_read(ctx, run_id, "train.json", &text);
+    if (rc == CAIRN_OK)
+        rc = cn_train_record_parse(ctx, text.data, text.len, &rec);
+    if (rc != CAIRN_OK)
+        goto done;
+    have_rec = true;
+    rc = load_model(ctx, run_id, &m, &model_run);
+    if (rc != CAIRN_OK)
+        goto done;
+    char sha[65];
+    int64_t size;
+    rc = cairn_file_sha256(ctx, rec.data_path, sha, &size);
+    if (rc != CAIRN_OK)
+        goto done;
+    if (strcmp(sha, rec.data_sha256) != 0) {
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "data '%s' changed since run %s was trained (SHA-256 %.12s..., was "
+                     "%.12s...); its sealed test split no longer applies",
+                     rec.data_path, run_id, sha, rec.data_sha256);
+        goto done;
+    }
+    cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
+    co.numeric = (const char *const *)rec.numeric;
+    co.n_numeric = rec.n_numeric;
+    co.categorical = (const char *const *)rec.categorical;
+    co.n_categorical = rec.n_categorical;
+    rc = cairn_csv_read(ctx, rec.data_path, &co, &t);
+    if (rc == CAIRN_OK)
+        rc = cn_run_artifact_read(ctx, run_id, "split/test.idx", &idx);
+    if (rc == CAIRN_OK)
+        rc = cairn_index_parse(ctx, idx.data ? idx.data : "", idx.len, t->n_rows, &rows, &n_rows);
+    if (rc != CAIRN_OK)
+        goto done;
+    char idx_sha[65];
+    cn_sha256_hex(idx.data ? idx.data : "", idx.len, idx_sha);
+    const char *want = tag_of(rr, "cairn.split.test.sha256");
+    if (want && strcmp(want, idx_sha) != 0) {
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "run %s: split/test.idx does not match the digest recorded at training",
+                     run_id);
+        goto done;
+    }
+    if (n_rows == 0) {
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "run %s has an empty test split (split.test was 0); nothing to evaluate",
+                     run_id);
+        goto done;
+    }
+    rc = refuse_overlap(ctx, m, t, rows, n_rows, run_id);
+    if (rc == CAIRN_OK)
+        rc = cn_scores_predict(ctx, m, t, rows, n_rows, &s);
+    if (rc != CAIRN_OK)
+        goto done;
+    have_scores = true;
+    r = report_new(&s, rec.metrics, rec.n_metrics);
+    cn_metrics_score(ctx, &s, rec.metrics, rec.n_metrics, n_boot_of(o, rec.bootstrap),
+                     o && o->seed ? o->seed : rec.seed, r->metrics);
+    own_names(r);
+    r->model_run_id = cn_xstrdup(run_id);
+    /* Count the looks: a second one is flagged on the run, not refused. */
+    const char *looks_text = tag_of(rr, "cairn.test.looks");
+    const char *last_text = tag_of(rr, "cairn.test.last_look_ms");
+    int64_t looks = 0, last = 0;
+    if (looks_text)
+        (void)cn_parse_int64(looks_text, &looks);
+    if (last_text)
+        (void)cn_parse_int64(last_text, &last);
+    r->looks = looks + 1;
+    r->previous_look_ms = looks > 0 ? last : 0;
+    rc = cairn_run_attach(ctx, run_id, &run);
+    if (rc != CAIRN_OK)
+        goto done;
+    char lbuf[32], tbuf[32];
+    snprintf(lbuf, sizeof lbuf, "%lld", (long long)r->looks);
+    snprintf(tbuf, sizeof tbuf, "%lld", (long long)cn_now_ms());
+    cairn_tag tags[3] = {{"cairn.test.looks", lbuf},
+                         {"cairn.test.last_look_ms", tbuf},
+                         {"cairn.test.second_look", "true"}};
+    rc = cairn_run_log_batch(run, NULL, 0, NULL, 0, tags, r->looks > 1 ? 3 : 2);
+    if (rc == CAIRN_OK)
+        rc = cn_metrics_log(run, "test_", r->metrics, r->n_metrics);
+    if (rc == CAIRN_OK) {
+        cn_buf csv = CN_BUF_INIT;
+        cn_scores_csv(&s, &csv);
+        rc = cairn_run_log_artifact_bytes(run, "predictions/test.csv", csv.data, csv.len);
+        cn_buf_release(&csv);
+    }
+    char **paths = NULL;
+    size_t n_paths = 0;
+    if (rc == CAIRN_OK)
+        rc = cn_scores_plots(ctx, run, &s, "test_", &paths, &n_paths);
+    for (size_t i = 0; i < n_paths; i++)
+        free(paths[i]);
+    free(paths);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_flush(run);
+    if (rc == CAIRN_OK && r->looks > 1)
+        cn_log(ctx, CAIRN_LOG_INFO, "eval",
+               "the test set of run %s has been looked at before (%lld times); this look is "
+               "flagged on the run (cairn.test.second_look=true)",
+               run_id, (long long)(r->looks - 1));
+    if (rc == CAIRN_OK) {
+        r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(run));
+        *out = r;
+        r = NULL;
+    }
+done:
+    cairn_run_free(run);
+    cairn_eval_report_free(r);
+    if (have_scores)
+        cn_scores_release(&s);
+    if (have_rec)
+        cn_train_record_release(&rec);
+    cairn_free(rows);
+    cairn_table_free(t);
+    cairn_model_free(m);
+    free(model_run);
+    cn_buf_release(&text);
+    cn_buf_release(&idx);
+    cairn_run_record_free(rr);
+    return rc;
+}
+
+/* ---- eval compare ---- */
+
+typedef struct preds {
+    size_t n;
+    size_t *row;
+    bool *correct; /* classification */
+    char **y_true; /* classification: the true label text */
+    double *t, *p; /* regression */
+} preds;
+
+static void preds_release(preds *p)
+{
+    for (size_t i = 0; p->y_true && i < p->n; i++)
+        free(p->y_true[i]);
+    free(p->y_true);
+    free(p->row);
+    free(p->correct);
+    free(p->t);
+    free(p->p);
+    memset(p, 0, sizeof *p);
+}
+
+static const char *cell(const cairn_column *c, size_t i, char *tmp, size_t size)
+{
+    if (c->type == CAIRN_COL_CATEGORICAL)
+        return c->cat[i] >= 0 ? c->levels[c->cat[i]] : "";
+    cn_format_double(c->num[i], tmp, size);
+    return tmp;
+}
+
+static cairn_status read_preds(cairn_ctx *ctx, const char *run_id, const char *file,
+                               bool is_classification, preds *p)
+{
+    memset(p, 0, sizeof *p);
+    char *path = NULL;
+    cairn_table *t = NULL;
+    cairn_status rc = cairn_run_artifact_path(ctx, run_id, file, &path);
+    if (rc != CAIRN_OK)
+        return rc;
+    static const char *const cats[] = {"y_true", "y_pred"};
+    cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
+    if (is_classification) {
+        co.categorical = cats;
+        co.n_categorical = 2;
+    }
+    rc = cairn_csv_read(ctx, path, &co, &t);
+    cairn_free(path);
+    if (rc != CAIRN_OK)
+        return rc;
+    int cr = cairn_table_find(t, "row"), ct = cairn_table_find(t, "y_true"),
+        cp = cairn_table_find(t, "y_pred");
+    if (cr < 0 || ct < 0 || cp < 0 || t->cols[cr].type != CAIRN_COL_NUMERIC) {
+        cairn_table_free(t);
+        return cn_fail(ctx, CAIRN_EINVAL, "run %s: %s lacks row, y_true or y_pred", run_id, file);
+    }
+    p->n = t->n_rows;
+    p->row = cn_xcalloc(p->n ? p->n : 1, sizeof *p->row);
+    if (is_classification) {
+        p->correct = cn_xcalloc(p->n ? p->n : 1, sizeof *p->correct);
+        p->y_true = cn_xcalloc(p->n ? p->n : 1, sizeof *p->y_true);
+    } else {
+        p->t = cn_xcalloc(p->n ? p->n : 1, sizeof *p->t);
+        p->p = cn_xcalloc(p->n ? p->n : 1, sizeof *p->p);
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        p->row[i] = (size_t)t->cols[cr].num[i];
+        if (is_classification) {
+            char a[64], b[64];
+            const char *yt = cell(&t->cols[ct], i, a, sizeof a);
+            p->correct[i] = strcmp(yt, cell(&t->cols[cp], i, b, sizeof b)) == 0;
+            p->y_true[i] = cn_xstrdup(yt);
+        } else {
+            p->t[i] = t->cols[ct].num ? t->cols[ct].num[i] : NAN;
+            p->p[i] = t->cols[cp].num ? t->cols[cp].num[i] : NAN;
+        }
+    }
+    cairn_table_free(t);
+    return CAIRN_OK;
+}
+
+typedef struct paired_data {
+    const double *v; /* per-row value (correct 0/1, or squared error) */
+} paired_data;
+
+static cairn_status mean_over(cairn_ctx *ctx, const size_t *idx, size_t n, void *user,
+                              double *out)
+{
+    (void)ctx;
+    const paired_data *d = user;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += d->v[idx[i]];
+    *out = sum / (double)n;
+    return CAIRN_OK;
+}
+
+void cairn_compare_result_free(cairn_compare_result *r)
+{
+    if (!r)
+        return;
+    free((char *)r->metric);
+    free(r);
+}
+
+static bool has_artifact(cairn_ctx *ctx, const char *run_id, const char *file)
+{
+    char *path = NULL;
+    bool ok = cairn_run_artifact_path(ctx, run_id, file, &path) == CAIRN_OK && cn_fs_exists(path);
+    cairn_free(path);
+    return ok;
+}
+
+static cairn_status compare_rows(cairn_ctx *ctx, const char *a, const char *b, const char *file,
+                                 bool is_classification, cairn_compare_result *r)
+{
+    preds pa, pb;
+    cairn_status rc = read_preds(ctx, a, file, is_classification, &pa);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = read_preds(ctx, b, file, is_classification, &pb);
+    if (rc != CAIRN_OK) {
+        preds_release(&pa);
+        return rc;
+    }
+    bool same = pa.n == pb.n && pa.n > 0;
+    for (size_t i = 0; same && i < pa.n; i++)
+        same = pa.row[i] == pb.row[i] &&
+               (is_classification ? strcmp(pa.y_true[i], pb.y_true[i]) == 0 : pa.t[i] == pb.t[i]);
+    if (!same) {
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "cannot compare runs %s and %s: they were scored on different rows (%s: "
+                     "%zu and %zu rows, not the same row indices); compare runs trained on the "
+                     "same data and split",
+                     a, b, file, pa.n, pb.n);
+        goto done;
+    }
+    size_t n = pa.n;
+    double *va = cn_xmalloc(n * sizeof *va), *vb = cn_xmalloc(n * sizeof *vb);
+    r->n = n;
+    if (is_classification) {
+        int64_t n01 = 0, n10 = 0;
+        double sa = 0, sb = 0;
+        for (size_t i = 0; i < n; i++) {
+            va[i] = pa.correct[i];
+            vb[i] = pb.correct[i];
+            sa += va[i];
+            sb += vb[i];
+            n01 += pa.correct[i] && !pb.correct[i];
+            n10 += !pa.correct[i] && pb.correct[i];
+        }
+        r->metric = cn_xstrdup("accuracy");
+        r->a = sa / (double)n;
+        r->b = sb / (double)n;
+        r->n01 = n01;
+        r->n10 = n10;
+        bool exact = n01 + n10 < 25;
+        r->test = exact ? "mcnemar-exact" : "mcnemar-chi2";
+        cairn_test_result tr;
+        rc = cairn_stats_mcnemar(ctx, n01, n10, exact, &tr);
+        r->statistic = tr.statistic;
+        r->pvalue = tr.pvalue;
+        if (n01 + n10 == 0) { /* the two runs agree on every row: no evidence of a difference */
+            r->statistic = 0;
+            r->pvalue = 1;
+        }
+    } else {
+        double sa = 0, sb = 0;
+        double *aa = cn_xmalloc(n * sizeof *aa), *ab = cn_xmalloc(n * sizeof *ab);
+        for (size_t i = 0; i < n; i++) {
+            double ea = pa.p[i] - pa.t[i], eb = pb.p[i] - pb.t[i];
+            va[i] = ea * ea;
+            vb[i] = eb * eb;
+            aa[i] = fabs(ea);
+            ab[i] = fabs(eb);
+            sa += va[i];
+            sb += vb[i];
+        }
+        r->metric = cn_xstrdup("mse");
+        r->a = sa / (double)n;
+        r->b = sb / (double)n;
+        r->test = "wilcoxon";
+        cairn_test_result tr;
+        if (cairn_stats_wilcoxon(ctx, aa, ab, n, &tr) == CAIRN_OK) {
+            r->statistic = tr.statistic;
+            r->pvalue = tr.pvalue;
+        } else { /* every absolute error equal */
+            r->statistic = NAN;
+            r->pvalue = 1;
+        }
+        free(aa);
+        free(ab);
+    }
+    if (rc == CAIRN_OK) {
+        paired_data da = {va}, db = {vb};
+        cairn_bootstrap_opts bo = CAIRN_BOOTSTRAP_OPTS_INIT;
+        bo.n_resamples = COMPARE_BOOTSTRAP;
+        cairn_interval iv;
+        r->diff = r->a - r->b;
+        r->diff_low = r->diff_high = NAN;
+        if (cairn_bootstrap_paired_diff(ctx, n, mean_over, &da, mean_over, &db, &bo, &iv) ==
+            CAIRN_OK) {
+            r->diff_low = iv.low;
+            r->diff_high = iv.high;
+        }
+    }
+    free(va);
+    free(vb);
+done:
+    preds_release(&pa);
+    preds_release(&pb);
+    return rc;
+}
+
+static cairn_status fold_scores(cairn_ctx *ctx, const char *run_id, const char *key, size_t k,
+                                double *out)
+{
+    cairn_metric_page *page = NULL;
+    cairn_status rc = cairn_run_metric_history(ctx, run_id, key, NULL, 0, &page);
+    if (rc != CAIRN_OK)
+        return rc;
+    for (size_t f = 0; f < k; f++)
+        out[f] = NAN;
+    for (size_t i = 0; i < page->n; i++) {
+        int64_t step = page->items[i].step;
+        if (step >= 0 && (size_t)step < k)
+            out[step] = page->items[i].value;
+    }
+    cairn_metric_page_free(page);
+    for (size_t f = 0; f < k; f++)
+        if (!isfinite(out[f]))
+            return cn_fail(ctx, CAIRN_EINVAL, "run %s has no %s score for fold %zu", run_id, key,
+                           f);
+    return CAIRN_OK;
+}
+
+static cairn_status compare_folds(cairn_ctx *ctx, const char *a, const char *b, size_t k,
+                                  cairn_compare_result *r)
+{
+    cn_buf text = CN_BUF_INIT;
+    cn_train_record rec;
+    cairn_status rc = cn_run_artifact_read(ctx, a, "train.json", &text);
+    if (rc == CAIRN_OK)
+        rc = cn_train_record_parse(ctx, text.data, text.len, &rec);
+    cn_buf_release(&text);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (rec.n_metrics == 0) {
+        cn_train_record_release(&rec);
+        return cn_fail(ctx, CAIRN_EINVAL, "run %s records no metrics", a);
+    }
+    char *key = cn_asprintf("cv_%s", rec.metrics[0]);
+    double *fa = cn_xmalloc(k * sizeof *fa), *fb = cn_xmalloc(k * sizeof *fb);
+    rc = fold_scores(ctx, a, key, k, fa);
+    if (rc == CAIRN_OK)
+        rc = fold_scores(ctx, b, key, k, fb);
+    if (rc == CAIRN_OK) {
+        double sa = 0, sb = 0;
+        for (size_t f = 0; f < k; f++) {
+            sa += fa[f];
+            sb += fb[f];
+        }
+        r->scope = "cv";
+        r->metric = cn_xstrdup(rec.metrics[0]);
+        r->n = k;
+        r->a = sa / (double)k;
+        r->b = sb / (double)k;
+        r->diff = r->a - r->b;
+        r->diff_low = r->diff_high = NAN;
+        r->test = "paired-t";
+        cairn_test_result tr;
+        rc = cairn_stats_ttest_paired(ctx, fa, fb, k, &tr);
+        r->statistic = tr.statistic;
+        r->pvalue = isnan(tr.pvalue) ? 1 : tr.pvalue;
+        r->test2 = "wilcoxon";
+        if (rc == CAIRN_OK && cairn_stats_wilcoxon(ctx, fa, fb, k, &tr) == CAIRN_OK) {
+            r->statistic2 = tr.statistic;
+            r->pvalue2 = tr.pvalue;
+        } else {
+            r->statistic2 = NAN;
+            r->pvalue2 = 1;
+        }
+    }
+    free(key);
+    free(fa);
+    free(fb);
+    cn_train_record_release(&rec);
+    return rc;
+}
+
+cairn_status cairn_eval_compare(cairn_ctx *ctx, const char *run_a, const char *run_b,
+                                cairn_compare_result **out)
+{
+    *out = NULL;
+    cairn_run_record *ra = NULL, *rb = NULL;
+    cairn_compare_result *r = cn_xcalloc(1, sizeof *r);
+    cairn_status rc = cairn_run_get(ctx, run_a, &ra);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_get(ctx, run_b, &rb);
+    if (rc != CAIRN_OK)
+        goto done;
+    const char *ta = tag_of(ra, "cairn.task"), *tb = tag_of(rb, "cairn.task");
+    if (!ta || !tb) {
+        rc = cn_fail(ctx, CAIRN_EINVAL, "run %s was not made by 'cairn train'; nothing to compare",
+                     !ta ? run_a : run_b);
+        goto done;
+    }
+    if (strcmp(ta, tb) != 0) {
+        rc = cn_fail(ctx, CAIRN_EINVAL, "cannot compare a %s run (%s) with a %s run (%s)", ta,
+                     run_a, tb, run_b);
+        goto done;
+    }
+    r->task = strcmp(ta, "classification") == 0 ? "classification" : "regression";
+    bool is_class = r->task[0] == 'c';
+    const char *da = tag_of(ra, "cairn.data.sha256"), *db = tag_of(rb, "cairn.data.sha256");
+    bool same_data = da && db && strcmp(da, db) == 0;
+    bool test_a = has_artifact(ctx, run_a, "predictions/test.csv"),
+         test_b = has_artifact(ctx, run_b, "predictions/test.csv");
+    bool val_a = has_artifact(ctx, run_a, "predictions/val.csv"),
+         val_b = has_artifact(ctx, run_b, "predictions/val.csv");
+    const char *file = NULL;
+    if (same_data && test_a && test_b) {
+        file = "predictions/test.csv";
+        r->scope = "test";
+    } else if (same_data && val_a && val_b) {
+        file = "predictions/val.csv";
+        r->scope = "validation";
+    }
+    const char *ca = tag_of(ra, "cairn.cv.sha256"), *cb = tag_of(rb, "cairn.cv.sha256");
+    bool same_folds = ca && cb && strcmp(ca, cb) == 0;
+    if (file) {
+        rc = compare_rows(ctx, run_a, run_b, file, is_class, r);
+        if (rc == CAIRN_EINVAL && same_folds) {
+            free((char *)r->metric);
+            memset(r, 0, sizeof *r);
+            r->task = is_class ? "classification" : "regression";
+            file = NULL;
+        } else if (rc != CAIRN_OK) {
+            goto done;
+        }
+    }
+    if (!file) {
+        if (!same_folds) {
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "cannot compare runs %s and %s: they were not scored on the same rows "
+                         "(%s) nor on the same cross-validation folds; train both on the same "
+                         "data, split and seed",
+                         run_a, run_b,
+                         !same_data ? "their data digests differ" : "their predictions differ");
+            goto done;
+        }
+        int64_t k = 0;
+        const char *kt = tag_of(ra, "cairn.cv.folds");
+        if (!kt || !cn_parse_int64(kt, &k) || k < 2) {
+            rc = cn_fail(ctx, CAIRN_EINVAL, "run %s: bad tag cairn.cv.folds", run_a);
+            goto done;
+        }
+        rc = compare_folds(ctx, run_a, run_b, (size_t)k, r);
+        if (rc != CAIRN_OK)
+            goto done;
+    }
+    r->significant = r->pvalue < COMPARE_ALPHA;
+    *out = r;
+    r = NULL;
+done:
+    cairn_compare_result_free(r);
+    cairn_run_record_free(ra);
+    cairn_run_record_free(rb);
+    return rc;
+}
