@@ -482,10 +482,10 @@ static cairn_status log_params(train_state *st)
     if (rc == CAIRN_OK)
         rc = cairn_run_log_param(st->run, "split.method", method);
     if (!st->cfg->split.train_idx) {
-        cn_format_double(st->test_frac, buf, sizeof buf);
+        snprintf(buf, sizeof buf, "%g", st->test_frac);
         if (rc == CAIRN_OK)
             rc = cairn_run_log_param(st->run, "split.test", buf);
-        cn_format_double(st->val_frac, buf, sizeof buf);
+        snprintf(buf, sizeof buf, "%g", st->val_frac);
         if (rc == CAIRN_OK)
             rc = cairn_run_log_param(st->run, "split.val", buf);
     }
