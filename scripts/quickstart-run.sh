@@ -29,6 +29,41 @@ step "3. Search: runs with val_acc > 0.5, best first (OR and parentheses work to
   --filter "metrics.val_acc > 0.5 OR (params.learner = 'linear-gd' AND metrics.val_mse < 1e9)" \
   --order-by "metrics.val_acc DESC"
 
+step "4. cairn train: logistic regression, an MLP and XGBoost on breast_cancer (validation metrics, 95% CIs)"
+declare -A run
+for learner in logistic mlp xgboost; do
+  printf -- '-- %s\n' "$learner"
+  "$cairn" train --config "examples/configs/breast_cancer_$learner.yaml" --json >"$out/train-$learner.json"
+  run[$learner]=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$out/train-$learner.json")
+  $py - "$out/train-$learner.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for name, m in r["val_metrics"].items():
+    print("  %-10s %.4f  95%% CI [%.4f, %.4f]" % (name, m["value"], m["ci_low"], m["ci_high"]))
+PY
+done
+
+step "5. Is the MLP better than logistic regression? (McNemar on the shared validation rows)"
+"$cairn" eval compare "${run[logistic]}" "${run[mlp]}"
+
+step "6. The guardrail: evaluating a model on its own training rows is refused"
+"$cairn" eval model "${run[logistic]}" --data data/breast_cancer.csv || true
+
+step "7. Open the sealed test split once, for the best run by validation accuracy"
+best=$($py - "$out" <<'PY'
+import json, sys
+best = max(("logistic", "mlp", "xgboost"), key=lambda l: json.load(
+    open("%s/train-%s.json" % (sys.argv[1], l)))["val_metrics"]["accuracy"]["value"])
+print(best)
+PY
+)
+echo "best: $best (run ${run[$best]})"
+"$cairn" eval final "${run[$best]}"
+
 step "The runs table"
 "$cairn" runs list --experiment quickstart
 printf '\nstore: %s\nartifacts: %s\n' "$CAIRN_STORE" "$out/cairn-artifacts"
+dir=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["artifact_dir"])' "$out/train-$best.json")
+printf 'pictures of the best run (%s): %s/plots/\n' "$best" "$dir"
+ls "$dir/plots"
+printf 'its report: %s/report.md\n' "$dir"
