@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_model.c - the model file loader. Each input is tried as it is (magic, checksum and
  * version checks) and again with its trailing SHA-256 rewritten, so mutations reach the JSON
- * metadata and payload parsers (not for XGBoost boosters: see below). A model that loads is predicted on, saved and reloaded: the
- * second save must give the same bytes as the first. */
+ * metadata and payload parsers (not for XGBoost boosters: see below). A model that loads is
+ * predicted on, saved and reloaded: the second save must give the same bytes as the first. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

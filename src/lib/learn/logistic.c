@@ -163,9 +163,10 @@ static void hess_diag(problem *pr, const double *x2, double *diag)
     }
 }
 
-/* Jacobi-preconditioned conjugate gradients for H p = -g, to ||r|| <= eta ||g||. */
-static void solve_cg(problem *pr, const double *g, const double *diag, double *p, size_t np,
-                     double eta, double *r, double *dir, double *hd)
+/* Jacobi-preconditioned conjugate gradients for H p = -g, to ||r|| <= eta ||g||. Returns the
+ * number of Hessian-vector products. */
+static size_t solve_cg(problem *pr, const double *g, const double *diag, double *p, size_t np,
+                       double eta, double *r, double *dir, double *hd)
 {
     double *z = cn_xmalloc(np * sizeof *z);
     memset(p, 0, np * sizeof *p);
@@ -175,7 +176,8 @@ static void solve_cg(problem *pr, const double *g, const double *diag, double *p
     }
     memcpy(dir, z, np * sizeof *dir);
     double rz = dot(r, z, np), stop = eta * eta * dot(g, g, np);
-    for (size_t it = 0; it < 2 * np + 10 && dot(r, r, np) > stop; it++) {
+    size_t it = 0;
+    for (; it < 2 * np + 10 && dot(r, r, np) > stop; it++) {
         hessvec(pr, dir, hd);
         double dhd = dot(dir, hd, np);
         if (!(dhd > 0))
@@ -204,6 +206,7 @@ static void solve_cg(problem *pr, const double *g, const double *diag, double *p
         for (size_t j = 0; j < pr->k_out; j++)
             b[j] -= mean;
     }
+    return it;
 }
 
 static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
@@ -243,13 +246,14 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
         x2[i] = pr.x[i] * pr.x[i];
     double f = objective(&pr, theta, grad);
     int64_t iter = 0;
+    size_t n_cg = 0;
     for (; iter < max_iter; iter++) {
         double gmax = max_abs(grad, np);
         if (gmax <= tol)
             break;
         double gnorm = sqrt(dot(grad, grad, np));
         hess_diag(&pr, x2, diag);
-        solve_cg(&pr, grad, diag, step, np, fmin(0.5, sqrt(gnorm)), r, dir, hd);
+        n_cg += solve_cg(&pr, grad, diag, step, np, fmin(0.5, sqrt(gnorm)), r, dir, hd);
         double slope = dot(grad, step, np), t = 1.0, f_new = f;
         bool accepted = false;
         for (int ls = 0; ls < 60 && !accepted; ls++, t *= 0.5) {
@@ -267,6 +271,9 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
         f = f_new;
     }
     double gfinal = max_abs(grad, np);
+    cn_log(ctx, CAIRN_LOG_DEBUG, "learn",
+           "logistic: %lld newton iterations, %zu hessian products, gradient %.3g", (long long)iter,
+           n_cg, gfinal);
     if (gfinal > tol)
         cn_log(ctx, CAIRN_LOG_WARN, "learn",
                "logistic: stopped after %lld iterations with gradient %.3g > tol %.3g",
