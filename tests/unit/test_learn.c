@@ -702,6 +702,21 @@ TEST(categorical_features_and_text_labels)
         CHECK(fit(ctx, &t, "linear", NULL, 0, &(cairn_fit_opts){.label = "kind"}) == NULL);
         CHECK(strstr(cairn_errmsg(ctx), "needs a numeric label") != NULL);
     }
+    /* One-hot plus intercept is rank deficient: OLS takes the minimum-norm solution, which
+     * still fits an exact relation exactly. */
+    double target[N];
+    for (int i = 0; i < N; i++)
+        target[i] = 2 * num[i] + (color[i] == 0 ? 1.5 : color[i] == 1 ? -1 : 0.25);
+    cairn_column rcols[3] = {
+        cols[0], cols[1], {.name = "y", .type = CAIRN_COL_NUMERIC, .num = target}};
+    cairn_table rt = {N, 3, rcols, NULL};
+    cairn_model *lin = fit(ctx, &rt, "linear", NULL, 0, NULL);
+    CHECK(lin != NULL);
+    double fitted[N];
+    CHECK(lin && cairn_model_predict(ctx, lin, &rt, NULL, N, fitted) == CAIRN_OK);
+    for (int i = 0; lin && i < N; i++)
+        CHECK_NEAR(fitted[i], target[i], 1e-9);
+    cairn_model_free(lin);
     /* Ordinal encoding for xgboost. */
     static const char *const kv[] = {"num_round", "5"};
     cairn_model *x = fit(ctx, &t, "xgboost", kv, 1, &(cairn_fit_opts){.label = "kind"});

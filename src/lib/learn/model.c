@@ -164,7 +164,7 @@ static long class_of(const cairn_model *m, const cairn_column *c, size_t r)
     char text[64];
     const char *s;
     if (c->type == CAIRN_COL_NUMERIC) {
-        cn_format_double(c->num[r], text, sizeof text);
+        cn_format_double(c->num[r] + 0.0, text, sizeof text); /* -0 is class "0" */
         s = text;
     } else {
         if (c->cat[r] < 0 || (size_t)c->cat[r] >= c->n_levels)
@@ -199,9 +199,9 @@ static cairn_status fit_label(cairn_ctx *ctx, cairn_model *m, const cairn_column
     if (m->task == CN_TASK_REGRESSION) {
         if (c->type != CAIRN_COL_NUMERIC)
             return cn_fail(ctx, CAIRN_EINVAL,
-                           "label '%s' is categorical; learner '%s' does regression and needs "
-                           "a numeric label",
-                           m->label, m->ops->name);
+                           "label '%s' is categorical; this learner does regression and needs a "
+                           "numeric label",
+                           m->label);
         return CAIRN_OK;
     }
     if (c->type == CAIRN_COL_NUMERIC) {
@@ -214,7 +214,7 @@ static cairn_status fit_label(cairn_ctx *ctx, cairn_model *m, const cairn_column
             if (i > 0 && v[i] == v[i - 1])
                 continue;
             char text[64];
-            cn_format_double(v[i], text, sizeof text);
+            cn_format_double(v[i] + 0.0, text, sizeof text);
             m->classes[m->n_classes++] = cn_xstrdup(text);
         }
         free(v);
