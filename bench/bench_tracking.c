@@ -172,7 +172,15 @@ int main(int argc, char **argv)
     long n_points = 200000;
     const char *runs_list = "10000,100000";
     const char *dir = "/tmp";
+    int keep = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--keep") == 0)
+            keep = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--keep") == 0) {
+            i--;
+            continue;
+        }
         if (strcmp(argv[i], "--points") == 0)
             n_points = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--runs") == 0)
@@ -234,6 +242,9 @@ int main(int argc, char **argv)
     cairn_free(exp_id);
     cairn_close(ctx);
     free(list);
-    unlink(path);
+    if (keep)
+        printf("kept %s\n", path);
+    else
+        unlink(path);
     return 0;
 }

@@ -65,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const cairn_column *col = &t->cols[c];
             for (size_t r = 0; r < t->n_rows; r++)
                 if (col->type == CAIRN_COL_CATEGORICAL &&
-                    (col->cat[r] < -1 || (col->cat[r] >= 0 && (size_t)col->cat[r] >= col->n_levels)))
+                    (col->cat[r] < -1 ||
+                     (col->cat[r] >= 0 && (size_t)col->cat[r] >= col->n_levels)))
                     abort();
         }
         char hex[65];

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cairn_ctx *ctx = cairn_ctx_new();
     one_target(ctx, CN_FILTER_RUNS, (const char *)data, size);
     one_target(ctx, CN_FILTER_EXPERIMENTS, (const char *)data, size);
-    /* The context has no store: release it without the store module. */
+    /* The context has no store: released by hand, so no store module is linked in. */
     cn_buf_release(&ctx->err);
     free(ctx);
     return 0;

@@ -77,7 +77,8 @@ CAIRN_API cairn_status cairn_csv_read(cairn_ctx *ctx, const char *path, const ca
 CAIRN_API cairn_status cairn_csv_parse(cairn_ctx *ctx, const char *text, size_t len,
                                        const cairn_csv_opts *opts, cairn_table **out);
 /* Writes t as CSV (header, ',' delimiter, LF, missing values empty, numbers in their shortest
- * round-trip form), atomically. Reading it back gives the same content digest. */
+ * round-trip form), atomically. Reading it back with the same column types (declare the
+ * categorical columns whose levels look numeric) gives the same content digest. */
 CAIRN_API cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *path);
 /* SHA-256 of the table's content, independent of its text form ("1.0" and "1" agree): the
  * column names, types, numeric values (all NaNs alike) and categorical values as strings,
@@ -107,7 +108,7 @@ typedef struct cairn_split_opts {
     uint64_t seed;        /* the same seed gives the same split */
     const char *label;    /* STRATIFIED: the class column */
     const char *group;    /* GROUP: the group column */
-    const char *time;     /* TIME: the ordering column (numeric, or text that sorts, e.g. ISO dates) */
+    const char *time;     /* TIME: the ordering column (numbers, or text that sorts: ISO dates) */
 } cairn_split_opts;
 #define CAIRN_SPLIT_OPTS_INIT {0}
 
@@ -156,7 +157,8 @@ typedef enum cairn_issue_level {
 typedef struct cairn_data_issue {
     cairn_issue_level level;
     const char *code;    /* stable: "missing-values", "constant-column", "duplicate-column",
-                          * "duplicate-rows", "class-imbalance", "rare-class", "single-class", "missing-label",
+                          * "duplicate-rows", "class-imbalance", "rare-class", "single-class",
+                          * "missing-label",
                           * "split-overlap", "split-content-overlap", "split-out-of-range",
                           * "non-finite", "schema-missing-column", "schema-type", "empty-table",
                           * "all-missing" */

@@ -16,6 +16,7 @@ void cn_buf_grow(cn_buf *b, size_t extra)
     while (cap < need)
         cap *= 2;
     b->data = cn_xrealloc(b->data, cap);
+    b->data[b->len] = '\0'; /* a fresh buffer is terminated too */
     b->cap = cap;
 }
 

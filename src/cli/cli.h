@@ -41,4 +41,5 @@ int cmd_run(int argc, char **argv);
 int cmd_exp(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 #endif

@@ -15,15 +15,21 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-static const char usage_validate[] =
-    "usage: cairn data validate FILE [--label COL] [--splits DIR] [--delimiter C] [--json]\n";
-static const char usage_split[] =
-    "usage: cairn data split FILE --out DIR [--method random|stratified|group|time] [--label COL]\n"
-    "                        [--group COL] [--time COL] [--test F] [--val F] [--seed N]\n"
-    "                        [--delimiter C] [--json]\n";
-static const char usage_profile[] =
-    "usage: cairn data profile FILE [--delimiter C] [--json] [-o FILE]\n";
-static const char usage_hash[] = "usage: cairn data hash FILE... [--delimiter C] [--json]\n";
+#define CSV_OPTS "[--delimiter C] [--numeric COL]... [--categorical COL]..."
+#define SYN_VALIDATE "cairn data validate FILE [--label COL] [--splits DIR] " CSV_OPTS " [--json]"
+#define SYN_SPLIT                                                                                  \
+    "cairn data split FILE --out DIR [--method random|stratified|group|time] [--label COL] "       \
+    "[--group COL] [--time COL] [--test F] [--val F] [--seed N] " CSV_OPTS " [--json]"
+#define SYN_PROFILE "cairn data profile FILE " CSV_OPTS " [--json] [-o FILE]"
+#define SYN_HASH "cairn data hash FILE... " CSV_OPTS " [--json]"
+static const char usage_validate[] = "usage: " SYN_VALIDATE "\n";
+static const char usage_split[] = "usage: " SYN_SPLIT "\n";
+static const char usage_profile[] = "usage: " SYN_PROFILE "\n";
+static const char usage_hash[] = "usage: " SYN_HASH "\n";
+static const char help_csv[] =
+    "  --delimiter C    field delimiter (default ','; 'tab' for a tab)\n"
+    "  --numeric COL    read COL as numbers: a value that is not one is an error (repeatable)\n"
+    "  --categorical COL  read COL as categories even if its values look numeric (repeatable)\n";
 
 static const char help_validate[] =
     "\nChecks a CSV file: schema, ranges, missing values, constant and duplicate columns,\n"
@@ -31,7 +37,6 @@ static const char help_validate[] =
     "(a folder written by 'cairn data split'). Exits 1 when the report has errors.\n\n"
     "  --label COL      the class column: counts and imbalance ratio\n"
     "  --splits DIR     check DIR/train.idx, val.idx, test.idx against each other\n"
-    "  --delimiter C    field delimiter (default ',')\n"
     "  --json           print the report as JSON\n";
 static const char help_split[] =
     "\nSplits the rows of a CSV file into train, validation and test index files in DIR\n"
@@ -43,19 +48,16 @@ static const char help_split[] =
     "  --test F         test fraction (default 0.2)\n"
     "  --val F          validation fraction (default 0.1)\n"
     "  --seed N         the same seed gives the same split (default 0)\n"
-    "  --delimiter C    field delimiter (default ',')\n"
     "  --json           print the result as JSON\n";
 static const char help_profile[] =
     "\nProfiles every column of a CSV file: count, missing, mean, std, min, quantiles, max and\n"
     "a 20-bin histogram for numeric columns, level counts for categorical ones. This is the\n"
     "reference profile drift detection compares live traffic with.\n\n"
     "  -o FILE          also write the profile as JSON to FILE\n"
-    "  --delimiter C    field delimiter (default ',')\n"
     "  --json           print the profile as JSON\n";
 static const char help_hash[] =
     "\nPrints, for each file, the SHA-256 of its bytes, its rows x columns and the digest of\n"
     "its parsed content (independent of number formatting).\n\n"
-    "  --delimiter C    field delimiter (default ',')\n"
     "  --json           print a JSON array\n";
 
 static void json_str(FILE *out, const char *s)
@@ -75,6 +77,8 @@ static void json_str(FILE *out, const char *s)
 
 typedef struct data_args {
     const char *label, *splits, *out, *method, *group, *time, *output;
+    const char *numeric[64], *categorical[64];
+    size_t n_numeric, n_categorical;
     double test, val;
     uint64_t seed;
     bool json, has_method;
@@ -82,8 +86,22 @@ typedef struct data_args {
     int first_file;
 } data_args;
 
-enum { OPT_LABEL = 256, OPT_SPLITS, OPT_OUT, OPT_METHOD, OPT_GROUP, OPT_TIME, OPT_TEST, OPT_VAL,
-       OPT_SEED, OPT_JSON, OPT_DELIM, OPT_HELP };
+enum {
+    OPT_LABEL = 256,
+    OPT_SPLITS,
+    OPT_OUT,
+    OPT_METHOD,
+    OPT_GROUP,
+    OPT_TIME,
+    OPT_TEST,
+    OPT_VAL,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_DELIM,
+    OPT_NUMERIC,
+    OPT_CATEGORICAL,
+    OPT_HELP
+};
 
 /* Parses the options a verb allows (allowed: OPT_ codes, 'o' for -o). Returns the exit code
  * with *done set after --help (0) or a usage error (2); else 0 with the FILEs at first_file. */
@@ -102,6 +120,8 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
         {"seed", required_argument, NULL, OPT_SEED},
         {"json", no_argument, NULL, OPT_JSON},
         {"delimiter", required_argument, NULL, OPT_DELIM},
+        {"numeric", required_argument, NULL, OPT_NUMERIC},
+        {"categorical", required_argument, NULL, OPT_CATEGORICAL},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -118,10 +138,11 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
         if (c == 'h' || c == OPT_HELP) {
             fputs(usage, stdout);
             fputs(help, stdout);
+            fputs(help_csv, stdout);
             *done = true;
             return 0;
         }
-        bool ok = false;
+        bool ok = c == OPT_DELIM || c == OPT_NUMERIC || c == OPT_CATEGORICAL;
         for (size_t i = 0; i < n_allowed && !ok; i++)
             ok = allowed[i] == c;
         if (!ok) {
@@ -160,6 +181,17 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
             a->seed = (uint64_t)seed;
             break;
         case OPT_JSON: a->json = true; break;
+        case OPT_NUMERIC:
+        case OPT_CATEGORICAL: {
+            size_t *n = c == OPT_NUMERIC ? &a->n_numeric : &a->n_categorical;
+            const char **list = c == OPT_NUMERIC ? a->numeric : a->categorical;
+            if (*n == 64) {
+                *done = true;
+                return cli_usage(usage, "at most 64 --numeric and 64 --categorical columns");
+            }
+            list[(*n)++] = optarg;
+            break;
+        }
         case OPT_DELIM:
             if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0) {
                 a->delimiter = '\t';
@@ -205,6 +237,10 @@ static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args
 {
     cairn_csv_opts o = CAIRN_CSV_OPTS_INIT;
     o.delimiter = a->delimiter;
+    o.numeric = a->numeric;
+    o.n_numeric = a->n_numeric;
+    o.categorical = a->categorical;
+    o.n_categorical = a->n_categorical;
     cairn_table *t = NULL;
     if (cairn_csv_read(ctx, path, &o, &t) != CAIRN_OK) {
         cli_fail(ctx);
@@ -215,11 +251,11 @@ static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args
 
 static int data_validate(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_LABEL, OPT_SPLITS, OPT_JSON, OPT_DELIM};
+    static const int allowed[] = {OPT_LABEL, OPT_SPLITS, OPT_JSON};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_validate, help_validate, allowed,
-                        CN_ARRAY_LEN(allowed), &a, &done);
+    int rc = parse_args(argc, argv, usage_validate, help_validate, allowed, CN_ARRAY_LEN(allowed),
+                        &a, &done);
     if (done)
         return rc;
     if (argc - a.first_file != 1)
@@ -308,12 +344,12 @@ done:
 
 static int data_split(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_LABEL, OPT_OUT,  OPT_METHOD, OPT_GROUP, OPT_TIME,
-                                  OPT_TEST,  OPT_VAL,  OPT_SEED,   OPT_JSON,  OPT_DELIM};
+    static const int allowed[] = {OPT_LABEL, OPT_OUT, OPT_METHOD, OPT_GROUP, OPT_TIME,
+                                  OPT_TEST,  OPT_VAL, OPT_SEED,   OPT_JSON};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_split, help_split, allowed, CN_ARRAY_LEN(allowed), &a,
-                        &done);
+    int rc =
+        parse_args(argc, argv, usage_split, help_split, allowed, CN_ARRAY_LEN(allowed), &a, &done);
     if (done)
         return rc;
     if (argc - a.first_file != 1)
@@ -323,10 +359,12 @@ static int data_split(int argc, char **argv)
     cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
     if (a.has_method) {
         if (!cairn_split_method_parse(a.method, &so.method))
-            return cli_usage(usage_split, "--method '%s': expected random, stratified, group or "
-                             "time", a.method);
+            return cli_usage(usage_split,
+                             "--method '%s': expected random, stratified, group or "
+                             "time",
+                             a.method);
     } else {
-        so.method = a.label ? CAIRN_SPLIT_STRATIFIED
+        so.method = a.label   ? CAIRN_SPLIT_STRATIFIED
                     : a.group ? CAIRN_SPLIT_GROUP
                     : a.time  ? CAIRN_SPLIT_TIME
                               : CAIRN_SPLIT_RANDOM;
@@ -387,11 +425,11 @@ done:
 
 static int data_profile(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_JSON, OPT_DELIM, 'o'};
+    static const int allowed[] = {OPT_JSON, 'o'};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_profile, help_profile, allowed, CN_ARRAY_LEN(allowed),
-                        &a, &done);
+    int rc = parse_args(argc, argv, usage_profile, help_profile, allowed, CN_ARRAY_LEN(allowed), &a,
+                        &done);
     if (done)
         return rc;
     if (argc - a.first_file != 1)
@@ -403,7 +441,8 @@ static int data_profile(int argc, char **argv)
     cairn_table *t = read_table(ctx, argv[a.first_file], &a);
     if (!t)
         goto done;
-    if (cairn_profile_table(ctx, t, &p) != CAIRN_OK || cairn_profile_json(ctx, p, &json) != CAIRN_OK) {
+    if (cairn_profile_table(ctx, t, &p) != CAIRN_OK ||
+        cairn_profile_json(ctx, p, &json) != CAIRN_OK) {
         cli_fail(ctx);
         goto done;
     }
@@ -414,8 +453,8 @@ static int data_profile(int argc, char **argv)
     if (a.json) {
         fputs(json, stdout);
     } else {
-        static const char *const head[] = {"column", "type", "count", "missing", "mean", "std",
-                                           "min", "median", "max"};
+        static const char *const head[] = {"column", "type", "count",  "missing", "mean",
+                                           "std",    "min",  "median", "max"};
         cli_table *tab = cli_table_new(9, head);
         for (size_t i = 0; i < p->n_features; i++) {
             const cairn_feature_profile *f = &p->features[i];
@@ -433,8 +472,8 @@ static int data_profile(int argc, char **argv)
                 for (int k = 1; k < 5; k++)
                     v[k][0] = '\0';
             }
-            const char *cells[] = {f->name, type_name(f->type), cnt, miss, v[0], v[1], v[2],
-                                   v[3], v[4]};
+            const char *cells[] = {f->name, type_name(f->type), cnt, miss, v[0], v[1], v[2], v[3],
+                                   v[4]};
             cli_table_add(tab, cells);
         }
         cli_table_print(tab, stdout);
@@ -453,16 +492,20 @@ done:
 
 static int data_hash(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_JSON, OPT_DELIM};
+    static const int allowed[] = {OPT_JSON};
     data_args a = {0};
     bool done;
-    int rc = parse_args(argc, argv, usage_hash, help_hash, allowed, CN_ARRAY_LEN(allowed), &a,
-                        &done);
+    int rc =
+        parse_args(argc, argv, usage_hash, help_hash, allowed, CN_ARRAY_LEN(allowed), &a, &done);
     if (done)
         return rc;
     cairn_ctx *ctx = cairn_ctx_new();
     cairn_csv_opts o = CAIRN_CSV_OPTS_INIT;
     o.delimiter = a.delimiter;
+    o.numeric = a.numeric;
+    o.n_numeric = a.n_numeric;
+    o.categorical = a.categorical;
+    o.n_categorical = a.n_categorical;
     int exit_code = 0;
     if (a.json)
         printf("[");
@@ -493,7 +536,8 @@ static int data_hash(int argc, char **argv)
 }
 
 static const cli_command verbs[] = {
-    {"validate", data_validate, "check schema, ranges, missing values, duplicates, balance, splits"},
+    {"validate", data_validate,
+     "check schema, ranges, missing values, duplicates, balance, splits"},
     {"split", data_split, "split rows into train, validation and test index files"},
     {"profile", data_profile, "per-column statistics and histograms: a reference profile"},
     {"hash", data_hash, "SHA-256, shape and content digest of files"},
@@ -502,10 +546,9 @@ static const cli_command verbs[] = {
 int cmd_data(int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(usage_validate, stdout);
-        fputs(usage_split, stdout);
-        fputs(usage_profile, stdout);
-        fputs(usage_hash, stdout);
+        fputs("usage: " SYN_VALIDATE "\n   or: " SYN_SPLIT "\n   or: " SYN_PROFILE
+              "\n   or: " SYN_HASH "\n",
+              stdout);
         printf("\nverbs:\n");
         for (size_t i = 0; i < CN_ARRAY_LEN(verbs); i++)
             printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);

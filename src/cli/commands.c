@@ -9,5 +9,6 @@ const cli_command cli_commands[] = {
     {"exp", cmd_exp, "create, list, show, rename, delete and restore experiments"},
     {"runs", cmd_runs, "list, show, search, compare, delete, restore and export runs"},
     {"data", cmd_data, "validate, split, profile and hash datasets"},
+    {"eval", cmd_eval, "score predictions, models and compare runs"},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];

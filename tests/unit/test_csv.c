@@ -80,7 +80,9 @@ TEST(quoting_rfc4180)
 
 TEST(crlf_bom_and_no_final_newline)
 {
-    cairn_table *t = parse("\xEF\xBB\xBF" "id,v\r\n1,x\r\n2,y", NULL);
+    cairn_table *t = parse("\xEF\xBB\xBF"
+                           "id,v\r\n1,x\r\n2,y",
+                           NULL);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -241,11 +243,35 @@ TEST(errors_name_line_and_column)
 TEST(fast_parser_matches_strtod)
 {
     static const char *cases[] = {
-        "0", "-0", "1", "0.1", "3.14159", "1e10", "1E-5", "123456789012345678",
-        "1234567890123456789", "12345678901234567890", "9007199254740993", "0.000001",
-        "1.7976931348623157e308", "2.2250738585072014e-308", "4.9e-324", "1e22", "1e23",
-        "+5", ".5", "5.", "-.5e1", "  7 ", "inf", "-Infinity", "0.1e-22", "123.456e-20",
-        "9999999999999999999e-3", "0.30000000000000004", "1.00000000000000011102230246251565",
+        "0",
+        "-0",
+        "1",
+        "0.1",
+        "3.14159",
+        "1e10",
+        "1E-5",
+        "123456789012345678",
+        "1234567890123456789",
+        "12345678901234567890",
+        "9007199254740993",
+        "0.000001",
+        "1.7976931348623157e308",
+        "2.2250738585072014e-308",
+        "4.9e-324",
+        "1e22",
+        "1e23",
+        "+5",
+        ".5",
+        "5.",
+        "-.5e1",
+        "  7 ",
+        "inf",
+        "-Infinity",
+        "0.1e-22",
+        "123.456e-20",
+        "9999999999999999999e-3",
+        "0.30000000000000004",
+        "1.00000000000000011102230246251565",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double a, b = strtod(cases[i], NULL);
@@ -364,8 +390,11 @@ TEST(bundled_datasets_parse)
     static const struct {
         const char *name;
         size_t rows, cols;
-    } sets[] = {{"iris", 150, 5}, {"wine", 178, 14}, {"breast_cancer", 569, 31},
-                {"digits", 1797, 65}, {"diabetes", 442, 11}};
+    } sets[] = {{"iris", 150, 5},
+                {"wine", 178, 14},
+                {"breast_cancer", 569, 31},
+                {"digits", 1797, 65},
+                {"diabetes", 442, 11}};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/data/%s.csv", src, sets[i].name);

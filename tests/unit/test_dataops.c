@@ -300,7 +300,8 @@ TEST(index_files_round_trip)
             CHECK(s->n[p] == 0 || memcmp(back->rows[p], s->rows[p], s->n[p] * sizeof(size_t)) == 0);
             CHECK_STR(back->sha256[p], s->sha256[p]);
             char path[512], hex[65];
-            snprintf(path, sizeof path, "%s/%s.idx", sub, cairn_split_part_name((cairn_split_part)p));
+            snprintf(path, sizeof path, "%s/%s.idx", sub,
+                     cairn_split_part_name((cairn_split_part)p));
             CHECK(cn_sha256_file(path, hex, NULL) == 0);
             CHECK_STR(hex, s->sha256[p]);
         }
@@ -407,7 +408,8 @@ TEST(validate_finds_problems)
     r = NULL;
     o.label = "nope";
     CHECK(cairn_validate(ctx, t, &o, &r) == CAIRN_ENOTFOUND && r == NULL);
-    CHECK_STR(cairn_errmsg(ctx), "label column 'nope' not found; columns are: id, a, b, copy, k, y");
+    CHECK_STR(cairn_errmsg(ctx),
+              "label column 'nope' not found; columns are: id, a, b, copy, k, y");
     cairn_table_free(t);
 }
 
@@ -553,8 +555,9 @@ static void setup(void)
 }
 
 UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(random_split_counts_and_seed),
-          UNIT_CASE(stratified_split_keeps_class_shares), UNIT_CASE(group_split_never_splits_a_group),
-          UNIT_CASE(time_split_orders_parts), UNIT_CASE(index_files_round_trip),
-          UNIT_CASE(index_parse_errors), UNIT_CASE(validate_finds_problems),
-          UNIT_CASE(validate_duplicate_columns_and_splits), UNIT_CASE(profile_matches_numpy),
-          UNIT_CASE(profile_categorical_levels), UNIT_CASE(hash_matches_sha256sums))
+          UNIT_CASE(stratified_split_keeps_class_shares),
+          UNIT_CASE(group_split_never_splits_a_group), UNIT_CASE(time_split_orders_parts),
+          UNIT_CASE(index_files_round_trip), UNIT_CASE(index_parse_errors),
+          UNIT_CASE(validate_finds_problems), UNIT_CASE(validate_duplicate_columns_and_splits),
+          UNIT_CASE(profile_matches_numpy), UNIT_CASE(profile_categorical_levels),
+          UNIT_CASE(hash_matches_sha256sums))

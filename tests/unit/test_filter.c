@@ -8,14 +8,13 @@
 #include "core/core.h"
 #include "formats/filter.h"
 #include "base/buf.h"
-#include "base/fs.h"
 
 static cairn_ctx *ctx_new(void)
 {
     return cairn_ctx_new();
 }
 
-/* The context has no store, so releasing it by hand avoids needing the store module. */
+/* Released by hand (the context has no store), so the test needs no store module. */
 static void ctx_free(cairn_ctx *ctx)
 {
     cn_buf_release(&ctx->err);

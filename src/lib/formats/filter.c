@@ -1029,6 +1029,40 @@ static void gen_order(parser *p, const ident *id, bool desc, size_t k, cn_sql *j
                       k, dir);
 }
 
+cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_out, bool *desc_out)
+{
+    parser p;
+    ident id;
+    cn_lead_kind kind = CN_LEAD_NONE;
+    *key_out = NULL;
+    *desc_out = false;
+    if (!entry)
+        return CN_LEAD_NONE;
+    size_t elen = strlen(entry);
+    parser_init(&p, ctx, CN_FILTER_RUNS, entry, elen, "order_by");
+    cairn_status rc = check_text(&p);
+    if (rc == CAIRN_OK) {
+        skip_ws(&p);
+        rc = p.pos < p.len ? parse_ident(&p, &id, true) : CAIRN_EINVAL;
+    }
+    if (rc == CAIRN_OK && (id.type == ENT_METRIC || id.type == ENT_PARAM || id.type == ENT_TAG)) {
+        skip_ws(&p);
+        bool desc = keyword(&p, "DESC");
+        if (!desc)
+            (void)keyword(&p, "ASC");
+        skip_ws(&p);
+        if (p.pos == p.len) {
+            kind = id.type == ENT_METRIC ? CN_LEAD_METRIC
+                   : id.type == ENT_PARAM ? CN_LEAD_PARAM
+                                          : CN_LEAD_TAG;
+            *desc_out = desc;
+            *key_out = cn_xstrndup(id.key, id.key_len);
+        }
+    }
+    cn_arena_free(p.mem);
+    return kind;
+}
+
 cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *const *order_by,
                               size_t n, cn_sql *joins, cn_buf *order)
 {

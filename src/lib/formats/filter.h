@@ -5,6 +5,7 @@
  * User text never reaches the SQL: every key and every value is a bound argument. */
 #ifndef CN_FILTER_H
 #define CN_FILTER_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "cairn/cairn.h"
@@ -63,8 +64,17 @@ cairn_status cn_filter_compile(cairn_ctx *ctx, cn_filter_target t, const char *t
  * runs "r.start_time DESC, r.run_uuid ASC"; experiments "e.experiment_id ASC" (and
  * "e.creation_time DESC" before it when n == 0). Missing values sort last in both directions
  * and NaN metrics after real numbers, so the list holds CASE expressions: use it in a plain
- * SELECT (not SELECT DISTINCT). Fails with CAIRN_EINVAL or CAIRN_ELIMIT; on failure joins and
+ * SELECT (not SELECT DISTINCT). The joins use the aliases o0, o1, ... (by entry index), so
+ * call this once per query. Fails with CAIRN_EINVAL or CAIRN_ELIMIT; on failure joins and
  * order are left as they were. */
 cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *const *order_by,
                               size_t n, cn_sql *joins, cn_buf *order);
+
+/* What the first order_by entry sorts by, when it is a metric, param or tag ("metrics.acc
+ * DESC"): *key_out (freed by the caller) and *desc_out say which and how. A search can then walk
+ * the (key, value) index of latest_metrics, params or tags in order and stop after one page
+ * instead of sorting every run. An entry it cannot parse is simply CN_LEAD_NONE
+ * (cn_order_compile reports it). */
+typedef enum cn_lead_kind { CN_LEAD_NONE, CN_LEAD_METRIC, CN_LEAD_PARAM, CN_LEAD_TAG } cn_lead_kind;
+cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_out, bool *desc_out);
 #endif

@@ -193,7 +193,8 @@ typedef struct parser {
     const char *name; /* file name for messages */
     const char *p, *end, *start;
     char delim;
-    size_t line; /* physical line of the current position, 1-based */
+    size_t line;             /* physical line of the current position, 1-based */
+    unsigned char stop[256]; /* 1 for the bytes that end an unquoted field */
     cn_buf scratch;
     size_t n_cols;
     char **names;
@@ -288,8 +289,8 @@ static void excerpt(const char *p, size_t n, char out[48])
 
 /* Reads one field at ps->p. On success *fp and *flen hold its text (unescaped; may point into
  * ps->scratch), *quoted says whether it was quoted, *how how it ended. */
-static cairn_status read_field(parser *ps, size_t col, const char **fp, size_t *flen,
-                               bool *quoted, int *how)
+static cairn_status read_field(parser *ps, size_t col, const char **fp, size_t *flen, bool *quoted,
+                               int *how)
 {
     const char *p = ps->p, *end = ps->end;
     char d = ps->delim;
@@ -334,12 +335,14 @@ static cairn_status read_field(parser *ps, size_t col, const char **fp, size_t *
             char lb[300];
             return cn_fail(ps->ctx, CAIRN_EINVAL,
                            "%s line %zu %s: unexpected '%c' after a closing quote; a quote inside "
-                           "a quoted field is written \"\"", ps->name, ps->line,
-                           col_label(ps, col, lb, sizeof lb), (unsigned char)*p < 0x20 ? '?' : *p);
+                           "a quoted field is written \"\"",
+                           ps->name, ps->line, col_label(ps, col, lb, sizeof lb),
+                           (unsigned char)*p < 0x20 ? '?' : *p);
         }
     } else {
         const char *s = p;
-        while (p < end && *p != d && *p != '\n' && *p != '\r')
+        const unsigned char *stop = ps->stop;
+        while (p < end && !stop[(unsigned char)*p])
             p++;
         *fp = s;
         *flen = (size_t)(p - s);
@@ -394,9 +397,12 @@ static cairn_status read_header(parser *ps, bool no_header)
     return CAIRN_OK;
 }
 
+/* Row capacity doubles; the first guess is capped by the rows the rest of the input can hold
+ * (each row takes at least n_cols bytes), so a wide header on a short file stays cheap. */
 static void grow_rows(parser *ps)
 {
-    size_t cap = ps->cap_rows ? ps->cap_rows * 2 : 1024;
+    size_t fit = (size_t)(ps->end - ps->p) / (ps->n_cols ? ps->n_cols : 1) + 1;
+    size_t cap = ps->cap_rows ? ps->cap_rows * 2 : fit < 1024 ? fit : 1024;
     for (size_t c = 0; c < ps->n_cols; c++) {
         colstate *cs = &ps->cols[c];
         if (cs->kind == K_NUM || cs->kind == K_INFER)
@@ -434,11 +440,8 @@ static cairn_status store(parser *ps, size_t c, const char *f, size_t n, size_t 
         }
         break;
     }
-    case K_CAT:
-        cs->cat[r] = cn_csv_is_missing(f, n) ? -1 : intern(ps, cs, f, n);
-        break;
-    default:
-        break;
+    case K_CAT: cs->cat[r] = cn_csv_is_missing(f, n) ? -1 : intern(ps, cs, f, n); break;
+    default: break;
     }
     return CAIRN_OK;
 }
@@ -529,6 +532,7 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
     ps.p = text;
     ps.end = text + len;
     ps.line = 1;
+    ps.stop[(unsigned char)ps.delim] = ps.stop['\n'] = ps.stop['\r'] = 1;
     ps.table = t = cn_table_alloc(0);
 
     if (ps.delim == '"' || ps.delim == '\n' || ps.delim == '\r') {
@@ -551,8 +555,8 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
     if (!bad)
         bad = find_unknown(&ps, opts->categorical, opts->n_categorical);
     if (bad) {
-        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "%s: declared column '%s' is not in the header",
-                     name, *bad ? *bad : "(null)");
+        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "%s: declared column '%s' is not in the header", name,
+                     *bad ? *bad : "(null)");
         goto done;
     }
     ps.cols = cn_xcalloc(ps.n_cols, sizeof *ps.cols);
@@ -560,8 +564,10 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
         bool num = listed(ps.names[c], opts->numeric, opts->n_numeric);
         bool cat = listed(ps.names[c], opts->categorical, opts->n_categorical);
         if (num && cat) {
-            rc = cn_fail(ctx, CAIRN_EINVAL, "%s: column '%s' is declared both numeric and "
-                         "categorical", name, ps.names[c]);
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "%s: column '%s' is declared both numeric and "
+                         "categorical",
+                         name, ps.names[c]);
             goto done;
         }
         ps.cols[c].declared = num || cat;
@@ -588,19 +594,19 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
         size_t n = ps.n_rows ? ps.n_rows : 1;
         if (cs->kind == K_CAT) {
             col->type = CAIRN_COL_CATEGORICAL;
-            col->cat = cs->cat ? cn_xrealloc(cs->cat, n * sizeof(int32_t))
-                               : cn_xmalloc(sizeof(int32_t));
+            col->cat =
+                cs->cat ? cn_xrealloc(cs->cat, n * sizeof(int32_t)) : cn_xmalloc(sizeof(int32_t));
             cs->cat = NULL;
-            col->levels = cs->levels ? cn_xrealloc((void *)cs->levels,
-                                                   (cs->n_levels ? cs->n_levels : 1) *
-                                                       sizeof(char *))
-                                     : cn_xcalloc(1, sizeof(char *));
+            col->levels = cs->levels
+                              ? cn_xrealloc((void *)cs->levels,
+                                            (cs->n_levels ? cs->n_levels : 1) * sizeof(char *))
+                              : cn_xcalloc(1, sizeof(char *));
             cs->levels = NULL;
             col->n_levels = cs->n_levels;
         } else {
             col->type = CAIRN_COL_NUMERIC;
-            col->num = cs->num ? cn_xrealloc(cs->num, n * sizeof(double))
-                               : cn_xmalloc(sizeof(double));
+            col->num =
+                cs->num ? cn_xrealloc(cs->num, n * sizeof(double)) : cn_xmalloc(sizeof(double));
             cs->num = NULL;
         }
     }
@@ -643,8 +649,8 @@ cairn_status cairn_csv_read(cairn_ctx *ctx, const char *path, const cairn_csv_op
     size_t max = opts && opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cn_fail_errno(ctx, errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO,
-                             "cannot open '%s'", path);
+        return cn_fail_errno(ctx, errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO, "cannot open '%s'",
+                             path);
     struct stat st;
     if (fstat(fd, &st) != 0) {
         cairn_status rc = cn_fail_errno(ctx, CAIRN_EIO, "cannot stat '%s'", path);
@@ -657,8 +663,8 @@ cairn_status cairn_csv_read(cairn_ctx *ctx, const char *path, const cairn_csv_op
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);
-        return cn_fail(ctx, CAIRN_ELIMIT, "'%s': %lld bytes is over the limit of %zu bytes",
-                       path, (long long)st.st_size, max);
+        return cn_fail(ctx, CAIRN_ELIMIT, "'%s': %lld bytes is over the limit of %zu bytes", path,
+                       (long long)st.st_size, max);
     }
     size_t len = (size_t)st.st_size;
     if (len == 0) {

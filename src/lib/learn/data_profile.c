@@ -84,8 +84,7 @@ static void histogram(const double *sorted, size_t n, cairn_feature_profile *f)
     }
 }
 
-static void profile_numeric(const cairn_table *t, const cairn_column *col,
-                            cairn_feature_profile *f)
+static void profile_numeric(const cairn_table *t, const cairn_column *col, cairn_feature_profile *f)
 {
     double *v = cn_xmalloc((t->n_rows + 1) * sizeof *v);
     size_t n = 0;
@@ -190,8 +189,10 @@ cairn_status cairn_profile_json(cairn_ctx *ctx, const cairn_profile *p, char **o
     if (!p || !out)
         return cn_fail(ctx, CAIRN_EINVAL, "cairn_profile_json: profile and out are required");
     cn_buf b = CN_BUF_INIT;
-    cn_buf_printf(&b, "{\n  \"kind\": \"cairn.profile\",\n  \"version\": 1,\n  \"n_rows\": %zu,\n"
-                  "  \"quantile_levels\": ", p->n_rows);
+    cn_buf_printf(&b,
+                  "{\n  \"kind\": \"cairn.profile\",\n  \"version\": 1,\n  \"n_rows\": %zu,\n"
+                  "  \"quantile_levels\": ",
+                  p->n_rows);
     num_array(&b, cairn_profile_quantile_levels, CAIRN_PROFILE_N_QUANTILES);
     cn_buf_puts(&b, ",\n  \"features\": [");
     for (size_t i = 0; i < p->n_features; i++) {

@@ -129,8 +129,10 @@ static cairn_status row_keys(cairn_ctx *ctx, const cairn_table *t, const cairn_c
         for (size_t r = 0; r < n; r++) {
             if (col->cat[r] < 0) {
                 free(key);
-                return cn_fail(ctx, CAIRN_EINVAL, "%s column '%s' row %zu: missing value; "
-                               "drop or fill such rows first", what, col->name, r);
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "%s column '%s' row %zu: missing value; "
+                               "drop or fill such rows first",
+                               what, col->name, r);
             }
             key[r] = (size_t)col->cat[r];
         }
@@ -141,8 +143,10 @@ static cairn_status row_keys(cairn_ctx *ctx, const cairn_table *t, const cairn_c
             if (isnan(col->num[r])) {
                 free(k);
                 free(key);
-                return cn_fail(ctx, CAIRN_EINVAL, "%s column '%s' row %zu: missing value; "
-                               "drop or fill such rows first", what, col->name, r);
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "%s column '%s' row %zu: missing value; "
+                               "drop or fill such rows first",
+                               what, col->name, r);
             }
             k[r] = (keyed){col->num[r], r};
         }
@@ -205,8 +209,7 @@ static size_t round_count(double fraction, size_t n)
 }
 
 static cairn_status split_stratified(cairn_ctx *ctx, const cairn_table *t,
-                                     const cairn_split_opts *o, cn_rng *rng,
-                                     unsigned char *part_of)
+                                     const cairn_split_opts *o, cn_rng *rng, unsigned char *part_of)
 {
     const cairn_column *col;
     size_t *key = NULL, n_cls = 0, n = t->n_rows;
@@ -238,7 +241,7 @@ static cairn_status split_stratified(cairn_ctx *ctx, const cairn_table *t,
     apportion(size, cap, n_cls, o->val_fraction, round_count(o->val_fraction, n), n_val);
     for (size_t c = 0; c < n_cls; c++)
         for (size_t i = 0; i < size[c]; i++)
-            part_of[order[start[c] + i]] = i < n_test[c] ? CAIRN_SPLIT_TEST
+            part_of[order[start[c] + i]] = i < n_test[c]              ? CAIRN_SPLIT_TEST
                                            : i < n_test[c] + n_val[c] ? CAIRN_SPLIT_VAL
                                                                       : CAIRN_SPLIT_TRAIN;
     free(fill);
@@ -292,7 +295,8 @@ static cairn_status split_group(cairn_ctx *ctx, const cairn_table *t, const cair
     got[CAIRN_SPLIT_TRAIN] = n - got[CAIRN_SPLIT_VAL] - got[CAIRN_SPLIT_TEST];
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
         if ((p == CAIRN_SPLIT_TRAIN || target[p] > 0) && got[p] == 0 && rc == CAIRN_OK)
-            rc = cn_fail(ctx, CAIRN_EINVAL, "group column '%s': its %zu groups cannot fill the "
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "group column '%s': its %zu groups cannot fill the "
                          "%s part (groups are too few or too large); change the fractions",
                          col->name, m, part_names[p]);
     for (size_t r = 0; r < n; r++)
@@ -331,22 +335,24 @@ static cairn_status split_time(cairn_ctx *ctx, const cairn_table *t, const cairn
     keyed *k = cn_xmalloc(n ? n * sizeof *k : 1);
     for (size_t r = 0; r < n; r++) {
         double v = col->type == CAIRN_COL_NUMERIC ? col->num[r]
-                   : col->cat[r] < 0             ? NAN
-                                                 : rank[col->cat[r]];
+                   : col->cat[r] < 0              ? NAN
+                                                  : rank[col->cat[r]];
         if (isnan(v)) {
             free(k);
             free(rank);
-            return cn_fail(ctx, CAIRN_EINVAL, "time column '%s' row %zu: missing value; drop "
-                           "or fill such rows first", col->name, r);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "time column '%s' row %zu: missing value; drop "
+                           "or fill such rows first",
+                           col->name, r);
         }
         k[r] = (keyed){v, r};
     }
     qsort(k, n, sizeof *k, cmp_keyed);
     size_t n_test = round_count(o->test_fraction, n), n_val = round_count(o->val_fraction, n);
     for (size_t i = 0; i < n; i++)
-        part_of[k[i].row] = i >= n - n_test             ? CAIRN_SPLIT_TEST
-                            : i >= n - n_test - n_val   ? CAIRN_SPLIT_VAL
-                                                        : CAIRN_SPLIT_TRAIN;
+        part_of[k[i].row] = i >= n - n_test           ? CAIRN_SPLIT_TEST
+                            : i >= n - n_test - n_val ? CAIRN_SPLIT_VAL
+                                                      : CAIRN_SPLIT_TRAIN;
     free(k);
     free(rank);
     return CAIRN_OK;
@@ -367,8 +373,10 @@ cairn_status cairn_split_make(cairn_ctx *ctx, const cairn_table *t, const cairn_
         return cn_fail(ctx, CAIRN_EINVAL, "split fractions must be in [0, 1): test %g, val %g",
                        o->test_fraction, o->val_fraction);
     if (o->test_fraction + o->val_fraction >= 1)
-        return cn_fail(ctx, CAIRN_EINVAL, "split fractions test %g + val %g leave no training "
-                       "rows; their sum must be below 1", o->test_fraction, o->val_fraction);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "split fractions test %g + val %g leave no training "
+                       "rows; their sum must be below 1",
+                       o->test_fraction, o->val_fraction);
     if ((unsigned)o->method >= CN_ARRAY_LEN(method_names))
         return cn_fail(ctx, CAIRN_EINVAL, "unknown split method %d", (int)o->method);
     size_t n = t->n_rows;
@@ -393,15 +401,9 @@ cairn_status cairn_split_make(cairn_ctx *ctx, const cairn_table *t, const cairn_
         free(perm);
         break;
     }
-    case CAIRN_SPLIT_STRATIFIED:
-        rc = split_stratified(ctx, t, o, &rng, part_of);
-        break;
-    case CAIRN_SPLIT_GROUP:
-        rc = split_group(ctx, t, o, &rng, part_of);
-        break;
-    case CAIRN_SPLIT_TIME:
-        rc = split_time(ctx, t, o, part_of);
-        break;
+    case CAIRN_SPLIT_STRATIFIED: rc = split_stratified(ctx, t, o, &rng, part_of); break;
+    case CAIRN_SPLIT_GROUP: rc = split_group(ctx, t, o, &rng, part_of); break;
+    case CAIRN_SPLIT_TIME: rc = split_time(ctx, t, o, part_of); break;
     }
     if (rc == CAIRN_OK) {
         cairn_split *s = from_assignment(part_of, n);
@@ -409,8 +411,10 @@ cairn_status cairn_split_make(cairn_ctx *ctx, const cairn_table *t, const cairn_
         s->seed = o->seed;
         if (s->n[CAIRN_SPLIT_TRAIN] == 0) {
             cairn_split_free(s);
-            rc = cn_fail(ctx, CAIRN_EINVAL, "the split left no training rows out of %zu; lower "
-                         "the test and validation fractions", n);
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "the split left no training rows out of %zu; lower "
+                         "the test and validation fractions",
+                         n);
         } else {
             *out = s;
         }
@@ -444,8 +448,10 @@ cairn_status cairn_index_parse(cairn_ctx *ctx, const char *text, size_t len, siz
             if (last)
                 break;
             free(rows);
-            return cn_fail(ctx, CAIRN_EINVAL, "line %zu: empty line; an index file has one row "
-                           "index a line", line);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "line %zu: empty line; an index file has one row "
+                           "index a line",
+                           line);
         }
         uint64_t v = 0;
         bool ok = (size_t)(e - s) <= 19;
@@ -460,20 +466,25 @@ cairn_status cairn_index_parse(cairn_ctx *ctx, const char *text, size_t len, siz
                 ex[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
             ex[k] = '\0';
             free(rows);
-            return cn_fail(ctx, CAIRN_EINVAL, "line %zu: '%s' is not a row index (a "
-                           "non-negative integer)", line, ex);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "line %zu: '%s' is not a row index (a "
+                           "non-negative integer)",
+                           line, ex);
         }
         if (n > 0 && v <= rows[n - 1]) {
             size_t prev = rows[n - 1];
             free(rows);
-            return cn_fail(ctx, CAIRN_EINVAL, "line %zu: row index %llu does not follow %zu; "
-                           "index files are sorted ascending without repeats", line,
-                           (unsigned long long)v, prev);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "line %zu: row index %llu does not follow %zu; "
+                           "index files are sorted ascending without repeats",
+                           line, (unsigned long long)v, prev);
         }
         if (n_rows > 0 && v >= n_rows) {
             free(rows);
-            return cn_fail(ctx, CAIRN_EINVAL, "line %zu: row index %llu is out of range: the "
-                           "table has %zu rows", line, (unsigned long long)v, n_rows);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "line %zu: row index %llu is out of range: the "
+                           "table has %zu rows",
+                           line, (unsigned long long)v, n_rows);
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 256;
@@ -494,9 +505,10 @@ cairn_status cairn_split_write(cairn_ctx *ctx, const cairn_split *s, const char 
     if (cn_fs_mkdirs(dir, 0755) != 0)
         return cn_fail_errno(ctx, CAIRN_EIO, "cannot create '%s'", dir);
     cn_buf json = CN_BUF_INIT;
-    cn_buf_printf(&json, "{\n  \"method\": \"%s\",\n  \"seed\": %llu,\n  \"n_rows\": %zu,\n"
-                  "  \"parts\": {", cairn_split_method_name(s->method),
-                  (unsigned long long)s->seed, s->n_rows);
+    cn_buf_printf(&json,
+                  "{\n  \"method\": \"%s\",\n  \"seed\": %llu,\n  \"n_rows\": %zu,\n"
+                  "  \"parts\": {",
+                  cairn_split_method_name(s->method), (unsigned long long)s->seed, s->n_rows);
     cairn_status rc = CAIRN_OK;
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS && rc == CAIRN_OK; p++) {
         char *text = cairn_index_format(s->rows[p], s->n[p]);
@@ -504,8 +516,10 @@ cairn_status cairn_split_write(cairn_ctx *ctx, const cairn_split *s, const char 
         char *path = cn_path_join(dir, name);
         if (cn_fs_write_atomic(path, text, strlen(text)) != 0)
             rc = cn_fail_errno(ctx, CAIRN_EIO, "cannot write '%s'", path);
-        cn_buf_printf(&json, "%s\n    \"%s\": {\"file\": \"%s\", \"rows\": %zu, \"sha256\": "
-                      "\"%s\"}", p ? "," : "", part_names[p], name, s->n[p], s->sha256[p]);
+        cn_buf_printf(&json,
+                      "%s\n    \"%s\": {\"file\": \"%s\", \"rows\": %zu, \"sha256\": "
+                      "\"%s\"}",
+                      p ? "," : "", part_names[p], name, s->n[p], s->sha256[p]);
         free(path);
         free(name);
         free(text);

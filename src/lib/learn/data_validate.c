@@ -176,8 +176,8 @@ static void check_columns(vstate *v, const cairn_table *t, const cairn_validate_
             issue(v, CAIRN_ISSUE_WARN, "constant-column", col->name,
                   "column '%s': a single value; it carries no information", col->name);
         if (n_inf)
-            issue(v, CAIRN_ISSUE_WARN, "non-finite", col->name,
-                  "column '%s': %zu infinite values", col->name, n_inf);
+            issue(v, CAIRN_ISSUE_WARN, "non-finite", col->name, "column '%s': %zu infinite values",
+                  col->name, n_inf);
     }
     free(seen);
 
@@ -338,7 +338,8 @@ static cairn_status check_split(cairn_ctx *ctx, vstate *v, const cairn_table *t,
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
         for (size_t i = 0; i < s->n[p]; i++)
             if (s->rows[p][i] >= t->n_rows)
-                return cn_fail(ctx, CAIRN_EINVAL, "split part '%s' names row %zu but the table "
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "split part '%s' names row %zu but the table "
                                "has %zu rows; was the split made from another file?",
                                cairn_split_part_name((cairn_split_part)p), s->rows[p][i],
                                t->n_rows);
@@ -452,10 +453,12 @@ cairn_status cairn_validate_json(cairn_ctx *ctx, const cairn_validate_report *r,
     if (!r || !out)
         return cn_fail(ctx, CAIRN_EINVAL, "cairn_validate_json: report and out are required");
     cn_buf b = CN_BUF_INIT;
-    cn_buf_printf(&b, "{\n  \"ok\": %s,\n  \"n_rows\": %zu,\n  \"n_cols\": %zu,\n"
+    cn_buf_printf(&b,
+                  "{\n  \"ok\": %s,\n  \"n_rows\": %zu,\n  \"n_cols\": %zu,\n"
                   "  \"n_errors\": %zu,\n  \"n_warnings\": %zu,\n  \"duplicate_rows\": %zu,\n"
-                  "  \"columns\": [", r->n_errors ? "false" : "true", r->n_rows, r->n_cols,
-                  r->n_errors, r->n_warnings, r->n_duplicate_rows);
+                  "  \"columns\": [",
+                  r->n_errors ? "false" : "true", r->n_rows, r->n_cols, r->n_errors, r->n_warnings,
+                  r->n_duplicate_rows);
     for (size_t c = 0; c < r->n_cols; c++) {
         const cairn_column_report *cr = &r->cols[c];
         cn_buf_puts(&b, c ? ",\n    {\"name\": " : "\n    {\"name\": ");
@@ -470,8 +473,8 @@ cairn_status cairn_validate_json(cairn_ctx *ctx, const cairn_validate_report *r,
         } else {
             cn_buf_printf(&b, ", \"levels\": %zu", cr->n_levels);
         }
-        cn_buf_printf(&b, ", \"constant\": %s, \"duplicate_of\": ",
-                      cr->is_constant ? "true" : "false");
+        cn_buf_printf(&b,
+                      ", \"constant\": %s, \"duplicate_of\": ", cr->is_constant ? "true" : "false");
         cn_json_str(&b, cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : NULL);
         cn_buf_putc(&b, '}');
     }
@@ -491,13 +494,15 @@ cairn_status cairn_validate_json(cairn_ctx *ctx, const cairn_validate_report *r,
     } else {
         cn_buf_puts(&b, "null");
     }
-    cn_buf_printf(&b, ",\n  \"split_overlap\": {\"train_val\": %zu, \"train_test\": %zu, "
-                  "\"val_test\": %zu},\n  \"issues\": [", r->split_overlap[0], r->split_overlap[1],
-                  r->split_overlap[2]);
+    cn_buf_printf(&b,
+                  ",\n  \"split_overlap\": {\"train_val\": %zu, \"train_test\": %zu, "
+                  "\"val_test\": %zu},\n  \"issues\": [",
+                  r->split_overlap[0], r->split_overlap[1], r->split_overlap[2]);
     for (size_t i = 0; i < r->n_issues; i++) {
         const cairn_data_issue *is = &r->issues[i];
-        cn_buf_printf(&b, "%s\n    {\"level\": \"%s\", \"code\": \"%s\", \"column\": ",
-                      i ? "," : "", is->level == CAIRN_ISSUE_ERROR ? "error" : "warning", is->code);
+        cn_buf_printf(&b,
+                      "%s\n    {\"level\": \"%s\", \"code\": \"%s\", \"column\": ", i ? "," : "",
+                      is->level == CAIRN_ISSUE_ERROR ? "error" : "warning", is->code);
         cn_json_str(&b, is->column);
         cn_buf_puts(&b, ", \"message\": ");
         cn_json_str(&b, is->message);

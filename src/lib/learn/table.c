@@ -78,7 +78,8 @@ int cairn_table_find(const cairn_table *t, const char *name)
 static cairn_status check_new_col(cairn_ctx *ctx, cairn_table *t, const char *name)
 {
     if (!t || !t->internal_)
-        return cn_fail(ctx, CAIRN_EINVAL, "table was not made by cairn_table_new or the CSV reader");
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "table was not made by cairn_table_new or the CSV reader");
     if (!name)
         return cn_fail(ctx, CAIRN_EINVAL, "column name is NULL");
     if (t->n_cols >= INT32_MAX)
@@ -118,8 +119,10 @@ cairn_status cairn_table_add_categorical(cairn_ctx *ctx, cairn_table *t, const c
             return cn_fail(ctx, CAIRN_EINVAL, "column '%s': level %zu is NULL", name, i);
     for (size_t r = 0; r < t->n_rows; r++)
         if (codes[r] < -1 || (codes[r] >= 0 && (size_t)codes[r] >= n_levels))
-            return cn_fail(ctx, CAIRN_EINVAL, "column '%s' row %zu: code %d is not a level "
-                           "(0..%zu) or -1", name, r, (int)codes[r], n_levels);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "column '%s' row %zu: code %d is not a level "
+                           "(0..%zu) or -1",
+                           name, r, (int)codes[r], n_levels);
     cairn_column *c = cn_table_push_col(t, name, strlen(name));
     c->type = CAIRN_COL_CATEGORICAL;
     c->cat = cn_xmalloc(t->n_rows ? t->n_rows * sizeof(int32_t) : 1);
@@ -225,8 +228,8 @@ void cn_data_format_double(double v, char *out, size_t size)
 
 static void put_text(cn_buf *b, const char *s)
 {
-    bool quote = *s == '\0' || strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' ||
-                 s[strlen(s) - 1] == ' ';
+    bool quote =
+        *s == '\0' || strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[strlen(s) - 1] == ' ';
     if (!quote) {
         cn_buf_puts(b, s);
         return;

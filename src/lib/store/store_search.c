@@ -54,12 +54,122 @@ static cairn_status check_max(cairn_ctx *ctx, int64_t *max_results)
     return CAIRN_OK;
 }
 
+/* Runs one page query: binds joins, experiment ids, the filter, then LIMIT max+1 OFFSET, and
+ * appends rows to page. *more says whether a row beyond the page exists. */
+static cairn_status fetch_runs(cairn_ctx *ctx, const char *sql, const cn_sql *pre, const char *pre_key,
+                               const cn_sql *joins, const cairn_run_search *q, const cn_sql *where,
+                               int64_t max_results, int64_t offset, cn_arena *a,
+                               cairn_run_page *page, bool *more)
+{
+    cn_stmt *st = NULL;
+    cairn_status rc = ctx->store->ops->prepare(ctx->store->db, sql, &st);
+    if (rc != CAIRN_OK)
+        return rc;
+    int idx = 1;
+    if (pre_key)
+        rc = ctx->store->ops->bind_text(st, idx++, pre_key, -1);
+    if (rc == CAIRN_OK && pre)
+        rc = bind_args(ctx, st, pre, &idx);
+    if (rc == CAIRN_OK)
+        rc = bind_args(ctx, st, joins, &idx);
+    for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++)
+        rc = ctx->store->ops->bind_int64(st, idx++, strtoll(q->experiment_ids[i], NULL, 10));
+    if (rc == CAIRN_OK)
+        rc = bind_args(ctx, st, where, &idx);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, max_results + 1);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, offset);
+    size_t cap = page->n;
+    int r = CN_DB_DONE;
+    *more = false;
+    while (rc == CAIRN_OK && (r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if ((int64_t)page->n == max_results) {
+            *more = true;
+            break;
+        }
+        if (page->n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            cairn_run_record *items = cn_arena_alloc(a, ncap * sizeof *items);
+            if (page->n)
+                memcpy(items, page->items, page->n * sizeof *items);
+            page->items = items;
+            cap = ncap;
+        }
+        cn_run_info_from_row(ctx, st, a, &page->items[page->n++].info);
+    }
+    if (rc == CAIRN_OK && r != CN_DB_ROW && r != CN_DB_DONE)
+        rc = (cairn_status)r;
+    cn_store_finalize(ctx, st);
+    return rc;
+}
+
+/* Appends " WHERE <view> [AND r.experiment_id IN (?, ...)] AND <filter>". */
+static void where_sql(cn_buf *sql, const cairn_run_search *q, const cn_sql *where, bool has_where)
+{
+    cn_buf_printf(sql, " %s %s", has_where ? "AND" : "WHERE", view_clause(q->view, "r"));
+    if (q->n_experiment_ids) {
+        cn_buf_puts(sql, " AND r.experiment_id IN (");
+        for (size_t i = 0; i < q->n_experiment_ids; i++)
+            cn_buf_puts(sql, i ? ", ?" : "?");
+        cn_buf_puts(sql, ")");
+    }
+    cn_buf_printf(sql, " AND %s", cn_buf_str(&where->sql));
+}
+
+/* The fast path for "order by a metric, param or tag first": walk that table's (key, value)
+ * index in order over runs that have the key (and a real value, for metrics), and stop after
+ * the page. That page equals the general query's whenever a row beyond it exists (present
+ * values sort before NaN and missing ones); otherwise *served stays false and the caller runs
+ * the general query. */
+static cairn_status try_metric_first(cairn_ctx *ctx, const cairn_run_search *q, const cn_sql *where,
+                                     int64_t max_results, int64_t offset, cn_arena *a,
+                                     cairn_run_page *page, bool *served, bool *more)
+{
+    char *key = NULL;
+    bool desc = false;
+    cn_sql joins;
+    cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
+    cairn_status rc = CAIRN_OK;
+
+    *served = false;
+    cn_lead_kind kind = q->n_order_by ? cn_order_leading_key(ctx, q->order_by[0], &key, &desc)
+                                      : CN_LEAD_NONE;
+    if (kind == CN_LEAD_NONE)
+        return CAIRN_OK;
+    const char *table = kind == CN_LEAD_METRIC ? "latest_metrics" : kind == CN_LEAD_PARAM ? "params" : "tags";
+    cn_sql_init(&joins);
+    rc = cn_order_compile(ctx, CN_FILTER_RUNS, q->order_by + 1, q->n_order_by - 1, &joins, &order);
+    if (rc != CAIRN_OK)
+        goto done;
+    cn_buf_printf(&sql, "SELECT " CN_RUN_COLUMNS " FROM %s om JOIN runs r ON "
+                        "r.run_uuid = om.run_uuid AND om.key = ?%s JOIN experiments e "
+                        "ON e.experiment_id = r.experiment_id ",
+                  table, kind == CN_LEAD_METRIC ? " AND om.is_nan = 0" : "");
+    cn_buf_puts(&sql, cn_buf_str(&joins.sql));
+    cn_buf_puts(&sql, " WHERE 1 = 1");
+    where_sql(&sql, q, where, true);
+    cn_buf_printf(&sql, " ORDER BY om.value %s, %s LIMIT ? OFFSET ?", desc ? "DESC" : "ASC",
+                  cn_buf_str(&order));
+    /* The key binds first: its '?' comes before the joins' ones in the statement. */
+    rc = fetch_runs(ctx, sql.data, NULL, key, &joins, q, where, max_results, offset, a, page, more);
+    if (rc == CAIRN_OK && *more)
+        *served = true;
+    else
+        page->n = 0; /* not a full page: the general query decides */
+done:
+    free(key);
+    cn_sql_release(&joins);
+    cn_buf_release(&order);
+    cn_buf_release(&sql);
+    return rc;
+}
+
 cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out)
 {
     static const cairn_run_search defaults = CAIRN_RUN_SEARCH_INIT;
     cn_sql joins, where;
     cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
-    cn_stmt *st = NULL;
     cn_arena *a = NULL;
     int64_t offset = 0, max_results;
     cairn_status rc;
@@ -89,60 +199,23 @@ cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_
     if (rc != CAIRN_OK)
         goto done;
 
-    cn_buf_puts(&sql, "SELECT " CN_RUN_COLUMNS " FROM runs r JOIN experiments e ON "
-                      "e.experiment_id = r.experiment_id ");
-    cn_buf_puts(&sql, cn_buf_str(&joins.sql));
-    cn_buf_printf(&sql, " WHERE %s", view_clause(q->view, "r"));
-    if (q->n_experiment_ids) {
-        cn_buf_puts(&sql, " AND r.experiment_id IN (");
-        for (size_t i = 0; i < q->n_experiment_ids; i++)
-            cn_buf_puts(&sql, i ? ", ?" : "?");
-        cn_buf_puts(&sql, ")");
-    }
-    cn_buf_printf(&sql, " AND %s ORDER BY %s LIMIT ? OFFSET ?", cn_buf_str(&where.sql),
-                  cn_buf_str(&order));
-    rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
-    if (rc != CAIRN_OK)
-        goto done;
-    int idx = 1;
-    rc = bind_args(ctx, st, &joins, &idx);
-    for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++)
-        rc = ctx->store->ops->bind_int64(st, idx++, strtoll(q->experiment_ids[i], NULL, 10));
-    if (rc == CAIRN_OK)
-        rc = bind_args(ctx, st, &where, &idx);
-    if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, max_results + 1);
-    if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, offset);
-    if (rc != CAIRN_OK)
-        goto done;
-
     a = cn_arena_new();
     cairn_run_page *page = cn_arena_alloc(a, sizeof *page);
-    size_t cap = 0;
-    bool more = false;
-    int r;
-    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        if ((int64_t)page->n == max_results) {
-            more = true;
-            break;
-        }
-        if (page->n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            cairn_run_record *items = cn_arena_alloc(a, ncap * sizeof *items);
-            if (page->n)
-                memcpy(items, page->items, page->n * sizeof *items);
-            page->items = items;
-            cap = ncap;
-        }
-        cn_run_info_from_row(ctx, st, a, &page->items[page->n++].info);
-    }
-    if (r != CN_DB_ROW && r != CN_DB_DONE) {
-        rc = (cairn_status)r;
+    bool served = false, more = false;
+    rc = try_metric_first(ctx, q, &where, max_results, offset, a, page, &served, &more);
+    if (rc != CAIRN_OK)
         goto done;
+    if (!served) {
+        cn_buf_puts(&sql, "SELECT " CN_RUN_COLUMNS " FROM runs r JOIN experiments e ON "
+                          "e.experiment_id = r.experiment_id ");
+        cn_buf_puts(&sql, cn_buf_str(&joins.sql));
+        where_sql(&sql, q, &where, false);
+        cn_buf_printf(&sql, " ORDER BY %s LIMIT ? OFFSET ?", cn_buf_str(&order));
+        rc = fetch_runs(ctx, sql.data, NULL, NULL, &joins, q, &where, max_results, offset, a, page,
+                        &more);
+        if (rc != CAIRN_OK)
+            goto done;
     }
-    cn_store_finalize(ctx, st);
-    st = NULL;
     if (!q->info_only) {
         rc = cn_run_load_data(ctx, a, page->items, page->n);
         if (rc != CAIRN_OK)
@@ -154,7 +227,6 @@ cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_
     a = NULL;
     *out = page;
 done:
-    cn_store_finalize(ctx, st);
     cn_arena_free(a);
     cn_sql_release(&joins);
     cn_sql_release(&where);

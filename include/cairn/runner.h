@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* runner.h - runs any command as a tracked run: macros and environment for the child, its
+ * output passed through and scanned for metric lines, $CAIRN_METRICS_FILE tailed, signals
+ * forwarded, the exit status mapped to the run's status; and code/environment capture. */
+#ifndef CAIRN_RUNNER_H
+#define CAIRN_RUNNER_H
+
+#include "cairn.h"
+#include "tracking.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- context capture ---- */
+
+typedef struct cairn_context_opts {
+    const char *const *argv;   /* the command line to record as cairn.command; may be NULL */
+    size_t argc;
+    const char *const *inputs; /* files to hash in full (SHA-256) and log as dataset inputs */
+    size_t n_inputs;
+    const char *const *env_names; /* environment variables to record beyond the default list */
+    size_t n_env_names;
+    bool has_seed;
+    int64_t seed;
+    const char *cwd;  /* where to look for git; NULL: the current directory */
+    bool skip_git;    /* do not run git */
+} cairn_context_opts;
+#define CAIRN_CONTEXT_OPTS_INIT {0}
+
+/* Records where and how a run ran, as tags (MLflow's names where they exist: mlflow.source.*,
+ * mlflow.user; cairn.* for the rest: cairn.git.dirty, cairn.host, cairn.os, cairn.cpu.model,
+ * cairn.cpu.count, cairn.memory_bytes, cairn.gpus, cairn.cwd, cairn.command, cairn.seed,
+ * cairn.env.<NAME>), the git diff against HEAD and the untracked files as artifacts
+ * (context/git.diff, context/untracked.txt), and each input file's size and SHA-256 as a
+ * dataset input (context "input") and as tags cairn.input.<path>.sha256 / .size_bytes.
+ * Missing git or a folder outside a repository is not an error; an unreadable input is. */
+CAIRN_API cairn_status cairn_run_capture_context(cairn_run *run, const cairn_context_opts *o);
+
+/* ---- running a command ---- */
+
+typedef struct cairn_run_result cairn_run_result;
+
+/* Called once the run exists, before the command starts (e.g. to print its id). */
+typedef void (*cairn_runner_start_fn)(void *user, const cairn_run_result *res);
+
+typedef struct cairn_runner_opts {
+    const char *config;       /* experiment-config.yaml; NULL: none */
+    const char *experiment;   /* overrides the config's; NULL and none there: "Default" */
+    const char *name;         /* run name; overrides the config's */
+    const char *const *params; /* "key=value" overrides of the config's params */
+    size_t n_params;
+    const char *const *inputs; /* more input files, after the config's */
+    size_t n_inputs;
+    const cairn_tag *tags;     /* more tags, after the config's */
+    size_t n_tags;
+    const char *const *env_names; /* more environment variables to record */
+    size_t n_env_names;
+    bool has_seed;            /* else the config's seed, else a random one (always recorded) */
+    int64_t seed;
+    const char *metrics_format; /* NULL: "cairn"; also "json", "katib", "guild", "regex:RE" */
+    int kill_grace_ms;        /* after SIGTERM, wait this long before SIGKILL; 0: 30000 */
+    bool append_args;         /* append ${args} when the command holds no macro (cairn tune) */
+    bool forward_signals;     /* catch SIGINT/SIGTERM while the child runs and stop it (CLI) */
+    bool skip_git;            /* no git capture */
+    int out_fd;               /* the child's stdout passes through to this; 0: 1 */
+    int err_fd;               /* the child's stderr passes through to this; 0: 2 */
+    cairn_runner_start_fn on_start;
+    void *user;
+} cairn_runner_opts;
+#define CAIRN_RUNNER_OPTS_INIT {0}
+
+/* What happened. Borrowed strings live as long as the result. */
+struct cairn_run_result {
+    const char *run_id;
+    const char *experiment_id;
+    const char *experiment;  /* its name */
+    const char *run_name;    /* NULL when the store chose none */
+    const char *artifact_dir;
+    cairn_run_status status; /* FINISHED, FAILED or KILLED (RUNNING inside on_start) */
+    int exit_code;           /* the child's exit code, 128+signal, or 127 if it never ran */
+    int term_signal;         /* the signal that ended the child, else 0 */
+    const char *error;       /* why the command could not run (not found, ...), else NULL */
+    size_t n_metrics;        /* the last value of each metric key, in first-seen order */
+    const char *const *metric_keys;
+    const double *metric_values;
+    const int64_t *metric_steps;
+    size_t n_metric_errors;     /* malformed metric lines */
+    const char *first_metric_error;
+    void *internal_;
+};
+
+/* Runs argv[0 .. argc) (exec'd directly, no shell; argc 0 takes the config's command) as a
+ * tracked run in ctx's store. Macros in argv: ${args} ${args_no_equals} ${args_hydra}
+ * ${args_json} ${params_file} ${run_id} ${run_dir} ${seed} and ${NAME} for a param. The child
+ * gets CAIRN_RUN_ID, CAIRN_RUN_DIR, CAIRN_METRICS_FILE, CAIRN_STOP_FILE, CAIRN_PARAMS_FILE,
+ * CAIRN_PARAM_<NAME>, CAIRN_SEED and CAIRN_STORE. Returns CAIRN_OK once the run is recorded
+ * (whatever the command did: see res->status and res->exit_code); an error before the run
+ * starts (bad config, missing input, unknown macro, no command) returns its status and sets
+ * *out to NULL. Free *out with cairn_run_result_free(). */
+CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts *opts, int argc,
+                                         const char *const *argv, cairn_run_result **out);
+CAIRN_API void cairn_run_result_free(cairn_run_result *res); /* NULL is a no-op */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* jsonw.h - a small streaming JSON writer for CLI output (`--json`): objects, arrays, escaped
+ * strings (invalid UTF-8 becomes U+FFFD), int64 and round-tripping doubles. NaN and +-Inf are
+ * written as the strings "NaN", "Infinity" and "-Infinity", as MLflow's JSON does. */
+#ifndef CN_JSONW_H
+#define CN_JSONW_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "base/buf.h"
+
+#define CN_JSONW_MAX_DEPTH 32
+
+typedef struct cn_jsonw {
+    cn_buf buf; /* pending output; all of it when out is NULL */
+    FILE *out;  /* NULL: keep everything in buf */
+    int indent; /* spaces per level; 0: compact, one line */
+    int depth;
+    bool has_items[CN_JSONW_MAX_DEPTH + 1]; /* a comma goes before the next value */
+    bool after_key;                         /* the next value follows "key": */
+    bool failed;                            /* a write to out failed */
+} cn_jsonw;
+
+/* Starts a document written to out (NULL: into w->buf) with `indent` spaces per level. */
+void cn_jsonw_init(cn_jsonw *w, FILE *out, int indent);
+/* Frees the buffer; does not close out. */
+void cn_jsonw_release(cn_jsonw *w);
+/* Ends the document with a newline and flushes to out; false if writing failed. The document
+ * must be complete (every object and array closed). */
+bool cn_jsonw_finish(cn_jsonw *w);
+
+void cn_jsonw_object_begin(cn_jsonw *w);
+void cn_jsonw_object_end(cn_jsonw *w);
+void cn_jsonw_array_begin(cn_jsonw *w);
+void cn_jsonw_array_end(cn_jsonw *w);
+/* The key of the next member; only inside an object. */
+void cn_jsonw_key(cn_jsonw *w, const char *key);
+
+void cn_jsonw_string(cn_jsonw *w, const char *s); /* NULL writes null */
+void cn_jsonw_string_len(cn_jsonw *w, const char *s, size_t len);
+void cn_jsonw_int(cn_jsonw *w, int64_t v);
+void cn_jsonw_double(cn_jsonw *w, double v);
+void cn_jsonw_bool(cn_jsonw *w, bool v);
+void cn_jsonw_null(cn_jsonw *w);
+
+/* Shorthands for a key followed by a value. */
+void cn_jsonw_kstring(cn_jsonw *w, const char *key, const char *s);
+void cn_jsonw_kint(cn_jsonw *w, const char *key, int64_t v);
+void cn_jsonw_kdouble(cn_jsonw *w, const char *key, double v);
+void cn_jsonw_kbool(cn_jsonw *w, const char *key, bool v);
+
+/* Appends s (len bytes) as a quoted JSON string to b: control characters, '"' and '\\' are
+ * escaped, invalid UTF-8 sequences are replaced by U+FFFD. */
+void cn_json_quote(cn_buf *b, const char *s, size_t len);
+/* Formats a finite double in the shortest form that parses back to the same bits, always with
+ * a '.' or an exponent ("1.0", "0.1", "1e+300"); out needs 32 bytes. */
+void cn_json_format_double(double v, char *out, size_t size);
+#endif

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_run.c - `cairn run`: parses the options, calls cairn_run_command() and reports the run
+ * on stderr; the exit code mirrors the command's. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "cairn/runner.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static const char usage[] =
+    "usage: cairn run [--config FILE] [-p KEY=VALUE]... [--experiment NAME] [--name NAME] "
+    "[--seed N] [--input PATH]... [--metrics-format FORMAT] [--kill-grace SECONDS] [--args] "
+    "[--tag KEY=VALUE]... [--env NAME]... [--no-git] [--] CMD [ARG]...\n";
+
+static const char help[] =
+    "\nRuns CMD (no shell) as a tracked run: its output passes through unchanged and is kept\n"
+    "as logs/output.log; lines like 'cairn: step=1 loss=0.5' become metrics.\n\n"
+    "options:\n"
+    "  -c, --config FILE          experiment-config.yaml (command, params, inputs, seed, ...)\n"
+    "  -p, --param KEY=VALUE      a param; overrides the config's (repeatable)\n"
+    "  -e, --experiment NAME      the experiment (created if missing; default: Default)\n"
+    "  -n, --name NAME            the run's name\n"
+    "      --seed N               the seed ($CAIRN_SEED, ${seed}); default: the config's, else random\n"
+    "  -i, --input PATH           a data file to hash in full and record (repeatable)\n"
+    "      --metrics-format F     cairn (default), json, katib, guild or regex:PATTERN\n"
+    "      --kill-grace SECONDS   after forwarding SIGINT/SIGTERM, wait this long, then SIGKILL\n"
+    "                             (default 30)\n"
+    "      --args                 append ${args} (--key=value per param) when CMD has no macro\n"
+    "  -t, --tag KEY=VALUE        a tag on the run (repeatable)\n"
+    "      --env NAME             also record environment variable NAME (repeatable)\n"
+    "      --no-git               do not record git commit, branch, diff and untracked files\n"
+    "  -h, --help                 this help\n\n"
+    "Macros in CMD: ${args} ${args_no_equals} ${args_hydra} ${args_json} ${params_file}\n"
+    "${run_id} ${run_dir} ${seed} ${NAME}. The exit code is the command's (128+N for signal N).\n";
+
+static void log_to_stderr(void *user, cairn_log_level level, const char *component,
+                          const char *msg)
+{
+    (void)user;
+    (void)component;
+    const char *what = level == CAIRN_LOG_ERROR  ? "error"
+                       : level == CAIRN_LOG_WARN ? "warning"
+                                                 : "note";
+    fprintf(stderr, "cairn: %s: %s\n", what, msg);
+}
+
+static void on_start(void *user, const cairn_run_result *res)
+{
+    (void)user;
+    fprintf(stderr, "cairn: run %s in experiment '%s' started", res->run_id, res->experiment);
+    if (res->run_name)
+        fprintf(stderr, " (%s)", res->run_name);
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void report_end(const cairn_run_result *res)
+{
+    fprintf(stderr, "cairn: run %s in experiment '%s' %s", res->run_id, res->experiment,
+            cairn_run_status_str(res->status));
+    if (res->term_signal)
+        fprintf(stderr, " (signal %d)", res->term_signal);
+    else
+        fprintf(stderr, " (exit %d)", res->exit_code);
+    if (res->n_metrics) {
+        fputs("; metrics:", stderr);
+        for (size_t i = 0; i < res->n_metrics; i++) {
+            char v[40];
+            cn_format_double(res->metric_values[i], v, sizeof v);
+            if (!strchr(v, 'n') && isfinite(res->metric_values[i]))
+                snprintf(v, sizeof v, "%.6g", res->metric_values[i]);
+            fprintf(stderr, " %s=%s", res->metric_keys[i], v);
+        }
+    }
+    if (res->n_metric_errors)
+        fprintf(stderr, "; %zu malformed metric line%s", res->n_metric_errors,
+                res->n_metric_errors == 1 ? "" : "s");
+    fputc('\n', stderr);
+}
+
+/* A growable array of borrowed argv strings. */
+typedef struct strs {
+    const char **v;
+    size_t n;
+} strs;
+
+static void strs_add(strs *s, const char *x)
+{
+    s->v = cn_xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+    s->v[s->n++] = x;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    enum { OPT_SEED = 256, OPT_FORMAT, OPT_GRACE, OPT_ARGS, OPT_ENV, OPT_NO_GIT };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"param", required_argument, NULL, 'p'},
+        {"experiment", required_argument, NULL, 'e'},
+        {"name", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"input", required_argument, NULL, 'i'},
+        {"metrics-format", required_argument, NULL, OPT_FORMAT},
+        {"kill-grace", required_argument, NULL, OPT_GRACE},
+        {"args", no_argument, NULL, OPT_ARGS},
+        {"tag", required_argument, NULL, 't'},
+        {"env", required_argument, NULL, OPT_ENV},
+        {"no-git", no_argument, NULL, OPT_NO_GIT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cairn_runner_opts opts = CAIRN_RUNNER_OPTS_INIT;
+    strs params = {0}, inputs = {0}, envs = {0};
+    cairn_tag *tags = NULL;
+    size_t n_tags = 0;
+    int code = 0;
+    cairn_ctx *ctx = NULL;
+    cairn_run_result *res = NULL;
+    int opt;
+
+    optind = 1;
+    opterr = 0;
+    /* '+': stop at the first non-option, so CMD's own options need no "--". */
+    while ((opt = getopt_long(argc, argv, "+c:p:e:n:i:t:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': opts.config = optarg; break;
+        case 'p':
+            if (!strchr(optarg, '=')) {
+                code = cli_usage(usage, "-p '%s': expected KEY=VALUE", optarg);
+                goto done;
+            }
+            strs_add(&params, optarg);
+            break;
+        case 'e': opts.experiment = optarg; break;
+        case 'n': opts.name = optarg; break;
+        case OPT_SEED: {
+            int64_t seed;
+            if (!cn_parse_int64(optarg, &seed) || seed < 0) {
+                code = cli_usage(usage, "--seed '%s': expected a non-negative integer", optarg);
+                goto done;
+            }
+            opts.has_seed = true;
+            opts.seed = seed;
+            break;
+        }
+        case 'i': strs_add(&inputs, optarg); break;
+        case OPT_FORMAT: opts.metrics_format = optarg; break;
+        case OPT_GRACE: {
+            double s;
+            if (!cn_parse_double(optarg, &s) || !(s >= 0) || s > 86400 * 7) {
+                code = cli_usage(usage, "--kill-grace '%s': expected seconds, e.g. 30 or 0.5",
+                                 optarg);
+                goto done;
+            }
+            opts.kill_grace_ms = s * 1000 < 1 ? 1 : (int)(s * 1000);
+            break;
+        }
+        case OPT_ARGS: opts.append_args = true; break;
+        case 't': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                code = cli_usage(usage, "--tag '%s': expected KEY=VALUE", optarg);
+                goto done;
+            }
+            tags = cn_xrealloc(tags, (n_tags + 1) * sizeof *tags);
+            tags[n_tags].key = cn_xstrndup(optarg, (size_t)(eq - optarg));
+            tags[n_tags].value = eq + 1;
+            n_tags++;
+            break;
+        }
+        case OPT_ENV: strs_add(&envs, optarg); break;
+        case OPT_NO_GIT: opts.skip_git = true; break;
+        case 'h':
+            fputs(usage, stdout);
+            fputs(help, stdout);
+            goto done;
+        default:
+            if (optopt)
+                code = cli_usage(usage, "unknown or incomplete option '-%c'", optopt);
+            else
+                code = cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+            goto done;
+        }
+    }
+    if (optind >= argc && !opts.config) {
+        code = cli_usage(usage, "no command: give one after '--' or use --config");
+        goto done;
+    }
+    opts.params = params.v;
+    opts.n_params = params.n;
+    opts.inputs = inputs.v;
+    opts.n_inputs = inputs.n;
+    opts.env_names = envs.v;
+    opts.n_env_names = envs.n;
+    opts.tags = tags;
+    opts.n_tags = n_tags;
+    opts.forward_signals = true;
+    opts.on_start = on_start;
+
+    ctx = cli_open_store();
+    if (!ctx) {
+        code = 1;
+        goto done;
+    }
+    const char *level = getenv("CAIRN_LOG");
+    cairn_set_log(ctx, log_to_stderr, NULL,
+                  level && strcmp(level, "debug") == 0  ? CAIRN_LOG_DEBUG
+                  : level && strcmp(level, "info") == 0 ? CAIRN_LOG_INFO
+                                                        : CAIRN_LOG_WARN);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill us before the run is recorded */
+    if (cairn_run_command(ctx, &opts, argc - optind, (const char *const *)argv + optind, &res) !=
+        CAIRN_OK) {
+        code = cli_fail(ctx);
+        goto done;
+    }
+    fflush(stdout);
+    if (res->error)
+        fprintf(stderr, "cairn: error: %s\n", res->error);
+    report_end(res);
+    code = res->exit_code;
+done:
+    cairn_run_result_free(res);
+    cairn_close(ctx);
+    free(params.v);
+    free(inputs.v);
+    free(envs.v);
+    for (size_t i = 0; i < n_tags; i++)
+        free((char *)tags[i].key);
+    free(tags);
+    return code;
+}

@@ -1,0 +1,1289 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_runs.c - `cairn runs`: list, show, search, compare, delete, restore, export and metric
+ * history of runs. Output formats are documented in docs/cli/cairn-runs.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "track.h"
+#include "cairn/tracking.h"
+#include "base/buf.h"
+#include "base/jsonw.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+#define MAX_ORDER_BY 16
+#define PAGE_SIZE 1000
+#define TABLE_METRICS 4 /* metric columns in `runs list` */
+#define TABLE_PARAMS 3  /* param columns */
+#define SHORT_ID 8
+#define ARTIFACTS_MAX 10000
+#define ARTIFACT_DEPTH_MAX 32
+#define CELL_CHARS 24    /* longer names and values are clipped in `runs list` */
+#define COMPARE_CHARS 40 /* and in `runs compare` */
+
+static const char *const synopsis_lines[] = {
+    "cairn runs list [--experiment NAME_OR_ID]... [--all | --deleted] [--max N] [--json]",
+    "cairn runs show RUN_ID [--json]",
+    "cairn runs search [--experiment NAME_OR_ID]... [--all | --deleted] [--filter F] "
+    "[--order-by KEY]... [--max N] [--page-token T] [--json]",
+    "cairn runs compare RUN_ID RUN_ID... [--json]",
+    "cairn runs delete RUN_ID...",
+    "cairn runs restore RUN_ID...",
+    "cairn runs export RUN_ID... [--format json|csv] [-o FILE]",
+    "cairn runs history RUN_ID KEY [--json]",
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+
+static const char *usage_of(const char *verb)
+{
+    return cli_verb_usage(&synopsis, verb);
+}
+
+enum {
+    OPT_JSON = 1000,
+    OPT_ALL,
+    OPT_DELETED,
+    OPT_EXPERIMENT,
+    OPT_FILTER,
+    OPT_ORDER_BY,
+    OPT_MAX,
+    OPT_PAGE_TOKEN,
+    OPT_FORMAT
+};
+
+/* ---- small collections ---- */
+
+/* Run records gathered from one or more pages or gets; the pages own the memory. */
+typedef struct run_set {
+    size_t n, cap;
+    const cairn_run_record **items;
+    size_t n_pages;
+    cairn_run_page **pages;
+    size_t n_records;
+    cairn_run_record **records;
+} run_set;
+
+static void run_set_push(run_set *s, const cairn_run_record *r)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->items = cn_xrealloc(s->items, s->cap * sizeof *s->items);
+    }
+    s->items[s->n++] = r;
+}
+
+static void run_set_add_page(run_set *s, cairn_run_page *page)
+{
+    s->pages = cn_xrealloc(s->pages, (s->n_pages + 1) * sizeof *s->pages);
+    s->pages[s->n_pages++] = page;
+    for (size_t i = 0; i < page->n; i++)
+        run_set_push(s, &page->items[i]);
+}
+
+static void run_set_add_record(run_set *s, cairn_run_record *rec)
+{
+    s->records = cn_xrealloc(s->records, (s->n_records + 1) * sizeof *s->records);
+    s->records[s->n_records++] = rec;
+    run_set_push(s, rec);
+}
+
+static void run_set_release(run_set *s)
+{
+    for (size_t i = 0; i < s->n_pages; i++)
+        cairn_run_page_free(s->pages[i]);
+    for (size_t i = 0; i < s->n_records; i++)
+        cairn_run_record_free(s->records[i]);
+    free(s->pages);
+    free(s->records);
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
+/* Experiment names by id, looked up once each. */
+typedef struct name_cache {
+    size_t n;
+    char **ids;
+    char **names;
+} name_cache;
+
+static const char *experiment_name(cairn_ctx *ctx, name_cache *c, const char *id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->ids[i], id) == 0)
+            return c->names[i];
+    cairn_experiment *e = NULL;
+    char *name =
+        cairn_experiment_get(ctx, id, &e) == CAIRN_OK ? cn_xstrdup(e->name) : cn_xstrdup(id);
+    cairn_experiment_free(e);
+    c->ids = cn_xrealloc(c->ids, (c->n + 1) * sizeof *c->ids);
+    c->names = cn_xrealloc(c->names, (c->n + 1) * sizeof *c->names);
+    c->ids[c->n] = cn_xstrdup(id);
+    c->names[c->n++] = name;
+    return name;
+}
+
+static void name_cache_release(name_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->ids[i]);
+        free(c->names[i]);
+    }
+    free(c->ids);
+    free(c->names);
+}
+
+/* Keys sorted by how many runs have them (most first), then by name. */
+typedef struct key_count {
+    const char *key;
+    size_t count;
+} key_count;
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_key_count(const void *a, const void *b)
+{
+    const key_count *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* The distinct metric (or param) keys of a run set; *n_out keys, most common first. */
+static key_count *common_keys(const run_set *s, bool metrics, size_t *n_out)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < s->n; i++)
+        total += metrics ? s->items[i]->n_metrics : s->items[i]->n_params;
+    const char **all = cn_xcalloc(total ? total : 1, sizeof *all);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const cairn_run_record *r = s->items[i];
+        size_t n = metrics ? r->n_metrics : r->n_params;
+        for (size_t j = 0; j < n; j++)
+            all[k++] = metrics ? r->metrics[j].key : r->params[j].key;
+    }
+    qsort(all, total, sizeof *all, cmp_str_ptr);
+    key_count *keys = cn_xcalloc(total ? total : 1, sizeof *keys);
+    size_t n_keys = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (n_keys && strcmp(keys[n_keys - 1].key, all[i]) == 0)
+            keys[n_keys - 1].count++;
+        else
+            keys[n_keys++] = (key_count){all[i], 1};
+    }
+    free(all);
+    qsort(keys, n_keys, sizeof *keys, cmp_key_count);
+    *n_out = n_keys;
+    return keys;
+}
+
+static int cmp_key_name(const void *a, const void *b)
+{
+    return strcmp(((const key_count *)a)->key, ((const key_count *)b)->key);
+}
+
+static const cairn_metric *find_metric(const cairn_run_record *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_metrics; i++)
+        if (strcmp(r->metrics[i].key, key) == 0)
+            return &r->metrics[i];
+    return NULL;
+}
+
+static const char *find_param(const cairn_run_record *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_params; i++)
+        if (strcmp(r->params[i].key, key) == 0)
+            return r->params[i].value;
+    return NULL;
+}
+
+static const char *find_tag(const cairn_run_record *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_tags; i++)
+        if (strcmp(r->tags[i].key, key) == 0)
+            return r->tags[i].value;
+    return NULL;
+}
+
+/* ---- artifacts, listed recursively ---- */
+
+typedef struct artifact_set {
+    size_t n;
+    cairn_artifact_list **lists;
+} artifact_set;
+
+static cairn_status list_artifacts(cairn_ctx *ctx, const char *run_id, const char *path, int depth,
+                                   artifact_set *out, size_t *n_files)
+{
+    cairn_artifact_list *list = NULL;
+    cairn_status rc = cairn_run_artifacts_list(ctx, run_id, path, &list);
+    if (rc != CAIRN_OK)
+        return rc;
+    out->lists = cn_xrealloc(out->lists, (out->n + 1) * sizeof *out->lists);
+    out->lists[out->n++] = list;
+    for (size_t i = 0; i < list->n && *n_files < ARTIFACTS_MAX; i++) {
+        if (!list->items[i].is_dir) {
+            (*n_files)++;
+            continue;
+        }
+        if (depth + 1 >= ARTIFACT_DEPTH_MAX)
+            continue;
+        rc = list_artifacts(ctx, run_id, list->items[i].path, depth + 1, out, n_files);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+static int cmp_artifact(const void *a, const void *b)
+{
+    return strcmp((*(const cairn_artifact *const *)a)->path,
+                  (*(const cairn_artifact *const *)b)->path);
+}
+
+/* The files (not folders) of a run's artifacts sorted by path; *files is freed by the caller,
+ * the entries by artifact_set_release(). */
+static cairn_status artifact_files(cairn_ctx *ctx, const char *run_id, artifact_set *set,
+                                   const cairn_artifact ***files, size_t *n)
+{
+    size_t n_files = 0;
+    *files = NULL;
+    *n = 0;
+    cairn_status rc = list_artifacts(ctx, run_id, NULL, 0, set, &n_files);
+    if (rc != CAIRN_OK)
+        return rc;
+    const cairn_artifact **v = cn_xcalloc(n_files ? n_files : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < set->n; i++)
+        for (size_t j = 0; j < set->lists[i]->n && k < n_files; j++)
+            if (!set->lists[i]->items[j].is_dir)
+                v[k++] = &set->lists[i]->items[j];
+    qsort(v, k, sizeof *v, cmp_artifact);
+    *files = v;
+    *n = k;
+    return CAIRN_OK;
+}
+
+static void artifact_set_release(artifact_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        cairn_artifact_list_free(set->lists[i]);
+    free(set->lists);
+    memset(set, 0, sizeof *set);
+}
+
+/* ---- JSON ---- */
+
+static void write_metric_point(cn_jsonw *w, const char *key, const cairn_metric *m)
+{
+    cn_jsonw_object_begin(w);
+    if (key)
+        cn_jsonw_kstring(w, "key", key);
+    cn_jsonw_kdouble(w, "value", m->value);
+    cn_jsonw_kint(w, "timestamp", m->timestamp_ms);
+    cn_jsonw_kint(w, "step", m->step);
+    cn_jsonw_object_end(w);
+}
+
+static void write_pairs(cn_jsonw *w, const char *name, const cairn_param *kv, size_t n)
+{
+    cn_jsonw_key(w, name);
+    cn_jsonw_object_begin(w);
+    for (size_t i = 0; i < n; i++)
+        cn_jsonw_kstring(w, kv[i].key, kv[i].value);
+    cn_jsonw_object_end(w);
+}
+
+/* The fields every run object has; the caller closes the object (show and export add more). */
+static void write_run_fields(cn_jsonw *w, const cairn_run_record *r)
+{
+    const cairn_run_info *in = &r->info;
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kstring(w, "run_id", in->run_id);
+    cn_jsonw_kstring(w, "experiment_id", in->experiment_id);
+    cn_jsonw_kstring(w, "run_name", in->run_name);
+    cn_jsonw_kstring(w, "user_id", in->user_id);
+    cn_jsonw_kstring(w, "status", cairn_run_status_str(in->status));
+    cn_jsonw_kint(w, "start_time", in->start_time_ms);
+    cn_jsonw_key(w, "end_time");
+    if (in->end_time_ms > 0)
+        cn_jsonw_int(w, in->end_time_ms);
+    else
+        cn_jsonw_null(w);
+    cn_jsonw_kstring(w, "lifecycle_stage", in->is_deleted ? "deleted" : "active");
+    cn_jsonw_kstring(w, "artifact_uri", in->artifact_uri);
+    write_pairs(w, "params", r->params, r->n_params);
+    cn_jsonw_key(w, "metrics");
+    cn_jsonw_object_begin(w);
+    for (size_t i = 0; i < r->n_metrics; i++)
+        cn_jsonw_kdouble(w, r->metrics[i].key, r->metrics[i].value);
+    cn_jsonw_object_end(w);
+    write_pairs(w, "tags", r->tags, r->n_tags);
+    cn_jsonw_key(w, "inputs");
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        const cairn_dataset_input *d = &r->inputs[i];
+        cn_jsonw_object_begin(w);
+        cn_jsonw_kstring(w, "name", d->name);
+        cn_jsonw_kstring(w, "digest", d->digest);
+        cn_jsonw_kstring(w, "source_type", d->source_type);
+        cn_jsonw_kstring(w, "source", d->source);
+        cn_jsonw_kstring(w, "schema", d->schema);
+        cn_jsonw_kstring(w, "profile", d->profile);
+        cn_jsonw_kstring(w, "context", d->context);
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_array_end(w);
+}
+
+static void write_artifacts(cn_jsonw *w, const cairn_artifact *const *files, size_t n)
+{
+    cn_jsonw_key(w, "artifacts");
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        cn_jsonw_object_begin(w);
+        cn_jsonw_kstring(w, "path", files[i]->path);
+        cn_jsonw_kint(w, "file_size", files[i]->size_bytes);
+        cn_jsonw_kstring(w, "sha256", files[i]->sha256);
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_array_end(w);
+}
+
+static int finish_json(cn_jsonw *w)
+{
+    bool ok = cn_jsonw_finish(w);
+    cn_jsonw_release(w);
+    return ok ? 0 : cli_error("writing the output failed");
+}
+
+/* ---- tables ---- */
+
+static void format_duration_of(const cairn_run_info *in, char *out, size_t size)
+{
+    int64_t end = in->end_time_ms > 0               ? in->end_time_ms
+                  : in->status == CAIRN_RUN_RUNNING ? cn_now_ms()
+                                                    : 0;
+    if (in->start_time_ms <= 0 || end <= 0)
+        snprintf(out, size, "-");
+    else
+        cli_format_duration(end - in->start_time_ms, out, size);
+}
+
+/* RUN ID, NAME, EXPERIMENT, STATUS, START, DURATION, then the metrics and params most runs
+ * share (TABLE_METRICS and TABLE_PARAMS at most). */
+static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
+{
+    size_t n_mk, n_pk;
+    key_count *mk = common_keys(s, true, &n_mk);
+    key_count *pk = common_keys(s, false, &n_pk);
+    if (n_mk > TABLE_METRICS)
+        n_mk = TABLE_METRICS;
+    if (n_pk > TABLE_PARAMS)
+        n_pk = TABLE_PARAMS;
+    qsort(mk, n_mk, sizeof *mk, cmp_key_name);
+    qsort(pk, n_pk, sizeof *pk, cmp_key_name);
+    size_t n_cols = 6 + n_mk + n_pk;
+    const char **cells = cn_xcalloc(n_cols, sizeof *cells);
+    char **owned = cn_xcalloc(n_cols, sizeof *owned);
+    char clip[4 * CELL_CHARS + 1];
+    static const char *const fixed[] = {"RUN ID", "NAME",  "EXPERIMENT",
+                                        "STATUS", "START", "DURATION"};
+    for (size_t c = 0; c < 6; c++)
+        cells[c] = fixed[c];
+    for (size_t c = 0; c < n_mk; c++)
+        cells[6 + c] = owned[6 + c] =
+            cn_xstrdup(cli_clip(mk[c].key, CELL_CHARS, clip, sizeof clip));
+    for (size_t c = 0; c < n_pk; c++)
+        cells[6 + n_mk + c] = owned[6 + n_mk + c] =
+            cn_xstrdup(cli_clip(pk[c].key, CELL_CHARS, clip, sizeof clip));
+    cli_table *t = cli_table_new(n_cols, cells);
+    for (size_t c = 0; c < n_cols; c++)
+        free(owned[c]);
+
+    name_cache names = {0};
+    char *values = cn_xcalloc(n_mk ? n_mk : 1, 32);
+    char *pclip = cn_xcalloc(n_pk ? n_pk : 1, 4 * CELL_CHARS + 1);
+    for (size_t i = 0; i < s->n; i++) {
+        const cairn_run_record *r = s->items[i];
+        char short_id[SHORT_ID + 1], start[32], duration[32];
+        cn_strlcpy(short_id, r->info.run_id, sizeof short_id);
+        cli_format_time(r->info.start_time_ms, start, sizeof start);
+        format_duration_of(&r->info, duration, sizeof duration);
+        const char *status = cairn_run_status_str(r->info.status);
+        cells[0] = short_id;
+        cells[1] =
+            cli_clip(r->info.run_name ? r->info.run_name : "", CELL_CHARS, clip, sizeof clip);
+        cells[2] = experiment_name(ctx, &names, r->info.experiment_id);
+        cells[3] = r->info.is_deleted ? "DELETED" : status ? status : "?";
+        cells[4] = start;
+        cells[5] = duration;
+        for (size_t c = 0; c < n_mk; c++) {
+            const cairn_metric *m = find_metric(r, mk[c].key);
+            if (m)
+                cli_format_value(m->value, values + 32 * c, 32);
+            else
+                cn_strlcpy(values + 32 * c, "-", 32);
+            cells[6 + c] = values + 32 * c;
+        }
+        for (size_t c = 0; c < n_pk; c++) {
+            const char *v = find_param(r, pk[c].key);
+            cells[6 + n_mk + c] =
+                v ? cli_clip(v, CELL_CHARS, pclip + (4 * CELL_CHARS + 1) * c, 4 * CELL_CHARS + 1)
+                  : "-";
+        }
+        cli_table_add(t, cells);
+    }
+    cli_table_print(t, out);
+    cli_table_free(t);
+    name_cache_release(&names);
+    free(values);
+    free(pclip);
+    free(cells);
+    free(owned);
+    free(mk);
+    free(pk);
+}
+
+/* ---- list and search ---- */
+
+typedef struct query_args {
+    const char *experiments[64];
+    size_t n_experiments;
+    const char *order_by[MAX_ORDER_BY];
+    cairn_run_search q;
+    int64_t max;
+    bool json;
+} query_args;
+
+static int parse_query(int argc, char **argv, const char *usage, bool is_search, query_args *a)
+{
+    static const struct option opts[] = {{"experiment", required_argument, NULL, OPT_EXPERIMENT},
+                                         {"all", no_argument, NULL, OPT_ALL},
+                                         {"deleted", no_argument, NULL, OPT_DELETED},
+                                         {"filter", required_argument, NULL, OPT_FILTER},
+                                         {"order-by", required_argument, NULL, OPT_ORDER_BY},
+                                         {"max", required_argument, NULL, OPT_MAX},
+                                         {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    bool all = false, deleted = false;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        bool search_only = c == OPT_FILTER || c == OPT_ORDER_BY || c == OPT_PAGE_TOKEN;
+        if (search_only && !is_search) {
+            for (size_t i = 0; opts[i].name; i++)
+                if (opts[i].val == c)
+                    return cli_usage(usage, "unknown option '--%s'; 'cairn runs search' has it",
+                                     opts[i].name);
+        }
+        switch (c) {
+        case 'h': fputs(usage, stdout); return 0;
+        case OPT_EXPERIMENT:
+            if (a->n_experiments == CN_ARRAY_LEN(a->experiments))
+                return cli_usage(usage, "at most %zu --experiment options",
+                                 CN_ARRAY_LEN(a->experiments));
+            a->experiments[a->n_experiments++] = optarg;
+            break;
+        case OPT_ALL: all = true; break;
+        case OPT_DELETED: deleted = true; break;
+        case OPT_FILTER: a->q.filter = optarg; break;
+        case OPT_ORDER_BY:
+            if (a->q.n_order_by == MAX_ORDER_BY)
+                return cli_usage(usage, "at most %d --order-by keys", MAX_ORDER_BY);
+            a->order_by[a->q.n_order_by++] = optarg;
+            break;
+        case OPT_MAX:
+            if (!cli_parse_count(optarg, CAIRN_SEARCH_MAX_RESULTS, &a->max))
+                return cli_usage(usage, "--max '%s': expected a whole number from 1 to %d", optarg,
+                                 CAIRN_SEARCH_MAX_RESULTS);
+            break;
+        case OPT_PAGE_TOKEN: a->q.page_token = optarg; break;
+        case OPT_JSON: a->json = true; break;
+        default: return cli_bad_option(usage, c, argv);
+        }
+    }
+    if (optind != argc)
+        return cli_usage(usage, "unexpected argument '%s'", argv[optind]);
+    if (all && deleted)
+        return cli_usage(usage, "--all and --deleted exclude each other");
+    a->q.view = all ? CAIRN_VIEW_ALL : deleted ? CAIRN_VIEW_DELETED_ONLY : CAIRN_VIEW_ACTIVE_ONLY;
+    a->q.order_by = a->order_by;
+    return -1;
+}
+
+/* Looks up the --experiment arguments; fills ids (freed by the caller). */
+static int resolve_experiments(cairn_ctx *ctx, const query_args *a, char **ids)
+{
+    for (size_t i = 0; i < a->n_experiments; i++) {
+        cairn_experiment *e = cli_experiment_find(ctx, a->experiments[i]);
+        if (!e)
+            return 1;
+        ids[i] = cn_xstrdup(e->experiment_id);
+        cairn_experiment_free(e);
+    }
+    return 0;
+}
+
+static int print_runs_json(const run_set *s, const char *next_token, bool with_token)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_key(&w, "runs");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < s->n; i++) {
+        write_run_fields(&w, s->items[i]);
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_array_end(&w);
+    if (with_token)
+        cn_jsonw_kstring(&w, "next_page_token", next_token);
+    cn_jsonw_object_end(&w);
+    return finish_json(&w);
+}
+
+/* list: every page (up to --max), newest first by default. search: one page. */
+static int query_runs(int argc, char **argv, bool is_search)
+{
+    const char *usage = usage_of(is_search ? "search" : "list");
+    query_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_query(argc, argv, usage, is_search, &a);
+    if (rc >= 0)
+        return rc;
+    static const char *const newest_first[] = {"start_time DESC"};
+    if (a.q.n_order_by == 0) {
+        a.q.order_by = newest_first;
+        a.q.n_order_by = 1;
+    }
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    char *ids[CN_ARRAY_LEN(a.experiments)] = {0};
+    run_set set = {0};
+    char *token = a.q.page_token ? cn_xstrdup(a.q.page_token) : NULL;
+    rc = resolve_experiments(ctx, &a, ids);
+    if (rc != 0)
+        goto done;
+    a.q.experiment_ids = (const char *const *)ids;
+    a.q.n_experiment_ids = a.n_experiments;
+    for (;;) {
+        cairn_run_page *page = NULL;
+        int64_t left = a.max > 0 ? a.max - (int64_t)set.n : PAGE_SIZE;
+        a.q.page_token = token;
+        a.q.max_results = is_search ? a.max : left < PAGE_SIZE ? left : PAGE_SIZE;
+        if (cairn_runs_search(ctx, &a.q, &page) != CAIRN_OK) {
+            rc = cli_fail(ctx);
+            goto done;
+        }
+        free(token);
+        token = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
+        run_set_add_page(&set, page);
+        if (is_search || !token || (a.max > 0 && (int64_t)set.n >= a.max))
+            break;
+    }
+    if (a.json)
+        rc = print_runs_json(&set, token, is_search);
+    else
+        print_run_table(ctx, &set, stdout);
+    if (is_search && token)
+        fprintf(stderr, "next page token: %s\n", token);
+done:
+    for (size_t i = 0; i < a.n_experiments; i++)
+        free(ids[i]);
+    free(token);
+    run_set_release(&set);
+    cairn_close(ctx);
+    return rc;
+}
+
+static int runs_list(int argc, char **argv)
+{
+    return query_runs(argc, argv, false);
+}
+
+static int runs_search(int argc, char **argv)
+{
+    return query_runs(argc, argv, true);
+}
+
+/* ---- verbs on named runs ---- */
+
+/* Parses --help, --json (when allowed) and at least n_args arguments; returns -1 to go on. */
+static int simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
+                       bool at_least, bool *json)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_JSON && allow_json) {
+            *json = true;
+        } else {
+            return cli_bad_option(usage, c == OPT_JSON ? '?' : c, argv);
+        }
+    }
+    int got = argc - optind;
+    if (got < n_args || (!at_least && got > n_args))
+        return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
+                         n_args, n_args == 1 ? "" : "s", got);
+    return -1;
+}
+
+/* Resolves and loads each run named in argv[from..to). */
+static int load_runs(cairn_ctx *ctx, char **argv, int from, int to, run_set *set)
+{
+    for (int i = from; i < to; i++) {
+        char *id = cli_run_resolve(ctx, argv[i]);
+        if (!id)
+            return 1;
+        cairn_run_record *rec = NULL;
+        cairn_status st = cairn_run_get(ctx, id, &rec);
+        free(id);
+        if (st != CAIRN_OK)
+            return cli_fail(ctx);
+        run_set_add_record(set, rec);
+    }
+    return 0;
+}
+
+static void print_pairs_table(const char *title, const char *key_header, const cairn_param *kv,
+                              size_t n)
+{
+    if (!n)
+        return;
+    const char *headers[] = {key_header, "VALUE"};
+    cli_table *t = cli_table_new(2, headers);
+    for (size_t i = 0; i < n; i++) {
+        const char *cells[] = {kv[i].key, kv[i].value};
+        cli_table_add(t, cells);
+    }
+    printf("\n%s:\n", title);
+    cli_table_print(t, stdout);
+    cli_table_free(t);
+}
+
+static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
+                            const cairn_artifact *const *files, size_t n_files)
+{
+    const cairn_run_info *in = &r->info;
+    name_cache names = {0};
+    char start[32], end[32], duration[32];
+    cli_format_time(in->start_time_ms, start, sizeof start);
+    cli_format_time(in->end_time_ms, end, sizeof end);
+    format_duration_of(in, duration, sizeof duration);
+    const char *status = cairn_run_status_str(in->status);
+    printf("run_id:           %s\n"
+           "run_name:         %s\n"
+           "experiment:       %s (id %s)\n"
+           "status:           %s\n"
+           "lifecycle_stage:  %s\n"
+           "user_id:          %s\n"
+           "start_time:       %s\n"
+           "end_time:         %s\n"
+           "duration:         %s\n"
+           "artifact_uri:     %s\n",
+           in->run_id, in->run_name ? in->run_name : "",
+           experiment_name(ctx, &names, in->experiment_id), in->experiment_id,
+           status ? status : "?", in->is_deleted ? "deleted" : "active",
+           in->user_id ? in->user_id : "", start, end, duration,
+           in->artifact_uri ? in->artifact_uri : "");
+    name_cache_release(&names);
+
+    print_pairs_table("params", "PARAM", r->params, r->n_params);
+    if (r->n_metrics) {
+        static const char *const headers[] = {"METRIC", "VALUE", "STEP", "TIME"};
+        cli_table *t = cli_table_new(4, headers);
+        for (size_t i = 0; i < r->n_metrics; i++) {
+            const cairn_metric *m = &r->metrics[i];
+            char value[32], step[32], time[32];
+            cli_format_value(m->value, value, sizeof value);
+            snprintf(step, sizeof step, "%lld", (long long)m->step);
+            cli_format_time(m->timestamp_ms, time, sizeof time);
+            const char *cells[] = {m->key, value, step, time};
+            cli_table_add(t, cells);
+        }
+        printf("\nmetrics:\n");
+        cli_table_print(t, stdout);
+        cli_table_free(t);
+    }
+    print_pairs_table("tags", "TAG", r->tags, r->n_tags);
+    if (r->n_inputs) {
+        static const char *const headers[] = {"DATASET", "CONTEXT", "DIGEST", "SOURCE"};
+        cli_table *t = cli_table_new(4, headers);
+        for (size_t i = 0; i < r->n_inputs; i++) {
+            const cairn_dataset_input *d = &r->inputs[i];
+            const char *cells[] = {d->name, d->context ? d->context : "-", d->digest, d->source};
+            cli_table_add(t, cells);
+        }
+        printf("\ninputs:\n");
+        cli_table_print(t, stdout);
+        cli_table_free(t);
+    }
+    if (n_files) {
+        static const char *const headers[] = {"ARTIFACT", "SIZE", "SHA256"};
+        cli_table *t = cli_table_new(3, headers);
+        for (size_t i = 0; i < n_files; i++) {
+            char size[32];
+            snprintf(size, sizeof size, "%lld", (long long)files[i]->size_bytes);
+            const char *cells[] = {files[i]->path, size, files[i]->sha256 ? files[i]->sha256 : "-"};
+            cli_table_add(t, cells);
+        }
+        printf("\nartifacts:\n");
+        cli_table_print(t, stdout);
+        cli_table_free(t);
+    }
+}
+
+static int runs_show(int argc, char **argv)
+{
+    bool json = false;
+    int rc = simple_args(argc, argv, usage_of("show"), true, 1, false, &json);
+    if (rc >= 0)
+        return rc;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    run_set set = {0};
+    artifact_set arts = {0};
+    const cairn_artifact **files = NULL;
+    size_t n_files = 0;
+    rc = load_runs(ctx, argv, optind, optind + 1, &set);
+    if (rc != 0)
+        goto done;
+    const cairn_run_record *r = set.items[0];
+    if (artifact_files(ctx, r->info.run_id, &arts, &files, &n_files) != CAIRN_OK) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        write_run_fields(&w, r);
+        write_artifacts(&w, files, n_files);
+        cn_jsonw_object_end(&w);
+        rc = finish_json(&w);
+    } else {
+        print_run_human(ctx, r, files, n_files);
+    }
+done:
+    free(files);
+    artifact_set_release(&arts);
+    run_set_release(&set);
+    cairn_close(ctx);
+    return rc;
+}
+
+/* Keys over all runs of the set, sorted by name. */
+static key_count *sorted_keys(const run_set *s, bool metrics, size_t *n)
+{
+    key_count *keys = common_keys(s, metrics, n);
+    qsort(keys, *n, sizeof *keys, cmp_key_name);
+    return keys;
+}
+
+static bool param_differs(const run_set *s, const char *key)
+{
+    const char *first = find_param(s->items[0], key);
+    for (size_t i = 1; i < s->n; i++) {
+        const char *v = find_param(s->items[i], key);
+        if ((v == NULL) != (first == NULL) || (v && strcmp(v, first) != 0))
+            return true;
+    }
+    return false;
+}
+
+static int print_compare_json(const run_set *s, const key_count *pk, size_t n_pk)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_key(&w, "runs");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < s->n; i++) {
+        write_run_fields(&w, s->items[i]);
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_array_end(&w);
+    cn_jsonw_key(&w, "differing_params");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < n_pk; i++)
+        if (param_differs(s, pk[i].key))
+            cn_jsonw_string(&w, pk[i].key);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    return finish_json(&w);
+}
+
+/* One row per field, one column per run; '*' marks params whose values differ. */
+static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_count *pk, size_t n_pk,
+                                const key_count *mk, size_t n_mk)
+{
+    size_t n_cols = 2 + s->n;
+    const char **cells = cn_xcalloc(n_cols, sizeof *cells);
+    char(*ids)[SHORT_ID + 1] = cn_xcalloc(s->n, sizeof *ids);
+    char(*values)[32] = cn_xcalloc(s->n, sizeof *values);
+    char(*clips)[4 * COMPARE_CHARS + 1] = cn_xcalloc(s->n, sizeof *clips);
+    name_cache names = {0};
+    cells[0] = "";
+    cells[1] = "FIELD";
+    for (size_t i = 0; i < s->n; i++) {
+        cn_strlcpy(ids[i], s->items[i]->info.run_id, sizeof ids[i]);
+        cells[2 + i] = ids[i];
+    }
+    cli_table *t = cli_table_new(n_cols, cells);
+
+    cells[0] = "";
+    cells[1] = "run_name";
+    for (size_t i = 0; i < s->n; i++)
+        cells[2 + i] = s->items[i]->info.run_name ? s->items[i]->info.run_name : "";
+    cli_table_add(t, cells);
+    cells[1] = "experiment";
+    for (size_t i = 0; i < s->n; i++)
+        cells[2 + i] = experiment_name(ctx, &names, s->items[i]->info.experiment_id);
+    cli_table_add(t, cells);
+    cells[1] = "status";
+    for (size_t i = 0; i < s->n; i++) {
+        const char *st = cairn_run_status_str(s->items[i]->info.status);
+        cells[2 + i] = st ? st : "?";
+    }
+    cli_table_add(t, cells);
+    cells[1] = "duration";
+    for (size_t i = 0; i < s->n; i++) {
+        format_duration_of(&s->items[i]->info, values[i], sizeof values[i]);
+        cells[2 + i] = values[i];
+    }
+    cli_table_add(t, cells);
+
+    char label[CAIRN_KEY_MAX + 16];
+    for (size_t k = 0; k < n_pk; k++) {
+        cells[0] = param_differs(s, pk[k].key) ? "*" : "";
+        snprintf(label, sizeof label, "params.%s", pk[k].key);
+        cells[1] = label;
+        for (size_t i = 0; i < s->n; i++) {
+            const char *v = find_param(s->items[i], pk[k].key);
+            cells[2 + i] = v ? cli_clip(v, COMPARE_CHARS, clips[i], sizeof clips[i]) : "-";
+        }
+        cli_table_add(t, cells);
+    }
+    cells[0] = "";
+    for (size_t k = 0; k < n_mk; k++) {
+        snprintf(label, sizeof label, "metrics.%s", mk[k].key);
+        cells[1] = label;
+        for (size_t i = 0; i < s->n; i++) {
+            const cairn_metric *m = find_metric(s->items[i], mk[k].key);
+            if (m)
+                cli_format_value(m->value, values[i], sizeof values[i]);
+            else
+                cn_strlcpy(values[i], "-", sizeof values[i]);
+            cells[2 + i] = values[i];
+        }
+        cli_table_add(t, cells);
+    }
+    cli_table_print(t, stdout);
+    cli_table_free(t);
+    name_cache_release(&names);
+    free(values);
+    free(clips);
+    free(ids);
+    free(cells);
+}
+
+static int runs_compare(int argc, char **argv)
+{
+    bool json = false;
+    int rc = simple_args(argc, argv, usage_of("compare"), true, 2, true, &json);
+    if (rc >= 0)
+        return rc;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    run_set set = {0};
+    rc = load_runs(ctx, argv, optind, argc, &set);
+    if (rc == 0) {
+        size_t n_pk, n_mk;
+        key_count *pk = sorted_keys(&set, false, &n_pk);
+        key_count *mk = sorted_keys(&set, true, &n_mk);
+        if (json)
+            rc = print_compare_json(&set, pk, n_pk);
+        else
+            print_compare_table(ctx, &set, pk, n_pk, mk, n_mk);
+        free(pk);
+        free(mk);
+    }
+    run_set_release(&set);
+    cairn_close(ctx);
+    return rc;
+}
+
+static int delete_or_restore(int argc, char **argv, bool restore)
+{
+    bool json = false;
+    int rc =
+        simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, true, &json);
+    if (rc >= 0)
+        return rc;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    rc = 0;
+    for (int i = optind; i < argc && rc == 0; i++) {
+        char *id = cli_run_resolve(ctx, argv[i]);
+        if (!id) {
+            rc = 1;
+            break;
+        }
+        cairn_status st = restore ? cairn_run_restore(ctx, id) : cairn_run_delete(ctx, id);
+        if (st != CAIRN_OK)
+            rc = cli_fail(ctx);
+        else
+            printf("%s run %s\n", restore ? "restored" : "deleted", id);
+        free(id);
+    }
+    cairn_close(ctx);
+    return rc;
+}
+
+static int runs_delete(int argc, char **argv)
+{
+    return delete_or_restore(argc, argv, false);
+}
+
+static int runs_restore(int argc, char **argv)
+{
+    return delete_or_restore(argc, argv, true);
+}
+
+/* ---- history and export ---- */
+
+/* Calls fn on every point of metric `key` of a run, page by page. */
+typedef void (*point_fn)(void *user, const cairn_metric *m);
+
+static cairn_status each_point(cairn_ctx *ctx, const char *run_id, const char *key, point_fn fn,
+                               void *user, size_t *n_points)
+{
+    char *token = NULL;
+    cairn_status rc = CAIRN_OK;
+    *n_points = 0;
+    do {
+        cairn_metric_page *page = NULL;
+        rc = cairn_run_metric_history(ctx, run_id, key, token, 0, &page);
+        free(token);
+        token = NULL;
+        if (rc != CAIRN_OK)
+            break;
+        for (size_t i = 0; i < page->n; i++)
+            fn(user, &page->items[i]);
+        *n_points += page->n;
+        token = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
+        cairn_metric_page_free(page);
+    } while (token);
+    free(token);
+    return rc;
+}
+
+static void point_json(void *user, const cairn_metric *m)
+{
+    write_metric_point(user, NULL, m);
+}
+
+static void point_row(void *user, const cairn_metric *m)
+{
+    char step[32], value[40], time[32];
+    snprintf(step, sizeof step, "%lld", (long long)m->step);
+    if (isfinite(m->value))
+        cn_json_format_double(m->value, value, sizeof value);
+    else
+        cli_format_value(m->value, value, sizeof value);
+    cli_format_time(m->timestamp_ms, time, sizeof time);
+    const char *cells[] = {step, value, time};
+    cli_table_add(user, cells);
+}
+
+static int runs_history(int argc, char **argv)
+{
+    bool json = false;
+    int rc = simple_args(argc, argv, usage_of("history"), true, 2, false, &json);
+    if (rc >= 0)
+        return rc;
+    const char *key = argv[optind + 1];
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    run_set set = {0};
+    cli_table *t = NULL;
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    rc = load_runs(ctx, argv, optind, optind + 1, &set);
+    if (rc != 0)
+        goto done;
+    const cairn_run_record *r = set.items[0];
+    if (!find_metric(r, key)) {
+        cn_buf have = CN_BUF_INIT;
+        for (size_t i = 0; i < r->n_metrics; i++)
+            cn_buf_printf(&have, "%s'%s'", i ? ", " : "", r->metrics[i].key);
+        rc = cli_error("run '%s' has no metric '%s'%s%s", r->info.run_id, key,
+                       r->n_metrics ? "; it has " : "", cn_buf_str(&have));
+        cn_buf_release(&have);
+        goto done;
+    }
+    size_t n;
+    cairn_status st;
+    if (json) {
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "run_id", r->info.run_id);
+        cn_jsonw_kstring(&w, "key", key);
+        cn_jsonw_key(&w, "metrics");
+        cn_jsonw_array_begin(&w);
+        st = each_point(ctx, r->info.run_id, key, point_json, &w, &n);
+        cn_jsonw_array_end(&w);
+        cn_jsonw_object_end(&w);
+    } else {
+        static const char *const headers[] = {"STEP", "VALUE", "TIME"};
+        t = cli_table_new(3, headers);
+        st = each_point(ctx, r->info.run_id, key, point_row, t, &n);
+    }
+    if (st != CAIRN_OK) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if (json) {
+        if (!cn_jsonw_finish(&w))
+            rc = cli_error("writing the output failed");
+    } else {
+        cli_table_print(t, stdout);
+    }
+done:
+    cn_jsonw_release(&w);
+    cli_table_free(t);
+    run_set_release(&set);
+    cairn_close(ctx);
+    return rc;
+}
+
+static int export_json(cairn_ctx *ctx, const run_set *s, FILE *out)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, out, 2);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_key(&w, "runs");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < s->n; i++) {
+        const cairn_run_record *r = s->items[i];
+        write_run_fields(&w, r);
+        cn_jsonw_key(&w, "metric_history");
+        cn_jsonw_object_begin(&w);
+        for (size_t k = 0; k < r->n_metrics; k++) {
+            size_t n;
+            cn_jsonw_key(&w, r->metrics[k].key);
+            cn_jsonw_array_begin(&w);
+            cairn_status st =
+                each_point(ctx, r->info.run_id, r->metrics[k].key, point_json, &w, &n);
+            cn_jsonw_array_end(&w);
+            if (st != CAIRN_OK) {
+                cn_jsonw_release(&w);
+                return cli_fail(ctx);
+            }
+        }
+        cn_jsonw_object_end(&w);
+        artifact_set arts = {0};
+        const cairn_artifact **files = NULL;
+        size_t n_files = 0;
+        if (artifact_files(ctx, r->info.run_id, &arts, &files, &n_files) != CAIRN_OK) {
+            artifact_set_release(&arts);
+            cn_jsonw_release(&w);
+            return cli_fail(ctx);
+        }
+        write_artifacts(&w, files, n_files);
+        free(files);
+        artifact_set_release(&arts);
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    bool ok = cn_jsonw_finish(&w);
+    cn_jsonw_release(&w);
+    return ok ? 0 : cli_error("writing the export failed");
+}
+
+/* One CSV field, quoted when it holds a separator, a quote or a line break (RFC 4180). */
+static void csv_field(cn_buf *b, const char *s, bool first)
+{
+    if (!first)
+        cn_buf_putc(b, ',');
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        cn_buf_puts(b, s);
+        return;
+    }
+    cn_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            cn_buf_putc(b, '"');
+        cn_buf_putc(b, *s);
+    }
+    cn_buf_putc(b, '"');
+}
+
+/* One row per run: the info fields, then params.K, metrics.K (latest) and tags.K columns
+ * over the union of keys, sorted by name (as MLflow's search_runs data frame names them). */
+static int export_csv(const run_set *s, FILE *out)
+{
+    static const char *const fixed[] = {"run_id",   "experiment_id",   "run_name",
+                                        "user_id",  "status",          "start_time",
+                                        "end_time", "lifecycle_stage", "artifact_uri"};
+    size_t n_pk, n_mk, n_tk = 0;
+    key_count *pk = sorted_keys(s, false, &n_pk);
+    key_count *mk = sorted_keys(s, true, &n_mk);
+    /* tag keys: gathered the same way through a temporary view of tags as params */
+    const char **tk = NULL;
+    for (size_t i = 0; i < s->n; i++)
+        for (size_t j = 0; j < s->items[i]->n_tags; j++) {
+            const char *key = s->items[i]->tags[j].key;
+            bool seen = false;
+            for (size_t k = 0; k < n_tk && !seen; k++)
+                seen = strcmp(tk[k], key) == 0;
+            if (!seen) {
+                tk = cn_xrealloc(tk, (n_tk + 1) * sizeof *tk);
+                tk[n_tk++] = key;
+            }
+        }
+    if (n_tk)
+        qsort(tk, n_tk, sizeof *tk, cmp_str_ptr);
+
+    cn_buf b = CN_BUF_INIT;
+    char *label = NULL;
+    for (size_t c = 0; c < CN_ARRAY_LEN(fixed); c++)
+        csv_field(&b, fixed[c], c == 0);
+    for (size_t k = 0; k < n_pk; k++) {
+        label = cn_asprintf("params.%s", pk[k].key);
+        csv_field(&b, label, false);
+        free(label);
+    }
+    for (size_t k = 0; k < n_mk; k++) {
+        label = cn_asprintf("metrics.%s", mk[k].key);
+        csv_field(&b, label, false);
+        free(label);
+    }
+    for (size_t k = 0; k < n_tk; k++) {
+        label = cn_asprintf("tags.%s", tk[k]);
+        csv_field(&b, label, false);
+        free(label);
+    }
+    cn_buf_puts(&b, "\r\n");
+    for (size_t i = 0; i < s->n; i++) {
+        const cairn_run_record *r = s->items[i];
+        char start[24], end[24], value[40];
+        snprintf(start, sizeof start, "%lld", (long long)r->info.start_time_ms);
+        snprintf(end, sizeof end, "%lld", (long long)r->info.end_time_ms);
+        csv_field(&b, r->info.run_id, true);
+        csv_field(&b, r->info.experiment_id, false);
+        csv_field(&b, r->info.run_name, false);
+        csv_field(&b, r->info.user_id, false);
+        csv_field(&b, cairn_run_status_str(r->info.status), false);
+        csv_field(&b, start, false);
+        csv_field(&b, r->info.end_time_ms > 0 ? end : NULL, false);
+        csv_field(&b, r->info.is_deleted ? "deleted" : "active", false);
+        csv_field(&b, r->info.artifact_uri, false);
+        for (size_t k = 0; k < n_pk; k++)
+            csv_field(&b, find_param(r, pk[k].key), false);
+        for (size_t k = 0; k < n_mk; k++) {
+            const cairn_metric *m = find_metric(r, mk[k].key);
+            if (m && isfinite(m->value))
+                cn_json_format_double(m->value, value, sizeof value);
+            else if (m)
+                cli_format_value(m->value, value, sizeof value);
+            csv_field(&b, m ? value : NULL, false);
+        }
+        for (size_t k = 0; k < n_tk; k++)
+            csv_field(&b, find_tag(r, tk[k]), false);
+        cn_buf_puts(&b, "\r\n");
+    }
+    bool ok = fwrite(b.data, 1, b.len, out) == b.len && fflush(out) == 0;
+    cn_buf_release(&b);
+    free(pk);
+    free(mk);
+    free(tk);
+    return ok ? 0 : cli_error("writing the export failed");
+}
+
+static int runs_export(int argc, char **argv)
+{
+    static const struct option opts[] = {{"format", required_argument, NULL, OPT_FORMAT},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *usage = usage_of("export");
+    const char *format = "json", *path = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_FORMAT) {
+            format = optarg;
+        } else if (c == 'o') {
+            path = optarg;
+        } else {
+            return cli_bad_option(usage, c, argv);
+        }
+    }
+    bool csv = strcmp(format, "csv") == 0;
+    if (!csv && strcmp(format, "json") != 0)
+        return cli_usage(usage, "--format '%s': expected json or csv", format);
+    if (optind == argc)
+        return cli_usage(usage, "expected at least one run id");
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    run_set set = {0};
+    FILE *out = NULL;
+    int rc = load_runs(ctx, argv, optind, argc, &set);
+    if (rc != 0)
+        goto done;
+    out = path ? fopen(path, "w") : stdout;
+    if (!out) {
+        rc = cli_error("cannot write '%s': %s", path, strerror(errno));
+        goto done;
+    }
+    rc = csv ? export_csv(&set, out) : export_json(ctx, &set, out);
+    if (path && fclose(out) != 0 && rc == 0)
+        rc = cli_error("cannot write '%s': %s", path, strerror(errno));
+done:
+    run_set_release(&set);
+    cairn_close(ctx);
+    return rc;
+}
+
+static const cli_command verbs[] = {
+    {"list", runs_list, "list runs, newest first"},
+    {"show", runs_show, "show a run: params, metrics, tags, inputs, artifacts"},
+    {"search", runs_search, "search runs with a filter and an order, one page"},
+    {"compare", runs_compare, "compare runs side by side"},
+    {"delete", runs_delete, "delete runs (restore brings them back)"},
+    {"restore", runs_restore, "restore deleted runs"},
+    {"export", runs_export, "export runs as JSON (with metric histories) or CSV"},
+    {"history", runs_history, "print every point of one metric"},
+};
+
+int cmd_runs(int argc, char **argv)
+{
+    return cli_group_main("runs", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
+}

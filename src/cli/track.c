@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* track.c - helpers shared by `cairn exp` and `cairn runs`: synopsis help, argument parsing,
+ * lookup of experiments by id or name and of runs by id prefix. */
+#include <ctype.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "track.h"
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+#define RUN_PREFIX_MIN 6
+#define AMBIGUOUS_SHOWN 10
+
+static void print_synopsis(const cli_synopsis *syn, const char *verb, size_t verb_len, cn_buf *b)
+{
+    bool first = true;
+    for (size_t i = 0; i < syn->n; i++) {
+        const char *line = syn->lines[i];
+        if (verb) {
+            /* "cairn <group> <verb> ...": the third word must be the verb */
+            const char *p = strchr(line, ' ');
+            p = p ? strchr(p + 1, ' ') : NULL;
+            if (!p || strncmp(p + 1, verb, verb_len) != 0 ||
+                (p[1 + verb_len] != ' ' && p[1 + verb_len] != '\0'))
+                continue;
+        }
+        cn_buf_printf(b, "%s%s\n", first ? "usage: " : "   or: ", line);
+        first = false;
+    }
+}
+
+int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command *verbs,
+                   size_t n_verbs, int argc, char **argv)
+{
+    bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    if (argc >= 2 && !help)
+        return cli_dispatch(group, verbs, n_verbs, argc, argv);
+    cn_buf b = CN_BUF_INIT;
+    print_synopsis(syn, NULL, 0, &b);
+    cn_buf_puts(&b, "\nverbs:\n");
+    for (size_t i = 0; i < n_verbs; i++)
+        cn_buf_printf(&b, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    cn_buf_printf(&b,
+                  "\nRun 'cairn %s <verb> --help' for one verb's options; "
+                  "docs/cli/cairn-%s.md has the details.\n",
+                  group, group);
+    fputs(cn_buf_str(&b), help ? stdout : stderr);
+    cn_buf_release(&b);
+    return help ? 0 : 2;
+}
+
+const char *cli_verb_usage(const cli_synopsis *syn, const char *verb)
+{
+    static char text[2048];
+    cn_buf b = CN_BUF_INIT;
+    print_synopsis(syn, verb, strlen(verb), &b);
+    cn_strlcpy(text, cn_buf_str(&b), sizeof text);
+    cn_buf_release(&b);
+    return text;
+}
+
+int cli_bad_option(const char *usage, int c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (c == ':')
+        return cli_usage(usage, "option '%s' needs a value", arg);
+    return cli_usage(usage, "unknown option '%s'", arg);
+}
+
+bool cli_split_kv(const char *arg, char **key, const char **value)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return false;
+    *key = cn_xstrndup(arg, (size_t)(eq - arg));
+    *value = eq + 1;
+    return true;
+}
+
+bool cli_is_all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return false;
+    return true;
+}
+
+bool cli_parse_count(const char *arg, int64_t max, int64_t *out)
+{
+    int64_t v;
+    if (!cli_is_all_digits(arg) || !cn_parse_int64(arg, &v) || v < 1 || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name)
+{
+    cairn_experiment *exp = NULL;
+    cairn_status rc = cli_is_all_digits(id_or_name)
+                          ? cairn_experiment_get(ctx, id_or_name, &exp)
+                          : cairn_experiment_get_by_name(ctx, id_or_name, &exp);
+    if (rc == CAIRN_ENOTFOUND) {
+        cli_error("experiment '%s' not found; 'cairn exp list --all' shows them", id_or_name);
+        return NULL;
+    }
+    if (rc != CAIRN_OK) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    return exp;
+}
+
+/* Characters a run id prefix may hold: none of LIKE's wildcards or quotes. */
+static bool is_prefix_safe(const char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-')
+            return false;
+    return true;
+}
+
+char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix)
+{
+    cairn_run_record *rec = NULL;
+    cairn_status rc = cairn_run_get(ctx, id_or_prefix, &rec);
+    if (rc == CAIRN_OK) {
+        char *id = cn_xstrdup(rec->info.run_id);
+        cairn_run_record_free(rec);
+        return id;
+    }
+    /* A prefix may not even look like an id to the store: EINVAL leads to the search too. */
+    if (rc != CAIRN_ENOTFOUND && rc != CAIRN_EINVAL) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    size_t len = strlen(id_or_prefix);
+    if (len < RUN_PREFIX_MIN || !is_prefix_safe(id_or_prefix)) {
+        cli_error("run '%s' not found%s", id_or_prefix,
+                  len < RUN_PREFIX_MIN ? "; a run id prefix needs at least 6 characters" : "");
+        return NULL;
+    }
+    char *filter = cn_asprintf("attributes.run_id LIKE '%s%%'", id_or_prefix);
+    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+    q.filter = filter;
+    q.view = CAIRN_VIEW_ALL;
+    q.info_only = true;
+    q.max_results = AMBIGUOUS_SHOWN + 1;
+    cairn_run_page *page = NULL;
+    char *id = NULL;
+    rc = cairn_runs_search(ctx, &q, &page);
+    if (rc != CAIRN_OK) {
+        cli_fail(ctx);
+    } else if (page->n == 0) {
+        cli_error("run '%s' not found", id_or_prefix);
+    } else if (page->n == 1) {
+        id = cn_xstrdup(page->items[0].info.run_id);
+    } else {
+        cn_buf b = CN_BUF_INIT;
+        for (size_t i = 0; i < page->n && i < AMBIGUOUS_SHOWN; i++)
+            cn_buf_printf(&b, "%s%s", i ? ", " : "", page->items[i].info.run_id);
+        if (page->n > AMBIGUOUS_SHOWN || page->next_page_token)
+            cn_buf_puts(&b, ", ...");
+        cli_error("run id prefix '%s' is ambiguous; it matches %s", id_or_prefix, cn_buf_str(&b));
+        cn_buf_release(&b);
+    }
+    cairn_run_page_free(page);
+    free(filter);
+    return id;
+}
+
+const char *cli_clip(const char *s, size_t max_chars, char *out, size_t size)
+{
+    size_t chars = 0, cut = 0;
+    for (size_t i = 0; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue;
+        if (chars == max_chars - 1)
+            cut = i;
+        if (++chars > max_chars)
+            break;
+    }
+    if (chars <= max_chars || max_chars < 1 || cut + 4 > size)
+        return s;
+    memcpy(out, s, cut);
+    memcpy(out + cut, "\xE2\x80\xA6", 4); /* U+2026 and the NUL */
+    return out;
+}
+
+void cli_format_duration(int64_t ms, char *out, size_t size)
+{
+    if (ms < 0) {
+        snprintf(out, size, "-");
+        return;
+    }
+    long long s = ms / 1000;
+    if (ms < 1000)
+        snprintf(out, size, "%lldms", (long long)ms);
+    else if (s < 60)
+        snprintf(out, size, "%.1fs", (double)ms / 1000.0);
+    else if (s < 3600)
+        snprintf(out, size, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(out, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(out, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+void cli_format_value(double v, char *out, size_t size)
+{
+    if (isnan(v))
+        snprintf(out, size, "NaN");
+    else if (isinf(v))
+        snprintf(out, size, v > 0 ? "Infinity" : "-Infinity");
+    else
+        snprintf(out, size, "%.6g", v);
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* json.c - jansson's home in libcairn: parsing into a borrowed-accessor view, compact dumping
+ * and the writers other modules use (params files, metric lines). */
+#include <math.h>
+#include <string.h>
+#include <jansson.h>
+#include "formats/json.h"
+#include "core/core.h"
+#include "base/banned.h"
+
+/* cn_json is jansson's json_t under another name: the cast never leaves this file. */
+#define J(x) ((json_t *)(x))
+#define CJ(x) ((const json_t *)(x))
+
+cairn_status cn_json_parse(cairn_ctx *ctx, const char *text, size_t len, cn_json **out)
+{
+    json_error_t err;
+    *out = NULL;
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &err);
+    if (!v)
+        return cn_fail(ctx, CAIRN_EINVAL, "json line %d column %d: %s", err.line, err.column,
+                       err.text);
+    *out = (cn_json *)v;
+    return CAIRN_OK;
+}
+
+cairn_status cn_json_parse_object(cairn_ctx *ctx, const char *text, size_t len, cn_json **out)
+{
+    cairn_status rc = cn_json_parse(ctx, text, len, out);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (!json_is_object(J(*out))) {
+        cn_json_free(*out);
+        *out = NULL;
+        return cn_fail(ctx, CAIRN_EINVAL, "json: expected an object");
+    }
+    return CAIRN_OK;
+}
+
+void cn_json_free(cn_json *j)
+{
+    if (j)
+        json_decref(J(j));
+}
+
+cn_json_type cn_json_typeof(const cn_json *j)
+{
+    switch (json_typeof(CJ(j))) {
+    case JSON_OBJECT: return CN_JSON_OBJECT;
+    case JSON_ARRAY: return CN_JSON_ARRAY;
+    case JSON_STRING: return CN_JSON_STRING;
+    case JSON_INTEGER: return CN_JSON_INT;
+    case JSON_REAL: return CN_JSON_REAL;
+    case JSON_TRUE:
+    case JSON_FALSE: return CN_JSON_BOOL;
+    case JSON_NULL: return CN_JSON_NULL;
+    }
+    return CN_JSON_NULL;
+}
+
+bool cn_json_bool(const cn_json *j)
+{
+    return json_is_true(CJ(j));
+}
+
+int64_t cn_json_int(const cn_json *j)
+{
+    return json_is_integer(CJ(j)) ? (int64_t)json_integer_value(CJ(j)) : 0;
+}
+
+double cn_json_number(const cn_json *j)
+{
+    return json_is_number(CJ(j)) ? json_number_value(CJ(j)) : NAN;
+}
+
+const char *cn_json_string(const cn_json *j)
+{
+    return json_is_string(CJ(j)) ? json_string_value(CJ(j)) : NULL;
+}
+
+size_t cn_json_string_len(const cn_json *j)
+{
+    return json_is_string(CJ(j)) ? json_string_length(CJ(j)) : 0;
+}
+
+void *cn_json_object_iter(const cn_json *obj)
+{
+    return json_object_iter(J(obj));
+}
+
+void *cn_json_object_next(const cn_json *obj, void *it)
+{
+    return json_object_iter_next(J(obj), it);
+}
+
+const char *cn_json_iter_key(void *it)
+{
+    return json_object_iter_key(it);
+}
+
+cn_json *cn_json_iter_value(void *it)
+{
+    return (cn_json *)json_object_iter_value(it);
+}
+
+cn_json *cn_json_object_get(const cn_json *obj, const char *key)
+{
+    return (cn_json *)json_object_get(CJ(obj), key);
+}
+
+size_t cn_json_array_size(const cn_json *arr)
+{
+    return json_array_size(CJ(arr));
+}
+
+cn_json *cn_json_array_get(const cn_json *arr, size_t i)
+{
+    return (cn_json *)json_array_get(CJ(arr), i);
+}
+
+static int dump_cb(const char *buffer, size_t size, void *data)
+{
+    cn_buf_append(data, buffer, size);
+    return 0;
+}
+
+void cn_json_dump(const cn_json *j, cn_buf *out)
+{
+    json_dump_callback(CJ(j), dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+bool cn_json_is_number(const char *s)
+{
+    /* The JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    if (*p == '.') {
+        p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
+void cn_json_write_map(cn_buf *out, const char *const *keys, const char *const *values, size_t n)
+{
+    cn_buf_putc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            cn_buf_puts(out, ", ");
+        cn_json_quote(out, keys[i], strlen(keys[i]));
+        cn_buf_puts(out, ": ");
+        if (cn_json_is_number(values[i]))
+            cn_buf_puts(out, values[i]);
+        else
+            cn_json_quote(out, values[i], strlen(values[i]));
+    }
+    cn_buf_putc(out, '}');
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* json.h - the small JSON helpers libcairn modules share; jansson stays inside json.c.
+ * A cn_json is a parsed value, read through the accessors below. */
+#ifndef CN_JSON_H
+#define CN_JSON_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cairn/cairn.h"
+#include "base/buf.h"
+#include "base/jsonw.h" /* cn_json_quote */
+
+typedef struct cn_json cn_json;
+
+typedef enum cn_json_type {
+    CN_JSON_NULL = 0,
+    CN_JSON_BOOL,
+    CN_JSON_INT,
+    CN_JSON_REAL,
+    CN_JSON_STRING,
+    CN_JSON_ARRAY,
+    CN_JSON_OBJECT
+} cn_json_type;
+
+/* Parses text[0 .. len) as one JSON value of any type. On failure *out is NULL and the error
+ * names the line and column ("json line 1 column 7: ..."). Free *out with cn_json_free(). */
+cairn_status cn_json_parse(cairn_ctx *ctx, const char *text, size_t len, cn_json **out);
+/* Same, but the value must be an object (EINVAL otherwise). */
+cairn_status cn_json_parse_object(cairn_ctx *ctx, const char *text, size_t len, cn_json **out);
+void cn_json_free(cn_json *j); /* NULL is a no-op */
+
+cn_json_type cn_json_typeof(const cn_json *j);
+bool cn_json_bool(const cn_json *j);        /* false unless a true boolean */
+int64_t cn_json_int(const cn_json *j);      /* 0 unless an integer */
+double cn_json_number(const cn_json *j);    /* an integer or real as double; NaN otherwise */
+const char *cn_json_string(const cn_json *j); /* NULL unless a string; borrowed */
+size_t cn_json_string_len(const cn_json *j);
+
+/* Objects, in insertion order: for (it = cn_json_object_iter(o); it; it = cn_json_object_next(o, it)) */
+void *cn_json_object_iter(const cn_json *obj);
+void *cn_json_object_next(const cn_json *obj, void *it);
+const char *cn_json_iter_key(void *it);
+cn_json *cn_json_iter_value(void *it); /* borrowed from the object */
+cn_json *cn_json_object_get(const cn_json *obj, const char *key); /* borrowed, NULL if absent */
+
+size_t cn_json_array_size(const cn_json *arr);
+cn_json *cn_json_array_get(const cn_json *arr, size_t i); /* borrowed */
+
+/* Writes the JSON text of one value (compact, keys in order) to out. */
+void cn_json_dump(const cn_json *j, cn_buf *out);
+
+/* True when s is, as a whole, a JSON number ("1", "-2.5e-3"; not "nan", "0x1", " 1"). */
+bool cn_json_is_number(const char *s);
+/* Appends {"k1": v1, ...}: a value that is a JSON number is written bare, others as strings. */
+void cn_json_write_map(cn_buf *out, const char *const *keys, const char *const *values, size_t n);
+#endif

@@ -1,0 +1,1146 @@
+/* SPDX-License-Identifier: MIT */
+/* runner.c - cairn_run_command: runs a command as a tracked run. Expands macros, prepares the
+ * child's environment, spawns it in its own process group, passes its output through while
+ * scanning it (and $CAIRN_METRICS_FILE) for metric lines, forwards SIGINT/SIGTERM, and maps
+ * its exit status to the run's. Called by `cairn run` and, later, the tuner's trials. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cairn/runner.h"
+#include "runner/lineproto.h"
+#include "tracking/context.h"
+#include "core/core.h"
+#include "formats/json.h"
+#include "formats/yaml.h"
+#include "base/fs.h"
+#include "base/rng.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+extern char **environ;
+
+#define LINE_MAX_BYTES (1u << 20) /* longer lines pass through but are not parsed */
+#define DEFAULT_GRACE_MS 30000
+#define POLL_MS 100
+#define DRAIN_MS 500         /* after the child exits, how long grandchildren may hold its pipes */
+#define MAX_REPORTED 100     /* distinct metric-line errors reported on the log */
+#define COMPONENT "runner"
+
+typedef struct kv {
+    char *key;
+    char *value;
+} kv;
+
+typedef struct stream {
+    int fd;     /* our end of the child's pipe; -1 once closed */
+    int out_fd; /* where its bytes pass through; -1 after EPIPE */
+    cn_buf line;
+    bool overflow; /* the current line passed LINE_MAX_BYTES: not parsed */
+} stream;
+
+/* The result with its storage: what cairn_run_result_free frees. */
+typedef struct result_box {
+    cairn_run_result pub;
+    char *run_id, *experiment_id, *experiment, *run_name, *artifact_dir, *error, *first_error;
+    char **keys;
+    double *values;
+    int64_t *steps;
+    size_t cap;
+} result_box;
+
+typedef struct runner {
+    cairn_ctx *ctx;
+    const cairn_runner_opts *opts;
+    cn_config *cfg;
+    kv *params;
+    size_t n_params;
+    int64_t seed;
+    char **argv; /* expanded, NULL-terminated */
+    size_t argc;
+    char **inputs;
+    size_t n_inputs;
+    cairn_run *run;
+    cn_lineproto *lp;
+    result_box *box;
+    char *tmpdir, *metrics_path, *stop_path, *params_path, *log_path;
+    int log_fd;
+    int metrics_fd;
+    cn_buf metrics_partial;
+    int64_t last_step; /* -1 before the first metric */
+    char **reported;   /* error keys (or messages) already reported */
+    size_t n_reported;
+    char **artifacts; /* paths named by cairn.artifact lines */
+    size_t n_artifacts;
+    stream out, err;
+} runner;
+
+/* ---- small helpers ---- */
+
+static void push(char ***list, size_t *n, char *s)
+{
+    *list = cn_xrealloc(*list, (*n + 2) * sizeof **list);
+    (*list)[(*n)++] = s;
+    (*list)[*n] = NULL;
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+static void write_all(int *fd, const char *p, size_t n)
+{
+    while (*fd >= 0 && n > 0) {
+        ssize_t w = write(*fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            *fd = -1; /* EPIPE or a closed descriptor: stop passing through, keep running */
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void set_param(runner *r, const char *key, size_t key_len, const char *value)
+{
+    for (size_t i = 0; i < r->n_params; i++)
+        if (strlen(r->params[i].key) == key_len && memcmp(r->params[i].key, key, key_len) == 0) {
+            free(r->params[i].value);
+            r->params[i].value = cn_xstrdup(value);
+            return;
+        }
+    r->params = cn_xrealloc(r->params, (r->n_params + 1) * sizeof *r->params);
+    r->params[r->n_params].key = cn_xstrndup(key, key_len);
+    r->params[r->n_params].value = cn_xstrdup(value);
+    r->n_params++;
+}
+
+static const char *param_value(const runner *r, const char *key, size_t key_len)
+{
+    for (size_t i = 0; i < r->n_params; i++)
+        if (strlen(r->params[i].key) == key_len && memcmp(r->params[i].key, key, key_len) == 0)
+            return r->params[i].value;
+    return NULL;
+}
+
+/* ---- macros ---- */
+
+typedef struct macro_values {
+    const char *run_id;
+    const char *run_dir;
+    const char *params_file;
+} macro_values;
+
+static void args_json(const runner *r, cn_buf *out)
+{
+    const char **keys = cn_xcalloc(r->n_params + 1, sizeof *keys);
+    const char **values = cn_xcalloc(r->n_params + 1, sizeof *values);
+    for (size_t i = 0; i < r->n_params; i++) {
+        keys[i] = r->params[i].key;
+        values[i] = r->params[i].value;
+    }
+    cn_json_write_map(out, keys, values, r->n_params);
+    free(keys);
+    free(values);
+}
+
+/* One list macro as separate words: ${args} "--k=v", ${args_no_equals} "--k" "v",
+ * ${args_hydra} "k=v". Returns false when `name` is not one of them. */
+static bool list_macro(const runner *r, const char *name, char ***out, size_t *n)
+{
+    int kind = strcmp(name, "args") == 0            ? 1
+               : strcmp(name, "args_no_equals") == 0 ? 2
+               : strcmp(name, "args_hydra") == 0     ? 3
+                                                     : 0;
+    if (!kind)
+        return false;
+    for (size_t i = 0; i < r->n_params; i++) {
+        const kv *p = &r->params[i];
+        if (kind == 1) {
+            push(out, n, cn_asprintf("--%s=%s", p->key, p->value));
+        } else if (kind == 2) {
+            push(out, n, cn_asprintf("--%s", p->key));
+            push(out, n, cn_xstrdup(p->value));
+        } else {
+            push(out, n, cn_asprintf("%s=%s", p->key, p->value));
+        }
+    }
+    return true;
+}
+
+/* The text of a macro inside a larger word; false when the name is unknown. */
+static bool scalar_macro(const runner *r, const macro_values *mv, const char *name, cn_buf *out)
+{
+    char **words = NULL;
+    size_t n = 0;
+    if (list_macro(r, name, &words, &n)) {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                cn_buf_putc(out, ' ');
+            cn_buf_puts(out, words[i]);
+        }
+        free_list(words, n);
+        return true;
+    }
+    if (strcmp(name, "args_json") == 0)
+        args_json(r, out);
+    else if (strcmp(name, "params_file") == 0)
+        cn_buf_puts(out, mv->params_file);
+    else if (strcmp(name, "run_id") == 0)
+        cn_buf_puts(out, mv->run_id);
+    else if (strcmp(name, "run_dir") == 0)
+        cn_buf_puts(out, mv->run_dir);
+    else if (strcmp(name, "seed") == 0)
+        cn_buf_printf(out, "%lld", (long long)r->seed);
+    else if (param_value(r, name, strlen(name)))
+        cn_buf_puts(out, param_value(r, name, strlen(name)));
+    else
+        return false;
+    return true;
+}
+
+static cairn_status unknown_macro(const runner *r, const char *arg, const char *name)
+{
+    cn_buf known = CN_BUF_INIT;
+    for (size_t i = 0; i < r->n_params; i++)
+        cn_buf_printf(&known, ", %s", r->params[i].key);
+    cairn_status rc = cn_fail(r->ctx, CAIRN_EINVAL,
+                              "command argument '%s': unknown macro '${%s}'; known: args, "
+                              "args_no_equals, args_hydra, args_json, params_file, run_id, "
+                              "run_dir, seed%s",
+                              arg, name, cn_buf_str(&known));
+    cn_buf_release(&known);
+    return rc;
+}
+
+/* Expands every macro of src into *out (a new NULL-terminated list). *had_macro says whether
+ * any macro was found. */
+static cairn_status expand(runner *r, const macro_values *mv, char *const *src, size_t n_src,
+                           char ***out, size_t *n_out, bool *had_macro)
+{
+    cn_buf word = CN_BUF_INIT, name = CN_BUF_INIT;
+    cairn_status rc = CAIRN_OK;
+    *out = NULL;
+    *n_out = 0;
+    *had_macro = false;
+    push(out, n_out, NULL);
+    *n_out = 0; /* keeps the list NULL-terminated even when empty */
+    for (size_t i = 0; i < n_src && rc == CAIRN_OK; i++) {
+        const char *a = src[i];
+        size_t len = strlen(a);
+        if (len > 3 && a[0] == '$' && a[1] == '{' && a[len - 1] == '}' &&
+            !memchr(a + 2, '}', len - 3)) {
+            char *nm = cn_xstrndup(a + 2, len - 3);
+            bool is_list = list_macro(r, nm, out, n_out);
+            free(nm);
+            if (is_list) {
+                *had_macro = true;
+                continue;
+            }
+        }
+        cn_buf_clear(&word);
+        for (const char *p = a; *p;) {
+            const char *close = p[0] == '$' && p[1] == '{' ? strchr(p + 2, '}') : NULL;
+            if (!close) {
+                cn_buf_putc(&word, *p++);
+                continue;
+            }
+            cn_buf_clear(&name);
+            cn_buf_append(&name, p + 2, (size_t)(close - p - 2));
+            if (!scalar_macro(r, mv, cn_buf_str(&name), &word)) {
+                rc = unknown_macro(r, a, cn_buf_str(&name));
+                break;
+            }
+            *had_macro = true;
+            p = close + 1;
+        }
+        push(out, n_out, cn_xstrdup(cn_buf_str(&word)));
+    }
+    cn_buf_release(&word);
+    cn_buf_release(&name);
+    if (rc != CAIRN_OK) {
+        free_list(*out, *n_out);
+        *out = NULL;
+        *n_out = 0;
+    }
+    return rc;
+}
+
+/* The command before expansion: argv, else the config's; plus ${args} when asked. */
+static cairn_status build_argv(runner *r, int argc, const char *const *argv,
+                               const macro_values *mv)
+{
+    char *const *src = (char *const *)argv;
+    size_t n = argc > 0 ? (size_t)argc : 0;
+    if (n == 0 && r->cfg) {
+        src = r->cfg->command;
+        n = r->cfg->n_command;
+    }
+    if (n == 0)
+        return cn_fail(r->ctx, CAIRN_EINVAL,
+                       "no command to run: give one after '--' or set 'command' in the config");
+    bool had_macro;
+    free_list(r->argv, r->argc);
+    r->argv = NULL;
+    r->argc = 0;
+    cairn_status rc = expand(r, mv, src, n, &r->argv, &r->argc, &had_macro);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (!had_macro && r->opts->append_args)
+        list_macro(r, "args", &r->argv, &r->argc);
+    if (r->argc == 0 || !r->argv[0][0])
+        return cn_fail(r->ctx, CAIRN_EINVAL, "the command is empty after macro expansion");
+    return CAIRN_OK;
+}
+
+/* ---- the child's environment ---- */
+
+static bool is_ours(const char *entry)
+{
+    static const char *const names[] = {"CAIRN_RUN_ID=",     "CAIRN_RUN_DIR=",
+                                        "CAIRN_METRICS_FILE=", "CAIRN_STOP_FILE=",
+                                        "CAIRN_PARAMS_FILE=", "CAIRN_SEED=",
+                                        "CAIRN_STORE=",      "CAIRN_PARAM_"};
+    for (size_t i = 0; i < CN_ARRAY_LEN(names); i++)
+        if (cn_str_starts(entry, names[i]))
+            return true;
+    return false;
+}
+
+static char **child_env(const runner *r, size_t *n_out)
+{
+    char **env = NULL;
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        if (!is_ours(*e))
+            push(&env, &n, cn_xstrdup(*e));
+    push(&env, &n, cn_asprintf("CAIRN_RUN_ID=%s", cairn_run_id(r->run)));
+    push(&env, &n, cn_asprintf("CAIRN_RUN_DIR=%s", cairn_run_artifact_dir(r->run)));
+    push(&env, &n, cn_asprintf("CAIRN_METRICS_FILE=%s", r->metrics_path));
+    push(&env, &n, cn_asprintf("CAIRN_STOP_FILE=%s", r->stop_path));
+    push(&env, &n, cn_asprintf("CAIRN_PARAMS_FILE=%s", r->params_path));
+    push(&env, &n, cn_asprintf("CAIRN_SEED=%lld", (long long)r->seed));
+    const char *store = cairn_store_uri(r->ctx);
+    if (store && *store)
+        push(&env, &n, cn_asprintf("CAIRN_STORE=%s", store));
+    for (size_t i = 0; i < r->n_params; i++) {
+        cn_buf b = CN_BUF_INIT;
+        cn_buf_puts(&b, "CAIRN_PARAM_");
+        for (const char *p = r->params[i].key; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c >= 'a' && c <= 'z')
+                c = (unsigned char)(c - 'a' + 'A');
+            else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+                c = '_';
+            cn_buf_putc(&b, (char)c);
+        }
+        cn_buf_printf(&b, "=%s", r->params[i].value);
+        push(&env, &n, cn_buf_detach(&b));
+    }
+    *n_out = n;
+    return env;
+}
+
+/* ---- metric records ---- */
+
+static void note_error(runner *r, const char *key, const char *msg)
+{
+    result_box *box = r->box;
+    box->pub.n_metric_errors++;
+    if (!box->first_error) {
+        box->first_error = cn_xstrdup(msg);
+        box->pub.first_metric_error = box->first_error;
+    }
+    const char *id = key ? key : msg;
+    for (size_t i = 0; i < r->n_reported; i++)
+        if (strcmp(r->reported[i], id) == 0)
+            return; /* reported once per key */
+    if (r->n_reported >= MAX_REPORTED)
+        return;
+    push(&r->reported, &r->n_reported, cn_xstrdup(id));
+    cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "%s", msg);
+}
+
+static void remember_metric(runner *r, const char *key, double value, int64_t step)
+{
+    result_box *box = r->box;
+    size_t n = box->pub.n_metrics;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(box->keys[i], key) == 0) {
+            if (step >= box->steps[i]) {
+                box->values[i] = value;
+                box->steps[i] = step;
+            }
+            return;
+        }
+    if (n == box->cap) {
+        box->cap = box->cap ? 2 * box->cap : 16;
+        box->keys = cn_xrealloc(box->keys, box->cap * sizeof *box->keys);
+        box->values = cn_xrealloc(box->values, box->cap * sizeof *box->values);
+        box->steps = cn_xrealloc(box->steps, box->cap * sizeof *box->steps);
+    }
+    box->keys[n] = cn_xstrdup(key);
+    box->values[n] = value;
+    box->steps[n] = step;
+    box->pub.n_metrics = n + 1;
+}
+
+static void apply(runner *r, const cn_lp_record *rec)
+{
+    if (!rec->is_record)
+        return;
+    if (rec->error) {
+        note_error(r, rec->error_key, rec->error);
+        return;
+    }
+    bool has_metric = false;
+    for (size_t i = 0; i < rec->n; i++)
+        has_metric |= rec->items[i].kind == CN_LP_METRIC;
+    int64_t step = rec->has_step ? rec->step : r->last_step + 1;
+    int64_t final_step = rec->has_step ? rec->step : (r->last_step < 0 ? 0 : r->last_step);
+    cairn_metric *points = cn_xcalloc(rec->n + 1, sizeof *points);
+    size_t n_points = 0;
+    for (size_t i = 0; i < rec->n; i++) {
+        const cn_lp_item *it = &rec->items[i];
+        cairn_status rc = CAIRN_OK;
+        switch (it->kind) {
+        case CN_LP_METRIC:
+        case CN_LP_FINAL: {
+            int64_t s = it->kind == CN_LP_METRIC ? step : final_step;
+            points[n_points++] = (cairn_metric){.key = it->key, .value = it->value, .step = s};
+            remember_metric(r, it->key, it->value, s);
+            break;
+        }
+        case CN_LP_PARAM:
+            rc = cairn_run_log_param(r->run, it->key, it->text);
+            break;
+        case CN_LP_TAG:
+            rc = cairn_run_set_tag(r->run, it->key, it->text);
+            break;
+        case CN_LP_ARTIFACT:
+            push(&r->artifacts, &r->n_artifacts, cn_xstrdup(it->text));
+            break;
+        }
+        if (rc != CAIRN_OK)
+            note_error(r, it->key, cairn_errmsg(r->ctx));
+    }
+    if (n_points && cairn_run_log_metrics(r->run, points, n_points) != CAIRN_OK)
+        note_error(r, NULL, cairn_errmsg(r->ctx));
+    free(points);
+    if (has_metric || rec->has_step)
+        r->last_step = step;
+}
+
+static void feed_line(runner *r, const char *line, size_t len)
+{
+    cn_lp_record rec = CN_LP_RECORD_INIT;
+    cn_lineproto_parse(r->lp, line, len, &rec);
+    apply(r, &rec);
+    cn_lp_record_release(&rec);
+}
+
+/* Passes a chunk through and splits it into lines ('\n' and '\r' both end one). */
+static void stream_chunk(runner *r, stream *s, const char *p, size_t n)
+{
+    write_all(&s->out_fd, p, n);
+    write_all(&r->log_fd, p, n);
+    while (n > 0) {
+        size_t i = 0;
+        while (i < n && p[i] != '\n' && p[i] != '\r')
+            i++;
+        if (!s->overflow) {
+            if (s->line.len + i > LINE_MAX_BYTES) {
+                s->overflow = true;
+                cn_buf_clear(&s->line);
+            } else {
+                cn_buf_append(&s->line, p, i);
+            }
+        }
+        if (i == n)
+            break;
+        if (!s->overflow && s->line.len)
+            feed_line(r, s->line.data, s->line.len);
+        cn_buf_clear(&s->line);
+        s->overflow = false;
+        p += i + 1;
+        n -= i + 1;
+    }
+}
+
+static void stream_eof(runner *r, stream *s)
+{
+    if (!s->overflow && s->line.len)
+        feed_line(r, s->line.data, s->line.len);
+    cn_buf_clear(&s->line);
+    close(s->fd);
+    s->fd = -1;
+}
+
+/* Reads what was appended to $CAIRN_METRICS_FILE; at_end takes a last unterminated line. */
+static void tail_metrics(runner *r, bool at_end)
+{
+    if (r->metrics_fd < 0)
+        return;
+    struct stat st;
+    off_t pos = lseek(r->metrics_fd, 0, SEEK_CUR);
+    if (fstat(r->metrics_fd, &st) == 0 && pos > st.st_size) {
+        lseek(r->metrics_fd, 0, SEEK_SET); /* truncated and rewritten */
+        cn_buf_clear(&r->metrics_partial);
+    }
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(r->metrics_fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        cn_buf_append(&r->metrics_partial, chunk, (size_t)n);
+    }
+    cn_buf *b = &r->metrics_partial;
+    size_t start = 0;
+    cn_lp_record rec = CN_LP_RECORD_INIT;
+    for (size_t i = 0; i < b->len; i++) {
+        if (b->data[i] != '\n')
+            continue;
+        if (i - start <= LINE_MAX_BYTES) {
+            cn_lineproto_parse_file_line(b->data + start, i - start, &rec);
+            apply(r, &rec);
+        }
+        start = i + 1;
+    }
+    if (at_end && start < b->len) {
+        cn_lineproto_parse_file_line(b->data + start, b->len - start, &rec);
+        apply(r, &rec);
+        start = b->len;
+    }
+    cn_lp_record_release(&rec);
+    memmove(b->data ? b->data : chunk, b->data ? b->data + start : chunk, b->len - start);
+    b->len -= start;
+    if (b->data)
+        b->data[b->len] = '\0';
+}
+
+/* ---- signals: a self-pipe the poll loop watches ---- */
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    if (sig_pipe[1] >= 0 && write(sig_pipe[1], &c, 1) < 0) {
+        /* nothing to do in a handler */
+    }
+    errno = saved;
+}
+
+typedef struct sig_state {
+    bool active;
+    struct sigaction old_int, old_term;
+} sig_state;
+
+static void signals_install(sig_state *ss)
+{
+    if (pipe(sig_pipe) != 0)
+        return;
+    for (int i = 0; i < 2; i++) {
+        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+        fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &ss->old_int);
+    sigaction(SIGTERM, &sa, &ss->old_term);
+    ss->active = true;
+}
+
+static void signals_restore(sig_state *ss)
+{
+    if (!ss->active)
+        return;
+    sigaction(SIGINT, &ss->old_int, NULL);
+    sigaction(SIGTERM, &ss->old_term, NULL);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    sig_pipe[0] = sig_pipe[1] = -1;
+    ss->active = false;
+}
+
+/* ---- spawning and waiting ---- */
+
+typedef struct child {
+    pid_t pid;
+    int status;
+    bool stopped_by_us; /* we forwarded a signal */
+    int stop_signal;
+} child;
+
+static int spawn(runner *r, child *c)
+{
+    int out[2] = {-1, -1}, err[2] = {-1, -1};
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, defaults;
+    size_t n_env = 0;
+    char **env = NULL;
+
+    if (pipe(out) != 0 || pipe(err) != 0) {
+        int e = errno;
+        for (int i = 0; i < 2; i++) {
+            if (out[i] >= 0)
+                close(out[i]);
+            if (err[i] >= 0)
+                close(err[i]);
+        }
+        return e;
+    }
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    fcntl(err[0], F_SETFD, FD_CLOEXEC);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_addclose(&fa, out[1]);
+    posix_spawn_file_actions_addclose(&fa, err[1]);
+    posix_spawnattr_init(&attr);
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    int defaulted[] = {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < CN_ARRAY_LEN(defaulted); i++)
+        sigaddset(&defaults, defaulted[i]);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0); /* its own process group: signals reach all of it */
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSIGDEF);
+    env = child_env(r, &n_env);
+    int e = posix_spawnp(&c->pid, r->argv[0], &fa, &attr, r->argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    free_list(env, n_env);
+    close(out[1]);
+    close(err[1]);
+    if (e != 0) {
+        close(out[0]);
+        close(err[0]);
+        return e;
+    }
+    r->out.fd = out[0];
+    r->err.fd = err[0];
+    return 0;
+}
+
+static void stop_child(runner *r, child *c, int sig, int64_t *kill_at_ms)
+{
+    if (!c->stopped_by_us) {
+        /* Tell the command first, then signal its whole group (PRODUCT: stopping). */
+        int fd = open(r->stop_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            char msg[32];
+            int n = snprintf(msg, sizeof msg, "signal %d\n", sig);
+            if (write(fd, msg, (size_t)n) < 0) {
+                /* the stop file is advisory */
+            }
+            close(fd);
+        }
+        c->stopped_by_us = true;
+        c->stop_signal = sig;
+        kill(-c->pid, sig);
+        int grace = r->opts->kill_grace_ms > 0 ? r->opts->kill_grace_ms : DEFAULT_GRACE_MS;
+        *kill_at_ms = cn_mono_ns() / 1000000 + grace;
+        cn_log(r->ctx, CAIRN_LOG_INFO, COMPONENT, "forwarded signal %d to the command; SIGKILL "
+               "in %d ms", sig, grace);
+    } else {
+        kill(-c->pid, SIGKILL); /* a second signal: no more waiting */
+        *kill_at_ms = 0;
+    }
+}
+
+static void supervise(runner *r, child *c, bool forwarding)
+{
+    bool exited = false;
+    int64_t exited_at_ms = 0, kill_at_ms = 0;
+    char chunk[65536];
+    for (;;) {
+        int64_t now = cn_mono_ns() / 1000000;
+        bool open_pipes = r->out.fd >= 0 || r->err.fd >= 0;
+        if (exited && (!open_pipes || now - exited_at_ms >= DRAIN_MS))
+            break;
+        struct pollfd pfd[3];
+        stream *owner[3] = {NULL, NULL, NULL};
+        nfds_t n = 0;
+        if (r->out.fd >= 0) {
+            owner[n] = &r->out;
+            pfd[n++] = (struct pollfd){.fd = r->out.fd, .events = POLLIN};
+        }
+        if (r->err.fd >= 0) {
+            owner[n] = &r->err;
+            pfd[n++] = (struct pollfd){.fd = r->err.fd, .events = POLLIN};
+        }
+        if (forwarding && sig_pipe[0] >= 0)
+            pfd[n++] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
+        int ready = poll(pfd, n, POLL_MS);
+        if (ready < 0 && errno != EINTR)
+            break;
+        for (nfds_t i = 0; ready > 0 && i < n; i++) {
+            if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (!owner[i]) {
+                unsigned char sigs[16];
+                ssize_t got = read(sig_pipe[0], sigs, sizeof sigs);
+                for (ssize_t k = 0; k < got; k++)
+                    if (!exited)
+                        stop_child(r, c, sigs[k], &kill_at_ms);
+                continue;
+            }
+            ssize_t got = read(pfd[i].fd, chunk, sizeof chunk);
+            if (got < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (got <= 0)
+                stream_eof(r, owner[i]);
+            else
+                stream_chunk(r, owner[i], chunk, (size_t)got);
+        }
+        tail_metrics(r, false);
+        if (!exited) {
+            pid_t w = waitpid(c->pid, &c->status, WNOHANG);
+            if (w == c->pid || (w < 0 && errno == ECHILD)) {
+                exited = true;
+                exited_at_ms = cn_mono_ns() / 1000000;
+            }
+        }
+        if (!exited && kill_at_ms && cn_mono_ns() / 1000000 >= kill_at_ms) {
+            cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+                   "the command did not stop within the grace period: sent SIGKILL");
+            kill(-c->pid, SIGKILL);
+            kill_at_ms = 0;
+        }
+    }
+    /* Grandchildren may still hold the pipes: take what they wrote so far, then let go. */
+    if (r->out.fd >= 0)
+        stream_eof(r, &r->out);
+    if (r->err.fd >= 0)
+        stream_eof(r, &r->err);
+}
+
+/* ---- setup and teardown ---- */
+
+static cairn_status make_tmpdir(runner *r)
+{
+    const char *base = getenv("TMPDIR");
+    char *tmpl = cn_asprintf("%s/cairn-run-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tmpl)) {
+        cairn_status rc = cn_fail_errno(r->ctx, CAIRN_EIO, "temporary folder '%s'", tmpl);
+        free(tmpl);
+        return rc;
+    }
+    r->tmpdir = tmpl;
+    r->metrics_path = cn_path_join(tmpl, "metrics.jsonl");
+    r->stop_path = cn_path_join(tmpl, "stop");
+    r->params_path = cn_path_join(tmpl, "params.json");
+    r->log_path = cn_path_join(tmpl, "output.log");
+    int fd = open(r->metrics_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return cn_fail_errno(r->ctx, CAIRN_EIO, "metrics file '%s'", r->metrics_path);
+    close(fd);
+    r->metrics_fd = open(r->metrics_path, O_RDONLY | O_CLOEXEC);
+    r->log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (r->metrics_fd < 0 || r->log_fd < 0)
+        return cn_fail_errno(r->ctx, CAIRN_EIO, "temporary folder '%s'", tmpl);
+    cn_buf json = CN_BUF_INIT;
+    args_json(r, &json);
+    cn_buf_putc(&json, '\n');
+    int w = cn_fs_write_atomic(r->params_path, json.data, json.len);
+    cn_buf_release(&json);
+    if (w != 0)
+        return cn_fail_errno(r->ctx, CAIRN_EIO, "params file '%s'", r->params_path);
+    return CAIRN_OK;
+}
+
+static void remove_tmpdir(runner *r)
+{
+    if (r->metrics_fd >= 0)
+        close(r->metrics_fd);
+    if (r->log_fd >= 0)
+        close(r->log_fd);
+    r->metrics_fd = r->log_fd = -1;
+    if (!r->tmpdir)
+        return;
+    const char *files[] = {r->metrics_path, r->stop_path, r->params_path, r->log_path};
+    for (size_t i = 0; i < CN_ARRAY_LEN(files); i++)
+        if (files[i])
+            unlink(files[i]);
+    rmdir(r->tmpdir);
+}
+
+static cairn_status merge_params(runner *r)
+{
+    if (r->cfg)
+        for (size_t i = 0; i < r->cfg->n_params; i++)
+            set_param(r, r->cfg->params[i].key, strlen(r->cfg->params[i].key),
+                      r->cfg->params[i].value);
+    for (size_t i = 0; i < r->opts->n_params; i++) {
+        const char *kvtext = r->opts->params[i];
+        const char *eq = strchr(kvtext, '=');
+        if (!eq)
+            return cn_fail(r->ctx, CAIRN_EINVAL, "param '%s': expected key=value", kvtext);
+        set_param(r, kvtext, (size_t)(eq - kvtext), eq + 1);
+    }
+    for (size_t i = 0; i < r->n_params; i++)
+        if (!cn_lp_key_valid(r->params[i].key, strlen(r->params[i].key)))
+            return cn_fail(r->ctx, CAIRN_EINVAL,
+                           "param '%s': invalid name; use 1-250 of letters, digits, _ - . / and "
+                           "space",
+                           r->params[i].key);
+    return CAIRN_OK;
+}
+
+/* Every input must be readable before a run is created for it. */
+static cairn_status check_inputs(runner *r)
+{
+    if (r->cfg)
+        for (size_t i = 0; i < r->cfg->n_inputs; i++)
+            push(&r->inputs, &r->n_inputs, cn_xstrdup(r->cfg->inputs[i]));
+    for (size_t i = 0; i < r->opts->n_inputs; i++)
+        push(&r->inputs, &r->n_inputs, cn_xstrdup(r->opts->inputs[i]));
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        struct stat st;
+        int fd = open(r->inputs[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return cn_fail_errno(r->ctx, errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO,
+                                 "input '%s'", r->inputs[i]);
+        bool is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        close(fd);
+        if (!is_file)
+            return cn_fail(r->ctx, CAIRN_EINVAL, "input '%s': not a regular file", r->inputs[i]);
+    }
+    return CAIRN_OK;
+}
+
+static cairn_status start_run(runner *r)
+{
+    const cairn_runner_opts *o = r->opts;
+    cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
+    cairn_tag *tags = cn_xcalloc((r->cfg ? r->cfg->n_tags : 0) + o->n_tags + 1, sizeof *tags);
+    size_t n_tags = 0;
+    if (r->cfg)
+        for (size_t i = 0; i < r->cfg->n_tags; i++)
+            tags[n_tags++] = (cairn_tag){r->cfg->tags[i].key, r->cfg->tags[i].value};
+    for (size_t i = 0; i < o->n_tags; i++)
+        tags[n_tags++] = o->tags[i];
+    ro.experiment = o->experiment ? o->experiment : r->cfg ? r->cfg->experiment : NULL;
+    ro.name = o->name ? o->name : r->cfg ? r->cfg->name : NULL;
+    ro.tags = tags;
+    ro.n_tags = n_tags;
+    cairn_status rc = cairn_run_start(r->ctx, &ro, &r->run);
+    free(tags);
+    if (rc != CAIRN_OK)
+        return rc;
+    result_box *box = r->box;
+    box->run_id = cn_xstrdup(cairn_run_id(r->run));
+    box->experiment_id = cn_xstrdup(cairn_run_experiment_id(r->run));
+    box->experiment = cn_xstrdup(ro.experiment ? ro.experiment : "Default");
+    box->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(r->run));
+    box->run_name = cn_xstrdup(ro.name);
+    if (!box->run_name) {
+        cairn_run_record *rec = NULL;
+        if (cairn_run_get(r->ctx, box->run_id, &rec) == CAIRN_OK)
+            box->run_name = cn_xstrdup(rec->info.run_name);
+        cairn_run_record_free(rec);
+    }
+    box->pub.run_id = box->run_id;
+    box->pub.experiment_id = box->experiment_id;
+    box->pub.experiment = box->experiment;
+    box->pub.run_name = box->run_name;
+    box->pub.artifact_dir = box->artifact_dir;
+    box->pub.status = CAIRN_RUN_RUNNING;
+    return CAIRN_OK;
+}
+
+static cairn_status log_params(runner *r)
+{
+    cairn_param batch[CAIRN_BATCH_PARAMS_MAX];
+    for (size_t i = 0; i < r->n_params;) {
+        size_t n = 0;
+        for (; i < r->n_params && n < CAIRN_BATCH_PARAMS_MAX; i++, n++)
+            batch[n] = (cairn_param){r->params[i].key, r->params[i].value};
+        cairn_status rc = cairn_run_log_batch(r->run, NULL, 0, batch, n, NULL, 0);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+static cairn_status set_tagf(runner *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static cairn_status set_tagf(runner *r, const char *key, const char *fmt, ...)
+{
+    cn_buf b = CN_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    cn_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    cairn_status rc = cairn_run_set_tag(r->run, key, cn_buf_str(&b));
+    cn_buf_release(&b);
+    return rc;
+}
+
+/* Keeps a local file or folder: a safe relative path keeps its folders ("out/model.bin"),
+ * anything else lands at the root under its own name. */
+static void keep_artifact(runner *r, const char *path)
+{
+    if (!cn_fs_exists(path)) {
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "artifact '%s': No such file or directory",
+               path);
+        return;
+    }
+    char *dir = NULL;
+    const char *slash = strrchr(path, '/');
+    if (cn_path_is_safe_relative(path) && slash)
+        dir = cn_xstrndup(path, (size_t)(slash - path));
+    if (cairn_run_log_artifact(r->run, path, dir) != CAIRN_OK)
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "artifact '%s': %s", path,
+               cairn_errmsg(r->ctx));
+    free(dir);
+}
+
+/* After the command: artifacts, the log, error and missing-metric tags, the status. */
+static cairn_status wrap_up(runner *r, cairn_run_status status)
+{
+    result_box *box = r->box;
+    for (size_t i = 0; i < r->n_artifacts; i++)
+        keep_artifact(r, r->artifacts[i]);
+    if (r->cfg)
+        for (size_t i = 0; i < r->cfg->n_artifacts; i++)
+            keep_artifact(r, r->cfg->artifacts[i]);
+    if (r->log_fd >= 0) {
+        close(r->log_fd);
+        r->log_fd = -1;
+        if (cairn_run_log_artifact(r->run, r->log_path, "logs") != CAIRN_OK)
+            cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "output log: %s", cairn_errmsg(r->ctx));
+    }
+    if (box->pub.n_metric_errors) {
+        set_tagf(r, "cairn.metric_errors", "%zu", box->pub.n_metric_errors);
+        set_tagf(r, "cairn.metric_error", "%s", box->first_error);
+    }
+    if (r->cfg && r->cfg->n_metrics) {
+        cn_buf missing = CN_BUF_INIT;
+        for (size_t i = 0; i < r->cfg->n_metrics; i++) {
+            bool seen = false;
+            for (size_t k = 0; k < box->pub.n_metrics && !seen; k++)
+                seen = strcmp(box->keys[k], r->cfg->metrics[i]) == 0;
+            if (!seen)
+                cn_buf_printf(&missing, "%s%s", missing.len ? "," : "", r->cfg->metrics[i]);
+        }
+        if (missing.len) {
+            cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+                   "tracked metrics never reported: %s (metrics format: %s)", missing.data,
+                   r->opts->metrics_format ? r->opts->metrics_format : "cairn");
+            set_tagf(r, "cairn.metrics.missing", "%s", missing.data);
+        }
+        cn_buf_release(&missing);
+    }
+    box->pub.metric_keys = (const char *const *)box->keys;
+    box->pub.metric_values = box->values;
+    box->pub.metric_steps = box->steps;
+    box->pub.status = status;
+    return cairn_run_finish(r->run, status);
+}
+
+static void runner_release(runner *r)
+{
+    remove_tmpdir(r);
+    free(r->tmpdir);
+    free(r->metrics_path);
+    free(r->stop_path);
+    free(r->params_path);
+    free(r->log_path);
+    cn_buf_release(&r->metrics_partial);
+    cn_buf_release(&r->out.line);
+    cn_buf_release(&r->err.line);
+    if (r->out.fd >= 0)
+        close(r->out.fd);
+    if (r->err.fd >= 0)
+        close(r->err.fd);
+    free_list(r->argv, r->argc);
+    free_list(r->inputs, r->n_inputs);
+    free_list(r->reported, r->n_reported);
+    free_list(r->artifacts, r->n_artifacts);
+    for (size_t i = 0; i < r->n_params; i++) {
+        free(r->params[i].key);
+        free(r->params[i].value);
+    }
+    free(r->params);
+    cn_lineproto_free(r->lp);
+    cn_config_free(r->cfg);
+    cairn_run_free(r->run);
+}
+
+CAIRN_API void cairn_run_result_free(cairn_run_result *res)
+{
+    if (!res)
+        return;
+    result_box *box = (result_box *)res;
+    free(box->run_id);
+    free(box->experiment_id);
+    free(box->experiment);
+    free(box->run_name);
+    free(box->artifact_dir);
+    free(box->error);
+    free(box->first_error);
+    for (size_t i = 0; i < box->pub.n_metrics; i++)
+        free(box->keys[i]);
+    free(box->keys);
+    free(box->values);
+    free(box->steps);
+    free(box);
+}
+
+CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts *opts, int argc,
+                                         const char *const *argv, cairn_run_result **out)
+{
+    static const cairn_runner_opts defaults = CAIRN_RUNNER_OPTS_INIT;
+    runner r = {.ctx = ctx, .opts = opts ? opts : &defaults, .log_fd = -1, .metrics_fd = -1,
+                .last_step = -1};
+    sig_state sigs = {0};
+    child c = {0};
+    cairn_status rc;
+    const char *placeholder = "";
+
+    *out = NULL;
+    r.out = (stream){.fd = -1, .out_fd = r.opts->out_fd > 0 ? r.opts->out_fd : 1};
+    r.err = (stream){.fd = -1, .out_fd = r.opts->err_fd > 0 ? r.opts->err_fd : 2};
+    r.box = cn_xcalloc(1, sizeof *r.box);
+    r.box->pub.internal_ = r.box;
+
+    /* Everything that can be wrong with the request fails here, before a run exists. */
+    rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK && r.opts->config)
+        rc = cn_config_load(ctx, r.opts->config, &r.cfg);
+    if (rc == CAIRN_OK)
+        rc = cn_lineproto_new(ctx, r.opts->metrics_format, &r.lp);
+    if (rc == CAIRN_OK)
+        rc = merge_params(&r);
+    if (rc == CAIRN_OK) {
+        if (r.opts->has_seed) {
+            r.seed = r.opts->seed;
+        } else if (r.cfg && r.cfg->has_seed) {
+            r.seed = r.cfg->seed;
+        } else {
+            uint32_t v;
+            cn_random_bytes(&v, sizeof v);
+            r.seed = v & 0x7fffffff; /* fits every framework's seed type */
+        }
+        macro_values check = {placeholder, placeholder, placeholder};
+        rc = build_argv(&r, argc, argv, &check);
+    }
+    if (rc == CAIRN_OK)
+        rc = check_inputs(&r);
+    if (rc != CAIRN_OK)
+        goto fail;
+
+    rc = start_run(&r);
+    if (rc != CAIRN_OK)
+        goto fail;
+    rc = make_tmpdir(&r);
+    if (rc == CAIRN_OK) {
+        macro_values mv = {cairn_run_id(r.run), cairn_run_artifact_dir(r.run), r.params_path};
+        rc = build_argv(&r, argc, argv, &mv);
+    }
+    if (rc == CAIRN_OK)
+        rc = log_params(&r);
+    if (rc == CAIRN_OK) {
+        cairn_context_opts co = CAIRN_CONTEXT_OPTS_INIT;
+        co.argv = (const char *const *)r.argv;
+        co.argc = r.argc;
+        co.inputs = (const char *const *)r.inputs;
+        co.n_inputs = r.n_inputs;
+        co.env_names = r.opts->env_names;
+        co.n_env_names = r.opts->n_env_names;
+        co.has_seed = true;
+        co.seed = r.seed;
+        co.skip_git = r.opts->skip_git;
+        rc = cairn_run_capture_context(r.run, &co);
+    }
+    if (rc == CAIRN_OK && r.opts->metrics_format)
+        rc = cairn_run_set_tag(r.run, "cairn.metrics_format", r.opts->metrics_format);
+    if (rc == CAIRN_OK && r.cfg && r.opts->config)
+        rc = cairn_run_log_artifact(r.run, r.opts->config, "config");
+    if (rc == CAIRN_OK && cn_fs_mkdirs(cairn_run_artifact_dir(r.run), 0755) != 0)
+        rc = cn_fail_errno(ctx, CAIRN_EIO, "run folder '%s'", cairn_run_artifact_dir(r.run));
+    if (rc != CAIRN_OK) {
+        /* The run exists: record why it never started. */
+        cn_buf why = CN_BUF_INIT;
+        cn_buf_puts(&why, cairn_errmsg(ctx));
+        cairn_run_set_tag(r.run, "cairn.error", why.data);
+        cairn_run_finish(r.run, CAIRN_RUN_FAILED);
+        cn_fail(ctx, rc, "%s", why.data);
+        cn_buf_release(&why);
+        goto fail;
+    }
+
+    if (r.opts->on_start)
+        r.opts->on_start(r.opts->user, &r.box->pub);
+    if (r.opts->forward_signals)
+        signals_install(&sigs);
+    int e = spawn(&r, &c);
+    if (e != 0) {
+        signals_restore(&sigs);
+        cn_buf msg = CN_BUF_INIT;
+        if (e == ENOENT && !strchr(r.argv[0], '/'))
+            cn_buf_printf(&msg, "command '%s' not found in PATH", r.argv[0]);
+        else
+            cn_buf_printf(&msg, "command '%s': %s", r.argv[0], strerror(e));
+        cn_log(ctx, CAIRN_LOG_INFO, COMPONENT, "%s", msg.data);
+        r.box->error = cn_buf_detach(&msg);
+        r.box->pub.error = r.box->error;
+        r.box->pub.exit_code = 127;
+        cairn_run_set_tag(r.run, "cairn.error", r.box->error);
+        rc = wrap_up(&r, CAIRN_RUN_FAILED);
+    } else {
+        supervise(&r, &c, sigs.active);
+        signals_restore(&sigs);
+        tail_metrics(&r, true);
+        cairn_run_status status;
+        if (WIFSIGNALED(c.status)) {
+            r.box->pub.term_signal = WTERMSIG(c.status);
+            r.box->pub.exit_code = 128 + WTERMSIG(c.status);
+            status = CAIRN_RUN_KILLED;
+            set_tagf(&r, "cairn.signal", "%d", WTERMSIG(c.status));
+        } else {
+            r.box->pub.exit_code = WIFEXITED(c.status) ? WEXITSTATUS(c.status) : 1;
+            status = r.box->pub.exit_code == 0 ? CAIRN_RUN_FINISHED : CAIRN_RUN_FAILED;
+        }
+        if (c.stopped_by_us) {
+            status = CAIRN_RUN_KILLED; /* whatever it exited with, it was stopped */
+            set_tagf(&r, "cairn.stop_reason", "signal %d", c.stop_signal);
+        }
+        set_tagf(&r, "cairn.exit_code", "%d", r.box->pub.exit_code);
+        rc = wrap_up(&r, status);
+    }
+    if (rc != CAIRN_OK)
+        goto fail;
+    runner_release(&r);
+    *out = &r.box->pub;
+    return CAIRN_OK;
+fail:
+    runner_release(&r);
+    cairn_run_result_free(&r.box->pub);
+    return rc;
+}

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: MIT
+"""Shared helper for the e2e tests: a temp dir with a SQLite store per test and a runner for
+the cairn binary ($CAIRN_BIN). Stdlib only.
+
+    class T(CairnTest):
+        def test_x(self):
+            out = self.cairn('exp', 'create', 'e1').stdout
+            exps = self.cairn_json('exp', 'list', '--json')
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+CAIRN_BIN = os.environ.get('CAIRN_BIN', 'cairn')
+SOURCE_DIR = pathlib.Path(os.environ.get('CAIRN_SOURCE_DIR',
+                                         pathlib.Path(__file__).resolve().parents[2]))
+BUILD_DIR = pathlib.Path(os.environ.get('CAIRN_BUILD_DIR', SOURCE_DIR / 'build' / 'dev'))
+TIMEOUT_S = 120
+
+
+class CairnTest(unittest.TestCase):
+    """A test with its own temp dir (self.tmp) and store (self.store)."""
+
+    maxDiff = None
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = pathlib.Path(tempfile.mkdtemp(prefix='cairn-e2e-'))
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.store = 'sqlite:///' + str(self.tmp / 'cairn.db').lstrip('/')
+
+    def _env(self, env):
+        full = dict(os.environ)
+        full.pop('CAIRN_STORE', None)
+        if env:
+            full.update(env)
+        return full
+
+    def cairn(self, *args, expect=0, input=None, env=None, store=True):
+        """Runs `cairn --store <self.store> ARGS`; checks the exit code unless expect is None
+        and returns the CompletedProcess (stdout and stderr as text)."""
+        cmd = [CAIRN_BIN] + (['--store', self.store] if store else []) + [str(a) for a in args]
+        proc = subprocess.run(cmd, input=input, capture_output=True, text=True,
+                              errors='replace', env=self._env(env), cwd=self.tmp,
+                              timeout=TIMEOUT_S)
+        if expect is not None and proc.returncode != expect:
+            self.fail('%s exited %d, expected %d\n--- stdout\n%s--- stderr\n%s'
+                      % (' '.join(cmd), proc.returncode, expect, proc.stdout, proc.stderr))
+        return proc
+
+    def cairn_json(self, *args, **kwargs):
+        """Runs cairn like cairn() and parses its stdout as JSON."""
+        proc = self.cairn(*args, **kwargs)
+        try:
+            return json.loads(proc.stdout)
+        except ValueError as e:
+            self.fail('stdout of cairn %s is not JSON (%s):\n%s' % (' '.join(args), e,
+                                                                  proc.stdout))
+
+    def cairn_error(self, *args, expect=1, mentions=(), **kwargs):
+        """Runs cairn expecting failure; checks stderr starts with 'cairn: error:' and holds
+        every string of `mentions`. Returns stderr."""
+        proc = self.cairn(*args, expect=expect, **kwargs)
+        self.assertIn('cairn: error:', proc.stderr)
+        for text in mentions:
+            self.assertIn(text, proc.stderr)
+        return proc.stderr
+
+    def seed(self, spec):
+        """Fills self.store from a spec for tests/e2e/seed_store.c; returns the run ids in
+        the order the spec starts them."""
+        tool = os.environ.get('CAIRN_SEED_STORE')
+        if not tool:
+            self.skipTest('CAIRN_SEED_STORE is not set (run through ctest)')
+        proc = subprocess.run([tool, self.store], input=spec, capture_output=True, text=True,
+                              env=self._env(None), cwd=self.tmp, timeout=TIMEOUT_S)
+        if proc.returncode != 0:
+            self.fail('cairn_seed_store failed:\n%s%s' % (proc.stdout, proc.stderr))
+        return proc.stdout.split()
+
+
+def main():
+    unittest.main(verbosity=2)
