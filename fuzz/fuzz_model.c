@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/learn.h"
-#include "core/core.h"
 #include "base/sha256.h"
 #include "base/xmalloc.h"
 
@@ -98,7 +97,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cairn_model_free(m);
         free(copy);
     }
-    cn_buf_release(&ctx->err);
-    free(ctx);
+    cairn_close(ctx);
     return 0;
 }

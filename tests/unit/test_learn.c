@@ -11,17 +11,10 @@
 #include "cairn/learn.h"
 #include "learn/learner.h"
 #include "learn/model.h"
-#include "core/core.h"
 #include "unit.h"
 
 /* ---- fixtures ---- */
 
-/* Frees a store-less context (cairn_close would link the store drivers into this test). */
-static void ctx_free(cairn_ctx *ctx)
-{
-    cn_buf_release(&ctx->err);
-    free(ctx);
-}
 
 typedef struct owned_table {
     cairn_table t;
@@ -151,7 +144,7 @@ static void check_linear(const char *learner, const char *key, const char *const
     }
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(ols_matches_sklearn)
@@ -198,7 +191,7 @@ static void check_logistic(const char *csv, const char *key, const char *c, size
     }
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(logistic_binary_matches_sklearn)
@@ -290,7 +283,7 @@ static void check_xgb(const char *csv, const char *key, size_t n_classes)
     cairn_model_free(m);
     free(rows);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(xgboost_binary_matches_python)
@@ -357,7 +350,7 @@ static void gradient_check(const char *csv, const char *task, const char *activa
 done:
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(mlp_gradient_matches_finite_differences)
@@ -422,7 +415,7 @@ TEST(mlp_is_deterministic_under_a_seed)
     cairn_model_free(b);
     cairn_model_free(c);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(mlp_learns_iris_like_data)
@@ -443,7 +436,7 @@ TEST(mlp_learns_iris_like_data)
     }
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 /* ---- model files ---- */
@@ -498,7 +491,7 @@ done:
     cairn_model_free(back);
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(save_load_gives_identical_predictions)
@@ -548,7 +541,7 @@ TEST(corrupted_truncated_and_foreign_files_are_refused)
     cairn_free(data);
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 /* ---- refusals ---- */
@@ -576,7 +569,7 @@ TEST(wrong_feature_set_is_refused)
     CHECK(cairn_model_predict(ctx, m, &t->t, NULL, t->t.n_rows, out) == CAIRN_OK);
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(missing_feature_is_refused_except_by_xgboost)
@@ -604,7 +597,7 @@ TEST(missing_feature_is_refused_except_by_xgboost)
     CHECK(m != NULL);
     cairn_model_free(m);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 TEST(one_class_and_bad_labels_are_refused)
@@ -636,7 +629,7 @@ TEST(one_class_and_bad_labels_are_refused)
     CHECK(fit(ctx, &t->t, "logistic", NULL, 0, &w) == NULL);
     CHECK(strstr(cairn_errmsg(ctx), "label column 'nolabel' is not in the data") != NULL);
     free_table(t);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 /* ---- categorical data, unseen levels, oversampling ---- */
@@ -727,7 +720,7 @@ TEST(categorical_features_and_text_labels)
     cairn_free(json);
     cairn_model_free(x);
     cairn_model_free(m);
-    ctx_free(ctx);
+    cairn_close(ctx);
 }
 
 UNIT_MAIN(UNIT_CASE(ols_matches_sklearn), UNIT_CASE(ridge_matches_sklearn),
