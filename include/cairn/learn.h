@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* learn.h - built-in learners (linear, ridge, logistic, mlp, xgboost): fit on a cairn_table,
+ * predict, and save or load self-describing model files. Preprocessing (standardisation,
+ * one-hot or ordinal encoding) is fitted on the training rows and stored inside the model. */
+#ifndef CAIRN_LEARN_H
+#define CAIRN_LEARN_H
+
+#include "cairn.h"
+#include "data.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cairn_model cairn_model;
+
+/* One epoch (MLP) or boosting round (xgboost) of training. NaN where a value does not apply
+ * (no validation rows; no metric for the task). The metric is accuracy for classification and
+ * R^2 for regression. */
+typedef struct cairn_epoch_info {
+    int epoch; /* 1-based */
+    double train_loss;
+    double val_loss;
+    double train_metric;
+    double val_metric;
+} cairn_epoch_info;
+
+/* Called after every epoch; return nonzero to stop training early (the model keeps the
+ * weights it has, or the best ones when early stopping is on). */
+typedef int (*cairn_fit_progress_fn)(void *user, const cairn_epoch_info *e);
+
+typedef struct cairn_fit_opts {
+    const char *learner;           /* "linear", "ridge", "logistic", "mlp", "xgboost" */
+    const char *const *param_keys; /* learner params as text, e.g. "C" = "1.0" */
+    const char *const *param_values;
+    size_t n_params;
+    uint64_t seed;               /* every random choice derives from it */
+    const char *label;           /* label column name (required) */
+    const char *const *features; /* NULL: every column but the label */
+    size_t n_features;
+    const size_t *train_rows; /* NULL: all rows */
+    size_t n_train;
+    const size_t *val_rows; /* NULL: none (early stopping and val loss off) */
+    size_t n_val;
+    const char *class_weight;       /* NULL or "balanced" (classifiers) */
+    bool oversample;                /* random oversampling of minority classes (train) */
+    cairn_fit_progress_fn on_epoch; /* may be NULL */
+    void *user;
+} cairn_fit_opts;
+#define CAIRN_FIT_OPTS_INIT                                                                        \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Fits a model on table t. On success *out is a new model freed with cairn_model_free(). On
+ * failure *out is NULL and cairn_errmsg(ctx) says why (unknown learner or param, missing
+ * feature values, a label with one class, ...). */
+CAIRN_API cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t,
+                                       const cairn_fit_opts *o, cairn_model **out);
+
+/* Predictions for rows (NULL: all n_rows of t, then n_rows must equal t->n_rows).
+ * out has n_rows values: the regression value, or the index k of the predicted class
+ * (its text is cairn_model_class_label(m, k)). The table needs the model's feature columns,
+ * found by name and with the same type; extra columns are ignored. */
+CAIRN_API cairn_status cairn_model_predict(cairn_ctx *ctx, const cairn_model *m,
+                                           const cairn_table *t, const size_t *rows, size_t n_rows,
+                                           double *out);
+/* Class probabilities, out: n_rows x n_classes, row-major. EINVAL for a regression model. */
+CAIRN_API cairn_status cairn_model_predict_proba(cairn_ctx *ctx, const cairn_model *m,
+                                                 const cairn_table *t, const size_t *rows,
+                                                 size_t n_rows, double *out);
+
+/* Saves to a file (written atomically) or to memory (*data freed with cairn_free()). */
+CAIRN_API cairn_status cairn_model_save(cairn_ctx *ctx, const cairn_model *m, const char *path);
+CAIRN_API cairn_status cairn_model_save_bytes(cairn_ctx *ctx, const cairn_model *m, void **data,
+                                              size_t *len);
+/* Loads a model file; a corrupted, truncated or foreign file is refused with EINVAL. */
+CAIRN_API cairn_status cairn_model_load(cairn_ctx *ctx, const char *path, cairn_model **out);
+CAIRN_API cairn_status cairn_model_load_bytes(cairn_ctx *ctx, const void *data, size_t len,
+                                              cairn_model **out);
+CAIRN_API void cairn_model_free(cairn_model *m); /* NULL is a no-op */
+
+/* ---- what the model describes; strings are borrowed and live as long as m ---- */
+CAIRN_API const char *cairn_model_learner(const cairn_model *m);
+CAIRN_API size_t cairn_model_n_classes(const cairn_model *m); /* 0 for regression */
+CAIRN_API const char *cairn_model_class_label(const cairn_model *m, size_t k); /* NULL past end */
+CAIRN_API const char *cairn_model_label(const cairn_model *m); /* label column name */
+CAIRN_API size_t cairn_model_n_features(const cairn_model *m);
+CAIRN_API const char *cairn_model_feature_name(const cairn_model *m, size_t i);
+CAIRN_API cairn_col_type cairn_model_feature_type(const cairn_model *m, size_t i);
+/* The learner params as given at fit (i < n_params); false past the end. */
+CAIRN_API size_t cairn_model_n_params(const cairn_model *m);
+CAIRN_API bool cairn_model_param(const cairn_model *m, size_t i, const char **key,
+                                 const char **value);
+/* SHA-256 (hex) of the training rows as the learner saw them (features and label). */
+CAIRN_API const char *cairn_model_data_digest(const cairn_model *m);
+/* Free-form metadata saved with the model (metrics, run id, ...); set replaces a key. */
+CAIRN_API void cairn_model_set_meta(cairn_model *m, const char *key, const char *value);
+CAIRN_API const char *cairn_model_get_meta(const cairn_model *m, const char *key); /* or NULL */
+/* The model file's JSON metadata section (learner, params, features, preprocessing, classes,
+ * digest, meta). *json_out is freed with cairn_free(). */
+CAIRN_API cairn_status cairn_model_describe(cairn_ctx *ctx, const cairn_model *m, char **json_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* learner.h - the interface every learner implements, the dense data it is fitted on, text
+ * params, and the little-endian payload writer/reader of model files. model.c does the
+ * preprocessing and calls a learner through its ops, looked up by name in learner.c. */
+#ifndef CN_LEARN_LEARNER_H
+#define CN_LEARN_LEARNER_H
+#include <stdint.h>
+#include "cairn/learn.h"
+#include "base/buf.h"
+
+typedef enum cn_task { CN_TASK_REGRESSION = 1, CN_TASK_CLASSIFICATION = 2 } cn_task;
+
+/* Preprocessed rows: x row-major n x d; y the target, or the class index 0..n_classes-1;
+ * w the sample weights (class weights folded in; 1 when unweighted). */
+typedef struct cn_rows {
+    size_t n;
+    const double *x;
+    const double *y;
+    const double *w;
+} cn_rows;
+
+typedef struct cn_fit_data {
+    size_t d; /* inputs per row after encoding */
+    cn_task task;
+    size_t n_classes; /* classification only */
+    cn_rows train;
+    cn_rows val; /* n == 0: no validation rows */
+    uint64_t seed;
+    cairn_fit_progress_fn on_epoch;
+    void *user;
+} cn_fit_data;
+
+typedef struct cn_params {
+    const char *const *keys;
+    const char *const *values;
+    size_t n;
+} cn_params;
+
+typedef struct cn_learner_ops cn_learner_ops;
+typedef struct cn_learner {
+    const cn_learner_ops *ops; /* first member of every implementation */
+} cn_learner;
+
+struct cn_learner_ops {
+    const char *name;               /* what users type */
+    const char *const *param_names; /* NULL-terminated; others are refused */
+    unsigned tasks;                 /* CN_TASK_* bits it supports */
+    bool standardize;               /* numeric features standardised (param "standardize") */
+    bool ordinal;                   /* categories as codes, unseen -> NaN; else one-hot */
+    bool allows_missing;            /* NaN goes through as missing; else refused */
+    cairn_status (*fit)(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                        cn_learner **out);
+    /* out: n x n_classes probabilities (classification) or n values (regression). */
+    cairn_status (*predict)(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                            double *out);
+    void (*save)(const cn_learner *l, cn_buf *payload);
+    /* Parses a payload written by save for inputs d, task and n_classes. */
+    cairn_status (*load)(cairn_ctx *ctx, const void *payload, size_t len, size_t d, cn_task task,
+                         size_t n_classes, cn_learner **out);
+    void (*free)(cn_learner *l);
+};
+
+extern const cn_learner_ops cn_linear_ops, cn_ridge_ops, cn_logistic_ops, cn_mlp_ops, cn_xgb_ops;
+
+/* The learner named `name`, or NULL. */
+const cn_learner_ops *cn_learner_find(const char *name);
+/* EINVAL naming the first key the learner does not know (and those it knows). */
+cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_params *p);
+const char *cn_param_get(const cn_params *p, const char *key); /* last one wins; NULL if absent */
+cairn_status cn_param_double(cairn_ctx *ctx, const cn_params *p, const char *key, double def,
+                             double lo, double hi, double *out);
+cairn_status cn_param_int(cairn_ctx *ctx, const cn_params *p, const char *key, int64_t def,
+                          int64_t lo, int64_t hi, int64_t *out);
+cairn_status cn_param_bool(cairn_ctx *ctx, const cn_params *p, const char *key, bool def,
+                           bool *out);
+/* Index of the value among choices (NULL-terminated); def when absent. */
+cairn_status cn_param_choice(cairn_ctx *ctx, const cn_params *p, const char *key,
+                             const char *const *choices, int def, int *out);
+
+/* Little-endian payload writing and bounds-checked reading. */
+void cn_put_u64(cn_buf *b, uint64_t v);
+void cn_put_f64s(cn_buf *b, const double *v, size_t n);
+typedef struct cn_reader {
+    const unsigned char *p;
+    size_t len;
+    size_t pos;
+    bool bad; /* set by a read past the end; reads then return 0 */
+} cn_reader;
+uint64_t cn_get_u64(cn_reader *r);
+void cn_get_f64s(cn_reader *r, double *v, size_t n);
+/* True when n doubles remain (guards allocations sized by the payload). */
+bool cn_reader_has(const cn_reader *r, size_t n_doubles);
+
+/* Fitted weights, for tests: linear/ridge give d coefficients and the intercept; logistic
+ * gives k_out x d coefficients and k_out intercepts (k_out = 1 for binary) and returns k_out. */
+const double *cn_linear_weights(const cn_learner *l, double *intercept);
+size_t cn_logistic_weights(const cn_learner *l, const double **coef, const double **intercept);
+
+/* MLP internals for the gradient check: its parameter vector, and the batch loss
+ * (sum s_i loss_i + alpha/2 ||W||^2) / n with its gradient (grad may be NULL), no dropout. */
+double *cn_mlp_params(cn_learner *l, size_t *n);
+double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, const double *s,
+                        size_t n, double alpha, double *grad);
+
+/* True when p[0..len) is one complete JSON document (jansson; in model_meta.c). */
+bool cn_json_well_formed(const void *p, size_t len);
+
+/* Softmax of z[0..k) in place (max-shifted). */
+void cn_softmax(double *z, size_t k);
+#endif

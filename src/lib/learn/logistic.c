@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/* logistic.c - L2-regularised logistic (binary) and softmax (multinomial) regression as
+ * scikit-learn's LogisticRegression: minimises C * sum_i s_i logloss_i + 0.5 ||W||^2 (the
+ * intercept is not penalised) by Newton-CG with Hessian-vector products, to a max-norm
+ * gradient of `tol`. Binary problems use one weight vector for class 1, as sklearn does. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "learn/learner.h"
+#include "learn/linalg.h"
+#include "core/core.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+typedef struct logistic {
+    cn_learner base;
+    size_t d, k;       /* inputs; classes */
+    size_t k_out;      /* 1 for binary (sigmoid), k for softmax */
+    double *coef;      /* k_out x d */
+    double *intercept; /* k_out */
+} logistic;
+
+/* The problem: data, C and the per-sample probabilities at the current point. */
+typedef struct problem {
+    size_t n, d, k_out;
+    const double *x, *y, *w;
+    double c;
+    bool fit_intercept;
+    double *z; /* n x k_out: logits, then probabilities */
+    double *g; /* n x k_out scratch */
+} problem;
+
+static double sigmoid(double z)
+{
+    return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+}
+
+/* log(1 + exp(z)) without overflow. */
+static double log1pexp(double z)
+{
+    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+/* Logits z = X W^T + b into pr->z (n x k_out). theta: W (k_out x d) then b (k_out). */
+static void logits(const problem *pr, const double *theta, double *z)
+{
+    size_t n = pr->n, d = pr->d, ko = pr->k_out;
+    const double *b = theta + ko * d;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < ko; j++)
+            z[i * ko + j] = b[j];
+    cn_gemm(false, true, n, ko, d, 1.0, pr->x, d, theta, d, 1.0, z, ko);
+}
+
+/* Objective and gradient at theta; leaves probabilities in pr->z for hessvec(). */
+static double objective(problem *pr, const double *theta, double *grad)
+{
+    size_t n = pr->n, d = pr->d, ko = pr->k_out;
+    logits(pr, theta, pr->z);
+    double loss = 0;
+    for (size_t i = 0; i < n; i++) {
+        double *zi = pr->z + i * ko, *gi = pr->g + i * ko;
+        double s = pr->c * pr->w[i];
+        size_t yi = (size_t)pr->y[i];
+        if (ko == 1) {
+            double yy = (double)yi;
+            loss += s * (log1pexp(zi[0]) - yy * zi[0]);
+            zi[0] = sigmoid(zi[0]);
+            gi[0] = s * (zi[0] - yy);
+        } else {
+            double mx = zi[0], sum = 0;
+            for (size_t j = 1; j < ko; j++)
+                mx = zi[j] > mx ? zi[j] : mx;
+            for (size_t j = 0; j < ko; j++)
+                sum += exp(zi[j] - mx);
+            loss += s * (mx + log(sum) - zi[yi]);
+            for (size_t j = 0; j < ko; j++) {
+                zi[j] = exp(zi[j] - mx) / sum;
+                gi[j] = s * (zi[j] - (j == yi ? 1.0 : 0.0));
+            }
+        }
+    }
+    /* grad W = G^T X + W; grad b = column sums of G. */
+    memcpy(grad, theta, ko * d * sizeof *grad);
+    cn_gemm(true, false, ko, d, n, 1.0, pr->g, ko, pr->x, d, 1.0, grad, d);
+    double reg = 0;
+    for (size_t j = 0; j < ko * d; j++)
+        reg += theta[j] * theta[j];
+    for (size_t j = 0; j < ko; j++) {
+        double sb = 0;
+        for (size_t i = 0; i < n; i++)
+            sb += pr->g[i * ko + j];
+        grad[ko * d + j] = pr->fit_intercept ? sb : 0.0;
+    }
+    return loss + 0.5 * reg;
+}
+
+/* out = H v at the point of the last objective() call. */
+static void hessvec(problem *pr, const double *v, double *out)
+{
+    size_t n = pr->n, d = pr->d, ko = pr->k_out;
+    double *a = pr->g;
+    logits(pr, v, a); /* a = X V^T + v_b */
+    for (size_t i = 0; i < n; i++) {
+        const double *p = pr->z + i * ko;
+        double *ai = a + i * ko;
+        double s = pr->c * pr->w[i];
+        if (ko == 1) {
+            ai[0] *= s * p[0] * (1 - p[0]);
+        } else {
+            double dot = 0;
+            for (size_t j = 0; j < ko; j++)
+                dot += p[j] * ai[j];
+            for (size_t j = 0; j < ko; j++)
+                ai[j] = s * p[j] * (ai[j] - dot);
+        }
+    }
+    memcpy(out, v, ko * d * sizeof *out);
+    cn_gemm(true, false, ko, d, n, 1.0, a, ko, pr->x, d, 1.0, out, d);
+    for (size_t j = 0; j < ko; j++) {
+        double sb = 0;
+        for (size_t i = 0; i < n; i++)
+            sb += a[i * ko + j];
+        out[ko * d + j] = pr->fit_intercept ? sb : 0.0;
+    }
+}
+
+static double dot(const double *a, const double *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static double max_abs(const double *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+
+/* Diagonal of the Hessian at the last objective() point, the CG preconditioner. x2 holds the
+ * squared inputs (n x d). */
+static void hess_diag(problem *pr, const double *x2, double *diag)
+{
+    size_t n = pr->n, d = pr->d, ko = pr->k_out;
+    double *h = pr->g;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < ko; j++) {
+            double q = pr->z[i * ko + j];
+            h[i * ko + j] = pr->c * pr->w[i] * q * (1 - q);
+        }
+    for (size_t j = 0; j < ko * d; j++)
+        diag[j] = 1.0;
+    cn_gemm(true, false, ko, d, n, 1.0, h, ko, x2, d, 1.0, diag, d);
+    for (size_t j = 0; j < ko; j++) {
+        double sb = 0;
+        for (size_t i = 0; i < n; i++)
+            sb += h[i * ko + j];
+        diag[ko * d + j] = pr->fit_intercept && sb > 1e-12 ? sb : 1.0;
+    }
+}
+
+/* Jacobi-preconditioned conjugate gradients for H p = -g, to ||r|| <= eta ||g||. Returns the
+ * number of Hessian-vector products. */
+static size_t solve_cg(problem *pr, const double *g, const double *diag, double *p, size_t np,
+                       double eta, double *r, double *dir, double *hd)
+{
+    double *z = cn_xmalloc(np * sizeof *z);
+    memset(p, 0, np * sizeof *p);
+    for (size_t i = 0; i < np; i++) {
+        r[i] = -g[i];
+        z[i] = r[i] / diag[i];
+    }
+    memcpy(dir, z, np * sizeof *dir);
+    double rz = dot(r, z, np), stop = eta * eta * dot(g, g, np);
+    size_t it = 0;
+    for (; it < 2 * np + 10 && dot(r, r, np) > stop; it++) {
+        hessvec(pr, dir, hd);
+        double dhd = dot(dir, hd, np);
+        if (!(dhd > 0))
+            break;
+        double alpha = rz / dhd;
+        for (size_t i = 0; i < np; i++) {
+            p[i] += alpha * dir[i];
+            r[i] -= alpha * hd[i];
+            z[i] = r[i] / diag[i];
+        }
+        double rz_new = dot(r, z, np);
+        for (size_t i = 0; i < np; i++)
+            dir[i] = z[i] + rz_new / rz * dir[i];
+        rz = rz_new;
+    }
+    free(z);
+    if (dot(p, p, np) == 0) /* no curvature found: fall back to steepest descent */
+        for (size_t i = 0; i < np; i++)
+            p[i] = -g[i];
+    /* Softmax logits are invariant to a common intercept shift: keep the intercepts summing to
+     * zero (the minimum-norm optimum, as sklearn's solvers reach from zero). */
+    if (pr->k_out > 1) {
+        double mean = 0, *b = p + pr->k_out * pr->d;
+        for (size_t j = 0; j < pr->k_out; j++)
+            mean += b[j] / (double)pr->k_out;
+        for (size_t j = 0; j < pr->k_out; j++)
+            b[j] -= mean;
+    }
+    return it;
+}
+
+static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                                 cn_learner **out)
+{
+    double c, tol;
+    int64_t max_iter;
+    bool fit_intercept;
+    cairn_status rc = cn_param_double(ctx, p, "C", 1.0, 1e-300, 1e300, &c);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "tol", 1e-10, 0.0, 1e300, &tol);
+    if (rc == CAIRN_OK)
+        rc = cn_param_int(ctx, p, "max_iter", 100, 1, 1000000, &max_iter);
+    if (rc == CAIRN_OK)
+        rc = cn_param_bool(ctx, p, "fit_intercept", true, &fit_intercept);
+    if (rc != CAIRN_OK)
+        return rc;
+    size_t n = data->train.n, d = data->d, k = data->n_classes;
+    size_t ko = k == 2 ? 1 : k, np = ko * (d + 1);
+    problem pr = {n,
+                  d,
+                  ko,
+                  data->train.x,
+                  data->train.y,
+                  data->train.w,
+                  c,
+                  fit_intercept,
+                  cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof(double)),
+                  cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof(double))};
+    double *theta = cn_xcalloc(np, sizeof *theta), *grad = cn_xmalloc(np * sizeof *grad);
+    double *step = cn_xmalloc(np * sizeof *step), *trial = cn_xmalloc(np * sizeof *trial);
+    double *tgrad = cn_xmalloc(np * sizeof *tgrad), *r = cn_xmalloc(np * sizeof *r);
+    double *dir = cn_xmalloc(np * sizeof *dir), *hd = cn_xmalloc(np * sizeof *hd);
+    double *x2 = cn_xmalloc((n * d > 0 ? n * d : 1) * sizeof *x2),
+           *diag = cn_xmalloc(np * sizeof *diag);
+    for (size_t i = 0; i < n * d; i++)
+        x2[i] = pr.x[i] * pr.x[i];
+    double f = objective(&pr, theta, grad);
+    int64_t iter = 0;
+    size_t n_cg = 0;
+    for (; iter < max_iter; iter++) {
+        double gmax = max_abs(grad, np);
+        if (gmax <= tol)
+            break;
+        double gnorm = sqrt(dot(grad, grad, np));
+        hess_diag(&pr, x2, diag);
+        n_cg += solve_cg(&pr, grad, diag, step, np, fmin(0.5, sqrt(gnorm)), r, dir, hd);
+        double slope = dot(grad, step, np), t = 1.0, f_new = f;
+        bool accepted = false;
+        for (int ls = 0; ls < 60 && !accepted; ls++, t *= 0.5) {
+            for (size_t i = 0; i < np; i++)
+                trial[i] = theta[i] + t * step[i];
+            f_new = objective(&pr, trial, tgrad);
+            /* Armijo; near the optimum f is flat to rounding, so a smaller gradient counts. */
+            accepted = f_new <= f + 1e-4 * t * slope ||
+                       (f_new <= f + 1e-12 * fabs(f) && max_abs(tgrad, np) < gmax);
+        }
+        if (!accepted)
+            break; /* no progress is possible in double precision */
+        memcpy(theta, trial, np * sizeof *theta);
+        memcpy(grad, tgrad, np * sizeof *grad);
+        f = f_new;
+    }
+    double gfinal = max_abs(grad, np);
+    cn_log(ctx, CAIRN_LOG_DEBUG, "learn",
+           "logistic: %lld newton iterations, %zu hessian products, gradient %.3g", (long long)iter,
+           n_cg, gfinal);
+    if (gfinal > tol)
+        cn_log(ctx, CAIRN_LOG_WARN, "learn",
+               "logistic: stopped after %lld iterations with gradient %.3g > tol %.3g",
+               (long long)iter, gfinal, tol);
+    logistic *m = cn_xcalloc(1, sizeof *m);
+    m->base.ops = &cn_logistic_ops;
+    m->d = d;
+    m->k = k;
+    m->k_out = ko;
+    m->coef = cn_xmemdup(theta, (ko * d > 0 ? ko * d : 1) * sizeof *theta);
+    m->intercept = cn_xmemdup(theta + ko * d, ko * sizeof *theta);
+    free(pr.z);
+    free(pr.g);
+    free(theta);
+    free(grad);
+    free(step);
+    free(trial);
+    free(tgrad);
+    free(r);
+    free(dir);
+    free(hd);
+    free(x2);
+    free(diag);
+    *out = &m->base;
+    return CAIRN_OK;
+}
+
+static cairn_status logistic_predict(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                                     double *out)
+{
+    (void)ctx;
+    const logistic *m = (const logistic *)l;
+    size_t ko = m->k_out, k = m->k;
+    double *z = cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof *z);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < ko; j++)
+            z[i * ko + j] = m->intercept[j];
+    cn_gemm(false, true, n, ko, m->d, 1.0, x, m->d, m->coef, m->d, 1.0, z, ko);
+    for (size_t i = 0; i < n; i++) {
+        if (ko == 1) {
+            double q = sigmoid(z[i]);
+            out[i * 2] = 1 - q;
+            out[i * 2 + 1] = q;
+        } else {
+            cn_softmax(z + i * ko, ko);
+            memcpy(out + i * k, z + i * ko, k * sizeof *out);
+        }
+    }
+    free(z);
+    return CAIRN_OK;
+}
+
+static void logistic_save(const cn_learner *l, cn_buf *payload)
+{
+    const logistic *m = (const logistic *)l;
+    cn_put_u64(payload, m->d);
+    cn_put_u64(payload, m->k_out);
+    cn_put_f64s(payload, m->coef, m->k_out * m->d);
+    cn_put_f64s(payload, m->intercept, m->k_out);
+}
+
+static cairn_status logistic_load(cairn_ctx *ctx, const void *payload, size_t len, size_t d,
+                                  cn_task task, size_t n_classes, cn_learner **out)
+{
+    cn_reader r = {payload, len, 0, false};
+    size_t ko = n_classes == 2 ? 1 : n_classes;
+    if (task != CN_TASK_CLASSIFICATION || n_classes < 2 || cn_get_u64(&r) != d ||
+        cn_get_u64(&r) != ko || (len - 16) / 8 / (d + 1) != ko || (len - 16) % (8 * (d + 1)))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "logistic payload: does not match %zu inputs and "
+                       "%zu classes",
+                       d, n_classes);
+    logistic *m = cn_xcalloc(1, sizeof *m);
+    m->base.ops = &cn_logistic_ops;
+    m->d = d;
+    m->k = n_classes;
+    m->k_out = ko;
+    m->coef = cn_xcalloc(ko * d > 0 ? ko * d : 1, sizeof *m->coef);
+    m->intercept = cn_xcalloc(ko, sizeof *m->intercept);
+    cn_get_f64s(&r, m->coef, ko * d);
+    cn_get_f64s(&r, m->intercept, ko);
+    *out = &m->base;
+    return CAIRN_OK;
+}
+
+static void logistic_free(cn_learner *l)
+{
+    logistic *m = (logistic *)l;
+    if (!m)
+        return;
+    free(m->coef);
+    free(m->intercept);
+    free(m);
+}
+
+size_t cn_logistic_weights(const cn_learner *l, const double **coef, const double **intercept)
+{
+    const logistic *m = (const logistic *)l;
+    *coef = m->coef;
+    *intercept = m->intercept;
+    return m->k_out;
+}
+
+static const char *const logistic_params[] = {"C",           "tol", "max_iter", "fit_intercept",
+                                              "standardize", NULL};
+
+const cn_learner_ops cn_logistic_ops = {
+    .name = "logistic",
+    .param_names = logistic_params,
+    .tasks = CN_TASK_CLASSIFICATION,
+    .standardize = true,
+    .fit = logistic_fit,
+    .predict = logistic_predict,
+    .save = logistic_save,
+    .load = logistic_load,
+    .free = logistic_free,
+};

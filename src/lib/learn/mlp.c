@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: MIT */
+/* mlp.c - a multi-layer perceptron: dense layers with relu or tanh, softmax (classification)
+ * or identity (regression) output, Adam or SGD with Nesterov momentum on mini-batches, L2
+ * (alpha), inverted dropout, early stopping with patience. Loss and init follow scikit-learn's
+ * MLPClassifier/MLPRegressor. Bit-for-bit deterministic under a seed: one RNG, fixed loop
+ * order, OpenBLAS pinned to one thread. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "learn/learner.h"
+#include "learn/linalg.h"
+#include "core/core.h"
+#include "base/rng.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+#define MLP_MAX_LAYERS 64
+#define MLP_MAX_WIDTH 1000000
+
+enum { ACT_RELU, ACT_TANH };
+
+typedef struct mlp {
+    cn_learner base;
+    size_t n_layers; /* weight layers: hidden + output */
+    size_t *sizes;   /* n_layers + 1 widths, sizes[0] = inputs */
+    int activation;
+    bool classify; /* softmax + cross-entropy; else identity + squared error / 2 */
+    size_t n_params;
+    double *theta; /* per layer: W (in x out, row-major) then b (out) */
+} mlp;
+
+/* Buffers for one batch: activations per layer and their deltas. */
+typedef struct work {
+    size_t cap;    /* rows */
+    double **a;    /* a[0] = input rows, a[l] = layer l output (cap x sizes[l]) */
+    double **mask; /* dropout scale per hidden unit (NULL without dropout) */
+    double **delta;
+} work;
+
+static size_t w_off(const mlp *m, size_t l)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < l; i++)
+        off += (m->sizes[i] + 1) * m->sizes[i + 1];
+    return off;
+}
+
+static void work_init(work *w, const mlp *m, size_t cap, bool dropout)
+{
+    size_t nl = m->n_layers;
+    w->cap = cap;
+    w->a = cn_xcalloc(nl + 1, sizeof *w->a);
+    w->mask = cn_xcalloc(nl + 1, sizeof *w->mask);
+    w->delta = cn_xcalloc(nl + 1, sizeof *w->delta);
+    for (size_t l = 0; l <= nl; l++) {
+        w->a[l] = cn_xmalloc(cap * m->sizes[l] * sizeof(double));
+        w->delta[l] = cn_xmalloc(cap * m->sizes[l] * sizeof(double));
+        if (dropout && l > 0 && l < nl)
+            w->mask[l] = cn_xmalloc(cap * m->sizes[l] * sizeof(double));
+    }
+}
+
+static void work_release(work *w, size_t nl)
+{
+    for (size_t l = 0; w->a && l <= nl; l++) {
+        free(w->a[l]);
+        free(w->delta[l]);
+        free(w->mask[l]);
+    }
+    free(w->a);
+    free(w->mask);
+    free(w->delta);
+}
+
+/* Forward pass of b rows already in w->a[0]; dropout masks drawn from rng when p > 0. */
+static void forward(const mlp *m, work *w, size_t b, double p, cn_rng *rng)
+{
+    for (size_t l = 1; l <= m->n_layers; l++) {
+        size_t in = m->sizes[l - 1], out = m->sizes[l];
+        const double *wl = m->theta + w_off(m, l - 1), *bl = wl + in * out;
+        double *a = w->a[l];
+        for (size_t i = 0; i < b; i++)
+            memcpy(a + i * out, bl, out * sizeof *a);
+        cn_gemm(false, false, b, out, in, 1.0, w->a[l - 1], in, wl, out, 1.0, a, out);
+        if (l == m->n_layers) {
+            if (m->classify)
+                for (size_t i = 0; i < b; i++)
+                    cn_softmax(a + i * out, out);
+            break;
+        }
+        for (size_t j = 0; j < b * out; j++)
+            a[j] = m->activation == ACT_RELU ? (a[j] > 0 ? a[j] : 0.0) : tanh(a[j]);
+        if (p > 0 && w->mask[l]) {
+            for (size_t j = 0; j < b * out; j++) {
+                w->mask[l][j] = cn_rng_uniform(rng) < p ? 0.0 : 1.0 / (1.0 - p);
+                a[j] *= w->mask[l][j];
+            }
+        }
+    }
+}
+
+/* Sum over rows of s_i * loss_i for the output in w->a[L]. */
+static double data_loss(const mlp *m, const work *w, const double *y, const double *s, size_t b)
+{
+    size_t out = m->sizes[m->n_layers];
+    const double *a = w->a[m->n_layers];
+    double sum = 0;
+    for (size_t i = 0; i < b; i++) {
+        if (m->classify) {
+            double q = a[i * out + (size_t)y[i]];
+            sum += s[i] * -log(q > 1e-300 ? q : 1e-300);
+        } else {
+            double e = a[i] - y[i];
+            sum += s[i] * 0.5 * e * e;
+        }
+    }
+    return sum;
+}
+
+static double sq_weights(const mlp *m)
+{
+    double sum = 0;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const double *wl = m->theta + w_off(m, l);
+        for (size_t j = 0; j < m->sizes[l] * m->sizes[l + 1]; j++)
+            sum += wl[j] * wl[j];
+    }
+    return sum;
+}
+
+/* Gradient of (sum s_i loss_i + alpha/2 ||W||^2) / b after forward() on the same rows. */
+static void backward(const mlp *m, work *w, const double *y, const double *s, size_t b,
+                     double alpha, double *grad)
+{
+    size_t nl = m->n_layers, out = m->sizes[nl];
+    double *dl = w->delta[nl];
+    const double *a = w->a[nl];
+    for (size_t i = 0; i < b; i++)
+        for (size_t j = 0; j < out; j++) {
+            double target = m->classify ? (j == (size_t)y[i] ? 1.0 : 0.0) : y[i];
+            dl[i * out + j] = s[i] * (a[i * out + j] - target) / (double)b;
+        }
+    for (size_t l = nl; l >= 1; l--) {
+        size_t in = m->sizes[l - 1], o = m->sizes[l];
+        size_t off = w_off(m, l - 1);
+        const double *wl = m->theta + off;
+        double *gw = grad + off, *gb = gw + in * o;
+        /* gW = a^T delta + alpha W / b; gb = column sums of delta. */
+        for (size_t j = 0; j < in * o; j++)
+            gw[j] = alpha * wl[j] / (double)b;
+        cn_gemm(true, false, in, o, b, 1.0, w->a[l - 1], in, w->delta[l], o, 1.0, gw, o);
+        for (size_t j = 0; j < o; j++)
+            gb[j] = 0;
+        for (size_t i = 0; i < b; i++)
+            for (size_t j = 0; j < o; j++)
+                gb[j] += w->delta[l][i * o + j];
+        if (l == 1)
+            break;
+        double *dp = w->delta[l - 1];
+        const double *ap = w->a[l - 1], *mk = w->mask[l - 1];
+        cn_gemm(false, true, b, in, o, 1.0, w->delta[l], o, wl, o, 0.0, dp, in);
+        for (size_t j = 0; j < b * in; j++) {
+            double scale = mk ? mk[j] : 1.0, deriv;
+            if (scale == 0) {
+                dp[j] = 0;
+                continue;
+            }
+            double act = ap[j] / scale;
+            deriv = m->activation == ACT_RELU ? (act > 0 ? 1.0 : 0.0) : 1.0 - act * act;
+            dp[j] *= deriv * scale;
+        }
+    }
+}
+
+static void load_rows(work *w, const double *x, size_t d, const size_t *idx, size_t start, size_t b)
+{
+    for (size_t i = 0; i < b; i++)
+        memcpy(w->a[0] + i * d, x + (idx ? idx[start + i] : start + i) * d, d * sizeof(double));
+}
+
+/* Loss (mean of s_i loss_i) and metric (accuracy or R^2) of rows, without dropout. */
+static void evaluate(const mlp *m, work *w, const cn_rows *r, double *loss, double *metric)
+{
+    size_t d = m->sizes[0], out = m->sizes[m->n_layers];
+    double sum = 0, hits = 0, sse = 0, mean = 0, sst = 0;
+    for (size_t i = 0; i < r->n; i++)
+        mean += r->y[i] / (double)r->n;
+    for (size_t start = 0; start < r->n; start += w->cap) {
+        size_t b = r->n - start < w->cap ? r->n - start : w->cap;
+        load_rows(w, r->x, d, NULL, start, b);
+        forward(m, w, b, 0, NULL);
+        sum += data_loss(m, w, r->y + start, r->w + start, b);
+        const double *a = w->a[m->n_layers];
+        for (size_t i = 0; i < b; i++) {
+            double y = r->y[start + i];
+            if (m->classify) {
+                size_t best = 0;
+                for (size_t j = 1; j < out; j++)
+                    best = a[i * out + j] > a[i * out + best] ? j : best;
+                hits += best == (size_t)y;
+            } else {
+                sse += (a[i] - y) * (a[i] - y);
+                sst += (y - mean) * (y - mean);
+            }
+        }
+    }
+    *loss = sum / (double)r->n;
+    *metric = m->classify ? hits / (double)r->n : (sst > 0 ? 1 - sse / sst : NAN);
+}
+
+static cairn_status parse_hidden(cairn_ctx *ctx, const char *text, size_t *sizes, size_t *n)
+{
+    *n = 0;
+    if (!*text)
+        return CAIRN_OK; /* "" : no hidden layer */
+    const char *p = text;
+    while (*p) {
+        char part[32];
+        size_t len = strcspn(p, ",");
+        int64_t v;
+        if (len == 0 || len >= sizeof part || *n + 2 >= MLP_MAX_LAYERS)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "param 'hidden': expected widths like '64,32', "
+                           "got '%s'",
+                           text);
+        memcpy(part, p, len);
+        part[len] = '\0';
+        if (!cn_parse_int64(part, &v) || v < 1 || v > MLP_MAX_WIDTH)
+            return cn_fail(ctx, CAIRN_EINVAL, "param 'hidden': width '%s' is not in [1, %d]", part,
+                           MLP_MAX_WIDTH);
+        sizes[1 + (*n)++] = (size_t)v;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return CAIRN_OK;
+}
+
+static mlp *mlp_new(const size_t *sizes, size_t n_layers, int activation, bool classify)
+{
+    mlp *m = cn_xcalloc(1, sizeof *m);
+    m->base.ops = &cn_mlp_ops;
+    m->n_layers = n_layers;
+    m->sizes = cn_xmemdup(sizes, (n_layers + 1) * sizeof *sizes);
+    m->activation = activation;
+    m->classify = classify;
+    m->n_params = w_off(m, n_layers);
+    m->theta = cn_xcalloc(m->n_params, sizeof *m->theta);
+    return m;
+}
+
+typedef struct settings {
+    double lr, momentum, alpha, dropout, tol, beta1, beta2, eps;
+    int64_t epochs, batch, patience;
+    int solver; /* 0 adam, 1 sgd */
+    bool nesterov, early_stopping, shuffle;
+} settings;
+
+static cairn_status read_settings(cairn_ctx *ctx, const cn_params *p, settings *s)
+{
+    static const char *const solvers[] = {"adam", "sgd", NULL};
+    cairn_status rc = cn_param_double(ctx, p, "learning_rate", 0.001, 1e-12, 1e6, &s->lr);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "momentum", 0.9, 0.0, 1.0, &s->momentum);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "alpha", 0.0001, 0.0, 1e12, &s->alpha);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "dropout", 0.0, 0.0, 0.99, &s->dropout);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "tol", 1e-4, 0.0, 1e12, &s->tol);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "beta1", 0.9, 0.0, 0.999999, &s->beta1);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "beta2", 0.999, 0.0, 0.999999999, &s->beta2);
+    if (rc == CAIRN_OK)
+        rc = cn_param_double(ctx, p, "epsilon", 1e-8, 0.0, 1.0, &s->eps);
+    if (rc == CAIRN_OK)
+        rc = cn_param_int(ctx, p, "epochs", 200, 1, 10000000, &s->epochs);
+    if (rc == CAIRN_OK)
+        rc = cn_param_int(ctx, p, "batch_size", 200, 1, 1000000, &s->batch);
+    if (rc == CAIRN_OK)
+        rc = cn_param_int(ctx, p, "patience", 10, 1, 1000000, &s->patience);
+    if (rc == CAIRN_OK)
+        rc = cn_param_choice(ctx, p, "solver", solvers, 0, &s->solver);
+    if (rc == CAIRN_OK)
+        rc = cn_param_bool(ctx, p, "nesterov", true, &s->nesterov);
+    if (rc == CAIRN_OK)
+        rc = cn_param_bool(ctx, p, "early_stopping", true, &s->early_stopping);
+    if (rc == CAIRN_OK)
+        rc = cn_param_bool(ctx, p, "shuffle", true, &s->shuffle);
+    return rc;
+}
+
+static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                            cn_learner **out)
+{
+    static const char *const acts[] = {"relu", "tanh", NULL};
+    size_t sizes[MLP_MAX_LAYERS], nh;
+    settings s;
+    int activation;
+    const char *hidden = cn_param_get(p, "hidden");
+    cairn_status rc = parse_hidden(ctx, hidden ? hidden : "100", sizes, &nh);
+    if (rc == CAIRN_OK)
+        rc = cn_param_choice(ctx, p, "activation", acts, ACT_RELU, &activation);
+    if (rc == CAIRN_OK)
+        rc = read_settings(ctx, p, &s);
+    if (rc != CAIRN_OK)
+        return rc;
+    bool classify = data->task == CN_TASK_CLASSIFICATION;
+    size_t n = data->train.n, d = data->d;
+    sizes[0] = d;
+    sizes[nh + 1] = classify ? data->n_classes : 1;
+    double width = 0;
+    for (size_t l = 0; l <= nh; l++)
+        width += ((double)sizes[l] + 1) * (double)sizes[l + 1];
+    if (width > 5e8)
+        return cn_fail(ctx, CAIRN_ELIMIT, "mlp: %.0f weights is too many (limit 5e8)", width);
+    cn_linalg_single_thread();
+    mlp *m = mlp_new(sizes, nh + 1, activation, classify);
+    cn_rng rng;
+    cn_rng_seed(&rng, data->seed);
+    /* Glorot uniform for weights and biases, as scikit-learn. */
+    for (size_t l = 0; l < m->n_layers; l++) {
+        size_t in = sizes[l], o = sizes[l + 1];
+        double bound = sqrt(6.0 / (double)(in + o));
+        double *wl = m->theta + w_off(m, l);
+        for (size_t j = 0; j < (in + 1) * o; j++)
+            wl[j] = (2 * cn_rng_uniform(&rng) - 1) * bound;
+    }
+    size_t batch = (size_t)s.batch < n ? (size_t)s.batch : n;
+    work w = {0};
+    work_init(&w, m, batch, s.dropout > 0);
+    size_t np = m->n_params;
+    double *grad = cn_xmalloc(np * sizeof *grad), *m1 = cn_xcalloc(np, sizeof *m1);
+    double *m2 = cn_xcalloc(np, sizeof *m2), *best = cn_xmemdup(m->theta, np * sizeof *best);
+    size_t *idx = cn_xmalloc(n * sizeof *idx);
+    double *yb = cn_xmalloc(batch * sizeof *yb), *sb = cn_xmalloc(batch * sizeof *sb);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    double best_loss = INFINITY, ymean = 0, sst = 0;
+    int64_t bad = 0, t = 0;
+    bool use_val = data->val.n > 0;
+    for (size_t i = 0; i < n; i++)
+        ymean += data->train.y[i] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        sst += (data->train.y[i] - ymean) * (data->train.y[i] - ymean);
+    for (int64_t epoch = 1; epoch <= s.epochs; epoch++) {
+        if (s.shuffle)
+            for (size_t i = n - 1; i > 0; i--) {
+                size_t j = (size_t)cn_rng_below(&rng, i + 1), tmp = idx[i];
+                idx[i] = idx[j];
+                idx[j] = tmp;
+            }
+        double loss_sum = 0, hits = 0, sse = 0;
+        for (size_t start = 0; start < n; start += batch) {
+            size_t b = n - start < batch ? n - start : batch;
+            load_rows(&w, data->train.x, d, idx, start, b);
+            for (size_t i = 0; i < b; i++) {
+                yb[i] = data->train.y[idx[start + i]];
+                sb[i] = data->train.w[idx[start + i]];
+            }
+            forward(m, &w, b, s.dropout, &rng);
+            double bl = (data_loss(m, &w, yb, sb, b) + 0.5 * s.alpha * sq_weights(m)) / (double)b;
+            loss_sum += bl * (double)b;
+            const double *a = w.a[m->n_layers];
+            size_t o = sizes[nh + 1];
+            for (size_t i = 0; i < b; i++) {
+                if (classify) {
+                    size_t bi = 0;
+                    for (size_t j = 1; j < o; j++)
+                        bi = a[i * o + j] > a[i * o + bi] ? j : bi;
+                    hits += bi == (size_t)yb[i];
+                } else {
+                    sse += (a[i] - yb[i]) * (a[i] - yb[i]);
+                }
+            }
+            backward(m, &w, yb, sb, b, s.alpha, grad);
+            t++;
+            if (s.solver == 0) {
+                double lr_t =
+                    s.lr * sqrt(1 - pow(s.beta2, (double)t)) / (1 - pow(s.beta1, (double)t));
+                for (size_t j = 0; j < np; j++) {
+                    m1[j] = s.beta1 * m1[j] + (1 - s.beta1) * grad[j];
+                    m2[j] = s.beta2 * m2[j] + (1 - s.beta2) * grad[j] * grad[j];
+                    m->theta[j] -= lr_t * m1[j] / (sqrt(m2[j]) + s.eps);
+                }
+            } else {
+                for (size_t j = 0; j < np; j++) {
+                    m1[j] = s.momentum * m1[j] - s.lr * grad[j];
+                    m->theta[j] += s.nesterov ? s.momentum * m1[j] - s.lr * grad[j] : m1[j];
+                }
+            }
+        }
+        cairn_epoch_info e = {(int)epoch, loss_sum / (double)n, NAN,
+                              classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN), NAN};
+        if (!isfinite(e.train_loss)) {
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "mlp: the training loss diverged at epoch %lld; "
+                         "lower learning_rate",
+                         (long long)epoch);
+            break;
+        }
+        if (use_val) {
+            work vw = {0};
+            size_t cap = data->val.n < 256 ? data->val.n : 256;
+            work_init(&vw, m, cap, false);
+            evaluate(m, &vw, &data->val, &e.val_loss, &e.val_metric);
+            work_release(&vw, m->n_layers);
+        }
+        double monitored = use_val ? e.val_loss : e.train_loss;
+        if (monitored < best_loss - s.tol) {
+            bad = 0;
+            if (use_val)
+                memcpy(best, m->theta, np * sizeof *best);
+        } else {
+            bad++;
+        }
+        if (monitored < best_loss)
+            best_loss = monitored;
+        if (data->on_epoch && data->on_epoch(data->user, &e) != 0)
+            break;
+        if (s.early_stopping && bad >= s.patience)
+            break;
+    }
+    if (use_val && s.early_stopping && isfinite(best_loss))
+        memcpy(m->theta, best, np * sizeof *best);
+    work_release(&w, m->n_layers);
+    free(grad);
+    free(m1);
+    free(m2);
+    free(best);
+    free(idx);
+    free(yb);
+    free(sb);
+    if (rc != CAIRN_OK) {
+        cn_mlp_ops.free(&m->base);
+        return rc;
+    }
+    *out = &m->base;
+    return CAIRN_OK;
+}
+
+static cairn_status mlp_predict(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                                double *out)
+{
+    (void)ctx;
+    const mlp *m = (const mlp *)l;
+    size_t cap = n < 256 ? n : 256, d = m->sizes[0], o = m->sizes[m->n_layers];
+    work w = {0};
+    work_init(&w, m, cap, false);
+    for (size_t start = 0; start < n; start += cap) {
+        size_t b = n - start < cap ? n - start : cap;
+        load_rows(&w, x, d, NULL, start, b);
+        forward(m, &w, b, 0, NULL);
+        memcpy(out + start * o, w.a[m->n_layers], b * o * sizeof *out);
+    }
+    work_release(&w, m->n_layers);
+    return CAIRN_OK;
+}
+
+static void mlp_save(const cn_learner *l, cn_buf *payload)
+{
+    const mlp *m = (const mlp *)l;
+    cn_put_u64(payload, m->n_layers);
+    for (size_t i = 0; i <= m->n_layers; i++)
+        cn_put_u64(payload, m->sizes[i]);
+    cn_put_u64(payload, (uint64_t)m->activation);
+    cn_put_u64(payload, m->classify);
+    cn_put_f64s(payload, m->theta, m->n_params);
+}
+
+static cairn_status mlp_load(cairn_ctx *ctx, const void *payload, size_t len, size_t d,
+                             cn_task task, size_t n_classes, cn_learner **out)
+{
+    cn_reader r = {payload, len, 0, false};
+    size_t sizes[MLP_MAX_LAYERS];
+    uint64_t nl = cn_get_u64(&r);
+    if (nl < 1 || nl >= MLP_MAX_LAYERS)
+        return cn_fail(ctx, CAIRN_EINVAL, "mlp payload: bad layer count");
+    double total = 0;
+    for (size_t i = 0; i <= nl; i++) {
+        uint64_t v = cn_get_u64(&r);
+        if (v < 1 || v > MLP_MAX_WIDTH)
+            return cn_fail(ctx, CAIRN_EINVAL, "mlp payload: bad layer width");
+        sizes[i] = (size_t)v;
+        if (i > 0)
+            total += ((double)sizes[i - 1] + 1) * (double)sizes[i];
+    }
+    uint64_t act = cn_get_u64(&r), classify = cn_get_u64(&r);
+    bool is_cls = task == CN_TASK_CLASSIFICATION;
+    if (r.bad || act > ACT_TANH || classify != is_cls || sizes[0] != d ||
+        sizes[nl] != (is_cls ? n_classes : 1) || total != (double)(len - r.pos) / 8 ||
+        (len - r.pos) % 8)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "mlp payload: does not match the model's inputs, "
+                       "task or size");
+    mlp *m = mlp_new(sizes, (size_t)nl, (int)act, is_cls);
+    cn_get_f64s(&r, m->theta, m->n_params);
+    *out = &m->base;
+    return CAIRN_OK;
+}
+
+static void mlp_free(cn_learner *l)
+{
+    mlp *m = (mlp *)l;
+    if (!m)
+        return;
+    free(m->sizes);
+    free(m->theta);
+    free(m);
+}
+
+double *cn_mlp_params(cn_learner *l, size_t *n)
+{
+    mlp *m = (mlp *)l;
+    *n = m->n_params;
+    return m->theta;
+}
+
+double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, const double *s,
+                        size_t n, double alpha, double *grad)
+{
+    const mlp *m = (const mlp *)l;
+    work w = {0};
+    work_init(&w, m, n, false);
+    load_rows(&w, x, m->sizes[0], NULL, 0, n);
+    forward(m, &w, n, 0, NULL);
+    double loss = (data_loss(m, &w, y, s, n) + 0.5 * alpha * sq_weights(m)) / (double)n;
+    if (grad)
+        backward(m, &w, y, s, n, alpha, grad);
+    work_release(&w, m->n_layers);
+    return loss;
+}
+
+static const char *const mlp_params[] = {
+    "hidden",  "activation", "solver",     "learning_rate",  "momentum",    "nesterov", "alpha",
+    "dropout", "epochs",     "batch_size", "early_stopping", "patience",    "tol",      "beta1",
+    "beta2",   "epsilon",    "shuffle",    "task",           "standardize", NULL,
+};
+
+const cn_learner_ops cn_mlp_ops = {
+    .name = "mlp",
+    .param_names = mlp_params,
+    .tasks = CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION,
+    .standardize = true,
+    .fit = mlp_fit,
+    .predict = mlp_predict,
+    .save = mlp_save,
+    .load = mlp_load,
+    .free = mlp_free,
+};

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* model.h - the insides of a cairn_model, shared by model.c (fit, predict, file format) and
+ * model_meta.c (the JSON metadata section, through jansson). */
+#ifndef CN_LEARN_MODEL_H
+#define CN_LEARN_MODEL_H
+#include "learn/learner.h"
+
+#define CN_MODEL_MAGIC "CAIRNMDL"
+#define CN_MODEL_VERSION 1u
+
+/* One input column and how it is encoded. */
+typedef struct cn_feature {
+    char *name;
+    cairn_col_type type;
+    double mean, scale; /* numeric: (x - mean) / scale; 0 and 1 when not standardised */
+    size_t n_levels;    /* categorical: the levels seen in the training rows */
+    char **levels;
+} cn_feature;
+
+struct cairn_model {
+    const cn_learner_ops *ops;
+    cn_learner *impl;
+    cn_task task;
+    bool standardize;
+    size_t n_inputs; /* width of the encoded rows */
+    char *label;
+    size_t n_classes; /* classification only */
+    char **classes;
+    size_t n_features;
+    cn_feature *features;
+    size_t n_params;
+    char **param_keys, **param_values;
+    uint64_t seed;
+    char digest[65];
+    size_t n_meta;
+    char **meta_keys, **meta_values;
+};
+
+/* Width of the encoded rows for the model's features and its learner's encoding. */
+size_t cn_model_width(const cairn_model *m);
+/* The JSON metadata section; the caller frees. */
+char *cn_model_meta_dump(const cairn_model *m);
+/* Fills m (all fields but impl) from a metadata section; EINVAL names what is wrong. */
+cairn_status cn_model_meta_parse(cairn_ctx *ctx, const char *text, size_t len, cairn_model *m);
+/* The fitted learner inside a model (tests read weights through it). */
+const cn_learner *cn_model_impl(const cairn_model *m);
+#endif

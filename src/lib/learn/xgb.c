@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/* xgb.c - gradient-boosted trees through XGBoost's C API (the only home of <xgboost/c_api.h>):
+ * objective from the task, params passed through, early stopping on the validation rows, the
+ * booster kept as UBJSON bytes inside our model file. Matches python3-xgboost's xgb.train with
+ * the same params and rows (tree_method defaults to "hist"). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xgboost/c_api.h>
+#include "learn/learner.h"
+#include "core/core.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+typedef struct xgb {
+    cn_learner base;
+    BoosterHandle booster;
+    size_t d;
+    size_t n_out; /* columns of predict's output: classes, or 1 */
+    bool binary;  /* binary:* objective: one probability per row */
+} xgb;
+
+/* Params handed to XGBoost unchanged. */
+static const char *const passthrough[] = {
+    "max_depth",
+    "eta",
+    "learning_rate",
+    "subsample",
+    "colsample_bytree",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "lambda",
+    "reg_lambda",
+    "alpha",
+    "reg_alpha",
+    "min_child_weight",
+    "gamma",
+    "max_delta_step",
+    "max_bin",
+    "tree_method",
+    "nthread",
+    "objective",
+    "eval_metric",
+    "base_score",
+    "scale_pos_weight",
+    "grow_policy",
+    "max_leaves",
+    "verbosity",
+    "booster",
+    NULL,
+};
+
+static cairn_status xgb_fail(cairn_ctx *ctx, const char *what)
+{
+    return cn_fail(ctx, CAIRN_EINVAL, "xgboost: %s: %s", what, XGBGetLastError());
+}
+
+/* A DMatrix of n rows of x (doubles -> floats, NaN = missing). */
+static int make_dmatrix(const double *x, size_t n, size_t d, DMatrixHandle *out)
+{
+    float *f = cn_xmalloc((n * d > 0 ? n * d : 1) * sizeof *f);
+    for (size_t i = 0; i < n * d; i++)
+        f[i] = (float)x[i];
+    int rc = XGDMatrixCreateFromMat(f, (bst_ulong)n, (bst_ulong)d, NAN, out);
+    free(f);
+    return rc;
+}
+
+static int set_floats(DMatrixHandle dm, const char *field, const double *v, size_t n)
+{
+    float *f = cn_xmalloc((n ? n : 1) * sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)v[i];
+    int rc = XGDMatrixSetFloatInfo(dm, field, f, (bst_ulong)n);
+    free(f);
+    return rc;
+}
+
+static bool all_ones(const double *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (w[i] != 1.0)
+            return false;
+    return true;
+}
+
+/* The value of the last "name-metric:value" in an eval line whose name is `which`. */
+static double eval_value(const char *line, const char *which)
+{
+    double v = NAN;
+    size_t len = strlen(which);
+    for (const char *p = strchr(line, '\t'); p; p = strchr(p + 1, '\t')) {
+        if (strncmp(p + 1, which, len) != 0 || p[1 + len] != '-')
+            continue;
+        const char *colon = strchr(p, ':');
+        if (colon)
+            v = strtod(colon + 1, NULL);
+    }
+    return v;
+}
+
+static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                            cn_learner **out)
+{
+    int64_t rounds, n_est, patience;
+    cairn_status rc = cn_param_int(ctx, p, "num_round", 100, 1, 1000000, &rounds);
+    if (rc == CAIRN_OK)
+        rc = cn_param_int(ctx, p, "n_estimators", rounds, 1, 1000000, &n_est);
+    if (rc == CAIRN_OK)
+        rc = cn_param_int(ctx, p, "early_stopping_rounds", 0, 0, 1000000, &patience);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (cn_param_get(p, "n_estimators"))
+        rounds = n_est;
+    bool classify = data->task == CN_TASK_CLASSIFICATION;
+    const char *objective = cn_param_get(p, "objective");
+    if (!objective)
+        objective = !classify              ? "reg:squarederror"
+                    : data->n_classes == 2 ? "binary:logistic"
+                                           : "multi:softprob";
+    bool binary = cn_str_starts(objective, "binary:");
+    if (classify && !((binary && data->n_classes == 2) || strcmp(objective, "multi:softprob") == 0))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "param 'objective': '%s' does not give class "
+                       "probabilities for %zu classes; use binary:logistic or multi:softprob",
+                       objective, data->n_classes);
+    if (!classify && (binary || cn_str_starts(objective, "multi:")))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "param 'objective': '%s' needs a classification "
+                       "label",
+                       objective);
+
+    size_t d = data->d;
+    DMatrixHandle dtrain = NULL, dval = NULL;
+    BoosterHandle booster = NULL, sliced = NULL;
+    if (make_dmatrix(data->train.x, data->train.n, d, &dtrain) != 0 ||
+        set_floats(dtrain, "label", data->train.y, data->train.n) != 0 ||
+        (!all_ones(data->train.w, data->train.n) &&
+         set_floats(dtrain, "weight", data->train.w, data->train.n) != 0)) {
+        rc = xgb_fail(ctx, "training data");
+        goto done;
+    }
+    if (data->val.n > 0 && (make_dmatrix(data->val.x, data->val.n, d, &dval) != 0 ||
+                            set_floats(dval, "label", data->val.y, data->val.n) != 0 ||
+                            (!all_ones(data->val.w, data->val.n) &&
+                             set_floats(dval, "weight", data->val.w, data->val.n) != 0))) {
+        rc = xgb_fail(ctx, "validation data");
+        goto done;
+    }
+    DMatrixHandle cache[2] = {dtrain, dval};
+    if (XGBoosterCreate(cache, dval ? 2 : 1, &booster) != 0) {
+        rc = xgb_fail(ctx, "create booster");
+        goto done;
+    }
+    char seed[32], classes[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)(data->seed & 0x7fffffffffffffffULL));
+    snprintf(classes, sizeof classes, "%zu", data->n_classes);
+    const char *fixed[][2] = {
+        {"tree_method", "hist"},
+        {"verbosity", "0"},
+        {"seed", seed},
+        {"objective", objective},
+        {"num_class", classify && !binary ? classes : NULL},
+    };
+    for (size_t i = 0; i < CN_ARRAY_LEN(fixed); i++)
+        if (fixed[i][1] && XGBoosterSetParam(booster, fixed[i][0], fixed[i][1]) != 0) {
+            rc = xgb_fail(ctx, fixed[i][0]);
+            goto done;
+        }
+    for (size_t i = 0; i < p->n; i++) {
+        bool pass = strcmp(p->keys[i], "seed") == 0;
+        for (const char *const *k = passthrough; *k && !pass; k++)
+            pass = strcmp(*k, p->keys[i]) == 0;
+        if (pass && XGBoosterSetParam(booster, p->keys[i], p->values[i]) != 0) {
+            rc = cn_fail(ctx, CAIRN_EINVAL, "param '%s': xgboost refused '%s': %s", p->keys[i],
+                         p->values[i], XGBGetLastError());
+            goto done;
+        }
+    }
+    DMatrixHandle evals[2] = {dval ? dval : dtrain, dtrain};
+    const char *names[2] = {dval ? "val" : "train", "train"};
+    double best = INFINITY;
+    int best_iter = -1;
+    bool maximize = false;
+    for (int64_t it = 0; it < rounds; it++) {
+        if (XGBoosterUpdateOneIter(booster, (int)it, dtrain) != 0) {
+            rc = xgb_fail(ctx, "training round");
+            goto done;
+        }
+        if (!dval && !data->on_epoch)
+            continue;
+        const char *line = NULL;
+        bst_ulong n_eval = data->on_epoch && dval ? 2 : 1;
+        if (XGBoosterEvalOneIter(booster, (int)it, evals, names, n_eval, &line) != 0) {
+            rc = xgb_fail(ctx, "evaluation");
+            goto done;
+        }
+        double v = eval_value(line, names[0]);
+        if (it == 0) {
+            /* Metrics that grow better (auc, map, ndcg...) are maximised, as xgboost does. */
+            const char *metric = strchr(strchr(line, '\t') ? strchr(line, '\t') : line, '-');
+            maximize =
+                metric && (cn_str_starts(metric + 1, "auc") || cn_str_starts(metric + 1, "map") ||
+                           cn_str_starts(metric + 1, "ndcg") || cn_str_starts(metric + 1, "aucpr"));
+        }
+        if (dval) {
+            double score = maximize ? -v : v;
+            if (score < best) {
+                best = score;
+                best_iter = (int)it;
+            }
+        }
+        if (data->on_epoch) {
+            cairn_epoch_info e = {(int)it + 1, dval ? eval_value(line, "train") : v, dval ? v : NAN,
+                                  NAN, NAN};
+            if (data->on_epoch(data->user, &e) != 0)
+                break;
+        }
+        if (dval && patience > 0 && it - best_iter >= patience)
+            break;
+    }
+    if (dval && patience > 0 && best_iter >= 0) {
+        /* Keep the trees up to the best round, as bst[: best_iteration + 1] does. */
+        if (XGBoosterSlice(booster, 0, best_iter + 1, 1, &sliced) != 0) {
+            rc = xgb_fail(ctx, "slice to the best round");
+            goto done;
+        }
+        XGBoosterFree(booster);
+        booster = sliced;
+        sliced = NULL;
+    }
+    xgb *m = cn_xcalloc(1, sizeof *m);
+    m->base.ops = &cn_xgb_ops;
+    m->booster = booster;
+    m->d = d;
+    m->binary = binary;
+    m->n_out = classify ? data->n_classes : 1;
+    booster = NULL;
+    *out = &m->base;
+done:
+    if (booster)
+        XGBoosterFree(booster);
+    if (dtrain)
+        XGDMatrixFree(dtrain);
+    if (dval)
+        XGDMatrixFree(dval);
+    return rc;
+}
+
+static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                                double *out)
+{
+    const xgb *m = (const xgb *)l;
+    DMatrixHandle dm = NULL;
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0;
+    const float *res = NULL;
+    static const char config[] = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
+                                 "\"iteration_end\": 0, \"strict_shape\": false}";
+    if (make_dmatrix(x, n, m->d, &dm) != 0)
+        return xgb_fail(ctx, "prediction data");
+    if (XGBoosterPredictFromDMatrix(m->booster, dm, config, &shape, &dim, &res) != 0) {
+        XGDMatrixFree(dm);
+        return xgb_fail(ctx, "predict");
+    }
+    bst_ulong total = 1;
+    for (bst_ulong i = 0; i < dim; i++)
+        total *= shape[i];
+    size_t per_row = m->binary ? 1 : m->n_out;
+    if (total != (bst_ulong)(n * per_row)) {
+        XGDMatrixFree(dm);
+        return cn_fail(ctx, CAIRN_EINTERNAL, "xgboost: predict gave %llu values for %zu rows",
+                       (unsigned long long)total, n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (m->binary) {
+            out[2 * i] = 1.0 - (double)res[i];
+            out[2 * i + 1] = (double)res[i];
+        } else {
+            for (size_t k = 0; k < per_row; k++)
+                out[i * per_row + k] = (double)res[i * per_row + k];
+        }
+    }
+    XGDMatrixFree(dm);
+    return CAIRN_OK;
+}
+
+static void xgb_save(const cn_learner *l, cn_buf *payload)
+{
+    const xgb *m = (const xgb *)l;
+    bst_ulong len = 0;
+    const char *bytes = NULL;
+    int rc = XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"json\"}", &len, &bytes);
+    CN_ASSERT(rc == 0);
+    cn_put_u64(payload, m->binary);
+    cn_buf_append(payload, bytes, (size_t)len);
+}
+
+static cairn_status xgb_load(cairn_ctx *ctx, const void *payload, size_t len, size_t d,
+                             cn_task task, size_t n_classes, cn_learner **out)
+{
+    cn_reader r = {payload, len, 0, false};
+    uint64_t binary = cn_get_u64(&r);
+    if (r.bad || binary > 1 || (binary && n_classes != 2) || r.len == r.pos)
+        return cn_fail(ctx, CAIRN_EINVAL, "xgboost payload: bad header");
+    /* XGBoost's own readers trust their input (its UBJSON reader reads out of bounds on a
+     * crafted length): hand it only JSON that jansson has parsed in full. */
+    if (!cn_json_well_formed(r.p + r.pos, r.len - r.pos))
+        return cn_fail(ctx, CAIRN_EINVAL, "xgboost payload: the booster is not valid JSON");
+    BoosterHandle b = NULL;
+    bst_ulong nf = 0;
+    if (XGBoosterCreate(NULL, 0, &b) != 0 ||
+        XGBoosterLoadModelFromBuffer(b, r.p + r.pos, (bst_ulong)(r.len - r.pos)) != 0) {
+        cairn_status rc = xgb_fail(ctx, "payload");
+        if (b)
+            XGBoosterFree(b);
+        return rc;
+    }
+    /* XGBoost predicts on too few columns without a word: hold it to the model's width. */
+    if (XGBoosterGetNumFeature(b, &nf) != 0 || nf != (bst_ulong)d) {
+        XGBoosterFree(b);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "xgboost payload: the booster has %llu features, the "
+                       "model %zu",
+                       (unsigned long long)nf, d);
+    }
+    xgb *m = cn_xcalloc(1, sizeof *m);
+    m->base.ops = &cn_xgb_ops;
+    m->booster = b;
+    m->d = d;
+    m->binary = binary;
+    m->n_out = task == CN_TASK_CLASSIFICATION ? n_classes : 1;
+    *out = &m->base;
+    return CAIRN_OK;
+}
+
+static void xgb_free(cn_learner *l)
+{
+    xgb *m = (xgb *)l;
+    if (!m)
+        return;
+    XGBoosterFree(m->booster);
+    free(m);
+}
+
+static const char *const xgb_params[] = {
+    "max_depth",
+    "eta",
+    "learning_rate",
+    "subsample",
+    "colsample_bytree",
+    "colsample_bylevel",
+    "colsample_bynode",
+    "lambda",
+    "reg_lambda",
+    "alpha",
+    "reg_alpha",
+    "min_child_weight",
+    "gamma",
+    "max_delta_step",
+    "max_bin",
+    "tree_method",
+    "nthread",
+    "objective",
+    "eval_metric",
+    "base_score",
+    "scale_pos_weight",
+    "grow_policy",
+    "max_leaves",
+    "verbosity",
+    "booster",
+    "seed",
+    "num_round",
+    "n_estimators",
+    "early_stopping_rounds",
+    "task",
+    NULL,
+};
+
+const cn_learner_ops cn_xgb_ops = {
+    .name = "xgboost",
+    .param_names = xgb_params,
+    .tasks = CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION,
+    .ordinal = true,
+    .allows_missing = true,
+    .fit = xgb_fit,
+    .predict = xgb_predict,
+    .save = xgb_save,
+    .load = xgb_load,
+    .free = xgb_free,
+};
