@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_model.c - the model file loader. Each input is tried as it is (magic, checksum and
  * version checks) and again with its trailing SHA-256 rewritten, so mutations reach the JSON
- * metadata and payload parsers (not for XGBoost boosters: see below). A model that loads is predicted on, saved and reloaded: the
- * second save must give the same bytes as the first. */
+ * metadata and payload parsers (not for XGBoost boosters: see below). A model that loads is
+ * predicted on, saved and reloaded: the second save must give the same bytes as the first. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/learn.h"
-#include "core/core.h"
 #include "base/sha256.h"
 #include "base/xmalloc.h"
 
@@ -98,7 +97,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cairn_model_free(m);
         free(copy);
     }
-    cn_buf_release(&ctx->err);
-    free(ctx);
+    cairn_close(ctx);
     return 0;
 }

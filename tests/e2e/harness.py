@@ -31,7 +31,27 @@ class CairnTest(unittest.TestCase):
         super().setUp()
         self.tmp = pathlib.Path(tempfile.mkdtemp(prefix='cairn-e2e-'))
         self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.store = 'sqlite:///' + str(self.tmp / 'cairn.db').lstrip('/')
+        pg = os.environ.get('CAIRN_TEST_PG')
+        if pg:
+            self.store = self._pg_database(pg)
+        else:
+            self.store = 'sqlite:///' + str(self.tmp / 'cairn.db').lstrip('/')
+
+    def _pg_database(self, uri):
+        """A fresh database per test on the server scripts/with-pg.sh started; dropped after."""
+        import urllib.parse
+        import uuid
+        parts = urllib.parse.urlsplit(uri)
+        query = urllib.parse.parse_qs(parts.query)
+        host = query.get('host', [''])[0]
+        user = query.get('user', ['postgres'])[0]
+        port = query.get('port', ['5432'])[0]
+        name = 'e2e_' + uuid.uuid4().hex[:12]
+        base = ['-h', host, '-p', port, '-U', user]
+        subprocess.run(['createdb', *base, name], check=True, capture_output=True)
+        self.addCleanup(subprocess.run, ['dropdb', *base, '--if-exists', name],
+                        capture_output=True)
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, '/' + name, parts.query, ''))
 
     def _env(self, env):
         full = dict(os.environ)

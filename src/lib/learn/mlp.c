@@ -420,7 +420,8 @@ static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
             best_loss = monitored;
         if (data->on_epoch && data->on_epoch(data->user, &e) != 0)
             break;
-        if (s.early_stopping && bad >= s.patience)
+        /* As sklearn: stop once more than `patience` epochs in a row brought no improvement. */
+        if (s.early_stopping && bad > s.patience)
             break;
     }
     if (use_val && s.early_stopping && isfinite(best_loss))

@@ -164,7 +164,7 @@ static long class_of(const cairn_model *m, const cairn_column *c, size_t r)
     char text[64];
     const char *s;
     if (c->type == CAIRN_COL_NUMERIC) {
-        cn_format_double(c->num[r], text, sizeof text);
+        cn_format_double(c->num[r] + 0.0, text, sizeof text); /* -0 is class "0" */
         s = text;
     } else {
         if (c->cat[r] < 0 || (size_t)c->cat[r] >= c->n_levels)
@@ -199,9 +199,9 @@ static cairn_status fit_label(cairn_ctx *ctx, cairn_model *m, const cairn_column
     if (m->task == CN_TASK_REGRESSION) {
         if (c->type != CAIRN_COL_NUMERIC)
             return cn_fail(ctx, CAIRN_EINVAL,
-                           "label '%s' is categorical; learner '%s' does regression and needs "
-                           "a numeric label",
-                           m->label, m->ops->name);
+                           "label '%s' is categorical; this learner does regression and needs a "
+                           "numeric label",
+                           m->label);
         return CAIRN_OK;
     }
     if (c->type == CAIRN_COL_NUMERIC) {
@@ -214,7 +214,7 @@ static cairn_status fit_label(cairn_ctx *ctx, cairn_model *m, const cairn_column
             if (i > 0 && v[i] == v[i - 1])
                 continue;
             char text[64];
-            cn_format_double(v[i], text, sizeof text);
+            cn_format_double(v[i] + 0.0, text, sizeof text);
             m->classes[m->n_classes++] = cn_xstrdup(text);
         }
         free(v);
@@ -297,42 +297,71 @@ static cairn_status fit_features(cairn_ctx *ctx, cairn_model *m, const cairn_tab
     return CAIRN_OK;
 }
 
-static void hash_u64(cn_sha256 *h, uint64_t v)
+/* Bytes on their way into a SHA-256, in chunks: one update per value costs more than the
+ * hashing itself on wide data. The digest does not depend on the chunking. */
+typedef struct hasher {
+    cn_sha256 *h;
+    size_t len;
+    unsigned char buf[4096];
+} hasher;
+
+static void hash_bytes(hasher *hs, const void *p, size_t n)
+{
+    if (hs->len + n > sizeof hs->buf) {
+        cn_sha256_update(hs->h, hs->buf, hs->len);
+        hs->len = 0;
+    }
+    if (n > sizeof hs->buf) {
+        cn_sha256_update(hs->h, p, n);
+        return;
+    }
+    memcpy(hs->buf + hs->len, p, n);
+    hs->len += n;
+}
+
+static void hash_u64(hasher *hs, uint64_t v)
 {
     unsigned char le[8];
     for (int i = 0; i < 8; i++)
         le[i] = (unsigned char)(v >> (8 * i));
-    cn_sha256_update(h, le, 8);
+    hash_bytes(hs, le, 8);
 }
 
-static void hash_value(cn_sha256 *h, const cairn_column *c, size_t r)
+static void hash_value(hasher *hs, const cairn_column *c, size_t r)
 {
     if (c->type == CAIRN_COL_NUMERIC) {
         uint64_t u;
         memcpy(&u, &c->num[r], 8);
-        hash_u64(h, u);
+        hash_u64(hs, u);
     } else {
         const char *s =
             c->cat[r] >= 0 && (size_t)c->cat[r] < c->n_levels ? c->levels[c->cat[r]] : "";
-        cn_sha256_update(h, s, strlen(s) + 1);
+        hash_bytes(hs, s, strlen(s) + 1);
     }
 }
 
 /* SHA-256 over the names, types and values of the features and label on the training rows. */
 static void digest(cairn_model *m, const cairn_table *t, const size_t *rows, size_t n)
 {
-    cn_sha256 *h = cn_sha256_new();
+    hasher *hs = cn_xcalloc(1, sizeof *hs);
+    hs->h = cn_sha256_new();
     const cairn_column *lc = &t->cols[find_col(t, m->label)];
-    for (size_t f = 0; f < m->n_features; f++)
-        cn_sha256_update(h, m->features[f].name, strlen(m->features[f].name) + 1);
-    cn_sha256_update(h, m->label, strlen(m->label) + 1);
-    hash_u64(h, n);
+    const cairn_column **cols = cn_xmalloc((m->n_features ? m->n_features : 1) * sizeof *cols);
+    for (size_t f = 0; f < m->n_features; f++) {
+        cols[f] = &t->cols[find_col(t, m->features[f].name)];
+        hash_bytes(hs, m->features[f].name, strlen(m->features[f].name) + 1);
+    }
+    hash_bytes(hs, m->label, strlen(m->label) + 1);
+    hash_u64(hs, n);
     for (size_t i = 0; i < n; i++) {
         for (size_t f = 0; f < m->n_features; f++)
-            hash_value(h, &t->cols[find_col(t, m->features[f].name)], rows[i]);
-        hash_value(h, lc, rows[i]);
+            hash_value(hs, cols[f], rows[i]);
+        hash_value(hs, lc, rows[i]);
     }
-    cn_sha256_final(h, m->digest);
+    cn_sha256_update(hs->h, hs->buf, hs->len);
+    cn_sha256_final(hs->h, m->digest);
+    free(cols);
+    free(hs);
 }
 
 /* Targets (value or class index) of rows; EINVAL for a class unseen in training. */
