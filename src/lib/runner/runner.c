@@ -82,6 +82,11 @@ typedef struct runner {
     size_t n_reported;
     char **artifacts; /* paths named by cairn.artifact lines */
     size_t n_artifacts;
+    /* cairn.final values without a step wait for the end of the run, so they land at the
+     * last step whichever of stdout, stderr and the metrics file reported it last. */
+    char **final_keys;
+    double *final_values;
+    size_t n_finals;
     stream out, err;
 } runner;
 
@@ -421,6 +426,13 @@ static void apply(runner *r, const cn_lp_record *rec)
         switch (it->kind) {
         case CN_LP_METRIC:
         case CN_LP_FINAL: {
+            if (it->kind == CN_LP_FINAL && !rec->has_step) {
+                size_t k = r->n_finals;
+                push(&r->final_keys, &r->n_finals, cn_xstrdup(it->key));
+                r->final_values = cn_xrealloc(r->final_values, r->n_finals * sizeof *r->final_values);
+                r->final_values[k] = it->value;
+                break;
+            }
             int64_t s = it->kind == CN_LP_METRIC ? step : final_step;
             points[n_points++] = (cairn_metric){.key = it->key, .value = it->value, .step = s};
             remember_metric(r, it->key, it->value, s);
@@ -924,6 +936,13 @@ static void keep_artifact(runner *r, const char *path)
 static cairn_status wrap_up(runner *r, cairn_run_status status)
 {
     result_box *box = r->box;
+    int64_t last = r->last_step < 0 ? 0 : r->last_step;
+    for (size_t i = 0; i < r->n_finals; i++) {
+        cairn_metric m = {.key = r->final_keys[i], .value = r->final_values[i], .step = last};
+        if (cairn_run_log_metrics(r->run, &m, 1) != CAIRN_OK)
+            note_error(r, NULL, cairn_errmsg(r->ctx));
+        remember_metric(r, r->final_keys[i], r->final_values[i], last);
+    }
     for (size_t i = 0; i < r->n_artifacts; i++)
         keep_artifact(r, r->artifacts[i]);
     if (r->cfg)
@@ -982,6 +1001,8 @@ static void runner_release(runner *r)
     free_list(r->inputs, r->n_inputs);
     free_list(r->reported, r->n_reported);
     free_list(r->artifacts, r->n_artifacts);
+    free_list(r->final_keys, r->n_finals);
+    free(r->final_values);
     for (size_t i = 0; i < r->n_params; i++) {
         free(r->params[i].key);
         free(r->params[i].value);
