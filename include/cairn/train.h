@@ -39,7 +39,10 @@ typedef struct cairn_train_opts {
     cairn_fit_progress_fn on_epoch; /* progress (after the run has logged the epoch); may be NULL */
     void *user;
 } cairn_train_opts;
-#define CAIRN_TRAIN_OPTS_INIT {0}
+#define CAIRN_TRAIN_OPTS_INIT                                                                      \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 typedef struct cairn_train_result {
     const char *run_id;
@@ -91,13 +94,16 @@ CAIRN_API cairn_status cairn_model_count_train_overlap(cairn_ctx *ctx, const cai
 /* ---- evaluation of saved models ---- */
 
 typedef struct cairn_eval_opts {
-    const char *data;        /* cairn_eval_model: the CSV to score (required) */
-    int64_t bootstrap;       /* resamples for the intervals; 0: the run's or 1000; < 0: none */
-    uint64_t seed;           /* bootstrap seed */
-    bool log;                /* cairn_eval_model: record the metrics in a new run */
-    const char *experiment;  /* that run's experiment; NULL: the model's run's, else Default */
+    const char *data;       /* cairn_eval_model: the CSV to score (required) */
+    int64_t bootstrap;      /* resamples for the intervals; 0: the run's or 1000; < 0: none */
+    uint64_t seed;          /* bootstrap seed */
+    bool log;               /* cairn_eval_model: record the metrics in a new run */
+    const char *experiment; /* that run's experiment; NULL: the model's run's, else Default */
 } cairn_eval_opts;
-#define CAIRN_EVAL_OPTS_INIT {0}
+#define CAIRN_EVAL_OPTS_INIT                                                                       \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 typedef struct cairn_eval_report {
     const char *model_run_id;  /* the run that trained the model, or NULL */
@@ -118,8 +124,8 @@ typedef struct cairn_eval_report {
  * "refusing to evaluate: 37 of 150 rows were used to train this model (run <id>); evaluate on
  * held-out rows". A CSV that lacks a feature, or holds it with another type, is EINVAL naming
  * the column. */
-CAIRN_API cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model,
-                                        const cairn_eval_opts *o, cairn_eval_report **out);
+CAIRN_API cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eval_opts *o,
+                                        cairn_eval_report **out);
 /* Evaluates a trained run's model on its own sealed test split and records test_<m> (with
  * _ci_low/_ci_high), predictions/test.csv and tag cairn.test.looks. A second call still answers
  * but sets cairn.test.second_look=true and report->looks > 1. */
@@ -130,15 +136,15 @@ CAIRN_API void cairn_eval_report_free(cairn_eval_report *r); /* NULL is a no-op 
 /* ---- guardrail 6: comparisons come with statistics ---- */
 
 typedef struct cairn_compare_result {
-    const char *scope;  /* "test", "validation" (shared rows) or "cv" (shared folds) */
+    const char *scope; /* "test", "validation" (shared rows) or "cv" (shared folds) */
     const char *task;
-    const char *metric; /* what a and b are: "accuracy", "mse", or the CV metric */
-    size_t n;           /* shared rows or folds */
-    double a, b;        /* the metric of run A and run B on them */
+    const char *metric;               /* what a and b are: "accuracy", "mse", or the CV metric */
+    size_t n;                         /* shared rows or folds */
+    double a, b;                      /* the metric of run A and run B on them */
     double diff, diff_low, diff_high; /* a - b with a paired-bootstrap 95% CI (rows); NaN: none */
     const char *test;                 /* "mcnemar-exact", "mcnemar-chi2", "wilcoxon", "paired-t" */
     double statistic, pvalue;
-    int64_t n01, n10; /* McNemar: A right and B wrong, A wrong and B right */
+    int64_t n01, n10;  /* McNemar: A right and B wrong, A wrong and B right */
     const char *test2; /* the second test ("wilcoxon" over CV folds), or NULL */
     double statistic2, pvalue2;
     bool significant; /* pvalue < 0.05 */

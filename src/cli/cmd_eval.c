@@ -758,8 +758,7 @@ static const char help_model[] =
     "  --log               record the metrics (eval_<metric>) in a new run\n"
     "  --experiment NAME   that run's experiment (default: the model's run's)\n"
     "  --json              print the report as JSON\n";
-static const char usage_final[] =
-    "usage: cairn eval final RUN_ID [--bootstrap N] [--json]\n";
+static const char usage_final[] = "usage: cairn eval final RUN_ID [--bootstrap N] [--json]\n";
 static const char help_final[] =
     "\nEvaluates a 'cairn train' run's model on the run's own sealed test split, once: logs\n"
     "test_<metric> with 95% intervals, predictions/test.csv, plots/test_*.svg and tag\n"
@@ -844,11 +843,14 @@ static cairn_ctx *open_with_log(void)
 static int cmd_eval_model(int argc, char **argv)
 {
     enum { OPT_LOG = 256, OPT_EXP };
-    static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},     {"bootstrap", required_argument, NULL, 'b'},
-        {"seed", required_argument, NULL, 's'},     {"log", no_argument, NULL, OPT_LOG},
-        {"experiment", required_argument, NULL, OPT_EXP}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
+                                             {"bootstrap", required_argument, NULL, 'b'},
+                                             {"seed", required_argument, NULL, 's'},
+                                             {"log", no_argument, NULL, OPT_LOG},
+                                             {"experiment", required_argument, NULL, OPT_EXP},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     cairn_eval_opts o = CAIRN_EVAL_OPTS_INIT;
     bool json = false;
     uint64_t v;

@@ -32,8 +32,7 @@ static const char help[] =
     "      --json               print the result as JSON\n"
     "  -h, --help               this help\n";
 
-static void log_to_stderr(void *user, cairn_log_level level, const char *component,
-                          const char *msg)
+static void log_to_stderr(void *user, cairn_log_level level, const char *component, const char *msg)
 {
     (void)user;
     (void)component;
@@ -132,10 +131,12 @@ static void print_human(const cairn_train_result *r)
 
 int cmd_train(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"param", required_argument, NULL, 'p'},
-        {"experiment", required_argument, NULL, 'e'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"param", required_argument, NULL, 'p'},
+                                             {"experiment", required_argument, NULL, 'e'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     cairn_train_opts o = CAIRN_TRAIN_OPTS_INIT;
     const char **keys = cn_xcalloc((size_t)argc + 1, sizeof *keys);
     const char **values = cn_xcalloc((size_t)argc + 1, sizeof *values);

@@ -216,5 +216,5 @@ TEST(teardown)
 UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(every_key), UNIT_CASE(command_string_is_split_on_spaces),
           UNIT_CASE(empty_and_null_values), UNIT_CASE(learner_subtree_is_kept_as_yaml),
           UNIT_CASE(wrong_type_names_line_column_and_value), UNIT_CASE(unknown_and_duplicate_keys),
-          UNIT_CASE(malformed_yaml), UNIT_CASE(train_sections),
-          UNIT_CASE(train_sections_bad_types), UNIT_CASE(missing_file), UNIT_CASE(teardown))
+          UNIT_CASE(malformed_yaml), UNIT_CASE(train_sections), UNIT_CASE(train_sections_bad_types),
+          UNIT_CASE(missing_file), UNIT_CASE(teardown))

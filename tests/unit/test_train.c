@@ -75,8 +75,8 @@ static char *config(const char *name, const char *data, const char *learner, con
     return cn_path_join(dir, name);
 }
 
-static cairn_train_result *train(const char *cfg_path, const char *const *k,
-                                 const char *const *v, size_t n)
+static cairn_train_result *train(const char *cfg_path, const char *const *k, const char *const *v,
+                                 size_t n)
 {
     cairn_train_opts o = CAIRN_TRAIN_OPTS_INIT;
     o.config = cfg_path;
@@ -386,8 +386,7 @@ TEST(config_and_data_errors)
     free(text);
     p = cn_path_join(dir, "nan.yaml");
     CHECK(train(p, NULL, NULL, 0) == NULL);
-    CHECK(strstr(cairn_errmsg(ctx), "row 1 column 'x2': missing value (NaN) in a feature") !=
-          NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "row 1 column 'x2': missing value (NaN) in a feature") != NULL);
     free(p);
 }
 

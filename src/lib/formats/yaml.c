@@ -185,16 +185,16 @@ static int copy_node(parse_state *st, yaml_document_t *out, const yaml_node_t *n
     (*budget)--;
     switch (n->type) {
     case YAML_SCALAR_NODE:
-        return yaml_document_add_scalar(out, NULL, n->data.scalar.value,
-                                        (int)n->data.scalar.length, n->data.scalar.style);
+        return yaml_document_add_scalar(out, NULL, n->data.scalar.value, (int)n->data.scalar.length,
+                                        n->data.scalar.style);
     case YAML_SEQUENCE_NODE: {
         int id = yaml_document_add_sequence(out, NULL, n->data.sequence.style);
         if (!id)
             return 0;
-        for (yaml_node_item_t *it = n->data.sequence.items.start;
-             it < n->data.sequence.items.top; it++) {
-            int child = copy_node(st, out, yaml_document_get_node(&st->doc, *it), depth + 1,
-                                  budget);
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
+            int child =
+                copy_node(st, out, yaml_document_get_node(&st->doc, *it), depth + 1, budget);
             if (!child || !yaml_document_append_sequence_item(out, id, child))
                 return 0;
         }
@@ -206,8 +206,7 @@ static int copy_node(parse_state *st, yaml_document_t *out, const yaml_node_t *n
             return 0;
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
              p++) {
-            int k = copy_node(st, out, yaml_document_get_node(&st->doc, p->key), depth + 1,
-                              budget);
+            int k = copy_node(st, out, yaml_document_get_node(&st->doc, p->key), depth + 1, budget);
             int v = k ? copy_node(st, out, yaml_document_get_node(&st->doc, p->value), depth + 1,
                                   budget)
                       : 0;
@@ -216,8 +215,7 @@ static int copy_node(parse_state *st, yaml_document_t *out, const yaml_node_t *n
         }
         return id;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -237,8 +235,10 @@ static cairn_status learner(parse_state *st, const yaml_node_t *n)
         return fail_at(st, n, "'learner': out of memory");
     if (!copy_node(st, &out, n, 0, &budget)) {
         yaml_document_delete(&out);
-        return fail_at(st, n, "'learner' is nested deeper than %d levels or has more than %d "
-                              "nodes", LEARNER_MAX_DEPTH, LEARNER_MAX_NODES);
+        return fail_at(st, n,
+                       "'learner' is nested deeper than %d levels or has more than %d "
+                       "nodes",
+                       LEARNER_MAX_DEPTH, LEARNER_MAX_NODES);
     }
     if (!yaml_emitter_initialize(&emitter)) {
         yaml_document_delete(&out);
@@ -261,7 +261,6 @@ static cairn_status learner(parse_state *st, const yaml_node_t *n)
     st->cfg->learner_yaml = cn_buf_detach(&text);
     return CAIRN_OK;
 }
-
 
 /* ---- typed sections for `cairn train`: data:, split:, learner:, bootstrap:, cv: ---- */
 
@@ -316,8 +315,7 @@ static cairn_status bool_value(parse_state *st, const char *what, const yaml_nod
  * calls fn for each pair. */
 typedef cairn_status (*section_fn)(parse_state *st, const char *key, const yaml_node_t *k,
                                    const yaml_node_t *v);
-static cairn_status section(parse_state *st, const char *what, const yaml_node_t *n,
-                            section_fn fn)
+static cairn_status section(parse_state *st, const char *what, const yaml_node_t *n, section_fn fn)
 {
     if (n->type != YAML_MAPPING_NODE)
         return fail_at(st, n, "'%s' must be a mapping, got %s", what, node_kind(n));
@@ -355,8 +353,10 @@ static cairn_status data_key(parse_state *st, const char *key, const yaml_node_t
         return string_list(st, "data.numeric", v, &d->numeric, &d->n_numeric);
     if (strcmp(key, "categorical") == 0)
         return string_list(st, "data.categorical", v, &d->categorical, &d->n_categorical);
-    return fail_at(st, k, "unknown key 'data.%s'; allowed: path, label, features, numeric, "
-                          "categorical", key);
+    return fail_at(st, k,
+                   "unknown key 'data.%s'; allowed: path, label, features, numeric, "
+                   "categorical",
+                   key);
 }
 
 static cairn_status split_key(parse_state *st, const char *key, const yaml_node_t *k,
@@ -368,8 +368,10 @@ static cairn_status split_key(parse_state *st, const char *key, const yaml_node_
         if (rc == CAIRN_OK && strcmp(s->method, "random") != 0 &&
             strcmp(s->method, "stratified") != 0 && strcmp(s->method, "group") != 0 &&
             strcmp(s->method, "time") != 0)
-            rc = fail_at(st, v, "'split.method' must be random, stratified, group or time, "
-                                "got '%s'", s->method);
+            rc = fail_at(st, v,
+                         "'split.method' must be random, stratified, group or time, "
+                         "got '%s'",
+                         s->method);
         return rc;
     }
     /* test and val are fractions, or index files when given as paths. */
@@ -393,8 +395,10 @@ static cairn_status split_key(parse_state *st, const char *key, const yaml_node_
         return scalar(st, "split.group", v, &s->group);
     if (strcmp(key, "time") == 0)
         return scalar(st, "split.time", v, &s->time);
-    return fail_at(st, k, "unknown key 'split.%s'; allowed: method, test, val, group, time, "
-                          "train", key);
+    return fail_at(st, k,
+                   "unknown key 'split.%s'; allowed: method, test, val, group, time, "
+                   "train",
+                   key);
 }
 
 /* learner.params values: scalars, or lists of scalars joined with ','. */
@@ -422,8 +426,8 @@ static cairn_status learner_params(parse_state *st, const yaml_node_t *n)
                  it < v->data.sequence.items.top; it++) {
                 yaml_node_t *item = yaml_document_get_node(&st->doc, *it);
                 if (item->type != YAML_SCALAR_NODE) {
-                    rc = fail_at(st, item, "'learner.params.%s' items must be scalars, got %s",
-                                 key, node_kind(item));
+                    rc = fail_at(st, item, "'learner.params.%s' items must be scalars, got %s", key,
+                                 node_kind(item));
                     break;
                 }
                 if (b.len)
@@ -469,8 +473,10 @@ static cairn_status learner_key(parse_state *st, const char *key, const yaml_nod
     }
     if (strcmp(key, "oversample") == 0)
         return bool_value(st, "learner.oversample", v, &l->oversample);
-    return fail_at(st, k, "unknown key 'learner.%s'; allowed: name, params, class_weight, "
-                          "oversample", key);
+    return fail_at(st, k,
+                   "unknown key 'learner.%s'; allowed: name, params, class_weight, "
+                   "oversample",
+                   key);
 }
 
 static cairn_status top_key(parse_state *st, const char *key, const yaml_node_t *k,
@@ -597,15 +603,14 @@ cairn_status cn_config_parse(cairn_ctx *ctx, const char *label, const char *text
     st.cfg->bootstrap = st.cfg->cv = -1;
     if (!yaml_parser_initialize(&parser)) {
         cn_config_free(st.cfg);
-        return cn_fail(ctx, CAIRN_EINTERNAL, "config '%s': cannot start the YAML parser",
-                       st.label);
+        return cn_fail(ctx, CAIRN_EINTERNAL, "config '%s': cannot start the YAML parser", st.label);
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &st.doc)) {
         rc = cn_fail(ctx, CAIRN_EINVAL, "config '%s' line %zu column %zu: %s%s%s", st.label,
                      parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                     parser.problem ? parser.problem : "malformed YAML",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
+                     parser.problem ? parser.problem : "malformed YAML", parser.context ? " " : "",
+                     parser.context ? parser.context : "");
         goto done;
     }
     have_doc = true;
@@ -637,24 +642,22 @@ cairn_status cn_config_parse(cairn_ctx *ctx, const char *label, const char *text
         if (rc != CAIRN_OK)
             goto done;
     }
-check_more:
-    {
-        /* One document per file: a second one is almost always a mistake. */
-        yaml_document_t next;
-        if (!yaml_parser_load(&parser, &next)) {
-            rc = cn_fail(ctx, CAIRN_EINVAL, "config '%s' line %zu column %zu: %s", st.label,
-                         parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                         parser.problem ? parser.problem : "malformed YAML");
-            goto done;
-        }
-        bool extra = yaml_document_get_root_node(&next) != NULL;
-        yaml_document_delete(&next);
-        if (extra) {
-            rc = cn_fail(ctx, CAIRN_EINVAL, "config '%s': holds more than one YAML document",
-                         st.label);
-            goto done;
-        }
+check_more : {
+    /* One document per file: a second one is almost always a mistake. */
+    yaml_document_t next;
+    if (!yaml_parser_load(&parser, &next)) {
+        rc = cn_fail(ctx, CAIRN_EINVAL, "config '%s' line %zu column %zu: %s", st.label,
+                     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                     parser.problem ? parser.problem : "malformed YAML");
+        goto done;
     }
+    bool extra = yaml_document_get_root_node(&next) != NULL;
+    yaml_document_delete(&next);
+    if (extra) {
+        rc = cn_fail(ctx, CAIRN_EINVAL, "config '%s': holds more than one YAML document", st.label);
+        goto done;
+    }
+}
     *out = st.cfg;
     st.cfg = NULL;
 done:

@@ -32,8 +32,8 @@ typedef struct cn_config_split {
     char *method; /* "random", "stratified", "group", "time"; NULL with index files */
     double test;  /* fractions; -1 when absent */
     double val;
-    char *group; /* method group: the group column */
-    char *time;  /* method time: the ordering column */
+    char *group;                          /* method group: the group column */
+    char *time;                           /* method time: the ordering column */
     char *train_idx, *val_idx, *test_idx; /* index files; NULL when absent */
 } cn_config_split;
 

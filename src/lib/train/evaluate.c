@@ -124,10 +124,9 @@ static cairn_status check_columns(cairn_ctx *ctx, const cairn_model *m, const ca
                            "was trained on another feature set",
                            path, name, tn);
         if (t->cols[c].type != want)
-            return cn_fail(ctx, CAIRN_EINVAL,
-                           "data '%s' column '%s' is %s; the model expects a %s feature", path,
-                           name, t->cols[c].type == CAIRN_COL_NUMERIC ? "numeric" : "categorical",
-                           tn);
+            return cn_fail(
+                ctx, CAIRN_EINVAL, "data '%s' column '%s' is %s; the model expects a %s feature",
+                path, name, t->cols[c].type == CAIRN_COL_NUMERIC ? "numeric" : "categorical", tn);
     }
     if (cairn_table_find(t, cairn_model_label(m)) < 0)
         return cn_fail(ctx, CAIRN_EINVAL, "data '%s' has no label column '%s'", path,
@@ -542,8 +541,7 @@ typedef struct paired_data {
     const double *v; /* per-row value (correct 0/1, or squared error) */
 } paired_data;
 
-static cairn_status mean_over(cairn_ctx *ctx, const size_t *idx, size_t n, void *user,
-                              double *out)
+static cairn_status mean_over(cairn_ctx *ctx, const size_t *idx, size_t n, void *user, double *out)
 {
     (void)ctx;
     const paired_data *d = user;

@@ -120,20 +120,19 @@ void cn_train_record_release(cn_train_record *r)
     memset(r, 0, sizeof *r);
 }
 
-cairn_status cn_run_artifact_read(cairn_ctx *ctx, const char *run_id, const char *path,
-                                  cn_buf *out)
+cairn_status cn_run_artifact_read(cairn_ctx *ctx, const char *run_id, const char *path, cn_buf *out)
 {
     char *full = NULL;
     cairn_status rc = cairn_run_artifact_path(ctx, run_id, path, &full);
     if (rc != CAIRN_OK)
         return rc;
     if (cn_fs_read_file(full, out, RECORD_MAX_BYTES) != 0) {
-        rc = errno == ENOENT ? cn_fail(ctx, CAIRN_EINVAL,
-                                       "run '%s' has no artifact '%s'; was it made by 'cairn "
-                                       "train'?",
-                                       run_id, path)
-                             : cn_fail_errno(ctx, CAIRN_EIO, "run '%s' artifact '%s'", run_id,
-                                             path);
+        rc = errno == ENOENT
+                 ? cn_fail(ctx, CAIRN_EINVAL,
+                           "run '%s' has no artifact '%s'; was it made by 'cairn "
+                           "train'?",
+                           run_id, path)
+                 : cn_fail_errno(ctx, CAIRN_EIO, "run '%s' artifact '%s'", run_id, path);
     }
     free(full);
     return rc;

@@ -153,8 +153,8 @@ static bool base64_decode(const char *s, cn_buf *out)
             if (v[j] < 0)
                 return false;
         }
-        uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
+        uint32_t x =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         cn_buf_putc(out, (char)(x >> 16));
         if (s[i + 2] != '=')
             cn_buf_putc(out, (char)(x >> 8));
@@ -200,7 +200,8 @@ cairn_status cairn_model_count_train_overlap(cairn_ctx *ctx, const cairn_model *
     if (!text)
         return cn_fail(ctx, CAIRN_EINVAL,
                        "the model holds no record of its training rows (meta '%s'); train it "
-                       "with 'cairn train' to evaluate it with the overlap check", META_KEY);
+                       "with 'cairn train' to evaluate it with the overlap check",
+                       META_KEY);
     cn_buf raw = CN_BUF_INIT;
     if (!base64_decode(text, &raw) || raw.len % 8 != 0) {
         cn_buf_release(&raw);

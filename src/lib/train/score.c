@@ -13,10 +13,10 @@
 #include "base/banned.h"
 
 static const char *const class_names[] = {
-    "accuracy",    "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
-    "f1_weighted", "f1_micro",          "mcc",             "cohen_kappa",  "roc_auc",
-    "roc_auc_ovr", "roc_auc_ovo",       "average_precision", "log_loss",   "brier",
-    NULL};
+    "accuracy",          "balanced_accuracy", "precision_macro", "recall_macro",
+    "f1_macro",          "f1_weighted",       "f1_micro",        "mcc",
+    "cohen_kappa",       "roc_auc",           "roc_auc_ovr",     "roc_auc_ovo",
+    "average_precision", "log_loss",          "brier",           NULL};
 static const char *const reg_names[] = {"mae", "mse", "rmse", "r2", "mape", NULL};
 static const char *const class_default[] = {"accuracy", "f1_macro", "roc_auc_ovr", "log_loss",
                                             NULL};
@@ -148,8 +148,7 @@ static bool known(const char *const *list, const char *name)
     return false;
 }
 
-cairn_status cn_metrics_check(cairn_ctx *ctx, bool is_classification, char *const *names,
-                              size_t n)
+cairn_status cn_metrics_check(cairn_ctx *ctx, bool is_classification, char *const *names, size_t n)
 {
     const char *const *list = is_classification ? class_names : reg_names;
     for (size_t i = 0; i < n; i++) {
@@ -439,16 +438,15 @@ static cairn_status class_curves(cairn_ctx *ctx, cairn_run *run, const cn_scores
     return rc;
 }
 
-cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s,
-                             const char *prefix, char ***paths, size_t *n_paths)
+cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *prefix,
+                             char ***paths, size_t *n_paths)
 {
     char *svg = NULL;
     cairn_status rc;
     if (!s->is_classification) {
         cairn_plot_opts po = CAIRN_PLOT_OPTS_INIT;
         rc = cairn_plot_predicted_vs_true(ctx, s->t, s->p, s->n, &po, &svg);
-        return rc == CAIRN_OK ? put_svg(run, prefix, "predicted_vs_true", svg, paths, n_paths)
-                              : rc;
+        return rc == CAIRN_OK ? put_svg(run, prefix, "predicted_vs_true", svg, paths, n_paths) : rc;
     }
     int64_t *cm = cn_xcalloc(s->k * s->k, sizeof *cm);
     rc = cairn_eval_confusion_matrix(ctx, s->y_true, s->y_pred, s->n, s->k, cm);

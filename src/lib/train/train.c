@@ -277,8 +277,7 @@ static size_t *read_index(train_state *st, const char *path, size_t *n, cairn_st
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
         cn_buf_append(&text, chunk, got);
     fclose(f);
-    *rc = cairn_index_parse(st->ctx, text.data ? text.data : "", text.len, st->t->n_rows, &rows,
-                            n);
+    *rc = cairn_index_parse(st->ctx, text.data ? text.data : "", text.len, st->t->n_rows, &rows, n);
     if (*rc != CAIRN_OK)
         cn_errctx(st->ctx, "split index file '%s'", path);
     cn_buf_release(&text);
@@ -344,8 +343,9 @@ static cairn_status make_split(train_state *st)
         free(part);
     } else {
         cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
-        const char *method = cs->method ? cs->method : st->is_classification ? "stratified"
-                                                                              : "random";
+        const char *method = cs->method              ? cs->method
+                             : st->is_classification ? "stratified"
+                                                     : "random";
         cairn_split_method_parse(method, &so.method);
         so.test_fraction = st->test_frac;
         so.val_fraction = st->val_frac;
@@ -381,9 +381,8 @@ static cairn_status make_split(train_state *st)
         for (size_t i = 0; i < s->n[p]; i++) {
             size_t r = s->rows[p][i];
             if (bsearch(&h[r], train_h, nt, sizeof *train_h, cmp_u64)) {
-                s->rows[CAIRN_SPLIT_TRAIN] =
-                    cn_xrealloc(s->rows[CAIRN_SPLIT_TRAIN],
-                                (s->n[CAIRN_SPLIT_TRAIN] + 1) * sizeof(size_t));
+                s->rows[CAIRN_SPLIT_TRAIN] = cn_xrealloc(
+                    s->rows[CAIRN_SPLIT_TRAIN], (s->n[CAIRN_SPLIT_TRAIN] + 1) * sizeof(size_t));
                 s->rows[CAIRN_SPLIT_TRAIN][s->n[CAIRN_SPLIT_TRAIN]++] = r;
                 st->n_moved++;
                 cn_log(ctx, CAIRN_LOG_WARN, "train",
@@ -476,9 +475,8 @@ static cairn_status log_params(train_state *st)
         rc = cairn_run_log_param(st->run, "data.path", st->data_abs);
     if (rc == CAIRN_OK)
         rc = cairn_run_log_param(st->run, "data.label", st->cfg->data.label);
-    const char *method = st->cfg->split.train_idx
-                             ? "index-files"
-                             : cairn_split_method_name(st->split->method);
+    const char *method =
+        st->cfg->split.train_idx ? "index-files" : cairn_split_method_name(st->split->method);
     if (rc == CAIRN_OK)
         rc = cairn_run_log_param(st->run, "split.method", method);
     if (!st->cfg->split.train_idx) {
@@ -610,8 +608,8 @@ static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
     cairn_ctx *ctx = st->ctx;
     size_t n = st->sub->n_rows, k = (size_t)st->cv, nk = cairn_model_n_classes(m);
     if (k > n)
-        return cn_fail(ctx, CAIRN_EINVAL, "cv: %zu folds but only %zu train and validation rows",
-                       k, n);
+        return cn_fail(ctx, CAIRN_EINVAL, "cv: %zu folds but only %zu train and validation rows", k,
+                       n);
     int32_t *y = cn_xcalloc(n, sizeof *y), *fold = cn_xcalloc(n, sizeof *fold);
     const cairn_column *lc = &st->sub->cols[cairn_table_find(st->sub, st->cfg->data.label)];
     for (size_t i = 0; i < n && nk > 0; i++) {
@@ -715,19 +713,20 @@ static cairn_status log_split(train_state *st)
 {
     cairn_status rc = CAIRN_OK;
     cn_buf json = CN_BUF_INIT;
-    const char *method = st->cfg->split.train_idx
-                             ? "index-files"
-                             : cairn_split_method_name(st->split->method);
-    cn_buf_printf(&json, "{\n  \"method\": \"%s\",\n  \"seed\": %llu,\n  \"n_rows\": %zu,\n"
-                         "  \"moved_duplicates\": %zu,\n  \"data_sha256\": \"%s\",\n  \"parts\": {",
+    const char *method =
+        st->cfg->split.train_idx ? "index-files" : cairn_split_method_name(st->split->method);
+    cn_buf_printf(&json,
+                  "{\n  \"method\": \"%s\",\n  \"seed\": %llu,\n  \"n_rows\": %zu,\n"
+                  "  \"moved_duplicates\": %zu,\n  \"data_sha256\": \"%s\",\n  \"parts\": {",
                   method, (unsigned long long)st->seed, st->t->n_rows, st->n_moved, st->file_sha);
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS && rc == CAIRN_OK; p++) {
         const char *part = cairn_split_part_name((cairn_split_part)p);
         char *text = cairn_index_format(st->split->rows[p], st->split->n[p]);
         char *path = cn_asprintf("split/%s.idx", part);
         rc = cairn_run_log_artifact_bytes(st->run, path, text, strlen(text));
-        cn_buf_printf(&json, "%s\n    \"%s\": {\"file\": \"%s.idx\", \"rows\": %zu, \"sha256\": "
-                             "\"%s\"}",
+        cn_buf_printf(&json,
+                      "%s\n    \"%s\": {\"file\": \"%s.idx\", \"rows\": %zu, \"sha256\": "
+                      "\"%s\"}",
                       p ? "," : "", part, part, st->split->n[p], st->split->sha256[p]);
         free(path);
         cairn_free(text);
@@ -783,19 +782,18 @@ static cairn_status log_report(train_state *st)
     cn_buf_printf(&b, "# %s\n\nRun `%s`, %s with learner `%s`.\n\n## Data\n\n",
                   st->cfg->name ? st->cfg->name : "cairn train", r->run_id, r->task, st->learner);
     cn_buf_printf(&b, "- file: `%s`\n- SHA-256: `%s`\n- rows: %zu, label: `%s`, features: %zu\n",
-                  st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label,
-                  st->n_features);
+                  st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label, st->n_features);
     cn_buf_printf(&b, "\n## Split\n\n| part | rows | index SHA-256 |\n|---|---|---|\n");
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
         cn_buf_printf(&b, "| %s | %zu | `%s` |\n", cairn_split_part_name((cairn_split_part)p),
                       st->split->n[p], st->split->sha256[p]);
     if (st->n_moved)
-        cn_buf_printf(&b, "\n%zu validation/test rows duplicated a training row and were moved "
-                          "to train.\n",
+        cn_buf_printf(&b,
+                      "\n%zu validation/test rows duplicated a training row and were moved "
+                      "to train.\n",
                       st->n_moved);
     cn_buf_puts(&b, "\nThe test split is sealed: run `cairn eval final <run>` to score it once.\n");
-    cn_buf_printf(&b, "\n## Learner\n\n`%s`, seed %llu", st->learner,
-                  (unsigned long long)st->seed);
+    cn_buf_printf(&b, "\n## Learner\n\n`%s`, seed %llu", st->learner, (unsigned long long)st->seed);
     if (st->cfg->learner.class_weight)
         cn_buf_printf(&b, ", class_weight %s", st->cfg->learner.class_weight);
     if (st->cfg->learner.oversample)
@@ -803,18 +801,19 @@ static cairn_status log_report(train_state *st)
     cn_buf_puts(&b, "\n\n| param | value |\n|---|---|\n");
     for (size_t i = 0; i < st->n_params; i++)
         cn_buf_printf(&b, "| %s | %s |\n", st->pkeys[i], st->pvalues[i]);
-    cn_buf_printf(&b, "\n## Validation metrics (%zu rows, bootstrap %lld resamples, 95%% CI)\n\n"
-                      "| metric | value | 95%% CI |\n|---|---|---|\n",
+    cn_buf_printf(&b,
+                  "\n## Validation metrics (%zu rows, bootstrap %lld resamples, 95%% CI)\n\n"
+                  "| metric | value | 95%% CI |\n|---|---|---|\n",
                   r->n_val, (long long)st->bootstrap);
     for (size_t i = 0; i < r->n_metrics; i++)
         fmt_ci(&b, &r->metrics[i]);
     if (r->n_cv_folds) {
-        cn_buf_printf(&b, "\n## Cross-validation (%zu folds on train + validation)\n\n"
-                          "| metric | mean | std |\n|---|---|---|\n",
+        cn_buf_printf(&b,
+                      "\n## Cross-validation (%zu folds on train + validation)\n\n"
+                      "| metric | mean | std |\n|---|---|---|\n",
                       r->n_cv_folds);
         for (size_t i = 0; i < r->n_cv; i++)
-            cn_buf_printf(&b, "| %s | %.4f | %.4f |\n", r->cv[i].name, r->cv[i].mean,
-                          r->cv[i].std);
+            cn_buf_printf(&b, "| %s | %.4f | %.4f |\n", r->cv[i].name, r->cv[i].mean, r->cv[i].std);
     }
     cn_buf_puts(&b, "\n## Plots\n\n");
     for (size_t i = 0; i < st->n_plots; i++)
@@ -1052,8 +1051,8 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
     }
 done:
     if (st.cfg && rc != CAIRN_OK && st.cfg->has_data && st.cfg->data.path &&
-        strstr(cairn_errmsg(ctx), "config '") == NULL && strstr(cairn_errmsg(ctx), "data '") == NULL &&
-        st.run == NULL)
+        strstr(cairn_errmsg(ctx), "config '") == NULL &&
+        strstr(cairn_errmsg(ctx), "data '") == NULL && st.run == NULL)
         cn_errctx(ctx, "config '%s'", st.config_path);
     cairn_train_result_free(st.res);
     state_release(&st);

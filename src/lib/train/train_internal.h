@@ -14,12 +14,12 @@
 /* Predictions of one model on n rows, ready for the metrics of cairn/eval.h. */
 typedef struct cn_scores {
     bool is_classification;
-    size_t n, k;               /* rows; classes (0 for regression) */
-    const char **classes;      /* k names borrowed from the model (the array is owned) */
-    size_t *rows;              /* n row indices of the scored table (owned) */
-    int32_t *y_true, *y_pred;  /* classification: class indices */
-    double *proba;             /* n x k */
-    double *t, *p;             /* regression: true and predicted values */
+    size_t n, k;              /* rows; classes (0 for regression) */
+    const char **classes;     /* k names borrowed from the model (the array is owned) */
+    size_t *rows;             /* n row indices of the scored table (owned) */
+    int32_t *y_true, *y_pred; /* classification: class indices */
+    double *proba;            /* n x k */
+    double *t, *p;            /* regression: true and predicted values */
     /* resample scratch */
     int32_t *bt, *bp;
     double *bx, *by;
@@ -33,8 +33,7 @@ cairn_status cn_scores_predict(cairn_ctx *ctx, const cairn_model *m, const cairn
 /* The default metrics of a task (a NULL-terminated static list). */
 const char *const *cn_default_metrics(bool is_classification);
 /* EINVAL naming the first metric unknown for the task, and the known ones. */
-cairn_status cn_metrics_check(cairn_ctx *ctx, bool is_classification, char *const *names,
-                              size_t n);
+cairn_status cn_metrics_check(cairn_ctx *ctx, bool is_classification, char *const *names, size_t n);
 /* One metric on a resample idx[0..n) (idx NULL: all rows). */
 cairn_status cn_metric_value(cairn_ctx *ctx, cn_scores *s, const char *name, const size_t *idx,
                              size_t n, double *out);
@@ -50,8 +49,8 @@ cairn_status cn_metrics_log(cairn_run *run, const char *prefix, const cairn_scor
 void cn_scores_csv(const cn_scores *s, cn_buf *out);
 /* SVG pictures into the run's plots/ folder, each name prefixed with prefix ("", "test_");
  * the artifact paths are appended to *paths (strdup'ed). */
-cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s,
-                             const char *prefix, char ***paths, size_t *n_paths);
+cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *prefix,
+                             char ***paths, size_t *n_paths);
 
 /* Row hashes (see cairn_model_row_hashes) over named features and a label column. */
 cairn_status cn_row_hashes(cairn_ctx *ctx, const cairn_table *t, const char *const *features,
@@ -60,8 +59,8 @@ cairn_status cn_row_hashes(cairn_ctx *ctx, const cairn_table *t, const char *con
 
 /* What a training run records in its train.json artifact, read back by eval final. */
 typedef struct cn_train_record {
-    char *data_path;      /* absolute */
-    char *data_sha256;    /* of the file's bytes */
+    char *data_path;   /* absolute */
+    char *data_sha256; /* of the file's bytes */
     char *label;
     char **numeric, **categorical; /* CSV column declarations */
     size_t n_numeric, n_categorical;
