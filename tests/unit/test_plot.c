@@ -296,6 +296,37 @@ TEST(optimization_history)
     cairn_close(ctx);
 }
 
+TEST(predicted_vs_true)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    enum { N = 80 };
+    double t[N], p[N];
+    for (int i = 0; i < N; i++) {
+        t[i] = 25.0 + 3.0 * i;
+        p[i] = t[i] + 20.0 * sin(i * 0.9);
+    }
+    p[3] = NAN; /* not drawn */
+    char *svg = NULL;
+    CHECK(cairn_plot_predicted_vs_true(ctx, t, p, N, NULL, &svg) == CAIRN_OK);
+    CHECK_SVG(svg);
+    CHECK_HAS(svg, ">Predicted vs true</text>");
+    CHECK_HAS(svg, ">True value</text>");
+    CHECK_HAS(svg, ">Predicted value</text>");
+    CHECK_HAS(svg, ">Perfect prediction</text>");
+    /* one dot per finite point, besides the legend's marker */
+    size_t dots = 0;
+    for (const char *q = svg; (q = strstr(q, "<circle")) != NULL; q++)
+        dots++;
+    CHECK(dots == N - 1 + 1);
+    save("predicted_vs_true", svg);
+    cairn_free(svg);
+    CHECK(cairn_plot_predicted_vs_true(ctx, t, p, 0, NULL, &svg) == CAIRN_EINVAL);
+    double nan2[2] = {NAN, NAN};
+    CHECK(cairn_plot_predicted_vs_true(ctx, nan2, nan2, 2, NULL, &svg) == CAIRN_EINVAL);
+    CHECK(svg == NULL);
+    cairn_close(ctx);
+}
+
 UNIT_MAIN(UNIT_CASE(xml_checker_catches_faults), UNIT_CASE(learning_curves_two_panels),
           UNIT_CASE(confusion_matrix_heat_map), UNIT_CASE(roc_pr_and_calibration),
-          UNIT_CASE(optimization_history))
+          UNIT_CASE(optimization_history), UNIT_CASE(predicted_vs_true))
