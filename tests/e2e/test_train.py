@@ -199,6 +199,27 @@ class Train(harness.CairnTest):
         d = self.train(d_cfg)['run_id']
         self.cairn_error('eval', 'compare', c, d, mentions=('scored on different rows',))
 
+    def test_compare_regression_matches_scipy(self):
+        from scipy.stats import wilcoxon
+        a = self.train(self.config('reg-a', 'diabetes', 'linear', categorical=False))['run_id']
+        b = self.train(self.config('reg-b', 'diabetes', 'xgboost',
+                                   {'max_depth': '2', 'num_round': '10'},
+                                   categorical=False))['run_id']
+        out = self.cairn_json('eval', 'compare', a, b, '--json')
+        self.assertEqual((out['scope'], out['test'], out['metric']),
+                         ('validation', 'wilcoxon', 'mse'))
+
+        def errors(run_id):
+            root = pathlib.Path(self.show(run_id)['artifact_uri'])
+            with open(root / 'predictions' / 'val.csv') as f:
+                return [(float(r['y_pred']) - float(r['y_true'])) for r in csv.DictReader(f)]
+        ea, eb = errors(a), errors(b)
+        self.assertAlmostEqual(out['a'], sum(e * e for e in ea) / len(ea), delta=1e-6)
+        want = wilcoxon([abs(e) for e in ea], [abs(e) for e in eb])
+        self.assertAlmostEqual(out['pvalue'], want.pvalue, places=6)
+        self.assertLessEqual(out['diff_ci_low'], out['diff'])
+        self.assertGreaterEqual(out['diff_ci_high'], out['diff'])
+
     def test_compare_over_cv_folds(self):
         from scipy.stats import ttest_rel, wilcoxon
         runs = []
