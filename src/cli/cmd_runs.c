@@ -387,6 +387,12 @@ static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
     size_t n_mk, n_pk;
     key_count *mk = common_keys(s, true, &n_mk);
     key_count *pk = common_keys(s, false, &n_pk);
+    /* Confidence bounds belong to `runs show`; the table keeps the estimates. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n_mk; i++)
+        if (!cn_str_ends(mk[i].key, "_ci_low") && !cn_str_ends(mk[i].key, "_ci_high"))
+            mk[kept++] = mk[i];
+    n_mk = kept;
     if (n_mk > TABLE_METRICS)
         n_mk = TABLE_METRICS;
     if (n_pk > TABLE_PARAMS)
