@@ -33,11 +33,13 @@ static double plain_insert(const char *path, long n)
     unlink(path);
     if (sqlite3_open(path, &db) != SQLITE_OK)
         die("sqlite open", path);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     "CREATE TABLE metrics (run_uuid TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL,"
-                     " timestamp INTEGER NOT NULL, value REAL NOT NULL, is_nan INTEGER NOT NULL,"
-                     " PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)) WITHOUT ROWID;",
-                 NULL, NULL, NULL);
+    sqlite3_exec(
+        db,
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "CREATE TABLE metrics (run_uuid TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL,"
+        " timestamp INTEGER NOT NULL, value REAL NOT NULL, is_nan INTEGER NOT NULL,"
+        " PRIMARY KEY (run_uuid, key, step, timestamp, value, is_nan)) WITHOUT ROWID;",
+        NULL, NULL, NULL);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(db, "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, 0)", -1, &st, NULL);
     double t0 = now_s();
@@ -85,7 +87,8 @@ static double api_logging(const char *path, long n, int mode)
         if (mode == 2) {
             batch[i % 1000] = (cairn_metric){"loss", 1.0 / (double)(i + 1), 1700000000000 + i, i};
             if (i % 1000 == 999 || i == n - 1)
-                if (cairn_run_log_batch(run, batch, (size_t)(i % 1000) + 1, NULL, 0, NULL, 0) != CAIRN_OK)
+                if (cairn_run_log_batch(run, batch, (size_t)(i % 1000) + 1, NULL, 0, NULL, 0) !=
+                    CAIRN_OK)
                     die("batch", cairn_errmsg(ctx));
             continue;
         }
@@ -121,7 +124,8 @@ static void populate(cairn_ctx *ctx, const char *exp_id, long n_runs)
         snprintf(p2, sizeof p2, "x%ld", i % 3);
         snprintf(t0, sizeof t0, "g%ld", i % 5);
         snprintf(t1, sizeof t1, "g%ld", i % 7);
-        cairn_metric m[] = {{"m0", drand48(), 0, 0}, {"m1", drand48(), 0, 0}, {"m2", drand48(), 0, 0}};
+        cairn_metric m[] = {
+            {"m0", drand48(), 0, 0}, {"m1", drand48(), 0, 0}, {"m2", drand48(), 0, 0}};
         cairn_param p[] = {{"p0", p0}, {"p1", p1}, {"p2", p2}};
         cairn_tag t[] = {{"t0", t0}, {"t1", t1}};
         if (cairn_run_log_batch(run, m, 3, p, 3, t, 2) != CAIRN_OK ||
@@ -197,10 +201,14 @@ int main(int argc, char **argv)
     double buffered = api_logging(path, n_points, 1);
     double batched = api_logging(path, n_points, 2);
     printf("  %-44s %12.0f /s  %6s\n", "plain prepared INSERT loop (ceiling)", ceiling, "1.00");
-    printf("  %-44s %12.0f /s  %6.2f\n", "cairn_run_log_batch, 1000 per call", batched, batched / ceiling);
-    printf("  %-44s %12.0f /s  %6.2f\n", "cairn_run_log_metric, buffered (default)", buffered, buffered / ceiling);
-    printf("  %-44s %12.0f /s  %6.2f\n", "cairn_run_log_metric + flush every point", one, one / ceiling);
-    printf("  goal: batched >= 0.50 of the ceiling: %s\n", batched / ceiling >= 0.5 ? "met" : "NOT met");
+    printf("  %-44s %12.0f /s  %6.2f\n", "cairn_run_log_batch, 1000 per call", batched,
+           batched / ceiling);
+    printf("  %-44s %12.0f /s  %6.2f\n", "cairn_run_log_metric, buffered (default)", buffered,
+           buffered / ceiling);
+    printf("  %-44s %12.0f /s  %6.2f\n", "cairn_run_log_metric + flush every point", one,
+           one / ceiling);
+    printf("  goal: batched >= 0.50 of the ceiling: %s\n",
+           batched / ceiling >= 0.5 ? "met" : "NOT met");
 
     printf("\nruns search, max_results 100, median of 5 (ms)\n");
     char *list = strdup(runs_list);
@@ -224,20 +232,26 @@ int main(int argc, char **argv)
         done = target;
         size_t n;
         double a = search_ms(ctx, exp_id, "metrics.m0 > 0.5", "metrics.m0 DESC", &n);
-        printf("  %7ld runs  metrics.m0 > 0.5 order_by metrics.m0 DESC      %8.1f ms (%zu returned)\n", done, a, n);
+        printf(
+            "  %7ld runs  metrics.m0 > 0.5 order_by metrics.m0 DESC      %8.1f ms (%zu returned)\n",
+            done, a, n);
         double b = search_ms(ctx, exp_id, "params.p0 = 'v7'", NULL, &n);
         printf("  %7ld runs  params.p0 = 'v7'                               %8.1f ms\n", done, b);
         double c = search_ms(ctx, exp_id, "tags.t1 = 'g3' and metrics.m1 < 0.2", NULL, &n);
         printf("  %7ld runs  tags.t1 = 'g3' and metrics.m1 < 0.2            %8.1f ms\n", done, c);
         double d = search_ms(ctx, exp_id, NULL, "params.p1 ASC", &n);
         printf("  %7ld runs  order_by params.p1 ASC                         %8.1f ms\n", done, d);
-        double e = search_ms(ctx, exp_id, "metrics.m0 > 0.5 OR params.p2 = 'x1'", "metrics.m1 ASC", &n);
+        double e =
+            search_ms(ctx, exp_id, "metrics.m0 > 0.5 OR params.p2 = 'x1'", "metrics.m1 ASC", &n);
         printf("  %7ld runs  m0 > 0.5 OR p2 = 'x1' order_by metrics.m1       %8.1f ms\n", done, e);
         if (done == 10000)
-            printf("           MLflow 2.12 server, same query at 10,000 runs: 2661-2746 ms (reference "
-                   "anchor, not measured here): ratio %.0fx\n", 2700.0 / a);
+            printf(
+                "           MLflow 2.12 server, same query at 10,000 runs: 2661-2746 ms (reference "
+                "anchor, not measured here): ratio %.0fx\n",
+                2700.0 / a);
         if (done >= 100000)
-            printf("  goal: metric sort over 100,000 runs under 100 ms: %s\n", a < 100 ? "met" : "NOT met");
+            printf("  goal: metric sort over 100,000 runs under 100 ms: %s\n",
+                   a < 100 ? "met" : "NOT met");
     }
     cairn_free(exp_id);
     cairn_close(ctx);

@@ -127,8 +127,11 @@ int main(int argc, char **argv)
     char digest[65];
     if (cairn_file_sha256(ctx, path, digest, NULL) != CAIRN_OK)
         return fail(ctx);
-    cairn_dataset_input input = {.name = path, .digest = digest, .source_type = "local",
-                                 .source = path, .context = "training"};
+    cairn_dataset_input input = {.name = path,
+                                 .digest = digest,
+                                 .source_type = "local",
+                                 .source = path,
+                                 .context = "training"};
     if (cairn_run_log_input(run, &input) != CAIRN_OK)
         return fail(ctx);
 

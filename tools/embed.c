@@ -81,7 +81,8 @@ int main(int argc, char **argv)
         fprintf(out, "0};\n");
         fclose(in);
     }
-    fprintf(out, "extern const cn_embedded_file %s_files[];\nextern const size_t %s_n_files;\n", argv[1], argv[1]);
+    fprintf(out, "extern const cn_embedded_file %s_files[];\nextern const size_t %s_n_files;\n",
+            argv[1], argv[1]);
     fprintf(out, "const cn_embedded_file %s_files[] = {\n", argv[1]);
     for (size_t i = 0; i < n_paths; i++)
         fprintf(out, "    {\"%s\", f%zu, sizeof f%zu - 1},\n", paths[i], i, i);

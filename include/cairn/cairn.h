@@ -51,10 +51,13 @@ typedef void (*cairn_log_fn)(void *user, cairn_log_level level, const char *comp
 
 typedef struct cairn_open_opts {
     const char *artifact_root; /* NULL: a folder beside the SQLite file ("<db>-artifacts") */
-    int busy_timeout_ms;       /* 0: 60000; how long SQLite waits on a lock held by another process */
-    bool read_only;            /* open without writing; migrations are not applied */
+    int busy_timeout_ms; /* 0: 60000; how long SQLite waits on a lock held by another process */
+    bool read_only;      /* open without writing; migrations are not applied */
 } cairn_open_opts;
-#define CAIRN_OPEN_OPTS_INIT {0}
+#define CAIRN_OPEN_OPTS_INIT                                                                       \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Opens the store named by uri: "sqlite:///abs/path.db", "sqlite://rel/path.db", a plain file
  * path (SQLite), or "postgresql://user@host/db" (also "postgres://"). NULL or "" uses
@@ -70,7 +73,8 @@ CAIRN_API cairn_ctx *cairn_ctx_new(void);
 CAIRN_API const char *cairn_status_str(cairn_status st);
 /* The detail of the last failure on ctx; owned by ctx until its next call. Never NULL. */
 CAIRN_API const char *cairn_errmsg(const cairn_ctx *ctx);
-CAIRN_API void cairn_set_log(cairn_ctx *ctx, cairn_log_fn fn, void *user, cairn_log_level max_level);
+CAIRN_API void cairn_set_log(cairn_ctx *ctx, cairn_log_fn fn, void *user,
+                             cairn_log_level max_level);
 /* Frees memory the library handed to the caller as char * or a plain array. NULL is a no-op. */
 CAIRN_API void cairn_free(void *p);
 /* The store's URI and artifact root as opened (borrowed). */

@@ -11,17 +11,14 @@
 extern "C" {
 #endif
 
-typedef enum cairn_col_type {
-    CAIRN_COL_NUMERIC = 0,
-    CAIRN_COL_CATEGORICAL
-} cairn_col_type;
+typedef enum cairn_col_type { CAIRN_COL_NUMERIC = 0, CAIRN_COL_CATEGORICAL } cairn_col_type;
 
 typedef struct cairn_column {
     const char *name;
     cairn_col_type type;
-    double *num;         /* n_rows values when NUMERIC, NaN = missing; else NULL */
-    int32_t *cat;        /* n_rows codes when CATEGORICAL, -1 = missing; else NULL */
-    size_t n_levels;     /* CATEGORICAL: distinct values in order of first appearance */
+    double *num;     /* n_rows values when NUMERIC, NaN = missing; else NULL */
+    int32_t *cat;    /* n_rows codes when CATEGORICAL, -1 = missing; else NULL */
+    size_t n_levels; /* CATEGORICAL: distinct values in order of first appearance */
     const char **levels;
 } cairn_column;
 
@@ -68,7 +65,10 @@ typedef struct cairn_csv_opts {
     size_t n_categorical;
     size_t max_bytes; /* 0: 4 GiB; larger input fails with CAIRN_ELIMIT */
 } cairn_csv_opts;
-#define CAIRN_CSV_OPTS_INIT {0}
+#define CAIRN_CSV_OPTS_INIT                                                                        \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Reads a CSV file (memory-mapped). opts may be NULL. On success *out is a new table. */
 CAIRN_API cairn_status cairn_csv_read(cairn_ctx *ctx, const char *path, const cairn_csv_opts *opts,
@@ -110,7 +110,10 @@ typedef struct cairn_split_opts {
     const char *group;    /* GROUP: the group column */
     const char *time;     /* TIME: the ordering column (numbers, or text that sorts: ISO dates) */
 } cairn_split_opts;
-#define CAIRN_SPLIT_OPTS_INIT {0}
+#define CAIRN_SPLIT_OPTS_INIT                                                                      \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Row indices of each part, 0-based and sorted ascending. */
 typedef struct cairn_split {
@@ -191,13 +194,16 @@ typedef struct cairn_validate_opts {
     double max_missing_fraction; /* a column missing more than this is an error; 0: 0.5 */
     double max_imbalance_ratio;  /* largest / smallest class above this warns; 0: 10 */
 } cairn_validate_opts;
-#define CAIRN_VALIDATE_OPTS_INIT {0}
+#define CAIRN_VALIDATE_OPTS_INIT                                                                   \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 typedef struct cairn_validate_report {
     size_t n_rows, n_cols;
-    cairn_column_report *cols; /* n_cols */
-    size_t n_duplicate_rows;   /* rows equal to an earlier row */
-    const char *label;         /* as given, or NULL */
+    cairn_column_report *cols;  /* n_cols */
+    size_t n_duplicate_rows;    /* rows equal to an earlier row */
+    const char *label;          /* as given, or NULL */
     cairn_class_count *classes; /* n_classes, in order of first appearance */
     size_t n_classes;
     double imbalance_ratio; /* largest class / smallest class; 0 without a label */
@@ -227,7 +233,7 @@ CAIRN_API extern const double cairn_profile_quantile_levels[CAIRN_PROFILE_N_QUAN
 typedef struct cairn_feature_profile {
     const char *name;
     cairn_col_type type;
-    size_t count;     /* non-missing values */
+    size_t count; /* non-missing values */
     size_t n_missing;
     /* NUMERIC (NaN when count is 0): */
     double mean, std; /* std is the sample standard deviation (n - 1), 0 for one value */
@@ -263,7 +269,7 @@ CAIRN_API double cairn_quantile_sorted(const double *sorted, size_t n, double q)
 /* ---- digests ---- */
 
 typedef struct cairn_data_digest {
-    char file_sha256[65];    /* of the file's bytes */
+    char file_sha256[65]; /* of the file's bytes */
     int64_t size_bytes;
     size_t n_rows, n_cols;
     char content_sha256[65]; /* cairn_table_digest of the parsed table */

@@ -15,7 +15,7 @@ extern "C" {
 /* ---- context capture ---- */
 
 typedef struct cairn_context_opts {
-    const char *const *argv;   /* the command line to record as cairn.command; may be NULL */
+    const char *const *argv; /* the command line to record as cairn.command; may be NULL */
     size_t argc;
     const char *const *inputs; /* files to hash in full (SHA-256) and log as dataset inputs */
     size_t n_inputs;
@@ -23,10 +23,13 @@ typedef struct cairn_context_opts {
     size_t n_env_names;
     bool has_seed;
     int64_t seed;
-    const char *cwd;  /* where to look for git; NULL: the current directory */
-    bool skip_git;    /* do not run git */
+    const char *cwd; /* where to look for git; NULL: the current directory */
+    bool skip_git;   /* do not run git */
 } cairn_context_opts;
-#define CAIRN_CONTEXT_OPTS_INIT {0}
+#define CAIRN_CONTEXT_OPTS_INIT                                                                    \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Records where and how a run ran, as tags (MLflow's names where they exist: mlflow.source.*,
  * mlflow.user; cairn.* for the rest: cairn.git.dirty, cairn.host, cairn.os, cairn.cpu.model,
@@ -45,37 +48,40 @@ typedef struct cairn_run_result cairn_run_result;
 typedef void (*cairn_runner_start_fn)(void *user, const cairn_run_result *res);
 
 typedef struct cairn_runner_opts {
-    const char *config;       /* experiment-config.yaml; NULL: none */
-    const char *experiment;   /* overrides the config's; NULL and none there: "Default" */
-    const char *name;         /* run name; overrides the config's */
+    const char *config;        /* experiment-config.yaml; NULL: none */
+    const char *experiment;    /* overrides the config's; NULL and none there: "Default" */
+    const char *name;          /* run name; overrides the config's */
     const char *const *params; /* "key=value" overrides of the config's params */
     size_t n_params;
     const char *const *inputs; /* more input files, after the config's */
     size_t n_inputs;
-    const cairn_tag *tags;     /* more tags, after the config's */
+    const cairn_tag *tags; /* more tags, after the config's */
     size_t n_tags;
     const char *const *env_names; /* more environment variables to record */
     size_t n_env_names;
-    bool has_seed;            /* else the config's seed, else a random one (always recorded) */
+    bool has_seed; /* else the config's seed, else a random one (always recorded) */
     int64_t seed;
     const char *metrics_format; /* NULL: "cairn"; also "json", "katib", "guild", "regex:RE" */
-    int kill_grace_ms;        /* after SIGTERM, wait this long before SIGKILL; 0: 30000 */
-    bool append_args;         /* append ${args} when the command holds no macro (cairn tune) */
-    bool forward_signals;     /* catch SIGINT/SIGTERM while the child runs and stop it (CLI) */
-    bool skip_git;            /* no git capture */
-    int out_fd;               /* the child's stdout passes through to this; 0: 1 */
-    int err_fd;               /* the child's stderr passes through to this; 0: 2 */
+    int kill_grace_ms;          /* after SIGTERM, wait this long before SIGKILL; 0: 30000 */
+    bool append_args;           /* append ${args} when the command holds no macro (cairn tune) */
+    bool forward_signals;       /* catch SIGINT/SIGTERM while the child runs and stop it (CLI) */
+    bool skip_git;              /* no git capture */
+    int out_fd;                 /* the child's stdout passes through to this; 0: 1 */
+    int err_fd;                 /* the child's stderr passes through to this; 0: 2 */
     cairn_runner_start_fn on_start;
     void *user;
 } cairn_runner_opts;
-#define CAIRN_RUNNER_OPTS_INIT {0}
+#define CAIRN_RUNNER_OPTS_INIT                                                                     \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* What happened. Borrowed strings live as long as the result. */
 struct cairn_run_result {
     const char *run_id;
     const char *experiment_id;
-    const char *experiment;  /* its name */
-    const char *run_name;    /* NULL when the store chose none */
+    const char *experiment; /* its name */
+    const char *run_name;   /* NULL when the store chose none */
     const char *artifact_dir;
     cairn_run_status status; /* FINISHED, FAILED or KILLED (RUNNING inside on_start) */
     int exit_code;           /* the child's exit code, 128+signal, or 127 if it never ran */
@@ -85,7 +91,7 @@ struct cairn_run_result {
     const char *const *metric_keys;
     const double *metric_values;
     const int64_t *metric_steps;
-    size_t n_metric_errors;     /* malformed metric lines */
+    size_t n_metric_errors; /* malformed metric lines */
     const char *first_metric_error;
     void *internal_;
 };

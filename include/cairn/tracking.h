@@ -11,10 +11,10 @@ extern "C" {
 #endif
 
 /* Limits, as MLflow enforces them (mlflow/utils/validation.py). */
-#define CAIRN_KEY_MAX 250              /* metric, param and tag keys */
-#define CAIRN_PARAM_VALUE_MAX 6000     /* longer param values are truncated */
-#define CAIRN_TAG_VALUE_MAX 8000       /* longer run tag values are truncated */
-#define CAIRN_EXPERIMENT_TAG_MAX 5000  /* experiment tag values over this are refused */
+#define CAIRN_KEY_MAX 250             /* metric, param and tag keys */
+#define CAIRN_PARAM_VALUE_MAX 6000    /* longer param values are truncated */
+#define CAIRN_TAG_VALUE_MAX 8000      /* longer run tag values are truncated */
+#define CAIRN_EXPERIMENT_TAG_MAX 5000 /* experiment tag values over this are refused */
 #define CAIRN_EXPERIMENT_NAME_MAX 500
 #define CAIRN_BATCH_METRICS_MAX 1000
 #define CAIRN_BATCH_PARAMS_MAX 100
@@ -32,7 +32,8 @@ typedef enum cairn_run_status {
 /* "RUNNING", "FINISHED", ...; NULL for an unknown value. */
 CAIRN_API const char *cairn_run_status_str(cairn_run_status st);
 /* Parses "FINISHED" etc.; EINVAL naming the value otherwise. */
-CAIRN_API cairn_status cairn_run_status_parse(cairn_ctx *ctx, const char *text, cairn_run_status *out);
+CAIRN_API cairn_status cairn_run_status_parse(cairn_ctx *ctx, const char *text,
+                                              cairn_run_status *out);
 
 /* Which lifecycle stages a listing or search covers. */
 typedef enum cairn_view {
@@ -110,14 +111,17 @@ CAIRN_API cairn_status cairn_experiment_restore(cairn_ctx *ctx, const char *expe
 CAIRN_API void cairn_experiment_free(cairn_experiment *exp);
 
 typedef struct cairn_experiment_search {
-    const char *filter;         /* MLflow grammar plus OR and parentheses; NULL: all */
+    const char *filter;          /* MLflow grammar plus OR and parentheses; NULL: all */
     const char *const *order_by; /* "name ASC", "creation_time DESC", ... */
     size_t n_order_by;
     int64_t max_results; /* 0: 1000 */
     const char *page_token;
     cairn_view view;
 } cairn_experiment_search;
-#define CAIRN_EXPERIMENT_SEARCH_INIT {0}
+#define CAIRN_EXPERIMENT_SEARCH_INIT                                                               \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 CAIRN_API cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
                                                 cairn_experiment_page **out);
@@ -164,7 +168,7 @@ CAIRN_API void cairn_run_record_free(cairn_run_record *rec);
 typedef struct cairn_run_search {
     const char *const *experiment_ids; /* n_experiment_ids == 0: every experiment */
     size_t n_experiment_ids;
-    const char *filter;          /* e.g. "metrics.acc > 0.9 AND (params.opt = 'adam' OR tags.x = 'y')" */
+    const char *filter; /* e.g. "metrics.acc > 0.9 AND (params.opt = 'adam' OR tags.x = 'y')" */
     const char *const *order_by; /* "metrics.`val loss` DESC", "start_time", ... */
     size_t n_order_by;
     int64_t max_results; /* 0: 1000; at most CAIRN_SEARCH_MAX_RESULTS */
@@ -172,7 +176,10 @@ typedef struct cairn_run_search {
     cairn_view view;
     bool info_only; /* skip metrics, params, tags and inputs */
 } cairn_run_search;
-#define CAIRN_RUN_SEARCH_INIT {0}
+#define CAIRN_RUN_SEARCH_INIT                                                                      \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Searches runs. A malformed filter is EINVAL with a message that quotes the offending token. */
 CAIRN_API cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q,
@@ -216,8 +223,8 @@ CAIRN_API cairn_status cairn_run_artifacts_list(cairn_ctx *ctx, const char *run_
 CAIRN_API void cairn_artifact_list_free(cairn_artifact_list *list);
 /* The absolute local path of artifact `path` of a run, refusing anything that would leave the
  * run's artifact folder ("..", absolute paths, symlinks out). *out freed with cairn_free(). */
-CAIRN_API cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id,
-                                               const char *path, char **out);
+CAIRN_API cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const char *path,
+                                               char **out);
 
 /* The SHA-256 of a whole file (hex, 64 chars + NUL) and its size; EIO naming the file. */
 CAIRN_API cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char hex_out[65],
@@ -228,17 +235,21 @@ CAIRN_API cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char 
 typedef struct cairn_run cairn_run;
 
 typedef struct cairn_run_opts {
-    const char *experiment;    /* experiment name; created if missing; NULL with experiment_id NULL: "Default" */
+    const char *experiment;    /* experiment name; created if missing; NULL with experiment_id NULL:
+                                  "Default" */
     const char *experiment_id; /* used instead of `experiment` when set */
     const char *name;          /* display name; NULL: a generated one ("brave-owl-42") */
     const char *user;          /* NULL: the login name */
     int64_t start_ms;          /* 0 means now */
     const cairn_tag *tags;
     size_t n_tags;
-    int flush_every;      /* buffered metric points before a write; 0: 1000 */
+    int flush_every;       /* buffered metric points before a write; 0: 1000 */
     int flush_interval_ms; /* oldest unflushed point waits at most this; 0: 1000 */
 } cairn_run_opts;
-#define CAIRN_RUN_OPTS_INIT {0}
+#define CAIRN_RUN_OPTS_INIT                                                                        \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 /* Starts a run in status RUNNING. On success *out is a new handle, freed with cairn_run_free().
  * On failure *out is NULL and cairn_errmsg(ctx) says why. */

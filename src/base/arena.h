@@ -8,8 +8,8 @@
 typedef struct cn_arena cn_arena;
 
 cn_arena *cn_arena_new(void);
-void cn_arena_free(cn_arena *a); /* NULL is a no-op */
-void *cn_arena_alloc(cn_arena *a, size_t n);  /* zeroed, 16-byte aligned; aborts on OOM */
+void cn_arena_free(cn_arena *a);                   /* NULL is a no-op */
+void *cn_arena_alloc(cn_arena *a, size_t n);       /* zeroed, 16-byte aligned; aborts on OOM */
 char *cn_arena_strdup(cn_arena *a, const char *s); /* NULL gives NULL */
 char *cn_arena_strndup(cn_arena *a, const char *s, size_t n);
 char *cn_arena_printf(cn_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

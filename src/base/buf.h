@@ -10,7 +10,10 @@ typedef struct cn_buf {
     size_t len;
     size_t cap;
 } cn_buf;
-#define CN_BUF_INIT {NULL, 0, 0}
+#define CN_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void cn_buf_grow(cn_buf *b, size_t extra);
 void cn_buf_append(cn_buf *b, const void *p, size_t n);
@@ -18,8 +21,8 @@ void cn_buf_puts(cn_buf *b, const char *s);
 void cn_buf_putc(cn_buf *b, char c);
 void cn_buf_printf(cn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cn_buf_vprintf(cn_buf *b, const char *fmt, va_list ap);
-void cn_buf_clear(cn_buf *b);   /* len = 0, keeps the memory */
-void cn_buf_release(cn_buf *b); /* frees; b is CN_BUF_INIT afterwards */
-char *cn_buf_detach(cn_buf *b); /* the caller owns the string (never NULL) */
+void cn_buf_clear(cn_buf *b);            /* len = 0, keeps the memory */
+void cn_buf_release(cn_buf *b);          /* frees; b is CN_BUF_INIT afterwards */
+char *cn_buf_detach(cn_buf *b);          /* the caller owns the string (never NULL) */
 const char *cn_buf_str(const cn_buf *b); /* "" when empty */
 #endif

@@ -11,7 +11,7 @@
 int cn_fs_read_file(const char *path, cn_buf *out, size_t max_bytes); /* E2BIG over max */
 /* Writes via a temporary file, fsync and rename, so readers never see half a file. */
 int cn_fs_write_atomic(const char *path, const void *data, size_t len);
-int cn_fs_mkdirs(const char *path, unsigned mode); /* mkdir -p */
+int cn_fs_mkdirs(const char *path, unsigned mode);     /* mkdir -p */
 int cn_fs_copy_file(const char *src, const char *dst); /* creates dst's parent folders */
 bool cn_fs_is_dir(const char *path);
 bool cn_fs_exists(const char *path);

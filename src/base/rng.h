@@ -11,9 +11,9 @@ typedef struct cn_rng {
 
 void cn_rng_seed(cn_rng *r, uint64_t seed);
 uint64_t cn_rng_u64(cn_rng *r);
-double cn_rng_uniform(cn_rng *r);              /* [0, 1) */
-uint64_t cn_rng_below(cn_rng *r, uint64_t n);  /* [0, n), unbiased; n > 0 */
-double cn_rng_normal(cn_rng *r);               /* standard normal */
+double cn_rng_uniform(cn_rng *r);             /* [0, 1) */
+uint64_t cn_rng_below(cn_rng *r, uint64_t n); /* [0, n), unbiased; n > 0 */
+double cn_rng_normal(cn_rng *r);              /* standard normal */
 /* Fills out with 16 random bytes from the OS (getrandom), for ids. */
 void cn_random_bytes(void *out, unsigned n);
 #endif

@@ -4,6 +4,6 @@
 #define CN_TIME_H
 #include <stdint.h>
 
-int64_t cn_now_ms(void);      /* wall clock, Unix epoch milliseconds */
-int64_t cn_mono_ns(void);     /* monotonic clock */
+int64_t cn_now_ms(void);  /* wall clock, Unix epoch milliseconds */
+int64_t cn_mono_ns(void); /* monotonic clock */
 #endif

@@ -8,7 +8,7 @@
 void *cn_xmalloc(size_t n);
 void *cn_xcalloc(size_t count, size_t size);
 void *cn_xrealloc(void *p, size_t n);
-char *cn_xstrdup(const char *s);          /* NULL gives NULL */
+char *cn_xstrdup(const char *s); /* NULL gives NULL */
 char *cn_xstrndup(const char *s, size_t n);
 void *cn_xmemdup(const void *p, size_t n);
 

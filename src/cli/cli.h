@@ -26,7 +26,8 @@ int cli_fail(cairn_ctx *ctx);
 /* Prints a usage error and returns 2. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Dispatches argv[1] through a verb table; prints the table on --help or an unknown verb. */
-int cli_dispatch(const char *group, const cli_command *verbs, size_t n_verbs, int argc, char **argv);
+int cli_dispatch(const char *group, const cli_command *verbs, size_t n_verbs, int argc,
+                 char **argv);
 /* Formats epoch milliseconds as "2026-11-26 06:12:03" (local time) into out. */
 void cli_format_time(int64_t ms, char *out, size_t size);
 

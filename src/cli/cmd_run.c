@@ -26,7 +26,8 @@ static const char help[] =
     "  -p, --param KEY=VALUE      a param; overrides the config's (repeatable)\n"
     "  -e, --experiment NAME      the experiment (created if missing; default: Default)\n"
     "  -n, --name NAME            the run's name\n"
-    "      --seed N               the seed ($CAIRN_SEED, ${seed}); default: the config's, else random\n"
+    "      --seed N               the seed ($CAIRN_SEED, ${seed}); default: the config's, else "
+    "random\n"
     "  -i, --input PATH           a data file to hash in full and record (repeatable)\n"
     "      --metrics-format F     cairn (default), json, katib, guild or regex:PATTERN\n"
     "      --kill-grace SECONDS   after forwarding SIGINT/SIGTERM, wait this long, then SIGKILL\n"
@@ -39,8 +40,7 @@ static const char help[] =
     "Macros in CMD: ${args} ${args_no_equals} ${args_hydra} ${args_json} ${params_file}\n"
     "${run_id} ${run_dir} ${seed} ${NAME}. The exit code is the command's (128+N for signal N).\n";
 
-static void log_to_stderr(void *user, cairn_log_level level, const char *component,
-                          const char *msg)
+static void log_to_stderr(void *user, cairn_log_level level, const char *component, const char *msg)
 {
     (void)user;
     (void)component;
@@ -154,8 +154,8 @@ int cmd_run(int argc, char **argv)
         case OPT_GRACE: {
             double s;
             if (!cn_parse_double(optarg, &s) || !(s >= 0) || s > 86400 * 7) {
-                code = cli_usage(usage, "--kill-grace '%s': expected seconds, e.g. 30 or 0.5",
-                                 optarg);
+                code =
+                    cli_usage(usage, "--kill-grace '%s': expected seconds, e.g. 30 or 0.5", optarg);
                 goto done;
             }
             opts.kill_grace_ms = s * 1000 < 1 ? 1 : (int)(s * 1000);

@@ -70,8 +70,7 @@ TEST(empty_and_null_values)
 
 TEST(learner_subtree_is_kept_as_yaml)
 {
-    CHECK(parse("learner:\n  type: xgboost\n  params: {max_depth: 3}\n  n: [1, 2]\n") ==
-          CAIRN_OK);
+    CHECK(parse("learner:\n  type: xgboost\n  params: {max_depth: 3}\n  n: [1, 2]\n") == CAIRN_OK);
     CHECK(cfg->learner_yaml != NULL);
     /* Parses back: the text is YAML, with the same content. */
     const char *l = cfg->learner_yaml;

@@ -148,11 +148,11 @@ TEST(final_param_tag_and_artifact_lines)
 TEST(metrics_file_is_tailed_and_read_at_exit)
 {
     cairn_runner_opts o = base_opts();
-    cairn_run_result *res = run_sh(
-        &o, "echo '{\"step\": 1, \"m\": 1.5}' >> \"$CAIRN_METRICS_FILE\"; sleep 0.3;"
-            "echo 'cairn.final: f=2' >> \"$CAIRN_METRICS_FILE\";"
-            "printf '{\"step\": 9, \"m\": -1, \"tags\": {\"via\": \"file\"}}' >> "
-            "\"$CAIRN_METRICS_FILE\"");
+    cairn_run_result *res =
+        run_sh(&o, "echo '{\"step\": 1, \"m\": 1.5}' >> \"$CAIRN_METRICS_FILE\"; sleep 0.3;"
+                   "echo 'cairn.final: f=2' >> \"$CAIRN_METRICS_FILE\";"
+                   "printf '{\"step\": 9, \"m\": -1, \"tags\": {\"via\": \"file\"}}' >> "
+                   "\"$CAIRN_METRICS_FILE\"");
     close_opts(&o);
     CHECK(res && res->n_metrics == 2);
     if (res && res->n_metrics == 2) {
@@ -174,12 +174,18 @@ TEST(environment_and_macros)
     o.n_params = 2;
     o.has_seed = true;
     o.seed = 7;
-    const char *argv[] = {"/bin/sh", "-c",
+    const char *argv[] = {"/bin/sh",
+                          "-c",
                           "printf '%s|' \"$CAIRN_PARAM_LR\" \"$CAIRN_PARAM_OPT_NAME\" "
                           "\"$CAIRN_SEED\" \"$1\" \"$2\" \"$3\" \"$4\" \"$5\" \"$6\";"
                           "cat \"$CAIRN_PARAMS_FILE\"; test \"$CAIRN_RUN_ID\" = \"$7\" && "
                           "test -d \"$CAIRN_RUN_DIR\" && test -n \"$CAIRN_STORE\" && echo ok",
-                          "sh", "${args}", "${args_hydra}", "x${seed}", "${lr}", "${run_id}"};
+                          "sh",
+                          "${args}",
+                          "${args_hydra}",
+                          "x${seed}",
+                          "${lr}",
+                          "${run_id}"};
     cairn_run_result *res = NULL;
     CHECK(cairn_run_command(ctx, &o, 9, argv, &res) == CAIRN_OK);
     close_opts(&o);
@@ -342,8 +348,7 @@ TEST(malformed_metric_lines_are_counted_not_fatal)
     cairn_run_record *rec = fetch(res);
     CHECK(rec && tag(rec, "cairn.metric_errors") &&
           strcmp(tag(rec, "cairn.metric_errors"), "2") == 0);
-    CHECK(rec && tag(rec, "cairn.metric_error") &&
-          strstr(tag(rec, "cairn.metric_error"), "'abc'"));
+    CHECK(rec && tag(rec, "cairn.metric_error") && strstr(tag(rec, "cairn.metric_error"), "'abc'"));
     cairn_run_record_free(rec);
     cairn_run_result_free(res);
 }
@@ -401,8 +406,8 @@ UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(passes_output_through_and_reads_metrics),
           UNIT_CASE(final_param_tag_and_artifact_lines),
           UNIT_CASE(metrics_file_is_tailed_and_read_at_exit), UNIT_CASE(environment_and_macros),
           UNIT_CASE(append_args_only_when_asked_and_no_macro),
-          UNIT_CASE(unknown_macro_fails_before_a_run_exists),
-          UNIT_CASE(exit_codes_map_to_statuses), UNIT_CASE(exec_failures_are_failed_runs_with_127),
+          UNIT_CASE(unknown_macro_fails_before_a_run_exists), UNIT_CASE(exit_codes_map_to_statuses),
+          UNIT_CASE(exec_failures_are_failed_runs_with_127),
           UNIT_CASE(forwarded_signal_stops_the_group), UNIT_CASE(kill_grace_then_sigkill),
           UNIT_CASE(malformed_metric_lines_are_counted_not_fatal),
           UNIT_CASE(config_supplies_command_params_and_inputs), UNIT_CASE(teardown))

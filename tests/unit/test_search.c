@@ -76,7 +76,8 @@ TEST(filters)
     CHECK(search("params.opt LIKE 'adam'", NULL, 0, NULL) == 0);
     CHECK(search("tags.grp = 'g1' AND metrics.`val/acc` > 0.3", NULL, 0, NULL) == 0x10);
     CHECK(search("tags.grp = 'g1' OR attributes.status = 'FAILED'", NULL, 0, NULL) == 0x1a);
-    CHECK(search("(params.opt = 'sgd' OR tags.grp = 'g1') AND metrics.`val/acc` >= 0.3", NULL, 0, NULL) == 0x14);
+    CHECK(search("(params.opt = 'sgd' OR tags.grp = 'g1') AND metrics.`val/acc` >= 0.3", NULL, 0,
+                 NULL) == 0x14);
     CHECK(search("attributes.run_name IN ('run-0', 'run-5')", NULL, 0, NULL) == 0x21);
     CHECK(search("", NULL, 0, NULL) == 0x3f);
 }

@@ -70,7 +70,7 @@ TEST(experiment_lifecycle)
     CHECK(rec->info.is_deleted);
     cairn_run_record_free(rec);
     CHECK(cairn_run_log_metric(run, "x", 1, 0) == CAIRN_OK); /* buffered */
-    CHECK(cairn_run_flush(run) == CAIRN_EINVAL);               /* deleted run refuses */
+    CHECK(cairn_run_flush(run) == CAIRN_EINVAL);             /* deleted run refuses */
     cairn_run *other = NULL;
     CHECK(cairn_run_start(ctx, &o, &other) == CAIRN_EINVAL);
     CHECK(cairn_experiment_restore(ctx, id) == CAIRN_OK);
@@ -113,8 +113,8 @@ TEST(metrics_latest_and_special_values)
 {
     cairn_run *run = start(fixture_name("metrics"));
     cairn_metric pts[] = {
-        {"loss", 0.9, 1000, 0}, {"loss", 0.5, 1000, 2}, {"loss", 0.7, 1000, 1},
-        {"nan", NAN, 1000, 0},  {"pinf", INFINITY, 1000, 0}, {"ninf", -INFINITY, 1000, 0},
+        {"loss", 0.9, 1000, 0},    {"loss", 0.5, 1000, 2},      {"loss", 0.7, 1000, 1},
+        {"nan", NAN, 1000, 0},     {"pinf", INFINITY, 1000, 0}, {"ninf", -INFINITY, 1000, 0},
         {"tiny", 1e-300, 1000, 0}, {"neg_step", 3, 1000, -5},
     };
     CHECK(cairn_run_log_metrics(run, pts, CN_ARRAY_LEN(pts)) == CAIRN_OK);
@@ -153,7 +153,8 @@ TEST(metrics_latest_and_special_values)
     CHECK(page->n == 3 && page->next_page_token == NULL);
     cairn_metric_page_free(page);
     free(token);
-    CHECK(cairn_run_metric_history(ctx, cairn_run_id(run), "loss", "garbage", 10, &page) == CAIRN_EINVAL);
+    CHECK(cairn_run_metric_history(ctx, cairn_run_id(run), "loss", "garbage", 10, &page) ==
+          CAIRN_EINVAL);
     CHECK(cairn_run_log_metric(run, "bad*key", 1, 0) == CAIRN_EINVAL);
     cairn_run_free(run);
 }
@@ -244,14 +245,16 @@ TEST(artifacts_are_copied_hashed_and_contained)
     CHECK(list->n == 2);
     CHECK_STR(list->items[0].path, "inputs/src/model.bin");
     CHECK(list->items[0].size_bytes == 3);
-    CHECK_STR(list->items[0].sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK_STR(list->items[0].sha256,
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     CHECK(list->items[1].is_dir);
     cairn_artifact_list_free(list);
     char *path = NULL;
     CHECK(cairn_run_artifact_path(ctx, cairn_run_id(run), "plots/loss.svg", &path) == CAIRN_OK);
     CHECK(path && strstr(path, "plots/loss.svg") != NULL);
     cairn_free(path);
-    CHECK(cairn_run_artifact_path(ctx, cairn_run_id(run), "../../../etc/passwd", &path) == CAIRN_EINVAL);
+    CHECK(cairn_run_artifact_path(ctx, cairn_run_id(run), "../../../etc/passwd", &path) ==
+          CAIRN_EINVAL);
     CHECK(cairn_run_artifact_path(ctx, cairn_run_id(run), "/etc/passwd", &path) == CAIRN_EINVAL);
     CHECK(cairn_run_artifact_path(ctx, cairn_run_id(run), "missing.txt", &path) == CAIRN_ENOTFOUND);
     /* A symlink planted inside the run folder must not lead outside it. */
@@ -265,8 +268,8 @@ TEST(artifacts_are_copied_hashed_and_contained)
 TEST(dataset_inputs)
 {
     cairn_run *run = start(fixture_name("inputs"));
-    cairn_dataset_input in = {"iris", "abc123", "local", "data/iris.csv", "{\"cols\":5}", NULL,
-                              "training"};
+    cairn_dataset_input in = {"iris",         "abc123", "local",   "data/iris.csv",
+                              "{\"cols\":5}", NULL,     "training"};
     CHECK(cairn_run_log_input(run, &in) == CAIRN_OK);
     CHECK(cairn_run_log_input(run, &in) == CAIRN_OK);
     cairn_dataset_input bad = {0};
@@ -323,7 +326,13 @@ static void setup(void)
     atexit(close_ctx);
 }
 
-#define WITH_CTX(name) static void run_##name(void) { if (!ctx) setup(); name(); }
+#define WITH_CTX(name)                                                                             \
+    static void run_##name(void)                                                                   \
+    {                                                                                              \
+        if (!ctx)                                                                                  \
+            setup();                                                                               \
+        name();                                                                                    \
+    }
 WITH_CTX(experiment_lifecycle)
 WITH_CTX(params_are_write_once)
 WITH_CTX(metrics_latest_and_special_values)

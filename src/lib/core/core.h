@@ -9,7 +9,7 @@
 struct cn_store;
 
 struct cairn_ctx {
-    cn_buf err;            /* the last error message */
+    cn_buf err; /* the last error message */
     cairn_log_fn log_fn;
     void *log_user;
     cairn_log_level log_max;

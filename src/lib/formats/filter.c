@@ -1052,7 +1052,7 @@ cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_
             (void)keyword(&p, "ASC");
         skip_ws(&p);
         if (p.pos == p.len) {
-            kind = id.type == ENT_METRIC ? CN_LEAD_METRIC
+            kind = id.type == ENT_METRIC  ? CN_LEAD_METRIC
                    : id.type == ENT_PARAM ? CN_LEAD_PARAM
                                           : CN_LEAD_TAG;
             *desc_out = desc;

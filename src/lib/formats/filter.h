@@ -76,5 +76,6 @@ cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *co
  * instead of sorting every run. An entry it cannot parse is simply CN_LEAD_NONE
  * (cn_order_compile reports it). */
 typedef enum cn_lead_kind { CN_LEAD_NONE, CN_LEAD_METRIC, CN_LEAD_PARAM, CN_LEAD_TAG } cn_lead_kind;
-cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_out, bool *desc_out);
+cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_out,
+                                  bool *desc_out);
 #endif

@@ -30,17 +30,18 @@ cairn_status cn_json_parse_object(cairn_ctx *ctx, const char *text, size_t len, 
 void cn_json_free(cn_json *j); /* NULL is a no-op */
 
 cn_json_type cn_json_typeof(const cn_json *j);
-bool cn_json_bool(const cn_json *j);        /* false unless a true boolean */
-int64_t cn_json_int(const cn_json *j);      /* 0 unless an integer */
-double cn_json_number(const cn_json *j);    /* an integer or real as double; NaN otherwise */
+bool cn_json_bool(const cn_json *j);          /* false unless a true boolean */
+int64_t cn_json_int(const cn_json *j);        /* 0 unless an integer */
+double cn_json_number(const cn_json *j);      /* an integer or real as double; NaN otherwise */
 const char *cn_json_string(const cn_json *j); /* NULL unless a string; borrowed */
 size_t cn_json_string_len(const cn_json *j);
 
-/* Objects, in insertion order: for (it = cn_json_object_iter(o); it; it = cn_json_object_next(o, it)) */
+/* Objects, in insertion order: for (it = cn_json_object_iter(o); it; it = cn_json_object_next(o,
+ * it)) */
 void *cn_json_object_iter(const cn_json *obj);
 void *cn_json_object_next(const cn_json *obj, void *it);
 const char *cn_json_iter_key(void *it);
-cn_json *cn_json_iter_value(void *it); /* borrowed from the object */
+cn_json *cn_json_iter_value(void *it);                            /* borrowed from the object */
 cn_json *cn_json_object_get(const cn_json *obj, const char *key); /* borrowed, NULL if absent */
 
 size_t cn_json_array_size(const cn_json *arr);

@@ -17,8 +17,8 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-#define MAX_ITEMS 1000        /* CAIRN_BATCH_METRICS_MAX: more in one line is an error */
-#define MAX_SHOWN_VALUE 64    /* how much of a bad value an error message quotes */
+#define MAX_ITEMS 1000     /* CAIRN_BATCH_METRICS_MAX: more in one line is an error */
+#define MAX_SHOWN_VALUE 64 /* how much of a bad value an error message quotes */
 
 struct cn_lineproto {
     cn_lp_format format;
@@ -27,9 +27,8 @@ struct cn_lineproto {
 };
 
 /* "key=value" pairs anywhere in a line, as Katib's default metrics collector reads them. */
-static const char katib_re[] =
-    "([A-Za-z0-9_./|-]+)[[:space:]]*=[[:space:]]*"
-    "([+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?)";
+static const char katib_re[] = "([A-Za-z0-9_./|-]+)[[:space:]]*=[[:space:]]*"
+                               "([+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?)";
 /* "key: value" lines, as Guild's default output scalars read them. */
 static const char guild_re[] =
     "^[[:space:]]*([A-Za-z_][A-Za-z0-9_./-]*):[[:space:]]+"
@@ -55,7 +54,8 @@ cairn_status cn_lineproto_new(cairn_ctx *ctx, const char *format, cn_lineproto *
         free(lp);
         return cn_fail(ctx, CAIRN_EINVAL,
                        "metrics format '%s' is unknown; use cairn, json, katib, guild or "
-                       "regex:PATTERN", format);
+                       "regex:PATTERN",
+                       format);
     }
     if (pattern) {
         lp->format = CN_LP_FORMAT_REGEX;
@@ -331,8 +331,8 @@ static void json_member(cn_lp_record *rec, cn_lp_kind kind, const char *key, con
             cn_json_dump(v, &text);
             add_item(rec, kind, key, key_len, text.data, text.len, cn_json_number(v));
         }
-    } else if (t == CN_JSON_STRING || (!metric && (t == CN_JSON_INT || t == CN_JSON_REAL ||
-                                                   t == CN_JSON_BOOL))) {
+    } else if (t == CN_JSON_STRING ||
+               (!metric && (t == CN_JSON_INT || t == CN_JSON_REAL || t == CN_JSON_BOOL))) {
         json_scalar_text(v, &text);
         add_pair(rec, kind, key, key_len, cn_buf_str(&text), text.len);
     } else {
@@ -351,8 +351,7 @@ static void json_member(cn_lp_record *rec, cn_lp_kind kind, const char *key, con
 
 static void json_members(cn_lp_record *rec, cn_lp_kind kind, const cn_json *obj)
 {
-    for (void *it = cn_json_object_iter(obj); it && !rec->error;
-         it = cn_json_object_next(obj, it))
+    for (void *it = cn_json_object_iter(obj); it && !rec->error; it = cn_json_object_next(obj, it))
         json_member(rec, kind, cn_json_iter_key(it), cn_json_iter_value(it));
 }
 
@@ -483,11 +482,8 @@ static const struct {
     const char *prefix;
     cn_lp_kind kind;
 } prefixes[] = {
-    {"cairn:", CN_LP_METRIC},
-    {"cairn.final:", CN_LP_FINAL},
-    {"cairn.param:", CN_LP_PARAM},
-    {"cairn.tag:", CN_LP_TAG},
-    {"cairn.artifact:", CN_LP_ARTIFACT},
+    {"cairn:", CN_LP_METRIC},  {"cairn.final:", CN_LP_FINAL},       {"cairn.param:", CN_LP_PARAM},
+    {"cairn.tag:", CN_LP_TAG}, {"cairn.artifact:", CN_LP_ARTIFACT},
 };
 
 /* Parses a cairn-format line; false when it is plain output. */

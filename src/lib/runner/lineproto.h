@@ -33,8 +33,8 @@ typedef enum cn_lp_kind {
 
 typedef struct cn_lp_item {
     cn_lp_kind kind;
-    char *key;   /* NULL for ARTIFACT */
-    char *text;  /* the value as written */
+    char *key;    /* NULL for ARTIFACT */
+    char *text;   /* the value as written */
     double value; /* METRIC and FINAL */
 } cn_lp_item;
 
@@ -49,7 +49,10 @@ typedef struct cn_lp_record {
     char *error;
     char *error_key; /* the offending key when there is one, for reporting each key once */
 } cn_lp_record;
-#define CN_LP_RECORD_INIT {0}
+#define CN_LP_RECORD_INIT                                                                          \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 typedef enum cn_lp_format {
     CN_LP_FORMAT_CAIRN = 0,

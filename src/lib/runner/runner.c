@@ -33,8 +33,8 @@ extern char **environ;
 #define LINE_MAX_BYTES (1u << 20) /* longer lines pass through but are not parsed */
 #define DEFAULT_GRACE_MS 30000
 #define POLL_MS 100
-#define DRAIN_MS 500         /* after the child exits, how long grandchildren may hold its pipes */
-#define MAX_REPORTED 100     /* distinct metric-line errors reported on the log */
+#define DRAIN_MS 500     /* after the child exits, how long grandchildren may hold its pipes */
+#define MAX_REPORTED 100 /* distinct metric-line errors reported on the log */
 #define COMPONENT "runner"
 
 typedef struct kv {
@@ -82,6 +82,11 @@ typedef struct runner {
     size_t n_reported;
     char **artifacts; /* paths named by cairn.artifact lines */
     size_t n_artifacts;
+    /* cairn.final values without a step wait for the end of the run, so they land at the
+     * last step whichever of stdout, stderr and the metrics file reported it last. */
+    char **final_keys;
+    double *final_values;
+    size_t n_finals;
     stream out, err;
 } runner;
 
@@ -163,7 +168,7 @@ static void args_json(const runner *r, cn_buf *out)
  * ${args_hydra} "k=v". Returns false when `name` is not one of them. */
 static bool list_macro(const runner *r, const char *name, char ***out, size_t *n)
 {
-    int kind = strcmp(name, "args") == 0            ? 1
+    int kind = strcmp(name, "args") == 0             ? 1
                : strcmp(name, "args_no_equals") == 0 ? 2
                : strcmp(name, "args_hydra") == 0     ? 3
                                                      : 0;
@@ -282,8 +287,7 @@ static cairn_status expand(runner *r, const macro_values *mv, char *const *src, 
 }
 
 /* The command before expansion: argv, else the config's; plus ${args} when asked. */
-static cairn_status build_argv(runner *r, int argc, const char *const *argv,
-                               const macro_values *mv)
+static cairn_status build_argv(runner *r, int argc, const char *const *argv, const macro_values *mv)
 {
     char *const *src = (char *const *)argv;
     size_t n = argc > 0 ? (size_t)argc : 0;
@@ -312,10 +316,9 @@ static cairn_status build_argv(runner *r, int argc, const char *const *argv,
 
 static bool is_ours(const char *entry)
 {
-    static const char *const names[] = {"CAIRN_RUN_ID=",     "CAIRN_RUN_DIR=",
-                                        "CAIRN_METRICS_FILE=", "CAIRN_STOP_FILE=",
-                                        "CAIRN_PARAMS_FILE=", "CAIRN_SEED=",
-                                        "CAIRN_STORE=",      "CAIRN_PARAM_"};
+    static const char *const names[] = {
+        "CAIRN_RUN_ID=",      "CAIRN_RUN_DIR=", "CAIRN_METRICS_FILE=", "CAIRN_STOP_FILE=",
+        "CAIRN_PARAMS_FILE=", "CAIRN_SEED=",    "CAIRN_STORE=",        "CAIRN_PARAM_"};
     for (size_t i = 0; i < CN_ARRAY_LEN(names); i++)
         if (cn_str_starts(entry, names[i]))
             return true;
@@ -421,20 +424,22 @@ static void apply(runner *r, const cn_lp_record *rec)
         switch (it->kind) {
         case CN_LP_METRIC:
         case CN_LP_FINAL: {
+            if (it->kind == CN_LP_FINAL && !rec->has_step) {
+                size_t k = r->n_finals;
+                push(&r->final_keys, &r->n_finals, cn_xstrdup(it->key));
+                r->final_values =
+                    cn_xrealloc(r->final_values, r->n_finals * sizeof *r->final_values);
+                r->final_values[k] = it->value;
+                break;
+            }
             int64_t s = it->kind == CN_LP_METRIC ? step : final_step;
             points[n_points++] = (cairn_metric){.key = it->key, .value = it->value, .step = s};
             remember_metric(r, it->key, it->value, s);
             break;
         }
-        case CN_LP_PARAM:
-            rc = cairn_run_log_param(r->run, it->key, it->text);
-            break;
-        case CN_LP_TAG:
-            rc = cairn_run_set_tag(r->run, it->key, it->text);
-            break;
-        case CN_LP_ARTIFACT:
-            push(&r->artifacts, &r->n_artifacts, cn_xstrdup(it->text));
-            break;
+        case CN_LP_PARAM: rc = cairn_run_log_param(r->run, it->key, it->text); break;
+        case CN_LP_TAG: rc = cairn_run_set_tag(r->run, it->key, it->text); break;
+        case CN_LP_ARTIFACT: push(&r->artifacts, &r->n_artifacts, cn_xstrdup(it->text)); break;
         }
         if (rc != CAIRN_OK)
             note_error(r, it->key, cairn_errmsg(r->ctx));
@@ -664,8 +669,10 @@ static void stop_child(runner *r, child *c, int sig, int64_t *kill_at_ms)
         kill(-c->pid, sig);
         int grace = r->opts->kill_grace_ms > 0 ? r->opts->kill_grace_ms : DEFAULT_GRACE_MS;
         *kill_at_ms = cn_mono_ns() / 1000000 + grace;
-        cn_log(r->ctx, CAIRN_LOG_INFO, COMPONENT, "forwarded signal %d to the command; SIGKILL "
-               "in %d ms", sig, grace);
+        cn_log(r->ctx, CAIRN_LOG_INFO, COMPONENT,
+               "forwarded signal %d to the command; SIGKILL "
+               "in %d ms",
+               sig, grace);
     } else {
         kill(-c->pid, SIGKILL); /* a second signal: no more waiting */
         *kill_at_ms = 0;
@@ -906,8 +913,7 @@ static cairn_status set_tagf(runner *r, const char *key, const char *fmt, ...)
 static void keep_artifact(runner *r, const char *path)
 {
     if (!cn_fs_exists(path)) {
-        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "artifact '%s': No such file or directory",
-               path);
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "artifact '%s': No such file or directory", path);
         return;
     }
     char *dir = NULL;
@@ -915,8 +921,7 @@ static void keep_artifact(runner *r, const char *path)
     if (cn_path_is_safe_relative(path) && slash)
         dir = cn_xstrndup(path, (size_t)(slash - path));
     if (cairn_run_log_artifact(r->run, path, dir) != CAIRN_OK)
-        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "artifact '%s': %s", path,
-               cairn_errmsg(r->ctx));
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "artifact '%s': %s", path, cairn_errmsg(r->ctx));
     free(dir);
 }
 
@@ -924,6 +929,13 @@ static void keep_artifact(runner *r, const char *path)
 static cairn_status wrap_up(runner *r, cairn_run_status status)
 {
     result_box *box = r->box;
+    int64_t last = r->last_step < 0 ? 0 : r->last_step;
+    for (size_t i = 0; i < r->n_finals; i++) {
+        cairn_metric m = {.key = r->final_keys[i], .value = r->final_values[i], .step = last};
+        if (cairn_run_log_metrics(r->run, &m, 1) != CAIRN_OK)
+            note_error(r, NULL, cairn_errmsg(r->ctx));
+        remember_metric(r, r->final_keys[i], r->final_values[i], last);
+    }
     for (size_t i = 0; i < r->n_artifacts; i++)
         keep_artifact(r, r->artifacts[i]);
     if (r->cfg)
@@ -982,6 +994,8 @@ static void runner_release(runner *r)
     free_list(r->inputs, r->n_inputs);
     free_list(r->reported, r->n_reported);
     free_list(r->artifacts, r->n_artifacts);
+    free_list(r->final_keys, r->n_finals);
+    free(r->final_values);
     for (size_t i = 0; i < r->n_params; i++) {
         free(r->params[i].key);
         free(r->params[i].value);
@@ -1016,7 +1030,10 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
                                          const char *const *argv, cairn_run_result **out)
 {
     static const cairn_runner_opts defaults = CAIRN_RUNNER_OPTS_INIT;
-    runner r = {.ctx = ctx, .opts = opts ? opts : &defaults, .log_fd = -1, .metrics_fd = -1,
+    runner r = {.ctx = ctx,
+                .opts = opts ? opts : &defaults,
+                .log_fd = -1,
+                .metrics_fd = -1,
                 .last_step = -1};
     sig_state sigs = {0};
     child c = {0};

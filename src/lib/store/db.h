@@ -15,7 +15,7 @@ typedef struct cn_stmt cn_stmt;
 enum { CN_DB_ROW = 100, CN_DB_DONE = 101 };
 
 typedef struct cn_db_ops {
-    const char *name;    /* "sqlite", "postgresql": also the schema folder's name */
+    const char *name; /* "sqlite", "postgresql": also the schema folder's name */
     /* uri is what follows the scheme for sqlite (a path) and the whole URI for postgresql. */
     cairn_status (*open)(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts, cn_db **out);
     void (*close)(cn_db *db);
@@ -33,7 +33,8 @@ typedef struct cn_db_ops {
     bool (*column_is_null)(cn_stmt *st, int col); /* col is 0-based */
     int64_t (*column_int64)(cn_stmt *st, int col);
     double (*column_double)(cn_stmt *st, int col);
-    const char *(*column_text)(cn_stmt *st, int col); /* valid until the next step/reset; NULL if null */
+    const char *(*column_text)(cn_stmt *st,
+                               int col); /* valid until the next step/reset; NULL if null */
     /* Makes the statement ready to run again; bindings are cleared. */
     cairn_status (*reset)(cn_stmt *st);
     void (*finalize)(cn_stmt *st); /* NULL is a no-op */

@@ -59,17 +59,17 @@ static cairn_status fail(sqlite_db *db, int rc, const char *what)
                        msg);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-        return cn_fail(ctx, CAIRN_EDB, "store '%s' is not a cairn SQLite database or is corrupted (%s)",
-                       db->path, msg);
+        return cn_fail(ctx, CAIRN_EDB,
+                       "store '%s' is not a cairn SQLite database or is corrupted (%s)", db->path,
+                       msg);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return cn_fail(ctx, CAIRN_EDB,
                        "store '%s': still locked by another process after the busy timeout; "
-                       "retry, or raise the timeout", db->path);
-    case SQLITE_IOERR:
-        return cn_fail(ctx, CAIRN_EIO, "store '%s': i/o error (%s)", db->path, msg);
-    default:
-        return cn_fail(ctx, CAIRN_EDB, "%s: %s", what, msg);
+                       "retry, or raise the timeout",
+                       db->path);
+    case SQLITE_IOERR: return cn_fail(ctx, CAIRN_EIO, "store '%s': i/o error (%s)", db->path, msg);
+    default: return cn_fail(ctx, CAIRN_EDB, "%s: %s", what, msg);
     }
 }
 
@@ -92,8 +92,8 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
     db->base.ctx = ctx;
     db->path = cn_xstrdup(path);
     *out = NULL;
-    int flags = opts && opts->read_only ? SQLITE_OPEN_READONLY
-                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int flags =
+        opts && opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL);
     cairn_status st = CAIRN_OK;
     if (rc != SQLITE_OK) {
@@ -117,7 +117,8 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
     const char *max_pages = getenv("CAIRN_SQLITE_MAX_PAGES");
     if (max_pages && *max_pages) {
         char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld", strtoll(max_pages, NULL, 10));
+        snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %lld",
+                 strtoll(max_pages, NULL, 10));
         st = sq_exec(&db->base, pragma);
         if (st != CAIRN_OK)
             goto done;

@@ -82,7 +82,8 @@ static cairn_status migrate(cairn_ctx *ctx, cn_store *s)
             cn_errctx(ctx, "migration %s", name);
             goto fail;
         }
-        rc = cn_store_run(ctx, "INSERT INTO cairn_schema (version, name, applied_time) VALUES (?, ?, ?)",
+        rc = cn_store_run(ctx,
+                          "INSERT INTO cairn_schema (version, name, applied_time) VALUES (?, ?, ?)",
                           "isi", version, name, cn_now_ms());
         if (rc != CAIRN_OK)
             goto fail;
@@ -145,8 +146,8 @@ cairn_status cn_store_open(cairn_ctx *ctx, const char *uri, const cairn_open_opt
                 char *parent = cn_xstrndup(path, (size_t)(slash - path));
                 int mk = cn_fs_mkdirs(parent, 0755);
                 if (mk != 0) {
-                    rc = cn_fail_errno(ctx, CAIRN_EIO, "store '%s': cannot create folder '%s'",
-                                       uri, parent);
+                    rc = cn_fail_errno(ctx, CAIRN_EIO, "store '%s': cannot create folder '%s'", uri,
+                                       parent);
                     free(parent);
                     goto done;
                 }
@@ -167,7 +168,8 @@ cairn_status cn_store_open(cairn_ctx *ctx, const char *uri, const cairn_open_opt
     }
     ctx->store = NULL;
 
-    const char *want_root = opts && opts->artifact_root ? opts->artifact_root : getenv("CAIRN_ARTIFACTS");
+    const char *want_root =
+        opts && opts->artifact_root ? opts->artifact_root : getenv("CAIRN_ARTIFACTS");
     if (want_root && *want_root) {
         root = absolute_path(want_root);
     } else if (!s->is_pg) {
@@ -251,17 +253,10 @@ cairn_status cn_store_vquery(cairn_ctx *ctx, cn_stmt **out, const char *sql, con
             rc = v ? OPS(ctx)->bind_text(st, idx, v, -1) : OPS(ctx)->bind_null(st, idx);
             break;
         }
-        case 'i':
-            rc = OPS(ctx)->bind_int64(st, idx, va_arg(ap, int64_t));
-            break;
-        case 'd':
-            rc = OPS(ctx)->bind_double(st, idx, va_arg(ap, double));
-            break;
-        case 'n':
-            rc = OPS(ctx)->bind_null(st, idx);
-            break;
-        default:
-            CN_BUG("bad bind type");
+        case 'i': rc = OPS(ctx)->bind_int64(st, idx, va_arg(ap, int64_t)); break;
+        case 'd': rc = OPS(ctx)->bind_double(st, idx, va_arg(ap, double)); break;
+        case 'n': rc = OPS(ctx)->bind_null(st, idx); break;
+        default: CN_BUG("bad bind type");
         }
     }
     if (rc != CAIRN_OK) {
@@ -417,10 +412,9 @@ cairn_status cn_validate_key(cairn_ctx *ctx, const char *what, const char *key)
                        what, key, *p);
     }
     /* MLflow: posixpath.normpath(key) == key, not '.', not starting with '..' or '/'. */
-    if (key[0] == '/' || strcmp(key, ".") == 0 || cn_str_starts(key, "..") ||
-        strstr(key, "//") || strstr(key, "/./") || strstr(key, "/../") ||
-        cn_str_ends(key, "/..") || cn_str_ends(key, "/.") || cn_str_starts(key, "./") ||
-        (len > 1 && key[len - 1] == '/'))
+    if (key[0] == '/' || strcmp(key, ".") == 0 || cn_str_starts(key, "..") || strstr(key, "//") ||
+        strstr(key, "/./") || strstr(key, "/../") || cn_str_ends(key, "/..") ||
+        cn_str_ends(key, "/.") || cn_str_starts(key, "./") || (len > 1 && key[len - 1] == '/'))
         return cn_fail(ctx, CAIRN_EINVAL,
                        "invalid %s name '%s': it must be a normalized relative path", what, key);
     return CAIRN_OK;

@@ -12,8 +12,9 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-#define EXP_COLUMNS "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, " \
-                    "e.creation_time, e.last_update_time"
+#define EXP_COLUMNS                                                                                \
+    "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "                            \
+    "e.creation_time, e.last_update_time"
 
 /* Fills exp from a row of EXP_COLUMNS, copying strings into a. */
 void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_experiment *exp)
@@ -23,8 +24,8 @@ void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_expe
     exp->experiment_id = cn_arena_strdup(a, id);
     exp->name = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
     const char *loc = cn_col_text(ctx, st, 2);
-    exp->artifact_location = *loc ? cn_arena_strdup(a, loc)
-                                   : cn_arena_printf(a, "%s/%s", cairn_artifact_root(ctx), id);
+    exp->artifact_location =
+        *loc ? cn_arena_strdup(a, loc) : cn_arena_printf(a, "%s/%s", cairn_artifact_root(ctx), id);
     exp->is_deleted = strcmp(cn_col_text(ctx, st, 3), "deleted") == 0;
     exp->creation_time_ms = cn_col_int(ctx, st, 4);
     exp->last_update_time_ms = cn_col_int(ctx, st, 5);
@@ -33,10 +34,11 @@ void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_expe
 cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, cairn_experiment *exp)
 {
     cn_stmt *st = NULL;
-    cairn_status rc = cn_store_query(ctx, &st,
-                                     "SELECT key, value FROM experiment_tags WHERE experiment_id = ? "
-                                     "ORDER BY key",
-                                     "i", (int64_t)strtoll(exp->experiment_id, NULL, 10));
+    cairn_status rc =
+        cn_store_query(ctx, &st,
+                       "SELECT key, value FROM experiment_tags WHERE experiment_id = ? "
+                       "ORDER BY key",
+                       "i", (int64_t)strtoll(exp->experiment_id, NULL, 10));
     if (rc != CAIRN_OK)
         return rc;
     size_t cap = 0;
@@ -131,8 +133,9 @@ static cairn_status check_name(cairn_ctx *ctx, const char *name)
     if (!name || !*name)
         return cn_fail(ctx, CAIRN_EINVAL, "invalid experiment name: the name is empty");
     if (strlen(name) > CAIRN_EXPERIMENT_NAME_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid experiment name '%.40s...': longer than %d characters",
-                       name, CAIRN_EXPERIMENT_NAME_MAX);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "invalid experiment name '%.40s...': longer than %d characters", name,
+                       CAIRN_EXPERIMENT_NAME_MAX);
     return CAIRN_OK;
 }
 
@@ -149,8 +152,9 @@ static cairn_status check_tag(cairn_ctx *ctx, const char *key, const char *value
     return CAIRN_OK;
 }
 
-cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name, const char *artifact_location,
-                                     const cairn_tag *tags, size_t n_tags, char **id_out)
+cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
+                                     const char *artifact_location, const cairn_tag *tags,
+                                     size_t n_tags, char **id_out)
 {
     cn_stmt *st = NULL;
     *id_out = NULL;
@@ -164,7 +168,8 @@ cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name, const cha
     rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = cn_store_query(ctx, &st, "SELECT lifecycle_stage FROM experiments WHERE name = ?", "s", name);
+    rc = cn_store_query(ctx, &st, "SELECT lifecycle_stage FROM experiments WHERE name = ?", "s",
+                        name);
     if (rc != CAIRN_OK)
         goto fail;
     int r = cn_store_step(ctx, st);
@@ -172,10 +177,11 @@ cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name, const cha
         bool deleted = strcmp(cn_col_text(ctx, st, 0), "deleted") == 0;
         cn_store_finalize(ctx, st);
         st = NULL;
-        rc = cn_fail(ctx, CAIRN_EEXIST,
-                     deleted ? "experiment '%s' already exists (deleted); restore it or pick another name"
-                             : "experiment '%s' already exists",
-                     name);
+        rc = cn_fail(
+            ctx, CAIRN_EEXIST,
+            deleted ? "experiment '%s' already exists (deleted); restore it or pick another name"
+                    : "experiment '%s' already exists",
+            name);
         goto fail;
     }
     cn_store_finalize(ctx, st);
@@ -198,10 +204,11 @@ cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name, const cha
     cn_store_finalize(ctx, st);
     st = NULL;
     for (size_t i = 0; i < n_tags; i++) {
-        rc = cn_store_run(ctx,
-                          "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
-                          "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
-                          "iss", id, tags[i].key, tags[i].value);
+        rc =
+            cn_store_run(ctx,
+                         "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                         "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                         "iss", id, tags[i].key, tags[i].value);
         if (rc != CAIRN_OK)
             goto fail;
     }
@@ -262,7 +269,8 @@ static cairn_status require_experiment(cairn_ctx *ctx, const char *experiment_id
     return CAIRN_OK;
 }
 
-cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id, const char *new_name)
+cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
+                                     const char *new_name)
 {
     int64_t id;
     bool deleted;
@@ -274,8 +282,9 @@ cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id, 
     if (deleted)
         return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before renaming",
                        experiment_id);
-    rc = cn_store_run(ctx, "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
-                      "sii", new_name, cn_now_ms(), id);
+    rc = cn_store_run(
+        ctx, "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?", "sii",
+        new_name, cn_now_ms(), id);
     if (rc == CAIRN_EEXIST)
         return cn_fail(ctx, CAIRN_EEXIST, "experiment '%s' already exists", new_name);
     return rc;
@@ -306,8 +315,8 @@ cairn_status cairn_experiment_delete_tag(cairn_ctx *ctx, const char *experiment_
     cairn_status rc = require_experiment(ctx, experiment_id, &id, NULL);
     if (rc != CAIRN_OK)
         return rc;
-    return cn_store_run(ctx, "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?", "is",
-                        id, key);
+    return cn_store_run(ctx, "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?",
+                        "is", id, key);
 }
 
 static cairn_status set_stage(cairn_ctx *ctx, const char *experiment_id, bool deleted)
@@ -322,18 +331,21 @@ static cairn_status set_stage(cairn_ctx *ctx, const char *experiment_id, bool de
     rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = cn_store_run(ctx, "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
-                           "WHERE experiment_id = ?",
+    rc = cn_store_run(ctx,
+                      "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? "
+                      "WHERE experiment_id = ?",
                       "sii", deleted ? "deleted" : "active", now, id);
     if (rc == CAIRN_OK) {
         /* A deleted experiment's runs are deleted with it, and restored with it. */
         if (deleted)
-            rc = cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
-                                   "WHERE experiment_id = ? AND lifecycle_stage = 'active'",
+            rc = cn_store_run(ctx,
+                              "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
+                              "WHERE experiment_id = ? AND lifecycle_stage = 'active'",
                               "ii", now, id);
         else
-            rc = cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
-                                   "WHERE experiment_id = ? AND lifecycle_stage = 'deleted'",
+            rc = cn_store_run(ctx,
+                              "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
+                              "WHERE experiment_id = ? AND lifecycle_stage = 'deleted'",
                               "i", id);
     }
     if (rc != CAIRN_OK) {

@@ -5,8 +5,9 @@
 #include "store/store.h"
 #include "base/arena.h"
 
-#define CN_RUN_COLUMNS "r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, " \
-                       "r.end_time, r.lifecycle_stage, r.artifact_uri, e.artifact_location"
+#define CN_RUN_COLUMNS                                                                             \
+    "r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, "                     \
+    "r.end_time, r.lifecycle_stage, r.artifact_uri, e.artifact_location"
 
 void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_experiment *exp);
 cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, cairn_experiment *exp);

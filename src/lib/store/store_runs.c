@@ -14,8 +14,8 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-static const char *const status_names[] = {NULL, "RUNNING", "SCHEDULED", "FINISHED", "FAILED",
-                                           "KILLED"};
+static const char *const status_names[] = {NULL,       "RUNNING", "SCHEDULED",
+                                           "FINISHED", "FAILED",  "KILLED"};
 
 const char *cairn_run_status_str(cairn_run_status st)
 {
@@ -109,10 +109,12 @@ static cairn_status bind_ids(cairn_ctx *ctx, cn_stmt *st, cairn_run_record *recs
 cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *recs, size_t n)
 {
     static const char *const queries[] = {
-        "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid IN (",
+        "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid "
+        "IN (",
         "SELECT run_uuid, key, value FROM params WHERE run_uuid IN (",
         "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN (",
-        "SELECT i.run_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.context "
+        "SELECT i.run_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, "
+        "i.context "
         "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid WHERE i.run_uuid IN (",
     };
     cairn_status rc = CAIRN_OK;
@@ -124,7 +126,8 @@ cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *rec
             cn_stmt *st = NULL;
             cn_buf_puts(&sql, queries[q]);
             in_list(&sql, chunk);
-            cn_buf_puts(&sql, q == 0 || q == 1 || q == 2 ? ") ORDER BY run_uuid, key" : ") ORDER BY 1, 2");
+            cn_buf_puts(&sql, q == 0 || q == 1 || q == 2 ? ") ORDER BY run_uuid, key"
+                                                         : ") ORDER BY 1, 2");
             rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
             cn_buf_release(&sql);
             if (rc != CAIRN_OK)
@@ -157,8 +160,12 @@ cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *rec
                     in->digest = cn_arena_strdup(a, cn_col_text(ctx, st, 2));
                     in->source_type = cn_arena_strdup(a, cn_col_text(ctx, st, 3));
                     in->source = cn_arena_strdup(a, cn_col_text(ctx, st, 4));
-                    in->schema = cn_col_is_null(ctx, st, 5) ? NULL : cn_arena_strdup(a, cn_col_text(ctx, st, 5));
-                    in->profile = cn_col_is_null(ctx, st, 6) ? NULL : cn_arena_strdup(a, cn_col_text(ctx, st, 6));
+                    in->schema = cn_col_is_null(ctx, st, 5)
+                                     ? NULL
+                                     : cn_arena_strdup(a, cn_col_text(ctx, st, 5));
+                    in->profile = cn_col_is_null(ctx, st, 6)
+                                      ? NULL
+                                      : cn_arena_strdup(a, cn_col_text(ctx, st, 6));
                     in->context = cn_arena_strdup(a, cn_col_text(ctx, st, 7));
                 }
             }
@@ -221,9 +228,10 @@ cairn_status cn_store_run_lookup(cairn_ctx *ctx, const char *run_id, cn_run_row 
         rc = cn_validate_run_id(ctx, run_id);
     if (rc != CAIRN_OK)
         return rc;
-    rc = cn_store_query(ctx, &st,
-                        "SELECT experiment_id, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?",
-                        "s", run_id);
+    rc = cn_store_query(
+        ctx, &st,
+        "SELECT experiment_id, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?", "s",
+        run_id);
     if (rc != CAIRN_OK)
         return rc;
     int r = cn_store_step(ctx, st);
@@ -265,11 +273,13 @@ static cairn_status set_run_stage(cairn_ctx *ctx, const char *run_id, bool delet
     if (rc != CAIRN_OK)
         return rc;
     if (deleted)
-        return cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
-                                 "WHERE run_uuid = ?",
+        return cn_store_run(ctx,
+                            "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
+                            "WHERE run_uuid = ?",
                             "is", cn_now_ms(), run_id);
-    return cn_store_run(ctx, "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
-                             "WHERE run_uuid = ?",
+    return cn_store_run(ctx,
+                        "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
+                        "WHERE run_uuid = ?",
                         "s", run_id);
 }
 
@@ -371,7 +381,8 @@ static cairn_status log_params(cairn_ctx *ctx, const char *run_id, const cairn_p
     return rc;
 }
 
-static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag *tags, size_t n_tags)
+static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag *tags,
+                             size_t n_tags)
 {
     char *keep = NULL;
     cairn_status rc = CAIRN_OK;
@@ -383,7 +394,8 @@ static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag
                           "sss", run_id, tags[i].key, value);
         /* mlflow.runName mirrors the run's name, as in MLflow. */
         if (rc == CAIRN_OK && strcmp(tags[i].key, "mlflow.runName") == 0)
-            rc = cn_store_run(ctx, "UPDATE runs SET name = ? WHERE run_uuid = ?", "ss", value, run_id);
+            rc = cn_store_run(ctx, "UPDATE runs SET name = ? WHERE run_uuid = ?", "ss", value,
+                              run_id);
     }
     free(keep);
     return rc;
@@ -396,7 +408,8 @@ static cairn_status insert_metric_rows(cairn_ctx *ctx, const char *run_id, const
 {
     const cn_db_ops *ops = ctx->store->ops;
     cn_buf sql = CN_BUF_INIT;
-    cn_buf_puts(&sql, "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
+    cn_buf_puts(&sql,
+                "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
     for (size_t i = 0; i < n; i++)
         cn_buf_puts(&sql, i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)");
     cn_buf_puts(&sql, " ON CONFLICT DO NOTHING");
@@ -449,7 +462,8 @@ static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_
     cairn_status rc = CAIRN_OK;
     for (size_t i = 0; i < n && rc == CAIRN_OK; i += METRIC_ROWS_PER_INSERT)
         rc = insert_metric_rows(ctx, run_id, metrics + i,
-                                n - i < METRIC_ROWS_PER_INSERT ? n - i : METRIC_ROWS_PER_INSERT, now);
+                                n - i < METRIC_ROWS_PER_INSERT ? n - i : METRIC_ROWS_PER_INSERT,
+                                now);
     if (rc != CAIRN_OK)
         return rc;
     /* The latest point per key in this batch, then one conditional upsert per key. */
@@ -473,17 +487,18 @@ static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_
         const cairn_metric *m = &metrics[latest[k]];
         bool is_nan = isnan(m->value);
         double v = is_nan ? 0.0 : m->value;
-        rc = cn_store_run(ctx,
-                          "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
-                          "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET "
-                          "value = excluded.value, timestamp = excluded.timestamp, "
-                          "step = excluded.step, is_nan = excluded.is_nan WHERE "
-                          "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
-                          "AND (excluded.timestamp > latest_metrics.timestamp OR "
-                          "(excluded.timestamp = latest_metrics.timestamp AND "
-                          "excluded.value > latest_metrics.value)))",
-                          "ssdiii", run_id, m->key, v, m->timestamp_ms ? m->timestamp_ms : now,
-                          m->step, (int64_t)is_nan);
+        rc = cn_store_run(
+            ctx,
+            "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET "
+            "value = excluded.value, timestamp = excluded.timestamp, "
+            "step = excluded.step, is_nan = excluded.is_nan WHERE "
+            "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+            "AND (excluded.timestamp > latest_metrics.timestamp OR "
+            "(excluded.timestamp = latest_metrics.timestamp AND "
+            "excluded.value > latest_metrics.value)))",
+            "ssdiii", run_id, m->key, v, m->timestamp_ms ? m->timestamp_ms : now, m->step,
+            (int64_t)is_nan);
     }
     free(latest);
     return rc;
@@ -503,8 +518,8 @@ cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_
     rc = cn_store_run_lookup(ctx, run_id, &row);
     if (rc == CAIRN_OK) {
         if (row.is_deleted)
-            rc = cn_fail(ctx, CAIRN_EINVAL,
-                         "run '%s' is deleted; restore it before logging to it", run_id);
+            rc = cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
+                         run_id);
         cn_run_row_release(&row);
     }
     if (rc == CAIRN_OK)

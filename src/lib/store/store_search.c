@@ -35,12 +35,13 @@ static const char *view_clause(cairn_view view, const char *alias)
 {
     switch (view) {
     case CAIRN_VIEW_DELETED_ONLY:
-        return strcmp(alias, "r") == 0 ? "r.lifecycle_stage = 'deleted'" : "e.lifecycle_stage = 'deleted'";
-    case CAIRN_VIEW_ALL:
-        return "1 = 1";
+        return strcmp(alias, "r") == 0 ? "r.lifecycle_stage = 'deleted'"
+                                       : "e.lifecycle_stage = 'deleted'";
+    case CAIRN_VIEW_ALL: return "1 = 1";
     case CAIRN_VIEW_ACTIVE_ONLY:
     default:
-        return strcmp(alias, "r") == 0 ? "r.lifecycle_stage = 'active'" : "e.lifecycle_stage = 'active'";
+        return strcmp(alias, "r") == 0 ? "r.lifecycle_stage = 'active'"
+                                       : "e.lifecycle_stage = 'active'";
     }
 }
 
@@ -56,10 +57,10 @@ static cairn_status check_max(cairn_ctx *ctx, int64_t *max_results)
 
 /* Runs one page query: binds joins, experiment ids, the filter, then LIMIT max+1 OFFSET, and
  * appends rows to page. *more says whether a row beyond the page exists. */
-static cairn_status fetch_runs(cairn_ctx *ctx, const char *sql, const cn_sql *pre, const char *pre_key,
-                               const cn_sql *joins, const cairn_run_search *q, const cn_sql *where,
-                               int64_t max_results, int64_t offset, cn_arena *a,
-                               cairn_run_page *page, bool *more)
+static cairn_status fetch_runs(cairn_ctx *ctx, const char *sql, const cn_sql *pre,
+                               const char *pre_key, const cn_sql *joins, const cairn_run_search *q,
+                               const cn_sql *where, int64_t max_results, int64_t offset,
+                               cn_arena *a, cairn_run_page *page, bool *more)
 {
     cn_stmt *st = NULL;
     cairn_status rc = ctx->store->ops->prepare(ctx->store->db, sql, &st);
@@ -133,18 +134,21 @@ static cairn_status try_metric_first(cairn_ctx *ctx, const cairn_run_search *q, 
     cairn_status rc = CAIRN_OK;
 
     *served = false;
-    cn_lead_kind kind = q->n_order_by ? cn_order_leading_key(ctx, q->order_by[0], &key, &desc)
-                                      : CN_LEAD_NONE;
+    cn_lead_kind kind =
+        q->n_order_by ? cn_order_leading_key(ctx, q->order_by[0], &key, &desc) : CN_LEAD_NONE;
     if (kind == CN_LEAD_NONE)
         return CAIRN_OK;
-    const char *table = kind == CN_LEAD_METRIC ? "latest_metrics" : kind == CN_LEAD_PARAM ? "params" : "tags";
+    const char *table = kind == CN_LEAD_METRIC  ? "latest_metrics"
+                        : kind == CN_LEAD_PARAM ? "params"
+                                                : "tags";
     cn_sql_init(&joins);
     rc = cn_order_compile(ctx, CN_FILTER_RUNS, q->order_by + 1, q->n_order_by - 1, &joins, &order);
     if (rc != CAIRN_OK)
         goto done;
-    cn_buf_printf(&sql, "SELECT " CN_RUN_COLUMNS " FROM %s om JOIN runs r ON "
-                        "r.run_uuid = om.run_uuid AND om.key = ?%s JOIN experiments e "
-                        "ON e.experiment_id = r.experiment_id ",
+    cn_buf_printf(&sql,
+                  "SELECT " CN_RUN_COLUMNS " FROM %s om JOIN runs r ON "
+                  "r.run_uuid = om.run_uuid AND om.key = ?%s JOIN experiments e "
+                  "ON e.experiment_id = r.experiment_id ",
                   table, kind == CN_LEAD_METRIC ? " AND om.is_nan = 0" : "");
     cn_buf_puts(&sql, cn_buf_str(&joins.sql));
     cn_buf_puts(&sql, " WHERE 1 = 1");
@@ -241,8 +245,9 @@ void cairn_run_page_free(cairn_run_page *page)
         cn_arena_free(page->internal_);
 }
 
-#define EXP_COLUMNS "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, " \
-                    "e.creation_time, e.last_update_time"
+#define EXP_COLUMNS                                                                                \
+    "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "                            \
+    "e.creation_time, e.last_update_time"
 
 cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
                                       cairn_experiment_page **out)
@@ -270,11 +275,13 @@ cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_sea
         rc = cn_filter_compile(ctx, CN_FILTER_EXPERIMENTS, q->filter,
                                q->filter ? strlen(q->filter) : 0, &where);
     if (rc == CAIRN_OK)
-        rc = cn_order_compile(ctx, CN_FILTER_EXPERIMENTS, q->order_by, q->n_order_by, &joins, &order);
+        rc = cn_order_compile(ctx, CN_FILTER_EXPERIMENTS, q->order_by, q->n_order_by, &joins,
+                              &order);
     if (rc != CAIRN_OK)
         goto done;
-    cn_buf_printf(&sql, "SELECT " EXP_COLUMNS " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
-                        "LIMIT ? OFFSET ?",
+    cn_buf_printf(&sql,
+                  "SELECT " EXP_COLUMNS " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
+                  "LIMIT ? OFFSET ?",
                   cn_buf_str(&joins.sql), view_clause(q->view, "e"), cn_buf_str(&where.sql),
                   cn_buf_str(&order));
     rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);

@@ -32,14 +32,14 @@ extern char **environ;
 
 /* Recorded when set; users add more with --env NAME / cairn_context_opts.env_names. */
 static const char *const default_env_names[] = {
-    "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-    "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "VIRTUAL_ENV", "CONDA_DEFAULT_ENV",
-    "CONDA_PREFIX", "SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
-    "SLURM_JOB_NODELIST", "PBS_JOBID", "LSB_JOBID",
+    "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS",    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED",     "CUBLAS_WORKSPACE_CONFIG",
+    "VIRTUAL_ENV",          "CONDA_DEFAULT_ENV",  "CONDA_PREFIX",
+    "SLURM_JOB_ID",         "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
+    "SLURM_JOB_NODELIST",   "PBS_JOBID",          "LSB_JOBID",
 };
 
-int cn_context_exec_capture(const char *const *argv, size_t max_bytes, cn_buf *out,
-                            bool *truncated)
+int cn_context_exec_capture(const char *const *argv, size_t max_bytes, cn_buf *out, bool *truncated)
 {
     int fds[2];
     posix_spawn_file_actions_t fa;
@@ -241,8 +241,15 @@ static cairn_status capture_git(cairn_run *run, const char *dir, tag_list *tags)
     }
     cn_buf_clear(&b);
     {
-        const char *argv[] = {"git", "-C", dir, "-c", "core.quotepath=off", "ls-files",
-                              "--others", "--exclude-standard", NULL};
+        const char *argv[] = {"git",
+                              "-C",
+                              dir,
+                              "-c",
+                              "core.quotepath=off",
+                              "ls-files",
+                              "--others",
+                              "--exclude-standard",
+                              NULL};
         if (cn_context_exec_capture(argv, GIT_DIFF_MAX_BYTES, &b, NULL) == 0 && b.len) {
             rc = cairn_run_log_artifact_bytes(run, "context/untracked.txt", b.data, b.len);
             if (rc != CAIRN_OK)
@@ -264,8 +271,8 @@ static bool proc_field(const char *path, const char *key, cn_buf *out)
         size_t klen = strlen(key);
         for (char *line = text.data; line && *line;) {
             char *nl = strchr(line, '\n');
-            if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t' ||
-                                                  line[klen] == ':')) {
+            if (strncmp(line, key, klen) == 0 &&
+                (line[klen] == ' ' || line[klen] == '\t' || line[klen] == ':')) {
                 char *v = strchr(line, ':');
                 if (v && (!nl || v < nl)) {
                     v++;
@@ -322,8 +329,7 @@ static void capture_machine(tag_list *tags)
     } else if (pretty.len) {
         tag_add(tags, "cairn.os", pretty.data);
     }
-    if (proc_field("/proc/cpuinfo", "model name", &b) ||
-        proc_field("/proc/cpuinfo", "Model", &b))
+    if (proc_field("/proc/cpuinfo", "model name", &b) || proc_field("/proc/cpuinfo", "Model", &b))
         tag_add(tags, "cairn.cpu.model", b.data);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu > 0) {
@@ -381,8 +387,8 @@ static void capture_machine(tag_list *tags)
     cn_buf_release(&pretty);
 }
 
-static const char *interpreters[] = {"python", "python3", "python2", "Rscript", "julia", "node",
-                                     "bash",   "sh",      "perl",    "ruby"};
+static const char *interpreters[] = {"python", "python3", "python2", "Rscript", "julia",
+                                     "node",   "bash",    "sh",      "perl",    "ruby"};
 
 /* The script, for "python train.py", else the program. */
 static const char *source_name(const char *const *argv, size_t argc)

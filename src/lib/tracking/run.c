@@ -37,11 +37,11 @@ struct cairn_run {
 };
 
 static const char *const adjectives[] = {
-    "brave", "calm", "clever", "eager", "gentle", "bold", "bright", "quiet", "swift", "wise",
-    "amber", "silver", "rustic", "lucky", "merry", "noble", "proud", "sunny", "tidy", "vivid"};
-static const char *const nouns[] = {
-    "owl", "fox", "heron", "otter", "lynx", "wren", "bison", "crane", "finch", "hare",
-    "ibex", "koala", "lark", "marten", "newt", "orca", "puffin", "raven", "stoat", "yak"};
+    "brave", "calm",   "clever", "eager", "gentle", "bold",  "bright", "quiet", "swift", "wise",
+    "amber", "silver", "rustic", "lucky", "merry",  "noble", "proud",  "sunny", "tidy",  "vivid"};
+static const char *const nouns[] = {"owl",   "fox",   "heron",  "otter", "lynx",  "wren", "bison",
+                                    "crane", "finch", "hare",   "ibex",  "koala", "lark", "marten",
+                                    "newt",  "orca",  "puffin", "raven", "stoat", "yak"};
 
 static char *generated_name(void)
 {
@@ -97,8 +97,8 @@ cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_r
     if (rc != CAIRN_OK)
         goto done;
     if (exp->is_deleted) {
-        rc = cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before starting runs",
-                     exp->name);
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "experiment '%s' is deleted; restore it before starting runs", exp->name);
         goto done;
     }
     for (size_t i = 0; i < opts->n_tags; i++) {
@@ -124,11 +124,11 @@ cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_r
     rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         goto done;
-    rc = cn_store_run(ctx,
-                      "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-                      "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)",
-                      "sissis", run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), name, user,
-                      start, dir);
+    rc = cn_store_run(
+        ctx,
+        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+        "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)",
+        "sissis", run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), name, user, start, dir);
     if (rc == CAIRN_OK) {
         cairn_tag std[2] = {{"mlflow.runName", name}, {"mlflow.user", user}};
         rc = cn_store_log_batch(ctx, run_id, NULL, 0, NULL, 0, std, 2);
@@ -145,7 +145,8 @@ cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_r
     if (cn_fs_mkdirs(dir, 0755) != 0)
         cn_log(ctx, CAIRN_LOG_WARN, "tracking", "cannot create artifact folder '%s': %s", dir,
                strerror(errno));
-    *out = run_new(ctx, run_id, exp->experiment_id, dir, opts->flush_every, opts->flush_interval_ms);
+    *out =
+        run_new(ctx, run_id, exp->experiment_id, dir, opts->flush_every, opts->flush_interval_ms);
 done:
     cairn_experiment_free(exp);
     free(exp_id);
@@ -196,8 +197,8 @@ cairn_status cairn_run_flush(cairn_run *run)
 {
     if (run->n_buffer == 0)
         return CAIRN_OK;
-    cairn_status rc = cn_store_log_batch(run->ctx, run->run_id, run->buffer, run->n_buffer, NULL,
-                                         0, NULL, 0);
+    cairn_status rc =
+        cn_store_log_batch(run->ctx, run->run_id, run->buffer, run->n_buffer, NULL, 0, NULL, 0);
     if (rc != CAIRN_OK)
         return rc; /* the points stay buffered for the next attempt */
     run->n_buffer = 0;
@@ -298,8 +299,8 @@ cairn_status cairn_run_set_status(cairn_run *run, cairn_run_status status, int64
     const char *text = cairn_run_status_str(status);
     if (!text)
         return cn_fail(run->ctx, CAIRN_EINVAL, "invalid run status %d", (int)status);
-    bool terminal = status == CAIRN_RUN_FINISHED || status == CAIRN_RUN_FAILED ||
-                    status == CAIRN_RUN_KILLED;
+    bool terminal =
+        status == CAIRN_RUN_FINISHED || status == CAIRN_RUN_FAILED || status == CAIRN_RUN_KILLED;
     if (terminal && end_ms == 0)
         end_ms = cn_now_ms();
     if (end_ms)
@@ -322,8 +323,9 @@ void cairn_run_free(cairn_run *run)
     if (!run)
         return;
     if (run->n_buffer && cairn_run_flush(run) != CAIRN_OK)
-        cn_log(run->ctx, CAIRN_LOG_ERROR, "tracking", "run %s: %zu metric points were not written: %s",
-               run->run_id, run->n_buffer, cairn_errmsg(run->ctx));
+        cn_log(run->ctx, CAIRN_LOG_ERROR, "tracking",
+               "run %s: %zu metric points were not written: %s", run->run_id, run->n_buffer,
+               cairn_errmsg(run->ctx));
     free(run->buffer);
     cn_arena_free(run->keys_mem);
     free(run->experiment_id);
@@ -349,7 +351,8 @@ static cairn_status copy_one(cairn_run *run, const char *src, const char *rel)
     int64_t size = 0;
     cairn_status rc = CAIRN_OK;
     if (cn_fs_copy_file(src, dst) != 0)
-        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot copy '%s' to '%s'", rel, src, dst);
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot copy '%s' to '%s'", rel, src,
+                           dst);
     else if (cn_sha256_file(dst, sha, &size) != 0)
         rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot read back '%s'", rel, dst);
     else
@@ -387,7 +390,8 @@ static cairn_status copy_tree(cairn_run *run, const char *src, const char *rel, 
     return rc;
 }
 
-cairn_status cairn_run_log_artifact(cairn_run *run, const char *local_path, const char *artifact_path)
+cairn_status cairn_run_log_artifact(cairn_run *run, const char *local_path,
+                                    const char *artifact_path)
 {
     cairn_status rc = check_artifact_path(run->ctx, artifact_path);
     if (rc != CAIRN_OK)
@@ -403,11 +407,13 @@ cairn_status cairn_run_log_artifact(cairn_run *run, const char *local_path, cons
     base = base ? base + 1 : copy;
     char *rel = cn_path_join(artifact_path ? artifact_path : "", base);
     if (S_ISDIR(st.st_mode))
-        rc = copy_tree(run, copy, strcmp(base, ".") == 0 ? (artifact_path ? artifact_path : "") : rel, 0);
+        rc = copy_tree(run, copy,
+                       strcmp(base, ".") == 0 ? (artifact_path ? artifact_path : "") : rel, 0);
     else if (S_ISREG(st.st_mode))
         rc = copy_one(run, copy, rel);
     else
-        rc = cn_fail(run->ctx, CAIRN_EINVAL, "artifact '%s' is neither a file nor a folder", local_path);
+        rc = cn_fail(run->ctx, CAIRN_EINVAL, "artifact '%s' is neither a file nor a folder",
+                     local_path);
     free(rel);
     free(copy);
     return rc;
@@ -428,9 +434,11 @@ cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *artifact_p
         *slash = '\0';
     char sha[65];
     if (cn_fs_mkdirs(parent, 0755) != 0)
-        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot create '%s'", artifact_path, parent);
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot create '%s'", artifact_path,
+                           parent);
     else if (cn_fs_write_atomic(dst, data, len) != 0)
-        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot write '%s'", artifact_path, dst);
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot write '%s'", artifact_path,
+                           dst);
     if (rc == CAIRN_OK) {
         cn_sha256_hex(data, len, sha);
         rc = cn_store_record_artifact(run->ctx, run->run_id, artifact_path, (int64_t)len, sha);
@@ -440,7 +448,8 @@ cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *artifact_p
     return rc;
 }
 
-cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const char *path, char **out)
+cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const char *path,
+                                     char **out)
 {
     cn_run_row row;
     *out = NULL;
@@ -452,10 +461,12 @@ cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const c
         cn_run_row_release(&row);
         return rc;
     }
-    char *joined = path && *path ? cn_path_join(row.artifact_dir, path) : cn_xstrdup(row.artifact_dir);
+    char *joined =
+        path && *path ? cn_path_join(row.artifact_dir, path) : cn_xstrdup(row.artifact_dir);
     char root_real[PATH_MAX], real[PATH_MAX];
     if (!realpath(joined, real)) {
-        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "run '%s' has no artifact '%s'", run_id, path ? path : "");
+        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "run '%s' has no artifact '%s'", run_id,
+                     path ? path : "");
     } else if (!realpath(row.artifact_dir, root_real) ||
                !(strncmp(real, root_real, strlen(root_real)) == 0 &&
                  (real[strlen(root_real)] == '\0' || real[strlen(root_real)] == '/'))) {
@@ -484,8 +495,9 @@ cairn_status cairn_run_log_input(cairn_run *run, const cairn_dataset_input *in)
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = cn_store_query(ctx, &st, "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
-                                  "name = ? AND digest = ?",
+    rc = cn_store_query(ctx, &st,
+                        "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
+                        "name = ? AND digest = ?",
                         "iss", exp_id, in->name, in->digest);
     if (rc != CAIRN_OK)
         goto fail;
@@ -505,10 +517,11 @@ cairn_status cairn_run_log_input(cairn_run *run, const cairn_dataset_input *in)
         rc = (cairn_status)r;
     }
     if (rc == CAIRN_OK)
-        rc = cn_store_run(ctx,
-                          "INSERT INTO inputs (run_uuid, dataset_uuid, context) VALUES (?, ?, ?) "
-                          "ON CONFLICT (run_uuid, dataset_uuid) DO UPDATE SET context = excluded.context",
-                          "sss", run->run_id, uuid, in->context ? in->context : "");
+        rc = cn_store_run(
+            ctx,
+            "INSERT INTO inputs (run_uuid, dataset_uuid, context) VALUES (?, ?, ?) "
+            "ON CONFLICT (run_uuid, dataset_uuid) DO UPDATE SET context = excluded.context",
+            "sss", run->run_id, uuid, in->context ? in->context : "");
     if (rc != CAIRN_OK)
         goto fail;
     return cn_store_commit(ctx);
