@@ -145,10 +145,7 @@ int main(int argc, char **argv)
         const char *task = regression ? "regression" : "classification";
         /* The same settings as bench_learn.py passes to scikit-learn and xgboost. */
         setup setups[] = {
-            {"logistic",
-             {"C", "tol", "max_iter", "solver"},
-             {"1.0", "1e-4", "1000", "auto"},
-             4},
+            {"logistic", {"C", "tol", "max_iter", "solver"}, {"1.0", "1e-4", "1000", "auto"}, 4},
             {"mlp", {"task"}, {task}, 1}, /* sklearn's defaults on both sides */
             {"xgboost",
              {"num_round", "max_depth", "eta", "tree_method", "nthread", "task"},

@@ -15,7 +15,6 @@
 
 /* ---- fixtures ---- */
 
-
 typedef struct owned_table {
     cairn_table t;
     cairn_column cols[16];
@@ -163,9 +162,8 @@ TEST(ridge_matches_sklearn)
 /* Newton-CG at tol 1e-10 must reach sklearn's tight newton-cg reference (coefficients 1e-6,
  * probabilities 1e-7). L-BFGS stops on its relative-decrease test as scipy's does, so it is
  * held to `loose` (with sklearn's 1e-4 tol the gradient is then below 1e-4). */
-static void check_logistic_solver(const char *csv, const char *key, const char *c,
-                                  size_t n_classes, const char *class_weight, const char *solver,
-                                  double loose)
+static void check_logistic_solver(const char *csv, const char *key, const char *c, size_t n_classes,
+                                  const char *class_weight, const char *solver, double loose)
 {
     cairn_ctx *ctx = cairn_ctx_new();
     owned_table *t = load_csv(csv);
@@ -632,6 +630,12 @@ TEST(one_class_and_bad_labels_are_refused)
     static const char *const neg[] = {"C", "-1"};
     CHECK(fit(ctx, &t->t, "logistic", neg, 1, NULL) == NULL);
     CHECK(strstr(cairn_errmsg(ctx), "param 'C'") != NULL);
+    static const char *const solver[] = {"solver", "sag"};
+    CHECK(fit(ctx, &t->t, "logistic", solver, 1, NULL) == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "param 'solver'") != NULL);
+    static const char *const tol[] = {"tol", "-1e-4"};
+    CHECK(fit(ctx, &t->t, "logistic", tol, 1, NULL) == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "param 'tol'") != NULL);
     t->cols[3].num[5] = 0.5;
     CHECK(fit(ctx, &t->t, "logistic", NULL, 0, NULL) == NULL);
     CHECK(strstr(cairn_errmsg(ctx), "row 5 is 0.5") != NULL);

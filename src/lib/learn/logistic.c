@@ -338,8 +338,8 @@ static int64_t fit_lbfgs(problem *pr, double *theta, size_t np, double tol, int6
         }
         if (stored > 0) {
             size_t last = (head + MEM - 1) % MEM;
-            double gamma = dot(s + last * np, yv + last * np, np) /
-                           dot(yv + last * np, yv + last * np, np);
+            double gamma =
+                dot(s + last * np, yv + last * np, np) / dot(yv + last * np, yv + last * np, np);
             for (size_t i = 0; i < np; i++)
                 dir[i] *= gamma;
         }
