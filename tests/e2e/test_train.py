@@ -140,6 +140,32 @@ class Train(harness.CairnTest):
         logged = self.show(out['logged_run_id'])
         self.assertIn('eval_accuracy', logged['metrics'])
 
+    def test_index_file_split_is_kept_exactly(self):
+        # iris rows 101 and 142 are identical. Given as index files, the split stays exactly as
+        # given (to compare with another tool on the same rows); the duplicate is reported, and
+        # opening the test set refuses the overlapping row.
+        test = [0, 1, 50, 51, 100, 142]
+        val = [2, 3, 52, 53, 102, 103]
+        train = [r for r in range(150) if r not in test and r not in val]
+        for name, rows in (('train', train), ('val', val), ('test', test)):
+            (self.tmp / ('%s.idx' % name)).write_text(''.join('%d\n' % r for r in rows))
+        cfg = self.config('given', 'iris', 'logistic')
+        text = cfg.read_text().replace(
+            'split: {test: 0.2, val: 0.2}',
+            'split: {train: %s, val: %s, test: %s}' % tuple(
+                self.tmp / ('%s.idx' % n) for n in ('train', 'val', 'test')))
+        cfg.write_text(text)
+        res = self.train(cfg)
+        run = self.show(res['run_id'])
+        self.assertEqual(run['tags']['cairn.split.kept_duplicates'], '1')
+        self.assertEqual(run['tags']['cairn.split.moved_duplicates'], '0')
+        root = pathlib.Path(run['artifact_uri']) / 'split'
+        for name, rows in (('train', train), ('val', val), ('test', test)):
+            got = [int(x) for x in (root / ('%s.idx' % name)).read_text().split()]
+            self.assertEqual(got, rows)
+        self.cairn_error('eval', 'final', res['run_id'],
+                         mentions=('refusing to evaluate: 1 of 6 rows',))
+
     def test_eval_final_flags_the_second_look(self):
         res = self.train(self.config('final', 'breast_cancer', 'logistic'))
         first = self.cairn('eval', 'final', res['run_id'])

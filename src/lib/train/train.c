@@ -50,6 +50,7 @@ typedef struct train_state {
     bool is_classification;
     cairn_split *split;
     size_t n_moved;
+    size_t n_kept_duplicates; /* index-file splits stay as given, duplicates included */
     /* the run */
     cairn_run *run;
     epoch_log ep;
@@ -362,7 +363,10 @@ static cairn_status make_split(train_state *st)
     if (st->split->n[CAIRN_SPLIT_TRAIN] == 0)
         return cn_fail(ctx, CAIRN_EINVAL, "split: no training rows");
     /* Guardrail 1 at the source: a validation or test row with the same features and label as
-     * a training row would be scored on what the model saw; it joins the training rows. */
+     * a training row would be scored on what the model saw; it joins the training rows. Index
+     * files are kept exactly as given (they exist to compare with another tool on the same
+     * rows): their duplicates are counted and reported, and `eval final` refuses them. */
+    bool move = cs->train_idx == NULL;
     size_t n = st->t->n_rows;
     uint64_t *h = cn_xmalloc((n ? n : 1) * sizeof *h);
     rc = cn_row_hashes(ctx, st->t, st->features, st->n_features, st->cfg->data.label, NULL, n, h);
@@ -380,7 +384,10 @@ static cairn_status make_split(train_state *st)
         size_t keep = 0;
         for (size_t i = 0; i < s->n[p]; i++) {
             size_t r = s->rows[p][i];
-            if (bsearch(&h[r], train_h, nt, sizeof *train_h, cmp_u64)) {
+            if (!move && bsearch(&h[r], train_h, nt, sizeof *train_h, cmp_u64)) {
+                st->n_kept_duplicates++;
+                s->rows[p][keep++] = r;
+            } else if (bsearch(&h[r], train_h, nt, sizeof *train_h, cmp_u64)) {
                 s->rows[CAIRN_SPLIT_TRAIN] = cn_xrealloc(
                     s->rows[CAIRN_SPLIT_TRAIN], (s->n[CAIRN_SPLIT_TRAIN] + 1) * sizeof(size_t));
                 s->rows[CAIRN_SPLIT_TRAIN][s->n[CAIRN_SPLIT_TRAIN]++] = r;
@@ -395,6 +402,12 @@ static cairn_status make_split(train_state *st)
         }
         s->n[p] = keep;
     }
+    if (st->n_kept_duplicates)
+        cn_log(ctx, CAIRN_LOG_WARN, "train",
+               "%zu validation/test rows have the same features and label as a training row; the "
+               "index files are kept as given, so their scores include rows the model saw and "
+               "'cairn eval final' will refuse an overlapping test set",
+               st->n_kept_duplicates);
     qsort(s->rows[CAIRN_SPLIT_TRAIN], s->n[CAIRN_SPLIT_TRAIN], sizeof(size_t), cmp_size);
     free(train_h);
     free(h);
@@ -524,8 +537,9 @@ static cairn_status log_inputs_and_tags(train_state *st)
         free(name);
         cn_buf_release(&src);
     }
-    char moved[32];
+    char moved[32], kept[32];
     snprintf(moved, sizeof moved, "%zu", st->n_moved);
+    snprintf(kept, sizeof kept, "%zu", st->n_kept_duplicates);
     cairn_tag tags[] = {
         {"cairn.source", "cairn train"},
         {"cairn.task", st->is_classification ? "classification" : "regression"},
@@ -536,6 +550,7 @@ static cairn_status log_inputs_and_tags(train_state *st)
         {"cairn.split.val.sha256", st->split->sha256[CAIRN_SPLIT_VAL]},
         {"cairn.split.test.sha256", st->split->sha256[CAIRN_SPLIT_TEST]},
         {"cairn.split.moved_duplicates", moved},
+        {"cairn.split.kept_duplicates", kept},
     };
     if (rc == CAIRN_OK)
         rc = cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, CN_ARRAY_LEN(tags));
