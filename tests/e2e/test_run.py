@@ -109,7 +109,7 @@ echo '{"step": 10, "from_file": 2.5}' >> "$CAIRN_METRICS_FILE"
         loss = [(s, v) for k, s, v, _ in r["metrics"] if k == "loss"]
         self.assertEqual(loss, [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.1)])
         self.assertIn(("from_file", 10, 2.5, 0), r["metrics"])
-        # cairn.final values land at the run's last step, whichever channel reported it.
+        # cairn.final values land at the greatest step of the run, whichever channel reported it.
         self.assertIn(("val_loss", 10, 0.43, 0), r["metrics"])
         self.assertEqual(r["tags"]["stage"], "done")
         self.assertEqual(r["tags"]["cairn.seed"], "5")

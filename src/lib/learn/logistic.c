@@ -461,9 +461,9 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
     int solver;
     cairn_status rc = cn_param_double(ctx, p, "C", 1.0, 1e-300, 1e300, &c);
     if (rc == CAIRN_OK)
-        rc = cn_param_double(ctx, p, "tol", 1e-4, 0.0, 1e300, &tol);
+        rc = cn_param_double(ctx, p, "tol", 1e-8, 0.0, 1e300, &tol);
     if (rc == CAIRN_OK)
-        rc = cn_param_int(ctx, p, "max_iter", 100, 1, 1000000, &max_iter);
+        rc = cn_param_int(ctx, p, "max_iter", 1000, 1, 1000000, &max_iter);
     if (rc == CAIRN_OK)
         rc = cn_param_bool(ctx, p, "fit_intercept", true, &fit_intercept);
     if (rc == CAIRN_OK)

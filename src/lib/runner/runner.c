@@ -78,6 +78,7 @@ typedef struct runner {
     int metrics_fd;
     cn_buf metrics_partial;
     int64_t last_step; /* -1 before the first metric */
+    int64_t max_step;  /* the greatest step seen, -1 before the first metric */
     char **reported;   /* error keys (or messages) already reported */
     size_t n_reported;
     char **artifacts; /* paths named by cairn.artifact lines */
@@ -447,8 +448,11 @@ static void apply(runner *r, const cn_lp_record *rec)
     if (n_points && cairn_run_log_metrics(r->run, points, n_points) != CAIRN_OK)
         note_error(r, NULL, cairn_errmsg(r->ctx));
     free(points);
-    if (has_metric || rec->has_step)
+    if (has_metric || rec->has_step) {
         r->last_step = step;
+        if (step > r->max_step)
+            r->max_step = step;
+    }
 }
 
 static void feed_line(runner *r, const char *line, size_t len)
@@ -929,7 +933,7 @@ static void keep_artifact(runner *r, const char *path)
 static cairn_status wrap_up(runner *r, cairn_run_status status)
 {
     result_box *box = r->box;
-    int64_t last = r->last_step < 0 ? 0 : r->last_step;
+    int64_t last = r->max_step < 0 ? 0 : r->max_step;
     for (size_t i = 0; i < r->n_finals; i++) {
         cairn_metric m = {.key = r->final_keys[i], .value = r->final_values[i], .step = last};
         if (cairn_run_log_metrics(r->run, &m, 1) != CAIRN_OK)
@@ -1034,7 +1038,8 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
                 .opts = opts ? opts : &defaults,
                 .log_fd = -1,
                 .metrics_fd = -1,
-                .last_step = -1};
+                .last_step = -1,
+                .max_step = -1};
     sig_state sigs = {0};
     child c = {0};
     cairn_status rc;
