@@ -29,4 +29,5 @@ if [ $asan = 1 ]; then
 fi
 tools/check-symbols.sh build/ci
 tools/check-includes.sh
+tools/check-format.sh
 echo "== all tests passed" >&2
