@@ -114,7 +114,7 @@ static cairn_status settings(train_state *st)
         set_param(st, cfg->learner.params[i].key, cfg->learner.params[i].value);
     for (size_t i = 0; i < st->o->n_params; i++) {
         const char *k = st->o->param_keys[i], *v = st->o->param_values[i];
-        double x;
+        double x = 0;
         if (strcmp(k, "seed") == 0) {
             rc = override_num(st, k, v, 0, 9007199254740992.0, true, &x);
             st->seed = (uint64_t)x;
