@@ -66,6 +66,18 @@ char *cn_arena_strdup(cn_arena *a, const char *s)
     return s ? cn_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+void *cn_arena_grow(cn_arena *a, void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *bigger = cn_arena_alloc(a, ncap * size);
+    if (n)
+        memcpy(bigger, items, n * size);
+    *cap = ncap;
+    return bigger;
+}
+
 char *cn_arena_printf(cn_arena *a, const char *fmt, ...)
 {
     va_list ap, ap2;

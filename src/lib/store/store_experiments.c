@@ -44,14 +44,7 @@ cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, cairn_experime
     size_t cap = 0;
     int r;
     while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        if (exp->n_tags == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            cairn_tag *tags = cn_arena_alloc(a, ncap * sizeof *tags);
-            if (exp->n_tags)
-                memcpy(tags, exp->tags, exp->n_tags * sizeof *tags);
-            exp->tags = tags;
-            cap = ncap;
-        }
+        exp->tags = cn_arena_grow(a, exp->tags, exp->n_tags, &cap, sizeof *exp->tags);
         exp->tags[exp->n_tags].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
         exp->tags[exp->n_tags].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
         exp->n_tags++;

@@ -66,19 +66,6 @@ void cn_run_info_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_run_in
     info->artifact_uri = cn_arena_strdup(a, cn_col_text(ctx, st, 8));
 }
 
-/* Growable arrays inside an arena: copies to a bigger block when full. */
-static void *grow(cn_arena *a, void *items, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return items;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *bigger = cn_arena_alloc(a, ncap * size);
-    if (n)
-        memcpy(bigger, items, n * size);
-    *cap = ncap;
-    return bigger;
-}
-
 static cairn_run_record *find_rec(cairn_run_record *recs, size_t n, const char *run_id)
 {
     /* Pages are at most a few thousand runs; searching linearly from a hint would be faster,
@@ -140,7 +127,8 @@ cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *rec
                     continue;
                 size_t *cap = &caps[(size_t)(rec - recs) * 4 + (size_t)q];
                 if (q == 0) {
-                    rec->metrics = grow(a, rec->metrics, rec->n_metrics, cap, sizeof *rec->metrics);
+                    rec->metrics =
+                        cn_arena_grow(a, rec->metrics, rec->n_metrics, cap, sizeof *rec->metrics);
                     cairn_metric *m = &rec->metrics[rec->n_metrics++];
                     m->key = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
                     m->value = cn_col_int(ctx, st, 5) ? NAN : cn_col_double(ctx, st, 2);
@@ -149,12 +137,13 @@ cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *rec
                 } else if (q == 1 || q == 2) {
                     cairn_param **arr = q == 1 ? &rec->params : &rec->tags;
                     size_t *cnt = q == 1 ? &rec->n_params : &rec->n_tags;
-                    *arr = grow(a, *arr, *cnt, cap, sizeof **arr);
+                    *arr = cn_arena_grow(a, *arr, *cnt, cap, sizeof **arr);
                     (*arr)[*cnt].key = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
                     (*arr)[*cnt].value = cn_arena_strdup(a, cn_col_text(ctx, st, 2));
                     (*cnt)++;
                 } else {
-                    rec->inputs = grow(a, rec->inputs, rec->n_inputs, cap, sizeof *rec->inputs);
+                    rec->inputs =
+                        cn_arena_grow(a, rec->inputs, rec->n_inputs, cap, sizeof *rec->inputs);
                     cairn_dataset_input *in = &rec->inputs[rec->n_inputs++];
                     in->name = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
                     in->digest = cn_arena_strdup(a, cn_col_text(ctx, st, 2));
@@ -576,7 +565,7 @@ cairn_status cairn_run_metric_history(cairn_ctx *ctx, const char *run_id, const 
             more = true;
             break;
         }
-        page->items = grow(a, page->items, page->n, &cap, sizeof *page->items);
+        page->items = cn_arena_grow(a, page->items, page->n, &cap, sizeof *page->items);
         cairn_metric *m = &page->items[page->n++];
         m->key = key_copy;
         m->step = cn_col_int(ctx, st, 0);
@@ -654,7 +643,7 @@ cairn_status cairn_run_artifacts_list(cairn_ctx *ctx, const char *run_id, const 
             list->items[list->n - 1].size_bytes += cn_col_int(ctx, st, 1);
             continue;
         }
-        list->items = grow(a, list->items, list->n, &cap, sizeof *list->items);
+        list->items = cn_arena_grow(a, list->items, list->n, &cap, sizeof *list->items);
         cairn_artifact *item = &list->items[list->n++];
         item->path = rel;
         item->is_dir = slash != NULL;

@@ -45,21 +45,94 @@ static const char *view_clause(cairn_view view, const char *alias)
     }
 }
 
-static cairn_status check_max(cairn_ctx *ctx, int64_t *max_results)
+/* What runs and experiments searches share: the page and the compiled filter and order_by. */
+typedef struct search {
+    int64_t max_results, offset;
+    cn_sql joins, where;
+    cn_buf order;
+} search;
+
+static void search_init(search *s)
 {
-    if (*max_results == 0)
-        *max_results = 1000;
-    if (*max_results < 0 || *max_results > CAIRN_SEARCH_MAX_RESULTS)
-        return cn_fail(ctx, CAIRN_EINVAL, "max_results must be between 1 and %d, got %lld",
-                       CAIRN_SEARCH_MAX_RESULTS, (long long)*max_results);
-    return CAIRN_OK;
+    memset(s, 0, sizeof *s);
+    cn_sql_init(&s->joins);
+    cn_sql_init(&s->where);
 }
 
-/* Runs one page query: binds joins, experiment ids, the filter, then LIMIT max+1 OFFSET, and
- * appends rows to page. *more says whether a row beyond the page exists. */
-static cairn_status fetch_runs(cairn_ctx *ctx, const char *sql, const cn_sql *pre,
-                               const char *pre_key, const cn_sql *joins, const cairn_run_search *q,
-                               const cn_sql *where, int64_t max_results, int64_t offset,
+static void search_release(search *s)
+{
+    cn_sql_release(&s->joins);
+    cn_sql_release(&s->where);
+    cn_buf_release(&s->order);
+}
+
+/* Checks the store, max_results (0 means 1000) and the page token. */
+static cairn_status search_page(cairn_ctx *ctx, search *s, int64_t max_results,
+                                const char *page_token)
+{
+    s->max_results = max_results ? max_results : 1000;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK && (s->max_results < 0 || s->max_results > CAIRN_SEARCH_MAX_RESULTS))
+        rc = cn_fail(ctx, CAIRN_EINVAL, "max_results must be between 1 and %d, got %lld",
+                     CAIRN_SEARCH_MAX_RESULTS, (long long)s->max_results);
+    if (rc == CAIRN_OK)
+        rc = cn_page_token_parse(ctx, page_token, &s->offset);
+    return rc;
+}
+
+static cairn_status search_compile(cairn_ctx *ctx, search *s, cn_filter_target t,
+                                   const char *filter, const char *const *order_by,
+                                   size_t n_order_by)
+{
+    cairn_status rc = cn_filter_compile(ctx, t, filter, filter ? strlen(filter) : 0, &s->where);
+    if (rc == CAIRN_OK)
+        rc = cn_order_compile(ctx, t, order_by, n_order_by, &s->joins, &s->order);
+    return rc;
+}
+
+typedef void (*row_fn)(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item);
+
+/* Binds the filter's values from *idx on, then LIMIT max+1 OFFSET, and appends up to
+ * max_results rows to *items (*n of them, `size` bytes each, filled by from_row). *more says
+ * whether a row beyond the page exists. */
+static cairn_status fetch_page(cairn_ctx *ctx, cn_stmt *st, int idx, const search *s, cn_arena *a,
+                               size_t size, row_fn from_row, void **items, size_t *n, bool *more)
+{
+    cairn_status rc = bind_args(ctx, st, &s->where, &idx);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, s->max_results + 1);
+    if (rc == CAIRN_OK)
+        rc = ctx->store->ops->bind_int64(st, idx++, s->offset);
+    size_t cap = 0;
+    int r = CN_DB_DONE;
+    *more = false;
+    while (rc == CAIRN_OK && (r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if ((int64_t)*n == s->max_results) {
+            *more = true;
+            break;
+        }
+        *items = cn_arena_grow(a, *items, *n, &cap, size);
+        from_row(ctx, st, a, (char *)*items + (*n)++ * size);
+    }
+    if (rc == CAIRN_OK && r != CN_DB_ROW && r != CN_DB_DONE)
+        rc = (cairn_status)r;
+    return rc;
+}
+
+static void run_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
+{
+    cn_run_info_from_row(ctx, st, a, &((cairn_run_record *)item)->info);
+}
+
+static void experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
+{
+    cn_experiment_from_row(ctx, st, a, item);
+}
+
+/* Runs one page query of runs: binds the leading key (if any), the joins, the experiment ids,
+ * then the filter and the page, and appends rows to page. */
+static cairn_status fetch_runs(cairn_ctx *ctx, const char *sql, const char *key,
+                               const cn_sql *joins, const cairn_run_search *q, const search *s,
                                cn_arena *a, cairn_run_page *page, bool *more)
 {
     cn_stmt *st = NULL;
@@ -67,46 +140,23 @@ static cairn_status fetch_runs(cairn_ctx *ctx, const char *sql, const cn_sql *pr
     if (rc != CAIRN_OK)
         return rc;
     int idx = 1;
-    if (pre_key)
-        rc = ctx->store->ops->bind_text(st, idx++, pre_key, -1);
-    if (rc == CAIRN_OK && pre)
-        rc = bind_args(ctx, st, pre, &idx);
+    if (key)
+        rc = ctx->store->ops->bind_text(st, idx++, key, -1);
     if (rc == CAIRN_OK)
         rc = bind_args(ctx, st, joins, &idx);
     for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++)
         rc = ctx->store->ops->bind_int64(st, idx++, strtoll(q->experiment_ids[i], NULL, 10));
+    void *items = page->items;
     if (rc == CAIRN_OK)
-        rc = bind_args(ctx, st, where, &idx);
-    if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, max_results + 1);
-    if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, offset);
-    size_t cap = page->n;
-    int r = CN_DB_DONE;
-    *more = false;
-    while (rc == CAIRN_OK && (r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        if ((int64_t)page->n == max_results) {
-            *more = true;
-            break;
-        }
-        if (page->n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            cairn_run_record *items = cn_arena_alloc(a, ncap * sizeof *items);
-            if (page->n)
-                memcpy(items, page->items, page->n * sizeof *items);
-            page->items = items;
-            cap = ncap;
-        }
-        cn_run_info_from_row(ctx, st, a, &page->items[page->n++].info);
-    }
-    if (rc == CAIRN_OK && r != CN_DB_ROW && r != CN_DB_DONE)
-        rc = (cairn_status)r;
+        rc = fetch_page(ctx, st, idx, s, a, sizeof *page->items, run_from_row, &items, &page->n,
+                        more);
+    page->items = items;
     cn_store_finalize(ctx, st);
     return rc;
 }
 
 /* Appends " WHERE <view> [AND r.experiment_id IN (?, ...)] AND <filter>". */
-static void where_sql(cn_buf *sql, const cairn_run_search *q, const cn_sql *where, bool has_where)
+static void where_sql(cn_buf *sql, const cairn_run_search *q, const search *s, bool has_where)
 {
     cn_buf_printf(sql, " %s %s", has_where ? "AND" : "WHERE", view_clause(q->view, "r"));
     if (q->n_experiment_ids) {
@@ -115,7 +165,7 @@ static void where_sql(cn_buf *sql, const cairn_run_search *q, const cn_sql *wher
             cn_buf_puts(sql, i ? ", ?" : "?");
         cn_buf_puts(sql, ")");
     }
-    cn_buf_printf(sql, " AND %s", cn_buf_str(&where->sql));
+    cn_buf_printf(sql, " AND %s", cn_buf_str(&s->where.sql));
 }
 
 /* The fast path for "order by a metric, param or tag first": walk that table's (key, value)
@@ -123,9 +173,8 @@ static void where_sql(cn_buf *sql, const cairn_run_search *q, const cn_sql *wher
  * the page. That page equals the general query's whenever a row beyond it exists (present
  * values sort before NaN and missing ones); otherwise *served stays false and the caller runs
  * the general query. */
-static cairn_status try_metric_first(cairn_ctx *ctx, const cairn_run_search *q, const cn_sql *where,
-                                     int64_t max_results, int64_t offset, cn_arena *a,
-                                     cairn_run_page *page, bool *served, bool *more)
+static cairn_status try_metric_first(cairn_ctx *ctx, const cairn_run_search *q, const search *s,
+                                     cn_arena *a, cairn_run_page *page, bool *served, bool *more)
 {
     char *key = NULL;
     bool desc = false;
@@ -152,11 +201,11 @@ static cairn_status try_metric_first(cairn_ctx *ctx, const cairn_run_search *q, 
                   table, kind == CN_LEAD_METRIC ? " AND om.is_nan = 0" : "");
     cn_buf_puts(&sql, cn_buf_str(&joins.sql));
     cn_buf_puts(&sql, " WHERE 1 = 1");
-    where_sql(&sql, q, where, true);
+    where_sql(&sql, q, s, true);
     cn_buf_printf(&sql, " ORDER BY om.value %s, %s LIMIT ? OFFSET ?", desc ? "DESC" : "ASC",
                   cn_buf_str(&order));
     /* The key binds first: its '?' comes before the joins' ones in the statement. */
-    rc = fetch_runs(ctx, sql.data, NULL, key, &joins, q, where, max_results, offset, a, page, more);
+    rc = fetch_runs(ctx, sql.data, key, &joins, q, s, a, page, more);
     if (rc == CAIRN_OK && *more)
         *served = true;
     else
@@ -172,23 +221,16 @@ done:
 cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out)
 {
     static const cairn_run_search defaults = CAIRN_RUN_SEARCH_INIT;
-    cn_sql joins, where;
-    cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
+    search s;
+    cn_buf sql = CN_BUF_INIT;
     cn_arena *a = NULL;
-    int64_t offset = 0, max_results;
     cairn_status rc;
 
     *out = NULL;
     if (!q)
         q = &defaults;
-    cn_sql_init(&joins);
-    cn_sql_init(&where);
-    max_results = q->max_results;
-    rc = cn_need_store(ctx);
-    if (rc == CAIRN_OK)
-        rc = check_max(ctx, &max_results);
-    if (rc == CAIRN_OK)
-        rc = cn_page_token_parse(ctx, q->page_token, &offset);
+    search_init(&s);
+    rc = search_page(ctx, &s, q->max_results, q->page_token);
     for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++) {
         int64_t v;
         if (!q->experiment_ids[i] || !cn_parse_int64(q->experiment_ids[i], &v) || v < 0)
@@ -196,27 +238,23 @@ cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_
                          q->experiment_ids[i] ? q->experiment_ids[i] : "");
     }
     if (rc == CAIRN_OK)
-        rc = cn_filter_compile(ctx, CN_FILTER_RUNS, q->filter, q->filter ? strlen(q->filter) : 0,
-                               &where);
-    if (rc == CAIRN_OK)
-        rc = cn_order_compile(ctx, CN_FILTER_RUNS, q->order_by, q->n_order_by, &joins, &order);
+        rc = search_compile(ctx, &s, CN_FILTER_RUNS, q->filter, q->order_by, q->n_order_by);
     if (rc != CAIRN_OK)
         goto done;
 
     a = cn_arena_new();
     cairn_run_page *page = cn_arena_alloc(a, sizeof *page);
     bool served = false, more = false;
-    rc = try_metric_first(ctx, q, &where, max_results, offset, a, page, &served, &more);
+    rc = try_metric_first(ctx, q, &s, a, page, &served, &more);
     if (rc != CAIRN_OK)
         goto done;
     if (!served) {
         cn_buf_puts(&sql, "SELECT " CN_RUN_COLUMNS " FROM runs r JOIN experiments e ON "
                           "e.experiment_id = r.experiment_id ");
-        cn_buf_puts(&sql, cn_buf_str(&joins.sql));
-        where_sql(&sql, q, &where, false);
-        cn_buf_printf(&sql, " ORDER BY %s LIMIT ? OFFSET ?", cn_buf_str(&order));
-        rc = fetch_runs(ctx, sql.data, NULL, NULL, &joins, q, &where, max_results, offset, a, page,
-                        &more);
+        cn_buf_puts(&sql, cn_buf_str(&s.joins.sql));
+        where_sql(&sql, q, &s, false);
+        cn_buf_printf(&sql, " ORDER BY %s LIMIT ? OFFSET ?", cn_buf_str(&s.order));
+        rc = fetch_runs(ctx, sql.data, NULL, &s.joins, q, &s, a, page, &more);
         if (rc != CAIRN_OK)
             goto done;
     }
@@ -226,15 +264,13 @@ cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_
             goto done;
     }
     if (more)
-        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + max_results));
+        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(s.offset + s.max_results));
     page->internal_ = a;
     a = NULL;
     *out = page;
 done:
     cn_arena_free(a);
-    cn_sql_release(&joins);
-    cn_sql_release(&where);
-    cn_buf_release(&order);
+    search_release(&s);
     cn_buf_release(&sql);
     return rc;
 }
@@ -253,91 +289,52 @@ cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_sea
                                       cairn_experiment_page **out)
 {
     static const cairn_experiment_search defaults = CAIRN_EXPERIMENT_SEARCH_INIT;
-    cn_sql joins, where;
-    cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
+    search s;
+    cn_buf sql = CN_BUF_INIT;
     cn_stmt *st = NULL;
     cn_arena *a = NULL;
-    int64_t offset = 0, max_results;
     cairn_status rc;
 
     *out = NULL;
     if (!q)
         q = &defaults;
-    cn_sql_init(&joins);
-    cn_sql_init(&where);
-    max_results = q->max_results;
-    rc = cn_need_store(ctx);
+    search_init(&s);
+    rc = search_page(ctx, &s, q->max_results, q->page_token);
     if (rc == CAIRN_OK)
-        rc = check_max(ctx, &max_results);
-    if (rc == CAIRN_OK)
-        rc = cn_page_token_parse(ctx, q->page_token, &offset);
-    if (rc == CAIRN_OK)
-        rc = cn_filter_compile(ctx, CN_FILTER_EXPERIMENTS, q->filter,
-                               q->filter ? strlen(q->filter) : 0, &where);
-    if (rc == CAIRN_OK)
-        rc = cn_order_compile(ctx, CN_FILTER_EXPERIMENTS, q->order_by, q->n_order_by, &joins,
-                              &order);
+        rc = search_compile(ctx, &s, CN_FILTER_EXPERIMENTS, q->filter, q->order_by, q->n_order_by);
     if (rc != CAIRN_OK)
         goto done;
     cn_buf_printf(&sql,
                   "SELECT " EXP_COLUMNS " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
                   "LIMIT ? OFFSET ?",
-                  cn_buf_str(&joins.sql), view_clause(q->view, "e"), cn_buf_str(&where.sql),
-                  cn_buf_str(&order));
+                  cn_buf_str(&s.joins.sql), view_clause(q->view, "e"), cn_buf_str(&s.where.sql),
+                  cn_buf_str(&s.order));
     rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
     if (rc != CAIRN_OK)
         goto done;
     int idx = 1;
-    rc = bind_args(ctx, st, &joins, &idx);
-    if (rc == CAIRN_OK)
-        rc = bind_args(ctx, st, &where, &idx);
-    if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, max_results + 1);
-    if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, offset);
-    if (rc != CAIRN_OK)
-        goto done;
+    rc = bind_args(ctx, st, &s.joins, &idx);
     a = cn_arena_new();
     cairn_experiment_page *page = cn_arena_alloc(a, sizeof *page);
-    size_t cap = 0;
+    void *items = NULL;
     bool more = false;
-    int r;
-    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        if ((int64_t)page->n == max_results) {
-            more = true;
-            break;
-        }
-        if (page->n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            cairn_experiment *items = cn_arena_alloc(a, ncap * sizeof *items);
-            if (page->n)
-                memcpy(items, page->items, page->n * sizeof *items);
-            page->items = items;
-            cap = ncap;
-        }
-        cn_experiment_from_row(ctx, st, a, &page->items[page->n++]);
-    }
-    cn_store_finalize(ctx, st);
-    st = NULL;
-    if (r != CN_DB_ROW && r != CN_DB_DONE) {
-        rc = (cairn_status)r;
-        goto done;
-    }
+    if (rc == CAIRN_OK)
+        rc = fetch_page(ctx, st, idx, &s, a, sizeof *page->items, experiment_from_row, &items,
+                        &page->n, &more);
+    page->items = items;
     for (size_t i = 0; rc == CAIRN_OK && i < page->n; i++)
         rc = cn_experiment_load_tags(ctx, a, &page->items[i]);
     if (rc != CAIRN_OK)
         goto done;
     if (more)
-        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + max_results));
+        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(s.offset + s.max_results));
     page->internal_ = a;
     a = NULL;
     *out = page;
 done:
     cn_store_finalize(ctx, st);
     cn_arena_free(a);
-    cn_sql_release(&joins);
-    cn_sql_release(&where);
-    cn_buf_release(&order);
+    search_release(&s);
     cn_buf_release(&sql);
     return rc;
 }
