@@ -537,9 +537,20 @@ static const char *name_of(const char *const *names, size_t i, char *buf, size_t
 }
 
 /* The common frame of the unit-square plots. */
-static void unit_frame(cn_svg *s, axes *a, int width, int height, const char *title, const char *xl,
-                       const char *yl)
+/* Checks the curves and opens a square unit plot (600x580 unless opts say otherwise), with the
+ * given title and axis labels unless opts name others. */
+static cairn_status unit_begin(cairn_ctx *ctx, const cairn_curve *curves, size_t n_curves,
+                               const char *what, const cairn_plot_opts *opts, const char *title,
+                               const char *xl, const char *yl, cn_svg *s, axes *a)
 {
+    cairn_status rc = check_curves(ctx, curves, n_curves, what);
+    if (rc != CAIRN_OK)
+        return rc;
+    int width, height;
+    opts_size(opts, 600, 580, &width, &height);
+    title = or_default(opts ? opts->title : NULL, title);
+    xl = or_default(opts ? opts->x_label : NULL, xl);
+    yl = or_default(opts ? opts->y_label : NULL, yl);
     memset(a, 0, sizeof *a);
     unit_axes(a);
     double top = 50, bottom = 64;
@@ -552,6 +563,17 @@ static void unit_frame(cn_svg *s, axes *a, int width, int height, const char *ti
     cn_svg_begin(s, width, height, title);
     title_of(s, title);
     draw_axes(s, a, xl, yl);
+    return CAIRN_OK;
+}
+
+/* Draws the legend, frees what a unit plot held and returns its SVG. */
+static char *unit_end(cn_svg *s, const axes *a, legend_entry *le, size_t n_le, pts *pp, void *texts)
+{
+    draw_legend(s, a, le, n_le, pp->x, pp->y, pp->n);
+    pts_release(pp);
+    free(le);
+    free(texts);
+    return cn_svg_end(s);
 }
 
 static void diagonal(cn_svg *s, const axes *a, pts *pp)
@@ -566,17 +588,12 @@ cairn_status cairn_plot_roc(cairn_ctx *ctx, const cairn_curve *curves, const cha
                             char **svg_out)
 {
     *svg_out = NULL;
-    cairn_status rc = check_curves(ctx, curves, n_curves, "roc");
-    if (rc != CAIRN_OK)
-        return rc;
-    int width, height;
-    opts_size(opts, 600, 580, &width, &height);
-    const char *title = or_default(opts ? opts->title : NULL, "ROC curve");
     cn_svg s;
     axes a;
-    unit_frame(&s, &a, width, height, title,
-               or_default(opts ? opts->x_label : NULL, "False positive rate"),
-               or_default(opts ? opts->y_label : NULL, "True positive rate"));
+    cairn_status rc = unit_begin(ctx, curves, n_curves, "roc", opts, "ROC curve",
+                                 "False positive rate", "True positive rate", &s, &a);
+    if (rc != CAIRN_OK)
+        return rc;
     pts pp = {0};
     diagonal(&s, &a, &pp);
     legend_entry *le = cn_xcalloc(n_curves + 1, sizeof *le);
@@ -593,11 +610,7 @@ cairn_status cairn_plot_roc(cairn_ctx *ctx, const cairn_curve *curves, const cha
         le[i] = (legend_entry){texts[i], COLOR(i), NULL, true, false};
     }
     le[n_curves] = (legend_entry){"Chance (AUC = 0.5)", "#888888", "6,5", true, false};
-    draw_legend(&s, &a, le, n_curves + 1, pp.x, pp.y, pp.n);
-    pts_release(&pp);
-    free(le);
-    free(texts);
-    *svg_out = cn_svg_end(&s);
+    *svg_out = unit_end(&s, &a, le, n_curves + 1, &pp, texts);
     return CAIRN_OK;
 }
 
@@ -606,16 +619,12 @@ cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves, const char
                            const cairn_plot_opts *opts, char **svg_out)
 {
     *svg_out = NULL;
-    cairn_status rc = check_curves(ctx, curves, n_curves, "precision-recall");
-    if (rc != CAIRN_OK)
-        return rc;
-    int width, height;
-    opts_size(opts, 600, 580, &width, &height);
-    const char *title = or_default(opts ? opts->title : NULL, "Precision-recall curve");
     cn_svg s;
     axes a;
-    unit_frame(&s, &a, width, height, title, or_default(opts ? opts->x_label : NULL, "Recall"),
-               or_default(opts ? opts->y_label : NULL, "Precision"));
+    cairn_status rc = unit_begin(ctx, curves, n_curves, "precision-recall", opts,
+                                 "Precision-recall curve", "Recall", "Precision", &s, &a);
+    if (rc != CAIRN_OK)
+        return rc;
     pts pp = {0};
     legend_entry *le = cn_xcalloc(2 * n_curves, sizeof *le);
     char(*texts)[160] = cn_xcalloc(2 * n_curves, sizeof *texts);
@@ -668,11 +677,7 @@ cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves, const char
             le[n_le - 1] = shared;
             break;
         }
-    draw_legend(&s, &a, le, n_le, pp.x, pp.y, pp.n);
-    pts_release(&pp);
-    free(le);
-    free(texts);
-    *svg_out = cn_svg_end(&s);
+    *svg_out = unit_end(&s, &a, le, n_le, &pp, texts);
     return CAIRN_OK;
 }
 
@@ -681,17 +686,13 @@ cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
                                     const cairn_plot_opts *opts, char **svg_out)
 {
     *svg_out = NULL;
-    cairn_status rc = check_curves(ctx, curves, n_curves, "calibration");
-    if (rc != CAIRN_OK)
-        return rc;
-    int width, height;
-    opts_size(opts, 600, 580, &width, &height);
-    const char *title = or_default(opts ? opts->title : NULL, "Calibration (reliability diagram)");
     cn_svg s;
     axes a;
-    unit_frame(&s, &a, width, height, title,
-               or_default(opts ? opts->x_label : NULL, "Mean predicted probability"),
-               or_default(opts ? opts->y_label : NULL, "Fraction of positives"));
+    cairn_status rc =
+        unit_begin(ctx, curves, n_curves, "calibration", opts, "Calibration (reliability diagram)",
+                   "Mean predicted probability", "Fraction of positives", &s, &a);
+    if (rc != CAIRN_OK)
+        return rc;
     pts pp = {0};
     diagonal(&s, &a, &pp);
     legend_entry *le = cn_xcalloc(n_curves + 1, sizeof *le);
@@ -704,11 +705,7 @@ cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
         snprintf(texts[i], sizeof texts[i], "%s", name_of(names, i, nb, sizeof nb));
         le[i + 1] = (legend_entry){texts[i], COLOR(i), NULL, true, true};
     }
-    draw_legend(&s, &a, le, n_curves + 1, pp.x, pp.y, pp.n);
-    pts_release(&pp);
-    free(le);
-    free(texts);
-    *svg_out = cn_svg_end(&s);
+    *svg_out = unit_end(&s, &a, le, n_curves + 1, &pp, texts);
     return CAIRN_OK;
 }
 
