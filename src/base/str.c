@@ -53,6 +53,14 @@ bool cn_str_eq_nocase(const char *a, const char *b)
     return strcasecmp(a, b) == 0;
 }
 
+bool cn_str_in(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
 bool cn_parse_int64(const char *s, int64_t *out)
 {
     char *end;

@@ -11,6 +11,8 @@ size_t cn_strlcpy(char *dst, const char *src, size_t size);
 bool cn_str_starts(const char *s, const char *prefix);
 bool cn_str_ends(const char *s, const char *suffix);
 bool cn_str_eq_nocase(const char *a, const char *b);
+/* Whether s is one of the strings of a NULL-terminated list. */
+bool cn_str_in(const char *s, const char *const *list);
 /* Parses a whole string as a number; false on trailing junk, empty input or overflow. */
 bool cn_parse_int64(const char *s, int64_t *out);
 bool cn_parse_double(const char *s, double *out);

@@ -23,10 +23,7 @@ const cn_learner_ops *cn_learner_find(const char *name)
 cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_params *p)
 {
     for (size_t i = 0; i < p->n; i++) {
-        bool known = false;
-        for (const char *const *k = ops->param_names; *k && !known; k++)
-            known = strcmp(*k, p->keys[i]) == 0;
-        if (known)
+        if (cn_str_in(p->keys[i], ops->param_names))
             continue;
         cn_buf names = CN_BUF_INIT;
         for (const char *const *k = ops->param_names; *k; k++)

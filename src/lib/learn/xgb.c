@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* xgb.c - gradient-boosted trees through XGBoost's C API (the only home of <xgboost/c_api.h>):
  * objective from the task, params passed through, early stopping on the validation rows, the
- * booster kept as UBJSON bytes inside our model file. Matches python3-xgboost's xgb.train with
+ * booster kept as JSON bytes inside our model file. Matches python3-xgboost's xgb.train with
  * the same params and rows (tree_method defaults to "hist"). */
 #include <math.h>
 #include <stdlib.h>
@@ -21,8 +21,8 @@ typedef struct xgb {
     bool binary;  /* binary:* objective: one probability per row */
 } xgb;
 
-/* Params handed to XGBoost unchanged. */
-static const char *const passthrough[] = {
+/* Every param xgb_fit takes: all but own_params are handed to XGBoost unchanged. */
+static const char *const xgb_params[] = {
     "max_depth",
     "eta",
     "learning_rate",
@@ -48,7 +48,15 @@ static const char *const passthrough[] = {
     "max_leaves",
     "verbosity",
     "booster",
+    "seed",
+    "num_round",
+    "n_estimators",
+    "early_stopping_rounds",
+    "task",
     NULL,
+};
+static const char *const own_params[] = {
+    "num_round", "n_estimators", "early_stopping_rounds", "task", NULL,
 };
 
 static cairn_status xgb_fail(cairn_ctx *ctx, const char *what)
@@ -169,9 +177,7 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
             goto done;
         }
     for (size_t i = 0; i < p->n; i++) {
-        bool pass = strcmp(p->keys[i], "seed") == 0;
-        for (const char *const *k = passthrough; *k && !pass; k++)
-            pass = strcmp(*k, p->keys[i]) == 0;
+        bool pass = cn_str_in(p->keys[i], xgb_params) && !cn_str_in(p->keys[i], own_params);
         if (pass && XGBoosterSetParam(booster, p->keys[i], p->values[i]) != 0) {
             rc = cn_fail(ctx, CAIRN_EINVAL, "param '%s': xgboost refused '%s': %s", p->keys[i],
                          p->values[i], XGBGetLastError());
@@ -343,40 +349,6 @@ static void xgb_free(cn_learner *l)
     XGBoosterFree(m->booster);
     free(m);
 }
-
-static const char *const xgb_params[] = {
-    "max_depth",
-    "eta",
-    "learning_rate",
-    "subsample",
-    "colsample_bytree",
-    "colsample_bylevel",
-    "colsample_bynode",
-    "lambda",
-    "reg_lambda",
-    "alpha",
-    "reg_alpha",
-    "min_child_weight",
-    "gamma",
-    "max_delta_step",
-    "max_bin",
-    "tree_method",
-    "nthread",
-    "objective",
-    "eval_metric",
-    "base_score",
-    "scale_pos_weight",
-    "grow_policy",
-    "max_leaves",
-    "verbosity",
-    "booster",
-    "seed",
-    "num_round",
-    "n_estimators",
-    "early_stopping_rounds",
-    "task",
-    NULL,
-};
 
 const cn_learner_ops cn_xgb_ops = {
     .name = "xgboost",
