@@ -13,32 +13,48 @@
 #include "xmalloc.h"
 #include "banned.h"
 
+int cn_fs_read_fd(int fd, int (*each)(void *user, const void *p, size_t n), void *user)
+{
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
+        if (each(user, chunk, (size_t)n) != 0)
+            return -1;
+    }
+}
+
+typedef struct bounded {
+    cn_buf *out;
+    size_t max_bytes;
+} bounded;
+
+static int append_bounded(void *user, const void *p, size_t n)
+{
+    bounded *b = user;
+    if (b->max_bytes && b->out->len + n > b->max_bytes) {
+        errno = E2BIG;
+        return -1;
+    }
+    cn_buf_append(b->out, p, n);
+    return 0;
+}
+
 int cn_fs_read_file(const char *path, cn_buf *out, size_t max_bytes)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    char chunk[65536];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        if (max_bytes && out->len + (size_t)n > max_bytes) {
-            close(fd);
-            errno = E2BIG;
-            return -1;
-        }
-        cn_buf_append(out, chunk, (size_t)n);
-    }
+    bounded b = {out, max_bytes};
+    int rc = cn_fs_read_fd(fd, append_bounded, &b);
+    int e = errno;
     close(fd);
+    errno = e;
+    if (rc != 0)
+        return -1;
     if (!out->data)
         cn_buf_append(out, "", 0);
     return 0;
@@ -116,6 +132,11 @@ int cn_fs_mkdirs(const char *path, unsigned mode)
     return 0;
 }
 
+static int write_chunk(void *user, const void *p, size_t n)
+{
+    return write_all(*(int *)user, p, n);
+}
+
 int cn_fs_copy_file(const char *src, const char *dst)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -141,21 +162,7 @@ int cn_fs_copy_file(const char *src, const char *dst)
         errno = e;
         return -1;
     }
-    char chunk[65536];
-    int rc = 0;
-    for (;;) {
-        ssize_t n = read(in, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            rc = n < 0 ? -1 : 0;
-            break;
-        }
-        if (write_all(out, chunk, (size_t)n) != 0) {
-            rc = -1;
-            break;
-        }
-    }
+    int rc = cn_fs_read_fd(in, write_chunk, &out);
     int e = errno;
     if (close(out) != 0 && rc == 0) {
         rc = -1;

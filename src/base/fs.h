@@ -9,6 +9,9 @@
 #include "buf.h"
 
 int cn_fs_read_file(const char *path, cn_buf *out, size_t max_bytes); /* E2BIG over max */
+/* Reads fd to its end, handing each chunk to each(user, p, n); stops at a read error or at the
+ * first nonzero return of each (which sets errno) and returns -1 with errno set then. */
+int cn_fs_read_fd(int fd, int (*each)(void *user, const void *p, size_t n), void *user);
 /* Writes via a temporary file, fsync and rename, so readers never see half a file. */
 int cn_fs_write_atomic(const char *path, const void *data, size_t len);
 int cn_fs_mkdirs(const char *path, unsigned mode);     /* mkdir -p */

@@ -2,10 +2,12 @@
 /* sha256.c - the one home of libcrypto. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "sha256.h"
+#include "fs.h"
 #include "str.h"
 #include "xmalloc.h"
 #include "banned.h"
@@ -45,33 +47,76 @@ void cn_sha256_hex(const void *p, size_t n, char hex_out[65])
     cn_sha256_final(h, hex_out);
 }
 
+struct cn_sha256_stream {
+    cn_sha256 *h;
+    size_t len;
+    unsigned char buf[1 << 16];
+};
+
+cn_sha256_stream *cn_sha256_stream_new(void)
+{
+    cn_sha256_stream *s = cn_xmalloc(sizeof *s);
+    s->h = cn_sha256_new();
+    s->len = 0;
+    return s;
+}
+
+void cn_sha256_stream_bytes(cn_sha256_stream *s, const void *p, size_t n)
+{
+    if (n > sizeof s->buf - s->len) {
+        cn_sha256_update(s->h, s->buf, s->len);
+        s->len = 0;
+        if (n > sizeof s->buf) {
+            cn_sha256_update(s->h, p, n);
+            return;
+        }
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+}
+
+void cn_sha256_stream_u64(cn_sha256_stream *s, uint64_t v)
+{
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)(v >> (8 * i));
+    cn_sha256_stream_bytes(s, le, 8);
+}
+
+void cn_sha256_stream_final(cn_sha256_stream *s, char hex_out[65])
+{
+    cn_sha256_update(s->h, s->buf, s->len);
+    cn_sha256_final(s->h, hex_out);
+    free(s);
+}
+
+typedef struct counted {
+    cn_sha256 *h;
+    int64_t total;
+} counted;
+
+static int update_counted(void *user, const void *p, size_t n)
+{
+    counted *c = user;
+    cn_sha256_update(c->h, p, n);
+    c->total += (int64_t)n;
+    return 0;
+}
+
 int cn_sha256_file(const char *path, char hex_out[65], int64_t *size_out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    cn_sha256 *h = cn_sha256_new();
-    static _Thread_local unsigned char chunk[1 << 16];
-    int64_t total = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            cn_sha256_final(h, hex_out);
-            errno = e;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        cn_sha256_update(h, chunk, (size_t)n);
-        total += n;
-    }
+    counted c = {cn_sha256_new(), 0};
+    int rc = cn_fs_read_fd(fd, update_counted, &c);
+    int e = errno;
     close(fd);
-    cn_sha256_final(h, hex_out);
+    cn_sha256_final(c.h, hex_out);
+    errno = e;
+    if (rc != 0)
+        return -1;
     if (size_out)
-        *size_out = total;
+        *size_out = c.total;
     return 0;
 }

@@ -297,71 +297,38 @@ static cairn_status fit_features(cairn_ctx *ctx, cairn_model *m, const cairn_tab
     return CAIRN_OK;
 }
 
-/* Bytes on their way into a SHA-256, in chunks: one update per value costs more than the
- * hashing itself on wide data. The digest does not depend on the chunking. */
-typedef struct hasher {
-    cn_sha256 *h;
-    size_t len;
-    unsigned char buf[4096];
-} hasher;
-
-static void hash_bytes(hasher *hs, const void *p, size_t n)
-{
-    if (hs->len + n > sizeof hs->buf) {
-        cn_sha256_update(hs->h, hs->buf, hs->len);
-        hs->len = 0;
-    }
-    if (n > sizeof hs->buf) {
-        cn_sha256_update(hs->h, p, n);
-        return;
-    }
-    memcpy(hs->buf + hs->len, p, n);
-    hs->len += n;
-}
-
-static void hash_u64(hasher *hs, uint64_t v)
-{
-    unsigned char le[8];
-    for (int i = 0; i < 8; i++)
-        le[i] = (unsigned char)(v >> (8 * i));
-    hash_bytes(hs, le, 8);
-}
-
-static void hash_value(hasher *hs, const cairn_column *c, size_t r)
+static void hash_value(cn_sha256_stream *hs, const cairn_column *c, size_t r)
 {
     if (c->type == CAIRN_COL_NUMERIC) {
         uint64_t u;
         memcpy(&u, &c->num[r], 8);
-        hash_u64(hs, u);
+        cn_sha256_stream_u64(hs, u);
     } else {
         const char *s =
             c->cat[r] >= 0 && (size_t)c->cat[r] < c->n_levels ? c->levels[c->cat[r]] : "";
-        hash_bytes(hs, s, strlen(s) + 1);
+        cn_sha256_stream_bytes(hs, s, strlen(s) + 1);
     }
 }
 
 /* SHA-256 over the names, types and values of the features and label on the training rows. */
 static void digest(cairn_model *m, const cairn_table *t, const size_t *rows, size_t n)
 {
-    hasher *hs = cn_xcalloc(1, sizeof *hs);
-    hs->h = cn_sha256_new();
+    cn_sha256_stream *hs = cn_sha256_stream_new();
     const cairn_column *lc = &t->cols[find_col(t, m->label)];
     const cairn_column **cols = cn_xmalloc((m->n_features ? m->n_features : 1) * sizeof *cols);
     for (size_t f = 0; f < m->n_features; f++) {
         cols[f] = &t->cols[find_col(t, m->features[f].name)];
-        hash_bytes(hs, m->features[f].name, strlen(m->features[f].name) + 1);
+        cn_sha256_stream_bytes(hs, m->features[f].name, strlen(m->features[f].name) + 1);
     }
-    hash_bytes(hs, m->label, strlen(m->label) + 1);
-    hash_u64(hs, n);
+    cn_sha256_stream_bytes(hs, m->label, strlen(m->label) + 1);
+    cn_sha256_stream_u64(hs, n);
     for (size_t i = 0; i < n; i++) {
         for (size_t f = 0; f < m->n_features; f++)
             hash_value(hs, cols[f], rows[i]);
         hash_value(hs, lc, rows[i]);
     }
-    cn_sha256_update(hs->h, hs->buf, hs->len);
-    cn_sha256_final(hs->h, m->digest);
+    cn_sha256_stream_final(hs, m->digest);
     free(cols);
-    free(hs);
 }
 
 /* Targets (value or class index) of rows; EINVAL for a class unseen in training. */
