@@ -138,50 +138,20 @@ cairn_status cairn_table_add_categorical(cairn_ctx *ctx, cairn_table *t, const c
 
 /* ---- content digest ---- */
 
-typedef struct hasher {
-    cn_sha256 *h;
-    unsigned char buf[1 << 16];
-    size_t len;
-} hasher;
-
-static void h_bytes(hasher *hs, const void *p, size_t n)
-{
-    if (n > sizeof hs->buf - hs->len) {
-        cn_sha256_update(hs->h, hs->buf, hs->len);
-        hs->len = 0;
-        if (n > sizeof hs->buf) {
-            cn_sha256_update(hs->h, p, n);
-            return;
-        }
-    }
-    memcpy(hs->buf + hs->len, p, n);
-    hs->len += n;
-}
-
-static void h_u64(hasher *hs, uint64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    h_bytes(hs, b, 8);
-}
-
 cairn_status cairn_table_digest(const cairn_table *t, char hex_out[65])
 {
     if (!t || !hex_out)
         return CAIRN_EINVAL;
-    hasher *hs = cn_xmalloc(sizeof *hs);
-    hs->h = cn_sha256_new();
-    hs->len = 0;
-    h_bytes(hs, "cairn-table-v1\n", 15);
-    h_u64(hs, t->n_rows);
-    h_u64(hs, t->n_cols);
+    cn_sha256_stream *hs = cn_sha256_stream_new();
+    cn_sha256_stream_bytes(hs, "cairn-table-v1\n", 15);
+    cn_sha256_stream_u64(hs, t->n_rows);
+    cn_sha256_stream_u64(hs, t->n_cols);
     for (size_t c = 0; c < t->n_cols; c++) {
         const cairn_column *col = &t->cols[c];
         size_t nl = strlen(col->name);
-        h_u64(hs, nl);
-        h_bytes(hs, col->name, nl);
-        h_u64(hs, (uint64_t)col->type);
+        cn_sha256_stream_u64(hs, nl);
+        cn_sha256_stream_bytes(hs, col->name, nl);
+        cn_sha256_stream_u64(hs, (uint64_t)col->type);
         for (size_t r = 0; r < t->n_rows; r++) {
             if (col->type == CAIRN_COL_NUMERIC) {
                 double v = col->num[r];
@@ -190,20 +160,18 @@ cairn_status cairn_table_digest(const cairn_table *t, char hex_out[65])
                     bits = 0x7ff8000000000000ull;
                 else
                     memcpy(&bits, &v, 8);
-                h_u64(hs, bits);
+                cn_sha256_stream_u64(hs, bits);
             } else if (col->cat[r] < 0) {
-                h_u64(hs, UINT64_MAX);
+                cn_sha256_stream_u64(hs, UINT64_MAX);
             } else {
                 const char *s = col->levels[col->cat[r]];
                 size_t sl = strlen(s);
-                h_u64(hs, sl);
-                h_bytes(hs, s, sl);
+                cn_sha256_stream_u64(hs, sl);
+                cn_sha256_stream_bytes(hs, s, sl);
             }
         }
     }
-    cn_sha256_update(hs->h, hs->buf, hs->len);
-    cn_sha256_final(hs->h, hex_out);
-    free(hs);
+    cn_sha256_stream_final(hs, hex_out);
     return CAIRN_OK;
 }
 
@@ -226,10 +194,10 @@ void cn_data_format_double(double v, char *out, size_t size)
     }
 }
 
-static void put_text(cn_buf *b, const char *s)
+void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank)
 {
-    bool quote =
-        *s == '\0' || strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[strlen(s) - 1] == ' ';
+    bool quote = strpbrk(s, ",\"\r\n") != NULL ||
+                 (quote_blank && (*s == '\0' || s[0] == ' ' || s[strlen(s) - 1] == ' '));
     if (!quote) {
         cn_buf_puts(b, s);
         return;
@@ -252,7 +220,7 @@ cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *p
     for (size_t c = 0; c < t->n_cols; c++) {
         if (c)
             cn_buf_putc(&b, ',');
-        put_text(&b, t->cols[c].name);
+        cn_csv_put_field(&b, t->cols[c].name, true);
     }
     cn_buf_putc(&b, '\n');
     for (size_t r = 0; r < t->n_rows; r++) {
@@ -266,7 +234,7 @@ cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *p
                     cn_buf_puts(&b, num);
                 }
             } else if (col->cat[r] >= 0) {
-                put_text(&b, col->levels[col->cat[r]]);
+                cn_csv_put_field(&b, col->levels[col->cat[r]], true);
             }
         }
         cn_buf_putc(&b, '\n');

@@ -274,18 +274,11 @@ cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eva
             rc = cairn_run_log_param(run, "data.path", o->data);
         if (rc == CAIRN_OK && run_id)
             rc = cairn_run_set_tag(run, "cairn.eval.model_run", run_id);
-        if (rc == CAIRN_OK)
-            rc = cn_metrics_log(run, "eval_", r->metrics, r->n_metrics);
-        if (rc == CAIRN_OK) {
-            cn_buf csv = CN_BUF_INIT;
-            cn_scores_csv(&s, &csv);
-            rc = cairn_run_log_artifact_bytes(run, "predictions/eval.csv", csv.data, csv.len);
-            cn_buf_release(&csv);
-        }
         char **paths = NULL;
         size_t n_paths = 0;
         if (rc == CAIRN_OK)
-            rc = cn_scores_plots(ctx, run, &s, "eval_", &paths, &n_paths);
+            rc = cn_scores_log(ctx, run, &s, "eval", r->metrics, r->n_metrics, "eval_", &paths,
+                               &n_paths);
         for (size_t i = 0; i < n_paths; i++)
             free(paths[i]);
         free(paths);
@@ -413,18 +406,11 @@ cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_ev
                          {"cairn.test.last_look_ms", tbuf},
                          {"cairn.test.second_look", "true"}};
     rc = cairn_run_log_batch(run, NULL, 0, NULL, 0, tags, r->looks > 1 ? 3 : 2);
-    if (rc == CAIRN_OK)
-        rc = cn_metrics_log(run, "test_", r->metrics, r->n_metrics);
-    if (rc == CAIRN_OK) {
-        cn_buf csv = CN_BUF_INIT;
-        cn_scores_csv(&s, &csv);
-        rc = cairn_run_log_artifact_bytes(run, "predictions/test.csv", csv.data, csv.len);
-        cn_buf_release(&csv);
-    }
     char **paths = NULL;
     size_t n_paths = 0;
     if (rc == CAIRN_OK)
-        rc = cn_scores_plots(ctx, run, &s, "test_", &paths, &n_paths);
+        rc = cn_scores_log(ctx, run, &s, "test", r->metrics, r->n_metrics, "test_", &paths,
+                           &n_paths);
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);

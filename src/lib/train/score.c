@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cairn/eval.h"
 #include "core/core.h"
+#include "learn/data_internal.h"
 #include "train/train_internal.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -275,8 +276,8 @@ void cn_metrics_score(cairn_ctx *ctx, cn_scores *s, char *const *names, size_t n
     }
 }
 
-cairn_status cn_metrics_log(cairn_run *run, const char *prefix, const cairn_scored_metric *m,
-                            size_t n)
+static cairn_status metrics_log(cairn_run *run, const char *prefix, const cairn_scored_metric *m,
+                                size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *suffix[3] = {"", "_ci_low", "_ci_high"};
@@ -294,21 +295,6 @@ cairn_status cn_metrics_log(cairn_run *run, const char *prefix, const cairn_scor
     return cairn_run_flush(run);
 }
 
-static void csv_field(cn_buf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        cn_buf_puts(b, s);
-        return;
-    }
-    cn_buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            cn_buf_putc(b, '"');
-        cn_buf_putc(b, *s);
-    }
-    cn_buf_putc(b, '"');
-}
-
 static void csv_num(cn_buf *b, double v)
 {
     char tmp[64];
@@ -316,22 +302,22 @@ static void csv_num(cn_buf *b, double v)
     cn_buf_puts(b, tmp);
 }
 
-void cn_scores_csv(const cn_scores *s, cn_buf *out)
+static void scores_csv(const cn_scores *s, cn_buf *out)
 {
     cn_buf_puts(out, "row,y_true,y_pred");
     for (size_t j = 0; j < s->k; j++) {
         char *h = cn_asprintf("p_%s", s->classes[j]);
         cn_buf_putc(out, ',');
-        csv_field(out, h);
+        cn_csv_put_field(out, h, false);
         free(h);
     }
     cn_buf_putc(out, '\n');
     for (size_t i = 0; i < s->n; i++) {
         cn_buf_printf(out, "%zu,", s->rows[i]);
         if (s->is_classification) {
-            csv_field(out, s->classes[s->y_true[i]]);
+            cn_csv_put_field(out, s->classes[s->y_true[i]], false);
             cn_buf_putc(out, ',');
-            csv_field(out, s->classes[s->y_pred[i]]);
+            cn_csv_put_field(out, s->classes[s->y_pred[i]], false);
             for (size_t j = 0; j < s->k; j++) {
                 cn_buf_putc(out, ',');
                 csv_num(out, s->proba[i * s->k + j]);
@@ -438,8 +424,8 @@ static cairn_status class_curves(cairn_ctx *ctx, cairn_run *run, const cn_scores
     return rc;
 }
 
-cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *prefix,
-                             char ***paths, size_t *n_paths)
+static cairn_status scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s,
+                                 const char *prefix, char ***paths, size_t *n_paths)
 {
     char *svg = NULL;
     cairn_status rc;
@@ -457,5 +443,24 @@ cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s,
         rc = put_svg(run, prefix, "confusion_matrix", svg, paths, n_paths);
     if (rc == CAIRN_OK)
         rc = class_curves(ctx, run, s, prefix, paths, n_paths);
+    return rc;
+}
+
+cairn_status cn_scores_log(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *split,
+                           const cairn_scored_metric *m, size_t n, const char *plot_prefix,
+                           char ***paths, size_t *n_paths)
+{
+    char prefix[32], csv_path[64];
+    snprintf(prefix, sizeof prefix, "%s_", split);
+    snprintf(csv_path, sizeof csv_path, "predictions/%s.csv", split);
+    cairn_status rc = metrics_log(run, prefix, m, n);
+    if (rc == CAIRN_OK) {
+        cn_buf csv = CN_BUF_INIT;
+        scores_csv(s, &csv);
+        rc = cairn_run_log_artifact_bytes(run, csv_path, csv.data, csv.len);
+        cn_buf_release(&csv);
+    }
+    if (rc == CAIRN_OK)
+        rc = scores_plots(ctx, run, s, plot_prefix, paths, n_paths);
     return rc;
 }

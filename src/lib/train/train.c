@@ -898,15 +898,8 @@ static cairn_status fit_and_log(train_state *st)
     r->metrics = cn_xcalloc(st->n_metrics ? st->n_metrics : 1, sizeof *r->metrics);
     cn_metrics_score(ctx, &s, st->metrics, st->n_metrics, (size_t)st->bootstrap, st->seed,
                      r->metrics);
-    rc = cn_metrics_log(st->run, "val_", r->metrics, r->n_metrics);
-    if (rc == CAIRN_OK) {
-        cn_buf csv = CN_BUF_INIT;
-        cn_scores_csv(&s, &csv);
-        rc = cairn_run_log_artifact_bytes(st->run, "predictions/val.csv", csv.data, csv.len);
-        cn_buf_release(&csv);
-    }
-    if (rc == CAIRN_OK)
-        rc = cn_scores_plots(ctx, st->run, &s, "", &st->plots, &st->n_plots);
+    rc = cn_scores_log(ctx, st->run, &s, "val", r->metrics, r->n_metrics, "", &st->plots,
+                       &st->n_plots);
 cv:
     if (rc == CAIRN_OK && st->cv > 0) {
         fo.user = NULL;

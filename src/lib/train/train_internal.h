@@ -42,15 +42,14 @@ cairn_status cn_metric_value(cairn_ctx *ctx, cn_scores *s, const char *name, con
  * names[i]. */
 void cn_metrics_score(cairn_ctx *ctx, cn_scores *s, char *const *names, size_t n_names,
                       size_t n_boot, uint64_t seed, cairn_scored_metric *out);
-/* Logs <prefix><m>, <prefix><m>_ci_low, <prefix><m>_ci_high (finite values only). */
-cairn_status cn_metrics_log(cairn_run *run, const char *prefix, const cairn_scored_metric *m,
-                            size_t n);
-/* The predictions CSV: row,y_true,y_pred[,p_<class>...]. */
-void cn_scores_csv(const cn_scores *s, cn_buf *out);
-/* SVG pictures into the run's plots/ folder, each name prefixed with prefix ("", "test_");
- * the artifact paths are appended to *paths (strdup'ed). */
-cairn_status cn_scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *prefix,
-                             char ***paths, size_t *n_paths);
+/* Logs one scoring of rows on a run: the metrics as <split>_<m>, <split>_<m>_ci_low and
+ * <split>_<m>_ci_high (finite values only), the predictions as predictions/<split>.csv
+ * (row,y_true,y_pred[,p_<class>...]) and SVG pictures into the run's plots/ folder, each name
+ * prefixed with plot_prefix ("", "test_"); the plots' artifact paths are appended to *paths
+ * (strdup'ed). */
+cairn_status cn_scores_log(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *split,
+                           const cairn_scored_metric *m, size_t n, const char *plot_prefix,
+                           char ***paths, size_t *n_paths);
 
 /* Row hashes (see cairn_model_row_hashes) over named features and a label column. */
 cairn_status cn_row_hashes(cairn_ctx *ctx, const cairn_table *t, const char *const *features,
