@@ -69,14 +69,19 @@ const char *cairn_artifact_root(const cairn_ctx *ctx)
     return ctx->artifact_root ? ctx->artifact_root : "";
 }
 
+static void set_err(cairn_ctx *ctx, const char *fmt, va_list ap)
+{
+    cn_buf_clear(&ctx->err);
+    cn_buf_vprintf(&ctx->err, fmt, ap);
+}
+
 cairn_status cn_fail(cairn_ctx *ctx, cairn_status st, const char *fmt, ...)
 {
     if (!ctx)
         return st;
     va_list ap;
     va_start(ap, fmt);
-    cn_buf_clear(&ctx->err);
-    cn_buf_vprintf(&ctx->err, fmt, ap);
+    set_err(ctx, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -88,8 +93,7 @@ cairn_status cn_fail_errno(cairn_ctx *ctx, cairn_status st, const char *fmt, ...
         return st;
     va_list ap;
     va_start(ap, fmt);
-    cn_buf_clear(&ctx->err);
-    cn_buf_vprintf(&ctx->err, fmt, ap);
+    set_err(ctx, fmt, ap);
     va_end(ap);
     cn_buf_printf(&ctx->err, ": %s", strerror(e));
     return st;
