@@ -16,6 +16,20 @@
 #define CF_EPS 1e-16
 #define CF_TINY 1e-300
 
+/* One step of the modified Lentz method with partial numerator num (denominator 1): updates
+ * c and d and returns the factor that multiplies the fraction. */
+static double lentz_step(double num, double *c, double *d)
+{
+    *d = 1.0 + num * *d;
+    *c = 1.0 + num / *c;
+    if (fabs(*d) < CF_TINY)
+        *d = CF_TINY;
+    if (fabs(*c) < CF_TINY)
+        *c = CF_TINY;
+    *d = 1.0 / *d;
+    return *d * *c;
+}
+
 /* The continued fraction of I_x(a, b) by the modified Lentz method (its even and odd steps as
  * in Abramowitz & Stegun 26.5.8); converges fast for x < (a + 1) / (a + b + 2). */
 static double beta_fraction(double a, double b, double x)
@@ -28,25 +42,9 @@ static double beta_fraction(double a, double b, double x)
     for (int m = 1; m <= CF_MAX_ITER; m++) {
         double m2 = 2.0 * m;
         /* even step: d_{2m} = m (b - m) x / ((a + 2m - 1)(a + 2m)) */
-        double num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
-        d = 1.0 + num * d;
-        c = 1.0 + num / c;
-        if (fabs(d) < CF_TINY)
-            d = CF_TINY;
-        if (fabs(c) < CF_TINY)
-            c = CF_TINY;
-        d = 1.0 / d;
-        h *= d * c;
+        h *= lentz_step(m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)), &c, &d);
         /* odd step: d_{2m+1} = -(a + m)(a + b + m) x / ((a + 2m)(a + 2m + 1)) */
-        num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
-        d = 1.0 + num * d;
-        c = 1.0 + num / c;
-        if (fabs(d) < CF_TINY)
-            d = CF_TINY;
-        if (fabs(c) < CF_TINY)
-            c = CF_TINY;
-        d = 1.0 / d;
-        double delta = d * c;
+        double delta = lentz_step(-(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)), &c, &d);
         h *= delta;
         if (fabs(delta - 1.0) < CF_EPS)
             break;
@@ -105,26 +103,29 @@ static double gamma_fraction(double a, double x)
     return exp(-x + a * log(x) - lgamma(a)) * h;
 }
 
-double cairn_stats_gammainc(double a, double x)
+/* P(a, x), or Q(a, x) = 1 - P(a, x) when upper: each from the series or the fraction, whichever
+ * converges at x, the other one as its complement. */
+static double gamma_regularized(double a, double x, bool upper)
 {
     if (!(a > 0) || !(x >= 0))
         return NAN;
     if (x == 0)
-        return 0.0;
+        return upper ? 1.0 : 0.0;
     if (isinf(x))
-        return 1.0;
-    return x < a + 1.0 ? gamma_series(a, x) : 1.0 - gamma_fraction(a, x);
+        return upper ? 0.0 : 1.0;
+    if (x < a + 1.0)
+        return upper ? 1.0 - gamma_series(a, x) : gamma_series(a, x);
+    return upper ? gamma_fraction(a, x) : 1.0 - gamma_fraction(a, x);
+}
+
+double cairn_stats_gammainc(double a, double x)
+{
+    return gamma_regularized(a, x, false);
 }
 
 double cairn_stats_gammaincc(double a, double x)
 {
-    if (!(a > 0) || !(x >= 0))
-        return NAN;
-    if (x == 0)
-        return 1.0;
-    if (isinf(x))
-        return 0.0;
-    return x < a + 1.0 ? 1.0 - gamma_series(a, x) : gamma_fraction(a, x);
+    return gamma_regularized(a, x, true);
 }
 
 double cairn_stats_chi2_sf(double x, double df)
