@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* json.c - jansson's home in libcairn: parsing into a borrowed-accessor view, compact dumping
- * and the writers other modules use (params files, metric lines). */
+/* json.c - jansson's home in libcairn: parsing into a borrowed-accessor view, building values,
+ * compact and indented dumping, and the writers other modules use (params files, metric lines,
+ * model metadata). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "formats/json.h"
 #include "core/core.h"
+#include "base/xmalloc.h"
 #include "base/banned.h"
 
 /* cn_json is jansson's json_t under another name: the cast never leaves this file. */
@@ -37,6 +40,26 @@ cairn_status cn_json_parse_object(cairn_ctx *ctx, const char *text, size_t len, 
     return CAIRN_OK;
 }
 
+cairn_status cn_json_parse_strict(cairn_ctx *ctx, const char *what, const char *text, size_t len,
+                                  cn_json **out)
+{
+    json_error_t err;
+    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    *out = (cn_json *)v;
+    if (!v)
+        return cn_fail(ctx, CAIRN_EINVAL, "%s: invalid JSON at line %d column %d: %s", what,
+                       err.line, err.column, err.text);
+    return CAIRN_OK;
+}
+
+bool cn_json_well_formed(const void *p, size_t len)
+{
+    json_error_t err;
+    json_t *root = json_loadb(p, len, 0, &err);
+    json_decref(root);
+    return root != NULL;
+}
+
 void cn_json_free(cn_json *j)
 {
     if (j)
@@ -45,6 +68,8 @@ void cn_json_free(cn_json *j)
 
 cn_json_type cn_json_typeof(const cn_json *j)
 {
+    if (!j)
+        return CN_JSON_NULL;
     switch (json_typeof(CJ(j))) {
     case JSON_OBJECT: return CN_JSON_OBJECT;
     case JSON_ARRAY: return CN_JSON_ARRAY;
@@ -108,6 +133,11 @@ cn_json *cn_json_object_get(const cn_json *obj, const char *key)
     return (cn_json *)json_object_get(CJ(obj), key);
 }
 
+size_t cn_json_object_size(const cn_json *obj)
+{
+    return json_object_size(CJ(obj));
+}
+
 size_t cn_json_array_size(const cn_json *arr)
 {
     return json_array_size(CJ(arr));
@@ -127,6 +157,55 @@ static int dump_cb(const char *buffer, size_t size, void *data)
 void cn_json_dump(const cn_json *j, cn_buf *out)
 {
     json_dump_callback(CJ(j), dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+char *cn_json_dump_indented(const cn_json *j)
+{
+    char *text = json_dumps(CJ(j), JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    CN_ASSERT(text != NULL); /* only fails on memory or on invalid UTF-8 we never store */
+    char *copy = cn_xstrdup(text);
+    free(text);
+    return copy;
+}
+
+cn_json *cn_json_object_new(void)
+{
+    return (cn_json *)json_object();
+}
+
+cn_json *cn_json_array_new(void)
+{
+    return (cn_json *)json_array();
+}
+
+cn_json *cn_json_string_new(const char *s)
+{
+    return (cn_json *)json_string(s);
+}
+
+cn_json *cn_json_int_new(int64_t v)
+{
+    return (cn_json *)json_integer((json_int_t)v);
+}
+
+cn_json *cn_json_real_new(double v)
+{
+    return (cn_json *)json_real(v);
+}
+
+cn_json *cn_json_bool_new(bool v)
+{
+    return (cn_json *)json_boolean(v);
+}
+
+void cn_json_object_set(cn_json *obj, const char *key, cn_json *v)
+{
+    json_object_set_new(J(obj), key, J(v));
+}
+
+void cn_json_array_append(cn_json *arr, cn_json *v)
+{
+    json_array_append_new(J(arr), J(v));
 }
 
 bool cn_json_is_number(const char *s)

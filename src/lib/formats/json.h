@@ -27,9 +27,16 @@ typedef enum cn_json_type {
 cairn_status cn_json_parse(cairn_ctx *ctx, const char *text, size_t len, cn_json **out);
 /* Same, but the value must be an object (EINVAL otherwise). */
 cairn_status cn_json_parse_object(cairn_ctx *ctx, const char *text, size_t len, cn_json **out);
+/* Parses text[0 .. len) as one object or array whose objects repeat no key. On failure *out is
+ * NULL and the error reads "<what>: invalid JSON at line L column C: <why>". */
+cairn_status cn_json_parse_strict(cairn_ctx *ctx, const char *what, const char *text, size_t len,
+                                  cn_json **out);
+/* True when p[0..len) is one complete JSON object or array. */
+bool cn_json_well_formed(const void *p, size_t len);
 void cn_json_free(cn_json *j); /* NULL is a no-op */
 
-cn_json_type cn_json_typeof(const cn_json *j);
+cn_json_type cn_json_typeof(const cn_json *j); /* NULL (absent) gives CN_JSON_NULL */
+size_t cn_json_object_size(const cn_json *obj);
 bool cn_json_bool(const cn_json *j);          /* false unless a true boolean */
 int64_t cn_json_int(const cn_json *j);        /* 0 unless an integer */
 double cn_json_number(const cn_json *j);      /* an integer or real as double; NaN otherwise */
@@ -49,6 +56,20 @@ cn_json *cn_json_array_get(const cn_json *arr, size_t i); /* borrowed */
 
 /* Writes the JSON text of one value (compact, keys in order) to out. */
 void cn_json_dump(const cn_json *j, cn_buf *out);
+/* The JSON text of an object or array, indented by one space a level, reals with 17
+ * significant digits; the caller frees. */
+char *cn_json_dump_indented(const cn_json *j);
+
+/* Building values: each new value is owned by the caller until set into an object or appended
+ * to an array, which then owns it (and frees it with itself). */
+cn_json *cn_json_object_new(void);
+cn_json *cn_json_array_new(void);
+cn_json *cn_json_string_new(const char *s);
+cn_json *cn_json_int_new(int64_t v);
+cn_json *cn_json_real_new(double v); /* NULL for NaN or infinity: setting NULL sets nothing */
+cn_json *cn_json_bool_new(bool v);
+void cn_json_object_set(cn_json *obj, const char *key, cn_json *v);
+void cn_json_array_append(cn_json *arr, cn_json *v);
 
 /* True when s is, as a whole, a JSON number ("1", "-2.5e-3"; not "nan", "0x1", " 1"). */
 bool cn_json_is_number(const char *s);

@@ -102,9 +102,6 @@ double *cn_mlp_params(cn_learner *l, size_t *n);
 double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, const double *s,
                         size_t n, double alpha, double *grad);
 
-/* True when p[0..len) is one complete JSON document (jansson; in model_meta.c). */
-bool cn_json_well_formed(const void *p, size_t len);
-
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);
 #endif

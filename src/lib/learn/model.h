@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* model.h - the insides of a cairn_model, shared by model.c (fit, predict, file format) and
- * model_meta.c (the JSON metadata section, through jansson). */
+ * model_meta.c (the JSON metadata section, through formats/json.h). */
 #ifndef CN_LEARN_MODEL_H
 #define CN_LEARN_MODEL_H
 #include "learn/learner.h"

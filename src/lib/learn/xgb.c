@@ -9,6 +9,7 @@
 #include <xgboost/c_api.h>
 #include "learn/learner.h"
 #include "core/core.h"
+#include "formats/json.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
