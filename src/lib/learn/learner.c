@@ -20,14 +20,20 @@ const cn_learner_ops *cn_learner_find(const char *name)
     return NULL;
 }
 
+/* "a, b, c" of a NULL-terminated list. */
+static void join_names(cn_buf *out, const char *const *names)
+{
+    for (size_t i = 0; names[i]; i++)
+        cn_buf_printf(out, "%s%s", i ? ", " : "", names[i]);
+}
+
 cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_params *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         if (cn_str_in(p->keys[i], ops->param_names))
             continue;
         cn_buf names = CN_BUF_INIT;
-        for (const char *const *k = ops->param_names; *k; k++)
-            cn_buf_printf(&names, "%s%s", names.len ? ", " : "", *k);
+        join_names(&names, ops->param_names);
         cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "unknown param '%s' (known: %s)", p->keys[i],
                                   cn_buf_str(&names));
         cn_buf_release(&names);
@@ -101,8 +107,7 @@ cairn_status cn_param_choice(cairn_ctx *ctx, const cn_params *p, const char *key
         }
     }
     cn_buf names = CN_BUF_INIT;
-    for (int i = 0; choices[i]; i++)
-        cn_buf_printf(&names, "%s%s", i ? ", " : "", choices[i]);
+    join_names(&names, choices);
     cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "param '%s': expected one of %s, got '%s'", key,
                               cn_buf_str(&names), v);
     cn_buf_release(&names);

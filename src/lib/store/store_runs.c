@@ -76,7 +76,7 @@ static cairn_run_record *find_rec(cairn_run_record *recs, size_t n, const char *
     return NULL;
 }
 
-/* Builds "?, ?, ..." for n ids and binds them after `first` leading parameters. */
+/* Appends "?, ?, ..." for n ids. */
 static void in_list(cn_buf *sql, size_t n)
 {
     for (size_t i = 0; i < n; i++)
