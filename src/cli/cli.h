@@ -19,6 +19,9 @@ extern const char *cli_artifact_root; /* --artifacts */
 
 /* Opens the store named by the global options; prints the error and returns NULL on failure. */
 cairn_ctx *cli_open_store(void);
+/* The same, with the library's log lines up to max_level printed to stderr as
+ * "cairn: error|warning|note: <msg>". */
+cairn_ctx *cli_open_store_log(cairn_log_level max_level);
 /* Prints "cairn: error: <msg>" to stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "cairn: error: <errmsg(ctx)>"; returns 1. */

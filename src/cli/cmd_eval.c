@@ -776,13 +776,6 @@ static const char help_compare[] =
     "Without shared rows, on shared cross-validation folds: paired t-test and Wilcoxon.\n\n"
     "  --json              print the result as JSON\n";
 
-static void eval_log(void *user, cairn_log_level level, const char *component, const char *msg)
-{
-    (void)user;
-    (void)component;
-    fprintf(stderr, "cairn: %s: %s\n", level == CAIRN_LOG_ERROR ? "error" : "warning", msg);
-}
-
 static void print_report(const cairn_eval_report *r, bool json, const char *what)
 {
     if (json) {
@@ -832,14 +825,6 @@ static void print_report(const cairn_eval_report *r, bool json, const char *what
         printf("plots: %s/plots/\n", r->artifact_dir);
 }
 
-static cairn_ctx *open_with_log(void)
-{
-    cairn_ctx *ctx = cli_open_store();
-    if (ctx)
-        cairn_set_log(ctx, eval_log, NULL, CAIRN_LOG_WARN);
-    return ctx;
-}
-
 static int cmd_eval_model(int argc, char **argv)
 {
     enum { OPT_LOG = 256, OPT_EXP };
@@ -886,7 +871,7 @@ static int cmd_eval_model(int argc, char **argv)
         return cli_usage(usage_model, "expected one RUN_ID or MODEL_FILE");
     if (!o.data)
         return cli_usage(usage_model, "--data CSV is required");
-    cairn_ctx *ctx = open_with_log();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx)
         return 1;
     cairn_eval_report *r = NULL;
@@ -931,7 +916,7 @@ static int cmd_eval_final(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage(usage_final, "expected one RUN_ID");
-    cairn_ctx *ctx = open_with_log();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx)
         return 1;
     cairn_eval_report *r = NULL;
@@ -974,7 +959,7 @@ static int cmd_eval_compare(int argc, char **argv)
     }
     if (optind + 2 != argc)
         return cli_usage(usage_compare, "expected two run ids");
-    cairn_ctx *ctx = open_with_log();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx)
         return 1;
     cairn_compare_result *r = NULL;

@@ -32,13 +32,6 @@ static const char help[] =
     "      --json               print the result as JSON\n"
     "  -h, --help               this help\n";
 
-static void log_to_stderr(void *user, cairn_log_level level, const char *component, const char *msg)
-{
-    (void)user;
-    (void)component;
-    fprintf(stderr, "cairn: %s: %s\n", level == CAIRN_LOG_ERROR ? "error" : "warning", msg);
-}
-
 static int progress(void *user, const cairn_epoch_info *e)
 {
     (void)user;
@@ -183,12 +176,11 @@ int cmd_train(int argc, char **argv)
     bool tty = isatty(STDERR_FILENO);
     if (tty)
         o.on_epoch = progress;
-    cairn_ctx *ctx = cli_open_store();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx) {
         code = 1;
         goto done;
     }
-    cairn_set_log(ctx, log_to_stderr, NULL, CAIRN_LOG_WARN);
     cairn_train_result *r = NULL;
     cairn_status st = cairn_train(ctx, &o, &r);
     if (tty)

@@ -18,37 +18,57 @@ cairn_ctx *cli_open_store(void)
     opts.artifact_root = cli_artifact_root;
     cairn_ctx *ctx = NULL;
     if (cairn_open(cli_store_uri, &opts, &ctx) != CAIRN_OK) {
-        fprintf(stderr, "cairn: error: %s\n", cairn_errmsg(ctx));
+        cli_fail(ctx);
         cairn_close(ctx);
         return NULL;
     }
     return ctx;
 }
 
+static void log_to_stderr(void *user, cairn_log_level level, const char *component, const char *msg)
+{
+    (void)user;
+    (void)component;
+    const char *what = level == CAIRN_LOG_ERROR  ? "error"
+                       : level == CAIRN_LOG_WARN ? "warning"
+                                                 : "note";
+    fprintf(stderr, "cairn: %s: %s\n", what, msg);
+}
+
+cairn_ctx *cli_open_store_log(cairn_log_level max_level)
+{
+    cairn_ctx *ctx = cli_open_store();
+    if (ctx)
+        cairn_set_log(ctx, log_to_stderr, NULL, max_level);
+    return ctx;
+}
+
+static void print_error(const char *fmt, va_list ap)
+{
+    fputs("cairn: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("cairn: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
     return 1;
 }
 
 int cli_fail(cairn_ctx *ctx)
 {
-    fprintf(stderr, "cairn: error: %s\n", cairn_errmsg(ctx));
-    return 1;
+    return cli_error("%s", cairn_errmsg(ctx));
 }
 
 int cli_usage(const char *usage, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("cairn: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
     fputs(usage, stderr);
     return 2;
