@@ -627,31 +627,6 @@ static int runs_search(int argc, char **argv)
 
 /* ---- verbs on named runs ---- */
 
-/* Parses --help, --json (when allowed) and at least n_args arguments; returns -1 to go on. */
-static int simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
-                       bool at_least, bool *json)
-{
-    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return 0;
-        } else if (c == OPT_JSON && allow_json) {
-            *json = true;
-        } else {
-            return cli_bad_option(usage, c == OPT_JSON ? '?' : c, argv);
-        }
-    }
-    int got = argc - optind;
-    if (got < n_args || (!at_least && got > n_args))
-        return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
-                         n_args, n_args == 1 ? "" : "s", got);
-    return -1;
-}
-
 /* Resolves and loads each run named in argv[from..to). */
 static int load_runs(cairn_ctx *ctx, char **argv, int from, int to, run_set *set)
 {
@@ -760,7 +735,7 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
 static int runs_show(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("show"), true, 1, false, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("show"), true, 1, false, &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();
@@ -914,7 +889,7 @@ static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_coun
 static int runs_compare(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("compare"), true, 2, true, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("compare"), true, 2, true, &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();
@@ -941,8 +916,8 @@ static int runs_compare(int argc, char **argv)
 static int delete_or_restore(int argc, char **argv, bool restore)
 {
     bool json = false;
-    int rc =
-        simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, true, &json);
+    int rc = cli_simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, true,
+                             &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();
@@ -1025,7 +1000,7 @@ static void point_row(void *user, const cairn_metric *m)
 static int runs_history(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("history"), true, 2, false, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("history"), true, 2, false, &json);
     if (rc >= 0)
         return rc;
     const char *key = argv[optind + 1];

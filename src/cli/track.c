@@ -72,6 +72,31 @@ int cli_bad_option(const char *usage, int c, char **argv)
     return cli_usage(usage, "unknown option '%s'", arg);
 }
 
+int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
+                    bool at_least, bool *json)
+{
+    enum { OPT_JSON = 1000 };
+    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_JSON && allow_json) {
+            *json = true;
+        } else {
+            return cli_bad_option(usage, c == OPT_JSON ? '?' : c, argv);
+        }
+    }
+    int got = argc - optind;
+    if (got < n_args || (!at_least && got > n_args))
+        return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
+                         n_args, n_args == 1 ? "" : "s", got);
+    return -1;
+}
+
 bool cli_split_kv(const char *arg, char **key, const char **value)
 {
     const char *eq = strchr(arg, '=');

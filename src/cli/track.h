@@ -25,6 +25,12 @@ const char *cli_verb_usage(const cli_synopsis *syn, const char *verb);
 /* The usage error for what getopt_long returned as c ('?' or ':'); returns 2. */
 int cli_bad_option(const char *usage, int c, char **argv);
 
+/* Parses the options of a verb that takes only --help and (when allow_json) --json, and
+ * n_args arguments (at least n_args when at_least). Returns -1 to go on with the arguments
+ * at argv[optind], else the exit code: 0 after --help, 2 after a usage error. */
+int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
+                    bool at_least, bool *json);
+
 /* Splits "key=value" at the first '='; false (usage error) when there is none or the key is
  * empty. *key is a new string (free it), *value points into arg. */
 bool cli_split_kv(const char *arg, char **key, const char **value);
