@@ -631,14 +631,9 @@ static int runs_search(int argc, char **argv)
 static int load_runs(cairn_ctx *ctx, char **argv, int from, int to, run_set *set)
 {
     for (int i = from; i < to; i++) {
-        char *id = cli_run_resolve(ctx, argv[i]);
-        if (!id)
+        cairn_run_record *rec = cli_run_load(ctx, argv[i]);
+        if (!rec)
             return 1;
-        cairn_run_record *rec = NULL;
-        cairn_status st = cairn_run_get(ctx, id, &rec);
-        free(id);
-        if (st != CAIRN_OK)
-            return cli_fail(ctx);
         run_set_add_record(set, rec);
     }
     return 0;
@@ -925,17 +920,18 @@ static int delete_or_restore(int argc, char **argv, bool restore)
         return 1;
     rc = 0;
     for (int i = optind; i < argc && rc == 0; i++) {
-        char *id = cli_run_resolve(ctx, argv[i]);
-        if (!id) {
+        cairn_run_record *rec = cli_run_load(ctx, argv[i]);
+        if (!rec) {
             rc = 1;
             break;
         }
+        const char *id = rec->info.run_id;
         cairn_status st = restore ? cairn_run_restore(ctx, id) : cairn_run_delete(ctx, id);
         if (st != CAIRN_OK)
             rc = cli_fail(ctx);
         else
             printf("%s run %s\n", restore ? "restored" : "deleted", id);
-        free(id);
+        cairn_run_record_free(rec);
     }
     cairn_close(ctx);
     return rc;

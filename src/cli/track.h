@@ -36,15 +36,14 @@ int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, i
 bool cli_split_kv(const char *arg, char **key, const char **value);
 /* Parses a positive count for --max; false when it is not a whole number in [1, max]. */
 bool cli_parse_count(const char *arg, int64_t max, int64_t *out);
-bool cli_is_all_digits(const char *s);
 
 /* Finds an experiment by id (an argument of only digits) or name; deleted ones too.
  * Prints the error and returns NULL when there is none. */
 cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name);
-/* Resolves a run id or a unique prefix of at least 6 characters (deleted runs too) into a
- * full id (free it). Prints the error (unknown, ambiguous with the candidates) and returns
- * NULL otherwise. */
-char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix);
+/* Loads the run named by its id or a unique prefix of at least 6 characters (deleted runs
+ * too); free it with cairn_run_record_free(). Prints the error (unknown, ambiguous with the
+ * candidates) and returns NULL otherwise. */
+cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix);
 
 /* s itself when it has at most max_chars characters, else its first max_chars - 1 characters
  * and "…" written to out (size >= 4 * max_chars + 1): keeps table columns narrow. */
