@@ -226,6 +226,11 @@ CAIRN_API void cairn_artifact_list_free(cairn_artifact_list *list);
 CAIRN_API cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const char *path,
                                                char **out);
 
+/* Opens artifact `path` of a run for reading (the same checks as cairn_run_artifact_path);
+ * *fd_out is a file descriptor the caller closes. EINVAL for a folder. */
+CAIRN_API cairn_status cairn_run_artifact_open(cairn_ctx *ctx, const char *run_id, const char *path,
+                                               int *fd_out);
+
 /* The SHA-256 of a whole file (hex, 64 chars + NUL) and its size; EIO naming the file. */
 CAIRN_API cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char hex_out[65],
                                          int64_t *size_bytes_out);

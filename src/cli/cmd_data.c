@@ -60,21 +60,6 @@ static const char help_hash[] =
     "its parsed content (independent of number formatting).\n\n"
     "  --json           print a JSON array\n";
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 typedef struct data_args {
     const char *label, *splits, *out, *method, *group, *time, *output;
     const char *numeric[64], *categorical[64];
@@ -233,7 +218,8 @@ static int fail_file(cairn_ctx *ctx, const char *path)
     return cli_error("%s: %s", path, cairn_errmsg(ctx));
 }
 
-static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args *a)
+/* The CSV options (--delimiter, --numeric, --categorical) every verb takes. */
+static cairn_csv_opts csv_opts(const data_args *a)
 {
     cairn_csv_opts o = CAIRN_CSV_OPTS_INIT;
     o.delimiter = a->delimiter;
@@ -241,6 +227,12 @@ static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args
     o.n_numeric = a->n_numeric;
     o.categorical = a->categorical;
     o.n_categorical = a->n_categorical;
+    return o;
+}
+
+static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args *a)
+{
+    cairn_csv_opts o = csv_opts(a);
     cairn_table *t = NULL;
     if (cairn_csv_read(ctx, path, &o, &t) != CAIRN_OK) {
         cli_fail(ctx);
@@ -398,9 +390,9 @@ static int data_split(int argc, char **argv)
     }
     if (a.json) {
         printf("{\"file\": ");
-        json_str(stdout, path);
+        cli_json_str(stdout, path);
         printf(", \"out\": ");
-        json_str(stdout, a.out);
+        cli_json_str(stdout, a.out);
         printf(", \"method\": \"%s\", \"seed\": %llu, \"n_rows\": %zu, \"parts\": {",
                cairn_split_method_name(s->method), (unsigned long long)s->seed, s->n_rows);
         for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
@@ -500,12 +492,7 @@ static int data_hash(int argc, char **argv)
     if (done)
         return rc;
     cairn_ctx *ctx = cairn_ctx_new();
-    cairn_csv_opts o = CAIRN_CSV_OPTS_INIT;
-    o.delimiter = a.delimiter;
-    o.numeric = a.numeric;
-    o.n_numeric = a.n_numeric;
-    o.categorical = a.categorical;
-    o.n_categorical = a.n_categorical;
+    cairn_csv_opts o = csv_opts(&a);
     int exit_code = 0;
     if (a.json)
         printf("[");
@@ -519,7 +506,7 @@ static int data_hash(int argc, char **argv)
         }
         if (a.json) {
             printf("%s\n  {\"path\": ", first ? "" : ",");
-            json_str(stdout, argv[i]);
+            cli_json_str(stdout, argv[i]);
             printf(", \"sha256\": \"%s\", \"size_bytes\": %lld, \"n_rows\": %zu, "
                    "\"n_cols\": %zu, \"content_sha256\": \"%s\"}",
                    d.file_sha256, (long long)d.size_bytes, d.n_rows, d.n_cols, d.content_sha256);
@@ -545,15 +532,7 @@ static const cli_command verbs[] = {
 
 int cmd_data(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs("usage: " SYN_VALIDATE "\n   or: " SYN_SPLIT "\n   or: " SYN_PROFILE
-              "\n   or: " SYN_HASH "\n",
-              stdout);
-        printf("\nverbs:\n");
-        for (size_t i = 0; i < CN_ARRAY_LEN(verbs); i++)
-            printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
-        printf("\nRun 'cairn data <verb> --help' for a verb's options.\n");
-        return 0;
-    }
-    return cli_dispatch("data", verbs, CN_ARRAY_LEN(verbs), argc, argv);
+    static const char *const usages[] = {usage_validate, usage_split, usage_profile, usage_hash};
+    return cli_dispatch_usages("data", usages, CN_ARRAY_LEN(usages), verbs, CN_ARRAY_LEN(verbs),
+                               argc, argv);
 }

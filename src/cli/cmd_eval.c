@@ -37,6 +37,8 @@ static const char help_metrics[] =
     "  --plots DIR       write confusion_matrix.svg (and roc.svg, pr.svg, calibration.svg for\n"
     "                    two classes with probabilities) into DIR\n";
 
+#define BOOTSTRAP_MAX 1000000
+
 typedef struct eval_args {
     const char *input, *task, *plots;
     bool json;
@@ -413,21 +415,6 @@ typedef struct result_row {
     char err[256];
 } result_row;
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 static void json_num(FILE *out, double v)
 {
     if (isfinite(v))
@@ -560,7 +547,7 @@ static int run_metrics(const eval_args *a)
             printf("\"classes\": [");
             for (size_t k = 0; k < d.k; k++) {
                 printf(k ? ", " : "");
-                json_str(stdout, d.classes[k]);
+                cli_json_str(stdout, d.classes[k]);
             }
             printf("], \"has_probabilities\": %s, ", d.proba ? "true" : "false");
         }
@@ -569,7 +556,7 @@ static int run_metrics(const eval_args *a)
                a->n_boot, (unsigned long long)a->seed);
         for (size_t i = 0; i < n_rows; i++) {
             printf("%s\n  ", i ? "," : "");
-            json_str(stdout, rows[i].name);
+            cli_json_str(stdout, rows[i].name);
             printf(": {\"value\": ");
             json_num(stdout, rows[i].ok ? rows[i].value : NAN);
             if (rows[i].has_ci) {
@@ -580,7 +567,7 @@ static int run_metrics(const eval_args *a)
             }
             if (!rows[i].ok) {
                 printf(", \"error\": ");
-                json_str(stdout, rows[i].err);
+                cli_json_str(stdout, rows[i].err);
             }
             printf("}");
         }
@@ -589,7 +576,7 @@ static int run_metrics(const eval_args *a)
             printf(",\n \"per_class\": [");
             for (size_t k = 0; k < d.k; k++) {
                 printf("%s\n  {\"class\": ", k ? "," : "");
-                json_str(stdout, d.classes[k]);
+                cli_json_str(stdout, d.classes[k]);
                 printf(", \"precision\": %.17g, \"recall\": %.17g, \"f1\": %.17g, "
                        "\"support\": %lld}",
                        prec[k], rec[k], f1[k], (long long)sup[k]);
@@ -682,15 +669,24 @@ done:
     return rc;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+/* Reads the value of --bootstrap (c 'b': a count up to BOOTSTRAP_MAX) or --seed (c 's');
+ * false after printing the usage error. */
+static bool u64_option(const char *usage, int c, const char *arg, uint64_t *v)
 {
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
+    unsigned long long x = strtoull(arg, &end, 10);
+    bool ok = *arg && !*end && !errno && arg[0] != '-';
+    if (c == 'b' && (!ok || x > BOOTSTRAP_MAX)) {
+        cli_usage(usage, "--bootstrap '%s' is not a count in 0..1000000", arg);
+        return false;
+    }
+    if (!ok) {
+        cli_usage(usage, "--seed '%s' is not a non-negative integer", arg);
+        return false;
+    }
+    *v = x;
+    return true;
 }
 
 static int cmd_eval_metrics(int argc, char **argv)
@@ -716,24 +712,17 @@ static int cmd_eval_metrics(int argc, char **argv)
             break;
         case 'j': a.json = true; break;
         case 'b':
-            if (parse_u64(optarg, &v) != 0 || v > 1000000)
-                return cli_usage(usage_metrics, "--bootstrap '%s' is not a count in 0..1000000",
-                                 optarg);
+            if (!u64_option(usage_metrics, c, optarg, &v))
+                return 2;
             a.n_boot = (size_t)v;
             break;
         case 's':
-            if (parse_u64(optarg, &v) != 0)
-                return cli_usage(usage_metrics, "--seed '%s' is not a non-negative integer",
-                                 optarg);
+            if (!u64_option(usage_metrics, c, optarg, &v))
+                return 2;
             a.seed = v;
             break;
         case 'p': a.plots = optarg; break;
-        case 'h':
-            fputs(usage_metrics, stdout);
-            fputs(help_metrics, stdout);
-            return 0;
-        case ':': return cli_usage(usage_metrics, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage(usage_metrics, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_other_option(c, usage_metrics, help_metrics, argv);
         }
     }
     if (optind < argc)
@@ -776,13 +765,6 @@ static const char help_compare[] =
     "Without shared rows, on shared cross-validation folds: paired t-test and Wilcoxon.\n\n"
     "  --json              print the result as JSON\n";
 
-static void eval_log(void *user, cairn_log_level level, const char *component, const char *msg)
-{
-    (void)user;
-    (void)component;
-    fprintf(stderr, "cairn: %s: %s\n", level == CAIRN_LOG_ERROR ? "error" : "warning", msg);
-}
-
 static void print_report(const cairn_eval_report *r, bool json, const char *what)
 {
     if (json) {
@@ -799,45 +781,18 @@ static void print_report(const cairn_eval_report *r, bool json, const char *what
             cn_jsonw_kint(&w, "previous_look_ms", r->previous_look_ms);
         }
         cn_jsonw_kstring(&w, "artifact_dir", r->artifact_dir);
-        cn_jsonw_key(&w, "metrics");
-        cn_jsonw_object_begin(&w);
-        for (size_t i = 0; i < r->n_metrics; i++) {
-            cn_jsonw_key(&w, r->metrics[i].name);
-            cn_jsonw_object_begin(&w);
-            cn_jsonw_kdouble(&w, "value", r->metrics[i].value);
-            cn_jsonw_kdouble(&w, "ci_low", r->metrics[i].ci_low);
-            cn_jsonw_kdouble(&w, "ci_high", r->metrics[i].ci_high);
-            cn_jsonw_object_end(&w);
-        }
-        cn_jsonw_object_end(&w);
+        cli_write_scored(&w, "metrics", r->metrics, r->n_metrics);
         cn_jsonw_object_end(&w);
         cn_jsonw_finish(&w);
         cn_jsonw_release(&w);
         return;
     }
     printf("%s metrics on %zu rows (95%% bootstrap CI):\n", what, r->n_rows);
-    for (size_t i = 0; i < r->n_metrics; i++) {
-        const cairn_scored_metric *m = &r->metrics[i];
-        if (!isfinite(m->value))
-            printf("  %-18s undefined\n", m->name);
-        else if (isfinite(m->ci_low))
-            printf("  %-18s %.4f  95%% CI [%.4f, %.4f]\n", m->name, m->value, m->ci_low,
-                   m->ci_high);
-        else
-            printf("  %-18s %.4f\n", m->name, m->value);
-    }
+    cli_print_scored(r->metrics, r->n_metrics);
     if (r->logged_run_id)
         printf("logged to run %s\n", r->logged_run_id);
     if (r->artifact_dir)
         printf("plots: %s/plots/\n", r->artifact_dir);
-}
-
-static cairn_ctx *open_with_log(void)
-{
-    cairn_ctx *ctx = cli_open_store();
-    if (ctx)
-        cairn_set_log(ctx, eval_log, NULL, CAIRN_LOG_WARN);
-    return ctx;
 }
 
 static int cmd_eval_model(int argc, char **argv)
@@ -861,32 +816,26 @@ static int cmd_eval_model(int argc, char **argv)
         switch (c) {
         case 'd': o.data = optarg; break;
         case 'b':
-            if (parse_u64(optarg, &v) != 0 || v > 1000000)
-                return cli_usage(usage_model, "--bootstrap '%s' is not a count in 0..1000000",
-                                 optarg);
+            if (!u64_option(usage_model, c, optarg, &v))
+                return 2;
             o.bootstrap = v == 0 ? -1 : (int64_t)v;
             break;
         case 's':
-            if (parse_u64(optarg, &v) != 0)
-                return cli_usage(usage_model, "--seed '%s' is not a non-negative integer", optarg);
+            if (!u64_option(usage_model, c, optarg, &v))
+                return 2;
             o.seed = v;
             break;
         case OPT_LOG: o.log = true; break;
         case OPT_EXP: o.experiment = optarg; break;
         case 'j': json = true; break;
-        case 'h':
-            fputs(usage_model, stdout);
-            fputs(help_model, stdout);
-            return 0;
-        case ':': return cli_usage(usage_model, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage(usage_model, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_other_option(c, usage_model, help_model, argv);
         }
     }
     if (optind + 1 != argc)
         return cli_usage(usage_model, "expected one RUN_ID or MODEL_FILE");
     if (!o.data)
         return cli_usage(usage_model, "--data CSV is required");
-    cairn_ctx *ctx = open_with_log();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx)
         return 1;
     cairn_eval_report *r = NULL;
@@ -915,23 +864,17 @@ static int cmd_eval_final(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            if (parse_u64(optarg, &v) != 0 || v > 1000000)
-                return cli_usage(usage_final, "--bootstrap '%s' is not a count in 0..1000000",
-                                 optarg);
+            if (!u64_option(usage_final, c, optarg, &v))
+                return 2;
             o.bootstrap = v == 0 ? -1 : (int64_t)v;
             break;
         case 'j': json = true; break;
-        case 'h':
-            fputs(usage_final, stdout);
-            fputs(help_final, stdout);
-            return 0;
-        case ':': return cli_usage(usage_final, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage(usage_final, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_other_option(c, usage_final, help_final, argv);
         }
     }
     if (optind + 1 != argc)
         return cli_usage(usage_final, "expected one RUN_ID");
-    cairn_ctx *ctx = open_with_log();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx)
         return 1;
     cairn_eval_report *r = NULL;
@@ -965,16 +908,12 @@ static int cmd_eval_compare(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': json = true; break;
-        case 'h':
-            fputs(usage_compare, stdout);
-            fputs(help_compare, stdout);
-            return 0;
-        default: return cli_usage(usage_compare, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_other_option(c, usage_compare, help_compare, argv);
         }
     }
     if (optind + 2 != argc)
         return cli_usage(usage_compare, "expected two run ids");
-    cairn_ctx *ctx = open_with_log();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx)
         return 1;
     cairn_compare_result *r = NULL;
@@ -1043,16 +982,7 @@ static const cli_command verbs[] = {
 
 int cmd_eval(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(usage_metrics, stdout);
-        printf("   or: %s", usage_model + 7);
-        printf("   or: %s", usage_final + 7);
-        printf("   or: %s", usage_compare + 7);
-        printf("\nverbs:\n");
-        for (size_t i = 0; i < CN_ARRAY_LEN(verbs); i++)
-            printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
-        printf("\nRun 'cairn eval <verb> --help' for a verb's options.\n");
-        return 0;
-    }
-    return cli_dispatch("eval", verbs, CN_ARRAY_LEN(verbs), argc, argv);
+    static const char *const usages[] = {usage_metrics, usage_model, usage_final, usage_compare};
+    return cli_dispatch_usages("eval", usages, CN_ARRAY_LEN(usages), verbs, CN_ARRAY_LEN(verbs),
+                               argc, argv);
 }

@@ -48,7 +48,7 @@ static void write_experiment(cn_jsonw *w, const cairn_experiment *e)
     cn_jsonw_object_end(w);
 }
 
-/* Options every verb shares: --help and --json. */
+/* getopt codes of the long options that have no short form. */
 enum { OPT_JSON = 1000, OPT_ALL, OPT_DELETED, OPT_FILTER, OPT_ORDER_BY, OPT_MAX, OPT_ARTLOC };
 
 static int exp_create(int argc, char **argv)
@@ -254,45 +254,32 @@ static int exp_search(int argc, char **argv)
     return rc;
 }
 
-/* Parses `--help`, `--json` and exactly n_args arguments for the verbs that take only those. */
-static int simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
-                       bool at_least, bool *json)
+/* Opens the store and finds the experiment ref names; returns 0 with both set, else 1 (the
+ * error printed, nothing left open). */
+static int open_experiment(const char *ref, cairn_ctx **ctx, cairn_experiment **e)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return 0;
-        } else if (c == OPT_JSON && allow_json) {
-            *json = true;
-        } else {
-            return cli_bad_option(usage, c == OPT_JSON ? '?' : c, argv);
-        }
-    }
-    int got = argc - optind;
-    if (got < n_args || (!at_least && got > n_args))
-        return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
-                         n_args, n_args == 1 ? "" : "s", got);
-    return -1;
+    *e = NULL;
+    *ctx = cli_open_store();
+    if (!*ctx)
+        return 1;
+    *e = cli_experiment_find(*ctx, ref);
+    if (*e)
+        return 0;
+    cairn_close(*ctx);
+    *ctx = NULL;
+    return 1;
 }
 
 static int exp_show(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("show"), true, 1, false, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("show"), true, 1, false, &json);
     if (rc >= 0)
         return rc;
-    cairn_ctx *ctx = cli_open_store();
-    if (!ctx)
+    cairn_ctx *ctx;
+    cairn_experiment *e;
+    if (open_experiment(argv[optind], &ctx, &e) != 0)
         return 1;
-    cairn_experiment *e = cli_experiment_find(ctx, argv[optind]);
-    if (!e) {
-        cairn_close(ctx);
-        return 1;
-    }
     rc = 0;
     if (json) {
         cn_jsonw w;
@@ -333,21 +320,19 @@ static int exp_show(int argc, char **argv)
 static int exp_rename(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("rename"), false, 2, false, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("rename"), false, 2, false, &json);
     if (rc >= 0)
         return rc;
-    cairn_ctx *ctx = cli_open_store();
-    if (!ctx)
+    cairn_ctx *ctx;
+    cairn_experiment *e;
+    if (open_experiment(argv[optind], &ctx, &e) != 0)
         return 1;
-    cairn_experiment *e = cli_experiment_find(ctx, argv[optind]);
-    rc = 1;
-    if (e && cairn_experiment_rename(ctx, e->experiment_id, argv[optind + 1]) != CAIRN_OK)
-        cli_fail(ctx);
-    else if (e) {
+    rc = 0;
+    if (cairn_experiment_rename(ctx, e->experiment_id, argv[optind + 1]) != CAIRN_OK)
+        rc = cli_fail(ctx);
+    else
         printf("renamed experiment '%s' (id %s) to '%s'\n", e->name, e->experiment_id,
                argv[optind + 1]);
-        rc = 0;
-    }
     cairn_experiment_free(e);
     cairn_close(ctx);
     return rc;
@@ -357,18 +342,18 @@ static int exp_tag(int argc, char **argv)
 {
     bool json = false;
     const char *usage = usage_of("tag");
-    int rc = simple_args(argc, argv, usage, false, 2, true, &json);
+    int rc = cli_simple_args(argc, argv, usage, false, 2, true, &json);
     if (rc >= 0)
         return rc;
     for (int i = optind + 1; i < argc; i++)
         if (!strchr(argv[i], '=') || argv[i][0] == '=')
             return cli_usage(usage, "tag '%s': expected KEY=VALUE", argv[i]);
-    cairn_ctx *ctx = cli_open_store();
-    if (!ctx)
+    cairn_ctx *ctx;
+    cairn_experiment *e;
+    if (open_experiment(argv[optind], &ctx, &e) != 0)
         return 1;
-    cairn_experiment *e = cli_experiment_find(ctx, argv[optind]);
-    rc = e ? 0 : 1;
-    for (int i = optind + 1; e && i < argc && rc == 0; i++) {
+    rc = 0;
+    for (int i = optind + 1; i < argc && rc == 0; i++) {
         char *key;
         const char *value;
         cli_split_kv(argv[i], &key, &value);
@@ -384,26 +369,22 @@ static int exp_tag(int argc, char **argv)
 static int delete_or_restore(int argc, char **argv, bool restore)
 {
     bool json = false;
-    int rc =
-        simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, false, &json);
+    int rc = cli_simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, false,
+                             &json);
     if (rc >= 0)
         return rc;
-    cairn_ctx *ctx = cli_open_store();
-    if (!ctx)
+    cairn_ctx *ctx;
+    cairn_experiment *e;
+    if (open_experiment(argv[optind], &ctx, &e) != 0)
         return 1;
-    cairn_experiment *e = cli_experiment_find(ctx, argv[optind]);
-    rc = 1;
-    if (e) {
-        cairn_status st = restore ? cairn_experiment_restore(ctx, e->experiment_id)
-                                  : cairn_experiment_delete(ctx, e->experiment_id);
-        if (st != CAIRN_OK) {
-            cli_fail(ctx);
-        } else {
-            printf("%s experiment '%s' (id %s)\n", restore ? "restored" : "deleted", e->name,
-                   e->experiment_id);
-            rc = 0;
-        }
-    }
+    cairn_status st = restore ? cairn_experiment_restore(ctx, e->experiment_id)
+                              : cairn_experiment_delete(ctx, e->experiment_id);
+    rc = 0;
+    if (st != CAIRN_OK)
+        rc = cli_fail(ctx);
+    else
+        printf("%s experiment '%s' (id %s)\n", restore ? "restored" : "deleted", e->name,
+               e->experiment_id);
     cairn_experiment_free(e);
     cairn_close(ctx);
     return rc;

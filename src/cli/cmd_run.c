@@ -40,16 +40,6 @@ static const char help[] =
     "Macros in CMD: ${args} ${args_no_equals} ${args_hydra} ${args_json} ${params_file}\n"
     "${run_id} ${run_dir} ${seed} ${NAME}. The exit code is the command's (128+N for signal N).\n";
 
-static void log_to_stderr(void *user, cairn_log_level level, const char *component, const char *msg)
-{
-    (void)user;
-    (void)component;
-    const char *what = level == CAIRN_LOG_ERROR  ? "error"
-                       : level == CAIRN_LOG_WARN ? "warning"
-                                                 : "note";
-    fprintf(stderr, "cairn: %s: %s\n", what, msg);
-}
-
 static void on_start(void *user, const cairn_run_result *res)
 {
     (void)user;
@@ -203,16 +193,14 @@ int cmd_run(int argc, char **argv)
     opts.forward_signals = true;
     opts.on_start = on_start;
 
-    ctx = cli_open_store();
+    const char *level = getenv("CAIRN_LOG");
+    ctx = cli_open_store_log(level && strcmp(level, "debug") == 0  ? CAIRN_LOG_DEBUG
+                             : level && strcmp(level, "info") == 0 ? CAIRN_LOG_INFO
+                                                                   : CAIRN_LOG_WARN);
     if (!ctx) {
         code = 1;
         goto done;
     }
-    const char *level = getenv("CAIRN_LOG");
-    cairn_set_log(ctx, log_to_stderr, NULL,
-                  level && strcmp(level, "debug") == 0  ? CAIRN_LOG_DEBUG
-                  : level && strcmp(level, "info") == 0 ? CAIRN_LOG_INFO
-                                                        : CAIRN_LOG_WARN);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill us before the run is recorded */
     if (cairn_run_command(ctx, &opts, argc - optind, (const char *const *)argv + optind, &res) !=
         CAIRN_OK) {

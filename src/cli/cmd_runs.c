@@ -157,20 +157,31 @@ static int cmp_key_count(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-/* The distinct metric (or param) keys of a run set; *n_out keys, most common first. */
-static key_count *common_keys(const run_set *s, bool metrics, size_t *n_out)
+typedef enum key_kind { KEYS_PARAMS, KEYS_METRICS, KEYS_TAGS } key_kind;
+
+static size_t n_keys_of(const cairn_run_record *r, key_kind kind)
+{
+    return kind == KEYS_METRICS ? r->n_metrics : kind == KEYS_PARAMS ? r->n_params : r->n_tags;
+}
+
+static const char *key_of(const cairn_run_record *r, key_kind kind, size_t j)
+{
+    return kind == KEYS_METRICS  ? r->metrics[j].key
+           : kind == KEYS_PARAMS ? r->params[j].key
+                                 : r->tags[j].key;
+}
+
+/* The distinct metric, param or tag keys of a run set; *n_out keys, most common first. */
+static key_count *common_keys(const run_set *s, key_kind kind, size_t *n_out)
 {
     size_t total = 0;
     for (size_t i = 0; i < s->n; i++)
-        total += metrics ? s->items[i]->n_metrics : s->items[i]->n_params;
+        total += n_keys_of(s->items[i], kind);
     const char **all = cn_xcalloc(total ? total : 1, sizeof *all);
     size_t k = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        const cairn_run_record *r = s->items[i];
-        size_t n = metrics ? r->n_metrics : r->n_params;
-        for (size_t j = 0; j < n; j++)
-            all[k++] = metrics ? r->metrics[j].key : r->params[j].key;
-    }
+    for (size_t i = 0; i < s->n; i++)
+        for (size_t j = 0; j < n_keys_of(s->items[i], kind); j++)
+            all[k++] = key_of(s->items[i], kind, j);
     qsort(all, total, sizeof *all, cmp_str_ptr);
     key_count *keys = cn_xcalloc(total ? total : 1, sizeof *keys);
     size_t n_keys = 0;
@@ -199,20 +210,18 @@ static const cairn_metric *find_metric(const cairn_run_record *r, const char *ke
     return NULL;
 }
 
-static const char *find_param(const cairn_run_record *r, const char *key)
+/* The value of key in a list of params or tags, or NULL. */
+static const char *find_value(const cairn_param *kv, size_t n, const char *key)
 {
-    for (size_t i = 0; i < r->n_params; i++)
-        if (strcmp(r->params[i].key, key) == 0)
-            return r->params[i].value;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(kv[i].key, key) == 0)
+            return kv[i].value;
     return NULL;
 }
 
-static const char *find_tag(const cairn_run_record *r, const char *key)
+static const char *find_param(const cairn_run_record *r, const char *key)
 {
-    for (size_t i = 0; i < r->n_tags; i++)
-        if (strcmp(r->tags[i].key, key) == 0)
-            return r->tags[i].value;
-    return NULL;
+    return find_value(r->params, r->n_params, key);
 }
 
 /* ---- artifacts, listed recursively ---- */
@@ -346,6 +355,18 @@ static void write_run_fields(cn_jsonw *w, const cairn_run_record *r)
     cn_jsonw_array_end(w);
 }
 
+/* "runs": [...], the fields of every run of the set. */
+static void write_runs(cn_jsonw *w, const run_set *s)
+{
+    cn_jsonw_key(w, "runs");
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < s->n; i++) {
+        write_run_fields(w, s->items[i]);
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_array_end(w);
+}
+
 static void write_artifacts(cn_jsonw *w, const cairn_artifact *const *files, size_t n)
 {
     cn_jsonw_key(w, "artifacts");
@@ -385,8 +406,8 @@ static void format_duration_of(const cairn_run_info *in, char *out, size_t size)
 static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
 {
     size_t n_mk, n_pk;
-    key_count *mk = common_keys(s, true, &n_mk);
-    key_count *pk = common_keys(s, false, &n_pk);
+    key_count *mk = common_keys(s, KEYS_METRICS, &n_mk);
+    key_count *pk = common_keys(s, KEYS_PARAMS, &n_pk);
     /* Confidence bounds belong to `runs show`; the table keeps the estimates. */
     size_t kept = 0;
     for (size_t i = 0; i < n_mk; i++)
@@ -547,13 +568,7 @@ static int print_runs_json(const run_set *s, const char *next_token, bool with_t
     cn_jsonw w;
     cn_jsonw_init(&w, stdout, 2);
     cn_jsonw_object_begin(&w);
-    cn_jsonw_key(&w, "runs");
-    cn_jsonw_array_begin(&w);
-    for (size_t i = 0; i < s->n; i++) {
-        write_run_fields(&w, s->items[i]);
-        cn_jsonw_object_end(&w);
-    }
-    cn_jsonw_array_end(&w);
+    write_runs(&w, s);
     if (with_token)
         cn_jsonw_kstring(&w, "next_page_token", next_token);
     cn_jsonw_object_end(&w);
@@ -627,46 +642,24 @@ static int runs_search(int argc, char **argv)
 
 /* ---- verbs on named runs ---- */
 
-/* Parses --help, --json (when allowed) and at least n_args arguments; returns -1 to go on. */
-static int simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
-                       bool at_least, bool *json)
-{
-    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return 0;
-        } else if (c == OPT_JSON && allow_json) {
-            *json = true;
-        } else {
-            return cli_bad_option(usage, c == OPT_JSON ? '?' : c, argv);
-        }
-    }
-    int got = argc - optind;
-    if (got < n_args || (!at_least && got > n_args))
-        return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
-                         n_args, n_args == 1 ? "" : "s", got);
-    return -1;
-}
-
 /* Resolves and loads each run named in argv[from..to). */
 static int load_runs(cairn_ctx *ctx, char **argv, int from, int to, run_set *set)
 {
     for (int i = from; i < to; i++) {
-        char *id = cli_run_resolve(ctx, argv[i]);
-        if (!id)
+        cairn_run_record *rec = cli_run_load(ctx, argv[i]);
+        if (!rec)
             return 1;
-        cairn_run_record *rec = NULL;
-        cairn_status st = cairn_run_get(ctx, id, &rec);
-        free(id);
-        if (st != CAIRN_OK)
-            return cli_fail(ctx);
         run_set_add_record(set, rec);
     }
     return 0;
+}
+
+/* A section of `runs show`: "\n<title>:\n" and the table, which it frees. */
+static void print_section(const char *title, cli_table *t)
+{
+    printf("\n%s:\n", title);
+    cli_table_print(t, stdout);
+    cli_table_free(t);
 }
 
 static void print_pairs_table(const char *title, const char *key_header, const cairn_param *kv,
@@ -680,9 +673,7 @@ static void print_pairs_table(const char *title, const char *key_header, const c
         const char *cells[] = {kv[i].key, kv[i].value};
         cli_table_add(t, cells);
     }
-    printf("\n%s:\n", title);
-    cli_table_print(t, stdout);
-    cli_table_free(t);
+    print_section(title, t);
 }
 
 static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
@@ -725,9 +716,7 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
             const char *cells[] = {m->key, value, step, time};
             cli_table_add(t, cells);
         }
-        printf("\nmetrics:\n");
-        cli_table_print(t, stdout);
-        cli_table_free(t);
+        print_section("metrics", t);
     }
     print_pairs_table("tags", "TAG", r->tags, r->n_tags);
     if (r->n_inputs) {
@@ -738,9 +727,7 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
             const char *cells[] = {d->name, d->context ? d->context : "-", d->digest, d->source};
             cli_table_add(t, cells);
         }
-        printf("\ninputs:\n");
-        cli_table_print(t, stdout);
-        cli_table_free(t);
+        print_section("inputs", t);
     }
     if (n_files) {
         static const char *const headers[] = {"ARTIFACT", "SIZE", "SHA256"};
@@ -751,16 +738,14 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
             const char *cells[] = {files[i]->path, size, files[i]->sha256 ? files[i]->sha256 : "-"};
             cli_table_add(t, cells);
         }
-        printf("\nartifacts:\n");
-        cli_table_print(t, stdout);
-        cli_table_free(t);
+        print_section("artifacts", t);
     }
 }
 
 static int runs_show(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("show"), true, 1, false, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("show"), true, 1, false, &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();
@@ -797,9 +782,9 @@ done:
 }
 
 /* Keys over all runs of the set, sorted by name. */
-static key_count *sorted_keys(const run_set *s, bool metrics, size_t *n)
+static key_count *sorted_keys(const run_set *s, key_kind kind, size_t *n)
 {
-    key_count *keys = common_keys(s, metrics, n);
+    key_count *keys = common_keys(s, kind, n);
     qsort(keys, *n, sizeof *keys, cmp_key_name);
     return keys;
 }
@@ -820,13 +805,7 @@ static int print_compare_json(const run_set *s, const key_count *pk, size_t n_pk
     cn_jsonw w;
     cn_jsonw_init(&w, stdout, 2);
     cn_jsonw_object_begin(&w);
-    cn_jsonw_key(&w, "runs");
-    cn_jsonw_array_begin(&w);
-    for (size_t i = 0; i < s->n; i++) {
-        write_run_fields(&w, s->items[i]);
-        cn_jsonw_object_end(&w);
-    }
-    cn_jsonw_array_end(&w);
+    write_runs(&w, s);
     cn_jsonw_key(&w, "differing_params");
     cn_jsonw_array_begin(&w);
     for (size_t i = 0; i < n_pk; i++)
@@ -914,7 +893,7 @@ static void print_compare_table(cairn_ctx *ctx, const run_set *s, const key_coun
 static int runs_compare(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("compare"), true, 2, true, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("compare"), true, 2, true, &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();
@@ -924,8 +903,8 @@ static int runs_compare(int argc, char **argv)
     rc = load_runs(ctx, argv, optind, argc, &set);
     if (rc == 0) {
         size_t n_pk, n_mk;
-        key_count *pk = sorted_keys(&set, false, &n_pk);
-        key_count *mk = sorted_keys(&set, true, &n_mk);
+        key_count *pk = sorted_keys(&set, KEYS_PARAMS, &n_pk);
+        key_count *mk = sorted_keys(&set, KEYS_METRICS, &n_mk);
         if (json)
             rc = print_compare_json(&set, pk, n_pk);
         else
@@ -941,8 +920,8 @@ static int runs_compare(int argc, char **argv)
 static int delete_or_restore(int argc, char **argv, bool restore)
 {
     bool json = false;
-    int rc =
-        simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, true, &json);
+    int rc = cli_simple_args(argc, argv, usage_of(restore ? "restore" : "delete"), false, 1, true,
+                             &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cli_open_store();
@@ -950,17 +929,18 @@ static int delete_or_restore(int argc, char **argv, bool restore)
         return 1;
     rc = 0;
     for (int i = optind; i < argc && rc == 0; i++) {
-        char *id = cli_run_resolve(ctx, argv[i]);
-        if (!id) {
+        cairn_run_record *rec = cli_run_load(ctx, argv[i]);
+        if (!rec) {
             rc = 1;
             break;
         }
+        const char *id = rec->info.run_id;
         cairn_status st = restore ? cairn_run_restore(ctx, id) : cairn_run_delete(ctx, id);
         if (st != CAIRN_OK)
             rc = cli_fail(ctx);
         else
             printf("%s run %s\n", restore ? "restored" : "deleted", id);
-        free(id);
+        cairn_run_record_free(rec);
     }
     cairn_close(ctx);
     return rc;
@@ -1025,7 +1005,7 @@ static void point_row(void *user, const cairn_metric *m)
 static int runs_history(int argc, char **argv)
 {
     bool json = false;
-    int rc = simple_args(argc, argv, usage_of("history"), true, 2, false, &json);
+    int rc = cli_simple_args(argc, argv, usage_of("history"), true, 2, false, &json);
     if (rc >= 0)
         return rc;
     const char *key = argv[optind + 1];
@@ -1155,24 +1135,10 @@ static int export_csv(const run_set *s, FILE *out)
     static const char *const fixed[] = {"run_id",   "experiment_id",   "run_name",
                                         "user_id",  "status",          "start_time",
                                         "end_time", "lifecycle_stage", "artifact_uri"};
-    size_t n_pk, n_mk, n_tk = 0;
-    key_count *pk = sorted_keys(s, false, &n_pk);
-    key_count *mk = sorted_keys(s, true, &n_mk);
-    /* tag keys: gathered the same way through a temporary view of tags as params */
-    const char **tk = NULL;
-    for (size_t i = 0; i < s->n; i++)
-        for (size_t j = 0; j < s->items[i]->n_tags; j++) {
-            const char *key = s->items[i]->tags[j].key;
-            bool seen = false;
-            for (size_t k = 0; k < n_tk && !seen; k++)
-                seen = strcmp(tk[k], key) == 0;
-            if (!seen) {
-                tk = cn_xrealloc(tk, (n_tk + 1) * sizeof *tk);
-                tk[n_tk++] = key;
-            }
-        }
-    if (n_tk)
-        qsort(tk, n_tk, sizeof *tk, cmp_str_ptr);
+    size_t n_pk, n_mk, n_tk;
+    key_count *pk = sorted_keys(s, KEYS_PARAMS, &n_pk);
+    key_count *mk = sorted_keys(s, KEYS_METRICS, &n_mk);
+    key_count *tk = sorted_keys(s, KEYS_TAGS, &n_tk);
 
     cn_buf b = CN_BUF_INIT;
     char *label = NULL;
@@ -1189,7 +1155,7 @@ static int export_csv(const run_set *s, FILE *out)
         free(label);
     }
     for (size_t k = 0; k < n_tk; k++) {
-        label = cn_asprintf("tags.%s", tk[k]);
+        label = cn_asprintf("tags.%s", tk[k].key);
         csv_field(&b, label, false);
         free(label);
     }
@@ -1219,7 +1185,7 @@ static int export_csv(const run_set *s, FILE *out)
             csv_field(&b, m ? value : NULL, false);
         }
         for (size_t k = 0; k < n_tk; k++)
-            csv_field(&b, find_tag(r, tk[k]), false);
+            csv_field(&b, find_value(r->tags, r->n_tags, tk[k].key), false);
         cn_buf_puts(&b, "\r\n");
     }
     bool ok = fwrite(b.data, 1, b.len, out) == b.len && fflush(out) == 0;

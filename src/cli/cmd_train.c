@@ -3,7 +3,6 @@
  * an epoch counter on a terminal and prints the validation metrics with their 95% intervals
  * and where the run's pictures are. */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +31,6 @@ static const char help[] =
     "      --json               print the result as JSON\n"
     "  -h, --help               this help\n";
 
-static void log_to_stderr(void *user, cairn_log_level level, const char *component, const char *msg)
-{
-    (void)user;
-    (void)component;
-    fprintf(stderr, "cairn: %s: %s\n", level == CAIRN_LOG_ERROR ? "error" : "warning", msg);
-}
-
 static int progress(void *user, const cairn_epoch_info *e)
 {
     (void)user;
@@ -46,16 +38,6 @@ static int progress(void *user, const cairn_epoch_info *e)
             e->val_loss);
     fflush(stderr);
     return 0;
-}
-
-static void print_ci(const cairn_scored_metric *m)
-{
-    if (!isfinite(m->value))
-        printf("  %-18s undefined\n", m->name);
-    else if (isfinite(m->ci_low))
-        printf("  %-18s %.4f  95%% CI [%.4f, %.4f]\n", m->name, m->value, m->ci_low, m->ci_high);
-    else
-        printf("  %-18s %.4f\n", m->name, m->value);
 }
 
 static void print_json(const cairn_train_result *r)
@@ -76,17 +58,7 @@ static void print_json(const cairn_train_result *r)
     cn_jsonw_kint(&w, "moved_duplicates", (int64_t)r->n_moved_duplicates);
     cn_jsonw_object_end(&w);
     cn_jsonw_kint(&w, "epochs", (int64_t)r->n_epochs);
-    cn_jsonw_key(&w, "val_metrics");
-    cn_jsonw_object_begin(&w);
-    for (size_t i = 0; i < r->n_metrics; i++) {
-        cn_jsonw_key(&w, r->metrics[i].name);
-        cn_jsonw_object_begin(&w);
-        cn_jsonw_kdouble(&w, "value", r->metrics[i].value);
-        cn_jsonw_kdouble(&w, "ci_low", r->metrics[i].ci_low);
-        cn_jsonw_kdouble(&w, "ci_high", r->metrics[i].ci_high);
-        cn_jsonw_object_end(&w);
-    }
-    cn_jsonw_object_end(&w);
+    cli_write_scored(&w, "val_metrics", r->metrics, r->n_metrics);
     cn_jsonw_key(&w, "cv");
     if (r->n_cv_folds == 0) {
         cn_jsonw_null(&w);
@@ -117,8 +89,7 @@ static void print_human(const cairn_train_result *r)
     printf("run %s: %s, %s (train %zu, val %zu, test %zu sealed rows; %zu epochs)\n", r->run_id,
            r->learner, r->task, r->n_train, r->n_val, r->n_test, r->n_epochs);
     printf("validation metrics (95%% bootstrap CI):\n");
-    for (size_t i = 0; i < r->n_metrics; i++)
-        print_ci(&r->metrics[i]);
+    cli_print_scored(r->metrics, r->n_metrics);
     if (r->n_cv_folds) {
         printf("cross-validation (%zu folds):\n", r->n_cv_folds);
         for (size_t i = 0; i < r->n_cv; i++)
@@ -162,12 +133,7 @@ int cmd_train(int argc, char **argv)
         }
         case 'e': o.experiment = optarg; break;
         case 'j': json = true; break;
-        case 'h':
-            fputs(usage, stdout);
-            fputs(help, stdout);
-            goto done;
-        case ':': code = cli_usage(usage, "%s needs a value", argv[optind - 1]); goto done;
-        default: code = cli_usage(usage, "unknown option '%s'", argv[optind - 1]); goto done;
+        default: code = cli_other_option(c, usage, help, argv); goto done;
         }
     }
     if (optind < argc) {
@@ -183,12 +149,11 @@ int cmd_train(int argc, char **argv)
     bool tty = isatty(STDERR_FILENO);
     if (tty)
         o.on_epoch = progress;
-    cairn_ctx *ctx = cli_open_store();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx) {
         code = 1;
         goto done;
     }
-    cairn_set_log(ctx, log_to_stderr, NULL, CAIRN_LOG_WARN);
     cairn_train_result *r = NULL;
     cairn_status st = cairn_train(ctx, &o, &r);
     if (tty)

@@ -72,6 +72,31 @@ int cli_bad_option(const char *usage, int c, char **argv)
     return cli_usage(usage, "unknown option '%s'", arg);
 }
 
+int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
+                    bool at_least, bool *json)
+{
+    enum { OPT_JSON = 1000 };
+    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_JSON && allow_json) {
+            *json = true;
+        } else {
+            return cli_bad_option(usage, c == OPT_JSON ? '?' : c, argv);
+        }
+    }
+    int got = argc - optind;
+    if (got < n_args || (!at_least && got > n_args))
+        return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
+                         n_args, n_args == 1 ? "" : "s", got);
+    return -1;
+}
+
 bool cli_split_kv(const char *arg, char **key, const char **value)
 {
     const char *eq = strchr(arg, '=');
@@ -82,7 +107,7 @@ bool cli_split_kv(const char *arg, char **key, const char **value)
     return true;
 }
 
-bool cli_is_all_digits(const char *s)
+static bool is_all_digits(const char *s)
 {
     if (!*s)
         return false;
@@ -95,7 +120,7 @@ bool cli_is_all_digits(const char *s)
 bool cli_parse_count(const char *arg, int64_t max, int64_t *out)
 {
     int64_t v;
-    if (!cli_is_all_digits(arg) || !cn_parse_int64(arg, &v) || v < 1 || v > max)
+    if (!is_all_digits(arg) || !cn_parse_int64(arg, &v) || v < 1 || v > max)
         return false;
     *out = v;
     return true;
@@ -104,7 +129,7 @@ bool cli_parse_count(const char *arg, int64_t max, int64_t *out)
 cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name)
 {
     cairn_experiment *exp = NULL;
-    cairn_status rc = cli_is_all_digits(id_or_name)
+    cairn_status rc = is_all_digits(id_or_name)
                           ? cairn_experiment_get(ctx, id_or_name, &exp)
                           : cairn_experiment_get_by_name(ctx, id_or_name, &exp);
     if (rc == CAIRN_ENOTFOUND) {
@@ -127,27 +152,17 @@ static bool is_prefix_safe(const char *s)
     return true;
 }
 
-char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix)
+/* The full id of the one run whose id starts with prefix (free it); prints the error and
+ * returns NULL when there is none or more than one. */
+static char *resolve_prefix(cairn_ctx *ctx, const char *prefix)
 {
-    cairn_run_record *rec = NULL;
-    cairn_status rc = cairn_run_get(ctx, id_or_prefix, &rec);
-    if (rc == CAIRN_OK) {
-        char *id = cn_xstrdup(rec->info.run_id);
-        cairn_run_record_free(rec);
-        return id;
-    }
-    /* A prefix may not even look like an id to the store: EINVAL leads to the search too. */
-    if (rc != CAIRN_ENOTFOUND && rc != CAIRN_EINVAL) {
-        cli_fail(ctx);
-        return NULL;
-    }
-    size_t len = strlen(id_or_prefix);
-    if (len < RUN_PREFIX_MIN || !is_prefix_safe(id_or_prefix)) {
-        cli_error("run '%s' not found%s", id_or_prefix,
+    size_t len = strlen(prefix);
+    if (len < RUN_PREFIX_MIN || !is_prefix_safe(prefix)) {
+        cli_error("run '%s' not found%s", prefix,
                   len < RUN_PREFIX_MIN ? "; a run id prefix needs at least 6 characters" : "");
         return NULL;
     }
-    char *filter = cn_asprintf("attributes.run_id LIKE '%s%%'", id_or_prefix);
+    char *filter = cn_asprintf("attributes.run_id LIKE '%s%%'", prefix);
     cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
     q.filter = filter;
     q.view = CAIRN_VIEW_ALL;
@@ -155,11 +170,10 @@ char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix)
     q.max_results = AMBIGUOUS_SHOWN + 1;
     cairn_run_page *page = NULL;
     char *id = NULL;
-    rc = cairn_runs_search(ctx, &q, &page);
-    if (rc != CAIRN_OK) {
+    if (cairn_runs_search(ctx, &q, &page) != CAIRN_OK) {
         cli_fail(ctx);
     } else if (page->n == 0) {
-        cli_error("run '%s' not found", id_or_prefix);
+        cli_error("run '%s' not found", prefix);
     } else if (page->n == 1) {
         id = cn_xstrdup(page->items[0].info.run_id);
     } else {
@@ -168,12 +182,35 @@ char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix)
             cn_buf_printf(&b, "%s%s", i ? ", " : "", page->items[i].info.run_id);
         if (page->n > AMBIGUOUS_SHOWN || page->next_page_token)
             cn_buf_puts(&b, ", ...");
-        cli_error("run id prefix '%s' is ambiguous; it matches %s", id_or_prefix, cn_buf_str(&b));
+        cli_error("run id prefix '%s' is ambiguous; it matches %s", prefix, cn_buf_str(&b));
         cn_buf_release(&b);
     }
     cairn_run_page_free(page);
     free(filter);
     return id;
+}
+
+cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix)
+{
+    cairn_run_record *rec = NULL;
+    cairn_status rc = cairn_run_get(ctx, id_or_prefix, &rec);
+    if (rc == CAIRN_OK)
+        return rec;
+    /* A prefix may not even look like an id to the store: EINVAL leads to the search too. */
+    if (rc != CAIRN_ENOTFOUND && rc != CAIRN_EINVAL) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    char *id = resolve_prefix(ctx, id_or_prefix);
+    if (!id)
+        return NULL;
+    rc = cairn_run_get(ctx, id, &rec);
+    free(id);
+    if (rc != CAIRN_OK) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    return rec;
 }
 
 const char *cli_clip(const char *s, size_t max_chars, char *out, size_t size)

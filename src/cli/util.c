@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* util.c - helpers shared by the command files: store opening, errors, tables, times. */
+/* util.c - helpers shared by the command files: store opening, errors, option handling,
+ * JSON strings, metric lines, tables, times. */
+#include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,37 +21,57 @@ cairn_ctx *cli_open_store(void)
     opts.artifact_root = cli_artifact_root;
     cairn_ctx *ctx = NULL;
     if (cairn_open(cli_store_uri, &opts, &ctx) != CAIRN_OK) {
-        fprintf(stderr, "cairn: error: %s\n", cairn_errmsg(ctx));
+        cli_fail(ctx);
         cairn_close(ctx);
         return NULL;
     }
     return ctx;
 }
 
+static void log_to_stderr(void *user, cairn_log_level level, const char *component, const char *msg)
+{
+    (void)user;
+    (void)component;
+    const char *what = level == CAIRN_LOG_ERROR  ? "error"
+                       : level == CAIRN_LOG_WARN ? "warning"
+                                                 : "note";
+    fprintf(stderr, "cairn: %s: %s\n", what, msg);
+}
+
+cairn_ctx *cli_open_store_log(cairn_log_level max_level)
+{
+    cairn_ctx *ctx = cli_open_store();
+    if (ctx)
+        cairn_set_log(ctx, log_to_stderr, NULL, max_level);
+    return ctx;
+}
+
+static void print_error(const char *fmt, va_list ap)
+{
+    fputs("cairn: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("cairn: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
     return 1;
 }
 
 int cli_fail(cairn_ctx *ctx)
 {
-    fprintf(stderr, "cairn: error: %s\n", cairn_errmsg(ctx));
-    return 1;
+    return cli_error("%s", cairn_errmsg(ctx));
 }
 
 int cli_usage(const char *usage, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("cairn: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
     fputs(usage, stderr);
     return 2;
@@ -71,6 +94,75 @@ int cli_dispatch(const char *group, const cli_command *verbs, size_t n_verbs, in
     if (argc >= 2)
         fprintf(stderr, "cairn: error: unknown verb '%s' for 'cairn %s'\n", argv[1], group);
     return 2;
+}
+
+int cli_dispatch_usages(const char *group, const char *const *usages, size_t n_usages,
+                        const cli_command *verbs, size_t n_verbs, int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0))
+        return cli_dispatch(group, verbs, n_verbs, argc, argv);
+    for (size_t i = 0; i < n_usages; i++)
+        printf("%s%s", i ? "   or: " : "usage: ", usages[i] + strlen("usage: "));
+    printf("\nverbs:\n");
+    for (size_t i = 0; i < n_verbs; i++)
+        printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    printf("\nRun 'cairn %s <verb> --help' for a verb's options.\n", group);
+    return 0;
+}
+
+int cli_other_option(int c, const char *usage, const char *help, char **argv)
+{
+    if (c == 'h') {
+        fputs(usage, stdout);
+        fputs(help, stdout);
+        return 0;
+    }
+    if (c == ':')
+        return cli_usage(usage, "%s needs a value", argv[optind - 1]);
+    return cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
+}
+
+void cli_json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+void cli_print_scored(const cairn_scored_metric *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(m[i].value))
+            printf("  %-18s undefined\n", m[i].name);
+        else if (isfinite(m[i].ci_low))
+            printf("  %-18s %.4f  95%% CI [%.4f, %.4f]\n", m[i].name, m[i].value, m[i].ci_low,
+                   m[i].ci_high);
+        else
+            printf("  %-18s %.4f\n", m[i].name, m[i].value);
+    }
+}
+
+void cli_write_scored(cn_jsonw *w, const char *key, const cairn_scored_metric *m, size_t n)
+{
+    cn_jsonw_key(w, key);
+    cn_jsonw_object_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        cn_jsonw_key(w, m[i].name);
+        cn_jsonw_object_begin(w);
+        cn_jsonw_kdouble(w, "value", m[i].value);
+        cn_jsonw_kdouble(w, "ci_low", m[i].ci_low);
+        cn_jsonw_kdouble(w, "ci_high", m[i].ci_high);
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_object_end(w);
 }
 
 void cli_format_time(int64_t ms, char *out, size_t size)

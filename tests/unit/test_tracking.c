@@ -257,6 +257,14 @@ TEST(artifacts_are_copied_hashed_and_contained)
           CAIRN_EINVAL);
     CHECK(cairn_run_artifact_path(ctx, cairn_run_id(run), "/etc/passwd", &path) == CAIRN_EINVAL);
     CHECK(cairn_run_artifact_path(ctx, cairn_run_id(run), "missing.txt", &path) == CAIRN_ENOTFOUND);
+    int fd = -1;
+    CHECK(cairn_run_artifact_open(ctx, cairn_run_id(run), "plots/loss.svg", &fd) == CAIRN_OK);
+    char got[16] = {0};
+    CHECK(fd >= 0 && read(fd, got, sizeof got - 1) == 6 && strcmp(got, "<svg/>") == 0);
+    if (fd >= 0)
+        close(fd);
+    CHECK(cairn_run_artifact_open(ctx, cairn_run_id(run), "plots", &fd) == CAIRN_EINVAL);
+    CHECK(cairn_run_artifact_open(ctx, cairn_run_id(run), "../x", &fd) == CAIRN_EINVAL && fd == -1);
     /* A symlink planted inside the run folder must not lead outside it. */
     char link[600];
     snprintf(link, sizeof link, "%s/evil", cairn_run_artifact_dir(run));

@@ -3,6 +3,7 @@
  * (flushed by count, by age, or on demand), params, tags, artifacts, inputs and the end. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -536,4 +537,28 @@ cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char hex_out[65
     if (cn_sha256_file(path, hex_out, size_bytes_out) != 0)
         return cn_fail_errno(ctx, CAIRN_EIO, "cannot read '%s'", path);
     return CAIRN_OK;
+}
+
+cairn_status cairn_run_artifact_open(cairn_ctx *ctx, const char *run_id, const char *path,
+                                     int *fd_out)
+{
+    char *real = NULL;
+    *fd_out = -1;
+    cairn_status rc = cairn_run_artifact_path(ctx, run_id, path, &real);
+    if (rc != CAIRN_OK)
+        return rc;
+    /* O_NOFOLLOW: the checked path is already resolved, so a symlink here is a race. */
+    int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0)
+        rc = cn_fail_errno(ctx, CAIRN_EIO, "artifact '%s' of run '%s'", path, run_id);
+    else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        rc = cn_fail(ctx, CAIRN_EINVAL, "artifact '%s' of run '%s' is a folder, not a file", path,
+                     run_id);
+    if (rc != CAIRN_OK && fd >= 0)
+        close(fd);
+    else if (rc == CAIRN_OK)
+        *fd_out = fd;
+    free(real);
+    return rc;
 }
