@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_base.c - buf, arena, str, rng, sha256 and path helpers. */
 #include <math.h>
+#include <unistd.h>
 #include "unit.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -87,5 +88,62 @@ TEST(safe_relative_paths)
     CHECK(!cn_path_is_safe_relative("a\\..\\b"));
 }
 
-UNIT_MAIN(UNIT_CASE(buf_grows_and_formats), UNIT_CASE(arena_strings), UNIT_CASE(double_round_trip),
-          UNIT_CASE(rng_is_seeded), UNIT_CASE(sha256_known_answer), UNIT_CASE(safe_relative_paths))
+TEST(arena_grow_keeps_items)
+{
+    cn_arena *a = cn_arena_new();
+    int *items = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 1000; i++) {
+        items = cn_arena_grow(a, items, n, &cap, sizeof *items);
+        items[n++] = i;
+    }
+    CHECK(cap >= 1000);
+    for (int i = 0; i < 1000; i++)
+        CHECK(items[i] == i);
+    cn_arena_free(a);
+}
+
+TEST(str_in_list)
+{
+    static const char *const list[] = {"eta", "max_depth", NULL};
+    CHECK(cn_str_in("eta", list));
+    CHECK(!cn_str_in("et", list));
+    CHECK(!cn_str_in("seed", list));
+}
+
+static int count_bytes(void *user, const void *p, size_t n)
+{
+    (void)p;
+    *(size_t *)user += n;
+    return 0;
+}
+
+TEST(sha256_stream_matches_one_shot_and_file)
+{
+    cn_sha256_stream *s = cn_sha256_stream_new();
+    char big[100000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)(i * 7);
+    for (size_t off = 0; off < sizeof big; off += 777)
+        cn_sha256_stream_bytes(s, big + off, off + 777 <= sizeof big ? 777 : sizeof big - off);
+    char a[65], b[65], c[65];
+    cn_sha256_stream_final(s, a);
+    cn_sha256_hex(big, sizeof big, b);
+    CHECK_STR(a, b);
+    char path[] = "/tmp/cairn-test-base-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, big, sizeof big) == (ssize_t)sizeof big);
+    int64_t size = 0;
+    CHECK(cn_sha256_file(path, c, &size) == 0 && size == (int64_t)sizeof big);
+    CHECK_STR(c, b);
+    size_t total = 0;
+    CHECK(lseek(fd, 0, SEEK_SET) == 0 && cn_fs_read_fd(fd, count_bytes, &total) == 0);
+    CHECK(total == sizeof big);
+    close(fd);
+    unlink(path);
+}
+
+UNIT_MAIN(UNIT_CASE(arena_grow_keeps_items), UNIT_CASE(str_in_list),
+          UNIT_CASE(sha256_stream_matches_one_shot_and_file), UNIT_CASE(buf_grows_and_formats),
+          UNIT_CASE(arena_strings), UNIT_CASE(double_round_trip), UNIT_CASE(rng_is_seeded),
+          UNIT_CASE(sha256_known_answer), UNIT_CASE(safe_relative_paths))
