@@ -191,8 +191,10 @@ typedef struct cairn_test_result {
 CAIRN_API cairn_status cairn_stats_ttest_paired(cairn_ctx *ctx, const double *a, const double *b,
                                                 size_t n, cairn_test_result *out);
 /* Wilcoxon signed-rank test of a - b, two-sided, zero_method "wilcox", no continuity
- * correction. Exact when n <= 50 and no difference is zero or tied; otherwise the normal
- * approximation with zeros dropped and the tie correction. CAIRN_EINVAL if all are zero. */
+ * correction, as scipy.stats.wilcoxon 1.10 with mode='auto': exact when n <= 50 and no
+ * difference is zero (with ties, R+ is truncated to an integer, as SciPy does); otherwise the
+ * normal approximation with zeros dropped and the tie correction. CAIRN_EINVAL if all are
+ * zero. */
 CAIRN_API cairn_status cairn_stats_wilcoxon(cairn_ctx *ctx, const double *a, const double *b,
                                             size_t n, cairn_test_result *out);
 /* McNemar's test on the discordant counts: n01 = A right and B wrong, n10 = A wrong and B

@@ -292,7 +292,7 @@ TEST(tests_match_scipy)
         free(a);
         free(b);
     }
-    CHECK(n_exact == 4);
+    CHECK(n_exact == 5);
     cases = json_object_get(r, "mcnemar");
     for (size_t c = 0; c < json_array_size(cases); c++) {
         const json_t *cs = json_array_get(cases, c);

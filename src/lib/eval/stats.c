@@ -304,16 +304,13 @@ cairn_status cairn_stats_wilcoxon(cairn_ctx *ctx, const double *a, const double 
     cn_eval_rankdata(absd, m, r);
     free(absd);
     double r_plus = 0, r_minus = 0;
-    bool ties = false;
     for (size_t i = 0; i < m; i++) {
         if (d[i] > 0)
             r_plus += r[i];
         else
             r_minus += r[i];
-        if (r[i] != floor(r[i]))
-            ties = true;
     }
-    /* Ties of an odd size keep integer ranks: look for repeated ranks too. */
+    /* The tie correction of the normal approximation: sum of t^3 - t over tied groups. */
     double *sorted = cn_xmemdup(r, m * sizeof *sorted);
     cn_eval_sort(sorted, m);
     double tie_term = 0;
@@ -322,16 +319,16 @@ cairn_status cairn_stats_wilcoxon(cairn_ctx *ctx, const double *a, const double 
         while (j + 1 < m && sorted[j + 1] == sorted[i])
             j++;
         double t = (double)(j - i + 1);
-        if (t > 1) {
-            ties = true;
+        if (t > 1)
             tie_term += t * (t * t - 1);
-        }
         i = j + 1;
     }
     free(sorted);
     double T = r_plus < r_minus ? r_plus : r_minus;
     out->statistic = T;
-    if (n <= 50 && zeros == 0 && !ties) {
+    /* SciPy 1.10's mode='auto': exact when n <= 50 and no difference is zero, ties included
+     * (R+ truncated to an integer, as scipy.stats.wilcoxon does). */
+    if (n <= 50 && zeros == 0) {
         size_t n_sums;
         double *c = wilcoxon_counts(m, &n_sums);
         size_t rp = (size_t)r_plus;

@@ -8,8 +8,9 @@
 # its definition with SciPy: exact=True: statistic = min(n01, n10),
 # p = min(1, 2 * binom.cdf(statistic, n01 + n10, 0.5)); exact=False, correction=True:
 # statistic = (|n01 - n10| - 1)^2 / (n01 + n10), p = chi2.sf(statistic, 1).
-# Wilcoxon: cairn uses the exact distribution only when there are no ties (SciPy 1.10's 'auto'
-# also uses it with ties, truncating R+); the tied case is generated with mode='approx'.
+# Wilcoxon: as SciPy 1.10's mode='auto': the exact distribution when n <= 50 and no difference
+# is zero (with ties too, R+ truncated to an integer), else the normal approximation with the
+# tie correction.
 import json
 import os
 import warnings
@@ -169,7 +170,10 @@ a = rng.normal(0, 1, 50); add_wilcoxon("exact_n50", a, a + rng.normal(0.1, 1, 50
 a = rng.normal(0, 1, 80); add_wilcoxon("approx_n80", a, a - 0.2 + rng.normal(0, 1, 80))
 a = np.round(rng.normal(0, 1, 30), 1); b = np.round(a + rng.normal(0.2, 0.4, 30), 1)
 b[a == b] += 0.1
-add_wilcoxon("ties_n30", a, b, mode="approx")
+add_wilcoxon("exact_ties_n30", a, b)
+a = np.round(rng.normal(0, 1, 60), 1); b = np.round(a + rng.normal(0.2, 0.4, 60), 1)
+b[a == b] += 0.1
+add_wilcoxon("ties_n60_approx", a, b)
 a = np.round(rng.normal(0, 1, 25), 1); b = a.copy(); b[:18] += np.round(rng.normal(0.3, 0.5, 18), 1)
 add_wilcoxon("zeros_n25", a, b)
 a = np.arange(1.0, 8.0); add_wilcoxon("exact_center", a, a - np.array([1, -2, 3, -4, 5, -6, 7.0]) * 0.1)
