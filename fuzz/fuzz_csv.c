@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/data.h"
-#include "learn/data_internal.h"
+#include "data/data_internal.h"
 #include "base/banned.h"
 
 static void check_numbers(const char *p, size_t n)

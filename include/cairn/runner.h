@@ -12,34 +12,6 @@
 extern "C" {
 #endif
 
-/* ---- context capture ---- */
-
-typedef struct cairn_context_opts {
-    const char *const *argv; /* the command line to record as cairn.command; may be NULL */
-    size_t argc;
-    const char *const *inputs; /* files to hash in full (SHA-256) and log as dataset inputs */
-    size_t n_inputs;
-    const char *const *env_names; /* environment variables to record beyond the default list */
-    size_t n_env_names;
-    bool has_seed;
-    int64_t seed;
-    const char *cwd; /* where to look for git; NULL: the current directory */
-    bool skip_git;   /* do not run git */
-} cairn_context_opts;
-#define CAIRN_CONTEXT_OPTS_INIT                                                                    \
-    {                                                                                              \
-        0                                                                                          \
-    }
-
-/* Records where and how a run ran, as tags (MLflow's names where they exist: mlflow.source.*,
- * mlflow.user; cairn.* for the rest: cairn.git.dirty, cairn.host, cairn.os, cairn.cpu.model,
- * cairn.cpu.count, cairn.memory_bytes, cairn.gpus, cairn.cwd, cairn.command, cairn.seed,
- * cairn.env.<NAME>), the git diff against HEAD and the untracked files as artifacts
- * (context/git.diff, context/untracked.txt), and each input file's size and SHA-256 as a
- * dataset input (context "input") and as tags cairn.input.<path>.sha256 / .size_bytes.
- * Missing git or a folder outside a repository is not an error; an unreadable input is. */
-CAIRN_API cairn_status cairn_run_capture_context(cairn_run *run, const cairn_context_opts *o);
-
 /* ---- running a command ---- */
 
 typedef struct cairn_run_result cairn_run_result;

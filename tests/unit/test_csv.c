@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "unit.h"
 #include "cairn/data.h"
-#include "learn/data_internal.h"
+#include "data/data_internal.h"
 #include "base/buf.h"
 #include "base/rng.h"
 #include "base/banned.h"

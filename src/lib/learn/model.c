@@ -57,16 +57,6 @@ void cairn_model_free(cairn_model *m)
     free(m);
 }
 
-size_t cn_model_width(const cairn_model *m)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < m->n_features; i++)
-        w += m->features[i].type == CAIRN_COL_CATEGORICAL && !m->ops->ordinal
-                 ? m->features[i].n_levels
-                 : 1;
-    return w;
-}
-
 const cn_learner *cn_model_impl(const cairn_model *m)
 {
     return m->impl;

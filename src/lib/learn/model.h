@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* model.h - the insides of a cairn_model, shared by model.c (fit, predict, file format) and
- * model_meta.c (the JSON metadata section, through formats/json.h). */
+ * model_meta.c (the JSON metadata section, through formats/json.h, and the encoded width).
+ * Calls go one way: model.c uses model_meta.c, never the reverse. */
 #ifndef CN_LEARN_MODEL_H
 #define CN_LEARN_MODEL_H
 #include "learn/learner.h"
@@ -36,7 +37,8 @@ struct cairn_model {
     char **meta_keys, **meta_values;
 };
 
-/* Width of the encoded rows for the model's features and its learner's encoding. */
+/* Width of the encoded rows for the model's features and its learner's encoding
+ * (model_meta.c). */
 size_t cn_model_width(const cairn_model *m);
 /* The JSON metadata section; the caller frees. */
 char *cn_model_meta_dump(const cairn_model *m);

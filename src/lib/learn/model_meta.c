@@ -11,6 +11,16 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
+size_t cn_model_width(const cairn_model *m)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < m->n_features; i++)
+        w += m->features[i].type == CAIRN_COL_CATEGORICAL && !m->ops->ordinal
+                 ? m->features[i].n_levels
+                 : 1;
+    return w;
+}
+
 static cn_json *str_object(char **keys, char **values, size_t n)
 {
     cn_json *o = cn_json_object_new();

@@ -15,7 +15,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "cairn/runner.h"
+#include "cairn/tracking.h"
 #include "tracking/context.h"
 #include "core/core.h"
 #include "formats/json.h"

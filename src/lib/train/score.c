@@ -7,7 +7,7 @@
 #include <string.h>
 #include "cairn/eval.h"
 #include "core/core.h"
-#include "learn/data_internal.h"
+#include "data/data_internal.h"
 #include "train/train_internal.h"
 #include "base/str.h"
 #include "base/xmalloc.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include "cairn/data.h"
 #include "core/core.h"
-#include "learn/data_internal.h"
+#include "data/data_internal.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"

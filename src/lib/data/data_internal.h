@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* data_internal.h - what the data modules (csv.c, table.c, data_*.c) share: the table's owned
- * memory, the number parser the CSV reader uses, and a small JSON writer for reports. */
+/* data_internal.h - what the data modules (csv.c, table.c, split.c, validate.c, profile.c, hash.c)
+ * share: the table's owned memory, the number parser the CSV reader uses, and a small JSON writer
+ * for reports. */
 #ifndef CN_DATA_INTERNAL_H
 #define CN_DATA_INTERNAL_H
 #include <stdbool.h>

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "cairn/data.h"
 #include "core/core.h"
-#include "learn/data_internal.h"
+#include "data/data_internal.h"
 #include "base/fs.h"
 #include "base/rng.h"
 #include "base/sha256.h"

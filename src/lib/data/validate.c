@@ -10,7 +10,7 @@
 #include <string.h>
 #include "cairn/data.h"
 #include "core/core.h"
-#include "learn/data_internal.h"
+#include "data/data_internal.h"
 #include "base/arena.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
