@@ -6,6 +6,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/fs.h"
+#include "base/map.h"
 #include "base/rng.h"
 #include "base/sha256.h"
 #include "base/str.h"
@@ -143,7 +144,32 @@ TEST(sha256_stream_matches_one_shot_and_file)
     unlink(path);
 }
 
-UNIT_MAIN(UNIT_CASE(arena_grow_keeps_items), UNIT_CASE(str_in_list),
-          UNIT_CASE(sha256_stream_matches_one_shot_and_file), UNIT_CASE(buf_grows_and_formats),
-          UNIT_CASE(arena_strings), UNIT_CASE(double_round_trip), UNIT_CASE(rng_is_seeded),
-          UNIT_CASE(sha256_known_answer), UNIT_CASE(safe_relative_paths))
+TEST(map_puts_gets_and_grows)
+{
+    cn_map m = CN_MAP_INIT;
+    size_t v = 99;
+    CHECK(!cn_map_get(&m, "a", 1, &v));
+    static char keys[20000][8];
+    for (size_t i = 0; i < 20000; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%zu", i);
+        CHECK(cn_map_put(&m, keys[i], strlen(keys[i]), i));
+    }
+    CHECK(m.len == 20000);
+    for (size_t i = 0; i < 20000; i += 997) {
+        CHECK(cn_map_get(&m, keys[i], strlen(keys[i]), &v));
+        CHECK(v == i);
+    }
+    CHECK(!cn_map_get(&m, "k20000", 6, &v));
+    CHECK(!cn_map_put(&m, "k7", 2, 70)); /* replaces */
+    CHECK(cn_map_get(&m, "k7", 2, &v) && v == 70);
+    CHECK(!cn_map_add(&m, "k8", 2, 80, &v)); /* keeps the first */
+    CHECK(v == 8);
+    CHECK(cn_map_get(&m, "k8x", 2, &v) && v == 8); /* only len bytes count */
+    cn_map_release(&m);
+    CHECK(m.slots == NULL && m.len == 0);
+}
+
+UNIT_MAIN(UNIT_CASE(map_puts_gets_and_grows), UNIT_CASE(arena_grow_keeps_items),
+          UNIT_CASE(str_in_list), UNIT_CASE(sha256_stream_matches_one_shot_and_file),
+          UNIT_CASE(buf_grows_and_formats), UNIT_CASE(arena_strings), UNIT_CASE(double_round_trip),
+          UNIT_CASE(rng_is_seeded), UNIT_CASE(sha256_known_answer), UNIT_CASE(safe_relative_paths))

@@ -18,6 +18,7 @@
 #include "data/data_internal.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
+#include "base/map.h"
 #include "base/banned.h"
 
 #define MAX_COLS 100000
@@ -187,6 +188,8 @@ typedef struct colstate {
     uint32_t *slots;
     size_t n_slots;
 } colstate;
+
+enum { K_DECLARED_NUM = 1, K_DECLARED_CAT = 2 }; /* bits of a column's declaration */
 
 typedef struct parser {
     cairn_ctx *ctx;
@@ -483,22 +486,16 @@ static cairn_status read_rows(parser *ps)
     return CAIRN_OK;
 }
 
-static bool listed(const char *name, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (list[i] && strcmp(list[i], name) == 0)
-            return true;
-    return false;
-}
-
-static const char *const *find_unknown(parser *ps, const char *const *list, size_t n)
+/* Marks in flags[c] (with bit) the header columns a declared list names; returns the first
+ * name not in the header, or NULL. names: header name -> column index. */
+static const char *const *mark_declared(const cn_map *names, const char *const *list, size_t n,
+                                        unsigned char *flags, unsigned char bit)
 {
     for (size_t i = 0; i < n; i++) {
-        bool found = false;
-        for (size_t c = 0; c < ps->n_cols && !found; c++)
-            found = list[i] && strcmp(list[i], ps->names[c]) == 0;
-        if (!found)
+        size_t c;
+        if (!list[i] || !cn_map_get(names, list[i], strlen(list[i]), &c))
             return &list[i];
+        flags[c] |= bit;
     }
     return NULL;
 }
@@ -551,19 +548,28 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
         goto done;
     const char *rows_start = ps.p;
     size_t rows_line = ps.line;
-    const char *const *bad = find_unknown(&ps, opts->numeric, opts->n_numeric);
+    /* Declared columns, checked through a map of the header so 100k names cost O(n). */
+    cn_map names = CN_MAP_INIT;
+    for (size_t c = 0; c < ps.n_cols; c++)
+        cn_map_add(&names, ps.names[c], strlen(ps.names[c]), c, NULL);
+    unsigned char *declared = cn_xcalloc(ps.n_cols ? ps.n_cols : 1, 1);
+    const char *const *bad =
+        mark_declared(&names, opts->numeric, opts->n_numeric, declared, K_DECLARED_NUM);
     if (!bad)
-        bad = find_unknown(&ps, opts->categorical, opts->n_categorical);
+        bad =
+            mark_declared(&names, opts->categorical, opts->n_categorical, declared, K_DECLARED_CAT);
+    cn_map_release(&names);
     if (bad) {
+        free(declared);
         rc = cn_fail(ctx, CAIRN_ENOTFOUND, "%s: declared column '%s' is not in the header", name,
                      *bad ? *bad : "(null)");
         goto done;
     }
     ps.cols = cn_xcalloc(ps.n_cols, sizeof *ps.cols);
     for (size_t c = 0; c < ps.n_cols; c++) {
-        bool num = listed(ps.names[c], opts->numeric, opts->n_numeric);
-        bool cat = listed(ps.names[c], opts->categorical, opts->n_categorical);
+        bool num = declared[c] & K_DECLARED_NUM, cat = declared[c] & K_DECLARED_CAT;
         if (num && cat) {
+            free(declared);
             rc = cn_fail(ctx, CAIRN_EINVAL,
                          "%s: column '%s' is declared both numeric and "
                          "categorical",
@@ -573,6 +579,7 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
         ps.cols[c].declared = num || cat;
         ps.cols[c].kind = num ? K_NUM : cat ? K_CAT : K_INFER;
     }
+    free(declared);
     for (int pass = 0; pass < 2; pass++) {
         rc = read_rows(&ps);
         if (rc != CAIRN_OK)

@@ -10,12 +10,14 @@
 #include "cairn/data.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/map.h"
 
 /* What cairn_table.internal_ points at: the names and levels live in the arena; cols, each
  * column's num/cat array and levels array are malloc'd and freed by cairn_table_free. */
 typedef struct cn_table_mem {
     cn_arena *arena;
     size_t cap_cols;
+    cn_map names; /* column name -> its first index, so lookups cost O(1) at 100k columns */
 } cn_table_mem;
 
 /* A table with no columns and its owned memory set up. */

@@ -39,6 +39,7 @@ cairn_column *cn_table_push_col(cairn_table *t, const char *name, size_t name_le
     cairn_column *c = &t->cols[t->n_cols++];
     memset(c, 0, sizeof *c);
     c->name = cn_arena_strndup(mem->arena, name, name_len);
+    cn_map_add(&mem->names, c->name, name_len, t->n_cols - 1, NULL);
     return c;
 }
 
@@ -59,6 +60,7 @@ void cairn_table_free(cairn_table *t)
             free((void *)t->cols[i].levels);
         }
         free(t->cols);
+        cn_map_release(&mem->names);
         cn_arena_free(mem->arena);
         free(mem);
     }
@@ -69,6 +71,11 @@ int cairn_table_find(const cairn_table *t, const char *name)
 {
     if (!t || !name)
         return -1;
+    const cn_table_mem *mem = t->internal_;
+    if (mem) {
+        size_t i;
+        return cn_map_get(&mem->names, name, strlen(name), &i) ? (int)i : -1;
+    }
     for (size_t i = 0; i < t->n_cols; i++)
         if (strcmp(t->cols[i].name, name) == 0)
             return (int)i;

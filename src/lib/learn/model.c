@@ -12,18 +12,11 @@
 #include "base/rng.h"
 #include "base/sha256.h"
 #include "base/str.h"
+#include "base/map.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
 #define MODEL_FILE_MAX ((size_t)1 << 32) /* 4 GiB */
-
-static int find_col(const cairn_table *t, const char *name)
-{
-    for (size_t i = 0; i < t->n_cols; i++)
-        if (t->cols[i].name && strcmp(t->cols[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
 
 static const char *type_name(cairn_col_type type)
 {
@@ -68,12 +61,16 @@ const cn_learner *cn_model_impl(const cairn_model *m)
 static int32_t *level_map(const cn_feature *f, const cairn_column *c)
 {
     int32_t *map = cn_xmalloc((c->n_levels ? c->n_levels : 1) * sizeof *map);
+    cn_map model_levels = CN_MAP_INIT; /* level text -> first index: O(levels), not O(levels²) */
+    for (size_t b = 0; b < f->n_levels; b++)
+        cn_map_add(&model_levels, f->levels[b], strlen(f->levels[b]), b, NULL);
     for (size_t a = 0; a < c->n_levels; a++) {
-        map[a] = -1;
-        for (size_t b = 0; b < f->n_levels && map[a] < 0; b++)
-            if (c->levels[a] && strcmp(c->levels[a], f->levels[b]) == 0)
-                map[a] = (int32_t)b;
+        size_t b;
+        map[a] = c->levels[a] && cn_map_get(&model_levels, c->levels[a], strlen(c->levels[a]), &b)
+                     ? (int32_t)b
+                     : -1;
     }
+    cn_map_release(&model_levels);
     return map;
 }
 
@@ -85,7 +82,7 @@ static cairn_status encode(cairn_ctx *ctx, const cairn_model *m, const cairn_tab
     size_t width = m->n_inputs, off = 0;
     for (size_t f = 0; f < m->n_features; f++) {
         const cn_feature *ft = &m->features[f];
-        int ci = find_col(t, ft->name);
+        int ci = cairn_table_find(t, ft->name);
         if (ci < 0)
             return cn_fail(ctx, CAIRN_EINVAL,
                            "model expects feature '%s' (%s); the data has no such column", ft->name,
@@ -233,7 +230,7 @@ static cairn_status fit_features(cairn_ctx *ctx, cairn_model *m, const cairn_tab
 {
     for (size_t f = 0; f < m->n_features; f++) {
         cn_feature *ft = &m->features[f];
-        const cairn_column *c = &t->cols[find_col(t, ft->name)];
+        const cairn_column *c = &t->cols[cairn_table_find(t, ft->name)];
         ft->type = c->type;
         ft->mean = 0;
         ft->scale = 1;
@@ -304,10 +301,10 @@ static void hash_value(cn_sha256_stream *hs, const cairn_column *c, size_t r)
 static void digest(cairn_model *m, const cairn_table *t, const size_t *rows, size_t n)
 {
     cn_sha256_stream *hs = cn_sha256_stream_new();
-    const cairn_column *lc = &t->cols[find_col(t, m->label)];
+    const cairn_column *lc = &t->cols[cairn_table_find(t, m->label)];
     const cairn_column **cols = cn_xmalloc((m->n_features ? m->n_features : 1) * sizeof *cols);
     for (size_t f = 0; f < m->n_features; f++) {
-        cols[f] = &t->cols[find_col(t, m->features[f].name)];
+        cols[f] = &t->cols[cairn_table_find(t, m->features[f].name)];
         cn_sha256_stream_bytes(hs, m->features[f].name, strlen(m->features[f].name) + 1);
     }
     cn_sha256_stream_bytes(hs, m->label, strlen(m->label) + 1);
@@ -424,7 +421,7 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
         return rc;
     if (!o->label)
         return cn_fail(ctx, CAIRN_EINVAL, "no label column given; name the column to predict");
-    int li = find_col(t, o->label);
+    int li = cairn_table_find(t, o->label);
     if (li < 0)
         return cn_fail(ctx, CAIRN_EINVAL, "label column '%s' is not in the data", o->label);
     const cairn_column *lc = &t->cols[li];
@@ -437,20 +434,25 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
     /* Features: the named ones, or every column but the label. */
     size_t nf = o->features ? o->n_features : t->n_cols - 1;
     m->features = cn_xcalloc(nf ? nf : 1, sizeof *m->features);
+    cn_map seen = CN_MAP_INIT; /* feature names so far: a 100k-column table costs O(n) */
     for (size_t i = 0, j = 0; i < (o->features ? nf : t->n_cols); i++) {
         const char *name = o->features ? o->features[i] : t->cols[i].name;
         if (!o->features && (int)i == li)
             continue;
-        if (find_col(t, name) < 0)
-            return cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is not in the data", name);
-        if (strcmp(name, o->label) == 0)
-            return cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is the label; leave it out", name);
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(m->features[k].name, name) == 0)
-                return cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is named twice", name);
+        if (cairn_table_find(t, name) < 0)
+            rc = cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is not in the data", name);
+        else if (strcmp(name, o->label) == 0)
+            rc = cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is the label; leave it out", name);
+        else if (!cn_map_add(&seen, name, strlen(name), j, NULL))
+            rc = cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is named twice", name);
+        if (rc != CAIRN_OK) {
+            cn_map_release(&seen);
+            return rc;
+        }
         m->features[j++].name = cn_xstrdup(name);
         m->n_features = j;
     }
+    cn_map_release(&seen);
     if (m->n_features == 0)
         return cn_fail(ctx, CAIRN_EINVAL, "no feature columns; the data has only the label");
 

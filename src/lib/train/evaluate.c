@@ -17,6 +17,7 @@
 #include "base/str.h"
 #include "base/time.h"
 #include "base/xmalloc.h"
+#include "base/map.h"
 #include "base/banned.h"
 
 #define COMPARE_ALPHA 0.05
@@ -65,13 +66,11 @@ static cairn_status load_model(cairn_ctx *ctx, const char *spec, cairn_model **m
     return CAIRN_OK;
 }
 
-static void add_name(const char ***list, size_t *n, const char *name)
+/* Appends name to list (room for it is there) unless seen already holds it. */
+static void add_name(cn_map *seen, const char **list, size_t *n, const char *name)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*list)[i], name) == 0)
-            return;
-    *list = cn_xrealloc(*list, (*n + 1) * sizeof **list);
-    (*list)[(*n)++] = name;
+    if (cn_map_add(seen, name, strlen(name), *n, NULL))
+        list[(*n)++] = name;
 }
 
 /* Reads a CSV for a model: its categorical features (and a classifier's label) are declared
@@ -83,19 +82,23 @@ static cairn_status read_for_model(cairn_ctx *ctx, const cairn_model *m, const c
     cairn_status rc = cairn_csv_read(ctx, path, NULL, &t);
     if (rc != CAIRN_OK)
         return rc;
-    const char **num = NULL, **cat = NULL;
-    size_t n_num = 0, n_cat = 0;
-    for (size_t f = 0; f < cairn_model_n_features(m); f++) {
+    size_t n_features = cairn_model_n_features(m), n_num = 0, n_cat = 0;
+    const char **num = cn_xcalloc(n_features + 1, sizeof *num);
+    const char **cat = cn_xcalloc(n_features + 1, sizeof *cat);
+    cn_map seen_num = CN_MAP_INIT, seen_cat = CN_MAP_INIT;
+    for (size_t f = 0; f < n_features; f++) {
         const char *name = cairn_model_feature_name(m, f);
         if (cairn_table_find(t, name) < 0)
             continue;
         if (cairn_model_feature_type(m, f) == CAIRN_COL_CATEGORICAL)
-            add_name(&cat, &n_cat, name);
+            add_name(&seen_cat, cat, &n_cat, name);
         else
-            add_name(&num, &n_num, name);
+            add_name(&seen_num, num, &n_num, name);
     }
     if (cairn_model_n_classes(m) > 0 && cairn_table_find(t, cairn_model_label(m)) >= 0)
-        add_name(&cat, &n_cat, cairn_model_label(m));
+        add_name(&seen_cat, cat, &n_cat, cairn_model_label(m));
+    cn_map_release(&seen_num);
+    cn_map_release(&seen_cat);
     cairn_table_free(t);
     t = NULL;
     cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
