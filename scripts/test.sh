@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Runs every test: installs what is missing, builds the `ci` preset and runs unit, fuzz-corpus,
 # end-to-end and PostgreSQL tests (the PostgreSQL ones start a private throwaway server), then
-# builds the `asan` preset (AddressSanitizer + UBSan) and runs the whole suite again under it.
+# builds the `asan` preset (AddressSanitizer + UBSan) and runs the whole suite again under it,
+# then runs every libFuzzer target for CAIRN_FUZZ_SECONDS (default 10; 0 skips) through
+# scripts/fuzz.sh. --no-asan skips both the sanitizer suite and the fuzzing.
 # Usage: scripts/test.sh [--no-asan] [ctest -R regex]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,10 @@ run_preset() {
 run_preset ci
 if [ $asan = 1 ]; then
   run_preset asan
+  if [ "${CAIRN_FUZZ_SECONDS:-10}" != 0 ]; then
+    echo "== fuzz: every target for ${CAIRN_FUZZ_SECONDS:-10}s" >&2
+    FUZZ_SECONDS=${CAIRN_FUZZ_SECONDS:-10} ./scripts/fuzz.sh
+  fi
 fi
 tools/check-symbols.sh build/ci
 tools/check-includes.sh
