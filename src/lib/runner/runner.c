@@ -45,12 +45,12 @@ extern char **environ;
 #define MAX_REPORTED 100 /* distinct metric-line errors reported on the log */
 #define COMPONENT "runner"
 #define DEFAULT_FLUSH_MS 1000
-#define FLUSH_EVERY 1000             /* points: a batch this large is written at once */
-#define PENDING_MAX_POINTS 500000    /* unwritten points kept while the store fails (~16 MB) */
-#define LOG_PENDING_MAX (64u << 20)  /* output.log bytes kept while its disk is full */
-#define BACKOFF_MIN_MS 100           /* a failed write is retried after this, doubling... */
-#define BACKOFF_MAX_MS 5000          /* ...up to this */
-#define FINAL_RETRY_MS 10000         /* after the command, how long failed writes are retried */
+#define FLUSH_EVERY 1000            /* points: a batch this large is written at once */
+#define PENDING_MAX_POINTS 500000   /* unwritten points kept while the store fails (~16 MB) */
+#define LOG_PENDING_MAX (64u << 20) /* output.log bytes kept while its disk is full */
+#define BACKOFF_MIN_MS 100          /* a failed write is retried after this, doubling... */
+#define BACKOFF_MAX_MS 5000         /* ...up to this */
+#define FINAL_RETRY_MS 10000        /* after the command, how long failed writes are retried */
 #define LOG_ARTIFACT "logs/output.log"
 
 typedef struct kv {
@@ -91,21 +91,21 @@ typedef struct runner {
     result_box *box;
     char *scratch; /* the run's folder/scratch: metrics file, stop file, params file */
     char *metrics_path, *stop_path, *params_path, *log_path;
-    int log_fd;             /* logs/output.log in the run's artifact folder, written as it grows */
-    cn_buf log_pending;     /* output not yet in the log (its disk was full) */
-    size_t log_dropped;     /* output bytes past LOG_PENDING_MAX, lost */
+    int log_fd;         /* logs/output.log in the run's artifact folder, written as it grows */
+    cn_buf log_pending; /* output not yet in the log (its disk was full) */
+    size_t log_dropped; /* output bytes past LOG_PENDING_MAX, lost */
     int metrics_fd;
-    int alive_fd;           /* the watchdog sees EOF on its end when we die: see spawn() */
+    int alive_fd; /* the watchdog sees EOF on its end when we die: see spawn() */
     /* Points reach the store from here, not from the handle's own triggers (disabled), so a
      * failing store is retried with backoff instead of on every point. */
     int flush_interval_ms;
-    size_t n_pending;       /* points handed to the run handle and not yet written */
-    int64_t oldest_ms;      /* when the oldest of them arrived (monotonic) */
-    int64_t retry_at_ms;    /* no write before this after a failure (monotonic); 0: none */
+    size_t n_pending;    /* points handed to the run handle and not yet written */
+    int64_t oldest_ms;   /* when the oldest of them arrived (monotonic) */
+    int64_t retry_at_ms; /* no write before this after a failure (monotonic); 0: none */
     int backoff_ms;
-    bool store_failing;     /* the last write failed (warned once per outage) */
-    size_t n_dropped;       /* points past PENDING_MAX_POINTS, lost */
-    cn_lp_item *queued;     /* params and tags whose write failed, retried with the points */
+    bool store_failing; /* the last write failed (warned once per outage) */
+    size_t n_dropped;   /* points past PENDING_MAX_POINTS, lost */
+    cn_lp_item *queued; /* params and tags whose write failed, retried with the points */
     size_t n_queued;
     cn_buf metrics_partial;
     int64_t last_step; /* -1 before the first metric */
@@ -474,8 +474,8 @@ static void store_recovered(runner *r)
 static void queue_write(runner *r, const cn_lp_item *it)
 {
     r->queued = cn_xrealloc(r->queued, (r->n_queued + 1) * sizeof *r->queued);
-    r->queued[r->n_queued++] = (cn_lp_item){
-        .kind = it->kind, .key = cn_xstrdup(it->key), .text = cn_xstrdup(it->text)};
+    r->queued[r->n_queued++] =
+        (cn_lp_item){.kind = it->kind, .key = cn_xstrdup(it->key), .text = cn_xstrdup(it->text)};
 }
 
 static cairn_status write_item(runner *r, const cn_lp_item *it)
