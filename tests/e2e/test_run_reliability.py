@@ -271,6 +271,7 @@ echo done
                                (run_id,)).fetchone()[0]
             arts = dict(c.execute("SELECT path, size_bytes FROM artifacts WHERE run_uuid = ?",
                                   (run_id,)))
+        self.assertIn("cannot write", self.stderr())  # the disk really was full
         self.assertEqual(status, "FINISHED")
         self.assertNotIn("cairn.metric_errors", tags, self.stderr())
         self.assertEqual(params.get("late"), "1")
