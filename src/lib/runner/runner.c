@@ -526,8 +526,10 @@ static bool flush_store(runner *r, bool force)
         free(r->queued[done].key);
         free(r->queued[done].text);
     }
-    memmove(r->queued, r->queued + done, (r->n_queued - done) * sizeof *r->queued);
-    r->n_queued -= done;
+    if (done) {
+        memmove(r->queued, r->queued + done, (r->n_queued - done) * sizeof *r->queued);
+        r->n_queued -= done;
+    }
     if (r->n_queued) {
         store_failed(r, "params and tags");
         return false;
