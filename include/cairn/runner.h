@@ -42,6 +42,10 @@ typedef struct cairn_runner_opts {
     int err_fd;                 /* the child's stderr passes through to this; 0: 2 */
     cairn_runner_start_fn on_start;
     void *user;
+    /* Metric points reach the store at most this long after the command printed them (and at
+     * once every 1000 points), so a killed cairn loses at most this much; 0: 1000. A failed
+     * write is retried with exponential backoff (up to 5 s apart) while output keeps flowing. */
+    int flush_interval_ms;
 } cairn_runner_opts;
 #define CAIRN_RUNNER_OPTS_INIT                                                                     \
     {                                                                                              \
@@ -63,7 +67,7 @@ struct cairn_run_result {
     const char *const *metric_keys;
     const double *metric_values;
     const int64_t *metric_steps;
-    size_t n_metric_errors; /* malformed metric lines */
+    size_t n_metric_errors; /* metric lines that could not be parsed or applied */
     const char *first_metric_error;
     void *internal_;
 };

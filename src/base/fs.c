@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fs.c - file system helpers. */
+/* fs.c - file system helpers. Every file a user names is opened through cn_fs_open_regular, so
+ * a FIFO or a device is refused instead of blocking the caller forever. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,9 +44,35 @@ static int append_bounded(void *user, const void *p, size_t n)
     return 0;
 }
 
+int cn_fs_open_regular(const char *path, int flags)
+{
+    int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int e = 0;
+    if (fstat(fd, &st) != 0)
+        e = errno;
+    else if (!S_ISREG(st.st_mode))
+        e = CN_FS_ENOTREG;
+    else if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        e = errno;
+    if (e != 0) {
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+const char *cn_fs_strerror(int e)
+{
+    return e == CN_FS_ENOTREG ? "not a regular file" : strerror(e);
+}
+
 int cn_fs_read_file(const char *path, cn_buf *out, size_t max_bytes)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = cn_fs_open_regular(path, O_RDONLY);
     if (fd < 0)
         return -1;
     bounded b = {out, max_bytes};
@@ -139,7 +166,7 @@ static int write_chunk(void *user, const void *p, size_t n)
 
 int cn_fs_copy_file(const char *src, const char *dst)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
+    int in = cn_fs_open_regular(src, O_RDONLY);
     if (in < 0)
         return -1;
     char *parent = cn_xstrdup(dst);

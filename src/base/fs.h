@@ -3,12 +3,26 @@
  * They return 0 or -1 with errno set; callers turn that into a cairn_status with context. */
 #ifndef CN_FS_H
 #define CN_FS_H
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
 
-int cn_fs_read_file(const char *path, cn_buf *out, size_t max_bytes); /* E2BIG over max */
+/* Opens a file the user named, refusing anything but a regular file without blocking on it (a
+ * FIFO or a device would hang open() or read()): opens with O_NONBLOCK | O_CLOEXEC | flags,
+ * checks fstat, then clears O_NONBLOCK. Returns the descriptor, or -1 with errno set; a file
+ * that is not regular gives errno CN_FS_ENOTREG (use cn_fs_strerror() for messages). */
+int cn_fs_open_regular(const char *path, int flags);
+#ifdef EFTYPE
+#define CN_FS_ENOTREG EFTYPE
+#else
+#define CN_FS_ENOTREG EMEDIUMTYPE /* Linux has no EFTYPE; open() never returns this one */
+#endif
+/* strerror(e), except CN_FS_ENOTREG reads "not a regular file". */
+const char *cn_fs_strerror(int e);
+/* Reads a whole regular file (cn_fs_open_regular); E2BIG over max_bytes when max_bytes > 0. */
+int cn_fs_read_file(const char *path, cn_buf *out, size_t max_bytes);
 /* Reads fd to its end, handing each chunk to each(user, p, n); stops at a read error or at the
  * first nonzero return of each (which sets errno) and returns -1 with errno set then. */
 int cn_fs_read_fd(int fd, int (*each)(void *user, const void *p, size_t n), void *user);

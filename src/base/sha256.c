@@ -105,7 +105,7 @@ static int update_counted(void *user, const void *p, size_t n)
 
 int cn_sha256_file(const char *path, char hex_out[65], int64_t *size_out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = cn_fs_open_regular(path, O_RDONLY);
     if (fd < 0)
         return -1;
     counted c = {cn_sha256_new(), 0};

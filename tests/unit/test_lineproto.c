@@ -112,6 +112,33 @@ TEST(non_numeric_value_is_an_error_naming_key_and_value)
     CHECK(r->error != NULL);
 }
 
+TEST(out_of_range_value_becomes_inf_with_a_warning)
+{
+    const cn_lp_record *r = parse("cairn: a=1 b=1e309 c=-1e400 d=1e-400");
+    CHECK(r->is_record && !r->error && r->n == 4);
+    if (r->n == 4) {
+        CHECK(r->items[0].value == 1);
+        CHECK(isinf(r->items[1].value) && r->items[1].value > 0);
+        CHECK(isinf(r->items[2].value) && r->items[2].value < 0);
+        CHECK(r->items[3].value >= 0 && r->items[3].value < 1e-300);
+    }
+    CHECK(r->warning && strstr(r->warning, "'b'") && strstr(r->warning, "out of range"));
+    CHECK_STR(r->warning_key, "b");
+    r = parse("cairn: a=inf b=1e308");
+    CHECK(!r->error && !r->warning && r->n == 2);
+    double v = 0;
+    CHECK(cn_lp_parse_value("1e309", 5, &v) && isinf(v));
+    CHECK(!cn_lp_parse_value("1e309x", 6, &v));
+}
+
+TEST(largest_step_parses)
+{
+    const cn_lp_record *r = parse("cairn: step=9223372036854775807 a=1");
+    CHECK(!r->error && r->has_step && r->step == INT64_MAX);
+    r = parse("cairn: step=9223372036854775808 a=1");
+    CHECK(r->error && strstr(r->error, "step"));
+}
+
 TEST(key_rules)
 {
     CHECK(cn_lp_key_valid("val/acc", 7));
@@ -215,6 +242,7 @@ UNIT_MAIN(UNIT_CASE(intermediate_metrics_with_step),
           UNIT_CASE(metrics_without_step_leave_it_to_the_caller),
           UNIT_CASE(json_form_with_nested_kinds), UNIT_CASE(final_param_tag_artifact),
           UNIT_CASE(special_values), UNIT_CASE(non_numeric_value_is_an_error_naming_key_and_value),
+          UNIT_CASE(out_of_range_value_becomes_inf_with_a_warning), UNIT_CASE(largest_step_parses),
           UNIT_CASE(key_rules), UNIT_CASE(plain_output_is_not_a_record), UNIT_CASE(json_format),
           UNIT_CASE(regex_formats), UNIT_CASE(metrics_file_lines),
           UNIT_CASE(embedded_nul_and_long_values))

@@ -3,6 +3,7 @@
  * passes through byte for byte, \r ends lines, the metrics file, macros and environment,
  * exit codes, signals (the child's own, forwarded ones, the kill grace), exec failures. */
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -353,6 +354,65 @@ TEST(malformed_metric_lines_are_counted_not_fatal)
     cairn_run_result_free(res);
 }
 
+TEST(step_after_the_largest_is_refused_not_wrapped)
+{
+    cairn_runner_opts o = base_opts();
+    cairn_run_result *res = run_sh(&o, "echo 'cairn: step=9223372036854775807 a=1';"
+                                       "echo 'cairn: a=2'; echo 'cairn: b=1 c=1e309'");
+    close_opts(&o);
+    CHECK(res && res->status == CAIRN_RUN_FINISHED);
+    /* The step-less lines have no next step: each is one error; nothing wraps negative. */
+    CHECK(res && res->n_metric_errors == 2);
+    CHECK(res && res->first_metric_error && strstr(res->first_metric_error, "step="));
+    cairn_metric_page *page = NULL;
+    CHECK(res && cairn_run_metric_history(ctx, res->run_id, "a", NULL, 0, &page) == CAIRN_OK);
+    CHECK(page && page->n == 1 && page->items[0].step == INT64_MAX && page->items[0].value == 1);
+    cairn_metric_page_free(page);
+    cairn_run_result_free(res);
+}
+
+TEST(out_of_range_value_keeps_the_line)
+{
+    cairn_runner_opts o = base_opts();
+    cairn_run_result *res = run_sh(&o, "echo 'cairn: a=1 b=1e309'");
+    close_opts(&o);
+    CHECK(res && res->status == CAIRN_RUN_FINISHED && res->n_metric_errors == 0);
+    CHECK(res && res->n_metrics == 2);
+    if (res && res->n_metrics == 2) {
+        CHECK(res->metric_values[0] == 1 && res->metric_steps[0] == 0);
+        CHECK(isinf(res->metric_values[1]) && res->metric_values[1] > 0);
+    }
+    cairn_metric_page *page = NULL;
+    CHECK(res && cairn_run_metric_history(ctx, res->run_id, "b", NULL, 0, &page) == CAIRN_OK);
+    CHECK(page && page->n == 1 && isinf(page->items[0].value));
+    cairn_metric_page_free(page);
+    cairn_run_result_free(res);
+}
+
+TEST(points_are_written_on_a_timer_while_the_command_runs)
+{
+    /* The command prints, then waits until the points are in the store: without a timer it
+     * would wait for the next point forever (bounded here by the store check's 20 s). */
+    char *script = cn_asprintf(
+        "echo 'cairn: step=1 loss=1'; i=0; while [ $i -lt 400 ]; do "
+        "n=$(sqlite3 '%s/c.db' \"select count(*) from metrics where run_uuid='$CAIRN_RUN_ID'\" "
+        "2>/dev/null); [ \"$n\" = 1 ] && echo flushed && exit 0; sleep 0.05; i=$((i+1)); done; "
+        "exit 1",
+        dir);
+    cairn_runner_opts o = base_opts();
+    o.flush_interval_ms = 200;
+    cairn_run_result *res = run_sh(&o, script);
+    close_opts(&o);
+    char *out = slurp(out_path);
+    if (system("command -v sqlite3 >/dev/null 2>&1") == 0) {
+        CHECK(res && res->exit_code == 0);
+        CHECK(out && strstr(out, "flushed"));
+    }
+    free(out);
+    free(script);
+    cairn_run_result_free(res);
+}
+
 TEST(config_supplies_command_params_and_inputs)
 {
     char *cfg = cn_asprintf("%s/exp.yaml", dir), *data = cn_asprintf("%s/data.csv", dir);
@@ -410,4 +470,7 @@ UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(passes_output_through_and_reads_metrics),
           UNIT_CASE(exec_failures_are_failed_runs_with_127),
           UNIT_CASE(forwarded_signal_stops_the_group), UNIT_CASE(kill_grace_then_sigkill),
           UNIT_CASE(malformed_metric_lines_are_counted_not_fatal),
+          UNIT_CASE(step_after_the_largest_is_refused_not_wrapped),
+          UNIT_CASE(out_of_range_value_keeps_the_line),
+          UNIT_CASE(points_are_written_on_a_timer_while_the_command_runs),
           UNIT_CASE(config_supplies_command_params_and_inputs), UNIT_CASE(teardown))

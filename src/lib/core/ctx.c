@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
+#include "base/fs.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -95,7 +96,7 @@ cairn_status cn_fail_errno(cairn_ctx *ctx, cairn_status st, const char *fmt, ...
     va_start(ap, fmt);
     set_err(ctx, fmt, ap);
     va_end(ap);
-    cn_buf_printf(&ctx->err, ": %s", strerror(e));
+    cn_buf_printf(&ctx->err, ": %s", cn_fs_strerror(e));
     return st;
 }
 

@@ -16,6 +16,7 @@
 #include "cairn/data.h"
 #include "core/core.h"
 #include "data/data_internal.h"
+#include "base/fs.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/map.h"
@@ -654,7 +655,9 @@ cairn_status cairn_csv_read(cairn_ctx *ctx, const char *path, const cairn_csv_op
     if (!path)
         return cn_fail(ctx, CAIRN_EINVAL, "cairn_csv_read: path is NULL");
     size_t max = opts && opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = cn_fs_open_regular(path, O_RDONLY);
+    if (fd < 0 && errno == CN_FS_ENOTREG)
+        return cn_fail(ctx, CAIRN_EINVAL, "'%s' is not a regular file", path);
     if (fd < 0)
         return cn_fail_errno(ctx, errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO, "cannot open '%s'",
                              path);
@@ -663,10 +666,6 @@ cairn_status cairn_csv_read(cairn_ctx *ctx, const char *path, const cairn_csv_op
         cairn_status rc = cn_fail_errno(ctx, CAIRN_EIO, "cannot stat '%s'", path);
         close(fd);
         return rc;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return cn_fail(ctx, CAIRN_EINVAL, "'%s' is not a regular file", path);
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);

@@ -102,6 +102,8 @@ void cn_lp_record_release(cn_lp_record *rec)
     free(rec->items);
     free(rec->error);
     free(rec->error_key);
+    free(rec->warning);
+    free(rec->warning_key);
     memset(rec, 0, sizeof *rec);
 }
 
@@ -149,7 +151,13 @@ bool cn_lp_parse_value(const char *text, size_t len, double *out)
             return false;
     if (!isdigit((unsigned char)*p) && *p != '.')
         return false;
-    return cn_parse_double(tmp, out);
+    char *end;
+    errno = 0;
+    double v = strtod(tmp, &end); /* ERANGE gives ±HUGE_VAL (inf) or a value near 0: kept */
+    if (end == tmp || *end)
+        return false;
+    *out = v;
+    return true;
 }
 
 /* ---- building records ---- */
@@ -274,6 +282,17 @@ static void add_pair(cn_lp_record *rec, cn_lp_kind kind, const char *key, size_t
             free(k);
             free(s);
             return;
+        }
+        if (isinf(v) && !rec->warning && (isdigit((unsigned char)val[val_len - 1]))) {
+            /* A number, not "inf": it overflowed a double. */
+            char *k = shown(key, key_len), *s = shown(val, val_len);
+            cn_buf b = CN_BUF_INIT;
+            cn_buf_printf(&b, "metric '%s': value '%s' is out of range for a double; stored as %s",
+                          k, s, v > 0 ? "inf" : "-inf");
+            rec->warning = cn_buf_detach(&b);
+            rec->warning_key = cn_xstrndup(key, key_len);
+            free(k);
+            free(s);
         }
         add_item(rec, kind, key, key_len, val, val_len, v);
         return;

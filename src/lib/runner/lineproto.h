@@ -48,6 +48,10 @@ typedef struct cn_lp_record {
      * 'abc' is not a number"); then n is 0: nothing of the line applies. */
     char *error;
     char *error_key; /* the offending key when there is one, for reporting each key once */
+    /* Non-NULL when the record applies but something in it was changed: a value too large for
+     * a double ("1e309") becomes inf or -inf. warning_key names the (first) key concerned. */
+    char *warning;
+    char *warning_key;
 } cn_lp_record;
 #define CN_LP_RECORD_INIT                                                                          \
     {                                                                                              \
@@ -78,6 +82,8 @@ void cn_lp_record_release(cn_lp_record *rec);
 /* MLflow's key rule: 1..250 characters of [A-Za-z0-9_ ./-], no leading '/', and no empty,
  * "." or ".." path segment. */
 bool cn_lp_key_valid(const char *key, size_t len);
-/* Parses a metric value: a decimal number, nan, inf, -inf (any case); false otherwise. */
+/* Parses a metric value: a decimal number, nan, inf, -inf (any case); false otherwise. A
+ * number too large for a double gives inf or -inf (as IEEE 754 rounding and Python's float()
+ * do); a number too small gives 0 or a subnormal. */
 bool cn_lp_parse_value(const char *text, size_t len, double *out);
 #endif

@@ -1,28 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /* runner.c - cairn_run_command: runs a command as a tracked run. Expands macros, prepares the
- * child's environment, spawns it in its own process group, passes its output through while
- * scanning it (and $CAIRN_METRICS_FILE) for metric lines, forwards SIGINT/SIGTERM, and maps
- * its exit status to the run's. Called by `cairn run` and, later, the tuner's trials. */
+ * child's environment, spawns it in its own process group under a watchdog that kills the
+ * group if cairn dies, passes its output through (and into logs/output.log as it grows) while
+ * scanning it (and $CAIRN_METRICS_FILE) for metric lines, flushes points on a timer with
+ * backoff, forwards SIGINT/SIGTERM, and maps its exit status to the run's. Called by
+ * `cairn run` and, later, the tuner's trials. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include "cairn/runner.h"
 #include "runner/lineproto.h"
 #include "tracking/context.h"
 #include "core/core.h"
 #include "formats/json.h"
 #include "formats/yaml.h"
+#include "store/store.h"
 #include "base/fs.h"
 #include "base/rng.h"
+#include "base/sha256.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "base/xmalloc.h"
@@ -36,6 +44,14 @@ extern char **environ;
 #define DRAIN_MS 500     /* after the child exits, how long grandchildren may hold its pipes */
 #define MAX_REPORTED 100 /* distinct metric-line errors reported on the log */
 #define COMPONENT "runner"
+#define DEFAULT_FLUSH_MS 1000
+#define FLUSH_EVERY 1000            /* points: a batch this large is written at once */
+#define PENDING_MAX_POINTS 500000   /* unwritten points kept while the store fails (~16 MB) */
+#define LOG_PENDING_MAX (64u << 20) /* output.log bytes kept while its disk is full */
+#define BACKOFF_MIN_MS 100          /* a failed write is retried after this, doubling... */
+#define BACKOFF_MAX_MS 5000         /* ...up to this */
+#define FINAL_RETRY_MS 10000        /* after the command, how long failed writes are retried */
+#define LOG_ARTIFACT "logs/output.log"
 
 typedef struct kv {
     char *key;
@@ -73,9 +89,24 @@ typedef struct runner {
     cairn_run *run;
     cn_lineproto *lp;
     result_box *box;
-    char *tmpdir, *metrics_path, *stop_path, *params_path, *log_path;
-    int log_fd;
+    char *scratch; /* the run's folder/scratch: metrics file, stop file, params file */
+    char *metrics_path, *stop_path, *params_path, *log_path;
+    int log_fd;         /* logs/output.log in the run's artifact folder, written as it grows */
+    cn_buf log_pending; /* output not yet in the log (its disk was full) */
+    size_t log_dropped; /* output bytes past LOG_PENDING_MAX, lost */
     int metrics_fd;
+    int alive_fd; /* the watchdog sees EOF on its end when we die: see spawn() */
+    /* Points reach the store from here, not from the handle's own triggers (disabled), so a
+     * failing store is retried with backoff instead of on every point. */
+    int flush_interval_ms;
+    size_t n_pending;    /* points handed to the run handle and not yet written */
+    int64_t oldest_ms;   /* when the oldest of them arrived (monotonic) */
+    int64_t retry_at_ms; /* no write before this after a failure (monotonic); 0: none */
+    int backoff_ms;
+    bool store_failing; /* the last write failed (warned once per outage) */
+    size_t n_dropped;   /* points past PENDING_MAX_POINTS, lost */
+    cn_lp_item *queued; /* params and tags whose write failed, retried with the points */
+    size_t n_queued;
     cn_buf metrics_partial;
     int64_t last_step; /* -1 before the first metric */
     int64_t max_step;  /* the greatest step seen, -1 before the first metric */
@@ -404,6 +435,191 @@ static void remember_metric(runner *r, const char *key, double value, int64_t st
     box->pub.n_metrics = n + 1;
 }
 
+static int64_t mono_ms(void)
+{
+    return cn_mono_ns() / 1000000;
+}
+
+/* A failure of the store itself (full disk, lost connection), worth retrying; anything else
+ * (a write-once param given another value, an invalid key) is the record's fault. */
+static bool is_store_failure(cairn_status rc)
+{
+    return rc == CAIRN_EIO || rc == CAIRN_EDB;
+}
+
+static void store_failed(runner *r, const char *what)
+{
+    int64_t now = mono_ms();
+    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (r->backoff_ms > BACKOFF_MAX_MS)
+        r->backoff_ms = BACKOFF_MAX_MS;
+    r->retry_at_ms = now + r->backoff_ms;
+    if (!r->store_failing)
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+               "cannot write %s to the store, retrying for as long as the command runs: %s", what,
+               cairn_errmsg(r->ctx));
+    r->store_failing = true;
+}
+
+static void store_recovered(runner *r)
+{
+    if (r->store_failing)
+        cn_log(r->ctx, CAIRN_LOG_INFO, COMPONENT, "the store accepts writes again");
+    r->store_failing = false;
+    r->backoff_ms = 0;
+    r->retry_at_ms = 0;
+}
+
+/* A param or tag whose write failed for the store's sake waits for the next flush. */
+static void queue_write(runner *r, const cn_lp_item *it)
+{
+    r->queued = cn_xrealloc(r->queued, (r->n_queued + 1) * sizeof *r->queued);
+    r->queued[r->n_queued++] =
+        (cn_lp_item){.kind = it->kind, .key = cn_xstrdup(it->key), .text = cn_xstrdup(it->text)};
+}
+
+static cairn_status write_item(runner *r, const cn_lp_item *it)
+{
+    if (it->kind == CN_LP_PARAM)
+        return cairn_run_log_param(r->run, it->key, it->text);
+    return cairn_run_set_tag(r->run, it->key, it->text);
+}
+
+/* A param or tag now, or queued behind earlier failed ones so their order holds. */
+static void apply_item(runner *r, const cn_lp_item *it)
+{
+    if (r->n_queued) {
+        queue_write(r, it);
+        return;
+    }
+    cairn_status rc = write_item(r, it);
+    if (rc == CAIRN_OK)
+        return;
+    if (!is_store_failure(rc)) {
+        note_error(r, it->key, cairn_errmsg(r->ctx));
+        return;
+    }
+    queue_write(r, it);
+    store_failed(r, "a param or tag");
+}
+
+/* Writes what waits for the store: queued params and tags, then the buffered points. With
+ * force false only when a batch is full or its oldest point is flush_interval_ms old. Never
+ * before the backoff after a failure has passed. Returns false while the store fails. */
+static bool flush_store(runner *r, bool force)
+{
+    int64_t now = mono_ms();
+    if (!r->n_pending && !r->n_queued)
+        return true;
+    if (r->retry_at_ms && now < r->retry_at_ms)
+        return false;
+    if (!force && !r->n_queued && r->n_pending < FLUSH_EVERY &&
+        now - r->oldest_ms < r->flush_interval_ms)
+        return true;
+    size_t done = 0;
+    for (; done < r->n_queued; done++) {
+        cairn_status rc = write_item(r, &r->queued[done]);
+        if (rc != CAIRN_OK && is_store_failure(rc))
+            break;
+        if (rc != CAIRN_OK)
+            note_error(r, r->queued[done].key, cairn_errmsg(r->ctx));
+        free(r->queued[done].key);
+        free(r->queued[done].text);
+    }
+    if (done) {
+        memmove(r->queued, r->queued + done, (r->n_queued - done) * sizeof *r->queued);
+        r->n_queued -= done;
+    }
+    if (r->n_queued) {
+        store_failed(r, "params and tags");
+        return false;
+    }
+    if (r->n_pending && cairn_run_flush(r->run) != CAIRN_OK) {
+        store_failed(r, "metric points");
+        return false;
+    }
+    r->n_pending = 0;
+    store_recovered(r);
+    return true;
+}
+
+/* When the next flush or retry is due, in ms from now (-1: nothing waits). */
+static int64_t flush_due_in(const runner *r)
+{
+    if (!r->n_pending && !r->n_queued)
+        return -1;
+    int64_t due = r->retry_at_ms ? r->retry_at_ms : r->oldest_ms + r->flush_interval_ms;
+    if (!r->retry_at_ms && r->n_queued)
+        due = 0;
+    int64_t in = due - mono_ms();
+    return in < 0 ? 0 : in;
+}
+
+/* Hands points to the run handle, which only buffers them (its own flushing is off). */
+static void log_points(runner *r, const cairn_metric *points, size_t n)
+{
+    if (r->n_pending + n > PENDING_MAX_POINTS) {
+        if (!r->n_dropped)
+            cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+                   "the store is failing and %d metric points wait to be written: dropping "
+                   "newer points until it recovers (counted in tag cairn.metrics_dropped)",
+                   PENDING_MAX_POINTS);
+        r->n_dropped += n;
+        return;
+    }
+    if (cairn_run_log_metrics(r->run, points, n) != CAIRN_OK) {
+        note_error(r, NULL, cairn_errmsg(r->ctx)); /* a point the handle refused */
+        return;
+    }
+    if (!r->n_pending)
+        r->oldest_ms = mono_ms();
+    r->n_pending += n;
+}
+
+/* Logs a record's warning once per key; the record still applies, so it is not an error. */
+static void note_warning(runner *r, const cn_lp_record *rec)
+{
+    char *id = cn_asprintf("warning:%s", rec->warning_key ? rec->warning_key : rec->warning);
+    for (size_t i = 0; i < r->n_reported; i++)
+        if (strcmp(r->reported[i], id) == 0) {
+            free(id);
+            return;
+        }
+    if (r->n_reported >= MAX_REPORTED) {
+        free(id);
+        return;
+    }
+    push(&r->reported, &r->n_reported, id);
+    cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "%s", rec->warning);
+}
+
+/* The step of a record's metrics: its own, else the last one + 1. False when there is no
+ * next step (the last was INT64_MAX): refused rather than wrapped around. */
+static bool record_step(runner *r, const cn_lp_record *rec, bool has_metric, int64_t *step)
+{
+    if (rec->has_step) {
+        *step = rec->step;
+        return true;
+    }
+    if (r->last_step == INT64_MAX && has_metric) {
+        note_error(r, NULL,
+                   "metric line without step= after step 9223372036854775807: there is no next "
+                   "step; give step= explicitly");
+        return false;
+    }
+    *step = r->last_step == INT64_MAX ? r->last_step : r->last_step + 1;
+    return true;
+}
+
+/* A cairn.final value without a step waits for the end of the run. */
+static void keep_final(runner *r, const cn_lp_item *it)
+{
+    size_t k = r->n_finals;
+    push(&r->final_keys, &r->n_finals, cn_xstrdup(it->key));
+    r->final_values = cn_xrealloc(r->final_values, r->n_finals * sizeof *r->final_values);
+    r->final_values[k] = it->value;
+}
+
 static void apply(runner *r, const cn_lp_record *rec)
 {
     if (!rec->is_record)
@@ -412,25 +628,24 @@ static void apply(runner *r, const cn_lp_record *rec)
         note_error(r, rec->error_key, rec->error);
         return;
     }
+    if (rec->warning)
+        note_warning(r, rec);
     bool has_metric = false;
     for (size_t i = 0; i < rec->n; i++)
         has_metric |= rec->items[i].kind == CN_LP_METRIC;
-    int64_t step = rec->has_step ? rec->step : r->last_step + 1;
+    int64_t step;
+    if (!record_step(r, rec, has_metric, &step))
+        return;
     int64_t final_step = rec->has_step ? rec->step : (r->last_step < 0 ? 0 : r->last_step);
     cairn_metric *points = cn_xcalloc(rec->n + 1, sizeof *points);
     size_t n_points = 0;
     for (size_t i = 0; i < rec->n; i++) {
         const cn_lp_item *it = &rec->items[i];
-        cairn_status rc = CAIRN_OK;
         switch (it->kind) {
         case CN_LP_METRIC:
         case CN_LP_FINAL: {
             if (it->kind == CN_LP_FINAL && !rec->has_step) {
-                size_t k = r->n_finals;
-                push(&r->final_keys, &r->n_finals, cn_xstrdup(it->key));
-                r->final_values =
-                    cn_xrealloc(r->final_values, r->n_finals * sizeof *r->final_values);
-                r->final_values[k] = it->value;
+                keep_final(r, it);
                 break;
             }
             int64_t s = it->kind == CN_LP_METRIC ? step : final_step;
@@ -438,15 +653,13 @@ static void apply(runner *r, const cn_lp_record *rec)
             remember_metric(r, it->key, it->value, s);
             break;
         }
-        case CN_LP_PARAM: rc = cairn_run_log_param(r->run, it->key, it->text); break;
-        case CN_LP_TAG: rc = cairn_run_set_tag(r->run, it->key, it->text); break;
+        case CN_LP_PARAM:
+        case CN_LP_TAG: apply_item(r, it); break;
         case CN_LP_ARTIFACT: push(&r->artifacts, &r->n_artifacts, cn_xstrdup(it->text)); break;
         }
-        if (rc != CAIRN_OK)
-            note_error(r, it->key, cairn_errmsg(r->ctx));
     }
-    if (n_points && cairn_run_log_metrics(r->run, points, n_points) != CAIRN_OK)
-        note_error(r, NULL, cairn_errmsg(r->ctx));
+    if (n_points)
+        log_points(r, points, n_points);
     free(points);
     if (has_metric || rec->has_step) {
         r->last_step = step;
@@ -463,11 +676,72 @@ static void feed_line(runner *r, const char *line, size_t len)
     cn_lp_record_release(&rec);
 }
 
+/* Writes what it can of p[0 .. n); returns how much, with *err set when that is not all. */
+static size_t write_some(int fd, const char *p, size_t n, int *err)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            *err = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    return done;
+}
+
+/* Writes output.log's backlog; true when none is left. */
+static bool log_retry(runner *r)
+{
+    cn_buf *b = &r->log_pending;
+    if (r->log_fd < 0 || !b->len)
+        return true;
+    int err = 0;
+    size_t w = write_some(r->log_fd, b->data, b->len, &err);
+    memmove(b->data, b->data + w, b->len - w);
+    b->len -= w;
+    b->data[b->len] = '\0';
+    if (!b->len)
+        cn_log(r->ctx, CAIRN_LOG_INFO, COMPONENT, "output log: written again");
+    return b->len == 0;
+}
+
+/* Appends to output.log; what the disk refuses waits in memory (up to LOG_PENDING_MAX) for
+ * log_retry, so a full disk loses no output once space returns. */
+static void log_output(runner *r, const char *p, size_t n)
+{
+    if (r->log_fd < 0)
+        return;
+    if (!r->log_pending.len || log_retry(r)) {
+        int err = 0;
+        size_t w = write_some(r->log_fd, p, n, &err);
+        p += w;
+        n -= w;
+        if (!n)
+            return;
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+               "output log '%s': %s; keeping the output in memory until it can be written",
+               r->log_path, strerror(err));
+    }
+    if (r->log_pending.len + n > LOG_PENDING_MAX) {
+        if (!r->log_dropped)
+            cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+                   "output log: %u MiB wait to be written; dropping newer output from the log",
+                   LOG_PENDING_MAX >> 20);
+        r->log_dropped += n;
+        return;
+    }
+    cn_buf_append(&r->log_pending, p, n);
+}
+
 /* Passes a chunk through and splits it into lines ('\n' and '\r' both end one). */
 static void stream_chunk(runner *r, stream *s, const char *p, size_t n)
 {
     write_all(&s->out_fd, p, n);
-    write_all(&r->log_fd, p, n);
+    log_output(r, p, n);
     while (n > 0) {
         size_t i = 0;
         while (i < n && p[i] != '\n' && p[i] != '\r')
@@ -601,57 +875,234 @@ typedef struct child {
     int stop_signal;
 } child;
 
+/* Finds argv[0] as posix_spawnp would: a name without '/' is searched in PATH. Returns 0 and
+ * the path in *out, else ENOENT, or EACCES when only non-executable files were found. */
+static int resolve_command(const char *name, char **out)
+{
+    *out = NULL;
+    if (strchr(name, '/')) {
+        *out = cn_xstrdup(name);
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/bin:/usr/bin";
+    int e = ENOENT;
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        int n = colon ? (int)(colon - p) : (int)strlen(p);
+        char *cand = n ? cn_asprintf("%.*s/%s", n, p, name) : cn_asprintf("./%s", name);
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(cand, X_OK) == 0) {
+                *out = cand;
+                return 0;
+            }
+            e = EACCES;
+        }
+        free(cand);
+        if (!colon)
+            return e;
+        p = colon + 1;
+    }
+}
+
+/* What the forked child needs, all prepared before fork: after it only async-signal-safe
+ * calls are allowed (the caller may have threads). */
+typedef struct spawn_plan {
+    const char *path;
+    char *const *argv;
+    char *const *env;
+    int out_fd, err_fd; /* become the command's stdout and stderr */
+    int alive_fd;       /* EOF once cairn is gone */
+    int exec_err_fd;    /* the command's exec errno goes here; closed by a successful exec */
+} spawn_plan;
+
+static const int defaulted[] = {SIGINT,  SIGTERM, SIGPIPE, SIGHUP,
+                                SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2};
+static int watchdog_chld_fd = -1;
+
+static void watchdog_on_chld(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    char c = 0;
+    if (write(watchdog_chld_fd, &c, 1) < 0) {
+        /* the pipe is full: a wake-up is pending anyway */
+    }
+    errno = saved;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+/* In the grandchild: the command itself, with default signals and an empty mask. */
+static _Noreturn void exec_command(const spawn_plan *pl, pid_t watchdog)
+{
+    sigset_t none;
+    for (size_t i = 0; i < CN_ARRAY_LEN(defaulted); i++)
+        set_handler(defaulted[i], SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* the watchdog never dies first unless killed */
+#endif
+    int e = ESRCH; /* the watchdog died before the prctl: do not run unwatched */
+    if (getppid() == watchdog) {
+        execve(pl->path, pl->argv, pl->env);
+        e = errno;
+    }
+    if (write(pl->exec_err_fd, &e, sizeof e) < 0) {
+        /* the parent then sees exit 127 without a reason */
+    }
+    _exit(127);
+}
+
+/* Exits the way the command did: the same code, or the same signal (without a core file). */
+static _Noreturn void relay_status(int status)
+{
+    if (WIFEXITED(status))
+        _exit(WEXITSTATUS(status));
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+    struct rlimit no_core = {0, 0};
+    sigset_t only;
+    setrlimit(RLIMIT_CORE, &no_core);
+    set_handler(sig, SIG_DFL);
+    sigemptyset(&only);
+    sigaddset(&only, sig);
+    sigprocmask(SIG_UNBLOCK, &only, NULL);
+    kill(getpid(), sig);
+    _exit(128 + sig);
+}
+
+/* In the forked child: the watchdog, leader of the command's process group. It starts the
+ * command, exits as the command did, and kills the whole group (grandchildren included)
+ * with SIGKILL when cairn dies first, which it sees as EOF on alive_fd. It ignores the
+ * signals cairn forwards to the group. */
+static _Noreturn void watchdog_main(const spawn_plan *pl)
+{
+    int chld[2];
+    sigset_t none;
+    setpgid(0, 0);
+    for (size_t i = 0; i < CN_ARRAY_LEN(defaulted); i++)
+        set_handler(defaulted[i], SIG_IGN);
+    if (pipe(chld) != 0)
+        _exit(127);
+    for (int i = 0; i < 2; i++) {
+        fcntl(chld[i], F_SETFD, FD_CLOEXEC);
+        fcntl(chld[i], F_SETFL, O_NONBLOCK);
+    }
+    watchdog_chld_fd = chld[1];
+    set_handler(SIGCHLD, watchdog_on_chld);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (dup2(pl->out_fd, 1) < 0 || dup2(pl->err_fd, 2) < 0)
+        _exit(127);
+    close(pl->out_fd);
+    close(pl->err_fd);
+    pid_t self = getpid();
+    pid_t cmd = fork();
+    if (cmd == 0)
+        exec_command(pl, self);
+    if (cmd < 0) {
+        int e = errno;
+        if (write(pl->exec_err_fd, &e, sizeof e) < 0) {
+            /* exit 127 without a reason */
+        }
+        _exit(127);
+    }
+    close(pl->exec_err_fd);
+    for (;;) {
+        int status;
+        if (waitpid(cmd, &status, WNOHANG) == cmd)
+            relay_status(status);
+        struct pollfd pfd[2] = {{.fd = pl->alive_fd, .events = POLLIN},
+                                {.fd = chld[0], .events = POLLIN}};
+        if (poll(pfd, 2, -1) < 0)
+            continue;
+        char buf[64];
+        if (pfd[0].revents && read(pl->alive_fd, buf, sizeof buf) <= 0)
+            kill(-self, SIGKILL); /* cairn is gone: so is everything it started */
+        if (pfd[1].revents && read(chld[0], buf, sizeof buf) < 0) {
+            /* drained */
+        }
+    }
+}
+
+static void close_pair(int p[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (p[i] >= 0)
+            close(p[i]);
+    p[0] = p[1] = -1;
+}
+
+/* Starts the command under its watchdog (see watchdog_main); c->pid is the watchdog, whose
+ * process group holds the command. Returns 0, or the errno of a command that cannot run. */
 static int spawn(runner *r, child *c)
 {
-    int out[2] = {-1, -1}, err[2] = {-1, -1};
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    sigset_t none, defaults;
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, alive[2] = {-1, -1}, exec_err[2] = {-1, -1};
+    char *path = NULL;
     size_t n_env = 0;
     char **env = NULL;
-
-    if (pipe(out) != 0 || pipe(err) != 0) {
-        int e = errno;
-        for (int i = 0; i < 2; i++) {
-            if (out[i] >= 0)
-                close(out[i]);
-            if (err[i] >= 0)
-                close(err[i]);
+    int e = resolve_command(r->argv[0], &path);
+    if (e == 0 && (pipe(out) != 0 || pipe(err) != 0 || pipe(alive) != 0 || pipe(exec_err) != 0))
+        e = errno;
+    if (e == 0) {
+        /* Close-on-exec everywhere: the command gets only its stdout and stderr (dup2). */
+        int all[] = {out[0], out[1], err[0], err[1], alive[0], alive[1], exec_err[0], exec_err[1]};
+        for (size_t i = 0; i < CN_ARRAY_LEN(all); i++)
+            fcntl(all[i], F_SETFD, FD_CLOEXEC);
+        env = child_env(r, &n_env);
+        spawn_plan pl = {path, r->argv, env, out[1], err[1], alive[0], exec_err[1]};
+        c->pid = fork();
+        if (c->pid == 0) {
+            close(out[0]);
+            close(err[0]);
+            close(alive[1]);
+            close(exec_err[0]);
+            watchdog_main(&pl);
         }
-        return e;
+        if (c->pid < 0)
+            e = errno;
     }
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
-    fcntl(err[0], F_SETFD, FD_CLOEXEC);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawn_file_actions_addclose(&fa, out[1]);
-    posix_spawn_file_actions_addclose(&fa, err[1]);
-    posix_spawnattr_init(&attr);
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    int defaulted[] = {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2};
-    for (size_t i = 0; i < CN_ARRAY_LEN(defaulted); i++)
-        sigaddset(&defaults, defaulted[i]);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setpgroup(&attr, 0); /* its own process group: signals reach all of it */
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    env = child_env(r, &n_env);
-    int e = posix_spawnp(&c->pid, r->argv[0], &fa, &attr, r->argv, env);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    if (e == 0) {
+        setpgid(c->pid, c->pid); /* also done by the child: whichever runs first */
+        close(exec_err[1]);
+        exec_err[1] = -1;
+        int child_errno = 0;
+        ssize_t got;
+        do
+            got = read(exec_err[0], &child_errno, sizeof child_errno);
+        while (got < 0 && errno == EINTR);
+        if (got == (ssize_t)sizeof child_errno) {
+            e = child_errno ? child_errno : EIO;
+            while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR) {
+            }
+        }
+    }
+    free(path);
     free_list(env, n_env);
     close(out[1]);
     close(err[1]);
+    close(alive[0]);
+    out[1] = err[1] = alive[0] = -1;
+    close_pair(exec_err);
     if (e != 0) {
-        close(out[0]);
-        close(err[0]);
+        close_pair(out);
+        close_pair(err);
+        close_pair(alive);
         return e;
     }
     r->out.fd = out[0];
     r->err.fd = err[0];
+    r->alive_fd = alive[1];
     return 0;
 }
 
@@ -683,6 +1134,16 @@ static void stop_child(runner *r, child *c, int sig, int64_t *kill_at_ms)
     }
 }
 
+/* How long poll may sleep: until the next flush or retry is due, at most POLL_MS (the child's
+ * exit is noticed by polling waitpid). */
+static int poll_timeout(const runner *r)
+{
+    int64_t due = flush_due_in(r);
+    if (r->log_pending.len && (due < 0 || due > BACKOFF_MIN_MS))
+        due = BACKOFF_MIN_MS;
+    return due < 0 || due > POLL_MS ? POLL_MS : (int)due;
+}
+
 static void supervise(runner *r, child *c, bool forwarding)
 {
     bool exited = false;
@@ -706,7 +1167,7 @@ static void supervise(runner *r, child *c, bool forwarding)
         }
         if (forwarding && sig_pipe[0] >= 0)
             pfd[n++] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
-        int ready = poll(pfd, n, POLL_MS);
+        int ready = poll(pfd, n, poll_timeout(r));
         if (ready < 0 && errno != EINTR)
             break;
         for (nfds_t i = 0; ready > 0 && i < n; i++) {
@@ -729,6 +1190,8 @@ static void supervise(runner *r, child *c, bool forwarding)
                 stream_chunk(r, owner[i], chunk, (size_t)got);
         }
         tail_metrics(r, false);
+        flush_store(r, false);
+        log_retry(r);
         if (!exited) {
             pid_t w = waitpid(c->pid, &c->status, WNOHANG);
             if (w == c->pid || (w < 0 && errno == ECHILD)) {
@@ -748,32 +1211,40 @@ static void supervise(runner *r, child *c, bool forwarding)
         stream_eof(r, &r->out);
     if (r->err.fd >= 0)
         stream_eof(r, &r->err);
+    close(r->alive_fd); /* the watchdog has exited: nothing watches it any more */
+    r->alive_fd = -1;
 }
 
 /* ---- setup and teardown ---- */
 
-static cairn_status make_tmpdir(runner *r)
+/* The runner's own files live in the run's folder (beside its artifacts), not in $TMPDIR, so
+ * a killed cairn leaves nothing behind there; output.log is written in place as it grows. */
+static cairn_status make_scratch(runner *r)
 {
-    const char *base = getenv("TMPDIR");
-    char *tmpl = cn_asprintf("%s/cairn-run-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpl)) {
-        cairn_status rc = cn_fail_errno(r->ctx, CAIRN_EIO, "temporary folder '%s'", tmpl);
-        free(tmpl);
-        return rc;
-    }
-    r->tmpdir = tmpl;
-    r->metrics_path = cn_path_join(tmpl, "metrics.jsonl");
-    r->stop_path = cn_path_join(tmpl, "stop");
-    r->params_path = cn_path_join(tmpl, "params.json");
-    r->log_path = cn_path_join(tmpl, "output.log");
-    int fd = open(r->metrics_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    const char *art = cairn_run_artifact_dir(r->run);
+    const char *slash = strrchr(art, '/');
+    char *run_dir = slash && slash != art ? cn_xstrndup(art, (size_t)(slash - art)) : NULL;
+    r->scratch = cn_path_join(run_dir ? run_dir : art, run_dir ? "scratch" : ".scratch");
+    free(run_dir);
+    r->metrics_path = cn_path_join(r->scratch, "metrics.jsonl");
+    r->stop_path = cn_path_join(r->scratch, "stop");
+    r->params_path = cn_path_join(r->scratch, "params.json");
+    r->log_path = cn_path_join(art, LOG_ARTIFACT);
+    char *log_dir = cn_path_join(art, "logs");
+    int made = cn_fs_mkdirs(r->scratch, 0755) == 0 ? cn_fs_mkdirs(log_dir, 0755) : -1;
+    free(log_dir);
+    if (made != 0)
+        return cn_fail_errno(r->ctx, CAIRN_EIO, "run folder '%s'", r->scratch);
+    int fd = open(r->metrics_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return cn_fail_errno(r->ctx, CAIRN_EIO, "metrics file '%s'", r->metrics_path);
     close(fd);
     r->metrics_fd = open(r->metrics_path, O_RDONLY | O_CLOEXEC);
-    r->log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (r->metrics_fd < 0 || r->log_fd < 0)
-        return cn_fail_errno(r->ctx, CAIRN_EIO, "temporary folder '%s'", tmpl);
+    if (r->metrics_fd < 0)
+        return cn_fail_errno(r->ctx, CAIRN_EIO, "metrics file '%s'", r->metrics_path);
+    r->log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (r->log_fd < 0)
+        return cn_fail_errno(r->ctx, CAIRN_EIO, "output log '%s'", r->log_path);
     cn_buf json = CN_BUF_INIT;
     args_json(r, &json);
     cn_buf_putc(&json, '\n');
@@ -784,20 +1255,20 @@ static cairn_status make_tmpdir(runner *r)
     return CAIRN_OK;
 }
 
-static void remove_tmpdir(runner *r)
+static void remove_scratch(runner *r)
 {
     if (r->metrics_fd >= 0)
         close(r->metrics_fd);
     if (r->log_fd >= 0)
         close(r->log_fd);
     r->metrics_fd = r->log_fd = -1;
-    if (!r->tmpdir)
+    if (!r->scratch)
         return;
-    const char *files[] = {r->metrics_path, r->stop_path, r->params_path, r->log_path};
+    const char *files[] = {r->metrics_path, r->stop_path, r->params_path};
     for (size_t i = 0; i < CN_ARRAY_LEN(files); i++)
         if (files[i])
             unlink(files[i]);
-    rmdir(r->tmpdir);
+    rmdir(r->scratch);
 }
 
 static cairn_status merge_params(runner *r)
@@ -831,15 +1302,13 @@ static cairn_status check_inputs(runner *r)
     for (size_t i = 0; i < r->opts->n_inputs; i++)
         push(&r->inputs, &r->n_inputs, cn_xstrdup(r->opts->inputs[i]));
     for (size_t i = 0; i < r->n_inputs; i++) {
-        struct stat st;
-        int fd = open(r->inputs[i], O_RDONLY | O_CLOEXEC);
+        int fd = cn_fs_open_regular(r->inputs[i], O_RDONLY);
+        if (fd < 0 && errno == CN_FS_ENOTREG)
+            return cn_fail(r->ctx, CAIRN_EINVAL, "input '%s': not a regular file", r->inputs[i]);
         if (fd < 0)
             return cn_fail_errno(r->ctx, errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO,
                                  "input '%s'", r->inputs[i]);
-        bool is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
         close(fd);
-        if (!is_file)
-            return cn_fail(r->ctx, CAIRN_EINVAL, "input '%s': not a regular file", r->inputs[i]);
     }
     return CAIRN_OK;
 }
@@ -859,6 +1328,8 @@ static cairn_status start_run(runner *r)
     ro.name = o->name ? o->name : r->cfg ? r->cfg->name : NULL;
     ro.tags = tags;
     ro.n_tags = n_tags;
+    ro.flush_every = INT_MAX; /* the runner decides when to write: see flush_store() */
+    ro.flush_interval_ms = INT_MAX;
     cairn_status rc = cairn_run_start(r->ctx, &ro, &r->run);
     free(tags);
     if (rc != CAIRN_OK)
@@ -929,6 +1400,50 @@ static void keep_artifact(runner *r, const char *path)
     free(dir);
 }
 
+/* After the command: retries what still waits (points, params, tags, the log's backlog) for
+ * up to FINAL_RETRY_MS, so space that returns soon loses nothing. */
+static void final_flush(runner *r)
+{
+    int64_t give_up = mono_ms() + FINAL_RETRY_MS;
+    for (;;) {
+        bool log_done = log_retry(r);
+        bool store_done = flush_store(r, true);
+        int64_t left = give_up - mono_ms();
+        if ((log_done && store_done) || left <= 0)
+            break;
+        int64_t wait = store_done ? BACKOFF_MIN_MS : flush_due_in(r);
+        if (!log_done && wait > BACKOFF_MIN_MS)
+            wait = BACKOFF_MIN_MS;
+        if (wait > left)
+            wait = left;
+        poll(NULL, 0, wait > 0 ? (int)wait : 1);
+    }
+    if (r->n_pending || r->n_queued)
+        cn_log(r->ctx, CAIRN_LOG_ERROR, COMPONENT,
+               "%zu metric points and %zu params or tags could not be written: %s", r->n_pending,
+               r->n_queued, cairn_errmsg(r->ctx));
+    if (r->log_pending.len)
+        cn_log(r->ctx, CAIRN_LOG_ERROR, COMPONENT, "output log: %zu bytes could not be written",
+               r->log_pending.len);
+}
+
+/* output.log is already in place: close it and record its size and SHA-256. */
+static void record_log(runner *r)
+{
+    char sha[65];
+    int64_t size = 0;
+    if (r->log_fd < 0)
+        return;
+    close(r->log_fd);
+    r->log_fd = -1;
+    if (cn_sha256_file(r->log_path, sha, &size) != 0)
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "output log '%s': %s", r->log_path,
+               strerror(errno));
+    else if (cn_store_record_artifact(r->ctx, cairn_run_id(r->run), LOG_ARTIFACT, size, sha) !=
+             CAIRN_OK)
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "output log: %s", cairn_errmsg(r->ctx));
+}
+
 /* After the command: artifacts, the log, error and missing-metric tags, the status. */
 static cairn_status wrap_up(runner *r, cairn_run_status status)
 {
@@ -936,21 +1451,23 @@ static cairn_status wrap_up(runner *r, cairn_run_status status)
     int64_t last = r->max_step < 0 ? 0 : r->max_step;
     for (size_t i = 0; i < r->n_finals; i++) {
         cairn_metric m = {.key = r->final_keys[i], .value = r->final_values[i], .step = last};
-        if (cairn_run_log_metrics(r->run, &m, 1) != CAIRN_OK)
-            note_error(r, NULL, cairn_errmsg(r->ctx));
+        log_points(r, &m, 1);
         remember_metric(r, r->final_keys[i], r->final_values[i], last);
     }
+    final_flush(r);
     for (size_t i = 0; i < r->n_artifacts; i++)
         keep_artifact(r, r->artifacts[i]);
     if (r->cfg)
         for (size_t i = 0; i < r->cfg->n_artifacts; i++)
             keep_artifact(r, r->cfg->artifacts[i]);
-    if (r->log_fd >= 0) {
-        close(r->log_fd);
-        r->log_fd = -1;
-        if (cairn_run_log_artifact(r->run, r->log_path, "logs") != CAIRN_OK)
-            cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "output log: %s", cairn_errmsg(r->ctx));
+    record_log(r);
+    if (r->n_dropped) {
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+               "%zu metric points were dropped while the store was failing", r->n_dropped);
+        set_tagf(r, "cairn.metrics_dropped", "%zu", r->n_dropped);
     }
+    if (r->log_dropped)
+        set_tagf(r, "cairn.log_dropped_bytes", "%zu", r->log_dropped);
     if (box->pub.n_metric_errors) {
         set_tagf(r, "cairn.metric_errors", "%zu", box->pub.n_metric_errors);
         set_tagf(r, "cairn.metric_error", "%s", box->first_error);
@@ -981,8 +1498,16 @@ static cairn_status wrap_up(runner *r, cairn_run_status status)
 
 static void runner_release(runner *r)
 {
-    remove_tmpdir(r);
-    free(r->tmpdir);
+    remove_scratch(r);
+    free(r->scratch);
+    if (r->alive_fd >= 0)
+        close(r->alive_fd);
+    cn_buf_release(&r->log_pending);
+    for (size_t i = 0; i < r->n_queued; i++) {
+        free(r->queued[i].key);
+        free(r->queued[i].text);
+    }
+    free(r->queued);
     free(r->metrics_path);
     free(r->stop_path);
     free(r->params_path);
@@ -1030,6 +1555,118 @@ CAIRN_API void cairn_run_result_free(cairn_run_result *res)
     free(box);
 }
 
+/* Everything that can be wrong with the request fails here, before a run exists. */
+static cairn_status check_request(runner *r, int argc, const char *const *argv)
+{
+    static const char placeholder[] = "";
+    cairn_status rc = cn_need_store(r->ctx);
+    const char *config = r->opts->config;
+    if (rc == CAIRN_OK && config) {
+        int fd = cn_fs_open_regular(config, O_RDONLY); /* a FIFO would block the reader */
+        if (fd < 0 && errno == CN_FS_ENOTREG)
+            return cn_fail(r->ctx, CAIRN_EINVAL, "config '%s' is not a regular file", config);
+        if (fd >= 0)
+            close(fd);
+        rc = cn_config_load(r->ctx, config, &r->cfg);
+    }
+    if (rc == CAIRN_OK)
+        rc = cn_lineproto_new(r->ctx, r->opts->metrics_format, &r->lp);
+    if (rc == CAIRN_OK)
+        rc = merge_params(r);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (r->opts->has_seed) {
+        r->seed = r->opts->seed;
+    } else if (r->cfg && r->cfg->has_seed) {
+        r->seed = r->cfg->seed;
+    } else {
+        uint32_t v;
+        cn_random_bytes(&v, sizeof v);
+        r->seed = v & 0x7fffffff; /* fits every framework's seed type */
+    }
+    macro_values check = {placeholder, placeholder, placeholder};
+    rc = build_argv(r, argc, argv, &check);
+    if (rc == CAIRN_OK)
+        rc = check_inputs(r);
+    return rc;
+}
+
+/* The run exists: its scratch folder and log, the command line, params, context, config. */
+static cairn_status prepare_run(runner *r, int argc, const char *const *argv)
+{
+    cairn_status rc = make_scratch(r);
+    if (rc == CAIRN_OK) {
+        macro_values mv = {cairn_run_id(r->run), cairn_run_artifact_dir(r->run), r->params_path};
+        rc = build_argv(r, argc, argv, &mv);
+    }
+    if (rc == CAIRN_OK)
+        rc = log_params(r);
+    if (rc == CAIRN_OK) {
+        cairn_context_opts co = CAIRN_CONTEXT_OPTS_INIT;
+        co.argv = (const char *const *)r->argv;
+        co.argc = r->argc;
+        co.inputs = (const char *const *)r->inputs;
+        co.n_inputs = r->n_inputs;
+        co.env_names = r->opts->env_names;
+        co.n_env_names = r->opts->n_env_names;
+        co.has_seed = true;
+        co.seed = r->seed;
+        co.skip_git = r->opts->skip_git;
+        rc = cairn_run_capture_context(r->run, &co);
+    }
+    if (rc == CAIRN_OK && r->opts->metrics_format)
+        rc = cairn_run_set_tag(r->run, "cairn.metrics_format", r->opts->metrics_format);
+    if (rc == CAIRN_OK && r->cfg && r->opts->config)
+        rc = cairn_run_log_artifact(r->run, r->opts->config, "config");
+    if (rc != CAIRN_OK) {
+        /* Record why it never started. */
+        cn_buf why = CN_BUF_INIT;
+        cn_buf_puts(&why, cairn_errmsg(r->ctx));
+        cairn_run_set_tag(r->run, "cairn.error", why.data);
+        cairn_run_finish(r->run, CAIRN_RUN_FAILED);
+        cn_fail(r->ctx, rc, "%s", why.data);
+        cn_buf_release(&why);
+    }
+    return rc;
+}
+
+/* The command could not start (e: its errno): a FAILED run, exit 127. */
+static cairn_status spawn_failed(runner *r, int e)
+{
+    cn_buf msg = CN_BUF_INIT;
+    if (e == ENOENT && !strchr(r->argv[0], '/'))
+        cn_buf_printf(&msg, "command '%s' not found in PATH", r->argv[0]);
+    else
+        cn_buf_printf(&msg, "command '%s': %s", r->argv[0], strerror(e));
+    cn_log(r->ctx, CAIRN_LOG_INFO, COMPONENT, "%s", msg.data);
+    r->box->error = cn_buf_detach(&msg);
+    r->box->pub.error = r->box->error;
+    r->box->pub.exit_code = 127;
+    cairn_run_set_tag(r->run, "cairn.error", r->box->error);
+    return wrap_up(r, CAIRN_RUN_FAILED);
+}
+
+/* The command ran: its exit status becomes the run's. */
+static cairn_status command_ended(runner *r, const child *c)
+{
+    cairn_run_status status;
+    if (WIFSIGNALED(c->status)) {
+        r->box->pub.term_signal = WTERMSIG(c->status);
+        r->box->pub.exit_code = 128 + WTERMSIG(c->status);
+        status = CAIRN_RUN_KILLED;
+        set_tagf(r, "cairn.signal", "%d", WTERMSIG(c->status));
+    } else {
+        r->box->pub.exit_code = WIFEXITED(c->status) ? WEXITSTATUS(c->status) : 1;
+        status = r->box->pub.exit_code == 0 ? CAIRN_RUN_FINISHED : CAIRN_RUN_FAILED;
+    }
+    if (c->stopped_by_us) {
+        status = CAIRN_RUN_KILLED; /* whatever it exited with, it was stopped */
+        set_tagf(r, "cairn.stop_reason", "signal %d", c->stop_signal);
+    }
+    set_tagf(r, "cairn.exit_code", "%d", r->box->pub.exit_code);
+    return wrap_up(r, status);
+}
+
 CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts *opts, int argc,
                                          const char *const *argv, cairn_run_result **out)
 {
@@ -1038,84 +1675,28 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
                 .opts = opts ? opts : &defaults,
                 .log_fd = -1,
                 .metrics_fd = -1,
+                .alive_fd = -1,
                 .last_step = -1,
                 .max_step = -1};
     sig_state sigs = {0};
     child c = {0};
     cairn_status rc;
-    const char *placeholder = "";
 
     *out = NULL;
     r.out = (stream){.fd = -1, .out_fd = r.opts->out_fd > 0 ? r.opts->out_fd : 1};
     r.err = (stream){.fd = -1, .out_fd = r.opts->err_fd > 0 ? r.opts->err_fd : 2};
+    r.flush_interval_ms =
+        r.opts->flush_interval_ms > 0 ? r.opts->flush_interval_ms : DEFAULT_FLUSH_MS;
     r.box = cn_xcalloc(1, sizeof *r.box);
     r.box->pub.internal_ = r.box;
 
-    /* Everything that can be wrong with the request fails here, before a run exists. */
-    rc = cn_need_store(ctx);
-    if (rc == CAIRN_OK && r.opts->config)
-        rc = cn_config_load(ctx, r.opts->config, &r.cfg);
+    rc = check_request(&r, argc, argv);
     if (rc == CAIRN_OK)
-        rc = cn_lineproto_new(ctx, r.opts->metrics_format, &r.lp);
+        rc = start_run(&r);
     if (rc == CAIRN_OK)
-        rc = merge_params(&r);
-    if (rc == CAIRN_OK) {
-        if (r.opts->has_seed) {
-            r.seed = r.opts->seed;
-        } else if (r.cfg && r.cfg->has_seed) {
-            r.seed = r.cfg->seed;
-        } else {
-            uint32_t v;
-            cn_random_bytes(&v, sizeof v);
-            r.seed = v & 0x7fffffff; /* fits every framework's seed type */
-        }
-        macro_values check = {placeholder, placeholder, placeholder};
-        rc = build_argv(&r, argc, argv, &check);
-    }
-    if (rc == CAIRN_OK)
-        rc = check_inputs(&r);
+        rc = prepare_run(&r, argc, argv);
     if (rc != CAIRN_OK)
         goto fail;
-
-    rc = start_run(&r);
-    if (rc != CAIRN_OK)
-        goto fail;
-    rc = make_tmpdir(&r);
-    if (rc == CAIRN_OK) {
-        macro_values mv = {cairn_run_id(r.run), cairn_run_artifact_dir(r.run), r.params_path};
-        rc = build_argv(&r, argc, argv, &mv);
-    }
-    if (rc == CAIRN_OK)
-        rc = log_params(&r);
-    if (rc == CAIRN_OK) {
-        cairn_context_opts co = CAIRN_CONTEXT_OPTS_INIT;
-        co.argv = (const char *const *)r.argv;
-        co.argc = r.argc;
-        co.inputs = (const char *const *)r.inputs;
-        co.n_inputs = r.n_inputs;
-        co.env_names = r.opts->env_names;
-        co.n_env_names = r.opts->n_env_names;
-        co.has_seed = true;
-        co.seed = r.seed;
-        co.skip_git = r.opts->skip_git;
-        rc = cairn_run_capture_context(r.run, &co);
-    }
-    if (rc == CAIRN_OK && r.opts->metrics_format)
-        rc = cairn_run_set_tag(r.run, "cairn.metrics_format", r.opts->metrics_format);
-    if (rc == CAIRN_OK && r.cfg && r.opts->config)
-        rc = cairn_run_log_artifact(r.run, r.opts->config, "config");
-    if (rc == CAIRN_OK && cn_fs_mkdirs(cairn_run_artifact_dir(r.run), 0755) != 0)
-        rc = cn_fail_errno(ctx, CAIRN_EIO, "run folder '%s'", cairn_run_artifact_dir(r.run));
-    if (rc != CAIRN_OK) {
-        /* The run exists: record why it never started. */
-        cn_buf why = CN_BUF_INIT;
-        cn_buf_puts(&why, cairn_errmsg(ctx));
-        cairn_run_set_tag(r.run, "cairn.error", why.data);
-        cairn_run_finish(r.run, CAIRN_RUN_FAILED);
-        cn_fail(ctx, rc, "%s", why.data);
-        cn_buf_release(&why);
-        goto fail;
-    }
 
     if (r.opts->on_start)
         r.opts->on_start(r.opts->user, &r.box->pub);
@@ -1124,37 +1705,12 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
     int e = spawn(&r, &c);
     if (e != 0) {
         signals_restore(&sigs);
-        cn_buf msg = CN_BUF_INIT;
-        if (e == ENOENT && !strchr(r.argv[0], '/'))
-            cn_buf_printf(&msg, "command '%s' not found in PATH", r.argv[0]);
-        else
-            cn_buf_printf(&msg, "command '%s': %s", r.argv[0], strerror(e));
-        cn_log(ctx, CAIRN_LOG_INFO, COMPONENT, "%s", msg.data);
-        r.box->error = cn_buf_detach(&msg);
-        r.box->pub.error = r.box->error;
-        r.box->pub.exit_code = 127;
-        cairn_run_set_tag(r.run, "cairn.error", r.box->error);
-        rc = wrap_up(&r, CAIRN_RUN_FAILED);
+        rc = spawn_failed(&r, e);
     } else {
         supervise(&r, &c, sigs.active);
         signals_restore(&sigs);
         tail_metrics(&r, true);
-        cairn_run_status status;
-        if (WIFSIGNALED(c.status)) {
-            r.box->pub.term_signal = WTERMSIG(c.status);
-            r.box->pub.exit_code = 128 + WTERMSIG(c.status);
-            status = CAIRN_RUN_KILLED;
-            set_tagf(&r, "cairn.signal", "%d", WTERMSIG(c.status));
-        } else {
-            r.box->pub.exit_code = WIFEXITED(c.status) ? WEXITSTATUS(c.status) : 1;
-            status = r.box->pub.exit_code == 0 ? CAIRN_RUN_FINISHED : CAIRN_RUN_FAILED;
-        }
-        if (c.stopped_by_us) {
-            status = CAIRN_RUN_KILLED; /* whatever it exited with, it was stopped */
-            set_tagf(&r, "cairn.stop_reason", "signal %d", c.stop_signal);
-        }
-        set_tagf(&r, "cairn.exit_code", "%d", r.box->pub.exit_code);
-        rc = wrap_up(&r, status);
+        rc = command_ended(&r, &c);
     }
     if (rc != CAIRN_OK)
         goto fail;

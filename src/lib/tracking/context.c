@@ -421,9 +421,12 @@ static cairn_status capture_input(cairn_run *run, const char *path, tag_list *ta
     cairn_ctx *ctx = cairn_run_ctx(run);
     char hex[65];
     int64_t size = 0;
-    if (cn_sha256_file(path, hex, &size) != 0)
+    if (cn_sha256_file(path, hex, &size) != 0) {
+        if (errno == CN_FS_ENOTREG)
+            return cn_fail(ctx, CAIRN_EINVAL, "input '%s' is not a regular file", path);
         return cn_fail_errno(ctx, errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO, "input '%s'",
                              path);
+    }
     char *abs = realpath(path, NULL);
     cn_buf source = CN_BUF_INIT, profile = CN_BUF_INIT, key = CN_BUF_INIT, num = CN_BUF_INIT;
     cn_buf_puts(&source, "{\"uri\": ");
