@@ -816,8 +816,8 @@ static cairn_status merge_params(runner *r)
     for (size_t i = 0; i < r->n_params; i++)
         if (!cn_lp_key_valid(r->params[i].key, strlen(r->params[i].key)))
             return cn_fail(r->ctx, CAIRN_EINVAL,
-                           "param '%s': invalid name; use 1-250 of letters, digits, _ - . / and "
-                           "space",
+                           "param '%s': invalid name; use 1-250 of letters, digits, _ - . / : "
+                           "and space",
                            r->params[i].key);
     return CAIRN_OK;
 }
