@@ -141,6 +141,10 @@ cairn_status cn_store_experiment_create(cairn_ctx *ctx, const char *name,
     }
     cn_store_finalize(ctx, st);
     st = NULL;
+    if (r != CN_DB_DONE) {
+        rc = (cairn_status)r; /* the name check itself failed: do not insert blindly */
+        goto fail;
+    }
     int64_t now = cn_now_ms();
     rc = cn_store_query(ctx, &st,
                         "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
