@@ -337,8 +337,7 @@ CAIRN_API cairn_status cairn_runs_log_batch(cairn_ctx *ctx, const char *run_id,
 CAIRN_API cairn_status cairn_runs_set_tag(cairn_ctx *ctx, const char *run_id, const char *key,
                                           const char *value);
 /* Deletes one tag; a tag that is not there is not an error. ENOTFOUND for an unknown run. */
-CAIRN_API cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id,
-                                             const char *key);
+CAIRN_API cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id, const char *key);
 /* Records n dataset inputs of a run in one transaction (a dataset is stored once per
  * experiment, name and digest; logging it again replaces its context). EINVAL for an input
  * without name or digest, ENOTFOUND for an unknown run. */

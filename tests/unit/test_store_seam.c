@@ -68,8 +68,7 @@ TEST(runs_update_by_id)
     cairn_run_record_free(rec);
     u.status = (cairn_run_status)42;
     CHECK(cairn_runs_update(ctx, id, &u) == CAIRN_EINVAL);
-    CHECK(cairn_runs_update(ctx, "0123456789abcdef0123456789abcdef", &rename) ==
-          CAIRN_ENOTFOUND);
+    CHECK(cairn_runs_update(ctx, "0123456789abcdef0123456789abcdef", &rename) == CAIRN_ENOTFOUND);
     cairn_free(id);
     cairn_close(ctx);
 }
@@ -137,18 +136,17 @@ TEST(runs_log_inputs_by_id)
     cairn_run_record_free(rec);
     cairn_dataset_input nodigest = {"c.csv", NULL, NULL, NULL, NULL, NULL, NULL};
     CHECK(cairn_runs_log_inputs(ctx, id, &nodigest, 1) == CAIRN_EINVAL);
-    CHECK(cairn_runs_log_inputs(ctx, "0123456789abcdef0123456789abcdef", in, 1) ==
-          CAIRN_ENOTFOUND);
+    CHECK(cairn_runs_log_inputs(ctx, "0123456789abcdef0123456789abcdef", in, 1) == CAIRN_ENOTFOUND);
     cairn_free(id);
     cairn_close(ctx);
 }
 
 TEST(one_key_rule_for_api_and_line_protocol)
 {
-    static const char *const good[] = {"loss", "val:loss", "val/acc", "a b.c-d_e", "r\xc3\xa9sum",
-                                       "a..b"};
-    static const char *const bad[] = {"", "/abs", "a/../b", "..", "..x", "a//b", "a/",
-                                      "a$b", "./a", "a/.", "a=b"};
+    static const char *const good[] = {"loss",      "val:loss",     "val/acc",
+                                       "a b.c-d_e", "r\xc3\xa9sum", "a..b"};
+    static const char *const bad[] = {"",   "/abs", "a/../b", "..",  "..x", "a//b",
+                                      "a/", "a$b",  "./a",    "a/.", "a=b"};
     cairn_ctx *ctx = cairn_ctx_new();
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         CHECK(cn_key_valid(good[i], strlen(good[i])));

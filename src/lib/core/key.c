@@ -65,8 +65,7 @@ cairn_status cn_key_check(cairn_ctx *ctx, const char *what, const char *key)
     size_t at = 0;
     switch (key ? key_problem(key, strlen(key), &at) : KEY_EMPTY) {
     case KEY_OK: return CAIRN_OK;
-    case KEY_EMPTY:
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid %s name: the name is empty", what);
+    case KEY_EMPTY: return cn_fail(ctx, CAIRN_EINVAL, "invalid %s name: the name is empty", what);
     case KEY_TOO_LONG:
         return cn_fail(ctx, CAIRN_EINVAL, "invalid %s name '%.40s...': longer than %d characters",
                        what, key, CAIRN_KEY_MAX);

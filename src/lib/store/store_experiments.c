@@ -59,7 +59,8 @@ static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *typ
     cairn_status rc = cn_need_store(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    snprintf(sql, sizeof sql, "SELECT " CN_EXPERIMENT_COLUMNS " FROM experiments e WHERE %s", where);
+    snprintf(sql, sizeof sql, "SELECT " CN_EXPERIMENT_COLUMNS " FROM experiments e WHERE %s",
+             where);
     if (types[0] == 'i')
         rc = cn_store_query(ctx, &st, sql, types, *(const int64_t *)arg);
     else
@@ -219,8 +220,8 @@ cairn_status cn_store_experiment_rename(cairn_ctx *ctx, const char *experiment_i
     return rc;
 }
 
-cairn_status cn_store_experiment_set_tag(cairn_ctx *ctx, const char *experiment_id,
-                                         const char *key, const char *value)
+cairn_status cn_store_experiment_set_tag(cairn_ctx *ctx, const char *experiment_id, const char *key,
+                                         const char *value)
 {
     int64_t id;
     bool deleted;
@@ -249,7 +250,8 @@ cairn_status cn_store_experiment_delete_tag(cairn_ctx *ctx, const char *experime
                         "is", id, key);
 }
 
-cairn_status cn_store_experiment_set_deleted(cairn_ctx *ctx, const char *experiment_id, bool deleted)
+cairn_status cn_store_experiment_set_deleted(cairn_ctx *ctx, const char *experiment_id,
+                                             bool deleted)
 {
     int64_t id;
     cairn_status rc = require_experiment(ctx, experiment_id, &id, NULL);

@@ -29,8 +29,8 @@ typedef struct cn_run_new {
 } cn_run_new;
 
 typedef struct cn_store_ops {
-    const char *name;            /* "sql" */
-    const char *const *schemes;  /* URI schemes it serves, NULL-terminated; "" is a bare path */
+    const char *name;           /* "sql" */
+    const char *const *schemes; /* URI schemes it serves, NULL-terminated; "" is a bare path */
     /* Opens uri; *artifact_root_out (caller frees) is where run artifacts go by default. */
     cairn_status (*open)(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
                          cn_store **out, char **artifact_root_out);

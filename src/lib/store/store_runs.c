@@ -658,8 +658,8 @@ cairn_status cn_store_run_create(cairn_ctx *ctx, const cn_run_new *in, cn_run_ro
         ctx,
         "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
         "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)",
-        "sissis", out->run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), in->name,
-        in->user, in->start_ms, dir);
+        "sissis", out->run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), in->name, in->user,
+        in->start_ms, dir);
     if (rc == CAIRN_OK) {
         cairn_tag std[2] = {{"mlflow.runName", in->name}, {"mlflow.user", in->user}};
         rc = cn_store_log_batch(ctx, out->run_id, NULL, 0, NULL, 0, std, 2);
@@ -702,8 +702,8 @@ cairn_status cn_store_run_update(cairn_ctx *ctx, const char *run_id, const cairn
     }
     const char *status = u->status ? cairn_run_status_str(u->status) : NULL;
     if (rc == CAIRN_OK && status && u->end_ms)
-        rc = cn_store_run(ctx, "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
-                          "sis", status, u->end_ms, run_id);
+        rc = cn_store_run(ctx, "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?", "sis",
+                          status, u->end_ms, run_id);
     else if (rc == CAIRN_OK && status)
         rc = cn_store_run(ctx, "UPDATE runs SET status = ? WHERE run_uuid = ?", "ss", status,
                           run_id);
@@ -733,10 +733,11 @@ static cairn_status dataset_uuid(cairn_ctx *ctx, int64_t exp_id, const cairn_dat
                                  char uuid[33])
 {
     cn_stmt *st = NULL;
-    cairn_status rc = cn_store_query(ctx, &st,
-                                     "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
-                                     "name = ? AND digest = ?",
-                                     "iss", exp_id, in->name, in->digest);
+    cairn_status rc =
+        cn_store_query(ctx, &st,
+                       "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
+                       "name = ? AND digest = ?",
+                       "iss", exp_id, in->name, in->digest);
     if (rc != CAIRN_OK)
         return rc;
     int r = cn_store_step(ctx, st);

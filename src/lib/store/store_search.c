@@ -301,7 +301,8 @@ cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_
     if (rc != CAIRN_OK)
         goto done;
     cn_buf_printf(&sql,
-                  "SELECT " CN_EXPERIMENT_COLUMNS " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
+                  "SELECT " CN_EXPERIMENT_COLUMNS
+                  " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
                   "LIMIT ? OFFSET ?",
                   cn_buf_str(&s.joins.sql), view_clause(q->view, "e"), cn_buf_str(&s.where.sql),
                   cn_buf_str(&s.order));

@@ -45,8 +45,7 @@ cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
         rc = check_tag(ctx, tags[i].key, tags[i].value);
     if (rc != CAIRN_OK)
         return rc;
-    return CN_STORE_OPS(ctx)->experiment_create(ctx, name, artifact_location, tags, n_tags,
-                                                id_out);
+    return CN_STORE_OPS(ctx)->experiment_create(ctx, name, artifact_location, tags, n_tags, id_out);
 }
 
 cairn_status cairn_experiment_ensure(cairn_ctx *ctx, const char *name, char **id_out)
@@ -104,8 +103,7 @@ cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
     cairn_status rc = check_name(ctx, new_name);
     if (rc == CAIRN_OK)
         rc = cn_need_store(ctx);
-    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->experiment_rename(ctx, experiment_id, new_name)
-                          : rc;
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->experiment_rename(ctx, experiment_id, new_name) : rc;
 }
 
 cairn_status cairn_experiment_set_tag(cairn_ctx *ctx, const char *experiment_id, const char *key,

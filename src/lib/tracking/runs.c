@@ -83,7 +83,7 @@ cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_r
         goto done;
     name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
     user = opts->user ? cn_xstrdup(opts->user) : login_name();
-    cn_run_new in = {exp_id, name, user, opts->start_ms ? opts->start_ms : cn_now_ms(),
+    cn_run_new in = {exp_id,     name,        user, opts->start_ms ? opts->start_ms : cn_now_ms(),
                      opts->tags, opts->n_tags};
     rc = CN_STORE_OPS(ctx)->run_create(ctx, &in, out);
     if (rc == CAIRN_OK && cn_fs_mkdirs(out->artifact_dir, 0755) != 0)
