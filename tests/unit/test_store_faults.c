@@ -86,14 +86,6 @@ static size_t count_runs(fx *f, cairn_view view)
     return n;
 }
 
-static const char *tag_of(const cairn_run_record *rec, const char *key)
-{
-    for (size_t i = 0; i < rec->n_tags; i++)
-        if (strcmp(rec->tags[i].key, key) == 0)
-            return rec->tags[i].value;
-    return NULL;
-}
-
 static cairn_run_record *get_run(fx *f)
 {
     cairn_run_record *rec = NULL;
@@ -224,7 +216,8 @@ static void state_create_run(fx *f, bool applied)
         return;
     cairn_run_record *rec = NULL;
     CHECK(cairn_run_get(f->ctx, f->created, &rec) == CAIRN_OK);
-    CHECK(rec && tag_of(rec, "mlflow.runName") && tag_of(rec, "a") && tag_of(rec, "b"));
+    CHECK(rec && fixture_tag(rec, "mlflow.runName") && fixture_tag(rec, "a") &&
+          fixture_tag(rec, "b"));
     cairn_run_record_free(rec);
 }
 
@@ -255,7 +248,7 @@ static void state_log_batch(fx *f, bool applied)
         return;
     CHECK(rec->n_metrics == (applied ? 2u : 0u));
     CHECK(rec->n_params == (applied ? 2u : 0u));
-    CHECK((tag_of(rec, "phase") != NULL) == applied);
+    CHECK((fixture_tag(rec, "phase") != NULL) == applied);
     CHECK_STR(rec->info.run_name, applied ? "renamed" : "base");
     for (size_t i = 0; i < rec->n_metrics; i++) {
         /* latest_metrics agrees with the history's last point */
@@ -294,7 +287,7 @@ static cairn_status op_delete_tag(fx *f)
 static void check_tag(fx *f, bool present)
 {
     cairn_run_record *rec = get_run(f);
-    CHECK(rec && (tag_of(rec, "color") != NULL) == present);
+    CHECK(rec && (fixture_tag(rec, "color") != NULL) == present);
     cairn_run_record_free(rec);
 }
 
@@ -331,7 +324,7 @@ static void state_update(fx *f, bool applied)
     CHECK(rec->info.status == (applied ? CAIRN_RUN_FINISHED : CAIRN_RUN_RUNNING));
     CHECK(rec->info.end_time_ms == (applied ? 5000 : 0));
     CHECK_STR(rec->info.run_name, applied ? "done-name" : "base");
-    CHECK_STR(tag_of(rec, "mlflow.runName"), applied ? "done-name" : "base");
+    CHECK_STR(fixture_tag(rec, "mlflow.runName"), applied ? "done-name" : "base");
     cairn_run_record_free(rec);
 }
 

@@ -23,14 +23,6 @@ static char *new_run(cairn_ctx *ctx, const char *exp)
     return id;
 }
 
-static const char *tag_of(const cairn_run_record *rec, const char *key)
-{
-    for (size_t i = 0; i < rec->n_tags; i++)
-        if (strcmp(rec->tags[i].key, key) == 0)
-            return rec->tags[i].value;
-    return NULL;
-}
-
 TEST(runs_create_by_id)
 {
     cairn_ctx *ctx = fixture_open();
@@ -39,7 +31,7 @@ TEST(runs_create_by_id)
     CHECK(cairn_run_get(ctx, id, &rec) == CAIRN_OK);
     CHECK(rec && rec->info.status == CAIRN_RUN_RUNNING);
     CHECK_STR(rec ? rec->info.run_name : NULL, "by-id");
-    CHECK_STR(rec ? tag_of(rec, "mlflow.runName") : NULL, "by-id");
+    CHECK_STR(rec ? fixture_tag(rec, "mlflow.runName") : NULL, "by-id");
     cairn_run_record_free(rec);
     cairn_run_opts o = CAIRN_RUN_OPTS_INIT;
     o.experiment_id = "987654321";
@@ -64,7 +56,7 @@ TEST(runs_update_by_id)
     CHECK(cairn_run_get(ctx, id, &rec) == CAIRN_OK);
     CHECK(rec && rec->info.status == CAIRN_RUN_FAILED && rec->info.end_time_ms == 1234);
     CHECK_STR(rec ? rec->info.run_name : NULL, "second");
-    CHECK_STR(rec ? tag_of(rec, "mlflow.runName") : NULL, "second");
+    CHECK_STR(rec ? fixture_tag(rec, "mlflow.runName") : NULL, "second");
     cairn_run_record_free(rec);
     u.status = (cairn_run_status)42;
     CHECK(cairn_runs_update(ctx, id, &u) == CAIRN_EINVAL);
@@ -104,12 +96,12 @@ TEST(runs_set_and_delete_tag_by_id)
     CHECK(cairn_runs_set_tag(ctx, id, "color", "blue") == CAIRN_OK);
     cairn_run_record *rec = NULL;
     CHECK(cairn_run_get(ctx, id, &rec) == CAIRN_OK);
-    CHECK_STR(rec ? tag_of(rec, "color") : NULL, "blue");
+    CHECK_STR(rec ? fixture_tag(rec, "color") : NULL, "blue");
     cairn_run_record_free(rec);
     CHECK(cairn_runs_delete_tag(ctx, id, "color") == CAIRN_OK);
     CHECK(cairn_runs_delete_tag(ctx, id, "color") == CAIRN_OK); /* already gone */
     CHECK(cairn_run_get(ctx, id, &rec) == CAIRN_OK);
-    CHECK(rec && tag_of(rec, "color") == NULL);
+    CHECK(rec && fixture_tag(rec, "color") == NULL);
     cairn_run_record_free(rec);
     CHECK(cairn_runs_delete_tag(ctx, "0123456789abcdef0123456789abcdef", "x") == CAIRN_ENOTFOUND);
     CHECK(cairn_run_delete(ctx, id) == CAIRN_OK);

@@ -428,19 +428,28 @@ void cn_store_rollback(cairn_ctx *ctx)
     s->db_ops->rollback(s->db);
 }
 
-/* True when the comma-separated list holds name (spaces around entries ignored). */
+/* The next name of a comma-separated list at *p: its start, with *len set and *p moved past
+ * it; NULL at the end. */
+static const char *next_name(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    const char *e = s;
+    while (*e && *e != ',' && *e != ' ')
+        e++;
+    *p = e;
+    *len = (size_t)(e - s);
+    return *len ? s : NULL;
+}
+
 static bool list_has(const char *list, const char *name, size_t len)
 {
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ')
-            e++;
-        if ((size_t)(e - p) == len && strncmp(p, name, len) == 0)
+    size_t n;
+    const char *item = next_name(&list, &n);
+    for (; item; item = next_name(&list, &n))
+        if (n == len && strncmp(item, name, len) == 0)
             return true;
-        p = e;
-    }
     return false;
 }
 
@@ -453,19 +462,14 @@ void cn_store_upsert_sql(cn_buf *out, const char *table, const char *cols, const
             cn_buf_puts(out, "?, ");
     cn_buf_printf(out, "?) ON CONFLICT (%s) DO UPDATE SET ", keys);
     bool first = true;
-    for (const char *p = cols; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ')
-            e++;
-        size_t len = (size_t)(e - p);
-        if (len && !list_has(keys, p, len)) {
-            cn_buf_printf(out, "%s%.*s = excluded.%.*s", first ? "" : ", ", (int)len, p, (int)len,
-                          p);
-            first = false;
-        }
-        p = e;
+    size_t len;
+    const char *p = cols;
+    for (const char *col = next_name(&p, &len); col; col = next_name(&p, &len)) {
+        if (list_has(keys, col, len))
+            continue;
+        cn_buf_printf(out, "%s%.*s = excluded.%.*s", first ? "" : ", ", (int)len, col, (int)len,
+                      col);
+        first = false;
     }
     if (where)
         cn_buf_printf(out, " WHERE %s", where);
