@@ -297,11 +297,56 @@ CAIRN_API cairn_status cairn_run_log_artifact(cairn_run *run, const char *local_
 /* Stores `len` bytes as artifact file `artifact_path` (e.g. "plots/loss.svg"). */
 CAIRN_API cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *artifact_path,
                                                     const void *data, size_t len);
+/* Records a file the caller wrote itself under cairn_run_artifact_dir(run) (a log written as
+ * it grows, say) as artifact `artifact_path`, with its current size and SHA-256; recording it
+ * again after it changed updates both. The file must be a regular file inside the folder. */
+CAIRN_API cairn_status cairn_run_record_artifact(cairn_run *run, const char *artifact_path);
 /* Flushes buffered points, then sets the status and end time now. */
 CAIRN_API cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status);
 /* Frees the handle. Unflushed points are written if the store allows; a failure there is
  * logged, not returned (call cairn_run_flush() first to see it). NULL is a no-op. */
 CAIRN_API void cairn_run_free(cairn_run *run);
+
+/* ---- runs: writing by id (what a stateless caller such as a REST server uses) ---- */
+
+/* Creates a run in status RUNNING from opts (experiment or experiment_id, name, user,
+ * start_ms, tags; the flush fields are ignored) with the same defaults as cairn_run_start().
+ * *run_id_out (32 hex characters) is freed with cairn_free(); NULL on failure. ENOTFOUND for
+ * a missing experiment id, EINVAL for a deleted experiment or an invalid tag key. */
+CAIRN_API cairn_status cairn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts,
+                                         char **run_id_out);
+
+typedef struct cairn_run_update {
+    cairn_run_status status; /* 0: unchanged */
+    int64_t end_ms;          /* 0: unchanged */
+    const char *name;        /* NULL: unchanged; also sets tag mlflow.runName, as MLflow does */
+} cairn_run_update;
+#define CAIRN_RUN_UPDATE_INIT                                                                      \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Changes a run's status, end time and name (MLflow's UpdateRun). ENOTFOUND for an unknown
+ * run, EINVAL for an invalid status or an empty name; a deleted run's name cannot change. */
+CAIRN_API cairn_status cairn_runs_update(cairn_ctx *ctx, const char *run_id,
+                                         const cairn_run_update *u);
+/* cairn_run_log_batch() by run id: one transaction, all or nothing, idempotent for metric
+ * points; metrics, params and tags are borrowed for the call. ENOTFOUND for an unknown run,
+ * EINVAL for a deleted run, an invalid key or a param that would change. */
+CAIRN_API cairn_status cairn_runs_log_batch(cairn_ctx *ctx, const char *run_id,
+                                            const cairn_metric *metrics, size_t n_metrics,
+                                            const cairn_param *params, size_t n_params,
+                                            const cairn_tag *tags, size_t n_tags);
+/* Sets (or replaces) one tag; the errors of cairn_runs_log_batch(). */
+CAIRN_API cairn_status cairn_runs_set_tag(cairn_ctx *ctx, const char *run_id, const char *key,
+                                          const char *value);
+/* Deletes one tag; a tag that is not there is not an error. ENOTFOUND for an unknown run. */
+CAIRN_API cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id, const char *key);
+/* Records n dataset inputs of a run in one transaction (a dataset is stored once per
+ * experiment, name and digest; logging it again replaces its context). EINVAL for an input
+ * without name or digest, ENOTFOUND for an unknown run. */
+CAIRN_API cairn_status cairn_runs_log_inputs(cairn_ctx *ctx, const char *run_id,
+                                             const cairn_dataset_input *inputs, size_t n);
 
 /* ---- context capture ---- */
 

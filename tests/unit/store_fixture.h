@@ -58,4 +58,13 @@ static const char *fixture_name(const char *base)
     snprintf(out, 128, "%s-%d-%d", base, (int)getpid(), next);
     return out;
 }
+
+/* The value of tag key on a run record, or NULL. */
+static inline const char *fixture_tag(const cairn_run_record *rec, const char *key)
+{
+    for (size_t i = 0; i < rec->n_tags; i++)
+        if (strcmp(rec->tags[i].key, key) == 0)
+            return rec->tags[i].value;
+    return NULL;
+}
 #endif

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include "runner/lineproto.h"
 #include "core/core.h"
+#include "core/key.h"
 #include "formats/json.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -109,23 +110,7 @@ void cn_lp_record_release(cn_lp_record *rec)
 
 bool cn_lp_key_valid(const char *key, size_t len)
 {
-    if (len == 0 || len > 250 || key[0] == '/')
-        return false;
-    size_t seg = 0; /* start of the current '/'-separated segment */
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || key[i] == '/') {
-            size_t n = i - seg;
-            if (n == 0 || (n == 1 && key[seg] == '.') ||
-                (n == 2 && key[seg] == '.' && key[seg + 1] == '.'))
-                return false;
-            seg = i + 1;
-            continue;
-        }
-        unsigned char c = (unsigned char)key[i];
-        if (!(isalnum(c) || c == '_' || c == '.' || c == '-' || c == ' '))
-            return false;
-    }
-    return true;
+    return cn_key_valid(key, len);
 }
 
 bool cn_lp_parse_value(const char *text, size_t len, double *out)
@@ -268,8 +253,8 @@ static void add_pair(cn_lp_record *rec, cn_lp_kind kind, const char *key, size_t
     if (!cn_lp_key_valid(key, key_len)) {
         char *k = shown(key, key_len);
         set_error(rec, key, key_len,
-                  "%s key '%s' is invalid: use 1-250 of letters, digits, _ - . / and space, "
-                  "no '..' segments",
+                  "%s key '%s' is invalid: use 1-250 of letters, digits, _ - . / : and "
+                  "space, as a relative path without '.' or '..' parts",
                   kind_noun(kind), k);
         free(k);
         return;

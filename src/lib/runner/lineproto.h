@@ -79,8 +79,8 @@ void cn_lineproto_parse(const cn_lineproto *lp, const char *line, size_t len, cn
 void cn_lineproto_parse_file_line(const char *line, size_t len, cn_lp_record *rec);
 void cn_lp_record_release(cn_lp_record *rec);
 
-/* MLflow's key rule: 1..250 characters of [A-Za-z0-9_ ./-], no leading '/', and no empty,
- * "." or ".." path segment. */
+/* The API's key rule (core/key.h, MLflow's): the protocol refuses no key the API accepts,
+ * though a key holding '=' or whitespace cannot be written in the key=value syntax. */
 bool cn_lp_key_valid(const char *key, size_t len);
 /* Parses a metric value: a decimal number, nan, inf, -inf (any case); false otherwise. A
  * number too large for a double gives inf or -inf (as IEEE 754 rounding and Python's float()

@@ -27,7 +27,6 @@
 #include "core/core.h"
 #include "formats/json.h"
 #include "formats/yaml.h"
-#include "store/store.h"
 #include "base/fs.h"
 #include "base/rng.h"
 #include "base/sha256.h"
@@ -1287,8 +1286,8 @@ static cairn_status merge_params(runner *r)
     for (size_t i = 0; i < r->n_params; i++)
         if (!cn_lp_key_valid(r->params[i].key, strlen(r->params[i].key)))
             return cn_fail(r->ctx, CAIRN_EINVAL,
-                           "param '%s': invalid name; use 1-250 of letters, digits, _ - . / and "
-                           "space",
+                           "param '%s': invalid name; use 1-250 of letters, digits, _ - . / : "
+                           "and space",
                            r->params[i].key);
     return CAIRN_OK;
 }
@@ -1430,17 +1429,11 @@ static void final_flush(runner *r)
 /* output.log is already in place: close it and record its size and SHA-256. */
 static void record_log(runner *r)
 {
-    char sha[65];
-    int64_t size = 0;
     if (r->log_fd < 0)
         return;
     close(r->log_fd);
     r->log_fd = -1;
-    if (cn_sha256_file(r->log_path, sha, &size) != 0)
-        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "output log '%s': %s", r->log_path,
-               strerror(errno));
-    else if (cn_store_record_artifact(r->ctx, cairn_run_id(r->run), LOG_ARTIFACT, size, sha) !=
-             CAIRN_OK)
+    if (cairn_run_record_artifact(r->run, LOG_ARTIFACT) != CAIRN_OK)
         cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "output log: %s", cairn_errmsg(r->ctx));
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* db.h - the narrow driver vtable under store.c: open, exec, prepare, bind, step, column,
- * finalize, begin, commit, rollback. SQL is written once with '?' placeholders; the
- * PostgreSQL driver rewrites them to $n. Implementations: db_sqlite.c, db_pg.c. */
+ * finalize, begin, commit, rollback, and the few dialect differences (row locks, claims).
+ * SQL is written once with '?' placeholders; the PostgreSQL driver rewrites them to $n.
+ * Implementations: db_sqlite.c, db_pg.c, and db_faulty.c (fault injection for tests). */
 #ifndef CN_DB_H
 #define CN_DB_H
 #include <stdbool.h>
@@ -43,6 +44,17 @@ typedef struct cn_db_ops {
     cairn_status (*begin)(cn_db *db);
     cairn_status (*commit)(cn_db *db);
     cairn_status (*rollback)(cn_db *db); /* never fails in a way the caller can act on */
+
+    /* ---- what differs between the dialects (store.h's helpers use these) ---- */
+    /* Inside a write transaction, waits for and holds a lock on key until the transaction
+     * ends: pg_advisory_xact_lock on PostgreSQL; nothing on SQLite, whose begin() already
+     * took the only write lock. */
+    cairn_status (*lock_key)(cn_db *db, int64_t key);
+    /* Appended to a SELECT that claims rows for the current write transaction:
+     * " FOR UPDATE SKIP LOCKED" on PostgreSQL, "" on SQLite (begin() locked the file). */
+    const char *claim_suffix;
+    /* The database is a local file (artifacts default to a folder beside it). */
+    bool is_file;
 } cn_db_ops;
 
 /* Every driver's handle starts with these. */

@@ -745,6 +745,13 @@ static cairn_status pg_rollback(cn_db *base)
     return pg_exec(base, "ROLLBACK");
 }
 
+static cairn_status pg_lock_key(cn_db *db, int64_t key)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%lld)", (long long)key);
+    return pg_exec(db, sql);
+}
+
 const cn_db_ops cn_db_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -766,4 +773,7 @@ const cn_db_ops cn_db_pg_ops = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .lock_key = pg_lock_key,
+    .claim_suffix = " FOR UPDATE SKIP LOCKED",
+    .is_file = false,
 };

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* store.c - opening a store by URI, numbered migrations applied on open in one transaction,
- * and the query helpers every domain file uses. Also cairn_open()/cairn_close(). */
+/* store.c - cairn_open()/cairn_close() picking a store implementation by URI scheme; the SQL
+ * store's open (numbered migrations applied in one transaction), its operations table, and
+ * the query, transaction and dialect helpers its domain files use. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "core/core.h"
 #include "store/store.h"
+#include "store/store_experiments.h"
+#include "store/store_runs.h"
 #include "base/embedded.h"
 #include "base/fs.h"
 #include "base/rng.h"
@@ -20,9 +24,16 @@
 
 extern const cn_embedded_file schema_files[];
 
-#define STORE(ctx) ((ctx)->store)
-#define OPS(ctx) ((ctx)->store->ops)
-#define DB(ctx) ((ctx)->store->db)
+/* The SQL store behind a context; only the SQL store's own code calls the helpers below. */
+static cn_sql_store *sql_store(cairn_ctx *ctx)
+{
+    CN_ASSERT(ctx->store && ctx->store->ops == &cn_store_sql_ops);
+    return (cn_sql_store *)ctx->store;
+}
+
+#define STORE(ctx) sql_store(ctx)
+#define OPS(ctx) (sql_store(ctx)->db_ops)
+#define DB(ctx) (sql_store(ctx)->db)
 
 /* The absolute form of a path that may not exist yet (its parent must, or it is kept). */
 static char *absolute_path(const char *path)
@@ -35,7 +46,7 @@ static char *absolute_path(const char *path)
     return cn_path_join(cwd, path);
 }
 
-static cairn_status migrate(cairn_ctx *ctx, cn_store *s)
+static cairn_status migrate(cairn_ctx *ctx, cn_sql_store *s)
 {
     cairn_status rc = OPS(ctx)->exec(s->db, "CREATE TABLE IF NOT EXISTS cairn_schema ("
                                             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -45,12 +56,10 @@ static cairn_status migrate(cairn_ctx *ctx, cn_store *s)
     rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    if (s->is_pg) {
-        /* Two processes opening a fresh database at once: the second waits here. */
-        rc = OPS(ctx)->exec(s->db, "SELECT pg_advisory_xact_lock(725371)");
-        if (rc != CAIRN_OK)
-            goto fail;
-    }
+    /* Two processes opening a fresh database at once: the second waits here. */
+    rc = s->db_ops->lock_key(s->db, 725371);
+    if (rc != CAIRN_OK)
+        goto fail;
     int64_t current = 0;
     cn_stmt *st = NULL;
     rc = cn_store_query(ctx, &st, "SELECT COALESCE(MAX(version), 0) FROM cairn_schema", "");
@@ -59,7 +68,7 @@ static cairn_status migrate(cairn_ctx *ctx, cn_store *s)
     if (cn_store_step(ctx, st) == CN_DB_ROW)
         current = cn_col_int(ctx, st, 0);
     cn_store_finalize(ctx, st);
-    const char *dialect = s->ops->name;
+    const char *dialect = s->db_ops->name;
     size_t dlen = strlen(dialect);
     for (const cn_embedded_file *f = schema_files; f->path; f++) {
         if (strncmp(f->path, dialect, dlen) != 0 || f->path[dlen] != '/')
@@ -95,113 +104,138 @@ fail:
     return rc;
 }
 
-cairn_status cn_store_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
-                           cn_store **out, char **artifact_root_out)
+/* The SQLite file of uri as an absolute path (*path_out, caller frees), its folder created. */
+static cairn_status sqlite_path(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
+                                char **path_out)
 {
-    cn_store *s = cn_xcalloc(1, sizeof *s);
-    char *path = NULL, *root = NULL;
-    cairn_status rc;
-    const char *target;
-
-    *out = NULL;
-    *artifact_root_out = NULL;
-    if (cn_str_starts(uri, "postgresql://") || cn_str_starts(uri, "postgres://")) {
-        s->ops = &cn_db_pg_ops;
-        s->is_pg = true;
-        target = uri;
-    } else if (cn_str_starts(uri, "http://") || cn_str_starts(uri, "https://")) {
-        free(s);
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "store '%s': logging to a tracking server from the library is not "
-                       "available in this version; use a sqlite:// or postgresql:// store",
-                       uri);
-    } else {
-        s->ops = &cn_db_sqlite_ops;
-        if (cn_str_starts(uri, "sqlite:///"))
-            target = uri + strlen("sqlite://");
-        else if (cn_str_starts(uri, "sqlite://"))
-            target = uri + strlen("sqlite://");
-        else if (cn_str_starts(uri, "sqlite:"))
-            target = uri + strlen("sqlite:");
-        else if (strstr(uri, "://")) {
-            free(s);
-            return cn_fail(ctx, CAIRN_EINVAL,
-                           "store '%s': unknown scheme; use sqlite:///path/to/cairn.db or "
-                           "postgresql://user@host/db",
-                           uri);
-        } else
-            target = uri;
-        if (!*target) {
-            free(s);
-            return cn_fail(ctx, CAIRN_EINVAL, "store '%s': the SQLite path is empty", uri);
-        }
-        path = absolute_path(target);
-        target = path;
-        char *slash = strrchr(path, '/');
-        if (slash && slash != path) {
-            *slash = '\0';
-            bool parent_ok = cn_fs_is_dir(path);
-            *slash = '/';
-            if (!parent_ok && !(opts && opts->read_only)) {
-                char *parent = cn_xstrndup(path, (size_t)(slash - path));
-                int mk = cn_fs_mkdirs(parent, 0755);
-                if (mk != 0) {
-                    rc = cn_fail_errno(ctx, CAIRN_EIO, "store '%s': cannot create folder '%s'", uri,
-                                       parent);
-                    free(parent);
-                    goto done;
-                }
-                free(parent);
+    const char *target = uri;
+    *path_out = NULL;
+    if (cn_str_starts(uri, "sqlite://"))
+        target = uri + strlen("sqlite://");
+    else if (cn_str_starts(uri, "sqlite:"))
+        target = uri + strlen("sqlite:");
+    if (!*target)
+        return cn_fail(ctx, CAIRN_EINVAL, "store '%s': the SQLite path is empty", uri);
+    char *path = absolute_path(target);
+    char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        *slash = '\0';
+        bool parent_ok = cn_fs_is_dir(path);
+        *slash = '/';
+        if (!parent_ok && !(opts && opts->read_only)) {
+            char *parent = cn_xstrndup(path, (size_t)(slash - path));
+            int mk = cn_fs_mkdirs(parent, 0755);
+            cairn_status rc = CAIRN_OK;
+            if (mk != 0)
+                rc = cn_fail_errno(ctx, CAIRN_EIO, "store '%s': cannot create folder '%s'", uri,
+                                   parent);
+            free(parent);
+            if (rc != CAIRN_OK) {
+                free(path);
+                return rc;
             }
         }
     }
-    rc = s->ops->open(ctx, target, opts, &s->db);
+    *path_out = path;
+    return CAIRN_OK;
+}
+
+cairn_status cn_store_sql_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
+                               cn_store **out, char **artifact_root_out)
+{
+    cn_sql_store *s = cn_xcalloc(1, sizeof *s);
+    char *path = NULL, *root = NULL;
+    cairn_status rc = CAIRN_OK;
+    const char *target = uri;
+
+    *out = NULL;
+    *artifact_root_out = NULL;
+    s->base.ops = &cn_store_sql_ops;
+    if (cn_str_starts(uri, "postgresql://") || cn_str_starts(uri, "postgres://")) {
+        s->db_ops = &cn_db_pg_ops;
+    } else {
+        s->db_ops = &cn_db_sqlite_ops;
+        rc = sqlite_path(ctx, uri, opts, &path);
+        target = path;
+    }
+    if (rc == CAIRN_OK)
+        rc = s->db_ops->open(ctx, target, opts, &s->db);
     if (rc != CAIRN_OK)
         goto done;
-    ctx->store = s;
     if (!(opts && opts->read_only)) {
+        ctx->store = &s->base;
         rc = migrate(ctx, s);
-        if (rc != CAIRN_OK) {
-            ctx->store = NULL;
+        ctx->store = NULL;
+        if (rc != CAIRN_OK)
             goto done;
-        }
     }
-    ctx->store = NULL;
-
     const char *want_root =
         opts && opts->artifact_root ? opts->artifact_root : getenv("CAIRN_ARTIFACTS");
-    if (want_root && *want_root) {
+    if (want_root && *want_root)
         root = absolute_path(want_root);
-    } else if (!s->is_pg) {
-        if (cn_str_ends(path, ".db"))
-            root = cn_asprintf("%.*s-artifacts", (int)(strlen(path) - 3), path);
-        else
-            root = cn_asprintf("%s-artifacts", path);
-    } else {
+    else if (s->db_ops->is_file && cn_str_ends(path, ".db"))
+        root = cn_asprintf("%.*s-artifacts", (int)(strlen(path) - 3), path);
+    else if (s->db_ops->is_file)
+        root = cn_asprintf("%s-artifacts", path);
+    else
         root = absolute_path("cairn-artifacts");
-    }
-    *out = s;
+    *out = &s->base;
     *artifact_root_out = root;
     s = NULL;
     root = NULL;
 done:
-    if (s) {
-        if (s->db)
-            s->ops->close(s->db);
-        free(s);
-    }
+    cn_store_sql_close(s ? &s->base : NULL);
     free(root);
     free(path);
     return rc;
 }
 
-void cn_store_close(cn_store *s)
+void cn_store_sql_close(cn_store *base)
 {
+    cn_sql_store *s = (cn_sql_store *)base;
     if (!s)
         return;
     if (s->db)
-        s->ops->close(s->db);
+        s->db_ops->close(s->db);
     free(s);
+}
+
+static const cn_store_ops *const store_impls[] = {&cn_store_sql_ops};
+
+/* "sqlite", "postgresql", "http", ...; "" for a bare path. */
+static void uri_scheme(const char *uri, char *out, size_t size)
+{
+    size_t n = 0;
+    while (uri[n] && (isalnum((unsigned char)uri[n]) || uri[n] == '+'))
+        n++;
+    bool has_scheme = uri[n] == ':' && (strncmp(uri + n, "://", 3) == 0 ||
+                                        (n == 6 && strncmp(uri, "sqlite", 6) == 0));
+    if (!has_scheme || n >= size)
+        n = 0;
+    memcpy(out, uri, n);
+    out[n] = '\0';
+}
+
+cairn_status cn_store_open_uri(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
+                               cn_store **out, char **artifact_root_out)
+{
+    char scheme[32];
+    *out = NULL;
+    *artifact_root_out = NULL;
+    uri_scheme(uri, scheme, sizeof scheme);
+    for (size_t i = 0; i < CN_ARRAY_LEN(store_impls); i++)
+        for (const char *const *sc = store_impls[i]->schemes; *sc; sc++)
+            if (strcmp(*sc, scheme) == 0)
+                return store_impls[i]->open(ctx, uri, opts, out, artifact_root_out);
+    if (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "store '%s': logging to a tracking server from the library is not "
+                       "available in this version; use a sqlite:// or postgresql:// store",
+                       uri);
+    return cn_fail(ctx, CAIRN_EINVAL,
+                   "store '%s': unknown scheme; use sqlite:///path/to/cairn.db or "
+                   "postgresql://user@host/db",
+                   uri);
 }
 
 cairn_status cairn_open(const char *uri, const cairn_open_opts *opts, cairn_ctx **out)
@@ -215,7 +249,7 @@ cairn_status cairn_open(const char *uri, const cairn_open_opts *opts, cairn_ctx 
     ctx->uri = cn_xstrdup(uri);
     cn_store *s = NULL;
     char *root = NULL;
-    cairn_status rc = cn_store_open(ctx, uri, opts, &s, &root);
+    cairn_status rc = cn_store_open_uri(ctx, uri, opts, &s, &root);
     if (rc != CAIRN_OK)
         return rc;
     ctx->store = s;
@@ -227,7 +261,8 @@ void cairn_close(cairn_ctx *ctx)
 {
     if (!ctx)
         return;
-    cn_store_close(ctx->store);
+    if (ctx->store)
+        ctx->store->ops->close(ctx->store);
     free(ctx->uri);
     free(ctx->artifact_root);
     cn_buf_release(&ctx->err);
@@ -292,6 +327,28 @@ cairn_status cn_store_run(cairn_ctx *ctx, const char *sql, const char *types, ..
     return CAIRN_OK;
 }
 
+cairn_status cn_store_prepare(cairn_ctx *ctx, const char *sql, cn_stmt **out)
+{
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? OPS(ctx)->prepare(DB(ctx), sql, out) : rc;
+}
+
+cairn_status cn_store_bind_text(cairn_ctx *ctx, cn_stmt *st, int idx, const char *v)
+{
+    return OPS(ctx)->bind_text(st, idx, v, -1);
+}
+
+cairn_status cn_store_bind_int(cairn_ctx *ctx, cn_stmt *st, int idx, int64_t v)
+{
+    return OPS(ctx)->bind_int64(st, idx, v);
+}
+
+cairn_status cn_store_bind_double(cairn_ctx *ctx, cn_stmt *st, int idx, double v)
+{
+    return OPS(ctx)->bind_double(st, idx, v);
+}
+
 int cn_store_step(cairn_ctx *ctx, cn_stmt *st)
 {
     return OPS(ctx)->step(st);
@@ -329,11 +386,11 @@ cairn_status cn_store_begin(cairn_ctx *ctx)
     cairn_status rc = cn_need_store(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    cn_store *s = STORE(ctx);
+    cn_sql_store *s = STORE(ctx);
     if (s->in_txn++ > 0)
         return CAIRN_OK;
     s->txn_failed = false;
-    rc = s->ops->begin(s->db);
+    rc = s->db_ops->begin(s->db);
     if (rc != CAIRN_OK)
         s->in_txn = 0;
     return rc;
@@ -341,32 +398,122 @@ cairn_status cn_store_begin(cairn_ctx *ctx)
 
 cairn_status cn_store_commit(cairn_ctx *ctx)
 {
-    cn_store *s = STORE(ctx);
+    cn_sql_store *s = STORE(ctx);
     CN_ASSERT(s->in_txn > 0);
     if (--s->in_txn > 0)
         return CAIRN_OK;
     if (s->txn_failed) {
-        s->ops->rollback(s->db);
+        s->db_ops->rollback(s->db);
         return cn_fail(ctx, CAIRN_EDB, "transaction rolled back after an earlier failure");
     }
-    cairn_status rc = s->ops->commit(s->db);
+    cairn_status rc = s->db_ops->commit(s->db);
     if (rc != CAIRN_OK) {
         /* Keep the commit's message: the rollback must not overwrite it. */
-        s->ops->rollback(s->db);
+        s->db_ops->rollback(s->db);
     }
     return rc;
 }
 
 void cn_store_rollback(cairn_ctx *ctx)
 {
-    cn_store *s = STORE(ctx);
-    if (!s || s->in_txn == 0)
+    if (!ctx->store)
+        return;
+    cn_sql_store *s = STORE(ctx);
+    if (s->in_txn == 0)
         return;
     if (--s->in_txn > 0) {
         s->txn_failed = true;
         return;
     }
-    s->ops->rollback(s->db);
+    s->db_ops->rollback(s->db);
+}
+
+/* The next name of a comma-separated list at *p: its start, with *len set and *p moved past
+ * it; NULL at the end. */
+static const char *next_name(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',')
+        s++;
+    const char *e = s;
+    while (*e && *e != ',' && *e != ' ')
+        e++;
+    *p = e;
+    *len = (size_t)(e - s);
+    return *len ? s : NULL;
+}
+
+static bool list_has(const char *list, const char *name, size_t len)
+{
+    size_t n;
+    const char *item = next_name(&list, &n);
+    for (; item; item = next_name(&list, &n))
+        if (n == len && strncmp(item, name, len) == 0)
+            return true;
+    return false;
+}
+
+void cn_store_upsert_sql(cn_buf *out, const char *table, const char *cols, const char *keys,
+                         const char *where)
+{
+    cn_buf_printf(out, "INSERT INTO %s (%s) VALUES (", table, cols);
+    for (const char *p = cols; *p; p++)
+        if (*p == ',')
+            cn_buf_puts(out, "?, ");
+    cn_buf_printf(out, "?) ON CONFLICT (%s) DO UPDATE SET ", keys);
+    bool first = true;
+    size_t len;
+    const char *p = cols;
+    for (const char *col = next_name(&p, &len); col; col = next_name(&p, &len)) {
+        if (list_has(keys, col, len))
+            continue;
+        cn_buf_printf(out, "%s%.*s = excluded.%.*s", first ? "" : ", ", (int)len, col, (int)len,
+                      col);
+        first = false;
+    }
+    if (where)
+        cn_buf_printf(out, " WHERE %s", where);
+}
+
+const char *cn_store_claim_suffix(cairn_ctx *ctx)
+{
+    return OPS(ctx)->claim_suffix;
+}
+
+/* FNV-1a over "table\0parent": the lock key of one sequence. */
+static int64_t seq_lock_key(const char *table, const char *parent)
+{
+    uint64_t h = 1469598103934665603u;
+    for (const char *p = table;; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+        if (!*p)
+            break;
+    }
+    for (const char *p = parent; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+    return (int64_t)(h >> 1);
+}
+
+cairn_status cn_store_next_seq(cairn_ctx *ctx, const char *table, const char *parent_col,
+                               const char *parent, const char *seq_col, int64_t *out)
+{
+    cn_stmt *st = NULL;
+    char sql[256];
+    *out = 0;
+    CN_ASSERT(STORE(ctx)->in_txn > 0);
+    cairn_status rc = OPS(ctx)->lock_key(DB(ctx), seq_lock_key(table, parent));
+    if (rc != CAIRN_OK)
+        return rc;
+    snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(%s), 0) + 1 FROM %s WHERE %s = ?", seq_col,
+             table, parent_col);
+    rc = cn_store_query(ctx, &st, sql, "s", parent);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW)
+        *out = cn_col_int(ctx, st, 0);
+    cn_store_finalize(ctx, st);
+    return r == CN_DB_ROW ? CAIRN_OK : (cairn_status)r;
 }
 
 void cn_store_new_uuid(char out[33])
@@ -394,32 +541,6 @@ char *cn_store_run_artifact_dir(cairn_ctx *ctx, const char *experiment_location,
     return dir;
 }
 
-cairn_status cn_validate_key(cairn_ctx *ctx, const char *what, const char *key)
-{
-    if (!key || !*key)
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid %s name: the name is empty", what);
-    size_t len = strlen(key);
-    if (len > CAIRN_KEY_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid %s name '%.40s...': longer than %d characters",
-                       what, key, CAIRN_KEY_MAX);
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-        if (isalnum(*p) || *p == '_' || *p == '-' || *p == '.' || *p == ' ' || *p == '/' ||
-            *p == ':' || *p >= 0x80)
-            continue;
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "invalid %s name '%s': character '%c' is not allowed (use letters, digits, "
-                       "'_', '-', '.', ' ', ':' and '/')",
-                       what, key, *p);
-    }
-    /* MLflow: posixpath.normpath(key) == key, not '.', not starting with '..' or '/'. */
-    if (key[0] == '/' || strcmp(key, ".") == 0 || cn_str_starts(key, "..") || strstr(key, "//") ||
-        strstr(key, "/./") || strstr(key, "/../") || cn_str_ends(key, "/..") ||
-        cn_str_ends(key, "/.") || cn_str_starts(key, "./") || (len > 1 && key[len - 1] == '/'))
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "invalid %s name '%s': it must be a normalized relative path", what, key);
-    return CAIRN_OK;
-}
-
 cairn_status cn_validate_run_id(cairn_ctx *ctx, const char *run_id)
 {
     if (!run_id || !*run_id)
@@ -440,3 +561,32 @@ cairn_status cn_validate_experiment_id(cairn_ctx *ctx, const char *id)
         return cn_fail(ctx, CAIRN_ENOTFOUND, "no experiment with id '%.64s'", id ? id : "");
     return CAIRN_OK;
 }
+
+static const char *const sql_schemes[] = {"sqlite", "postgresql", "postgres", "", NULL};
+
+const cn_store_ops cn_store_sql_ops = {
+    .name = "sql",
+    .schemes = sql_schemes,
+    .open = cn_store_sql_open,
+    .close = cn_store_sql_close,
+    .experiment_create = cn_store_experiment_create,
+    .experiment_get = cn_store_experiment_get,
+    .experiment_get_by_name = cn_store_experiment_get_by_name,
+    .experiment_rename = cn_store_experiment_rename,
+    .experiment_set_tag = cn_store_experiment_set_tag,
+    .experiment_delete_tag = cn_store_experiment_delete_tag,
+    .experiment_set_deleted = cn_store_experiment_set_deleted,
+    .experiments_search = cn_store_experiments_search,
+    .run_create = cn_store_run_create,
+    .run_lookup = cn_store_run_lookup,
+    .run_get = cn_store_run_get,
+    .run_update = cn_store_run_update,
+    .run_set_deleted = cn_store_run_set_deleted,
+    .log_batch = cn_store_log_batch,
+    .delete_tag = cn_store_delete_tag,
+    .log_inputs = cn_store_log_inputs,
+    .record_artifact = cn_store_record_artifact,
+    .artifacts_list = cn_store_artifacts_list,
+    .metric_history = cn_store_metric_history,
+    .runs_search = cn_store_runs_search,
+};

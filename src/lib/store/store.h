@@ -1,33 +1,41 @@
 /* SPDX-License-Identifier: MIT */
-/* store.h - the store: a driver connection with the schema migrated, plus the helpers the
- * domain code (store_*.c, tracking/) uses to run portable SQL with '?' placeholders. */
+/* store.h - the local SQL store (cn_store_sql_ops): a driver connection with the schema
+ * migrated, and the helpers its domain files (store_experiments.c, store_runs.c,
+ * store_search.c) use to run portable SQL with '?' placeholders. Nothing outside store/. */
 #ifndef CN_STORE_H
 #define CN_STORE_H
 #include <stdarg.h>
 #include "cairn/tracking.h"
+#include "base/buf.h"
 #include "store/db.h"
+#include "store/store_ops.h"
 
-typedef struct cn_store {
+typedef struct cn_sql_store {
+    cn_store base; /* base.ops == &cn_store_sql_ops */
     cn_db *db;
-    const cn_db_ops *ops;
-    bool is_pg;
+    const cn_db_ops *db_ops;
     int in_txn; /* nesting depth of cn_store_begin */
     bool txn_failed;
-} cn_store;
+} cn_sql_store;
 
-/* Opens uri and applies pending migrations in one transaction. */
-cairn_status cn_store_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
-                           cn_store **out, char **artifact_root_out);
-void cn_store_close(cn_store *s);
+/* Opens uri (sqlite://, postgresql://, or a bare path) and applies pending migrations in one
+ * transaction. */
+cairn_status cn_store_sql_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
+                               cn_store **out, char **artifact_root_out);
+void cn_store_sql_close(cn_store *s);
 
 /* Prepares sql and binds arguments described by types: 's' text (NULL binds NULL),
  * 'i' int64_t, 'd' double, 'n' NULL (no argument consumed). */
 cairn_status cn_store_query(cairn_ctx *ctx, cn_stmt **out, const char *sql, const char *types, ...);
 cairn_status cn_store_vquery(cairn_ctx *ctx, cn_stmt **out, const char *sql, const char *types,
                              va_list ap);
-/* Runs a statement that returns no rows. *changed may be NULL. */
+/* Runs a statement that returns no rows. */
 cairn_status cn_store_run(cairn_ctx *ctx, const char *sql, const char *types, ...);
-/* step/column shorthands on the context's driver. */
+/* Driver shorthands on the context's connection. */
+cairn_status cn_store_prepare(cairn_ctx *ctx, const char *sql, cn_stmt **out);
+cairn_status cn_store_bind_text(cairn_ctx *ctx, cn_stmt *st, int idx, const char *v);
+cairn_status cn_store_bind_int(cairn_ctx *ctx, cn_stmt *st, int idx, int64_t v);
+cairn_status cn_store_bind_double(cairn_ctx *ctx, cn_stmt *st, int idx, double v);
 int cn_store_step(cairn_ctx *ctx, cn_stmt *st);
 void cn_store_finalize(cairn_ctx *ctx, cn_stmt *st);
 const char *cn_col_text(cairn_ctx *ctx, cn_stmt *st, int col); /* "" for NULL */
@@ -40,6 +48,22 @@ cairn_status cn_store_begin(cairn_ctx *ctx);
 cairn_status cn_store_commit(cairn_ctx *ctx);
 void cn_store_rollback(cairn_ctx *ctx);
 
+/* ---- what differs between dialects, behind the driver's ops ---- */
+/* Appends a portable upsert: "INSERT INTO table (cols) VALUES (?, ...) ON CONFLICT (keys) DO
+ * UPDATE SET c = excluded.c" for each column of cols not in keys, then " WHERE where" when
+ * where is not NULL. cols and keys are comma-separated column names written in our code. */
+void cn_store_upsert_sql(cn_buf *out, const char *table, const char *cols, const char *keys,
+                         const char *where);
+/* The suffix that makes a SELECT claim its rows for the current write transaction, so two
+ * workers never take the same one (" FOR UPDATE SKIP LOCKED" on PostgreSQL). */
+const char *cn_store_claim_suffix(cairn_ctx *ctx);
+/* Inside a write transaction: the next number of a per-parent sequence, max(seq_col) + 1 over
+ * the rows of table whose parent_col = parent (1 for the first), taken under a lock on
+ * (table, parent) that holds until the transaction ends, so concurrent callers get distinct
+ * numbers. Names are our code's, never user text. */
+cairn_status cn_store_next_seq(cairn_ctx *ctx, const char *table, const char *parent_col,
+                               const char *parent, const char *seq_col, int64_t *out);
+
 /* A new 32-hex-character id. */
 void cn_store_new_uuid(char out[33]);
 /* The artifact folder of a run: <root>/<experiment_id>/<run_id>/artifacts, unless the
@@ -47,23 +71,9 @@ void cn_store_new_uuid(char out[33]);
 char *cn_store_run_artifact_dir(cairn_ctx *ctx, const char *experiment_location,
                                 const char *experiment_id, const char *run_id);
 
-/* Key and name rules shared by every writer (MLflow's validation.py). */
-cairn_status cn_validate_key(cairn_ctx *ctx, const char *what, const char *key);
+/* Id rules shared by readers and writers. */
 cairn_status cn_validate_run_id(cairn_ctx *ctx, const char *run_id);
 cairn_status cn_validate_experiment_id(cairn_ctx *ctx, const char *id);
-
-/* Runs: internal writers used by the handle API in tracking/. */
-typedef struct cn_run_row {
-    char run_id[33];
-    char *experiment_id;
-    char *artifact_dir;
-    bool is_deleted;
-} cn_run_row;
-cairn_status cn_store_run_lookup(cairn_ctx *ctx, const char *run_id, cn_run_row *out);
-void cn_run_row_release(cn_run_row *row);
-cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
-                                size_t n_metrics, const cairn_param *params, size_t n_params,
-                                const cairn_tag *tags, size_t n_tags);
-cairn_status cn_store_record_artifact(cairn_ctx *ctx, const char *run_id, const char *path,
-                                      int64_t size_bytes, const char *sha256);
+/* Page tokens are decimal offsets. */
+cairn_status cn_page_token_parse(cairn_ctx *ctx, const char *token, int64_t *offset);
 #endif

@@ -1,22 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* store_experiments.c - experiments: create, get, rename, tags, soft delete and restore. */
+/* store_experiments.c - the SQL store's experiments: create, get, rename, tags, soft delete
+ * and restore. Arguments arrive validated (tracking/experiments.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store/store_experiments.h"
 #include "base/arena.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-#define EXP_COLUMNS                                                                                \
-    "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "                            \
-    "e.creation_time, e.last_update_time"
-
-/* Fills exp from a row of EXP_COLUMNS, copying strings into a. */
 void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_experiment *exp)
 {
     char id[32];
@@ -63,7 +59,8 @@ static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *typ
     cairn_status rc = cn_need_store(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    snprintf(sql, sizeof sql, "SELECT " EXP_COLUMNS " FROM experiments e WHERE %s", where);
+    snprintf(sql, sizeof sql, "SELECT " CN_EXPERIMENT_COLUMNS " FROM experiments e WHERE %s",
+             where);
     if (types[0] == 'i')
         rc = cn_store_query(ctx, &st, sql, types, *(const int64_t *)arg);
     else
@@ -91,7 +88,8 @@ static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *typ
     return CAIRN_OK;
 }
 
-cairn_status cairn_experiment_get(cairn_ctx *ctx, const char *experiment_id, cairn_experiment **out)
+cairn_status cn_store_experiment_get(cairn_ctx *ctx, const char *experiment_id,
+                                     cairn_experiment **out)
 {
     *out = NULL;
     cairn_status rc = cn_validate_experiment_id(ctx, experiment_id);
@@ -103,7 +101,8 @@ cairn_status cairn_experiment_get(cairn_ctx *ctx, const char *experiment_id, cai
     return get_where(ctx, "e.experiment_id = ?", "i", &id, what, out);
 }
 
-cairn_status cairn_experiment_get_by_name(cairn_ctx *ctx, const char *name, cairn_experiment **out)
+cairn_status cn_store_experiment_get_by_name(cairn_ctx *ctx, const char *name,
+                                             cairn_experiment **out)
 {
     *out = NULL;
     if (!name || !*name)
@@ -115,50 +114,14 @@ cairn_status cairn_experiment_get_by_name(cairn_ctx *ctx, const char *name, cair
     return rc;
 }
 
-void cairn_experiment_free(cairn_experiment *exp)
-{
-    if (exp)
-        cn_arena_free(exp->internal_);
-}
-
-static cairn_status check_name(cairn_ctx *ctx, const char *name)
-{
-    if (!name || !*name)
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid experiment name: the name is empty");
-    if (strlen(name) > CAIRN_EXPERIMENT_NAME_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "invalid experiment name '%.40s...': longer than %d characters", name,
-                       CAIRN_EXPERIMENT_NAME_MAX);
-    return CAIRN_OK;
-}
-
-static cairn_status check_tag(cairn_ctx *ctx, const char *key, const char *value)
-{
-    cairn_status rc = cn_validate_key(ctx, "tag", key);
-    if (rc != CAIRN_OK)
-        return rc;
-    if (!value)
-        return cn_fail(ctx, CAIRN_EINVAL, "tag '%s': missing value", key);
-    if (strlen(value) > CAIRN_EXPERIMENT_TAG_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL, "experiment tag '%s': value longer than %d characters",
-                       key, CAIRN_EXPERIMENT_TAG_MAX);
-    return CAIRN_OK;
-}
-
-cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
-                                     const char *artifact_location, const cairn_tag *tags,
-                                     size_t n_tags, char **id_out)
+cairn_status cn_store_experiment_create(cairn_ctx *ctx, const char *name,
+                                        const char *artifact_location, const cairn_tag *tags,
+                                        size_t n_tags, char **id_out)
 {
     cn_stmt *st = NULL;
+    cn_buf upsert = CN_BUF_INIT;
     *id_out = NULL;
-    cairn_status rc = cn_need_store(ctx);
-    if (rc == CAIRN_OK)
-        rc = check_name(ctx, name);
-    for (size_t i = 0; rc == CAIRN_OK && i < n_tags; i++)
-        rc = check_tag(ctx, tags[i].key, tags[i].value);
-    if (rc != CAIRN_OK)
-        return rc;
-    rc = cn_store_begin(ctx);
+    cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
     rc = cn_store_query(ctx, &st, "SELECT lifecycle_stage FROM experiments WHERE name = ?", "s",
@@ -179,6 +142,10 @@ cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
     }
     cn_store_finalize(ctx, st);
     st = NULL;
+    if (r != CN_DB_DONE) {
+        rc = (cairn_status)r; /* the name check itself failed: do not insert blindly */
+        goto fail;
+    }
     int64_t now = cn_now_ms();
     rc = cn_store_query(ctx, &st,
                         "INSERT INTO experiments (name, artifact_location, lifecycle_stage, "
@@ -188,63 +155,35 @@ cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
     if (rc != CAIRN_OK)
         goto fail;
     r = cn_store_step(ctx, st);
-    if (r != CN_DB_ROW) {
-        rc = r == CN_DB_DONE ? cn_fail(ctx, CAIRN_EINTERNAL, "experiment insert returned no id")
-                             : (cairn_status)r;
+    if (r == CN_DB_DONE)
+        rc = cn_fail(ctx, CAIRN_EINTERNAL, "experiment insert returned no id");
+    else if (r == CAIRN_EEXIST) /* another process took the name since our check */
+        rc = cn_fail(ctx, CAIRN_EEXIST, "experiment '%s' already exists", name);
+    else if (r != CN_DB_ROW)
+        rc = (cairn_status)r;
+    if (rc != CAIRN_OK)
         goto fail;
-    }
     int64_t id = cn_col_int(ctx, st, 0);
     cn_store_finalize(ctx, st);
     st = NULL;
+    cn_store_upsert_sql(&upsert, "experiment_tags", "experiment_id, key, value",
+                        "experiment_id, key", NULL);
     for (size_t i = 0; i < n_tags; i++) {
-        rc =
-            cn_store_run(ctx,
-                         "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
-                         "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
-                         "iss", id, tags[i].key, tags[i].value);
+        rc = cn_store_run(ctx, upsert.data, "iss", id, tags[i].key, tags[i].value);
         if (rc != CAIRN_OK)
             goto fail;
     }
+    cn_buf_release(&upsert);
     rc = cn_store_commit(ctx);
     if (rc != CAIRN_OK)
         return rc;
     *id_out = cn_asprintf("%lld", (long long)id);
     return CAIRN_OK;
 fail:
+    cn_buf_release(&upsert);
     cn_store_finalize(ctx, st);
     cn_store_rollback(ctx);
-    if (rc == CAIRN_EEXIST && !strstr(cairn_errmsg(ctx), "already exists"))
-        cn_fail(ctx, CAIRN_EEXIST, "experiment '%s' already exists", name);
     return rc;
-}
-
-cairn_status cairn_experiment_ensure(cairn_ctx *ctx, const char *name, char **id_out)
-{
-    cairn_experiment *exp = NULL;
-    *id_out = NULL;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        cairn_status rc = cairn_experiment_get_by_name(ctx, name, &exp);
-        if (rc == CAIRN_OK) {
-            if (exp->is_deleted) {
-                rc = cn_fail(ctx, CAIRN_EINVAL,
-                             "experiment '%s' is deleted; restore it with 'cairn exp restore' "
-                             "or use another name",
-                             name);
-                cairn_experiment_free(exp);
-                return rc;
-            }
-            *id_out = cn_xstrdup(exp->experiment_id);
-            cairn_experiment_free(exp);
-            return CAIRN_OK;
-        }
-        if (rc != CAIRN_ENOTFOUND)
-            return rc;
-        rc = cairn_experiment_create(ctx, name, NULL, NULL, 0, id_out);
-        if (rc != CAIRN_EEXIST)
-            return rc; /* created, or failed for another reason */
-        /* Another process created it between our read and write: read again. */
-    }
-    return cn_fail(ctx, CAIRN_EDB, "experiment '%s': could not create or read it", name);
 }
 
 /* Runs an update on one experiment and turns "no row changed" into ENOTFOUND. */
@@ -252,7 +191,7 @@ static cairn_status require_experiment(cairn_ctx *ctx, const char *experiment_id
                                        bool *is_deleted)
 {
     cairn_experiment *exp = NULL;
-    cairn_status rc = cairn_experiment_get(ctx, experiment_id, &exp);
+    cairn_status rc = cn_store_experiment_get(ctx, experiment_id, &exp);
     if (rc != CAIRN_OK)
         return rc;
     *id = strtoll(exp->experiment_id, NULL, 10);
@@ -262,14 +201,12 @@ static cairn_status require_experiment(cairn_ctx *ctx, const char *experiment_id
     return CAIRN_OK;
 }
 
-cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
-                                     const char *new_name)
+cairn_status cn_store_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
+                                        const char *new_name)
 {
     int64_t id;
     bool deleted;
-    cairn_status rc = check_name(ctx, new_name);
-    if (rc == CAIRN_OK)
-        rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    cairn_status rc = require_experiment(ctx, experiment_id, &id, &deleted);
     if (rc != CAIRN_OK)
         return rc;
     if (deleted)
@@ -283,26 +220,27 @@ cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
     return rc;
 }
 
-cairn_status cairn_experiment_set_tag(cairn_ctx *ctx, const char *experiment_id, const char *key,
-                                      const char *value)
+cairn_status cn_store_experiment_set_tag(cairn_ctx *ctx, const char *experiment_id, const char *key,
+                                         const char *value)
 {
     int64_t id;
     bool deleted;
-    cairn_status rc = check_tag(ctx, key, value);
-    if (rc == CAIRN_OK)
-        rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    cairn_status rc = require_experiment(ctx, experiment_id, &id, &deleted);
     if (rc != CAIRN_OK)
         return rc;
     if (deleted)
         return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before tagging",
                        experiment_id);
-    return cn_store_run(ctx,
-                        "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
-                        "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
-                        "iss", id, key, value);
+    cn_buf sql = CN_BUF_INIT;
+    cn_store_upsert_sql(&sql, "experiment_tags", "experiment_id, key, value", "experiment_id, key",
+                        NULL);
+    rc = cn_store_run(ctx, sql.data, "iss", id, key, value);
+    cn_buf_release(&sql);
+    return rc;
 }
 
-cairn_status cairn_experiment_delete_tag(cairn_ctx *ctx, const char *experiment_id, const char *key)
+cairn_status cn_store_experiment_delete_tag(cairn_ctx *ctx, const char *experiment_id,
+                                            const char *key)
 {
     int64_t id;
     cairn_status rc = require_experiment(ctx, experiment_id, &id, NULL);
@@ -312,7 +250,8 @@ cairn_status cairn_experiment_delete_tag(cairn_ctx *ctx, const char *experiment_
                         "is", id, key);
 }
 
-static cairn_status set_stage(cairn_ctx *ctx, const char *experiment_id, bool deleted)
+cairn_status cn_store_experiment_set_deleted(cairn_ctx *ctx, const char *experiment_id,
+                                             bool deleted)
 {
     int64_t id;
     cairn_status rc = require_experiment(ctx, experiment_id, &id, NULL);
@@ -346,14 +285,4 @@ static cairn_status set_stage(cairn_ctx *ctx, const char *experiment_id, bool de
         return rc;
     }
     return cn_store_commit(ctx);
-}
-
-cairn_status cairn_experiment_delete(cairn_ctx *ctx, const char *experiment_id)
-{
-    return set_stage(ctx, experiment_id, true);
-}
-
-cairn_status cairn_experiment_restore(cairn_ctx *ctx, const char *experiment_id)
-{
-    return set_stage(ctx, experiment_id, false);
 }

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* store_runs.c - runs: create, read, lifecycle, batch logging of metrics, params and tags
- * (one transaction, idempotent), metric history, dataset inputs and the artifact index. */
+/* store_runs.c - the SQL store's runs: create, read, update, lifecycle, batch logging of
+ * metrics, params and tags (one transaction, idempotent), metric history, dataset inputs and
+ * the artifact index. Writers take a run id; arguments arrive validated (tracking/runs.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
+#include "core/key.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store/store_experiments.h"
+#include "store/store_runs.h"
 #include "base/arena.h"
+#include "base/fs.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "base/xmalloc.h"
@@ -86,7 +90,7 @@ static void in_list(cn_buf *sql, size_t n)
 static cairn_status bind_ids(cairn_ctx *ctx, cn_stmt *st, cairn_run_record *recs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        cairn_status rc = ctx->store->ops->bind_text(st, (int)i + 1, recs[i].info.run_id, -1);
+        cairn_status rc = cn_store_bind_text(ctx, st, (int)i + 1, recs[i].info.run_id);
         if (rc != CAIRN_OK)
             return rc;
     }
@@ -115,7 +119,7 @@ cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *rec
             in_list(&sql, chunk);
             cn_buf_puts(&sql, q == 0 || q == 1 || q == 2 ? ") ORDER BY run_uuid, key"
                                                          : ") ORDER BY 1, 2");
-            rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
+            rc = cn_store_prepare(ctx, sql.data, &st);
             cn_buf_release(&sql);
             if (rc != CAIRN_OK)
                 break;
@@ -167,7 +171,7 @@ cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *rec
     return rc;
 }
 
-cairn_status cairn_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_record **out)
+cairn_status cn_store_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_record **out)
 {
     cn_stmt *st = NULL;
     *out = NULL;
@@ -243,7 +247,7 @@ void cn_run_row_release(cn_run_row *row)
     row->experiment_id = row->artifact_dir = NULL;
 }
 
-static cairn_status set_run_stage(cairn_ctx *ctx, const char *run_id, bool deleted)
+cairn_status cn_store_run_set_deleted(cairn_ctx *ctx, const char *run_id, bool deleted)
 {
     cn_run_row row;
     cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
@@ -251,7 +255,7 @@ static cairn_status set_run_stage(cairn_ctx *ctx, const char *run_id, bool delet
         return rc;
     if (!deleted) {
         cairn_experiment *exp = NULL;
-        rc = cairn_experiment_get(ctx, row.experiment_id, &exp);
+        rc = cn_store_experiment_get(ctx, row.experiment_id, &exp);
         if (rc == CAIRN_OK && exp->is_deleted)
             rc = cn_fail(ctx, CAIRN_EINVAL,
                          "run '%s' belongs to deleted experiment '%s'; restore the experiment",
@@ -272,53 +276,7 @@ static cairn_status set_run_stage(cairn_ctx *ctx, const char *run_id, bool delet
                         "s", run_id);
 }
 
-cairn_status cairn_run_delete(cairn_ctx *ctx, const char *run_id)
-{
-    return set_run_stage(ctx, run_id, true);
-}
-
-cairn_status cairn_run_restore(cairn_ctx *ctx, const char *run_id)
-{
-    return set_run_stage(ctx, run_id, false);
-}
-
 /* ---- batch logging ---- */
-
-static cairn_status check_batch(cairn_ctx *ctx, const cairn_metric *metrics, size_t n_metrics,
-                                const cairn_param *params, size_t n_params, const cairn_tag *tags,
-                                size_t n_tags)
-{
-    cairn_status rc;
-    for (size_t i = 0; i < n_metrics; i++) {
-        rc = cn_validate_key(ctx, "metric", metrics[i].key);
-        if (rc != CAIRN_OK)
-            return rc;
-        if (metrics[i].timestamp_ms < 0)
-            return cn_fail(ctx, CAIRN_EINVAL, "metric '%s': negative timestamp %lld",
-                           metrics[i].key, (long long)metrics[i].timestamp_ms);
-    }
-    for (size_t i = 0; i < n_params; i++) {
-        rc = cn_validate_key(ctx, "param", params[i].key);
-        if (rc != CAIRN_OK)
-            return rc;
-        if (!params[i].value)
-            return cn_fail(ctx, CAIRN_EINVAL, "param '%s': missing value", params[i].key);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(params[j].key, params[i].key) == 0 &&
-                strcmp(params[j].value, params[i].value) != 0)
-                return cn_fail(ctx, CAIRN_EINVAL,
-                               "param '%s' appears twice in one batch with different values",
-                               params[i].key);
-    }
-    for (size_t i = 0; i < n_tags; i++) {
-        rc = cn_validate_key(ctx, "tag", tags[i].key);
-        if (rc != CAIRN_OK)
-            return rc;
-        if (!tags[i].value)
-            return cn_fail(ctx, CAIRN_EINVAL, "tag '%s': missing value", tags[i].key);
-    }
-    return CAIRN_OK;
-}
 
 /* Truncates over-long values as MLflow does; returns a pointer valid while `keep` lives. */
 static const char *truncated(const char *value, size_t max, char **keep)
@@ -375,17 +333,17 @@ static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag
 {
     char *keep = NULL;
     cairn_status rc = CAIRN_OK;
+    cn_buf upsert = CN_BUF_INIT;
+    cn_store_upsert_sql(&upsert, "tags", "run_uuid, key, value", "run_uuid, key", NULL);
     for (size_t i = 0; i < n_tags && rc == CAIRN_OK; i++) {
         const char *value = truncated(tags[i].value, CAIRN_TAG_VALUE_MAX, &keep);
-        rc = cn_store_run(ctx,
-                          "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
-                          "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
-                          "sss", run_id, tags[i].key, value);
+        rc = cn_store_run(ctx, upsert.data, "sss", run_id, tags[i].key, value);
         /* mlflow.runName mirrors the run's name, as in MLflow. */
         if (rc == CAIRN_OK && strcmp(tags[i].key, "mlflow.runName") == 0)
             rc = cn_store_run(ctx, "UPDATE runs SET name = ? WHERE run_uuid = ?", "ss", value,
                               run_id);
     }
+    cn_buf_release(&upsert);
     free(keep);
     return rc;
 }
@@ -395,7 +353,6 @@ static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag
 static cairn_status insert_metric_rows(cairn_ctx *ctx, const char *run_id, const cairn_metric *m,
                                        size_t n, int64_t now)
 {
-    const cn_db_ops *ops = ctx->store->ops;
     cn_buf sql = CN_BUF_INIT;
     cn_buf_puts(&sql,
                 "INSERT INTO metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ");
@@ -403,31 +360,31 @@ static cairn_status insert_metric_rows(cairn_ctx *ctx, const char *run_id, const
         cn_buf_puts(&sql, i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)");
     cn_buf_puts(&sql, " ON CONFLICT DO NOTHING");
     cn_stmt *st = NULL;
-    cairn_status rc = ops->prepare(ctx->store->db, sql.data, &st);
+    cairn_status rc = cn_store_prepare(ctx, sql.data, &st);
     cn_buf_release(&sql);
     if (rc != CAIRN_OK)
         return rc;
     for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
         int b = (int)i * 6;
         bool is_nan = isnan(m[i].value);
-        rc = ops->bind_text(st, b + 1, run_id, -1);
+        rc = cn_store_bind_text(ctx, st, b + 1, run_id);
         if (rc == CAIRN_OK)
-            rc = ops->bind_text(st, b + 2, m[i].key, -1);
+            rc = cn_store_bind_text(ctx, st, b + 2, m[i].key);
         if (rc == CAIRN_OK)
-            rc = ops->bind_int64(st, b + 3, m[i].step);
+            rc = cn_store_bind_int(ctx, st, b + 3, m[i].step);
         if (rc == CAIRN_OK)
-            rc = ops->bind_int64(st, b + 4, m[i].timestamp_ms ? m[i].timestamp_ms : now);
+            rc = cn_store_bind_int(ctx, st, b + 4, m[i].timestamp_ms ? m[i].timestamp_ms : now);
         if (rc == CAIRN_OK)
-            rc = ops->bind_double(st, b + 5, is_nan ? 0.0 : m[i].value);
+            rc = cn_store_bind_double(ctx, st, b + 5, is_nan ? 0.0 : m[i].value);
         if (rc == CAIRN_OK)
-            rc = ops->bind_int64(st, b + 6, is_nan);
+            rc = cn_store_bind_int(ctx, st, b + 6, is_nan);
     }
     if (rc == CAIRN_OK) {
-        int r = ops->step(st);
+        int r = cn_store_step(ctx, st);
         if (r != CN_DB_DONE)
             rc = (cairn_status)r;
     }
-    ops->finalize(st);
+    cn_store_finalize(ctx, st);
     return rc;
 }
 
@@ -472,23 +429,21 @@ static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_
                 latest[k] = i;
         }
     }
+    cn_buf upsert = CN_BUF_INIT;
+    cn_store_upsert_sql(&upsert, "latest_metrics", "run_uuid, key, value, timestamp, step, is_nan",
+                        "run_uuid, key",
+                        "excluded.step > latest_metrics.step OR (excluded.step = "
+                        "latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp "
+                        "OR (excluded.timestamp = latest_metrics.timestamp AND "
+                        "excluded.value > latest_metrics.value)))");
     for (size_t k = 0; k < n_keys && rc == CAIRN_OK; k++) {
         const cairn_metric *m = &metrics[latest[k]];
         bool is_nan = isnan(m->value);
         double v = is_nan ? 0.0 : m->value;
-        rc = cn_store_run(
-            ctx,
-            "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET "
-            "value = excluded.value, timestamp = excluded.timestamp, "
-            "step = excluded.step, is_nan = excluded.is_nan WHERE "
-            "excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
-            "AND (excluded.timestamp > latest_metrics.timestamp OR "
-            "(excluded.timestamp = latest_metrics.timestamp AND "
-            "excluded.value > latest_metrics.value)))",
-            "ssdiii", run_id, m->key, v, m->timestamp_ms ? m->timestamp_ms : now, m->step,
-            (int64_t)is_nan);
+        rc = cn_store_run(ctx, upsert.data, "ssdiii", run_id, m->key, v,
+                          m->timestamp_ms ? m->timestamp_ms : now, m->step, (int64_t)is_nan);
     }
+    cn_buf_release(&upsert);
     free(latest);
     return rc;
 }
@@ -497,10 +452,7 @@ cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_
                                 size_t n_metrics, const cairn_param *params, size_t n_params,
                                 const cairn_tag *tags, size_t n_tags)
 {
-    cairn_status rc = check_batch(ctx, metrics, n_metrics, params, n_params, tags, n_tags);
-    if (rc != CAIRN_OK)
-        return rc;
-    rc = cn_store_begin(ctx);
+    cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
     cn_run_row row;
@@ -526,9 +478,9 @@ cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_
 
 /* ---- metric history ---- */
 
-cairn_status cairn_run_metric_history(cairn_ctx *ctx, const char *run_id, const char *key,
-                                      const char *page_token, int64_t max_results,
-                                      cairn_metric_page **out)
+cairn_status cn_store_metric_history(cairn_ctx *ctx, const char *run_id, const char *key,
+                                     const char *page_token, int64_t max_results,
+                                     cairn_metric_page **out)
 {
     cn_stmt *st = NULL;
     cn_run_row row;
@@ -538,7 +490,7 @@ cairn_status cairn_run_metric_history(cairn_ctx *ctx, const char *run_id, const 
     if (rc != CAIRN_OK)
         return rc;
     cn_run_row_release(&row);
-    rc = cn_validate_key(ctx, "metric", key);
+    rc = cn_key_check(ctx, "metric", key);
     if (rc == CAIRN_OK)
         rc = cn_page_token_parse(ctx, page_token, &offset);
     if (rc != CAIRN_OK)
@@ -595,16 +547,17 @@ void cairn_metric_page_free(cairn_metric_page *page)
 cairn_status cn_store_record_artifact(cairn_ctx *ctx, const char *run_id, const char *path,
                                       int64_t size_bytes, const char *sha256)
 {
-    return cn_store_run(ctx,
-                        "INSERT INTO artifacts (run_uuid, path, size_bytes, sha256, created_time) "
-                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_uuid, path) DO UPDATE SET "
-                        "size_bytes = excluded.size_bytes, sha256 = excluded.sha256, "
-                        "created_time = excluded.created_time",
-                        "ssisi", run_id, path, size_bytes, sha256, cn_now_ms());
+    cn_buf sql = CN_BUF_INIT;
+    cn_store_upsert_sql(&sql, "artifacts", "run_uuid, path, size_bytes, sha256, created_time",
+                        "run_uuid, path", NULL);
+    cairn_status rc =
+        cn_store_run(ctx, sql.data, "ssisi", run_id, path, size_bytes, sha256, cn_now_ms());
+    cn_buf_release(&sql);
+    return rc;
 }
 
-cairn_status cairn_run_artifacts_list(cairn_ctx *ctx, const char *run_id, const char *path,
-                                      cairn_artifact_list **out)
+cairn_status cn_store_artifacts_list(cairn_ctx *ctx, const char *run_id, const char *path,
+                                     cairn_artifact_list **out)
 {
     cn_run_row row;
     cn_stmt *st = NULL;
@@ -665,4 +618,173 @@ void cairn_artifact_list_free(cairn_artifact_list *list)
 {
     if (list)
         cn_arena_free(list->internal_);
+}
+
+/* ---- writers by run id ---- */
+
+/* <experiment location>/<run id>/artifacts, without a file:// prefix. */
+static char *new_run_dir(const char *experiment_location, const char *run_id)
+{
+    char *dir = cn_path_join(experiment_location, run_id);
+    char *full = cn_path_join(dir, "artifacts");
+    free(dir);
+    if (cn_str_starts(full, "file://")) {
+        char *plain = cn_xstrdup(full + strlen("file://"));
+        free(full);
+        full = plain;
+    }
+    return full;
+}
+
+cairn_status cn_store_run_create(cairn_ctx *ctx, const cn_run_new *in, cn_run_row *out)
+{
+    cairn_experiment *exp = NULL;
+    char *dir = NULL;
+    memset(out, 0, sizeof *out);
+    cairn_status rc = cn_store_experiment_get(ctx, in->experiment_id, &exp);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (exp->is_deleted) {
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "experiment '%s' is deleted; restore it before starting runs", exp->name);
+        goto done;
+    }
+    cn_store_new_uuid(out->run_id);
+    dir = new_run_dir(exp->artifact_location, out->run_id);
+    rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        goto done;
+    rc = cn_store_run(
+        ctx,
+        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+        "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)",
+        "sissis", out->run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), in->name, in->user,
+        in->start_ms, dir);
+    if (rc == CAIRN_OK) {
+        cairn_tag std[2] = {{"mlflow.runName", in->name}, {"mlflow.user", in->user}};
+        rc = cn_store_log_batch(ctx, out->run_id, NULL, 0, NULL, 0, std, 2);
+    }
+    if (rc == CAIRN_OK && in->n_tags)
+        rc = cn_store_log_batch(ctx, out->run_id, NULL, 0, NULL, 0, in->tags, in->n_tags);
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        goto done;
+    }
+    rc = cn_store_commit(ctx);
+    if (rc != CAIRN_OK)
+        goto done;
+    out->experiment_id = cn_xstrdup(exp->experiment_id);
+    out->artifact_dir = dir;
+    dir = NULL;
+done:
+    if (rc != CAIRN_OK)
+        out->run_id[0] = '\0';
+    cairn_experiment_free(exp);
+    free(dir);
+    return rc;
+}
+
+cairn_status cn_store_run_update(cairn_ctx *ctx, const char *run_id, const cairn_run_update *u)
+{
+    cn_run_row row;
+    cairn_status rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc == CAIRN_OK && u->name && row.is_deleted)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
+                     run_id);
+    if (rc == CAIRN_OK)
+        cn_run_row_release(&row);
+    if (rc == CAIRN_OK && u->name) {
+        cairn_tag t = {"mlflow.runName", u->name};
+        rc = log_tags(ctx, run_id, &t, 1);
+    }
+    const char *status = u->status ? cairn_run_status_str(u->status) : NULL;
+    if (rc == CAIRN_OK && status && u->end_ms)
+        rc = cn_store_run(ctx, "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?", "sis",
+                          status, u->end_ms, run_id);
+    else if (rc == CAIRN_OK && status)
+        rc = cn_store_run(ctx, "UPDATE runs SET status = ? WHERE run_uuid = ?", "ss", status,
+                          run_id);
+    else if (rc == CAIRN_OK && u->end_ms)
+        rc = cn_store_run(ctx, "UPDATE runs SET end_time = ? WHERE run_uuid = ?", "is", u->end_ms,
+                          run_id);
+    if (rc != CAIRN_OK) {
+        cn_run_row_release(&row);
+        cn_store_rollback(ctx);
+        return rc;
+    }
+    return cn_store_commit(ctx);
+}
+
+cairn_status cn_store_delete_tag(cairn_ctx *ctx, const char *run_id, const char *key)
+{
+    cn_run_row row;
+    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_run_row_release(&row);
+    return cn_store_run(ctx, "DELETE FROM tags WHERE run_uuid = ? AND key = ?", "ss", run_id, key);
+}
+
+/* The dataset_uuid of (experiment, name, digest), inserting the dataset when it is new. */
+static cairn_status dataset_uuid(cairn_ctx *ctx, int64_t exp_id, const cairn_dataset_input *in,
+                                 char uuid[33])
+{
+    cn_stmt *st = NULL;
+    cairn_status rc =
+        cn_store_query(ctx, &st,
+                       "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
+                       "name = ? AND digest = ?",
+                       "iss", exp_id, in->name, in->digest);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW)
+        cn_strlcpy(uuid, cn_col_text(ctx, st, 0), 33);
+    cn_store_finalize(ctx, st);
+    if (r == CN_DB_ROW)
+        return CAIRN_OK;
+    if (r != CN_DB_DONE)
+        return (cairn_status)r;
+    cn_store_new_uuid(uuid);
+    return cn_store_run(ctx,
+                        "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
+                        "source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "sissssss", uuid, exp_id, in->name, in->digest,
+                        in->source_type ? in->source_type : "", in->source ? in->source : "",
+                        in->schema, in->profile);
+}
+
+cairn_status cn_store_log_inputs(cairn_ctx *ctx, const char *run_id,
+                                 const cairn_dataset_input *inputs, size_t n)
+{
+    cn_run_row row;
+    cn_buf upsert = CN_BUF_INIT;
+    cairn_status rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = cn_store_run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        return rc;
+    }
+    int64_t exp_id = strtoll(row.experiment_id, NULL, 10);
+    cn_run_row_release(&row);
+    cn_store_upsert_sql(&upsert, "inputs", "run_uuid, dataset_uuid, context",
+                        "run_uuid, dataset_uuid", NULL);
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        char uuid[33];
+        rc = dataset_uuid(ctx, exp_id, &inputs[i], uuid);
+        if (rc == CAIRN_OK)
+            rc = cn_store_run(ctx, upsert.data, "sss", run_id, uuid,
+                              inputs[i].context ? inputs[i].context : "");
+    }
+    cn_buf_release(&upsert);
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        return rc;
+    }
+    return cn_store_commit(ctx);
 }

@@ -7,7 +7,8 @@
 #include "core/core.h"
 #include "formats/filter.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store/store_experiments.h"
+#include "store/store_runs.h"
 #include "base/arena.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -15,16 +16,15 @@
 
 static cairn_status bind_args(cairn_ctx *ctx, cn_stmt *st, const cn_sql *s, int *idx)
 {
-    const cn_db_ops *ops = ctx->store->ops;
     for (size_t i = 0; i < s->n_args; i++) {
         const cn_sqlarg *a = &s->args[i];
         cairn_status rc;
         if (a->type == CN_SQLARG_TEXT)
-            rc = ops->bind_text(st, (*idx)++, a->text, -1);
+            rc = cn_store_bind_text(ctx, st, (*idx)++, a->text);
         else if (a->type == CN_SQLARG_INT)
-            rc = ops->bind_int64(st, (*idx)++, a->i);
+            rc = cn_store_bind_int(ctx, st, (*idx)++, a->i);
         else
-            rc = ops->bind_double(st, (*idx)++, a->d);
+            rc = cn_store_bind_double(ctx, st, (*idx)++, a->d);
         if (rc != CAIRN_OK)
             return rc;
     }
@@ -100,9 +100,9 @@ static cairn_status fetch_page(cairn_ctx *ctx, cn_stmt *st, int idx, const searc
 {
     cairn_status rc = bind_args(ctx, st, &s->where, &idx);
     if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, s->max_results + 1);
+        rc = cn_store_bind_int(ctx, st, idx++, s->max_results + 1);
     if (rc == CAIRN_OK)
-        rc = ctx->store->ops->bind_int64(st, idx++, s->offset);
+        rc = cn_store_bind_int(ctx, st, idx++, s->offset);
     size_t cap = 0;
     int r = CN_DB_DONE;
     *more = false;
@@ -136,16 +136,16 @@ static cairn_status fetch_runs(cairn_ctx *ctx, const char *sql, const char *key,
                                cn_arena *a, cairn_run_page *page, bool *more)
 {
     cn_stmt *st = NULL;
-    cairn_status rc = ctx->store->ops->prepare(ctx->store->db, sql, &st);
+    cairn_status rc = cn_store_prepare(ctx, sql, &st);
     if (rc != CAIRN_OK)
         return rc;
     int idx = 1;
     if (key)
-        rc = ctx->store->ops->bind_text(st, idx++, key, -1);
+        rc = cn_store_bind_text(ctx, st, idx++, key);
     if (rc == CAIRN_OK)
         rc = bind_args(ctx, st, joins, &idx);
     for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++)
-        rc = ctx->store->ops->bind_int64(st, idx++, strtoll(q->experiment_ids[i], NULL, 10));
+        rc = cn_store_bind_int(ctx, st, idx++, strtoll(q->experiment_ids[i], NULL, 10));
     void *items = page->items;
     if (rc == CAIRN_OK)
         rc = fetch_page(ctx, st, idx, s, a, sizeof *page->items, run_from_row, &items, &page->n,
@@ -218,7 +218,7 @@ done:
     return rc;
 }
 
-cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out)
+cairn_status cn_store_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out)
 {
     static const cairn_run_search defaults = CAIRN_RUN_SEARCH_INIT;
     search s;
@@ -281,12 +281,8 @@ void cairn_run_page_free(cairn_run_page *page)
         cn_arena_free(page->internal_);
 }
 
-#define EXP_COLUMNS                                                                                \
-    "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "                            \
-    "e.creation_time, e.last_update_time"
-
-cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
-                                      cairn_experiment_page **out)
+cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
+                                         cairn_experiment_page **out)
 {
     static const cairn_experiment_search defaults = CAIRN_EXPERIMENT_SEARCH_INIT;
     search s;
@@ -305,11 +301,12 @@ cairn_status cairn_experiments_search(cairn_ctx *ctx, const cairn_experiment_sea
     if (rc != CAIRN_OK)
         goto done;
     cn_buf_printf(&sql,
-                  "SELECT " EXP_COLUMNS " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
+                  "SELECT " CN_EXPERIMENT_COLUMNS
+                  " FROM experiments e %s WHERE %s AND %s ORDER BY %s "
                   "LIMIT ? OFFSET ?",
                   cn_buf_str(&s.joins.sql), view_clause(q->view, "e"), cn_buf_str(&s.where.sql),
                   cn_buf_str(&s.order));
-    rc = ctx->store->ops->prepare(ctx->store->db, sql.data, &st);
+    rc = cn_store_prepare(ctx, sql.data, &st);
     if (rc != CAIRN_OK)
         goto done;
     int idx = 1;

@@ -18,6 +18,7 @@
 #include "cairn/tracking.h"
 #include "tracking/context.h"
 #include "core/core.h"
+#include "core/key.h"
 #include "formats/json.h"
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -130,8 +131,7 @@ void cn_context_key_part(cn_buf *out, const char *text)
         } else {
             for (const char *q = seg; q < p; q++) {
                 unsigned char c = (unsigned char)*q;
-                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || c == ' ';
+                bool ok = c != '/' && cn_key_char_ok(c);
                 cn_buf_putc(out, ok ? (char)c : '_');
             }
             if (*p)

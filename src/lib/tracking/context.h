@@ -14,7 +14,7 @@ int cn_context_exec_capture(const char *const *argv, size_t max_bytes, cn_buf *o
                             bool *truncated);
 /* Appends argv as one line a POSIX shell would split back into the same words. */
 void cn_context_quote_argv(cn_buf *out, const char *const *argv, size_t argc);
-/* Replaces every byte a tag key may not hold (see cn_lp_key_valid) with '_', and ".."
+/* Replaces every byte a tag key may not hold (see cn_key_char_ok) with '_', and ".."
  * segments with "__", so a path can be part of a key. */
 void cn_context_key_part(cn_buf *out, const char *text);
 #endif

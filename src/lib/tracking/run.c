@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* run.c - the run handle a training loop holds: start or attach, buffered metric logging
- * (flushed by count, by age, or on demand), params, tags, artifacts, inputs and the end. */
+ * (flushed by count, by age, or on demand), params, tags, artifacts, inputs and the end.
+ * Policy only (validate, buffer, flush): every write goes through runs.c's by-id functions
+ * or the store's operations table. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/core.h"
-#include "store/store.h"
+#include "core/key.h"
+#include "tracking/runs.h"
 #include "base/arena.h"
 #include "base/fs.h"
-#include "base/rng.h"
 #include "base/sha256.h"
 #include "base/str.h"
 #include "base/time.h"
@@ -37,30 +38,6 @@ struct cairn_run {
     int64_t flush_interval_ns;
 };
 
-static const char *const adjectives[] = {
-    "brave", "calm",   "clever", "eager", "gentle", "bold",  "bright", "quiet", "swift", "wise",
-    "amber", "silver", "rustic", "lucky", "merry",  "noble", "proud",  "sunny", "tidy",  "vivid"};
-static const char *const nouns[] = {"owl",   "fox",   "heron",  "otter", "lynx",  "wren", "bison",
-                                    "crane", "finch", "hare",   "ibex",  "koala", "lark", "marten",
-                                    "newt",  "orca",  "puffin", "raven", "stoat", "yak"};
-
-static char *generated_name(void)
-{
-    unsigned char r[3];
-    cn_random_bytes(r, sizeof r);
-    return cn_asprintf("%s-%s-%u", adjectives[r[0] % CN_ARRAY_LEN(adjectives)],
-                       nouns[r[1] % CN_ARRAY_LEN(nouns)], (unsigned)r[2] % 100);
-}
-
-static char *login_name(void)
-{
-    const char *u = getenv("USER");
-    if (u && *u)
-        return cn_xstrdup(u);
-    struct passwd *pw = getpwuid(getuid());
-    return cn_xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
-}
-
 static cairn_run *run_new(cairn_ctx *ctx, const char *run_id, const char *experiment_id,
                           const char *artifact_dir, int flush_every, int flush_interval_ms)
 {
@@ -77,83 +54,13 @@ static cairn_run *run_new(cairn_ctx *ctx, const char *run_id, const char *experi
 
 cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_run **out)
 {
-    static const cairn_run_opts defaults = CAIRN_RUN_OPTS_INIT;
-    cairn_experiment *exp = NULL;
-    char *exp_id = NULL, *name = NULL, *user = NULL, *dir = NULL;
-    char run_id[33];
-
+    cn_run_row row;
     *out = NULL;
-    if (!opts)
-        opts = &defaults;
-    cairn_status rc = cn_need_store(ctx);
-    if (rc != CAIRN_OK)
-        return rc;
-    if (opts->experiment_id) {
-        rc = cairn_experiment_get(ctx, opts->experiment_id, &exp);
-    } else {
-        rc = cairn_experiment_ensure(ctx, opts->experiment ? opts->experiment : "Default", &exp_id);
-        if (rc == CAIRN_OK)
-            rc = cairn_experiment_get(ctx, exp_id, &exp);
-    }
-    if (rc != CAIRN_OK)
-        goto done;
-    if (exp->is_deleted) {
-        rc = cn_fail(ctx, CAIRN_EINVAL,
-                     "experiment '%s' is deleted; restore it before starting runs", exp->name);
-        goto done;
-    }
-    for (size_t i = 0; i < opts->n_tags; i++) {
-        rc = cn_validate_key(ctx, "tag", opts->tags[i].key);
-        if (rc != CAIRN_OK)
-            goto done;
-    }
-    cn_store_new_uuid(run_id);
-    name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
-    user = opts->user ? cn_xstrdup(opts->user) : login_name();
-    dir = cn_path_join(exp->artifact_location, run_id);
-    {
-        char *full = cn_path_join(dir, "artifacts");
-        free(dir);
-        dir = full;
-        if (cn_str_starts(dir, "file://")) {
-            char *plain = cn_xstrdup(dir + strlen("file://"));
-            free(dir);
-            dir = plain;
-        }
-    }
-    int64_t start = opts->start_ms ? opts->start_ms : cn_now_ms();
-    rc = cn_store_begin(ctx);
-    if (rc != CAIRN_OK)
-        goto done;
-    rc = cn_store_run(
-        ctx,
-        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-        "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)",
-        "sissis", run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), name, user, start, dir);
-    if (rc == CAIRN_OK) {
-        cairn_tag std[2] = {{"mlflow.runName", name}, {"mlflow.user", user}};
-        rc = cn_store_log_batch(ctx, run_id, NULL, 0, NULL, 0, std, 2);
-    }
-    if (rc == CAIRN_OK && opts->n_tags)
-        rc = cn_store_log_batch(ctx, run_id, NULL, 0, NULL, 0, opts->tags, opts->n_tags);
-    if (rc != CAIRN_OK) {
-        cn_store_rollback(ctx);
-        goto done;
-    }
-    rc = cn_store_commit(ctx);
-    if (rc != CAIRN_OK)
-        goto done;
-    if (cn_fs_mkdirs(dir, 0755) != 0)
-        cn_log(ctx, CAIRN_LOG_WARN, "tracking", "cannot create artifact folder '%s': %s", dir,
-               strerror(errno));
-    *out =
-        run_new(ctx, run_id, exp->experiment_id, dir, opts->flush_every, opts->flush_interval_ms);
-done:
-    cairn_experiment_free(exp);
-    free(exp_id);
-    free(name);
-    free(user);
-    free(dir);
+    cairn_status rc = cn_runs_create(ctx, opts, &row);
+    if (rc == CAIRN_OK)
+        *out = run_new(ctx, row.run_id, row.experiment_id, row.artifact_dir,
+                       opts ? opts->flush_every : 0, opts ? opts->flush_interval_ms : 0);
+    cn_run_row_release(&row);
     return rc;
 }
 
@@ -161,7 +68,10 @@ cairn_status cairn_run_attach(cairn_ctx *ctx, const char *run_id, cairn_run **ou
 {
     cn_run_row row;
     *out = NULL;
-    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = CN_STORE_OPS(ctx)->run_lookup(ctx, run_id, &row);
     if (rc != CAIRN_OK)
         return rc;
     if (row.is_deleted) {
@@ -199,7 +109,7 @@ cairn_status cairn_run_flush(cairn_run *run)
     if (run->n_buffer == 0)
         return CAIRN_OK;
     cairn_status rc =
-        cn_store_log_batch(run->ctx, run->run_id, run->buffer, run->n_buffer, NULL, 0, NULL, 0);
+        cairn_runs_log_batch(run->ctx, run->run_id, run->buffer, run->n_buffer, NULL, 0, NULL, 0);
     if (rc != CAIRN_OK)
         return rc; /* the points stay buffered for the next attempt */
     run->n_buffer = 0;
@@ -221,7 +131,7 @@ cairn_status cairn_run_log_metrics(cairn_run *run, const cairn_metric *points, s
 {
     int64_t now = cn_now_ms();
     for (size_t i = 0; i < n; i++) {
-        cairn_status rc = cn_validate_key(run->ctx, "metric", points[i].key);
+        cairn_status rc = cn_key_check(run->ctx, "metric", points[i].key);
         if (rc != CAIRN_OK)
             return rc;
         if (points[i].timestamp_ms < 0)
@@ -257,22 +167,17 @@ cairn_status cairn_run_log_metric(cairn_run *run, const char *key, double value,
 cairn_status cairn_run_log_param(cairn_run *run, const char *key, const char *value)
 {
     cairn_param p = {key, value};
-    return cn_store_log_batch(run->ctx, run->run_id, NULL, 0, &p, 1, NULL, 0);
+    return cairn_runs_log_batch(run->ctx, run->run_id, NULL, 0, &p, 1, NULL, 0);
 }
 
 cairn_status cairn_run_set_tag(cairn_run *run, const char *key, const char *value)
 {
-    cairn_tag t = {key, value};
-    return cn_store_log_batch(run->ctx, run->run_id, NULL, 0, NULL, 0, &t, 1);
+    return cairn_runs_set_tag(run->ctx, run->run_id, key, value);
 }
 
 cairn_status cairn_run_delete_tag(cairn_run *run, const char *key)
 {
-    cairn_status rc = cn_validate_key(run->ctx, "tag", key);
-    if (rc != CAIRN_OK)
-        return rc;
-    return cn_store_run(run->ctx, "DELETE FROM tags WHERE run_uuid = ? AND key = ?", "ss",
-                        run->run_id, key);
+    return cairn_runs_delete_tag(run->ctx, run->run_id, key);
 }
 
 cairn_status cairn_run_log_batch(cairn_run *run, const cairn_metric *metrics, size_t n_metrics,
@@ -283,16 +188,17 @@ cairn_status cairn_run_log_batch(cairn_run *run, const cairn_metric *metrics, si
     cairn_status rc = cairn_run_flush(run);
     if (rc != CAIRN_OK)
         return rc;
-    return cn_store_log_batch(run->ctx, run->run_id, metrics, n_metrics, params, n_params, tags,
-                              n_tags);
+    return cairn_runs_log_batch(run->ctx, run->run_id, metrics, n_metrics, params, n_params, tags,
+                                n_tags);
 }
 
 cairn_status cairn_run_set_name(cairn_run *run, const char *name)
 {
     if (!name || !*name)
         return cn_fail(run->ctx, CAIRN_EINVAL, "run name is empty");
-    cairn_tag t = {"mlflow.runName", name};
-    return cn_store_log_batch(run->ctx, run->run_id, NULL, 0, NULL, 0, &t, 1);
+    cairn_run_update u = CAIRN_RUN_UPDATE_INIT;
+    u.name = name;
+    return cairn_runs_update(run->ctx, run->run_id, &u);
 }
 
 cairn_status cairn_run_set_status(cairn_run *run, cairn_run_status status, int64_t end_ms)
@@ -304,11 +210,8 @@ cairn_status cairn_run_set_status(cairn_run *run, cairn_run_status status, int64
         status == CAIRN_RUN_FINISHED || status == CAIRN_RUN_FAILED || status == CAIRN_RUN_KILLED;
     if (terminal && end_ms == 0)
         end_ms = cn_now_ms();
-    if (end_ms)
-        return cn_store_run(run->ctx, "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?",
-                            "sis", text, end_ms, run->run_id);
-    return cn_store_run(run->ctx, "UPDATE runs SET status = ? WHERE run_uuid = ?", "ss", text,
-                        run->run_id);
+    cairn_run_update u = {status, end_ms, NULL};
+    return cairn_runs_update(run->ctx, run->run_id, &u);
 }
 
 cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status)
@@ -357,7 +260,7 @@ static cairn_status copy_one(cairn_run *run, const char *src, const char *rel)
     else if (cn_sha256_file(dst, sha, &size) != 0)
         rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot read back '%s'", rel, dst);
     else
-        rc = cn_store_record_artifact(run->ctx, run->run_id, rel, size, sha);
+        rc = CN_STORE_OPS(run->ctx)->record_artifact(run->ctx, run->run_id, rel, size, sha);
     free(dst);
     return rc;
 }
@@ -442,10 +345,31 @@ cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *artifact_p
                            dst);
     if (rc == CAIRN_OK) {
         cn_sha256_hex(data, len, sha);
-        rc = cn_store_record_artifact(run->ctx, run->run_id, artifact_path, (int64_t)len, sha);
+        rc = CN_STORE_OPS(run->ctx)->record_artifact(run->ctx, run->run_id, artifact_path,
+                                                     (int64_t)len, sha);
     }
     free(parent);
     free(dst);
+    return rc;
+}
+
+cairn_status cairn_run_record_artifact(cairn_run *run, const char *artifact_path)
+{
+    if (!artifact_path || !*artifact_path)
+        return cn_fail(run->ctx, CAIRN_EINVAL, "artifact path is empty");
+    cairn_status rc = check_artifact_path(run->ctx, artifact_path);
+    if (rc != CAIRN_OK)
+        return rc;
+    char *path = cn_path_join(run->artifact_dir, artifact_path);
+    char sha[65];
+    int64_t size = 0;
+    if (cn_sha256_file(path, sha, &size) != 0)
+        rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot read '%s'", artifact_path,
+                           path);
+    else
+        rc = CN_STORE_OPS(run->ctx)->record_artifact(run->ctx, run->run_id, artifact_path, size,
+                                                     sha);
+    free(path);
     return rc;
 }
 
@@ -454,7 +378,10 @@ cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const c
 {
     cn_run_row row;
     *out = NULL;
-    cairn_status rc = cn_store_run_lookup(ctx, run_id, &row);
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = CN_STORE_OPS(ctx)->run_lookup(ctx, run_id, &row);
     if (rc != CAIRN_OK)
         return rc;
     rc = check_artifact_path(ctx, path);
@@ -485,50 +412,9 @@ cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const c
 
 cairn_status cairn_run_log_input(cairn_run *run, const cairn_dataset_input *in)
 {
-    cairn_ctx *ctx = run->ctx;
-    if (!in || !in->name || !*in->name || !in->digest || !*in->digest)
-        return cn_fail(ctx, CAIRN_EINVAL, "dataset input needs a name and a digest");
-    if (strlen(in->name) > 500)
-        return cn_fail(ctx, CAIRN_EINVAL, "dataset name longer than 500 characters");
-    cn_stmt *st = NULL;
-    char uuid[33];
-    int64_t exp_id = strtoll(run->experiment_id, NULL, 10);
-    cairn_status rc = cn_store_begin(ctx);
-    if (rc != CAIRN_OK)
-        return rc;
-    rc = cn_store_query(ctx, &st,
-                        "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND "
-                        "name = ? AND digest = ?",
-                        "iss", exp_id, in->name, in->digest);
-    if (rc != CAIRN_OK)
-        goto fail;
-    int r = cn_store_step(ctx, st);
-    if (r == CN_DB_ROW)
-        cn_strlcpy(uuid, cn_col_text(ctx, st, 0), sizeof uuid);
-    cn_store_finalize(ctx, st);
-    if (r == CN_DB_DONE) {
-        cn_store_new_uuid(uuid);
-        rc = cn_store_run(ctx,
-                          "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
-                          "source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                          "sissssss", uuid, exp_id, in->name, in->digest,
-                          in->source_type ? in->source_type : "", in->source ? in->source : "",
-                          in->schema, in->profile);
-    } else if (r != CN_DB_ROW) {
-        rc = (cairn_status)r;
-    }
-    if (rc == CAIRN_OK)
-        rc = cn_store_run(
-            ctx,
-            "INSERT INTO inputs (run_uuid, dataset_uuid, context) VALUES (?, ?, ?) "
-            "ON CONFLICT (run_uuid, dataset_uuid) DO UPDATE SET context = excluded.context",
-            "sss", run->run_id, uuid, in->context ? in->context : "");
-    if (rc != CAIRN_OK)
-        goto fail;
-    return cn_store_commit(ctx);
-fail:
-    cn_store_rollback(ctx);
-    return rc;
+    if (!in)
+        return cn_fail(run->ctx, CAIRN_EINVAL, "dataset input needs a name and a digest");
+    return cairn_runs_log_inputs(run->ctx, run->run_id, in, 1);
 }
 
 cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char hex_out[65],

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* store_ops.h - the store seam: one table of operations every public tracking function goes
+ * through, looked up by the URI scheme of cairn_open(). The local SQL store (store.c over
+ * db.h's drivers) is the first implementation; a remote one (http://) plugs in as another row.
+ * No SQL type appears here. Callers (tracking/) validate arguments before calling. */
+#ifndef CN_STORE_OPS_H
+#define CN_STORE_OPS_H
+#include "cairn/tracking.h"
+
+typedef struct cn_store cn_store;
+
+/* What the run handle needs to know of a run. */
+typedef struct cn_run_row {
+    char run_id[33];
+    char *experiment_id;
+    char *artifact_dir;
+    bool is_deleted;
+} cn_run_row;
+void cn_run_row_release(cn_run_row *row);
+
+/* A new run: every field resolved by the caller (experiment_id, name, user and start_ms set). */
+typedef struct cn_run_new {
+    const char *experiment_id;
+    const char *name;
+    const char *user;
+    int64_t start_ms;
+    const cairn_tag *tags; /* besides mlflow.runName and mlflow.user, which the store adds */
+    size_t n_tags;
+} cn_run_new;
+
+typedef struct cn_store_ops {
+    const char *name;           /* "sql" */
+    const char *const *schemes; /* URI schemes it serves, NULL-terminated; "" is a bare path */
+    /* Opens uri; *artifact_root_out (caller frees) is where run artifacts go by default. */
+    cairn_status (*open)(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
+                         cn_store **out, char **artifact_root_out);
+    void (*close)(cn_store *s); /* NULL is a no-op */
+
+    /* ---- experiments ---- */
+    cairn_status (*experiment_create)(cairn_ctx *ctx, const char *name, const char *location,
+                                      const cairn_tag *tags, size_t n_tags, char **id_out);
+    cairn_status (*experiment_get)(cairn_ctx *ctx, const char *id, cairn_experiment **out);
+    cairn_status (*experiment_get_by_name)(cairn_ctx *ctx, const char *name,
+                                           cairn_experiment **out);
+    cairn_status (*experiment_rename)(cairn_ctx *ctx, const char *id, const char *new_name);
+    cairn_status (*experiment_set_tag)(cairn_ctx *ctx, const char *id, const char *key,
+                                       const char *value);
+    cairn_status (*experiment_delete_tag)(cairn_ctx *ctx, const char *id, const char *key);
+    /* Soft delete or restore, with the experiment's runs. */
+    cairn_status (*experiment_set_deleted)(cairn_ctx *ctx, const char *id, bool deleted);
+    cairn_status (*experiments_search)(cairn_ctx *ctx, const cairn_experiment_search *q,
+                                       cairn_experiment_page **out);
+
+    /* ---- runs: every writer takes a run id, so a stateless caller can log to any run ---- */
+    cairn_status (*run_create)(cairn_ctx *ctx, const cn_run_new *in, cn_run_row *out);
+    cairn_status (*run_lookup)(cairn_ctx *ctx, const char *run_id, cn_run_row *out);
+    cairn_status (*run_get)(cairn_ctx *ctx, const char *run_id, cairn_run_record **out);
+    cairn_status (*run_update)(cairn_ctx *ctx, const char *run_id, const cairn_run_update *u);
+    cairn_status (*run_set_deleted)(cairn_ctx *ctx, const char *run_id, bool deleted);
+    /* One transaction, all or nothing, idempotent for metric points. */
+    cairn_status (*log_batch)(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
+                              size_t n_metrics, const cairn_param *params, size_t n_params,
+                              const cairn_tag *tags, size_t n_tags);
+    cairn_status (*delete_tag)(cairn_ctx *ctx, const char *run_id, const char *key);
+    cairn_status (*log_inputs)(cairn_ctx *ctx, const char *run_id,
+                               const cairn_dataset_input *inputs, size_t n);
+    cairn_status (*record_artifact)(cairn_ctx *ctx, const char *run_id, const char *path,
+                                    int64_t size_bytes, const char *sha256);
+    cairn_status (*artifacts_list)(cairn_ctx *ctx, const char *run_id, const char *path,
+                                   cairn_artifact_list **out);
+    cairn_status (*metric_history)(cairn_ctx *ctx, const char *run_id, const char *key,
+                                   const char *page_token, int64_t max_results,
+                                   cairn_metric_page **out);
+    cairn_status (*runs_search)(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out);
+} cn_store_ops;
+
+/* The first member of every implementation's handle. */
+struct cn_store {
+    const cn_store_ops *ops;
+};
+
+extern const cn_store_ops cn_store_sql_ops;
+
+/* Opens the store uri names, picking the implementation by its scheme. */
+cairn_status cn_store_open_uri(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
+                               cn_store **out, char **artifact_root_out);
+/* The context's store operations; call after cn_need_store(). */
+#define CN_STORE_OPS(ctx) ((ctx)->store->ops)
+#endif

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/* runs.c - the public run functions that take a run id (create, update, log a batch, tags,
+ * inputs, read, search, delete): validate the arguments and apply the defaults, then call the
+ * context's store through its operations table (store/store_ops.h). No SQL here. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/core.h"
+#include "core/key.h"
+#include "tracking/runs.h"
+#include "base/fs.h"
+#include "base/rng.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static const char *const adjectives[] = {
+    "brave", "calm",   "clever", "eager", "gentle", "bold",  "bright", "quiet", "swift", "wise",
+    "amber", "silver", "rustic", "lucky", "merry",  "noble", "proud",  "sunny", "tidy",  "vivid"};
+static const char *const nouns[] = {"owl",   "fox",   "heron",  "otter", "lynx",  "wren", "bison",
+                                    "crane", "finch", "hare",   "ibex",  "koala", "lark", "marten",
+                                    "newt",  "orca",  "puffin", "raven", "stoat", "yak"};
+
+static char *generated_name(void)
+{
+    unsigned char r[3];
+    cn_random_bytes(r, sizeof r);
+    return cn_asprintf("%s-%s-%u", adjectives[r[0] % CN_ARRAY_LEN(adjectives)],
+                       nouns[r[1] % CN_ARRAY_LEN(nouns)], (unsigned)r[2] % 100);
+}
+
+static char *login_name(void)
+{
+    const char *u = getenv("USER");
+    if (u && *u)
+        return cn_xstrdup(u);
+    struct passwd *pw = getpwuid(getuid());
+    return cn_xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+/* The experiment id opts names (experiment_id, else experiment, else "Default"), which must
+ * exist and be active. */
+static cairn_status resolve_experiment(cairn_ctx *ctx, const cairn_run_opts *opts, char **id_out)
+{
+    cairn_experiment *exp = NULL;
+    char *exp_id = NULL;
+    cairn_status rc;
+    *id_out = NULL;
+    if (opts->experiment_id) {
+        rc = cairn_experiment_get(ctx, opts->experiment_id, &exp);
+    } else {
+        rc = cairn_experiment_ensure(ctx, opts->experiment ? opts->experiment : "Default", &exp_id);
+        if (rc == CAIRN_OK)
+            rc = cairn_experiment_get(ctx, exp_id, &exp);
+    }
+    if (rc == CAIRN_OK && exp->is_deleted)
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "experiment '%s' is deleted; restore it before starting runs", exp->name);
+    if (rc == CAIRN_OK)
+        *id_out = cn_xstrdup(exp->experiment_id);
+    cairn_experiment_free(exp);
+    free(exp_id);
+    return rc;
+}
+
+cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_row *out)
+{
+    static const cairn_run_opts defaults = CAIRN_RUN_OPTS_INIT;
+    char *exp_id = NULL, *name = NULL, *user = NULL;
+
+    memset(out, 0, sizeof *out);
+    if (!opts)
+        opts = &defaults;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK)
+        rc = resolve_experiment(ctx, opts, &exp_id);
+    for (size_t i = 0; rc == CAIRN_OK && i < opts->n_tags; i++)
+        rc = cn_key_check(ctx, "tag", opts->tags[i].key);
+    if (rc != CAIRN_OK)
+        goto done;
+    name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
+    user = opts->user ? cn_xstrdup(opts->user) : login_name();
+    cn_run_new in = {exp_id,     name,        user, opts->start_ms ? opts->start_ms : cn_now_ms(),
+                     opts->tags, opts->n_tags};
+    rc = CN_STORE_OPS(ctx)->run_create(ctx, &in, out);
+    if (rc == CAIRN_OK && cn_fs_mkdirs(out->artifact_dir, 0755) != 0)
+        cn_log(ctx, CAIRN_LOG_WARN, "tracking", "cannot create artifact folder '%s': %s",
+               out->artifact_dir, strerror(errno));
+done:
+    free(exp_id);
+    free(name);
+    free(user);
+    return rc;
+}
+
+cairn_status cairn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, char **run_id_out)
+{
+    cn_run_row row;
+    *run_id_out = NULL;
+    cairn_status rc = cn_runs_create(ctx, opts, &row);
+    if (rc == CAIRN_OK)
+        *run_id_out = cn_xstrdup(row.run_id);
+    cn_run_row_release(&row);
+    return rc;
+}
+
+cairn_status cairn_runs_update(cairn_ctx *ctx, const char *run_id, const cairn_run_update *u)
+{
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (u->status && !cairn_run_status_str(u->status))
+        return cn_fail(ctx, CAIRN_EINVAL, "invalid run status %d", (int)u->status);
+    if (u->name && !*u->name)
+        return cn_fail(ctx, CAIRN_EINVAL, "run name is empty");
+    if (u->end_ms < 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "run '%s': negative end time", run_id);
+    return CN_STORE_OPS(ctx)->run_update(ctx, run_id, u);
+}
+
+static cairn_status check_batch(cairn_ctx *ctx, const cairn_metric *metrics, size_t n_metrics,
+                                const cairn_param *params, size_t n_params, const cairn_tag *tags,
+                                size_t n_tags)
+{
+    cairn_status rc;
+    for (size_t i = 0; i < n_metrics; i++) {
+        rc = cn_key_check(ctx, "metric", metrics[i].key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (metrics[i].timestamp_ms < 0)
+            return cn_fail(ctx, CAIRN_EINVAL, "metric '%s': negative timestamp %lld",
+                           metrics[i].key, (long long)metrics[i].timestamp_ms);
+    }
+    for (size_t i = 0; i < n_params; i++) {
+        rc = cn_key_check(ctx, "param", params[i].key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (!params[i].value)
+            return cn_fail(ctx, CAIRN_EINVAL, "param '%s': missing value", params[i].key);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(params[j].key, params[i].key) == 0 &&
+                strcmp(params[j].value, params[i].value) != 0)
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "param '%s' appears twice in one batch with different values",
+                               params[i].key);
+    }
+    for (size_t i = 0; i < n_tags; i++) {
+        rc = cn_key_check(ctx, "tag", tags[i].key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (!tags[i].value)
+            return cn_fail(ctx, CAIRN_EINVAL, "tag '%s': missing value", tags[i].key);
+    }
+    return CAIRN_OK;
+}
+
+cairn_status cairn_runs_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
+                                  size_t n_metrics, const cairn_param *params, size_t n_params,
+                                  const cairn_tag *tags, size_t n_tags)
+{
+    cairn_status rc = check_batch(ctx, metrics, n_metrics, params, n_params, tags, n_tags);
+    if (rc == CAIRN_OK)
+        rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    return CN_STORE_OPS(ctx)->log_batch(ctx, run_id, metrics, n_metrics, params, n_params, tags,
+                                        n_tags);
+}
+
+cairn_status cairn_runs_set_tag(cairn_ctx *ctx, const char *run_id, const char *key,
+                                const char *value)
+{
+    cairn_tag t = {key, value};
+    return cairn_runs_log_batch(ctx, run_id, NULL, 0, NULL, 0, &t, 1);
+}
+
+cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id, const char *key)
+{
+    cairn_status rc = cn_key_check(ctx, "tag", key);
+    if (rc == CAIRN_OK)
+        rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->delete_tag(ctx, run_id, key) : rc;
+}
+
+cairn_status cairn_runs_log_inputs(cairn_ctx *ctx, const char *run_id,
+                                   const cairn_dataset_input *inputs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const cairn_dataset_input *in = &inputs[i];
+        if (!in->name || !*in->name || !in->digest || !*in->digest)
+            return cn_fail(ctx, CAIRN_EINVAL, "dataset input needs a name and a digest");
+        if (strlen(in->name) > 500)
+            return cn_fail(ctx, CAIRN_EINVAL, "dataset name longer than 500 characters");
+    }
+    cairn_status rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->log_inputs(ctx, run_id, inputs, n) : rc;
+}
+
+/* ---- reading and lifecycle ---- */
+
+cairn_status cairn_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_record **out)
+{
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->run_get(ctx, run_id, out) : rc;
+}
+
+cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out)
+{
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->runs_search(ctx, q, out) : rc;
+}
+
+cairn_status cairn_run_metric_history(cairn_ctx *ctx, const char *run_id, const char *key,
+                                      const char *page_token, int64_t max_results,
+                                      cairn_metric_page **out)
+{
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    return CN_STORE_OPS(ctx)->metric_history(ctx, run_id, key, page_token, max_results, out);
+}
+
+cairn_status cairn_run_delete(cairn_ctx *ctx, const char *run_id)
+{
+    cairn_status rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->run_set_deleted(ctx, run_id, true) : rc;
+}
+
+cairn_status cairn_run_restore(cairn_ctx *ctx, const char *run_id)
+{
+    cairn_status rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->run_set_deleted(ctx, run_id, false) : rc;
+}
+
+cairn_status cairn_run_artifacts_list(cairn_ctx *ctx, const char *run_id, const char *path,
+                                      cairn_artifact_list **out)
+{
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->artifacts_list(ctx, run_id, path, out) : rc;
+}

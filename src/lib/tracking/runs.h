@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* runs.h - what the run handle (run.c) shares with the by-id run functions (runs.c). */
+#ifndef CN_TRACKING_RUNS_H
+#define CN_TRACKING_RUNS_H
+#include "store/store_ops.h"
+
+/* Creates a run as cairn_runs_create() does and fills *out (released by the caller). */
+cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_row *out);
+#endif
