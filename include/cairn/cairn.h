@@ -23,6 +23,9 @@ extern "C" {
 #define CAIRN_VERSION_PATCH 0
 #define CAIRN_VERSION_STRING "0.1.0"
 
+/* The longest metric, param or tag key, as MLflow enforces it (mlflow/utils/validation.py). */
+#define CAIRN_KEY_MAX 250
+
 /* Every fallible call returns one of these; cairn_errmsg() has the detail. */
 typedef enum cairn_status {
     CAIRN_OK = 0,

@@ -11,7 +11,7 @@ extern "C" {
 #endif
 
 /* Limits, as MLflow enforces them (mlflow/utils/validation.py). */
-#define CAIRN_KEY_MAX 250             /* metric, param and tag keys */
+/* CAIRN_KEY_MAX (250: metric, param and tag keys) is in cairn.h, beside the key rule. */
 #define CAIRN_PARAM_VALUE_MAX 6000    /* longer param values are truncated */
 #define CAIRN_TAG_VALUE_MAX 8000      /* longer run tag values are truncated */
 #define CAIRN_EXPERIMENT_TAG_MAX 5000 /* experiment tag values over this are refused */
