@@ -46,6 +46,4 @@ void cn_json_num(cn_buf *b, double v);
 /* Appends s as one CSV field, quoted (with "" for ") when it holds a comma, a quote or a line
  * break, and with quote_blank also when it is empty or starts or ends with a space. */
 void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank);
-/* Shortest "%.*g" text of v that reads back as v. */
-void cn_data_format_double(double v, char *out, size_t size);
 #endif

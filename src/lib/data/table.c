@@ -11,6 +11,7 @@
 #include "data/data_internal.h"
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -177,23 +178,6 @@ cairn_status cairn_table_digest(const cairn_table *t, char hex_out[65])
 
 /* ---- CSV writing ---- */
 
-void cn_data_format_double(double v, char *out, size_t size)
-{
-    if (isnan(v)) {
-        snprintf(out, size, "nan");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(out, size, v > 0 ? "inf" : "-inf");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
-}
-
 void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank)
 {
     bool quote = strpbrk(s, ",\"\r\n") != NULL ||
@@ -230,7 +214,7 @@ cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *p
                 cn_buf_putc(&b, ',');
             if (col->type == CAIRN_COL_NUMERIC) {
                 if (!isnan(col->num[r])) {
-                    cn_data_format_double(col->num[r], num, sizeof num);
+                    cn_format_double_short(col->num[r], num, sizeof num);
                     cn_buf_puts(&b, num);
                 }
             } else if (col->cat[r] >= 0) {
@@ -284,7 +268,7 @@ void cn_json_num(cn_buf *b, double v)
         return;
     }
     char num[40];
-    cn_data_format_double(v, num, sizeof num);
+    cn_format_double_short(v, num, sizeof num);
     cn_buf_puts(b, num);
 }
 

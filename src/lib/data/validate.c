@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "data/data_internal.h"
 #include "base/arena.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -266,7 +267,7 @@ static void check_label(vstate *v, const cairn_table *t, const cairn_column *col
             for (size_t i = 0; i < m; i++) {
                 if (i == 0 || vals[i] != vals[i - 1]) {
                     char num[40];
-                    cn_data_format_double(vals[i], num, sizeof num);
+                    cn_format_double_short(vals[i], num, sizeof num);
                     r->classes[r->n_classes++] =
                         (cairn_class_count){cn_arena_strdup(v->arena, num), 0};
                 }
