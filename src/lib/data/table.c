@@ -230,48 +230,6 @@ cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *p
     return rc;
 }
 
-/* ---- JSON helpers ---- */
-
-void cn_json_strn(cn_buf *b, const char *s, size_t n)
-{
-    cn_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        switch (ch) {
-        case '"': cn_buf_puts(b, "\\\""); break;
-        case '\\': cn_buf_puts(b, "\\\\"); break;
-        case '\n': cn_buf_puts(b, "\\n"); break;
-        case '\r': cn_buf_puts(b, "\\r"); break;
-        case '\t': cn_buf_puts(b, "\\t"); break;
-        default:
-            if (ch < 0x20)
-                cn_buf_printf(b, "\\u%04x", ch);
-            else
-                cn_buf_putc(b, (char)ch);
-        }
-    }
-    cn_buf_putc(b, '"');
-}
-
-void cn_json_str(cn_buf *b, const char *s)
-{
-    if (!s)
-        cn_buf_puts(b, "null");
-    else
-        cn_json_strn(b, s, strlen(s));
-}
-
-void cn_json_num(cn_buf *b, double v)
-{
-    if (!isfinite(v)) {
-        cn_buf_puts(b, "null");
-        return;
-    }
-    char num[40];
-    cn_format_double_short(v, num, sizeof num);
-    cn_buf_puts(b, num);
-}
-
 /* ---- lookups shared by the data operations ---- */
 
 cairn_status cn_table_need_col(cairn_ctx *ctx, const cairn_table *t, const char *name,
