@@ -20,9 +20,8 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-static const char usage_metrics[] =
-    "usage: cairn eval metrics --input FILE [--task T] [--metrics LIST] [--json] [--bootstrap N] "
-    "[--seed N] [--plots DIR]\n";
+#define SYN_METRICS "cairn eval metrics --input FILE [--task T] [--metrics LIST] [--json] [--bootstrap N] [--seed N] [--plots DIR]"
+static const char usage_metrics[] = "usage: " SYN_METRICS "\n";
 static const char help_metrics[] =
     "\nScores predictions in a CSV file with a header. Columns: y_true and y_pred (class labels\n"
     "or numbers); for classification optionally one probability column per class, named\n"
@@ -371,9 +370,8 @@ static int cmd_eval_metrics(int argc, char **argv)
 
 /* ---- eval model / final / compare (cairn/train.h) ---- */
 
-static const char usage_model[] =
-    "usage: cairn eval model RUN_ID|MODEL_FILE --data CSV [--bootstrap N] [--seed N] [--log] "
-    "[--experiment NAME] [--json]\n";
+#define SYN_MODEL "cairn eval model RUN_ID|MODEL_FILE --data CSV [--bootstrap N] [--seed N] [--log] [--experiment NAME] [--json]"
+static const char usage_model[] = "usage: " SYN_MODEL "\n";
 static const char help_model[] =
     "\nScores a saved model (a run's model/model.cairn, or a model file) on a CSV holding its\n"
     "features and label. Refuses when any row equals a row the model was trained on.\n\n"
@@ -384,7 +382,8 @@ static const char help_model[] =
     "  --log               record the metrics (eval_<metric>) in a new run\n"
     "  --experiment NAME   that run's experiment (default: the model's run's)\n"
     "  --json              print the report as JSON\n";
-static const char usage_final[] = "usage: cairn eval final RUN_ID [--bootstrap N] [--json]\n";
+#define SYN_FINAL "cairn eval final RUN_ID [--bootstrap N] [--json]"
+static const char usage_final[] = "usage: " SYN_FINAL "\n";
 static const char help_final[] =
     "\nEvaluates a 'cairn train' run's model on the run's own sealed test split, once: logs\n"
     "test_<metric> with 95% intervals, predictions/test.csv, plots/test_*.svg and tag\n"
@@ -392,7 +391,8 @@ static const char help_final[] =
     "(cairn.test.second_look=true) and warned about.\n\n"
     "  --bootstrap N       resamples for the intervals (default: the run's)\n"
     "  --json              print the report as JSON\n";
-static const char usage_compare[] = "usage: cairn eval compare RUN_A RUN_B [--json]\n";
+#define SYN_COMPARE "cairn eval compare RUN_A RUN_B [--json]"
+static const char usage_compare[] = "usage: " SYN_COMPARE "\n";
 static const char help_compare[] =
     "\nSays whether two 'cairn train' runs differ significantly (p < 0.05), on the rows both\n"
     "were scored on (test after 'eval final', else validation; same row indices and data\n"
@@ -619,7 +619,7 @@ static const cli_command verbs[] = {
 
 int cmd_eval(int argc, char **argv)
 {
-    static const char *const usages[] = {usage_metrics, usage_model, usage_final, usage_compare};
-    return cli_dispatch_usages("eval", usages, CN_ARRAY_LEN(usages), verbs, CN_ARRAY_LEN(verbs),
-                               argc, argv);
+    static const char *const lines[] = {SYN_METRICS, SYN_MODEL, SYN_FINAL, SYN_COMPARE};
+    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines)};
+    return cli_group_main("eval", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }
