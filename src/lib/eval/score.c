@@ -235,6 +235,8 @@ static cairn_status check_predictions(cairn_ctx *ctx, const cairn_predictions *p
                    : cn_fail(ctx, CAIRN_EINVAL, "regression needs target and predicted values");
     if (p->task != CAIRN_TASK_CLASSIFICATION)
         return cn_fail(ctx, CAIRN_EINVAL, "predictions need a task: classification or regression");
+    if (!p->y_true || !p->y_pred)
+        return cn_fail(ctx, CAIRN_EINVAL, "classification needs y_true and y_pred labels");
     if (p->n_classes < 2 || p->n_classes > CN_EVAL_MAX_CLASSES)
         return cn_fail(ctx, CAIRN_EINVAL, "classification needs 2 to %d classes, not %zu",
                        CN_EVAL_MAX_CLASSES, p->n_classes);
