@@ -156,6 +156,13 @@ void cn_jsonw_int(cn_jsonw *w, int64_t v)
     after_value(w);
 }
 
+void cn_jsonw_uint(cn_jsonw *w, uint64_t v)
+{
+    before_value(w);
+    cn_buf_printf(&w->buf, "%llu", (unsigned long long)v);
+    after_value(w);
+}
+
 /* A value already in JSON form (a number checked by cn_json_is_number). */
 static void cn_jsonw_raw(cn_jsonw *w, const char *text)
 {
@@ -213,6 +220,12 @@ void cn_jsonw_kint(cn_jsonw *w, const char *key, int64_t v)
 {
     cn_jsonw_key(w, key);
     cn_jsonw_int(w, v);
+}
+
+void cn_jsonw_kuint(cn_jsonw *w, const char *key, uint64_t v)
+{
+    cn_jsonw_key(w, key);
+    cn_jsonw_uint(w, v);
 }
 
 void cn_jsonw_kdouble(cn_jsonw *w, const char *key, double v)

@@ -49,6 +49,7 @@ void cn_jsonw_key(cn_jsonw *w, const char *key);
 void cn_jsonw_string(cn_jsonw *w, const char *s); /* NULL writes null */
 void cn_jsonw_string_len(cn_jsonw *w, const char *s, size_t len);
 void cn_jsonw_int(cn_jsonw *w, int64_t v);
+void cn_jsonw_uint(cn_jsonw *w, uint64_t v); /* seeds, digests' counts: the full uint64 range */
 void cn_jsonw_double(cn_jsonw *w, double v);
 void cn_jsonw_double_or_null(cn_jsonw *w, double v); /* non-finite: null */
 void cn_jsonw_bool(cn_jsonw *w, bool v);
@@ -57,6 +58,7 @@ void cn_jsonw_null(cn_jsonw *w);
 /* Shorthands for a key followed by a value. */
 void cn_jsonw_kstring(cn_jsonw *w, const char *key, const char *s);
 void cn_jsonw_kint(cn_jsonw *w, const char *key, int64_t v);
+void cn_jsonw_kuint(cn_jsonw *w, const char *key, uint64_t v);
 void cn_jsonw_kdouble(cn_jsonw *w, const char *key, double v);
 void cn_jsonw_kbool(cn_jsonw *w, const char *key, bool v);
 /* An array of n strings. */

@@ -396,7 +396,7 @@ static int data_split(int argc, char **argv)
         cn_jsonw_kstring(&w, "file", path);
         cn_jsonw_kstring(&w, "out", a.out);
         cn_jsonw_kstring(&w, "method", cairn_split_method_name(s->method));
-        cn_jsonw_kint(&w, "seed", (int64_t)s->seed);
+        cn_jsonw_kuint(&w, "seed", s->seed);
         cn_jsonw_kint(&w, "n_rows", (int64_t)s->n_rows);
         cn_jsonw_key(&w, "parts");
         cn_jsonw_object_begin(&w);

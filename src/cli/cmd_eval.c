@@ -71,7 +71,7 @@ static void print_metrics_json(const cairn_score_result *r)
     cn_jsonw_key(&w, "bootstrap");
     cn_jsonw_object_begin(&w);
     cn_jsonw_kint(&w, "resamples", (int64_t)r->n_bootstrap);
-    cn_jsonw_kint(&w, "seed", (int64_t)r->seed);
+    cn_jsonw_kuint(&w, "seed", r->seed);
     cn_jsonw_kdouble(&w, "confidence", r->confidence);
     cn_jsonw_object_end(&w);
     cn_jsonw_key(&w, "metrics");
