@@ -229,7 +229,7 @@ typedef struct cairn_scored_metric {
     const char *name;       /* "accuracy", "f1_macro", "roc_auc_ovr", "rmse", ... */
     double value;           /* NaN when undefined on these rows */
     double ci_low, ci_high; /* NaN when there is no interval */
-    const char *error;      /* why value is NaN (from cairn_score(), owned by its result); or NULL */
+    const char *error; /* why value is NaN (from cairn_score(), owned by its result); or NULL */
 } cairn_scored_metric;
 
 typedef struct cairn_score_opts {
@@ -239,10 +239,10 @@ typedef struct cairn_score_opts {
      * roc_auc and are scored only when named. */
     const char *const *metrics;
     size_t n_metrics;
-    size_t n_bootstrap;     /* resamples per interval; 0: no intervals */
-    uint64_t seed;          /* bootstrap seed: the same for every metric */
-    bool headline_only_ci;  /* intervals only for the headline metrics: accuracy,
-                               balanced_accuracy, f1_macro, mcc, roc_auc, log_loss; mae, rmse, r2 */
+    size_t n_bootstrap;    /* resamples per interval; 0: no intervals */
+    uint64_t seed;         /* bootstrap seed: the same for every metric */
+    bool headline_only_ci; /* intervals only for the headline metrics: accuracy,
+                              balanced_accuracy, f1_macro, mcc, roc_auc, log_loss; mae, rmse, r2 */
 } cairn_score_opts;
 #define CAIRN_SCORE_OPTS_INIT                                                                      \
     {                                                                                              \
@@ -251,13 +251,13 @@ typedef struct cairn_score_opts {
 
 typedef struct cairn_score_result {
     cairn_task task;
-    size_t n;              /* rows scored */
-    size_t n_classes;      /* classification: K; regression: 0 */
-    const char **classes;  /* K names (owned) */
-    bool has_proba;        /* probability metrics were possible */
-    size_t n_bootstrap;    /* as asked */
+    size_t n;             /* rows scored */
+    size_t n_classes;     /* classification: K; regression: 0 */
+    const char **classes; /* K names (owned) */
+    bool has_proba;       /* probability metrics were possible */
+    size_t n_bootstrap;   /* as asked */
     uint64_t seed;
-    double confidence;     /* of the intervals: 0.95 */
+    double confidence; /* of the intervals: 0.95 */
     size_t n_metrics;
     cairn_scored_metric *metrics; /* names are static text; errors are owned */
     /* classification only, else NULL: */

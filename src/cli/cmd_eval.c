@@ -20,7 +20,9 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-#define SYN_METRICS "cairn eval metrics --input FILE [--task T] [--metrics LIST] [--json] [--bootstrap N] [--seed N] [--plots DIR]"
+#define SYN_METRICS                                                                                \
+    "cairn eval metrics --input FILE [--task T] [--metrics LIST] [--json] [--bootstrap N] "        \
+    "[--seed N] [--plots DIR]"
 static const char usage_metrics[] = "usage: " SYN_METRICS "\n";
 static const char help_metrics[] =
     "\nScores predictions in a CSV file with a header. Columns: y_true and y_pred (class labels\n"
@@ -285,8 +287,10 @@ static bool metrics_option(eval_args *a, const char *arg)
         if (comma)
             *comma = '\0';
         if (!*s || a->n_metrics == METRICS_MAX) {
-            cli_usage(usage_metrics, "--metrics '%s' is not a comma-separated list of up to %d "
-                                     "metric names", arg, METRICS_MAX);
+            cli_usage(usage_metrics,
+                      "--metrics '%s' is not a comma-separated list of up to %d "
+                      "metric names",
+                      arg, METRICS_MAX);
             return false;
         }
         a->metrics[a->n_metrics++] = s;
@@ -346,12 +350,15 @@ static int metrics_arg(eval_args *a, int c, char **argv)
 
 static int cmd_eval_metrics(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"input", required_argument, NULL, 'i'},     {"task", required_argument, NULL, 't'},
-        {"metrics", required_argument, NULL, 'm'},   {"json", no_argument, NULL, 'j'},
-        {"bootstrap", required_argument, NULL, 'b'}, {"seed", required_argument, NULL, 's'},
-        {"plots", required_argument, NULL, 'p'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"input", required_argument, NULL, 'i'},
+                                             {"task", required_argument, NULL, 't'},
+                                             {"metrics", required_argument, NULL, 'm'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"bootstrap", required_argument, NULL, 'b'},
+                                             {"seed", required_argument, NULL, 's'},
+                                             {"plots", required_argument, NULL, 'p'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     eval_args a = {.n_boot = 1000};
     int c, rc = -1;
     optind = 1;
@@ -370,7 +377,9 @@ static int cmd_eval_metrics(int argc, char **argv)
 
 /* ---- eval model / final / compare (cairn/train.h) ---- */
 
-#define SYN_MODEL "cairn eval model RUN_ID|MODEL_FILE --data CSV [--bootstrap N] [--seed N] [--log] [--experiment NAME] [--json]"
+#define SYN_MODEL                                                                                  \
+    "cairn eval model RUN_ID|MODEL_FILE --data CSV [--bootstrap N] [--seed N] [--log] "            \
+    "[--experiment NAME] [--json]"
 static const char usage_model[] = "usage: " SYN_MODEL "\n";
 static const char help_model[] =
     "\nScores a saved model (a run's model/model.cairn, or a model file) on a CSV holding its\n"

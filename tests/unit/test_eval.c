@@ -630,10 +630,18 @@ TEST(scorer_full_list_intervals_and_errors)
     cairn_score_result *r = NULL, *again = NULL;
     CHECK(cairn_score(ctx, &p, &o, &r) == CAIRN_OK);
     /* the full list: neither f1_micro nor roc_auc_ovr (repeats), no roc_auc_ovo (two classes) */
-    static const char *const want[] = {
-        "accuracy",    "balanced_accuracy", "precision_macro", "recall_macro",
-        "f1_macro",    "f1_weighted",       "mcc",             "cohen_kappa",
-        "roc_auc",     "average_precision", "log_loss",        "brier"};
+    static const char *const want[] = {"accuracy",
+                                       "balanced_accuracy",
+                                       "precision_macro",
+                                       "recall_macro",
+                                       "f1_macro",
+                                       "f1_weighted",
+                                       "mcc",
+                                       "cohen_kappa",
+                                       "roc_auc",
+                                       "average_precision",
+                                       "log_loss",
+                                       "brier"};
     CHECK(r->n_metrics == 12);
     for (size_t i = 0; i < r->n_metrics && i < 12; i++) {
         CHECK_STR(r->metrics[i].name, want[i]);

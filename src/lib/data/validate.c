@@ -466,7 +466,8 @@ static void column_json(cn_jsonw *w, const cairn_validate_report *r, size_t c)
         cn_jsonw_kint(w, "levels", (int64_t)cr->n_levels);
     }
     cn_jsonw_kbool(w, "constant", cr->is_constant);
-    cn_jsonw_kstring(w, "duplicate_of", cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : NULL);
+    cn_jsonw_kstring(w, "duplicate_of",
+                     cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : NULL);
     cn_jsonw_object_end(w);
 }
 

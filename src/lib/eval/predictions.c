@@ -109,8 +109,8 @@ static const char *proba_class(const char *col)
     return NULL;
 }
 
-static cairn_status read_regression(cairn_ctx *ctx, const cairn_column *yt,
-                                    const cairn_column *yp, owned_predictions *o)
+static cairn_status read_regression(cairn_ctx *ctx, const cairn_column *yt, const cairn_column *yp,
+                                    owned_predictions *o)
 {
     size_t n = o->pub.n;
     if (yt->type != CAIRN_COL_NUMERIC || yp->type != CAIRN_COL_NUMERIC)

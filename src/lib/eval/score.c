@@ -17,18 +17,18 @@
 /* Rows being scored: a resample of the predictions copied into scratch arrays. */
 typedef struct sample {
     const cairn_predictions *p;
-    size_t n;        /* rows in this sample */
+    size_t n;         /* rows in this sample */
     int32_t *yt, *yp; /* classification labels */
-    double *x, *y;   /* probabilities (n x K); regression target and predicted */
+    double *x, *y;    /* probabilities (n x K); regression target and predicted */
 } sample;
 
 typedef cairn_status (*metric_fn)(cairn_ctx *ctx, sample *s, double *out);
 
 enum {
-    M_PROBA = 1,     /* needs probabilities */
-    M_BINARY = 2,    /* in the full list only with two classes */
-    M_MULTI = 4,     /* in the full list only with more than two classes */
-    M_HEADLINE = 8,  /* gets an interval under headline_only_ci */
+    M_PROBA = 1,      /* needs probabilities */
+    M_BINARY = 2,     /* in the full list only with two classes */
+    M_MULTI = 4,      /* in the full list only with more than two classes */
+    M_HEADLINE = 8,   /* gets an interval under headline_only_ci */
     M_ON_REQUEST = 16 /* left out of the full list: it repeats another metric */
 };
 
@@ -241,8 +241,7 @@ static cairn_status check_predictions(cairn_ctx *ctx, const cairn_predictions *p
         return cn_fail(ctx, CAIRN_EINVAL, "classification needs 2 to %d classes, not %zu",
                        CN_EVAL_MAX_CLASSES, p->n_classes);
     cairn_status rc = cn_eval_check_labels(ctx, p->y_true, p->n, p->n_classes, "y_true");
-    return rc == CAIRN_OK ? cn_eval_check_labels(ctx, p->y_pred, p->n, p->n_classes, "y_pred")
-                          : rc;
+    return rc == CAIRN_OK ? cn_eval_check_labels(ctx, p->y_pred, p->n, p->n_classes, "y_pred") : rc;
 }
 
 static void sample_init(sample *s, const cairn_predictions *p)

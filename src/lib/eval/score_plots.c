@@ -84,8 +84,8 @@ static void curves_add(cairn_ctx *ctx, curves *c, const int32_t *y, const double
     c->prevalence[j] = (double)pos / (double)n;
     c->names[j] = name;
     c->n++;
-    if (cairn_eval_calibration_curve(ctx, y, score, n, CALIBRATION_BINS,
-                                     CAIRN_CALIBRATION_UNIFORM, &c->cal[c->n_cal]) == CAIRN_OK)
+    if (cairn_eval_calibration_curve(ctx, y, score, n, CALIBRATION_BINS, CAIRN_CALIBRATION_UNIFORM,
+                                     &c->cal[c->n_cal]) == CAIRN_OK)
         c->cal_names[c->n_cal++] = name;
 }
 

@@ -980,8 +980,8 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
         st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
         memcpy(st.metrics, st.cfg->metrics, st.n_metrics * sizeof *st.metrics);
     } else {
-        const char *const *def = cairn_score_default_metrics(st.is_classification ? CAIRN_TASK_CLASSIFICATION
-                                                                  : CAIRN_TASK_REGRESSION);
+        const char *const *def = cairn_score_default_metrics(
+            st.is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION);
         while (def[st.n_metrics])
             st.n_metrics++;
         st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
