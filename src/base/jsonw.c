@@ -46,7 +46,12 @@ bool cn_jsonw_finish(cn_jsonw *w)
 /* Whether the items of the containers at depth are on one line. */
 static bool is_flat(const cn_jsonw *w, int depth)
 {
-    return w->flat_from > 0 && depth >= w->flat_from;
+    return (w->flat_from > 0 && depth >= w->flat_from) || (w->flat_at > 0 && depth >= w->flat_at);
+}
+
+void cn_jsonw_flat(cn_jsonw *w)
+{
+    w->flat_next = true;
 }
 
 static void newline(cn_jsonw *w)
@@ -91,12 +96,17 @@ static void container_open(cn_jsonw *w, char c)
     cn_buf_putc(&w->buf, c);
     w->depth++;
     w->has_items[w->depth] = false;
+    if (w->flat_next && w->flat_at == 0)
+        w->flat_at = w->depth;
+    w->flat_next = false;
 }
 
 static void container_close(cn_jsonw *w, char c)
 {
     CN_ASSERT(w->depth > 0 && !w->after_key);
     bool had = w->has_items[w->depth], flat = is_flat(w, w->depth);
+    if (w->flat_at == w->depth)
+        w->flat_at = 0;
     w->depth--;
     if (had && !flat)
         newline(w);

@@ -25,7 +25,9 @@ typedef struct cn_jsonw {
     FILE *out;  /* NULL: keep everything in buf */
     int indent; /* spaces per level; 0: compact, one line */
     int depth;
-    int flat_from; /* 0, or the depth from which containers go on one line: {"a": 1, "b": 2} */
+    int flat_from;  /* 0, or the depth from which containers go on one line: {"a": 1, "b": 2} */
+    int flat_at;    /* depth of the container cn_jsonw_flat() put on one line, or 0 */
+    bool flat_next; /* cn_jsonw_flat() was called: the next container opened is flat */
     bool has_items[CN_JSONW_MAX_DEPTH + 1]; /* a comma goes before the next value */
     bool after_key;                         /* the next value follows "key": */
     bool failed;                            /* a write to out failed */
@@ -43,6 +45,8 @@ void cn_jsonw_object_begin(cn_jsonw *w);
 void cn_jsonw_object_end(cn_jsonw *w);
 void cn_jsonw_array_begin(cn_jsonw *w);
 void cn_jsonw_array_end(cn_jsonw *w);
+/* Puts the next object or array, and all inside it, on one line (with indent > 0). */
+void cn_jsonw_flat(cn_jsonw *w);
 /* The key of the next member; only inside an object. */
 void cn_jsonw_key(cn_jsonw *w, const char *key);
 

@@ -67,10 +67,12 @@ static void print_metrics_json(const cairn_score_result *r)
     cn_jsonw_kint(&w, "n_rows", (int64_t)r->n);
     if (r->task == CAIRN_TASK_CLASSIFICATION) {
         cn_jsonw_key(&w, "classes");
+        cn_jsonw_flat(&w);
         cn_jsonw_strings(&w, r->classes, r->n_classes);
         cn_jsonw_kbool(&w, "has_probabilities", r->has_proba);
     }
     cn_jsonw_key(&w, "bootstrap");
+    cn_jsonw_flat(&w);
     cn_jsonw_object_begin(&w);
     cn_jsonw_kint(&w, "resamples", (int64_t)r->n_bootstrap);
     cn_jsonw_kuint(&w, "seed", r->seed);

@@ -177,6 +177,7 @@ void cairn_profile_free(cairn_profile *p)
 static void num_array(cn_jsonw *w, const char *key, const double *v, size_t n)
 {
     cn_jsonw_key(w, key);
+    cn_jsonw_flat(w);
     cn_jsonw_array_begin(w);
     for (size_t i = 0; i < n; i++)
         cn_jsonw_double_or_null(w, v[i]);

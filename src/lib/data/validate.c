@@ -515,6 +515,7 @@ cairn_status cairn_validate_json(cairn_ctx *ctx, const cairn_validate_report *r,
     cn_jsonw_array_end(&w);
     label_json(&w, r);
     cn_jsonw_key(&w, "split_overlap");
+    cn_jsonw_flat(&w);
     cn_jsonw_object_begin(&w);
     cn_jsonw_kint(&w, "train_val", (int64_t)r->split_overlap[0]);
     cn_jsonw_kint(&w, "train_test", (int64_t)r->split_overlap[1]);
