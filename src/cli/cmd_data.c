@@ -334,6 +334,36 @@ done:
     return exit_code;
 }
 
+static void print_split_json(const char *path, const char *out, const cairn_split *s)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    w.flat_from = 3; /* one line per part */
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "file", path);
+    cn_jsonw_kstring(&w, "out", out);
+    cn_jsonw_kstring(&w, "method", cairn_split_method_name(s->method));
+    cn_jsonw_kuint(&w, "seed", s->seed);
+    cn_jsonw_kint(&w, "n_rows", (int64_t)s->n_rows);
+    cn_jsonw_key(&w, "parts");
+    cn_jsonw_object_begin(&w);
+    for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++) {
+        const char *name = cairn_split_part_name((cairn_split_part)p);
+        char *file = cn_asprintf("%s.idx", name);
+        cn_jsonw_key(&w, name);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "file", file);
+        cn_jsonw_kint(&w, "rows", (int64_t)s->n[p]);
+        cn_jsonw_kstring(&w, "sha256", s->sha256[p]);
+        cn_jsonw_object_end(&w);
+        free(file);
+    }
+    cn_jsonw_object_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
+    cn_jsonw_release(&w);
+}
+
 static int data_split(int argc, char **argv)
 {
     static const int allowed[] = {OPT_LABEL, OPT_OUT, OPT_METHOD, OPT_GROUP, OPT_TIME,
@@ -389,32 +419,7 @@ static int data_split(int argc, char **argv)
         goto done;
     }
     if (a.json) {
-        cn_jsonw w;
-        cn_jsonw_init(&w, stdout, 2);
-        w.flat_from = 3; /* one line per part */
-        cn_jsonw_object_begin(&w);
-        cn_jsonw_kstring(&w, "file", path);
-        cn_jsonw_kstring(&w, "out", a.out);
-        cn_jsonw_kstring(&w, "method", cairn_split_method_name(s->method));
-        cn_jsonw_kuint(&w, "seed", s->seed);
-        cn_jsonw_kint(&w, "n_rows", (int64_t)s->n_rows);
-        cn_jsonw_key(&w, "parts");
-        cn_jsonw_object_begin(&w);
-        for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++) {
-            const char *name = cairn_split_part_name((cairn_split_part)p);
-            char *file = cn_asprintf("%s.idx", name);
-            cn_jsonw_key(&w, name);
-            cn_jsonw_object_begin(&w);
-            cn_jsonw_kstring(&w, "file", file);
-            cn_jsonw_kint(&w, "rows", (int64_t)s->n[p]);
-            cn_jsonw_kstring(&w, "sha256", s->sha256[p]);
-            cn_jsonw_object_end(&w);
-            free(file);
-        }
-        cn_jsonw_object_end(&w);
-        cn_jsonw_object_end(&w);
-        cn_jsonw_finish(&w);
-        cn_jsonw_release(&w);
+        print_split_json(path, a.out, s);
     } else {
         printf("%s split of %zu rows (seed %llu) into %s\n", cairn_split_method_name(s->method),
                s->n_rows, (unsigned long long)s->seed, a.out);

@@ -443,6 +443,36 @@ static void print_report(const cairn_eval_report *r, bool json, const char *what
         printf("plots: %s/plots/\n", r->artifact_dir);
 }
 
+typedef cairn_status (*report_fn)(cairn_ctx *ctx, const char *what, const cairn_eval_opts *o,
+                                  cairn_eval_report **out);
+
+/* Runs `eval model` or `eval final` on id and prints the report; warns on a second look. */
+static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bool json,
+                      const char *what)
+{
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
+    if (!ctx)
+        return 1;
+    cairn_eval_report *r = NULL;
+    int code = 0;
+    if (fn(ctx, id, o, &r) != CAIRN_OK) {
+        code = cli_fail(ctx);
+    } else {
+        if (r->looks > 1) {
+            char when[64];
+            cli_format_time(r->previous_look_ms, when, sizeof when);
+            fprintf(stderr,
+                    "cairn: warning: the test set of run %s has been looked at before (%lld "
+                    "time%s, last at %s); flagged on the run as cairn.test.second_look=true\n",
+                    id, (long long)(r->looks - 1), r->looks == 2 ? "" : "s", when);
+        }
+        print_report(r, json, what);
+    }
+    cairn_eval_report_free(r);
+    cairn_close(ctx);
+    return code;
+}
+
 static int cmd_eval_model(int argc, char **argv)
 {
     enum { OPT_LOG = 256, OPT_EXP };
@@ -483,18 +513,7 @@ static int cmd_eval_model(int argc, char **argv)
         return cli_usage(usage_model, "expected one RUN_ID or MODEL_FILE");
     if (!o.data)
         return cli_usage(usage_model, "--data CSV is required");
-    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
-    if (!ctx)
-        return 1;
-    cairn_eval_report *r = NULL;
-    int code = 0;
-    if (cairn_eval_model(ctx, argv[optind], &o, &r) != CAIRN_OK)
-        code = cli_fail(ctx);
-    else
-        print_report(r, json, "evaluation");
-    cairn_eval_report_free(r);
-    cairn_close(ctx);
-    return code;
+    return run_report(cairn_eval_model, argv[optind], &o, json, "evaluation");
 }
 
 static int cmd_eval_final(int argc, char **argv)
@@ -522,27 +541,7 @@ static int cmd_eval_final(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return cli_usage(usage_final, "expected one RUN_ID");
-    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
-    if (!ctx)
-        return 1;
-    cairn_eval_report *r = NULL;
-    int code = 0;
-    if (cairn_eval_final(ctx, argv[optind], &o, &r) != CAIRN_OK) {
-        code = cli_fail(ctx);
-    } else {
-        if (r->looks > 1) {
-            char when[64];
-            cli_format_time(r->previous_look_ms, when, sizeof when);
-            fprintf(stderr,
-                    "cairn: warning: the test set of run %s has been looked at before (%lld "
-                    "time%s, last at %s); flagged on the run as cairn.test.second_look=true\n",
-                    argv[optind], (long long)(r->looks - 1), r->looks == 2 ? "" : "s", when);
-        }
-        print_report(r, json, "test");
-    }
-    cairn_eval_report_free(r);
-    cairn_close(ctx);
-    return code;
+    return run_report(cairn_eval_final, argv[optind], &o, json, "test");
 }
 
 static int cmd_eval_compare(int argc, char **argv)
