@@ -7,6 +7,7 @@
 #define CAIRN_EVAL_H
 
 #include "cairn.h"
+#include "data.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -175,6 +176,129 @@ CAIRN_API cairn_status cairn_bootstrap_paired_diff(cairn_ctx *ctx, size_t n,
                                                    cairn_metric_fn metric_b, void *user_b,
                                                    const cairn_bootstrap_opts *opts,
                                                    cairn_interval *out);
+
+/* ---- scoring predictions ------------------------------------------------------------------ */
+/* The one scorer: a table of metrics by name (the definitions above), each with an optional
+ * percentile-bootstrap interval. `cairn eval metrics`, `cairn train`, `cairn eval model|final`
+ * and a model server all call it, so they agree on names, values and intervals. Metrics
+ * (see docs/eval.md): classification accuracy, balanced_accuracy, precision_macro,
+ * recall_macro, f1_macro, f1_weighted, f1_micro, mcc, cohen_kappa, roc_auc (one-vs-rest,
+ * macro), roc_auc_ovr (the same), roc_auc_ovo, average_precision (two classes), log_loss,
+ * brier; regression mae, mse, rmse, r2, mape. */
+
+typedef enum cairn_task {
+    CAIRN_TASK_AUTO = 0, /* cairn_predictions_from_table only: inferred from the columns */
+    CAIRN_TASK_CLASSIFICATION,
+    CAIRN_TASK_REGRESSION
+} cairn_task;
+CAIRN_API const char *cairn_task_name(cairn_task task); /* "classification", "regression" */
+
+/* Predictions of n rows. Filled by the caller, it borrows the caller's arrays. */
+typedef struct cairn_predictions {
+    cairn_task task; /* CLASSIFICATION or REGRESSION */
+    size_t n;        /* rows */
+    /* classification */
+    size_t n_classes;               /* K >= 2 */
+    const char *const *classes;     /* K names, or NULL ("0", "1", ...) */
+    const int32_t *y_true, *y_pred; /* n class indices 0..K-1 */
+    const double *proba;            /* n x K, row-major, or NULL (no probability metrics) */
+    /* regression */
+    const double *target, *predicted; /* n values each */
+} cairn_predictions;
+#define CAIRN_PREDICTIONS_INIT                                                                     \
+    {                                                                                              \
+        CAIRN_TASK_AUTO, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL                                  \
+    }
+
+/* Predictions from a table with columns y_true and y_pred (class labels or numbers) and, for
+ * classification, optionally one probability column per class named proba_<class> or
+ * p_<class>. Classes are every label seen and every probability column's class, sorted
+ * numerically when all are numbers, else as text; numbers are named in their shortest form
+ * ("1", not "1.0"). With task AUTO the task is classification when there are probability
+ * columns or the labels are not all integers, else regression. Fails with EINVAL naming the
+ * row or column when a value is missing, there is one class, or the probability columns do
+ * not match the classes. On success *out is new and owns its arrays: free it with
+ * cairn_predictions_free(). */
+CAIRN_API cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t,
+                                                    cairn_task task, cairn_predictions **out);
+/* Frees what cairn_predictions_from_table() made; NULL is a no-op. */
+CAIRN_API void cairn_predictions_free(cairn_predictions *p);
+
+/* A metric with its percentile-bootstrap confidence interval. */
+typedef struct cairn_scored_metric {
+    const char *name;       /* "accuracy", "f1_macro", "roc_auc_ovr", "rmse", ... */
+    double value;           /* NaN when undefined on these rows */
+    double ci_low, ci_high; /* NaN when there is no interval */
+    const char *error; /* why value is NaN (from cairn_score(), owned by its result); or NULL */
+} cairn_scored_metric;
+
+typedef struct cairn_score_opts {
+    /* The metrics to score, in this order (unknown names fail with EINVAL; one that is undefined
+     * on these predictions is NaN with its error). NULL: every metric the predictions allow,
+     * in the table's order, except f1_micro and roc_auc_ovr, which repeat accuracy and
+     * roc_auc and are scored only when named. */
+    const char *const *metrics;
+    size_t n_metrics;
+    size_t n_bootstrap;    /* resamples per interval; 0: no intervals */
+    uint64_t seed;         /* bootstrap seed: the same for every metric */
+    bool headline_only_ci; /* intervals only for the headline metrics: accuracy,
+                              balanced_accuracy, f1_macro, mcc, roc_auc, log_loss; mae, rmse, r2 */
+} cairn_score_opts;
+#define CAIRN_SCORE_OPTS_INIT                                                                      \
+    {                                                                                              \
+        NULL, 0, 0, 0, false                                                                       \
+    }
+
+typedef struct cairn_score_result {
+    cairn_task task;
+    size_t n;             /* rows scored */
+    size_t n_classes;     /* classification: K; regression: 0 */
+    const char **classes; /* K names (owned) */
+    bool has_proba;       /* probability metrics were possible */
+    size_t n_bootstrap;   /* as asked */
+    uint64_t seed;
+    double confidence; /* of the intervals: 0.95 */
+    size_t n_metrics;
+    cairn_scored_metric *metrics; /* names are static text; errors are owned */
+    /* classification only, else NULL: */
+    int64_t *confusion;              /* K x K, rows = true class, columns = predicted */
+    double *precision, *recall, *f1; /* K each, zero_division=0 */
+    int64_t *support;                /* K */
+} cairn_score_result;
+
+/* Scores predictions. Fails (EINVAL) only on malformed predictions or an unknown metric name;
+ * a metric undefined on these rows (AUC with one class present, ...) is NaN with its error
+ * and a warning on the ctx's log. On success *out is new: free it with
+ * cairn_score_result_free(). */
+CAIRN_API cairn_status cairn_score(cairn_ctx *ctx, const cairn_predictions *p,
+                                   const cairn_score_opts *opts, cairn_score_result **out);
+CAIRN_API void cairn_score_result_free(cairn_score_result *r); /* NULL is a no-op */
+/* One metric on all rows, without an interval; fails when it is undefined here. */
+CAIRN_API cairn_status cairn_score_metric(cairn_ctx *ctx, const cairn_predictions *p,
+                                          const char *name, double *out);
+/* The i-th metric name of a task (static text), or NULL past the last: the whole table. */
+CAIRN_API const char *cairn_score_metric_name(cairn_task task, size_t i);
+/* What `cairn train` and `cairn eval model` score when not told: a NULL-terminated static
+ * list (accuracy, f1_macro, roc_auc_ovr, log_loss; rmse, mae, r2). */
+CAIRN_API const char *const *cairn_score_default_metrics(cairn_task task);
+/* EINVAL naming the first of names[0..n) that is not a metric of the task, and the known ones:
+ * "metrics: 'rmse' is not a classification metric; known: accuracy, ...". */
+CAIRN_API cairn_status cairn_score_check_metrics(cairn_ctx *ctx, cairn_task task,
+                                                 const char *const *names, size_t n);
+
+/* One picture of scored predictions: an SVG document (free with cairn_free()). */
+typedef struct cairn_score_plot {
+    const char *name; /* "confusion_matrix", "roc", "pr", "calibration", "predicted_vs_true" */
+    char *svg;
+} cairn_score_plot;
+/* The pictures of predictions: classification the confusion matrix and, with probabilities,
+ * ROC, precision-recall and calibration curves one-vs-rest per class (only the positive
+ * class's with two classes; a class absent from the rows has none), named after the classes;
+ * regression predicted against true values. On success *out holds *n_out pictures, freed with
+ * cairn_score_plots_free(). */
+CAIRN_API cairn_status cairn_score_plots(cairn_ctx *ctx, const cairn_predictions *p,
+                                         cairn_score_plot **out, size_t *n_out);
+CAIRN_API void cairn_score_plots_free(cairn_score_plot *plots, size_t n); /* NULL: a no-op */
 
 /* ---- statistical tests and distributions -------------------------------------------------- */
 

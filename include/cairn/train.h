@@ -9,18 +9,12 @@
 
 #include "cairn.h"
 #include "data.h"
+#include "eval.h" /* cairn_scored_metric */
 #include "learn.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A metric with its percentile-bootstrap confidence interval (NaN bounds when there is none). */
-typedef struct cairn_scored_metric {
-    const char *name; /* "accuracy", "f1_macro", "roc_auc_ovr", "rmse", ... */
-    double value;
-    double ci_low, ci_high;
-} cairn_scored_metric;
 
 /* A cross-validated metric: mean and sample standard deviation over the folds. */
 typedef struct cairn_cv_metric {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/jsonw.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -42,10 +43,26 @@ bool cn_jsonw_finish(cn_jsonw *w)
     return !w->failed;
 }
 
+/* Whether the items of the containers at depth are on one line. */
+static bool is_flat(const cn_jsonw *w, int depth)
+{
+    return (w->flat_from > 0 && depth >= w->flat_from) || (w->flat_at > 0 && depth >= w->flat_at);
+}
+
+void cn_jsonw_flat(cn_jsonw *w)
+{
+    w->flat_next = true;
+}
+
 static void newline(cn_jsonw *w)
 {
     if (!w->indent)
         return;
+    if (is_flat(w, w->depth)) {
+        if (w->has_items[w->depth])
+            cn_buf_putc(&w->buf, ' '); /* after the comma */
+        return;
+    }
     cn_buf_putc(&w->buf, '\n');
     for (int i = 0; i < w->depth * w->indent; i++)
         cn_buf_putc(&w->buf, ' ');
@@ -79,14 +96,19 @@ static void container_open(cn_jsonw *w, char c)
     cn_buf_putc(&w->buf, c);
     w->depth++;
     w->has_items[w->depth] = false;
+    if (w->flat_next && w->flat_at == 0)
+        w->flat_at = w->depth;
+    w->flat_next = false;
 }
 
 static void container_close(cn_jsonw *w, char c)
 {
     CN_ASSERT(w->depth > 0 && !w->after_key);
-    bool had = w->has_items[w->depth];
+    bool had = w->has_items[w->depth], flat = is_flat(w, w->depth);
+    if (w->flat_at == w->depth)
+        w->flat_at = 0;
     w->depth--;
-    if (had)
+    if (had && !flat)
         newline(w);
     cn_buf_putc(&w->buf, c);
     after_value(w);
@@ -144,6 +166,21 @@ void cn_jsonw_int(cn_jsonw *w, int64_t v)
     after_value(w);
 }
 
+void cn_jsonw_uint(cn_jsonw *w, uint64_t v)
+{
+    before_value(w);
+    cn_buf_printf(&w->buf, "%llu", (unsigned long long)v);
+    after_value(w);
+}
+
+/* A value already in JSON form (a number checked by cn_json_is_number). */
+static void cn_jsonw_raw(cn_jsonw *w, const char *text)
+{
+    before_value(w);
+    cn_buf_puts(&w->buf, text);
+    after_value(w);
+}
+
 void cn_jsonw_double(cn_jsonw *w, double v)
 {
     if (isnan(v)) {
@@ -159,6 +196,14 @@ void cn_jsonw_double(cn_jsonw *w, double v)
     before_value(w);
     cn_buf_puts(&w->buf, text);
     after_value(w);
+}
+
+void cn_jsonw_double_or_null(cn_jsonw *w, double v)
+{
+    if (isfinite(v))
+        cn_jsonw_double(w, v);
+    else
+        cn_jsonw_null(w);
 }
 
 void cn_jsonw_bool(cn_jsonw *w, bool v)
@@ -187,6 +232,12 @@ void cn_jsonw_kint(cn_jsonw *w, const char *key, int64_t v)
     cn_jsonw_int(w, v);
 }
 
+void cn_jsonw_kuint(cn_jsonw *w, const char *key, uint64_t v)
+{
+    cn_jsonw_key(w, key);
+    cn_jsonw_uint(w, v);
+}
+
 void cn_jsonw_kdouble(cn_jsonw *w, const char *key, double v)
 {
     cn_jsonw_key(w, key);
@@ -197,6 +248,65 @@ void cn_jsonw_kbool(cn_jsonw *w, const char *key, bool v)
 {
     cn_jsonw_key(w, key);
     cn_jsonw_bool(w, v);
+}
+
+void cn_jsonw_strings(cn_jsonw *w, const char *const *v, size_t n)
+{
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < n; i++)
+        cn_jsonw_string(w, v[i]);
+    cn_jsonw_array_end(w);
+}
+
+bool cn_json_is_number(const char *s)
+{
+    /* The JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return false;
+    if (*p == '.') {
+        p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
+void cn_json_write_map(cn_buf *out, const char *const *keys, const char *const *values, size_t n)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 1);
+    w.flat_from = 1;
+    cn_jsonw_object_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        cn_jsonw_key(&w, keys[i]);
+        if (cn_json_is_number(values[i])) {
+            cn_jsonw_raw(&w, values[i]);
+        } else {
+            cn_jsonw_string(&w, values[i]);
+        }
+    }
+    cn_jsonw_object_end(&w);
+    cn_buf_append(out, w.buf.data, w.buf.len);
+    cn_jsonw_release(&w);
 }
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when invalid. In that case
@@ -292,12 +402,7 @@ void cn_json_quote(cn_buf *b, const char *s, size_t len)
 void cn_json_format_double(double v, char *out, size_t size)
 {
     CN_ASSERT(size >= 32 && isfinite(v));
-    /* The shortest of %.15g .. %.17g that reads back as the same double. */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            break;
-    }
+    cn_format_double_short(v, out, size);
     if (!strpbrk(out, ".e")) {
         size_t n = strlen(out);
         if (n + 3 <= size)

@@ -97,6 +97,19 @@ void cn_format_double(double v, char *out, size_t size)
         snprintf(out, size, "%.17g", v);
 }
 
+void cn_format_double_short(double v, char *out, size_t size)
+{
+    if (!isfinite(v)) {
+        cn_format_double(v, out, size);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, size, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
 void cn_hex(const unsigned char *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

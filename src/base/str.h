@@ -18,6 +18,9 @@ bool cn_parse_int64(const char *s, int64_t *out);
 bool cn_parse_double(const char *s, double *out);
 /* Formats a double so that parsing it back gives the same bits ("nan", "inf", "-inf" too). */
 void cn_format_double(double v, char *out, size_t size);
+/* The same in the shortest of %.15g, %.16g and %.17g that reads back as v: "0.1", "1", "1e+300"
+ * (labels, CSV cells, and with a ".0" added, JSON numbers); out needs 32 bytes. */
+void cn_format_double_short(double v, char *out, size_t size);
 /* Lowercase hex of n bytes into out (2n+1 chars). */
 void cn_hex(const unsigned char *p, size_t n, char *out);
 #endif

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* cli.h - what the command files share: the command table type, store opening from the
- * global options, error printing. The CLI sees only include/cairn and src/base. */
+/* cli.h - the one header of the CLI's shared helpers (util.c): the command table type, store
+ * opening from the global options, error printing, group help from synopsis lines, option
+ * parsing, metric lines, tables, and lookups by id, name or prefix. The CLI sees only
+ * include/cairn and src/base. */
 #ifndef CLI_H
 #define CLI_H
 #include <stdbool.h>
 #include <stdio.h>
 #include "cairn/cairn.h"
+#include "cairn/tracking.h"
 #include "cairn/train.h"
 #include "base/jsonw.h"
 
@@ -30,22 +33,13 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(cairn_ctx *ctx);
 /* Prints a usage error and returns 2. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Dispatches argv[1] through a verb table; prints the table on --help or an unknown verb. */
-int cli_dispatch(const char *group, const cli_command *verbs, size_t n_verbs, int argc,
-                 char **argv);
-/* As cli_dispatch(), but `cairn <group> --help` prints the verbs' usages (each "usage: ...\n",
- * shown as one "usage: " line and "   or: " lines) before the verb table. */
-int cli_dispatch_usages(const char *group, const char *const *usages, size_t n_usages,
-                        const cli_command *verbs, size_t n_verbs, int argc, char **argv);
 /* For what getopt_long returned that a verb does not handle itself: 'h' prints usage and help
- * to stdout and returns 0; ':' (a missing value) and anything else print a usage error and
- * return 2. */
+ * (may be NULL) to stdout and returns 0; ':' (a missing value) and anything else print a usage
+ * error naming the option and return 2. */
 int cli_other_option(int c, const char *usage, const char *help, char **argv);
 /* Formats epoch milliseconds as "2026-11-26 06:12:03" (local time) into out. */
 void cli_format_time(int64_t ms, char *out, size_t size);
 
-/* Writes s as a JSON string (quotes, backslashes and control characters escaped). */
-void cli_json_str(FILE *out, const char *s);
 /* Metrics with their 95% intervals (cairn train, cairn eval): one "  name  value  95% CI
  * [low, high]" line each on stdout, or a JSON object of {value, ci_low, ci_high} under key. */
 void cli_print_scored(const cairn_scored_metric *m, size_t n);
@@ -57,6 +51,49 @@ cli_table *cli_table_new(size_t n_cols, const char *const *headers);
 void cli_table_add(cli_table *t, const char *const *cells); /* n_cols cells, copied */
 void cli_table_print(cli_table *t, FILE *out);
 void cli_table_free(cli_table *t);
+
+/* A group's synopsis: one line per form, "cairn <group> <verb> ...". `cairn <group> --help`
+ * prints them as "usage: " / "   or: " lines (the same lines as docs/cli/cairn-<group>.md). */
+typedef struct cli_synopsis {
+    const char *const *lines;
+    size_t n;
+} cli_synopsis;
+
+/* Handles `cairn <group>` with no verb or --help (the synopsis and the verb table), else
+ * runs the verb argv[1] names; an unknown verb prints the same help to stderr and an error,
+ * and returns 2. */
+int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command *verbs,
+                   size_t n_verbs, int argc, char **argv);
+/* The usage text of one verb: its synopsis lines as "usage: ..." (a static buffer). */
+const char *cli_verb_usage(const cli_synopsis *syn, const char *verb);
+
+/* Parses the options of a verb that takes only --help and (when allow_json) --json, and
+ * n_args arguments (at least n_args when at_least). Returns -1 to go on with the arguments
+ * at argv[optind], else the exit code: 0 after --help, 2 after a usage error. */
+int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
+                    bool at_least, bool *json);
+
+/* Splits "key=value" at the first '='; false (usage error) when there is none or the key is
+ * empty. *key is a new string (free it), *value points into arg. */
+bool cli_split_kv(const char *arg, char **key, const char **value);
+/* Parses a positive count for --max; false when it is not a whole number in [1, max]. */
+bool cli_parse_count(const char *arg, int64_t max, int64_t *out);
+
+/* Finds an experiment by id (an argument of only digits) or name; deleted ones too.
+ * Prints the error and returns NULL when there is none. */
+cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name);
+/* Loads the run named by its id or a unique prefix of at least 6 characters (deleted runs
+ * too); free it with cairn_run_record_free(). Prints the error (unknown, ambiguous with the
+ * candidates) and returns NULL otherwise. */
+cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix);
+
+/* s itself when it has at most max_chars characters, else its first max_chars - 1 characters
+ * and "…" written to out (size >= 4 * max_chars + 1): keeps table columns narrow. */
+const char *cli_clip(const char *s, size_t max_chars, char *out, size_t size);
+/* "1h02m", "3m04s", "12s", "850ms": a duration for tables. */
+void cli_format_duration(int64_t ms, char *out, size_t size);
+/* A metric value for tables: up to 6 significant digits, "NaN", "Infinity", "-Infinity". */
+void cli_format_value(double v, char *out, size_t size);
 
 int cmd_run(int argc, char **argv);
 int cmd_exp(int argc, char **argv);

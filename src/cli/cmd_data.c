@@ -334,6 +334,36 @@ done:
     return exit_code;
 }
 
+static void print_split_json(const char *path, const char *out, const cairn_split *s)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    w.flat_from = 3; /* one line per part */
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "file", path);
+    cn_jsonw_kstring(&w, "out", out);
+    cn_jsonw_kstring(&w, "method", cairn_split_method_name(s->method));
+    cn_jsonw_kuint(&w, "seed", s->seed);
+    cn_jsonw_kint(&w, "n_rows", (int64_t)s->n_rows);
+    cn_jsonw_key(&w, "parts");
+    cn_jsonw_object_begin(&w);
+    for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++) {
+        const char *name = cairn_split_part_name((cairn_split_part)p);
+        char *file = cn_asprintf("%s.idx", name);
+        cn_jsonw_key(&w, name);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "file", file);
+        cn_jsonw_kint(&w, "rows", (int64_t)s->n[p]);
+        cn_jsonw_kstring(&w, "sha256", s->sha256[p]);
+        cn_jsonw_object_end(&w);
+        free(file);
+    }
+    cn_jsonw_object_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
+    cn_jsonw_release(&w);
+}
+
 static int data_split(int argc, char **argv)
 {
     static const int allowed[] = {OPT_LABEL, OPT_OUT, OPT_METHOD, OPT_GROUP, OPT_TIME,
@@ -389,17 +419,7 @@ static int data_split(int argc, char **argv)
         goto done;
     }
     if (a.json) {
-        printf("{\"file\": ");
-        cli_json_str(stdout, path);
-        printf(", \"out\": ");
-        cli_json_str(stdout, a.out);
-        printf(", \"method\": \"%s\", \"seed\": %llu, \"n_rows\": %zu, \"parts\": {",
-               cairn_split_method_name(s->method), (unsigned long long)s->seed, s->n_rows);
-        for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
-            printf("%s\"%s\": {\"file\": \"%s.idx\", \"rows\": %zu, \"sha256\": \"%s\"}",
-                   p ? ", " : "", cairn_split_part_name((cairn_split_part)p),
-                   cairn_split_part_name((cairn_split_part)p), s->n[p], s->sha256[p]);
-        printf("}}\n");
+        print_split_json(path, a.out, s);
     } else {
         printf("%s split of %zu rows (seed %llu) into %s\n", cairn_split_method_name(s->method),
                s->n_rows, (unsigned long long)s->seed, a.out);
@@ -494,9 +514,11 @@ static int data_hash(int argc, char **argv)
     cairn_ctx *ctx = cairn_ctx_new();
     cairn_csv_opts o = csv_opts(&a);
     int exit_code = 0;
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    w.flat_from = 2; /* one line per file */
     if (a.json)
-        printf("[");
-    bool first = true;
+        cn_jsonw_array_begin(&w);
     for (int i = a.first_file; i < argc; i++) {
         cairn_data_digest d;
         if (cairn_data_hash(ctx, argv[i], &o, &d) != CAIRN_OK) {
@@ -505,19 +527,24 @@ static int data_hash(int argc, char **argv)
             continue;
         }
         if (a.json) {
-            printf("%s\n  {\"path\": ", first ? "" : ",");
-            cli_json_str(stdout, argv[i]);
-            printf(", \"sha256\": \"%s\", \"size_bytes\": %lld, \"n_rows\": %zu, "
-                   "\"n_cols\": %zu, \"content_sha256\": \"%s\"}",
-                   d.file_sha256, (long long)d.size_bytes, d.n_rows, d.n_cols, d.content_sha256);
+            cn_jsonw_object_begin(&w);
+            cn_jsonw_kstring(&w, "path", argv[i]);
+            cn_jsonw_kstring(&w, "sha256", d.file_sha256);
+            cn_jsonw_kint(&w, "size_bytes", d.size_bytes);
+            cn_jsonw_kint(&w, "n_rows", (int64_t)d.n_rows);
+            cn_jsonw_kint(&w, "n_cols", (int64_t)d.n_cols);
+            cn_jsonw_kstring(&w, "content_sha256", d.content_sha256);
+            cn_jsonw_object_end(&w);
         } else {
             printf("%s  %zu x %zu  content %s  %s\n", d.file_sha256, d.n_rows, d.n_cols,
                    d.content_sha256, argv[i]);
         }
-        first = false;
     }
-    if (a.json)
-        printf("%s]\n", first ? "" : "\n");
+    if (a.json) {
+        cn_jsonw_array_end(&w);
+        cn_jsonw_finish(&w);
+    }
+    cn_jsonw_release(&w);
     cairn_close(ctx);
     return exit_code;
 }
@@ -532,7 +559,7 @@ static const cli_command verbs[] = {
 
 int cmd_data(int argc, char **argv)
 {
-    static const char *const usages[] = {usage_validate, usage_split, usage_profile, usage_hash};
-    return cli_dispatch_usages("data", usages, CN_ARRAY_LEN(usages), verbs, CN_ARRAY_LEN(verbs),
-                               argc, argv);
+    static const char *const lines[] = {SYN_VALIDATE, SYN_SPLIT, SYN_PROFILE, SYN_HASH};
+    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines)};
+    return cli_group_main("data", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "track.h"
 #include "cairn/tracking.h"
 #include "base/jsonw.h"
 #include "base/xmalloc.h"
@@ -81,7 +80,7 @@ static int exp_create(int argc, char **argv)
             tags[n_tags].key = key;
             tags[n_tags++].value = value;
         } else {
-            rc = cli_bad_option(usage, c, argv);
+            rc = cli_other_option(c, usage, NULL, argv);
             goto done;
         }
     }
@@ -192,7 +191,7 @@ static int exp_list(int argc, char **argv)
         } else if (c == OPT_JSON) {
             json = true;
         } else {
-            return cli_bad_option(usage, c, argv);
+            return cli_other_option(c, usage, NULL, argv);
         }
     }
     if (optind != argc)
@@ -240,7 +239,7 @@ static int exp_search(int argc, char **argv)
         } else if (c == OPT_JSON) {
             json = true;
         } else {
-            return cli_bad_option(usage, c, argv);
+            return cli_other_option(c, usage, NULL, argv);
         }
     }
     if (optind != argc)

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "track.h"
 #include "cairn/tracking.h"
 #include "base/buf.h"
 #include "base/jsonw.h"
@@ -538,7 +537,7 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
             break;
         case OPT_PAGE_TOKEN: a->q.page_token = optarg; break;
         case OPT_JSON: a->json = true; break;
-        default: return cli_bad_option(usage, c, argv);
+        default: return cli_other_option(c, usage, NULL, argv);
         }
     }
     if (optind != argc)
@@ -1214,7 +1213,7 @@ static int runs_export(int argc, char **argv)
         } else if (c == 'o') {
             path = optarg;
         } else {
-            return cli_bad_option(usage, c, argv);
+            return cli_other_option(c, usage, NULL, argv);
         }
     }
     bool csv = strcmp(format, "csv") == 0;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* util.c - helpers shared by the command files: store opening, errors, option handling,
- * JSON strings, metric lines, tables, times. */
+/* util.c - the helpers the command files share (declared in cli.h): store opening, errors,
+ * group help and verb dispatch, option handling, metric lines, tables, times, and the lookups
+ * of experiments and runs by what users type. */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "base/buf.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -77,64 +81,18 @@ int cli_usage(const char *usage, const char *fmt, ...)
     return 2;
 }
 
-int cli_dispatch(const char *group, const cli_command *verbs, size_t n_verbs, int argc, char **argv)
-{
-    bool help = argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-    if (!help) {
-        for (size_t i = 0; i < n_verbs; i++)
-            if (strcmp(argv[1], verbs[i].name) == 0)
-                return verbs[i].fn(argc - 1, argv + 1);
-    }
-    FILE *out = help && argc >= 2 ? stdout : stderr;
-    fprintf(out, "usage: cairn %s <verb> [options]\n\nverbs:\n", group);
-    for (size_t i = 0; i < n_verbs; i++)
-        fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    if (help && argc >= 2)
-        return 0;
-    if (argc >= 2)
-        fprintf(stderr, "cairn: error: unknown verb '%s' for 'cairn %s'\n", argv[1], group);
-    return 2;
-}
-
-int cli_dispatch_usages(const char *group, const char *const *usages, size_t n_usages,
-                        const cli_command *verbs, size_t n_verbs, int argc, char **argv)
-{
-    if (argc < 2 || (strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0))
-        return cli_dispatch(group, verbs, n_verbs, argc, argv);
-    for (size_t i = 0; i < n_usages; i++)
-        printf("%s%s", i ? "   or: " : "usage: ", usages[i] + strlen("usage: "));
-    printf("\nverbs:\n");
-    for (size_t i = 0; i < n_verbs; i++)
-        printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
-    printf("\nRun 'cairn %s <verb> --help' for a verb's options.\n", group);
-    return 0;
-}
-
 int cli_other_option(int c, const char *usage, const char *help, char **argv)
 {
     if (c == 'h') {
         fputs(usage, stdout);
-        fputs(help, stdout);
+        if (help)
+            fputs(help, stdout);
         return 0;
     }
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
     if (c == ':')
-        return cli_usage(usage, "%s needs a value", argv[optind - 1]);
-    return cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
-}
-
-void cli_json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+        return cli_usage(usage, "option '%s' needs a value", arg);
+    return cli_usage(usage, "unknown option '%s'", arg);
 }
 
 void cli_print_scored(const cairn_scored_metric *m, size_t n)
@@ -240,4 +198,248 @@ void cli_table_free(cli_table *t)
         free(t->cells[i]);
     free(t->cells);
     free(t);
+}
+
+/* ---- tracking groups (exp, runs): synopses, arguments, lookups ---- */
+
+#define RUN_PREFIX_MIN 6
+#define AMBIGUOUS_SHOWN 10
+
+static void print_synopsis(const cli_synopsis *syn, const char *verb, size_t verb_len, cn_buf *b)
+{
+    bool first = true;
+    for (size_t i = 0; i < syn->n; i++) {
+        const char *line = syn->lines[i];
+        if (verb) {
+            /* "cairn <group> <verb> ...": the third word must be the verb */
+            const char *p = strchr(line, ' ');
+            p = p ? strchr(p + 1, ' ') : NULL;
+            if (!p || strncmp(p + 1, verb, verb_len) != 0 ||
+                (p[1 + verb_len] != ' ' && p[1 + verb_len] != '\0'))
+                continue;
+        }
+        cn_buf_printf(b, "%s%s\n", first ? "usage: " : "   or: ", line);
+        first = false;
+    }
+}
+
+int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command *verbs,
+                   size_t n_verbs, int argc, char **argv)
+{
+    bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    for (size_t i = 0; argc >= 2 && !help && i < n_verbs; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].fn(argc - 1, argv + 1);
+    cn_buf b = CN_BUF_INIT;
+    print_synopsis(syn, NULL, 0, &b);
+    cn_buf_puts(&b, "\nverbs:\n");
+    for (size_t i = 0; i < n_verbs; i++)
+        cn_buf_printf(&b, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    cn_buf_printf(&b,
+                  "\nRun 'cairn %s <verb> --help' for one verb's options; "
+                  "docs/cli/cairn-%s.md has the details.\n",
+                  group, group);
+    fputs(cn_buf_str(&b), help ? stdout : stderr);
+    cn_buf_release(&b);
+    if (argc >= 2 && !help)
+        fprintf(stderr, "cairn: error: unknown verb '%s' for 'cairn %s'\n", argv[1], group);
+    return help ? 0 : 2;
+}
+
+const char *cli_verb_usage(const cli_synopsis *syn, const char *verb)
+{
+    static char text[2048];
+    cn_buf b = CN_BUF_INIT;
+    print_synopsis(syn, verb, strlen(verb), &b);
+    cn_strlcpy(text, cn_buf_str(&b), sizeof text);
+    cn_buf_release(&b);
+    return text;
+}
+
+int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
+                    bool at_least, bool *json)
+{
+    enum { OPT_JSON = 1000 };
+    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_JSON && allow_json) {
+            *json = true;
+        } else {
+            return cli_other_option(c == OPT_JSON ? '?' : c, usage, NULL, argv);
+        }
+    }
+    int got = argc - optind;
+    if (got < n_args || (!at_least && got > n_args))
+        return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
+                         n_args, n_args == 1 ? "" : "s", got);
+    return -1;
+}
+
+bool cli_split_kv(const char *arg, char **key, const char **value)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return false;
+    *key = cn_xstrndup(arg, (size_t)(eq - arg));
+    *value = eq + 1;
+    return true;
+}
+
+static bool is_all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return false;
+    return true;
+}
+
+bool cli_parse_count(const char *arg, int64_t max, int64_t *out)
+{
+    int64_t v;
+    if (!is_all_digits(arg) || !cn_parse_int64(arg, &v) || v < 1 || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name)
+{
+    cairn_experiment *exp = NULL;
+    cairn_status rc = is_all_digits(id_or_name)
+                          ? cairn_experiment_get(ctx, id_or_name, &exp)
+                          : cairn_experiment_get_by_name(ctx, id_or_name, &exp);
+    if (rc == CAIRN_ENOTFOUND) {
+        cli_error("experiment '%s' not found; 'cairn exp list --all' shows them", id_or_name);
+        return NULL;
+    }
+    if (rc != CAIRN_OK) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    return exp;
+}
+
+/* Characters a run id prefix may hold: none of LIKE's wildcards or quotes. */
+static bool is_prefix_safe(const char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-')
+            return false;
+    return true;
+}
+
+/* The full id of the one run whose id starts with prefix (free it); prints the error and
+ * returns NULL when there is none or more than one. */
+static char *resolve_prefix(cairn_ctx *ctx, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    if (len < RUN_PREFIX_MIN || !is_prefix_safe(prefix)) {
+        cli_error("run '%s' not found%s", prefix,
+                  len < RUN_PREFIX_MIN ? "; a run id prefix needs at least 6 characters" : "");
+        return NULL;
+    }
+    char *filter = cn_asprintf("attributes.run_id LIKE '%s%%'", prefix);
+    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+    q.filter = filter;
+    q.view = CAIRN_VIEW_ALL;
+    q.info_only = true;
+    q.max_results = AMBIGUOUS_SHOWN + 1;
+    cairn_run_page *page = NULL;
+    char *id = NULL;
+    if (cairn_runs_search(ctx, &q, &page) != CAIRN_OK) {
+        cli_fail(ctx);
+    } else if (page->n == 0) {
+        cli_error("run '%s' not found", prefix);
+    } else if (page->n == 1) {
+        id = cn_xstrdup(page->items[0].info.run_id);
+    } else {
+        cn_buf b = CN_BUF_INIT;
+        for (size_t i = 0; i < page->n && i < AMBIGUOUS_SHOWN; i++)
+            cn_buf_printf(&b, "%s%s", i ? ", " : "", page->items[i].info.run_id);
+        if (page->n > AMBIGUOUS_SHOWN || page->next_page_token)
+            cn_buf_puts(&b, ", ...");
+        cli_error("run id prefix '%s' is ambiguous; it matches %s", prefix, cn_buf_str(&b));
+        cn_buf_release(&b);
+    }
+    cairn_run_page_free(page);
+    free(filter);
+    return id;
+}
+
+cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix)
+{
+    cairn_run_record *rec = NULL;
+    cairn_status rc = cairn_run_get(ctx, id_or_prefix, &rec);
+    if (rc == CAIRN_OK)
+        return rec;
+    /* A prefix may not even look like an id to the store: EINVAL leads to the search too. */
+    if (rc != CAIRN_ENOTFOUND && rc != CAIRN_EINVAL) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    char *id = resolve_prefix(ctx, id_or_prefix);
+    if (!id)
+        return NULL;
+    rc = cairn_run_get(ctx, id, &rec);
+    free(id);
+    if (rc != CAIRN_OK) {
+        cli_fail(ctx);
+        return NULL;
+    }
+    return rec;
+}
+
+const char *cli_clip(const char *s, size_t max_chars, char *out, size_t size)
+{
+    size_t chars = 0, cut = 0;
+    for (size_t i = 0; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80)
+            continue;
+        if (chars == max_chars - 1)
+            cut = i;
+        if (++chars > max_chars)
+            break;
+    }
+    if (chars <= max_chars || max_chars < 1 || cut + 4 > size)
+        return s;
+    memcpy(out, s, cut);
+    memcpy(out + cut, "\xE2\x80\xA6", 4); /* U+2026 and the NUL */
+    return out;
+}
+
+void cli_format_duration(int64_t ms, char *out, size_t size)
+{
+    if (ms < 0) {
+        snprintf(out, size, "-");
+        return;
+    }
+    long long s = ms / 1000;
+    if (ms < 1000)
+        snprintf(out, size, "%lldms", (long long)ms);
+    else if (s < 60)
+        snprintf(out, size, "%.1fs", (double)ms / 1000.0);
+    else if (s < 3600)
+        snprintf(out, size, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(out, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(out, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+void cli_format_value(double v, char *out, size_t size)
+{
+    if (isnan(v))
+        snprintf(out, size, "NaN");
+    else if (isinf(v))
+        snprintf(out, size, v > 0 ? "Infinity" : "-Infinity");
+    else
+        snprintf(out, size, "%.6g", v);
 }

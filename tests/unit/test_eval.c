@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_eval.c - libcairn's metrics, curves and statistical tests against scikit-learn 1.2 and
  * SciPy 1.10 (tests/data/eval/reference.json, made by gen_reference.py beside it), plus
- * properties of the resampling functions and the failures sklearn raises for. */
+ * properties of the resampling functions and the failures sklearn raises for, and the scorer
+ * (cairn_score) by metric name against the same references. */
 #include <jansson.h>
 #include <stdint.h>
 #include "cairn/eval.h"
@@ -495,9 +496,240 @@ TEST(mcnemar_from_predictions)
 }
 
 int main(void);
+/* ---- the scorer (cairn_score): every metric by name against the same references ---- */
+
+/* The reference key of each classification metric name (k: the case's class count). */
+static const char *ref_key(const char *metric, size_t k)
+{
+    static const char *const map[][3] = {
+        /* name, key for two classes, key for more */
+        {"cohen_kappa", "kappa", "kappa"},
+        {"roc_auc", "roc_auc", "roc_auc_ovr_macro"},
+        {"roc_auc_ovr", "roc_auc", "roc_auc_ovr_macro"},
+        {"roc_auc_ovo", "roc_auc", "roc_auc_ovo_macro"},
+        {"brier", "brier", "brier_multiclass"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], metric) == 0)
+            return map[i][k == 2 ? 1 : 2];
+    return metric;
+}
+
+static cairn_predictions case_predictions(const json_t *cs, int32_t **yt, int32_t **yp,
+                                          double **proba)
+{
+    cairn_predictions p = CAIRN_PREDICTIONS_INIT;
+    size_t n2, np_;
+    p.task = CAIRN_TASK_CLASSIFICATION;
+    p.n_classes = (size_t)json_integer_value(json_object_get(cs, "n_classes"));
+    *yt = ints(json_object_get(cs, "y_true"), &p.n);
+    *yp = ints(json_object_get(cs, "y_pred"), &n2);
+    *proba = doubles(json_object_get(cs, "proba"), &np_);
+    p.y_true = *yt;
+    p.y_pred = *yp;
+    p.proba = *proba;
+    return p;
+}
+
+TEST(scorer_matches_sklearn_for_every_metric_name)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    const json_t *cases = json_object_get(reference(), "classification");
+    const char *names[32];
+    size_t n_names = 0;
+    for (const char *m; (m = cairn_score_metric_name(CAIRN_TASK_CLASSIFICATION, n_names));)
+        names[n_names++] = m;
+    CHECK(n_names == 15);
+    for (size_t c = 0; c < json_array_size(cases); c++) {
+        const json_t *cs = json_array_get(cases, c);
+        const char *name = json_string_value(json_object_get(cs, "name"));
+        int32_t *yt, *yp;
+        double *proba;
+        cairn_predictions p = case_predictions(cs, &yt, &yp, &proba);
+        cairn_score_opts o = CAIRN_SCORE_OPTS_INIT;
+        o.metrics = names;
+        o.n_metrics = n_names;
+        cairn_score_result *r = NULL;
+        CHECK(cairn_score(ctx, &p, &o, &r) == CAIRN_OK);
+        CHECK(r->n_metrics == n_names);
+        for (size_t i = 0; i < r->n_metrics; i++) {
+            const cairn_scored_metric *m = &r->metrics[i];
+            CHECK_STR(m->name, names[i]);
+            CHECK(isnan(m->ci_low) && isnan(m->ci_high));
+            if (strcmp(m->name, "average_precision") == 0 && p.n_classes != 2) {
+                CHECK(isnan(m->value) && m->error && strstr(m->error, "two classes"));
+                continue;
+            }
+            CHECK_REF(m->value, exp_of(cs, ref_key(m->name, p.n_classes)), m->name, name);
+            CHECK((m->error != NULL) == isnan(m->value));
+        }
+        const json_t *cm = exp_of(cs, "confusion"), *sup = exp_of(cs, "support");
+        for (size_t i = 0; i < p.n_classes * p.n_classes; i++)
+            CHECK(r->confusion[i] == json_integer_value(json_array_get(cm, i)));
+        for (size_t j = 0; j < p.n_classes; j++) {
+            CHECK(r->support[j] == json_integer_value(json_array_get(sup, j)));
+            CHECK_REF(r->precision[j], json_array_get(exp_of(cs, "precision"), j), "precision",
+                      name);
+        }
+        double v;
+        CHECK(cairn_score_metric(ctx, &p, "f1_micro", &v) == CAIRN_OK);
+        CHECK_REF(v, exp_of(cs, "f1_micro"), "f1_micro", name);
+        cairn_score_result_free(r);
+        free(yt);
+        free(yp);
+        free(proba);
+    }
+    cairn_close(ctx);
+}
+
+TEST(scorer_regression_and_defaults)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    const json_t *cases = json_object_get(reference(), "regression");
+    for (size_t c = 0; c < json_array_size(cases); c++) {
+        const json_t *cs = json_array_get(cases, c);
+        const char *name = json_string_value(json_object_get(cs, "name"));
+        size_t n, n2;
+        double *yt = doubles(json_object_get(cs, "y_true"), &n);
+        double *yp = doubles(json_object_get(cs, "y_pred"), &n2);
+        cairn_predictions p = CAIRN_PREDICTIONS_INIT;
+        p.task = CAIRN_TASK_REGRESSION;
+        p.n = n;
+        p.target = yt;
+        p.predicted = yp;
+        cairn_score_result *r = NULL;
+        CHECK(cairn_score(ctx, &p, NULL, &r) == CAIRN_OK);
+        CHECK(r->n_metrics == 5 && r->confusion == NULL && r->n_classes == 0);
+        for (size_t i = 0; i < r->n_metrics; i++)
+            CHECK_REF(r->metrics[i].value, exp_of(cs, r->metrics[i].name), r->metrics[i].name,
+                      name);
+        cairn_score_result_free(r);
+        free(yt);
+        free(yp);
+    }
+    const char *const *def = cairn_score_default_metrics(CAIRN_TASK_REGRESSION);
+    CHECK_STR(def[0], "rmse");
+    CHECK(cairn_score_check_metrics(ctx, CAIRN_TASK_CLASSIFICATION, def, 1) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'rmse' is not a classification metric; known: accuracy"));
+    def = cairn_score_default_metrics(CAIRN_TASK_CLASSIFICATION);
+    CHECK(cairn_score_check_metrics(ctx, CAIRN_TASK_CLASSIFICATION, def, 4) == CAIRN_OK);
+    cairn_close(ctx);
+}
+
+TEST(scorer_full_list_intervals_and_errors)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    const json_t *cases = json_object_get(reference(), "classification");
+    int32_t *yt, *yp;
+    double *proba;
+    cairn_predictions p = case_predictions(json_array_get(cases, 0), &yt, &yp, &proba);
+    cairn_score_opts o = CAIRN_SCORE_OPTS_INIT;
+    o.n_bootstrap = 200;
+    o.seed = 5;
+    o.headline_only_ci = true;
+    cairn_score_result *r = NULL, *again = NULL;
+    CHECK(cairn_score(ctx, &p, &o, &r) == CAIRN_OK);
+    /* the full list: neither f1_micro nor roc_auc_ovr (repeats), no roc_auc_ovo (two classes) */
+    static const char *const want[] = {"accuracy",
+                                       "balanced_accuracy",
+                                       "precision_macro",
+                                       "recall_macro",
+                                       "f1_macro",
+                                       "f1_weighted",
+                                       "mcc",
+                                       "cohen_kappa",
+                                       "roc_auc",
+                                       "average_precision",
+                                       "log_loss",
+                                       "brier"};
+    CHECK(r->n_metrics == 12);
+    for (size_t i = 0; i < r->n_metrics && i < 12; i++) {
+        CHECK_STR(r->metrics[i].name, want[i]);
+        bool headline = i == 0 || i == 1 || i == 4 || i == 6 || i == 8 || i == 10;
+        CHECK(headline == !isnan(r->metrics[i].ci_low));
+        if (headline)
+            CHECK(r->metrics[i].ci_low <= r->metrics[i].value &&
+                  r->metrics[i].value <= r->metrics[i].ci_high);
+    }
+    CHECK(r->has_proba && r->n_classes == 2 && r->confidence == 0.95);
+    CHECK_STR(r->classes[1], "1");
+    CHECK(cairn_score(ctx, &p, &o, &again) == CAIRN_OK);
+    CHECK(again->metrics[0].ci_low == r->metrics[0].ci_low);
+    cairn_score_result_free(again);
+    cairn_score_result_free(r);
+    /* without probabilities: the probability metrics are left out, or undefined when named */
+    p.proba = NULL;
+    CHECK(cairn_score(ctx, &p, NULL, &r) == CAIRN_OK);
+    CHECK(r->n_metrics == 8 && !r->has_proba);
+    cairn_score_result_free(r);
+    static const char *const auc[] = {"roc_auc", "nope"};
+    o.metrics = auc;
+    o.n_metrics = 1;
+    CHECK(cairn_score(ctx, &p, &o, &r) == CAIRN_OK);
+    CHECK(isnan(r->metrics[0].value) && strstr(r->metrics[0].error, "probabilities"));
+    cairn_score_result_free(r);
+    o.n_metrics = 2;
+    CHECK(cairn_score(ctx, &p, &o, &r) == CAIRN_EINVAL && r == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "'nope' is not a classification metric"));
+    p.y_pred = NULL;
+    CHECK(cairn_score(ctx, &p, NULL, &r) == CAIRN_EINVAL);
+    free(yt);
+    free(yp);
+    free(proba);
+    cairn_close(ctx);
+}
+
+static cairn_table *table_of(cairn_ctx *ctx, const char *csv)
+{
+    const char *path = "/tmp/cairn-test-eval-predictions.csv";
+    FILE *f = fopen(path, "w");
+    fputs(csv, f);
+    fclose(f);
+    cairn_table *t = NULL;
+    if (cairn_csv_read(ctx, path, NULL, &t) != CAIRN_OK)
+        fprintf(stderr, "# %s\n", cairn_errmsg(ctx));
+    remove(path);
+    return t;
+}
+
+TEST(predictions_from_table_infer_task_and_classes)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_table *t = table_of(ctx, "y_true,y_pred,proba_10,proba_2\n10,2,0.7,0.3\n2,2,0.1,0.9\n");
+    cairn_predictions *p = NULL;
+    CHECK(cairn_predictions_from_table(ctx, t, CAIRN_TASK_AUTO, &p) == CAIRN_OK);
+    CHECK(p->task == CAIRN_TASK_CLASSIFICATION && p->n == 2 && p->n_classes == 2);
+    CHECK_STR(p->classes[0], "2"); /* numeric order: 2 < 10 */
+    CHECK(p->y_true[0] == 1 && p->y_pred[0] == 0 && p->proba[0] == 0.3 && p->proba[1] == 0.7);
+    cairn_predictions_free(p);
+    cairn_table_free(t);
+    t = table_of(ctx, "y_true,y_pred\n1.5,2\n3,2.25\n");
+    CHECK(cairn_predictions_from_table(ctx, t, CAIRN_TASK_AUTO, &p) == CAIRN_OK);
+    CHECK(p->task == CAIRN_TASK_REGRESSION && p->target[0] == 1.5 && p->predicted[1] == 2.25);
+    cairn_predictions_free(p);
+    CHECK(cairn_predictions_from_table(ctx, t, CAIRN_TASK_CLASSIFICATION, &p) == CAIRN_OK);
+    CHECK(p->n_classes == 4);
+    CHECK_STR(p->classes[3], "3");
+    cairn_predictions_free(p);
+    cairn_table_free(t);
+    t = table_of(ctx, "y_true,y_pred,p_cat\ncat,dog,0.5\n");
+    CHECK(cairn_predictions_from_table(ctx, t, CAIRN_TASK_AUTO, &p) == CAIRN_EINVAL && !p);
+    CHECK(strstr(cairn_errmsg(ctx), "1 probability columns for 2 classes"));
+    cairn_table_free(t);
+    t = table_of(ctx, "truth,y_pred\n1,1\n");
+    CHECK(cairn_predictions_from_table(ctx, t, CAIRN_TASK_AUTO, &p) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "y_true and y_pred"));
+    cairn_table_free(t);
+    cairn_close(ctx);
+}
+
 UNIT_MAIN(UNIT_CASE(classification_label_metrics_match_sklearn),
           UNIT_CASE(probability_metrics_match_sklearn), UNIT_CASE(regression_metrics_match_sklearn),
           UNIT_CASE(tests_match_scipy), UNIT_CASE(distributions_match_scipy),
           UNIT_CASE(bad_input_fails_with_a_message),
           UNIT_CASE(stratified_kfold_balances_every_class),
-          UNIT_CASE(bootstrap_intervals_cover_and_repeat), UNIT_CASE(mcnemar_from_predictions))
+          UNIT_CASE(bootstrap_intervals_cover_and_repeat), UNIT_CASE(mcnemar_from_predictions),
+          UNIT_CASE(scorer_matches_sklearn_for_every_metric_name),
+          UNIT_CASE(scorer_regression_and_defaults),
+          UNIT_CASE(scorer_full_list_intervals_and_errors),
+          UNIT_CASE(predictions_from_table_infer_task_and_classes))

@@ -156,6 +156,42 @@ TEST(writes_non_finite_as_mlflow_strings)
     cn_jsonw_release(&w);
 }
 
+/* Absent numbers are null; uint64 keeps its range; flat containers go on one line. */
+TEST(writes_absent_numbers_as_null_and_flat_containers)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 1);
+    w.flat_from = 3;
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_key(&w, "a");
+    cn_jsonw_flat(&w);
+    cn_jsonw_array_begin(&w);
+    cn_jsonw_double_or_null(&w, NAN);
+    cn_jsonw_double_or_null(&w, 2.0);
+    cn_jsonw_uint(&w, UINT64_MAX);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_key(&w, "m");
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_key(&w, "x");
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kdouble(&w, "v", 0.1);
+    cn_jsonw_kbool(&w, "ok", true);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_object_end(&w);
+    CHECK(cn_jsonw_finish(&w));
+    CHECK_STR(cn_buf_str(&w.buf), "{\n \"a\": [null, 2.0, 18446744073709551615],\n \"m\": {\n"
+                                  "  \"x\": {\"v\": 0.1, \"ok\": true}\n }\n}\n");
+    cn_jsonw_release(&w);
+    cn_buf b = CN_BUF_INIT;
+    static const char *const keys[] = {"lr", "name", "n"};
+    static const char *const values[] = {"0.5", "adam", "1e3"};
+    cn_json_write_map(&b, keys, values, 3);
+    CHECK_STR(cn_buf_str(&b), "{\"lr\": 0.5, \"name\": \"adam\", \"n\": 1e3}");
+    CHECK(!cn_json_is_number("nan") && !cn_json_is_number("01") && cn_json_is_number("-0.5e-3"));
+    cn_buf_release(&b);
+}
+
 /* Output through a FILE (flushed in pieces) equals the in-memory document. */
 TEST(streams_to_a_file)
 {
@@ -197,4 +233,5 @@ UNIT_MAIN(UNIT_CASE(writes_compact_nested_document), UNIT_CASE(indents_nested_do
           UNIT_CASE(escapes_quotes_backslashes_and_control_characters), UNIT_CASE(keeps_valid_utf8),
           UNIT_CASE(replaces_invalid_utf8), UNIT_CASE(formats_doubles_shortest_and_as_floats),
           UNIT_CASE(doubles_round_trip), UNIT_CASE(writes_non_finite_as_mlflow_strings),
+          UNIT_CASE(writes_absent_numbers_as_null_and_flat_containers),
           UNIT_CASE(streams_to_a_file))

@@ -40,14 +40,7 @@ bool cn_csv_parse_double(const char *p, size_t len, double *out);
 /* True for the texts that mean "missing": "", NA, N/A, NaN, null, ? (any case, trimmed). */
 bool cn_csv_is_missing(const char *p, size_t len);
 
-/* JSON output helpers: a quoted, escaped string (NULL gives null) and a number (NaN and
- * infinities give null; shortest round-trip form). */
-void cn_json_str(cn_buf *b, const char *s);
-void cn_json_strn(cn_buf *b, const char *s, size_t n);
-void cn_json_num(cn_buf *b, double v);
 /* Appends s as one CSV field, quoted (with "" for ") when it holds a comma, a quote or a line
  * break, and with quote_blank also when it is empty or starts or ends with a space. */
 void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank);
-/* Shortest "%.*g" text of v that reads back as v. */
-void cn_data_format_double(double v, char *out, size_t size);
 #endif

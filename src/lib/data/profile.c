@@ -11,6 +11,7 @@
 #include "core/core.h"
 #include "data/data_internal.h"
 #include "base/arena.h"
+#include "base/jsonw.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -173,63 +174,80 @@ void cairn_profile_free(cairn_profile *p)
     free(p);
 }
 
-static void num_array(cn_buf *b, const double *v, size_t n)
+static void num_array(cn_jsonw *w, const char *key, const double *v, size_t n)
 {
-    cn_buf_putc(b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            cn_buf_puts(b, ", ");
-        cn_json_num(b, v[i]);
+    cn_jsonw_key(w, key);
+    cn_jsonw_flat(w);
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < n; i++)
+        cn_jsonw_double_or_null(w, v[i]);
+    cn_jsonw_array_end(w);
+}
+
+static void numeric_json(cn_jsonw *w, const cairn_feature_profile *f)
+{
+    const struct {
+        const char *k;
+        double v;
+    } stats[] = {{"mean", f->mean}, {"std", f->std}, {"min", f->min}, {"max", f->max}};
+    for (size_t s = 0; s < CN_ARRAY_LEN(stats); s++) {
+        cn_jsonw_key(w, stats[s].k);
+        cn_jsonw_double_or_null(w, stats[s].v);
     }
-    cn_buf_putc(b, ']');
+    num_array(w, "quantiles", f->quantiles, CAIRN_PROFILE_N_QUANTILES);
+    cn_jsonw_key(w, "histogram");
+    cn_jsonw_object_begin(w);
+    num_array(w, "edges", f->bin_edges, CAIRN_PROFILE_N_BINS + 1);
+    cn_jsonw_key(w, "counts");
+    cn_jsonw_array_begin(w);
+    for (int k = 0; k < CAIRN_PROFILE_N_BINS; k++)
+        cn_jsonw_int(w, (int64_t)f->bin_counts[k]);
+    cn_jsonw_array_end(w);
+    cn_jsonw_object_end(w);
+}
+
+static void feature_json(cn_jsonw *w, const cairn_feature_profile *f)
+{
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kstring(w, "name", f->name);
+    cn_jsonw_kstring(w, "type", f->type == CAIRN_COL_NUMERIC ? "numeric" : "categorical");
+    cn_jsonw_kint(w, "count", (int64_t)f->count);
+    cn_jsonw_kint(w, "missing", (int64_t)f->n_missing);
+    if (f->type == CAIRN_COL_NUMERIC) {
+        numeric_json(w, f);
+    } else {
+        cn_jsonw_key(w, "levels");
+        cn_jsonw_array_begin(w);
+        for (size_t l = 0; l < f->n_levels; l++) {
+            cn_jsonw_object_begin(w);
+            cn_jsonw_kstring(w, "value", f->levels[l]);
+            cn_jsonw_kint(w, "count", (int64_t)f->level_counts[l]);
+            cn_jsonw_object_end(w);
+        }
+        cn_jsonw_array_end(w);
+    }
+    cn_jsonw_object_end(w);
 }
 
 cairn_status cairn_profile_json(cairn_ctx *ctx, const cairn_profile *p, char **out)
 {
     if (!p || !out)
         return cn_fail(ctx, CAIRN_EINVAL, "cairn_profile_json: profile and out are required");
-    cn_buf b = CN_BUF_INIT;
-    cn_buf_printf(&b,
-                  "{\n  \"kind\": \"cairn.profile\",\n  \"version\": 1,\n  \"n_rows\": %zu,\n"
-                  "  \"quantile_levels\": ",
-                  p->n_rows);
-    num_array(&b, cairn_profile_quantile_levels, CAIRN_PROFILE_N_QUANTILES);
-    cn_buf_puts(&b, ",\n  \"features\": [");
-    for (size_t i = 0; i < p->n_features; i++) {
-        const cairn_feature_profile *f = &p->features[i];
-        cn_buf_puts(&b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        cn_json_str(&b, f->name);
-        cn_buf_printf(&b, ", \"type\": \"%s\", \"count\": %zu, \"missing\": %zu",
-                      f->type == CAIRN_COL_NUMERIC ? "numeric" : "categorical", f->count,
-                      f->n_missing);
-        if (f->type == CAIRN_COL_NUMERIC) {
-            const struct {
-                const char *k;
-                double v;
-            } stats[] = {{"mean", f->mean}, {"std", f->std}, {"min", f->min}, {"max", f->max}};
-            for (size_t s = 0; s < CN_ARRAY_LEN(stats); s++) {
-                cn_buf_printf(&b, ", \"%s\": ", stats[s].k);
-                cn_json_num(&b, stats[s].v);
-            }
-            cn_buf_puts(&b, ",\n     \"quantiles\": ");
-            num_array(&b, f->quantiles, CAIRN_PROFILE_N_QUANTILES);
-            cn_buf_puts(&b, ",\n     \"histogram\": {\"edges\": ");
-            num_array(&b, f->bin_edges, CAIRN_PROFILE_N_BINS + 1);
-            cn_buf_puts(&b, ", \"counts\": [");
-            for (int k = 0; k < CAIRN_PROFILE_N_BINS; k++)
-                cn_buf_printf(&b, "%s%zu", k ? ", " : "", f->bin_counts[k]);
-            cn_buf_puts(&b, "]}}");
-        } else {
-            cn_buf_puts(&b, ",\n     \"levels\": [");
-            for (size_t l = 0; l < f->n_levels; l++) {
-                cn_buf_puts(&b, l ? ", {\"value\": " : "{\"value\": ");
-                cn_json_str(&b, f->levels[l]);
-                cn_buf_printf(&b, ", \"count\": %zu}", f->level_counts[l]);
-            }
-            cn_buf_puts(&b, "]}");
-        }
-    }
-    cn_buf_puts(&b, p->n_features ? "\n  ]\n}\n" : "]\n}\n");
-    *out = cn_buf_detach(&b);
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 2);
+    w.flat_from = 3; /* one line per feature */
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "kind", "cairn.profile");
+    cn_jsonw_kint(&w, "version", 1);
+    cn_jsonw_kint(&w, "n_rows", (int64_t)p->n_rows);
+    num_array(&w, "quantile_levels", cairn_profile_quantile_levels, CAIRN_PROFILE_N_QUANTILES);
+    cn_jsonw_key(&w, "features");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < p->n_features; i++)
+        feature_json(&w, &p->features[i]);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
+    *out = cn_buf_detach(&w.buf);
     return CAIRN_OK;
 }

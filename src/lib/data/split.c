@@ -13,6 +13,7 @@
 #include "base/fs.h"
 #include "base/rng.h"
 #include "base/sha256.h"
+#include "base/jsonw.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
@@ -504,11 +505,15 @@ cairn_status cairn_split_write(cairn_ctx *ctx, const cairn_split *s, const char 
         return cn_fail(ctx, CAIRN_EINVAL, "cairn_split_write: split and dir are required");
     if (cn_fs_mkdirs(dir, 0755) != 0)
         return cn_fail_errno(ctx, CAIRN_EIO, "cannot create '%s'", dir);
-    cn_buf json = CN_BUF_INIT;
-    cn_buf_printf(&json,
-                  "{\n  \"method\": \"%s\",\n  \"seed\": %llu,\n  \"n_rows\": %zu,\n"
-                  "  \"parts\": {",
-                  cairn_split_method_name(s->method), (unsigned long long)s->seed, s->n_rows);
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 2);
+    w.flat_from = 3; /* one line per part */
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "method", cairn_split_method_name(s->method));
+    cn_jsonw_kuint(&w, "seed", s->seed);
+    cn_jsonw_kint(&w, "n_rows", (int64_t)s->n_rows);
+    cn_jsonw_key(&w, "parts");
+    cn_jsonw_object_begin(&w);
     cairn_status rc = CAIRN_OK;
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS && rc == CAIRN_OK; p++) {
         char *text = cairn_index_format(s->rows[p], s->n[p]);
@@ -516,22 +521,26 @@ cairn_status cairn_split_write(cairn_ctx *ctx, const cairn_split *s, const char 
         char *path = cn_path_join(dir, name);
         if (cn_fs_write_atomic(path, text, strlen(text)) != 0)
             rc = cn_fail_errno(ctx, CAIRN_EIO, "cannot write '%s'", path);
-        cn_buf_printf(&json,
-                      "%s\n    \"%s\": {\"file\": \"%s\", \"rows\": %zu, \"sha256\": "
-                      "\"%s\"}",
-                      p ? "," : "", part_names[p], name, s->n[p], s->sha256[p]);
+        cn_jsonw_key(&w, part_names[p]);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "file", name);
+        cn_jsonw_kint(&w, "rows", (int64_t)s->n[p]);
+        cn_jsonw_kstring(&w, "sha256", s->sha256[p]);
+        cn_jsonw_object_end(&w);
         free(path);
         free(name);
         free(text);
     }
-    cn_buf_puts(&json, "\n  }\n}\n");
+    cn_jsonw_object_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
     if (rc == CAIRN_OK) {
         char *path = cn_path_join(dir, "split.json");
-        if (cn_fs_write_atomic(path, json.data, json.len) != 0)
+        if (cn_fs_write_atomic(path, w.buf.data, w.buf.len) != 0)
             rc = cn_fail_errno(ctx, CAIRN_EIO, "cannot write '%s'", path);
         free(path);
     }
-    cn_buf_release(&json);
+    cn_jsonw_release(&w);
     return rc;
 }
 

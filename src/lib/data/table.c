@@ -11,6 +11,7 @@
 #include "data/data_internal.h"
 #include "base/fs.h"
 #include "base/sha256.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -184,23 +185,6 @@ cairn_status cairn_table_digest(const cairn_table *t, char hex_out[65])
 
 /* ---- CSV writing ---- */
 
-void cn_data_format_double(double v, char *out, size_t size)
-{
-    if (isnan(v)) {
-        snprintf(out, size, "nan");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(out, size, v > 0 ? "inf" : "-inf");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
-}
-
 void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank)
 {
     bool quote = strpbrk(s, ",\"\r\n") != NULL ||
@@ -237,7 +221,7 @@ cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *p
                 cn_buf_putc(&b, ',');
             if (col->type == CAIRN_COL_NUMERIC) {
                 if (!isnan(col->num[r])) {
-                    cn_data_format_double(col->num[r], num, sizeof num);
+                    cn_format_double_short(col->num[r], num, sizeof num);
                     cn_buf_puts(&b, num);
                 }
             } else if (col->cat[r] >= 0) {
@@ -251,48 +235,6 @@ cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *p
         rc = cn_fail_errno(ctx, CAIRN_EIO, "cannot write '%s'", path);
     cn_buf_release(&b);
     return rc;
-}
-
-/* ---- JSON helpers ---- */
-
-void cn_json_strn(cn_buf *b, const char *s, size_t n)
-{
-    cn_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        switch (ch) {
-        case '"': cn_buf_puts(b, "\\\""); break;
-        case '\\': cn_buf_puts(b, "\\\\"); break;
-        case '\n': cn_buf_puts(b, "\\n"); break;
-        case '\r': cn_buf_puts(b, "\\r"); break;
-        case '\t': cn_buf_puts(b, "\\t"); break;
-        default:
-            if (ch < 0x20)
-                cn_buf_printf(b, "\\u%04x", ch);
-            else
-                cn_buf_putc(b, (char)ch);
-        }
-    }
-    cn_buf_putc(b, '"');
-}
-
-void cn_json_str(cn_buf *b, const char *s)
-{
-    if (!s)
-        cn_buf_puts(b, "null");
-    else
-        cn_json_strn(b, s, strlen(s));
-}
-
-void cn_json_num(cn_buf *b, double v)
-{
-    if (!isfinite(v)) {
-        cn_buf_puts(b, "null");
-        return;
-    }
-    char num[40];
-    cn_data_format_double(v, num, sizeof num);
-    cn_buf_puts(b, num);
 }
 
 /* ---- lookups shared by the data operations ---- */

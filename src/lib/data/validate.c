@@ -12,6 +12,8 @@
 #include "core/core.h"
 #include "data/data_internal.h"
 #include "base/arena.h"
+#include "base/jsonw.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -266,7 +268,7 @@ static void check_label(vstate *v, const cairn_table *t, const cairn_column *col
             for (size_t i = 0; i < m; i++) {
                 if (i == 0 || vals[i] != vals[i - 1]) {
                     char num[40];
-                    cn_data_format_double(vals[i], num, sizeof num);
+                    cn_format_double_short(vals[i], num, sizeof num);
                     r->classes[r->n_classes++] =
                         (cairn_class_count){cn_arena_strdup(v->arena, num), 0};
                 }
@@ -448,67 +450,91 @@ void cairn_validate_report_free(cairn_validate_report *r)
     free(r);
 }
 
+static void column_json(cn_jsonw *w, const cairn_validate_report *r, size_t c)
+{
+    const cairn_column_report *cr = &r->cols[c];
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kstring(w, "name", cr->name);
+    cn_jsonw_kstring(w, "type", cr->type == CAIRN_COL_NUMERIC ? "numeric" : "categorical");
+    cn_jsonw_kint(w, "missing", (int64_t)cr->n_missing);
+    if (cr->type == CAIRN_COL_NUMERIC) {
+        cn_jsonw_key(w, "min");
+        cn_jsonw_double_or_null(w, cr->min);
+        cn_jsonw_key(w, "max");
+        cn_jsonw_double_or_null(w, cr->max);
+    } else {
+        cn_jsonw_kint(w, "levels", (int64_t)cr->n_levels);
+    }
+    cn_jsonw_kbool(w, "constant", cr->is_constant);
+    cn_jsonw_kstring(w, "duplicate_of",
+                     cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : NULL);
+    cn_jsonw_object_end(w);
+}
+
+static void label_json(cn_jsonw *w, const cairn_validate_report *r)
+{
+    cn_jsonw_key(w, "label");
+    if (!r->label) {
+        cn_jsonw_null(w);
+        return;
+    }
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kstring(w, "column", r->label);
+    cn_jsonw_key(w, "classes");
+    cn_jsonw_array_begin(w);
+    for (size_t k = 0; k < r->n_classes; k++) {
+        cn_jsonw_object_begin(w);
+        cn_jsonw_kstring(w, "label", r->classes[k].label);
+        cn_jsonw_kint(w, "count", (int64_t)r->classes[k].count);
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_array_end(w);
+    cn_jsonw_key(w, "imbalance_ratio");
+    cn_jsonw_double_or_null(w, r->n_classes ? r->imbalance_ratio : NAN);
+    cn_jsonw_object_end(w);
+}
+
 cairn_status cairn_validate_json(cairn_ctx *ctx, const cairn_validate_report *r, char **out)
 {
     if (!r || !out)
         return cn_fail(ctx, CAIRN_EINVAL, "cairn_validate_json: report and out are required");
-    cn_buf b = CN_BUF_INIT;
-    cn_buf_printf(&b,
-                  "{\n  \"ok\": %s,\n  \"n_rows\": %zu,\n  \"n_cols\": %zu,\n"
-                  "  \"n_errors\": %zu,\n  \"n_warnings\": %zu,\n  \"duplicate_rows\": %zu,\n"
-                  "  \"columns\": [",
-                  r->n_errors ? "false" : "true", r->n_rows, r->n_cols, r->n_errors, r->n_warnings,
-                  r->n_duplicate_rows);
-    for (size_t c = 0; c < r->n_cols; c++) {
-        const cairn_column_report *cr = &r->cols[c];
-        cn_buf_puts(&b, c ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        cn_json_str(&b, cr->name);
-        cn_buf_printf(&b, ", \"type\": \"%s\", \"missing\": %zu",
-                      cr->type == CAIRN_COL_NUMERIC ? "numeric" : "categorical", cr->n_missing);
-        if (cr->type == CAIRN_COL_NUMERIC) {
-            cn_buf_puts(&b, ", \"min\": ");
-            cn_json_num(&b, cr->min);
-            cn_buf_puts(&b, ", \"max\": ");
-            cn_json_num(&b, cr->max);
-        } else {
-            cn_buf_printf(&b, ", \"levels\": %zu", cr->n_levels);
-        }
-        cn_buf_printf(&b,
-                      ", \"constant\": %s, \"duplicate_of\": ", cr->is_constant ? "true" : "false");
-        cn_json_str(&b, cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : NULL);
-        cn_buf_putc(&b, '}');
-    }
-    cn_buf_puts(&b, "\n  ],\n  \"label\": ");
-    if (r->label) {
-        cn_buf_puts(&b, "{\"column\": ");
-        cn_json_str(&b, r->label);
-        cn_buf_puts(&b, ", \"classes\": [");
-        for (size_t k = 0; k < r->n_classes; k++) {
-            cn_buf_puts(&b, k ? ", {\"label\": " : "{\"label\": ");
-            cn_json_str(&b, r->classes[k].label);
-            cn_buf_printf(&b, ", \"count\": %zu}", r->classes[k].count);
-        }
-        cn_buf_puts(&b, "], \"imbalance_ratio\": ");
-        cn_json_num(&b, r->n_classes ? r->imbalance_ratio : NAN);
-        cn_buf_puts(&b, "}");
-    } else {
-        cn_buf_puts(&b, "null");
-    }
-    cn_buf_printf(&b,
-                  ",\n  \"split_overlap\": {\"train_val\": %zu, \"train_test\": %zu, "
-                  "\"val_test\": %zu},\n  \"issues\": [",
-                  r->split_overlap[0], r->split_overlap[1], r->split_overlap[2]);
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 2);
+    w.flat_from = 3; /* one line per column, class and issue */
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kbool(&w, "ok", r->n_errors == 0);
+    cn_jsonw_kint(&w, "n_rows", (int64_t)r->n_rows);
+    cn_jsonw_kint(&w, "n_cols", (int64_t)r->n_cols);
+    cn_jsonw_kint(&w, "n_errors", (int64_t)r->n_errors);
+    cn_jsonw_kint(&w, "n_warnings", (int64_t)r->n_warnings);
+    cn_jsonw_kint(&w, "duplicate_rows", (int64_t)r->n_duplicate_rows);
+    cn_jsonw_key(&w, "columns");
+    cn_jsonw_array_begin(&w);
+    for (size_t c = 0; c < r->n_cols; c++)
+        column_json(&w, r, c);
+    cn_jsonw_array_end(&w);
+    label_json(&w, r);
+    cn_jsonw_key(&w, "split_overlap");
+    cn_jsonw_flat(&w);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kint(&w, "train_val", (int64_t)r->split_overlap[0]);
+    cn_jsonw_kint(&w, "train_test", (int64_t)r->split_overlap[1]);
+    cn_jsonw_kint(&w, "val_test", (int64_t)r->split_overlap[2]);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_key(&w, "issues");
+    cn_jsonw_array_begin(&w);
     for (size_t i = 0; i < r->n_issues; i++) {
         const cairn_data_issue *is = &r->issues[i];
-        cn_buf_printf(&b,
-                      "%s\n    {\"level\": \"%s\", \"code\": \"%s\", \"column\": ", i ? "," : "",
-                      is->level == CAIRN_ISSUE_ERROR ? "error" : "warning", is->code);
-        cn_json_str(&b, is->column);
-        cn_buf_puts(&b, ", \"message\": ");
-        cn_json_str(&b, is->message);
-        cn_buf_putc(&b, '}');
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "level", is->level == CAIRN_ISSUE_ERROR ? "error" : "warning");
+        cn_jsonw_kstring(&w, "code", is->code);
+        cn_jsonw_kstring(&w, "column", is->column);
+        cn_jsonw_kstring(&w, "message", is->message);
+        cn_jsonw_object_end(&w);
     }
-    cn_buf_puts(&b, r->n_issues ? "\n  ]\n}\n" : "]\n}\n");
-    *out = cn_buf_detach(&b);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
+    *out = cn_buf_detach(&w.buf);
     return CAIRN_OK;
 }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "cairn/cairn.h"
 #include "base/buf.h"
-#include "base/jsonw.h" /* cn_json_quote */
+#include "base/jsonw.h" /* cn_json_quote, cn_json_write_map: output JSON is written there */
 
 typedef struct cn_json cn_json;
 
@@ -71,8 +71,4 @@ cn_json *cn_json_bool_new(bool v);
 void cn_json_object_set(cn_json *obj, const char *key, cn_json *v);
 void cn_json_array_append(cn_json *arr, cn_json *v);
 
-/* True when s is, as a whole, a JSON number ("1", "-2.5e-3"; not "nan", "0x1", " 1"). */
-bool cn_json_is_number(const char *s);
-/* Appends {"k1": v1, ...}: a value that is a JSON number is written bare, others as strings. */
-void cn_json_write_map(cn_buf *out, const char *const *keys, const char *const *values, size_t n);
 #endif

@@ -19,8 +19,8 @@
 #include "tracking/context.h"
 #include "core/core.h"
 #include "core/key.h"
-#include "formats/json.h"
 #include "base/fs.h"
+#include "base/jsonw.h"
 #include "base/sha256.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -428,18 +428,24 @@ static cairn_status capture_input(cairn_run *run, const char *path, tag_list *ta
                              path);
     }
     char *abs = realpath(path, NULL);
-    cn_buf source = CN_BUF_INIT, profile = CN_BUF_INIT, key = CN_BUF_INIT, num = CN_BUF_INIT;
-    cn_buf_puts(&source, "{\"uri\": ");
-    cn_json_quote(&source, abs ? abs : path, strlen(abs ? abs : path));
-    cn_buf_putc(&source, '}');
-    cn_buf_printf(&profile, "{\"size_bytes\": %lld}", (long long)size);
+    cn_buf key = CN_BUF_INIT, num = CN_BUF_INIT;
+    cn_jsonw source, profile; /* {"uri": "..."} and {"size_bytes": N}, one line each */
+    cn_jsonw_init(&source, NULL, 1);
+    cn_jsonw_init(&profile, NULL, 1);
+    source.flat_from = profile.flat_from = 1;
+    cn_jsonw_object_begin(&source);
+    cn_jsonw_kstring(&source, "uri", abs ? abs : path);
+    cn_jsonw_object_end(&source);
+    cn_jsonw_object_begin(&profile);
+    cn_jsonw_kint(&profile, "size_bytes", size);
+    cn_jsonw_object_end(&profile);
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     cairn_dataset_input in = {
         .name = *base ? base : path,
         .digest = hex,
         .source_type = "local",
-        .source = source.data,
-        .profile = profile.data,
+        .source = cn_buf_str(&source.buf),
+        .profile = cn_buf_str(&profile.buf),
         .context = "input",
     };
     cairn_status rc = cairn_run_log_input(run, &in);
@@ -455,8 +461,8 @@ static cairn_status capture_input(cairn_run *run, const char *path, tag_list *ta
         tag_add(tags, key.data, num.data);
     }
     free(abs);
-    cn_buf_release(&source);
-    cn_buf_release(&profile);
+    cn_jsonw_release(&source);
+    cn_jsonw_release(&profile);
     cn_buf_release(&key);
     cn_buf_release(&num);
     return rc;

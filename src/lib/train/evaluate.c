@@ -239,7 +239,7 @@ cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eva
         n_names = rec.n_metrics;
         recorded_boot = rec.bootstrap;
     } else {
-        const char *const *def = cn_default_metrics(s.is_classification);
+        const char *const *def = cairn_score_default_metrics(s.pred.task);
         while (def[n_names])
             n_names++;
         names = (char **)def;

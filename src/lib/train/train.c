@@ -666,7 +666,7 @@ static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
         bool scored = cn_scores_predict(ctx, fm, st->sub, te, nte, &s) == CAIRN_OK;
         for (size_t j = 0; j < st->n_metrics; j++) {
             double v = NAN;
-            if (scored && cn_metric_value(ctx, &s, st->metrics[j], NULL, s.n, &v) != CAIRN_OK)
+            if (scored && cairn_score_metric(ctx, &s.pred, st->metrics[j], &v) != CAIRN_OK)
                 v = NAN;
             vals[j * k + f] = v;
             char *key = cn_asprintf("cv_%s", st->metrics[j]);
@@ -980,14 +980,17 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
         st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
         memcpy(st.metrics, st.cfg->metrics, st.n_metrics * sizeof *st.metrics);
     } else {
-        const char *const *def = cn_default_metrics(st.is_classification);
+        const char *const *def = cairn_score_default_metrics(
+            st.is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION);
         while (def[st.n_metrics])
             st.n_metrics++;
         st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
         for (size_t i = 0; i < st.n_metrics; i++)
             st.metrics[i] = (char *)def[i];
     }
-    rc = cn_metrics_check(ctx, st.is_classification, st.metrics, st.n_metrics);
+    rc = cairn_score_check_metrics(
+        ctx, st.is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION,
+        (const char *const *)st.metrics, st.n_metrics);
     if (rc == CAIRN_OK)
         rc = check_label(&st);
     if (rc == CAIRN_OK)

@@ -11,7 +11,7 @@
 #include "cairn/tracking.h"
 #include "base/buf.h"
 
-/* Predictions of one model on n rows, ready for the metrics of cairn/eval.h. */
+/* Predictions of one model on n rows, ready for the scorer (cairn_score). */
 typedef struct cn_scores {
     bool is_classification;
     size_t n, k;              /* rows; classes (0 for regression) */
@@ -20,9 +20,7 @@ typedef struct cn_scores {
     int32_t *y_true, *y_pred; /* classification: class indices */
     double *proba;            /* n x k */
     double *t, *p;            /* regression: true and predicted values */
-    /* resample scratch */
-    int32_t *bt, *bp;
-    double *bx, *by;
+    cairn_predictions pred;   /* the arrays above, as the scorer takes them */
 } cn_scores;
 
 void cn_scores_release(cn_scores *s);
@@ -30,17 +28,10 @@ void cn_scores_release(cn_scores *s);
  * missing, or a class the model never saw, is EINVAL naming the row. */
 cairn_status cn_scores_predict(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
                                const size_t *rows, size_t n, cn_scores *s);
-/* The default metrics of a task (a NULL-terminated static list). */
-const char *const *cn_default_metrics(bool is_classification);
-/* EINVAL naming the first metric unknown for the task, and the known ones. */
-cairn_status cn_metrics_check(cairn_ctx *ctx, bool is_classification, char *const *names, size_t n);
-/* One metric on a resample idx[0..n) (idx NULL: all rows). */
-cairn_status cn_metric_value(cairn_ctx *ctx, cn_scores *s, const char *name, const size_t *idx,
-                             size_t n, double *out);
-/* Each metric with a percentile bootstrap interval (n_boot 0: none; NaN bounds). A metric
- * undefined on these rows is NaN (logged as a warning), not a failure. out[i].name borrows
- * names[i]. */
-void cn_metrics_score(cairn_ctx *ctx, cn_scores *s, char *const *names, size_t n_names,
+/* Each named metric (checked beforehand) with a percentile bootstrap interval (n_boot 0: none;
+ * NaN bounds), through cairn_score(). A metric undefined on these rows is NaN (logged as a
+ * warning), not a failure. out[i].name borrows names[i]. */
+void cn_metrics_score(cairn_ctx *ctx, const cn_scores *s, char *const *names, size_t n_names,
                       size_t n_boot, uint64_t seed, cairn_scored_metric *out);
 /* Logs one scoring of rows on a run: the metrics as <split>_<m>, <split>_<m>_ci_low and
  * <split>_<m>_ci_high (finite values only), the predictions as predictions/<split>.csv

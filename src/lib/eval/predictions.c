@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* predictions.c - predictions for the scorer from any tool's table (y_true, y_pred and
+ * proba_<class> or p_<class> columns): task and class inference. `cairn eval metrics` reads
+ * its CSV through here. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cairn/eval.h"
+#include "core/core.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+/* What cairn_predictions_from_table() allocates behind the public struct. */
+typedef struct owned_predictions {
+    cairn_predictions pub; /* first member: the pointer users free */
+    char **classes;
+    int32_t *y_true, *y_pred;
+    double *proba, *target, *predicted;
+} owned_predictions;
+
+void cairn_predictions_free(cairn_predictions *p)
+{
+    owned_predictions *o = (owned_predictions *)p;
+    if (!o)
+        return;
+    for (size_t i = 0; o->classes && i < o->pub.n_classes; i++)
+        free(o->classes[i]);
+    free(o->classes);
+    free(o->y_true);
+    free(o->y_pred);
+    free(o->proba);
+    free(o->target);
+    free(o->predicted);
+    free(o);
+}
+
+/* The label text of row i of a column (a level, or the number in its shortest form), or
+ * NULL when missing. */
+static char *label_text(const cairn_column *c, size_t i)
+{
+    if (c->type == CAIRN_COL_CATEGORICAL)
+        return c->cat[i] < 0 ? NULL : cn_xstrdup(c->levels[c->cat[i]]);
+    if (isnan(c->num[i]))
+        return NULL;
+    char tmp[32];
+    cn_format_double_short(c->num[i], tmp, sizeof tmp);
+    return cn_xstrdup(tmp);
+}
+
+static bool is_number(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *s && *end == '\0' && errno == 0;
+}
+
+static int cmp_number(const void *pa, const void *pb)
+{
+    const char *a = *(char *const *)pa, *b = *(char *const *)pb;
+    double x, y;
+    if (is_number(a, &x) && is_number(b, &y) && x != y)
+        return x < y ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static int cmp_text(const void *pa, const void *pb)
+{
+    return strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+static bool all_numeric(char **v, size_t n)
+{
+    double x;
+    for (size_t i = 0; i < n; i++)
+        if (!is_number(v[i], &x))
+            return false;
+    return true;
+}
+
+static int find_class(char **classes, size_t k, const char *name)
+{
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(classes[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void add_class(owned_predictions *o, size_t *cap, const char *name)
+{
+    if (find_class(o->classes, o->pub.n_classes, name) >= 0)
+        return;
+    if (o->pub.n_classes == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        o->classes = cn_xrealloc(o->classes, *cap * sizeof *o->classes);
+    }
+    o->classes[o->pub.n_classes++] = cn_xstrdup(name);
+}
+
+/* The class a probability column is for: "proba_<c>" or "p_<c>", else NULL. */
+static const char *proba_class(const char *col)
+{
+    if (strncmp(col, "proba_", 6) == 0 && col[6])
+        return col + 6;
+    if (strncmp(col, "p_", 2) == 0 && col[2])
+        return col + 2;
+    return NULL;
+}
+
+static cairn_status read_regression(cairn_ctx *ctx, const cairn_column *yt, const cairn_column *yp,
+                                    owned_predictions *o)
+{
+    size_t n = o->pub.n;
+    if (yt->type != CAIRN_COL_NUMERIC || yp->type != CAIRN_COL_NUMERIC)
+        return cn_fail(ctx, CAIRN_EINVAL, "regression needs numeric y_true and y_pred");
+    for (size_t i = 0; i < n; i++)
+        if (isnan(yt->num[i]) || isnan(yp->num[i]))
+            return cn_fail(ctx, CAIRN_EINVAL, "row %zu: missing y_true or y_pred", i + 1);
+    o->target = cn_xmemdup(yt->num, n * sizeof(double));
+    o->predicted = cn_xmemdup(yp->num, n * sizeof(double));
+    o->pub.target = o->target;
+    o->pub.predicted = o->predicted;
+    return CAIRN_OK;
+}
+
+/* Fills proba from the n_proba probability columns, one per class. */
+static cairn_status read_proba(cairn_ctx *ctx, const cairn_table *t, size_t n_proba,
+                               owned_predictions *o)
+{
+    size_t n = o->pub.n, k = o->pub.n_classes;
+    if (n_proba != k)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "%zu probability columns for %zu classes; give one proba_<class> column "
+                       "per class",
+                       n_proba, k);
+    o->proba = cn_xmalloc(n * k * sizeof(double));
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const cairn_column *c = &t->cols[j];
+        const char *name = proba_class(c->name);
+        if (!name)
+            continue;
+        if (c->type != CAIRN_COL_NUMERIC)
+            return cn_fail(ctx, CAIRN_EINVAL, "column '%s' is not numeric", c->name);
+        size_t col = (size_t)find_class(o->classes, k, name);
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(c->num[i]))
+                return cn_fail(ctx, CAIRN_EINVAL, "row %zu: missing '%s'", i + 1, c->name);
+            o->proba[i * k + col] = c->num[i];
+        }
+    }
+    o->pub.proba = o->proba;
+    return CAIRN_OK;
+}
+
+/* Classes: every label seen plus every probability column's class, in numeric order when
+ * every one is a number ("2" < "10"), else in text order. lt, lp: the n label texts. */
+static cairn_status read_classes(cairn_ctx *ctx, const cairn_table *t, char **lt, char **lp,
+                                 owned_predictions *o)
+{
+    size_t cap = 0, n = o->pub.n;
+    for (size_t i = 0; i < n; i++) {
+        add_class(o, &cap, lt[i]);
+        add_class(o, &cap, lp[i]);
+    }
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const char *c = proba_class(t->cols[j].name);
+        if (c)
+            add_class(o, &cap, c);
+    }
+    size_t k = o->pub.n_classes;
+    qsort(o->classes, k, sizeof *o->classes, all_numeric(o->classes, k) ? cmp_number : cmp_text);
+    o->pub.classes = (const char *const *)o->classes;
+    if (k < 2)
+        return cn_fail(ctx, CAIRN_EINVAL, "only one class ('%s'); classification needs two",
+                       o->classes[0]);
+    o->y_true = cn_xmalloc(n * sizeof(int32_t));
+    o->y_pred = cn_xmalloc(n * sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) {
+        o->y_true[i] = find_class(o->classes, k, lt[i]);
+        o->y_pred[i] = find_class(o->classes, k, lp[i]);
+    }
+    o->pub.y_true = o->y_true;
+    o->pub.y_pred = o->y_pred;
+    return CAIRN_OK;
+}
+
+static cairn_status read_classification(cairn_ctx *ctx, const cairn_table *t,
+                                        const cairn_column *yt, const cairn_column *yp,
+                                        size_t n_proba, owned_predictions *o)
+{
+    size_t n = o->pub.n;
+    char **lt = cn_xcalloc(n, sizeof *lt), **lp = cn_xcalloc(n, sizeof *lp);
+    cairn_status rc = CAIRN_OK;
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        lt[i] = label_text(yt, i);
+        lp[i] = label_text(yp, i);
+        if (!lt[i] || !lp[i])
+            rc = cn_fail(ctx, CAIRN_EINVAL, "row %zu: missing y_true or y_pred", i + 1);
+    }
+    if (rc == CAIRN_OK)
+        rc = read_classes(ctx, t, lt, lp, o);
+    if (rc == CAIRN_OK && n_proba > 0)
+        rc = read_proba(ctx, t, n_proba, o);
+    for (size_t i = 0; i < n; i++) {
+        free(lt[i]);
+        free(lp[i]);
+    }
+    free(lt);
+    free(lp);
+    return rc;
+}
+
+/* Classification when there are probability columns or the labels are not all integers. */
+static cairn_task infer_task(const cairn_column *yt, const cairn_column *yp, size_t n,
+                             size_t n_proba)
+{
+    if (n_proba > 0 || yt->type != CAIRN_COL_NUMERIC || yp->type != CAIRN_COL_NUMERIC)
+        return CAIRN_TASK_CLASSIFICATION;
+    for (size_t i = 0; i < n; i++)
+        if (yt->num[i] != floor(yt->num[i]) || yp->num[i] != floor(yp->num[i]))
+            return CAIRN_TASK_REGRESSION;
+    return CAIRN_TASK_CLASSIFICATION;
+}
+
+cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t, cairn_task task,
+                                          cairn_predictions **out)
+{
+    *out = NULL;
+    int ct = cairn_table_find(t, "y_true"), cp = cairn_table_find(t, "y_pred");
+    if (ct < 0 || cp < 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "needs columns y_true and y_pred (found %zu columns)",
+                       t->n_cols);
+    if (t->n_rows == 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "has no rows to score");
+    const cairn_column *yt = &t->cols[ct], *yp = &t->cols[cp];
+    size_t n_proba = 0;
+    for (size_t j = 0; j < t->n_cols; j++)
+        n_proba += proba_class(t->cols[j].name) != NULL;
+    owned_predictions *o = cn_xcalloc(1, sizeof *o);
+    o->pub.n = t->n_rows;
+    o->pub.task = task != CAIRN_TASK_AUTO ? task : infer_task(yt, yp, t->n_rows, n_proba);
+    cairn_status rc = o->pub.task == CAIRN_TASK_REGRESSION
+                          ? read_regression(ctx, yt, yp, o)
+                          : read_classification(ctx, t, yt, yp, n_proba, o);
+    if (rc != CAIRN_OK) {
+        cairn_predictions_free(&o->pub);
+        return rc;
+    }
+    *out = &o->pub;
+    return CAIRN_OK;
+}
