@@ -33,37 +33,73 @@ static const char *tag_of(const cairn_run_record *rec, const char *key)
     return NULL;
 }
 
+/* The model file's record in the store must match the file: a file whose training-row record
+ * was edited and re-sealed is a valid model file, so only the SHA-256 the run logged with it
+ * tells it apart. Runs this store does not know (a file from elsewhere) are not checked. */
+static cairn_status check_logged(cairn_ctx *ctx, const char *path, const char *run_id)
+{
+    cairn_artifact_list *list = NULL;
+    if (cairn_run_artifacts_list(ctx, run_id, "model", &list) != CAIRN_OK)
+        return CAIRN_OK; /* not a run of this store */
+    const char *logged = NULL;
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].path, "model/model.cairn") == 0)
+            logged = list->items[i].sha256;
+    char sha[65];
+    int64_t size = 0;
+    cairn_status rc = logged ? cairn_file_sha256(ctx, path, sha, &size) : CAIRN_OK;
+    if (rc != CAIRN_OK)
+        cn_errctx(ctx, "model file '%s'", path);
+    else if (logged && strcmp(sha, logged) != 0)
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "refusing to evaluate: model file '%s' changed since run %s logged it "
+                     "(sha256 %.12s..., the store records %.12s...); its record of the training "
+                     "rows cannot be trusted: evaluate the logged model or train again",
+                     path, run_id, sha, logged);
+    cairn_artifact_list_free(list);
+    return rc;
+}
+
 /* A model file path, or a run id whose model/model.cairn is loaded. */
 static cairn_status load_model(cairn_ctx *ctx, const char *spec, cairn_model **m, char **run_id)
 {
     *m = NULL;
     *run_id = NULL;
-    if (cn_fs_exists(spec) && !cn_fs_is_dir(spec)) {
-        cairn_status rc = cairn_model_load(ctx, spec, m);
-        if (rc != CAIRN_OK) {
-            cn_errctx(ctx, "model file '%s'", spec);
-            return rc;
-        }
-        const char *rid = cairn_model_get_meta(*m, "cairn.run_id");
-        *run_id = rid ? cn_xstrdup(rid) : NULL;
-        return CAIRN_OK;
-    }
     char *path = NULL;
-    cairn_status rc = cairn_run_artifact_path(ctx, spec, "model/model.cairn", &path);
-    if (rc != CAIRN_OK || !cn_fs_exists(path)) {
-        cairn_free(path);
-        return cn_fail(ctx, CAIRN_ENOTFOUND,
-                       "'%s' is neither a model file nor a run with a model/model.cairn artifact",
-                       spec);
+    cairn_status rc;
+    bool is_file = cn_fs_exists(spec) && !cn_fs_is_dir(spec);
+    if (is_file) {
+        path = cn_xstrdup(spec);
+    } else {
+        rc = cairn_run_artifact_path(ctx, spec, "model/model.cairn", &path);
+        if (rc != CAIRN_OK || !cn_fs_exists(path)) {
+            cairn_free(path);
+            return cn_fail(ctx, CAIRN_ENOTFOUND,
+                           "'%s' is neither a model file nor a run with a model/model.cairn "
+                           "artifact",
+                           spec);
+        }
     }
     rc = cairn_model_load(ctx, path, m);
-    cairn_free(path);
     if (rc != CAIRN_OK) {
-        cn_errctx(ctx, "run '%s' model", spec);
+        if (is_file)
+            cn_errctx(ctx, "model file '%s'", spec);
+        else
+            cn_errctx(ctx, "run '%s' model", spec);
+        free(path);
         return rc;
     }
-    *run_id = cn_xstrdup(spec);
-    return CAIRN_OK;
+    const char *rid = is_file ? cairn_model_get_meta(*m, "cairn.run_id") : spec;
+    *run_id = rid ? cn_xstrdup(rid) : NULL;
+    rc = *run_id ? check_logged(ctx, path, *run_id) : CAIRN_OK;
+    free(path);
+    if (rc != CAIRN_OK) {
+        cairn_model_free(*m);
+        *m = NULL;
+        free(*run_id);
+        *run_id = NULL;
+    }
+    return rc;
 }
 
 /* Appends name to list (room for it is there) unless seen already holds it. */
