@@ -20,7 +20,7 @@
 #include "tracking/context.h"
 #include "core/core.h"
 #include "formats/json.h"
-#include "formats/yaml.h"
+#include "runner/run_config.h"
 #include "base/fs.h"
 #include "base/rng.h"
 #include "base/str.h"
@@ -62,7 +62,7 @@ typedef struct result_box {
 typedef struct runner {
     cairn_ctx *ctx;
     const cairn_runner_opts *opts;
-    cn_config *cfg;
+    cn_run_config *cfg;
     kv *params;
     size_t n_params;
     int64_t seed;
@@ -1006,7 +1006,7 @@ static void runner_release(runner *r)
     }
     free(r->params);
     cn_lineproto_free(r->lp);
-    cn_config_free(r->cfg);
+    cn_run_config_free(r->cfg);
     cairn_run_free(r->run);
 }
 
@@ -1054,7 +1054,7 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
     /* Everything that can be wrong with the request fails here, before a run exists. */
     rc = cn_need_store(ctx);
     if (rc == CAIRN_OK && r.opts->config)
-        rc = cn_config_load(ctx, r.opts->config, &r.cfg);
+        rc = cn_run_config_load(ctx, r.opts->config, &r.cfg);
     if (rc == CAIRN_OK)
         rc = cn_lineproto_new(ctx, r.opts->metrics_format, &r.lp);
     if (rc == CAIRN_OK)

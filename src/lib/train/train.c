@@ -12,8 +12,8 @@
 #include "cairn/eval.h"
 #include "cairn/train.h"
 #include "core/core.h"
-#include "formats/yaml.h"
 #include "learn/learner.h"
+#include "train/train_config.h"
 #include "train/train_internal.h"
 #include "base/buf.h"
 #include "base/jsonw.h"
@@ -30,7 +30,7 @@ typedef struct epoch_log {
 typedef struct train_state {
     cairn_ctx *ctx;
     const cairn_train_opts *o;
-    cn_config *cfg;
+    cn_train_config *cfg;
     const char *config_path;
     /* settings after -p overrides */
     const char *learner;
@@ -96,7 +96,7 @@ static cairn_status override_num(train_state *st, const char *key, const char *v
 
 static cairn_status settings(train_state *st)
 {
-    cn_config *cfg = st->cfg;
+    cn_train_config *cfg = st->cfg;
     cairn_status rc = need(st, cfg->has_data ? cfg->data.path : NULL, "data.path");
     if (rc == CAIRN_OK)
         rc = need(st, cfg->data.label, "data.label");
@@ -105,7 +105,7 @@ static cairn_status settings(train_state *st)
     if (rc != CAIRN_OK)
         return rc;
     st->learner = cfg->learner.name;
-    st->seed = cfg->has_seed ? (uint64_t)cfg->seed : 0;
+    st->seed = cfg->run.has_seed ? (uint64_t)cfg->run.seed : 0;
     st->bootstrap = cfg->bootstrap >= 0 ? cfg->bootstrap : 1000;
     st->cv = cfg->cv >= 0 ? cfg->cv : 0;
     st->test_frac = cfg->split.test >= 0 ? cfg->split.test : (cfg->split.test_idx ? 0 : 0.2);
@@ -145,7 +145,7 @@ static cairn_status settings(train_state *st)
 
 static cairn_status load_data(train_state *st)
 {
-    cn_config_data *d = &st->cfg->data;
+    cn_train_config_data *d = &st->cfg->data;
     cairn_ctx *ctx = st->ctx;
     cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
     co.numeric = (const char *const *)d->numeric;
@@ -308,7 +308,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static cairn_status make_split(train_state *st)
 {
-    cn_config_split *cs = &st->cfg->split;
+    cn_train_config_split *cs = &st->cfg->split;
     cairn_ctx *ctx = st->ctx;
     cairn_status rc = CAIRN_OK;
     if (cs->train_idx) {
@@ -755,7 +755,7 @@ static cairn_status log_split(train_state *st)
 
 static cairn_status log_record(train_state *st)
 {
-    cn_config_data *d = &st->cfg->data;
+    cn_train_config_data *d = &st->cfg->data;
     cn_train_record r = {
         .data_path = st->data_abs,
         .data_sha256 = st->file_sha,
@@ -795,7 +795,7 @@ static cairn_status log_report(train_state *st)
     cn_buf b = CN_BUF_INIT;
     cairn_train_result *r = st->res;
     cn_buf_printf(&b, "# %s\n\nRun `%s`, %s with learner `%s`.\n\n## Data\n\n",
-                  st->cfg->name ? st->cfg->name : "cairn train", r->run_id, r->task, st->learner);
+                  st->cfg->run.name ? st->cfg->run.name : "cairn train", r->run_id, r->task, st->learner);
     cn_buf_printf(&b, "- file: `%s`\n- SHA-256: `%s`\n- rows: %zu, label: `%s`, features: %zu\n",
                   st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label, st->n_features);
     cn_buf_printf(&b, "\n## Split\n\n| part | rows | index SHA-256 |\n|---|---|---|\n");
@@ -939,7 +939,7 @@ void cairn_train_result_free(cairn_train_result *r)
 static void state_release(train_state *st)
 {
     cairn_run_free(st->run);
-    cn_config_free(st->cfg);
+    cn_train_config_free(st->cfg);
     cairn_table_free(st->t);
     cairn_table_free(st->sub);
     cairn_split_free(st->split);
@@ -965,7 +965,7 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
     st.ctx = ctx;
     st.o = o;
     st.config_path = o->config;
-    cairn_status rc = cn_config_load(ctx, o->config, &st.cfg);
+    cairn_status rc = cn_train_config_load(ctx, o->config, &st.cfg);
     if (rc == CAIRN_OK)
         rc = settings(&st);
     if (rc == CAIRN_OK)
@@ -975,10 +975,10 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
     if (rc != CAIRN_OK)
         goto done;
     /* metrics: the config's, or the task's defaults */
-    if (st.cfg->n_metrics) {
-        st.n_metrics = st.cfg->n_metrics;
+    if (st.cfg->run.n_metrics) {
+        st.n_metrics = st.cfg->run.n_metrics;
         st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
-        memcpy(st.metrics, st.cfg->metrics, st.n_metrics * sizeof *st.metrics);
+        memcpy(st.metrics, st.cfg->run.metrics, st.n_metrics * sizeof *st.metrics);
     } else {
         const char *const *def = cn_default_metrics(st.is_classification);
         while (def[st.n_metrics])
@@ -1000,15 +1000,15 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
         goto done;
 
     cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
-    ro.experiment = o->experiment ? o->experiment : st.cfg->experiment;
-    ro.name = st.cfg->name;
+    ro.experiment = o->experiment ? o->experiment : st.cfg->run.experiment;
+    ro.name = st.cfg->run.name;
     cairn_tag *tags = NULL;
-    if (st.cfg->n_tags) {
-        tags = cn_xcalloc(st.cfg->n_tags, sizeof *tags);
-        for (size_t i = 0; i < st.cfg->n_tags; i++)
-            tags[i] = (cairn_tag){st.cfg->tags[i].key, st.cfg->tags[i].value};
+    if (st.cfg->run.n_tags) {
+        tags = cn_xcalloc(st.cfg->run.n_tags, sizeof *tags);
+        for (size_t i = 0; i < st.cfg->run.n_tags; i++)
+            tags[i] = (cairn_tag){st.cfg->run.tags[i].key, st.cfg->run.tags[i].value};
         ro.tags = tags;
-        ro.n_tags = st.cfg->n_tags;
+        ro.n_tags = st.cfg->run.n_tags;
     }
     rc = cairn_run_start(ctx, &ro, &st.run);
     free(tags);
