@@ -191,7 +191,7 @@ static cairn_status unknown_param(cairn_ctx *ctx, const cn_learner_ops *ops, con
     size_t best = 3; /* suggest at most two edits away */
     for (size_t i = 0; i < ops->n_params; i++) {
         size_t d = edit_distance(key, ops->params[i].name);
-        if (d < best && d < strlen(ops->params[i].name)) {
+        if (d < best && d < strlen(key)) {
             best = d;
             near = ops->params[i].name;
         }
