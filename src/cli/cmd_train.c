@@ -60,8 +60,7 @@ static int help_learner(const char *name)
         fputc('\n', stderr);
         return 1;
     }
-    printf("%-22s %-12s %-26s %-10s %-4s %s\n", "param", "type", "range", "default", "log",
-           "help");
+    printf("%-22s %-12s %-26s %-10s %-4s %s\n", "param", "type", "range", "default", "log", "help");
     for (size_t i = 0; i < n; i++) {
         char range[128];
         format_range(&specs[i], range, sizeof range);

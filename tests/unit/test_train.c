@@ -424,8 +424,8 @@ TEST(teardown)
     cairn_close(ctx);
 }
 
-UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(misspelled_learner_param_creates_no_run), UNIT_CASE(row_hash_overlap_counting),
-          UNIT_CASE(sealed_test_split_is_never_read), UNIT_CASE(same_seed_same_model_bytes),
-          UNIT_CASE(eval_model_refuses_training_rows), UNIT_CASE(eval_final_counts_looks),
-          UNIT_CASE(compare_same_rows_and_refusal), UNIT_CASE(config_and_data_errors),
-          UNIT_CASE(teardown))
+UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(misspelled_learner_param_creates_no_run),
+          UNIT_CASE(row_hash_overlap_counting), UNIT_CASE(sealed_test_split_is_never_read),
+          UNIT_CASE(same_seed_same_model_bytes), UNIT_CASE(eval_model_refuses_training_rows),
+          UNIT_CASE(eval_final_counts_looks), UNIT_CASE(compare_same_rows_and_refusal),
+          UNIT_CASE(config_and_data_errors), UNIT_CASE(teardown))

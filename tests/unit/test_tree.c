@@ -158,8 +158,10 @@ TEST(split_fractions_must_be_in_range)
         snprintf(text, sizeof text, "split: {test: %s}\n", bad[i]);
         CHECK(train_cfg(CN_TREE_YAML, text) == CAIRN_EINVAL);
         char want[96];
-        snprintf(want, sizeof want, "line 1 column 15: 'split.test' must be a fraction in [0, 1), "
-                                    "got '%s'", bad[i]);
+        snprintf(want, sizeof want,
+                 "line 1 column 15: 'split.test' must be a fraction in [0, 1), "
+                 "got '%s'",
+                 bad[i]);
         CHECK(strstr(cairn_errmsg(ctx), want) != NULL);
     }
     CHECK(train_cfg(CN_TREE_YAML, "split: {val: .nan}\n") == CAIRN_EINVAL);

@@ -63,8 +63,8 @@ void cn_tree_set_text(cn_tree *t, cn_node *scalar, const char *text, size_t len,
 void cn_tree_add(cn_tree *t, cn_node *parent, cn_node *item)
 {
     if (parent->kind == CN_NODE_LIST) {
-        parent->items = cn_arena_grow(t->arena, parent->items, parent->n, &parent->cap_,
-                                      sizeof *parent->items);
+        parent->items =
+            cn_arena_grow(t->arena, parent->items, parent->n, &parent->cap_, sizeof *parent->items);
         parent->items[parent->n++] = item;
         return;
     }
@@ -214,8 +214,7 @@ cairn_status cn_tree_fail_pos(cairn_ctx *ctx, const cn_tree *t, size_t line, siz
     return rc;
 }
 
-cairn_status cn_tree_fail(cairn_ctx *ctx, const cn_tree *t, const cn_node *at, const char *fmt,
-                          ...)
+cairn_status cn_tree_fail(cairn_ctx *ctx, const cn_tree *t, const cn_node *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -286,8 +285,8 @@ static cn_node *json_node(cn_tree *t, jscan *s, const cn_json *v)
     size_t line = s->line, column = (size_t)(s->p - s->line_start) + 1;
     cn_json_type type = cn_json_typeof(v);
     if (type == CN_JSON_OBJECT || type == CN_JSON_ARRAY) {
-        cn_node *n = cn_tree_node(t, type == CN_JSON_OBJECT ? CN_NODE_MAP : CN_NODE_LIST, line,
-                                  column);
+        cn_node *n =
+            cn_tree_node(t, type == CN_JSON_OBJECT ? CN_NODE_MAP : CN_NODE_LIST, line, column);
         s->p++; /* { or [ */
         if (type == CN_JSON_ARRAY) {
             for (size_t i = 0; i < cn_json_array_size(v); i++) {
@@ -298,8 +297,8 @@ static cn_node *json_node(cn_tree *t, jscan *s, const cn_json *v)
         } else {
             for (void *it = cn_json_object_iter(v); it; it = cn_json_object_next(v, it)) {
                 scan_ws(s);
-                cn_node *k = cn_tree_node(t, CN_NODE_SCALAR, s->line,
-                                          (size_t)(s->p - s->line_start) + 1);
+                cn_node *k =
+                    cn_tree_node(t, CN_NODE_SCALAR, s->line, (size_t)(s->p - s->line_start) + 1);
                 const char *key = cn_json_iter_key(it);
                 cn_tree_set_text(t, k, key, strlen(key), false);
                 scan_string(s);
@@ -407,8 +406,8 @@ bool cn_node_is_null(const cn_node *n)
     if (n->kind != CN_NODE_SCALAR || !n->is_plain)
         return false;
     const char *v = n->text;
-    return n->len == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+    return n->len == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+           strcmp(v, "NULL") == 0;
 }
 
 const char *cn_node_kind_name(const cn_node *n)
@@ -435,10 +434,11 @@ cairn_status cn_tree_walk_map(const cn_tree_walk *w, const cn_node *map, const c
                               const cn_tree_field *fields, size_t n_fields)
 {
     if (map->kind != CN_NODE_MAP)
-        return section ? cn_tree_fail(w->ctx, w->tree, map, "'%s' must be a mapping, got %s",
-                                      section, cn_node_kind_name(map))
-                       : cn_tree_fail(w->ctx, w->tree, map, "the top level must be a mapping, got %s",
-                                      cn_node_kind_name(map));
+        return section
+                   ? cn_tree_fail(w->ctx, w->tree, map, "'%s' must be a mapping, got %s", section,
+                                  cn_node_kind_name(map))
+                   : cn_tree_fail(w->ctx, w->tree, map, "the top level must be a mapping, got %s",
+                                  cn_node_kind_name(map));
     for (size_t i = 0; i < map->n; i++) {
         const cn_node *k = map->pairs[i].key, *v = map->pairs[i].value;
         if (k->kind != CN_NODE_SCALAR)
@@ -447,9 +447,9 @@ cairn_status cn_tree_walk_map(const cn_tree_walk *w, const cn_node *map, const c
                            : cn_tree_fail(w->ctx, w->tree, k, "keys must be scalars, got %s",
                                           cn_node_kind_name(k));
         if (map->pairs[i].is_dup)
-            return section ? cn_tree_fail(w->ctx, w->tree, k, "'%s.%s' appears twice", section,
-                                          k->text)
-                           : cn_tree_fail(w->ctx, w->tree, k, "key '%s' appears twice", k->text);
+            return section
+                       ? cn_tree_fail(w->ctx, w->tree, k, "'%s.%s' appears twice", section, k->text)
+                       : cn_tree_fail(w->ctx, w->tree, k, "key '%s' appears twice", k->text);
         /* Inside a section a null value is skipped before its key is looked at; at the top
          * level an unknown key is refused whatever its value. */
         if (section && cn_node_is_null(v))
@@ -465,8 +465,8 @@ cairn_status cn_tree_walk_map(const cn_tree_walk *w, const cn_node *map, const c
             cairn_status rc =
                 section ? cn_tree_fail(w->ctx, w->tree, k, "unknown key '%s.%s'; allowed: %s",
                                        section, k->text, cn_buf_str(&allowed))
-                        : cn_tree_fail(w->ctx, w->tree, k, "unknown key '%s'; allowed: %s",
-                                       k->text, cn_buf_str(&allowed));
+                        : cn_tree_fail(w->ctx, w->tree, k, "unknown key '%s'; allowed: %s", k->text,
+                                       cn_buf_str(&allowed));
             cn_buf_release(&allowed);
             return rc;
         }

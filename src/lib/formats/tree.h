@@ -52,14 +52,14 @@ cairn_status cn_tree_parse(cairn_ctx *ctx, const char *what, const char *label,
 /* Reads a file: JSON when its name ends in ".json", else YAML ("config 'x.yaml': No such file
  * or directory" is ENOTFOUND; more than CN_TREE_MAX_BYTES is ELIMIT). */
 cairn_status cn_tree_load(cairn_ctx *ctx, const char *what, const char *path, cn_tree **out);
-void cn_tree_free(cn_tree *t); /* NULL is a no-op */
+void cn_tree_free(cn_tree *t);                 /* NULL is a no-op */
 const cn_node *cn_tree_root(const cn_tree *t); /* NULL for an empty document */
 
 /* Records "<what> '<label>' line L column C: <message>" (no position when at is NULL) and
  * returns EINVAL. */
-cairn_status cn_tree_fail(cairn_ctx *ctx, const cn_tree *t, const cn_node *at, const char *fmt,
-                          ...) __attribute__((format(printf, 4, 5)));
-bool cn_node_is_null(const cn_node *n); /* a plain "", "~", "null", "Null" or "NULL" */
+cairn_status cn_tree_fail(cairn_ctx *ctx, const cn_tree *t, const cn_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+bool cn_node_is_null(const cn_node *n);          /* a plain "", "~", "null", "Null" or "NULL" */
 const char *cn_node_kind_name(const cn_node *n); /* "a scalar", "a list", "a mapping" */
 /* The value of the first pair whose scalar key is `key`, or NULL (a scan: walk the pairs to
  * read every key of a large map). */
@@ -108,7 +108,8 @@ void cn_tree_strv_free(char **list, size_t n);
 
 cn_node *cn_tree_node(cn_tree *t, cn_node_kind kind, size_t line, size_t column);
 void cn_tree_set_text(cn_tree *t, cn_node *scalar, const char *text, size_t len, bool is_plain);
-void cn_tree_add(cn_tree *t, cn_node *parent, cn_node *item); /* a list item, or a key then its value */
+void cn_tree_add(cn_tree *t, cn_node *parent,
+                 cn_node *item); /* a list item, or a key then its value */
 /* Completes a list or map: marks duplicate scalar keys (a hash set, linear in the pairs) and
  * returns the nodes it expands to, aliases counted per use (saturating past
  * CN_TREE_MAX_NODES). */
@@ -116,7 +117,7 @@ size_t cn_tree_close(cn_tree *t, cn_node *node);
 /* A table from names to nodes (YAML anchors), linear in its uses. */
 typedef struct cn_tree_names cn_tree_names;
 cn_tree_names *cn_tree_names_new(void);
-void cn_tree_names_free(cn_tree_names *h); /* NULL is a no-op */
+void cn_tree_names_free(cn_tree_names *h);                                 /* NULL is a no-op */
 void cn_tree_names_set(cn_tree_names *h, const char *name, cn_node *node); /* replaces */
 cn_node *cn_tree_names_get(const cn_tree_names *h, const char *name);
 void cn_tree_set_root(cn_tree *t, cn_node *root);

@@ -15,8 +15,8 @@ typedef struct reader {
     cn_node *stack[CN_TREE_MAX_DEPTH];
     int depth;
     cn_tree_names *anchors;
-    int docs;         /* documents completed */
-    bool extra;       /* inside a second document: read to its end, then refused */
+    int docs;   /* documents completed */
+    bool extra; /* inside a second document: read to its end, then refused */
 } reader;
 
 static cairn_status parse_error(reader *r)
@@ -24,11 +24,10 @@ static cairn_status parse_error(reader *r)
     const yaml_parser_t *p = &r->parser;
     const char *problem = p->problem ? p->problem : "malformed YAML";
     if (r->docs > 0) /* after the first document libyaml's context adds nothing */
-        return cn_tree_fail_pos(r->ctx, r->t, p->problem_mark.line + 1,
-                                p->problem_mark.column + 1, "%s", problem);
+        return cn_tree_fail_pos(r->ctx, r->t, p->problem_mark.line + 1, p->problem_mark.column + 1,
+                                "%s", problem);
     return cn_tree_fail_pos(r->ctx, r->t, p->problem_mark.line + 1, p->problem_mark.column + 1,
-                            "%s%s%s", problem, p->context ? " " : "",
-                            p->context ? p->context : "");
+                            "%s%s%s", problem, p->context ? " " : "", p->context ? p->context : "");
 }
 
 static cairn_status fail_mark(reader *r, const yaml_mark_t *m, const char *msg)
@@ -37,8 +36,7 @@ static cairn_status fail_mark(reader *r, const yaml_mark_t *m, const char *msg)
 }
 
 /* Hangs a complete or newly opened node on its parent (or makes it the root). */
-static cairn_status place(reader *r, cn_node *n, const yaml_char_t *anchor,
-                          const yaml_mark_t *mark)
+static cairn_status place(reader *r, cn_node *n, const yaml_char_t *anchor, const yaml_mark_t *mark)
 {
     if (anchor) {
         if (cn_tree_names_get(r->anchors, (const char *)anchor))
@@ -66,9 +64,7 @@ static cairn_status on_event(reader *r, const yaml_event_t *ev)
     if (r->extra && ev->type != YAML_DOCUMENT_END_EVENT)
         return CAIRN_OK;
     switch (ev->type) {
-    case YAML_DOCUMENT_START_EVENT:
-        r->extra = r->docs > 0;
-        return CAIRN_OK;
+    case YAML_DOCUMENT_START_EVENT: r->extra = r->docs > 0; return CAIRN_OK;
     case YAML_DOCUMENT_END_EVENT:
         if (r->extra) /* one document per file: a second one is almost always a mistake */
             return cn_tree_fail(r->ctx, r->t, NULL, "holds more than one YAML document");
@@ -96,9 +92,8 @@ static cairn_status on_event(reader *r, const yaml_event_t *ev)
         bool is_map = ev->type == YAML_MAPPING_START_EVENT;
         cn_node *n =
             cn_tree_node(r->t, is_map ? CN_NODE_MAP : CN_NODE_LIST, m->line + 1, m->column + 1);
-        cairn_status rc = place(r, n, is_map ? ev->data.mapping_start.anchor
-                                             : ev->data.sequence_start.anchor,
-                                m);
+        cairn_status rc =
+            place(r, n, is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor, m);
         r->stack[r->depth++] = n;
         return rc;
     }

@@ -249,7 +249,7 @@ static cairn_status bad_value(cairn_ctx *ctx, const cn_learner_ops *ops, const c
         break;
     default:
         cn_buf_printf(&b, "%s in %c%g, %g%c",
-                      s->type == CAIRN_PARAM_FLOAT  ? "a number"
+                      s->type == CAIRN_PARAM_FLOAT ? "a number"
                       : s->type == CAIRN_PARAM_INT ? "an integer"
                                                    : "comma-separated integers",
                       s->low_open ? '(' : '[', s->low, s->high, s->high_open ? ')' : ']');

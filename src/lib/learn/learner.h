@@ -46,10 +46,10 @@ struct cn_learner_ops {
     const char *name;               /* what users type */
     const cairn_param_spec *params; /* every param fit reads; others are refused */
     size_t n_params;
-    unsigned tasks;                 /* CN_TASK_* bits it supports */
-    bool standardize;               /* numeric features standardised (param "standardize") */
-    bool ordinal;                   /* categories as codes, unseen -> NaN; else one-hot */
-    bool allows_missing;            /* NaN goes through as missing; else refused */
+    unsigned tasks;      /* CN_TASK_* bits it supports */
+    bool standardize;    /* numeric features standardised (param "standardize") */
+    bool ordinal;        /* categories as codes, unseen -> NaN; else one-hot */
+    bool allows_missing; /* NaN goes through as missing; else refused */
     cairn_status (*fit)(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
                         cn_learner **out);
     /* out: n x n_classes probabilities (classification) or n values (regression). */
@@ -76,14 +76,15 @@ cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn
     {                                                                                              \
         .name = (n), .type = CAIRN_PARAM_BOOL, .default_value = (def), .help = (text)              \
     }
-#define CN_SPEC_FIT_INTERCEPT CN_SPEC_BOOL("fit_intercept", "true", "centre the data and fit an intercept")
+#define CN_SPEC_FIT_INTERCEPT                                                                      \
+    CN_SPEC_BOOL("fit_intercept", "true", "centre the data and fit an intercept")
 #define CN_SPEC_STANDARDIZE CN_SPEC_BOOL("standardize", "true", "standardise numeric features")
 extern const char *const cn_task_choices[]; /* auto, regression, classification */
 #define CN_SPEC_TASK                                                                               \
     {                                                                                              \
         .name = "task", .type = CAIRN_PARAM_CATEGORICAL, .default_value = "auto",                  \
         .choices = cn_task_choices,                                                                \
-        .help = "auto (a categorical label classifies), classification or regression"             \
+        .help = "auto (a categorical label classifies), classification or regression"              \
     }
 #define CN_N_SPECS(a) (sizeof(a) / sizeof((a)[0]))
 const char *cn_param_get(const cn_params *p, const char *key); /* last one wins; NULL if absent */

@@ -456,7 +456,7 @@ static const char *const solver_choices[] = {"auto", "lbfgs", "newton-cg", NULL}
 static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
                                  cn_learner **out)
 {
-        double c, tol;
+    double c, tol;
     int64_t max_iter;
     bool fit_intercept;
     int solver;

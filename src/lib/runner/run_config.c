@@ -93,9 +93,9 @@ static cairn_status read_artifacts(const cn_tree_walk *w, const cn_node *k, cons
 }
 
 static const cn_tree_field run_fields[] = {
-    {"name", read_name},       {"experiment", read_experiment}, {"command", read_command},
-    {"params", read_params},   {"inputs", read_inputs},         {"seed", read_seed},
-    {"tags", read_tags},       {"metrics", read_metrics},       {"artifacts", read_artifacts},
+    {"name", read_name},     {"experiment", read_experiment}, {"command", read_command},
+    {"params", read_params}, {"inputs", read_inputs},         {"seed", read_seed},
+    {"tags", read_tags},     {"metrics", read_metrics},       {"artifacts", read_artifacts},
 };
 #define N_RUN_FIELDS (sizeof run_fields / sizeof run_fields[0])
 

@@ -360,9 +360,7 @@ static cairn_status method_split(train_state *st)
 {
     cn_train_config_split *cs = &st->cfg->split;
     cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
-    const char *method = cs->method              ? cs->method
-                         : st->is_classification ? "stratified"
-                                                 : "random";
+    const char *method = cs->method ? cs->method : st->is_classification ? "stratified" : "random";
     cairn_split_method_parse(method, &so.method);
     so.test_fraction = st->test_frac;
     so.val_fraction = st->val_frac;
@@ -823,7 +821,8 @@ static cairn_status log_report(train_state *st)
     cn_buf b = CN_BUF_INIT;
     cairn_train_result *r = st->res;
     cn_buf_printf(&b, "# %s\n\nRun `%s`, %s with learner `%s`.\n\n## Data\n\n",
-                  st->cfg->run.name ? st->cfg->run.name : "cairn train", r->run_id, r->task, st->learner);
+                  st->cfg->run.name ? st->cfg->run.name : "cairn train", r->run_id, r->task,
+                  st->learner);
     cn_buf_printf(&b, "- file: `%s`\n- SHA-256: `%s`\n- rows: %zu, label: `%s`, features: %zu\n",
                   st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label, st->n_features);
     cn_buf_printf(&b, "\n## Split\n\n| part | rows | index SHA-256 |\n|---|---|---|\n");
@@ -1014,8 +1013,8 @@ static cairn_status prepare(train_state *st)
     if (rc == CAIRN_OK)
         rc = in_config(st, pick_task(st));
     if (rc == CAIRN_OK)
-        rc = in_config(st, cairn_learner_check_params(st->ctx, st->learner, st->pkeys,
-                                                      st->pvalues, st->n_params));
+        rc = in_config(st, cairn_learner_check_params(st->ctx, st->learner, st->pkeys, st->pvalues,
+                                                      st->n_params));
     if (rc == CAIRN_OK)
         rc = in_config(st, choose_metrics(st));
     if (rc == CAIRN_OK)

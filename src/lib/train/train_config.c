@@ -47,8 +47,10 @@ static cairn_status data_categorical(const cn_tree_walk *w, const cn_node *k, co
 }
 
 static const cn_tree_field data_fields[] = {
-    {"path", data_path},       {"label", data_label},
-    {"features", data_features}, {"numeric", data_numeric},
+    {"path", data_path},
+    {"label", data_label},
+    {"features", data_features},
+    {"numeric", data_numeric},
     {"categorical", data_categorical},
 };
 
@@ -60,8 +62,7 @@ static cairn_status split_method(const cn_tree_walk *w, const cn_node *k, const 
     if (rc == CAIRN_OK && strcmp(*m, "random") != 0 && strcmp(*m, "stratified") != 0 &&
         strcmp(*m, "group") != 0 && strcmp(*m, "time") != 0)
         rc = cn_tree_fail(w->ctx, w->tree, v,
-                          "'split.method' must be random, stratified, group or time, got '%s'",
-                          *m);
+                          "'split.method' must be random, stratified, group or time, got '%s'", *m);
     return rc;
 }
 
@@ -86,8 +87,8 @@ static cairn_status split_part(const cn_tree_walk *w, const cn_node *k, const cn
     if (!is_number(v))
         return cn_tree_string(w, what, v, is_test ? &s->test_idx : &s->val_idx);
     if (!cn_parse_double(v->text, &x) || !(x >= 0 && x < 1))
-        return cn_tree_fail(w->ctx, w->tree, v, "'%s' must be a fraction in [0, 1), got '%s'",
-                            what, v->text);
+        return cn_tree_fail(w->ctx, w->tree, v, "'%s' must be a fraction in [0, 1), got '%s'", what,
+                            v->text);
     *(is_test ? &s->test : &s->val) = x;
     return CAIRN_OK;
 }
@@ -116,8 +117,7 @@ static const cn_tree_field split_fields[] = {
 };
 
 /* learner.params values: scalars, or lists of scalars joined with ','. */
-static cairn_status param_value(const cn_tree_walk *w, const char *key, const cn_node *v,
-                                cn_buf *b)
+static cairn_status param_value(const cn_tree_walk *w, const char *key, const cn_node *v, cn_buf *b)
 {
     if (v->kind == CN_NODE_LIST) {
         for (size_t i = 0; i < v->n; i++) {
@@ -154,8 +154,8 @@ static cairn_status learner_params(const cn_tree_walk *w, const cn_node *k, cons
         cn_buf b = CN_BUF_INIT;
         cairn_status rc = cn_tree_string(w, "learner.params", n->pairs[i].key, &key);
         if (rc == CAIRN_OK && n->pairs[i].is_dup)
-            rc = cn_tree_fail(w->ctx, w->tree, n->pairs[i].key,
-                              "'learner.params.%s' appears twice", key);
+            rc = cn_tree_fail(w->ctx, w->tree, n->pairs[i].key, "'learner.params.%s' appears twice",
+                              key);
         if (rc == CAIRN_OK)
             rc = param_value(w, key, n->pairs[i].value, &b);
         if (rc != CAIRN_OK) {
@@ -178,8 +178,7 @@ static cairn_status learner_name(const cn_tree_walk *w, const cn_node *k, const 
     return cn_tree_string(w, "learner.name", v, &CFG(w)->learner.name);
 }
 
-static cairn_status learner_class_weight(const cn_tree_walk *w, const cn_node *k,
-                                         const cn_node *v)
+static cairn_status learner_class_weight(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
 {
     (void)k;
     char **cw = &CFG(w)->learner.class_weight;
@@ -252,7 +251,7 @@ static cairn_status read_cv(const cn_tree_walk *w, const cn_node *k, const cn_no
 
 /* In the order `unknown key` messages list them, after the run keys. */
 static const cn_tree_field train_fields[] = {
-    {"learner", read_learner}, {"data", read_data}, {"split", read_split},
+    {"learner", read_learner},     {"data", read_data}, {"split", read_split},
     {"bootstrap", read_bootstrap}, {"cv", read_cv},
 };
 
