@@ -123,34 +123,20 @@ cairn_status cn_run_config_read(cairn_ctx *ctx, const cn_tree *tree, const cn_tr
     return rc;
 }
 
-static cairn_status from_tree(cairn_ctx *ctx, cn_tree *tree, cn_run_config **out)
-{
-    cn_run_config *cfg = cn_xcalloc(1, sizeof *cfg);
-    cairn_status rc = cn_run_config_read(ctx, tree, NULL, 0, cfg);
-    cn_tree_free(tree);
-    if (rc != CAIRN_OK) {
-        cn_run_config_free(cfg);
-        return rc;
-    }
-    *out = cfg;
-    return CAIRN_OK;
-}
-
 cairn_status cn_run_config_load(cairn_ctx *ctx, const char *path, cn_run_config **out)
 {
     cn_tree *tree = NULL;
-    *out = NULL;
+    cn_run_config *cfg = cn_xcalloc(1, sizeof *cfg);
     cairn_status rc = cn_tree_load(ctx, "config", path, &tree);
-    return rc == CAIRN_OK ? from_tree(ctx, tree, out) : rc;
-}
-
-cairn_status cn_run_config_parse(cairn_ctx *ctx, const char *label, const char *text, size_t len,
-                                 cn_run_config **out)
-{
-    cn_tree *tree = NULL;
-    *out = NULL;
-    cairn_status rc = cn_tree_parse(ctx, "config", label, CN_TREE_YAML, text, len, &tree);
-    return rc == CAIRN_OK ? from_tree(ctx, tree, out) : rc;
+    if (rc == CAIRN_OK)
+        rc = cn_run_config_read(ctx, tree, NULL, 0, cfg);
+    cn_tree_free(tree);
+    if (rc != CAIRN_OK) {
+        cn_run_config_free(cfg);
+        cfg = NULL;
+    }
+    *out = cfg;
+    return rc;
 }
 
 void cn_run_config_release(cn_run_config *cfg)

@@ -37,9 +37,6 @@ cairn_status cn_run_config_read(cairn_ctx *ctx, const cn_tree *tree, const cn_tr
 /* Reads a config file for `cairn run` ("config 'x.yaml' line 3 column 7: 'seed' must be a
  * non-negative integer, got 'abc'"). On success *out is freed with cn_run_config_free(). */
 cairn_status cn_run_config_load(cairn_ctx *ctx, const char *path, cn_run_config **out);
-/* The same from YAML text; `label` names it in messages. */
-cairn_status cn_run_config_parse(cairn_ctx *ctx, const char *label, const char *text, size_t len,
-                                 cn_run_config **out);
 void cn_run_config_release(cn_run_config *cfg); /* frees what cfg holds */
 void cn_run_config_free(cn_run_config *cfg);    /* NULL is a no-op */
 #endif
