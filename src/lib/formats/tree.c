@@ -491,9 +491,16 @@ cairn_status cn_tree_string(const cn_tree_walk *w, const char *what, const cn_no
     return CAIRN_OK;
 }
 
+void *cn_tree_grow(void *items, size_t n, size_t size)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        return cn_xrealloc(items, (n ? 2 * n : 1) * size);
+    return items;
+}
+
 static void push_str(char ***list, size_t *n, char *s)
 {
-    *list = cn_xrealloc(*list, (*n + 1) * sizeof **list);
+    *list = cn_tree_grow(*list, *n, sizeof **list);
     (*list)[(*n)++] = s;
 }
 
@@ -549,7 +556,7 @@ cairn_status cn_tree_string_map(const cn_tree_walk *w, const char *what, const c
             free(key);
             return rc;
         }
-        *map = cn_xrealloc(*map, (*count + 1) * sizeof **map);
+        *map = cn_tree_grow(*map, *count, sizeof **map);
         (*map)[*count] = (cn_tree_kv){key, value};
         (*count)++;
     }

@@ -102,6 +102,9 @@ cairn_status cn_tree_int(const cn_tree_walk *w, const char *what, const cn_node 
                          int64_t hi, int64_t *out);
 cairn_status cn_tree_bool(const cn_tree_walk *w, const char *what, const cn_node *n, bool *out);
 void cn_tree_kv_free(cn_tree_kv *map, size_t n);
+/* Room for item n of an array that holds n items of `size` bytes: doubles it when n is 0 or a
+ * power of two, so appending n items costs O(n). */
+void *cn_tree_grow(void *items, size_t n, size_t size);
 void cn_tree_strv_free(char **list, size_t n);
 
 /* ---- building, for the readers (yaml.c, the JSON reader in tree.c) ---- */

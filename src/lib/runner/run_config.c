@@ -42,7 +42,7 @@ static cairn_status read_command(const cn_tree_walk *w, const cn_node *k, const 
         while (*p && *p != ' ' && *p != '\t' && *p != '\n')
             p++;
         if (p > start) {
-            cfg->command = cn_xrealloc(cfg->command, (cfg->n_command + 1) * sizeof *cfg->command);
+            cfg->command = cn_tree_grow(cfg->command, cfg->n_command, sizeof *cfg->command);
             cfg->command[cfg->n_command++] = cn_xstrndup(start, (size_t)(p - start));
         }
     }

@@ -163,7 +163,7 @@ static cairn_status learner_params(const cn_tree_walk *w, const cn_node *k, cons
             cn_buf_release(&b);
             return rc;
         }
-        l->params = cn_xrealloc(l->params, (l->n_params + 1) * sizeof *l->params);
+        l->params = cn_tree_grow(l->params, l->n_params, sizeof *l->params);
         l->params[l->n_params].key = key;
         l->params[l->n_params].value = b.len ? cn_buf_detach(&b) : cn_xstrdup("");
         cn_buf_release(&b);
