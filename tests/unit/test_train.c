@@ -434,14 +434,43 @@ TEST(config_and_data_errors)
     free(p);
 }
 
+static size_t count_runs(void)
+{
+    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+    q.info_only = true;
+    cairn_run_page *page = NULL;
+    CHECK(cairn_runs_search(ctx, &q, &page) == CAIRN_OK);
+    size_t n = page ? page->n : 0;
+    cairn_run_page_free(page);
+    return n;
+}
+
+TEST(misspelled_learner_param_creates_no_run)
+{
+    size_t before = count_runs();
+    char *cfg = config("typo.yaml", "data.csv", "logistic", NULL);
+    static const char *const k[] = {"Cee"};
+    static const char *const v[] = {"0.5"};
+    CHECK(train(cfg, k, v, 1) == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "learner 'logistic': unknown param 'Cee' (did you mean "
+                                    "'C'?); known: C, tol,") != NULL);
+    static const char *const k2[] = {"max_iter"};
+    static const char *const v2[] = {"0"};
+    CHECK(train(cfg, k2, v2, 1) == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "param 'max_iter': expected an integer in [1, 1e+06], got "
+                                    "'0'") != NULL);
+    CHECK(count_runs() == before);
+    free(cfg);
+}
+
 TEST(teardown)
 {
     cairn_close(ctx);
 }
 
-UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(row_hash_overlap_counting),
-          UNIT_CASE(sealed_test_split_is_never_read), UNIT_CASE(same_seed_same_model_bytes),
-          UNIT_CASE(eval_model_refuses_training_rows),
+UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(misspelled_learner_param_creates_no_run),
+          UNIT_CASE(row_hash_overlap_counting), UNIT_CASE(sealed_test_split_is_never_read),
+          UNIT_CASE(same_seed_same_model_bytes), UNIT_CASE(eval_model_refuses_training_rows),
           UNIT_CASE(eval_model_refuses_a_resealed_model), UNIT_CASE(eval_final_counts_looks),
           UNIT_CASE(compare_same_rows_and_refusal), UNIT_CASE(config_and_data_errors),
           UNIT_CASE(teardown))

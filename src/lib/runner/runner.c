@@ -26,7 +26,7 @@
 #include "tracking/context.h"
 #include "core/core.h"
 #include "formats/json.h"
-#include "formats/yaml.h"
+#include "runner/run_config.h"
 #include "base/fs.h"
 #include "base/rng.h"
 #include "base/sha256.h"
@@ -77,7 +77,7 @@ typedef struct result_box {
 typedef struct runner {
     cairn_ctx *ctx;
     const cairn_runner_opts *opts;
-    cn_config *cfg;
+    cn_run_config *cfg;
     kv *params;
     size_t n_params;
     int64_t seed;
@@ -1524,7 +1524,7 @@ static void runner_release(runner *r)
     }
     free(r->params);
     cn_lineproto_free(r->lp);
-    cn_config_free(r->cfg);
+    cn_run_config_free(r->cfg);
     cairn_run_free(r->run);
 }
 
@@ -1560,7 +1560,7 @@ static cairn_status check_request(runner *r, int argc, const char *const *argv)
             return cn_fail(r->ctx, CAIRN_EINVAL, "config '%s' is not a regular file", config);
         if (fd >= 0)
             close(fd);
-        rc = cn_config_load(r->ctx, config, &r->cfg);
+        rc = cn_run_config_load(r->ctx, config, &r->cfg);
     }
     if (rc == CAIRN_OK)
         rc = cn_lineproto_new(r->ctx, r->opts->metrics_format, &r->lp);
@@ -1683,6 +1683,7 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
     r.box = cn_xcalloc(1, sizeof *r.box);
     r.box->pub.internal_ = r.box;
 
+    /* Everything that can be wrong with the request fails here, before a run exists. */
     rc = check_request(&r, argc, argv);
     if (rc == CAIRN_OK)
         rc = start_run(&r);
