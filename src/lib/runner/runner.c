@@ -126,9 +126,16 @@ typedef struct runner {
 
 /* ---- small helpers ---- */
 
+/* Appends s to a NULL-terminated list that only ever grows through push (it starts NULL with
+ * n 0). The capacity is implicit: the least power of two (at least 4) that holds n + 2
+ * slots, so 100k pushes cost O(n) copying, not O(n^2). */
 static void push(char ***list, size_t *n, char *s)
 {
-    *list = cn_xrealloc(*list, (*n + 2) * sizeof **list);
+    size_t need = *n + 2; /* the new item and the NULL */
+    if (*n == 0)
+        *list = cn_xrealloc(*list, 4 * sizeof **list);
+    else if (need > 4 && ((need - 1) & (need - 2)) == 0) /* need - 1 was the capacity */
+        *list = cn_xrealloc(*list, 2 * (need - 1) * sizeof **list);
     (*list)[(*n)++] = s;
     (*list)[*n] = NULL;
 }
