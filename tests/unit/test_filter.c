@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* test_filter.c - the search filter and order_by compiler: SQL text and arguments of valid
- * filters, every error message, and the compiled SQL run against a real SQLite database
- * built from the store's schema. */
+/* test_filter.c - the search filter and order_by parser (formats/filter.c) and its SQL
+ * compilers (store/search_sql.c): SQL text and arguments of valid filters, every error message,
+ * the parser's tree under a grammar of its own, and the compiled SQL run against a real SQLite
+ * database built from the store's schema. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include "unit.h"
@@ -9,6 +10,7 @@
 #include "formats/filter.h"
 #include "store/search_sql.h"
 #include "base/buf.h"
+#include "base/xmalloc.h"
 
 static cairn_ctx *ctx_new(void)
 {
@@ -563,6 +565,95 @@ TEST(order_errors)
     ctx_free(ctx);
 }
 
+/* ---- the parser alone, with a grammar of its own ---- */
+
+/* What a registered-model-versions search might allow: attributes and tags, nothing else. */
+enum { MV_NAME, MV_VERSION, MV_RUN_ID, MV_SOURCE };
+static const cn_filter_field mv_attrs[] = {
+    {"name", CN_FILTER_STRING, true, MV_NAME},
+    {"version_number", CN_FILTER_MS, true, MV_VERSION},
+    {"run_id", CN_FILTER_STRING, true, MV_RUN_ID},
+    {"source_path", CN_FILTER_STRING, false, MV_SOURCE},
+};
+static const cn_filter_grammar mv_grammar = {
+    .target = "model versions",
+    .kinds = CN_FILTER_BIT(CN_FILTER_TAG) | CN_FILTER_BIT(CN_FILTER_ATTR),
+    .order_kinds = CN_FILTER_BIT(CN_FILTER_ATTR),
+    .order_names_target = true,
+    .attrs = mv_attrs,
+    .n_attrs = CN_ARRAY_LEN(mv_attrs),
+    .attrs_hint = "name, version_number, run_id, tags.<key>",
+    .order_attrs_hint = "name, version_number, run_id, source_path",
+    .unusable_hint = "name, version_number, run_id or tags.<key>",
+    .dataset_hint = "",
+    .order_hint = "name, version_number, run_id, source_path",
+};
+
+static void check_parse_err(const cn_filter_grammar *g, const char *filter, const char *want_msg)
+{
+    cairn_ctx *ctx = ctx_new();
+    cn_filter *f = (cn_filter *)1;
+    CHECK(cn_filter_parse(ctx, g, filter, strlen(filter), &f) == CAIRN_EINVAL);
+    CHECK(f == NULL);
+    if (!strstr(cairn_errmsg(ctx), want_msg)) {
+        unit_failed = 1;
+        fprintf(stderr, "# filter <%s>: message '%s' lacks '%s'\n", filter, cairn_errmsg(ctx),
+                want_msg);
+    }
+    ctx_free(ctx);
+}
+
+TEST(parser_takes_the_callers_grammar)
+{
+    cairn_ctx *ctx = ctx_new();
+    cn_filter *f = NULL;
+    const char *text = "name = 'm' AND (version_number >= 3 OR tags.stage IN ('prod', 'qa'))";
+    CHECK(cn_filter_parse(ctx, &mv_grammar, text, strlen(text), &f) == CAIRN_OK);
+    const cn_filter_node *all = f->root;
+    CHECK(all->kind == CN_FILTER_AND);
+    const cn_filter_node *name = all->first, *either = name->next;
+    CHECK(name->kind == CN_FILTER_CLAUSE && name->id.kind == CN_FILTER_ATTR);
+    CHECK(name->id.field->id == MV_NAME && name->cmp == CN_FILTER_EQ);
+    CHECK(name->val.kind == CN_FILTER_VAL_STRING);
+    CHECK_STR(name->val.s, "m");
+    CHECK(either->kind == CN_FILTER_OR && either->next == NULL);
+    const cn_filter_node *version = either->first, *stage = version->next;
+    CHECK(version->id.field->id == MV_VERSION && version->cmp == CN_FILTER_GE);
+    CHECK(version->val.kind == CN_FILTER_VAL_INT && version->val.i == 3);
+    CHECK(stage->id.kind == CN_FILTER_TAG && stage->cmp == CN_FILTER_IN);
+    CHECK_STR(stage->id.key, "stage");
+    CHECK(stage->val.kind == CN_FILTER_VAL_LIST);
+    CHECK_STR(stage->val.items->s, "prod");
+    CHECK_STR(stage->val.items->next->s, "qa");
+    CHECK(stage->val.items->next->next == NULL);
+    cn_filter_free(f);
+
+    CHECK(cn_filter_parse(ctx, &mv_grammar, "  ", 2, &f) == CAIRN_OK);
+    CHECK(f->root == NULL); /* blank: no tree */
+    cn_filter_free(f);
+
+    const char *list[] = {"version_number DESC", "source_path"};
+    cn_order *o = NULL;
+    CHECK(cn_order_parse(ctx, &mv_grammar, list, 2, &o) == CAIRN_OK);
+    CHECK(o->n == 2 && o->keys[0].is_desc && !o->keys[1].is_desc);
+    CHECK(o->keys[0].id.field->id == MV_VERSION && o->keys[1].id.field->id == MV_SOURCE);
+    cn_order_free(o);
+    const char *by_tag[] = {"tags.stage"};
+    o = (cn_order *)1;
+    CHECK(cn_order_parse(ctx, &mv_grammar, by_tag, 1, &o) == CAIRN_EINVAL);
+    CHECK(o == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "cannot order model versions by 'tags.stage'") != NULL);
+    ctx_free(ctx);
+
+    check_parse_err(&mv_grammar, "metrics.acc > 1",
+                    "'metrics.acc' cannot be used for model versions (use name, version_number, "
+                    "run_id or tags.<key>)");
+    check_parse_err(&mv_grammar, "source_path = 'x'", "unknown attribute 'source_path'");
+    check_parse_err(&mv_grammar, "version_number LIKE '1'",
+                    "comparator 'LIKE' is not allowed for attribute 'version_number'");
+    check_parse_err(&mv_grammar, "name > 'a'", "comparator '>' is not allowed for attribute");
+}
+
 /* ---- against a real SQLite database ---- */
 
 static sqlite3 *db;
@@ -778,5 +869,5 @@ UNIT_MAIN(UNIT_CASE(empty_filter_is_true), UNIT_CASE(metric_clause),
           UNIT_CASE(dataset_clauses), UNIT_CASE(and_or_parentheses), UNIT_CASE(experiment_filters),
           UNIT_CASE(appends_to_existing_sql), UNIT_CASE(syntax_errors), UNIT_CASE(rule_errors),
           UNIT_CASE(bad_bytes_and_positions), UNIT_CASE(limits), UNIT_CASE(order_sql),
-          UNIT_CASE(order_errors), UNIT_CASE(sqlite_run_filters), UNIT_CASE(sqlite_run_order),
-          UNIT_CASE(sqlite_experiments))
+          UNIT_CASE(order_errors), UNIT_CASE(parser_takes_the_callers_grammar),
+          UNIT_CASE(sqlite_run_filters), UNIT_CASE(sqlite_run_order), UNIT_CASE(sqlite_experiments))
