@@ -80,6 +80,44 @@ CAIRN_API cairn_status cairn_model_load_bytes(cairn_ctx *ctx, const void *data, 
                                               cairn_model **out);
 CAIRN_API void cairn_model_free(cairn_model *m); /* NULL is a no-op */
 
+/* ---- the learners' params: what each accepts, for checks, help and search spaces ---- */
+
+typedef enum cairn_param_type {
+    CAIRN_PARAM_FLOAT = 1,   /* a real number in [low, high] */
+    CAIRN_PARAM_INT,         /* an integer in [low, high] */
+    CAIRN_PARAM_BOOL,        /* true/false (or 1/0) */
+    CAIRN_PARAM_CATEGORICAL, /* one of choices */
+    CAIRN_PARAM_INT_LIST,    /* comma-separated integers, each in [low, high]; "" is empty */
+    CAIRN_PARAM_STRING       /* free text checked by the learner at fit (xgboost's objective) */
+} cairn_param_type;
+
+/* One param a learner reads. Params are text; this says which text it accepts. */
+typedef struct cairn_param_spec {
+    const char *name;
+    cairn_param_type type;
+    double low, high;           /* float, int, int-list items: the range (+-HUGE_VAL: none) */
+    bool low_open, high_open;   /* true: that bound itself is excluded */
+    const char *default_value;  /* as text; NULL: decided at fit (xgboost's seed, objective) */
+    bool log_scale;             /* spans orders of magnitude: search it on a log scale */
+    const char *const *choices; /* categorical: NULL-terminated */
+    const char *help;
+} cairn_param_spec;
+
+/* The learner named `learner` ("mlp"): its params, *specs[0 .. *n), static. ENOTFOUND (and
+ * *specs NULL) for an unknown name. */
+CAIRN_API cairn_status cairn_learner_params(const char *learner, const cairn_param_spec **specs,
+                                            size_t *n);
+/* The i-th built-in learner's name ("linear", ...), NULL past the end. */
+CAIRN_API const char *cairn_learner_name(size_t i);
+/* "float", "int", "bool", "categorical", "int-list", "string". */
+CAIRN_API const char *cairn_param_type_name(cairn_param_type type);
+/* Checks params as text against the learner's specs without fitting: EINVAL names the first
+ * unknown key ("learner 'mlp': unknown param 'hiden' (did you mean 'hidden'?); known: ...") or
+ * value out of its type or range. */
+CAIRN_API cairn_status cairn_learner_check_params(cairn_ctx *ctx, const char *learner,
+                                                  const char *const *keys,
+                                                  const char *const *values, size_t n);
+
 /* ---- what the model describes; strings are borrowed and live as long as m ---- */
 CAIRN_API const char *cairn_model_learner(const cairn_model *m);
 CAIRN_API size_t cairn_model_n_classes(const cairn_model *m); /* 0 for regression */

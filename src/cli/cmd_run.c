@@ -86,9 +86,82 @@ static void strs_add(strs *s, const char *x)
     s->v[s->n++] = x;
 }
 
-int cmd_run(int argc, char **argv)
+typedef struct run_args {
+    cairn_runner_opts opts;
+    strs params, inputs, envs;
+    cairn_tag *tags;
+    size_t n_tags;
+} run_args;
+
+static void run_args_release(run_args *a)
 {
-    enum { OPT_SEED = 256, OPT_FORMAT, OPT_GRACE, OPT_ARGS, OPT_ENV, OPT_NO_GIT };
+    free(a->params.v);
+    free(a->inputs.v);
+    free(a->envs.v);
+    for (size_t i = 0; i < a->n_tags; i++)
+        free((char *)a->tags[i].key);
+    free(a->tags);
+}
+
+enum { OPT_SEED = 256, OPT_FORMAT, OPT_GRACE, OPT_ARGS, OPT_ENV, OPT_NO_GIT };
+
+/* One option into a; returns -1 to go on, else the exit code (usage errors: 2). */
+static int take_option(run_args *a, int opt, char **argv)
+{
+    cairn_runner_opts *o = &a->opts;
+    switch (opt) {
+    case 'c': o->config = optarg; return -1;
+    case 'p':
+        if (!strchr(optarg, '='))
+            return cli_usage(usage, "-p '%s': expected KEY=VALUE", optarg);
+        strs_add(&a->params, optarg);
+        return -1;
+    case 'e': o->experiment = optarg; return -1;
+    case 'n': o->name = optarg; return -1;
+    case OPT_SEED: {
+        int64_t seed;
+        if (!cn_parse_int64(optarg, &seed) || seed < 0)
+            return cli_usage(usage, "--seed '%s': expected a non-negative integer", optarg);
+        o->has_seed = true;
+        o->seed = seed;
+        return -1;
+    }
+    case 'i': strs_add(&a->inputs, optarg); return -1;
+    case OPT_FORMAT: o->metrics_format = optarg; return -1;
+    case OPT_GRACE: {
+        double sec;
+        if (!cn_parse_double(optarg, &sec) || !(sec >= 0) || sec > 86400 * 7)
+            return cli_usage(usage, "--kill-grace '%s': expected seconds, e.g. 30 or 0.5", optarg);
+        o->kill_grace_ms = sec * 1000 < 1 ? 1 : (int)(sec * 1000);
+        return -1;
+    }
+    case OPT_ARGS: o->append_args = true; return -1;
+    case 't': {
+        const char *eq = strchr(optarg, '=');
+        if (!eq || eq == optarg)
+            return cli_usage(usage, "--tag '%s': expected KEY=VALUE", optarg);
+        a->tags = cn_xrealloc(a->tags, (a->n_tags + 1) * sizeof *a->tags);
+        a->tags[a->n_tags].key = cn_xstrndup(optarg, (size_t)(eq - optarg));
+        a->tags[a->n_tags].value = eq + 1;
+        a->n_tags++;
+        return -1;
+    }
+    case OPT_ENV: strs_add(&a->envs, optarg); return -1;
+    case OPT_NO_GIT: o->skip_git = true; return -1;
+    case 'h':
+        fputs(usage, stdout);
+        fputs(help, stdout);
+        return 0;
+    default:
+        if (optopt)
+            return cli_usage(usage, "unknown or incomplete option '-%c'", optopt);
+        return cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+}
+
+/* Parses the options before CMD into a; returns -1 to go on, else the exit code. */
+static int parse_run_args(int argc, char **argv, run_args *a)
+{
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"param", required_argument, NULL, 'p'},
@@ -105,94 +178,39 @@ int cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    cairn_runner_opts opts = CAIRN_RUNNER_OPTS_INIT;
-    strs params = {0}, inputs = {0}, envs = {0};
-    cairn_tag *tags = NULL;
-    size_t n_tags = 0;
-    int code = 0;
-    cairn_ctx *ctx = NULL;
-    cairn_run_result *res = NULL;
     int opt;
-
     optind = 1;
     opterr = 0;
     /* '+': stop at the first non-option, so CMD's own options need no "--". */
     while ((opt = getopt_long(argc, argv, "+c:p:e:n:i:t:h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c': opts.config = optarg; break;
-        case 'p':
-            if (!strchr(optarg, '=')) {
-                code = cli_usage(usage, "-p '%s': expected KEY=VALUE", optarg);
-                goto done;
-            }
-            strs_add(&params, optarg);
-            break;
-        case 'e': opts.experiment = optarg; break;
-        case 'n': opts.name = optarg; break;
-        case OPT_SEED: {
-            int64_t seed;
-            if (!cn_parse_int64(optarg, &seed) || seed < 0) {
-                code = cli_usage(usage, "--seed '%s': expected a non-negative integer", optarg);
-                goto done;
-            }
-            opts.has_seed = true;
-            opts.seed = seed;
-            break;
-        }
-        case 'i': strs_add(&inputs, optarg); break;
-        case OPT_FORMAT: opts.metrics_format = optarg; break;
-        case OPT_GRACE: {
-            double s;
-            if (!cn_parse_double(optarg, &s) || !(s >= 0) || s > 86400 * 7) {
-                code =
-                    cli_usage(usage, "--kill-grace '%s': expected seconds, e.g. 30 or 0.5", optarg);
-                goto done;
-            }
-            opts.kill_grace_ms = s * 1000 < 1 ? 1 : (int)(s * 1000);
-            break;
-        }
-        case OPT_ARGS: opts.append_args = true; break;
-        case 't': {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg) {
-                code = cli_usage(usage, "--tag '%s': expected KEY=VALUE", optarg);
-                goto done;
-            }
-            tags = cn_xrealloc(tags, (n_tags + 1) * sizeof *tags);
-            tags[n_tags].key = cn_xstrndup(optarg, (size_t)(eq - optarg));
-            tags[n_tags].value = eq + 1;
-            n_tags++;
-            break;
-        }
-        case OPT_ENV: strs_add(&envs, optarg); break;
-        case OPT_NO_GIT: opts.skip_git = true; break;
-        case 'h':
-            fputs(usage, stdout);
-            fputs(help, stdout);
-            goto done;
-        default:
-            if (optopt)
-                code = cli_usage(usage, "unknown or incomplete option '-%c'", optopt);
-            else
-                code = cli_usage(usage, "unknown or incomplete option '%s'", argv[optind - 1]);
-            goto done;
-        }
+        int code = take_option(a, opt, argv);
+        if (code >= 0)
+            return code;
     }
-    if (optind >= argc && !opts.config) {
-        code = cli_usage(usage, "no command: give one after '--' or use --config");
-        goto done;
-    }
-    opts.params = params.v;
-    opts.n_params = params.n;
-    opts.inputs = inputs.v;
-    opts.n_inputs = inputs.n;
-    opts.env_names = envs.v;
-    opts.n_env_names = envs.n;
-    opts.tags = tags;
-    opts.n_tags = n_tags;
-    opts.forward_signals = true;
-    opts.on_start = on_start;
+    if (optind >= argc && !a->opts.config)
+        return cli_usage(usage, "no command: give one after '--' or use --config");
+    cairn_runner_opts *o = &a->opts;
+    o->params = a->params.v;
+    o->n_params = a->params.n;
+    o->inputs = a->inputs.v;
+    o->n_inputs = a->inputs.n;
+    o->env_names = a->envs.v;
+    o->n_env_names = a->envs.n;
+    o->tags = a->tags;
+    o->n_tags = a->n_tags;
+    o->forward_signals = true;
+    o->on_start = on_start;
+    return -1;
+}
 
+int cmd_run(int argc, char **argv)
+{
+    run_args a = {.opts = CAIRN_RUNNER_OPTS_INIT};
+    cairn_ctx *ctx = NULL;
+    cairn_run_result *res = NULL;
+    int code = parse_run_args(argc, argv, &a);
+    if (code >= 0)
+        goto done;
     const char *level = getenv("CAIRN_LOG");
     ctx = cli_open_store_log(level && strcmp(level, "debug") == 0  ? CAIRN_LOG_DEBUG
                              : level && strcmp(level, "info") == 0 ? CAIRN_LOG_INFO
@@ -202,7 +220,7 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill us before the run is recorded */
-    if (cairn_run_command(ctx, &opts, argc - optind, (const char *const *)argv + optind, &res) !=
+    if (cairn_run_command(ctx, &a.opts, argc - optind, (const char *const *)argv + optind, &res) !=
         CAIRN_OK) {
         code = cli_fail(ctx);
         goto done;
@@ -215,11 +233,6 @@ int cmd_run(int argc, char **argv)
 done:
     cairn_run_result_free(res);
     cairn_close(ctx);
-    free(params.v);
-    free(inputs.v);
-    free(envs.v);
-    for (size_t i = 0; i < n_tags; i++)
-        free((char *)tags[i].key);
-    free(tags);
+    run_args_release(&a);
     return code;
 }

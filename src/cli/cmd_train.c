@@ -14,7 +14,8 @@
 #include "base/banned.h"
 
 static const char usage[] =
-    "usage: cairn train --config FILE [-p KEY=VALUE]... [--experiment NAME] [--json]\n";
+    "usage: cairn train --config FILE [-p KEY=VALUE]... [--experiment NAME] [--json]\n"
+    "   or: cairn train --help-learner NAME\n";
 
 static const char help[] =
     "\nFits the learner of an experiment config (data:, split:, learner:, metrics:, bootstrap:,\n"
@@ -29,7 +30,47 @@ static const char help[] =
     "                           bootstrap, cv, split.test, split.val, learner (repeatable)\n"
     "  -e, --experiment NAME    the experiment (default: the config's, else Default)\n"
     "      --json               print the result as JSON\n"
+    "      --help-learner NAME  list the learner's params: type, range, default, log, help\n"
     "  -h, --help               this help\n";
+
+/* "[0, 1]", "(0, inf]", "relu|tanh" or "-". */
+static void format_range(const cairn_param_spec *s, char *out, size_t size)
+{
+    if (s->type == CAIRN_PARAM_CATEGORICAL) {
+        size_t len = 0;
+        out[0] = '\0';
+        for (size_t i = 0; s->choices[i] && len < size; i++)
+            len += (size_t)snprintf(out + len, size - len, "%s%s", i ? "|" : "", s->choices[i]);
+    } else if (s->type == CAIRN_PARAM_BOOL || s->type == CAIRN_PARAM_STRING) {
+        snprintf(out, size, "-");
+    } else {
+        snprintf(out, size, "%c%g, %g%c", s->low_open ? '(' : '[', s->low, s->high,
+                 s->high_open ? ')' : ']');
+    }
+}
+
+static int help_learner(const char *name)
+{
+    const cairn_param_spec *specs;
+    size_t n;
+    if (cairn_learner_params(name, &specs, &n) != CAIRN_OK) {
+        fprintf(stderr, "cairn: error: learner '%s' is unknown; known:", name);
+        for (size_t i = 0; cairn_learner_name(i); i++)
+            fprintf(stderr, "%s %s", i ? "," : "", cairn_learner_name(i));
+        fputc('\n', stderr);
+        return 1;
+    }
+    printf("%-22s %-12s %-26s %-10s %-4s %s\n", "param", "type", "range", "default", "log", "help");
+    for (size_t i = 0; i < n; i++) {
+        char range[128];
+        format_range(&specs[i], range, sizeof range);
+        printf("%-22s %-12s %-26s %-10s %-4s %s\n", specs[i].name,
+               cairn_param_type_name(specs[i].type), range,
+               specs[i].default_value ? specs[i].default_value : "(fit)",
+               specs[i].log_scale ? "yes" : "no", specs[i].help ? specs[i].help : "");
+    }
+    return 0;
+}
 
 static int progress(void *user, const cairn_epoch_info *e)
 {
@@ -107,6 +148,7 @@ int cmd_train(int argc, char **argv)
                                              {"experiment", required_argument, NULL, 'e'},
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"help-learner", required_argument, NULL, 'L'},
                                              {NULL, 0, NULL, 0}};
     cairn_train_opts o = CAIRN_TRAIN_OPTS_INIT;
     const char **keys = cn_xcalloc((size_t)argc + 1, sizeof *keys);
@@ -133,6 +175,7 @@ int cmd_train(int argc, char **argv)
         }
         case 'e': o.experiment = optarg; break;
         case 'j': json = true; break;
+        case 'L': code = help_learner(optarg); goto done;
         default: code = cli_other_option(c, usage, help, argv); goto done;
         }
     }

@@ -45,5 +45,29 @@ class WideTables(CairnTest):
         self.assertIn('run_id', out)
 
 
+class ManyParams(CairnTest):
+    def write_config(self, n):
+        lines = ['name: p', 'experiment: p', 'params:'] + ['  k%d: %d' % (i, i) for i in range(n)]
+        (self.tmp / 'p.yaml').write_text('\n'.join(lines) + '\n')
+
+    def test_run_with_100k_params(self):
+        # Once 41 s of linear lookups, then E2BIG at exec: the CAIRN_PARAM_* variables are left
+        # out with a warning when they cannot fit, and the params file has them all.
+        self.write_config(100_000)
+        proc = self.cairn('run', '--config', 'p.yaml', '--', 'sh', '-c',
+                          'test $(grep -c "k" "$CAIRN_PARAMS_FILE") -ge 1 && echo cairn: ok=1')
+        self.assertIn('CAIRN_PARAM_* variables', proc.stderr)
+        runs = self.cairn_json('runs', 'list', '--json')['runs']
+        self.assertEqual([r['status'] for r in runs], ['FINISHED'])
+        show = self.cairn_json('runs', 'show', runs[0]['run_id'], '--json')
+        self.assertEqual(len(show['params']), 100_000)
+
+    def test_an_argument_list_that_cannot_fit_is_refused_before_a_run(self):
+        self.write_config(100_000)
+        self.cairn_error('run', '--args', '--config', 'p.yaml', '--', 'true',
+                         mentions=('command line too long', '${params_file}'))
+        self.assertEqual(self.cairn_json('runs', 'list', '--json')['runs'], [])
+
+
 if __name__ == '__main__':
     main()

@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* test_config.c - experiment-config.yaml: every key, the learner sub-tree, and the errors
+/* test_config.c - experiment-config.yaml: every key, the learner section, and the errors
  * (missing file, wrong type with line and column, unknown key, malformed YAML). */
 #include <unistd.h>
 #include "unit.h"
 #include "core/core.h"
-#include "formats/yaml.h"
+#include "train/train_config.h"
 
 static cairn_ctx *ctx;
-static cn_config *cfg;
+static cn_train_config *cfg;
 
 static cairn_status parse(const char *text)
 {
-    cn_config_free(cfg);
+    cn_train_config_free(cfg);
     cfg = NULL;
-    return cn_config_parse(ctx, "x.yaml", text, strlen(text), &cfg);
+    return cn_train_config_parse(ctx, "x.yaml", CN_TREE_YAML, text, strlen(text), &cfg);
 }
 
 TEST(setup)
@@ -33,62 +33,50 @@ TEST(every_key)
                 "tags:\n  team: vision\n"
                 "metrics: [val_loss]\n"
                 "artifacts: out/model.bin\n") == CAIRN_OK);
-    CHECK_STR(cfg->name, "baseline");
-    CHECK_STR(cfg->experiment, "mnist");
-    CHECK(cfg->n_command == 3);
-    CHECK_STR(cfg->command[2], "--lr=${lr}");
-    CHECK(cfg->n_params == 3);
-    CHECK_STR(cfg->params[0].key, "lr");
-    CHECK_STR(cfg->params[0].value, "0.01");
-    CHECK_STR(cfg->params[2].value, "true");
-    CHECK(cfg->n_inputs == 2);
-    CHECK(cfg->has_seed && cfg->seed == 42);
-    CHECK(cfg->n_tags == 1);
-    CHECK_STR(cfg->tags[0].value, "vision");
-    CHECK(cfg->n_metrics == 1);
-    CHECK(cfg->n_artifacts == 1);
-    CHECK_STR(cfg->artifacts[0], "out/model.bin");
-    CHECK(cfg->learner_yaml == NULL);
+    CHECK_STR(cfg->run.name, "baseline");
+    CHECK_STR(cfg->run.experiment, "mnist");
+    CHECK(cfg->run.n_command == 3);
+    CHECK_STR(cfg->run.command[2], "--lr=${lr}");
+    CHECK(cfg->run.n_params == 3);
+    CHECK_STR(cfg->run.params[0].key, "lr");
+    CHECK_STR(cfg->run.params[0].value, "0.01");
+    CHECK_STR(cfg->run.params[2].value, "true");
+    CHECK(cfg->run.n_inputs == 2);
+    CHECK(cfg->run.has_seed && cfg->run.seed == 42);
+    CHECK(cfg->run.n_tags == 1);
+    CHECK_STR(cfg->run.tags[0].value, "vision");
+    CHECK(cfg->run.n_metrics == 1);
+    CHECK(cfg->run.n_artifacts == 1);
+    CHECK_STR(cfg->run.artifacts[0], "out/model.bin");
+    CHECK(!cfg->has_learner);
 }
 
 TEST(command_string_is_split_on_spaces)
 {
     CHECK(parse("command: python  train.py --epochs 3\n") == CAIRN_OK);
-    CHECK(cfg->n_command == 4);
-    CHECK_STR(cfg->command[0], "python");
-    CHECK_STR(cfg->command[3], "3");
+    CHECK(cfg->run.n_command == 4);
+    CHECK_STR(cfg->run.command[0], "python");
+    CHECK_STR(cfg->run.command[3], "3");
 }
 
 TEST(empty_and_null_values)
 {
     CHECK(parse("") == CAIRN_OK);
-    CHECK(cfg && cfg->n_command == 0 && !cfg->has_seed);
+    CHECK(cfg && cfg->run.n_command == 0 && !cfg->run.has_seed);
     CHECK(parse("# only a comment\n") == CAIRN_OK);
     CHECK(parse("params:\nseed: ~\ntags: null\n") == CAIRN_OK);
-    CHECK(cfg->n_params == 0 && !cfg->has_seed);
+    CHECK(cfg->run.n_params == 0 && !cfg->run.has_seed);
 }
 
-TEST(learner_subtree_is_kept_as_yaml)
+TEST(learner_subtree_is_read)
 {
     CHECK(parse("learner:\n  name: xgboost\n  params: {max_depth: 3, hidden: [1, 2]}\n") ==
           CAIRN_OK);
-    CHECK(cfg->learner_yaml != NULL);
-    /* Parses back: the text is YAML, with the same content. */
-    const char *l = cfg->learner_yaml;
-    CHECK(strstr(l, "name: xgboost") != NULL);
-    CHECK(strstr(l, "max_depth: 3") != NULL);
-    cn_config *again = NULL;
-    cn_buf wrapped = CN_BUF_INIT;
-    cn_buf_puts(&wrapped, "learner:\n");
-    for (const char *p = l; *p; p++) {
-        if (p == l || p[-1] == '\n')
-            cn_buf_puts(&wrapped, "  ");
-        cn_buf_putc(&wrapped, *p);
-    }
-    CHECK(cn_config_parse(ctx, "y", wrapped.data, wrapped.len, &again) == CAIRN_OK);
-    CHECK(again && again->learner_yaml && strcmp(again->learner_yaml, l) == 0);
-    cn_config_free(again);
-    cn_buf_release(&wrapped);
+    CHECK(cfg->has_learner);
+    CHECK_STR(cfg->learner.name, "xgboost");
+    CHECK(cfg->learner.n_params == 2);
+    CHECK_STR(cfg->learner.params[0].value, "3");
+    CHECK_STR(cfg->learner.params[1].value, "1,2");
 }
 
 TEST(wrong_type_names_line_column_and_value)
@@ -152,7 +140,7 @@ TEST(train_sections)
     CHECK_STR(cfg->learner.params[0].value, "64,32");
     CHECK_STR(cfg->learner.class_weight, "balanced");
     CHECK(cfg->learner.oversample);
-    CHECK(cfg->bootstrap == 200 && cfg->cv == 5 && cfg->n_metrics == 2);
+    CHECK(cfg->bootstrap == 200 && cfg->cv == 5 && cfg->run.n_metrics == 2);
     CHECK(parse("split: {train: idx/train.idx, val: idx/val.idx, test: idx/test.idx}\n") ==
           CAIRN_OK);
     CHECK_STR(cfg->split.train_idx, "idx/train.idx");
@@ -192,8 +180,8 @@ TEST(train_sections_bad_types)
 
 TEST(missing_file)
 {
-    cn_config_free(cfg);
-    CHECK(cn_config_load(ctx, "/nonexistent/x.yaml", &cfg) == CAIRN_ENOTFOUND);
+    cn_train_config_free(cfg);
+    CHECK(cn_train_config_load(ctx, "/nonexistent/x.yaml", &cfg) == CAIRN_ENOTFOUND);
     CHECK_STR(cairn_errmsg(ctx), "config '/nonexistent/x.yaml': No such file or directory");
     CHECK(cfg == NULL);
     char path[] = "/tmp/cairn-test-config-XXXXXX";
@@ -201,20 +189,20 @@ TEST(missing_file)
     CHECK(fd >= 0);
     CHECK(write(fd, "seed: 7\n", 8) == 8);
     close(fd);
-    CHECK(cn_config_load(ctx, path, &cfg) == CAIRN_OK);
-    CHECK(cfg && cfg->seed == 7);
+    CHECK(cn_train_config_load(ctx, path, &cfg) == CAIRN_OK);
+    CHECK(cfg && cfg->run.seed == 7);
     unlink(path);
 }
 
 TEST(teardown)
 {
-    cn_config_free(cfg);
+    cn_train_config_free(cfg);
     cfg = NULL;
     cairn_close(ctx);
 }
 
 UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(every_key), UNIT_CASE(command_string_is_split_on_spaces),
-          UNIT_CASE(empty_and_null_values), UNIT_CASE(learner_subtree_is_kept_as_yaml),
+          UNIT_CASE(empty_and_null_values), UNIT_CASE(learner_subtree_is_read),
           UNIT_CASE(wrong_type_names_line_column_and_value), UNIT_CASE(unknown_and_duplicate_keys),
           UNIT_CASE(malformed_yaml), UNIT_CASE(train_sections), UNIT_CASE(train_sections_bad_types),
           UNIT_CASE(missing_file), UNIT_CASE(teardown))

@@ -267,6 +267,50 @@ TEST(eval_model_refuses_training_rows)
     free(cfg);
 }
 
+/* A model file whose training-row record was edited and re-sealed (a valid file, checksum and
+ * all) must not pass the overlap check: the store's record of the logged file is checked too. */
+TEST(eval_model_refuses_a_resealed_model)
+{
+    char *cfg = config("reseal.yaml", "data.csv", "logistic", NULL);
+    cairn_train_result *r = train(cfg, NULL, NULL, 0);
+    CHECK(r != NULL);
+    if (!r) {
+        free(cfg);
+        return;
+    }
+    char *path = cn_path_join(r->artifact_dir, "model/model.cairn");
+    cairn_model *m = NULL;
+    CHECK(cairn_model_load(ctx, path, &m) == CAIRN_OK);
+    /* Claim the model trained on three other rows only, and seal the file again. */
+    write_file("other.csv", "x1,x2,colour,y\n9,9,red,yes\n8,8,blue,no\n7,7,green,yes\n");
+    char *other = cn_path_join(dir, "other.csv");
+    cairn_table *t = NULL;
+    CHECK(cairn_csv_read(ctx, other, NULL, &t) == CAIRN_OK);
+    CHECK(m && t && cairn_model_record_train_rows(ctx, m, t, NULL, 0) == CAIRN_OK);
+    CHECK(cairn_model_save(ctx, m, path) == CAIRN_OK);
+    cairn_model *back = NULL;
+    CHECK(cairn_model_load(ctx, path, &back) == CAIRN_OK); /* a valid, sealed file */
+
+    cairn_eval_opts eo = CAIRN_EVAL_OPTS_INIT;
+    char *data = cn_path_join(dir, "data.csv");
+    eo.data = data;
+    cairn_eval_report *rep = NULL;
+    CHECK(cairn_eval_model(ctx, r->run_id, &eo, &rep) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "changed since run") != NULL);
+    CHECK(rep == NULL);
+    /* The same file given by path names its run, and is refused the same way. */
+    CHECK(cairn_eval_model(ctx, path, &eo, &rep) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "changed since run") != NULL);
+    cairn_model_free(back);
+    cairn_table_free(t);
+    cairn_model_free(m);
+    free(other);
+    free(data);
+    free(path);
+    cairn_train_result_free(r);
+    free(cfg);
+}
+
 static const char *tag(const cairn_run_record *rec, const char *key)
 {
     for (size_t i = 0; i < rec->n_tags; i++)
@@ -390,13 +434,43 @@ TEST(config_and_data_errors)
     free(p);
 }
 
+static size_t count_runs(void)
+{
+    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+    q.info_only = true;
+    cairn_run_page *page = NULL;
+    CHECK(cairn_runs_search(ctx, &q, &page) == CAIRN_OK);
+    size_t n = page ? page->n : 0;
+    cairn_run_page_free(page);
+    return n;
+}
+
+TEST(misspelled_learner_param_creates_no_run)
+{
+    size_t before = count_runs();
+    char *cfg = config("typo.yaml", "data.csv", "logistic", NULL);
+    static const char *const k[] = {"Cee"};
+    static const char *const v[] = {"0.5"};
+    CHECK(train(cfg, k, v, 1) == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "learner 'logistic': unknown param 'Cee' (did you mean "
+                                    "'C'?); known: C, tol,") != NULL);
+    static const char *const k2[] = {"max_iter"};
+    static const char *const v2[] = {"0"};
+    CHECK(train(cfg, k2, v2, 1) == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "param 'max_iter': expected an integer in [1, 1e+06], got "
+                                    "'0'") != NULL);
+    CHECK(count_runs() == before);
+    free(cfg);
+}
+
 TEST(teardown)
 {
     cairn_close(ctx);
 }
 
-UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(row_hash_overlap_counting),
-          UNIT_CASE(sealed_test_split_is_never_read), UNIT_CASE(same_seed_same_model_bytes),
-          UNIT_CASE(eval_model_refuses_training_rows), UNIT_CASE(eval_final_counts_looks),
+UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(misspelled_learner_param_creates_no_run),
+          UNIT_CASE(row_hash_overlap_counting), UNIT_CASE(sealed_test_split_is_never_read),
+          UNIT_CASE(same_seed_same_model_bytes), UNIT_CASE(eval_model_refuses_training_rows),
+          UNIT_CASE(eval_model_refuses_a_resealed_model), UNIT_CASE(eval_final_counts_looks),
           UNIT_CASE(compare_same_rows_and_refusal), UNIT_CASE(config_and_data_errors),
           UNIT_CASE(teardown))

@@ -514,6 +514,66 @@ static void parser_reset_cols(parser *ps)
     ps->cap_rows = 0;
 }
 
+/* Sets each column's kind from the declared lists (cs->kind, cs->declared), checked through a
+ * map of the header so 100k names cost O(n). */
+static cairn_status set_declared_kinds(parser *ps, const cairn_csv_opts *opts)
+{
+    cn_map names = CN_MAP_INIT;
+    for (size_t c = 0; c < ps->n_cols; c++)
+        cn_map_add(&names, ps->names[c], strlen(ps->names[c]), c, NULL);
+    unsigned char *declared = cn_xcalloc(ps->n_cols ? ps->n_cols : 1, 1);
+    const char *const *bad =
+        mark_declared(&names, opts->numeric, opts->n_numeric, declared, K_DECLARED_NUM);
+    if (!bad)
+        bad =
+            mark_declared(&names, opts->categorical, opts->n_categorical, declared, K_DECLARED_CAT);
+    cn_map_release(&names);
+    cairn_status rc = CAIRN_OK;
+    if (bad)
+        rc = cn_fail(ps->ctx, CAIRN_ENOTFOUND, "%s: declared column '%s' is not in the header",
+                     ps->name, *bad ? *bad : "(null)");
+    ps->cols = cn_xcalloc(ps->n_cols ? ps->n_cols : 1, sizeof *ps->cols);
+    for (size_t c = 0; rc == CAIRN_OK && c < ps->n_cols; c++) {
+        bool num = declared[c] & K_DECLARED_NUM, cat = declared[c] & K_DECLARED_CAT;
+        if (num && cat)
+            rc = cn_fail(ps->ctx, CAIRN_EINVAL,
+                         "%s: column '%s' is declared both numeric and categorical", ps->name,
+                         ps->names[c]);
+        ps->cols[c].declared = num || cat;
+        ps->cols[c].kind = num ? K_NUM : cat ? K_CAT : K_INFER;
+    }
+    free(declared);
+    return rc;
+}
+
+/* Moves the parsed columns' arrays into t (shrunk to the row count). */
+static void move_columns(parser *ps, cairn_table *t)
+{
+    t->n_rows = ps->n_rows;
+    for (size_t c = 0; c < ps->n_cols; c++) {
+        colstate *cs = &ps->cols[c];
+        cairn_column *col = cn_table_push_col(t, ps->names[c], strlen(ps->names[c]));
+        size_t n = ps->n_rows ? ps->n_rows : 1;
+        if (cs->kind == K_CAT) {
+            col->type = CAIRN_COL_CATEGORICAL;
+            col->cat =
+                cs->cat ? cn_xrealloc(cs->cat, n * sizeof(int32_t)) : cn_xmalloc(sizeof(int32_t));
+            cs->cat = NULL;
+            col->levels = cs->levels
+                              ? cn_xrealloc((void *)cs->levels,
+                                            (cs->n_levels ? cs->n_levels : 1) * sizeof(char *))
+                              : cn_xcalloc(1, sizeof(char *));
+            cs->levels = NULL;
+            col->n_levels = cs->n_levels;
+        } else {
+            col->type = CAIRN_COL_NUMERIC;
+            col->num =
+                cs->num ? cn_xrealloc(cs->num, n * sizeof(double)) : cn_xmalloc(sizeof(double));
+            cs->num = NULL;
+        }
+    }
+}
+
 static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, size_t len,
                           const cairn_csv_opts *opts, cairn_table **out)
 {
@@ -549,38 +609,9 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
         goto done;
     const char *rows_start = ps.p;
     size_t rows_line = ps.line;
-    /* Declared columns, checked through a map of the header so 100k names cost O(n). */
-    cn_map names = CN_MAP_INIT;
-    for (size_t c = 0; c < ps.n_cols; c++)
-        cn_map_add(&names, ps.names[c], strlen(ps.names[c]), c, NULL);
-    unsigned char *declared = cn_xcalloc(ps.n_cols ? ps.n_cols : 1, 1);
-    const char *const *bad =
-        mark_declared(&names, opts->numeric, opts->n_numeric, declared, K_DECLARED_NUM);
-    if (!bad)
-        bad =
-            mark_declared(&names, opts->categorical, opts->n_categorical, declared, K_DECLARED_CAT);
-    cn_map_release(&names);
-    if (bad) {
-        free(declared);
-        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "%s: declared column '%s' is not in the header", name,
-                     *bad ? *bad : "(null)");
+    rc = set_declared_kinds(&ps, opts);
+    if (rc != CAIRN_OK)
         goto done;
-    }
-    ps.cols = cn_xcalloc(ps.n_cols, sizeof *ps.cols);
-    for (size_t c = 0; c < ps.n_cols; c++) {
-        bool num = declared[c] & K_DECLARED_NUM, cat = declared[c] & K_DECLARED_CAT;
-        if (num && cat) {
-            free(declared);
-            rc = cn_fail(ctx, CAIRN_EINVAL,
-                         "%s: column '%s' is declared both numeric and "
-                         "categorical",
-                         name, ps.names[c]);
-            goto done;
-        }
-        ps.cols[c].declared = num || cat;
-        ps.cols[c].kind = num ? K_NUM : cat ? K_CAT : K_INFER;
-    }
-    free(declared);
     for (int pass = 0; pass < 2; pass++) {
         rc = read_rows(&ps);
         if (rc != CAIRN_OK)
@@ -595,29 +626,7 @@ static cairn_status parse(cairn_ctx *ctx, const char *name, const char *text, si
         ps.p = rows_start;
         ps.line = rows_line;
     }
-    t->n_rows = ps.n_rows;
-    for (size_t c = 0; c < ps.n_cols; c++) {
-        colstate *cs = &ps.cols[c];
-        cairn_column *col = cn_table_push_col(t, ps.names[c], strlen(ps.names[c]));
-        size_t n = ps.n_rows ? ps.n_rows : 1;
-        if (cs->kind == K_CAT) {
-            col->type = CAIRN_COL_CATEGORICAL;
-            col->cat =
-                cs->cat ? cn_xrealloc(cs->cat, n * sizeof(int32_t)) : cn_xmalloc(sizeof(int32_t));
-            cs->cat = NULL;
-            col->levels = cs->levels
-                              ? cn_xrealloc((void *)cs->levels,
-                                            (cs->n_levels ? cs->n_levels : 1) * sizeof(char *))
-                              : cn_xcalloc(1, sizeof(char *));
-            cs->levels = NULL;
-            col->n_levels = cs->n_levels;
-        } else {
-            col->type = CAIRN_COL_NUMERIC;
-            col->num =
-                cs->num ? cn_xrealloc(cs->num, n * sizeof(double)) : cn_xmalloc(sizeof(double));
-            cs->num = NULL;
-        }
-    }
+    move_columns(&ps, t);
     *out = t;
     t = NULL;
 done:

@@ -391,6 +391,57 @@ static void blues(double t, char *out, size_t size)
     snprintf(out, size, "#%02x%02x%02x", c[0], c[1], c[2]);
 }
 
+/* The k x k cells of a confusion matrix, shaded by the row-normalised share, with the count
+ * (and the share when a cell has room) written in each. */
+static void cm_cells(cn_svg *svg, const int64_t *counts, size_t k, double left, double top,
+                     double cell)
+{
+    double count_size = cell >= 60 ? 14 : cell >= 40 ? 12 : cell >= 26 ? 9.5 : 0;
+    for (size_t r = 0; r < k; r++) {
+        int64_t row = 0;
+        for (size_t c = 0; c < k; c++)
+            row += counts[r * k + c];
+        for (size_t c = 0; c < k; c++) {
+            double frac = row > 0 ? (double)counts[r * k + c] / (double)row : 0;
+            char col[16], txt[64];
+            blues(frac, col, sizeof col);
+            double x = left + (double)c * cell, y = top + (double)r * cell;
+            cn_svg_rect(svg, x, y, cell, cell, col, "#ffffff");
+            if (count_size == 0)
+                continue;
+            const char *ink = frac > 0.55 ? "#ffffff" : "#1a1a1a";
+            snprintf(txt, sizeof txt, "%lld", (long long)counts[r * k + c]);
+            bool two_lines = cell >= 40;
+            double cy = y + cell / 2 + (two_lines ? -2 : count_size * 0.35);
+            cn_svg_text(svg, x + cell / 2, cy, txt, count_size, "middle", "bold", 0, ink);
+            if (two_lines) {
+                if (row > 0)
+                    snprintf(txt, sizeof txt, "%.1f%%", 100 * frac);
+                else
+                    snprintf(txt, sizeof txt, "-");
+                cn_svg_text(svg, x + cell / 2, cy + count_size + 1, txt, count_size * 0.8, "middle",
+                            NULL, 0, ink);
+            }
+        }
+    }
+}
+
+/* The colour bar beside a confusion matrix: row-normalised share, 0..100 %. */
+static void cm_colour_bar(cn_svg *svg, double bx, double top, double grid)
+{
+    double bar_w = 18;
+    cn_svg_rect(svg, bx, top, bar_w, grid, "url(#cmbar)", "#444444");
+    for (int i = 0; i <= 4; i++) {
+        char txt[16];
+        double y = top + grid - grid * i / 4.0;
+        snprintf(txt, sizeof txt, "%d%%", i * 25);
+        cn_svg_line(svg, bx + bar_w, y, bx + bar_w + 4, y, "#444444", 1, NULL);
+        cn_svg_text(svg, bx + bar_w + 7, y + 4, txt, TICK_SIZE - 1, "start", NULL, 0, "#333333");
+    }
+    cn_svg_text(svg, bx + bar_w + 52, top + grid / 2, "share of true class", TICK_SIZE, "middle",
+                NULL, -90, "#333333");
+}
+
 cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts, size_t n_classes,
                                          const char *const *labels, const cairn_plot_opts *opts,
                                          char **svg_out)
@@ -420,7 +471,7 @@ cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts, 
     double grid = cell * (double)k;
     double left = label_w + 62, top = 58;
     double bottom = (rotate ? label_w * 0.72 + 20 : 26) + 44;
-    double bar_w = 18, right = 120;
+    double right = 120; /* the colour bar (18 px) and its labels */
     int width, height;
     opts_size(opts, (int)ceil(left + grid + right), (int)ceil(top + grid + bottom), &width,
               &height);
@@ -435,34 +486,7 @@ cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts, 
         cn_buf_printf(&s.out, "<stop offset=\"%d%%\" stop-color=\"%s\"/>", i * 25, col);
     }
     cn_buf_puts(&s.out, "</linearGradient></defs>\n");
-    double count_size = cell >= 60 ? 14 : cell >= 40 ? 12 : cell >= 26 ? 9.5 : 0;
-    for (size_t r = 0; r < k; r++) {
-        int64_t row = 0;
-        for (size_t c = 0; c < k; c++)
-            row += counts[r * k + c];
-        for (size_t c = 0; c < k; c++) {
-            double frac = row > 0 ? (double)counts[r * k + c] / (double)row : 0;
-            char col[16], txt[64];
-            blues(frac, col, sizeof col);
-            double x = left + (double)c * cell, y = top + (double)r * cell;
-            cn_svg_rect(&s, x, y, cell, cell, col, "#ffffff");
-            if (count_size == 0)
-                continue;
-            const char *ink = frac > 0.55 ? "#ffffff" : "#1a1a1a";
-            snprintf(txt, sizeof txt, "%lld", (long long)counts[r * k + c]);
-            bool two_lines = cell >= 40;
-            double cy = y + cell / 2 + (two_lines ? -2 : count_size * 0.35);
-            cn_svg_text(&s, x + cell / 2, cy, txt, count_size, "middle", "bold", 0, ink);
-            if (two_lines) {
-                if (row > 0)
-                    snprintf(txt, sizeof txt, "%.1f%%", 100 * frac);
-                else
-                    snprintf(txt, sizeof txt, "-");
-                cn_svg_text(&s, x + cell / 2, cy + count_size + 1, txt, count_size * 0.8, "middle",
-                            NULL, 0, ink);
-            }
-        }
-    }
+    cm_cells(&s, counts, k, left, top, cell);
     cn_svg_rect(&s, left, top, grid, grid, NULL, "#444444");
     /* rotated labels need ~18 px each: label every step-th class when cells are smaller */
     size_t step = rotate && cell < 18 ? (size_t)ceil(18 / cell) : 1;
@@ -490,18 +514,7 @@ cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts, 
     cn_svg_text(&s, left - label_w - 24, top + grid / 2,
                 or_default(opts ? opts->y_label : NULL, "True label"), LABEL_SIZE, "middle", NULL,
                 -90, NULL);
-    /* colour bar: row-normalised share, 0..100 % */
-    double bx = left + grid + 22;
-    cn_svg_rect(&s, bx, top, bar_w, grid, "url(#cmbar)", "#444444");
-    for (int i = 0; i <= 4; i++) {
-        char txt[16];
-        double y = top + grid - grid * i / 4.0;
-        snprintf(txt, sizeof txt, "%d%%", i * 25);
-        cn_svg_line(&s, bx + bar_w, y, bx + bar_w + 4, y, "#444444", 1, NULL);
-        cn_svg_text(&s, bx + bar_w + 7, y + 4, txt, TICK_SIZE - 1, "start", NULL, 0, "#333333");
-    }
-    cn_svg_text(&s, bx + bar_w + 52, top + grid / 2, "share of true class", TICK_SIZE, "middle",
-                NULL, -90, "#333333");
+    cm_colour_bar(&s, left + grid + 22, top, grid);
     for (size_t i = 0; i < k; i++)
         free(names[i]);
     free(names);

@@ -3,6 +3,7 @@
  * compact and indented dumping, and the writers other modules use (params files, metric lines,
  * model metadata). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -50,6 +51,19 @@ cairn_status cn_json_parse_strict(cairn_ctx *ctx, const char *what, const char *
         return cn_fail(ctx, CAIRN_EINVAL, "%s: invalid JSON at line %d column %d: %s", what,
                        err.line, err.column, err.text);
     return CAIRN_OK;
+}
+
+bool cn_json_parse_document(const char *text, size_t len, cn_json **out, cn_json_error *err)
+{
+    json_error_t je;
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    *out = (cn_json *)v;
+    if (v)
+        return true;
+    err->line = je.line;
+    err->column = je.column;
+    snprintf(err->text, sizeof err->text, "%s", je.text);
+    return false;
 }
 
 bool cn_json_well_formed(const void *p, size_t len)

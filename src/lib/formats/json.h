@@ -31,6 +31,14 @@ cairn_status cn_json_parse_object(cairn_ctx *ctx, const char *text, size_t len, 
  * NULL and the error reads "<what>: invalid JSON at line L column C: <why>". */
 cairn_status cn_json_parse_strict(cairn_ctx *ctx, const char *what, const char *text, size_t len,
                                   cn_json **out);
+/* Where and why a document did not parse. */
+typedef struct cn_json_error {
+    int line, column;
+    char text[160];
+} cn_json_error;
+/* Parses text[0 .. len) as one JSON value of any type whose objects repeat no key, recording
+ * nothing on a context: on failure returns false with *out NULL and err filled. */
+bool cn_json_parse_document(const char *text, size_t len, cn_json **out, cn_json_error *err);
 /* True when p[0..len) is one complete JSON object or array. */
 bool cn_json_well_formed(const void *p, size_t len);
 void cn_json_free(cn_json *j); /* NULL is a no-op */

@@ -2,10 +2,12 @@
 /* learner.c - the registry of learners by name, text params with range checks, and the
  * little-endian payload helpers that learners use to save and load their weights. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "learn/learner.h"
 #include "core/core.h"
 #include "base/str.h"
+#include "base/xmalloc.h"
 #include "base/banned.h"
 
 static const cn_learner_ops *const learners[] = {
@@ -20,6 +22,8 @@ const cn_learner_ops *cn_learner_find(const char *name)
     return NULL;
 }
 
+const char *const cn_task_choices[] = {"auto", "regression", "classification", NULL};
+
 /* "a, b, c" of a NULL-terminated list. */
 static void join_names(cn_buf *out, const char *const *names)
 {
@@ -27,13 +31,27 @@ static void join_names(cn_buf *out, const char *const *names)
         cn_buf_printf(out, "%s%s", i ? ", " : "", names[i]);
 }
 
+static void join_specs(cn_buf *out, const cn_learner_ops *ops)
+{
+    for (size_t i = 0; i < ops->n_params; i++)
+        cn_buf_printf(out, "%s%s", i ? ", " : "", ops->params[i].name);
+}
+
+const cairn_param_spec *cn_learner_spec(const cn_learner_ops *ops, const char *name)
+{
+    for (size_t i = 0; i < ops->n_params; i++)
+        if (strcmp(ops->params[i].name, name) == 0)
+            return &ops->params[i];
+    return NULL;
+}
+
 cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_params *p)
 {
     for (size_t i = 0; i < p->n; i++) {
-        if (cn_str_in(p->keys[i], ops->param_names))
+        if (cn_learner_spec(ops, p->keys[i]))
             continue;
         cn_buf names = CN_BUF_INIT;
-        join_names(&names, ops->param_names);
+        join_specs(&names, ops);
         cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "unknown param '%s' (known: %s)", p->keys[i],
                                   cn_buf_str(&names));
         cn_buf_release(&names);
@@ -45,6 +63,7 @@ cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn
 const char *cn_param_get(const cn_params *p, const char *key)
 {
     const char *v = NULL;
+    CN_ASSERT(!p->ops || cn_learner_spec(p->ops, key)); /* a param fit reads is in its specs */
     for (size_t i = 0; i < p->n; i++)
         if (strcmp(p->keys[i], key) == 0)
             v = p->values[i];
@@ -112,6 +131,168 @@ cairn_status cn_param_choice(cairn_ctx *ctx, const cn_params *p, const char *key
                               cn_buf_str(&names), v);
     cn_buf_release(&names);
     return rc;
+}
+
+/* ---- specs: the public view and the check before a run ---- */
+
+cairn_status cairn_learner_params(const char *learner, const cairn_param_spec **specs, size_t *n)
+{
+    const cn_learner_ops *ops = cn_learner_find(learner);
+    *specs = ops ? ops->params : NULL;
+    *n = ops ? ops->n_params : 0;
+    return ops ? CAIRN_OK : CAIRN_ENOTFOUND;
+}
+
+const char *cairn_learner_name(size_t i)
+{
+    return i < sizeof learners / sizeof learners[0] ? learners[i]->name : NULL;
+}
+
+const char *cairn_param_type_name(cairn_param_type type)
+{
+    switch (type) {
+    case CAIRN_PARAM_FLOAT: return "float";
+    case CAIRN_PARAM_INT: return "int";
+    case CAIRN_PARAM_BOOL: return "bool";
+    case CAIRN_PARAM_CATEGORICAL: return "categorical";
+    case CAIRN_PARAM_INT_LIST: return "int-list";
+    case CAIRN_PARAM_STRING: return "string";
+    }
+    return "?";
+}
+
+/* Edit distance (Levenshtein) of a and b, capped at 99 for long words. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 99;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static cairn_status unknown_param(cairn_ctx *ctx, const cn_learner_ops *ops, const char *key)
+{
+    const char *near = NULL;
+    size_t best = 3; /* suggest at most two edits away */
+    for (size_t i = 0; i < ops->n_params; i++) {
+        size_t d = edit_distance(key, ops->params[i].name);
+        if (d < best && d < strlen(key)) {
+            best = d;
+            near = ops->params[i].name;
+        }
+    }
+    cn_buf b = CN_BUF_INIT;
+    cn_buf_printf(&b, "learner '%s': unknown param '%s'", ops->name, key);
+    if (near)
+        cn_buf_printf(&b, " (did you mean '%s'?)", near);
+    cn_buf_puts(&b, "; known: ");
+    join_specs(&b, ops);
+    cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "%s", cn_buf_str(&b));
+    cn_buf_release(&b);
+    return rc;
+}
+
+static bool in_range(const cairn_param_spec *s, double x)
+{
+    return (s->low_open ? x > s->low : x >= s->low) && (s->high_open ? x < s->high : x <= s->high);
+}
+
+static bool int_in_range(const cairn_param_spec *s, const char *text)
+{
+    int64_t x;
+    return cn_parse_int64(text, &x) && in_range(s, (double)x);
+}
+
+/* Each comma-separated item an integer in range; "" (no items) is fine. */
+static bool int_list_ok(const cairn_param_spec *s, const char *v)
+{
+    if (!*v)
+        return true;
+    for (const char *p = v;;) {
+        size_t len = strcspn(p, ",");
+        char *item = cn_xstrndup(p, len);
+        bool ok = int_in_range(s, item);
+        free(item);
+        if (!ok)
+            return false;
+        if (!p[len])
+            return true;
+        p += len + 1;
+    }
+}
+
+static cairn_status bad_value(cairn_ctx *ctx, const cn_learner_ops *ops, const cairn_param_spec *s,
+                              const char *v)
+{
+    cn_buf b = CN_BUF_INIT;
+    cn_buf_printf(&b, "learner '%s': param '%s': expected ", ops->name, s->name);
+    switch (s->type) {
+    case CAIRN_PARAM_BOOL: cn_buf_puts(&b, "true or false"); break;
+    case CAIRN_PARAM_CATEGORICAL:
+        cn_buf_puts(&b, "one of ");
+        join_names(&b, s->choices);
+        break;
+    default:
+        cn_buf_printf(&b, "%s in %c%g, %g%c",
+                      s->type == CAIRN_PARAM_FLOAT ? "a number"
+                      : s->type == CAIRN_PARAM_INT ? "an integer"
+                                                   : "comma-separated integers",
+                      s->low_open ? '(' : '[', s->low, s->high, s->high_open ? ')' : ']');
+    }
+    cn_buf_printf(&b, ", got '%s'", v);
+    cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "%s", cn_buf_str(&b));
+    cn_buf_release(&b);
+    return rc;
+}
+
+static bool value_ok(const cairn_param_spec *s, const char *v)
+{
+    double x;
+    switch (s->type) {
+    case CAIRN_PARAM_FLOAT: return cn_parse_double(v, &x) && in_range(s, x);
+    case CAIRN_PARAM_INT: return int_in_range(s, v);
+    case CAIRN_PARAM_BOOL:
+        return strcmp(v, "true") == 0 || strcmp(v, "false") == 0 || strcmp(v, "1") == 0 ||
+               strcmp(v, "0") == 0;
+    case CAIRN_PARAM_CATEGORICAL: return cn_str_in(v, s->choices);
+    case CAIRN_PARAM_INT_LIST: return int_list_ok(s, v);
+    case CAIRN_PARAM_STRING: return true;
+    }
+    return false;
+}
+
+cairn_status cairn_learner_check_params(cairn_ctx *ctx, const char *learner,
+                                        const char *const *keys, const char *const *values,
+                                        size_t n)
+{
+    const cn_learner_ops *ops = cn_learner_find(learner);
+    if (!ops)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
+                       learner ? learner : "");
+    for (size_t i = 0; i < n; i++) {
+        const cairn_param_spec *s = cn_learner_spec(ops, keys[i]);
+        if (!s)
+            return unknown_param(ctx, ops, keys[i]);
+        if (!value_ok(s, values[i]))
+            return bad_value(ctx, ops, s, values[i]);
+    }
+    return CAIRN_OK;
 }
 
 void cn_put_u64(cn_buf *b, uint64_t v)

@@ -30,24 +30,26 @@ typedef struct cn_fit_data {
     void *user;
 } cn_fit_data;
 
+typedef struct cn_learner_ops cn_learner_ops;
 typedef struct cn_params {
     const char *const *keys;
     const char *const *values;
     size_t n;
+    const cn_learner_ops *ops; /* reading a param its specs lack is a bug (CN_ASSERT) */
 } cn_params;
 
-typedef struct cn_learner_ops cn_learner_ops;
 typedef struct cn_learner {
     const cn_learner_ops *ops; /* first member of every implementation */
 } cn_learner;
 
 struct cn_learner_ops {
     const char *name;               /* what users type */
-    const char *const *param_names; /* NULL-terminated; others are refused */
-    unsigned tasks;                 /* CN_TASK_* bits it supports */
-    bool standardize;               /* numeric features standardised (param "standardize") */
-    bool ordinal;                   /* categories as codes, unseen -> NaN; else one-hot */
-    bool allows_missing;            /* NaN goes through as missing; else refused */
+    const cairn_param_spec *params; /* every param fit reads; others are refused */
+    size_t n_params;
+    unsigned tasks;      /* CN_TASK_* bits it supports */
+    bool standardize;    /* numeric features standardised (param "standardize") */
+    bool ordinal;        /* categories as codes, unseen -> NaN; else one-hot */
+    bool allows_missing; /* NaN goes through as missing; else refused */
     cairn_status (*fit)(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
                         cn_learner **out);
     /* out: n x n_classes probabilities (classification) or n values (regression). */
@@ -64,8 +66,27 @@ extern const cn_learner_ops cn_linear_ops, cn_ridge_ops, cn_logistic_ops, cn_mlp
 
 /* The learner named `name`, or NULL. */
 const cn_learner_ops *cn_learner_find(const char *name);
+/* The spec of param `name`, or NULL. */
+const cairn_param_spec *cn_learner_spec(const cn_learner_ops *ops, const char *name);
 /* EINVAL naming the first key the learner does not know (and those it knows). */
 cairn_status cn_params_check(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_params *p);
+
+/* Specs several learners share. */
+#define CN_SPEC_BOOL(n, def, text)                                                                 \
+    {                                                                                              \
+        .name = (n), .type = CAIRN_PARAM_BOOL, .default_value = (def), .help = (text)              \
+    }
+#define CN_SPEC_FIT_INTERCEPT                                                                      \
+    CN_SPEC_BOOL("fit_intercept", "true", "centre the data and fit an intercept")
+#define CN_SPEC_STANDARDIZE CN_SPEC_BOOL("standardize", "true", "standardise numeric features")
+extern const char *const cn_task_choices[]; /* auto, regression, classification */
+#define CN_SPEC_TASK                                                                               \
+    {                                                                                              \
+        .name = "task", .type = CAIRN_PARAM_CATEGORICAL, .default_value = "auto",                  \
+        .choices = cn_task_choices,                                                                \
+        .help = "auto (a categorical label classifies), classification or regression"              \
+    }
+#define CN_N_SPECS(a) (sizeof(a) / sizeof((a)[0]))
 const char *cn_param_get(const cn_params *p, const char *key); /* last one wins; NULL if absent */
 cairn_status cn_param_double(cairn_ctx *ctx, const cn_params *p, const char *key, double def,
                              double lo, double hi, double *out);

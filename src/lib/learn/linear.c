@@ -155,12 +155,23 @@ static void linear_free(cn_learner *l)
     free(m);
 }
 
-static const char *const linear_params[] = {"fit_intercept", "standardize", NULL};
-static const char *const ridge_params[] = {"alpha", "fit_intercept", "standardize", NULL};
+static const cairn_param_spec linear_params[] = {CN_SPEC_FIT_INTERCEPT, CN_SPEC_STANDARDIZE};
+static const cairn_param_spec ridge_params[] = {
+    {.name = "alpha",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 1e300,
+     .default_value = "1.0",
+     .log_scale = true,
+     .help = "L2 strength: minimises ||y - Xw - b||^2 + alpha ||w||^2"},
+    CN_SPEC_FIT_INTERCEPT,
+    CN_SPEC_STANDARDIZE,
+};
 
 const cn_learner_ops cn_linear_ops = {
     .name = "linear",
-    .param_names = linear_params,
+    .params = linear_params,
+    .n_params = CN_N_SPECS(linear_params),
     .tasks = CN_TASK_REGRESSION,
     .standardize = true,
     .fit = linear_fit,
@@ -171,7 +182,8 @@ const cn_learner_ops cn_linear_ops = {
 };
 const cn_learner_ops cn_ridge_ops = {
     .name = "ridge",
-    .param_names = ridge_params,
+    .params = ridge_params,
+    .n_params = CN_N_SPECS(ridge_params),
     .tasks = CN_TASK_REGRESSION,
     .standardize = true,
     .fit = ridge_fit,

@@ -451,10 +451,11 @@ enum { SOLVER_AUTO, SOLVER_LBFGS, SOLVER_NEWTON };
  * problems, L-BFGS's cheap iterations on larger ones (see docs/learners.md). */
 #define LOGISTIC_AUTO_LBFGS_PARAMS 200
 
+static const char *const solver_choices[] = {"auto", "lbfgs", "newton-cg", NULL};
+
 static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
                                  cn_learner **out)
 {
-    static const char *const solvers[] = {"auto", "lbfgs", "newton-cg", NULL};
     double c, tol;
     int64_t max_iter;
     bool fit_intercept;
@@ -467,7 +468,7 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
     if (rc == CAIRN_OK)
         rc = cn_param_bool(ctx, p, "fit_intercept", true, &fit_intercept);
     if (rc == CAIRN_OK)
-        rc = cn_param_choice(ctx, p, "solver", solvers, SOLVER_AUTO, &solver);
+        rc = cn_param_choice(ctx, p, "solver", solver_choices, SOLVER_AUTO, &solver);
     if (rc != CAIRN_OK)
         return rc;
     size_t n = data->train.n, d = data->d, k = data->n_classes;
@@ -592,12 +593,41 @@ size_t cn_logistic_weights(const cn_learner *l, const double **coef, const doubl
     return m->k_out;
 }
 
-static const char *const logistic_params[] = {"C",           "tol",    "max_iter", "fit_intercept",
-                                              "standardize", "solver", NULL};
+static const cairn_param_spec logistic_params[] = {
+    {.name = "C",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 1e-300,
+     .high = 1e300,
+     .default_value = "1.0",
+     .log_scale = true,
+     .help = "inverse L2 strength"},
+    {.name = "tol",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 1e300,
+     .default_value = "1e-8",
+     .log_scale = true,
+     .help = "stop when the gradient's largest entry is at most this"},
+    {.name = "max_iter",
+     .type = CAIRN_PARAM_INT,
+     .low = 1,
+     .high = 1000000,
+     .default_value = "1000",
+     .log_scale = true,
+     .help = "L-BFGS or Newton iterations"},
+    CN_SPEC_FIT_INTERCEPT,
+    CN_SPEC_STANDARDIZE,
+    {.name = "solver",
+     .type = CAIRN_PARAM_CATEGORICAL,
+     .default_value = "auto",
+     .choices = solver_choices,
+     .help = "lbfgs, newton-cg, or auto: Newton-CG up to 200 weights"},
+};
 
 const cn_learner_ops cn_logistic_ops = {
     .name = "logistic",
-    .param_names = logistic_params,
+    .params = logistic_params,
+    .n_params = CN_N_SPECS(logistic_params),
     .tasks = CN_TASK_CLASSIFICATION,
     .standardize = true,
     .fit = logistic_fit,

@@ -257,9 +257,11 @@ typedef struct settings {
     bool nesterov, early_stopping, shuffle;
 } settings;
 
+static const char *const solvers[] = {"adam", "sgd", NULL};
+static const char *const acts[] = {"relu", "tanh", NULL};
+
 static cairn_status read_settings(cairn_ctx *ctx, const cn_params *p, settings *s)
 {
-    static const char *const solvers[] = {"adam", "sgd", NULL};
     cairn_status rc = cn_param_double(ctx, p, "learning_rate", 0.001, 1e-12, 1e6, &s->lr);
     if (rc == CAIRN_OK)
         rc = cn_param_double(ctx, p, "momentum", 0.9, 0.0, 1.0, &s->momentum);
@@ -295,7 +297,6 @@ static cairn_status read_settings(cairn_ctx *ctx, const cn_params *p, settings *
 static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
                             cn_learner **out)
 {
-    static const char *const acts[] = {"relu", "tanh", NULL};
     size_t sizes[MLP_MAX_LAYERS], nh;
     settings s;
     int activation;
@@ -534,15 +535,113 @@ double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, c
     return loss;
 }
 
-static const char *const mlp_params[] = {
-    "hidden",  "activation", "solver",     "learning_rate",  "momentum",    "nesterov", "alpha",
-    "dropout", "epochs",     "batch_size", "early_stopping", "patience",    "tol",      "beta1",
-    "beta2",   "epsilon",    "shuffle",    "task",           "standardize", NULL,
+static const cairn_param_spec mlp_params[] = {
+    {.name = "hidden",
+     .type = CAIRN_PARAM_INT_LIST,
+     .low = 1,
+     .high = MLP_MAX_WIDTH,
+     .default_value = "100",
+     .log_scale = false,
+     .help = "hidden layer widths, e.g. 64,32; empty for none"},
+    {.name = "activation",
+     .type = CAIRN_PARAM_CATEGORICAL,
+     .default_value = "relu",
+     .choices = acts,
+     .help = "relu or tanh"},
+    {.name = "solver",
+     .type = CAIRN_PARAM_CATEGORICAL,
+     .default_value = "adam",
+     .choices = solvers,
+     .help = "adam or sgd (with momentum)"},
+    {.name = "learning_rate",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 1e-12,
+     .high = 1e6,
+     .default_value = "0.001",
+     .log_scale = true,
+     .help = "step size"},
+    {.name = "momentum",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 1.0,
+     .default_value = "0.9",
+     .log_scale = false,
+     .help = "sgd momentum"},
+    CN_SPEC_BOOL("nesterov", "true", "Nesterov momentum (sgd)"),
+    {.name = "alpha",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 1e12,
+     .default_value = "0.0001",
+     .log_scale = true,
+     .help = "L2 strength"},
+    {.name = "dropout",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 0.99,
+     .default_value = "0",
+     .log_scale = false,
+     .help = "inverted dropout rate on hidden units while training"},
+    {.name = "epochs",
+     .type = CAIRN_PARAM_INT,
+     .low = 1,
+     .high = 10000000,
+     .default_value = "200",
+     .log_scale = true,
+     .help = "passes over the training rows"},
+    {.name = "batch_size",
+     .type = CAIRN_PARAM_INT,
+     .low = 1,
+     .high = 1000000,
+     .default_value = "200",
+     .log_scale = true,
+     .help = "rows per step (at most the training rows)"},
+    CN_SPEC_BOOL("early_stopping", "true",
+                 "stop after patience epochs without an improvement of tol"),
+    {.name = "patience",
+     .type = CAIRN_PARAM_INT,
+     .low = 1,
+     .high = 1000000,
+     .default_value = "10",
+     .log_scale = false,
+     .help = "epochs without improvement before stopping"},
+    {.name = "tol",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 1e12,
+     .default_value = "1e-4",
+     .log_scale = true,
+     .help = "the improvement that counts"},
+    {.name = "beta1",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 0.999999,
+     .default_value = "0.9",
+     .log_scale = false,
+     .help = "Adam first-moment decay"},
+    {.name = "beta2",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 0.999999999,
+     .default_value = "0.999",
+     .log_scale = false,
+     .help = "Adam second-moment decay"},
+    {.name = "epsilon",
+     .type = CAIRN_PARAM_FLOAT,
+     .low = 0.0,
+     .high = 1.0,
+     .default_value = "1e-8",
+     .log_scale = true,
+     .help = "Adam denominator term"},
+    CN_SPEC_BOOL("shuffle", "true", "reshuffle rows each epoch"),
+    CN_SPEC_TASK,
+    CN_SPEC_STANDARDIZE,
 };
 
 const cn_learner_ops cn_mlp_ops = {
     .name = "mlp",
-    .param_names = mlp_params,
+    .params = mlp_params,
+    .n_params = CN_N_SPECS(mlp_params),
     .tasks = CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION,
     .standardize = true,
     .fit = mlp_fit,

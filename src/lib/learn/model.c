@@ -363,7 +363,7 @@ static cairn_status pick_task(cairn_ctx *ctx, cairn_model *m, const cn_params *p
     cairn_status rc = cn_param_choice(ctx, p, "task", tasks, 0, &which);
     if (rc != CAIRN_OK)
         return rc;
-    const char *obj = cn_param_get(p, "objective");
+    const char *obj = cn_learner_spec(m->ops, "objective") ? cn_param_get(p, "objective") : NULL;
     if (which == 0 && obj && (cn_str_starts(obj, "binary:") || cn_str_starts(obj, "multi:")))
         which = 2;
     if (which == 0)
@@ -411,7 +411,7 @@ typedef struct fit_state {
 static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
                               cairn_model *m, fit_state *s)
 {
-    cn_params p = {o->param_keys, o->param_values, o->n_params};
+    cn_params p = {o->param_keys, o->param_values, o->n_params, m->ops};
     cairn_status rc = cn_params_check(ctx, m->ops, &p);
     if (rc != CAIRN_OK)
         return rc;

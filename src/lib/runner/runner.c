@@ -26,13 +26,14 @@
 #include "tracking/context.h"
 #include "core/core.h"
 #include "formats/json.h"
-#include "formats/yaml.h"
+#include "runner/run_config.h"
 #include "base/fs.h"
 #include "base/rng.h"
 #include "base/sha256.h"
 #include "base/str.h"
 #include "base/time.h"
 #include "base/xmalloc.h"
+#include "base/map.h"
 #include "base/banned.h"
 
 extern char **environ;
@@ -77,9 +78,11 @@ typedef struct result_box {
 typedef struct runner {
     cairn_ctx *ctx;
     const cairn_runner_opts *opts;
-    cn_config *cfg;
+    cn_run_config *cfg;
     kv *params;
-    size_t n_params;
+    size_t n_params, cap_params;
+    cn_map param_index;  /* key -> index in params: 100k params cost O(n), not O(n^2) */
+    bool skip_param_env; /* too many params for CAIRN_PARAM_* variables (check_argv_size) */
     int64_t seed;
     char **argv; /* expanded, NULL-terminated */
     size_t argc;
@@ -154,24 +157,27 @@ static void write_all(int *fd, const char *p, size_t n)
 
 static void set_param(runner *r, const char *key, size_t key_len, const char *value)
 {
-    for (size_t i = 0; i < r->n_params; i++)
-        if (strlen(r->params[i].key) == key_len && memcmp(r->params[i].key, key, key_len) == 0) {
-            free(r->params[i].value);
-            r->params[i].value = cn_xstrdup(value);
-            return;
-        }
-    r->params = cn_xrealloc(r->params, (r->n_params + 1) * sizeof *r->params);
-    r->params[r->n_params].key = cn_xstrndup(key, key_len);
-    r->params[r->n_params].value = cn_xstrdup(value);
+    size_t i;
+    if (cn_map_get(&r->param_index, key, key_len, &i)) {
+        free(r->params[i].value);
+        r->params[i].value = cn_xstrdup(value);
+        return;
+    }
+    if (r->n_params == r->cap_params) {
+        r->cap_params = r->cap_params ? r->cap_params * 2 : 16;
+        r->params = cn_xrealloc(r->params, r->cap_params * sizeof *r->params);
+    }
+    kv *p = &r->params[r->n_params];
+    p->key = cn_xstrndup(key, key_len);
+    p->value = cn_xstrdup(value);
+    cn_map_put(&r->param_index, p->key, key_len, r->n_params); /* the key string never moves */
     r->n_params++;
 }
 
 static const char *param_value(const runner *r, const char *key, size_t key_len)
 {
-    for (size_t i = 0; i < r->n_params; i++)
-        if (strlen(r->params[i].key) == key_len && memcmp(r->params[i].key, key, key_len) == 0)
-            return r->params[i].value;
-    return NULL;
+    size_t i;
+    return cn_map_get(&r->param_index, key, key_len, &i) ? r->params[i].value : NULL;
 }
 
 /* ---- macros ---- */
@@ -372,7 +378,7 @@ static char **child_env(const runner *r, size_t *n_out)
     const char *store = cairn_store_uri(r->ctx);
     if (store && *store)
         push(&env, &n, cn_asprintf("CAIRN_STORE=%s", store));
-    for (size_t i = 0; i < r->n_params; i++) {
+    for (size_t i = 0; i < r->n_params && !r->skip_param_env; i++) {
         cn_buf b = CN_BUF_INIT;
         cn_buf_puts(&b, "CAIRN_PARAM_");
         for (const char *p = r->params[i].key; *p; p++) {
@@ -1523,8 +1529,9 @@ static void runner_release(runner *r)
         free(r->params[i].value);
     }
     free(r->params);
+    cn_map_release(&r->param_index);
     cn_lineproto_free(r->lp);
-    cn_config_free(r->cfg);
+    cn_run_config_free(r->cfg);
     cairn_run_free(r->run);
 }
 
@@ -1549,6 +1556,40 @@ CAIRN_API void cairn_run_result_free(cairn_run_result *res)
 }
 
 /* Everything that can be wrong with the request fails here, before a run exists. */
+/* exec refuses an argument list plus environment over ARG_MAX (E2BIG). Checked before a run
+ * exists: the CAIRN_PARAM_* variables are left out (with a warning; the params file has them
+ * all) when they would not fit, and an argument list that cannot fit is refused. */
+static cairn_status check_argv_size(runner *r)
+{
+    size_t argv_bytes = 0, env_bytes = 0, param_bytes = 0;
+    for (size_t i = 0; i < r->argc; i++)
+        argv_bytes += strlen(r->argv[i]) + 1 + sizeof(char *);
+    for (char **e = environ; *e; e++)
+        env_bytes += strlen(*e) + 1 + sizeof(char *);
+    for (size_t i = 0; i < r->n_params; i++) /* CAIRN_PARAM_<KEY>=<value> (child_env) */
+        param_bytes += strlen("CAIRN_PARAM_=") + strlen(r->params[i].key) +
+                       strlen(r->params[i].value) + 1 + sizeof(char *);
+    long max = sysconf(_SC_ARG_MAX);
+    size_t room = 16384; /* the other CAIRN_* variables the child gets */
+    if (max <= 0)
+        return CAIRN_OK;
+    if (argv_bytes + env_bytes + room > (size_t)max)
+        return cn_fail(r->ctx, CAIRN_ELIMIT,
+                       "command line too long: %zu arguments take %zu bytes and the environment "
+                       "%zu; the system allows %ld in all: pass the params as ${params_file} or "
+                       "${args_json} instead of ${args}",
+                       r->argc, argv_bytes, env_bytes, max);
+    if (argv_bytes + env_bytes + param_bytes + room > (size_t)max) {
+        r->skip_param_env = true;
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
+               "%zu params would take %zu bytes as CAIRN_PARAM_* variables, past the system's "
+               "limit (%ld bytes of arguments and environment): they are left out; the command "
+               "reads them from $CAIRN_PARAMS_FILE",
+               r->n_params, param_bytes, max);
+    }
+    return CAIRN_OK;
+}
+
 static cairn_status check_request(runner *r, int argc, const char *const *argv)
 {
     static const char placeholder[] = "";
@@ -1560,7 +1601,7 @@ static cairn_status check_request(runner *r, int argc, const char *const *argv)
             return cn_fail(r->ctx, CAIRN_EINVAL, "config '%s' is not a regular file", config);
         if (fd >= 0)
             close(fd);
-        rc = cn_config_load(r->ctx, config, &r->cfg);
+        rc = cn_run_config_load(r->ctx, config, &r->cfg);
     }
     if (rc == CAIRN_OK)
         rc = cn_lineproto_new(r->ctx, r->opts->metrics_format, &r->lp);
@@ -1579,6 +1620,8 @@ static cairn_status check_request(runner *r, int argc, const char *const *argv)
     }
     macro_values check = {placeholder, placeholder, placeholder};
     rc = build_argv(r, argc, argv, &check);
+    if (rc == CAIRN_OK)
+        rc = check_argv_size(r);
     if (rc == CAIRN_OK)
         rc = check_inputs(r);
     return rc;
@@ -1683,6 +1726,7 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
     r.box = cn_xcalloc(1, sizeof *r.box);
     r.box->pub.internal_ = r.box;
 
+    /* Everything that can be wrong with the request fails here, before a run exists. */
     rc = check_request(&r, argc, argv);
     if (rc == CAIRN_OK)
         rc = start_run(&r);

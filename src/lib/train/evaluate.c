@@ -33,37 +33,73 @@ static const char *tag_of(const cairn_run_record *rec, const char *key)
     return NULL;
 }
 
+/* The model file's record in the store must match the file: a file whose training-row record
+ * was edited and re-sealed is a valid model file, so only the SHA-256 the run logged with it
+ * tells it apart. Runs this store does not know (a file from elsewhere) are not checked. */
+static cairn_status check_logged(cairn_ctx *ctx, const char *path, const char *run_id)
+{
+    cairn_artifact_list *list = NULL;
+    if (cairn_run_artifacts_list(ctx, run_id, "model", &list) != CAIRN_OK)
+        return CAIRN_OK; /* not a run of this store */
+    const char *logged = NULL;
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].path, "model/model.cairn") == 0)
+            logged = list->items[i].sha256;
+    char sha[65];
+    int64_t size = 0;
+    cairn_status rc = logged ? cairn_file_sha256(ctx, path, sha, &size) : CAIRN_OK;
+    if (rc != CAIRN_OK)
+        cn_errctx(ctx, "model file '%s'", path);
+    else if (logged && strcmp(sha, logged) != 0)
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "refusing to evaluate: model file '%s' changed since run %s logged it "
+                     "(sha256 %.12s..., the store records %.12s...); its record of the training "
+                     "rows cannot be trusted: evaluate the logged model or train again",
+                     path, run_id, sha, logged);
+    cairn_artifact_list_free(list);
+    return rc;
+}
+
 /* A model file path, or a run id whose model/model.cairn is loaded. */
 static cairn_status load_model(cairn_ctx *ctx, const char *spec, cairn_model **m, char **run_id)
 {
     *m = NULL;
     *run_id = NULL;
-    if (cn_fs_exists(spec) && !cn_fs_is_dir(spec)) {
-        cairn_status rc = cairn_model_load(ctx, spec, m);
-        if (rc != CAIRN_OK) {
-            cn_errctx(ctx, "model file '%s'", spec);
-            return rc;
-        }
-        const char *rid = cairn_model_get_meta(*m, "cairn.run_id");
-        *run_id = rid ? cn_xstrdup(rid) : NULL;
-        return CAIRN_OK;
-    }
     char *path = NULL;
-    cairn_status rc = cairn_run_artifact_path(ctx, spec, "model/model.cairn", &path);
-    if (rc != CAIRN_OK || !cn_fs_exists(path)) {
-        cairn_free(path);
-        return cn_fail(ctx, CAIRN_ENOTFOUND,
-                       "'%s' is neither a model file nor a run with a model/model.cairn artifact",
-                       spec);
+    cairn_status rc;
+    bool is_file = cn_fs_exists(spec) && !cn_fs_is_dir(spec);
+    if (is_file) {
+        path = cn_xstrdup(spec);
+    } else {
+        rc = cairn_run_artifact_path(ctx, spec, "model/model.cairn", &path);
+        if (rc != CAIRN_OK || !cn_fs_exists(path)) {
+            cairn_free(path);
+            return cn_fail(ctx, CAIRN_ENOTFOUND,
+                           "'%s' is neither a model file nor a run with a model/model.cairn "
+                           "artifact",
+                           spec);
+        }
     }
     rc = cairn_model_load(ctx, path, m);
-    cairn_free(path);
     if (rc != CAIRN_OK) {
-        cn_errctx(ctx, "run '%s' model", spec);
+        if (is_file)
+            cn_errctx(ctx, "model file '%s'", spec);
+        else
+            cn_errctx(ctx, "run '%s' model", spec);
+        free(path);
         return rc;
     }
-    *run_id = cn_xstrdup(spec);
-    return CAIRN_OK;
+    const char *rid = is_file ? cairn_model_get_meta(*m, "cairn.run_id") : spec;
+    *run_id = rid ? cn_xstrdup(rid) : NULL;
+    rc = *run_id ? check_logged(ctx, path, *run_id) : CAIRN_OK;
+    free(path);
+    if (rc != CAIRN_OK) {
+        cairn_model_free(*m);
+        *m = NULL;
+        free(*run_id);
+        *run_id = NULL;
+    }
+    return rc;
 }
 
 /* Appends name to list (room for it is there) unless seen already holds it. */
@@ -191,6 +227,61 @@ static size_t n_boot_of(const cairn_eval_opts *o, int64_t recorded)
     return recorded > 0 ? (size_t)recorded : recorded == 0 ? 0 : 1000;
 }
 
+/* Logs an evaluation as a new run: the data as an input, the model and data as params, the
+ * metrics, predictions and pictures. *run is the new run's handle (the caller frees it). */
+static cairn_status log_eval_run(cairn_ctx *ctx, const cairn_eval_opts *o, const char *model,
+                                 const char *run_id, const cairn_model *m, cn_scores *s,
+                                 cairn_eval_report *r, cairn_run **run_out)
+{
+    cairn_run *run = NULL;
+    cairn_status rc;
+    *run_out = NULL;
+    cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
+    cairn_run_record *src = NULL;
+    if (!o->experiment && run_id && cairn_run_get(ctx, run_id, &src) == CAIRN_OK)
+        ro.experiment_id = src->info.experiment_id;
+    ro.experiment = o->experiment;
+    char *name = cn_asprintf("eval-%s", cairn_model_learner(m));
+    ro.name = name;
+    rc = cairn_run_start(ctx, &ro, &run);
+    free(name);
+    cairn_run_record_free(src);
+    if (rc != CAIRN_OK)
+        return rc;
+    char sha[65];
+    int64_t size;
+    rc = cairn_file_sha256(ctx, o->data, sha, &size);
+    cairn_dataset_input in = {.name = o->data,
+                              .digest = sha,
+                              .source_type = "local",
+                              .source = o->data,
+                              .context = "evaluation"};
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_input(run, &in);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(run, "model", model);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_param(run, "data.path", o->data);
+    if (rc == CAIRN_OK && run_id)
+        rc = cairn_run_set_tag(run, "cairn.eval.model_run", run_id);
+    char **paths = NULL;
+    size_t n_paths = 0;
+    if (rc == CAIRN_OK)
+        rc =
+            cn_scores_log(ctx, run, s, "eval", r->metrics, r->n_metrics, "eval_", &paths, &n_paths);
+    for (size_t i = 0; i < n_paths; i++)
+        free(paths[i]);
+    free(paths);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_finish(run, CAIRN_RUN_FINISHED);
+    else
+        (void)cairn_run_set_status(run, CAIRN_RUN_FAILED, 0);
+    r->logged_run_id = cn_xstrdup(cairn_run_id(run));
+    r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(run));
+    *run_out = run;
+    return rc;
+}
+
 /* ---- eval model ---- */
 
 cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eval_opts *o,
@@ -248,50 +339,8 @@ cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eva
     cn_metrics_score(ctx, &s, names, n_names, n_boot_of(o, recorded_boot), o->seed, r->metrics);
     own_names(r);
     r->model_run_id = run_id ? cn_xstrdup(run_id) : NULL;
-    if (o->log) {
-        cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
-        cairn_run_record *src = NULL;
-        if (!o->experiment && run_id && cairn_run_get(ctx, run_id, &src) == CAIRN_OK)
-            ro.experiment_id = src->info.experiment_id;
-        ro.experiment = o->experiment;
-        char *name = cn_asprintf("eval-%s", cairn_model_learner(m));
-        ro.name = name;
-        rc = cairn_run_start(ctx, &ro, &run);
-        free(name);
-        cairn_run_record_free(src);
-        if (rc != CAIRN_OK)
-            goto done;
-        char sha[65];
-        int64_t size;
-        rc = cairn_file_sha256(ctx, o->data, sha, &size);
-        cairn_dataset_input in = {.name = o->data,
-                                  .digest = sha,
-                                  .source_type = "local",
-                                  .source = o->data,
-                                  .context = "evaluation"};
-        if (rc == CAIRN_OK)
-            rc = cairn_run_log_input(run, &in);
-        if (rc == CAIRN_OK)
-            rc = cairn_run_log_param(run, "model", model);
-        if (rc == CAIRN_OK)
-            rc = cairn_run_log_param(run, "data.path", o->data);
-        if (rc == CAIRN_OK && run_id)
-            rc = cairn_run_set_tag(run, "cairn.eval.model_run", run_id);
-        char **paths = NULL;
-        size_t n_paths = 0;
-        if (rc == CAIRN_OK)
-            rc = cn_scores_log(ctx, run, &s, "eval", r->metrics, r->n_metrics, "eval_", &paths,
-                               &n_paths);
-        for (size_t i = 0; i < n_paths; i++)
-            free(paths[i]);
-        free(paths);
-        if (rc == CAIRN_OK)
-            rc = cairn_run_finish(run, CAIRN_RUN_FINISHED);
-        else
-            (void)cairn_run_set_status(run, CAIRN_RUN_FAILED, 0);
-        r->logged_run_id = cn_xstrdup(cairn_run_id(run));
-        r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(run));
-    }
+    if (o->log)
+        rc = log_eval_run(ctx, o, model, run_id, m, &s, r, &run);
     if (rc == CAIRN_OK) {
         *out = r;
         r = NULL;
@@ -308,6 +357,50 @@ done:
     cairn_model_free(m);
     free(run_id);
     return rc;
+}
+
+/* Opens the seal of a run's test split: the data file must have the digest recorded at
+ * training and split/test.idx the digest tagged on the run; reads the table and the rows. */
+static cairn_status open_sealed_test(cairn_ctx *ctx, const char *run_id, const cairn_run_record *rr,
+                                     const cn_train_record *rec, cn_buf *idx, cairn_table **t,
+                                     size_t **rows, size_t *n_rows)
+{
+    cairn_status rc;
+    char sha[65];
+    int64_t size;
+    rc = cairn_file_sha256(ctx, rec->data_path, sha, &size);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (strcmp(sha, rec->data_sha256) != 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "data '%s' changed since run %s was trained (SHA-256 %.12s..., was "
+                       "%.12s...); its sealed test split no longer applies",
+                       rec->data_path, run_id, sha, rec->data_sha256);
+    cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
+    co.numeric = (const char *const *)rec->numeric;
+    co.n_numeric = rec->n_numeric;
+    co.categorical = (const char *const *)rec->categorical;
+    co.n_categorical = rec->n_categorical;
+    rc = cairn_csv_read(ctx, rec->data_path, &co, t);
+    if (rc == CAIRN_OK)
+        rc = cn_run_artifact_read(ctx, run_id, "split/test.idx", idx);
+    if (rc == CAIRN_OK)
+        rc = cairn_index_parse(ctx, idx->data ? idx->data : "", idx->len, (*t)->n_rows, rows,
+                               n_rows);
+    if (rc != CAIRN_OK)
+        return rc;
+    char idx_sha[65];
+    cn_sha256_hex(idx->data ? idx->data : "", idx->len, idx_sha);
+    const char *want = tag_of(rr, "cairn.split.test.sha256");
+    if (want && strcmp(want, idx_sha) != 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "run %s: split/test.idx does not match the digest recorded at training",
+                       run_id);
+    if (*n_rows == 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "run %s has an empty test split (split.test was 0); nothing to evaluate",
+                       run_id);
+    return CAIRN_OK;
 }
 
 /* ---- eval final ---- */
@@ -339,45 +432,9 @@ cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_ev
     rc = load_model(ctx, run_id, &m, &model_run);
     if (rc != CAIRN_OK)
         goto done;
-    char sha[65];
-    int64_t size;
-    rc = cairn_file_sha256(ctx, rec.data_path, sha, &size);
+    rc = open_sealed_test(ctx, run_id, rr, &rec, &idx, &t, &rows, &n_rows);
     if (rc != CAIRN_OK)
         goto done;
-    if (strcmp(sha, rec.data_sha256) != 0) {
-        rc = cn_fail(ctx, CAIRN_EINVAL,
-                     "data '%s' changed since run %s was trained (SHA-256 %.12s..., was "
-                     "%.12s...); its sealed test split no longer applies",
-                     rec.data_path, run_id, sha, rec.data_sha256);
-        goto done;
-    }
-    cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
-    co.numeric = (const char *const *)rec.numeric;
-    co.n_numeric = rec.n_numeric;
-    co.categorical = (const char *const *)rec.categorical;
-    co.n_categorical = rec.n_categorical;
-    rc = cairn_csv_read(ctx, rec.data_path, &co, &t);
-    if (rc == CAIRN_OK)
-        rc = cn_run_artifact_read(ctx, run_id, "split/test.idx", &idx);
-    if (rc == CAIRN_OK)
-        rc = cairn_index_parse(ctx, idx.data ? idx.data : "", idx.len, t->n_rows, &rows, &n_rows);
-    if (rc != CAIRN_OK)
-        goto done;
-    char idx_sha[65];
-    cn_sha256_hex(idx.data ? idx.data : "", idx.len, idx_sha);
-    const char *want = tag_of(rr, "cairn.split.test.sha256");
-    if (want && strcmp(want, idx_sha) != 0) {
-        rc = cn_fail(ctx, CAIRN_EINVAL,
-                     "run %s: split/test.idx does not match the digest recorded at training",
-                     run_id);
-        goto done;
-    }
-    if (n_rows == 0) {
-        rc = cn_fail(ctx, CAIRN_EINVAL,
-                     "run %s has an empty test split (split.test was 0); nothing to evaluate",
-                     run_id);
-        goto done;
-    }
     rc = refuse_overlap(ctx, m, t, rows, n_rows, run_id);
     if (rc == CAIRN_OK)
         rc = cn_scores_predict(ctx, m, t, rows, n_rows, &s);

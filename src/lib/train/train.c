@@ -12,8 +12,8 @@
 #include "cairn/eval.h"
 #include "cairn/train.h"
 #include "core/core.h"
-#include "formats/yaml.h"
 #include "learn/learner.h"
+#include "train/train_config.h"
 #include "train/train_internal.h"
 #include "base/buf.h"
 #include "base/jsonw.h"
@@ -30,7 +30,7 @@ typedef struct epoch_log {
 typedef struct train_state {
     cairn_ctx *ctx;
     const cairn_train_opts *o;
-    cn_config *cfg;
+    cn_train_config *cfg;
     const char *config_path;
     /* settings after -p overrides */
     const char *learner;
@@ -69,6 +69,15 @@ static cairn_status need(train_state *st, const void *v, const char *field)
                    st->config_path, field);
 }
 
+/* Adds the config's name to a message that names neither the config nor the data, for the
+ * checks made before the run exists (after it, the run's FAILED status carries it). */
+static cairn_status in_config(train_state *st, cairn_status rc)
+{
+    if (rc != CAIRN_OK)
+        cn_errctx(st->ctx, "config '%s'", st->config_path);
+    return rc;
+}
+
 static void set_param(train_state *st, const char *key, const char *value)
 {
     for (size_t i = 0; i < st->n_params; i++)
@@ -96,7 +105,7 @@ static cairn_status override_num(train_state *st, const char *key, const char *v
 
 static cairn_status settings(train_state *st)
 {
-    cn_config *cfg = st->cfg;
+    cn_train_config *cfg = st->cfg;
     cairn_status rc = need(st, cfg->has_data ? cfg->data.path : NULL, "data.path");
     if (rc == CAIRN_OK)
         rc = need(st, cfg->data.label, "data.label");
@@ -105,7 +114,7 @@ static cairn_status settings(train_state *st)
     if (rc != CAIRN_OK)
         return rc;
     st->learner = cfg->learner.name;
-    st->seed = cfg->has_seed ? (uint64_t)cfg->seed : 0;
+    st->seed = cfg->run.has_seed ? (uint64_t)cfg->run.seed : 0;
     st->bootstrap = cfg->bootstrap >= 0 ? cfg->bootstrap : 1000;
     st->cv = cfg->cv >= 0 ? cfg->cv : 0;
     st->test_frac = cfg->split.test >= 0 ? cfg->split.test : (cfg->split.test_idx ? 0 : 0.2);
@@ -134,10 +143,11 @@ static cairn_status settings(train_state *st)
             set_param(st, k, v);
         }
         if (rc != CAIRN_OK)
-            return rc;
+            return in_config(st, rc);
     }
     if (st->cv == 1)
-        return cn_fail(st->ctx, CAIRN_EINVAL, "cv: 1 fold is not cross-validation; use 0 or >= 2");
+        return in_config(st, cn_fail(st->ctx, CAIRN_EINVAL,
+                                     "cv: 1 fold is not cross-validation; use 0 or >= 2"));
     return CAIRN_OK;
 }
 
@@ -145,7 +155,7 @@ static cairn_status settings(train_state *st)
 
 static cairn_status load_data(train_state *st)
 {
-    cn_config_data *d = &st->cfg->data;
+    cn_train_config_data *d = &st->cfg->data;
     cairn_ctx *ctx = st->ctx;
     cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
     co.numeric = (const char *const *)d->numeric;
@@ -165,7 +175,7 @@ static cairn_status load_data(train_state *st)
     if (rc == CAIRN_OK)
         rc = cairn_table_digest(st->t, st->content_sha);
     if (rc != CAIRN_OK)
-        return rc;
+        return in_config(st, rc);
     cn_buf cols = CN_BUF_INIT;
     for (size_t c = 0; c < st->t->n_cols; c++)
         cn_buf_printf(&cols, "%s%s", c ? ", " : "", st->t->cols[c].name);
@@ -279,8 +289,10 @@ static size_t *read_index(train_state *st, const char *path, size_t *n, cairn_st
         cn_buf_append(&text, chunk, got);
     fclose(f);
     *rc = cairn_index_parse(st->ctx, text.data ? text.data : "", text.len, st->t->n_rows, &rows, n);
-    if (*rc != CAIRN_OK)
+    if (*rc != CAIRN_OK) {
         cn_errctx(st->ctx, "split index file '%s'", path);
+        in_config(st, *rc);
+    }
     cn_buf_release(&text);
     return rows;
 }
@@ -306,70 +318,74 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static cairn_status make_split(train_state *st)
+/* The parts from index files, exactly as given; no row in two parts. */
+static cairn_status index_split(train_state *st)
 {
-    cn_config_split *cs = &st->cfg->split;
+    cn_train_config_split *cs = &st->cfg->split;
     cairn_ctx *ctx = st->ctx;
     cairn_status rc = CAIRN_OK;
-    if (cs->train_idx) {
-        if (cs->method)
-            return cn_fail(ctx, CAIRN_EINVAL,
-                           "config '%s': split has both a method and index files; use one",
-                           st->config_path);
-        st->split = cn_xcalloc(1, sizeof *st->split);
-        st->split->n_rows = st->t->n_rows;
-        st->split->seed = st->seed;
-        st->split->method = CAIRN_SPLIT_RANDOM;
-        const char *files[3] = {cs->train_idx, cs->val_idx, cs->test_idx};
-        for (int p = 0; p < 3 && rc == CAIRN_OK; p++)
-            if (files[p])
-                st->split->rows[p] = read_index(st, files[p], &st->split->n[p], &rc);
-        if (rc != CAIRN_OK)
-            return rc;
-        /* no row in two parts */
-        char *part = cn_xcalloc(st->t->n_rows ? st->t->n_rows : 1, 1);
-        for (int p = 0; p < 3 && rc == CAIRN_OK; p++)
-            for (size_t i = 0; i < st->split->n[p]; i++) {
-                size_t r = st->split->rows[p][i];
-                if (part[r]) {
-                    rc = cn_fail(ctx, CAIRN_EINVAL,
-                                 "split: row %zu is in both %s.idx and %s.idx; the parts must "
-                                 "not share rows",
-                                 r, cairn_split_part_name((cairn_split_part)(part[r] - 1)),
-                                 cairn_split_part_name((cairn_split_part)p));
-                    break;
-                }
-                part[r] = (char)(p + 1);
-            }
-        free(part);
-    } else {
-        cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
-        const char *method = cs->method              ? cs->method
-                             : st->is_classification ? "stratified"
-                                                     : "random";
-        cairn_split_method_parse(method, &so.method);
-        so.test_fraction = st->test_frac;
-        so.val_fraction = st->val_frac;
-        so.seed = st->seed;
-        so.label = st->cfg->data.label;
-        so.group = cs->group;
-        so.time = cs->time;
-        rc = cairn_split_make(ctx, st->t, &so, &st->split);
-        if (rc != CAIRN_OK)
-            cn_errctx(ctx, "split");
-    }
+    if (cs->method)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "config '%s': split has both a method and index files; use one",
+                       st->config_path);
+    st->split = cn_xcalloc(1, sizeof *st->split);
+    st->split->n_rows = st->t->n_rows;
+    st->split->seed = st->seed;
+    st->split->method = CAIRN_SPLIT_RANDOM;
+    const char *files[3] = {cs->train_idx, cs->val_idx, cs->test_idx};
+    for (int p = 0; p < 3 && rc == CAIRN_OK; p++)
+        if (files[p])
+            st->split->rows[p] = read_index(st, files[p], &st->split->n[p], &rc);
     if (rc != CAIRN_OK)
         return rc;
-    if (st->split->n[CAIRN_SPLIT_TRAIN] == 0)
-        return cn_fail(ctx, CAIRN_EINVAL, "split: no training rows");
-    /* Guardrail 1 at the source: a validation or test row with the same features and label as
-     * a training row would be scored on what the model saw; it joins the training rows. Index
-     * files are kept exactly as given (they exist to compare with another tool on the same
-     * rows): their duplicates are counted and reported, and `eval final` refuses them. */
-    bool move = cs->train_idx == NULL;
+    char *part = cn_xcalloc(st->t->n_rows ? st->t->n_rows : 1, 1);
+    for (int p = 0; p < 3 && rc == CAIRN_OK; p++)
+        for (size_t i = 0; i < st->split->n[p]; i++) {
+            size_t r = st->split->rows[p][i];
+            if (part[r]) {
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "split: row %zu is in both %s.idx and %s.idx; the parts must "
+                             "not share rows",
+                             r, cairn_split_part_name((cairn_split_part)(part[r] - 1)),
+                             cairn_split_part_name((cairn_split_part)p));
+                break;
+            }
+            part[r] = (char)(p + 1);
+        }
+    free(part);
+    return in_config(st, rc);
+}
+
+static cairn_status method_split(train_state *st)
+{
+    cn_train_config_split *cs = &st->cfg->split;
+    cairn_split_opts so = CAIRN_SPLIT_OPTS_INIT;
+    const char *method = cs->method ? cs->method : st->is_classification ? "stratified" : "random";
+    cairn_split_method_parse(method, &so.method);
+    so.test_fraction = st->test_frac;
+    so.val_fraction = st->val_frac;
+    so.seed = st->seed;
+    so.label = st->cfg->data.label;
+    so.group = cs->group;
+    so.time = cs->time;
+    cairn_status rc = cairn_split_make(st->ctx, st->t, &so, &st->split);
+    if (rc != CAIRN_OK)
+        cn_errctx(st->ctx, "split");
+    return in_config(st, rc);
+}
+
+/* Guardrail 1 at the source: a validation or test row with the same features and label as
+ * a training row would be scored on what the model saw; it joins the training rows. Index
+ * files are kept exactly as given (they exist to compare with another tool on the same
+ * rows): their duplicates are counted and reported, and `eval final` refuses them. */
+static cairn_status move_duplicates(train_state *st)
+{
+    cairn_ctx *ctx = st->ctx;
+    bool move = st->cfg->split.train_idx == NULL;
     size_t n = st->t->n_rows;
     uint64_t *h = cn_xmalloc((n ? n : 1) * sizeof *h);
-    rc = cn_row_hashes(ctx, st->t, st->features, st->n_features, st->cfg->data.label, NULL, n, h);
+    cairn_status rc =
+        cn_row_hashes(ctx, st->t, st->features, st->n_features, st->cfg->data.label, NULL, n, h);
     if (rc != CAIRN_OK) {
         free(h);
         return rc;
@@ -413,6 +429,16 @@ static cairn_status make_split(train_state *st)
     free(h);
     split_digests(s);
     return CAIRN_OK;
+}
+
+static cairn_status make_split(train_state *st)
+{
+    cairn_status rc = st->cfg->split.train_idx ? index_split(st) : method_split(st);
+    if (rc == CAIRN_OK && st->split->n[CAIRN_SPLIT_TRAIN] == 0)
+        rc = in_config(st, cn_fail(st->ctx, CAIRN_EINVAL, "split: no training rows"));
+    if (rc == CAIRN_OK)
+        rc = in_config(st, move_duplicates(st));
+    return rc;
 }
 
 /* Missing or infinite feature values in the rows the learner will see, named by row. */
@@ -755,7 +781,7 @@ static cairn_status log_split(train_state *st)
 
 static cairn_status log_record(train_state *st)
 {
-    cn_config_data *d = &st->cfg->data;
+    cn_train_config_data *d = &st->cfg->data;
     cn_train_record r = {
         .data_path = st->data_abs,
         .data_sha256 = st->file_sha,
@@ -795,7 +821,8 @@ static cairn_status log_report(train_state *st)
     cn_buf b = CN_BUF_INIT;
     cairn_train_result *r = st->res;
     cn_buf_printf(&b, "# %s\n\nRun `%s`, %s with learner `%s`.\n\n## Data\n\n",
-                  st->cfg->name ? st->cfg->name : "cairn train", r->run_id, r->task, st->learner);
+                  st->cfg->run.name ? st->cfg->run.name : "cairn train", r->run_id, r->task,
+                  st->learner);
     cn_buf_printf(&b, "- file: `%s`\n- SHA-256: `%s`\n- rows: %zu, label: `%s`, features: %zu\n",
                   st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label, st->n_features);
     cn_buf_printf(&b, "\n## Split\n\n| part | rows | index SHA-256 |\n|---|---|---|\n");
@@ -939,7 +966,7 @@ void cairn_train_result_free(cairn_train_result *r)
 static void state_release(train_state *st)
 {
     cairn_run_free(st->run);
-    cn_config_free(st->cfg);
+    cn_train_config_free(st->cfg);
     cairn_table_free(st->t);
     cairn_table_free(st->sub);
     cairn_split_free(st->split);
@@ -955,6 +982,86 @@ static void state_release(train_state *st)
     free(st->plots);
 }
 
+/* The config's metrics, or the task's defaults; checked against the task. */
+static cairn_status choose_metrics(train_state *st)
+{
+    if (st->cfg->run.n_metrics) {
+        st->n_metrics = st->cfg->run.n_metrics;
+        st->metrics = cn_xcalloc(st->n_metrics, sizeof *st->metrics);
+        memcpy(st->metrics, st->cfg->run.metrics, st->n_metrics * sizeof *st->metrics);
+    } else {
+        const char *const *def = cairn_score_default_metrics(
+            st->is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION);
+        while (def[st->n_metrics])
+            st->n_metrics++;
+        st->metrics = cn_xcalloc(st->n_metrics, sizeof *st->metrics);
+        for (size_t i = 0; i < st->n_metrics; i++)
+            st->metrics[i] = (char *)def[i];
+    }
+    return cairn_score_check_metrics(
+        st->ctx, st->is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION,
+        (const char *const *)st->metrics, st->n_metrics);
+}
+
+/* Everything that can be refused is checked here, before a run exists: the config, the -p
+ * overrides, the learner's params against its specs, the data, the split. A message that
+ * names neither the config nor the data gets the config's name (in_config). */
+static cairn_status prepare(train_state *st)
+{
+    cairn_status rc = cn_train_config_load(st->ctx, st->o->config, &st->cfg);
+    if (rc == CAIRN_OK)
+        rc = settings(st);
+    if (rc == CAIRN_OK)
+        rc = load_data(st);
+    if (rc == CAIRN_OK)
+        rc = in_config(st, pick_task(st));
+    if (rc == CAIRN_OK)
+        rc = in_config(st, cairn_learner_check_params(st->ctx, st->learner, st->pkeys, st->pvalues,
+                                                      st->n_params));
+    if (rc == CAIRN_OK)
+        rc = in_config(st, choose_metrics(st));
+    if (rc == CAIRN_OK)
+        rc = check_label(st);
+    if (rc == CAIRN_OK)
+        rc = make_split(st);
+    if (rc == CAIRN_OK)
+        rc = check_features(st);
+    if (rc == CAIRN_OK)
+        rc = in_config(st, make_sub(st));
+    return rc;
+}
+
+static cairn_status start_run(train_state *st)
+{
+    cn_run_config *rc_cfg = &st->cfg->run;
+    cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
+    ro.experiment = st->o->experiment ? st->o->experiment : rc_cfg->experiment;
+    ro.name = rc_cfg->name;
+    cairn_tag *tags = NULL;
+    if (rc_cfg->n_tags) {
+        tags = cn_xcalloc(rc_cfg->n_tags, sizeof *tags);
+        for (size_t i = 0; i < rc_cfg->n_tags; i++)
+            tags[i] = (cairn_tag){rc_cfg->tags[i].key, rc_cfg->tags[i].value};
+        ro.tags = tags;
+        ro.n_tags = rc_cfg->n_tags;
+    }
+    cairn_status rc = in_config(st, cairn_run_start(st->ctx, &ro, &st->run));
+    free(tags);
+    if (rc != CAIRN_OK)
+        return rc;
+    cairn_train_result *r = st->res = cn_xcalloc(1, sizeof *st->res);
+    r->run_id = cn_xstrdup(cairn_run_id(st->run));
+    r->experiment_id = cn_xstrdup(cairn_run_experiment_id(st->run));
+    r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(st->run));
+    r->learner = cn_xstrdup(st->learner);
+    r->task = st->is_classification ? "classification" : "regression";
+    r->n_train = st->split->n[CAIRN_SPLIT_TRAIN];
+    r->n_val = st->split->n[CAIRN_SPLIT_VAL];
+    r->n_test = st->split->n[CAIRN_SPLIT_TEST];
+    r->n_moved_duplicates = st->n_moved;
+    return CAIRN_OK;
+}
+
 cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_result **out)
 {
     train_state st;
@@ -965,69 +1072,12 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
     st.ctx = ctx;
     st.o = o;
     st.config_path = o->config;
-    cairn_status rc = cn_config_load(ctx, o->config, &st.cfg);
+    cairn_status rc = prepare(&st);
     if (rc == CAIRN_OK)
-        rc = settings(&st);
-    if (rc == CAIRN_OK)
-        rc = load_data(&st);
-    if (rc == CAIRN_OK)
-        rc = pick_task(&st);
+        rc = start_run(&st);
     if (rc != CAIRN_OK)
         goto done;
-    /* metrics: the config's, or the task's defaults */
-    if (st.cfg->n_metrics) {
-        st.n_metrics = st.cfg->n_metrics;
-        st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
-        memcpy(st.metrics, st.cfg->metrics, st.n_metrics * sizeof *st.metrics);
-    } else {
-        const char *const *def = cairn_score_default_metrics(
-            st.is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION);
-        while (def[st.n_metrics])
-            st.n_metrics++;
-        st.metrics = cn_xcalloc(st.n_metrics, sizeof *st.metrics);
-        for (size_t i = 0; i < st.n_metrics; i++)
-            st.metrics[i] = (char *)def[i];
-    }
-    rc = cairn_score_check_metrics(
-        ctx, st.is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION,
-        (const char *const *)st.metrics, st.n_metrics);
-    if (rc == CAIRN_OK)
-        rc = check_label(&st);
-    if (rc == CAIRN_OK)
-        rc = make_split(&st);
-    if (rc == CAIRN_OK)
-        rc = check_features(&st);
-    if (rc == CAIRN_OK)
-        rc = make_sub(&st);
-    if (rc != CAIRN_OK)
-        goto done;
-
-    cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
-    ro.experiment = o->experiment ? o->experiment : st.cfg->experiment;
-    ro.name = st.cfg->name;
-    cairn_tag *tags = NULL;
-    if (st.cfg->n_tags) {
-        tags = cn_xcalloc(st.cfg->n_tags, sizeof *tags);
-        for (size_t i = 0; i < st.cfg->n_tags; i++)
-            tags[i] = (cairn_tag){st.cfg->tags[i].key, st.cfg->tags[i].value};
-        ro.tags = tags;
-        ro.n_tags = st.cfg->n_tags;
-    }
-    rc = cairn_run_start(ctx, &ro, &st.run);
-    free(tags);
-    if (rc != CAIRN_OK)
-        goto done;
-    st.res = cn_xcalloc(1, sizeof *st.res);
     cairn_train_result *r = st.res;
-    r->run_id = cn_xstrdup(cairn_run_id(st.run));
-    r->experiment_id = cn_xstrdup(cairn_run_experiment_id(st.run));
-    r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(st.run));
-    r->learner = cn_xstrdup(st.learner);
-    r->task = st.is_classification ? "classification" : "regression";
-    r->n_train = st.split->n[CAIRN_SPLIT_TRAIN];
-    r->n_val = st.split->n[CAIRN_SPLIT_VAL];
-    r->n_test = st.split->n[CAIRN_SPLIT_TEST];
-    r->n_moved_duplicates = st.n_moved;
     rc = log_params(&st);
     if (rc == CAIRN_OK)
         rc = log_inputs_and_tags(&st);
@@ -1061,10 +1111,6 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
         st.res = NULL;
     }
 done:
-    if (st.cfg && rc != CAIRN_OK && st.cfg->has_data && st.cfg->data.path &&
-        strstr(cairn_errmsg(ctx), "config '") == NULL &&
-        strstr(cairn_errmsg(ctx), "data '") == NULL && st.run == NULL)
-        cn_errctx(ctx, "config '%s'", st.config_path);
     cairn_train_result_free(st.res);
     state_release(&st);
     return rc;
