@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* filter.c - the search filter and order_by compiler: a hand-written lexer and recursive
- * descent parser (MLflow's grammar plus OR and parentheses) build an AST in an arena, which
- * is then printed as portable SQL with '?' placeholders. See docs/search.md for the grammar. */
+/* filter.c - the search filter and order_by parser: a hand-written lexer and recursive
+ * descent parser (MLflow's grammar plus OR and parentheses) build an AST in an arena, checked
+ * against the caller's grammar descriptor. No SQL: store/search_sql.c compiles the tree. See
+ * docs/search.md for the grammar. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,171 +11,33 @@
 #include <strings.h>
 #include "formats/filter.h"
 #include "core/core.h"
+#include "base/buf.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-/* ---- cn_sql ---- */
-
-void cn_sql_init(cn_sql *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-void cn_sql_release(cn_sql *s)
-{
-    if (!s)
-        return;
-    cn_buf_release(&s->sql);
-    free(s->args);
-    cn_arena_free(s->mem);
-    memset(s, 0, sizeof *s);
-}
-
-static cn_sqlarg *add_arg(cn_sql *s)
-{
-    if (s->n_args == s->cap_args) {
-        s->cap_args = s->cap_args ? 2 * s->cap_args : 8;
-        s->args = cn_xrealloc(s->args, s->cap_args * sizeof *s->args);
-    }
-    cn_sqlarg *a = &s->args[s->n_args++];
-    memset(a, 0, sizeof *a);
-    return a;
-}
-
-void cn_sql_add_text(cn_sql *s, const char *text, size_t len)
-{
-    if (!s->mem)
-        s->mem = cn_arena_new();
-    cn_sqlarg *a = add_arg(s);
-    a->type = CN_SQLARG_TEXT;
-    a->text = cn_arena_strndup(s->mem, text, len);
-}
-
-void cn_sql_add_int(cn_sql *s, int64_t v)
-{
-    cn_sqlarg *a = add_arg(s);
-    a->type = CN_SQLARG_INT;
-    a->i = v;
-}
-
-void cn_sql_add_real(cn_sql *s, double v)
-{
-    cn_sqlarg *a = add_arg(s);
-    a->type = CN_SQLARG_REAL;
-    a->d = v;
-}
-
-/* ---- what can be searched ---- */
-
-typedef enum entity { ENT_METRIC, ENT_PARAM, ENT_TAG, ENT_ATTR, ENT_DATASET } entity;
-
-typedef enum op {
-    OP_EQ,
-    OP_NE,
-    OP_LT,
-    OP_LE,
-    OP_GT,
-    OP_GE,
-    OP_LIKE,
-    OP_ILIKE,
-    OP_IN,
-    OP_NOT_IN
-} op;
-
-static const char *const op_sql[] = {"=",  "<>",   "<",     "<=", ">",
-                                     ">=", "LIKE", "ILIKE", "IN", "NOT IN"};
 static const char *const op_name[] = {"=",  "!=",   "<",     "<=", ">",
                                       ">=", "LIKE", "ILIKE", "IN", "NOT IN"};
 
 #define OPS_NUMERIC                                                                                \
-    ((1u << OP_EQ) | (1u << OP_NE) | (1u << OP_LT) | (1u << OP_LE) | (1u << OP_GT) | (1u << OP_GE))
+    (CN_FILTER_BIT(CN_FILTER_EQ) | CN_FILTER_BIT(CN_FILTER_NE) | CN_FILTER_BIT(CN_FILTER_LT) |     \
+     CN_FILTER_BIT(CN_FILTER_LE) | CN_FILTER_BIT(CN_FILTER_GT) | CN_FILTER_BIT(CN_FILTER_GE))
 #define OPS_STRING                                                                                 \
-    ((1u << OP_EQ) | (1u << OP_NE) | (1u << OP_LIKE) | (1u << OP_ILIKE) | (1u << OP_IN) |          \
-     (1u << OP_NOT_IN))
+    (CN_FILTER_BIT(CN_FILTER_EQ) | CN_FILTER_BIT(CN_FILTER_NE) | CN_FILTER_BIT(CN_FILTER_LIKE) |   \
+     CN_FILTER_BIT(CN_FILTER_ILIKE) | CN_FILTER_BIT(CN_FILTER_IN) |                                \
+     CN_FILTER_BIT(CN_FILTER_NOT_IN))
 #define OPS_NUMERIC_TEXT "= != < <= > >="
 #define OPS_STRING_TEXT "= != LIKE ILIKE IN NOT IN"
 
-typedef struct field {
-    const char *name;   /* as users type it */
-    const char *column; /* SQL column */
-    bool is_numeric;    /* int64 milliseconds, numeric comparators */
-    bool is_nullable;   /* the column may be NULL (sorts last) */
-    bool is_filterable; /* false: order_by only */
-} field;
-
-static const field run_attrs[] = {
-    {"run_id", "r.run_uuid", false, false, true},
-    {"run_name", "r.name", false, false, true},
-    {"run name", "r.name", false, false, true},
-    {"Run name", "r.name", false, false, true},
-    {"Run Name", "r.name", false, false, true},
-    {"user_id", "r.user_id", false, false, true},
-    {"status", "r.status", false, false, true},
-    {"artifact_uri", "r.artifact_uri", false, false, true},
-    {"start_time", "r.start_time", true, false, true},
-    {"created", "r.start_time", true, false, true},
-    {"Created", "r.start_time", true, false, true},
-    {"end_time", "r.end_time", true, true, true},
-};
-#define RUN_ATTRS_TEXT "run_id, run_name, user_id, status, artifact_uri, start_time, end_time"
-
-static const field experiment_attrs[] = {
-    {"name", "e.name", false, false, true},
-    {"creation_time", "e.creation_time", true, false, true},
-    {"last_update_time", "e.last_update_time", true, false, true},
-    {"experiment_id", "e.experiment_id", true, false, false},
-};
-
-static const field dataset_fields[] = {
-    {"name", "d.name", false, false, true},
-    {"digest", "d.digest", false, false, true},
-    {"context", "i.context", false, false, true},
-};
-
-/* ---- AST ---- */
-
-typedef struct ident {
-    entity type;
-    const char *key; /* metric/param/tag key (NUL-terminated copy) */
-    size_t key_len;
-    const field *fld; /* attributes and dataset fields */
-    const char *text; /* as typed, for messages */
-    size_t pos;       /* byte offset of its start */
-} ident;
-
-typedef enum value_kind { VAL_STRING, VAL_NUMBER, VAL_LIST } value_kind;
-
-typedef struct str_item {
-    const char *s;
-    size_t len;
-    struct str_item *next;
-} str_item;
-
-typedef struct value {
-    value_kind kind;
-    const char *s; /* VAL_STRING, unescaped */
-    size_t len;
-    double d;        /* VAL_NUMBER */
-    int64_t i;       /* VAL_NUMBER when the target column is an integer */
-    str_item *items; /* VAL_LIST */
-} value;
-
-typedef enum node_kind { NODE_AND, NODE_OR, NODE_CLAUSE } node_kind;
-
-typedef struct node {
-    node_kind kind;
-    struct node *first, *last, *next; /* children of AND/OR; next sibling */
-    ident id;
-    op cmp;
-    value val;
-} node;
+typedef cn_filter_ident ident;
+typedef cn_filter_node node;
+typedef cn_filter_value value;
 
 /* ---- the parser ---- */
 
 typedef struct parser {
     cairn_ctx *ctx;
-    cn_filter_target target;
+    const cn_filter_grammar *g;
     const char *s;
     size_t len, pos;
     cn_arena *mem;     /* the AST */
@@ -442,7 +305,8 @@ static cairn_status read_quoted(parser *p, const char **out, size_t *out_len)
     return CAIRN_OK;
 }
 
-static const field *find_field(const field *tab, size_t n, const char *name, size_t len)
+static const cn_filter_field *find_field(const cn_filter_field *tab, size_t n, const char *name,
+                                         size_t len)
 {
     for (size_t k = 0; k < n; k++)
         if (strlen(tab[k].name) == len && memcmp(tab[k].name, name, len) == 0)
@@ -458,42 +322,101 @@ static bool type_is(const char *t, size_t n, const char *const *names)
     return false;
 }
 
-static const char *const metric_names[] = {"metric", "metrics", NULL};
-static const char *const param_names[] = {"param", "params", "parameter", "parameters", NULL};
-static const char *const tag_names[] = {"tag", "tags", NULL};
-static const char *const attr_names[] = {"attribute", "attributes", "attr", "run", NULL};
-static const char *const dataset_names[] = {"dataset", "datasets", NULL};
+/* The prefixes of each kind (MLflow's spellings), indexed by cn_filter_kind. */
+static const char *const *const kind_prefixes[] = {
+    [CN_FILTER_METRIC] = (const char *const[]){"metric", "metrics", NULL},
+    [CN_FILTER_PARAM] = (const char *const[]){"param", "params", "parameter", "parameters", NULL},
+    [CN_FILTER_TAG] = (const char *const[]){"tag", "tags", NULL},
+    [CN_FILTER_ATTR] = (const char *const[]){"attribute", "attributes", "attr", "run", NULL},
+    [CN_FILTER_DATASET] = (const char *const[]){"dataset", "datasets", NULL},
+};
 
-/* Resolves an attribute name for the target; for_order allows order-only attributes. */
+/* The kind a "type." prefix names, or -1. */
+static int prefix_kind(const char *part, size_t len)
+{
+    for (size_t k = 0; k < CN_ARRAY_LEN(kind_prefixes); k++)
+        if (type_is(part, len, kind_prefixes[k]))
+            return (int)k;
+    return -1;
+}
+
+/* Resolves an attribute name in the grammar; for_order allows order-only attributes. */
 static cairn_status resolve_attr(parser *p, ident *id, const char *name, size_t len, size_t at,
                                  bool for_order)
 {
-    const field *f;
-    if (p->target == CN_FILTER_RUNS)
-        f = find_field(run_attrs, CN_ARRAY_LEN(run_attrs), name, len);
-    else
-        f = find_field(experiment_attrs, CN_ARRAY_LEN(experiment_attrs), name, len);
+    const cn_filter_field *f = find_field(p->g->attrs, p->g->n_attrs, name, len);
     if (f && !f->is_filterable && !for_order)
         f = NULL;
-    if (!f) {
-        const char *list;
-        if (p->target == CN_FILTER_RUNS)
-            list = for_order ? RUN_ATTRS_TEXT ", created" : RUN_ATTRS_TEXT;
-        else
-            list = for_order ? "name, experiment_id, creation_time, last_update_time"
-                             : "name, creation_time, last_update_time, tags.<key>";
+    if (!f)
         return fail_msg(p, CAIRN_EINVAL, at, "unknown attribute '%s' (use %s)", shown(p, name, len),
-                        list);
-    }
-    id->type = ENT_ATTR;
-    id->fld = f;
+                        for_order ? p->g->order_attrs_hint : p->g->attrs_hint);
+    id->kind = CN_FILTER_ATTR;
+    id->field = f;
     return CAIRN_OK;
+}
+
+/* Resolves "part.key" (id->text set, key_len > 0) in the grammar. */
+static cairn_status resolve_typed(parser *p, ident *id, const char *part, size_t part_len,
+                                  const char *key, size_t key_len, size_t key_pos, bool for_order)
+{
+    const cn_filter_grammar *g = p->g;
+    int kind = prefix_kind(part, part_len);
+    if (kind == CN_FILTER_ATTR)
+        return resolve_attr(p, id, key, key_len, key_pos, for_order);
+    if (kind < 0 && g->kinds_hint)
+        return fail_msg(p, CAIRN_EINVAL, id->pos, "unknown entity type '%s' in '%s' (use %s)",
+                        shown(p, part, part_len), id->text, g->kinds_hint);
+    if (kind < 0 || !(g->kinds & CN_FILTER_BIT(kind)))
+        return fail_msg(p, CAIRN_EINVAL, id->pos, "'%s' cannot be used for %s (use %s)", id->text,
+                        g->target, g->unusable_hint);
+    id->kind = (cn_filter_kind)kind;
+    if (kind == CN_FILTER_DATASET) {
+        id->field = find_field(g->dataset_fields, g->n_dataset_fields, key, key_len);
+        if (!id->field)
+            return fail_msg(p, CAIRN_EINVAL, key_pos, "unknown dataset field '%s' (use %s)",
+                            shown(p, key, key_len), g->dataset_hint);
+    }
+    if (for_order && !(g->order_kinds & CN_FILTER_BIT(kind))) {
+        if (g->order_names_target)
+            return fail_msg(p, CAIRN_EINVAL, id->pos, "cannot order %s by '%s' (use %s)", g->target,
+                            id->text, g->order_hint);
+        return fail_msg(p, CAIRN_EINVAL, id->pos, "cannot order by '%s' (use %s)", id->text,
+                        g->order_hint);
+    }
+    if (kind != CN_FILTER_DATASET) {
+        id->key = cn_arena_strndup(p->mem, key, key_len);
+        id->key_len = key_len;
+    }
+    return CAIRN_OK;
+}
+
+/* Reads the key after "part." at p->pos and resolves the identifier. */
+static cairn_status parse_key(parser *p, ident *id, const char *part, size_t part_len,
+                              bool for_order)
+{
+    const char *key;
+    size_t key_len, key_pos = p->pos;
+    if (p->pos < p->len && is_quote((unsigned char)p->s[p->pos])) {
+        cairn_status rc = read_quoted(p, &key, &key_len);
+        if (rc != CAIRN_OK)
+            return rc;
+    } else {
+        while (p->pos < p->len && is_key((unsigned char)p->s[p->pos]))
+            p->pos++;
+        key = p->s + key_pos;
+        key_len = p->pos - key_pos;
+        if (key_len == 0)
+            return fail_got(p, key_pos, "expected a key after '%s.'", shown(p, part, part_len));
+    }
+    id->text = shown(p, p->s + id->pos, p->pos - id->pos);
+    if (key_len == 0)
+        return fail_msg(p, CAIRN_EINVAL, key_pos, "empty key in '%s'", id->text);
+    return resolve_typed(p, id, part, part_len, key, key_len, key_pos, for_order);
 }
 
 /* identifier := part [ '.' key ] ; part := word | quoted ; key := keychars | quoted */
 static cairn_status parse_ident(parser *p, ident *id, bool for_order)
 {
-    cairn_status rc;
     const char *part;
     size_t part_len;
     bool quoted = false;
@@ -502,7 +425,7 @@ static cairn_status parse_ident(parser *p, ident *id, bool for_order)
     memset(id, 0, sizeof *id);
     id->pos = p->pos;
     if (p->pos < p->len && is_quote((unsigned char)p->s[p->pos])) {
-        rc = read_quoted(p, &part, &part_len);
+        cairn_status rc = read_quoted(p, &part, &part_len);
         if (rc != CAIRN_OK)
             return rc;
         quoted = true;
@@ -515,67 +438,9 @@ static cairn_status parse_ident(parser *p, ident *id, bool for_order)
     } else {
         return fail_got(p, p->pos, "expected an identifier such as metrics.acc or status");
     }
-
     if (p->pos < p->len && p->s[p->pos] == '.') {
-        size_t type_pos = id->pos;
         p->pos++;
-        const char *key;
-        size_t key_len;
-        size_t key_pos = p->pos;
-        if (p->pos < p->len && is_quote((unsigned char)p->s[p->pos])) {
-            rc = read_quoted(p, &key, &key_len);
-            if (rc != CAIRN_OK)
-                return rc;
-        } else {
-            while (p->pos < p->len && is_key((unsigned char)p->s[p->pos]))
-                p->pos++;
-            key = p->s + key_pos;
-            key_len = p->pos - key_pos;
-            if (key_len == 0)
-                return fail_got(p, key_pos, "expected a key after '%s.'", shown(p, part, part_len));
-        }
-        id->text = shown(p, p->s + id->pos, p->pos - id->pos);
-        if (key_len == 0)
-            return fail_msg(p, CAIRN_EINVAL, key_pos, "empty key in '%s'", id->text);
-        if (type_is(part, part_len, attr_names))
-            return resolve_attr(p, id, key, key_len, key_pos, for_order);
-        if (type_is(part, part_len, tag_names)) {
-            id->type = ENT_TAG;
-        } else if (p->target == CN_FILTER_RUNS && type_is(part, part_len, metric_names)) {
-            id->type = ENT_METRIC;
-        } else if (p->target == CN_FILTER_RUNS && type_is(part, part_len, param_names)) {
-            id->type = ENT_PARAM;
-        } else if (p->target == CN_FILTER_RUNS && type_is(part, part_len, dataset_names)) {
-            id->type = ENT_DATASET;
-            id->fld = find_field(dataset_fields, CN_ARRAY_LEN(dataset_fields), key, key_len);
-            if (!id->fld)
-                return fail_msg(p, CAIRN_EINVAL, key_pos,
-                                "unknown dataset field '%s' (use name, digest, context)",
-                                shown(p, key, key_len));
-            if (for_order)
-                return fail_msg(p, CAIRN_EINVAL, type_pos,
-                                "cannot order by '%s' (use metrics, params, tags or attributes)",
-                                id->text);
-            return CAIRN_OK;
-        } else if (p->target == CN_FILTER_RUNS) {
-            return fail_msg(p, CAIRN_EINVAL, type_pos,
-                            "unknown entity type '%s' in '%s' (use metrics, params, tags, "
-                            "attributes or datasets)",
-                            shown(p, part, part_len), id->text);
-        } else {
-            return fail_msg(p, CAIRN_EINVAL, type_pos,
-                            "'%s' cannot be used for experiments (use name, creation_time, "
-                            "last_update_time or tags.<key>)",
-                            id->text);
-        }
-        if (p->target == CN_FILTER_EXPERIMENTS && for_order)
-            return fail_msg(p, CAIRN_EINVAL, type_pos,
-                            "cannot order experiments by '%s' (use name, experiment_id, "
-                            "creation_time, last_update_time)",
-                            id->text);
-        id->key = cn_arena_strndup(p->mem, key, key_len);
-        id->key_len = key_len;
-        return CAIRN_OK;
+        return parse_key(p, id, part, part_len, for_order);
     }
     if (quoted && part_len == 0)
         return fail_msg(p, CAIRN_EINVAL, id->pos, "empty identifier");
@@ -583,34 +448,34 @@ static cairn_status parse_ident(parser *p, ident *id, bool for_order)
     return resolve_attr(p, id, part, part_len, id->pos, for_order);
 }
 
-static cairn_status parse_op(parser *p, const ident *id, op *out)
+static cairn_status parse_op(parser *p, const ident *id, cn_filter_op *out)
 {
     skip_ws(p);
     const char *s = p->s + p->pos;
     size_t left = p->len - p->pos;
     if (left >= 2 && s[0] == '!' && s[1] == '=') {
-        *out = OP_NE;
+        *out = CN_FILTER_NE;
         p->pos += 2;
     } else if (left >= 2 && s[0] == '<' && s[1] == '=') {
-        *out = OP_LE;
+        *out = CN_FILTER_LE;
         p->pos += 2;
     } else if (left >= 2 && s[0] == '>' && s[1] == '=') {
-        *out = OP_GE;
+        *out = CN_FILTER_GE;
         p->pos += 2;
     } else if (left >= 1 && (s[0] == '<' || s[0] == '>' || s[0] == '=')) {
-        *out = s[0] == '<' ? OP_LT : s[0] == '>' ? OP_GT : OP_EQ;
+        *out = s[0] == '<' ? CN_FILTER_LT : s[0] == '>' ? CN_FILTER_GT : CN_FILTER_EQ;
         p->pos += 1;
     } else if (keyword(p, "LIKE")) {
-        *out = OP_LIKE;
+        *out = CN_FILTER_LIKE;
     } else if (keyword(p, "ILIKE")) {
-        *out = OP_ILIKE;
+        *out = CN_FILTER_ILIKE;
     } else if (keyword(p, "IN")) {
-        *out = OP_IN;
+        *out = CN_FILTER_IN;
     } else if (keyword(p, "NOT")) {
         skip_ws(p);
         if (!keyword(p, "IN"))
             return fail_got(p, p->pos, "expected IN after NOT");
-        *out = OP_NOT_IN;
+        *out = CN_FILTER_NOT_IN;
     } else {
         return fail_got(p, p->pos, "expected a comparator after '%s'", id->text);
     }
@@ -620,42 +485,43 @@ static cairn_status parse_op(parser *p, const ident *id, op *out)
     return CAIRN_OK;
 }
 
-static const char *entity_name(const ident *id)
+static const char *kind_name(const ident *id)
 {
-    switch (id->type) {
-    case ENT_METRIC: return "metrics";
-    case ENT_PARAM: return "params";
-    case ENT_TAG: return "tags";
-    case ENT_DATASET: return "dataset fields";
-    case ENT_ATTR: break;
+    switch (id->kind) {
+    case CN_FILTER_METRIC: return "metrics";
+    case CN_FILTER_PARAM: return "params";
+    case CN_FILTER_TAG: return "tags";
+    case CN_FILTER_DATASET: return "dataset fields";
+    case CN_FILTER_ATTR: break;
     }
     return "attribute";
 }
 
 static bool is_numeric(const ident *id)
 {
-    return id->type == ENT_METRIC || (id->type == ENT_ATTR && id->fld->is_numeric);
+    return id->kind == CN_FILTER_METRIC || (id->field && id->field->type == CN_FILTER_MS);
 }
 
-/* number := [+-] (digits [. digits*] | . digits) [(e|E) [+-] digits] */
-static cairn_status parse_number(parser *p, const ident *id, value *v)
+/* End of the number at p->pos: [+-] (digits [. digits*] | . digits) [(e|E) [+-] digits];
+ * *digits counts the mantissa's digits. */
+static size_t number_end(const parser *p, size_t *digits)
 {
-    size_t start = p->pos, k = p->pos;
+    size_t k = p->pos;
+    *digits = 0;
     if (k < p->len && (p->s[k] == '+' || p->s[k] == '-'))
         k++;
-    size_t digits = 0;
     while (k < p->len && is_digit((unsigned char)p->s[k])) {
         k++;
-        digits++;
+        (*digits)++;
     }
     if (k < p->len && p->s[k] == '.') {
         k++;
         while (k < p->len && is_digit((unsigned char)p->s[k])) {
             k++;
-            digits++;
+            (*digits)++;
         }
     }
-    if (digits > 0 && k < p->len && (p->s[k] == 'e' || p->s[k] == 'E')) {
+    if (*digits > 0 && k < p->len && (p->s[k] == 'e' || p->s[k] == 'E')) {
         size_t e = k + 1;
         if (e < p->len && (p->s[e] == '+' || p->s[e] == '-'))
             e++;
@@ -665,6 +531,14 @@ static cairn_status parse_number(parser *p, const ident *id, value *v)
             k = e;
         }
     }
+    return k;
+}
+
+/* A metric's value is a finite double; anything else numeric a whole int64. */
+static cairn_status parse_number(parser *p, const ident *id, value *v)
+{
+    size_t start = p->pos, digits;
+    size_t k = number_end(p, &digits);
     if (digits == 0 || (k < p->len && !is_delim((unsigned char)p->s[k]))) {
         if (p->pos < p->len && (p->s[p->pos] == '\'' || p->s[p->pos] == '"'))
             return fail_got(p, start, "expected a number for '%s' (numbers are not quoted)",
@@ -672,11 +546,15 @@ static cairn_status parse_number(parser *p, const ident *id, value *v)
         return fail_got(p, start, "expected a number for '%s'", id->text);
     }
     char *text = cn_arena_strndup(p->mem, p->s + start, k - start);
-    v->kind = VAL_NUMBER;
-    if (id->type == ENT_METRIC) {
+    if (id->kind == CN_FILTER_METRIC) {
+        v->kind = CN_FILTER_VAL_REAL;
         if (!cn_parse_double(text, &v->d) || !isfinite(v->d))
             return fail_msg(p, CAIRN_EINVAL, start, "number '%s' is out of range", text);
-    } else if (!cn_parse_int64(text, &v->i)) {
+        p->pos = k;
+        return CAIRN_OK;
+    }
+    v->kind = CN_FILTER_VAL_INT;
+    if (!cn_parse_int64(text, &v->i)) {
         double d;
         if (!cn_parse_double(text, &d) || !isfinite(d) || d != floor(d) ||
             d < -9.2233720368547758e18 || d >= 9.2233720368547758e18)
@@ -709,52 +587,56 @@ static bool like_ok(const char *s, size_t len)
     return n % 2 == 0;
 }
 
-static cairn_status parse_value(parser *p, const ident *id, op cmp, value *v)
+/* list := '(' string (',' string)* ')' after IN or NOT IN. */
+static cairn_status parse_list_value(parser *p, const ident *id, cn_filter_op cmp, value *v)
 {
-    cairn_status rc;
+    if (p->pos >= p->len || p->s[p->pos] != '(')
+        return fail_got(p, p->pos, "expected '(' after %s", op_name[cmp]);
+    p->pos++;
+    cn_filter_item **tail = &v->items;
+    v->kind = CN_FILTER_VAL_LIST;
+    for (;;) {
+        skip_ws(p);
+        if (p->n_items >= CN_FILTER_MAX_IN_ITEMS)
+            return fail_msg(p, CAIRN_ELIMIT, p->pos, "more than %d values in IN lists",
+                            CN_FILTER_MAX_IN_ITEMS);
+        if (p->pos < p->len && p->s[p->pos] == ')' && v->items == NULL)
+            return fail_msg(p, CAIRN_EINVAL, p->pos, "empty list after %s", op_name[cmp]);
+        cn_filter_item *it = cn_arena_alloc(p->mem, sizeof *it);
+        cairn_status rc = parse_string(p, id, &it->s, &it->len);
+        if (rc != CAIRN_OK)
+            return rc;
+        p->n_items++;
+        *tail = it;
+        tail = &it->next;
+        skip_ws(p);
+        if (p->pos < p->len && p->s[p->pos] == ',') {
+            p->pos++;
+            continue;
+        }
+        if (p->pos < p->len && p->s[p->pos] == ')') {
+            p->pos++;
+            return CAIRN_OK;
+        }
+        return fail_got(p, p->pos, "expected ',' or ')' in the list after %s", op_name[cmp]);
+    }
+}
+
+static cairn_status parse_value(parser *p, const ident *id, cn_filter_op cmp, value *v)
+{
     skip_ws(p);
     size_t at = p->pos;
-    if (cmp == OP_IN || cmp == OP_NOT_IN) {
-        if (at >= p->len || p->s[at] != '(')
-            return fail_got(p, at, "expected '(' after %s", op_name[cmp]);
-        p->pos++;
-        str_item **tail = &v->items;
-        v->kind = VAL_LIST;
-        for (;;) {
-            skip_ws(p);
-            if (p->n_items >= CN_FILTER_MAX_IN_ITEMS)
-                return fail_msg(p, CAIRN_ELIMIT, p->pos, "more than %d values in IN lists",
-                                CN_FILTER_MAX_IN_ITEMS);
-            if (p->pos < p->len && p->s[p->pos] == ')' && tail == &v->items)
-                return fail_msg(p, CAIRN_EINVAL, p->pos, "empty list after %s", op_name[cmp]);
-            str_item *it = cn_arena_alloc(p->mem, sizeof *it);
-            rc = parse_string(p, id, &it->s, &it->len);
-            if (rc != CAIRN_OK)
-                return rc;
-            p->n_items++;
-            *tail = it;
-            tail = &it->next;
-            skip_ws(p);
-            if (p->pos < p->len && p->s[p->pos] == ',') {
-                p->pos++;
-                continue;
-            }
-            if (p->pos < p->len && p->s[p->pos] == ')') {
-                p->pos++;
-                return CAIRN_OK;
-            }
-            return fail_got(p, p->pos, "expected ',' or ')' in the list after %s", op_name[cmp]);
-        }
-    }
+    if (cmp == CN_FILTER_IN || cmp == CN_FILTER_NOT_IN)
+        return parse_list_value(p, id, cmp, v);
     if (is_numeric(id))
         return parse_number(p, id, v);
     if (at < p->len && p->s[at] == '(')
         return fail_got(p, at, "a list needs IN or NOT IN, not '%s'", op_name[cmp]);
-    v->kind = VAL_STRING;
-    rc = parse_string(p, id, &v->s, &v->len);
+    v->kind = CN_FILTER_VAL_STRING;
+    cairn_status rc = parse_string(p, id, &v->s, &v->len);
     if (rc != CAIRN_OK)
         return rc;
-    if ((cmp == OP_LIKE || cmp == OP_ILIKE) && !like_ok(v->s, v->len))
+    if ((cmp == CN_FILTER_LIKE || cmp == CN_FILTER_ILIKE) && !like_ok(v->s, v->len))
         return fail_msg(p, CAIRN_EINVAL, at,
                         "%s pattern %s ends with the escape character '\\' (write '\\\\' for "
                         "a backslash)",
@@ -766,7 +648,7 @@ static cairn_status parse_clause(parser *p, node **out)
 {
     cairn_status rc;
     node *n = cn_arena_alloc(p->mem, sizeof *n);
-    n->kind = NODE_CLAUSE;
+    n->kind = CN_FILTER_CLAUSE;
     if (p->n_clauses >= CN_FILTER_MAX_CLAUSES) {
         skip_ws(p);
         return fail_msg(p, CAIRN_ELIMIT, p->pos, "more than %d comparisons", CN_FILTER_MAX_CLAUSES);
@@ -780,14 +662,14 @@ static cairn_status parse_clause(parser *p, node **out)
     if (rc != CAIRN_OK)
         return rc;
     unsigned allowed = is_numeric(&n->id) ? OPS_NUMERIC : OPS_STRING;
-    if (!(allowed & (1u << n->cmp))) {
+    if (!(allowed & CN_FILTER_BIT(n->cmp))) {
         const char *use = is_numeric(&n->id) ? OPS_NUMERIC_TEXT : OPS_STRING_TEXT;
-        if (n->id.type == ENT_ATTR)
+        if (n->id.kind == CN_FILTER_ATTR)
             return fail_msg(p, CAIRN_EINVAL, op_pos,
                             "comparator '%s' is not allowed for attribute '%s' (use %s)",
-                            op_name[n->cmp], n->id.fld->name, use);
+                            op_name[n->cmp], n->id.field->name, use);
         return fail_msg(p, CAIRN_EINVAL, op_pos, "comparator '%s' is not allowed for %s (use %s)",
-                        op_name[n->cmp], entity_name(&n->id), use);
+                        op_name[n->cmp], kind_name(&n->id), use);
     }
     rc = parse_value(p, &n->id, n->cmp, &n->val);
     if (rc != CAIRN_OK)
@@ -823,37 +705,31 @@ static cairn_status parse_primary(parser *p, node **out)
     return parse_clause(p, out);
 }
 
-static void add_child(node *parent, node *kid)
-{
-    if (parent->last)
-        parent->last->next = kid;
-    else
-        parent->first = kid;
-    parent->last = kid;
-}
-
 /* and := primary (AND primary)* ; or := and (OR and)* */
-static cairn_status parse_list(parser *p, node_kind kind, node **out)
+static cairn_status parse_list(parser *p, cn_filter_node_kind kind, node **out)
 {
     node *kid = NULL;
-    cairn_status rc = kind == NODE_OR ? parse_list(p, NODE_AND, &kid) : parse_primary(p, &kid);
+    cairn_status rc =
+        kind == CN_FILTER_OR ? parse_list(p, CN_FILTER_AND, &kid) : parse_primary(p, &kid);
     if (rc != CAIRN_OK)
         return rc;
-    node *list = NULL;
+    node *list = NULL, **tail = NULL;
     for (;;) {
         skip_ws(p);
-        if (!keyword(p, kind == NODE_OR ? "OR" : "AND"))
+        if (!keyword(p, kind == CN_FILTER_OR ? "OR" : "AND"))
             break;
         if (!list) {
             list = cn_arena_alloc(p->mem, sizeof *list);
             list->kind = kind;
-            add_child(list, kid);
+            list->first = kid;
+            tail = &kid->next;
         }
         kid = NULL;
-        rc = kind == NODE_OR ? parse_list(p, NODE_AND, &kid) : parse_primary(p, &kid);
+        rc = kind == CN_FILTER_OR ? parse_list(p, CN_FILTER_AND, &kid) : parse_primary(p, &kid);
         if (rc != CAIRN_OK)
             return rc;
-        add_child(list, kid);
+        *tail = kid;
+        tail = &kid->next;
     }
     *out = list ? list : kid;
     return CAIRN_OK;
@@ -861,125 +737,38 @@ static cairn_status parse_list(parser *p, node_kind kind, node **out)
 
 static cairn_status parse_or(parser *p, node **out)
 {
-    return parse_list(p, NODE_OR, out);
+    return parse_list(p, CN_FILTER_OR, out);
 }
 
-/* ---- SQL ---- */
-
-static void put_args_list(cn_sql *s, const str_item *it)
-{
-    cn_buf_putc(&s->sql, '(');
-    for (; it; it = it->next) {
-        cn_buf_puts(&s->sql, it->next ? "?, " : "?");
-        cn_sql_add_text(s, it->s, it->len);
-    }
-    cn_buf_putc(&s->sql, ')');
-}
-
-/* "<col> <op> <value>" with the value bound. */
-static void gen_cmp(cn_sql *s, const char *col, const node *n)
-{
-    switch (n->cmp) {
-    case OP_LIKE: cn_buf_printf(&s->sql, "%s LIKE ? ESCAPE '\\'", col); break;
-    case OP_ILIKE: cn_buf_printf(&s->sql, "LOWER(%s) LIKE LOWER(?) ESCAPE '\\'", col); break;
-    case OP_IN:
-    case OP_NOT_IN:
-        cn_buf_printf(&s->sql, "%s %s ", col, op_sql[n->cmp]);
-        put_args_list(s, n->val.items);
-        return;
-    default: cn_buf_printf(&s->sql, "%s %s ?", col, op_sql[n->cmp]); break;
-    }
-    if (n->val.kind == VAL_STRING)
-        cn_sql_add_text(s, n->val.s, n->val.len);
-    else if (n->id.type == ENT_METRIC)
-        cn_sql_add_real(s, n->val.d);
-    else
-        cn_sql_add_int(s, n->val.i);
-}
-
-static void gen_clause(cn_sql *s, cn_filter_target t, const node *n)
-{
-    const ident *id = &n->id;
-    switch (id->type) {
-    case ENT_METRIC:
-        cn_buf_puts(&s->sql, "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = "
-                             "r.run_uuid AND m.key = ? AND m.is_nan = 0 AND ");
-        cn_sql_add_text(s, id->key, id->key_len);
-        gen_cmp(s, "m.value", n);
-        break;
-    case ENT_PARAM:
-        cn_buf_puts(&s->sql, "EXISTS (SELECT 1 FROM params p WHERE p.run_uuid = r.run_uuid "
-                             "AND p.key = ? AND ");
-        cn_sql_add_text(s, id->key, id->key_len);
-        gen_cmp(s, "p.value", n);
-        break;
-    case ENT_TAG:
-        if (t == CN_FILTER_RUNS)
-            cn_buf_puts(&s->sql, "EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.run_uuid "
-                                 "AND t.key = ? AND ");
-        else
-            cn_buf_puts(&s->sql, "EXISTS (SELECT 1 FROM experiment_tags t WHERE "
-                                 "t.experiment_id = e.experiment_id AND t.key = ? AND ");
-        cn_sql_add_text(s, id->key, id->key_len);
-        gen_cmp(s, "t.value", n);
-        break;
-    case ENT_DATASET:
-        cn_buf_puts(&s->sql, "EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON "
-                             "d.dataset_uuid = i.dataset_uuid WHERE i.run_uuid = r.run_uuid "
-                             "AND ");
-        gen_cmp(s, id->fld->column, n);
-        break;
-    case ENT_ATTR: gen_cmp(s, id->fld->column, n); return;
-    }
-    cn_buf_putc(&s->sql, ')');
-}
-
-static void gen_node(cn_sql *s, cn_filter_target t, const node *n)
-{
-    if (n->kind == NODE_CLAUSE) {
-        gen_clause(s, t, n);
-        return;
-    }
-    for (const node *k = n->first; k; k = k->next) {
-        if (k != n->first)
-            cn_buf_puts(&s->sql, n->kind == NODE_AND ? " AND " : " OR ");
-        bool wrap = n->kind == NODE_AND && k->kind == NODE_OR;
-        if (wrap)
-            cn_buf_putc(&s->sql, '(');
-        gen_node(s, t, k);
-        if (wrap)
-            cn_buf_putc(&s->sql, ')');
-    }
-}
-
-static void parser_init(parser *p, cairn_ctx *ctx, cn_filter_target t, const char *text, size_t len,
-                        const char *where)
+static void parser_init(parser *p, cairn_ctx *ctx, const cn_filter_grammar *g, const char *text,
+                        size_t len, cn_arena *mem, const char *where)
 {
     memset(p, 0, sizeof *p);
     p->ctx = ctx;
-    p->target = t;
+    p->g = g;
     p->s = text ? text : "";
     p->len = text ? len : 0;
-    p->mem = cn_arena_new();
+    p->mem = mem;
     p->where = where;
 }
 
-cairn_status cn_filter_compile(cairn_ctx *ctx, cn_filter_target t, const char *text, size_t len,
-                               cn_sql *where)
+cairn_status cn_filter_parse(cairn_ctx *ctx, const cn_filter_grammar *g, const char *text,
+                             size_t len, cn_filter **out)
 {
     parser p;
     node *root = NULL;
+    cn_filter *f = cn_xcalloc(1, sizeof *f);
     cairn_status rc;
 
-    parser_init(&p, ctx, t, text, len, "filter");
+    *out = NULL;
+    f->mem = cn_arena_new();
+    parser_init(&p, ctx, g, text, len, f->mem, "filter");
     rc = check_text(&p);
     if (rc != CAIRN_OK)
         goto done;
     skip_ws(&p);
-    if (p.pos == p.len) {
-        cn_buf_puts(&where->sql, "1 = 1");
-        goto done;
-    }
+    if (p.pos == p.len)
+        goto done; /* empty: no tree */
     rc = parse_or(&p, &root);
     if (rc != CAIRN_OK)
         goto done;
@@ -991,150 +780,92 @@ cairn_status cn_filter_compile(cairn_ctx *ctx, cn_filter_target t, const char *t
             rc = fail_got(&p, p.pos, "expected AND, OR or the end of the filter");
         goto done;
     }
-    cn_buf_putc(&where->sql, '(');
-    gen_node(where, t, root);
-    cn_buf_putc(&where->sql, ')');
+    f->root = root;
 done:
-    cn_arena_free(p.mem);
+    if (rc == CAIRN_OK)
+        *out = f;
+    else
+        cn_filter_free(f);
     return rc;
+}
+
+void cn_filter_free(cn_filter *f)
+{
+    if (!f)
+        return;
+    cn_arena_free(f->mem);
+    free(f);
 }
 
 /* ---- order_by ---- */
 
-static void gen_order(parser *p, const ident *id, bool desc, size_t k, cn_sql *joins, cn_buf *order)
+/* entry := identifier [ASC | DESC]; p->where names the entry. */
+static cairn_status parse_order_key(parser *p, cn_order_key *key)
 {
-    const char *dir = desc ? "DESC" : "ASC";
-    if (order->len)
-        cn_buf_puts(order, ", ");
-    if (id->type == ENT_ATTR) {
-        if (id->fld->is_nullable)
-            cn_buf_printf(order, "CASE WHEN %s IS NULL THEN 1 ELSE 0 END, ", id->fld->column);
-        cn_buf_printf(order, "%s %s", id->fld->column, dir);
-        return;
-    }
-    const char *table = id->type == ENT_METRIC        ? "latest_metrics"
-                        : id->type == ENT_PARAM       ? "params"
-                        : p->target == CN_FILTER_RUNS ? "tags"
-                                                      : "experiment_tags";
-    cn_buf_printf(&joins->sql, " LEFT JOIN %s o%zu ON o%zu.run_uuid = r.run_uuid AND o%zu.key = ?",
-                  table, k, k, k);
-    cn_sql_add_text(joins, id->key, id->key_len);
-    if (id->type == ENT_METRIC)
-        cn_buf_printf(order,
-                      "CASE WHEN o%zu.run_uuid IS NULL THEN 2 WHEN o%zu.is_nan = 1 THEN 1 "
-                      "ELSE 0 END, o%zu.value %s",
-                      k, k, k, dir);
-    else
-        cn_buf_printf(order, "CASE WHEN o%zu.run_uuid IS NULL THEN 1 ELSE 0 END, o%zu.value %s", k,
-                      k, dir);
+    cairn_status rc = check_text(p);
+    if (rc != CAIRN_OK)
+        return rc;
+    skip_ws(p);
+    if (p->pos == p->len)
+        return fail_msg(p, CAIRN_EINVAL, p->pos, "empty entry (use '<key> [ASC|DESC]')");
+    rc = parse_ident(p, &key->id, true);
+    if (rc != CAIRN_OK)
+        return rc;
+    skip_ws(p);
+    key->is_desc = keyword(p, "DESC");
+    if (!key->is_desc)
+        (void)keyword(p, "ASC");
+    skip_ws(p);
+    if (p->pos < p->len)
+        return fail_got(p, p->pos, "expected ASC or DESC after '%s'", key->id.text);
+    return CAIRN_OK;
 }
 
-cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_out, bool *desc_out)
+cairn_status cn_order_parse(cairn_ctx *ctx, const cn_filter_grammar *g, const char *const *order_by,
+                            size_t n, cn_order **out)
 {
-    parser p;
-    ident id;
-    cn_lead_kind kind = CN_LEAD_NONE;
-    *key_out = NULL;
-    *desc_out = false;
-    if (!entry)
-        return CN_LEAD_NONE;
-    size_t elen = strlen(entry);
-    parser_init(&p, ctx, CN_FILTER_RUNS, entry, elen, "order_by");
-    cairn_status rc = check_text(&p);
-    if (rc == CAIRN_OK) {
-        skip_ws(&p);
-        rc = p.pos < p.len ? parse_ident(&p, &id, true) : CAIRN_EINVAL;
-    }
-    if (rc == CAIRN_OK && (id.type == ENT_METRIC || id.type == ENT_PARAM || id.type == ENT_TAG)) {
-        skip_ws(&p);
-        bool desc = keyword(&p, "DESC");
-        if (!desc)
-            (void)keyword(&p, "ASC");
-        skip_ws(&p);
-        if (p.pos == p.len) {
-            kind = id.type == ENT_METRIC  ? CN_LEAD_METRIC
-                   : id.type == ENT_PARAM ? CN_LEAD_PARAM
-                                          : CN_LEAD_TAG;
-            *desc_out = desc;
-            *key_out = cn_xstrndup(id.key, id.key_len);
-        }
-    }
-    cn_arena_free(p.mem);
-    return kind;
-}
-
-cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *const *order_by,
-                              size_t n, cn_sql *joins, cn_buf *order)
-{
-    size_t joins_len = joins->sql.len, joins_args = joins->n_args, order_len = order->len;
-    cn_buf user = CN_BUF_INIT;
+    cn_order *o = cn_xcalloc(1, sizeof *o);
     cairn_status rc = CAIRN_OK;
 
+    *out = NULL;
+    o->mem = cn_arena_new();
     if (n > CN_ORDER_MAX_KEYS) {
         rc =
             cn_fail(ctx, CAIRN_ELIMIT, "invalid order_by: more than %d entries", CN_ORDER_MAX_KEYS);
         goto done;
     }
+    o->keys = n ? cn_arena_alloc(o->mem, n * sizeof *o->keys) : NULL;
     for (size_t k = 0; k < n; k++) {
-        parser p;
-        ident id;
         const char *entry = order_by[k];
         if (!entry) {
             rc = cn_fail(ctx, CAIRN_EINVAL, "invalid order_by: entry %zu is NULL", k + 1);
             goto done;
         }
+        parser p;
         cn_buf where = CN_BUF_INIT;
-        cn_buf_puts(&where, "order_by '");
         size_t elen = strlen(entry);
+        cn_buf_puts(&where, "order_by '");
         put_shown(&where, entry, elen);
         cn_buf_putc(&where, '\'');
-        parser_init(&p, ctx, t, entry, elen, cn_buf_str(&where));
-        rc = check_text(&p);
-        if (rc == CAIRN_OK) {
-            skip_ws(&p);
-            if (p.pos == p.len)
-                rc = fail_msg(&p, CAIRN_EINVAL, p.pos, "empty entry (use '<key> [ASC|DESC]')");
-        }
-        if (rc == CAIRN_OK)
-            rc = parse_ident(&p, &id, true);
-        bool desc = false;
-        if (rc == CAIRN_OK) {
-            skip_ws(&p);
-            if (keyword(&p, "DESC"))
-                desc = true;
-            else
-                (void)keyword(&p, "ASC");
-            skip_ws(&p);
-            if (p.pos < p.len)
-                rc = fail_got(&p, p.pos, "expected ASC or DESC after '%s'", id.text);
-        }
-        if (rc == CAIRN_OK)
-            gen_order(&p, &id, desc, k, joins, &user);
-        cn_arena_free(p.mem);
+        parser_init(&p, ctx, g, entry, elen, o->mem, cn_buf_str(&where));
+        rc = parse_order_key(&p, &o->keys[k]);
         cn_buf_release(&where);
         if (rc != CAIRN_OK)
             goto done;
+        o->n++;
     }
-    if (user.len) {
-        cn_buf_append(order, user.data, user.len);
-        cn_buf_puts(order, ", ");
-    }
-    if (t == CN_FILTER_RUNS)
-        cn_buf_puts(order, "r.start_time DESC, r.run_uuid ASC");
-    else if (n == 0)
-        cn_buf_puts(order, "e.creation_time DESC, e.experiment_id ASC");
-    else
-        cn_buf_puts(order, "e.experiment_id ASC");
 done:
-    cn_buf_release(&user);
-    if (rc != CAIRN_OK) {
-        joins->sql.len = joins_len;
-        if (joins->sql.data)
-            joins->sql.data[joins_len] = '\0';
-        joins->n_args = joins_args;
-        order->len = order_len;
-        if (order->data)
-            order->data[order_len] = '\0';
-    }
+    if (rc == CAIRN_OK)
+        *out = o;
+    else
+        cn_order_free(o);
     return rc;
+}
+
+void cn_order_free(cn_order *o)
+{
+    if (!o)
+        return;
+    cn_arena_free(o->mem);
+    free(o);
 }

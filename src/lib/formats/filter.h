@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* filter.h - compiles search filters ("metrics.acc > 0.9 AND (params.opt = 'adam' OR ...)")
- * and order_by entries ("metrics.`val loss` DESC") for runs and experiments into portable SQL
- * with '?' placeholders (text -> AST -> SQL). Called by store.c; the grammar is docs/search.md.
- * User text never reaches the SQL: every key and every value is a bound argument. */
+/* filter.h - parses search filters ("metrics.acc > 0.9 AND (params.opt = 'adam' OR ...)") and
+ * order_by entries ("metrics.`val loss` DESC") into an AST, checked against a grammar
+ * descriptor the caller passes in (which entity kinds and attributes a search target has).
+ * No SQL here: store/search_sql.c compiles the AST for runs and experiments. The grammar is
+ * docs/search.md. */
 #ifndef CN_FILTER_H
 #define CN_FILTER_H
 #include <stdbool.h>
@@ -10,7 +11,6 @@
 #include <stdint.h>
 #include "cairn/cairn.h"
 #include "base/arena.h"
-#include "base/buf.h"
 
 /* Limits; exceeding one fails with CAIRN_ELIMIT. */
 #define CN_FILTER_MAX_LEN (1u << 20) /* bytes of filter text */
@@ -19,63 +19,145 @@
 #define CN_FILTER_MAX_IN_ITEMS 10000 /* values in all IN / NOT IN lists of one filter */
 #define CN_ORDER_MAX_KEYS 100        /* order_by entries */
 
-/* What a filter searches. The SQL refers to the table aliases of the caller's query:
- * runs: "FROM runs r", experiments: "FROM experiments e". */
-typedef enum cn_filter_target { CN_FILTER_RUNS, CN_FILTER_EXPERIMENTS } cn_filter_target;
+/* What an identifier names. Metrics, params and tags take any key after their prefix
+ * ("metrics." "metric."; "params." "param." "parameter." "parameters."; "tags." "tag.");
+ * attributes are bare names or follow "attributes." "attribute." "attr." "run."; dataset
+ * fields follow "dataset." "datasets.". Prefixes are case-insensitive, names and keys not. */
+typedef enum cn_filter_kind {
+    CN_FILTER_METRIC, /* value: a finite number */
+    CN_FILTER_PARAM,  /* value: a string or list */
+    CN_FILTER_TAG,    /* value: a string or list */
+    CN_FILTER_ATTR,   /* one of the grammar's attrs */
+    CN_FILTER_DATASET /* one of the grammar's dataset fields */
+} cn_filter_kind;
+#define CN_FILTER_BIT(kind) (1u << (kind))
 
-typedef enum cn_sqlarg_type { CN_SQLARG_TEXT, CN_SQLARG_INT, CN_SQLARG_REAL } cn_sqlarg_type;
+/* The type of an attribute or dataset field: which comparators and values it takes. */
+typedef enum cn_filter_type {
+    CN_FILTER_STRING, /* = != LIKE ILIKE IN NOT IN; a quoted string or a list */
+    CN_FILTER_MS      /* = != < <= > >=; a whole number (of milliseconds), stored as int64 */
+} cn_filter_type;
 
-/* One bound argument: text (NUL-terminated, valid UTF-8, owned by the cn_sql's arena), i for
- * CN_SQLARG_INT (times in ms), d for CN_SQLARG_REAL (metric values). */
-typedef struct cn_sqlarg {
-    cn_sqlarg_type type;
-    const char *text;
-    int64_t i;
+/* One attribute or dataset field. Synonyms ("run_name", "`Run Name`") are rows of their own
+ * sharing an id. */
+typedef struct cn_filter_field {
+    const char *name; /* as users type it */
+    cn_filter_type type;
+    bool is_filterable; /* false: order_by only */
+    int id;             /* the caller's meaning (the store: which column); never read here */
+} cn_filter_field;
+
+/* A search target's grammar: what its filters and order_by entries may name, and the "use ..."
+ * hints of its error messages. Static data owned by the caller. */
+typedef struct cn_filter_grammar {
+    const char *target;      /* plural noun for messages: "experiments" */
+    unsigned kinds;          /* CN_FILTER_BIT of every kind a filter may name */
+    unsigned order_kinds;    /* the kinds an order_by entry may name (a subset of kinds) */
+    bool order_names_target; /* say "cannot order <target> by" rather than "cannot order by" */
+    const cn_filter_field *attrs;
+    size_t n_attrs;
+    const cn_filter_field *dataset_fields;
+    size_t n_dataset_fields;
+    const char *attrs_hint;       /* an unknown attribute in a filter */
+    const char *order_attrs_hint; /* an unknown attribute in order_by */
+    const char *kinds_hint;       /* an unknown "type." prefix; NULL: reported as unusable */
+    const char *unusable_hint;    /* "'metrics.x' cannot be used for <target> (use ...)" */
+    const char *dataset_hint;     /* an unknown dataset field */
+    const char *order_hint;       /* a kind order_by cannot name */
+} cn_filter_grammar;
+
+/* ---- the AST; everything lives in the owning cn_filter's or cn_order's arena ---- */
+
+typedef enum cn_filter_op {
+    CN_FILTER_EQ,
+    CN_FILTER_NE,
+    CN_FILTER_LT,
+    CN_FILTER_LE,
+    CN_FILTER_GT,
+    CN_FILTER_GE,
+    CN_FILTER_LIKE,
+    CN_FILTER_ILIKE,
+    CN_FILTER_IN,
+    CN_FILTER_NOT_IN
+} cn_filter_op;
+
+typedef struct cn_filter_ident {
+    cn_filter_kind kind;
+    const char *key; /* metric/param/tag key (NUL-terminated copy) */
+    size_t key_len;
+    const cn_filter_field *field; /* attributes and dataset fields: a row of the grammar */
+    const char *text;             /* as typed, for messages */
+    size_t pos;                   /* byte offset of its start */
+} cn_filter_ident;
+
+typedef struct cn_filter_item {
+    const char *s; /* unescaped, NUL-terminated */
+    size_t len;
+    struct cn_filter_item *next;
+} cn_filter_item;
+
+typedef enum cn_filter_value_kind {
+    CN_FILTER_VAL_STRING, /* s, len: unescaped, NUL-terminated */
+    CN_FILTER_VAL_REAL,   /* d: metrics */
+    CN_FILTER_VAL_INT,    /* i: CN_FILTER_MS fields */
+    CN_FILTER_VAL_LIST    /* items: IN and NOT IN */
+} cn_filter_value_kind;
+
+typedef struct cn_filter_value {
+    cn_filter_value_kind kind;
+    const char *s;
+    size_t len;
     double d;
-} cn_sqlarg;
+    int64_t i;
+    cn_filter_item *items;
+} cn_filter_value;
 
-/* A piece of SQL and its arguments, args[k] binding the (k+1)-th '?' of sql. */
-typedef struct cn_sql {
-    cn_buf sql;
-    cn_sqlarg *args;
-    size_t n_args, cap_args;
-    cn_arena *mem; /* argument text; created on first use */
-} cn_sql;
+typedef enum cn_filter_node_kind {
+    CN_FILTER_AND,
+    CN_FILTER_OR,
+    CN_FILTER_CLAUSE
+} cn_filter_node_kind;
 
-void cn_sql_init(cn_sql *s);
-void cn_sql_release(cn_sql *s); /* frees everything; s can be initialised again */
-/* Append one argument (the caller writes the matching '?' into s->sql). Text is copied. */
-void cn_sql_add_text(cn_sql *s, const char *text, size_t len);
-void cn_sql_add_int(cn_sql *s, int64_t v);
-void cn_sql_add_real(cn_sql *s, double v);
+/* AND and OR have two or more children (first, linked by next); a clause compares id with
+ * val by cmp. */
+typedef struct cn_filter_node {
+    cn_filter_node_kind kind;
+    struct cn_filter_node *first, *next;
+    cn_filter_ident id;
+    cn_filter_op cmp;
+    cn_filter_value val;
+} cn_filter_node;
 
-/* Compiles filter text (text, len; need not be NUL-terminated; NULL with len 0 is fine) into a
- * parenthesised boolean expression appended to where->sql, its arguments appended to
- * where->args. An empty or blank filter gives "1 = 1". Runs: metrics, params, tags, attributes
- * and dataset fields; experiments: name, creation_time, last_update_time and tags.
- * Fails with CAIRN_EINVAL (the message quotes the offending token and its 1-based character
- * position) or CAIRN_ELIMIT; on failure where is left as it was. */
-cairn_status cn_filter_compile(cairn_ctx *ctx, cn_filter_target t, const char *text, size_t len,
-                               cn_sql *where);
+typedef struct cn_filter {
+    const cn_filter_node *root; /* NULL: an empty or blank filter (matches everything) */
+    cn_arena *mem;
+} cn_filter;
 
-/* Compiles order_by entries "<identifier> [ASC|DESC]" (NUL-terminated strings). Appends LEFT
- * JOINs (to put after "FROM runs r", their arguments bound before the WHERE's) to joins, and
- * the ORDER BY list without the keyword to order, ending with the fixed tie-breakers:
- * runs "r.start_time DESC, r.run_uuid ASC"; experiments "e.experiment_id ASC" (and
- * "e.creation_time DESC" before it when n == 0). Missing values sort last in both directions
- * and NaN metrics after real numbers, so the list holds CASE expressions: use it in a plain
- * SELECT (not SELECT DISTINCT). The joins use the aliases o0, o1, ... (by entry index), so
- * call this once per query. Fails with CAIRN_EINVAL or CAIRN_ELIMIT; on failure joins and
- * order are left as they were. */
-cairn_status cn_order_compile(cairn_ctx *ctx, cn_filter_target t, const char *const *order_by,
-                              size_t n, cn_sql *joins, cn_buf *order);
+/* Parses filter text (text, len; need not be NUL-terminated; NULL with len 0 is fine) for the
+ * grammar g. On success *out (freed with cn_filter_free) holds the tree. Fails with
+ * CAIRN_EINVAL (the message quotes the offending token and its 1-based character position) or
+ * CAIRN_ELIMIT, *out NULL. */
+cairn_status cn_filter_parse(cairn_ctx *ctx, const cn_filter_grammar *g, const char *text,
+                             size_t len, cn_filter **out);
+void cn_filter_free(cn_filter *f); /* NULL is a no-op */
 
-/* What the first order_by entry sorts by, when it is a metric, param or tag ("metrics.acc
- * DESC"): *key_out (freed by the caller) and *desc_out say which and how. A search can then walk
- * the (key, value) index of latest_metrics, params or tags in order and stop after one page
- * instead of sorting every run. An entry it cannot parse is simply CN_LEAD_NONE
- * (cn_order_compile reports it). */
-typedef enum cn_lead_kind { CN_LEAD_NONE, CN_LEAD_METRIC, CN_LEAD_PARAM, CN_LEAD_TAG } cn_lead_kind;
-cn_lead_kind cn_order_leading_key(cairn_ctx *ctx, const char *entry, char **key_out,
-                                  bool *desc_out);
+/* One order_by entry "<identifier> [ASC|DESC]": never a dataset field or a kind g->order_kinds
+ * lacks. */
+typedef struct cn_order_key {
+    cn_filter_ident id;
+    bool is_desc;
+} cn_order_key;
+
+typedef struct cn_order {
+    cn_order_key *keys; /* keys[0 .. n), in the order given */
+    size_t n;
+    cn_arena *mem;
+} cn_order;
+
+/* Parses order_by entries (NUL-terminated strings; at most CN_ORDER_MAX_KEYS). On success
+ * *out (freed with cn_order_free) holds one key per entry. Fails with CAIRN_EINVAL or
+ * CAIRN_ELIMIT, *out NULL; the message names the entry ("invalid order_by 'x DOWN' at ..."). */
+cairn_status cn_order_parse(cairn_ctx *ctx, const cn_filter_grammar *g, const char *const *order_by,
+                            size_t n, cn_order **out);
+void cn_order_free(cn_order *o); /* NULL is a no-op */
 #endif

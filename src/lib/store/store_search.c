@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* store_search.c - searching runs and experiments: the filter and order_by compile to SQL
- * (formats/filter.c) with bound values; paging by offset tokens. */
+/* store_search.c - searching runs and experiments: the filter and order_by are parsed
+ * (formats/filter.c) and compiled to SQL with bound values (search_sql.c); paging by offset
+ * tokens. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
-#include "formats/filter.h"
+#include "store/search_sql.h"
 #include "store/store.h"
 #include "store/store_experiments.h"
 #include "store/store_runs.h"
@@ -45,9 +46,11 @@ static const char *view_clause(cairn_view view, const char *alias)
     }
 }
 
-/* What runs and experiments searches share: the page and the compiled filter and order_by. */
+/* What runs and experiments searches share: the page, the parsed order_by and the compiled
+ * filter and order_by. */
 typedef struct search {
     int64_t max_results, offset;
+    cn_order *keys;
     cn_sql joins, where;
     cn_buf order;
 } search;
@@ -61,6 +64,7 @@ static void search_init(search *s)
 
 static void search_release(search *s)
 {
+    cn_order_free(s->keys);
     cn_sql_release(&s->joins);
     cn_sql_release(&s->where);
     cn_buf_release(&s->order);
@@ -80,13 +84,16 @@ static cairn_status search_page(cairn_ctx *ctx, search *s, int64_t max_results,
     return rc;
 }
 
-static cairn_status search_compile(cairn_ctx *ctx, search *s, cn_filter_target t,
+static cairn_status search_compile(cairn_ctx *ctx, search *s, cn_search_target t,
                                    const char *filter, const char *const *order_by,
                                    size_t n_order_by)
 {
-    cairn_status rc = cn_filter_compile(ctx, t, filter, filter ? strlen(filter) : 0, &s->where);
+    cairn_status rc =
+        cn_search_where_compile(ctx, t, filter, filter ? strlen(filter) : 0, &s->where);
     if (rc == CAIRN_OK)
-        rc = cn_order_compile(ctx, t, order_by, n_order_by, &s->joins, &s->order);
+        rc = cn_order_parse(ctx, cn_search_grammar(t), order_by, n_order_by, &s->keys);
+    if (rc == CAIRN_OK)
+        cn_search_sql_order(t, s->keys->keys, s->keys->n, &s->joins, &s->order);
     return rc;
 }
 
@@ -176,42 +183,33 @@ static void where_sql(cn_buf *sql, const cairn_run_search *q, const search *s, b
 static cairn_status try_metric_first(cairn_ctx *ctx, const cairn_run_search *q, const search *s,
                                      cn_arena *a, cairn_run_page *page, bool *served, bool *more)
 {
-    char *key = NULL;
-    bool desc = false;
     cn_sql joins;
     cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
     cairn_status rc = CAIRN_OK;
 
     *served = false;
-    cn_lead_kind kind =
-        q->n_order_by ? cn_order_leading_key(ctx, q->order_by[0], &key, &desc) : CN_LEAD_NONE;
-    if (kind == CN_LEAD_NONE)
+    const cn_order_key *lead = s->keys->n ? &s->keys->keys[0] : NULL;
+    const char *table = lead ? cn_search_run_key_table(lead) : NULL;
+    if (!table)
         return CAIRN_OK;
-    const char *table = kind == CN_LEAD_METRIC  ? "latest_metrics"
-                        : kind == CN_LEAD_PARAM ? "params"
-                                                : "tags";
     cn_sql_init(&joins);
-    rc = cn_order_compile(ctx, CN_FILTER_RUNS, q->order_by + 1, q->n_order_by - 1, &joins, &order);
-    if (rc != CAIRN_OK)
-        goto done;
+    cn_search_sql_order(CN_SEARCH_RUNS, lead + 1, s->keys->n - 1, &joins, &order);
     cn_buf_printf(&sql,
                   "SELECT " CN_RUN_COLUMNS " FROM %s om JOIN runs r ON "
                   "r.run_uuid = om.run_uuid AND om.key = ?%s JOIN experiments e "
                   "ON e.experiment_id = r.experiment_id ",
-                  table, kind == CN_LEAD_METRIC ? " AND om.is_nan = 0" : "");
+                  table, lead->id.kind == CN_FILTER_METRIC ? " AND om.is_nan = 0" : "");
     cn_buf_puts(&sql, cn_buf_str(&joins.sql));
     cn_buf_puts(&sql, " WHERE 1 = 1");
     where_sql(&sql, q, s, true);
-    cn_buf_printf(&sql, " ORDER BY om.value %s, %s LIMIT ? OFFSET ?", desc ? "DESC" : "ASC",
-                  cn_buf_str(&order));
+    cn_buf_printf(&sql, " ORDER BY om.value %s, %s LIMIT ? OFFSET ?",
+                  lead->is_desc ? "DESC" : "ASC", cn_buf_str(&order));
     /* The key binds first: its '?' comes before the joins' ones in the statement. */
-    rc = fetch_runs(ctx, sql.data, key, &joins, q, s, a, page, more);
+    rc = fetch_runs(ctx, sql.data, lead->id.key, &joins, q, s, a, page, more);
     if (rc == CAIRN_OK && *more)
         *served = true;
     else
         page->n = 0; /* not a full page: the general query decides */
-done:
-    free(key);
     cn_sql_release(&joins);
     cn_buf_release(&order);
     cn_buf_release(&sql);
@@ -238,7 +236,7 @@ cairn_status cn_store_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cai
                          q->experiment_ids[i] ? q->experiment_ids[i] : "");
     }
     if (rc == CAIRN_OK)
-        rc = search_compile(ctx, &s, CN_FILTER_RUNS, q->filter, q->order_by, q->n_order_by);
+        rc = search_compile(ctx, &s, CN_SEARCH_RUNS, q->filter, q->order_by, q->n_order_by);
     if (rc != CAIRN_OK)
         goto done;
 
@@ -297,7 +295,7 @@ cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_
     search_init(&s);
     rc = search_page(ctx, &s, q->max_results, q->page_token);
     if (rc == CAIRN_OK)
-        rc = search_compile(ctx, &s, CN_FILTER_EXPERIMENTS, q->filter, q->order_by, q->n_order_by);
+        rc = search_compile(ctx, &s, CN_SEARCH_EXPERIMENTS, q->filter, q->order_by, q->n_order_by);
     if (rc != CAIRN_OK)
         goto done;
     cn_buf_printf(&sql,
