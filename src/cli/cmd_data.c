@@ -88,6 +88,63 @@ enum {
     OPT_HELP
 };
 
+/* Stores --delimiter, --numeric or --categorical (c) in a. Returns 0, or 2 after a usage
+ * error. */
+static int store_csv_option(int c, const char *usage, data_args *a)
+{
+    if (c == OPT_NUMERIC || c == OPT_CATEGORICAL) {
+        size_t *n = c == OPT_NUMERIC ? &a->n_numeric : &a->n_categorical;
+        const char **list = c == OPT_NUMERIC ? a->numeric : a->categorical;
+        if (*n == 64)
+            return cli_usage(usage, "at most 64 --numeric and 64 --categorical columns");
+        list[(*n)++] = optarg;
+    } else if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0) {
+        a->delimiter = '\t';
+    } else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n') {
+        a->delimiter = optarg[0];
+    } else {
+        return cli_usage(usage, "--delimiter '%s': expected one character (or 'tab')", optarg);
+    }
+    return 0;
+}
+
+/* Stores option c (with its value in optarg) in a. Returns 0, or 2 after a usage error. */
+static int store_option(int c, const char *usage, data_args *a)
+{
+    int64_t seed;
+    double f;
+    switch (c) {
+    case OPT_LABEL: a->label = optarg; break;
+    case OPT_SPLITS: a->splits = optarg; break;
+    case OPT_OUT: a->out = optarg; break;
+    case 'o': a->output = optarg; break;
+    case OPT_METHOD:
+        a->method = optarg;
+        a->has_method = true;
+        break;
+    case OPT_GROUP: a->group = optarg; break;
+    case OPT_TIME: a->time = optarg; break;
+    case OPT_TEST:
+    case OPT_VAL:
+        if (!cn_parse_double(optarg, &f) || !(f >= 0 && f < 1))
+            return cli_usage(usage, "--%s '%s': expected a fraction in [0, 1)",
+                             c == OPT_TEST ? "test" : "val", optarg);
+        *(c == OPT_TEST ? &a->test : &a->val) = f;
+        break;
+    case OPT_SEED:
+        if (!cn_parse_int64(optarg, &seed) || seed < 0)
+            return cli_usage(usage, "--seed '%s': expected a non-negative integer", optarg);
+        a->seed = (uint64_t)seed;
+        break;
+    case OPT_JSON: a->json = true; break;
+    case OPT_NUMERIC:
+    case OPT_CATEGORICAL:
+    case OPT_DELIM: return store_csv_option(c, usage, a);
+    default: break;
+    }
+    return 0;
+}
+
 /* Parses the options a verb allows (allowed: OPT_ codes, 'o' for -o). Returns the exit code
  * with *done set after --help (0) or a usage error (2); else 0 with the FILEs at first_file. */
 static int parse_args(int argc, char **argv, const char *usage, const char *help,
@@ -135,60 +192,10 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
             const char *bad = argv[optind - 1];
             return cli_usage(usage, "unknown or incomplete option '%s'", bad ? bad : "?");
         }
-        int64_t seed;
-        switch (c) {
-        case OPT_LABEL: a->label = optarg; break;
-        case OPT_SPLITS: a->splits = optarg; break;
-        case OPT_OUT: a->out = optarg; break;
-        case 'o': a->output = optarg; break;
-        case OPT_METHOD:
-            a->method = optarg;
-            a->has_method = true;
-            break;
-        case OPT_GROUP: a->group = optarg; break;
-        case OPT_TIME: a->time = optarg; break;
-        case OPT_TEST:
-        case OPT_VAL: {
-            double f;
-            if (!cn_parse_double(optarg, &f) || !(f >= 0 && f < 1)) {
-                *done = true;
-                return cli_usage(usage, "--%s '%s': expected a fraction in [0, 1)",
-                                 c == OPT_TEST ? "test" : "val", optarg);
-            }
-            *(c == OPT_TEST ? &a->test : &a->val) = f;
-            break;
-        }
-        case OPT_SEED:
-            if (!cn_parse_int64(optarg, &seed) || seed < 0) {
-                *done = true;
-                return cli_usage(usage, "--seed '%s': expected a non-negative integer", optarg);
-            }
-            a->seed = (uint64_t)seed;
-            break;
-        case OPT_JSON: a->json = true; break;
-        case OPT_NUMERIC:
-        case OPT_CATEGORICAL: {
-            size_t *n = c == OPT_NUMERIC ? &a->n_numeric : &a->n_categorical;
-            const char **list = c == OPT_NUMERIC ? a->numeric : a->categorical;
-            if (*n == 64) {
-                *done = true;
-                return cli_usage(usage, "at most 64 --numeric and 64 --categorical columns");
-            }
-            list[(*n)++] = optarg;
-            break;
-        }
-        case OPT_DELIM:
-            if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0) {
-                a->delimiter = '\t';
-            } else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n') {
-                a->delimiter = optarg[0];
-            } else {
-                *done = true;
-                return cli_usage(usage, "--delimiter '%s': expected one character (or 'tab')",
-                                 optarg);
-            }
-            break;
-        default: break;
+        int rc = store_option(c, usage, a);
+        if (rc != 0) {
+            *done = true;
+            return rc;
         }
     }
     a->first_file = optind;
@@ -241,6 +248,55 @@ static cairn_table *read_table(cairn_ctx *ctx, const char *path, const data_args
     return t;
 }
 
+/* The validation report of path as text: a summary, a table of the columns, the issues. */
+static void print_validate_report(const char *path, const cairn_validate_report *r,
+                                  const cairn_split *split)
+{
+    printf("file     %s\nrows     %zu\ncolumns  %zu\n", path, r->n_rows, r->n_cols);
+    if (r->label) {
+        printf("label    %s: %zu classes", r->label, r->n_classes);
+        if (r->n_classes) {
+            printf(", imbalance %.2f (", r->imbalance_ratio);
+            for (size_t k = 0; k < r->n_classes && k < 10; k++)
+                printf("%s%s: %zu", k ? ", " : "", r->classes[k].label, r->classes[k].count);
+            printf("%s)", r->n_classes > 10 ? ", ..." : "");
+        }
+        putchar('\n');
+    }
+    if (split)
+        printf("splits   train %zu, val %zu, test %zu rows\n", split->n[0], split->n[1],
+               split->n[2]);
+    putchar('\n');
+    static const char *const head[] = {"column", "type", "missing", "min", "max", "notes"};
+    cli_table *tab = cli_table_new(6, head);
+    for (size_t c = 0; c < r->n_cols; c++) {
+        const cairn_column_report *cr = &r->cols[c];
+        char miss[32], lo[32], hi[32], notes[256];
+        snprintf(miss, sizeof miss, "%zu", cr->n_missing);
+        if (cr->type == CAIRN_COL_NUMERIC) {
+            fmt_num(cr->min, lo, sizeof lo);
+            fmt_num(cr->max, hi, sizeof hi);
+        } else {
+            snprintf(lo, sizeof lo, "%zu levels", cr->n_levels);
+            hi[0] = '\0';
+        }
+        snprintf(notes, sizeof notes, "%s%s%s%s", cr->is_constant ? "constant " : "",
+                 cr->duplicate_of >= 0 ? "duplicate of '" : "",
+                 cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : "",
+                 cr->duplicate_of >= 0 ? "'" : "");
+        const char *cells[] = {cr->name, type_name(cr->type), miss, lo, hi, notes};
+        cli_table_add(tab, cells);
+    }
+    cli_table_print(tab, stdout);
+    cli_table_free(tab);
+    putchar('\n');
+    for (size_t i = 0; i < r->n_issues; i++)
+        printf("%s: %s\n", r->issues[i].level == CAIRN_ISSUE_ERROR ? "error" : "warning",
+               r->issues[i].message);
+    printf("%s: %zu errors, %zu warnings\n", r->n_errors ? "failed" : "ok", r->n_errors,
+           r->n_warnings);
+}
+
 static int data_validate(int argc, char **argv)
 {
     static const int allowed[] = {OPT_LABEL, OPT_SPLITS, OPT_JSON};
@@ -280,49 +336,7 @@ static int data_validate(int argc, char **argv)
         }
         fputs(json, stdout);
     } else {
-        printf("file     %s\nrows     %zu\ncolumns  %zu\n", path, r->n_rows, r->n_cols);
-        if (r->label) {
-            printf("label    %s: %zu classes", r->label, r->n_classes);
-            if (r->n_classes) {
-                printf(", imbalance %.2f (", r->imbalance_ratio);
-                for (size_t k = 0; k < r->n_classes && k < 10; k++)
-                    printf("%s%s: %zu", k ? ", " : "", r->classes[k].label, r->classes[k].count);
-                printf("%s)", r->n_classes > 10 ? ", ..." : "");
-            }
-            putchar('\n');
-        }
-        if (split)
-            printf("splits   train %zu, val %zu, test %zu rows\n", split->n[0], split->n[1],
-                   split->n[2]);
-        putchar('\n');
-        static const char *const head[] = {"column", "type", "missing", "min", "max", "notes"};
-        cli_table *tab = cli_table_new(6, head);
-        for (size_t c = 0; c < r->n_cols; c++) {
-            const cairn_column_report *cr = &r->cols[c];
-            char miss[32], lo[32], hi[32], notes[256];
-            snprintf(miss, sizeof miss, "%zu", cr->n_missing);
-            if (cr->type == CAIRN_COL_NUMERIC) {
-                fmt_num(cr->min, lo, sizeof lo);
-                fmt_num(cr->max, hi, sizeof hi);
-            } else {
-                snprintf(lo, sizeof lo, "%zu levels", cr->n_levels);
-                hi[0] = '\0';
-            }
-            snprintf(notes, sizeof notes, "%s%s%s%s", cr->is_constant ? "constant " : "",
-                     cr->duplicate_of >= 0 ? "duplicate of '" : "",
-                     cr->duplicate_of >= 0 ? r->cols[cr->duplicate_of].name : "",
-                     cr->duplicate_of >= 0 ? "'" : "");
-            const char *cells[] = {cr->name, type_name(cr->type), miss, lo, hi, notes};
-            cli_table_add(tab, cells);
-        }
-        cli_table_print(tab, stdout);
-        cli_table_free(tab);
-        putchar('\n');
-        for (size_t i = 0; i < r->n_issues; i++)
-            printf("%s: %s\n", r->issues[i].level == CAIRN_ISSUE_ERROR ? "error" : "warning",
-                   r->issues[i].message);
-        printf("%s: %zu errors, %zu warnings\n", r->n_errors ? "failed" : "ok", r->n_errors,
-               r->n_warnings);
+        print_validate_report(path, r, split);
     }
     exit_code = r->n_errors ? 1 : 0;
 done:

@@ -294,23 +294,22 @@ static cairn_status read_settings(cairn_ctx *ctx, const cn_params *p, settings *
     return rc;
 }
 
-static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
-                            cn_learner **out)
+/* Reads the params, checks the size and makes the network, its weights still zero. */
+static cairn_status mlp_setup(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                              settings *s, mlp **out)
 {
     size_t sizes[MLP_MAX_LAYERS], nh;
-    settings s;
     int activation;
     const char *hidden = cn_param_get(p, "hidden");
     cairn_status rc = parse_hidden(ctx, hidden ? hidden : "100", sizes, &nh);
     if (rc == CAIRN_OK)
         rc = cn_param_choice(ctx, p, "activation", acts, ACT_RELU, &activation);
     if (rc == CAIRN_OK)
-        rc = read_settings(ctx, p, &s);
+        rc = read_settings(ctx, p, s);
     if (rc != CAIRN_OK)
         return rc;
     bool classify = data->task == CN_TASK_CLASSIFICATION;
-    size_t n = data->train.n, d = data->d;
-    sizes[0] = d;
+    sizes[0] = data->d;
     sizes[nh + 1] = classify ? data->n_classes : 1;
     double width = 0;
     for (size_t l = 0; l <= nh; l++)
@@ -318,83 +317,185 @@ static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
     if (width > 5e8)
         return cn_fail(ctx, CAIRN_ELIMIT, "mlp: %.0f weights is too many (limit 5e8)", width);
     cn_linalg_single_thread();
-    mlp *m = mlp_new(sizes, nh + 1, activation, classify);
-    cn_rng rng;
-    cn_rng_seed(&rng, data->seed);
-    /* Glorot uniform for weights and biases, as scikit-learn. */
+    *out = mlp_new(sizes, nh + 1, activation, classify);
+    return CAIRN_OK;
+}
+
+/* Glorot uniform for weights and biases, as scikit-learn. */
+static void glorot_init(mlp *m, cn_rng *rng)
+{
     for (size_t l = 0; l < m->n_layers; l++) {
-        size_t in = sizes[l], o = sizes[l + 1];
+        size_t in = m->sizes[l], o = m->sizes[l + 1];
         double bound = sqrt(6.0 / (double)(in + o));
         double *wl = m->theta + w_off(m, l);
         for (size_t j = 0; j < (in + 1) * o; j++)
-            wl[j] = (2 * cn_rng_uniform(&rng) - 1) * bound;
+            wl[j] = (2 * cn_rng_uniform(rng) - 1) * bound;
     }
-    size_t batch = (size_t)s.batch < n ? (size_t)s.batch : n;
-    work w = {0};
-    work_init(&w, m, batch, s.dropout > 0);
-    size_t np = m->n_params;
-    double *grad = cn_xmalloc(np * sizeof *grad), *m1 = cn_xcalloc(np, sizeof *m1);
-    double *m2 = cn_xcalloc(np, sizeof *m2), *best = cn_xmemdup(m->theta, np * sizeof *best);
-    size_t *idx = cn_xmalloc(n * sizeof *idx);
-    double *yb = cn_xmalloc(batch * sizeof *yb), *sb = cn_xmalloc(batch * sizeof *sb);
+}
+
+/* The state of one fit across epochs. */
+typedef struct trainer {
+    mlp *m;
+    const cn_fit_data *data;
+    const settings *s;
+    cn_rng *rng; /* shuffling and dropout draw from it, in that order each epoch */
+    work w;      /* one batch */
+    size_t batch;
+    double *grad, *m1, *m2; /* n_params each; m1, m2: Adam's moments, or m1: SGD's velocity */
+    double *best;           /* the weights of the best epoch on the validation rows */
+    size_t *idx;            /* training rows in this epoch's order */
+    double *yb, *sb;        /* batch targets and weights */
+    int64_t t;              /* optimizer steps so far: Adam's bias correction */
+    int64_t bad;            /* epochs in a row without an improvement of at least tol */
+    double best_loss, sst;  /* sst: total sum of squares of the training targets, for R^2 */
+} trainer;
+
+static void trainer_init(trainer *tr, mlp *m, const cn_fit_data *data, const settings *s,
+                         cn_rng *rng)
+{
+    size_t n = data->train.n, np = m->n_params;
+    size_t batch = (size_t)s->batch < n ? (size_t)s->batch : n;
+    *tr = (trainer){.m = m, .data = data, .s = s, .rng = rng, .batch = batch};
+    work_init(&tr->w, m, batch, s->dropout > 0);
+    tr->grad = cn_xmalloc(np * sizeof *tr->grad);
+    tr->m1 = cn_xcalloc(np, sizeof *tr->m1);
+    tr->m2 = cn_xcalloc(np, sizeof *tr->m2);
+    tr->best = cn_xmemdup(m->theta, np * sizeof *tr->best);
+    tr->idx = cn_xmalloc(n * sizeof *tr->idx);
+    tr->yb = cn_xmalloc(batch * sizeof *tr->yb);
+    tr->sb = cn_xmalloc(batch * sizeof *tr->sb);
     for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    double best_loss = INFINITY, ymean = 0, sst = 0;
-    int64_t bad = 0, t = 0;
-    bool use_val = data->val.n > 0;
+        tr->idx[i] = i;
+    tr->best_loss = INFINITY;
+    double ymean = 0, sst = 0;
     for (size_t i = 0; i < n; i++)
         ymean += data->train.y[i] / (double)n;
     for (size_t i = 0; i < n; i++)
         sst += (data->train.y[i] - ymean) * (data->train.y[i] - ymean);
-    for (int64_t epoch = 1; epoch <= s.epochs; epoch++) {
-        if (s.shuffle)
-            for (size_t i = n - 1; i > 0; i--) {
-                size_t j = (size_t)cn_rng_below(&rng, i + 1), tmp = idx[i];
-                idx[i] = idx[j];
-                idx[j] = tmp;
-            }
-        double loss_sum = 0, hits = 0, sse = 0;
-        for (size_t start = 0; start < n; start += batch) {
-            size_t b = n - start < batch ? n - start : batch;
-            load_rows(&w, data->train.x, d, idx, start, b);
-            for (size_t i = 0; i < b; i++) {
-                yb[i] = data->train.y[idx[start + i]];
-                sb[i] = data->train.w[idx[start + i]];
-            }
-            forward(m, &w, b, s.dropout, &rng);
-            double bl = (data_loss(m, &w, yb, sb, b) + 0.5 * s.alpha * sq_weights(m)) / (double)b;
-            loss_sum += bl * (double)b;
-            const double *a = w.a[m->n_layers];
-            size_t o = sizes[nh + 1];
-            for (size_t i = 0; i < b; i++) {
-                if (classify) {
-                    size_t bi = 0;
-                    for (size_t j = 1; j < o; j++)
-                        bi = a[i * o + j] > a[i * o + bi] ? j : bi;
-                    hits += bi == (size_t)yb[i];
-                } else {
-                    sse += (a[i] - yb[i]) * (a[i] - yb[i]);
-                }
-            }
-            backward(m, &w, yb, sb, b, s.alpha, grad);
-            t++;
-            if (s.solver == 0) {
-                double lr_t =
-                    s.lr * sqrt(1 - pow(s.beta2, (double)t)) / (1 - pow(s.beta1, (double)t));
-                for (size_t j = 0; j < np; j++) {
-                    m1[j] = s.beta1 * m1[j] + (1 - s.beta1) * grad[j];
-                    m2[j] = s.beta2 * m2[j] + (1 - s.beta2) * grad[j] * grad[j];
-                    m->theta[j] -= lr_t * m1[j] / (sqrt(m2[j]) + s.eps);
-                }
-            } else {
-                for (size_t j = 0; j < np; j++) {
-                    m1[j] = s.momentum * m1[j] - s.lr * grad[j];
-                    m->theta[j] += s.nesterov ? s.momentum * m1[j] - s.lr * grad[j] : m1[j];
-                }
-            }
+    tr->sst = sst;
+}
+
+static void trainer_release(trainer *tr)
+{
+    work_release(&tr->w, tr->m->n_layers);
+    free(tr->grad);
+    free(tr->m1);
+    free(tr->m2);
+    free(tr->best);
+    free(tr->idx);
+    free(tr->yb);
+    free(tr->sb);
+}
+
+/* One Adam or SGD (optionally Nesterov) step along tr->grad. */
+static void optimizer_step(trainer *tr)
+{
+    const settings *s = tr->s;
+    double *theta = tr->m->theta, *grad = tr->grad, *m1 = tr->m1, *m2 = tr->m2;
+    size_t np = tr->m->n_params;
+    tr->t++;
+    if (s->solver == 0) {
+        double lr_t =
+            s->lr * sqrt(1 - pow(s->beta2, (double)tr->t)) / (1 - pow(s->beta1, (double)tr->t));
+        for (size_t j = 0; j < np; j++) {
+            m1[j] = s->beta1 * m1[j] + (1 - s->beta1) * grad[j];
+            m2[j] = s->beta2 * m2[j] + (1 - s->beta2) * grad[j] * grad[j];
+            theta[j] -= lr_t * m1[j] / (sqrt(m2[j]) + s->eps);
         }
-        cairn_epoch_info e = {(int)epoch, loss_sum / (double)n, NAN,
-                              classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN), NAN};
+    } else {
+        for (size_t j = 0; j < np; j++) {
+            m1[j] = s->momentum * m1[j] - s->lr * grad[j];
+            theta[j] += s->nesterov ? s->momentum * m1[j] - s->lr * grad[j] : m1[j];
+        }
+    }
+}
+
+/* Trains on the b rows at tr->idx[start..]; adds their loss, hits and squared errors (all
+ * before the step) to the epoch's sums. */
+static void train_batch(trainer *tr, size_t start, size_t b, double *loss_sum, double *hits,
+                        double *sse)
+{
+    const mlp *m = tr->m;
+    const cn_rows *r = &tr->data->train;
+    double *yb = tr->yb, *sb = tr->sb;
+    load_rows(&tr->w, r->x, m->sizes[0], tr->idx, start, b);
+    for (size_t i = 0; i < b; i++) {
+        yb[i] = r->y[tr->idx[start + i]];
+        sb[i] = r->w[tr->idx[start + i]];
+    }
+    forward(m, &tr->w, b, tr->s->dropout, tr->rng);
+    double bl = (data_loss(m, &tr->w, yb, sb, b) + 0.5 * tr->s->alpha * sq_weights(m)) / (double)b;
+    *loss_sum += bl * (double)b;
+    const double *a = tr->w.a[m->n_layers];
+    size_t o = m->sizes[m->n_layers];
+    for (size_t i = 0; i < b; i++) {
+        if (m->classify) {
+            size_t bi = 0;
+            for (size_t j = 1; j < o; j++)
+                bi = a[i * o + j] > a[i * o + bi] ? j : bi;
+            *hits += bi == (size_t)yb[i];
+        } else {
+            *sse += (a[i] - yb[i]) * (a[i] - yb[i]);
+        }
+    }
+    backward(m, &tr->w, yb, sb, b, tr->s->alpha, tr->grad);
+    optimizer_step(tr);
+}
+
+/* One pass over the training rows (reshuffled first); returns the epoch's training numbers. */
+static cairn_epoch_info train_epoch(trainer *tr, int64_t epoch)
+{
+    size_t n = tr->data->train.n, batch = tr->batch;
+    size_t *idx = tr->idx;
+    if (tr->s->shuffle)
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = (size_t)cn_rng_below(tr->rng, i + 1), tmp = idx[i];
+            idx[i] = idx[j];
+            idx[j] = tmp;
+        }
+    double loss_sum = 0, hits = 0, sse = 0;
+    for (size_t start = 0; start < n; start += batch) {
+        size_t b = n - start < batch ? n - start : batch;
+        train_batch(tr, start, b, &loss_sum, &hits, &sse);
+    }
+    double sst = tr->sst;
+    cairn_epoch_info e = {(int)epoch, loss_sum / (double)n, NAN,
+                          tr->m->classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN),
+                          NAN};
+    return e;
+}
+
+/* Early stopping bookkeeping: counts epochs without an improvement of at least tol in the
+ * monitored loss and keeps the best weights when validation rows are monitored. */
+static void track_best(trainer *tr, double monitored, bool use_val)
+{
+    if (monitored < tr->best_loss - tr->s->tol) {
+        tr->bad = 0;
+        if (use_val)
+            memcpy(tr->best, tr->m->theta, tr->m->n_params * sizeof *tr->best);
+    } else {
+        tr->bad++;
+    }
+    if (monitored < tr->best_loss)
+        tr->best_loss = monitored;
+}
+
+static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                            cn_learner **out)
+{
+    settings s;
+    mlp *m = NULL;
+    cairn_status rc = mlp_setup(ctx, data, p, &s, &m);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_rng rng;
+    cn_rng_seed(&rng, data->seed);
+    glorot_init(m, &rng);
+    trainer tr;
+    trainer_init(&tr, m, data, &s, &rng);
+    bool use_val = data->val.n > 0;
+    for (int64_t epoch = 1; epoch <= s.epochs; epoch++) {
+        cairn_epoch_info e = train_epoch(&tr, epoch);
         if (!isfinite(e.train_loss)) {
             rc = cn_fail(ctx, CAIRN_EINVAL,
                          "mlp: the training loss diverged at epoch %lld; "
@@ -409,32 +510,16 @@ static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
             evaluate(m, &vw, &data->val, &e.val_loss, &e.val_metric);
             work_release(&vw, m->n_layers);
         }
-        double monitored = use_val ? e.val_loss : e.train_loss;
-        if (monitored < best_loss - s.tol) {
-            bad = 0;
-            if (use_val)
-                memcpy(best, m->theta, np * sizeof *best);
-        } else {
-            bad++;
-        }
-        if (monitored < best_loss)
-            best_loss = monitored;
+        track_best(&tr, use_val ? e.val_loss : e.train_loss, use_val);
         if (data->on_epoch && data->on_epoch(data->user, &e) != 0)
             break;
         /* As sklearn: stop once more than `patience` epochs in a row brought no improvement. */
-        if (s.early_stopping && bad > s.patience)
+        if (s.early_stopping && tr.bad > s.patience)
             break;
     }
-    if (use_val && s.early_stopping && isfinite(best_loss))
-        memcpy(m->theta, best, np * sizeof *best);
-    work_release(&w, m->n_layers);
-    free(grad);
-    free(m1);
-    free(m2);
-    free(best);
-    free(idx);
-    free(yb);
-    free(sb);
+    if (use_val && s.early_stopping && isfinite(tr.best_loss))
+        memcpy(m->theta, tr.best, m->n_params * sizeof *tr.best);
+    trainer_release(&tr);
     if (rc != CAIRN_OK) {
         cn_mlp_ops.free(&m->base);
         return rc;

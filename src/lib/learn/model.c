@@ -403,35 +403,40 @@ static size_t *oversample(const cairn_model *m, const double *y, const size_t *r
     return out;
 }
 
+/* What fit_inner allocates, freed by cairn_model_fit whether or not the fit succeeded.
+ * xt: n_train × n_inputs and xv: n_val × n_inputs, row-major. */
 typedef struct fit_state {
-    size_t *train, *val, *feature_idx;
+    size_t *train; /* training row indices: o->train_rows (or all rows), then oversampled */
+    size_t n_train, n_val;
     double *xt, *yt, *wt, *xv, *yv, *wv;
 } fit_state;
 
-static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
-                              cairn_model *m, fit_state *s)
+/* Checks the params, reads "standardize", the label (its column index in *li) and the task. */
+static cairn_status fit_setup(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                              cairn_model *m, const cn_params *p, int *li)
 {
-    cn_params p = {o->param_keys, o->param_values, o->n_params, m->ops};
-    cairn_status rc = cn_params_check(ctx, m->ops, &p);
+    cairn_status rc = cn_params_check(ctx, m->ops, p);
     if (rc != CAIRN_OK)
         return rc;
     if (m->ops->standardize)
-        rc = cn_param_bool(ctx, &p, "standardize", true, &m->standardize);
+        rc = cn_param_bool(ctx, p, "standardize", true, &m->standardize);
     if (rc != CAIRN_OK)
         return rc;
     if (!o->label)
         return cn_fail(ctx, CAIRN_EINVAL, "no label column given; name the column to predict");
-    int li = cairn_table_find(t, o->label);
-    if (li < 0)
+    *li = cairn_table_find(t, o->label);
+    if (*li < 0)
         return cn_fail(ctx, CAIRN_EINVAL, "label column '%s' is not in the data", o->label);
-    const cairn_column *lc = &t->cols[li];
     m->label = cn_xstrdup(o->label);
     m->seed = o->seed;
-    rc = pick_task(ctx, m, &p, lc);
-    if (rc != CAIRN_OK)
-        return rc;
+    return pick_task(ctx, m, p, &t->cols[*li]);
+}
 
-    /* Features: the named ones, or every column but the label. */
+/* Features: the named ones, or every column but the label (column li). */
+static cairn_status pick_features(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                                  cairn_model *m, int li)
+{
+    cairn_status rc = CAIRN_OK;
     size_t nf = o->features ? o->n_features : t->n_cols - 1;
     m->features = cn_xcalloc(nf ? nf : 1, sizeof *m->features);
     cn_map seen = CN_MAP_INIT; /* feature names so far: a 100k-column table costs O(n) */
@@ -445,20 +450,23 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
             rc = cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is the label; leave it out", name);
         else if (!cn_map_add(&seen, name, strlen(name), j, NULL))
             rc = cn_fail(ctx, CAIRN_EINVAL, "feature '%s' is named twice", name);
-        if (rc != CAIRN_OK) {
-            cn_map_release(&seen);
-            return rc;
-        }
+        if (rc != CAIRN_OK)
+            break;
         m->features[j++].name = cn_xstrdup(name);
         m->n_features = j;
     }
     cn_map_release(&seen);
-    if (m->n_features == 0)
-        return cn_fail(ctx, CAIRN_EINVAL, "no feature columns; the data has only the label");
+    if (rc == CAIRN_OK && m->n_features == 0)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "no feature columns; the data has only the label");
+    return rc;
+}
 
-    /* Rows. */
+/* The training rows (o->train_rows, or every row of t) into s->train; both row sets checked. */
+static cairn_status pick_rows(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                              fit_state *s)
+{
     size_t n_train = o->train_rows ? o->n_train : t->n_rows;
-    rc = check_rows(ctx, t, o->train_rows, o->n_train, "training");
+    cairn_status rc = check_rows(ctx, t, o->train_rows, o->n_train, "training");
     if (rc == CAIRN_OK)
         rc = check_rows(ctx, t, o->val_rows, o->n_val, "validation");
     if (rc != CAIRN_OK)
@@ -468,27 +476,19 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
     s->train = cn_xmalloc(n_train * sizeof *s->train);
     for (size_t i = 0; i < n_train; i++)
         s->train[i] = o->train_rows ? o->train_rows[i] : i;
-    size_t n_val = o->val_rows ? o->n_val : 0;
+    s->n_train = n_train;
+    s->n_val = o->val_rows ? o->n_val : 0;
+    return CAIRN_OK;
+}
 
-    rc = fit_label(ctx, m, lc, s->train, n_train);
-    if (rc == CAIRN_OK)
-        rc = fit_features(ctx, m, t, s->train, n_train);
-    if (rc != CAIRN_OK)
-        return rc;
-    m->n_inputs = cn_model_width(m);
-    digest(m, t, s->train, n_train);
-    if (m->task == CN_TASK_REGRESSION && (o->class_weight || o->oversample))
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "class weights and oversampling need a classification label");
-    if (o->class_weight && strcmp(o->class_weight, "balanced") != 0)
-        return cn_fail(ctx, CAIRN_EINVAL, "class weight '%s': expected 'balanced'",
-                       o->class_weight);
-
-    /* Targets, class weights (on the training rows as given), then oversampling. */
+/* Class weights (class_w: n_classes, all 1 unless o->class_weight), computed on the training
+ * rows as given, then oversampling, which replaces s->train. */
+static cairn_status weigh_classes(cairn_ctx *ctx, const cairn_model *m, const cairn_column *lc,
+                                  const cairn_fit_opts *o, fit_state *s, double *class_w)
+{
+    size_t n_train = s->n_train;
     double *y0 = cn_xmalloc(n_train * sizeof *y0);
-    rc = targets(ctx, m, lc, s->train, n_train, y0);
-    double cw[4096];
-    double *class_w = m->n_classes <= 4096 ? cw : cn_xmalloc(m->n_classes * sizeof *class_w);
+    cairn_status rc = targets(ctx, m, lc, s->train, n_train, y0);
     for (size_t k = 0; k < m->n_classes; k++)
         class_w[k] = 1.0;
     if (rc == CAIRN_OK && o->class_weight) {
@@ -504,22 +504,25 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
         size_t *over = oversample(m, y0, s->train, n_train, o->seed, &n_over);
         free(s->train);
         s->train = over;
-        n_train = n_over;
+        s->n_train = n_over;
     }
     free(y0);
-    if (rc != CAIRN_OK) {
-        if (class_w != cw)
-            free(class_w);
-        return rc;
-    }
-    size_t d = m->n_inputs;
+    return rc;
+}
+
+/* Encodes the training and validation rows into s: inputs, targets and row weights. */
+static cairn_status encode_rows(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                                const cairn_column *lc, const cairn_fit_opts *o, fit_state *s,
+                                const double *class_w)
+{
+    size_t d = m->n_inputs, n_train = s->n_train, n_val = s->n_val;
     s->xt = cn_xmalloc((n_train * d > 0 ? n_train * d : 1) * sizeof *s->xt);
     s->yt = cn_xmalloc(n_train * sizeof *s->yt);
     s->wt = cn_xmalloc(n_train * sizeof *s->wt);
     s->xv = cn_xmalloc((n_val * d > 0 ? n_val * d : 1) * sizeof *s->xv);
     s->yv = cn_xmalloc((n_val ? n_val : 1) * sizeof *s->yv);
     s->wv = cn_xmalloc((n_val ? n_val : 1) * sizeof *s->wv);
-    rc = encode(ctx, m, t, s->train, n_train, s->xt);
+    cairn_status rc = encode(ctx, m, t, s->train, n_train, s->xt);
     if (rc == CAIRN_OK)
         rc = targets(ctx, m, lc, s->train, n_train, s->yt);
     if (rc == CAIRN_OK)
@@ -530,22 +533,24 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
         s->wt[i] = m->task == CN_TASK_CLASSIFICATION ? class_w[(size_t)s->yt[i]] : 1.0;
     for (size_t i = 0; rc == CAIRN_OK && i < n_val; i++)
         s->wv[i] = m->task == CN_TASK_CLASSIFICATION ? class_w[(size_t)s->yv[i]] : 1.0;
-    if (class_w != cw)
-        free(class_w);
-    if (rc != CAIRN_OK)
-        return rc;
+    return rc;
+}
 
+/* Calls the learner's fit on the encoded rows, then keeps a copy of the params in the model. */
+static cairn_status run_learner(cairn_ctx *ctx, const cairn_fit_opts *o, const cn_params *p,
+                                cairn_model *m, const fit_state *s)
+{
     cn_fit_data data = {
-        .d = d,
+        .d = m->n_inputs,
         .task = m->task,
         .n_classes = m->n_classes,
-        .train = {n_train, s->xt, s->yt, s->wt},
-        .val = {n_val, s->xv, s->yv, s->wv},
+        .train = {s->n_train, s->xt, s->yt, s->wt},
+        .val = {s->n_val, s->xv, s->yv, s->wv},
         .seed = o->seed,
         .on_epoch = o->on_epoch,
         .user = o->user,
     };
-    rc = m->ops->fit(ctx, &data, &p, &m->impl);
+    cairn_status rc = m->ops->fit(ctx, &data, p, &m->impl);
     if (rc != CAIRN_OK)
         return rc;
     m->n_params = o->n_params;
@@ -556,6 +561,44 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
         m->param_values[i] = cn_xstrdup(o->param_values[i]);
     }
     return CAIRN_OK;
+}
+
+static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                              cairn_model *m, fit_state *s)
+{
+    cn_params p = {o->param_keys, o->param_values, o->n_params, m->ops};
+    int li = -1;
+    cairn_status rc = fit_setup(ctx, t, o, m, &p, &li);
+    if (rc == CAIRN_OK)
+        rc = pick_features(ctx, t, o, m, li);
+    if (rc == CAIRN_OK)
+        rc = pick_rows(ctx, t, o, s);
+    if (rc != CAIRN_OK)
+        return rc;
+    const cairn_column *lc = &t->cols[li];
+    rc = fit_label(ctx, m, lc, s->train, s->n_train);
+    if (rc == CAIRN_OK)
+        rc = fit_features(ctx, m, t, s->train, s->n_train);
+    if (rc != CAIRN_OK)
+        return rc;
+    m->n_inputs = cn_model_width(m);
+    digest(m, t, s->train, s->n_train);
+    if (m->task == CN_TASK_REGRESSION && (o->class_weight || o->oversample))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "class weights and oversampling need a classification label");
+    if (o->class_weight && strcmp(o->class_weight, "balanced") != 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "class weight '%s': expected 'balanced'",
+                       o->class_weight);
+    double cw[4096]; /* most label sets fit: no allocation */
+    double *class_w = m->n_classes <= 4096 ? cw : cn_xmalloc(m->n_classes * sizeof *class_w);
+    rc = weigh_classes(ctx, m, lc, o, s, class_w);
+    if (rc == CAIRN_OK)
+        rc = encode_rows(ctx, m, t, lc, o, s, class_w);
+    if (class_w != cw)
+        free(class_w);
+    if (rc != CAIRN_OK)
+        return rc;
+    return run_learner(ctx, o, &p, m, s);
 }
 
 cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,

@@ -273,59 +273,59 @@ static double eval_value(const char *line, const char *which)
     return v;
 }
 
-static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
-                            cn_learner **out)
+/* Reads the rounds, the patience and the objective, which must agree with the task. */
+static cairn_status read_objective(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                                   int64_t *rounds, int64_t *patience, const char **objective)
 {
-    int64_t rounds, n_est, patience;
-    cairn_status rc = cn_param_int(ctx, p, "num_round", 100, 1, 1000000, &rounds);
+    int64_t n_est;
+    cairn_status rc = cn_param_int(ctx, p, "num_round", 100, 1, 1000000, rounds);
     if (rc == CAIRN_OK)
-        rc = cn_param_int(ctx, p, "n_estimators", rounds, 1, 1000000, &n_est);
+        rc = cn_param_int(ctx, p, "n_estimators", *rounds, 1, 1000000, &n_est);
     if (rc == CAIRN_OK)
-        rc = cn_param_int(ctx, p, "early_stopping_rounds", 0, 0, 1000000, &patience);
+        rc = cn_param_int(ctx, p, "early_stopping_rounds", 0, 0, 1000000, patience);
     if (rc != CAIRN_OK)
         return rc;
     if (cn_param_get(p, "n_estimators"))
-        rounds = n_est;
+        *rounds = n_est;
     bool classify = data->task == CN_TASK_CLASSIFICATION;
-    const char *objective = cn_param_get(p, "objective");
-    if (!objective)
-        objective = !classify              ? "reg:squarederror"
-                    : data->n_classes == 2 ? "binary:logistic"
-                                           : "multi:softprob";
-    bool binary = cn_str_starts(objective, "binary:");
-    if (classify && !((binary && data->n_classes == 2) || strcmp(objective, "multi:softprob") == 0))
+    const char *obj = cn_param_get(p, "objective");
+    if (!obj)
+        obj = !classify              ? "reg:squarederror"
+              : data->n_classes == 2 ? "binary:logistic"
+                                     : "multi:softprob";
+    bool binary = cn_str_starts(obj, "binary:");
+    if (classify && !((binary && data->n_classes == 2) || strcmp(obj, "multi:softprob") == 0))
         return cn_fail(ctx, CAIRN_EINVAL,
                        "param 'objective': '%s' does not give class "
                        "probabilities for %zu classes; use binary:logistic or multi:softprob",
-                       objective, data->n_classes);
-    if (!classify && (binary || cn_str_starts(objective, "multi:")))
+                       obj, data->n_classes);
+    if (!classify && (binary || cn_str_starts(obj, "multi:")))
         return cn_fail(ctx, CAIRN_EINVAL,
                        "param 'objective': '%s' needs a classification "
                        "label",
-                       objective);
+                       obj);
+    *objective = obj;
+    return CAIRN_OK;
+}
 
-    size_t d = data->d;
-    DMatrixHandle dtrain = NULL, dval = NULL;
-    BoosterHandle booster = NULL, sliced = NULL;
-    if (make_dmatrix(data->train.x, data->train.n, d, &dtrain) != 0 ||
-        set_floats(dtrain, "label", data->train.y, data->train.n) != 0 ||
-        (!all_ones(data->train.w, data->train.n) &&
-         set_floats(dtrain, "weight", data->train.w, data->train.n) != 0)) {
-        rc = xgb_fail(ctx, "training data");
-        goto done;
-    }
-    if (data->val.n > 0 && (make_dmatrix(data->val.x, data->val.n, d, &dval) != 0 ||
-                            set_floats(dval, "label", data->val.y, data->val.n) != 0 ||
-                            (!all_ones(data->val.w, data->val.n) &&
-                             set_floats(dval, "weight", data->val.w, data->val.n) != 0))) {
-        rc = xgb_fail(ctx, "validation data");
-        goto done;
-    }
-    DMatrixHandle cache[2] = {dtrain, dval};
-    if (XGBoosterCreate(cache, dval ? 2 : 1, &booster) != 0) {
-        rc = xgb_fail(ctx, "create booster");
-        goto done;
-    }
+/* A DMatrix of r with its labels, and its weights unless all are 1. On failure *out may hold
+ * a DMatrix the caller frees. */
+static int make_labelled(const cn_rows *r, size_t d, DMatrixHandle *out)
+{
+    if (make_dmatrix(r->x, r->n, d, out) != 0 || set_floats(*out, "label", r->y, r->n) != 0)
+        return -1;
+    if (!all_ones(r->w, r->n) && set_floats(*out, "weight", r->w, r->n) != 0)
+        return -1;
+    return 0;
+}
+
+/* Our fixed settings (hist, quiet, the fit's seed, the objective), then the user's params
+ * except the ones cairn reads itself. */
+static cairn_status set_params(cairn_ctx *ctx, BoosterHandle booster, const cn_fit_data *data,
+                               const cn_params *p, const char *objective)
+{
+    bool classify = data->task == CN_TASK_CLASSIFICATION;
+    bool binary = cn_str_starts(objective, "binary:");
     char seed[32], classes[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)(data->seed & 0x7fffffffffffffffULL));
     snprintf(classes, sizeof classes, "%zu", data->n_classes);
@@ -337,49 +337,55 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
         {"num_class", classify && !binary ? classes : NULL},
     };
     for (size_t i = 0; i < CN_ARRAY_LEN(fixed); i++)
-        if (fixed[i][1] && XGBoosterSetParam(booster, fixed[i][0], fixed[i][1]) != 0) {
-            rc = xgb_fail(ctx, fixed[i][0]);
-            goto done;
-        }
+        if (fixed[i][1] && XGBoosterSetParam(booster, fixed[i][0], fixed[i][1]) != 0)
+            return xgb_fail(ctx, fixed[i][0]);
     for (size_t i = 0; i < p->n; i++) {
         bool pass = cn_learner_spec(&cn_xgb_ops, p->keys[i]) && !cn_str_in(p->keys[i], own_params);
-        if (pass && XGBoosterSetParam(booster, p->keys[i], p->values[i]) != 0) {
-            rc = cn_fail(ctx, CAIRN_EINVAL, "param '%s': xgboost refused '%s': %s", p->keys[i],
-                         p->values[i], XGBGetLastError());
-            goto done;
-        }
+        if (pass && XGBoosterSetParam(booster, p->keys[i], p->values[i]) != 0)
+            return cn_fail(ctx, CAIRN_EINVAL, "param '%s': xgboost refused '%s': %s", p->keys[i],
+                           p->values[i], XGBGetLastError());
     }
+    return CAIRN_OK;
+}
+
+/* Whether the first metric of an eval line grows better (auc, map, ndcg...): xgboost
+ * maximises those. */
+static bool is_maximized(const char *line)
+{
+    const char *metric = strchr(strchr(line, '\t') ? strchr(line, '\t') : line, '-');
+    return metric && (cn_str_starts(metric + 1, "auc") || cn_str_starts(metric + 1, "map") ||
+                      cn_str_starts(metric + 1, "ndcg") || cn_str_starts(metric + 1, "aucpr"));
+}
+
+/* Up to `rounds` boosting rounds on dtrain. With dval, tracks the best round in *best_iter
+ * and stops after `patience` rounds without a better one (0: never); reports each round to
+ * data->on_epoch, which may stop the loop. */
+static cairn_status boost(cairn_ctx *ctx, BoosterHandle booster, const cn_fit_data *data,
+                          DMatrixHandle dtrain, DMatrixHandle dval, int64_t rounds,
+                          int64_t patience, int *best_iter)
+{
     DMatrixHandle evals[2] = {dval ? dval : dtrain, dtrain};
     const char *names[2] = {dval ? "val" : "train", "train"};
     double best = INFINITY;
-    int best_iter = -1;
     bool maximize = false;
+    *best_iter = -1;
     for (int64_t it = 0; it < rounds; it++) {
-        if (XGBoosterUpdateOneIter(booster, (int)it, dtrain) != 0) {
-            rc = xgb_fail(ctx, "training round");
-            goto done;
-        }
+        if (XGBoosterUpdateOneIter(booster, (int)it, dtrain) != 0)
+            return xgb_fail(ctx, "training round");
         if (!dval && !data->on_epoch)
             continue;
         const char *line = NULL;
         bst_ulong n_eval = data->on_epoch && dval ? 2 : 1;
-        if (XGBoosterEvalOneIter(booster, (int)it, evals, names, n_eval, &line) != 0) {
-            rc = xgb_fail(ctx, "evaluation");
-            goto done;
-        }
+        if (XGBoosterEvalOneIter(booster, (int)it, evals, names, n_eval, &line) != 0)
+            return xgb_fail(ctx, "evaluation");
         double v = eval_value(line, names[0]);
-        if (it == 0) {
-            /* Metrics that grow better (auc, map, ndcg...) are maximised, as xgboost does. */
-            const char *metric = strchr(strchr(line, '\t') ? strchr(line, '\t') : line, '-');
-            maximize =
-                metric && (cn_str_starts(metric + 1, "auc") || cn_str_starts(metric + 1, "map") ||
-                           cn_str_starts(metric + 1, "ndcg") || cn_str_starts(metric + 1, "aucpr"));
-        }
+        if (it == 0)
+            maximize = is_maximized(line);
         if (dval) {
             double score = maximize ? -v : v;
             if (score < best) {
                 best = score;
-                best_iter = (int)it;
+                *best_iter = (int)it;
             }
         }
         if (data->on_epoch) {
@@ -388,9 +394,41 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
             if (data->on_epoch(data->user, &e) != 0)
                 break;
         }
-        if (dval && patience > 0 && it - best_iter >= patience)
+        if (dval && patience > 0 && it - *best_iter >= patience)
             break;
     }
+    return CAIRN_OK;
+}
+
+static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
+                            cn_learner **out)
+{
+    int64_t rounds, patience;
+    const char *objective = NULL;
+    cairn_status rc = read_objective(ctx, data, p, &rounds, &patience, &objective);
+    if (rc != CAIRN_OK)
+        return rc;
+    DMatrixHandle dtrain = NULL, dval = NULL;
+    BoosterHandle booster = NULL, sliced = NULL;
+    int best_iter = -1;
+    if (make_labelled(&data->train, data->d, &dtrain) != 0) {
+        rc = xgb_fail(ctx, "training data");
+        goto done;
+    }
+    if (data->val.n > 0 && make_labelled(&data->val, data->d, &dval) != 0) {
+        rc = xgb_fail(ctx, "validation data");
+        goto done;
+    }
+    DMatrixHandle cache[2] = {dtrain, dval};
+    if (XGBoosterCreate(cache, dval ? 2 : 1, &booster) != 0) {
+        rc = xgb_fail(ctx, "create booster");
+        goto done;
+    }
+    rc = set_params(ctx, booster, data, p, objective);
+    if (rc == CAIRN_OK)
+        rc = boost(ctx, booster, data, dtrain, dval, rounds, patience, &best_iter);
+    if (rc != CAIRN_OK)
+        goto done;
     if (dval && patience > 0 && best_iter >= 0) {
         /* Keep the trees up to the best round, as bst[: best_iteration + 1] does. */
         if (XGBoosterSlice(booster, 0, best_iter + 1, 1, &sliced) != 0) {
@@ -404,9 +442,9 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
     xgb *m = cn_xcalloc(1, sizeof *m);
     m->base.ops = &cn_xgb_ops;
     m->booster = booster;
-    m->d = d;
-    m->binary = binary;
-    m->n_out = classify ? data->n_classes : 1;
+    m->d = data->d;
+    m->binary = cn_str_starts(objective, "binary:");
+    m->n_out = data->task == CN_TASK_CLASSIFICATION ? data->n_classes : 1;
     booster = NULL;
     *out = &m->base;
 done:

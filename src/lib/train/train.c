@@ -642,16 +642,11 @@ static cairn_status learning_curves(train_state *st)
     return rc == CAIRN_OK ? add_plot(st, "plots/learning_curves.svg", svg) : rc;
 }
 
-/* Stratified k-fold over the train + validation rows (of st->sub); logs cv_<m> per fold. */
-static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
-                                   const cairn_model *m)
+/* y[i]: the index among the model's classes of row i's label in st->sub, or nk for a class
+ * only validation has. A regression model (no classes) leaves y as it is. */
+static void cv_classes(const train_state *st, const cairn_model *m, int32_t *y)
 {
-    cairn_ctx *ctx = st->ctx;
-    size_t n = st->sub->n_rows, k = (size_t)st->cv, nk = cairn_model_n_classes(m);
-    if (k > n)
-        return cn_fail(ctx, CAIRN_EINVAL, "cv: %zu folds but only %zu train and validation rows", k,
-                       n);
-    int32_t *y = cn_xcalloc(n, sizeof *y), *fold = cn_xcalloc(n, sizeof *fold);
+    size_t n = st->sub->n_rows, nk = cairn_model_n_classes(m);
     const cairn_column *lc = &st->sub->cols[cairn_table_find(st->sub, st->cfg->data.label)];
     for (size_t i = 0; i < n && nk > 0; i++) {
         char tmp[64];
@@ -665,83 +660,120 @@ static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
             if (strcmp(cairn_model_class_label(m, j), text) == 0)
                 y[i] = (int32_t)j;
     }
+}
+
+/* Fits on the rows outside fold f, scores fold f and logs cv_<metric> at step f.
+ * vals: n_metrics × k, row-major, NaN where a metric could not be computed; tr, te: n rows of
+ * scratch each. */
+static cairn_status cv_fold(train_state *st, const cairn_fit_opts *base, const int32_t *fold,
+                            size_t f, size_t k, size_t *tr, size_t *te, double *vals)
+{
+    cairn_ctx *ctx = st->ctx;
+    size_t n = st->sub->n_rows, ntr = 0, nte = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((size_t)fold[i] == f)
+            te[nte++] = i;
+        else
+            tr[ntr++] = i;
+    }
+    cairn_fit_opts fo = *base;
+    fo.train_rows = tr;
+    fo.n_train = ntr;
+    fo.val_rows = NULL;
+    fo.n_val = 0;
+    fo.on_epoch = NULL;
+    cairn_model *fm = NULL;
+    cairn_status rc = cairn_model_fit(ctx, st->sub, &fo, &fm);
+    if (rc != CAIRN_OK) {
+        cn_errctx(ctx, "cv fold %zu", f + 1);
+        return rc;
+    }
+    cn_scores s;
+    bool scored = cn_scores_predict(ctx, fm, st->sub, te, nte, &s) == CAIRN_OK;
+    for (size_t j = 0; j < st->n_metrics; j++) {
+        double v = NAN;
+        if (scored && cairn_score_metric(ctx, &s.pred, st->metrics[j], &v) != CAIRN_OK)
+            v = NAN;
+        vals[j * k + f] = v;
+        char *key = cn_asprintf("cv_%s", st->metrics[j]);
+        if (isfinite(v))
+            rc = cairn_run_log_metric(st->run, key, v, (int64_t)f);
+        free(key);
+    }
+    if (scored)
+        cn_scores_release(&s);
+    cairn_model_free(fm);
+    return rc;
+}
+
+/* Each metric's mean and sample standard deviation over the k folds (vals as cv_fold fills
+ * it) into st->res, logged as cv_<metric>_mean and cv_<metric>_std. */
+static cairn_status cv_summary(train_state *st, const double *vals, size_t k)
+{
+    cairn_status rc = CAIRN_OK;
+    st->res->n_cv_folds = k;
+    st->res->n_cv = st->n_metrics;
+    st->res->cv = cn_xcalloc(st->n_metrics, sizeof *st->res->cv);
+    for (size_t j = 0; j < st->n_metrics && rc == CAIRN_OK; j++) {
+        double sum = 0, sq = 0;
+        for (size_t f = 0; f < k; f++)
+            sum += vals[j * k + f];
+        double mean = sum / (double)k;
+        for (size_t f = 0; f < k; f++)
+            sq += (vals[j * k + f] - mean) * (vals[j * k + f] - mean);
+        double sd = sqrt(sq / (double)(k - 1));
+        st->res->cv[j] = (cairn_cv_metric){st->metrics[j], mean, sd};
+        char *km = cn_asprintf("cv_%s_mean", st->metrics[j]);
+        char *ks = cn_asprintf("cv_%s_std", st->metrics[j]);
+        if (isfinite(mean))
+            rc = cairn_run_log_metric(st->run, km, mean, 0);
+        if (rc == CAIRN_OK && isfinite(sd))
+            rc = cairn_run_log_metric(st->run, ks, sd, 0);
+        free(km);
+        free(ks);
+    }
+    return rc;
+}
+
+/* Tags the fold count and a digest of the n fold assignments. */
+static cairn_status cv_tag(train_state *st, const int32_t *fold, size_t n, size_t k)
+{
+    /* The folds are the same for two runs when this digest is: same data, split and seed. */
+    cn_sha256 *h = cn_sha256_new();
+    cn_sha256_update(h, st->content_sha, 64);
+    cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_TRAIN], 64);
+    cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_VAL], 64);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)fold[i];
+        cn_sha256_update(h, &b, 1);
+    }
+    char hex[65], kbuf[32];
+    cn_sha256_final(h, hex);
+    snprintf(kbuf, sizeof kbuf, "%zu", k);
+    cairn_tag tags[] = {{"cairn.cv.folds", kbuf}, {"cairn.cv.sha256", hex}};
+    return cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, 2);
+}
+
+/* Stratified k-fold over the train + validation rows (of st->sub); logs cv_<m> per fold. */
+static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
+                                   const cairn_model *m)
+{
+    cairn_ctx *ctx = st->ctx;
+    size_t n = st->sub->n_rows, k = (size_t)st->cv, nk = cairn_model_n_classes(m);
+    if (k > n)
+        return cn_fail(ctx, CAIRN_EINVAL, "cv: %zu folds but only %zu train and validation rows", k,
+                       n);
+    int32_t *y = cn_xcalloc(n, sizeof *y), *fold = cn_xcalloc(n, sizeof *fold);
+    cv_classes(st, m, y);
     cairn_status rc = cairn_stratified_kfold(ctx, y, n, nk + 1, k, st->seed, fold);
     double *vals = cn_xcalloc(st->n_metrics * k, sizeof *vals);
     size_t *tr = cn_xmalloc(n * sizeof *tr), *te = cn_xmalloc(n * sizeof *te);
-    for (size_t f = 0; f < k && rc == CAIRN_OK; f++) {
-        size_t ntr = 0, nte = 0;
-        for (size_t i = 0; i < n; i++) {
-            if ((size_t)fold[i] == f)
-                te[nte++] = i;
-            else
-                tr[ntr++] = i;
-        }
-        cairn_fit_opts fo = *base;
-        fo.train_rows = tr;
-        fo.n_train = ntr;
-        fo.val_rows = NULL;
-        fo.n_val = 0;
-        fo.on_epoch = NULL;
-        cairn_model *fm = NULL;
-        rc = cairn_model_fit(ctx, st->sub, &fo, &fm);
-        if (rc != CAIRN_OK) {
-            cn_errctx(ctx, "cv fold %zu", f + 1);
-            break;
-        }
-        cn_scores s;
-        bool scored = cn_scores_predict(ctx, fm, st->sub, te, nte, &s) == CAIRN_OK;
-        for (size_t j = 0; j < st->n_metrics; j++) {
-            double v = NAN;
-            if (scored && cairn_score_metric(ctx, &s.pred, st->metrics[j], &v) != CAIRN_OK)
-                v = NAN;
-            vals[j * k + f] = v;
-            char *key = cn_asprintf("cv_%s", st->metrics[j]);
-            if (isfinite(v))
-                rc = cairn_run_log_metric(st->run, key, v, (int64_t)f);
-            free(key);
-        }
-        if (scored)
-            cn_scores_release(&s);
-        cairn_model_free(fm);
-    }
-    if (rc == CAIRN_OK) {
-        st->res->n_cv_folds = k;
-        st->res->n_cv = st->n_metrics;
-        st->res->cv = cn_xcalloc(st->n_metrics, sizeof *st->res->cv);
-        for (size_t j = 0; j < st->n_metrics && rc == CAIRN_OK; j++) {
-            double sum = 0, sq = 0;
-            for (size_t f = 0; f < k; f++)
-                sum += vals[j * k + f];
-            double mean = sum / (double)k;
-            for (size_t f = 0; f < k; f++)
-                sq += (vals[j * k + f] - mean) * (vals[j * k + f] - mean);
-            double sd = sqrt(sq / (double)(k - 1));
-            st->res->cv[j] = (cairn_cv_metric){st->metrics[j], mean, sd};
-            char *km = cn_asprintf("cv_%s_mean", st->metrics[j]);
-            char *ks = cn_asprintf("cv_%s_std", st->metrics[j]);
-            if (isfinite(mean))
-                rc = cairn_run_log_metric(st->run, km, mean, 0);
-            if (rc == CAIRN_OK && isfinite(sd))
-                rc = cairn_run_log_metric(st->run, ks, sd, 0);
-            free(km);
-            free(ks);
-        }
-        /* The folds are the same for two runs when this digest is: same data, split and seed. */
-        cn_sha256 *h = cn_sha256_new();
-        cn_sha256_update(h, st->content_sha, 64);
-        cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_TRAIN], 64);
-        cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_VAL], 64);
-        for (size_t i = 0; i < n; i++) {
-            unsigned char b = (unsigned char)fold[i];
-            cn_sha256_update(h, &b, 1);
-        }
-        char hex[65], kbuf[32];
-        cn_sha256_final(h, hex);
-        snprintf(kbuf, sizeof kbuf, "%zu", k);
-        cairn_tag tags[] = {{"cairn.cv.folds", kbuf}, {"cairn.cv.sha256", hex}};
-        if (rc == CAIRN_OK)
-            rc = cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, 2);
-    }
+    for (size_t f = 0; f < k && rc == CAIRN_OK; f++)
+        rc = cv_fold(st, base, fold, f, k, tr, te, vals);
+    if (rc == CAIRN_OK)
+        rc = cv_summary(st, vals, k);
+    if (rc == CAIRN_OK)
+        rc = cv_tag(st, fold, n, k);
     free(vals);
     free(tr);
     free(te);
