@@ -94,8 +94,7 @@ typedef struct cairn_store_report {
  * table they create exists. ctx is any context (cairn_ctx_new()); a store that cannot be
  * opened at all is an error, anything found inside it is a problem in *out, freed with
  * cairn_store_report_free(). */
-CAIRN_API cairn_status cairn_store_check(cairn_ctx *ctx, const char *uri,
-                                         cairn_store_report **out);
+CAIRN_API cairn_status cairn_store_check(cairn_ctx *ctx, const char *uri, cairn_store_report **out);
 CAIRN_API void cairn_store_report_free(cairn_store_report *report); /* NULL is a no-op */
 
 /* A context with no store, for learning and evaluation (learn.h, eval.h); closed the same way. */

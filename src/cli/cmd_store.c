@@ -43,8 +43,7 @@ static void print_report(const cairn_store_report *r)
 static int store_check(int argc, char **argv)
 {
     bool json = false;
-    int rc = cli_simple_args(argc, argv, cli_verb_usage(&synopsis, "check"), true, 0, false,
-                             &json);
+    int rc = cli_simple_args(argc, argv, cli_verb_usage(&synopsis, "check"), true, 0, false, &json);
     if (rc >= 0)
         return rc;
     cairn_ctx *ctx = cairn_ctx_new();

@@ -253,8 +253,8 @@ TEST(bit_flips_are_found_and_named)
     flip(path, 60, 40, 0, 0xFF);
     CHECK(cairn_open(uri, NULL, &ctx) == CAIRN_OK);
     cairn_metric_page *page = NULL;
-    CHECK(cairn_run_metric_history(ctx, run_id, "a_metric_with_a_rather_long_name", NULL,
-                                   100000, &page) == CAIRN_EDB);
+    CHECK(cairn_run_metric_history(ctx, run_id, "a_metric_with_a_rather_long_name", NULL, 100000,
+                                   &page) == CAIRN_EDB);
     CHECK(strstr(cairn_errmsg(ctx), "is corrupted (database disk image is malformed); run "
                                     "'cairn store check") != NULL);
     cairn_metric_page_free(page);
@@ -263,6 +263,7 @@ TEST(bit_flips_are_found_and_named)
 
 UNIT_MAIN(UNIT_CASE(foreign_sqlite_file_is_refused_unchanged),
           UNIT_CASE(newer_schema_is_refused_on_both_backends),
-          UNIT_CASE(store_check_passes_a_sound_store), UNIT_CASE(uri_options_are_parsed_and_checked),
+          UNIT_CASE(store_check_passes_a_sound_store),
+          UNIT_CASE(uri_options_are_parsed_and_checked),
           UNIT_CASE(read_only_store_needing_migrations_is_refused),
           UNIT_CASE(bit_flips_are_found_and_named))

@@ -12,7 +12,7 @@ TEST(accepts_valid_utf8)
     CHECK(cn_text_valid(""));
     CHECK(cn_text_valid("plain ascii"));
     CHECK(cn_text_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa6")); /* é € 🐦 */
-    CHECK(cn_text_valid("\xf4\x8f\xbf\xbf"));                         /* U+10FFFF */
+    CHECK(cn_text_valid("\xf4\x8f\xbf\xbf"));                          /* U+10FFFF */
 }
 
 TEST(finds_the_first_bad_byte)

@@ -55,8 +55,7 @@ static cairn_status fail(sqlite_db *db, int rc, const char *what)
                        db->path);
     case SQLITE_READONLY:
         if (db->asked_read_only)
-            return cn_fail(ctx, CAIRN_EIO, "store '%s' is read-only (opened read-only)",
-                           db->path);
+            return cn_fail(ctx, CAIRN_EIO, "store '%s' is read-only (opened read-only)", db->path);
         return cn_fail(ctx, CAIRN_EIO,
                        "store '%s' is read-only; check the file and folder permissions", db->path);
     case SQLITE_CANTOPEN:
@@ -121,7 +120,7 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
     *out = NULL;
     bool immutable = opts && opts->immutable;
     db->asked_read_only = immutable || (opts && opts->read_only);
-    int flags = db->asked_read_only ? SQLITE_OPEN_READONLY
+    int flags = db->asked_read_only        ? SQLITE_OPEN_READONLY
                 : opts && opts->must_exist ? SQLITE_OPEN_READWRITE
                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     char *name = file_uri(path, immutable ? "?immutable=1" : "");

@@ -209,8 +209,7 @@ static cairn_status sqlite_option(cairn_ctx *ctx, const char *uri, const char *o
                            (int)(len - nlen - (eq ? 1 : 0)), eq ? eq + 1 : "");
     } else if (nlen == 9 && strncmp(opt, "immutable", 9) == 0) {
         if (strcmp(value, "1") != 0 && strcmp(value, "0") != 0)
-            return cn_fail(ctx, CAIRN_EINVAL, "store '%s': option 'immutable' must be 0 or 1",
-                           uri);
+            return cn_fail(ctx, CAIRN_EINVAL, "store '%s': option 'immutable' must be 0 or 1", uri);
         opts->immutable = value[0] == '1';
     } else if (nlen == 15 && strncmp(opt, "busy_timeout_ms", 15) == 0) {
         if (!cn_parse_int64(value, &n) || n < 0 || n > INT_MAX)
@@ -289,8 +288,7 @@ static cairn_status sqlite_access(cairn_ctx *ctx, const char *uri, const char *p
     cairn_status rc = CAIRN_OK;
     if (!cn_fs_exists(path)) {
         if (opts->read_only || opts->must_exist)
-            rc = cn_fail(ctx, CAIRN_ENOTFOUND, "store '%s': no SQLite database at '%s'", uri,
-                         path);
+            rc = cn_fail(ctx, CAIRN_ENOTFOUND, "store '%s': no SQLite database at '%s'", uri, path);
         else if (!cn_fs_is_dir(dir) && cn_fs_mkdirs(dir, 0755) != 0)
             rc = cn_fail_errno(ctx, CAIRN_EIO, "store '%s': cannot create folder '%s'", uri, dir);
         goto done;
@@ -303,8 +301,7 @@ static cairn_status sqlite_access(cairn_ctx *ctx, const char *uri, const char *p
     if (opts->read_only && !opts->immutable && !dir_writable && sqlite_is_wal(path)) {
         char *shm = cn_asprintf("%s-shm", path);
         if (!cn_fs_exists(shm)) {
-            cn_log(ctx, CAIRN_LOG_INFO, "store", "'%s' is read-only with no -shm: immutable",
-                   path);
+            cn_log(ctx, CAIRN_LOG_INFO, "store", "'%s' is read-only with no -shm: immutable", path);
             opts->immutable = true;
         }
         free(shm);
@@ -423,8 +420,10 @@ cairn_status cn_store_sql_connect(cairn_ctx *ctx, const char *uri, cn_sql_store 
     for (const char *const *sc = cn_store_sql_ops.schemes; *sc; sc++)
         is_sql = is_sql || strcmp(*sc, scheme) == 0;
     if (!is_sql)
-        return cn_fail(ctx, CAIRN_EINVAL, "store '%s': only sqlite: and postgresql: stores can "
-                       "be checked", uri);
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "store '%s': only sqlite: and postgresql: stores can "
+                       "be checked",
+                       uri);
     o.read_only = true;
     cairn_status rc = sql_connect(ctx, uri, &o, out, &path, shown);
     free(path);

@@ -30,8 +30,8 @@ static void add_problem(report *r, const char *fmt, ...)
     va_start(ap, fmt);
     cn_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    r->problems = cn_arena_grow(r->mem, r->problems, r->pub.n_problems, &r->cap,
-                                sizeof *r->problems);
+    r->problems =
+        cn_arena_grow(r->mem, r->problems, r->pub.n_problems, &r->cap, sizeof *r->problems);
     r->problems[r->pub.n_problems++] = cn_arena_strdup(r->mem, cn_buf_str(&b));
     cn_buf_release(&b);
 }
@@ -141,7 +141,8 @@ static void check_store(cairn_ctx *ctx, report *r)
         add_problem(r, "written by a newer cairn (schema %lld, this cairn knows up to %lld)",
                     (long long)state.version, (long long)state.known);
     else if (state.version < state.known)
-        add_problem(r, "needs an upgrade (schema %lld, this cairn applies up to %lld); open it "
+        add_problem(r,
+                    "needs an upgrade (schema %lld, this cairn applies up to %lld); open it "
                     "writable once",
                     (long long)state.version, (long long)state.known);
     if (state.has_cairn_schema)
