@@ -5,9 +5,17 @@
 #include <string.h>
 #include "core/core.h"
 #include "core/key.h"
+#include "core/text.h"
 #include "base/banned.h"
 
-typedef enum problem { KEY_OK, KEY_EMPTY, KEY_TOO_LONG, KEY_BAD_CHAR, KEY_NOT_NORMAL } problem;
+typedef enum problem {
+    KEY_OK,
+    KEY_EMPTY,
+    KEY_TOO_LONG,
+    KEY_BAD_CHAR,
+    KEY_BAD_UTF8,
+    KEY_NOT_NORMAL
+} problem;
 
 bool cn_key_char_ok(unsigned char c)
 {
@@ -50,6 +58,9 @@ static problem key_problem(const char *key, size_t len, size_t *bad_at)
             *bad_at = i;
             return KEY_BAD_CHAR;
         }
+    *bad_at = cn_text_utf8_end(key, len);
+    if (*bad_at < len)
+        return KEY_BAD_UTF8;
     return is_not_normal(key, len) ? KEY_NOT_NORMAL : KEY_OK;
 }
 
@@ -73,6 +84,9 @@ cairn_status cn_key_check(cairn_ctx *ctx, const char *what, const char *key)
                        "invalid %s name '%s': character '%c' is not allowed (use letters, digits, "
                        "'_', '-', '.', ' ', ':' and '/')",
                        what, key, key[at]);
+    case KEY_BAD_UTF8:
+        /* The key is not quoted: its bytes would make the message invalid UTF-8 too. */
+        return cn_fail(ctx, CAIRN_EINVAL, "%s name: invalid UTF-8 at byte %zu", what, at);
     case KEY_NOT_NORMAL:
         return cn_fail(ctx, CAIRN_EINVAL,
                        "invalid %s name '%s': it must be a normalized relative path", what, key);

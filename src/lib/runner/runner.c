@@ -25,6 +25,7 @@
 #include "runner/lineproto.h"
 #include "tracking/context.h"
 #include "core/core.h"
+#include "core/text.h"
 #include "formats/json.h"
 #include "runner/run_config.h"
 #include "base/fs.h"
@@ -1296,12 +1297,17 @@ static cairn_status merge_params(runner *r)
             return cn_fail(r->ctx, CAIRN_EINVAL, "param '%s': expected key=value", kvtext);
         set_param(r, kvtext, (size_t)(eq - kvtext), eq + 1);
     }
-    for (size_t i = 0; i < r->n_params; i++)
-        if (!cn_lp_key_valid(r->params[i].key, strlen(r->params[i].key)))
+    for (size_t i = 0; i < r->n_params; i++) {
+        const char *key = r->params[i].key;
+        cairn_status rc = cn_text_check(r->ctx, "param name", key);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (!cn_lp_key_valid(key, strlen(key)))
             return cn_fail(r->ctx, CAIRN_EINVAL,
                            "param '%s': invalid name; use 1-250 of letters, digits, _ - . / : "
                            "and space",
-                           r->params[i].key);
+                           key);
+    }
     return CAIRN_OK;
 }
 
@@ -1562,7 +1568,6 @@ CAIRN_API void cairn_run_result_free(cairn_run_result *res)
     free(box);
 }
 
-/* Everything that can be wrong with the request fails here, before a run exists. */
 /* exec refuses an argument list plus environment over ARG_MAX (E2BIG). Checked before a run
  * exists: the CAIRN_PARAM_* variables are left out (with a warning; the params file has them
  * all) when they would not fit, and an argument list that cannot fit is refused. */
@@ -1597,6 +1602,26 @@ static cairn_status check_argv_size(runner *r)
     return CAIRN_OK;
 }
 
+/* The text the run will record after it exists (command line, param values, input paths)
+ * is checked before it is created, so a bad byte never leaves a half-made run (core/text.h). */
+static cairn_status check_text(runner *r, int argc, const char *const *argv)
+{
+    char what[CAIRN_KEY_MAX + 32];
+    cairn_status rc = CAIRN_OK;
+    for (int i = 0; rc == CAIRN_OK && i < argc; i++) {
+        snprintf(what, sizeof what, "command argument %d", i + 1);
+        rc = cn_text_check(r->ctx, what, argv[i]);
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < r->n_params; i++) {
+        snprintf(what, sizeof what, "param '%s' value", r->params[i].key);
+        rc = cn_text_check(r->ctx, what, r->params[i].value);
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < r->n_inputs; i++)
+        rc = cn_text_check(r->ctx, "input path", r->inputs[i]);
+    return rc;
+}
+
+/* Everything that can be wrong with the request fails here, before a run exists. */
 static cairn_status check_request(runner *r, int argc, const char *const *argv)
 {
     static const char placeholder[] = "";
@@ -1631,6 +1656,8 @@ static cairn_status check_request(runner *r, int argc, const char *const *argv)
         rc = check_argv_size(r);
     if (rc == CAIRN_OK)
         rc = check_inputs(r);
+    if (rc == CAIRN_OK)
+        rc = check_text(r, argc, argv);
     return rc;
 }
 

@@ -55,6 +55,15 @@ typedef struct cn_db_ops {
     const char *claim_suffix;
     /* The database is a local file (artifacts default to a folder beside it). */
     bool is_file;
+    /* ---- opening and checking (store.c reads before it writes anything) ---- */
+    /* Called once the store is known to be cairn's and writable, before migrations: the
+     * settings that write to the database (SQLite's WAL journal). */
+    cairn_status (*setup_writer)(cn_db *db);
+    /* SQL giving one row per table of the store (its name in column 0). */
+    const char *tables_sql;
+    /* SQL giving the integrity problems of the database, one per row, or the single row "ok";
+     * NULL when the backend has no such check. */
+    const char *integrity_sql;
 } cn_db_ops;
 
 /* Every driver's handle starts with these. */

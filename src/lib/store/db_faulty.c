@@ -167,6 +167,12 @@ static cairn_status fa_lock_key(cn_db *db, int64_t key)
     return REAL_OPS(fdb)->lock_key(fdb->real, key);
 }
 
+static cairn_status fa_setup_writer(cn_db *db)
+{
+    faulty_db *fdb = (faulty_db *)db;
+    return REAL_OPS(fdb)->setup_writer(fdb->real);
+}
+
 const cn_db_ops cn_db_faulty_ops = {
     .name = "faulty",
     .open = fa_open,
@@ -191,6 +197,10 @@ const cn_db_ops cn_db_faulty_ops = {
     .lock_key = fa_lock_key,
     .claim_suffix = "",
     .is_file = false,
+    .setup_writer = fa_setup_writer,
+    /* Installed after open: the open-time checks never run through this driver. */
+    .tables_sql = NULL,
+    .integrity_sql = NULL,
 };
 
 cairn_status cn_db_faulty_install(cairn_ctx *ctx, cn_db_faults *f)

@@ -226,8 +226,7 @@ static cairn_status fail_result(pg_db *db, const PGresult *res)
     return st;
 }
 
-/* The URI with any password replaced by ***, for messages. */
-static void redact_uri(cn_buf *b, const char *uri)
+void cn_pg_redact_uri(cn_buf *b, const char *uri)
 {
     const char *p = strstr(uri, "://");
     cn_buf_clear(b);
@@ -398,7 +397,7 @@ static cairn_status pg_open(cairn_ctx *ctx, const char *uri, const cairn_open_op
     cairn_status rc = CAIRN_OK;
 
     *out = NULL;
-    redact_uri(&shown, uri);
+    cn_pg_redact_uri(&shown, uri);
     if (!cn_str_starts(uri, "postgresql://") && !cn_str_starts(uri, "postgres://")) {
         rc = cn_fail(ctx, CAIRN_EINVAL, "store uri '%s': not a postgresql:// or postgres:// uri",
                      shown.data);
@@ -752,6 +751,13 @@ static cairn_status pg_lock_key(cn_db *db, int64_t key)
     return pg_exec(db, sql);
 }
 
+/* Nothing to set: the server owns its journal. */
+static cairn_status pg_setup_writer(cn_db *db)
+{
+    (void)db;
+    return CAIRN_OK;
+}
+
 const cn_db_ops cn_db_pg_ops = {
     .name = "postgresql",
     .open = pg_open,
@@ -776,4 +782,8 @@ const cn_db_ops cn_db_pg_ops = {
     .lock_key = pg_lock_key,
     .claim_suffix = " FOR UPDATE SKIP LOCKED",
     .is_file = false,
+    .setup_writer = pg_setup_writer,
+    .tables_sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                  "current_schema() ORDER BY table_name",
+    .integrity_sql = NULL, /* amcheck is an extension cairn cannot count on */
 };

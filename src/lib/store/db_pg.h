@@ -18,4 +18,7 @@
  * they are (the server reports them). Fails with CAIRN_ELIMIT past CN_PG_MAX_PARAMS
  * placeholders; out then holds a partial text. */
 cairn_status cn_pg_rewrite_placeholders(const char *sql, size_t len, cn_buf *out, int *n_params);
+/* Writes uri into b (cleared first) with any password, in the authority or as a password=
+ * parameter, replaced by ***: what messages show. */
+void cn_pg_redact_uri(cn_buf *b, const char *uri);
 #endif

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include "core/core.h"
 #include "store/db.h"
+#include "base/buf.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
@@ -25,6 +26,7 @@ typedef struct sqlite_db {
     cn_db base;
     sqlite3 *h;
     char *path;
+    bool asked_read_only; /* the caller chose read-only (mode=ro, immutable, opts) */
     cache_entry cache[CACHE_SIZE];
     size_t n_cache;
     size_t next_evict; /* round-robin victim when the cache is full */
@@ -52,16 +54,23 @@ static cairn_status fail(sqlite_db *db, int rc, const char *what)
                        "store '%s': the disk is full; free space and retry (nothing was written)",
                        db->path);
     case SQLITE_READONLY:
+        if (db->asked_read_only)
+            return cn_fail(ctx, CAIRN_EIO, "store '%s' is read-only (opened read-only)", db->path);
         return cn_fail(ctx, CAIRN_EIO,
                        "store '%s' is read-only; check the file and folder permissions", db->path);
     case SQLITE_CANTOPEN:
         return cn_fail(ctx, CAIRN_EIO, "store '%s': cannot open the database file (%s)", db->path,
                        msg);
     case SQLITE_CORRUPT:
+        return cn_fail(ctx, CAIRN_EDB,
+                       "store '%s' is corrupted (%s); run 'cairn store check --store %s' and "
+                       "restore it from a backup",
+                       db->path, msg, db->path);
     case SQLITE_NOTADB:
         return cn_fail(ctx, CAIRN_EDB,
-                       "store '%s' is not a cairn SQLite database or is corrupted (%s)", db->path,
-                       msg);
+                       "store '%s' is not a cairn SQLite database or is corrupted (%s); run "
+                       "'cairn store check --store %s'",
+                       db->path, msg, db->path);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return cn_fail(ctx, CAIRN_EDB,
@@ -84,6 +93,23 @@ static cairn_status sq_exec(cn_db *base, const char *sql)
     return CAIRN_OK;
 }
 
+/* "file:" + path with '%', '?' and '#' escaped, for SQLite's URI filenames. */
+static char *file_uri(const char *path, const char *query)
+{
+    cn_buf b = CN_BUF_INIT;
+    cn_buf_puts(&b, "file:");
+    for (const char *p = path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            cn_buf_printf(&b, "%%%02X", (unsigned char)*p);
+        else
+            cn_buf_putc(&b, *p);
+    }
+    cn_buf_puts(&b, query);
+    return cn_buf_detach(&b);
+}
+
+/* Opens without writing anything: the journal mode is set by sq_setup_writer, once store.c
+ * has read the schema and knows the file is cairn's. */
 static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_opts *opts,
                             cn_db **out)
 {
@@ -92,9 +118,14 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
     db->base.ctx = ctx;
     db->path = cn_xstrdup(path);
     *out = NULL;
-    int flags =
-        opts && opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    bool immutable = opts && opts->immutable;
+    db->asked_read_only = immutable || (opts && opts->read_only);
+    int flags = db->asked_read_only        ? SQLITE_OPEN_READONLY
+                : opts && opts->must_exist ? SQLITE_OPEN_READWRITE
+                                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    char *name = file_uri(path, immutable ? "?immutable=1" : "");
+    int rc = sqlite3_open_v2(name, &db->h, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    free(name);
     cairn_status st = CAIRN_OK;
     if (rc != SQLITE_OK) {
         st = fail(db, rc, "sqlite open");
@@ -103,16 +134,9 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
     sqlite3_extended_result_codes(db->h, 1);
     int timeout = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 60000;
     sqlite3_busy_timeout(db->h, timeout);
-    /* WAL lets readers run beside the writer; NORMAL sync in WAL never corrupts the file on a
-     * crash (a kill -9 loses at most the last transactions not yet checkpointed to the WAL). */
     st = sq_exec(&db->base, "PRAGMA foreign_keys = OFF; PRAGMA case_sensitive_like = ON;");
     if (st != CAIRN_OK)
         goto done;
-    if (!(opts && opts->read_only)) {
-        st = sq_exec(&db->base, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-        if (st != CAIRN_OK)
-            goto done;
-    }
     /* Tests cap the file size to exercise the full-disk path exactly as SQLITE_FULL. */
     const char *max_pages = getenv("CAIRN_SQLITE_MAX_PAGES");
     if (max_pages && *max_pages) {
@@ -132,6 +156,13 @@ done:
         free(db);
     }
     return st;
+}
+
+/* WAL lets readers run beside the writer; NORMAL sync in WAL never corrupts the file on a
+ * crash (a kill -9 loses at most the last transactions not yet checkpointed to the WAL). */
+static cairn_status sq_setup_writer(cn_db *base)
+{
+    return sq_exec(base, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
 }
 
 static void sq_close(cn_db *base)
@@ -335,4 +366,8 @@ const cn_db_ops cn_db_sqlite_ops = {
     .lock_key = sq_lock_key,
     .claim_suffix = "",
     .is_file = true,
+    .setup_writer = sq_setup_writer,
+    .tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    /* foreign_key_check is not run: the schema declares no foreign keys. */
+    .integrity_sql = "PRAGMA integrity_check(100)",
 };

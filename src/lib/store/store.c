@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/core.h"
+#include "store/db_pg.h"
 #include "store/store.h"
 #include "store/store_experiments.h"
 #include "store/store_runs.h"
@@ -24,16 +25,15 @@
 
 extern const cn_embedded_file schema_files[];
 
-/* The SQL store behind a context; only the SQL store's own code calls the helpers below. */
-static cn_sql_store *sql_store(cairn_ctx *ctx)
+cn_sql_store *cn_store_sql(cairn_ctx *ctx)
 {
     CN_ASSERT(ctx->store && ctx->store->ops == &cn_store_sql_ops);
     return (cn_sql_store *)ctx->store;
 }
 
-#define STORE(ctx) sql_store(ctx)
-#define OPS(ctx) (sql_store(ctx)->db_ops)
-#define DB(ctx) (sql_store(ctx)->db)
+#define STORE(ctx) cn_store_sql(ctx)
+#define OPS(ctx) (cn_store_sql(ctx)->db_ops)
+#define DB(ctx) (cn_store_sql(ctx)->db)
 
 /* The absolute form of a path that may not exist yet (its parent must, or it is kept). */
 static char *absolute_path(const char *path)
@@ -46,129 +46,345 @@ static char *absolute_path(const char *path)
     return cn_path_join(cwd, path);
 }
 
-static cairn_status migrate(cairn_ctx *ctx, cn_sql_store *s)
+/* The number a migration's file name starts with ("001_init.sql" is 1); 0 when none. */
+static int64_t migration_number(const char *name)
 {
-    cairn_status rc = OPS(ctx)->exec(s->db, "CREATE TABLE IF NOT EXISTS cairn_schema ("
-                                            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                                            "applied_time BIGINT NOT NULL)");
-    if (rc != CAIRN_OK)
-        return rc;
-    rc = cn_store_begin(ctx);
-    if (rc != CAIRN_OK)
-        return rc;
-    /* Two processes opening a fresh database at once: the second waits here. */
-    rc = s->db_ops->lock_key(s->db, 725371);
-    if (rc != CAIRN_OK)
-        goto fail;
-    int64_t current = 0;
+    char num[16];
+    size_t k = 0;
+    int64_t version = 0;
+    while (k < sizeof num - 1 && isdigit((unsigned char)name[k])) {
+        num[k] = name[k];
+        k++;
+    }
+    num[k] = '\0';
+    return cn_parse_int64(num, &version) ? version : 0;
+}
+
+const cn_embedded_file *cn_store_migrations(const cn_db_ops *ops, const cn_embedded_file *after)
+{
+    size_t dlen = strlen(ops->name);
+    for (const cn_embedded_file *f = after ? after + 1 : schema_files; f->path; f++)
+        if (strncmp(f->path, ops->name, dlen) == 0 && f->path[dlen] == '/' &&
+            migration_number(f->path + dlen + 1) > 0)
+            return f;
+    return NULL;
+}
+
+int64_t cn_store_migration_version(const cn_db_ops *ops, const cn_embedded_file *f)
+{
+    return migration_number(f->path + strlen(ops->name) + 1);
+}
+
+static int64_t known_version(const cn_db_ops *ops)
+{
+    int64_t known = 0;
+    for (const cn_embedded_file *f = cn_store_migrations(ops, NULL); f;
+         f = cn_store_migrations(ops, f))
+        if (cn_store_migration_version(ops, f) > known)
+            known = cn_store_migration_version(ops, f);
+    return known;
+}
+
+void cn_schema_state_release(cn_schema_state *st)
+{
+    free(st->other_table);
+    memset(st, 0, sizeof *st);
+}
+
+cairn_status cn_store_read_schema(cairn_ctx *ctx, cn_schema_state *out)
+{
     cn_stmt *st = NULL;
-    rc = cn_store_query(ctx, &st, "SELECT COALESCE(MAX(version), 0) FROM cairn_schema", "");
-    if (rc != CAIRN_OK)
-        goto fail;
-    if (cn_store_step(ctx, st) == CN_DB_ROW)
-        current = cn_col_int(ctx, st, 0);
+    memset(out, 0, sizeof *out);
+    out->known = known_version(OPS(ctx));
+    cairn_status rc = cn_store_query(ctx, &st, OPS(ctx)->tables_sql, "");
+    int r = rc == CAIRN_OK ? cn_store_step(ctx, st) : (int)rc;
+    for (; r == CN_DB_ROW; r = cn_store_step(ctx, st)) {
+        const char *name = cn_col_text(ctx, st, 0);
+        out->n_tables++;
+        if (strcmp(name, "cairn_schema") == 0)
+            out->has_cairn_schema = true;
+        else if (!out->other_table)
+            out->other_table = cn_xstrdup(name);
+    }
     cn_store_finalize(ctx, st);
-    const char *dialect = s->db_ops->name;
-    size_t dlen = strlen(dialect);
-    for (const cn_embedded_file *f = schema_files; f->path; f++) {
-        if (strncmp(f->path, dialect, dlen) != 0 || f->path[dlen] != '/')
-            continue;
-        const char *name = f->path + dlen + 1;
-        int64_t version = 0;
-        char num[16];
-        size_t k = 0;
-        while (k < sizeof num - 1 && isdigit((unsigned char)name[k])) {
-            num[k] = name[k];
-            k++;
-        }
-        num[k] = '\0';
-        if (!cn_parse_int64(num, &version))
-            continue;
-        if (version <= current)
+    if (r != CN_DB_DONE)
+        return (cairn_status)r;
+    if (!out->has_cairn_schema)
+        return CAIRN_OK;
+    rc = cn_store_query(ctx, &st, "SELECT COALESCE(MAX(version), 0) FROM cairn_schema", "");
+    r = rc == CAIRN_OK ? cn_store_step(ctx, st) : (int)rc;
+    if (r == CN_DB_ROW)
+        out->version = cn_col_int(ctx, st, 0);
+    cn_store_finalize(ctx, st);
+    return r == CN_DB_ROW ? CAIRN_OK : (cairn_status)r;
+}
+
+/* Refuses a store that is not cairn's, was written by a newer cairn, or needs migrations it
+ * cannot get (read-only). shown names the store in messages. */
+static cairn_status schema_verdict(cairn_ctx *ctx, const char *shown, const cn_schema_state *st,
+                                   bool read_only)
+{
+    if (!st->has_cairn_schema && st->n_tables > 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "store '%s' is not a cairn store: it holds other tables ('%s') and no "
+                       "cairn_schema table; nothing was written to it",
+                       shown, st->other_table);
+    if (st->version > st->known)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "store '%s' was written by a newer cairn (schema %lld, this cairn knows up "
+                       "to %lld); upgrade cairn",
+                       shown, (long long)st->version, (long long)st->known);
+    if (read_only && st->version < st->known)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "store '%s' needs an upgrade (schema %lld, this cairn applies up to %lld) "
+                       "and is open read-only; open it writable once",
+                       shown, (long long)st->version, (long long)st->known);
+    return CAIRN_OK;
+}
+
+/* Applies the migrations past the store's version in one transaction, under a lock so two
+ * processes opening a fresh store at once take turns. The version is read again under the
+ * lock: another process may have migrated meanwhile. */
+static cairn_status migrate(cairn_ctx *ctx, cn_sql_store *s, const char *shown)
+{
+    cairn_status rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    rc = s->db_ops->lock_key(s->db, 725371);
+    if (rc == CAIRN_OK)
+        rc = OPS(ctx)->exec(s->db, "CREATE TABLE IF NOT EXISTS cairn_schema ("
+                                   "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                                   "applied_time BIGINT NOT NULL)");
+    cn_schema_state state;
+    memset(&state, 0, sizeof state);
+    if (rc == CAIRN_OK)
+        rc = cn_store_read_schema(ctx, &state);
+    if (rc == CAIRN_OK)
+        rc = schema_verdict(ctx, shown, &state, false);
+    for (const cn_embedded_file *f = cn_store_migrations(s->db_ops, NULL); rc == CAIRN_OK && f;
+         f = cn_store_migrations(s->db_ops, f)) {
+        int64_t version = cn_store_migration_version(s->db_ops, f);
+        const char *name = f->path + strlen(s->db_ops->name) + 1;
+        if (version <= state.version)
             continue;
         rc = OPS(ctx)->exec(s->db, (const char *)f->data);
         if (rc != CAIRN_OK) {
             cn_errctx(ctx, "migration %s", name);
-            goto fail;
+            break;
         }
         rc = cn_store_run(ctx,
                           "INSERT INTO cairn_schema (version, name, applied_time) VALUES (?, ?, ?)",
                           "isi", version, name, cn_now_ms());
-        if (rc != CAIRN_OK)
-            goto fail;
-        cn_log(ctx, CAIRN_LOG_INFO, "store", "applied migration %s", name);
+        if (rc == CAIRN_OK)
+            cn_log(ctx, CAIRN_LOG_INFO, "store", "applied migration %s", name);
+    }
+    cn_schema_state_release(&state);
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        return rc;
     }
     return cn_store_commit(ctx);
-fail:
-    cn_store_rollback(ctx);
-    return rc;
 }
 
-/* The SQLite file of uri as an absolute path (*path_out, caller frees), its folder created. */
-static cairn_status sqlite_path(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
-                                char **path_out)
+/* ---- the sqlite: URI and its options ---- */
+
+/* Applies one "name=value" option of a sqlite: URI to opts. */
+static cairn_status sqlite_option(cairn_ctx *ctx, const char *uri, const char *opt, size_t len,
+                                  cairn_open_opts *opts)
+{
+    const char *eq = memchr(opt, '=', len);
+    size_t nlen = eq ? (size_t)(eq - opt) : len;
+    char value[32] = "";
+    if (eq && (size_t)(opt + len - eq - 1) < sizeof value)
+        memcpy(value, eq + 1, (size_t)(opt + len - eq - 1));
+    int64_t n = 0;
+    if (nlen == 4 && strncmp(opt, "mode", 4) == 0) {
+        if (strcmp(value, "ro") == 0)
+            opts->read_only = true;
+        else if (strcmp(value, "rw") == 0)
+            opts->must_exist = true;
+        else if (strcmp(value, "rwc") != 0)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "store '%s': option 'mode' must be ro, rw or rwc, not '%.*s'", uri,
+                           (int)(len - nlen - (eq ? 1 : 0)), eq ? eq + 1 : "");
+    } else if (nlen == 9 && strncmp(opt, "immutable", 9) == 0) {
+        if (strcmp(value, "1") != 0 && strcmp(value, "0") != 0)
+            return cn_fail(ctx, CAIRN_EINVAL, "store '%s': option 'immutable' must be 0 or 1", uri);
+        opts->immutable = value[0] == '1';
+    } else if (nlen == 15 && strncmp(opt, "busy_timeout_ms", 15) == 0) {
+        if (!cn_parse_int64(value, &n) || n < 0 || n > INT_MAX)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "store '%s': option 'busy_timeout_ms' must be a whole number of "
+                           "milliseconds",
+                           uri);
+        opts->busy_timeout_ms = n > 0 ? (int)n : 1; /* 0 would mean the default */
+    } else {
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "store '%s': unknown option '%.*s'; a sqlite: store takes mode=ro|rw|rwc, "
+                       "immutable=1 and busy_timeout_ms=N",
+                       uri, (int)nlen, opt);
+    }
+    return CAIRN_OK;
+}
+
+/* Splits a sqlite: URI into its file's absolute path (*path_out, caller frees) and opts (the
+ * caller's, overridden by the URI's options). A bare path takes no options: '?' is part of
+ * the file name there. */
+static cairn_status sqlite_uri(cairn_ctx *ctx, const char *uri, cairn_open_opts *opts,
+                               char **path_out)
 {
     const char *target = uri;
+    const char *query = NULL;
     *path_out = NULL;
     if (cn_str_starts(uri, "sqlite://"))
         target = uri + strlen("sqlite://");
     else if (cn_str_starts(uri, "sqlite:"))
         target = uri + strlen("sqlite:");
-    if (!*target)
+    if (target != uri)
+        query = strchr(target, '?');
+    size_t len = query ? (size_t)(query - target) : strlen(target);
+    if (len == 0)
         return cn_fail(ctx, CAIRN_EINVAL, "store '%s': the SQLite path is empty", uri);
-    char *path = absolute_path(target);
-    char *slash = strrchr(path, '/');
-    if (slash && slash != path) {
-        *slash = '\0';
-        bool parent_ok = cn_fs_is_dir(path);
-        *slash = '/';
-        if (!parent_ok && !(opts && opts->read_only)) {
-            char *parent = cn_xstrndup(path, (size_t)(slash - path));
-            int mk = cn_fs_mkdirs(parent, 0755);
-            cairn_status rc = CAIRN_OK;
-            if (mk != 0)
-                rc = cn_fail_errno(ctx, CAIRN_EIO, "store '%s': cannot create folder '%s'", uri,
-                                   parent);
-            free(parent);
-            if (rc != CAIRN_OK) {
-                free(path);
+    for (const char *p = query ? query + 1 : NULL; p && *p;) {
+        size_t n = strcspn(p, "&");
+        if (n > 0) {
+            cairn_status rc = sqlite_option(ctx, uri, p, n, opts);
+            if (rc != CAIRN_OK)
                 return rc;
-            }
         }
+        p += n + (p[n] == '&');
     }
-    *path_out = path;
+    if (opts->immutable)
+        opts->read_only = true;
+    char *rel = cn_xstrndup(target, len);
+    *path_out = absolute_path(rel);
+    free(rel);
     return CAIRN_OK;
+}
+
+/* True when the SQLite file at path is in WAL mode (header bytes 18 and 19 are 2). */
+static bool sqlite_is_wal(const char *path)
+{
+    unsigned char header[20];
+    FILE *f = fopen(path, "rb");
+    bool wal = f && fread(header, 1, sizeof header, f) == sizeof header && header[18] == 2 &&
+               header[19] == 2;
+    if (f)
+        fclose(f);
+    return wal;
+}
+
+/* Decides how to open the SQLite file at path: a missing one is created (its folder too)
+ * unless read-only or mode=rw; one that cannot be written, or whose folder cannot take the
+ * journal, opens read-only; a WAL file in a read-only folder without a -shm file (so no
+ * writer has it open) opens immutable, since SQLite could not create the -shm it needs. */
+static cairn_status sqlite_access(cairn_ctx *ctx, const char *uri, const char *path,
+                                  cairn_open_opts *opts)
+{
+    char *dir = cn_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    cairn_status rc = CAIRN_OK;
+    if (!cn_fs_exists(path)) {
+        if (opts->read_only || opts->must_exist)
+            rc = cn_fail(ctx, CAIRN_ENOTFOUND, "store '%s': no SQLite database at '%s'", uri, path);
+        else if (!cn_fs_is_dir(dir) && cn_fs_mkdirs(dir, 0755) != 0)
+            rc = cn_fail_errno(ctx, CAIRN_EIO, "store '%s': cannot create folder '%s'", uri, dir);
+        goto done;
+    }
+    bool dir_writable = access(dir, W_OK) == 0;
+    if (!opts->read_only && (access(path, W_OK) != 0 || !dir_writable)) {
+        cn_log(ctx, CAIRN_LOG_INFO, "store", "'%s' is not writable: opening it read-only", path);
+        opts->read_only = true;
+    }
+    if (opts->read_only && !opts->immutable && !dir_writable && sqlite_is_wal(path)) {
+        char *shm = cn_asprintf("%s-shm", path);
+        if (!cn_fs_exists(shm)) {
+            cn_log(ctx, CAIRN_LOG_INFO, "store", "'%s' is read-only with no -shm: immutable", path);
+            opts->immutable = true;
+        }
+        free(shm);
+    }
+done:
+    free(dir);
+    return rc;
+}
+
+/* Reads the schema, refuses what is not ours, then (writable) sets the writer up and
+ * migrates: nothing is written before the store is known to be cairn's. */
+static cairn_status check_and_migrate(cairn_ctx *ctx, cn_sql_store *s, const char *shown)
+{
+    cn_schema_state state;
+    ctx->store = &s->base;
+    cairn_status rc = cn_store_read_schema(ctx, &state);
+    if (rc == CAIRN_OK)
+        rc = schema_verdict(ctx, shown, &state, s->read_only);
+    bool current = state.version == state.known;
+    cn_schema_state_release(&state);
+    if (rc == CAIRN_OK && !s->read_only)
+        rc = s->db_ops->setup_writer(s->db);
+    if (rc == CAIRN_OK && !s->read_only && !current)
+        rc = migrate(ctx, s, shown);
+    ctx->store = NULL;
+    return rc;
+}
+
+/* Opens the driver connection of uri without reading or writing anything; *path_out is the
+ * SQLite file (NULL for PostgreSQL), *shown how messages name the store. */
+static cairn_status sql_connect(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
+                                cn_sql_store **out, char **path_out, cn_buf *shown)
+{
+    cn_sql_store *s = cn_xcalloc(1, sizeof *s);
+    cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
+    cairn_status rc = CAIRN_OK;
+    const char *target = uri;
+    char *path = NULL;
+
+    *out = NULL;
+    *path_out = NULL;
+    if (opts)
+        o = *opts;
+    s->base.ops = &cn_store_sql_ops;
+    if (cn_str_starts(uri, "postgresql://") || cn_str_starts(uri, "postgres://")) {
+        s->db_ops = &cn_db_pg_ops;
+        cn_pg_redact_uri(shown, uri);
+    } else {
+        s->db_ops = &cn_db_sqlite_ops;
+        rc = sqlite_uri(ctx, uri, &o, &path);
+        if (rc == CAIRN_OK)
+            rc = sqlite_access(ctx, uri, path, &o);
+        target = path;
+        cn_buf_clear(shown);
+        cn_buf_puts(shown, path ? path : uri);
+    }
+    s->read_only = o.read_only;
+    if (rc == CAIRN_OK)
+        rc = s->db_ops->open(ctx, target, &o, &s->db);
+    if (rc == CAIRN_OK) {
+        *out = s;
+        *path_out = path;
+        return CAIRN_OK;
+    }
+    cn_store_sql_close(&s->base);
+    free(path);
+    return rc;
 }
 
 cairn_status cn_store_sql_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
                                cn_store **out, char **artifact_root_out)
 {
-    cn_sql_store *s = cn_xcalloc(1, sizeof *s);
+    cn_sql_store *s = NULL;
     char *path = NULL, *root = NULL;
-    cairn_status rc = CAIRN_OK;
-    const char *target = uri;
+    cn_buf shown = CN_BUF_INIT;
 
     *out = NULL;
     *artifact_root_out = NULL;
-    s->base.ops = &cn_store_sql_ops;
-    if (cn_str_starts(uri, "postgresql://") || cn_str_starts(uri, "postgres://")) {
-        s->db_ops = &cn_db_pg_ops;
-    } else {
-        s->db_ops = &cn_db_sqlite_ops;
-        rc = sqlite_path(ctx, uri, opts, &path);
-        target = path;
-    }
+    cairn_status rc = sql_connect(ctx, uri, opts, &s, &path, &shown);
     if (rc == CAIRN_OK)
-        rc = s->db_ops->open(ctx, target, opts, &s->db);
+        rc = check_and_migrate(ctx, s, cn_buf_str(&shown));
     if (rc != CAIRN_OK)
         goto done;
-    if (!(opts && opts->read_only)) {
-        ctx->store = &s->base;
-        rc = migrate(ctx, s);
-        ctx->store = NULL;
-        if (rc != CAIRN_OK)
-            goto done;
-    }
     const char *want_root =
         opts && opts->artifact_root ? opts->artifact_root : getenv("CAIRN_ARTIFACTS");
     if (want_root && *want_root)
@@ -185,7 +401,31 @@ cairn_status cn_store_sql_open(cairn_ctx *ctx, const char *uri, const cairn_open
     root = NULL;
 done:
     cn_store_sql_close(s ? &s->base : NULL);
+    cn_buf_release(&shown);
     free(root);
+    free(path);
+    return rc;
+}
+
+static void uri_scheme(const char *uri, char *out, size_t size);
+
+cairn_status cn_store_sql_connect(cairn_ctx *ctx, const char *uri, cn_sql_store **out,
+                                  cn_buf *shown)
+{
+    cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
+    char *path = NULL, scheme[32];
+    *out = NULL;
+    uri_scheme(uri, scheme, sizeof scheme);
+    bool is_sql = false;
+    for (const char *const *sc = cn_store_sql_ops.schemes; *sc; sc++)
+        is_sql = is_sql || strcmp(*sc, scheme) == 0;
+    if (!is_sql)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "store '%s': only sqlite: and postgresql: stores can "
+                       "be checked",
+                       uri);
+    o.read_only = true;
+    cairn_status rc = sql_connect(ctx, uri, &o, out, &path, shown);
     free(path);
     return rc;
 }
@@ -238,14 +478,18 @@ cairn_status cn_store_open_uri(cairn_ctx *ctx, const char *uri, const cairn_open
                    uri);
 }
 
+const char *cn_store_default_uri(const char *uri)
+{
+    if (!uri || !*uri)
+        uri = getenv("CAIRN_STORE");
+    return uri && *uri ? uri : "sqlite://cairn.db";
+}
+
 cairn_status cairn_open(const char *uri, const cairn_open_opts *opts, cairn_ctx **out)
 {
     cairn_ctx *ctx = cairn_ctx_new();
     *out = ctx;
-    if (!uri || !*uri)
-        uri = getenv("CAIRN_STORE");
-    if (!uri || !*uri)
-        uri = "sqlite://cairn.db";
+    uri = cn_store_default_uri(uri);
     ctx->uri = cn_xstrdup(uri);
     cn_store *s = NULL;
     char *root = NULL;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include "cairn/tracking.h"
 #include "base/buf.h"
+#include "base/embedded.h"
 #include "store/db.h"
 #include "store/store_ops.h"
 
@@ -16,13 +17,38 @@ typedef struct cn_sql_store {
     const cn_db_ops *db_ops;
     int in_txn; /* nesting depth of cn_store_begin */
     bool txn_failed;
+    bool read_only; /* asked for, or the file or its folder is not writable */
 } cn_sql_store;
 
-/* Opens uri (sqlite://, postgresql://, or a bare path) and applies pending migrations in one
- * transaction. */
+/* The SQL store behind a context (asserts it is one); only the SQL store's own code uses it. */
+cn_sql_store *cn_store_sql(cairn_ctx *ctx);
+/* Opens uri (sqlite://, postgresql://, or a bare path; a sqlite: URI's options parsed), reads
+ * the schema without writing, refuses a foreign or newer store, then (writable) sets the
+ * writer up and applies pending migrations in one transaction. */
 cairn_status cn_store_sql_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
                                cn_store **out, char **artifact_root_out);
 void cn_store_sql_close(cn_store *s);
+/* Only the read-only driver connection of uri, for cairn_store_check: nothing is read or
+ * refused yet. *shown is how messages name the store (a password as ***). */
+cairn_status cn_store_sql_connect(cairn_ctx *ctx, const char *uri, cn_sql_store **out,
+                                  cn_buf *shown);
+/* The uri cairn_open() uses for uri: itself, else $CAIRN_STORE, else "sqlite://cairn.db". */
+const char *cn_store_default_uri(const char *uri);
+
+/* What the store's tables say, read without writing. */
+typedef struct cn_schema_state {
+    bool has_cairn_schema;
+    size_t n_tables;
+    char *other_table; /* the first table that is not cairn_schema, NULL when none */
+    int64_t version;   /* the newest migration recorded in cairn_schema; 0: none */
+    int64_t known;     /* the newest migration this cairn has for the dialect */
+} cn_schema_state;
+cairn_status cn_store_read_schema(cairn_ctx *ctx, cn_schema_state *out);
+void cn_schema_state_release(cn_schema_state *st);
+/* The embedded migrations of a dialect, in order: pass NULL for the first, then the last one
+ * returned; NULL at the end. */
+const cn_embedded_file *cn_store_migrations(const cn_db_ops *ops, const cn_embedded_file *after);
+int64_t cn_store_migration_version(const cn_db_ops *ops, const cn_embedded_file *f);
 
 /* Prepares sql and binds arguments described by types: 's' text (NULL binds NULL),
  * 'i' int64_t, 'd' double, 'n' NULL (no argument consumed). */

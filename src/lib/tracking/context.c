@@ -19,6 +19,7 @@
 #include "tracking/context.h"
 #include "core/core.h"
 #include "core/key.h"
+#include "core/text.h"
 #include "base/fs.h"
 #include "base/jsonw.h"
 #include "base/sha256.h"
@@ -114,6 +115,24 @@ void cn_context_quote_argv(cn_buf *out, const char *const *argv, size_t argc)
     }
 }
 
+/* Appends text[0 .. n) with each byte a key may not hold, and each byte of an invalid UTF-8
+ * sequence, replaced by '_'. */
+static void put_key_segment(cn_buf *out, const char *text, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t valid = i + cn_text_utf8_end(text + i, n - i);
+        for (; i < valid; i++) {
+            unsigned char c = (unsigned char)text[i];
+            cn_buf_putc(out, c != '/' && cn_key_char_ok(c) ? (char)c : '_');
+        }
+        if (i < n) {
+            cn_buf_putc(out, '_');
+            i++;
+        }
+    }
+}
+
 void cn_context_key_part(cn_buf *out, const char *text)
 {
     const char *seg = text;
@@ -129,11 +148,7 @@ void cn_context_key_part(cn_buf *out, const char *text)
             if (*p)
                 cn_buf_putc(out, '/');
         } else {
-            for (const char *q = seg; q < p; q++) {
-                unsigned char c = (unsigned char)*q;
-                bool ok = c != '/' && cn_key_char_ok(c);
-                cn_buf_putc(out, ok ? (char)c : '_');
-            }
+            put_key_segment(out, seg, n);
             if (*p)
                 cn_buf_putc(out, '/');
         }
@@ -145,6 +160,36 @@ void cn_context_key_part(cn_buf *out, const char *text)
         out->data[--out->len] = '\0';
 }
 
+void cn_context_input_key(cn_buf *out, const char *path)
+{
+    /* The longest suffix is ".size_bytes": the stem leaves room for it under CAIRN_KEY_MAX. */
+    enum { SUFFIX_MAX = 11, HASH_CHARS = 12 };
+    const size_t stem_max = CAIRN_KEY_MAX - SUFFIX_MAX;
+    cn_buf part = CN_BUF_INIT;
+    cn_buf_clear(out);
+    cn_buf_puts(out, "cairn.input.");
+    cn_context_key_part(&part, path);
+    if (out->len + part.len <= stem_max) {
+        cn_buf_append(out, part.data ? part.data : "", part.len);
+    } else {
+        /* "<12 hex of SHA-256(path)>:<tail>": the tail keeps the file name readable, the
+         * hash keeps two long paths with the same tail apart. */
+        char hex[65];
+        cn_sha256_hex(path, strlen(path), hex);
+        size_t room = stem_max - out->len - HASH_CHARS - 1;
+        const char *tail = part.data + part.len - room;
+        const char *slash = memchr(tail, '/', room);
+        if (slash && slash[1])
+            tail = slash + 1; /* start with a whole segment */
+        while (((unsigned char)*tail & 0xC0) == 0x80)
+            tail++; /* never in the middle of a UTF-8 sequence */
+        cn_buf_append(out, hex, HASH_CHARS);
+        cn_buf_putc(out, ':');
+        cn_buf_puts(out, tail);
+    }
+    cn_buf_release(&part);
+}
+
 /* ---- the tags, collected and written in batches ---- */
 
 typedef struct tag_list {
@@ -152,6 +197,25 @@ typedef struct tag_list {
     char **keys;
     char **values;
 } tag_list;
+
+/* A copy of s with each byte of an invalid UTF-8 sequence replaced by U+FFFD: what the
+ * machine reports (environment values, git output) is recorded, never refused. */
+static char *valid_text(const char *s)
+{
+    size_t len = strlen(s), i = cn_text_utf8_end(s, len);
+    if (i == len)
+        return cn_xstrdup(s);
+    cn_buf b = CN_BUF_INIT;
+    cn_buf_append(&b, s, i);
+    while (i < len) {
+        cn_buf_puts(&b, "\xEF\xBF\xBD");
+        i++;
+        size_t valid = cn_text_utf8_end(s + i, len - i);
+        cn_buf_append(&b, s + i, valid);
+        i += valid;
+    }
+    return cn_buf_detach(&b);
+}
 
 static void tag_add(tag_list *t, const char *key, const char *value)
 {
@@ -163,7 +227,7 @@ static void tag_add(tag_list *t, const char *key, const char *value)
         t->values = cn_xrealloc(t->values, t->cap * sizeof *t->values);
     }
     t->keys[t->n] = cn_xstrdup(key);
-    t->values[t->n] = cn_xstrdup(value);
+    t->values[t->n] = valid_text(value);
     t->n++;
 }
 
@@ -450,8 +514,7 @@ static cairn_status capture_input(cairn_run *run, const char *path, tag_list *ta
     };
     cairn_status rc = cairn_run_log_input(run, &in);
     if (rc == CAIRN_OK) {
-        cn_buf_puts(&key, "cairn.input.");
-        cn_context_key_part(&key, path);
+        cn_context_input_key(&key, path);
         size_t stem = key.len;
         cn_buf_puts(&key, ".sha256");
         tag_add(tags, key.data, hex);

@@ -17,4 +17,8 @@ void cn_context_quote_argv(cn_buf *out, const char *const *argv, size_t argc);
 /* Replaces every byte a tag key may not hold (see cn_key_char_ok) with '_', and ".."
  * segments with "__", so a path can be part of a key. */
 void cn_context_key_part(cn_buf *out, const char *text);
+/* The stem of an input file's tags, "cairn.input.<key part of path>", which with ".sha256"
+ * or ".size_bytes" always fits CAIRN_KEY_MAX: when too long, the part becomes the first 12
+ * hex digits of the SHA-256 of path, ':' and the part's tail (from a segment start). */
+void cn_context_input_key(cn_buf *out, const char *path);
 #endif

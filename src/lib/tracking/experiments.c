@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* experiments.c - the public experiment functions: validate the arguments, then call the
  * context's store through its operations table (store/store_ops.h). No SQL here. */
+#include <stdio.h>
 #include <string.h>
 #include "core/core.h"
 #include "core/key.h"
+#include "core/text.h"
 #include "store/store_ops.h"
 #include "base/arena.h"
 #include "base/xmalloc.h"
@@ -17,7 +19,7 @@ static cairn_status check_name(cairn_ctx *ctx, const char *name)
         return cn_fail(ctx, CAIRN_EINVAL,
                        "invalid experiment name '%.40s...': longer than %d characters", name,
                        CAIRN_EXPERIMENT_NAME_MAX);
-    return CAIRN_OK;
+    return cn_text_check(ctx, "experiment name", name);
 }
 
 static cairn_status check_tag(cairn_ctx *ctx, const char *key, const char *value)
@@ -30,7 +32,9 @@ static cairn_status check_tag(cairn_ctx *ctx, const char *key, const char *value
     if (strlen(value) > CAIRN_EXPERIMENT_TAG_MAX)
         return cn_fail(ctx, CAIRN_EINVAL, "experiment tag '%s': value longer than %d characters",
                        key, CAIRN_EXPERIMENT_TAG_MAX);
-    return CAIRN_OK;
+    char what[CAIRN_KEY_MAX + 32];
+    snprintf(what, sizeof what, "experiment tag '%s' value", key);
+    return cn_text_check(ctx, what, value);
 }
 
 cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
@@ -41,6 +45,8 @@ cairn_status cairn_experiment_create(cairn_ctx *ctx, const char *name,
     cairn_status rc = cn_need_store(ctx);
     if (rc == CAIRN_OK)
         rc = check_name(ctx, name);
+    if (rc == CAIRN_OK)
+        rc = cn_text_check(ctx, "artifact location", artifact_location);
     for (size_t i = 0; rc == CAIRN_OK && i < n_tags; i++)
         rc = check_tag(ctx, tags[i].key, tags[i].value);
     if (rc != CAIRN_OK)
@@ -88,6 +94,8 @@ cairn_status cairn_experiment_get_by_name(cairn_ctx *ctx, const char *name, cair
 {
     *out = NULL;
     cairn_status rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK)
+        rc = cn_text_check(ctx, "experiment name", name);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->experiment_get_by_name(ctx, name, out) : rc;
 }
 

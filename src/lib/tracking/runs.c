@@ -4,11 +4,13 @@
  * context's store through its operations table (store/store_ops.h). No SQL here. */
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "core/core.h"
 #include "core/key.h"
+#include "core/text.h"
 #include "tracking/runs.h"
 #include "base/fs.h"
 #include "base/rng.h"
@@ -66,6 +68,33 @@ static cairn_status resolve_experiment(cairn_ctx *ctx, const cairn_run_opts *opt
     return rc;
 }
 
+/* A value of a keyed thing ("param 'lr' value"): valid UTF-8. The key was checked first. */
+static cairn_status check_value(cairn_ctx *ctx, const char *kind, const char *key,
+                                const char *value)
+{
+    char what[CAIRN_KEY_MAX + 32];
+    snprintf(what, sizeof what, "%s '%s' value", kind, key);
+    return cn_text_check(ctx, what, value);
+}
+
+/* Everything cn_runs_create writes, checked before anything (an experiment) is created. */
+static cairn_status check_run_opts(cairn_ctx *ctx, const cairn_run_opts *opts)
+{
+    cairn_status rc = cn_text_check(ctx, "run name", opts->name);
+    if (rc == CAIRN_OK)
+        rc = cn_text_check(ctx, "run user", opts->user);
+    if (rc == CAIRN_OK && !opts->experiment_id)
+        rc = cn_text_check(ctx, "experiment name", opts->experiment);
+    if (rc == CAIRN_OK)
+        rc = cn_text_check(ctx, "experiment id", opts->experiment_id);
+    for (size_t i = 0; rc == CAIRN_OK && i < opts->n_tags; i++) {
+        rc = cn_key_check(ctx, "tag", opts->tags[i].key);
+        if (rc == CAIRN_OK)
+            rc = check_value(ctx, "tag", opts->tags[i].key, opts->tags[i].value);
+    }
+    return rc;
+}
+
 cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_row *out)
 {
     static const cairn_run_opts defaults = CAIRN_RUN_OPTS_INIT;
@@ -76,9 +105,9 @@ cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_r
         opts = &defaults;
     cairn_status rc = cn_need_store(ctx);
     if (rc == CAIRN_OK)
+        rc = check_run_opts(ctx, opts);
+    if (rc == CAIRN_OK)
         rc = resolve_experiment(ctx, opts, &exp_id);
-    for (size_t i = 0; rc == CAIRN_OK && i < opts->n_tags; i++)
-        rc = cn_key_check(ctx, "tag", opts->tags[i].key);
     if (rc != CAIRN_OK)
         goto done;
     name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
@@ -116,6 +145,9 @@ cairn_status cairn_runs_update(cairn_ctx *ctx, const char *run_id, const cairn_r
         return cn_fail(ctx, CAIRN_EINVAL, "invalid run status %d", (int)u->status);
     if (u->name && !*u->name)
         return cn_fail(ctx, CAIRN_EINVAL, "run name is empty");
+    rc = cn_text_check(ctx, "run name", u->name);
+    if (rc != CAIRN_OK)
+        return rc;
     if (u->end_ms < 0)
         return cn_fail(ctx, CAIRN_EINVAL, "run '%s': negative end time", run_id);
     return CN_STORE_OPS(ctx)->run_update(ctx, run_id, u);
@@ -140,6 +172,9 @@ static cairn_status check_batch(cairn_ctx *ctx, const cairn_metric *metrics, siz
             return rc;
         if (!params[i].value)
             return cn_fail(ctx, CAIRN_EINVAL, "param '%s': missing value", params[i].key);
+        rc = check_value(ctx, "param", params[i].key, params[i].value);
+        if (rc != CAIRN_OK)
+            return rc;
         for (size_t j = 0; j < i; j++)
             if (strcmp(params[j].key, params[i].key) == 0 &&
                 strcmp(params[j].value, params[i].value) != 0)
@@ -153,6 +188,9 @@ static cairn_status check_batch(cairn_ctx *ctx, const cairn_metric *metrics, siz
             return rc;
         if (!tags[i].value)
             return cn_fail(ctx, CAIRN_EINVAL, "tag '%s': missing value", tags[i].key);
+        rc = check_value(ctx, "tag", tags[i].key, tags[i].value);
+        if (rc != CAIRN_OK)
+            return rc;
     }
     return CAIRN_OK;
 }
@@ -194,6 +232,17 @@ cairn_status cairn_runs_log_inputs(cairn_ctx *ctx, const char *run_id,
             return cn_fail(ctx, CAIRN_EINVAL, "dataset input needs a name and a digest");
         if (strlen(in->name) > 500)
             return cn_fail(ctx, CAIRN_EINVAL, "dataset name longer than 500 characters");
+        const char *fields[] = {in->name,   in->digest,  in->source_type, in->source,
+                                in->schema, in->profile, in->context};
+        const char *names[] = {"name",   "digest",  "source type", "source",
+                               "schema", "profile", "context"};
+        for (size_t f = 0; f < CN_ARRAY_LEN(fields); f++) {
+            char what[64];
+            snprintf(what, sizeof what, "dataset input %s", names[f]);
+            cairn_status rc = cn_text_check(ctx, what, fields[f]);
+            if (rc != CAIRN_OK)
+                return rc;
+        }
     }
     cairn_status rc = cn_need_store(ctx);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->log_inputs(ctx, run_id, inputs, n) : rc;
