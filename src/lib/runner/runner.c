@@ -1190,6 +1190,7 @@ static void supervise(runner *r, child *c, bool forwarding)
         }
         tail_metrics(r, false);
         flush_store(r, false);
+        cairn_run_heartbeat(r->run); /* a failure is retried an interval later */
         log_retry(r);
         if (!exited) {
             pid_t w = waitpid(c->pid, &c->status, WNOHANG);
@@ -1328,7 +1329,7 @@ static cairn_status start_run(runner *r)
     ro.tags = tags;
     ro.n_tags = n_tags;
     ro.flush_every = INT_MAX; /* the runner decides when to write: see flush_store() */
-    ro.flush_interval_ms = INT_MAX;
+    ro.flush_interval_ms = -1; /* no timer thread: supervise() flushes and beats */
     cairn_status rc = cairn_run_start(r->ctx, &ro, &r->run);
     free(tags);
     if (rc != CAIRN_OK)
