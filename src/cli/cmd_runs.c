@@ -700,9 +700,8 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
            experiment_name(ctx, &names, in->experiment_id), in->experiment_id,
            status ? status : "?", in->status_reason ? " (" : "",
            in->status_reason ? in->status_reason : "", in->status_reason ? ")" : "",
-           in->is_deleted ? "deleted" : "active",
-           in->user_id ? in->user_id : "", start, end, duration,
-           in->artifact_uri ? in->artifact_uri : "");
+           in->is_deleted ? "deleted" : "active", in->user_id ? in->user_id : "", start, end,
+           duration, in->artifact_uri ? in->artifact_uri : "");
     name_cache_release(&names);
 
     print_pairs_table("params", "PARAM", r->params, r->n_params);

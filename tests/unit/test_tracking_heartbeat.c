@@ -239,7 +239,7 @@ TEST(live_freed_and_id_made_runs_are_never_reaped)
     char freed_id[33];
     snprintf(freed_id, sizeof freed_id, "%s", cairn_run_id(freed));
     cairn_run_free(freed);
-    sleep_ms(7000); /* more than three intervals of 2 s */
+    sleep_ms(7000);                     /* more than three intervals of 2 s */
     cairn_ctx *writer = fixture_open(); /* reaps whatever is lost */
     bool has_reason = true;
     CHECK(status_of(writer, cairn_run_id(live), &has_reason) == CAIRN_RUN_RUNNING);

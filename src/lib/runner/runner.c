@@ -1328,7 +1328,7 @@ static cairn_status start_run(runner *r)
     ro.name = o->name ? o->name : r->cfg ? r->cfg->name : NULL;
     ro.tags = tags;
     ro.n_tags = n_tags;
-    ro.flush_every = INT_MAX; /* the runner decides when to write: see flush_store() */
+    ro.flush_every = INT_MAX;  /* the runner decides when to write: see flush_store() */
     ro.flush_interval_ms = -1; /* no timer thread: supervise() flushes and beats */
     cairn_status rc = cairn_run_start(r->ctx, &ro, &r->run);
     free(tags);

@@ -71,8 +71,8 @@ void cn_run_info_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_run_in
     info->end_time_ms = cn_col_is_null(ctx, st, 6) ? 0 : cn_col_int(ctx, st, 6);
     info->is_deleted = strcmp(cn_col_text(ctx, st, 7), "deleted") == 0;
     info->artifact_uri = cn_arena_strdup(a, cn_col_text(ctx, st, 8));
-    info->status_reason = cn_col_is_null(ctx, st, 12) ? NULL
-                                                      : cn_arena_strdup(a, cn_col_text(ctx, st, 12));
+    info->status_reason =
+        cn_col_is_null(ctx, st, 12) ? NULL : cn_arena_strdup(a, cn_col_text(ctx, st, 12));
     if (status == CAIRN_RUN_RUNNING && !cn_col_is_null(ctx, st, 10) &&
         !cn_col_is_null(ctx, st, 11) &&
         cn_heartbeat_is_lost(cn_col_int(ctx, st, 10), cn_col_int(ctx, st, 11), cn_now_ms())) {
@@ -692,13 +692,14 @@ cairn_status cn_store_run_create(cairn_ctx *ctx, const cn_run_new *in, cn_run_ro
     if (rc != CAIRN_OK)
         goto done;
     bool beats = in->heartbeat_interval_ms > 0;
-    rc = cn_store_run(ctx,
-                      "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-                      "lifecycle_stage, artifact_uri, heartbeat_ms, heartbeat_interval_ms) VALUES "
-                      "(?, ?, ?, ?, 'RUNNING', ?, 'active', ?, ?, ?)",
-                      beats ? "sissisii" : "sissisnn", out->run_id,
-                      (int64_t)strtoll(exp->experiment_id, NULL, 10), in->name, in->user,
-                      in->start_ms, dir, cn_now_ms(), in->heartbeat_interval_ms);
+    rc = cn_store_run(
+        ctx,
+        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
+        "lifecycle_stage, artifact_uri, heartbeat_ms, heartbeat_interval_ms) VALUES "
+        "(?, ?, ?, ?, 'RUNNING', ?, 'active', ?, ?, ?)",
+        beats ? "sissisii" : "sissisnn", out->run_id,
+        (int64_t)strtoll(exp->experiment_id, NULL, 10), in->name, in->user, in->start_ms, dir,
+        cn_now_ms(), in->heartbeat_interval_ms);
     if (rc == CAIRN_OK) {
         cairn_tag std[2] = {{"mlflow.runName", in->name}, {"mlflow.user", in->user}};
         rc = cn_store_log_batch(ctx, out->run_id, NULL, 0, NULL, 0, std, 2);
@@ -856,7 +857,7 @@ cairn_status cn_store_run_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t 
 
 /* The lost runs: the same rule as cn_heartbeat_is_lost(), with now bound as the one '?'. */
 #define LOST_RUNS                                                                                  \
-    "status = 'RUNNING' AND heartbeat_ms IS NOT NULL AND heartbeat_interval_ms > 0 AND "          \
+    "status = 'RUNNING' AND heartbeat_ms IS NOT NULL AND heartbeat_interval_ms > 0 AND "           \
     "heartbeat_ms < ? - " STR(CAIRN_HEARTBEAT_MISSED_MAX) " * heartbeat_interval_ms"
 
 cairn_status cn_store_runs_reap(cairn_ctx *ctx, int64_t now_ms, int64_t *n_reaped)
@@ -883,15 +884,16 @@ cairn_status cn_store_runs_reap(cairn_ctx *ctx, int64_t now_ms, int64_t *n_reape
         return rc;
     /* The tag first: the UPDATE below changes the status the condition reads. SQLite needs the
      * WHERE to parse INSERT ... SELECT ... ON CONFLICT. */
-    rc = cn_store_run(ctx,
-                      "INSERT INTO tags (run_uuid, key, value) SELECT run_uuid, '" CN_STATUS_REASON_TAG
-                      "', 'lost' FROM runs WHERE " LOST_RUNS
-                      " ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
-                      "i", now_ms);
+    rc = cn_store_run(
+        ctx,
+        "INSERT INTO tags (run_uuid, key, value) SELECT run_uuid, '" CN_STATUS_REASON_TAG
+        "', 'lost' FROM runs WHERE " LOST_RUNS
+        " ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+        "i", now_ms);
     if (rc == CAIRN_OK)
-        rc = cn_store_run(ctx,
-                          "UPDATE runs SET status = 'KILLED', end_time = heartbeat_ms WHERE " LOST_RUNS,
-                          "i", now_ms);
+        rc = cn_store_run(
+            ctx, "UPDATE runs SET status = 'KILLED', end_time = heartbeat_ms WHERE " LOST_RUNS, "i",
+            now_ms);
     if (rc != CAIRN_OK) {
         cn_store_rollback(ctx);
         return rc;

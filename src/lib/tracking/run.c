@@ -77,7 +77,7 @@ static cairn_run *run_new(cairn_ctx *ctx, const char *run_id, const char *experi
     run->artifact_dir = cn_xstrdup(artifact_dir);
     run->keys_mem = cn_arena_new();
     run->flush_every = flush_every > 0 ? flush_every : 1000;
-    run->flush_interval_ns = flush_interval_ms < 0 ? INT64_MAX
+    run->flush_interval_ns = flush_interval_ms < 0   ? INT64_MAX
                              : flush_interval_ms > 0 ? (int64_t)flush_interval_ms * 1000000
                                                      : (int64_t)1000 * 1000000;
     CN_ASSERT(pthread_mutex_init(&run->lock, NULL) == 0);
@@ -136,8 +136,8 @@ static void *timer_main(void *arg)
         int64_t now = cn_mono_ns(), due = timer_due_ns(run);
         if (due > now) {
             /* Wake at least once a minute: a lost signal costs a minute, never a hang. */
-            int64_t wait = due - now < (int64_t)60 * 1000000000 ? due - now
-                                                                  : (int64_t)60 * 1000000000;
+            int64_t wait =
+                due - now < (int64_t)60 * 1000000000 ? due - now : (int64_t)60 * 1000000000;
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             int64_t at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait;
@@ -275,7 +275,8 @@ cairn_status cairn_run_heartbeat(cairn_run *run)
 {
     cairn_status rc = CAIRN_OK;
     pthread_mutex_lock(&run->lock);
-    if (run->heartbeat_ns && !run->is_ended && cn_mono_ns() - run->last_beat_ns >= run->heartbeat_ns)
+    if (run->heartbeat_ns && !run->is_ended &&
+        cn_mono_ns() - run->last_beat_ns >= run->heartbeat_ns)
         rc = beat_locked(run, run->ctx);
     pthread_mutex_unlock(&run->lock);
     return rc;
@@ -368,8 +369,8 @@ cairn_status cairn_run_log_batch(cairn_run *run, const cairn_metric *metrics, si
     pthread_mutex_lock(&run->lock);
     cairn_status rc = flush_locked(run, run->ctx);
     if (rc == CAIRN_OK)
-        rc = cairn_runs_log_batch(run->ctx, run->run_id, metrics, n_metrics, params, n_params,
-                                  tags, n_tags);
+        rc = cairn_runs_log_batch(run->ctx, run->run_id, metrics, n_metrics, params, n_params, tags,
+                                  n_tags);
     pthread_mutex_unlock(&run->lock);
     return rc;
 }

@@ -84,8 +84,13 @@ cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts,
         goto done;
     name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
     user = opts->user ? cn_xstrdup(opts->user) : login_name();
-    cn_run_new in = {exp_id,     name,         user, opts->start_ms ? opts->start_ms : cn_now_ms(),
-                     opts->tags, opts->n_tags, heartbeat_interval_ms};
+    cn_run_new in = {.experiment_id = exp_id,
+                     .name = name,
+                     .user = user,
+                     .start_ms = opts->start_ms ? opts->start_ms : cn_now_ms(),
+                     .tags = opts->tags,
+                     .n_tags = opts->n_tags,
+                     .heartbeat_interval_ms = heartbeat_interval_ms};
     rc = CN_STORE_OPS(ctx)->run_create(ctx, &in, out);
     if (rc == CAIRN_OK && cn_fs_mkdirs(out->artifact_dir, 0755) != 0)
         cn_log(ctx, CAIRN_LOG_WARN, "tracking", "cannot create artifact folder '%s': %s",
