@@ -139,6 +139,9 @@ typedef struct cairn_run_info {
     int64_t start_time_ms;
     int64_t end_time_ms; /* 0 while running */
     bool is_deleted;
+    /* Why the run ended when cairn decided it, else NULL: "lost" when the process holding it
+     * stopped heartbeating (see CAIRN_HEARTBEAT_MISSED_MAX); also tag cairn.status_reason. */
+    const char *status_reason;
 } cairn_run_info;
 
 /* A run as stored: info, latest metric values, params, tags and dataset inputs. */
@@ -237,6 +240,16 @@ CAIRN_API cairn_status cairn_file_sha256(cairn_ctx *ctx, const char *path, char 
 
 /* ---- runs: writing through a handle ---- */
 
+/* Heartbeats. A run started with cairn_run_start() carries a heartbeat: the time its process
+ * last said it is alive, written at the start and then every $CAIRN_HEARTBEAT_S seconds
+ * (default 10, the interval is stored with the run). A RUNNING run whose last heartbeat is
+ * more than CAIRN_HEARTBEAT_MISSED_MAX intervals old is lost: every reader reports it KILLED,
+ * ended at its last heartbeat, with status_reason "lost" (and tag cairn.status_reason), and
+ * the next cairn_open() for writing stores it so. Runs made by cairn_runs_create() (MLflow
+ * clients) have no heartbeat and are never reaped; nor is a run whose handle was freed. */
+#define CAIRN_HEARTBEAT_MISSED_MAX 3
+#define CAIRN_HEARTBEAT_DEFAULT_S 10
+
 typedef struct cairn_run cairn_run;
 
 typedef struct cairn_run_opts {
@@ -248,8 +261,11 @@ typedef struct cairn_run_opts {
     int64_t start_ms;          /* 0 means now */
     const cairn_tag *tags;
     size_t n_tags;
-    int flush_every;       /* buffered metric points before a write; 0: 1000 */
-    int flush_interval_ms; /* oldest unflushed point waits at most this; 0: 1000 */
+    int flush_every; /* buffered metric points before a write; 0: 1000 */
+    /* The oldest unflushed point waits at most this long, even if no more points come: a
+     * timer thread flushes it (0: 1000). Negative: no timer thread at all; the caller flushes
+     * with cairn_run_flush() and keeps the heartbeat with cairn_run_heartbeat(). */
+    int flush_interval_ms;
 } cairn_run_opts;
 #define CAIRN_RUN_OPTS_INIT                                                                        \
     {                                                                                              \
@@ -257,9 +273,21 @@ typedef struct cairn_run_opts {
     }
 
 /* Starts a run in status RUNNING. On success *out is a new handle, freed with cairn_run_free().
- * On failure *out is NULL and cairn_errmsg(ctx) says why. */
+ * On failure *out is NULL and cairn_errmsg(ctx) says why.
+ *
+ * Threads: unless opts->flush_interval_ms < 0, the handle owns a timer thread with its own
+ * store connection (a second cairn_open() of the ctx's store, made here), which flushes
+ * buffered points once the oldest is flush_interval_ms old and writes the heartbeat. So a
+ * process killed at any moment loses at most flush_interval_ms of points (plus the one flush
+ * under way), even when it logs nothing more. ctx itself is only ever used by the caller's
+ * thread: the rule "one thread at a time per cairn_ctx" still holds. The handle's buffer is
+ * guarded by a mutex, so the handle functions may be called while the timer works (they
+ * wait for a flush under way); the handle itself is still used by one thread at a time.
+ * Failures of the timer's writes leave the points buffered for the next flush, which reports
+ * them. The thread blocks every signal. */
 CAIRN_API cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_run **out);
-/* A handle on an existing active run (ENOTFOUND, or EINVAL if deleted). */
+/* A handle on an existing active run (ENOTFOUND, or EINVAL if deleted). It flushes on a timer
+ * as cairn_run_start()'s does but writes no heartbeat: the run's owner does. */
 CAIRN_API cairn_status cairn_run_attach(cairn_ctx *ctx, const char *run_id, cairn_run **out);
 
 CAIRN_API const char *cairn_run_id(const cairn_run *run);            /* borrowed */
@@ -274,6 +302,9 @@ CAIRN_API cairn_status cairn_run_log_metric(cairn_run *run, const char *key, dou
 /* Buffers points with their own timestamps (0: now). */
 CAIRN_API cairn_status cairn_run_log_metrics(cairn_run *run, const cairn_metric *points, size_t n);
 CAIRN_API cairn_status cairn_run_flush(cairn_run *run);
+/* Writes the run's heartbeat if an interval has passed since the last one; cheap otherwise.
+ * Only needed with flush_interval_ms < 0 (no timer thread): call it from the poll loop. */
+CAIRN_API cairn_status cairn_run_heartbeat(cairn_run *run);
 
 /* Params are write-once: the same value again is fine, a different one is EINVAL. Values over
  * CAIRN_PARAM_VALUE_MAX characters are truncated. Written at once. */
@@ -303,8 +334,10 @@ CAIRN_API cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *
 CAIRN_API cairn_status cairn_run_record_artifact(cairn_run *run, const char *artifact_path);
 /* Flushes buffered points, then sets the status and end time now. */
 CAIRN_API cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status);
-/* Frees the handle. Unflushed points are written if the store allows; a failure there is
- * logged, not returned (call cairn_run_flush() first to see it). NULL is a no-op. */
+/* Frees the handle: stops its timer thread and closes its connection. Unflushed points are
+ * written if the store allows; a failure there is logged, not returned (call cairn_run_flush()
+ * first to see it). A run still RUNNING loses its heartbeat here, so it is never reaped: only
+ * a process that dies holding the handle leaves a lost run. NULL is a no-op. */
 CAIRN_API void cairn_run_free(cairn_run *run);
 
 /* ---- runs: writing by id (what a stateless caller such as a REST server uses) ---- */

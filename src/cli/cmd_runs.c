@@ -34,6 +34,7 @@ static const char *const synopsis_lines[] = {
     "cairn runs compare RUN_ID RUN_ID... [--json]",
     "cairn runs delete RUN_ID...",
     "cairn runs restore RUN_ID...",
+    "cairn runs set-status RUN_ID KILLED|FAILED|FINISHED",
     "cairn runs export RUN_ID... [--format json|csv] [-o FILE]",
     "cairn runs history RUN_ID KEY [--json]",
 };
@@ -688,7 +689,7 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
     printf("run_id:           %s\n"
            "run_name:         %s\n"
            "experiment:       %s (id %s)\n"
-           "status:           %s\n"
+           "status:           %s%s%s%s\n"
            "lifecycle_stage:  %s\n"
            "user_id:          %s\n"
            "start_time:       %s\n"
@@ -697,9 +698,10 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
            "artifact_uri:     %s\n",
            in->run_id, in->run_name ? in->run_name : "",
            experiment_name(ctx, &names, in->experiment_id), in->experiment_id,
-           status ? status : "?", in->is_deleted ? "deleted" : "active",
-           in->user_id ? in->user_id : "", start, end, duration,
-           in->artifact_uri ? in->artifact_uri : "");
+           status ? status : "?", in->status_reason ? " (" : "",
+           in->status_reason ? in->status_reason : "", in->status_reason ? ")" : "",
+           in->is_deleted ? "deleted" : "active", in->user_id ? in->user_id : "", start, end,
+           duration, in->artifact_uri ? in->artifact_uri : "");
     name_cache_release(&names);
 
     print_pairs_table("params", "PARAM", r->params, r->n_params);
@@ -943,6 +945,47 @@ static int delete_or_restore(int argc, char **argv, bool restore)
     }
     cairn_close(ctx);
     return rc;
+}
+
+/* Ends a run by hand: the way out for a run whose process died (lost) or was never finished.
+ * A lost run keeps the end time it is reported with (its last heartbeat); others end now. */
+static int runs_set_status(int argc, char **argv)
+{
+    static const char *const allowed[] = {"KILLED", "FAILED", "FINISHED"};
+    bool json = false;
+    const char *usage = usage_of("set-status");
+    int rc = cli_simple_args(argc, argv, usage, false, 2, false, &json);
+    if (rc >= 0)
+        return rc;
+    const char *want = argv[optind + 1];
+    cairn_run_status status = 0;
+    for (size_t i = 0; i < CN_ARRAY_LEN(allowed); i++)
+        if (strcmp(want, allowed[i]) == 0)
+            status = i == 0 ? CAIRN_RUN_KILLED : i == 1 ? CAIRN_RUN_FAILED : CAIRN_RUN_FINISHED;
+    if (!status)
+        return cli_usage(usage,
+                         "status '%s': use KILLED, FAILED or FINISHED (a run is RUNNING only "
+                         "while a process runs it)",
+                         want);
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    cairn_run_record *rec = cli_run_load(ctx, argv[optind]);
+    if (!rec) {
+        cairn_close(ctx);
+        return 1;
+    }
+    bool is_lost = rec->info.status_reason && strcmp(rec->info.status_reason, "lost") == 0;
+    cairn_run_update u = CAIRN_RUN_UPDATE_INIT;
+    u.status = status;
+    u.end_ms = is_lost && rec->info.end_time_ms > 0 ? rec->info.end_time_ms : cn_now_ms();
+    if (cairn_runs_update(ctx, rec->info.run_id, &u) != CAIRN_OK)
+        rc = cli_fail(ctx);
+    else
+        printf("set run %s to %s\n", rec->info.run_id, want);
+    cairn_run_record_free(rec);
+    cairn_close(ctx);
+    return rc < 0 ? 0 : rc;
 }
 
 static int runs_delete(int argc, char **argv)
@@ -1250,6 +1293,7 @@ static const cli_command verbs[] = {
     {"compare", runs_compare, "compare runs side by side"},
     {"delete", runs_delete, "delete runs (restore brings them back)"},
     {"restore", runs_restore, "restore deleted runs"},
+    {"set-status", runs_set_status, "end a run by hand (KILLED, FAILED or FINISHED)"},
     {"export", runs_export, "export runs as JSON (with metric histories) or CSV"},
     {"history", runs_history, "print every point of one metric"},
 };

@@ -1204,6 +1204,7 @@ static void supervise(runner *r, child *c, bool forwarding)
         }
         tail_metrics(r, false);
         flush_store(r, false);
+        cairn_run_heartbeat(r->run); /* a failure is retried an interval later */
         log_retry(r);
         if (!exited) {
             pid_t w = waitpid(c->pid, &c->status, WNOHANG);
@@ -1346,8 +1347,8 @@ static cairn_status start_run(runner *r)
     ro.name = o->name ? o->name : r->cfg ? r->cfg->name : NULL;
     ro.tags = tags;
     ro.n_tags = n_tags;
-    ro.flush_every = INT_MAX; /* the runner decides when to write: see flush_store() */
-    ro.flush_interval_ms = INT_MAX;
+    ro.flush_every = INT_MAX;  /* the runner decides when to write: see flush_store() */
+    ro.flush_interval_ms = -1; /* no timer thread: supervise() flushes and beats */
     cairn_status rc = cairn_run_start(r->ctx, &ro, &r->run);
     free(tags);
     if (rc != CAIRN_OK)

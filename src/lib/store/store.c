@@ -498,6 +498,14 @@ cairn_status cairn_open(const char *uri, const cairn_open_opts *opts, cairn_ctx 
         return rc;
     ctx->store = s;
     ctx->artifact_root = root;
+    /* Readers already report lost runs as KILLED; the first writer stores it. */
+    int64_t n_reaped = 0;
+    if (!(opts && opts->read_only) && s->ops->runs_reap(ctx, cn_now_ms(), &n_reaped) != CAIRN_OK)
+        cn_log(ctx, CAIRN_LOG_WARN, "store", "cannot store lost runs as KILLED: %s",
+               cairn_errmsg(ctx));
+    else if (n_reaped)
+        cn_log(ctx, CAIRN_LOG_INFO, "store", "stored %lld lost runs as KILLED (reason: lost)",
+               (long long)n_reaped);
     return CAIRN_OK;
 }
 
@@ -833,4 +841,6 @@ const cn_store_ops cn_store_sql_ops = {
     .artifacts_list = cn_store_artifacts_list,
     .metric_history = cn_store_metric_history,
     .runs_search = cn_store_runs_search,
+    .run_heartbeat = cn_store_run_heartbeat,
+    .runs_reap = cn_store_runs_reap,
 };

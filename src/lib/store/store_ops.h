@@ -26,7 +26,11 @@ typedef struct cn_run_new {
     int64_t start_ms;
     const cairn_tag *tags; /* besides mlflow.runName and mlflow.user, which the store adds */
     size_t n_tags;
+    int64_t heartbeat_interval_ms; /* > 0: the run starts with a heartbeat; 0: it has none */
 } cn_run_new;
+
+/* The tag that says why a run ended when cairn decided it ("lost": its heartbeat stopped). */
+#define CN_STATUS_REASON_TAG "cairn.status_reason"
 
 typedef struct cn_store_ops {
     const char *name;           /* "sql" */
@@ -72,6 +76,16 @@ typedef struct cn_store_ops {
                                    const char *page_token, int64_t max_results,
                                    cairn_metric_page **out);
     cairn_status (*runs_search)(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out);
+
+    /* ---- heartbeats (see CAIRN_HEARTBEAT_MISSED_MAX in cairn/tracking.h) ---- */
+    /* Records that the run's process is alive at beat_ms and beats every interval_ms; only a
+     * RUNNING run is touched. beat_ms 0 clears the heartbeat: the run is never reaped. */
+    cairn_status (*run_heartbeat)(cairn_ctx *ctx, const char *run_id, int64_t beat_ms,
+                                  int64_t interval_ms);
+    /* Stores every lost run (RUNNING, last beat more than CAIRN_HEARTBEAT_MISSED_MAX intervals
+     * before now_ms) as KILLED, ended at its last beat, with tag CN_STATUS_REASON_TAG "lost".
+     * Runs without a heartbeat are never touched. *n_reaped (may be NULL) counts them. */
+    cairn_status (*runs_reap)(cairn_ctx *ctx, int64_t now_ms, int64_t *n_reaped);
 } cn_store_ops;
 
 /* The first member of every implementation's handle. */

@@ -18,6 +18,9 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char *const status_names[] = {NULL,       "RUNNING", "SCHEDULED",
                                            "FINISHED", "FAILED",  "KILLED"};
 
@@ -68,6 +71,29 @@ void cn_run_info_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_run_in
     info->end_time_ms = cn_col_is_null(ctx, st, 6) ? 0 : cn_col_int(ctx, st, 6);
     info->is_deleted = strcmp(cn_col_text(ctx, st, 7), "deleted") == 0;
     info->artifact_uri = cn_arena_strdup(a, cn_col_text(ctx, st, 8));
+    info->status_reason =
+        cn_col_is_null(ctx, st, 12) ? NULL : cn_arena_strdup(a, cn_col_text(ctx, st, 12));
+    if (status == CAIRN_RUN_RUNNING && !cn_col_is_null(ctx, st, 10) &&
+        !cn_col_is_null(ctx, st, 11) &&
+        cn_heartbeat_is_lost(cn_col_int(ctx, st, 10), cn_col_int(ctx, st, 11), cn_now_ms())) {
+        /* Its process died: report what the next writer will store (cn_store_runs_reap). */
+        info->status = CAIRN_RUN_KILLED;
+        info->end_time_ms = cn_col_int(ctx, st, 10);
+        info->status_reason = "lost";
+    }
+}
+
+bool cn_heartbeat_is_lost(int64_t beat_ms, int64_t interval_ms, int64_t now_ms)
+{
+    return interval_ms > 0 && beat_ms < now_ms - CAIRN_HEARTBEAT_MISSED_MAX * interval_ms;
+}
+
+static const char *find_tag(const cairn_tag *tags, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tags[i].key, key) == 0)
+            return tags[i].value;
+    return NULL;
 }
 
 static cairn_run_record *find_rec(cairn_run_record *recs, size_t n, const char *run_id)
@@ -166,6 +192,17 @@ cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *rec
                 rc = (cairn_status)r;
             cn_store_finalize(ctx, st);
         }
+    }
+    /* A run reported lost but not stored so yet gets the tag the reap will write. */
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
+        cairn_run_record *rec = &recs[i];
+        if (!rec->info.status_reason ||
+            find_tag(rec->tags, rec->n_tags, CN_STATUS_REASON_TAG) != NULL)
+            continue;
+        rec->tags = cn_arena_grow(a, rec->tags, rec->n_tags, &caps[i * 4 + 2], sizeof *rec->tags);
+        rec->tags[rec->n_tags].key = CN_STATUS_REASON_TAG;
+        rec->tags[rec->n_tags].value = rec->info.status_reason;
+        rec->n_tags++;
     }
     free(caps);
     return rc;
@@ -654,12 +691,15 @@ cairn_status cn_store_run_create(cairn_ctx *ctx, const cn_run_new *in, cn_run_ro
     rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         goto done;
+    bool beats = in->heartbeat_interval_ms > 0;
     rc = cn_store_run(
         ctx,
         "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, "
-        "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, 'active', ?)",
-        "sissis", out->run_id, (int64_t)strtoll(exp->experiment_id, NULL, 10), in->name, in->user,
-        in->start_ms, dir);
+        "lifecycle_stage, artifact_uri, heartbeat_ms, heartbeat_interval_ms) VALUES "
+        "(?, ?, ?, ?, 'RUNNING', ?, 'active', ?, ?, ?)",
+        beats ? "sissisii" : "sissisnn", out->run_id,
+        (int64_t)strtoll(exp->experiment_id, NULL, 10), in->name, in->user, in->start_ms, dir,
+        cn_now_ms(), in->heartbeat_interval_ms);
     if (rc == CAIRN_OK) {
         cairn_tag std[2] = {{"mlflow.runName", in->name}, {"mlflow.user", in->user}};
         rc = cn_store_log_batch(ctx, out->run_id, NULL, 0, NULL, 0, std, 2);
@@ -701,6 +741,16 @@ cairn_status cn_store_run_update(cairn_ctx *ctx, const char *run_id, const cairn
         rc = log_tags(ctx, run_id, &t, 1);
     }
     const char *status = u->status ? cairn_run_status_str(u->status) : NULL;
+    /* A status set by hand replaces the reason cairn recorded; RUNNING set by hand has no
+     * process behind it that beats, so it loses the heartbeat (or it would be lost at once). */
+    if (rc == CAIRN_OK && status)
+        rc = cn_store_run(ctx, "DELETE FROM tags WHERE run_uuid = ? AND key = ?", "ss", run_id,
+                          CN_STATUS_REASON_TAG);
+    if (rc == CAIRN_OK && u->status == CAIRN_RUN_RUNNING)
+        rc = cn_store_run(ctx,
+                          "UPDATE runs SET heartbeat_ms = NULL, heartbeat_interval_ms = NULL "
+                          "WHERE run_uuid = ?",
+                          "s", run_id);
     if (rc == CAIRN_OK && status && u->end_ms)
         rc = cn_store_run(ctx, "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?", "sis",
                           status, u->end_ms, run_id);
@@ -787,4 +837,69 @@ cairn_status cn_store_log_inputs(cairn_ctx *ctx, const char *run_id,
         return rc;
     }
     return cn_store_commit(ctx);
+}
+
+/* ---- heartbeats ---- */
+
+cairn_status cn_store_run_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t beat_ms,
+                                    int64_t interval_ms)
+{
+    if (beat_ms == 0)
+        return cn_store_run(ctx,
+                            "UPDATE runs SET heartbeat_ms = NULL, heartbeat_interval_ms = NULL "
+                            "WHERE run_uuid = ? AND status = 'RUNNING'",
+                            "s", run_id);
+    return cn_store_run(ctx,
+                        "UPDATE runs SET heartbeat_ms = ?, heartbeat_interval_ms = ? "
+                        "WHERE run_uuid = ? AND status = 'RUNNING'",
+                        "iis", beat_ms, interval_ms, run_id);
+}
+
+/* The lost runs: the same rule as cn_heartbeat_is_lost(), with now bound as the one '?'. */
+#define LOST_RUNS                                                                                  \
+    "status = 'RUNNING' AND heartbeat_ms IS NOT NULL AND heartbeat_interval_ms > 0 AND "           \
+    "heartbeat_ms < ? - " STR(CAIRN_HEARTBEAT_MISSED_MAX) " * heartbeat_interval_ms"
+
+cairn_status cn_store_runs_reap(cairn_ctx *ctx, int64_t now_ms, int64_t *n_reaped)
+{
+    cn_stmt *st = NULL;
+    int64_t n = 0;
+    if (n_reaped)
+        *n_reaped = 0;
+    /* Look before writing, so opening a store with nothing to reap takes no write lock. */
+    cairn_status rc =
+        cn_store_query(ctx, &st, "SELECT COUNT(*) FROM runs WHERE " LOST_RUNS, "i", now_ms);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW)
+        n = cn_col_int(ctx, st, 0);
+    cn_store_finalize(ctx, st);
+    if (r != CN_DB_ROW)
+        return (cairn_status)r;
+    if (n == 0)
+        return CAIRN_OK;
+    rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    /* The tag first: the UPDATE below changes the status the condition reads. SQLite needs the
+     * WHERE to parse INSERT ... SELECT ... ON CONFLICT. */
+    rc = cn_store_run(
+        ctx,
+        "INSERT INTO tags (run_uuid, key, value) SELECT run_uuid, '" CN_STATUS_REASON_TAG
+        "', 'lost' FROM runs WHERE " LOST_RUNS
+        " ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+        "i", now_ms);
+    if (rc == CAIRN_OK)
+        rc = cn_store_run(
+            ctx, "UPDATE runs SET status = 'KILLED', end_time = heartbeat_ms WHERE " LOST_RUNS, "i",
+            now_ms);
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        return rc;
+    }
+    rc = cn_store_commit(ctx);
+    if (rc == CAIRN_OK && n_reaped)
+        *n_reaped = n;
+    return rc;
 }

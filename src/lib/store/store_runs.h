@@ -6,12 +6,20 @@
 #include "store/store.h"
 #include "base/arena.h"
 
+/* The columns cn_run_info_from_row() reads, from runs r JOIN experiments e. The last ones
+ * carry the heartbeat and the stored reason, so every reader can report a lost run. */
 #define CN_RUN_COLUMNS                                                                             \
     "r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, "                     \
-    "r.end_time, r.lifecycle_stage, r.artifact_uri, e.artifact_location"
+    "r.end_time, r.lifecycle_stage, r.artifact_uri, e.artifact_location, r.heartbeat_ms, "         \
+    "r.heartbeat_interval_ms, (SELECT rt.value FROM tags rt WHERE rt.run_uuid = r.run_uuid AND "   \
+    "rt.key = '" CN_STATUS_REASON_TAG "')"
 
-/* Fills info from a row of CN_RUN_COLUMNS (runs r JOIN experiments e). */
+/* Fills info from a row of CN_RUN_COLUMNS (runs r JOIN experiments e). A RUNNING run whose
+ * heartbeat is older than CAIRN_HEARTBEAT_MISSED_MAX intervals comes out KILLED, ended at its
+ * last heartbeat, with status_reason "lost", whether or not a writer has stored that yet. */
 void cn_run_info_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_run_info *info);
+/* True when a run that last beat at beat_ms, every interval_ms, is lost at now_ms. */
+bool cn_heartbeat_is_lost(int64_t beat_ms, int64_t interval_ms, int64_t now_ms);
 /* Loads latest metrics, params, tags and inputs for n records whose info is filled. */
 cairn_status cn_run_load_data(cairn_ctx *ctx, cn_arena *a, cairn_run_record *recs, size_t n);
 
@@ -33,5 +41,8 @@ cairn_status cn_store_artifacts_list(cairn_ctx *ctx, const char *run_id, const c
 cairn_status cn_store_metric_history(cairn_ctx *ctx, const char *run_id, const char *key,
                                      const char *page_token, int64_t max_results,
                                      cairn_metric_page **out);
+cairn_status cn_store_run_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t beat_ms,
+                                    int64_t interval_ms);
+cairn_status cn_store_runs_reap(cairn_ctx *ctx, int64_t now_ms, int64_t *n_reaped);
 cairn_status cn_store_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out);
 #endif

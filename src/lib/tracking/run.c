@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* run.c - the run handle a training loop holds: start or attach, buffered metric logging
- * (flushed by count, by age, or on demand), params, tags, artifacts, inputs and the end.
- * Policy only (validate, buffer, flush): every write goes through runs.c's by-id functions
- * or the store's operations table. */
+ * (flushed by count, by age on a timer thread, or on demand), the heartbeat, params, tags,
+ * artifacts, inputs and the end. Policy only (validate, buffer, flush): every write goes
+ * through runs.c's by-id functions or the store's operations table. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/core.h"
 #include "core/key.h"
@@ -25,18 +28,44 @@
 #include "base/banned.h"
 
 struct cairn_run {
-    cairn_ctx *ctx;
+    cairn_ctx *ctx; /* the caller's: only the caller's thread uses it */
     char run_id[33];
     char *experiment_id;
     char *artifact_dir;
+    int flush_every;
+    int64_t flush_interval_ns; /* INT64_MAX: the caller flushes (no timer) */
+    int64_t heartbeat_ns;      /* 0: this handle writes no heartbeat (attach) */
+
+    /* Everything below is shared with the timer thread and guarded by lock. */
+    pthread_mutex_t lock;
     /* Buffered metric points; keys live in keys_mem until the flush that writes them. */
     cairn_metric *buffer;
     size_t n_buffer, cap_buffer;
     cn_arena *keys_mem;
-    int64_t oldest_ns; /* when the oldest buffered point arrived */
-    int flush_every;
-    int64_t flush_interval_ns;
+    int64_t oldest_ns;    /* when the oldest buffered point arrived (or a failed flush) */
+    int64_t last_beat_ns; /* when the heartbeat was last written (or tried) */
+    bool is_ended;        /* a terminal status was set here: no more heartbeats */
+
+    /* The timer: a thread with its own connection, so ctx stays single-threaded. */
+    cairn_ctx *timer_ctx; /* NULL: no timer */
+    pthread_t timer;
+    pthread_cond_t wake; /* on CLOCK_MONOTONIC */
+    bool is_stopping;
+    bool timer_tried; /* an attached handle tries to start its timer once */
 };
+
+/* The heartbeat interval of runs started now: $CAIRN_HEARTBEAT_S seconds. */
+static int64_t heartbeat_interval_ms(cairn_ctx *ctx)
+{
+    const char *env = getenv("CAIRN_HEARTBEAT_S");
+    int64_t s = CAIRN_HEARTBEAT_DEFAULT_S;
+    if (env && *env && (!cn_parse_int64(env, &s) || s < 1 || s > 86400)) {
+        cn_log(ctx, CAIRN_LOG_WARN, "tracking",
+               "ignoring CAIRN_HEARTBEAT_S='%.20s': use whole seconds from 1 to 86400", env);
+        s = CAIRN_HEARTBEAT_DEFAULT_S;
+    }
+    return s * 1000;
+}
 
 static cairn_run *run_new(cairn_ctx *ctx, const char *run_id, const char *experiment_id,
                           const char *artifact_dir, int flush_every, int flush_interval_ms)
@@ -48,18 +77,146 @@ static cairn_run *run_new(cairn_ctx *ctx, const char *run_id, const char *experi
     run->artifact_dir = cn_xstrdup(artifact_dir);
     run->keys_mem = cn_arena_new();
     run->flush_every = flush_every > 0 ? flush_every : 1000;
-    run->flush_interval_ns = (int64_t)(flush_interval_ms > 0 ? flush_interval_ms : 1000) * 1000000;
+    run->flush_interval_ns = flush_interval_ms < 0   ? INT64_MAX
+                             : flush_interval_ms > 0 ? (int64_t)flush_interval_ms * 1000000
+                                                     : (int64_t)1000 * 1000000;
+    CN_ASSERT(pthread_mutex_init(&run->lock, NULL) == 0);
+    pthread_condattr_t attr;
+    CN_ASSERT(pthread_condattr_init(&attr) == 0);
+    CN_ASSERT(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0);
+    CN_ASSERT(pthread_cond_init(&run->wake, &attr) == 0);
+    pthread_condattr_destroy(&attr);
     return run;
+}
+
+/* Writes the buffered points through use_ctx (the caller's or the timer's); lock held. */
+static cairn_status flush_locked(cairn_run *run, cairn_ctx *use_ctx)
+{
+    if (run->n_buffer == 0)
+        return CAIRN_OK;
+    cairn_status rc =
+        cairn_runs_log_batch(use_ctx, run->run_id, run->buffer, run->n_buffer, NULL, 0, NULL, 0);
+    if (rc != CAIRN_OK)
+        return rc; /* the points stay buffered for the next attempt */
+    run->n_buffer = 0;
+    cn_arena_free(run->keys_mem);
+    run->keys_mem = cn_arena_new();
+    return CAIRN_OK;
+}
+
+/* Writes the heartbeat through use_ctx; lock held. */
+static cairn_status beat_locked(cairn_run *run, cairn_ctx *use_ctx)
+{
+    run->last_beat_ns = cn_mono_ns();
+    cairn_status rc = cn_need_store(use_ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    return CN_STORE_OPS(use_ctx)->run_heartbeat(use_ctx, run->run_id, cn_now_ms(),
+                                                run->heartbeat_ns / 1000000);
+}
+
+/* When the timer has work next (monotonic ns; INT64_MAX: none); lock held. */
+static int64_t timer_due_ns(const cairn_run *run)
+{
+    int64_t due = INT64_MAX;
+    if (run->n_buffer && run->flush_interval_ns != INT64_MAX)
+        due = run->oldest_ns + run->flush_interval_ns;
+    if (run->heartbeat_ns && !run->is_ended && run->last_beat_ns + run->heartbeat_ns < due)
+        due = run->last_beat_ns + run->heartbeat_ns;
+    return due;
+}
+
+/* The timer thread: sleeps until the oldest point or the heartbeat is due, writes it through
+ * its own connection, and leaves failed points buffered (retried an interval later). */
+static void *timer_main(void *arg)
+{
+    cairn_run *run = arg;
+    pthread_mutex_lock(&run->lock);
+    while (!run->is_stopping) {
+        int64_t now = cn_mono_ns(), due = timer_due_ns(run);
+        if (due > now) {
+            /* Wake at least once a minute: a lost signal costs a minute, never a hang. */
+            int64_t wait =
+                due - now < (int64_t)60 * 1000000000 ? due - now : (int64_t)60 * 1000000000;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t at = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait;
+            ts.tv_sec = (time_t)(at / 1000000000);
+            ts.tv_nsec = (long)(at % 1000000000);
+            pthread_cond_timedwait(&run->wake, &run->lock, &ts);
+            continue;
+        }
+        if (run->n_buffer && now - run->oldest_ns >= run->flush_interval_ns &&
+            flush_locked(run, run->timer_ctx) != CAIRN_OK)
+            run->oldest_ns = now;
+        if (run->heartbeat_ns && !run->is_ended && now - run->last_beat_ns >= run->heartbeat_ns)
+            beat_locked(run, run->timer_ctx); /* a failure waits for the next interval */
+    }
+    pthread_mutex_unlock(&run->lock);
+    return NULL;
+}
+
+/* Opens the timer's own connection to the ctx's store and starts the timer thread with every
+ * signal blocked (signals stay with the caller's threads). Without it the handle still works,
+ * flushing as points arrive, so a failure here is a warning. */
+static void timer_start(cairn_run *run)
+{
+    cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
+    o.artifact_root = run->ctx->artifact_root;
+    cairn_ctx *tctx = NULL;
+    if (cairn_open(run->ctx->uri, &o, &tctx) != CAIRN_OK) {
+        cn_log(run->ctx, CAIRN_LOG_WARN, "tracking",
+               "run %s: no flush timer, points wait for the next one: %s", run->run_id,
+               cairn_errmsg(tctx));
+        cairn_close(tctx);
+        return;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    run->timer_ctx = tctx;
+    int err = pthread_create(&run->timer, NULL, timer_main, run);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        run->timer_ctx = NULL;
+        cairn_close(tctx);
+        cn_log(run->ctx, CAIRN_LOG_WARN, "tracking", "run %s: no flush timer: %s", run->run_id,
+               strerror(err));
+    }
+}
+
+static void timer_stop(cairn_run *run)
+{
+    if (!run->timer_ctx)
+        return;
+    pthread_mutex_lock(&run->lock);
+    run->is_stopping = true;
+    pthread_cond_signal(&run->wake);
+    pthread_mutex_unlock(&run->lock);
+    pthread_join(run->timer, NULL);
+    cairn_close(run->timer_ctx);
+    run->timer_ctx = NULL;
 }
 
 cairn_status cairn_run_start(cairn_ctx *ctx, const cairn_run_opts *opts, cairn_run **out)
 {
+    static const cairn_run_opts defaults = CAIRN_RUN_OPTS_INIT;
     cn_run_row row;
     *out = NULL;
-    cairn_status rc = cn_runs_create(ctx, opts, &row);
-    if (rc == CAIRN_OK)
-        *out = run_new(ctx, row.run_id, row.experiment_id, row.artifact_dir,
-                       opts ? opts->flush_every : 0, opts ? opts->flush_interval_ms : 0);
+    if (!opts)
+        opts = &defaults;
+    int64_t beat_ms = heartbeat_interval_ms(ctx);
+    cairn_status rc = cn_runs_create(ctx, opts, beat_ms, &row);
+    if (rc == CAIRN_OK) {
+        cairn_run *run = run_new(ctx, row.run_id, row.experiment_id, row.artifact_dir,
+                                 opts->flush_every, opts->flush_interval_ms);
+        run->heartbeat_ns = beat_ms * 1000000;
+        run->last_beat_ns = cn_mono_ns(); /* the store wrote the first beat with the run */
+        run->timer_tried = true;
+        if (opts->flush_interval_ms >= 0)
+            timer_start(run);
+        *out = run;
+    }
     cn_run_row_release(&row);
     return rc;
 }
@@ -79,6 +236,8 @@ cairn_status cairn_run_attach(cairn_ctx *ctx, const char *run_id, cairn_run **ou
         return cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
                        run_id);
     }
+    /* The timer starts with the first buffered point: a handle that only records artifacts
+     * never opens a second connection. */
     *out = run_new(ctx, run_id, row.experiment_id, row.artifact_dir, 0, 0);
     cn_run_row_release(&row);
     return CAIRN_OK;
@@ -106,16 +265,21 @@ cairn_ctx *cairn_run_ctx(const cairn_run *run)
 
 cairn_status cairn_run_flush(cairn_run *run)
 {
-    if (run->n_buffer == 0)
-        return CAIRN_OK;
-    cairn_status rc =
-        cairn_runs_log_batch(run->ctx, run->run_id, run->buffer, run->n_buffer, NULL, 0, NULL, 0);
-    if (rc != CAIRN_OK)
-        return rc; /* the points stay buffered for the next attempt */
-    run->n_buffer = 0;
-    cn_arena_free(run->keys_mem);
-    run->keys_mem = cn_arena_new();
-    return CAIRN_OK;
+    pthread_mutex_lock(&run->lock);
+    cairn_status rc = flush_locked(run, run->ctx);
+    pthread_mutex_unlock(&run->lock);
+    return rc;
+}
+
+cairn_status cairn_run_heartbeat(cairn_run *run)
+{
+    cairn_status rc = CAIRN_OK;
+    pthread_mutex_lock(&run->lock);
+    if (run->heartbeat_ns && !run->is_ended &&
+        cn_mono_ns() - run->last_beat_ns >= run->heartbeat_ns)
+        rc = beat_locked(run, run->ctx);
+    pthread_mutex_unlock(&run->lock);
+    return rc;
 }
 
 /* Interns keys so a loop logging the same few keys does not copy them each time. */
@@ -127,9 +291,31 @@ static const char *intern_key(cairn_run *run, const char *key)
     return cn_arena_strdup(run->keys_mem, key);
 }
 
-cairn_status cairn_run_log_metrics(cairn_run *run, const cairn_metric *points, size_t n)
+/* Appends validated points to the buffer; lock held. */
+static void buffer_points(cairn_run *run, const cairn_metric *points, size_t n)
 {
     int64_t now = cn_now_ms();
+    if (run->n_buffer == 0 && n > 0) {
+        run->oldest_ns = cn_mono_ns();
+        if (run->timer_ctx)
+            pthread_cond_signal(&run->wake); /* the timer may sleep until a heartbeat */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (run->n_buffer == run->cap_buffer) {
+            run->cap_buffer = run->cap_buffer ? run->cap_buffer * 2 : 256;
+            run->buffer = cn_xrealloc(run->buffer, run->cap_buffer * sizeof *run->buffer);
+        }
+        const char *key = intern_key(run, points[i].key);
+        cairn_metric *m = &run->buffer[run->n_buffer++];
+        m->key = key;
+        m->value = points[i].value;
+        m->step = points[i].step;
+        m->timestamp_ms = points[i].timestamp_ms ? points[i].timestamp_ms : now;
+    }
+}
+
+cairn_status cairn_run_log_metrics(cairn_run *run, const cairn_metric *points, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         cairn_status rc = cn_key_check(run->ctx, "metric", points[i].key);
         if (rc != CAIRN_OK)
@@ -138,26 +324,20 @@ cairn_status cairn_run_log_metrics(cairn_run *run, const cairn_metric *points, s
             return cn_fail(run->ctx, CAIRN_EINVAL, "metric '%s': negative timestamp",
                            points[i].key);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (run->n_buffer == run->cap_buffer) {
-            run->cap_buffer = run->cap_buffer ? run->cap_buffer * 2 : 256;
-            run->buffer = cn_xrealloc(run->buffer, run->cap_buffer * sizeof *run->buffer);
-        }
-        if (run->n_buffer == 0)
-            run->oldest_ns = cn_mono_ns();
-        const char *key = intern_key(run, points[i].key);
-        cairn_metric *m = &run->buffer[run->n_buffer++];
-        m->key = key;
-        m->value = points[i].value;
-        m->step = points[i].step;
-        m->timestamp_ms = points[i].timestamp_ms ? points[i].timestamp_ms : now;
+    /* An attached handle starts its timer with its first point. */
+    if (n && !run->timer_tried && run->flush_interval_ns != INT64_MAX) {
+        run->timer_tried = true;
+        timer_start(run);
     }
+    cairn_status rc = CAIRN_OK;
+    pthread_mutex_lock(&run->lock);
+    buffer_points(run, points, n);
     if (run->n_buffer >= (size_t)run->flush_every ||
-        cn_mono_ns() - run->oldest_ns >= run->flush_interval_ns)
-        return cairn_run_flush(run);
-    return CAIRN_OK;
+        (run->n_buffer && cn_mono_ns() - run->oldest_ns >= run->flush_interval_ns))
+        rc = flush_locked(run, run->ctx);
+    pthread_mutex_unlock(&run->lock);
+    return rc;
 }
-
 cairn_status cairn_run_log_metric(cairn_run *run, const char *key, double value, int64_t step)
 {
     cairn_metric m = {key, value, 0, step};
@@ -184,12 +364,15 @@ cairn_status cairn_run_log_batch(cairn_run *run, const cairn_metric *metrics, si
                                  const cairn_param *params, size_t n_params, const cairn_tag *tags,
                                  size_t n_tags)
 {
-    /* Buffered points go first so the store sees points in the order they were logged. */
-    cairn_status rc = cairn_run_flush(run);
-    if (rc != CAIRN_OK)
-        return rc;
-    return cairn_runs_log_batch(run->ctx, run->run_id, metrics, n_metrics, params, n_params, tags,
-                                n_tags);
+    /* Buffered points go first so the store sees points in the order they were logged; the
+     * lock keeps the timer from writing in between. */
+    pthread_mutex_lock(&run->lock);
+    cairn_status rc = flush_locked(run, run->ctx);
+    if (rc == CAIRN_OK)
+        rc = cairn_runs_log_batch(run->ctx, run->run_id, metrics, n_metrics, params, n_params, tags,
+                                  n_tags);
+    pthread_mutex_unlock(&run->lock);
+    return rc;
 }
 
 cairn_status cairn_run_set_name(cairn_run *run, const char *name)
@@ -211,7 +394,16 @@ cairn_status cairn_run_set_status(cairn_run *run, cairn_run_status status, int64
     if (terminal && end_ms == 0)
         end_ms = cn_now_ms();
     cairn_run_update u = {status, end_ms, NULL};
-    return cairn_runs_update(run->ctx, run->run_id, &u);
+    pthread_mutex_lock(&run->lock);
+    cairn_status rc = cairn_runs_update(run->ctx, run->run_id, &u);
+    if (rc == CAIRN_OK) {
+        run->is_ended = terminal;
+        /* RUNNING again: the update cleared the heartbeat, so beat now. */
+        if (!terminal && run->heartbeat_ns)
+            rc = beat_locked(run, run->ctx);
+    }
+    pthread_mutex_unlock(&run->lock);
+    return rc;
 }
 
 cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status)
@@ -226,10 +418,18 @@ void cairn_run_free(cairn_run *run)
 {
     if (!run)
         return;
-    if (run->n_buffer && cairn_run_flush(run) != CAIRN_OK)
+    timer_stop(run);
+    if (run->n_buffer && flush_locked(run, run->ctx) != CAIRN_OK)
         cn_log(run->ctx, CAIRN_LOG_ERROR, "tracking",
                "run %s: %zu metric points were not written: %s", run->run_id, run->n_buffer,
                cairn_errmsg(run->ctx));
+    /* Freed before it ended: the process is fine, so the run must not be reaped as lost. */
+    if (run->heartbeat_ns && !run->is_ended && cn_need_store(run->ctx) == CAIRN_OK &&
+        CN_STORE_OPS(run->ctx)->run_heartbeat(run->ctx, run->run_id, 0, 0) != CAIRN_OK)
+        cn_log(run->ctx, CAIRN_LOG_WARN, "tracking", "run %s: cannot clear its heartbeat: %s",
+               run->run_id, cairn_errmsg(run->ctx));
+    pthread_cond_destroy(&run->wake);
+    pthread_mutex_destroy(&run->lock);
     free(run->buffer);
     cn_arena_free(run->keys_mem);
     free(run->experiment_id);

@@ -95,7 +95,8 @@ static cairn_status check_run_opts(cairn_ctx *ctx, const cairn_run_opts *opts)
     return rc;
 }
 
-cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_row *out)
+cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts,
+                            int64_t heartbeat_interval_ms, cn_run_row *out)
 {
     static const cairn_run_opts defaults = CAIRN_RUN_OPTS_INIT;
     char *exp_id = NULL, *name = NULL, *user = NULL;
@@ -112,8 +113,13 @@ cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_r
         goto done;
     name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
     user = opts->user ? cn_xstrdup(opts->user) : login_name();
-    cn_run_new in = {exp_id,     name,        user, opts->start_ms ? opts->start_ms : cn_now_ms(),
-                     opts->tags, opts->n_tags};
+    cn_run_new in = {.experiment_id = exp_id,
+                     .name = name,
+                     .user = user,
+                     .start_ms = opts->start_ms ? opts->start_ms : cn_now_ms(),
+                     .tags = opts->tags,
+                     .n_tags = opts->n_tags,
+                     .heartbeat_interval_ms = heartbeat_interval_ms};
     rc = CN_STORE_OPS(ctx)->run_create(ctx, &in, out);
     if (rc == CAIRN_OK && cn_fs_mkdirs(out->artifact_dir, 0755) != 0)
         cn_log(ctx, CAIRN_LOG_WARN, "tracking", "cannot create artifact folder '%s': %s",
@@ -129,7 +135,7 @@ cairn_status cairn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, char 
 {
     cn_run_row row;
     *run_id_out = NULL;
-    cairn_status rc = cn_runs_create(ctx, opts, &row);
+    cairn_status rc = cn_runs_create(ctx, opts, 0, &row);
     if (rc == CAIRN_OK)
         *run_id_out = cn_xstrdup(row.run_id);
     cn_run_row_release(&row);

@@ -4,6 +4,8 @@
 #define CN_TRACKING_RUNS_H
 #include "store/store_ops.h"
 
-/* Creates a run as cairn_runs_create() does and fills *out (released by the caller). */
-cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts, cn_run_row *out);
+/* Creates a run as cairn_runs_create() does and fills *out (released by the caller). With
+ * heartbeat_interval_ms > 0 the run starts with a heartbeat (cairn_run_start()). */
+cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts,
+                            int64_t heartbeat_interval_ms, cn_run_row *out);
 #endif
