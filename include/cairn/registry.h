@@ -152,7 +152,7 @@ typedef struct cairn_model_version_opts {
     const char *name;        /* the registered model; it must exist */
     const char *source;      /* NULL with run_id set: "runs:/<run_id>/<path>" */
     const char *run_id;      /* NULL: taken from a "runs:/RUN/..." source */
-    const char *path;        /* artifact path inside the run when source is NULL; NULL: "model" */
+    const char *path; /* artifact path in the run when source is NULL; NULL: "model/model.cairn" */
     const char *description; /* NULL: "" */
     const char *semver;      /* NULL: no label */
     const char *user;        /* NULL: $USER, else the login name */

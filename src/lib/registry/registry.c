@@ -410,7 +410,7 @@ static cairn_status resolve_source(cairn_ctx *ctx, const cairn_model_version_opt
     } else if (!run_id) {
         return cn_fail(ctx, CAIRN_EINVAL, "model version of '%s': give a source or a run", o->name);
     } else {
-        const char *path = o->path && *o->path ? o->path : "model";
+        const char *path = o->path && *o->path ? o->path : "model/model.cairn";
         while (*path == '/')
             path++;
         *source_out = cn_asprintf("runs:/%s/%s", run_id, path);
