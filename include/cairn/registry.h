@@ -149,9 +149,9 @@ CAIRN_API cairn_status cairn_registry_search_models(cairn_ctx *ctx,
 /* ---- model versions ---- */
 
 typedef struct cairn_model_version_opts {
-    const char *name;        /* the registered model; it must exist */
-    const char *source;      /* NULL with run_id set: "runs:/<run_id>/<path>" */
-    const char *run_id;      /* NULL: taken from a "runs:/RUN/..." source */
+    const char *name;   /* the registered model; it must exist */
+    const char *source; /* NULL with run_id set: "runs:/<run_id>/<path>" */
+    const char *run_id; /* NULL: taken from a "runs:/RUN/..." source */
     const char *path; /* artifact path in the run when source is NULL; NULL: "model/model.cairn" */
     const char *description; /* NULL: "" */
     const char *semver;      /* NULL: no label */
