@@ -102,4 +102,5 @@ int cmd_data(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 #endif

@@ -12,5 +12,6 @@ const cli_command cli_commands[] = {
     {"train", cmd_train, "fit a learner from an experiment config as a tracked run"},
     {"eval", cmd_eval, "score predictions, models and compare runs"},
     {"store", cmd_store, "check the store's integrity and schema"},
+    {"model", cmd_model, "register models, move aliases, roll back and show their history"},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];

@@ -491,10 +491,16 @@ static void apply_migrations(const driver *d, cn_db *db)
 static void migrations(const driver *d, cn_db *db)
 {
     apply_migrations(d, db);
-    CHECK(query_int(db, d->is_pg ? "SELECT COUNT(*) FROM information_schema.tables "
-                                   "WHERE table_schema = current_schema()"
-                                 : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
-                                   "AND name NOT LIKE 'sqlite_%'") == 10);
+    /* The tables of 001_init; later migrations add their own. */
+#define INIT_TABLES                                                                                \
+    "('experiments', 'experiment_tags', 'runs', 'params', 'tags', 'metrics', 'latest_metrics', "   \
+    "'datasets', 'inputs', 'artifacts')"
+    CHECK(query_int(db, d->is_pg
+                            ? "SELECT COUNT(*) FROM information_schema.tables "
+                              "WHERE table_schema = current_schema() AND table_name IN " INIT_TABLES
+                            : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                              "AND name IN " INIT_TABLES) == 10);
+    CHECK(query_int(db, "SELECT COUNT(*) FROM registered_models") == 0);
     CHECK(query_int(db, "SELECT COUNT(*) FROM experiments WHERE experiment_id = 0") == 1);
     /* the next experiment gets id 1 on both */
     cn_stmt *st = NULL;

@@ -14,6 +14,7 @@
 #include "store/db_pg.h"
 #include "store/store.h"
 #include "store/store_experiments.h"
+#include "store/store_registry.h"
 #include "store/store_runs.h"
 #include "base/embedded.h"
 #include "base/fs.h"
@@ -843,4 +844,22 @@ const cn_store_ops cn_store_sql_ops = {
     .runs_search = cn_store_runs_search,
     .run_heartbeat = cn_store_run_heartbeat,
     .runs_reap = cn_store_runs_reap,
+    .model_create = cn_store_model_create,
+    .model_get = cn_store_model_get,
+    .model_rename = cn_store_model_rename,
+    .model_update = cn_store_model_update,
+    .model_delete = cn_store_model_delete,
+    .model_set_tag = cn_store_model_set_tag,
+    .models_search = cn_store_models_search,
+    .version_create = cn_store_version_create,
+    .version_get = cn_store_version_get,
+    .version_get_by_alias = cn_store_version_get_by_alias,
+    .version_update = cn_store_version_update,
+    .version_delete = cn_store_version_delete,
+    .version_set_tag = cn_store_version_set_tag,
+    .version_set_semver = cn_store_version_set_semver,
+    .versions_search = cn_store_versions_search,
+    .alias_move = cn_store_alias_move,
+    .stage_transition = cn_store_stage_transition,
+    .registry_history = cn_store_registry_history,
 };

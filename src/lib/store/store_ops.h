@@ -5,6 +5,7 @@
  * No SQL type appears here. Callers (tracking/) validate arguments before calling. */
 #ifndef CN_STORE_OPS_H
 #define CN_STORE_OPS_H
+#include "cairn/registry.h"
 #include "cairn/tracking.h"
 
 typedef struct cn_store cn_store;
@@ -31,6 +32,25 @@ typedef struct cn_run_new {
 
 /* The tag that says why a run ended when cairn decided it ("lost": its heartbeat stopped). */
 #define CN_STATUS_REASON_TAG "cairn.status_reason"
+
+/* A new model version, every field resolved by the caller (source, user and run id set; run
+ * id "" when there is none; semver NULL when there is none). */
+typedef struct cn_version_new {
+    const char *name;
+    const char *source;
+    const char *run_id;
+    const char *description;
+    const char *semver;
+    const char *user;
+    const cairn_tag *tags;
+    size_t n_tags;
+} cn_version_new;
+
+/* What an alias operation does. */
+typedef enum cn_alias_op { CN_ALIAS_SET, CN_ALIAS_DELETE, CN_ALIAS_ROLLBACK } cn_alias_op;
+
+/* The stored names of the stages, indexed by cairn_model_stage ("None" ... "Archived"). */
+extern const char *const cn_stage_names[4];
 
 typedef struct cn_store_ops {
     const char *name;           /* "sql" */
@@ -86,6 +106,49 @@ typedef struct cn_store_ops {
      * before now_ms) as KILLED, ended at its last beat, with tag CN_STATUS_REASON_TAG "lost".
      * Runs without a heartbeat are never touched. *n_reaped (may be NULL) counts them. */
     cairn_status (*runs_reap)(cairn_ctx *ctx, int64_t now_ms, int64_t *n_reaped);
+
+    /* ---- model registry: arguments validated, users and reasons resolved (registry/) ---- */
+    cairn_status (*model_create)(cairn_ctx *ctx, const char *name, const char *description,
+                                 const cairn_tag *tags, size_t n_tags);
+    cairn_status (*model_get)(cairn_ctx *ctx, const char *name, cairn_registered_model **out);
+    cairn_status (*model_rename)(cairn_ctx *ctx, const char *name, const char *new_name);
+    cairn_status (*model_update)(cairn_ctx *ctx, const char *name, const char *description);
+    /* Deletes the model with its versions, tags, aliases and events. */
+    cairn_status (*model_delete)(cairn_ctx *ctx, const char *name);
+    /* value NULL deletes the tag. */
+    cairn_status (*model_set_tag)(cairn_ctx *ctx, const char *name, const char *key,
+                                  const char *value);
+    cairn_status (*models_search)(cairn_ctx *ctx, const cairn_registered_model_query *q,
+                                  cairn_registered_model_page **out);
+    /* Allocates the next version number under the model's lock; *version_out is it. */
+    cairn_status (*version_create)(cairn_ctx *ctx, const cn_version_new *in, int64_t *version_out);
+    cairn_status (*version_get)(cairn_ctx *ctx, const char *name, int64_t version,
+                                cairn_model_version **out);
+    cairn_status (*version_get_by_alias)(cairn_ctx *ctx, const char *name, const char *alias,
+                                         cairn_model_version **out);
+    cairn_status (*version_update)(cairn_ctx *ctx, const char *name, int64_t version,
+                                   const char *description);
+    /* Soft delete; the version's aliases are removed as events by mv->user. */
+    cairn_status (*version_delete)(cairn_ctx *ctx, const char *name, int64_t version,
+                                   const cairn_registry_move_opts *mv);
+    /* value NULL deletes the tag. */
+    cairn_status (*version_set_tag)(cairn_ctx *ctx, const char *name, int64_t version,
+                                    const char *key, const char *value);
+    /* semver NULL clears the label. */
+    cairn_status (*version_set_semver)(cairn_ctx *ctx, const char *name, int64_t version,
+                                       const char *semver);
+    cairn_status (*versions_search)(cairn_ctx *ctx, const cairn_model_version_query *q,
+                                    cairn_model_version_page **out);
+    /* Sets (to version), deletes or rolls back an alias and records the event, all in one
+     * transaction under the model's lock; *version_out is where the alias points after. */
+    cairn_status (*alias_move)(cairn_ctx *ctx, const char *name, const char *alias, cn_alias_op op,
+                               int64_t version, const cairn_registry_move_opts *mv,
+                               int64_t *version_out);
+    cairn_status (*stage_transition)(cairn_ctx *ctx, const char *name, int64_t version,
+                                     cairn_model_stage stage, bool archive_existing,
+                                     const cairn_registry_move_opts *mv);
+    cairn_status (*registry_history)(cairn_ctx *ctx, const cairn_registry_history_query *q,
+                                     cairn_registry_event_page **out);
 } cn_store_ops;
 
 /* The first member of every implementation's handle. */

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/* registry.h - the model registry: registered models, their numbered versions, tags, aliases
+ * (@production), MLflow's legacy stages, semantic-version labels, and the history of every
+ * alias and stage move with rollback. Entities and rules follow MLflow's model registry so the
+ * REST server maps one to one; see docs/registry.md. */
+#ifndef CAIRN_REGISTRY_H
+#define CAIRN_REGISTRY_H
+
+#include "cairn.h"
+#include "tracking.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CAIRN_MODEL_NAME_MAX 256   /* MLflow's registered_models.name column */
+#define CAIRN_ALIAS_MAX 255        /* MLflow's alias length limit */
+#define CAIRN_MODEL_SOURCE_MAX 500 /* MLflow's model_versions.source column */
+#define CAIRN_MODEL_DESCRIPTION_MAX 5000
+#define CAIRN_SEMVER_MAX 128
+
+/* MLflow's legacy stages (deprecated there since 2.9 in favour of aliases; kept for clients). */
+typedef enum cairn_model_stage {
+    CAIRN_STAGE_NONE = 0,
+    CAIRN_STAGE_STAGING,
+    CAIRN_STAGE_PRODUCTION,
+    CAIRN_STAGE_ARCHIVED
+} cairn_model_stage;
+
+/* "None", "Staging", "Production", "Archived"; NULL for an unknown value. */
+CAIRN_API const char *cairn_model_stage_str(cairn_model_stage stage);
+/* Parses a stage name, ignoring case as MLflow does; EINVAL naming the value otherwise. */
+CAIRN_API cairn_status cairn_model_stage_parse(cairn_ctx *ctx, const char *text,
+                                               cairn_model_stage *out);
+
+/* Checks an alias name: 1 to CAIRN_ALIAS_MAX characters of [a-z0-9_-], not "latest" and not
+ * "v" followed by digits (both name versions in MLflow's models:/ URIs). EINVAL says why. */
+CAIRN_API cairn_status cairn_alias_check(cairn_ctx *ctx, const char *alias);
+/* Checks a semantic-version label against SemVer 2.0.0 ("1.4.0", "2.0.0-rc.1+build.5"; no
+ * leading "v", no leading zeros in numeric identifiers). EINVAL quotes the label. */
+CAIRN_API cairn_status cairn_semver_check(cairn_ctx *ctx, const char *semver);
+
+typedef struct cairn_model_alias {
+    const char *alias;
+    int64_t version;
+} cairn_model_alias;
+
+/* A registered model. Strings and arrays belong to the object. */
+typedef struct cairn_registered_model {
+    const char *name;
+    const char *description; /* "" when unset */
+    int64_t creation_time_ms;
+    int64_t last_updated_time_ms;
+    int64_t latest_version; /* the highest live version; 0 when there is none */
+    size_t n_tags;
+    cairn_tag *tags; /* by key */
+    size_t n_aliases;
+    cairn_model_alias *aliases; /* by alias */
+    void *internal_;            /* owned memory; do not touch */
+} cairn_registered_model;
+
+/* One version of a registered model. */
+typedef struct cairn_model_version {
+    const char *name;
+    int64_t version;         /* 1, 2, ... per model; never reused, even after a delete */
+    const char *source;      /* "runs:/RUN/model", a path or another artifact URI */
+    const char *run_id;      /* "" when the version has no run */
+    const char *description; /* "" when unset */
+    const char *user_id;     /* who registered it */
+    const char *status;      /* "READY" */
+    cairn_model_stage stage;
+    const char *semver; /* NULL when unset */
+    int64_t creation_time_ms;
+    int64_t last_updated_time_ms;
+    size_t n_tags;
+    cairn_tag *tags;
+    size_t n_aliases;
+    const char **aliases; /* the aliases pointing at this version, sorted */
+    void *internal_;
+} cairn_model_version;
+
+typedef struct cairn_registered_model_page {
+    size_t n;
+    cairn_registered_model *items;
+    const char *next_page_token; /* NULL on the last page */
+    void *internal_;
+} cairn_registered_model_page;
+
+typedef struct cairn_model_version_page {
+    size_t n;
+    cairn_model_version *items;
+    const char *next_page_token;
+    void *internal_;
+} cairn_model_version_page;
+
+CAIRN_API void cairn_registered_model_free(cairn_registered_model *model); /* NULL: no-op */
+CAIRN_API void cairn_model_version_free(cairn_model_version *version);     /* NULL: no-op */
+CAIRN_API void cairn_registered_model_page_free(cairn_registered_model_page *page);
+CAIRN_API void cairn_model_version_page_free(cairn_model_version_page *page);
+
+/* ---- registered models ---- */
+
+/* Creates a registered model. EINVAL for an empty name, one over CAIRN_MODEL_NAME_MAX
+ * characters or holding '/' or a control character, or an invalid tag key; EEXIST when the
+ * name is taken. description may be NULL; tags are borrowed for the call. */
+CAIRN_API cairn_status cairn_registry_create_model(cairn_ctx *ctx, const char *name,
+                                                   const char *description, const cairn_tag *tags,
+                                                   size_t n_tags);
+/* The model with its tags and aliases; ENOTFOUND naming it. *out is freed with
+ * cairn_registered_model_free(). */
+CAIRN_API cairn_status cairn_registry_get_model(cairn_ctx *ctx, const char *name,
+                                                cairn_registered_model **out);
+/* Renames a model; its versions, tags, aliases and history follow. EEXIST if new_name is
+ * taken, ENOTFOUND for an unknown model. */
+CAIRN_API cairn_status cairn_registry_rename_model(cairn_ctx *ctx, const char *name,
+                                                   const char *new_name);
+/* Sets the description ("" clears it). */
+CAIRN_API cairn_status cairn_registry_update_model(cairn_ctx *ctx, const char *name,
+                                                   const char *description);
+/* Deletes a model for good with its versions, tags, aliases and history (MLflow deletes
+ * registered models outright). ENOTFOUND for an unknown model. */
+CAIRN_API cairn_status cairn_registry_delete_model(cairn_ctx *ctx, const char *name);
+CAIRN_API cairn_status cairn_registry_set_model_tag(cairn_ctx *ctx, const char *name,
+                                                    const char *key, const char *value);
+/* Deleting a tag that is not there is not an error; an unknown model is ENOTFOUND. */
+CAIRN_API cairn_status cairn_registry_delete_model_tag(cairn_ctx *ctx, const char *name,
+                                                       const char *key);
+
+typedef struct cairn_registered_model_query {
+    /* A LIKE pattern on the name ('%' any run, '_' one character, '\' escapes); NULL: all.
+     * TODO(#7): the full filter grammar of cairn_runs_search once formats/filter.c takes a
+     * registry target. */
+    const char *name_like;
+    const cairn_tag *tags; /* every tag must match exactly; borrowed */
+    size_t n_tags;
+    int64_t max_results; /* 0: 100; at most 1000, as MLflow */
+    const char *page_token;
+} cairn_registered_model_query;
+#define CAIRN_REGISTERED_MODEL_QUERY_INIT                                                          \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Models by name, ascending. q may be NULL (everything, first page). */
+CAIRN_API cairn_status cairn_registry_search_models(cairn_ctx *ctx,
+                                                    const cairn_registered_model_query *q,
+                                                    cairn_registered_model_page **out);
+
+/* ---- model versions ---- */
+
+typedef struct cairn_model_version_opts {
+    const char *name;   /* the registered model; it must exist */
+    const char *source; /* NULL with run_id set: "runs:/<run_id>/<path>" */
+    const char *run_id; /* NULL: taken from a "runs:/RUN/..." source */
+    const char *path; /* artifact path in the run when source is NULL; NULL: "model/model.cairn" */
+    const char *description; /* NULL: "" */
+    const char *semver;      /* NULL: no label */
+    const char *user;        /* NULL: $USER, else the login name */
+    const cairn_tag *tags;
+    size_t n_tags;
+} cairn_model_version_opts;
+#define CAIRN_MODEL_VERSION_OPTS_INIT                                                              \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Registers a new version, numbered max(every version ever) + 1 under a per-model lock so
+ * concurrent registrations never share a number. The version is READY at once, in stage None.
+ * EINVAL for a missing source and run, a source with a ".." segment, a run id that disagrees
+ * with a runs:/ source, a bad tag key or semver; ENOTFOUND for an unknown model or run;
+ * EEXIST for a semver another version of the model carries. *out (may be NULL when not
+ * wanted) is freed with cairn_model_version_free(). */
+CAIRN_API cairn_status cairn_model_version_create(cairn_ctx *ctx,
+                                                  const cairn_model_version_opts *opts,
+                                                  cairn_model_version **out);
+/* ENOTFOUND for an unknown model or version (deleted versions included). */
+CAIRN_API cairn_status cairn_model_version_get(cairn_ctx *ctx, const char *name, int64_t version,
+                                               cairn_model_version **out);
+/* The version an alias points at; ENOTFOUND naming the alias when it is not set. */
+CAIRN_API cairn_status cairn_model_version_get_by_alias(cairn_ctx *ctx, const char *name,
+                                                        const char *alias,
+                                                        cairn_model_version **out);
+CAIRN_API cairn_status cairn_model_version_update(cairn_ctx *ctx, const char *name, int64_t version,
+                                                  const char *description);
+/* Deletes a version: it leaves every listing, its tags and semver label go, and each alias on
+ * it is removed and recorded as an event. Its number is never given again. */
+CAIRN_API cairn_status cairn_model_version_delete(cairn_ctx *ctx, const char *name,
+                                                  int64_t version);
+CAIRN_API cairn_status cairn_model_version_set_tag(cairn_ctx *ctx, const char *name,
+                                                   int64_t version, const char *key,
+                                                   const char *value);
+CAIRN_API cairn_status cairn_model_version_delete_tag(cairn_ctx *ctx, const char *name,
+                                                      int64_t version, const char *key);
+/* Sets the semantic-version label (NULL or "" clears it). EINVAL for a label that is not
+ * SemVer 2.0.0, EEXIST when another version of the model carries it. */
+CAIRN_API cairn_status cairn_model_version_set_semver(cairn_ctx *ctx, const char *name,
+                                                      int64_t version, const char *semver);
+
+typedef struct cairn_model_version_query {
+    const char *name;    /* NULL: every model */
+    const char *run_id;  /* NULL: any run */
+    int64_t max_results; /* 0: 100; at most 1000 */
+    const char *page_token;
+} cairn_model_version_query;
+#define CAIRN_MODEL_VERSION_QUERY_INIT                                                             \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Live versions by model name, then newest version first. q may be NULL. */
+CAIRN_API cairn_status cairn_model_version_search(cairn_ctx *ctx,
+                                                  const cairn_model_version_query *q,
+                                                  cairn_model_version_page **out);
+
+/* ---- aliases, stages and their history ---- */
+
+/* Who moves an alias or a stage, and why; recorded in the event. */
+typedef struct cairn_registry_move_opts {
+    const char *user;   /* NULL: $USER, else the login name (a server passes its user) */
+    const char *reason; /* NULL: "" */
+} cairn_registry_move_opts;
+#define CAIRN_REGISTRY_MOVE_OPTS_INIT                                                              \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Points alias at a version of the model, moving it if set elsewhere (one alias, one version
+ * per model), and records the move. Setting it to the version it is on already records
+ * nothing. EINVAL for a bad alias name; ENOTFOUND for an unknown model or version. mv may be
+ * NULL. */
+CAIRN_API cairn_status cairn_registry_set_alias(cairn_ctx *ctx, const char *name, const char *alias,
+                                                int64_t version,
+                                                const cairn_registry_move_opts *mv);
+/* Removes an alias and records it; ENOTFOUND when the alias is not set. */
+CAIRN_API cairn_status cairn_registry_delete_alias(cairn_ctx *ctx, const char *name,
+                                                   const char *alias,
+                                                   const cairn_registry_move_opts *mv);
+/* Moves an alias back to the version it pointed at before its latest move, and records that
+ * as a rollback event (so rolling back twice returns to where it started). EINVAL when the
+ * latest move had no earlier version, ENOTFOUND when the alias has no history or that
+ * version was deleted. *version_out (may be NULL) is the version the alias now points at. */
+CAIRN_API cairn_status cairn_registry_rollback(cairn_ctx *ctx, const char *name, const char *alias,
+                                               const cairn_registry_move_opts *mv,
+                                               int64_t *version_out);
+/* Moves a version to a stage and records it. With archive_existing, the model's other
+ * versions in that stage move to Archived (each recorded), as MLflow's
+ * archive_existing_versions does for Staging and Production. */
+CAIRN_API cairn_status cairn_model_version_transition_stage(cairn_ctx *ctx, const char *name,
+                                                            int64_t version,
+                                                            cairn_model_stage stage,
+                                                            bool archive_existing,
+                                                            const cairn_registry_move_opts *mv);
+
+typedef enum cairn_registry_event_kind {
+    CAIRN_EVENT_ALIAS_SET = 1, /* an alias was set or moved */
+    CAIRN_EVENT_ALIAS_DELETE,  /* removed, or dropped with its version */
+    CAIRN_EVENT_ROLLBACK,      /* an alias moved back by cairn_registry_rollback() */
+    CAIRN_EVENT_STAGE          /* a version changed stage */
+} cairn_registry_event_kind;
+
+/* "alias_set", "alias_delete", "rollback", "stage"; NULL for an unknown value. */
+CAIRN_API const char *cairn_registry_event_kind_str(cairn_registry_event_kind kind);
+
+typedef struct cairn_registry_event {
+    const char *name; /* the model */
+    int64_t seq;      /* 1, 2, ... per model, in the order the moves happened */
+    cairn_registry_event_kind kind;
+    const char *alias; /* alias events: the alias; NULL for stage events */
+    int64_t
+        from_version;   /* alias events: where it pointed before (0: nowhere); stage: the version */
+    int64_t to_version; /* alias events: where it points now (0: removed); stage: the version */
+    cairn_model_stage from_stage; /* stage events only */
+    cairn_model_stage to_stage;
+    const char *user;
+    const char *reason; /* "" when none was given */
+    int64_t time_ms;
+} cairn_registry_event;
+
+typedef struct cairn_registry_event_page {
+    size_t n;
+    cairn_registry_event *items; /* newest first */
+    const char *next_page_token;
+    void *internal_;
+} cairn_registry_event_page;
+
+typedef struct cairn_registry_history_query {
+    const char *name;    /* the model; required */
+    const char *alias;   /* NULL: every event of the model; else that alias's events */
+    int64_t max_results; /* 0: 100; at most 1000 */
+    const char *page_token;
+} cairn_registry_history_query;
+#define CAIRN_REGISTRY_HISTORY_QUERY_INIT                                                          \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* The promotion history of a model, newest first. ENOTFOUND for an unknown model. */
+CAIRN_API cairn_status cairn_registry_history(cairn_ctx *ctx, const cairn_registry_history_query *q,
+                                              cairn_registry_event_page **out);
+CAIRN_API void cairn_registry_event_page_free(cairn_registry_event_page *page);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_model.c - `cairn model`: the model registry (list, show, register, alias, rollback,
+ * history) over cairn/registry.h. Output formats are documented in docs/cli/cairn-model.md.
+ * Verbs that later take model files (show, compress, profile) join this table. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "cairn/registry.h"
+#include "base/jsonw.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+#define MAX_TAGS 64
+
+static const char *const synopsis_lines[] = {
+    "cairn model list [--name-like PATTERN] [--tag KEY=VALUE]... [--json]",
+    "cairn model show NAME [--version N | --alias ALIAS] [--json]",
+    "cairn model register --name NAME (--run RUN [--path P] | SOURCE) [--semver V] "
+    "[--description D] [--tag KEY=VALUE]... [--json]",
+    "cairn model alias NAME ALIAS VERSION [--reason TEXT]",
+    "cairn model rollback NAME ALIAS [--reason TEXT]",
+    "cairn model history NAME [--alias ALIAS] [--json]",
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+
+enum {
+    OPT_JSON = 1000,
+    OPT_NAME_LIKE,
+    OPT_TAG,
+    OPT_VERSION,
+    OPT_ALIAS,
+    OPT_NAME,
+    OPT_RUN,
+    OPT_PATH,
+    OPT_SEMVER,
+    OPT_DESCRIPTION,
+    OPT_REASON
+};
+
+static const char *usage_of(const char *verb)
+{
+    return cli_verb_usage(&synopsis, verb);
+}
+
+/* A version number argument: a whole number from 1. */
+static bool parse_version(const char *arg, int64_t *out)
+{
+    return cn_parse_int64(arg, out) && *out >= 1;
+}
+
+/* Adds a --tag KEY=VALUE to tags (keys are new strings the caller frees). */
+static int add_tag(const char *usage, const char *arg, cairn_tag *tags, size_t *n)
+{
+    char *key;
+    const char *value;
+    if (*n == MAX_TAGS)
+        return cli_usage(usage, "at most %d --tag options", MAX_TAGS);
+    if (!cli_split_kv(arg, &key, &value))
+        return cli_usage(usage, "tag '%s': expected KEY=VALUE", arg);
+    tags[*n].key = key;
+    tags[(*n)++].value = value;
+    return -1;
+}
+
+static void free_tags(cairn_tag *tags, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)tags[i].key);
+}
+
+static void write_tags(cn_jsonw *w, const cairn_tag *tags, size_t n)
+{
+    cn_jsonw_key(w, "tags");
+    cn_jsonw_object_begin(w);
+    for (size_t i = 0; i < n; i++)
+        cn_jsonw_kstring(w, tags[i].key, tags[i].value);
+    cn_jsonw_object_end(w);
+}
+
+static void write_version(cn_jsonw *w, const cairn_model_version *v)
+{
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kstring(w, "name", v->name);
+    cn_jsonw_kint(w, "version", v->version);
+    cn_jsonw_kstring(w, "source", v->source);
+    cn_jsonw_kstring(w, "run_id", v->run_id);
+    cn_jsonw_kstring(w, "description", v->description);
+    cn_jsonw_kstring(w, "user_id", v->user_id);
+    cn_jsonw_kstring(w, "status", v->status);
+    cn_jsonw_kstring(w, "current_stage", cairn_model_stage_str(v->stage));
+    cn_jsonw_kstring(w, "semver", v->semver);
+    cn_jsonw_kint(w, "creation_timestamp", v->creation_time_ms);
+    cn_jsonw_kint(w, "last_updated_timestamp", v->last_updated_time_ms);
+    write_tags(w, v->tags, v->n_tags);
+    cn_jsonw_key(w, "aliases");
+    cn_jsonw_strings(w, v->aliases, v->n_aliases);
+    cn_jsonw_object_end(w);
+}
+
+static void write_model(cn_jsonw *w, const cairn_registered_model *m,
+                        const cairn_model_version_page *versions)
+{
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kstring(w, "name", m->name);
+    cn_jsonw_kstring(w, "description", m->description);
+    cn_jsonw_kint(w, "creation_timestamp", m->creation_time_ms);
+    cn_jsonw_kint(w, "last_updated_timestamp", m->last_updated_time_ms);
+    cn_jsonw_kint(w, "latest_version", m->latest_version);
+    write_tags(w, m->tags, m->n_tags);
+    cn_jsonw_key(w, "aliases");
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < m->n_aliases; i++) {
+        cn_jsonw_flat(w);
+        cn_jsonw_object_begin(w);
+        cn_jsonw_kstring(w, "alias", m->aliases[i].alias);
+        cn_jsonw_kint(w, "version", m->aliases[i].version);
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_array_end(w);
+    if (versions) {
+        cn_jsonw_key(w, "versions");
+        cn_jsonw_array_begin(w);
+        for (size_t i = 0; i < versions->n; i++)
+            write_version(w, &versions->items[i]);
+        cn_jsonw_array_end(w);
+    }
+    cn_jsonw_object_end(w);
+}
+
+static int finish_json(cn_jsonw *w)
+{
+    int rc = cn_jsonw_finish(w) ? 0 : cli_error("writing the output failed");
+    cn_jsonw_release(w);
+    return rc;
+}
+
+/* "production@3, staging@4" into out. */
+static void alias_list(const cairn_registered_model *m, cn_buf *out)
+{
+    for (size_t i = 0; i < m->n_aliases; i++)
+        cn_buf_printf(out, "%s%s@%lld", i ? ", " : "", m->aliases[i].alias,
+                      (long long)m->aliases[i].version);
+}
+
+static int list_models(cairn_ctx *ctx, cairn_registered_model_query *q, bool json)
+{
+    static const char *const headers[] = {"NAME", "LATEST", "ALIASES", "UPDATED", "DESCRIPTION"};
+    cli_table *table = json ? NULL : cli_table_new(CN_ARRAY_LEN(headers), headers);
+    cairn_registered_model_page *page = NULL;
+    char *token = NULL;
+    cn_jsonw w;
+    int rc = 0;
+
+    cn_jsonw_init(&w, stdout, 2);
+    if (json) {
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_key(&w, "registered_models");
+        cn_jsonw_array_begin(&w);
+    }
+    do {
+        q->page_token = token;
+        q->max_results = 1000;
+        if (cairn_registry_search_models(ctx, q, &page) != CAIRN_OK) {
+            rc = cli_fail(ctx);
+            break;
+        }
+        for (size_t i = 0; i < page->n; i++) {
+            const cairn_registered_model *m = &page->items[i];
+            if (json) {
+                write_model(&w, m, NULL);
+                continue;
+            }
+            char latest[24], updated[32];
+            cn_buf aliases = CN_BUF_INIT;
+            snprintf(latest, sizeof latest, "%lld", (long long)m->latest_version);
+            cli_format_time(m->last_updated_time_ms, updated, sizeof updated);
+            alias_list(m, &aliases);
+            const char *cells[] = {m->name, m->latest_version ? latest : "-",
+                                   aliases.len ? aliases.data : "-", updated, m->description};
+            cli_table_add(table, cells);
+            cn_buf_release(&aliases);
+        }
+        free(token);
+        token = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
+        cairn_registered_model_page_free(page);
+    } while (token);
+    if (json) {
+        cn_jsonw_array_end(&w);
+        cn_jsonw_object_end(&w);
+        if (rc == 0)
+            rc = finish_json(&w);
+    } else if (rc == 0) {
+        cli_table_print(table, stdout);
+    }
+    cn_jsonw_release(&w);
+    cli_table_free(table);
+    free(token);
+    q->page_token = NULL;
+    return rc;
+}
+
+static int model_list(int argc, char **argv)
+{
+    static const struct option opts[] = {{"name-like", required_argument, NULL, OPT_NAME_LIKE},
+                                         {"tag", required_argument, NULL, OPT_TAG},
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *usage = usage_of("list");
+    cairn_registered_model_query q = CAIRN_REGISTERED_MODEL_QUERY_INIT;
+    cairn_tag tags[MAX_TAGS];
+    size_t n_tags = 0;
+    bool json = false;
+    int rc = -1, c;
+
+    while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            rc = 0;
+        } else if (c == OPT_NAME_LIKE) {
+            q.name_like = optarg;
+        } else if (c == OPT_TAG) {
+            rc = add_tag(usage, optarg, tags, &n_tags);
+        } else if (c == OPT_JSON) {
+            json = true;
+        } else {
+            rc = cli_other_option(c, usage, NULL, argv);
+        }
+    }
+    if (rc < 0 && optind != argc)
+        rc = cli_usage(usage, "unexpected argument '%s'", argv[optind]);
+    if (rc < 0) {
+        q.tags = tags;
+        q.n_tags = n_tags;
+        cairn_ctx *ctx = cli_open_store();
+        rc = ctx ? list_models(ctx, &q, json) : 1;
+        cairn_close(ctx);
+    }
+    free_tags(tags, n_tags);
+    return rc;
+}
+
+static void print_version(const cairn_model_version *v)
+{
+    char created[32];
+    cn_buf aliases = CN_BUF_INIT;
+    cli_format_time(v->creation_time_ms, created, sizeof created);
+    for (size_t i = 0; i < v->n_aliases; i++)
+        cn_buf_printf(&aliases, "%s%s", i ? ", " : "", v->aliases[i]);
+    printf("name:           %s\n"
+           "version:        %lld\n"
+           "semver:         %s\n"
+           "aliases:        %s\n"
+           "stage:          %s\n"
+           "status:         %s\n"
+           "source:         %s\n"
+           "run_id:         %s\n"
+           "user:           %s\n"
+           "created:        %s\n"
+           "description:    %s\n",
+           v->name, (long long)v->version, v->semver ? v->semver : "-",
+           aliases.len ? aliases.data : "-", cairn_model_stage_str(v->stage), v->status, v->source,
+           *v->run_id ? v->run_id : "-", v->user_id, created, v->description);
+    for (size_t i = 0; i < v->n_tags; i++)
+        printf("tag:            %s=%s\n", v->tags[i].key, v->tags[i].value);
+    cn_buf_release(&aliases);
+}
+
+static void print_model(const cairn_registered_model *m, const cairn_model_version_page *versions)
+{
+    static const char *const headers[] = {"VERSION", "SEMVER", "STAGE",
+                                          "ALIASES", "RUN",    "CREATED"};
+    cn_buf aliases = CN_BUF_INIT;
+    char created[32];
+    alias_list(m, &aliases);
+    cli_format_time(m->creation_time_ms, created, sizeof created);
+    printf("name:           %s\n"
+           "description:    %s\n"
+           "created:        %s\n"
+           "aliases:        %s\n",
+           m->name, m->description, created, aliases.len ? aliases.data : "-");
+    for (size_t i = 0; i < m->n_tags; i++)
+        printf("tag:            %s=%s\n", m->tags[i].key, m->tags[i].value);
+    cn_buf_release(&aliases);
+    cli_table *t = cli_table_new(CN_ARRAY_LEN(headers), headers);
+    for (size_t i = 0; i < versions->n; i++) {
+        const cairn_model_version *v = &versions->items[i];
+        char num[24], run[9];
+        snprintf(num, sizeof num, "%lld", (long long)v->version);
+        snprintf(run, sizeof run, "%s", v->run_id);
+        cli_format_time(v->creation_time_ms, created, sizeof created);
+        cn_buf_clear(&aliases);
+        for (size_t k = 0; k < v->n_aliases; k++)
+            cn_buf_printf(&aliases, "%s%s", k ? ", " : "", v->aliases[k]);
+        const char *cells[] = {num,
+                               v->semver ? v->semver : "-",
+                               cairn_model_stage_str(v->stage),
+                               aliases.len ? aliases.data : "-",
+                               *run ? run : "-",
+                               created};
+        cli_table_add(t, cells);
+    }
+    printf("\n");
+    cli_table_print(t, stdout);
+    cli_table_free(t);
+    cn_buf_release(&aliases);
+}
+
+/* Shows a model with its versions (up to the newest 1000). */
+static int show_model(cairn_ctx *ctx, const char *name, bool json)
+{
+    cairn_registered_model *m = NULL;
+    cairn_model_version_page *versions = NULL;
+    cairn_model_version_query q = CAIRN_MODEL_VERSION_QUERY_INIT;
+    q.name = name;
+    q.max_results = 1000;
+    if (cairn_registry_get_model(ctx, name, &m) != CAIRN_OK ||
+        cairn_model_version_search(ctx, &q, &versions) != CAIRN_OK) {
+        cairn_registered_model_free(m);
+        return cli_fail(ctx);
+    }
+    int rc = 0;
+    if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        write_model(&w, m, versions);
+        rc = finish_json(&w);
+    } else {
+        print_model(m, versions);
+    }
+    cairn_model_version_page_free(versions);
+    cairn_registered_model_free(m);
+    return rc;
+}
+
+static int model_show(int argc, char **argv)
+{
+    static const struct option opts[] = {{"version", required_argument, NULL, OPT_VERSION},
+                                         {"alias", required_argument, NULL, OPT_ALIAS},
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *usage = usage_of("show");
+    const char *alias = NULL;
+    int64_t version = 0;
+    bool json = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_VERSION) {
+            if (!parse_version(optarg, &version))
+                return cli_usage(usage, "--version '%s': expected a whole number from 1", optarg);
+        } else if (c == OPT_ALIAS) {
+            alias = optarg;
+        } else if (c == OPT_JSON) {
+            json = true;
+        } else {
+            return cli_other_option(c, usage, NULL, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage(usage, "expected one model name");
+    if (version && alias)
+        return cli_usage(usage, "--version and --alias exclude each other");
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    const char *name = argv[optind];
+    int rc = 0;
+    if (!version && !alias) {
+        rc = show_model(ctx, name, json);
+    } else {
+        cairn_model_version *v = NULL;
+        cairn_status st = alias ? cairn_model_version_get_by_alias(ctx, name, alias, &v)
+                                : cairn_model_version_get(ctx, name, version, &v);
+        if (st != CAIRN_OK) {
+            rc = cli_fail(ctx);
+        } else if (json) {
+            cn_jsonw w;
+            cn_jsonw_init(&w, stdout, 2);
+            write_version(&w, v);
+            rc = finish_json(&w);
+        } else {
+            print_version(v);
+        }
+        cairn_model_version_free(v);
+    }
+    cairn_close(ctx);
+    return rc;
+}
+
+/* Registers the version o describes, creating its model when missing. */
+static int do_register(cairn_ctx *ctx, cairn_model_version_opts *o, const char *run_ref, bool json)
+{
+    cairn_run_record *run = NULL;
+    cairn_model_version *v = NULL;
+    int rc = 0;
+    if (run_ref) {
+        run = cli_run_load(ctx, run_ref); /* a unique prefix is enough */
+        if (!run)
+            return 1;
+        o->run_id = run->info.run_id;
+    }
+    cairn_status st = cairn_registry_create_model(ctx, o->name, NULL, NULL, 0);
+    if (st == CAIRN_OK || st == CAIRN_EEXIST)
+        st = cairn_model_version_create(ctx, o, &v);
+    if (st != CAIRN_OK) {
+        rc = cli_fail(ctx);
+    } else if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        write_version(&w, v);
+        rc = finish_json(&w);
+    } else {
+        printf("registered %s version %lld%s%s%s from %s\n", v->name, (long long)v->version,
+               v->semver ? " (" : "", v->semver ? v->semver : "", v->semver ? ")" : "", v->source);
+    }
+    cairn_model_version_free(v);
+    cairn_run_record_free(run);
+    return rc;
+}
+
+static int model_register(int argc, char **argv)
+{
+    static const struct option opts[] = {{"name", required_argument, NULL, OPT_NAME},
+                                         {"run", required_argument, NULL, OPT_RUN},
+                                         {"path", required_argument, NULL, OPT_PATH},
+                                         {"semver", required_argument, NULL, OPT_SEMVER},
+                                         {"description", required_argument, NULL, OPT_DESCRIPTION},
+                                         {"tag", required_argument, NULL, OPT_TAG},
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *usage = usage_of("register");
+    cairn_model_version_opts o = CAIRN_MODEL_VERSION_OPTS_INIT;
+    cairn_tag tags[MAX_TAGS];
+    size_t n_tags = 0;
+    const char *run = NULL;
+    bool json = false;
+    int rc = -1, c;
+
+    while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            rc = 0;
+            break;
+        case OPT_NAME: o.name = optarg; break;
+        case OPT_RUN: run = optarg; break;
+        case OPT_PATH: o.path = optarg; break;
+        case OPT_SEMVER: o.semver = optarg; break;
+        case OPT_DESCRIPTION: o.description = optarg; break;
+        case OPT_TAG: rc = add_tag(usage, optarg, tags, &n_tags); break;
+        case OPT_JSON: json = true; break;
+        default: rc = cli_other_option(c, usage, NULL, argv); break;
+        }
+    }
+    if (rc < 0 && !o.name)
+        rc = cli_usage(usage, "missing --name");
+    else if (rc < 0 && argc - optind > 1)
+        rc = cli_usage(usage, "expected at most one SOURCE");
+    else if (rc < 0 && (argc - optind == 1) == (run != NULL))
+        rc = cli_usage(usage, "give either --run RUN or a SOURCE");
+    else if (rc < 0 && o.path && !run)
+        rc = cli_usage(usage, "--path goes with --run");
+    if (rc < 0) {
+        o.source = optind < argc ? argv[optind] : NULL;
+        o.tags = tags;
+        o.n_tags = n_tags;
+        cairn_ctx *ctx = cli_open_store();
+        rc = ctx ? do_register(ctx, &o, run, json) : 1;
+        cairn_close(ctx);
+    }
+    free_tags(tags, n_tags);
+    return rc;
+}
+
+/* Parses the options of alias and rollback: --reason and --help. Returns -1 to go on. */
+static int reason_args(int argc, char **argv, const char *usage, int n_args, const char **reason)
+{
+    static const struct option opts[] = {{"reason", required_argument, NULL, OPT_REASON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_REASON) {
+            *reason = optarg;
+        } else {
+            return cli_other_option(c, usage, NULL, argv);
+        }
+    }
+    if (argc - optind != n_args)
+        return cli_usage(usage, "expected %d arguments, got %d", n_args, argc - optind);
+    return -1;
+}
+
+static int model_alias(int argc, char **argv)
+{
+    const char *usage = usage_of("alias");
+    cairn_registry_move_opts mv = CAIRN_REGISTRY_MOVE_OPTS_INIT;
+    int rc = reason_args(argc, argv, usage, 3, &mv.reason);
+    if (rc >= 0)
+        return rc;
+    const char *name = argv[optind], *alias = argv[optind + 1];
+    int64_t version;
+    if (!parse_version(argv[optind + 2], &version))
+        return cli_usage(usage, "version '%s': expected a whole number from 1", argv[optind + 2]);
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    rc = 0;
+    if (cairn_registry_set_alias(ctx, name, alias, version, &mv) != CAIRN_OK)
+        rc = cli_fail(ctx);
+    else
+        printf("%s@%s -> version %lld\n", name, alias, (long long)version);
+    cairn_close(ctx);
+    return rc;
+}
+
+static int model_rollback(int argc, char **argv)
+{
+    cairn_registry_move_opts mv = CAIRN_REGISTRY_MOVE_OPTS_INIT;
+    int rc = reason_args(argc, argv, usage_of("rollback"), 2, &mv.reason);
+    if (rc >= 0)
+        return rc;
+    const char *name = argv[optind], *alias = argv[optind + 1];
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    int64_t version = 0;
+    rc = 0;
+    if (cairn_registry_rollback(ctx, name, alias, &mv, &version) != CAIRN_OK)
+        rc = cli_fail(ctx);
+    else
+        printf("%s@%s rolled back to version %lld\n", name, alias, (long long)version);
+    cairn_close(ctx);
+    return rc;
+}
+
+static void write_event(cn_jsonw *w, const cairn_registry_event *e)
+{
+    bool is_stage = e->kind == CAIRN_EVENT_STAGE;
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kstring(w, "name", e->name);
+    cn_jsonw_kint(w, "seq", e->seq);
+    cn_jsonw_kstring(w, "kind", cairn_registry_event_kind_str(e->kind));
+    cn_jsonw_kstring(w, "alias", e->alias);
+    if (is_stage) {
+        cn_jsonw_kint(w, "version", e->to_version);
+        cn_jsonw_kstring(w, "from_stage", cairn_model_stage_str(e->from_stage));
+        cn_jsonw_kstring(w, "to_stage", cairn_model_stage_str(e->to_stage));
+    } else {
+        cn_jsonw_key(w, "from_version");
+        if (e->from_version)
+            cn_jsonw_int(w, e->from_version);
+        else
+            cn_jsonw_null(w);
+        cn_jsonw_key(w, "to_version");
+        if (e->to_version)
+            cn_jsonw_int(w, e->to_version);
+        else
+            cn_jsonw_null(w);
+    }
+    cn_jsonw_kstring(w, "user", e->user);
+    cn_jsonw_kstring(w, "reason", e->reason);
+    cn_jsonw_kint(w, "timestamp", e->time_ms);
+    cn_jsonw_object_end(w);
+}
+
+static void add_event_row(cli_table *t, const cairn_registry_event *e)
+{
+    char when[32], what[96], from[32], to[32];
+    cli_format_time(e->time_ms, when, sizeof when);
+    if (e->kind == CAIRN_EVENT_STAGE) {
+        snprintf(what, sizeof what, "stage of v%lld", (long long)e->to_version);
+        snprintf(from, sizeof from, "%s", cairn_model_stage_str(e->from_stage));
+        snprintf(to, sizeof to, "%s", cairn_model_stage_str(e->to_stage));
+    } else {
+        snprintf(what, sizeof what, "@%s", e->alias ? e->alias : "");
+        snprintf(from, sizeof from, e->from_version ? "v%lld" : "-", (long long)e->from_version);
+        snprintf(to, sizeof to, e->to_version ? "v%lld" : "-", (long long)e->to_version);
+    }
+    const char *cells[] = {when,
+                           cairn_registry_event_kind_str(e->kind),
+                           what,
+                           from,
+                           to,
+                           e->user,
+                           *e->reason ? e->reason : "-"};
+    cli_table_add(t, cells);
+}
+
+static int print_history(cairn_ctx *ctx, cairn_registry_history_query *q, bool json)
+{
+    static const char *const headers[] = {"WHEN", "EVENT", "WHAT", "FROM", "TO", "USER", "REASON"};
+    cli_table *t = json ? NULL : cli_table_new(CN_ARRAY_LEN(headers), headers);
+    cairn_registry_event_page *page = NULL;
+    char *token = NULL;
+    cn_jsonw w;
+    int rc = 0;
+
+    cn_jsonw_init(&w, stdout, 2);
+    if (json) {
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_key(&w, "events");
+        cn_jsonw_array_begin(&w);
+    }
+    do {
+        q->page_token = token;
+        q->max_results = 1000;
+        if (cairn_registry_history(ctx, q, &page) != CAIRN_OK) {
+            rc = cli_fail(ctx);
+            break;
+        }
+        for (size_t i = 0; i < page->n; i++) {
+            if (json)
+                write_event(&w, &page->items[i]);
+            else
+                add_event_row(t, &page->items[i]);
+        }
+        free(token);
+        token = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
+        cairn_registry_event_page_free(page);
+    } while (token);
+    if (json) {
+        cn_jsonw_array_end(&w);
+        cn_jsonw_object_end(&w);
+        if (rc == 0)
+            rc = finish_json(&w);
+    } else if (rc == 0) {
+        cli_table_print(t, stdout);
+    }
+    cn_jsonw_release(&w);
+    cli_table_free(t);
+    free(token);
+    q->page_token = NULL;
+    return rc;
+}
+
+static int model_history(int argc, char **argv)
+{
+    static const struct option opts[] = {{"alias", required_argument, NULL, OPT_ALIAS},
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *usage = usage_of("history");
+    cairn_registry_history_query q = CAIRN_REGISTRY_HISTORY_QUERY_INIT;
+    bool json = false;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        } else if (c == OPT_ALIAS) {
+            q.alias = optarg;
+        } else if (c == OPT_JSON) {
+            json = true;
+        } else {
+            return cli_other_option(c, usage, NULL, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage(usage, "expected one model name");
+    q.name = argv[optind];
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    int rc = print_history(ctx, &q, json);
+    cairn_close(ctx);
+    return rc;
+}
+
+static const cli_command verbs[] = {
+    {"list", model_list, "list registered models"},
+    {"show", model_show, "show a model with its versions, or one version"},
+    {"register", model_register, "register a new version of a model from a run or a source"},
+    {"alias", model_alias, "point an alias (production, staging, ...) at a version"},
+    {"rollback", model_rollback, "move an alias back to the version it pointed at before"},
+    {"history", model_history, "list the alias and stage moves of a model, newest first"},
+};
+
+int cmd_model(int argc, char **argv)
+{
+    return cli_group_main("model", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
+}
