@@ -10,13 +10,12 @@
 #include "unit.h"
 #include "store_fixture.h"
 
-#define N_PROCS 8
-#define N_POINTS 10000
+#define N_PROCS_MAX 16
 
 static char exp_name[128];
 
 /* One child: opens its own context, logs N_POINTS points in small flushes. */
-static int child_log(int index, int write_fd)
+static int child_log(int index, int write_fd, int n_points)
 {
     cairn_ctx *ctx = fixture_open();
     cairn_run_opts o = CAIRN_RUN_OPTS_INIT;
@@ -35,7 +34,7 @@ static int child_log(int index, int write_fd)
         fprintf(stderr, "# child %d: param: %s\n", index, cairn_errmsg(ctx));
         return 1;
     }
-    for (int i = 0; i < N_POINTS; i++) {
+    for (int i = 0; i < n_points; i++) {
         if (cairn_run_log_metric(run, "loss", 1.0 / (i + 1), i) != CAIRN_OK) {
             fprintf(stderr, "# child %d: point %d: %s\n", index, i, cairn_errmsg(ctx));
             return 1;
@@ -50,38 +49,39 @@ static int child_log(int index, int write_fd)
     return 0;
 }
 
-TEST(eight_processes_lose_no_points)
+/* n_procs processes log n_points each into one store at once; every point arrives, in order. */
+static void writers_lose_no_points(int n_procs, int n_points)
 {
     snprintf(exp_name, sizeof exp_name, "%s", fixture_name("concurrent"));
     cairn_ctx *ctx = fixture_open(); /* creates the schema before the children race */
     cairn_close(ctx);
     int fds[2];
     CHECK(pipe(fds) == 0);
-    pid_t pids[N_PROCS];
-    for (int p = 0; p < N_PROCS; p++) {
+    pid_t pids[N_PROCS_MAX];
+    for (int p = 0; p < n_procs; p++) {
         pids[p] = fork();
         if (pids[p] == 0) {
             close(fds[0]);
-            _exit(child_log(p, fds[1]));
+            _exit(child_log(p, fds[1], n_points));
         }
     }
     close(fds[1]);
-    char ids[N_PROCS][33];
+    char ids[N_PROCS_MAX][33];
     int n_ids = 0;
-    while (n_ids < N_PROCS && read(fds[0], ids[n_ids], 32) == 32)
+    while (n_ids < n_procs && read(fds[0], ids[n_ids], 32) == 32)
         ids[n_ids++][32] = '\0';
     close(fds[0]);
-    for (int p = 0; p < N_PROCS; p++) {
+    for (int p = 0; p < n_procs; p++) {
         int status = 0;
         waitpid(pids[p], &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    CHECK(n_ids == N_PROCS);
+    CHECK(n_ids == n_procs);
     ctx = fixture_open();
     for (int i = 0; i < n_ids; i++) {
         cairn_metric_page *page = NULL;
         CHECK(cairn_run_metric_history(ctx, ids[i], "loss", NULL, 100000, &page) == CAIRN_OK);
-        CHECK(page && page->n == N_POINTS);
+        CHECK(page && page->n == (size_t)n_points);
         for (size_t k = 0; page && k < page->n; k++)
             if (page->items[k].step != (int64_t)k) {
                 CHECK(page->items[k].step == (int64_t)k);
@@ -91,10 +91,21 @@ TEST(eight_processes_lose_no_points)
         cairn_run_record *rec = NULL;
         CHECK(cairn_run_get(ctx, ids[i], &rec) == CAIRN_OK);
         CHECK(rec->info.status == CAIRN_RUN_FINISHED && rec->n_params == 1);
-        CHECK(rec->n_metrics == 1 && rec->metrics[0].step == N_POINTS - 1);
+        CHECK(rec->n_metrics == 1 && rec->metrics[0].step == n_points - 1);
         cairn_run_record_free(rec);
     }
     cairn_close(ctx);
+}
+
+TEST(eight_processes_lose_no_points)
+{
+    writers_lose_no_points(8, 10000);
+}
+
+/* The reliability review's case: 16 concurrent writers, on SQLite and on PostgreSQL. */
+TEST(sixteen_processes_lose_no_points)
+{
+    writers_lose_no_points(16, 5000);
 }
 
 /* The child logs forever, reporting each flushed total on the pipe; the parent kills it. */
@@ -223,5 +234,6 @@ TEST(full_disk_is_a_clear_error)
     cairn_close(ctx);
 }
 
-UNIT_MAIN(UNIT_CASE(eight_processes_lose_no_points), UNIT_CASE(kill_9_loses_only_unflushed_points),
+UNIT_MAIN(UNIT_CASE(eight_processes_lose_no_points), UNIT_CASE(sixteen_processes_lose_no_points),
+          UNIT_CASE(kill_9_loses_only_unflushed_points),
           UNIT_CASE(read_only_store_is_a_clear_error), UNIT_CASE(full_disk_is_a_clear_error))
