@@ -13,8 +13,9 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_experiment *exp)
+void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
 {
+    cairn_experiment *exp = item;
     char id[32];
     snprintf(id, sizeof id, "%lld", (long long)cn_col_int(ctx, st, 0));
     exp->experiment_id = cn_arena_strdup(a, id);
@@ -27,8 +28,9 @@ void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_expe
     exp->last_update_time_ms = cn_col_int(ctx, st, 5);
 }
 
-cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, cairn_experiment *exp)
+cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, void *item)
 {
+    cairn_experiment *exp = item;
     cn_stmt *st = NULL;
     cairn_status rc =
         cn_store_query(ctx, &st,
@@ -54,6 +56,7 @@ static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *typ
 {
     cn_arena *a = NULL;
     cn_stmt *st = NULL;
+    void *item = NULL;
     char sql[256];
     *out = NULL;
     cairn_status rc = cn_need_store(ctx);
@@ -65,26 +68,15 @@ static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *typ
         rc = cn_store_query(ctx, &st, sql, types, *(const int64_t *)arg);
     else
         rc = cn_store_query(ctx, &st, sql, types, (const char *)arg);
+    if (rc == CAIRN_OK)
+        rc = cn_store_read_one(ctx, st, sizeof **out, cn_experiment_from_row,
+                               cn_experiment_load_tags, &item, &a);
+    if (rc == CAIRN_OK && !item)
+        return cn_fail(ctx, CAIRN_ENOTFOUND, "no experiment %s", what);
     if (rc != CAIRN_OK)
         return rc;
-    int r = cn_store_step(ctx, st);
-    if (r != CN_DB_ROW) {
-        cn_store_finalize(ctx, st);
-        if (r == CN_DB_DONE)
-            return cn_fail(ctx, CAIRN_ENOTFOUND, "no experiment %s", what);
-        return (cairn_status)r;
-    }
-    a = cn_arena_new();
-    cairn_experiment *exp = cn_arena_alloc(a, sizeof *exp);
-    cn_experiment_from_row(ctx, st, a, exp);
-    cn_store_finalize(ctx, st);
-    rc = cn_experiment_load_tags(ctx, a, exp);
-    if (rc != CAIRN_OK) {
-        cn_arena_free(a);
-        return rc;
-    }
-    exp->internal_ = a;
-    *out = exp;
+    *out = item;
+    (*out)->internal_ = a;
     return CAIRN_OK;
 }
 

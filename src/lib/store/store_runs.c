@@ -53,6 +53,11 @@ cairn_status cn_page_token_parse(cairn_ctx *ctx, const char *token, int64_t *off
     return CAIRN_OK;
 }
 
+const char *cn_page_token_next(cn_arena *a, bool more, int64_t offset, int64_t max)
+{
+    return more ? cn_arena_printf(a, "%lld", (long long)(offset + max)) : NULL;
+}
+
 void cn_run_info_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_run_info *info)
 {
     char id[32];
