@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "core/core.h"
+#include "core/text.h"
 #include "core/key.h"
 #include "store/store_ops.h"
 #include "base/arena.h"
@@ -51,12 +52,9 @@ const char *cairn_registry_event_kind_str(cairn_registry_event_kind kind)
 
 static cairn_status check_name(cairn_ctx *ctx, const char *name)
 {
-    if (!name || !*name)
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid model name: the name is empty");
-    if (strlen(name) > CAIRN_MODEL_NAME_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "invalid model name '%.40s...': longer than %d characters", name,
-                       CAIRN_MODEL_NAME_MAX);
+    cairn_status rc = cn_text_check_name(ctx, "model name", name, CAIRN_MODEL_NAME_MAX);
+    if (rc != CAIRN_OK)
+        return rc;
     for (const char *p = name; *p; p++)
         if (*p == '/' || iscntrl((unsigned char)*p))
             return cn_fail(ctx, CAIRN_EINVAL,
@@ -256,35 +254,11 @@ static cairn_status check_page_size(cairn_ctx *ctx, int64_t *max_results)
     return CAIRN_OK;
 }
 
-void cairn_registered_model_free(cairn_registered_model *model)
-{
-    if (model)
-        cn_arena_free(model->internal_);
-}
-
-void cairn_model_version_free(cairn_model_version *version)
-{
-    if (version)
-        cn_arena_free(version->internal_);
-}
-
-void cairn_registered_model_page_free(cairn_registered_model_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
-
-void cairn_model_version_page_free(cairn_model_version_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
-
-void cairn_registry_event_page_free(cairn_registry_event_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_registered_model_free, cairn_registered_model)
+CN_DEFINE_ARENA_FREE(cairn_model_version_free, cairn_model_version)
+CN_DEFINE_ARENA_FREE(cairn_registered_model_page_free, cairn_registered_model_page)
+CN_DEFINE_ARENA_FREE(cairn_model_version_page_free, cairn_model_version_page)
+CN_DEFINE_ARENA_FREE(cairn_registry_event_page_free, cairn_registry_event_page)
 
 /* ---- registered models ---- */
 

@@ -661,9 +661,8 @@ bool cn_col_is_null(cairn_ctx *ctx, cn_stmt *st, int col)
     return OPS(ctx)->column_is_null(st, col);
 }
 
-cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_t max,
-                                size_t size, cn_row_fn from_row, void **items, size_t *n,
-                                bool *more)
+cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_t max, size_t size,
+                                cn_row_fn from_row, void **items, size_t *n, bool *more)
 {
     size_t cap = 0;
     int r;

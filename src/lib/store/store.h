@@ -82,9 +82,8 @@ typedef void (*cn_row_fn)(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item);
 typedef cairn_status (*cn_complete_fn)(cairn_ctx *ctx, cn_arena *a, void *item);
 /* Steps st, appending rows to *items (*n of them, `size` bytes each, filled by from_row, grown
  * in a) until the rows end or *n reaches max; *more says whether a row beyond max exists. */
-cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_t max,
-                                size_t size, cn_row_fn from_row, void **items, size_t *n,
-                                bool *more);
+cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_t max, size_t size,
+                                cn_row_fn from_row, void **items, size_t *n, bool *more);
 /* Steps st once and finalizes it. On a row, *item is `size` bytes in a new arena *arena, filled
  * by from_row, then by complete (unless NULL) once st is finalized; the caller stores *arena in
  * the item's internal_. No row gives CAIRN_OK with both NULL (the caller words the ENOTFOUND);

@@ -55,8 +55,8 @@ static cairn_status require_model(cairn_ctx *ctx, const char *name)
 {
     int64_t one;
     bool found;
-    cairn_status rc =
-        cn_store_query_int(ctx, &one, &found, "SELECT 1 FROM registered_models WHERE name = ?", "s", name);
+    cairn_status rc = cn_store_query_int(
+        ctx, &one, &found, "SELECT 1 FROM registered_models WHERE name = ?", "s", name);
     if (rc == CAIRN_OK && !found)
         return cn_fail(ctx, CAIRN_ENOTFOUND, "no registered model named '%s'", name);
     return rc;
@@ -352,8 +352,8 @@ static cairn_status list_page(cairn_ctx *ctx, const char *sql, const char *const
         rc = cn_store_bind_int(ctx, st, idx, offset);
     if (rc == CAIRN_OK) {
         rows->arena = cn_arena_new();
-        rc = cn_store_read_rows(ctx, st, rows->arena, max, size, from_row, &rows->items,
-                                &rows->n, &more);
+        rc = cn_store_read_rows(ctx, st, rows->arena, max, size, from_row, &rows->items, &rows->n,
+                                &more);
     }
     cn_store_finalize(ctx, st);
     for (size_t i = 0; rc == CAIRN_OK && complete && i < rows->n; i++)
@@ -392,8 +392,8 @@ cairn_status cn_store_models_search(cairn_ctx *ctx, const cairn_registered_model
         texts[n_texts++] = q->tags[i].value;
     }
     cn_buf_puts(&sql, " ORDER BY m.name LIMIT ? OFFSET ?");
-    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset,
-                   sizeof *(*out)->items, model_from_row, model_complete, &rows);
+    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset, sizeof *(*out)->items,
+                   model_from_row, model_complete, &rows);
     if (rc == CAIRN_OK)
         CN_PAGE_HAND_OVER(rows, out);
 done:
@@ -410,10 +410,11 @@ static cairn_status semver_free(cairn_ctx *ctx, const char *name, int64_t versio
 {
     int64_t other;
     bool found;
-    cairn_status rc = cn_store_query_int(ctx, &other, &found,
-                                "SELECT version FROM model_versions WHERE name = ? AND semver = ? "
-                                "AND version <> ?",
-                                "ssi", name, semver, version);
+    cairn_status rc =
+        cn_store_query_int(ctx, &other, &found,
+                           "SELECT version FROM model_versions WHERE name = ? AND semver = ? "
+                           "AND version <> ?",
+                           "ssi", name, semver, version);
     if (rc == CAIRN_OK && found)
         return cn_fail(ctx, CAIRN_EEXIST, "model '%s': version %lld is already labelled '%s'", name,
                        (long long)other, semver);
@@ -476,8 +477,8 @@ static cairn_status version_where(cairn_ctx *ctx, const char *where, const char 
     rc = types[1] == 's' ? cn_store_query(ctx, &st, sql, types, name, text)
                          : cn_store_query(ctx, &st, sql, types, name, num);
     if (rc == CAIRN_OK)
-        rc = cn_store_read_one(ctx, st, sizeof **out, version_from_row, version_complete, &item,
-                               &a);
+        rc =
+            cn_store_read_one(ctx, st, sizeof **out, version_from_row, version_complete, &item, &a);
     if (rc == CAIRN_OK && !item)
         return cn_fail(ctx, CAIRN_ENOTFOUND, "model '%s' has no %s", name, what);
     if (rc != CAIRN_OK)
@@ -639,8 +640,8 @@ cairn_status cn_store_versions_search(cairn_ctx *ctx, const cairn_model_version_
         texts[n_texts++] = q->run_id;
     }
     cn_buf_puts(&sql, " ORDER BY v.name, v.version DESC LIMIT ? OFFSET ?");
-    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset,
-                   sizeof *(*out)->items, version_from_row, version_complete, &rows);
+    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset, sizeof *(*out)->items,
+                   version_from_row, version_complete, &rows);
     if (rc == CAIRN_OK)
         CN_PAGE_HAND_OVER(rows, out);
     cn_buf_release(&sql);
@@ -654,10 +655,11 @@ static cairn_status rollback_target(cairn_ctx *ctx, const char *name, const char
                                     int64_t *target)
 {
     bool found;
-    cairn_status rc = cn_store_query_int(ctx, target, &found,
-                                "SELECT from_version FROM registry_events WHERE name = ? AND "
-                                "alias = ? ORDER BY seq DESC LIMIT 1",
-                                "ss", name, alias);
+    cairn_status rc =
+        cn_store_query_int(ctx, target, &found,
+                           "SELECT from_version FROM registry_events WHERE name = ? AND "
+                           "alias = ? ORDER BY seq DESC LIMIT 1",
+                           "ss", name, alias);
     if (rc != CAIRN_OK)
         return rc;
     if (!found)
@@ -716,9 +718,10 @@ cairn_status cn_store_alias_move(cairn_ctx *ctx, const char *name, const char *a
     if (rc == CAIRN_OK)
         rc = lock_events(ctx, name);
     if (rc == CAIRN_OK)
-        rc = cn_store_query_int(ctx, &current, &found,
-                       "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                       "ss", name, alias);
+        rc = cn_store_query_int(
+            ctx, &current, &found,
+            "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?", "ss", name,
+            alias);
     if (rc == CAIRN_OK)
         rc = alias_target(ctx, name, alias, op, version, current, &target);
     if (rc == CAIRN_OK && target != current) {
@@ -842,12 +845,12 @@ cairn_status cn_store_registry_history(cairn_ctx *ctx, const cairn_registry_hist
     if (rc != CAIRN_OK)
         return rc;
     rc = list_page(ctx,
-                      q->alias ? "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
-                                 "AND alias = ? ORDER BY seq DESC LIMIT ? OFFSET ?"
-                               : "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
-                                 "ORDER BY seq DESC LIMIT ? OFFSET ?",
-                      texts, q->alias ? 2 : 1, q->max_results, offset, sizeof *(*out)->items,
-                      event_from_row, NULL, &rows);
+                   q->alias ? "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
+                              "AND alias = ? ORDER BY seq DESC LIMIT ? OFFSET ?"
+                            : "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
+                              "ORDER BY seq DESC LIMIT ? OFFSET ?",
+                   texts, q->alias ? 2 : 1, q->max_results, offset, sizeof *(*out)->items,
+                   event_from_row, NULL, &rows);
     if (rc == CAIRN_OK)
         CN_PAGE_HAND_OVER(rows, out);
     return rc;

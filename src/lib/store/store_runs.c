@@ -248,11 +248,7 @@ cairn_status cn_store_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_reco
     return CAIRN_OK;
 }
 
-void cairn_run_record_free(cairn_run_record *rec)
-{
-    if (rec)
-        cn_arena_free(rec->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_run_record_free, cairn_run_record)
 
 cairn_status cn_store_run_lookup(cairn_ctx *ctx, const char *run_id, cn_run_row *out)
 {
@@ -578,11 +574,7 @@ cairn_status cn_store_metric_history(cairn_ctx *ctx, const char *run_id, const c
     return CAIRN_OK;
 }
 
-void cairn_metric_page_free(cairn_metric_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_metric_page_free, cairn_metric_page)
 
 /* ---- artifacts index ---- */
 
@@ -656,11 +648,7 @@ cairn_status cn_store_artifacts_list(cairn_ctx *ctx, const char *run_id, const c
     return CAIRN_OK;
 }
 
-void cairn_artifact_list_free(cairn_artifact_list *list)
-{
-    if (list)
-        cn_arena_free(list->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_artifact_list_free, cairn_artifact_list)
 
 /* ---- writers by run id ---- */
 

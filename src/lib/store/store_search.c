@@ -101,8 +101,7 @@ static cairn_status search_compile(cairn_ctx *ctx, search *s, cn_search_target t
  * max_results rows to *items (*n of them, `size` bytes each, filled by from_row). *more says
  * whether a row beyond the page exists. */
 static cairn_status fetch_page(cairn_ctx *ctx, cn_stmt *st, int idx, const search *s, cn_arena *a,
-                               size_t size, cn_row_fn from_row, void **items, size_t *n,
-                               bool *more)
+                               size_t size, cn_row_fn from_row, void **items, size_t *n, bool *more)
 {
     cairn_status rc = bind_args(ctx, st, &s->where, &idx);
     if (rc == CAIRN_OK)
@@ -256,11 +255,7 @@ done:
     return rc;
 }
 
-void cairn_run_page_free(cairn_run_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_run_page_free, cairn_run_page)
 
 cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
                                          cairn_experiment_page **out)
@@ -295,8 +290,8 @@ cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_
     rc = bind_args(ctx, st, &s.joins, &idx);
     rows.arena = cn_arena_new();
     if (rc == CAIRN_OK)
-        rc = fetch_page(ctx, st, idx, &s, rows.arena, sizeof *(*out)->items,
-                        cn_experiment_from_row, &rows.items, &rows.n, &more);
+        rc = fetch_page(ctx, st, idx, &s, rows.arena, sizeof *(*out)->items, cn_experiment_from_row,
+                        &rows.items, &rows.n, &more);
     for (size_t i = 0; rc == CAIRN_OK && i < rows.n; i++)
         rc = cn_experiment_load_tags(ctx, rows.arena, (cairn_experiment *)rows.items + i);
     if (rc != CAIRN_OK)
@@ -312,8 +307,4 @@ done:
     return rc;
 }
 
-void cairn_experiment_page_free(cairn_experiment_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_experiment_page_free, cairn_experiment_page)
