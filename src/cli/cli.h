@@ -60,15 +60,16 @@ typedef struct cli_listing {
 } cli_listing;
 void cli_listing_begin(cli_listing *l, bool json, const char *key, size_t n_cols,
                        const char *const *headers);
-/* One page of a listing: sets query's page token (borrowed for the call) and max_results,
- * searches, and adds the items to l; *n is their count and *next the token of the page after
- * (a new string, NULL on the last page). Returns 0, or the exit code with the error printed. */
-typedef int (*cli_page_fn)(cairn_ctx *ctx, void *query, const char *token, int64_t max_results,
-                           cli_listing *l, size_t *n, char **next);
+/* One page of a listing: searches with query and adds the items to l; *n is their count and
+ * *next the token of the page after (a new string, NULL on the last page). Returns 0, or the
+ * exit code with the error printed. */
+typedef int (*cli_page_fn)(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next);
 /* Lists page after page of up to 1000 items until the last, or until max (0: all) items are
- * shown; then prints the table or ends the JSON (unless a page failed) and releases l.
- * Returns the exit code. */
-int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *query, int64_t max);
+ * shown, setting the query's *page_token (borrowed by each call, NULL at the end) and
+ * *max_results before each page; then prints the table or ends the JSON (unless a page
+ * failed) and releases l. Returns the exit code. */
+int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *query,
+                      const char **page_token, int64_t *max_results, int64_t max);
 
 /* A group's synopsis: one line per form, "cairn <group> <verb> ...". `cairn <group> --help`
  * prints them as "usage: " / "   or: " lines (the same lines as docs/cli/cairn-<group>.md). */

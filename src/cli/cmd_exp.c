@@ -108,16 +108,10 @@ done:
     return rc;
 }
 
-static int experiments_page(cairn_ctx *ctx, void *query, const char *token, int64_t max_results,
-                            cli_listing *l, size_t *n, char **next)
+static int experiments_page(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next)
 {
-    cairn_experiment_search *q = query;
     cairn_experiment_page *page = NULL;
-    q->page_token = token;
-    q->max_results = max_results;
-    cairn_status st = cairn_experiments_search(ctx, q, &page);
-    q->page_token = NULL;
-    if (st != CAIRN_OK)
+    if (cairn_experiments_search(ctx, query, &page) != CAIRN_OK)
         return cli_fail(ctx);
     for (size_t i = 0; i < page->n; i++) {
         const cairn_experiment *e = &page->items[i];
@@ -143,7 +137,7 @@ static int print_experiments(cairn_ctx *ctx, cairn_experiment_search *q, int64_t
     static const char *const headers[] = {"ID", "NAME", "STAGE", "CREATED", "ARTIFACT LOCATION"};
     cli_listing l;
     cli_listing_begin(&l, json, "experiments", CN_ARRAY_LEN(headers), headers);
-    return cli_listing_pages(ctx, &l, experiments_page, q, max);
+    return cli_listing_pages(ctx, &l, experiments_page, q, &q->page_token, &q->max_results, max);
 }
 
 static int exp_list(int argc, char **argv)

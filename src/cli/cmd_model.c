@@ -144,16 +144,10 @@ static void alias_list(const cairn_registered_model *m, cn_buf *out)
                       (long long)m->aliases[i].version);
 }
 
-static int models_page(cairn_ctx *ctx, void *query, const char *token, int64_t max_results,
-                       cli_listing *l, size_t *n, char **next)
+static int models_page(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next)
 {
-    cairn_registered_model_query *q = query;
     cairn_registered_model_page *page = NULL;
-    q->page_token = token;
-    q->max_results = max_results;
-    cairn_status st = cairn_registry_search_models(ctx, q, &page);
-    q->page_token = NULL;
-    if (st != CAIRN_OK)
+    if (cairn_registry_search_models(ctx, query, &page) != CAIRN_OK)
         return cli_fail(ctx);
     for (size_t i = 0; i < page->n; i++) {
         const cairn_registered_model *m = &page->items[i];
@@ -182,7 +176,7 @@ static int list_models(cairn_ctx *ctx, cairn_registered_model_query *q, bool jso
     static const char *const headers[] = {"NAME", "LATEST", "ALIASES", "UPDATED", "DESCRIPTION"};
     cli_listing l;
     cli_listing_begin(&l, json, "registered_models", CN_ARRAY_LEN(headers), headers);
-    return cli_listing_pages(ctx, &l, models_page, q, 0);
+    return cli_listing_pages(ctx, &l, models_page, q, &q->page_token, &q->max_results, 0);
 }
 
 static int model_list(int argc, char **argv)
@@ -560,16 +554,10 @@ static void add_event_row(cli_table *t, const cairn_registry_event *e)
     cli_table_add(t, cells);
 }
 
-static int history_page(cairn_ctx *ctx, void *query, const char *token, int64_t max_results,
-                        cli_listing *l, size_t *n, char **next)
+static int history_page(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next)
 {
-    cairn_registry_history_query *q = query;
     cairn_registry_event_page *page = NULL;
-    q->page_token = token;
-    q->max_results = max_results;
-    cairn_status st = cairn_registry_history(ctx, q, &page);
-    q->page_token = NULL;
-    if (st != CAIRN_OK)
+    if (cairn_registry_history(ctx, query, &page) != CAIRN_OK)
         return cli_fail(ctx);
     for (size_t i = 0; i < page->n; i++) {
         if (l->table)
@@ -588,7 +576,7 @@ static int print_history(cairn_ctx *ctx, cairn_registry_history_query *q, bool j
     static const char *const headers[] = {"WHEN", "EVENT", "WHAT", "FROM", "TO", "USER", "REASON"};
     cli_listing l;
     cli_listing_begin(&l, json, "events", CN_ARRAY_LEN(headers), headers);
-    return cli_listing_pages(ctx, &l, history_page, q, 0);
+    return cli_listing_pages(ctx, &l, history_page, q, &q->page_token, &q->max_results, 0);
 }
 
 static int model_history(int argc, char **argv)

@@ -202,7 +202,8 @@ void cli_listing_begin(cli_listing *l, bool json, const char *key, size_t n_cols
     }
 }
 
-int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *query, int64_t max)
+int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *query,
+                      const char **page_token, int64_t *max_results, int64_t max)
 {
     enum { PAGE_SIZE = 1000 };
     char *token = NULL;
@@ -211,8 +212,10 @@ int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *qu
     do {
         char *next = NULL;
         size_t n = 0;
-        rc = page(ctx, query, token, max > 0 && max - shown < PAGE_SIZE ? max - shown : PAGE_SIZE,
-                  l, &n, &next);
+        *page_token = token;
+        *max_results = max > 0 && max - shown < PAGE_SIZE ? max - shown : PAGE_SIZE;
+        rc = page(ctx, query, l, &n, &next);
+        *page_token = NULL;
         free(token);
         token = next;
         shown += (int64_t)n;

@@ -4,11 +4,9 @@
  * the context's store through its operations table (store/store_ops.h). No SQL here. */
 #include <ctype.h>
 #include <stdio.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 #include "core/core.h"
 #include "core/text.h"
 #include "core/key.h"
@@ -221,15 +219,6 @@ static cairn_status check_source(cairn_ctx *ctx, const char *source)
     return rc;
 }
 
-static char *login_name(void)
-{
-    const char *u = getenv("USER");
-    if (u && *u)
-        return cn_xstrdup(u);
-    struct passwd *pw = getpwuid(getuid());
-    return cn_xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
-}
-
 /* mv with the user filled in; *user_buf (freed by the caller) holds a looked-up name. */
 static cairn_registry_move_opts resolve_move(const cairn_registry_move_opts *mv, char **user_buf)
 {
@@ -238,7 +227,7 @@ static cairn_registry_move_opts resolve_move(const cairn_registry_move_opts *mv,
     if (mv)
         out = *mv;
     if (!out.user || !*out.user)
-        out.user = *user_buf = login_name();
+        out.user = *user_buf = cn_login_name();
     if (!out.reason)
         out.reason = "";
     return out;
@@ -426,7 +415,7 @@ cairn_status cairn_model_version_create(cairn_ctx *ctx, const cairn_model_versio
     in.source = source ? source : opts->source;
     in.description = opts->description ? opts->description : "";
     in.semver = opts->semver && *opts->semver ? opts->semver : NULL;
-    in.user = opts->user && *opts->user ? opts->user : (user = login_name());
+    in.user = opts->user && *opts->user ? opts->user : (user = cn_login_name());
     in.tags = opts->tags;
     in.n_tags = opts->n_tags;
     rc = CN_STORE_OPS(ctx)->version_create(ctx, &in, &version);

@@ -678,6 +678,21 @@ cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_
     return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
 }
 
+cairn_status cn_store_read_tags(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_tag **tags,
+                                size_t *n)
+{
+    size_t cap = 0;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        *tags = cn_arena_grow(a, *tags, *n, &cap, sizeof **tags);
+        (*tags)[*n].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
+        (*tags)[*n].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
+        (*n)++;
+    }
+    cn_store_finalize(ctx, st);
+    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+}
+
 cairn_status cn_store_read_one(cairn_ctx *ctx, cn_stmt *st, size_t size, cn_row_fn from_row,
                                cn_complete_fn complete, void **item, cn_arena **arena)
 {

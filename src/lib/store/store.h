@@ -90,6 +90,10 @@ cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_
  * a failure gives both NULL. */
 cairn_status cn_store_read_one(cairn_ctx *ctx, cn_stmt *st, size_t size, cn_row_fn from_row,
                                cn_complete_fn complete, void **item, cn_arena **arena);
+/* Steps st, appending its (key, value) rows to *tags (*n of them, grown in a), then finalizes
+ * it. */
+cairn_status cn_store_read_tags(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_tag **tags,
+                                size_t *n);
 /* A page of rows read into an arena of its own, before it becomes a cairn_*_page. */
 typedef struct cn_page_rows {
     cn_arena *arena;

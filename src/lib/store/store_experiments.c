@@ -37,18 +37,7 @@ cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, void *item)
                        "SELECT key, value FROM experiment_tags WHERE experiment_id = ? "
                        "ORDER BY key",
                        "i", (int64_t)strtoll(exp->experiment_id, NULL, 10));
-    if (rc != CAIRN_OK)
-        return rc;
-    size_t cap = 0;
-    int r;
-    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        exp->tags = cn_arena_grow(a, exp->tags, exp->n_tags, &cap, sizeof *exp->tags);
-        exp->tags[exp->n_tags].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
-        exp->tags[exp->n_tags].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
-        exp->n_tags++;
-    }
-    cn_store_finalize(ctx, st);
-    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+    return rc == CAIRN_OK ? cn_store_read_tags(ctx, st, a, &exp->tags, &exp->n_tags) : rc;
 }
 
 static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *types, const void *arg,
@@ -193,17 +182,26 @@ static cairn_status require_experiment(cairn_ctx *ctx, const char *experiment_id
     return CAIRN_OK;
 }
 
+/* require_experiment for a change the experiment must be active for: EINVAL "experiment 'X' is
+ * deleted; restore it before <doing>" when it is deleted. */
+static cairn_status require_active_experiment(cairn_ctx *ctx, const char *experiment_id,
+                                              const char *doing, int64_t *id)
+{
+    bool deleted;
+    cairn_status rc = require_experiment(ctx, experiment_id, id, &deleted);
+    if (rc == CAIRN_OK && deleted)
+        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before %s",
+                       experiment_id, doing);
+    return rc;
+}
+
 cairn_status cn_store_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
                                         const char *new_name)
 {
     int64_t id;
-    bool deleted;
-    cairn_status rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    cairn_status rc = require_active_experiment(ctx, experiment_id, "renaming", &id);
     if (rc != CAIRN_OK)
         return rc;
-    if (deleted)
-        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before renaming",
-                       experiment_id);
     rc = cn_store_run(
         ctx, "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?", "sii",
         new_name, cn_now_ms(), id);
@@ -216,13 +214,9 @@ cairn_status cn_store_experiment_set_tag(cairn_ctx *ctx, const char *experiment_
                                          const char *value)
 {
     int64_t id;
-    bool deleted;
-    cairn_status rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    cairn_status rc = require_active_experiment(ctx, experiment_id, "tagging", &id);
     if (rc != CAIRN_OK)
         return rc;
-    if (deleted)
-        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before tagging",
-                       experiment_id);
     cn_buf sql = CN_BUF_INIT;
     cn_store_upsert_sql(&sql, "experiment_tags", "experiment_id, key, value", "experiment_id, key",
                         NULL);

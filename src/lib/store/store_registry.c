@@ -121,6 +121,13 @@ static cairn_status lock_events(cairn_ctx *ctx, const char *name)
     return cn_store_next_seq(ctx, "registry_events", "name", name, "seq", &unused);
 }
 
+/* Checks the model exists, then takes its event lock (see lock_events). */
+static cairn_status lock_model(cairn_ctx *ctx, const char *name)
+{
+    cairn_status rc = require_model(ctx, name);
+    return rc == CAIRN_OK ? lock_events(ctx, name) : rc;
+}
+
 /* ---- loading rows ---- */
 
 static cairn_status load_tags(cairn_ctx *ctx, cn_arena *a, const char *sql, const char *name,
@@ -129,18 +136,7 @@ static cairn_status load_tags(cairn_ctx *ctx, cn_arena *a, const char *sql, cons
     cn_stmt *st = NULL;
     cairn_status rc = version ? cn_store_query(ctx, &st, sql, "si", name, version)
                               : cn_store_query(ctx, &st, sql, "s", name);
-    if (rc != CAIRN_OK)
-        return rc;
-    size_t cap = 0;
-    int r;
-    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        *tags = cn_arena_grow(a, *tags, *n, &cap, sizeof **tags);
-        (*tags)[*n].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
-        (*tags)[*n].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
-        (*n)++;
-    }
-    cn_store_finalize(ctx, st);
-    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+    return rc == CAIRN_OK ? cn_store_read_tags(ctx, st, a, tags, n) : rc;
 }
 
 static void model_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
@@ -714,9 +710,7 @@ cairn_status cn_store_alias_move(cairn_ctx *ctx, const char *name, const char *a
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = require_model(ctx, name);
-    if (rc == CAIRN_OK)
-        rc = lock_events(ctx, name);
+    rc = lock_model(ctx, name);
     if (rc == CAIRN_OK)
         rc = cn_store_query_int(
             ctx, &current, &found,
@@ -777,9 +771,7 @@ cairn_status cn_store_stage_transition(cairn_ctx *ctx, const char *name, int64_t
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = require_model(ctx, name);
-    if (rc == CAIRN_OK)
-        rc = lock_events(ctx, name);
+    rc = lock_model(ctx, name);
     if (rc == CAIRN_OK)
         rc = require_version(ctx, name, version, &old);
     bool archive =
