@@ -52,6 +52,25 @@ void cli_table_add(cli_table *t, const char *const *cells); /* n_cols cells, cop
 void cli_table_print(cli_table *t, FILE *out);
 void cli_table_free(cli_table *t);
 
+/* The output of a listing: a table with headers, or with json {"<key>": [...]} whose items
+ * the caller writes to w. */
+typedef struct cli_listing {
+    cn_jsonw w;
+    cli_table *table; /* NULL with json */
+} cli_listing;
+void cli_listing_begin(cli_listing *l, bool json, const char *key, size_t n_cols,
+                       const char *const *headers);
+/* One page of a listing: searches with query and adds the items to l; *n is their count and
+ * *next the token of the page after (a new string, NULL on the last page). Returns 0, or the
+ * exit code with the error printed. */
+typedef int (*cli_page_fn)(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next);
+/* Lists page after page of up to 1000 items until the last, or until max (0: all) items are
+ * shown, setting the query's *page_token (borrowed by each call, NULL at the end) and
+ * *max_results before each page; then prints the table or ends the JSON (unless a page
+ * failed) and releases l. Returns the exit code. */
+int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *query,
+                      const char **page_token, int64_t *max_results, int64_t max);
+
 /* A group's synopsis: one line per form, "cairn <group> <verb> ...". `cairn <group> --help`
  * prints them as "usage: " / "   or: " lines (the same lines as docs/cli/cairn-<group>.md). */
 typedef struct cli_synopsis {
@@ -72,6 +91,10 @@ const char *cli_verb_usage(const cli_synopsis *syn, const char *verb);
  * at argv[optind], else the exit code: 0 after --help, 2 after a usage error. */
 int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
                     bool at_least, bool *json);
+/* As cli_simple_args without --json, with one option that takes a value: --<option> VALUE sets
+ * *value (left as it was when absent). Takes exactly n_args arguments. */
+int cli_value_args(int argc, char **argv, const char *usage, const char *option, const char **value,
+                   int n_args);
 
 /* Splits "key=value" at the first '='; false (usage error) when there is none or the key is
  * empty. *key is a new string (free it), *value points into arg. */

@@ -108,64 +108,36 @@ done:
     return rc;
 }
 
+static int experiments_page(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next)
+{
+    cairn_experiment_page *page = NULL;
+    if (cairn_experiments_search(ctx, query, &page) != CAIRN_OK)
+        return cli_fail(ctx);
+    for (size_t i = 0; i < page->n; i++) {
+        const cairn_experiment *e = &page->items[i];
+        if (!l->table) {
+            write_experiment(&l->w, e);
+            continue;
+        }
+        char created[32];
+        cli_format_time(e->creation_time_ms, created, sizeof created);
+        const char *cells[] = {e->experiment_id, e->name, e->is_deleted ? "deleted" : "active",
+                               created, e->artifact_location};
+        cli_table_add(l->table, cells);
+    }
+    *n = page->n;
+    *next = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
+    cairn_experiment_page_free(page);
+    return 0;
+}
+
 /* Lists experiments page by page, up to max (0: all), as a table or as JSON. */
 static int print_experiments(cairn_ctx *ctx, cairn_experiment_search *q, int64_t max, bool json)
 {
     static const char *const headers[] = {"ID", "NAME", "STAGE", "CREATED", "ARTIFACT LOCATION"};
-    cli_table *table = json ? NULL : cli_table_new(CN_ARRAY_LEN(headers), headers);
-    cn_jsonw w;
-    cairn_experiment_page *page = NULL;
-    char *token = NULL;
-    int64_t shown = 0;
-    int rc = 0;
-
-    cn_jsonw_init(&w, stdout, 2);
-    if (json) {
-        cn_jsonw_object_begin(&w);
-        cn_jsonw_key(&w, "experiments");
-        cn_jsonw_array_begin(&w);
-    }
-    for (;;) {
-        q->page_token = token;
-        if (max > 0)
-            q->max_results = max - shown < 1000 ? max - shown : 1000;
-        if (cairn_experiments_search(ctx, q, &page) != CAIRN_OK) {
-            rc = cli_fail(ctx);
-            goto done;
-        }
-        for (size_t i = 0; i < page->n; i++, shown++) {
-            const cairn_experiment *e = &page->items[i];
-            if (json) {
-                write_experiment(&w, e);
-                continue;
-            }
-            char created[32];
-            cli_format_time(e->creation_time_ms, created, sizeof created);
-            const char *cells[] = {e->experiment_id, e->name, e->is_deleted ? "deleted" : "active",
-                                   created, e->artifact_location};
-            cli_table_add(table, cells);
-        }
-        free(token);
-        token = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
-        cairn_experiment_page_free(page);
-        page = NULL;
-        if (!token || (max > 0 && shown >= max))
-            break;
-    }
-    if (json) {
-        cn_jsonw_array_end(&w);
-        cn_jsonw_object_end(&w);
-        if (!cn_jsonw_finish(&w))
-            rc = cli_error("writing the output failed");
-    } else {
-        cli_table_print(table, stdout);
-    }
-done:
-    cn_jsonw_release(&w);
-    cli_table_free(table);
-    free(token);
-    q->page_token = NULL;
-    return rc;
+    cli_listing l;
+    cli_listing_begin(&l, json, "experiments", CN_ARRAY_LEN(headers), headers);
+    return cli_listing_pages(ctx, &l, experiments_page, q, &q->page_token, &q->max_results, max);
 }
 
 static int exp_list(int argc, char **argv)

@@ -36,8 +36,7 @@ enum {
     OPT_RUN,
     OPT_PATH,
     OPT_SEMVER,
-    OPT_DESCRIPTION,
-    OPT_REASON
+    OPT_DESCRIPTION
 };
 
 static const char *usage_of(const char *verb)
@@ -145,61 +144,39 @@ static void alias_list(const cairn_registered_model *m, cn_buf *out)
                       (long long)m->aliases[i].version);
 }
 
+static int models_page(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next)
+{
+    cairn_registered_model_page *page = NULL;
+    if (cairn_registry_search_models(ctx, query, &page) != CAIRN_OK)
+        return cli_fail(ctx);
+    for (size_t i = 0; i < page->n; i++) {
+        const cairn_registered_model *m = &page->items[i];
+        if (!l->table) {
+            write_model(&l->w, m, NULL);
+            continue;
+        }
+        char latest[24], updated[32];
+        cn_buf aliases = CN_BUF_INIT;
+        snprintf(latest, sizeof latest, "%lld", (long long)m->latest_version);
+        cli_format_time(m->last_updated_time_ms, updated, sizeof updated);
+        alias_list(m, &aliases);
+        const char *cells[] = {m->name, m->latest_version ? latest : "-",
+                               aliases.len ? aliases.data : "-", updated, m->description};
+        cli_table_add(l->table, cells);
+        cn_buf_release(&aliases);
+    }
+    *n = page->n;
+    *next = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
+    cairn_registered_model_page_free(page);
+    return 0;
+}
+
 static int list_models(cairn_ctx *ctx, cairn_registered_model_query *q, bool json)
 {
     static const char *const headers[] = {"NAME", "LATEST", "ALIASES", "UPDATED", "DESCRIPTION"};
-    cli_table *table = json ? NULL : cli_table_new(CN_ARRAY_LEN(headers), headers);
-    cairn_registered_model_page *page = NULL;
-    char *token = NULL;
-    cn_jsonw w;
-    int rc = 0;
-
-    cn_jsonw_init(&w, stdout, 2);
-    if (json) {
-        cn_jsonw_object_begin(&w);
-        cn_jsonw_key(&w, "registered_models");
-        cn_jsonw_array_begin(&w);
-    }
-    do {
-        q->page_token = token;
-        q->max_results = 1000;
-        if (cairn_registry_search_models(ctx, q, &page) != CAIRN_OK) {
-            rc = cli_fail(ctx);
-            break;
-        }
-        for (size_t i = 0; i < page->n; i++) {
-            const cairn_registered_model *m = &page->items[i];
-            if (json) {
-                write_model(&w, m, NULL);
-                continue;
-            }
-            char latest[24], updated[32];
-            cn_buf aliases = CN_BUF_INIT;
-            snprintf(latest, sizeof latest, "%lld", (long long)m->latest_version);
-            cli_format_time(m->last_updated_time_ms, updated, sizeof updated);
-            alias_list(m, &aliases);
-            const char *cells[] = {m->name, m->latest_version ? latest : "-",
-                                   aliases.len ? aliases.data : "-", updated, m->description};
-            cli_table_add(table, cells);
-            cn_buf_release(&aliases);
-        }
-        free(token);
-        token = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
-        cairn_registered_model_page_free(page);
-    } while (token);
-    if (json) {
-        cn_jsonw_array_end(&w);
-        cn_jsonw_object_end(&w);
-        if (rc == 0)
-            rc = finish_json(&w);
-    } else if (rc == 0) {
-        cli_table_print(table, stdout);
-    }
-    cn_jsonw_release(&w);
-    cli_table_free(table);
-    free(token);
-    q->page_token = NULL;
-    return rc;
+    cli_listing l;
+    cli_listing_begin(&l, json, "registered_models", CN_ARRAY_LEN(headers), headers);
+    return cli_listing_pages(ctx, &l, models_page, q, &q->page_token, &q->max_results, 0);
 }
 
 static int model_list(int argc, char **argv)
@@ -481,33 +458,11 @@ static int model_register(int argc, char **argv)
     return rc;
 }
 
-/* Parses the options of alias and rollback: --reason and --help. Returns -1 to go on. */
-static int reason_args(int argc, char **argv, const char *usage, int n_args, const char **reason)
-{
-    static const struct option opts[] = {{"reason", required_argument, NULL, OPT_REASON},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return 0;
-        } else if (c == OPT_REASON) {
-            *reason = optarg;
-        } else {
-            return cli_other_option(c, usage, NULL, argv);
-        }
-    }
-    if (argc - optind != n_args)
-        return cli_usage(usage, "expected %d arguments, got %d", n_args, argc - optind);
-    return -1;
-}
-
 static int model_alias(int argc, char **argv)
 {
     const char *usage = usage_of("alias");
     cairn_registry_move_opts mv = CAIRN_REGISTRY_MOVE_OPTS_INIT;
-    int rc = reason_args(argc, argv, usage, 3, &mv.reason);
+    int rc = cli_value_args(argc, argv, usage, "reason", &mv.reason, 3);
     if (rc >= 0)
         return rc;
     const char *name = argv[optind], *alias = argv[optind + 1];
@@ -529,7 +484,7 @@ static int model_alias(int argc, char **argv)
 static int model_rollback(int argc, char **argv)
 {
     cairn_registry_move_opts mv = CAIRN_REGISTRY_MOVE_OPTS_INIT;
-    int rc = reason_args(argc, argv, usage_of("rollback"), 2, &mv.reason);
+    int rc = cli_value_args(argc, argv, usage_of("rollback"), "reason", &mv.reason, 2);
     if (rc >= 0)
         return rc;
     const char *name = argv[optind], *alias = argv[optind + 1];
@@ -599,51 +554,29 @@ static void add_event_row(cli_table *t, const cairn_registry_event *e)
     cli_table_add(t, cells);
 }
 
+static int history_page(cairn_ctx *ctx, void *query, cli_listing *l, size_t *n, char **next)
+{
+    cairn_registry_event_page *page = NULL;
+    if (cairn_registry_history(ctx, query, &page) != CAIRN_OK)
+        return cli_fail(ctx);
+    for (size_t i = 0; i < page->n; i++) {
+        if (l->table)
+            add_event_row(l->table, &page->items[i]);
+        else
+            write_event(&l->w, &page->items[i]);
+    }
+    *n = page->n;
+    *next = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
+    cairn_registry_event_page_free(page);
+    return 0;
+}
+
 static int print_history(cairn_ctx *ctx, cairn_registry_history_query *q, bool json)
 {
     static const char *const headers[] = {"WHEN", "EVENT", "WHAT", "FROM", "TO", "USER", "REASON"};
-    cli_table *t = json ? NULL : cli_table_new(CN_ARRAY_LEN(headers), headers);
-    cairn_registry_event_page *page = NULL;
-    char *token = NULL;
-    cn_jsonw w;
-    int rc = 0;
-
-    cn_jsonw_init(&w, stdout, 2);
-    if (json) {
-        cn_jsonw_object_begin(&w);
-        cn_jsonw_key(&w, "events");
-        cn_jsonw_array_begin(&w);
-    }
-    do {
-        q->page_token = token;
-        q->max_results = 1000;
-        if (cairn_registry_history(ctx, q, &page) != CAIRN_OK) {
-            rc = cli_fail(ctx);
-            break;
-        }
-        for (size_t i = 0; i < page->n; i++) {
-            if (json)
-                write_event(&w, &page->items[i]);
-            else
-                add_event_row(t, &page->items[i]);
-        }
-        free(token);
-        token = page->next_page_token ? cn_xstrdup(page->next_page_token) : NULL;
-        cairn_registry_event_page_free(page);
-    } while (token);
-    if (json) {
-        cn_jsonw_array_end(&w);
-        cn_jsonw_object_end(&w);
-        if (rc == 0)
-            rc = finish_json(&w);
-    } else if (rc == 0) {
-        cli_table_print(t, stdout);
-    }
-    cn_jsonw_release(&w);
-    cli_table_free(t);
-    free(token);
-    q->page_token = NULL;
-    return rc;
+    cli_listing l;
+    cli_listing_begin(&l, json, "events", CN_ARRAY_LEN(headers), headers);
+    return cli_listing_pages(ctx, &l, history_page, q, &q->page_token, &q->max_results, 0);
 }
 
 static int model_history(int argc, char **argv)

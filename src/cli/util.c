@@ -190,6 +190,50 @@ void cli_table_print(cli_table *t, FILE *out)
     free(width);
 }
 
+void cli_listing_begin(cli_listing *l, bool json, const char *key, size_t n_cols,
+                       const char *const *headers)
+{
+    l->table = json ? NULL : cli_table_new(n_cols, headers);
+    cn_jsonw_init(&l->w, stdout, 2);
+    if (json) {
+        cn_jsonw_object_begin(&l->w);
+        cn_jsonw_key(&l->w, key);
+        cn_jsonw_array_begin(&l->w);
+    }
+}
+
+int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *query,
+                      const char **page_token, int64_t *max_results, int64_t max)
+{
+    enum { PAGE_SIZE = 1000 };
+    char *token = NULL;
+    int64_t shown = 0;
+    int rc;
+    do {
+        char *next = NULL;
+        size_t n = 0;
+        *page_token = token;
+        *max_results = max > 0 && max - shown < PAGE_SIZE ? max - shown : PAGE_SIZE;
+        rc = page(ctx, query, l, &n, &next);
+        *page_token = NULL;
+        free(token);
+        token = next;
+        shown += (int64_t)n;
+    } while (rc == 0 && token && !(max > 0 && shown >= max));
+    free(token);
+    if (rc == 0 && !l->table) {
+        cn_jsonw_array_end(&l->w);
+        cn_jsonw_object_end(&l->w);
+        if (!cn_jsonw_finish(&l->w))
+            rc = cli_error("writing the output failed");
+    } else if (rc == 0) {
+        cli_table_print(l->table, stdout);
+    }
+    cn_jsonw_release(&l->w);
+    cli_table_free(l->table);
+    return rc;
+}
+
 void cli_table_free(cli_table *t)
 {
     if (!t)
@@ -256,13 +300,16 @@ const char *cli_verb_usage(const cli_synopsis *syn, const char *verb)
     return text;
 }
 
-int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
-                    bool at_least, bool *json)
+/* cli_simple_args, and with value_option (NULL: none) cli_value_args. */
+static int simple_args(int argc, char **argv, const char *usage, bool allow_json,
+                       const char *value_option, const char **value, int n_args, bool at_least,
+                       bool *json)
 {
-    enum { OPT_JSON = 1000 };
-    static const struct option opts[] = {{"json", no_argument, NULL, OPT_JSON},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    enum { OPT_JSON = 1000, OPT_VALUE };
+    const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                  {"json", no_argument, NULL, OPT_JSON},
+                                  {value_option, required_argument, NULL, OPT_VALUE},
+                                  {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -270,6 +317,8 @@ int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, i
             return 0;
         } else if (c == OPT_JSON && allow_json) {
             *json = true;
+        } else if (c == OPT_VALUE) {
+            *value = optarg;
         } else {
             return cli_other_option(c == OPT_JSON ? '?' : c, usage, NULL, argv);
         }
@@ -279,6 +328,19 @@ int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, i
         return cli_usage(usage, "expected %s%d argument%s, got %d", at_least ? "at least " : "",
                          n_args, n_args == 1 ? "" : "s", got);
     return -1;
+}
+
+int cli_simple_args(int argc, char **argv, const char *usage, bool allow_json, int n_args,
+                    bool at_least, bool *json)
+{
+    return simple_args(argc, argv, usage, allow_json, NULL, NULL, n_args, at_least, json);
+}
+
+int cli_value_args(int argc, char **argv, const char *usage, const char *option, const char **value,
+                   int n_args)
+{
+    bool json = false;
+    return simple_args(argc, argv, usage, false, option, value, n_args, false, &json);
 }
 
 bool cli_split_kv(const char *arg, char **key, const char **value)

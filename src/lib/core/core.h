@@ -28,6 +28,17 @@ cairn_status cn_fail_errno(cairn_ctx *ctx, cairn_status st, const char *fmt, ...
 void cn_errctx(cairn_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cn_log(cairn_ctx *ctx, cairn_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Who runs this process, for the user of runs and registry moves: $USER, else the password
+ * entry of the uid, else "unknown". The caller frees. */
+char *cn_login_name(void);
 /* The store of a context, or an EINVAL failure when it has none. */
 cairn_status cn_need_store(cairn_ctx *ctx);
+/* Defines the destructor `void fn(type *x)` of a result whose memory, x included, is the arena
+ * x->internal_ (NULL is a no-op). Needs base/arena.h where it is used. */
+#define CN_DEFINE_ARENA_FREE(fn, type)                                                             \
+    void fn(type *x)                                                                               \
+    {                                                                                              \
+        if (x)                                                                                     \
+            cn_arena_free(x->internal_);                                                           \
+    }
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* ctx.c - status text, the last-error buffer and the log sink of a cairn_ctx. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core.h"
 #include "base/fs.h"
 #include "base/xmalloc.h"
@@ -126,6 +128,15 @@ void cn_log(cairn_ctx *ctx, cairn_log_level level, const char *component, const 
     va_end(ap);
     ctx->log_fn(ctx->log_user, level, component, cn_buf_str(&b));
     cn_buf_release(&b);
+}
+
+char *cn_login_name(void)
+{
+    const char *u = getenv("USER");
+    if (u && *u)
+        return cn_xstrdup(u);
+    struct passwd *pw = getpwuid(getuid());
+    return cn_xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
 }
 
 cairn_status cn_need_store(cairn_ctx *ctx)

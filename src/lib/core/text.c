@@ -73,3 +73,13 @@ cairn_status cn_text_check(cairn_ctx *ctx, const char *what, const char *s)
 {
     return s ? cn_text_check_n(ctx, what, s, strlen(s)) : CAIRN_OK;
 }
+
+cairn_status cn_text_check_name(cairn_ctx *ctx, const char *what, const char *name, size_t max)
+{
+    if (!name || !*name)
+        return cn_fail(ctx, CAIRN_EINVAL, "invalid %s: the name is empty", what);
+    if (strlen(name) > max)
+        return cn_fail(ctx, CAIRN_EINVAL, "invalid %s '%.40s...': longer than %zu characters", what,
+                       name, max);
+    return CAIRN_OK;
+}

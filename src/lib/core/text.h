@@ -19,4 +19,7 @@ bool cn_text_valid(const char *s);
 cairn_status cn_text_check(cairn_ctx *ctx, const char *what, const char *s);
 /* The same for s[0 .. len), which also must not hold a NUL byte ("NUL byte at byte N"). */
 cairn_status cn_text_check_n(cairn_ctx *ctx, const char *what, const char *s, size_t len);
+/* EINVAL "invalid <what>: the name is empty" for NULL or "", "invalid <what> '<its first 40
+ * bytes>...': longer than <max> characters" past max bytes; what is "model name", .... */
+cairn_status cn_text_check_name(cairn_ctx *ctx, const char *what, const char *name, size_t max);
 #endif

@@ -4,12 +4,11 @@
  * the context's store through its operations table (store/store_ops.h). No SQL here. */
 #include <ctype.h>
 #include <stdio.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 #include "core/core.h"
+#include "core/text.h"
 #include "core/key.h"
 #include "store/store_ops.h"
 #include "base/arena.h"
@@ -51,12 +50,9 @@ const char *cairn_registry_event_kind_str(cairn_registry_event_kind kind)
 
 static cairn_status check_name(cairn_ctx *ctx, const char *name)
 {
-    if (!name || !*name)
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid model name: the name is empty");
-    if (strlen(name) > CAIRN_MODEL_NAME_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "invalid model name '%.40s...': longer than %d characters", name,
-                       CAIRN_MODEL_NAME_MAX);
+    cairn_status rc = cn_text_check_name(ctx, "model name", name, CAIRN_MODEL_NAME_MAX);
+    if (rc != CAIRN_OK)
+        return rc;
     for (const char *p = name; *p; p++)
         if (*p == '/' || iscntrl((unsigned char)*p))
             return cn_fail(ctx, CAIRN_EINVAL,
@@ -223,15 +219,6 @@ static cairn_status check_source(cairn_ctx *ctx, const char *source)
     return rc;
 }
 
-static char *login_name(void)
-{
-    const char *u = getenv("USER");
-    if (u && *u)
-        return cn_xstrdup(u);
-    struct passwd *pw = getpwuid(getuid());
-    return cn_xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
-}
-
 /* mv with the user filled in; *user_buf (freed by the caller) holds a looked-up name. */
 static cairn_registry_move_opts resolve_move(const cairn_registry_move_opts *mv, char **user_buf)
 {
@@ -240,7 +227,7 @@ static cairn_registry_move_opts resolve_move(const cairn_registry_move_opts *mv,
     if (mv)
         out = *mv;
     if (!out.user || !*out.user)
-        out.user = *user_buf = login_name();
+        out.user = *user_buf = cn_login_name();
     if (!out.reason)
         out.reason = "";
     return out;
@@ -256,35 +243,11 @@ static cairn_status check_page_size(cairn_ctx *ctx, int64_t *max_results)
     return CAIRN_OK;
 }
 
-void cairn_registered_model_free(cairn_registered_model *model)
-{
-    if (model)
-        cn_arena_free(model->internal_);
-}
-
-void cairn_model_version_free(cairn_model_version *version)
-{
-    if (version)
-        cn_arena_free(version->internal_);
-}
-
-void cairn_registered_model_page_free(cairn_registered_model_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
-
-void cairn_model_version_page_free(cairn_model_version_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
-
-void cairn_registry_event_page_free(cairn_registry_event_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_registered_model_free, cairn_registered_model)
+CN_DEFINE_ARENA_FREE(cairn_model_version_free, cairn_model_version)
+CN_DEFINE_ARENA_FREE(cairn_registered_model_page_free, cairn_registered_model_page)
+CN_DEFINE_ARENA_FREE(cairn_model_version_page_free, cairn_model_version_page)
+CN_DEFINE_ARENA_FREE(cairn_registry_event_page_free, cairn_registry_event_page)
 
 /* ---- registered models ---- */
 
@@ -452,7 +415,7 @@ cairn_status cairn_model_version_create(cairn_ctx *ctx, const cairn_model_versio
     in.source = source ? source : opts->source;
     in.description = opts->description ? opts->description : "";
     in.semver = opts->semver && *opts->semver ? opts->semver : NULL;
-    in.user = opts->user && *opts->user ? opts->user : (user = login_name());
+    in.user = opts->user && *opts->user ? opts->user : (user = cn_login_name());
     in.tags = opts->tags;
     in.n_tags = opts->n_tags;
     rc = CN_STORE_OPS(ctx)->version_create(ctx, &in, &version);

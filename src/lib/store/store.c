@@ -564,20 +564,47 @@ cairn_status cn_store_query(cairn_ctx *ctx, cn_stmt **out, const char *sql, cons
     return rc;
 }
 
-cairn_status cn_store_run(cairn_ctx *ctx, const char *sql, const char *types, ...)
+/* Runs a query for at most its first row. With first (NULL: no column is read), *first is that
+ * row's first integer column, 0 and *found false when no row came back. */
+static cairn_status vrun(cairn_ctx *ctx, const char *sql, const char *types, va_list ap,
+                         int64_t *first, bool *found)
 {
     cn_stmt *st = NULL;
-    va_list ap;
-    va_start(ap, types);
+    if (first) {
+        *first = 0;
+        *found = false;
+    }
     cairn_status rc = cn_store_vquery(ctx, &st, sql, types, ap);
-    va_end(ap);
     if (rc != CAIRN_OK)
         return rc;
     int r = OPS(ctx)->step(st);
+    if (r == CN_DB_ROW && first) {
+        *first = OPS(ctx)->column_int64(st, 0);
+        *found = true;
+    }
     OPS(ctx)->finalize(st);
     if (r != CN_DB_DONE && r != CN_DB_ROW)
         return (cairn_status)r;
     return CAIRN_OK;
+}
+
+cairn_status cn_store_run(cairn_ctx *ctx, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    cairn_status rc = vrun(ctx, sql, types, ap, NULL, NULL);
+    va_end(ap);
+    return rc;
+}
+
+cairn_status cn_store_query_int(cairn_ctx *ctx, int64_t *out, bool *found, const char *sql,
+                                const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    cairn_status rc = vrun(ctx, sql, types, ap, out, found);
+    va_end(ap);
+    return rc;
 }
 
 cairn_status cn_store_prepare(cairn_ctx *ctx, const char *sql, cn_stmt **out)
@@ -632,6 +659,62 @@ double cn_col_double(cairn_ctx *ctx, cn_stmt *st, int col)
 bool cn_col_is_null(cairn_ctx *ctx, cn_stmt *st, int col)
 {
     return OPS(ctx)->column_is_null(st, col);
+}
+
+cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_t max, size_t size,
+                                cn_row_fn from_row, void **items, size_t *n, bool *more)
+{
+    size_t cap = 0;
+    int r;
+    *more = false;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if ((int64_t)*n == max) {
+            *more = true;
+            return CAIRN_OK;
+        }
+        *items = cn_arena_grow(a, *items, *n, &cap, size);
+        from_row(ctx, st, a, (char *)*items + (*n)++ * size);
+    }
+    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+}
+
+cairn_status cn_store_read_tags(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_tag **tags,
+                                size_t *n)
+{
+    size_t cap = 0;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        *tags = cn_arena_grow(a, *tags, *n, &cap, sizeof **tags);
+        (*tags)[*n].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
+        (*tags)[*n].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
+        (*n)++;
+    }
+    cn_store_finalize(ctx, st);
+    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+}
+
+cairn_status cn_store_read_one(cairn_ctx *ctx, cn_stmt *st, size_t size, cn_row_fn from_row,
+                               cn_complete_fn complete, void **item, cn_arena **arena)
+{
+    *item = NULL;
+    *arena = NULL;
+    int r = cn_store_step(ctx, st);
+    if (r != CN_DB_ROW) {
+        cn_store_finalize(ctx, st);
+        return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+    }
+    cn_arena *a = cn_arena_new();
+    void *x = cn_arena_alloc(a, size);
+    from_row(ctx, st, a, x);
+    cn_store_finalize(ctx, st);
+    cairn_status rc = complete ? complete(ctx, a, x) : CAIRN_OK;
+    if (rc != CAIRN_OK) {
+        cn_arena_free(a);
+        return rc;
+    }
+    *item = x;
+    *arena = a;
+    return CAIRN_OK;
 }
 
 cairn_status cn_store_begin(cairn_ctx *ctx)

@@ -6,6 +6,7 @@
 #define CN_STORE_H
 #include <stdarg.h>
 #include "cairn/tracking.h"
+#include "base/arena.h"
 #include "base/buf.h"
 #include "base/embedded.h"
 #include "store/db.h"
@@ -57,6 +58,10 @@ cairn_status cn_store_vquery(cairn_ctx *ctx, cn_stmt **out, const char *sql, con
                              va_list ap);
 /* Runs a statement that returns no rows. */
 cairn_status cn_store_run(cairn_ctx *ctx, const char *sql, const char *types, ...);
+/* Runs a one-row, one-integer query: *out is the first column of the first row (0 when none),
+ * *found says whether a row came back. */
+cairn_status cn_store_query_int(cairn_ctx *ctx, int64_t *out, bool *found, const char *sql,
+                                const char *types, ...);
 /* Driver shorthands on the context's connection. */
 cairn_status cn_store_prepare(cairn_ctx *ctx, const char *sql, cn_stmt **out);
 cairn_status cn_store_bind_text(cairn_ctx *ctx, cn_stmt *st, int idx, const char *v);
@@ -68,6 +73,44 @@ const char *cn_col_text(cairn_ctx *ctx, cn_stmt *st, int col); /* "" for NULL */
 int64_t cn_col_int(cairn_ctx *ctx, cn_stmt *st, int col);
 double cn_col_double(cairn_ctx *ctx, cn_stmt *st, int col);
 bool cn_col_is_null(cairn_ctx *ctx, cn_stmt *st, int col);
+
+/* ---- reading rows into arenas, shared by the domain files' getters and page readers ---- */
+/* Fills item (a cairn_experiment, a cairn_model_version, ...) from the current row of st,
+ * copying strings into a. */
+typedef void (*cn_row_fn)(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item);
+/* Adds what a second query reads (tags, aliases) to an item filled by a cn_row_fn. */
+typedef cairn_status (*cn_complete_fn)(cairn_ctx *ctx, cn_arena *a, void *item);
+/* Steps st, appending rows to *items (*n of them, `size` bytes each, filled by from_row, grown
+ * in a) until the rows end or *n reaches max; *more says whether a row beyond max exists. */
+cairn_status cn_store_read_rows(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_t max, size_t size,
+                                cn_row_fn from_row, void **items, size_t *n, bool *more);
+/* Steps st once and finalizes it. On a row, *item is `size` bytes in a new arena *arena, filled
+ * by from_row, then by complete (unless NULL) once st is finalized; the caller stores *arena in
+ * the item's internal_. No row gives CAIRN_OK with both NULL (the caller words the ENOTFOUND);
+ * a failure gives both NULL. */
+cairn_status cn_store_read_one(cairn_ctx *ctx, cn_stmt *st, size_t size, cn_row_fn from_row,
+                               cn_complete_fn complete, void **item, cn_arena **arena);
+/* Steps st, appending its (key, value) rows to *tags (*n of them, grown in a), then finalizes
+ * it. */
+cairn_status cn_store_read_tags(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_tag **tags,
+                                size_t *n);
+/* A page of rows read into an arena of its own, before it becomes a cairn_*_page. */
+typedef struct cn_page_rows {
+    cn_arena *arena;
+    void *items; /* n items */
+    size_t n;
+    const char *next_page_token; /* in arena; NULL on the last page */
+} cn_page_rows;
+/* Hands rows over to *out, a new page of any cairn_*_page type (n, items, next_page_token,
+ * internal_) allocated in the rows' arena, which the page then owns: set rows.arena = NULL. */
+#define CN_PAGE_HAND_OVER(rows, out)                                                               \
+    do {                                                                                           \
+        *(out) = cn_arena_alloc((rows).arena, sizeof **(out));                                     \
+        (*(out))->n = (rows).n;                                                                    \
+        (*(out))->items = (rows).items;                                                            \
+        (*(out))->next_page_token = (rows).next_page_token;                                        \
+        (*(out))->internal_ = (rows).arena;                                                        \
+    } while (0)
 
 /* Write transactions; nested begin/commit pairs join the outer one. */
 cairn_status cn_store_begin(cairn_ctx *ctx);
@@ -102,4 +145,6 @@ cairn_status cn_validate_run_id(cairn_ctx *ctx, const char *run_id);
 cairn_status cn_validate_experiment_id(cairn_ctx *ctx, const char *id);
 /* Page tokens are decimal offsets. */
 cairn_status cn_page_token_parse(cairn_ctx *ctx, const char *token, int64_t *offset);
+/* The token of the page after the one of max items at offset, in a; NULL unless more. */
+const char *cn_page_token_next(cn_arena *a, bool more, int64_t offset, int64_t max);
 #endif

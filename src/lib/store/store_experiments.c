@@ -13,8 +13,9 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_experiment *exp)
+void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
 {
+    cairn_experiment *exp = item;
     char id[32];
     snprintf(id, sizeof id, "%lld", (long long)cn_col_int(ctx, st, 0));
     exp->experiment_id = cn_arena_strdup(a, id);
@@ -27,26 +28,16 @@ void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_expe
     exp->last_update_time_ms = cn_col_int(ctx, st, 5);
 }
 
-cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, cairn_experiment *exp)
+cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, void *item)
 {
+    cairn_experiment *exp = item;
     cn_stmt *st = NULL;
     cairn_status rc =
         cn_store_query(ctx, &st,
                        "SELECT key, value FROM experiment_tags WHERE experiment_id = ? "
                        "ORDER BY key",
                        "i", (int64_t)strtoll(exp->experiment_id, NULL, 10));
-    if (rc != CAIRN_OK)
-        return rc;
-    size_t cap = 0;
-    int r;
-    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        exp->tags = cn_arena_grow(a, exp->tags, exp->n_tags, &cap, sizeof *exp->tags);
-        exp->tags[exp->n_tags].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
-        exp->tags[exp->n_tags].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
-        exp->n_tags++;
-    }
-    cn_store_finalize(ctx, st);
-    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+    return rc == CAIRN_OK ? cn_store_read_tags(ctx, st, a, &exp->tags, &exp->n_tags) : rc;
 }
 
 static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *types, const void *arg,
@@ -54,6 +45,7 @@ static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *typ
 {
     cn_arena *a = NULL;
     cn_stmt *st = NULL;
+    void *item = NULL;
     char sql[256];
     *out = NULL;
     cairn_status rc = cn_need_store(ctx);
@@ -65,26 +57,15 @@ static cairn_status get_where(cairn_ctx *ctx, const char *where, const char *typ
         rc = cn_store_query(ctx, &st, sql, types, *(const int64_t *)arg);
     else
         rc = cn_store_query(ctx, &st, sql, types, (const char *)arg);
+    if (rc == CAIRN_OK)
+        rc = cn_store_read_one(ctx, st, sizeof **out, cn_experiment_from_row,
+                               cn_experiment_load_tags, &item, &a);
+    if (rc == CAIRN_OK && !item)
+        return cn_fail(ctx, CAIRN_ENOTFOUND, "no experiment %s", what);
     if (rc != CAIRN_OK)
         return rc;
-    int r = cn_store_step(ctx, st);
-    if (r != CN_DB_ROW) {
-        cn_store_finalize(ctx, st);
-        if (r == CN_DB_DONE)
-            return cn_fail(ctx, CAIRN_ENOTFOUND, "no experiment %s", what);
-        return (cairn_status)r;
-    }
-    a = cn_arena_new();
-    cairn_experiment *exp = cn_arena_alloc(a, sizeof *exp);
-    cn_experiment_from_row(ctx, st, a, exp);
-    cn_store_finalize(ctx, st);
-    rc = cn_experiment_load_tags(ctx, a, exp);
-    if (rc != CAIRN_OK) {
-        cn_arena_free(a);
-        return rc;
-    }
-    exp->internal_ = a;
-    *out = exp;
+    *out = item;
+    (*out)->internal_ = a;
     return CAIRN_OK;
 }
 
@@ -201,17 +182,26 @@ static cairn_status require_experiment(cairn_ctx *ctx, const char *experiment_id
     return CAIRN_OK;
 }
 
+/* require_experiment for a change the experiment must be active for: EINVAL "experiment 'X' is
+ * deleted; restore it before <doing>" when it is deleted. */
+static cairn_status require_active_experiment(cairn_ctx *ctx, const char *experiment_id,
+                                              const char *doing, int64_t *id)
+{
+    bool deleted;
+    cairn_status rc = require_experiment(ctx, experiment_id, id, &deleted);
+    if (rc == CAIRN_OK && deleted)
+        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before %s",
+                       experiment_id, doing);
+    return rc;
+}
+
 cairn_status cn_store_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
                                         const char *new_name)
 {
     int64_t id;
-    bool deleted;
-    cairn_status rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    cairn_status rc = require_active_experiment(ctx, experiment_id, "renaming", &id);
     if (rc != CAIRN_OK)
         return rc;
-    if (deleted)
-        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before renaming",
-                       experiment_id);
     rc = cn_store_run(
         ctx, "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?", "sii",
         new_name, cn_now_ms(), id);
@@ -224,13 +214,9 @@ cairn_status cn_store_experiment_set_tag(cairn_ctx *ctx, const char *experiment_
                                          const char *value)
 {
     int64_t id;
-    bool deleted;
-    cairn_status rc = require_experiment(ctx, experiment_id, &id, &deleted);
+    cairn_status rc = require_active_experiment(ctx, experiment_id, "tagging", &id);
     if (rc != CAIRN_OK)
         return rc;
-    if (deleted)
-        return cn_fail(ctx, CAIRN_EINVAL, "experiment '%s' is deleted; restore it before tagging",
-                       experiment_id);
     cn_buf sql = CN_BUF_INIT;
     cn_store_upsert_sql(&sql, "experiment_tags", "experiment_id, key, value", "experiment_id, key",
                         NULL);

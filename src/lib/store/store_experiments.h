@@ -10,9 +10,10 @@
     "e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, "                            \
     "e.creation_time, e.last_update_time"
 
-/* Fills exp from a row of CN_EXPERIMENT_COLUMNS, copying strings into a. */
-void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_experiment *exp);
-cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, cairn_experiment *exp);
+/* Fills item, a cairn_experiment, from a row of CN_EXPERIMENT_COLUMNS (a cn_row_fn). */
+void cn_experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item);
+/* Adds its tags to item, a cairn_experiment (a cn_complete_fn). */
+cairn_status cn_experiment_load_tags(cairn_ctx *ctx, cn_arena *a, void *item);
 
 cairn_status cn_store_experiment_create(cairn_ctx *ctx, const char *name, const char *location,
                                         const cairn_tag *tags, size_t n_tags, char **id_out);

@@ -3,7 +3,6 @@
  * under a per-model lock (cn_store_next_seq), tags, aliases, stages, semver labels and the
  * registry_events history. Arguments arrive validated (registry/registry.c). Every alias and
  * stage move takes the model's event lock first, so the "from" it records is what it moved. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,34 +51,12 @@ static cairn_status end_txn(cairn_ctx *ctx, cairn_status rc)
     return cn_store_commit(ctx);
 }
 
-/* Runs a one-row, one-integer query; *found says whether a row came back. */
-static cairn_status query_int(cairn_ctx *ctx, int64_t *out, bool *found, const char *sql,
-                              const char *types, ...)
-{
-    cn_stmt *st = NULL;
-    va_list ap;
-    va_start(ap, types);
-    cairn_status rc = cn_store_vquery(ctx, &st, sql, types, ap);
-    va_end(ap);
-    *out = 0;
-    *found = false;
-    if (rc != CAIRN_OK)
-        return rc;
-    int r = cn_store_step(ctx, st);
-    if (r == CN_DB_ROW) {
-        *out = cn_col_int(ctx, st, 0);
-        *found = true;
-    }
-    cn_store_finalize(ctx, st);
-    return r == CN_DB_ROW || r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
-}
-
 static cairn_status require_model(cairn_ctx *ctx, const char *name)
 {
     int64_t one;
     bool found;
-    cairn_status rc =
-        query_int(ctx, &one, &found, "SELECT 1 FROM registered_models WHERE name = ?", "s", name);
+    cairn_status rc = cn_store_query_int(
+        ctx, &one, &found, "SELECT 1 FROM registered_models WHERE name = ?", "s", name);
     if (rc == CAIRN_OK && !found)
         return cn_fail(ctx, CAIRN_ENOTFOUND, "no registered model named '%s'", name);
     return rc;
@@ -144,6 +121,13 @@ static cairn_status lock_events(cairn_ctx *ctx, const char *name)
     return cn_store_next_seq(ctx, "registry_events", "name", name, "seq", &unused);
 }
 
+/* Checks the model exists, then takes its event lock (see lock_events). */
+static cairn_status lock_model(cairn_ctx *ctx, const char *name)
+{
+    cairn_status rc = require_model(ctx, name);
+    return rc == CAIRN_OK ? lock_events(ctx, name) : rc;
+}
+
 /* ---- loading rows ---- */
 
 static cairn_status load_tags(cairn_ctx *ctx, cn_arena *a, const char *sql, const char *name,
@@ -152,34 +136,23 @@ static cairn_status load_tags(cairn_ctx *ctx, cn_arena *a, const char *sql, cons
     cn_stmt *st = NULL;
     cairn_status rc = version ? cn_store_query(ctx, &st, sql, "si", name, version)
                               : cn_store_query(ctx, &st, sql, "s", name);
-    if (rc != CAIRN_OK)
-        return rc;
-    size_t cap = 0;
-    int r;
-    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        *tags = cn_arena_grow(a, *tags, *n, &cap, sizeof **tags);
-        (*tags)[*n].key = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
-        (*tags)[*n].value = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
-        (*n)++;
-    }
-    cn_store_finalize(ctx, st);
-    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+    return rc == CAIRN_OK ? cn_store_read_tags(ctx, st, a, tags, n) : rc;
 }
 
-static cairn_status model_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a,
-                                   cairn_registered_model *m)
+static void model_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
 {
+    cairn_registered_model *m = item;
     m->name = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
     m->description = cn_arena_strdup(a, cn_col_text(ctx, st, 1));
     m->creation_time_ms = cn_col_int(ctx, st, 2);
     m->last_updated_time_ms = cn_col_int(ctx, st, 3);
     m->latest_version = cn_col_int(ctx, st, 4);
-    return CAIRN_OK;
 }
 
 /* Tags and aliases of a model read by model_from_row. */
-static cairn_status model_complete(cairn_ctx *ctx, cn_arena *a, cairn_registered_model *m)
+static cairn_status model_complete(cairn_ctx *ctx, cn_arena *a, void *item)
 {
+    cairn_registered_model *m = item;
     cn_stmt *st = NULL;
     cairn_status rc = load_tags(
         ctx, a, "SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key", m->name,
@@ -203,8 +176,9 @@ static cairn_status model_complete(cairn_ctx *ctx, cn_arena *a, cairn_registered
     return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
 }
 
-static void version_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_model_version *v)
+static void version_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
 {
+    cairn_model_version *v = item;
     v->name = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
     v->version = cn_col_int(ctx, st, 1);
     v->source = cn_arena_strdup(a, cn_col_text(ctx, st, 2));
@@ -218,8 +192,9 @@ static void version_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_mod
     v->last_updated_time_ms = cn_col_int(ctx, st, 10);
 }
 
-static cairn_status version_complete(cairn_ctx *ctx, cn_arena *a, cairn_model_version *v)
+static cairn_status version_complete(cairn_ctx *ctx, cn_arena *a, void *item)
 {
+    cairn_model_version *v = item;
     cn_stmt *st = NULL;
     cairn_status rc = load_tags(ctx, a,
                                 "SELECT key, value FROM model_version_tags WHERE name = ? AND "
@@ -268,29 +243,19 @@ cairn_status cn_store_model_create(cairn_ctx *ctx, const char *name, const char 
 cairn_status cn_store_model_get(cairn_ctx *ctx, const char *name, cairn_registered_model **out)
 {
     cn_stmt *st = NULL;
+    cn_arena *a = NULL;
+    void *item = NULL;
     *out = NULL;
     cairn_status rc = cn_store_query(
         ctx, &st, "SELECT " MODEL_COLUMNS " FROM registered_models m WHERE m.name = ?", "s", name);
+    if (rc == CAIRN_OK)
+        rc = cn_store_read_one(ctx, st, sizeof **out, model_from_row, model_complete, &item, &a);
+    if (rc == CAIRN_OK && !item)
+        return cn_fail(ctx, CAIRN_ENOTFOUND, "no registered model named '%s'", name);
     if (rc != CAIRN_OK)
         return rc;
-    int r = cn_store_step(ctx, st);
-    if (r != CN_DB_ROW) {
-        cn_store_finalize(ctx, st);
-        if (r == CN_DB_DONE)
-            return cn_fail(ctx, CAIRN_ENOTFOUND, "no registered model named '%s'", name);
-        return (cairn_status)r;
-    }
-    cn_arena *a = cn_arena_new();
-    cairn_registered_model *m = cn_arena_alloc(a, sizeof *m);
-    model_from_row(ctx, st, a, m);
-    cn_store_finalize(ctx, st);
-    rc = model_complete(ctx, a, m);
-    if (rc != CAIRN_OK) {
-        cn_arena_free(a);
-        return rc;
-    }
-    m->internal_ = a;
-    *out = m;
+    *out = item;
+    (*out)->internal_ = a;
     return CAIRN_OK;
 }
 
@@ -363,63 +328,46 @@ cairn_status cn_store_model_set_tag(cairn_ctx *ctx, const char *name, const char
     return rc;
 }
 
-/* Reads up to max rows of a prepared page query (max + 1 asked, so *more says whether another
- * page follows) into an arena array of item_size elements filled by fill. */
-typedef cairn_status (*fill_fn)(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item);
-
-static cairn_status read_page(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, int64_t max,
-                              size_t item_size, fill_fn fill, void **items, size_t *n, bool *more)
+/* Reads one page of a listing into rows: sql with texts[0 .. n_texts) bound, then LIMIT max + 1
+ * OFFSET offset (the extra row says whether another page follows); items of `size` bytes
+ * filled by from_row, then, with the statement finalized, by complete (NULL: nothing to add). */
+static cairn_status list_page(cairn_ctx *ctx, const char *sql, const char *const *texts,
+                              size_t n_texts, int64_t max, int64_t offset, size_t size,
+                              cn_row_fn from_row, cn_complete_fn complete, cn_page_rows *rows)
 {
-    size_t cap = 0;
-    int r;
-    *more = false;
-    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        if ((int64_t)*n == max) {
-            *more = true;
-            r = CN_DB_DONE;
-            break;
-        }
-        *items = cn_arena_grow(a, *items, *n, &cap, item_size);
-        cairn_status rc = fill(ctx, st, a, (char *)*items + *n * item_size);
-        if (rc != CAIRN_OK)
-            return rc;
-        (*n)++;
-    }
-    return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
-}
-
-static cairn_status fill_model(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
-{
-    return model_from_row(ctx, st, a, item);
-}
-
-static cairn_status fill_version(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
-{
-    version_from_row(ctx, st, a, item);
-    return CAIRN_OK;
-}
-
-/* Prepares sql and binds texts[0 .. n_texts) then LIMIT max + 1 OFFSET offset. */
-static cairn_status prepare_page(cairn_ctx *ctx, const char *sql, const char *const *texts,
-                                 size_t n_texts, int64_t max, int64_t offset, cn_stmt **out)
-{
-    cairn_status rc = cn_store_prepare(ctx, sql, out);
+    cn_stmt *st = NULL;
+    bool more = false;
+    memset(rows, 0, sizeof *rows);
+    cairn_status rc = cn_store_prepare(ctx, sql, &st);
     int idx = 1;
     for (size_t i = 0; rc == CAIRN_OK && i < n_texts; i++)
-        rc = cn_store_bind_text(ctx, *out, idx++, texts[i]);
+        rc = cn_store_bind_text(ctx, st, idx++, texts[i]);
     if (rc == CAIRN_OK)
-        rc = cn_store_bind_int(ctx, *out, idx++, max + 1);
+        rc = cn_store_bind_int(ctx, st, idx++, max + 1);
     if (rc == CAIRN_OK)
-        rc = cn_store_bind_int(ctx, *out, idx, offset);
-    return rc;
+        rc = cn_store_bind_int(ctx, st, idx, offset);
+    if (rc == CAIRN_OK) {
+        rows->arena = cn_arena_new();
+        rc = cn_store_read_rows(ctx, st, rows->arena, max, size, from_row, &rows->items, &rows->n,
+                                &more);
+    }
+    cn_store_finalize(ctx, st);
+    for (size_t i = 0; rc == CAIRN_OK && complete && i < rows->n; i++)
+        rc = complete(ctx, rows->arena, (char *)rows->items + i * size);
+    if (rc != CAIRN_OK) {
+        cn_arena_free(rows->arena);
+        rows->arena = NULL;
+        return rc;
+    }
+    rows->next_page_token = cn_page_token_next(rows->arena, more, offset, max);
+    return CAIRN_OK;
 }
 
 cairn_status cn_store_models_search(cairn_ctx *ctx, const cairn_registered_model_query *q,
                                     cairn_registered_model_page **out)
 {
     cn_buf sql = CN_BUF_INIT;
-    cn_stmt *st = NULL;
-    cn_arena *a = NULL;
+    cn_page_rows rows = {0};
     const char **texts = cn_xcalloc(1 + 2 * q->n_tags, sizeof *texts);
     size_t n_texts = 0;
     int64_t offset;
@@ -440,30 +388,11 @@ cairn_status cn_store_models_search(cairn_ctx *ctx, const cairn_registered_model
         texts[n_texts++] = q->tags[i].value;
     }
     cn_buf_puts(&sql, " ORDER BY m.name LIMIT ? OFFSET ?");
-    rc = prepare_page(ctx, sql.data, texts, n_texts, q->max_results, offset, &st);
-    if (rc != CAIRN_OK)
-        goto done;
-    a = cn_arena_new();
-    cairn_registered_model_page *page = cn_arena_alloc(a, sizeof *page);
-    void *items = NULL;
-    bool more;
-    rc = read_page(ctx, st, a, q->max_results, sizeof *page->items, fill_model, &items, &page->n,
-                   &more);
-    page->items = items;
-    cn_store_finalize(ctx, st);
-    st = NULL;
-    for (size_t i = 0; rc == CAIRN_OK && i < page->n; i++)
-        rc = model_complete(ctx, a, &page->items[i]);
-    if (rc != CAIRN_OK)
-        goto done;
-    if (more)
-        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + q->max_results));
-    page->internal_ = a;
-    a = NULL;
-    *out = page;
+    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset, sizeof *(*out)->items,
+                   model_from_row, model_complete, &rows);
+    if (rc == CAIRN_OK)
+        CN_PAGE_HAND_OVER(rows, out);
 done:
-    cn_store_finalize(ctx, st);
-    cn_arena_free(a);
     cn_buf_release(&sql);
     free(texts);
     return rc;
@@ -477,10 +406,11 @@ static cairn_status semver_free(cairn_ctx *ctx, const char *name, int64_t versio
 {
     int64_t other;
     bool found;
-    cairn_status rc = query_int(ctx, &other, &found,
-                                "SELECT version FROM model_versions WHERE name = ? AND semver = ? "
-                                "AND version <> ?",
-                                "ssi", name, semver, version);
+    cairn_status rc =
+        cn_store_query_int(ctx, &other, &found,
+                           "SELECT version FROM model_versions WHERE name = ? AND semver = ? "
+                           "AND version <> ?",
+                           "ssi", name, semver, version);
     if (rc == CAIRN_OK && found)
         return cn_fail(ctx, CAIRN_EEXIST, "model '%s': version %lld is already labelled '%s'", name,
                        (long long)other, semver);
@@ -531,6 +461,8 @@ static cairn_status version_where(cairn_ctx *ctx, const char *where, const char 
                                   cairn_model_version **out)
 {
     cn_stmt *st = NULL;
+    cn_arena *a = NULL;
+    void *item = NULL;
     char sql[768];
     *out = NULL;
     cairn_status rc = require_model(ctx, name);
@@ -540,26 +472,15 @@ static cairn_status version_where(cairn_ctx *ctx, const char *where, const char 
              "SELECT " VERSION_COLUMNS " FROM model_versions v WHERE %s AND v." LIVE, where);
     rc = types[1] == 's' ? cn_store_query(ctx, &st, sql, types, name, text)
                          : cn_store_query(ctx, &st, sql, types, name, num);
+    if (rc == CAIRN_OK)
+        rc =
+            cn_store_read_one(ctx, st, sizeof **out, version_from_row, version_complete, &item, &a);
+    if (rc == CAIRN_OK && !item)
+        return cn_fail(ctx, CAIRN_ENOTFOUND, "model '%s' has no %s", name, what);
     if (rc != CAIRN_OK)
         return rc;
-    int r = cn_store_step(ctx, st);
-    if (r != CN_DB_ROW) {
-        cn_store_finalize(ctx, st);
-        if (r == CN_DB_DONE)
-            return cn_fail(ctx, CAIRN_ENOTFOUND, "model '%s' has no %s", name, what);
-        return (cairn_status)r;
-    }
-    cn_arena *a = cn_arena_new();
-    cairn_model_version *v = cn_arena_alloc(a, sizeof *v);
-    version_from_row(ctx, st, a, v);
-    cn_store_finalize(ctx, st);
-    rc = version_complete(ctx, a, v);
-    if (rc != CAIRN_OK) {
-        cn_arena_free(a);
-        return rc;
-    }
-    v->internal_ = a;
-    *out = v;
+    *out = item;
+    (*out)->internal_ = a;
     return CAIRN_OK;
 }
 
@@ -696,8 +617,7 @@ cairn_status cn_store_versions_search(cairn_ctx *ctx, const cairn_model_version_
                                       cairn_model_version_page **out)
 {
     cn_buf sql = CN_BUF_INIT;
-    cn_stmt *st = NULL;
-    cn_arena *a = NULL;
+    cn_page_rows rows = {0};
     const char *texts[2];
     size_t n_texts = 0;
     int64_t offset;
@@ -716,30 +636,10 @@ cairn_status cn_store_versions_search(cairn_ctx *ctx, const cairn_model_version_
         texts[n_texts++] = q->run_id;
     }
     cn_buf_puts(&sql, " ORDER BY v.name, v.version DESC LIMIT ? OFFSET ?");
-    rc = prepare_page(ctx, sql.data, texts, n_texts, q->max_results, offset, &st);
-    if (rc != CAIRN_OK)
-        goto done;
-    a = cn_arena_new();
-    cairn_model_version_page *page = cn_arena_alloc(a, sizeof *page);
-    void *items = NULL;
-    bool more;
-    rc = read_page(ctx, st, a, q->max_results, sizeof *page->items, fill_version, &items, &page->n,
-                   &more);
-    page->items = items;
-    cn_store_finalize(ctx, st);
-    st = NULL;
-    for (size_t i = 0; rc == CAIRN_OK && i < page->n; i++)
-        rc = version_complete(ctx, a, &page->items[i]);
-    if (rc != CAIRN_OK)
-        goto done;
-    if (more)
-        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + q->max_results));
-    page->internal_ = a;
-    a = NULL;
-    *out = page;
-done:
-    cn_store_finalize(ctx, st);
-    cn_arena_free(a);
+    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset, sizeof *(*out)->items,
+                   version_from_row, version_complete, &rows);
+    if (rc == CAIRN_OK)
+        CN_PAGE_HAND_OVER(rows, out);
     cn_buf_release(&sql);
     return rc;
 }
@@ -751,10 +651,11 @@ static cairn_status rollback_target(cairn_ctx *ctx, const char *name, const char
                                     int64_t *target)
 {
     bool found;
-    cairn_status rc = query_int(ctx, target, &found,
-                                "SELECT from_version FROM registry_events WHERE name = ? AND "
-                                "alias = ? ORDER BY seq DESC LIMIT 1",
-                                "ss", name, alias);
+    cairn_status rc =
+        cn_store_query_int(ctx, target, &found,
+                           "SELECT from_version FROM registry_events WHERE name = ? AND "
+                           "alias = ? ORDER BY seq DESC LIMIT 1",
+                           "ss", name, alias);
     if (rc != CAIRN_OK)
         return rc;
     if (!found)
@@ -809,13 +710,12 @@ cairn_status cn_store_alias_move(cairn_ctx *ctx, const char *name, const char *a
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = require_model(ctx, name);
+    rc = lock_model(ctx, name);
     if (rc == CAIRN_OK)
-        rc = lock_events(ctx, name);
-    if (rc == CAIRN_OK)
-        rc = query_int(ctx, &current, &found,
-                       "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                       "ss", name, alias);
+        rc = cn_store_query_int(
+            ctx, &current, &found,
+            "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?", "ss", name,
+            alias);
     if (rc == CAIRN_OK)
         rc = alias_target(ctx, name, alias, op, version, current, &target);
     if (rc == CAIRN_OK && target != current) {
@@ -871,9 +771,7 @@ cairn_status cn_store_stage_transition(cairn_ctx *ctx, const char *name, int64_t
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = require_model(ctx, name);
-    if (rc == CAIRN_OK)
-        rc = lock_events(ctx, name);
+    rc = lock_model(ctx, name);
     if (rc == CAIRN_OK)
         rc = require_version(ctx, name, version, &old);
     bool archive =
@@ -906,7 +804,7 @@ cairn_status cn_store_stage_transition(cairn_ctx *ctx, const char *name, int64_t
     return end_txn(ctx, rc);
 }
 
-static cairn_status fill_event(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
+static void event_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
 {
     cairn_registry_event *e = item;
     e->name = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
@@ -923,14 +821,12 @@ static cairn_status fill_event(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *i
     e->user = cn_arena_strdup(a, cn_col_text(ctx, st, 8));
     e->reason = cn_arena_strdup(a, cn_col_text(ctx, st, 9));
     e->time_ms = cn_col_int(ctx, st, 10);
-    return CAIRN_OK;
 }
 
 cairn_status cn_store_registry_history(cairn_ctx *ctx, const cairn_registry_history_query *q,
                                        cairn_registry_event_page **out)
 {
-    cn_stmt *st = NULL;
-    cn_arena *a = NULL;
+    cn_page_rows rows = {0};
     const char *texts[2] = {q->name, q->alias};
     int64_t offset;
 
@@ -940,30 +836,14 @@ cairn_status cn_store_registry_history(cairn_ctx *ctx, const cairn_registry_hist
         rc = require_model(ctx, q->name);
     if (rc != CAIRN_OK)
         return rc;
-    rc = prepare_page(ctx,
-                      q->alias ? "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
-                                 "AND alias = ? ORDER BY seq DESC LIMIT ? OFFSET ?"
-                               : "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
-                                 "ORDER BY seq DESC LIMIT ? OFFSET ?",
-                      texts, q->alias ? 2 : 1, q->max_results, offset, &st);
-    if (rc != CAIRN_OK)
-        goto done;
-    a = cn_arena_new();
-    cairn_registry_event_page *page = cn_arena_alloc(a, sizeof *page);
-    void *items = NULL;
-    bool more;
-    rc = read_page(ctx, st, a, q->max_results, sizeof *page->items, fill_event, &items, &page->n,
-                   &more);
-    page->items = items;
-    if (rc != CAIRN_OK)
-        goto done;
-    if (more)
-        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(offset + q->max_results));
-    page->internal_ = a;
-    a = NULL;
-    *out = page;
-done:
-    cn_store_finalize(ctx, st);
-    cn_arena_free(a);
+    rc = list_page(ctx,
+                   q->alias ? "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
+                              "AND alias = ? ORDER BY seq DESC LIMIT ? OFFSET ?"
+                            : "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
+                              "ORDER BY seq DESC LIMIT ? OFFSET ?",
+                   texts, q->alias ? 2 : 1, q->max_results, offset, sizeof *(*out)->items,
+                   event_from_row, NULL, &rows);
+    if (rc == CAIRN_OK)
+        CN_PAGE_HAND_OVER(rows, out);
     return rc;
 }

@@ -53,6 +53,11 @@ cairn_status cn_page_token_parse(cairn_ctx *ctx, const char *token, int64_t *off
     return CAIRN_OK;
 }
 
+const char *cn_page_token_next(cn_arena *a, bool more, int64_t offset, int64_t max)
+{
+    return more ? cn_arena_printf(a, "%lld", (long long)(offset + max)) : NULL;
+}
+
 void cn_run_info_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, cairn_run_info *info)
 {
     char id[32];
@@ -243,11 +248,7 @@ cairn_status cn_store_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_reco
     return CAIRN_OK;
 }
 
-void cairn_run_record_free(cairn_run_record *rec)
-{
-    if (rec)
-        cn_arena_free(rec->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_run_record_free, cairn_run_record)
 
 cairn_status cn_store_run_lookup(cairn_ctx *ctx, const char *run_id, cn_run_row *out)
 {
@@ -573,11 +574,7 @@ cairn_status cn_store_metric_history(cairn_ctx *ctx, const char *run_id, const c
     return CAIRN_OK;
 }
 
-void cairn_metric_page_free(cairn_metric_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_metric_page_free, cairn_metric_page)
 
 /* ---- artifacts index ---- */
 
@@ -651,11 +648,7 @@ cairn_status cn_store_artifacts_list(cairn_ctx *ctx, const char *run_id, const c
     return CAIRN_OK;
 }
 
-void cairn_artifact_list_free(cairn_artifact_list *list)
-{
-    if (list)
-        cn_arena_free(list->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_artifact_list_free, cairn_artifact_list)
 
 /* ---- writers by run id ---- */
 

@@ -97,43 +97,26 @@ static cairn_status search_compile(cairn_ctx *ctx, search *s, cn_search_target t
     return rc;
 }
 
-typedef void (*row_fn)(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item);
-
 /* Binds the filter's values from *idx on, then LIMIT max+1 OFFSET, and appends up to
  * max_results rows to *items (*n of them, `size` bytes each, filled by from_row). *more says
  * whether a row beyond the page exists. */
 static cairn_status fetch_page(cairn_ctx *ctx, cn_stmt *st, int idx, const search *s, cn_arena *a,
-                               size_t size, row_fn from_row, void **items, size_t *n, bool *more)
+                               size_t size, cn_row_fn from_row, void **items, size_t *n, bool *more)
 {
     cairn_status rc = bind_args(ctx, st, &s->where, &idx);
     if (rc == CAIRN_OK)
         rc = cn_store_bind_int(ctx, st, idx++, s->max_results + 1);
     if (rc == CAIRN_OK)
         rc = cn_store_bind_int(ctx, st, idx++, s->offset);
-    size_t cap = 0;
-    int r = CN_DB_DONE;
     *more = false;
-    while (rc == CAIRN_OK && (r = cn_store_step(ctx, st)) == CN_DB_ROW) {
-        if ((int64_t)*n == s->max_results) {
-            *more = true;
-            break;
-        }
-        *items = cn_arena_grow(a, *items, *n, &cap, size);
-        from_row(ctx, st, a, (char *)*items + (*n)++ * size);
-    }
-    if (rc == CAIRN_OK && r != CN_DB_ROW && r != CN_DB_DONE)
-        rc = (cairn_status)r;
+    if (rc == CAIRN_OK)
+        rc = cn_store_read_rows(ctx, st, a, s->max_results, size, from_row, items, n, more);
     return rc;
 }
 
 static void run_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
 {
     cn_run_info_from_row(ctx, st, a, &((cairn_run_record *)item)->info);
-}
-
-static void experiment_from_row(cairn_ctx *ctx, cn_stmt *st, cn_arena *a, void *item)
-{
-    cn_experiment_from_row(ctx, st, a, item);
 }
 
 /* Runs one page query of runs: binds the leading key (if any), the joins, the experiment ids,
@@ -261,8 +244,7 @@ cairn_status cn_store_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cai
         if (rc != CAIRN_OK)
             goto done;
     }
-    if (more)
-        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(s.offset + s.max_results));
+    page->next_page_token = cn_page_token_next(a, more, s.offset, s.max_results);
     page->internal_ = a;
     a = NULL;
     *out = page;
@@ -273,11 +255,7 @@ done:
     return rc;
 }
 
-void cairn_run_page_free(cairn_run_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_run_page_free, cairn_run_page)
 
 cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_search *q,
                                          cairn_experiment_page **out)
@@ -286,7 +264,8 @@ cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_
     search s;
     cn_buf sql = CN_BUF_INIT;
     cn_stmt *st = NULL;
-    cn_arena *a = NULL;
+    cn_page_rows rows = {0};
+    bool more = false;
     cairn_status rc;
 
     *out = NULL;
@@ -309,33 +288,23 @@ cairn_status cn_store_experiments_search(cairn_ctx *ctx, const cairn_experiment_
         goto done;
     int idx = 1;
     rc = bind_args(ctx, st, &s.joins, &idx);
-    a = cn_arena_new();
-    cairn_experiment_page *page = cn_arena_alloc(a, sizeof *page);
-    void *items = NULL;
-    bool more = false;
+    rows.arena = cn_arena_new();
     if (rc == CAIRN_OK)
-        rc = fetch_page(ctx, st, idx, &s, a, sizeof *page->items, experiment_from_row, &items,
-                        &page->n, &more);
-    page->items = items;
-    for (size_t i = 0; rc == CAIRN_OK && i < page->n; i++)
-        rc = cn_experiment_load_tags(ctx, a, &page->items[i]);
+        rc = fetch_page(ctx, st, idx, &s, rows.arena, sizeof *(*out)->items, cn_experiment_from_row,
+                        &rows.items, &rows.n, &more);
+    for (size_t i = 0; rc == CAIRN_OK && i < rows.n; i++)
+        rc = cn_experiment_load_tags(ctx, rows.arena, (cairn_experiment *)rows.items + i);
     if (rc != CAIRN_OK)
         goto done;
-    if (more)
-        page->next_page_token = cn_arena_printf(a, "%lld", (long long)(s.offset + s.max_results));
-    page->internal_ = a;
-    a = NULL;
-    *out = page;
+    rows.next_page_token = cn_page_token_next(rows.arena, more, s.offset, s.max_results);
+    CN_PAGE_HAND_OVER(rows, out);
+    rows.arena = NULL;
 done:
     cn_store_finalize(ctx, st);
-    cn_arena_free(a);
+    cn_arena_free(rows.arena);
     search_release(&s);
     cn_buf_release(&sql);
     return rc;
 }
 
-void cairn_experiment_page_free(cairn_experiment_page *page)
-{
-    if (page)
-        cn_arena_free(page->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_experiment_page_free, cairn_experiment_page)

@@ -13,13 +13,8 @@
 
 static cairn_status check_name(cairn_ctx *ctx, const char *name)
 {
-    if (!name || !*name)
-        return cn_fail(ctx, CAIRN_EINVAL, "invalid experiment name: the name is empty");
-    if (strlen(name) > CAIRN_EXPERIMENT_NAME_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "invalid experiment name '%.40s...': longer than %d characters", name,
-                       CAIRN_EXPERIMENT_NAME_MAX);
-    return cn_text_check(ctx, "experiment name", name);
+    cairn_status rc = cn_text_check_name(ctx, "experiment name", name, CAIRN_EXPERIMENT_NAME_MAX);
+    return rc == CAIRN_OK ? cn_text_check(ctx, "experiment name", name) : rc;
 }
 
 static cairn_status check_tag(cairn_ctx *ctx, const char *key, const char *value)
@@ -99,11 +94,7 @@ cairn_status cairn_experiment_get_by_name(cairn_ctx *ctx, const char *name, cair
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->experiment_get_by_name(ctx, name, out) : rc;
 }
 
-void cairn_experiment_free(cairn_experiment *exp)
-{
-    if (exp)
-        cn_arena_free(exp->internal_);
-}
+CN_DEFINE_ARENA_FREE(cairn_experiment_free, cairn_experiment)
 
 cairn_status cairn_experiment_rename(cairn_ctx *ctx, const char *experiment_id,
                                      const char *new_name)

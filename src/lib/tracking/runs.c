@@ -3,11 +3,9 @@
  * inputs, read, search, delete): validate the arguments and apply the defaults, then call the
  * context's store through its operations table (store/store_ops.h). No SQL here. */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "core/core.h"
 #include "core/key.h"
 #include "core/text.h"
@@ -32,15 +30,6 @@ static char *generated_name(void)
     cn_random_bytes(r, sizeof r);
     return cn_asprintf("%s-%s-%u", adjectives[r[0] % CN_ARRAY_LEN(adjectives)],
                        nouns[r[1] % CN_ARRAY_LEN(nouns)], (unsigned)r[2] % 100);
-}
-
-static char *login_name(void)
-{
-    const char *u = getenv("USER");
-    if (u && *u)
-        return cn_xstrdup(u);
-    struct passwd *pw = getpwuid(getuid());
-    return cn_xstrdup(pw && pw->pw_name ? pw->pw_name : "unknown");
 }
 
 /* The experiment id opts names (experiment_id, else experiment, else "Default"), which must
@@ -112,7 +101,7 @@ cairn_status cn_runs_create(cairn_ctx *ctx, const cairn_run_opts *opts,
     if (rc != CAIRN_OK)
         goto done;
     name = opts->name && *opts->name ? cn_xstrdup(opts->name) : generated_name();
-    user = opts->user ? cn_xstrdup(opts->user) : login_name();
+    user = opts->user ? cn_xstrdup(opts->user) : cn_login_name();
     cn_run_new in = {.experiment_id = exp_id,
                      .name = name,
                      .user = user,
