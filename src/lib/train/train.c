@@ -547,21 +547,24 @@ static cairn_status log_inputs_and_tags(train_state *st)
     base = base ? base + 1 : st->data_abs;
     cairn_status rc = CAIRN_OK;
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS && rc == CAIRN_OK; p++) {
-        cn_buf src = CN_BUF_INIT;
-        cn_buf_puts(&src, "{\"path\": ");
-        cn_json_quote(&src, st->data_abs, strlen(st->data_abs));
-        cn_buf_printf(&src, ", \"split\": \"%s\", \"rows\": %zu, \"index_sha256\": \"%s\"}",
-                      cairn_split_part_name((cairn_split_part)p), st->split->n[p],
-                      st->split->sha256[p]);
+        cn_jsonw src; /* {"path": ..., "split": ..., "rows": N, "index_sha256": ...} */
+        cn_jsonw_init(&src, NULL, 1);
+        src.flat_from = 1;
+        cn_jsonw_object_begin(&src);
+        cn_jsonw_kstring(&src, "path", st->data_abs);
+        cn_jsonw_kstring(&src, "split", cairn_split_part_name((cairn_split_part)p));
+        cn_jsonw_kint(&src, "rows", (int64_t)st->split->n[p]);
+        cn_jsonw_kstring(&src, "index_sha256", st->split->sha256[p]);
+        cn_jsonw_object_end(&src);
         char *name = cn_asprintf("%s:%s", base, cairn_split_part_name((cairn_split_part)p));
         cairn_dataset_input in = {.name = name,
                                   .digest = st->file_sha,
                                   .source_type = "local",
-                                  .source = cn_buf_str(&src),
+                                  .source = cn_buf_str(&src.buf),
                                   .context = contexts[p]};
         rc = cairn_run_log_input(st->run, &in);
         free(name);
-        cn_buf_release(&src);
+        cn_jsonw_release(&src);
     }
     char moved[32], kept[32];
     snprintf(moved, sizeof moved, "%zu", st->n_moved);
@@ -785,29 +788,41 @@ static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
 static cairn_status log_split(train_state *st)
 {
     cairn_status rc = CAIRN_OK;
-    cn_buf json = CN_BUF_INIT;
     const char *method =
         st->cfg->split.train_idx ? "index-files" : cairn_split_method_name(st->split->method);
-    cn_buf_printf(&json,
-                  "{\n  \"method\": \"%s\",\n  \"seed\": %llu,\n  \"n_rows\": %zu,\n"
-                  "  \"moved_duplicates\": %zu,\n  \"data_sha256\": \"%s\",\n  \"parts\": {",
-                  method, (unsigned long long)st->seed, st->t->n_rows, st->n_moved, st->file_sha);
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 2);
+    w.flat_from = 3; /* one line per part */
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "method", method);
+    cn_jsonw_kuint(&w, "seed", st->seed);
+    cn_jsonw_kint(&w, "n_rows", (int64_t)st->t->n_rows);
+    cn_jsonw_kint(&w, "moved_duplicates", (int64_t)st->n_moved);
+    cn_jsonw_kstring(&w, "data_sha256", st->file_sha);
+    cn_jsonw_key(&w, "parts");
+    cn_jsonw_object_begin(&w);
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS && rc == CAIRN_OK; p++) {
         const char *part = cairn_split_part_name((cairn_split_part)p);
         char *text = cairn_index_format(st->split->rows[p], st->split->n[p]);
         char *path = cn_asprintf("split/%s.idx", part);
+        char *file = cn_asprintf("%s.idx", part);
         rc = cairn_run_log_artifact_bytes(st->run, path, text, strlen(text));
-        cn_buf_printf(&json,
-                      "%s\n    \"%s\": {\"file\": \"%s.idx\", \"rows\": %zu, \"sha256\": "
-                      "\"%s\"}",
-                      p ? "," : "", part, part, st->split->n[p], st->split->sha256[p]);
+        cn_jsonw_key(&w, part);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "file", file);
+        cn_jsonw_kint(&w, "rows", (int64_t)st->split->n[p]);
+        cn_jsonw_kstring(&w, "sha256", st->split->sha256[p]);
+        cn_jsonw_object_end(&w);
+        free(file);
         free(path);
         cairn_free(text);
     }
-    cn_buf_puts(&json, "\n  }\n}\n");
+    cn_jsonw_object_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
     if (rc == CAIRN_OK)
-        rc = cairn_run_log_artifact_bytes(st->run, "split/split.json", json.data, json.len);
-    cn_buf_release(&json);
+        rc = cairn_run_log_artifact_bytes(st->run, "split/split.json", w.buf.data, w.buf.len);
+    cn_jsonw_release(&w);
     return rc;
 }
 
