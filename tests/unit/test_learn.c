@@ -17,8 +17,8 @@
 
 typedef struct owned_table {
     cairn_table t;
-    cairn_column cols[16];
-    char names[16][32];
+    cairn_column cols[64];
+    char names[64][32];
 } owned_table;
 
 static char *fixture_path(const char *name)
@@ -155,6 +155,43 @@ TEST(ridge_matches_sklearn)
 {
     static const char *const kv[] = {"alpha", "2.5"};
     check_linear("ridge", "ridge", kv, 1);
+}
+
+/* More features (40) than rows (6): ridge takes the kernel (dual) form, as sklearn's "auto". */
+TEST(wide_ridge_matches_sklearn_kernel_form)
+{
+    static const char *const kv[] = {"alpha", "0.5"};
+    cairn_ctx *ctx = cairn_ctx_new();
+    owned_table *t = load_csv("wide.csv");
+    CHECK(t->t.n_cols == 41 && t->t.n_rows == 6);
+    cairn_model *m = fit(ctx, &t->t, "ridge", kv, 1, NULL);
+    CHECK(m != NULL);
+    if (m) {
+        double intercept;
+        const double *coef = cn_linear_weights(cn_model_impl(m), &intercept);
+        json_t *e = expected("ridge_wide");
+        CHECK(json_array_size(json_object_get(e, "coef")) == 40);
+        for (size_t j = 0; j < 40; j++)
+            CHECK(rel_close(coef[j], jnum(e, "coef", j), 1e-9));
+        CHECK(rel_close(intercept, jnum(e, "intercept", 0), 1e-9));
+    }
+    cairn_model_free(m);
+    free_table(t);
+    cairn_close(ctx);
+}
+
+/* alpha = 0 keeps the primal path, whose 40 x 40 Gram of rank 5 is refused as before. */
+TEST(wide_ridge_without_alpha_is_refused_as_before)
+{
+    static const char *const kv[] = {"alpha", "0"};
+    cairn_ctx *ctx = cairn_ctx_new();
+    owned_table *t = load_csv("wide.csv");
+    cairn_model *m = fit(ctx, &t->t, "ridge", kv, 1, NULL);
+    CHECK(m == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "normal equations are singular") != NULL);
+    cairn_model_free(m);
+    free_table(t);
+    cairn_close(ctx);
 }
 
 /* ---- logistic ---- */
@@ -739,6 +776,8 @@ TEST(categorical_features_and_text_labels)
 }
 
 UNIT_MAIN(UNIT_CASE(ols_matches_sklearn), UNIT_CASE(ridge_matches_sklearn),
+          UNIT_CASE(wide_ridge_matches_sklearn_kernel_form),
+          UNIT_CASE(wide_ridge_without_alpha_is_refused_as_before),
           UNIT_CASE(logistic_binary_matches_sklearn), UNIT_CASE(logistic_balanced_matches_sklearn),
           UNIT_CASE(logistic_multinomial_matches_sklearn), UNIT_CASE(xgboost_binary_matches_python),
           UNIT_CASE(xgboost_multiclass_matches_python),

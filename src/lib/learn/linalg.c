@@ -47,6 +47,22 @@ void cn_gram(size_t m, size_t n, const double *a, double *s)
     cn_gemm(true, false, n, n, m, 1.0, a, n, a, n, 0.0, s, n);
 }
 
+void cn_gram_rows(size_t m, size_t n, const double *a, double *s)
+{
+    if (m == 0)
+        return;
+    if (n == 0) {
+        memset(s, 0, m * m * sizeof *s);
+        return;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (blasint)m, (blasint)n, 1.0, a, (blasint)n,
+                0.0, s, (blasint)m);
+    /* dsyrk fills one triangle only; mirror it so callers may read either. */
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++)
+            s[i * m + j] = s[j * m + i];
+}
+
 int cn_lstsq(size_t m, size_t n, const double *a, const double *b, double *x)
 {
     size_t ldb = m > n ? m : n;

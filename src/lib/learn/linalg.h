@@ -25,4 +25,7 @@ int cn_lstsq(size_t m, size_t n, const double *a, const double *b, double *x);
 int cn_cholesky_solve(size_t n, const double *s, double *b);
 /* S = A^T A (n x n, full) for A m x n. */
 void cn_gram(size_t m, size_t n, const double *a, double *s);
+/* S = A A^T (m x m, full) for A m x n: the Gram matrix of the rows, for kernel (dual) solves
+ * when n > m. */
+void cn_gram_rows(size_t m, size_t n, const double *a, double *s);
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* linear.c - ordinary least squares (QR) and ridge regression (Cholesky on the centred normal
- * equations, intercept not penalised), as scikit-learn's LinearRegression and Ridge. */
+ * equations, or on the n x n kernel system when features outnumber rows; intercept not
+ * penalised), as scikit-learn's LinearRegression and Ridge. */
 #include <stdlib.h>
 #include <string.h>
 #include "learn/learner.h"
@@ -53,8 +54,22 @@ static cairn_status fit_any(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
     m->d = d;
     m->coef = cn_xcalloc(d ? d : 1, sizeof *m->coef);
     int info = 0;
+    bool dual = is_ridge && d > n && alpha > 0;
     if (d > 0 && !is_ridge) {
         info = cn_lstsq(n, d, xc, yc, m->coef);
+    } else if (dual) {
+        /* Kernel (dual) form, as scikit-learn's _solve_cholesky_kernel: (Xc Xc^T + alpha I) a =
+         * yc, coef = Xc^T a. Same solution as the primal one, but n x n instead of d x d. */
+        double *k = cn_xmalloc(n * n * sizeof *k);
+        double *a = cn_xmemdup(yc, n * sizeof *a);
+        cn_gram_rows(n, d, xc, k);
+        for (size_t i = 0; i < n; i++)
+            k[i * n + i] += alpha;
+        info = cn_cholesky_solve(n, k, a);
+        if (info == 0)
+            cn_gemv(true, n, d, 1.0, xc, d, a, 0.0, m->coef);
+        free(a);
+        free(k);
     } else if (d > 0) {
         double *s = cn_xmalloc(d * d * sizeof *s);
         cn_gram(n, d, xc, s);
@@ -74,9 +89,10 @@ static cairn_status fit_any(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
         free(m->coef);
         free(m);
         return cn_fail(ctx, CAIRN_EINVAL,
-                       is_ridge ? "ridge: the normal equations are singular; use alpha > 0"
-                                : "linear: the least-squares solve did not converge (lapack "
-                                  "info %d)",
+                       !is_ridge ? "linear: the least-squares solve did not converge (lapack "
+                                   "info %d)"
+                       : dual    ? "ridge: the kernel system is not positive definite; raise alpha"
+                                 : "ridge: the normal equations are singular; use alpha > 0",
                        info);
     }
     *out = &m->base;

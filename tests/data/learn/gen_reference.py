@@ -101,6 +101,15 @@ xgb_case("xgb_multi", "multi.csv", {"objective": "multi:softprob", "num_class": 
 xgb_case("xgb_reg", "reg_nan.csv", {"objective": "reg:squarederror"}, 25)
 xgb_case("xgb_reg_early", "reg_nan.csv", {"objective": "reg:squarederror", "eta": 0.5}, 200, 3)
 
+# Ridge with more features than rows: scikit-learn's solver="auto" takes the kernel (dual) form.
+rng = np.random.RandomState(11)
+x = rng.randn(6, 40)
+y = x[:, :5] @ np.array([3.0, -2.0, 1.5, 0.5, -1.0]) + 0.1 * rng.randn(6) + 4.0
+write_csv("wide.csv", x, y)
+xs = StandardScaler().fit_transform(x)
+ridge = Ridge(alpha=0.5).fit(xs, y)
+out["ridge_wide"] = {"alpha": 0.5, "coef": lst(ridge.coef_), "intercept": float(ridge.intercept_)}
+
 with open(os.path.join(HERE, "expected.json"), "w") as f:
     json.dump(out, f, indent=1)
     f.write("\n")
