@@ -60,6 +60,15 @@ PY
 echo "best: $best (run ${run[$best]})"
 "$cairn" eval final "${run[$best]}"
 
+step "8. Register the best model, point @production at it, and read the promotion history"
+"$cairn" model register --name breast-cancer --run "${run[$best]}" --semver 1.0.0 \
+  --description "cairn quickstart: $best on breast_cancer"
+"$cairn" model alias breast-cancer production 1 --reason "best validation accuracy ($best)"
+"$cairn" model history breast-cancer
+
+step "9. Check the store's integrity"
+"$cairn" store check
+
 step "The runs table"
 "$cairn" runs list --experiment quickstart
 printf '\nstore: %s\nartifacts: %s\n' "$CAIRN_STORE" "$out/cairn-artifacts"

@@ -66,6 +66,18 @@ class Quickstart(unittest.TestCase):
             self.assertTrue(plots, p.stdout)
             self.assertTrue(os.path.isfile(os.path.join(plots.group(1), "confusion_matrix.svg")))
             self.assertTrue(os.path.isfile(os.path.join(plots.group(1), "roc.svg")))
+            # the best run's model is registered, @production points at it, the move is recorded
+            model = subprocess.run([CAIRN, "--store", store, "model", "show", "breast-cancer",
+                                    "--alias", "production", "--json"],
+                                   capture_output=True, text=True)
+            self.assertEqual(model.returncode, 0, model.stderr)
+            self.assertIn(best.group(2), model.stdout)
+            history = subprocess.run([CAIRN, "--store", store, "model", "history",
+                                      "breast-cancer", "--json"], capture_output=True, text=True)
+            self.assertEqual(history.returncode, 0, history.stderr)
+            self.assertIn("production", history.stdout)
+            self.assertIn("best validation accuracy", history.stdout)
+            self.assertIn(": ok (schema ", p.stdout)
 
 
 if __name__ == "__main__":
