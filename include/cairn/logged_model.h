@@ -73,7 +73,7 @@ typedef struct cairn_logged_model {
     cairn_logged_model_metric *metrics; /* every point, by (key, step, timestamp) */
     size_t n_registrations;
     cairn_logged_model_registration *registrations; /* live versions, by (name, version) */
-    void *internal_; /* owned memory; do not touch */
+    void *internal_;                                /* owned memory; do not touch */
 } cairn_logged_model;
 
 typedef struct cairn_logged_model_opts {
@@ -154,8 +154,7 @@ typedef struct cairn_logged_model_page {
 
 /* Searches the live (not deleted) models. A malformed filter or order_by is EINVAL with a
  * message that quotes the offending token; an unknown experiment id just matches nothing. */
-CAIRN_API cairn_status cairn_logged_models_search(cairn_ctx *ctx,
-                                                  const cairn_logged_model_query *q,
+CAIRN_API cairn_status cairn_logged_models_search(cairn_ctx *ctx, const cairn_logged_model_query *q,
                                                   cairn_logged_model_page **out);
 CAIRN_API void cairn_logged_model_page_free(cairn_logged_model_page *page);
 

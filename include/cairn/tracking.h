@@ -163,7 +163,7 @@ typedef struct cairn_run_record {
     size_t n_inputs;
     cairn_dataset_input *inputs;
     void *internal_;
-    size_t n_outputs; /* filled by cairn_run_get(); 0 in search results */
+    size_t n_outputs;          /* filled by cairn_run_get(); 0 in search results */
     cairn_run_output *outputs; /* by model id */
 } cairn_run_record;
 

@@ -131,10 +131,8 @@ TEST(finalize_tags_params_metrics)
     cairn_logged_model_free(m);
     CHECK(cairn_logged_model_finalize(ctx, id, CAIRN_LOGGED_MODEL_UPLOAD_FAILED, "disk full") ==
           CAIRN_OK);
-    CHECK(cairn_logged_model_finalize(ctx, id, (cairn_logged_model_status)0, NULL) ==
-          CAIRN_EINVAL);
-    CHECK(cairn_logged_model_finalize(ctx, id, (cairn_logged_model_status)9, NULL) ==
-          CAIRN_EINVAL);
+    CHECK(cairn_logged_model_finalize(ctx, id, (cairn_logged_model_status)0, NULL) == CAIRN_EINVAL);
+    CHECK(cairn_logged_model_finalize(ctx, id, (cairn_logged_model_status)9, NULL) == CAIRN_EINVAL);
 
     cairn_tag t1[] = {{"a", "1"}, {"b", "2"}};
     CHECK(cairn_logged_model_set_tags(ctx, id, t1, 2) == CAIRN_OK);
@@ -260,8 +258,8 @@ TEST(delete_and_errors)
 }
 
 /* Searches exp with filter and order (may be NULL); the names found, comma-separated. */
-static cairn_status search_names(const char *exp, const char *filter, const char *order,
-                                 char *out, size_t cap)
+static cairn_status search_names(const char *exp, const char *filter, const char *order, char *out,
+                                 size_t cap)
 {
     cairn_logged_model_query q = CAIRN_LOGGED_MODEL_QUERY_INIT;
     const char *ids[] = {exp};
@@ -313,8 +311,7 @@ TEST(search_filter_order_pages)
     CHECK_STR(got, "lm-a"); /* what a 3.x client asks; not the other experiment's */
     CHECK(search_names(exp, "model_type != 'sklearn'", "name", got, sizeof got) == CAIRN_OK);
     CHECK_STR(got, "lm-a,lm-b");
-    CHECK(search_names(exp, "status = 'LOGGED_MODEL_READY'", "name", got, sizeof got) ==
-          CAIRN_OK);
+    CHECK(search_names(exp, "status = 'LOGGED_MODEL_READY'", "name", got, sizeof got) == CAIRN_OK);
     CHECK_STR(got, "lm-c,lm-e");
     CHECK(search_names(exp, "name LIKE 'lm-%' AND model_type = 'sklearn'", "name", got,
                        sizeof got) == CAIRN_OK);

@@ -70,9 +70,9 @@ static cairn_status require_model(cairn_ctx *ctx, const char *model_id)
 {
     int64_t one;
     bool found;
-    cairn_status rc =
-        cn_store_query_int(ctx, &one, &found,
-                           "SELECT 1 FROM logged_models WHERE model_id = ? AND " LIVE, "s", model_id);
+    cairn_status rc = cn_store_query_int(ctx, &one, &found,
+                                         "SELECT 1 FROM logged_models WHERE model_id = ? AND " LIVE,
+                                         "s", model_id);
     if (rc == CAIRN_OK && !found)
         return not_found(ctx, model_id);
     return rc;
@@ -351,16 +351,15 @@ cairn_status cn_store_logged_model_set_tags(cairn_ctx *ctx, const char *model_id
     return end_txn(ctx, rc);
 }
 
-cairn_status cn_store_logged_model_delete_tag(cairn_ctx *ctx, const char *model_id,
-                                              const char *key)
+cairn_status cn_store_logged_model_delete_tag(cairn_ctx *ctx, const char *model_id, const char *key)
 {
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
     rc = require_model(ctx, model_id);
     if (rc == CAIRN_OK)
-        rc = cn_store_run(ctx, "DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?",
-                          "ss", model_id, key);
+        rc = cn_store_run(ctx, "DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?", "ss",
+                          model_id, key);
     if (rc == CAIRN_OK)
         rc = touch(ctx, model_id);
     return end_txn(ctx, rc);
@@ -391,15 +390,14 @@ cairn_status cn_store_logged_model_log_metrics(cairn_ctx *ctx, const char *model
     for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
         const cairn_logged_model_metric *m = &metrics[i];
         bool is_nan = isnan(m->value);
-        rc = cn_store_run(ctx,
-                          "INSERT INTO logged_model_metrics (model_id, key, step, timestamp, "
-                          "value, is_nan, run_id, dataset_name, dataset_digest) VALUES "
-                          "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                          "ssiidisss", model_id, m->key, m->step,
-                          m->timestamp_ms ? m->timestamp_ms : now, is_nan ? 0.0 : m->value,
-                          (int64_t)is_nan, m->run_id ? m->run_id : "",
-                          m->dataset_name ? m->dataset_name : "",
-                          m->dataset_digest ? m->dataset_digest : "");
+        rc = cn_store_run(
+            ctx,
+            "INSERT INTO logged_model_metrics (model_id, key, step, timestamp, "
+            "value, is_nan, run_id, dataset_name, dataset_digest) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "ssiidisss", model_id, m->key, m->step, m->timestamp_ms ? m->timestamp_ms : now,
+            is_nan ? 0.0 : m->value, (int64_t)is_nan, m->run_id ? m->run_id : "",
+            m->dataset_name ? m->dataset_name : "", m->dataset_digest ? m->dataset_digest : "");
     }
     if (rc == CAIRN_OK)
         rc = touch(ctx, model_id);
@@ -467,9 +465,12 @@ cairn_status cn_store_run_outputs_load(cairn_ctx *ctx, cn_arena *a, cairn_run_re
 
 enum { COL_ID, COL_NAME, COL_TYPE, COL_STATUS, COL_RUN, COL_CREATED, COL_UPDATED };
 static const char *const columns[] = {
-    [COL_ID] = "m.model_id",          [COL_NAME] = "m.name",
-    [COL_TYPE] = "m.model_type",      [COL_STATUS] = "m.status",
-    [COL_RUN] = "m.source_run_id",    [COL_CREATED] = "m.creation_time",
+    [COL_ID] = "m.model_id",
+    [COL_NAME] = "m.name",
+    [COL_TYPE] = "m.model_type",
+    [COL_STATUS] = "m.status",
+    [COL_RUN] = "m.source_run_id",
+    [COL_CREATED] = "m.creation_time",
     [COL_UPDATED] = "m.last_updated_time",
 };
 
@@ -535,7 +536,8 @@ static void gen_cmp(cn_sql *s, const char *col, const cn_filter_node *n)
 static void gen_node(cn_sql *s, const cn_filter_node *n)
 {
     if (n->kind == CN_FILTER_CLAUSE) {
-        const char *table = n->id.kind == CN_FILTER_TAG ? "logged_model_tags" : "logged_model_params";
+        const char *table =
+            n->id.kind == CN_FILTER_TAG ? "logged_model_tags" : "logged_model_params";
         if (n->id.kind == CN_FILTER_ATTR) {
             const char *col = columns[n->id.field->id];
             /* A model without a source run matches != and NOT IN, as "" would. */
@@ -608,8 +610,8 @@ static cairn_status compile_query(cairn_ctx *ctx, const cairn_logged_model_query
 {
     cn_filter *f = NULL;
     cn_order *o = NULL;
-    cairn_status rc = cn_filter_parse(ctx, &model_grammar, q->filter,
-                                      q->filter ? strlen(q->filter) : 0, &f);
+    cairn_status rc =
+        cn_filter_parse(ctx, &model_grammar, q->filter, q->filter ? strlen(q->filter) : 0, &f);
     if (rc == CAIRN_OK)
         rc = cn_order_parse(ctx, &model_grammar, q->order_by, q->n_order_by, &o);
     if (rc != CAIRN_OK)
