@@ -233,6 +233,9 @@ cairn_status cairn_logged_models_search(cairn_ctx *ctx, const cairn_logged_model
     if (!q)
         q = &defaults;
     cairn_status rc = cn_need_store(ctx);
+    if (rc == CAIRN_OK &&
+        ((q->n_experiment_ids && !q->experiment_ids) || (q->n_order_by && !q->order_by)))
+        rc = cn_fail(ctx, CAIRN_EINVAL, "logged model search: a count without its array");
     if (rc == CAIRN_OK)
         rc = cn_text_check(ctx, "filter", q->filter);
     for (size_t i = 0; rc == CAIRN_OK && i < q->n_experiment_ids; i++)
