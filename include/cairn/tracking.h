@@ -144,7 +144,14 @@ typedef struct cairn_run_info {
     const char *status_reason;
 } cairn_run_info;
 
-/* A run as stored: info, latest metric values, params, tags and dataset inputs. */
+/* A logged model a run produced (cairn/logged_model.h, MLflow's ModelOutput). */
+typedef struct cairn_run_output {
+    const char *model_id;
+    int64_t step;
+} cairn_run_output;
+
+/* A run as stored: info, latest metric values, params, tags, dataset inputs and the logged
+ * models it output. */
 typedef struct cairn_run_record {
     cairn_run_info info;
     size_t n_metrics;
@@ -156,6 +163,8 @@ typedef struct cairn_run_record {
     size_t n_inputs;
     cairn_dataset_input *inputs;
     void *internal_;
+    size_t n_outputs;          /* filled by cairn_run_get(); 0 in search results */
+    cairn_run_output *outputs; /* by model id */
 } cairn_run_record;
 
 typedef struct cairn_run_page {

@@ -14,6 +14,7 @@
 #include "store/db_pg.h"
 #include "store/store.h"
 #include "store/store_experiments.h"
+#include "store/store_logged_models.h"
 #include "store/store_registry.h"
 #include "store/store_runs.h"
 #include "base/embedded.h"
@@ -945,4 +946,14 @@ const cn_store_ops cn_store_sql_ops = {
     .alias_move = cn_store_alias_move,
     .stage_transition = cn_store_stage_transition,
     .registry_history = cn_store_registry_history,
+    .logged_model_create = cn_store_logged_model_create,
+    .logged_model_get = cn_store_logged_model_get,
+    .logged_model_finalize = cn_store_logged_model_finalize,
+    .logged_model_set_tags = cn_store_logged_model_set_tags,
+    .logged_model_delete_tag = cn_store_logged_model_delete_tag,
+    .logged_model_log_params = cn_store_logged_model_log_params,
+    .logged_model_log_metrics = cn_store_logged_model_log_metrics,
+    .logged_model_delete = cn_store_logged_model_delete,
+    .logged_models_search = cn_store_logged_models_search,
+    .run_log_outputs = cn_store_run_log_outputs,
 };

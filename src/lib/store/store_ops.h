@@ -5,6 +5,7 @@
  * No SQL type appears here. Callers (tracking/) validate arguments before calling. */
 #ifndef CN_STORE_OPS_H
 #define CN_STORE_OPS_H
+#include "cairn/logged_model.h"
 #include "cairn/registry.h"
 #include "cairn/tracking.h"
 
@@ -149,6 +150,32 @@ typedef struct cn_store_ops {
                                      const cairn_registry_move_opts *mv);
     cairn_status (*registry_history)(cairn_ctx *ctx, const cairn_registry_history_query *q,
                                      cairn_registry_event_page **out);
+
+    /* ---- logged models (MLflow 3.x): arguments validated, defaults resolved (tracking/) ---- */
+    /* Checks the experiment (ENOTFOUND, EINVAL when deleted) and the source run, then stores a
+     * PENDING model with its params and tags in one transaction; opts->name and ->creator set. */
+    cairn_status (*logged_model_create)(cairn_ctx *ctx, const cairn_logged_model_opts *opts,
+                                        cairn_logged_model **out);
+    /* Unknown and deleted models are ENOTFOUND, for this and every writer below. */
+    cairn_status (*logged_model_get)(cairn_ctx *ctx, const char *model_id,
+                                     cairn_logged_model **out);
+    cairn_status (*logged_model_finalize)(cairn_ctx *ctx, const char *model_id,
+                                          cairn_logged_model_status status,
+                                          const char *status_message);
+    cairn_status (*logged_model_set_tags)(cairn_ctx *ctx, const char *model_id,
+                                          const cairn_tag *tags, size_t n);
+    cairn_status (*logged_model_delete_tag)(cairn_ctx *ctx, const char *model_id, const char *key);
+    /* Write-once, as a run's params. */
+    cairn_status (*logged_model_log_params)(cairn_ctx *ctx, const char *model_id,
+                                            const cairn_param *params, size_t n);
+    cairn_status (*logged_model_log_metrics)(cairn_ctx *ctx, const char *model_id,
+                                             const cairn_logged_model_metric *metrics, size_t n);
+    cairn_status (*logged_model_delete)(cairn_ctx *ctx, const char *model_id);
+    cairn_status (*logged_models_search)(cairn_ctx *ctx, const cairn_logged_model_query *q,
+                                         cairn_logged_model_page **out);
+    /* The run must be active, every model live; one transaction. */
+    cairn_status (*run_log_outputs)(cairn_ctx *ctx, const char *run_id,
+                                    const cairn_run_output *outputs, size_t n);
 } cn_store_ops;
 
 /* The first member of every implementation's handle. */

@@ -10,6 +10,7 @@
 #include "core/key.h"
 #include "store/store.h"
 #include "store/store_experiments.h"
+#include "store/store_logged_models.h"
 #include "store/store_runs.h"
 #include "base/arena.h"
 #include "base/fs.h"
@@ -239,6 +240,8 @@ cairn_status cn_store_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_reco
     cn_run_info_from_row(ctx, st, a, &rec->info);
     cn_store_finalize(ctx, st);
     rc = cn_run_load_data(ctx, a, rec, 1);
+    if (rc == CAIRN_OK)
+        rc = cn_store_run_outputs_load(ctx, a, rec);
     if (rc != CAIRN_OK) {
         cn_arena_free(a);
         return rc;
