@@ -505,6 +505,30 @@ void trk_artifacts_handle(trk_call *c, const char *rel)
     trk_fail(c, 405, "ENDPOINT_NOT_FOUND", "mlflow-artifacts takes GET, PUT and DELETE");
 }
 
+void trk_artifacts_list_local(trk_call *c, const char *dir, const char *path)
+{
+    const char *root = trk_artifact_root(c->app);
+    size_t n = strlen(root);
+    if (path && *path && !rel_ok(path)) {
+        fail_path(c, path);
+        return;
+    }
+    if (!dir || strncmp(dir, root, n) != 0 || (dir[n] != '/' && dir[n] != '\0'))
+        return;
+    const char *base = dir + n;
+    while (*base == '/')
+        base++;
+    char *rel;
+    if (path && *path)
+        rel = *base ? cn_asprintf("%s/%s", base, path) : cn_xstrdup(path);
+    else
+        rel = cn_xstrdup(base);
+    int fd = open_rel(root, rel, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0)
+        write_listing(c, fd, path);
+    free(rel);
+}
+
 /* GET mlflow/artifacts/list?run_id=&path=: the files directly under path in the run's
  * artifacts, paths relative to the run's artifact root. */
 void trk_route_artifacts_list(trk_call *c)
@@ -524,14 +548,8 @@ void trk_route_artifacts_list(trk_call *c)
     }
     char *uri = trk_artifact_uri(c->app, r->info.artifact_uri);
     cn_jsonw_kstring(&c->w, "root_uri", uri);
-    const char *root = trk_artifact_root(c->app);
     if (cn_str_starts(uri, "mlflow-artifacts:/")) {
-        const char *run_rel = uri + strlen("mlflow-artifacts:/");
-        char *rel = path && *path ? cn_asprintf("%s/%s", run_rel, path) : cn_xstrdup(run_rel);
-        int fd = open_rel(root, rel, O_RDONLY | O_DIRECTORY);
-        if (fd >= 0)
-            write_listing(c, fd, path);
-        free(rel);
+        trk_artifacts_list_local(c, r->info.artifact_uri, path);
     } else {
         /* A run made outside this server's root: its artifact index. */
         cairn_artifact_list *list = NULL;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cairn/logged_model.h"
 #include "tracking/trk.h"
 #include "base/map.h"
 #include "base/str.h"
@@ -361,7 +362,17 @@ static void runs_log_metric(trk_call *c)
     cairn_metric m;
     if (!trk_run_id(c, &id) || !metric_from(c, c->in, true, &m))
         return;
+    const char *model_id, *ds_name, *ds_digest;
+    if (!trk_str(c, "model_id", false, &model_id) || !trk_str(c, "dataset_name", false, &ds_name) ||
+        !trk_str(c, "dataset_digest", false, &ds_digest))
+        return;
     cairn_status st = cairn_runs_log_batch(c->ctx, id, &m, 1, NULL, 0, NULL, 0);
+    if (st == CAIRN_OK && model_id && *model_id) {
+        /* 3.x: a metric of a logged model is also recorded on the model. */
+        cairn_logged_model_metric lm = {m.key, m.value, m.timestamp_ms, m.step,
+                                        id,    ds_name, ds_digest};
+        st = cairn_logged_model_log_metrics(c->ctx, model_id, &lm, 1);
+    }
     if (st != CAIRN_OK)
         trk_fail_status(c, st);
 }
@@ -881,5 +892,6 @@ const trk_route trk_tracking_routes[] = {
     {"mlflow/metrics/get-history-bulk", TRK_GET, metrics_get_history_bulk},
     {"mlflow/metrics/get-history-bulk-interval", TRK_GET, metrics_get_history_bulk_interval},
     {"mlflow/artifacts/list", TRK_GET, trk_route_artifacts_list},
+    {"mlflow/runs/outputs", TRK_POST, trk_route_runs_outputs},
 };
 const size_t trk_n_tracking_routes = sizeof trk_tracking_routes / sizeof trk_tracking_routes[0];

@@ -342,6 +342,14 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
                 trk_artifacts_handle(&call, rel);
             }
         }
+    } else if (cn_str_starts(suffix, "mlflow/logged-models") &&
+               (suffix[20] == '\0' || suffix[20] == '/')) {
+        if (read_params(&call, method)) {
+            cn_jsonw_object_begin(&call.w);
+            trk_logged_models_route(&call, suffix + 20, method);
+            if (!call.failed)
+                cn_jsonw_object_end(&call.w);
+        }
     } else {
         unsigned seen;
         const trk_route *r = find_route(suffix, &seen);

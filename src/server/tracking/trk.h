@@ -98,4 +98,11 @@ void trk_artifacts_handle(trk_call *c, const char *rel);
 void trk_artifacts_finish(trk_app *app, http_request *req, bool completed);
 /* GET mlflow/artifacts/list (by run). */
 void trk_route_artifacts_list(trk_call *c);
+/* Writes "files": the entries directly under `path` of the local folder `dir` (which must lie
+ * under the artifact root; nothing is written otherwise), paths prefixed with `path`. */
+void trk_artifacts_list_local(trk_call *c, const char *dir, const char *path);
+
+/* Logged models (routes_logged_models.c): rest is what follows "mlflow/logged-models". */
+void trk_logged_models_route(trk_call *c, const char *rest, unsigned method);
+void trk_route_runs_outputs(trk_call *c);
 #endif

@@ -129,6 +129,20 @@ void trk_write_run(trk_call *c, const cairn_run_record *r)
         cn_jsonw_array_end(w);
     }
     cn_jsonw_object_end(w);
+    if (r->n_outputs) {
+        cn_jsonw_key(w, "outputs");
+        cn_jsonw_object_begin(w);
+        cn_jsonw_key(w, "model_outputs");
+        cn_jsonw_array_begin(w);
+        for (size_t i = 0; i < r->n_outputs; i++) {
+            cn_jsonw_object_begin(w);
+            cn_jsonw_kstring(w, "model_id", r->outputs[i].model_id);
+            cn_jsonw_kint(w, "step", r->outputs[i].step);
+            cn_jsonw_object_end(w);
+        }
+        cn_jsonw_array_end(w);
+        cn_jsonw_object_end(w);
+    }
     cn_jsonw_object_end(w);
 }
 
