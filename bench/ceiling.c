@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* ceiling.c - cairn-ceiling: the least an HTTP server on libmicrohttpd can do per request, so
  * bench/bench_server.py can measure the machine's ceiling with the same load generator and
- * configuration as `cairn server` (internal thread pool, epoll, keep-alive). Every request,
- * any method and path, gets 200 and the body {} after its request body has been read.
+ * configuration as `cairn server` (internal thread pool of 4, epoll, keep-alive, backlog 1024).
+ * Every request, any method and path, gets 200 and the body {} after its request body has been
+ * read.
  *
  *   cairn-ceiling [--port N] [--threads N] [--chunked] [--close]
  *
@@ -118,7 +119,7 @@ static long parse_number(const char *opt, const char *s, long max)
 
 int main(int argc, char **argv)
 {
-    long port = 0, threads = 2;
+    long port = 0, threads = 4; /* as `cairn server` (trk_config.workers) */
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--port") == 0 && v) {
@@ -163,11 +164,12 @@ int main(int argc, char **argv)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port, NULL, NULL, on_request,
-        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        NULL, MHD_OPTION_END);
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, (uint16_t)port, NULL, NULL,
+        on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)1000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "cairn-ceiling: error: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;
