@@ -465,8 +465,7 @@ def benchmark(args, workdir):
     try:
         search_name = 'bench-search'
         server = start_cairn_server(args.cairn, store, cwd=workdir,
-                                    extra=['--workers', str(args.workers)]
-                                    if args.workers_flag else [])
+                                    extra=['--workers', str(args.workers)])
         rest = Rest(server.url)
         t0 = time.monotonic()
         search_exp = seed_search_runs(args, store, rest, search_name, args.search_runs)
@@ -591,9 +590,7 @@ def main(argv=None):
     p.add_argument('--batch-connections', type=int, default=4)
     p.add_argument('--threads', type=int, default=1, help='loadgen threads')
     p.add_argument('--workers', type=int, default=4,
-                   help='server threads (the ceiling; cairn server with --workers-flag)')
-    p.add_argument('--workers-flag', action='store_true',
-                   help='pass --workers N to cairn server too')
+                   help='server threads, of cairn server and of the ceiling')
     p.add_argument('--search-runs', type=int, default=10000)
     p.add_argument('--search-count', type=int, default=50)
     p.add_argument('--json-out', help='also write the figures as JSON to this file')
