@@ -3,7 +3,7 @@
  * (the first byte picks the route, the rest is the body), run through the server's request
  * decoders and the route itself against a context without a store: every request must end in
  * a well-formed answer (an error JSON with a 4xx/5xx status, or the route's object), never a
- * crash, and decoding never reaches the store with a malformed value. */
+ * crash. */
 #include <assert.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -49,11 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!c.failed)
         cn_jsonw_object_end(&c.w);
     assert(cn_jsonw_finish(&c.w));
-    /* Without a store every route fails, and says so with an MLflow error. */
-    assert(c.failed && resp.status >= 400 && resp.status < 600);
+    /* Without a store a route either fails with an MLflow error, or answers without needing
+     * the store (runs/search without experiments is {}): an object either way. */
     json_t *out = json_loadb(c.w.buf.data, c.w.buf.len, 0, NULL);
-    assert(out && json_is_string(json_object_get(out, "error_code")) &&
-           json_is_string(json_object_get(out, "message")));
+    assert(out && json_is_object(out));
+    if (c.failed)
+        assert(resp.status >= 400 && resp.status < 600 &&
+               json_is_string(json_object_get(out, "error_code")) &&
+               json_is_string(json_object_get(out, "message")));
+    else
+        assert(resp.status == 0);
     json_decref(out);
     cn_jsonw_release(&c.w);
     cn_buf_release(&resp.body);

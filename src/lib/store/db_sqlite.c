@@ -3,6 +3,8 @@
  * timeout so concurrent writers wait rather than fail, BEGIN IMMEDIATE for write transactions,
  * case-sensitive LIKE (MLflow's LIKE is case-sensitive), a per-connection statement cache. */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +24,77 @@ typedef struct cache_entry {
 
 #define CACHE_SIZE 64
 
+/* One lock per database file, shared by every connection of this process: a writer waits on
+ * it rather than in SQLite's busy handler, which sleeps in steps of up to 100 ms and so turns
+ * contention between a server's worker threads into idle time. Other processes still meet
+ * at SQLite's own lock (BEGIN IMMEDIATE and the busy timeout). */
+typedef struct file_lock {
+    char *key;
+    pthread_mutex_t mu;
+    int refs;
+    struct file_lock *next;
+} file_lock;
+static pthread_mutex_t file_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static file_lock *file_locks;
+
+static file_lock *file_lock_get(const char *path)
+{
+    if (!path || !*path || strcmp(path, ":memory:") == 0)
+        return NULL;
+    char real[PATH_MAX];
+    const char *key = realpath(path, real) ? real : path;
+    pthread_mutex_lock(&file_locks_mu);
+    file_lock *l = file_locks;
+    while (l && strcmp(l->key, key) != 0)
+        l = l->next;
+    if (!l) {
+        l = cn_xcalloc(1, sizeof *l);
+        l->key = cn_xstrdup(key);
+        pthread_mutex_init(&l->mu, NULL);
+        l->next = file_locks;
+        file_locks = l;
+    }
+    l->refs++;
+    pthread_mutex_unlock(&file_locks_mu);
+    return l;
+}
+
+static void file_lock_put(file_lock *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&file_locks_mu);
+    if (--l->refs == 0) {
+        file_lock **pp = &file_locks;
+        while (*pp != l)
+            pp = &(*pp)->next;
+        *pp = l->next;
+        pthread_mutex_destroy(&l->mu);
+        free(l->key);
+        free(l);
+    }
+    pthread_mutex_unlock(&file_locks_mu);
+}
+
 typedef struct sqlite_db {
     cn_db base;
     sqlite3 *h;
     char *path;
+    file_lock *wlock; /* NULL for an in-memory or read-only database */
+    bool holds_wlock;
     bool asked_read_only; /* the caller chose read-only (mode=ro, immutable, opts) */
     cache_entry cache[CACHE_SIZE];
     size_t n_cache;
     size_t next_evict; /* round-robin victim when the cache is full */
 } sqlite_db;
+
+static void release_wlock(sqlite_db *db)
+{
+    if (db->holds_wlock) {
+        db->holds_wlock = false;
+        pthread_mutex_unlock(&db->wlock->mu);
+    }
+}
 
 struct cn_stmt {
     sqlite_db *db;
@@ -147,6 +211,8 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
         if (st != CAIRN_OK)
             goto done;
     }
+    if (!db->asked_read_only)
+        db->wlock = file_lock_get(path);
     *out = &db->base;
     db = NULL;
 done:
@@ -175,6 +241,8 @@ static void sq_close(cn_db *base)
         free(db->cache[i].sql);
     }
     sqlite3_close(db->h);
+    release_wlock(db);
+    file_lock_put(db->wlock);
     free(db->path);
     free(db);
 }
@@ -318,12 +386,24 @@ static void sq_finalize(cn_stmt *st)
 
 static cairn_status sq_begin(cn_db *base)
 {
-    return sq_exec(base, "BEGIN IMMEDIATE");
+    sqlite_db *db = (sqlite_db *)base;
+    if (db->wlock && !db->holds_wlock) {
+        pthread_mutex_lock(&db->wlock->mu);
+        db->holds_wlock = true;
+    }
+    cairn_status st = sq_exec(base, "BEGIN IMMEDIATE");
+    if (st != CAIRN_OK)
+        release_wlock(db);
+    return st;
 }
 
 static cairn_status sq_commit(cn_db *base)
 {
-    return sq_exec(base, "COMMIT");
+    sqlite_db *db = (sqlite_db *)base;
+    cairn_status st = sq_exec(base, "COMMIT");
+    if (st == CAIRN_OK || sqlite3_get_autocommit(db->h))
+        release_wlock(db);
+    return st;
 }
 
 static cairn_status sq_rollback(cn_db *base)
@@ -331,6 +411,7 @@ static cairn_status sq_rollback(cn_db *base)
     sqlite_db *db = (sqlite_db *)base;
     if (!sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    release_wlock(db);
     return CAIRN_OK;
 }
 
