@@ -190,8 +190,13 @@ TEST(versions_numbered_with_sources_and_runs)
     CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
     CHECK(page->n == 2);
     cairn_model_version_page_free(page);
-    q.max_results = 5000;
+    q.max_results = 5000; /* within MLflow's 200000 for versions */
+    CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
+    CHECK(page->n == 2);
+    cairn_model_version_page_free(page);
+    q.max_results = 200001;
     CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "max_results must be between 1 and 200000, got 200001"));
     cairn_free(run);
 }
 
