@@ -434,7 +434,8 @@ static cairn_status parse_ident(parser *p, ident *id, bool for_order)
         part = p->s + start;
         part_len = p->pos - start;
     } else {
-        return fail_got(p, p->pos, "expected an identifier such as metrics.acc or status");
+        return fail_got(p, p->pos, "expected an identifier such as %s",
+                        p->g->ident_example ? p->g->ident_example : "metrics.acc or status");
     }
     if (p->pos < p->len && p->s[p->pos] == '.') {
         p->pos++;

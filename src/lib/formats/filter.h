@@ -69,6 +69,8 @@ typedef struct cn_filter_grammar {
     const char *order_hint;       /* a kind order_by cannot name */
     /* What tag values take: CN_FILTER_STRING (the default, 0) or CN_FILTER_STRING_SCALAR. */
     cn_filter_type tag_type;
+    /* Examples in "expected an identifier such as ..."; NULL: "metrics.acc or status". */
+    const char *ident_example;
 } cn_filter_grammar;
 
 /* ---- the AST; everything lives in the owning cn_filter's or cn_order's arena ---- */

@@ -354,6 +354,7 @@ static const cn_filter_grammar model_grammar = {
     .dataset_hint = "",
     .order_hint = "name, creation_timestamp, last_updated_timestamp",
     .tag_type = CN_FILTER_STRING_SCALAR,
+    .ident_example = "name or tags.<key>",
 };
 
 static void model_clause(cn_sql *s, const cn_filter_node *n)
@@ -412,6 +413,7 @@ static const cn_filter_grammar version_grammar = {
     .dataset_hint = "",
     .order_hint = "name, version_number, creation_timestamp, last_updated_timestamp",
     .tag_type = CN_FILTER_STRING_SCALAR,
+    .ident_example = "version_number or tags.<key>",
 };
 
 /* Whether no value of a run_id clause is "" (so a NULL run_id cannot match it). */
