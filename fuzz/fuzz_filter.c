@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_filter.c - parses arbitrary bytes as a search filter with the runs and experiments
- * grammars, and each line of them as an order_by entry; checks the tree's shape against the
+/* fuzz_filter.c - parses arbitrary bytes as a search filter with the grammar of every search
+ * target (runs, experiments, registered models, model versions), and each line of them as an
+ * order_by entry; checks the tree's shape against the
  * grammar and the limits, then compiles it to SQL for the target (store/search_sql.c) and
  * checks that every '?' has its bound argument. A failure must say why and return no tree. */
 #include <stdint.h>
@@ -47,6 +48,15 @@ static size_t check_node(const cn_filter_grammar *g, const cn_filter_node *n)
             CN_ASSERT(n->val.kind == CN_FILTER_VAL_LIST && n->val.items != NULL);
         else if (n->id.kind == CN_FILTER_METRIC)
             CN_ASSERT(n->val.kind == CN_FILTER_VAL_REAL);
+        else if (n->id.field && n->id.field->type != CN_FILTER_STRING &&
+                 n->id.field->type != CN_FILTER_STRING_SCALAR)
+            CN_ASSERT(n->val.kind == CN_FILTER_VAL_INT);
+        else
+            CN_ASSERT(n->val.kind == CN_FILTER_VAL_STRING);
+        /* lists only where the type (or the grammar's tag type) takes them */
+        bool scalar = (n->id.field && n->id.field->type == CN_FILTER_STRING_SCALAR) ||
+                      (n->id.kind == CN_FILTER_TAG && g->tag_type == CN_FILTER_STRING_SCALAR);
+        CN_ASSERT(!scalar || n->val.kind != CN_FILTER_VAL_LIST);
         return 1;
     }
     size_t n_kids = 0, n_clauses = 0;
@@ -120,7 +130,7 @@ static void one_order(cairn_ctx *ctx, cn_search_target t, const char *text, size
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cairn_ctx *ctx = cairn_ctx_new();
-    for (int t = CN_SEARCH_RUNS; t <= CN_SEARCH_EXPERIMENTS; t++) {
+    for (int t = CN_SEARCH_RUNS; t <= CN_SEARCH_TARGET_LAST; t++) {
         one_filter(ctx, (cn_search_target)t, (const char *)data, size);
         one_order(ctx, (cn_search_target)t, (const char *)data, size);
     }

@@ -126,22 +126,35 @@ CAIRN_API cairn_status cairn_registry_set_model_tag(cairn_ctx *ctx, const char *
 CAIRN_API cairn_status cairn_registry_delete_model_tag(cairn_ctx *ctx, const char *name,
                                                        const char *key);
 
+/* A search of registered models. filter and order_by use the grammar of cairn_runs_search
+ * with the registry's names (docs/search.md):
+ *   filter: name (= != LIKE ILIKE), creation_timestamp (alias timestamp) and
+ *     last_updated_timestamp (= != < <= > >=, milliseconds), tags.<key> or tag.<key>
+ *     (= != LIKE ILIKE), joined by AND and OR with parentheses. A model without the tag
+ *     mlflow.prompt.is_prompt matches "tag.`mlflow.prompt.is_prompt` != 'true'" (and
+ *     "= 'false'"), as MLflow's store has it; every other tag clause needs the tag.
+ *   order_by: "name", "creation_timestamp" ("timestamp"), "last_updated_timestamp", each with
+ *     ASC or DESC; name ASC breaks ties and is the order when none is given.
+ * A bad filter or order_by is EINVAL quoting the offending token. name_like and tags are the
+ * older, narrower form: when set they are ANDed with filter. */
 typedef struct cairn_registered_model_query {
-    /* A LIKE pattern on the name ('%' any run, '_' one character, '\' escapes); NULL: all.
-     * TODO(#7): the full filter grammar of cairn_runs_search once formats/filter.c takes a
-     * registry target. */
-    const char *name_like;
-    const cairn_tag *tags; /* every tag must match exactly; borrowed */
+    const char *filter;          /* NULL or "": every model */
+    const char *const *order_by; /* order_by[0 .. n_order_by); borrowed */
+    size_t n_order_by;
+    int64_t max_results;    /* 0: 100; at most 1000 (more is EINVAL), as MLflow */
+    const char *page_token; /* from next_page_token; NULL: the first page */
+    const char *name_like;  /* a LIKE pattern on the name ('\' escapes); NULL: any */
+    const cairn_tag *tags;  /* every tag must match exactly; borrowed */
     size_t n_tags;
-    int64_t max_results; /* 0: 100; at most 1000, as MLflow */
-    const char *page_token;
 } cairn_registered_model_query;
 #define CAIRN_REGISTERED_MODEL_QUERY_INIT                                                          \
     {                                                                                              \
         0                                                                                          \
     }
 
-/* Models by name, ascending. q may be NULL (everything, first page). */
+/* One page of the models q selects, in q's order (name ascending by default). A page is full
+ * only when another follows: next_page_token is NULL on the last page, never a token to an
+ * empty one. q may be NULL (everything, first page). */
 CAIRN_API cairn_status cairn_registry_search_models(cairn_ctx *ctx,
                                                     const cairn_registered_model_query *q,
                                                     cairn_registered_model_page **out);
@@ -196,18 +209,32 @@ CAIRN_API cairn_status cairn_model_version_delete_tag(cairn_ctx *ctx, const char
 CAIRN_API cairn_status cairn_model_version_set_semver(cairn_ctx *ctx, const char *name,
                                                       int64_t version, const char *semver);
 
+/* A search of model versions; deleted versions never appear. The grammar (docs/search.md):
+ *   filter: name and source_path (the version's source) (= != LIKE ILIKE); run_id
+ *     (= != LIKE ILIKE IN NOT IN; "" for a version without a run); version_number
+ *     (= != < <= > >=, a whole number; IN is EINVAL, as in MLflow); creation_timestamp and
+ *     last_updated_timestamp (milliseconds); tags.<key> (= != LIKE ILIKE; a missing
+ *     mlflow.prompt.is_prompt tag matches "!= 'true'" and "= 'false'"). AND, OR, parentheses.
+ *   order_by: "name", "version_number", "creation_timestamp", "last_updated_timestamp" (and
+ *     "run_id", "source_path"), ASC or DESC; then name ASC, version DESC, which is also the
+ *     order when none is given (each model's newest version first).
+ * name and run_id are the older, narrower form: when set they are ANDed with filter. */
 typedef struct cairn_model_version_query {
-    const char *name;    /* NULL: every model */
-    const char *run_id;  /* NULL: any run */
-    int64_t max_results; /* 0: 100; at most 1000 */
+    const char *filter;          /* NULL or "": every live version */
+    const char *const *order_by; /* order_by[0 .. n_order_by); borrowed */
+    size_t n_order_by;
+    int64_t max_results; /* 0: 100; at most 200000 (MLflow clients ask for 10000) */
     const char *page_token;
+    const char *name;   /* NULL: every model */
+    const char *run_id; /* NULL: any run */
 } cairn_model_version_query;
 #define CAIRN_MODEL_VERSION_QUERY_INIT                                                             \
     {                                                                                              \
         0                                                                                          \
     }
 
-/* Live versions by model name, then newest version first. q may be NULL. */
+/* One page of the live versions q selects, each with its tags and aliases. A page is full
+ * only when another follows (no trailing empty page). q may be NULL. */
 CAIRN_API cairn_status cairn_model_version_search(cairn_ctx *ctx,
                                                   const cairn_model_version_query *q,
                                                   cairn_model_version_page **out);

@@ -4,6 +4,7 @@
  * history and rollback, their errors, version numbers under two racing processes, and the
  * fault driver on registration and alias moves. */
 #include <sys/wait.h>
+#include <unistd.h>
 #include "unit.h"
 #include "store_fixture.h"
 #include "cairn/registry.h"
@@ -190,8 +191,13 @@ TEST(versions_numbered_with_sources_and_runs)
     CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
     CHECK(page->n == 2);
     cairn_model_version_page_free(page);
-    q.max_results = 5000;
+    q.max_results = 5000; /* within MLflow's 200000 for versions */
+    CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
+    CHECK(page->n == 2);
+    cairn_model_version_page_free(page);
+    q.max_results = 200001;
     CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "max_results must be between 1 and 200000, got 200001"));
     cairn_free(run);
 }
 
@@ -659,6 +665,460 @@ TEST(faults_leave_the_registry_consistent)
     cairn_close(c);
 }
 
+/* ---- the registry searches' filter grammar (docs/search.md), on both backends ---- */
+
+static char rs_prefix[64]; /* every model of these tests starts with it: "<prefix>-" */
+static char rs_got[512];   /* what the last search found, or "EINVAL: <message>" */
+
+/* Strips "<prefix>-" from a model name for compact expectations. */
+static const char *short_name(const char *name)
+{
+    size_t n = strlen(rs_prefix);
+    return strncmp(name, rs_prefix, n) == 0 && name[n] == '-' ? name + n + 1 : name;
+}
+
+/* Searches models with `(name LIKE '<prefix>-%') AND (<filter>)` (filter NULL: the scope
+ * alone) and order_by; returns the short names found, comma-separated, or "ERR <status>:
+ * <message>". */
+static const char *models_where(const char *filter, const char *const *order_by, size_t n_order_by)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "name LIKE '%s-%%'%s%s%s", rs_prefix, filter ? " AND (" : "",
+             filter ? filter : "", filter ? ")" : "");
+    cairn_registered_model_query q = CAIRN_REGISTERED_MODEL_QUERY_INIT;
+    q.filter = text;
+    q.order_by = order_by;
+    q.n_order_by = n_order_by;
+    cairn_registered_model_page *page = NULL;
+    cairn_status rc = cairn_registry_search_models(ctx, &q, &page);
+    rs_got[0] = '\0';
+    if (rc != CAIRN_OK) {
+        snprintf(rs_got, sizeof rs_got, "ERR %s: %s", cairn_status_str(rc), cairn_errmsg(ctx));
+        return rs_got;
+    }
+    for (size_t i = 0; i < page->n; i++)
+        snprintf(rs_got + strlen(rs_got), sizeof rs_got - strlen(rs_got), "%s%s", i ? "," : "",
+                 short_name(page->items[i].name));
+    CHECK(page->next_page_token == NULL);
+    cairn_registered_model_page_free(page);
+    return rs_got;
+}
+
+/* The same for versions: "x/3,x/2" (model short name / version). */
+static const char *versions_where(const char *filter, const char *const *order_by,
+                                  size_t n_order_by)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "name LIKE '%s-%%'%s%s%s", rs_prefix, filter ? " AND (" : "",
+             filter ? filter : "", filter ? ")" : "");
+    cairn_model_version_query q = CAIRN_MODEL_VERSION_QUERY_INIT;
+    q.filter = text;
+    q.order_by = order_by;
+    q.n_order_by = n_order_by;
+    cairn_model_version_page *page = NULL;
+    cairn_status rc = cairn_model_version_search(ctx, &q, &page);
+    rs_got[0] = '\0';
+    if (rc != CAIRN_OK) {
+        snprintf(rs_got, sizeof rs_got, "ERR %s: %s", cairn_status_str(rc), cairn_errmsg(ctx));
+        return rs_got;
+    }
+    for (size_t i = 0; i < page->n; i++)
+        snprintf(rs_got + strlen(rs_got), sizeof rs_got - strlen(rs_got), "%s%s/%lld", i ? "," : "",
+                 short_name(page->items[i].name), (long long)page->items[i].version);
+    CHECK(page->next_page_token == NULL);
+    cairn_model_version_page_free(page);
+    return rs_got;
+}
+
+#define CHECK_FOUND(got, want) CHECK_STR(got, want)
+/* An error whose message holds want. */
+#define CHECK_FAILS(got, want)                                                                     \
+    do {                                                                                           \
+        const char *g_ = (got);                                                                    \
+        CHECK(strncmp(g_, "ERR ", 4) == 0 && strstr(g_, want) != NULL);                            \
+        if (!(strncmp(g_, "ERR ", 4) == 0 && strstr(g_, want) != NULL))                            \
+            fprintf(stderr, "# got '%s', want an error with '%s'\n", g_, want);                    \
+    } while (0)
+
+static char *rs_model(const char *suffix)
+{
+    static char names[8][128];
+    static int next;
+    char *out = names[next++ % 8];
+    snprintf(out, 128, "%s-%s", rs_prefix, suffix);
+    return out;
+}
+
+/* Sleeps so the next write gets a later millisecond timestamp. */
+static void next_ms(void)
+{
+    usleep(3000);
+}
+
+static int64_t model_time(const char *suffix, bool updated)
+{
+    cairn_registered_model *m = NULL;
+    int64_t t = 0;
+    if (cairn_registry_get_model(ctx, rs_model(suffix), &m) == CAIRN_OK)
+        t = updated ? m->last_updated_time_ms : m->creation_time_ms;
+    cairn_registered_model_free(m);
+    return t;
+}
+
+TEST(search_models_filter_grammar)
+{
+    snprintf(rs_prefix, sizeof rs_prefix, "%s", fixture_name("rsm"));
+    cairn_tag a_tags[] = {{"team", "vision"}, {"stage", "prod"}};
+    cairn_tag b_tags[] = {{"team", "nlp"}};
+    cairn_tag c_tags[] = {{"team", "vision"}, {"mlflow.prompt.is_prompt", "true"}};
+    cairn_tag d_tags[] = {{"mlflow.prompt.is_prompt", "false"}, {"note", "50% off"}};
+    CHECK(cairn_registry_create_model(ctx, rs_model("a"), NULL, a_tags, 2) == CAIRN_OK);
+    next_ms();
+    CHECK(cairn_registry_create_model(ctx, rs_model("b"), NULL, b_tags, 1) == CAIRN_OK);
+    next_ms();
+    CHECK(cairn_registry_create_model(ctx, rs_model("c"), NULL, c_tags, 2) == CAIRN_OK);
+    next_ms();
+    CHECK(cairn_registry_create_model(ctx, rs_model("d"), NULL, d_tags, 2) == CAIRN_OK);
+    next_ms();
+    CHECK(cairn_registry_update_model(ctx, rs_model("b"), "touched last") == CAIRN_OK);
+    char f[512];
+
+    /* name: = != LIKE ILIKE */
+    CHECK_FOUND(models_where(NULL, NULL, 0), "a,b,c,d"); /* natural order: name ASC */
+    snprintf(f, sizeof f, "name = '%s'", rs_model("b"));
+    CHECK_FOUND(models_where(f, NULL, 0), "b");
+    snprintf(f, sizeof f, "attributes.name != '%s'", rs_model("b"));
+    CHECK_FOUND(models_where(f, NULL, 0), "a,c,d");
+    CHECK_FOUND(models_where("name LIKE '%-c'", NULL, 0), "c");
+    CHECK_FOUND(models_where("name LIKE '%-C'", NULL, 0), ""); /* LIKE is case-sensitive */
+    CHECK_FOUND(models_where("name ILIKE '%-C'", NULL, 0), "c");
+    CHECK_FAILS(models_where("name IN ('x')", NULL, 0),
+                "comparator 'IN' is not allowed for attribute 'name' (use = != LIKE ILIKE)");
+
+    /* tags: = != LIKE ILIKE, tags. and tag., quoted keys; a missing tag never matches */
+    CHECK_FOUND(models_where("tags.team = 'vision'", NULL, 0), "a,c");
+    CHECK_FOUND(models_where("tag.team != 'vision'", NULL, 0), "b"); /* d has no team */
+    CHECK_FOUND(models_where("tags.`team` LIKE 'n%'", NULL, 0), "b");
+    CHECK_FOUND(models_where("tags.team ILIKE 'VIS%'", NULL, 0), "a,c");
+    CHECK_FOUND(models_where("tags.note LIKE '50\\% off'", NULL, 0), "d");
+    CHECK_FOUND(models_where("tags.stage = 'prod' AND tags.team = 'vision'", NULL, 0), "a");
+    CHECK_FAILS(models_where("tags.team IN ('nlp')", NULL, 0),
+                "comparator 'IN' is not allowed for tags (use = != LIKE ILIKE)");
+
+    /* MLflow's prompt tag: a model without it is not a prompt */
+    CHECK_FOUND(models_where("tag.`mlflow.prompt.is_prompt` != 'true'", NULL, 0), "a,b,d");
+    CHECK_FOUND(models_where("tags.`mlflow.prompt.is_prompt` = 'false'", NULL, 0), "a,b,d");
+    CHECK_FOUND(models_where("tags.`mlflow.prompt.is_prompt` = 'true'", NULL, 0), "c");
+    CHECK_FOUND(models_where("tags.`mlflow.prompt.is_prompt` != 'false'", NULL, 0), "c");
+    CHECK_FOUND(models_where("tags.`mlflow.prompt.is_prompt` LIKE 'f%'", NULL, 0), "d");
+    /* what the MLflow 3.x client sends, appended to the user's filter */
+    CHECK_FOUND(
+        models_where("tags.team = 'vision' AND tag.`mlflow.prompt.is_prompt` != 'true'", NULL, 0),
+        "a");
+
+    /* OR and parentheses */
+    snprintf(f, sizeof f,
+             "(name = '%s' OR tags.team = 'vision') AND tag.`mlflow.prompt.is_prompt` != 'true'",
+             rs_model("b"));
+    CHECK_FOUND(models_where(f, NULL, 0), "a,b");
+    CHECK_FOUND(models_where("tags.team = 'nlp' OR tags.note = '50% off' OR tags.x = 'y'", NULL, 0),
+                "b,d");
+
+    /* timestamps, numerically */
+    int64_t b_created = model_time("b", false), b_updated = model_time("b", true);
+    CHECK(b_created > 0 && b_updated > model_time("d", true));
+    snprintf(f, sizeof f, "creation_timestamp > %lld", (long long)b_created);
+    CHECK_FOUND(models_where(f, NULL, 0), "c,d");
+    snprintf(f, sizeof f, "timestamp <= %lld", (long long)b_created);
+    CHECK_FOUND(models_where(f, NULL, 0), "a,b");
+    snprintf(f, sizeof f, "creation_timestamp = %lld", (long long)b_created);
+    CHECK_FOUND(models_where(f, NULL, 0), "b");
+    snprintf(f, sizeof f, "last_updated_timestamp >= %lld", (long long)b_updated);
+    CHECK_FOUND(models_where(f, NULL, 0), "b");
+    snprintf(f, sizeof f, "last_updated_timestamp != %lld", (long long)b_updated);
+    CHECK_FOUND(models_where(f, NULL, 0), "a,c,d");
+    CHECK_FAILS(models_where("creation_timestamp > '5'", NULL, 0),
+                "expected a number for 'creation_timestamp' (numbers are not quoted)");
+    CHECK_FAILS(models_where("creation_timestamp LIKE '5'", NULL, 0),
+                "comparator 'LIKE' is not allowed for attribute 'creation_timestamp'");
+
+    /* order_by */
+    static const char *const by_created_desc[] = {"creation_timestamp DESC"};
+    CHECK_FOUND(models_where(NULL, by_created_desc, 1), "d,c,b,a");
+    static const char *const by_timestamp[] = {"timestamp"};
+    CHECK_FOUND(models_where(NULL, by_timestamp, 1), "a,b,c,d");
+    static const char *const by_updated_desc[] = {"last_updated_timestamp DESC"};
+    CHECK_FOUND(models_where(NULL, by_updated_desc, 1), "b,d,c,a");
+    static const char *const by_name_desc[] = {"name DESC"};
+    CHECK_FOUND(models_where(NULL, by_name_desc, 1), "d,c,b,a");
+    static const char *const by_team[] = {"tags.team"};
+    CHECK_FAILS(models_where(NULL, by_team, 1),
+                "cannot order registered models by 'tags.team' (use name, creation_timestamp, "
+                "last_updated_timestamp)");
+    static const char *const by_down[] = {"name DOWN"};
+    CHECK_FAILS(models_where(NULL, by_down, 1),
+                "invalid order_by 'name DOWN' at character 6: expected ASC or DESC after 'name', "
+                "got 'DOWN'");
+    static const char *const by_version[] = {"version_number"};
+    CHECK_FAILS(models_where(NULL, by_version, 1), "unknown attribute 'version_number'");
+
+    /* bad filters name the offending token */
+    CHECK_FAILS(models_where("metrics.acc > 1", NULL, 0),
+                "'metrics.acc' cannot be used for registered models");
+    CHECK_FAILS(models_where("version_number = 1", NULL, 0),
+                "unknown attribute 'version_number' (use name, creation_timestamp, "
+                "last_updated_timestamp, tags.<key>)");
+    CHECK_FAILS(models_where("tags.team = vision", NULL, 0),
+                "expected a quoted string for 'tags.team', got 'vision'");
+    CHECK_FAILS(models_where("name = 'a' OR", NULL, 0),
+                "expected an identifier such as name or tags.<key>, got ')'");
+    CHECK_FAILS(models_where("name == 'a'", NULL, 0), "unexpected character after comparator");
+}
+
+/* Pages through the scoped models max at a time; returns the pages as "a,b|c,d". */
+static const char *model_pages(int64_t max, const char *filter)
+{
+    static char out[256];
+    char text[256], token[64] = "";
+    snprintf(text, sizeof text, "name LIKE '%s-%%'%s%s", rs_prefix, filter ? " AND " : "",
+             filter ? filter : "");
+    out[0] = '\0';
+    for (int pages = 0; pages < 10; pages++) {
+        cairn_registered_model_query q = CAIRN_REGISTERED_MODEL_QUERY_INIT;
+        q.filter = text;
+        q.max_results = max;
+        q.page_token = token[0] ? token : NULL;
+        cairn_registered_model_page *page = NULL;
+        if (cairn_registry_search_models(ctx, &q, &page) != CAIRN_OK)
+            return "error";
+        if (pages)
+            strcat(out, "|");
+        for (size_t i = 0; i < page->n; i++)
+            snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "," : "",
+                     short_name(page->items[i].name));
+        bool more = page->next_page_token != NULL;
+        if (more)
+            snprintf(token, sizeof token, "%s", page->next_page_token);
+        cairn_registered_model_page_free(page);
+        if (!more)
+            break;
+    }
+    return out;
+}
+
+TEST(search_models_pages_and_limits)
+{
+    /* the models of search_models_filter_grammar: a b c d */
+    CHECK_STR(model_pages(2, NULL), "a,b|c,d"); /* no trailing empty page */
+    CHECK_STR(model_pages(3, NULL), "a,b,c|d");
+    CHECK_STR(model_pages(4, NULL), "a,b,c,d");
+    CHECK_STR(model_pages(1, "tags.team = 'vision'"), "a|c");
+    CHECK_STR(model_pages(1000, NULL), "a,b,c,d");
+
+    cairn_registered_model_query q = CAIRN_REGISTERED_MODEL_QUERY_INIT;
+    cairn_registered_model_page *page = (cairn_registered_model_page *)1;
+    q.max_results = 1001;
+    CHECK(cairn_registry_search_models(ctx, &q, &page) == CAIRN_EINVAL);
+    CHECK(page == NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "max_results must be between 1 and 1000, got 1001"));
+    q.max_results = -1;
+    CHECK(cairn_registry_search_models(ctx, &q, &page) == CAIRN_EINVAL);
+    q.max_results = 0;
+    q.page_token = "garbage";
+    CHECK(cairn_registry_search_models(ctx, &q, &page) == CAIRN_EINVAL);
+    q.page_token = NULL;
+    q.n_order_by = 1; /* order_by NULL */
+    CHECK(cairn_registry_search_models(ctx, &q, &page) == CAIRN_EINVAL);
+
+    /* the older fields still work, ANDed with the filter */
+    char like[96], f[160];
+    snprintf(like, sizeof like, "%s-%%", rs_prefix);
+    snprintf(f, sizeof f, "name != '%s'", rs_model("a"));
+    cairn_tag vision[] = {{"team", "vision"}};
+    q = (cairn_registered_model_query)CAIRN_REGISTERED_MODEL_QUERY_INIT;
+    q.name_like = like;
+    q.tags = vision;
+    q.n_tags = 1;
+    q.filter = f;
+    CHECK(cairn_registry_search_models(ctx, &q, &page) == CAIRN_OK);
+    CHECK(page->n == 1 && strcmp(short_name(page->items[0].name), "c") == 0);
+    CHECK(page->n == 1 && page->items[0].n_tags == 2);
+    cairn_registered_model_page_free(page);
+}
+
+TEST(search_versions_filter_grammar)
+{
+    snprintf(rs_prefix, sizeof rs_prefix, "%s", fixture_name("rsv"));
+    const char *x = rs_model("x"), *y = rs_model("y");
+    char *run1 = new_run(), *run2 = new_run();
+    CHECK(cairn_registry_create_model(ctx, x, NULL, NULL, 0) == CAIRN_OK);
+    CHECK(cairn_registry_create_model(ctx, y, NULL, NULL, 0) == CAIRN_OK);
+    cairn_model_version_opts o = CAIRN_MODEL_VERSION_OPTS_INIT;
+    o.name = x;
+    o.run_id = run1;
+    o.path = "model";
+    cairn_tag t1[] = {{"data", "v1"}};
+    o.tags = t1;
+    o.n_tags = 1;
+    CHECK(cairn_model_version_create(ctx, &o, NULL) == CAIRN_OK); /* x/1, run1 */
+    next_ms();
+    o.run_id = run2;
+    o.tags = NULL;
+    o.n_tags = 0;
+    CHECK(cairn_model_version_create(ctx, &o, NULL) == CAIRN_OK); /* x/2, run2 */
+    next_ms();
+    CHECK(add_version(x, "s3://bucket/x3", NULL) == 3); /* no run */
+    next_ms();
+    CHECK(add_version(x, "s3://bucket/x4", NULL) == 4);
+    CHECK(cairn_model_version_delete(ctx, x, 4) == CAIRN_OK);
+    next_ms();
+    CHECK(add_version(y, "/srv/y1", NULL) == 1);
+    CHECK(cairn_model_version_set_tag(ctx, y, 1, "mlflow.prompt.is_prompt", "true") == CAIRN_OK);
+    next_ms();
+    CHECK(add_version(y, "/srv/y2", NULL) == 2);
+    CHECK(cairn_model_version_set_tag(ctx, y, 2, "data", "v2") == CAIRN_OK);
+    CHECK(cairn_registry_set_alias(ctx, x, "champion", 2, NULL) == CAIRN_OK);
+    CHECK(cairn_registry_set_alias(ctx, x, "best", 2, NULL) == CAIRN_OK);
+    char f[512];
+
+    /* natural order: name ASC, then newest version first; deleted versions never appear */
+    CHECK_FOUND(versions_where(NULL, NULL, 0), "x/3,x/2,x/1,y/2,y/1");
+    CHECK_FOUND(versions_where("version_number = 4", NULL, 0), "");
+
+    /* name, version_number */
+    snprintf(f, sizeof f, "name = '%s'", y);
+    CHECK_FOUND(versions_where(f, NULL, 0), "y/2,y/1");
+    CHECK_FOUND(versions_where("name LIKE '%-x' AND version_number >= 2", NULL, 0), "x/3,x/2");
+    CHECK_FOUND(versions_where("version_number = 2", NULL, 0), "x/2,y/2");
+    CHECK_FOUND(versions_where("version_number = '2'", NULL, 0), "x/2,y/2"); /* as MLflow */
+    CHECK_FOUND(versions_where("version_number != 1", NULL, 0), "x/3,x/2,y/2");
+    CHECK_FOUND(versions_where("version_number < 2", NULL, 0), "x/1,y/1");
+    CHECK_FAILS(versions_where("version_number IN (1, 2)", NULL, 0),
+                "comparator 'IN' is not allowed for attribute 'version_number' (use = != < <= > "
+                ">=)");
+    CHECK_FAILS(versions_where("version_number = 1.5", NULL, 0),
+                "'version_number' needs a whole number, got '1.5'");
+    CHECK_FAILS(versions_where("version_number = 'two'", NULL, 0),
+                "'version_number' needs a whole number, got 'two'");
+
+    /* run_id: = != LIKE IN NOT IN; "" is a version without a run */
+    snprintf(f, sizeof f, "run_id = '%s'", run1);
+    CHECK_FOUND(versions_where(f, NULL, 0), "x/1");
+    snprintf(f, sizeof f, "run_id IN ('%s', '%s')", run1, run2);
+    CHECK_FOUND(versions_where(f, NULL, 0), "x/2,x/1");
+    snprintf(f, sizeof f, "run_id NOT IN ('%s')", run1);
+    CHECK_FOUND(versions_where(f, NULL, 0), "x/3,x/2,y/2,y/1");
+    snprintf(f, sizeof f, "run_id != '%s'", run2);
+    CHECK_FOUND(versions_where(f, NULL, 0), "x/3,x/1,y/2,y/1");
+    CHECK_FOUND(versions_where("run_id = ''", NULL, 0), "x/3,y/2,y/1");
+    snprintf(f, sizeof f, "run_id IN ('', '%s')", run2);
+    CHECK_FOUND(versions_where(f, NULL, 0), "x/3,x/2,y/2,y/1");
+
+    /* source_path matches the source */
+    CHECK_FOUND(versions_where("source_path = '/srv/y1'", NULL, 0), "y/1");
+    CHECK_FOUND(versions_where("source_path LIKE 's3://%'", NULL, 0), "x/3");
+    CHECK_FOUND(versions_where("source_path ILIKE 'RUNS:/%/model'", NULL, 0), "x/2,x/1");
+    CHECK_FAILS(versions_where("source_path IN ('/srv/y1')", NULL, 0),
+                "comparator 'IN' is not allowed for attribute 'source_path'");
+
+    /* tags, with the prompt rule */
+    CHECK_FOUND(versions_where("tags.data = 'v1' OR tag.data = 'v2'", NULL, 0), "x/1,y/2");
+    CHECK_FOUND(versions_where("tags.data != 'v1'", NULL, 0), "y/2");
+    CHECK_FOUND(versions_where("tags.`mlflow.prompt.is_prompt` != 'true'", NULL, 0),
+                "x/3,x/2,x/1,y/2");
+    CHECK_FOUND(versions_where("tags.`mlflow.prompt.is_prompt` = 'true'", NULL, 0), "y/1");
+
+    /* timestamps */
+    cairn_model_version *v2 = NULL;
+    CHECK(cairn_model_version_get(ctx, x, 2, &v2) == CAIRN_OK);
+    int64_t t2 = v2 ? v2->creation_time_ms : 0;
+    cairn_model_version_free(v2);
+    snprintf(f, sizeof f, "creation_timestamp >= %lld AND creation_timestamp < %lld", (long long)t2,
+             (long long)t2 + 1);
+    CHECK_FOUND(versions_where(f, NULL, 0), "x/2");
+    snprintf(f, sizeof f, "last_updated_timestamp < %lld", (long long)t2);
+    CHECK_FOUND(versions_where(f, NULL, 0), "x/1");
+
+    /* order_by */
+    static const char *const by_number[] = {"version_number ASC"};
+    CHECK_FOUND(versions_where(NULL, by_number, 1), "x/1,y/1,x/2,y/2,x/3");
+    static const char *const by_name_number[] = {"name DESC", "version_number"};
+    CHECK_FOUND(versions_where(NULL, by_name_number, 2), "y/1,y/2,x/1,x/2,x/3");
+    static const char *const by_created_desc[] = {"creation_timestamp DESC"};
+    CHECK_FOUND(versions_where(NULL, by_created_desc, 1), "y/2,y/1,x/3,x/2,x/1");
+    static const char *const by_updated[] = {"last_updated_timestamp"};
+    CHECK_FOUND(versions_where(NULL, by_updated, 1), "x/1,x/2,x/3,y/1,y/2");
+    static const char *const by_source[] = {"source_path DESC"};
+    CHECK_FOUND(
+        versions_where("source_path LIKE '/srv/%' OR source_path LIKE 's3:%'", by_source, 1),
+        "x/3,y/2,y/1");
+    static const char *const by_tag[] = {"tags.data"};
+    CHECK_FAILS(versions_where(NULL, by_tag, 1), "cannot order model versions by 'tags.data'");
+
+    /* bad filters */
+    CHECK_FAILS(versions_where("params.lr = '1'", NULL, 0),
+                "'params.lr' cannot be used for model versions");
+    CHECK_FAILS(versions_where("stage = 'None'", NULL, 0), "unknown attribute 'stage'");
+    CHECK_FAILS(versions_where("run_id = 'a' AND (name = 'b'", NULL, 0),
+                "expected AND, OR or ')' to close the '('");
+    CHECK_FAILS(versions_where("= 3", NULL, 0),
+                "expected an identifier such as version_number or tags.<key>, got '='");
+
+    /* versions carry their aliases and tags */
+    cairn_model_version_query q = CAIRN_MODEL_VERSION_QUERY_INIT;
+    snprintf(f, sizeof f, "name = '%s' AND version_number <= 2", x);
+    q.filter = f;
+    cairn_model_version_page *page = NULL;
+    CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
+    CHECK(page->n == 2);
+    if (page->n == 2) {
+        CHECK(page->items[0].version == 2 && page->items[0].n_aliases == 2);
+        if (page->items[0].n_aliases == 2) {
+            CHECK_STR(page->items[0].aliases[0], "best");
+            CHECK_STR(page->items[0].aliases[1], "champion");
+        }
+        CHECK(page->items[1].n_aliases == 0 && page->items[1].n_tags == 1);
+        CHECK_STR(page->items[1].run_id, run1);
+    }
+    cairn_model_version_page_free(page);
+
+    /* the older fields, ANDed with the filter */
+    q = (cairn_model_version_query)CAIRN_MODEL_VERSION_QUERY_INIT;
+    q.name = x;
+    q.filter = "version_number > 1";
+    CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
+    CHECK(page->n == 2 && page->items[0].version == 3 && page->items[1].version == 2);
+    cairn_model_version_page_free(page);
+    q.run_id = run2;
+    CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
+    CHECK(page->n == 1 && page->items[0].version == 2);
+    cairn_model_version_page_free(page);
+
+    /* paging: a page is full only when another follows */
+    char text[256], token[64] = "";
+    snprintf(text, sizeof text, "name LIKE '%s-%%'", rs_prefix);
+    q = (cairn_model_version_query)CAIRN_MODEL_VERSION_QUERY_INIT;
+    q.filter = text;
+    q.max_results = 2;
+    size_t sizes[8], n_pages = 0;
+    do {
+        q.page_token = token[0] ? token : NULL;
+        CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
+        sizes[n_pages++] = page->n;
+        snprintf(token, sizeof token, "%s", page->next_page_token ? page->next_page_token : "");
+        cairn_model_version_page_free(page);
+    } while (token[0] && n_pages < 8);
+    CHECK(n_pages == 3 && sizes[0] == 2 && sizes[1] == 2 && sizes[2] == 1);
+    snprintf(f, sizeof f, "name = '%s'", y);
+    q.filter = f;
+    q.page_token = NULL;
+    CHECK(cairn_model_version_search(ctx, &q, &page) == CAIRN_OK);
+    CHECK(page->n == 2 && page->next_page_token == NULL); /* exactly full: no empty page */
+    cairn_model_version_page_free(page);
+    cairn_free(run1);
+    cairn_free(run2);
+}
+
 static void setup(void)
 {
     ctx = fixture_open();
@@ -679,6 +1139,7 @@ TEST(close_store)
 UNIT_MAIN(UNIT_CASE(open_store), UNIT_CASE(models_create_get_rename_update_tags),
           UNIT_CASE(versions_numbered_with_sources_and_runs), UNIT_CASE(semver_rules),
           UNIT_CASE(aliases_history_and_rollback), UNIT_CASE(stages_transition_and_archive),
-          UNIT_CASE(search_models_by_name_and_tags), UNIT_CASE(delete_model_cascades),
-          UNIT_CASE(two_processes_never_share_a_version),
+          UNIT_CASE(search_models_by_name_and_tags), UNIT_CASE(search_models_filter_grammar),
+          UNIT_CASE(search_models_pages_and_limits), UNIT_CASE(search_versions_filter_grammar),
+          UNIT_CASE(delete_model_cascades), UNIT_CASE(two_processes_never_share_a_version),
           UNIT_CASE(faults_leave_the_registry_consistent), UNIT_CASE(close_store))

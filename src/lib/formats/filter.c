@@ -26,8 +26,6 @@ static const char *const op_name[] = {"=",  "!=",   "<",     "<=", ">",
     (CN_FILTER_BIT(CN_FILTER_EQ) | CN_FILTER_BIT(CN_FILTER_NE) | CN_FILTER_BIT(CN_FILTER_LIKE) |   \
      CN_FILTER_BIT(CN_FILTER_ILIKE) | CN_FILTER_BIT(CN_FILTER_IN) |                                \
      CN_FILTER_BIT(CN_FILTER_NOT_IN))
-#define OPS_NUMERIC_TEXT "= != < <= > >="
-#define OPS_STRING_TEXT "= != LIKE ILIKE IN NOT IN"
 
 typedef cn_filter_ident ident;
 typedef cn_filter_node node;
@@ -436,7 +434,8 @@ static cairn_status parse_ident(parser *p, ident *id, bool for_order)
         part = p->s + start;
         part_len = p->pos - start;
     } else {
-        return fail_got(p, p->pos, "expected an identifier such as metrics.acc or status");
+        return fail_got(p, p->pos, "expected an identifier such as %s",
+                        p->g->ident_example ? p->g->ident_example : "metrics.acc or status");
     }
     if (p->pos < p->len && p->s[p->pos] == '.') {
         p->pos++;
@@ -499,7 +498,31 @@ static const char *kind_name(const ident *id)
 
 static bool is_numeric(const ident *id)
 {
-    return id->kind == CN_FILTER_METRIC || (id->field && id->field->type == CN_FILTER_MS);
+    return id->kind == CN_FILTER_METRIC ||
+           (id->field && (id->field->type == CN_FILTER_MS || id->field->type == CN_FILTER_INT));
+}
+
+/* The comparators id takes in grammar g (CN_FILTER_BIT of each). */
+static unsigned allowed_ops(const cn_filter_grammar *g, const ident *id)
+{
+    if (is_numeric(id))
+        return OPS_NUMERIC;
+    if ((id->field && id->field->type == CN_FILTER_STRING_SCALAR) ||
+        (id->kind == CN_FILTER_TAG && g->tag_type == CN_FILTER_STRING_SCALAR))
+        return OPS_STRING & ~(CN_FILTER_BIT(CN_FILTER_IN) | CN_FILTER_BIT(CN_FILTER_NOT_IN));
+    return OPS_STRING;
+}
+
+/* "= != LIKE ILIKE" for a set of comparators, for messages (in the parser's arena). */
+static const char *ops_text(parser *p, unsigned ops)
+{
+    cn_buf b = CN_BUF_INIT;
+    for (size_t k = 0; k < CN_ARRAY_LEN(op_name); k++)
+        if (ops & CN_FILTER_BIT(k))
+            cn_buf_printf(&b, "%s%s", b.len ? " " : "", op_name[k]);
+    char *r = cn_arena_strdup(p->mem, cn_buf_str(&b));
+    cn_buf_release(&b);
+    return r;
 }
 
 /* End of the number at p->pos: [+-] (digits [. digits*] | . digits) [(e|E) [+-] digits];
@@ -534,6 +557,19 @@ static size_t number_end(const parser *p, size_t *digits)
     return k;
 }
 
+/* Parses text as an int64, also written as a whole float ("1.7e12"); false if it is none. */
+static bool whole_number(const char *text, int64_t *out)
+{
+    if (cn_parse_int64(text, out))
+        return true;
+    double d;
+    if (!cn_parse_double(text, &d) || !isfinite(d) || d != floor(d) || d < -9.2233720368547758e18 ||
+        d >= 9.2233720368547758e18)
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
 /* A metric's value is a finite double; anything else numeric a whole int64. */
 static cairn_status parse_number(parser *p, const ident *id, value *v)
 {
@@ -554,15 +590,26 @@ static cairn_status parse_number(parser *p, const ident *id, value *v)
         return CAIRN_OK;
     }
     v->kind = CN_FILTER_VAL_INT;
-    if (!cn_parse_int64(text, &v->i)) {
-        double d;
-        if (!cn_parse_double(text, &d) || !isfinite(d) || d != floor(d) ||
-            d < -9.2233720368547758e18 || d >= 9.2233720368547758e18)
-            return fail_msg(p, CAIRN_EINVAL, start,
-                            "'%s' needs a whole number of milliseconds, got '%s'", id->text, text);
-        v->i = (int64_t)d;
-    }
+    if (!whole_number(text, &v->i))
+        return fail_msg(p, CAIRN_EINVAL, start, "'%s' needs a whole number%s, got '%s'", id->text,
+                        id->field->type == CN_FILTER_MS ? " of milliseconds" : "", text);
     p->pos = k;
+    return CAIRN_OK;
+}
+
+/* A CN_FILTER_INT value may be quoted ('3'): the text inside must be a whole number. */
+static cairn_status parse_quoted_int(parser *p, const ident *id, value *v)
+{
+    size_t start = p->pos;
+    const char *s;
+    size_t len;
+    cairn_status rc = read_quoted(p, &s, &len);
+    if (rc != CAIRN_OK)
+        return rc;
+    v->kind = CN_FILTER_VAL_INT;
+    if (len == 0 || !whole_number(s, &v->i))
+        return fail_msg(p, CAIRN_EINVAL, start, "'%s' needs a whole number, got %s", id->text,
+                        shown(p, p->s + start, p->pos - start));
     return CAIRN_OK;
 }
 
@@ -628,6 +675,9 @@ static cairn_status parse_value(parser *p, const ident *id, cn_filter_op cmp, va
     size_t at = p->pos;
     if (cmp == CN_FILTER_IN || cmp == CN_FILTER_NOT_IN)
         return parse_list_value(p, id, cmp, v);
+    if (id->field && id->field->type == CN_FILTER_INT && at < p->len &&
+        (p->s[at] == '\'' || p->s[at] == '"'))
+        return parse_quoted_int(p, id, v);
     if (is_numeric(id))
         return parse_number(p, id, v);
     if (at < p->len && p->s[at] == '(')
@@ -661,9 +711,9 @@ static cairn_status parse_clause(parser *p, node **out)
     rc = parse_op(p, &n->id, &n->cmp);
     if (rc != CAIRN_OK)
         return rc;
-    unsigned allowed = is_numeric(&n->id) ? OPS_NUMERIC : OPS_STRING;
+    unsigned allowed = allowed_ops(p->g, &n->id);
     if (!(allowed & CN_FILTER_BIT(n->cmp))) {
-        const char *use = is_numeric(&n->id) ? OPS_NUMERIC_TEXT : OPS_STRING_TEXT;
+        const char *use = ops_text(p, allowed);
         if (n->id.kind == CN_FILTER_ATTR)
             return fail_msg(p, CAIRN_EINVAL, op_pos,
                             "comparator '%s' is not allowed for attribute '%s' (use %s)",

@@ -2,8 +2,8 @@
 /* filter.h - parses search filters ("metrics.acc > 0.9 AND (params.opt = 'adam' OR ...)") and
  * order_by entries ("metrics.`val loss` DESC") into an AST, checked against a grammar
  * descriptor the caller passes in (which entity kinds and attributes a search target has).
- * No SQL here: store/search_sql.c compiles the AST for runs and experiments. The grammar is
- * docs/search.md. */
+ * No SQL here: store/search_sql.c compiles the AST for runs, experiments, registered models
+ * and model versions. The grammar is docs/search.md. */
 #ifndef CN_FILTER_H
 #define CN_FILTER_H
 #include <stdbool.h>
@@ -34,8 +34,11 @@ typedef enum cn_filter_kind {
 
 /* The type of an attribute or dataset field: which comparators and values it takes. */
 typedef enum cn_filter_type {
-    CN_FILTER_STRING, /* = != LIKE ILIKE IN NOT IN; a quoted string or a list */
-    CN_FILTER_MS      /* = != < <= > >=; a whole number (of milliseconds), stored as int64 */
+    CN_FILTER_STRING,       /* = != LIKE ILIKE IN NOT IN; a quoted string or a list */
+    CN_FILTER_MS,           /* = != < <= > >=; a whole number (of milliseconds), stored as int64 */
+    CN_FILTER_INT,          /* = != < <= > >=; a plain whole number (a version number), stored
+                             * as int64; it may also be quoted ('3'), as MLflow's store takes it */
+    CN_FILTER_STRING_SCALAR /* = != LIKE ILIKE; a quoted string, never a list */
 } cn_filter_type;
 
 /* One attribute or dataset field. Synonyms ("run_name", "`Run Name`") are rows of their own
@@ -64,6 +67,10 @@ typedef struct cn_filter_grammar {
     const char *unusable_hint;    /* "'metrics.x' cannot be used for <target> (use ...)" */
     const char *dataset_hint;     /* an unknown dataset field */
     const char *order_hint;       /* a kind order_by cannot name */
+    /* What tag values take: CN_FILTER_STRING (the default, 0) or CN_FILTER_STRING_SCALAR. */
+    cn_filter_type tag_type;
+    /* Examples in "expected an identifier such as ..."; NULL: "metrics.acc or status". */
+    const char *ident_example;
 } cn_filter_grammar;
 
 /* ---- the AST; everything lives in the owning cn_filter's or cn_order's arena ---- */
@@ -99,7 +106,7 @@ typedef struct cn_filter_item {
 typedef enum cn_filter_value_kind {
     CN_FILTER_VAL_STRING, /* s, len: unescaped, NUL-terminated */
     CN_FILTER_VAL_REAL,   /* d: metrics */
-    CN_FILTER_VAL_INT,    /* i: CN_FILTER_MS fields */
+    CN_FILTER_VAL_INT,    /* i: CN_FILTER_MS and CN_FILTER_INT fields */
     CN_FILTER_VAL_LIST    /* items: IN and NOT IN */
 } cn_filter_value_kind;
 

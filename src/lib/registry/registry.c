@@ -19,7 +19,8 @@
 
 #define TAG_VALUE_MAX 5000 /* MLflow's registry tag value limit */
 #define PAGE_DEFAULT 100
-#define PAGE_MAX 1000 /* MLflow's SearchRegisteredModels limit */
+#define PAGE_MAX 1000           /* MLflow's SearchRegisteredModels limit */
+#define VERSION_PAGE_MAX 200000 /* MLflow's SearchModelVersions limit */
 
 const char *cairn_model_stage_str(cairn_model_stage stage)
 {
@@ -233,13 +234,14 @@ static cairn_registry_move_opts resolve_move(const cairn_registry_move_opts *mv,
     return out;
 }
 
-static cairn_status check_page_size(cairn_ctx *ctx, int64_t *max_results)
+/* Fills in the default page size (0 means PAGE_DEFAULT) and checks it against limit. */
+static cairn_status check_page_size(cairn_ctx *ctx, int64_t *max_results, int64_t limit)
 {
     if (*max_results == 0)
         *max_results = PAGE_DEFAULT;
-    if (*max_results < 0 || *max_results > PAGE_MAX)
-        return cn_fail(ctx, CAIRN_EINVAL, "max_results %lld: expected 1 to %d",
-                       (long long)*max_results, PAGE_MAX);
+    if (*max_results < 0 || *max_results > limit)
+        return cn_fail(ctx, CAIRN_EINVAL, "max_results must be between 1 and %lld, got %lld",
+                       (long long)limit, (long long)*max_results);
     return CAIRN_OK;
 }
 
@@ -336,9 +338,11 @@ cairn_status cairn_registry_search_models(cairn_ctx *ctx, const cairn_registered
         s = *q;
     cairn_status rc = cn_need_store(ctx);
     if (rc == CAIRN_OK)
-        rc = check_page_size(ctx, &s.max_results);
+        rc = check_page_size(ctx, &s.max_results, PAGE_MAX);
     if (rc == CAIRN_OK)
         rc = check_tags(ctx, s.tags, s.n_tags);
+    if (rc == CAIRN_OK && s.n_order_by && !s.order_by)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "order_by is NULL but n_order_by is %zu", s.n_order_by);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->models_search(ctx, &s, out) : rc;
 }
 
@@ -523,9 +527,11 @@ cairn_status cairn_model_version_search(cairn_ctx *ctx, const cairn_model_versio
         s = *q;
     cairn_status rc = cn_need_store(ctx);
     if (rc == CAIRN_OK)
-        rc = check_page_size(ctx, &s.max_results);
+        rc = check_page_size(ctx, &s.max_results, VERSION_PAGE_MAX);
     if (rc == CAIRN_OK && s.name)
         rc = check_name(ctx, s.name);
+    if (rc == CAIRN_OK && s.n_order_by && !s.order_by)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "order_by is NULL but n_order_by is %zu", s.n_order_by);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->versions_search(ctx, &s, out) : rc;
 }
 
@@ -600,6 +606,6 @@ cairn_status cairn_registry_history(cairn_ctx *ctx, const cairn_registry_history
     if (rc == CAIRN_OK && s.alias)
         rc = cairn_alias_check(ctx, s.alias);
     if (rc == CAIRN_OK)
-        rc = check_page_size(ctx, &s.max_results);
+        rc = check_page_size(ctx, &s.max_results, PAGE_MAX);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->registry_history(ctx, &s, out) : rc;
 }

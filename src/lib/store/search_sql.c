@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* search_sql.c - what runs and experiments searches may name (their grammar descriptors) and
- * how a parsed filter or order_by becomes SQL over their tables: EXISTS subqueries on
- * latest_metrics, params, tags, inputs and experiment_tags, comparisons on runs and
- * experiments, LEFT JOINs and CASE expressions for sorting. Keys and values are always bound. */
+/* search_sql.c - what runs, experiments, registered models and model versions searches may
+ * name (their grammar descriptors) and how a parsed filter or order_by becomes SQL over their
+ * tables: EXISTS subqueries on latest_metrics, params, tags, inputs, experiment_tags and the
+ * registry's tag tables, comparisons on the entity tables, LEFT JOINs and CASE expressions for
+ * sorting. Keys and values are always bound. */
 #include <stdlib.h>
 #include <string.h>
 #include "store/search_sql.h"
@@ -287,6 +288,164 @@ static void experiment_clause(cn_sql *s, const cn_filter_node *n)
         CN_BUG("experiment filter on a kind its grammar lacks");
 }
 
+/* ---- the registry: what models and versions share ---- */
+
+/* The tag MLflow 3.x clients filter on in every registered-model search
+ * ("tag.`mlflow.prompt.is_prompt` != 'true'"). */
+#define PROMPT_TAG_KEY "mlflow.prompt.is_prompt"
+
+/* Whether a clause matches an object that lacks the tag it names. Only MLflow's prompt tag
+ * does, and only as MLflow master's SearchModelUtils has it: a model that is not a prompt has
+ * no such tag, yet matches "!= 'true'" and "= 'false'". Every other tag clause needs the tag. */
+static bool absent_tag_matches(const cn_filter_node *n)
+{
+    if (strcmp(n->id.key, PROMPT_TAG_KEY) != 0 || n->val.kind != CN_FILTER_VAL_STRING)
+        return false;
+    return (n->cmp == CN_FILTER_NE && strcmp(n->val.s, "true") == 0) ||
+           (n->cmp == CN_FILTER_EQ && strcmp(n->val.s, "false") == 0);
+}
+
+/* A tag clause over table `tags` aliased t, whose rows belong to the object when `owner`
+ * holds: "EXISTS (... AND t.value <op> ?)", with "NOT EXISTS (... ) OR" before it when a
+ * missing tag matches too. */
+static void registry_tag_clause(cn_sql *s, const char *tags, const char *owner,
+                                const cn_filter_node *n)
+{
+    cn_buf exists = CN_BUF_INIT;
+    cn_buf_printf(&exists, "EXISTS (SELECT 1 FROM %s t WHERE %s AND t.key = ?", tags, owner);
+    bool absent = absent_tag_matches(n);
+    if (absent) {
+        cn_buf_printf(&s->sql, "(NOT %s) OR ", exists.data);
+        cn_sql_add_text(s, n->id.key, n->id.key_len);
+    }
+    gen_exists_key(s, exists.data, "t.value", n);
+    if (absent)
+        cn_buf_putc(&s->sql, ')');
+    cn_buf_release(&exists);
+}
+
+/* ---- registered models: registered_models m and registered_model_tags ---- */
+
+enum { MODEL_NAME, MODEL_CREATED, MODEL_UPDATED };
+static const column model_columns[] = {
+    [MODEL_NAME] = {"m.name", false},
+    [MODEL_CREATED] = {"m.creation_time", false},
+    [MODEL_UPDATED] = {"m.last_updated_time", false},
+};
+
+static const cn_filter_field model_attrs[] = {
+    {"name", CN_FILTER_STRING_SCALAR, true, MODEL_NAME},
+    {"creation_timestamp", CN_FILTER_MS, true, MODEL_CREATED},
+    {"timestamp", CN_FILTER_MS, true, MODEL_CREATED},
+    {"last_updated_timestamp", CN_FILTER_MS, true, MODEL_UPDATED},
+};
+
+static const cn_filter_grammar model_grammar = {
+    .target = "registered models",
+    .kinds = CN_FILTER_BIT(CN_FILTER_TAG) | CN_FILTER_BIT(CN_FILTER_ATTR),
+    .order_kinds = CN_FILTER_BIT(CN_FILTER_ATTR),
+    .order_names_target = true,
+    .attrs = model_attrs,
+    .n_attrs = CN_ARRAY_LEN(model_attrs),
+    .attrs_hint = "name, creation_timestamp, last_updated_timestamp, tags.<key>",
+    .order_attrs_hint = "name, creation_timestamp, last_updated_timestamp",
+    .kinds_hint = NULL, /* an unknown prefix is "cannot be used for registered models" too */
+    .unusable_hint = "name, creation_timestamp, last_updated_timestamp or tags.<key>",
+    .dataset_hint = "",
+    .order_hint = "name, creation_timestamp, last_updated_timestamp",
+    .tag_type = CN_FILTER_STRING_SCALAR,
+    .ident_example = "name or tags.<key>",
+};
+
+static void model_clause(cn_sql *s, const cn_filter_node *n)
+{
+    if (n->id.kind == CN_FILTER_TAG)
+        registry_tag_clause(s, "registered_model_tags", "t.name = m.name", n);
+    else if (n->id.kind == CN_FILTER_ATTR)
+        gen_cmp(s, model_columns[n->id.field->id].sql, n);
+    else
+        CN_BUG("registered model filter on a kind its grammar lacks");
+}
+
+/* ---- model versions: model_versions v and model_version_tags ---- */
+
+enum {
+    VERSION_NAME,
+    VERSION_NUMBER,
+    VERSION_RUN,
+    VERSION_SOURCE,
+    VERSION_CREATED,
+    VERSION_UPDATED
+};
+static const column version_columns[] = {
+    [VERSION_NAME] = {"v.name", false},
+    [VERSION_NUMBER] = {"v.version", false},
+    [VERSION_RUN] = {"COALESCE(v.run_id, '')", false}, /* NULL: the version has no run */
+    [VERSION_SOURCE] = {"v.source", false},
+    [VERSION_CREATED] = {"v.creation_time", false},
+    [VERSION_UPDATED] = {"v.last_updated_time", false},
+};
+
+static const cn_filter_field version_attrs[] = {
+    {"name", CN_FILTER_STRING_SCALAR, true, VERSION_NAME},
+    {"version_number", CN_FILTER_INT, true, VERSION_NUMBER},
+    {"run_id", CN_FILTER_STRING, true, VERSION_RUN},
+    {"source_path", CN_FILTER_STRING_SCALAR, true, VERSION_SOURCE},
+    {"creation_timestamp", CN_FILTER_MS, true, VERSION_CREATED},
+    {"timestamp", CN_FILTER_MS, true, VERSION_CREATED},
+    {"last_updated_timestamp", CN_FILTER_MS, true, VERSION_UPDATED},
+};
+
+static const cn_filter_grammar version_grammar = {
+    .target = "model versions",
+    .kinds = CN_FILTER_BIT(CN_FILTER_TAG) | CN_FILTER_BIT(CN_FILTER_ATTR),
+    .order_kinds = CN_FILTER_BIT(CN_FILTER_ATTR),
+    .order_names_target = true,
+    .attrs = version_attrs,
+    .n_attrs = CN_ARRAY_LEN(version_attrs),
+    .attrs_hint = "name, version_number, run_id, source_path, creation_timestamp, "
+                  "last_updated_timestamp, tags.<key>",
+    .order_attrs_hint = "name, version_number, creation_timestamp, last_updated_timestamp, "
+                        "run_id, source_path",
+    .kinds_hint = NULL,
+    .unusable_hint = "name, version_number, run_id, source_path, creation_timestamp, "
+                     "last_updated_timestamp or tags.<key>",
+    .dataset_hint = "",
+    .order_hint = "name, version_number, creation_timestamp, last_updated_timestamp",
+    .tag_type = CN_FILTER_STRING_SCALAR,
+    .ident_example = "version_number or tags.<key>",
+};
+
+/* Whether no value of a run_id clause is "" (so a NULL run_id cannot match it). */
+static bool has_no_empty_value(const cn_filter_node *n)
+{
+    if (n->val.kind == CN_FILTER_VAL_STRING)
+        return n->val.len > 0;
+    for (const cn_filter_item *it = n->val.items; it; it = it->next)
+        if (it->len == 0)
+            return false;
+    return true;
+}
+
+static void version_clause(cn_sql *s, const cn_filter_node *n)
+{
+    if (n->id.kind == CN_FILTER_TAG) {
+        registry_tag_clause(s, "model_version_tags", "t.name = v.name AND t.version = v.version",
+                            n);
+    } else if (n->id.kind == CN_FILTER_ATTR) {
+        int id = n->id.field->id;
+        /* run_id = / IN on the bare column can use its index; NULL never equals a non-empty
+         * value, so that is the COALESCE's meaning. */
+        if (id == VERSION_RUN && (n->cmp == CN_FILTER_EQ || n->cmp == CN_FILTER_IN) &&
+            has_no_empty_value(n))
+            gen_cmp(s, "v.run_id", n);
+        else
+            gen_cmp(s, version_columns[id].sql, n);
+    } else {
+        CN_BUG("model version filter on a kind its grammar lacks");
+    }
+}
+
 /* ---- the targets ---- */
 
 static const target_sql targets[] = {
@@ -294,6 +453,10 @@ static const target_sql targets[] = {
                         "r.start_time DESC, r.run_uuid ASC", "r.start_time DESC, r.run_uuid ASC"},
     [CN_SEARCH_EXPERIMENTS] = {&experiment_grammar, experiment_columns, experiment_clause, NULL,
                                "e.experiment_id ASC", "e.creation_time DESC, e.experiment_id ASC"},
+    [CN_SEARCH_MODELS] = {&model_grammar, model_columns, model_clause, NULL, "m.name ASC",
+                          "m.name ASC"},
+    [CN_SEARCH_MODEL_VERSIONS] = {&version_grammar, version_columns, version_clause, NULL,
+                                  "v.name ASC, v.version DESC", "v.name ASC, v.version DESC"},
 };
 
 static const target_sql *target_of(cn_search_target t)

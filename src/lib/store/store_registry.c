@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* store_registry.c - the SQL store's model registry: registered models, versions numbered
- * under a per-model lock (cn_store_next_seq), tags, aliases, stages, semver labels and the
- * registry_events history. Arguments arrive validated (registry/registry.c). Every alias and
+ * under a per-model lock (cn_store_next_seq), tags, aliases, stages, semver labels, the
+ * registry_events history, and the two searches (filters and order_by compiled by
+ * search_sql.c). Arguments arrive validated (registry/registry.c). Every alias and
  * stage move takes the model's event lock first, so the "from" it records is what it moved. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
+#include "store/search_sql.h"
 #include "store/store.h"
 #include "store/store_registry.h"
 #include "base/arena.h"
@@ -328,20 +330,37 @@ cairn_status cn_store_model_set_tag(cairn_ctx *ctx, const char *name, const char
     return rc;
 }
 
-/* Reads one page of a listing into rows: sql with texts[0 .. n_texts) bound, then LIMIT max + 1
- * OFFSET offset (the extra row says whether another page follows); items of `size` bytes
- * filled by from_row, then, with the statement finalized, by complete (NULL: nothing to add). */
-static cairn_status list_page(cairn_ctx *ctx, const char *sql, const char *const *texts,
-                              size_t n_texts, int64_t max, int64_t offset, size_t size,
-                              cn_row_fn from_row, cn_complete_fn complete, cn_page_rows *rows)
+/* Binds the arguments of s from *idx on. */
+static cairn_status bind_sql(cairn_ctx *ctx, cn_stmt *st, const cn_sql *s, int *idx)
+{
+    cairn_status rc = CAIRN_OK;
+    for (size_t i = 0; rc == CAIRN_OK && i < s->n_args; i++) {
+        const cn_sqlarg *a = &s->args[i];
+        if (a->type == CN_SQLARG_TEXT)
+            rc = cn_store_bind_text(ctx, st, (*idx)++, a->text);
+        else if (a->type == CN_SQLARG_INT)
+            rc = cn_store_bind_int(ctx, st, (*idx)++, a->i);
+        else
+            rc = cn_store_bind_double(ctx, st, (*idx)++, a->d);
+    }
+    return rc;
+}
+
+/* Reads one page of a listing into rows: sql with the arguments of args bound, then LIMIT
+ * max + 1 OFFSET offset (the extra row says whether another page follows, so a page is full
+ * only when one does); items of `size` bytes filled by from_row, then, with the statement
+ * finalized, by complete (NULL: nothing to add). */
+static cairn_status list_page(cairn_ctx *ctx, const char *sql, const cn_sql *args, int64_t max,
+                              int64_t offset, size_t size, cn_row_fn from_row,
+                              cn_complete_fn complete, cn_page_rows *rows)
 {
     cn_stmt *st = NULL;
     bool more = false;
     memset(rows, 0, sizeof *rows);
     cairn_status rc = cn_store_prepare(ctx, sql, &st);
     int idx = 1;
-    for (size_t i = 0; rc == CAIRN_OK && i < n_texts; i++)
-        rc = cn_store_bind_text(ctx, st, idx++, texts[i]);
+    if (rc == CAIRN_OK)
+        rc = bind_sql(ctx, st, args, &idx);
     if (rc == CAIRN_OK)
         rc = cn_store_bind_int(ctx, st, idx++, max + 1);
     if (rc == CAIRN_OK)
@@ -363,38 +382,76 @@ static cairn_status list_page(cairn_ctx *ctx, const char *sql, const char *const
     return CAIRN_OK;
 }
 
+/* A registry search: the page token, then the filter (ANDed to cond, which holds the older
+ * query fields' conditions) and order_by compiled for target t into one statement,
+ * "SELECT <select> <joins> WHERE <cond> AND <filter> ORDER BY <order> LIMIT ? OFFSET ?". */
+static cairn_status registry_search(cairn_ctx *ctx, cn_search_target t, const char *select,
+                                    cn_sql *cond, const char *filter, const char *const *order_by,
+                                    size_t n_order_by, int64_t max, const char *page_token,
+                                    size_t size, cn_row_fn from_row, cn_complete_fn complete,
+                                    cn_page_rows *rows)
+{
+    cn_sql args;
+    cn_buf order = CN_BUF_INIT, sql = CN_BUF_INIT;
+    int64_t offset;
+
+    cn_sql_init(&args);
+    memset(rows, 0, sizeof *rows);
+    cairn_status rc = cn_page_token_parse(ctx, page_token, &offset);
+    if (rc == CAIRN_OK) {
+        cn_buf_puts(&cond->sql, " AND ");
+        rc = cn_search_where_compile(ctx, t, filter, filter ? strlen(filter) : 0, cond);
+    }
+    /* args: the joins' arguments (none for the registry's attribute-only order_by), then
+     * cond's, in the order of their '?'s. */
+    if (rc == CAIRN_OK)
+        rc = cn_search_order_compile(ctx, t, order_by, n_order_by, &args, &order);
+    if (rc == CAIRN_OK) {
+        cn_buf_printf(&sql, "SELECT %s %s WHERE %s ORDER BY %s LIMIT ? OFFSET ?", select,
+                      cn_buf_str(&args.sql), cn_buf_str(&cond->sql), cn_buf_str(&order));
+        for (size_t i = 0; i < cond->n_args; i++) {
+            const cn_sqlarg *a = &cond->args[i];
+            if (a->type == CN_SQLARG_TEXT)
+                cn_sql_add_text(&args, a->text, strlen(a->text));
+            else if (a->type == CN_SQLARG_INT)
+                cn_sql_add_int(&args, a->i);
+            else
+                cn_sql_add_real(&args, a->d);
+        }
+        rc = list_page(ctx, sql.data, &args, max, offset, size, from_row, complete, rows);
+    }
+    cn_sql_release(&args);
+    cn_buf_release(&order);
+    cn_buf_release(&sql);
+    return rc;
+}
+
 cairn_status cn_store_models_search(cairn_ctx *ctx, const cairn_registered_model_query *q,
                                     cairn_registered_model_page **out)
 {
-    cn_buf sql = CN_BUF_INIT;
+    cn_sql cond;
     cn_page_rows rows = {0};
-    const char **texts = cn_xcalloc(1 + 2 * q->n_tags, sizeof *texts);
-    size_t n_texts = 0;
-    int64_t offset;
 
     *out = NULL;
-    cairn_status rc = cn_page_token_parse(ctx, q->page_token, &offset);
-    if (rc != CAIRN_OK)
-        goto done;
-    cn_buf_puts(&sql, "SELECT " MODEL_COLUMNS " FROM registered_models m WHERE 1 = 1");
+    cn_sql_init(&cond);
+    cn_buf_puts(&cond.sql, "1 = 1");
     if (q->name_like) {
-        cn_buf_puts(&sql, " AND m.name LIKE ? ESCAPE '\\'");
-        texts[n_texts++] = q->name_like;
+        cn_buf_puts(&cond.sql, " AND m.name LIKE ? ESCAPE '\\'");
+        cn_sql_add_text(&cond, q->name_like, strlen(q->name_like));
     }
     for (size_t i = 0; i < q->n_tags; i++) {
-        cn_buf_puts(&sql, " AND EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = "
-                          "m.name AND t.key = ? AND t.value = ?)");
-        texts[n_texts++] = q->tags[i].key;
-        texts[n_texts++] = q->tags[i].value;
+        cn_buf_puts(&cond.sql, " AND EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.name = "
+                               "m.name AND t.key = ? AND t.value = ?)");
+        cn_sql_add_text(&cond, q->tags[i].key, strlen(q->tags[i].key));
+        cn_sql_add_text(&cond, q->tags[i].value, strlen(q->tags[i].value));
     }
-    cn_buf_puts(&sql, " ORDER BY m.name LIMIT ? OFFSET ?");
-    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset, sizeof *(*out)->items,
-                   model_from_row, model_complete, &rows);
+    cairn_status rc =
+        registry_search(ctx, CN_SEARCH_MODELS, MODEL_COLUMNS " FROM registered_models m", &cond,
+                        q->filter, q->order_by, q->n_order_by, q->max_results, q->page_token,
+                        sizeof *(*out)->items, model_from_row, model_complete, &rows);
     if (rc == CAIRN_OK)
         CN_PAGE_HAND_OVER(rows, out);
-done:
-    cn_buf_release(&sql);
-    free(texts);
+    cn_sql_release(&cond);
     return rc;
 }
 
@@ -616,31 +673,27 @@ cairn_status cn_store_version_set_semver(cairn_ctx *ctx, const char *name, int64
 cairn_status cn_store_versions_search(cairn_ctx *ctx, const cairn_model_version_query *q,
                                       cairn_model_version_page **out)
 {
-    cn_buf sql = CN_BUF_INIT;
+    cn_sql cond;
     cn_page_rows rows = {0};
-    const char *texts[2];
-    size_t n_texts = 0;
-    int64_t offset;
 
     *out = NULL;
-    cairn_status rc = cn_page_token_parse(ctx, q->page_token, &offset);
-    if (rc != CAIRN_OK)
-        return rc;
-    cn_buf_puts(&sql, "SELECT " VERSION_COLUMNS " FROM model_versions v WHERE v." LIVE);
+    cn_sql_init(&cond);
+    cn_buf_puts(&cond.sql, "v." LIVE);
     if (q->name) {
-        cn_buf_puts(&sql, " AND v.name = ?");
-        texts[n_texts++] = q->name;
+        cn_buf_puts(&cond.sql, " AND v.name = ?");
+        cn_sql_add_text(&cond, q->name, strlen(q->name));
     }
     if (q->run_id) {
-        cn_buf_puts(&sql, " AND v.run_id = ?");
-        texts[n_texts++] = q->run_id;
+        cn_buf_puts(&cond.sql, " AND v.run_id = ?");
+        cn_sql_add_text(&cond, q->run_id, strlen(q->run_id));
     }
-    cn_buf_puts(&sql, " ORDER BY v.name, v.version DESC LIMIT ? OFFSET ?");
-    rc = list_page(ctx, sql.data, texts, n_texts, q->max_results, offset, sizeof *(*out)->items,
-                   version_from_row, version_complete, &rows);
+    cairn_status rc =
+        registry_search(ctx, CN_SEARCH_MODEL_VERSIONS, VERSION_COLUMNS " FROM model_versions v",
+                        &cond, q->filter, q->order_by, q->n_order_by, q->max_results, q->page_token,
+                        sizeof *(*out)->items, version_from_row, version_complete, &rows);
     if (rc == CAIRN_OK)
         CN_PAGE_HAND_OVER(rows, out);
-    cn_buf_release(&sql);
+    cn_sql_release(&cond);
     return rc;
 }
 
@@ -827,7 +880,7 @@ cairn_status cn_store_registry_history(cairn_ctx *ctx, const cairn_registry_hist
                                        cairn_registry_event_page **out)
 {
     cn_page_rows rows = {0};
-    const char *texts[2] = {q->name, q->alias};
+    cn_sql args;
     int64_t offset;
 
     *out = NULL;
@@ -836,14 +889,19 @@ cairn_status cn_store_registry_history(cairn_ctx *ctx, const cairn_registry_hist
         rc = require_model(ctx, q->name);
     if (rc != CAIRN_OK)
         return rc;
+    cn_sql_init(&args);
+    cn_sql_add_text(&args, q->name, strlen(q->name));
+    if (q->alias)
+        cn_sql_add_text(&args, q->alias, strlen(q->alias));
     rc = list_page(ctx,
                    q->alias ? "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
                               "AND alias = ? ORDER BY seq DESC LIMIT ? OFFSET ?"
                             : "SELECT " EVENT_COLUMNS " FROM registry_events WHERE name = ? "
                               "ORDER BY seq DESC LIMIT ? OFFSET ?",
-                   texts, q->alias ? 2 : 1, q->max_results, offset, sizeof *(*out)->items,
-                   event_from_row, NULL, &rows);
+                   &args, q->max_results, offset, sizeof *(*out)->items, event_from_row, NULL,
+                   &rows);
     if (rc == CAIRN_OK)
         CN_PAGE_HAND_OVER(rows, out);
+    cn_sql_release(&args);
     return rc;
 }
