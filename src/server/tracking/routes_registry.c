@@ -509,7 +509,101 @@ static void cairn_set_semver(trk_call *c)
     write_version(c, name, v);
 }
 
+/* ---- search ---- */
+
+static void models_search(trk_call *c)
+{
+    cairn_registered_model_query q = CAIRN_REGISTERED_MODEL_QUERY_INIT;
+    const char **order = NULL;
+    size_t n_order = 0;
+    bool present;
+    q.max_results = 100;
+    if (!trk_str(c, "filter", false, &q.filter) ||
+        !trk_str(c, "page_token", false, &q.page_token) ||
+        !trk_int64(c, "max_results", false, &q.max_results, &present) ||
+        !trk_str_list(c, "order_by", &order, &n_order))
+        return;
+    if (present && (q.max_results < 1 || q.max_results > 1000)) {
+        free(order);
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "Invalid value for request parameter max_results. It must be at most 1000, "
+                 "but got value %lld",
+                 (long long)q.max_results);
+        return;
+    }
+    if (q.filter && !*q.filter)
+        q.filter = NULL;
+    if (q.page_token && !*q.page_token)
+        q.page_token = NULL;
+    q.order_by = order;
+    q.n_order_by = n_order;
+    cairn_registered_model_page *page = NULL;
+    cairn_status st = cairn_registry_search_models(c->ctx, &q, &page);
+    free(order);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        return;
+    }
+    if (page->n) {
+        cn_jsonw_key(&c->w, "registered_models");
+        cn_jsonw_array_begin(&c->w);
+        for (size_t i = 0; i < page->n; i++)
+            trk_write_registered_model(c, &page->items[i]);
+        cn_jsonw_array_end(&c->w);
+    }
+    if (page->next_page_token)
+        cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
+    cairn_registered_model_page_free(page);
+}
+
+static void versions_search(trk_call *c)
+{
+    cairn_model_version_query q = CAIRN_MODEL_VERSION_QUERY_INIT;
+    const char **order = NULL;
+    size_t n_order = 0;
+    bool present;
+    q.max_results = 10000;
+    if (!trk_str(c, "filter", false, &q.filter) ||
+        !trk_str(c, "page_token", false, &q.page_token) ||
+        !trk_int64(c, "max_results", false, &q.max_results, &present) ||
+        !trk_str_list(c, "order_by", &order, &n_order))
+        return;
+    if (present && (q.max_results < 1 || q.max_results > 200000)) {
+        free(order);
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "Invalid value for request parameter max_results. It must be at most 200000, "
+                 "but got value %lld",
+                 (long long)q.max_results);
+        return;
+    }
+    if (q.filter && !*q.filter)
+        q.filter = NULL;
+    if (q.page_token && !*q.page_token)
+        q.page_token = NULL;
+    q.order_by = order;
+    q.n_order_by = n_order;
+    cairn_model_version_page *page = NULL;
+    cairn_status st = cairn_model_version_search(c->ctx, &q, &page);
+    free(order);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        return;
+    }
+    if (page->n) {
+        cn_jsonw_key(&c->w, "model_versions");
+        cn_jsonw_array_begin(&c->w);
+        for (size_t i = 0; i < page->n; i++)
+            trk_write_model_version(c, &page->items[i]);
+        cn_jsonw_array_end(&c->w);
+    }
+    if (page->next_page_token)
+        cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
+    cairn_model_version_page_free(page);
+}
+
 const trk_route trk_registry_routes[] = {
+    {"mlflow/registered-models/search", TRK_GET | TRK_POST, models_search},
+    {"mlflow/model-versions/search", TRK_GET | TRK_POST, versions_search},
     {"mlflow/registered-models/create", TRK_POST, models_create},
     {"mlflow/registered-models/get", TRK_GET, models_get},
     {"mlflow/registered-models/update", TRK_PATCH, models_update},
