@@ -379,6 +379,33 @@ CAIRN_API cairn_status cairn_runs_log_batch(cairn_ctx *ctx, const char *run_id,
                                             const cairn_metric *metrics, size_t n_metrics,
                                             const cairn_param *params, size_t n_params,
                                             const cairn_tag *tags, size_t n_tags);
+/* One run's share of cairn_runs_log_batches(): what cairn_runs_log_batch() takes. */
+typedef struct cairn_run_batch {
+    const char *run_id;
+    const cairn_metric *metrics;
+    size_t n_metrics;
+    const cairn_param *params;
+    size_t n_params;
+    const cairn_tag *tags;
+    size_t n_tags;
+} cairn_run_batch;
+#define CAIRN_RUN_BATCH_INIT                                                                       \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Logs n batches, each as cairn_runs_log_batch() would, in as few store transactions as it
+ * can (one when nothing goes wrong): a group commit for servers that receive many small
+ * batches at once. Each batch is all or nothing on its own: one that fails (an unknown or
+ * deleted run, an invalid key, a param that would change) changes nothing and leaves the
+ * others be. each[i] (n of them, required) is batch i's status, the one cairn_runs_log_batch()
+ * would give; messages (may be NULL; else n entries) gets the message of each failed batch,
+ * NULL for the others, each freed with cairn_free(). When every status is CAIRN_OK nothing was
+ * lost: the points are committed. Returns CAIRN_OK when every batch succeeded, else the first
+ * failed batch's status, with cairn_errmsg() naming it. Batches and their arrays are borrowed
+ * for the call. */
+CAIRN_API cairn_status cairn_runs_log_batches(cairn_ctx *ctx, const cairn_run_batch *batches,
+                                              size_t n, cairn_status *each, char **messages);
 /* Sets (or replaces) one tag; the errors of cairn_runs_log_batch(). */
 CAIRN_API cairn_status cairn_runs_set_tag(cairn_ctx *ctx, const char *run_id, const char *key,
                                           const char *value);

@@ -956,4 +956,5 @@ const cn_store_ops cn_store_sql_ops = {
     .logged_model_delete = cn_store_logged_model_delete,
     .logged_models_search = cn_store_logged_models_search,
     .run_log_outputs = cn_store_run_log_outputs,
+    .log_batches = cn_store_log_batches,
 };

@@ -176,6 +176,15 @@ typedef struct cn_store_ops {
     /* The run must be active, every model live; one transaction. */
     cairn_status (*run_log_outputs)(cairn_ctx *ctx, const char *run_id,
                                     const cairn_run_output *outputs, size_t n);
+
+    /* ---- group commit ---- */
+    /* Logs n batches (validated as for log_batch) in one transaction, each inside a savepoint
+     * of its own, so one that fails leaves the others be; when the transaction fails as a
+     * whole, or a batch fails for a reason a retry may cure (EDB, EIO), those batches are
+     * logged again one transaction each. each[i] is batch i's status and messages[i] (never
+     * NULL here) a new string (cairn_free) for a failed one, else NULL. Returns CAIRN_OK. */
+    cairn_status (*log_batches)(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
+                                cairn_status *each, char **messages);
 } cn_store_ops;
 
 /* The first member of every implementation's handle. */

@@ -489,32 +489,129 @@ static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_
     return rc;
 }
 
-cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
-                                size_t n_metrics, const cairn_param *params, size_t n_params,
-                                const cairn_tag *tags, size_t n_tags)
+/* What a batch writes, inside a transaction (or a savepoint) the caller opened. */
+static cairn_status log_batch_writes(cairn_ctx *ctx, const cairn_run_batch *b)
+{
+    cn_run_row row;
+    cairn_status rc = cn_store_run_lookup(ctx, b->run_id, &row);
+    if (rc == CAIRN_OK) {
+        if (row.is_deleted)
+            rc = cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
+                         b->run_id);
+        cn_run_row_release(&row);
+    }
+    if (rc == CAIRN_OK)
+        rc = log_params(ctx, b->run_id, b->params, b->n_params);
+    if (rc == CAIRN_OK)
+        rc = log_tags(ctx, b->run_id, b->tags, b->n_tags);
+    if (rc == CAIRN_OK)
+        rc = log_metrics(ctx, b->run_id, b->metrics, b->n_metrics);
+    return rc;
+}
+
+static cairn_status log_batch_txn(cairn_ctx *ctx, const cairn_run_batch *b)
 {
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    cn_run_row row;
-    rc = cn_store_run_lookup(ctx, run_id, &row);
-    if (rc == CAIRN_OK) {
-        if (row.is_deleted)
-            rc = cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
-                         run_id);
-        cn_run_row_release(&row);
-    }
-    if (rc == CAIRN_OK)
-        rc = log_params(ctx, run_id, params, n_params);
-    if (rc == CAIRN_OK)
-        rc = log_tags(ctx, run_id, tags, n_tags);
-    if (rc == CAIRN_OK)
-        rc = log_metrics(ctx, run_id, metrics, n_metrics);
+    rc = log_batch_writes(ctx, b);
     if (rc != CAIRN_OK) {
         cn_store_rollback(ctx);
         return rc;
     }
     return cn_store_commit(ctx);
+}
+
+cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
+                                size_t n_metrics, const cairn_param *params, size_t n_params,
+                                const cairn_tag *tags, size_t n_tags)
+{
+    cairn_run_batch b = {run_id, metrics, n_metrics, params, n_params, tags, n_tags};
+    return log_batch_txn(ctx, &b);
+}
+
+/* ---- group commit ---- */
+
+typedef struct batch_order {
+    const char *run_id;
+    size_t index;
+} batch_order;
+
+static int batch_order_cmp(const void *a, const void *b)
+{
+    const batch_order *x = a, *y = b;
+    int c = strcmp(x->run_id, y->run_id);
+    if (c != 0)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* A failure a second try in a transaction of its own may cure: the store's, not the batch's. */
+static bool worth_retry(cairn_status st)
+{
+    return st == CAIRN_EDB || st == CAIRN_EIO;
+}
+
+static void record(cairn_ctx *ctx, size_t i, cairn_status st, cairn_status *each, char **messages)
+{
+    each[i] = st;
+    free(messages[i]);
+    messages[i] = st == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
+}
+
+/* One transaction for the whole group, a savepoint per batch. The batches go in run id order,
+ * so two servers committing groups on one PostgreSQL store take the runs' row locks in the
+ * same order. Returns the transaction's fate: not CAIRN_OK means nothing of it was committed
+ * (or, when the commit's answer was lost, maybe all of it: every write is idempotent). */
+static cairn_status group_txn(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
+                              const batch_order *order, cairn_status *each, char **messages)
+{
+    cairn_status rc = cn_store_begin(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    for (size_t k = 0; k < n && rc == CAIRN_OK; k++) {
+        size_t i = order[k].index;
+        rc = cn_store_run(ctx, "SAVEPOINT cn_batch", "");
+        if (rc != CAIRN_OK)
+            break;
+        cairn_status st = log_batch_writes(ctx, &batches[i]);
+        record(ctx, i, st, each, messages);
+        if (st != CAIRN_OK)
+            rc = cn_store_run(ctx, "ROLLBACK TO SAVEPOINT cn_batch", "");
+        if (rc == CAIRN_OK)
+            rc = cn_store_run(ctx, "RELEASE SAVEPOINT cn_batch", "");
+    }
+    if (rc != CAIRN_OK) {
+        cn_store_rollback(ctx);
+        return rc;
+    }
+    return cn_store_commit(ctx);
+}
+
+cairn_status cn_store_log_batches(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
+                                  cairn_status *each, char **messages)
+{
+    if (n == 0)
+        return CAIRN_OK;
+    batch_order *order = cn_xmalloc(n * sizeof *order);
+    for (size_t i = 0; i < n; i++) {
+        order[i] = (batch_order){batches[i].run_id, i};
+        each[i] = CAIRN_OK;
+        messages[i] = NULL;
+    }
+    qsort(order, n, sizeof *order, batch_order_cmp);
+    /* One batch needs no savepoint: its own transaction is the same thing. */
+    bool grouped = n > 1 && group_txn(ctx, batches, n, order, each, messages) == CAIRN_OK;
+    /* A group that failed as a whole, or batches that failed for the store's sake (a lost
+     * connection, a deadlock victim), go again, each in a transaction of its own: what
+     * cairn_runs_log_batch() would have done for them. */
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k].index;
+        if (!grouped || worth_retry(each[i]))
+            record(ctx, i, log_batch_txn(ctx, &batches[i]), each, messages);
+    }
+    free(order);
+    return CAIRN_OK;
 }
 
 /* ---- metric history ---- */

@@ -31,6 +31,8 @@ cairn_status cn_store_run_set_deleted(cairn_ctx *ctx, const char *run_id, bool d
 cairn_status cn_store_log_batch(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
                                 size_t n_metrics, const cairn_param *params, size_t n_params,
                                 const cairn_tag *tags, size_t n_tags);
+cairn_status cn_store_log_batches(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
+                                  cairn_status *each, char **messages);
 cairn_status cn_store_delete_tag(cairn_ctx *ctx, const char *run_id, const char *key);
 cairn_status cn_store_log_inputs(cairn_ctx *ctx, const char *run_id,
                                  const cairn_dataset_input *inputs, size_t n);

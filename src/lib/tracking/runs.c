@@ -203,6 +203,68 @@ cairn_status cairn_runs_log_batch(cairn_ctx *ctx, const char *run_id, const cair
                                         n_tags);
 }
 
+cairn_status cairn_runs_log_batches(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
+                                    cairn_status *each, char **messages)
+{
+    char **msgs = messages ? messages : cn_xcalloc(n ? n : 1, sizeof *msgs);
+    cairn_run_batch *valid = cn_xmalloc((n ? n : 1) * sizeof *valid);
+    size_t *where = cn_xmalloc((n ? n : 1) * sizeof *where);
+    cairn_status *valid_each = cn_xmalloc((n ? n : 1) * sizeof *valid_each);
+    char **valid_msgs = cn_xcalloc(n ? n : 1, sizeof *valid_msgs);
+    size_t n_valid = 0;
+    cairn_status need = cn_need_store(ctx);
+    for (size_t i = 0; i < n; i++) {
+        const cairn_run_batch *b = &batches[i];
+        cairn_status st = need;
+        if (st == CAIRN_OK && !b->run_id)
+            st = cn_fail(ctx, CAIRN_EINVAL, "batch %zu has no run id", i);
+        if (st == CAIRN_OK)
+            st = check_batch(ctx, b->metrics, b->n_metrics, b->params, b->n_params, b->tags,
+                             b->n_tags);
+        each[i] = st;
+        msgs[i] = st == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
+        if (st == CAIRN_OK) {
+            valid[n_valid] = *b;
+            where[n_valid++] = i;
+        }
+    }
+    cairn_status rc = CAIRN_OK;
+    if (n_valid)
+        rc = CN_STORE_OPS(ctx)->log_batches(ctx, valid, n_valid, valid_each, valid_msgs);
+    for (size_t k = 0; k < n_valid; k++) {
+        if (rc != CAIRN_OK) { /* the store failed the call as a whole */
+            free(valid_msgs[k]);
+            valid_each[k] = rc;
+            valid_msgs[k] = cn_xstrdup(cairn_errmsg(ctx));
+        }
+        each[where[k]] = valid_each[k];
+        msgs[where[k]] = valid_msgs[k];
+    }
+    size_t n_failed = 0, first = n;
+    for (size_t i = 0; i < n; i++)
+        if (each[i] != CAIRN_OK) {
+            n_failed++;
+            if (first == n)
+                first = i;
+        }
+    if (n_failed)
+        rc = cn_fail(ctx, each[first], "%zu of %zu batches failed; batch %zu (run '%s'): %s",
+                     n_failed, n, first, batches[first].run_id ? batches[first].run_id : "",
+                     msgs[first] ? msgs[first] : cairn_status_str(each[first]));
+    else
+        rc = CAIRN_OK;
+    if (!messages) {
+        for (size_t i = 0; i < n; i++)
+            free(msgs[i]);
+        free(msgs);
+    }
+    free(valid);
+    free(where);
+    free(valid_each);
+    free(valid_msgs);
+    return rc;
+}
+
 cairn_status cairn_runs_set_tag(cairn_ctx *ctx, const char *run_id, const char *key,
                                 const char *value)
 {
