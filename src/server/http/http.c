@@ -3,7 +3,9 @@
  * request is read in full (or streamed to the application's file), then handled on the same
  * thread. Responses are queued only once the body is consumed: libmicrohttpd 0.9.75 closes the
  * connection after a response queued in the first call of a request, which costs keep-alive.
- * The first call is where refusals (limits, a foreign Host) are queued, on purpose. */
+ * The first call is where refusals (limits, a foreign Host) are queued, on purpose.
+ * A handler may suspend its request (http_suspend); the answer given to http_resume waits in
+ * the request's state until libmicrohttpd calls the access handler again, which queues it. */
 #include "http/http.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,12 +31,18 @@ struct http_server {
     http_config cfg;
     int port;
     atomic_int in_flight;
+    atomic_int n_suspended;
+    pthread_mutex_t pending_mu; /* guards the answers handed over by http_resume */
 };
 
 typedef struct http_conn_state {
-    http_request req;
+    http_request req; /* first: http_suspend finds the state from the request */
+    http_server *server;
     bool started; /* begin() ran */
     bool answered;
+    bool suspended;       /* by http_suspend, until the answer is queued */
+    bool resumed;         /* http_resume handed over `later` (under pending_mu) */
+    http_response later;  /* that answer */
 } http_conn_state;
 
 const char *http_status_text(int status)
@@ -129,6 +137,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *s = cls;
     http_conn_state *cs = cn_xcalloc(1, sizeof *cs);
+    cs->server = s;
+    cs->later.fd = -1;
     http_request *req = &cs->req;
     req->raw_uri = cn_xstrdup(uri ? uri : "");
     req->conn = conn;
@@ -204,6 +214,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_request *req = &cs->req;
     req->conn = conn;
     req->method = method;
+    if (cs->suspended) { /* resumed: queue the answer http_resume handed over */
+        pthread_mutex_lock(&s->pending_mu);
+        bool ready = cs->resumed;
+        http_response later = cs->later;
+        cs->later = (http_response){.fd = -1};
+        pthread_mutex_unlock(&s->pending_mu);
+        if (!ready) /* cannot happen: libmicrohttpd calls back only once resumed */
+            return MHD_YES;
+        cs->suspended = false;
+        atomic_fetch_sub(&s->n_suspended, 1);
+        return queue(cs, &later);
+    }
     if (cs->answered) { /* a refusal went out; swallow the rest of the body */
         *upload_size = 0;
         return MHD_YES;
@@ -232,7 +254,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     http_response resp = {.fd = -1};
     s->ops->handle(s->app, req, &resp);
+    if (cs->suspended) { /* the answer comes with http_resume */
+        response_release(&resp);
+        return MHD_YES;
+    }
     return queue(cs, &resp);
+}
+
+http_pending *http_suspend(http_request *req)
+{
+    http_conn_state *cs = (http_conn_state *)req;
+    CN_ASSERT(!cs->suspended && !cs->answered);
+    atomic_fetch_add(&cs->server->n_suspended, 1);
+    cs->suspended = true;
+    MHD_suspend_connection(req->conn);
+    return (http_pending *)cs;
+}
+
+void http_resume(http_pending *p, http_response *resp)
+{
+    http_conn_state *cs = (http_conn_state *)p;
+    http_server *s = cs->server;
+    struct MHD_Connection *conn = cs->req.conn;
+    pthread_mutex_lock(&s->pending_mu);
+    CN_ASSERT(!cs->resumed);
+    cs->later = *resp;
+    cs->resumed = true;
+    pthread_mutex_unlock(&s->pending_mu);
+    *resp = (http_response){.fd = -1};
+    MHD_resume_connection(conn);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -283,6 +333,7 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
                         size_t errlen)
 {
     http_server *s = cn_xcalloc(1, sizeof *s);
+    pthread_mutex_init(&s->pending_mu, NULL);
     s->cfg = *cfg;
     s->ops = ops;
     s->app = app;
@@ -318,11 +369,12 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
     int gai = getaddrinfo(host, portstr, &hints, &ai);
     if (gai != 0 || !ai) {
         snprintf(err, errlen, "cannot resolve --host '%s': %s", s->cfg.host, gai_strerror(gai));
+        pthread_mutex_destroy(&s->pending_mu);
         free(s);
         return NULL;
     }
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(
@@ -335,6 +387,7 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
+        pthread_mutex_destroy(&s->pending_mu);
         snprintf(err, errlen,
                  "cannot listen on %s port %d (in use, or not an address of this machine); "
                  "pick another with --host/--port, or --port 0 for a free one",
@@ -372,11 +425,15 @@ void http_stop(http_server *s, int grace_ms)
         return;
     http_quiesce(s);
     int64_t deadline = cn_mono_ns() + (int64_t)grace_ms * 1000000;
-    while (atomic_load(&s->in_flight) > 0 && cn_mono_ns() < deadline) {
+    /* Suspended requests are waited for past the grace: libmicrohttpd must not stop with a
+     * connection suspended, and their application answers each of them. */
+    while ((atomic_load(&s->in_flight) > 0 && cn_mono_ns() < deadline) ||
+           atomic_load(&s->n_suspended) > 0) {
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
     if (s->d)
         MHD_stop_daemon(s->d);
+    pthread_mutex_destroy(&s->pending_mu);
     free(s);
 }

@@ -98,6 +98,20 @@ typedef struct http_app_ops {
     void (*finish)(void *app, http_request *req, bool completed);
 } http_app_ops;
 
+/* ---- answers that come later (a group commit, a queue) ----
+ * A handler that cannot answer yet calls http_suspend() and returns; what it put in resp is
+ * dropped. The connection's worker goes on serving its other connections meanwhile. Later,
+ * from any thread, http_resume() gives the request its answer, and the worker sends it. The
+ * request (and its app_state, body, query) stays valid until then, and finish() runs after
+ * the answer went out, as for any request. Every suspended request must be resumed exactly
+ * once: http_stop() waits for that. */
+typedef struct http_pending http_pending;
+/* Suspends req's connection; call it only from handle(). */
+http_pending *http_suspend(http_request *req);
+/* Answers a suspended request with resp, whose contents move (resp is left empty), and
+ * resumes its connection. p is gone after the call. */
+void http_resume(http_pending *p, http_response *resp);
+
 typedef struct http_config {
     const char *host;      /* address to bind; NULL: 127.0.0.1 */
     int port;              /* 0: a free port */
@@ -121,8 +135,9 @@ int http_port(const http_server *s);
 int http_in_flight(const http_server *s);
 /* Stops accepting new connections; requests under way go on. */
 void http_quiesce(http_server *s);
-/* Waits up to grace_ms for requests under way to finish, then stops every thread and closes
- * every connection. NULL is a no-op. */
+/* Waits up to grace_ms for requests under way to finish, and for as long as it takes for
+ * suspended ones to be resumed, then stops every thread and closes every connection. NULL is a
+ * no-op. */
 void http_stop(http_server *s, int grace_ms);
 
 /* Status text for a code ("Not Found"). */

@@ -35,7 +35,11 @@ bool trk_fail(trk_call *c, int status, const char *code, const char *fmt, ...)
 
 bool trk_fail_status(trk_call *c, cairn_status st)
 {
-    const char *msg = c->ctx ? cairn_errmsg(c->ctx) : cairn_status_str(st);
+    return trk_fail_message(c, st, c->ctx ? cairn_errmsg(c->ctx) : cairn_status_str(st));
+}
+
+bool trk_fail_message(trk_call *c, cairn_status st, const char *msg)
+{
     switch (st) {
     case CAIRN_EINVAL:
     case CAIRN_ELIMIT: return trk_fail(c, 400, "INVALID_PARAMETER_VALUE", "%s", msg);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/logged_model.h"
+#include "tracking/group.h"
 #include "tracking/trk.h"
 #include "base/map.h"
 #include "base/str.h"
@@ -366,6 +367,9 @@ static void runs_log_metric(trk_call *c)
     if (!trk_str(c, "model_id", false, &model_id) || !trk_str(c, "dataset_name", false, &ds_name) ||
         !trk_str(c, "dataset_digest", false, &ds_digest))
         return;
+    cairn_run_batch b = {.run_id = id, .metrics = &m, .n_metrics = 1};
+    if (!(model_id && *model_id) && trk_group_submit(c, &b))
+        return; /* answered once committed with others */
     cairn_status st = cairn_runs_log_batch(c->ctx, id, &m, 1, NULL, 0, NULL, 0);
     if (st == CAIRN_OK && model_id && *model_id) {
         /* 3.x: a metric of a logged model is also recorded on the model. */
@@ -453,10 +457,13 @@ static void runs_log_batch(trk_call *c)
         }
         cn_map_release(&seen);
     }
-    cairn_status st =
-        cairn_runs_log_batch(c->ctx, id, metrics, n_metrics, params, n_params, tags, n_tags);
-    if (st != CAIRN_OK)
-        trk_fail_status(c, st);
+    cairn_run_batch b = {id, metrics, n_metrics, params, n_params, tags, n_tags};
+    if (!trk_group_submit(c, &b)) {
+        cairn_status st =
+            cairn_runs_log_batch(c->ctx, id, metrics, n_metrics, params, n_params, tags, n_tags);
+        if (st != CAIRN_OK)
+            trk_fail_status(c, st);
+    }
 done:
     free(metrics);
     free(params);

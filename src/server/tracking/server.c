@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tracking/group.h"
 #include "tracking/trk.h"
 #include "base/fs.h"
 #include "base/str.h"
@@ -29,7 +30,13 @@ struct trk_app {
     bool any_host;
     char **cors;
     size_t n_cors;
+    trk_group *group; /* the log routes' group commit; NULL: none */
 };
+
+trk_group *trk_app_group(const trk_app *app)
+{
+    return app->group;
+}
 
 const char *trk_artifact_root(const trk_app *app)
 {
@@ -447,6 +454,9 @@ int trk_serve(const trk_config *cfg)
                       .per_ip_limit = cfg->per_ip_limit,
                       .access_log = cfg->access_log};
     char err[512];
+    app.group = trk_group_start(cfg->store_uri, app.root, err, sizeof err);
+    if (!app.group)
+        fprintf(stderr, "cairn: warning: no group commit (%s); each write commits alone\n", err);
     srv = http_start(&hc, &app_ops, &app, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "cairn: error: %s\n", err);
@@ -464,6 +474,7 @@ int trk_serve(const trk_config *cfg)
     rc = 0;
 done:
     http_stop(srv, 0);
+    trk_group_stop(app.group); /* after http_stop: it answers what http_stop waits for */
     for (size_t i = 0; i < app.n_ctxs; i++)
         cairn_close(app.ctxs[i]);
     free(app.ctxs);

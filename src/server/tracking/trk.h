@@ -40,6 +40,8 @@ bool trk_fail(trk_call *c, int status, const char *code, const char *fmt, ...)
  * RESOURCE_DOES_NOT_EXIST, EEXIST 400 RESOURCE_ALREADY_EXISTS, EDB 503 TEMPORARILY_UNAVAILABLE
  * for a busy store, else 500 INTERNAL_ERROR; the message is cairn_errmsg(). Returns false. */
 bool trk_fail_status(trk_call *c, cairn_status st);
+/* The same with the message given (a failure recorded away from c->ctx). */
+bool trk_fail_message(trk_call *c, cairn_status st, const char *msg);
 
 /* ---- request parameters: MLflow's conventions (int64 as number or string, doubles as
  * numbers or "NaN"/"Infinity"/"-Infinity"/numeric strings, bools true/false or "true"/

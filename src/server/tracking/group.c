@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* group.c - the group commit of log-metric and log-batch (see group.h). One queue, one writer
+ * thread: the writer sleeps until a batch arrives, takes everything queued (up to a cap),
+ * commits it with one cairn_runs_log_batches() call and resumes each request with its answer.
+ * While it commits, the next group gathers, so the busier the server, the bigger the groups and
+ * the fewer transactions per point. No timer: a lone request is committed at once. */
+#include "tracking/group.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+/* At most this many batches share a transaction: PostgreSQL keeps the subtransactions (one per
+ * savepoint) of 64 at most in shared memory, past which its readers slow down. */
+#define GROUP_MAX_BATCHES 64
+/* And at most about this many points, so one transaction stays short. */
+#define GROUP_MAX_METRICS 20000
+
+typedef struct group_item {
+    struct group_item *next;
+    http_pending *pending;
+    json_t *in;        /* the request's parameters: the batch's strings point into it */
+    cairn_run_batch b; /* its arrays live in `arrays` */
+    void *arrays;
+} group_item;
+
+struct trk_group {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    group_item *head, **tail; /* the queue, oldest first */
+    bool stopping;
+    pthread_t thread;
+    cairn_ctx *ctx; /* the writer's own store connection */
+};
+
+static void item_free(group_item *it)
+{
+    json_decref(it->in);
+    free(it->arrays);
+    free(it);
+}
+
+/* The item's answer: {} or the batch's own error, as the route would have written it. */
+static void answer(group_item *it, cairn_status st, const char *msg)
+{
+    http_response resp = {.fd = -1};
+    trk_call c = {.resp = &resp};
+    cn_jsonw_init(&c.w, NULL, 0);
+    if (st == CAIRN_OK) {
+        cn_jsonw_object_begin(&c.w);
+        cn_jsonw_object_end(&c.w);
+    } else {
+        trk_fail_message(&c, st, msg ? msg : cairn_status_str(st));
+    }
+    cn_jsonw_finish(&c.w);
+    resp.body = c.w.buf;
+    c.w.buf = (cn_buf)CN_BUF_INIT;
+    cn_jsonw_release(&c.w);
+    resp.content_type = "application/json";
+    http_pending *pending = it->pending;
+    item_free(it);
+    http_resume(pending, &resp);
+}
+
+static void commit(trk_group *g, group_item *list, size_t n)
+{
+    cairn_run_batch *b = cn_xmalloc(n * sizeof *b);
+    cairn_status *each = cn_xmalloc(n * sizeof *each);
+    char **msgs = cn_xcalloc(n, sizeof *msgs);
+    size_t i = 0;
+    for (group_item *it = list; it; it = it->next)
+        b[i++] = it->b;
+    cairn_runs_log_batches(g->ctx, b, n, each, msgs);
+    i = 0;
+    for (group_item *it = list, *next; it; it = next, i++) {
+        next = it->next;
+        answer(it, each[i], msgs[i]);
+        cairn_free(msgs[i]);
+    }
+    free(b);
+    free(each);
+    free(msgs);
+}
+
+static void *writer_main(void *arg)
+{
+    trk_group *g = arg;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (!g->head && !g->stopping)
+            pthread_cond_wait(&g->wake, &g->mu);
+        if (!g->head)
+            break; /* stopping, and nothing left to answer */
+        /* Take the oldest items up to the caps (always at least one). */
+        group_item *list = g->head, *last = list;
+        size_t n = 1, n_metrics = list->b.n_metrics;
+        while (last->next && n < GROUP_MAX_BATCHES &&
+               n_metrics + last->next->b.n_metrics <= GROUP_MAX_METRICS) {
+            last = last->next;
+            n++;
+            n_metrics += last->b.n_metrics;
+        }
+        g->head = last->next;
+        if (!g->head)
+            g->tail = &g->head;
+        last->next = NULL;
+        pthread_mutex_unlock(&g->mu);
+        commit(g, list, n);
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+trk_group *trk_group_start(const char *store_uri, const char *artifact_root, char *err,
+                           size_t errlen)
+{
+    cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
+    o.artifact_root = artifact_root;
+    cairn_ctx *ctx = NULL;
+    cairn_status st = cairn_open(store_uri, &o, &ctx);
+    if (st != CAIRN_OK) {
+        snprintf(err, errlen, "%s", ctx ? cairn_errmsg(ctx) : cairn_status_str(st));
+        cairn_close(ctx);
+        return NULL;
+    }
+    trk_group *g = cn_xcalloc(1, sizeof *g);
+    g->ctx = ctx;
+    g->tail = &g->head;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->wake, NULL);
+    int rc = pthread_create(&g->thread, NULL, writer_main, g);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
+        pthread_cond_destroy(&g->wake);
+        pthread_mutex_destroy(&g->mu);
+        cairn_close(ctx);
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void trk_group_stop(trk_group *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stopping = true;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->thread, NULL);
+    pthread_cond_destroy(&g->wake);
+    pthread_mutex_destroy(&g->mu);
+    cairn_close(g->ctx);
+    free(g);
+}
+
+bool trk_group_submit(trk_call *c, const cairn_run_batch *b)
+{
+    trk_group *g = trk_app_group(c->app);
+    if (!g)
+        return false;
+    size_t m_bytes = b->n_metrics * sizeof *b->metrics;
+    size_t p_bytes = b->n_params * sizeof *b->params;
+    size_t t_bytes = b->n_tags * sizeof *b->tags;
+    group_item *it = cn_xcalloc(1, sizeof *it);
+    char *arrays = cn_xmalloc(m_bytes + p_bytes + t_bytes + 1);
+    it->arrays = arrays;
+    it->b = *b;
+    if (m_bytes) {
+        memcpy(arrays, b->metrics, m_bytes);
+        it->b.metrics = (const cairn_metric *)(void *)arrays;
+    }
+    if (p_bytes) {
+        memcpy(arrays + m_bytes, b->params, p_bytes);
+        it->b.params = (const cairn_param *)(void *)(arrays + m_bytes);
+    }
+    if (t_bytes) {
+        memcpy(arrays + m_bytes + p_bytes, b->tags, t_bytes);
+        it->b.tags = (const cairn_tag *)(void *)(arrays + m_bytes + p_bytes);
+    }
+    it->in = c->in;
+    c->in = NULL;
+    /* Suspend before the writer can see the item: it may answer at once. */
+    it->pending = http_suspend(c->req);
+    pthread_mutex_lock(&g->mu);
+    *g->tail = it;
+    g->tail = &it->next;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->mu);
+    return true;
+}
