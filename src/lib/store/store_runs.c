@@ -369,22 +369,32 @@ static cairn_status log_params(cairn_ctx *ctx, const char *run_id, const cairn_p
     return rc;
 }
 
+/* The upserts of the logging path, spelled out (cn_store_upsert_sql's output): they run for
+ * every batch, so they are not built anew each time. */
+static const char TAG_UPSERT[] =
+    "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) DO "
+    "UPDATE SET value = excluded.value";
+static const char LATEST_UPSERT[] =
+    "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, "
+    "?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, timestamp = "
+    "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan WHERE excluded.step > "
+    "latest_metrics.step OR (excluded.step = latest_metrics.step AND (excluded.timestamp > "
+    "latest_metrics.timestamp OR (excluded.timestamp = latest_metrics.timestamp AND "
+    "excluded.value > latest_metrics.value)))";
+
 static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag *tags,
                              size_t n_tags)
 {
     char *keep = NULL;
     cairn_status rc = CAIRN_OK;
-    cn_buf upsert = CN_BUF_INIT;
-    cn_store_upsert_sql(&upsert, "tags", "run_uuid, key, value", "run_uuid, key", NULL);
     for (size_t i = 0; i < n_tags && rc == CAIRN_OK; i++) {
         const char *value = truncated(tags[i].value, CAIRN_TAG_VALUE_MAX, &keep);
-        rc = cn_store_run(ctx, upsert.data, "sss", run_id, tags[i].key, value);
+        rc = cn_store_run(ctx, TAG_UPSERT, "sss", run_id, tags[i].key, value);
         /* mlflow.runName mirrors the run's name, as in MLflow. */
         if (rc == CAIRN_OK && strcmp(tags[i].key, "mlflow.runName") == 0)
             rc = cn_store_run(ctx, "UPDATE runs SET name = ? WHERE run_uuid = ?", "ss", value,
                               run_id);
     }
-    cn_buf_release(&upsert);
     free(keep);
     return rc;
 }
@@ -470,35 +480,33 @@ static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_
                 latest[k] = i;
         }
     }
-    cn_buf upsert = CN_BUF_INIT;
-    cn_store_upsert_sql(&upsert, "latest_metrics", "run_uuid, key, value, timestamp, step, is_nan",
-                        "run_uuid, key",
-                        "excluded.step > latest_metrics.step OR (excluded.step = "
-                        "latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp "
-                        "OR (excluded.timestamp = latest_metrics.timestamp AND "
-                        "excluded.value > latest_metrics.value)))");
     for (size_t k = 0; k < n_keys && rc == CAIRN_OK; k++) {
         const cairn_metric *m = &metrics[latest[k]];
         bool is_nan = isnan(m->value);
         double v = is_nan ? 0.0 : m->value;
-        rc = cn_store_run(ctx, upsert.data, "ssdiii", run_id, m->key, v,
+        rc = cn_store_run(ctx, LATEST_UPSERT, "ssdiii", run_id, m->key, v,
                           m->timestamp_ms ? m->timestamp_ms : now, m->step, (int64_t)is_nan);
     }
-    cn_buf_release(&upsert);
     free(latest);
     return rc;
 }
 
-/* What a batch writes, inside a transaction (or a savepoint) the caller opened. */
-static cairn_status log_batch_writes(cairn_ctx *ctx, const cairn_run_batch *b)
+/* What a batch writes, inside a transaction (or a savepoint) the caller opened. *run_ok
+ * says the run is known to exist and be active in this transaction (then it is not looked up
+ * again); it is set when the lookup finds so. */
+static cairn_status log_batch_writes(cairn_ctx *ctx, const cairn_run_batch *b, bool *run_ok)
 {
-    cn_run_row row;
-    cairn_status rc = cn_store_run_lookup(ctx, b->run_id, &row);
-    if (rc == CAIRN_OK) {
-        if (row.is_deleted)
-            rc = cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
-                         b->run_id);
-        cn_run_row_release(&row);
+    cairn_status rc = CAIRN_OK;
+    if (!*run_ok) {
+        cn_run_row row;
+        rc = cn_store_run_lookup(ctx, b->run_id, &row);
+        if (rc == CAIRN_OK) {
+            if (row.is_deleted)
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "run '%s' is deleted; restore it before logging to it", b->run_id);
+            cn_run_row_release(&row);
+        }
+        *run_ok = rc == CAIRN_OK;
     }
     if (rc == CAIRN_OK)
         rc = log_params(ctx, b->run_id, b->params, b->n_params);
@@ -514,7 +522,8 @@ static cairn_status log_batch_txn(cairn_ctx *ctx, const cairn_run_batch *b)
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = log_batch_writes(ctx, b);
+    bool run_ok = false;
+    rc = log_batch_writes(ctx, b, &run_ok);
     if (rc != CAIRN_OK) {
         cn_store_rollback(ctx);
         return rc;
@@ -569,12 +578,15 @@ static cairn_status group_txn(cairn_ctx *ctx, const cairn_run_batch *batches, si
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
+    bool run_ok = false; /* the run of order[k - 1] was found active in this transaction */
     for (size_t k = 0; k < n && rc == CAIRN_OK; k++) {
         size_t i = order[k].index;
+        if (k > 0 && strcmp(order[k - 1].run_id, order[k].run_id) != 0)
+            run_ok = false;
         rc = cn_store_run(ctx, "SAVEPOINT cn_batch", "");
         if (rc != CAIRN_OK)
             break;
-        cairn_status st = log_batch_writes(ctx, &batches[i]);
+        cairn_status st = log_batch_writes(ctx, &batches[i], &run_ok);
         record(ctx, i, st, each, messages);
         if (st != CAIRN_OK)
             rc = cn_store_run(ctx, "ROLLBACK TO SAVEPOINT cn_batch", "");

@@ -40,9 +40,9 @@ typedef struct http_conn_state {
     http_server *server;
     bool started; /* begin() ran */
     bool answered;
-    bool suspended;       /* by http_suspend, until the answer is queued */
-    bool resumed;         /* http_resume handed over `later` (under pending_mu) */
-    http_response later;  /* that answer */
+    bool suspended;      /* by http_suspend, until the answer is queued */
+    bool resumed;        /* http_resume handed over `later` (under pending_mu) */
+    http_response later; /* that answer */
 } http_conn_state;
 
 const char *http_status_text(int status)

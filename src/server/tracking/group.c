@@ -20,9 +20,8 @@
 typedef struct group_item {
     struct group_item *next;
     http_pending *pending;
-    json_t *in;        /* the request's parameters: the batch's strings point into it */
-    cairn_run_batch b; /* its arrays live in `arrays` */
-    void *arrays;
+    cairn_run_batch b; /* its arrays and strings live in `copy` */
+    char *copy;
 } group_item;
 
 struct trk_group {
@@ -36,8 +35,7 @@ struct trk_group {
 
 static void item_free(group_item *it)
 {
-    json_decref(it->in);
-    free(it->arrays);
+    free(it->copy);
     free(it);
 }
 
@@ -157,32 +155,69 @@ void trk_group_stop(trk_group *g)
     free(g);
 }
 
+static size_t size_of(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* The bytes the strings of n pairs take, NULs included. */
+static size_t pairs_bytes(const cairn_param *p, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += size_of(p[i].key) + size_of(p[i].value);
+    return total;
+}
+
+/* Copies s to *at and moves past it; NULL stays NULL (the library refuses it). */
+static char *put(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *out = memcpy(*at, s, n);
+    *at += n;
+    return out;
+}
+
+/* Metric i has the key of metric i - 1. */
+static bool same_key(const cairn_metric *m, size_t i)
+{
+    return i > 0 && m[i].key && m[i - 1].key && strcmp(m[i].key, m[i - 1].key) == 0;
+}
+
 bool trk_group_submit(trk_call *c, const cairn_run_batch *b)
 {
     trk_group *g = trk_app_group(c->app);
     if (!g)
         return false;
+    /* One block holds the arrays, then the strings: the request's JSON stays with the worker,
+     * which frees it, and the writer frees one block. Metric keys repeat (a batch of one
+     * key's history), so a key equal to the one before is stored once. */
     size_t m_bytes = b->n_metrics * sizeof *b->metrics;
     size_t p_bytes = b->n_params * sizeof *b->params;
     size_t t_bytes = b->n_tags * sizeof *b->tags;
+    size_t s_bytes =
+        size_of(b->run_id) + pairs_bytes(b->params, b->n_params) + pairs_bytes(b->tags, b->n_tags);
+    for (size_t i = 0; i < b->n_metrics; i++)
+        if (!same_key(b->metrics, i))
+            s_bytes += size_of(b->metrics[i].key);
     group_item *it = cn_xcalloc(1, sizeof *it);
-    char *arrays = cn_xmalloc(m_bytes + p_bytes + t_bytes + 1);
-    it->arrays = arrays;
-    it->b = *b;
-    if (m_bytes) {
-        memcpy(arrays, b->metrics, m_bytes);
-        it->b.metrics = (const cairn_metric *)(void *)arrays;
+    it->copy = cn_xmalloc(m_bytes + p_bytes + t_bytes + s_bytes);
+    cairn_metric *metrics = (cairn_metric *)(void *)it->copy;
+    cairn_param *params = (cairn_param *)(void *)(it->copy + m_bytes);
+    cairn_tag *tags = (cairn_tag *)(void *)(it->copy + m_bytes + p_bytes);
+    char *at = it->copy + m_bytes + p_bytes + t_bytes;
+    it->b = (cairn_run_batch){put(&at, b->run_id), metrics, b->n_metrics, params,
+                              b->n_params,         tags,    b->n_tags};
+    for (size_t i = 0; i < b->n_metrics; i++) {
+        metrics[i] = b->metrics[i];
+        metrics[i].key = same_key(b->metrics, i) ? metrics[i - 1].key : put(&at, b->metrics[i].key);
     }
-    if (p_bytes) {
-        memcpy(arrays + m_bytes, b->params, p_bytes);
-        it->b.params = (const cairn_param *)(void *)(arrays + m_bytes);
-    }
-    if (t_bytes) {
-        memcpy(arrays + m_bytes + p_bytes, b->tags, t_bytes);
-        it->b.tags = (const cairn_tag *)(void *)(arrays + m_bytes + p_bytes);
-    }
-    it->in = c->in;
-    c->in = NULL;
+    for (size_t i = 0; i < b->n_params; i++)
+        params[i] = (cairn_param){put(&at, b->params[i].key), put(&at, b->params[i].value)};
+    for (size_t i = 0; i < b->n_tags; i++)
+        tags[i] = (cairn_tag){put(&at, b->tags[i].key), put(&at, b->tags[i].value)};
     /* Suspend before the writer can see the item: it may answer at once. */
     it->pending = http_suspend(c->req);
     pthread_mutex_lock(&g->mu);

@@ -20,11 +20,11 @@ trk_group *trk_group_start(const char *store_uri, const char *artifact_root, cha
 /* Answers whatever is still queued, then stops the writer. Call it after http_stop(), which
  * waits for the suspended requests the writer answers. NULL is a no-op. */
 void trk_group_stop(trk_group *g);
-/* Queues the batch of request c for the next group commit and suspends the request: its
- * answer (200, or the batch's own error) goes out once the writer is done with it. The batch's
- * arrays are copied; its strings must point into c->in, which the queue takes over (c->in
- * becomes NULL). Returns false, with nothing done, when the server has no writer: the caller
- * then logs the batch itself. */
+/* Queues a copy of the batch of request c for the next group commit and suspends the request:
+ * its answer (200, or the batch's own error) goes out once the writer is done with it; the
+ * route writes nothing more. Returns
+ * false, with nothing done, when the server has no writer: the caller then logs the batch
+ * itself. */
 bool trk_group_submit(trk_call *c, const cairn_run_batch *b);
 
 /* The server's writer, NULL when it has none (server.c). */
