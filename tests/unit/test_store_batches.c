@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store_batches.c - cairn_runs_log_batches, the group commit: good and bad batches mixed
  * in one call each get their own status, a failed batch stores nothing of itself and nothing
- * of it leaks into the others, retries store each point once, on SQLite and PostgreSQL. */
+ * of it leaks into the others, retries store each point once, and a store that fails any one
+ * call midway still leaves each batch whole or absent, on SQLite and PostgreSQL. */
 #include "unit.h"
 #include "store_fixture.h"
+#include "store/db_faulty.h"
 
 static char *new_run(cairn_ctx *ctx, const char *exp)
 {
@@ -218,5 +220,73 @@ TEST(test_edges)
     cairn_close(ctx);
 }
 
+/* Whether (run, key "f") holds a point at step. */
+static bool has_step(cairn_ctx *ctx, const char *run_id, int64_t step)
+{
+    cairn_metric_page *page = NULL;
+    if (cairn_run_metric_history(ctx, run_id, "f", NULL, 0, &page) != CAIRN_OK)
+        return false;
+    int found = 0;
+    for (size_t i = 0; i < page->n; i++)
+        found += page->items[i].step == step;
+    cairn_metric_page_free(page);
+    CHECK(found <= 1);
+    return found == 1;
+}
+
+/* The store fails its Nth call (N = 1, 2, ...) during a group: a batch that reports success is
+ * stored, one that reports failure is absent, whatever the call that failed (the group's own
+ * transaction, a batch's savepoint, or the retry of a batch alone); the failures the retry
+ * absorbs are answered as successes. */
+TEST(test_faults_leave_batches_whole)
+{
+    static cn_db_faults faults;
+    cairn_ctx *ctx = fixture_open();
+    const char *exp = fixture_name("faults");
+    char *a = new_run(ctx, exp), *b = new_run(ctx, exp);
+    CHECK(cn_db_faulty_install(ctx, &faults) == CAIRN_OK);
+    cairn_param same = {"k", "v"};
+    cairn_tag tag = {"t", "x"};
+    int absorbed = 0, n;
+    for (n = 1; n < 300; n++) {
+        cairn_metric m[3] = {
+            {"f", 1, 1000, n * 10}, {"f", 2, 1000, n * 10 + 1}, {"f", 3, 1000, n * 10 + 2}};
+        cairn_run_batch in[4] = {
+            {.run_id = a, .metrics = &m[0], .n_metrics = 1},
+            {.run_id = b, .metrics = &m[1], .n_metrics = 1, .params = &same, .n_params = 1},
+            {.run_id = "0123456789abcdef0123456789abcdef", .metrics = &m[0], .n_metrics = 1},
+            {.run_id = a, .metrics = &m[2], .n_metrics = 1, .tags = &tag, .n_tags = 1},
+        };
+        const char *stored_in[4] = {a, b, NULL, a};
+        cairn_status each[4];
+        faults.fail_at = n;
+        faults.calls = 0;
+        faults.hit = false;
+        faults.kind = n % 2 ? CN_FAULT_BUSY : CN_FAULT_DISK_FULL;
+        cairn_runs_log_batches(ctx, in, 4, each, NULL);
+        faults.fail_at = 0;
+        CHECK(each[2] != CAIRN_OK);
+        bool all_ok = true;
+        for (int i = 0; i < 4; i++) {
+            if (!stored_in[i])
+                continue;
+            all_ok &= each[i] == CAIRN_OK;
+            CHECK(has_step(ctx, stored_in[i], m[i == 3 ? 2 : i].step) == (each[i] == CAIRN_OK));
+        }
+        if (faults.hit && all_ok)
+            absorbed++;
+        if (!faults.hit) {
+            CHECK(all_ok && each[2] == CAIRN_ENOTFOUND);
+            break;
+        }
+    }
+    CHECK(n < 300);      /* it ran clean in the end */
+    CHECK(absorbed > 0); /* and some faults never reached the caller */
+    cairn_free(a);
+    cairn_free(b);
+    cairn_close(ctx);
+}
+
 UNIT_MAIN(UNIT_CASE(test_mixed_batches), UNIT_CASE(test_retries_store_once),
-          UNIT_CASE(test_same_run_in_order), UNIT_CASE(test_edges))
+          UNIT_CASE(test_same_run_in_order), UNIT_CASE(test_edges),
+          UNIT_CASE(test_faults_leave_batches_whole))
