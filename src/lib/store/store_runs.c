@@ -568,15 +568,10 @@ static void record(cairn_ctx *ctx, size_t i, cairn_status st, cairn_status *each
     messages[i] = st == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
 }
 
-/* One transaction for the whole group. The batches go in run id order, so two servers
- * committing groups on one PostgreSQL store take the runs' row locks in the same order.
- * A batch with params runs inside a savepoint: a param that would change is found after the
- * batch may have written others, and rolling back to the savepoint undoes them. A batch
- * without params can fail on its own only at the run's lookup, before it writes anything, so
- * it needs no savepoint (half the statements of a one-point batch); should one of its writes
- * fail, the whole group fails and goes again batch by batch.
- * Returns the transaction's fate: not CAIRN_OK means nothing of it was committed (or, when the
- * commit's answer was lost, maybe all of it: every write is idempotent). */
+/* One transaction for the whole group, a savepoint per batch. The batches go in run id order,
+ * so two servers committing groups on one PostgreSQL store take the runs' row locks in the
+ * same order. Returns the transaction's fate: not CAIRN_OK means nothing of it was committed
+ * (or, when the commit's answer was lost, maybe all of it: every write is idempotent). */
 static cairn_status group_txn(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
                               const batch_order *order, cairn_status *each, char **messages)
 {
@@ -588,20 +583,14 @@ static cairn_status group_txn(cairn_ctx *ctx, const cairn_run_batch *batches, si
         size_t i = order[k].index;
         if (k > 0 && strcmp(order[k - 1].run_id, order[k].run_id) != 0)
             run_ok = false;
-        bool savepoint = batches[i].n_params > 0;
-        if (savepoint)
-            rc = cn_store_run(ctx, "SAVEPOINT cn_batch", "");
+        rc = cn_store_run(ctx, "SAVEPOINT cn_batch", "");
         if (rc != CAIRN_OK)
             break;
         cairn_status st = log_batch_writes(ctx, &batches[i], &run_ok);
-        if (st != CAIRN_OK && !savepoint && run_ok) {
-            rc = st; /* a write failed with nothing to roll back to: the group fails */
-            break;
-        }
         record(ctx, i, st, each, messages);
-        if (savepoint && st != CAIRN_OK)
+        if (st != CAIRN_OK)
             rc = cn_store_run(ctx, "ROLLBACK TO SAVEPOINT cn_batch", "");
-        if (savepoint && rc == CAIRN_OK)
+        if (rc == CAIRN_OK)
             rc = cn_store_run(ctx, "RELEASE SAVEPOINT cn_batch", "");
     }
     if (rc != CAIRN_OK) {
