@@ -173,7 +173,8 @@ static void search(trk_call *c)
         cn_jsonw_key(&c->w, "models");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            write_model(c, &page->items[i]);
+            if (trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, page->items[i].experiment_id))
+                write_model(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
     if (page->next_page_token)

@@ -81,6 +81,7 @@ static void models_create(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
+    trk_auth_created(c, CAIRN_AUTH_MODEL, name);
     write_model(c, "registered_model", name);
 }
 
@@ -114,6 +115,8 @@ static void models_rename(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
+    /* Grants follow the model (a failure here leaves them on the old name: logged). */
+    (void)cairn_auth_rename_model_permissions(c->ctx, name, new_name);
     write_model(c, "registered_model", new_name);
 }
 
@@ -123,8 +126,12 @@ static void models_delete(trk_call *c)
     if (!trk_str(c, "name", true, &name))
         return;
     cairn_status st = cairn_registry_delete_model(c->ctx, name);
-    if (st != CAIRN_OK)
+    if (st != CAIRN_OK) {
         trk_fail_status(c, st);
+        return;
+    }
+    /* A later model of the same name must not inherit the grants. */
+    (void)cairn_auth_delete_model_permissions(c->ctx, name);
 }
 
 static void models_set_tag(trk_call *c)
@@ -548,7 +555,8 @@ static void models_search(trk_call *c)
         cn_jsonw_key(&c->w, "registered_models");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            trk_write_registered_model(c, &page->items[i]);
+            if (trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name))
+                trk_write_registered_model(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
     if (page->next_page_token)
@@ -593,7 +601,8 @@ static void versions_search(trk_call *c)
         cn_jsonw_key(&c->w, "model_versions");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            trk_write_model_version(c, &page->items[i]);
+            if (trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name))
+                trk_write_model_version(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
     if (page->next_page_token)

@@ -79,6 +79,7 @@ static void experiments_create(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
+    trk_auth_created(c, CAIRN_AUTH_EXPERIMENT, id);
     cn_jsonw_kstring(&c->w, "experiment_id", id);
     cairn_free(id);
 }
@@ -142,7 +143,8 @@ static void experiments_search(trk_call *c)
         cn_jsonw_key(&c->w, "experiments");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            trk_write_experiment(c, &page->items[i]);
+            if (trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, page->items[i].experiment_id))
+                trk_write_experiment(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
     if (page->next_page_token)
@@ -519,6 +521,13 @@ static void runs_search(trk_call *c)
         !trk_str(c, "filter", false, &q.filter) || !view_type(c, "run_view_type", &q.view) ||
         !trk_str_list(c, "order_by", &order, &n_order))
         goto done;
+    if (c->user) { /* only the experiments the user may read */
+        size_t keep = 0;
+        for (size_t i = 0; i < n_exps; i++)
+            if (trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, exps[i]))
+                exps[keep++] = exps[i];
+        n_exps = keep;
+    }
     if (n_exps == 0) /* MLflow: no experiments, no runs */
         goto done;
     if (q.filter && !*q.filter)

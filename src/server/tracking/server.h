@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "cairn/auth.h"
 
 typedef struct trk_config {
     const char *store_uri;     /* as cairn_open() takes it; NULL: the default store */
@@ -26,6 +27,8 @@ typedef struct trk_config {
     unsigned timeout_s;          /* idle connections; 0: 30 */
     unsigned per_ip_limit;       /* 0: 256 */
     int grace_ms;                /* how long SIGTERM waits for requests under way; 0: 10000 */
+    bool auth;                   /* --auth: every API request needs credentials */
+    cairn_perm default_permission; /* what a user may do without an explicit grant */
 } trk_config;
 
 /* Serves until SIGTERM or SIGINT; returns the exit code (0 after a clean stop), having printed
