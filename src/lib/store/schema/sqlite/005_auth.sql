@@ -10,7 +10,7 @@ CREATE TABLE users (
     is_admin INTEGER NOT NULL DEFAULT 0,
     creation_time INTEGER NOT NULL,
     last_updated_time INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 -- Only the SHA-256 (hex) of a token is kept; expires 0 means never, last_used 0 means never.
 CREATE TABLE tokens (
     token_sha256 TEXT PRIMARY KEY,
@@ -20,7 +20,7 @@ CREATE TABLE tokens (
     expires INTEGER NOT NULL DEFAULT 0,
     last_used INTEGER NOT NULL DEFAULT 0,
     UNIQUE (username, name)
-);
+) WITHOUT ROWID;
 CREATE TABLE experiment_permissions (
     experiment_id TEXT NOT NULL,
     username TEXT NOT NULL,
