@@ -211,9 +211,10 @@ TEST(unknown_user_costs_the_same_time)
         unknown = t3 - t2 < unknown ? t3 - t2 : unknown;
     }
     fprintf(stderr, "# wrong password %.1f ms, unknown user %.1f ms\n", wrong * 1e3, unknown * 1e3);
-    /* Both run the full PBKDF2: neither is a quick table miss. */
+    /* Both run the full PBKDF2: neither is a quick table miss (under a millisecond). The
+     * bounds are loose for a loaded machine; a leak would be a factor of a hundred or more. */
     CHECK(wrong > 0.01 && unknown > 0.01);
-    CHECK(unknown > wrong * 0.5 && unknown < wrong * 2.0);
+    CHECK(unknown > wrong * 0.25 && unknown < wrong * 4.0);
 }
 
 TEST(tokens_create_verify_expire_revoke)
