@@ -13,6 +13,7 @@
 #include "core/core.h"
 #include "store/db_pg.h"
 #include "store/store.h"
+#include "store/store_auth.h"
 #include "store/store_experiments.h"
 #include "store/store_logged_models.h"
 #include "store/store_registry.h"
@@ -956,4 +957,20 @@ const cn_store_ops cn_store_sql_ops = {
     .logged_model_delete = cn_store_logged_model_delete,
     .logged_models_search = cn_store_logged_models_search,
     .run_log_outputs = cn_store_run_log_outputs,
+    /* ---- authentication (store_auth.c) ---- */
+    .auth_user_create = cn_store_auth_user_create,
+    .auth_user_delete = cn_store_auth_user_delete,
+    .auth_user_update = cn_store_auth_user_update,
+    .auth_user_get = cn_store_auth_user_get,
+    .auth_users_list = cn_store_auth_users_list,
+    .auth_token_create = cn_store_auth_token_create,
+    .auth_token_lookup = cn_store_auth_token_lookup,
+    .auth_token_revoke = cn_store_auth_token_revoke,
+    .auth_tokens_list = cn_store_auth_tokens_list,
+    .auth_permission_set = cn_store_auth_permission_set,
+    .auth_permission_delete = cn_store_auth_permission_delete,
+    .auth_permission_get = cn_store_auth_permission_get,
+    .auth_permissions_list = cn_store_auth_permissions_list,
+    .auth_permissions_move = cn_store_auth_permissions_move,
+    .auth_resolve = cn_store_auth_resolve,
 };
