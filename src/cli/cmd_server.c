@@ -106,9 +106,7 @@ int cmd_server(int argc, char **argv)
                 return cli_usage(usage, "--timeout takes 1 to 3600 seconds, not '%s'", optarg);
             cfg.timeout_s = (unsigned)u;
             break;
-        case 'A':
-            cfg.auth = true;
-            break;
+        case 'A': cfg.auth = true; break;
         case 'P': {
             cairn_ctx *pctx = cairn_ctx_new();
             cairn_status st = cairn_perm_parse(pctx, optarg, &cfg.default_permission);
@@ -120,8 +118,7 @@ int cmd_server(int argc, char **argv)
                                  optarg);
             break;
         }
-        default:
-            return cli_other_option(c, usage, help, argv);
+        default: return cli_other_option(c, usage, help, argv);
         }
     }
     if (optind < argc)

@@ -245,7 +245,7 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
         free(id);
         if (st != CAIRN_OK)
             return trk_fail_status(c, st);
-        cairn_perm p = strcmp(m, "GET") == 0      ? CAIRN_PERM_READ
+        cairn_perm p = strcmp(m, "GET") == 0                ? CAIRN_PERM_READ
                        : strcmp(m, "DELETE") == 0 && !slash ? CAIRN_PERM_MANAGE
                                                             : CAIRN_PERM_EDIT;
         bool ok = need(c, CAIRN_AUTH_EXPERIMENT, lm->experiment_id, p);
@@ -257,10 +257,9 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
         strcmp(suffix, "mlflow/metrics/get-history-bulk-interval") == 0) {
         const char **runs = NULL;
         size_t n = 0;
-        bool ok = trk_str_list(c, strcmp(suffix, "mlflow/metrics/get-history-bulk") == 0
-                                      ? "run_id"
-                                      : "run_ids",
-                               &runs, &n);
+        bool ok = trk_str_list(
+            c, strcmp(suffix, "mlflow/metrics/get-history-bulk") == 0 ? "run_id" : "run_ids", &runs,
+            &n);
         for (size_t i = 0; ok && i < n; i++) {
             char *exp = NULL;
             ok = run_experiment(c, runs[i], &exp) &&
@@ -281,8 +280,7 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
             return true;
         }
         cairn_auth_user_free(u);
-        return trk_fail(c, 403, "PERMISSION_DENIED", "Permission denied: %s is for admins",
-                        suffix);
+        return trk_fail(c, 403, "PERMISSION_DENIED", "Permission denied: %s is for admins", suffix);
     }
     cairn_perm perm = r->perm;
     if (strcmp(r->path, "mlflow/registered-models/alias") == 0)
@@ -291,8 +289,7 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
                                           : CAIRN_PERM_EDIT;
     const char *v = NULL;
     switch (r->kind) {
-    case RES_ANY:
-        return true;
+    case RES_ANY: return true;
     case RES_EXP:
         if (!trk_str(c, "experiment_id", false, &v))
             return false;
@@ -320,8 +317,7 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
         if (!trk_str(c, "name", true, &v))
             return false;
         return need(c, CAIRN_AUTH_MODEL, v, perm);
-    default:
-        return false;
+    default: return false;
     }
 }
 

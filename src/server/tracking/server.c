@@ -214,7 +214,7 @@ static const trk_route *find_route(const char *suffix, unsigned *methods_seen)
     return NULL;
 }
 
-static const char *ARTIFACTS_PREFIX = "mlflow-artifacts/artifacts";
+#define ARTIFACTS_PREFIX "mlflow-artifacts/artifacts"
 
 static bool app_begin(void *vapp, http_request *req, http_response *resp)
 {
@@ -370,7 +370,9 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
                        !trk_str(&call, "path", false, &qpath)) {
                 /* answered */
             } else if (call.user && method != TRK_PUT &&
-                       !trk_auth_artifact_path(&call, *rel ? rel : qpath ? qpath : "")) {
+                       !trk_auth_artifact_path(&call, *rel    ? rel
+                                                      : qpath ? qpath
+                                                              : "")) {
                 /* refused */
             } else {
                 trk_artifacts_handle(&call, rel);
