@@ -159,11 +159,11 @@ static void models_get_latest_versions(trk_call *c)
     for (size_t i = 0; i < n_stages; i++) {
         cairn_model_stage s;
         if (cairn_model_stage_parse(c->ctx, stages[i], &s) != CAIRN_OK) {
-            free(stages);
             trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
                      "Invalid Model Version stage: %s. Value must be one of None, Staging, "
                      "Production, Archived.",
                      stages[i]);
+            free(stages);
             return;
         }
         want[s] = true;
