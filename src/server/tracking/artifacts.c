@@ -52,6 +52,10 @@ static bool rel_ok(const char *rel)
     cn_buf_puts(&cur, rel);
     bool ok = true;
     for (int round = 0; round < 4 && strchr(cur.data, '%'); round++) {
+        if (strstr(cur.data, "%00")) { /* a NUL after one more decoding */
+            ok = false;
+            break;
+        }
         cn_buf next = CN_BUF_INIT;
         if (http_percent_decode(cur.data, cur.len, false, &next) != 0) {
             cn_buf_release(&next);
