@@ -165,6 +165,9 @@ class Client:
                 self.close()
                 if attempt:
                     raise
+            except Exception:
+                self.close()  # a timeout leaves http.client mid-request: start afresh
+                raise
         raise AssertionError('unreachable')
 
 

@@ -633,6 +633,9 @@ class Tracking(restlib.RestCase):
         self.assertEqual(got['files'], [{'path': 'a.txt', 'is_dir': False, 'file_size': 6},
                                         {'path': 'sub', 'is_dir': True}])
         self.assertEqual(self.get('mlflow-artifacts/artifacts', path=base + '/nope'), {})
+        r = self.c.request('GET', '/api/2.0/mlflow-artifacts/artifacts/',
+                           query={'path': base + '/dir'})  # a trailing slash: the same
+        self.assertEqual(r.json, got)
         self.assertEqual(self.get('mlflow-artifacts/artifacts', path='no/such/dir'), {})
         top = self.get('mlflow-artifacts/artifacts')
         self.assertIn({'path': exp, 'is_dir': True}, top['files'])
