@@ -166,11 +166,11 @@ static void models_get_latest_versions(trk_call *c)
     for (size_t i = 0; i < n_stages; i++) {
         cairn_model_stage s;
         if (cairn_model_stage_parse(c->ctx, stages[i], &s) != CAIRN_OK) {
-            free(stages);
             trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
                      "Invalid Model Version stage: %s. Value must be one of None, Staging, "
                      "Production, Archived.",
                      stages[i]);
+            free(stages);
             return;
         }
         want[s] = true;
@@ -211,10 +211,33 @@ static void models_get_latest_versions(trk_call *c)
 
 /* ---- versions ---- */
 
+/* True when s hides a NUL behind one or more rounds of %-escapes ("%00", "%2500"). */
+static bool escaped_nul(const char *s)
+{
+    cn_buf cur = CN_BUF_INIT;
+    cn_buf_puts(&cur, s);
+    bool nul = false;
+    for (int round = 0; round < 4 && !nul && strchr(cur.data, '%'); round++) {
+        nul = strstr(cur.data, "%00") != NULL;
+        cn_buf next = CN_BUF_INIT;
+        int rc = http_percent_decode(cur.data, cur.len, false, &next);
+        cn_buf_release(&cur);
+        cur = next;
+        if (rc != 0)
+            break; /* a literal '%' that escapes nothing */
+    }
+    cn_buf_release(&cur);
+    return nul;
+}
+
 /* A local source (a path or file: URI) is accepted only inside the named run's artifacts,
  * after resolving links: no version may point the server at /etc. */
 static bool source_ok(trk_call *c, const char *source, const char *run_id)
 {
+    if (escaped_nul(source))
+        return trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                        "Invalid model version source: '%.200s' holds an escaped NUL byte",
+                        source);
     const char *colon = strchr(source, ':');
     const char *slash = strchr(source, '/');
     bool has_scheme = colon && (!slash || colon < slash) && colon > source;
