@@ -43,8 +43,9 @@ def pg_database(uri):
 
     def drop():
         subprocess.run(['dropdb', *base, '--if-exists', name], capture_output=True)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, '/' + name, parts.query,
-                                    '')), drop
+    # Not urlunsplit: it drops the empty authority of postgresql:///db and the URI would
+    # become postgresql:/db, which is no PostgreSQL URI.
+    return '%s://%s/%s?%s' % (parts.scheme, parts.netloc, name, parts.query), drop
 
 
 class Server:
