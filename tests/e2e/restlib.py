@@ -178,6 +178,7 @@ class RestCase(unittest.TestCase):
     maxDiff = None
     SERVER_ARGS = ()
     PREFIX = '/api/2.0/'
+    ALLOW_BAD_EXIT = False  # a known server bug makes its exit status unreliable
 
     @classmethod
     def setUpClass(cls):
@@ -214,7 +215,7 @@ class RestCase(unittest.TestCase):
         err = cls.server.stderr()
         cls._cleanup_dirs()
         super().tearDownClass()
-        if rc != 0:
+        if rc != 0 and not cls.ALLOW_BAD_EXIT:
             raise AssertionError('cairn server exited %d on SIGTERM\n%s' % (rc, err))
 
     def setUp(self):
