@@ -43,8 +43,9 @@ def pg_database(uri):
 
     def drop():
         subprocess.run(['dropdb', *base, '--if-exists', name], capture_output=True)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, '/' + name, parts.query,
-                                    '')), drop
+    # Not urlunsplit: it drops the empty authority of postgresql:///db and the URI would
+    # become postgresql:/db, which is no PostgreSQL URI.
+    return '%s://%s/%s?%s' % (parts.scheme, parts.netloc, name, parts.query), drop
 
 
 class Server:
@@ -177,6 +178,7 @@ class RestCase(unittest.TestCase):
     maxDiff = None
     SERVER_ARGS = ()
     PREFIX = '/api/2.0/'
+    ALLOW_BAD_EXIT = False  # a known server bug makes its exit status unreliable
 
     @classmethod
     def setUpClass(cls):
@@ -213,7 +215,7 @@ class RestCase(unittest.TestCase):
         err = cls.server.stderr()
         cls._cleanup_dirs()
         super().tearDownClass()
-        if rc != 0:
+        if rc != 0 and not cls.ALLOW_BAD_EXIT:
             raise AssertionError('cairn server exited %d on SIGTERM\n%s' % (rc, err))
 
     def setUp(self):

@@ -236,8 +236,7 @@ static bool source_ok(trk_call *c, const char *source, const char *run_id)
 {
     if (escaped_nul(source))
         return trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
-                        "Invalid model version source: '%.200s' holds an escaped NUL byte",
-                        source);
+                        "Invalid model version source: '%.200s' holds an escaped NUL byte", source);
     const char *colon = strchr(source, ':');
     const char *slash = strchr(source, '/');
     bool has_scheme = colon && (!slash || colon < slash) && colon > source;

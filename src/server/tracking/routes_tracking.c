@@ -241,10 +241,10 @@ static void runs_create(trk_call *c)
             if (!o.name || !*o.name)
                 o.name = tags[i].value;
             else if (strcmp(o.name, tags[i].value) != 0) {
-                free(tags);
                 trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
                          "run_name '%s' and tag mlflow.runName '%s' differ; send one of them",
                          o.name, tags[i].value);
+                free(tags);
                 return;
             }
             continue;
