@@ -465,6 +465,15 @@ cairn_status cn_store_open_uri(cairn_ctx *ctx, const char *uri, const cairn_open
     char scheme[32];
     *out = NULL;
     *artifact_root_out = NULL;
+    /* "postgresql:/db" (one slash) would otherwise be a relative SQLite path, and the store
+     * a file in a folder named "postgresql:". */
+    static const char *const known[] = {"postgresql:", "postgres:", "http:", "https:", NULL};
+    for (const char *const *k = known; *k; k++)
+        if (strncmp(uri, *k, strlen(*k)) == 0 && strncmp(uri + strlen(*k), "//", 2) != 0)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "store '%s': malformed URI; write %s//… (postgresql:///db?host=/run/"
+                           "postgresql for a local socket, http://host:port for a server)",
+                           uri, *k);
     uri_scheme(uri, scheme, sizeof scheme);
     for (size_t i = 0; i < CN_ARRAY_LEN(store_impls); i++)
         for (const char *const *sc = store_impls[i]->schemes; *sc; sc++)
