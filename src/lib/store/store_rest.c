@@ -608,15 +608,17 @@ done:
     return rc;
 }
 
-cairn_status cn_rest_download(cairn_ctx *ctx, const char *path, FILE *to)
+cairn_status cn_rest_get_bytes(cairn_ctx *ctx, const char *path, const void **data, size_t *len)
 {
     cn_rest_req req = {.method = "GET", .path = path, .is_idempotent = true};
+    *data = NULL;
+    *len = 0;
     cairn_status rc = cn_rest_call(ctx, &req, NULL);
     if (rc != CAIRN_OK)
         return rc;
     cn_rest_store *s = cn_rest_store_of(ctx);
-    if (s->body.len && fwrite(s->body.data, 1, s->body.len, to) != s->body.len)
-        return cn_fail_errno(ctx, CAIRN_EIO, "cannot write a downloaded artifact");
+    *data = s->body.data ? s->body.data : "";
+    *len = s->body.len;
     return CAIRN_OK;
 }
 

@@ -43,8 +43,13 @@ typedef struct cn_rest_req {
  * answer is not wanted) is its JSON object ({} for an empty body); otherwise the error is
  * mapped to a cairn_status with the server's message (cn_rest_status_for). */
 cairn_status cn_rest_call(cairn_ctx *ctx, const cn_rest_req *req, cn_json **out);
-/* A GET whose answer is raw bytes (an artifact), written to the open file to. */
-cairn_status cn_rest_download(cairn_ctx *ctx, const char *path, FILE *to);
+/* A GET whose answer is raw bytes (an artifact): *data (len bytes) is borrowed until the next
+ * request on ctx. */
+cairn_status cn_rest_get_bytes(cairn_ctx *ctx, const char *path, const void **data, size_t *len);
+/* Downloads artifact file `path` of a remote run into the run's staging folder
+ * (cn_rest_staging_dir), replacing what is there, so cairn_run_artifact_path() can hand out a
+ * local path. ENOTFOUND when the server has no such file. */
+cairn_status cn_rest_fetch_artifact(cairn_ctx *ctx, const char *run_id, const char *path);
 /* The table's open and close (store_rest.c). */
 cairn_status cn_rest_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
                           cn_store **out, char **artifact_root_out);

@@ -527,6 +527,40 @@ static cairn_status record_artifact(cairn_ctx *ctx, const char *run_id, const ch
     return rc;
 }
 
+cairn_status cn_rest_fetch_artifact(cairn_ctx *ctx, const char *run_id, const char *path)
+{
+    cn_arena *a = cn_arena_new();
+    cairn_status rc;
+    const char *root = proxy_root(ctx, run_id, a, &rc);
+    if (root) {
+        cn_buf url = CN_BUF_INIT;
+        const void *data = NULL;
+        size_t len = 0;
+        cn_buf_puts(&url, ARTIFACTS "/");
+        cn_rest_path_append(&url, root);
+        cn_buf_putc(&url, '/');
+        cn_rest_path_append(&url, path);
+        rc = cn_rest_get_bytes(ctx, url.data, &data, &len);
+        if (rc == CAIRN_ENOTFOUND || (rc == CAIRN_EINVAL && strstr(cairn_errmsg(ctx), "404")))
+            rc = cn_fail(ctx, CAIRN_ENOTFOUND, "run '%s' has no artifact '%s'", run_id, path);
+        char *staging = cn_rest_staging_dir(run_id);
+        char *local = cn_path_join(staging, path);
+        char *parent = cn_xstrdup(local);
+        char *slash = strrchr(parent, '/');
+        if (slash)
+            *slash = '\0';
+        if (rc == CAIRN_OK &&
+            (cn_fs_mkdirs(parent, 0700) != 0 || cn_fs_write_atomic(local, data, len) != 0))
+            rc = cn_fail_errno(ctx, CAIRN_EIO, "artifact '%s': cannot write '%s'", path, local);
+        free(parent);
+        free(local);
+        free(staging);
+        cn_buf_release(&url);
+    }
+    cn_arena_free(a);
+    return rc;
+}
+
 static int cmp_artifact(const void *x, const void *y)
 {
     return strcmp(((const cairn_artifact *)x)->path, ((const cairn_artifact *)y)->path);
