@@ -37,7 +37,8 @@ struct cn_rest_store {
     char *password;
     long timeout_ms;
     int retries;
-    bool no_heartbeat; /* the server has no heartbeat route */
+    bool no_heartbeat;  /* the server has no heartbeat route */
+    bool missing_route; /* the last request failed for want of its route */
     char cached_run[33];
     char *cached_artifact_uri;
     cn_buf body;
@@ -59,6 +60,11 @@ cn_rest_store *cn_rest_store_of(cairn_ctx *ctx)
 const char *cn_rest_shown(cairn_ctx *ctx)
 {
     return cn_rest_store_of(ctx)->shown;
+}
+
+bool cn_rest_missing_route(cairn_ctx *ctx)
+{
+    return cn_rest_store_of(ctx)->missing_route;
 }
 
 bool cn_rest_has_heartbeat(cairn_ctx *ctx)
@@ -495,7 +501,8 @@ static cairn_status fail_answer(cairn_ctx *ctx, cn_rest_store *s, const cn_rest_
         msg = cn_json_member_str(j, "message");
     }
     cairn_status st = cn_rest_status_for(http, code);
-    if (cn_rest_is_missing_route(http, code))
+    s->missing_route = cn_rest_is_missing_route(http, code);
+    if (s->missing_route)
         cn_fail(ctx, st,
                 "the tracking server at %s does not support %s %s (HTTP 404%s%s); a cairn "
                 "server (`cairn server`) does",
@@ -540,6 +547,7 @@ cairn_status cn_rest_call(cairn_ctx *ctx, const cn_rest_req *req, cn_json **out)
 
     if (out)
         *out = NULL;
+    s->missing_route = false;
     cn_buf_printf(&url, "%s%s", s->base_url, req->path);
     if (req->query && *req->query)
         cn_buf_printf(&url, "?%s", req->query);

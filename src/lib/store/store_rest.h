@@ -59,6 +59,9 @@ cn_rest_store *cn_rest_store_of(cairn_ctx *ctx);
 /* The local folder where a run's artifacts are staged before upload:
  * $TMPDIR/cairn-<run_id>/artifacts (the caller frees). */
 char *cn_rest_staging_dir(const char *run_id);
+/* True when the last request failed because the server has no such route (a plain MLflow
+ * server asked for a cairn route). */
+bool cn_rest_missing_route(cairn_ctx *ctx);
 /* Per-store memory of what the server can do and of the last run's artifact location. */
 bool cn_rest_has_heartbeat(cairn_ctx *ctx);
 void cn_rest_no_heartbeat(cairn_ctx *ctx);

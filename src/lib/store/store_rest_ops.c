@@ -541,7 +541,7 @@ cairn_status cn_rest_fetch_artifact(cairn_ctx *ctx, const char *run_id, const ch
         cn_buf_putc(&url, '/');
         cn_rest_path_append(&url, path);
         rc = cn_rest_get_bytes(ctx, url.data, &data, &len);
-        if (rc == CAIRN_ENOTFOUND || (rc == CAIRN_EINVAL && strstr(cairn_errmsg(ctx), "404")))
+        if (rc == CAIRN_ENOTFOUND || (rc != CAIRN_OK && cn_rest_missing_route(ctx)))
             rc = cn_fail(ctx, CAIRN_ENOTFOUND, "run '%s' has no artifact '%s'", run_id, path);
         char *staging = cn_rest_staging_dir(run_id);
         char *local = cn_path_join(staging, path);
@@ -735,7 +735,7 @@ static cairn_status run_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t be
                        .is_idempotent = true};
     cairn_status rc = cn_rest_call(ctx, &req, NULL);
     cn_jsonw_release(&w);
-    if (rc == CAIRN_EINVAL && strstr(cairn_errmsg(ctx), "does not support")) {
+    if (rc != CAIRN_OK && cn_rest_missing_route(ctx)) {
         /* The server cannot reap lost runs: heartbeats are pointless there, not an error. */
         cn_log(ctx, CAIRN_LOG_DEBUG, "store", "%s has no heartbeat route: runs are not reaped",
                cn_rest_shown(ctx));
@@ -888,6 +888,7 @@ static cairn_status version_create(cairn_ctx *ctx, const cn_version_new *in, int
         cn_jsonw_key(&w, "tags");
         cn_rest_write_tags(&w, in->tags, in->n_tags);
     }
+    cn_jsonw_kstring(&w, "user_id", in->user); /* an extra field, as user and reason below */
     cairn_status rc = send(ctx, "POST", MLFLOW "model-versions/create", &w, false, &j);
     if (rc == CAIRN_OK) {
         const cn_json *mv = cn_json_object_get(j, "model_version");
