@@ -381,6 +381,14 @@ CAIRN_API cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id,
 CAIRN_API cairn_status cairn_runs_log_inputs(cairn_ctx *ctx, const char *run_id,
                                              const cairn_dataset_input *inputs, size_t n);
 
+/* Records a file that is already in place under the run's artifact folder (an upload the
+ * REST server streamed there) as artifact `path`, with the size and SHA-256 the caller
+ * measured while writing it; recording it again updates both. EINVAL for an unsafe path,
+ * ENOTFOUND for an unknown run. */
+CAIRN_API cairn_status cairn_runs_record_artifact(cairn_ctx *ctx, const char *run_id,
+                                                  const char *path, int64_t size_bytes,
+                                                  const char *sha256);
+
 /* ---- context capture ---- */
 
 typedef struct cairn_context_opts {

@@ -126,4 +126,5 @@ int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_server(int argc, char **argv);
 #endif

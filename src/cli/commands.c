@@ -12,6 +12,7 @@ const cli_command cli_commands[] = {
     {"train", cmd_train, "fit a learner from an experiment config as a tracked run"},
     {"eval", cmd_eval, "score predictions, models and compare runs"},
     {"store", cmd_store, "check the store's integrity and schema"},
+    {"server", cmd_server, "serve the store over MLflow's REST API and the artifact proxy"},
     {"model", cmd_model, "register models, move aliases, roll back and show their history"},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];

@@ -218,6 +218,27 @@ cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id, const cha
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->delete_tag(ctx, run_id, key) : rc;
 }
 
+cairn_status cairn_runs_record_artifact(cairn_ctx *ctx, const char *run_id, const char *path,
+                                        int64_t size_bytes, const char *sha256)
+{
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (!path || !cn_path_is_safe_relative(path))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "invalid artifact path '%s': use a relative path without '..' or '.' parts",
+                       path ? path : "");
+    if (!sha256 || strlen(sha256) != 64 || size_bytes < 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "artifact '%s': a size and a 64-hex SHA-256 are needed",
+                       path);
+    cn_run_row row;
+    rc = CN_STORE_OPS(ctx)->run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_run_row_release(&row);
+    return CN_STORE_OPS(ctx)->record_artifact(ctx, run_id, path, size_bytes, sha256);
+}
+
 cairn_status cairn_runs_log_inputs(cairn_ctx *ctx, const char *run_id,
                                    const cairn_dataset_input *inputs, size_t n)
 {

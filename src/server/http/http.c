@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/* http.c - libmicrohttpd glue: a pool of threads, each polling its connections with epoll; a
+ * request is read in full (or streamed to the application's file), then handled on the same
+ * thread. Responses are queued only once the body is consumed: libmicrohttpd 0.9.75 closes the
+ * connection after a response queued in the first call of a request, which costs keep-alive.
+ * The first call is where refusals (limits, a foreign Host) are queued, on purpose. */
+#include "http/http.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+struct http_server {
+    struct MHD_Daemon *d;
+    const http_app_ops *ops;
+    void *app;
+    http_config cfg;
+    int port;
+    atomic_int in_flight;
+};
+
+typedef struct http_conn_state {
+    http_request req;
+    bool started; /* begin() ran */
+    bool answered;
+} http_conn_state;
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+    default: return "Unknown";
+    }
+}
+
+const char *http_header(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
+}
+
+void http_add_header(http_response *resp, const char *name, const char *value)
+{
+    if (resp->n_headers >= HTTP_MAX_EXTRA_HEADERS)
+        return;
+    resp->headers[resp->n_headers][0] = cn_xstrdup(name);
+    resp->headers[resp->n_headers][1] = cn_xstrdup(value);
+    resp->n_headers++;
+}
+
+static void response_release(http_response *resp)
+{
+    cn_buf_release(&resp->body);
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        free(resp->headers[i][0]);
+        free(resp->headers[i][1]);
+    }
+    resp->n_headers = 0;
+    if (resp->fd >= 0)
+        close(resp->fd);
+    resp->fd = -1;
+}
+
+/* Queues resp on the connection; the response's memory passes to libmicrohttpd. */
+static enum MHD_Result queue(http_conn_state *cs, http_response *resp)
+{
+    struct MHD_Connection *conn = cs->req.conn;
+    struct MHD_Response *r;
+    uint64_t bytes;
+    if (resp->fd >= 0) {
+        r = MHD_create_response_from_fd64(resp->fd_size, resp->fd);
+        bytes = resp->fd_size;
+        if (r)
+            resp->fd = -1; /* libmicrohttpd closes it */
+    } else {
+        bytes = resp->body.len;
+        char *data = resp->body.len ? cn_buf_detach(&resp->body) : NULL;
+        r = MHD_create_response_from_buffer(bytes, data,
+                                            data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    }
+    if (!r) {
+        response_release(resp);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type : "application/json");
+    for (size_t i = 0; i < resp->n_headers; i++)
+        MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
+    int status = resp->status ? resp->status : 200;
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    response_release(resp);
+    cs->req.status = status;
+    cs->req.resp_bytes = bytes;
+    cs->answered = true;
+    return ok;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_server *s = cls;
+    http_conn_state *cs = cn_xcalloc(1, sizeof *cs);
+    http_request *req = &cs->req;
+    req->raw_uri = cn_xstrdup(uri ? uri : "");
+    req->conn = conn;
+    req->sink_fd = -1;
+    req->start_ns = cn_mono_ns();
+    atomic_fetch_add(&s->in_flight, 1);
+
+    const char *q = strchr(req->raw_uri, '?');
+    size_t plen = q ? (size_t)(q - req->raw_uri) : strlen(req->raw_uri);
+    /* A fragment is never sent by a browser; from anyone else it is part of nothing. */
+    req->raw_path = cn_xmalloc(plen + 1);
+    memcpy(req->raw_path, req->raw_uri, plen);
+    req->raw_path[plen] = '\0';
+    cn_buf path = CN_BUF_INIT;
+    if (http_percent_decode(req->raw_path, plen, false, &path) == 0 &&
+        http_text_ok(path.data ? path.data : "", path.len))
+        req->path = cn_buf_detach(&path);
+    else
+        cn_buf_release(&path);
+    if (q && http_query_parse(q + 1, strlen(q + 1), &req->query, req->query_err,
+                              sizeof req->query_err) != 0)
+        req->query_bad = true;
+
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                      req->remote, sizeof req->remote);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      req->remote, sizeof req->remote);
+    }
+    if (!req->remote[0])
+        cn_strlcpy(req->remote, "-", sizeof req->remote);
+    return cs;
+}
+
+static int sink_write(http_request *req, const char *data, size_t n)
+{
+    if (req->sink_errno)
+        return 0;
+    if (req->sink_limit && req->sink_bytes + n > req->sink_limit) {
+        req->body_too_large = true;
+        return 0;
+    }
+    while (n > 0) {
+        ssize_t w = write(req->sink_fd, data, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            req->sink_errno = errno;
+            return -1;
+        }
+        data += w;
+        n -= (size_t)w;
+        req->sink_bytes += (uint64_t)w;
+    }
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)url;
+    (void)version;
+    http_server *s = cls;
+    http_conn_state *cs = *con_cls;
+    if (!cs) /* no URI callback ran: cannot happen, but never crash on it */
+        return MHD_NO;
+    http_request *req = &cs->req;
+    req->conn = conn;
+    req->method = method;
+    if (cs->answered) { /* a refusal went out; swallow the rest of the body */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (!cs->started) {
+        cs->started = true;
+        http_response resp = {.fd = -1};
+        if (!s->ops->begin(s->app, req, &resp))
+            return queue(cs, &resp);
+        response_release(&resp);
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (req->sink_fd >= 0) {
+            sink_write(req, upload, *upload_size);
+        } else if (!req->body_too_large) {
+            if (req->body.len + *upload_size > s->cfg.max_body) {
+                req->body_too_large = true;
+                cn_buf_release(&req->body);
+            } else {
+                cn_buf_append(&req->body, upload, *upload_size);
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    http_response resp = {.fd = -1};
+    s->ops->handle(s->app, req, &resp);
+    return queue(cs, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    http_server *s = cls;
+    http_conn_state *cs = *con_cls;
+    if (!cs)
+        return;
+    *con_cls = NULL;
+    http_request *req = &cs->req;
+    bool completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    if (s->ops->finish)
+        s->ops->finish(s->app, req, completed);
+    if (s->cfg.access_log && req->method) {
+        double ms = (double)(cn_mono_ns() - req->start_ns) / 1e6;
+        char when[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        /* The path as sent, cut short: a log line is no place for a megabyte of query. */
+        fprintf(s->cfg.access_log, "%s %s %s \"%s %.200s\" %d %llu %.1fms%s\n", when, req->remote,
+                req->user[0] ? req->user : "-", req->method, req->raw_uri,
+                req->status ? req->status : 0, (unsigned long long)req->resp_bytes, ms,
+                completed ? "" : " aborted");
+    }
+    if (req->sink_fd >= 0)
+        close(req->sink_fd);
+    free(req->raw_uri);
+    free(req->raw_path);
+    free(req->path);
+    http_query_release(&req->query);
+    cn_buf_release(&req->body);
+    free(cs);
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    (void)fmt;
+    (void)ap; /* libmicrohttpd's own complaints (a client that went away) are not ours */
+}
+
+http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *app, char *err,
+                        size_t errlen)
+{
+    http_server *s = cn_xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    s->ops = ops;
+    s->app = app;
+    if (!s->cfg.host || !*s->cfg.host)
+        s->cfg.host = "127.0.0.1";
+    if (s->cfg.workers <= 0)
+        s->cfg.workers = 4;
+    if (!s->cfg.max_body)
+        s->cfg.max_body = 64u << 20;
+    if (!s->cfg.timeout_s)
+        s->cfg.timeout_s = 30;
+    if (!s->cfg.conn_limit)
+        s->cfg.conn_limit = 1024;
+    if (!s->cfg.per_ip_limit)
+        s->cfg.per_ip_limit = 256;
+    if (!s->cfg.conn_memory)
+        s->cfg.conn_memory = 64u << 10;
+
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", s->cfg.port);
+    const char *host = s->cfg.host;
+    char host6[128];
+    if (host[0] == '[') { /* [::1] */
+        cn_strlcpy(host6, host + 1, sizeof host6);
+        char *end = strchr(host6, ']');
+        if (end)
+            *end = '\0';
+        host = host6;
+    }
+    int gai = getaddrinfo(host, portstr, &hints, &ai);
+    if (gai != 0 || !ai) {
+        snprintf(err, errlen, "cannot resolve --host '%s': %s", s->cfg.host, gai_strerror(gai));
+        free(s);
+        return NULL;
+    }
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers, MHD_OPTION_CONNECTION_TIMEOUT,
+        s->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        s->cfg.conn_memory, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->d) {
+        snprintf(err, errlen,
+                 "cannot listen on %s port %d (in use, or not an address of this machine); "
+                 "pick another with --host/--port, or --port 0 for a free one",
+                 s->cfg.host, s->cfg.port);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : s->cfg.port;
+    return s;
+}
+
+int http_port(const http_server *s)
+{
+    return s->port;
+}
+
+int http_in_flight(const http_server *s)
+{
+    return atomic_load(&((http_server *)s)->in_flight);
+}
+
+void http_quiesce(http_server *s)
+{
+    if (s && s->d) {
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+}
+
+void http_stop(http_server *s, int grace_ms)
+{
+    if (!s)
+        return;
+    http_quiesce(s);
+    int64_t deadline = cn_mono_ns() + (int64_t)grace_ms * 1000000;
+    while (atomic_load(&s->in_flight) > 0 && cn_mono_ns() < deadline) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    free(s);
+}
