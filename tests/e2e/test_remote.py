@@ -35,29 +35,21 @@ class RemoteTest(CairnTest):
     # ---- the server ----
 
     def start_server(self, port=0):
-        """Starts `cairn server` over self.server_db and waits for its port."""
+        """Starts `cairn server` over self.server_db and waits for the line that says where it
+        listens (on stdout)."""
         log = open(self.tmp / 'server.log', 'ab')
         self.server = subprocess.Popen(
-            [CAIRN_BIN, 'server', '--store', self.server_db, '--port', str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.tmp,
-            env=self._env({'CAIRN_ARTIFACTS': str(self.tmp / 'server-artifacts')}))
+            [CAIRN_BIN, 'server', '--store', self.server_db, '--port', str(port),
+             '--artifacts', str(self.tmp / 'server-artifacts')],
+            stdout=subprocess.PIPE, stderr=log, cwd=self.tmp, env=self._env(None))
         log.close()
-        deadline = time.monotonic() + 30
-        seen = b''
-        while time.monotonic() < deadline:
-            line = self.server.stderr.readline()
-            if not line:
-                break
-            seen += line
-            m = re.search(rb'http://127\.0\.0\.1:(\d+)', line)
-            if m:
-                self.port = int(m.group(1))
-                # Keep draining stderr so the server never blocks on a full pipe.
-                import threading
-                threading.Thread(target=self.server.stderr.read, daemon=True).start()
-                return
-        self.stop_server()
-        self.fail('cairn server did not say where it listens:\n' + seen.decode(errors='replace'))
+        line = self.server.stdout.readline()
+        m = re.search(rb'http://127\.0\.0\.1:(\d+)', line)
+        if not m:
+            self.stop_server()
+            self.fail('cairn server did not say where it listens: %r\n%s'
+                      % (line, (self.tmp / 'server.log').read_text(errors='replace')))
+        self.port = int(m.group(1))
 
     def stop_server(self, sig=signal.SIGTERM):
         if self.server and self.server.poll() is None:
@@ -67,8 +59,8 @@ class RemoteTest(CairnTest):
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
-        if self.server and self.server.stderr:
-            self.server.stderr.close()
+        if self.server and self.server.stdout:
+            self.server.stdout.close()
         self.server = None
 
     @property
@@ -104,7 +96,7 @@ class RemoteTest(CairnTest):
     def test_run_logs_to_the_server(self):
         proc = self.remote('run', '--experiment', 'remote', '--',
                            sys.executable, '-c',
-                           "print('cairn: step=1 loss=0.5'); print('cairn: param lr=0.1')")
+                           "print('cairn: step=1 loss=0.5'); print('cairn.param: lr=0.1')")
         run_id = self.run_id_of(proc)
         self.assertIn('FINISHED', proc.stderr)
 
@@ -152,14 +144,26 @@ class RemoteTest(CairnTest):
         self.remote('model', 'register', '--name', 'clf', '--run', run_id, '--path', 'model')
         self.remote('model', 'alias', 'clf', 'production', '1', '--reason', 'first')
         self.remote('model', 'alias', 'clf', 'production', '2', '--reason', 'better')
-        shown = self.remote('model', 'show', 'clf', '--json').stdout
-        self.assertIn('production', shown)
+        self.remote('model', 'register', '--name', 'clf', '--run', run_id, '--path', 'model',
+                    '--semver', '1.2.0')
+        self.remote('model', 'rollback', 'clf', 'production', '--reason', 'oops')
+        shown = json.loads(self.remote('model', 'show', 'clf', '--alias', 'production',
+                                       '--json').stdout)
+        self.assertEqual(shown['version'], 1)
+        self.assertIn('production', shown['aliases'])
+        shown = json.loads(self.remote('model', 'show', 'clf', '--version', '3', '--json').stdout)
+        self.assertEqual(shown['semver'], '1.2.0')
+        history = json.loads(self.remote('model', 'history', 'clf', '--json').stdout)
+        events = history if isinstance(history, list) else history['events']
+        self.assertEqual([(e['kind'], e.get('reason')) for e in events],
+                         [('rollback', 'oops'), ('alias_set', 'better'), ('alias_set', 'first')])
+        self.remote('model', 'rollback', 'clf', 'production')  # back to 2
         mv = self.rest('/api/2.0/mlflow/registered-models/alias',
                        {'name': 'clf', 'alias': 'production'})['model_version']
-        self.assertEqual(str(mv['version']), '2')
+        self.assertEqual(str(mv['version']), '2')  # rolled back twice
         self.assertEqual(mv['run_id'], run_id)
-        local = json.dumps(self.local('model', 'show', 'clf', '--json'))
-        self.assertIn('production', local)
+        local = self.local('model', 'show', 'clf', '--alias', 'production', '--json')
+        self.assertEqual(local['version'], 2)
         self.remote('model', 'show', 'clf', '--alias', 'nope', expect=1)
 
     def test_server_down_is_a_clear_error(self):
@@ -183,8 +187,10 @@ class RemoteTest(CairnTest):
                                cwd=self.tmp, env=env)
         time.sleep(1.5)
         port = self.port
+        self.assertIsNone(run.poll())  # the server goes away in the middle of the run
         self.stop_server(signal.SIGKILL)
         time.sleep(1.0)
+        self.assertIsNone(run.poll())
         self.start_server(port)
         out, err = run.communicate(timeout=TIMEOUT_S)
         self.assertEqual(run.returncode, 0, err)

@@ -503,10 +503,11 @@ static cairn_status fail_answer(cairn_ctx *ctx, cn_rest_store *s, const cn_rest_
     cairn_status st = cn_rest_status_for(http, code);
     s->missing_route = cn_rest_is_missing_route(http, code);
     if (s->missing_route)
-        cn_fail(ctx, st,
-                "the tracking server at %s does not support %s %s (HTTP 404%s%s); a cairn "
-                "server (`cairn server`) does",
-                s->shown, req->method, req->path, code ? " " : "", code ? code : "");
+        cn_fail(ctx, st, "the tracking server at %s does not support %s %s (HTTP 404%s%s)%s",
+                s->shown, req->method, req->path, code ? " " : "", code ? code : "",
+                cn_str_starts(req->path, "/api/2.0/cairn/")
+                    ? "; it is a cairn route: use a cairn server (`cairn server`)"
+                    : "");
     else if (http == 401 || http == 403)
         cn_fail(ctx, st,
                 "the tracking server at %s refused the request (HTTP %ld): %s; set "

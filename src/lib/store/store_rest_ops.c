@@ -1023,6 +1023,9 @@ static cairn_status alias_move(cairn_ctx *ctx, const char *name, const char *ali
     cn_jsonw w;
     cn_json *j = NULL;
     cairn_status rc;
+    int64_t unused;
+    if (!version_out)
+        version_out = &unused;
     *version_out = 0;
     body_begin(&w);
     cn_jsonw_kstring(&w, "name", name);
