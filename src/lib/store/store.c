@@ -17,6 +17,7 @@
 #include "store/store_experiments.h"
 #include "store/store_logged_models.h"
 #include "store/store_registry.h"
+#include "store/store_rest.h"
 #include "store/store_runs.h"
 #include "base/embedded.h"
 #include "base/fs.h"
@@ -443,7 +444,7 @@ void cn_store_sql_close(cn_store *base)
     free(s);
 }
 
-static const cn_store_ops *const store_impls[] = {&cn_store_sql_ops};
+static const cn_store_ops *const store_impls[] = {&cn_store_sql_ops, &cn_store_rest_ops};
 
 /* "sqlite", "postgresql", "http", ...; "" for a bare path. */
 static void uri_scheme(const char *uri, char *out, size_t size)
@@ -479,14 +480,9 @@ cairn_status cn_store_open_uri(cairn_ctx *ctx, const char *uri, const cairn_open
         for (const char *const *sc = store_impls[i]->schemes; *sc; sc++)
             if (strcmp(*sc, scheme) == 0)
                 return store_impls[i]->open(ctx, uri, opts, out, artifact_root_out);
-    if (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "store '%s': logging to a tracking server from the library is not "
-                       "available in this version; use a sqlite:// or postgresql:// store",
-                       uri);
     return cn_fail(ctx, CAIRN_EINVAL,
-                   "store '%s': unknown scheme; use sqlite:///path/to/cairn.db or "
-                   "postgresql://user@host/db",
+                   "store '%s': unknown scheme; use sqlite:///path/to/cairn.db, "
+                   "postgresql://user@host/db or http://host:port (a tracking server)",
                    uri);
 }
 
