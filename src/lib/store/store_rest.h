@@ -121,4 +121,8 @@ void cn_rest_decode_array(const cn_json *obj, const char *key, cn_arena *a, size
                           cn_rest_decode_fn fn, void **items, size_t *n);
 /* Writes [{"key": k, "value": v}, ...] as the value of the next member. */
 void cn_rest_write_tags(cn_jsonw *w, const cairn_tag *tags, size_t n);
+/* MLflow's limit on a dataset digest, and the input tag that carries a longer one whole. */
+#define CN_REST_DIGEST_MAX 36
+#define CN_REST_DIGEST_TAG "cairn.digest"
+
 #endif

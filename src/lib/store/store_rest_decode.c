@@ -107,6 +107,11 @@ static void decode_input(const cn_json *j, cn_arena *a, void *item)
         const char *key = cn_json_member_str(t, "key");
         if (key && strcmp(key, "mlflow.data.context") == 0)
             in->context = str_or_null(t, "value", a);
+        /* A digest shortened for MLflow's 36-character limit, whole again. */
+        const char *full =
+            key && strcmp(key, CN_REST_DIGEST_TAG) == 0 ? cn_json_member_str(t, "value") : NULL;
+        if (full && strncmp(full, in->digest, strlen(in->digest)) == 0)
+            in->digest = str_or_empty(t, "value", a);
     }
 }
 

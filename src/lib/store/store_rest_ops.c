@@ -71,7 +71,7 @@ static void strings(cn_jsonw *w, const char *key, const char *const *v, size_t n
 /* Reads member key of j into a new arena-owned item of `size` bytes with fn; *out NULL and
  * EIO when the answer lacks it. */
 static cairn_status one_item(cairn_ctx *ctx, cn_json *j, const char *key, size_t size,
-                             cn_rest_decode_fn fn, void **out)
+                             size_t internal_off, cn_rest_decode_fn fn, void **out)
 {
     const cn_json *v = cn_json_object_get(j, key);
     *out = NULL;
@@ -83,8 +83,7 @@ static cairn_status one_item(cairn_ctx *ctx, cn_json *j, const char *key, size_t
     cn_arena *a = cn_arena_new();
     void *item = cn_arena_alloc(a, size);
     fn(v, a, item);
-    /* internal_ is the last member of every result type */
-    *(void **)((char *)item + size - sizeof(void *)) = a;
+    *(void **)((char *)item + internal_off) = a;
     cn_json_free(j);
     *out = item;
     return CAIRN_OK;
@@ -144,14 +143,6 @@ _Static_assert(offsetof(cairn_experiment_page, internal_) == offsetof(any_page, 
                    offsetof(cairn_model_version_page, internal_) == offsetof(any_page, internal_) &&
                    offsetof(cairn_registry_event_page, internal_) == offsetof(any_page, internal_),
                "pages share one layout");
-_Static_assert(offsetof(cairn_experiment, internal_) + sizeof(void *) == sizeof(cairn_experiment) &&
-                   offsetof(cairn_run_record, internal_) + sizeof(void *) ==
-                       sizeof(cairn_run_record) &&
-                   offsetof(cairn_registered_model, internal_) + sizeof(void *) ==
-                       sizeof(cairn_registered_model) &&
-                   offsetof(cairn_model_version, internal_) + sizeof(void *) ==
-                       sizeof(cairn_model_version),
-               "internal_ is the last member");
 
 /* ---- experiments ---- */
 
@@ -192,7 +183,8 @@ static cairn_status experiment_get(cairn_ctx *ctx, const char *id, cairn_experim
     cn_rest_query_add(&q, "experiment_id", id);
     cairn_status rc = get(ctx, MLFLOW "experiments/get", &q, &j);
     return rc == CAIRN_OK
-               ? one_item(ctx, j, "experiment", sizeof **out, dec_experiment, (void **)out)
+               ? one_item(ctx, j, "experiment", sizeof **out, offsetof(cairn_experiment, internal_),
+                          dec_experiment, (void **)out)
                : rc;
 }
 
@@ -204,7 +196,8 @@ static cairn_status experiment_get_by_name(cairn_ctx *ctx, const char *name, cai
     cn_rest_query_add(&q, "experiment_name", name);
     cairn_status rc = get(ctx, MLFLOW "experiments/get-by-name", &q, &j);
     return rc == CAIRN_OK
-               ? one_item(ctx, j, "experiment", sizeof **out, dec_experiment, (void **)out)
+               ? one_item(ctx, j, "experiment", sizeof **out, offsetof(cairn_experiment, internal_),
+                          dec_experiment, (void **)out)
                : rc;
 }
 
@@ -278,7 +271,8 @@ static cairn_status fetch_run(cairn_ctx *ctx, const char *run_id, cairn_run_reco
     cairn_status rc = get(ctx, MLFLOW "runs/get", &q, &j);
     if (rc != CAIRN_OK)
         return rc;
-    rc = one_item(ctx, j, "run", sizeof **out, dec_run, (void **)out);
+    rc = one_item(ctx, j, "run", sizeof **out, offsetof(cairn_run_record, internal_), dec_run,
+                  (void **)out);
     if (rc == CAIRN_OK)
         cn_rest_cache_artifact_uri(ctx, run_id, (*out)->info.artifact_uri);
     return rc;
@@ -339,7 +333,8 @@ static cairn_status run_create(cairn_ctx *ctx, const cn_run_new *in, cn_run_row 
     if (rc != CAIRN_OK)
         return rc;
     cairn_run_record *rec = NULL;
-    rc = one_item(ctx, j, "run", sizeof *rec, dec_run, (void **)&rec);
+    rc = one_item(ctx, j, "run", sizeof *rec, offsetof(cairn_run_record, internal_), dec_run,
+                  (void **)&rec);
     if (rc == CAIRN_OK && strlen(rec->info.run_id) >= sizeof out->run_id)
         rc = cn_fail(ctx, CAIRN_EIO,
                      "the tracking server gave run id '%.64s', longer than 32 "
@@ -449,15 +444,28 @@ static cairn_status log_inputs(cairn_ctx *ctx, const char *run_id, const cairn_d
     cn_jsonw_array_begin(&w);
     for (size_t i = 0; i < n; i++) {
         cn_jsonw_object_begin(&w);
-        if (in[i].context) {
-            cairn_tag t = {"mlflow.data.context", in[i].context};
+        /* MLflow keeps at most 36 characters of a digest (cairn's are 64-hex SHA-256s): a
+         * longer one travels as its first 36 characters plus the whole in the input tag
+         * cairn.digest, and decode_input puts it back (docs/remote.md). */
+        bool long_digest = in[i].digest && strlen(in[i].digest) > CN_REST_DIGEST_MAX;
+        cairn_tag t[2];
+        size_t nt = 0;
+        if (in[i].context)
+            t[nt++] = (cairn_tag){"mlflow.data.context", in[i].context};
+        if (long_digest)
+            t[nt++] = (cairn_tag){CN_REST_DIGEST_TAG, in[i].digest};
+        if (nt) {
             cn_jsonw_key(&w, "tags");
-            cn_rest_write_tags(&w, &t, 1);
+            cn_rest_write_tags(&w, t, nt);
         }
         cn_jsonw_key(&w, "dataset");
         cn_jsonw_object_begin(&w);
         cn_jsonw_kstring(&w, "name", in[i].name);
-        cn_jsonw_kstring(&w, "digest", in[i].digest);
+        if (long_digest) {
+            cn_jsonw_key(&w, "digest");
+            cn_jsonw_string_len(&w, in[i].digest, CN_REST_DIGEST_MAX);
+        } else
+            cn_jsonw_kstring(&w, "digest", in[i].digest);
         cn_jsonw_kstring(&w, "source_type", in[i].source_type ? in[i].source_type : "local");
         cn_jsonw_kstring(&w, "source", in[i].source ? in[i].source : "");
         if (in[i].schema)
@@ -780,7 +788,8 @@ static cairn_status model_get(cairn_ctx *ctx, const char *name, cairn_registered
     cn_rest_query_add(&q, "name", name);
     cairn_status rc = get(ctx, MLFLOW "registered-models/get", &q, &j);
     return rc == CAIRN_OK
-               ? one_item(ctx, j, "registered_model", sizeof **out, dec_model, (void **)out)
+               ? one_item(ctx, j, "registered_model", sizeof **out,
+                          offsetof(cairn_registered_model, internal_), dec_model, (void **)out)
                : rc;
 }
 
@@ -914,7 +923,8 @@ static cairn_status version_get(cairn_ctx *ctx, const char *name, int64_t versio
     cn_rest_query_add_int(&q, "version", version);
     cairn_status rc = get(ctx, MLFLOW "model-versions/get", &q, &j);
     return rc == CAIRN_OK
-               ? one_item(ctx, j, "model_version", sizeof **out, dec_version, (void **)out)
+               ? one_item(ctx, j, "model_version", sizeof **out,
+                          offsetof(cairn_model_version, internal_), dec_version, (void **)out)
                : rc;
 }
 
@@ -931,7 +941,8 @@ static cairn_status version_get_by_alias(cairn_ctx *ctx, const char *name, const
     if (rc == CAIRN_EINVAL && strstr(cairn_errmsg(ctx), "not found"))
         return cn_fail(ctx, CAIRN_ENOTFOUND, "model '%s' has no alias '%s'", name, alias);
     return rc == CAIRN_OK
-               ? one_item(ctx, j, "model_version", sizeof **out, dec_version, (void **)out)
+               ? one_item(ctx, j, "model_version", sizeof **out,
+                          offsetof(cairn_model_version, internal_), dec_version, (void **)out)
                : rc;
 }
 

@@ -218,6 +218,25 @@ cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id, const cha
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->delete_tag(ctx, run_id, key) : rc;
 }
 
+cairn_status cairn_runs_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t beat_ms,
+                                  int64_t interval_ms)
+{
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (beat_ms < 0 || interval_ms < 0 || (beat_ms > 0 && interval_ms == 0))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "heartbeat of run '%s': beat_ms and interval_ms must be positive (beat_ms 0 "
+                       "clears the heartbeat)",
+                       run_id ? run_id : "");
+    cn_run_row row;
+    rc = CN_STORE_OPS(ctx)->run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_run_row_release(&row);
+    return CN_STORE_OPS(ctx)->run_heartbeat(ctx, run_id, beat_ms, interval_ms);
+}
+
 cairn_status cairn_runs_record_artifact(cairn_ctx *ctx, const char *run_id, const char *path,
                                         int64_t size_bytes, const char *sha256)
 {

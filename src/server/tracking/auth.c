@@ -153,6 +153,7 @@ static const rule rules[] = {
     {"mlflow/runs/log-inputs", RES_RUN, CAIRN_PERM_EDIT},
     {"mlflow/runs/log-model", RES_RUN, CAIRN_PERM_EDIT},
     {"mlflow/runs/outputs", RES_RUN, CAIRN_PERM_EDIT},
+    {"cairn/runs/heartbeat", RES_RUN, CAIRN_PERM_EDIT},
     {"mlflow/metrics/get-history", RES_RUN, CAIRN_PERM_READ},
     {"mlflow/metrics/get-history-bulk", RES_ANY, CAIRN_PERM_NONE},
     {"mlflow/metrics/get-history-bulk-interval", RES_ANY, CAIRN_PERM_NONE},

@@ -873,6 +873,20 @@ static void runs_log_model(trk_call *c)
         trk_fail_status(c, st);
 }
 
+/* cairn's own: a remote run handle's heartbeat (docs/remote.md), so the server's store can
+ * report a run whose process died as lost. */
+static void cairn_runs_heartbeat_route(trk_call *c)
+{
+    const char *id;
+    int64_t beat = 0, interval = 0;
+    if (!trk_run_id(c, &id) || !trk_int64(c, "beat_ms", true, &beat, NULL) ||
+        !trk_int64(c, "interval_ms", false, &interval, NULL))
+        return;
+    cairn_status st = cairn_runs_heartbeat(c->ctx, id, beat, interval);
+    if (st != CAIRN_OK)
+        trk_fail_status(c, st);
+}
+
 const trk_route trk_tracking_routes[] = {
     {"mlflow/experiments/create", TRK_POST, experiments_create},
     {"mlflow/experiments/get", TRK_GET, experiments_get},
@@ -902,5 +916,6 @@ const trk_route trk_tracking_routes[] = {
     {"mlflow/metrics/get-history-bulk-interval", TRK_GET, metrics_get_history_bulk_interval},
     {"mlflow/artifacts/list", TRK_GET, trk_route_artifacts_list},
     {"mlflow/runs/outputs", TRK_POST, trk_route_runs_outputs},
+    {"cairn/runs/heartbeat", TRK_POST, cairn_runs_heartbeat_route},
 };
 const size_t trk_n_tracking_routes = sizeof trk_tracking_routes / sizeof trk_tracking_routes[0];
