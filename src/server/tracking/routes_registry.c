@@ -32,7 +32,12 @@ static bool version_num(trk_call *c, int64_t *out)
 static cairn_registry_move_opts mover(trk_call *c)
 {
     cairn_registry_move_opts mv = CAIRN_REGISTRY_MOVE_OPTS_INIT;
-    mv.user = c->user ? c->user : "anonymous";
+    /* Who moved it: the authenticated user; without --auth, what the client says (cairn's
+     * remote store sends "user"), else "anonymous". */
+    json_t *u = json_object_get(c->in, "user");
+    mv.user = c->user                                           ? c->user
+              : u && json_is_string(u) && *json_string_value(u) ? json_string_value(u)
+                                                                : "anonymous";
     const char *reason = NULL;
     json_t *r = json_object_get(c->in, "reason");
     if (r && json_is_string(r))
@@ -290,7 +295,10 @@ static void versions_create(trk_call *c)
         return;
     }
     o.semver = semver && *semver ? semver : NULL;
-    o.user = c->user;
+    json_t *u = json_object_get(c->in, "user_id");
+    o.user = c->user                                           ? c->user
+             : u && json_is_string(u) && *json_string_value(u) ? json_string_value(u)
+                                                               : "anonymous";
     o.tags = tags;
     o.n_tags = n;
     cairn_model_version *v = NULL;
