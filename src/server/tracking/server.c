@@ -392,11 +392,22 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
         if (!r) {
             trk_fail(&call, 404, "ENDPOINT_NOT_FOUND", "no API endpoint at %.200s", path);
         } else if (!(r->methods & method)) {
-            trk_fail(&call, 405, "ENDPOINT_NOT_FOUND", "%.200s does not take %s (it takes %s)",
-                     path, req->method,
-                     r->methods & TRK_POST  ? "POST"
-                     : r->methods & TRK_GET ? "GET"
-                                            : "PATCH");
+            cn_buf takes = CN_BUF_INIT;
+            static const struct {
+                unsigned bit;
+                const char *name;
+            } names[] = {{TRK_GET, "GET"},
+                         {TRK_POST, "POST"},
+                         {TRK_PATCH, "PATCH"},
+                         {TRK_DELETE, "DELETE"},
+                         {TRK_PUT, "PUT"}};
+            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (r->methods & names[i].bit)
+                    cn_buf_printf(&takes, "%s%s", takes.len ? ", " : "", names[i].name);
+            http_add_header(resp, "Allow", cn_buf_str(&takes));
+            trk_fail(&call, 405, "BAD_REQUEST", "%.200s does not take %s (it takes %s)", path,
+                     req->method, cn_buf_str(&takes));
+            cn_buf_release(&takes);
         } else if (read_params(&call, method) && trk_auth_authorize(&call, suffix)) {
             cn_jsonw_object_begin(&call.w);
             r->fn(&call);
