@@ -3,6 +3,7 @@
 `cairn exp`, `cairn model` and a C program using libcairn log to a `cairn server`. Each test
 starts its own server on 127.0.0.1 port 0 over a SQLite file, checks what arrived through the
 REST API and through the server's own store file, and stops the server."""
+import hashlib
 import json
 import re
 import signal
@@ -120,6 +121,22 @@ class RemoteTest(CairnTest):
         local = self.local('runs', 'show', run_id, '--json')
         self.assertIn('loss', json.dumps(local))
         self.assertIn('FINISHED', json.dumps(local))
+
+    def test_long_dataset_digests_survive_the_36_character_limit(self):
+        # cairn run --input logs the file's SHA-256 (64 hex) as a dataset digest. The remote
+        # store sends MLflow's 36 characters plus the whole in the input tag cairn.digest (what
+        # an MLflow server keeps); cairn's server puts the whole digest back, and cairn reads
+        # it whole either way.
+        data = self.tmp / 'rows.csv'
+        data.write_text('a,b\n1,2\n')
+        sha = hashlib.sha256(data.read_bytes()).hexdigest()
+        proc = self.remote('run', '--input', str(data), '--', sys.executable, '-c', 'pass')
+        run_id = self.run_id_of(proc)
+        rec = self.rest('/api/2.0/mlflow/runs/get', {'run_id': run_id})['run']
+        digests = [i['dataset']['digest'] for i in rec['inputs']['dataset_inputs']]
+        self.assertIn(sha, digests)
+        shown = json.dumps(json.loads(self.remote('runs', 'show', run_id, '--json').stdout))
+        self.assertIn(sha, shown)
 
     def test_experiments_and_registry(self):
         self.remote('exp', 'create', 'e1', '-t', 'team=ml')

@@ -249,6 +249,30 @@ TEST(decodes_runs)
     cn_arena_free(a);
 }
 
+/* A digest shortened to MLflow's 36 characters comes back whole from the input tag
+ * cairn.digest; a tag that does not extend the digest is ignored. */
+TEST(restores_long_digests)
+{
+    const char *full = "492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"info\": {\"run_id\": \"r\"}, \"inputs\": {\"dataset_inputs\": ["
+             "{\"tags\": [{\"key\": \"" CN_REST_DIGEST_TAG "\", \"value\": \"%s\"}], "
+             "\"dataset\": {\"name\": \"a\", \"digest\": \"%.36s\"}}, "
+             "{\"tags\": [{\"key\": \"" CN_REST_DIGEST_TAG "\", \"value\": \"ffff\"}], "
+             "\"dataset\": {\"name\": \"b\", \"digest\": \"%.36s\"}}]}}",
+             full, full, full);
+    cn_json *j = parse(text);
+    cn_arena *a = cn_arena_new();
+    cairn_run_record r;
+    cn_rest_decode_run(j, a, &r);
+    CHECK(r.n_inputs == 2);
+    CHECK_STR(r.inputs[0].digest, full);
+    CHECK(strlen(r.inputs[1].digest) == CN_REST_DIGEST_MAX);
+    cn_json_free(j);
+    cn_arena_free(a);
+}
+
 TEST(decodes_experiments_and_registry)
 {
     cn_arena *a = cn_arena_new();
@@ -358,5 +382,5 @@ UNIT_MAIN(UNIT_CASE(parses_server_uris), UNIT_CASE(encodes_queries_and_paths),
           UNIT_CASE(maps_errors_to_status), UNIT_CASE(retries_only_what_cannot_duplicate),
           UNIT_CASE(finds_artifact_proxy_paths), UNIT_CASE(splits_batches_within_mlflow_limits),
           UNIT_CASE(reads_mlflow_json_values), UNIT_CASE(decodes_runs),
-          UNIT_CASE(decodes_experiments_and_registry), UNIT_CASE(says_when_the_server_is_down),
-          UNIT_CASE(refuses_bad_server_uris_on_open))
+          UNIT_CASE(restores_long_digests), UNIT_CASE(decodes_experiments_and_registry),
+          UNIT_CASE(says_when_the_server_is_down), UNIT_CASE(refuses_bad_server_uris_on_open))

@@ -817,9 +817,15 @@ static void runs_log_inputs(trk_call *c)
         size_t n_tags = 0;
         if (!trk_kv_list(c, json_object_get(e, "tags"), "dataset tags", &tags, &n_tags))
             goto done;
-        for (size_t k = 0; k < n_tags; k++)
+        for (size_t k = 0; k < n_tags; k++) {
             if (strcmp(tags[k].key, "mlflow.data.context") == 0)
                 x->context = tags[k].value;
+            /* A digest cut to MLflow's 36 characters by a client (cairn's remote store), with
+             * the whole in this tag: this server keeps digests whole (docs/rest.md). */
+            if (strcmp(tags[k].key, "cairn.digest") == 0 &&
+                strncmp(tags[k].value, x->digest, strlen(x->digest)) == 0)
+                x->digest = tags[k].value;
+        }
         free(tags);
     }
     cairn_status st = n ? cairn_runs_log_inputs(c->ctx, id, in, n) : CAIRN_OK;
