@@ -92,6 +92,8 @@ class Auth(restlib.RestCase):
         # Searches leave alice's experiment and runs out for bob.
         doc = self.req('bob', 'POST', 'mlflow/experiments/search', {'max_results': 100})
         self.assertNotIn(exp, [e['experiment_id'] for e in doc.get('experiments', [])])
+        # Nothing readable (not even Default, with NO_PERMISSIONS): no empty list, as MLflow.
+        self.assertNotIn('experiments', doc)
         doc = self.req('bob', 'POST', 'mlflow/runs/search', {'experiment_ids': [exp]})
         self.assertEqual(doc.get('runs', []), [])
         # READ granted: reads pass, writes still refused.

@@ -581,14 +581,20 @@ static void models_search(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
-    if (page->n) {
+    /* Only what the user may read (everything without --auth); no empty list. */
+    bool *keep = cn_xcalloc(page->n ? page->n : 1, sizeof *keep);
+    size_t n_keep = 0;
+    for (size_t i = 0; i < page->n; i++)
+        n_keep += keep[i] = trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name);
+    if (n_keep) {
         cn_jsonw_key(&c->w, "registered_models");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            if (trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name))
+            if (keep[i])
                 trk_write_registered_model(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
+    free(keep);
     if (page->next_page_token)
         cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
     cairn_registered_model_page_free(page);
@@ -627,14 +633,20 @@ static void versions_search(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
-    if (page->n) {
+    /* Only what the user may read (everything without --auth); no empty list. */
+    bool *keep = cn_xcalloc(page->n ? page->n : 1, sizeof *keep);
+    size_t n_keep = 0;
+    for (size_t i = 0; i < page->n; i++)
+        n_keep += keep[i] = trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name);
+    if (n_keep) {
         cn_jsonw_key(&c->w, "model_versions");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            if (trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name))
+            if (keep[i])
                 trk_write_model_version(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
+    free(keep);
     if (page->next_page_token)
         cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
     cairn_model_version_page_free(page);
