@@ -69,6 +69,31 @@ step "8. Register the best model, point @production at it, and read the promotio
 step "9. Check the store's integrity"
 "$cairn" store check
 
+step "10. A team's tracking server: cairn server on the same store; a run logged to it over REST; the best model registered through it"
+"$cairn" server --port 0 --access-log "$out/server-access.log" >"$out/server.txt" 2>"$out/server.err" &
+server_pid=$!
+trap 'kill -TERM $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q 'listening on' "$out/server.txt" 2>/dev/null && break; sleep 0.1; done
+cat "$out/server.txt"
+url=$(grep -o 'http://[0-9.]*:[0-9]*' "$out/server.txt")
+CAIRN_STORE=$url "$cairn" run --experiment team --name over-rest -p lr=0.5 --seed 7 \
+  -- $py examples/train.py --lr 0.5 --epochs 30 data/iris.csv >/dev/null
+for learner in logistic xgboost; do
+  CAIRN_STORE=$url "$cairn" train --config "examples/configs/breast_cancer_$learner.yaml" \
+    --experiment team --json >"$out/team-$learner.json"
+done
+CAIRN_STORE=$url "$cairn" runs search --experiment team --order-by "metrics.val_accuracy DESC"
+team_best=$(CAIRN_STORE=$url "$cairn" runs search --experiment team --filter "metrics.val_accuracy > 0" \
+  --order-by "metrics.val_accuracy DESC" --json | $py -c 'import json,sys; print(json.load(sys.stdin)["runs"][0]["run_id"])')
+CAIRN_STORE=$url "$cairn" model register --name breast-cancer-team --run "$team_best" \
+  --description "the team's best, registered over REST"
+CAIRN_STORE=$url "$cairn" model alias breast-cancer-team production 1 --reason "best validation accuracy of team"
+CAIRN_STORE=$url "$cairn" model history breast-cancer-team
+kill -TERM $server_pid
+wait $server_pid || true
+trap - EXIT
+printf '(%s requests in the server access log)\n' "$(wc -l <"$out/server-access.log")"
+
 step "The runs table"
 "$cairn" runs list --experiment quickstart
 printf '\nstore: %s\nartifacts: %s\n' "$CAIRN_STORE" "$out/cairn-artifacts"

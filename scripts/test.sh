@@ -3,8 +3,9 @@
 # Runs every test: installs what is missing, builds the `ci` preset and runs unit, fuzz-corpus,
 # end-to-end and PostgreSQL tests (the PostgreSQL ones start a private throwaway server), then
 # builds the `asan` preset (AddressSanitizer + UBSan) and runs the whole suite again under it,
-# then runs every libFuzzer target for CAIRN_FUZZ_SECONDS (default 10; 0 skips) through
-# scripts/fuzz.sh. --no-asan skips both the sanitizer suite and the fuzzing.
+# then runs the server under ThreadSanitizer with concurrent load (scripts/tsan-server.sh),
+# then every libFuzzer target for CAIRN_FUZZ_SECONDS (default 10; 0 skips) through
+# scripts/fuzz.sh. --no-asan skips the sanitizer runs and the fuzzing.
 # Usage: scripts/test.sh [--no-asan] [ctest -R regex]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,8 @@ run_preset() {
 run_preset ci
 if [ $asan = 1 ]; then
   run_preset asan
+  echo "== tsan: the server under concurrent load" >&2
+  ./scripts/tsan-server.sh
   if [ "${CAIRN_FUZZ_SECONDS:-10}" != 0 ]; then
     echo "== fuzz: every target for ${CAIRN_FUZZ_SECONDS:-10}s" >&2
     FUZZ_SECONDS=${CAIRN_FUZZ_SECONDS:-10} ./scripts/fuzz.sh

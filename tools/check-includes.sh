@@ -14,7 +14,7 @@ status=0
 declare -A allowed=(
   [core]=""
   [formats]=""
-  [store]="formats tracking registry logged_model"
+  [store]="formats tracking registry logged_model auth"
   [data]="formats"
   [eval]="data"
   [learn]="formats data"
@@ -23,6 +23,7 @@ declare -A allowed=(
   [train]="formats data learn eval tracking store runner"
   [hpo]="formats data learn eval tracking store runner"
   [registry]="formats store tracking"
+  [auth]="store tracking registry"
   [drift]="formats data eval"
   [pipeline]="formats data learn eval tracking store runner train hpo registry drift"
 )

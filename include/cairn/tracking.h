@@ -425,6 +425,13 @@ CAIRN_API cairn_status cairn_runs_record_artifact(cairn_ctx *ctx, const char *ru
                                                   const char *path, int64_t size_bytes,
                                                   const char *sha256);
 
+/* Records that the process holding run_id is alive at beat_ms and beats every interval_ms
+ * (beat_ms 0: the run has no heartbeat any more and is never reaped); what a remote client's
+ * heartbeat becomes on the server. Only a RUNNING run is touched. ENOTFOUND for an unknown
+ * run, EINVAL for a negative time or interval. */
+CAIRN_API cairn_status cairn_runs_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t beat_ms,
+                                            int64_t interval_ms);
+
 /* ---- context capture ---- */
 
 typedef struct cairn_context_opts {

@@ -15,7 +15,7 @@
 static const char usage[] =
     "usage: cairn server [--store URI] [--artifacts DIR] [--host H] [--port P] [--workers N] "
     "[--allowed-hosts LIST] [--cors-origins LIST] [--access-log FILE] [--max-body BYTES] "
-    "[--max-artifact-bytes BYTES] [--timeout SECONDS]\n";
+    "[--max-artifact-bytes BYTES] [--timeout SECONDS] [--auth] [--default-permission PERM]\n";
 
 static const char help[] =
     "\nServes the store over MLflow's REST API (/api/2.0/mlflow/..., /ajax-api/2.0/...), the\n"
@@ -36,6 +36,10 @@ static const char help[] =
     "      --max-body BYTES       largest JSON request body (default 64 MiB)\n"
     "      --max-artifact-bytes BYTES  largest uploaded artifact file (default 64 GiB)\n"
     "      --timeout SECONDS      close connections idle this long (default 30)\n"
+    "      --auth                 require credentials (HTTP Basic or a Bearer token) on every\n"
+    "                             API request and check permissions (users: cairn auth)\n"
+    "      --default-permission PERM  what a user may do without a grant: READ (default),\n"
+    "                             EDIT, MANAGE or NO_PERMISSIONS\n"
     "  -h, --help                 this help\n";
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -58,12 +62,15 @@ int cmd_server(int argc, char **argv)
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"max-artifact-bytes", required_argument, NULL, 'B'},
                                          {"timeout", required_argument, NULL, 't'},
+                                         {"auth", no_argument, NULL, 'A'},
+                                         {"default-permission", required_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     trk_config cfg = {0};
     cfg.store_uri = cli_store_uri;
     cfg.artifact_root = cli_artifact_root;
     cfg.port = 5000;
+    cfg.default_permission = CAIRN_PERM_READ;
     const char *log_path = NULL;
     uint64_t u;
     int c;
@@ -99,6 +106,18 @@ int cmd_server(int argc, char **argv)
                 return cli_usage(usage, "--timeout takes 1 to 3600 seconds, not '%s'", optarg);
             cfg.timeout_s = (unsigned)u;
             break;
+        case 'A': cfg.auth = true; break;
+        case 'P': {
+            cairn_ctx *pctx = cairn_ctx_new();
+            cairn_status st = cairn_perm_parse(pctx, optarg, &cfg.default_permission);
+            cairn_close(pctx);
+            if (st != CAIRN_OK)
+                return cli_usage(usage,
+                                 "--default-permission takes READ, EDIT, MANAGE or "
+                                 "NO_PERMISSIONS, not '%s'",
+                                 optarg);
+            break;
+        }
         default: return cli_other_option(c, usage, help, argv);
         }
     }

@@ -51,7 +51,8 @@ class CairnTest(unittest.TestCase):
         subprocess.run(['createdb', *base, name], check=True, capture_output=True)
         self.addCleanup(subprocess.run, ['dropdb', *base, '--if-exists', name],
                         capture_output=True)
-        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, '/' + name, parts.query, ''))
+        # Not urlunsplit: it drops the empty authority of postgresql:///db (postgresql:/db).
+        return '%s://%s/%s?%s' % (parts.scheme, parts.netloc, name, parts.query)
 
     def _env(self, env):
         full = dict(os.environ)

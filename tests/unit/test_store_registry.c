@@ -147,6 +147,11 @@ TEST(versions_numbered_with_sources_and_runs)
     CHECK(cairn_model_version_create(ctx, &o, NULL) == CAIRN_EINVAL);
     o.source = "runs:/x/%2E%2E/secret";
     CHECK(cairn_model_version_create(ctx, &o, NULL) == CAIRN_EINVAL);
+    o.source = "models:/m/1/%00/..%2f..";
+    CHECK(cairn_model_version_create(ctx, &o, NULL) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "NUL") != NULL);
+    o.source = "models:/m/1/%2500";
+    CHECK(cairn_model_version_create(ctx, &o, NULL) == CAIRN_EINVAL);
     o.source = "/srv/models/a";
     o.name = fixture_name("missing");
     CHECK(cairn_model_version_create(ctx, &o, NULL) == CAIRN_ENOTFOUND);

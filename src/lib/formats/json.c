@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "formats/json.h"
 #include "core/core.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -220,4 +221,48 @@ void cn_json_object_set(cn_json *obj, const char *key, cn_json *v)
 void cn_json_array_append(cn_json *arr, cn_json *v)
 {
     json_array_append_new(J(arr), J(v));
+}
+
+const char *cn_json_member_str(const cn_json *obj, const char *key)
+{
+    return json_is_object(CJ(obj)) ? cn_json_string(cn_json_object_get(obj, key)) : NULL;
+}
+
+bool cn_json_member_int64(const cn_json *obj, const char *key, int64_t *out)
+{
+    *out = 0;
+    const json_t *v = json_is_object(CJ(obj)) ? json_object_get(CJ(obj), key) : NULL;
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return true;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d >= -9.2e18 && d <= 9.2e18 && d == floor(d)) {
+            *out = (int64_t)d;
+            return true;
+        }
+        return false;
+    }
+    return json_is_string(v) && cn_parse_int64(json_string_value(v), out);
+}
+
+bool cn_json_member_double(const cn_json *obj, const char *key, double *out)
+{
+    *out = NAN;
+    const json_t *v = json_is_object(CJ(obj)) ? json_object_get(CJ(obj), key) : NULL;
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    if (!json_is_string(v))
+        return false;
+    const char *s = json_string_value(v);
+    if (strcmp(s, "NaN") == 0)
+        return true;
+    if (strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0) {
+        *out = s[0] == '-' ? -INFINITY : INFINITY;
+        return true;
+    }
+    return cn_json_is_number(s) && cn_parse_double(s, out);
 }

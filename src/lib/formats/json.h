@@ -79,4 +79,14 @@ cn_json *cn_json_bool_new(bool v);
 void cn_json_object_set(cn_json *obj, const char *key, cn_json *v);
 void cn_json_array_append(cn_json *arr, cn_json *v);
 
+/* Members read the way MLflow's REST JSON writes them (the remote store's decoders): */
+/* the string member key of obj; NULL when absent or not a string (borrowed). */
+const char *cn_json_member_str(const cn_json *obj, const char *key);
+/* The int64 member key of obj, written as a number or as a decimal string ("version": "3");
+ * false (with *out 0) when absent or anything else. */
+bool cn_json_member_int64(const cn_json *obj, const char *key, int64_t *out);
+/* The double member key of obj: a number, or a string "NaN", "Infinity", "-Infinity" or a
+ * decimal; false (with *out NaN) when absent or anything else. */
+bool cn_json_member_double(const cn_json *obj, const char *key, double *out);
+
 #endif

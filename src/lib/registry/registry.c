@@ -199,7 +199,15 @@ static cairn_status check_source(cairn_ctx *ctx, const char *source)
         for (const char *r = text; *r; r++) {
             if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
                 char hex[3] = {r[1], r[2], 0};
-                *w++ = (char)strtol(hex, NULL, 16);
+                char c = (char)strtol(hex, NULL, 16);
+                if (c == '\0') { /* an escaped NUL would end the text the checks see */
+                    rc = cn_fail(ctx, CAIRN_EINVAL,
+                                 "invalid model source '%s': an escaped NUL byte (%%00) is not "
+                                 "allowed",
+                                 source);
+                    break;
+                }
+                *w++ = c;
                 r += 2;
             } else {
                 *w++ = *r;

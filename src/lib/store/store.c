@@ -13,9 +13,11 @@
 #include "core/core.h"
 #include "store/db_pg.h"
 #include "store/store.h"
+#include "store/store_auth.h"
 #include "store/store_experiments.h"
 #include "store/store_logged_models.h"
 #include "store/store_registry.h"
+#include "store/store_rest.h"
 #include "store/store_runs.h"
 #include "base/embedded.h"
 #include "base/fs.h"
@@ -442,7 +444,7 @@ void cn_store_sql_close(cn_store *base)
     free(s);
 }
 
-static const cn_store_ops *const store_impls[] = {&cn_store_sql_ops};
+static const cn_store_ops *const store_impls[] = {&cn_store_sql_ops, &cn_store_rest_ops};
 
 /* "sqlite", "postgresql", "http", ...; "" for a bare path. */
 static void uri_scheme(const char *uri, char *out, size_t size)
@@ -464,19 +466,23 @@ cairn_status cn_store_open_uri(cairn_ctx *ctx, const char *uri, const cairn_open
     char scheme[32];
     *out = NULL;
     *artifact_root_out = NULL;
+    /* "postgresql:/db" (one slash) would otherwise be a relative SQLite path, and the store
+     * a file in a folder named "postgresql:". */
+    static const char *const known[] = {"postgresql:", "postgres:", "http:", "https:", NULL};
+    for (const char *const *k = known; *k; k++)
+        if (strncmp(uri, *k, strlen(*k)) == 0 && strncmp(uri + strlen(*k), "//", 2) != 0)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "store '%s': malformed URI; write %s//… (postgresql:///db?host=/run/"
+                           "postgresql for a local socket, http://host:port for a server)",
+                           uri, *k);
     uri_scheme(uri, scheme, sizeof scheme);
     for (size_t i = 0; i < CN_ARRAY_LEN(store_impls); i++)
         for (const char *const *sc = store_impls[i]->schemes; *sc; sc++)
             if (strcmp(*sc, scheme) == 0)
                 return store_impls[i]->open(ctx, uri, opts, out, artifact_root_out);
-    if (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "store '%s': logging to a tracking server from the library is not "
-                       "available in this version; use a sqlite:// or postgresql:// store",
-                       uri);
     return cn_fail(ctx, CAIRN_EINVAL,
-                   "store '%s': unknown scheme; use sqlite:///path/to/cairn.db or "
-                   "postgresql://user@host/db",
+                   "store '%s': unknown scheme; use sqlite:///path/to/cairn.db, "
+                   "postgresql://user@host/db or http://host:port (a tracking server)",
                    uri);
 }
 
@@ -956,5 +962,21 @@ const cn_store_ops cn_store_sql_ops = {
     .logged_model_delete = cn_store_logged_model_delete,
     .logged_models_search = cn_store_logged_models_search,
     .run_log_outputs = cn_store_run_log_outputs,
+    /* ---- authentication (store_auth.c) ---- */
+    .auth_user_create = cn_store_auth_user_create,
+    .auth_user_delete = cn_store_auth_user_delete,
+    .auth_user_update = cn_store_auth_user_update,
+    .auth_user_get = cn_store_auth_user_get,
+    .auth_users_list = cn_store_auth_users_list,
+    .auth_token_create = cn_store_auth_token_create,
+    .auth_token_lookup = cn_store_auth_token_lookup,
+    .auth_token_revoke = cn_store_auth_token_revoke,
+    .auth_tokens_list = cn_store_auth_tokens_list,
+    .auth_permission_set = cn_store_auth_permission_set,
+    .auth_permission_delete = cn_store_auth_permission_delete,
+    .auth_permission_get = cn_store_auth_permission_get,
+    .auth_permissions_list = cn_store_auth_permissions_list,
+    .auth_permissions_move = cn_store_auth_permissions_move,
+    .auth_resolve = cn_store_auth_resolve,
     .log_batches = cn_store_log_batches,
 };

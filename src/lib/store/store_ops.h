@@ -5,6 +5,7 @@
  * No SQL type appears here. Callers (tracking/) validate arguments before calling. */
 #ifndef CN_STORE_OPS_H
 #define CN_STORE_OPS_H
+#include "cairn/auth.h"
 #include "cairn/logged_model.h"
 #include "cairn/registry.h"
 #include "cairn/tracking.h"
@@ -52,6 +53,8 @@ typedef enum cn_alias_op { CN_ALIAS_SET, CN_ALIAS_DELETE, CN_ALIAS_ROLLBACK } cn
 
 /* The stored names of the stages, indexed by cairn_model_stage ("None" ... "Archived"). */
 extern const char *const cn_stage_names[4];
+/* The stored names of the permissions, indexed by cairn_perm ("NO_PERMISSIONS" ... "MANAGE"). */
+extern const char *const cn_perm_names[4];
 
 typedef struct cn_store_ops {
     const char *name;           /* "sql" */
@@ -177,12 +180,56 @@ typedef struct cn_store_ops {
     cairn_status (*run_log_outputs)(cairn_ctx *ctx, const char *run_id,
                                     const cairn_run_output *outputs, size_t n);
 
+    /* ---- authentication (auth/auth.c): arguments validated, passwords already hashed,
+     * tokens already reduced to their SHA-256 (hex); the permission tables of both kinds ---- */
+    cairn_status (*auth_user_create)(cairn_ctx *ctx, const char *username,
+                                     const char *password_hash, bool is_admin);
+    /* Deletes the user with its tokens and permissions, in one transaction. */
+    cairn_status (*auth_user_delete)(cairn_ctx *ctx, const char *username);
+    /* password_hash NULL keeps the hash; is_admin < 0 keeps the flag. */
+    cairn_status (*auth_user_update)(cairn_ctx *ctx, const char *username,
+                                     const char *password_hash, int is_admin);
+    /* *out (may be NULL) and *password_hash_out (may be NULL; the caller frees) are the
+     * user's; ENOTFOUND when there is none. */
+    cairn_status (*auth_user_get)(cairn_ctx *ctx, const char *username, cairn_auth_user **out,
+                                  char **password_hash_out);
+    cairn_status (*auth_users_list)(cairn_ctx *ctx, cairn_auth_user_list **out);
+    cairn_status (*auth_token_create)(cairn_ctx *ctx, const char *username,
+                                      const char *token_sha256, const char *name,
+                                      int64_t created_ms, int64_t expires_ms);
+    /* *username_out (the caller frees) owns the token unless it expired by now_ms; NULL when
+     * none does. Records the use (at most once a minute, and not on a read-only store). */
+    cairn_status (*auth_token_lookup)(cairn_ctx *ctx, const char *token_sha256, int64_t now_ms,
+                                      char **username_out);
+    cairn_status (*auth_token_revoke)(cairn_ctx *ctx, const char *username, const char *name);
+    cairn_status (*auth_tokens_list)(cairn_ctx *ctx, const char *username,
+                                     cairn_auth_token_list **out);
+    cairn_status (*auth_permission_set)(cairn_ctx *ctx, cairn_auth_kind kind, const char *resource,
+                                        const char *username, cairn_perm perm);
+    cairn_status (*auth_permission_delete)(cairn_ctx *ctx, cairn_auth_kind kind,
+                                           const char *resource, const char *username);
+    /* *found says whether the user has an explicit permission on the resource. */
+    cairn_status (*auth_permission_get)(cairn_ctx *ctx, cairn_auth_kind kind, const char *resource,
+                                        const char *username, cairn_perm *out, bool *found);
+    /* Every explicit permission of username (NULL: of everyone). */
+    cairn_status (*auth_permissions_list)(cairn_ctx *ctx, const char *username,
+                                          cairn_auth_permission_list **out);
+    /* Moves the permissions on a resource to new_name, or drops them when new_name is NULL. */
+    cairn_status (*auth_permissions_move)(cairn_ctx *ctx, cairn_auth_kind kind,
+                                          const char *resource, const char *new_name);
+    /* What the store knows of a user with respect to n resources of one kind, in two queries:
+     * *user_found, *is_admin, and perms[i] the explicit permission on resources[i] or -1. */
+    cairn_status (*auth_resolve)(cairn_ctx *ctx, const char *username, cairn_auth_kind kind,
+                                 const char *const *resources, size_t n, bool *user_found,
+                                 bool *is_admin, int *perms);
+
     /* ---- group commit ---- */
     /* Logs n batches (validated as for log_batch) in one transaction, each inside a savepoint
      * of its own, so one that fails leaves the others be; when the transaction fails as a
      * whole, or a batch fails for a reason a retry may cure (EDB, EIO), those batches are
      * logged again one transaction each. each[i] is batch i's status and messages[i] (never
-     * NULL here) a new string (cairn_free) for a failed one, else NULL. Returns CAIRN_OK. */
+     * NULL here) a new string (cairn_free) for a failed one, else NULL. Returns CAIRN_OK.
+     * NULL in a store that cannot (the REST one): the batches then go one by one. */
     cairn_status (*log_batches)(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
                                 cairn_status *each, char **messages);
 } cn_store_ops;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "core/core.h"
 #include "core/key.h"
+#include "store/store_rest.h"
 #include "tracking/runs.h"
 #include "base/arena.h"
 #include "base/fs.h"
@@ -585,6 +586,14 @@ cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const c
     if (rc != CAIRN_OK)
         return rc;
     rc = check_artifact_path(ctx, path);
+    if (rc != CAIRN_OK) {
+        cn_run_row_release(&row);
+        return rc;
+    }
+    /* A remote run's files live on the server: fetch this one into the run's local staging
+     * folder (row.artifact_dir there) first, then check it as any local artifact. */
+    if (ctx->store->ops == &cn_store_rest_ops && path && *path)
+        rc = cn_rest_fetch_artifact(ctx, run_id, path);
     if (rc != CAIRN_OK) {
         cn_run_row_release(&row);
         return rc;

@@ -229,8 +229,18 @@ cairn_status cairn_runs_log_batches(cairn_ctx *ctx, const cairn_run_batch *batch
         }
     }
     cairn_status rc = CAIRN_OK;
-    if (n_valid)
+    if (n_valid && CN_STORE_OPS(ctx)->log_batches) {
         rc = CN_STORE_OPS(ctx)->log_batches(ctx, valid, n_valid, valid_each, valid_msgs);
+    } else { /* a store without group commit (the REST one): one batch after the other */
+        for (size_t k = 0; k < n_valid; k++) {
+            const cairn_run_batch *b = &valid[k];
+            valid_each[k] =
+                CN_STORE_OPS(ctx)->log_batch(ctx, b->run_id, b->metrics, b->n_metrics, b->params,
+                                             b->n_params, b->tags, b->n_tags);
+            if (valid_each[k] != CAIRN_OK)
+                valid_msgs[k] = cn_xstrdup(cairn_errmsg(ctx));
+        }
+    }
     for (size_t k = 0; k < n_valid; k++) {
         if (rc != CAIRN_OK) { /* the store failed the call as a whole */
             free(valid_msgs[k]);
@@ -278,6 +288,25 @@ cairn_status cairn_runs_delete_tag(cairn_ctx *ctx, const char *run_id, const cha
     if (rc == CAIRN_OK)
         rc = cn_need_store(ctx);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->delete_tag(ctx, run_id, key) : rc;
+}
+
+cairn_status cairn_runs_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t beat_ms,
+                                  int64_t interval_ms)
+{
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (beat_ms < 0 || interval_ms < 0 || (beat_ms > 0 && interval_ms == 0))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "heartbeat of run '%s': beat_ms and interval_ms must be positive (beat_ms 0 "
+                       "clears the heartbeat)",
+                       run_id ? run_id : "");
+    cn_run_row row;
+    rc = CN_STORE_OPS(ctx)->run_lookup(ctx, run_id, &row);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_run_row_release(&row);
+    return CN_STORE_OPS(ctx)->run_heartbeat(ctx, run_id, beat_ms, interval_ms);
 }
 
 cairn_status cairn_runs_record_artifact(cairn_ctx *ctx, const char *run_id, const char *path,

@@ -141,6 +141,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     cs->later.fd = -1;
     http_request *req = &cs->req;
     req->raw_uri = cn_xstrdup(uri ? uri : "");
+    /* The query is parsed here (query.c), from the copy above. libmicrohttpd would split it
+     * again into its per-connection memory, where a few thousand parameters run out of room
+     * and the request is then never answered: empty it in libmicrohttpd's own (writable) line
+     * buffer, which 0.9.75 parses right after this callback. */
+    char *mhd_q = uri ? strchr((char *)(uintptr_t)uri, '?') : NULL;
+    if (mhd_q && mhd_q[1])
+        mhd_q[1] = '\0';
     req->conn = conn;
     req->sink_fd = -1;
     req->start_ns = cn_mono_ns();

@@ -62,7 +62,7 @@ typedef struct http_request {
     void *conn;      /* the MHD connection */
     int64_t start_ns;
     /* Set by the application for the access log. */
-    char user[64];
+    char user[256];
     void *app_state; /* the application's per-request state */
     /* Filled by the glue after the response is queued. */
     int status;

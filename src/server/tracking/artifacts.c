@@ -52,6 +52,10 @@ static bool rel_ok(const char *rel)
     cn_buf_puts(&cur, rel);
     bool ok = true;
     for (int round = 0; round < 4 && strchr(cur.data, '%'); round++) {
+        if (strstr(cur.data, "%00")) { /* a NUL after one more decoding */
+            ok = false;
+            break;
+        }
         cn_buf next = CN_BUF_INIT;
         if (http_percent_decode(cur.data, cur.len, false, &next) != 0) {
             cn_buf_release(&next);
@@ -466,9 +470,13 @@ void trk_artifacts_handle(trk_call *c, const char *rel)
         rel++;
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
         if (!*rel) {
+            /* ".../artifacts?path=P" arrives with its query read into c->in; ".../artifacts/
+             * ?path=P" without: read it here, or the listing would ignore P. */
             const char *p = NULL;
-            if (!trk_str(c, "path", false, &p))
+            if (c->in && !trk_str(c, "path", false, &p))
                 return;
+            if (!c->in)
+                p = http_query_get(&c->req->query, "path");
             list_dir(c, p ? p : "");
             return;
         }

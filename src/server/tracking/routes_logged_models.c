@@ -169,13 +169,21 @@ static void search(trk_call *c)
         trk_fail_status(c, st);
         goto done;
     }
-    if (page->n) {
+    /* Only what the user may read (everything without --auth); no empty list. */
+    bool *keep = cn_xcalloc(page->n ? page->n : 1, sizeof *keep);
+    size_t n_keep = 0;
+    for (size_t i = 0; i < page->n; i++)
+        n_keep += keep[i] =
+            trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, page->items[i].experiment_id);
+    if (n_keep) {
         cn_jsonw_key(&c->w, "models");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            write_model(c, &page->items[i]);
+            if (keep[i])
+                write_model(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
+    free(keep);
     if (page->next_page_token)
         cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
     cairn_logged_model_page_free(page);

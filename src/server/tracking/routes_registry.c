@@ -32,7 +32,12 @@ static bool version_num(trk_call *c, int64_t *out)
 static cairn_registry_move_opts mover(trk_call *c)
 {
     cairn_registry_move_opts mv = CAIRN_REGISTRY_MOVE_OPTS_INIT;
-    mv.user = c->user ? c->user : "anonymous";
+    /* Who moved it: the authenticated user; without --auth, what the client says (cairn's
+     * remote store sends "user"), else "anonymous". */
+    json_t *u = json_object_get(c->in, "user");
+    mv.user = c->user                                           ? c->user
+              : u && json_is_string(u) && *json_string_value(u) ? json_string_value(u)
+                                                                : "anonymous";
     const char *reason = NULL;
     json_t *r = json_object_get(c->in, "reason");
     if (r && json_is_string(r))
@@ -81,6 +86,7 @@ static void models_create(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
+    trk_auth_created(c, CAIRN_AUTH_MODEL, name);
     write_model(c, "registered_model", name);
 }
 
@@ -114,6 +120,8 @@ static void models_rename(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
+    /* Grants follow the model (a failure here leaves them on the old name: logged). */
+    (void)cairn_auth_rename_model_permissions(c->ctx, name, new_name);
     write_model(c, "registered_model", new_name);
 }
 
@@ -123,8 +131,12 @@ static void models_delete(trk_call *c)
     if (!trk_str(c, "name", true, &name))
         return;
     cairn_status st = cairn_registry_delete_model(c->ctx, name);
-    if (st != CAIRN_OK)
+    if (st != CAIRN_OK) {
         trk_fail_status(c, st);
+        return;
+    }
+    /* A later model of the same name must not inherit the grants. */
+    (void)cairn_auth_delete_model_permissions(c->ctx, name);
 }
 
 static void models_set_tag(trk_call *c)
@@ -159,11 +171,11 @@ static void models_get_latest_versions(trk_call *c)
     for (size_t i = 0; i < n_stages; i++) {
         cairn_model_stage s;
         if (cairn_model_stage_parse(c->ctx, stages[i], &s) != CAIRN_OK) {
-            free(stages);
             trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
                      "Invalid Model Version stage: %s. Value must be one of None, Staging, "
                      "Production, Archived.",
                      stages[i]);
+            free(stages);
             return;
         }
         want[s] = true;
@@ -204,10 +216,32 @@ static void models_get_latest_versions(trk_call *c)
 
 /* ---- versions ---- */
 
+/* True when s hides a NUL behind one or more rounds of %-escapes ("%00", "%2500"). */
+static bool escaped_nul(const char *s)
+{
+    cn_buf cur = CN_BUF_INIT;
+    cn_buf_puts(&cur, s);
+    bool nul = false;
+    for (int round = 0; round < 4 && !nul && strchr(cur.data, '%'); round++) {
+        nul = strstr(cur.data, "%00") != NULL;
+        cn_buf next = CN_BUF_INIT;
+        int rc = http_percent_decode(cur.data, cur.len, false, &next);
+        cn_buf_release(&cur);
+        cur = next;
+        if (rc != 0)
+            break; /* a literal '%' that escapes nothing */
+    }
+    cn_buf_release(&cur);
+    return nul;
+}
+
 /* A local source (a path or file: URI) is accepted only inside the named run's artifacts,
  * after resolving links: no version may point the server at /etc. */
 static bool source_ok(trk_call *c, const char *source, const char *run_id)
 {
+    if (escaped_nul(source))
+        return trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                        "Invalid model version source: '%.200s' holds an escaped NUL byte", source);
     const char *colon = strchr(source, ':');
     const char *slash = strchr(source, '/');
     bool has_scheme = colon && (!slash || colon < slash) && colon > source;
@@ -261,7 +295,10 @@ static void versions_create(trk_call *c)
         return;
     }
     o.semver = semver && *semver ? semver : NULL;
-    o.user = c->user;
+    json_t *u = json_object_get(c->in, "user_id");
+    o.user = c->user                                           ? c->user
+             : u && json_is_string(u) && *json_string_value(u) ? json_string_value(u)
+                                                               : "anonymous";
     o.tags = tags;
     o.n_tags = n;
     cairn_model_version *v = NULL;
@@ -544,13 +581,20 @@ static void models_search(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
-    if (page->n) {
+    /* Only what the user may read (everything without --auth); no empty list. */
+    bool *keep = cn_xcalloc(page->n ? page->n : 1, sizeof *keep);
+    size_t n_keep = 0;
+    for (size_t i = 0; i < page->n; i++)
+        n_keep += keep[i] = trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name);
+    if (n_keep) {
         cn_jsonw_key(&c->w, "registered_models");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            trk_write_registered_model(c, &page->items[i]);
+            if (keep[i])
+                trk_write_registered_model(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
+    free(keep);
     if (page->next_page_token)
         cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
     cairn_registered_model_page_free(page);
@@ -589,13 +633,20 @@ static void versions_search(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
-    if (page->n) {
+    /* Only what the user may read (everything without --auth); no empty list. */
+    bool *keep = cn_xcalloc(page->n ? page->n : 1, sizeof *keep);
+    size_t n_keep = 0;
+    for (size_t i = 0; i < page->n; i++)
+        n_keep += keep[i] = trk_auth_can_read(c, CAIRN_AUTH_MODEL, page->items[i].name);
+    if (n_keep) {
         cn_jsonw_key(&c->w, "model_versions");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            trk_write_model_version(c, &page->items[i]);
+            if (keep[i])
+                trk_write_model_version(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
+    free(keep);
     if (page->next_page_token)
         cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
     cairn_model_version_page_free(page);

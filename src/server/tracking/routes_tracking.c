@@ -80,6 +80,7 @@ static void experiments_create(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
+    trk_auth_created(c, CAIRN_AUTH_EXPERIMENT, id);
     cn_jsonw_kstring(&c->w, "experiment_id", id);
     cairn_free(id);
 }
@@ -139,13 +140,21 @@ static void experiments_search(trk_call *c)
         trk_fail_status(c, st);
         return;
     }
-    if (page->n) {
+    /* Only what the user may read (everything without --auth); no empty list. */
+    bool *keep = cn_xcalloc(page->n ? page->n : 1, sizeof *keep);
+    size_t n_keep = 0;
+    for (size_t i = 0; i < page->n; i++)
+        n_keep += keep[i] =
+            trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, page->items[i].experiment_id);
+    if (n_keep) {
         cn_jsonw_key(&c->w, "experiments");
         cn_jsonw_array_begin(&c->w);
         for (size_t i = 0; i < page->n; i++)
-            trk_write_experiment(c, &page->items[i]);
+            if (keep[i])
+                trk_write_experiment(c, &page->items[i]);
         cn_jsonw_array_end(&c->w);
     }
+    free(keep);
     if (page->next_page_token)
         cn_jsonw_kstring(&c->w, "next_page_token", page->next_page_token);
     cairn_experiment_page_free(page);
@@ -240,10 +249,10 @@ static void runs_create(trk_call *c)
             if (!o.name || !*o.name)
                 o.name = tags[i].value;
             else if (strcmp(o.name, tags[i].value) != 0) {
-                free(tags);
                 trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
                          "run_name '%s' and tag mlflow.runName '%s' differ; send one of them",
                          o.name, tags[i].value);
+                free(tags);
                 return;
             }
             continue;
@@ -526,6 +535,13 @@ static void runs_search(trk_call *c)
         !trk_str(c, "filter", false, &q.filter) || !view_type(c, "run_view_type", &q.view) ||
         !trk_str_list(c, "order_by", &order, &n_order))
         goto done;
+    if (c->user) { /* only the experiments the user may read */
+        size_t keep = 0;
+        for (size_t i = 0; i < n_exps; i++)
+            if (trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, exps[i]))
+                exps[keep++] = exps[i];
+        n_exps = keep;
+    }
     if (n_exps == 0) /* MLflow: no experiments, no runs */
         goto done;
     if (q.filter && !*q.filter)
@@ -815,9 +831,15 @@ static void runs_log_inputs(trk_call *c)
         size_t n_tags = 0;
         if (!trk_kv_list(c, json_object_get(e, "tags"), "dataset tags", &tags, &n_tags))
             goto done;
-        for (size_t k = 0; k < n_tags; k++)
+        for (size_t k = 0; k < n_tags; k++) {
             if (strcmp(tags[k].key, "mlflow.data.context") == 0)
                 x->context = tags[k].value;
+            /* A digest cut to MLflow's 36 characters by a client (cairn's remote store), with
+             * the whole in this tag: this server keeps digests whole (docs/rest.md). */
+            if (strcmp(tags[k].key, "cairn.digest") == 0 &&
+                strncmp(tags[k].value, x->digest, strlen(x->digest)) == 0)
+                x->digest = tags[k].value;
+        }
         free(tags);
     }
     cairn_status st = n ? cairn_runs_log_inputs(c->ctx, id, in, n) : CAIRN_OK;
@@ -871,6 +893,20 @@ static void runs_log_model(trk_call *c)
         trk_fail_status(c, st);
 }
 
+/* cairn's own: a remote run handle's heartbeat (docs/remote.md), so the server's store can
+ * report a run whose process died as lost. */
+static void cairn_runs_heartbeat_route(trk_call *c)
+{
+    const char *id;
+    int64_t beat = 0, interval = 0;
+    if (!trk_run_id(c, &id) || !trk_int64(c, "beat_ms", true, &beat, NULL) ||
+        !trk_int64(c, "interval_ms", false, &interval, NULL))
+        return;
+    cairn_status st = cairn_runs_heartbeat(c->ctx, id, beat, interval);
+    if (st != CAIRN_OK)
+        trk_fail_status(c, st);
+}
+
 const trk_route trk_tracking_routes[] = {
     {"mlflow/experiments/create", TRK_POST, experiments_create},
     {"mlflow/experiments/get", TRK_GET, experiments_get},
@@ -900,5 +936,6 @@ const trk_route trk_tracking_routes[] = {
     {"mlflow/metrics/get-history-bulk-interval", TRK_GET, metrics_get_history_bulk_interval},
     {"mlflow/artifacts/list", TRK_GET, trk_route_artifacts_list},
     {"mlflow/runs/outputs", TRK_POST, trk_route_runs_outputs},
+    {"cairn/runs/heartbeat", TRK_POST, cairn_runs_heartbeat_route},
 };
 const size_t trk_n_tracking_routes = sizeof trk_tracking_routes / sizeof trk_tracking_routes[0];

@@ -221,7 +221,7 @@ static const trk_route *find_route(const char *suffix, unsigned *methods_seen)
     return NULL;
 }
 
-static const char *ARTIFACTS_PREFIX = "mlflow-artifacts/artifacts";
+#define ARTIFACTS_PREFIX "mlflow-artifacts/artifacts"
 
 static bool app_begin(void *vapp, http_request *req, http_response *resp)
 {
@@ -252,6 +252,31 @@ static bool app_begin(void *vapp, http_request *req, http_response *resp)
         return false;
     }
     const char *suffix = api_suffix(req->path);
+    if (app->cfg.auth && suffix) {
+        char err[512];
+        cairn_ctx *ctx = thread_ctx(app, err, sizeof err);
+        if (!ctx) {
+            plain_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "the store cannot be opened: %s",
+                        err);
+            return false;
+        }
+        if (!trk_auth_authenticate(app, ctx, req, resp))
+            return false;
+        if (cn_str_starts(suffix, ARTIFACTS_PREFIX "/") && strcmp(req->method, "PUT") == 0) {
+            trk_call c = {.app = app, .req = req, .resp = resp, .ctx = ctx, .user = req->user};
+            cn_jsonw_init(&c.w, NULL, 0);
+            bool ok = trk_auth_artifact_path(&c, suffix + strlen(ARTIFACTS_PREFIX "/"));
+            if (!ok) {
+                cn_jsonw_finish(&c.w);
+                cn_buf_release(&resp->body);
+                resp->body = c.w.buf;
+                c.w.buf = (cn_buf)CN_BUF_INIT;
+            }
+            cn_jsonw_release(&c.w);
+            if (!ok)
+                return false;
+        }
+    }
     if (suffix && cn_str_starts(suffix, ARTIFACTS_PREFIX))
         return trk_artifacts_begin(app, req, resp);
     return true;
@@ -330,6 +355,8 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
     cn_jsonw_init(&call.w, NULL, 0);
     char err[512];
     call.ctx = thread_ctx(app, err, sizeof err);
+    if (app->cfg.auth && req->user[0])
+        call.user = req->user;
     unsigned method = method_bit(req->method);
     if (cn_str_starts(suffix, "mlflow-artifacts/mpu/")) {
         trk_fail(&call, 501, "NOT_IMPLEMENTED",
@@ -343,15 +370,24 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
             trk_fail(&call, 404, "ENDPOINT_NOT_FOUND", "no API endpoint at %.200s", path);
         } else {
             /* The raw path, so that an escaped '/' or '..' is judged after one decoding. */
+            const char *qpath = NULL;
             if (method == TRK_GET && !*rel && !read_params(&call, method)) {
                 /* answered */
+            } else if (call.user && method != TRK_PUT && !*rel &&
+                       !trk_str(&call, "path", false, &qpath)) {
+                /* answered */
+            } else if (call.user && method != TRK_PUT &&
+                       !trk_auth_artifact_path(&call, *rel    ? rel
+                                                      : qpath ? qpath
+                                                              : "")) {
+                /* refused */
             } else {
                 trk_artifacts_handle(&call, rel);
             }
         }
     } else if (cn_str_starts(suffix, "mlflow/logged-models") &&
                (suffix[20] == '\0' || suffix[20] == '/')) {
-        if (read_params(&call, method)) {
+        if (read_params(&call, method) && trk_auth_authorize(&call, suffix)) {
             cn_jsonw_object_begin(&call.w);
             trk_logged_models_route(&call, suffix + 20, method);
             if (!call.failed)
@@ -363,12 +399,23 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
         if (!r) {
             trk_fail(&call, 404, "ENDPOINT_NOT_FOUND", "no API endpoint at %.200s", path);
         } else if (!(r->methods & method)) {
-            trk_fail(&call, 405, "ENDPOINT_NOT_FOUND", "%.200s does not take %s (it takes %s)",
-                     path, req->method,
-                     r->methods & TRK_POST  ? "POST"
-                     : r->methods & TRK_GET ? "GET"
-                                            : "PATCH");
-        } else if (read_params(&call, method)) {
+            cn_buf takes = CN_BUF_INIT;
+            static const struct {
+                unsigned bit;
+                const char *name;
+            } names[] = {{TRK_GET, "GET"},
+                         {TRK_POST, "POST"},
+                         {TRK_PATCH, "PATCH"},
+                         {TRK_DELETE, "DELETE"},
+                         {TRK_PUT, "PUT"}};
+            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (r->methods & names[i].bit)
+                    cn_buf_printf(&takes, "%s%s", takes.len ? ", " : "", names[i].name);
+            http_add_header(resp, "Allow", cn_buf_str(&takes));
+            trk_fail(&call, 405, "BAD_REQUEST", "%.200s does not take %s (it takes %s)", path,
+                     req->method, cn_buf_str(&takes));
+            cn_buf_release(&takes);
+        } else if (read_params(&call, method) && trk_auth_authorize(&call, suffix)) {
             cn_jsonw_object_begin(&call.w);
             r->fn(&call);
             if (!call.failed)
@@ -384,8 +431,6 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
     }
     cn_jsonw_release(&call.w);
     json_decref(call.in);
-    if (call.user)
-        cn_strlcpy(req->user, call.user, sizeof req->user);
 }
 
 static void app_finish(void *vapp, http_request *req, bool completed)
@@ -462,8 +507,9 @@ int trk_serve(const trk_config *cfg)
         fprintf(stderr, "cairn: error: %s\n", err);
         goto done;
     }
-    fprintf(out, "cairn server listening on http://%s:%d (store %s, artifacts %s)\n",
-            cfg->host ? cfg->host : "127.0.0.1", http_port(srv), cairn_store_uri(ctx), app.root);
+    fprintf(out, "cairn server listening on http://%s:%d (store %s, artifacts %s%s)\n",
+            cfg->host ? cfg->host : "127.0.0.1", http_port(srv), cairn_store_uri(ctx), app.root,
+            cfg->auth ? ", auth on" : "");
     fflush(out);
     int sig = 0;
     sigwait(&stop, &sig);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "cairn/auth.h"
 
 typedef struct trk_config {
     const char *store_uri;     /* as cairn_open() takes it; NULL: the default store */
@@ -19,13 +20,15 @@ typedef struct trk_config {
     /* Origins (scheme://host[:port]) whose browsers may call the API, comma-separated; a
      * same-origin request is always allowed. */
     const char *cors_origins;
-    FILE *access_log;            /* NULL: none */
-    FILE *out;                   /* where the "listening on" line goes (stdout) */
-    size_t max_body;             /* JSON bodies; 0: 64 MiB */
-    uint64_t max_artifact_bytes; /* one uploaded file; 0: 64 GiB */
-    unsigned timeout_s;          /* idle connections; 0: 30 */
-    unsigned per_ip_limit;       /* 0: 256 */
-    int grace_ms;                /* how long SIGTERM waits for requests under way; 0: 10000 */
+    FILE *access_log;              /* NULL: none */
+    FILE *out;                     /* where the "listening on" line goes (stdout) */
+    size_t max_body;               /* JSON bodies; 0: 64 MiB */
+    uint64_t max_artifact_bytes;   /* one uploaded file; 0: 64 GiB */
+    unsigned timeout_s;            /* idle connections; 0: 30 */
+    unsigned per_ip_limit;         /* 0: 256 */
+    int grace_ms;                  /* how long SIGTERM waits for requests under way; 0: 10000 */
+    bool auth;                     /* --auth: every API request needs credentials */
+    cairn_perm default_permission; /* what a user may do without an explicit grant */
 } trk_config;
 
 /* Serves until SIGTERM or SIGINT; returns the exit code (0 after a clean stop), having printed

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "cairn/auth.h"
 #include "cairn/cairn.h"
 #include "cairn/registry.h"
 #include "cairn/tracking.h"
@@ -103,6 +104,17 @@ void trk_route_artifacts_list(trk_call *c);
 /* Writes "files": the entries directly under `path` of the local folder `dir` (which must lie
  * under the artifact root; nothing is written otherwise), paths prefixed with `path`. */
 void trk_artifacts_list_local(trk_call *c, const char *dir, const char *path);
+
+/* Authentication and permissions (auth.c), used only with --auth: c->user is then set. */
+bool trk_auth_authenticate(trk_app *app, cairn_ctx *ctx, http_request *req, http_response *resp);
+/* Checks the route's rule for c->user; answers 403 (or 404 for a missing resource) and
+ * returns false when refused. */
+bool trk_auth_authorize(trk_call *c, const char *suffix);
+bool trk_auth_artifact_path(trk_call *c, const char *rel);
+/* May c->user read the resource? (always without --auth) */
+bool trk_auth_can_read(trk_call *c, cairn_auth_kind kind, const char *resource);
+/* Gives the creator MANAGE on what they created. */
+void trk_auth_created(trk_call *c, cairn_auth_kind kind, const char *resource);
 
 /* Logged models (routes_logged_models.c): rest is what follows "mlflow/logged-models". */
 void trk_logged_models_route(trk_call *c, const char *rest, unsigned method);
