@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # ThreadSanitizer run of `cairn server` under concurrent load: builds the `tsan` preset (the
 # cairn binary and cairn-loadgen only) and runs the server's load test (mixed log-metric,
-# log-batch and search over keep-alive connections, then every point counted), the REST suite
+# log-batch and search over keep-alive connections, then every point counted), the group
+# commit test (good and bad log requests at once, kill -9 after the answers), the REST suite
 # and the auth suite against the TSan build. Any data race TSan reports fails the script.
 # Usage: scripts/tsan-server.sh
 set -euo pipefail
@@ -14,7 +15,7 @@ trap 'rm -rf "$logs"' EXIT
 export TSAN_OPTIONS="halt_on_error=0 log_path=$logs/tsan"
 export CAIRN_BIN=$PWD/build/tsan/cairn CAIRN_SOURCE_DIR=$PWD CAIRN_BUILD_DIR=$PWD/build/tsan
 export PYTHONDONTWRITEBYTECODE=1
-for t in test_server_load test_rest test_rest_auth; do
+for t in test_server_load test_server_group test_rest test_rest_auth; do
   echo "== tsan: $t" >&2
   /usr/bin/python3 "tests/e2e/$t.py" >"$logs/$t.out" 2>&1 || { cat "$logs/$t.out"; exit 1; }
 done
