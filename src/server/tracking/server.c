@@ -35,7 +35,7 @@ struct trk_app {
 
 trk_group *trk_app_group(const trk_app *app)
 {
-    return app->group;
+    return app ? app->group : NULL; /* no app: a route run outside a server (the fuzz target) */
 }
 
 const char *trk_artifact_root(const trk_app *app)
