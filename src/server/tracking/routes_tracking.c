@@ -85,13 +85,10 @@ static void experiments_create(trk_call *c)
     cairn_free(id);
 }
 
-static void experiments_get(trk_call *c)
+/* {"experiment": ...} from a lookup's result, or its error. */
+static void answer_experiment(trk_call *c, cairn_status st, cairn_experiment **ep)
 {
-    const char *id;
-    cairn_experiment *e = NULL;
-    if (!trk_str(c, "experiment_id", true, &id))
-        return;
-    cairn_status st = cairn_experiment_get(c->ctx, id, &e);
+    cairn_experiment *e = *ep; /* read after the lookup filled it */
     if (st != CAIRN_OK) {
         trk_fail_status(c, st);
         return;
@@ -101,20 +98,20 @@ static void experiments_get(trk_call *c)
     cairn_experiment_free(e);
 }
 
+static void experiments_get(trk_call *c)
+{
+    const char *id;
+    cairn_experiment *e = NULL;
+    if (trk_str(c, "experiment_id", true, &id))
+        answer_experiment(c, cairn_experiment_get(c->ctx, id, &e), &e);
+}
+
 static void experiments_get_by_name(trk_call *c)
 {
     const char *name;
     cairn_experiment *e = NULL;
-    if (!trk_str(c, "experiment_name", true, &name))
-        return;
-    cairn_status st = cairn_experiment_get_by_name(c->ctx, name, &e);
-    if (st != CAIRN_OK) {
-        trk_fail_status(c, st);
-        return;
-    }
-    cn_jsonw_key(&c->w, "experiment");
-    trk_write_experiment(c, e);
-    cairn_experiment_free(e);
+    if (trk_str(c, "experiment_name", true, &name))
+        answer_experiment(c, cairn_experiment_get_by_name(c->ctx, name, &e), &e);
 }
 
 static void experiments_search(trk_call *c)
