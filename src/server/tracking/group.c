@@ -156,6 +156,7 @@ trk_group *trk_group_start(const char *store_uri, const char *artifact_root, cha
 {
     cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
     o.artifact_root = artifact_root;
+    o.background_checkpoint = true; /* the writer's loop is the one serial part: no syncs in it */
     cairn_ctx *ctx = NULL;
     cairn_status st = cairn_open(store_uri, &o, &ctx);
     if (st != CAIRN_OK) {
