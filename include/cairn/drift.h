@@ -79,6 +79,8 @@ typedef struct cairn_drift_reference_opts {
     const cairn_model *model;
     const char *const *ignore; /* columns to leave out */
     size_t n_ignore;
+    const size_t *rows; /* profile only these rows of t (the training rows); NULL: all */
+    size_t n_rows;
 } cairn_drift_reference_opts;
 #define CAIRN_DRIFT_REFERENCE_OPTS_INIT                                                            \
     {                                                                                              \

@@ -209,9 +209,62 @@ cairn_status cn_drift_predict_column(cairn_ctx *ctx, const cairn_model *m, const
     return CAIRN_OK;
 }
 
+/* The rows of t named by rows[0 .. n) as a new table. */
+static cairn_status gather(cairn_ctx *ctx, const cairn_table *t, const size_t *rows, size_t n,
+                           cairn_table **out)
+{
+    cairn_table *g = cairn_table_new(n);
+    cairn_status rc = CAIRN_OK;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] >= t->n_rows) {
+            cairn_table_free(g);
+            return cn_fail(ctx, CAIRN_EINVAL, "drift reference: row %zu is past the table's end",
+                           rows[i]);
+        }
+    for (size_t c = 0; c < t->n_cols && rc == CAIRN_OK; c++) {
+        const cairn_column *col = &t->cols[c];
+        if (col->type == CAIRN_COL_NUMERIC) {
+            double *v = cn_xmalloc((n ? n : 1) * sizeof *v);
+            for (size_t i = 0; i < n; i++)
+                v[i] = col->num[rows[i]];
+            rc = cairn_table_add_numeric(ctx, g, col->name, v);
+            free(v);
+        } else {
+            int32_t *v = cn_xmalloc((n ? n : 1) * sizeof *v);
+            for (size_t i = 0; i < n; i++)
+                v[i] = col->cat[rows[i]];
+            rc = cairn_table_add_categorical(ctx, g, col->name, v, col->levels, col->n_levels);
+            free(v);
+        }
+    }
+    if (rc != CAIRN_OK) {
+        cairn_table_free(g);
+        return rc;
+    }
+    *out = g;
+    return CAIRN_OK;
+}
+
+static cairn_status build(cairn_ctx *ctx, const cairn_table *t,
+                          const cairn_drift_reference_opts *opts, cairn_drift_reference **out);
+
 cairn_status cairn_drift_reference_build(cairn_ctx *ctx, const cairn_table *t,
                                          const cairn_drift_reference_opts *opts,
                                          cairn_drift_reference **out)
+{
+    *out = NULL;
+    if (!t || !opts || !opts->rows)
+        return build(ctx, t, opts, out);
+    cairn_table *g = NULL;
+    cairn_status rc = gather(ctx, t, opts->rows, opts->n_rows, &g);
+    if (rc == CAIRN_OK)
+        rc = build(ctx, g, opts, out);
+    cairn_table_free(g);
+    return rc;
+}
+
+static cairn_status build(cairn_ctx *ctx, const cairn_table *t,
+                          const cairn_drift_reference_opts *opts, cairn_drift_reference **out)
 {
     static const cairn_drift_reference_opts defaults = CAIRN_DRIFT_REFERENCE_OPTS_INIT;
     const cairn_drift_reference_opts *o = opts ? opts : &defaults;
