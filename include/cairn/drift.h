@@ -163,7 +163,7 @@ typedef struct cairn_drift_feature {
     bool drifted;
     size_t n_ref, n_cur;             /* values compared (missing ones dropped) */
     size_t missing_ref, missing_cur; /* NaN, infinities, empty categories */
-    size_t unseen_cur; /* current values in categories the reference lacks */
+    size_t unseen_cur;               /* current values in categories the reference lacks */
     /* Every statistic that applies (NaN where it does not): */
     double ks, ks_pvalue, wasserstein, wasserstein_norm, psi, js, chi2, chi2_pvalue;
     /* The binned shares behind PSI and JS, for pictures: n_bins labels and shares. */

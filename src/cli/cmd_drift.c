@@ -20,12 +20,12 @@
 #include "base/banned.h"
 
 #define SYN_DRIFT                                                                                  \
-    "cairn drift --reference R --current CSV [--model M] [--json] [--html FILE] [--svg-dir DIR] " \
-    "[--test T] [--threshold X] [--drift-share S] [--decision share|bonferroni] "                \
-    "[--ks-method auto|exact|asymp] [--ignore COL]... [--numeric COL]... [--categorical COL]... " \
+    "cairn drift --reference R --current CSV [--model M] [--json] [--html FILE] [--svg-dir DIR] "  \
+    "[--test T] [--threshold X] [--drift-share S] [--decision share|bonferroni] "                  \
+    "[--ks-method auto|exact|asymp] [--ignore COL]... [--numeric COL]... [--categorical COL]... "  \
     "[--delimiter C]"
 #define SYN_REFERENCE                                                                              \
-    "cairn drift reference --data CSV [--model M] [-o FILE] [--write] [--sketch N] [--bins N] "  \
+    "cairn drift reference --data CSV [--model M] [-o FILE] [--write] [--sketch N] [--bins N] "    \
     "[--ignore COL]... [--numeric COL]... [--categorical COL]... [--delimiter C]"
 static const char usage_text[] = "usage: " SYN_DRIFT "\n   or: " SYN_REFERENCE "\n";
 static const char help_drift[] =
@@ -160,8 +160,9 @@ static int parse_args(int argc, char **argv, drift_args *a)
         case OPT_WRITE: a->write = true; break;
         case OPT_TEST:
             if (!cairn_drift_test_parse(optarg, &a->opts.test))
-                return cli_usage(usage_text, "--test: unknown test '%s' (auto, ks, chi2, z, psi, "
-                                             "js, wasserstein)",
+                return cli_usage(usage_text,
+                                 "--test: unknown test '%s' (auto, ks, chi2, z, psi, "
+                                 "js, wasserstein)",
                                  optarg);
             break;
         case OPT_THRESHOLD:
@@ -285,7 +286,7 @@ static void progress(void *user, size_t done, size_t total)
 
 static void print_table(const cairn_drift_report *r)
 {
-    static const char *const headers[] = {"feature", "test",    "statistic", "p-value",
+    static const char *const headers[] = {"feature",   "test",    "statistic", "p-value",
                                           "threshold", "drifted", "missing"};
     cli_table *t = cli_table_new(7, headers);
     for (size_t i = 0; i < r->n_features; i++) {
@@ -298,8 +299,8 @@ static void print_table(const cairn_drift_report *r)
             cn_strlcpy(p, "-", sizeof p);
         snprintf(miss, sizeof miss, "%zu/%zu", f->missing_ref, f->missing_cur);
         snprintf(name, sizeof name, "%s%s", f->name, f->is_prediction ? " (prediction)" : "");
-        const char *cells[] = {name, cairn_drift_test_name(f->test), stat, p, thr,
-                               f->drifted ? "yes" : "no", miss};
+        const char *cells[] = {name, cairn_drift_test_name(f->test), stat, p,
+                               thr,  f->drifted ? "yes" : "no",      miss};
         cli_table_add(t, cells);
     }
     cli_table_print(t, stdout);
@@ -433,8 +434,9 @@ static int drift_report(drift_args *a)
         for (size_t i = 0; i < a->n_ignore; i++)
             for (size_t f = 0; f < cairn_drift_reference_n_features(ref); f++)
                 if (strcmp(cairn_drift_reference_feature(ref, f), a->ignore[i]) == 0) {
-                    code = data_error(ctx, "--ignore '%s': the stored reference profile has "
-                                           "that column; make one without it",
+                    code = data_error(ctx,
+                                      "--ignore '%s': the stored reference profile has "
+                                      "that column; make one without it",
                                       a->ignore[i]);
                     goto done;
                 }

@@ -3,7 +3,7 @@
 """Writes tests/unit/drift_scipy_cases.h: samples and the values SciPy gives for them
 (ks_2samp with method auto/exact/asymp, kstwo.sf, chisquare, wasserstein_distance,
 jensenshannon). Run with Debian's python3-scipy: /usr/bin/python3 tests/unit/drift_scipy_cases.py
-> tests/unit/drift_scipy_cases.h"""
+> tests/unit/drift_scipy_cases.h && clang-format -i tests/unit/drift_scipy_cases.h"""
 import warnings
 
 import numpy as np

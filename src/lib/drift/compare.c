@@ -17,8 +17,8 @@
 #define AUTO_SMALL_ROWS 1000 /* Evidently: reference rows <= 1000 -> p-value tests */
 #define AUTO_FEW_VALUES 5    /* numeric columns with <= 5 values are tested as categories */
 
-static const char *const test_names[] = {"auto", "ks", "chi2", "z", "psi", "js", "wasserstein",
-                                         "missing"};
+static const char *const test_names[] = {"auto", "ks", "chi2",        "z",
+                                         "psi",  "js", "wasserstein", "missing"};
 
 const char *cairn_drift_test_name(cairn_drift_test t)
 {
@@ -121,8 +121,7 @@ static void bins_discrete(cn_arena *a, const cn_drift_col *c, const double *cur,
 }
 
 /* Continuous numeric column: (-inf, e0), [e0, e1), ..., [e_k-1, e_k], (e_k, inf). */
-static void bins_edges(cn_arena *a, const cn_drift_col *c, const double *cur, size_t n_cur,
-                       bins *b)
+static void bins_edges(cn_arena *a, const cn_drift_col *c, const double *cur, size_t n_cur, bins *b)
 {
     size_t ne = c->n_edges, nb = ne > 1 ? ne - 1 : 0;
     char lo[40], hi[40];
@@ -153,8 +152,7 @@ static void bins_edges(cn_arena *a, const cn_drift_col *c, const double *cur, si
 
 /* Categorical column: the reference's levels, then the current's unseen ones. */
 static void bins_categorical(cn_arena *a, const cn_drift_col *c, const cairn_column *col,
-                             size_t n_rows, bins *b, size_t *n_cur, size_t *missing,
-                             size_t *unseen)
+                             size_t n_rows, bins *b, size_t *n_cur, size_t *missing, size_t *unseen)
 {
     cn_map index = CN_MAP_INIT;
     for (size_t l = 0; l < c->n_levels; l++) {
@@ -218,8 +216,7 @@ static void decide(cairn_drift_feature *f, double threshold)
         f->statistic = f->score = f->wasserstein_norm;
         f->drifted = f->wasserstein_norm >= threshold;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -261,8 +258,8 @@ static double ztest_bins(const bins *b, double *z)
     return cairn_drift_ztest(r0, nr, c0, nc, z);
 }
 
-static void compare_col(cn_arena *a, const cn_drift_col *c, const cairn_column *col,
-                        size_t n_rows, const cairn_drift_opts *o, cairn_drift_feature *f)
+static void compare_col(cn_arena *a, const cn_drift_col *c, const cairn_column *col, size_t n_rows,
+                        const cairn_drift_opts *o, cairn_drift_feature *f)
 {
     bins b = {0};
     nan_stats(f);
@@ -322,7 +319,8 @@ static void compare_col(cn_arena *a, const cn_drift_col *c, const cairn_column *
     }
     f->n_bins = b.n;
     f->bin_labels = b.labels;
-    double *rs = cn_arena_alloc(a, (b.n + 1) * sizeof *rs), *cs = cn_arena_alloc(a, (b.n + 1) * sizeof *cs);
+    double *rs = cn_arena_alloc(a, (b.n + 1) * sizeof *rs),
+           *cs = cn_arena_alloc(a, (b.n + 1) * sizeof *cs);
     for (size_t i = 0; i < b.n; i++) {
         rs[i] = b.ref[i] / (double)f->n_ref;
         cs[i] = b.cur[i] / (double)f->n_cur;
@@ -346,7 +344,8 @@ cairn_status cairn_drift_compare(cairn_ctx *ctx, const cairn_drift_reference *re
     if (!ref || !cur)
         return cn_fail(ctx, CAIRN_EINVAL, "drift: a reference and current rows are required");
     if (o->threshold < 0 || o->drift_share < 0 || o->drift_share > 1)
-        return cn_fail(ctx, CAIRN_EINVAL, "drift: threshold and drift share must be >= 0 (share <= 1)");
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "drift: threshold and drift share must be >= 0 (share <= 1)");
     /* check every column first: a mismatch is a usage error, before any work */
     for (size_t i = 0; i < ref->n_cols; i++) {
         const cn_drift_col *c = &ref->cols[i];

@@ -23,11 +23,11 @@ typedef struct cn_drift_col {
     size_t n_sketch; /* sorted; the values themselves when exact */
     double *sketch;
     bool exact;
-    size_t n_distinct;     /* distinct values, counted up to CN_DRIFT_DISCRETE_MAX + 1 */
-    size_t n_edges;        /* reference-quantile bin edges (deduplicated), n_edges - 1 bins */
+    size_t n_distinct; /* distinct values, counted up to CN_DRIFT_DISCRETE_MAX + 1 */
+    size_t n_edges;    /* reference-quantile bin edges (deduplicated), n_edges - 1 bins */
     double *edges;
-    double *edge_counts;   /* n_edges - 1 counts: [e_i, e_i+1), the last closed */
-    double *values;        /* n_distinct <= DISCRETE_MAX: the distinct values, ascending */
+    double *edge_counts; /* n_edges - 1 counts: [e_i, e_i+1), the last closed */
+    double *values;      /* n_distinct <= DISCRETE_MAX: the distinct values, ascending */
     double *value_counts;
     /* CATEGORICAL */
     size_t n_levels;

@@ -374,9 +374,9 @@ static double kolmogn_pelz_good(size_t nn, double x)
 
 static double log_nfact_div_npown(double n)
 {
-    static const double c[] = {-2.955065359477124183e-2, 6.4102564102564102564e-3,
+    static const double c[] = {-2.955065359477124183e-2,  6.4102564102564102564e-3,
                                -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-                               -5.952380952380952381e-4, 7.9365079365079365079e-4,
+                               -5.952380952380952381e-4,  7.9365079365079365079e-4,
                                -2.7777777777777777778e-3, 8.3333333333333333333e-2};
     double rn = 1.0 / n, x = rn / n, poly = 0;
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
@@ -456,8 +456,8 @@ static bool exact_pvalue(size_t n1, size_t n2, double *d, double *p)
         *p = 1.0;
         return true;
     }
-    double prob = n1 == n2 ? prob_outside_square(n1, (size_t)h)
-                           : outer_prob_inside(n1, n2, g, (size_t)h);
+    double prob =
+        n1 == n2 ? prob_outside_square(n1, (size_t)h) : outer_prob_inside(n1, n2, g, (size_t)h);
     if (!isfinite(prob) || prob < 0 || prob > 1)
         return false;
     *p = prob;

@@ -294,13 +294,12 @@ static cairn_status build(cairn_ctx *ctx, const cairn_table *t,
                 goto done;
             }
             if (t->cols[ci].type != cairn_model_feature_type(o->model, f)) {
-                rc = cn_fail(ctx, CAIRN_EINVAL,
-                             "drift reference: feature '%s' is %s in the model but %s in the data",
-                             name,
-                             cairn_model_feature_type(o->model, f) == CAIRN_COL_NUMERIC
-                                 ? "numeric"
-                                 : "categorical",
-                             t->cols[ci].type == CAIRN_COL_NUMERIC ? "numeric" : "categorical");
+                rc = cn_fail(
+                    ctx, CAIRN_EINVAL,
+                    "drift reference: feature '%s' is %s in the model but %s in the data", name,
+                    cairn_model_feature_type(o->model, f) == CAIRN_COL_NUMERIC ? "numeric"
+                                                                               : "categorical",
+                    t->cols[ci].type == CAIRN_COL_NUMERIC ? "numeric" : "categorical");
                 goto done;
             }
             if (!ignored(o, name))
@@ -463,7 +462,8 @@ static cairn_status parse_numeric(cairn_ctx *ctx, const cn_json *o, cn_drift_col
         return bad(ctx, c->name, "'edges' is not a strictly ascending array of numbers");
     if (!get_doubles(o, "edge_counts", 100000, 0, true, &c->edge_counts, &n_counts) ||
         n_counts != (c->n_edges > 1 ? c->n_edges - 1 : 0) ||
-        (c->count > 0 && c->n_edges < 2 && !cn_json_object_get(o, "values")) || sum(c->edge_counts, n_counts) > (double)c->count)
+        (c->count > 0 && c->n_edges < 2 && !cn_json_object_get(o, "values")) ||
+        sum(c->edge_counts, n_counts) > (double)c->count)
         return bad(ctx, c->name, "'edge_counts' does not match 'edges' and 'count'");
     if (c->count > 0) {
         if (!cn_json_member_double(o, "mean", &c->mean) || !isfinite(c->mean) ||
@@ -570,8 +570,8 @@ static cairn_status parse_root(cairn_ctx *ctx, const cn_json *root, cairn_drift_
         }
         r->n_cols = i + 1;
         rc = parse_col(ctx, o, &r->cols[i], r->n_rows);
-        if (rc == CAIRN_OK && !cn_map_add(&names, r->cols[i].name, strlen(r->cols[i].name), i,
-                                          NULL))
+        if (rc == CAIRN_OK &&
+            !cn_map_add(&names, r->cols[i].name, strlen(r->cols[i].name), i, NULL))
             rc = bad(ctx, r->cols[i].name, "the name appears twice");
         if (rc == CAIRN_OK && r->cols[i].is_prediction && i != nf - 1)
             rc = bad(ctx, r->cols[i].name, "the prediction column must come last");

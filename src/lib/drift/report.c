@@ -70,7 +70,8 @@ cairn_status cairn_drift_report_json(cairn_ctx *ctx, const cairn_drift_report *r
     cn_jsonw_kint(&w, "version", 1);
     cn_jsonw_kint(&w, "n_rows_reference", (int64_t)r->n_rows_ref);
     cn_jsonw_kint(&w, "n_rows_current", (int64_t)r->n_rows_cur);
-    cn_jsonw_kstring(&w, "decision", r->decision == CAIRN_DRIFT_BONFERRONI ? "bonferroni" : "share");
+    cn_jsonw_kstring(&w, "decision",
+                     r->decision == CAIRN_DRIFT_BONFERRONI ? "bonferroni" : "share");
     cn_jsonw_kdouble(&w, "drift_share", r->drift_share);
     cn_jsonw_kint(&w, "n_features", (int64_t)r->n_tested);
     cn_jsonw_kint(&w, "n_drifted", (int64_t)r->n_drifted);
@@ -246,7 +247,8 @@ cairn_status cairn_drift_report_html(cairn_ctx *ctx, const cairn_drift_report *r
         const cairn_drift_feature *f = &r->features[i];
         cn_buf_printf(&b, "<tr%s><td><a href=\"#f%zu\">", f->drifted ? " class=\"drift\"" : "", i);
         html_escape(&b, f->name);
-        cn_buf_printf(&b, "</a>%s</td><td>%s</td><td>%s</td><td>", f->is_prediction ? " (prediction)" : "",
+        cn_buf_printf(&b, "</a>%s</td><td>%s</td><td>%s</td><td>",
+                      f->is_prediction ? " (prediction)" : "",
                       f->type == CAIRN_COL_NUMERIC ? "numeric" : "categorical",
                       cairn_drift_test_name(f->test));
         html_num(&b, f->statistic);

@@ -913,7 +913,6 @@ static cairn_status log_report(train_state *st)
     return rc;
 }
 
-
 /* The drift reference profile of the training rows (and the model's predictions on them),
  * stored in the model file: what `cairn drift` and the model server compare traffic with
  * (guardrail 4). A failure only warns: the model is still good. */
