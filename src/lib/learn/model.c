@@ -47,6 +47,7 @@ void cairn_model_free(cairn_model *m)
     free_strv(m->param_values, m->n_params);
     free_strv(m->meta_keys, m->n_meta);
     free_strv(m->meta_values, m->n_meta);
+    free(m->drift_profile);
     free(m);
 }
 
@@ -748,6 +749,17 @@ void cairn_model_set_meta(cairn_model *m, const char *key, const char *value)
     m->meta_keys[m->n_meta] = cn_xstrdup(key);
     m->meta_values[m->n_meta] = cn_xstrdup(value ? value : "");
     m->n_meta++;
+}
+
+void cairn_model_set_drift_profile(cairn_model *m, const char *json)
+{
+    free(m->drift_profile);
+    m->drift_profile = json ? cn_xstrdup(json) : NULL;
+}
+
+const char *cairn_model_drift_profile(const cairn_model *m)
+{
+    return m->drift_profile;
 }
 
 const char *cairn_model_get_meta(const cairn_model *m, const char *key)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "cairn/eval.h"
 #include "cairn/train.h"
+#include "cairn/drift.h"
 #include "core/core.h"
 #include "learn/learner.h"
 #include "train/train_config.h"
@@ -912,6 +913,30 @@ static cairn_status log_report(train_state *st)
     return rc;
 }
 
+/* The drift reference profile of the training rows (and the model's predictions on them),
+ * stored in the model file: what `cairn drift` and the model server compare traffic with
+ * (guardrail 4). A failure only warns: the model is still good. */
+static void attach_drift_profile(cairn_ctx *ctx, cairn_model *m, const cairn_table *t,
+                                 const size_t *rows, size_t n)
+{
+    cairn_drift_reference_opts ro = CAIRN_DRIFT_REFERENCE_OPTS_INIT;
+    cairn_drift_reference *ref = NULL;
+    ro.model = m;
+    ro.rows = rows;
+    ro.n_rows = n;
+    cairn_status rc = cairn_drift_reference_build(ctx, t, &ro, &ref);
+    if (rc != CAIRN_OK) {
+        ro.model = NULL; /* e.g. missing values the learner cannot predict on */
+        rc = cairn_drift_reference_build(ctx, t, &ro, &ref);
+    }
+    if (rc == CAIRN_OK)
+        rc = cairn_drift_reference_attach(ctx, m, ref);
+    if (rc != CAIRN_OK)
+        cn_log(ctx, CAIRN_LOG_WARN, "train", "no drift reference profile in the model: %s",
+               cairn_errmsg(ctx));
+    cairn_drift_reference_free(ref);
+}
+
 static cairn_status fit_and_log(train_state *st)
 {
     cairn_ctx *ctx = st->ctx;
@@ -955,6 +980,7 @@ static cairn_status fit_and_log(train_state *st)
     cairn_model_set_meta(m, "cairn.run_id", r->run_id);
     cairn_model_set_meta(m, "cairn.data.sha256", st->file_sha);
     cairn_model_set_meta(m, "cairn.split.test.sha256", st->split->sha256[CAIRN_SPLIT_TEST]);
+    attach_drift_profile(ctx, m, st->sub, tr, nt);
     rc = cairn_model_save_bytes(ctx, m, &bytes, &len);
     if (rc == CAIRN_OK)
         rc = cairn_run_log_artifact_bytes(st->run, "model/model.cairn", bytes, len);
