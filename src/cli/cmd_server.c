@@ -15,7 +15,8 @@
 static const char usage[] =
     "usage: cairn server [--store URI] [--artifacts DIR] [--host H] [--port P] [--workers N] "
     "[--allowed-hosts LIST] [--cors-origins LIST] [--access-log FILE] [--max-body BYTES] "
-    "[--max-artifact-bytes BYTES] [--timeout SECONDS] [--auth] [--default-permission PERM]\n";
+    "[--max-artifact-bytes BYTES] [--timeout SECONDS] [--max-connections N] "
+    "[--max-connections-per-ip N] [--auth] [--default-permission PERM]\n";
 
 static const char help[] =
     "\nServes the store over MLflow's REST API (/api/2.0/mlflow/..., /ajax-api/2.0/...), the\n"
@@ -36,6 +37,9 @@ static const char help[] =
     "      --max-body BYTES       largest JSON request body (default 64 MiB)\n"
     "      --max-artifact-bytes BYTES  largest uploaded artifact file (default 64 GiB)\n"
     "      --timeout SECONDS      close connections idle this long (default 30)\n"
+    "      --max-connections N    open connections at most; more are refused (default 1024)\n"
+    "      --max-connections-per-ip N  open connections from one client address at most\n"
+    "                             (default 256; behind a proxy every client is the proxy)\n"
     "      --auth                 require credentials (HTTP Basic or a Bearer token) on every\n"
     "                             API request and check permissions (users: cairn auth)\n"
     "      --default-permission PERM  what a user may do without a grant: READ (default),\n"
@@ -62,6 +66,8 @@ int cmd_server(int argc, char **argv)
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"max-artifact-bytes", required_argument, NULL, 'B'},
                                          {"timeout", required_argument, NULL, 't'},
+                                         {"max-connections", required_argument, NULL, 'c'},
+                                         {"max-connections-per-ip", required_argument, NULL, 'i'},
                                          {"auth", no_argument, NULL, 'A'},
                                          {"default-permission", required_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
@@ -105,6 +111,17 @@ int cmd_server(int argc, char **argv)
             if (!parse_u64(optarg, &u) || u < 1 || u > 3600)
                 return cli_usage(usage, "--timeout takes 1 to 3600 seconds, not '%s'", optarg);
             cfg.timeout_s = (unsigned)u;
+            break;
+        case 'c':
+            if (!parse_u64(optarg, &u) || u < 1 || u > 65536)
+                return cli_usage(usage, "--max-connections takes 1 to 65536, not '%s'", optarg);
+            cfg.conn_limit = (unsigned)u;
+            break;
+        case 'i':
+            if (!parse_u64(optarg, &u) || u < 1 || u > 65536)
+                return cli_usage(usage, "--max-connections-per-ip takes 1 to 65536, not '%s'",
+                                 optarg);
+            cfg.per_ip_limit = (unsigned)u;
             break;
         case 'A': cfg.auth = true; break;
         case 'P': {

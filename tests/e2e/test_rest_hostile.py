@@ -11,6 +11,7 @@ import os
 import pathlib
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -409,6 +410,68 @@ class Bodies(HostileCase):
         finally:
             for s in socks:
                 s.close()
+        self.answers()
+
+
+class ConnectionLimits(HostileCase):
+    # The workers each accept on a socket of their own (SO_REUSEPORT), so the limits are counted
+    # across them: 6 connections from one address spread over the 4 workers still meet a limit
+    # of 4.
+    SERVER_ARGS = ('--max-connections-per-ip', '4', '--workers', '4')
+
+    def _get(self, s):
+        s.sendall(b'GET /api/2.0/mlflow/experiments/get?experiment_id=0 HTTP/1.1\r\n'
+                  b'Host: 127.0.0.1\r\n\r\n')
+        data = b''
+        try:
+            while b'\r\n\r\n' not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return data
+
+    def test_per_ip_limit_across_workers(self):
+        self.c.close()  # the shared client's connection would count too
+        socks = []
+        try:
+            for _ in range(4):
+                s = socket.create_connection(('127.0.0.1', self.server.port), timeout=10)
+                self.assertTrue(self._get(s).startswith(b'HTTP/1.1 200'))
+                socks.append(s)
+            # The fifth and sixth are closed unanswered, whichever worker takes them.
+            for _ in range(2):
+                s = socket.create_connection(('127.0.0.1', self.server.port), timeout=10)
+                try:
+                    self.assertEqual(self._get(s), b'')
+                finally:
+                    s.close()
+            # One closed, one more may come.
+            socks.pop().close()
+            deadline = time.monotonic() + 10
+            while True:
+                s = socket.create_connection(('127.0.0.1', self.server.port), timeout=10)
+                if self._get(s).startswith(b'HTTP/1.1 200'):
+                    socks.append(s)
+                    break
+                s.close()  # the server may not have seen the close yet
+                self.assertLess(time.monotonic(), deadline, 'a freed slot was never given back')
+                time.sleep(0.1)
+        finally:
+            for s in socks:
+                s.close()
+        time.sleep(0.3)
+        self.answers()
+
+    def test_second_server_on_the_same_port_refused(self):
+        # SO_REUSEPORT would let a second server share the port unless the server checks.
+        r = subprocess.run([harness.CAIRN_BIN, 'server', '--store', self.store, '--artifacts',
+                            str(self.art), '--port', str(self.server.port)],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn('cannot listen', r.stderr)
         self.answers()
 
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store_concurrency.c - many processes logging into one store at once lose nothing and
  * never see "database is locked"; kill -9 in the middle of logging corrupts nothing and loses
- * at most the points not yet flushed; a read-only or full store gives a clear error. */
+ * at most the points not yet flushed; a read-only or full store gives a clear error; a write
+ * to the write-ahead log that fails (a full disk) fails its commit and corrupts nothing. */
 #include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "unit.h"
@@ -236,6 +238,93 @@ TEST(full_disk_is_a_clear_error)
     cairn_close(ctx);
 }
 
+/* The child of wal_write_failure_fails_the_commit: commits batches of 50 points until a write
+ * fails under a file size limit; reports the run id and how many batches committed. */
+static int child_until_full(const char *uri, int fd)
+{
+    cairn_ctx *ctx = NULL;
+    if (cairn_open(uri, NULL, &ctx) != CAIRN_OK)
+        return 10;
+    cairn_run_opts o = CAIRN_RUN_OPTS_INIT;
+    o.experiment = "full";
+    char *id = NULL;
+    if (cairn_runs_create(ctx, &o, &id) != CAIRN_OK)
+        return 11;
+    /* Files may grow 256 KiB past what they are now: the log fills up within a few dozen
+     * commits (each adds frames), wherever the limit falls inside a commit. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct stat st;
+    char wal[512];
+    snprintf(wal, sizeof wal, "%s-wal", uri + strlen("sqlite://"));
+    off_t now = stat(wal, &st) == 0 ? st.st_size : 0;
+    struct rlimit lim = {(rlim_t)now + (256 << 10), (rlim_t)now + (256 << 10)};
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+        return 12;
+    int committed = 0;
+    cairn_status rc = CAIRN_OK;
+    for (int b = 0; b < 100000 && rc == CAIRN_OK; b++) {
+        cairn_metric m[50];
+        for (int i = 0; i < 50; i++)
+            m[i] = (cairn_metric){"m", b * 50 + i, 1700000000000 + b * 50 + i, b * 50 + i};
+        rc = cairn_runs_log_batch(ctx, id, m, 50, NULL, 0, NULL, 0);
+        if (rc == CAIRN_OK)
+            committed++;
+    }
+    char line[128];
+    int n = snprintf(line, sizeof line, "%s %d %d\n", id, committed, (int)rc);
+    if (write(fd, line, (size_t)n) != n)
+        return 13;
+    cairn_free(id);
+    cairn_close(ctx);
+    return 0;
+}
+
+TEST(wal_write_failure_fails_the_commit)
+{
+    if (getenv("CAIRN_TEST_PG")) {
+        printf("# skip: SQLite only\n");
+        return;
+    }
+    char uri[450];
+    cairn_close(fixture_open()); /* makes fixture_dir */
+    snprintf(uri, sizeof uri, "sqlite://%s/walfull.db", fixture_dir);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        _exit(child_until_full(uri, p[1]));
+    }
+    close(p[1]);
+    char buf[256] = {0};
+    ssize_t got = read(p[0], buf, sizeof buf - 1);
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(got > 0);
+    char id[64];
+    int committed = -1, rc = 0;
+    CHECK(sscanf(buf, "%63s %d %d", id, &committed, &rc) == 3);
+    CHECK(rc == CAIRN_EIO);
+    CHECK(committed > 0);
+    /* Every committed batch is there, nothing of the failed one, and the file is sound. */
+    cairn_ctx *ctx = NULL;
+    CHECK(cairn_open(uri, NULL, &ctx) == CAIRN_OK);
+    cairn_metric_page *page = NULL;
+    CHECK(cairn_run_metric_history(ctx, id, "m", NULL, 0, &page) == CAIRN_OK);
+    CHECK(page->n == (size_t)committed * 50);
+    for (size_t i = 0; i < page->n; i++)
+        CHECK(page->items[i].step == (int64_t)i && page->items[i].value == (double)i);
+    cairn_metric_page_free(page);
+    cairn_store_report *report = NULL;
+    CHECK(cairn_store_check(ctx, uri, &report) == CAIRN_OK);
+    CHECK(report->n_problems == 0);
+    cairn_store_report_free(report);
+    cairn_close(ctx);
+}
+
 UNIT_MAIN(UNIT_CASE(eight_processes_lose_no_points), UNIT_CASE(sixteen_processes_lose_no_points),
           UNIT_CASE(kill_9_loses_only_unflushed_points),
-          UNIT_CASE(read_only_store_is_a_clear_error), UNIT_CASE(full_disk_is_a_clear_error))
+          UNIT_CASE(read_only_store_is_a_clear_error), UNIT_CASE(full_disk_is_a_clear_error),
+          UNIT_CASE(wal_write_failure_fails_the_commit))

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include "core/core.h"
 #include "store/db.h"
+#include "store/sqlite_vfs.h"
 #include "base/buf.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -188,7 +189,8 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
                 : opts && opts->must_exist ? SQLITE_OPEN_READWRITE
                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     char *name = file_uri(path, immutable ? "?immutable=1" : "");
-    int rc = sqlite3_open_v2(name, &db->h, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    int rc = sqlite3_open_v2(name, &db->h, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                             cn_sqlite_vfs());
     free(name);
     cairn_status st = CAIRN_OK;
     if (rc != SQLITE_OK) {

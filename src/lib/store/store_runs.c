@@ -568,12 +568,16 @@ static void record(cairn_ctx *ctx, size_t i, cairn_status st, cairn_status *each
     messages[i] = st == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
 }
 
-/* One transaction for the whole group, a savepoint per batch. The batches go in run id order,
- * so two servers committing groups on one PostgreSQL store take the runs' row locks in the
- * same order. Returns the transaction's fate: not CAIRN_OK means nothing of it was committed
- * (or, when the commit's answer was lost, maybe all of it: every write is idempotent). */
+/* One transaction for the whole group. The batches go in run id order, so two servers
+ * committing groups on one PostgreSQL store take the runs' row locks in the same order.
+ * First without savepoints (two statements per batch saved): batches rarely fail, and when
+ * one does, the whole try is rolled back and *clean is false. Then, with savepoints, a savepoint
+ * per batch: a batch that fails is rolled back alone and the others commit. Returns the
+ * transaction's fate: not CAIRN_OK means nothing of it was committed (or, when the commit's
+ * answer was lost, maybe all of it: every write is idempotent). */
 static cairn_status group_txn(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
-                              const batch_order *order, cairn_status *each, char **messages)
+                              const batch_order *order, bool savepoints, bool *clean,
+                              cairn_status *each, char **messages)
 {
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
@@ -583,11 +587,20 @@ static cairn_status group_txn(cairn_ctx *ctx, const cairn_run_batch *batches, si
         size_t i = order[k].index;
         if (k > 0 && strcmp(order[k - 1].run_id, order[k].run_id) != 0)
             run_ok = false;
-        rc = cn_store_run(ctx, "SAVEPOINT cn_batch", "");
-        if (rc != CAIRN_OK)
-            break;
+        if (savepoints) {
+            rc = cn_store_run(ctx, "SAVEPOINT cn_batch", "");
+            if (rc != CAIRN_OK)
+                break;
+        }
         cairn_status st = log_batch_writes(ctx, &batches[i], &run_ok);
+        if (st != CAIRN_OK && !savepoints) {
+            *clean = false;
+            cn_store_rollback(ctx);
+            return st;
+        }
         record(ctx, i, st, each, messages);
+        if (!savepoints)
+            continue;
         if (st != CAIRN_OK)
             rc = cn_store_run(ctx, "ROLLBACK TO SAVEPOINT cn_batch", "");
         if (rc == CAIRN_OK)
@@ -613,7 +626,13 @@ cairn_status cn_store_log_batches(cairn_ctx *ctx, const cairn_run_batch *batches
     }
     qsort(order, n, sizeof *order, batch_order_cmp);
     /* One batch needs no savepoint: its own transaction is the same thing. */
-    bool grouped = n > 1 && group_txn(ctx, batches, n, order, each, messages) == CAIRN_OK;
+    bool grouped = false;
+    if (n > 1) {
+        bool clean = true;
+        grouped = group_txn(ctx, batches, n, order, false, &clean, each, messages) == CAIRN_OK;
+        if (!grouped && !clean) /* a batch failed: again, each batch in a savepoint */
+            grouped = group_txn(ctx, batches, n, order, true, &clean, each, messages) == CAIRN_OK;
+    }
     /* A group that failed as a whole, or batches that failed for the store's sake (a lost
      * connection, a deadlock victim), go again, each in a transaction of its own: what
      * cairn_runs_log_batch() would have done for them. */

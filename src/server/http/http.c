@@ -24,8 +24,27 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
+/* One single-threaded daemon per worker, each with a listening socket of its own on the same
+ * port (SO_REUSEPORT): the kernel spreads new connections evenly across them. One daemon with a
+ * thread pool shares one socket, and whichever thread wakes first accepts a burst of
+ * connections, so a few threads end up serving every client while the others idle. */
+#define HTTP_MAX_WORKERS 256
+
+/* Open connections per client address, counted across the daemons (each daemon would only
+ * count its own). */
+typedef struct ip_count {
+    unsigned char addr[16];
+    int family;
+    unsigned n;
+} ip_count;
+
 struct http_server {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon *d[HTTP_MAX_WORKERS];
+    int n_d;
+    pthread_mutex_t conn_mu; /* guards the counts below */
+    unsigned n_conns;
+    ip_count *ips;
+    size_t n_ips, cap_ips;
     const http_app_ops *ops;
     void *app;
     http_config cfg;
@@ -329,6 +348,87 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
+/* The address bytes of sa, for counting; false for a family we do not count. */
+static bool addr_key(const struct sockaddr *sa, unsigned char key[16], int *family)
+{
+    memset(key, 0, 16);
+    *family = sa ? sa->sa_family : 0;
+    if (*family == AF_INET) {
+        memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return true;
+    }
+    if (*family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        return true;
+    }
+    return false;
+}
+
+/* The count of an address (under conn_mu); NULL when it has none and add is false. */
+static ip_count *ip_find(http_server *s, const unsigned char key[16], int family, bool add)
+{
+    for (size_t i = 0; i < s->n_ips; i++)
+        if (s->ips[i].family == family && memcmp(s->ips[i].addr, key, 16) == 0)
+            return &s->ips[i];
+    if (!add)
+        return NULL;
+    if (s->n_ips == s->cap_ips) {
+        s->cap_ips = s->cap_ips ? 2 * s->cap_ips : 16;
+        s->ips = cn_xrealloc(s->ips, s->cap_ips * sizeof *s->ips);
+    }
+    ip_count *c = &s->ips[s->n_ips++];
+    memcpy(c->addr, key, 16);
+    c->family = family;
+    c->n = 0;
+    return c;
+}
+
+/* Refuses a new connection over the server's limits (all daemons together). A few accepted
+ * at the same instant by different daemons may pass the limit by one each: the count grows
+ * once libmicrohttpd has set the connection up (on_connection). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    http_server *s = cls;
+    unsigned char key[16];
+    int family;
+    bool ok = true;
+    pthread_mutex_lock(&s->conn_mu);
+    if (s->n_conns >= s->cfg.conn_limit) {
+        ok = false;
+    } else if (addr_key(addr, key, &family)) {
+        ip_count *c = ip_find(s, key, family, false);
+        ok = !c || c->n < s->cfg.per_ip_limit;
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)socket_context;
+    http_server *s = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    unsigned char key[16];
+    int family;
+    bool keyed = ci && addr_key(ci->client_addr, key, &family);
+    pthread_mutex_lock(&s->conn_mu);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        s->n_conns++;
+        if (keyed)
+            ip_find(s, key, family, true)->n++;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (s->n_conns > 0)
+            s->n_conns--;
+        ip_count *c = keyed ? ip_find(s, key, family, false) : NULL;
+        if (c && --c->n == 0) /* forget it: the table stays as small as the clients */
+            *c = s->ips[--s->n_ips];
+    }
+    pthread_mutex_unlock(&s->conn_mu);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -336,11 +436,52 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     (void)ap; /* libmicrohttpd's own complaints (a client that went away) are not ours */
 }
 
+static struct MHD_Daemon *start_daemon(http_server *s, const struct addrinfo *ai)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(
+        flags, (uint16_t)s->cfg.port, on_accept, s, on_request, s, MHD_OPTION_SOCK_ADDR,
+        ai->ai_addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+        s->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->cfg.conn_memory, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+}
+
+/* True when a socket without SO_REUSEPORT can bind the address: nobody listens there. */
+static bool port_free(const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true; /* let libmicrohttpd report it */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* TIME_WAIT is no listener */
+    bool ok = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    close(fd);
+    return ok;
+}
+
+static void http_fail_start(http_server *s, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "cannot listen on %s port %d (in use, or not an address of this machine); "
+             "pick another with --host/--port, or --port 0 for a free one",
+             s->cfg.host, s->cfg.port);
+    pthread_mutex_destroy(&s->conn_mu);
+    pthread_mutex_destroy(&s->pending_mu);
+    free(s);
+}
+
 http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *app, char *err,
                         size_t errlen)
 {
     http_server *s = cn_xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->pending_mu, NULL);
+    pthread_mutex_init(&s->conn_mu, NULL);
     s->cfg = *cfg;
     s->ops = ops;
     s->app = app;
@@ -357,7 +498,7 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
     if (!s->cfg.per_ip_limit)
         s->cfg.per_ip_limit = 256;
     if (!s->cfg.conn_memory)
-        s->cfg.conn_memory = 64u << 10;
+        s->cfg.conn_memory = 16u << 10;
 
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
@@ -376,34 +517,45 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
     int gai = getaddrinfo(host, portstr, &hints, &ai);
     if (gai != 0 || !ai) {
         snprintf(err, errlen, "cannot resolve --host '%s': %s", s->cfg.host, gai_strerror(gai));
+        pthread_mutex_destroy(&s->conn_mu);
         pthread_mutex_destroy(&s->pending_mu);
         free(s);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->d = MHD_start_daemon(
-        flags, (uint16_t)s->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers, MHD_OPTION_CONNECTION_TIMEOUT,
-        s->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        s->cfg.conn_memory, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (ai->ai_family == AF_INET)
+        ((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons((uint16_t)s->cfg.port);
+    else if (ai->ai_family == AF_INET6)
+        ((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons((uint16_t)s->cfg.port);
+    /* SO_REUSEPORT would let a second server on the same port share it silently: make sure
+     * nobody listens there first (a socket without the option cannot bind next to one). */
+    if (s->cfg.port != 0 && !port_free(ai)) {
+        freeaddrinfo(ai);
+        http_fail_start(s, err, errlen);
+        return NULL;
+    }
+    int n = s->cfg.workers < HTTP_MAX_WORKERS ? s->cfg.workers : HTTP_MAX_WORKERS;
+    for (int i = 0; i < n; i++) {
+        s->d[i] = start_daemon(s, ai);
+        if (!s->d[i])
+            break;
+        s->n_d++;
+        if (i == 0) { /* --port 0: the others bind the port the first was given */
+            const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(s->d[0], MHD_DAEMON_INFO_BIND_PORT);
+            s->port = di ? di->port : s->cfg.port;
+            if (ai->ai_family == AF_INET)
+                ((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons((uint16_t)s->port);
+            else
+                ((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_port = htons((uint16_t)s->port);
+        }
+    }
     freeaddrinfo(ai);
-    if (!s->d) {
-        pthread_mutex_destroy(&s->pending_mu);
-        snprintf(err, errlen,
-                 "cannot listen on %s port %d (in use, or not an address of this machine); "
-                 "pick another with --host/--port, or --port 0 for a free one",
-                 s->cfg.host, s->cfg.port);
-        free(s);
+    if (s->n_d < n) {
+        for (int i = 0; i < s->n_d; i++)
+            MHD_stop_daemon(s->d[i]);
+        http_fail_start(s, err, errlen);
         return NULL;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : s->cfg.port;
     return s;
 }
 
@@ -419,8 +571,10 @@ int http_in_flight(const http_server *s)
 
 void http_quiesce(http_server *s)
 {
-    if (s && s->d) {
-        MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_d; i++) {
+        MHD_socket fd = MHD_quiesce_daemon(s->d[i]);
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
     }
@@ -439,8 +593,10 @@ void http_stop(http_server *s, int grace_ms)
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
-    if (s->d)
-        MHD_stop_daemon(s->d);
+    for (int i = 0; i < s->n_d; i++)
+        MHD_stop_daemon(s->d[i]);
+    pthread_mutex_destroy(&s->conn_mu);
     pthread_mutex_destroy(&s->pending_mu);
+    free(s->ips);
     free(s);
 }

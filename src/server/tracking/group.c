@@ -3,7 +3,9 @@
  * thread: the writer sleeps until a batch arrives, takes everything queued (up to a cap),
  * commits it with one cairn_runs_log_batches() call and resumes each request with its answer.
  * While it commits, the next group gathers, so the busier the server, the bigger the groups and
- * the fewer transactions per point. No timer: a lone request is committed at once. */
+ * the fewer transactions per point. No timer: a lone request is committed at once.
+ * The answers go out from a second thread, the answerer: resuming a connection costs a system
+ * call per request, which would otherwise stretch the writer's loop, the one serial part. */
 #include "tracking/group.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,6 +24,8 @@ typedef struct group_item {
     http_pending *pending;
     cairn_run_batch b; /* its arrays and strings live in `copy` */
     char *copy;
+    cairn_status st; /* the batch's fate, set by the writer */
+    char *msg;       /* its error message, or NULL */
 } group_item;
 
 struct trk_group {
@@ -31,25 +35,31 @@ struct trk_group {
     bool stopping;
     pthread_t thread;
     cairn_ctx *ctx; /* the writer's own store connection */
+    /* Committed items waiting for their answers, under mu. */
+    pthread_cond_t answer_wake;
+    group_item *done, **done_tail;
+    bool writer_done; /* the writer has handed over its last items */
+    pthread_t answerer;
 };
 
 static void item_free(group_item *it)
 {
+    cairn_free(it->msg);
     free(it->copy);
     free(it);
 }
 
 /* The item's answer: {} or the batch's own error, as the route would have written it. */
-static void answer(group_item *it, cairn_status st, const char *msg)
+static void answer(group_item *it)
 {
     http_response resp = {.fd = -1};
     trk_call c = {.resp = &resp};
     cn_jsonw_init(&c.w, NULL, 0);
-    if (st == CAIRN_OK) {
+    if (it->st == CAIRN_OK) {
         cn_jsonw_object_begin(&c.w);
         cn_jsonw_object_end(&c.w);
     } else {
-        trk_fail_message(&c, st, msg ? msg : cairn_status_str(st));
+        trk_fail_message(&c, it->st, it->msg ? it->msg : cairn_status_str(it->st));
     }
     cn_jsonw_finish(&c.w);
     resp.body = c.w.buf;
@@ -61,7 +71,8 @@ static void answer(group_item *it, cairn_status st, const char *msg)
     http_resume(pending, &resp);
 }
 
-static void commit(trk_group *g, group_item *list, size_t n)
+/* Commits the n items of list, then hands them to the answerer. */
+static void commit(trk_group *g, group_item *list, group_item *last, size_t n)
 {
     cairn_run_batch *b = cn_xmalloc(n * sizeof *b);
     cairn_status *each = cn_xmalloc(n * sizeof *each);
@@ -71,14 +82,41 @@ static void commit(trk_group *g, group_item *list, size_t n)
         b[i++] = it->b;
     cairn_runs_log_batches(g->ctx, b, n, each, msgs);
     i = 0;
-    for (group_item *it = list, *next; it; it = next, i++) {
-        next = it->next;
-        answer(it, each[i], msgs[i]);
-        cairn_free(msgs[i]);
+    for (group_item *it = list; it; it = it->next, i++) {
+        it->st = each[i];
+        it->msg = msgs[i];
     }
     free(b);
     free(each);
     free(msgs);
+    pthread_mutex_lock(&g->mu);
+    *g->done_tail = list;
+    g->done_tail = &last->next;
+    pthread_cond_signal(&g->answer_wake);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void *answerer_main(void *arg)
+{
+    trk_group *g = arg;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (!g->done && !g->writer_done)
+            pthread_cond_wait(&g->answer_wake, &g->mu);
+        group_item *list = g->done;
+        if (!list)
+            break; /* the writer is done, and every answer is out */
+        g->done = NULL;
+        g->done_tail = &g->done;
+        pthread_mutex_unlock(&g->mu);
+        for (group_item *it = list, *next; it; it = next) {
+            next = it->next;
+            answer(it);
+        }
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -104,9 +142,11 @@ static void *writer_main(void *arg)
             g->tail = &g->head;
         last->next = NULL;
         pthread_mutex_unlock(&g->mu);
-        commit(g, list, n);
+        commit(g, list, last, n);
         pthread_mutex_lock(&g->mu);
     }
+    g->writer_done = true;
+    pthread_cond_signal(&g->answer_wake);
     pthread_mutex_unlock(&g->mu);
     return NULL;
 }
@@ -126,11 +166,24 @@ trk_group *trk_group_start(const char *store_uri, const char *artifact_root, cha
     trk_group *g = cn_xcalloc(1, sizeof *g);
     g->ctx = ctx;
     g->tail = &g->head;
+    g->done_tail = &g->done;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->wake, NULL);
-    int rc = pthread_create(&g->thread, NULL, writer_main, g);
+    pthread_cond_init(&g->answer_wake, NULL);
+    int rc = pthread_create(&g->answerer, NULL, answerer_main, g);
+    if (rc == 0) {
+        rc = pthread_create(&g->thread, NULL, writer_main, g);
+        if (rc != 0) {
+            pthread_mutex_lock(&g->mu);
+            g->writer_done = true;
+            pthread_cond_signal(&g->answer_wake);
+            pthread_mutex_unlock(&g->mu);
+            pthread_join(g->answerer, NULL);
+        }
+    }
     if (rc != 0) {
-        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
+        snprintf(err, errlen, "cannot start the writer threads: %s", strerror(rc));
+        pthread_cond_destroy(&g->answer_wake);
         pthread_cond_destroy(&g->wake);
         pthread_mutex_destroy(&g->mu);
         cairn_close(ctx);
@@ -149,6 +202,8 @@ void trk_group_stop(trk_group *g)
     pthread_cond_signal(&g->wake);
     pthread_mutex_unlock(&g->mu);
     pthread_join(g->thread, NULL);
+    pthread_join(g->answerer, NULL);
+    pthread_cond_destroy(&g->answer_wake);
     pthread_cond_destroy(&g->wake);
     pthread_mutex_destroy(&g->mu);
     cairn_close(g->ctx);

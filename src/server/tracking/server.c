@@ -496,6 +496,7 @@ int trk_serve(const trk_config *cfg)
                       .workers = cfg->workers,
                       .max_body = app.cfg.max_body,
                       .timeout_s = cfg->timeout_s,
+                      .conn_limit = cfg->conn_limit,
                       .per_ip_limit = cfg->per_ip_limit,
                       .access_log = cfg->access_log};
     char err[512];

@@ -25,7 +25,8 @@ typedef struct trk_config {
     size_t max_body;               /* JSON bodies; 0: 64 MiB */
     uint64_t max_artifact_bytes;   /* one uploaded file; 0: 64 GiB */
     unsigned timeout_s;            /* idle connections; 0: 30 */
-    unsigned per_ip_limit;         /* 0: 256 */
+    unsigned conn_limit;           /* open connections; 0: 1024 */
+    unsigned per_ip_limit;         /* open connections per client address; 0: 256 */
     int grace_ms;                  /* how long SIGTERM waits for requests under way; 0: 10000 */
     bool auth;                     /* --auth: every API request needs credentials */
     cairn_perm default_permission; /* what a user may do without an explicit grant */
