@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* ceiling.c - cairn-ceiling: the least an HTTP server on libmicrohttpd can do per request, so
  * bench/bench_server.py can measure the machine's ceiling with the same load generator and
- * configuration as `cairn server` (internal thread pool of 4, epoll, keep-alive, backlog 1024).
+ * configuration as `cairn server` (4 single-threaded daemons with epoll, each on a listening
+ * socket of its own on the one port (SO_REUSEPORT), keep-alive, backlog 1024; --pool: one
+ * daemon with an internal thread pool of N sharing one socket, the layout cairn used before).
  * Every request, any method and path, gets 200 and the body {} after its request body has been
  * read.
  *
- *   cairn-ceiling [--port N] [--threads N] [--chunked] [--close]
+ *   cairn-ceiling [--port N] [--threads N] [--pool] [--chunked] [--close]
  *
  * Binds 127.0.0.1; prints "listening on http://127.0.0.1:PORT" on stderr (--port 0 picks a
  * free port); on SIGINT or SIGTERM prints "served N requests, M body bytes" and exits 0.
@@ -33,7 +35,7 @@ static atomic_uint_fast64_t n_requests;
 static atomic_uint_fast64_t n_body_bytes;
 static volatile sig_atomic_t is_stopping;
 static struct MHD_Response *reply;
-static bool is_chunked, is_close;
+static bool is_chunked, is_close, is_pool;
 
 /* Per request state: libmicrohttpd calls the handler first with the headers, then with each
  * piece of the body, then once more with upload_data_size 0. Queueing a reply in the first
@@ -128,13 +130,15 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--threads") == 0 && v) {
             threads = parse_number("--threads", v, 256);
             i++;
+        } else if (strcmp(argv[i], "--pool") == 0) {
+            is_pool = true;
         } else if (strcmp(argv[i], "--chunked") == 0) {
             is_chunked = true;
         } else if (strcmp(argv[i], "--close") == 0) {
             is_close = true;
         } else {
-            fprintf(stderr,
-                    "usage: cairn-ceiling [--port N] [--threads N] [--chunked] [--close]\n");
+            fprintf(stderr, "usage: cairn-ceiling [--port N] [--threads N] [--pool] [--chunked] "
+                            "[--close]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -163,24 +167,34 @@ int main(int argc, char **argv)
 
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, (uint16_t)port, NULL, NULL,
-        on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)1000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "cairn-ceiling: error: cannot listen on 127.0.0.1:%ld\n", port);
-        return 1;
+    struct MHD_Daemon *d[256] = {0};
+    int n_d = is_pool ? 1 : (int)threads;
+    for (int i = 0; i < n_d; i++) {
+        d[i] = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, (uint16_t)port, NULL,
+            NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(is_pool ? threads : 1),
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)(is_pool ? 0 : 1),
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned int)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        if (!d[i]) {
+            fprintf(stderr, "cairn-ceiling: error: cannot listen on 127.0.0.1:%ld\n", port);
+            return 1;
+        }
+        if (i == 0) { /* port 0: the others take the port the first was given */
+            const union MHD_DaemonInfo *info = MHD_get_daemon_info(d[0], MHD_DAEMON_INFO_BIND_PORT);
+            port = info ? info->port : port;
+            addr.sin_port = htons((uint16_t)port);
+        }
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    fprintf(stderr, "listening on http://127.0.0.1:%u\n", info ? (unsigned)info->port : 0u);
+    fprintf(stderr, "listening on http://127.0.0.1:%ld\n", port);
     fflush(stderr);
 
     while (!is_stopping)
         sigsuspend(&old_set);
-    MHD_stop_daemon(d);
+    for (int i = 0; i < n_d; i++)
+        MHD_stop_daemon(d[i]);
     MHD_destroy_response(reply);
     fprintf(stderr, "served %llu requests, %llu body bytes\n",
             (unsigned long long)atomic_load(&n_requests),

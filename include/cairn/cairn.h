@@ -59,6 +59,10 @@ typedef struct cairn_open_opts {
     bool must_exist;     /* SQLite: fail rather than create a missing file (URI mode=rw) */
     bool immutable;      /* SQLite: the file cannot change while open (read-only media); no
                             locks, no -wal/-shm files; implies read_only (URI immutable=1) */
+    bool background_checkpoint; /* SQLite: commits never copy the write-ahead log back into the
+                                   database themselves; a thread of the context does it on a
+                                   connection of its own (for a writer whose commit latency
+                                   matters, such as the server's group commit) */
 } cairn_open_opts;
 #define CAIRN_OPEN_OPTS_INIT                                                                       \
     {                                                                                              \

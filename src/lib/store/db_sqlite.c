@@ -77,9 +77,28 @@ static void file_lock_put(file_lock *l)
     pthread_mutex_unlock(&file_locks_mu);
 }
 
+/* The background checkpointer of a connection opened with opts->background_checkpoint: past
+ * CHECKPOINT_PAGES pages of write-ahead log, the connection's commits wake this thread, which
+ * copies the log back into the database (with its syncs) on a connection of its own while the
+ * writer goes on (a PASSIVE checkpoint never blocks it). SQLite reuses the log from its start
+ * only when a write begins with everything copied back, which a writer that never pauses
+ * never sees: past CHECKPOINT_HARD_PAGES the writer checkpoints itself, copying the little the
+ * thread has not copied yet, so the log stays bounded (about 16 MB) under any load. */
+#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_HARD_PAGES 4000
+
+typedef struct checkpointer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    bool wanted, stopping;
+    char *uri; /* the database, as the writer opened it */
+} checkpointer;
+
 typedef struct sqlite_db {
     cn_db base;
     sqlite3 *h;
+    checkpointer *ckpt; /* NULL: SQLite checkpoints on commit, as usual */
     char *path;
     file_lock *wlock; /* NULL for an in-memory or read-only database */
     bool holds_wlock;
@@ -102,6 +121,84 @@ struct cn_stmt {
     sqlite3_stmt *stmt;
     cache_entry *cached; /* non-NULL when the statement belongs to the cache */
 };
+
+static void *checkpointer_main(void *arg)
+{
+    checkpointer *c = arg;
+    sqlite3 *h = NULL;
+    if (sqlite3_open_v2(c->uri, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                        cn_sqlite_vfs()) != SQLITE_OK) {
+        sqlite3_close(h);
+        h = NULL;
+    } else {
+        sqlite3_busy_timeout(h, 1000);
+    }
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->wanted && !c->stopping)
+            pthread_cond_wait(&c->wake, &c->mu);
+        if (c->stopping)
+            break;
+        c->wanted = false;
+        pthread_mutex_unlock(&c->mu);
+        /* A failure (a reader in the way, a full disk) leaves the log to the next try; the
+         * last connection to close checkpoints it in any case. */
+        if (h)
+            sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    sqlite3_close(h);
+    return NULL;
+}
+
+/* sqlite3_wal_hook: after each commit, with the pages now in the log. */
+static int on_wal_commit(void *arg, sqlite3 *h, const char *name, int pages)
+{
+    (void)name;
+    checkpointer *c = arg;
+    if (pages >= CHECKPOINT_HARD_PAGES) {
+        sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&c->mu);
+        c->wanted = true;
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+static checkpointer *checkpointer_start(sqlite3 *h, const char *uri)
+{
+    checkpointer *c = cn_xcalloc(1, sizeof *c);
+    c->uri = cn_xstrdup(uri);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->mu);
+        free(c->uri);
+        free(c);
+        return NULL; /* then the connection checkpoints itself, as usual */
+    }
+    sqlite3_wal_hook(h, on_wal_commit, c); /* replaces the automatic checkpoint */
+    return c;
+}
+
+static void checkpointer_stop(checkpointer *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    free(c->uri);
+    free(c);
+}
 
 /* Maps a SQLite result code to a status with a message that names the cause and the fix. */
 static cairn_status fail(sqlite_db *db, int rc, const char *what)
@@ -191,6 +288,8 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
     char *name = file_uri(path, immutable ? "?immutable=1" : "");
     int rc = sqlite3_open_v2(name, &db->h, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
                              cn_sqlite_vfs());
+    if (rc == SQLITE_OK && !db->asked_read_only && opts && opts->background_checkpoint)
+        db->ckpt = checkpointer_start(db->h, name);
     free(name);
     cairn_status st = CAIRN_OK;
     if (rc != SQLITE_OK) {
@@ -220,6 +319,7 @@ static cairn_status sq_open(cairn_ctx *ctx, const char *path, const cairn_open_o
 done:
     if (db) {
         sqlite3_close(db->h);
+        checkpointer_stop(db->ckpt);
         free(db->path);
         free(db);
     }
@@ -243,6 +343,7 @@ static void sq_close(cn_db *base)
         free(db->cache[i].sql);
     }
     sqlite3_close(db->h);
+    checkpointer_stop(db->ckpt);
     release_wlock(db);
     file_lock_put(db->wlock);
     free(db->path);

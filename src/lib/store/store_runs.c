@@ -497,15 +497,20 @@ static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_
 static cairn_status log_batch_writes(cairn_ctx *ctx, const cairn_run_batch *b, bool *run_ok)
 {
     cairn_status rc = CAIRN_OK;
-    if (!*run_ok) {
-        cn_run_row row;
-        rc = cn_store_run_lookup(ctx, b->run_id, &row);
-        if (rc == CAIRN_OK) {
-            if (row.is_deleted)
-                rc = cn_fail(ctx, CAIRN_EINVAL,
-                             "run '%s' is deleted; restore it before logging to it", b->run_id);
-            cn_run_row_release(&row);
-        }
+    if (!*run_ok) { /* the run exists and is not deleted: one small query, no row copied */
+        int64_t deleted = 0;
+        bool found = false;
+        rc = cn_validate_run_id(ctx, b->run_id);
+        if (rc == CAIRN_OK)
+            rc = cn_store_query_int(ctx, &deleted, &found,
+                                    "SELECT lifecycle_stage = 'deleted' FROM runs WHERE "
+                                    "run_uuid = ?",
+                                    "s", b->run_id);
+        if (rc == CAIRN_OK && !found)
+            rc = cn_fail(ctx, CAIRN_ENOTFOUND, "no run with id '%s'", b->run_id);
+        if (rc == CAIRN_OK && deleted)
+            rc = cn_fail(ctx, CAIRN_EINVAL, "run '%s' is deleted; restore it before logging to it",
+                         b->run_id);
         *run_ok = rc == CAIRN_OK;
     }
     if (rc == CAIRN_OK)

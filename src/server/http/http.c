@@ -51,7 +51,6 @@ struct http_server {
     int port;
     atomic_int in_flight;
     atomic_int n_suspended;
-    pthread_mutex_t pending_mu; /* guards the answers handed over by http_resume */
 };
 
 typedef struct http_conn_state {
@@ -60,7 +59,7 @@ typedef struct http_conn_state {
     bool started; /* begin() ran */
     bool answered;
     bool suspended;      /* by http_suspend, until the answer is queued */
-    bool resumed;        /* http_resume handed over `later` (under pending_mu) */
+    atomic_bool resumed; /* http_resume handed over `later` (release; read with acquire) */
     http_response later; /* that answer */
 } http_conn_state;
 
@@ -241,13 +240,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->conn = conn;
     req->method = method;
     if (cs->suspended) { /* resumed: queue the answer http_resume handed over */
-        pthread_mutex_lock(&s->pending_mu);
-        bool ready = cs->resumed;
+        if (!atomic_load_explicit(&cs->resumed, memory_order_acquire))
+            return MHD_YES; /* cannot happen: libmicrohttpd calls back only once resumed */
         http_response later = cs->later;
         cs->later = (http_response){.fd = -1};
-        pthread_mutex_unlock(&s->pending_mu);
-        if (!ready) /* cannot happen: libmicrohttpd calls back only once resumed */
-            return MHD_YES;
         cs->suspended = false;
         atomic_fetch_sub(&s->n_suspended, 1);
         return queue(cs, &later);
@@ -300,13 +296,10 @@ http_pending *http_suspend(http_request *req)
 void http_resume(http_pending *p, http_response *resp)
 {
     http_conn_state *cs = (http_conn_state *)p;
-    http_server *s = cs->server;
     struct MHD_Connection *conn = cs->req.conn;
-    pthread_mutex_lock(&s->pending_mu);
-    CN_ASSERT(!cs->resumed);
+    CN_ASSERT(!atomic_load_explicit(&cs->resumed, memory_order_relaxed));
     cs->later = *resp;
-    cs->resumed = true;
-    pthread_mutex_unlock(&s->pending_mu);
+    atomic_store_explicit(&cs->resumed, true, memory_order_release);
     *resp = (http_response){.fd = -1};
     MHD_resume_connection(conn);
 }
@@ -472,7 +465,6 @@ static void http_fail_start(http_server *s, char *err, size_t errlen)
              "pick another with --host/--port, or --port 0 for a free one",
              s->cfg.host, s->cfg.port);
     pthread_mutex_destroy(&s->conn_mu);
-    pthread_mutex_destroy(&s->pending_mu);
     free(s);
 }
 
@@ -480,7 +472,6 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
                         size_t errlen)
 {
     http_server *s = cn_xcalloc(1, sizeof *s);
-    pthread_mutex_init(&s->pending_mu, NULL);
     pthread_mutex_init(&s->conn_mu, NULL);
     s->cfg = *cfg;
     s->ops = ops;
@@ -518,7 +509,6 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
     if (gai != 0 || !ai) {
         snprintf(err, errlen, "cannot resolve --host '%s': %s", s->cfg.host, gai_strerror(gai));
         pthread_mutex_destroy(&s->conn_mu);
-        pthread_mutex_destroy(&s->pending_mu);
         free(s);
         return NULL;
     }
@@ -596,7 +586,6 @@ void http_stop(http_server *s, int grace_ms)
     for (int i = 0; i < s->n_d; i++)
         MHD_stop_daemon(s->d[i]);
     pthread_mutex_destroy(&s->conn_mu);
-    pthread_mutex_destroy(&s->pending_mu);
     free(s->ips);
     free(s);
 }

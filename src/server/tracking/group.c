@@ -35,7 +35,9 @@ struct trk_group {
     bool stopping;
     pthread_t thread;
     cairn_ctx *ctx; /* the writer's own store connection */
-    /* Committed items waiting for their answers, under mu. */
+    /* Committed items waiting for their answers, under done_mu (not mu, which the workers
+     * take to queue). */
+    pthread_mutex_t done_mu;
     pthread_cond_t answer_wake;
     group_item *done, **done_tail;
     bool writer_done; /* the writer has handed over its last items */
@@ -89,33 +91,33 @@ static void commit(trk_group *g, group_item *list, group_item *last, size_t n)
     free(b);
     free(each);
     free(msgs);
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->done_mu);
     *g->done_tail = list;
     g->done_tail = &last->next;
     pthread_cond_signal(&g->answer_wake);
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->done_mu);
 }
 
 static void *answerer_main(void *arg)
 {
     trk_group *g = arg;
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->done_mu);
     for (;;) {
         while (!g->done && !g->writer_done)
-            pthread_cond_wait(&g->answer_wake, &g->mu);
+            pthread_cond_wait(&g->answer_wake, &g->done_mu);
         group_item *list = g->done;
         if (!list)
             break; /* the writer is done, and every answer is out */
         g->done = NULL;
         g->done_tail = &g->done;
-        pthread_mutex_unlock(&g->mu);
+        pthread_mutex_unlock(&g->done_mu);
         for (group_item *it = list, *next; it; it = next) {
             next = it->next;
             answer(it);
         }
-        pthread_mutex_lock(&g->mu);
+        pthread_mutex_lock(&g->done_mu);
     }
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->done_mu);
     return NULL;
 }
 
@@ -145,9 +147,11 @@ static void *writer_main(void *arg)
         commit(g, list, last, n);
         pthread_mutex_lock(&g->mu);
     }
+    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_lock(&g->done_mu);
     g->writer_done = true;
     pthread_cond_signal(&g->answer_wake);
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->done_mu);
     return NULL;
 }
 
@@ -156,6 +160,7 @@ trk_group *trk_group_start(const char *store_uri, const char *artifact_root, cha
 {
     cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
     o.artifact_root = artifact_root;
+    o.background_checkpoint = true; /* the writer's loop is the one serial part: no syncs in it */
     cairn_ctx *ctx = NULL;
     cairn_status st = cairn_open(store_uri, &o, &ctx);
     if (st != CAIRN_OK) {
@@ -168,16 +173,17 @@ trk_group *trk_group_start(const char *store_uri, const char *artifact_root, cha
     g->tail = &g->head;
     g->done_tail = &g->done;
     pthread_mutex_init(&g->mu, NULL);
+    pthread_mutex_init(&g->done_mu, NULL);
     pthread_cond_init(&g->wake, NULL);
     pthread_cond_init(&g->answer_wake, NULL);
     int rc = pthread_create(&g->answerer, NULL, answerer_main, g);
     if (rc == 0) {
         rc = pthread_create(&g->thread, NULL, writer_main, g);
         if (rc != 0) {
-            pthread_mutex_lock(&g->mu);
+            pthread_mutex_lock(&g->done_mu);
             g->writer_done = true;
             pthread_cond_signal(&g->answer_wake);
-            pthread_mutex_unlock(&g->mu);
+            pthread_mutex_unlock(&g->done_mu);
             pthread_join(g->answerer, NULL);
         }
     }
@@ -185,6 +191,7 @@ trk_group *trk_group_start(const char *store_uri, const char *artifact_root, cha
         snprintf(err, errlen, "cannot start the writer threads: %s", strerror(rc));
         pthread_cond_destroy(&g->answer_wake);
         pthread_cond_destroy(&g->wake);
+        pthread_mutex_destroy(&g->done_mu);
         pthread_mutex_destroy(&g->mu);
         cairn_close(ctx);
         free(g);
@@ -205,6 +212,7 @@ void trk_group_stop(trk_group *g)
     pthread_join(g->answerer, NULL);
     pthread_cond_destroy(&g->answer_wake);
     pthread_cond_destroy(&g->wake);
+    pthread_mutex_destroy(&g->done_mu);
     pthread_mutex_destroy(&g->mu);
     cairn_close(g->ctx);
     free(g);
