@@ -109,6 +109,9 @@ cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name);
  * too); free it with cairn_run_record_free(). Prints the error (unknown, ambiguous with the
  * candidates) and returns NULL otherwise. */
 cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix);
+/* The full id of the run named by its id or a unique prefix (cairn_run_resolve); free it with
+ * cairn_free(). Prints the error and returns NULL otherwise. */
+char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix);
 
 /* s itself when it has at most max_chars characters, else its first max_chars - 1 characters
  * and "…" written to out (size >= 4 * max_chars + 1): keeps table columns narrow. */

@@ -476,6 +476,16 @@ static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bo
         return 1;
     cairn_eval_report *r = NULL;
     int code = 0;
+    /* a run id or a unique prefix; eval model also takes a model file */
+    char *full = NULL;
+    if (fn == cairn_eval_final || !cn_fs_exists(id)) {
+        full = cli_run_resolve(ctx, id);
+        if (!full) {
+            cairn_close(ctx);
+            return 1;
+        }
+        id = full;
+    }
     if (fn(ctx, id, o, &r) != CAIRN_OK) {
         code = cli_fail(ctx);
     } else {
@@ -490,6 +500,7 @@ static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bo
         print_report(r, json, what);
     }
     cairn_eval_report_free(r);
+    cairn_free(full);
     cairn_close(ctx);
     return code;
 }
@@ -586,8 +597,12 @@ static int cmd_eval_compare(int argc, char **argv)
         return 1;
     cairn_compare_result *r = NULL;
     int code = 0;
-    const char *a = argv[optind], *b = argv[optind + 1];
-    if (cairn_eval_compare(ctx, a, b, &r) != CAIRN_OK) {
+    char *full_a = cli_run_resolve(ctx, argv[optind]);
+    char *full_b = full_a ? cli_run_resolve(ctx, argv[optind + 1]) : NULL;
+    const char *a = full_a, *b = full_b;
+    if (!full_a || !full_b) {
+        code = 1;
+    } else if (cairn_eval_compare(ctx, a, b, &r) != CAIRN_OK) {
         code = cli_fail(ctx);
     } else if (json) {
         cn_jsonw w;
@@ -637,6 +652,8 @@ static int cmd_eval_compare(int argc, char **argv)
                r->significant ? "the difference is significant" : "no significant difference");
     }
     cairn_compare_result_free(r);
+    cairn_free(full_a);
+    cairn_free(full_b);
     cairn_close(ctx);
     return code;
 }

@@ -246,9 +246,6 @@ void cli_table_free(cli_table *t)
 
 /* ---- tracking groups (exp, runs): synopses, arguments, lookups ---- */
 
-#define RUN_PREFIX_MIN 6
-#define AMBIGUOUS_SHOWN 10
-
 static void print_synopsis(const cli_synopsis *syn, const char *verb, size_t verb_len, cn_buf *b)
 {
     bool first = true;
@@ -389,69 +386,24 @@ cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name)
     return exp;
 }
 
-/* Characters a run id prefix may hold: none of LIKE's wildcards or quotes. */
-static bool is_prefix_safe(const char *s)
+char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix)
 {
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '-')
-            return false;
-    return true;
-}
-
-/* The full id of the one run whose id starts with prefix (free it); prints the error and
- * returns NULL when there is none or more than one. */
-static char *resolve_prefix(cairn_ctx *ctx, const char *prefix)
-{
-    size_t len = strlen(prefix);
-    if (len < RUN_PREFIX_MIN || !is_prefix_safe(prefix)) {
-        cli_error("run '%s' not found%s", prefix,
-                  len < RUN_PREFIX_MIN ? "; a run id prefix needs at least 6 characters" : "");
+    char *id = NULL;
+    if (cairn_run_resolve(ctx, id_or_prefix, &id) != CAIRN_OK) {
+        cli_fail(ctx);
         return NULL;
     }
-    char *filter = cn_asprintf("attributes.run_id LIKE '%s%%'", prefix);
-    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
-    q.filter = filter;
-    q.view = CAIRN_VIEW_ALL;
-    q.info_only = true;
-    q.max_results = AMBIGUOUS_SHOWN + 1;
-    cairn_run_page *page = NULL;
-    char *id = NULL;
-    if (cairn_runs_search(ctx, &q, &page) != CAIRN_OK) {
-        cli_fail(ctx);
-    } else if (page->n == 0) {
-        cli_error("run '%s' not found", prefix);
-    } else if (page->n == 1) {
-        id = cn_xstrdup(page->items[0].info.run_id);
-    } else {
-        cn_buf b = CN_BUF_INIT;
-        for (size_t i = 0; i < page->n && i < AMBIGUOUS_SHOWN; i++)
-            cn_buf_printf(&b, "%s%s", i ? ", " : "", page->items[i].info.run_id);
-        if (page->n > AMBIGUOUS_SHOWN || page->next_page_token)
-            cn_buf_puts(&b, ", ...");
-        cli_error("run id prefix '%s' is ambiguous; it matches %s", prefix, cn_buf_str(&b));
-        cn_buf_release(&b);
-    }
-    cairn_run_page_free(page);
-    free(filter);
     return id;
 }
 
 cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix)
 {
     cairn_run_record *rec = NULL;
-    cairn_status rc = cairn_run_get(ctx, id_or_prefix, &rec);
-    if (rc == CAIRN_OK)
-        return rec;
-    /* A prefix may not even look like an id to the store: EINVAL leads to the search too. */
-    if (rc != CAIRN_ENOTFOUND && rc != CAIRN_EINVAL) {
-        cli_fail(ctx);
-        return NULL;
-    }
-    char *id = resolve_prefix(ctx, id_or_prefix);
+    char *id = cli_run_resolve(ctx, id_or_prefix);
     if (!id)
         return NULL;
-    rc = cairn_run_get(ctx, id, &rec);
-    free(id);
+    cairn_status rc = cairn_run_get(ctx, id, &rec);
+    cairn_free(id);
     if (rc != CAIRN_OK) {
         cli_fail(ctx);
         return NULL;
