@@ -906,6 +906,11 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
            in->status_reason ? in->status_reason : "", in->status_reason ? ")" : "",
            in->is_deleted ? "deleted" : "active", in->user_id ? in->user_id : "", start, end,
            duration, in->artifact_uri ? in->artifact_uri : "");
+    const char *why = find_value(r->tags, r->n_tags, "cairn.failure_reason");
+    if (!why)
+        why = find_value(r->tags, r->n_tags, "cairn.error");
+    if (why && in->status != CAIRN_RUN_FINISHED && in->status != CAIRN_RUN_RUNNING)
+        printf("failure_reason:   %s\n", why);
     name_cache_release(&names);
 
     print_pairs_table("params", "PARAM", r->params, r->n_params);

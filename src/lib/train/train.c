@@ -1191,6 +1191,8 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
         rc = cairn_run_finish(st.run, CAIRN_RUN_FINISHED);
     } else {
         char *msg = cn_xstrdup(cairn_errmsg(ctx));
+        /* why, on the run itself: `runs show` prints it */
+        (void)cairn_run_set_tag(st.run, "cairn.failure_reason", msg);
         (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
         cn_fail(ctx, rc, "%s", msg);
         free(msg);
