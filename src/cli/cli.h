@@ -37,6 +37,10 @@ int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(pri
  * (may be NULL) to stdout and returns 0; ':' (a missing value) and anything else print a usage
  * error naming the option and return 2. */
 int cli_other_option(int c, const char *usage, const char *help, char **argv);
+/* For an unknown "--name[=value]": the long option of usage or help (their "--word"s) at most
+ * two edits away, as "--word" in out; false when there is none. */
+bool cli_option_nearest(const char *arg, const char *usage, const char *help, char *out,
+                        size_t size);
 /* Formats epoch milliseconds as "2026-11-26 06:12:03" (local time) into out. */
 void cli_format_time(int64_t ms, char *out, size_t size);
 

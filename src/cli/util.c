@@ -92,7 +92,47 @@ int cli_other_option(int c, const char *usage, const char *help, char **argv)
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
     if (c == ':')
         return cli_usage(usage, "option '%s' needs a value", arg);
+    char near[64];
+    if (cli_option_nearest(arg, usage, help, near, sizeof near))
+        return cli_usage(usage, "unknown option '%s' (did you mean '%s'?)", arg, near);
     return cli_usage(usage, "unknown option '%s'", arg);
+}
+
+bool cli_option_nearest(const char *arg, const char *usage, const char *help, char *out,
+                        size_t size)
+{
+    if (!cn_str_starts(arg, "--") || !arg[2])
+        return false;
+    char word[64];
+    size_t len = strcspn(arg + 2, "=");
+    if (len >= sizeof word)
+        return false;
+    memcpy(word, arg + 2, len);
+    word[len] = '\0';
+    /* the long options a verb has are the "--name" words of its usage and help text */
+    const char *cand[128];
+    char names[128][40];
+    size_t n = 0;
+    const char *texts[] = {usage, help};
+    for (size_t t = 0; t < 2; t++)
+        for (const char *p = texts[t]; p && (p = strstr(p, "--")) != NULL && n < 128;) {
+            p += 2;
+            size_t l = 0;
+            while ((p[l] >= 'a' && p[l] <= 'z') || (p[l] >= '0' && p[l] <= '9') || p[l] == '-')
+                l++;
+            if (l > 0 && l < sizeof names[0]) {
+                memcpy(names[n], p, l);
+                names[n][l] = '\0';
+                cand[n] = names[n];
+                n++;
+            }
+            p += l;
+        }
+    const char *near = cn_str_nearest(word, cand, n);
+    if (!near)
+        return false;
+    snprintf(out, size, "--%s", near);
+    return true;
 }
 
 void cli_print_scored(const cairn_scored_metric *m, size_t n)
@@ -282,8 +322,17 @@ int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command
                   group, group);
     fputs(cn_buf_str(&b), help ? stdout : stderr);
     cn_buf_release(&b);
-    if (argc >= 2 && !help)
-        fprintf(stderr, "cairn: error: unknown verb '%s' for 'cairn %s'\n", argv[1], group);
+    if (argc >= 2 && !help) {
+        const char **names = cn_xcalloc(n_verbs + 1, sizeof *names);
+        for (size_t i = 0; i < n_verbs; i++)
+            names[i] = verbs[i].name;
+        const char *near = cn_str_nearest(argv[1], names, n_verbs);
+        fprintf(stderr, "cairn: error: unknown verb '%s' for 'cairn %s'", argv[1], group);
+        if (near)
+            fprintf(stderr, " (did you mean 'cairn %s %s'?)", group, near);
+        fputc('\n', stderr);
+        free(names);
+    }
     return help ? 0 : 2;
 }
 

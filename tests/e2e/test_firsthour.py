@@ -7,7 +7,8 @@
 3. `runs list|search` show the params that vary, the sorted-by metric and a script's metrics;
    `--columns`; `cairn train --name`;
 4. no junk runs: a misspelled learner param or a command that does not exist is refused before
-   a run exists; a failed run says why (tag cairn.failure_reason, the log, `runs show`)."""
+   a run exists; a failed run says why (tag cairn.failure_reason, the log, `runs show`);
+6. (part) "did you mean" for commands, verbs, options and metric names; a hint for '=='."""
 import pathlib
 import random
 import sqlite3
@@ -200,6 +201,31 @@ class FirstHour(harness.CairnTest):
         log = pathlib.Path(run['artifact_uri'].replace('file://', '')) / 'logs' / 'output.log'
         self.assertIn('cairn: failure reason: the command exited with code 3', log.read_text())
         self.assertIn('FAILED', p.stderr)
+
+
+    # ---- 6. did you mean ----
+
+    def test_did_you_mean(self):
+        err = self.cairn_error('trian', expect=2, store=False)
+        self.assertIn("unknown command 'trian' (did you mean 'cairn train'?)", err)
+        err = self.cairn_error('runs', 'lsit', expect=2)
+        self.assertIn("unknown verb 'lsit' for 'cairn runs' (did you mean 'cairn runs list'?)",
+                      err)
+        err = self.cairn_error('runs', 'list', '--expriment', 'x', expect=2)
+        self.assertIn("unknown option '--expriment' (did you mean '--experiment'?)", err)
+        err = self.cairn_error('train', '--nmae', 'x', expect=2)
+        self.assertIn("(did you mean '--name'?)", err)
+        preds = self.tmp / 'p.csv'
+        preds.write_text('y_true,y_pred\n0,0\n1,1\n1,0\n0,0\n')
+        self.cairn_error('eval', 'metrics', '-i', preds, '--metrics', 'acuracy', store=False,
+                         mentions=["'acuracy' is not a classification metric (did you mean "
+                                   "'accuracy'?)"])
+        self.cairn_error('eval', 'metrics', '-i', preds, '--metrics', 'rmse', store=False,
+                         mentions=["'rmse' is not a classification metric (it is a regression "
+                                   "metric)"])
+        self.cairn_error('runs', 'search', '--filter', 'metrics.acc == 0.9',
+                         mentions=["'==' is not a comparator; equality is a single '='",
+                                   'metrics.acc = ...'])
 
 
 if __name__ == '__main__':
