@@ -46,6 +46,10 @@ typedef struct cairn_fit_opts {
     bool oversample;                /* random oversampling of minority classes (train) */
     cairn_fit_progress_fn on_epoch; /* may be NULL */
     void *user;
+    /* NULL or "auto": the learner's "task" param, else the label decides
+     * (cairn_column_holds_classes on the rows of t); "classification" or "regression" settles
+     * it for a learner that does both (a "task" param that disagrees is refused). */
+    const char *task;
 } cairn_fit_opts;
 #define CAIRN_FIT_OPTS_INIT                                                                        \
     {                                                                                              \
