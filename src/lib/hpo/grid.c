@@ -125,8 +125,14 @@ static cairn_status grid_create(cairn_sampler *s, cn_spec *spec)
                 v = exp(log(p->low) + (log(p->high) - log(p->low)) * (double)j / (double)(n - 1));
             else
                 v = p->low + (p->high - p->low) * (double)j / (double)(n - 1);
-            if (j == n - 1 && n > 1 && p->type == CAIRN_PARAM_FLOAT && !(p->step > 0))
-                v = p->high;
+            if (p->type == CAIRN_PARAM_FLOAT && !(p->step > 0)) {
+                /* exp(log(x)) may miss the bounds by an ulp: the ends are exact. */
+                if (j == 0)
+                    v = p->low;
+                if (j == n - 1 && n > 1)
+                    v = p->high;
+                v = v < p->low ? p->low : v > p->high ? p->high : v;
+            }
             g->values[i][j] = v;
         }
     }

@@ -138,6 +138,8 @@ cairn_status cn_space_add(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp, con
                            nm);
         if (low > high)
             return fail_at(ctx, t, r->at, "parameter '%s': low (%g) > high (%g)", nm, low, high);
+        if (!isfinite(high - low))
+            return fail_at(ctx, t, r->at, "parameter '%s': high - low must be a finite number", nm);
         if (r->log && step != 0)
             return fail_at(ctx, t, r->at,
                            "parameter '%s': log scale and step cannot be used together", nm);

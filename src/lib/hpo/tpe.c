@@ -325,7 +325,7 @@ static void mixture_build(const tpe_opts *o, const cairn_space *sp, const size_t
         k->sigma = cn_xcalloc(m->n_comp, sizeof *k->sigma);
         for (size_t i = 0; i < n; i++)
             k->mu[i] = cn_param_encode(p, use[i]->params[params[j]]);
-        k->mu[n] = 0.5 * (L + H);
+        k->mu[n] = L + 0.5 * (H - L);
         if (o->scott) {
             double sg = 0.2 * pow((double)(n > 1 ? n : 1), -1.0 / ((double)d + 4)) * (H - L);
             for (size_t i = 0; i < n; i++)
