@@ -81,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_sampler(ctx, sp, "sobol", 3);
     check_sampler(ctx, sp, "tpe:n_startup_trials=2,n_ei_candidates=4", 5);
     check_sampler(ctx, sp, "tpe:n_startup_trials=2,multivariate=true,group=true", 5);
+    check_sampler(ctx, sp, "cmaes:popsize=4", 8);
     if (n <= 6)
         check_sampler(ctx, sp, "grid:points=2", 3);
     cairn_space_free(sp);

@@ -118,6 +118,8 @@ typedef struct cairn_sampler cairn_sampler;
  *   sobol[:scramble=true|false] (scrambled by default: linear matrix scramble + digital shift)
  *   tpe[:multivariate=B,group=B,constant_liar=B,n_startup_trials=N,n_ei_candidates=N,
  *       prior_weight=X,magic_clip=B,endpoints=B,bandwidth=scott|neighbor]
+ *   cmaes[:popsize=N,sigma0=X,restart=ipop|none]  (numeric, unconditional parameters; the
+ *       others at random)
  * docs/hpo.md gives the defaults. The sampler borrows space (it must outlive the sampler). An
  * unknown name or key is EINVAL naming the allowed ones. */
 CAIRN_API cairn_status cairn_sampler_new(cairn_ctx *ctx, const cairn_space *space, const char *spec,

@@ -33,7 +33,7 @@ static cairn_space *load(cairn_ctx *ctx, const char *text)
 
 /* ---- an in-memory study: the history a store would hand the sampler ---- */
 
-#define MAX_TRIALS 400
+#define MAX_TRIALS 1500
 #define MAX_P 16
 
 typedef struct study {
@@ -106,6 +106,8 @@ static const char *const all_samplers[] = {
     "tpe:multivariate=true,group=true,n_startup_trials=5",
     "tpe:multivariate=true,bandwidth=neighbor,n_startup_trials=5",
     "tpe:constant_liar=true,n_startup_trials=5,endpoints=true,magic_clip=false",
+    "cmaes",
+    "cmaes:popsize=6,sigma0=0.3,restart=none",
 };
 
 TEST(every_sampler_stays_in_the_space_and_repeats_under_a_seed)
@@ -492,6 +494,96 @@ TEST(constant_liar_steers_away_from_running_trials)
     cairn_close(ctx);
 }
 
+/* ---- CMA-ES ---- */
+
+static double rosenbrock5(const cairn_space *sp, const double *x)
+{
+    (void)sp;
+    double v = 0;
+    for (int i = 0; i < 4; i++)
+        v += 100 * pow(x[i + 1] - x[i] * x[i], 2) + pow(1 - x[i], 2);
+    return v;
+}
+
+TEST(cmaes_beats_random_on_rosenbrock)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_space *sp = load(ctx, "parameters:\n"
+                                "  x0: {type: float, low: -5, high: 10}\n"
+                                "  x1: {type: float, low: -5, high: 10}\n"
+                                "  x2: {type: float, low: -5, high: 10}\n"
+                                "  x3: {type: float, low: -5, high: 10}\n"
+                                "  x4: {type: float, low: -5, high: 10}\n");
+    if (!sp) {
+        CHECK(sp != NULL);
+        cairn_close(ctx);
+        return;
+    }
+    double rnd = median_best(ctx, sp, "random", 11, 200, rosenbrock5);
+    double tpe = median_best(ctx, sp, "tpe", 11, 200, rosenbrock5);
+    double cma = median_best(ctx, sp, "cmaes", 11, 200, rosenbrock5);
+    printf("# rosenbrock-5, median best of 11 seeds at 200 trials: random %.4g, tpe %.4g, "
+           "cmaes %.4g\n",
+           rnd, tpe, cma);
+    CHECK(cma < rnd / 10);
+    cairn_space_free(sp);
+    cairn_close(ctx);
+}
+
+static double sphere_at_one(const cairn_space *sp, const double *x)
+{
+    (void)sp;
+    return pow(x[0] - 1, 2) + pow(x[1] - 1, 2);
+}
+
+TEST(cmaes_restarts_after_converging)
+{
+    /* On a 2-D sphere CMA-ES converges within a few hundred trials and then meets tolfun:
+     * with IPOP it restarts from a random mean (points far from the optimum again), without
+     * restarts it stays put. */
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_space *sp = load(ctx, "parameters:\n  a: {type: float, low: -5, high: 5}\n"
+                                "  b: {type: float, low: -5, high: 5}\n");
+    static study st;
+    static double pts[1500 * 2];
+    size_t far_ipop = 0, far_none = 0;
+    double best_ipop = run(ctx, sp, "cmaes", 3, 1500, sphere_at_one, &st, pts);
+    for (int t = 750; t < 1500; t++)
+        far_ipop += sphere_at_one(sp, &pts[t * 2]) > 0.25;
+    double best_none = run(ctx, sp, "cmaes:restart=none", 3, 1500, sphere_at_one, &st, pts);
+    for (int t = 750; t < 1500; t++)
+        far_none += sphere_at_one(sp, &pts[t * 2]) > 0.25;
+    printf("# sphere: best %.3g (ipop), %.3g (none); far points after 750 trials: %zu, %zu\n",
+           best_ipop, best_none, far_ipop, far_none);
+    CHECK(best_ipop < 1e-10 && best_none < 1e-10);
+    CHECK(far_ipop > 20);
+    CHECK(far_none == 0);
+    cairn_space_free(sp);
+    cairn_close(ctx);
+}
+
+static double int_quadratic(const cairn_space *sp, const double *x)
+{
+    (void)sp;
+    return pow(x[0] - 7.3, 2) + pow(x[1] - 7.3, 2) + pow(x[2] - 7.3, 2);
+}
+
+TEST(cmaes_finds_the_integer_optimum)
+{
+    /* The margin keeps integer dimensions moving: every seed reaches (7, 7, 7). */
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_space *sp = load(ctx, "parameters:\n  a: {type: int, low: 0, high: 20}\n"
+                                "  b: {type: int, low: 0, high: 20}\n"
+                                "  c: {type: int, low: 0, high: 20, step: 1}\n");
+    static study st;
+    for (uint64_t seed = 0; seed < 5 && sp; seed++) {
+        double best = run(ctx, sp, "cmaes", seed, 300, int_quadratic, &st, NULL);
+        CHECK_NEAR(best, 0.27, 1e-9);
+    }
+    cairn_space_free(sp);
+    cairn_close(ctx);
+}
+
 TEST(bad_specs_are_refused_by_name)
 {
     cairn_ctx *ctx = cairn_ctx_new();
@@ -504,6 +596,8 @@ TEST(bad_specs_are_refused_by_name)
     CHECK(cairn_sampler_new(ctx, sp, "tpe:group=true", 1, &s) == CAIRN_EINVAL);
     CHECK(cairn_sampler_new(ctx, sp, "tpe:n_startup_trials=-1", 1, &s) == CAIRN_EINVAL);
     CHECK(cairn_sampler_new(ctx, sp, "grid:points", 1, &s) == CAIRN_EINVAL);
+    CHECK(cairn_sampler_new(ctx, sp, "cmaes:restart=bipop", 1, &s) == CAIRN_EINVAL);
+    CHECK(cairn_sampler_new(ctx, sp, "cmaes:popsize=2", 1, &s) == CAIRN_EINVAL);
     CHECK(cairn_sampler_new(ctx, sp, "", 1, &s) == CAIRN_EINVAL);
     CHECK(s == NULL);
     CHECK(cairn_sampler_new(ctx, sp, "tpe:multivariate=true,group=true", 1, &s) == CAIRN_OK);
@@ -521,4 +615,5 @@ UNIT_MAIN(UNIT_CASE(every_sampler_stays_in_the_space_and_repeats_under_a_seed),
           UNIT_CASE(tpe_beats_random_search_on_a_smooth_function),
           UNIT_CASE(tpe_beats_random_search_on_a_conditional_space),
           UNIT_CASE(constant_liar_steers_away_from_running_trials),
-          UNIT_CASE(bad_specs_are_refused_by_name))
+          UNIT_CASE(cmaes_beats_random_on_rosenbrock), UNIT_CASE(cmaes_restarts_after_converging),
+          UNIT_CASE(cmaes_finds_the_integer_optimum), UNIT_CASE(bad_specs_are_refused_by_name))

@@ -121,13 +121,16 @@ struct cairn_sampler {
 };
 
 extern const cn_sampler_ops cn_sampler_random_ops, cn_sampler_grid_ops, cn_sampler_sobol_ops,
-    cn_sampler_tpe_ops;
+    cn_sampler_tpe_ops, cn_sampler_cmaes_ops;
 
 /* A generator for trial `number` of a sampler seeded `seed`, stream `stream` (independent
  * streams for the different uses within one ask). */
 void cn_hpo_rng(cn_rng *r, uint64_t seed, int64_t number, uint64_t stream);
 /* Random sampling of every active parameter, in topological order (NaN for the inactive). */
 void cn_random_fill(const cairn_space *sp, cn_rng *r, double *params);
+
+/* The standard normal quantile Φ^-1(p) (tpe.c). */
+double cn_hpo_ndtri(double p);
 
 /* Sobol' internals for the tests: point `index` of dimension `dim` (< CN_SOBOL dims) as a
  * 32-bit fraction, unscrambled. */

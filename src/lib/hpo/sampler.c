@@ -10,10 +10,8 @@
 #include "base/banned.h"
 
 static const cn_sampler_ops *const samplers[] = {
-    &cn_sampler_random_ops,
-    &cn_sampler_grid_ops,
-    &cn_sampler_sobol_ops,
-    &cn_sampler_tpe_ops,
+    &cn_sampler_random_ops, &cn_sampler_grid_ops,  &cn_sampler_sobol_ops,
+    &cn_sampler_tpe_ops,    &cn_sampler_cmaes_ops,
 };
 
 static uint64_t splitmix(uint64_t x)
@@ -60,8 +58,8 @@ cairn_status cairn_sampler_new(cairn_ctx *ctx, const cairn_space *space, const c
         if (strcmp(samplers[i]->name, sp.name) == 0)
             ops = samplers[i];
     if (!ops || sp.rest) {
-        rc = cn_fail(ctx, CAIRN_EINVAL, "unknown sampler '%s'; allowed: random, grid, sobol, tpe",
-                     spec);
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "unknown sampler '%s'; allowed: random, grid, sobol, tpe, cmaes", spec);
         cn_spec_release(&sp);
         return rc;
     }

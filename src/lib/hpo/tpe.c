@@ -108,7 +108,7 @@ static double log_mass(double a, double b)
 }
 
 /* Φ^-1(p): Acklam's rational approximation refined by one Halley step. */
-static double ndtri(double p)
+double cn_hpo_ndtri(double p)
 {
     static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
                                -2.759285104469687e+02, 1.383577518672690e+02,
@@ -151,7 +151,7 @@ static double trunc_normal(cn_rng *r, double mu, double sigma, double lo, double
     double a = (lo - mu) / sigma, b = (hi - mu) / sigma;
     double pa = ndtr(a), pb = ndtr(b);
     double p = pa + cn_rng_uniform(r) * (pb - pa);
-    double x = mu + sigma * ndtri(p);
+    double x = mu + sigma * cn_hpo_ndtri(p);
     return x < lo ? lo : x > hi ? hi : x;
 }
 
