@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* hpo.h - the optimizer core, in memory: search spaces (cairn's YAML/JSON format, W&B sweeps,
- * NNI search spaces), samplers (random, grid, Sobol' QMC, TPE) and pruners (median,
+ * NNI search spaces), samplers (random, grid, Sobol' QMC, TPE, CMA-ES) and pruners (median,
  * percentile, successive halving, Hyperband, threshold, patient). Samplers and pruners keep
  * no trial history of their own: the caller (a study store, `cairn tune`, a test) hands them
  * the history of trials on every call, so several processes sharing a store ask the same
