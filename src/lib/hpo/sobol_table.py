@@ -3,7 +3,7 @@
 # Writes sobol_table.h: the primitive polynomials and initial direction numbers of the first
 # CN_SOBOL_MAX_DIMS Sobol' dimensions, from Joe and Kuo's new-joe-kuo-6.21201 table (S. Joe and
 # F. Y. Kuo, "Constructing Sobol sequences with better two-dimensional projections", SIAM J.
-# Sci. Comput. 30, 2635-2654, 2008; BSD-style licence, see below) as SciPy ships it
+# Sci. Comput. 30, 2635-2654, 2008; BSD-style licence, in docs/hpo.md) as SciPy ships it
 # (scipy/stats/_sobol_direction_numbers.npz). Run from this folder:
 #   ./sobol_table.py > sobol_table.h && clang-format -i sobol_table.h
 import os
