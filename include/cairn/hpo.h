@@ -67,6 +67,9 @@ CAIRN_API int64_t cairn_space_find(const cairn_space *space, const char *name);
 /* The objective the file names (`objective: {name: val_loss, goal: minimize}`): NULL when it
  * names none; *maximize is false unless the goal is maximize. */
 CAIRN_API const char *cairn_space_objective(const cairn_space *space, bool *maximize);
+/* Which of the metric's values is the trial's objective (`strategy: last|min|max`, PRODUCT.md
+ * §2): "last" unless the file says; NULL when the file names no objective. */
+CAIRN_API const char *cairn_space_objective_strategy(const cairn_space *space);
 /* Whether parameter i is active given the other values of params (n_params internal values). */
 CAIRN_API bool cairn_space_is_active(const cairn_space *space, size_t i, const double *params);
 /* Whether params is a point of the space: every active parameter in its range, on its step,

@@ -49,6 +49,7 @@ TEST(reads_the_product_example)
     bool maximize = true;
     CHECK_STR(cairn_space_objective(sp, &maximize), "val_loss");
     CHECK(!maximize);
+    CHECK_STR(cairn_space_objective_strategy(sp), "last");
     cairn_param_info p;
     cairn_space_param(sp, 0, &p);
     CHECK_STR(p.name, "lr");
@@ -99,6 +100,7 @@ TEST(json_reads_the_same)
     cairn_space *sp = parse(ctx, CAIRN_SPACE_JSON, json);
     CHECK(sp && cairn_space_n_params(sp) == 3);
     CHECK(sp && cairn_space_objective(sp, NULL) == NULL);
+    CHECK(sp && cairn_space_objective_strategy(sp) == NULL);
     cairn_space_free(sp);
     cairn_close(ctx);
 }
@@ -148,6 +150,8 @@ TEST(rules_name_the_parameter)
     expect_error(CAIRN_SPACE_YAML, "parameters: {}\n", "no parameters");
     expect_error(CAIRN_SPACE_YAML, "objective: {name: x, goal: up}\nparameters: {a: 1}\n",
                  "goal must be minimize or maximize");
+    expect_error(CAIRN_SPACE_YAML, "objective: {name: x, strategy: mean}\nparameters: {a: 1}\n",
+                 "strategy must be last, min or max");
     expect_error(CAIRN_SPACE_YAML, "parameters:\n  a: [1, 2]\n",
                  "parameter 'a': must be a mapping");
     expect_error(CAIRN_SPACE_YAML, "parameters:\n  'a=b': 1\n", "parameter 'a=b': a name is");

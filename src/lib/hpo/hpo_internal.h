@@ -40,6 +40,7 @@ struct cairn_space {
     cn_param *params;
     size_t *order; /* a topological order: parents before the parameters they condition */
     char *objective;
+    char *strategy; /* "last", "min" or "max": which of the metric's values is the objective */
     bool maximize;
 };
 

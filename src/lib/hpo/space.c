@@ -75,6 +75,7 @@ void cairn_space_free(cairn_space *sp)
     free(sp->params);
     free(sp->order);
     free(sp->objective);
+    free(sp->strategy);
     release_pending(builder(sp));
     free(sp);
 }
@@ -526,7 +527,7 @@ static cairn_status read_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp
 static cairn_status read_objective(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp,
                                    const cn_node *v)
 {
-    const cn_node *name = NULL, *goal = NULL;
+    const cn_node *name = NULL, *goal = NULL, *strategy = NULL;
     if (v->kind == CN_NODE_SCALAR) {
         name = v;
     } else if (v->kind == CN_NODE_MAP) {
@@ -538,7 +539,7 @@ static cairn_status read_objective(cairn_ctx *ctx, const cn_tree *t, cairn_space
                      (strcmp(k->text, "goal") == 0 || strcmp(k->text, "direction") == 0))
                 goal = v->pairs[i].value;
             else if (k->kind == CN_NODE_SCALAR && strcmp(k->text, "strategy") == 0)
-                continue;
+                strategy = v->pairs[i].value;
             else
                 return cn_tree_fail(ctx, t, k,
                                     "objective: unknown key '%s'; allowed: name, goal, strategy",
@@ -557,7 +558,12 @@ static cairn_status read_objective(cairn_ctx *ctx, const cn_tree *t, cairn_space
         else if (!(goal->kind == CN_NODE_SCALAR && strcmp(goal->text, "minimize") == 0))
             return cn_tree_fail(ctx, t, goal, "objective: goal must be minimize or maximize");
     }
+    static const char *const strategies[] = {"last", "min", "max", NULL};
+    if (strategy && (strategy->kind != CN_NODE_SCALAR || !cn_str_in(strategy->text, strategies)))
+        return cn_tree_fail(ctx, t, strategy, "objective: strategy must be last, min or max");
     cn_space_set_objective(sp, name->text, maximize);
+    free(sp->strategy);
+    sp->strategy = cn_xstrdup(strategy ? strategy->text : "last");
     return CAIRN_OK;
 }
 
@@ -688,6 +694,11 @@ const char *cairn_space_objective(const cairn_space *sp, bool *maximize)
     if (maximize)
         *maximize = sp->maximize;
     return sp->objective;
+}
+
+const char *cairn_space_objective_strategy(const cairn_space *sp)
+{
+    return sp->objective ? (sp->strategy ? sp->strategy : "last") : NULL;
 }
 
 bool cn_space_active(const cairn_space *sp, size_t i, const double *params)
