@@ -536,7 +536,20 @@ static int decode_csv(cairn_ctx *ctx, const msv_schema *s, const char *body, siz
     const char **num = cn_xcalloc(s->n_features ? s->n_features : 1, sizeof *num);
     const char **cat = cn_xcalloc(s->n_features ? s->n_features : 1, sizeof *cat);
     size_t n_num = 0, n_cat = 0;
+    /* The header first: only the features it names are declared (a declared column it lacks
+     * would be the CSV reader's error, not ours naming every missing feature). */
+    const char *nl = memchr(body, '\n', len);
+    cairn_table *head = NULL;
+    if (cairn_csv_parse(ctx, body, nl ? (size_t)(nl - body) + 1 : len, NULL, &head) != CAIRN_OK) {
+        cn_buf_clear(err);
+        cn_buf_printf(err, "CSV: %s", cairn_errmsg(ctx));
+        free(num);
+        free(cat);
+        return 400;
+    }
     for (size_t f = 0; f < s->n_features; f++) {
+        if (cairn_table_find(head, s->names[f]) < 0)
+            continue;
         if (s->types[f] == CAIRN_COL_NUMERIC)
             num[n_num++] = s->names[f];
         else
@@ -549,6 +562,7 @@ static int decode_csv(cairn_ctx *ctx, const msv_schema *s, const char *body, siz
     o.n_categorical = n_cat;
     cairn_table *in = NULL, *t = NULL;
     int st = 0;
+    cairn_table_free(head);
     if (cairn_csv_parse(ctx, body, len, &o, &in) != CAIRN_OK) {
         cn_buf_clear(err);
         cn_buf_printf(err, "CSV: %s", cairn_errmsg(ctx));
