@@ -364,12 +364,29 @@ class Formats(ServeTest):
         self.assertTrue(self.srv.alive())
 
     def test_concurrent_requests_each_get_their_answer(self):
+        """Inline predictions when idle, batches under load; and with --batch-delay-us every
+        request waits for company, so batches hold several requests: each gets its rows."""
+        self.concurrent(self.srv)
+        batching = Serve(self, 'runs:/%s/model' % self.run_id, '--batch-delay-us', '20000',
+                         '--max-batch-rows', '12')
+        self.concurrent(batching)
+        text = batching.request('GET', '/metrics')[2].decode()
+
+        def value(prefix):
+            return float([l for l in text.splitlines() if l.startswith(prefix)][0].rsplit(' ', 1)[1])
+        batches = value('cairn_serve_batch_rows_count{')
+        self.assertEqual(value('cairn_serve_batched_requests_total{'), 320)
+        self.assertLess(batches, 320)  # several requests per batch
+        self.assertEqual(value('cairn_serve_batch_rows_bucket{model="run-%s",version="%s",le="16"}'
+                               % (self.run_id[:8], self.run_id)), batches)  # <= 12 rows each
+
+    def concurrent(self, srv):
         rows = self.data
         errors = []
 
         def client(k):
             try:
-                conn = http.client.HTTPConnection('127.0.0.1', self.srv.port, timeout=30)
+                conn = http.client.HTTPConnection('127.0.0.1', srv.port, timeout=30)
                 for i in range(40):
                     j = (k * 7 + i) % len(rows)
                     n = 1 + (i % 3)
@@ -391,7 +408,7 @@ class Formats(ServeTest):
         for t in threads:
             t.join()
         self.assertEqual(errors, [])
-        metrics = self.srv.request('GET', '/metrics')[2].decode()
+        metrics = srv.request('GET', '/metrics')[2].decode()
         count = [l for l in metrics.splitlines()
                  if l.startswith('cairn_serve_requests_total') and 'invocations' in l
                  and 'code="200"' in l]

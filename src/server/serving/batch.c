@@ -3,7 +3,8 @@
  * predicting thread takes everything queued (up to max_batch_rows), predicts it as one table,
  * records it in the monitoring window, and answers each request. With batch_delay_us 0 it
  * never waits for more (Triton's max_queue_delay 0): a lone request is predicted at once, and
- * requests that arrive while a batch is predicted form the next one. */
+ * requests that arrive while a batch is predicted form the next one. A request that finds
+ * nothing being predicted is predicted at once on its worker's thread (no hand-off). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct msv_batcher {
     msv_job *head, *tail;
     size_t queued_rows;
     bool stopping;
+    atomic_int busy; /* predictions under way, inline or batched */
     pthread_t threads[MAX_THREADS];
     int n_threads;
 };
@@ -265,7 +267,9 @@ static void *predict_thread(void *arg)
             b->queued_rows -= n;
         }
         pthread_mutex_unlock(&b->mu);
+        atomic_fetch_add(&b->busy, 1);
         predict_batch(b, ctx, jobs, n_jobs, n_rows);
+        atomic_fetch_sub(&b->busy, 1);
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
@@ -297,6 +301,35 @@ msv_batcher *msv_batcher_start(const msv_config *cfg, const msv_model *model, ms
         return NULL;
     }
     return b;
+}
+
+bool msv_batcher_try_inline(msv_batcher *b, cairn_ctx *ctx, msv_job *job, http_response *resp)
+{
+    int idle = 0;
+    if (b->cfg.batch_delay_us > 0) /* asked to wait for company */
+        return false;
+    if (!atomic_compare_exchange_strong(&b->busy, &idle, 1))
+        return false;
+    size_t n = job->rows->n_rows;
+    double *pred = cn_xmalloc((n ? n : 1) * sizeof *pred);
+    cairn_status rc =
+        n ? cairn_model_predict(ctx, b->model->model, job->rows, NULL, n, pred) : CAIRN_OK;
+    atomic_fetch_sub(&b->busy, 1);
+    msv_metrics_batch(b->metrics, n, 1);
+    if (rc == CAIRN_OK) {
+        if (b->window && n)
+            msv_window_add(b->window, job->rows, pred);
+        cn_buf_release(&resp->body);
+        msv_encode_predictions(b->model, job, pred, n, &resp->body);
+        resp->content_type = "application/json";
+    } else {
+        msv_error(resp, job->kind, rc == CAIRN_EINVAL ? 400 : 500, cairn_errmsg(ctx));
+    }
+    free(pred);
+    cairn_table_free(job->rows);
+    free(job->v2_id);
+    free(job);
+    return true;
 }
 
 void msv_batcher_submit(msv_batcher *b, msv_job *job)

@@ -9,6 +9,9 @@
  * the next check, never a request. */
 #include <math.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -287,7 +290,8 @@ static void prom_labels(cn_buf *out, const msv_model *model, const cairn_drift_f
     cn_buf_puts(out, "} ");
 }
 
-static char *drift_text(const msv_monitor *m, const cairn_drift_report *r, size_t rows)
+static char *drift_text(const msv_monitor *m, const cairn_drift_report *r, size_t rows,
+                        double check_s)
 {
     cn_buf b = CN_BUF_INIT;
     static const struct {
@@ -334,6 +338,8 @@ static char *drift_text(const msv_monitor *m, const cairn_drift_report *r, size_
          (double)rows},
         {"cairn_serve_drift_last_check_timestamp_seconds", "When the last check ran (Unix time).",
          (double)cn_now_ms() / 1000.0},
+        {"cairn_serve_drift_check_seconds",
+         "How long the last check took (copying the window and comparing it).", check_s},
         {"cairn_serve_monitoring_enabled", "1 when drift monitoring is on.", 1.0},
     };
     for (size_t k = 0; k < sizeof whole / sizeof whole[0]; k++) {
@@ -400,6 +406,7 @@ static void check(msv_monitor *m)
     if (!t)
         return;
     m->last_total = total;
+    int64_t t0 = cn_mono_ns();
     cairn_drift_opts o = CAIRN_DRIFT_OPTS_INIT;
     o.model = m->model->model;
     cairn_drift_report *r = NULL;
@@ -407,7 +414,8 @@ static void check(msv_monitor *m)
         log_line("warn", "drift check failed: %s", cairn_errmsg(m->ctx));
     } else {
         m->checks++;
-        msv_metrics_set_drift(m->metrics, drift_text(m, r, t->n_rows));
+        double check_s = (double)(cn_mono_ns() - t0) / 1e9;
+        msv_metrics_set_drift(m->metrics, drift_text(m, r, t->n_rows, check_s));
         record(m, r, t->n_rows);
         if (r->dataset_drift || r->prediction_drift)
             log_line("warn", "drift: %zu of %zu features drifted over the last %zu rows%s",
@@ -421,6 +429,10 @@ static void check(msv_monitor *m)
 static void *monitor_thread(void *arg)
 {
     msv_monitor *m = arg;
+#ifdef SYS_gettid
+    /* The checks yield to requests: the lowest priority for this thread alone (Linux). */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+#endif
     double interval = m->cfg.monitor_interval > 0 ? m->cfg.monitor_interval : 60;
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {

@@ -108,6 +108,9 @@ typedef struct msv_job {
 typedef struct msv_batcher msv_batcher;
 msv_batcher *msv_batcher_start(const msv_config *cfg, const msv_model *model, msv_window *w,
                                msv_metrics *metrics);
+/* When no prediction is under way, predicts job at once on the caller's thread into resp
+ * and frees it (true); else false and the job is the caller's still. */
+bool msv_batcher_try_inline(msv_batcher *b, cairn_ctx *ctx, msv_job *job, http_response *resp);
 /* Takes the job over; its request is answered (resumed) by a predicting thread. */
 void msv_batcher_submit(msv_batcher *b, msv_job *job);
 /* Answers what is queued, then stops the threads. NULL is a no-op. */

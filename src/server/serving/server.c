@@ -155,6 +155,8 @@ static void predict_route(msv_app *app, http_request *req, http_response *resp, 
     job->rows = rows;
     job->kind = kind;
     job->v2_id = id;
+    if (msv_batcher_try_inline(app->batcher, ctx, job, resp))
+        return;
     job->pending = http_suspend(req);
     msv_batcher_submit(app->batcher, job);
 }
