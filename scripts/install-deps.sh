@@ -14,6 +14,8 @@ PACKAGES=(
   python3 python3-numpy python3-scipy python3-sklearn python3-xgboost python3-optuna
   # pictures checked in tests (SVG to PNG)
   librsvg2-bin
+  # promtool, which checks cairn serve's /metrics
+  prometheus
 )
 
 missing=()
