@@ -4,6 +4,7 @@
  * the schemas promise. */
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 #include "cairn/cairn.h"
 #include "train/train_config.h"
 
@@ -23,6 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
         if (!(cfg->split.test < 1) || !(cfg->split.val < 1) || cfg->cv == 1 ||
             ((cfg->split.test_idx || cfg->split.val_idx) && !cfg->split.train_idx))
+            __builtin_trap();
+        if (cfg->task && strcmp(cfg->task, "classification") != 0 &&
+            strcmp(cfg->task, "regression") != 0)
             __builtin_trap();
     } else if (cfg) {
         __builtin_trap();

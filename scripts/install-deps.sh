@@ -11,9 +11,11 @@ PACKAGES=(
   libcurl4-openssl-dev libopenblas-dev libxgboost-dev libssl-dev
   # tests: sanitizers and fuzzing, a throwaway PostgreSQL, Python references
   clang clang-format libclang-rt-14-dev postgresql git procps sqlite3 mount
-  python3 python3-numpy python3-scipy python3-sklearn python3-xgboost
+  python3 python3-numpy python3-scipy python3-sklearn python3-xgboost python3-optuna
   # pictures checked in tests (SVG to PNG)
   librsvg2-bin
+  # promtool, which checks cairn serve's /metrics
+  prometheus
 )
 
 missing=()

@@ -20,11 +20,11 @@ declare -A allowed=(
   [learn]="formats data"
   [tracking]="formats store logged_model"
   [runner]="formats tracking"
-  [train]="formats data learn eval tracking store runner"
+  [train]="formats data learn eval tracking store runner drift"
   [hpo]="formats data learn eval tracking store runner"
   [registry]="formats store tracking"
   [auth]="store tracking registry"
-  [drift]="formats data eval"
+  [drift]="formats data eval learn"
   [pipeline]="formats data learn eval tracking store runner train hpo registry drift"
 )
 # Public headers named after the module they declare (cairn/<module>.h); cairn.h is core.

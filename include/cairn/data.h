@@ -85,6 +85,21 @@ CAIRN_API cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, con
  * column by column. Lowercase hex into hex_out. Fails only on a NULL table. */
 CAIRN_API cairn_status cairn_table_digest(const cairn_table *t, char hex_out[65]);
 
+/* ---- the task a label implies ---- */
+
+/* At most this many distinct integer values make a numeric label a class label. */
+#define CAIRN_CLASSES_MAX 20
+
+/* The one rule by which cairn tells a class label from a numeric target when no task is given
+ * (cairn train, cairn_model_fit with task auto, cairn eval metrics), as AutoGluon and H2O do:
+ * a categorical column holds classes; a numeric one does when every value (missing ones aside)
+ * is an integer and there are exactly 2 distinct values, or 3 to CAIRN_CLASSES_MAX distinct
+ * values that are at most 5% of the rows with a value (wine's 0/1/2 in 178 rows). Anything else is
+ * a regression target. Writes the reason to why (size why_size; NULL for none), naming the column:
+ * "label 'target' has 3 distinct integer values (0, 1, 2) in 178 rows". */
+CAIRN_API bool cairn_column_holds_classes(const cairn_column *c, size_t n_rows, char *why,
+                                          size_t why_size);
+
 /* ---- splits ---- */
 
 typedef enum cairn_split_part {

@@ -214,13 +214,18 @@ typedef struct cairn_predictions {
  * classification, optionally one probability column per class named proba_<class> or
  * p_<class>. Classes are every label seen and every probability column's class, sorted
  * numerically when all are numbers, else as text; numbers are named in their shortest form
- * ("1", not "1.0"). With task AUTO the task is classification when there are probability
- * columns or the labels are not all integers, else regression. Fails with EINVAL naming the
- * row or column when a value is missing, there is one class, or the probability columns do
- * not match the classes. On success *out is new and owns its arrays: free it with
+ * ("1", not "1.0"). With task AUTO the task is cairn_predictions_infer_task()'s. Fails with EINVAL
+ * naming the row or column when a value is missing, there is one class, or the probability columns
+ * do not match the classes. On success *out is new and owns its arrays: free it with
  * cairn_predictions_free(). */
 CAIRN_API cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t,
                                                     cairn_task task, cairn_predictions **out);
+/* The task of a predictions table when none is given: classification when there are
+ * probability columns or y_true or y_pred holds text; regression when y_pred has non-integer
+ * values; else the one rule of cairn_column_holds_classes() on y_true (as `cairn train` infers
+ * it from the label). Writes the reason to why (size why_size; NULL for none). A table
+ * without y_true or y_pred is classification, with a reason saying so. */
+CAIRN_API cairn_task cairn_predictions_infer_task(const cairn_table *t, char *why, size_t why_size);
 /* Frees what cairn_predictions_from_table() made; NULL is a no-op. */
 CAIRN_API void cairn_predictions_free(cairn_predictions *p);
 

@@ -46,6 +46,10 @@ typedef struct cairn_fit_opts {
     bool oversample;                /* random oversampling of minority classes (train) */
     cairn_fit_progress_fn on_epoch; /* may be NULL */
     void *user;
+    /* NULL or "auto": the learner's "task" param, else the label decides
+     * (cairn_column_holds_classes on the rows of t); "classification" or "regression" settles
+     * it for a learner that does both (a "task" param that disagrees is refused). */
+    const char *task;
 } cairn_fit_opts;
 #define CAIRN_FIT_OPTS_INIT                                                                        \
     {                                                                                              \
@@ -135,6 +139,10 @@ CAIRN_API const char *cairn_model_data_digest(const cairn_model *m);
 /* Free-form metadata saved with the model (metrics, run id, ...); set replaces a key. */
 CAIRN_API void cairn_model_set_meta(cairn_model *m, const char *key, const char *value);
 CAIRN_API const char *cairn_model_get_meta(const cairn_model *m, const char *key); /* or NULL */
+/* The drift reference profile stored in the model file (cairn/drift.h makes and reads it):
+ * its JSON text is copied; NULL removes it. The getter's result is borrowed, NULL if none. */
+CAIRN_API void cairn_model_set_drift_profile(cairn_model *m, const char *json);
+CAIRN_API const char *cairn_model_drift_profile(const cairn_model *m);
 /* The model file's JSON metadata section (learner, params, features, preprocessing, classes,
  * digest, meta). *json_out is freed with cairn_free(). */
 CAIRN_API cairn_status cairn_model_describe(cairn_ctx *ctx, const cairn_model *m, char **json_out);

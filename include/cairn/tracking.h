@@ -175,6 +175,15 @@ typedef struct cairn_run_page {
 } cairn_run_page;
 
 CAIRN_API cairn_status cairn_run_get(cairn_ctx *ctx, const char *run_id, cairn_run_record **out);
+/* A run id prefix needs at least this many characters (tables show 8). */
+#define CAIRN_RUN_PREFIX_MIN 6
+/* The one resolver of run references: the full id of the run whose id is id_or_prefix, or
+ * starts with it (at least CAIRN_RUN_PREFIX_MIN characters of [0-9A-Za-z-]), deleted runs too,
+ * on every store. *out is new (cairn_free). ENOTFOUND when no run matches ("run 'x' not
+ * found", also for a prefix shorter than that); EINVAL when the prefix matches several runs (the
+ * message names up to 10 of them: "run id prefix '7451aa' is ambiguous; it matches 7451aa3c...,
+ * ..."). */
+CAIRN_API cairn_status cairn_run_resolve(cairn_ctx *ctx, const char *id_or_prefix, char **out);
 CAIRN_API void cairn_run_record_free(cairn_run_record *rec);
 
 typedef struct cairn_run_search {

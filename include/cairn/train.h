@@ -32,6 +32,7 @@ typedef struct cairn_train_opts {
     const char *experiment;         /* NULL: the config's, else "Default" */
     cairn_fit_progress_fn on_epoch; /* progress (after the run has logged the epoch); may be NULL */
     void *user;
+    const char *name; /* the run's name; NULL: the config's name: */
 } cairn_train_opts;
 #define CAIRN_TRAIN_OPTS_INIT                                                                      \
     {                                                                                              \
@@ -44,6 +45,10 @@ typedef struct cairn_train_result {
     const char *artifact_dir; /* the run's artifact folder: model/, split/, plots/, report.md */
     const char *learner;
     const char *task; /* "classification" or "regression" */
+    /* Why that task, and how to change it: "inferred: label 'target' has 3 distinct integer
+     * values (0, 1, 2) in 178 rows; set 'task: regression' in the config to change it",
+     * "set by the config's 'task:'", "learner 'logistic' does classification only". */
+    const char *task_reason;
     size_t n_train, n_val, n_test;
     size_t n_moved_duplicates; /* val/test rows moved to train: same content as a train row */
     size_t n_epochs;           /* per-epoch callbacks seen */

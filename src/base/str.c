@@ -119,3 +119,42 @@ void cn_hex(const unsigned char *p, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+size_t cn_str_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 99;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *cn_str_nearest(const char *word, const char *const *candidates, size_t n)
+{
+    const char *near = NULL;
+    size_t best = 3; /* at most two edits away */
+    for (size_t i = 0; i < n; i++) {
+        if (!candidates[i])
+            continue;
+        size_t d = cn_str_edit_distance(word, candidates[i]);
+        if (d < best && d < strlen(word)) {
+            best = d;
+            near = candidates[i];
+        }
+    }
+    return near;
+}

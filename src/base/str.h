@@ -21,6 +21,11 @@ void cn_format_double(double v, char *out, size_t size);
 /* The same in the shortest of %.15g, %.16g and %.17g that reads back as v: "0.1", "1", "1e+300"
  * (labels, CSV cells, and with a ".0" added, JSON numbers); out needs 32 bytes. */
 void cn_format_double_short(double v, char *out, size_t size);
+/* Levenshtein distance of a and b (99 when either is longer than 64 bytes). */
+size_t cn_str_edit_distance(const char *a, const char *b);
+/* The candidate nearest to word, at most two edits away and fewer edits than word has
+ * characters (a "did you mean"), or NULL; candidates[0 .. n) may hold NULLs. */
+const char *cn_str_nearest(const char *word, const char *const *candidates, size_t n);
 /* Lowercase hex of n bytes into out (2n+1 chars). */
 void cn_hex(const unsigned char *p, size_t n, char *out);
 #endif

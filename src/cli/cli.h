@@ -37,6 +37,10 @@ int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(pri
  * (may be NULL) to stdout and returns 0; ':' (a missing value) and anything else print a usage
  * error naming the option and return 2. */
 int cli_other_option(int c, const char *usage, const char *help, char **argv);
+/* For an unknown "--name[=value]": the long option of usage or help (their "--word"s) at most
+ * two edits away, as "--word" in out; false when there is none. */
+bool cli_option_nearest(const char *arg, const char *usage, const char *help, char *out,
+                        size_t size);
 /* Formats epoch milliseconds as "2026-11-26 06:12:03" (local time) into out. */
 void cli_format_time(int64_t ms, char *out, size_t size);
 
@@ -109,6 +113,9 @@ cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name);
  * too); free it with cairn_run_record_free(). Prints the error (unknown, ambiguous with the
  * candidates) and returns NULL otherwise. */
 cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix);
+/* The full id of the run named by its id or a unique prefix (cairn_run_resolve); free it with
+ * cairn_free(). Prints the error and returns NULL otherwise. */
+char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix);
 
 /* s itself when it has at most max_chars characters, else its first max_chars - 1 characters
  * and "…" written to out (size >= 4 * max_chars + 1): keeps table columns narrow. */
@@ -128,4 +135,6 @@ int cmd_store(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
+int cmd_drift(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 #endif

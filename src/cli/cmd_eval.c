@@ -29,8 +29,12 @@ static const char help_metrics[] =
     "or numbers); for classification optionally one probability column per class, named\n"
     "proba_<class> or p_<class> (e.g. proba_0, proba_1, or p_cat, p_dog). Classes are sorted\n"
     "numerically when every label is a number, else as text; with two classes the second is\n"
-    "the positive one. The task is classification when there are probability columns or the\n"
-    "labels are not all integers, else regression, unless --task says.\n\n"
+    "the positive one.\n"
+    "Unless --task says, the task is inferred by the same rule as 'cairn train': classification\n"
+    "when there are probability columns or y_true or y_pred holds text; regression when y_pred\n"
+    "has non-integer values; else classification when y_true has 2 distinct integers, or at\n"
+    "most 20 that are at most 5% of the rows; else regression. The report's first line says\n"
+    "which task and why.\n\n"
     "  --input FILE      the predictions CSV (also -i)\n"
     "  --task T          classification or regression\n"
     "  --metrics LIST    comma-separated metrics to score (default: every one that applies,\n"
@@ -190,12 +194,15 @@ static void print_confusion(const cairn_score_result *r)
     free(head);
 }
 
-static void print_metrics_table(const cairn_score_result *r)
+static void print_metrics_table(const cairn_score_result *r, const char *task_reason)
 {
     printf("task: %s, %zu rows", cairn_task_name(r->task), r->n);
     if (r->task == CAIRN_TASK_CLASSIFICATION)
         printf(", %zu classes%s", r->n_classes, r->has_proba ? ", with probabilities" : "");
-    printf("\n\n");
+    printf("\n");
+    if (task_reason)
+        printf("(%s)\n", task_reason);
+    printf("\n");
     print_metric_rows(r);
     if (r->task != CAIRN_TASK_CLASSIFICATION)
         return;
@@ -246,11 +253,21 @@ static int run_metrics(const eval_args *a)
     cairn_predictions *p = NULL;
     cairn_score_result *r = NULL;
     cairn_score_opts o = CAIRN_SCORE_OPTS_INIT;
+    char why[400], reason[512];
+    const char *task_reason = NULL;
     int rc = 0;
     if (cairn_csv_read(ctx, a->input, NULL, &t) != CAIRN_OK) {
         rc = cli_fail(ctx);
         goto done;
     }
+    if (a->task == CAIRN_TASK_AUTO) {
+        cairn_task guess = cairn_predictions_infer_task(t, why, sizeof why);
+        snprintf(reason, sizeof reason, "inferred: %s; --task %s to change it", why,
+                 guess == CAIRN_TASK_CLASSIFICATION ? "regression" : "classification");
+    } else {
+        snprintf(reason, sizeof reason, "set by --task");
+    }
+    task_reason = reason;
     if (cairn_predictions_from_table(ctx, t, a->task, &p) != CAIRN_OK) {
         rc = cli_error("'%s': %s", a->input, cairn_errmsg(ctx));
         goto done;
@@ -261,13 +278,17 @@ static int run_metrics(const eval_args *a)
     o.seed = a->seed;
     o.headline_only_ci = a->n_metrics == 0;
     if (cairn_score(ctx, p, &o, &r) != CAIRN_OK) {
-        rc = cli_fail(ctx);
+        if (a->n_metrics) /* a metric of the other task: say why the task is this one */
+            rc = cli_error("%s; the task is %s (%s)", cairn_errmsg(ctx), cairn_task_name(p->task),
+                           task_reason);
+        else
+            rc = cli_fail(ctx);
         goto done;
     }
     if (a->json)
         print_metrics_json(r);
     else
-        print_metrics_table(r);
+        print_metrics_table(r, task_reason);
     if (a->plots && r->task == CAIRN_TASK_CLASSIFICATION)
         rc = write_plots(ctx, a->plots, p);
 done:
@@ -455,6 +476,16 @@ static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bo
         return 1;
     cairn_eval_report *r = NULL;
     int code = 0;
+    /* a run id or a unique prefix; eval model also takes a model file */
+    char *full = NULL;
+    if (fn == cairn_eval_final || !cn_fs_exists(id)) {
+        full = cli_run_resolve(ctx, id);
+        if (!full) {
+            cairn_close(ctx);
+            return 1;
+        }
+        id = full;
+    }
     if (fn(ctx, id, o, &r) != CAIRN_OK) {
         code = cli_fail(ctx);
     } else {
@@ -469,6 +500,7 @@ static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bo
         print_report(r, json, what);
     }
     cairn_eval_report_free(r);
+    cairn_free(full);
     cairn_close(ctx);
     return code;
 }
@@ -565,8 +597,12 @@ static int cmd_eval_compare(int argc, char **argv)
         return 1;
     cairn_compare_result *r = NULL;
     int code = 0;
-    const char *a = argv[optind], *b = argv[optind + 1];
-    if (cairn_eval_compare(ctx, a, b, &r) != CAIRN_OK) {
+    char *full_a = cli_run_resolve(ctx, argv[optind]);
+    char *full_b = full_a ? cli_run_resolve(ctx, argv[optind + 1]) : NULL;
+    const char *a = full_a, *b = full_b;
+    if (!full_a || !full_b) {
+        code = 1;
+    } else if (cairn_eval_compare(ctx, a, b, &r) != CAIRN_OK) {
         code = cli_fail(ctx);
     } else if (json) {
         cn_jsonw w;
@@ -616,6 +652,8 @@ static int cmd_eval_compare(int argc, char **argv)
                r->significant ? "the difference is significant" : "no significant difference");
     }
     cairn_compare_result_free(r);
+    cairn_free(full_a);
+    cairn_free(full_b);
     cairn_close(ctx);
     return code;
 }

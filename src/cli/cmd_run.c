@@ -222,7 +222,11 @@ int cmd_run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill us before the run is recorded */
     if (cairn_run_command(ctx, &a.opts, argc - optind, (const char *const *)argv + optind, &res) !=
         CAIRN_OK) {
+        /* a command that cannot start is refused before any run: 127, as a shell says */
+        bool no_command = strncmp(cairn_errmsg(ctx), "command '", 9) == 0;
         code = cli_fail(ctx);
+        if (no_command)
+            code = 127;
         goto done;
     }
     fflush(stdout);

@@ -27,10 +27,11 @@
 #define COMPARE_CHARS 40 /* and in `runs compare` */
 
 static const char *const synopsis_lines[] = {
-    "cairn runs list [--experiment NAME_OR_ID]... [--all | --deleted] [--max N] [--json]",
+    "cairn runs list [--experiment NAME_OR_ID]... [--all | --deleted] [--max N] [--columns LIST] "
+    "[--json]",
     "cairn runs show RUN_ID [--json]",
     "cairn runs search [--experiment NAME_OR_ID]... [--all | --deleted] [--filter F] "
-    "[--order-by KEY]... [--max N] [--page-token T] [--json]",
+    "[--order-by KEY]... [--max N] [--page-token T] [--columns LIST] [--json]",
     "cairn runs compare RUN_ID RUN_ID... [--json]",
     "cairn runs delete RUN_ID...",
     "cairn runs restore RUN_ID...",
@@ -54,7 +55,8 @@ enum {
     OPT_ORDER_BY,
     OPT_MAX,
     OPT_PAGE_TOKEN,
-    OPT_FORMAT
+    OPT_FORMAT,
+    OPT_COLUMNS
 };
 
 /* ---- small collections ---- */
@@ -401,85 +403,272 @@ static void format_duration_of(const cairn_run_info *in, char *out, size_t size)
         cli_format_duration(end - in->start_time_ms, out, size);
 }
 
-/* RUN ID, NAME, EXPERIMENT, STATUS, START, DURATION, then the metrics and params most runs
- * share (TABLE_METRICS and TABLE_PARAMS at most). */
-static void print_run_table(cairn_ctx *ctx, const run_set *s, FILE *out)
+/* A column of the runs table: an attribute, or a metric, param or tag by key. */
+typedef enum col_kind {
+    COL_ID,
+    COL_NAME,
+    COL_EXPERIMENT,
+    COL_STATUS,
+    COL_START,
+    COL_DURATION,
+    COL_USER,
+    COL_METRIC,
+    COL_PARAM,
+    COL_TAG
+} col_kind;
+
+typedef struct table_col {
+    col_kind kind;
+    const char *key; /* metric, param or tag key (borrowed) */
+} table_col;
+
+typedef struct col_list {
+    size_t n;
+    table_col cols[64];
+} col_list;
+
+static bool has_col(const col_list *l, col_kind kind, const char *key)
 {
-    size_t n_mk, n_pk;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->cols[i].kind == kind && (!key || strcmp(l->cols[i].key, key) == 0))
+            return true;
+    return false;
+}
+
+static void add_col(col_list *l, col_kind kind, const char *key)
+{
+    if (l->n < CN_ARRAY_LEN(l->cols) && !has_col(l, kind, key))
+        l->cols[l->n++] = (table_col){kind, key};
+}
+
+static bool is_ci_key(const char *key)
+{
+    return cn_str_ends(key, "_ci_low") || cn_str_ends(key, "_ci_high");
+}
+
+/* Whether param key differs between the runs that log params: two different values, or
+ * present in some of them and absent from others (runs without params, such as a script's,
+ * do not count). */
+static bool param_varies(const run_set *s, const char *key)
+{
+    const char *first = NULL;
+    bool missing = false;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->items[i]->n_params == 0)
+            continue;
+        const char *v = find_param(s->items[i], key);
+        if (!v) {
+            missing = true;
+            continue;
+        }
+        if (first && strcmp(first, v) != 0)
+            return true;
+        first = v;
+    }
+    return first && missing;
+}
+
+/* The key of an order-by clause on kind ("metrics.val_auc DESC" -> "val_auc"), copied into
+ * out; false when the clause is on something else. */
+static bool order_key(const char *clause, const char *prefix, char *out, size_t size)
+{
+    if (!cn_str_starts(clause, prefix))
+        return false;
+    const char *k = clause + strlen(prefix);
+    size_t len = 0;
+    bool quoted = *k == '`' || *k == '"';
+    if (quoted)
+        k++;
+    while (k[len] && (quoted ? k[len] != '`' && k[len] != '"' : k[len] != ' '))
+        len++;
+    if (len == 0 || len >= size)
+        return false;
+    memcpy(out, k, len);
+    out[len] = '\0';
+    return true;
+}
+
+/* The key in the set equal to name (so the column borrows the set's string), or NULL. */
+static const char *set_key(const run_set *s, key_kind kind, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        for (size_t j = 0; j < n_keys_of(s->items[i], kind); j++)
+            if (strcmp(key_of(s->items[i], kind, j), name) == 0)
+                return key_of(s->items[i], kind, j);
+    return NULL;
+}
+
+/* The default columns: RUN ID, NAME, EXPERIMENT, STATUS, START, DURATION; the metrics sorted
+ * by, then the most common metrics (TABLE_METRICS), then one metric of each run that shows
+ * none yet (a script's own); the params sorted by, then the params whose values differ
+ * between the runs (TABLE_PARAMS); constant params are left out. */
+static void default_columns(const run_set *s, const char *const *order_by, size_t n_order_by,
+                            col_list *l)
+{
+    for (col_kind k = COL_ID; k <= COL_DURATION; k++)
+        add_col(l, k, NULL);
+    char key[256];
+    for (size_t i = 0; i < n_order_by; i++) {
+        const char *k;
+        if (order_key(order_by[i], "metrics.", key, sizeof key) &&
+            (k = set_key(s, KEYS_METRICS, key)))
+            add_col(l, COL_METRIC, k);
+    }
+    size_t n_mk, n_pk, shown = 0;
     key_count *mk = common_keys(s, KEYS_METRICS, &n_mk);
     key_count *pk = common_keys(s, KEYS_PARAMS, &n_pk);
     /* Confidence bounds belong to `runs show`; the table keeps the estimates. */
-    size_t kept = 0;
-    for (size_t i = 0; i < n_mk; i++)
-        if (!cn_str_ends(mk[i].key, "_ci_low") && !cn_str_ends(mk[i].key, "_ci_high"))
-            mk[kept++] = mk[i];
-    n_mk = kept;
-    if (n_mk > TABLE_METRICS)
-        n_mk = TABLE_METRICS;
-    if (n_pk > TABLE_PARAMS)
-        n_pk = TABLE_PARAMS;
-    qsort(mk, n_mk, sizeof *mk, cmp_key_name);
-    qsort(pk, n_pk, sizeof *pk, cmp_key_name);
-    size_t n_cols = 6 + n_mk + n_pk;
+    for (size_t i = 0; i < n_mk && shown < TABLE_METRICS; i++)
+        if (!is_ci_key(mk[i].key) && !has_col(l, COL_METRIC, mk[i].key)) {
+            add_col(l, COL_METRIC, mk[i].key);
+            shown++;
+        }
+    for (size_t i = 0; i < s->n && shown < 2 * TABLE_METRICS; i++) {
+        const cairn_run_record *r = s->items[i];
+        bool any = false;
+        const char *pick = NULL;
+        for (size_t j = 0; j < r->n_metrics && !any; j++) {
+            any = has_col(l, COL_METRIC, r->metrics[j].key);
+            if (!is_ci_key(r->metrics[j].key) && (!pick || strcmp(r->metrics[j].key, pick) < 0))
+                pick = r->metrics[j].key;
+        }
+        if (!any && pick) {
+            add_col(l, COL_METRIC, pick);
+            shown++;
+        }
+    }
+    for (size_t i = 0; i < n_order_by; i++) {
+        const char *k;
+        if (order_key(order_by[i], "params.", key, sizeof key) &&
+            (k = set_key(s, KEYS_PARAMS, key)))
+            add_col(l, COL_PARAM, k);
+    }
+    shown = 0;
+    for (size_t i = 0; i < n_pk && shown < TABLE_PARAMS; i++)
+        if (param_varies(s, pk[i].key) && !has_col(l, COL_PARAM, pk[i].key)) {
+            add_col(l, COL_PARAM, pk[i].key);
+            shown++;
+        }
+    free(mk);
+    free(pk);
+}
+
+/* Parses --columns: attributes (run_id, name, experiment, status, start, duration, user),
+ * metrics.KEY, params.KEY, tags.KEY, or a bare key (a metric of some listed run, else a
+ * param, else a tag). The RUN ID column comes first when not named. Keys point into text. */
+static int parse_columns(char *text, const run_set *s, const char *usage, col_list *l)
+{
+    static const struct {
+        const char *name;
+        col_kind kind;
+    } attrs[] = {{"run_id", COL_ID},
+                 {"id", COL_ID},
+                 {"name", COL_NAME},
+                 {"run_name", COL_NAME},
+                 {"experiment", COL_EXPERIMENT},
+                 {"status", COL_STATUS},
+                 {"start", COL_START},
+                 {"start_time", COL_START},
+                 {"duration", COL_DURATION},
+                 {"user", COL_USER}};
+    bool has_id = false;
+    col_list given = {0};
+    for (char *c = text; c;) {
+        char *comma = strchr(c, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*c)
+            return cli_usage(usage, "--columns: an empty column name");
+        size_t a;
+        for (a = 0; a < CN_ARRAY_LEN(attrs); a++)
+            if (strcmp(c, attrs[a].name) == 0)
+                break;
+        if (a < CN_ARRAY_LEN(attrs)) {
+            add_col(&given, attrs[a].kind, NULL);
+            has_id |= attrs[a].kind == COL_ID;
+        } else if (cn_str_starts(c, "metrics.") && c[8]) {
+            add_col(&given, COL_METRIC, c + 8);
+        } else if (cn_str_starts(c, "params.") && c[7]) {
+            add_col(&given, COL_PARAM, c + 7);
+        } else if (cn_str_starts(c, "tags.") && c[5]) {
+            add_col(&given, COL_TAG, c + 5);
+        } else {
+            col_kind k = set_key(s, KEYS_METRICS, c)  ? COL_METRIC
+                         : set_key(s, KEYS_PARAMS, c) ? COL_PARAM
+                         : set_key(s, KEYS_TAGS, c)   ? COL_TAG
+                                                      : COL_METRIC;
+            add_col(&given, k, c);
+        }
+        c = comma ? comma + 1 : NULL;
+    }
+    if (!has_id)
+        add_col(l, COL_ID, NULL);
+    for (size_t i = 0; i < given.n; i++)
+        add_col(l, given.cols[i].kind, given.cols[i].key);
+    return -1;
+}
+
+static const char *col_header(const table_col *c)
+{
+    static const char *const names[] = {"RUN ID", "NAME",     "EXPERIMENT", "STATUS",
+                                        "START",  "DURATION", "USER"};
+    return c->kind <= COL_USER ? names[c->kind] : c->key;
+}
+
+static void print_run_table(cairn_ctx *ctx, const run_set *s, const col_list *l, FILE *out)
+{
+    size_t n_cols = l->n;
     const char **cells = cn_xcalloc(n_cols, sizeof *cells);
     char **owned = cn_xcalloc(n_cols, sizeof *owned);
     char clip[4 * CELL_CHARS + 1];
-    static const char *const fixed[] = {"RUN ID", "NAME",  "EXPERIMENT",
-                                        "STATUS", "START", "DURATION"};
-    for (size_t c = 0; c < 6; c++)
-        cells[c] = fixed[c];
-    for (size_t c = 0; c < n_mk; c++)
-        cells[6 + c] = owned[6 + c] =
-            cn_xstrdup(cli_clip(mk[c].key, CELL_CHARS, clip, sizeof clip));
-    for (size_t c = 0; c < n_pk; c++)
-        cells[6 + n_mk + c] = owned[6 + n_mk + c] =
-            cn_xstrdup(cli_clip(pk[c].key, CELL_CHARS, clip, sizeof clip));
+    for (size_t c = 0; c < n_cols; c++)
+        cells[c] = owned[c] =
+            cn_xstrdup(cli_clip(col_header(&l->cols[c]), CELL_CHARS, clip, sizeof clip));
     cli_table *t = cli_table_new(n_cols, cells);
     for (size_t c = 0; c < n_cols; c++)
         free(owned[c]);
 
     name_cache names = {0};
-    char *values = cn_xcalloc(n_mk ? n_mk : 1, 32);
-    char *pclip = cn_xcalloc(n_pk ? n_pk : 1, 4 * CELL_CHARS + 1);
+    const size_t cell = 4 * CELL_CHARS + 1;
+    char *buf = cn_xcalloc(n_cols, cell);
     for (size_t i = 0; i < s->n; i++) {
         const cairn_run_record *r = s->items[i];
-        char short_id[SHORT_ID + 1], start[32], duration[32];
-        cn_strlcpy(short_id, r->info.run_id, sizeof short_id);
-        cli_format_time(r->info.start_time_ms, start, sizeof start);
-        format_duration_of(&r->info, duration, sizeof duration);
         const char *status = cairn_run_status_str(r->info.status);
-        cells[0] = short_id;
-        cells[1] =
-            cli_clip(r->info.run_name ? r->info.run_name : "", CELL_CHARS, clip, sizeof clip);
-        cells[2] = experiment_name(ctx, &names, r->info.experiment_id);
-        cells[3] = r->info.is_deleted ? "DELETED" : status ? status : "?";
-        cells[4] = start;
-        cells[5] = duration;
-        for (size_t c = 0; c < n_mk; c++) {
-            const cairn_metric *m = find_metric(r, mk[c].key);
-            if (m)
-                cli_format_value(m->value, values + 32 * c, 32);
-            else
-                cn_strlcpy(values + 32 * c, "-", 32);
-            cells[6 + c] = values + 32 * c;
-        }
-        for (size_t c = 0; c < n_pk; c++) {
-            const char *v = find_param(r, pk[c].key);
-            cells[6 + n_mk + c] =
-                v ? cli_clip(v, CELL_CHARS, pclip + (4 * CELL_CHARS + 1) * c, 4 * CELL_CHARS + 1)
-                  : "-";
+        for (size_t c = 0; c < n_cols; c++) {
+            const table_col *col = &l->cols[c];
+            char *b = buf + cell * c;
+            const char *v = NULL;
+            switch (col->kind) {
+            case COL_ID: cn_strlcpy(b, r->info.run_id, SHORT_ID + 1); break;
+            case COL_NAME: v = r->info.run_name ? r->info.run_name : ""; break;
+            case COL_EXPERIMENT: v = experiment_name(ctx, &names, r->info.experiment_id); break;
+            case COL_STATUS: v = r->info.is_deleted ? "DELETED" : status ? status : "?"; break;
+            case COL_START: cli_format_time(r->info.start_time_ms, b, cell); break;
+            case COL_DURATION: format_duration_of(&r->info, b, cell); break;
+            case COL_USER: v = r->info.user_id ? r->info.user_id : ""; break;
+            case COL_METRIC: {
+                const cairn_metric *m = find_metric(r, col->key);
+                if (m)
+                    cli_format_value(m->value, b, cell);
+                else
+                    v = "-";
+                break;
+            }
+            case COL_PARAM: v = find_param(r, col->key); break;
+            case COL_TAG: v = find_value(r->tags, r->n_tags, col->key); break;
+            }
+            if ((col->kind == COL_PARAM || col->kind == COL_TAG) && !v)
+                v = "-";
+            cells[c] = v ? cli_clip(v, CELL_CHARS, b, cell) : b;
         }
         cli_table_add(t, cells);
     }
     cli_table_print(t, out);
     cli_table_free(t);
     name_cache_release(&names);
-    free(values);
-    free(pclip);
+    free(buf);
     free(cells);
     free(owned);
-    free(mk);
-    free(pk);
 }
 
 /* ---- list and search ---- */
@@ -490,6 +679,7 @@ typedef struct query_args {
     const char *order_by[MAX_ORDER_BY];
     cairn_run_search q;
     int64_t max;
+    const char *columns; /* --columns, NULL: the default columns */
     bool json;
 } query_args;
 
@@ -502,6 +692,7 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                                          {"order-by", required_argument, NULL, OPT_ORDER_BY},
                                          {"max", required_argument, NULL, OPT_MAX},
                                          {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
+                                         {"columns", required_argument, NULL, OPT_COLUMNS},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -537,6 +728,7 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                                  CAIRN_SEARCH_MAX_RESULTS);
             break;
         case OPT_PAGE_TOKEN: a->q.page_token = optarg; break;
+        case OPT_COLUMNS: a->columns = optarg; break;
         case OPT_JSON: a->json = true; break;
         default: return cli_other_option(c, usage, NULL, argv);
         }
@@ -615,10 +807,22 @@ static int query_runs(int argc, char **argv, bool is_search)
         if (is_search || !token || (a.max > 0 && (int64_t)set.n >= a.max))
             break;
     }
-    if (a.json)
+    if (a.json) {
         rc = print_runs_json(&set, token, is_search);
-    else
-        print_run_table(ctx, &set, stdout);
+    } else {
+        col_list cols = {0};
+        char *columns = a.columns ? cn_xstrdup(a.columns) : NULL;
+        int code = -1;
+        if (columns)
+            code = parse_columns(columns, &set, usage, &cols);
+        else
+            default_columns(&set, a.q.order_by, a.q.n_order_by, &cols);
+        if (code < 0)
+            print_run_table(ctx, &set, &cols, stdout);
+        else
+            rc = code;
+        free(columns);
+    }
     if (is_search && token)
         fprintf(stderr, "next page token: %s\n", token);
 done:
@@ -702,6 +906,11 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
            in->status_reason ? in->status_reason : "", in->status_reason ? ")" : "",
            in->is_deleted ? "deleted" : "active", in->user_id ? in->user_id : "", start, end,
            duration, in->artifact_uri ? in->artifact_uri : "");
+    const char *why = find_value(r->tags, r->n_tags, "cairn.failure_reason");
+    if (!why)
+        why = find_value(r->tags, r->n_tags, "cairn.error");
+    if (why && in->status != CAIRN_RUN_FINISHED && in->status != CAIRN_RUN_RUNNING)
+        printf("failure_reason:   %s\n", why);
     name_cache_release(&names);
 
     print_pairs_table("params", "PARAM", r->params, r->n_params);

@@ -14,7 +14,8 @@
 #include "base/banned.h"
 
 static const char usage[] =
-    "usage: cairn train --config FILE [-p KEY=VALUE]... [--experiment NAME] [--json]\n"
+    "usage: cairn train --config FILE [-p KEY=VALUE]... [--experiment NAME] [--name NAME] "
+    "[--json]\n"
     "   or: cairn train --help-learner NAME\n";
 
 static const char help[] =
@@ -23,15 +24,23 @@ static const char help[] =
     "early on the validation split; the test split stays sealed until 'cairn eval final'.\n"
     "Logs params, per-epoch metrics, the model (model/model.cairn), the split (split/),\n"
     "dataset inputs with digests, val_<metric> with bootstrap 95% intervals, CV fold scores,\n"
-    "predictions/val.csv, SVG plots (plots/) and report.md.\n\n"
+    "predictions/val.csv, SVG plots (plots/) and report.md.\n"
+    "The task is the config's task: (classification or regression) when it has one, else\n"
+    "inferred from the label: text, or 2 distinct integers, or at most 20 distinct integers\n"
+    "that are at most 5% of the rows, are classes; anything else is a regression target.\n"
+    "The run's first line says which task and why.\n\n"
     "options:\n"
     "  -c, --config FILE        experiment-config.yaml (required)\n"
     "  -p, --param KEY=VALUE    a learner param, overriding the config's; also seed,\n"
     "                           bootstrap, cv, split.test, split.val, learner (repeatable)\n"
     "  -e, --experiment NAME    the experiment (default: the config's, else Default)\n"
+    "  -n, --name NAME          the run's name (default: the config's name:), e.g. to tell\n"
+    "                           variants made with -p apart\n"
     "      --json               print the result as JSON\n"
     "      --help-learner NAME  list the learner's params: type, range, default, log, help\n"
-    "  -h, --help               this help\n";
+    "  -h, --help               this help\n\n"
+    "example:\n"
+    "  cairn train -c experiment-config.yaml -p max_depth=4 --name depth4\n";
 
 /* "[0, 1]", "(0, inf]", "relu|tanh" or "-". */
 static void format_range(const cairn_param_spec *s, char *out, size_t size)
@@ -91,6 +100,7 @@ static void print_json(const cairn_train_result *r)
     cn_jsonw_kstring(&w, "artifact_dir", r->artifact_dir);
     cn_jsonw_kstring(&w, "learner", r->learner);
     cn_jsonw_kstring(&w, "task", r->task);
+    cn_jsonw_kstring(&w, "task_reason", r->task_reason);
     cn_jsonw_key(&w, "rows");
     cn_jsonw_object_begin(&w);
     cn_jsonw_kint(&w, "train", (int64_t)r->n_train);
@@ -129,6 +139,7 @@ static void print_human(const cairn_train_result *r)
 {
     printf("run %s: %s, %s (train %zu, val %zu, test %zu sealed rows; %zu epochs)\n", r->run_id,
            r->learner, r->task, r->n_train, r->n_val, r->n_test, r->n_epochs);
+    printf("task %s: %s\n", r->task, r->task_reason);
     printf("validation metrics (95%% bootstrap CI):\n");
     cli_print_scored(r->metrics, r->n_metrics);
     if (r->n_cv_folds) {
@@ -146,6 +157,7 @@ int cmd_train(int argc, char **argv)
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                              {"param", required_argument, NULL, 'p'},
                                              {"experiment", required_argument, NULL, 'e'},
+                                             {"name", required_argument, NULL, 'n'},
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {"help-learner", required_argument, NULL, 'L'},
@@ -158,7 +170,7 @@ int cmd_train(int argc, char **argv)
     int c, code = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":c:p:e:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:p:e:n:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o.config = optarg; break;
         case 'p': {
@@ -174,6 +186,7 @@ int cmd_train(int argc, char **argv)
             break;
         }
         case 'e': o.experiment = optarg; break;
+        case 'n': o.name = optarg; break;
         case 'j': json = true; break;
         case 'L': code = help_learner(optarg); goto done;
         default: code = cli_other_option(c, usage, help, argv); goto done;

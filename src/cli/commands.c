@@ -14,6 +14,8 @@ const cli_command cli_commands[] = {
     {"store", cmd_store, "check the store's integrity and schema"},
     {"server", cmd_server, "serve the store over MLflow's REST API and the artifact proxy"},
     {"model", cmd_model, "register models, move aliases, roll back and show their history"},
+    {"drift", cmd_drift, "compare data with a reference: drift tests, reports, reference profiles"},
+    {"serve", cmd_serve, "serve a model: MLflow scoring, Open Inference V2, drift monitoring"},
     {"auth", cmd_auth, "users, tokens and permissions of the tracking server's --auth"},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];

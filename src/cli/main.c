@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "base/str.h"
 #include "base/banned.h"
 
 extern const cli_command cli_commands[];
@@ -80,6 +81,15 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < cli_n_commands; i++)
         if (strcmp(name, cli_commands[i].name) == 0)
             return cli_commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "cairn: error: unknown command '%s'; run 'cairn --help' for the list\n", name);
+    const char *names[64] = {0};
+    for (size_t i = 0; i < cli_n_commands && i < 64; i++)
+        names[i] = cli_commands[i].name;
+    const char *near = cn_str_nearest(name, names, cli_n_commands < 64 ? cli_n_commands : 64);
+    if (near)
+        fprintf(stderr, "cairn: error: unknown command '%s' (did you mean 'cairn %s'?)\n", name,
+                near);
+    else
+        fprintf(stderr, "cairn: error: unknown command '%s'; run 'cairn --help' for the list\n",
+                name);
     return 2;
 }

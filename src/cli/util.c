@@ -92,7 +92,47 @@ int cli_other_option(int c, const char *usage, const char *help, char **argv)
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
     if (c == ':')
         return cli_usage(usage, "option '%s' needs a value", arg);
+    char near[64];
+    if (cli_option_nearest(arg, usage, help, near, sizeof near))
+        return cli_usage(usage, "unknown option '%s' (did you mean '%s'?)", arg, near);
     return cli_usage(usage, "unknown option '%s'", arg);
+}
+
+bool cli_option_nearest(const char *arg, const char *usage, const char *help, char *out,
+                        size_t size)
+{
+    if (!cn_str_starts(arg, "--") || !arg[2])
+        return false;
+    char word[64];
+    size_t len = strcspn(arg + 2, "=");
+    if (len >= sizeof word)
+        return false;
+    memcpy(word, arg + 2, len);
+    word[len] = '\0';
+    /* the long options a verb has are the "--name" words of its usage and help text */
+    const char *cand[128];
+    char names[128][40];
+    size_t n = 0;
+    const char *texts[] = {usage, help};
+    for (size_t t = 0; t < 2; t++)
+        for (const char *p = texts[t]; p && (p = strstr(p, "--")) != NULL && n < 128;) {
+            p += 2;
+            size_t l = 0;
+            while ((p[l] >= 'a' && p[l] <= 'z') || (p[l] >= '0' && p[l] <= '9') || p[l] == '-')
+                l++;
+            if (l > 0 && l < sizeof names[0]) {
+                memcpy(names[n], p, l);
+                names[n][l] = '\0';
+                cand[n] = names[n];
+                n++;
+            }
+            p += l;
+        }
+    const char *near = cn_str_nearest(word, cand, n);
+    if (!near)
+        return false;
+    snprintf(out, size, "--%s", near);
+    return true;
 }
 
 void cli_print_scored(const cairn_scored_metric *m, size_t n)
@@ -246,9 +286,6 @@ void cli_table_free(cli_table *t)
 
 /* ---- tracking groups (exp, runs): synopses, arguments, lookups ---- */
 
-#define RUN_PREFIX_MIN 6
-#define AMBIGUOUS_SHOWN 10
-
 static void print_synopsis(const cli_synopsis *syn, const char *verb, size_t verb_len, cn_buf *b)
 {
     bool first = true;
@@ -285,8 +322,17 @@ int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command
                   group, group);
     fputs(cn_buf_str(&b), help ? stdout : stderr);
     cn_buf_release(&b);
-    if (argc >= 2 && !help)
-        fprintf(stderr, "cairn: error: unknown verb '%s' for 'cairn %s'\n", argv[1], group);
+    if (argc >= 2 && !help) {
+        const char **names = cn_xcalloc(n_verbs + 1, sizeof *names);
+        for (size_t i = 0; i < n_verbs; i++)
+            names[i] = verbs[i].name;
+        const char *near = cn_str_nearest(argv[1], names, n_verbs);
+        fprintf(stderr, "cairn: error: unknown verb '%s' for 'cairn %s'", argv[1], group);
+        if (near)
+            fprintf(stderr, " (did you mean 'cairn %s %s'?)", group, near);
+        fputc('\n', stderr);
+        free(names);
+    }
     return help ? 0 : 2;
 }
 
@@ -389,69 +435,24 @@ cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name)
     return exp;
 }
 
-/* Characters a run id prefix may hold: none of LIKE's wildcards or quotes. */
-static bool is_prefix_safe(const char *s)
+char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix)
 {
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '-')
-            return false;
-    return true;
-}
-
-/* The full id of the one run whose id starts with prefix (free it); prints the error and
- * returns NULL when there is none or more than one. */
-static char *resolve_prefix(cairn_ctx *ctx, const char *prefix)
-{
-    size_t len = strlen(prefix);
-    if (len < RUN_PREFIX_MIN || !is_prefix_safe(prefix)) {
-        cli_error("run '%s' not found%s", prefix,
-                  len < RUN_PREFIX_MIN ? "; a run id prefix needs at least 6 characters" : "");
+    char *id = NULL;
+    if (cairn_run_resolve(ctx, id_or_prefix, &id) != CAIRN_OK) {
+        cli_fail(ctx);
         return NULL;
     }
-    char *filter = cn_asprintf("attributes.run_id LIKE '%s%%'", prefix);
-    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
-    q.filter = filter;
-    q.view = CAIRN_VIEW_ALL;
-    q.info_only = true;
-    q.max_results = AMBIGUOUS_SHOWN + 1;
-    cairn_run_page *page = NULL;
-    char *id = NULL;
-    if (cairn_runs_search(ctx, &q, &page) != CAIRN_OK) {
-        cli_fail(ctx);
-    } else if (page->n == 0) {
-        cli_error("run '%s' not found", prefix);
-    } else if (page->n == 1) {
-        id = cn_xstrdup(page->items[0].info.run_id);
-    } else {
-        cn_buf b = CN_BUF_INIT;
-        for (size_t i = 0; i < page->n && i < AMBIGUOUS_SHOWN; i++)
-            cn_buf_printf(&b, "%s%s", i ? ", " : "", page->items[i].info.run_id);
-        if (page->n > AMBIGUOUS_SHOWN || page->next_page_token)
-            cn_buf_puts(&b, ", ...");
-        cli_error("run id prefix '%s' is ambiguous; it matches %s", prefix, cn_buf_str(&b));
-        cn_buf_release(&b);
-    }
-    cairn_run_page_free(page);
-    free(filter);
     return id;
 }
 
 cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix)
 {
     cairn_run_record *rec = NULL;
-    cairn_status rc = cairn_run_get(ctx, id_or_prefix, &rec);
-    if (rc == CAIRN_OK)
-        return rec;
-    /* A prefix may not even look like an id to the store: EINVAL leads to the search too. */
-    if (rc != CAIRN_ENOTFOUND && rc != CAIRN_EINVAL) {
-        cli_fail(ctx);
-        return NULL;
-    }
-    char *id = resolve_prefix(ctx, id_or_prefix);
+    char *id = cli_run_resolve(ctx, id_or_prefix);
     if (!id)
         return NULL;
-    rc = cairn_run_get(ctx, id, &rec);
-    free(id);
+    cairn_status rc = cairn_run_get(ctx, id, &rec);
+    cairn_free(id);
     if (rc != CAIRN_OK) {
         cli_fail(ctx);
         return NULL;

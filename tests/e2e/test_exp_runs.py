@@ -221,7 +221,7 @@ class Runs(harness.CairnTest):
         self.assertIn('0.5', lines[3])
         self.assertIn('NaN', lines[2])
 
-    def test_list_picks_the_most_shared_keys(self):
+    def test_list_picks_the_most_shared_keys_and_varying_params(self):
         spec = ''.join('run many name=m%d start=%d\nmetric common %d\nmetric only%d 1\n'
                        'param p%d x\nparam shared y\n' % (i, 1800000000000 + i, i, i, i, )
                        for i in range(6))
@@ -229,16 +229,17 @@ class Runs(harness.CairnTest):
         header = self.cairn('runs', 'list', '--experiment', 'many').stdout.splitlines()[0]
         cols = header.split()
         self.assertIn('common', cols)
-        self.assertIn('shared', cols)
+        self.assertNotIn('shared', cols)  # the same value on every run: not worth a column
         metric_cols = [c for c in cols if c.startswith('only') or c == 'common']
-        param_cols = [c for c in cols if c.startswith('p') or c == 'shared']
+        param_cols = [c for c in cols if c.startswith('p')]
         self.assertEqual(len(metric_cols), 4)
         self.assertEqual(len(param_cols), 3)
 
     def test_list_clips_long_values_json_keeps_them(self):
         long_value = 'v' * 30 + '\u00e9' * 30
         self.seed('run wide name=%s start=1900000000000\nparam p %s\n' % ('n' * 40, long_value))
-        line = self.cairn('runs', 'list', '--experiment', 'wide').stdout.splitlines()[1]
+        line = self.cairn('runs', 'list', '--experiment', 'wide', '--columns',
+                          'name,params.p').stdout.splitlines()[1]
         self.assertIn('v' * 23 + '\u2026', line)
         self.assertIn('n' * 23 + '\u2026', line)
         self.assertNotIn(long_value, line)

@@ -610,7 +610,11 @@ TEST(scorer_regression_and_defaults)
     const char *const *def = cairn_score_default_metrics(CAIRN_TASK_REGRESSION);
     CHECK_STR(def[0], "rmse");
     CHECK(cairn_score_check_metrics(ctx, CAIRN_TASK_CLASSIFICATION, def, 1) == CAIRN_EINVAL);
-    CHECK(strstr(cairn_errmsg(ctx), "'rmse' is not a classification metric; known: accuracy"));
+    CHECK(strstr(cairn_errmsg(ctx), "'rmse' is not a classification metric (it is a regression "
+                                    "metric); known: accuracy"));
+    const char *typo[] = {"acuracy"};
+    CHECK(cairn_score_check_metrics(ctx, CAIRN_TASK_CLASSIFICATION, typo, 1) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "(did you mean 'accuracy'?)"));
     def = cairn_score_default_metrics(CAIRN_TASK_CLASSIFICATION);
     CHECK(cairn_score_check_metrics(ctx, CAIRN_TASK_CLASSIFICATION, def, 4) == CAIRN_OK);
     cairn_close(ctx);

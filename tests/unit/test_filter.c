@@ -290,6 +290,8 @@ TEST(syntax_errors)
               "expected a comparator after 'metrics.val', got 'loss'");
     check_err(R, "metrics.acc", CAIRN_EINVAL, "got end of input");
     check_err(R, "metrics.acc == 1", CAIRN_EINVAL,
+              "at character 13: '==' is not a comparator; equality is a single '='");
+    check_err(R, "metrics.acc =< 1", CAIRN_EINVAL,
               "at character 14: unexpected character after comparator '='");
     check_err(R, "metrics.acc <> 1", CAIRN_EINVAL, "unexpected character after comparator '<'");
     check_err(R, "metrics.acc ! 1", CAIRN_EINVAL, "got '!'");

@@ -261,28 +261,31 @@ TEST(exit_codes_map_to_statuses)
     close_opts(&o);
 }
 
-TEST(exec_failures_are_failed_runs_with_127)
+/* A command that cannot start is refused before a run exists; a command that fails leaves
+ * why on its run (tag cairn.failure_reason, with its last stderr line) and in its log. */
+TEST(commands_that_cannot_start_make_no_run)
 {
     cairn_runner_opts o = base_opts();
     const char *missing[] = {"cairn-no-such-command-xyz"};
     cairn_run_result *res = NULL;
-    CHECK(cairn_run_command(ctx, &o, 1, missing, &res) == CAIRN_OK);
-    CHECK(res && res->exit_code == 127 && res->status == CAIRN_RUN_FAILED);
-    CHECK(res && res->error && strstr(res->error, "not found in PATH"));
-    cairn_run_record *rec = fetch(res);
-    CHECK(rec && rec->info.status == CAIRN_RUN_FAILED && tag(rec, "cairn.error"));
-    cairn_run_record_free(rec);
-    cairn_run_result_free(res);
+    CHECK(cairn_run_command(ctx, &o, 1, missing, &res) == CAIRN_ENOTFOUND && !res);
+    CHECK(strstr(cairn_errmsg(ctx), "command 'cairn-no-such-command-xyz' not found in PATH"));
 
     char *noexec = cn_asprintf("%s/noexec.sh", dir);
     CHECK(cn_fs_write_atomic(noexec, "#!/bin/sh\necho hi\n", 18) == 0);
     chmod(noexec, 0644);
     const char *argv[] = {noexec};
-    res = NULL;
-    CHECK(cairn_run_command(ctx, &o, 1, argv, &res) == CAIRN_OK);
-    CHECK(res && res->exit_code == 127 && res->error && strstr(res->error, "Permission denied"));
-    cairn_run_result_free(res);
+    CHECK(cairn_run_command(ctx, &o, 1, argv, &res) == CAIRN_ENOTFOUND && !res);
+    CHECK(strstr(cairn_errmsg(ctx), "Permission denied"));
     free(noexec);
+
+    res = run_sh(&o, "echo 'ValueError: bad lr' >&2; echo '  ' >&2; exit 3");
+    CHECK(res && res->status == CAIRN_RUN_FAILED && res->exit_code == 3);
+    cairn_run_record *rec = fetch(res);
+    const char *why = rec ? tag(rec, "cairn.failure_reason") : NULL;
+    CHECK(why && strstr(why, "exited with code 3") && strstr(why, "ValueError: bad lr"));
+    cairn_run_record_free(rec);
+    cairn_run_result_free(res);
     close_opts(&o);
 }
 
@@ -467,7 +470,7 @@ UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(passes_output_through_and_reads_metrics),
           UNIT_CASE(metrics_file_is_tailed_and_read_at_exit), UNIT_CASE(environment_and_macros),
           UNIT_CASE(append_args_only_when_asked_and_no_macro),
           UNIT_CASE(unknown_macro_fails_before_a_run_exists), UNIT_CASE(exit_codes_map_to_statuses),
-          UNIT_CASE(exec_failures_are_failed_runs_with_127),
+          UNIT_CASE(commands_that_cannot_start_make_no_run),
           UNIT_CASE(forwarded_signal_stops_the_group), UNIT_CASE(kill_grace_then_sigkill),
           UNIT_CASE(malformed_metric_lines_are_counted_not_fatal),
           UNIT_CASE(step_after_the_largest_is_refused_not_wrapped),

@@ -877,7 +877,9 @@ TEST(search_models_filter_grammar)
                 "expected a quoted string for 'tags.team', got 'vision'");
     CHECK_FAILS(models_where("name = 'a' OR", NULL, 0),
                 "expected an identifier such as name or tags.<key>, got ')'");
-    CHECK_FAILS(models_where("name == 'a'", NULL, 0), "unexpected character after comparator");
+    CHECK_FAILS(models_where("name == 'a'", NULL, 0),
+                "'==' is not a comparator; equality is a single '='");
+    CHECK_FAILS(models_where("name =< 'a'", NULL, 0), "unexpected character after comparator");
 }
 
 /* Pages through the scoped models max at a time; returns the pages as "a,b|c,d". */

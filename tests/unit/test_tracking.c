@@ -214,6 +214,36 @@ TEST(run_status_name_and_lookup_errors)
     cairn_run_free(run);
 }
 
+/* cairn_run_resolve: a full id, a unique prefix (deleted runs too), none, too short; the same
+ * search on SQLite and PostgreSQL. */
+TEST(run_resolve_by_prefix)
+{
+    cairn_run *run = start(fixture_name("resolve"));
+    const char *id = cairn_run_id(run);
+    char *got = NULL;
+    CHECK(cairn_run_resolve(ctx, id, &got) == CAIRN_OK);
+    CHECK_STR(got, id);
+    cairn_free(got);
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%.12s", id); /* 12 hex: unique among this test's runs */
+    CHECK(cairn_run_resolve(ctx, prefix, &got) == CAIRN_OK);
+    CHECK_STR(got, id);
+    cairn_free(got);
+    CHECK(cairn_run_delete(ctx, id) == CAIRN_OK);
+    CHECK(cairn_run_resolve(ctx, prefix, &got) == CAIRN_OK);
+    CHECK_STR(got, id);
+    cairn_free(got);
+    got = NULL;
+    CHECK(cairn_run_resolve(ctx, "zzzzzzzz", &got) == CAIRN_ENOTFOUND && !got);
+    CHECK(strstr(cairn_errmsg(ctx), "run 'zzzzzzzz' not found") != NULL);
+    snprintf(prefix, sizeof prefix, "%.4s", id);
+    CHECK(cairn_run_resolve(ctx, prefix, &got) == CAIRN_ENOTFOUND);
+    CHECK(strstr(cairn_errmsg(ctx), "at least 6 characters") != NULL);
+    CHECK(cairn_run_resolve(ctx, "abc%'_x", &got) == CAIRN_ENOTFOUND);
+    CHECK(cairn_run_restore(ctx, id) == CAIRN_OK);
+    cairn_run_free(run);
+}
+
 TEST(artifacts_are_copied_hashed_and_contained)
 {
     cairn_run *run = start(fixture_name("artifacts"));
@@ -346,6 +376,7 @@ WITH_CTX(params_are_write_once)
 WITH_CTX(metrics_latest_and_special_values)
 WITH_CTX(batch_is_idempotent_and_atomic)
 WITH_CTX(run_status_name_and_lookup_errors)
+WITH_CTX(run_resolve_by_prefix)
 WITH_CTX(artifacts_are_copied_hashed_and_contained)
 WITH_CTX(dataset_inputs)
 WITH_CTX(buffer_flushes_by_count)
@@ -354,6 +385,6 @@ WITH_CTX(reopen_keeps_schema)
 UNIT_MAIN(UNIT_CASE(run_experiment_lifecycle), UNIT_CASE(run_params_are_write_once),
           UNIT_CASE(run_metrics_latest_and_special_values),
           UNIT_CASE(run_batch_is_idempotent_and_atomic),
-          UNIT_CASE(run_run_status_name_and_lookup_errors),
+          UNIT_CASE(run_run_status_name_and_lookup_errors), UNIT_CASE(run_run_resolve_by_prefix),
           UNIT_CASE(run_artifacts_are_copied_hashed_and_contained), UNIT_CASE(run_dataset_inputs),
           UNIT_CASE(run_buffer_flushes_by_count), UNIT_CASE(run_reopen_keeps_schema))

@@ -3,6 +3,7 @@
  * Tables come from csv.c or from cairn_table_new(); learners and evaluation read them. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,4 +315,79 @@ bool cn_table_rows_equal(const cairn_table *t, size_t a, const cairn_table *u, s
         }
     }
     return true;
+}
+
+/* ---- the task a label implies ---- */
+
+static void why_printf(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void why_printf(char *why, size_t size, const char *fmt, ...)
+{
+    if (!why || size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, size, fmt, ap);
+    va_end(ap);
+}
+
+static int cmp_num(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+bool cairn_column_holds_classes(const cairn_column *c, size_t n_rows, char *why, size_t why_size)
+{
+    if (c->type == CAIRN_COL_CATEGORICAL) {
+        why_printf(why, why_size, "label '%s' holds text values", c->name);
+        return true;
+    }
+    double seen[CAIRN_CLASSES_MAX + 1];
+    size_t n_seen = 0, n_present = 0;
+    for (size_t r = 0; r < n_rows; r++) {
+        double v = c->num[r];
+        if (!isfinite(v))
+            continue;
+        n_present++;
+        if (v != floor(v)) {
+            char tmp[40];
+            cn_format_double(v, tmp, sizeof tmp);
+            why_printf(why, why_size, "label '%s' has non-integer values such as %s", c->name, tmp);
+            return false;
+        }
+        if (n_seen > CAIRN_CLASSES_MAX)
+            continue;
+        size_t k = 0;
+        while (k < n_seen && seen[k] != v)
+            k++;
+        if (k == n_seen)
+            seen[n_seen++] = v;
+    }
+    if (n_seen > CAIRN_CLASSES_MAX) {
+        why_printf(why, why_size, "label '%s' has more than %d distinct integer values", c->name,
+                   CAIRN_CLASSES_MAX);
+        return false;
+    }
+    qsort(seen, n_seen, sizeof *seen, cmp_num);
+    char list[160];
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t k = 0; k < n_seen && len < sizeof list - 8; k++) {
+        char tmp[40];
+        cn_format_double(seen[k], tmp, sizeof tmp);
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "", tmp);
+    }
+    if (n_seen < 2) {
+        why_printf(why, why_size, "label '%s' has %zu distinct value%s (%s)", c->name, n_seen,
+                   n_seen == 1 ? "" : "s", list);
+        return false;
+    }
+    bool classes = n_seen == 2 || n_seen * 20 <= n_present;
+    why_printf(why, why_size,
+               classes ? "label '%s' has %zu distinct integer values (%s) in %zu rows"
+                       : "label '%s' has %zu distinct integer values (%s) in %zu rows, more "
+                         "than 5%% of the rows",
+               c->name, n_seen, list, n_present);
+    return classes;
 }

@@ -4,6 +4,7 @@
  * its CSV through here. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/eval.h"
@@ -212,16 +213,42 @@ static cairn_status read_classification(cairn_ctx *ctx, const cairn_table *t,
     return rc;
 }
 
-/* Classification when there are probability columns or the labels are not all integers. */
-static cairn_task infer_task(const cairn_column *yt, const cairn_column *yp, size_t n,
-                             size_t n_proba)
+cairn_task cairn_predictions_infer_task(const cairn_table *t, char *why, size_t why_size)
 {
-    if (n_proba > 0 || yt->type != CAIRN_COL_NUMERIC || yp->type != CAIRN_COL_NUMERIC)
+    char scratch[8];
+    if (!why || why_size == 0) {
+        why = scratch;
+        why_size = sizeof scratch;
+    }
+    int ct = cairn_table_find(t, "y_true"), cp = cairn_table_find(t, "y_pred");
+    if (ct < 0 || cp < 0) {
+        snprintf(why, why_size, "there is no y_true or y_pred column");
         return CAIRN_TASK_CLASSIFICATION;
-    for (size_t i = 0; i < n; i++)
-        if (yt->num[i] != floor(yt->num[i]) || yp->num[i] != floor(yp->num[i]))
+    }
+    for (size_t j = 0; j < t->n_cols; j++)
+        if (proba_class(t->cols[j].name)) {
+            snprintf(why, why_size, "there are probability columns ('%s')", t->cols[j].name);
+            return CAIRN_TASK_CLASSIFICATION;
+        }
+    const cairn_column *yt = &t->cols[ct], *yp = &t->cols[cp];
+    if (yt->type != CAIRN_COL_NUMERIC || yp->type != CAIRN_COL_NUMERIC) {
+        snprintf(why, why_size, "column '%s' holds text values",
+                 yt->type != CAIRN_COL_NUMERIC ? "y_true" : "y_pred");
+        return CAIRN_TASK_CLASSIFICATION;
+    }
+    for (size_t i = 0; i < t->n_rows; i++)
+        if (isfinite(yp->num[i]) && yp->num[i] != floor(yp->num[i])) {
+            char v[40];
+            cn_format_double(yp->num[i], v, sizeof v);
+            snprintf(why, why_size, "column 'y_pred' has non-integer values such as %s", v);
             return CAIRN_TASK_REGRESSION;
-    return CAIRN_TASK_CLASSIFICATION;
+        }
+    char inner[320];
+    bool classes = cairn_column_holds_classes(yt, t->n_rows, inner, sizeof inner);
+    /* "label 'y_true' has ..." reads as "column 'y_true' has ..." here */
+    const char *rest = cn_str_starts(inner, "label ") ? inner + 6 : inner;
+    snprintf(why, why_size, "column %s", rest);
+    return classes ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION;
 }
 
 cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t, cairn_task task,
@@ -240,7 +267,7 @@ cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t, 
         n_proba += proba_class(t->cols[j].name) != NULL;
     owned_predictions *o = cn_xcalloc(1, sizeof *o);
     o->pub.n = t->n_rows;
-    o->pub.task = task != CAIRN_TASK_AUTO ? task : infer_task(yt, yp, t->n_rows, n_proba);
+    o->pub.task = task != CAIRN_TASK_AUTO ? task : cairn_predictions_infer_task(t, NULL, 0);
     cairn_status rc = o->pub.task == CAIRN_TASK_REGRESSION
                           ? read_regression(ctx, yt, yp, o)
                           : read_classification(ctx, t, yt, yp, n_proba, o);

@@ -9,6 +9,7 @@
 #include "eval/evalint.h"
 #include "core/core.h"
 #include "base/buf.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -214,11 +215,24 @@ cairn_status cairn_score_check_metrics(cairn_ctx *ctx, cairn_task task, const ch
         if (find_metric(task, names[i]))
             continue;
         cn_buf b = CN_BUF_INIT;
-        const char *m;
-        for (size_t j = 0; (m = cairn_score_metric_name(task, j)) != NULL; j++)
+        const char *m, *cand[64] = {0};
+        size_t n_cand = 0;
+        for (size_t j = 0; (m = cairn_score_metric_name(task, j)) != NULL; j++) {
             cn_buf_printf(&b, "%s%s", j ? ", " : "", m);
-        cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "metrics: '%s' is not a %s metric; known: %s",
-                                  names[i], cairn_task_name(task), cn_buf_str(&b));
+            if (n_cand < 64)
+                cand[n_cand++] = m;
+        }
+        cairn_task other =
+            task == CAIRN_TASK_CLASSIFICATION ? CAIRN_TASK_REGRESSION : CAIRN_TASK_CLASSIFICATION;
+        const char *near = cn_str_nearest(names[i], cand, n_cand);
+        char hint[160] = "";
+        if (find_metric(other, names[i]))
+            snprintf(hint, sizeof hint, " (it is a %s metric)", cairn_task_name(other));
+        else if (near)
+            snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
+        cairn_status rc =
+            cn_fail(ctx, CAIRN_EINVAL, "metrics: '%s' is not a %s metric%s; known: %s", names[i],
+                    cairn_task_name(task), hint, cn_buf_str(&b));
         cn_buf_release(&b);
         return rc;
     }

@@ -478,7 +478,13 @@ static cairn_status parse_op(parser *p, const ident *id, cn_filter_op *out)
     } else {
         return fail_got(p, p->pos, "expected a comparator after '%s'", id->text);
     }
-    /* "=<", "==", ">>": a comparator glued to another operator character. */
+    /* "==" is what Python and C habits type: say what to write instead */
+    if (*out == CN_FILTER_EQ && p->pos < p->len && p->s[p->pos] == '=')
+        return fail_msg(p, CAIRN_EINVAL, p->pos - 1,
+                        "'==' is not a comparator; equality is a single '=' (as in SQL and "
+                        "MLflow's filters): %s = ...",
+                        id->text);
+    /* "=<", ">>": a comparator glued to another operator character. */
     if (p->pos < p->len && strchr("=!<>", p->s[p->pos]) && p->s[p->pos] != '\0')
         return fail_got(p, p->pos, "unexpected character after comparator '%s'", op_name[*out]);
     return CAIRN_OK;

@@ -161,41 +161,13 @@ const char *cairn_param_type_name(cairn_param_type type)
     return "?";
 }
 
-/* Edit distance (Levenshtein) of a and b, capped at 99 for long words. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 99;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            best = up + 1 < best ? up + 1 : best;
-            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static cairn_status unknown_param(cairn_ctx *ctx, const cn_learner_ops *ops, const char *key)
 {
-    const char *near = NULL;
-    size_t best = 3; /* suggest at most two edits away */
-    for (size_t i = 0; i < ops->n_params; i++) {
-        size_t d = edit_distance(key, ops->params[i].name);
-        if (d < best && d < strlen(key)) {
-            best = d;
-            near = ops->params[i].name;
-        }
-    }
+    const char **names = cn_xcalloc(ops->n_params + 1, sizeof *names);
+    for (size_t i = 0; i < ops->n_params; i++)
+        names[i] = ops->params[i].name;
+    const char *near = cn_str_nearest(key, names, ops->n_params);
+    free(names);
     cn_buf b = CN_BUF_INIT;
     cn_buf_printf(&b, "learner '%s': unknown param '%s'", ops->name, key);
     if (near)

@@ -47,6 +47,7 @@ void cairn_model_free(cairn_model *m)
     free_strv(m->param_values, m->n_params);
     free_strv(m->meta_keys, m->n_meta);
     free_strv(m->meta_values, m->n_meta);
+    free(m->drift_profile);
     free(m);
 }
 
@@ -350,24 +351,38 @@ static cairn_status check_rows(cairn_ctx *ctx, const cairn_table *t, const size_
     return CAIRN_OK;
 }
 
-/* Picks the task from the learner, the "task" param and the label's type. */
+/* Picks the task from the learner, the "task" param, o->task and the label (the one rule of
+ * cairn_column_holds_classes). */
 static cairn_status pick_task(cairn_ctx *ctx, cairn_model *m, const cn_params *p,
-                              const cairn_column *lc)
+                              const char *opt_task, const cairn_table *t, const cairn_column *lc)
 {
     if (m->ops->tasks != (CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION)) {
         m->task = (cn_task)m->ops->tasks;
         return CAIRN_OK;
     }
     static const char *const tasks[] = {"auto", "regression", "classification", NULL};
-    int which;
+    int which, given = 0;
     cairn_status rc = cn_param_choice(ctx, p, "task", tasks, 0, &which);
     if (rc != CAIRN_OK)
         return rc;
+    if (opt_task && strcmp(opt_task, "auto") != 0) {
+        given = strcmp(opt_task, "classification") == 0 ? 2
+                : strcmp(opt_task, "regression") == 0   ? 1
+                                                        : -1;
+        if (given < 0)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "task '%s' is unknown; use classification or regression", opt_task);
+        if (which != 0 && which != given)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "param task=%s contradicts the task '%s'; drop one of them",
+                           tasks[which], opt_task);
+        which = given;
+    }
     const char *obj = cn_learner_spec(m->ops, "objective") ? cn_param_get(p, "objective") : NULL;
     if (which == 0 && obj && (cn_str_starts(obj, "binary:") || cn_str_starts(obj, "multi:")))
         which = 2;
     if (which == 0)
-        which = lc->type == CAIRN_COL_CATEGORICAL ? 2 : 1;
+        which = cairn_column_holds_classes(lc, t->n_rows, NULL, 0) ? 2 : 1;
     m->task = which == 2 ? CN_TASK_CLASSIFICATION : CN_TASK_REGRESSION;
     return CAIRN_OK;
 }
@@ -429,7 +444,7 @@ static cairn_status fit_setup(cairn_ctx *ctx, const cairn_table *t, const cairn_
         return cn_fail(ctx, CAIRN_EINVAL, "label column '%s' is not in the data", o->label);
     m->label = cn_xstrdup(o->label);
     m->seed = o->seed;
-    return pick_task(ctx, m, p, &t->cols[*li]);
+    return pick_task(ctx, m, p, o->task, t, &t->cols[*li]);
 }
 
 /* Features: the named ones, or every column but the label (column li). */
@@ -748,6 +763,17 @@ void cairn_model_set_meta(cairn_model *m, const char *key, const char *value)
     m->meta_keys[m->n_meta] = cn_xstrdup(key);
     m->meta_values[m->n_meta] = cn_xstrdup(value ? value : "");
     m->n_meta++;
+}
+
+void cairn_model_set_drift_profile(cairn_model *m, const char *json)
+{
+    free(m->drift_profile);
+    m->drift_profile = json ? cn_xstrdup(json) : NULL;
+}
+
+const char *cairn_model_drift_profile(const cairn_model *m)
+{
+    return m->drift_profile;
 }
 
 const char *cairn_model_get_meta(const cairn_model *m, const char *key)

@@ -35,6 +35,7 @@ struct cairn_model {
     char digest[65];
     size_t n_meta;
     char **meta_keys, **meta_values;
+    char *drift_profile; /* the drift reference profile's JSON (cairn/drift.h), or NULL */
 };
 
 /* Width of the encoded rows for the model's features and its learner's encoding

@@ -74,6 +74,10 @@ char *cn_model_meta_dump(const cairn_model *m)
     cn_json_object_set(root, "features", features);
     cn_json_object_set(root, "data_digest", cn_json_string_new(m->digest));
     cn_json_object_set(root, "meta", str_object(m->meta_keys, m->meta_values, m->n_meta));
+    /* Optional (files before it lack the key, and readers ignore keys they do not know): the
+     * drift reference profile, one line of JSON kept as a string. */
+    if (m->drift_profile)
+        cn_json_object_set(root, "drift_profile", cn_json_string_new(m->drift_profile));
     char *text = cn_json_dump_indented(root);
     cn_json_free(root);
     return text;
@@ -216,6 +220,12 @@ static cairn_status parse_root(cairn_ctx *ctx, const cn_json *root, cairn_model 
                    &m->n_meta);
     if (rc != CAIRN_OK)
         return rc;
+    const cn_json *profile = cn_json_object_get(root, "drift_profile");
+    if (profile) {
+        if (!cn_json_string(profile))
+            return bad(ctx, "'drift_profile' is not a string");
+        m->drift_profile = cn_xstrdup(cn_json_string(profile));
+    }
     const char *seed = cn_json_string(cn_json_object_get(root, "seed"));
     int64_t seed_v;
     if (!seed || !cn_parse_int64(seed, &seed_v)) {

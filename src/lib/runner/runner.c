@@ -79,6 +79,7 @@ typedef struct result_box {
 typedef struct runner {
     cairn_ctx *ctx;
     const cairn_runner_opts *opts;
+    char last_err[240]; /* the command's last non-blank stderr line: a failure's likely why */
     cn_run_config *cfg;
     kv *params;
     size_t n_params, cap_params;
@@ -750,6 +751,28 @@ static void log_output(runner *r, const char *p, size_t n)
     cn_buf_append(&r->log_pending, p, n);
 }
 
+/* Remembers a stderr line that is not blank and not a metric line, clipped (at a UTF-8
+ * boundary) to fit r->last_err. */
+static void keep_err_line(runner *r, const char *line, size_t len)
+{
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    size_t lead = 0;
+    while (lead < len && (line[lead] == ' ' || line[lead] == '\t'))
+        lead++;
+    if (lead == len || (len - lead >= 6 && memcmp(line + lead, "cairn:", 6) == 0))
+        return;
+    line += lead;
+    len -= lead;
+    if (len >= sizeof r->last_err) {
+        len = sizeof r->last_err - 1;
+        while (len && ((unsigned char)line[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(r->last_err, line, len);
+    r->last_err[len] = '\0';
+}
+
 /* Passes a chunk through and splits it into lines ('\n' and '\r' both end one). */
 static void stream_chunk(runner *r, stream *s, const char *p, size_t n)
 {
@@ -769,8 +792,11 @@ static void stream_chunk(runner *r, stream *s, const char *p, size_t n)
         }
         if (i == n)
             break;
-        if (!s->overflow && s->line.len)
+        if (!s->overflow && s->line.len) {
+            if (s == &r->err)
+                keep_err_line(r, s->line.data, s->line.len);
             feed_line(r, s->line.data, s->line.len);
+        }
         cn_buf_clear(&s->line);
         s->overflow = false;
         p += i + 1;
@@ -780,8 +806,11 @@ static void stream_chunk(runner *r, stream *s, const char *p, size_t n)
 
 static void stream_eof(runner *r, stream *s)
 {
-    if (!s->overflow && s->line.len)
+    if (!s->overflow && s->line.len) {
+        if (s == &r->err)
+            keep_err_line(r, s->line.data, s->line.len);
         feed_line(r, s->line.data, s->line.len);
+    }
     cn_buf_clear(&s->line);
     close(s->fd);
     s->fd = -1;
@@ -1622,6 +1651,32 @@ static cairn_status check_text(runner *r, int argc, const char *const *argv)
     return rc;
 }
 
+/* The command must be one that can start: found in PATH, or a path to an executable file;
+ * else no run is made (a junk FAILED run would only hide the typo). The message starts with
+ * "command '" (cairn run exits 127 on it, as a shell does). */
+static cairn_status check_command(runner *r)
+{
+    const char *name = r->argv[0];
+    char *path = NULL;
+    int e = resolve_command(name, &path);
+    if (e == 0) {
+        struct stat st;
+        if (stat(path, &st) != 0)
+            e = errno;
+        else if (!S_ISREG(st.st_mode))
+            e = EACCES;
+        else if (access(path, X_OK) != 0)
+            e = errno;
+    }
+    free(path);
+    if (e == 0)
+        return CAIRN_OK;
+    if (e == ENOENT && !strchr(name, '/'))
+        return cn_fail(r->ctx, CAIRN_ENOTFOUND, "command '%s' not found in PATH; no run was made",
+                       name);
+    return cn_fail(r->ctx, CAIRN_ENOTFOUND, "command '%s': %s; no run was made", name, strerror(e));
+}
+
 /* Everything that can be wrong with the request fails here, before a run exists. */
 static cairn_status check_request(runner *r, int argc, const char *const *argv)
 {
@@ -1653,6 +1708,9 @@ static cairn_status check_request(runner *r, int argc, const char *const *argv)
     }
     macro_values check = {placeholder, placeholder, placeholder};
     rc = build_argv(r, argc, argv, &check);
+    const char *raw0 = argc > 0 ? argv[0] : r->cfg && r->cfg->n_command ? r->cfg->command[0] : "";
+    if (rc == CAIRN_OK && !strchr(raw0, '$')) /* a macro in it is known only once the run is */
+        rc = check_command(r);
     if (rc == CAIRN_OK)
         rc = check_argv_size(r);
     if (rc == CAIRN_OK)
@@ -1694,11 +1752,24 @@ static cairn_status prepare_run(runner *r, int argc, const char *const *argv)
         cn_buf why = CN_BUF_INIT;
         cn_buf_puts(&why, cairn_errmsg(r->ctx));
         cairn_run_set_tag(r->run, "cairn.error", why.data);
+        cairn_run_set_tag(r->run, "cairn.failure_reason", why.data);
         cairn_run_finish(r->run, CAIRN_RUN_FAILED);
         cn_fail(r->ctx, rc, "%s", why.data);
         cn_buf_release(&why);
     }
     return rc;
+}
+
+/* Records why the run did not finish: tag cairn.failure_reason and a last line in the run's
+ * output log (logs/output.log). */
+static void note_failure(runner *r, const char *why)
+{
+    if (cairn_run_set_tag(r->run, "cairn.failure_reason", why) != CAIRN_OK)
+        cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT, "tag cairn.failure_reason: %s",
+               cairn_errmsg(r->ctx));
+    char *line = cn_asprintf("cairn: failure reason: %s\n", why);
+    log_output(r, line, strlen(line));
+    free(line);
 }
 
 /* The command could not start (e: its errno): a FAILED run, exit 127. */
@@ -1714,6 +1785,7 @@ static cairn_status spawn_failed(runner *r, int e)
     r->box->pub.error = r->box->error;
     r->box->pub.exit_code = 127;
     cairn_run_set_tag(r->run, "cairn.error", r->box->error);
+    note_failure(r, r->box->error);
     return wrap_up(r, CAIRN_RUN_FAILED);
 }
 
@@ -1735,6 +1807,19 @@ static cairn_status command_ended(runner *r, const child *c)
         set_tagf(r, "cairn.stop_reason", "signal %d", c->stop_signal);
     }
     set_tagf(r, "cairn.exit_code", "%d", r->box->pub.exit_code);
+    if (status != CAIRN_RUN_FINISHED) {
+        cn_buf why = CN_BUF_INIT;
+        if (c->stopped_by_us)
+            cn_buf_printf(&why, "stopped by cairn (signal %d)", c->stop_signal);
+        else if (WIFSIGNALED(c->status))
+            cn_buf_printf(&why, "the command was killed by signal %d", WTERMSIG(c->status));
+        else
+            cn_buf_printf(&why, "the command exited with code %d", r->box->pub.exit_code);
+        if (r->last_err[0])
+            cn_buf_printf(&why, "; its last stderr line: %s", r->last_err);
+        note_failure(r, cn_buf_str(&why));
+        cn_buf_release(&why);
+    }
     return wrap_up(r, status);
 }
 

@@ -10,6 +10,7 @@
 #include "core/key.h"
 #include "core/text.h"
 #include "tracking/runs.h"
+#include "base/buf.h"
 #include "base/fs.h"
 #include "base/rng.h"
 #include "base/str.h"
@@ -369,6 +370,69 @@ cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_
     *out = NULL;
     cairn_status rc = cn_need_store(ctx);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->runs_search(ctx, q, out) : rc;
+}
+
+/* Characters a run id prefix may hold: none of LIKE's wildcards or quotes. */
+static bool is_prefix_safe(const char *s)
+{
+    for (; *s; s++)
+        if (!(*s >= '0' && *s <= '9') && !(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+            *s != '-')
+            return false;
+    return true;
+}
+
+#define RESOLVE_SHOWN 10
+
+cairn_status cairn_run_resolve(cairn_ctx *ctx, const char *id_or_prefix, char **out)
+{
+    *out = NULL;
+    const char *prefix = id_or_prefix;
+    size_t len = strlen(prefix);
+    if (len == 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "no run id given");
+    if (!is_prefix_safe(prefix))
+        return cn_fail(ctx, CAIRN_ENOTFOUND,
+                       "run '%s' not found; a run id holds letters, digits and '-' only", prefix);
+    if (len < CAIRN_RUN_PREFIX_MIN)
+        return cn_fail(ctx, CAIRN_ENOTFOUND,
+                       "run '%s' not found; a run id prefix needs at least %d characters", prefix,
+                       CAIRN_RUN_PREFIX_MIN);
+    char *filter = cn_asprintf("attributes.run_id LIKE '%s%%'", prefix);
+    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+    q.filter = filter;
+    q.view = CAIRN_VIEW_ALL;
+    q.info_only = true;
+    q.max_results = RESOLVE_SHOWN + 1;
+    cairn_run_page *page = NULL;
+    cairn_status rc = cairn_runs_search(ctx, &q, &page);
+    free(filter);
+    if (rc != CAIRN_OK)
+        return rc;
+    const char *found = NULL;
+    for (size_t i = 0; i < page->n; i++)
+        if (strcmp(page->items[i].info.run_id, prefix) == 0)
+            found = page->items[i].info.run_id;
+    if (!found && page->n == 1)
+        found = page->items[0].info.run_id;
+    if (found) {
+        *out = cn_xstrdup(found);
+    } else if (page->n == 0) {
+        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "run '%s' not found; 'cairn runs list' shows run ids",
+                     prefix);
+    } else {
+        cn_buf b = CN_BUF_INIT;
+        for (size_t i = 0; i < page->n && i < RESOLVE_SHOWN; i++)
+            cn_buf_printf(&b, "%s%s", i ? ", " : "", page->items[i].info.run_id);
+        if (page->n > RESOLVE_SHOWN || page->next_page_token)
+            cn_buf_puts(&b, ", ...");
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "run id prefix '%s' is ambiguous; it matches %s; give more characters", prefix,
+                     cn_buf_str(&b));
+        cn_buf_release(&b);
+    }
+    cairn_run_page_free(page);
+    return rc;
 }
 
 cairn_status cairn_run_metric_history(cairn_ctx *ctx, const char *run_id, const char *key,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "cairn/eval.h"
 #include "cairn/train.h"
+#include "cairn/drift.h"
 #include "core/core.h"
 #include "learn/learner.h"
 #include "train/train_config.h"
@@ -48,6 +49,8 @@ typedef struct train_state {
     const char **features;
     size_t n_features;
     bool is_classification;
+    char task_reason[512]; /* why is_classification, and how to change it */
+    bool task_inferred;    /* from the label's values (cairn_column_holds_classes) */
     cairn_split *split;
     size_t n_moved;
     size_t n_kept_duplicates; /* index-file splits stay as given, duplicates included */
@@ -209,7 +212,9 @@ static cairn_status load_data(train_state *st)
     return rc;
 }
 
-/* The task the learner will do, decided as model.c does, before fitting. */
+/* The task the learner will do, decided before fitting and handed to it (cairn_fit_opts.task):
+ * a one-task learner's, else the "task" param's or the config's task: (which must agree),
+ * else an xgboost objective's, else the one rule of cairn_column_holds_classes. */
 static cairn_status pick_task(train_state *st)
 {
     const cn_learner_ops *ops = cn_learner_find(st->learner);
@@ -217,8 +222,17 @@ static cairn_status pick_task(train_state *st)
         return cn_fail(st->ctx, CAIRN_EINVAL,
                        "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
                        st->learner);
+    const char *cfg_task = st->cfg->task;
     if (ops->tasks != (CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION)) {
         st->is_classification = ops->tasks == CN_TASK_CLASSIFICATION;
+        const char *does = st->is_classification ? "classification" : "regression";
+        if (cfg_task && strcmp(cfg_task, does) != 0)
+            return cn_fail(st->ctx, CAIRN_EINVAL,
+                           "task '%s' needs a learner that does %s; learner '%s' does %s only "
+                           "(mlp and xgboost do both)",
+                           cfg_task, cfg_task, st->learner, does);
+        snprintf(st->task_reason, sizeof st->task_reason, "learner '%s' does %s only", st->learner,
+                 does);
         return CAIRN_OK;
     }
     const char *task = NULL, *obj = NULL;
@@ -228,13 +242,32 @@ static cairn_status pick_task(train_state *st)
         if (strcmp(st->pkeys[i], "objective") == 0)
             obj = st->pvalues[i];
     }
+    if (task && strcmp(task, "auto") == 0)
+        task = NULL;
+    if (task && cfg_task && strcmp(task, cfg_task) != 0)
+        return cn_fail(st->ctx, CAIRN_EINVAL,
+                       "learner param task=%s contradicts the config's 'task: %s'; drop one", task,
+                       cfg_task);
     const cairn_column *lc = &st->t->cols[cairn_table_find(st->t, st->cfg->data.label)];
-    if (task && strcmp(task, "auto") != 0)
+    char why[320];
+    if (cfg_task) {
+        st->is_classification = strcmp(cfg_task, "classification") == 0;
+        snprintf(st->task_reason, sizeof st->task_reason, "set by the config's 'task: %s'",
+                 cfg_task);
+    } else if (task) {
         st->is_classification = strcmp(task, "classification") == 0;
-    else if (obj && (cn_str_starts(obj, "binary:") || cn_str_starts(obj, "multi:")))
+        snprintf(st->task_reason, sizeof st->task_reason, "set by the learner param task=%s", task);
+    } else if (obj && (cn_str_starts(obj, "binary:") || cn_str_starts(obj, "multi:"))) {
         st->is_classification = true;
-    else
-        st->is_classification = lc->type == CAIRN_COL_CATEGORICAL;
+        snprintf(st->task_reason, sizeof st->task_reason, "set by the learner param objective=%s",
+                 obj);
+    } else {
+        st->is_classification = cairn_column_holds_classes(lc, st->t->n_rows, why, sizeof why);
+        st->task_inferred = true;
+        snprintf(st->task_reason, sizeof st->task_reason,
+                 "inferred: %s; set 'task: %s' in the config to change it", why,
+                 st->is_classification ? "regression" : "classification");
+    }
     return CAIRN_OK;
 }
 
@@ -868,8 +901,11 @@ static cairn_status log_report(train_state *st)
     cn_buf b = CN_BUF_INIT;
     cairn_train_result *r = st->res;
     cn_buf_printf(&b, "# %s\n\nRun `%s`, %s with learner `%s`.\n\n## Data\n\n",
-                  st->cfg->run.name ? st->cfg->run.name : "cairn train", r->run_id, r->task,
-                  st->learner);
+                  st->o->name         ? st->o->name
+                  : st->cfg->run.name ? st->cfg->run.name
+                                      : "cairn train",
+                  r->run_id, r->task, st->learner);
+    cn_buf_printf(&b, "Task: %s (%s).\n\n", r->task, st->task_reason);
     cn_buf_printf(&b, "- file: `%s`\n- SHA-256: `%s`\n- rows: %zu, label: `%s`, features: %zu\n",
                   st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label, st->n_features);
     cn_buf_printf(&b, "\n## Split\n\n| part | rows | index SHA-256 |\n|---|---|---|\n");
@@ -912,6 +948,30 @@ static cairn_status log_report(train_state *st)
     return rc;
 }
 
+/* The drift reference profile of the training rows (and the model's predictions on them),
+ * stored in the model file: what `cairn drift` and the model server compare traffic with
+ * (guardrail 4). A failure only warns: the model is still good. */
+static void attach_drift_profile(cairn_ctx *ctx, cairn_model *m, const cairn_table *t,
+                                 const size_t *rows, size_t n)
+{
+    cairn_drift_reference_opts ro = CAIRN_DRIFT_REFERENCE_OPTS_INIT;
+    cairn_drift_reference *ref = NULL;
+    ro.model = m;
+    ro.rows = rows;
+    ro.n_rows = n;
+    cairn_status rc = cairn_drift_reference_build(ctx, t, &ro, &ref);
+    if (rc != CAIRN_OK) {
+        ro.model = NULL; /* e.g. missing values the learner cannot predict on */
+        rc = cairn_drift_reference_build(ctx, t, &ro, &ref);
+    }
+    if (rc == CAIRN_OK)
+        rc = cairn_drift_reference_attach(ctx, m, ref);
+    if (rc != CAIRN_OK)
+        cn_log(ctx, CAIRN_LOG_WARN, "train", "no drift reference profile in the model: %s",
+               cairn_errmsg(ctx));
+    cairn_drift_reference_free(ref);
+}
+
 static cairn_status fit_and_log(train_state *st)
 {
     cairn_ctx *ctx = st->ctx;
@@ -939,6 +999,7 @@ static cairn_status fit_and_log(train_state *st)
     fo.oversample = st->cfg->learner.oversample;
     fo.on_epoch = on_epoch;
     fo.user = st;
+    fo.task = st->is_classification ? "classification" : "regression";
     cairn_model *m = NULL;
     void *bytes = NULL;
     size_t len = 0;
@@ -955,6 +1016,7 @@ static cairn_status fit_and_log(train_state *st)
     cairn_model_set_meta(m, "cairn.run_id", r->run_id);
     cairn_model_set_meta(m, "cairn.data.sha256", st->file_sha);
     cairn_model_set_meta(m, "cairn.split.test.sha256", st->split->sha256[CAIRN_SPLIT_TEST]);
+    attach_drift_profile(ctx, m, st->sub, tr, nt);
     rc = cairn_model_save_bytes(ctx, m, &bytes, &len);
     if (rc == CAIRN_OK)
         rc = cairn_run_log_artifact_bytes(st->run, "model/model.cairn", bytes, len);
@@ -997,6 +1059,7 @@ void cairn_train_result_free(cairn_train_result *r)
     free((char *)r->experiment_id);
     free((char *)r->artifact_dir);
     free((char *)r->learner);
+    free((char *)r->task_reason);
     /* metric names point into the result's own copies */
     for (size_t i = 0; i < r->n_metrics; i++)
         free((char *)r->metrics[i].name);
@@ -1045,9 +1108,17 @@ static cairn_status choose_metrics(train_state *st)
         for (size_t i = 0; i < st->n_metrics; i++)
             st->metrics[i] = (char *)def[i];
     }
-    return cairn_score_check_metrics(
+    cairn_status rc = cairn_score_check_metrics(
         st->ctx, st->is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION,
         (const char *const *)st->metrics, st->n_metrics);
+    if (rc != CAIRN_OK) {
+        /* say why the task is what it is, and how to change it */
+        char *msg = cn_xstrdup(cairn_errmsg(st->ctx));
+        cn_fail(st->ctx, rc, "%s; the task is %s (%s)", msg,
+                st->is_classification ? "classification" : "regression", st->task_reason);
+        free(msg);
+    }
+    return rc;
 }
 
 /* Everything that can be refused is checked here, before a run exists: the config, the -p
@@ -1083,7 +1154,7 @@ static cairn_status start_run(train_state *st)
     cn_run_config *rc_cfg = &st->cfg->run;
     cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
     ro.experiment = st->o->experiment ? st->o->experiment : rc_cfg->experiment;
-    ro.name = rc_cfg->name;
+    ro.name = st->o->name ? st->o->name : rc_cfg->name;
     cairn_tag *tags = NULL;
     if (rc_cfg->n_tags) {
         tags = cn_xcalloc(rc_cfg->n_tags, sizeof *tags);
@@ -1102,6 +1173,7 @@ static cairn_status start_run(train_state *st)
     r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(st->run));
     r->learner = cn_xstrdup(st->learner);
     r->task = st->is_classification ? "classification" : "regression";
+    r->task_reason = cn_xstrdup(st->task_reason);
     r->n_train = st->split->n[CAIRN_SPLIT_TRAIN];
     r->n_val = st->split->n[CAIRN_SPLIT_VAL];
     r->n_test = st->split->n[CAIRN_SPLIT_TEST];
@@ -1145,6 +1217,8 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
         rc = cairn_run_finish(st.run, CAIRN_RUN_FINISHED);
     } else {
         char *msg = cn_xstrdup(cairn_errmsg(ctx));
+        /* why, on the run itself: `runs show` prints it */
+        (void)cairn_run_set_tag(st.run, "cairn.failure_reason", msg);
         (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
         cn_fail(ctx, rc, "%s", msg);
         free(msg);

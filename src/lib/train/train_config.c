@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* train_config.c - the schema of `cairn train`'s sections over the generic tree: data:,
- * split: (fractions or index files), learner: (params as text), bootstrap:, cv:. */
+ * split: (fractions or index files), learner: (params as text), bootstrap:, cv:, task:. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,10 +249,21 @@ static cairn_status read_cv(const cn_tree_walk *w, const cn_node *k, const cn_no
     return rc;
 }
 
+static cairn_status read_task(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    char **t = &CFG(w)->task;
+    cairn_status rc = cn_tree_string(w, "task", v, t);
+    if (rc == CAIRN_OK && strcmp(*t, "classification") != 0 && strcmp(*t, "regression") != 0)
+        rc = cn_tree_fail(w->ctx, w->tree, v,
+                          "'task' must be classification or regression, got '%s'", *t);
+    return rc;
+}
+
 /* In the order `unknown key` messages list them, after the run keys. */
 static const cn_tree_field train_fields[] = {
     {"learner", read_learner},     {"data", read_data}, {"split", read_split},
-    {"bootstrap", read_bootstrap}, {"cv", read_cv},
+    {"bootstrap", read_bootstrap}, {"cv", read_cv},     {"task", read_task},
 };
 
 static cairn_status from_tree(cairn_ctx *ctx, cn_tree *tree, cn_train_config **out)
@@ -306,5 +317,6 @@ void cn_train_config_free(cn_train_config *cfg)
     free(cfg->learner.name);
     cn_tree_kv_free(cfg->learner.params, cfg->learner.n_params);
     free(cfg->learner.class_weight);
+    free(cfg->task);
     free(cfg);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* train_config.h - `cairn train`'s config: the run keys (runner/run_config.h) plus the data:,
- * split:, learner:, bootstrap: and cv: sections, read from the generic tree (formats/tree.h)
+ * split:, learner:, bootstrap:, cv: and task: sections, read from the generic tree (formats/tree.h)
  * of a YAML or JSON file. train.c loads it; fuzz/fuzz_config.c fuzzes it. */
 #ifndef CN_TRAIN_CONFIG_H
 #define CN_TRAIN_CONFIG_H
@@ -50,6 +50,7 @@ typedef struct cn_train_config {
     cn_train_config_learner learner;
     int64_t bootstrap; /* resamples for confidence intervals; -1 when absent */
     int64_t cv;        /* folds of cross-validation; -1 when absent */
+    char *task;        /* "classification", "regression"; NULL: inferred from the label */
 } cn_train_config;
 
 /* Reads a config file (JSON when it ends in ".json"). On success *out is freed with

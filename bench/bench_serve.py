@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""bench_serve.py - measures `cairn serve` against the machine's ceiling in one run.
+
+    python3 bench/bench_serve.py [--build build/ci] [--duration 5] [--workers 2]
+
+Trains a bundled model (breast_cancer, 30 features, logistic regression, with `cairn train`),
+starts cairn-ceiling (the least a libmicrohttpd server can do per request) and `cairn serve`
+on it, and drives both with cairn-loadgen with the same request bytes: POST /invocations of one
+row and of 1,000 rows ({"inputs": [[...], ...]}). Throughput uses --connections keep-alive
+connections; latency (p50, p99) one connection sending back to back. `cairn serve` runs twice:
+with drift monitoring (a check every --monitor-interval seconds; the last check's duration is
+printed) and with --no-monitor, to show what monitoring costs. Prints a table with the ratios cairn/ceiling and issue 9's goals (one-row p99 under
+1 ms, at least half the ceiling's request rate, monitoring under 10% of throughput).
+
+Python standard library only. Benchmarks print; they never assert.
+"""
+import argparse
+import csv
+import json
+import pathlib
+import random
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from bench_server import Server, run_loadgen  # noqa: E402
+
+SOURCE_DIR = pathlib.Path(__file__).resolve().parents[1]
+GOAL_P99_MS = 1.0
+GOAL_CEILING_SHARE = 0.5
+GOAL_MONITOR_COST = 0.10
+
+
+def train(cairn, store, workdir):
+    cfg = workdir / 'bc.yaml'
+    cfg.write_text('name: bench-serve\nexperiment: bench\nseed: 1\n'
+                   'data: {path: %s, label: target, categorical: [target]}\n'
+                   'split: {test: 0.2, val: 0.2}\nlearner:\n  name: logistic\nbootstrap: 20\n'
+                   % (SOURCE_DIR / 'data' / 'breast_cancer.csv'))
+    out = subprocess.run([cairn, '--store', store, 'train', '--json', '--config', str(cfg)],
+                         capture_output=True, text=True, check=True, cwd=workdir)
+    return json.loads(out.stdout)['run_id']
+
+
+def bodies(workdir):
+    with open(SOURCE_DIR / 'data' / 'breast_cancer.csv') as f:
+        rows = [[float(v) for v in r[:-1]] for r in list(csv.reader(f))[1:]]
+    rnd = random.Random(3)
+    one = json.dumps({'inputs': [rows[0]]})
+    big = workdir / 'rows1000.json'
+    big.write_text(json.dumps({'inputs': [rnd.choice(rows) for _ in range(1000)]}))
+    return ('name=one POST /invocations ' + one, 'name=batch POST /invocations @%s' % big)
+
+
+def measure(args, url, one, batch, workdir):
+    out = {}
+    for label, req, conns in (('one', one, args.connections), ('batch', batch,
+                                                                args.batch_connections)):
+        run_loadgen(args.loadgen, [url], [req], connections=1, count=200, workdir=workdir)
+        rate = run_loadgen(args.loadgen, [url], [req], connections=conns, threads=args.threads,
+                           duration_s=args.duration, workdir=workdir)
+        lat = run_loadgen(args.loadgen, [url], [req], connections=1, duration_s=args.duration,
+                          workdir=workdir)
+        for rep in (rate, lat):
+            if rep['errors'] or rep['non_2xx']:
+                print('warning: %s: %d errors, %d non-2xx\n%s' % (label, rep['errors'],
+                      rep['non_2xx'], rep['stderr']), file=sys.stderr)
+        out[label] = {'requests_per_s': rate['requests_per_s'],
+                      'p50_ms': lat['latency_ms']['p50'], 'p99_ms': lat['latency_ms']['p99']}
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--build', default=str(SOURCE_DIR / 'build' / 'ci'))
+    ap.add_argument('--duration', type=float, default=5.0)
+    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--connections', type=int, default=16)
+    ap.add_argument('--batch-connections', type=int, default=4)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--monitor-interval', type=float, default=5.0,
+                    help='seconds between drift checks of the monitored server (default 5)')
+    ap.add_argument('--json', action='store_true', help='also print the figures as JSON')
+    args = ap.parse_args()
+    build = pathlib.Path(args.build).resolve()
+    args.cairn = str(build / 'cairn')
+    args.loadgen = str(build / 'bench' / 'cairn-loadgen')
+    args.ceiling = str(build / 'bench' / 'cairn-ceiling')
+    with tempfile.TemporaryDirectory(prefix='bench-serve-') as tmp:
+        workdir = pathlib.Path(tmp)
+        store = 'sqlite:///' + str(workdir / 'bench.db').lstrip('/')
+        run_id = train(args.cairn, store, workdir)
+        one, batch = bodies(workdir)
+        results = {}
+        srv = Server([args.ceiling, '--port', '0', '--threads', str(args.workers)],
+                     'cairn-ceiling')
+        try:
+            results['ceiling'] = measure(args, srv.url, one, batch, workdir)
+        finally:
+            srv.stop()
+        check_s = None
+        for label, extra in (('cairn', ['--monitor-interval', str(args.monitor_interval)]),
+                             ('cairn, no monitoring', ['--no-monitor', '--reason', 'bench'])):
+            srv = Server([args.cairn, '--store', store, 'serve', 'runs:/%s/model' % run_id,
+                          '--port', '0', '--workers', str(args.workers), *extra], label,
+                         cwd=str(workdir))
+            try:
+                results[label] = measure(args, srv.url, one, batch, workdir)
+                if label == 'cairn':
+                    with urllib.request.urlopen(srv.url + '/metrics') as r:
+                        for line in r.read().decode().splitlines():
+                            if line.startswith('cairn_serve_drift_check_seconds{'):
+                                check_s = float(line.rsplit(' ', 1)[1])
+            finally:
+                srv.stop()
+
+    ce, c, nm = results['ceiling'], results['cairn'], results['cairn, no monitoring']
+    print('cairn serve (breast_cancer logistic, 30 features, %d workers, a drift check every '
+          '%g s) vs the libmicrohttpd ceiling, same request bytes, %g s per figure'
+          % (args.workers, args.monitor_interval, args.duration))
+    head = ('measurement', 'cairn', 'no monitoring', 'ceiling', 'cairn/ceiling', 'goal')
+    lines = []
+    for key, name in (('one', '1 row'), ('batch', '1,000 rows')):
+        rate_share = c[key]['requests_per_s'] / ce[key]['requests_per_s']
+        goal = ('>= %.1f x ceiling: %s' % (GOAL_CEILING_SHARE,
+                                            'met' if rate_share >= GOAL_CEILING_SHARE else
+                                            'not met') if key == 'one' else '')
+        lines.append(('%s req/s' % name, '{:,.0f}'.format(c[key]['requests_per_s']),
+                      '{:,.0f}'.format(nm[key]['requests_per_s']),
+                      '{:,.0f}'.format(ce[key]['requests_per_s']), '%.2f' % rate_share, goal))
+        for q in ('p50_ms', 'p99_ms'):
+            goal = ('< %g ms: %s' % (GOAL_P99_MS, 'met' if c[key][q] < GOAL_P99_MS else 'not met')
+                    if key == 'one' and q == 'p99_ms' else '')
+            lines.append(('%s %s' % (name, q.replace('_ms', '')), '%.3f ms' % c[key][q],
+                          '%.3f ms' % nm[key][q], '%.3f ms' % ce[key][q],
+                          '%.1fx' % (c[key][q] / ce[key][q]) if ce[key][q] else '-', goal))
+    for key, name in (('one', '1 row'), ('batch', '1,000 rows')):
+        cost = 1 - c[key]['requests_per_s'] / nm[key]['requests_per_s']
+        lines.append(('monitoring cost, %s' % name, '%.1f%%' % (100 * cost), '', '', '',
+                      '< %d%%: %s' % (100 * GOAL_MONITOR_COST,
+                                      'met' if cost < GOAL_MONITOR_COST else 'not met')))
+    if check_s is not None:
+        lines.append(('drift check (10,000-row window)', '%.3f s' % check_s, '', '', '',
+                      'every %g s' % args.monitor_interval))
+    widths = [max(len(str(r[i])) for r in [head] + lines) for i in range(len(head))]
+    for r in [head] + lines:
+        print('  '.join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+    if args.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,702 @@
+/* SPDX-License-Identifier: MIT */
+/* server.c - `cairn serve`: resolves the model (a file, runs:/RUN/PATH, models:/NAME@ALIAS or
+ * models:/NAME/VERSION) and loads it once, refuses a model without a drift reference profile
+ * unless told why, starts the monitoring run, the predicting threads and the monitor, and
+ * routes requests: MLflow's scoring protocol (/invocations, /ping, /health, /version), Open
+ * Inference Protocol V2 (/v2/...) and GET /metrics. The request path never touches the store. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cairn/registry.h"
+#include "serving/msv.h"
+#include "base/fs.h"
+#include "base/jsonw.h"
+#include "base/sha256.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+typedef struct msv_app {
+    msv_config cfg;
+    msv_model model;
+    msv_metrics metrics;
+    msv_batcher *batcher;
+    http_server *srv;
+    pthread_key_t ctx_key;
+    pthread_mutex_t lock; /* guards ctxs */
+    cairn_ctx **ctxs;     /* each worker's context (for building tables), closed at the stop */
+    size_t n_ctxs, cap_ctxs;
+    atomic_uint_fast64_t n_v2; /* V2 requests, for ids the client did not give */
+} msv_app;
+
+/* This worker's context, made on its first request. */
+static cairn_ctx *thread_ctx(msv_app *app)
+{
+    cairn_ctx *ctx = pthread_getspecific(app->ctx_key);
+    if (ctx)
+        return ctx;
+    ctx = cairn_ctx_new();
+    pthread_setspecific(app->ctx_key, ctx);
+    pthread_mutex_lock(&app->lock);
+    if (app->n_ctxs == app->cap_ctxs) {
+        app->cap_ctxs = app->cap_ctxs ? 2 * app->cap_ctxs : 8;
+        app->ctxs = cn_xrealloc(app->ctxs, app->cap_ctxs * sizeof *app->ctxs);
+    }
+    app->ctxs[app->n_ctxs++] = ctx;
+    pthread_mutex_unlock(&app->lock);
+    return ctx;
+}
+
+/* ---- routes ---- */
+
+static void text(http_response *resp, int status, const char *content_type, const char *body)
+{
+    cn_buf_release(&resp->body);
+    cn_buf_puts(&resp->body, body);
+    resp->status = status;
+    resp->content_type = content_type;
+}
+
+static void errorf(http_response *resp, msv_job_kind kind, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void errorf(http_response *resp, msv_job_kind kind, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cn_buf msg = CN_BUF_INIT;
+    cn_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    msv_error(resp, kind, status, cn_buf_str(&msg));
+    cn_buf_release(&msg);
+}
+
+static bool is_get(const http_request *req)
+{
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+/* The route a path names, for metrics (set at begin, so refusals count too). */
+static msv_route route_of(const char *path)
+{
+    if (!path)
+        return MSV_R_OTHER;
+    if (strcmp(path, "/invocations") == 0)
+        return MSV_R_INVOCATIONS;
+    if (strcmp(path, "/ping") == 0)
+        return MSV_R_PING;
+    if (strcmp(path, "/health") == 0)
+        return MSV_R_HEALTH;
+    if (strcmp(path, "/version") == 0)
+        return MSV_R_VERSION;
+    if (strcmp(path, "/metrics") == 0)
+        return MSV_R_METRICS;
+    if (cn_str_starts(path, "/v2/health/"))
+        return MSV_R_V2_HEALTH;
+    if (cn_str_starts(path, "/v2/models/") && cn_str_ends(path, "/infer"))
+        return MSV_R_V2_INFER;
+    if (strcmp(path, "/v2") == 0 || cn_str_starts(path, "/v2/models/"))
+        return MSV_R_V2_METADATA;
+    return MSV_R_OTHER;
+}
+
+static void method_not_allowed(http_response *resp, msv_job_kind kind, const char *path,
+                               const char *method, const char *allow)
+{
+    http_add_header(resp, "Allow", allow);
+    errorf(resp, kind, 405, "%.200s does not take %s (it takes %s)", path, method, allow);
+}
+
+/* Decodes, validates and queues a prediction request; answers refusals at once. */
+static void predict_route(msv_app *app, http_request *req, http_response *resp, msv_job_kind kind)
+{
+    if (strcmp(req->method, "POST") != 0) {
+        method_not_allowed(resp, kind, req->path, req->method, "POST");
+        return;
+    }
+    if (req->body_too_large) {
+        errorf(resp, kind, 413,
+               "the request body is over the server's limit of %zu bytes (--max-body); split "
+               "the rows over several requests",
+               app->cfg.max_body);
+        return;
+    }
+    cairn_ctx *ctx = thread_ctx(app);
+    cairn_table *rows = NULL;
+    char *id = NULL;
+    cn_buf err = CN_BUF_INIT;
+    int st;
+    const char *body = req->body.data ? req->body.data : "";
+    if (kind == MSV_JOB_MLFLOW) {
+        msv_format fmt;
+        st = msv_decode_invocations(ctx, &app->model.schema, http_header(req, "Content-Type"), body,
+                                    req->body.len, &rows, &fmt, &err);
+    } else {
+        st = msv_decode_v2(ctx, &app->model.schema, body, req->body.len, &rows, &id, &err);
+        if (!st && !id)
+            id = cn_asprintf("%llu", (unsigned long long)atomic_fetch_add(&app->n_v2, 1) + 1);
+    }
+    if (st) {
+        if (st == 415) { /* MLflow answers an unsupported content type in plain text */
+            text(resp, 415, "text/plain; charset=utf-8", cn_buf_str(&err));
+        } else {
+            msv_error(resp, kind, st, cn_buf_str(&err));
+        }
+        cn_buf_release(&err);
+        return;
+    }
+    cn_buf_release(&err);
+    msv_job *job = cn_xcalloc(1, sizeof *job);
+    job->rows = rows;
+    job->kind = kind;
+    job->v2_id = id;
+    if (msv_batcher_try_inline(app->batcher, ctx, job, resp))
+        return;
+    job->pending = http_suspend(req);
+    msv_batcher_submit(app->batcher, job);
+}
+
+static void model_metadata(msv_app *app, http_response *resp)
+{
+    const msv_model *m = &app->model;
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 0);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "name", m->name);
+    cn_jsonw_key(&w, "versions");
+    cn_jsonw_array_begin(&w);
+    cn_jsonw_string(&w, m->version);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_kstring(&w, "platform", "cairn");
+    cn_jsonw_kstring(&w, "learner", cairn_model_learner(m->model));
+    cn_jsonw_key(&w, "inputs");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < m->schema.n_features; i++) {
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_kstring(&w, "name", m->schema.names[i]);
+        cn_jsonw_kstring(&w, "datatype",
+                         m->schema.types[i] == CAIRN_COL_NUMERIC ? "FP64" : "BYTES");
+        cn_jsonw_key(&w, "shape");
+        cn_jsonw_array_begin(&w);
+        cn_jsonw_int(&w, -1);
+        cn_jsonw_array_end(&w);
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_array_end(&w);
+    cn_jsonw_key(&w, "outputs");
+    cn_jsonw_array_begin(&w);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_kstring(&w, "name", "predict");
+    cn_jsonw_kstring(&w, "datatype", m->n_classes ? "BYTES" : "FP64");
+    cn_jsonw_key(&w, "shape");
+    cn_jsonw_array_begin(&w);
+    cn_jsonw_int(&w, -1);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
+    cn_buf_release(&resp->body);
+    resp->body = w.buf;
+    w.buf = (cn_buf)CN_BUF_INIT;
+    cn_jsonw_release(&w);
+    resp->content_type = "application/json";
+}
+
+/* /v2/models/NAME[/versions/V][/ready|/infer]. */
+static void v2_model_route(msv_app *app, http_request *req, http_response *resp)
+{
+    const char *rest = req->path + strlen("/v2/models/");
+    size_t name_len = strcspn(rest, "/");
+    const msv_model *m = &app->model;
+    if (name_len != strlen(m->name) || strncmp(rest, m->name, name_len) != 0) {
+        errorf(resp, MSV_JOB_V2, 404, "model '%.*s' is not served here (this server serves '%s')",
+               (int)(name_len < 200 ? name_len : 200), rest, m->name);
+        return;
+    }
+    rest += name_len;
+    if (cn_str_starts(rest, "/versions/")) {
+        const char *v = rest + strlen("/versions/");
+        size_t vlen = strcspn(v, "/");
+        if (vlen != strlen(m->version) || strncmp(v, m->version, vlen) != 0) {
+            errorf(resp, MSV_JOB_V2, 404,
+                   "version '%.*s' of model '%s' is not served here (this server serves "
+                   "version '%s')",
+                   (int)(vlen < 200 ? vlen : 200), v, m->name, m->version);
+            return;
+        }
+        rest = v + vlen;
+    }
+    if (strcmp(rest, "/infer") == 0) {
+        predict_route(app, req, resp, MSV_JOB_V2);
+        return;
+    }
+    if (!is_get(req)) {
+        method_not_allowed(resp, MSV_JOB_V2, req->path, req->method, "GET");
+        return;
+    }
+    if (strcmp(rest, "/ready") == 0) {
+        text(resp, 200, "application/json", "");
+        return;
+    }
+    if (*rest) {
+        errorf(resp, MSV_JOB_V2, 404, "no endpoint at %.200s", req->path);
+        return;
+    }
+    model_metadata(app, resp);
+}
+
+static bool app_begin(void *vapp, http_request *req, http_response *resp)
+{
+    msv_app *app = vapp;
+    req->app_state = (void *)(uintptr_t)(route_of(req->path) + 1);
+    if (!req->path) {
+        msv_error(resp, MSV_JOB_MLFLOW, 400,
+                  "the request path holds a malformed %-escape, a NUL byte or invalid UTF-8");
+        http_add_header(resp, "X-Cairn-Model", app->model.ident);
+        return false;
+    }
+    return true;
+}
+
+static void app_handle(void *vapp, http_request *req, http_response *resp)
+{
+    msv_app *app = vapp;
+    const char *path = req->path;
+    http_add_header(resp, "X-Cairn-Model", app->model.ident);
+    if (strcmp(path, "/invocations") == 0) {
+        predict_route(app, req, resp, MSV_JOB_MLFLOW);
+        return;
+    }
+    if (cn_str_starts(path, "/v2/models/")) {
+        v2_model_route(app, req, resp);
+        return;
+    }
+    bool v2 = cn_str_starts(path, "/v2");
+    msv_job_kind kind = v2 ? MSV_JOB_V2 : MSV_JOB_MLFLOW;
+    bool known = strcmp(path, "/ping") == 0 || strcmp(path, "/health") == 0 ||
+                 strcmp(path, "/version") == 0 || strcmp(path, "/metrics") == 0 ||
+                 strcmp(path, "/v2") == 0 || strcmp(path, "/v2/health/live") == 0 ||
+                 strcmp(path, "/v2/health/ready") == 0;
+    if (!known) {
+        errorf(resp, kind, 404, "no endpoint at %.200s", path);
+        return;
+    }
+    if (!is_get(req)) {
+        method_not_allowed(resp, kind, path, req->method, "GET");
+        return;
+    }
+    if (strcmp(path, "/ping") == 0 || strcmp(path, "/health") == 0) {
+        text(resp, 200, "application/json", "\n"); /* MLflow: "\n" once the model loaded */
+    } else if (strcmp(path, "/version") == 0) {
+        text(resp, 200, "application/json", cairn_version());
+    } else if (strcmp(path, "/metrics") == 0) {
+        cn_buf_release(&resp->body);
+        msv_metrics_render(&app->metrics, &app->model, app->srv ? http_in_flight(app->srv) : 0,
+                           &resp->body);
+        resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    } else if (strcmp(path, "/v2") == 0) {
+        cn_buf_release(&resp->body);
+        cn_buf_puts(&resp->body, "{\"name\": \"cairn\", \"version\": ");
+        cn_json_quote(&resp->body, cairn_version(), strlen(cairn_version()));
+        cn_buf_puts(&resp->body, ", \"extensions\": []}");
+        resp->content_type = "application/json";
+    } else { /* live and ready: the model is loaded before the server listens */
+        text(resp, 200, "application/json", "");
+    }
+}
+
+static void app_finish(void *vapp, http_request *req, bool completed)
+{
+    (void)completed;
+    msv_app *app = vapp;
+    uintptr_t r = (uintptr_t)req->app_state;
+    msv_route route = r ? (msv_route)(r - 1) : MSV_R_OTHER;
+    msv_metrics_request(&app->metrics, route, req->status, cn_mono_ns() - req->start_ns);
+    req->app_state = NULL;
+}
+
+static const http_app_ops app_ops = {app_begin, app_handle, app_finish};
+
+/* ---- loading the model ---- */
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *out = cn_xmalloc(n + 1);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return out;
+}
+
+/* The model file of an artifact of a run: the file itself, or model.cairn in a folder. */
+static cairn_status run_model_path(cairn_ctx *ctx, const char *run_id, const char *path, char **out)
+{
+    char *p = NULL;
+    cairn_status rc = cairn_run_artifact_path(ctx, run_id, path, &p);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (cn_fs_is_dir(p)) {
+        *out = cn_path_join(p, "model.cairn");
+        cairn_free(p);
+    } else {
+        *out = p;
+    }
+    return CAIRN_OK;
+}
+
+/* Resolves MODEL to a local file, a default name and a version. Prints the error. */
+static bool resolve(cairn_ctx *ctx, const char *spec, char **path, char **name, char **version)
+{
+    *path = *name = *version = NULL;
+    if (cn_str_starts(spec, "runs:/")) {
+        const char *id = spec + strlen("runs:/");
+        size_t idlen = strcspn(id, "/");
+        const char *art = id[idlen] ? id + idlen + 1 : "";
+        char *run_id = dup_n(id, idlen);
+        if (!*art || cn_str_starts(art, "/")) {
+            fprintf(stderr, "cairn: error: '%s' names no artifact: write runs:/RUN_ID/model\n",
+                    spec);
+            free(run_id);
+            return false;
+        }
+        if (run_model_path(ctx, run_id, art, path) != CAIRN_OK) {
+            fprintf(stderr, "cairn: error: %s: %s\n", spec, cairn_errmsg(ctx));
+            free(run_id);
+            return false;
+        }
+        *name = cn_asprintf("run-%.8s", run_id);
+        *version = run_id;
+        return true;
+    }
+    if (cn_str_starts(spec, "models:/")) {
+        const char *rest = spec + strlen("models:/");
+        const char *at = strchr(rest, '@');
+        const char *slash = strchr(rest, '/');
+        cairn_model_version *mv = NULL;
+        cairn_status rc;
+        char *model_name;
+        if (at && (!slash || at < slash)) {
+            model_name = dup_n(rest, (size_t)(at - rest));
+            rc = cairn_model_version_get_by_alias(ctx, model_name, at + 1, &mv);
+        } else if (slash) {
+            model_name = dup_n(rest, (size_t)(slash - rest));
+            int64_t v;
+            if (!cn_parse_int64(slash + 1, &v) || v <= 0) {
+                fprintf(stderr,
+                        "cairn: error: '%s': the version must be a number (models:/NAME/3) or "
+                        "an alias (models:/NAME@champion)\n",
+                        spec);
+                free(model_name);
+                return false;
+            }
+            rc = cairn_model_version_get(ctx, model_name, v, &mv);
+        } else {
+            fprintf(stderr,
+                    "cairn: error: '%s' names no version: write models:/NAME@ALIAS or "
+                    "models:/NAME/VERSION\n",
+                    spec);
+            return false;
+        }
+        if (rc != CAIRN_OK) {
+            fprintf(stderr, "cairn: error: %s: %s\n", spec, cairn_errmsg(ctx));
+            free(model_name);
+            return false;
+        }
+        const char *src = mv->source;
+        if (cn_str_starts(src, "runs:/")) {
+            const char *id = src + strlen("runs:/");
+            size_t idlen = strcspn(id, "/");
+            char *run_id = dup_n(id, idlen);
+            rc = run_model_path(ctx, run_id, id[idlen] ? id + idlen + 1 : "model", path);
+            free(run_id);
+            if (rc != CAIRN_OK) {
+                fprintf(stderr, "cairn: error: %s (version %lld, source %s): %s\n", spec,
+                        (long long)mv->version, src, cairn_errmsg(ctx));
+                cairn_model_version_free(mv);
+                free(model_name);
+                return false;
+            }
+        } else {
+            *path = cn_fs_is_dir(src) ? cn_path_join(src, "model.cairn") : cn_xstrdup(src);
+        }
+        *name = model_name;
+        *version = cn_asprintf("%lld", (long long)mv->version);
+        cairn_model_version_free(mv);
+        return true;
+    }
+    if (!cn_fs_exists(spec)) {
+        fprintf(stderr,
+                "cairn: error: model '%s' not found: give a model file, runs:/RUN_ID/model, "
+                "models:/NAME@ALIAS or models:/NAME/VERSION\n",
+                spec);
+        return false;
+    }
+    *path = cn_fs_is_dir(spec) ? cn_path_join(spec, "model.cairn") : cn_xstrdup(spec);
+    const char *base = strrchr(spec, '/');
+    base = base ? base + 1 : spec;
+    if (!*base) /* "dir/" */
+        base = "model";
+    size_t n = strlen(base);
+    if (cn_str_ends(base, ".cairn") && n > 6)
+        n -= 6;
+    *name = dup_n(base, n);
+    char hex[65];
+    int64_t size;
+    if (cn_sha256_file(*path, hex, &size) != 0)
+        cn_strlcpy(hex, "unknown", sizeof hex);
+    *version = dup_n(hex, 12);
+    return true;
+}
+
+/* Whether the learner takes missing values: predict one row of them. */
+static bool probe_missing(const msv_schema *s, cairn_model *m)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_table *t = cairn_table_new(1);
+    double nan = NAN;
+    int32_t none = -1;
+    for (size_t f = 0; f < s->n_features; f++) {
+        if (s->types[f] == CAIRN_COL_NUMERIC)
+            cairn_table_add_numeric(ctx, t, s->names[f], &nan);
+        else
+            cairn_table_add_categorical(ctx, t, s->names[f], &none, NULL, 0);
+    }
+    double out;
+    bool ok = cairn_model_predict(ctx, m, t, NULL, 1, &out) == CAIRN_OK;
+    cairn_table_free(t);
+    cairn_close(ctx);
+    return ok;
+}
+
+static void model_release(msv_model *m)
+{
+    cairn_model_free(m->model);
+    cairn_drift_reference_free(m->ref);
+    msv_schema_release(&m->schema);
+    for (size_t k = 0; m->label_json && k < m->n_classes; k++)
+        free(m->label_json[k]);
+    free(m->label_json);
+    free(m->name);
+    free(m->version);
+    free(m->ident);
+}
+
+/* A label as JSON: a number when it reads as one (MLflow returns numeric classes as numbers). */
+static char *label_json(const char *label)
+{
+    if (label && cn_json_is_number(label))
+        return cn_xstrdup(label);
+    cn_buf b = CN_BUF_INIT;
+    cn_json_quote(&b, label ? label : "", label ? strlen(label) : 0);
+    return cn_buf_detach(&b);
+}
+
+static bool load_model(cairn_ctx *ctx, const msv_config *cfg, msv_model *m)
+{
+    int64_t t0 = cn_mono_ns();
+    char *path = NULL, *name = NULL, *version = NULL;
+    if (!resolve(ctx, cfg->model, &path, &name, &version))
+        return false;
+    m->source = (char *)cfg->model;
+    m->version = version;
+    m->name = cfg->name ? cn_xstrdup(cfg->name) : name;
+    if (cfg->name)
+        free(name);
+    if (cairn_model_load(ctx, path, &m->model) != CAIRN_OK) {
+        fprintf(stderr, "cairn: error: model %s (%s): %s\n", cfg->model, path, cairn_errmsg(ctx));
+        free(path);
+        return false;
+    }
+    free(path);
+    m->ident = cn_asprintf("%s/%s", m->name, m->version);
+    size_t n = cairn_model_n_features(m->model);
+    const char **names = cn_xcalloc(n ? n : 1, sizeof *names);
+    cairn_col_type *types = cn_xcalloc(n ? n : 1, sizeof *types);
+    for (size_t i = 0; i < n; i++) {
+        names[i] = cairn_model_feature_name(m->model, i);
+        types[i] = cairn_model_feature_type(m->model, i);
+    }
+    msv_schema_init(&m->schema, names, types, n, false, cairn_model_learner(m->model));
+    free(names);
+    free(types);
+    m->schema.allows_missing = probe_missing(&m->schema, m->model);
+    m->n_classes = cairn_model_n_classes(m->model);
+    if (m->n_classes) {
+        m->label_json = cn_xcalloc(m->n_classes, sizeof *m->label_json);
+        for (size_t k = 0; k < m->n_classes; k++)
+            m->label_json[k] = label_json(cairn_model_class_label(m->model, k));
+    }
+    cairn_status rc = cairn_drift_reference_from_model(ctx, m->model, &m->ref);
+    if (rc != CAIRN_OK && !cfg->no_monitor) {
+        fprintf(stderr,
+                "cairn: error: model %s has no drift reference profile, and cairn serves no "
+                "model without drift monitoring: add one with `cairn drift reference --data "
+                "TRAINING.csv --model FILE --write` (models from `cairn train` carry one), or "
+                "serve without monitoring with --no-monitor --reason TEXT\n",
+                cfg->model);
+        return false;
+    }
+    if (rc != CAIRN_OK)
+        m->ref = NULL;
+    m->load_s = (double)(cn_mono_ns() - t0) / 1e9;
+    return true;
+}
+
+/* The monitoring run: where drift scores go, with the model and the monitoring decision. */
+static cairn_run *start_run(cairn_ctx *ctx, const msv_config *cfg, const msv_model *m)
+{
+    char *exp =
+        cfg->experiment ? cn_xstrdup(cfg->experiment) : cn_asprintf("monitoring/%s", m->name);
+    char *run_name = cn_asprintf("serve %s", m->ident);
+    cairn_tag tags[5];
+    size_t n_tags = 0;
+    tags[n_tags++] = (cairn_tag){"cairn.serve.model", m->ident};
+    tags[n_tags++] = (cairn_tag){"cairn.serve.source", cfg->model};
+    tags[n_tags++] = (cairn_tag){"cairn.serve.monitor", m->ref && !cfg->no_monitor ? "on" : "off"};
+    if (cfg->no_monitor)
+        tags[n_tags++] = (cairn_tag){"cairn.serve.no_monitor_reason", cfg->reason};
+    cairn_run_opts o = CAIRN_RUN_OPTS_INIT;
+    o.experiment = exp;
+    o.name = run_name;
+    o.tags = tags;
+    o.n_tags = n_tags;
+    cairn_run *run = NULL;
+    if (cairn_run_start(ctx, &o, &run) != CAIRN_OK)
+        fprintf(stderr, "cairn: error: cannot start the monitoring run in experiment '%s': %s\n",
+                exp, cairn_errmsg(ctx));
+    free(exp);
+    free(run_name);
+    return run;
+}
+
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t w = write(stop_pipe[1], &b, 1);
+    (void)w; /* a full pipe already holds a stop */
+    errno = saved;
+}
+
+int msv_serve(const msv_config *cfg)
+{
+    msv_app app = {.cfg = *cfg};
+    FILE *out = cfg->out ? cfg->out : stdout;
+    if (!app.cfg.max_body)
+        app.cfg.max_body = 32u << 20;
+    if (!app.cfg.grace_ms)
+        app.cfg.grace_ms = 10000;
+    if (!app.cfg.max_batch_rows)
+        app.cfg.max_batch_rows = 4096;
+    if (!app.cfg.window_rows)
+        app.cfg.window_rows = 10000;
+    /* The stop signals go to a handler that writes to a pipe this thread reads: threads the
+     * libraries started before main (OpenBLAS, OpenMP) do not block them, so any thread may
+     * receive one, and blocking them here and sigwait() would leave those to kill us. */
+    if (pipe(stop_pipe) != 0) {
+        fprintf(stderr, "cairn: error: cannot make a pipe: %s\n", strerror(errno));
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_mutex_init(&app.lock, NULL);
+    pthread_key_create(&app.ctx_key, NULL);
+    msv_metrics_init(&app.metrics);
+    int rc = 1;
+    cairn_run *run = NULL;
+    msv_window *window = NULL;
+    msv_monitor *monitor = NULL;
+    cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
+    o.artifact_root = cfg->artifact_root;
+    cairn_ctx *ctx = NULL;
+    if (cairn_open(cfg->store_uri, &o, &ctx) != CAIRN_OK) {
+        fprintf(stderr, "cairn: error: %s\n", ctx ? cairn_errmsg(ctx) : "cannot open the store");
+        goto done;
+    }
+    if (!load_model(ctx, cfg, &app.model))
+        goto done;
+    run = start_run(ctx, &app.cfg, &app.model);
+    if (!run)
+        goto done;
+    if (app.model.ref && !cfg->no_monitor) {
+        window = msv_window_new(&app.model.schema, app.cfg.window_rows);
+        monitor = msv_monitor_start(&app.cfg, &app.model, window, &app.metrics, run);
+    } else {
+        msv_metrics_set_drift(
+            &app.metrics,
+            cn_asprintf("# HELP cairn_serve_monitoring_enabled 1 when drift monitoring is on.\n"
+                        "# TYPE cairn_serve_monitoring_enabled gauge\n"
+                        "cairn_serve_monitoring_enabled 0\n"));
+    }
+    app.batcher = msv_batcher_start(&app.cfg, &app.model, window, &app.metrics);
+    if (!app.batcher) {
+        fprintf(stderr, "cairn: error: cannot start the predicting threads\n");
+        goto done;
+    }
+
+    http_config hc = {.host = cfg->host,
+                      .port = cfg->port,
+                      .workers = cfg->workers,
+                      .max_body = app.cfg.max_body,
+                      .timeout_s = cfg->timeout_s,
+                      .access_log = cfg->access_log};
+    char err[512];
+    app.srv = http_start(&hc, &app_ops, &app, err, sizeof err);
+    if (!app.srv) {
+        fprintf(stderr, "cairn: error: %s\n", err);
+        goto done;
+    }
+    fprintf(out,
+            "cairn serve listening on http://%s:%d (model %s, %zu features, %s, monitoring %s, "
+            "run %s)\n",
+            cfg->host ? cfg->host : "127.0.0.1", http_port(app.srv), app.model.ident,
+            app.model.schema.n_features, cairn_model_learner(app.model.model),
+            monitor ? "on" : "off", cairn_run_id(run));
+    fflush(out);
+    unsigned char sig = 0;
+    while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
+        continue;
+    fprintf(stderr, "cairn: %s: finishing %d request(s) under way, then stopping\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", http_in_flight(app.srv));
+    http_stop(app.srv, app.cfg.grace_ms);
+    app.srv = NULL;
+    rc = 0;
+done:
+    http_stop(app.srv, 0);
+    msv_batcher_stop(app.batcher); /* after http_stop: it answers what http_stop waits for */
+    msv_monitor_stop(monitor);
+    if (run) {
+        if (cairn_run_finish(run, rc == 0 ? CAIRN_RUN_FINISHED : CAIRN_RUN_FAILED) != CAIRN_OK)
+            fprintf(stderr, "cairn: warning: the monitoring run did not finish cleanly: %s\n",
+                    cairn_errmsg(ctx));
+        cairn_run_free(run);
+    }
+    msv_window_free(window);
+    model_release(&app.model);
+    for (size_t i = 0; i < app.n_ctxs; i++)
+        cairn_close(app.ctxs[i]);
+    free(app.ctxs);
+    cairn_close(ctx);
+    msv_metrics_release(&app.metrics);
+    pthread_key_delete(app.ctx_key);
+    pthread_mutex_destroy(&app.lock);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    close(stop_pipe[0]);
+    close(stop_pipe[1]);
+    stop_pipe[0] = stop_pipe[1] = -1;
+    return rc;
+}
