@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,4 +589,51 @@ void http_stop(http_server *s, int grace_ms)
     pthread_mutex_destroy(&s->conn_mu);
     free(s->ips);
     free(s);
+}
+
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t w = write(stop_pipe[1], &b, 1);
+    (void)w; /* a full pipe already holds a stop */
+    errno = saved;
+}
+
+bool http_stop_signals_install(char *err, size_t errlen)
+{
+    if (pipe(stop_pipe) != 0) {
+        snprintf(err, errlen, "cannot make a pipe for the stop signals: %s", strerror(errno));
+        return false;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return true;
+}
+
+int http_stop_signal_wait(void)
+{
+    unsigned char sig = 0;
+    while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
+        continue;
+    return sig;
+}
+
+void http_stop_signals_remove(void)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    if (stop_pipe[0] >= 0) {
+        close(stop_pipe[0]);
+        close(stop_pipe[1]);
+    }
+    stop_pipe[0] = stop_pipe[1] = -1;
 }

@@ -140,6 +140,17 @@ void http_quiesce(http_server *s);
  * no-op. */
 void http_stop(http_server *s, int grace_ms);
 
+/* ---- stop signals ----
+ * SIGTERM and SIGINT go to a handler that writes to a pipe http_stop_signal_wait() reads.
+ * Blocking them and sigwait() is not enough: threads that libraries start before main
+ * (OpenBLAS, OpenMP) do not block them, and one of those would take the signal and die of it.
+ * Returns false, with the reason in err, when the pipe cannot be made. */
+bool http_stop_signals_install(char *err, size_t errlen);
+/* Waits for SIGTERM or SIGINT and returns it. */
+int http_stop_signal_wait(void);
+/* Restores the default actions and closes the pipe. */
+void http_stop_signals_remove(void);
+
 /* Status text for a code ("Not Found"). */
 const char *http_status_text(int status);
 #endif

@@ -574,17 +574,6 @@ static cairn_run *start_run(cairn_ctx *ctx, const msv_config *cfg, const msv_mod
     return run;
 }
 
-static int stop_pipe[2] = {-1, -1};
-
-static void on_stop_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t w = write(stop_pipe[1], &b, 1);
-    (void)w; /* a full pipe already holds a stop */
-    errno = saved;
-}
-
 int msv_serve(const msv_config *cfg)
 {
     msv_app app = {.cfg = *cfg};
@@ -597,21 +586,11 @@ int msv_serve(const msv_config *cfg)
         app.cfg.max_batch_rows = 4096;
     if (!app.cfg.window_rows)
         app.cfg.window_rows = 10000;
-    /* The stop signals go to a handler that writes to a pipe this thread reads: threads the
-     * libraries started before main (OpenBLAS, OpenMP) do not block them, so any thread may
-     * receive one, and blocking them here and sigwait() would leave those to kill us. */
-    if (pipe(stop_pipe) != 0) {
-        fprintf(stderr, "cairn: error: cannot make a pipe: %s\n", strerror(errno));
+    char serr[256];
+    if (!http_stop_signals_install(serr, sizeof serr)) {
+        fprintf(stderr, "cairn: error: %s\n", serr);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&app.lock, NULL);
     pthread_key_create(&app.ctx_key, NULL);
     msv_metrics_init(&app.metrics);
@@ -666,9 +645,7 @@ int msv_serve(const msv_config *cfg)
             app.model.schema.n_features, cairn_model_learner(app.model.model),
             monitor ? "on" : "off", cairn_run_id(run));
     fflush(out);
-    unsigned char sig = 0;
-    while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR)
-        continue;
+    int sig = http_stop_signal_wait();
     fprintf(stderr, "cairn: %s: finishing %d request(s) under way, then stopping\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", http_in_flight(app.srv));
     http_stop(app.srv, app.cfg.grace_ms);
@@ -693,10 +670,6 @@ done:
     msv_metrics_release(&app.metrics);
     pthread_key_delete(app.ctx_key);
     pthread_mutex_destroy(&app.lock);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    close(stop_pipe[0]);
-    close(stop_pipe[1]);
-    stop_pipe[0] = stop_pipe[1] = -1;
+    http_stop_signals_remove();
     return rc;
 }

@@ -483,13 +483,11 @@ int trk_serve(const trk_config *cfg)
     }
     app.root = cn_xstrdup(resolved);
 
-    /* Block the stop signals in every thread; this one waits for them. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    char err[512];
+    if (!http_stop_signals_install(err, sizeof err)) {
+        fprintf(stderr, "cairn: error: %s\n", err);
+        goto done;
+    }
 
     http_config hc = {.host = cfg->host,
                       .port = cfg->port,
@@ -499,7 +497,6 @@ int trk_serve(const trk_config *cfg)
                       .conn_limit = cfg->conn_limit,
                       .per_ip_limit = cfg->per_ip_limit,
                       .access_log = cfg->access_log};
-    char err[512];
     app.group = trk_group_start(cfg->store_uri, app.root, err, sizeof err);
     if (!app.group)
         fprintf(stderr, "cairn: warning: no group commit (%s); each write commits alone\n", err);
@@ -512,8 +509,7 @@ int trk_serve(const trk_config *cfg)
             cfg->host ? cfg->host : "127.0.0.1", http_port(srv), cairn_store_uri(ctx), app.root,
             cfg->auth ? ", auth on" : "");
     fflush(out);
-    int sig = 0;
-    sigwait(&stop, &sig);
+    int sig = http_stop_signal_wait();
     fprintf(stderr, "cairn: %s: finishing %d request(s) under way, then stopping\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", http_in_flight(srv));
     http_stop(srv, app.cfg.grace_ms);
@@ -535,5 +531,6 @@ done:
     free(app.root);
     pthread_key_delete(app.ctx_key);
     pthread_mutex_destroy(&app.lock);
+    http_stop_signals_remove();
     return rc;
 }
