@@ -208,7 +208,7 @@ typedef struct cairn_study_opts {
     uint64_t seed;
     const char *experiment;        /* the trials' experiment when new; NULL: the study's name */
     bool must_exist;               /* ENOTFOUND instead of creating */
-    int64_t heartbeat_interval_ms; /* new studies; 0: CAIRN_HEARTBEAT_DEFAULT_S seconds */
+    int64_t heartbeat_interval_ms; /* new studies; 0: $CAIRN_HEARTBEAT_S, else 10 s */
     int max_retries;               /* copies of a stale trial asked again; 0: 2; < 0: none */
 } cairn_study_opts;
 #define CAIRN_STUDY_OPTS_INIT                                                                      \
@@ -306,6 +306,50 @@ CAIRN_API cairn_status cairn_studies_list(cairn_ctx *ctx, cairn_study_list **out
 CAIRN_API void cairn_study_list_free(cairn_study_list *list); /* NULL is a no-op */
 /* Deletes a study with its trials; their runs stay (ENOTFOUND when there is none). */
 CAIRN_API cairn_status cairn_study_delete(cairn_ctx *ctx, const char *name);
+
+/* ---- tuning a command (cairn tune) ---- */
+
+/* Where a tune stands; called on every finished trial and about once a second. */
+typedef struct cairn_tune_status {
+    int64_t n_done; /* trials this call finished */
+    int64_t n_complete, n_pruned, n_failed, n_running;
+    bool has_best; /* over the whole study */
+    double best_value;
+    int64_t best_number;
+    const cairn_trial *finished; /* the trial that just ended, else NULL (a tick) */
+    const char *reason;          /* why it did not complete ("pruned", "timeout", ...), or NULL */
+    double elapsed_s;
+} cairn_tune_status;
+typedef void (*cairn_tune_progress_fn)(void *user, const cairn_tune_status *st);
+
+typedef struct cairn_tune_opts {
+    int64_t n_trials;         /* the study's target of finished trials (a resumed study runs
+                                 only what is missing); 0: 20 unless timeout_ms is set */
+    int64_t timeout_ms;       /* no new trial after this long; 0: none */
+    int64_t trial_timeout_ms; /* a trial running longer is stopped and FAIL; 0: none */
+    int n_jobs;               /* trials at once, each in a thread of its own; 0: 1 */
+    const char *metrics_format;
+    int kill_grace_ms;   /* the stop sequence's wait before SIGKILL; 0: 10000 */
+    int out_fd, err_fd;  /* the trials' output passes through to these; 0: 1 and 2 */
+    bool handle_signals; /* SIGINT/SIGTERM stop the running trials (FAIL, "cancelled") */
+    cairn_tune_progress_fn progress; /* called from one thread at a time */
+    void *user;
+} cairn_tune_opts;
+#define CAIRN_TUNE_OPTS_INIT                                                                       \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Runs trials of study over argv (exec'd directly; ${args} appended when it holds no macro;
+ * the macros and environment of cairn_run_command plus CAIRN_STUDY and CAIRN_TRIAL). Each
+ * trial is the study's next ask, run as its run; the objective is the study's metric from a
+ * `cairn.final:` line, else its last, min or max intermediate value (the strategy); every
+ * intermediate value goes to the pruner, and a pruned trial is stopped (stop file, SIGTERM
+ * to its process group, SIGKILL after the grace). A trial that exits non-zero, is stopped
+ * by its timeout or reports no objective is FAIL with the reason tagged on its run. Returns
+ * an error when the command cannot run at all (nothing is left RUNNING), else CAIRN_OK. */
+CAIRN_API cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts *opts,
+                                                int argc, const char *const *argv);
 
 #ifdef __cplusplus
 }

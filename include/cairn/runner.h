@@ -56,7 +56,9 @@ typedef struct cairn_runner_opts {
      * "cancelled", static text) stops it with the stop sequence, and is the result's
      * stop_reason and the run's tag cairn.stop_reason. */
     const char *(*should_stop)(void *user);
-    int64_t timeout_ms; /* > 0: stopped after this long, reason "timeout" */
+    int64_t timeout_ms;     /* > 0: stopped after this long, reason "timeout" */
+    const char *const *env; /* more "NAME=value" variables for the command (CAIRN_TRIAL=3) */
+    size_t n_env;
 } cairn_runner_opts;
 #define CAIRN_RUNNER_OPTS_INIT                                                                     \
     {                                                                                              \

@@ -255,6 +255,16 @@ static cairn_status check_resume(cairn_study *s, const cairn_study_opts *o, cons
     return CAIRN_OK;
 }
 
+/* $CAIRN_HEARTBEAT_S (as runs read it), else CAIRN_HEARTBEAT_DEFAULT_S. */
+static int64_t default_heartbeat_ms(void)
+{
+    const char *v = getenv("CAIRN_HEARTBEAT_S");
+    double s = 0;
+    if (v && cn_parse_double(v, &s) && s > 0 && s < 86400)
+        return (int64_t)(s * 1000);
+    return CAIRN_HEARTBEAT_DEFAULT_S * 1000;
+}
+
 cairn_status cairn_study_open(cairn_ctx *ctx, const char *name, const cairn_study_opts *opts,
                               cairn_study **out)
 {
@@ -336,7 +346,7 @@ cairn_status cairn_study_open(cairn_ctx *ctx, const char *name, const cairn_stud
                            .seed = (int64_t)(seed & 0x7fffffffffffffffULL),
                            .heartbeat_interval_ms = o->heartbeat_interval_ms > 0
                                                         ? o->heartbeat_interval_ms
-                                                        : CAIRN_HEARTBEAT_DEFAULT_S * 1000,
+                                                        : default_heartbeat_ms(),
                            .creation_ms = cn_now_ms()};
         /* Check the specs before anything is stored. */
         cairn_sampler *probe_s = NULL;

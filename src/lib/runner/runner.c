@@ -390,6 +390,8 @@ static char **child_env(const runner *r, size_t *n_out)
     const char *store = cairn_store_uri(r->ctx);
     if (store && *store)
         push(&env, &n, cn_asprintf("CAIRN_STORE=%s", store));
+    for (size_t i = 0; i < r->opts->n_env; i++)
+        push(&env, &n, cn_xstrdup(r->opts->env[i]));
     for (size_t i = 0; i < r->n_params && !r->skip_param_env; i++) {
         cn_buf b = CN_BUF_INIT;
         cn_buf_puts(&b, "CAIRN_PARAM_");
