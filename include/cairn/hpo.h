@@ -8,6 +8,7 @@
 #ifndef CAIRN_HPO_H
 #define CAIRN_HPO_H
 #include "cairn/cairn.h"
+#include "cairn/tracking.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -90,7 +91,9 @@ typedef enum cairn_trial_state {
     CAIRN_TRIAL_COMPLETE,
     CAIRN_TRIAL_PRUNED,
     CAIRN_TRIAL_FAIL,
-    CAIRN_TRIAL_WAITING
+    CAIRN_TRIAL_WAITING,
+    CAIRN_TRIAL_STALE /* a study's trial whose worker stopped heartbeating (retried as a copy);
+                         samplers and pruners treat it as FAIL */
 } cairn_trial_state;
 
 /* One trial as the caller holds it; everything is borrowed for the call. */
@@ -170,6 +173,183 @@ CAIRN_API cairn_status cairn_pruner_should_prune(cairn_pruner *p, const cairn_hi
  * only the trials of the same bracket, as Optuna's does); -1 for other pruners or before the
  * pruner knows its brackets. */
 CAIRN_API int cairn_pruner_bracket(const cairn_pruner *p, const char *study_name, int64_t number);
+
+/* ---- studies: the optimizer over the store (docs/hpo.md "Studies") ---- */
+
+/* A study lives in ctx's store (SQLite or PostgreSQL; not over REST): its search space as
+ * written, objective (name, direction, strategy), sampler and pruner specs and seed. Trials
+ * are numbered 0, 1, 2, ... and each is also a run of the study's experiment (its params,
+ * the metrics it logs, tags cairn.study and cairn.trial, its status), so `cairn runs` works on
+ * them. Any number of processes may open the same study and ask at once: a trial number (and
+ * a grid point) is claimed atomically, never twice. A running trial beats; one whose worker
+ * vanished (no beat for CAIRN_HEARTBEAT_MISSED_MAX intervals) becomes STALE at the next ask
+ * and a WAITING copy of it (same params) is asked first. A handle is used by one thread. */
+typedef struct cairn_study cairn_study;
+
+typedef enum cairn_direction {
+    CAIRN_DIRECTION_DEFAULT = 0, /* the space's goal, else minimize; on resume: the stored one */
+    CAIRN_DIRECTION_MINIMIZE,
+    CAIRN_DIRECTION_MAXIMIZE
+} cairn_direction;
+
+typedef struct cairn_study_opts {
+    /* The search space as written (YAML or JSON, docs/hpo.md). Required to create a study; on
+     * resume a different text is refused (NULL: the stored one). */
+    const char *space_text;
+    size_t space_len; /* 0: strlen(space_text) */
+    cairn_space_format space_format;
+    const char *space_label;   /* names the space in messages (its file); NULL: "space" */
+    const char *objective;     /* metric name; NULL: the space's, else "value"; on resume a
+                                  different one is refused */
+    cairn_direction direction; /* on resume a different one is refused */
+    const char *sampler;       /* spec (cairn_sampler_new); NULL: the stored one, "tpe" when new */
+    const char *pruner;        /* spec (cairn_pruner_new); NULL: the stored one, "none" when new */
+    bool has_seed;             /* else the stored seed, random when new */
+    uint64_t seed;
+    const char *experiment;        /* the trials' experiment when new; NULL: the study's name */
+    bool must_exist;               /* ENOTFOUND instead of creating */
+    int64_t heartbeat_interval_ms; /* new studies; 0: $CAIRN_HEARTBEAT_S, else 10 s */
+    int max_retries;               /* copies of a stale trial asked again; 0: 2; < 0: none */
+} cairn_study_opts;
+#define CAIRN_STUDY_OPTS_INIT                                                                      \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Creates study `name` (1-250 characters) or loads it. On resume, a different space text,
+ * objective or direction is EINVAL naming what differs; a different sampler, pruner or seed
+ * applies to this handle only. *out is freed with cairn_study_free(). */
+CAIRN_API cairn_status cairn_study_open(cairn_ctx *ctx, const char *name,
+                                        const cairn_study_opts *opts, cairn_study **out);
+CAIRN_API void cairn_study_free(cairn_study *study); /* NULL is a no-op */
+CAIRN_API const char *cairn_study_name(const cairn_study *study);
+CAIRN_API bool cairn_study_was_created(const cairn_study *study); /* by this open */
+CAIRN_API const cairn_space *cairn_study_space(const cairn_study *study);
+/* The objective's metric name; *maximize its direction; *strategy (may be NULL) last|min|max. */
+CAIRN_API const char *cairn_study_objective(const cairn_study *study, bool *maximize,
+                                            const char **strategy);
+CAIRN_API const char *cairn_study_experiment_id(const cairn_study *study);
+CAIRN_API const char *cairn_study_sampler_spec(const cairn_study *study);
+CAIRN_API const char *cairn_study_pruner_spec(const cairn_study *study);
+CAIRN_API uint64_t cairn_study_seed(const cairn_study *study);
+
+/* A trial as the study holds it. Pointers are owned by the study and stay valid until it is
+ * freed (params: n_params internal values in the space's order, NaN when inactive). */
+typedef struct cairn_trial {
+    int64_t number;
+    cairn_trial_state state;
+    double value; /* COMPLETE: the objective; else NaN */
+    const double *params;
+    size_t n_params;
+    const char *run_id; /* "" for a WAITING trial */
+    int64_t retry_of;   /* the STALE trial this one retries, else -1 */
+    int64_t start_ms, end_ms;
+    size_t n_steps; /* intermediate values, steps ascending */
+    const int64_t *steps;
+    const double *values;
+} cairn_trial;
+
+/* Claims the next trial and starts it (RUNNING, with its run): the lowest WAITING trial
+ * (enqueued, or a stale trial's retry) first, else a new number whose params the sampler
+ * draws from the study's history. A grid whose points are all held is ELIMIT. */
+CAIRN_API cairn_status cairn_study_ask(cairn_study *study, cairn_trial *out);
+/* Ends a RUNNING trial: COMPLETE with its objective value, PRUNED or FAIL (value ignored);
+ * its run becomes FINISHED, KILLED or FAILED, and a COMPLETE value is logged to it as the
+ * objective metric. A COMPLETE value that is NaN is stored as FAIL. EINVAL for another state
+ * or a trial that is not RUNNING (already told, or STALE). */
+CAIRN_API cairn_status cairn_study_tell(cairn_study *study, int64_t number, cairn_trial_state state,
+                                        double value);
+/* Stores an intermediate objective value at step (also a metric point of the trial's run)
+ * and beats. */
+CAIRN_API cairn_status cairn_study_report(cairn_study *study, int64_t number, int64_t step,
+                                          double value);
+/* Asks the study's pruner about a RUNNING trial, with the stored history. */
+CAIRN_API cairn_status cairn_study_should_prune(cairn_study *study, int64_t number, bool *prune);
+/* Says that the worker of a RUNNING trial is alive (cheap: call it every few seconds). */
+CAIRN_API cairn_status cairn_study_heartbeat(cairn_study *study, int64_t number);
+/* Queues a trial with fixed params ("name", "value as written"), asked before any new one;
+ * parameters not given are drawn at random (seeded). *number_out (may be NULL) is its
+ * number. EINVAL names an unknown parameter or a value outside the space. */
+CAIRN_API cairn_status cairn_study_enqueue(cairn_study *study, const cairn_param *params,
+                                           size_t n_params, int64_t *number_out);
+/* The COMPLETE trial with the best value (the lowest number among equals); ENOTFOUND when
+ * none has completed. */
+CAIRN_API cairn_status cairn_study_best(cairn_study *study, cairn_trial *out);
+/* Every trial, by number, read again from the store; *trials stays valid until the next call
+ * on the study. */
+CAIRN_API cairn_status cairn_study_trials(cairn_study *study, const cairn_trial **trials,
+                                          size_t *n);
+/* "RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING", "STALE". */
+CAIRN_API const char *cairn_trial_state_str(cairn_trial_state state);
+
+/* The studies of a store, with their trial counts. */
+typedef struct cairn_study_info {
+    const char *name;
+    const char *experiment_id;
+    const char *objective;
+    bool maximize;
+    const char *strategy;
+    const char *sampler, *pruner;
+    const char *space; /* as written */
+    uint64_t seed;
+    int64_t creation_ms;
+    int64_t n_trials, n_complete, n_pruned, n_failed, n_running; /* n_failed counts STALE too */
+    bool has_best;
+    double best_value;
+} cairn_study_info;
+typedef struct cairn_study_list {
+    size_t n;
+    cairn_study_info *items; /* by name */
+    void *internal_;
+} cairn_study_list;
+CAIRN_API cairn_status cairn_studies_list(cairn_ctx *ctx, cairn_study_list **out);
+CAIRN_API void cairn_study_list_free(cairn_study_list *list); /* NULL is a no-op */
+/* Deletes a study with its trials; their runs stay (ENOTFOUND when there is none). */
+CAIRN_API cairn_status cairn_study_delete(cairn_ctx *ctx, const char *name);
+
+/* ---- tuning a command (cairn tune) ---- */
+
+/* Where a tune stands; called on every finished trial and about once a second. */
+typedef struct cairn_tune_status {
+    int64_t n_done; /* trials this call finished */
+    int64_t n_complete, n_pruned, n_failed, n_running;
+    bool has_best; /* over the whole study */
+    double best_value;
+    int64_t best_number;
+    const cairn_trial *finished; /* the trial that just ended, else NULL (a tick) */
+    const char *reason;          /* why it did not complete ("pruned", "timeout", ...), or NULL */
+    double elapsed_s;
+} cairn_tune_status;
+typedef void (*cairn_tune_progress_fn)(void *user, const cairn_tune_status *st);
+
+typedef struct cairn_tune_opts {
+    int64_t n_trials;         /* the study's target of finished trials (a resumed study runs
+                                 only what is missing); 0: 20 unless timeout_ms is set */
+    int64_t timeout_ms;       /* no new trial after this long; 0: none */
+    int64_t trial_timeout_ms; /* a trial running longer is stopped and FAIL; 0: none */
+    int n_jobs;               /* trials at once, each in a thread of its own; 0: 1 */
+    const char *metrics_format;
+    int kill_grace_ms;   /* the stop sequence's wait before SIGKILL; 0: 10000 */
+    int out_fd, err_fd;  /* the trials' output passes through to these; 0: 1 and 2 */
+    bool handle_signals; /* SIGINT/SIGTERM stop the running trials (FAIL, "cancelled") */
+    cairn_tune_progress_fn progress; /* called from one thread at a time */
+    void *user;
+} cairn_tune_opts;
+#define CAIRN_TUNE_OPTS_INIT                                                                       \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Runs trials of study over argv (exec'd directly; ${args} appended when it holds no macro;
+ * the macros and environment of cairn_run_command plus CAIRN_STUDY and CAIRN_TRIAL). Each
+ * trial is the study's next ask, run as its run; the objective is the study's metric from a
+ * `cairn.final:` line, else its last, min or max intermediate value (the strategy); every
+ * intermediate value goes to the pruner, and a pruned trial is stopped (stop file, SIGTERM
+ * to its process group, SIGKILL after the grace). A trial that exits non-zero, is stopped
+ * by its timeout or reports no objective is FAIL with the reason tagged on its run. Returns
+ * an error when the command cannot run at all (nothing is left RUNNING), else CAIRN_OK. */
+CAIRN_API cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts *opts,
+                                                int argc, const char *const *argv);
 
 #ifdef __cplusplus
 }

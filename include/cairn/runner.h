@@ -46,6 +46,19 @@ typedef struct cairn_runner_opts {
      * once every 1000 points), so a killed cairn loses at most this much; 0: 1000. A failed
      * write is retried with exponential backoff (up to 5 s apart) while output keeps flowing. */
     int flush_interval_ms;
+    /* For a tuner (cairn tune), all optional: */
+    const char *run_id; /* run the command as this existing run (a study's trial) instead of
+                           starting one; its params and tags stay */
+    /* Called for every metric value the command reports, as it arrives; is_final for
+     * cairn.final values (a final without a step arrives once the command has ended). */
+    void (*on_metric)(void *user, const char *key, double value, int64_t step, bool is_final);
+    /* Polled about every 100 ms while the command runs: a non-NULL reason ("pruned",
+     * "cancelled", static text) stops it with the stop sequence, and is the result's
+     * stop_reason and the run's tag cairn.stop_reason. */
+    const char *(*should_stop)(void *user);
+    int64_t timeout_ms;     /* > 0: stopped after this long, reason "timeout" */
+    const char *const *env; /* more "NAME=value" variables for the command (CAIRN_TRIAL=3) */
+    size_t n_env;
 } cairn_runner_opts;
 #define CAIRN_RUNNER_OPTS_INIT                                                                     \
     {                                                                                              \
@@ -70,6 +83,7 @@ struct cairn_run_result {
     size_t n_metric_errors; /* metric lines that could not be parsed or applied */
     const char *first_metric_error;
     void *internal_;
+    const char *stop_reason; /* why cairn stopped the command (should_stop, timeout), else NULL */
 };
 
 /* Runs argv[0 .. argc) (exec'd directly, no shell; argc 0 takes the config's command) as a

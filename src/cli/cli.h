@@ -126,6 +126,8 @@ void cli_format_duration(int64_t ms, char *out, size_t size);
 void cli_format_value(double v, char *out, size_t size);
 
 int cmd_run(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 int cmd_exp(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_data(int argc, char **argv);

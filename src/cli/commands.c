@@ -9,6 +9,8 @@ const cli_command cli_commands[] = {
     {"exp", cmd_exp, "create, list, show, rename, delete and restore experiments"},
     {"runs", cmd_runs, "list, show, search, compare, delete, restore and export runs"},
     {"data", cmd_data, "validate, split, profile and hash datasets"},
+    {"tune", cmd_tune, "create or resume a study and run its trials over any command"},
+    {"study", cmd_study, "list, show, best, trials and delete hyperparameter studies"},
     {"train", cmd_train, "fit a learner from an experiment config as a tracked run"},
     {"eval", cmd_eval, "score predictions, models and compare runs"},
     {"store", cmd_store, "check the store's integrity and schema"},

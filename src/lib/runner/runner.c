@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +125,8 @@ typedef struct runner {
     double *final_values;
     size_t n_finals;
     stream out, err;
+    const char *stop_reason; /* static text: why we stopped the command */
+    int64_t started_ms;      /* monotonic, when the command started */
 } runner;
 
 /* ---- small helpers ---- */
@@ -387,6 +390,8 @@ static char **child_env(const runner *r, size_t *n_out)
     const char *store = cairn_store_uri(r->ctx);
     if (store && *store)
         push(&env, &n, cn_asprintf("CAIRN_STORE=%s", store));
+    for (size_t i = 0; i < r->opts->n_env; i++)
+        push(&env, &n, cn_xstrdup(r->opts->env[i]));
     for (size_t i = 0; i < r->n_params && !r->skip_param_env; i++) {
         cn_buf b = CN_BUF_INIT;
         cn_buf_puts(&b, "CAIRN_PARAM_");
@@ -665,6 +670,8 @@ static void apply(runner *r, const cn_lp_record *rec)
             int64_t s = it->kind == CN_LP_METRIC ? step : final_step;
             points[n_points++] = (cairn_metric){.key = it->key, .value = it->value, .step = s};
             remember_metric(r, it->key, it->value, s);
+            if (r->opts->on_metric)
+                r->opts->on_metric(r->opts->user, it->key, it->value, s, it->kind == CN_LP_FINAL);
             break;
         }
         case CN_LP_PARAM:
@@ -1023,6 +1030,30 @@ static _Noreturn void relay_status(int status)
     _exit(128 + sig);
 }
 
+/* Closes every descriptor above 2 but the four given: a watchdog forked while another
+ * thread ran a trial (cairn tune -j) must not hold that trial's pipes, or the other trial's
+ * output would not end with its command and its watchdog would not see cairn die.
+ * close_range(2) is a bare system call: safe after fork in a threaded process. */
+static void close_others(int a, int b, int c, int d)
+{
+    int keep[4] = {a, b, c, d};
+    for (int i = 0; i < 4; i++) /* sort the four (insertion sort) */
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    unsigned int from = 3;
+    for (int i = 0; i < 4; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if ((unsigned int)keep[i] > from)
+            syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0u);
+        from = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0u);
+}
+
 /* In the forked child: the watchdog, leader of the command's process group. It starts the
  * command, exits as the command did, and kills the whole group (grandchildren included)
  * with SIGKILL when cairn dies first, which it sees as EOF on alive_fd. It ignores the
@@ -1048,6 +1079,7 @@ static _Noreturn void watchdog_main(const spawn_plan *pl)
         _exit(127);
     close(pl->out_fd);
     close(pl->err_fd);
+    close_others(pl->alive_fd, pl->exec_err_fd, chld[0], chld[1]);
     pid_t self = getpid();
     pid_t cmd = fork();
     if (cmd == 0)
@@ -1242,6 +1274,18 @@ static void supervise(runner *r, child *c, bool forwarding)
                 exited_at_ms = cn_mono_ns() / 1000000;
             }
         }
+        if (!exited && !c->stopped_by_us) {
+            const char *why = NULL;
+            if (r->opts->timeout_ms > 0 &&
+                cn_mono_ns() / 1000000 - r->started_ms >= r->opts->timeout_ms)
+                why = "timeout";
+            else if (r->opts->should_stop)
+                why = r->opts->should_stop(r->opts->user);
+            if (why) {
+                r->stop_reason = why;
+                stop_child(r, c, SIGTERM, &kill_at_ms);
+            }
+        }
         if (!exited && kill_at_ms && cn_mono_ns() / 1000000 >= kill_at_ms) {
             cn_log(r->ctx, CAIRN_LOG_WARN, COMPONENT,
                    "the command did not stop within the grace period: sent SIGKILL");
@@ -1378,7 +1422,8 @@ static cairn_status start_run(runner *r)
     ro.n_tags = n_tags;
     ro.flush_every = INT_MAX;  /* the runner decides when to write: see flush_store() */
     ro.flush_interval_ms = -1; /* no timer thread: supervise() flushes and beats */
-    cairn_status rc = cairn_run_start(r->ctx, &ro, &r->run);
+    cairn_status rc = o->run_id ? cairn_run_attach(r->ctx, o->run_id, &r->run)
+                                : cairn_run_start(r->ctx, &ro, &r->run);
     free(tags);
     if (rc != CAIRN_OK)
         return rc;
@@ -1495,6 +1540,8 @@ static cairn_status wrap_up(runner *r, cairn_run_status status)
         cairn_metric m = {.key = r->final_keys[i], .value = r->final_values[i], .step = last};
         log_points(r, &m, 1);
         remember_metric(r, r->final_keys[i], r->final_values[i], last);
+        if (r->opts->on_metric)
+            r->opts->on_metric(r->opts->user, r->final_keys[i], r->final_values[i], last, true);
     }
     final_flush(r);
     for (size_t i = 0; i < r->n_artifacts; i++)
@@ -1804,12 +1851,18 @@ static cairn_status command_ended(runner *r, const child *c)
     }
     if (c->stopped_by_us) {
         status = CAIRN_RUN_KILLED; /* whatever it exited with, it was stopped */
-        set_tagf(r, "cairn.stop_reason", "signal %d", c->stop_signal);
+        if (r->stop_reason)
+            set_tagf(r, "cairn.stop_reason", "%s", r->stop_reason);
+        else
+            set_tagf(r, "cairn.stop_reason", "signal %d", c->stop_signal);
+        r->box->pub.stop_reason = r->stop_reason;
     }
     set_tagf(r, "cairn.exit_code", "%d", r->box->pub.exit_code);
     if (status != CAIRN_RUN_FINISHED) {
         cn_buf why = CN_BUF_INIT;
-        if (c->stopped_by_us)
+        if (c->stopped_by_us && r->stop_reason)
+            cn_buf_printf(&why, "stopped by cairn (%s)", r->stop_reason);
+        else if (c->stopped_by_us)
             cn_buf_printf(&why, "stopped by cairn (signal %d)", c->stop_signal);
         else if (WIFSIGNALED(c->status))
             cn_buf_printf(&why, "the command was killed by signal %d", WTERMSIG(c->status));
@@ -1859,6 +1912,7 @@ CAIRN_API cairn_status cairn_run_command(cairn_ctx *ctx, const cairn_runner_opts
         r.opts->on_start(r.opts->user, &r.box->pub);
     if (r.opts->forward_signals)
         signals_install(&sigs);
+    r.started_ms = cn_mono_ns() / 1000000;
     int e = spawn(&r, &c);
     if (e != 0) {
         signals_restore(&sigs);

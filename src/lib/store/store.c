@@ -19,6 +19,7 @@
 #include "store/store_registry.h"
 #include "store/store_rest.h"
 #include "store/store_runs.h"
+#include "store/store_studies.h"
 #include "base/embedded.h"
 #include "base/fs.h"
 #include "base/rng.h"
@@ -979,4 +980,15 @@ const cn_store_ops cn_store_sql_ops = {
     .auth_permissions_move = cn_store_auth_permissions_move,
     .auth_resolve = cn_store_auth_resolve,
     .log_batches = cn_store_log_batches,
+    /* ---- studies (store_studies.c) ---- */
+    .study_create = cn_store_study_create,
+    .study_get = cn_store_study_get,
+    .studies_list = cn_store_studies_list,
+    .study_delete = cn_store_study_delete,
+    .trial_claim = cn_store_trial_claim,
+    .trial_finish = cn_store_trial_finish,
+    .trial_report = cn_store_trial_report,
+    .trial_heartbeat = cn_store_trial_heartbeat,
+    .trial_enqueue = cn_store_trial_enqueue,
+    .trials_read = cn_store_trials_read,
 };

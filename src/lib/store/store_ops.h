@@ -6,6 +6,7 @@
 #ifndef CN_STORE_OPS_H
 #define CN_STORE_OPS_H
 #include "cairn/auth.h"
+#include "cairn/hpo.h"
 #include "cairn/logged_model.h"
 #include "cairn/registry.h"
 #include "cairn/tracking.h"
@@ -55,6 +56,82 @@ typedef enum cn_alias_op { CN_ALIAS_SET, CN_ALIAS_DELETE, CN_ALIAS_ROLLBACK } cn
 extern const char *const cn_stage_names[4];
 /* The stored names of the permissions, indexed by cairn_perm ("NO_PERMISSIONS" ... "MANAGE"). */
 extern const char *const cn_perm_names[4];
+
+/* ---- studies (store_studies.c; hpo/study.c resolves and validates) ---- */
+
+/* A study as stored. Strings are owned (cn_study_row_release). */
+typedef struct cn_study_row {
+    int64_t study_id;
+    char *name;
+    char *experiment_id;
+    char *space; /* the search space as written */
+    int space_format;
+    char *objective;
+    bool maximize;
+    char *strategy; /* last, min, max */
+    char *sampler, *pruner;
+    int64_t seed;
+    int64_t heartbeat_interval_ms;
+    int64_t creation_ms;
+    /* Filled by studies_list only: counts by state and the best COMPLETE value. */
+    int64_t n_trials, n_complete, n_pruned, n_fail, n_running;
+    bool has_best;
+    double best_value;
+} cn_study_row;
+void cn_study_row_release(cn_study_row *row);
+
+/* One trial as read: borrowed for the callback. */
+typedef struct cn_trial_row {
+    int64_t number;
+    cairn_trial_state state;
+    bool has_value;
+    double value;
+    const char *params;                     /* internal values, comma-separated ("nan": inactive) */
+    int64_t grid_index;                     /* -1: none */
+    const char *run_id;                     /* "" when the trial has no run yet (WAITING) */
+    int64_t retry_of;                       /* -1: none */
+    int64_t start_ms, end_ms, heartbeat_ms; /* 0: none */
+} cn_trial_row;
+typedef cairn_status (*cn_trial_fn)(void *user, const cn_trial_row *row);
+/* An intermediate value (NaN kept) of trial number at step, steps ascending per trial. */
+typedef cairn_status (*cn_trial_value_fn)(void *user, int64_t number, int64_t step, double value);
+
+/* What the caller proposes for the trial a claim takes. For a WAITING trial, params_text is
+ * already set (waiting != NULL) and the proposal only names the run and its params. */
+typedef struct cn_trial_proposal {
+    const char *params_text; /* new trials: internal values, as cn_trial_row.params */
+    int64_t grid_index;      /* -1: none */
+    const char *run_name;
+    const cairn_param *params; /* the run's params (external text) */
+    size_t n_params;
+} cn_trial_proposal;
+
+typedef struct cn_trial_claim {
+    int64_t study_id;
+    const char *study_name;
+    const char *experiment_id;     /* where the trial's run goes */
+    int64_t heartbeat_interval_ms; /* the run's and the trial's */
+    int64_t stale_before_ms;       /* a RUNNING trial that last beat before this is stale */
+    int64_t from_number;           /* trials numbered from here are visited before the proposal */
+    int64_t now_ms;
+    int max_retries;  /* a stale trial is retried while its retries stay below this */
+    const char *user; /* the run's user */
+    cn_trial_fn on_trial;
+    cn_trial_value_fn on_value;
+    /* Called once, inside the claim's transaction, after the visits: number is the trial
+     * claimed; waiting is its stored params when it is a WAITING one, else NULL. Strings of
+     * *out stay borrowed until the claim returns. */
+    cairn_status (*propose)(void *user, int64_t number, const char *waiting,
+                            cn_trial_proposal *out);
+    void *user_data;
+} cn_trial_claim;
+
+/* What a claim took: the trial's number and run. */
+typedef struct cn_trial_claimed {
+    int64_t number;
+    char run_id[33];
+    int64_t retry_of;
+} cn_trial_claimed;
 
 typedef struct cn_store_ops {
     const char *name;           /* "sql" */
@@ -232,6 +309,36 @@ typedef struct cn_store_ops {
      * NULL in a store that cannot (the REST one): the batches then go one by one. */
     cairn_status (*log_batches)(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
                                 cairn_status *each, char **messages);
+
+    /* ---- studies and trials (store_studies.c); NULL in a store that cannot (REST) ---- */
+    /* Creates the study in->name unless it exists; *out is the stored row either way and
+     * *created says which. */
+    cairn_status (*study_create)(cairn_ctx *ctx, const cn_study_row *in, cn_study_row *out,
+                                 bool *created);
+    cairn_status (*study_get)(cairn_ctx *ctx, const char *name, cn_study_row *out);
+    cairn_status (*studies_list)(cairn_ctx *ctx, cn_study_row **out, size_t *n);
+    /* Deletes the study with its trials and values (the runs stay). */
+    cairn_status (*study_delete)(cairn_ctx *ctx, const char *name);
+    /* In one write transaction under the study's lock: stores stale trials as STALE (and
+     * queues a WAITING copy of each while retries remain), visits the trials numbered from
+     * in->from_number, then claims the lowest WAITING trial or the next number, creates its
+     * run (tags cairn.study, cairn.trial) with the proposal's params, and marks it RUNNING. */
+    cairn_status (*trial_claim)(cairn_ctx *ctx, const cn_trial_claim *in, cn_trial_claimed *out);
+    /* Ends a RUNNING trial (EINVAL otherwise) and its run; reason (may be NULL) is tagged. */
+    cairn_status (*trial_finish)(cairn_ctx *ctx, int64_t study_id, int64_t number,
+                                 cairn_trial_state state, bool has_value, double value,
+                                 const char *reason, int64_t now_ms);
+    /* Stores an intermediate value and beats. */
+    cairn_status (*trial_report)(cairn_ctx *ctx, int64_t study_id, int64_t number, int64_t step,
+                                 double value, int64_t now_ms);
+    cairn_status (*trial_heartbeat)(cairn_ctx *ctx, int64_t study_id, int64_t number,
+                                    int64_t now_ms);
+    /* Adds a WAITING trial with these internal values; *number_out is its number. */
+    cairn_status (*trial_enqueue)(cairn_ctx *ctx, int64_t study_id, const char *params_text,
+                                  int64_t grid_index, int64_t *number_out);
+    /* Visits the trials numbered from from_number, then (on_value not NULL) their values. */
+    cairn_status (*trials_read)(cairn_ctx *ctx, int64_t study_id, int64_t from_number,
+                                cn_trial_fn on_trial, cn_trial_value_fn on_value, void *user);
 } cn_store_ops;
 
 /* The first member of every implementation's handle. */

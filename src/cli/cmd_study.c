@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_study.c - `cairn study list|show|best|trials|delete`: reads studies through the public
+ * API (cairn/hpo.h) and renders tables or --json. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+/* cairn/learn.h (through cli.h) and cairn/hpo.h both declare cairn_param_type with
+ * different values; until one is renamed, hpo.h's is read here under another name. */
+#define cairn_param_type cairn_hpo_param_type
+#define CAIRN_PARAM_FLOAT CAIRN_HPO_PARAM_FLOAT
+#define CAIRN_PARAM_INT CAIRN_HPO_PARAM_INT
+#define CAIRN_PARAM_CATEGORICAL CAIRN_HPO_PARAM_CATEGORICAL
+#define CAIRN_PARAM_CONST CAIRN_HPO_PARAM_CONST
+#include "cairn/hpo.h"
+#undef cairn_param_type
+#undef CAIRN_PARAM_FLOAT
+#undef CAIRN_PARAM_INT
+#undef CAIRN_PARAM_CATEGORICAL
+#undef CAIRN_PARAM_CONST
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static const char *const synopsis_lines[] = {
+    "cairn study list [--json]",      "cairn study show NAME [--json]",
+    "cairn study best NAME [--json]", "cairn study trials NAME [--json]",
+    "cairn study delete NAME",
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+
+static const char *usage_of(const char *verb)
+{
+    return cli_verb_usage(&synopsis, verb);
+}
+
+static cairn_study *load(cairn_ctx *ctx, const char *name)
+{
+    cairn_study_opts o = CAIRN_STUDY_OPTS_INIT;
+    o.must_exist = true;
+    cairn_study *s = NULL;
+    if (cairn_study_open(ctx, name, &o, &s) != CAIRN_OK)
+        return NULL;
+    return s;
+}
+
+static void write_params(cn_jsonw *w, const cairn_study *s, const cairn_trial *t)
+{
+    const cairn_space *space = cairn_study_space(s);
+    char v[CAIRN_PARAM_VALUE_MAX + 1];
+    cn_jsonw_key(w, "params");
+    cn_jsonw_object_begin(w);
+    for (size_t i = 0; i < t->n_params; i++) {
+        if (isnan(t->params[i]))
+            continue;
+        cairn_param_info info;
+        cairn_space_param(space, i, &info);
+        cairn_space_format_value(space, i, t->params[i], v, sizeof v);
+        cn_jsonw_key(w, info.name);
+        if (info.type == CAIRN_HPO_PARAM_INT || info.type == CAIRN_HPO_PARAM_FLOAT)
+            cn_jsonw_double(w, t->params[i]);
+        else
+            cn_jsonw_string(w, v);
+    }
+    cn_jsonw_object_end(w);
+}
+
+static void write_trial(cn_jsonw *w, const cairn_study *s, const cairn_trial *t)
+{
+    cn_jsonw_object_begin(w);
+    cn_jsonw_key(w, "number");
+    cn_jsonw_int(w, t->number);
+    cn_jsonw_key(w, "state");
+    cn_jsonw_string(w, cairn_trial_state_str(t->state));
+    cn_jsonw_key(w, "value");
+    cn_jsonw_double_or_null(w, t->state == CAIRN_TRIAL_COMPLETE ? t->value : NAN);
+    write_params(w, s, t);
+    cn_jsonw_key(w, "run_id");
+    cn_jsonw_string(w, t->run_id[0] ? t->run_id : NULL);
+    cn_jsonw_key(w, "retry_of");
+    if (t->retry_of >= 0)
+        cn_jsonw_int(w, t->retry_of);
+    else
+        cn_jsonw_string(w, NULL);
+    cn_jsonw_key(w, "start_time");
+    cn_jsonw_int(w, t->start_ms);
+    cn_jsonw_key(w, "end_time");
+    cn_jsonw_int(w, t->end_ms);
+    cn_jsonw_key(w, "n_steps");
+    cn_jsonw_int(w, (int64_t)t->n_steps);
+    cn_jsonw_object_end(w);
+}
+
+static void write_info(cn_jsonw *w, const cairn_study_info *i, bool with_space)
+{
+    cn_jsonw_object_begin(w);
+    cn_jsonw_key(w, "name");
+    cn_jsonw_string(w, i->name);
+    cn_jsonw_key(w, "experiment_id");
+    cn_jsonw_string(w, i->experiment_id);
+    cn_jsonw_key(w, "objective");
+    cn_jsonw_string(w, i->objective);
+    cn_jsonw_key(w, "direction");
+    cn_jsonw_string(w, i->maximize ? "maximize" : "minimize");
+    cn_jsonw_key(w, "strategy");
+    cn_jsonw_string(w, i->strategy);
+    cn_jsonw_key(w, "sampler");
+    cn_jsonw_string(w, i->sampler);
+    cn_jsonw_key(w, "pruner");
+    cn_jsonw_string(w, i->pruner);
+    cn_jsonw_key(w, "seed");
+    cn_jsonw_uint(w, i->seed);
+    cn_jsonw_key(w, "creation_time");
+    cn_jsonw_int(w, i->creation_ms);
+    cn_jsonw_key(w, "n_trials");
+    cn_jsonw_int(w, i->n_trials);
+    cn_jsonw_key(w, "n_complete");
+    cn_jsonw_int(w, i->n_complete);
+    cn_jsonw_key(w, "n_pruned");
+    cn_jsonw_int(w, i->n_pruned);
+    cn_jsonw_key(w, "n_failed");
+    cn_jsonw_int(w, i->n_failed);
+    cn_jsonw_key(w, "n_running");
+    cn_jsonw_int(w, i->n_running);
+    cn_jsonw_key(w, "best_value");
+    cn_jsonw_double_or_null(w, i->has_best ? i->best_value : NAN);
+    if (with_space) {
+        cn_jsonw_key(w, "space");
+        cn_jsonw_string(w, i->space);
+    }
+    cn_jsonw_object_end(w);
+}
+
+static int study_list(int argc, char **argv)
+{
+    bool json = false;
+    const char *usage = usage_of("list");
+    int code = cli_simple_args(argc, argv, usage, true, 0, false, &json);
+    if (code >= 0)
+        return code;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    cairn_study_list *list = NULL;
+    if (cairn_studies_list(ctx, &list) != CAIRN_OK) {
+        code = cli_fail(ctx);
+        cairn_close(ctx);
+        return code;
+    }
+    if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_key(&w, "studies");
+        cn_jsonw_array_begin(&w);
+        for (size_t i = 0; i < list->n; i++)
+            write_info(&w, &list->items[i], false);
+        cn_jsonw_array_end(&w);
+        cn_jsonw_object_end(&w);
+        cn_jsonw_finish(&w);
+        cn_jsonw_release(&w);
+    } else {
+        static const char *const headers[] = {"name",   "trials", "complete",  "pruned",
+                                              "failed", "best",   "objective", "sampler"};
+        cli_table *t = cli_table_new(8, headers);
+        for (size_t i = 0; i < list->n; i++) {
+            const cairn_study_info *s = &list->items[i];
+            char nt[24], nc[24], np[24], nf[24], best[40] = "-", obj[300];
+            snprintf(nt, sizeof nt, "%lld", (long long)s->n_trials);
+            snprintf(nc, sizeof nc, "%lld", (long long)s->n_complete);
+            snprintf(np, sizeof np, "%lld", (long long)s->n_pruned);
+            snprintf(nf, sizeof nf, "%lld", (long long)s->n_failed);
+            if (s->has_best)
+                snprintf(best, sizeof best, "%.6g", s->best_value);
+            snprintf(obj, sizeof obj, "%s (%s)", s->objective, s->maximize ? "max" : "min");
+            const char *cells[] = {s->name, nt, nc, np, nf, best, obj, s->sampler};
+            cli_table_add(t, cells);
+        }
+        cli_table_print(t, stdout);
+        cli_table_free(t);
+    }
+    cairn_study_list_free(list);
+    cairn_close(ctx);
+    return 0;
+}
+
+static int study_show(int argc, char **argv)
+{
+    bool json = false;
+    const char *usage = usage_of("show");
+    int code = cli_simple_args(argc, argv, usage, true, 1, false, &json);
+    if (code >= 0)
+        return code;
+    const char *name = argv[optind];
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    cairn_study_list *list = NULL;
+    if (cairn_studies_list(ctx, &list) != CAIRN_OK) {
+        code = cli_fail(ctx);
+        cairn_close(ctx);
+        return code;
+    }
+    const cairn_study_info *info = NULL;
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].name, name) == 0)
+            info = &list->items[i];
+    if (!info) {
+        code = cli_error("study '%s' not found; `cairn study list` shows them", name);
+    } else if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        write_info(&w, info, true);
+        cn_jsonw_finish(&w);
+        cn_jsonw_release(&w);
+        code = 0;
+    } else {
+        printf("name:        %s\n", info->name);
+        printf("experiment:  %s\n", info->experiment_id);
+        printf("objective:   %s (%s, %s)\n", info->objective,
+               info->maximize ? "maximize" : "minimize", info->strategy);
+        printf("sampler:     %s\n", info->sampler);
+        printf("pruner:      %s\n", info->pruner);
+        printf("seed:        %llu\n", (unsigned long long)info->seed);
+        printf("trials:      %lld (%lld complete, %lld pruned, %lld failed, %lld running)\n",
+               (long long)info->n_trials, (long long)info->n_complete, (long long)info->n_pruned,
+               (long long)info->n_failed, (long long)info->n_running);
+        if (info->has_best)
+            printf("best value:  %.10g\n", info->best_value);
+        printf("space:\n%s%s", info->space,
+               info->space[0] && info->space[strlen(info->space) - 1] == '\n' ? "" : "\n");
+        code = 0;
+    }
+    cairn_study_list_free(list);
+    cairn_close(ctx);
+    return code;
+}
+
+/* best and trials: one study's trials. */
+static int study_trials_or_best(int argc, char **argv, bool best_only)
+{
+    bool json = false;
+    const char *usage = usage_of(best_only ? "best" : "trials");
+    int code = cli_simple_args(argc, argv, usage, true, 1, false, &json);
+    if (code >= 0)
+        return code;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    cairn_study *s = load(ctx, argv[optind]);
+    const cairn_trial *trials = NULL;
+    cairn_trial best;
+    size_t n = 0;
+    cairn_status rc = !s          ? CAIRN_ENOTFOUND
+                      : best_only ? cairn_study_best(s, &best)
+                                  : cairn_study_trials(s, &trials, &n);
+    if (rc != CAIRN_OK) {
+        code = cli_fail(ctx);
+        cairn_study_free(s);
+        cairn_close(ctx);
+        return code;
+    }
+    if (best_only) {
+        trials = &best;
+        n = 1;
+    }
+    const cairn_space *space = cairn_study_space(s);
+    if (json) {
+        cn_jsonw w;
+        cn_jsonw_init(&w, stdout, 2);
+        if (best_only) {
+            write_trial(&w, s, &best);
+        } else {
+            cn_jsonw_object_begin(&w);
+            cn_jsonw_key(&w, "trials");
+            cn_jsonw_array_begin(&w);
+            for (size_t i = 0; i < n; i++)
+                write_trial(&w, s, &trials[i]);
+            cn_jsonw_array_end(&w);
+            cn_jsonw_object_end(&w);
+        }
+        cn_jsonw_finish(&w);
+        cn_jsonw_release(&w);
+    } else {
+        size_t n_params = cairn_space_n_params(space);
+        const char **headers = cn_xcalloc(n_params + 4, sizeof *headers);
+        headers[0] = "trial";
+        headers[1] = "state";
+        headers[2] = "value";
+        headers[3] = "run";
+        for (size_t i = 0; i < n_params; i++) {
+            cairn_param_info info;
+            cairn_space_param(space, i, &info);
+            headers[4 + i] = info.name;
+        }
+        cli_table *t = cli_table_new(n_params + 4, headers);
+        char **cells = cn_xcalloc(n_params + 4, sizeof *cells);
+        for (size_t k = 0; k < n; k++) {
+            cells[0] = cn_asprintf("%lld", (long long)trials[k].number);
+            cells[1] = cn_xstrdup(cairn_trial_state_str(trials[k].state));
+            cells[2] = trials[k].state == CAIRN_TRIAL_COMPLETE
+                           ? cn_asprintf("%.6g", trials[k].value)
+                           : cn_xstrdup("");
+            cells[3] = cn_asprintf("%.8s", trials[k].run_id);
+            for (size_t i = 0; i < n_params; i++) {
+                char v[64];
+                cairn_space_format_value(space, i, trials[k].params[i], v, sizeof v);
+                cells[4 + i] = cn_xstrdup(v);
+            }
+            cli_table_add(t, (const char *const *)cells);
+            for (size_t i = 0; i < n_params + 4; i++)
+                free(cells[i]);
+        }
+        cli_table_print(t, stdout);
+        cli_table_free(t);
+        free(cells);
+        free(headers);
+    }
+    cairn_study_free(s);
+    cairn_close(ctx);
+    return 0;
+}
+
+static int study_best(int argc, char **argv)
+{
+    return study_trials_or_best(argc, argv, true);
+}
+
+static int study_trials(int argc, char **argv)
+{
+    return study_trials_or_best(argc, argv, false);
+}
+
+static int study_delete(int argc, char **argv)
+{
+    bool json = false;
+    const char *usage = usage_of("delete");
+    int code = cli_simple_args(argc, argv, usage, false, 1, false, &json);
+    if (code >= 0)
+        return code;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    code = 0;
+    if (cairn_study_delete(ctx, argv[optind]) != CAIRN_OK)
+        code = cli_fail(ctx);
+    else
+        fprintf(stderr, "cairn: deleted study '%s' (its runs stay)\n", argv[optind]);
+    cairn_close(ctx);
+    return code;
+}
+
+static const cli_command verbs[] = {
+    {"list", study_list, "list the studies with their trial counts and best values"},
+    {"show", study_show, "show a study: objective, sampler, pruner, counts, space"},
+    {"best", study_best, "the best trial of a study"},
+    {"trials", study_trials, "every trial of a study: number, state, value, params"},
+    {"delete", study_delete, "delete a study and its trials (their runs stay)"},
+};
+
+int cmd_study(int argc, char **argv)
+{
+    return cli_group_main("study", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_tune.c - `cairn tune`: parses the options, creates or resumes the study, calls
+ * cairn_study_tune_command() and renders the progress line (stderr) and the summary table. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+/* cairn/learn.h (through cli.h) and cairn/hpo.h both declare cairn_param_type with
+ * different values; until one is renamed, hpo.h's is read here under another name. */
+#define cairn_param_type cairn_hpo_param_type
+#define CAIRN_PARAM_FLOAT CAIRN_HPO_PARAM_FLOAT
+#define CAIRN_PARAM_INT CAIRN_HPO_PARAM_INT
+#define CAIRN_PARAM_CATEGORICAL CAIRN_HPO_PARAM_CATEGORICAL
+#define CAIRN_PARAM_CONST CAIRN_HPO_PARAM_CONST
+#include "cairn/hpo.h"
+#undef cairn_param_type
+#undef CAIRN_PARAM_FLOAT
+#undef CAIRN_PARAM_INT
+#undef CAIRN_PARAM_CATEGORICAL
+#undef CAIRN_PARAM_CONST
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+static const char usage[] =
+    "usage: cairn tune --space FILE [--study NAME] [--trials N] [--timeout SECONDS] [--seed N] "
+    "[-j N] [--sampler SPEC] [--pruner SPEC] [--direction minimize|maximize] [--metric NAME] "
+    "[--trial-timeout SECONDS] [--metrics-format F] [--kill-grace SECONDS] [--experiment NAME] "
+    "[--quiet] -- CMD [ARG]...\n";
+
+static const char help[] =
+    "\nCreates or resumes a study and runs its trials over CMD (no shell). Each trial is a run\n"
+    "of the study's experiment; its params reach CMD as ${args} (appended when CMD has no\n"
+    "macro), $CAIRN_PARAM_<NAME> and $CAIRN_PARAMS_FILE. The objective is the study's metric\n"
+    "from a 'cairn.final: NAME=VALUE' line, else its last (min, max: the space's strategy)\n"
+    "'cairn: NAME=VALUE' value; intermediate values go to the pruner.\n\n"
+    "options:\n"
+    "  -s, --space FILE           the search space (YAML or JSON; .json is JSON)\n"
+    "      --study NAME           the study (default: the space file's name); an existing one\n"
+    "                             resumes: finished trials are kept, lost ones retried\n"
+    "  -n, --trials N             finished trials the study should have (default 20)\n"
+    "      --timeout SECONDS      start no trial after this long\n"
+    "      --seed N               the sampler's seed (default: random, stored with the study)\n"
+    "  -j, --jobs N               trials at once (default 1)\n"
+    "      --sampler SPEC         random, grid, sobol, tpe (default), cmaes, with :key=value\n"
+    "      --pruner SPEC          none (default), median, percentile, successive_halving,\n"
+    "                             hyperband, threshold, patient, with :key=value\n"
+    "      --direction D          minimize or maximize (default: the space's, else minimize)\n"
+    "      --metric NAME          the objective's metric (default: the space's, else 'value')\n"
+    "      --trial-timeout SEC    stop a trial running longer (it FAILs)\n"
+    "      --metrics-format F     cairn (default), json, katib, guild or regex:PATTERN\n"
+    "      --kill-grace SECONDS   after SIGTERM, wait this long, then SIGKILL (default 10)\n"
+    "  -e, --experiment NAME      the trials' experiment for a new study (default: the study)\n"
+    "  -q, --quiet                no progress line\n"
+    "  -h, --help                 this help\n";
+
+typedef struct view {
+    bool tty, quiet;
+    int64_t target;
+    const cairn_study *study;
+    time_t last_line;
+} view;
+
+static void progress(void *user, const cairn_tune_status *st)
+{
+    view *v = user;
+    if (v->quiet)
+        return;
+    char best[64] = "-";
+    if (st->has_best)
+        snprintf(best, sizeof best, "%.6g (trial %lld)", st->best_value,
+                 (long long)st->best_number);
+    if (st->finished) {
+        const cairn_trial *t = st->finished;
+        char val[40] = "";
+        if (t->state == CAIRN_TRIAL_COMPLETE)
+            snprintf(val, sizeof val, " value %.6g", t->value);
+        fprintf(stderr, "%scairn: trial %lld %s%s%s%s\n", v->tty ? "\r\033[K" : "",
+                (long long)t->number, cairn_trial_state_str(t->state), val, st->reason ? ": " : "",
+                st->reason ? st->reason : "");
+    }
+    time_t now = time(NULL);
+    if (v->tty || now - v->last_line >= 5) {
+        fprintf(stderr,
+                "%scairn: %lld done (%lld complete, %lld pruned, %lld failed), %lld running, best "
+                "%s, %.0fs%s",
+                v->tty ? "\r\033[K" : "", (long long)st->n_done, (long long)st->n_complete,
+                (long long)st->n_pruned, (long long)st->n_failed, (long long)st->n_running, best,
+                st->elapsed_s, v->tty ? "" : "\n");
+        v->last_line = now;
+    }
+    fflush(stderr);
+}
+
+/* The study's trials as a table, and its best trial. */
+static void summary(cairn_study *study, bool tty)
+{
+    const cairn_trial *trials = NULL;
+    size_t n = 0;
+    if (tty)
+        fputs("\r\033[K", stderr);
+    if (cairn_study_trials(study, &trials, &n) != CAIRN_OK)
+        return;
+    const cairn_space *space = cairn_study_space(study);
+    size_t n_params = cairn_space_n_params(space);
+    size_t n_cols = 3 + n_params;
+    const char **headers = cn_xcalloc(n_cols, sizeof *headers);
+    headers[0] = "trial";
+    headers[1] = "state";
+    headers[2] = "value";
+    for (size_t i = 0; i < n_params; i++) {
+        cairn_param_info info;
+        cairn_space_param(space, i, &info);
+        headers[3 + i] = info.name;
+    }
+    cli_table *t = cli_table_new(n_cols, headers);
+    char **cells = cn_xcalloc(n_cols, sizeof *cells);
+    for (size_t k = 0; k < n; k++) {
+        cells[0] = cn_asprintf("%lld", (long long)trials[k].number);
+        cells[1] = cn_xstrdup(cairn_trial_state_str(trials[k].state));
+        cells[2] = trials[k].state == CAIRN_TRIAL_COMPLETE ? cn_asprintf("%.6g", trials[k].value)
+                                                           : cn_xstrdup("");
+        for (size_t i = 0; i < n_params; i++) {
+            char v[64];
+            cairn_space_format_value(space, i, trials[k].params[i], v, sizeof v);
+            cells[3 + i] = cn_xstrdup(v);
+        }
+        cli_table_add(t, (const char *const *)cells);
+        for (size_t i = 0; i < n_cols; i++)
+            free(cells[i]);
+    }
+    cli_table_print(t, stdout);
+    cli_table_free(t);
+    free(cells);
+    free(headers);
+    cairn_trial best;
+    if (cairn_study_best(study, &best) == CAIRN_OK) {
+        printf("best: trial %lld, value %.10g, run %s\n", (long long)best.number, best.value,
+               best.run_id);
+        for (size_t i = 0; i < n_params; i++) {
+            char v[256];
+            cairn_param_info info;
+            cairn_space_param(space, i, &info);
+            if (isnan(best.params[i]))
+                continue;
+            cairn_space_format_value(space, i, best.params[i], v, sizeof v);
+            printf("  %s=%s\n", info.name, v);
+        }
+    } else {
+        printf("best: none (no trial completed)\n");
+    }
+}
+
+/* The study name a space file gives: its base name without the extension. */
+static char *default_study(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    return cn_xstrndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+static bool seconds_arg(const char *arg, int64_t *ms)
+{
+    double sec;
+    if (!cn_parse_double(arg, &sec) || !(sec > 0) || sec > 86400.0 * 365)
+        return false;
+    *ms = (int64_t)(sec * 1000) < 1 ? 1 : (int64_t)(sec * 1000);
+    return true;
+}
+
+enum {
+    OPT_STUDY = 256,
+    OPT_TIMEOUT,
+    OPT_SEED,
+    OPT_SAMPLER,
+    OPT_PRUNER,
+    OPT_DIRECTION,
+    OPT_METRIC,
+    OPT_TRIAL_TIMEOUT,
+    OPT_FORMAT,
+    OPT_GRACE
+};
+
+int cmd_tune(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"space", required_argument, NULL, 's'},
+        {"study", required_argument, NULL, OPT_STUDY},
+        {"trials", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"jobs", required_argument, NULL, 'j'},
+        {"sampler", required_argument, NULL, OPT_SAMPLER},
+        {"pruner", required_argument, NULL, OPT_PRUNER},
+        {"direction", required_argument, NULL, OPT_DIRECTION},
+        {"metric", required_argument, NULL, OPT_METRIC},
+        {"trial-timeout", required_argument, NULL, OPT_TRIAL_TIMEOUT},
+        {"metrics-format", required_argument, NULL, OPT_FORMAT},
+        {"kill-grace", required_argument, NULL, OPT_GRACE},
+        {"experiment", required_argument, NULL, 'e'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *space_path = NULL, *study_name = NULL;
+    cairn_study_opts so = CAIRN_STUDY_OPTS_INIT;
+    cairn_tune_opts to = CAIRN_TUNE_OPTS_INIT;
+    view v = {.tty = isatty(2) != 0};
+    int64_t n = 0;
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+s:n:j:e:qh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 's': space_path = optarg; break;
+        case OPT_STUDY: study_name = optarg; break;
+        case 'n':
+            if (!cli_parse_count(optarg, 100000000, &n) || n < 1)
+                return cli_usage(usage, "--trials '%s': expected a positive whole number", optarg);
+            to.n_trials = n;
+            break;
+        case OPT_TIMEOUT:
+            if (!seconds_arg(optarg, &to.timeout_ms))
+                return cli_usage(usage, "--timeout '%s': expected seconds, e.g. 600", optarg);
+            break;
+        case OPT_SEED: {
+            int64_t seed;
+            if (!cn_parse_int64(optarg, &seed) || seed < 0)
+                return cli_usage(usage, "--seed '%s': expected a non-negative integer", optarg);
+            so.has_seed = true;
+            so.seed = (uint64_t)seed;
+            break;
+        }
+        case 'j':
+            if (!cli_parse_count(optarg, 256, &n) || n < 1)
+                return cli_usage(usage, "-j '%s': expected 1 to 256", optarg);
+            to.n_jobs = (int)n;
+            break;
+        case OPT_SAMPLER: so.sampler = optarg; break;
+        case OPT_PRUNER: so.pruner = optarg; break;
+        case OPT_DIRECTION:
+            if (strcmp(optarg, "minimize") == 0)
+                so.direction = CAIRN_DIRECTION_MINIMIZE;
+            else if (strcmp(optarg, "maximize") == 0)
+                so.direction = CAIRN_DIRECTION_MAXIMIZE;
+            else
+                return cli_usage(usage, "--direction '%s': expected minimize or maximize", optarg);
+            break;
+        case OPT_METRIC: so.objective = optarg; break;
+        case OPT_TRIAL_TIMEOUT:
+            if (!seconds_arg(optarg, &to.trial_timeout_ms))
+                return cli_usage(usage, "--trial-timeout '%s': expected seconds, e.g. 300", optarg);
+            break;
+        case OPT_FORMAT: to.metrics_format = optarg; break;
+        case OPT_GRACE: {
+            int64_t ms;
+            if (!seconds_arg(optarg, &ms) || ms > 86400000)
+                return cli_usage(usage, "--kill-grace '%s': expected seconds, e.g. 10", optarg);
+            to.kill_grace_ms = (int)ms;
+            break;
+        }
+        case 'e': so.experiment = optarg; break;
+        case 'q': v.quiet = true; break;
+        case 'h':
+            fputs(usage, stdout);
+            fputs(help, stdout);
+            return 0;
+        default: return cli_other_option(opt, usage, help, argv);
+        }
+    }
+    if (!space_path)
+        return cli_usage(usage, "--space FILE is required (hyperparameter-space.yaml or .json)");
+    if (optind >= argc)
+        return cli_usage(usage, "no command: give the command to tune after '--'");
+
+    cn_buf text = CN_BUF_INIT;
+    FILE *f = fopen(space_path, "rb");
+    if (!f)
+        return cli_error("search space '%s': cannot read it: %s", space_path, strerror(errno));
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cn_buf_append(&text, chunk, got);
+    fclose(f);
+    char *name = study_name ? cn_xstrdup(study_name) : default_study(space_path);
+    so.space_text = cn_buf_str(&text);
+    so.space_len = text.len;
+    so.space_format = CAIRN_SPACE_AUTO;
+    if (cn_str_ends(space_path, ".json"))
+        so.space_format = CAIRN_SPACE_JSON;
+    so.space_label = space_path;
+
+    int code = 1;
+    cairn_study *study = NULL;
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        goto done;
+    if (cairn_study_open(ctx, name, &so, &study) != CAIRN_OK) {
+        code = cli_fail(ctx);
+        goto done;
+    }
+    if (!v.quiet)
+        fprintf(stderr, "cairn: study '%s' %s (sampler %s, pruner %s, seed %llu)\n", name,
+                cairn_study_was_created(study) ? "created" : "resumed",
+                cairn_study_sampler_spec(study), cairn_study_pruner_spec(study),
+                (unsigned long long)cairn_study_seed(study));
+    to.handle_signals = true;
+    to.progress = progress;
+    to.user = &v;
+    v.study = study;
+    cairn_status rc =
+        cairn_study_tune_command(study, &to, argc - optind, (const char *const *)argv + optind);
+    summary(study, v.tty && !v.quiet);
+    code = rc == CAIRN_OK ? 0 : cli_fail(ctx);
+done:
+    cairn_study_free(study);
+    cairn_close(ctx);
+    free(name);
+    cn_buf_release(&text);
+    return code;
+}

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/* study_tune.c - cairn_study_tune_command: runs a study's trials over any command (cairn
+ * tune). n_jobs worker threads, each with its own store connection and study handle, ask a
+ * trial, run the command through the runner as the trial's run, feed the objective's
+ * intermediate values to the pruner as they arrive (stopping a pruned trial), and tell the
+ * outcome. The calling thread handles signals and calls the progress function on a tick. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cairn/runner.h"
+#include "hpo/hpo_internal.h"
+#include "hpo/study_internal.h"
+#include "core/core.h"
+#include "base/buf.h"
+#include "base/str.h"
+#include "base/time.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+#define DEFAULT_TRIALS 20
+#define DEFAULT_GRACE_MS 10000
+#define TICK_MS 100
+#define PROGRESS_TICKS 10 /* a progress call every second */
+
+typedef struct tune {
+    cairn_study *study; /* the caller's: counts and best are read through it */
+    const cairn_tune_opts *opts;
+    int argc;
+    const char *const *argv;
+    pthread_mutex_t mu;
+    int64_t to_run, n_started, n_done, n_running;
+    int64_t n_complete, n_pruned, n_failed;
+    bool has_best;
+    double best_value;
+    int64_t best_number;
+    int64_t deadline_ms; /* monotonic; 0: none */
+    int64_t started_ms;
+    volatile bool cancel;
+    bool exhausted;
+    cairn_status fatal; /* the first error that stops the tune */
+    char *fatal_msg;
+} tune;
+
+/* One running trial, as the runner's callbacks see it. */
+typedef struct trial_run {
+    tune *t;
+    cairn_study *ws;
+    cairn_trial trial;
+    const char *objective;
+    const char *strategy;
+    bool use_pruner;
+    int64_t n_values;
+    double last, min, max, final_value;
+    bool has_final;
+    bool prune;
+    int64_t next_beat_ms;
+} trial_run;
+
+static int64_t mono_ms(void)
+{
+    return cn_mono_ns() / 1000000;
+}
+
+static void set_fatal(tune *t, cairn_status rc, const char *msg)
+{
+    pthread_mutex_lock(&t->mu);
+    if (t->fatal == CAIRN_OK) {
+        t->fatal = rc;
+        t->fatal_msg = cn_xstrdup(msg);
+    }
+    t->cancel = true;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void on_metric(void *user, const char *key, double value, int64_t step, bool is_final)
+{
+    trial_run *tr = user;
+    if (strcmp(key, tr->objective) != 0)
+        return;
+    if (is_final) {
+        tr->final_value = value;
+        tr->has_final = true;
+        return;
+    }
+    tr->last = value;
+    if (tr->n_values == 0 || value < tr->min)
+        tr->min = value;
+    if (tr->n_values == 0 || value > tr->max)
+        tr->max = value;
+    tr->n_values++;
+    if (cn_study_report(tr->ws, tr->trial.number, step, value, false) != CAIRN_OK) {
+        cn_log(tr->ws->ctx, CAIRN_LOG_WARN, "tune", "trial %lld: %s", (long long)tr->trial.number,
+               cairn_errmsg(tr->ws->ctx));
+        return;
+    }
+    tr->next_beat_ms = mono_ms() + tr->ws->row.heartbeat_interval_ms / 2;
+    bool prune = false;
+    if (tr->use_pruner && !tr->prune &&
+        cairn_study_should_prune(tr->ws, tr->trial.number, &prune) == CAIRN_OK && prune)
+        tr->prune = true;
+}
+
+static const char *should_stop(void *user)
+{
+    trial_run *tr = user;
+    if (tr->t->cancel)
+        return "cancelled";
+    if (tr->prune)
+        return "pruned";
+    int64_t now = mono_ms();
+    if (now >= tr->next_beat_ms) {
+        tr->next_beat_ms = now + tr->ws->row.heartbeat_interval_ms / 2;
+        if (cairn_study_heartbeat(tr->ws, tr->trial.number) != CAIRN_OK)
+            cn_log(tr->ws->ctx, CAIRN_LOG_WARN, "tune", "trial %lld: heartbeat: %s",
+                   (long long)tr->trial.number, cairn_errmsg(tr->ws->ctx));
+    }
+    return NULL;
+}
+
+/* The runner's "key=value" params and extra environment of a trial. */
+static void trial_inputs(const cairn_study *ws, const cairn_trial *trial, char ***params,
+                         size_t *n_params, char *env[2])
+{
+    char value[CAIRN_PARAM_VALUE_MAX + 1];
+    *params = cn_xcalloc(ws->n_params ? ws->n_params : 1, sizeof **params);
+    *n_params = 0;
+    for (size_t i = 0; i < ws->n_params; i++) {
+        if (isnan(trial->params[i]))
+            continue;
+        cairn_param_info info;
+        cairn_space_param(ws->space, i, &info);
+        cairn_space_format_value(ws->space, i, trial->params[i], value, sizeof value);
+        (*params)[(*n_params)++] = cn_asprintf("%s=%s", info.name, value);
+    }
+    env[0] = cn_asprintf("CAIRN_STUDY=%s", ws->row.name);
+    env[1] = cn_asprintf("CAIRN_TRIAL=%lld", (long long)trial->number);
+}
+
+/* The trial's outcome from what the runner saw: state, value, and why when not COMPLETE. */
+static cairn_trial_state outcome(const trial_run *tr, const cairn_run_result *res,
+                                 const char *format, double *value, cn_buf *why)
+{
+    *value = NAN;
+    if (res->stop_reason && strcmp(res->stop_reason, "pruned") == 0) {
+        cn_buf_puts(why, "pruned");
+        return CAIRN_TRIAL_PRUNED;
+    }
+    if (res->stop_reason) {
+        cn_buf_puts(why, res->stop_reason);
+        return CAIRN_TRIAL_FAIL;
+    }
+    if (res->error) {
+        cn_buf_puts(why, res->error);
+        return CAIRN_TRIAL_FAIL;
+    }
+    if (res->term_signal) {
+        cn_buf_printf(why, "the command was killed by signal %d", res->term_signal);
+        return CAIRN_TRIAL_FAIL;
+    }
+    if (res->exit_code != 0) {
+        cn_buf_printf(why, "the command exited with code %d", res->exit_code);
+        return CAIRN_TRIAL_FAIL;
+    }
+    if (tr->has_final)
+        *value = tr->final_value;
+    else if (tr->n_values)
+        *value = strcmp(tr->strategy, "min") == 0   ? tr->min
+                 : strcmp(tr->strategy, "max") == 0 ? tr->max
+                                                    : tr->last;
+    else {
+        cn_buf_printf(why,
+                      "metrics-unavailable: the command exited 0 without reporting '%s' "
+                      "(metrics format: %s; print a line `cairn.final: %s=VALUE`)",
+                      tr->objective, format ? format : "cairn", tr->objective);
+        if (res->n_metric_errors)
+            cn_buf_printf(why, "; %zu metric lines could not be read, the first: %s",
+                          res->n_metric_errors, res->first_metric_error);
+        return CAIRN_TRIAL_FAIL;
+    }
+    if (isnan(*value)) {
+        cn_buf_printf(why, "the objective '%s' is NaN", tr->objective);
+        return CAIRN_TRIAL_FAIL;
+    }
+    return CAIRN_TRIAL_COMPLETE;
+}
+
+static void report_progress(tune *t, const cairn_trial *finished, const char *reason)
+{
+    if (!t->opts->progress)
+        return;
+    cairn_tune_status st = {.n_done = t->n_done,
+                            .n_complete = t->n_complete,
+                            .n_pruned = t->n_pruned,
+                            .n_failed = t->n_failed,
+                            .n_running = t->n_running,
+                            .has_best = t->has_best,
+                            .best_value = t->best_value,
+                            .best_number = t->best_number,
+                            .finished = finished,
+                            .reason = reason,
+                            .elapsed_s = (double)(mono_ms() - t->started_ms) / 1000.0};
+    t->opts->progress(t->opts->user, &st);
+}
+
+/* Whether another trial may start; counts it as started. */
+static bool take_slot(tune *t)
+{
+    pthread_mutex_lock(&t->mu);
+    bool ok = !t->cancel && !t->exhausted && t->n_started < t->to_run &&
+              (t->deadline_ms == 0 || mono_ms() < t->deadline_ms);
+    if (ok)
+        t->n_started++;
+    pthread_mutex_unlock(&t->mu);
+    return ok;
+}
+
+/* Runs one asked trial to its end and tells the study. */
+static void run_trial(tune *t, cairn_ctx *wctx, cairn_study *ws, const cairn_trial *trial)
+{
+    const cairn_tune_opts *o = t->opts;
+    trial_run tr = {.t = t, .ws = ws, .trial = *trial, .next_beat_ms = mono_ms()};
+    tr.objective = cairn_study_objective(ws, NULL, &tr.strategy);
+    tr.use_pruner = strcmp(cairn_pruner_name(ws->pruner), "none") != 0;
+    char **params = NULL, *env[2];
+    size_t n_params = 0;
+    trial_inputs(ws, trial, &params, &n_params, env);
+    cairn_runner_opts ro = CAIRN_RUNNER_OPTS_INIT;
+    ro.params = (const char *const *)params;
+    ro.n_params = n_params;
+    ro.run_id = trial->run_id;
+    ro.append_args = true;
+    ro.has_seed = true;
+    ro.seed = (int64_t)((ws->seed + (uint64_t)trial->number) & 0x7fffffff);
+    ro.metrics_format = o->metrics_format;
+    ro.kill_grace_ms = o->kill_grace_ms > 0 ? o->kill_grace_ms : DEFAULT_GRACE_MS;
+    ro.out_fd = o->out_fd;
+    ro.err_fd = o->err_fd;
+    ro.skip_git = true;
+    ro.on_metric = on_metric;
+    ro.should_stop = should_stop;
+    ro.timeout_ms = o->trial_timeout_ms;
+    ro.env = (const char *const *)env;
+    ro.n_env = 2;
+    ro.user = &tr;
+    cairn_run_result *res = NULL;
+    cairn_status rc = cairn_run_command(wctx, &ro, t->argc, t->argv, &res);
+    cn_buf why = CN_BUF_INIT;
+    double value = NAN;
+    cairn_trial_state state;
+    if (rc != CAIRN_OK) {
+        /* The command could not run at all (not found, a bad macro): every trial would
+         * fail the same way, so the tune stops here. */
+        cn_buf_puts(&why, cairn_errmsg(wctx));
+        set_fatal(t, rc, why.data);
+        state = CAIRN_TRIAL_FAIL;
+    } else {
+        state = outcome(&tr, res, o->metrics_format, &value, &why);
+        if (res->error && res->exit_code == 127)
+            set_fatal(t, CAIRN_ENOTFOUND, res->error);
+    }
+    rc = cn_study_tell(ws, trial->number, state, value, why.len ? why.data : NULL, false);
+    if (rc != CAIRN_OK)
+        cn_log(wctx, CAIRN_LOG_WARN, "tune", "trial %lld: %s", (long long)trial->number,
+               cairn_errmsg(wctx));
+    cairn_trial done = *trial;
+    done.state = state;
+    done.value = value;
+    pthread_mutex_lock(&t->mu);
+    t->n_running--;
+    t->n_done++;
+    if (state == CAIRN_TRIAL_COMPLETE) {
+        t->n_complete++;
+        bool max = ws->row.maximize;
+        if (!t->has_best || (max ? value > t->best_value : value < t->best_value)) {
+            t->has_best = true;
+            t->best_value = value;
+            t->best_number = trial->number;
+        }
+    } else if (state == CAIRN_TRIAL_PRUNED) {
+        t->n_pruned++;
+    } else {
+        t->n_failed++;
+    }
+    report_progress(t, &done, why.len ? why.data : NULL);
+    pthread_mutex_unlock(&t->mu);
+    cn_buf_release(&why);
+    cairn_run_result_free(res);
+    for (size_t i = 0; i < n_params; i++)
+        free(params[i]);
+    free(params);
+    free(env[0]);
+    free(env[1]);
+}
+
+static void *worker_main(void *arg)
+{
+    tune *t = arg;
+    cairn_study *main_study = t->study;
+    cairn_open_opts oo = CAIRN_OPEN_OPTS_INIT;
+    oo.artifact_root = main_study->ctx->artifact_root;
+    cairn_ctx *wctx = NULL;
+    cairn_study *ws = NULL;
+    cairn_status rc = cairn_open(main_study->ctx->uri, &oo, &wctx);
+    if (rc == CAIRN_OK) {
+        cairn_study_opts so = CAIRN_STUDY_OPTS_INIT;
+        so.must_exist = true;
+        so.sampler = main_study->sampler_spec;
+        so.pruner = main_study->pruner_spec;
+        so.has_seed = true;
+        so.seed = main_study->seed;
+        so.max_retries = main_study->max_retries > 0 ? main_study->max_retries : -1;
+        rc = cairn_study_open(wctx, main_study->row.name, &so, &ws);
+    }
+    if (rc != CAIRN_OK) {
+        set_fatal(t, rc, cairn_errmsg(wctx));
+        goto done;
+    }
+    cairn_set_log(wctx, main_study->ctx->log_fn, main_study->ctx->log_user,
+                  main_study->ctx->log_max);
+    while (take_slot(t)) {
+        cairn_trial trial;
+        rc = cairn_study_ask(ws, &trial);
+        if (rc == CAIRN_ELIMIT) {
+            pthread_mutex_lock(&t->mu);
+            t->exhausted = true;
+            pthread_mutex_unlock(&t->mu);
+            cn_log(wctx, CAIRN_LOG_INFO, "tune", "%s", cairn_errmsg(wctx));
+            break;
+        }
+        if (rc != CAIRN_OK) {
+            set_fatal(t, rc, cairn_errmsg(wctx));
+            break;
+        }
+        pthread_mutex_lock(&t->mu);
+        t->n_running++;
+        pthread_mutex_unlock(&t->mu);
+        run_trial(t, wctx, ws, &trial);
+    }
+done:
+    cairn_study_free(ws);
+    cairn_close(wctx);
+    return NULL;
+}
+
+/* ---- signals: a self-pipe the calling thread watches ---- */
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+    if (sig_pipe[1] >= 0 && write(sig_pipe[1], &c, 1) < 0) {
+        /* nothing to do in a handler */
+    }
+    errno = saved;
+}
+
+cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts *opts, int argc,
+                                      const char *const *argv)
+{
+    static const cairn_tune_opts defaults = CAIRN_TUNE_OPTS_INIT;
+    const cairn_tune_opts *o = opts ? opts : &defaults;
+    cairn_ctx *ctx = study->ctx;
+    if (argc < 1)
+        return cn_fail(ctx, CAIRN_EINVAL, "no command to tune: give it after --");
+    tune t = {.study = study, .opts = o, .argc = argc, .argv = argv};
+    pthread_mutex_init(&t.mu, NULL);
+    t.started_ms = mono_ms();
+    if (o->timeout_ms > 0)
+        t.deadline_ms = t.started_ms + o->timeout_ms;
+    int64_t target = o->n_trials > 0 ? o->n_trials : o->timeout_ms > 0 ? INT64_MAX : DEFAULT_TRIALS;
+
+    /* A resumed study runs only what its target still misses. */
+    const cairn_trial *all = NULL;
+    size_t n_all = 0;
+    cairn_status rc = cairn_study_trials(study, &all, &n_all);
+    if (rc != CAIRN_OK)
+        return rc;
+    int64_t finished = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        cairn_trial_state st = all[i].state;
+        if (st == CAIRN_TRIAL_COMPLETE || st == CAIRN_TRIAL_PRUNED || st == CAIRN_TRIAL_FAIL)
+            finished++;
+        if (st == CAIRN_TRIAL_COMPLETE &&
+            (!t.has_best ||
+             (study->row.maximize ? all[i].value > t.best_value : all[i].value < t.best_value))) {
+            t.has_best = true;
+            t.best_value = all[i].value;
+            t.best_number = all[i].number;
+        }
+    }
+    t.to_run = target == INT64_MAX ? INT64_MAX : target - finished;
+    if (t.to_run <= 0) {
+        cn_log(ctx, CAIRN_LOG_INFO, "tune", "study '%s' already has %lld finished trials",
+               study->row.name, (long long)finished);
+        pthread_mutex_destroy(&t.mu);
+        return CAIRN_OK;
+    }
+
+    struct sigaction sa, old_int, old_term;
+    bool sigs = false;
+    if (o->handle_signals && pipe(sig_pipe) == 0) {
+        for (int i = 0; i < 2; i++) {
+            fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+            fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
+        }
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        sigs = true;
+    }
+    int n_jobs = o->n_jobs > 0 ? o->n_jobs : 1;
+    if ((int64_t)n_jobs > t.to_run)
+        n_jobs = (int)t.to_run;
+    pthread_t *threads = cn_xcalloc((size_t)n_jobs, sizeof *threads);
+    sigset_t all_sigs, old_mask;
+    sigfillset(&all_sigs);
+    pthread_sigmask(SIG_SETMASK, &all_sigs, &old_mask); /* the workers take no signal */
+    int started = 0;
+    for (; started < n_jobs; started++)
+        if (pthread_create(&threads[started], NULL, worker_main, &t) != 0)
+            break;
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    if (started == 0)
+        set_fatal(&t, CAIRN_EINTERNAL, "cannot start a worker thread");
+
+    /* Tick until the workers are done: they are when n_started stops moving and none runs. */
+    for (int joined = 0, tick = 0; joined < started; tick++) {
+        struct pollfd pfd = {.fd = sig_pipe[0], .events = POLLIN};
+        int ready = poll(sigs ? &pfd : NULL, sigs ? 1 : 0, TICK_MS);
+        if (ready > 0) {
+            unsigned char buf[16];
+            if (read(sig_pipe[0], buf, sizeof buf) > 0) {
+                if (t.cancel)
+                    cn_log(ctx, CAIRN_LOG_WARN, "tune", "stopping: waiting for trials to end");
+                t.cancel = true;
+            }
+        }
+        pthread_mutex_lock(&t.mu);
+        bool idle = t.n_running == 0 && (t.cancel || t.exhausted || t.n_started >= t.to_run ||
+                                         (t.deadline_ms && mono_ms() >= t.deadline_ms));
+        if (!t.cancel && tick % PROGRESS_TICKS == PROGRESS_TICKS - 1)
+            report_progress(&t, NULL, NULL);
+        pthread_mutex_unlock(&t.mu);
+        if (idle || t.cancel) {
+            for (; joined < started; joined++)
+                pthread_join(threads[joined], NULL);
+        }
+    }
+    free(threads);
+    if (sigs) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        close(sig_pipe[0]);
+        close(sig_pipe[1]);
+        sig_pipe[0] = sig_pipe[1] = -1;
+    }
+    rc = CAIRN_OK;
+    if (t.fatal != CAIRN_OK)
+        rc = cn_fail(ctx, t.fatal, "%s", t.fatal_msg);
+    else if (t.cancel)
+        rc = cn_fail(ctx, CAIRN_EINTERNAL, "tune interrupted; resume it with the same --study");
+    free(t.fatal_msg);
+    pthread_mutex_destroy(&t.mu);
+    return rc;
+}
