@@ -58,11 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cairn_space_param(sp, i, &p);
         if (!p.name || !p.name[0] || cairn_space_find(sp, p.name) != (int64_t)i)
             __builtin_trap();
-        if (p.type == CAIRN_PARAM_FLOAT || p.type == CAIRN_PARAM_INT) {
+        if (p.type == CAIRN_SPACE_PARAM_FLOAT || p.type == CAIRN_SPACE_PARAM_INT) {
             if (!(p.low <= p.high) || p.step < 0 || (p.log && !(p.low > 0)))
                 __builtin_trap();
-            if (p.type == CAIRN_PARAM_FLOAT ? p.log && p.step > 0
-                                            : p.step < 1 || (p.log && p.step != 1))
+            if (p.type == CAIRN_SPACE_PARAM_FLOAT ? p.log && p.step > 0
+                                                  : p.step < 1 || (p.log && p.step != 1))
                 __builtin_trap();
         } else if (p.n_choices == 0) {
             __builtin_trap();

@@ -27,17 +27,17 @@ typedef enum cairn_space_format {
     CAIRN_SPACE_NNI       /* an NNI search-space JSON */
 } cairn_space_format;
 
-typedef enum cairn_param_type {
-    CAIRN_PARAM_FLOAT = 1,
-    CAIRN_PARAM_INT,
-    CAIRN_PARAM_CATEGORICAL,
-    CAIRN_PARAM_CONST /* one value, never sampled */
-} cairn_param_type;
+typedef enum cairn_space_param_type {
+    CAIRN_SPACE_PARAM_FLOAT = 1,
+    CAIRN_SPACE_PARAM_INT,
+    CAIRN_SPACE_PARAM_CATEGORICAL,
+    CAIRN_SPACE_PARAM_CONST /* one value, never sampled */
+} cairn_space_param_type;
 
 /* How a parameter reads; strings are borrowed from the space. */
 typedef struct cairn_param_info {
     const char *name;
-    cairn_param_type type;
+    cairn_space_param_type type;
     double low, high; /* FLOAT, INT: inclusive bounds */
     double step;      /* FLOAT: 0 = continuous; INT: >= 1 */
     bool log;         /* FLOAT, INT: sampled on a log scale */

@@ -7,19 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-/* cairn/learn.h (through cli.h) and cairn/hpo.h both declare cairn_param_type with
- * different values; until one is renamed, hpo.h's is read here under another name. */
-#define cairn_param_type cairn_hpo_param_type
-#define CAIRN_PARAM_FLOAT CAIRN_HPO_PARAM_FLOAT
-#define CAIRN_PARAM_INT CAIRN_HPO_PARAM_INT
-#define CAIRN_PARAM_CATEGORICAL CAIRN_HPO_PARAM_CATEGORICAL
-#define CAIRN_PARAM_CONST CAIRN_HPO_PARAM_CONST
 #include "cairn/hpo.h"
-#undef cairn_param_type
-#undef CAIRN_PARAM_FLOAT
-#undef CAIRN_PARAM_INT
-#undef CAIRN_PARAM_CATEGORICAL
-#undef CAIRN_PARAM_CONST
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
@@ -59,7 +47,7 @@ static void write_params(cn_jsonw *w, const cairn_study *s, const cairn_trial *t
         cairn_space_param(space, i, &info);
         cairn_space_format_value(space, i, t->params[i], v, sizeof v);
         cn_jsonw_key(w, info.name);
-        if (info.type == CAIRN_HPO_PARAM_INT || info.type == CAIRN_HPO_PARAM_FLOAT)
+        if (info.type == CAIRN_SPACE_PARAM_INT || info.type == CAIRN_SPACE_PARAM_FLOAT)
             cn_jsonw_double(w, t->params[i]);
         else
             cn_jsonw_string(w, v);

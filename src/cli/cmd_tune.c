@@ -10,19 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
-/* cairn/learn.h (through cli.h) and cairn/hpo.h both declare cairn_param_type with
- * different values; until one is renamed, hpo.h's is read here under another name. */
-#define cairn_param_type cairn_hpo_param_type
-#define CAIRN_PARAM_FLOAT CAIRN_HPO_PARAM_FLOAT
-#define CAIRN_PARAM_INT CAIRN_HPO_PARAM_INT
-#define CAIRN_PARAM_CATEGORICAL CAIRN_HPO_PARAM_CATEGORICAL
-#define CAIRN_PARAM_CONST CAIRN_HPO_PARAM_CONST
 #include "cairn/hpo.h"
-#undef cairn_param_type
-#undef CAIRN_PARAM_FLOAT
-#undef CAIRN_PARAM_INT
-#undef CAIRN_PARAM_CATEGORICAL
-#undef CAIRN_PARAM_CONST
 #include "base/buf.h"
 #include "base/str.h"
 #include "base/xmalloc.h"

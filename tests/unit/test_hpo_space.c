@@ -53,18 +53,19 @@ TEST(reads_the_product_example)
     cairn_param_info p;
     cairn_space_param(sp, 0, &p);
     CHECK_STR(p.name, "lr");
-    CHECK(p.type == CAIRN_PARAM_FLOAT && p.log && p.low == 1e-5 && p.high == 0.1 && p.step == 0);
+    CHECK(p.type == CAIRN_SPACE_PARAM_FLOAT && p.log && p.low == 1e-5 && p.high == 0.1 &&
+          p.step == 0);
     cairn_space_param(sp, 1, &p);
-    CHECK(p.type == CAIRN_PARAM_INT && p.low == 1 && p.high == 8 && p.step == 1 && !p.log);
+    CHECK(p.type == CAIRN_SPACE_PARAM_INT && p.low == 1 && p.high == 8 && p.step == 1 && !p.log);
     cairn_space_param(sp, 2, &p);
-    CHECK(p.type == CAIRN_PARAM_INT && p.step == 64 && p.high == 1024);
+    CHECK(p.type == CAIRN_SPACE_PARAM_INT && p.step == 64 && p.high == 1024);
     cairn_space_param(sp, 3, &p);
-    CHECK(p.type == CAIRN_PARAM_CATEGORICAL && p.n_choices == 2);
+    CHECK(p.type == CAIRN_SPACE_PARAM_CATEGORICAL && p.n_choices == 2);
     CHECK_STR(p.choices[1], "sgd");
     cairn_space_param(sp, 4, &p);
     CHECK(p.n_conditions == 1);
     cairn_space_param(sp, 5, &p);
-    CHECK(p.type == CAIRN_PARAM_CONST && p.n_choices == 1);
+    CHECK(p.type == CAIRN_SPACE_PARAM_CONST && p.n_choices == 1);
     CHECK_STR(p.choices[0], "30");
     CHECK(cairn_space_find(sp, "momentum") == 4 && cairn_space_find(sp, "nope") == -1);
 
@@ -233,15 +234,15 @@ TEST(imports_a_wandb_sweep)
         CHECK(maximize);
         CHECK(cairn_space_n_params(sp) == 8);
         cairn_space_param(sp, 0, &p);
-        CHECK(p.type == CAIRN_PARAM_FLOAT && p.log && p.low == 0.0001);
+        CHECK(p.type == CAIRN_SPACE_PARAM_FLOAT && p.log && p.low == 0.0001);
         cairn_space_param(sp, 1, &p);
-        CHECK(p.type == CAIRN_PARAM_CATEGORICAL && p.n_choices == 3);
+        CHECK(p.type == CAIRN_SPACE_PARAM_CATEGORICAL && p.n_choices == 3);
         cairn_space_param(sp, 2, &p);
-        CHECK(p.type == CAIRN_PARAM_CONST);
+        CHECK(p.type == CAIRN_SPACE_PARAM_CONST);
         cairn_space_param(sp, 3, &p);
-        CHECK(p.type == CAIRN_PARAM_INT && p.low == 1 && p.high == 4);
+        CHECK(p.type == CAIRN_SPACE_PARAM_INT && p.low == 1 && p.high == 4);
         cairn_space_param(sp, 4, &p);
-        CHECK(p.type == CAIRN_PARAM_FLOAT && !p.log);
+        CHECK(p.type == CAIRN_SPACE_PARAM_FLOAT && !p.log);
         cairn_space_param(sp, 5, &p);
         CHECK(p.step == 0.25);
         cairn_space_param(sp, 6, &p);
@@ -272,7 +273,7 @@ TEST(imports_an_nni_space_with_nested_choices)
         cairn_param_info p;
         CHECK(cairn_space_n_params(sp) == 5);
         cairn_space_param(sp, 1, &p);
-        CHECK(p.type == CAIRN_PARAM_INT && p.low == 1 && p.high == 8); /* upper exclusive */
+        CHECK(p.type == CAIRN_SPACE_PARAM_INT && p.low == 1 && p.high == 8); /* upper exclusive */
         cairn_space_param(sp, 2, &p);
         CHECK(p.step == 0.1);
         int64_t m = cairn_space_find(sp, "opt.sgd.momentum");

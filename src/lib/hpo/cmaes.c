@@ -301,8 +301,8 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     c->qn = cn_xcalloc(sp->n ? sp->n : 1, sizeof *c->qn);
     for (size_t i = 0; i < sp->n; i++) {
         const cn_param *p = &sp->params[i];
-        if ((p->type == CAIRN_PARAM_FLOAT || p->type == CAIRN_PARAM_INT) && p->low < p->high &&
-            p->n_conds == 0) {
+        if ((p->type == CAIRN_SPACE_PARAM_FLOAT || p->type == CAIRN_SPACE_PARAM_INT) &&
+            p->low < p->high && p->n_conds == 0) {
             c->qn[c->d] = p->q > 0 ? p->q / (p->H - p->L) : 0;
             c->dims[c->d++] = i;
         }

@@ -95,9 +95,9 @@ static cairn_status grid_create(cairn_sampler *s, cn_spec *spec)
     for (size_t i = 0; i < sp->n; i++) {
         const cn_param *p = &sp->params[i];
         double count;
-        if (p->type == CAIRN_PARAM_CATEGORICAL || p->type == CAIRN_PARAM_CONST)
+        if (p->type == CAIRN_SPACE_PARAM_CATEGORICAL || p->type == CAIRN_SPACE_PARAM_CONST)
             count = (double)p->n_choices;
-        else if (p->type == CAIRN_PARAM_INT && p->log)
+        else if (p->type == CAIRN_SPACE_PARAM_INT && p->log)
             count = p->high - p->low + 1;
         else if (p->step > 0)
             count = floor((p->high - p->low) / p->step + 0.5) + 1;
@@ -113,9 +113,9 @@ static cairn_status grid_create(cairn_sampler *s, cn_spec *spec)
         g->values[i] = cn_xcalloc(n, sizeof(double));
         for (size_t j = 0; j < n; j++) {
             double v;
-            if (p->type == CAIRN_PARAM_CATEGORICAL || p->type == CAIRN_PARAM_CONST)
+            if (p->type == CAIRN_SPACE_PARAM_CATEGORICAL || p->type == CAIRN_SPACE_PARAM_CONST)
                 v = (double)j;
-            else if (p->type == CAIRN_PARAM_INT && p->log)
+            else if (p->type == CAIRN_SPACE_PARAM_INT && p->log)
                 v = p->low + (double)j;
             else if (p->step > 0)
                 v = p->low + (double)j * p->step;
@@ -125,7 +125,7 @@ static cairn_status grid_create(cairn_sampler *s, cn_spec *spec)
                 v = exp(log(p->low) + (log(p->high) - log(p->low)) * (double)j / (double)(n - 1));
             else
                 v = p->low + (p->high - p->low) * (double)j / (double)(n - 1);
-            if (p->type == CAIRN_PARAM_FLOAT && !(p->step > 0)) {
+            if (p->type == CAIRN_SPACE_PARAM_FLOAT && !(p->step > 0)) {
                 /* exp(log(x)) may miss the bounds by an ulp: the ends are exact. */
                 if (j == 0)
                     v = p->low;

@@ -22,7 +22,7 @@ typedef struct cn_cond {
 
 typedef struct cn_param {
     char *name;
-    cairn_param_type type;
+    cairn_space_param_type type;
     double low, high, step;
     bool log;
     size_t n_choices;
@@ -47,7 +47,7 @@ struct cairn_space {
 /* A parameter as a reader found it, before the common rules check it. `at` places messages. */
 typedef struct cn_raw_param {
     const char *name;
-    cairn_param_type type;
+    cairn_space_param_type type;
     double low, high, step;
     bool log;
     size_t n_choices;

@@ -113,7 +113,7 @@ static cairn_status wandb_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *s
     if (strcmp(d, "constant") == 0) {
         if (!value || value->kind != CN_NODE_SCALAR)
             return cn_tree_fail(ctx, t, v, "parameter '%s': constant needs a scalar value", name);
-        r.type = CAIRN_PARAM_CONST;
+        r.type = CAIRN_SPACE_PARAM_CONST;
         r.n_choices = 1;
         r.choices = &value->text;
         return cn_space_add(ctx, t, sp, &r);
@@ -123,7 +123,7 @@ static cairn_status wandb_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *s
         rc = list_texts(ctx, t, name, values, &texts);
         if (rc != CAIRN_OK)
             return rc;
-        r.type = CAIRN_PARAM_CATEGORICAL;
+        r.type = CAIRN_SPACE_PARAM_CATEGORICAL;
         r.n_choices = values->n;
         r.choices = texts;
         rc = cn_space_add(ctx, t, sp, &r);
@@ -144,7 +144,7 @@ static cairn_status wandb_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *s
         rc = number(ctx, t, name, "max", max ? max : v, &r.high);
     if (rc != CAIRN_OK)
         return rc;
-    r.type = is_int ? CAIRN_PARAM_INT : CAIRN_PARAM_FLOAT;
+    r.type = is_int ? CAIRN_SPACE_PARAM_INT : CAIRN_SPACE_PARAM_FLOAT;
     if (strcmp(d, "q_uniform") == 0) {
         r.step = 1;
         if (q && (rc = number(ctx, t, name, "q", q, &r.step)) != CAIRN_OK)
@@ -238,7 +238,7 @@ static cairn_status nni_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp,
             }
         }
         if (rc == CAIRN_OK) {
-            r.type = CAIRN_PARAM_CATEGORICAL;
+            r.type = CAIRN_SPACE_PARAM_CATEGORICAL;
             r.n_choices = value->n;
             r.choices = texts;
             rc = cn_space_add(ctx, t, sp, &r);
@@ -274,10 +274,10 @@ static cairn_status nni_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp,
     r.high = a[1];
     if (strcmp(ty, "randint") == 0) {
         /* NNI's randint is [lower, upper): the upper bound is exclusive. */
-        r.type = CAIRN_PARAM_INT;
+        r.type = CAIRN_SPACE_PARAM_INT;
         r.high = a[1] - 1;
     } else {
-        r.type = CAIRN_PARAM_FLOAT;
+        r.type = CAIRN_SPACE_PARAM_FLOAT;
         r.log = strcmp(ty, "loguniform") == 0;
         r.step = want == 3 ? a[2] : 0;
         if (want == 3 && !(r.step > 0))

@@ -38,7 +38,7 @@ void cn_random_fill(const cairn_space *sp, cn_rng *r, double *params)
         double u = cn_rng_uniform(r); /* drawn for every parameter: the stream stays aligned */
         if (!cn_space_active(sp, i, params))
             continue;
-        if (p->type == CAIRN_PARAM_CATEGORICAL)
+        if (p->type == CAIRN_SPACE_PARAM_CATEGORICAL)
             params[i] = (double)cn_rng_below(r, p->n_choices);
         else
             params[i] = cn_param_from_unit(p, u);

@@ -87,7 +87,7 @@ static cairn_status sobol_create(cairn_sampler *s, cn_spec *spec)
         return rc;
     size_t dims = 0;
     for (size_t i = 0; i < s->space->n; i++)
-        dims += s->space->params[i].type != CAIRN_PARAM_CONST;
+        dims += s->space->params[i].type != CAIRN_SPACE_PARAM_CONST;
     if (dims > CN_SOBOL_MAX_DIMS)
         return cn_fail(s->ctx, CAIRN_ELIMIT, "sampler 'sobol': %zu parameters; at most %d", dims,
                        CN_SOBOL_MAX_DIMS);
@@ -140,7 +140,7 @@ static cairn_status sobol_ask(cairn_sampler *s, const cairn_history *h, int64_t 
         return cn_fail(s->ctx, CAIRN_ELIMIT, "sampler 'sobol': more than 2^32 points");
     double *u = cn_xcalloc(sp->n ? sp->n : 1, sizeof *u);
     for (size_t i = 0, d = 0; i < sp->n; i++)
-        if (sp->params[i].type != CAIRN_PARAM_CONST)
+        if (sp->params[i].type != CAIRN_SPACE_PARAM_CONST)
             u[i] = point(q, d++, (uint64_t)number) / 4294967296.0;
     for (size_t i = 0; i < sp->n; i++)
         params[i] = NAN;

@@ -133,7 +133,7 @@ cairn_status cn_space_add(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp, con
         return cn_fail(ctx, CAIRN_ELIMIT, "search space: more than %d parameters",
                        CN_HPO_MAX_PARAMS);
     double low = r->low, high = r->high, step = r->step;
-    if (r->type == CAIRN_PARAM_FLOAT || r->type == CAIRN_PARAM_INT) {
+    if (r->type == CAIRN_SPACE_PARAM_FLOAT || r->type == CAIRN_SPACE_PARAM_INT) {
         if (!isfinite(low) || !isfinite(high))
             return fail_at(ctx, t, r->at, "parameter '%s': low and high must be finite numbers",
                            nm);
@@ -150,7 +150,7 @@ cairn_status cn_space_add(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp, con
         if (!isfinite(step) || step < 0)
             return fail_at(ctx, t, r->at, "parameter '%s': step must be > 0, got %g", nm, step);
     }
-    if (r->type == CAIRN_PARAM_INT) {
+    if (r->type == CAIRN_SPACE_PARAM_INT) {
         if (!is_integer(low) || !is_integer(high))
             return fail_at(ctx, t, r->at,
                            "parameter '%s': int bounds must be integers, got %g and %g", nm, low,
@@ -169,7 +169,7 @@ cairn_status cn_space_add(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp, con
                            "parameter '%s': more than 1e9 steps between low and high", nm);
         high = low + k * step;
     }
-    if (r->type == CAIRN_PARAM_CATEGORICAL || r->type == CAIRN_PARAM_CONST) {
+    if (r->type == CAIRN_SPACE_PARAM_CATEGORICAL || r->type == CAIRN_SPACE_PARAM_CONST) {
         if (r->n_choices == 0)
             return fail_at(ctx, t, r->at, "parameter '%s': categorical needs at least one value",
                            nm);
@@ -199,7 +199,7 @@ cairn_status cn_space_add(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp, con
             p->choices[i] = cn_xstrdup(r->choices[i]);
     }
     switch (p->type) {
-    case CAIRN_PARAM_FLOAT:
+    case CAIRN_SPACE_PARAM_FLOAT:
         if (p->log) {
             p->L = log(low);
             p->H = log(high);
@@ -212,7 +212,7 @@ cairn_status cn_space_add(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp, con
             p->H = high;
         }
         break;
-    case CAIRN_PARAM_INT:
+    case CAIRN_SPACE_PARAM_INT:
         if (p->log) {
             p->L = log(low - 0.5);
             p->H = log(high + 0.5);
@@ -273,7 +273,8 @@ cairn_status cn_space_finish(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp)
             break;
         }
         cn_param *parent = &sp->params[pi];
-        if (parent->type != CAIRN_PARAM_CATEGORICAL && parent->type != CAIRN_PARAM_CONST) {
+        if (parent->type != CAIRN_SPACE_PARAM_CATEGORICAL &&
+            parent->type != CAIRN_SPACE_PARAM_CONST) {
             rc = fail_at(ctx, t, c->at,
                          "parameter '%s': when: '%s' must be a categorical or constant parameter",
                          child->name, parent->name);
@@ -435,7 +436,7 @@ static cairn_status read_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp
     const cn_node *when = NULL;
     cairn_status rc = CAIRN_OK;
     if (v->kind == CN_NODE_SCALAR) {
-        r.type = CAIRN_PARAM_CONST;
+        r.type = CAIRN_SPACE_PARAM_CONST;
         r.n_choices = 1;
         r.choices = &v->text;
         return cn_space_add(ctx, t, sp, &r);
@@ -449,13 +450,13 @@ static cairn_status read_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp
         return cn_tree_fail(ctx, t, v,
                             "parameter '%s': needs a type: float, int, categorical or const", name);
     if (strcmp(type->text, "float") == 0 || strcmp(type->text, "uniform") == 0)
-        r.type = CAIRN_PARAM_FLOAT;
+        r.type = CAIRN_SPACE_PARAM_FLOAT;
     else if (strcmp(type->text, "int") == 0 || strcmp(type->text, "integer") == 0)
-        r.type = CAIRN_PARAM_INT;
+        r.type = CAIRN_SPACE_PARAM_INT;
     else if (strcmp(type->text, "categorical") == 0 || strcmp(type->text, "choice") == 0)
-        r.type = CAIRN_PARAM_CATEGORICAL;
+        r.type = CAIRN_SPACE_PARAM_CATEGORICAL;
     else if (strcmp(type->text, "const") == 0 || strcmp(type->text, "constant") == 0)
-        r.type = CAIRN_PARAM_CONST;
+        r.type = CAIRN_SPACE_PARAM_CONST;
     else
         return cn_tree_fail(ctx, t, type,
                             "parameter '%s': unknown type '%s'; allowed: float, int, categorical, "
@@ -469,7 +470,7 @@ static cairn_status read_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp
             break;
         }
         const char *kt = k->text;
-        bool numeric = r.type == CAIRN_PARAM_FLOAT || r.type == CAIRN_PARAM_INT;
+        bool numeric = r.type == CAIRN_SPACE_PARAM_FLOAT || r.type == CAIRN_SPACE_PARAM_INT;
         if (strcmp(kt, "type") == 0)
             continue;
         if (strcmp(kt, "when") == 0) {
@@ -487,13 +488,13 @@ static cairn_status read_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp
                                   val->text);
         } else if (numeric && strcmp(kt, "log") == 0) {
             rc = boolean(ctx, t, name, kt, val, &r.log);
-        } else if (r.type == CAIRN_PARAM_CATEGORICAL &&
+        } else if (r.type == CAIRN_SPACE_PARAM_CATEGORICAL &&
                    (strcmp(kt, "values") == 0 || strcmp(kt, "choices") == 0)) {
             free(vals);
             rc = scalars(ctx, t, name, kt, val, &vals, &r.n_choices);
             if (rc == CAIRN_OK && val->kind != CN_NODE_LIST)
                 rc = cn_tree_fail(ctx, t, val, "parameter '%s': values must be a list", name);
-        } else if (r.type == CAIRN_PARAM_CONST && strcmp(kt, "value") == 0) {
+        } else if (r.type == CAIRN_SPACE_PARAM_CONST && strcmp(kt, "value") == 0) {
             if (val->kind != CN_NODE_SCALAR)
                 rc = cn_tree_fail(ctx, t, val, "parameter '%s': value must be a scalar", name);
             free(vals);
@@ -502,17 +503,17 @@ static cairn_status read_param(cairn_ctx *ctx, const cn_tree *t, cairn_space *sp
             r.n_choices = 1;
         } else {
             rc = cn_tree_fail(ctx, t, k, "parameter '%s': unknown key '%s'; allowed: %s", name, kt,
-                              numeric                             ? float_keys
-                              : r.type == CAIRN_PARAM_CATEGORICAL ? cat_keys
-                                                                  : "type, value, when");
+                              numeric                                   ? float_keys
+                              : r.type == CAIRN_SPACE_PARAM_CATEGORICAL ? cat_keys
+                                                                        : "type, value, when");
         }
     }
-    if (rc == CAIRN_OK && (r.type == CAIRN_PARAM_FLOAT || r.type == CAIRN_PARAM_INT) &&
+    if (rc == CAIRN_OK && (r.type == CAIRN_SPACE_PARAM_FLOAT || r.type == CAIRN_SPACE_PARAM_INT) &&
         (!has_low || !has_high))
         rc = cn_tree_fail(ctx, t, v, "parameter '%s': %s needs low and high", name, type->text);
-    if (rc == CAIRN_OK && r.type == CAIRN_PARAM_CATEGORICAL && !vals)
+    if (rc == CAIRN_OK && r.type == CAIRN_SPACE_PARAM_CATEGORICAL && !vals)
         rc = cn_tree_fail(ctx, t, v, "parameter '%s': categorical needs values", name);
-    if (rc == CAIRN_OK && r.type == CAIRN_PARAM_CONST && !vals)
+    if (rc == CAIRN_OK && r.type == CAIRN_SPACE_PARAM_CONST && !vals)
         rc = cn_tree_fail(ctx, t, v, "parameter '%s': const needs a value", name);
     if (rc == CAIRN_OK) {
         r.choices = vals;
@@ -743,13 +744,13 @@ bool cairn_space_contains(const cairn_space *sp, const double *params)
         if (isnan(v))
             return false;
         switch (p->type) {
-        case CAIRN_PARAM_FLOAT:
+        case CAIRN_SPACE_PARAM_FLOAT:
             if (!(v >= p->low && v <= p->high))
                 return false;
             if (p->step > 0 && !on_grid(v, p->low, p->step))
                 return false;
             break;
-        case CAIRN_PARAM_INT:
+        case CAIRN_SPACE_PARAM_INT:
             if (!(v >= p->low && v <= p->high) || v != floor(v))
                 return false;
             if (!on_grid(v, p->low, p->step))
@@ -772,13 +773,13 @@ void cairn_space_format_value(const cairn_space *sp, size_t i, double v, char *o
     if (isnan(v))
         return;
     switch (p->type) {
-    case CAIRN_PARAM_FLOAT: {
+    case CAIRN_SPACE_PARAM_FLOAT: {
         char tmp[40];
         cn_format_double_short(v, tmp, sizeof tmp);
         cn_strlcpy(out, tmp, size);
         break;
     }
-    case CAIRN_PARAM_INT: snprintf(out, size, "%lld", (long long)v); break;
+    case CAIRN_SPACE_PARAM_INT: snprintf(out, size, "%lld", (long long)v); break;
     default: {
         size_t k = v >= 0 && v < (double)p->n_choices ? (size_t)v : 0;
         cn_strlcpy(out, p->choices[k], size);
@@ -795,10 +796,10 @@ cairn_status cairn_space_parse_value(cairn_ctx *ctx, const cairn_space *sp, size
     const cn_param *p = &sp->params[i];
     double v;
     switch (p->type) {
-    case CAIRN_PARAM_FLOAT:
-    case CAIRN_PARAM_INT:
+    case CAIRN_SPACE_PARAM_FLOAT:
+    case CAIRN_SPACE_PARAM_INT:
         if (!cn_parse_double(text, &v) || !(v >= p->low && v <= p->high) ||
-            (p->type == CAIRN_PARAM_INT && v != floor(v)))
+            (p->type == CAIRN_SPACE_PARAM_INT && v != floor(v)))
             return cn_fail(ctx, CAIRN_EINVAL, "parameter '%s': '%s' is not a value in [%g, %g]",
                            p->name, text, p->low, p->high);
         *out = v;
@@ -820,7 +821,7 @@ double cn_param_decode(const cn_param *p, double x)
 {
     double v;
     switch (p->type) {
-    case CAIRN_PARAM_FLOAT:
+    case CAIRN_SPACE_PARAM_FLOAT:
         if (p->log) {
             v = exp(x);
         } else if (p->step > 0) {
@@ -832,7 +833,7 @@ double cn_param_decode(const cn_param *p, double x)
                 v = nextafter(p->high, p->low);
         }
         break;
-    case CAIRN_PARAM_INT:
+    case CAIRN_SPACE_PARAM_INT:
         if (p->log)
             v = nearbyint(exp(x));
         else
@@ -852,14 +853,14 @@ double cn_param_decode(const cn_param *p, double x)
 
 double cn_param_encode(const cn_param *p, double v)
 {
-    if ((p->type == CAIRN_PARAM_FLOAT || p->type == CAIRN_PARAM_INT) && p->log)
+    if ((p->type == CAIRN_SPACE_PARAM_FLOAT || p->type == CAIRN_SPACE_PARAM_INT) && p->log)
         return log(v);
     return v;
 }
 
 double cn_param_from_unit(const cn_param *p, double u)
 {
-    if (p->type == CAIRN_PARAM_CONST)
+    if (p->type == CAIRN_SPACE_PARAM_CONST)
         return 0;
     return cn_param_decode(p, p->L + u * (p->H - p->L));
 }

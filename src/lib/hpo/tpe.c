@@ -342,7 +342,7 @@ static void mixture_build(const tpe_opts *o, const cairn_space *sp, const size_t
         const cn_param *p = &sp->params[params[j]];
         k->p = p;
         k->index = params[j];
-        k->is_cat = p->type == CAIRN_PARAM_CATEGORICAL;
+        k->is_cat = p->type == CAIRN_SPACE_PARAM_CATEGORICAL;
         if (k->is_cat) {
             size_t c = p->n_choices;
             k->logp = cn_xcalloc(m->n_comp * c, sizeof *k->logp);
@@ -478,9 +478,9 @@ static void sample_joint(const tpe_opts *o, const cairn_space *sp, const size_t 
     }
     for (size_t j = 0; j < d; j++) {
         const cn_param *p = &sp->params[params[j]];
-        out[params[j]] = p->type == CAIRN_PARAM_CATEGORICAL ? best[j]
-                         : p->q > 0                         ? best[j]
-                                                            : cn_param_decode(p, best[j]);
+        out[params[j]] = p->type == CAIRN_SPACE_PARAM_CATEGORICAL ? best[j]
+                         : p->q > 0                               ? best[j]
+                                                                  : cn_param_decode(p, best[j]);
     }
     free(terms);
     free(y);
@@ -491,14 +491,15 @@ static void sample_joint(const tpe_opts *o, const cairn_space *sp, const size_t 
 
 static bool is_single(const cn_param *p)
 {
-    if (p->type == CAIRN_PARAM_CONST || p->type == CAIRN_PARAM_CATEGORICAL)
+    if (p->type == CAIRN_SPACE_PARAM_CONST || p->type == CAIRN_SPACE_PARAM_CATEGORICAL)
         return p->n_choices <= 1;
     return p->low == p->high;
 }
 
 static double single_value(const cn_param *p)
 {
-    return p->type == CAIRN_PARAM_CONST || p->type == CAIRN_PARAM_CATEGORICAL ? 0 : p->low;
+    return p->type == CAIRN_SPACE_PARAM_CONST || p->type == CAIRN_SPACE_PARAM_CATEGORICAL ? 0
+                                                                                          : p->low;
 }
 
 /* Group decomposition (Optuna's _GroupDecomposedSearchSpace): each finished trial's parameter
