@@ -94,6 +94,65 @@ wait $server_pid || true
 trap - EXIT
 printf '(%s requests in the server access log)\n' "$(wc -l <"$out/server-access.log")"
 
+step "11. Tune the Python script's learning rate and epochs: cairn tune, TPE, 12 trials, 2 at a time"
+cat >"$out/space.yaml" <<'SPACE'
+objective: {name: val_acc, goal: maximize}
+parameters:
+  lr:     {type: float, low: 0.01, high: 1.0, log: true}
+  epochs: {type: int, low: 5, high: 40}
+SPACE
+"$cairn" tune --space "$out/space.yaml" --study iris-sgd --trials 12 -j 2 --seed 1 --quiet \
+  -- $py examples/train.py data/iris.csv >"$out/tune.log" 2>&1
+"$cairn" study trials iris-sgd
+"$cairn" study best iris-sgd
+printf "(the trials' output: %s; each trial is a run: cairn runs list --experiment iris-sgd)\n" "$out/tune.log"
+
+step "12. Serve the production model, watched for drift: normal rows, then rows shifted by +50%"
+"$cairn" serve models:/breast-cancer@production --port 0 --monitor-interval 1 --min-rows 50 \
+  >"$out/serve.txt" 2>"$out/serve.err" &
+serve_pid=$!
+trap 'kill -TERM $serve_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q 'listening on' "$out/serve.txt" 2>/dev/null && break; sleep 0.1; done
+cat "$out/serve.txt"
+serve_url=$(grep -o 'http://[0-9.]*:[0-9]*' "$out/serve.txt")
+$py - "$serve_url" data/breast_cancer.csv "$out" <<'SEND'
+import csv, json, sys, time, urllib.request
+url, data, out = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = list(csv.reader(open(data)))
+head, body = rows[0][:-1], [r[:-1] for r in rows[1:201]]  # the features, not the label
+shifted = [[str(float(v) * 1.5) for v in r] for r in body]
+with open(out + '/shifted.csv', 'w', newline='') as f:
+    csv.writer(f).writerows([head] + shifted)
+def send(rows, label):
+    req = urllib.request.Request(url + '/invocations', method='POST',
+                                 data=json.dumps({'dataframe_split': {'columns': head,
+                                                                      'data': [[float(v) for v in r] for r in rows]}}).encode(),
+                                 headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(req) as r:
+        preds = json.load(r)['predictions']
+        print('%s: %d rows, %d predicted positive, answered by %s'
+              % (label, len(preds), sum(1 for p in preds if p in (1, '1', 1.0)),
+                 r.headers.get('X-Cairn-Model')))
+def drift_lines():
+    with urllib.request.urlopen(url + '/metrics') as r:
+        return [l for l in r.read().decode().splitlines()
+                if l.startswith(('cairn_serve_drift_detected', 'cairn_serve_drift_share'))]
+send(body, 'normal rows')
+time.sleep(2.5)
+print('after the normal rows:', *drift_lines(), sep='\n  ')
+send(shifted, 'shifted rows')
+time.sleep(2.5)
+print('after the shifted rows:', *drift_lines(), sep='\n  ')
+SEND
+kill -TERM $serve_pid
+wait $serve_pid || true
+trap - EXIT
+model_file=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["artifact_dir"])' "$out/train-$best.json")/model/model.cairn
+"$cairn" drift --reference "$model_file" --current "$out/shifted.csv" --html "$out/drift.html" \
+  >"$out/drift.txt" || true
+head -5 "$out/drift.txt"
+printf 'drift report: %s\n' "$out/drift.html"
+
 step "The runs table"
 "$cairn" runs list --experiment quickstart
 printf '\nstore: %s\nartifacts: %s\n' "$CAIRN_STORE" "$out/cairn-artifacts"
