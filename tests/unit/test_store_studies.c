@@ -340,7 +340,12 @@ TEST(per_trial_cost)
     double per_first = (at100 - t0) / 100 * 1e3, per_all = (now_s() - t0) / n * 1e3;
     printf("# ask+tell on %s: %.3f ms per trial over the first 100, %.3f ms over %d\n",
            getenv("CAIRN_TEST_PG") ? "PostgreSQL" : "SQLite", per_first, per_all, n);
-    CHECK(per_all < 20.0); /* a loose bound: the goal (< 1 ms on SQLite) is in docs/hpo.md */
+    /* Printed, not asserted: speed is the benchmark's to judge (the goal, < 1 ms on SQLite, is
+     * in docs/hpo.md); what this case checks is that 1,000 asks and tells all succeed. */
+    const cairn_trial *trials = NULL;
+    size_t n_trials = 0;
+    CHECK(cairn_study_trials(s, &trials, &n_trials) == CAIRN_OK);
+    CHECK(n_trials == (size_t)n);
     cairn_study_free(s);
 }
 
