@@ -9,6 +9,8 @@ import http.client
 import json
 import math
 import pathlib
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -73,6 +75,11 @@ class Routing(ServeTest):
             line = ('cairn_serve_version_requests_total{model="irises",version="%s",'
                     'role="route"} %d' % (v, counts['irises/' + v]))
             self.assertIn(line, text)
+        promtool = shutil.which('promtool')
+        if promtool:  # test_serve.py skips loudly without it; here the split is the point
+            proc = subprocess.run([promtool, 'check', 'metrics'], input=text.encode(),
+                                  capture_output=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertEqual(srv.stop(), 0)
 
     def test_sticky_header_keeps_a_client_on_one_version(self):
@@ -177,6 +184,9 @@ class Routing(ServeTest):
         swapped = [t for t, m in seen if m == 'irises/3'][0]
         self.assertLess(swapped - moved_at, 10)
         self.assertGreater(len(seen), 100)
+        deadline = time.monotonic() + 10
+        while 'now serving irises/3' not in srv.stderr() and time.monotonic() < deadline:
+            time.sleep(0.1)
         self.assertIn('now serving irises/3', srv.stderr())
         status, _, body = srv.request('GET', '/v2/models/irises')
         self.assertEqual(json.loads(body)['versions'], ['3'])

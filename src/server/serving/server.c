@@ -1015,11 +1015,11 @@ static void *poll_thread(void *arg)
                 pthread_rwlock_wrlock(&app->slots_lock);
                 app->routes[0] = s;
                 pthread_rwlock_unlock(&app->slots_lock);
+                fprintf(stderr, "cairn: %s@%s moved: now serving %s (was %s)\n", app->alias_model,
+                        app->alias, s->model.ident, cur->model.ident);
                 msv_monitor_stop(cur->monitor); /* one last check of the old version */
                 cur->monitor = NULL;
                 slot_monitor(app, s);
-                fprintf(stderr, "cairn: %s@%s moved: now serving %s (was %s)\n", app->alias_model,
-                        app->alias, s->model.ident, cur->model.ident);
                 atomic_fetch_sub(&cur->refs, 1); /* no longer served */
                 cur->next = app->retired;
                 app->retired = cur;
