@@ -80,6 +80,20 @@ class Routing(ServeTest):
             proc = subprocess.run([promtool, 'check', 'metrics'], input=text.encode(),
                                   capture_output=True, timeout=60)
             self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        # Open Inference V2 can name a routed version; it alone answers then.
+        v2 = {'inputs': [{'name': 'x', 'shape': [3, 4], 'datatype': 'FP64', 'data': ROWS}]}
+        for v in ('1', '2'):
+            for path in ('/v2/models/irises/versions/%s/infer' % v,
+                         '/v2/models/irises/versions/%s' % v):
+                status, headers, body = srv.request('POST' if path.endswith('infer') else 'GET',
+                                                    path, v2 if path.endswith('infer') else None)
+                self.assertEqual(status, 200, body[:300])
+                self.assertEqual(headers['X-Cairn-Model'], 'irises/' + v)
+                out = json.loads(body)
+                self.assertEqual(out.get('model_version', (out.get('versions') or [''])[0]), v)
+        status, headers, body = srv.request('POST', '/v2/models/irises/versions/3/infer', v2)
+        self.assertEqual(status, 404)
+        self.assertEqual(headers['X-Cairn-Model'], 'irises/1')
         self.assertEqual(srv.stop(), 0)
 
     def test_sticky_header_keeps_a_client_on_one_version(self):

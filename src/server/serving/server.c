@@ -126,6 +126,22 @@ static msv_slot *slot_pick(msv_app *app, const http_request *req)
     return s;
 }
 
+/* The routed version whose number is v[0..n), held, or NULL. */
+static msv_slot *slot_find(msv_app *app, const char *v, size_t n)
+{
+    msv_slot *found = NULL;
+    pthread_rwlock_rdlock(&app->slots_lock);
+    for (size_t i = 0; i < app->n_routes && !found; i++) {
+        const char *have = app->routes[i]->model.version;
+        if (strlen(have) == n && strncmp(have, v, n) == 0)
+            found = app->routes[i];
+    }
+    if (found)
+        atomic_fetch_add(&found->refs, 1);
+    pthread_rwlock_unlock(&app->slots_lock);
+    return found;
+}
+
 /* The primary version (metadata, /metrics, error headers), held. */
 static msv_slot *slot_primary(msv_app *app)
 {
@@ -245,10 +261,13 @@ static void method_not_allowed(http_response *resp, msv_job_kind kind, const cha
 }
 
 /* Decodes, validates and queues a prediction request; answers refusals at once. */
-static void predict_route(msv_app *app, http_request *req, http_response *resp, msv_job_kind kind)
+/* pinned: the version the path named (held; taken over), or NULL to route the request. */
+static void predict_route(msv_app *app, http_request *req, http_response *resp, msv_job_kind kind,
+                          msv_slot *pinned)
 {
     if (strcmp(req->method, "POST") != 0) {
         method_not_allowed(resp, kind, req->path, req->method, "POST");
+        slot_release(pinned);
         return;
     }
     if (req->body_too_large) {
@@ -256,10 +275,11 @@ static void predict_route(msv_app *app, http_request *req, http_response *resp, 
                "the request body is over the server's limit of %zu bytes (--max-body); split "
                "the rows over several requests",
                app->cfg.max_body);
+        slot_release(pinned);
         return;
     }
     cairn_ctx *ctx = thread_ctx(app);
-    msv_slot *slot = slot_pick(app, req);
+    msv_slot *slot = pinned ? pinned : slot_pick(app, req);
     http_add_header(resp, "X-Cairn-Model", slot->model.ident);
     atomic_fetch_add(&slot->n_requests, 1);
     cairn_table *rows = NULL;
@@ -356,11 +376,11 @@ static void v2_model_route(msv_app *app, const msv_model *m, http_request *req, 
 {
     const char *rest = req->path + strlen("/v2/models/");
     size_t name_len = strcspn(rest, "/");
-    /* Every answer names a version: infer's the one that predicts, the others the primary. */
-    bool infer = cn_str_ends(req->path, "/infer");
+    msv_slot *pinned = NULL; /* /versions/V: that routed version, held */
+    /* Every answer names a version: infer's the one that predicts, the others the version
+     * the path names or the primary. */
     if (name_len != strlen(m->name) || strncmp(rest, m->name, name_len) != 0) {
-        if (infer)
-            http_add_header(resp, "X-Cairn-Model", m->ident);
+        http_add_header(resp, "X-Cairn-Model", m->ident);
         errorf(resp, MSV_JOB_V2, 404, "model '%.*s' is not served here (this server serves '%s')",
                (int)(name_len < 200 ? name_len : 200), rest, m->name);
         return;
@@ -369,36 +389,34 @@ static void v2_model_route(msv_app *app, const msv_model *m, http_request *req, 
     if (cn_str_starts(rest, "/versions/")) {
         const char *v = rest + strlen("/versions/");
         size_t vlen = strcspn(v, "/");
-        if (vlen != strlen(m->version) || strncmp(v, m->version, vlen) != 0) {
-            if (infer)
-                http_add_header(resp, "X-Cairn-Model", m->ident);
+        pinned = slot_find(app, v, vlen);
+        if (!pinned) {
+            http_add_header(resp, "X-Cairn-Model", m->ident);
             errorf(resp, MSV_JOB_V2, 404,
                    "version '%.*s' of model '%s' is not served here (this server serves "
-                   "version '%s')",
-                   (int)(vlen < 200 ? vlen : 200), v, m->name, m->version);
+                   "version '%s'%s)",
+                   (int)(vlen < 200 ? vlen : 200), v, m->name, m->version,
+                   app->n_routes > 1 ? " and the other --route versions" : "");
             return;
         }
         rest = v + vlen;
     }
     if (strcmp(rest, "/infer") == 0) {
-        predict_route(app, req, resp, MSV_JOB_V2);
+        predict_route(app, req, resp, MSV_JOB_V2, pinned);
         return;
     }
-    if (infer) /* "/infer" after something else */
-        http_add_header(resp, "X-Cairn-Model", m->ident);
-    if (!is_get(req)) {
+    if (pinned)
+        m = &pinned->model;
+    http_add_header(resp, "X-Cairn-Model", m->ident);
+    if (!is_get(req))
         method_not_allowed(resp, MSV_JOB_V2, req->path, req->method, "GET");
-        return;
-    }
-    if (strcmp(rest, "/ready") == 0) {
+    else if (strcmp(rest, "/ready") == 0)
         text(resp, 200, "application/json", "");
-        return;
-    }
-    if (*rest) {
+    else if (*rest)
         errorf(resp, MSV_JOB_V2, 404, "no endpoint at %.200s", req->path);
-        return;
-    }
-    model_metadata(m, resp);
+    else
+        model_metadata(m, resp);
+    slot_release(pinned);
 }
 
 static bool app_begin(void *vapp, http_request *req, http_response *resp)
@@ -424,17 +442,16 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
     msv_app *app = vapp;
     const char *path = req->path;
     if (strcmp(path, "/invocations") == 0) {
-        predict_route(app, req, resp, MSV_JOB_MLFLOW);
+        predict_route(app, req, resp, MSV_JOB_MLFLOW, NULL);
         return;
     }
     msv_slot *primary = slot_primary(app);
-    if (!(cn_str_starts(path, "/v2/models/") && cn_str_ends(path, "/infer")))
-        http_add_header(resp, "X-Cairn-Model", primary->model.ident);
-    if (cn_str_starts(path, "/v2/models/")) {
+    if (cn_str_starts(path, "/v2/models/")) { /* it names the version that answers */
         v2_model_route(app, &primary->model, req, resp);
         slot_release(primary);
         return;
     }
+    http_add_header(resp, "X-Cairn-Model", primary->model.ident);
     other_route(app, &primary->model, req, resp);
     slot_release(primary);
 }
