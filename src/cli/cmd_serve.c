@@ -17,7 +17,8 @@ static const char usage[] =
     "usage: cairn serve MODEL [--name NAME] [--host H] [--port P] [--workers N] "
     "[--predict-threads N] [--max-batch-rows N] [--batch-delay-us N] [--max-body BYTES] "
     "[--timeout SECONDS] [--access-log FILE] [--monitor-interval SECONDS] [--window ROWS] "
-    "[--min-rows N] [--experiment NAME] [--no-monitor --reason TEXT]\n";
+    "[--min-rows N] [--experiment NAME] [--no-monitor --reason TEXT] [--route V=W,...] "
+    "[--sticky-header H] [--shadow V] [--shadow-log FILE] [--poll-interval SECONDS]\n";
 
 static const char help[] =
     "\nServes a model over HTTP: MLflow's scoring protocol (POST /invocations with\n"
@@ -49,6 +50,16 @@ static const char help[] =
     "      --experiment NAME      the monitoring run's experiment (default monitoring/NAME)\n"
     "      --no-monitor           serve without drift monitoring (needs --reason)\n"
     "      --reason TEXT          why; recorded as tag cairn.serve.no_monitor_reason\n"
+    "      --route V=W,...        serve several versions of models:/NAME with weights\n"
+    "                             (v3=90,v4=10: A/B or canary)\n"
+    "      --sticky-header H      a request carrying header H keeps to one version (by a\n"
+    "                             hash of its value)\n"
+    "      --shadow V             version V also predicts every request; its answers go to\n"
+    "                             the shadow log, never to the client\n"
+    "      --shadow-log FILE      the shadow's JSONL log (default: artifact\n"
+    "                             shadow/predictions.jsonl of the monitoring run)\n"
+    "      --poll-interval SECONDS  models:/NAME@ALIAS: how often to ask the registry where\n"
+    "                             the alias points; a move swaps versions (default 10)\n"
     "  -h, --help                 this help\n";
 
 static bool parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -78,6 +89,11 @@ int cmd_serve(int argc, char **argv)
                                          {"experiment", required_argument, NULL, 'e'},
                                          {"no-monitor", no_argument, NULL, 'N'},
                                          {"reason", required_argument, NULL, 'r'},
+                                         {"route", required_argument, NULL, 'R'},
+                                         {"sticky-header", required_argument, NULL, 'S'},
+                                         {"shadow", required_argument, NULL, 's'},
+                                         {"shadow-log", required_argument, NULL, 'L'},
+                                         {"poll-interval", required_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     msv_config cfg = {0};
@@ -152,6 +168,20 @@ int cmd_serve(int argc, char **argv)
         case 'e': cfg.experiment = optarg; break;
         case 'N': cfg.no_monitor = true; break;
         case 'r': cfg.reason = optarg; break;
+        case 'R': cfg.route = optarg; break;
+        case 'S':
+            if (!*optarg)
+                return cli_usage(usage, "--sticky-header takes a header name");
+            cfg.sticky_header = optarg;
+            break;
+        case 's': cfg.shadow = optarg; break;
+        case 'L': cfg.shadow_log = optarg; break;
+        case 'P':
+            if (!cn_parse_double(optarg, &d) || !(d >= 0.05 && d <= 86400))
+                return cli_usage(usage, "--poll-interval takes 0.05 to 86400 seconds, not '%s'",
+                                 optarg);
+            cfg.poll_interval = d;
+            break;
         default: return cli_other_option(c, usage, help, argv);
         }
     }
@@ -166,6 +196,10 @@ int cmd_serve(int argc, char **argv)
                                 "monitoring is recorded with its reason");
     if (cfg.reason && !cfg.no_monitor)
         return cli_usage(usage, "--reason goes with --no-monitor");
+    if (cfg.sticky_header && !cfg.route)
+        return cli_usage(usage, "--sticky-header goes with --route");
+    if (cfg.shadow_log && !cfg.shadow)
+        return cli_usage(usage, "--shadow-log goes with --shadow");
     if (cfg.min_rows && cfg.window_rows && cfg.min_rows > cfg.window_rows)
         return cli_usage(usage, "--min-rows is larger than --window");
     FILE *log = NULL;

@@ -129,6 +129,8 @@ static void answer(msv_batcher *b, msv_job *job, const double *pred, int status,
     http_resume(job->pending, &resp);
     cairn_table_free(job->rows);
     free(job->v2_id);
+    if (job->hold)
+        atomic_fetch_sub(job->hold, 1);
     free(job);
 }
 

@@ -103,6 +103,7 @@ typedef struct msv_job {
     cairn_table *rows; /* the schema's features in order */
     msv_job_kind kind;
     char *v2_id;
+    atomic_int *hold; /* the served version's reference count, dropped once answered (or NULL) */
 } msv_job;
 
 typedef struct msv_batcher msv_batcher;

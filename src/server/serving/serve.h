@@ -30,6 +30,12 @@ typedef struct msv_config {
     size_t window_rows;      /* the rows a check compares; 0: 10000 */
     size_t min_rows;         /* rows needed before a check; 0: 50 */
     const char *experiment;  /* the monitoring run's experiment; NULL: "monitoring/<name>" */
+    /* Several versions (models:/NAME/... only). */
+    const char *route;         /* "v3=90,v4=10": weighted split over versions; NULL: MODEL alone */
+    const char *sticky_header; /* requests with this header keep to one version; NULL: none */
+    const char *shadow;        /* a version that also predicts every request, logged only */
+    const char *shadow_log;    /* its JSONL log; NULL: artifact shadow/predictions.jsonl */
+    double poll_interval;      /* models:/NAME@ALIAS: seconds between registry polls; 0: 10 */
 } msv_config;
 
 /* Serves until SIGTERM or SIGINT; returns the exit code (0 after a clean stop), having printed

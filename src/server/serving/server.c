@@ -22,12 +22,44 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
+/* One served version: its model, predicting threads and (for the primary) its monitoring.
+ * refs counts the requests that hold it, plus one while it is served; a version the alias
+ * moved away from is freed by the poller once refs reaches 0. */
+typedef struct msv_slot {
+    msv_model model;
+    char *spec; /* models:/NAME/VERSION, or the MODEL argument */
+    msv_batcher *batcher;
+    msv_window *window;
+    msv_monitor *monitor;
+    atomic_int refs;
+    unsigned weight; /* its share of the --route split */
+    bool shadow;
+    atomic_uint_fast64_t n_requests; /* routed to it (or, for the shadow, mirrored to it) */
+    atomic_uint_fast64_t n_failed;   /* of those, refused or failed (4xx, 5xx) */
+    struct msv_slot *next;           /* in the retired list */
+} msv_slot;
+
 typedef struct msv_app {
     msv_config cfg;
-    msv_model model;
     msv_metrics metrics;
-    msv_batcher *batcher;
     http_server *srv;
+    cairn_run *run;
+    /* The served versions: routes[0] is the primary (monitored, named by the metadata). */
+    pthread_rwlock_t slots_lock;
+    msv_slot **routes;
+    size_t n_routes;
+    unsigned total_weight;
+    msv_slot *shadow;
+    msv_slot *retired; /* swapped out, freed when no request holds them (poller only) */
+    atomic_uint_fast64_t n_pick;
+    pthread_mutex_t shadow_mu;
+    FILE *shadow_log;
+    /* models:/NAME@ALIAS: the poller that follows the alias. */
+    char *alias_model, *alias;
+    pthread_t poller;
+    bool poller_running, poller_stop;
+    pthread_mutex_t poll_mu;
+    pthread_cond_t poll_cv;
     pthread_key_t ctx_key;
     pthread_mutex_t lock; /* guards ctxs */
     cairn_ctx **ctxs;     /* each worker's context (for building tables), closed at the stop */
@@ -51,6 +83,122 @@ static cairn_ctx *thread_ctx(msv_app *app)
     app->ctxs[app->n_ctxs++] = ctx;
     pthread_mutex_unlock(&app->lock);
     return ctx;
+}
+
+/* ---- choosing a version ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return mix64(h);
+}
+
+/* The version that answers req (weighted, or by the sticky header's hash), held. */
+static msv_slot *slot_pick(msv_app *app, const http_request *req)
+{
+    pthread_rwlock_rdlock(&app->slots_lock);
+    msv_slot *s = app->routes[0];
+    if (app->n_routes > 1) {
+        const char *sticky =
+            app->cfg.sticky_header && req ? http_header(req, app->cfg.sticky_header) : NULL;
+        uint64_t h = sticky ? fnv1a(sticky) : mix64(atomic_fetch_add(&app->n_pick, 1));
+        uint64_t x = h % app->total_weight;
+        for (size_t i = 0; i < app->n_routes; i++) {
+            if (x < app->routes[i]->weight) {
+                s = app->routes[i];
+                break;
+            }
+            x -= app->routes[i]->weight;
+        }
+    }
+    atomic_fetch_add(&s->refs, 1);
+    pthread_rwlock_unlock(&app->slots_lock);
+    return s;
+}
+
+/* The routed version whose number is v[0..n), held, or NULL. */
+static msv_slot *slot_find(msv_app *app, const char *v, size_t n)
+{
+    msv_slot *found = NULL;
+    pthread_rwlock_rdlock(&app->slots_lock);
+    for (size_t i = 0; i < app->n_routes && !found; i++) {
+        const char *have = app->routes[i]->model.version;
+        if (strlen(have) == n && strncmp(have, v, n) == 0)
+            found = app->routes[i];
+    }
+    if (found)
+        atomic_fetch_add(&found->refs, 1);
+    pthread_rwlock_unlock(&app->slots_lock);
+    return found;
+}
+
+/* The primary version (metadata, /metrics, error headers), held. */
+static msv_slot *slot_primary(msv_app *app)
+{
+    pthread_rwlock_rdlock(&app->slots_lock);
+    msv_slot *s = app->routes[0];
+    atomic_fetch_add(&s->refs, 1);
+    pthread_rwlock_unlock(&app->slots_lock);
+    return s;
+}
+
+static void slot_release(msv_slot *s)
+{
+    if (s)
+        atomic_fetch_sub(&s->refs, 1);
+}
+
+/* The shadow predicts the rows too; its answer goes to the log, never to the client. */
+static void shadow_predict(msv_app *app, cairn_ctx *ctx, const msv_slot *served,
+                           const cairn_table *rows)
+{
+    msv_slot *sh = app->shadow;
+    size_t n = rows->n_rows;
+    atomic_fetch_add(&sh->n_requests, 1);
+    double *pred = cn_xmalloc((n ? n : 1) * sizeof *pred);
+    cairn_status rc = n ? cairn_model_predict(ctx, sh->model.model, rows, NULL, n, pred) : CAIRN_OK;
+    cn_buf line = CN_BUF_INIT;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    cn_buf_printf(&line,
+                  "{\"time\": %.3f, \"served_by\": ", (double)now.tv_sec + now.tv_nsec / 1e9);
+    cn_json_quote(&line, served->model.ident, strlen(served->model.ident));
+    cn_buf_puts(&line, ", \"shadow\": ");
+    cn_json_quote(&line, sh->model.ident, strlen(sh->model.ident));
+    cn_buf_printf(&line, ", \"rows\": %zu, ", n);
+    if (rc == CAIRN_OK) {
+        msv_job fake = {.kind = MSV_JOB_MLFLOW};
+        cn_buf preds = CN_BUF_INIT;
+        msv_encode_predictions(&sh->model, &fake, pred, n, &preds);
+        /* {"predictions": [...]} without its braces */
+        cn_buf_append(&line, preds.data + 1, preds.len - 2);
+        cn_buf_release(&preds);
+    } else {
+        atomic_fetch_add(&sh->n_failed, 1);
+        cn_buf_puts(&line, "\"error\": ");
+        cn_json_quote(&line, cairn_errmsg(ctx), strlen(cairn_errmsg(ctx)));
+    }
+    cn_buf_puts(&line, "}\n");
+    free(pred);
+    if (!app->shadow_log) {
+        cn_buf_release(&line);
+        return;
+    }
+    pthread_mutex_lock(&app->shadow_mu);
+    fwrite(line.data, 1, line.len, app->shadow_log);
+    fflush(app->shadow_log);
+    pthread_mutex_unlock(&app->shadow_mu);
+    cn_buf_release(&line);
 }
 
 /* ---- routes ---- */
@@ -113,10 +261,13 @@ static void method_not_allowed(http_response *resp, msv_job_kind kind, const cha
 }
 
 /* Decodes, validates and queues a prediction request; answers refusals at once. */
-static void predict_route(msv_app *app, http_request *req, http_response *resp, msv_job_kind kind)
+/* pinned: the version the path named (held; taken over), or NULL to route the request. */
+static void predict_route(msv_app *app, http_request *req, http_response *resp, msv_job_kind kind,
+                          msv_slot *pinned)
 {
     if (strcmp(req->method, "POST") != 0) {
         method_not_allowed(resp, kind, req->path, req->method, "POST");
+        slot_release(pinned);
         return;
     }
     if (req->body_too_large) {
@@ -124,9 +275,13 @@ static void predict_route(msv_app *app, http_request *req, http_response *resp, 
                "the request body is over the server's limit of %zu bytes (--max-body); split "
                "the rows over several requests",
                app->cfg.max_body);
+        slot_release(pinned);
         return;
     }
     cairn_ctx *ctx = thread_ctx(app);
+    msv_slot *slot = pinned ? pinned : slot_pick(app, req);
+    http_add_header(resp, "X-Cairn-Model", slot->model.ident);
+    atomic_fetch_add(&slot->n_requests, 1);
     cairn_table *rows = NULL;
     char *id = NULL;
     cn_buf err = CN_BUF_INIT;
@@ -134,10 +289,10 @@ static void predict_route(msv_app *app, http_request *req, http_response *resp, 
     const char *body = req->body.data ? req->body.data : "";
     if (kind == MSV_JOB_MLFLOW) {
         msv_format fmt;
-        st = msv_decode_invocations(ctx, &app->model.schema, http_header(req, "Content-Type"), body,
-                                    req->body.len, &rows, &fmt, &err);
+        st = msv_decode_invocations(ctx, &slot->model.schema, http_header(req, "Content-Type"),
+                                    body, req->body.len, &rows, &fmt, &err);
     } else {
-        st = msv_decode_v2(ctx, &app->model.schema, body, req->body.len, &rows, &id, &err);
+        st = msv_decode_v2(ctx, &slot->model.schema, body, req->body.len, &rows, &id, &err);
         if (!st && !id)
             id = cn_asprintf("%llu", (unsigned long long)atomic_fetch_add(&app->n_v2, 1) + 1);
     }
@@ -147,23 +302,31 @@ static void predict_route(msv_app *app, http_request *req, http_response *resp, 
         } else {
             msv_error(resp, kind, st, cn_buf_str(&err));
         }
+        atomic_fetch_add(&slot->n_failed, 1);
         cn_buf_release(&err);
+        slot_release(slot);
         return;
     }
     cn_buf_release(&err);
+    if (app->shadow)
+        shadow_predict(app, ctx, slot, rows);
     msv_job *job = cn_xcalloc(1, sizeof *job);
     job->rows = rows;
     job->kind = kind;
     job->v2_id = id;
-    if (msv_batcher_try_inline(app->batcher, ctx, job, resp))
+    if (msv_batcher_try_inline(slot->batcher, ctx, job, resp)) {
+        if (resp->status >= 400)
+            atomic_fetch_add(&slot->n_failed, 1);
+        slot_release(slot);
         return;
+    }
+    job->hold = &slot->refs;
     job->pending = http_suspend(req);
-    msv_batcher_submit(app->batcher, job);
+    msv_batcher_submit(slot->batcher, job);
 }
 
-static void model_metadata(msv_app *app, http_response *resp)
+static void model_metadata(const msv_model *m, http_response *resp)
 {
-    const msv_model *m = &app->model;
     cn_jsonw w;
     cn_jsonw_init(&w, NULL, 0);
     cn_jsonw_object_begin(&w);
@@ -208,13 +371,16 @@ static void model_metadata(msv_app *app, http_response *resp)
     resp->content_type = "application/json";
 }
 
-/* /v2/models/NAME[/versions/V][/ready|/infer]. */
-static void v2_model_route(msv_app *app, http_request *req, http_response *resp)
+/* /v2/models/NAME[/versions/V][/ready|/infer]; m is the primary version (held). */
+static void v2_model_route(msv_app *app, const msv_model *m, http_request *req, http_response *resp)
 {
     const char *rest = req->path + strlen("/v2/models/");
     size_t name_len = strcspn(rest, "/");
-    const msv_model *m = &app->model;
+    msv_slot *pinned = NULL; /* /versions/V: that routed version, held */
+    /* Every answer names a version: infer's the one that predicts, the others the version
+     * the path names or the primary. */
     if (name_len != strlen(m->name) || strncmp(rest, m->name, name_len) != 0) {
+        http_add_header(resp, "X-Cairn-Model", m->ident);
         errorf(resp, MSV_JOB_V2, 404, "model '%.*s' is not served here (this server serves '%s')",
                (int)(name_len < 200 ? name_len : 200), rest, m->name);
         return;
@@ -223,32 +389,34 @@ static void v2_model_route(msv_app *app, http_request *req, http_response *resp)
     if (cn_str_starts(rest, "/versions/")) {
         const char *v = rest + strlen("/versions/");
         size_t vlen = strcspn(v, "/");
-        if (vlen != strlen(m->version) || strncmp(v, m->version, vlen) != 0) {
+        pinned = slot_find(app, v, vlen);
+        if (!pinned) {
+            http_add_header(resp, "X-Cairn-Model", m->ident);
             errorf(resp, MSV_JOB_V2, 404,
                    "version '%.*s' of model '%s' is not served here (this server serves "
-                   "version '%s')",
-                   (int)(vlen < 200 ? vlen : 200), v, m->name, m->version);
+                   "version '%s'%s)",
+                   (int)(vlen < 200 ? vlen : 200), v, m->name, m->version,
+                   app->n_routes > 1 ? " and the other --route versions" : "");
             return;
         }
         rest = v + vlen;
     }
     if (strcmp(rest, "/infer") == 0) {
-        predict_route(app, req, resp, MSV_JOB_V2);
+        predict_route(app, req, resp, MSV_JOB_V2, pinned);
         return;
     }
-    if (!is_get(req)) {
+    if (pinned)
+        m = &pinned->model;
+    http_add_header(resp, "X-Cairn-Model", m->ident);
+    if (!is_get(req))
         method_not_allowed(resp, MSV_JOB_V2, req->path, req->method, "GET");
-        return;
-    }
-    if (strcmp(rest, "/ready") == 0) {
+    else if (strcmp(rest, "/ready") == 0)
         text(resp, 200, "application/json", "");
-        return;
-    }
-    if (*rest) {
+    else if (*rest)
         errorf(resp, MSV_JOB_V2, 404, "no endpoint at %.200s", req->path);
-        return;
-    }
-    model_metadata(app, resp);
+    else
+        model_metadata(m, resp);
+    slot_release(pinned);
 }
 
 static bool app_begin(void *vapp, http_request *req, http_response *resp)
@@ -258,25 +426,72 @@ static bool app_begin(void *vapp, http_request *req, http_response *resp)
     if (!req->path) {
         msv_error(resp, MSV_JOB_MLFLOW, 400,
                   "the request path holds a malformed %-escape, a NUL byte or invalid UTF-8");
-        http_add_header(resp, "X-Cairn-Model", app->model.ident);
+        msv_slot *primary = slot_primary(app);
+        http_add_header(resp, "X-Cairn-Model", primary->model.ident);
+        slot_release(primary);
         return false;
     }
     return true;
 }
 
+static void other_route(msv_app *app, const msv_model *model, http_request *req,
+                        http_response *resp);
+
 static void app_handle(void *vapp, http_request *req, http_response *resp)
 {
     msv_app *app = vapp;
     const char *path = req->path;
-    http_add_header(resp, "X-Cairn-Model", app->model.ident);
     if (strcmp(path, "/invocations") == 0) {
-        predict_route(app, req, resp, MSV_JOB_MLFLOW);
+        predict_route(app, req, resp, MSV_JOB_MLFLOW, NULL);
         return;
     }
-    if (cn_str_starts(path, "/v2/models/")) {
-        v2_model_route(app, req, resp);
+    msv_slot *primary = slot_primary(app);
+    if (cn_str_starts(path, "/v2/models/")) { /* it names the version that answers */
+        v2_model_route(app, &primary->model, req, resp);
+        slot_release(primary);
         return;
     }
+    http_add_header(resp, "X-Cairn-Model", primary->model.ident);
+    other_route(app, &primary->model, req, resp);
+    slot_release(primary);
+}
+
+static void version_lines(msv_app *app, cn_buf *out)
+{
+    cn_buf_puts(out, "# HELP cairn_serve_version_requests_total Prediction requests by the "
+                     "version that answered them (role route) or mirrored them (role "
+                     "shadow).\n# TYPE cairn_serve_version_requests_total counter\n");
+    cn_buf failed = CN_BUF_INIT;
+    cn_buf_puts(&failed, "# HELP cairn_serve_version_errors_total Prediction requests refused or "
+                         "failed, by version.\n# TYPE cairn_serve_version_errors_total "
+                         "counter\n");
+    pthread_rwlock_rdlock(&app->slots_lock);
+    for (size_t i = 0; i <= app->n_routes; i++) {
+        msv_slot *s = i < app->n_routes ? app->routes[i] : app->shadow;
+        if (!s)
+            continue;
+        const char *role = s->shadow ? "shadow" : "route";
+        cn_buf *bufs[2] = {out, &failed};
+        const char *names[2] = {"cairn_serve_version_requests_total",
+                                "cairn_serve_version_errors_total"};
+        uint64_t vals[2] = {atomic_load(&s->n_requests), atomic_load(&s->n_failed)};
+        for (int k = 0; k < 2; k++) {
+            cn_buf_printf(bufs[k], "%s{model=\"", names[k]);
+            msv_metrics_label(bufs[k], s->model.name);
+            cn_buf_puts(bufs[k], "\",version=\"");
+            msv_metrics_label(bufs[k], s->model.version);
+            cn_buf_printf(bufs[k], "\",role=\"%s\"} %llu\n", role, (unsigned long long)vals[k]);
+        }
+    }
+    pthread_rwlock_unlock(&app->slots_lock);
+    cn_buf_append(out, failed.data, failed.len);
+    cn_buf_release(&failed);
+}
+
+static void other_route(msv_app *app, const msv_model *model, http_request *req,
+                        http_response *resp)
+{
+    const char *path = req->path;
     bool v2 = cn_str_starts(path, "/v2");
     msv_job_kind kind = v2 ? MSV_JOB_V2 : MSV_JOB_MLFLOW;
     bool known = strcmp(path, "/ping") == 0 || strcmp(path, "/health") == 0 ||
@@ -297,8 +512,9 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
         text(resp, 200, "application/json", cairn_version());
     } else if (strcmp(path, "/metrics") == 0) {
         cn_buf_release(&resp->body);
-        msv_metrics_render(&app->metrics, &app->model, app->srv ? http_in_flight(app->srv) : 0,
+        msv_metrics_render(&app->metrics, model, app->srv ? http_in_flight(app->srv) : 0,
                            &resp->body);
+        version_lines(app, &resp->body);
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     } else if (strcmp(path, "/v2") == 0) {
         cn_buf_release(&resp->body);
@@ -574,6 +790,301 @@ static cairn_run *start_run(cairn_ctx *ctx, const msv_config *cfg, const msv_mod
     return run;
 }
 
+/* ---- versions: loading, routing, the alias poller ---- */
+
+static void slot_free(msv_slot *s)
+{
+    if (!s)
+        return;
+    msv_batcher_stop(s->batcher);
+    msv_monitor_stop(s->monitor);
+    msv_window_free(s->window);
+    model_release(&s->model);
+    free(s->spec);
+    free(s);
+}
+
+/* Loads the version spec names into a new slot with its predicting threads (held once: it is
+ * served). Prints the error. */
+static msv_slot *slot_open(cairn_ctx *ctx, msv_app *app, const char *spec, unsigned weight,
+                           bool shadow)
+{
+    msv_slot *s = cn_xcalloc(1, sizeof *s);
+    s->spec = cn_xstrdup(spec);
+    s->weight = weight;
+    s->shadow = shadow;
+    atomic_init(&s->refs, 1);
+    msv_config c = app->cfg;
+    c.model = s->spec;
+    if (!load_model(ctx, &c, &s->model)) {
+        slot_free(s);
+        return NULL;
+    }
+    s->batcher = msv_batcher_start(&app->cfg, &s->model, NULL, &app->metrics);
+    if (!s->batcher) {
+        fprintf(stderr, "cairn: error: cannot start the predicting threads\n");
+        slot_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Drift monitoring of the primary version: the window its batcher fills (before it serves)... */
+static void slot_window(msv_app *app, msv_slot *s)
+{
+    if (!s->model.ref || app->cfg.no_monitor)
+        return;
+    s->window = msv_window_new(&s->model.schema, app->cfg.window_rows);
+    msv_batcher_stop(s->batcher); /* restarted with the window (nothing is queued yet) */
+    s->batcher = msv_batcher_start(&app->cfg, &s->model, s->window, &app->metrics);
+}
+
+/* ... and the monitor that checks it (one at a time: they share the monitoring run). */
+static void slot_monitor(msv_app *app, msv_slot *s)
+{
+    if (s->window && app->run)
+        s->monitor = msv_monitor_start(&app->cfg, &s->model, s->window, &app->metrics, app->run);
+}
+
+/* A version as --route and --shadow write it: "v3", "3". */
+static bool parse_version(const char *s, size_t n, int64_t *out)
+{
+    char buf[32];
+    if (n && (s[0] == 'v' || s[0] == 'V')) {
+        s++;
+        n--;
+    }
+    if (!n || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return cn_parse_int64(buf, out) && *out > 0;
+}
+
+/* The registered name of MODEL (models:/NAME, models:/NAME/V or models:/NAME@ALIAS). */
+static char *registered_name(const char *model)
+{
+    if (!cn_str_starts(model, "models:/"))
+        return NULL;
+    const char *rest = model + strlen("models:/");
+    size_t n = strcspn(rest, "/@");
+    return n ? dup_n(rest, n) : NULL;
+}
+
+/* Loads the versions --route names (or MODEL alone) and the --shadow. Prints the error. */
+static bool open_versions(cairn_ctx *ctx, msv_app *app)
+{
+    const msv_config *cfg = &app->cfg;
+    char *name = registered_name(cfg->model);
+    if ((cfg->route || cfg->shadow) && !name) {
+        fprintf(stderr,
+                "cairn: error: --route and --shadow pick versions of a registered model: give "
+                "MODEL as models:/NAME (not '%s')\n",
+                cfg->model);
+        return false;
+    }
+    bool ok = true;
+    if (!cfg->route) {
+        msv_slot *s = slot_open(ctx, app, cfg->model, 1, false);
+        if (!s) {
+            free(name);
+            return false;
+        }
+        app->routes = cn_xcalloc(1, sizeof *app->routes);
+        app->routes[app->n_routes++] = s;
+        app->total_weight = 1;
+    } else {
+        const char *p = cfg->route;
+        while (ok && *p) {
+            size_t len = strcspn(p, ",");
+            const char *eq = memchr(p, '=', len);
+            int64_t v, w;
+            char wbuf[16];
+            size_t wlen = eq ? len - (size_t)(eq - p) - 1 : 0;
+            if (eq && wlen > 0 && wlen < sizeof wbuf) {
+                memcpy(wbuf, eq + 1, wlen);
+                wbuf[wlen] = '\0';
+            } else {
+                wbuf[0] = '\0';
+            }
+            if (!eq || !parse_version(p, (size_t)(eq - p), &v) || !cn_parse_int64(wbuf, &w) ||
+                w < 0 || w > 1000000) {
+                fprintf(stderr,
+                        "cairn: error: --route '%s': write VERSION=WEIGHT pairs separated by "
+                        "commas, e.g. v3=90,v4=10 (weights 0 to 1000000)\n",
+                        cfg->route);
+                ok = false;
+                break;
+            }
+            char *spec = cn_asprintf("models:/%s/%lld", name, (long long)v);
+            msv_slot *s = slot_open(ctx, app, spec, (unsigned)w, false);
+            free(spec);
+            if (!s) {
+                ok = false;
+                break;
+            }
+            app->routes = cn_xrealloc(app->routes, (app->n_routes + 1) * sizeof *app->routes);
+            app->routes[app->n_routes++] = s;
+            app->total_weight += (unsigned)w;
+            p += len;
+            if (*p == ',')
+                p++;
+        }
+        if (ok && app->total_weight == 0) {
+            fprintf(stderr, "cairn: error: --route '%s' gives every version weight 0\n",
+                    cfg->route);
+            ok = false;
+        }
+    }
+    if (ok && cfg->shadow) {
+        int64_t v;
+        if (!parse_version(cfg->shadow, strlen(cfg->shadow), &v)) {
+            fprintf(stderr, "cairn: error: --shadow takes a version (v5 or 5), not '%s'\n",
+                    cfg->shadow);
+            ok = false;
+        } else {
+            char *spec = cn_asprintf("models:/%s/%lld", name, (long long)v);
+            app->shadow = slot_open(ctx, app, spec, 0, true);
+            free(spec);
+            ok = app->shadow != NULL;
+        }
+    }
+    free(name);
+    return ok;
+}
+
+/* Frees the retired versions no request holds any more. */
+static void free_retired(msv_app *app, bool all)
+{
+    msv_slot **pp = &app->retired;
+    while (*pp) {
+        msv_slot *s = *pp;
+        if (all || atomic_load(&s->refs) == 0) {
+            *pp = s->next;
+            slot_free(s);
+        } else {
+            pp = &s->next;
+        }
+    }
+}
+
+/* models:/NAME@ALIAS: asks the registry where the alias points every poll interval and, when
+ * it moved, loads that version and swaps it in. Requests under way finish on the old one. */
+static void *poll_thread(void *arg)
+{
+    msv_app *app = arg;
+    cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
+    o.artifact_root = app->cfg.artifact_root;
+    cairn_ctx *ctx = NULL;
+    if (cairn_open(app->cfg.store_uri, &o, &ctx) != CAIRN_OK) {
+        fprintf(stderr,
+                "cairn: warning: the alias poller cannot open the store (%s); %s@%s "
+                "stays on the version it started with\n",
+                ctx ? cairn_errmsg(ctx) : "?", app->alias_model, app->alias);
+        cairn_close(ctx);
+        return NULL;
+    }
+    double interval = app->cfg.poll_interval > 0 ? app->cfg.poll_interval : 10;
+    bool warned = false;
+    int64_t last = cn_mono_ns();
+    pthread_mutex_lock(&app->poll_mu);
+    for (;;) {
+        /* Wake every 50 ms while retired versions wait to be freed, else at the next poll. */
+        double left = interval - (double)(cn_mono_ns() - last) / 1e9;
+        double wait = app->retired && left > 0.05 ? 0.05 : left;
+        if (wait > 0 && !app->poller_stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            long ns = until.tv_nsec + (long)((wait - (double)(long)wait) * 1e9);
+            until.tv_sec += (time_t)wait + ns / 1000000000L;
+            until.tv_nsec = ns % 1000000000L;
+            pthread_cond_timedwait(&app->poll_cv, &app->poll_mu, &until);
+        }
+        if (app->poller_stop)
+            break;
+        pthread_mutex_unlock(&app->poll_mu);
+        free_retired(app, false);
+        if ((double)(cn_mono_ns() - last) / 1e9 < interval) {
+            pthread_mutex_lock(&app->poll_mu);
+            continue;
+        }
+        last = cn_mono_ns();
+        cairn_model_version *mv = NULL;
+        if (cairn_model_version_get_by_alias(ctx, app->alias_model, app->alias, &mv) != CAIRN_OK) {
+            if (!warned)
+                fprintf(stderr, "cairn: warning: polling %s@%s: %s (still serving %s)\n",
+                        app->alias_model, app->alias, cairn_errmsg(ctx),
+                        app->routes[0]->model.ident);
+            warned = true;
+            pthread_mutex_lock(&app->poll_mu);
+            continue;
+        }
+        warned = false;
+        char *now = cn_asprintf("%lld", (long long)mv->version);
+        cairn_model_version_free(mv);
+        msv_slot *cur = app->routes[0]; /* only this thread replaces it */
+        if (strcmp(now, cur->model.version) != 0) {
+            char *spec = cn_asprintf("models:/%s/%s", app->alias_model, now);
+            msv_slot *s = slot_open(ctx, app, spec, 1, false);
+            free(spec);
+            if (s) {
+                slot_window(app, s);
+                pthread_rwlock_wrlock(&app->slots_lock);
+                app->routes[0] = s;
+                pthread_rwlock_unlock(&app->slots_lock);
+                fprintf(stderr, "cairn: %s@%s moved: now serving %s (was %s)\n", app->alias_model,
+                        app->alias, s->model.ident, cur->model.ident);
+                msv_monitor_stop(cur->monitor); /* one last check of the old version */
+                cur->monitor = NULL;
+                slot_monitor(app, s);
+                atomic_fetch_sub(&cur->refs, 1); /* no longer served */
+                cur->next = app->retired;
+                app->retired = cur;
+                free_retired(app, false);
+            } else {
+                fprintf(stderr,
+                        "cairn: warning: %s@%s moved to version %s, which does not "
+                        "load; still serving %s\n",
+                        app->alias_model, app->alias, now, cur->model.ident);
+            }
+        }
+        free(now);
+        pthread_mutex_lock(&app->poll_mu);
+    }
+    pthread_mutex_unlock(&app->poll_mu);
+    cairn_close(ctx);
+    return NULL;
+}
+
+/* Where the shadow's answers go: --shadow-log, or artifact shadow/predictions.jsonl of the
+ * monitoring run. */
+static bool open_shadow_log(msv_app *app)
+{
+    char *path = NULL;
+    if (app->cfg.shadow_log) {
+        path = cn_xstrdup(app->cfg.shadow_log);
+    } else {
+        /* Written as it grows, recorded as an artifact at the stop. */
+        char *dir = cn_path_join(cairn_run_artifact_dir(app->run), "shadow");
+        if (cn_fs_mkdirs(dir, 0755) != 0) {
+            fprintf(stderr,
+                    "cairn: error: cannot make the shadow log's folder '%s': %s (or "
+                    "give --shadow-log FILE)\n",
+                    dir, strerror(errno));
+            free(dir);
+            return false;
+        }
+        path = cn_path_join(dir, "predictions.jsonl");
+        free(dir);
+    }
+    app->shadow_log = fopen(path, "a");
+    if (!app->shadow_log)
+        fprintf(stderr, "cairn: error: cannot open the shadow log '%s': %s\n", path,
+                strerror(errno));
+    free(path);
+    return app->shadow_log != NULL;
+}
+
 int msv_serve(const msv_config *cfg)
 {
     msv_app app = {.cfg = *cfg};
@@ -592,12 +1103,13 @@ int msv_serve(const msv_config *cfg)
         return 1;
     }
     pthread_mutex_init(&app.lock, NULL);
+    pthread_mutex_init(&app.shadow_mu, NULL);
+    pthread_mutex_init(&app.poll_mu, NULL);
+    pthread_cond_init(&app.poll_cv, NULL);
+    pthread_rwlock_init(&app.slots_lock, NULL);
     pthread_key_create(&app.ctx_key, NULL);
     msv_metrics_init(&app.metrics);
     int rc = 1;
-    cairn_run *run = NULL;
-    msv_window *window = NULL;
-    msv_monitor *monitor = NULL;
     cairn_open_opts o = CAIRN_OPEN_OPTS_INIT;
     o.artifact_root = cfg->artifact_root;
     cairn_ctx *ctx = NULL;
@@ -605,25 +1117,35 @@ int msv_serve(const msv_config *cfg)
         fprintf(stderr, "cairn: error: %s\n", ctx ? cairn_errmsg(ctx) : "cannot open the store");
         goto done;
     }
-    if (!load_model(ctx, cfg, &app.model))
+    const char *at = cn_str_starts(cfg->model, "models:/") ? strchr(cfg->model, '@') : NULL;
+    if (at && cfg->route) {
+        fprintf(stderr,
+                "cairn: error: --route names versions; give MODEL as models:/NAME, not "
+                "the alias '%s' (an alias is followed alone, with hot swap)\n",
+                cfg->model);
         goto done;
-    run = start_run(ctx, &app.cfg, &app.model);
-    if (!run)
+    }
+    if (!open_versions(ctx, &app))
         goto done;
-    if (app.model.ref && !cfg->no_monitor) {
-        window = msv_window_new(&app.model.schema, app.cfg.window_rows);
-        monitor = msv_monitor_start(&app.cfg, &app.model, window, &app.metrics, run);
-    } else {
+    msv_model *primary = &app.routes[0]->model;
+    app.run = start_run(ctx, &app.cfg, primary);
+    if (!app.run)
+        goto done;
+    if (app.shadow && !open_shadow_log(&app))
+        goto done;
+    slot_window(&app, app.routes[0]);
+    slot_monitor(&app, app.routes[0]);
+    if (!app.routes[0]->monitor)
         msv_metrics_set_drift(
             &app.metrics,
             cn_asprintf("# HELP cairn_serve_monitoring_enabled 1 when drift monitoring is on.\n"
                         "# TYPE cairn_serve_monitoring_enabled gauge\n"
                         "cairn_serve_monitoring_enabled 0\n"));
-    }
-    app.batcher = msv_batcher_start(&app.cfg, &app.model, window, &app.metrics);
-    if (!app.batcher) {
-        fprintf(stderr, "cairn: error: cannot start the predicting threads\n");
-        goto done;
+    if (at) {
+        app.alias_model = registered_name(cfg->model);
+        app.alias = cn_xstrdup(at + 1);
+        if (pthread_create(&app.poller, NULL, poll_thread, &app) == 0)
+            app.poller_running = true;
     }
 
     http_config hc = {.host = cfg->host,
@@ -638,12 +1160,25 @@ int msv_serve(const msv_config *cfg)
         fprintf(stderr, "cairn: error: %s\n", err);
         goto done;
     }
+    cn_buf versions = CN_BUF_INIT;
+    for (size_t i = 0; i < app.n_routes; i++) {
+        if (app.n_routes > 1)
+            cn_buf_printf(&versions, "%s%s=%u", i ? ", " : "", app.routes[i]->model.ident,
+                          app.routes[i]->weight);
+        else
+            cn_buf_puts(&versions, app.routes[i]->model.ident);
+    }
+    if (app.shadow)
+        cn_buf_printf(&versions, ", shadow %s", app.shadow->model.ident);
+    if (app.alias)
+        cn_buf_printf(&versions, ", following @%s", app.alias);
     fprintf(out,
             "cairn serve listening on http://%s:%d (model %s, %zu features, %s, monitoring %s, "
             "run %s)\n",
-            cfg->host ? cfg->host : "127.0.0.1", http_port(app.srv), app.model.ident,
-            app.model.schema.n_features, cairn_model_learner(app.model.model),
-            monitor ? "on" : "off", cairn_run_id(run));
+            cfg->host ? cfg->host : "127.0.0.1", http_port(app.srv), cn_buf_str(&versions),
+            primary->schema.n_features, cairn_model_learner(primary->model),
+            app.routes[0]->monitor ? "on" : "off", cairn_run_id(app.run));
+    cn_buf_release(&versions);
     fflush(out);
     int sig = http_stop_signal_wait();
     fprintf(stderr, "cairn: %s: finishing %d request(s) under way, then stopping\n",
@@ -653,22 +1188,51 @@ int msv_serve(const msv_config *cfg)
     rc = 0;
 done:
     http_stop(app.srv, 0);
-    msv_batcher_stop(app.batcher); /* after http_stop: it answers what http_stop waits for */
-    msv_monitor_stop(monitor);
-    if (run) {
-        if (cairn_run_finish(run, rc == 0 ? CAIRN_RUN_FINISHED : CAIRN_RUN_FAILED) != CAIRN_OK)
+    if (app.poller_running) {
+        pthread_mutex_lock(&app.poll_mu);
+        app.poller_stop = true;
+        pthread_cond_broadcast(&app.poll_cv);
+        pthread_mutex_unlock(&app.poll_mu);
+        pthread_join(app.poller, NULL);
+    }
+    /* After http_stop: the batchers answer what http_stop waits for. */
+    for (size_t i = 0; i < app.n_routes; i++) {
+        msv_batcher_stop(app.routes[i]->batcher);
+        app.routes[i]->batcher = NULL;
+        msv_monitor_stop(app.routes[i]->monitor);
+        app.routes[i]->monitor = NULL;
+    }
+    free_retired(&app, true);
+    if (app.shadow_log) {
+        fclose(app.shadow_log);
+        app.shadow_log = NULL;
+        if (!cfg->shadow_log && app.run &&
+            cairn_run_record_artifact(app.run, "shadow/predictions.jsonl") != CAIRN_OK)
+            fprintf(stderr, "cairn: warning: the shadow log is not recorded as an artifact: %s\n",
+                    cairn_errmsg(ctx));
+    }
+    if (app.run) {
+        if (cairn_run_finish(app.run, rc == 0 ? CAIRN_RUN_FINISHED : CAIRN_RUN_FAILED) != CAIRN_OK)
             fprintf(stderr, "cairn: warning: the monitoring run did not finish cleanly: %s\n",
                     cairn_errmsg(ctx));
-        cairn_run_free(run);
+        cairn_run_free(app.run);
     }
-    msv_window_free(window);
-    model_release(&app.model);
+    for (size_t i = 0; i < app.n_routes; i++)
+        slot_free(app.routes[i]);
+    free(app.routes);
+    slot_free(app.shadow);
+    free(app.alias_model);
+    free(app.alias);
     for (size_t i = 0; i < app.n_ctxs; i++)
         cairn_close(app.ctxs[i]);
     free(app.ctxs);
     cairn_close(ctx);
     msv_metrics_release(&app.metrics);
     pthread_key_delete(app.ctx_key);
+    pthread_rwlock_destroy(&app.slots_lock);
+    pthread_cond_destroy(&app.poll_cv);
+    pthread_mutex_destroy(&app.poll_mu);
+    pthread_mutex_destroy(&app.shadow_mu);
     pthread_mutex_destroy(&app.lock);
     http_stop_signals_remove();
     return rc;
