@@ -408,11 +408,19 @@ class Formats(ServeTest):
         for t in threads:
             t.join()
         self.assertEqual(errors, [])
-        metrics = srv.request('GET', '/metrics')[2].decode()
-        count = [l for l in metrics.splitlines()
-                 if l.startswith('cairn_serve_requests_total') and 'invocations' in l
-                 and 'code="200"' in l]
-        self.assertEqual(float(count[0].rsplit(' ', 1)[1]), 320)
+        # A request is counted once its answer is sent, which a client can read first: wait
+        # (briefly) for the last few counts rather than read them once.
+        deadline = time.monotonic() + 10
+        while True:
+            metrics = srv.request('GET', '/metrics')[2].decode()
+            count = [l for l in metrics.splitlines()
+                     if l.startswith('cairn_serve_requests_total') and 'invocations' in l
+                     and 'code="200"' in l]
+            value = float(count[0].rsplit(' ', 1)[1]) if count else 0
+            if value >= 320 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(value, 320)
 
 
 class Categorical(ServeTest):
