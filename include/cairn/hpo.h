@@ -388,10 +388,11 @@ CAIRN_API cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *spac
 CAIRN_API cairn_status cairn_insight_json(cairn_ctx *ctx, const cairn_space *space,
                                           const cairn_trial *trials, size_t n_trials, bool maximize,
                                           char **json_out);
-/* Writes the plots of a study into dir (created): every plot in mask (bit 1 << which) that
- * has something to draw; *n_written (may be NULL) counts the files. */
+/* Writes the plots of a study into dir (created), as cairn_insight_plot_file() names them:
+ * every plot in mask (bit 1 << which) that has something to draw; *written (may be NULL) gets
+ * the bits of the files written. */
 CAIRN_API cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsigned mask,
-                                               size_t *n_written);
+                                               unsigned *written);
 
 #ifdef __cplusplus
 }

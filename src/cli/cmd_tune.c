@@ -87,6 +87,16 @@ static void progress(void *user, const cairn_tune_status *st)
 }
 
 /* The study's trials as a table, and its best trial. */
+/* The study's folder, where its pictures go: studies/NAME ('/' in the name becomes '_'). */
+static char *study_dir(const char *name)
+{
+    char *dir = cn_asprintf("studies/%s", name);
+    for (char *p = dir + 8; *p; p++)
+        if (*p == '/' || (p[0] == '.' && p[1] == '.'))
+            *p = '_';
+    return dir;
+}
+
 static void summary(cairn_study *study, bool tty)
 {
     const cairn_trial *trials = NULL;
@@ -306,6 +316,13 @@ int cmd_tune(int argc, char **argv)
     cairn_status rc =
         cairn_study_tune_command(study, &to, argc - optind, (const char *const *)argv + optind);
     summary(study, v.tty && !v.quiet);
+    char *dir = study_dir(name);
+    unsigned written = 0;
+    if (cairn_study_write_plots(study, dir, 1u << CAIRN_INSIGHT_HISTORY, &written) == CAIRN_OK &&
+        written && !v.quiet)
+        fprintf(stderr, "cairn: optimization history: %s/%s (cairn study plot %s: all pictures)\n",
+                dir, cairn_insight_plot_file(CAIRN_INSIGHT_HISTORY), name);
+    free(dir);
     code = rc == CAIRN_OK ? 0 : cli_fail(ctx);
 done:
     cairn_study_free(study);

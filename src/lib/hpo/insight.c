@@ -609,10 +609,10 @@ cairn_status cairn_insight_json(cairn_ctx *ctx, const cairn_space *space, const 
 }
 
 cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsigned mask,
-                                     size_t *n_written)
+                                     unsigned *written)
 {
-    if (n_written)
-        *n_written = 0;
+    if (written)
+        *written = 0;
     cairn_ctx *ctx = study->ctx;
     const cairn_trial *trials = NULL;
     size_t n = 0;
@@ -641,8 +641,8 @@ cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsign
             return rc;
         }
         free(path);
-        if (n_written)
-            (*n_written)++;
+        if (written)
+            *written |= 1u << which;
     }
     return CAIRN_OK;
 }
