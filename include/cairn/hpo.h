@@ -119,6 +119,10 @@ typedef struct cairn_history {
 typedef struct cairn_sampler cairn_sampler;
 
 /* Creates a sampler for space from a spec, "name[:key=value[,key=value...]]":
+ *   auto[:trials=N]            (chooses by the space and the budget N, default 100: grid for a
+ *       small all-discrete space, CMA-ES for 2+ unconditional numeric parameters and N >= 30,
+ *       else TPE multivariate with groups and the constant liar; the sampler made is the
+ *       chosen one, cairn_sampler_name() says which; docs/hpo.md gives the measurements)
  *   random
  *   grid[:points=N]            (N values of each continuous float, default 10)
  *   sobol[:scramble=true|false] (scrambled by default: linear matrix scramble + digital shift)
@@ -202,7 +206,7 @@ typedef struct cairn_study_opts {
     const char *objective;     /* metric name; NULL: the space's, else "value"; on resume a
                                   different one is refused */
     cairn_direction direction; /* on resume a different one is refused */
-    const char *sampler;       /* spec (cairn_sampler_new); NULL: the stored one, "tpe" when new */
+    const char *sampler;       /* spec (cairn_sampler_new); NULL: the stored one, "auto" when new */
     const char *pruner;        /* spec (cairn_pruner_new); NULL: the stored one, "none" when new */
     bool has_seed;             /* else the stored seed, random when new */
     uint64_t seed;

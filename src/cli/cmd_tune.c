@@ -36,7 +36,7 @@ static const char help[] =
     "      --timeout SECONDS      start no trial after this long\n"
     "      --seed N               the sampler's seed (default: random, stored with the study)\n"
     "  -j, --jobs N               trials at once (default 1)\n"
-    "      --sampler SPEC         random, grid, sobol, tpe (default), cmaes, with :key=value\n"
+    "      --sampler SPEC         auto (default), random, grid, sobol, tpe, cmaes, with :key=value\n"
     "      --pruner SPEC          none (default), median, percentile, successive_halving,\n"
     "                             hyperband, threshold, patient, with :key=value\n"
     "      --direction D          minimize or maximize (default: the space's, else minimize)\n"

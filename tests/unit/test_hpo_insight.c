@@ -12,6 +12,12 @@
 #define N 120
 #define NP 4
 
+static const char mixed_space[] = "parameters:\n"
+                                  "  x: {type: float, low: -5, high: 5}\n"
+                                  "  y: {type: float, low: -5, high: 5}\n"
+                                  "  opt: {type: categorical, values: [adam, sgd]}\n"
+                                  "  m: {type: float, low: 0, high: 1, when: {opt: sgd}}\n";
+
 static const char space_yaml[] = "parameters:\n"
                                  "  x:   {type: float, low: -5, high: 5}\n"
                                  "  y:   {type: float, low: 1.0e-3, high: 1, log: true}\n"
@@ -169,5 +175,52 @@ TEST(plots_hold_one_point_per_complete_trial)
     cairn_close(ctx);
 }
 
+static const char *auto_choice(cairn_ctx *ctx, const char *yaml, const char *spec)
+{
+    static char name[32];
+    cairn_space *sp = NULL;
+    cairn_sampler *s = NULL;
+    name[0] = 0;
+    CHECK(cairn_space_parse(ctx, "t.yaml", CAIRN_SPACE_YAML, yaml, strlen(yaml), &sp) == CAIRN_OK);
+    if (cairn_sampler_new(ctx, sp, spec, 1, &s) == CAIRN_OK) {
+        snprintf(name, sizeof name, "%s", cairn_sampler_name(s));
+        double x[8];
+        CHECK(cairn_sampler_ask(s, NULL, 0, x) == CAIRN_OK);
+        CHECK(cairn_space_contains(sp, x));
+    }
+    cairn_sampler_free(s);
+    cairn_space_free(sp);
+    return name;
+}
+
+TEST(auto_chooses_by_the_space_and_the_budget)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    static const char discrete[] = "parameters:\n"
+                                   "  n: {type: int, low: 1, high: 4}\n"
+                                   "  opt: {type: categorical, values: [adam, sgd]}\n"
+                                   "  q: {type: float, low: 0, high: 1, step: 0.5}\n"
+                                   "  e: 3\n"; /* 4 x 2 x 3 = 24 points */
+    static const char continuous[] = "parameters:\n"
+                                     "  x: {type: float, low: -5, high: 5}\n"
+                                     "  lr: {type: float, low: 1.0e-5, high: 1, log: true}\n"
+                                     "  k: {type: int, low: 1, high: 100}\n";
+    static const char one[] = "parameters:\n  x: {type: float, low: -5, high: 5}\n";
+    CHECK_STR(auto_choice(ctx, discrete, "auto"), "grid");
+    CHECK_STR(auto_choice(ctx, discrete, "auto:trials=24"), "grid");
+    CHECK_STR(auto_choice(ctx, discrete, "auto:trials=23"), "tpe");
+    CHECK_STR(auto_choice(ctx, continuous, "auto"), "cmaes");
+    CHECK_STR(auto_choice(ctx, continuous, "auto:trials=30"), "cmaes");
+    CHECK_STR(auto_choice(ctx, continuous, "auto:trials=29"), "tpe");
+    CHECK_STR(auto_choice(ctx, one, "auto"), "tpe");
+    CHECK_STR(auto_choice(ctx, mixed_space, "auto:trials=1000"), "tpe");
+    CHECK_STR(auto_choice(ctx, discrete, "auto:trials=0"), "");
+    CHECK(strstr(cairn_errmsg(ctx), "trials") != NULL);
+    CHECK_STR(auto_choice(ctx, discrete, "auto:budget=5"), "");
+    CHECK(strstr(cairn_errmsg(ctx), "budget") != NULL);
+    cairn_close(ctx);
+}
+
 UNIT_MAIN(UNIT_CASE(importance_ranks_the_parameter_that_matters_first),
-          UNIT_CASE(plots_hold_one_point_per_complete_trial))
+          UNIT_CASE(plots_hold_one_point_per_complete_trial),
+          UNIT_CASE(auto_chooses_by_the_space_and_the_budget))
