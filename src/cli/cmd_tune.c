@@ -305,11 +305,27 @@ int cmd_tune(int argc, char **argv)
         code = cli_fail(ctx);
         goto done;
     }
+    bool created = cairn_study_was_created(study);
+    if (!so.sampler && strcmp(cairn_study_sampler_spec(study), "auto") == 0) {
+        /* auto chooses by the budget: tell it the study's target (docs/hpo.md) */
+        int64_t budget = to.n_trials > 0 ? to.n_trials : to.timeout_ms > 0 ? 100 : 20;
+        char *spec = cn_asprintf("auto:trials=%lld", (long long)budget);
+        cairn_study_free(study);
+        study = NULL;
+        so.sampler = spec;
+        so.must_exist = true;
+        cairn_status orc = cairn_study_open(ctx, name, &so, &study);
+        so.sampler = NULL;
+        free(spec);
+        if (orc != CAIRN_OK) {
+            code = cli_fail(ctx);
+            goto done;
+        }
+    }
     if (!v.quiet)
         fprintf(stderr, "cairn: study '%s' %s (sampler %s, pruner %s, seed %llu)\n", name,
-                cairn_study_was_created(study) ? "created" : "resumed",
-                cairn_study_sampler_spec(study), cairn_study_pruner_spec(study),
-                (unsigned long long)cairn_study_seed(study));
+                created ? "created" : "resumed", cairn_study_sampler_spec(study),
+                cairn_study_pruner_spec(study), (unsigned long long)cairn_study_seed(study));
     to.handle_signals = true;
     to.progress = progress;
     to.user = &v;

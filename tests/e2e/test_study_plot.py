@@ -105,6 +105,22 @@ class StudyPlot(harness.CairnTest):
         self.cairn_error('study', 'plot', 'nope', mentions=('nope',))
         self.cairn_error('study', 'plot', expect=2)
 
+    def test_tune_defaults_to_auto_with_its_budget(self):
+        (self.tmp / 'space.yaml').write_text(SPACE)
+        (self.tmp / 'obj.py').write_text(OBJECTIVE)
+        proc = self.cairn('tune', '--space', 'space.yaml', '--study', 'a', '--trials', 4,
+                          '--seed', 1, '--', sys.executable, 'obj.py')
+        self.assertIn("study 'a' created (sampler auto:trials=4,", proc.stderr)
+        self.assertEqual(self.cairn_json('study', 'show', 'a', '--json')['sampler'], 'auto')
+        proc = self.cairn('tune', '--space', 'space.yaml', '--study', 'a', '--trials', 6,
+                          '--', sys.executable, 'obj.py')
+        self.assertIn("study 'a' resumed (sampler auto:trials=6,", proc.stderr)
+        self.assertEqual(len(self.cairn_json('study', 'trials', 'a', '--json')['trials']), 6)
+        # a sampler given stays as given
+        proc = self.cairn('tune', '--space', 'space.yaml', '--study', 'b', '--trials', 1,
+                          '--sampler', 'tpe', '--', sys.executable, 'obj.py')
+        self.assertIn("(sampler tpe,", proc.stderr)
+
 
 if __name__ == '__main__':
     harness.main()
