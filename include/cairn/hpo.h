@@ -119,6 +119,10 @@ typedef struct cairn_history {
 typedef struct cairn_sampler cairn_sampler;
 
 /* Creates a sampler for space from a spec, "name[:key=value[,key=value...]]":
+ *   auto[:trials=N]            (chooses by the space and the budget N, default 100: grid for a
+ *       small all-discrete space, CMA-ES for 2+ unconditional numeric parameters and N >= 30,
+ *       else TPE multivariate with groups and the constant liar; the sampler made is the
+ *       chosen one, cairn_sampler_name() says which; docs/hpo.md gives the measurements)
  *   random
  *   grid[:points=N]            (N values of each continuous float, default 10)
  *   sobol[:scramble=true|false] (scrambled by default: linear matrix scramble + digital shift)
@@ -202,7 +206,7 @@ typedef struct cairn_study_opts {
     const char *objective;     /* metric name; NULL: the space's, else "value"; on resume a
                                   different one is refused */
     cairn_direction direction; /* on resume a different one is refused */
-    const char *sampler;       /* spec (cairn_sampler_new); NULL: the stored one, "tpe" when new */
+    const char *sampler;       /* spec (cairn_sampler_new); NULL: the stored one, "auto" when new */
     const char *pruner;        /* spec (cairn_pruner_new); NULL: the stored one, "none" when new */
     bool has_seed;             /* else the stored seed, random when new */
     uint64_t seed;
@@ -350,6 +354,49 @@ typedef struct cairn_tune_opts {
  * an error when the command cannot run at all (nothing is left RUNNING), else CAIRN_OK. */
 CAIRN_API cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts *opts,
                                                 int argc, const char *const *argv);
+
+/* ---- insight: what a study's trials say (docs/hpo.md "Insight") ---- */
+
+/* Parameter importance, first-order variance decomposition (fANOVA's main effects) estimated
+ * without a surrogate: the objective's ranks over the COMPLETE trials are split by each
+ * parameter (quantile bins of equal count for numbers, one bin per category, one bin for
+ * "inactive") and the share of their variance between the bins, bias-corrected (omega
+ * squared, so a parameter that does not matter scores about 0), is its importance. Ranks make
+ * it indifferent to the objective's scale; there is no randomness. Interactions are not
+ * counted. importance: n_params values in [0, 1]; a CONST parameter is 0. Fewer than 4
+ * COMPLETE trials is EINVAL. */
+CAIRN_API cairn_status cairn_insight_importance(cairn_ctx *ctx, const cairn_space *space,
+                                                const cairn_trial *trials, size_t n_trials,
+                                                double *importance);
+
+typedef enum cairn_insight_plot {
+    CAIRN_INSIGHT_HISTORY = 0, /* history.svg: each COMPLETE trial's value by number, best so far */
+    CAIRN_INSIGHT_IMPORTANCE,  /* importance.svg: one bar per parameter, most important on top */
+    CAIRN_INSIGHT_INTERMEDIATE, /* intermediate.svg: one line per trial that reported values */
+    CAIRN_INSIGHT_SLICE,        /* slice.svg: the value against each parameter, one panel each */
+    CAIRN_INSIGHT_N_PLOTS
+} cairn_insight_plot;
+/* The file name of a plot ("history.svg", ...). */
+CAIRN_API const char *cairn_insight_plot_file(cairn_insight_plot which);
+
+/* Draws one plot of trials (any order; by number on the axes) as a standalone SVG document.
+ * Data points are circles inside <g class="trials">, curves polylines inside <g class="curves">,
+ * bars rects inside <g class="bars">. EINVAL when there is nothing to draw (no COMPLETE trial;
+ * no intermediate values; importance with fewer than 4 COMPLETE trials). *svg_out: free(). */
+CAIRN_API cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space,
+                                         const cairn_trial *trials, size_t n_trials, bool maximize,
+                                         cairn_insight_plot which, char **svg_out);
+/* The same data as JSON: {"direction", "history": [{number, state, value, best}], "importance":
+ * {name: x} or null, "intermediate": [{number, steps, values}], "slice": {name: [{number,
+ * value, param}]}}. *json_out: free(). */
+CAIRN_API cairn_status cairn_insight_json(cairn_ctx *ctx, const cairn_space *space,
+                                          const cairn_trial *trials, size_t n_trials, bool maximize,
+                                          char **json_out);
+/* Writes the plots of a study into dir (created), as cairn_insight_plot_file() names them:
+ * every plot in mask (bit 1 << which) that has something to draw; *written (may be NULL) gets
+ * the bits of the files written. */
+CAIRN_API cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsigned mask,
+                                               unsigned *written);
 
 #ifdef __cplusplus
 }

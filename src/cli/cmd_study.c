@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_study.c - `cairn study list|show|best|trials|delete`: reads studies through the public
+/* cmd_study.c - `cairn study list|show|best|trials|delete|plot`: reads studies through the public
  * API (cairn/hpo.h) and renders tables or --json. */
 #include <getopt.h>
 #include <math.h>
@@ -15,7 +15,7 @@
 static const char *const synopsis_lines[] = {
     "cairn study list [--json]",      "cairn study show NAME [--json]",
     "cairn study best NAME [--json]", "cairn study trials NAME [--json]",
-    "cairn study delete NAME",
+    "cairn study delete NAME",        "cairn study plot NAME [--out DIR] [--json]",
 };
 static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
 
@@ -340,12 +340,100 @@ static int study_delete(int argc, char **argv)
     return code;
 }
 
+static const char plot_help[] =
+    "Writes a study's pictures as SVG into DIR (default: studies/NAME): history.svg (each\n"
+    "trial's value and the best so far), importance.svg (parameter importance), slice.svg (the\n"
+    "value against each parameter) and intermediate.svg (one line per trial that reported\n"
+    "intermediate values); a picture with nothing to draw yet is skipped.\n"
+    "      --out DIR   the folder to write into (created)\n"
+    "      --json      print the same data as JSON instead of writing files\n";
+
+/* The study's folder (as cairn tune's): studies/NAME, '/' and ".." made '_'. */
+static char *study_dir(const char *name)
+{
+    char *dir = cn_asprintf("studies/%s", name);
+    for (char *p = dir + 8; *p; p++)
+        if (*p == '/' || (p[0] == '.' && p[1] == '.'))
+            *p = '_';
+    return dir;
+}
+
+static int study_plot(int argc, char **argv)
+{
+    const char *usage = usage_of("plot");
+    enum { OPT_OUT = 256, OPT_JSON };
+    static const struct option opts[] = {
+        {"out", required_argument, NULL, OPT_OUT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    bool json = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_OUT: out = optarg; break;
+        case OPT_JSON: json = true; break;
+        case 'h':
+            fputs(usage, stdout);
+            fputs(plot_help, stdout);
+            return 0;
+        default: return cli_other_option(c, usage, plot_help, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage(usage, "expected one study name");
+    const char *name = argv[optind];
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    int code = 0;
+    cairn_study *s = load(ctx, name);
+    if (!s) {
+        code = cli_fail(ctx);
+    } else if (json) {
+        const cairn_trial *trials = NULL;
+        size_t n = 0;
+        char *text = NULL;
+        bool maximize = false;
+        cairn_study_objective(s, &maximize, NULL);
+        if (cairn_study_trials(s, &trials, &n) != CAIRN_OK ||
+            cairn_insight_json(ctx, cairn_study_space(s), trials, n, maximize, &text) != CAIRN_OK)
+            code = cli_fail(ctx);
+        else
+            fputs(text, stdout);
+        free(text);
+    } else {
+        char *dir = out ? cn_xstrdup(out) : study_dir(name);
+        unsigned written = 0;
+        if (cairn_study_write_plots(s, dir, ~0u, &written) != CAIRN_OK) {
+            code = cli_fail(ctx);
+        } else {
+            for (int w = 0; w < CAIRN_INSIGHT_N_PLOTS; w++)
+                if (written & (1u << w))
+                    printf("%s/%s\n", dir, cairn_insight_plot_file((cairn_insight_plot)w));
+            if (written == 0) {
+                fprintf(stderr, "cairn: study '%s' has no finished trial to draw yet\n", name);
+                code = 1;
+            }
+        }
+        free(dir);
+    }
+    cairn_study_free(s);
+    cairn_close(ctx);
+    return code;
+}
+
 static const cli_command verbs[] = {
     {"list", study_list, "list the studies with their trial counts and best values"},
     {"show", study_show, "show a study: objective, sampler, pruner, counts, space"},
     {"best", study_best, "the best trial of a study"},
     {"trials", study_trials, "every trial of a study: number, state, value, params"},
     {"delete", study_delete, "delete a study and its trials (their runs stay)"},
+    {"plot", study_plot, "a study's pictures as SVG (history, importance, slices, curves)"},
 };
 
 int cmd_study(int argc, char **argv)

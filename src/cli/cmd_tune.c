@@ -36,7 +36,8 @@ static const char help[] =
     "      --timeout SECONDS      start no trial after this long\n"
     "      --seed N               the sampler's seed (default: random, stored with the study)\n"
     "  -j, --jobs N               trials at once (default 1)\n"
-    "      --sampler SPEC         random, grid, sobol, tpe (default), cmaes, with :key=value\n"
+    "      --sampler SPEC         auto (default), random, grid, sobol, tpe, cmaes, with "
+    ":key=value\n"
     "      --pruner SPEC          none (default), median, percentile, successive_halving,\n"
     "                             hyperband, threshold, patient, with :key=value\n"
     "      --direction D          minimize or maximize (default: the space's, else minimize)\n"
@@ -87,6 +88,16 @@ static void progress(void *user, const cairn_tune_status *st)
 }
 
 /* The study's trials as a table, and its best trial. */
+/* The study's folder, where its pictures go: studies/NAME ('/' in the name becomes '_'). */
+static char *study_dir(const char *name)
+{
+    char *dir = cn_asprintf("studies/%s", name);
+    for (char *p = dir + 8; *p; p++)
+        if (*p == '/' || (p[0] == '.' && p[1] == '.'))
+            *p = '_';
+    return dir;
+}
+
 static void summary(cairn_study *study, bool tty)
 {
     const cairn_trial *trials = NULL;
@@ -294,11 +305,27 @@ int cmd_tune(int argc, char **argv)
         code = cli_fail(ctx);
         goto done;
     }
+    bool created = cairn_study_was_created(study);
+    if (!so.sampler && strcmp(cairn_study_sampler_spec(study), "auto") == 0) {
+        /* auto chooses by the budget: tell it the study's target (docs/hpo.md) */
+        int64_t budget = to.n_trials > 0 ? to.n_trials : to.timeout_ms > 0 ? 100 : 20;
+        char *spec = cn_asprintf("auto:trials=%lld", (long long)budget);
+        cairn_study_free(study);
+        study = NULL;
+        so.sampler = spec;
+        so.must_exist = true;
+        cairn_status orc = cairn_study_open(ctx, name, &so, &study);
+        so.sampler = NULL;
+        free(spec);
+        if (orc != CAIRN_OK) {
+            code = cli_fail(ctx);
+            goto done;
+        }
+    }
     if (!v.quiet)
         fprintf(stderr, "cairn: study '%s' %s (sampler %s, pruner %s, seed %llu)\n", name,
-                cairn_study_was_created(study) ? "created" : "resumed",
-                cairn_study_sampler_spec(study), cairn_study_pruner_spec(study),
-                (unsigned long long)cairn_study_seed(study));
+                created ? "created" : "resumed", cairn_study_sampler_spec(study),
+                cairn_study_pruner_spec(study), (unsigned long long)cairn_study_seed(study));
     to.handle_signals = true;
     to.progress = progress;
     to.user = &v;
@@ -306,6 +333,13 @@ int cmd_tune(int argc, char **argv)
     cairn_status rc =
         cairn_study_tune_command(study, &to, argc - optind, (const char *const *)argv + optind);
     summary(study, v.tty && !v.quiet);
+    char *dir = study_dir(name);
+    unsigned written = 0;
+    if (cairn_study_write_plots(study, dir, 1u << CAIRN_INSIGHT_HISTORY, &written) == CAIRN_OK &&
+        written && !v.quiet)
+        fprintf(stderr, "cairn: optimization history: %s/%s (cairn study plot %s: all pictures)\n",
+                dir, cairn_insight_plot_file(CAIRN_INSIGHT_HISTORY), name);
+    free(dir);
     code = rc == CAIRN_OK ? 0 : cli_fail(ctx);
 done:
     cairn_study_free(study);

@@ -53,13 +53,23 @@ cairn_status cairn_sampler_new(cairn_ctx *ctx, const cairn_space *space, const c
     cairn_status rc = cn_spec_parse(ctx, "sampler", spec, &sp);
     if (rc != CAIRN_OK)
         return rc;
+    if (strcmp(sp.name, "auto") == 0 && !sp.rest) {
+        int64_t budget = 100;
+        rc = cn_spec_int(ctx, &sp, "trials", 1, INT64_C(1000000000), &budget);
+        if (rc == CAIRN_OK)
+            rc = cn_spec_check_used(ctx, "sampler", &sp, "trials");
+        cn_spec_release(&sp);
+        if (rc != CAIRN_OK)
+            return rc;
+        return cairn_sampler_new(ctx, space, cn_sampler_auto_choose(ctx, space, budget), seed, out);
+    }
     const cn_sampler_ops *ops = NULL;
     for (size_t i = 0; i < CN_ARRAY_LEN(samplers); i++)
         if (strcmp(samplers[i]->name, sp.name) == 0)
             ops = samplers[i];
     if (!ops || sp.rest) {
         rc = cn_fail(ctx, CAIRN_EINVAL,
-                     "unknown sampler '%s'; allowed: random, grid, sobol, tpe, cmaes", spec);
+                     "unknown sampler '%s'; allowed: auto, random, grid, sobol, tpe, cmaes", spec);
         cn_spec_release(&sp);
         return rc;
     }

@@ -19,7 +19,7 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
-#define DEFAULT_SAMPLER "tpe"
+#define DEFAULT_SAMPLER "auto"
 #define DEFAULT_PRUNER "none"
 #define DEFAULT_RETRIES 2
 
