@@ -94,7 +94,7 @@ wait $server_pid || true
 trap - EXIT
 printf '(%s requests in the server access log)\n' "$(wc -l <"$out/server-access.log")"
 
-step "11. Tune the Python script's learning rate and epochs: cairn tune, TPE, 12 trials, 2 at a time"
+step "11. Tune the Python script's learning rate and epochs: cairn tune (sampler auto: TPE at this budget), 12 trials, 2 at a time; its pictures"
 cat >"$out/space.yaml" <<'SPACE'
 objective: {name: val_acc, goal: maximize}
 parameters:
@@ -105,6 +105,7 @@ SPACE
   -- $py examples/train.py data/iris.csv >"$out/tune.log" 2>&1
 "$cairn" study trials iris-sgd
 "$cairn" study best iris-sgd
+"$cairn" study plot iris-sgd --out "$out/iris-sgd-plots"
 printf "(the trials' output: %s; each trial is a run: cairn runs list --experiment iris-sgd)\n" "$out/tune.log"
 
 step "12. Serve the production model, watched for drift: normal rows, then rows shifted by +50%"
