@@ -483,11 +483,17 @@ int trk_serve(const trk_config *cfg)
     }
     app.root = cn_xstrdup(resolved);
 
+    /* Block the stop signals in every thread; this one waits for them. (`cairn serve` takes
+     * them through http_stop_signals_install() instead: it predicts with OpenBLAS, whose
+     * threads do not block them. The tracking server never starts those threads, and a
+     * handler with a pipe left it deaf to SIGTERM under ThreadSanitizer.) */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
     char err[512];
-    if (!http_stop_signals_install(err, sizeof err)) {
-        fprintf(stderr, "cairn: error: %s\n", err);
-        goto done;
-    }
 
     http_config hc = {.host = cfg->host,
                       .port = cfg->port,
@@ -509,7 +515,8 @@ int trk_serve(const trk_config *cfg)
             cfg->host ? cfg->host : "127.0.0.1", http_port(srv), cairn_store_uri(ctx), app.root,
             cfg->auth ? ", auth on" : "");
     fflush(out);
-    int sig = http_stop_signal_wait();
+    int sig = 0;
+    sigwait(&stop, &sig);
     fprintf(stderr, "cairn: %s: finishing %d request(s) under way, then stopping\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", http_in_flight(srv));
     http_stop(srv, app.cfg.grace_ms);
@@ -531,6 +538,5 @@ done:
     free(app.root);
     pthread_key_delete(app.ctx_key);
     pthread_mutex_destroy(&app.lock);
-    http_stop_signals_remove();
     return rc;
 }
