@@ -33,6 +33,10 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(cairn_ctx *ctx);
 /* Prints a usage error and returns 2. */
 int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens a server's --access-log PATH: appended to, line-buffered; "-" is stderr; NULL is none.
+ * Returns 0 with *out set and *owned the file to fclose() afterwards (NULL for stderr or none),
+ * else prints why and returns the exit status. */
+int cli_access_log_open(const char *path, FILE **out, FILE **owned);
 /* For what getopt_long returned that a verb does not handle itself: 'h' prints usage and help
  * (may be NULL) to stdout and returns 0; ':' (a missing value) and anything else print a usage
  * error naming the option and return 2. */

@@ -2,7 +2,6 @@
 /* cmd_serve.c - `cairn serve MODEL`: parses the options and calls msv_serve()
  * (src/server/serving), the model server with live drift monitoring. Documented in
  * docs/cli/cairn-serve.md and docs/serving.md. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -203,15 +202,9 @@ int cmd_serve(int argc, char **argv)
     if (cfg.min_rows && cfg.window_rows && cfg.min_rows > cfg.window_rows)
         return cli_usage(usage, "--min-rows is larger than --window");
     FILE *log = NULL;
-    if (log_path && strcmp(log_path, "-") == 0) {
-        cfg.access_log = stderr;
-    } else if (log_path) {
-        log = fopen(log_path, "a");
-        if (!log)
-            return cli_error("cannot open the access log '%s': %s", log_path, strerror(errno));
-        setvbuf(log, NULL, _IOLBF, 0);
-        cfg.access_log = log;
-    }
+    int open_rc = cli_access_log_open(log_path, &cfg.access_log, &log);
+    if (open_rc != 0)
+        return open_rc;
     cfg.out = stdout;
     int rc = msv_serve(&cfg);
     if (log)

@@ -2,7 +2,6 @@
 /* cmd_server.c - `cairn server`: parses the options and calls trk_serve() (src/server/tracking),
  * the MLflow-compatible tracking server. Documented in docs/cli/cairn-server.md and
  * docs/rest.md. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,15 +140,9 @@ int cmd_server(int argc, char **argv)
     if (optind < argc)
         return cli_usage(usage, "unexpected argument '%s'", argv[optind]);
     FILE *log = NULL;
-    if (log_path && strcmp(log_path, "-") == 0) {
-        cfg.access_log = stderr;
-    } else if (log_path) {
-        log = fopen(log_path, "a");
-        if (!log)
-            return cli_error("cannot open the access log '%s': %s", log_path, strerror(errno));
-        setvbuf(log, NULL, _IOLBF, 0);
-        cfg.access_log = log;
-    }
+    int open_rc = cli_access_log_open(log_path, &cfg.access_log, &log);
+    if (open_rc != 0)
+        return open_rc;
     cfg.out = stdout;
     int rc = trk_serve(&cfg);
     if (log)

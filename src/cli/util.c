@@ -3,6 +3,7 @@
  * group help and verb dispatch, option handling, metric lines, tables, times, and the lookups
  * of experiments and runs by what users type. */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -505,4 +506,21 @@ void cli_format_value(double v, char *out, size_t size)
         snprintf(out, size, v > 0 ? "Infinity" : "-Infinity");
     else
         snprintf(out, size, "%.6g", v);
+}
+
+int cli_access_log_open(const char *path, FILE **out, FILE **owned)
+{
+    *out = *owned = NULL;
+    if (!path)
+        return 0;
+    if (strcmp(path, "-") == 0) {
+        *out = stderr;
+        return 0;
+    }
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return cli_error("cannot open the access log '%s': %s", path, strerror(errno));
+    setvbuf(f, NULL, _IOLBF, 0);
+    *out = *owned = f;
+    return 0;
 }
