@@ -12,7 +12,7 @@
 /* Limits on what a space file may ask for (ELIMIT beyond). */
 #define CN_HPO_MAX_PARAMS 1024
 #define CN_HPO_MAX_CHOICES 100000
-#define CN_HPO_MAX_GRID_CELLS (1u << 24) /* grid points x parameters */
+#define CN_HPO_MAX_GRID_CELLS (1u << 21) /* grid points x parameters */
 
 typedef struct cn_cond {
     size_t parent;    /* index of a CATEGORICAL or CONST parameter */
