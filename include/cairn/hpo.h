@@ -338,6 +338,16 @@ typedef struct cairn_tune_opts {
     bool handle_signals; /* SIGINT/SIGTERM stop the running trials (FAIL, "cancelled") */
     cairn_tune_progress_fn progress; /* called from one thread at a time */
     void *user;
+    /* Resources per trial (docs/hpo.md "Resources"), all optional. cpus_per_trial: each
+     * running trial gets that many CPUs of its own (affinity, OMP/OpenBLAS/MKL thread counts);
+     * n_jobs is lowered to what the CPUs allow. memory_per_trial_bytes: a trial whose
+     * processes hold more resident memory is stopped and FAILs "memory-limit". gpus: device
+     * numbers ("0,1"); each running trial gets gpus_per_trial (0: 1) of them, none shared, as
+     * CUDA_VISIBLE_DEVICES; n_jobs is lowered to what the devices allow. */
+    int cpus_per_trial;
+    int64_t memory_per_trial_bytes;
+    const char *gpus;
+    int gpus_per_trial;
 } cairn_tune_opts;
 #define CAIRN_TUNE_OPTS_INIT                                                                       \
     {                                                                                              \

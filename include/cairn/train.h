@@ -33,6 +33,9 @@ typedef struct cairn_train_opts {
     cairn_fit_progress_fn on_epoch; /* progress (after the run has logged the epoch); may be NULL */
     void *user;
     const char *name; /* the run's name; NULL: the config's name: */
+    /* Log into this existing run instead of starting one (a study's trial: `cairn train` run by
+     * `cairn tune` takes $CAIRN_RUN_ID); the run is left RUNNING for its owner to end. */
+    const char *run_id;
 } cairn_train_opts;
 #define CAIRN_TRAIN_OPTS_INIT                                                                      \
     {                                                                                              \

@@ -20,7 +20,9 @@ static const char usage[] =
     "usage: cairn tune --space FILE [--study NAME] [--trials N] [--timeout SECONDS] [--seed N] "
     "[-j N] [--sampler SPEC] [--pruner SPEC] [--direction minimize|maximize] [--metric NAME] "
     "[--trial-timeout SECONDS] [--metrics-format F] [--kill-grace SECONDS] [--experiment NAME] "
-    "[--quiet] -- CMD [ARG]...\n";
+    "[--cpus-per-trial N] [--memory-per-trial SIZE] [--gpus LIST [--gpus-per-trial N]] [--quiet] "
+    "-- "
+    "CMD [ARG]...\n";
 
 static const char help[] =
     "\nCreates or resumes a study and runs its trials over CMD (no shell). Each trial is a run\n"
@@ -45,6 +47,12 @@ static const char help[] =
     "      --trial-timeout SEC    stop a trial running longer (it FAILs)\n"
     "      --metrics-format F     cairn (default), json, katib, guild or regex:PATTERN\n"
     "      --kill-grace SECONDS   after SIGTERM, wait this long, then SIGKILL (default 10)\n"
+    "      --cpus-per-trial N     each running trial gets N CPUs of its own (affinity and\n"
+    "                             OMP/OpenBLAS/MKL threads); -j is lowered to fit\n"
+    "      --memory-per-trial SIZE  stop a trial whose processes hold more (512M, 2G): FAIL\n"
+    "                             memory-limit\n"
+    "      --gpus LIST            devices (0,1) handed out as CUDA_VISIBLE_DEVICES, none shared\n"
+    "      --gpus-per-trial N     devices per trial (default 1); -j is lowered to fit\n"
     "  -e, --experiment NAME      the trials' experiment for a new study (default: the study)\n"
     "  -q, --quiet                no progress line\n"
     "  -h, --help                 this help\n";
@@ -184,7 +192,11 @@ enum {
     OPT_METRIC,
     OPT_TRIAL_TIMEOUT,
     OPT_FORMAT,
-    OPT_GRACE
+    OPT_GRACE,
+    OPT_CPUS,
+    OPT_MEMORY,
+    OPT_GPUS,
+    OPT_GPUS_PER
 };
 
 int cmd_tune(int argc, char **argv)
@@ -203,6 +215,10 @@ int cmd_tune(int argc, char **argv)
         {"trial-timeout", required_argument, NULL, OPT_TRIAL_TIMEOUT},
         {"metrics-format", required_argument, NULL, OPT_FORMAT},
         {"kill-grace", required_argument, NULL, OPT_GRACE},
+        {"cpus-per-trial", required_argument, NULL, OPT_CPUS},
+        {"memory-per-trial", required_argument, NULL, OPT_MEMORY},
+        {"gpus", required_argument, NULL, OPT_GPUS},
+        {"gpus-per-trial", required_argument, NULL, OPT_GPUS_PER},
         {"experiment", required_argument, NULL, 'e'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -258,6 +274,22 @@ int cmd_tune(int argc, char **argv)
                 return cli_usage(usage, "--trial-timeout '%s': expected seconds, e.g. 300", optarg);
             break;
         case OPT_FORMAT: to.metrics_format = optarg; break;
+        case OPT_CPUS:
+            if (!cli_parse_count(optarg, 1024, &n))
+                return cli_usage(usage, "--cpus-per-trial '%s': expected 1 to 1024", optarg);
+            to.cpus_per_trial = (int)n;
+            break;
+        case OPT_MEMORY:
+            if (!cli_parse_bytes(optarg, &to.memory_per_trial_bytes))
+                return cli_usage(usage, "--memory-per-trial '%s': expected a size, e.g. 512M or 2G",
+                                 optarg);
+            break;
+        case OPT_GPUS: to.gpus = optarg; break;
+        case OPT_GPUS_PER:
+            if (!cli_parse_count(optarg, 64, &n))
+                return cli_usage(usage, "--gpus-per-trial '%s': expected 1 to 64", optarg);
+            to.gpus_per_trial = (int)n;
+            break;
         case OPT_GRACE: {
             int64_t ms;
             if (!seconds_arg(optarg, &ms) || ms > 86400000)
@@ -298,7 +330,7 @@ int cmd_tune(int argc, char **argv)
 
     int code = 1;
     cairn_study *study = NULL;
-    cairn_ctx *ctx = cli_open_store();
+    cairn_ctx *ctx = cli_open_store_log(CAIRN_LOG_WARN);
     if (!ctx)
         goto done;
     if (cairn_study_open(ctx, name, &so, &study) != CAIRN_OK) {
@@ -332,6 +364,7 @@ int cmd_tune(int argc, char **argv)
     v.study = study;
     cairn_status rc =
         cairn_study_tune_command(study, &to, argc - optind, (const char *const *)argv + optind);
+    char *tune_err = rc == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
     summary(study, v.tty && !v.quiet);
     char *dir = study_dir(name);
     unsigned written = 0;
@@ -340,7 +373,8 @@ int cmd_tune(int argc, char **argv)
         fprintf(stderr, "cairn: optimization history: %s/%s (cairn study plot %s: all pictures)\n",
                 dir, cairn_insight_plot_file(CAIRN_INSIGHT_HISTORY), name);
     free(dir);
-    code = rc == CAIRN_OK ? 0 : cli_fail(ctx);
+    code = rc == CAIRN_OK ? 0 : cli_error("%s", tune_err);
+    free(tune_err);
 done:
     cairn_study_free(study);
     cairn_close(ctx);

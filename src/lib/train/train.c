@@ -1163,7 +1163,8 @@ static cairn_status start_run(train_state *st)
         ro.tags = tags;
         ro.n_tags = rc_cfg->n_tags;
     }
-    cairn_status rc = in_config(st, cairn_run_start(st->ctx, &ro, &st->run));
+    cairn_status rc = st->o->run_id ? cairn_run_attach(st->ctx, st->o->run_id, &st->run)
+                                    : in_config(st, cairn_run_start(st->ctx, &ro, &st->run));
     free(tags);
     if (rc != CAIRN_OK)
         return rc;
@@ -1214,12 +1215,13 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
     for (size_t i = 0; i < r->n_cv; i++)
         r->cv[i].name = cn_xstrdup(r->cv[i].name);
     if (rc == CAIRN_OK) {
-        rc = cairn_run_finish(st.run, CAIRN_RUN_FINISHED);
+        rc = o->run_id ? CAIRN_OK : cairn_run_finish(st.run, CAIRN_RUN_FINISHED);
     } else {
         char *msg = cn_xstrdup(cairn_errmsg(ctx));
         /* why, on the run itself: `runs show` prints it */
         (void)cairn_run_set_tag(st.run, "cairn.failure_reason", msg);
-        (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
+        if (!o->run_id)
+            (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
         cn_fail(ctx, rc, "%s", msg);
         free(msg);
     }
