@@ -326,7 +326,7 @@ cairn_status cairn_ablate_plot_svg(cairn_ctx *ctx, const cairn_ablate_result *r,
     *svg_out = NULL;
     if (!r || r->n_arms < 2)
         return cn_fail(ctx, CAIRN_EINVAL, "ablation plot: no factor to draw");
-    const double left = 220, right = 40, top = 50, row_h = 28, width = 720;
+    const double left = 220, right = 40, top = 56, row_h = 28, width = 720;
     size_t m = r->n_arms - 1;
     double height = top + row_h * (double)m + 60;
     double lo = 0, hi = 0;
@@ -354,12 +354,13 @@ cairn_status cairn_ablate_plot_svg(cairn_ctx *ctx, const cairn_ablate_result *r,
                   "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
                   width, height, width, height);
     cn_buf_printf(&b, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", width, height);
-    cn_buf_puts(&b, "<text x=\"12\" y=\"24\" font-size=\"15\">");
+    cn_buf_puts(&b, "<text x=\"12\" y=\"20\" font-size=\"14\">");
     xml_text(&b, r->name);
+    cn_buf_printf(&b, ": effect on %s vs the baseline</text>\n", r->metric);
     cn_buf_printf(&b,
-                  ": effect on %s vs baseline (mean paired difference over %zu %ss, %.0f%% CI)"
-                  "</text>\n",
-                  r->metric, r->arms[0].n, r->unit, 100 * (1 - r->alpha));
+                  "<text x=\"12\" y=\"36\" fill=\"#555\">mean paired difference over %zu %ss, "
+                  "%.0f%% t-interval; red worse, green better (Holm)</text>\n",
+                  r->arms[0].n, r->unit, 100 * (1 - r->alpha));
     double zx = XPOS(0.0);
     cn_buf_printf(&b,
                   "<line class=\"zero\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
@@ -397,7 +398,7 @@ cairn_status cairn_ablate_plot_svg(cairn_ctx *ctx, const cairn_ablate_result *r,
     for (int i = 0; i <= 4; i++) {
         double v = lo + (hi - lo) * i / 4;
         char label[32];
-        cn_format_double_short(v, label, sizeof label);
+        snprintf(label, sizeof label, "%.3g", fabs(v) < 1e-12 * (hi - lo) ? 0.0 : v);
         cn_buf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", XPOS(v),
                       axis_y + 16, label);
     }
