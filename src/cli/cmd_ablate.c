@@ -15,9 +15,8 @@
 #include "base/banned.h"
 
 static const char usage[] =
-    "usage: cairn ablate --config FILE --factor KEY=VALUE [--factor KEY=VALUE]...\n"
-    "                    [--seeds N | --folds K] [--name NAME] [--experiment NAME]\n"
-    "                    [--plot FILE] [--json]\n";
+    "usage: cairn ablate --config FILE --factor KEY=VALUE [--factor KEY=VALUE]... "
+    "[--seeds N | --folds K] [--name NAME] [--experiment NAME] [--plot FILE] [--json]\n";
 
 static const char help[] =
     "\nTrains the config (the baseline) and each one-factor change (the config with KEY set\n"

@@ -17,8 +17,8 @@
 #include "base/banned.h"
 
 static const char usage[] =
-    "usage: cairn automl --config FILE [--trials N] [--timeout S] [--folds K] [--seed S] [-j N]\n"
-    "                    [--learners a,b,...] [--study NAME] [--experiment NAME] [--json]\n";
+    "usage: cairn automl --config FILE [--trials N] [--timeout S] [--folds K] [--seed S] [-j N] "
+    "[--learners a,b,...] [--study NAME] [--experiment NAME] [--json]\n";
 
 static const char help[] =
     "\nSearches cairn's learners and their main params (a conditional space: docs/automl.md)\n"
