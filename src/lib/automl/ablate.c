@@ -168,7 +168,7 @@ static int cmp_p(const void *x, const void *y)
 }
 
 /* Effects, intervals, tests, Holm's step-down adjustment and verdicts. */
-static cairn_status analyse(cairn_ctx *ctx, cairn_ablate_result *r)
+cairn_status cn_ablate_analyse(cairn_ctx *ctx, cairn_ablate_result *r)
 {
     const cairn_ablate_arm *base = &r->arms[0];
     size_t n = base->n, m = r->n_arms - 1;
@@ -297,7 +297,7 @@ cairn_status cairn_ablate(cairn_ctx *ctx, const cairn_ablate_opts *o, cairn_abla
     for (size_t a = 0; a < r->n_arms && rc == CAIRN_OK; a++)
         rc = train_arm(ctx, o, impl, a, seed, n, folds);
     if (rc == CAIRN_OK)
-        rc = analyse(ctx, r);
+        rc = cn_ablate_analyse(ctx, r);
     if (rc != CAIRN_OK) {
         cairn_ablate_result_free(r);
         return rc;
