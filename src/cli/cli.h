@@ -140,6 +140,8 @@ int cmd_runs(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_automl(int argc, char **argv);
+int cmd_ablate(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_server(int argc, char **argv);
