@@ -384,6 +384,10 @@ typedef enum cairn_insight_plot {
     CAIRN_INSIGHT_IMPORTANCE,  /* importance.svg: one bar per parameter, most important on top */
     CAIRN_INSIGHT_INTERMEDIATE, /* intermediate.svg: one line per trial that reported values */
     CAIRN_INSIGHT_SLICE,        /* slice.svg: the value against each parameter, one panel each */
+    /* contour.svg: the objective over each pair of the (up to 4) most important numeric
+     * parameters, interpolated between the trials (inverse-distance weighting) as a coloured
+     * surface in <g class="surface"> with isolines in <g class="curves">, the trials as circles */
+    CAIRN_INSIGHT_CONTOUR,
     CAIRN_INSIGHT_N_PLOTS
 } cairn_insight_plot;
 /* The file name of a plot ("history.svg", ...). */

@@ -345,8 +345,9 @@ static int study_delete(int argc, char **argv)
 static const char plot_help[] =
     "Writes a study's pictures as SVG into DIR (default: studies/NAME): history.svg (each\n"
     "trial's value and the best so far), importance.svg (parameter importance), slice.svg (the\n"
-    "value against each parameter) and intermediate.svg (one line per trial that reported\n"
-    "intermediate values); a picture with nothing to draw yet is skipped.\n"
+    "value against each parameter), contour.svg (the value over pairs of the most important\n"
+    "numeric parameters) and intermediate.svg (one line per trial that reported intermediate\n"
+    "values); a picture with nothing to draw yet is skipped.\n"
     "      --out DIR   the folder to write into (created)\n"
     "      --json      print the same data as JSON instead of writing files\n";
 
@@ -435,7 +436,7 @@ static const cli_command verbs[] = {
     {"best", study_best, "the best trial of a study"},
     {"trials", study_trials, "every trial of a study: number, state, value, params"},
     {"delete", study_delete, "delete a study and its trials (their runs stay)"},
-    {"plot", study_plot, "a study's pictures as SVG (history, importance, slices, curves)"},
+    {"plot", study_plot, "a study's pictures as SVG (history, importance, slices, contours, curves)"},
 };
 
 int cmd_study(int argc, char **argv)
