@@ -436,7 +436,8 @@ static const cli_command verbs[] = {
     {"best", study_best, "the best trial of a study"},
     {"trials", study_trials, "every trial of a study: number, state, value, params"},
     {"delete", study_delete, "delete a study and its trials (their runs stay)"},
-    {"plot", study_plot, "a study's pictures as SVG (history, importance, slices, contours, curves)"},
+    {"plot", study_plot,
+     "a study's pictures as SVG (history, importance, slices, contours, curves)"},
 };
 
 int cmd_study(int argc, char **argv)
