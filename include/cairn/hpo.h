@@ -398,7 +398,6 @@ CAIRN_API cairn_status cairn_insight_json(cairn_ctx *ctx, const cairn_space *spa
 CAIRN_API cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsigned mask,
                                                unsigned *written);
 
-
 /* ---- Optuna interop: JournalStorage files (docs/hpo.md "Optuna interop") ---- */
 
 /* The study as an Optuna 3.1 JournalStorage file (JournalFileStorage's format): the study with

@@ -151,7 +151,7 @@ static bool parse_datetime(const char *s, int64_t *ms)
 /* ---- the reader: replay ---- */
 
 typedef struct jdist {
-    int kind; /* 1 float, 2 int, 3 categorical */
+    int kind;               /* 1 float, 2 int, 3 categorical */
     double low, high, step; /* float step 0: none */
     bool log;
     size_t n_choices;
@@ -456,8 +456,7 @@ static cairn_status parse_dist(replay *r, const char *param, const char *text, j
         rc = bad(r, "parameter '%s': 'low' and 'high' must be finite numbers, low <= high", param);
         goto done;
     }
-    d->log = cn_json_typeof(log) == CN_JSON_BOOL ? cn_json_bool(log)
-                                                 : strstr(name, "Log") != NULL;
+    d->log = cn_json_typeof(log) == CN_JSON_BOOL ? cn_json_bool(log) : strstr(name, "Log") != NULL;
     if (log && cn_json_typeof(log) != CN_JSON_BOOL) {
         rc = bad(r, "parameter '%s': 'log' must be true or false", param);
         goto done;
@@ -506,8 +505,9 @@ static bool dist_compatible(const jdist *a, const jdist *b)
 
 static const char *dist_kind_name(const jdist *d)
 {
-    return d->kind == 1 ? "FloatDistribution" : d->kind == 2 ? "IntDistribution"
-                                                             : "CategoricalDistribution";
+    return d->kind == 1   ? "FloatDistribution"
+           : d->kind == 2 ? "IntDistribution"
+                          : "CategoricalDistribution";
 }
 
 /* Records distribution text for param `name` of study s; *index its slot. */
@@ -721,8 +721,7 @@ static cairn_status op_create_trial(replay *r, const cn_json *rec)
     const cn_json *ua = cn_json_object_get(rec, "user_attrs");
     if (ua && cn_json_typeof(ua) != CN_JSON_OBJECT)
         return bad(r, "'user_attrs' must be an object");
-    for (void *it = cn_json_object_iter(ua); rc == CAIRN_OK && it;
-         it = cn_json_object_next(ua, it))
+    for (void *it = cn_json_object_iter(ua); rc == CAIRN_OK && it; it = cn_json_object_next(ua, it))
         rc = user_attr(r, t, cn_json_iter_key(it), cn_json_iter_value(it));
     return rc;
 }
@@ -899,8 +898,8 @@ static cairn_status replay_text(replay *r, const char *text, size_t len)
     cairn_status rc = CAIRN_OK;
     size_t pos = 0;
     if (len > CN_JOURNAL_MAX_BYTES)
-        return cn_fail(r->ctx, CAIRN_ELIMIT, "optuna journal '%s' is larger than %u MiB",
-                       r->label, CN_JOURNAL_MAX_BYTES >> 20);
+        return cn_fail(r->ctx, CAIRN_ELIMIT, "optuna journal '%s' is larger than %u MiB", r->label,
+                       CN_JOURNAL_MAX_BYTES >> 20);
     while (rc == CAIRN_OK && pos < len) {
         const char *start = text + pos;
         const char *nl = memchr(start, '\n', len - pos);
@@ -908,9 +907,8 @@ static cairn_status replay_text(replay *r, const char *text, size_t len)
         pos += n + (nl ? 1 : 0);
         r->line++;
         if (n > CN_JOURNAL_MAX_LINE) {
-            rc = cn_fail(r->ctx, CAIRN_ELIMIT,
-                         "optuna journal '%s' line %zu: longer than %u bytes", r->label, r->line,
-                         CN_JOURNAL_MAX_LINE);
+            rc = cn_fail(r->ctx, CAIRN_ELIMIT, "optuna journal '%s' line %zu: longer than %u bytes",
+                         r->label, r->line, CN_JOURNAL_MAX_LINE);
             break;
         }
         if (n > 0 && start[n - 1] == '\r')
@@ -953,14 +951,79 @@ static void space_value(cn_buf *b, const jdist *d, double v)
     cn_buf_puts(b, num);
 }
 
+/* A condition inferred for a parameter that some trials left out (Optuna's define-by-run):
+ * parent is a categorical whose values in the trials that set it never occur in the finished
+ * trials that did not; allowed[c] marks those values. parent SIZE_MAX: none. */
+typedef struct jcond {
+    size_t parent;
+    bool *allowed;
+} jcond;
+
+static bool trial_get(const jtrial *t, size_t k, double *v)
+{
+    for (size_t i = 0; i < t->n_set; i++)
+        if (t->pidx[i] == k) {
+            *v = t->pval[i];
+            return true;
+        }
+    return false;
+}
+
+static void infer_conditions(const replay *r, const jstudy *s, jcond *conds)
+{
+    for (size_t k = 0; k < s->n_params; k++) {
+        conds[k].parent = SIZE_MAX;
+        bool any_absent = false;
+        for (size_t i = 0; i < r->n_trials && !any_absent; i++) {
+            const jtrial *t = &r->trials[i];
+            double v;
+            any_absent = &r->studies[t->study] == s && t->n_set > 0 &&
+                         state_finished(optuna_states[t->state]) && !trial_get(t, k, &v);
+        }
+        if (!any_absent)
+            continue;
+        for (size_t c = 0; c < k && conds[k].parent == SIZE_MAX; c++) {
+            const jdist *pd = &s->params[c].d;
+            if (pd->kind != 3)
+                continue;
+            bool *with = cn_xcalloc(pd->n_choices, sizeof *with);
+            bool *without = cn_xcalloc(pd->n_choices, sizeof *without);
+            bool ok = true;
+            for (size_t i = 0; ok && i < r->n_trials; i++) {
+                const jtrial *t = &r->trials[i];
+                double v = 0, pv = 0;
+                if (&r->studies[t->study] != s)
+                    continue;
+                bool has_p = trial_get(t, c, &pv);
+                if (trial_get(t, k, &v)) {
+                    ok = has_p;
+                    if (ok)
+                        with[(size_t)pv] = true;
+                } else if (has_p && state_finished(optuna_states[t->state])) {
+                    without[(size_t)pv] = true;
+                }
+            }
+            for (size_t x = 0; ok && x < pd->n_choices; x++)
+                ok = !(with[x] && without[x]);
+            free(without);
+            if (ok) {
+                conds[k].parent = c;
+                conds[k].allowed = with;
+            } else {
+                free(with);
+            }
+        }
+    }
+}
+
 /* The cairn space (JSON) of the distributions seen: one parameter per name, ranges joined. */
-static char *space_json(const jstudy *s, const char *objective)
+static char *space_json(const jstudy *s, const char *objective, const jcond *conds)
 {
     cn_buf b = CN_BUF_INIT;
     cn_buf_puts(&b, "{\"objective\": {\"name\": ");
     cn_json_quote(&b, objective, strlen(objective));
-    cn_buf_printf(&b, ", \"goal\": \"%s\"},\n \"parameters\": {", s->maximize ? "maximize"
-                                                                               : "minimize");
+    cn_buf_printf(&b, ", \"goal\": \"%s\"},\n \"parameters\": {",
+                  s->maximize ? "maximize" : "minimize");
     for (size_t k = 0; k < s->n_params; k++) {
         const jparam *p = &s->params[k];
         cn_buf_puts(&b, k ? ",\n  " : "\n  ");
@@ -969,18 +1032,28 @@ static char *space_json(const jstudy *s, const char *objective)
             cn_buf_puts(&b, ": {\"type\": \"categorical\", \"values\": [");
             for (size_t i = 0; i < p->d.n_choices; i++)
                 cn_buf_printf(&b, "%s%s", i ? ", " : "", p->d.choices[i]);
-            cn_buf_puts(&b, "]}");
-            continue;
+            cn_buf_puts(&b, "]");
+        } else {
+            cn_buf_printf(&b, ": {\"type\": \"%s\", \"low\": ", p->d.kind == 1 ? "float" : "int");
+            space_value(&b, &p->d, p->d.low);
+            cn_buf_puts(&b, ", \"high\": ");
+            space_value(&b, &p->d, p->d.high);
+            if (p->d.log)
+                cn_buf_puts(&b, ", \"log\": true");
+            if (p->d.step > 0 && !(p->d.kind == 2 && p->d.step == 1)) {
+                cn_buf_puts(&b, ", \"step\": ");
+                space_value(&b, &p->d, p->d.step);
+            }
         }
-        cn_buf_printf(&b, ": {\"type\": \"%s\", \"low\": ", p->d.kind == 1 ? "float" : "int");
-        space_value(&b, &p->d, p->d.low);
-        cn_buf_puts(&b, ", \"high\": ");
-        space_value(&b, &p->d, p->d.high);
-        if (p->d.log)
-            cn_buf_puts(&b, ", \"log\": true");
-        if (p->d.step > 0 && !(p->d.kind == 2 && p->d.step == 1)) {
-            cn_buf_puts(&b, ", \"step\": ");
-            space_value(&b, &p->d, p->d.step);
+        if (conds[k].parent != SIZE_MAX) {
+            const jparam *parent = &s->params[conds[k].parent];
+            cn_buf_puts(&b, ", \"when\": {");
+            cn_json_quote(&b, parent->name, strlen(parent->name));
+            cn_buf_puts(&b, ": [");
+            for (size_t x = 0, n = 0; x < parent->d.n_choices; x++)
+                if (conds[k].allowed[x])
+                    cn_buf_printf(&b, "%s%s", n++ ? ", " : "", parent->d.choices[x]);
+            cn_buf_puts(&b, "]}");
         }
         cn_buf_puts(&b, "}");
     }
@@ -1027,8 +1100,8 @@ static cairn_status build_journal(replay *r, const jstudy *s, cn_journal **out)
     j->objective = s->objective_attr ? cn_xstrdup(s->objective_attr) : NULL;
     if (s->space_attr) {
         int64_t fmt = CAIRN_SPACE_YAML;
-        if (s->space_format_attr && (!cn_parse_int64(s->space_format_attr, &fmt) || fmt < 0 ||
-                                     fmt > CAIRN_SPACE_NNI))
+        if (s->space_format_attr &&
+            (!cn_parse_int64(s->space_format_attr, &fmt) || fmt < 0 || fmt > CAIRN_SPACE_NNI))
             fmt = CAIRN_SPACE_YAML;
         cairn_space *sp = NULL;
         if (cairn_space_parse(r->ctx, "cairn.space", (cairn_space_format)fmt, s->space_attr,
@@ -1043,11 +1116,15 @@ static cairn_status build_journal(replay *r, const jstudy *s, cn_journal **out)
         }
     }
     if (!j->space) {
-        j->space_text = space_json(s, j->objective ? j->objective : "value");
+        jcond *conds = cn_xcalloc(s->n_params ? s->n_params : 1, sizeof *conds);
+        infer_conditions(r, s, conds);
+        j->space_text = space_json(s, j->objective ? j->objective : "value", conds);
+        for (size_t k = 0; k < s->n_params; k++)
+            free(conds[k].allowed);
+        free(conds);
         j->space_format = CAIRN_SPACE_JSON;
         char label[300];
-        snprintf(label, sizeof label, "the distributions of study '%s' in '%s'", s->name,
-                 r->label);
+        snprintf(label, sizeof label, "the distributions of study '%s' in '%s'", s->name, r->label);
         rc = cairn_space_parse(r->ctx, label, CAIRN_SPACE_JSON, j->space_text,
                                strlen(j->space_text), &j->space);
         for (size_t k = 0; k < s->n_params; k++)
@@ -1452,8 +1529,9 @@ static cairn_status import_trial(cairn_study *s, import_state *a, const cn_journ
         cairn_status rc = CN_STORE_OPS(ctx)->trial_enqueue(ctx, s->row.study_id,
                                                            cn_buf_str(&a->text), -1, &number);
         if (rc == CAIRN_OK && number != t->number)
-            rc = cn_fail(ctx, CAIRN_EINTERNAL, "study '%s': the import expected trial %lld, got %lld",
-                         s->row.name, (long long)t->number, (long long)number);
+            rc = cn_fail(ctx, CAIRN_EINTERNAL,
+                         "study '%s': the import expected trial %lld, got %lld", s->row.name,
+                         (long long)t->number, (long long)number);
         return rc;
     }
     a->t = t;
