@@ -1092,6 +1092,20 @@ static bool space_fits(const cairn_space *sp, const jstudy *s, size_t *map)
 
 static cairn_status build_journal(replay *r, const jstudy *s, cn_journal **out)
 {
+    for (size_t i = 0; i < r->n_trials; i++) {
+        const jtrial *t = &r->trials[i];
+        if (&r->studies[t->study] == s && optuna_states[t->state] == CAIRN_TRIAL_COMPLETE &&
+            !t->has_value) {
+            r->line = t->line;
+            return bad(r, "trial %lld of study '%s' is COMPLETE without a value",
+                       (long long)t->number, s->name);
+        }
+    }
+    if (s->n_params == 0)
+        return cn_fail(r->ctx, CAIRN_EINVAL,
+                       "optuna journal '%s': no trial of study '%s' set a parameter, so there is "
+                       "no search space to rebuild; import a study whose trials suggested values",
+                       r->label, s->name);
     cn_journal *j = cn_xcalloc(1, sizeof *j);
     cairn_status rc = CAIRN_OK;
     size_t *map = cn_xcalloc(s->n_params ? s->n_params : 1, sizeof *map);
@@ -1155,11 +1169,6 @@ static cairn_status build_journal(replay *r, const jstudy *s, cn_journal **out)
         t->values = NULL;
         o->run_id = t->run_id;
         t->run_id = NULL;
-        if (o->state == CAIRN_TRIAL_COMPLETE && !o->has_value) {
-            r->line = t->line;
-            rc = bad(r, "trial %lld of study '%s' is COMPLETE without a value",
-                     (long long)t->number, s->name);
-        }
     }
     free(map);
     if (rc != CAIRN_OK) {
@@ -1598,10 +1607,8 @@ cairn_status cairn_study_import_journal(cairn_ctx *ctx, const char *path,
     cn_buf file = CN_BUF_INIT;
     cn_journal *j = NULL;
     cairn_study *s = NULL;
-    cairn_experiment *exp = NULL;
     char **runs = NULL;
     size_t n_runs = 0;
-    bool exp_existed = true;
     if (out)
         *out = NULL;
     cairn_status rc = cn_need_store(ctx);
@@ -1634,15 +1641,6 @@ cairn_status cairn_study_import_journal(cairn_ctx *ctx, const char *path,
     }
     const char *exp_name = o->experiment ? o->experiment : name;
     if (rc == CAIRN_OK) {
-        cairn_status got = cairn_experiment_get_by_name(ctx, exp_name, &exp);
-        if (got == CAIRN_ENOTFOUND)
-            exp_existed = false;
-        else if (got != CAIRN_OK)
-            rc = got;
-        cairn_experiment_free(exp);
-        exp = NULL;
-    }
-    if (rc == CAIRN_OK) {
         cairn_study_opts so = CAIRN_STUDY_OPTS_INIT;
         so.space_text = j->space_text;
         so.space_format = j->space_format;
@@ -1664,7 +1662,9 @@ cairn_status cairn_study_import_journal(cairn_ctx *ctx, const char *path,
         cn_journal_free(j);
         return rc;
     }
-    /* From here on a failure removes what the import made. */
+    /* From here on a failure removes what the import made: the study, and its trials' runs
+     * (deleted, as `cairn runs delete` does). The experiment stays: a deleted one would keep
+     * its name from the next import. */
     import_state a = {.s = s, .text = CN_BUF_INIT, .names = CN_BUF_INIT};
     runs = cn_xcalloc(j->n_trials ? j->n_trials : 1, sizeof *runs);
     size_t last_started = 0; /* one past the last trial that is not WAITING */
@@ -1688,8 +1688,6 @@ cairn_status cairn_study_import_journal(cairn_ctx *ctx, const char *path,
         bool clean = CN_STORE_OPS(ctx)->study_delete(ctx, s->row.name) == CAIRN_OK;
         for (size_t i = 0; i < n_runs; i++)
             clean = cairn_run_delete(ctx, runs[i]) == CAIRN_OK && clean;
-        if (!exp_existed)
-            clean = cairn_experiment_delete(ctx, s->row.experiment_id) == CAIRN_OK && clean;
         cn_fail(ctx, rc, "%s; %s", msg,
                 clean ? "nothing was imported (what was written is removed again)"
                       : "removing what was written failed too: delete the study by hand");
