@@ -1132,15 +1132,22 @@ static cairn_status build_journal(replay *r, const jstudy *s, cn_journal **out)
     if (!j->space) {
         jcond *conds = cn_xcalloc(s->n_params ? s->n_params : 1, sizeof *conds);
         infer_conditions(r, s, conds);
-        j->space_text = space_json(s, j->objective ? j->objective : "value", conds);
-        for (size_t k = 0; k < s->n_params; k++)
-            free(conds[k].allowed);
-        free(conds);
         j->space_format = CAIRN_SPACE_JSON;
         char label[300];
         snprintf(label, sizeof label, "the distributions of study '%s' in '%s'", s->name, r->label);
-        rc = cairn_space_parse(r->ctx, label, CAIRN_SPACE_JSON, j->space_text,
-                               strlen(j->space_text), &j->space);
+        /* With the inferred conditions, else (a condition cairn cannot state) without. */
+        for (int pass = 0; pass < 2 && !j->space; pass++) {
+            if (pass == 1)
+                for (size_t k = 0; k < s->n_params; k++)
+                    conds[k].parent = SIZE_MAX;
+            free(j->space_text);
+            j->space_text = space_json(s, j->objective ? j->objective : "value", conds);
+            rc = cairn_space_parse(r->ctx, label, CAIRN_SPACE_JSON, j->space_text,
+                                   strlen(j->space_text), &j->space);
+        }
+        for (size_t k = 0; k < s->n_params; k++)
+            free(conds[k].allowed);
+        free(conds);
         for (size_t k = 0; k < s->n_params; k++)
             map[k] = k;
     }
