@@ -429,7 +429,7 @@ typedef struct cairn_journal_import_opts {
  * steps or choices are EINVAL naming the parameter); each trial becomes a trial with its state,
  * value, datetimes and intermediate values, and a run of the study's experiment. The reader is
  * strict (errors name the file and the line; a truncated last record is an error) and bounded
- * (CN_JOURNAL limits: 256 MiB, 1 MiB a line, 1 M trials). A multi-objective study, an unknown
+ * (256 MiB a file, 1 MiB a line, 1,000,000 trials). A multi-objective study, an unknown
  * op code or a study that exists already in the store are refused; on any error nothing stays
  * imported. *out (may be NULL for "do not keep it") is the new study. */
 CAIRN_API cairn_status cairn_study_import_journal(cairn_ctx *ctx, const char *path,
