@@ -14,6 +14,16 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
+/* Fails with rc and "ref: <the message ctx holds>" (copied first: cn_fail writes where it
+ * reads). */
+static cairn_status fail_on(cairn_ctx *ctx, cairn_status rc, const char *prefix)
+{
+    char *msg = cn_xstrdup(cairn_errmsg(ctx));
+    cn_fail(ctx, rc, "%s: %s", prefix, msg);
+    free(msg);
+    return rc;
+}
+
 /* The model file of an artifact of a run: the file itself, or model.cairn in a folder. */
 static cairn_status run_model_path(cairn_ctx *ctx, const char *run_id, const char *path, char **out)
 {
@@ -41,7 +51,7 @@ static cairn_status from_run(cairn_ctx *ctx, const char *ref, cairn_model_ref *o
     out->run_id = cn_xstrndup(id, idlen);
     cairn_status rc = run_model_path(ctx, out->run_id, art, &out->path);
     if (rc != CAIRN_OK)
-        return cn_fail(ctx, rc, "%s: %s", ref, cairn_errmsg(ctx));
+        return fail_on(ctx, rc, ref);
     out->name = cn_asprintf("run-%.8s", out->run_id);
     out->version = cn_xstrdup(out->run_id);
     return CAIRN_OK;
@@ -72,7 +82,7 @@ static cairn_status from_registry(cairn_ctx *ctx, const char *ref, cairn_model_r
                        ref);
     }
     if (rc != CAIRN_OK)
-        return cn_fail(ctx, rc, "%s: %s", ref, cairn_errmsg(ctx));
+        return fail_on(ctx, rc, ref);
     out->registry_version = mv->version;
     out->version = cn_asprintf("%lld", (long long)mv->version);
     const char *src = mv->source;
@@ -81,9 +91,12 @@ static cairn_status from_registry(cairn_ctx *ctx, const char *ref, cairn_model_r
         size_t idlen = strcspn(id, "/");
         out->run_id = cn_xstrndup(id, idlen);
         rc = run_model_path(ctx, out->run_id, id[idlen] ? id + idlen + 1 : "model", &out->path);
-        if (rc != CAIRN_OK)
-            rc = cn_fail(ctx, rc, "%s (version %lld, source %s): %s", ref, (long long)mv->version,
-                         src, cairn_errmsg(ctx));
+        if (rc != CAIRN_OK) {
+            char *where =
+                cn_asprintf("%s (version %lld, source %s)", ref, (long long)mv->version, src);
+            fail_on(ctx, rc, where);
+            free(where);
+        }
     } else {
         out->path = cn_fs_is_dir(src) ? cn_path_join(src, "model.cairn") : cn_xstrdup(src);
         if (mv->run_id && *mv->run_id)
