@@ -161,3 +161,11 @@ dir=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["artifact_dir"
 printf 'pictures of the best run (%s): %s/plots/\n' "$best" "$dir"
 ls "$dir/plots"
 printf 'its report: %s/report.md\n' "$dir"
+
+step "Your turn"
+printf 'the binary: %s (on PATH: export PATH=%s:$PATH)\n' "$cairn" "$(dirname "$cairn")"
+printf 'the store the quickstart wrote: export CAIRN_STORE=%s\n' "$CAIRN_STORE"
+printf 'three next commands:\n'
+printf "  cairn runs search --experiment quickstart --order-by 'metrics.val_accuracy DESC'\n"
+printf '  cairn study show iris-sgd && cairn study plot iris-sgd\n'
+printf '  cairn model profile models:/breast-cancer@production --data %s/data/breast_cancer.csv\n' "$PWD"
