@@ -131,8 +131,7 @@ static const problem problems[] = {
          FLOAT_P("x3", "0", "1") FLOAT_P("x4", "0", "1") FLOAT_P("x5", "0", "1"),
      hartmann6},
     {"rosenbrock5",
-     "parameters:\n" ROSEN_P("x0") ROSEN_P("x1") ROSEN_P("x2") ROSEN_P("x3") ROSEN_P("x4"),
-     rosen5},
+     "parameters:\n" ROSEN_P("x0") ROSEN_P("x1") ROSEN_P("x2") ROSEN_P("x3") ROSEN_P("x4"), rosen5},
     {"rosenbrock10",
      "parameters:\n" ROSEN_P("x0") ROSEN_P("x1") ROSEN_P("x2") ROSEN_P("x3") ROSEN_P("x4")
          ROSEN_P("x5") ROSEN_P("x6") ROSEN_P("x7") ROSEN_P("x8") ROSEN_P("x9"),
@@ -262,8 +261,8 @@ static size_t parse_samplers(const char *text, int n_trials, sampler_def *out)
     return n;
 }
 
-static int run_quality(int n_trials, int n_seeds, int seed0, const char *plist,
-                       const char *slist, bool json)
+static int run_quality(int n_trials, int n_seeds, int seed0, const char *plist, const char *slist,
+                       bool json)
 {
     static const int marks_all[] = {10, 25, 50, 100, 200, 500, 1000, 2000, 5000};
     int marks[16], n_marks = 0;
@@ -299,8 +298,7 @@ static int run_quality(int n_trials, int n_seeds, int seed0, const char *plist,
             for (int si = 0; si < n_seeds; si++) {
                 int seed = seed0 + si;
                 cairn_sampler *s = NULL;
-                if (cairn_sampler_new(ctx, sp, samplers[k].spec, (uint64_t)seed, &s) !=
-                    CAIRN_OK) {
+                if (cairn_sampler_new(ctx, sp, samplers[k].spec, (uint64_t)seed, &s) != CAIRN_OK) {
                     fprintf(stderr, "%s\n", cairn_errmsg(ctx));
                     return 1;
                 }
@@ -402,21 +400,22 @@ static void report_overhead(const char *where, const char *spec, const char *spa
     fflush(stdout);
 }
 
-static int overhead_memory(const char *spec, const char *space_name, const char *space_text,
-                           fn f, int n_trials, bool json)
+static int overhead_memory(const char *spec, const char *space_name, const char *space_text, fn f,
+                           int n_trials, bool json)
 {
     cairn_ctx *ctx = cairn_ctx_new();
     cairn_space *sp = NULL;
     cairn_sampler *s = NULL;
-    if (cairn_space_parse(ctx, space_name, CAIRN_SPACE_YAML, space_text, strlen(space_text),
-                          &sp) != CAIRN_OK ||
+    if (cairn_space_parse(ctx, space_name, CAIRN_SPACE_YAML, space_text, strlen(space_text), &sp) !=
+            CAIRN_OK ||
         cairn_sampler_new(ctx, sp, spec, 0, &s) != CAIRN_OK) {
         fprintf(stderr, "%s\n", cairn_errmsg(ctx));
         return 1;
     }
     cairn_trial_record *rec = calloc((size_t)n_trials, sizeof *rec);
     double *params = calloc((size_t)n_trials * MAX_P, sizeof *params);
-    timing tm = {calloc((size_t)n_trials, sizeof(double)), calloc((size_t)n_trials, sizeof(double))};
+    timing tm = {calloc((size_t)n_trials, sizeof(double)),
+                 calloc((size_t)n_trials, sizeof(double))};
     double t_start = now_s(CLOCK_MONOTONIC);
     for (int t = 0; t < n_trials; t++) {
         double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
@@ -432,8 +431,8 @@ static int overhead_memory(const char *spec, const char *space_name, const char 
         tm.wall[t] = now_s(CLOCK_MONOTONIC) - w0;
         tm.cpu[t] = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
-    report_overhead("memory", spec, space_name, n_trials, &tm,
-                    now_s(CLOCK_MONOTONIC) - t_start, json);
+    report_overhead("memory", spec, space_name, n_trials, &tm, now_s(CLOCK_MONOTONIC) - t_start,
+                    json);
     free(tm.wall);
     free(tm.cpu);
     free(rec);
@@ -463,7 +462,8 @@ static int overhead_sqlite(const char *spec, const char *space_name, const char 
     o.has_seed = true;
     o.seed = 0;
     int rc = 1;
-    timing tm = {calloc((size_t)n_trials, sizeof(double)), calloc((size_t)n_trials, sizeof(double))};
+    timing tm = {calloc((size_t)n_trials, sizeof(double)),
+                 calloc((size_t)n_trials, sizeof(double))};
     if (cairn_open(uri, NULL, &ctx) != CAIRN_OK ||
         cairn_study_open(ctx, "bench", &o, &st) != CAIRN_OK) {
         fprintf(stderr, "%s\n", ctx ? cairn_errmsg(ctx) : "cannot open the store");

@@ -375,7 +375,8 @@ static double warm_mean(const cmaes *c, const cairn_space *sp, const cairn_trial
     for (size_t i = 0; i < k; i++) {
         for (size_t j = 0; j < d; j++) {
             const cn_param *p = &sp->params[c->dims[j]];
-            xs[i * d + j] = (cn_param_encode(p, done[i]->params[c->dims[j]]) - p->L) / (p->H - p->L);
+            xs[i * d + j] =
+                (cn_param_encode(p, done[i]->params[c->dims[j]]) - p->L) / (p->H - p->L);
         }
         pop[i].x = &xs[i * d];
         pop[i].value = nan_to_big(sign * done[i]->value);
