@@ -120,16 +120,18 @@ typedef struct cairn_sampler cairn_sampler;
 
 /* Creates a sampler for space from a spec, "name[:key=value[,key=value...]]":
  *   auto[:trials=N]            (chooses by the space and the budget N, default 100: grid for a
- *       small all-discrete space, CMA-ES for 2+ unconditional numeric parameters and N >= 30,
- *       else TPE multivariate with groups and the constant liar; the sampler made is the
- *       chosen one, cairn_sampler_name() says which; docs/hpo.md gives the measurements)
+ *       small all-discrete space; for 2+ unconditional numeric parameters CMA-ES warm-started
+ *       by 20 TPE trials when N >= 50, plain CMA-ES when 30 <= N < 50; else TPE multivariate
+ *       with groups and the constant liar; the sampler made is the chosen one,
+ *       cairn_sampler_name() says which; docs/hpo.md gives the measurements)
  *   random
  *   grid[:points=N]            (N values of each continuous float, default 10)
  *   sobol[:scramble=true|false] (scrambled by default: linear matrix scramble + digital shift)
  *   tpe[:multivariate=B,group=B,constant_liar=B,n_startup_trials=N,n_ei_candidates=N,
  *       prior_weight=X,magic_clip=B,endpoints=B,bandwidth=scott|neighbor]
- *   cmaes[:popsize=N,sigma0=X,restart=ipop|none]  (numeric, unconditional parameters; the
- *       others at random)
+ *   cmaes[:popsize=N,sigma0=X,restart=ipop|none,warm_start=K,warm_sampler=tpe|tpe_mv]
+ *       (numeric, unconditional parameters; the others at random; warm_start: the first K
+ *       COMPLETE trials are TPE's and CMA-ES starts from their best points)
  * docs/hpo.md gives the defaults. The sampler borrows space (it must outlive the sampler). An
  * unknown name or key is EINVAL naming the allowed ones. */
 CAIRN_API cairn_status cairn_sampler_new(cairn_ctx *ctx, const cairn_space *space, const char *spec,

@@ -584,6 +584,44 @@ TEST(cmaes_finds_the_integer_optimum)
     cairn_close(ctx);
 }
 
+TEST(cmaes_warm_start_takes_tpe_then_starts_from_its_best)
+{
+    /* cmaes:warm_start=K: the first K trials are TPE's (the same points as the TPE sampler
+     * with the same seed), then CMA-ES draws around their best points, so the trials after K
+     * sit much closer to the optimum than the box-centred start of plain CMA-ES; the same
+     * seed gives the same sequence. */
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_space *sp = load(ctx, "parameters:\n  a: {type: float, low: -5, high: 5}\n"
+                                "  b: {type: float, low: -5, high: 5}\n");
+    static study st;
+    static double warm[60 * 2], again[60 * 2], tpe[20 * 2], plain[60 * 2];
+    run(ctx, sp, "cmaes:warm_start=20,warm_sampler=tpe_mv", 4, 60, sphere_at_one, &st, warm);
+    run(ctx, sp, "cmaes:warm_start=20,warm_sampler=tpe_mv", 4, 60, sphere_at_one, &st, again);
+    run(ctx, sp, "tpe:multivariate=true,group=true,constant_liar=true", 4, 20, sphere_at_one, &st,
+        tpe);
+    run(ctx, sp, "cmaes", 4, 60, sphere_at_one, &st, plain);
+    CHECK(memcmp(warm, again, sizeof warm) == 0);
+    CHECK(memcmp(warm, tpe, sizeof tpe) == 0);
+    double d_warm = 0, d_plain = 0; /* mean distance² to the optimum of trials 20 .. 29 */
+    for (int t = 20; t < 30; t++) {
+        d_warm += sphere_at_one(sp, &warm[t * 2]) / 10;
+        d_plain += sphere_at_one(sp, &plain[t * 2]) / 10;
+    }
+    printf("# sphere at (1, 1), trials 20-29: mean squared distance %.3g warm-started, %.3g "
+           "plain\n",
+           d_warm, d_plain);
+    CHECK(d_warm < d_plain / 2);
+    cairn_sampler *s = NULL;
+    CHECK(cairn_sampler_new(ctx, sp, "cmaes:warm_sampler=gp", 1, &s) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "warm_sampler must be tpe or tpe_mv") != NULL);
+    /* auto with a budget of 50 or more on a continuous space is the warm-started CMA-ES */
+    CHECK(cairn_sampler_new(ctx, sp, "auto:trials=200", 4, &s) == CAIRN_OK);
+    CHECK(s && strcmp(cairn_sampler_name(s), "cmaes") == 0);
+    cairn_sampler_free(s);
+    cairn_space_free(sp);
+    cairn_close(ctx);
+}
+
 TEST(bad_specs_are_refused_by_name)
 {
     cairn_ctx *ctx = cairn_ctx_new();
@@ -616,4 +654,6 @@ UNIT_MAIN(UNIT_CASE(every_sampler_stays_in_the_space_and_repeats_under_a_seed),
           UNIT_CASE(tpe_beats_random_search_on_a_conditional_space),
           UNIT_CASE(constant_liar_steers_away_from_running_trials),
           UNIT_CASE(cmaes_beats_random_on_rosenbrock), UNIT_CASE(cmaes_restarts_after_converging),
-          UNIT_CASE(cmaes_finds_the_integer_optimum), UNIT_CASE(bad_specs_are_refused_by_name))
+          UNIT_CASE(cmaes_finds_the_integer_optimum),
+          UNIT_CASE(cmaes_warm_start_takes_tpe_then_starts_from_its_best),
+          UNIT_CASE(bad_specs_are_refused_by_name))

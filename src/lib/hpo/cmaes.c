@@ -39,6 +39,10 @@ typedef struct cmaes {
     double *qn;   /* normalised step per dimension, 0 for continuous */
     size_t lambda0;
     double sigma0;
+    /* warm start: the first warm_start COMPLETE trials come from `warm` (TPE), and the first
+     * generation's mean and step size from their best points */
+    int64_t warm_start;
+    cairn_sampler *warm;
     /* the replay cache: state after n_told COMPLETE trials whose (number, value) hash is */
     cma_state cache;
     bool has_cache;
@@ -286,6 +290,7 @@ static void cmaes_free(cairn_sampler *smp)
     if (!c)
         return;
     state_release(&c->cache);
+    cairn_sampler_free(c->warm);
     free(c->dims);
     free(c->qn);
     free(c);
@@ -310,7 +315,7 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     if (c->d > CMA_MAX_DIMS)
         return cn_fail(smp->ctx, CAIRN_ELIMIT,
                        "sampler 'cmaes': %zu numeric parameters; at most %d", c->d, CMA_MAX_DIMS);
-    const char *restart = NULL;
+    const char *restart = NULL, *warm = NULL;
     int64_t popsize = 4 + (int64_t)floor(3 * log((double)(c->d ? c->d : 1)));
     c->sigma0 = 1.0 / 6;
     cairn_status rc = cn_spec_int(smp->ctx, spec, "popsize", 4, 100000, &popsize);
@@ -326,8 +331,22 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
                          restart);
     }
     if (rc == CAIRN_OK)
-        rc = cn_spec_check_used(smp->ctx, "sampler", spec, "popsize, sigma0, restart");
+        rc = cn_spec_int(smp->ctx, spec, "warm_start", 0, 1000000, &c->warm_start);
+    if (rc == CAIRN_OK && (warm = cn_spec_str(spec, "warm_sampler")) == NULL)
+        warm = "tpe";
+    if (rc == CAIRN_OK && strcmp(warm, "tpe") != 0 && strcmp(warm, "tpe_mv") != 0)
+        rc = cn_fail(smp->ctx, CAIRN_EINVAL,
+                     "'cmaes': warm_sampler must be tpe or tpe_mv, got '%s'", warm);
+    if (rc == CAIRN_OK)
+        rc = cn_spec_check_used(smp->ctx, "sampler", spec,
+                                "popsize, sigma0, restart, warm_start, warm_sampler");
     c->lambda0 = (size_t)popsize;
+    if (rc == CAIRN_OK && c->warm_start > 0)
+        rc = cairn_sampler_new(smp->ctx, sp,
+                               strcmp(warm, "tpe") == 0
+                                   ? "tpe:constant_liar=true"
+                                   : "tpe:multivariate=true,group=true,constant_liar=true",
+                               smp->seed, &c->warm);
     return rc;
 }
 
@@ -342,6 +361,48 @@ static int told_by_number(const void *a, const void *b)
     const cairn_trial_record *x = *(const cairn_trial_record *const *)a;
     const cairn_trial_record *y = *(const cairn_trial_record *const *)b;
     return (x->number > y->number) - (x->number < y->number);
+}
+
+/* The warm start's first mean: the weighted mean of the best quarter (at least 2) of the
+ * warm-start trials, with CMA-ES's recombination weights; its step size: their root-mean-square
+ * spread around it, within [0.02, sigma0]. */
+static double warm_mean(const cmaes *c, const cairn_space *sp, const cairn_trial_record **done,
+                        size_t k, double sign, double *mean)
+{
+    size_t d = c->d;
+    told *pop = cn_xcalloc(k, sizeof *pop);
+    double *xs = cn_xcalloc(k * d, sizeof *xs);
+    for (size_t i = 0; i < k; i++) {
+        for (size_t j = 0; j < d; j++) {
+            const cn_param *p = &sp->params[c->dims[j]];
+            xs[i * d + j] =
+                (cn_param_encode(p, done[i]->params[c->dims[j]]) - p->L) / (p->H - p->L);
+        }
+        pop[i].x = &xs[i * d];
+        pop[i].value = nan_to_big(sign * done[i]->value);
+    }
+    qsort(pop, k, sizeof *pop, by_value);
+    size_t top = k / 4 < 2 ? (k < 2 ? k : 2) : k / 4;
+    double *w = cn_xcalloc(top, sizeof *w), sum = 0;
+    for (size_t i = 0; i < top; i++) {
+        w[i] = log((double)top + 0.5) - log((double)i + 1);
+        sum += w[i];
+    }
+    for (size_t j = 0; j < d; j++) {
+        double m = 0;
+        for (size_t i = 0; i < top; i++)
+            m += w[i] / sum * pop[i].x[j];
+        mean[j] = m;
+    }
+    double var = 0;
+    for (size_t i = 0; i < top; i++)
+        for (size_t j = 0; j < d; j++)
+            var += w[i] / sum * (pop[i].x[j] - mean[j]) * (pop[i].x[j] - mean[j]);
+    double sg = sqrt(var / (double)d);
+    free(w);
+    free(xs);
+    free(pop);
+    return sg < 0.02 ? 0.02 : sg > c->sigma0 ? c->sigma0 : sg;
 }
 
 /* Brings the cache up to date with the history's COMPLETE trials and returns it. */
@@ -378,12 +439,21 @@ static const cma_state *replay(cairn_sampler *smp, const cairn_history *h, int64
             start = c->cache_told;
     }
     if (start == 0) {
-        double *mean = cn_xcalloc(d ? d : 1, sizeof *mean);
+        double *mean = cn_xcalloc(d ? d : 1, sizeof *mean), sigma0 = c->sigma0;
         for (size_t j = 0; j < d; j++)
             mean[j] = 0.5;
-        state_init(&c->cache, d, c->lambda0, mean, c->sigma0, 0);
-        free(mean);
         hash = 0;
+        if (c->warm_start > 0 && (size_t)c->warm_start <= n) {
+            start = (size_t)c->warm_start;
+            sigma0 = warm_mean(c, sp, done, start, sign, mean);
+            for (size_t i = 0; i < start; i++) {
+                uint64_t bits;
+                memcpy(&bits, &done[i]->value, sizeof bits);
+                hash = mix(mix(hash, (uint64_t)done[i]->number), bits);
+            }
+        }
+        state_init(&c->cache, d, c->lambda0, mean, sigma0, 0);
+        free(mean);
     }
     cma_state *s = &c->cache;
     double *xs = cn_xcalloc((s->lambda ? s->lambda : 1) * (d ? d : 1), sizeof *xs);
@@ -445,6 +515,19 @@ static cairn_status cmaes_ask(cairn_sampler *smp, const cairn_history *h, int64_
     size_t d = c->d;
     if (d == 0)
         return CAIRN_OK;
+    if (c->warm) {
+        size_t n_done = 0;
+        for (size_t i = 0; i < h->n_trials; i++) {
+            const cairn_trial_record *t = &h->trials[i];
+            bool ok = t->state == CAIRN_TRIAL_COMPLETE && t->params && t->number != number &&
+                      !isnan(t->value);
+            for (size_t j = 0; j < d && ok; j++)
+                ok = !isnan(t->params[c->dims[j]]);
+            n_done += ok;
+        }
+        if (n_done < (size_t)c->warm_start)
+            return cairn_sampler_ask(c->warm, h, number, params);
+    }
     const cma_state *s = replay(smp, h, number);
     double *z = cn_xcalloc(d, sizeof *z), *x = cn_xcalloc(d, sizeof *x);
     cn_hpo_rng(&r, smp->seed, number, 4);

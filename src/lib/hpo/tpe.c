@@ -212,6 +212,7 @@ typedef struct mixture {
     double *w, *logw;
     size_t d;
     kdim *dims;
+    bool plain; /* every dimension continuous (no step, no categorical) */
 } mixture;
 
 static void mixture_release(mixture *m)
@@ -250,34 +251,54 @@ typedef struct sort_mu {
     size_t i;
 } sort_mu;
 
-static bool mu_before(const sort_mu *x, const sort_mu *y)
+/* An order-preserving unsigned key of a double (-0 as +0, so that equal centres stay equal). */
+static uint64_t mu_key(double x)
 {
-    return x->mu < y->mu || (x->mu == y->mu && x->i < y->i);
+    uint64_t u;
+    if (x == 0)
+        x = 0;
+    memcpy(&u, &x, sizeof u);
+    return u >> 63 ? ~u : u | UINT64_C(0x8000000000000000);
 }
 
-/* A bottom-up merge sort with the comparison inlined: this runs for every parameter of every
- * trial, and qsort's callback was a quarter of TPE's time at a thousand trials. */
+/* Sorts a[] (given in ascending i) by (mu, i): a stable least-significant-digit radix sort on
+ * the key of mu, skipping the bytes every key shares. This runs for every parameter of every
+ * trial: qsort's callback was a quarter of TPE's time at a thousand trials, a merge sort still
+ * an eighth. */
 static void sort_mus(sort_mu *a, size_t n)
 {
-    sort_mu *tmp = cn_xcalloc(n ? n : 1, sizeof *tmp), *src = a, *dst = tmp;
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                dst[k++] = mu_before(&src[j], &src[i]) ? src[j++] : src[i++];
-            while (i < mid)
-                dst[k++] = src[i++];
-            while (j < hi)
-                dst[k++] = src[j++];
+    if (n < 2)
+        return;
+    uint64_t *key = cn_xcalloc(2 * n, sizeof *key), *kt = key + n;
+    sort_mu *tmp = cn_xcalloc(n, sizeof *tmp), *src = a, *dst = tmp;
+    for (size_t i = 0; i < n; i++)
+        key[i] = mu_key(a[i].mu);
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((key[i] >> shift) & 0xff) + 1]++;
+        bool one = false;
+        for (size_t b = 1; b <= 256 && !one; b++)
+            one = count[b] == n;
+        if (one)
+            continue; /* every key has this byte: the order stays */
+        for (size_t b = 1; b <= 256; b++)
+            count[b] += count[b - 1];
+        for (size_t i = 0; i < n; i++) {
+            size_t at = count[(key[i] >> shift) & 0xff]++;
+            dst[at] = src[i];
+            kt[at] = key[i];
         }
         sort_mu *t = src;
         src = dst;
         dst = t;
+        uint64_t *k2 = key;
+        key = kt;
+        kt = k2;
     }
     if (src != a)
         memcpy(a, src, n * sizeof *a);
+    free(key < kt ? key : kt);
     free(tmp);
 }
 
@@ -375,14 +396,22 @@ static void mixture_build(const tpe_opts *o, const cairn_space *sp, const size_t
             k->sigma[i] = k->sigma[i] < mins ? mins : k->sigma[i] > maxs ? maxs : k->sigma[i];
         k->sigma[n] = maxs;
         k->norm = cn_xcalloc(m->n_comp, sizeof *k->norm);
+        double last_sigma = NAN, last_log = 0; /* most sigmas repeat (clip, Scott's rule) */
         for (size_t i = 0; i < m->n_comp; i++) {
             double a = (L - k->mu[i]) / k->sigma[i], b = (H - k->mu[i]) / k->sigma[i];
             /* Beyond 8.3 standard deviations on both sides the mass is 1 in doubles. */
             double lz = a < -8.3 && b > 8.3 ? 0 : log_mass(a, b);
-            k->norm[i] = lz + (p->q > 0 ? 0 : log(k->sigma[i]) + LOG_SQRT_2PI);
+            if (!(p->q > 0) && k->sigma[i] != last_sigma) {
+                last_sigma = k->sigma[i];
+                last_log = log(last_sigma);
+            }
+            k->norm[i] = lz + (p->q > 0 ? 0 : last_log + LOG_SQRT_2PI);
         }
     }
     free(use);
+    m->plain = true;
+    for (size_t j = 0; j < d; j++)
+        m->plain = m->plain && !m->dims[j].is_cat && !(m->dims[j].p->q > 0);
 }
 
 /* Draws one coordinate vector y[0 .. d) from the mixture: one component for all dimensions. */
@@ -420,39 +449,63 @@ static void mixture_sample(const mixture *m, cn_rng *r, double *y)
     }
 }
 
-/* log sum_i w_i prod_j k_ij(y_j); terms is scratch room for n_comp doubles. */
+/* log w_i + sum_j log k_ij(y_j), the term of component i. */
+static double comp_term(const mixture *m, size_t i, const double *y)
+{
+    double t = m->logw[i];
+    for (size_t j = 0; j < m->d && t > -INFINITY; j++) {
+        const kdim *k = &m->dims[j];
+        const cn_param *p = k->p;
+        if (k->is_cat) {
+            t += k->logp[i * p->n_choices + (size_t)y[j]];
+            continue;
+        }
+        double mu = k->mu[i], sg = k->sigma[i];
+        if (p->q > 0) {
+            double lo = y[j] - p->q / 2, hi = y[j] + p->q / 2;
+            lo = lo < p->L ? p->L : lo;
+            hi = hi > p->H ? p->H : hi;
+            t += log_mass((lo - mu) / sg, (hi - mu) / sg) - k->norm[i];
+        } else {
+            double z = (y[j] - mu) / sg;
+            t += -0.5 * z * z - k->norm[i];
+        }
+    }
+    return t;
+}
+
+/* log sum_i w_i prod_j k_ij(y_j); terms is scratch room for n_comp doubles. Terms 40 below
+ * the largest add less than 1e-17 of it each: their exp is skipped. */
 static double mixture_logpdf(const mixture *m, const double *y, double *terms)
 {
+    size_t n = m->n_comp;
     double best = -INFINITY;
-    for (size_t i = 0; i < m->n_comp; i++) {
-        double t = m->logw[i];
-        for (size_t j = 0; j < m->d && t > -INFINITY; j++) {
-            const kdim *k = &m->dims[j];
-            const cn_param *p = k->p;
-            if (k->is_cat) {
-                t += k->logp[i * p->n_choices + (size_t)y[j]];
-                continue;
-            }
-            double mu = k->mu[i], sg = k->sigma[i];
-            if (p->q > 0) {
-                double lo = y[j] - p->q / 2, hi = y[j] + p->q / 2;
-                lo = lo < p->L ? p->L : lo;
-                hi = hi > p->H ? p->H : hi;
-                t += log_mass((lo - mu) / sg, (hi - mu) / sg) - k->norm[i];
-            } else {
-                double z = (y[j] - mu) / sg;
-                t += -0.5 * z * z - k->norm[i];
+    if (m->plain) {
+        /* The same arithmetic as comp_term, dimension by dimension over all components:
+         * loops the compiler vectorises. */
+        memcpy(terms, m->logw, n * sizeof *terms);
+        for (size_t j = 0; j < m->d; j++) {
+            const double *mu = m->dims[j].mu, *sg = m->dims[j].sigma, *nm = m->dims[j].norm;
+            double yj = y[j];
+            for (size_t i = 0; i < n; i++) {
+                double z = (yj - mu[i]) / sg[i];
+                terms[i] += -0.5 * z * z - nm[i];
             }
         }
-        terms[i] = t;
-        if (t > best)
-            best = t;
+        for (size_t i = 0; i < n; i++)
+            best = terms[i] > best ? terms[i] : best;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            double t = comp_term(m, i, y);
+            terms[i] = t;
+            if (t > best)
+                best = t;
+        }
     }
     if (best == -INFINITY)
         return -INFINITY;
-    /* Terms 40 below the largest add less than 1e-17 of it each: skip their exp. */
     double sum = 0, floor_t = best - 40;
-    for (size_t i = 0; i < m->n_comp; i++)
+    for (size_t i = 0; i < n; i++)
         if (terms[i] > floor_t)
             sum += exp(terms[i] - best);
     return best + log(sum);
@@ -592,9 +645,14 @@ static cairn_status tpe_ask(cairn_sampler *s, const cairn_history *h, int64_t nu
     size_t n_below = (size_t)ceil(0.1 * (double)n_fin);
     if (n_below > 25)
         n_below = 25;
-    for (size_t i = 0; i < n_obs; i++)
+    /* back to trial-number order: each observation to its position */
+    obs *by_num = cn_xcalloc(n_obs + 1, sizeof *by_num);
+    for (size_t i = 0; i < n_obs; i++) {
         ob[i].below = i < n_below;
-    sort_by_number(ob, n_obs);
+        by_num[ob[i].pos] = ob[i];
+    }
+    free(ob);
+    ob = by_num;
 
     cn_hpo_rng(&r, s->seed, number, 3);
     size_t n = sp->n;
