@@ -240,6 +240,8 @@ int cli_tune_run(cairn_ctx *ctx, cairn_study *study, cairn_tune_opts *to, bool q
     to->progress = progress;
     to->user = &v;
     cairn_status rc = cairn_study_tune_command(study, to, argc, (const char *const *)argv);
+    /* The summary and the plots use ctx too: keep the tune's error for the end. */
+    char *error = rc == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
     summary(study, v.tty && !v.quiet, v.n_retries);
     char *dir = study_dir(name);
     unsigned written = 0;
@@ -248,7 +250,9 @@ int cli_tune_run(cairn_ctx *ctx, cairn_study *study, cairn_tune_opts *to, bool q
         fprintf(stderr, "cairn: optimization history: %s/%s (cairn study plot %s: all pictures)\n",
                 dir, cairn_insight_plot_file(CAIRN_INSIGHT_HISTORY), name);
     free(dir);
-    return rc == CAIRN_OK ? 0 : cli_fail(ctx);
+    int code = error ? cli_error("%s", error) : 0;
+    free(error);
+    return code;
 }
 
 int cmd_tune(int argc, char **argv)
@@ -377,9 +381,10 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     bool created = cairn_study_was_created(study);
-    if (cli_study_auto_budget(ctx, name, &so, to.n_trials > 0 ? to.n_trials
-                                              : to.timeout_ms > 0 ? 100
-                                                                  : 20,
+    if (cli_study_auto_budget(ctx, name, &so,
+                              to.n_trials > 0     ? to.n_trials
+                              : to.timeout_ms > 0 ? 100
+                                                  : 20,
                               &study) != CAIRN_OK) {
         code = cli_fail(ctx);
         goto done;
