@@ -84,18 +84,6 @@ print('cairn.final: loss=1')
 GUARD_S = 90  # only against a hang; never an assertion on speed
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
-
-
 def wait_for(what, check):
     deadline = time.time() + GUARD_S
     while time.time() < deadline:
@@ -140,6 +128,15 @@ class Worker(harness.CairnTest):
         self.cairn('tune', '--space', space, '--study', study, '--trials', 1, '--seed', 5,
                    '--quiet', *extra, '--', sys.executable, script, env=env)
 
+    def workers(self, n, *args, env=None):
+        """Runs n `cairn worker ARGS` at once; checks each exits 0; returns their stdouts."""
+        procs = [self.start('worker', *args, env=env) for _ in range(n)]
+        outs = []
+        for p in procs:
+            outs.append(p.communicate(timeout=harness.TIMEOUT_S)[0])
+            self.assertEqual(p.returncode, 0)
+        return outs
+
     def check_unique(self, trials):
         numbers = [t['number'] for t in trials]
         self.assertEqual(numbers, list(range(len(trials))), 'trial numbers not 0..n-1')
@@ -152,11 +149,8 @@ class Worker(harness.CairnTest):
         script = self.write('obj.py', OBJECTIVE)
         self.create('g', space, script, '--sampler', 'grid')
         # A target: the four together finish exactly 40 trials.
-        procs = [self.start('worker', '--study', 'g', '--trials', 40, '--quiet', '--',
-                            sys.executable, script) for _ in range(4)]
-        for p in procs:
-            out, _ = p.communicate(timeout=harness.TIMEOUT_S)
-            self.assertEqual(p.returncode, 0)
+        for out in self.workers(4, '--study', 'g', '--trials', 40, '--quiet', '--',
+                                sys.executable, script):
             self.assertIn('best: trial', out)
         trials = self.trials('g')
         self.check_unique(trials)
@@ -167,11 +161,7 @@ class Worker(harness.CairnTest):
         for t in trials:
             self.assertEqual(t['value'], (t['params']['x'] - 7) ** 2)
         # No target: they run the grid to its end (60 points), each point once.
-        procs = [self.start('worker', '--study', 'g', '-j', 2, '--quiet', '--',
-                            sys.executable, script) for _ in range(4)]
-        for p in procs:
-            p.communicate(timeout=harness.TIMEOUT_S)
-            self.assertEqual(p.returncode, 0)
+        self.workers(4, '--study', 'g', '-j', 2, '--quiet', '--', sys.executable, script)
         trials = self.trials('g')
         self.check_unique(trials)
         self.assertEqual(sorted(t['params']['x'] for t in trials), list(range(60)))
@@ -180,11 +170,8 @@ class Worker(harness.CairnTest):
         space = self.write('space.yaml', SPACE)
         script = self.write('obj.py', OBJECTIVE)
         self.create('s', space, script, '--sampler', 'random')
-        procs = [self.start('worker', '--study', 's', '--trials', 30, '-j', 2, '--quiet', '--',
-                            sys.executable, script) for _ in range(4)]
-        for p in procs:
-            p.communicate(timeout=harness.TIMEOUT_S)
-            self.assertEqual(p.returncode, 0)
+        self.workers(4, '--study', 's', '--trials', 30, '-j', 2, '--quiet', '--', sys.executable,
+                     script)
         trials = self.trials('s')
         self.check_unique(trials)
         self.assertEqual(len(trials), 30)
@@ -211,7 +198,7 @@ class Worker(harness.CairnTest):
         victim[0].send_signal(signal.SIGKILL)
         victim[0].communicate()
         # Its watchdog stops the trial's process group once the worker is gone.
-        wait_for('the orphaned trial to be stopped', lambda: not alive(trial_pid))
+        wait_for('the orphaned trial to be stopped', lambda: not harness.alive(trial_pid))
         for p in procs:
             if p is not victim[0]:
                 p.communicate(timeout=harness.TIMEOUT_S)
@@ -335,7 +322,7 @@ class Worker(harness.CairnTest):
         run = json.dumps(self.cairn_json('runs', 'show', trials[0]['run_id'], '--json'))
         self.assertIn('cancelled', run)
         for pid in pids:  # the trial's process and its grandchild
-            wait_for('pid %d to be gone' % pid, lambda: not alive(pid))
+            wait_for('pid %d to be gone' % pid, lambda: not harness.alive(pid))
 
     def test_sigterm_stops_at_once_and_a_third_ctrl_c_exits(self):
         proc, state, pids, err = self.gated_tune('t1')
@@ -364,7 +351,7 @@ class Worker(harness.CairnTest):
         self.assertEqual(proc.returncode, -signal.SIGINT)
         self.assertIn('exiting at once', (self.tmp / 'err-t3').read_text())
         for pid in pids:
-            wait_for('pid %d to be gone' % pid, lambda: not alive(pid))
+            wait_for('pid %d to be gone' % pid, lambda: not harness.alive(pid))
         self.assertEqual([t['state'] for t in self.trials('t3')], ['RUNNING'])
         (state / 'release').touch()
         self.cairn('tune', '--space', space, '--study', 't3', '--trials', 1, '--quiet', '--',

@@ -312,6 +312,22 @@ static cairn_status next_number(cairn_ctx *ctx, int64_t study_id, int64_t *out)
                               "i", study_id);
 }
 
+/* Queues a WAITING copy of trial `of` (params, grid point, its line's retries so far) as the
+ * next number, *number_out; the study's lock is held. */
+static cairn_status queue_copy(cairn_ctx *ctx, int64_t study_id, int64_t of, const char *params,
+                               int64_t grid_index, int64_t retries, int64_t *number_out)
+{
+    char gbuf[32];
+    cairn_status rc = next_number(ctx, study_id, number_out);
+    if (rc == CAIRN_OK)
+        rc = cn_store_run(ctx,
+                          "INSERT INTO trials (study_id, number, state, params, grid_index, "
+                          "retry_of, retries) VALUES (?, ?, 'WAITING', ?, ?, ?, ?)",
+                          "iissii", study_id, *number_out, params, opt_int(gbuf, grid_index), of,
+                          retries + 1);
+    return rc;
+}
+
 typedef struct stale_trial {
     int64_t number, grid_index, retries;
     char *params;
@@ -365,15 +381,8 @@ static cairn_status reap_stale(cairn_ctx *ctx, const cn_trial_claim *in)
         }
         if (rc == CAIRN_OK && t->retries < in->max_retries) {
             int64_t number = 0;
-            char gbuf[32];
-            rc = next_number(ctx, in->study_id, &number);
-            if (rc == CAIRN_OK)
-                rc =
-                    cn_store_run(ctx,
-                                 "INSERT INTO trials (study_id, number, state, params, grid_index, "
-                                 "retry_of, retries) VALUES (?, ?, 'WAITING', ?, ?, ?, ?)",
-                                 "iissii", in->study_id, number, t->params,
-                                 opt_int(gbuf, t->grid_index), t->number, t->retries + 1);
+            rc = queue_copy(ctx, in->study_id, t->number, t->params, t->grid_index, t->retries,
+                            &number);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -536,7 +545,7 @@ static cairn_status queue_retry(cairn_ctx *ctx, int64_t study_id, int64_t number
                                 int64_t *retry_number)
 {
     cn_stmt *st = NULL;
-    char *params = NULL, gbuf[32];
+    char *params = NULL;
     int64_t grid_index = -1, retries = 0, copy = 0;
     cairn_status rc =
         cn_store_query(ctx, &st,
@@ -559,13 +568,7 @@ static cairn_status queue_retry(cairn_ctx *ctx, int64_t study_id, int64_t number
                           "UPDATE trials SET grid_index = NULL WHERE study_id = ? AND number = ?",
                           "ii", study_id, number);
         if (rc == CAIRN_OK)
-            rc = next_number(ctx, study_id, &copy);
-        if (rc == CAIRN_OK)
-            rc = cn_store_run(ctx,
-                              "INSERT INTO trials (study_id, number, state, params, grid_index, "
-                              "retry_of, retries) VALUES (?, ?, 'WAITING', ?, ?, ?, ?)",
-                              "iissii", study_id, copy, params, opt_int(gbuf, grid_index), number,
-                              retries + 1);
+            rc = queue_copy(ctx, study_id, number, params, grid_index, retries, &copy);
         if (rc == CAIRN_OK)
             *retry_number = copy;
     }
