@@ -411,22 +411,22 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-/* What a resumed study already holds toward its target, as the claim counts it
- * (count_budget in the store): finished, RUNNING and WAITING trials, a retried FAIL once. */
-static int64_t counted(const cairn_trial *all, size_t n, int64_t *n_running)
+/* What a resumed study holds toward its target, as the claim counts it (count_budget in the
+ * store): finished, RUNNING and WAITING trials, a retried FAIL once; and of those, how many
+ * run and how many wait. */
+static int64_t counted(const cairn_trial *all, size_t n, int64_t *n_running, int64_t *n_waiting)
 {
     int64_t c = 0;
-    *n_running = 0;
+    *n_running = *n_waiting = 0;
     for (size_t i = 0; i < n; i++) {
         if (all[i].state == CAIRN_TRIAL_STALE)
             continue;
         c++;
-        if (all[i].state == CAIRN_TRIAL_RUNNING)
-            (*n_running)++;
-        int64_t r = all[i].retry_of;
-        for (size_t j = 0; r >= 0 && j < n; j++)
-            if (all[j].number == r && all[j].state == CAIRN_TRIAL_FAIL)
-                c--;
+        *n_running += all[i].state == CAIRN_TRIAL_RUNNING;
+        *n_waiting += all[i].state == CAIRN_TRIAL_WAITING;
+        int64_t r = all[i].retry_of; /* all is by number, and numbers have no gaps */
+        if (r >= 0 && (size_t)r < n && all[r].number == r && all[r].state == CAIRN_TRIAL_FAIL)
+            c--;
     }
     return c;
 }
@@ -503,11 +503,13 @@ cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts 
             t.best_value = all[i].value;
             t.best_number = all[i].number;
         }
-    int64_t n_running = 0;
-    int64_t have = counted(all, n_all, &n_running);
+    int64_t n_running = 0, n_waiting = 0;
+    int64_t have = counted(all, n_all, &n_running, &n_waiting);
     int n_jobs = o->n_jobs > 0 ? o->n_jobs : 1;
     if (t.target > 0) {
-        if (have >= t.target && n_running == 0) {
+        /* As the claim decides: a WAITING trial is taken while the others fall short. */
+        int64_t held = n_waiting ? have - n_waiting : have;
+        if (held >= t.target && n_running == 0) {
             cn_log(ctx, CAIRN_LOG_INFO, "tune", "study '%s' already has %lld finished trials",
                    study->row.name, (long long)have);
             pthread_mutex_destroy(&t.mu);
@@ -515,7 +517,7 @@ cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts 
         }
         /* More threads than trials left would only wait. A stale trial may still need a
          * copy, so one thread stays when the count is reached. */
-        int64_t left = t.target - have > 1 ? t.target - have : 1;
+        int64_t left = t.target - held > 1 ? t.target - held : 1;
         if ((int64_t)n_jobs > left)
             n_jobs = (int)left;
     }
