@@ -25,6 +25,7 @@ declare -A allowed=(
   [registry]="formats store tracking"
   [auth]="store tracking registry"
   [drift]="formats data eval learn"
+  [automl]="formats data learn eval tracking store runner train hpo drift"
   [pipeline]="formats data learn eval tracking store runner train hpo registry drift"
 )
 # Public headers named after the module they declare (cairn/<module>.h); cairn.h is core.

@@ -340,6 +340,16 @@ typedef struct cairn_tune_opts {
                             a third ends the process at once (its trials go STALE) */
     cairn_tune_progress_fn progress; /* called from one thread at a time */
     void *user;
+    /* Resources per trial (docs/hpo.md "Resources"), all optional. cpus_per_trial: each
+     * running trial gets that many CPUs of its own (affinity, OMP/OpenBLAS/MKL thread counts);
+     * n_jobs is lowered to what the CPUs allow. memory_per_trial_bytes: a trial whose
+     * processes hold more resident memory is stopped and FAILs "memory-limit". gpus: device
+     * numbers ("0,1"); each running trial gets gpus_per_trial (0: 1) of them, none shared, as
+     * CUDA_VISIBLE_DEVICES; n_jobs is lowered to what the devices allow. */
+    int cpus_per_trial;
+    int64_t memory_per_trial_bytes;
+    const char *gpus;
+    int gpus_per_trial;
     /* A trial that FAILs (non-zero exit, a signal, no objective, its timeout; not a cancelled
      * one) is asked again with the same params, as a WAITING copy queued in the same
      * transaction (its retry_of; its run's tag cairn.retry_of), while its line has had fewer

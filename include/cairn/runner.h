@@ -59,6 +59,17 @@ typedef struct cairn_runner_opts {
     int64_t timeout_ms;     /* > 0: stopped after this long, reason "timeout" */
     const char *const *env; /* more "NAME=value" variables for the command (CAIRN_TRIAL=3) */
     size_t n_env;
+    const char *const *macros; /* more "NAME=value" macros for the command (trial=3) */
+    size_t n_macros;
+    /* Resources, all optional. memory_limit_bytes > 0: the command's process group is stopped
+     * once its resident memory passes this (reason "memory-limit"; polled every 20 ms, with
+     * RLIMIT_AS at 4 times the limit as a backstop). cpus: the CPU numbers the command may run
+     * on (sched_setaffinity), its thread-count variables (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+     * MKL_NUM_THREADS) set to how many. cuda_devices: CUDA_VISIBLE_DEVICES for the command. */
+    int64_t memory_limit_bytes;
+    const int *cpus;
+    size_t n_cpus;
+    const char *cuda_devices;
 } cairn_runner_opts;
 #define CAIRN_RUNNER_OPTS_INIT                                                                     \
     {                                                                                              \
@@ -88,8 +99,9 @@ struct cairn_run_result {
 
 /* Runs argv[0 .. argc) (exec'd directly, no shell; argc 0 takes the config's command) as a
  * tracked run in ctx's store. Macros in argv: ${args} ${args_no_equals} ${args_hydra}
- * ${args_json} ${params_file} ${run_id} ${run_dir} ${seed} and ${NAME} for a param. The child
- * gets CAIRN_RUN_ID, CAIRN_RUN_DIR, CAIRN_METRICS_FILE, CAIRN_STOP_FILE, CAIRN_PARAMS_FILE,
+ * ${args_p} ${args_json} ${params_file} ${run_id} ${run_dir} ${seed}, ${NAME} for a param and
+ * opts->macros. append_args appends ${args}, or ${args_p} when the command is `cairn train`. The
+ * child gets CAIRN_RUN_ID, CAIRN_RUN_DIR, CAIRN_METRICS_FILE, CAIRN_STOP_FILE, CAIRN_PARAMS_FILE,
  * CAIRN_PARAM_<NAME>, CAIRN_SEED and CAIRN_STORE. Returns CAIRN_OK once the run is recorded
  * (whatever the command did: see res->status and res->exit_code); an error before the run
  * starts (bad config, missing input, unknown macro, no command) returns its status and sets

@@ -33,6 +33,9 @@ typedef struct cairn_train_opts {
     cairn_fit_progress_fn on_epoch; /* progress (after the run has logged the epoch); may be NULL */
     void *user;
     const char *name; /* the run's name; NULL: the config's name: */
+    /* Log into this existing run instead of starting one (a study's trial: `cairn train` run by
+     * `cairn tune` takes $CAIRN_RUN_ID); the run is left RUNNING for its owner to end. */
+    const char *run_id;
 } cairn_train_opts;
 #define CAIRN_TRAIN_OPTS_INIT                                                                      \
     {                                                                                              \
@@ -157,6 +160,138 @@ typedef struct cairn_compare_result {
 CAIRN_API cairn_status cairn_eval_compare(cairn_ctx *ctx, const char *run_a, const char *run_b,
                                           cairn_compare_result **out);
 CAIRN_API void cairn_compare_result_free(cairn_compare_result *r); /* NULL is a no-op */
+
+/* ---- AutoML: a search across the learners (cairn automl, docs/automl.md) ---- */
+
+/* Where a search stands; called after every finished trial (from one thread at a time). */
+typedef struct cairn_automl_status {
+    int64_t n_done, n_target; /* trials this call finished; what it will run */
+    int64_t n_failed;
+    int64_t number;      /* the trial that just finished */
+    const char *learner; /* its learner */
+    double value;        /* its CV mean (NaN: failed) */
+    bool has_best;       /* over the whole study */
+    double best_value;
+    const char *best_learner;
+    double elapsed_s;
+} cairn_automl_status;
+typedef void (*cairn_automl_progress_fn)(void *user, const cairn_automl_status *s);
+
+typedef struct cairn_automl_opts {
+    const char *config;          /* experiment-config.yaml: data, split, metrics (required) */
+    const char *const *learners; /* NULL: every learner that does the task */
+    size_t n_learners;
+    int64_t n_trials;   /* the study's target of finished trials; 0: 30 */
+    int64_t timeout_ms; /* no new trial after this long; 0: none */
+    int n_folds;        /* K of the K-fold CV on the training rows; 0: 5 */
+    bool has_seed;      /* else the config's seed */
+    uint64_t seed;
+    int n_jobs;             /* trials at once, each in a thread; 0: 1 */
+    const char *study;      /* NULL: "automl-<config name>", the first free of -2, -3... */
+    const char *experiment; /* the trials' and the final run's; NULL: the study's name */
+    cairn_automl_progress_fn progress; /* may be NULL */
+    void *user;
+} cairn_automl_opts;
+#define CAIRN_AUTOML_OPTS_INIT                                                                     \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* One configuration of the leaderboard: a COMPLETE trial. */
+typedef struct cairn_automl_entry {
+    int64_t number;
+    const char *learner;
+    size_t n_params; /* the learner's params as cairn train -p takes them */
+    const char *const *param_keys;
+    const char *const *param_values;
+    double cv_mean, cv_std; /* of the leading metric over the folds */
+    const char *run_id;
+} cairn_automl_entry;
+
+typedef struct cairn_automl_result {
+    const char *study;
+    const char *sampler; /* what the study's auto sampler chose */
+    const char *task;
+    const char *metric;    /* the leading metric (the config's first), e.g. "accuracy" */
+    const char *objective; /* the study's objective, "cv_<metric>_mean" */
+    bool maximize;
+    size_t n_folds;
+    size_t n_search_rows; /* the training rows the CV used; validation and test unseen */
+    int64_t n_trials, n_complete, n_failed; /* the study's */
+    size_t n_leaders;
+    cairn_automl_entry *leaders; /* best first, at most 10 */
+    /* the best configuration refit on all training rows by cairn train: its run, validation
+     * metrics with their bootstrap intervals, model artifact */
+    cairn_train_result *final;
+    double score, ci_low, ci_high; /* the leading metric on the validation rows, 95% CI */
+    void *internal_;
+} cairn_automl_result;
+
+/* Searches a conditional space over the learners (a categorical `learner`, each learner's
+ * params under `when:`) as a study with the auto sampler; each trial is a run scored by K-fold
+ * cross-validation (stratified for classification) on the training rows only. Then refits the
+ * best with cairn_train on the training rows, scores it on the validation rows and tags that
+ * run cairn.automl.role=final. A config without validation rows, an unknown learner or one of
+ * the other task is EINVAL. *out: cairn_automl_result_free(). */
+CAIRN_API cairn_status cairn_automl(cairn_ctx *ctx, const cairn_automl_opts *o,
+                                    cairn_automl_result **out);
+CAIRN_API void cairn_automl_result_free(cairn_automl_result *r); /* NULL is a no-op */
+
+/* ---- ablation: one-factor changes against a baseline (cairn ablate, docs/automl.md) ---- */
+
+typedef struct cairn_ablate_opts {
+    const char *config;             /* the baseline experiment config (required) */
+    const char *const *factor_keys; /* each factor: one key as cairn train -p takes it */
+    const char *const *factor_values;
+    size_t n_factors;
+    int n_seeds;      /* seeds 0..n-1 added to the config's seed (split and learner); 0: 5 */
+    int n_folds;      /* > 0: instead, K folds of CV on train + validation with the config's seed */
+    double alpha;     /* 0: 0.05 */
+    const char *name; /* the ablation's name (tag cairn.ablation); NULL: "ablate-<ms>" */
+    const char *experiment; /* NULL: the config's, else Default */
+} cairn_ablate_opts;
+#define CAIRN_ABLATE_OPTS_INIT                                                                     \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+typedef struct cairn_ablate_arm {
+    const char *key, *value; /* NULL for the baseline */
+    size_t n;                /* scores: one per seed or fold, paired with the baseline's */
+    double *scores;
+    const char **run_ids; /* one per seed; folds: all the same run */
+    double mean;
+    /* factors only: the effect, mean(arm - baseline), with a paired-t 95% CI */
+    double effect, ci_low, ci_high;
+    double t, p_t;        /* paired t-test (primary) */
+    double w, p_wilcoxon; /* Wilcoxon signed-rank; NaN when every difference is 0 */
+    double p_holm;        /* p_t adjusted by Holm over the factors */
+    const char *verdict;  /* "better", "worse", "no evidence" */
+} cairn_ablate_arm;
+
+typedef struct cairn_ablate_result {
+    const char *name;
+    const char *metric; /* the config's first metric */
+    bool maximize;
+    const char *unit; /* "seed" or "fold" */
+    double alpha;
+    size_t n_arms; /* arms[0] is the baseline */
+    cairn_ablate_arm *arms;
+    void *internal_;
+} cairn_ablate_result;
+
+/* Trains the baseline and each one-factor change as runs of cairn train (tag
+ * cairn.ablation=<name>, cairn.ablation.arm), over the same seeds or folds, and tests each
+ * factor's paired differences against the baseline. A factor key that changes the validation
+ * rows (seed, split.*) or that cairn train does not know is EINVAL. *out:
+ * cairn_ablate_result_free(). */
+CAIRN_API cairn_status cairn_ablate(cairn_ctx *ctx, const cairn_ablate_opts *o,
+                                    cairn_ablate_result **out);
+CAIRN_API void cairn_ablate_result_free(cairn_ablate_result *r); /* NULL is a no-op */
+/* A forest plot of the factors' effects with their intervals, as a standalone SVG document.
+ * *svg_out: cairn_free(). */
+CAIRN_API cairn_status cairn_ablate_plot_svg(cairn_ctx *ctx, const cairn_ablate_result *r,
+                                             char **svg_out);
 
 #ifdef __cplusplus
 }

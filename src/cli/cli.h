@@ -114,6 +114,9 @@ int cli_value_args(int argc, char **argv, const char *usage, const char *option,
 bool cli_split_kv(const char *arg, char **key, const char **value);
 /* Parses a positive count for --max; false when it is not a whole number in [1, max]. */
 bool cli_parse_count(const char *arg, int64_t max, int64_t *out);
+/* Parses a memory size: bytes, or a number with K, M, G or T (powers of 1024; "512M", "1.5G",
+ * "2GiB"); false when it is not a positive size below 2^60. */
+bool cli_parse_bytes(const char *arg, int64_t *out);
 
 /* Finds an experiment by id (an argument of only digits) or name; deleted ones too.
  * Prints the error and returns NULL when there is none. */
@@ -158,6 +161,8 @@ int cmd_runs(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_automl(int argc, char **argv);
+int cmd_ablate(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_server(int argc, char **argv);

@@ -47,7 +47,9 @@ static void write_params(cn_jsonw *w, const cairn_study *s, const cairn_trial *t
         cairn_space_param(space, i, &info);
         cairn_space_format_value(space, i, t->params[i], v, sizeof v);
         cn_jsonw_key(w, info.name);
-        if (info.type == CAIRN_SPACE_PARAM_INT || info.type == CAIRN_SPACE_PARAM_FLOAT)
+        if (info.type == CAIRN_SPACE_PARAM_INT)
+            cn_jsonw_int(w, (int64_t)t->params[i]);
+        else if (info.type == CAIRN_SPACE_PARAM_FLOAT)
             cn_jsonw_double(w, t->params[i]);
         else
             cn_jsonw_string(w, v);

@@ -196,6 +196,10 @@ int cmd_train(int argc, char **argv)
         code = cli_usage(usage, "unexpected argument '%s'", argv[optind]);
         goto done;
     }
+    /* Run by `cairn tune` as a trial: log into the trial's run, whose metrics the tuner reads. */
+    const char *trial_run = getenv("CAIRN_RUN_ID");
+    if (trial_run && *trial_run && getenv("CAIRN_TRIAL"))
+        o.run_id = trial_run;
     if (!o.config) {
         code = cli_usage(usage, "--config FILE is required");
         goto done;

@@ -20,7 +20,8 @@ static const char usage[] =
     "usage: cairn tune --space FILE [--study NAME] [--trials N] [--timeout SECONDS] [--seed N] "
     "[-j N] [--sampler SPEC] [--pruner SPEC] [--direction minimize|maximize] [--metric NAME] "
     "[--trial-timeout SECONDS] [--retries N] [--metrics-format F] [--kill-grace SECONDS] "
-    "[--experiment NAME] [--quiet] -- CMD [ARG]...\n";
+    "[--experiment NAME] [--cpus-per-trial N] [--memory-per-trial SIZE] [--gpus LIST "
+    "[--gpus-per-trial N]] [--quiet] -- CMD [ARG]...\n";
 
 static const char help[] =
     "\nCreates or resumes a study and runs its trials over CMD (no shell). Each trial is a run\n"
@@ -47,6 +48,12 @@ static const char help[] =
     "                             times (default 0)\n"
     "      --metrics-format F     cairn (default), json, katib, guild or regex:PATTERN\n"
     "      --kill-grace SECONDS   after SIGTERM, wait this long, then SIGKILL (default 10)\n"
+    "      --cpus-per-trial N     each running trial gets N CPUs of its own (affinity and\n"
+    "                             OMP/OpenBLAS/MKL threads); -j is lowered to fit\n"
+    "      --memory-per-trial SIZE  stop a trial whose processes hold more (512M, 2G): FAIL\n"
+    "                             memory-limit\n"
+    "      --gpus LIST            devices (0,1) handed out as CUDA_VISIBLE_DEVICES, none shared\n"
+    "      --gpus-per-trial N     devices per trial (default 1); -j is lowered to fit\n"
     "  -e, --experiment NAME      the trials' experiment for a new study (default: the study)\n"
     "  -q, --quiet                no progress line\n"
     "  -h, --help                 this help\n\n"
@@ -197,7 +204,11 @@ enum {
     OPT_TRIAL_TIMEOUT,
     OPT_FORMAT,
     OPT_GRACE,
-    OPT_RETRIES
+    OPT_RETRIES,
+    OPT_CPUS,
+    OPT_MEMORY,
+    OPT_GPUS,
+    OPT_GPUS_PER
 };
 
 int cli_parse_retries(const char *arg, const char *usage_text, int *out)
@@ -272,6 +283,10 @@ int cmd_tune(int argc, char **argv)
         {"metrics-format", required_argument, NULL, OPT_FORMAT},
         {"kill-grace", required_argument, NULL, OPT_GRACE},
         {"retries", required_argument, NULL, OPT_RETRIES},
+        {"cpus-per-trial", required_argument, NULL, OPT_CPUS},
+        {"memory-per-trial", required_argument, NULL, OPT_MEMORY},
+        {"gpus", required_argument, NULL, OPT_GPUS},
+        {"gpus-per-trial", required_argument, NULL, OPT_GPUS_PER},
         {"experiment", required_argument, NULL, 'e'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -327,6 +342,22 @@ int cmd_tune(int argc, char **argv)
                 return cli_usage(usage, "--trial-timeout '%s': expected seconds, e.g. 300", optarg);
             break;
         case OPT_FORMAT: to.metrics_format = optarg; break;
+        case OPT_CPUS:
+            if (!cli_parse_count(optarg, 1024, &n))
+                return cli_usage(usage, "--cpus-per-trial '%s': expected 1 to 1024", optarg);
+            to.cpus_per_trial = (int)n;
+            break;
+        case OPT_MEMORY:
+            if (!cli_parse_bytes(optarg, &to.memory_per_trial_bytes))
+                return cli_usage(usage, "--memory-per-trial '%s': expected a size, e.g. 512M or 2G",
+                                 optarg);
+            break;
+        case OPT_GPUS: to.gpus = optarg; break;
+        case OPT_GPUS_PER:
+            if (!cli_parse_count(optarg, 64, &n))
+                return cli_usage(usage, "--gpus-per-trial '%s': expected 1 to 64", optarg);
+            to.gpus_per_trial = (int)n;
+            break;
         case OPT_GRACE: {
             int64_t ms;
             if (!seconds_arg(optarg, &ms) || ms > 86400000)

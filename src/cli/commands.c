@@ -13,6 +13,8 @@ const cli_command cli_commands[] = {
     {"worker", cmd_worker, "join an existing study from another process or machine"},
     {"study", cmd_study, "list, show, best, trials and delete hyperparameter studies"},
     {"train", cmd_train, "fit a learner from an experiment config as a tracked run"},
+    {"automl", cmd_automl, "search learners and params by cross-validation, refit the best"},
+    {"ablate", cmd_ablate, "one-factor changes against a baseline over seeds, with paired tests"},
     {"eval", cmd_eval, "score predictions, models and compare runs"},
     {"store", cmd_store, "check the store's integrity and schema"},
     {"server", cmd_server, "serve the store over MLflow's REST API and the artifact proxy"},

@@ -437,6 +437,31 @@ bool cli_parse_count(const char *arg, int64_t max, int64_t *out)
     return true;
 }
 
+bool cli_parse_bytes(const char *arg, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || errno || !(v > 0) || arg[0] == '-' || arg[0] == '+')
+        return false;
+    static const char units[] = "KMGT";
+    const char *u = *end ? strchr(units, end[0] >= 'a' ? end[0] - 'a' + 'A' : end[0]) : NULL;
+    if (*end && !u)
+        return false;
+    if (u) {
+        end++;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0 || strcmp(end, "ib") == 0 ||
+            strcmp(end, "b") == 0)
+            end += strlen(end);
+        for (const char *k = units; k <= u; k++)
+            v *= 1024.0;
+    }
+    if (*end || v < 1 || v >= 1152921504606846976.0)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
 cairn_experiment *cli_experiment_find(cairn_ctx *ctx, const char *id_or_name)
 {
     cairn_experiment *exp = NULL;

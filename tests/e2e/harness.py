@@ -91,6 +91,16 @@ class CairnTest(unittest.TestCase):
             self.assertIn(text, proc.stderr)
         return proc.stderr
 
+    def write(self, name, text):
+        """Writes text to self.tmp/name; returns its path as a string."""
+        path = self.tmp / name
+        path.write_text(text)
+        return str(path)
+
+    def trials(self, study):
+        """The trials of a study, as `cairn study trials NAME --json` lists them."""
+        return self.cairn_json('study', 'trials', study, '--json')['trials']
+
     def seed(self, spec):
         """Fills self.store from a spec for tests/e2e/seed_store.c; returns the run ids in
         the order the spec starts them."""

@@ -69,14 +69,6 @@ def alive(pid):
 
 
 class Tune(harness.CairnTest):
-    def write(self, name, text):
-        path = self.tmp / name
-        path.write_text(text)
-        return str(path)
-
-    def trials(self, study):
-        return self.cairn_json('study', 'trials', study, '--json')['trials']
-
     def test_tunes_a_script_and_finds_the_best(self):
         space = self.write('space.yaml', SPACE)
         script = self.write('obj.py', OBJECTIVE)

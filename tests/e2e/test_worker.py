@@ -95,14 +95,6 @@ def wait_for(what, check):
 
 
 class Worker(harness.CairnTest):
-    def write(self, name, text):
-        path = self.tmp / name
-        path.write_text(text)
-        return str(path)
-
-    def trials(self, study):
-        return self.cairn_json('study', 'trials', study, '--json')['trials']
-
     def env(self, extra=None):
         env = dict(os.environ)
         env.pop('CAIRN_STORE', None)

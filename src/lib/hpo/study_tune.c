@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "cairn/runner.h"
 #include "hpo/hpo_internal.h"
@@ -32,8 +33,10 @@
 #define DEFAULT_GRACE_MS 10000
 #define TICK_MS 100
 #define PROGRESS_TICKS 10 /* a progress call every second */
-#define WAIT_MIN_MS 50    /* a full study is asked again this often at least, */
-#define WAIT_MAX_MS 1000  /* and at most: half a heartbeat interval between */
+#define CPU_MAX 1024      /* CPUs the affinity mask can name */
+#define GPU_MAX 64
+#define WAIT_MIN_MS 50   /* a full study is asked again this often at least, */
+#define WAIT_MAX_MS 1000 /* and at most: half a heartbeat interval between */
 
 /* The signal tiers: what the calling thread has been told so far. */
 enum { TIER_NONE = 0, TIER_DRAIN, TIER_CANCEL };
@@ -58,7 +61,23 @@ typedef struct tune {
     bool exhausted, full;
     cairn_status fatal; /* the first error that stops the tune */
     char *fatal_msg;
+    /* Resources handed to running trials (under mu): CPUs numbers and GPU names. */
+    int *cpus;
+    bool *cpu_busy;
+    size_t n_cpus;
+    char **gpus;
+    bool *gpu_busy;
+    size_t n_gpus;
 } tune;
+
+/* What one running trial holds of the pools. */
+typedef struct trial_res {
+    int cpus[CPU_MAX];
+    size_t n_cpus;
+    size_t gpu_idx[GPU_MAX];
+    size_t n_gpus;
+    char gpu_list[GPU_MAX * 8];
+} trial_res;
 
 /* One running trial, as the runner's callbacks see it. */
 typedef struct trial_run {
@@ -156,6 +175,33 @@ static void trial_inputs(const cairn_study *ws, const cairn_trial *trial, char *
     env[1] = cn_asprintf("CAIRN_TRIAL=%lld", (long long)trial->number);
 }
 
+/* The objective as the command logged it to the trial's run itself (through libcairn or an
+ * MLflow client on $CAIRN_STORE, as `cairn train` does when it runs as a trial): the metric
+ * named like the objective, else its cross-validation mean cv_NAME_mean, else its validation
+ * value val_NAME. False when the run holds none of them. */
+static bool logged_objective(const trial_run *tr, const char *run_id, double *value)
+{
+    cairn_run_record *rec = NULL;
+    if (!run_id || cairn_run_get(tr->ws->ctx, run_id, &rec) != CAIRN_OK)
+        return false;
+    char *names[3] = {cn_xstrdup(tr->objective), cn_asprintf("cv_%s_mean", tr->objective),
+                      cn_asprintf("val_%s", tr->objective)};
+    bool found = false;
+    for (size_t k = 0; k < 3 && !found; k++)
+        for (size_t i = 0; i < rec->n_metrics && !found; i++)
+            if (strcmp(rec->metrics[i].key, names[k]) == 0) {
+                *value = rec->metrics[i].value;
+                found = true;
+                if (k > 0)
+                    cn_log(tr->ws->ctx, CAIRN_LOG_DEBUG, "tune", "trial %lld: objective from %s",
+                           (long long)tr->trial.number, names[k]);
+            }
+    for (size_t k = 0; k < 3; k++)
+        free(names[k]);
+    cairn_run_record_free(rec);
+    return found;
+}
+
 /* The trial's outcome from what the runner saw: state, value, and why when not COMPLETE. */
 static cairn_trial_state outcome(const trial_run *tr, const cairn_run_result *res,
                                  const char *format, double *value, cn_buf *why)
@@ -187,6 +233,8 @@ static cairn_trial_state outcome(const trial_run *tr, const cairn_run_result *re
         *value = strcmp(tr->strategy, "min") == 0   ? tr->min
                  : strcmp(tr->strategy, "max") == 0 ? tr->max
                                                     : tr->last;
+    else if (logged_objective(tr, res->run_id, value))
+        ;
     else {
         cn_buf_printf(why,
                       "metrics-unavailable: the command exited 0 without reporting '%s' "
@@ -237,6 +285,123 @@ static void wait_a_while(tune *t, int64_t ms)
     }
 }
 
+/* ---- resources per trial ---- */
+
+/* Takes what one trial gets of the pools. n_jobs was lowered so that every running trial
+ * finds enough free (see plan_resources). */
+static void take_resources(tune *t, trial_res *h)
+{
+    memset(h, 0, sizeof *h);
+    pthread_mutex_lock(&t->mu);
+    int want = t->opts->cpus_per_trial;
+    for (size_t i = 0; i < t->n_cpus && h->n_cpus < (size_t)want; i++)
+        if (!t->cpu_busy[i]) {
+            t->cpu_busy[i] = true;
+            h->cpus[h->n_cpus++] = t->cpus[i];
+        }
+    size_t gwant = t->opts->gpus_per_trial > 0 ? (size_t)t->opts->gpus_per_trial : 1;
+    for (size_t i = 0; i < t->n_gpus && h->n_gpus < gwant; i++)
+        if (!t->gpu_busy[i]) {
+            t->gpu_busy[i] = true;
+            size_t len = strlen(h->gpu_list);
+            snprintf(h->gpu_list + len, sizeof h->gpu_list - len, "%s%s", len ? "," : "",
+                     t->gpus[i]);
+            h->gpu_idx[h->n_gpus++] = i;
+        }
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Called with t->mu held. */
+static void give_back_resources(tune *t, const trial_res *h)
+{
+    for (size_t k = 0; k < h->n_cpus; k++)
+        for (size_t i = 0; i < t->n_cpus; i++)
+            if (t->cpus[i] == h->cpus[k])
+                t->cpu_busy[i] = false;
+    for (size_t k = 0; k < h->n_gpus; k++)
+        t->gpu_busy[h->gpu_idx[k]] = false;
+}
+
+/* Builds the pools and lowers *n_jobs to what they allow; EINVAL when one trial's share
+ * cannot be met at all. */
+static cairn_status plan_resources(tune *t, cairn_ctx *ctx, int *n_jobs)
+{
+    const cairn_tune_opts *o = t->opts;
+    if (o->cpus_per_trial < 0 || o->gpus_per_trial < 0 || o->memory_per_trial_bytes < 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "resources per trial cannot be negative");
+    if (o->cpus_per_trial > 0) {
+        unsigned long mask[CPU_MAX / (8 * sizeof(unsigned long))];
+        memset(mask, 0, sizeof mask);
+        if (syscall(SYS_sched_getaffinity, 0, sizeof mask, mask) < 0)
+            return cn_fail(ctx, CAIRN_EIO, "cannot read this process's CPUs: %s", strerror(errno));
+        t->cpus = cn_xcalloc(CPU_MAX, sizeof *t->cpus);
+        t->cpu_busy = cn_xcalloc(CPU_MAX, sizeof *t->cpu_busy);
+        for (int c = 0; c < CPU_MAX; c++)
+            if (mask[(size_t)c / (8 * sizeof(unsigned long))] &
+                (1UL << ((size_t)c % (8 * sizeof(unsigned long)))))
+                t->cpus[t->n_cpus++] = c;
+        if ((size_t)o->cpus_per_trial > t->n_cpus)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "--cpus-per-trial %d: this process may use %zu CPUs; ask for at most "
+                           "%zu",
+                           o->cpus_per_trial, t->n_cpus, t->n_cpus);
+        int fit = (int)(t->n_cpus / (size_t)o->cpus_per_trial);
+        if (*n_jobs > fit) {
+            cn_log(ctx, CAIRN_LOG_WARN, "tune",
+                   "-j %d lowered to %d: %zu CPUs hold %d trials of %d CPUs each", *n_jobs, fit,
+                   t->n_cpus, fit, o->cpus_per_trial);
+            *n_jobs = fit;
+        }
+    }
+    if (o->gpus && *o->gpus) {
+        const char *p = o->gpus;
+        while (*p) {
+            size_t len = strcspn(p, ",");
+            if (len == 0 || len > 6 || strspn(p, "0123456789") < len || t->n_gpus == GPU_MAX)
+                return cn_fail(ctx, CAIRN_EINVAL,
+                               "--gpus '%s': give device numbers separated by commas, e.g. "
+                               "--gpus 0,1 (at most %d)",
+                               o->gpus, GPU_MAX);
+            t->gpus = cn_xrealloc(t->gpus, (t->n_gpus + 1) * sizeof *t->gpus);
+            t->gpus[t->n_gpus++] = cn_xstrndup(p, len);
+            p += len;
+            if (*p == ',')
+                p++;
+        }
+        for (size_t i = 0; i < t->n_gpus; i++)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(t->gpus[i], t->gpus[j]) == 0)
+                    return cn_fail(ctx, CAIRN_EINVAL, "--gpus '%s': device %s is named twice",
+                                   o->gpus, t->gpus[i]);
+        t->gpu_busy = cn_xcalloc(t->n_gpus, sizeof *t->gpu_busy);
+        size_t per = o->gpus_per_trial > 0 ? (size_t)o->gpus_per_trial : 1;
+        if (per > t->n_gpus || per > GPU_MAX)
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "--gpus-per-trial %zu: only %zu devices are given with --gpus", per,
+                           t->n_gpus);
+        int fit = (int)(t->n_gpus / per);
+        if (*n_jobs > fit) {
+            cn_log(ctx, CAIRN_LOG_WARN, "tune",
+                   "-j %d lowered to %d: %zu GPUs hold %d trials of %zu devices each", *n_jobs, fit,
+                   t->n_gpus, fit, per);
+            *n_jobs = fit;
+        }
+    } else if (o->gpus_per_trial > 0) {
+        return cn_fail(ctx, CAIRN_EINVAL, "--gpus-per-trial needs --gpus DEVICES (e.g. 0,1)");
+    }
+    return CAIRN_OK;
+}
+
+static void free_resources(tune *t)
+{
+    free(t->cpus);
+    free(t->cpu_busy);
+    for (size_t i = 0; i < t->n_gpus; i++)
+        free(t->gpus[i]);
+    free(t->gpus);
+    free(t->gpu_busy);
+}
+
 /* Runs one asked trial to its end and tells the study. */
 static void run_trial(tune *t, cairn_ctx *wctx, cairn_study *ws, const cairn_trial *trial)
 {
@@ -247,7 +412,19 @@ static void run_trial(tune *t, cairn_ctx *wctx, cairn_study *ws, const cairn_tri
     char **params = NULL, *env[2];
     size_t n_params = 0;
     trial_inputs(ws, trial, &params, &n_params, env);
+    char trial_macro[40], study_macro[300];
+    snprintf(trial_macro, sizeof trial_macro, "trial=%lld", (long long)trial->number);
+    snprintf(study_macro, sizeof study_macro, "study=%s", ws->row.name);
+    const char *macros[2] = {trial_macro, study_macro};
+    trial_res held;
+    take_resources(t, &held);
     cairn_runner_opts ro = CAIRN_RUNNER_OPTS_INIT;
+    ro.macros = macros;
+    ro.n_macros = 2;
+    ro.cpus = held.n_cpus ? held.cpus : NULL;
+    ro.n_cpus = held.n_cpus;
+    ro.cuda_devices = held.n_gpus ? held.gpu_list : NULL;
+    ro.memory_limit_bytes = o->memory_per_trial_bytes;
     ro.params = (const char *const *)params;
     ro.n_params = n_params;
     ro.run_id = trial->run_id;
@@ -298,6 +475,7 @@ static void run_trial(tune *t, cairn_ctx *wctx, cairn_study *ws, const cairn_tri
     done.state = state;
     done.value = value;
     pthread_mutex_lock(&t->mu);
+    give_back_resources(t, &held);
     t->n_running--;
     t->n_done++;
     if (state == CAIRN_TRIAL_COMPLETE) {
@@ -521,7 +699,12 @@ cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts 
         if ((int64_t)n_jobs > left)
             n_jobs = (int)left;
     }
-
+    rc = plan_resources(&t, ctx, &n_jobs);
+    if (rc != CAIRN_OK) {
+        free_resources(&t);
+        pthread_mutex_destroy(&t.mu);
+        return rc;
+    }
     struct sigaction sa, old_int, old_term;
     bool sigs = false;
     if (o->handle_signals && pipe(sig_pipe) == 0) {
@@ -586,6 +769,7 @@ cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts 
                      "interrupted with %lld trials finished here; resume with --study %s",
                      (long long)t.n_done, study->row.name);
     free(t.fatal_msg);
+    free_resources(&t);
     pthread_mutex_destroy(&t.mu);
     return rc;
 }

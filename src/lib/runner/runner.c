@@ -21,6 +21,7 @@
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <dirent.h>
 #endif
 #include "cairn/runner.h"
 #include "runner/lineproto.h"
@@ -46,6 +47,9 @@ extern char **environ;
 #define DRAIN_MS 500     /* after the child exits, how long grandchildren may hold its pipes */
 #define MAX_REPORTED 100 /* distinct metric-line errors reported on the log */
 #define COMPONENT "runner"
+#define CPU_MASK_WORDS 16 /* sched_setaffinity's mask: 1,024 CPUs */
+#define BITS_PER_WORD (8 * sizeof(unsigned long))
+#define MEM_CHECK_MS 50 /* how often a memory limit is checked */
 #define DEFAULT_FLUSH_MS 1000
 #define FLUSH_EVERY 1000            /* points: a batch this large is written at once */
 #define PENDING_MAX_POINTS 500000   /* unwritten points kept while the store fails (~16 MB) */
@@ -75,6 +79,7 @@ typedef struct result_box {
     double *values;
     int64_t *steps;
     size_t cap;
+    char stop_msg[200]; /* a stop reason with figures (the memory limit) */
 } result_box;
 
 typedef struct runner {
@@ -125,8 +130,10 @@ typedef struct runner {
     double *final_values;
     size_t n_finals;
     stream out, err;
-    const char *stop_reason; /* static text: why we stopped the command */
+    const char *stop_reason; /* static text or box->stop_msg: why we stopped the command */
     int64_t started_ms;      /* monotonic, when the command started */
+    int64_t mem_checked_ms;  /* monotonic, the last resident-memory check (memory_limit_bytes) */
+    int64_t mem_peak;        /* bytes, the most the command's group held at a check */
 } runner;
 
 /* ---- small helpers ---- */
@@ -214,12 +221,14 @@ static void args_json(const runner *r, cn_buf *out)
 }
 
 /* One list macro as separate words: ${args} "--k=v", ${args_no_equals} "--k" "v",
- * ${args_hydra} "k=v". Returns false when `name` is not one of them. */
+ * ${args_hydra} "k=v", ${args_p} "-p" "k=v" (as cairn train takes them). Returns false when
+ * `name` is not one of them. */
 static bool list_macro(const runner *r, const char *name, char ***out, size_t *n)
 {
     int kind = strcmp(name, "args") == 0             ? 1
                : strcmp(name, "args_no_equals") == 0 ? 2
                : strcmp(name, "args_hydra") == 0     ? 3
+               : strcmp(name, "args_p") == 0         ? 4
                                                      : 0;
     if (!kind)
         return false;
@@ -227,14 +236,26 @@ static bool list_macro(const runner *r, const char *name, char ***out, size_t *n
         const kv *p = &r->params[i];
         if (kind == 1) {
             push(out, n, cn_asprintf("--%s=%s", p->key, p->value));
-        } else if (kind == 2) {
-            push(out, n, cn_asprintf("--%s", p->key));
-            push(out, n, cn_xstrdup(p->value));
+        } else if (kind == 2 || kind == 4) {
+            push(out, n, kind == 2 ? cn_asprintf("--%s", p->key) : cn_xstrdup("-p"));
+            push(out, n, kind == 2 ? cn_xstrdup(p->value) : cn_asprintf("%s=%s", p->key, p->value));
         } else {
             push(out, n, cn_asprintf("%s=%s", p->key, p->value));
         }
     }
     return true;
+}
+
+/* The value of opts->macros entry `name`, else NULL. */
+static const char *extra_macro(const runner *r, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < r->opts->n_macros; i++) {
+        const char *m = r->opts->macros[i];
+        if (strncmp(m, name, len) == 0 && m[len] == '=')
+            return m + len + 1;
+    }
+    return NULL;
 }
 
 /* The text of a macro inside a larger word; false when the name is unknown. */
@@ -261,6 +282,8 @@ static bool scalar_macro(const runner *r, const macro_values *mv, const char *na
         cn_buf_puts(out, mv->run_dir);
     else if (strcmp(name, "seed") == 0)
         cn_buf_printf(out, "%lld", (long long)r->seed);
+    else if (extra_macro(r, name))
+        cn_buf_puts(out, extra_macro(r, name));
     else if (param_value(r, name, strlen(name)))
         cn_buf_puts(out, param_value(r, name, strlen(name)));
     else
@@ -271,15 +294,27 @@ static bool scalar_macro(const runner *r, const macro_values *mv, const char *na
 static cairn_status unknown_macro(const runner *r, const char *arg, const char *name)
 {
     cn_buf known = CN_BUF_INIT;
+    for (size_t i = 0; i < r->opts->n_macros; i++)
+        cn_buf_printf(&known, ", %.*s", (int)strcspn(r->opts->macros[i], "="), r->opts->macros[i]);
     for (size_t i = 0; i < r->n_params; i++)
         cn_buf_printf(&known, ", %s", r->params[i].key);
     cairn_status rc = cn_fail(r->ctx, CAIRN_EINVAL,
                               "command argument '%s': unknown macro '${%s}'; known: args, "
-                              "args_no_equals, args_hydra, args_json, params_file, run_id, "
+                              "args_no_equals, args_hydra, args_p, args_json, params_file, run_id, "
                               "run_dir, seed%s",
                               arg, name, cn_buf_str(&known));
     cn_buf_release(&known);
     return rc;
+}
+
+/* Whether the command is `cairn train` (this program or one named cairn): its params are
+ * -p key=value words, not --key=value. */
+static bool is_cairn_train(char *const *argv, size_t argc)
+{
+    if (argc < 2 || strcmp(argv[1], "train") != 0)
+        return false;
+    const char *base = strrchr(argv[0], '/');
+    return strcmp(base ? base + 1 : argv[0], "cairn") == 0;
 }
 
 /* Expands every macro of src into *out (a new NULL-terminated list). *had_macro says whether
@@ -355,7 +390,7 @@ static cairn_status build_argv(runner *r, int argc, const char *const *argv, con
     if (rc != CAIRN_OK)
         return rc;
     if (!had_macro && r->opts->append_args)
-        list_macro(r, "args", &r->argv, &r->argc);
+        list_macro(r, is_cairn_train(r->argv, r->argc) ? "args_p" : "args", &r->argv, &r->argc);
     if (r->argc == 0 || !r->argv[0][0])
         return cn_fail(r->ctx, CAIRN_EINVAL, "the command is empty after macro expansion");
     return CAIRN_OK;
@@ -363,7 +398,11 @@ static cairn_status build_argv(runner *r, int argc, const char *const *argv, con
 
 /* ---- the child's environment ---- */
 
-static bool is_ours(const char *entry)
+/* The thread-count variables a cpus resource sets. */
+static const char *const thread_vars[] = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                          "MKL_NUM_THREADS"};
+
+static bool is_ours(const runner *r, const char *entry)
 {
     static const char *const names[] = {
         "CAIRN_RUN_ID=",      "CAIRN_RUN_DIR=", "CAIRN_METRICS_FILE=", "CAIRN_STOP_FILE=",
@@ -371,7 +410,10 @@ static bool is_ours(const char *entry)
     for (size_t i = 0; i < CN_ARRAY_LEN(names); i++)
         if (cn_str_starts(entry, names[i]))
             return true;
-    return false;
+    for (size_t i = 0; i < CN_ARRAY_LEN(thread_vars) && r->opts->n_cpus; i++)
+        if (cn_str_starts(entry, thread_vars[i]) && entry[strlen(thread_vars[i])] == '=')
+            return true;
+    return r->opts->cuda_devices && cn_str_starts(entry, "CUDA_VISIBLE_DEVICES=");
 }
 
 static char **child_env(const runner *r, size_t *n_out)
@@ -379,8 +421,12 @@ static char **child_env(const runner *r, size_t *n_out)
     char **env = NULL;
     size_t n = 0;
     for (char **e = environ; e && *e; e++)
-        if (!is_ours(*e))
+        if (!is_ours(r, *e))
             push(&env, &n, cn_xstrdup(*e));
+    for (size_t i = 0; i < CN_ARRAY_LEN(thread_vars) && r->opts->n_cpus; i++)
+        push(&env, &n, cn_asprintf("%s=%zu", thread_vars[i], r->opts->n_cpus));
+    if (r->opts->cuda_devices)
+        push(&env, &n, cn_asprintf("CUDA_VISIBLE_DEVICES=%s", r->opts->cuda_devices));
     push(&env, &n, cn_asprintf("CAIRN_RUN_ID=%s", cairn_run_id(r->run)));
     push(&env, &n, cn_asprintf("CAIRN_RUN_DIR=%s", cairn_run_artifact_dir(r->run)));
     push(&env, &n, cn_asprintf("CAIRN_METRICS_FILE=%s", r->metrics_path));
@@ -965,6 +1011,8 @@ typedef struct spawn_plan {
     int out_fd, err_fd; /* become the command's stdout and stderr */
     int alive_fd;       /* EOF once cairn is gone */
     int exec_err_fd;    /* the command's exec errno goes here; closed by a successful exec */
+    const unsigned long *cpu_mask; /* sched_setaffinity's mask for the command, or NULL */
+    size_t cpu_mask_bytes;
 } spawn_plan;
 
 static const int defaulted[] = {SIGINT,  SIGTERM, SIGPIPE, SIGHUP,
@@ -1080,6 +1128,13 @@ static _Noreturn void watchdog_main(const spawn_plan *pl)
     close(pl->out_fd);
     close(pl->err_fd);
     close_others(pl->alive_fd, pl->exec_err_fd, chld[0], chld[1]);
+    if (pl->cpu_mask && syscall(SYS_sched_setaffinity, 0, pl->cpu_mask_bytes, pl->cpu_mask) != 0) {
+        int e = errno;
+        if (write(pl->exec_err_fd, &e, sizeof e) < 0) {
+            /* exit 127 without a reason */
+        }
+        _exit(127);
+    }
     pid_t self = getpid();
     pid_t cmd = fork();
     if (cmd == 0)
@@ -1134,7 +1189,16 @@ static int spawn(runner *r, child *c)
         for (size_t i = 0; i < CN_ARRAY_LEN(all); i++)
             fcntl(all[i], F_SETFD, FD_CLOEXEC);
         env = child_env(r, &n_env);
-        spawn_plan pl = {path, r->argv, env, out[1], err[1], alive[0], exec_err[1]};
+        unsigned long mask[CPU_MASK_WORDS];
+        memset(mask, 0, sizeof mask);
+        for (size_t i = 0; i < r->opts->n_cpus; i++) {
+            int cpu = r->opts->cpus[i];
+            if (cpu >= 0 && (size_t)cpu < CPU_MASK_WORDS * BITS_PER_WORD)
+                mask[(size_t)cpu / BITS_PER_WORD] |= 1UL << ((size_t)cpu % BITS_PER_WORD);
+        }
+        spawn_plan pl = {path,       r->argv,  env,         out[1],
+                         err[1],     alive[0], exec_err[1], r->opts->n_cpus ? mask : NULL,
+                         sizeof mask};
         c->pid = fork();
         if (c->pid == 0) {
             close(out[0]);
@@ -1213,9 +1277,81 @@ static void stop_child(runner *r, child *c, int sig, int64_t *kill_at_ms)
 static int poll_timeout(const runner *r)
 {
     int64_t due = flush_due_in(r);
+    if (r->opts->memory_limit_bytes > 0 && (due < 0 || due > MEM_CHECK_MS))
+        due = MEM_CHECK_MS;
     if (r->log_pending.len && (due < 0 || due > BACKOFF_MIN_MS))
         due = BACKOFF_MIN_MS;
     return due < 0 || due > POLL_MS ? POLL_MS : (int)due;
+}
+
+/* The resident memory of process group pgid, summed over its processes (/proc/PID/stat). */
+static int64_t group_rss(pid_t pgid)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    static long page = 0;
+    if (!page)
+        page = sysconf(_SC_PAGESIZE);
+    int64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/%.255s/stat", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t got = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (got <= 0)
+            continue;
+        buf[got] = 0;
+        /* pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses; the fields
+         * start after the last ')'. rss is field 24, pgrp field 5. */
+        char *p = strrchr(buf, ')');
+        if (!p)
+            continue;
+        long long field[24] = {0};
+        int k = 3;
+        for (char *tok = p + 2; *tok && k <= 24;) {
+            char *end;
+            if (k == 3) { /* state: a letter */
+                tok = strchr(tok, ' ');
+            } else {
+                field[k - 1] = strtoll(tok, &end, 10);
+                tok = end;
+            }
+            if (!tok || !*tok)
+                break;
+            tok++;
+            k++;
+        }
+        if (k > 24 && field[4] == (long long)pgid)
+            total += (int64_t)field[23] * page;
+    }
+    closedir(d);
+    return total;
+}
+
+/* The reason to stop a command over its memory limit, or NULL (checked every MEM_CHECK_MS). */
+static const char *memory_check(runner *r, const child *c)
+{
+    int64_t limit = r->opts->memory_limit_bytes, now = cn_mono_ns() / 1000000;
+    if (limit <= 0 || now - r->mem_checked_ms < MEM_CHECK_MS)
+        return NULL;
+    r->mem_checked_ms = now;
+    int64_t rss = group_rss(c->pid);
+    if (rss > r->mem_peak)
+        r->mem_peak = rss;
+    if (rss <= limit)
+        return NULL;
+    snprintf(r->box->stop_msg, sizeof r->box->stop_msg,
+             "memory-limit: the command's processes held %.0f MiB, over the limit of %.0f MiB "
+             "(raise --memory-per-trial or use less memory)",
+             (double)rss / 1048576.0, (double)limit / 1048576.0);
+    return r->box->stop_msg;
 }
 
 static void supervise(runner *r, child *c, bool forwarding)
@@ -1276,14 +1412,17 @@ static void supervise(runner *r, child *c, bool forwarding)
         }
         if (!exited && !c->stopped_by_us) {
             const char *why = NULL;
+            int sig = SIGTERM;
             if (r->opts->timeout_ms > 0 &&
                 cn_mono_ns() / 1000000 - r->started_ms >= r->opts->timeout_ms)
                 why = "timeout";
+            else if ((why = memory_check(r, c)) != NULL)
+                sig = SIGKILL; /* no grace: it is taking the machine */
             else if (r->opts->should_stop)
                 why = r->opts->should_stop(r->opts->user);
             if (why) {
                 r->stop_reason = why;
-                stop_child(r, c, SIGTERM, &kill_at_ms);
+                stop_child(r, c, sig, &kill_at_ms);
             }
         }
         if (!exited && kill_at_ms && cn_mono_ns() / 1000000 >= kill_at_ms) {

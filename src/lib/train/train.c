@@ -31,6 +31,7 @@ typedef struct epoch_log {
 typedef struct train_state {
     cairn_ctx *ctx;
     const cairn_train_opts *o;
+    unsigned flags; /* CN_TRAIN_* */
     cn_train_config *cfg;
     const char *config_path;
     /* settings after -p overrides */
@@ -112,17 +113,20 @@ static cairn_status settings(train_state *st)
     cairn_status rc = need(st, cfg->has_data ? cfg->data.path : NULL, "data.path");
     if (rc == CAIRN_OK)
         rc = need(st, cfg->data.label, "data.label");
-    if (rc == CAIRN_OK)
+    bool any_learner = st->flags & CN_TRAIN_ANY_LEARNER;
+    if (rc == CAIRN_OK && !any_learner)
         rc = need(st, cfg->has_learner ? cfg->learner.name : NULL, "learner.name");
     if (rc != CAIRN_OK)
         return rc;
-    st->learner = cfg->learner.name;
+    /* automl: the config's learner and its params do not apply; xgboost does both tasks, so
+     * the task comes from task: or the label, as for any learner that does both */
+    st->learner = any_learner ? "xgboost" : cfg->learner.name;
     st->seed = cfg->run.has_seed ? (uint64_t)cfg->run.seed : 0;
     st->bootstrap = cfg->bootstrap >= 0 ? cfg->bootstrap : 1000;
     st->cv = cfg->cv >= 0 ? cfg->cv : 0;
     st->test_frac = cfg->split.test >= 0 ? cfg->split.test : (cfg->split.test_idx ? 0 : 0.2);
     st->val_frac = cfg->split.val >= 0 ? cfg->split.val : (cfg->split.val_idx ? 0 : 0.2);
-    for (size_t i = 0; i < cfg->learner.n_params; i++)
+    for (size_t i = 0; i < cfg->learner.n_params && !any_learner; i++)
         set_param(st, cfg->learner.params[i].key, cfg->learner.params[i].value);
     for (size_t i = 0; i < st->o->n_params; i++) {
         const char *k = st->o->param_keys[i], *v = st->o->param_values[i];
@@ -1163,7 +1167,8 @@ static cairn_status start_run(train_state *st)
         ro.tags = tags;
         ro.n_tags = rc_cfg->n_tags;
     }
-    cairn_status rc = in_config(st, cairn_run_start(st->ctx, &ro, &st->run));
+    cairn_status rc = st->o->run_id ? cairn_run_attach(st->ctx, st->o->run_id, &st->run)
+                                    : in_config(st, cairn_run_start(st->ctx, &ro, &st->run));
     free(tags);
     if (rc != CAIRN_OK)
         return rc;
@@ -1181,7 +1186,79 @@ static cairn_status start_run(train_state *st)
     return CAIRN_OK;
 }
 
+/* ---- what automl and ablate share with cairn train (train_internal.h) ---- */
+
+typedef struct prep_impl {
+    cn_train_prep pub;
+    train_state st;
+} prep_impl;
+
+cairn_status cn_train_prepare(cairn_ctx *ctx, const cairn_train_opts *o, unsigned flags,
+                              cn_train_prep **out)
+{
+    *out = NULL;
+    if (!o || !o->config)
+        return cn_fail(ctx, CAIRN_EINVAL, "a config file is required");
+    prep_impl *p = cn_xcalloc(1, sizeof *p);
+    train_state *st = &p->st;
+    st->ctx = ctx;
+    st->o = o;
+    st->flags = flags;
+    st->config_path = o->config;
+    cairn_status rc = prepare(st);
+    if (rc != CAIRN_OK) {
+        state_release(st);
+        free(p);
+        return rc;
+    }
+    cn_train_prep *r = &p->pub;
+    r->sub = st->sub;
+    r->n_train = st->split->n[CAIRN_SPLIT_TRAIN];
+    r->n_val = st->split->n[CAIRN_SPLIT_VAL];
+    r->n_test = st->split->n[CAIRN_SPLIT_TEST];
+    r->label = st->cfg->data.label;
+    r->features = st->features;
+    r->n_features = st->n_features;
+    r->is_classification = st->is_classification;
+    r->task_reason = st->task_reason;
+    r->metrics = (const char *const *)st->metrics;
+    r->n_metrics = st->n_metrics;
+    r->seed = st->seed;
+    r->bootstrap = st->bootstrap;
+    r->class_weight = st->cfg->learner.class_weight;
+    r->oversample = st->cfg->learner.oversample;
+    r->learner = st->learner;
+    r->param_keys = st->pkeys;
+    r->param_values = st->pvalues;
+    r->n_params = st->n_params;
+    r->name = st->cfg->run.name;
+    r->experiment = st->cfg->run.experiment;
+    r->data_sha256 = st->file_sha;
+    r->train_sha256 = st->split->sha256[CAIRN_SPLIT_TRAIN];
+    r->val_sha256 = st->split->sha256[CAIRN_SPLIT_VAL];
+    r->test_sha256 = st->split->sha256[CAIRN_SPLIT_TEST];
+    r->val_rows = st->split->rows[CAIRN_SPLIT_VAL];
+    r->test_rows = st->split->rows[CAIRN_SPLIT_TEST];
+    *out = r;
+    return CAIRN_OK;
+}
+
+void cn_train_prep_free(cn_train_prep *p)
+{
+    if (!p)
+        return;
+    prep_impl *impl = (prep_impl *)p;
+    state_release(&impl->st);
+    free(impl);
+}
+
 cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_result **out)
+{
+    return cn_train_with(ctx, o, 0, out);
+}
+
+cairn_status cn_train_with(cairn_ctx *ctx, const cairn_train_opts *o, unsigned flags,
+                           cairn_train_result **out)
 {
     train_state st;
     memset(&st, 0, sizeof st);
@@ -1190,6 +1267,7 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
         return cn_fail(ctx, CAIRN_EINVAL, "cairn train: a config file is required");
     st.ctx = ctx;
     st.o = o;
+    st.flags = flags;
     st.config_path = o->config;
     cairn_status rc = prepare(&st);
     if (rc == CAIRN_OK)
@@ -1214,12 +1292,13 @@ cairn_status cairn_train(cairn_ctx *ctx, const cairn_train_opts *o, cairn_train_
     for (size_t i = 0; i < r->n_cv; i++)
         r->cv[i].name = cn_xstrdup(r->cv[i].name);
     if (rc == CAIRN_OK) {
-        rc = cairn_run_finish(st.run, CAIRN_RUN_FINISHED);
+        rc = o->run_id ? CAIRN_OK : cairn_run_finish(st.run, CAIRN_RUN_FINISHED);
     } else {
         char *msg = cn_xstrdup(cairn_errmsg(ctx));
         /* why, on the run itself: `runs show` prints it */
         (void)cairn_run_set_tag(st.run, "cairn.failure_reason", msg);
-        (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
+        if (!o->run_id)
+            (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
         cn_fail(ctx, rc, "%s", msg);
         free(msg);
     }

@@ -68,4 +68,41 @@ void cn_train_record_release(cn_train_record *r);
 /* Reads a run's artifact file into out (EINVAL naming the run when it has none). */
 cairn_status cn_run_artifact_read(cairn_ctx *ctx, const char *run_id, const char *path,
                                   cn_buf *out);
+/* ---- what cairn automl and cairn ablate (src/lib/automl) share with cairn train ---- */
+
+/* The config's learner: section does not apply (automl chooses the learner): learner.name is
+ * optional, its params are ignored, and -p learner=NAME plus -p params say what to fit. */
+#define CN_TRAIN_ANY_LEARNER 1u
+
+/* Everything cairn train checks and builds before its run exists: the config, the -p
+ * overrides, the data, the task, the metrics and the split (duplicates moved). Borrowed from
+ * the prep; freed with cn_train_prep_free(). */
+typedef struct cn_train_prep {
+    const cairn_table *sub; /* the train rows [0, n_train), then the validation rows; no test */
+    size_t n_train, n_val, n_test;
+    const char *label;
+    const char *const *features;
+    size_t n_features;
+    bool is_classification;
+    const char *task_reason;
+    const char *const *metrics; /* the config's, else the task's defaults; metrics[0] leads */
+    size_t n_metrics;
+    uint64_t seed;
+    int64_t bootstrap;
+    const char *class_weight;
+    bool oversample;
+    const char *learner; /* after -p learner=; "xgboost" under CN_TRAIN_ANY_LEARNER without */
+    const char *const *param_keys;
+    const char *const *param_values;
+    size_t n_params;
+    const char *name, *experiment; /* the config's, or NULL */
+    const char *data_sha256, *train_sha256, *val_sha256, *test_sha256;
+    const size_t *val_rows, *test_rows; /* rows of the CSV: n_val and n_test of them */
+} cn_train_prep;
+cairn_status cn_train_prepare(cairn_ctx *ctx, const cairn_train_opts *o, unsigned flags,
+                              cn_train_prep **out);
+void cn_train_prep_free(cn_train_prep *p); /* NULL is a no-op */
+/* cairn_train with CN_TRAIN_* flags. */
+cairn_status cn_train_with(cairn_ctx *ctx, const cairn_train_opts *o, unsigned flags,
+                           cairn_train_result **out);
 #endif
