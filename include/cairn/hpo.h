@@ -399,6 +399,10 @@ typedef enum cairn_insight_plot {
     CAIRN_INSIGHT_IMPORTANCE,  /* importance.svg: one bar per parameter, most important on top */
     CAIRN_INSIGHT_INTERMEDIATE, /* intermediate.svg: one line per trial that reported values */
     CAIRN_INSIGHT_SLICE,        /* slice.svg: the value against each parameter, one panel each */
+    /* contour.svg: the objective over each pair of the (up to 4) most important numeric
+     * parameters, interpolated between the trials (inverse-distance weighting) as a coloured
+     * surface in <g class="surface"> with isolines in <g class="curves">, the trials as circles */
+    CAIRN_INSIGHT_CONTOUR,
     CAIRN_INSIGHT_N_PLOTS
 } cairn_insight_plot;
 /* The file name of a plot ("history.svg", ...). */
@@ -422,6 +426,44 @@ CAIRN_API cairn_status cairn_insight_json(cairn_ctx *ctx, const cairn_space *spa
  * the bits of the files written. */
 CAIRN_API cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsigned mask,
                                                unsigned *written);
+
+/* ---- Optuna interop: JournalStorage files (docs/hpo.md "Optuna interop") ---- */
+
+/* The study as an Optuna 3.1 JournalStorage file (JournalFileStorage's format): the study with
+ * its direction, user attributes cairn.space, cairn.space_format and cairn.objective (so that
+ * an import gives the same space back), and one CREATE_TRIAL record per trial with its state
+ * (STALE is FAIL), value, datetimes, params mapped to Float-, Int- and CategoricalDistribution
+ * (a constant is a one-choice categorical) in Optuna's internal representation, inactive
+ * params left out, intermediate values and the user attribute cairn.run_id. *text_out is
+ * freed with free(); *len_out (may be NULL) is its length. */
+CAIRN_API cairn_status cairn_study_journal_text(cairn_study *study, char **text_out,
+                                                size_t *len_out);
+/* The same written to path (replaced atomically). */
+CAIRN_API cairn_status cairn_study_export_journal(cairn_study *study, const char *path);
+
+typedef struct cairn_journal_import_opts {
+    const char *study;      /* the journal's study to import; NULL: the only one (a journal
+                               holding several is EINVAL naming them) */
+    const char *name;       /* the new cairn study's name; NULL: the journal study's */
+    const char *experiment; /* the trials' experiment; NULL: the study's name */
+} cairn_journal_import_opts;
+#define CAIRN_JOURNAL_IMPORT_OPTS_INIT                                                             \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Reads an Optuna JournalStorage file (Optuna's own or cairn's), replaying its operations in
+ * order, into a new study of ctx's store: the space is the one cairn exported, else built from
+ * the distributions seen (one parameter per name, ranges joined; conflicting kinds, log scales,
+ * steps or choices are EINVAL naming the parameter); each trial becomes a trial with its state,
+ * value, datetimes and intermediate values, and a run of the study's experiment. The reader is
+ * strict (errors name the file and the line; a truncated last record is an error) and bounded
+ * (256 MiB a file, 1 MiB a line, 1,000,000 trials). A multi-objective study, an unknown
+ * op code or a study that exists already in the store are refused; on any error nothing stays
+ * imported. *out (may be NULL for "do not keep it") is the new study. */
+CAIRN_API cairn_status cairn_study_import_journal(cairn_ctx *ctx, const char *path,
+                                                  const cairn_journal_import_opts *opts,
+                                                  cairn_study **out);
 
 #ifdef __cplusplus
 }

@@ -326,6 +326,25 @@ CAIRN_API cairn_status cairn_registry_history(cairn_ctx *ctx, const cairn_regist
                                               cairn_registry_event_page **out);
 CAIRN_API void cairn_registry_event_page_free(cairn_registry_event_page *page);
 
+/* ---- MODEL arguments ---- */
+
+/* What a MODEL names (owned strings, freed by cairn_model_ref_release). */
+typedef struct cairn_model_ref {
+    char *path;    /* the model file (a folder's model.cairn) */
+    char *name;    /* the registered model, "run-" and the run id's first 8 characters, or the
+                      file's name without .cairn */
+    char *version; /* the registry version, the run id, or the file's SHA-256 (12 digits) */
+    char *run_id;  /* the run holding the model, when known, else NULL */
+    int64_t registry_version; /* > 0 for models:/ references */
+} cairn_model_ref;
+
+/* Resolves a model file (or a folder holding model.cairn), runs:/RUN_ID/PATH or
+ * models:/NAME@ALIAS | models:/NAME/VERSION to its file; the error names the reference and
+ * how to write it. out is zeroed on failure. */
+CAIRN_API cairn_status cairn_model_ref_resolve(cairn_ctx *ctx, const char *ref,
+                                               cairn_model_ref *out);
+CAIRN_API void cairn_model_ref_release(cairn_model_ref *r); /* NULL is a no-op */
+
 #ifdef __cplusplus
 }
 #endif

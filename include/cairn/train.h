@@ -293,6 +293,45 @@ CAIRN_API void cairn_ablate_result_free(cairn_ablate_result *r); /* NULL is a no
 CAIRN_API cairn_status cairn_ablate_plot_svg(cairn_ctx *ctx, const cairn_ablate_result *r,
                                              char **svg_out);
 
+/* ---- inference profile (cairn model profile) ---- */
+
+/* Reads a CSV for model m: its categorical features (and a classifier's label) read as
+ * categorical, its numeric features as numeric, where the file has those columns. */
+CAIRN_API cairn_status cairn_model_read_csv(cairn_ctx *ctx, const cairn_model *m, const char *path,
+                                            cairn_table **out);
+
+#define CAIRN_PROFILE_MAX_BATCHES 8
+
+typedef struct cairn_profile_batch {
+    size_t batch;                           /* rows a call */
+    size_t n_calls;                         /* timed calls (after 3 untimed ones) */
+    double p50_ms, p95_ms, p99_ms, mean_ms; /* latency of one call (nearest rank) */
+    double rows_per_s;                      /* rows predicted over the timed calls' time */
+} cairn_profile_batch;
+
+typedef struct cairn_model_profile_opts {
+    const size_t *batches; /* NULL: 1, 32 and 1024 rows */
+    size_t n_batches;      /* at most CAIRN_PROFILE_MAX_BATCHES */
+    double seconds;        /* time spent per batch size (at least 20 calls); 0: 1 */
+} cairn_model_profile_opts;
+#define CAIRN_MODEL_PROFILE_OPTS_INIT                                                              \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+typedef struct cairn_model_profile {
+    size_t n_batches;
+    cairn_profile_batch batches[CAIRN_PROFILE_MAX_BATCHES];
+} cairn_model_profile;
+
+/* Times cairn_model_predict (cairn_model_predict_proba for a classifier, as serving answers)
+ * on batches of rows of t (the rows taken in turn, wrapping around), in this thread. t needs the
+ * model's features with its types (EINVAL naming the column otherwise) and at least one row. */
+CAIRN_API cairn_status cairn_model_profile_run(cairn_ctx *ctx, const cairn_model *m,
+                                               const cairn_table *t,
+                                               const cairn_model_profile_opts *o,
+                                               cairn_model_profile *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -117,6 +117,8 @@ bool cli_parse_count(const char *arg, int64_t max, int64_t *out);
 /* Parses a memory size: bytes, or a number with K, M, G or T (powers of 1024; "512M", "1.5G",
  * "2GiB"); false when it is not a positive size below 2^60. */
 bool cli_parse_bytes(const char *arg, int64_t *out);
+/* `cairn model profile` (cmd_model_profile.c), usage its synopsis line. */
+int cmd_model_profile(const char *usage, int argc, char **argv);
 
 /* Finds an experiment by id (an argument of only digits) or name; deleted ones too.
  * Prints the error and returns NULL when there is none. */

@@ -23,6 +23,8 @@ static const char *const synopsis_lines[] = {
     "cairn model alias NAME ALIAS VERSION [--reason TEXT]",
     "cairn model rollback NAME ALIAS [--reason TEXT]",
     "cairn model history NAME [--alias ALIAS] [--json]",
+    "cairn model profile MODEL --data CSV [--batches 1,32,1024] [--seconds S] [--no-record] "
+    "[--json]",
 };
 static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
 
@@ -613,6 +615,11 @@ static int model_history(int argc, char **argv)
     return rc;
 }
 
+static int model_profile(int argc, char **argv)
+{
+    return cmd_model_profile(usage_of("profile"), argc, argv);
+}
+
 static const cli_command verbs[] = {
     {"list", model_list, "list registered models"},
     {"show", model_show, "show a model with its versions, or one version"},
@@ -620,6 +627,8 @@ static const cli_command verbs[] = {
     {"alias", model_alias, "point an alias (production, staging, ...) at a version"},
     {"rollback", model_rollback, "move an alias back to the version it pointed at before"},
     {"history", model_history, "list the alias and stage moves of a model, newest first"},
+    {"profile", model_profile,
+     "time a model's predictions at batch sizes 1, 32, 1024 and record them on its version"},
 };
 
 int cmd_model(int argc, char **argv)

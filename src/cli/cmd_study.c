@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_study.c - `cairn study list|show|best|trials|delete|plot`: reads studies through the public
- * API (cairn/hpo.h) and renders tables or --json. */
+/* cmd_study.c - `cairn study list|show|best|trials|delete|plot|export|import`: reads studies
+ * through the public API (cairn/hpo.h) and renders tables or --json. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,14 +9,21 @@
 #include <string.h>
 #include "cli.h"
 #include "cairn/hpo.h"
+#include "base/buf.h"
+#include "base/fs.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
 static const char *const synopsis_lines[] = {
-    "cairn study list [--json]",      "cairn study show NAME [--json]",
-    "cairn study best NAME [--json]", "cairn study trials NAME [--json]",
-    "cairn study delete NAME",        "cairn study plot NAME [--out DIR] [--json]",
+    "cairn study list [--json]",
+    "cairn study show NAME [--json]",
+    "cairn study best NAME [--json]",
+    "cairn study trials NAME [--json]",
+    "cairn study delete NAME",
+    "cairn study plot NAME [--out DIR] [--json]",
+    "cairn study export NAME [--format json|csv|optuna-journal] [-o FILE]",
+    "cairn study import FILE [--study NAME] [--as NAME] [--experiment NAME]",
 };
 static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
 
@@ -57,9 +65,9 @@ static void write_params(cn_jsonw *w, const cairn_study *s, const cairn_trial *t
     cn_jsonw_object_end(w);
 }
 
-static void write_trial(cn_jsonw *w, const cairn_study *s, const cairn_trial *t)
+/* A trial's members (`cairn study trials --json`); the caller opens and closes the object. */
+static void write_trial_members(cn_jsonw *w, const cairn_study *s, const cairn_trial *t)
 {
-    cn_jsonw_object_begin(w);
     cn_jsonw_key(w, "number");
     cn_jsonw_int(w, t->number);
     cn_jsonw_key(w, "state");
@@ -80,6 +88,12 @@ static void write_trial(cn_jsonw *w, const cairn_study *s, const cairn_trial *t)
     cn_jsonw_int(w, t->end_ms);
     cn_jsonw_key(w, "n_steps");
     cn_jsonw_int(w, (int64_t)t->n_steps);
+}
+
+static void write_trial(cn_jsonw *w, const cairn_study *s, const cairn_trial *t)
+{
+    cn_jsonw_object_begin(w);
+    write_trial_members(w, s, t);
     cn_jsonw_object_end(w);
 }
 
@@ -345,8 +359,9 @@ static int study_delete(int argc, char **argv)
 static const char plot_help[] =
     "Writes a study's pictures as SVG into DIR (default: studies/NAME): history.svg (each\n"
     "trial's value and the best so far), importance.svg (parameter importance), slice.svg (the\n"
-    "value against each parameter) and intermediate.svg (one line per trial that reported\n"
-    "intermediate values); a picture with nothing to draw yet is skipped.\n"
+    "value against each parameter), contour.svg (the value over pairs of the most important\n"
+    "numeric parameters) and intermediate.svg (one line per trial that reported intermediate\n"
+    "values); a picture with nothing to draw yet is skipped.\n"
     "      --out DIR   the folder to write into (created)\n"
     "      --json      print the same data as JSON instead of writing files\n";
 
@@ -429,13 +444,268 @@ static int study_plot(int argc, char **argv)
     return code;
 }
 
+/* ---- export and import ---- */
+
+static const char export_help[] =
+    "Writes a study with every trial: json (default; the study as `cairn study show --json`\n"
+    "with its space, and each trial as `cairn study trials --json` with its intermediate\n"
+    "values), csv (one row per trial, its params as columns) or optuna-journal (an Optuna 3.1\n"
+    "JournalStorage file: optuna.load_study(study_name=NAME,\n"
+    "storage=JournalStorage(JournalFileStorage(FILE))) opens it).\n"
+    "  -f, --format F    json, csv or optuna-journal\n"
+    "  -o, --output FILE write FILE (replaced) instead of standard output\n";
+
+/* A CSV cell, quoted when it must be (RFC 4180). */
+static void csv_cell(cn_buf *b, const char *v, bool first)
+{
+    if (!first)
+        cn_buf_putc(b, ',');
+    if (!strpbrk(v, ",\"\r\n")) {
+        cn_buf_puts(b, v);
+        return;
+    }
+    cn_buf_putc(b, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            cn_buf_putc(b, '"');
+        cn_buf_putc(b, *p);
+    }
+    cn_buf_putc(b, '"');
+}
+
+static char *export_csv(const cairn_study *s, const cairn_trial *trials, size_t n)
+{
+    const cairn_space *space = cairn_study_space(s);
+    size_t n_params = cairn_space_n_params(space);
+    cn_buf b = CN_BUF_INIT;
+    bool maximize = false;
+    const char *objective = cairn_study_objective(s, &maximize, NULL);
+    csv_cell(&b, "number", true);
+    csv_cell(&b, "state", false);
+    csv_cell(&b, objective, false);
+    for (size_t i = 0; i < n_params; i++) {
+        cairn_param_info info;
+        cairn_space_param(space, i, &info);
+        csv_cell(&b, info.name, false);
+    }
+    csv_cell(&b, "run_id", false);
+    csv_cell(&b, "start_time", false);
+    csv_cell(&b, "end_time", false);
+    cn_buf_puts(&b, "\n");
+    for (size_t k = 0; k < n; k++) {
+        const cairn_trial *t = &trials[k];
+        char v[CAIRN_PARAM_VALUE_MAX + 1];
+        snprintf(v, sizeof v, "%lld", (long long)t->number);
+        csv_cell(&b, v, true);
+        csv_cell(&b, cairn_trial_state_str(t->state), false);
+        v[0] = '\0';
+        if (t->state == CAIRN_TRIAL_COMPLETE)
+            snprintf(v, sizeof v, "%.17g", t->value);
+        csv_cell(&b, v, false);
+        for (size_t i = 0; i < n_params; i++) {
+            cairn_space_format_value(space, i, t->params[i], v, sizeof v);
+            csv_cell(&b, v, false);
+        }
+        csv_cell(&b, t->run_id, false);
+        snprintf(v, sizeof v, "%lld", (long long)t->start_ms);
+        csv_cell(&b, v, false);
+        snprintf(v, sizeof v, "%lld", (long long)t->end_ms);
+        csv_cell(&b, v, false);
+        cn_buf_puts(&b, "\n");
+    }
+    return cn_buf_detach(&b);
+}
+
+static void export_json(FILE *out, const cairn_study_info *info, const cairn_study *s,
+                        const cairn_trial *trials, size_t n)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, out, 2);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_key(&w, "study");
+    write_info(&w, info, true);
+    cn_jsonw_key(&w, "trials");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        cn_jsonw_object_begin(&w);
+        write_trial_members(&w, s, &trials[i]);
+        cn_jsonw_key(&w, "intermediate_values");
+        cn_jsonw_array_begin(&w);
+        for (size_t k = 0; k < trials[i].n_steps; k++) {
+            cn_jsonw_object_begin(&w);
+            cn_jsonw_kint(&w, "step", trials[i].steps[k]);
+            cn_jsonw_key(&w, "value");
+            cn_jsonw_double_or_null(&w, trials[i].values[k]);
+            cn_jsonw_object_end(&w);
+        }
+        cn_jsonw_array_end(&w);
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_finish(&w);
+    cn_jsonw_release(&w);
+}
+
+static int write_output(const char *path, const char *text, size_t len)
+{
+    if (!path) {
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+            return cli_error("cannot write the export to standard output");
+        return 0;
+    }
+    if (cn_fs_write_atomic(path, text, len) != 0)
+        return cli_error("cannot write '%s': %s", path, cn_fs_strerror(errno));
+    return 0;
+}
+
+static int study_export(int argc, char **argv)
+{
+    const char *usage = usage_of("export");
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *format = "json", *output = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":hf:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': format = optarg; break;
+        case 'o': output = optarg; break;
+        default: return cli_other_option(c, usage, export_help, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage(usage, "expected one study name");
+    bool json = strcmp(format, "json") == 0, csv = strcmp(format, "csv") == 0;
+    bool journal = strcmp(format, "optuna-journal") == 0 || strcmp(format, "optuna") == 0;
+    if (!json && !csv && !journal)
+        return cli_usage(usage, "unknown --format '%s'; use json, csv or optuna-journal", format);
+    const char *name = argv[optind];
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    int code = 0;
+    cairn_study *s = load(ctx, name);
+    const cairn_trial *trials = NULL;
+    size_t n = 0;
+    cairn_study_list *list = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    if (!s || cairn_study_trials(s, &trials, &n) != CAIRN_OK) {
+        code = cli_fail(ctx);
+    } else if (journal) {
+        if (cairn_study_journal_text(s, &text, &len) != CAIRN_OK)
+            code = cli_fail(ctx);
+    } else if (csv) {
+        text = export_csv(s, trials, n);
+        len = strlen(text);
+    } else if (cairn_studies_list(ctx, &list) != CAIRN_OK) {
+        code = cli_fail(ctx);
+    } else {
+        const cairn_study_info *info = NULL;
+        for (size_t i = 0; i < list->n; i++)
+            if (strcmp(list->items[i].name, name) == 0)
+                info = &list->items[i];
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *mem = info ? open_memstream(&buf, &size) : NULL;
+        if (!mem) {
+            code = cli_error("study '%s': cannot gather its export", name);
+        } else {
+            export_json(mem, info, s, trials, n);
+            fclose(mem);
+            text = buf;
+            len = size;
+        }
+    }
+    if (code == 0 && text)
+        code = write_output(output, text, len);
+    if (code == 0 && output)
+        fprintf(stderr, "cairn: exported study '%s' (%zu trials) to %s\n", name, n, output);
+    free(text);
+    cairn_study_list_free(list);
+    cairn_study_free(s);
+    cairn_close(ctx);
+    return code;
+}
+
+static const char import_help[] =
+    "Imports an Optuna JournalStorage file (JournalFileStorage, written by Optuna or by `cairn\n"
+    "study export --format optuna-journal`) as a new study: its search space is rebuilt from\n"
+    "the distributions the trials used, and each trial becomes a trial of the study and a run\n"
+    "of its experiment, with its state, value and intermediate values. Nothing is imported\n"
+    "when anything is wrong.\n"
+    "      --study NAME       the journal's study to import (needed when it holds several)\n"
+    "      --as NAME          the new study's name (default: the journal study's name)\n"
+    "  -e, --experiment NAME  the trials' experiment (default: the study's name)\n";
+
+static int study_import(int argc, char **argv)
+{
+    const char *usage = usage_of("import");
+    enum { OPT_STUDY = 256, OPT_AS };
+    static const struct option opts[] = {
+        {"study", required_argument, NULL, OPT_STUDY},
+        {"study-name", required_argument, NULL, OPT_STUDY},
+        {"as", required_argument, NULL, OPT_AS},
+        {"experiment", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cairn_journal_import_opts o = CAIRN_JOURNAL_IMPORT_OPTS_INIT;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_STUDY: o.study = optarg; break;
+        case OPT_AS: o.name = optarg; break;
+        case 'e': o.experiment = optarg; break;
+        default: return cli_other_option(c, usage, import_help, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage(usage, "expected one journal file");
+    const char *path = argv[optind];
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    int code = 0;
+    cairn_study *s = NULL;
+    const cairn_trial *trials = NULL;
+    size_t n = 0;
+    if (cairn_study_import_journal(ctx, path, &o, &s) != CAIRN_OK ||
+        cairn_study_trials(s, &trials, &n) != CAIRN_OK) {
+        code = cli_fail(ctx);
+    } else {
+        size_t counts[CAIRN_TRIAL_STALE + 1] = {0};
+        for (size_t i = 0; i < n; i++)
+            counts[trials[i].state]++;
+        printf("imported study '%s' from %s: %zu trials (%zu complete, %zu pruned, %zu failed, "
+               "%zu running, %zu waiting), %zu parameters\n",
+               cairn_study_name(s), path, n, counts[CAIRN_TRIAL_COMPLETE],
+               counts[CAIRN_TRIAL_PRUNED], counts[CAIRN_TRIAL_FAIL], counts[CAIRN_TRIAL_RUNNING],
+               counts[CAIRN_TRIAL_WAITING], cairn_space_n_params(cairn_study_space(s)));
+    }
+    cairn_study_free(s);
+    cairn_close(ctx);
+    return code;
+}
+
 static const cli_command verbs[] = {
     {"list", study_list, "list the studies with their trial counts and best values"},
     {"show", study_show, "show a study: objective, sampler, pruner, counts, space"},
     {"best", study_best, "the best trial of a study"},
     {"trials", study_trials, "every trial of a study: number, state, value, params"},
     {"delete", study_delete, "delete a study and its trials (their runs stay)"},
-    {"plot", study_plot, "a study's pictures as SVG (history, importance, slices, curves)"},
+    {"plot", study_plot,
+     "a study's pictures as SVG (history, importance, slices, contours, curves)"},
+    {"export", study_export, "write a study with its trials as JSON, CSV or an Optuna journal"},
+    {"import", study_import, "import an Optuna JournalStorage file as a new study"},
 };
 
 int cmd_study(int argc, char **argv)

@@ -62,7 +62,8 @@ class StudyPlot(harness.CairnTest):
 
         out = self.cairn('study', 'plot', 'p', '--out', 'pics').stdout.split()
         self.assertEqual(sorted(pathlib.Path(p).name for p in out),
-                         ['history.svg', 'importance.svg', 'intermediate.svg', 'slice.svg'])
+                         ['contour.svg', 'history.svg', 'importance.svg', 'intermediate.svg',
+                          'slice.svg'])
         pics = {pathlib.Path(p).name: ET.parse(self.tmp / p).getroot() for p in out}
         for root in pics.values():
             self.assertEqual(root.tag, SVG + 'svg')
@@ -79,7 +80,27 @@ class StudyPlot(harness.CairnTest):
         self.assertIn('sgd & <co>', ET.tostring(pics['slice.svg'], encoding='unicode')
                       .replace('&amp;', '&').replace('&lt;', '<').replace('&gt;', '>'))
 
+        # contour: the one pair of numeric parameters, a 24 x 24 surface, isolines, the trials
+        panels = groups(pics['contour.svg'], 'trials')
+        self.assertEqual([(g.get('data-x'), g.get('data-y')) for g in panels], [('x', 'y')])
+        self.assertEqual(len(list(panels[0].iter(SVG + 'circle'))), len(done))
+        self.assertEqual(count(pics['contour.svg'], 'surface', 'rect'), 24 * 24)
+        self.assertGreater(count(pics['contour.svg'], 'curves', 'line'), 0)
+
         data = self.cairn_json('study', 'plot', 'p', '--json')
+        # the interpolated grid is a weighted mean of the trials: inside their range, and equal
+        # to x's shape (loss grows away from x = 1 whatever y is)
+        (c,) = data['contour']
+        self.assertEqual((c['x'], c['y'], len(c['z']), len(c['z'][0])), ('x', 'y', 25, 25))
+        self.assertEqual((c['x_values'][0], c['x_values'][-1]), (-5, 5))
+        self.assertAlmostEqual(c['y_values'][-1], 1)
+        lo, hi = min(t['value'] for t in done), max(t['value'] for t in done)
+        for row in c['z']:
+            for v in row:
+                self.assertTrue(lo - 1e-9 <= v <= hi + 1e-9, (v, lo, hi))
+        col_mean = [sum(row[q] for row in c['z']) / 25 for q in range(25)]
+        self.assertLess(min(col_mean[10:16]), min(col_mean[0], col_mean[-1]))
+
         self.assertEqual(data['direction'], 'minimize')
         self.assertEqual([h['number'] for h in data['history']], list(range(30)))
         by_number = {t['number']: t for t in trials}

@@ -25,8 +25,12 @@ static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 #define COLOR(i) palette[(i) % (sizeof palette / sizeof palette[0])]
 
-static const char *const plot_files[CAIRN_INSIGHT_N_PLOTS] = {"history.svg", "importance.svg",
-                                                              "intermediate.svg", "slice.svg"};
+static const char *const plot_files[CAIRN_INSIGHT_N_PLOTS] = {
+    "history.svg", "importance.svg", "intermediate.svg", "slice.svg", "contour.svg"};
+
+#define CONTOUR_GRID 24  /* cells per side of a contour panel */
+#define CONTOUR_PARAMS 4 /* the most important numeric parameters paired: 6 panels at most */
+#define CONTOUR_LEVELS 7 /* isolines per panel */
 
 const char *cairn_insight_plot_file(cairn_insight_plot which)
 {
@@ -475,6 +479,244 @@ static char *plot_slice(const cairn_space *sp, const cairn_trial *t, size_t n)
     return cn_svg_end(&s);
 }
 
+/* ---- contour: the objective over pairs of numeric parameters ---- */
+
+/* The numeric parameters a contour pairs: those with at least two distinct values among the
+ * COMPLETE trials, the most important first (importance when it can be had, else space
+ * order), at most CONTOUR_PARAMS. Returns how many (in idx). */
+static size_t contour_params(cairn_ctx *ctx, const cairn_space *sp, const cairn_trial *t, size_t n,
+                             size_t *idx)
+{
+    double *imp = cn_xcalloc(sp->n ? sp->n : 1, sizeof *imp);
+    if (n_complete(t, n) < 4 || cairn_insight_importance(ctx, sp, t, n, imp) != CAIRN_OK)
+        for (size_t p = 0; p < sp->n; p++)
+            imp[p] = 0; /* too few trials to rank them: space order */
+    size_t k = 0;
+    for (size_t p = 0; p < sp->n; p++) {
+        const cn_param *pp = &sp->params[p];
+        if (pp->type != CAIRN_SPACE_PARAM_INT && pp->type != CAIRN_SPACE_PARAM_FLOAT)
+            continue;
+        double first = NAN;
+        bool varies = false;
+        for (size_t j = 0; j < n && !varies; j++) {
+            if (!complete(&t[j]) || !t[j].params || isnan(t[j].params[p]))
+                continue;
+            if (isnan(first))
+                first = t[j].params[p];
+            else if (t[j].params[p] != first)
+                varies = true;
+        }
+        if (!varies)
+            continue;
+        /* insertion by importance, stable for ties (space order) */
+        size_t at = k < CONTOUR_PARAMS ? k : CONTOUR_PARAMS;
+        while (at > 0 && imp[p] > imp[idx[at - 1]])
+            at--;
+        if (at >= CONTOUR_PARAMS)
+            continue;
+        size_t end = k < CONTOUR_PARAMS ? k : CONTOUR_PARAMS - 1;
+        for (size_t m = end; m > at; m--)
+            idx[m] = idx[m - 1];
+        idx[at] = p;
+        if (k < CONTOUR_PARAMS)
+            k++;
+    }
+    free(imp);
+    return k;
+}
+
+/* The objective at (u, v) (both in [0, 1] of the panel) by inverse-distance weighting (power
+ * 2) over the trials' points; the value of a point it sits on. */
+static double idw(const double *pu, const double *pv, const double *val, size_t m, double u,
+                  double v)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < m; i++) {
+        double d2 = (pu[i] - u) * (pu[i] - u) + (pv[i] - v) * (pv[i] - v);
+        if (d2 < 1e-18)
+            return val[i];
+        num += val[i] / d2;
+        den += 1 / d2;
+    }
+    return num / den;
+}
+
+/* A colour of the sequential scale for f in [0, 1] (light yellow to dark blue). */
+static void scale_colour(double f, char out[8])
+{
+    static const int stops[5][3] = {
+        {253, 231, 37}, {94, 201, 98}, {33, 145, 140}, {59, 82, 139}, {68, 1, 84}};
+    f = f < 0 ? 0 : f > 1 ? 1 : f;
+    double x = f * 4;
+    int i = x >= 4 ? 3 : (int)x;
+    double r = x - i;
+    snprintf(out, 8, "#%02x%02x%02x", (int)(stops[i][0] + (stops[i + 1][0] - stops[i][0]) * r),
+             (int)(stops[i][1] + (stops[i + 1][1] - stops[i][1]) * r),
+             (int)(stops[i][2] + (stops[i + 1][2] - stops[i][2]) * r));
+}
+
+/* The crossing of level c on the edge from (x0, y0, a) to (x1, y1, b). */
+static void edge_point(double x0, double y0, double a, double x1, double y1, double b, double c,
+                       double *x, double *y)
+{
+    double f = b != a ? (c - a) / (b - a) : 0.5;
+    *x = x0 + (x1 - x0) * f;
+    *y = y0 + (y1 - y0) * f;
+}
+
+/* Isolines of z (g+1 x g+1 nodes, row-major, row 0 at the bottom) by marching squares, drawn
+ * in panel a whose data range is [0, 1] on both axes. */
+static void isolines(cn_svg *s, const panel *a, const double *z, int g, double c)
+{
+    for (int r = 0; r < g; r++)
+        for (int q = 0; q < g; q++) {
+            double x0 = (double)q / g, x1 = (double)(q + 1) / g;
+            double y0 = (double)r / g, y1 = (double)(r + 1) / g;
+            double v[4] = {z[r * (g + 1) + q], z[r * (g + 1) + q + 1], z[(r + 1) * (g + 1) + q + 1],
+                           z[(r + 1) * (g + 1) + q]};
+            double ex[4], ey[4];
+            int n = 0;
+            /* edges: bottom (0-1), right (1-2), top (2-3), left (3-0) */
+            const double cx[4] = {x0, x1, x1, x0}, cy[4] = {y0, y0, y1, y1};
+            for (int e = 0; e < 4; e++) {
+                int i = e, j = (e + 1) % 4;
+                if ((v[i] < c) != (v[j] < c) && n < 4) {
+                    edge_point(cx[i], cy[i], v[i], cx[j], cy[j], v[j], c, &ex[n], &ey[n]);
+                    n++;
+                }
+            }
+            for (int k = 0; k + 1 < n; k += 2)
+                cn_svg_line(s, px(a, ex[k]), py(a, ey[k]), px(a, ex[k + 1]), py(a, ey[k + 1]),
+                            "#222222", 0.8, NULL);
+        }
+}
+
+/* A parameter's value on the panel's [0, 1] axis (log10 for log parameters). */
+static double unit_x(const cn_param *p, double v)
+{
+    double lo = slice_x(p, p->low), hi = slice_x(p, p->high);
+    return hi > lo ? (slice_x(p, v) - lo) / (hi - lo) : 0.5;
+}
+
+/* The interpolated grid of the pair (pa, pb): (g+1)^2 nodes, row 0 at the bottom. NULL when
+ * fewer than 2 COMPLETE trials hold both. */
+static double *contour_grid(const cairn_space *sp, const cairn_trial *t, size_t n, size_t pa,
+                            size_t pb, int g)
+{
+    double *pu = cn_xcalloc(n ? n : 1, sizeof *pu), *pv = cn_xcalloc(n ? n : 1, sizeof *pv);
+    double *val = cn_xcalloc(n ? n : 1, sizeof *val);
+    size_t m = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (!complete(&t[j]) || !t[j].params || isnan(t[j].params[pa]) || isnan(t[j].params[pb]))
+            continue;
+        pu[m] = unit_x(&sp->params[pa], t[j].params[pa]);
+        pv[m] = unit_x(&sp->params[pb], t[j].params[pb]);
+        val[m++] = t[j].value;
+    }
+    double *z = NULL;
+    if (m >= 2) {
+        z = cn_xmalloc((size_t)(g + 1) * (size_t)(g + 1) * sizeof *z);
+        for (int r = 0; r <= g; r++)
+            for (int q = 0; q <= g; q++)
+                z[r * (g + 1) + q] = idw(pu, pv, val, m, (double)q / g, (double)r / g);
+    }
+    free(pu);
+    free(pv);
+    free(val);
+    return z;
+}
+
+static char *plot_contour(cairn_ctx *ctx, const cairn_space *sp, const cairn_trial *t, size_t n,
+                          bool maximize)
+{
+    size_t idx[CONTOUR_PARAMS];
+    size_t k = contour_params(ctx, sp, t, n, idx);
+    size_t pairs = k * (k - 1) / 2, cols = pairs < 3 ? pairs : 3, rows = (pairs + cols - 1) / cols;
+    double pw = 330, ph = 300;
+    int width = (int)(cols * pw + 90), height = (int)(60 + rows * ph);
+    double lo, hi;
+    value_range(t, n, &lo, &hi);
+    cn_svg s;
+    cn_svg_begin(&s, width, height, "Contour plot");
+    cn_svg_text(&s, width / 2.0, 28, "Contour plot", TITLE_SIZE, "middle", "bold", 0, "#111111");
+    size_t at = 0;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i + 1; j < k; j++, at++) {
+            const cn_param *xp = &sp->params[idx[i]], *yp = &sp->params[idx[j]];
+            panel a = {.left = (double)(at % cols) * pw + 70,
+                       .top = 50 + (double)(at / cols) * ph + 10,
+                       .w = pw - 70 - 20,
+                       .h = ph - 10 - 60};
+            double *z = contour_grid(sp, t, n, idx[i], idx[j], CONTOUR_GRID);
+            /* the axes show the parameters' own values (log10 for log ones) */
+            panel_range(&a, slice_x(xp, xp->low), slice_x(xp, xp->high), slice_x(yp, yp->low),
+                        slice_x(yp, yp->high));
+            panel shown = a;
+            a.x0 = a.y0 = 0;
+            a.x1 = a.y1 = 1;
+            char xl[300], yl[300], fill[8];
+            snprintf(xl, sizeof xl, "%s%s", xp->name, xp->log ? " (log10)" : "");
+            snprintf(yl, sizeof yl, "%s%s", yp->name, yp->log ? " (log10)" : "");
+            /* the data's [0, 1] is the parameter's [low, high], inside the nice tick range */
+            double xlo = slice_x(xp, xp->low), xhi = slice_x(xp, xp->high);
+            double ylo = slice_x(yp, yp->low), yhi = slice_x(yp, yp->high);
+            a.x0 = (shown.x0 - xlo) / (xhi > xlo ? xhi - xlo : 1);
+            a.x1 = (shown.x1 - xlo) / (xhi > xlo ? xhi - xlo : 1);
+            a.y0 = (shown.y0 - ylo) / (yhi > ylo ? yhi - ylo : 1);
+            a.y1 = (shown.y1 - ylo) / (yhi > ylo ? yhi - ylo : 1);
+            panel_draw(&s, &shown, xl, yl, NULL, 0);
+            if (z) {
+                int g = CONTOUR_GRID;
+                group_begin(&s, "surface");
+                for (int r = 0; r < g; r++)
+                    for (int q = 0; q < g; q++) {
+                        double avg = (z[r * (g + 1) + q] + z[r * (g + 1) + q + 1] +
+                                      z[(r + 1) * (g + 1) + q] + z[(r + 1) * (g + 1) + q + 1]) /
+                                     4;
+                        double f = hi > lo ? (avg - lo) / (hi - lo) : 0.5;
+                        scale_colour(maximize ? f : 1 - f, fill); /* dark: better */
+                        double x0 = px(&a, (double)q / g), x1 = px(&a, (double)(q + 1) / g);
+                        double y0 = py(&a, (double)(r + 1) / g), y1 = py(&a, (double)r / g);
+                        cn_svg_rect(&s, x0, y0, x1 - x0 + 0.3, y1 - y0 + 0.3, fill, NULL);
+                    }
+                group_end(&s);
+                group_begin(&s, "curves");
+                for (int l = 1; l <= CONTOUR_LEVELS; l++)
+                    isolines(&s, &a, z, g, lo + (hi - lo) * l / (CONTOUR_LEVELS + 1));
+                group_end(&s);
+                free(z);
+            }
+            cn_buf_printf(&s.out, "<g class=\"trials\" data-x=\"");
+            cn_svg_escape(&s.out, xp->name);
+            cn_buf_puts(&s.out, "\" data-y=\"");
+            cn_svg_escape(&s.out, yp->name);
+            cn_buf_puts(&s.out, "\">\n");
+            for (size_t m = 0; m < n; m++) {
+                const cairn_trial *tr = &t[m];
+                if (!complete(tr) || !tr->params || isnan(tr->params[idx[i]]) ||
+                    isnan(tr->params[idx[j]]))
+                    continue;
+                cn_svg_circle(&s, px(&a, unit_x(xp, tr->params[idx[i]])),
+                              py(&a, unit_x(yp, tr->params[idx[j]])), 3, "#ffffff", "#111111");
+            }
+            group_end(&s);
+        }
+    /* the colour scale */
+    double bx = cols * pw + 30, by = 70, bh = 200;
+    for (int q = 0; q < 40; q++) {
+        char fill[8];
+        double f = (double)q / 39;
+        scale_colour(maximize ? 1 - f : f, fill);
+        cn_svg_rect(&s, bx, by + bh * q / 40.0, 16, bh / 40.0 + 0.5, fill, NULL);
+    }
+    char lab[64];
+    snprintf(lab, sizeof lab, "%.4g", hi);
+    cn_svg_text(&s, bx + 8, by - 6, lab, TICK_SIZE, "middle", NULL, 0, "#333333");
+    snprintf(lab, sizeof lab, "%.4g", lo);
+    cn_svg_text(&s, bx + 8, by + bh + 14, lab, TICK_SIZE, "middle", NULL, 0, "#333333");
+    return cn_svg_end(&s);
+}
+
 cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space, const cairn_trial *trials,
                                size_t n_trials, bool maximize, cairn_insight_plot which,
                                char **svg_out)
@@ -501,6 +743,14 @@ cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space, const c
         *svg_out = plot_history(t, n_trials, maximize);
     } else if (which == CAIRN_INSIGHT_SLICE) {
         *svg_out = plot_slice(space, t, n_trials);
+    } else if (which == CAIRN_INSIGHT_CONTOUR) {
+        size_t idx[CONTOUR_PARAMS];
+        if (contour_params(ctx, space, t, n_trials, idx) < 2)
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "contour: needs two numeric parameters that vary among the completed "
+                         "trials");
+        else
+            *svg_out = plot_contour(ctx, space, t, n_trials, maximize);
     } else {
         double *imp = cn_xmalloc((space->n ? space->n : 1) * sizeof *imp);
         rc = cairn_insight_importance(ctx, space, t, n_trials, imp);
@@ -510,6 +760,53 @@ cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space, const c
     }
     free(t);
     return rc;
+}
+
+/* "contour": per pair of the contour's parameters, the interpolated grid: x and y (the
+ * parameters' values at the nodes, as the space holds them) and z[row][column], row 0 at the
+ * lowest y. */
+static void write_contour_json(cn_jsonw *w, cairn_ctx *ctx, const cairn_space *sp,
+                               const cairn_trial *t, size_t n)
+{
+    size_t idx[CONTOUR_PARAMS];
+    size_t k = n_complete(t, n) ? contour_params(ctx, sp, t, n, idx) : 0;
+    int g = CONTOUR_GRID;
+    cn_jsonw_key(w, "contour");
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i + 1 < k; i++)
+        for (size_t j = i + 1; j < k; j++) {
+            double *z = contour_grid(sp, t, n, idx[i], idx[j], g);
+            if (!z)
+                continue;
+            cn_jsonw_object_begin(w);
+            const cn_param *axes[2] = {&sp->params[idx[i]], &sp->params[idx[j]]};
+            for (int a = 0; a < 2; a++) {
+                const cn_param *p = axes[a];
+                cn_jsonw_kstring(w, a ? "y" : "x", p->name);
+                cn_jsonw_key(w, a ? "y_values" : "x_values");
+                cn_jsonw_flat(w);
+                cn_jsonw_array_begin(w);
+                for (int q = 0; q <= g; q++) {
+                    double f = (double)q / g;
+                    cn_jsonw_double(w, p->log ? exp(log(p->low) + (log(p->high) - log(p->low)) * f)
+                                              : p->low + (p->high - p->low) * f);
+                }
+                cn_jsonw_array_end(w);
+            }
+            cn_jsonw_key(w, "z");
+            cn_jsonw_array_begin(w);
+            for (int r = 0; r <= g; r++) {
+                cn_jsonw_flat(w);
+                cn_jsonw_array_begin(w);
+                for (int q = 0; q <= g; q++)
+                    cn_jsonw_double(w, z[r * (g + 1) + q]);
+                cn_jsonw_array_end(w);
+            }
+            cn_jsonw_array_end(w);
+            cn_jsonw_object_end(w);
+            free(z);
+        }
+    cn_jsonw_array_end(w);
 }
 
 cairn_status cairn_insight_json(cairn_ctx *ctx, const cairn_space *space, const cairn_trial *trials,
@@ -600,6 +897,7 @@ cairn_status cairn_insight_json(cairn_ctx *ctx, const cairn_space *space, const 
         cn_jsonw_array_end(&w);
     }
     cn_jsonw_object_end(&w);
+    write_contour_json(&w, ctx, space, t, n_trials);
     cn_jsonw_object_end(&w);
     cn_jsonw_finish(&w);
     *json_out = cn_buf_detach(&w.buf);

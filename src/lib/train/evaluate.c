@@ -111,8 +111,8 @@ static void add_name(cn_map *seen, const char **list, size_t *n, const char *nam
 
 /* Reads a CSV for a model: its categorical features (and a classifier's label) are declared
  * categorical, its numeric features numeric, where the file has those columns. */
-static cairn_status read_for_model(cairn_ctx *ctx, const cairn_model *m, const char *path,
-                                   cairn_table **out)
+cairn_status cairn_model_read_csv(cairn_ctx *ctx, const cairn_model *m, const char *path,
+                                  cairn_table **out)
 {
     cairn_table *t = NULL;
     cairn_status rc = cairn_csv_read(ctx, path, NULL, &t);
@@ -305,7 +305,7 @@ cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eva
     int64_t recorded_boot = -1;
     cairn_status rc = load_model(ctx, model, &m, &run_id);
     if (rc == CAIRN_OK)
-        rc = read_for_model(ctx, m, o->data, &t);
+        rc = cairn_model_read_csv(ctx, m, o->data, &t);
     if (rc == CAIRN_OK)
         rc = check_columns(ctx, m, t, o->data);
     if (rc == CAIRN_OK)

@@ -549,123 +549,19 @@ static char *dup_n(const char *s, size_t n)
     return out;
 }
 
-/* The model file of an artifact of a run: the file itself, or model.cairn in a folder. */
-static cairn_status run_model_path(cairn_ctx *ctx, const char *run_id, const char *path, char **out)
-{
-    char *p = NULL;
-    cairn_status rc = cairn_run_artifact_path(ctx, run_id, path, &p);
-    if (rc != CAIRN_OK)
-        return rc;
-    if (cn_fs_is_dir(p)) {
-        *out = cn_path_join(p, "model.cairn");
-        cairn_free(p);
-    } else {
-        *out = p;
-    }
-    return CAIRN_OK;
-}
-
 /* Resolves MODEL to a local file, a default name and a version. Prints the error. */
 static bool resolve(cairn_ctx *ctx, const char *spec, char **path, char **name, char **version)
 {
+    cairn_model_ref ref;
     *path = *name = *version = NULL;
-    if (cn_str_starts(spec, "runs:/")) {
-        const char *id = spec + strlen("runs:/");
-        size_t idlen = strcspn(id, "/");
-        const char *art = id[idlen] ? id + idlen + 1 : "";
-        char *run_id = dup_n(id, idlen);
-        if (!*art || cn_str_starts(art, "/")) {
-            fprintf(stderr, "cairn: error: '%s' names no artifact: write runs:/RUN_ID/model\n",
-                    spec);
-            free(run_id);
-            return false;
-        }
-        if (run_model_path(ctx, run_id, art, path) != CAIRN_OK) {
-            fprintf(stderr, "cairn: error: %s: %s\n", spec, cairn_errmsg(ctx));
-            free(run_id);
-            return false;
-        }
-        *name = cn_asprintf("run-%.8s", run_id);
-        *version = run_id;
-        return true;
-    }
-    if (cn_str_starts(spec, "models:/")) {
-        const char *rest = spec + strlen("models:/");
-        const char *at = strchr(rest, '@');
-        const char *slash = strchr(rest, '/');
-        cairn_model_version *mv = NULL;
-        cairn_status rc;
-        char *model_name;
-        if (at && (!slash || at < slash)) {
-            model_name = dup_n(rest, (size_t)(at - rest));
-            rc = cairn_model_version_get_by_alias(ctx, model_name, at + 1, &mv);
-        } else if (slash) {
-            model_name = dup_n(rest, (size_t)(slash - rest));
-            int64_t v;
-            if (!cn_parse_int64(slash + 1, &v) || v <= 0) {
-                fprintf(stderr,
-                        "cairn: error: '%s': the version must be a number (models:/NAME/3) or "
-                        "an alias (models:/NAME@champion)\n",
-                        spec);
-                free(model_name);
-                return false;
-            }
-            rc = cairn_model_version_get(ctx, model_name, v, &mv);
-        } else {
-            fprintf(stderr,
-                    "cairn: error: '%s' names no version: write models:/NAME@ALIAS or "
-                    "models:/NAME/VERSION\n",
-                    spec);
-            return false;
-        }
-        if (rc != CAIRN_OK) {
-            fprintf(stderr, "cairn: error: %s: %s\n", spec, cairn_errmsg(ctx));
-            free(model_name);
-            return false;
-        }
-        const char *src = mv->source;
-        if (cn_str_starts(src, "runs:/")) {
-            const char *id = src + strlen("runs:/");
-            size_t idlen = strcspn(id, "/");
-            char *run_id = dup_n(id, idlen);
-            rc = run_model_path(ctx, run_id, id[idlen] ? id + idlen + 1 : "model", path);
-            free(run_id);
-            if (rc != CAIRN_OK) {
-                fprintf(stderr, "cairn: error: %s (version %lld, source %s): %s\n", spec,
-                        (long long)mv->version, src, cairn_errmsg(ctx));
-                cairn_model_version_free(mv);
-                free(model_name);
-                return false;
-            }
-        } else {
-            *path = cn_fs_is_dir(src) ? cn_path_join(src, "model.cairn") : cn_xstrdup(src);
-        }
-        *name = model_name;
-        *version = cn_asprintf("%lld", (long long)mv->version);
-        cairn_model_version_free(mv);
-        return true;
-    }
-    if (!cn_fs_exists(spec)) {
-        fprintf(stderr,
-                "cairn: error: model '%s' not found: give a model file, runs:/RUN_ID/model, "
-                "models:/NAME@ALIAS or models:/NAME/VERSION\n",
-                spec);
+    if (cairn_model_ref_resolve(ctx, spec, &ref) != CAIRN_OK) {
+        fprintf(stderr, "cairn: error: %s\n", cairn_errmsg(ctx));
         return false;
     }
-    *path = cn_fs_is_dir(spec) ? cn_path_join(spec, "model.cairn") : cn_xstrdup(spec);
-    const char *base = strrchr(spec, '/');
-    base = base ? base + 1 : spec;
-    if (!*base) /* "dir/" */
-        base = "model";
-    size_t n = strlen(base);
-    if (cn_str_ends(base, ".cairn") && n > 6)
-        n -= 6;
-    *name = dup_n(base, n);
-    char hex[65];
-    int64_t size;
-    if (cn_sha256_file(*path, hex, &size) != 0)
-        cn_strlcpy(hex, "unknown", sizeof hex);
-    *version = dup_n(hex, 12);
+    *path = ref.path;
+    *name = ref.name;
+    *version = ref.version;
+    free(ref.run_id);
     return true;
 }
 
