@@ -337,7 +337,9 @@ typedef struct cairn_tune_opts {
     const char *metrics_format;
     int kill_grace_ms;   /* the stop sequence's wait before SIGKILL; 0: 10000 */
     int out_fd, err_fd;  /* the trials' output passes through to these; 0: 1 and 2 */
-    bool handle_signals; /* SIGINT/SIGTERM stop the running trials (FAIL, "cancelled") */
+    bool handle_signals; /* tiered: a first SIGINT starts no new trial and lets the running
+                            ones finish; a second (or SIGTERM) stops them (FAIL, "cancelled");
+                            a third ends the process at once (its trials go STALE) */
     cairn_tune_progress_fn progress; /* called from one thread at a time */
     void *user;
     /* Resources per trial (docs/hpo.md "Resources"), all optional. cpus_per_trial: each
@@ -350,20 +352,33 @@ typedef struct cairn_tune_opts {
     int64_t memory_per_trial_bytes;
     const char *gpus;
     int gpus_per_trial;
+    /* A trial that FAILs (non-zero exit, a signal, no objective, its timeout; not a cancelled
+     * one) is asked again with the same params, as a WAITING copy queued in the same
+     * transaction (its retry_of; its run's tag cairn.retry_of), while its line has had fewer
+     * than this many retries (stale retries count too); 0: none. */
+    int max_retries;
+    bool no_target; /* n_trials 0 means no target: run until timeout_ms, a grid's end or a
+                       signal (cairn worker without --trials) */
 } cairn_tune_opts;
 #define CAIRN_TUNE_OPTS_INIT                                                                       \
     {                                                                                              \
         0                                                                                          \
     }
 
-/* Runs trials of study over argv (exec'd directly; ${args} appended when it holds no macro;
+/* Runs trials of study over argv until the study (all its processes together) has n_trials
+ * finished trials: the target is checked in each ask's transaction under the study's lock, so
+ * any number of processes on one study finish exactly n_trials (COMPLETE, PRUNED or FAIL; a
+ * retried FAIL counts once, as its retry). A process whose target is reached while other
+ * trials still run waits for them (one may fail and be retried, or go stale). Argv is
+ * exec'd directly (${args} appended when it holds no macro;
  * the macros and environment of cairn_run_command plus CAIRN_STUDY and CAIRN_TRIAL). Each
  * trial is the study's next ask, run as its run; the objective is the study's metric from a
  * `cairn.final:` line, else its last, min or max intermediate value (the strategy); every
  * intermediate value goes to the pruner, and a pruned trial is stopped (stop file, SIGTERM
  * to its process group, SIGKILL after the grace). A trial that exits non-zero, is stopped
  * by its timeout or reports no objective is FAIL with the reason tagged on its run. Returns
- * an error when the command cannot run at all (nothing is left RUNNING), else CAIRN_OK. */
+ * an error when the command cannot run at all or a signal interrupted the tune (nothing is
+ * left RUNNING after the first two tiers), else CAIRN_OK. */
 CAIRN_API cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts *opts,
                                                 int argc, const char *const *argv);
 

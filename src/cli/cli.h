@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "cairn/cairn.h"
+#include "cairn/hpo.h"
 #include "cairn/tracking.h"
 #include "cairn/train.h"
 #include "base/jsonw.h"
@@ -27,6 +28,10 @@ cairn_ctx *cli_open_store(void);
 /* The same, with the library's log lines up to max_level printed to stderr as
  * "cairn: error|warning|note: <msg>". */
 cairn_ctx *cli_open_store_log(cairn_log_level max_level);
+/* The same with open options (opts->artifact_root: --artifacts when NULL); on failure the
+ * error is printed, then hint (may be NULL) as "cairn: hint: ...", and NULL returned. */
+cairn_ctx *cli_open_store_with(const cairn_open_opts *opts, cairn_log_level max_level,
+                               const char *hint);
 /* Prints "cairn: error: <msg>" to stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "cairn: error: <errmsg(ctx)>"; returns 1. */
@@ -134,8 +139,24 @@ void cli_format_duration(int64_t ms, char *out, size_t size);
 /* A metric value for tables: up to 6 significant digits, "NaN", "Infinity", "-Infinity". */
 void cli_format_value(double v, char *out, size_t size);
 
+/* cairn tune and cairn worker (cmd_tune.c): runs study's trials over argv with to (signals,
+ * progress filled in here), printing the progress line (unless quiet) and the summary table;
+ * returns the exit code (1 with the error printed). */
+int cli_tune_run(cairn_ctx *ctx, cairn_study *study, cairn_tune_opts *to, bool quiet, int argc,
+                 char **argv);
+/* A study whose stored sampler is plain "auto" is opened again (must_exist) with
+ * "auto:trials=budget", so that auto chooses by the target; otherwise *study stays. On an
+ * error *study is NULL and ctx says why. */
+cairn_status cli_study_auto_budget(cairn_ctx *ctx, const char *name, cairn_study_opts *so,
+                                   int64_t budget, cairn_study **study);
+/* --retries N: 0 to 100 into *out and -1, else the usage error's exit code. */
+int cli_parse_retries(const char *arg, const char *usage_text, int *out);
+/* Seconds ("1.5") as milliseconds (at least 1); false unless 0 < seconds <= a year. */
+bool cli_parse_seconds(const char *arg, int64_t *ms);
+
 int cmd_run(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 int cmd_study(int argc, char **argv);
 int cmd_exp(int argc, char **argv);
 int cmd_runs(int argc, char **argv);

@@ -19,10 +19,9 @@
 static const char usage[] =
     "usage: cairn tune --space FILE [--study NAME] [--trials N] [--timeout SECONDS] [--seed N] "
     "[-j N] [--sampler SPEC] [--pruner SPEC] [--direction minimize|maximize] [--metric NAME] "
-    "[--trial-timeout SECONDS] [--metrics-format F] [--kill-grace SECONDS] [--experiment NAME] "
-    "[--cpus-per-trial N] [--memory-per-trial SIZE] [--gpus LIST [--gpus-per-trial N]] [--quiet] "
-    "-- "
-    "CMD [ARG]...\n";
+    "[--trial-timeout SECONDS] [--retries N] [--metrics-format F] [--kill-grace SECONDS] "
+    "[--experiment NAME] [--cpus-per-trial N] [--memory-per-trial SIZE] [--gpus LIST "
+    "[--gpus-per-trial N]] [--quiet] -- CMD [ARG]...\n";
 
 static const char help[] =
     "\nCreates or resumes a study and runs its trials over CMD (no shell). Each trial is a run\n"
@@ -45,6 +44,8 @@ static const char help[] =
     "      --direction D          minimize or maximize (default: the space's, else minimize)\n"
     "      --metric NAME          the objective's metric (default: the space's, else 'value')\n"
     "      --trial-timeout SEC    stop a trial running longer (it FAILs)\n"
+    "      --retries N            ask a FAILed trial again with the same params, up to N\n"
+    "                             times (default 0)\n"
     "      --metrics-format F     cairn (default), json, katib, guild or regex:PATTERN\n"
     "      --kill-grace SECONDS   after SIGTERM, wait this long, then SIGKILL (default 10)\n"
     "      --cpus-per-trial N     each running trial gets N CPUs of its own (affinity and\n"
@@ -55,24 +56,29 @@ static const char help[] =
     "      --gpus-per-trial N     devices per trial (default 1); -j is lowered to fit\n"
     "  -e, --experiment NAME      the trials' experiment for a new study (default: the study)\n"
     "  -q, --quiet                no progress line\n"
-    "  -h, --help                 this help\n";
+    "  -h, --help                 this help\n\n"
+    "Ctrl-C once starts no new trial and lets the running ones finish; twice stops them (FAIL,\n"
+    "cancelled); a third exits at once. Other processes may join with `cairn worker`.\n";
 
 typedef struct view {
     bool tty, quiet;
     int64_t target;
     const cairn_study *study;
     time_t last_line;
+    int64_t n_retries; /* finished trials here that retried another */
 } view;
 
 static void progress(void *user, const cairn_tune_status *st)
 {
     view *v = user;
-    if (v->quiet)
-        return;
     char best[64] = "-";
     if (st->has_best)
         snprintf(best, sizeof best, "%.6g (trial %lld)", st->best_value,
                  (long long)st->best_number);
+    if (st->finished && st->finished->retry_of >= 0)
+        v->n_retries++;
+    if (v->quiet)
+        return;
     if (st->finished) {
         const cairn_trial *t = st->finished;
         char val[40] = "";
@@ -106,7 +112,7 @@ static char *study_dir(const char *name)
     return dir;
 }
 
-static void summary(cairn_study *study, bool tty)
+static void summary(cairn_study *study, bool tty, int64_t n_retries)
 {
     const cairn_trial *trials = NULL;
     size_t n = 0;
@@ -144,6 +150,11 @@ static void summary(cairn_study *study, bool tty)
     }
     cli_table_print(t, stdout);
     cli_table_free(t);
+    size_t n_retry = 0;
+    for (size_t k = 0; k < n; k++)
+        n_retry += trials[k].retry_of >= 0;
+    if (n_retry)
+        printf("retries: %zu in the study (%lld run here)\n", n_retry, (long long)n_retries);
     free(cells);
     free(headers);
     cairn_trial best;
@@ -193,11 +204,67 @@ enum {
     OPT_TRIAL_TIMEOUT,
     OPT_FORMAT,
     OPT_GRACE,
+    OPT_RETRIES,
     OPT_CPUS,
     OPT_MEMORY,
     OPT_GPUS,
     OPT_GPUS_PER
 };
+
+int cli_parse_retries(const char *arg, const char *usage_text, int *out)
+{
+    int64_t n = 0;
+    if (strcmp(arg, "0") != 0 && !cli_parse_count(arg, 100, &n))
+        return cli_usage(usage_text, "--retries '%s': expected 0 to 100", arg);
+    *out = (int)n;
+    return -1;
+}
+
+bool cli_parse_seconds(const char *arg, int64_t *ms)
+{
+    return seconds_arg(arg, ms);
+}
+
+cairn_status cli_study_auto_budget(cairn_ctx *ctx, const char *name, cairn_study_opts *so,
+                                   int64_t budget, cairn_study **study)
+{
+    if (so->sampler || strcmp(cairn_study_sampler_spec(*study), "auto") != 0)
+        return CAIRN_OK;
+    /* auto chooses by the budget: tell it the study's target (docs/hpo.md) */
+    char *spec = cn_asprintf("auto:trials=%lld", (long long)budget);
+    cairn_study_free(*study);
+    *study = NULL;
+    so->sampler = spec;
+    so->must_exist = true;
+    cairn_status rc = cairn_study_open(ctx, name, so, study);
+    so->sampler = NULL;
+    free(spec);
+    return rc;
+}
+
+int cli_tune_run(cairn_ctx *ctx, cairn_study *study, cairn_tune_opts *to, bool quiet, int argc,
+                 char **argv)
+{
+    view v = {.tty = isatty(2) != 0, .quiet = quiet, .study = study};
+    const char *name = cairn_study_name(study);
+    to->handle_signals = true;
+    to->progress = progress;
+    to->user = &v;
+    cairn_status rc = cairn_study_tune_command(study, to, argc, (const char *const *)argv);
+    /* The summary and the plots use ctx too: keep the tune's error for the end. */
+    char *error = rc == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
+    summary(study, v.tty && !v.quiet, v.n_retries);
+    char *dir = study_dir(name);
+    unsigned written = 0;
+    if (cairn_study_write_plots(study, dir, 1u << CAIRN_INSIGHT_HISTORY, &written) == CAIRN_OK &&
+        written && !v.quiet)
+        fprintf(stderr, "cairn: optimization history: %s/%s (cairn study plot %s: all pictures)\n",
+                dir, cairn_insight_plot_file(CAIRN_INSIGHT_HISTORY), name);
+    free(dir);
+    int code = error ? cli_error("%s", error) : 0;
+    free(error);
+    return code;
+}
 
 int cmd_tune(int argc, char **argv)
 {
@@ -215,6 +282,7 @@ int cmd_tune(int argc, char **argv)
         {"trial-timeout", required_argument, NULL, OPT_TRIAL_TIMEOUT},
         {"metrics-format", required_argument, NULL, OPT_FORMAT},
         {"kill-grace", required_argument, NULL, OPT_GRACE},
+        {"retries", required_argument, NULL, OPT_RETRIES},
         {"cpus-per-trial", required_argument, NULL, OPT_CPUS},
         {"memory-per-trial", required_argument, NULL, OPT_MEMORY},
         {"gpus", required_argument, NULL, OPT_GPUS},
@@ -227,7 +295,7 @@ int cmd_tune(int argc, char **argv)
     const char *space_path = NULL, *study_name = NULL;
     cairn_study_opts so = CAIRN_STUDY_OPTS_INIT;
     cairn_tune_opts to = CAIRN_TUNE_OPTS_INIT;
-    view v = {.tty = isatty(2) != 0};
+    bool quiet = false;
     int64_t n = 0;
     int opt;
     optind = 1;
@@ -297,8 +365,14 @@ int cmd_tune(int argc, char **argv)
             to.kill_grace_ms = (int)ms;
             break;
         }
+        case OPT_RETRIES: {
+            int code = cli_parse_retries(optarg, usage, &to.max_retries);
+            if (code >= 0)
+                return code;
+            break;
+        }
         case 'e': so.experiment = optarg; break;
-        case 'q': v.quiet = true; break;
+        case 'q': quiet = true; break;
         case 'h':
             fputs(usage, stdout);
             fputs(help, stdout);
@@ -338,43 +412,19 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     bool created = cairn_study_was_created(study);
-    if (!so.sampler && strcmp(cairn_study_sampler_spec(study), "auto") == 0) {
-        /* auto chooses by the budget: tell it the study's target (docs/hpo.md) */
-        int64_t budget = to.n_trials > 0 ? to.n_trials : to.timeout_ms > 0 ? 100 : 20;
-        char *spec = cn_asprintf("auto:trials=%lld", (long long)budget);
-        cairn_study_free(study);
-        study = NULL;
-        so.sampler = spec;
-        so.must_exist = true;
-        cairn_status orc = cairn_study_open(ctx, name, &so, &study);
-        so.sampler = NULL;
-        free(spec);
-        if (orc != CAIRN_OK) {
-            code = cli_fail(ctx);
-            goto done;
-        }
+    if (cli_study_auto_budget(ctx, name, &so,
+                              to.n_trials > 0     ? to.n_trials
+                              : to.timeout_ms > 0 ? 100
+                                                  : 20,
+                              &study) != CAIRN_OK) {
+        code = cli_fail(ctx);
+        goto done;
     }
-    if (!v.quiet)
+    if (!quiet)
         fprintf(stderr, "cairn: study '%s' %s (sampler %s, pruner %s, seed %llu)\n", name,
                 created ? "created" : "resumed", cairn_study_sampler_spec(study),
                 cairn_study_pruner_spec(study), (unsigned long long)cairn_study_seed(study));
-    to.handle_signals = true;
-    to.progress = progress;
-    to.user = &v;
-    v.study = study;
-    cairn_status rc =
-        cairn_study_tune_command(study, &to, argc - optind, (const char *const *)argv + optind);
-    char *tune_err = rc == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
-    summary(study, v.tty && !v.quiet);
-    char *dir = study_dir(name);
-    unsigned written = 0;
-    if (cairn_study_write_plots(study, dir, 1u << CAIRN_INSIGHT_HISTORY, &written) == CAIRN_OK &&
-        written && !v.quiet)
-        fprintf(stderr, "cairn: optimization history: %s/%s (cairn study plot %s: all pictures)\n",
-                dir, cairn_insight_plot_file(CAIRN_INSIGHT_HISTORY), name);
-    free(dir);
-    code = rc == CAIRN_OK ? 0 : cli_error("%s", tune_err);
-    free(tune_err);
+    code = cli_tune_run(ctx, study, &to, quiet, argc - optind, argv + optind);
 done:
     cairn_study_free(study);
     cairn_close(ctx);

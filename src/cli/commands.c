@@ -10,6 +10,7 @@ const cli_command cli_commands[] = {
     {"runs", cmd_runs, "list, show, search, compare, delete, restore and export runs"},
     {"data", cmd_data, "validate, split, profile and hash datasets"},
     {"tune", cmd_tune, "create or resume a study and run its trials over any command"},
+    {"worker", cmd_worker, "join an existing study from another process or machine"},
     {"study", cmd_study, "list, show, best, trials and delete hyperparameter studies"},
     {"train", cmd_train, "fit a learner from an experiment config as a tracked run"},
     {"automl", cmd_automl, "search learners and params by cross-validation, refit the best"},

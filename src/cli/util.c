@@ -51,6 +51,24 @@ cairn_ctx *cli_open_store_log(cairn_log_level max_level)
     return ctx;
 }
 
+cairn_ctx *cli_open_store_with(const cairn_open_opts *opts, cairn_log_level max_level,
+                               const char *hint)
+{
+    cairn_open_opts o = *opts;
+    if (!o.artifact_root)
+        o.artifact_root = cli_artifact_root;
+    cairn_ctx *ctx = NULL;
+    if (cairn_open(cli_store_uri, &o, &ctx) != CAIRN_OK) {
+        cli_fail(ctx);
+        if (hint)
+            fprintf(stderr, "cairn: hint: %s\n", hint);
+        cairn_close(ctx);
+        return NULL;
+    }
+    cairn_set_log(ctx, log_to_stderr, NULL, max_level);
+    return ctx;
+}
+
 static void print_error(const char *fmt, va_list ap)
 {
     fputs("cairn: error: ", stderr);

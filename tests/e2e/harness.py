@@ -114,5 +114,18 @@ class CairnTest(unittest.TestCase):
         return proc.stdout.split()
 
 
+def alive(pid):
+    """Whether process pid runs (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
 def main():
     unittest.main(verbosity=2)

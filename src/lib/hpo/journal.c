@@ -1590,7 +1590,8 @@ static cairn_status import_trial(cairn_study *s, import_state *a, const cn_journ
     free(m);
     if (rc == CAIRN_OK && state != CAIRN_TRIAL_RUNNING)
         rc = CN_STORE_OPS(ctx)->trial_finish(ctx, s->row.study_id, t->number, state,
-                                             state == CAIRN_TRIAL_COMPLETE, t->value, reason, end);
+                                             state == CAIRN_TRIAL_COMPLETE, t->value, reason, end,
+                                             0, NULL);
     return rc;
 }
 

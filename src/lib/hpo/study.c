@@ -550,9 +550,18 @@ static cairn_status propose(void *user, int64_t number, const char *waiting, cn_
 
 cairn_status cairn_study_ask(cairn_study *s, cairn_trial *out)
 {
+    return cn_study_ask_within(s, 0, out, NULL);
+}
+
+cairn_status cn_study_ask_within(cairn_study *s, int64_t target, cairn_trial *out,
+                                 cn_study_budget *budget)
+{
     ask_state a = {.s = s, .text = CN_BUF_INIT, .names = CN_BUF_INIT};
     cn_trial_claimed got;
     memset(out, 0, sizeof *out);
+    out->number = -1;
+    if (budget)
+        memset(budget, 0, sizeof *budget);
     a.params = cn_xcalloc(s->n_params ? s->n_params : 1, sizeof *a.params);
     int64_t now = cn_now_ms();
     cn_trial_claim in = {.study_id = s->row.study_id,
@@ -568,9 +577,17 @@ cairn_status cairn_study_ask(cairn_study *s, cairn_trial *out)
                          .on_trial = ask_on_trial,
                          .on_value = ask_on_value,
                          .propose = propose,
-                         .user_data = &a};
+                         .user_data = &a,
+                         .target = target};
     cairn_status rc = CN_STORE_OPS(s->ctx)->trial_claim(s->ctx, &in, &got);
-    if (rc == CAIRN_OK) {
+    if (rc == CAIRN_OK && budget) {
+        budget->full = got.full;
+        budget->n_counted = got.n_counted;
+        budget->n_running = got.n_running;
+    }
+    if (rc == CAIRN_OK && got.full) {
+        advance_frontier(s);
+    } else if (rc == CAIRN_OK) {
         cn_study_trial *t = slot(s, got.number);
         t->absent = false;
         t->state = CAIRN_TRIAL_RUNNING;
@@ -603,6 +620,15 @@ cairn_status cairn_study_ask(cairn_study *s, cairn_trial *out)
 cairn_status cn_study_tell(cairn_study *s, int64_t number, cairn_trial_state state, double value,
                            const char *reason, bool log_metric)
 {
+    return cn_study_tell_retry(s, number, state, value, reason, log_metric, 0, NULL);
+}
+
+cairn_status cn_study_tell_retry(cairn_study *s, int64_t number, cairn_trial_state state,
+                                 double value, const char *reason, bool log_metric, int retry_max,
+                                 int64_t *retry_number)
+{
+    if (retry_number)
+        *retry_number = -1;
     if (state != CAIRN_TRIAL_COMPLETE && state != CAIRN_TRIAL_PRUNED && state != CAIRN_TRIAL_FAIL)
         return cn_fail(
             s->ctx, CAIRN_EINVAL, "trial %lld: a trial ends COMPLETE, PRUNED or FAIL, not %s",
@@ -614,8 +640,9 @@ cairn_status cn_study_tell(cairn_study *s, int64_t number, cairn_trial_state sta
         reason = "the objective is NaN";
     }
     int64_t now = cn_now_ms();
-    cairn_status rc = CN_STORE_OPS(s->ctx)->trial_finish(s->ctx, s->row.study_id, number, state,
-                                                         has_value, value, reason, now);
+    cairn_status rc = CN_STORE_OPS(s->ctx)->trial_finish(
+        s->ctx, s->row.study_id, number, state, has_value, value, reason, now,
+        state == CAIRN_TRIAL_FAIL ? retry_max : 0, retry_number);
     if (rc != CAIRN_OK) {
         cn_errctx(s->ctx, "study '%s'", s->row.name);
         return rc;

@@ -44,6 +44,26 @@ cairn_status cn_study_refresh(cairn_study *s);
 /* tell and report with a reason and without logging to the run (the runner already did). */
 cairn_status cn_study_tell(cairn_study *s, int64_t number, cairn_trial_state state, double value,
                            const char *reason, bool log_metric);
+/* As cn_study_tell; a FAIL is also queued again as a WAITING copy (same params, retry_of)
+ * while the retries of its line stay below retry_max; *retry_number (may be NULL) is the
+ * copy's number, else -1. */
+cairn_status cn_study_tell_retry(cairn_study *s, int64_t number, cairn_trial_state state,
+                                 double value, const char *reason, bool log_metric, int retry_max,
+                                 int64_t *retry_number);
+
+/* Where a study stands against a target of finished trials (cn_study_ask_within). */
+typedef struct cn_study_budget {
+    bool full;         /* the target is reached: nothing was claimed */
+    int64_t n_counted; /* trials counting toward it: finished (a retried FAIL counts once, as
+                          its retry), RUNNING and WAITING */
+    int64_t n_running; /* the study's RUNNING trials, any process's */
+} cn_study_budget;
+/* cairn_study_ask within a target (> 0; 0: none) checked under the study's lock in the
+ * claim's transaction: when the trials that count already reach it, nothing is claimed,
+ * out->number is -1 and budget->full is set (stale trials are still reaped). budget may be
+ * NULL. */
+cairn_status cn_study_ask_within(cairn_study *s, int64_t target, cairn_trial *out,
+                                 cn_study_budget *budget);
 cairn_status cn_study_report(cairn_study *s, int64_t number, int64_t step, double value,
                              bool log_metric);
 #endif

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* study_tune.c - cairn_study_tune_command: runs a study's trials over any command (cairn
- * tune). n_jobs worker threads, each with its own store connection and study handle, ask a
- * trial, run the command through the runner as the trial's run, feed the objective's
- * intermediate values to the pruner as they arrive (stopping a pruned trial), and tell the
- * outcome. The calling thread handles signals and calls the progress function on a tick. */
+ * tune, cairn worker). n_jobs worker threads, each with its own store connection and study
+ * handle, ask a trial within the study-wide target (checked in the claim's transaction, so any
+ * number of processes together finish exactly the target), run the command through the runner
+ * as the trial's run, feed the objective's intermediate values to the pruner as they arrive
+ * (stopping a pruned trial), and tell the outcome (a FAIL queued again while retries remain).
+ * The calling thread handles the signals, in tiers, and calls the progress function on a
+ * tick. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,11 @@
 #define PROGRESS_TICKS 10 /* a progress call every second */
 #define CPU_MAX 1024      /* CPUs the affinity mask can name */
 #define GPU_MAX 64
+#define WAIT_MIN_MS 50   /* a full study is asked again this often at least, */
+#define WAIT_MAX_MS 1000 /* and at most: half a heartbeat interval between */
+
+/* The signal tiers: what the calling thread has been told so far. */
+enum { TIER_NONE = 0, TIER_DRAIN, TIER_CANCEL };
 
 typedef struct tune {
     cairn_study *study; /* the caller's: counts and best are read through it */
@@ -38,15 +47,18 @@ typedef struct tune {
     int argc;
     const char *const *argv;
     pthread_mutex_t mu;
-    int64_t to_run, n_started, n_done, n_running;
+    int64_t target; /* the study's target of finished trials; 0: none */
+    int64_t n_started, n_done, n_running;
     int64_t n_complete, n_pruned, n_failed;
     bool has_best;
     double best_value;
     int64_t best_number;
     int64_t deadline_ms; /* monotonic; 0: none */
     int64_t started_ms;
-    volatile bool cancel;
-    bool exhausted;
+    atomic_int tier;      /* TIER_*: DRAIN starts nothing new, CANCEL also stops the trials */
+    atomic_bool stopping; /* no new trial: a tier, a fatal error, the grid's end, a full study */
+    int n_threads_done;
+    bool exhausted, full;
     cairn_status fatal; /* the first error that stops the tune */
     char *fatal_msg;
     /* Resources handed to running trials (under mu): CPUs numbers and GPU names. */
@@ -94,7 +106,8 @@ static void set_fatal(tune *t, cairn_status rc, const char *msg)
         t->fatal = rc;
         t->fatal_msg = cn_xstrdup(msg);
     }
-    t->cancel = true;
+    atomic_store(&t->tier, TIER_CANCEL);
+    atomic_store(&t->stopping, true);
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -129,7 +142,7 @@ static void on_metric(void *user, const char *key, double value, int64_t step, b
 static const char *should_stop(void *user)
 {
     trial_run *tr = user;
-    if (tr->t->cancel)
+    if (atomic_load(&tr->t->tier) >= TIER_CANCEL)
         return "cancelled";
     if (tr->prune)
         return "pruned";
@@ -257,16 +270,19 @@ static void report_progress(tune *t, const cairn_trial *finished, const char *re
     t->opts->progress(t->opts->user, &st);
 }
 
-/* Whether another trial may start; counts it as started. */
-static bool take_slot(tune *t)
+/* Whether another trial may start. */
+static bool may_start(tune *t)
 {
-    pthread_mutex_lock(&t->mu);
-    bool ok = !t->cancel && !t->exhausted && t->n_started < t->to_run &&
-              (t->deadline_ms == 0 || mono_ms() < t->deadline_ms);
-    if (ok)
-        t->n_started++;
-    pthread_mutex_unlock(&t->mu);
-    return ok;
+    return !atomic_load(&t->stopping) && (t->deadline_ms == 0 || mono_ms() < t->deadline_ms);
+}
+
+/* Sleeps ms in ticks, back early once the tune stops. */
+static void wait_a_while(tune *t, int64_t ms)
+{
+    for (int64_t end = mono_ms() + ms; may_start(t) && mono_ms() < end;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* ---- resources per trial ---- */
@@ -442,10 +458,19 @@ static void run_trial(tune *t, cairn_ctx *wctx, cairn_study *ws, const cairn_tri
         if (res->error && res->exit_code == 127)
             set_fatal(t, CAIRN_ENOTFOUND, res->error);
     }
-    rc = cn_study_tell(ws, trial->number, state, value, why.len ? why.data : NULL, false);
+    /* A failure is worth asking again unless the tune stopped it or cannot run at all. */
+    pthread_mutex_lock(&t->mu);
+    bool retry = state == CAIRN_TRIAL_FAIL && o->max_retries > 0 && t->fatal == CAIRN_OK &&
+                 !(res && res->stop_reason && strcmp(res->stop_reason, "cancelled") == 0);
+    pthread_mutex_unlock(&t->mu);
+    int64_t retry_number = -1;
+    rc = cn_study_tell_retry(ws, trial->number, state, value, why.len ? why.data : NULL, false,
+                             retry ? o->max_retries : 0, &retry_number);
     if (rc != CAIRN_OK)
         cn_log(wctx, CAIRN_LOG_WARN, "tune", "trial %lld: %s", (long long)trial->number,
                cairn_errmsg(wctx));
+    else if (retry_number >= 0)
+        cn_buf_printf(&why, "; retried as trial %lld", (long long)retry_number);
     cairn_trial done = *trial;
     done.state = state;
     done.value = value;
@@ -502,12 +527,18 @@ static void *worker_main(void *arg)
     }
     cairn_set_log(wctx, main_study->ctx->log_fn, main_study->ctx->log_user,
                   main_study->ctx->log_max);
-    while (take_slot(t)) {
+    /* Half a heartbeat interval between asks of a full study: a trial of another process
+     * that goes stale is reaped (and its copy asked) by the ask after it. */
+    int64_t wait_ms = ws->row.heartbeat_interval_ms / 2;
+    wait_ms = wait_ms < WAIT_MIN_MS ? WAIT_MIN_MS : wait_ms > WAIT_MAX_MS ? WAIT_MAX_MS : wait_ms;
+    while (may_start(t)) {
         cairn_trial trial;
-        rc = cairn_study_ask(ws, &trial);
+        cn_study_budget budget;
+        rc = cn_study_ask_within(ws, t->target, &trial, &budget);
         if (rc == CAIRN_ELIMIT) {
             pthread_mutex_lock(&t->mu);
             t->exhausted = true;
+            atomic_store(&t->stopping, true);
             pthread_mutex_unlock(&t->mu);
             cn_log(wctx, CAIRN_LOG_INFO, "tune", "%s", cairn_errmsg(wctx));
             break;
@@ -516,7 +547,21 @@ static void *worker_main(void *arg)
             set_fatal(t, rc, cairn_errmsg(wctx));
             break;
         }
+        if (budget.full) {
+            /* The target is reached. While trials run anywhere, one may fail and be
+             * retried or go stale and be copied: stay to run it. */
+            if (budget.n_running == 0) {
+                pthread_mutex_lock(&t->mu);
+                t->full = true;
+                atomic_store(&t->stopping, true);
+                pthread_mutex_unlock(&t->mu);
+                break;
+            }
+            wait_a_while(t, wait_ms);
+            continue;
+        }
         pthread_mutex_lock(&t->mu);
+        t->n_started++;
         t->n_running++;
         pthread_mutex_unlock(&t->mu);
         run_trial(t, wctx, ws, &trial);
@@ -524,6 +569,9 @@ static void *worker_main(void *arg)
 done:
     cairn_study_free(ws);
     cairn_close(wctx);
+    pthread_mutex_lock(&t->mu);
+    t->n_threads_done++;
+    pthread_mutex_unlock(&t->mu);
     return NULL;
 }
 
@@ -541,6 +589,63 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+/* What a resumed study holds toward its target, as the claim counts it (count_budget in the
+ * store): finished, RUNNING and WAITING trials, a retried FAIL once; and of those, how many
+ * run and how many wait. */
+static int64_t counted(const cairn_trial *all, size_t n, int64_t *n_running, int64_t *n_waiting)
+{
+    int64_t c = 0;
+    *n_running = *n_waiting = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].state == CAIRN_TRIAL_STALE)
+            continue;
+        c++;
+        *n_running += all[i].state == CAIRN_TRIAL_RUNNING;
+        *n_waiting += all[i].state == CAIRN_TRIAL_WAITING;
+        int64_t r = all[i].retry_of; /* all is by number, and numbers have no gaps */
+        if (r >= 0 && (size_t)r < n && all[r].number == r && all[r].state == CAIRN_TRIAL_FAIL)
+            c--;
+    }
+    return c;
+}
+
+/* The calling thread's answer to a signal: the next tier. */
+static void on_tier(tune *t, int sig, struct sigaction *old_int, struct sigaction *old_term)
+{
+    cairn_ctx *ctx = t->study->ctx;
+    const char *name = t->study->row.name;
+    int tier = atomic_load(&t->tier);
+    int next = sig == SIGTERM && tier < TIER_CANCEL ? TIER_CANCEL : tier + 1;
+    pthread_mutex_lock(&t->mu);
+    int64_t running = t->n_running;
+    pthread_mutex_unlock(&t->mu);
+    if (next == TIER_DRAIN) {
+        cn_log(ctx, CAIRN_LOG_WARN, "tune",
+               "interrupted: starting no new trial, finishing %lld running trials; Ctrl-C again "
+               "to stop them",
+               (long long)running);
+    } else if (next == TIER_CANCEL) {
+        cn_log(ctx, CAIRN_LOG_WARN, "tune",
+               "stopping %lld running trials (they end FAIL, cancelled); Ctrl-C again to exit "
+               "at once",
+               (long long)running);
+    } else {
+        /* The third: go now. The runner's watchdogs kill the trials' process groups when this
+         * process is gone; the trials stay RUNNING until an ask finds them stale. */
+        cn_log(ctx, CAIRN_LOG_WARN, "tune",
+               "exiting at once: %lld running trials become STALE and are retried when the study "
+               "resumes (--study %s)",
+               (long long)running, name);
+        sigaction(SIGINT, old_int, NULL);
+        sigaction(SIGTERM, old_term, NULL);
+        signal(sig, SIG_DFL);
+        raise(sig);
+        _exit(128 + sig); /* when the signal is blocked or ignored by the caller */
+    }
+    atomic_store(&t->tier, next);
+    atomic_store(&t->stopping, true);
+}
+
 cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts *opts, int argc,
                                       const char *const *argv)
 {
@@ -549,43 +654,51 @@ cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts 
     cairn_ctx *ctx = study->ctx;
     if (argc < 1)
         return cn_fail(ctx, CAIRN_EINVAL, "no command to tune: give it after --");
+    if (o->max_retries < 0)
+        return cn_fail(ctx, CAIRN_EINVAL, "max_retries %d: expected 0 or more", o->max_retries);
     tune t = {.study = study, .opts = o, .argc = argc, .argv = argv};
+    atomic_init(&t.tier, TIER_NONE);
+    atomic_init(&t.stopping, false);
     pthread_mutex_init(&t.mu, NULL);
     t.started_ms = mono_ms();
     if (o->timeout_ms > 0)
         t.deadline_ms = t.started_ms + o->timeout_ms;
-    int64_t target = o->n_trials > 0 ? o->n_trials : o->timeout_ms > 0 ? INT64_MAX : DEFAULT_TRIALS;
+    t.target = o->n_trials > 0                     ? o->n_trials
+               : o->no_target || o->timeout_ms > 0 ? 0
+                                                   : DEFAULT_TRIALS;
 
-    /* A resumed study runs only what its target still misses. */
+    /* What the study holds: its best so far, and whether anything is left to do. */
     const cairn_trial *all = NULL;
     size_t n_all = 0;
     cairn_status rc = cairn_study_trials(study, &all, &n_all);
     if (rc != CAIRN_OK)
         return rc;
-    int64_t finished = 0;
-    for (size_t i = 0; i < n_all; i++) {
-        cairn_trial_state st = all[i].state;
-        if (st == CAIRN_TRIAL_COMPLETE || st == CAIRN_TRIAL_PRUNED || st == CAIRN_TRIAL_FAIL)
-            finished++;
-        if (st == CAIRN_TRIAL_COMPLETE &&
+    for (size_t i = 0; i < n_all; i++)
+        if (all[i].state == CAIRN_TRIAL_COMPLETE &&
             (!t.has_best ||
              (study->row.maximize ? all[i].value > t.best_value : all[i].value < t.best_value))) {
             t.has_best = true;
             t.best_value = all[i].value;
             t.best_number = all[i].number;
         }
-    }
-    t.to_run = target == INT64_MAX ? INT64_MAX : target - finished;
-    if (t.to_run <= 0) {
-        cn_log(ctx, CAIRN_LOG_INFO, "tune", "study '%s' already has %lld finished trials",
-               study->row.name, (long long)finished);
-        pthread_mutex_destroy(&t.mu);
-        return CAIRN_OK;
-    }
-
+    int64_t n_running = 0, n_waiting = 0;
+    int64_t have = counted(all, n_all, &n_running, &n_waiting);
     int n_jobs = o->n_jobs > 0 ? o->n_jobs : 1;
-    if ((int64_t)n_jobs > t.to_run)
-        n_jobs = (int)t.to_run;
+    if (t.target > 0) {
+        /* As the claim decides: a WAITING trial is taken while the others fall short. */
+        int64_t held = n_waiting ? have - n_waiting : have;
+        if (held >= t.target && n_running == 0) {
+            cn_log(ctx, CAIRN_LOG_INFO, "tune", "study '%s' already has %lld finished trials",
+                   study->row.name, (long long)have);
+            pthread_mutex_destroy(&t.mu);
+            return CAIRN_OK;
+        }
+        /* More threads than trials left would only wait. A stale trial may still need a
+         * copy, so one thread stays when the count is reached. */
+        int64_t left = t.target - held > 1 ? t.target - held : 1;
+        if ((int64_t)n_jobs > left)
+            n_jobs = (int)left;
+    }
     rc = plan_resources(&t, ctx, &n_jobs);
     if (rc != CAIRN_OK) {
         free_resources(&t);
@@ -618,29 +731,28 @@ cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts 
     if (started == 0)
         set_fatal(&t, CAIRN_EINTERNAL, "cannot start a worker thread");
 
-    /* Tick until the workers are done: they are when n_started stops moving and none runs. */
-    for (int joined = 0, tick = 0; joined < started; tick++) {
+    /* Tick until every worker thread has ended; only then join (never block on a join while
+     * a signal may still come). */
+    for (int tick = 0;; tick++) {
         struct pollfd pfd = {.fd = sig_pipe[0], .events = POLLIN};
         int ready = poll(sigs ? &pfd : NULL, sigs ? 1 : 0, TICK_MS);
         if (ready > 0) {
             unsigned char buf[16];
-            if (read(sig_pipe[0], buf, sizeof buf) > 0) {
-                if (t.cancel)
-                    cn_log(ctx, CAIRN_LOG_WARN, "tune", "stopping: waiting for trials to end");
-                t.cancel = true;
-            }
+            ssize_t got = read(sig_pipe[0], buf, sizeof buf);
+            for (ssize_t i = 0; i < got; i++)
+                on_tier(&t, buf[i], &old_int, &old_term);
         }
         pthread_mutex_lock(&t.mu);
-        bool idle = t.n_running == 0 && (t.cancel || t.exhausted || t.n_started >= t.to_run ||
-                                         (t.deadline_ms && mono_ms() >= t.deadline_ms));
-        if (!t.cancel && tick % PROGRESS_TICKS == PROGRESS_TICKS - 1)
+        bool ended = t.n_threads_done >= started;
+        if (!ended && atomic_load(&t.tier) < TIER_CANCEL &&
+            tick % PROGRESS_TICKS == PROGRESS_TICKS - 1)
             report_progress(&t, NULL, NULL);
         pthread_mutex_unlock(&t.mu);
-        if (idle || t.cancel) {
-            for (; joined < started; joined++)
-                pthread_join(threads[joined], NULL);
-        }
+        if (ended)
+            break;
     }
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
     free(threads);
     if (sigs) {
         sigaction(SIGINT, &old_int, NULL);
@@ -652,8 +764,10 @@ cairn_status cairn_study_tune_command(cairn_study *study, const cairn_tune_opts 
     rc = CAIRN_OK;
     if (t.fatal != CAIRN_OK)
         rc = cn_fail(ctx, t.fatal, "%s", t.fatal_msg);
-    else if (t.cancel)
-        rc = cn_fail(ctx, CAIRN_EINTERNAL, "tune interrupted; resume it with the same --study");
+    else if (atomic_load(&t.tier) != TIER_NONE)
+        rc = cn_fail(ctx, CAIRN_EINTERNAL,
+                     "interrupted with %lld trials finished here; resume with --study %s",
+                     (long long)t.n_done, study->row.name);
     free(t.fatal_msg);
     free_resources(&t);
     pthread_mutex_destroy(&t.mu);

@@ -116,6 +116,11 @@ typedef struct cn_trial_claim {
     int64_t now_ms;
     int max_retries;  /* a stale trial is retried while its retries stay below this */
     const char *user; /* the run's user */
+    /* > 0: the study's target of finished trials. Under the lock, the trials that count are
+     * COMPLETE, PRUNED, FAIL (but not one a retry copy replaces), RUNNING and WAITING; a new
+     * number is claimed only while they are fewer than target, a WAITING trial only while
+     * those not WAITING are. Otherwise the claim takes nothing (out->number -1, out->full). */
+    int64_t target;
     cn_trial_fn on_trial;
     cn_trial_value_fn on_value;
     /* Called once, inside the claim's transaction, after the visits: number is the trial
@@ -128,9 +133,12 @@ typedef struct cn_trial_claim {
 
 /* What a claim took: the trial's number and run. */
 typedef struct cn_trial_claimed {
-    int64_t number;
+    int64_t number; /* -1 when full */
     char run_id[33];
     int64_t retry_of;
+    bool full;         /* the target is reached: nothing was claimed (stale trials were reaped) */
+    int64_t n_counted; /* the trials that count toward the target (with a target) */
+    int64_t n_running; /* the study's RUNNING trials (with a target) */
 } cn_trial_claimed;
 
 typedef struct cn_store_ops {
@@ -322,12 +330,17 @@ typedef struct cn_store_ops {
     /* In one write transaction under the study's lock: stores stale trials as STALE (and
      * queues a WAITING copy of each while retries remain), visits the trials numbered from
      * in->from_number, then claims the lowest WAITING trial or the next number, creates its
-     * run (tags cairn.study, cairn.trial) with the proposal's params, and marks it RUNNING. */
+     * run (tags cairn.study, cairn.trial, and cairn.retry_of for a retry) with the proposal's
+     * params, and marks it RUNNING. */
     cairn_status (*trial_claim)(cairn_ctx *ctx, const cn_trial_claim *in, cn_trial_claimed *out);
-    /* Ends a RUNNING trial (EINVAL otherwise) and its run; reason (may be NULL) is tagged. */
+    /* Ends a RUNNING trial (EINVAL otherwise) and its run; reason (may be NULL) is tagged. A
+     * FAIL whose retries (stale and failed ones of its line) stay below retry_max also queues,
+     * in the same transaction, a WAITING copy with its params and grid point (retry_of);
+     * *retry_number (may be NULL) is the copy's number, else -1. */
     cairn_status (*trial_finish)(cairn_ctx *ctx, int64_t study_id, int64_t number,
                                  cairn_trial_state state, bool has_value, double value,
-                                 const char *reason, int64_t now_ms);
+                                 const char *reason, int64_t now_ms, int retry_max,
+                                 int64_t *retry_number);
     /* Stores an intermediate value and beats. */
     cairn_status (*trial_report)(cairn_ctx *ctx, int64_t study_id, int64_t number, int64_t step,
                                  double value, int64_t now_ms);

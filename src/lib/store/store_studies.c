@@ -312,6 +312,22 @@ static cairn_status next_number(cairn_ctx *ctx, int64_t study_id, int64_t *out)
                               "i", study_id);
 }
 
+/* Queues a WAITING copy of trial `of` (params, grid point, its line's retries so far) as the
+ * next number, *number_out; the study's lock is held. */
+static cairn_status queue_copy(cairn_ctx *ctx, int64_t study_id, int64_t of, const char *params,
+                               int64_t grid_index, int64_t retries, int64_t *number_out)
+{
+    char gbuf[32];
+    cairn_status rc = next_number(ctx, study_id, number_out);
+    if (rc == CAIRN_OK)
+        rc = cn_store_run(ctx,
+                          "INSERT INTO trials (study_id, number, state, params, grid_index, "
+                          "retry_of, retries) VALUES (?, ?, 'WAITING', ?, ?, ?, ?)",
+                          "iissii", study_id, *number_out, params, opt_int(gbuf, grid_index), of,
+                          retries + 1);
+    return rc;
+}
+
 typedef struct stale_trial {
     int64_t number, grid_index, retries;
     char *params;
@@ -365,15 +381,8 @@ static cairn_status reap_stale(cairn_ctx *ctx, const cn_trial_claim *in)
         }
         if (rc == CAIRN_OK && t->retries < in->max_retries) {
             int64_t number = 0;
-            char gbuf[32];
-            rc = next_number(ctx, in->study_id, &number);
-            if (rc == CAIRN_OK)
-                rc =
-                    cn_store_run(ctx,
-                                 "INSERT INTO trials (study_id, number, state, params, grid_index, "
-                                 "retry_of, retries) VALUES (?, ?, 'WAITING', ?, ?, ?, ?)",
-                                 "iissii", in->study_id, number, t->params,
-                                 opt_int(gbuf, t->grid_index), t->number, t->retries + 1);
+            rc = queue_copy(ctx, in->study_id, t->number, t->params, t->grid_index, t->retries,
+                            &number);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -410,6 +419,44 @@ static cairn_status first_waiting(cairn_ctx *ctx, int64_t study_id, int64_t *num
     return r == CN_DB_ROW || r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
 }
 
+/* What counts toward a study's target (cn_trial_claim.target): *counted the trials COMPLETE,
+ * PRUNED, FAIL, RUNNING or WAITING less the FAIL ones a retry copy replaces, *waiting and
+ * *running those WAITING and RUNNING. The study's lock is held. */
+static cairn_status count_budget(cairn_ctx *ctx, int64_t study_id, int64_t *counted,
+                                 int64_t *waiting, int64_t *running)
+{
+    cn_stmt *st = NULL;
+    int64_t replaced = 0;
+    bool found;
+    cairn_status rc = cn_store_query(
+        ctx, &st,
+        "SELECT COALESCE(SUM(CASE WHEN state IN ('COMPLETE', 'PRUNED', 'FAIL', 'RUNNING', "
+        "'WAITING') THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = 'WAITING' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN state = 'RUNNING' THEN 1 ELSE 0 END), 0) "
+        "FROM trials WHERE study_id = ?",
+        "i", study_id);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW) {
+        *counted = cn_col_int(ctx, st, 0);
+        *waiting = cn_col_int(ctx, st, 1);
+        *running = cn_col_int(ctx, st, 2);
+    }
+    cn_store_finalize(ctx, st);
+    if (r != CN_DB_ROW)
+        return r == CN_DB_DONE ? cn_fail(ctx, CAIRN_EINTERNAL, "trial count returned no row")
+                               : (cairn_status)r;
+    rc = cn_store_query_int(ctx, &replaced, &found,
+                            "SELECT COUNT(*) FROM trials r JOIN trials o ON o.study_id = "
+                            "r.study_id AND o.number = r.retry_of WHERE r.study_id = ? AND "
+                            "r.retry_of IS NOT NULL AND o.state = 'FAIL'",
+                            "i", study_id);
+    *counted -= replaced;
+    return rc;
+}
+
 cairn_status cn_store_trial_claim(cairn_ctx *ctx, const cn_trial_claim *in, cn_trial_claimed *out)
 {
     char *waiting = NULL, gbuf[32];
@@ -430,21 +477,35 @@ cairn_status cn_store_trial_claim(cairn_ctx *ctx, const cn_trial_claim *in, cn_t
                                   in->user_data);
     if (rc == CAIRN_OK)
         rc = first_waiting(ctx, in->study_id, &number, &out->retry_of, &waiting);
+    if (rc == CAIRN_OK && in->target > 0) {
+        int64_t n_waiting = 0;
+        rc = count_budget(ctx, in->study_id, &out->n_counted, &n_waiting, &out->n_running);
+        if (rc == CAIRN_OK &&
+            (waiting ? out->n_counted - n_waiting : out->n_counted) >= in->target) {
+            /* Full: keep what the reaping did, claim nothing. */
+            free(waiting);
+            out->full = true;
+            out->retry_of = -1;
+            return cn_store_commit(ctx);
+        }
+    }
     if (rc == CAIRN_OK && number < 0)
         rc = next_number(ctx, in->study_id, &number);
     cn_trial_proposal prop = {.grid_index = -1};
     if (rc == CAIRN_OK)
         rc = in->propose(in->user_data, number, waiting, &prop);
     if (rc == CAIRN_OK) {
-        char trial[32];
+        char trial[32], retry_of[32];
         snprintf(trial, sizeof trial, "%lld", (long long)number);
-        cairn_tag tags[] = {{"cairn.study", in->study_name}, {"cairn.trial", trial}};
+        snprintf(retry_of, sizeof retry_of, "%lld", (long long)out->retry_of);
+        cairn_tag tags[] = {
+            {"cairn.study", in->study_name}, {"cairn.trial", trial}, {"cairn.retry_of", retry_of}};
         cn_run_new rn = {.experiment_id = in->experiment_id,
                          .name = prop.run_name,
                          .user = in->user,
                          .start_ms = in->now_ms,
                          .tags = tags,
-                         .n_tags = 2,
+                         .n_tags = out->retry_of >= 0 ? 3 : 2,
                          .heartbeat_interval_ms = in->heartbeat_interval_ms};
         rc = cn_store_run_create(ctx, &rn, &run);
         if (rc == CAIRN_OK && prop.n_params)
@@ -477,19 +538,66 @@ cairn_status cn_store_trial_claim(cairn_ctx *ctx, const cn_trial_claim *in, cn_t
     return rc;
 }
 
+/* Queues a WAITING copy of failed trial `number` (its params and grid point, which the failed
+ * one gives up) when its line's retries stay below retry_max; *retry_number is the copy's
+ * number, else -1. Inside trial_finish's transaction, which holds the study's lock. */
+static cairn_status queue_retry(cairn_ctx *ctx, int64_t study_id, int64_t number, int retry_max,
+                                int64_t *retry_number)
+{
+    cn_stmt *st = NULL;
+    char *params = NULL;
+    int64_t grid_index = -1, retries = 0, copy = 0;
+    cairn_status rc =
+        cn_store_query(ctx, &st,
+                       "SELECT params, grid_index, retries FROM trials WHERE study_id = ? "
+                       "AND number = ?",
+                       "ii", study_id, number);
+    if (rc != CAIRN_OK)
+        return rc;
+    int r = cn_store_step(ctx, st);
+    if (r == CN_DB_ROW) {
+        params = cn_xstrdup(cn_col_text(ctx, st, 0));
+        grid_index = cn_col_is_null(ctx, st, 1) ? -1 : cn_col_int(ctx, st, 1);
+        retries = cn_col_int(ctx, st, 2);
+    }
+    cn_store_finalize(ctx, st);
+    if (r != CN_DB_ROW)
+        return r == CN_DB_DONE ? CAIRN_OK : (cairn_status)r;
+    if (retries < retry_max) {
+        rc = cn_store_run(ctx,
+                          "UPDATE trials SET grid_index = NULL WHERE study_id = ? AND number = ?",
+                          "ii", study_id, number);
+        if (rc == CAIRN_OK)
+            rc = queue_copy(ctx, study_id, number, params, grid_index, retries, &copy);
+        if (rc == CAIRN_OK)
+            *retry_number = copy;
+    }
+    free(params);
+    return rc;
+}
+
 cairn_status cn_store_trial_finish(cairn_ctx *ctx, int64_t study_id, int64_t number,
                                    cairn_trial_state state, bool has_value, double value,
-                                   const char *reason, int64_t now_ms)
+                                   const char *reason, int64_t now_ms, int retry_max,
+                                   int64_t *retry_number)
 {
     cn_stmt *st = NULL;
     char *run_id = NULL;
     cairn_trial_state was = CAIRN_TRIAL_FAIL;
+    int64_t copy = -1;
+    if (retry_number)
+        *retry_number = -1;
     cairn_status rc = cn_store_begin(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    rc = cn_store_query(ctx, &st,
-                        "SELECT state, run_uuid FROM trials WHERE study_id = ? AND number = ?",
-                        "ii", study_id, number);
+    /* A retry takes the study's lock first, as a claim does, so that the two never wait for
+     * each other in opposite orders. */
+    if (state == CAIRN_TRIAL_FAIL && retry_max > 0)
+        rc = lock_study(ctx, STUDY_LOCK(study_id));
+    if (rc == CAIRN_OK)
+        rc = cn_store_query(ctx, &st,
+                            "SELECT state, run_uuid FROM trials WHERE study_id = ? AND number = ?",
+                            "ii", study_id, number);
     int r = rc == CAIRN_OK ? cn_store_step(ctx, st) : (int)rc;
     if (r == CN_DB_ROW) {
         was = state_from(cn_col_text(ctx, st, 0));
@@ -527,11 +635,16 @@ cairn_status cn_store_trial_finish(cairn_ctx *ctx, int64_t study_id, int64_t num
             rc = cn_store_log_batch(ctx, run_id, NULL, 0, NULL, 0, tags, reason ? 2 : 1);
     }
     free(run_id);
+    if (rc == CAIRN_OK && state == CAIRN_TRIAL_FAIL && retry_max > 0)
+        rc = queue_retry(ctx, study_id, number, retry_max, &copy);
     if (rc != CAIRN_OK) {
         cn_store_rollback(ctx);
         return rc;
     }
-    return cn_store_commit(ctx);
+    rc = cn_store_commit(ctx);
+    if (rc == CAIRN_OK && retry_number)
+        *retry_number = copy;
+    return rc;
 }
 
 static cairn_status beat(cairn_ctx *ctx, int64_t study_id, int64_t number, int64_t now_ms)

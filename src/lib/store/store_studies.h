@@ -16,7 +16,8 @@ cairn_status cn_store_study_delete(cairn_ctx *ctx, const char *name);
 cairn_status cn_store_trial_claim(cairn_ctx *ctx, const cn_trial_claim *in, cn_trial_claimed *out);
 cairn_status cn_store_trial_finish(cairn_ctx *ctx, int64_t study_id, int64_t number,
                                    cairn_trial_state state, bool has_value, double value,
-                                   const char *reason, int64_t now_ms);
+                                   const char *reason, int64_t now_ms, int retry_max,
+                                   int64_t *retry_number);
 cairn_status cn_store_trial_report(cairn_ctx *ctx, int64_t study_id, int64_t number, int64_t step,
                                    double value, int64_t now_ms);
 cairn_status cn_store_trial_heartbeat(cairn_ctx *ctx, int64_t study_id, int64_t number,
