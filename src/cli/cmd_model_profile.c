@@ -51,7 +51,7 @@ static const char *record(cairn_ctx *ctx, const cairn_model_ref *ref, const figu
     if (ref->registry_version > 0) {
         char key[96], value[200];
         for (size_t i = 0; i < n; i++) {
-            snprintf(key, sizeof key, "cairn.profile.%s", f[i].key);
+            snprintf(key, sizeof key, "cairn.profile.%.63s", f[i].key);
             snprintf(value, sizeof value, "%.6g", f[i].value);
             if (cairn_model_version_set_tag(ctx, ref->name, ref->registry_version, key, value) !=
                 CAIRN_OK)
@@ -71,7 +71,7 @@ static const char *record(cairn_ctx *ctx, const cairn_model_ref *ref, const figu
         cairn_metric *m = cn_xcalloc(n, sizeof *m);
         char(*keys)[80] = cn_xcalloc(n, sizeof *keys);
         for (size_t i = 0; i < n; i++) {
-            snprintf(keys[i], sizeof keys[i], "profile_%s", f[i].key);
+            snprintf(keys[i], sizeof keys[i], "profile_%.63s", f[i].key);
             for (char *c = keys[i]; *c; c++)
                 if (*c == '.')
                     *c = '_';
