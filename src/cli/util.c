@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
 #include "base/buf.h"
 #include "base/str.h"
@@ -25,10 +26,21 @@ cairn_ctx *cli_open_store(void)
     cairn_open_opts opts = CAIRN_OPEN_OPTS_INIT;
     opts.artifact_root = cli_artifact_root;
     cairn_ctx *ctx = NULL;
+    /* No store named anywhere: the default ./cairn.db, created here if it is new; say so. */
+    const char *env = getenv("CAIRN_STORE");
+    bool fresh = (!cli_store_uri || !*cli_store_uri) && (!env || !*env) &&
+                 access("cairn.db", F_OK) != 0;
     if (cairn_open(cli_store_uri, &opts, &ctx) != CAIRN_OK) {
         cli_fail(ctx);
         cairn_close(ctx);
         return NULL;
+    }
+    if (fresh && access("cairn.db", F_OK) == 0) {
+        char cwd[4096];
+        fprintf(stderr,
+                "cairn: note: no store named (--store URI or $CAIRN_STORE): created "
+                "sqlite://%s/cairn.db\n",
+                getcwd(cwd, sizeof cwd) ? cwd : ".");
     }
     return ctx;
 }

@@ -227,6 +227,16 @@ class FirstHour(harness.CairnTest):
                          mentions=["'==' is not a comparator; equality is a single '='",
                                    'metrics.acc = ...'])
 
+    def test_a_store_made_without_asking_is_named(self):
+        """No --store and no $CAIRN_STORE: the first command says which store it created."""
+        first = self.cairn('runs', 'list', store=False)
+        self.assertIn('created sqlite://%s/cairn.db' % self.tmp, first.stderr)
+        self.assertTrue((self.tmp / 'cairn.db').is_file())
+        again = self.cairn('runs', 'list', store=False)
+        self.assertNotIn('created', again.stderr)
+        named = self.cairn('runs', 'list')  # --store given: nothing to say
+        self.assertNotIn('created', named.stderr)
+
 
 if __name__ == '__main__':
     harness.main()
