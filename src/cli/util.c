@@ -28,8 +28,8 @@ cairn_ctx *cli_open_store(void)
     cairn_ctx *ctx = NULL;
     /* No store named anywhere: the default ./cairn.db, created here if it is new; say so. */
     const char *env = getenv("CAIRN_STORE");
-    bool fresh = (!cli_store_uri || !*cli_store_uri) && (!env || !*env) &&
-                 access("cairn.db", F_OK) != 0;
+    bool fresh =
+        (!cli_store_uri || !*cli_store_uri) && (!env || !*env) && access("cairn.db", F_OK) != 0;
     if (cairn_open(cli_store_uri, &opts, &ctx) != CAIRN_OK) {
         cli_fail(ctx);
         cairn_close(ctx);
