@@ -8,7 +8,9 @@
    `--columns`; `cairn train --name`;
 4. no junk runs: a misspelled learner param or a command that does not exist is refused before
    a run exists; a failed run says why (tag cairn.failure_reason, the log, `runs show`);
-6. (part) "did you mean" for commands, verbs, options and metric names; a hint for '=='."""
+6. (part) "did you mean" for commands, verbs, options and metric names; a hint for '==';
+8. (part) report.md updated once the test split is opened; a store made without asking is
+   named."""
 import pathlib
 import random
 import sqlite3
@@ -226,6 +228,30 @@ class FirstHour(harness.CairnTest):
         self.cairn_error('runs', 'search', '--filter', 'metrics.acc == 0.9',
                          mentions=["'==' is not a comparator; equality is a single '='",
                                    'metrics.acc = ...'])
+
+    def test_report_tells_of_the_test_split_once_opened(self):
+        """report.md says the test split is sealed, then, after `eval final`, when it was opened
+        and the test scores; a second look replaces the section and says what it costs."""
+        run = self.cairn_json('train', '--config', self.config('rep', learner='logistic',
+                                                                params='{}'),
+                              '--json')['run_id']
+        report = pathlib.Path(self.cairn_json('runs', 'show', run, '--json')['artifact_uri'],
+                              'report.md')
+        self.assertIn('The test split is sealed', report.read_text())
+        self.assertNotIn('## Test metrics', report.read_text())
+        self.cairn('eval', 'final', run)
+        text = report.read_text()
+        self.assertNotIn('The test split is sealed', text)
+        self.assertIn('The test split was opened by `cairn eval final` (look 1', text)
+        self.assertIn('## Test metrics', text)
+        acc = self.cairn_json('runs', 'show', run, '--json')['metrics']['test_accuracy']
+        self.assertIn('| accuracy | %.4f |' % acc, text)
+        self.cairn('eval', 'final', run)
+        text = report.read_text()
+        self.assertEqual(text.count('## Test metrics'), 1)
+        self.assertIn('look 2', text)
+        self.assertIn('had been looked at before', text)
+        self.assertLess(text.index('## Plots'), text.index('## Test metrics'))
 
     def test_a_store_made_without_asking_is_named(self):
         """No --store and no $CAIRN_STORE: the first command says which store it created."""

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cairn/eval.h"
 #include "cairn/train.h"
 #include "core/core.h"
@@ -405,6 +406,60 @@ static cairn_status open_sealed_test(cairn_ctx *ctx, const char *run_id, const c
 
 /* ---- eval final ---- */
 
+/* report.md after a look at the test split: the sealed line says it was opened, and a "Test
+ * metrics" section (replacing the one an earlier look wrote) holds the scores. A run without
+ * report.md (made by an older cairn) is left as it is. */
+static cairn_status update_report(cairn_ctx *ctx, cairn_run *run, const char *run_id,
+                                  const cairn_eval_report *r, size_t n_boot)
+{
+    cn_buf old = CN_BUF_INIT, b = CN_BUF_INIT;
+    if (cn_run_artifact_read(ctx, run_id, "report.md", &old) != CAIRN_OK) {
+        cn_buf_release(&old);
+        return CAIRN_OK;
+    }
+    char when[32];
+    time_t now = (time_t)(cn_now_ms() / 1000);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&now, &tm));
+    const char *text = old.data ? old.data : "";
+    const char *sec = strstr(text, "\n## Test metrics");
+    size_t keep = sec ? (size_t)(sec - text) + 1 : strlen(text);
+    const char *after = NULL;
+    if (sec) { /* the section ends at the next heading */
+        after = strstr(sec + 1, "\n## ");
+        after = after ? after + 1 : NULL;
+    }
+    const char *sealed = strstr(text, CN_REPORT_SEALED_LINE);
+    for (size_t i = 0; i < keep; i++) {
+        if (sealed && text + i == sealed) {
+            cn_buf_printf(&b,
+                          "The test split was opened by `cairn eval final` (look %lld, %s): "
+                          "see \"Test metrics\".",
+                          (long long)r->looks, when);
+            i += strlen(CN_REPORT_SEALED_LINE) - 1;
+            continue;
+        }
+        cn_buf_putc(&b, text[i]);
+    }
+    if (after)
+        cn_buf_puts(&b, after);
+    if (b.len && b.data[b.len - 1] != '\n')
+        cn_buf_putc(&b, '\n');
+    cn_buf_printf(&b,
+                  "\n## Test metrics (%zu rows, bootstrap %lld resamples, 95%% CI; look %lld, "
+                  "%s)\n\n| metric | value | 95%% CI |\n|---|---|---|\n",
+                  r->n_rows, (long long)n_boot, (long long)r->looks, when);
+    for (size_t i = 0; i < r->n_metrics; i++)
+        cn_report_metric_row(&b, &r->metrics[i]);
+    if (r->looks > 1)
+        cn_buf_puts(&b, "\nThe test split had been looked at before: these scores no longer "
+                        "estimate performance on unseen data.\n");
+    cairn_status rc = cairn_run_log_artifact_bytes(run, "report.md", b.data, b.len);
+    cn_buf_release(&old);
+    cn_buf_release(&b);
+    return rc;
+}
+
 cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_eval_opts *o,
                               cairn_eval_report **out)
 {
@@ -474,6 +529,8 @@ cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_ev
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);
+    if (rc == CAIRN_OK)
+        rc = update_report(ctx, run, run_id, r, n_boot_of(o, rec.bootstrap));
     if (rc == CAIRN_OK)
         rc = cairn_run_flush(run);
     if (rc == CAIRN_OK && r->looks > 1)

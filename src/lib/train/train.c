@@ -887,7 +887,7 @@ static cairn_status log_record(train_state *st)
     return rc;
 }
 
-static void fmt_ci(cn_buf *b, const cairn_scored_metric *m)
+void cn_report_metric_row(cn_buf *b, const cairn_scored_metric *m)
 {
     if (!isfinite(m->value)) {
         cn_buf_printf(b, "| %s | undefined | |\n", m->name);
@@ -921,7 +921,7 @@ static cairn_status log_report(train_state *st)
                       "\n%zu validation/test rows duplicated a training row and were moved "
                       "to train.\n",
                       st->n_moved);
-    cn_buf_puts(&b, "\nThe test split is sealed: run `cairn eval final <run>` to score it once.\n");
+    cn_buf_puts(&b, "\n" CN_REPORT_SEALED_LINE "\n");
     cn_buf_printf(&b, "\n## Learner\n\n`%s`, seed %llu", st->learner, (unsigned long long)st->seed);
     if (st->cfg->learner.class_weight)
         cn_buf_printf(&b, ", class_weight %s", st->cfg->learner.class_weight);
@@ -935,7 +935,7 @@ static cairn_status log_report(train_state *st)
                   "| metric | value | 95%% CI |\n|---|---|---|\n",
                   r->n_val, (long long)st->bootstrap);
     for (size_t i = 0; i < r->n_metrics; i++)
-        fmt_ci(&b, &r->metrics[i]);
+        cn_report_metric_row(&b, &r->metrics[i]);
     if (r->n_cv_folds) {
         cn_buf_printf(&b,
                       "\n## Cross-validation (%zu folds on train + validation)\n\n"

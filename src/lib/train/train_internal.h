@@ -66,6 +66,12 @@ cairn_status cn_train_record_parse(cairn_ctx *ctx, const char *text, size_t len,
 void cn_train_record_release(cn_train_record *r);
 
 /* Reads a run's artifact file into out (EINVAL naming the run when it has none). */
+/* report.md: one metric's table row "| name | value | [low, high] |" ("undefined" for NaN). */
+void cn_report_metric_row(cn_buf *b, const cairn_scored_metric *m);
+/* report.md's line while the test split is sealed; cairn eval final replaces it. */
+#define CN_REPORT_SEALED_LINE                                                                      \
+    "The test split is sealed: run `cairn eval final <run>` to score it once."
+
 cairn_status cn_run_artifact_read(cairn_ctx *ctx, const char *run_id, const char *path,
                                   cn_buf *out);
 /* ---- what cairn automl and cairn ablate (src/lib/automl) share with cairn train ---- */
