@@ -144,7 +144,7 @@ static void draw_legend(cn_svg *s, const axes *a, const legend_entry *e, size_t 
         return;
     double tw = 0;
     for (size_t i = 0; i < n; i++) {
-        double w = cn_svg_text_width(e[i].text, LEGEND_SIZE);
+        double w = cn_svg_text_width(e[i].text, LEGEND_SIZE) * (e[i].width > 2.5 ? 1.12 : 1);
         tw = w > tw ? w : tw;
     }
     double bw = tw + 50, bh = (double)n * 20 + 10, margin = 10;
@@ -341,10 +341,14 @@ static double panel_cap(const cairn_plot_series *series, size_t n_series, int pa
             if (isfinite(series[i].y[j]))
                 v[n++] = series[i].y[j];
     cn_eval_sort(v, n);
-    double q = cn_eval_percentile_sorted(v, n, 90);
+    double q = cn_eval_percentile_sorted(v, n, 90), cap = q + 0.6 * (q - lo);
+    size_t above = 0; /* a spike is a point or two; a steep but steady descent is shown whole */
+    for (size_t i = 0; i < n; i++)
+        above += v[i] > cap;
+    size_t n_points = n;
     free(v);
-    if (q > lo && hi - lo > 4 * (q - lo))
-        return q + 0.6 * (q - lo);
+    if (q > lo && hi - lo > 4 * (q - lo) && above <= (n_points / 50 > 1 ? n_points / 50 : 1))
+        return cap;
     return hi;
 }
 

@@ -691,7 +691,7 @@ static cairn_status learning_curves(train_state *st)
     po.y2_label = st->is_classification ? "Accuracy" : "R\xc2\xb2";
     if (logistic)
         series[0].name = "training objective";
-    char *sub = plot_subtitle(st, "train and validation splits");
+    char *sub = plot_subtitle(st, logistic ? "training split" : "train and validation splits");
     po.subtitle = sub;
     char mark[64];
     if (ep->best_epoch > 0) {
