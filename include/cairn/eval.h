@@ -135,9 +135,9 @@ CAIRN_API cairn_status cairn_eval_calibration_curve(cairn_ctx *ctx, const int32_
  * per-class AUCs (roc_auc_score(average='macro', multi_class='ovr'): every class must occur in
  * y_true) or APs (average_precision_score(average='macro')). value may be NULL. */
 CAIRN_API cairn_status cairn_eval_roc_curve_average(cairn_ctx *ctx, const int32_t *y_true,
-                                                    const double *proba, size_t n,
-                                                    size_t n_classes, cairn_average average,
-                                                    cairn_curve *out, double *value);
+                                                    const double *proba, size_t n, size_t n_classes,
+                                                    cairn_average average, cairn_curve *out,
+                                                    double *value);
 CAIRN_API cairn_status cairn_eval_pr_curve_average(cairn_ctx *ctx, const int32_t *y_true,
                                                    const double *proba, size_t n, size_t n_classes,
                                                    cairn_average average, cairn_curve *out,

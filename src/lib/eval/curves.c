@@ -409,8 +409,8 @@ static cairn_status check_average(cairn_ctx *ctx, const int32_t *y_true, const d
     if (rc == CAIRN_OK && k < 2)
         rc = cn_fail(ctx, CAIRN_EINVAL, "averaged curves need 2 classes or more, got %zu", k);
     if (rc == CAIRN_OK && n > SIZE_MAX / k)
-        rc = cn_fail(ctx, CAIRN_ELIMIT, "averaged curves: %zu rows x %zu classes is too many", n,
-                     k);
+        rc =
+            cn_fail(ctx, CAIRN_ELIMIT, "averaged curves: %zu rows x %zu classes is too many", n, k);
     if (rc == CAIRN_OK)
         rc = cn_eval_check_finite(ctx, proba, n * k, "proba");
     if (rc == CAIRN_OK && average != CAIRN_AVERAGE_MICRO && average != CAIRN_AVERAGE_MACRO)
@@ -573,9 +573,9 @@ cairn_status cairn_eval_roc_curve_average(cairn_ctx *ctx, const int32_t *y_true,
     return curve_average(ctx, true, y_true, proba, n, n_classes, average, out, value);
 }
 
-cairn_status cairn_eval_pr_curve_average(cairn_ctx *ctx, const int32_t *y_true,
-                                         const double *proba, size_t n, size_t n_classes,
-                                         cairn_average average, cairn_curve *out, double *value)
+cairn_status cairn_eval_pr_curve_average(cairn_ctx *ctx, const int32_t *y_true, const double *proba,
+                                         size_t n, size_t n_classes, cairn_average average,
+                                         cairn_curve *out, double *value)
 {
     return curve_average(ctx, false, y_true, proba, n, n_classes, average, out, value);
 }

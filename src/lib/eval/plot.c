@@ -234,8 +234,7 @@ static void pts_release(pts *p)
 
 /* Opens the document: its <title> is the title and the subtitle; draws both centred.
  * Returns where the plot may start (50, or 68 under a subtitle). */
-static double begin(cn_svg *s, int width, int height, const char *title,
-                    const cairn_plot_opts *o)
+static double begin(cn_svg *s, int width, int height, const char *title, const cairn_plot_opts *o)
 {
     const char *sub = o && o->subtitle && *o->subtitle ? o->subtitle : NULL;
     char *full = sub ? cn_asprintf("%s \xe2\x80\x94 %s", title, sub) : NULL;
@@ -466,8 +465,7 @@ cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series 
             cn_svg_text(&s, ax[p].left + 6, ax[p].top + 14, note, TICK_SIZE - 1, "start", NULL, 0,
                         "#666666");
             pts_add(&pp, ax[p].left + 6, ax[p].top + 10);
-            pts_add(&pp, ax[p].left + 6 + cn_svg_text_width(note, TICK_SIZE - 1),
-                    ax[p].top + 10);
+            pts_add(&pp, ax[p].left + 6 + cn_svg_text_width(note, TICK_SIZE - 1), ax[p].top + 10);
         }
         draw_legend(&s, &ax[p], le, n_le, pp.x, pp.y, pp.n);
         pts_release(&pp);
@@ -716,11 +714,11 @@ static legend_entry curve_style(size_t i, size_t n, size_t n_avg, const char *te
     size_t n_cls = n - n_avg;
     if (i >= n_cls) {
         bool micro = i == n_cls;
-        return (legend_entry){text, micro ? "#000000" : "#1c2d7a", micro ? "1,5" : "10,4", true,
-                              false, 3.4};
+        return (legend_entry){
+            text, micro ? "#000000" : "#1c2d7a", micro ? "1,5" : "10,4", true, false, 3.4};
     }
-    return (legend_entry){text, COLOR(i), n_cls > 4 ? DASH(i) : NULL, true, false,
-                          n_avg ? 1.5 : 2.4};
+    return (legend_entry){text, COLOR(i), n_cls > 4 ? DASH(i) : NULL,
+                          true, false,    n_avg ? 1.5 : 2.4};
 }
 
 static size_t n_averages_of(const cairn_plot_opts *o, size_t n_curves)
@@ -839,8 +837,7 @@ cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves, const char
             draw_series(&s, &a, lx, ly, 2, col, 1.5, "6,5", false);
             pts_add_series(&pp, &a, lx, ly, 2);
             if (grey) {
-                snprintf(texts[n_curves], sizeof texts[n_curves], "No skill (%.3f)",
-                         prevalence[i]);
+                snprintf(texts[n_curves], sizeof texts[n_curves], "No skill (%.3f)", prevalence[i]);
                 no_skill = (legend_entry){texts[n_curves], col, "6,5", true, false, 1.5};
             }
         }
@@ -870,8 +867,7 @@ static void counts_strip(cn_svg *s, const axes *a, const cairn_curve *curves, si
     snprintf(lab, sizeof lab, "%lld", (long long)max);
     double inner = h - 16; /* room for the labels above the tallest stem */
     cn_svg_line(s, a->left - 5, top + h - inner, a->left, top + h - inner, "#444444", 1, NULL);
-    cn_svg_text(s, a->left - 8, top + h - inner + 4, lab, TICK_SIZE - 1, "end", NULL, 0,
-                "#333333");
+    cn_svg_text(s, a->left - 8, top + h - inner + 4, lab, TICK_SIZE - 1, "end", NULL, 0, "#333333");
     cn_svg_text(s, a->left - 8, top + h + 4, "0", TICK_SIZE - 1, "end", NULL, 0, "#333333");
     cn_svg_text(s, a->left - ytick_width(&a->yt) - 22, top + h / 2, "rows", LABEL_SIZE - 1,
                 "middle", NULL, -90, NULL);
@@ -909,9 +905,9 @@ cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
     const char *xl = or_default(opts ? opts->x_label : NULL, "Mean predicted probability");
     cn_svg s;
     axes a;
-    cairn_status rc = unit_begin(ctx, curves, n_curves, "calibration", opts,
-                                 "Calibration (reliability diagram)", xl,
-                                 "Fraction of positives", extra, &s, &a);
+    cairn_status rc =
+        unit_begin(ctx, curves, n_curves, "calibration", opts, "Calibration (reliability diagram)",
+                   xl, "Fraction of positives", extra, &s, &a);
     if (rc != CAIRN_OK)
         return rc;
     pts pp = {0};
@@ -921,8 +917,8 @@ cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
     for (size_t i = 0; i < n_curves; i++) {
         char nb[32];
         snprintf(texts[i], sizeof texts[i], "%s", name_of(names, i, nb, sizeof nb));
-        le[i + 1] = (legend_entry){texts[i], COLOR(i), n_curves > 4 ? DASH(i) : NULL, true, true,
-                                   n_curves > 4 ? 1.6 : 2.2};
+        le[i + 1] = (legend_entry){texts[i], COLOR(i), n_curves > 4 ? DASH(i) : NULL,
+                                   true,     true,     n_curves > 4 ? 1.6 : 2.2};
         draw_curve(&s, &a, curves[i].x, curves[i].y, curves[i].n, &le[i + 1], n_curves <= 4);
         pts_add_series(&pp, &a, curves[i].x, curves[i].y, curves[i].n);
     }

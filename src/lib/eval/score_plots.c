@@ -103,8 +103,8 @@ static size_t add_averages(cairn_ctx *ctx, const cairn_predictions *p, curves *c
     static const char *const names[2] = {"micro-average", "macro-average"};
     static const cairn_average avg[2] = {CAIRN_AVERAGE_MICRO, CAIRN_AVERAGE_MACRO};
     for (int a = 0; a < 2; a++) {
-        if (cairn_eval_roc_curve_average(ctx, p->y_true, p->proba, p->n, k, avg[a],
-                                         &c->roc[j + a], &c->auc[j + a]) != CAIRN_OK ||
+        if (cairn_eval_roc_curve_average(ctx, p->y_true, p->proba, p->n, k, avg[a], &c->roc[j + a],
+                                         &c->auc[j + a]) != CAIRN_OK ||
             cairn_eval_pr_curve_average(ctx, p->y_true, p->proba, p->n, k, avg[a], &c->pr[j + a],
                                         &c->ap[j + a]) != CAIRN_OK) {
             for (int b = 0; b <= a; b++) {
@@ -148,7 +148,8 @@ static cairn_status curve_plots(cairn_ctx *ctx, const cairn_predictions *p,
         rc = cairn_plot_roc(ctx, c.roc, c.names, c.auc, nc, &po, &svg);
         if (rc == CAIRN_OK)
             plot_add(out, "roc", svg);
-        po.title = po.n_averages ? "Precision-recall curves (one-vs-rest)" : "Precision-recall curve";
+        po.title =
+            po.n_averages ? "Precision-recall curves (one-vs-rest)" : "Precision-recall curve";
         if (rc == CAIRN_OK)
             rc = cairn_plot_pr(ctx, c.pr, c.names, c.ap, c.prevalence, nc, &po, &svg);
         if (rc == CAIRN_OK)

@@ -46,8 +46,8 @@ char *cn_svg_end(cn_svg *s)
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                   "viewBox=\"0 0 %d %d\" font-family=\"%s\">\n<title>%s</title>\n"
                   "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
-                  s->width, s->height, s->width, s->height, FONT, cn_buf_str(&s->title),
-                  s->width, s->height);
+                  s->width, s->height, s->width, s->height, FONT, cn_buf_str(&s->title), s->width,
+                  s->height);
     cn_buf_append(&doc, s->out.data, s->out.len);
     cn_buf_puts(&doc, "</svg>\n");
     cn_buf_release(&s->out);

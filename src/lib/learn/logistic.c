@@ -28,8 +28,8 @@ typedef struct problem {
     const double *x, *y, *w;
     double c;
     bool fit_intercept;
-    double *z; /* n x k_out: logits, then probabilities */
-    double *g; /* n x k_out scratch */
+    double *z;               /* n x k_out: logits, then probabilities */
+    double *g;               /* n x k_out scratch */
     const cn_fit_data *data; /* its on_epoch hears of every solver iteration */
     double w_sum;            /* of the training rows' weights */
 } problem;

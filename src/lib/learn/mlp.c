@@ -460,9 +460,10 @@ static cairn_epoch_info train_epoch(trainer *tr, int64_t epoch)
         train_batch(tr, start, b, &loss_sum, &hits, &sse);
     }
     double sst = tr->sst;
-    cairn_epoch_info e = {(int)epoch, loss_sum / (double)n, NAN,
-                          tr->m->classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN),
-                          NAN, 0};
+    cairn_epoch_info e = {
+        (int)epoch, loss_sum / (double)n,
+        NAN,        tr->m->classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN),
+        NAN,        0};
     return e;
 }
 
