@@ -228,5 +228,79 @@ class Pictures(harness.CairnTest):
             self.assertLessEqual(b, a + 1e-12)
 
 
+    def test_class_names_for_coded_labels(self):
+        # breast_cancer codes its classes 0/1; data.class_names names them everywhere
+        cfg = self.write_config('bc.yaml', (
+            'seed: 5\ndata: {path: %s, label: target, categorical: [target],\n'
+            '       class_names: {0: malignant, 1: benign}}\n'
+            'split: {method: stratified, test: 0.2, val: 0.2}\n'
+            'learner: {name: logistic}\nbootstrap: 0\n') % (DATA / 'breast_cancer.csv'))
+        res = self.train(cfg)
+        plots, run = self.plots(res['run_id'])
+        root_dir = pathlib.Path(run['artifact_uri'])
+
+        def tick_texts(path):
+            return texts(ET.parse(path).getroot())
+
+        cm = tick_texts(plots / 'confusion_matrix.svg')
+        self.assertIn('malignant', cm)
+        self.assertIn('benign', cm)
+        self.assertNotIn('0', cm)  # no tick reads as a bare code
+        for name in ('roc', 'pr', 'calibration'):
+            self.assertTrue(any('benign' in t for t in tick_texts(plots / (name + '.svg'))),
+                            name)
+        report = (root_dir / 'report.md').read_text()
+        self.assertIn('`0` malignant, `1` benign', report)
+        # the predictions CSV keeps the codes, as in the data
+        head = (root_dir / 'predictions' / 'val.csv').read_text().splitlines()
+        self.assertEqual(head[0], 'row,y_true,y_pred,p_0,p_1')
+        self.assertIn(head[1].split(',')[1], ('0', '1'))
+        # eval final finds the names in the model
+        self.cairn_json('eval', 'final', res['run_id'], '--json')
+        cm = tick_texts(plots / 'test_confusion_matrix.svg')
+        self.assertIn('malignant', cm)
+        self.assertIn('benign', cm)
+        # the bundled example config names them too
+        example = (harness.SOURCE_DIR / 'examples' / 'configs' /
+                   'breast_cancer_logistic.yaml').read_text()
+        self.assertIn('class_names: {0: malignant, 1: benign}', example)
+
+    def test_class_names_refused_when_wrong(self):
+        base = ('seed: 5\ndata: {path: %s, label: target, categorical: [target], '
+                'class_names: %s}\nlearner: {name: logistic}\nbootstrap: 0\n')
+        cases = (('{0: malignant, 2: benign}', "names class '2', but label 'target' has no "
+                  "such value (its values: 0, 1)"),
+                 ('{0: same, 1: same}', "classes '0' and '1' are both named 'same'"),
+                 ('{0: "", 1: b}', "'data.class_names.0' must be a non-empty name"),
+                 ('[malignant, benign]', "'data.class_names' must be a mapping"))
+        for names, want in cases:
+            cfg = self.write_config('bad.yaml', base % (DATA / 'breast_cancer.csv', names))
+            bad = self.cairn('train', '--config', cfg, expect=1)
+            self.assertIn(want, bad.stderr, names)
+        self.assertEqual(self.cairn_json('runs', 'list', '--json')['runs'], [],
+                         'a refused config made a run')
+
+    def test_calibration_strategy_in_config(self):
+        cfg = self.write_config('cal.yaml', (
+            'seed: 2\ndata: {path: %s, label: target, categorical: [target]}\n'
+            'split: {method: stratified, test: 0.2, val: 0.3}\n'
+            'learner: {name: logistic}\nbootstrap: 0\n'
+            'plots: {calibration: quantile, bins: 7}\n') % (DATA / 'breast_cancer.csv'))
+        res = self.train(cfg)
+        plots, _ = self.plots(res['run_id'])
+        self.cairn_json('eval', 'final', res['run_id'], '--json')
+        for name in ('calibration', 'test_calibration'):
+            root = ET.parse(plots / (name + '.svg')).getroot()
+            self.assertIn('quantile', svg_title(root), name)
+            strip = next(g for g in root.iter(NS + 'g') if g.get('class') == 'bin-counts')
+            counts = [int(l.get('data-count')) for l in strip.iter(NS + 'line')]
+            self.assertEqual(len(counts), 7, name)
+            self.assertLessEqual(max(counts) - min(counts), 1, (name, counts))
+        bad = self.write_config('bad.yaml', (
+            'data: {path: %s, label: target}\nlearner: {name: logistic}\n'
+            'plots: {calibration: isotonic}\n') % (DATA / 'breast_cancer.csv'))
+        out = self.cairn('train', '--config', bad, expect=1)
+        self.assertIn("'plots.calibration' must be uniform", out.stderr)
+
 if __name__ == '__main__':
     harness.unittest.main()

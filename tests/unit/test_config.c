@@ -178,6 +178,34 @@ TEST(train_sections_bad_types)
     CHECK(cfg == NULL);
 }
 
+TEST(class_names_and_plots)
+{
+    CHECK(parse("data: {path: x.csv, label: y, class_names: {0: malignant, 1: benign}}\n"
+                "plots: {calibration: quantile, bins: 12}\n") == CAIRN_OK);
+    CHECK(cfg->data.n_class_names == 2);
+    CHECK_STR(cfg->data.class_names[0].key, "0");
+    CHECK_STR(cfg->data.class_names[1].value, "benign");
+    CHECK_STR(cfg->plots.calibration, "quantile");
+    CHECK(cfg->plots.bins == 12);
+    CHECK(parse("seed: 1\n") == CAIRN_OK);
+    CHECK(cfg->plots.calibration == NULL && cfg->plots.bins == -1 && cfg->data.n_class_names == 0);
+    CHECK(parse("data: {class_names: {0: a, 1: a}}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "line 1 column 31: 'data.class_names': classes '0' and '1' "
+                                    "are both named 'a'"));
+    CHECK(parse("data: {class_names: {0: \"tab\\there\"}}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'data.class_names.0' must be a non-empty name without "
+                                    "control characters"));
+    CHECK(parse("data: {class_names: [a, b]}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'data.class_names' must be a mapping, got a list"));
+    CHECK(parse("plots: {calibration: isotonic}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'plots.calibration' must be uniform (bins of equal width) or "
+                                    "quantile (bins of equal row counts), got 'isotonic'"));
+    CHECK(parse("plots: {bins: 1}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "'plots.bins' must be an integer in 2..100"));
+    CHECK(parse("plots: {bin: 5}\n") == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "unknown key 'plots.bin'"));
+}
+
 TEST(missing_file)
 {
     cn_train_config_free(cfg);
@@ -205,4 +233,4 @@ UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(every_key), UNIT_CASE(command_string_is_sp
           UNIT_CASE(empty_and_null_values), UNIT_CASE(learner_subtree_is_read),
           UNIT_CASE(wrong_type_names_line_column_and_value), UNIT_CASE(unknown_and_duplicate_keys),
           UNIT_CASE(malformed_yaml), UNIT_CASE(train_sections), UNIT_CASE(train_sections_bad_types),
-          UNIT_CASE(missing_file), UNIT_CASE(teardown))
+          UNIT_CASE(class_names_and_plots), UNIT_CASE(missing_file), UNIT_CASE(teardown))

@@ -101,7 +101,8 @@ static const cn_tree_field run_fields[] = {
 
 /* `cairn train`'s sections (train/train_config.c reads them): known to `cairn run`, unread. */
 static const cn_tree_field train_sections[] = {
-    {"learner", NULL}, {"data", NULL}, {"split", NULL}, {"bootstrap", NULL}, {"cv", NULL},
+    {"learner", NULL}, {"data", NULL}, {"split", NULL}, {"bootstrap", NULL},
+    {"cv", NULL},      {"task", NULL}, {"plots", NULL},
 };
 
 cairn_status cn_run_config_read(cairn_ctx *ctx, const cn_tree *tree, const cn_tree_field *extra,

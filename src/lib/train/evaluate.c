@@ -531,6 +531,7 @@ cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_ev
     char **paths = NULL;
     size_t n_paths = 0;
     cairn_score_plot_opts po = CAIRN_SCORE_PLOT_OPTS_INIT;
+    cn_train_record_plot_opts(&rec, &po);
     char *sub = cn_plot_subtitle("test split", run_id, rr->info.run_name, cairn_model_learner(m));
     po.subtitle = sub;
     if (rc == CAIRN_OK)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* record.c - the train.json artifact of a training run (data path and digest, CSV column
- * declarations, metrics, bootstrap, seed, task): written by train.c, read by eval final. */
+ * declarations, metrics, bootstrap, seed, task, calibration bins): written by train.c, read by eval
+ * final. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,10 @@ void cn_train_record_write(const cn_train_record *r, cn_buf *out)
     cn_jsonw_kint(&w, "bootstrap", r->bootstrap);
     cn_jsonw_kint(&w, "seed", (int64_t)r->seed);
     cn_jsonw_kstring(&w, "task", r->task);
+    if (r->calibration)
+        cn_jsonw_kstring(&w, "calibration", r->calibration);
+    if (r->calibration_bins > 0)
+        cn_jsonw_kint(&w, "calibration_bins", r->calibration_bins);
     cn_jsonw_object_end(&w);
     cn_buf_append(out, w.buf.data, w.buf.len);
     cn_buf_putc(out, '\n');
@@ -94,6 +99,13 @@ cairn_status cn_train_record_parse(cairn_ctx *ctx, const char *text, size_t len,
     if (rc == CAIRN_OK) {
         out->bootstrap = cn_json_int(cn_json_object_get(o, "bootstrap"));
         out->seed = (uint64_t)cn_json_int(cn_json_object_get(o, "seed"));
+        /* optional (a run made before plots: existed has neither) */
+        const char *cal = cn_json_string(cn_json_object_get(o, "calibration"));
+        out->calibration = cal ? cn_xstrdup(cal) : NULL;
+        const cn_json *bins = cn_json_object_get(o, "calibration_bins");
+        out->calibration_bins = bins ? cn_json_int(bins) : 0;
+        if (out->calibration_bins < 0 || out->calibration_bins > 100)
+            out->calibration_bins = 0;
     }
     cn_json_free(o);
     if (rc != CAIRN_OK)
@@ -114,10 +126,19 @@ void cn_train_record_release(cn_train_record *r)
     free(r->data_sha256);
     free(r->label);
     free(r->task);
+    free(r->calibration);
     free_strs(r->numeric, r->n_numeric);
     free_strs(r->categorical, r->n_categorical);
     free_strs(r->metrics, r->n_metrics);
     memset(r, 0, sizeof *r);
+}
+
+void cn_train_record_plot_opts(const cn_train_record *r, cairn_score_plot_opts *po)
+{
+    po->calibration = r->calibration && strcmp(r->calibration, "quantile") == 0
+                          ? CAIRN_CALIBRATION_QUANTILE
+                          : CAIRN_CALIBRATION_UNIFORM;
+    po->calibration_bins = r->calibration_bins > 0 ? (size_t)r->calibration_bins : 0;
 }
 
 cairn_status cn_run_artifact_read(cairn_ctx *ctx, const char *run_id, const char *path, cn_buf *out)

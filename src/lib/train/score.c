@@ -9,6 +9,7 @@
 #include "cairn/eval.h"
 #include "core/core.h"
 #include "data/data_internal.h"
+#include "formats/json.h"
 #include "train/train_internal.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -18,6 +19,10 @@ void cn_scores_release(cn_scores *s)
 {
     free(s->rows);
     free(s->classes);
+    if (s->names)
+        for (size_t j = 0; j < s->k; j++)
+            free(s->names[j]);
+    free(s->names);
     free(s->y_true);
     free(s->y_pred);
     free(s->proba);
@@ -49,12 +54,36 @@ static void scores_view(cn_scores *s)
     p->task = s->is_classification ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION;
     p->n = s->n;
     p->n_classes = s->k;
-    p->classes = s->classes;
+    p->classes = s->names ? (const char *const *)s->names : s->classes;
     p->y_true = s->y_true;
     p->y_pred = s->y_pred;
     p->proba = s->proba;
     p->target = s->t;
     p->predicted = s->p;
+}
+
+char **cn_model_class_names(cairn_ctx *ctx, const cairn_model *m)
+{
+    const char *text = cairn_model_get_meta(m, CN_META_CLASS_NAMES);
+    size_t k = cairn_model_n_classes(m);
+    cn_json *o = NULL;
+    if (!text || k == 0)
+        return NULL;
+    if (cn_json_parse_object(ctx, text, strlen(text), &o) != CAIRN_OK) {
+        cn_log(ctx, CAIRN_LOG_WARN, "train",
+               "the model's class names are unreadable (%s); "
+               "showing the class labels",
+               cairn_errmsg(ctx));
+        return NULL;
+    }
+    char **names = cn_xcalloc(k, sizeof *names);
+    for (size_t j = 0; j < k; j++) {
+        const char *label = cairn_model_class_label(m, j);
+        const char *name = cn_json_string(cn_json_object_get(o, label));
+        names[j] = cn_xstrdup(name && *name ? name : label);
+    }
+    cn_json_free(o);
+    return names;
 }
 
 cairn_status cn_scores_predict(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
@@ -99,6 +128,7 @@ cairn_status cn_scores_predict(cairn_ctx *ctx, const cairn_model *m, const cairn
     s->classes = cn_xcalloc(s->k, sizeof *s->classes);
     for (size_t j = 0; j < s->k; j++)
         s->classes[j] = cairn_model_class_label(m, j);
+    s->names = cn_model_class_names(ctx, m);
     s->y_true = cn_xmalloc(n * sizeof *s->y_true);
     s->y_pred = cn_xmalloc(n * sizeof *s->y_pred);
     s->proba = cn_xmalloc(n * s->k * sizeof *s->proba);

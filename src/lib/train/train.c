@@ -310,6 +310,60 @@ static cairn_status check_label(train_state *st)
     return CAIRN_OK;
 }
 
+/* The text of the label in row r: a level, or the number in its shortest form. */
+static const char *label_text(const cairn_column *c, size_t r, char *tmp, size_t size)
+{
+    if (c->type != CAIRN_COL_NUMERIC)
+        return c->levels[c->cat[r]];
+    cn_format_double(c->num[r], tmp, size);
+    return tmp;
+}
+
+/* data.class_names: a classifier's, and each key one of the label's values. */
+static cairn_status check_class_names(train_state *st)
+{
+    const cn_train_config_data *d = &st->cfg->data;
+    if (d->n_class_names == 0)
+        return CAIRN_OK;
+    if (!st->is_classification)
+        return cn_fail(st->ctx, CAIRN_EINVAL,
+                       "'data.class_names' names classes, but the task is regression (%s)",
+                       st->task_reason);
+    const cairn_column *c = &st->t->cols[cairn_table_find(st->t, d->label)];
+    for (size_t i = 0; i < d->n_class_names; i++) {
+        const char *key = d->class_names[i].key;
+        char tmp[64];
+        bool found = false;
+        for (size_t r = 0; r < st->t->n_rows && !found; r++)
+            found = strcmp(label_text(c, r, tmp, sizeof tmp), key) == 0;
+        if (found)
+            continue;
+        /* list the label's values (the first 20) */
+        char seen[21][64];
+        size_t n_seen = 0;
+        cn_buf b = CN_BUF_INIT;
+        for (size_t r = 0; r < st->t->n_rows && n_seen < 21; r++) {
+            const char *v = label_text(c, r, tmp, sizeof tmp);
+            size_t q = 0;
+            while (q < n_seen && strcmp(seen[q], v) != 0)
+                q++;
+            if (q < n_seen)
+                continue;
+            snprintf(seen[n_seen], sizeof seen[n_seen], "%s", v);
+            cn_buf_printf(&b, "%s%s", n_seen ? ", " : "", n_seen < 20 ? v : "...");
+            n_seen++;
+        }
+        cairn_status rc = cn_fail(st->ctx, CAIRN_EINVAL,
+                                  "'data.class_names' names class '%s', but label '%s' has no "
+                                  "such value (its values: %s); the keys are the label's values "
+                                  "as written in the data",
+                                  key, d->label, b.data ? b.data : "");
+        cn_buf_release(&b);
+        return rc;
+    }
+    return CAIRN_OK;
+}
+
 static size_t *read_index(train_state *st, const char *path, size_t *n, cairn_status *rc)
 {
     cn_buf text = CN_BUF_INIT;
@@ -912,6 +966,8 @@ static cairn_status log_record(train_state *st)
         .bootstrap = st->bootstrap,
         .seed = st->seed,
         .task = st->is_classification ? "classification" : "regression",
+        .calibration = st->cfg->plots.calibration,
+        .calibration_bins = st->cfg->plots.bins > 0 ? st->cfg->plots.bins : 0,
     };
     cn_buf b = CN_BUF_INIT;
     cn_train_record_write(&r, &b);
@@ -945,6 +1001,10 @@ static cairn_status log_report(train_state *st)
     cn_buf_printf(&b, "Task: %s (%s).\n\n", r->task, st->task_reason);
     cn_buf_printf(&b, "- file: `%s`\n- SHA-256: `%s`\n- rows: %zu, label: `%s`, features: %zu\n",
                   st->data_abs, st->file_sha, st->t->n_rows, st->cfg->data.label, st->n_features);
+    for (size_t i = 0; i < st->cfg->data.n_class_names; i++)
+        cn_buf_printf(
+            &b, "%s`%s` %s%s", i ? ", " : "- class names: ", st->cfg->data.class_names[i].key,
+            st->cfg->data.class_names[i].value, i + 1 == st->cfg->data.n_class_names ? "\n" : "");
     cn_buf_printf(&b, "\n## Split\n\n| part | rows | index SHA-256 |\n|---|---|---|\n");
     for (int p = 0; p < CAIRN_SPLIT_N_PARTS; p++)
         cn_buf_printf(&b, "| %s | %zu | `%s` |\n", cairn_split_part_name((cairn_split_part)p),
@@ -1009,6 +1069,24 @@ static void attach_drift_profile(cairn_ctx *ctx, cairn_model *m, const cairn_tab
     cairn_drift_reference_free(ref);
 }
 
+/* data.class_names into the model (CN_META_CLASS_NAMES), where every scoring of it finds
+ * them: the validation pictures here, eval final's and eval model's. */
+static void set_class_names(train_state *st, cairn_model *m)
+{
+    const cn_train_config_data *d = &st->cfg->data;
+    if (d->n_class_names == 0 || cairn_model_n_classes(m) == 0)
+        return;
+    cn_jsonw w;
+    cn_jsonw_init(&w, NULL, 0);
+    cn_jsonw_object_begin(&w);
+    for (size_t i = 0; i < d->n_class_names; i++)
+        cn_jsonw_kstring(&w, d->class_names[i].key, d->class_names[i].value);
+    cn_jsonw_object_end(&w);
+    cn_buf_putc(&w.buf, '\0');
+    cairn_model_set_meta(m, CN_META_CLASS_NAMES, w.buf.data);
+    cn_jsonw_release(&w);
+}
+
 static cairn_status fit_and_log(train_state *st)
 {
     cairn_ctx *ctx = st->ctx;
@@ -1053,6 +1131,7 @@ static cairn_status fit_and_log(train_state *st)
     cairn_model_set_meta(m, "cairn.run_id", r->run_id);
     cairn_model_set_meta(m, "cairn.data.sha256", st->file_sha);
     cairn_model_set_meta(m, "cairn.split.test.sha256", st->split->sha256[CAIRN_SPLIT_TEST]);
+    set_class_names(st, m);
     attach_drift_profile(ctx, m, st->sub, tr, nt);
     rc = cairn_model_save_bytes(ctx, m, &bytes, &len);
     if (rc == CAIRN_OK)
@@ -1072,6 +1151,9 @@ static cairn_status fit_and_log(train_state *st)
     cn_metrics_score(ctx, &s, st->metrics, st->n_metrics, (size_t)st->bootstrap, st->seed,
                      r->metrics);
     cairn_score_plot_opts po = CAIRN_SCORE_PLOT_OPTS_INIT;
+    cn_train_record plots_rec = {.calibration = st->cfg->plots.calibration,
+                                 .calibration_bins = st->cfg->plots.bins};
+    cn_train_record_plot_opts(&plots_rec, &po);
     char *sub = plot_subtitle(st, "validation split");
     po.subtitle = sub;
     rc = cn_scores_log(ctx, st->run, &s, "val", r->metrics, r->n_metrics, "", &po, &st->plots,
@@ -1181,6 +1263,8 @@ static cairn_status prepare(train_state *st)
         rc = in_config(st, choose_metrics(st));
     if (rc == CAIRN_OK)
         rc = check_label(st);
+    if (rc == CAIRN_OK)
+        rc = in_config(st, check_class_names(st));
     if (rc == CAIRN_OK)
         rc = make_split(st);
     if (rc == CAIRN_OK)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* train_config.c - the schema of `cairn train`'s sections over the generic tree: data:,
- * split: (fractions or index files), learner: (params as text), bootstrap:, cv:, task:. */
+ * split: (fractions or index files), learner: (params as text), bootstrap:, cv:, task:, plots:. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +46,43 @@ static cairn_status data_categorical(const cn_tree_walk *w, const cn_node *k, co
     return cn_tree_string_list(w, "data.categorical", v, &d->categorical, &d->n_categorical);
 }
 
+/* class_names: {0: malignant, 1: benign}; names non-empty, printable and distinct. Whether
+ * the keys are classes of the label train.c checks against the data. */
+static cairn_status data_class_names(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    cn_train_config_data *d = &CFG(w)->data;
+    size_t first = d->n_class_names;
+    cairn_status rc =
+        cn_tree_string_map(w, "data.class_names", v, &d->class_names, &d->n_class_names);
+    for (size_t i = first; rc == CAIRN_OK && i < d->n_class_names; i++) {
+        const char *name = d->class_names[i].value;
+        const cn_node *at = v->pairs[i - first].value;
+        bool printable = *name != '\0';
+        for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+            printable = printable && *c >= 0x20 && *c != 0x7f;
+        if (!printable)
+            return cn_tree_fail(w->ctx, w->tree, at,
+                                "'data.class_names.%s' must be a non-empty name without control "
+                                "characters",
+                                d->class_names[i].key);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(d->class_names[j].value, name) == 0)
+                return cn_tree_fail(w->ctx, w->tree, at,
+                                    "'data.class_names': classes '%s' and '%s' are both named "
+                                    "'%s'; give each class its own name",
+                                    d->class_names[j].key, d->class_names[i].key, name);
+    }
+    return rc;
+}
+
 static const cn_tree_field data_fields[] = {
     {"path", data_path},
     {"label", data_label},
     {"features", data_features},
     {"numeric", data_numeric},
     {"categorical", data_categorical},
+    {"class_names", data_class_names},
 };
 
 static cairn_status split_method(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
@@ -260,10 +291,41 @@ static cairn_status read_task(const cn_tree_walk *w, const cn_node *k, const cn_
     return rc;
 }
 
+static cairn_status plots_calibration(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    char **c = &CFG(w)->plots.calibration;
+    cairn_status rc = cn_tree_string(w, "plots.calibration", v, c);
+    if (rc == CAIRN_OK && strcmp(*c, "uniform") != 0 && strcmp(*c, "quantile") != 0)
+        rc = cn_tree_fail(w->ctx, w->tree, v,
+                          "'plots.calibration' must be uniform (bins of equal width) or quantile "
+                          "(bins of equal row counts), got '%s'",
+                          *c);
+    return rc;
+}
+
+static cairn_status plots_bins(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    return cn_tree_int(w, "plots.bins", v, 2, 100, &CFG(w)->plots.bins);
+}
+
+static const cn_tree_field plots_fields[] = {
+    {"calibration", plots_calibration},
+    {"bins", plots_bins},
+};
+
+static cairn_status read_plots(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    return cn_tree_walk_map(w, v, "plots", plots_fields, N(plots_fields));
+}
+
 /* In the order `unknown key` messages list them, after the run keys. */
 static const cn_tree_field train_fields[] = {
     {"learner", read_learner},     {"data", read_data}, {"split", read_split},
     {"bootstrap", read_bootstrap}, {"cv", read_cv},     {"task", read_task},
+    {"plots", read_plots},
 };
 
 static cairn_status from_tree(cairn_ctx *ctx, cn_tree *tree, cn_train_config **out)
@@ -271,6 +333,7 @@ static cairn_status from_tree(cairn_ctx *ctx, cn_tree *tree, cn_train_config **o
     cn_train_config *cfg = cn_xcalloc(1, sizeof *cfg);
     cfg->split.test = cfg->split.val = -1;
     cfg->bootstrap = cfg->cv = -1;
+    cfg->plots.bins = -1;
     cairn_status rc = cn_run_config_read(ctx, tree, train_fields, N(train_fields), &cfg->run);
     cn_tree_free(tree);
     if (rc != CAIRN_OK) {
@@ -308,6 +371,7 @@ void cn_train_config_free(cn_train_config *cfg)
     cn_tree_strv_free(cfg->data.features, cfg->data.n_features);
     cn_tree_strv_free(cfg->data.numeric, cfg->data.n_numeric);
     cn_tree_strv_free(cfg->data.categorical, cfg->data.n_categorical);
+    cn_tree_kv_free(cfg->data.class_names, cfg->data.n_class_names);
     free(cfg->split.method);
     free(cfg->split.group);
     free(cfg->split.time);
@@ -318,5 +382,6 @@ void cn_train_config_free(cn_train_config *cfg)
     cn_tree_kv_free(cfg->learner.params, cfg->learner.n_params);
     free(cfg->learner.class_weight);
     free(cfg->task);
+    free(cfg->plots.calibration);
     free(cfg);
 }

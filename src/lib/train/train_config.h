@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* train_config.h - `cairn train`'s config: the run keys (runner/run_config.h) plus the data:,
- * split:, learner:, bootstrap:, cv: and task: sections, read from the generic tree (formats/tree.h)
- * of a YAML or JSON file. train.c loads it; fuzz/fuzz_config.c fuzzes it. */
+ * split:, learner:, bootstrap:, cv:, task: and plots: sections, read from the generic tree
+ * (formats/tree.h) of a YAML or JSON file. train.c loads it; fuzz/fuzz_config.c fuzzes it. */
 #ifndef CN_TRAIN_CONFIG_H
 #define CN_TRAIN_CONFIG_H
 #include <stdbool.h>
@@ -11,7 +11,7 @@
 #include "formats/tree.h"
 #include "runner/run_config.h"
 
-/* data: {path, label, features, numeric, categorical} */
+/* data: {path, label, features, numeric, categorical, class_names} */
 typedef struct cn_train_config_data {
     char *path;
     char *label;
@@ -21,6 +21,8 @@ typedef struct cn_train_config_data {
     size_t n_numeric;
     char **categorical;
     size_t n_categorical;
+    cn_tree_kv *class_names; /* label value ("0") -> name ("malignant"), in file order */
+    size_t n_class_names;
 } cn_train_config_data;
 
 /* split: {method, test, val, group, time} or {train, val, test} index files. */
@@ -42,12 +44,19 @@ typedef struct cn_train_config_learner {
     bool oversample;
 } cn_train_config_learner;
 
+/* plots: {calibration, bins} */
+typedef struct cn_train_config_plots {
+    char *calibration; /* "uniform", "quantile"; NULL when absent */
+    int64_t bins;      /* calibration bins 2..100; -1 when absent */
+} cn_train_config_plots;
+
 typedef struct cn_train_config {
     cn_run_config run; /* first: the run keys' readers fill it through the same pointer */
     bool has_data, has_split, has_learner;
     cn_train_config_data data;
     cn_train_config_split split;
     cn_train_config_learner learner;
+    cn_train_config_plots plots;
     int64_t bootstrap; /* resamples for confidence intervals; -1 when absent */
     int64_t cv;        /* folds of cross-validation; -1 when absent */
     char *task;        /* "classification", "regression"; NULL: inferred from the label */

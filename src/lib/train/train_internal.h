@@ -16,6 +16,7 @@ typedef struct cn_scores {
     bool is_classification;
     size_t n, k;              /* rows; classes (0 for regression) */
     const char **classes;     /* k names borrowed from the model (the array is owned) */
+    char **names;             /* k display names (class_names, else the code), or NULL */
     size_t *rows;             /* n row indices of the scored table (owned) */
     int32_t *y_true, *y_pred; /* classification: class indices */
     double *proba;            /* n x k */
@@ -24,8 +25,17 @@ typedef struct cn_scores {
 } cn_scores;
 
 void cn_scores_release(cn_scores *s);
+/* The model meta key of the class names: a JSON object from class label to name
+ * ({"0": "malignant", "1": "benign"}), written by cairn train from data.class_names. */
+#define CN_META_CLASS_NAMES "cairn.class_names"
+/* The display names of m's classes from CN_META_CLASS_NAMES, k strdup'ed strings (a class
+ * without a name keeps its label), or NULL when the model has none (or they do not parse: a
+ * warning). */
+char **cn_model_class_names(cairn_ctx *ctx, const cairn_model *m);
 /* Predicts rows[0..n) of t with m and fills s (which takes a copy of rows). A label that is
- * missing, or a class the model never saw, is EINVAL naming the row. */
+ * missing, or a class the model never saw, is EINVAL naming the row. The model's class names
+ * (CN_META_CLASS_NAMES) become s->names, which s->pred (the pictures) shows instead of the
+ * codes; the predictions CSV keeps the codes. */
 cairn_status cn_scores_predict(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
                                const size_t *rows, size_t n, cn_scores *s);
 /* Each named metric (checked beforehand) with a percentile bootstrap interval (n_boot 0: none;
@@ -63,6 +73,8 @@ typedef struct cn_train_record {
     int64_t bootstrap;
     uint64_t seed;
     char *task;
+    char *calibration;        /* plots.calibration: "uniform", "quantile"; NULL: uniform */
+    int64_t calibration_bins; /* plots.bins; 0: the default */
 } cn_train_record;
 void cn_train_record_write(const cn_train_record *r, cn_buf *out);
 cairn_status cn_train_record_parse(cairn_ctx *ctx, const char *text, size_t len,
@@ -78,6 +90,8 @@ void cn_report_metric_row(cn_buf *b, const cairn_scored_metric *m);
 
 cairn_status cn_run_artifact_read(cairn_ctx *ctx, const char *run_id, const char *path,
                                   cn_buf *out);
+/* The calibration picture's options of a config's plots: section, as a record holds them. */
+void cn_train_record_plot_opts(const cn_train_record *r, cairn_score_plot_opts *po);
 /* ---- what cairn automl and cairn ablate (src/lib/automl) share with cairn train ---- */
 
 /* The config's learner: section does not apply (automl chooses the learner): learner.name is
