@@ -62,6 +62,26 @@ print(json.dumps({
   'ap_micro': average_precision_score(yb, p, average='micro')}))
 '''
 
+SKLEARN_CALIBRATION = r'''
+import json, sys
+import numpy as np
+from sklearn.calibration import calibration_curve
+d = json.load(sys.stdin)
+y = np.array(d['y']); p = np.array(d['p'])
+k = p.shape[1]
+
+def ece(yb, pb):
+    prob_true, prob_pred = calibration_curve(yb, pb, n_bins=10)
+    bins = np.linspace(0.0, 1.0 + 1e-8, 11)
+    counts = np.bincount(np.searchsorted(bins[1:-1], pb), minlength=10)
+    counts = counts[counts > 0]
+    return float(np.sum(counts * np.abs(prob_true - prob_pred)) / np.sum(counts))
+
+yb = np.stack([(y == j).astype(int) for j in range(k)], axis=1)
+print(json.dumps({'micro': ece(yb.ravel(), p.ravel()),
+                  'classes': [ece(yb[:, j], p[:, j]) for j in range(k)]}))
+'''
+
 
 class Pictures(harness.CairnTest):
     def write_config(self, name, text):
@@ -155,6 +175,21 @@ class Pictures(harness.CairnTest):
             y.append(classes.index(f[1]))
             p.append([float(v) for v in f[3:]])
         ref = sklearn_reference(SKLEARN_AVERAGES, {'y': y, 'p': p})
+        # calibration at 10 classes: the pooled curve and the 3 worst classes, by their ECE
+        cal = sklearn_reference(SKLEARN_CALIBRATION, {'y': y, 'p': p})
+        root = ET.parse(plots / 'calibration.svg').getroot()
+        legend = next(g for g in root.iter(NS + 'g') if g.get('class') == 'legend')
+        entries = [''.join(t.itertext()) for t in legend.iter(NS + 'text')]
+        self.assertEqual(len(entries), 5, entries)  # the diagonal, micro, 3 classes
+        self.assertIn('3 worst of 10 classes', svg_title(root))
+        got = float(re.match(r'micro-average \(ECE = ([0-9.]+)\)$', entries[1]).group(1))
+        self.assertAlmostEqual(got, cal['micro'], delta=0.0006)
+        worst = sorted(cal['classes'], reverse=True)[:3]
+        for e, want in zip(entries[2:], worst):
+            m = re.match(r'(\S+) \(ECE = ([0-9.]+)\)$', e)
+            self.assertAlmostEqual(float(m.group(2)), want, delta=0.0006, msg=e)
+            self.assertAlmostEqual(cal['classes'][classes.index(m.group(1))], want, delta=1e-9)
+        self.assertEqual(len([g for g in root.iter(NS + 'g') if g.get('class') == 'curve']), 4)
         for name, key, want in (('roc', 'AUC', ('roc_micro', 'roc_macro')),
                                 ('pr', 'AP', ('ap_micro', 'ap_macro'))):
             root = ET.parse(plots / (name + '.svg')).getroot()

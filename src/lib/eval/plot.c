@@ -240,7 +240,11 @@ static double begin(cn_svg *s, int width, int height, const char *title, const c
     char *full = sub ? cn_asprintf("%s \xe2\x80\x94 %s", title, sub) : NULL;
     cn_svg_begin(s, width, height, full ? full : title);
     free(full);
-    cn_svg_text(s, width / 2.0, 30, title, TITLE_SIZE, "middle", "bold", 0, NULL);
+    /* a long title shrinks to fit the width (bold runs about 10% wider) */
+    double tw = cn_svg_text_width(title, TITLE_SIZE) * 1.1, size = TITLE_SIZE;
+    if (tw > width - 24.0)
+        size = fmax(10.0, TITLE_SIZE * (width - 24.0) / tw);
+    cn_svg_text(s, width / 2.0, 30, title, size, "middle", "bold", 0, NULL);
     if (!sub)
         return 50;
     cn_svg_text(s, width / 2.0, 50, sub, SUBTITLE_SIZE, "middle", NULL, 0, "#555555");

@@ -3,6 +3,8 @@
  * one-vs-rest ROC, precision-recall and calibration curves, or predicted against true values.
  * `cairn eval metrics --plots` writes them to files, train/score.c into a run. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/eval.h"
@@ -12,6 +14,10 @@
 #include "base/banned.h"
 
 #define CALIBRATION_BINS 10
+/* With more classes than this, the calibration picture draws the pooled (micro-average) curve
+ * and the CALIBRATION_WORST least calibrated classes instead of every class. */
+#define CALIBRATION_ALL_MAX 4
+#define CALIBRATION_WORST 3
 
 typedef struct plot_list {
     cairn_score_plot *items;
@@ -122,6 +128,81 @@ static size_t add_averages(cairn_ctx *ctx, const cairn_predictions *p, curves *c
     return 2;
 }
 
+/* The expected calibration error of a calibration curve: the bins' |fraction of positives -
+ * mean predicted probability|, weighted by their rows. */
+static double curve_ece(const cairn_curve *c)
+{
+    double sum = 0, rows = 0;
+    for (size_t b = 0; b < c->n; b++) {
+        sum += (double)c->counts[b] * fabs(c->y[b] - c->x[b]);
+        rows += (double)c->counts[b];
+    }
+    return rows > 0 ? sum / rows : NAN;
+}
+
+/* Many classes: one calibration curve per class is a tangle, so the picture draws the curve
+ * of every (row, class) pair pooled one-vs-rest (the micro-average) and the
+ * CALIBRATION_WORST classes of the largest expected calibration error, each with its ECE. */
+static cairn_status calibration_many(cairn_ctx *ctx, const cairn_predictions *p,
+                                     const cairn_score_plot_opts *o, const curves *c,
+                                     plot_list *out)
+{
+    size_t n = p->n, k = p->n_classes, m = n * k;
+    size_t bins = o->calibration_bins ? o->calibration_bins : CALIBRATION_BINS;
+    int32_t *y = cn_xmalloc(m * sizeof *y);
+    double *score = cn_xmalloc(m * sizeof *score);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            y[i * k + j] = p->y_true[i] == (int32_t)j;
+            score[i * k + j] = p->proba[i * k + j];
+        }
+    cairn_curve drawn[1 + CALIBRATION_WORST];
+    char names[1 + CALIBRATION_WORST][200];
+    const char *name_ptrs[1 + CALIBRATION_WORST];
+    size_t nd = 0;
+    memset(drawn, 0, sizeof drawn);
+    cairn_status rc =
+        cairn_eval_calibration_curve(ctx, y, score, m, bins, o->calibration, &drawn[0]);
+    free(y);
+    free(score);
+    if (rc != CAIRN_OK)
+        return rc;
+    snprintf(names[0], sizeof names[0], "micro-average (ECE = %.3f)", curve_ece(&drawn[0]));
+    nd = 1;
+    /* the worst classes, largest ECE first (ties: the earlier class) */
+    double *ece = cn_xmalloc(c->n_cal * sizeof *ece);
+    for (size_t j = 0; j < c->n_cal; j++)
+        ece[j] = curve_ece(&c->cal[j]);
+    for (size_t w = 0; w < CALIBRATION_WORST && w < c->n_cal; w++) {
+        size_t best = SIZE_MAX;
+        for (size_t j = 0; j < c->n_cal; j++)
+            if (!isnan(ece[j]) && (best == SIZE_MAX || ece[j] > ece[best]))
+                best = j;
+        if (best == SIZE_MAX)
+            break;
+        drawn[nd] = c->cal[best]; /* borrowed: not released below */
+        snprintf(names[nd], sizeof names[nd], "%s (ECE = %.3f)", c->cal_names[best], ece[best]);
+        ece[best] = NAN;
+        nd++;
+    }
+    free(ece);
+    for (size_t i = 0; i < nd; i++)
+        name_ptrs[i] = names[i];
+    cairn_plot_opts po = CAIRN_PLOT_OPTS_INIT;
+    po.subtitle = o->subtitle;
+    char *title =
+        cn_asprintf("Calibration: micro-average and the %zu worst of %zu classes%s", nd - 1, k,
+                    o->calibration == CAIRN_CALIBRATION_QUANTILE ? " (quantile bins)" : "");
+    po.title = title;
+    char *svg = NULL;
+    rc = cairn_plot_calibration(ctx, drawn, name_ptrs, nd, &po, &svg);
+    free(title);
+    cairn_curve_release(&drawn[0]);
+    if (rc == CAIRN_OK)
+        plot_add(out, "calibration", svg);
+    return rc;
+}
+
 static cairn_status curve_plots(cairn_ctx *ctx, const cairn_predictions *p,
                                 const cairn_score_plot_opts *o, plot_list *out)
 {
@@ -156,7 +237,9 @@ static cairn_status curve_plots(cairn_ctx *ctx, const cairn_predictions *p,
             plot_add(out, "pr", svg);
         po.n_averages = 0;
     }
-    if (rc == CAIRN_OK && c.n_cal > 0) {
+    if (rc == CAIRN_OK && c.n_cal > CALIBRATION_ALL_MAX)
+        rc = calibration_many(ctx, p, o, &c, out);
+    else if (rc == CAIRN_OK && c.n_cal > 0) {
         po.title = o->calibration == CAIRN_CALIBRATION_QUANTILE
                        ? "Calibration (reliability diagram, quantile bins)"
                        : "Calibration (reliability diagram)";
