@@ -337,5 +337,19 @@ class Pictures(harness.CairnTest):
         out = self.cairn('train', '--config', bad, expect=1)
         self.assertIn("'plots.calibration' must be uniform", out.stderr)
 
+    def test_docs_show_every_picture(self):
+        # docs/pictures.md shows each PNG tools/render-pictures.sh makes, each small enough
+        docs = harness.SOURCE_DIR / 'docs'
+        text = (docs / 'pictures.md').read_text()
+        shown = re.findall(r'!\[[^\]]*\]\((pictures/[^)]+\.png)\)', text)
+        files = sorted('pictures/' + p.name for p in (docs / 'pictures').glob('*.png'))
+        self.assertEqual(sorted(shown), files)
+        for f in files:
+            self.assertLess((docs / f).stat().st_size, 120000, f)
+            self.assertEqual((docs / f).read_bytes()[:8], b'\x89PNG\r\n\x1a\n', f)
+        self.assertLess(sum((docs / f).stat().st_size for f in files), 2 * 1024 * 1024)
+        for kind in ('binary_', 'multiclass3_', 'multiclass10_', 'study_', 'learning_curves_'):
+            self.assertTrue(any(kind in f for f in files), kind)
+
 if __name__ == '__main__':
     harness.unittest.main()

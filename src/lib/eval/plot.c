@@ -876,6 +876,7 @@ static void counts_strip(cn_svg *s, const axes *a, const cairn_curve *curves, si
     cn_svg_text(s, a->left - ytick_width(&a->yt) - 22, top + h / 2, "rows", LABEL_SIZE - 1,
                 "middle", NULL, -90, NULL);
     cn_buf_puts(&s->out, "<g class=\"bin-counts\">\n");
+    double label_end = -INFINITY; /* where the last count label ends */
     for (size_t i = 0; i < n_curves; i++) {
         double off = n_curves > 1 ? ((double)i - (double)(n_curves - 1) / 2) * 2.2 : 0;
         for (size_t j = 0; curves[i].counts && j < curves[i].n; j++) {
@@ -888,9 +889,13 @@ static void counts_strip(cn_svg *s, const axes *a, const cairn_curve *curves, si
                           (long long)curves[i].counts[j]);
             cn_svg_escape(&s->out, le[i].text);
             cn_buf_printf(&s->out, ": %lld rows</title></line>\n", (long long)curves[i].counts[j]);
-            if (n_curves == 1) {
+            if (n_curves == 1) { /* a label that would overlap the one before is left out */
                 snprintf(lab, sizeof lab, "%lld", (long long)curves[i].counts[j]);
-                cn_svg_text(s, x, y - 3, lab, TICK_SIZE - 2.5, "middle", NULL, 0, "#333333");
+                double half = cn_svg_text_width(lab, TICK_SIZE - 2.5) / 2;
+                if (x - half >= label_end + 2) {
+                    cn_svg_text(s, x, y - 3, lab, TICK_SIZE - 2.5, "middle", NULL, 0, "#333333");
+                    label_end = x + half;
+                }
             }
         }
     }
