@@ -161,6 +161,7 @@ static bool rows(fp *f)
     do {
         if (!lit(f, '['))
             return false;
+        const char *row_start = f->p;
         size_t n = 0;
         do {
             if (f->n_vals == f->cap_vals) {
@@ -174,10 +175,18 @@ static bool rows(fp *f)
         } while (lit(f, ','));
         if (!lit(f, ']'))
             return false;
-        if (f->n_rows == 0)
+        if (f->n_rows == 0) {
             f->width = n;
-        else if (n != f->width)
+            /* Room for as many rows as the rest of the body holds rows like this one. */
+            size_t row_bytes = (size_t)(f->p - row_start), left = (size_t)(f->end - f->p);
+            size_t want = n * (left / (row_bytes ? row_bytes : 1) + 2);
+            if (want > f->cap_vals) {
+                f->cap_vals = want + want / 8;
+                f->vals = cn_xrealloc(f->vals, f->cap_vals * sizeof *f->vals);
+            }
+        } else if (n != f->width) {
             return false;
+        }
         f->n_rows++;
     } while (lit(f, ','));
     return lit(f, ']');
