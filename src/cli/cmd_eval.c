@@ -763,6 +763,8 @@ static void print_compare_runs(const cairn_compare_result *r, const char *a, con
         printf("%s\n", r->no_test);
         return;
     }
+    if (r->predictions && r->task_reason)
+        printf("task: %s (%s)\n", r->task, r->task_reason);
     printf("%s: A %s vs B %s on %zu shared %s %s", r->metric, a, b, r->n, r->scope,
            strcmp(r->scope, "cv") == 0 ? "folds" : "rows");
     if (r->predictions)
@@ -937,20 +939,20 @@ static int cmd_eval_compare(int argc, char **argv)
     while (rc < 0 && (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
         rc = compare_arg(&a, c, argv);
     int n_args = argc - optind;
-    if (rc >= 0)
-        ;
-    else if (a.predictions && a.scores)
-        rc = cli_usage(usage_compare, "give --predictions or --scores, not both");
-    else if ((a.predictions || a.scores) && n_args > 0)
-        rc = cli_usage(usage_compare, "unexpected argument '%s': a file takes no run ids",
-                       argv[optind]);
-    else if (a.predictions || a.scores)
-        rc = compare_file(&a);
-    else if (n_args != 2)
-        rc = cli_usage(usage_compare,
-                       "expected two run ids, or --predictions FILE or --scores FILE");
-    else
-        rc = compare_runs(&a, argv[optind], argv[optind + 1]);
+    if (rc < 0) {
+        if (a.predictions && a.scores)
+            rc = cli_usage(usage_compare, "give --predictions or --scores, not both");
+        else if ((a.predictions || a.scores) && n_args > 0)
+            rc = cli_usage(usage_compare, "unexpected argument '%s': a file takes no run ids",
+                           argv[optind]);
+        else if (a.predictions || a.scores)
+            rc = compare_file(&a);
+        else if (n_args != 2)
+            rc = cli_usage(usage_compare,
+                           "expected two run ids, or --predictions FILE or --scores FILE");
+        else
+            rc = compare_runs(&a, argv[optind], argv[optind + 1]);
+    }
     free(a.columns_text);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "core/core.h"
 #include "train/train_internal.h"
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/map.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -498,16 +499,25 @@ static void side_by_side(const cairn_run_record *ra, const cairn_run_record *rb,
     qsort(r->metrics, r->n_metrics, sizeof *r->metrics, by_name);
 }
 
-/* The .csv names under a run's predictions/ (empty when it has none). */
+static bool on_disk(cairn_ctx *ctx, const char *run_id, const char *file)
+{
+    char *path = NULL;
+    bool ok = cairn_run_artifact_path(ctx, run_id, file, &path) == CAIRN_OK && cn_fs_exists(path);
+    cairn_free(path);
+    return ok;
+}
+
+/* The .csv names under a run's predictions/: those logged as artifacts, and test.csv and
+ * val.csv when a script wrote them into the run's folder ($CAIRN_RUN_DIR) without logging. */
 static size_t prediction_files(cairn_ctx *ctx, const char *run_id, char ***out)
 {
+    static const char *const usual[] = {"test.csv", "val.csv"};
     cairn_artifact_list *list = NULL;
-    *out = NULL;
-    if (cairn_run_artifacts_list(ctx, run_id, "predictions", &list) != CAIRN_OK)
-        return 0;
-    size_t n = 0;
-    *out = cn_xcalloc(list->n + 1, sizeof **out);
-    for (size_t i = 0; i < list->n; i++) {
+    size_t n = 0, n_listed = 0;
+    if (cairn_run_artifacts_list(ctx, run_id, "predictions", &list) == CAIRN_OK)
+        n_listed = list->n;
+    *out = cn_xcalloc(n_listed + 3, sizeof **out);
+    for (size_t i = 0; i < n_listed; i++) {
         const char *path = list->items[i].path;
         if (list->items[i].is_dir || !cn_str_ends(path, ".csv"))
             continue;
@@ -515,6 +525,15 @@ static size_t prediction_files(cairn_ctx *ctx, const char *run_id, char ***out)
         (*out)[n++] = cn_xstrdup(base ? base + 1 : path);
     }
     cairn_artifact_list_free(list);
+    for (size_t i = 0; i < 2; i++) {
+        char *file = cn_asprintf("predictions/%s", usual[i]);
+        bool seen = false;
+        for (size_t j = 0; j < n; j++)
+            seen = seen || strcmp((*out)[j], usual[i]) == 0;
+        if (!seen && on_disk(ctx, run_id, file))
+            (*out)[n++] = cn_xstrdup(usual[i]);
+        free(file);
+    }
     return n;
 }
 
