@@ -765,7 +765,7 @@ static void print_compare_runs(const cairn_compare_result *r, const char *a, con
     }
     if (r->predictions && r->task_reason)
         printf("task: %s (%s)\n", r->task, r->task_reason);
-    printf("%s: A %s vs B %s on %zu shared %s %s", r->metric, a, b, r->n, r->scope,
+    printf("%s: A vs B on %zu shared %s %s", r->metric, r->n, r->scope,
            strcmp(r->scope, "cv") == 0 ? "folds" : "rows");
     if (r->predictions)
         printf(" (%s)", r->predictions);

@@ -274,10 +274,15 @@ static cairn_status check_values(cairn_ctx *ctx, const cairn_table *t, const int
                                "column '%s' row %zu is empty or NaN; every row needs a value in "
                                "every compared column (drop the row or fill it in)",
                                c->name, row + 1);
-            if (numeric && c->type == CAIRN_COL_CATEGORICAL)
+            double v;
+            bool last = row + 1 == t->n_rows;
+            /* a text column: the first value that is not a number (the last row when the
+             * reader and cn_parse_double disagree, so a text column never passes) */
+            if (numeric && c->type == CAIRN_COL_CATEGORICAL &&
+                (!cn_parse_double(c->levels[c->cat[row]], &v) || last))
                 return cn_fail(ctx, CAIRN_EINVAL, "column '%s' row %zu: '%s' is not a number%s",
                                c->name, row + 1, c->levels[c->cat[row]], why_numeric);
-            if (numeric && !isfinite(c->num[row]))
+            if (numeric && c->type == CAIRN_COL_NUMERIC && !isfinite(c->num[row]))
                 return cn_fail(ctx, CAIRN_EINVAL, "column '%s' row %zu is infinite", c->name,
                                row + 1);
         }
