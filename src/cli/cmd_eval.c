@@ -441,17 +441,17 @@ static const char help_final[] =
     "cairn eval compare --predictions FILE [--columns Y,A,B] [--task T] [--bootstrap N] "          \
     "[--seed N] [--json]"
 #define SYN_COMPARE_SCORES "cairn eval compare --scores FILE [--columns A,B] [--json]"
-static const char usage_compare[] = "usage: " SYN_COMPARE "\n   or: " SYN_COMPARE_PREDICTIONS
-                                    "\n   or: " SYN_COMPARE_SCORES "\n";
+static const char usage_compare[] =
+    "usage: " SYN_COMPARE "\n   or: " SYN_COMPARE_PREDICTIONS "\n   or: " SYN_COMPARE_SCORES "\n";
 static const char help_compare[] =
     "\nSays whether two models differ significantly (p < 0.05).\n\n"
     "Two runs (by id or unique prefix; made by 'cairn train', 'cairn run', a script with the\n"
     "MLflow client, or a tune trial): the metrics both logged side by side (latest values, 95%\n"
     "intervals where a run logged NAME_ci_low and NAME_ci_high, A - B), then a test on what both\n"
     "were scored on:\n"
-    "  - the same prediction rows: predictions/<split>.csv artifacts (test, else val, else another\n"
-    "    split both logged) with columns row, y_true, y_pred, the format 'cairn train' writes\n"
-    "    (docs/eval.md, 'Predictions a script can log'); rows are paired by the row column.\n"
+    "  - the same prediction rows: predictions/<split>.csv artifacts (test, else val, else\n"
+    "    another split both logged) with columns row, y_true, y_pred, the format 'cairn train'\n"
+    "    writes (docs/eval.md, 'Predictions a script can log'); rows are paired by row id.\n"
     "    Classification: McNemar on correctness (exact below 25 discordant rows, else chi-square\n"
     "    with continuity correction) and a paired-bootstrap 95% CI of the accuracy difference;\n"
     "    regression: Wilcoxon on absolute errors and a paired-bootstrap CI of the MSE difference.\n"
@@ -675,7 +675,7 @@ static void print_compare_json(const cairn_compare_result *r, const char *a, con
         for (size_t i = 0; i < r->n_metrics; i++) {
             const cairn_compared_metric *m = &r->metrics[i];
             const double v[] = {m->a, m->a_low, m->a_high, m->b, m->b_low, m->b_high, m->diff};
-            static const char *const keys[] = {"a",    "a_ci_low",  "a_ci_high", "b",
+            static const char *const keys[] = {"a",        "a_ci_low",  "a_ci_high", "b",
                                                "b_ci_low", "b_ci_high", "diff"};
             cn_jsonw_object_begin(&w);
             cn_jsonw_kstring(&w, "name", m->name);
@@ -880,8 +880,8 @@ static int compare_file(compare_args *a)
     rc = scores ? cairn_compare_scores(ctx, t, &a->o, &r)
                 : cairn_compare_predictions(ctx, t, &a->o, &r);
     if (rc == CAIRN_ENOTFOUND)
-        code = cli_error("'%s': %s; --columns %s names the columns to use", file,
-                         cairn_errmsg(ctx), scores ? "A,B" : "Y,A,B");
+        code = cli_error("'%s': %s; --columns %s names the columns to use", file, cairn_errmsg(ctx),
+                         scores ? "A,B" : "Y,A,B");
     else if (rc != CAIRN_OK)
         code = cli_error("'%s': %s", file, cairn_errmsg(ctx));
     else if (a->json)
@@ -961,13 +961,15 @@ static const cli_command verbs[] = {
     {"metrics", cmd_eval_metrics, "score a predictions CSV: metrics with bootstrap intervals"},
     {"model", cmd_eval_model, "score a saved model on a CSV (refuses its training rows)"},
     {"final", cmd_eval_final, "score a trained run on its sealed test split, once"},
-    {"compare", cmd_eval_compare, "test whether two runs, or two models' predictions or scores, differ"},
+    {"compare", cmd_eval_compare,
+     "test whether two runs, or two models' predictions or scores, differ"},
 };
 
 int cmd_eval(int argc, char **argv)
 {
-    static const char *const lines[] = {SYN_METRICS, SYN_MODEL, SYN_FINAL, SYN_COMPARE,
-                                        SYN_COMPARE_PREDICTIONS, SYN_COMPARE_SCORES};
+    static const char *const lines[] = {
+        SYN_METRICS,       SYN_MODEL, SYN_FINAL, SYN_COMPARE, SYN_COMPARE_PREDICTIONS,
+        SYN_COMPARE_SCORES};
     static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines)};
     return cli_group_main("eval", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }

@@ -318,8 +318,8 @@ static void rename_in(char *text, size_t size, const char *from, const char *to)
 /* The task of two models' predictions of the same truth by the one rule of
  * cairn_predictions_infer_task(), applied to each model: when the two disagree, text labels
  * make it classification, else a non-integer prediction makes it regression. */
-static cairn_task infer_pair(const cairn_column *yt, const cairn_column *pa,
-                             const cairn_column *pb, size_t n_rows, char *why, size_t size)
+static cairn_task infer_pair(const cairn_column *yt, const cairn_column *pa, const cairn_column *pb,
+                             size_t n_rows, char *why, size_t size)
 {
     cairn_column cols[2] = {*yt, *pa};
     cols[0].name = "y_true";
@@ -582,7 +582,9 @@ static char *shared_predictions(cairn_ctx *ctx, const char *a, const char *b, ch
     if (!found) {
         if (!na || !nb)
             snprintf(why, size, "run %s logged no predictions",
-                     !na && !nb ? "A nor B" : !na ? "A" : "B");
+                     !na && !nb ? "A nor B"
+                     : !na      ? "A"
+                                : "B");
         else
             snprintf(why, size, "their predictions are of different splits (A: %s, B: %s)", fa[0],
                      fb[0]);
@@ -605,8 +607,8 @@ typedef struct run_preds {
 } run_preds;
 
 /* false with the reason in why when the file is not in the documented format. */
-static bool read_run_preds(cairn_ctx *ctx, const char *run_id, const char *label,
-                           const char *file, run_preds *p, char *why, size_t size)
+static bool read_run_preds(cairn_ctx *ctx, const char *run_id, const char *label, const char *file,
+                           run_preds *p, char *why, size_t size)
 {
     memset(p, 0, sizeof *p);
     char *path = NULL;
@@ -622,8 +624,9 @@ static bool read_run_preds(cairn_ctx *ctx, const char *run_id, const char *label
     for (size_t i = 0; i < 3; i++) {
         int c = cairn_table_find(p->t, names[i]);
         if (c < 0) {
-            snprintf(why, size, "run %s's %s has no column '%s' (the format is row, y_true, y_pred)",
-                     label, file, names[i]);
+            snprintf(why, size,
+                     "run %s's %s has no column '%s' (the format is row, y_true, y_pred)", label,
+                     file, names[i]);
             return false;
         }
         *cols[i] = &p->t->cols[c];
@@ -707,9 +710,8 @@ static bool pair_rows(const run_preds *a, const run_preds *b, const char *file, 
 
 /* The task: given, else the runs' tags, else the predictions' (rule of infer_pair). */
 static cairn_status decide_task(cairn_ctx *ctx, const cairn_compare_opts *o, const char *a,
-                                const char *b, const char *ta, const char *tb,
-                                const run_preds *pa, const run_preds *pb, cairn_task *task,
-                                char **reason)
+                                const char *b, const char *ta, const char *tb, const run_preds *pa,
+                                const run_preds *pb, cairn_task *task, char **reason)
 {
     cairn_task given = o ? o->task : CAIRN_TASK_AUTO;
     if (given != CAIRN_TASK_AUTO) {
@@ -722,8 +724,8 @@ static cairn_status decide_task(cairn_ctx *ctx, const cairn_compare_opts *o, con
                        tb, b);
     if (ta || tb) {
         const char *t = ta ? ta : tb;
-        *task = strcmp(t, "classification") == 0 ? CAIRN_TASK_CLASSIFICATION
-                                                  : CAIRN_TASK_REGRESSION;
+        *task =
+            strcmp(t, "classification") == 0 ? CAIRN_TASK_CLASSIFICATION : CAIRN_TASK_REGRESSION;
         *reason = cn_asprintf("tag cairn.task of run %s", ta ? a : b);
         return CAIRN_OK;
     }
@@ -763,8 +765,8 @@ static bool try_rows(cairn_ctx *ctx, const char *a, const char *b, const cairn_r
         ok = *rc == CAIRN_OK;
     }
     paired_rows p;
-    if (ok && pair_rows(&pa, &pb, file, task == CAIRN_TASK_CLASSIFICATION, &p, why, size,
-                        different)) {
+    if (ok &&
+        pair_rows(&pa, &pb, file, task == CAIRN_TASK_CLASSIFICATION, &p, why, size, different)) {
         test_rows(ctx, &p, o, r);
         paired_rows_release(&p);
         const char *split = strrchr(file, '/') + 1;
@@ -821,8 +823,7 @@ static size_t fold_series(cairn_ctx *ctx, const char *run_id, const char *key, d
 /* The fold test on a per-fold series both runs logged (cv_<metric>: a cairn train run's
  * leading metric first); false with the reason when there is none. */
 static bool try_folds(cairn_ctx *ctx, const char *a, const char *b, const cairn_run_record *ra,
-                      const cairn_run_record *rb, cairn_compare_result *r, char *why,
-                      size_t size)
+                      const cairn_run_record *rb, cairn_compare_result *r, char *why, size_t size)
 {
     const char *ca = tag_of(ra, "cairn.cv.sha256"), *cb = tag_of(rb, "cairn.cv.sha256");
     if ((ca || cb) && !(ca && cb && strcmp(ca, cb) == 0)) {
@@ -887,8 +888,7 @@ cairn_status cairn_eval_compare_runs(cairn_ctx *ctx, const char *run_a, const ch
               : task == CAIRN_TASK_CLASSIFICATION ? "classification"
                                                   : "regression";
     r->task_reason = reason;
-    if (try_rows(ctx, run_a, run_b, ra, rb, o, r, why_rows, sizeof why_rows, &different_rows,
-                 &rc))
+    if (try_rows(ctx, run_a, run_b, ra, rb, o, r, why_rows, sizeof why_rows, &different_rows, &rc))
         goto tested;
     if (rc != CAIRN_OK)
         goto done;
