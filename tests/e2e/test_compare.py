@@ -174,6 +174,17 @@ class Compare(harness.CairnTest):
         self.assertIn('scored on different rows (predictions/val.csv: 80 and 3 rows, 0 row ids '
                       'shared)', out['no_test'])
         self.assertEqual([m['name'] for m in out['metrics']], ['val_accuracy'])
+        # a file not in the format (no row column): the reason names it, the metrics still show
+        script = self.write('norow.py', 'import os\nos.makedirs("predictions", exist_ok=True)\n'
+                            'open("predictions/val.csv", "w").write('
+                            '"id,y_true,y_pred\\n0,cat,cat\\n1,dog,cat\\n")\n'
+                            'print("cairn.artifact: path=predictions/val.csv")\n'
+                            'print("cairn.final: val_accuracy=0.5")\n')
+        c = self.run_id_of(self.cairn('run', '--no-git', '--', sys.executable, script))
+        out = self.cairn_json('eval', 'compare', c, a, '--json')
+        self.assertFalse(out['has_test'])
+        self.assertIn("run A's predictions/val.csv has no column 'row'", out['no_test'])
+        self.assertEqual(len(out['metrics']), 1)
 
     def test_script_run_against_a_train_run_on_shared_rows(self):
         cfg = self.write('bc.yaml', 'name: bc\nexperiment: Default\nseed: 5\n'

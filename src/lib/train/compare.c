@@ -754,7 +754,7 @@ static bool try_rows(cairn_ctx *ctx, const char *a, const char *b, const cairn_r
     char *file = shared_predictions(ctx, a, b, why, size);
     if (!file)
         return false;
-    run_preds pa, pb;
+    run_preds pa = {0}, pb = {0};
     bool ok = read_run_preds(ctx, a, "A", file, &pa, why, size) &&
               read_run_preds(ctx, b, "B", file, &pb, why, size);
     cairn_task task = CAIRN_TASK_AUTO;
