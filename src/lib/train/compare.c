@@ -580,16 +580,13 @@ static char *shared_predictions(cairn_ctx *ctx, const char *a, const char *b, ch
         if (has_name(fb, nb, fa[i]))
             found = cn_xstrdup(fa[i]);
     if (!found) {
-        if (!na || !nb)
-            snprintf(why, size, "run %s logged no predictions",
-                     !na && !nb ? "A nor B"
-                     : !na      ? "A"
-                                : "B");
+        if (!na && !nb)
+            snprintf(why, size, "neither run logged predictions");
+        else if (!na || !nb)
+            snprintf(why, size, "run %s logged no predictions", !na ? "A" : "B");
         else
             snprintf(why, size, "their predictions are of different splits (A: %s, B: %s)", fa[0],
                      fb[0]);
-        if (!na && !nb)
-            snprintf(why, size, "neither run logged predictions");
     }
     free_names(fa, na);
     free_names(fb, nb);
