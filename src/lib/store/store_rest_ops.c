@@ -763,8 +763,8 @@ static cairn_status experiment_keys(cairn_ctx *ctx, const char *const *experimen
                 const char *key = kind == CAIRN_KEY_METRIC  ? r->metrics[k].key
                                   : kind == CAIRN_KEY_PARAM ? r->params[k].key
                                                             : r->tags[k].key;
-                list->keys = cn_arena_grow(a, (void *)list->keys, list->n, &cap,
-                                           sizeof *list->keys);
+                list->keys =
+                    cn_arena_grow(a, (void *)list->keys, list->n, &cap, sizeof *list->keys);
                 list->keys[list->n++] = cn_arena_strdup(a, key);
             }
         }
