@@ -79,8 +79,7 @@ TEST(bad_arguments)
 {
     const char *bad[] = {"x1"};
     cairn_key_list *l = NULL;
-    CHECK(cairn_experiment_keys(ctx, bad, 1, CAIRN_VIEW_ALL, CAIRN_KEY_METRIC, &l) ==
-          CAIRN_EINVAL);
+    CHECK(cairn_experiment_keys(ctx, bad, 1, CAIRN_VIEW_ALL, CAIRN_KEY_METRIC, &l) == CAIRN_EINVAL);
     CHECK(l == NULL);
     CHECK(strstr(cairn_errmsg(ctx), "invalid experiment id 'x1'") != NULL);
     CHECK(cairn_experiment_keys(ctx, NULL, 0, CAIRN_VIEW_ALL, (cairn_key_kind)7, &l) ==
