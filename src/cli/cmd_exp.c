@@ -66,7 +66,7 @@ static int exp_create(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":t:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             goto done;
         } else if (c == OPT_ARTLOC) {
             artifact_location = optarg;
@@ -154,7 +154,7 @@ static int exp_list(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_ALL) {
             all = true;
@@ -196,7 +196,7 @@ static int exp_search(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_FILTER) {
             q.filter = optarg;

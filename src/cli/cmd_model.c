@@ -197,7 +197,7 @@ static int model_list(int argc, char **argv)
 
     while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             rc = 0;
         } else if (c == OPT_NAME_LIKE) {
             q.name_like = optarg;
@@ -330,7 +330,7 @@ static int model_show(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_VERSION) {
             if (!parse_version(optarg, &version))
@@ -427,7 +427,7 @@ static int model_register(int argc, char **argv)
     while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'h':
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             rc = 0;
             break;
         case OPT_NAME: o.name = optarg; break;
@@ -594,7 +594,7 @@ static int model_history(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_ALIAS) {
             q.alias = optarg;

@@ -707,7 +707,7 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                                      opts[i].name);
         }
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
+        case 'h': cli_help(usage, NULL); return 0;
         case OPT_EXPERIMENT:
             if (a->n_experiments == CN_ARRAY_LEN(a->experiments))
                 return cli_usage(usage, "at most %zu --experiment options",
@@ -742,14 +742,15 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
     return -1;
 }
 
-/* Looks up the --experiment arguments; fills ids (freed by the caller). */
-static int resolve_experiments(cairn_ctx *ctx, const query_args *a, char **ids)
+/* Looks up the --experiment arguments; fills ids and names (freed by the caller). */
+static int resolve_experiments(cairn_ctx *ctx, const query_args *a, char **ids, char **names)
 {
     for (size_t i = 0; i < a->n_experiments; i++) {
         cairn_experiment *e = cli_experiment_find(ctx, a->experiments[i]);
         if (!e)
             return 1;
         ids[i] = cn_xstrdup(e->experiment_id);
+        names[i] = cn_xstrdup(e->name);
         cairn_experiment_free(e);
     }
     return 0;
@@ -785,9 +786,10 @@ static int query_runs(int argc, char **argv, bool is_search)
     if (!ctx)
         return 1;
     char *ids[CN_ARRAY_LEN(a.experiments)] = {0};
+    char *names[CN_ARRAY_LEN(a.experiments)] = {0};
     run_set set = {0};
     char *token = a.q.page_token ? cn_xstrdup(a.q.page_token) : NULL;
-    rc = resolve_experiments(ctx, &a, ids);
+    rc = resolve_experiments(ctx, &a, ids, names);
     if (rc != 0)
         goto done;
     a.q.experiment_ids = (const char *const *)ids;
@@ -825,9 +827,18 @@ static int query_runs(int argc, char **argv, bool is_search)
     }
     if (is_search && token)
         fprintf(stderr, "next page token: %s\n", token);
+    /* A name no run has: an empty result says so, and an order-by always does. */
+    if (set.n == 0 && a.q.filter)
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names,
+                              a.n_experiments, a.q.view, &a.q.filter, 1);
+    if (a.q.order_by != newest_first)
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names,
+                              a.n_experiments, a.q.view, a.q.order_by, a.q.n_order_by);
 done:
-    for (size_t i = 0; i < a.n_experiments; i++)
+    for (size_t i = 0; i < a.n_experiments; i++) {
         free(ids[i]);
+        free(names[i]);
+    }
     free(token);
     run_set_release(&set);
     cairn_close(ctx);
@@ -1458,7 +1469,7 @@ static int runs_export(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_FORMAT) {
             format = optarg;
