@@ -31,7 +31,7 @@ static const char *const synopsis_lines[] = {
     "cairn auth revoke model NAME USER",
     "cairn auth grants [USER] [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
 
 enum { OPT_JSON = 1000, OPT_ADMIN, OPT_PASSWORD_STDIN, OPT_NAME, OPT_TTL };
 

@@ -574,6 +574,6 @@ static const cli_command verbs[] = {
 int cmd_data(int argc, char **argv)
 {
     static const char *const lines[] = {SYN_VALIDATE, SYN_SPLIT, SYN_PROFILE, SYN_HASH};
-    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines)};
+    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines), NULL, 0};
     return cli_group_main("data", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }

@@ -668,6 +668,6 @@ static const cli_command verbs[] = {
 int cmd_eval(int argc, char **argv)
 {
     static const char *const lines[] = {SYN_METRICS, SYN_MODEL, SYN_FINAL, SYN_COMPARE};
-    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines)};
+    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines), NULL, 0};
     return cli_group_main("eval", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }

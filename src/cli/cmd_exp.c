@@ -23,7 +23,7 @@ static const char *const synopsis_lines[] = {
     "cairn exp restore ID_OR_NAME",
     "cairn exp search [--filter F] [--order-by KEY]... [--max N] [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
 
 static const char *usage_of(const char *verb)
 {

@@ -26,7 +26,7 @@ static const char *const synopsis_lines[] = {
     "cairn model profile MODEL --data CSV [--batches 1,32,1024] [--seconds S] [--no-record] "
     "[--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
 
 enum {
     OPT_JSON = 1000,

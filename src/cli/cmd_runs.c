@@ -39,7 +39,7 @@ static const char *const synopsis_lines[] = {
     "cairn runs export RUN_ID... [--format json|csv] [-o FILE]",
     "cairn runs history RUN_ID KEY [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
 
 static const char *usage_of(const char *verb)
 {

@@ -11,7 +11,7 @@
 static const char *const synopsis_lines[] = {
     "cairn store check [--store URI] [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
 
 static void write_report(const cairn_store_report *r)
 {

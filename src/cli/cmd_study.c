@@ -25,7 +25,7 @@ static const char *const synopsis_lines[] = {
     "cairn study export NAME [--format json|csv|optuna-journal] [-o FILE]",
     "cairn study import FILE [--study NAME] [--as NAME] [--experiment NAME]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
 
 static const char *usage_of(const char *verb)
 {
