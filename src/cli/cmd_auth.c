@@ -33,7 +33,7 @@ static const char *const synopsis_lines[] = {
 };
 static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
 
-enum { OPT_JSON = 1000, OPT_ADMIN, OPT_PASSWORD_STDIN, OPT_NAME, OPT_TTL };
+enum { OPT_JSON = 1000, OPT_ADMIN, OPT_PASSWORD_STDIN, OPT_TTL };
 
 /* The usage lines of `cairn auth <verb> <sub>` (sub NULL: every line of the verb), in a
  * static buffer. */
@@ -284,7 +284,7 @@ static int auth_user(int argc, char **argv)
 
 static int token_create(int argc, char **argv)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, OPT_NAME},
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
                                          {"ttl", required_argument, NULL, OPT_TTL},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -292,8 +292,8 @@ static int token_create(int argc, char **argv)
     const char *name = NULL;
     int64_t days = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == OPT_NAME)
+    while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+        if (c == 'n')
             name = optarg;
         else if (c == OPT_TTL) {
             if (!cli_parse_count(optarg, TTL_DAYS_MAX, &days))

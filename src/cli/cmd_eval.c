@@ -507,12 +507,12 @@ static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bo
 
 static int cmd_eval_model(int argc, char **argv)
 {
-    enum { OPT_LOG = 256, OPT_EXP };
+    enum { OPT_LOG = 256 };
     static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
                                              {"bootstrap", required_argument, NULL, 'b'},
                                              {"seed", required_argument, NULL, 's'},
                                              {"log", no_argument, NULL, OPT_LOG},
-                                             {"experiment", required_argument, NULL, OPT_EXP},
+                                             {"experiment", required_argument, NULL, 'e'},
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
@@ -522,7 +522,7 @@ static int cmd_eval_model(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:e:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.data = optarg; break;
         case 'b':
@@ -536,7 +536,7 @@ static int cmd_eval_model(int argc, char **argv)
             o.seed = v;
             break;
         case OPT_LOG: o.log = true; break;
-        case OPT_EXP: o.experiment = optarg; break;
+        case 'e': o.experiment = optarg; break;
         case 'j': json = true; break;
         default: return cli_other_option(c, usage_model, help_model, argv);
         }

@@ -48,7 +48,7 @@ static void write_experiment(cn_jsonw *w, const cairn_experiment *e)
 }
 
 /* getopt codes of the long options that have no short form. */
-enum { OPT_JSON = 1000, OPT_ALL, OPT_DELETED, OPT_FILTER, OPT_ORDER_BY, OPT_MAX, OPT_ARTLOC };
+enum { OPT_JSON = 1000, OPT_ALL, OPT_DELETED, OPT_ORDER_BY, OPT_MAX, OPT_ARTLOC };
 
 static int exp_create(int argc, char **argv)
 {
@@ -181,7 +181,7 @@ static int exp_list(int argc, char **argv)
 
 static int exp_search(int argc, char **argv)
 {
-    static const struct option opts[] = {{"filter", required_argument, NULL, OPT_FILTER},
+    static const struct option opts[] = {{"filter", required_argument, NULL, 'f'},
                                          {"order-by", required_argument, NULL, OPT_ORDER_BY},
                                          {"max", required_argument, NULL, OPT_MAX},
                                          {"json", no_argument, NULL, OPT_JSON},
@@ -194,11 +194,11 @@ static int exp_search(int argc, char **argv)
     bool json = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
         if (c == 'h') {
             cli_help(usage, NULL);
             return 0;
-        } else if (c == OPT_FILTER) {
+        } else if (c == 'f') {
             q.filter = optarg;
         } else if (c == OPT_ORDER_BY) {
             if (q.n_order_by == MAX_ORDER_BY)

@@ -31,10 +31,8 @@ static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_line
 enum {
     OPT_JSON = 1000,
     OPT_NAME_LIKE,
-    OPT_TAG,
     OPT_VERSION,
     OPT_ALIAS,
-    OPT_NAME,
     OPT_RUN,
     OPT_PATH,
     OPT_SEMVER,
@@ -184,7 +182,7 @@ static int list_models(cairn_ctx *ctx, cairn_registered_model_query *q, bool jso
 static int model_list(int argc, char **argv)
 {
     static const struct option opts[] = {{"name-like", required_argument, NULL, OPT_NAME_LIKE},
-                                         {"tag", required_argument, NULL, OPT_TAG},
+                                         {"tag", required_argument, NULL, 't'},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -195,13 +193,13 @@ static int model_list(int argc, char **argv)
     bool json = false;
     int rc = -1, c;
 
-    while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, ":t:h", opts, NULL)) != -1) {
         if (c == 'h') {
             cli_help(usage, NULL);
             rc = 0;
         } else if (c == OPT_NAME_LIKE) {
             q.name_like = optarg;
-        } else if (c == OPT_TAG) {
+        } else if (c == 't') {
             rc = add_tag(usage, optarg, tags, &n_tags);
         } else if (c == OPT_JSON) {
             json = true;
@@ -407,12 +405,12 @@ static int do_register(cairn_ctx *ctx, cairn_model_version_opts *o, const char *
 
 static int model_register(int argc, char **argv)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, OPT_NAME},
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
                                          {"run", required_argument, NULL, OPT_RUN},
                                          {"path", required_argument, NULL, OPT_PATH},
                                          {"semver", required_argument, NULL, OPT_SEMVER},
                                          {"description", required_argument, NULL, OPT_DESCRIPTION},
-                                         {"tag", required_argument, NULL, OPT_TAG},
+                                         {"tag", required_argument, NULL, 't'},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -424,18 +422,18 @@ static int model_register(int argc, char **argv)
     bool json = false;
     int rc = -1, c;
 
-    while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, ":n:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'h':
             cli_help(usage, NULL);
             rc = 0;
             break;
-        case OPT_NAME: o.name = optarg; break;
+        case 'n': o.name = optarg; break;
         case OPT_RUN: run = optarg; break;
         case OPT_PATH: o.path = optarg; break;
         case OPT_SEMVER: o.semver = optarg; break;
         case OPT_DESCRIPTION: o.description = optarg; break;
-        case OPT_TAG: rc = add_tag(usage, optarg, tags, &n_tags); break;
+        case 't': rc = add_tag(usage, optarg, tags, &n_tags); break;
         case OPT_JSON: json = true; break;
         default: rc = cli_other_option(c, usage, NULL, argv); break;
         }

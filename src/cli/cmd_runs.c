@@ -50,8 +50,6 @@ enum {
     OPT_JSON = 1000,
     OPT_ALL,
     OPT_DELETED,
-    OPT_EXPERIMENT,
-    OPT_FILTER,
     OPT_ORDER_BY,
     OPT_MAX,
     OPT_PAGE_TOKEN,
@@ -685,10 +683,10 @@ typedef struct query_args {
 
 static int parse_query(int argc, char **argv, const char *usage, bool is_search, query_args *a)
 {
-    static const struct option opts[] = {{"experiment", required_argument, NULL, OPT_EXPERIMENT},
+    static const struct option opts[] = {{"experiment", required_argument, NULL, 'e'},
                                          {"all", no_argument, NULL, OPT_ALL},
                                          {"deleted", no_argument, NULL, OPT_DELETED},
-                                         {"filter", required_argument, NULL, OPT_FILTER},
+                                         {"filter", required_argument, NULL, 'f'},
                                          {"order-by", required_argument, NULL, OPT_ORDER_BY},
                                          {"max", required_argument, NULL, OPT_MAX},
                                          {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
@@ -698,8 +696,8 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                                          {NULL, 0, NULL, 0}};
     bool all = false, deleted = false;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        bool search_only = c == OPT_FILTER || c == OPT_ORDER_BY || c == OPT_PAGE_TOKEN;
+    while ((c = getopt_long(argc, argv, ":e:f:h", opts, NULL)) != -1) {
+        bool search_only = c == 'f' || c == OPT_ORDER_BY || c == OPT_PAGE_TOKEN;
         if (search_only && !is_search) {
             for (size_t i = 0; opts[i].name; i++)
                 if (opts[i].val == c)
@@ -708,7 +706,7 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
         }
         switch (c) {
         case 'h': cli_help(usage, NULL); return 0;
-        case OPT_EXPERIMENT:
+        case 'e':
             if (a->n_experiments == CN_ARRAY_LEN(a->experiments))
                 return cli_usage(usage, "at most %zu --experiment options",
                                  CN_ARRAY_LEN(a->experiments));
@@ -716,7 +714,7 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
             break;
         case OPT_ALL: all = true; break;
         case OPT_DELETED: deleted = true; break;
-        case OPT_FILTER: a->q.filter = optarg; break;
+        case 'f': a->q.filter = optarg; break;
         case OPT_ORDER_BY:
             if (a->q.n_order_by == MAX_ORDER_BY)
                 return cli_usage(usage, "at most %d --order-by keys", MAX_ORDER_BY);
@@ -732,6 +730,13 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
         case OPT_JSON: a->json = true; break;
         default: return cli_other_option(c, usage, NULL, argv);
         }
+    }
+    /* `cairn runs search 'metrics.acc > 0.9'`: the filter as the one argument */
+    if (is_search && optind + 1 == argc) {
+        if (a->q.filter)
+            return cli_usage(usage, "a filter given twice: '%s' and --filter '%s'", argv[optind],
+                             a->q.filter);
+        a->q.filter = argv[optind++];
     }
     if (optind != argc)
         return cli_usage(usage, "unexpected argument '%s'", argv[optind]);

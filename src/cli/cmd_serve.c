@@ -104,7 +104,7 @@ int cmd_serve(int argc, char **argv)
     double d;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":e:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (!*optarg || strchr(optarg, '/'))
