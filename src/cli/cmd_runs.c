@@ -39,7 +39,117 @@ static const char *const synopsis_lines[] = {
     "cairn runs export RUN_ID... [--format json|csv] [-o FILE]",
     "cairn runs history RUN_ID KEY [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
+#define SELECT_HELP \
+    "  -e, --experiment NAME_OR_ID  only runs of this experiment (repeatable; default: all)\n" \
+    "      --all                    deleted runs too\n" \
+    "      --deleted                only deleted runs\n"
+#define COLUMNS_HELP \
+    "      --columns LIST           the table's columns, comma-separated: run_id, name,\n" \
+    "                               experiment, status, start, duration, user,\n" \
+    "                               metrics.KEY, params.KEY, tags.KEY or a bare KEY\n" \
+    "      --json                   print {\"runs\": [...]} as JSON\n" \
+    "  -h, --help                   this help\n"
+
+static const cli_verb_help helps[] = {
+    {"list",
+     "Lists runs, newest first, as a table: id (8 characters; any unique prefix of 6 or\n"
+     "more names a run), name, status, start, duration, then the params whose values\n"
+     "differ between the runs and the latest metrics. Every page is read, up to --max.\n"
+     "\n"
+     "options:\n" SELECT_HELP
+     "      --max N                  show at most N runs\n" COLUMNS_HELP
+     "\n"
+     "examples:\n"
+     "  cairn runs list -e quickstart\n"
+     "  cairn runs list --max 5 --columns name,status,params.lr,metrics.val_acc\n"},
+    {"show",
+     "Shows one run, named by its id or a unique prefix of 6 or more characters: status (and\n"
+     "why it failed), times, params, latest metrics, tags, dataset inputs and artifacts.\n"
+     "\n"
+     "options:\n"
+     "      --json      print the run as JSON\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs show 7451aa3c\n"
+     "  cairn runs show 7451aa3c --json\n"},
+    {"search",
+     "Searches runs with a filter (MLflow's syntax: metrics.KEY, params.KEY, tags.KEY and\n"
+     "attributes compared with = != < <= > >= LIKE ILIKE IN, joined by AND) and an order; one\n"
+     "page of up to --max runs, the next page's token on stderr. The filter may also be the\n"
+     "one argument. A filter that matches nothing, or an order-by, that names a metric,\n"
+     "param or tag no run has gets a note with the nearest name that exists.\n"
+     "\n"
+     "options:\n" SELECT_HELP
+     "  -f, --filter F               e.g. \"metrics.val_acc > 0.9 AND params.lr = '0.5'\"\n"
+     "      --order-by KEY           metrics.KEY, params.KEY, tags.KEY, start_time, ... with\n"
+     "                               ASC or DESC (repeatable; default: newest first)\n"
+     "      --max N                  the page size (default 1000)\n"
+     "      --page-token T           the page after the one that printed T\n" COLUMNS_HELP
+     "\n"
+     "examples:\n"
+     "  cairn runs search -e quickstart \"metrics.val_acc > 0.5\" --order-by \"metrics.val_acc "
+     "DESC\"\n"
+     "  cairn runs search -f \"params.lr = '0.5'\" --max 10 --json\n"},
+    {"compare",
+     "Compares runs side by side: name, experiment, status, duration, every param (a '*'\n"
+     "marks those that differ) and every latest metric.\n"
+     "\n"
+     "options:\n"
+     "      --json      print {\"runs\": [...], \"differing_params\": [...]} as JSON\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs compare 7451aa3c 9e02b417\n"},
+    {"delete",
+     "Deletes runs (soft: 'cairn runs restore' brings them back; 'cairn runs list --deleted'\n"
+     "shows them).\n"
+     "\n"
+     "options:\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs delete 7451aa3c 9e02b417\n"},
+    {"restore",
+     "Restores deleted runs.\n"
+     "\n"
+     "options:\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs restore 7451aa3c\n"},
+    {"set-status",
+     "Ends a run by hand: sets its status (KILLED, FAILED or FINISHED) and its end time, e.g.\n"
+     "for a run whose process died without a word.\n"
+     "\n"
+     "options:\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs set-status 7451aa3c KILLED\n"},
+    {"export",
+     "Exports runs: JSON with every field, the full metric histories and the artifacts, or\n"
+     "CSV with one row per run (params, latest metrics and tags as columns).\n"
+     "\n"
+     "options:\n"
+     "      --format F       json (default) or csv\n"
+     "  -o, --output FILE    write FILE instead of standard output\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs export 7451aa3c 9e02b417 --format csv -o runs.csv\n"},
+    {"history",
+     "Prints every point of one metric of a run (step, value, time), in step order.\n"
+     "\n"
+     "options:\n"
+     "      --json      print {\"run_id\", \"key\", \"metrics\": [...]} as JSON\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs history 7451aa3c val_loss\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
 static const char *usage_of(const char *verb)
 {
