@@ -75,7 +75,7 @@ static const cli_verb_help helps[] = {
      "  cairn runs show 7451aa3c --json\n"},
     {"search",
      "Searches runs with a filter (MLflow's syntax: metrics.KEY, params.KEY, tags.KEY and\n"
-     "attributes compared with = != < <= > >= LIKE ILIKE IN, joined by AND) and an order; one\n"
+     "attributes compared with = != < <= > >= LIKE ILIKE IN, AND, OR, ( )) and an order; one\n"
      "page of up to --max runs, the next page's token on stderr. The filter may also be the\n"
      "one argument. A filter that matches nothing, or an order-by, that names a metric,\n"
      "param or tag no run has gets a note with the nearest name that exists.\n"
