@@ -26,7 +26,94 @@ static const char *const synopsis_lines[] = {
     "cairn model profile MODEL --data CSV [--batches 1,32,1024] [--seconds S] [--no-record] "
     "[--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), NULL, 0};
+static const cli_verb_help helps[] = {
+    {"list", "Lists registered models: name, latest version, aliases, last update.\n"
+             "\n"
+             "options:\n"
+             "      --name-like PATTERN  only names matching PATTERN (SQL LIKE: % and _)\n"
+             "  -t, --tag KEY=VALUE      only models with this tag (repeatable: all of them)\n"
+             "      --json               print {\"registered_models\": [...]} as JSON\n"
+             "  -h, --help               this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn model list\n"
+             "  cairn model list --name-like 'churn%' -t team=growth\n"},
+    {"show", "Shows a model with its tags, aliases and live versions, or one version of it\n"
+             "(by number or alias): source, run, semver, stage, description and tags.\n"
+             "\n"
+             "options:\n"
+             "      --version N     that version\n"
+             "      --alias ALIAS   the version ALIAS points at\n"
+             "      --json          print it as JSON\n"
+             "  -h, --help          this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn model show churn\n"
+             "  cairn model show churn --alias production --json\n"},
+    {"register",
+     "Registers the next version of a model (created when missing) from a run's model\n"
+     "artifact or from a source (a path or an artifact URI), and prints its number.\n"
+     "\n"
+     "options:\n"
+     "  -n, --name NAME          the model (required)\n"
+     "      --run RUN            the run (an id or a unique prefix of 6 or more characters)\n"
+     "      --path P             the run's artifact (default model/model.cairn, where\n"
+     "                           'cairn train' saves it)\n"
+     "      --semver V           a SemVer 2.0.0 label, unique per model\n"
+     "      --description D      what the version is\n"
+     "  -t, --tag KEY=VALUE      a tag on the version (repeatable)\n"
+     "      --json               print the version as JSON\n"
+     "  -h, --help               this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn model register -n churn --run RUN_ID --semver 1.0.0\n"
+     "  cairn model register -n churn runs:/7451aa3c9e02b417/model/model.cairn\n"},
+    {"alias", "Points an alias (production, staging, ...) at a version, moving it from where it\n"
+              "was; the move is kept in the model's history with who made it and why.\n"
+              "\n"
+              "options:\n"
+              "      --reason TEXT   why, kept in the history\n"
+              "  -h, --help          this help\n"
+              "\n"
+              "examples:\n"
+              "  cairn model alias churn production 3 --reason \"beats v2 on AUC\"\n"},
+    {"rollback", "Moves an alias back to the version it pointed at before its last move.\n"
+                 "\n"
+                 "options:\n"
+                 "      --reason TEXT   why, kept in the history\n"
+                 "  -h, --help          this help\n"
+                 "\n"
+                 "examples:\n"
+                 "  cairn model rollback churn production --reason \"v3 latency\"\n"},
+    {"history", "Lists the alias and stage moves of a model, newest first: when, who, which\n"
+                "alias, from and to which version, and why.\n"
+                "\n"
+                "options:\n"
+                "      --alias ALIAS   only the moves of ALIAS\n"
+                "      --json          print {\"events\": [...]} as JSON\n"
+                "  -h, --help          this help\n"
+                "\n"
+                "examples:\n"
+                "  cairn model history churn --alias production\n"},
+    {"profile",
+     "Times a model: its load, then its predictions on batches of 1, 32 and 1024 rows of\n"
+     "CSV (its features), one thread: p50, p95 and p99 latency and rows per second, with the\n"
+     "file's size. MODEL is a file, runs:/RUN_ID/model or models:/NAME@ALIAS; the figures\n"
+     "are recorded on the registry version (tags) or the run (metrics).\n"
+     "\n"
+     "options:\n"
+     "      --data CSV        the rows to predict (required)\n"
+     "      --batches LIST    the batch sizes (default 1,32,1024)\n"
+     "      --seconds S       time each size this long (default 1)\n"
+     "      --no-record       record nothing\n"
+     "      --json            print the figures as JSON\n"
+     "  -h, --help            this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn model profile models:/churn@production --data data/breast_cancer.csv\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
 enum {
     OPT_JSON = 1000,
