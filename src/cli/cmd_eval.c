@@ -35,7 +35,8 @@ static const char help_metrics[] =
     "has non-integer values; else classification when y_true has 2 distinct integers, or at\n"
     "most 20 that are at most 5% of the rows; else regression. The report's first line says\n"
     "which task and why.\n\n"
-    "  --input FILE      the predictions CSV (also -i)\n"
+    "options:\n"
+    "  -i, --input FILE  the predictions CSV\n"
     "  --task T          classification or regression\n"
     "  --metrics LIST    comma-separated metrics to score (default: every one that applies,\n"
     "                    intervals for the headline ones); see docs/eval.md\n"
@@ -43,7 +44,12 @@ static const char help_metrics[] =
     "  --bootstrap N     resamples for the 95% intervals (default 1000, 0: none)\n"
     "  --seed N          bootstrap seed (default 0)\n"
     "  --plots DIR       write confusion_matrix.svg (and roc.svg, pr.svg, calibration.svg with\n"
-    "                    probabilities: one-vs-rest curves per class) into DIR\n";
+    "                    probabilities: one-vs-rest curves per class) into DIR\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn eval metrics -i predictions.csv --metrics accuracy,f1_macro,log_loss\n"
+    "  cairn eval metrics -i predictions.csv --task regression --json\n";
 
 #define BOOTSTRAP_MAX 1000000
 #define METRICS_MAX 64
@@ -407,13 +413,19 @@ static const char usage_model[] = "usage: " SYN_MODEL "\n";
 static const char help_model[] =
     "\nScores a saved model (a run's model/model.cairn, or a model file) on a CSV holding its\n"
     "features and label. Refuses when any row equals a row the model was trained on.\n\n"
-    "  --data CSV          the rows to score (required)\n"
+    "options:\n"
+    "  -d, --data CSV      the rows to score (required)\n"
     "  --bootstrap N       resamples for the 95% intervals (default: the run's, else 1000; 0:\n"
     "                      none)\n"
     "  --seed N            bootstrap seed (default 0)\n"
     "  --log               record the metrics (eval_<metric>) in a new run\n"
-    "  --experiment NAME   that run's experiment (default: the model's run's)\n"
-    "  --json              print the report as JSON\n";
+    "  -e, --experiment NAME  that run's experiment (default: the model's run's)\n"
+    "  --json              print the report as JSON\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn eval model 7451aa3c --data new-rows.csv\n"
+    "  cairn eval model model.cairn --data new-rows.csv --log -e holdout --json\n";
 #define SYN_FINAL "cairn eval final RUN_ID [--bootstrap N] [--json]"
 static const char usage_final[] = "usage: " SYN_FINAL "\n";
 static const char help_final[] =
@@ -421,8 +433,13 @@ static const char help_final[] =
     "test_<metric> with 95% intervals, predictions/test.csv, plots/test_*.svg and tag\n"
     "cairn.test.looks. A second look still answers, but is flagged on the run\n"
     "(cairn.test.second_look=true) and warned about.\n\n"
+    "options:\n"
     "  --bootstrap N       resamples for the intervals (default: the run's)\n"
-    "  --json              print the report as JSON\n";
+    "  --json              print the report as JSON\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn eval final 7451aa3c\n";
 #define SYN_COMPARE "cairn eval compare RUN_A RUN_B [--json]"
 static const char usage_compare[] = "usage: " SYN_COMPARE "\n";
 static const char help_compare[] =

@@ -132,7 +132,8 @@ void cli_help(const char *usage, const char *help)
         }
     }
     if (help) {
-        fputc('\n', stdout);
+        if (help[0] != '\n')
+            fputc('\n', stdout);
         fputs(help, stdout);
     }
 }
