@@ -27,11 +27,11 @@ static const char usage_split[] = "usage: " SYN_SPLIT "\n";
 static const char usage_profile[] = "usage: " SYN_PROFILE "\n";
 static const char usage_hash[] = "usage: " SYN_HASH "\n";
 #define HELP_CSV                                                                                   \
-    "      --delimiter C      field delimiter (default ','; 'tab' for a tab)\n"                     \
+    "      --delimiter C      field delimiter (default ','; 'tab' for a tab)\n"                    \
     "      --numeric COL      read COL as numbers: a value that is not one is an error\n"          \
-    "                         (repeatable)\n"                                                       \
-    "      --categorical COL  read COL as categories even if its values look numeric\n"           \
-    "                         (repeatable)\n"                                                       \
+    "                         (repeatable)\n"                                                      \
+    "      --categorical COL  read COL as categories even if its values look numeric\n"            \
+    "                         (repeatable)\n"                                                      \
     "  -h, --help             this help\n"
 
 static const char help_validate[] =
@@ -42,8 +42,7 @@ static const char help_validate[] =
     "options:\n"
     "      --label COL        the class column: counts and imbalance ratio\n"
     "      --splits DIR       check DIR/train.idx, val.idx, test.idx against each other\n"
-    "      --json             print the report as JSON\n" HELP_CSV
-    "\n"
+    "      --json             print the report as JSON\n" HELP_CSV "\n"
     "examples:\n"
     "  cairn data validate data/wine.csv --label target\n"
     "  cairn data validate data/wine.csv --label target --splits splits/wine\n";
@@ -63,8 +62,7 @@ static const char help_split[] =
     "      --test F           test fraction (default 0.2)\n"
     "      --val F            validation fraction (default 0.1)\n"
     "      --seed N           the same seed gives the same split (default 0)\n"
-    "      --json             print the result as JSON\n" HELP_CSV
-    "\n"
+    "      --json             print the result as JSON\n" HELP_CSV "\n"
     "examples:\n"
     "  cairn data split data/wine.csv --out splits/wine --label target --seed 1\n"
     "  cairn data split data/iris.csv --out splits/iris --method random --test 0.3\n";
@@ -75,8 +73,7 @@ static const char help_profile[] =
     "\n"
     "options:\n"
     "  -o, --output FILE      also write the profile as JSON to FILE\n"
-    "      --json             print the profile as JSON\n" HELP_CSV
-    "\n"
+    "      --json             print the profile as JSON\n" HELP_CSV "\n"
     "examples:\n"
     "  cairn data profile data/wine.csv --categorical target -o wine-profile.json\n";
 static const char help_hash[] =
@@ -84,8 +81,7 @@ static const char help_hash[] =
     "its parsed content (independent of number formatting).\n"
     "\n"
     "options:\n"
-    "      --json             print a JSON array\n" HELP_CSV
-    "\n"
+    "      --json             print a JSON array\n" HELP_CSV "\n"
     "examples:\n"
     "  cairn data hash data/wine.csv data/iris.csv\n";
 

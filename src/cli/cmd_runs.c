@@ -39,29 +39,27 @@ static const char *const synopsis_lines[] = {
     "cairn runs export RUN_ID... [--format json|csv] [-o FILE]",
     "cairn runs history RUN_ID KEY [--json]",
 };
-#define SELECT_HELP \
-    "  -e, --experiment NAME_OR_ID  only runs of this experiment (repeatable; default: all)\n" \
-    "      --all                    deleted runs too\n" \
+#define SELECT_HELP                                                                                \
+    "  -e, --experiment NAME_OR_ID  only runs of this experiment (repeatable; default: all)\n"     \
+    "      --all                    deleted runs too\n"                                            \
     "      --deleted                only deleted runs\n"
-#define COLUMNS_HELP \
-    "      --columns LIST           the table's columns, comma-separated: run_id, name,\n" \
-    "                               experiment, status, start, duration, user,\n" \
-    "                               metrics.KEY, params.KEY, tags.KEY or a bare KEY\n" \
-    "      --json                   print {\"runs\": [...]} as JSON\n" \
+#define COLUMNS_HELP                                                                               \
+    "      --columns LIST           the table's columns, comma-separated: run_id, name,\n"         \
+    "                               experiment, status, start, duration, user,\n"                  \
+    "                               metrics.KEY, params.KEY, tags.KEY or a bare KEY\n"             \
+    "      --json                   print {\"runs\": [...]} as JSON\n"                             \
     "  -h, --help                   this help\n"
 
 static const cli_verb_help helps[] = {
-    {"list",
-     "Lists runs, newest first, as a table: id (8 characters; any unique prefix of 6 or\n"
-     "more names a run), name, status, start, duration, then the params whose values\n"
-     "differ between the runs and the latest metrics. Every page is read, up to --max.\n"
-     "\n"
-     "options:\n" SELECT_HELP
-     "      --max N                  show at most N runs\n" COLUMNS_HELP
-     "\n"
-     "examples:\n"
-     "  cairn runs list -e quickstart\n"
-     "  cairn runs list --max 5 --columns name,status,params.lr,metrics.val_acc\n"},
+    {"list", "Lists runs, newest first, as a table: id (8 characters; any unique prefix of 6 or\n"
+             "more names a run), name, status, start, duration, then the params whose values\n"
+             "differ between the runs and the latest metrics. Every page is read, up to --max.\n"
+             "\n"
+             "options:\n" SELECT_HELP
+             "      --max N                  show at most N runs\n" COLUMNS_HELP "\n"
+             "examples:\n"
+             "  cairn runs list -e quickstart\n"
+             "  cairn runs list --max 5 --columns name,status,params.lr,metrics.val_acc\n"},
     {"show",
      "Shows one run, named by its id or a unique prefix of 6 or more characters: status (and\n"
      "why it failed), times, params, latest metrics, tags, dataset inputs and artifacts.\n"
@@ -85,8 +83,7 @@ static const cli_verb_help helps[] = {
      "      --order-by KEY           metrics.KEY, params.KEY, tags.KEY, start_time, ... with\n"
      "                               ASC or DESC (repeatable; default: newest first)\n"
      "      --max N                  the page size (default 1000)\n"
-     "      --page-token T           the page after the one that printed T\n" COLUMNS_HELP
-     "\n"
+     "      --page-token T           the page after the one that printed T\n" COLUMNS_HELP "\n"
      "examples:\n"
      "  cairn runs search -e quickstart \"metrics.val_acc > 0.5\" --order-by \"metrics.val_acc "
      "DESC\"\n"
@@ -110,14 +107,13 @@ static const cli_verb_help helps[] = {
      "\n"
      "examples:\n"
      "  cairn runs delete 7451aa3c 9e02b417\n"},
-    {"restore",
-     "Restores deleted runs.\n"
-     "\n"
-     "options:\n"
-     "  -h, --help      this help\n"
-     "\n"
-     "examples:\n"
-     "  cairn runs restore 7451aa3c\n"},
+    {"restore", "Restores deleted runs.\n"
+                "\n"
+                "options:\n"
+                "  -h, --help      this help\n"
+                "\n"
+                "examples:\n"
+                "  cairn runs restore 7451aa3c\n"},
     {"set-status",
      "Ends a run by hand: sets its status (KILLED, FAILED or FINISHED) and its end time, e.g.\n"
      "for a run whose process died without a word.\n"
@@ -138,15 +134,14 @@ static const cli_verb_help helps[] = {
      "\n"
      "examples:\n"
      "  cairn runs export 7451aa3c 9e02b417 --format csv -o runs.csv\n"},
-    {"history",
-     "Prints every point of one metric of a run (step, value, time), in step order.\n"
-     "\n"
-     "options:\n"
-     "      --json      print {\"run_id\", \"key\", \"metrics\": [...]} as JSON\n"
-     "  -h, --help      this help\n"
-     "\n"
-     "examples:\n"
-     "  cairn runs history 7451aa3c val_loss\n"},
+    {"history", "Prints every point of one metric of a run (step, value, time), in step order.\n"
+                "\n"
+                "options:\n"
+                "      --json      print {\"run_id\", \"key\", \"metrics\": [...]} as JSON\n"
+                "  -h, --help      this help\n"
+                "\n"
+                "examples:\n"
+                "  cairn runs history 7451aa3c val_loss\n"},
 };
 static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
                                       CN_ARRAY_LEN(helps)};
@@ -944,11 +939,11 @@ static int query_runs(int argc, char **argv, bool is_search)
         fprintf(stderr, "next page token: %s\n", token);
     /* A name no run has: an empty result says so, and an order-by always does. */
     if (set.n == 0 && a.q.filter)
-        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names,
-                              a.n_experiments, a.q.view, &a.q.filter, 1);
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
+                              a.q.view, &a.q.filter, 1);
     if (a.q.order_by != newest_first)
-        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names,
-                              a.n_experiments, a.q.view, a.q.order_by, a.q.n_order_by);
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
+                              a.q.view, a.q.order_by, a.q.n_order_by);
 done:
     for (size_t i = 0; i < a.n_experiments; i++) {
         free(ids[i]);

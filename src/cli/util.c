@@ -614,8 +614,8 @@ typedef struct key_sets {
     bool failed;
 } key_sets;
 
-static const cairn_key_list *key_set(cairn_ctx *ctx, key_sets *ks, const char *const *ids,
-                                     size_t n, cairn_view view, cairn_key_kind kind)
+static const cairn_key_list *key_set(cairn_ctx *ctx, key_sets *ks, const char *const *ids, size_t n,
+                                     cairn_view view, cairn_key_kind kind)
 {
     if (!ks->lists[kind] && !ks->failed &&
         cairn_experiment_keys(ctx, ids, n, view, kind, &ks->lists[kind]) != CAIRN_OK)
@@ -668,11 +668,11 @@ static void note_key(cairn_ctx *ctx, key_sets *ks, const char *const *ids,
                                       "0123456789_.") == strlen(near);
     if (near)
         fprintf(stderr, "cairn: note: no run in %s has %s '%s' (did you mean '%s.%s%s%s'?)\n",
-                cn_buf_str(&where), kinds[kind], key, prefixes[near_kind], plain ? "" : "`",
-                near, plain ? "" : "`");
+                cn_buf_str(&where), kinds[kind], key, prefixes[near_kind], plain ? "" : "`", near,
+                plain ? "" : "`");
     else
-        fprintf(stderr, "cairn: note: no run in %s has %s '%s'\n", cn_buf_str(&where),
-                kinds[kind], key);
+        fprintf(stderr, "cairn: note: no run in %s has %s '%s'\n", cn_buf_str(&where), kinds[kind],
+                key);
     cn_buf_release(&where);
 }
 
