@@ -107,7 +107,7 @@ static const cli_verb_help helps[] = {
      "\n"
      "examples:\n"
      "  cairn runs delete 7451aa3c 9e02b417\n"},
-    {"restore", "Restores deleted runs.\n"
+    {"restore", "Restores deleted runs (see them with 'cairn runs list --deleted').\n"
                 "\n"
                 "options:\n"
                 "  -h, --help      this help\n"

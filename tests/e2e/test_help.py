@@ -151,6 +151,10 @@ class Help(harness.CairnTest):
         for ex in self.examples_of('model', 'register')[:1]:
             self.run_example(ex.replace('RUN_ID', run_id))
         self.run_example(self.examples_of('model', 'list')[0])
+        # the space file tune's help describes
+        (self.tmp / 'space.yaml').write_text(
+            'objective: {name: val_acc, goal: maximize}\n'
+            'parameters:\n  lr: {type: float, low: 0.01, high: 1.0, log: true}\n')
         for ex in self.examples_of('tune')[:1]:
             self.run_example(ex)
         self.run_example(self.examples_of('study', 'list')[0])
