@@ -937,10 +937,13 @@ static int query_runs(int argc, char **argv, bool is_search)
     }
     if (is_search && token)
         fprintf(stderr, "next page token: %s\n", token);
-    /* A name no run has: an empty result says so, and an order-by always does. */
+    /* A name no run has: an empty result says so, and an order-by or a column always does. */
     if (set.n == 0 && a.q.filter)
         cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
                               a.q.view, &a.q.filter, 1);
+    if (a.columns && set.n > 0)
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
+                              a.q.view, &a.columns, 1);
     if (a.q.order_by != newest_first)
         cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
                               a.q.view, a.q.order_by, a.q.n_order_by);

@@ -207,6 +207,21 @@ class Help(harness.CairnTest):
         self.assertIn("has metric 'acx' (did you mean 'metrics.acc'?)", proc.stderr)
         self.assertEqual(len(proc.stdout.strip().splitlines()), 3)
 
+    def test_columns_and_tune_metric_names(self):
+        self.seed_runs()
+        proc = self.cairn('runs', 'list', '--columns', 'name,metrics.acx')
+        self.assertIn("has metric 'acx' (did you mean 'metrics.acc'?)", proc.stderr)
+        # a study's objective that the command never reports: the FAILed trial's run says
+        # which name it did report
+        (self.tmp / 'space.yaml').write_text('parameters:\n  lr: {type: float, low: 0.1, '
+                                             'high: 1.0}\n')
+        self.cairn('tune', '-s', 'space.yaml', '--study', 's', '-n', '1', '--metric', 'acx',
+                   '--quiet', '--', 'sh', '-c', 'echo "cairn: acc=0.5"')
+        runs = self.cairn_json('runs', 'search', '-e', 's', '--json')['runs']
+        self.assertEqual(len(runs), 1)
+        self.assertIn("without reporting 'acx' (did you mean 'acc'?",
+                      runs[0]['tags']['cairn.status_reason'])
+
     def test_filter_as_an_argument(self):
         self.seed_runs()
         proc = self.cairn('runs', 'search', 'metrics.acc > 0.7', '--json')
