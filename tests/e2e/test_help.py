@@ -7,6 +7,7 @@ a "did you mean"."""
 import pathlib
 import re
 import shlex
+import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -242,6 +243,42 @@ class Help(harness.CairnTest):
         self.assertIn("did you mean 'cairn runs search'", proc.stderr)
         proc = self.cairn('runs', 'search', '--fitler', 'x', expect=2)
         self.assertIn("did you mean '--filter'", proc.stderr)
+
+
+class RemoteNames(harness.CairnTest):
+    """The note works on a remote store too (CAIRN_STORE=http://...: the keys come from the
+    runs the server returns)."""
+
+    def test_note_over_rest(self):
+        server_db = 'sqlite:///' + str(self.tmp / 'server.db').lstrip('/')
+        log = open(self.tmp / 'server.log', 'ab')
+        server = subprocess.Popen(
+            [harness.CAIRN_BIN, 'server', '--store', server_db, '--port', '0', '--artifacts',
+             str(self.tmp / 'server-artifacts')],
+            stdout=subprocess.PIPE, stderr=log, cwd=self.tmp, env=self._env(None))
+        log.close()
+
+        def stop():
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+            server.stdout.close()
+        self.addCleanup(stop)
+        m = re.search(rb'http://127\.0\.0\.1:(\d+)', server.stdout.readline())
+        self.assertIsNotNone(m, (self.tmp / 'server.log').read_text(errors='replace'))
+        env = {'CAIRN_STORE': 'http://127.0.0.1:%s' % m.group(1).decode()}
+        self.cairn('run', '-e', 'remote', '-p', 'depth=3', '--', 'sh', '-c',
+                   'echo "cairn: auc=0.8"', store=False, env=env)
+        proc = self.cairn('runs', 'search', '-e', 'remote', 'metrics.acu > 0.5', store=False,
+                          env=env)
+        self.assertIn("no run in experiment 'remote' has metric 'acu' (did you mean "
+                      "'metrics.auc'?)", proc.stderr)
+        proc = self.cairn('runs', 'search', '-e', 'remote', "params.dept = '3'", store=False,
+                          env=env)
+        self.assertIn("has param 'dept' (did you mean 'params.depth'?)", proc.stderr)
 
 
 if __name__ == '__main__':
