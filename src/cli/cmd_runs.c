@@ -30,7 +30,7 @@ static const char *const synopsis_lines[] = {
     "cairn runs list [--experiment NAME_OR_ID]... [--all | --deleted] [--max N] [--columns LIST] "
     "[--json]",
     "cairn runs show RUN_ID [--json]",
-    "cairn runs search [--experiment NAME_OR_ID]... [--all | --deleted] [--filter F] "
+    "cairn runs search [FILTER] [--experiment NAME_OR_ID]... [--all | --deleted] [--filter F] "
     "[--order-by KEY]... [--max N] [--page-token T] [--columns LIST] [--json]",
     "cairn runs compare RUN_ID RUN_ID... [--json]",
     "cairn runs delete RUN_ID...",
