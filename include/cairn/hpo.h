@@ -128,7 +128,8 @@ typedef struct cairn_sampler cairn_sampler;
  *   grid[:points=N]            (N values of each continuous float, default 10)
  *   sobol[:scramble=true|false] (scrambled by default: linear matrix scramble + digital shift)
  *   tpe[:multivariate=B,group=B,constant_liar=B,n_startup_trials=N,n_ei_candidates=N,
- *       prior_weight=X,magic_clip=B,endpoints=B,bandwidth=scott|neighbor]
+ *       prior_weight=X,magic_clip=B,endpoints=B,bandwidth=scott|neighbor,
+ *       density=optuna|normalized]
  *   cmaes[:popsize=N,sigma0=X,restart=ipop|none,warm_start=K,warm_sampler=tpe|tpe_mv]
  *       (numeric, unconditional parameters; the others at random; warm_start: the first K
  *       COMPLETE trials are TPE's and CMA-ES starts from their best points)

@@ -159,6 +159,9 @@ const char *cli_clip(const char *s, size_t max_chars, char *out, size_t size);
 void cli_format_duration(int64_t ms, char *out, size_t size);
 /* A metric value for tables: up to 6 significant digits, "NaN", "Infinity", "-Infinity". */
 void cli_format_value(double v, char *out, size_t size);
+/* A trial's parameter for tables: a continuous float to 6 significant digits (the study and
+ * the run keep every digit), anything else as cairn_space_format_value writes it. */
+void cli_format_param(const cairn_space *space, size_t i, double v, char *out, size_t size);
 
 /* cairn tune and cairn worker (cmd_tune.c): runs study's trials over argv with to (signals,
  * progress filled in here), printing the progress line (unless quiet) and the summary table;

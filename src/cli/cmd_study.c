@@ -356,7 +356,7 @@ static int study_trials_or_best(int argc, char **argv, bool best_only)
             cells[3] = cn_asprintf("%.8s", trials[k].run_id);
             for (size_t i = 0; i < n_params; i++) {
                 char v[64];
-                cairn_space_format_value(space, i, trials[k].params[i], v, sizeof v);
+                cli_format_param(space, i, trials[k].params[i], v, sizeof v);
                 cells[4 + i] = cn_xstrdup(v);
             }
             cli_table_add(t, (const char *const *)cells);

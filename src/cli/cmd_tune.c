@@ -148,7 +148,7 @@ static void summary(cairn_study *study, bool tty, int64_t n_retries)
                                                            : cn_xstrdup("");
         for (size_t i = 0; i < n_params; i++) {
             char v[64];
-            cairn_space_format_value(space, i, trials[k].params[i], v, sizeof v);
+            cli_format_param(space, i, trials[k].params[i], v, sizeof v);
             cells[3 + i] = cn_xstrdup(v);
         }
         cli_table_add(t, (const char *const *)cells);

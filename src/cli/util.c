@@ -590,6 +590,16 @@ void cli_format_value(double v, char *out, size_t size)
         snprintf(out, size, "%.6g", v);
 }
 
+void cli_format_param(const cairn_space *space, size_t i, double v, char *out, size_t size)
+{
+    cairn_param_info info;
+    cairn_space_param(space, i, &info);
+    if (info.type == CAIRN_SPACE_PARAM_FLOAT && info.step == 0 && isfinite(v))
+        snprintf(out, size, "%.6g", v);
+    else
+        cairn_space_format_value(space, i, v, out, size);
+}
+
 int cli_access_log_open(const char *path, FILE **out, FILE **owned)
 {
     *out = *owned = NULL;

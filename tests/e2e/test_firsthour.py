@@ -263,6 +263,28 @@ class FirstHour(harness.CairnTest):
         named = self.cairn('runs', 'list')  # --store given: nothing to say
         self.assertNotIn('created', named.stderr)
 
+    def test_trial_tables_print_floats_short(self):
+        """`cairn tune` and `cairn study trials` tables print a float param to 6 significant
+        digits (not 0.20760586673396197); the study keeps every digit (--json)."""
+        space = self.tmp / 'space.yaml'
+        space.write_text('objective: {name: loss, goal: minimize}\n'
+                         'parameters:\n  lr: {type: float, low: 0.001, high: 1.0, log: true}\n')
+        script = self.tmp / 'obj.py'
+        script.write_text('import sys\nlr = float(sys.argv[sys.argv.index("--lr") + 1])\n'
+                          'print("cairn.final: loss=%r" % ((lr - 0.1) ** 2))\n')
+        proc = self.cairn('tune', '--space', space, '--study', 'short', '--trials', 4, '--seed',
+                          5, '--', sys.executable, script)
+        listed = self.cairn('study', 'trials', 'short')
+        full = [t['params']['lr'] for t in
+                self.cairn_json('study', 'trials', 'short', '--json')['trials']]
+        self.assertTrue(any(len(repr(v)) > 12 for v in full), full)
+        for v in full:
+            short = '%.6g' % v
+            self.assertIn(' %s' % short, listed.stdout)
+            self.assertIn(' %s' % short, proc.stdout)
+            if short != repr(v):
+                self.assertNotIn(repr(v), listed.stdout.split('best:')[0])
+
 
 if __name__ == '__main__':
     harness.main()
