@@ -70,10 +70,11 @@ typedef struct cairn_curve {
     double *y;
     size_t n_thresholds;
     double *thresholds;
+    int64_t *counts; /* calibration: the rows in each point's bin (n of them); else NULL */
 } cairn_curve;
 #define CAIRN_CURVE_INIT                                                                           \
     {                                                                                              \
-        0, NULL, NULL, 0, NULL                                                                     \
+        0, NULL, NULL, 0, NULL, NULL                                                               \
     }
 CAIRN_API void cairn_curve_release(cairn_curve *c); /* frees the arrays; NULL is a no-op */
 
@@ -117,11 +118,30 @@ typedef enum cairn_calibration_strategy {
     CAIRN_CALIBRATION_UNIFORM = 0, /* n_bins equal-width bins on [0, 1] */
     CAIRN_CALIBRATION_QUANTILE     /* bin edges at the quantiles of prob_pos */
 } cairn_calibration_strategy;
-/* calibration_curve: y_true in {0, 1}, prob_pos in [0, 1]; empty bins are left out. */
+/* calibration_curve: y_true in {0, 1}, prob_pos in [0, 1]; empty bins are left out. out->counts
+ * holds the rows of each point's bin (with QUANTILE and distinct probabilities they differ by
+ * at most one). */
 CAIRN_API cairn_status cairn_eval_calibration_curve(cairn_ctx *ctx, const int32_t *y_true,
                                                     const double *prob_pos, size_t n, size_t n_bins,
                                                     cairn_calibration_strategy strategy,
                                                     cairn_curve *out);
+
+/* Averaged one-vs-rest curves of K >= 2 classes from probabilities (n x n_classes), as
+ * scikit-learn's multiclass examples draw them. MICRO: the curve of all n * K (row, class)
+ * pairs, label_binarize(y).ravel() against proba.ravel(); *value is roc_auc_score /
+ * average_precision_score with average='micro'. MACRO: ROC is the mean of the per-class true
+ * positive rates interpolated on the union of their false positive rates, and PR the mean of
+ * the per-class step precisions on the union of their recalls; *value is the mean of the
+ * per-class AUCs (roc_auc_score(average='macro', multi_class='ovr'): every class must occur in
+ * y_true) or APs (average_precision_score(average='macro')). value may be NULL. */
+CAIRN_API cairn_status cairn_eval_roc_curve_average(cairn_ctx *ctx, const int32_t *y_true,
+                                                    const double *proba, size_t n, size_t n_classes,
+                                                    cairn_average average, cairn_curve *out,
+                                                    double *value);
+CAIRN_API cairn_status cairn_eval_pr_curve_average(cairn_ctx *ctx, const int32_t *y_true,
+                                                   const double *proba, size_t n, size_t n_classes,
+                                                   cairn_average average, cairn_curve *out,
+                                                   double *value);
 
 /* ---- regression --------------------------------------------------------------------------- */
 
@@ -303,6 +323,22 @@ typedef struct cairn_score_plot {
  * cairn_score_plots_free(). */
 CAIRN_API cairn_status cairn_score_plots(cairn_ctx *ctx, const cairn_predictions *p,
                                          cairn_score_plot **out, size_t *n_out);
+/* How cairn_score_plots_with() draws. */
+typedef struct cairn_score_plot_opts {
+    const char *subtitle; /* under every title: the split, run and model ("validation split,
+                             run 1a2b3c4d (bc-mlp), mlp"); NULL: none */
+    cairn_calibration_strategy calibration; /* calibration bins: UNIFORM or QUANTILE */
+    size_t calibration_bins;                /* 0: 10 */
+} cairn_score_plot_opts;
+#define CAIRN_SCORE_PLOT_OPTS_INIT                                                                 \
+    {                                                                                              \
+        NULL, CAIRN_CALIBRATION_UNIFORM, 0                                                         \
+    }
+/* cairn_score_plots() with options (NULL: the defaults). With three classes or more, ROC and
+ * precision-recall also draw the micro and macro averages (cairn_eval_*_curve_average). */
+CAIRN_API cairn_status cairn_score_plots_with(cairn_ctx *ctx, const cairn_predictions *p,
+                                              const cairn_score_plot_opts *opts,
+                                              cairn_score_plot **out, size_t *n_out);
 CAIRN_API void cairn_score_plots_free(cairn_score_plot *plots, size_t n); /* NULL: a no-op */
 
 /* ---- statistical tests and distributions -------------------------------------------------- */
@@ -366,11 +402,20 @@ typedef struct cairn_plot_opts {
     const char *x_label;
     const char *y_label;  /* panel 0 */
     const char *y2_label; /* panel 1 (learning curves) */
-    int width, height;    /* pixels; 0: defaults */
+    int width, height;    /* pixels; 0: defaults (a legend that would cover data goes beside the
+                             plot and widens the picture) */
+    const char *subtitle; /* a smaller second title line, e.g. the split, run and model */
+    /* learning curves: a dashed vertical line at x = mark_x labelled mark_label (e.g. "best
+     * epoch 12", the epoch whose model training kept); mark_label NULL: none */
+    const char *mark_label;
+    double mark_x;
+    /* ROC and PR: the last n_averages curves (at most 2: micro, then macro) are averages,
+     * drawn thick and dark above thin per-class curves and listed first in the legend */
+    size_t n_averages;
 } cairn_plot_opts;
 #define CAIRN_PLOT_OPTS_INIT                                                                       \
     {                                                                                              \
-        NULL, NULL, NULL, NULL, 0, 0                                                               \
+        NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0.0, 0                                           \
     }
 
 /* Learning curves: several series over epochs, in one panel or, when any series has
@@ -393,7 +438,8 @@ CAIRN_API cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves,
                                      const char *const *names, const double *ap,
                                      const double *prevalence, size_t n_curves,
                                      const cairn_plot_opts *opts, char **svg_out);
-/* Reliability diagram from calibration curves, with the perfect-calibration diagonal. */
+/* Reliability diagram from calibration curves, with the perfect-calibration diagonal; a curve
+ * with counts also gets a strip of its bins' row counts under the plot. */
 CAIRN_API cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
                                               const char *const *names, size_t n_curves,
                                               const cairn_plot_opts *opts, char **svg_out);

@@ -14,8 +14,9 @@ extern "C" {
 
 typedef struct cairn_model cairn_model;
 
-/* One epoch (MLP) or boosting round (xgboost) of training. NaN where a value does not apply
- * (no validation rows; no metric for the task). The metric is accuracy for classification and
+/* One epoch (MLP), boosting round (xgboost) or solver iteration (logistic: train_loss is the
+ * penalised objective per training row) of training. NaN where a value does not apply (no
+ * validation rows; no metric for the task). The metric is accuracy for classification and
  * R^2 for regression. */
 typedef struct cairn_epoch_info {
     int epoch; /* 1-based */
@@ -23,6 +24,9 @@ typedef struct cairn_epoch_info {
     double val_loss;
     double train_metric;
     double val_metric;
+    /* Early stopping on validation rows: the epoch whose model is kept if training ends now
+     * (the best so far); 0 without early stopping. */
+    int best_epoch;
 } cairn_epoch_info;
 
 /* Called after every epoch; return nonzero to stop training early (the model keeps the

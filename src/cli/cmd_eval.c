@@ -22,7 +22,7 @@
 
 #define SYN_METRICS                                                                                \
     "cairn eval metrics --input FILE [--task T] [--metrics LIST] [--json] [--bootstrap N] "        \
-    "[--seed N] [--plots DIR]"
+    "[--seed N] [--plots DIR] [--calibration-bins uniform|quantile]"
 static const char usage_metrics[] = "usage: " SYN_METRICS "\n";
 static const char help_metrics[] =
     "\nScores predictions in a CSV file with a header. Columns: y_true and y_pred (class labels\n"
@@ -45,6 +45,8 @@ static const char help_metrics[] =
     "  --seed N          bootstrap seed (default 0)\n"
     "  --plots DIR       write confusion_matrix.svg (and roc.svg, pr.svg, calibration.svg with\n"
     "                    probabilities: one-vs-rest curves per class) into DIR\n"
+    "  --calibration-bins uniform|quantile\n"
+    "                    calibration bins of equal width (default) or of equal row counts\n"
     "  -h, --help        this help\n"
     "\n"
     "examples:\n"
@@ -56,6 +58,7 @@ static const char help_metrics[] =
 
 typedef struct eval_args {
     const char *input, *plots;
+    cairn_calibration_strategy calibration; /* --calibration-bins */
     cairn_task task;
     bool json;
     size_t n_boot;
@@ -230,13 +233,16 @@ static int write_svg(const char *dir, const char *name, char *svg)
     return rc != 0;
 }
 
-static int write_plots(cairn_ctx *ctx, const char *dir, const cairn_predictions *p)
+static int write_plots(cairn_ctx *ctx, const char *dir, const cairn_predictions *p,
+                       cairn_calibration_strategy calibration)
 {
     cairn_score_plot *plots = NULL;
     size_t n = 0;
+    cairn_score_plot_opts po = CAIRN_SCORE_PLOT_OPTS_INIT;
+    po.calibration = calibration;
     if (cn_fs_mkdirs(dir, 0777) != 0)
         return cli_error("cannot create '%s': %s", dir, strerror(errno));
-    if (cairn_score_plots(ctx, p, &plots, &n) != CAIRN_OK)
+    if (cairn_score_plots_with(ctx, p, &po, &plots, &n) != CAIRN_OK)
         return cli_fail(ctx);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -296,7 +302,7 @@ static int run_metrics(const eval_args *a)
     else
         print_metrics_table(r, task_reason);
     if (a->plots && r->task == CAIRN_TASK_CLASSIFICATION)
-        rc = write_plots(ctx, a->plots, p);
+        rc = write_plots(ctx, a->plots, p, a->calibration);
 done:
     cairn_score_result_free(r);
     cairn_predictions_free(p);
@@ -373,6 +379,12 @@ static int metrics_arg(eval_args *a, int c, char **argv)
         a->seed = v;
         return -1;
     case 'p': a->plots = optarg; return -1;
+    case 'c':
+        if (strcmp(optarg, "uniform") != 0 && strcmp(optarg, "quantile") != 0)
+            return cli_usage(usage_metrics, "--calibration-bins '%s' is not uniform or quantile",
+                             optarg);
+        a->calibration = optarg[0] == 'q' ? CAIRN_CALIBRATION_QUANTILE : CAIRN_CALIBRATION_UNIFORM;
+        return -1;
     default: return cli_other_option(c, usage_metrics, help_metrics, argv);
     }
 }
@@ -386,6 +398,7 @@ static int cmd_eval_metrics(int argc, char **argv)
                                              {"bootstrap", required_argument, NULL, 'b'},
                                              {"seed", required_argument, NULL, 's'},
                                              {"plots", required_argument, NULL, 'p'},
+                                             {"calibration-bins", required_argument, NULL, 'c'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     eval_args a = {.n_boot = 1000};

@@ -69,6 +69,7 @@ void cairn_curve_release(cairn_curve *c)
     free(c->x);
     free(c->y);
     free(c->thresholds);
+    free(c->counts);
     memset(c, 0, sizeof *c);
 }
 
@@ -382,12 +383,14 @@ cairn_status cairn_eval_calibration_curve(cairn_ctx *ctx, const int32_t *y_true,
     out->n = m;
     out->x = cn_xmalloc((m ? m : 1) * sizeof(double));
     out->y = cn_xmalloc((m ? m : 1) * sizeof(double));
+    out->counts = cn_xmalloc((m ? m : 1) * sizeof(int64_t));
     m = 0;
     for (size_t b = 0; b < n_bins; b++) {
         if (total[b] == 0)
             continue;
         out->x[m] = sum[b] / total[b];
         out->y[m] = pos[b] / total[b];
+        out->counts[m] = (int64_t)total[b];
         m++;
     }
     free(bins);
@@ -395,6 +398,186 @@ cairn_status cairn_eval_calibration_curve(cairn_ctx *ctx, const int32_t *y_true,
     free(pos);
     free(total);
     return CAIRN_OK;
+}
+
+/* ---- averaged one-vs-rest curves ---- */
+
+static cairn_status check_average(cairn_ctx *ctx, const int32_t *y_true, const double *proba,
+                                  size_t n, size_t k, cairn_average average)
+{
+    cairn_status rc = cn_eval_check_labels(ctx, y_true, n, k, "y_true");
+    if (rc == CAIRN_OK && k < 2)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "averaged curves need 2 classes or more, got %zu", k);
+    if (rc == CAIRN_OK && n > SIZE_MAX / k)
+        rc =
+            cn_fail(ctx, CAIRN_ELIMIT, "averaged curves: %zu rows x %zu classes is too many", n, k);
+    if (rc == CAIRN_OK)
+        rc = cn_eval_check_finite(ctx, proba, n * k, "proba");
+    if (rc == CAIRN_OK && average != CAIRN_AVERAGE_MICRO && average != CAIRN_AVERAGE_MACRO)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "averaged curves: average %d is not micro or macro",
+                     (int)average);
+    return rc;
+}
+
+/* label_binarize(y).ravel() and proba.ravel(), or one class's column (cls < k). */
+static void binarize(const int32_t *y_true, const double *proba, size_t n, size_t k, size_t cls,
+                     int32_t *yb, double *sb)
+{
+    if (cls < k) {
+        for (size_t i = 0; i < n; i++) {
+            yb[i] = (size_t)y_true[i] == cls;
+            sb[i] = proba[i * k + cls];
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            yb[i * k + j] = (size_t)y_true[i] == j;
+            sb[i * k + j] = proba[i * k + j];
+        }
+}
+
+static int cmp_desc(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return a > b ? -1 : a < b ? 1 : 0;
+}
+
+/* Sorted distinct values of all curves' x (ascending, or descending when desc). */
+static double *union_grid(const cairn_curve *c, size_t k, bool desc, size_t *n_out)
+{
+    size_t total = 0;
+    for (size_t j = 0; j < k; j++)
+        total += c[j].n;
+    double *g = cn_xmalloc((total ? total : 1) * sizeof *g);
+    size_t m = 0;
+    for (size_t j = 0; j < k; j++)
+        for (size_t i = 0; i < c[j].n; i++)
+            if (isfinite(c[j].x[i]))
+                g[m++] = c[j].x[i];
+    qsort(g, m, sizeof *g, desc ? cmp_desc : cmp_double);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (u == 0 || g[i] != g[u - 1])
+            g[u++] = g[i];
+    *n_out = u;
+    return g;
+}
+
+/* numpy.interp(x, xp, fp) for ascending xp (ties: the last of them). */
+static double interp(double x, const double *xp, const double *fp, size_t n)
+{
+    if (x < xp[0])
+        return fp[0];
+    size_t lo = 0, hi = n; /* the last j with xp[j] <= x */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (xp[mid] <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (lo + 1 >= n)
+        return fp[n - 1];
+    return fp[lo] + (fp[lo + 1] - fp[lo]) * (x - xp[lo]) / (xp[lo + 1] - xp[lo]);
+}
+
+/* A PR curve's step precision at recall r: y[j] of the last j with x[j] >= r (x descending). */
+static double step_precision(const cairn_curve *c, double r)
+{
+    size_t best = 0;
+    for (size_t j = 0; j < c->n && c->x[j] >= r; j++)
+        best = j;
+    return c->y[best];
+}
+
+static cairn_status curve_average(cairn_ctx *ctx, bool roc, const int32_t *y_true,
+                                  const double *proba, size_t n, size_t k, cairn_average average,
+                                  cairn_curve *out, double *value)
+{
+    memset(out, 0, sizeof *out);
+    cairn_status rc = check_average(ctx, y_true, proba, n, k, average);
+    if (rc != CAIRN_OK)
+        return rc;
+    double v = NAN;
+    if (average == CAIRN_AVERAGE_MICRO) {
+        int32_t *yb = cn_xmalloc(n * k * sizeof *yb);
+        double *sb = cn_xmalloc(n * k * sizeof *sb);
+        binarize(y_true, proba, n, k, k, yb, sb);
+        rc = roc ? cairn_eval_roc_curve(ctx, yb, sb, n * k, out)
+                 : cairn_eval_pr_curve(ctx, yb, sb, n * k, out);
+        if (rc == CAIRN_OK)
+            rc = roc ? auc_binary(ctx, yb, sb, n * k, &v)
+                     : cairn_eval_average_precision(ctx, yb, sb, n * k, &v);
+        free(yb);
+        free(sb);
+        if (rc != CAIRN_OK)
+            cairn_curve_release(out);
+        else if (value)
+            *value = v;
+        return rc;
+    }
+    cairn_curve *per = cn_xcalloc(k, sizeof *per);
+    int32_t *yb = cn_xmalloc(n * sizeof *yb);
+    double *sb = cn_xmalloc(n * sizeof *sb), sum = 0;
+    for (size_t j = 0; j < k && rc == CAIRN_OK; j++) {
+        double one = 0;
+        binarize(y_true, proba, n, k, j, yb, sb);
+        if (roc) {
+            rc = auc_binary(ctx, yb, sb, n, &one);
+            if (rc != CAIRN_OK)
+                cn_errctx(ctx, "macro-average ROC: class %zu", j);
+            else
+                roc_points(yb, sb, n, &per[j]);
+        } else {
+            rc = cairn_eval_pr_curve(ctx, yb, sb, n, &per[j]);
+            if (rc == CAIRN_OK)
+                rc = cairn_eval_average_precision(ctx, yb, sb, n, &one);
+        }
+        sum += one;
+    }
+    if (rc == CAIRN_OK) {
+        size_t m;
+        double *g = union_grid(per, k, !roc, &m);
+        out->n = roc ? m : m + 1;
+        out->x = cn_xmalloc(out->n * sizeof(double));
+        out->y = cn_xmalloc(out->n * sizeof(double));
+        for (size_t i = 0; i < m; i++) {
+            double mean = 0;
+            for (size_t j = 0; j < k; j++)
+                mean += roc ? interp(g[i], per[j].x, per[j].y, per[j].n)
+                            : (g[i] > 0 ? step_precision(&per[j], g[i]) : 1.0);
+            out->x[i] = g[i];
+            out->y[i] = mean / (double)k;
+        }
+        if (!roc) { /* the last point (recall 0, precision 1), as each class's curve ends */
+            out->x[m] = 0.0;
+            out->y[m] = 1.0;
+        }
+        free(g);
+        if (value)
+            *value = sum / (double)k;
+    }
+    for (size_t j = 0; j < k; j++)
+        cairn_curve_release(&per[j]);
+    free(per);
+    free(yb);
+    free(sb);
+    return rc;
+}
+
+cairn_status cairn_eval_roc_curve_average(cairn_ctx *ctx, const int32_t *y_true,
+                                          const double *proba, size_t n, size_t n_classes,
+                                          cairn_average average, cairn_curve *out, double *value)
+{
+    return curve_average(ctx, true, y_true, proba, n, n_classes, average, out, value);
+}
+
+cairn_status cairn_eval_pr_curve_average(cairn_ctx *ctx, const int32_t *y_true, const double *proba,
+                                         size_t n, size_t n_classes, cairn_average average,
+                                         cairn_curve *out, double *value)
+{
+    return curve_average(ctx, false, y_true, proba, n, n_classes, average, out, value);
 }
 
 void cn_eval_rankdata(const double *v, size_t n, double *ranks)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cairn/eval.h"
 #include "core/core.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "eval/evalint.h"
 #include "eval/svg.h"
@@ -18,6 +19,11 @@
 #define LABEL_SIZE 14.0
 #define TICK_SIZE 12.0
 #define LEGEND_SIZE 12.5
+#define SUBTITLE_SIZE 12.5
+
+/* Dash patterns that per-class curves cycle through beside the colours (solid first). */
+static const char *const dashes[] = {NULL, "7,3", "2,3", "9,3,2,3"};
+#define DASH(i) dashes[(i) % (sizeof dashes / sizeof dashes[0])]
 
 /* matplotlib's tab10, the colours people recognise from every notebook */
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -125,10 +131,12 @@ typedef struct legend_entry {
     const char *color;
     const char *dash;
     bool line, marker;
+    double width; /* of the line; 0: 2.2 (above 2.5 the text is bold too) */
 } legend_entry;
 
-/* Places the legend in the corner holding the fewest data points (px/py: pixel coordinates
- * of all points drawn, may be NULL). */
+/* Places the legend in a corner of the plot that holds none of the data points (ppx/ppy: pixel
+ * coordinates of everything drawn, may be NULL); when every corner would cover some, or the
+ * legend is long, it goes beside the plot on the right and the canvas grows to hold it. */
 static void draw_legend(cn_svg *s, const axes *a, const legend_entry *e, size_t n,
                         const double *ppx, const double *ppy, size_t n_pts)
 {
@@ -136,15 +144,14 @@ static void draw_legend(cn_svg *s, const axes *a, const legend_entry *e, size_t 
         return;
     double tw = 0;
     for (size_t i = 0; i < n; i++) {
-        double w = cn_svg_text_width(e[i].text, LEGEND_SIZE);
+        double w = cn_svg_text_width(e[i].text, LEGEND_SIZE) * (e[i].width > 2.5 ? 1.12 : 1);
         tw = w > tw ? w : tw;
     }
     double bw = tw + 50, bh = (double)n * 20 + 10, margin = 10;
-    if (bw > a->w - 2 * margin)
-        bw = a->w - 2 * margin;
     double best_x = 0, best_y = 0;
     size_t best = (size_t)-1;
-    for (int corner = 0; corner < 4;
+    bool fits = bw <= a->w - 2 * margin && bh <= a->h - 2 * margin && n <= 6;
+    for (int corner = 0; fits && corner < 4;
          corner++) { /* top-right, bottom-right, bottom-left, top-left */
         double bx = corner < 2 ? a->left + a->w - bw - margin : a->left + margin;
         double by = corner == 0 || corner == 3 ? a->top + margin : a->top + a->h - bh - margin;
@@ -158,6 +165,11 @@ static void draw_legend(cn_svg *s, const axes *a, const legend_entry *e, size_t 
             best_y = by;
         }
     }
+    if (best != 0) { /* beside the plot */
+        best_x = a->left + a->w + 16;
+        best_y = a->top;
+        cn_svg_grow(s, best_x + bw + 12, best_y + bh + 12);
+    }
     cn_buf_printf(&s->out,
                   "<g class=\"legend\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
                   "rx=\"4\" fill=\"#ffffff\" fill-opacity=\"0.92\" stroke=\"#bbbbbb\"/>\n",
@@ -165,10 +177,12 @@ static void draw_legend(cn_svg *s, const axes *a, const legend_entry *e, size_t 
     for (size_t i = 0; i < n; i++) {
         double y = best_y + 15 + (double)i * 20;
         if (e[i].line)
-            cn_svg_line(s, best_x + 8, y, best_x + 34, y, e[i].color, 2.2, e[i].dash);
+            cn_svg_line(s, best_x + 8, y, best_x + 34, y, e[i].color,
+                        e[i].width > 0 ? e[i].width : 2.2, e[i].dash);
         if (e[i].marker)
             cn_svg_circle(s, best_x + 21, y, 3.5, e[i].color, "#ffffff");
-        cn_svg_text(s, best_x + 42, y + 4.5, e[i].text, LEGEND_SIZE, "start", NULL, 0, NULL);
+        cn_svg_text(s, best_x + 42, y + 4.5, e[i].text, LEGEND_SIZE, "start",
+                    e[i].width > 2.5 ? "bold" : NULL, 0, NULL);
     }
     cn_buf_puts(&s->out, "</g>\n");
 }
@@ -198,12 +212,17 @@ static void pts_add_series(pts *p, const axes *a, const double *x, const double 
 {
     for (size_t i = 0; i < n; i++) {
         pts_add(p, px(a, x[i]), py(a, y[i]));
-        if (i + 1 < n && isfinite(x[i + 1]) && isfinite(y[i + 1]))
-            for (int k = 1; k < 8; k++) {
-                double t = k / 8.0;
+        if (i + 1 < n && isfinite(x[i]) && isfinite(y[i]) && isfinite(x[i + 1]) &&
+            isfinite(y[i + 1])) { /* a point every 3 px along the segment */
+            double len = hypot(px(a, x[i + 1]) - px(a, x[i]), py(a, y[i + 1]) - py(a, y[i]));
+            int steps = len > 3 ? (int)ceil(len / 3) : 1;
+            steps = steps > 2000 ? 2000 : steps;
+            for (int k = 1; k < steps; k++) {
+                double t = (double)k / steps;
                 pts_add(p, px(a, x[i] + t * (x[i + 1] - x[i])),
                         py(a, y[i] + t * (y[i + 1] - y[i])));
             }
+        }
     }
 }
 
@@ -213,9 +232,19 @@ static void pts_release(pts *p)
     free(p->y);
 }
 
-static void title_of(cn_svg *s, const char *title)
+/* Opens the document: its <title> is the title and the subtitle; draws both centred.
+ * Returns where the plot may start (50, or 68 under a subtitle). */
+static double begin(cn_svg *s, int width, int height, const char *title, const cairn_plot_opts *o)
 {
-    cn_svg_text(s, s->width / 2.0, 30, title, TITLE_SIZE, "middle", "bold", 0, NULL);
+    const char *sub = o && o->subtitle && *o->subtitle ? o->subtitle : NULL;
+    char *full = sub ? cn_asprintf("%s \xe2\x80\x94 %s", title, sub) : NULL;
+    cn_svg_begin(s, width, height, full ? full : title);
+    free(full);
+    cn_svg_text(s, width / 2.0, 30, title, TITLE_SIZE, "middle", "bold", 0, NULL);
+    if (!sub)
+        return 50;
+    cn_svg_text(s, width / 2.0, 50, sub, SUBTITLE_SIZE, "middle", NULL, 0, "#555555");
+    return 68;
 }
 
 static const char *or_default(const char *v, const char *def)
@@ -266,12 +295,22 @@ static void data_axes(axes *a, double xlo, double xhi, double ylo, double yhi, b
         a->xt.hi = ceil(a->xt.hi);
     }
     cn_ticks_nice(ylo, yhi, 6, &a->yt);
-    /* a little room so points on the extremes do not sit on the frame */
-    double px_pad = 0.02 * (a->xt.hi - a->xt.lo), py_pad = 0.03 * (a->yt.hi - a->yt.lo);
-    a->x0 = a->xt.lo - px_pad;
-    a->x1 = a->xt.hi + px_pad;
-    a->y0 = a->yt.lo - py_pad;
-    a->y1 = a->yt.hi + py_pad;
+    /* The axes span the data with a small margin (not the ticks' rounded range, which can waste
+     * most of the plot): ticks outside it are not drawn. */
+    double xpad = xhi > xlo ? 0.025 * (xhi - xlo) : 0.5 * a->xt.step;
+    double ypad = yhi > ylo ? 0.05 * (yhi - ylo) : 0.5 * a->yt.step;
+    a->x0 = xlo - xpad;
+    a->x1 = xhi + xpad;
+    a->y0 = ylo - ypad;
+    a->y1 = yhi + ypad;
+    if (a->x1 - a->x0 < a->xt.step) { /* keep at least one tick interval in view */
+        a->x0 = a->xt.lo;
+        a->x1 = a->xt.hi;
+    }
+    if (a->y1 - a->y0 < a->yt.step) {
+        a->y0 = a->yt.lo;
+        a->y1 = a->yt.hi;
+    }
 }
 
 static void place(axes *a, int width, double top, double height, double right_pad)
@@ -281,6 +320,58 @@ static void place(axes *a, int width, double top, double height, double right_pa
     a->top = top;
     a->w = width - left - right_pad;
     a->h = height;
+}
+
+/* The top of a panel's y axis: its largest value, or, when a few values (a first-epoch loss
+ * spike) lie far above the rest, a bit above the 90th percentile so the rest is not squashed. */
+static double panel_cap(const cairn_plot_series *series, size_t n_series, int panel, double lo,
+                        double hi)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_series; i++)
+        for (size_t j = 0; series[i].panel == panel && j < series[i].n; j++)
+            n += isfinite(series[i].y[j]);
+    if (n < 8)
+        return hi;
+    double *v = cn_xmalloc(n * sizeof *v);
+    n = 0;
+    for (size_t i = 0; i < n_series; i++)
+        for (size_t j = 0; series[i].panel == panel && j < series[i].n; j++)
+            if (isfinite(series[i].y[j]))
+                v[n++] = series[i].y[j];
+    cn_eval_sort(v, n);
+    double q = cn_eval_percentile_sorted(v, n, 90), cap = q + 0.6 * (q - lo);
+    size_t above = 0; /* a spike is a point or two; a steep but steady descent is shown whole */
+    for (size_t i = 0; i < n; i++)
+        above += v[i] > cap;
+    size_t n_points = n;
+    free(v);
+    if (q > lo && hi - lo > 4 * (q - lo) && above <= (n_points / 50 > 1 ? n_points / 50 : 1))
+        return cap;
+    return hi;
+}
+
+/* A dashed vertical line at x (the kept epoch) with its label near the top (label NULL: the
+ * line only); adds its points for the legend to avoid. */
+static void draw_mark(cn_svg *s, const axes *a, double x, const char *label, pts *pp)
+{
+    if (!(x >= a->x0 && x <= a->x1))
+        return;
+    double X = px(a, x);
+    cn_buf_printf(&s->out, "<g class=\"mark\" data-x=\"%.17g\">\n", x);
+    cn_svg_line(s, X, a->top, X, a->top + a->h, "#555555", 1.6, "6,4");
+    for (double y = a->top; y <= a->top + a->h; y += 3)
+        pts_add(pp, X, y);
+    if (label) {
+        double tw = cn_svg_text_width(label, TICK_SIZE);
+        bool right = X + 6 + tw <= a->left + a->w - 4;
+        double tx = right ? X + 6 : X - 6, ty = a->top + a->h - 10;
+        cn_svg_rect(s, right ? tx - 2 : tx - tw - 2, ty - 12, tw + 4, 16, "#ffffff", NULL);
+        cn_svg_text(s, tx, ty, label, TICK_SIZE, right ? "start" : "end", NULL, 0, "#333333");
+        pts_add(pp, right ? tx : tx - tw, ty - 6);
+        pts_add(pp, right ? tx + tw : tx, ty - 6);
+    }
+    cn_buf_puts(&s->out, "</g>\n");
 }
 
 /* ---- learning curves ---- */
@@ -321,19 +412,26 @@ cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series 
             xs[i][j] = series[i].x ? series[i].x[j] : (double)(j + 1);
         range_of(xs[i], series[i].n, &xlo, &xhi);
     }
+    bool mark = opts && opts->mark_label && isfinite(opts->mark_x);
     cn_svg s;
-    cn_svg_begin(&s, width, height, title);
-    title_of(&s, title);
+    double top = begin(&s, width, height, title, opts), bottom = 62, gap = 44;
     int n_panels = two ? 2 : 1;
-    double top = 50, bottom = 62, gap = 44;
     double ph = (height - top - bottom - (n_panels - 1) * gap) / n_panels;
     axes ax[2];
+    size_t clipped[2] = {0, 0};
     double max_left = 0;
     for (int p = 0; p < n_panels; p++) {
         double ylo = INFINITY, yhi = -INFINITY;
         for (size_t i = 0; i < n_series; i++)
             if (series[i].panel == p)
                 range_of(series[i].y, series[i].n, &ylo, &yhi);
+        double cap = panel_cap(series, n_series, p, ylo, yhi);
+        if (cap < yhi) {
+            yhi = cap;
+            for (size_t i = 0; i < n_series; i++)
+                for (size_t j = 0; series[i].panel == p && j < series[i].n; j++)
+                    clipped[p] += series[i].y[j] > cap;
+        }
         memset(&ax[p], 0, sizeof ax[p]);
         bool integer_x = true;
         for (size_t i = 0; i < n_series; i++)
@@ -346,7 +444,7 @@ cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series 
         ax[p].w -= max_left - ax[p].left;
         ax[p].left = max_left;
         draw_axes(&s, &ax[p], p == n_panels - 1 ? xl : NULL, yl[p]);
-        legend_entry *le = cn_xcalloc(n_series, sizeof *le);
+        legend_entry *le = cn_xcalloc(n_series + 1, sizeof *le);
         size_t n_le = 0;
         pts pp = {0};
         for (size_t i = 0; i < n_series; i++) {
@@ -355,8 +453,19 @@ cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series 
             bool markers = series[i].n <= 25;
             draw_series(&s, &ax[p], xs[i], series[i].y, series[i].n, COLOR(i), 2.2, NULL, markers);
             pts_add_series(&pp, &ax[p], xs[i], series[i].y, series[i].n);
-            le[n_le++] =
-                (legend_entry){or_default(series[i].name, "series"), COLOR(i), NULL, true, markers};
+            le[n_le++] = (legend_entry){
+                or_default(series[i].name, "series"), COLOR(i), NULL, true, markers, 0};
+        }
+        if (mark) /* the epoch whose model training kept */
+            draw_mark(&s, &ax[p], opts->mark_x, p == 0 ? opts->mark_label : NULL, &pp);
+        if (clipped[p]) {
+            char note[96];
+            snprintf(note, sizeof note, "\xe2\x86\x91 %zu point%s above the axis", clipped[p],
+                     clipped[p] == 1 ? "" : "s");
+            cn_svg_text(&s, ax[p].left + 6, ax[p].top + 14, note, TICK_SIZE - 1, "start", NULL, 0,
+                        "#666666");
+            pts_add(&pp, ax[p].left + 6, ax[p].top + 10);
+            pts_add(&pp, ax[p].left + 6 + cn_svg_text_width(note, TICK_SIZE - 1), ax[p].top + 10);
         }
         draw_legend(&s, &ax[p], le, n_le, pp.x, pp.y, pp.n);
         pts_release(&pp);
@@ -469,16 +578,17 @@ cairn_status cairn_plot_confusion_matrix(cairn_ctx *ctx, const int64_t *counts, 
     cell = cell > 96 ? 96 : cell < 14 ? 14 : cell;
     bool rotate = label_w > cell - 6;
     double grid = cell * (double)k;
-    double left = label_w + 62, top = 58;
+    bool sub = opts && opts->subtitle && *opts->subtitle;
+    double left = label_w + 62, top = sub ? 76 : 58;
     double bottom = (rotate ? label_w * 0.72 + 20 : 26) + 44;
     double right = 120; /* the colour bar (18 px) and its labels */
+    double min_w = sub ? cn_svg_text_width(opts->subtitle, SUBTITLE_SIZE) + 40 : 0;
     int width, height;
-    opts_size(opts, (int)ceil(left + grid + right), (int)ceil(top + grid + bottom), &width,
-              &height);
+    opts_size(opts, (int)ceil(fmax(left + grid + right, min_w)), (int)ceil(top + grid + bottom),
+              &width, &height);
     const char *title = or_default(opts ? opts->title : NULL, "Confusion matrix");
     cn_svg s;
-    cn_svg_begin(&s, width, height, title);
-    title_of(&s, title);
+    (void)begin(&s, width, height, title, opts);
     cn_buf_puts(&s.out, "<defs><linearGradient id=\"cmbar\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">");
     for (int i = 0; i <= 4; i++) {
         char col[16];
@@ -554,28 +664,28 @@ static const char *name_of(const char *const *names, size_t i, char *buf, size_t
  * given title and axis labels unless opts name others. */
 static cairn_status unit_begin(cairn_ctx *ctx, const cairn_curve *curves, size_t n_curves,
                                const char *what, const cairn_plot_opts *opts, const char *title,
-                               const char *xl, const char *yl, cn_svg *s, axes *a)
+                               const char *xl, const char *yl, double extra_bottom, cn_svg *s,
+                               axes *a)
 {
     cairn_status rc = check_curves(ctx, curves, n_curves, what);
     if (rc != CAIRN_OK)
         return rc;
     int width, height;
-    opts_size(opts, 600, 580, &width, &height);
+    bool sub = opts && opts->subtitle && *opts->subtitle;
+    opts_size(opts, 600, 580 + (int)extra_bottom + (sub ? 18 : 0), &width, &height);
     title = or_default(opts ? opts->title : NULL, title);
     xl = or_default(opts ? opts->x_label : NULL, xl);
     yl = or_default(opts ? opts->y_label : NULL, yl);
     memset(a, 0, sizeof *a);
     unit_axes(a);
-    double top = 50, bottom = 64;
+    double top = begin(s, width, height, title, opts), bottom = 64 + extra_bottom;
     double left = ytick_width(&a->yt) + 52;
     double side = fmin(width - left - 24, height - top - bottom);
     a->left = left;
     a->top = top;
     a->w = side;
     a->h = side;
-    cn_svg_begin(s, width, height, title);
-    title_of(s, title);
-    draw_axes(s, a, xl, yl);
+    draw_axes(s, a, extra_bottom > 0 ? NULL : xl, yl);
     return CAIRN_OK;
 }
 
@@ -596,6 +706,50 @@ static void diagonal(cn_svg *s, const axes *a, pts *pp)
     pts_add_series(pp, a, dx, dy, 2);
 }
 
+/* The style of curve i of n whose last n_avg are averages: per-class curves in the palette's
+ * colours (and cycling dashes when there are many), thin beside averages; the averages thick
+ * and dark, micro dotted black, macro dashed navy. */
+static legend_entry curve_style(size_t i, size_t n, size_t n_avg, const char *text)
+{
+    size_t n_cls = n - n_avg;
+    if (i >= n_cls) {
+        bool micro = i == n_cls;
+        return (legend_entry){
+            text, micro ? "#000000" : "#1c2d7a", micro ? "1,5" : "10,4", true, false, 3.4};
+    }
+    return (legend_entry){text, COLOR(i), n_cls > 4 ? DASH(i) : NULL,
+                          true, false,    n_avg ? 1.5 : 2.4};
+}
+
+static size_t n_averages_of(const cairn_plot_opts *o, size_t n_curves)
+{
+    size_t m = o ? o->n_averages : 0;
+    m = m > 2 ? 2 : m;
+    return m >= n_curves ? 0 : m;
+}
+
+/* Legend entries with the averages (the last n_avg of n) first. */
+static void averages_first(legend_entry *le, size_t n, size_t n_avg)
+{
+    if (n_avg == 0)
+        return;
+    legend_entry tmp[2];
+    memcpy(tmp, le + n - n_avg, n_avg * sizeof *le);
+    memmove(le + n_avg, le, (n - n_avg) * sizeof *le);
+    memcpy(le, tmp, n_avg * sizeof *le);
+}
+
+/* A curve's points, with its group marked by class="curve" for readers of the SVG. */
+static void draw_curve(cn_svg *s, const axes *a, const double *x, const double *y, size_t n,
+                       const legend_entry *st, bool markers)
+{
+    cn_buf_puts(&s->out, "<g class=\"curve\" data-name=\"");
+    cn_svg_escape(&s->out, st->text);
+    cn_buf_puts(&s->out, "\">\n");
+    draw_series(s, a, x, y, n, st->color, st->width, st->dash, markers);
+    cn_buf_puts(&s->out, "</g>\n");
+}
+
 cairn_status cairn_plot_roc(cairn_ctx *ctx, const cairn_curve *curves, const char *const *names,
                             const double *auc, size_t n_curves, const cairn_plot_opts *opts,
                             char **svg_out)
@@ -604,25 +758,27 @@ cairn_status cairn_plot_roc(cairn_ctx *ctx, const cairn_curve *curves, const cha
     cn_svg s;
     axes a;
     cairn_status rc = unit_begin(ctx, curves, n_curves, "roc", opts, "ROC curve",
-                                 "False positive rate", "True positive rate", &s, &a);
+                                 "False positive rate", "True positive rate", 0, &s, &a);
     if (rc != CAIRN_OK)
         return rc;
+    size_t n_avg = n_averages_of(opts, n_curves);
     pts pp = {0};
     diagonal(&s, &a, &pp);
     legend_entry *le = cn_xcalloc(n_curves + 1, sizeof *le);
     char(*texts)[160] = cn_xcalloc(n_curves, sizeof *texts);
     for (size_t i = 0; i < n_curves; i++) {
         char nb[32];
-        draw_series(&s, &a, curves[i].x, curves[i].y, curves[i].n, COLOR(i), 2.4, NULL, false);
-        pts_add_series(&pp, &a, curves[i].x, curves[i].y, curves[i].n);
         if (auc)
             snprintf(texts[i], sizeof texts[i], "%s (AUC = %.3f)", name_of(names, i, nb, sizeof nb),
                      auc[i]);
         else
             snprintf(texts[i], sizeof texts[i], "%s", name_of(names, i, nb, sizeof nb));
-        le[i] = (legend_entry){texts[i], COLOR(i), NULL, true, false};
+        le[i] = curve_style(i, n_curves, n_avg, texts[i]);
+        draw_curve(&s, &a, curves[i].x, curves[i].y, curves[i].n, &le[i], false);
+        pts_add_series(&pp, &a, curves[i].x, curves[i].y, curves[i].n);
     }
-    le[n_curves] = (legend_entry){"Chance (AUC = 0.5)", "#888888", "6,5", true, false};
+    averages_first(le, n_curves, n_avg);
+    le[n_curves] = (legend_entry){"Chance (AUC = 0.5)", "#888888", "6,5", true, false, 1.5};
     *svg_out = unit_end(&s, &a, le, n_curves + 1, &pp, texts);
     return CAIRN_OK;
 }
@@ -635,13 +791,19 @@ cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves, const char
     cn_svg s;
     axes a;
     cairn_status rc = unit_begin(ctx, curves, n_curves, "precision-recall", opts,
-                                 "Precision-recall curve", "Recall", "Precision", &s, &a);
+                                 "Precision-recall curve", "Recall", "Precision", 0, &s, &a);
     if (rc != CAIRN_OK)
         return rc;
+    size_t n_avg = n_averages_of(opts, n_curves), n_cls = n_curves - n_avg;
     pts pp = {0};
-    legend_entry *le = cn_xcalloc(2 * n_curves, sizeof *le);
-    char(*texts)[160] = cn_xcalloc(2 * n_curves, sizeof *texts);
-    size_t n_le = 0;
+    legend_entry *le = cn_xcalloc(n_curves + 1, sizeof *le);
+    char(*texts)[160] = cn_xcalloc(n_curves + 1, sizeof *texts);
+    /* No-skill lines: one per distinct prevalence; with averages, only the micro average's
+     * (its prevalence is 1/K), as per-class lines would clutter the plot. */
+    bool all_same = true;
+    for (size_t j = 1; prevalence && j < n_curves; j++)
+        all_same &= prevalence[j] == prevalence[0];
+    legend_entry no_skill = {NULL, NULL, NULL, false, false, 0};
     for (size_t i = 0; i < n_curves; i++) {
         char nb[32];
         const cairn_curve *c = &curves[i];
@@ -657,41 +819,78 @@ cairn_status cairn_plot_pr(cairn_ctx *ctx, const cairn_curve *curves, const char
                 sy[2 * j + 1] = c->y[j];
             }
         }
-        draw_series(&s, &a, sx, sy, m, COLOR(i), 2.4, NULL, false);
+        if (ap)
+            snprintf(texts[i], sizeof texts[i], "%s (AP = %.3f)", name_of(names, i, nb, sizeof nb),
+                     ap[i]);
+        else
+            snprintf(texts[i], sizeof texts[i], "%s", name_of(names, i, nb, sizeof nb));
+        le[i] = curve_style(i, n_curves, n_avg, texts[i]);
+        draw_curve(&s, &a, sx, sy, m, &le[i], false);
         pts_add_series(&pp, &a, sx, sy, m);
         free(sx);
         free(sy);
-        if (ap)
-            snprintf(texts[n_le], sizeof texts[n_le], "%s (AP = %.3f)",
-                     name_of(names, i, nb, sizeof nb), ap[i]);
-        else
-            snprintf(texts[n_le], sizeof texts[n_le], "%s", name_of(names, i, nb, sizeof nb));
-        le[n_le] = (legend_entry){texts[n_le], COLOR(i), NULL, true, false};
-        n_le++;
-        bool same = prevalence && i > 0 && prevalence[i] == prevalence[0];
-        bool all_same = true;
-        for (size_t j = 1; prevalence && j < n_curves; j++)
-            all_same &= prevalence[j] == prevalence[0];
-        if (prevalence && isfinite(prevalence[i]) && !same) {
-            const char *col = all_same ? "#888888" : COLOR(i);
+        bool wanted = n_avg ? i == n_cls : !(all_same && i > 0);
+        if (prevalence && wanted && isfinite(prevalence[i])) {
+            bool grey = all_same || n_avg;
+            const char *col = grey ? "#888888" : COLOR(i);
             double lx[2] = {0, 1}, ly[2] = {prevalence[i], prevalence[i]};
             draw_series(&s, &a, lx, ly, 2, col, 1.5, "6,5", false);
             pts_add_series(&pp, &a, lx, ly, 2);
-            snprintf(texts[n_le], sizeof texts[n_le], "No skill (%.3f)", prevalence[i]);
-            le[n_le] = (legend_entry){texts[n_le], col, "6,5", true, false};
-            n_le++;
+            if (grey) {
+                snprintf(texts[n_curves], sizeof texts[n_curves], "No skill (%.3f)", prevalence[i]);
+                no_skill = (legend_entry){texts[n_curves], col, "6,5", true, false, 1.5};
+            }
         }
     }
-    /* one shared no-skill line: its legend entry goes last, after the models */
-    for (size_t j = 1; n_curves > 1 && j < n_le; j++)
-        if (le[j].dash && strcmp(le[j].color, "#888888") == 0) {
-            legend_entry shared = le[j];
-            memmove(&le[j], &le[j + 1], (n_le - j - 1) * sizeof *le);
-            le[n_le - 1] = shared;
-            break;
-        }
+    averages_first(le, n_curves, n_avg);
+    size_t n_le = n_curves;
+    if (no_skill.text)
+        le[n_le++] = no_skill;
     *svg_out = unit_end(&s, &a, le, n_le, &pp, texts);
     return CAIRN_OK;
+}
+
+/* The strip under a reliability diagram: a stem per bin at its mean predicted probability,
+ * as tall as the bin's rows, each with a <title> "NAME: N rows"; counts written above the
+ * stems of a single curve. */
+static void counts_strip(cn_svg *s, const axes *a, const cairn_curve *curves, size_t n_curves,
+                         const legend_entry *le, double top, double h)
+{
+    int64_t max = 0;
+    for (size_t i = 0; i < n_curves; i++)
+        for (size_t j = 0; curves[i].counts && j < curves[i].n; j++)
+            max = curves[i].counts[j] > max ? curves[i].counts[j] : max;
+    if (max <= 0)
+        return;
+    cn_svg_rect(s, a->left, top, a->w, h, "#ffffff", "#444444");
+    char lab[32];
+    snprintf(lab, sizeof lab, "%lld", (long long)max);
+    double inner = h - 16; /* room for the labels above the tallest stem */
+    cn_svg_line(s, a->left - 5, top + h - inner, a->left, top + h - inner, "#444444", 1, NULL);
+    cn_svg_text(s, a->left - 8, top + h - inner + 4, lab, TICK_SIZE - 1, "end", NULL, 0, "#333333");
+    cn_svg_text(s, a->left - 8, top + h + 4, "0", TICK_SIZE - 1, "end", NULL, 0, "#333333");
+    cn_svg_text(s, a->left - ytick_width(&a->yt) - 22, top + h / 2, "rows", LABEL_SIZE - 1,
+                "middle", NULL, -90, NULL);
+    cn_buf_puts(&s->out, "<g class=\"bin-counts\">\n");
+    for (size_t i = 0; i < n_curves; i++) {
+        double off = n_curves > 1 ? ((double)i - (double)(n_curves - 1) / 2) * 2.2 : 0;
+        for (size_t j = 0; curves[i].counts && j < curves[i].n; j++) {
+            double x = px(a, curves[i].x[j]) + off;
+            double y = top + h - inner * (double)curves[i].counts[j] / (double)max;
+            cn_buf_printf(&s->out,
+                          "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                          "stroke-width=\"%.1f\" data-count=\"%lld\"><title>",
+                          x, top + h, x, y, le[i].color, n_curves > 1 ? 2.0 : 4.0,
+                          (long long)curves[i].counts[j]);
+            cn_svg_escape(&s->out, le[i].text);
+            cn_buf_printf(&s->out, ": %lld rows</title></line>\n", (long long)curves[i].counts[j]);
+            if (n_curves == 1) {
+                snprintf(lab, sizeof lab, "%lld", (long long)curves[i].counts[j]);
+                cn_svg_text(s, x, y - 3, lab, TICK_SIZE - 2.5, "middle", NULL, 0, "#333333");
+            }
+        }
+    }
+    cn_buf_puts(&s->out, "</g>\n");
 }
 
 cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
@@ -699,24 +898,36 @@ cairn_status cairn_plot_calibration(cairn_ctx *ctx, const cairn_curve *curves,
                                     const cairn_plot_opts *opts, char **svg_out)
 {
     *svg_out = NULL;
+    bool counts = false;
+    for (size_t i = 0; curves && i < n_curves; i++)
+        counts |= curves[i].counts != NULL && curves[i].n > 0;
+    double strip = counts ? 70 : 0, extra = counts ? strip + 34 : 0;
+    const char *xl = or_default(opts ? opts->x_label : NULL, "Mean predicted probability");
     cn_svg s;
     axes a;
     cairn_status rc =
         unit_begin(ctx, curves, n_curves, "calibration", opts, "Calibration (reliability diagram)",
-                   "Mean predicted probability", "Fraction of positives", &s, &a);
+                   xl, "Fraction of positives", extra, &s, &a);
     if (rc != CAIRN_OK)
         return rc;
     pts pp = {0};
     diagonal(&s, &a, &pp);
     legend_entry *le = cn_xcalloc(n_curves + 1, sizeof *le);
     char(*texts)[160] = cn_xcalloc(n_curves, sizeof *texts);
-    le[0] = (legend_entry){"Perfectly calibrated", "#888888", "6,5", true, false};
     for (size_t i = 0; i < n_curves; i++) {
         char nb[32];
-        draw_series(&s, &a, curves[i].x, curves[i].y, curves[i].n, COLOR(i), 2.2, NULL, true);
-        pts_add_series(&pp, &a, curves[i].x, curves[i].y, curves[i].n);
         snprintf(texts[i], sizeof texts[i], "%s", name_of(names, i, nb, sizeof nb));
-        le[i + 1] = (legend_entry){texts[i], COLOR(i), NULL, true, true};
+        le[i + 1] = (legend_entry){texts[i], COLOR(i), n_curves > 4 ? DASH(i) : NULL,
+                                   true,     true,     n_curves > 4 ? 1.6 : 2.2};
+        draw_curve(&s, &a, curves[i].x, curves[i].y, curves[i].n, &le[i + 1], n_curves <= 4);
+        pts_add_series(&pp, &a, curves[i].x, curves[i].y, curves[i].n);
+    }
+    le[0] = (legend_entry){"Perfectly calibrated", "#888888", "6,5", true, false, 1.5};
+    if (counts) {
+        double top = a.top + a.h + 30;
+        counts_strip(&s, &a, curves, n_curves, le + 1, top, strip);
+        cn_svg_text(&s, a.left + a.w / 2, top + strip + 26, xl, LABEL_SIZE, "middle", NULL, 0,
+                    NULL);
     }
     *svg_out = unit_end(&s, &a, le, n_curves + 1, &pp, texts);
     return CAIRN_OK;
@@ -750,10 +961,9 @@ cairn_status cairn_plot_optimization_history(cairn_ctx *ctx, const double *objec
     axes a;
     memset(&a, 0, sizeof a);
     data_axes(&a, 0, (double)(n_trials > 1 ? n_trials - 1 : 1), ylo, yhi, true);
-    place(&a, width, 50, height - 50 - 62, 24);
     cn_svg s;
-    cn_svg_begin(&s, width, height, title);
-    title_of(&s, title);
+    double top = begin(&s, width, height, title, opts);
+    place(&a, width, top, height - top - 62, 24);
     draw_axes(&s, &a, or_default(opts ? opts->x_label : NULL, "Trial"),
               or_default(opts ? opts->y_label : NULL, "Objective value"));
     /* best so far as steps-post */
@@ -775,8 +985,8 @@ cairn_status cairn_plot_optimization_history(cairn_ctx *ctx, const double *objec
     draw_series(&s, &a, sx, sy, m, palette[3], 2.2, NULL, false);
     pts_add_series(&pp, &a, sx, sy, m);
     legend_entry le[2] = {
-        {"Objective value", palette[0], NULL, false, true},
-        {maximize ? "Best value (max)" : "Best value (min)", palette[3], NULL, true, false}};
+        {"Objective value", palette[0], NULL, false, true, 0},
+        {maximize ? "Best value (max)" : "Best value (min)", palette[3], NULL, true, false, 0}};
     draw_legend(&s, &a, le, 2, pp.x, pp.y, pp.n);
     pts_release(&pp);
     free(sx);
@@ -811,10 +1021,9 @@ cairn_status cairn_plot_predicted_vs_true(cairn_ctx *ctx, const double *y_true,
     axes a;
     memset(&a, 0, sizeof a);
     data_axes(&a, lo, hi, lo, hi, false);
-    place(&a, width, 50, height - 50 - 62, 24);
     cn_svg s;
-    cn_svg_begin(&s, width, height, title);
-    title_of(&s, title);
+    double top = begin(&s, width, height, title, opts);
+    place(&a, width, top, height - top - 62, 24);
     draw_axes(&s, &a, or_default(opts ? opts->x_label : NULL, "True value"),
               or_default(opts ? opts->y_label : NULL, "Predicted value"));
     double dx[2] = {a.x0 > a.y0 ? a.x0 : a.y0, a.x1 < a.y1 ? a.x1 : a.y1};
@@ -824,8 +1033,8 @@ cairn_status cairn_plot_predicted_vs_true(cairn_ctx *ctx, const double *y_true,
         if (isfinite(y_true[i]) && isfinite(y_pred[i]))
             cn_svg_circle(&s, px(&a, y_true[i]), py(&a, y_pred[i]), 3.0, palette[0], "#ffffff");
     pts_add_series(&pp, &a, y_true, y_pred, n);
-    legend_entry le[2] = {{"Perfect prediction", "#888888", "6,5", true, false},
-                          {"Rows", palette[0], NULL, false, true}};
+    legend_entry le[2] = {{"Perfect prediction", "#888888", "6,5", true, false, 0},
+                          {"Rows", palette[0], NULL, false, true, 0}};
     draw_legend(&s, &a, le, 2, pp.x, pp.y, pp.n);
     pts_release(&pp);
     *svg_out = cn_svg_end(&s);

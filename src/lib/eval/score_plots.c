@@ -2,6 +2,7 @@
 /* score_plots.c - the pictures of scored predictions (cairn_score_plots): confusion matrix,
  * one-vs-rest ROC, precision-recall and calibration curves, or predicted against true values.
  * `cairn eval metrics --plots` writes them to files, train/score.c into a run. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/eval.h"
@@ -35,6 +36,7 @@ typedef struct curves {
 
 static void curves_init(curves *c, size_t n_max)
 {
+    n_max += 2; /* room for the micro and macro averages */
     memset(c, 0, sizeof *c);
     c->roc = cn_xcalloc(n_max, sizeof *c->roc);
     c->pr = cn_xcalloc(n_max, sizeof *c->pr);
@@ -48,6 +50,7 @@ static void curves_init(curves *c, size_t n_max)
 
 static void curves_release(curves *c, size_t n_max)
 {
+    n_max += 2;
     for (size_t j = 0; j < n_max; j++) {
         cairn_curve_release(&c->roc[j]);
         cairn_curve_release(&c->pr[j]);
@@ -66,7 +69,7 @@ static void curves_release(curves *c, size_t n_max)
 /* Adds class `name`'s curves from y in {0, 1} and its scores; a class that is absent from
  * these rows, or whose curves are undefined, has none. */
 static void curves_add(cairn_ctx *ctx, curves *c, const int32_t *y, const double *score, size_t n,
-                       const char *name)
+                       const char *name, const cairn_score_plot_opts *o)
 {
     size_t pos = 0, j = c->n;
     for (size_t i = 0; i < n; i++)
@@ -84,12 +87,43 @@ static void curves_add(cairn_ctx *ctx, curves *c, const int32_t *y, const double
     c->prevalence[j] = (double)pos / (double)n;
     c->names[j] = name;
     c->n++;
-    if (cairn_eval_calibration_curve(ctx, y, score, n, CALIBRATION_BINS, CAIRN_CALIBRATION_UNIFORM,
-                                     &c->cal[c->n_cal]) == CAIRN_OK)
+    if (cairn_eval_calibration_curve(ctx, y, score, n,
+                                     o->calibration_bins ? o->calibration_bins : CALIBRATION_BINS,
+                                     o->calibration, &c->cal[c->n_cal]) == CAIRN_OK)
         c->cal_names[c->n_cal++] = name;
 }
 
-static cairn_status curve_plots(cairn_ctx *ctx, const cairn_predictions *p, plot_list *out)
+/* With three classes or more: the micro and macro averages after the per-class curves, when
+ * every class has its curves (the macro average needs them all). Returns how many. */
+static size_t add_averages(cairn_ctx *ctx, const cairn_predictions *p, curves *c)
+{
+    size_t k = p->n_classes, j = c->n;
+    if (k < 3 || c->n != k)
+        return 0;
+    static const char *const names[2] = {"micro-average", "macro-average"};
+    static const cairn_average avg[2] = {CAIRN_AVERAGE_MICRO, CAIRN_AVERAGE_MACRO};
+    for (int a = 0; a < 2; a++) {
+        if (cairn_eval_roc_curve_average(ctx, p->y_true, p->proba, p->n, k, avg[a], &c->roc[j + a],
+                                         &c->auc[j + a]) != CAIRN_OK ||
+            cairn_eval_pr_curve_average(ctx, p->y_true, p->proba, p->n, k, avg[a], &c->pr[j + a],
+                                        &c->ap[j + a]) != CAIRN_OK) {
+            for (int b = 0; b <= a; b++) {
+                cairn_curve_release(&c->roc[j + b]);
+                cairn_curve_release(&c->pr[j + b]);
+            }
+            return 0;
+        }
+        c->names[j + a] = names[a];
+        /* the micro average's no-skill line is at 1/K; the others draw none */
+        c->prevalence[j + a] = a == 0 ? 1.0 / (double)k : NAN;
+    }
+    for (size_t i = 0; i < j; i++)
+        c->prevalence[i] = NAN;
+    return 2;
+}
+
+static cairn_status curve_plots(cairn_ctx *ctx, const cairn_predictions *p,
+                                const cairn_score_plot_opts *o, plot_list *out)
 {
     size_t n = p->n, k = p->n_classes, first = k == 2 ? 1 : 0, n_max = k - first;
     curves c;
@@ -101,21 +135,32 @@ static cairn_status curve_plots(cairn_ctx *ctx, const cairn_predictions *p, plot
             y[i] = p->y_true[i] == (int32_t)cls;
             score[i] = p->proba[i * k + cls];
         }
-        curves_add(ctx, &c, y, score, n, p->classes[cls]);
+        curves_add(ctx, &c, y, score, n, p->classes[cls], o);
     }
     char *svg = NULL;
     cairn_status rc = CAIRN_OK;
+    cairn_plot_opts po = CAIRN_PLOT_OPTS_INIT;
+    po.subtitle = o->subtitle;
     if (c.n > 0) {
-        rc = cairn_plot_roc(ctx, c.roc, c.names, c.auc, c.n, NULL, &svg);
+        po.n_averages = add_averages(ctx, p, &c);
+        size_t nc = c.n + po.n_averages;
+        po.title = po.n_averages ? "ROC curves (one-vs-rest)" : "ROC curve";
+        rc = cairn_plot_roc(ctx, c.roc, c.names, c.auc, nc, &po, &svg);
         if (rc == CAIRN_OK)
             plot_add(out, "roc", svg);
+        po.title =
+            po.n_averages ? "Precision-recall curves (one-vs-rest)" : "Precision-recall curve";
         if (rc == CAIRN_OK)
-            rc = cairn_plot_pr(ctx, c.pr, c.names, c.ap, c.prevalence, c.n, NULL, &svg);
+            rc = cairn_plot_pr(ctx, c.pr, c.names, c.ap, c.prevalence, nc, &po, &svg);
         if (rc == CAIRN_OK)
             plot_add(out, "pr", svg);
+        po.n_averages = 0;
     }
     if (rc == CAIRN_OK && c.n_cal > 0) {
-        rc = cairn_plot_calibration(ctx, c.cal, c.cal_names, c.n_cal, NULL, &svg);
+        po.title = o->calibration == CAIRN_CALIBRATION_QUANTILE
+                       ? "Calibration (reliability diagram, quantile bins)"
+                       : "Calibration (reliability diagram)";
+        rc = cairn_plot_calibration(ctx, c.cal, c.cal_names, c.n_cal, &po, &svg);
         if (rc == CAIRN_OK)
             plot_add(out, "calibration", svg);
     }
@@ -125,31 +170,47 @@ static cairn_status curve_plots(cairn_ctx *ctx, const cairn_predictions *p, plot
     return rc;
 }
 
-static cairn_status class_plots(cairn_ctx *ctx, const cairn_predictions *p, plot_list *out)
+static cairn_status class_plots(cairn_ctx *ctx, const cairn_predictions *p,
+                                const cairn_score_plot_opts *o, plot_list *out)
 {
+    cairn_plot_opts po = CAIRN_PLOT_OPTS_INIT;
+    po.subtitle = o->subtitle;
     size_t k = p->n_classes;
     int64_t *cm = cn_xcalloc(k * k, sizeof *cm);
     char *svg = NULL;
     cairn_status rc = cairn_eval_confusion_matrix(ctx, p->y_true, p->y_pred, p->n, k, cm);
     if (rc == CAIRN_OK)
-        rc = cairn_plot_confusion_matrix(ctx, cm, k, p->classes, NULL, &svg);
+        rc = cairn_plot_confusion_matrix(ctx, cm, k, p->classes, &po, &svg);
     free(cm);
     if (rc == CAIRN_OK)
         plot_add(out, "confusion_matrix", svg);
     if (rc == CAIRN_OK && p->proba)
-        rc = curve_plots(ctx, p, out);
+        rc = curve_plots(ctx, p, o, out);
     return rc;
 }
 
 cairn_status cairn_score_plots(cairn_ctx *ctx, const cairn_predictions *p, cairn_score_plot **out,
                                size_t *n_out)
 {
+    return cairn_score_plots_with(ctx, p, NULL, out, n_out);
+}
+
+cairn_status cairn_score_plots_with(cairn_ctx *ctx, const cairn_predictions *p,
+                                    const cairn_score_plot_opts *opts, cairn_score_plot **out,
+                                    size_t *n_out)
+{
+    cairn_score_plot_opts o = CAIRN_SCORE_PLOT_OPTS_INIT;
+    if (opts)
+        o = *opts;
     plot_list l = {NULL, 0};
     cairn_status rc;
     *out = NULL;
     *n_out = 0;
     if (!p || p->n == 0)
         return cn_fail(ctx, CAIRN_EINVAL, "no predictions to draw");
+    if (o.calibration != CAIRN_CALIBRATION_UNIFORM && o.calibration != CAIRN_CALIBRATION_QUANTILE)
+        return cn_fail(ctx, CAIRN_EINVAL, "calibration bins %d are not uniform or quantile",
+                       (int)o.calibration);
     cairn_predictions named = *p;
     char **numbers = NULL;
     if (p->task == CAIRN_TASK_CLASSIFICATION && !p->classes) { /* legends name "0", "1", ... */
@@ -161,11 +222,12 @@ cairn_status cairn_score_plots(cairn_ctx *ctx, const cairn_predictions *p, cairn
     if (p->task == CAIRN_TASK_REGRESSION) {
         char *svg = NULL;
         cairn_plot_opts po = CAIRN_PLOT_OPTS_INIT;
+        po.subtitle = o.subtitle;
         rc = cairn_plot_predicted_vs_true(ctx, p->target, p->predicted, p->n, &po, &svg);
         if (rc == CAIRN_OK)
             plot_add(&l, "predicted_vs_true", svg);
     } else {
-        rc = class_plots(ctx, &named, &l);
+        rc = class_plots(ctx, &named, &o, &l);
     }
     for (size_t j = 0; numbers && j < p->n_classes; j++)
         free(numbers[j]);

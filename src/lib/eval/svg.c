@@ -33,22 +33,33 @@ void cn_svg_begin(cn_svg *s, int width, int height, const char *title)
     memset(s, 0, sizeof *s);
     s->width = width;
     s->height = height;
-    cn_buf_printf(&s->out,
-                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                  "viewBox=\"0 0 %d %d\" font-family=\"%s\">\n<title>",
-                  width, height, width, height, FONT);
-    cn_svg_escape(&s->out, title);
-    cn_buf_printf(&s->out,
-                  "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
-                  "fill=\"#ffffff\"/>\n",
-                  width, height);
+    cn_svg_escape(&s->title, title);
 }
 
 char *cn_svg_end(cn_svg *s)
 {
-    cn_buf_puts(&s->out, "</svg>\n");
-    return cn_buf_detach(&s->out);
+    /* The header comes last so that drawing may still grow the canvas (a legend placed
+     * beside the plot). */
+    cn_buf doc = CN_BUF_INIT;
+    cn_buf_printf(&doc,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                  "viewBox=\"0 0 %d %d\" font-family=\"%s\">\n<title>%s</title>\n"
+                  "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
+                  s->width, s->height, s->width, s->height, FONT, cn_buf_str(&s->title), s->width,
+                  s->height);
+    cn_buf_append(&doc, s->out.data, s->out.len);
+    cn_buf_puts(&doc, "</svg>\n");
+    cn_buf_release(&s->out);
+    cn_buf_release(&s->title);
+    return cn_buf_detach(&doc);
+}
+
+void cn_svg_grow(cn_svg *s, double right, double bottom)
+{
+    int w = (int)ceil(right), h = (int)ceil(bottom);
+    s->width = w > s->width ? w : s->width;
+    s->height = h > s->height ? h : s->height;
 }
 
 void cn_svg_text(cn_svg *s, double x, double y, const char *text, double size, const char *anchor,

@@ -7,7 +7,8 @@
 #include "base/buf.h"
 
 typedef struct cn_svg {
-    cn_buf out;
+    cn_buf out;   /* the body; cn_svg_end() puts the header before it */
+    cn_buf title; /* escaped */
     int width, height;
     int n_clips;
 } cn_svg;
@@ -15,6 +16,8 @@ typedef struct cn_svg {
 void cn_svg_begin(cn_svg *s, int width, int height, const char *title);
 /* Closes the document and moves its text to the caller (free()). */
 char *cn_svg_end(cn_svg *s);
+/* Grows the canvas to hold (right, bottom) in pixels; it never shrinks. */
+void cn_svg_grow(cn_svg *s, double right, double bottom);
 /* Appends text with & < > " ' escaped (and control characters dropped). */
 void cn_svg_escape(cn_buf *b, const char *text);
 

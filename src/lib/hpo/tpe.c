@@ -61,8 +61,8 @@ static cairn_status tpe_create(cairn_sampler *s, cn_spec *spec)
         if (strcmp(density, "normalized") == 0)
             o->unscaled = false;
         else if (strcmp(density, "optuna") != 0)
-            rc = cn_fail(ctx, CAIRN_EINVAL,
-                         "'tpe': density must be optuna or normalized, got '%s'", density);
+            rc = cn_fail(ctx, CAIRN_EINVAL, "'tpe': density must be optuna or normalized, got '%s'",
+                         density);
     }
     if (rc == CAIRN_OK && (bw = cn_spec_str(spec, "bandwidth")) != NULL) {
         if (strcmp(bw, "neighbor") != 0 && strcmp(bw, "scott") != 0)
@@ -70,9 +70,10 @@ static cairn_status tpe_create(cairn_sampler *s, cn_spec *spec)
                          bw);
     }
     if (rc == CAIRN_OK)
-        rc = cn_spec_check_used(ctx, "sampler", spec,
-                                "n_startup_trials, n_ei_candidates, multivariate, group, "
-                                "constant_liar, magic_clip, endpoints, prior_weight, bandwidth, density");
+        rc = cn_spec_check_used(
+            ctx, "sampler", spec,
+            "n_startup_trials, n_ei_candidates, multivariate, group, "
+            "constant_liar, magic_clip, endpoints, prior_weight, bandwidth, density");
     if (rc == CAIRN_OK && o->group && !o->multivariate)
         rc = cn_fail(ctx, CAIRN_EINVAL, "'tpe': group=true needs multivariate=true");
     /* Optuna 3.1: Scott's rule in multivariate mode; 5.0 uses the neighbour rule there too. */

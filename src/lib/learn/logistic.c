@@ -4,6 +4,7 @@
  * intercept is not penalised) by L-BFGS or Newton-CG with Hessian-vector products; `tol` is
  * sklearn's (max-norm gradient of the objective divided by C). Binary problems use one weight
  * vector for class 1, as sklearn does. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,21 @@ typedef struct problem {
     const double *x, *y, *w;
     double c;
     bool fit_intercept;
-    double *z; /* n x k_out: logits, then probabilities */
-    double *g; /* n x k_out scratch */
+    double *z;               /* n x k_out: logits, then probabilities */
+    double *g;               /* n x k_out scratch */
+    const cn_fit_data *data; /* its on_epoch hears of every solver iteration */
+    double w_sum;            /* of the training rows' weights */
 } problem;
+
+/* Reports solver iteration `iter` (1-based) with the objective F (= f / C) per unit of row
+ * weight, a mean penalised log-loss, as train_loss; nonzero stops the solver. */
+static int report_iter(const problem *pr, int64_t iter, double F)
+{
+    if (!pr->data || !pr->data->on_epoch || iter > INT_MAX)
+        return 0;
+    cairn_epoch_info e = {(int)iter, pr->w_sum > 0 ? F / pr->w_sum : F, NAN, NAN, NAN, 0};
+    return pr->data->on_epoch(pr->data->user, &e);
+}
 
 static double sigmoid(double z)
 {
@@ -377,6 +390,8 @@ static int64_t fit_lbfgs(problem *pr, double *theta, size_t np, double tol, int6
         memcpy(grad, tgrad, np * sizeof *grad);
         double f_old = f;
         f = f_new;
+        if (report_iter(pr, iter, f) != 0)
+            break;
         if (max_abs(grad, np) <= tol)
             break;
         if (f_old - f <= ftol * fmax(fmax(fabs(f_old), fabs(f)), 1.0))
@@ -430,6 +445,10 @@ static int64_t fit_newton(problem *pr, double *theta, size_t np, double tol, int
         memcpy(theta, trial, np * sizeof *theta);
         memcpy(grad, tgrad, np * sizeof *grad);
         f = f_new;
+        if (report_iter(pr, iter + 1, f / pr->c) != 0) {
+            iter++;
+            break;
+        }
     }
     for (size_t i = 0; i < np; i++)
         grad[i] /= pr->c;
@@ -484,7 +503,11 @@ static cairn_status logistic_fit(cairn_ctx *ctx, const cn_fit_data *data, const 
                   c,
                   fit_intercept,
                   cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof(double)),
-                  cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof(double))};
+                  cn_xmalloc((n * ko > 0 ? n * ko : 1) * sizeof(double)),
+                  data,
+                  0};
+    for (size_t i = 0; i < n; i++)
+        pr.w_sum += data->train.w ? data->train.w[i] : 1.0;
     double *theta = cn_xcalloc(np, sizeof *theta), *grad = cn_xmalloc(np * sizeof *grad);
     double f;
     size_t work;

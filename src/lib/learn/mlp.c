@@ -347,6 +347,7 @@ typedef struct trainer {
     double *yb, *sb;        /* batch targets and weights */
     int64_t t;              /* optimizer steps so far: Adam's bias correction */
     int64_t bad;            /* epochs in a row without an improvement of at least tol */
+    int best_epoch;         /* the epoch whose weights `best` holds (0: none yet) */
     double best_loss, sst;  /* sst: total sum of squares of the training targets, for R^2 */
 } trainer;
 
@@ -459,25 +460,30 @@ static cairn_epoch_info train_epoch(trainer *tr, int64_t epoch)
         train_batch(tr, start, b, &loss_sum, &hits, &sse);
     }
     double sst = tr->sst;
-    cairn_epoch_info e = {(int)epoch, loss_sum / (double)n, NAN,
-                          tr->m->classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN),
-                          NAN};
+    cairn_epoch_info e = {
+        (int)epoch, loss_sum / (double)n,
+        NAN,        tr->m->classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN),
+        NAN,        0};
     return e;
 }
 
 /* Early stopping bookkeeping: counts epochs without an improvement of at least tol in the
  * monitored loss and keeps the best weights when validation rows are monitored. */
-static void track_best(trainer *tr, double monitored, bool use_val)
+static bool track_best(trainer *tr, double monitored, bool use_val)
 {
+    bool kept = false;
     if (monitored < tr->best_loss - tr->s->tol) {
         tr->bad = 0;
-        if (use_val)
+        if (use_val) {
             memcpy(tr->best, tr->m->theta, tr->m->n_params * sizeof *tr->best);
+            kept = true;
+        }
     } else {
         tr->bad++;
     }
     if (monitored < tr->best_loss)
         tr->best_loss = monitored;
+    return kept;
 }
 
 static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
@@ -510,7 +516,9 @@ static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
             evaluate(m, &vw, &data->val, &e.val_loss, &e.val_metric);
             work_release(&vw, m->n_layers);
         }
-        track_best(&tr, use_val ? e.val_loss : e.train_loss, use_val);
+        if (track_best(&tr, use_val ? e.val_loss : e.train_loss, use_val))
+            tr.best_epoch = (int)epoch;
+        e.best_epoch = use_val && s.early_stopping ? tr.best_epoch : 0;
         if (data->on_epoch && data->on_epoch(data->user, &e) != 0)
             break;
         /* As sklearn: stop once more than `patience` epochs in a row brought no improvement. */

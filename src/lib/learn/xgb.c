@@ -393,8 +393,9 @@ static cairn_status boost(cairn_ctx *ctx, BoosterHandle booster, const cn_fit_da
             }
         }
         if (data->on_epoch) {
-            cairn_epoch_info e = {(int)it + 1, dval ? eval_value(line, "train") : v, dval ? v : NAN,
-                                  NAN, NAN};
+            cairn_epoch_info e = {
+                (int)it + 1, dval ? eval_value(line, "train") : v,     dval ? v : NAN, NAN,
+                NAN,         dval && patience > 0 ? *best_iter + 1 : 0};
             if (data->on_epoch(data->user, &e) != 0)
                 break;
         }

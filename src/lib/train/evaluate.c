@@ -267,9 +267,16 @@ static cairn_status log_eval_run(cairn_ctx *ctx, const cairn_eval_opts *o, const
         rc = cairn_run_set_tag(run, "cairn.eval.model_run", run_id);
     char **paths = NULL;
     size_t n_paths = 0;
+    const char *base = strrchr(o->data, '/');
+    char *split = cn_asprintf("rows of %s", base ? base + 1 : o->data);
+    cairn_score_plot_opts po = CAIRN_SCORE_PLOT_OPTS_INIT;
+    char *sub = cn_plot_subtitle(split, run_id, NULL, cairn_model_learner(m));
+    po.subtitle = sub;
     if (rc == CAIRN_OK)
-        rc =
-            cn_scores_log(ctx, run, s, "eval", r->metrics, r->n_metrics, "eval_", &paths, &n_paths);
+        rc = cn_scores_log(ctx, run, s, "eval", r->metrics, r->n_metrics, "eval_", &po, &paths,
+                           &n_paths);
+    free(sub);
+    free(split);
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);
@@ -523,9 +530,13 @@ cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_ev
     rc = cairn_run_log_batch(run, NULL, 0, NULL, 0, tags, r->looks > 1 ? 3 : 2);
     char **paths = NULL;
     size_t n_paths = 0;
+    cairn_score_plot_opts po = CAIRN_SCORE_PLOT_OPTS_INIT;
+    char *sub = cn_plot_subtitle("test split", run_id, rr->info.run_name, cairn_model_learner(m));
+    po.subtitle = sub;
     if (rc == CAIRN_OK)
-        rc = cn_scores_log(ctx, run, &s, "test", r->metrics, r->n_metrics, "test_", &paths,
+        rc = cn_scores_log(ctx, run, &s, "test", r->metrics, r->n_metrics, "test_", &po, &paths,
                            &n_paths);
+    free(sub);
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);

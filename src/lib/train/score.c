@@ -179,6 +179,21 @@ static cairn_status metrics_log(cairn_run *run, const char *prefix, const cairn_
     return cairn_run_flush(run);
 }
 
+char *cn_plot_subtitle(const char *split, const char *run_id, const char *run_name,
+                       const char *model)
+{
+    cn_buf b = CN_BUF_INIT;
+    if (split)
+        cn_buf_printf(&b, "%s", split);
+    if (run_id)
+        cn_buf_printf(&b, "%srun %.8s", b.len ? ", " : "", run_id);
+    if (run_id && run_name && *run_name)
+        cn_buf_printf(&b, " (%s)", run_name);
+    if (model && *model)
+        cn_buf_printf(&b, "%s%s", b.len ? ", " : "", model);
+    return cn_buf_detach(&b);
+}
+
 static void csv_num(cn_buf *b, double v)
 {
     char tmp[64];
@@ -217,11 +232,12 @@ static void scores_csv(const cn_scores *s, cn_buf *out)
 
 /* The pictures of cairn_score_plots() as run artifacts plots/<prefix><name>.svg. */
 static cairn_status scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores *s,
-                                 const char *prefix, char ***paths, size_t *n_paths)
+                                 const char *prefix, const cairn_score_plot_opts *po, char ***paths,
+                                 size_t *n_paths)
 {
     cairn_score_plot *plots = NULL;
     size_t n = 0;
-    cairn_status rc = cairn_score_plots(ctx, &s->pred, &plots, &n);
+    cairn_status rc = cairn_score_plots_with(ctx, &s->pred, po, &plots, &n);
     for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
         char *path = cn_asprintf("plots/%s%s.svg", prefix, plots[i].name);
         rc = cairn_run_log_artifact_bytes(run, path, plots[i].svg, strlen(plots[i].svg));
@@ -238,7 +254,7 @@ static cairn_status scores_plots(cairn_ctx *ctx, cairn_run *run, const cn_scores
 
 cairn_status cn_scores_log(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *split,
                            const cairn_scored_metric *m, size_t n, const char *plot_prefix,
-                           char ***paths, size_t *n_paths)
+                           const cairn_score_plot_opts *po, char ***paths, size_t *n_paths)
 {
     char prefix[32], csv_path[64];
     snprintf(prefix, sizeof prefix, "%s_", split);
@@ -251,6 +267,6 @@ cairn_status cn_scores_log(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, c
         cn_buf_release(&csv);
     }
     if (rc == CAIRN_OK)
-        rc = scores_plots(ctx, run, s, plot_prefix, paths, n_paths);
+        rc = scores_plots(ctx, run, s, plot_prefix, po, paths, n_paths);
     return rc;
 }

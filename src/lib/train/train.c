@@ -25,7 +25,8 @@
 
 typedef struct epoch_log {
     size_t n, cap;
-    double *v[4]; /* train_loss, val_loss, train_score, val_score */
+    double *v[4];   /* train_loss, val_loss, train_score, val_score */
+    int best_epoch; /* the learner's last word on the epoch it keeps; 0: no early stopping */
 } epoch_log;
 
 typedef struct train_state {
@@ -633,6 +634,7 @@ static int on_epoch(void *user, const cairn_epoch_info *e)
             ep->v[j] = cn_xrealloc(ep->v[j], ep->cap * sizeof(double));
     }
     double v[4] = {e->train_loss, e->val_loss, e->train_metric, e->val_metric};
+    ep->best_epoch = e->best_epoch;
     static const char *const keys[4] = {"train_loss", "val_loss", "train_score", "val_score"};
     for (int j = 0; j < 4; j++) {
         ep->v[j][ep->n] = v[j];
@@ -654,6 +656,13 @@ static cairn_status add_plot(train_state *st, const char *path, char *svg)
     return rc;
 }
 
+/* "validation split, run 1a2b3c4d (name), mlp" (free()). */
+static char *plot_subtitle(const train_state *st, const char *split)
+{
+    const char *name = st->o->name ? st->o->name : st->cfg->run.name;
+    return cn_plot_subtitle(split, cairn_run_id(st->run), name, st->learner);
+}
+
 static cairn_status learning_curves(train_state *st)
 {
     epoch_log *ep = &st->ep;
@@ -672,14 +681,38 @@ static cairn_status learning_curves(train_state *st)
     }
     if (ns == 0)
         return CAIRN_OK;
+    bool logistic = strcmp(st->learner, "logistic") == 0;
     cairn_plot_opts po = CAIRN_PLOT_OPTS_INIT;
-    po.title = "Learning curves";
-    po.x_label = strcmp(st->learner, "xgboost") == 0 ? "Boosting round" : "Epoch";
-    po.y_label = "Loss";
+    po.title = logistic ? "Learning curve (solver objective)" : "Learning curves";
+    po.x_label = strcmp(st->learner, "xgboost") == 0 ? "Boosting round"
+                 : logistic                          ? "Solver iteration"
+                                                     : "Epoch";
+    po.y_label = logistic ? "Objective per row (log-loss + L2)" : "Loss";
     po.y2_label = st->is_classification ? "Accuracy" : "R\xc2\xb2";
+    if (logistic)
+        series[0].name = "training objective";
+    char *sub = plot_subtitle(st, logistic ? "training split" : "train and validation splits");
+    po.subtitle = sub;
+    char mark[64];
+    if (ep->best_epoch > 0) {
+        snprintf(mark, sizeof mark, "best %s %d", po.x_label[0] == 'B' ? "round" : "epoch",
+                 ep->best_epoch);
+        po.mark_label = mark;
+        po.mark_x = ep->best_epoch;
+    }
     char *svg = NULL;
     cairn_status rc = cairn_plot_learning_curves(st->ctx, series, ns, &po, &svg);
-    return rc == CAIRN_OK ? add_plot(st, "plots/learning_curves.svg", svg) : rc;
+    free(sub);
+    if (rc == CAIRN_OK && ep->best_epoch > 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%d", ep->best_epoch);
+        rc = cairn_run_set_tag(st->run, "cairn.best_epoch", buf);
+    }
+    if (rc != CAIRN_OK) {
+        cairn_free(svg);
+        return rc;
+    }
+    return add_plot(st, "plots/learning_curves.svg", svg);
 }
 
 /* y[i]: the index among the model's classes of row i's label in st->sub, or nk for a class
@@ -1038,8 +1071,12 @@ static cairn_status fit_and_log(train_state *st)
     r->metrics = cn_xcalloc(st->n_metrics ? st->n_metrics : 1, sizeof *r->metrics);
     cn_metrics_score(ctx, &s, st->metrics, st->n_metrics, (size_t)st->bootstrap, st->seed,
                      r->metrics);
-    rc = cn_scores_log(ctx, st->run, &s, "val", r->metrics, r->n_metrics, "", &st->plots,
+    cairn_score_plot_opts po = CAIRN_SCORE_PLOT_OPTS_INIT;
+    char *sub = plot_subtitle(st, "validation split");
+    po.subtitle = sub;
+    rc = cn_scores_log(ctx, st->run, &s, "val", r->metrics, r->n_metrics, "", &po, &st->plots,
                        &st->n_plots);
+    free(sub);
 cv:
     if (rc == CAIRN_OK && st->cv > 0) {
         fo.user = NULL;

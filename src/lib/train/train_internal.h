@@ -36,11 +36,15 @@ void cn_metrics_score(cairn_ctx *ctx, const cn_scores *s, char *const *names, si
 /* Logs one scoring of rows on a run: the metrics as <split>_<m>, <split>_<m>_ci_low and
  * <split>_<m>_ci_high (finite values only), the predictions as predictions/<split>.csv
  * (row,y_true,y_pred[,p_<class>...]) and SVG pictures into the run's plots/ folder, each name
- * prefixed with plot_prefix ("", "test_"); the plots' artifact paths are appended to *paths
- * (strdup'ed). */
+ * prefixed with plot_prefix ("", "test_") and drawn as po says (NULL: defaults); the plots'
+ * artifact paths are appended to *paths (strdup'ed). */
 cairn_status cn_scores_log(cairn_ctx *ctx, cairn_run *run, const cn_scores *s, const char *split,
                            const cairn_scored_metric *m, size_t n, const char *plot_prefix,
-                           char ***paths, size_t *n_paths);
+                           const cairn_score_plot_opts *po, char ***paths, size_t *n_paths);
+/* A picture's subtitle: "validation split, run 1a2b3c4d (name), mlp"; any part may be NULL.
+ * Free with free(). */
+char *cn_plot_subtitle(const char *split, const char *run_id, const char *run_name,
+                       const char *model);
 
 /* Row hashes (see cairn_model_row_hashes) over named features and a label column. */
 cairn_status cn_row_hashes(cairn_ctx *ctx, const cairn_table *t, const char *const *features,
