@@ -35,7 +35,8 @@ static const char help_metrics[] =
     "has non-integer values; else classification when y_true has 2 distinct integers, or at\n"
     "most 20 that are at most 5% of the rows; else regression. The report's first line says\n"
     "which task and why.\n\n"
-    "  --input FILE      the predictions CSV (also -i)\n"
+    "options:\n"
+    "  -i, --input FILE  the predictions CSV\n"
     "  --task T          classification or regression\n"
     "  --metrics LIST    comma-separated metrics to score (default: every one that applies,\n"
     "                    intervals for the headline ones); see docs/eval.md\n"
@@ -45,7 +46,12 @@ static const char help_metrics[] =
     "  --plots DIR       write confusion_matrix.svg (and roc.svg, pr.svg, calibration.svg with\n"
     "                    probabilities: one-vs-rest curves per class) into DIR\n"
     "  --calibration-bins uniform|quantile\n"
-    "                    calibration bins of equal width (default) or of equal row counts\n";
+    "                    calibration bins of equal width (default) or of equal row counts\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn eval metrics -i predictions.csv --metrics accuracy,f1_macro,log_loss\n"
+    "  cairn eval metrics -i predictions.csv --task regression --json\n";
 
 #define BOOTSTRAP_MAX 1000000
 #define METRICS_MAX 64
@@ -420,13 +426,19 @@ static const char usage_model[] = "usage: " SYN_MODEL "\n";
 static const char help_model[] =
     "\nScores a saved model (a run's model/model.cairn, or a model file) on a CSV holding its\n"
     "features and label. Refuses when any row equals a row the model was trained on.\n\n"
-    "  --data CSV          the rows to score (required)\n"
+    "options:\n"
+    "  -d, --data CSV      the rows to score (required)\n"
     "  --bootstrap N       resamples for the 95% intervals (default: the run's, else 1000; 0:\n"
     "                      none)\n"
     "  --seed N            bootstrap seed (default 0)\n"
     "  --log               record the metrics (eval_<metric>) in a new run\n"
-    "  --experiment NAME   that run's experiment (default: the model's run's)\n"
-    "  --json              print the report as JSON\n";
+    "  -e, --experiment NAME  that run's experiment (default: the model's run's)\n"
+    "  --json              print the report as JSON\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn eval model 7451aa3c --data new-rows.csv\n"
+    "  cairn eval model model.cairn --data new-rows.csv --log -e holdout --json\n";
 #define SYN_FINAL "cairn eval final RUN_ID [--bootstrap N] [--json]"
 static const char usage_final[] = "usage: " SYN_FINAL "\n";
 static const char help_final[] =
@@ -434,8 +446,13 @@ static const char help_final[] =
     "test_<metric> with 95% intervals, predictions/test.csv, plots/test_*.svg and tag\n"
     "cairn.test.looks. A second look still answers, but is flagged on the run\n"
     "(cairn.test.second_look=true) and warned about.\n\n"
+    "options:\n"
     "  --bootstrap N       resamples for the intervals (default: the run's)\n"
-    "  --json              print the report as JSON\n";
+    "  --json              print the report as JSON\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn eval final 7451aa3c\n";
 #define SYN_COMPARE "cairn eval compare RUN_A RUN_B [--task T] [--bootstrap N] [--seed N] [--json]"
 #define SYN_COMPARE_PREDICTIONS                                                                    \
     "cairn eval compare --predictions FILE [--columns Y,A,B] [--task T] [--bootstrap N] "          \
@@ -459,7 +476,8 @@ static const char help_compare[] =
     "    and Wilcoxon, the mean difference with its t 95% CI.\n"
     "Without either, a line says why no test could run and how to make one possible. Two 'cairn\n"
     "train' runs scored on different rows and folds are refused.\n\n"
-    "A file made by any tool:\n"
+    "Or a file made by any tool: --predictions or --scores (below).\n\n"
+    "options:\n"
     "  --predictions FILE  paired predictions of two models on the same rows: a CSV with columns\n"
     "                      y_true, pred_a, pred_b; the tests as for shared rows above. The task\n"
     "                      is inferred by the rule of 'cairn eval metrics' (text labels, or few\n"
@@ -468,12 +486,13 @@ static const char help_compare[] =
     "                      fold column may be there too); paired t-test and Wilcoxon, the mean\n"
     "                      difference a - b with its t 95% CI\n"
     "  --columns LIST      the file's column names, comma-separated, in the order above\n"
-    "                      (Y,A,B for --predictions, A,B for --scores)\n\n"
+    "                      (Y,A,B for --predictions, A,B for --scores)\n"
     "  --task T            classification or regression (default: the runs' 'cairn train' task,\n"
     "                      else inferred from the predictions)\n"
     "  --bootstrap N       resamples of the paired-bootstrap CI (default 2000)\n"
     "  --seed N            bootstrap seed (default 0)\n"
-    "  --json              print the result as JSON\n\n"
+    "  --json              print the result as JSON\n"
+    "  -h, --help          this help\n\n"
     "examples:\n"
     "  cairn eval compare 7451aa3c 9b1c02de\n"
     "  cairn eval compare --predictions preds.csv --columns label,logreg,forest\n"
@@ -552,12 +571,12 @@ static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bo
 
 static int cmd_eval_model(int argc, char **argv)
 {
-    enum { OPT_LOG = 256, OPT_EXP };
+    enum { OPT_LOG = 256 };
     static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
                                              {"bootstrap", required_argument, NULL, 'b'},
                                              {"seed", required_argument, NULL, 's'},
                                              {"log", no_argument, NULL, OPT_LOG},
-                                             {"experiment", required_argument, NULL, OPT_EXP},
+                                             {"experiment", required_argument, NULL, 'e'},
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
@@ -567,7 +586,7 @@ static int cmd_eval_model(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:e:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.data = optarg; break;
         case 'b':
@@ -581,7 +600,7 @@ static int cmd_eval_model(int argc, char **argv)
             o.seed = v;
             break;
         case OPT_LOG: o.log = true; break;
-        case OPT_EXP: o.experiment = optarg; break;
+        case 'e': o.experiment = optarg; break;
         case 'j': json = true; break;
         default: return cli_other_option(c, usage_model, help_model, argv);
         }
@@ -970,6 +989,6 @@ int cmd_eval(int argc, char **argv)
     static const char *const lines[] = {
         SYN_METRICS,       SYN_MODEL, SYN_FINAL, SYN_COMPARE, SYN_COMPARE_PREDICTIONS,
         SYN_COMPARE_SCORES};
-    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines)};
+    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines), NULL, 0};
     return cli_group_main("eval", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }
