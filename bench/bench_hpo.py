@@ -405,6 +405,10 @@ def main():
                     help="Optuna on SQLite is timed at 100 .. this many trials")
     ap.add_argument("--json-out", help="write every raw record here")
     ap.add_argument("--cairn-bench", help="path of bench_hpo_samplers")
+    ap.add_argument("--optuna-from", metavar="JSON",
+                    help="quality: take Optuna's records from an earlier --json-out instead of "
+                         "running Optuna again (its samplers are seeded, so a re-run gives the "
+                         "same values; only cairn's side is measured now)")
     args = ap.parse_args()
     problems = [p for p in args.problems.split(",") if p]
     for p in problems:
@@ -422,7 +426,15 @@ def main():
     records = []
     if not args.no_quality:
         tasks = [("c", (binary, p, args.seeds, args.trials)) for p in problems]
-        if not args.no_optuna:
+        if args.optuna_from:
+            with open(args.optuna_from) as f:
+                kept = [r for r in json.load(f)["quality"] if r["who"].startswith("optuna")
+                        and r["problem"] in problems and r["seed"] < args.seeds]
+            if not kept:
+                sys.exit("bench_hpo.py: no Optuna records in %s" % args.optuna_from)
+            records += kept
+            print("Optuna's records: %d from %s" % (len(kept), args.optuna_from))
+        elif not args.no_optuna:
             # the slowest first, so that the two workers finish together
             order = {"tpe": 0, "tpe_mv": 1, "cmaes": 2}
             tasks += [("o", (p, s, seed, args.trials))

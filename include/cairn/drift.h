@@ -142,6 +142,9 @@ typedef struct cairn_drift_opts {
     /* For the prediction column: the model whose predictions on the current rows are compared
      * with the reference's prediction column. */
     const cairn_model *model;
+    /* Instead of a model: cur already holds the predictions, as a column named "prediction"
+     * (class labels as a categorical column, else numbers), e.g. those a model server made. */
+    bool predictions_in_cur;
     /* Called after each feature (done of total); may be NULL. */
     void (*progress)(void *user, size_t done, size_t total);
     void *progress_user;

@@ -223,6 +223,27 @@ CAIRN_API void cairn_metric_page_free(cairn_metric_page *page);
 CAIRN_API cairn_status cairn_run_delete(cairn_ctx *ctx, const char *run_id);
 CAIRN_API cairn_status cairn_run_restore(cairn_ctx *ctx, const char *run_id);
 
+/* What kind of key cairn_experiment_keys() lists. */
+typedef enum cairn_key_kind { CAIRN_KEY_METRIC, CAIRN_KEY_PARAM, CAIRN_KEY_TAG } cairn_key_kind;
+
+/* The most keys cairn_experiment_keys() returns; more sets cairn_key_list.truncated. */
+#define CAIRN_KEYS_MAX 1000
+
+typedef struct cairn_key_list {
+    size_t n;
+    const char **keys; /* sorted, distinct */
+    bool truncated;    /* more than CAIRN_KEYS_MAX keys exist */
+    void *internal_;
+} cairn_key_list;
+
+/* The distinct metric, param or tag keys that the runs of the experiments (n_experiment_ids
+ * 0: every experiment) in view have, sorted, up to CAIRN_KEYS_MAX: what "did you mean" offers
+ * for a misspelled name. *out is new (cairn_key_list_free). */
+CAIRN_API cairn_status cairn_experiment_keys(cairn_ctx *ctx, const char *const *experiment_ids,
+                                             size_t n_experiment_ids, cairn_view view,
+                                             cairn_key_kind kind, cairn_key_list **out);
+CAIRN_API void cairn_key_list_free(cairn_key_list *list); /* NULL is a no-op */
+
 /* ---- artifacts ---- */
 
 typedef struct cairn_artifact {

@@ -137,28 +137,88 @@ CAIRN_API void cairn_eval_report_free(cairn_eval_report *r); /* NULL is a no-op 
 
 /* ---- guardrail 6: comparisons come with statistics ---- */
 
+/* One metric both runs logged (its latest value), side by side. */
+typedef struct cairn_compared_metric {
+    const char *name;
+    double a, a_low, a_high; /* run A's value and 95% interval (NaN: the run logged none) */
+    double b, b_low, b_high;
+    double diff; /* a - b */
+} cairn_compared_metric;
+
 typedef struct cairn_compare_result {
-    const char *scope; /* "test", "validation" (shared rows) or "cv" (shared folds) */
+    /* "test", "validation" or another split name (shared prediction rows), "cv" (shared
+     * folds), "file" (cairn_compare_predictions), "scores" (cairn_compare_scores); NULL when
+     * no test could run */
+    const char *scope;
     const char *task;
     const char *metric;               /* what a and b are: "accuracy", "mse", or the CV metric */
     size_t n;                         /* shared rows or folds */
     double a, b;                      /* the metric of run A and run B on them */
-    double diff, diff_low, diff_high; /* a - b with a paired-bootstrap 95% CI (rows); NaN: none */
+    double diff, diff_low, diff_high; /* a - b with a 95% CI (paired bootstrap on rows, t over
+                                         folds or scores); NaN: none */
     const char *test;                 /* "mcnemar-exact", "mcnemar-chi2", "wilcoxon", "paired-t" */
     double statistic, pvalue;
     int64_t n01, n10;  /* McNemar: A right and B wrong, A wrong and B right */
-    const char *test2; /* the second test ("wilcoxon" over CV folds), or NULL */
+    const char *test2; /* the second test ("wilcoxon" over folds or scores), or NULL */
     double statistic2, pvalue2;
     bool significant; /* pvalue < 0.05 */
     void *internal_;
+    /* Added with cairn_eval_compare_runs: */
+    bool has_test;           /* false: no test could run, no_test says why and what to do */
+    const char *no_test;     /* or NULL */
+    const char *predictions; /* the prediction artifact the rows came from, or NULL */
+    const char *task_reason; /* why the task: "tag cairn.task", "inferred: ...", "set by --task" */
+    size_t n_metrics;        /* runs: the metrics both logged, by name */
+    cairn_compared_metric *metrics;
 } cairn_compare_result;
 
-/* Compares two runs on the rows (or CV folds) both were scored on: McNemar on correctness plus
- * a paired-bootstrap CI of the accuracy difference (classification), Wilcoxon on absolute
- * errors plus a paired-bootstrap CI of the MSE difference (regression), or a paired t-test and
- * Wilcoxon over CV folds. EINVAL when the runs were scored on different rows or data. */
+typedef struct cairn_compare_opts {
+    /* AUTO: the runs' cairn.task tags, else inferred from the predictions by the one rule of
+     * cairn_predictions_infer_task() */
+    cairn_task task;
+    size_t n_bootstrap; /* paired-bootstrap resamples for the row CI; 0: 2000 */
+    uint64_t seed;      /* bootstrap seed */
+    /* Files: the column names, in order: y_true, pred_a, pred_b (cairn_compare_predictions) or
+     * a, b (cairn_compare_scores); NULL: those names */
+    const char *const *columns;
+    size_t n_columns;
+} cairn_compare_opts;
+#define CAIRN_COMPARE_OPTS_INIT                                                                    \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Compares any two runs (cairn train, cairn run, MLflow-client scripts, tune trials): the
+ * metrics both logged side by side (latest values, with the NAME_ci_low/NAME_ci_high intervals
+ * a run logged), and a significance test where they share something to pair: prediction rows
+ * (predictions/<split>.csv artifacts, docs/eval.md: McNemar on correctness plus a
+ * paired-bootstrap CI of the accuracy difference, or Wilcoxon on absolute errors plus a
+ * paired-bootstrap CI of the MSE difference), else per-fold scores (metric cv_<name> at steps
+ * 0..k-1: paired t-test and Wilcoxon). Without either, has_test is false and no_test says why
+ * and how to make a test possible. Two cairn train runs scored on different rows and folds
+ * are refused (EINVAL), as their scores are not comparable. o may be NULL. */
+CAIRN_API cairn_status cairn_eval_compare_runs(cairn_ctx *ctx, const char *run_a, const char *run_b,
+                                               const cairn_compare_opts *o,
+                                               cairn_compare_result **out);
+/* cairn_eval_compare_runs() with default options; EINVAL when no test can run. */
 CAIRN_API cairn_status cairn_eval_compare(cairn_ctx *ctx, const char *run_a, const char *run_b,
                                           cairn_compare_result **out);
+/* Paired predictions of two models on the same rows, from any tool: a table with columns
+ * y_true, pred_a, pred_b (or o->columns). The task is o->task, else inferred by the one rule
+ * (text or probability-free integer labels with few values: classification). Classification:
+ * McNemar on correctness and a paired-bootstrap CI of the accuracy difference; regression:
+ * Wilcoxon on absolute errors and a paired-bootstrap CI of the MSE difference. EINVAL naming
+ * the column and row for a missing column, a missing or NaN value, a non-number (regression)
+ * or fewer than 2 rows. */
+CAIRN_API cairn_status cairn_compare_predictions(cairn_ctx *ctx, const cairn_table *t,
+                                                 const cairn_compare_opts *o,
+                                                 cairn_compare_result **out);
+/* Paired scores of two models (one row per fold or seed): columns a, b (or o->columns), an
+ * optional fold column is ignored. Paired t-test (test) and Wilcoxon (test2) of a - b, the
+ * mean difference with its t 95% CI. EINVAL as cairn_compare_predictions(). */
+CAIRN_API cairn_status cairn_compare_scores(cairn_ctx *ctx, const cairn_table *t,
+                                            const cairn_compare_opts *o,
+                                            cairn_compare_result **out);
 CAIRN_API void cairn_compare_result_free(cairn_compare_result *r); /* NULL is a no-op */
 
 /* ---- AutoML: a search across the learners (cairn automl, docs/automl.md) ---- */

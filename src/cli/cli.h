@@ -86,10 +86,24 @@ int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *qu
 
 /* A group's synopsis: one line per form, "cairn <group> <verb> ...". `cairn <group> --help`
  * prints them as "usage: " / "   or: " lines (the same lines as docs/cli/cairn-<group>.md). */
+/* The help of one verb ("create", or "user add" in a group with sub-verbs): a paragraph that
+ * says what it does, "options:" with every option of its usage lines, and "examples:" with
+ * command lines that work (the conventions: docs/cli/README.md). */
+typedef struct cli_verb_help {
+    const char *verb;
+    const char *text;
+} cli_verb_help;
+
 typedef struct cli_synopsis {
     const char *const *lines;
     size_t n;
+    const cli_verb_help *helps; /* may be NULL: each verb prints its own help */
+    size_t n_helps;
 } cli_synopsis;
+
+/* Prints usage and then help to stdout (--help); help NULL is the help of the verb that
+ * cli_group_main runs, from its synopsis' helps, if it has one. */
+void cli_help(const char *usage, const char *help);
 
 /* Handles `cairn <group>` with no verb or --help (the synopsis and the verb table), else
  * runs the verb argv[1] names; an unknown verb prints the same help to stderr and an error,
@@ -130,6 +144,13 @@ cairn_run_record *cli_run_load(cairn_ctx *ctx, const char *id_or_prefix);
 /* The full id of the run named by its id or a unique prefix (cairn_run_resolve); free it with
  * cairn_free(). Prints the error and returns NULL otherwise. */
 char *cli_run_resolve(cairn_ctx *ctx, const char *id_or_prefix);
+
+/* For the filter and order-by expressions of a runs search over the experiments ids (n 0:
+ * every experiment; labels their names, NULL: the ids) in view: prints "cairn: note: no run in
+ * experiment 'Default' has metric 'acx' (did you mean 'metrics.acc'?)" to stderr for each
+ * metric, param or tag they name that no run there has. */
+void cli_note_missing_keys(cairn_ctx *ctx, const char *const *ids, const char *const *labels,
+                           size_t n, cairn_view view, const char *const *exprs, size_t n_exprs);
 
 /* s itself when it has at most max_chars characters, else its first max_chars - 1 characters
  * and "…" written to out (size >= 4 * max_chars + 1): keeps table columns narrow. */

@@ -37,8 +37,9 @@ static const char help[] =
     "      --plot FILE           write the forest plot (SVG) to FILE\n"
     "      --json                print the result as JSON\n"
     "  -h, --help                this help\n\n"
-    "example:\n"
-    "  cairn ablate -c experiment-config.yaml -f max_depth=2 -f eta=0.05 --seeds 10\n";
+    "examples:\n"
+    "  cairn ablate -c examples/configs/breast_cancer_xgboost.yaml -f max_depth=2 -f eta=0.05\n"
+    "  cairn ablate -c experiment-config.yaml -f max_depth=2 --folds 5 --plot forest.svg\n";
 
 static void kdouble(cn_jsonw *w, const char *key, double v)
 {

@@ -31,9 +31,129 @@ static const char *const synopsis_lines[] = {
     "cairn auth revoke model NAME USER",
     "cairn auth grants [USER] [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_verb_help helps[] = {
+    {"user add",
+     "Adds a user of the tracking server's --auth; --admin makes it an admin (admins may\n"
+     "do everything). The password comes from standard input with --password-stdin, else\n"
+     "from $CAIRN_PASSWORD (never the command line); at least 8 characters.\n"
+     "\n"
+     "options:\n"
+     "      --admin          the user is an admin\n"
+     "      --password-stdin read the password from the first line of standard input\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn auth user add ana --password-stdin < ana.password\n"
+     "  cairn auth user add admin --admin --password-stdin < admin.password\n"},
+    {"user passwd",
+     "Replaces a user's password (from standard input with --password-stdin, else from\n"
+     "$CAIRN_PASSWORD). The user's tokens stay valid: revoke them separately.\n"
+     "\n"
+     "options:\n"
+     "      --password-stdin read the password from the first line of standard input\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn auth user passwd ana --password-stdin < ana.password\n"},
+    {"user admin", "Makes a user an admin (yes) or takes that away (no).\n"
+                   "\n"
+                   "options:\n"
+                   "  -h, --help           this help\n"
+                   "\n"
+                   "examples:\n"
+                   "  cairn auth user admin ana yes\n"},
+    {"user delete", "Deletes a user with its tokens and permissions.\n"
+                    "\n"
+                    "options:\n"
+                    "  -h, --help           this help\n"
+                    "\n"
+                    "examples:\n"
+                    "  cairn auth user delete ana\n"},
+    {"user list", "Lists the users by name, with whether each is an admin.\n"
+                  "\n"
+                  "options:\n"
+                  "      --json           print {\"users\": [...]} as JSON\n"
+                  "  -h, --help           this help\n"
+                  "\n"
+                  "examples:\n"
+                  "  cairn auth user list\n"
+                  "  cairn auth user list --json\n"},
+    {"token create",
+     "Issues a bearer token for USER and prints it once, on standard output: only its\n"
+     "SHA-256 is kept. Clients send it as 'Authorization: Bearer TOKEN' (MLFLOW_TRACKING_TOKEN).\n"
+     "\n"
+     "options:\n"
+     "  -n, --name NAME      the token's name, unique per user (default token-<8 hex digits>)\n"
+     "      --ttl DAYS       it expires after DAYS days (default: never)\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn auth token create ana -n laptop --ttl 90\n"},
+    {"token revoke", "Revokes one of USER's tokens by its name.\n"
+                     "\n"
+                     "options:\n"
+                     "  -h, --help           this help\n"
+                     "\n"
+                     "examples:\n"
+                     "  cairn auth token revoke ana laptop\n"},
+    {"token list",
+     "Lists tokens (names, creation and expiry; never the tokens themselves), of one user or\n"
+     "of all.\n"
+     "\n"
+     "options:\n"
+     "      --json           print {\"tokens\": [...]} as JSON\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn auth token list ana\n"},
+    {"grant experiment",
+     "Sets a user's permission on an experiment (by id or name): READ, EDIT, MANAGE or\n"
+     "NO_PERMISSIONS.\n"
+     "\n"
+     "options:\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn auth grant experiment churn ana EDIT\n"},
+    {"grant model", "Sets a user's permission on a registered model: READ, EDIT, MANAGE or\n"
+                    "NO_PERMISSIONS.\n"
+                    "\n"
+                    "options:\n"
+                    "  -h, --help           this help\n"
+                    "\n"
+                    "examples:\n"
+                    "  cairn auth grant model churn ana READ\n"},
+    {"revoke experiment", "Removes a user's own permission on an experiment: the server's\n"
+                          "--default-permission applies again.\n"
+                          "\n"
+                          "options:\n"
+                          "  -h, --help           this help\n"
+                          "\n"
+                          "examples:\n"
+                          "  cairn auth revoke experiment churn ana\n"},
+    {"revoke model", "Removes a user's own permission on a registered model: the server's\n"
+                     "--default-permission applies again.\n"
+                     "\n"
+                     "options:\n"
+                     "  -h, --help           this help\n"
+                     "\n"
+                     "examples:\n"
+                     "  cairn auth revoke model churn ana\n"},
+    {"grants",
+     "Lists the explicit permissions (kind, resource, user, permission), of one user or of\n"
+     "all.\n"
+     "\n"
+     "options:\n"
+     "      --json           print {\"permissions\": [...]} as JSON\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn auth grants ana\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
-enum { OPT_JSON = 1000, OPT_ADMIN, OPT_PASSWORD_STDIN, OPT_NAME, OPT_TTL };
+enum { OPT_JSON = 1000, OPT_ADMIN, OPT_PASSWORD_STDIN, OPT_TTL };
 
 /* The usage lines of `cairn auth <verb> <sub>` (sub NULL: every line of the verb), in a
  * static buffer. */
@@ -284,7 +404,7 @@ static int auth_user(int argc, char **argv)
 
 static int token_create(int argc, char **argv)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, OPT_NAME},
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
                                          {"ttl", required_argument, NULL, OPT_TTL},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -292,8 +412,8 @@ static int token_create(int argc, char **argv)
     const char *name = NULL;
     int64_t days = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == OPT_NAME)
+    while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+        if (c == 'n')
             name = optarg;
         else if (c == OPT_TTL) {
             if (!cli_parse_count(optarg, TTL_DAYS_MAX, &days))

@@ -41,8 +41,9 @@ static const char help[] =
     "  -e, --experiment NAME   the trials' and the final run's experiment (default: the study)\n"
     "      --json              print the result as JSON\n"
     "  -h, --help              this help\n\n"
-    "example:\n"
-    "  cairn automl -c experiment-config.yaml --trials 40 -j 2\n";
+    "examples:\n"
+    "  cairn automl -c examples/configs/breast_cancer_xgboost.yaml --trials 40 -j 2\n"
+    "  cairn automl -c experiment-config.yaml --learners logistic,xgboost --folds 3 --json\n";
 
 typedef struct progress_state {
     bool tty;

@@ -26,39 +26,64 @@ static const char usage_validate[] = "usage: " SYN_VALIDATE "\n";
 static const char usage_split[] = "usage: " SYN_SPLIT "\n";
 static const char usage_profile[] = "usage: " SYN_PROFILE "\n";
 static const char usage_hash[] = "usage: " SYN_HASH "\n";
-static const char help_csv[] =
-    "  --delimiter C    field delimiter (default ','; 'tab' for a tab)\n"
-    "  --numeric COL    read COL as numbers: a value that is not one is an error (repeatable)\n"
-    "  --categorical COL  read COL as categories even if its values look numeric (repeatable)\n";
+#define HELP_CSV                                                                                   \
+    "      --delimiter C      field delimiter (default ','; 'tab' for a tab)\n"                    \
+    "      --numeric COL      read COL as numbers: a value that is not one is an error\n"          \
+    "                         (repeatable)\n"                                                      \
+    "      --categorical COL  read COL as categories even if its values look numeric\n"            \
+    "                         (repeatable)\n"                                                      \
+    "  -h, --help             this help\n"
 
 static const char help_validate[] =
-    "\nChecks a CSV file: schema, ranges, missing values, constant and duplicate columns,\n"
+    "Checks a CSV file: schema, ranges, missing values, constant and duplicate columns,\n"
     "duplicate rows, class balance of --label, and rows shared between the splits in --splits\n"
-    "(a folder written by 'cairn data split'). Exits 1 when the report has errors.\n\n"
-    "  --label COL      the class column: counts and imbalance ratio\n"
-    "  --splits DIR     check DIR/train.idx, val.idx, test.idx against each other\n"
-    "  --json           print the report as JSON\n";
+    "(a folder written by 'cairn data split'). Exits 1 when the report has errors.\n"
+    "\n"
+    "options:\n"
+    "      --label COL        the class column: counts and imbalance ratio\n"
+    "      --splits DIR       check DIR/train.idx, val.idx, test.idx against each other\n"
+    "      --json             print the report as JSON\n" HELP_CSV "\n"
+    "examples:\n"
+    "  cairn data validate data/wine.csv --label target\n"
+    "  cairn data validate data/wine.csv --label target --splits splits/wine\n";
 static const char help_split[] =
-    "\nSplits the rows of a CSV file into train, validation and test index files in DIR\n"
+    "Splits the rows of a CSV file into train, validation and test index files in DIR\n"
     "(train.idx, val.idx, test.idx: one 0-based row index a line) plus DIR/split.json.\n"
     "The method defaults to stratified with --label, group with --group, time with --time,\n"
-    "random otherwise.\n\n"
-    "  --out DIR        where to write the index files (created)\n"
-    "  --method M       random, stratified (by --label), group (by --group), time (by --time)\n"
-    "  --test F         test fraction (default 0.2)\n"
-    "  --val F          validation fraction (default 0.1)\n"
-    "  --seed N         the same seed gives the same split (default 0)\n"
-    "  --json           print the result as JSON\n";
+    "random otherwise.\n"
+    "\n"
+    "options:\n"
+    "      --out DIR          where to write the index files (created)\n"
+    "      --method M         random, stratified (by --label), group (by --group), time (by\n"
+    "                         --time)\n"
+    "      --label COL        the class column: each split keeps its class shares\n"
+    "      --group COL        rows with the same COL value stay in one split\n"
+    "      --time COL         the oldest rows train, the newest test\n"
+    "      --test F           test fraction (default 0.2)\n"
+    "      --val F            validation fraction (default 0.1)\n"
+    "      --seed N           the same seed gives the same split (default 0)\n"
+    "      --json             print the result as JSON\n" HELP_CSV "\n"
+    "examples:\n"
+    "  cairn data split data/wine.csv --out splits/wine --label target --seed 1\n"
+    "  cairn data split data/iris.csv --out splits/iris --method random --test 0.3\n";
 static const char help_profile[] =
-    "\nProfiles every column of a CSV file: count, missing, mean, std, min, quantiles, max and\n"
+    "Profiles every column of a CSV file: count, missing, mean, std, min, quantiles, max and\n"
     "a 20-bin histogram for numeric columns, level counts for categorical ones. This is the\n"
-    "reference profile drift detection compares live traffic with.\n\n"
-    "  -o FILE          also write the profile as JSON to FILE\n"
-    "  --json           print the profile as JSON\n";
+    "reference profile drift detection compares live traffic with.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE      also write the profile as JSON to FILE\n"
+    "      --json             print the profile as JSON\n" HELP_CSV "\n"
+    "examples:\n"
+    "  cairn data profile data/wine.csv --categorical target -o wine-profile.json\n";
 static const char help_hash[] =
-    "\nPrints, for each file, the SHA-256 of its bytes, its rows x columns and the digest of\n"
-    "its parsed content (independent of number formatting).\n\n"
-    "  --json           print a JSON array\n";
+    "Prints, for each file, the SHA-256 of its bytes, its rows x columns and the digest of\n"
+    "its parsed content (independent of number formatting).\n"
+    "\n"
+    "options:\n"
+    "      --json             print a JSON array\n" HELP_CSV "\n"
+    "examples:\n"
+    "  cairn data hash data/wine.csv data/iris.csv\n";
 
 typedef struct data_args {
     const char *label, *splits, *out, *method, *group, *time, *output;
@@ -164,6 +189,7 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
         {"delimiter", required_argument, NULL, OPT_DELIM},
         {"numeric", required_argument, NULL, OPT_NUMERIC},
         {"categorical", required_argument, NULL, OPT_CATEGORICAL},
+        {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -178,9 +204,7 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
         if (c == -1)
             break;
         if (c == 'h' || c == OPT_HELP) {
-            fputs(usage, stdout);
-            fputs(help, stdout);
-            fputs(help_csv, stdout);
+            cli_help(usage, help);
             *done = true;
             return 0;
         }
@@ -574,6 +598,6 @@ static const cli_command verbs[] = {
 int cmd_data(int argc, char **argv)
 {
     static const char *const lines[] = {SYN_VALIDATE, SYN_SPLIT, SYN_PROFILE, SYN_HASH};
-    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines)};
+    static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines), NULL, 0};
     return cli_group_main("data", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }

@@ -28,28 +28,53 @@
     "cairn drift reference --data CSV [--model M] [-o FILE] [--write] [--sketch N] [--bins N] "    \
     "[--ignore COL]... [--numeric COL]... [--categorical COL]... [--delimiter C]"
 static const char usage_text[] = "usage: " SYN_DRIFT "\n   or: " SYN_REFERENCE "\n";
+static const char usage_reference[] = "usage: " SYN_REFERENCE "\n";
+#define HELP_COLUMNS                                                                               \
+    "      --ignore COL       leave a column out (repeatable)\n"                                   \
+    "      --numeric COL      read COL as numbers (repeatable)\n"                                  \
+    "      --categorical COL  read COL as categories even if its values look numeric\n"            \
+    "                         (repeatable)\n"                                                      \
+    "      --delimiter C      field delimiter (default ',')\n"                                     \
+    "  -h, --help             this help\n"
 static const char help_drift[] =
     "\nCompares current rows with a reference, feature by feature, and decides whether the\n"
     "data drifted. R is a CSV file, a reference profile (JSON from 'cairn drift reference')\n"
     "or a model file holding one. Exit code: 0 no drift, 1 drift (dataset or prediction),\n"
-    "2 usage or data error.\n\n"
-    "  --reference R    the reference: CSV, profile JSON or model file\n"
-    "  --current CSV    the rows to check\n"
-    "  --model M        a model file: also compare its predictions (prediction drift)\n"
-    "  --json           print the report as JSON\n"
-    "  --html FILE      write a self-contained HTML report\n"
-    "  --svg-dir DIR    write one SVG per drifted feature into DIR\n"
-    "  --test T         auto (default: Evidently's rule), ks, chi2, z, psi, js, wasserstein\n"
-    "  --threshold X    p-value or distance threshold (default 0.05 for p-values, 0.1 else)\n"
-    "  --drift-share S  dataset drift when at least this share of features drifts (0.5)\n"
-    "  --decision D     share (default) or bonferroni (any feature at p < threshold / n)\n"
-    "  --ks-method M    auto (exact up to 10000 rows), exact or asymp, as SciPy's ks_2samp\n"
-    "  --ignore COL     leave a column out (repeatable)\n"
-    "\nReference profiles:\n"
-    "  cairn drift reference --data TRAIN.csv [--model M] -o ref.json   write a profile\n"
-    "  cairn drift reference --data TRAIN.csv --model M --write         store it in M\n"
-    "  --sketch N       values kept per numeric column (default 2048; 0 keeps them all)\n"
-    "  --bins N         reference-quantile bins for PSI and JS (default 10)\n";
+    "2 usage or data error. 'cairn drift reference --help' shows how to write a profile.\n\n"
+    "options:\n"
+    "      --reference R      the reference: CSV, profile JSON or model file\n"
+    "      --current CSV      the rows to check\n"
+    "      --model M          a model file: also compare its predictions (prediction drift)\n"
+    "      --json             print the report as JSON\n"
+    "      --html FILE        write a self-contained HTML report\n"
+    "      --svg-dir DIR      write one SVG per drifted feature into DIR\n"
+    "      --test T           auto (default: Evidently's rule), ks, chi2, z, psi, js,\n"
+    "                         wasserstein\n"
+    "      --threshold X      p-value or distance threshold (default 0.05 for p-values, 0.1\n"
+    "                         else)\n"
+    "      --drift-share S    dataset drift when at least this share of features drifts (0.5)\n"
+    "      --decision D       share (default) or bonferroni (any feature at p < threshold / n)\n"
+    "      --ks-method M      auto (exact up to 10000 rows), exact or asymp, as SciPy's\n"
+    "                         ks_2samp\n" HELP_COLUMNS "\n"
+    "examples:\n"
+    "  cairn drift --reference ref.json --current today.csv --html drift.html\n"
+    "  cairn drift --reference data/wine.csv --current new-wine.csv --test psi --json\n";
+static const char help_reference[] =
+    "\nWrites the reference profile of training rows (per column: a sketch of the values,\n"
+    "quantile bins, level counts; with --model also the predictions'), which 'cairn drift\n"
+    "--reference' and 'cairn serve' compare live rows with: to a JSON file, or stored in the\n"
+    "model file itself with --write.\n\n"
+    "options:\n"
+    "      --data CSV         the training rows (required)\n"
+    "      --model M          a model file: profile its predictions too\n"
+    "  -o, --output FILE      write the profile to FILE\n"
+    "      --write            store the profile in the model file M\n"
+    "      --sketch N         values kept per numeric column (default 2048; 0 keeps them all)\n"
+    "      --bins N           reference-quantile bins for PSI and JS (default 10)\n" HELP_COLUMNS
+    "\n"
+    "examples:\n"
+    "  cairn drift reference --data data/wine.csv --categorical target -o wine-ref.json\n"
+    "  cairn drift reference --data train.csv --model model.cairn --write\n";
 
 typedef struct drift_args {
     const char *reference, *current, *model, *html, *svg_dir, *data, *output;
@@ -117,7 +142,7 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
-static int parse_args(int argc, char **argv, drift_args *a)
+static int parse_args(int argc, char **argv, drift_args *a, bool reference)
 {
     static const struct option opts[] = {
         {"reference", required_argument, NULL, OPT_REFERENCE},
@@ -222,7 +247,9 @@ static int parse_args(int argc, char **argv, drift_args *a)
             if (!parse_size(optarg, &a->bins) || a->bins < 1 || a->bins > 1000)
                 return cli_usage(usage_text, "--bins: '%s' is not a count in [1, 1000]", optarg);
             break;
-        default: return cli_other_option(c, usage_text, help_drift, argv);
+        default:
+            return cli_other_option(c, reference ? usage_reference : usage_text,
+                                    reference ? help_reference : help_drift, argv);
         }
     }
     if (optind < argc)
@@ -538,7 +565,8 @@ int cmd_drift(int argc, char **argv)
 {
     drift_args a = {0};
     bool reference = argc > 1 && strcmp(argv[1], "reference") == 0;
-    int code = reference ? parse_args(argc - 1, argv + 1, &a) : parse_args(argc, argv, &a);
+    int code =
+        reference ? parse_args(argc - 1, argv + 1, &a, true) : parse_args(argc, argv, &a, false);
     if (code >= 0)
         return code;
     return reference ? drift_reference(&a) : drift_report(&a);

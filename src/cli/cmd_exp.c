@@ -23,7 +23,88 @@ static const char *const synopsis_lines[] = {
     "cairn exp restore ID_OR_NAME",
     "cairn exp search [--filter F] [--order-by KEY]... [--max N] [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_verb_help helps[] = {
+    {"create", "Creates an experiment (a named group of runs) and prints its id. Runs name their\n"
+               "experiment with -e; one that does not exist yet is created then, so this verb is\n"
+               "only needed for an artifact location or tags of its own.\n"
+               "\n"
+               "options:\n"
+               "      --artifact-location P  where its runs' artifacts go (default: under the\n"
+               "                             store's artifact root)\n"
+               "  -t, --tag KEY=VALUE        a tag on the experiment (repeatable)\n"
+               "  -h, --help                 this help\n"
+               "\n"
+               "examples:\n"
+               "  cairn exp create churn -t team=growth\n"
+               "  cairn exp create vision --artifact-location /data/artifacts/vision\n"},
+    {"list", "Lists experiments (id, name, stage, creation time, artifact location), active ones\n"
+             "unless --all or --deleted says otherwise.\n"
+             "\n"
+             "options:\n"
+             "      --all       deleted experiments too\n"
+             "      --deleted   only deleted experiments\n"
+             "      --json      print {\"experiments\": [...]} as JSON\n"
+             "  -h, --help      this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn exp list\n"
+             "  cairn exp list --all --json\n"},
+    {"show", "Shows one experiment, named by its id or its name: id, name, stage, times,\n"
+             "artifact location and tags.\n"
+             "\n"
+             "options:\n"
+             "      --json      print it as JSON\n"
+             "  -h, --help      this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn exp show Default\n"
+             "  cairn exp show 0 --json\n"},
+    {"rename", "Renames an experiment; its id and runs stay. The new name must be free.\n"
+               "\n"
+               "options:\n"
+               "  -h, --help      this help\n"
+               "\n"
+               "examples:\n"
+               "  cairn exp rename churn churn-2026\n"},
+    {"tag", "Sets tags on an experiment (an existing key is overwritten).\n"
+            "\n"
+            "options:\n"
+            "  -h, --help      this help\n"
+            "\n"
+            "examples:\n"
+            "  cairn exp tag churn owner=ana stage=baseline\n"},
+    {"delete", "Deletes an experiment with its runs; nothing is removed for good: 'cairn exp\n"
+               "restore' brings both back, and 'cairn exp list --deleted' shows what is deleted.\n"
+               "\n"
+               "options:\n"
+               "  -h, --help      this help\n"
+               "\n"
+               "examples:\n"
+               "  cairn exp delete churn\n"},
+    {"restore", "Restores a deleted experiment and the runs deleted with it.\n"
+                "\n"
+                "options:\n"
+                "  -h, --help      this help\n"
+                "\n"
+                "examples:\n"
+                "  cairn exp restore churn\n"},
+    {"search", "Searches experiments with a filter on their name, times and tags (MLflow's\n"
+               "syntax: docs/cli/cairn-exp.md), in an order, up to --max of them.\n"
+               "\n"
+               "options:\n"
+               "  -f, --filter F      e.g. \"name LIKE 'churn%'\" or \"tags.team = 'growth'\"\n"
+               "      --order-by KEY  name, creation_time, last_update_time or tags.KEY, with\n"
+               "                      ASC or DESC (repeatable)\n"
+               "      --max N         show at most N experiments\n"
+               "      --json          print {\"experiments\": [...]} as JSON\n"
+               "  -h, --help          this help\n"
+               "\n"
+               "examples:\n"
+               "  cairn exp search -f \"name LIKE 'churn%'\"\n"
+               "  cairn exp search --order-by \"creation_time DESC\" --max 5\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
 static const char *usage_of(const char *verb)
 {
@@ -48,7 +129,7 @@ static void write_experiment(cn_jsonw *w, const cairn_experiment *e)
 }
 
 /* getopt codes of the long options that have no short form. */
-enum { OPT_JSON = 1000, OPT_ALL, OPT_DELETED, OPT_FILTER, OPT_ORDER_BY, OPT_MAX, OPT_ARTLOC };
+enum { OPT_JSON = 1000, OPT_ALL, OPT_DELETED, OPT_ORDER_BY, OPT_MAX, OPT_ARTLOC };
 
 static int exp_create(int argc, char **argv)
 {
@@ -66,7 +147,7 @@ static int exp_create(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":t:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             goto done;
         } else if (c == OPT_ARTLOC) {
             artifact_location = optarg;
@@ -154,7 +235,7 @@ static int exp_list(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_ALL) {
             all = true;
@@ -181,7 +262,7 @@ static int exp_list(int argc, char **argv)
 
 static int exp_search(int argc, char **argv)
 {
-    static const struct option opts[] = {{"filter", required_argument, NULL, OPT_FILTER},
+    static const struct option opts[] = {{"filter", required_argument, NULL, 'f'},
                                          {"order-by", required_argument, NULL, OPT_ORDER_BY},
                                          {"max", required_argument, NULL, OPT_MAX},
                                          {"json", no_argument, NULL, OPT_JSON},
@@ -194,11 +275,11 @@ static int exp_search(int argc, char **argv)
     bool json = false;
     int c;
 
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
-        } else if (c == OPT_FILTER) {
+        } else if (c == 'f') {
             q.filter = optarg;
         } else if (c == OPT_ORDER_BY) {
             if (q.n_order_by == MAX_ORDER_BY)

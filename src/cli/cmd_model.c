@@ -26,15 +26,100 @@ static const char *const synopsis_lines[] = {
     "cairn model profile MODEL --data CSV [--batches 1,32,1024] [--seconds S] [--no-record] "
     "[--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_verb_help helps[] = {
+    {"list", "Lists registered models: name, latest version, aliases, last update.\n"
+             "\n"
+             "options:\n"
+             "      --name-like PATTERN  only names matching PATTERN (SQL LIKE: % and _)\n"
+             "  -t, --tag KEY=VALUE      only models with this tag (repeatable: all of them)\n"
+             "      --json               print {\"registered_models\": [...]} as JSON\n"
+             "  -h, --help               this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn model list\n"
+             "  cairn model list --name-like 'churn%' -t team=growth\n"},
+    {"show", "Shows a model with its tags, aliases and live versions, or one version of it\n"
+             "(by number or alias): source, run, semver, stage, description and tags.\n"
+             "\n"
+             "options:\n"
+             "      --version N     that version\n"
+             "      --alias ALIAS   the version ALIAS points at\n"
+             "      --json          print it as JSON\n"
+             "  -h, --help          this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn model show churn\n"
+             "  cairn model show churn --alias production --json\n"},
+    {"register",
+     "Registers the next version of a model (created when missing) from a run's model\n"
+     "artifact or from a source (a path or an artifact URI), and prints its number.\n"
+     "\n"
+     "options:\n"
+     "  -n, --name NAME          the model (required)\n"
+     "      --run RUN            the run (an id or a unique prefix of 6 or more characters)\n"
+     "      --path P             the run's artifact (default model/model.cairn, where\n"
+     "                           'cairn train' saves it)\n"
+     "      --semver V           a SemVer 2.0.0 label, unique per model\n"
+     "      --description D      what the version is\n"
+     "  -t, --tag KEY=VALUE      a tag on the version (repeatable)\n"
+     "      --json               print the version as JSON\n"
+     "  -h, --help               this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn model register -n churn --run RUN_ID --semver 1.0.0\n"
+     "  cairn model register -n churn runs:/7451aa3c9e02b417/model/model.cairn\n"},
+    {"alias", "Points an alias (production, staging, ...) at a version, moving it from where it\n"
+              "was; the move is kept in the model's history with who made it and why.\n"
+              "\n"
+              "options:\n"
+              "      --reason TEXT   why, kept in the history\n"
+              "  -h, --help          this help\n"
+              "\n"
+              "examples:\n"
+              "  cairn model alias churn production 3 --reason \"beats v2 on AUC\"\n"},
+    {"rollback", "Moves an alias back to the version it pointed at before its last move.\n"
+                 "\n"
+                 "options:\n"
+                 "      --reason TEXT   why, kept in the history\n"
+                 "  -h, --help          this help\n"
+                 "\n"
+                 "examples:\n"
+                 "  cairn model rollback churn production --reason \"v3 latency\"\n"},
+    {"history", "Lists the alias and stage moves of a model, newest first: when, who, which\n"
+                "alias, from and to which version, and why.\n"
+                "\n"
+                "options:\n"
+                "      --alias ALIAS   only the moves of ALIAS\n"
+                "      --json          print {\"events\": [...]} as JSON\n"
+                "  -h, --help          this help\n"
+                "\n"
+                "examples:\n"
+                "  cairn model history churn --alias production\n"},
+    {"profile",
+     "Times a model: its load, then its predictions on batches of 1, 32 and 1024 rows of\n"
+     "CSV (its features), one thread: p50, p95 and p99 latency and rows per second, with the\n"
+     "file's size. MODEL is a file, runs:/RUN_ID/model or models:/NAME@ALIAS; the figures\n"
+     "are recorded on the registry version (tags) or the run (metrics).\n"
+     "\n"
+     "options:\n"
+     "      --data CSV        the rows to predict (required)\n"
+     "      --batches LIST    the batch sizes (default 1,32,1024)\n"
+     "      --seconds S       time each size this long (default 1)\n"
+     "      --no-record       record nothing\n"
+     "      --json            print the figures as JSON\n"
+     "  -h, --help            this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn model profile models:/churn@production --data data/breast_cancer.csv\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
 enum {
     OPT_JSON = 1000,
     OPT_NAME_LIKE,
-    OPT_TAG,
     OPT_VERSION,
     OPT_ALIAS,
-    OPT_NAME,
     OPT_RUN,
     OPT_PATH,
     OPT_SEMVER,
@@ -184,7 +269,7 @@ static int list_models(cairn_ctx *ctx, cairn_registered_model_query *q, bool jso
 static int model_list(int argc, char **argv)
 {
     static const struct option opts[] = {{"name-like", required_argument, NULL, OPT_NAME_LIKE},
-                                         {"tag", required_argument, NULL, OPT_TAG},
+                                         {"tag", required_argument, NULL, 't'},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -195,13 +280,13 @@ static int model_list(int argc, char **argv)
     bool json = false;
     int rc = -1, c;
 
-    while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, ":t:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             rc = 0;
         } else if (c == OPT_NAME_LIKE) {
             q.name_like = optarg;
-        } else if (c == OPT_TAG) {
+        } else if (c == 't') {
             rc = add_tag(usage, optarg, tags, &n_tags);
         } else if (c == OPT_JSON) {
             json = true;
@@ -330,7 +415,7 @@ static int model_show(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_VERSION) {
             if (!parse_version(optarg, &version))
@@ -407,12 +492,12 @@ static int do_register(cairn_ctx *ctx, cairn_model_version_opts *o, const char *
 
 static int model_register(int argc, char **argv)
 {
-    static const struct option opts[] = {{"name", required_argument, NULL, OPT_NAME},
+    static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
                                          {"run", required_argument, NULL, OPT_RUN},
                                          {"path", required_argument, NULL, OPT_PATH},
                                          {"semver", required_argument, NULL, OPT_SEMVER},
                                          {"description", required_argument, NULL, OPT_DESCRIPTION},
-                                         {"tag", required_argument, NULL, OPT_TAG},
+                                         {"tag", required_argument, NULL, 't'},
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -424,18 +509,18 @@ static int model_register(int argc, char **argv)
     bool json = false;
     int rc = -1, c;
 
-    while (rc < 0 && (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while (rc < 0 && (c = getopt_long(argc, argv, ":n:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'h':
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             rc = 0;
             break;
-        case OPT_NAME: o.name = optarg; break;
+        case 'n': o.name = optarg; break;
         case OPT_RUN: run = optarg; break;
         case OPT_PATH: o.path = optarg; break;
         case OPT_SEMVER: o.semver = optarg; break;
         case OPT_DESCRIPTION: o.description = optarg; break;
-        case OPT_TAG: rc = add_tag(usage, optarg, tags, &n_tags); break;
+        case 't': rc = add_tag(usage, optarg, tags, &n_tags); break;
         case OPT_JSON: json = true; break;
         default: rc = cli_other_option(c, usage, NULL, argv); break;
         }
@@ -594,7 +679,7 @@ static int model_history(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_ALIAS) {
             q.alias = optarg;

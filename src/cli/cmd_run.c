@@ -38,7 +38,11 @@ static const char help[] =
     "      --no-git               do not record git commit, branch, diff and untracked files\n"
     "  -h, --help                 this help\n\n"
     "Macros in CMD: ${args} ${args_no_equals} ${args_hydra} ${args_json} ${params_file}\n"
-    "${run_id} ${run_dir} ${seed} ${NAME}. The exit code is the command's (128+N for signal N).\n";
+    "${run_id} ${run_dir} ${seed} ${NAME}. The exit code is the command's (128+N for signal N).\n"
+    "\n"
+    "examples:\n"
+    "  cairn run -e quickstart -p lr=0.5 -- python3 examples/train.py --lr 0.5 data/iris.csv\n"
+    "  cairn run -e quickstart -p lr=0.1 --args -- python3 examples/train.py data/iris.csv\n";
 
 static void on_start(void *user, const cairn_run_result *res)
 {

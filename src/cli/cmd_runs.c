@@ -30,7 +30,7 @@ static const char *const synopsis_lines[] = {
     "cairn runs list [--experiment NAME_OR_ID]... [--all | --deleted] [--max N] [--columns LIST] "
     "[--json]",
     "cairn runs show RUN_ID [--json]",
-    "cairn runs search [--experiment NAME_OR_ID]... [--all | --deleted] [--filter F] "
+    "cairn runs search [FILTER] [--experiment NAME_OR_ID]... [--all | --deleted] [--filter F] "
     "[--order-by KEY]... [--max N] [--page-token T] [--columns LIST] [--json]",
     "cairn runs compare RUN_ID RUN_ID... [--json]",
     "cairn runs delete RUN_ID...",
@@ -39,7 +39,112 @@ static const char *const synopsis_lines[] = {
     "cairn runs export RUN_ID... [--format json|csv] [-o FILE]",
     "cairn runs history RUN_ID KEY [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+#define SELECT_HELP                                                                                \
+    "  -e, --experiment NAME_OR_ID  only runs of this experiment (repeatable; default: all)\n"     \
+    "      --all                    deleted runs too\n"                                            \
+    "      --deleted                only deleted runs\n"
+#define COLUMNS_HELP                                                                               \
+    "      --columns LIST           the table's columns, comma-separated: run_id, name,\n"         \
+    "                               experiment, status, start, duration, user,\n"                  \
+    "                               metrics.KEY, params.KEY, tags.KEY or a bare KEY\n"             \
+    "      --json                   print {\"runs\": [...]} as JSON\n"                             \
+    "  -h, --help                   this help\n"
+
+static const cli_verb_help helps[] = {
+    {"list", "Lists runs, newest first, as a table: id (8 characters; any unique prefix of 6 or\n"
+             "more names a run), name, status, start, duration, then the params whose values\n"
+             "differ between the runs and the latest metrics. Every page is read, up to --max.\n"
+             "\n"
+             "options:\n" SELECT_HELP
+             "      --max N                  show at most N runs\n" COLUMNS_HELP "\n"
+             "examples:\n"
+             "  cairn runs list -e quickstart\n"
+             "  cairn runs list --max 5 --columns name,status,params.lr,metrics.val_acc\n"},
+    {"show",
+     "Shows one run, named by its id or a unique prefix of 6 or more characters: status (and\n"
+     "why it failed), times, params, latest metrics, tags, dataset inputs and artifacts.\n"
+     "\n"
+     "options:\n"
+     "      --json      print the run as JSON\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs show 7451aa3c\n"
+     "  cairn runs show 7451aa3c --json\n"},
+    {"search",
+     "Searches runs with a filter (MLflow's syntax: metrics.KEY, params.KEY, tags.KEY and\n"
+     "attributes compared with = != < <= > >= LIKE ILIKE IN, AND, OR, ( )) and an order; one\n"
+     "page of up to --max runs, the next page's token on stderr. The filter may also be the\n"
+     "one argument. A filter that matches nothing, or an order-by, that names a metric,\n"
+     "param or tag no run has gets a note with the nearest name that exists.\n"
+     "\n"
+     "options:\n" SELECT_HELP
+     "  -f, --filter F               e.g. \"metrics.val_acc > 0.9 AND params.lr = '0.5'\"\n"
+     "      --order-by KEY           metrics.KEY, params.KEY, tags.KEY, start_time, ... with\n"
+     "                               ASC or DESC (repeatable; default: newest first)\n"
+     "      --max N                  the page size (default 1000)\n"
+     "      --page-token T           the page after the one that printed T\n" COLUMNS_HELP "\n"
+     "examples:\n"
+     "  cairn runs search -e quickstart \"metrics.val_acc > 0.5\" --order-by \"metrics.val_acc "
+     "DESC\"\n"
+     "  cairn runs search -f \"params.lr = '0.5'\" --max 10 --json\n"},
+    {"compare",
+     "Compares runs side by side: name, experiment, status, duration, every param (a '*'\n"
+     "marks those that differ) and every latest metric.\n"
+     "\n"
+     "options:\n"
+     "      --json      print {\"runs\": [...], \"differing_params\": [...]} as JSON\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs compare 7451aa3c 9e02b417\n"},
+    {"delete",
+     "Deletes runs (soft: 'cairn runs restore' brings them back; 'cairn runs list --deleted'\n"
+     "shows them).\n"
+     "\n"
+     "options:\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs delete 7451aa3c 9e02b417\n"},
+    {"restore", "Restores deleted runs (see them with 'cairn runs list --deleted').\n"
+                "\n"
+                "options:\n"
+                "  -h, --help      this help\n"
+                "\n"
+                "examples:\n"
+                "  cairn runs restore 7451aa3c\n"},
+    {"set-status",
+     "Ends a run by hand: sets its status (KILLED, FAILED or FINISHED) and its end time, e.g.\n"
+     "for a run whose process died without a word.\n"
+     "\n"
+     "options:\n"
+     "  -h, --help      this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs set-status 7451aa3c KILLED\n"},
+    {"export",
+     "Exports runs: JSON with every field, the full metric histories and the artifacts, or\n"
+     "CSV with one row per run (params, latest metrics and tags as columns).\n"
+     "\n"
+     "options:\n"
+     "      --format F       json (default) or csv\n"
+     "  -o, --output FILE    write FILE instead of standard output\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs export 7451aa3c 9e02b417 --format csv -o runs.csv\n"},
+    {"history", "Prints every point of one metric of a run (step, value, time), in step order.\n"
+                "\n"
+                "options:\n"
+                "      --json      print {\"run_id\", \"key\", \"metrics\": [...]} as JSON\n"
+                "  -h, --help      this help\n"
+                "\n"
+                "examples:\n"
+                "  cairn runs history 7451aa3c val_loss\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
 static const char *usage_of(const char *verb)
 {
@@ -50,8 +155,6 @@ enum {
     OPT_JSON = 1000,
     OPT_ALL,
     OPT_DELETED,
-    OPT_EXPERIMENT,
-    OPT_FILTER,
     OPT_ORDER_BY,
     OPT_MAX,
     OPT_PAGE_TOKEN,
@@ -685,10 +788,10 @@ typedef struct query_args {
 
 static int parse_query(int argc, char **argv, const char *usage, bool is_search, query_args *a)
 {
-    static const struct option opts[] = {{"experiment", required_argument, NULL, OPT_EXPERIMENT},
+    static const struct option opts[] = {{"experiment", required_argument, NULL, 'e'},
                                          {"all", no_argument, NULL, OPT_ALL},
                                          {"deleted", no_argument, NULL, OPT_DELETED},
-                                         {"filter", required_argument, NULL, OPT_FILTER},
+                                         {"filter", required_argument, NULL, 'f'},
                                          {"order-by", required_argument, NULL, OPT_ORDER_BY},
                                          {"max", required_argument, NULL, OPT_MAX},
                                          {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
@@ -698,8 +801,8 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                                          {NULL, 0, NULL, 0}};
     bool all = false, deleted = false;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        bool search_only = c == OPT_FILTER || c == OPT_ORDER_BY || c == OPT_PAGE_TOKEN;
+    while ((c = getopt_long(argc, argv, ":e:f:h", opts, NULL)) != -1) {
+        bool search_only = c == 'f' || c == OPT_ORDER_BY || c == OPT_PAGE_TOKEN;
         if (search_only && !is_search) {
             for (size_t i = 0; opts[i].name; i++)
                 if (opts[i].val == c)
@@ -707,8 +810,8 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
                                      opts[i].name);
         }
         switch (c) {
-        case 'h': fputs(usage, stdout); return 0;
-        case OPT_EXPERIMENT:
+        case 'h': cli_help(usage, NULL); return 0;
+        case 'e':
             if (a->n_experiments == CN_ARRAY_LEN(a->experiments))
                 return cli_usage(usage, "at most %zu --experiment options",
                                  CN_ARRAY_LEN(a->experiments));
@@ -716,7 +819,7 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
             break;
         case OPT_ALL: all = true; break;
         case OPT_DELETED: deleted = true; break;
-        case OPT_FILTER: a->q.filter = optarg; break;
+        case 'f': a->q.filter = optarg; break;
         case OPT_ORDER_BY:
             if (a->q.n_order_by == MAX_ORDER_BY)
                 return cli_usage(usage, "at most %d --order-by keys", MAX_ORDER_BY);
@@ -733,6 +836,13 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
         default: return cli_other_option(c, usage, NULL, argv);
         }
     }
+    /* `cairn runs search 'metrics.acc > 0.9'`: the filter as the one argument */
+    if (is_search && optind + 1 == argc) {
+        if (a->q.filter)
+            return cli_usage(usage, "a filter given twice: '%s' and --filter '%s'", argv[optind],
+                             a->q.filter);
+        a->q.filter = argv[optind++];
+    }
     if (optind != argc)
         return cli_usage(usage, "unexpected argument '%s'", argv[optind]);
     if (all && deleted)
@@ -742,14 +852,15 @@ static int parse_query(int argc, char **argv, const char *usage, bool is_search,
     return -1;
 }
 
-/* Looks up the --experiment arguments; fills ids (freed by the caller). */
-static int resolve_experiments(cairn_ctx *ctx, const query_args *a, char **ids)
+/* Looks up the --experiment arguments; fills ids and names (freed by the caller). */
+static int resolve_experiments(cairn_ctx *ctx, const query_args *a, char **ids, char **names)
 {
     for (size_t i = 0; i < a->n_experiments; i++) {
         cairn_experiment *e = cli_experiment_find(ctx, a->experiments[i]);
         if (!e)
             return 1;
         ids[i] = cn_xstrdup(e->experiment_id);
+        names[i] = cn_xstrdup(e->name);
         cairn_experiment_free(e);
     }
     return 0;
@@ -785,9 +896,10 @@ static int query_runs(int argc, char **argv, bool is_search)
     if (!ctx)
         return 1;
     char *ids[CN_ARRAY_LEN(a.experiments)] = {0};
+    char *names[CN_ARRAY_LEN(a.experiments)] = {0};
     run_set set = {0};
     char *token = a.q.page_token ? cn_xstrdup(a.q.page_token) : NULL;
-    rc = resolve_experiments(ctx, &a, ids);
+    rc = resolve_experiments(ctx, &a, ids, names);
     if (rc != 0)
         goto done;
     a.q.experiment_ids = (const char *const *)ids;
@@ -825,9 +937,21 @@ static int query_runs(int argc, char **argv, bool is_search)
     }
     if (is_search && token)
         fprintf(stderr, "next page token: %s\n", token);
+    /* A name no run has: an empty result says so, and an order-by or a column always does. */
+    if (set.n == 0 && a.q.filter)
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
+                              a.q.view, &a.q.filter, 1);
+    if (a.columns && set.n > 0)
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
+                              a.q.view, &a.columns, 1);
+    if (a.q.order_by != newest_first)
+        cli_note_missing_keys(ctx, a.q.experiment_ids, (const char *const *)names, a.n_experiments,
+                              a.q.view, a.q.order_by, a.q.n_order_by);
 done:
-    for (size_t i = 0; i < a.n_experiments; i++)
+    for (size_t i = 0; i < a.n_experiments; i++) {
         free(ids[i]);
+        free(names[i]);
+    }
     free(token);
     run_set_release(&set);
     cairn_close(ctx);
@@ -1458,7 +1582,7 @@ static int runs_export(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_FORMAT) {
             format = optarg;

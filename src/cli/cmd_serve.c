@@ -59,7 +59,11 @@ static const char help[] =
     "                             shadow/predictions.jsonl of the monitoring run)\n"
     "      --poll-interval SECONDS  models:/NAME@ALIAS: how often to ask the registry where\n"
     "                             the alias points; a move swaps versions (default 10)\n"
-    "  -h, --help                 this help\n";
+    "  -h, --help                 this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn serve models:/churn@production --port 5001\n"
+    "  cairn serve runs:/7451aa3c9e02b417/model --no-monitor --reason \"smoke test\"\n";
 
 static bool parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -104,7 +108,7 @@ int cmd_serve(int argc, char **argv)
     double d;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":e:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (!*optarg || strchr(optarg, '/'))

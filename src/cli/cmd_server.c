@@ -43,7 +43,11 @@ static const char help[] =
     "                             API request and check permissions (users: cairn auth)\n"
     "      --default-permission PERM  what a user may do without a grant: READ (default),\n"
     "                             EDIT, MANAGE or NO_PERMISSIONS\n"
-    "  -h, --help                 this help\n";
+    "  -h, --help                 this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn server --store sqlite://cairn.db --port 5000\n"
+    "  cairn server --store postgresql://db/cairn --host 0.0.0.0 --workers 8 --auth\n";
 
 static bool parse_u64(const char *s, uint64_t *out)
 {

@@ -11,7 +11,23 @@
 static const char *const synopsis_lines[] = {
     "cairn store check [--store URI] [--json]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_verb_help helps[] = {
+    {"check", "Checks the store without writing to it: SQLite's integrity check (or PostgreSQL's\n"
+              "catalog), that every table, column and index of the schema is there, and which\n"
+              "schema version it holds against the one this cairn knows. Exits 1 on a problem.\n"
+              "\n"
+              "options:\n"
+              "      --store URI   the store to check (default: $CAIRN_STORE, else\n"
+              "                    sqlite://cairn.db, as every command)\n"
+              "      --json        print {\"store\", \"ok\", \"problems\": [...]} as JSON\n"
+              "  -h, --help        this help\n"
+              "\n"
+              "examples:\n"
+              "  cairn store check\n"
+              "  cairn store check --store postgresql:///cairn --json\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
 static void write_report(const cairn_store_report *r)
 {

@@ -25,7 +25,53 @@ static const char *const synopsis_lines[] = {
     "cairn study export NAME [--format json|csv|optuna-journal] [-o FILE]",
     "cairn study import FILE [--study NAME] [--as NAME] [--experiment NAME]",
 };
-static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines)};
+static const cli_verb_help helps[] = {
+    {"list", "Lists the studies of the store: name, trials by state, objective and direction,\n"
+             "best value so far.\n"
+             "\n"
+             "options:\n"
+             "      --json      print {\"studies\": [...]} as JSON\n"
+             "  -h, --help      this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn study list\n"
+             "  cairn study list --json\n"},
+    {"show", "Shows a study: its objective metric and direction, sampler, pruner, seed,\n"
+             "experiment, trial counts by state, best trial and search space.\n"
+             "\n"
+             "options:\n"
+             "      --json      print it as JSON\n"
+             "  -h, --help      this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn study show lr-sweep\n"},
+    {"best", "Prints the best COMPLETE trial of a study: its number, value, params and run.\n"
+             "\n"
+             "options:\n"
+             "      --json      print it as JSON\n"
+             "  -h, --help      this help\n"
+             "\n"
+             "examples:\n"
+             "  cairn study best lr-sweep\n"
+             "  cairn study best lr-sweep --json\n"},
+    {"trials", "Lists every trial of a study: number, state, value, params, run and duration.\n"
+               "\n"
+               "options:\n"
+               "      --json      print {\"trials\": [...]} as JSON\n"
+               "  -h, --help      this help\n"
+               "\n"
+               "examples:\n"
+               "  cairn study trials lr-sweep\n"},
+    {"delete", "Deletes a study and its trials; the trials' runs stay in their experiment.\n"
+               "\n"
+               "options:\n"
+               "  -h, --help      this help\n"
+               "\n"
+               "examples:\n"
+               "  cairn study delete lr-sweep\n"},
+};
+static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
+                                      CN_ARRAY_LEN(helps)};
 
 static const char *usage_of(const char *verb)
 {
@@ -362,8 +408,15 @@ static const char plot_help[] =
     "value against each parameter), contour.svg (the value over pairs of the most important\n"
     "numeric parameters) and intermediate.svg (one line per trial that reported intermediate\n"
     "values); a picture with nothing to draw yet is skipped.\n"
+    "\n"
+    "options:\n"
     "      --out DIR   the folder to write into (created)\n"
-    "      --json      print the same data as JSON instead of writing files\n";
+    "      --json      print the same data as JSON instead of writing files\n"
+    "  -h, --help      this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn study plot lr-sweep\n"
+    "  cairn study plot lr-sweep --out plots/lr-sweep\n";
 
 /* The study's folder (as cairn tune's): studies/NAME, '/' and ".." made '_'. */
 static char *study_dir(const char *name)
@@ -394,10 +447,7 @@ static int study_plot(int argc, char **argv)
         switch (c) {
         case OPT_OUT: out = optarg; break;
         case OPT_JSON: json = true; break;
-        case 'h':
-            fputs(usage, stdout);
-            fputs(plot_help, stdout);
-            return 0;
+        case 'h': cli_help(usage, plot_help); return 0;
         default: return cli_other_option(c, usage, plot_help, argv);
         }
     }
@@ -452,8 +502,15 @@ static const char export_help[] =
     "values), csv (one row per trial, its params as columns) or optuna-journal (an Optuna 3.1\n"
     "JournalStorage file: optuna.load_study(study_name=NAME,\n"
     "storage=JournalStorage(JournalFileStorage(FILE))) opens it).\n"
-    "  -f, --format F    json, csv or optuna-journal\n"
-    "  -o, --output FILE write FILE (replaced) instead of standard output\n";
+    "\n"
+    "options:\n"
+    "  -f, --format F       json, csv or optuna-journal\n"
+    "  -o, --output FILE    write FILE (replaced) instead of standard output\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn study export lr-sweep --format csv -o lr-sweep.csv\n"
+    "  cairn study export lr-sweep --format optuna-journal -o lr-sweep.journal\n";
 
 /* A CSV cell, quoted when it must be (RFC 4180). */
 static void csv_cell(cn_buf *b, const char *v, bool first)
@@ -640,9 +697,15 @@ static const char import_help[] =
     "the distributions the trials used, and each trial becomes a trial of the study and a run\n"
     "of its experiment, with its state, value and intermediate values. Nothing is imported\n"
     "when anything is wrong.\n"
+    "\n"
+    "options:\n"
     "      --study NAME       the journal's study to import (needed when it holds several)\n"
     "      --as NAME          the new study's name (default: the journal study's name)\n"
-    "  -e, --experiment NAME  the trials' experiment (default: the study's name)\n";
+    "  -e, --experiment NAME  the trials' experiment (default: the study's name)\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "examples:\n"
+    "  cairn study import optuna.journal --study my-study --as my-study-imported\n";
 
 static int study_import(int argc, char **argv)
 {

@@ -39,8 +39,9 @@ static const char help[] =
     "      --json               print the result as JSON\n"
     "      --help-learner NAME  list the learner's params: type, range, default, log, help\n"
     "  -h, --help               this help\n\n"
-    "example:\n"
-    "  cairn train -c experiment-config.yaml -p max_depth=4 --name depth4\n";
+    "examples:\n"
+    "  cairn train -c examples/configs/breast_cancer_xgboost.yaml -p max_depth=4 -n depth4\n"
+    "  cairn train --help-learner xgboost\n";
 
 /* "[0, 1]", "(0, inf]", "relu|tanh" or "-". */
 static void format_range(const cairn_param_spec *s, char *out, size_t size)

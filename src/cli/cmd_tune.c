@@ -58,7 +58,14 @@ static const char help[] =
     "  -q, --quiet                no progress line\n"
     "  -h, --help                 this help\n\n"
     "Ctrl-C once starts no new trial and lets the running ones finish; twice stops them (FAIL,\n"
-    "cancelled); a third exits at once. Other processes may join with `cairn worker`.\n";
+    "cancelled); a third exits at once. Other processes may join with `cairn worker`.\n"
+    "A space file: 'objective: {name: val_acc, goal: maximize}' and 'parameters:' with\n"
+    "'lr: {type: float, low: 0.01, high: 1.0, log: true}' (docs/hpo.md).\n"
+    "\n"
+    "examples:\n"
+    "  cairn tune -s space.yaml --study iris-sgd -n 4 -- python3 examples/train.py data/iris.csv\n"
+    "  cairn tune -s space.yaml --study iris-sgd -n 40 -j 2 --pruner median -- python3 "
+    "train.py\n";
 
 typedef struct view {
     bool tty, quiet;

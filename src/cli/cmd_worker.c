@@ -37,7 +37,12 @@ static const char help[] =
     "  -q, --quiet                no progress line\n"
     "  -h, --help                 this help\n\n"
     "Ctrl-C once starts no new trial and lets the running ones finish; twice stops them (FAIL,\n"
-    "cancelled); a third exits at once (its trials become STALE and are retried).\n";
+    "cancelled); a third exits at once (its trials become STALE and are retried).\n"
+    "\n"
+    "examples:\n"
+    "  cairn worker --study iris-sgd -j 2 -- python3 examples/train.py data/iris.csv\n"
+    "  cairn worker --study iris-sgd --store postgresql://db/cairn -n 100 -- python3 "
+    "train.py\n";
 
 enum { OPT_STUDY = 256, OPT_TIMEOUT, OPT_TRIAL_TIMEOUT, OPT_RETRIES, OPT_FORMAT, OPT_GRACE };
 

@@ -112,12 +112,36 @@ int cli_usage(const char *usage, const char *fmt, ...)
     return 2;
 }
 
+/* The group cli_group_main runs a verb of, for cli_help. */
+static const char *help_group;
+static const cli_synopsis *help_synopsis;
+
+void cli_help(const char *usage, const char *help)
+{
+    fputs(usage, stdout);
+    if (!help && help_synopsis && help_group) {
+        char prefix[128];
+        int len = snprintf(prefix, sizeof prefix, "usage: cairn %s ", help_group);
+        for (size_t i = 0; len > 0 && i < help_synopsis->n_helps; i++) {
+            const cli_verb_help *h = &help_synopsis->helps[i];
+            size_t vl = strlen(h->verb);
+            if (strncmp(usage, prefix, (size_t)len) == 0 &&
+                strncmp(usage + len, h->verb, vl) == 0 &&
+                (usage[len + vl] == ' ' || usage[len + vl] == '\n'))
+                help = h->text;
+        }
+    }
+    if (help) {
+        if (help[0] != '\n')
+            fputc('\n', stdout);
+        fputs(help, stdout);
+    }
+}
+
 int cli_other_option(int c, const char *usage, const char *help, char **argv)
 {
     if (c == 'h') {
-        fputs(usage, stdout);
-        if (help)
-            fputs(help, stdout);
+        cli_help(usage, help);
         return 0;
     }
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
@@ -340,8 +364,11 @@ int cli_group_main(const char *group, const cli_synopsis *syn, const cli_command
 {
     bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
     for (size_t i = 0; argc >= 2 && !help && i < n_verbs; i++)
-        if (strcmp(argv[1], verbs[i].name) == 0)
+        if (strcmp(argv[1], verbs[i].name) == 0) {
+            help_group = group;
+            help_synopsis = syn;
             return verbs[i].fn(argc - 1, argv + 1);
+        }
     cn_buf b = CN_BUF_INIT;
     print_synopsis(syn, NULL, 0, &b);
     cn_buf_puts(&b, "\nverbs:\n");
@@ -390,7 +417,7 @@ static int simple_args(int argc, char **argv, const char *usage, bool allow_json
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'h') {
-            fputs(usage, stdout);
+            cli_help(usage, NULL);
             return 0;
         } else if (c == OPT_JSON && allow_json) {
             *json = true;
@@ -588,4 +615,132 @@ int cli_access_log_open(const char *path, FILE **out, FILE **owned)
     setvbuf(f, NULL, _IOLBF, 0);
     *out = *owned = f;
     return 0;
+}
+
+/* ---- "did you mean" for the metric, param and tag names of a filter or order-by ---- */
+
+typedef struct key_sets {
+    cairn_key_list *lists[3]; /* by cairn_key_kind, loaded when first needed */
+    bool failed;
+} key_sets;
+
+static const cairn_key_list *key_set(cairn_ctx *ctx, key_sets *ks, const char *const *ids, size_t n,
+                                     cairn_view view, cairn_key_kind kind)
+{
+    if (!ks->lists[kind] && !ks->failed &&
+        cairn_experiment_keys(ctx, ids, n, view, kind, &ks->lists[kind]) != CAIRN_OK)
+        ks->failed = true; /* a note is a courtesy: no error over it */
+    return ks->lists[kind];
+}
+
+static bool key_listed(const cairn_key_list *l, const char *key)
+{
+    for (size_t i = 0; l && i < l->n; i++)
+        if (strcmp(l->keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static bool is_ident(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/* One named key: its kind and its text (unquoted) in key[]. */
+static void note_key(cairn_ctx *ctx, key_sets *ks, const char *const *ids,
+                     const char *const *labels, size_t n, cairn_view view, cairn_key_kind kind,
+                     const char *key)
+{
+    static const char *const kinds[] = {"metric", "param", "tag"};
+    static const char *const prefixes[] = {"metrics", "params", "tags"};
+    const cairn_key_list *have = key_set(ctx, ks, ids, n, view, kind);
+    if (!have || key_listed(have, key))
+        return;
+    cn_buf where = CN_BUF_INIT;
+    if (n == 0)
+        cn_buf_puts(&where, "any experiment");
+    else
+        cn_buf_printf(&where, "experiment%s ", n > 1 ? "s" : "");
+    for (size_t i = 0; i < n; i++)
+        cn_buf_printf(&where, "%s'%s'", i ? ", " : "", labels ? labels[i] : ids[i]);
+    /* the same name as another kind first (metrics.lr when lr is a param), else the nearest */
+    const char *near = NULL;
+    cairn_key_kind near_kind = kind;
+    for (int k = 0; k < 3 && !near; k++)
+        if ((cairn_key_kind)k != kind &&
+            key_listed(key_set(ctx, ks, ids, n, view, (cairn_key_kind)k), key)) {
+            near = key;
+            near_kind = (cairn_key_kind)k;
+        }
+    if (!near && have->n)
+        near = cn_str_nearest(key, have->keys, have->n);
+    bool plain = near && strspn(near, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789_.") == strlen(near);
+    if (near)
+        fprintf(stderr, "cairn: note: no run in %s has %s '%s' (did you mean '%s.%s%s%s'?)\n",
+                cn_buf_str(&where), kinds[kind], key, prefixes[near_kind], plain ? "" : "`", near,
+                plain ? "" : "`");
+    else
+        fprintf(stderr, "cairn: note: no run in %s has %s '%s'\n", cn_buf_str(&where), kinds[kind],
+                key);
+    cn_buf_release(&where);
+}
+
+void cli_note_missing_keys(cairn_ctx *ctx, const char *const *ids, const char *const *labels,
+                           size_t n, cairn_view view, const char *const *exprs, size_t n_exprs)
+{
+    key_sets ks = {{NULL}, false};
+    for (size_t e = 0; e < n_exprs; e++) {
+        const char *p = exprs[e];
+        while (p && *p) {
+            if (*p == '\'' || *p == '"') { /* a value (or a quoted name with no prefix) */
+                char q = *p++;
+                while (*p && !(*p == q && p[1] != q))
+                    p += *p == q ? 2 : 1;
+                p += *p ? 1 : 0;
+                continue;
+            }
+            if (!is_ident(*p)) {
+                p++;
+                continue;
+            }
+            const char *w = p;
+            while (is_ident(*p))
+                p++;
+            size_t wl = (size_t)(p - w);
+            int kind = -1;
+            if (*p == '.') {
+                static const char *const words[] = {"metrics", "metric", "params",
+                                                    "param",   "tags",   "tag"};
+                for (int k = 0; k < 6; k++)
+                    if (strlen(words[k]) == wl && strncmp(w, words[k], wl) == 0)
+                        kind = k / 2;
+            }
+            if (kind < 0)
+                continue;
+            p++; /* the '.' */
+            char key[256];
+            size_t kl = 0;
+            if (*p == '`' || *p == '"') {
+                char q = *p++;
+                while (*p && *p != q) {
+                    if (kl + 1 < sizeof key)
+                        key[kl++] = *p;
+                    p++;
+                }
+                p += *p ? 1 : 0;
+            } else {
+                while (is_ident(*p) || *p == '.' || *p == '-' || *p == '/' || *p == ':') {
+                    if (kl + 1 < sizeof key)
+                        key[kl++] = *p;
+                    p++;
+                }
+            }
+            key[kl] = '\0';
+            if (kl)
+                note_key(ctx, &ks, ids, labels, n, view, (cairn_key_kind)kind, key);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        cairn_key_list_free(ks.lists[k]);
 }

@@ -415,8 +415,10 @@ class Runs(harness.CairnTest):
         self.cairn_error('runs', 'delete', '-x', self.r1, expect=2)
         self.cairn_error('runs', 'nope', expect=2, mentions=["'nope'"])
         self.assertIn('usage: cairn runs list', self.cairn('runs', '--help').stdout)
-        self.assertEqual(self.cairn('runs', 'show', '--help').stdout,
-                         'usage: cairn runs show RUN_ID [--json]\n')
+        show_help = self.cairn('runs', 'show', '--help').stdout
+        self.assertTrue(show_help.startswith('usage: cairn runs show RUN_ID [--json]\n\n'),
+                        show_help)
+        self.assertIn('\nexamples:\n  cairn runs show ', show_help)
 
 
 if __name__ == '__main__':

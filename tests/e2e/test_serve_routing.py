@@ -4,10 +4,13 @@
 one version; a --shadow version predicts every request into its JSONL log and never answers;
 serving models:/NAME@ALIAS follows the alias: a move under concurrent load swaps versions with
 zero failed requests, and answers switch to the new version; /metrics counts requests by
-version. Every answer names its version in X-Cairn-Model."""
+version. Every answer names its version in X-Cairn-Model. Every served version (routed or
+shadow) is drift-monitored on its own: a shifted stream sent to the canary shows drift for the
+canary only, in /metrics and in the monitoring run's drift.vVERSION.* metrics."""
 import http.client
 import json
 import math
+import random
 import pathlib
 import shutil
 import subprocess
@@ -17,7 +20,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from test_serve import IRIS_COLS, Serve, ServeTest  # noqa: E402
+from test_serve import DATA, IRIS_COLS, Serve, ServeTest, read_csv  # noqa: E402
 
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]
 BODY = json.dumps({'dataframe_split': {'columns': IRIS_COLS, 'data': ROWS}}).encode()
@@ -222,6 +225,75 @@ class Routing(ServeTest):
         self.cairn_error('serve', 'models:/irises/1', '--sticky-header', 'X-User', expect=2,
                          mentions=('--route',))
 
+
+
+class VersionMonitoring(ServeTest):
+    def setUp(self):
+        super().setUp()
+        for c in ('1.0', '0.1', '0.5'):
+            run_id, _ = self.train('breast_cancer', True, 'logistic', {'C': c})
+            self.cairn('model', 'register', '--name', 'tumours', '--run', run_id)
+
+    def gauges(self, text, name):
+        """{version: value} of a per-version gauge (no feature label)."""
+        out = {}
+        for line in text.splitlines():
+            if line.startswith(name + '{'):
+                labels = dict(kv.split('=', 1) for kv in line[len(name) + 1:line.index('}')]
+                              .replace('"', '').split(','))
+                out[labels['version']] = float(line.rsplit(' ', 1)[1])
+        return out
+
+    def test_canary_drift_is_its_own(self):
+        srv = Serve(self, 'models:/tumours', '--route', 'v1=90,v2=10', '--shadow', 'v3',
+                    '--monitor-interval', '1', '--window', '400', '--min-rows', '100')
+        header, rows = read_csv(DATA / 'breast_cancer.csv')
+        data = [[float(v) for v in r[:-1]] for r in rows]
+        random.Random(5).shuffle(data)
+
+        def infer(version, scale):
+            for i in range(0, 400, 50):
+                chunk = [[v * scale for v in r] for r in data[i:i + 50]]
+                body = {'inputs': [{'name': 'x', 'shape': [len(chunk), len(chunk[0])],
+                                    'datatype': 'FP64', 'data': chunk}]}
+                status, headers, out = srv.request(
+                    'POST', '/v2/models/tumours/versions/%s/infer' % version, body)
+                self.assertEqual(status, 200, out[:300])
+                self.assertEqual(headers['X-Cairn-Model'], 'tumours/' + version)
+        infer('1', 1.0)  # the primary: the training distribution (the shadow sees it too)
+        infer('2', 1.4)  # the canary: every feature shifted (the shadow's last rows too)
+        deadline = time.monotonic() + 30
+        while True:
+            text = srv.request('GET', '/metrics')[2].decode()
+            checks = self.gauges(text, 'cairn_serve_drift_checks_total')
+            if all(checks.get(v, 0) >= 1 for v in '123'):
+                break
+            self.assertLess(time.monotonic(), deadline, 'no check of every version:\n' + text)
+            time.sleep(0.2)
+        # Versions 1 and 2 saw their own streams only, whichever rows a check took.
+        detected = self.gauges(text, 'cairn_serve_drift_detected')
+        self.assertEqual((detected['1'], detected['2']), (0.0, 1.0), text)
+        promtool = shutil.which('promtool')
+        if promtool:
+            proc = subprocess.run([promtool, 'check', 'metrics'], input=text.encode(),
+                                  capture_output=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        # One HELP per family, every version's samples under it.
+        self.assertEqual(text.count('# HELP cairn_serve_drift_detected '), 1)
+        self.assertIn('cairn_serve_drift_score{model="tumours",version="2",'
+                      'feature="mean radius",test="ks"}', text)
+        run_id = srv.run_id
+        self.assertEqual(srv.stop(), 0)
+
+        def history(key):
+            out = self.cairn_json('runs', 'history', run_id, key, '--json')
+            return [m['value'] for m in sorted(out['metrics'], key=lambda m: m['step'])]
+        self.assertEqual(set(history('drift.v1.dataset_drift')), {0.0})
+        self.assertEqual(set(history('drift.v2.dataset_drift')), {1.0})
+        self.assertEqual(set(history('drift.v2.drifted.mean radius')), {1.0})
+        # The shadow's window ends with the shifted rows: its last check (at the stop at the
+        # latest) found drift.
+        self.assertEqual(history('drift.v3.dataset_drift')[-1], 1.0)
 
 if __name__ == '__main__':
     harness.main()

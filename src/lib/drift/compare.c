@@ -276,7 +276,7 @@ static void compare_col(cn_arena *a, const cn_drift_col *c, const cairn_column *
         for (size_t r = 0; r < n_rows; r++)
             if (isfinite(col->num[r]))
                 cur[n_cur++] = col->num[r];
-        qsort(cur, n_cur, sizeof *cur, cmp_double);
+        cn_drift_sort(cur, n_cur);
         f->n_cur = n_cur;
         f->missing_cur = n_rows - n_cur;
         if (c->count > 0 && n_cur > 0) {
@@ -349,7 +349,7 @@ cairn_status cairn_drift_compare(cairn_ctx *ctx, const cairn_drift_reference *re
     /* check every column first: a mismatch is a usage error, before any work */
     for (size_t i = 0; i < ref->n_cols; i++) {
         const cn_drift_col *c = &ref->cols[i];
-        if (c->is_prediction) {
+        if (c->is_prediction && !o->predictions_in_cur) {
             if (!o->model)
                 continue;
             if ((cairn_model_n_classes(o->model) == 0) != (c->type == CAIRN_COL_NUMERIC))
@@ -373,7 +373,8 @@ cairn_status cairn_drift_compare(cairn_ctx *ctx, const cairn_drift_reference *re
                            c->name, type_name(c->type), type_name(cur->cols[ci].type));
     }
     cairn_table *pred = NULL;
-    bool want_pred = cairn_drift_reference_has_prediction(ref) && o->model;
+    bool want_pred =
+        cairn_drift_reference_has_prediction(ref) && o->model && !o->predictions_in_cur;
     if (want_pred) {
         cairn_status rc = cn_drift_predict_column(ctx, o->model, cur, &pred);
         if (rc != CAIRN_OK)
@@ -395,7 +396,7 @@ cairn_status cairn_drift_compare(cairn_ctx *ctx, const cairn_drift_reference *re
         if (!c->exact && c->type == CAIRN_COL_NUMERIC)
             r->is_sketch = true;
         const cairn_column *col;
-        if (c->is_prediction) {
+        if (c->is_prediction && !o->predictions_in_cur) {
             if (!pred)
                 continue;
             col = &pred->cols[0];

@@ -46,6 +46,8 @@ struct cairn_drift_reference {
 double cn_drift_ks_stat(const double *a, size_t n_a, const double *b, size_t n_b);
 /* ks_2samp's p-value for d; in exact mode *d becomes h / lcm as SciPy reports it. */
 double cn_drift_ks_pvalue_d(size_t n1, size_t n2, double *d, cairn_ks_method method, bool *exact);
+/* Sorts v[0 .. n) ascending (no NaN in it). */
+void cn_drift_sort(double *v, size_t n);
 /* The non-NaN values of v sorted ascending (a new array; *n_out of them). */
 double *cn_drift_sorted_finite(const double *v, size_t n, size_t *n_out);
 /* The model's predictions on every row of t as a one-column table named "prediction". */

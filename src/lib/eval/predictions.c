@@ -239,7 +239,7 @@ cairn_task cairn_predictions_infer_task(const cairn_table *t, char *why, size_t 
     for (size_t i = 0; i < t->n_rows; i++)
         if (isfinite(yp->num[i]) && yp->num[i] != floor(yp->num[i])) {
             char v[40];
-            cn_format_double(yp->num[i], v, sizeof v);
+            cn_format_double_short(yp->num[i], v, sizeof v);
             snprintf(why, why_size, "column 'y_pred' has non-integer values such as %s", v);
             return CAIRN_TASK_REGRESSION;
         }

@@ -178,9 +178,12 @@ static void trial_inputs(const cairn_study *ws, const cairn_trial *trial, char *
 /* The objective as the command logged it to the trial's run itself (through libcairn or an
  * MLflow client on $CAIRN_STORE, as `cairn train` does when it runs as a trial): the metric
  * named like the objective, else its cross-validation mean cv_NAME_mean, else its validation
- * value val_NAME. False when the run holds none of them. */
-static bool logged_objective(const trial_run *tr, const char *run_id, double *value)
+ * value val_NAME. False when the run holds none of them; then near (size bytes) is the run's
+ * metric nearest to the objective's name, "" when none is near. */
+static bool logged_objective(const trial_run *tr, const char *run_id, double *value, char *near,
+                             size_t size)
 {
+    near[0] = '\0';
     cairn_run_record *rec = NULL;
     if (!run_id || cairn_run_get(tr->ws->ctx, run_id, &rec) != CAIRN_OK)
         return false;
@@ -198,6 +201,15 @@ static bool logged_objective(const trial_run *tr, const char *run_id, double *va
             }
     for (size_t k = 0; k < 3; k++)
         free(names[k]);
+    if (!found && rec->n_metrics) {
+        const char **keys = cn_xcalloc(rec->n_metrics, sizeof *keys);
+        for (size_t i = 0; i < rec->n_metrics; i++)
+            keys[i] = rec->metrics[i].key;
+        const char *best = cn_str_nearest(tr->objective, keys, rec->n_metrics);
+        if (best)
+            cn_strlcpy(near, best, size);
+        free(keys);
+    }
     cairn_run_record_free(rec);
     return found;
 }
@@ -206,6 +218,7 @@ static bool logged_objective(const trial_run *tr, const char *run_id, double *va
 static cairn_trial_state outcome(const trial_run *tr, const cairn_run_result *res,
                                  const char *format, double *value, cn_buf *why)
 {
+    char near[256];
     *value = NAN;
     if (res->stop_reason && strcmp(res->stop_reason, "pruned") == 0) {
         cn_buf_puts(why, "pruned");
@@ -233,13 +246,15 @@ static cairn_trial_state outcome(const trial_run *tr, const cairn_run_result *re
         *value = strcmp(tr->strategy, "min") == 0   ? tr->min
                  : strcmp(tr->strategy, "max") == 0 ? tr->max
                                                     : tr->last;
-    else if (logged_objective(tr, res->run_id, value))
+    else if (logged_objective(tr, res->run_id, value, near, sizeof near))
         ;
     else {
-        cn_buf_printf(why,
-                      "metrics-unavailable: the command exited 0 without reporting '%s' "
-                      "(metrics format: %s; print a line `cairn.final: %s=VALUE`)",
-                      tr->objective, format ? format : "cairn", tr->objective);
+        cn_buf_printf(why, "metrics-unavailable: the command exited 0 without reporting '%s' ",
+                      tr->objective);
+        if (near[0])
+            cn_buf_printf(why, "(did you mean '%s'? it reported that) ", near);
+        cn_buf_printf(why, "(metrics format: %s; print a line `cairn.final: %s=VALUE`)",
+                      format ? format : "cairn", tr->objective);
         if (res->n_metric_errors)
             cn_buf_printf(why, "; %zu metric lines could not be read, the first: %s",
                           res->n_metric_errors, res->first_metric_error);

@@ -933,6 +933,7 @@ const cn_store_ops cn_store_sql_ops = {
     .artifacts_list = cn_store_artifacts_list,
     .metric_history = cn_store_metric_history,
     .runs_search = cn_store_runs_search,
+    .experiment_keys = cn_store_experiment_keys,
     .run_heartbeat = cn_store_run_heartbeat,
     .runs_reap = cn_store_runs_reap,
     .model_create = cn_store_model_create,

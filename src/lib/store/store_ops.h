@@ -185,6 +185,10 @@ typedef struct cn_store_ops {
                                    const char *page_token, int64_t max_results,
                                    cairn_metric_page **out);
     cairn_status (*runs_search)(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out);
+    /* The distinct keys of one kind over the runs of the experiments in view (ids checked by
+     * the caller), sorted, at most CAIRN_KEYS_MAX (then truncated). */
+    cairn_status (*experiment_keys)(cairn_ctx *ctx, const char *const *experiment_ids, size_t n,
+                                    cairn_view view, cairn_key_kind kind, cairn_key_list **out);
 
     /* ---- heartbeats (see CAIRN_HEARTBEAT_MISSED_MAX in cairn/tracking.h) ---- */
     /* Records that the run's process is alive at beat_ms and beats every interval_ms; only a

@@ -724,6 +724,75 @@ done:
     return rc;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* MLflow has no route for the keys of an experiment: they are gathered from the runs' latest
+ * values, params and tags, over at most KEYS_RUNS_MAX runs. */
+#define KEYS_RUNS_MAX 10000
+
+static cairn_status experiment_keys(cairn_ctx *ctx, const char *const *experiment_ids, size_t n,
+                                    cairn_view view, cairn_key_kind kind, cairn_key_list **out)
+{
+    cn_arena *a = cn_arena_new();
+    cairn_key_list *list = cn_arena_alloc(a, sizeof *list);
+    size_t cap = 0, seen = 0;
+    char *token = NULL;
+    cairn_status rc = CAIRN_OK;
+    *out = NULL;
+    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+    q.experiment_ids = experiment_ids;
+    q.n_experiment_ids = n;
+    q.view = view;
+    do {
+        cairn_run_page *page = NULL;
+        q.page_token = token;
+        rc = runs_search(ctx, &q, &page);
+        free(token);
+        token = NULL;
+        if (rc != CAIRN_OK)
+            break;
+        for (size_t i = 0; i < page->n; i++) {
+            const cairn_run_record *r = &page->items[i];
+            size_t m = kind == CAIRN_KEY_METRIC  ? r->n_metrics
+                       : kind == CAIRN_KEY_PARAM ? r->n_params
+                                                 : r->n_tags;
+            for (size_t k = 0; k < m; k++) {
+                const char *key = kind == CAIRN_KEY_METRIC  ? r->metrics[k].key
+                                  : kind == CAIRN_KEY_PARAM ? r->params[k].key
+                                                            : r->tags[k].key;
+                list->keys =
+                    cn_arena_grow(a, (void *)list->keys, list->n, &cap, sizeof *list->keys);
+                list->keys[list->n++] = cn_arena_strdup(a, key);
+            }
+        }
+        seen += page->n;
+        if (page->next_page_token && page->n && seen < KEYS_RUNS_MAX)
+            token = cn_xstrdup(page->next_page_token);
+        cairn_run_page_free(page);
+    } while (token);
+    if (rc != CAIRN_OK) {
+        cn_arena_free(a);
+        return rc;
+    }
+    if (list->n)
+        qsort(list->keys, list->n, sizeof *list->keys, cmp_key);
+    size_t kept = 0;
+    for (size_t i = 0; i < list->n; i++)
+        if (kept == 0 || strcmp(list->keys[kept - 1], list->keys[i]) != 0)
+            list->keys[kept++] = list->keys[i];
+    list->n = kept;
+    if (list->n > CAIRN_KEYS_MAX) {
+        list->n = CAIRN_KEYS_MAX;
+        list->truncated = true;
+    }
+    list->internal_ = a;
+    *out = list;
+    return CAIRN_OK;
+}
+
 /* ---- heartbeats: a cairn route; a plain MLflow server has none ---- */
 
 static cairn_status run_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t beat_ms,
@@ -1128,6 +1197,7 @@ const cn_store_ops cn_store_rest_ops = {
     .artifacts_list = artifacts_list,
     .metric_history = metric_history,
     .runs_search = runs_search,
+    .experiment_keys = experiment_keys,
     .run_heartbeat = run_heartbeat,
     .runs_reap = runs_reap,
     .model_create = model_create,

@@ -47,4 +47,6 @@ cairn_status cn_store_run_heartbeat(cairn_ctx *ctx, const char *run_id, int64_t 
                                     int64_t interval_ms);
 cairn_status cn_store_runs_reap(cairn_ctx *ctx, int64_t now_ms, int64_t *n_reaped);
 cairn_status cn_store_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_run_page **out);
+cairn_status cn_store_experiment_keys(cairn_ctx *ctx, const char *const *experiment_ids, size_t n,
+                                      cairn_view view, cairn_key_kind kind, cairn_key_list **out);
 #endif

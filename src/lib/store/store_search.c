@@ -308,3 +308,59 @@ done:
 }
 
 CN_DEFINE_ARENA_FREE(cairn_experiment_page_free, cairn_experiment_page)
+
+cairn_status cn_store_experiment_keys(cairn_ctx *ctx, const char *const *experiment_ids, size_t n,
+                                      cairn_view view, cairn_key_kind kind, cairn_key_list **out)
+{
+    static const char *const tables[] = {"latest_metrics", "params", "tags"};
+    cn_buf sql = CN_BUF_INIT;
+    cn_stmt *st = NULL;
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    cn_buf_printf(&sql,
+                  "SELECT DISTINCT k.key FROM %s k JOIN runs r ON r.run_uuid = k.run_uuid "
+                  "WHERE %s",
+                  tables[kind], view_clause(view, "r"));
+    if (n) {
+        cn_buf_puts(&sql, " AND r.experiment_id IN (");
+        for (size_t i = 0; i < n; i++)
+            cn_buf_puts(&sql, i ? ", ?" : "?");
+        cn_buf_puts(&sql, ")");
+    }
+    cn_buf_puts(&sql, " ORDER BY k.key LIMIT ?");
+    rc = cn_store_prepare(ctx, sql.data, &st);
+    cn_buf_release(&sql);
+    if (rc != CAIRN_OK)
+        return rc;
+    int idx = 1;
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
+        rc = cn_store_bind_int(ctx, st, idx++, strtoll(experiment_ids[i], NULL, 10));
+    if (rc == CAIRN_OK)
+        rc = cn_store_bind_int(ctx, st, idx, CAIRN_KEYS_MAX + 1);
+    if (rc != CAIRN_OK) {
+        cn_store_finalize(ctx, st);
+        return rc;
+    }
+    cn_arena *a = cn_arena_new();
+    cairn_key_list *list = cn_arena_alloc(a, sizeof *list);
+    size_t cap = 0;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        if (list->n == CAIRN_KEYS_MAX) {
+            list->truncated = true;
+            break;
+        }
+        list->keys = cn_arena_grow(a, (void *)list->keys, list->n, &cap, sizeof *list->keys);
+        list->keys[list->n++] = cn_arena_strdup(a, cn_col_text(ctx, st, 0));
+    }
+    cn_store_finalize(ctx, st);
+    if (r != CN_DB_DONE && r != CN_DB_ROW) {
+        cn_arena_free(a);
+        return (cairn_status)r;
+    }
+    list->internal_ = a;
+    *out = list;
+    return CAIRN_OK;
+}

@@ -10,6 +10,7 @@
 #include "core/key.h"
 #include "core/text.h"
 #include "tracking/runs.h"
+#include "base/arena.h"
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/rng.h"
@@ -371,6 +372,28 @@ cairn_status cairn_runs_search(cairn_ctx *ctx, const cairn_run_search *q, cairn_
     cairn_status rc = cn_need_store(ctx);
     return rc == CAIRN_OK ? CN_STORE_OPS(ctx)->runs_search(ctx, q, out) : rc;
 }
+
+cairn_status cairn_experiment_keys(cairn_ctx *ctx, const char *const *experiment_ids,
+                                   size_t n_experiment_ids, cairn_view view, cairn_key_kind kind,
+                                   cairn_key_list **out)
+{
+    *out = NULL;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (kind != CAIRN_KEY_METRIC && kind != CAIRN_KEY_PARAM && kind != CAIRN_KEY_TAG)
+        return cn_fail(ctx, CAIRN_EINVAL, "unknown key kind %d", (int)kind);
+    for (size_t i = 0; i < n_experiment_ids; i++) {
+        int64_t v;
+        if (!experiment_ids[i] || !cn_parse_int64(experiment_ids[i], &v) || v < 0)
+            return cn_fail(ctx, CAIRN_EINVAL, "invalid experiment id '%.64s'",
+                           experiment_ids[i] ? experiment_ids[i] : "");
+    }
+    return CN_STORE_OPS(ctx)->experiment_keys(ctx, experiment_ids, n_experiment_ids, view, kind,
+                                              out);
+}
+
+CN_DEFINE_ARENA_FREE(cairn_key_list_free, cairn_key_list)
 
 /* Characters a run id prefix may hold: none of LIKE's wildcards or quotes. */
 static bool is_prefix_safe(const char *s)

@@ -693,9 +693,9 @@ static json_t *load_json(const char *body, size_t len, cn_buf *err)
     return in;
 }
 
-int msv_decode_invocations(cairn_ctx *ctx, const msv_schema *s, const char *content_type,
-                           const char *body, size_t len, cairn_table **out, msv_format *fmt,
-                           cn_buf *err)
+static int decode_invocations(cairn_ctx *ctx, const msv_schema *s, const char *content_type,
+                              const char *body, size_t len, cairn_table **out, msv_format *fmt,
+                              cn_buf *err, bool fast)
 {
     *out = NULL;
     cn_buf_clear(err);
@@ -706,6 +706,8 @@ int msv_decode_invocations(cairn_ctx *ctx, const msv_schema *s, const char *cont
         *fmt = MSV_FMT_CSV;
         return decode_csv(ctx, s, body, len, out, err);
     }
+    if (fast && msv_decode_fast(ctx, s, body, len, out, fmt))
+        return 0;
     json_t *in = load_json(body, len, err);
     if (!in)
         return 400;
@@ -779,6 +781,20 @@ done:
     dec_release(&d);
     json_decref(in);
     return st;
+}
+
+int msv_decode_invocations(cairn_ctx *ctx, const msv_schema *s, const char *content_type,
+                           const char *body, size_t len, cairn_table **out, msv_format *fmt,
+                           cn_buf *err)
+{
+    return decode_invocations(ctx, s, content_type, body, len, out, fmt, err, true);
+}
+
+int msv_decode_invocations_full(cairn_ctx *ctx, const msv_schema *s, const char *content_type,
+                                const char *body, size_t len, cairn_table **out, msv_format *fmt,
+                                cn_buf *err)
+{
+    return decode_invocations(ctx, s, content_type, body, len, out, fmt, err, false);
 }
 
 /* ---- Open Inference Protocol V2 ---- */

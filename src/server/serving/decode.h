@@ -36,12 +36,28 @@ typedef enum msv_format {
     MSV_FMT_V2
 } msv_format;
 
-/* Decodes a POST /invocations body of the given Content-Type (NULL: none). Returns 0 with *out
+/* Decodes a POST /invocations body of the given Content-Type (NULL: none); the common numeric
+ * JSON bodies through the fast path (msv_decode_fast). Returns 0 with *out
  * a new table (cairn_table_free), or the HTTP status of the refusal (400, 415) with the message
  * in err and *out NULL. ctx: any context this thread owns (for the table builders). */
 int msv_decode_invocations(cairn_ctx *ctx, const msv_schema *s, const char *content_type,
                            const char *body, size_t len, cairn_table **out, msv_format *fmt,
                            cn_buf *err);
+
+/* msv_decode_invocations without the fast path (JSON through jansson's tree always): what the
+ * fast path must agree with (fuzz/fuzz_serve_fast.c). */
+int msv_decode_invocations_full(cairn_ctx *ctx, const msv_schema *s, const char *content_type,
+                                const char *body, size_t len, cairn_table **out, msv_format *fmt,
+                                cn_buf *err);
+
+/* The fast path (fastdecode.c): a JSON body {"inputs"|"instances": [[numbers], ...]} or
+ * {"dataframe_split": {"columns": [...], "data": [[numbers], ...]}} for a model whose
+ * features are all numeric, parsed in one pass without a JSON tree. True with *out the table
+ * msv_decode_invocations_full would give; false when the body is anything else (nothing
+ * allocated): decode it with the full decoder, which answers it (the fast path never
+ * refuses). */
+bool msv_decode_fast(cairn_ctx *ctx, const msv_schema *s, const char *body, size_t len,
+                     cairn_table **out, msv_format *fmt);
 
 /* Decodes a POST /v2/models/NAME/infer body (inference request JSON). *id_out is the request's
  * "id" (a new string, NULL when absent). Returns 0 or a status with err, as above. */

@@ -28,8 +28,13 @@ void msv_metrics_init(msv_metrics *m)
 void msv_metrics_release(msv_metrics *m)
 {
     pthread_mutex_destroy(&m->drift_mu);
+    for (size_t i = 0; i < m->n_drift; i++)
+        free(m->drift_text[i]);
     free(m->drift_text);
+    free(m->drift_owner);
     m->drift_text = NULL;
+    m->drift_owner = NULL;
+    m->n_drift = 0;
 }
 
 void msv_metrics_request(msv_metrics *m, msv_route r, int status, int64_t ns)
@@ -67,13 +72,101 @@ void msv_metrics_batch(msv_metrics *m, size_t rows, size_t requests)
     atomic_fetch_add(&m->batch_requests, requests);
 }
 
-void msv_metrics_set_drift(msv_metrics *m, char *text)
+void msv_metrics_set_drift(msv_metrics *m, const void *owner, char *text)
 {
+    char *old = NULL;
     pthread_mutex_lock(&m->drift_mu);
-    char *old = m->drift_text;
-    m->drift_text = text;
+    size_t i = 0;
+    while (i < m->n_drift && m->drift_owner[i] != owner)
+        i++;
+    if (i < m->n_drift) {
+        old = m->drift_text[i];
+        if (text) {
+            m->drift_text[i] = text;
+        } else {
+            m->n_drift--;
+            memmove(m->drift_owner + i, m->drift_owner + i + 1,
+                    (m->n_drift - i) * sizeof *m->drift_owner);
+            memmove(m->drift_text + i, m->drift_text + i + 1,
+                    (m->n_drift - i) * sizeof *m->drift_text);
+        }
+    } else if (text) {
+        m->drift_owner = cn_xrealloc(m->drift_owner, (m->n_drift + 1) * sizeof *m->drift_owner);
+        m->drift_text = cn_xrealloc(m->drift_text, (m->n_drift + 1) * sizeof *m->drift_text);
+        m->drift_owner[m->n_drift] = owner;
+        m->drift_text[m->n_drift++] = text;
+    }
     pthread_mutex_unlock(&m->drift_mu);
     free(old);
+}
+
+/* The family a line of drift text belongs to: the metric name of "# HELP NAME ...",
+ * "# TYPE NAME ..." or "NAME{...} v". */
+static size_t family_of(const char *line, size_t len, const char **name)
+{
+    const char *p = line, *end = line + len;
+    if (len > 7 && (memcmp(p, "# HELP ", 7) == 0 || memcmp(p, "# TYPE ", 7) == 0))
+        p += 7;
+    const char *q = p;
+    while (q < end && *q != ' ' && *q != '{')
+        q++;
+    *name = p;
+    return (size_t)(q - p);
+}
+
+/* Every owner's drift text, one block per family: HELP and TYPE once, then the samples of
+ * each owner in turn (Prometheus wants a family's samples together). */
+static void render_drift(msv_metrics *m, cn_buf *out)
+{
+    if (m->n_drift == 1) {
+        cn_buf_puts(out, m->drift_text[0]);
+        return;
+    }
+    /* Families in order of first appearance. */
+    const char **fam = NULL;
+    size_t *fam_len = NULL, n_fam = 0, cap = 0;
+    for (size_t o = 0; o < m->n_drift; o++) {
+        for (const char *line = m->drift_text[o]; *line;) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            const char *name;
+            size_t nlen = family_of(line, len, &name);
+            bool seen = false;
+            for (size_t f = 0; f < n_fam && !seen; f++)
+                seen = fam_len[f] == nlen && memcmp(fam[f], name, nlen) == 0;
+            if (!seen && nlen) {
+                if (n_fam == cap) {
+                    cap = cap ? 2 * cap : 32;
+                    fam = cn_xrealloc(fam, cap * sizeof *fam);
+                    fam_len = cn_xrealloc(fam_len, cap * sizeof *fam_len);
+                }
+                fam[n_fam] = name;
+                fam_len[n_fam++] = nlen;
+            }
+            line += len + (nl != NULL);
+        }
+    }
+    for (size_t f = 0; f < n_fam; f++) {
+        bool help = false, type = false; /* given once, by the first owner with them */
+        for (size_t o = 0; o < m->n_drift; o++) {
+            for (const char *line = m->drift_text[o]; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                const char *name;
+                size_t nlen = family_of(line, len, &name);
+                bool *once = line[0] != '#' ? NULL : line[2] == 'H' ? &help : &type;
+                if (nlen == fam_len[f] && memcmp(name, fam[f], nlen) == 0 && (!once || !*once)) {
+                    cn_buf_append(out, line, len);
+                    cn_buf_putc(out, '\n');
+                    if (once)
+                        *once = true;
+                }
+                line += len + (nl != NULL);
+            }
+        }
+    }
+    free(fam);
+    free(fam_len);
 }
 
 void msv_metrics_label(cn_buf *out, const char *s)
@@ -193,7 +286,6 @@ void msv_metrics_render(msv_metrics *m, const msv_model *model, int in_flight, c
     cn_buf_printf(out, "} %.6f\n", model->load_s);
 
     pthread_mutex_lock(&m->drift_mu);
-    if (m->drift_text)
-        cn_buf_puts(out, m->drift_text);
+    render_drift(m, out);
     pthread_mutex_unlock(&m->drift_mu);
 }

@@ -120,12 +120,12 @@ static int32_t intern_code(intern *in, const char *text)
 void msv_window_add(msv_window *w, const cairn_table *t, const double *pred)
 {
     size_t n = t->n_rows, nf = w->s->n_features;
-    if (n == 0)
+    if (n == 0 || t->n_cols < nf)
         return;
     int32_t **remap = cn_xcalloc(nf ? nf : 1, sizeof *remap);
     for (size_t f = 0; f < nf; f++) {
         const cairn_column *c = &t->cols[f];
-        if (c->type != CAIRN_COL_CATEGORICAL)
+        if (c->type != CAIRN_COL_CATEGORICAL || !w->interns[f])
             continue;
         remap[f] = cn_xmalloc((c->n_levels ? c->n_levels : 1) * sizeof **remap);
         for (size_t l = 0; l < c->n_levels; l++)
@@ -141,9 +141,13 @@ void msv_window_add(msv_window *w, const cairn_table *t, const double *pred)
         atomic_uint_fast64_t *row = w->vals + slot * w->n_cols;
         for (size_t f = 0; f < nf; f++) {
             const cairn_column *c = &t->cols[f];
-            double v = c->type == CAIRN_COL_NUMERIC ? c->num[r]
-                       : c->cat[r] >= 0             ? (double)remap[f][c->cat[r]]
-                                                    : -1.0;
+            /* A column of another type than the schema's (a shadow version with other
+             * features) counts as missing. */
+            double v = c->type != w->s->types[f]
+                           ? (w->s->types[f] == CAIRN_COL_NUMERIC ? NAN : -1.0)
+                       : c->type == CAIRN_COL_NUMERIC ? c->num[r]
+                       : c->cat[r] >= 0               ? (double)remap[f][c->cat[r]]
+                                                      : -1.0;
             atomic_store_explicit(&row[f], bits(v), memory_order_relaxed);
         }
         atomic_store_explicit(&row[nf], bits(pred[r]), memory_order_relaxed);
@@ -154,9 +158,11 @@ void msv_window_add(msv_window *w, const cairn_table *t, const double *pred)
     free(remap);
 }
 
-/* A table of the window's rows (the features; categorical codes mapped back to text), or
- * NULL when fewer than min_rows could be read. */
-static cairn_table *window_table(msv_window *w, cairn_ctx *ctx, size_t min_rows)
+/* A table of the window's rows (the features; categorical codes mapped back to text) and,
+ * when with_pred, their predictions as the column "prediction" (class labels for a
+ * classifier), or NULL when fewer than min_rows could be read. */
+static cairn_table *window_table(msv_window *w, cairn_ctx *ctx, size_t min_rows,
+                                 const msv_model *model, bool with_pred)
 {
     size_t nf = w->s->n_features;
     uint64_t total = atomic_load(&w->next);
@@ -210,6 +216,22 @@ static cairn_table *window_table(msv_window *w, cairn_ctx *ctx, size_t min_rows)
         free(local);
         free(levels);
     }
+    if (with_pred && model->n_classes == 0) {
+        for (size_t r = 0; r < n; r++)
+            num[r] = vals[r * w->n_cols + nf];
+        cairn_table_add_numeric(ctx, t, "prediction", num);
+    } else if (with_pred) {
+        size_t k = model->n_classes;
+        const char **levels = cn_xmalloc(k * sizeof *levels);
+        for (size_t i = 0; i < k; i++)
+            levels[i] = cairn_model_class_label(model->model, i);
+        for (size_t r = 0; r < n; r++) {
+            double v = vals[r * w->n_cols + nf];
+            cat[r] = isfinite(v) && v >= 0 && v < (double)k ? (int32_t)v : -1;
+        }
+        cairn_table_add_categorical(ctx, t, "prediction", cat, levels, k);
+        free(levels);
+    }
     free(num);
     free(cat);
     free(vals);
@@ -218,12 +240,17 @@ static cairn_table *window_table(msv_window *w, cairn_ctx *ctx, size_t min_rows)
 
 /* ---- the monitor thread ---- */
 
+/* The monitors of every served version share the monitoring run, which takes one thread at
+ * a time. */
+static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
+
 struct msv_monitor {
     msv_config cfg;
     msv_model *model;
     msv_window *window;
     msv_metrics *metrics;
     cairn_run *run;
+    char *key_prefix; /* of the metric keys: "drift." or "drift.v4." */
     cairn_ctx *ctx;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -291,7 +318,7 @@ static void prom_labels(cn_buf *out, const msv_model *model, const cairn_drift_f
 }
 
 static char *drift_text(const msv_monitor *m, const cairn_drift_report *r, size_t rows,
-                        double check_s)
+                        double check_s, double check_cpu_s)
 {
     cn_buf b = CN_BUF_INIT;
     static const struct {
@@ -339,7 +366,12 @@ static char *drift_text(const msv_monitor *m, const cairn_drift_report *r, size_
         {"cairn_serve_drift_last_check_timestamp_seconds", "When the last check ran (Unix time).",
          (double)cn_now_ms() / 1000.0},
         {"cairn_serve_drift_check_seconds",
-         "How long the last check took (copying the window and comparing it).", check_s},
+         "How long the last check took (copying the window and comparing it), wall clock.",
+         check_s},
+        {"cairn_serve_drift_check_cpu_seconds",
+         "The CPU time of the last check (its thread runs at the lowest priority, so on a busy "
+         "machine the wall clock is longer).",
+         check_cpu_s},
         {"cairn_serve_monitoring_enabled", "1 when drift monitoring is on.", 1.0},
     };
     for (size_t k = 0; k < sizeof whole / sizeof whole[0]; k++) {
@@ -373,27 +405,46 @@ static void record(msv_monitor *m, const cairn_drift_report *r, size_t rows)
         pts[n].step = m->checks;                                                                   \
         n++;                                                                                       \
     } while (0)
-    PUT("drift.share", r->share);
-    PUT("drift.dataset_drift", r->dataset_drift ? 1.0 : 0.0);
-    PUT("drift.n_drifted", (double)r->n_drifted);
-    PUT("drift.window_rows", (double)rows);
-    if (r->has_prediction)
-        PUT("drift.prediction_drift", r->prediction_drift ? 1.0 : 0.0);
+    static const char *const whole[] = {"share", "dataset_drift", "n_drifted", "window_rows",
+                                        "prediction_drift"};
+    double whole_v[] = {r->share, r->dataset_drift ? 1.0 : 0.0, (double)r->n_drifted, (double)rows,
+                        r->prediction_drift ? 1.0 : 0.0};
+    for (size_t k = 0; k < (r->has_prediction ? 5u : 4u); k++) {
+        cn_buf_clear(&key);
+        cn_buf_printf(&key, "%s%s", m->key_prefix, whole[k]);
+        PUT(cn_buf_str(&key), whole_v[k]);
+    }
+    cn_buf prefix = CN_BUF_INIT;
     for (size_t i = 0; i < r->n_features; i++) {
         const cairn_drift_feature *f = &r->features[i];
-        metric_key(&key, "drift.score.", f->name);
+        cn_buf_clear(&prefix);
+        cn_buf_printf(&prefix, "%sscore.", m->key_prefix);
+        metric_key(&key, cn_buf_str(&prefix), f->name);
         PUT(cn_buf_str(&key), f->score);
-        metric_key(&key, "drift.drifted.", f->name);
+        cn_buf_clear(&prefix);
+        cn_buf_printf(&prefix, "%sdrifted.", m->key_prefix);
+        metric_key(&key, cn_buf_str(&prefix), f->name);
         PUT(cn_buf_str(&key), f->drifted ? 1.0 : 0.0);
     }
+    cn_buf_release(&prefix);
 #undef PUT
+    pthread_mutex_lock(&run_mu);
     if (cairn_run_log_metrics(m->run, pts, n) != CAIRN_OK)
         log_line("warn", "drift scores not recorded: %s", cairn_errmsg(cairn_run_ctx(m->run)));
+    pthread_mutex_unlock(&run_mu);
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
     free(keys);
     free(pts);
     cn_buf_release(&key);
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return NAN;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void check(msv_monitor *m)
@@ -402,20 +453,27 @@ static void check(msv_monitor *m)
     if (total == m->last_total)
         return; /* nothing new since the last check */
     size_t min_rows = m->cfg.min_rows ? m->cfg.min_rows : 50;
-    cairn_table *t = window_table(m->window, m->ctx, min_rows);
+    int64_t t0 = cn_mono_ns();
+    double cpu0 = thread_cpu_s();
+    bool with_pred = cairn_drift_reference_has_prediction(m->model->ref);
+    cairn_table *t = window_table(m->window, m->ctx, min_rows, m->model, with_pred);
     if (!t)
         return;
     m->last_total = total;
-    int64_t t0 = cn_mono_ns();
     cairn_drift_opts o = CAIRN_DRIFT_OPTS_INIT;
-    o.model = m->model->model;
+    /* The predictions the server made, not the model run again over the window; KS p-values
+     * asymptotic (SciPy's 'asymp'): the exact distribution costs n_ref x n_window per
+     * feature, which a live check every minute cannot afford (docs/serving.md). */
+    o.predictions_in_cur = with_pred;
+    o.ks_method = CAIRN_KS_ASYMP;
     cairn_drift_report *r = NULL;
     if (cairn_drift_compare(m->ctx, m->model->ref, t, &o, &r) != CAIRN_OK) {
         log_line("warn", "drift check failed: %s", cairn_errmsg(m->ctx));
     } else {
         m->checks++;
         double check_s = (double)(cn_mono_ns() - t0) / 1e9;
-        msv_metrics_set_drift(m->metrics, drift_text(m, r, t->n_rows, check_s));
+        double check_cpu_s = thread_cpu_s() - cpu0;
+        msv_metrics_set_drift(m->metrics, m, drift_text(m, r, t->n_rows, check_s, check_cpu_s));
         record(m, r, t->n_rows);
         if (r->dataset_drift || r->prediction_drift)
             log_line("warn", "drift: %zu of %zu features drifted over the last %zu rows%s",
@@ -454,7 +512,7 @@ static void *monitor_thread(void *arg)
 }
 
 msv_monitor *msv_monitor_start(const msv_config *cfg, msv_model *model, msv_window *w,
-                               msv_metrics *metrics, cairn_run *run)
+                               msv_metrics *metrics, cairn_run *run, const char *key_prefix)
 {
     msv_monitor *m = cn_xcalloc(1, sizeof *m);
     m->cfg = *cfg;
@@ -462,6 +520,7 @@ msv_monitor *msv_monitor_start(const msv_config *cfg, msv_model *model, msv_wind
     m->window = w;
     m->metrics = metrics;
     m->run = run;
+    m->key_prefix = cn_xstrdup(key_prefix ? key_prefix : "drift.");
     m->ctx = cairn_ctx_new();
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
@@ -470,11 +529,13 @@ msv_monitor *msv_monitor_start(const msv_config *cfg, msv_model *model, msv_wind
                     "# TYPE cairn_serve_monitoring_enabled gauge\ncairn_serve_monitoring_enabled");
     prom_labels(&b, model, NULL);
     cn_buf_puts(&b, "1\n");
-    msv_metrics_set_drift(metrics, cn_buf_detach(&b));
+    msv_metrics_set_drift(metrics, m, cn_buf_detach(&b));
     if (pthread_create(&m->thread, NULL, monitor_thread, m) != 0) {
+        msv_metrics_set_drift(metrics, m, NULL);
         pthread_mutex_destroy(&m->mu);
         pthread_cond_destroy(&m->cv);
         cairn_close(m->ctx);
+        free(m->key_prefix);
         free(m);
         return NULL;
     }
@@ -491,8 +552,10 @@ void msv_monitor_stop(msv_monitor *m)
     pthread_mutex_unlock(&m->mu);
     pthread_join(m->thread, NULL);
     check(m); /* the rows since the last check */
+    msv_metrics_set_drift(m->metrics, m, NULL);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);
     cairn_close(m->ctx);
+    free(m->key_prefix);
     free(m);
 }

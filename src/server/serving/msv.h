@@ -57,9 +57,12 @@ typedef struct msv_metrics {
     atomic_uint_fast64_t batch_bucket[MSV_N_BATCH_BUCKETS];
     atomic_uint_fast64_t batch_count, batch_rows, batch_requests;
     atomic_uint_fast64_t rows_predicted;
-    /* Drift, as the last check left it: Prometheus text, swapped under drift_mu. */
+    /* Drift, as each version's last check left it: Prometheus text per owner (a monitor, or
+     * the app), swapped under drift_mu and merged by metric family when rendered. */
     pthread_mutex_t drift_mu;
-    char *drift_text;
+    const void **drift_owner;
+    char **drift_text;
+    size_t n_drift;
 } msv_metrics;
 
 void msv_metrics_init(msv_metrics *m);
@@ -67,8 +70,10 @@ void msv_metrics_release(msv_metrics *m);
 /* Counts a finished request. */
 void msv_metrics_request(msv_metrics *m, msv_route r, int status, int64_t ns);
 void msv_metrics_batch(msv_metrics *m, size_t rows, size_t requests);
-/* Replaces the drift lines (text is taken over). */
-void msv_metrics_set_drift(msv_metrics *m, char *text);
+/* Replaces owner's drift lines (text is taken over; NULL removes them). Each owner's text
+ * is whole families (# HELP, # TYPE, samples); families several owners share are rendered
+ * once, with every owner's samples. */
+void msv_metrics_set_drift(msv_metrics *m, const void *owner, char *text);
 /* Appends every metric in Prometheus text format 0.0.4. */
 void msv_metrics_render(msv_metrics *m, const msv_model *model, int in_flight, cn_buf *out);
 /* Escapes a label value (backslash, quote, newline). */
@@ -87,10 +92,11 @@ uint64_t msv_window_total(const msv_window *w);
 
 typedef struct msv_monitor msv_monitor;
 /* Starts the thread that checks the window every interval and records the scores on run
- * (may be NULL: no store writes). */
+ * (may be NULL: no store writes) under metric keys that start with key_prefix ("drift." or
+ * "drift.v4."). */
 msv_monitor *msv_monitor_start(const msv_config *cfg, msv_model *model, msv_window *w,
-                               msv_metrics *metrics, cairn_run *run);
-/* Stops it after one last check. NULL is a no-op. */
+                               msv_metrics *metrics, cairn_run *run, const char *key_prefix);
+/* Stops it after one last check and takes its lines out of /metrics. NULL is a no-op. */
 void msv_monitor_stop(msv_monitor *m);
 
 /* ---- the batch queue (batch.c) ---- */

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "cairn/registry.h"
 #include "serving/msv.h"
 #include "base/fs.h"
@@ -167,6 +170,8 @@ static void shadow_predict(msv_app *app, cairn_ctx *ctx, const msv_slot *served,
     atomic_fetch_add(&sh->n_requests, 1);
     double *pred = cn_xmalloc((n ? n : 1) * sizeof *pred);
     cairn_status rc = n ? cairn_model_predict(ctx, sh->model.model, rows, NULL, n, pred) : CAIRN_OK;
+    if (rc == CAIRN_OK && sh->window)
+        msv_window_add(sh->window, rows, pred);
     cn_buf line = CN_BUF_INIT;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -725,7 +730,8 @@ static msv_slot *slot_open(cairn_ctx *ctx, msv_app *app, const char *spec, unsig
     return s;
 }
 
-/* Drift monitoring of the primary version: the window its batcher fills (before it serves)... */
+/* Drift monitoring of a version (every routed one and the shadow): the window its batcher
+ * (the shadow: shadow_predict) fills, made before it serves... */
 static void slot_window(msv_app *app, msv_slot *s)
 {
     if (!s->model.ref || app->cfg.no_monitor)
@@ -735,11 +741,18 @@ static void slot_window(msv_app *app, msv_slot *s)
     s->batcher = msv_batcher_start(&app->cfg, &s->model, s->window, &app->metrics);
 }
 
-/* ... and the monitor that checks it (one at a time: they share the monitoring run). */
+/* ... and the monitor that checks it. Its scores go to the monitoring run under "drift.KEY"
+ * when one version is served, "drift.vVERSION.KEY" for each when several are (--route with
+ * more than one, --shadow). */
 static void slot_monitor(msv_app *app, msv_slot *s)
 {
-    if (s->window && app->run)
-        s->monitor = msv_monitor_start(&app->cfg, &s->model, s->window, &app->metrics, app->run);
+    if (!s->window || !app->run)
+        return;
+    char *prefix = app->n_routes > 1 || app->shadow ? cn_asprintf("drift.v%s.", s->model.version)
+                                                    : cn_xstrdup("drift.");
+    s->monitor =
+        msv_monitor_start(&app->cfg, &s->model, s->window, &app->metrics, app->run, prefix);
+    free(prefix);
 }
 
 /* A version as --route and --shadow write it: "v3", "3". */
@@ -983,6 +996,13 @@ static bool open_shadow_log(msv_app *app)
 
 int msv_serve(const msv_config *cfg)
 {
+#ifdef __GLIBC__
+    /* A 1,000-row request allocates a few hundred KB (body, values, columns) and frees them:
+     * with glibc's defaults the heap grows and is trimmed back (madvise, page faults) on every
+     * request, which cost as much CPU as decoding the body. Keep the memory instead. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
     msv_app app = {.cfg = *cfg};
     FILE *out = cfg->out ? cfg->out : stdout;
     if (!app.cfg.max_body)
@@ -1029,11 +1049,16 @@ int msv_serve(const msv_config *cfg)
         goto done;
     if (app.shadow && !open_shadow_log(&app))
         goto done;
-    slot_window(&app, app.routes[0]);
-    slot_monitor(&app, app.routes[0]);
+    for (size_t i = 0; i <= app.n_routes; i++) {
+        msv_slot *s = i < app.n_routes ? app.routes[i] : app.shadow;
+        if (s) {
+            slot_window(&app, s);
+            slot_monitor(&app, s);
+        }
+    }
     if (!app.routes[0]->monitor)
         msv_metrics_set_drift(
-            &app.metrics,
+            &app.metrics, &app,
             cn_asprintf("# HELP cairn_serve_monitoring_enabled 1 when drift monitoring is on.\n"
                         "# TYPE cairn_serve_monitoring_enabled gauge\n"
                         "cairn_serve_monitoring_enabled 0\n"));
@@ -1097,6 +1122,10 @@ done:
         app.routes[i]->batcher = NULL;
         msv_monitor_stop(app.routes[i]->monitor);
         app.routes[i]->monitor = NULL;
+    }
+    if (app.shadow) {
+        msv_monitor_stop(app.shadow->monitor);
+        app.shadow->monitor = NULL;
     }
     free_retired(&app, true);
     if (app.shadow_log) {
