@@ -334,8 +334,17 @@ static cairn_status check_class_names(train_state *st)
         const char *key = d->class_names[i].key;
         char tmp[64];
         bool found = false;
-        for (size_t r = 0; r < st->t->n_rows && !found; r++)
-            found = strcmp(label_text(c, r, tmp, sizeof tmp), key) == 0;
+        if (c->type == CAIRN_COL_NUMERIC) { /* "1" names 1, "1.0" nothing: as the data writes it */
+            double x;
+            if (cn_parse_double(key, &x) && isfinite(x)) {
+                cn_format_double(x, tmp, sizeof tmp);
+                for (size_t r = 0; r < st->t->n_rows && !found && strcmp(tmp, key) == 0; r++)
+                    found = c->num[r] == x;
+            }
+        } else {
+            for (size_t r = 0; r < st->t->n_rows && !found; r++)
+                found = strcmp(c->levels[c->cat[r]], key) == 0;
+        }
         if (found)
             continue;
         /* list the label's values (the first 20) */
@@ -355,8 +364,7 @@ static cairn_status check_class_names(train_state *st)
         }
         cairn_status rc = cn_fail(st->ctx, CAIRN_EINVAL,
                                   "'data.class_names' names class '%s', but label '%s' has no "
-                                  "such value (its values: %s); the keys are the label's values "
-                                  "as written in the data",
+                                  "such value (its values: %s); write each key as one of these",
                                   key, d->label, b.data ? b.data : "");
         cn_buf_release(&b);
         return rc;
