@@ -3,6 +3,7 @@
  * objective from the task, params passed through, early stopping on the validation rows, the
  * booster kept as JSON bytes inside our model file. Matches python3-xgboost's xgb.train with
  * the same params and rows (tree_method defaults to "hist"). */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,6 +463,9 @@ done:
     return rc;
 }
 
+/* Rows up to which xgb_predict skips the DMatrix (below). */
+#define XGB_INPLACE_MAX_ROWS 64
+
 static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
                                 double *out)
 {
@@ -472,18 +476,35 @@ static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
     const float *res = NULL;
     static const char config[] = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
                                  "\"iteration_end\": 0, \"strict_shape\": false}";
-    if (make_dmatrix(x, n, m->d, m->predict_threads, &dm) != 0)
-        return xgb_fail(ctx, "prediction data");
-    if (XGBoosterPredictFromDMatrix(m->booster, dm, config, &shape, &dim, &res) != 0) {
-        XGDMatrixFree(dm);
-        return xgb_fail(ctx, "predict");
+    /* Small batches (a served request) predict in place from the doubles: building a DMatrix
+     * cost more than walking the trees for one row. Both read each value as a float. */
+    static const char inplace_config[] =
+        "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
+        "\"strict_shape\": false, \"missing\": NaN, \"cache_id\": 0}";
+    if (n <= XGB_INPLACE_MAX_ROWS) {
+        char values[192];
+        snprintf(values, sizeof values,
+                 "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %zu], \"typestr\": \"<f8\", "
+                 "\"version\": 3}",
+                 (uintptr_t)x, n, m->d);
+        if (XGBoosterPredictFromDense(m->booster, values, inplace_config, NULL, &shape, &dim,
+                                      &res) != 0)
+            return xgb_fail(ctx, "predict");
+    } else {
+        if (make_dmatrix(x, n, m->d, m->predict_threads, &dm) != 0)
+            return xgb_fail(ctx, "prediction data");
+        if (XGBoosterPredictFromDMatrix(m->booster, dm, config, &shape, &dim, &res) != 0) {
+            XGDMatrixFree(dm);
+            return xgb_fail(ctx, "predict");
+        }
     }
     bst_ulong total = 1;
     for (bst_ulong i = 0; i < dim; i++)
         total *= shape[i];
     size_t per_row = m->binary ? 1 : m->n_out;
     if (total != (bst_ulong)(n * per_row)) {
-        XGDMatrixFree(dm);
+        if (dm)
+            XGDMatrixFree(dm);
         return cn_fail(ctx, CAIRN_EINTERNAL, "xgboost: predict gave %llu values for %zu rows",
                        (unsigned long long)total, n);
     }
@@ -496,7 +517,8 @@ static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
                 out[i * per_row + k] = (double)res[i * per_row + k];
         }
     }
-    XGDMatrixFree(dm);
+    if (dm)
+        XGDMatrixFree(dm);
     return CAIRN_OK;
 }
 
