@@ -156,6 +156,18 @@ class Pictures(harness.CairnTest):
         self.assertEqual(float(marks[0].get('data-x')), best)
         self.assertIn('best round %d' % best, texts(root))
         self.assertIn(res['run_id'][:8], svg_title(root))
+        # the marker's label sits where no curve runs (its white box would hide the curve)
+        rect = marks[0].find(NS + 'rect')
+        x0, y0 = float(rect.get('x')), float(rect.get('y'))
+        x1, y1 = x0 + float(rect.get('width')), y0 + float(rect.get('height'))
+        for pl in root.iter(NS + 'polyline'):
+            pts = polyline_points(pl)
+            for (ax, ay), (bx, by) in zip(pts, pts[1:] + pts[-1:]):
+                for t in (0, 0.25, 0.5, 0.75):
+                    qx, qy = ax + t * (bx - ax), ay + t * (by - ay)
+                    self.assertFalse(x0 <= qx <= x1 and y0 <= qy <= y1,
+                                     'the best-round label covers a curve at (%.1f, %.1f)'
+                                     % (qx, qy))
 
     def test_ten_classes_averages_and_legend(self):
         cfg = self.write_config('digits.yaml', (

@@ -3,6 +3,7 @@
  * ROC, precision-recall and calibration curves, optimization history. Each has a title, axis
  * labels, round ("nice") ticks and a legend placed in the emptiest corner of the plot. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,18 @@ static double panel_cap(const cairn_plot_series *series, size_t n_series, int pa
 
 /* A dashed vertical line at x (the kept epoch) with its label near the top (label NULL: the
  * line only); adds its points for the legend to avoid. */
+/* Points of pp inside the box [x0, x0 + w] x [y0, y0 + h] (pixels). */
+static size_t pts_in_box(const pts *pp, double x0, double y0, double w, double h)
+{
+    size_t hits = 0;
+    for (size_t i = 0; i < pp->n; i++)
+        hits += pp->x[i] >= x0 && pp->x[i] <= x0 + w && pp->y[i] >= y0 && pp->y[i] <= y0 + h;
+    return hits;
+}
+
+/* A dashed vertical line at x, and its label where no curve runs: at the top or the bottom of
+ * the plot, right or left of the line, the first place whose box no point of pp falls in
+ * (else the one with the fewest). */
 static void draw_mark(cn_svg *s, const axes *a, double x, const char *label, pts *pp)
 {
     if (!(x >= a->x0 && x <= a->x1))
@@ -364,17 +377,37 @@ static void draw_mark(cn_svg *s, const axes *a, double x, const char *label, pts
     double X = px(a, x);
     cn_buf_printf(&s->out, "<g class=\"mark\" data-x=\"%.17g\">\n", x);
     cn_svg_line(s, X, a->top, X, a->top + a->h, "#555555", 1.6, "6,4");
-    for (double y = a->top; y <= a->top + a->h; y += 3)
-        pts_add(pp, X, y);
     if (label) {
         double tw = cn_svg_text_width(label, TICK_SIZE);
-        bool right = X + 6 + tw <= a->left + a->w - 4;
-        double tx = right ? X + 6 : X - 6, ty = a->top + a->h - 10;
-        cn_svg_rect(s, right ? tx - 2 : tx - tw - 2, ty - 12, tw + 4, 16, "#ffffff", NULL);
-        cn_svg_text(s, tx, ty, label, TICK_SIZE, right ? "start" : "end", NULL, 0, "#333333");
-        pts_add(pp, right ? tx : tx - tw, ty - 6);
-        pts_add(pp, right ? tx + tw : tx, ty - 6);
+        double best_tx = 0, best_ty = 0;
+        bool best_right = true;
+        size_t best_hits = SIZE_MAX;
+        for (int k = 0; k < 4 && best_hits > 0; k++) {
+            bool right = k % 2 == 0;
+            double tx = right ? X + 6 : X - 6;
+            double ty = k < 2 ? a->top + 16 : a->top + a->h - 10;
+            double bx = right ? tx - 2 : tx - tw - 2;
+            if (bx < a->left || bx + tw + 4 > a->left + a->w)
+                continue;
+            size_t hits = pts_in_box(pp, bx, ty - 12, tw + 4, 16);
+            if (hits < best_hits) {
+                best_hits = hits;
+                best_tx = tx;
+                best_ty = ty;
+                best_right = right;
+            }
+        }
+        if (best_hits != SIZE_MAX) {
+            double tx = best_tx, ty = best_ty;
+            bool right = best_right;
+            cn_svg_rect(s, right ? tx - 2 : tx - tw - 2, ty - 12, tw + 4, 16, "#ffffff", NULL);
+            cn_svg_text(s, tx, ty, label, TICK_SIZE, right ? "start" : "end", NULL, 0, "#333333");
+            pts_add(pp, right ? tx : tx - tw, ty - 6);
+            pts_add(pp, right ? tx + tw : tx, ty - 6);
+        }
     }
+    for (double y = a->top; y <= a->top + a->h; y += 3)
+        pts_add(pp, X, y);
     cn_buf_puts(&s->out, "</g>\n");
 }
 
