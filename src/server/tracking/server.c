@@ -438,6 +438,15 @@ static void app_finish(void *vapp, http_request *req, bool completed)
     trk_artifacts_finish(vapp, req, completed);
 }
 
+/* The thread that waits for the stop signals, and the handler that hands it one another
+ * thread received (pthread_kill is async-signal-safe). */
+static pthread_t stop_waiter;
+
+static void forward_stop(int sig)
+{
+    pthread_kill(stop_waiter, sig);
+}
+
 static const http_app_ops app_ops = {app_begin, app_handle, app_finish};
 
 int trk_serve(const trk_config *cfg)
@@ -492,6 +501,16 @@ int trk_serve(const trk_config *cfg)
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* Threads a library started before main (OpenBLAS's pool) do not block them: a stop signal
+     * the kernel hands to one of those is passed on to this thread, instead of killing the
+     * process by the default action. */
+    stop_waiter = pthread_self();
+    struct sigaction fwd;
+    memset(&fwd, 0, sizeof fwd);
+    fwd.sa_handler = forward_stop;
+    sigemptyset(&fwd.sa_mask);
+    sigaction(SIGTERM, &fwd, NULL);
+    sigaction(SIGINT, &fwd, NULL);
     signal(SIGPIPE, SIG_IGN);
     char err[512];
 
