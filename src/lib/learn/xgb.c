@@ -5,6 +5,7 @@
  * the same params and rows (tree_method defaults to "hist"). */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xgboost/c_api.h>
@@ -466,6 +467,36 @@ done:
 /* Rows up to which xgb_predict skips the DMatrix (below). */
 #define XGB_INPLACE_MAX_ROWS 64
 
+/* One proxy DMatrix per thread for in-place prediction. Without one XGBoost makes a proxy per
+ * call, and a proxy's context reads the cgroup CPU-quota files: an open, a read and a close
+ * per served request. Freed when its thread ends. */
+static pthread_key_t proxy_key;
+static pthread_once_t proxy_once = PTHREAD_ONCE_INIT;
+
+static void proxy_free(void *p)
+{
+    XGDMatrixFree(p);
+}
+
+static void proxy_key_make(void)
+{
+    if (pthread_key_create(&proxy_key, proxy_free) != 0)
+        proxy_key = (pthread_key_t)-1;
+}
+
+static DMatrixHandle thread_proxy(void)
+{
+    pthread_once(&proxy_once, proxy_key_make);
+    if (proxy_key == (pthread_key_t)-1)
+        return NULL;
+    DMatrixHandle p = pthread_getspecific(proxy_key);
+    if (!p && XGProxyDMatrixCreate(&p) == 0 && pthread_setspecific(proxy_key, p) != 0) {
+        XGDMatrixFree(p);
+        p = NULL;
+    }
+    return p; /* NULL: XGBoost makes its own */
+}
+
 static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
                                 double *out)
 {
@@ -487,8 +518,8 @@ static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
                  "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %zu], \"typestr\": \"<f8\", "
                  "\"version\": 3}",
                  (uintptr_t)x, n, m->d);
-        if (XGBoosterPredictFromDense(m->booster, values, inplace_config, NULL, &shape, &dim,
-                                      &res) != 0)
+        if (XGBoosterPredictFromDense(m->booster, values, inplace_config, thread_proxy(), &shape,
+                                      &dim, &res) != 0)
             return xgb_fail(ctx, "predict");
     } else {
         if (make_dmatrix(x, n, m->d, m->predict_threads, &dm) != 0)
