@@ -114,6 +114,19 @@ class CairnTest(unittest.TestCase):
         return proc.stdout.split()
 
 
+def usage_lines(text):
+    """The 'usage: ' line and the '   or: ' lines after it, without those prefixes."""
+    out = []
+    for line in text.splitlines():
+        if not out and line.startswith('usage: '):
+            out.append(line[len('usage: '):].rstrip())
+        elif out and line.startswith('   or: '):
+            out.append(line[len('   or: '):].rstrip())
+        elif out:
+            break
+    return out
+
+
 def alive(pid):
     """Whether process pid runs (a zombie counts as gone)."""
     try:

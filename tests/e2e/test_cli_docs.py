@@ -28,17 +28,7 @@ def doc_synopsis(text):
     return None
 
 
-def help_synopsis(text):
-    """The 'usage: ' line and the '   or: ' lines after it, without those prefixes."""
-    out = []
-    for line in text.splitlines():
-        if not out and line.startswith('usage: '):
-            out.append(line[len('usage: '):].rstrip())
-        elif out and line.startswith('   or: '):
-            out.append(line[len('   or: '):].rstrip())
-        elif out:
-            break
-    return out
+help_synopsis = harness.usage_lines
 
 
 class CliDocs(harness.CairnTest):
