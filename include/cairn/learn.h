@@ -27,6 +27,11 @@ typedef struct cairn_epoch_info {
     /* Early stopping on validation rows: the epoch whose model is kept if training ends now
      * (the best so far); 0 without early stopping. */
     int best_epoch;
+    /* MLP: the L2 norm of each weight layer's gradient (its weights, not biases), the mean
+     * over the epoch's batches, first (input) layer first; NULL and 0 for other learners.
+     * Borrowed for the callback. */
+    const double *grad_norms;
+    size_t n_layers;
 } cairn_epoch_info;
 
 /* Called after every epoch; return nonzero to stop training early (the model keeps the

@@ -7,6 +7,7 @@
 #ifndef CAIRN_TRAIN_H
 #define CAIRN_TRAIN_H
 
+#include <stdio.h>
 #include "cairn.h"
 #include "data.h"
 #include "eval.h" /* cairn_scored_metric */
@@ -391,6 +392,79 @@ CAIRN_API cairn_status cairn_model_profile_run(cairn_ctx *ctx, const cairn_model
                                                const cairn_table *t,
                                                const cairn_model_profile_opts *o,
                                                cairn_model_profile *out);
+
+/* ---- training diagnostics (cairn runs diagnose, docs/diagnostics.md) ---- */
+
+typedef struct cairn_diagnose_opts {
+    /* Overfitting: the train metric above the validation metric by more than this, in the
+     * metric's units (0.05: five points of accuracy or R^2); 0: 0.05 */
+    double gap;
+    int window; /* divergence: a loss rising in each of the last `window` epochs; 0: 5 */
+    /* Underfitting: the train metric a trivial model reaches (majority-class accuracy, R^2 0);
+     * NaN or 0 with has_baseline false: the run's tag cairn.diagnosis.baseline, if any */
+    bool has_baseline;
+    double baseline;
+} cairn_diagnose_opts;
+#define CAIRN_DIAGNOSE_OPTS_INIT                                                                   \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+typedef struct cairn_diagnosis_finding {
+    /* "overfitting", "underfitting", "divergence", "vanishing_gradients",
+     * "exploding_gradients" (problems) or "best_epoch" (early stopping's kept epoch, or the
+     * epoch of the lowest validation loss: information) */
+    const char *kind;
+    bool is_problem;
+    int epoch;            /* where it opened or happened; 0: none */
+    const char *evidence; /* "gap 12.3% from epoch 14 (train 1.000, val 0.877)" */
+} cairn_diagnosis_finding;
+
+typedef struct cairn_diagnosis {
+    const char *run_id;
+    size_t n_epochs; /* the longest series */
+    /* the metric series used (NULL: none found) */
+    const char *train_loss, *val_loss, *train_metric, *val_metric;
+    size_t n_grad_layers; /* grad_norm_layer_1 .. _n series */
+    double gap;
+    size_t n_checks;
+    const char **checks; /* what was checked and on what, or why not: one line each */
+    size_t n_findings;
+    cairn_diagnosis_finding *findings;
+    size_t n_problems; /* findings with is_problem */
+    void *internal_;
+} cairn_diagnosis;
+
+/* Diagnoses a run from its metric histories: any run whose metrics include a train and a
+ * validation series (cairn train's train_loss, val_loss, train_score, val_score; loss and
+ * val_loss; X_train and X_val; training_X and validation_X; X and val_X), and the MLP's
+ * grad_norm_layer_<i>. Finds overfitting, underfitting, divergence, vanishing or exploding
+ * gradients and the best epoch as docs/diagnostics.md defines them. A run without any
+ * epoch series is EINVAL naming the metrics it has. o may be NULL. *out:
+ * cairn_diagnosis_free(). */
+CAIRN_API cairn_status cairn_runs_diagnose(cairn_ctx *ctx, const char *run_id,
+                                           const cairn_diagnose_opts *o, cairn_diagnosis **out);
+CAIRN_API void cairn_diagnosis_free(cairn_diagnosis *d); /* NULL is a no-op */
+
+/* ---- batch prediction (cairn predict) ---- */
+
+typedef struct cairn_predict_opts {
+    const char *id_column; /* NULL: the 0-based row index is the row id */
+    bool proba;            /* classifiers: p_<class> columns */
+} cairn_predict_opts;
+#define CAIRN_PREDICT_OPTS_INIT                                                                    \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Scores every row of t with m (the label may be absent) and writes CSV to out: row id (the
+ * id column's value, or "row" with the 0-based index), "prediction" (the class label or the
+ * value) and, with o->proba, one p_<class> column per class. The features are checked first:
+ * a missing feature, one of the wrong type, or a category the model never saw is EINVAL
+ * naming the column (and the row). o may be NULL. */
+CAIRN_API cairn_status cairn_model_predict_csv(cairn_ctx *ctx, const cairn_model *m,
+                                               const cairn_table *t, const cairn_predict_opts *o,
+                                               FILE *out);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,7 @@ static const char *const synopsis_lines[] = {
     "cairn runs set-status RUN_ID KILLED|FAILED|FINISHED",
     "cairn runs export RUN_ID... [--format json|csv] [-o FILE]",
     "cairn runs history RUN_ID KEY [--json]",
+    "cairn runs diagnose RUN_ID [--gap G] [--baseline B] [--json]",
 };
 #define SELECT_HELP                                                                                \
     "  -e, --experiment NAME_OR_ID  only runs of this experiment (repeatable; default: all)\n"     \
@@ -142,6 +143,27 @@ static const cli_verb_help helps[] = {
                 "\n"
                 "examples:\n"
                 "  cairn runs history 7451aa3c val_loss\n"},
+    {"diagnose",
+     "Diagnoses a run's training from its per-epoch metric histories: overfitting (the train\n"
+     "metric above the validation metric by more than the gap, and the epoch from which it\n"
+     "stayed so; or a validation loss rising above its minimum while the training loss\n"
+     "falls), underfitting (the train metric within the gap of a trivial model's, or a\n"
+     "training loss that barely fell), divergence (a non-finite loss, or one that rose back),\n"
+     "vanishing or exploding gradients (grad_norm_layer_<i>) and the best epoch. Works on any\n"
+     "run with train and validation series: cairn train's train_loss, val_loss, train_score,\n"
+     "val_score; loss and val_loss; X_train and X_val; training_X and validation_X. Says what\n"
+     "it checked, and \"no problem found\" when healthy; exit 0 either way (docs/diagnostics.md).\n"
+     "\n"
+     "options:\n"
+     "      --gap G         overfitting threshold in the metric's units (default 0.05)\n"
+     "      --baseline B    the train metric of a trivial model (default: the run's tag\n"
+     "                      cairn.diagnosis.baseline, set by cairn train)\n"
+     "      --json          print the diagnosis as JSON\n"
+     "  -h, --help          this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn runs diagnose 7451aa3c\n"
+     "  cairn runs diagnose 7451aa3c --gap 0.1 --json\n"},
 };
 static const cli_synopsis synopsis = {synopsis_lines, CN_ARRAY_LEN(synopsis_lines), helps,
                                       CN_ARRAY_LEN(helps)};
@@ -1035,6 +1057,16 @@ static void print_run_human(cairn_ctx *ctx, const cairn_run_record *r,
         why = find_value(r->tags, r->n_tags, "cairn.error");
     if (why && in->status != CAIRN_RUN_FINISHED && in->status != CAIRN_RUN_RUNNING)
         printf("failure_reason:   %s\n", why);
+    const char *diag = find_value(r->tags, r->n_tags, "cairn.diagnosis");
+    if (diag) {
+        printf("diagnosis:        %s\n", strcmp(diag, "none") == 0 ? "no problem found" : diag);
+        for (size_t i = 0; i < r->n_tags; i++) {
+            const char *k = r->tags[i].key;
+            if (strncmp(k, "cairn.diagnosis.", 16) == 0 && strlen(k) > 25 &&
+                strcmp(k + strlen(k) - 9, ".evidence") == 0)
+                printf("  %.*s: %s\n", (int)(strlen(k) - 25), k + 16, r->tags[i].value);
+        }
+    }
     name_cache_release(&names);
 
     print_pairs_table("params", "PARAM", r->params, r->n_params);
@@ -1619,6 +1651,134 @@ done:
     return rc;
 }
 
+static void print_diagnosis_json(const cairn_diagnosis *d)
+{
+    cn_jsonw w;
+    cn_jsonw_init(&w, stdout, 2);
+    cn_jsonw_object_begin(&w);
+    cn_jsonw_key(&w, "run_id");
+    cn_jsonw_string(&w, d->run_id);
+    cn_jsonw_key(&w, "epochs");
+    cn_jsonw_int(&w, (int64_t)d->n_epochs);
+    cn_jsonw_key(&w, "gap");
+    cn_jsonw_double(&w, d->gap);
+    const char *names[4] = {"train_loss", "val_loss", "train_metric", "val_metric"};
+    const char *vals[4] = {d->train_loss, d->val_loss, d->train_metric, d->val_metric};
+    cn_jsonw_key(&w, "series");
+    cn_jsonw_object_begin(&w);
+    for (int j = 0; j < 4; j++) {
+        cn_jsonw_key(&w, names[j]);
+        if (vals[j])
+            cn_jsonw_string(&w, vals[j]);
+        else
+            cn_jsonw_null(&w);
+    }
+    cn_jsonw_key(&w, "grad_norm_layers");
+    cn_jsonw_int(&w, (int64_t)d->n_grad_layers);
+    cn_jsonw_object_end(&w);
+    cn_jsonw_key(&w, "problems");
+    cn_jsonw_int(&w, (int64_t)d->n_problems);
+    cn_jsonw_key(&w, "findings");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < d->n_findings; i++) {
+        const cairn_diagnosis_finding *f = &d->findings[i];
+        cn_jsonw_object_begin(&w);
+        cn_jsonw_key(&w, "kind");
+        cn_jsonw_string(&w, f->kind);
+        cn_jsonw_key(&w, "problem");
+        cn_jsonw_bool(&w, f->is_problem);
+        cn_jsonw_key(&w, "epoch");
+        cn_jsonw_int(&w, f->epoch);
+        cn_jsonw_key(&w, "evidence");
+        cn_jsonw_string(&w, f->evidence);
+        cn_jsonw_object_end(&w);
+    }
+    cn_jsonw_array_end(&w);
+    cn_jsonw_key(&w, "checked");
+    cn_jsonw_array_begin(&w);
+    for (size_t i = 0; i < d->n_checks; i++)
+        cn_jsonw_string(&w, d->checks[i]);
+    cn_jsonw_array_end(&w);
+    cn_jsonw_object_end(&w);
+    (void)finish_json(&w);
+}
+
+static int runs_diagnose(int argc, char **argv)
+{
+    enum { OPT_GAP = 2000, OPT_BASELINE };
+    static const struct option opts[] = {{"gap", required_argument, NULL, OPT_GAP},
+                                         {"baseline", required_argument, NULL, OPT_BASELINE},
+                                         {"json", no_argument, NULL, OPT_JSON},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *usage = usage_of("diagnose");
+    cairn_diagnose_opts o = CAIRN_DIAGNOSE_OPTS_INIT;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case OPT_GAP:
+            o.gap = strtod(optarg, &end);
+            if (!end || *end || !(o.gap > 0 && o.gap <= 1))
+                return cli_usage(usage, "--gap '%s': expected a number in (0, 1], e.g. 0.05",
+                                 optarg);
+            break;
+        case OPT_BASELINE:
+            o.baseline = strtod(optarg, &end);
+            o.has_baseline = true;
+            if (!end || *end || !isfinite(o.baseline))
+                return cli_usage(usage, "--baseline '%s': expected a number, e.g. 0.63", optarg);
+            break;
+        case OPT_JSON: json = true; break;
+        default: return cli_other_option(c, usage, NULL, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage(usage, "expected one RUN_ID");
+    cairn_ctx *ctx = cli_open_store();
+    if (!ctx)
+        return 1;
+    cairn_diagnosis *d = NULL;
+    int rc = 0;
+    if (cairn_runs_diagnose(ctx, argv[optind], &o, &d) != CAIRN_OK) {
+        rc = cli_fail(ctx);
+        goto done;
+    }
+    if (json) {
+        print_diagnosis_json(d);
+        goto done;
+    }
+    printf("run %s: %zu epochs", d->run_id, d->n_epochs);
+    const char *vals[4] = {d->train_loss, d->val_loss, d->train_metric, d->val_metric};
+    bool first = true;
+    for (int j = 0; j < 4; j++)
+        if (vals[j]) {
+            printf("%s%s", first ? "; series " : ", ", vals[j]);
+            first = false;
+        }
+    if (d->n_grad_layers)
+        printf("%sgrad_norm_layer_1..%zu", first ? "; series " : ", ", d->n_grad_layers);
+    printf("\n\n");
+    if (d->n_problems == 0)
+        printf("no problem found\n");
+    for (size_t i = 0; i < d->n_findings; i++)
+        if (d->findings[i].is_problem)
+            printf("%s (epoch %d): %s\n", d->findings[i].kind, d->findings[i].epoch,
+                   d->findings[i].evidence);
+    for (size_t i = 0; i < d->n_findings; i++)
+        if (!d->findings[i].is_problem)
+            printf("%s: %s\n", d->findings[i].kind, d->findings[i].evidence);
+    printf("\nchecked:\n");
+    for (size_t i = 0; i < d->n_checks; i++)
+        printf("  %s\n", d->checks[i]);
+done:
+    cairn_diagnosis_free(d);
+    cairn_close(ctx);
+    return rc;
+}
+
 static const cli_command verbs[] = {
     {"list", runs_list, "list runs, newest first"},
     {"show", runs_show, "show a run: params, metrics, tags, inputs, artifacts"},
@@ -1629,6 +1789,7 @@ static const cli_command verbs[] = {
     {"set-status", runs_set_status, "end a run by hand (KILLED, FAILED or FINISHED)"},
     {"export", runs_export, "export runs as JSON (with metric histories) or CSV"},
     {"history", runs_history, "print every point of one metric"},
+    {"diagnose", runs_diagnose, "diagnose training: overfitting, divergence, gradients"},
 };
 
 int cmd_runs(int argc, char **argv)

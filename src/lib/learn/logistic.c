@@ -40,7 +40,11 @@ static int report_iter(const problem *pr, int64_t iter, double F)
 {
     if (!pr->data || !pr->data->on_epoch || iter > INT_MAX)
         return 0;
-    cairn_epoch_info e = {(int)iter, pr->w_sum > 0 ? F / pr->w_sum : F, NAN, NAN, NAN, 0};
+    cairn_epoch_info e = {.epoch = (int)iter,
+                          .train_loss = pr->w_sum > 0 ? F / pr->w_sum : F,
+                          .val_loss = NAN,
+                          .train_metric = NAN,
+                          .val_metric = NAN};
     return pr->data->on_epoch(pr->data->user, &e);
 }
 

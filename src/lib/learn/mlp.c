@@ -349,6 +349,7 @@ typedef struct trainer {
     int64_t bad;            /* epochs in a row without an improvement of at least tol */
     int best_epoch;         /* the epoch whose weights `best` holds (0: none yet) */
     double best_loss, sst;  /* sst: total sum of squares of the training targets, for R^2 */
+    double *gnorm;          /* n_layers: this epoch's mean per-layer weight-gradient norm */
 } trainer;
 
 static void trainer_init(trainer *tr, mlp *m, const cn_fit_data *data, const settings *s,
@@ -359,6 +360,7 @@ static void trainer_init(trainer *tr, mlp *m, const cn_fit_data *data, const set
     *tr = (trainer){.m = m, .data = data, .s = s, .rng = rng, .batch = batch};
     work_init(&tr->w, m, batch, s->dropout > 0);
     tr->grad = cn_xmalloc(np * sizeof *tr->grad);
+    tr->gnorm = cn_xcalloc(m->n_layers, sizeof *tr->gnorm);
     tr->m1 = cn_xcalloc(np, sizeof *tr->m1);
     tr->m2 = cn_xcalloc(np, sizeof *tr->m2);
     tr->best = cn_xmemdup(m->theta, np * sizeof *tr->best);
@@ -380,6 +382,7 @@ static void trainer_release(trainer *tr)
 {
     work_release(&tr->w, tr->m->n_layers);
     free(tr->grad);
+    free(tr->gnorm);
     free(tr->m1);
     free(tr->m2);
     free(tr->best);
@@ -440,6 +443,13 @@ static void train_batch(trainer *tr, size_t start, size_t b, double *loss_sum, d
         }
     }
     backward(m, &tr->w, yb, sb, b, tr->s->alpha, tr->grad);
+    for (size_t l = 0; l < m->n_layers; l++) { /* the weights' gradient norm (diagnostics) */
+        const double *gw = tr->grad + w_off(m, l);
+        double sq = 0;
+        for (size_t j = 0; j < m->sizes[l] * m->sizes[l + 1]; j++)
+            sq += gw[j] * gw[j];
+        tr->gnorm[l] += sqrt(sq);
+    }
     optimizer_step(tr);
 }
 
@@ -455,15 +465,25 @@ static cairn_epoch_info train_epoch(trainer *tr, int64_t epoch)
             idx[j] = tmp;
         }
     double loss_sum = 0, hits = 0, sse = 0;
+    size_t n_batches = 0;
+    for (size_t l = 0; l < tr->m->n_layers; l++)
+        tr->gnorm[l] = 0;
     for (size_t start = 0; start < n; start += batch) {
         size_t b = n - start < batch ? n - start : batch;
         train_batch(tr, start, b, &loss_sum, &hits, &sse);
+        n_batches++;
     }
+    for (size_t l = 0; l < tr->m->n_layers; l++)
+        tr->gnorm[l] /= (double)(n_batches ? n_batches : 1);
     double sst = tr->sst;
-    cairn_epoch_info e = {
-        (int)epoch, loss_sum / (double)n,
-        NAN,        tr->m->classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN),
-        NAN,        0};
+    cairn_epoch_info e = {.epoch = (int)epoch,
+                          .train_loss = loss_sum / (double)n,
+                          .val_loss = NAN,
+                          .train_metric =
+                              tr->m->classify ? hits / (double)n : (sst > 0 ? 1 - sse / sst : NAN),
+                          .val_metric = NAN};
+    e.grad_norms = tr->gnorm;
+    e.n_layers = tr->m->n_layers;
     return e;
 }
 
@@ -503,6 +523,8 @@ static cairn_status mlp_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
     for (int64_t epoch = 1; epoch <= s.epochs; epoch++) {
         cairn_epoch_info e = train_epoch(&tr, epoch);
         if (!isfinite(e.train_loss)) {
+            if (data->on_epoch) /* the diverged epoch is evidence (cairn train's diagnosis) */
+                (void)data->on_epoch(data->user, &e);
             rc = cn_fail(ctx, CAIRN_EINVAL,
                          "mlp: the training loss diverged at epoch %lld; "
                          "lower learning_rate",

@@ -395,9 +395,12 @@ static cairn_status boost(cairn_ctx *ctx, BoosterHandle booster, const cn_fit_da
             }
         }
         if (data->on_epoch) {
-            cairn_epoch_info e = {
-                (int)it + 1, dval ? eval_value(line, "train") : v,     dval ? v : NAN, NAN,
-                NAN,         dval && patience > 0 ? *best_iter + 1 : 0};
+            cairn_epoch_info e = {.epoch = (int)it + 1,
+                                  .train_loss = dval ? eval_value(line, "train") : v,
+                                  .val_loss = dval ? v : NAN,
+                                  .train_metric = NAN,
+                                  .val_metric = NAN,
+                                  .best_epoch = dval && patience > 0 ? *best_iter + 1 : 0};
             if (data->on_epoch(data->user, &e) != 0)
                 break;
         }

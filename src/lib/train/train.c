@@ -25,8 +25,12 @@
 
 typedef struct epoch_log {
     size_t n, cap;
-    double *v[4];   /* train_loss, val_loss, train_score, val_score */
-    int best_epoch; /* the learner's last word on the epoch it keeps; 0: no early stopping */
+    double *v[4];    /* train_loss, val_loss, train_score, val_score */
+    int best_epoch;  /* the learner's last word on the epoch it keeps; 0: no early stopping */
+    size_t n_layers; /* MLP: gradient norms per epoch, n x n_layers in g */
+    double *g;
+    int nonfinite_epoch; /* the first epoch with a non-finite training loss; 0: none */
+    double nonfinite_loss;
 } epoch_log;
 
 typedef struct train_state {
@@ -59,6 +63,8 @@ typedef struct train_state {
     /* the run */
     cairn_run *run;
     epoch_log ep;
+    cairn_diagnosis *diag;
+    double diag_gap; /* -p diagnose.gap; 0: the default */
     cairn_train_result *res;
     char **plots;
     size_t n_plots;
@@ -145,6 +151,8 @@ static cairn_status settings(train_state *st)
             rc = override_num(st, k, v, 0, 0.99, false, &st->test_frac);
         } else if (strcmp(k, "split.val") == 0) {
             rc = override_num(st, k, v, 0, 0.99, false, &st->val_frac);
+        } else if (strcmp(k, "diagnose.gap") == 0) {
+            rc = override_num(st, k, v, 1e-9, 1, false, &st->diag_gap);
         } else if (strcmp(k, "learner") == 0) {
             st->learner = v;
         } else {
@@ -410,6 +418,12 @@ static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -700,8 +714,22 @@ static int on_epoch(void *user, const cairn_epoch_info *e)
     static const char *const keys[4] = {"train_loss", "val_loss", "train_score", "val_score"};
     for (int j = 0; j < 4; j++) {
         ep->v[j][ep->n] = v[j];
-        if (isfinite(v[j]))
+        if (isfinite(v[j]) || (j == 0 && !ep->nonfinite_epoch)) /* a diverged loss is evidence */
             (void)cairn_run_log_metric(st->run, keys[j], v[j], e->epoch);
+    }
+    if (!isfinite(v[0]) && !ep->nonfinite_epoch) {
+        ep->nonfinite_epoch = e->epoch;
+        ep->nonfinite_loss = v[0];
+    }
+    if (e->n_layers && e->grad_norms && (ep->n == 0 || ep->n_layers == e->n_layers)) {
+        ep->n_layers = e->n_layers;
+        ep->g = cn_xrealloc(ep->g, ep->cap * e->n_layers * sizeof *ep->g);
+        for (size_t l = 0; l < e->n_layers; l++) {
+            char key[64];
+            snprintf(key, sizeof key, "grad_norm_layer_%zu", l + 1);
+            ep->g[ep->n * e->n_layers + l] = e->grad_norms[l];
+            (void)cairn_run_log_metric(st->run, key, e->grad_norms[l], e->epoch);
+        }
     }
     ep->n++;
     return st->o->on_epoch ? st->o->on_epoch(st->o->user, e) : 0;
@@ -997,6 +1025,77 @@ void cn_report_metric_row(cn_buf *b, const cairn_scored_metric *m)
         cn_buf_printf(b, "| %s | %.4f | |\n", m->name, m->value);
 }
 
+/* The train metric of a trivial model on the training rows: the majority class's share, or
+ * R^2 0 (the mean predictor). */
+static double trivial_baseline(const train_state *st)
+{
+    if (!st->is_classification)
+        return 0;
+    int li = cairn_table_find(st->sub, st->cfg->data.label);
+    size_t nt = st->split->n[CAIRN_SPLIT_TRAIN];
+    if (li < 0 || nt == 0)
+        return NAN;
+    const cairn_column *c = &st->sub->cols[li];
+    double *v = cn_xmalloc(nt * sizeof *v);
+    for (size_t i = 0; i < nt; i++)
+        v[i] = c->type == CAIRN_COL_NUMERIC ? c->num[i] : (double)c->cat[i];
+    qsort(v, nt, sizeof *v, cmp_double);
+    size_t best = 0, run = 0;
+    for (size_t i = 0; i < nt; i++) {
+        run = i > 0 && v[i] == v[i - 1] ? run + 1 : 1;
+        best = run > best ? run : best;
+    }
+    free(v);
+    return (double)best / (double)nt;
+}
+
+/* Diagnoses the training from the epoch log (docs/diagnostics.md): tags on the run, and the
+ * report's section. Runs after a failed fit too: a divergence is often why it failed. */
+static void diagnose_training(train_state *st)
+{
+    epoch_log *ep = &st->ep;
+    if (!st->run || ep->n == 0)
+        return;
+    static const char *const keys[4] = {"train_loss", "val_loss", "train_score", "val_score"};
+    cn_diag_input in;
+    memset(&in, 0, sizeof in);
+    in.run_id = cairn_run_id(st->run);
+    in.n = ep->n;
+    cn_diag_series *slots[4] = {&in.train_loss, &in.val_loss, &in.train_metric, &in.val_metric};
+    for (int j = 0; j < 4; j++)
+        *slots[j] = (cn_diag_series){keys[j], ep->v[j], ep->n};
+    in.metric_higher_better = true; /* accuracy, R^2 */
+    cn_diag_series *g = cn_xcalloc(ep->n_layers ? ep->n_layers : 1, sizeof *g);
+    double *gv = cn_xcalloc(ep->n * (ep->n_layers ? ep->n_layers : 1), sizeof *gv);
+    for (size_t l = 0; l < ep->n_layers; l++) {
+        for (size_t i = 0; i < ep->n; i++)
+            gv[l * ep->n + i] = ep->g[i * ep->n_layers + l];
+        g[l] = (cn_diag_series){"grad_norm", gv + l * ep->n, ep->n};
+    }
+    in.grad = g;
+    in.n_grad = ep->n_layers;
+    in.best_epoch = ep->best_epoch;
+    in.baseline = trivial_baseline(st);
+    in.has_baseline = isfinite(in.baseline);
+    if (ep->nonfinite_epoch) {
+        in.nonfinite_key = "train_loss";
+        in.nonfinite_value = ep->nonfinite_loss;
+        in.nonfinite_epoch = ep->nonfinite_epoch;
+    }
+    cairn_diagnose_opts o = CAIRN_DIAGNOSE_OPTS_INIT;
+    o.gap = st->diag_gap;
+    if (cn_diagnose(st->ctx, &in, &o, &st->diag) == CAIRN_OK) {
+        char buf[32];
+        if (in.has_baseline) {
+            snprintf(buf, sizeof buf, "%.6g", in.baseline);
+            (void)cairn_run_set_tag(st->run, "cairn.diagnosis.baseline", buf);
+        }
+        (void)cn_diagnose_tag(st->run, st->diag);
+    }
+    free(g);
+    free(gv);
+}
+
 static cairn_status log_report(train_state *st)
 {
     cn_buf b = CN_BUF_INIT;
@@ -1045,6 +1144,8 @@ static cairn_status log_report(train_state *st)
         for (size_t i = 0; i < r->n_cv; i++)
             cn_buf_printf(&b, "| %s | %.4f | %.4f |\n", r->cv[i].name, r->cv[i].mean, r->cv[i].std);
     }
+    if (st->diag)
+        cn_diagnose_report(&b, st->diag);
     cn_buf_puts(&b, "\n## Plots\n\n");
     for (size_t i = 0; i < st->n_plots; i++)
         cn_buf_printf(&b, "- [%s](%s)\n", st->plots[i], st->plots[i]);
@@ -1218,6 +1319,8 @@ static void state_release(train_state *st)
     free(st->features);
     for (int j = 0; j < 4; j++)
         free(st->ep.v[j]);
+    free(st->ep.g);
+    cairn_diagnosis_free(st->diag);
     for (size_t i = 0; i < st->n_plots; i++)
         free(st->plots[i]);
     free(st->plots);
@@ -1413,6 +1516,7 @@ cairn_status cn_train_with(cairn_ctx *ctx, const cairn_train_opts *o, unsigned f
         rc = log_record(&st);
     if (rc == CAIRN_OK)
         rc = fit_and_log(&st);
+    diagnose_training(&st);
     if (rc == CAIRN_OK)
         rc = log_report(&st);
     /* names owned by the result from here on */

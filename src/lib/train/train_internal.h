@@ -129,4 +129,39 @@ void cn_train_prep_free(cn_train_prep *p); /* NULL is a no-op */
 /* cairn_train with CN_TRAIN_* flags. */
 cairn_status cn_train_with(cairn_ctx *ctx, const cairn_train_opts *o, unsigned flags,
                            cairn_train_result **out);
+
+/* ---- training diagnostics (diagnose.c) ---- */
+
+/* One per-epoch series: v[i] at the input's i-th epoch, NaN where there is no point. */
+typedef struct cn_diag_series {
+    const char *name;
+    const double *v;
+    size_t n;
+} cn_diag_series;
+
+typedef struct cn_diag_input {
+    const char *run_id;
+    size_t n;                                                      /* epochs */
+    const int64_t *steps;                                          /* n epoch numbers; NULL: 1..n */
+    cn_diag_series train_loss, val_loss, train_metric, val_metric; /* v NULL: none */
+    bool metric_higher_better;
+    const cn_diag_series *grad; /* per layer, first to last */
+    size_t n_grad;
+    int best_epoch; /* early stopping's, 0: none */
+    bool has_baseline;
+    double baseline; /* the train metric of a trivial model */
+    /* the first non-finite loss logged, NULL: none */
+    const char *nonfinite_key;
+    double nonfinite_value;
+    int nonfinite_epoch;
+} cn_diag_input;
+
+cairn_status cn_diagnose(cairn_ctx *ctx, const cn_diag_input *in, const cairn_diagnose_opts *o,
+                         cairn_diagnosis **out);
+/* Tags cairn.diagnosis (the problems' kinds, comma-separated, or "none"),
+ * cairn.diagnosis.<kind>=true and cairn.diagnosis.<kind>.evidence. */
+cairn_status cn_diagnose_tag(cairn_run *run, const cairn_diagnosis *d);
+/* The report.md section "## Diagnostics". */
+void cn_diagnose_report(cn_buf *b, const cairn_diagnosis *d);
+
 #endif
