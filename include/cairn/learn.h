@@ -139,6 +139,14 @@ CAIRN_API const char *cairn_model_label(const cairn_model *m); /* label column n
 CAIRN_API size_t cairn_model_n_features(const cairn_model *m);
 CAIRN_API const char *cairn_model_feature_name(const cairn_model *m, size_t i);
 CAIRN_API cairn_col_type cairn_model_feature_type(const cairn_model *m, size_t i);
+/* A categorical feature's levels as seen in the training rows (j < n_levels); 0 and NULL for
+ * a numeric feature or past the end. */
+CAIRN_API size_t cairn_model_feature_n_levels(const cairn_model *m, size_t i);
+CAIRN_API const char *cairn_model_feature_level(const cairn_model *m, size_t i, size_t j);
+/* A numeric feature's standardisation, (x - mean) / scale (0 and 1 when not standardised);
+ * false for a categorical feature or past the end. */
+CAIRN_API bool cairn_model_feature_scaling(const cairn_model *m, size_t i, double *mean,
+                                           double *scale);
 /* The learner params as given at fit (i < n_params); false past the end. */
 CAIRN_API size_t cairn_model_n_params(const cairn_model *m);
 CAIRN_API bool cairn_model_param(const cairn_model *m, size_t i, const char **key,
@@ -148,10 +156,36 @@ CAIRN_API const char *cairn_model_data_digest(const cairn_model *m);
 /* Free-form metadata saved with the model (metrics, run id, ...); set replaces a key. */
 CAIRN_API void cairn_model_set_meta(cairn_model *m, const char *key, const char *value);
 CAIRN_API const char *cairn_model_get_meta(const cairn_model *m, const char *key); /* or NULL */
+/* The i-th metadata pair (i < n_meta), in the order set; false past the end. */
+CAIRN_API size_t cairn_model_n_meta(const cairn_model *m);
+CAIRN_API bool cairn_model_meta(const cairn_model *m, size_t i, const char **key,
+                                const char **value);
 /* The drift reference profile stored in the model file (cairn/drift.h makes and reads it):
  * its JSON text is copied; NULL removes it. The getter's result is borrowed, NULL if none. */
 CAIRN_API void cairn_model_set_drift_profile(cairn_model *m, const char *json);
 CAIRN_API const char *cairn_model_drift_profile(const cairn_model *m);
+/* A linear model's weights by input name (linear, ridge, logistic). Inputs are the encoded
+ * columns in the model's feature order: a numeric feature is one input named after it, a
+ * categorical feature one input per training level, "color=red" (one-hot). Coefficients are
+ * in the units the learner saw: standardised ((x - mean) / scale, see
+ * cairn_model_feature_scaling) when `standardized`. */
+typedef struct cairn_coefficients {
+    size_t n_inputs;
+    const char **names; /* n_inputs */
+    /* 1 for linear, ridge and binary logistic (the weights of the second class, as
+     * scikit-learn's coef_), else one row per class */
+    size_t n_rows;
+    const char **row_classes; /* n_rows class labels; NULL for a regression */
+    double *coef;             /* n_rows x n_inputs */
+    double *intercept;        /* n_rows */
+    bool standardized;
+    void *internal_;
+} cairn_coefficients;
+/* *out: cairn_coefficients_free(). EINVAL for a learner without coefficients (mlp,
+ * xgboost), naming it. */
+CAIRN_API cairn_status cairn_model_coefficients(cairn_ctx *ctx, const cairn_model *m,
+                                                cairn_coefficients **out);
+CAIRN_API void cairn_coefficients_free(cairn_coefficients *c); /* NULL: no-op */
 /* The model file's JSON metadata section (learner, params, features, preprocessing, classes,
  * digest, meta). *json_out is freed with cairn_free(). */
 CAIRN_API cairn_status cairn_model_describe(cairn_ctx *ctx, const cairn_model *m, char **json_out);

@@ -451,17 +451,24 @@ CAIRN_API void cairn_diagnosis_free(cairn_diagnosis *d); /* NULL is a no-op */
 typedef struct cairn_predict_opts {
     const char *id_column; /* NULL: the 0-based row index is the row id */
     bool proba;            /* classifiers: p_<class> columns */
+    /* a category the model never saw scores as the encoding does (no level set) instead of
+     * being refused */
+    bool allow_unseen;
+    /* called after each chunk of rows (may be NULL) */
+    void (*progress)(void *user, size_t done, size_t total);
+    void *user;
 } cairn_predict_opts;
 #define CAIRN_PREDICT_OPTS_INIT                                                                    \
     {                                                                                              \
         0                                                                                          \
     }
 
-/* Scores every row of t with m (the label may be absent) and writes CSV to out: row id (the
- * id column's value, or "row" with the 0-based index), "prediction" (the class label or the
- * value) and, with o->proba, one p_<class> column per class. The features are checked first:
- * a missing feature, one of the wrong type, or a category the model never saw is EINVAL
- * naming the column (and the row). o may be NULL. */
+/* Scores every row of t with m (the label may be absent) and writes CSV to out: the row id
+ * (column o->id_column with its values, else "row" with the 0-based index), "prediction" (the
+ * class label or the value) and, with o->proba, one p_<class> column per class. The features
+ * are checked first: a missing feature, one of the wrong type, a missing value the learner
+ * cannot take, or a category the model never saw (unless o->allow_unseen) is EINVAL naming
+ * the column, row and value. o may be NULL. */
 CAIRN_API cairn_status cairn_model_predict_csv(cairn_ctx *ctx, const cairn_model *m,
                                                const cairn_table *t, const cairn_predict_opts *o,
                                                FILE *out);

@@ -133,6 +133,9 @@ bool cli_parse_count(const char *arg, int64_t max, int64_t *out);
 bool cli_parse_bytes(const char *arg, int64_t *out);
 /* `cairn model profile` (cmd_model_profile.c), usage its synopsis line. */
 int cmd_model_profile(const char *usage, int argc, char **argv);
+/* `cairn model show MODEL` (cmd_model_show.c): what a model file, runs:/RUN_ID/model or
+ * models:/NAME@ALIAS holds; returns the exit code. */
+int cli_model_show_file(const char *spec, bool json);
 
 /* Finds an experiment by id (an argument of only digits) or name; deleted ones too.
  * Prints the error and returns NULL when there is none. */
@@ -195,4 +198,5 @@ int cmd_server(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "cairn/registry.h"
 #include "base/jsonw.h"
@@ -18,6 +19,7 @@
 static const char *const synopsis_lines[] = {
     "cairn model list [--name-like PATTERN] [--tag KEY=VALUE]... [--json]",
     "cairn model show NAME [--version N | --alias ALIAS] [--json]",
+    "cairn model show MODEL [--json]",
     "cairn model register --name NAME (--run RUN [--path P] | SOURCE) [--semver V] "
     "[--description D] [--tag KEY=VALUE]... [--json]",
     "cairn model alias NAME ALIAS VERSION [--reason TEXT]",
@@ -38,8 +40,14 @@ static const cli_verb_help helps[] = {
              "examples:\n"
              "  cairn model list\n"
              "  cairn model list --name-like 'churn%' -t team=growth\n"},
-    {"show", "Shows a model with its tags, aliases and live versions, or one version of it\n"
-             "(by number or alias): source, run, semver, stage, description and tags.\n"
+    {"show", "Shows a registered model with its tags, aliases and live versions, or one version\n"
+             "of it (by number or alias): source, run, semver, stage, description and tags.\n"
+             "Given a MODEL instead (a model file, runs:/RUN_ID/model, models:/NAME@ALIAS or\n"
+             "models:/NAME/VERSION), shows what the model holds: learner, task, label and\n"
+             "classes, params, features with their types and preprocessing (standardisation\n"
+             "mean and sd, the categories' levels), the coefficients by input name (linear,\n"
+             "ridge, logistic: one column per class; one-hot inputs as \"color=red\"), the\n"
+             "training data digest, the metadata and the drift reference profile.\n"
              "\n"
              "options:\n"
              "      --version N     that version\n"
@@ -49,7 +57,9 @@ static const cli_verb_help helps[] = {
              "\n"
              "examples:\n"
              "  cairn model show churn\n"
-             "  cairn model show churn --alias production --json\n"},
+             "  cairn model show churn --alias production --json\n"
+             "  cairn model show models:/churn@production\n"
+             "  cairn model show runs:/7451aa3c/model --json\n"},
     {"register",
      "Registers the next version of a model (created when missing) from a run's model\n"
      "artifact or from a source (a path or an artifact URI), and prints its number.\n"
@@ -429,9 +439,15 @@ static int model_show(int argc, char **argv)
         }
     }
     if (argc - optind != 1)
-        return cli_usage(usage, "expected one model name");
+        return cli_usage(usage, "expected one model name or MODEL (a file, runs:/RUN_ID/model "
+                                "or models:/NAME@ALIAS)");
     if (version && alias)
         return cli_usage(usage, "--version and --alias exclude each other");
+    const char *arg = argv[optind];
+    if (!version && !alias &&
+        (strchr(arg, '/') || strchr(arg, ':') || cn_str_ends(arg, ".cairn") ||
+         access(arg, F_OK) == 0))
+        return cli_model_show_file(arg, json);
     cairn_ctx *ctx = cli_open_store();
     if (!ctx)
         return 1;

@@ -20,6 +20,7 @@ const cli_command cli_commands[] = {
     {"server", cmd_server, "serve the store over MLflow's REST API and the artifact proxy"},
     {"model", cmd_model, "register models, move aliases, roll back and show their history"},
     {"drift", cmd_drift, "compare data with a reference: drift tests, reports, reference profiles"},
+    {"predict", cmd_predict, "score unlabelled rows with a model: predictions and probabilities"},
     {"serve", cmd_serve, "serve a model: MLflow scoring, Open Inference V2, drift monitoring"},
     {"auth", cmd_auth, "users, tokens and permissions of the tracking server's --auth"},
 };

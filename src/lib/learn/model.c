@@ -740,6 +740,27 @@ cairn_col_type cairn_model_feature_type(const cairn_model *m, size_t i)
     return i < m->n_features ? m->features[i].type : CAIRN_COL_NUMERIC;
 }
 
+size_t cairn_model_feature_n_levels(const cairn_model *m, size_t i)
+{
+    return i < m->n_features && m->features[i].type == CAIRN_COL_CATEGORICAL
+               ? m->features[i].n_levels
+               : 0;
+}
+
+const char *cairn_model_feature_level(const cairn_model *m, size_t i, size_t j)
+{
+    return j < cairn_model_feature_n_levels(m, i) ? m->features[i].levels[j] : NULL;
+}
+
+bool cairn_model_feature_scaling(const cairn_model *m, size_t i, double *mean, double *scale)
+{
+    if (i >= m->n_features || m->features[i].type != CAIRN_COL_NUMERIC)
+        return false;
+    *mean = m->features[i].mean;
+    *scale = m->features[i].scale;
+    return true;
+}
+
 bool cairn_model_param(const cairn_model *m, size_t i, const char **key, const char **value)
 {
     if (i >= m->n_params)
@@ -899,4 +920,81 @@ cairn_status cairn_model_load(cairn_ctx *ctx, const char *path, cairn_model **ou
         cn_errctx(ctx, "model file '%s'", path);
     cn_buf_release(&text);
     return rc;
+}
+
+/* ---- coefficients ---- */
+
+cairn_status cairn_model_coefficients(cairn_ctx *ctx, const cairn_model *m,
+                                      cairn_coefficients **out)
+{
+    *out = NULL;
+    bool is_linear = m->ops == &cn_linear_ops || m->ops == &cn_ridge_ops;
+    if (!is_linear && m->ops != &cn_logistic_ops)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "learner '%s' has no coefficients; linear, ridge and logistic have them "
+                       "(see cairn explain for other learners)",
+                       m->ops->name);
+    size_t d = m->n_inputs;
+    cairn_coefficients *c = cn_xcalloc(1, sizeof *c);
+    c->n_inputs = d;
+    c->names = cn_xcalloc(d ? d : 1, sizeof *c->names);
+    c->standardized = m->standardize;
+    size_t j = 0;
+    for (size_t f = 0; f < m->n_features && j < d; f++) {
+        const cn_feature *ft = &m->features[f];
+        if (ft->type == CAIRN_COL_NUMERIC || m->ops->ordinal) {
+            c->names[j++] = cn_xstrdup(ft->name);
+            continue;
+        }
+        for (size_t l = 0; l < ft->n_levels && j < d; l++)
+            c->names[j++] = cn_asprintf("%s=%s", ft->name, ft->levels[l]);
+    }
+    CN_ASSERT(j == d);
+    if (is_linear) {
+        double b0;
+        const double *w = cn_linear_weights(m->impl, &b0);
+        c->n_rows = 1;
+        c->coef = cn_xmemdup(w, (d ? d : 1) * sizeof *w);
+        c->intercept = cn_xmemdup(&b0, sizeof b0);
+    } else {
+        const double *w, *b0;
+        size_t k_out = cn_logistic_weights(m->impl, &w, &b0);
+        c->n_rows = k_out;
+        c->coef = cn_xmemdup(w, (k_out * d > 0 ? k_out * d : 1) * sizeof *w);
+        c->intercept = cn_xmemdup(b0, k_out * sizeof *b0);
+        c->row_classes = cn_xcalloc(k_out, sizeof *c->row_classes);
+        for (size_t r = 0; r < k_out; r++)
+            c->row_classes[r] = cn_xstrdup(m->classes[k_out == 1 ? 1 : r]);
+    }
+    *out = c;
+    return CAIRN_OK;
+}
+
+void cairn_coefficients_free(cairn_coefficients *c)
+{
+    if (!c)
+        return;
+    for (size_t j = 0; j < c->n_inputs; j++)
+        free((char *)c->names[j]);
+    free(c->names);
+    for (size_t r = 0; c->row_classes && r < c->n_rows; r++)
+        free((char *)c->row_classes[r]);
+    free(c->row_classes);
+    free(c->coef);
+    free(c->intercept);
+    free(c);
+}
+
+size_t cairn_model_n_meta(const cairn_model *m)
+{
+    return m->n_meta;
+}
+
+bool cairn_model_meta(const cairn_model *m, size_t i, const char **key, const char **value)
+{
+    if (i >= m->n_meta)
+        return false;
+    *key = m->meta_keys[i];
+    *value = m->meta_values[i];
+    return true;
 }
