@@ -102,6 +102,9 @@ typedef struct cairn_eval_opts {
     uint64_t seed;          /* bootstrap seed */
     bool log;               /* cairn_eval_model: record the metrics in a new run */
     const char *experiment; /* that run's experiment; NULL: the model's run's, else Default */
+    /* cairn_eval_model: an index file (one 0-based row index a line, ascending, as the split
+     * files train.idx, val.idx, test.idx); only those rows of data are scored. NULL: all */
+    const char *rows;
 } cairn_eval_opts;
 #define CAIRN_EVAL_OPTS_INIT                                                                       \
     {                                                                                              \

@@ -21,7 +21,7 @@
     "cairn data split FILE --out DIR [--method random|stratified|group|time] [--label COL] "       \
     "[--group COL] [--time COL] [--test F] [--val F] [--seed N] " CSV_OPTS " [--json]"
 #define SYN_PROFILE "cairn data profile FILE " CSV_OPTS " [--json] [-o FILE]"
-#define SYN_HASH "cairn data hash FILE... " CSV_OPTS " [--json]"
+#define SYN_HASH "cairn data hash FILE... [--raw] " CSV_OPTS " [--json]"
 static const char usage_validate[] = "usage: " SYN_VALIDATE "\n";
 static const char usage_split[] = "usage: " SYN_SPLIT "\n";
 static const char usage_profile[] = "usage: " SYN_PROFILE "\n";
@@ -78,12 +78,15 @@ static const char help_profile[] =
     "  cairn data profile data/wine.csv --categorical target -o wine-profile.json\n";
 static const char help_hash[] =
     "Prints, for each file, the SHA-256 of its bytes, its rows x columns and the digest of\n"
-    "its parsed content (independent of number formatting).\n"
+    "its parsed content (independent of number formatting). With --raw, any file (a model,\n"
+    "an image, a binary) is hashed as bytes only, printed as sha256sum prints it.\n"
     "\n"
     "options:\n"
+    "      --raw              the SHA-256 of the file's bytes only; the file is not parsed\n"
     "      --json             print a JSON array\n" HELP_CSV "\n"
     "examples:\n"
-    "  cairn data hash data/wine.csv data/iris.csv\n";
+    "  cairn data hash data/wine.csv data/iris.csv\n"
+    "  cairn data hash --raw data/SHA256SUMS data/iris.csv\n";
 
 typedef struct data_args {
     const char *label, *splits, *out, *method, *group, *time, *output;
@@ -92,6 +95,7 @@ typedef struct data_args {
     double test, val;
     uint64_t seed;
     bool json, has_method;
+    bool raw; /* data hash: bytes only */
     char delimiter;
     int first_file;
 } data_args;
@@ -110,7 +114,8 @@ enum {
     OPT_DELIM,
     OPT_NUMERIC,
     OPT_CATEGORICAL,
-    OPT_HELP
+    OPT_HELP,
+    OPT_RAW
 };
 
 /* Stores --delimiter, --numeric or --categorical (c) in a. Returns 0, or 2 after a usage
@@ -162,6 +167,7 @@ static int store_option(int c, const char *usage, data_args *a)
         a->seed = (uint64_t)seed;
         break;
     case OPT_JSON: a->json = true; break;
+    case OPT_RAW: a->raw = true; break;
     case OPT_NUMERIC:
     case OPT_CATEGORICAL:
     case OPT_DELIM: return store_csv_option(c, usage, a);
@@ -191,6 +197,7 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
         {"categorical", required_argument, NULL, OPT_CATEGORICAL},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, OPT_HELP},
+        {"raw", no_argument, NULL, OPT_RAW},
         {NULL, 0, NULL, 0},
     };
     *done = false;
@@ -542,7 +549,7 @@ done:
 
 static int data_hash(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_JSON};
+    static const int allowed[] = {OPT_JSON, OPT_RAW};
     data_args a = {0};
     bool done;
     int rc =
@@ -559,6 +566,23 @@ static int data_hash(int argc, char **argv)
         cn_jsonw_array_begin(&w);
     for (int i = a.first_file; i < argc; i++) {
         cairn_data_digest d;
+        if (a.raw) {
+            char hex[65];
+            int64_t size = 0;
+            if (cairn_file_sha256(ctx, argv[i], hex, &size) != CAIRN_OK) {
+                cli_fail(ctx);
+                exit_code = 1;
+            } else if (a.json) {
+                cn_jsonw_object_begin(&w);
+                cn_jsonw_kstring(&w, "path", argv[i]);
+                cn_jsonw_kstring(&w, "sha256", hex);
+                cn_jsonw_kint(&w, "size_bytes", size);
+                cn_jsonw_object_end(&w);
+            } else {
+                printf("%s  %s\n", hex, argv[i]);
+            }
+            continue;
+        }
         if (cairn_data_hash(ctx, argv[i], &o, &d) != CAIRN_OK) {
             cli_fail(ctx);
             exit_code = 1;

@@ -420,14 +420,16 @@ static int cmd_eval_metrics(int argc, char **argv)
 /* ---- eval model / final / compare (cairn/train.h) ---- */
 
 #define SYN_MODEL                                                                                  \
-    "cairn eval model RUN_ID|MODEL_FILE --data CSV [--bootstrap N] [--seed N] [--log] "            \
-    "[--experiment NAME] [--json]"
+    "cairn eval model RUN_ID|MODEL_FILE --data CSV [--rows FILE] [--bootstrap N] [--seed N] "      \
+    "[--log] [--experiment NAME] [--json]"
 static const char usage_model[] = "usage: " SYN_MODEL "\n";
 static const char help_model[] =
     "\nScores a saved model (a run's model/model.cairn, or a model file) on a CSV holding its\n"
     "features and label. Refuses when any row equals a row the model was trained on.\n\n"
     "options:\n"
     "  -d, --data CSV      the rows to score (required)\n"
+    "  --rows FILE         score only these rows of CSV: an index file, one 0-based row\n"
+    "                      index a line, ascending (as a split's train.idx, val.idx, test.idx)\n"
     "  --bootstrap N       resamples for the 95% intervals (default: the run's, else 1000; 0:\n"
     "                      none)\n"
     "  --seed N            bootstrap seed (default 0)\n"
@@ -438,7 +440,8 @@ static const char help_model[] =
     "\n"
     "examples:\n"
     "  cairn eval model 7451aa3c --data new-rows.csv\n"
-    "  cairn eval model model.cairn --data new-rows.csv --log -e holdout --json\n";
+    "  cairn eval model model.cairn --data new-rows.csv --log -e holdout --json\n"
+    "  cairn eval model 7451aa3c --data data/iris.csv --rows splits/test.idx\n";
 #define SYN_FINAL "cairn eval final RUN_ID [--bootstrap N] [--json]"
 static const char usage_final[] = "usage: " SYN_FINAL "\n";
 static const char help_final[] =
@@ -571,8 +574,9 @@ static int run_report(report_fn fn, const char *id, const cairn_eval_opts *o, bo
 
 static int cmd_eval_model(int argc, char **argv)
 {
-    enum { OPT_LOG = 256 };
+    enum { OPT_LOG = 256, OPT_ROWS };
     static const struct option longopts[] = {{"data", required_argument, NULL, 'd'},
+                                             {"rows", required_argument, NULL, OPT_ROWS},
                                              {"bootstrap", required_argument, NULL, 'b'},
                                              {"seed", required_argument, NULL, 's'},
                                              {"log", no_argument, NULL, OPT_LOG},
@@ -600,6 +604,7 @@ static int cmd_eval_model(int argc, char **argv)
             o.seed = v;
             break;
         case OPT_LOG: o.log = true; break;
+        case OPT_ROWS: o.rows = optarg; break;
         case 'e': o.experiment = optarg; break;
         case 'j': json = true; break;
         default: return cli_other_option(c, usage_model, help_model, argv);

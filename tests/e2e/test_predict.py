@@ -205,5 +205,45 @@ class ModelShow(harness.CairnTest):
                     self.assertAlmostEqual(row['intercept'], clf.intercept_[r], places=3)
 
 
+class EvalRowsAndRawHash(harness.CairnTest):
+    def test_eval_model_rows_index_file(self):
+        cfg = self.write('iris.yaml', '\n'.join([
+            'name: rows', 'seed: 2',
+            'data: {path: %s, label: target, categorical: [target]}' % (DATA / 'iris.csv'),
+            'split: {test: 0.2, val: 0.2}', 'learner: {name: logistic}', 'bootstrap: 0']) + '\n')
+        res = self.cairn_json('train', '--json', '-c', cfg)
+        split = pathlib.Path(res['artifact_dir']) / 'split'
+        # the validation rows scored through --rows equal the run's own validation metric
+        rep = self.cairn_json('eval', 'model', res['run_id'], '--data', DATA / 'iris.csv',
+                              '--rows', split / 'val.idx', '--bootstrap', '0', '--json')
+        self.assertEqual(rep['rows'], res['rows']['val'])
+        self.assertAlmostEqual(rep['metrics']['accuracy']['value'],
+                               res['val_metrics']['accuracy']['value'], places=12)
+        # training rows named by an index file are refused as without --rows
+        self.cairn_error('eval', 'model', res['run_id'], '--data', DATA / 'iris.csv',
+                         '--rows', split / 'train.idx', mentions=('refusing to evaluate',))
+        bad = self.write('bad.idx', '3\n999\n')
+        self.cairn_error('eval', 'model', res['run_id'], '--data', DATA / 'iris.csv',
+                         '--rows', bad, mentions=('bad.idx', 'line 2'))
+        empty = self.write('empty.idx', '')
+        self.cairn_error('eval', 'model', res['run_id'], '--data', DATA / 'iris.csv',
+                         '--rows', empty, mentions=('lists no rows',))
+
+    def test_data_hash_raw(self):
+        import hashlib
+        blob = self.tmp / 'blob.bin'
+        blob.write_bytes(bytes(range(256)) * 1000 + b'\x00,"\n')
+        files = [blob, DATA / 'iris.csv']
+        out = self.cairn('data', 'hash', '--raw', *files, store=False).stdout
+        want = ''.join('%s  %s\n' % (hashlib.sha256(f.read_bytes()).hexdigest(), f)
+                       for f in files)
+        self.assertEqual(out, want)
+        js = self.cairn_json('data', 'hash', '--raw', '--json', blob, store=False)
+        self.assertEqual(js, [{'path': str(blob), 'sha256': hashlib.sha256(
+            blob.read_bytes()).hexdigest(), 'size_bytes': blob.stat().st_size}])
+        self.cairn_error('data', 'hash', '--raw', self.tmp / 'missing', store=False,
+                         mentions=('missing',))
+
+
 if __name__ == '__main__':
     harness.main()

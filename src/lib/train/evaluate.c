@@ -288,6 +288,37 @@ static cairn_status log_eval_run(cairn_ctx *ctx, const cairn_eval_opts *o, const
 
 /* ---- eval model ---- */
 
+/* The rows to score: o->rows' index file, else all n of them. */
+static cairn_status eval_rows(cairn_ctx *ctx, const cairn_eval_opts *o, size_t n, size_t **rows,
+                              size_t *n_rows)
+{
+    *rows = NULL;
+    *n_rows = 0;
+    if (!o->rows) {
+        *rows = cn_xmalloc((n ? n : 1) * sizeof **rows);
+        for (size_t i = 0; i < n; i++)
+            (*rows)[i] = i;
+        *n_rows = n;
+        return CAIRN_OK;
+    }
+    cn_buf text = CN_BUF_INIT;
+    if (cn_fs_read_file(o->rows, &text, (size_t)1 << 30) != 0)
+        return cn_fail_errno(ctx, CAIRN_EINVAL, "--rows '%s'", o->rows);
+    cairn_status rc = cairn_index_parse(ctx, text.data ? text.data : "", text.len, n, rows, n_rows);
+    cn_buf_release(&text);
+    if (rc != CAIRN_OK) {
+        cn_errctx(ctx, "--rows '%s' (row indices of '%s', %zu rows)", o->rows, o->data, n);
+        return rc;
+    }
+    if (*n_rows == 0) {
+        free(*rows);
+        *rows = NULL;
+        return cn_fail(ctx, CAIRN_EINVAL, "--rows '%s' lists no rows; nothing to evaluate",
+                       o->rows);
+    }
+    return CAIRN_OK;
+}
+
 cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eval_opts *o,
                               cairn_eval_report **out)
 {
@@ -312,14 +343,16 @@ cairn_status cairn_eval_model(cairn_ctx *ctx, const char *model, const cairn_eva
         rc = cairn_model_read_csv(ctx, m, o->data, &t);
     if (rc == CAIRN_OK)
         rc = check_columns(ctx, m, t, o->data);
+    size_t *all = NULL, n_all = 0;
     if (rc == CAIRN_OK)
-        rc = refuse_overlap(ctx, m, t, NULL, t->n_rows, run_id);
-    if (rc != CAIRN_OK)
+        rc = eval_rows(ctx, o, t->n_rows, &all, &n_all);
+    if (rc == CAIRN_OK)
+        rc = refuse_overlap(ctx, m, t, all, n_all, run_id);
+    if (rc != CAIRN_OK) {
+        free(all);
         goto done;
-    size_t *all = cn_xmalloc((t->n_rows ? t->n_rows : 1) * sizeof *all);
-    for (size_t i = 0; i < t->n_rows; i++)
-        all[i] = i;
-    rc = cn_scores_predict(ctx, m, t, all, t->n_rows, &s);
+    }
+    rc = cn_scores_predict(ctx, m, t, all, n_all, &s);
     free(all);
     if (rc != CAIRN_OK) {
         cn_errctx(ctx, "data '%s'", o->data);
