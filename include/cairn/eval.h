@@ -412,10 +412,13 @@ typedef struct cairn_plot_opts {
     /* ROC and PR: the last n_averages curves (at most 2: micro, then macro) are averages,
      * drawn thick and dark above thin per-class curves and listed first in the legend */
     size_t n_averages;
+    /* learning curves: a second dashed line, e.g. "overfitting from epoch 14"; NULL: none */
+    const char *mark2_label;
+    double mark2_x;
 } cairn_plot_opts;
 #define CAIRN_PLOT_OPTS_INIT                                                                       \
     {                                                                                              \
-        NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0.0, 0                                           \
+        NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0.0, 0, NULL, 0.0                                \
     }
 
 /* Learning curves: several series over epochs, in one panel or, when any series has

@@ -61,6 +61,10 @@ class Diagnose(harness.CairnTest):
                   / 'report.md').read_text()
         self.assertIn('## Diagnostics', report)
         self.assertIn('**overfitting**', report)
+        svg = (pathlib.Path(self.cairn_json('runs', 'show', run, '--json')['artifact_uri'])
+               / 'plots' / 'learning_curves.svg').read_text()
+        self.assertIn('overfitting from %d' % e, svg)
+        self.assertIn('<g class="mark" data-x="%d">' % e, svg)
         human = self.cairn('runs', 'show', run).stdout
         self.assertIn('diagnosis:        overfitting', human)
 

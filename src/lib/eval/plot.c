@@ -495,6 +495,8 @@ cairn_status cairn_plot_learning_curves(cairn_ctx *ctx, const cairn_plot_series 
         }
         if (mark) /* the epoch whose model training kept */
             draw_mark(&s, &ax[p], opts->mark_x, p == 0 ? opts->mark_label : NULL, &pp);
+        if (opts && opts->mark2_label && isfinite(opts->mark2_x)) /* e.g. overfitting's start */
+            draw_mark(&s, &ax[p], opts->mark2_x, p == 0 ? opts->mark2_label : NULL, &pp);
         if (clipped[p]) {
             char note[96];
             snprintf(note, sizeof note, "\xe2\x86\x91 %zu point%s above the axis", clipped[p],

@@ -753,6 +753,8 @@ static char *plot_subtitle(const train_state *st, const char *split)
     return cn_plot_subtitle(split, cairn_run_id(st->run), name, st->learner);
 }
 
+static void diagnose_training(train_state *st);
+
 static cairn_status learning_curves(train_state *st)
 {
     epoch_log *ep = &st->ep;
@@ -790,6 +792,14 @@ static cairn_status learning_curves(train_state *st)
         po.mark_label = mark;
         po.mark_x = ep->best_epoch;
     }
+    char mark2[64];
+    diagnose_training(st); /* the plot marks where overfitting opened */
+    for (size_t i = 0; st->diag && i < st->diag->n_findings; i++)
+        if (strcmp(st->diag->findings[i].kind, "overfitting") == 0) {
+            snprintf(mark2, sizeof mark2, "overfitting from %d", st->diag->findings[i].epoch);
+            po.mark2_label = mark2;
+            po.mark2_x = st->diag->findings[i].epoch;
+        }
     char *svg = NULL;
     cairn_status rc = cairn_plot_learning_curves(st->ctx, series, ns, &po, &svg);
     free(sub);
@@ -1516,7 +1526,8 @@ cairn_status cn_train_with(cairn_ctx *ctx, const cairn_train_opts *o, unsigned f
         rc = log_record(&st);
     if (rc == CAIRN_OK)
         rc = fit_and_log(&st);
-    diagnose_training(&st);
+    if (!st.diag)
+        diagnose_training(&st); /* after a failed fit too: a divergence is often why */
     if (rc == CAIRN_OK)
         rc = log_report(&st);
     /* names owned by the result from here on */
