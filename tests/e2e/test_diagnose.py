@@ -132,6 +132,60 @@ class Diagnose(harness.CairnTest):
         self.assertEqual(d['series']['val_metric'], 'val_accuracy')
         self.assertEqual(d['problems'], 0, d)
 
+    def script_run(self, name, lines):
+        script = self.write('%s.py' % name, 'for line in %r:\n    print(line)\n' % lines)
+        self.cairn('run', '--experiment', name, '--', sys.executable, script)
+        return self.cairn_json('runs', 'list', '-e', name, '--json')['runs'][0]['run_id']
+
+    def problems(self, run):
+        return {x['kind']: x for x in self.diagnose(run)['findings'] if x['problem']}
+
+    def test_gradient_and_loss_rules_on_logged_series(self):
+        # vanishing: layer 1's norm under 1e-7 at the last epoch
+        run = self.script_run('vanish', [
+            'cairn: step=%d train_loss=%.4f val_loss=%.4f grad_norm_layer_1=%g '
+            'grad_norm_layer_2=%g' % (e, 1.0 / e, 1.0 / e + 0.01, 1e-3 / 10 ** e, 0.5)
+            for e in range(1, 11)])
+        p = self.problems(run)
+        self.assertEqual(set(p), {'vanishing_gradients'})
+        self.assertEqual(p['vanishing_gradients']['epoch'], 10)
+        self.assertIn('layer 1 gradient norm', p['vanishing_gradients']['evidence'])
+        # vanishing by ratio: layer 1 at 1e-5 of layer 3's norm
+        run = self.script_run('ratio', [
+            'cairn: step=%d train_loss=%.4f grad_norm_layer_1=1e-5 grad_norm_layer_2=0.01 '
+            'grad_norm_layer_3=1' % (e, 1.0 / e) for e in range(1, 8)])
+        self.assertIn('of layer 3', self.problems(run)['vanishing_gradients']['evidence'])
+        # exploding: a norm growing 10x from its first epoch
+        run = self.script_run('explode', [
+            'cairn: step=%d train_loss=%.4f grad_norm_layer_1=%g grad_norm_layer_2=0.1'
+            % (e, 1.0 / e, 0.01 * 1.5 ** e) for e in range(1, 11)])
+        self.assertIn('grew', self.problems(run)['exploding_gradients']['evidence'])
+        # underfitting without a baseline: a training loss that barely falls
+        run = self.script_run('flat', ['cairn: step=%d train_loss=%.5f val_loss=0.70'
+                                       % (e, 0.693 - 0.0001 * e) for e in range(1, 21)])
+        p = self.problems(run)
+        self.assertEqual(set(p), {'underfitting'})
+        self.assertIn('fell 0.27% over 20 epochs', p['underfitting']['evidence'])
+        # underfitting against a baseline given on the command line
+        run = self.script_run('base', ['cairn: step=%d train_acc=%.3f val_acc=%.3f'
+                                       % (e, 0.60 + e / 1000, 0.60) for e in range(1, 11)])
+        self.assertEqual(self.diagnose(run)['problems'], 0)
+        d = self.diagnose(run, '--baseline', '0.6')
+        self.assertEqual([x['kind'] for x in d['findings'] if x['problem']], ['underfitting'])
+        # divergence: a loss rising in each of the last 5 epochs, far above its minimum
+        run = self.script_run('rise', ['cairn: step=%d loss=%.3f' % (e, v) for e, v in enumerate(
+            [1.0, 0.6, 0.4, 0.3, 0.25, 0.24, 0.26, 0.29, 0.33, 0.38, 0.45], 1)])
+        p = self.problems(run)
+        self.assertEqual(set(p), {'divergence'})
+        self.assertEqual(p['divergence']['epoch'], 7)
+        # a NaN loss is divergence at its epoch
+        run = self.script_run('nan', ['cairn: step=1 train_loss=0.9 val_loss=1.0',
+                                      'cairn: step=2 train_loss=0.5 val_loss=0.6',
+                                      'cairn: step=3 train_loss=nan val_loss=0.7'])
+        p = self.problems(run)
+        self.assertEqual(p['divergence']['epoch'], 3)
+        self.assertIn('non-finite train_loss', p['divergence']['evidence'])
+
     def test_run_without_series_is_refused(self):
         script = self.write('one.py', 'print("cairn: acc=0.9")\n')
         self.cairn('run', '--experiment', 'one', '--', sys.executable, script)

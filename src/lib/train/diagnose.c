@@ -227,7 +227,7 @@ static void check_divergence(cairn_diagnosis *d, const cn_diag_input *in, double
     for (size_t i = last; i > first && isfinite(s->v[i - 1]) && s->v[i] > s->v[i - 1]; i--)
         up++;
     if (above && up >= (size_t)window)
-        add_finding(d, "divergence", true, epoch_of(in, last - up),
+        add_finding(d, "divergence", true, epoch_of(in, last - up + 1),
                     cn_asprintf("%s rose in each of the last %zu epochs (from %.4g at epoch %d "
                                 "to %.4g)",
                                 s->name, up, s->v[last - up], epoch_of(in, last - up), l));
