@@ -88,6 +88,22 @@ class Diagnose(harness.CairnTest):
         self.assertEqual(tags['cairn.diagnosis.exploding_gradients'], 'true')
         kinds = [x['kind'] for x in self.diagnose(run)['findings'] if x['problem']]
         self.assertIn('divergence', kinds)
+        # a learning rate so high the loss turns NaN: the run fails, and says why on the run
+        cfg = self.tmp / 'nan.yaml'
+        cfg.write_text('\n'.join([
+            'name: nan', 'experiment: diag', 'seed: 3',
+            'data: {path: %s, label: target, categorical: [target]}'
+            % (DATA / 'breast_cancer.csv'),
+            'split: {test: 0.2, val: 0.2}', 'learner:', '  name: mlp',
+            "  params: {hidden: '32', epochs: 40, solver: sgd, learning_rate: 50, "
+            'early_stopping: false}', 'bootstrap: 0']) + '\n')
+        self.cairn_error('train', '--config', cfg, mentions=('diverged',))
+        run = self.cairn_json('runs', 'list', '-e', 'diag', '--json')['runs'][0]['run_id']
+        tags = self.tags(run)
+        self.assertRegex(tags['cairn.diagnosis.divergence.evidence'],
+                         r'^non-finite train_loss \(NaN\) at epoch \d+$')
+        self.assertIn('divergence:', self.cairn('runs', 'show', run).stdout)
+        self.assertIn('divergence', [x['kind'] for x in self.diagnose(run)['findings']])
 
     def test_healthy_runs_stay_quiet(self):
         for name, dataset, params in (

@@ -193,9 +193,10 @@ static void check_divergence(cairn_diagnosis *d, const cn_diag_input *in, double
                              in->train_loss.v ? in->train_loss.name : "the training loss", window));
     (void)ss;
     if (in->nonfinite_key) {
+        double v = in->nonfinite_value;
         add_finding(d, "divergence", true, in->nonfinite_epoch,
-                    cn_asprintf("non-finite %s (%g) at epoch %d", in->nonfinite_key,
-                                in->nonfinite_value, in->nonfinite_epoch));
+                    cn_asprintf("non-finite %s (%s) at epoch %d", in->nonfinite_key,
+                                isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", in->nonfinite_epoch));
         return;
     }
     const cn_diag_series *s = &in->train_loss;
