@@ -196,7 +196,10 @@ static void check_divergence(cairn_diagnosis *d, const cn_diag_input *in, double
         double v = in->nonfinite_value;
         add_finding(d, "divergence", true, in->nonfinite_epoch,
                     cn_asprintf("non-finite %s (%s) at epoch %d", in->nonfinite_key,
-                                isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", in->nonfinite_epoch));
+                                isnan(v) ? "NaN"
+                                : v > 0  ? "+Inf"
+                                         : "-Inf",
+                                in->nonfinite_epoch));
         return;
     }
     const cn_diag_series *s = &in->train_loss;
