@@ -64,6 +64,10 @@ typedef struct cairn_train_result {
     size_t n_plots;
     const char **plots; /* artifact paths, "plots/confusion_matrix.svg", ... */
     void *internal_;
+    /* The training diagnostics (docs/diagnostics.md): "none", or each problem with its
+     * evidence, "overfitting: gap 12.3% from epoch 14 (...)", joined by "; "; NULL when there
+     * were no epochs to diagnose. Also the run's tags cairn.diagnosis*. */
+    const char *diagnosis;
 } cairn_train_result;
 
 /* Runs the experiment config as a tracked run (see docs/cli/cairn-train.md for what it logs).

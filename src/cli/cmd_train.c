@@ -110,6 +110,7 @@ static void print_json(const cairn_train_result *r)
     cn_jsonw_kint(&w, "moved_duplicates", (int64_t)r->n_moved_duplicates);
     cn_jsonw_object_end(&w);
     cn_jsonw_kint(&w, "epochs", (int64_t)r->n_epochs);
+    cn_jsonw_kstring(&w, "diagnosis", r->diagnosis);
     cli_write_scored(&w, "val_metrics", r->metrics, r->n_metrics);
     cn_jsonw_key(&w, "cv");
     if (r->n_cv_folds == 0) {
@@ -148,6 +149,10 @@ static void print_human(const cairn_train_result *r)
         for (size_t i = 0; i < r->n_cv; i++)
             printf("  %-18s %.4f +- %.4f\n", r->cv[i].name, r->cv[i].mean, r->cv[i].std);
     }
+    if (r->diagnosis)
+        printf("diagnosis: %s%s\n",
+               strcmp(r->diagnosis, "none") == 0 ? "no problem found" : r->diagnosis,
+               strcmp(r->diagnosis, "none") == 0 ? "" : " (cairn runs diagnose RUN_ID explains)");
     printf("artifacts: %s\n", r->artifact_dir);
     printf("plots:     %s/plots/\n", r->artifact_dir);
     printf("report:    %s/report.md\n", r->artifact_dir);

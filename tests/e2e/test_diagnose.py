@@ -23,7 +23,10 @@ class Diagnose(harness.CairnTest):
         lines.append('bootstrap: 0')
         path = self.tmp / ('%s.yaml' % name)
         path.write_text('\n'.join(lines) + '\n')
-        return self.cairn_json('train', '--json', '--config', path)['run_id']
+        res = self.cairn_json('train', '--json', '--config', path)
+        self.assertEqual(res['diagnosis'] == 'none',
+                         self.tags(res['run_id'])['cairn.diagnosis'] == 'none')
+        return res['run_id']
 
     def tags(self, run_id):
         return self.cairn_json('runs', 'show', run_id, '--json')['tags']
@@ -44,6 +47,8 @@ class Diagnose(harness.CairnTest):
         d = self.diagnose(run)
         f = [x for x in d['findings'] if x['kind'] == 'overfitting'][0]
         self.assertEqual(f['evidence'], ev)
+        self.assertIn('diagnosis: overfitting: ' + ev,
+                      self.cairn('train', '--config', self.tmp / 'over.yaml').stdout)
         # the epoch it opened: the gap stays above 0.05 from there on, not just before
         tr = [m['value'] for m in self.cairn_json('runs', 'history', run, 'train_score',
                                                   '--json')['metrics']]

@@ -1312,6 +1312,7 @@ void cairn_train_result_free(cairn_train_result *r)
     for (size_t i = 0; i < r->n_plots; i++)
         free((char *)r->plots[i]);
     free(r->plots);
+    free((char *)r->diagnosis);
     free(r);
 }
 
@@ -1545,6 +1546,15 @@ cairn_status cn_train_with(cairn_ctx *ctx, const cairn_train_opts *o, unsigned f
             (void)cairn_run_finish(st.run, CAIRN_RUN_FAILED);
         cn_fail(ctx, rc, "%s", msg);
         free(msg);
+    }
+    if (rc == CAIRN_OK && st.diag) {
+        cn_buf b = CN_BUF_INIT;
+        for (size_t i = 0; i < st.diag->n_findings; i++)
+            if (st.diag->findings[i].is_problem)
+                cn_buf_printf(&b, "%s%s: %s", b.len ? "; " : "", st.diag->findings[i].kind,
+                              st.diag->findings[i].evidence);
+        r->diagnosis = b.len ? cn_buf_detach(&b) : cn_xstrdup("none");
+        cn_buf_release(&b);
     }
     if (rc == CAIRN_OK) {
         r->plots = (const char **)st.plots;
