@@ -63,6 +63,7 @@ struct cn_learner_ops {
 };
 
 extern const cn_learner_ops cn_linear_ops, cn_ridge_ops, cn_logistic_ops, cn_mlp_ops, cn_xgb_ops;
+extern const cn_learner_ops cn_svc_ops, cn_nusvc_ops, cn_svr_ops, cn_nusvr_ops; /* svm.c */
 
 /* The learner named `name`, or NULL. */
 const cn_learner_ops *cn_learner_find(const char *name);
@@ -122,6 +123,13 @@ size_t cn_logistic_weights(const cn_learner *l, const double **coef, const doubl
 double *cn_mlp_params(cn_learner *l, size_t *n);
 double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, const double *s,
                         size_t n, double alpha, double *grad);
+
+/* SVM internals for the comparison with scikit-learn: libsvm's decision values of n encoded
+ * rows, out: n x width, width returned (classification: one per pair of the classes seen, in
+ * libsvm's one-vs-one order, positive for the pair's first class; regression: 1, the value);
+ * and the classes seen with their support vector counts (returns how many; 0 for regression). */
+size_t cn_svm_decision(const cn_learner *l, const double *x, size_t n, double *out);
+size_t cn_svm_support(const cn_learner *l, const int **labels, const int **n_support);
 
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);
