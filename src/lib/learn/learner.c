@@ -11,7 +11,7 @@
 #include "base/banned.h"
 
 static const cn_learner_ops *const learners[] = {
-    &cn_linear_ops, &cn_ridge_ops, &cn_logistic_ops, &cn_mlp_ops, &cn_xgb_ops,
+    &cn_linear_ops, &cn_ridge_ops, &cn_logistic_ops, &cn_mlp_ops,   &cn_xgb_ops,
     &cn_svc_ops,    &cn_nusvc_ops, &cn_svr_ops,      &cn_nusvr_ops,
 };
 
@@ -269,6 +269,12 @@ cairn_status cairn_learner_check_params(cairn_ctx *ctx, const char *learner,
             return unknown_param(ctx, ops, keys[i]);
         if (!value_ok(s, values[i]))
             return bad_value(ctx, ops, s, values[i]);
+        const char *why = s->type == CAIRN_PARAM_STRING && ops->check_string
+                              ? ops->check_string(keys[i], values[i])
+                              : NULL;
+        if (why)
+            return cn_fail(ctx, CAIRN_EINVAL, "learner '%s': param '%s': %s, got '%s'", ops->name,
+                           keys[i], why, values[i]);
     }
     return CAIRN_OK;
 }

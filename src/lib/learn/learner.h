@@ -60,6 +60,9 @@ struct cn_learner_ops {
     cairn_status (*load)(cairn_ctx *ctx, const void *payload, size_t len, size_t d, cn_task task,
                          size_t n_classes, cn_learner **out);
     void (*free)(cn_learner *l);
+    /* NULL, or what a STRING param's value lacks ("expected scale, auto or a positive
+     * number"), NULL when it is fine: lets a run be refused before it exists. */
+    const char *(*check_string)(const char *key, const char *value);
 };
 
 extern const cn_learner_ops cn_linear_ops, cn_ridge_ops, cn_logistic_ops, cn_mlp_ops, cn_xgb_ops;

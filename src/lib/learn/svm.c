@@ -110,8 +110,7 @@ static void svm_learner_free(cn_learner *l)
 }
 
 /* Copies a model libsvm trained (its SVs point into the problem) into arrays m owns. */
-static svm *copy_model(const cn_learner_ops *ops, const struct svm_model *t, size_t d,
-                       size_t n_out)
+static svm *copy_model(const cn_learner_ops *ops, const struct svm_model *t, size_t d, size_t n_out)
 {
     svm *m = cn_xcalloc(1, sizeof *m);
     m->base.ops = ops;
@@ -147,7 +146,7 @@ static svm *copy_model(const cn_learner_ops *ops, const struct svm_model *t, siz
     return m;
 }
 
-enum { GAMMA_SCALE, GAMMA_AUTO, GAMMA_VALUE };
+#define GAMMA_EXPECTED "expected scale, auto or a positive number"
 
 /* gamma: "scale" (1 / (d * var(X)), sklearn's default), "auto" (1 / d) or a positive number. */
 static cairn_status read_gamma(cairn_ctx *ctx, const cn_params *p, const cn_fit_data *data,
@@ -171,9 +170,16 @@ static cairn_status read_gamma(cairn_ctx *ctx, const cn_params *p, const cn_fit_
         return CAIRN_OK;
     }
     if (!cn_parse_double(v, out) || !(*out > 0) || !isfinite(*out))
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "param 'gamma': expected scale, auto or a positive number, got '%s'", v);
+        return cn_fail(ctx, CAIRN_EINVAL, "param 'gamma': %s, got '%s'", GAMMA_EXPECTED, v);
     return CAIRN_OK;
+}
+
+static const char *svm_check_string(const char *key, const char *value)
+{
+    double g;
+    if (strcmp(key, "gamma") != 0 || strcmp(value, "scale") == 0 || strcmp(value, "auto") == 0)
+        return NULL;
+    return cn_parse_double(value, &g) && g > 0 && isfinite(g) ? NULL : GAMMA_EXPECTED;
 }
 
 /* The per-class weights folded into the row weights (class_weight), as libsvm's C_i = C w_i.
@@ -348,7 +354,7 @@ static struct svm_node *row_nodes(const double *x, size_t d, struct svm_node *bu
 /* Classification: probabilities (Platt) when fitted with probability, else a one-hot of
  * libsvm's one-vs-one vote; regression: the value. */
 static cairn_status svm_predict_rows(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
-                                double *out)
+                                     double *out)
 {
     (void)ctx;
     const svm *m = (const svm *)l;
@@ -456,8 +462,8 @@ static cairn_status svm_load_as(cairn_ctx *ctx, const cn_learner_ops *ops, int w
     uint64_t pd = cn_get_u64(&r), k = cn_get_u64(&r), l = cn_get_u64(&r), prob = cn_get_u64(&r);
     size_t np = (size_t)(k * (k - 1) / 2);
     bool ok = !r.bad && version == SVM_PAYLOAD_VERSION && type == (uint64_t)want_type &&
-              kernel <= SIGMOID && degree <= 1000 && isfinite(g[0]) && isfinite(g[1]) &&
-              pd == d && prob <= (classify ? 1u : 0u) &&
+              kernel <= SIGMOID && degree <= 1000 && isfinite(g[0]) && isfinite(g[1]) && pd == d &&
+              prob <= (classify ? 1u : 0u) &&
               (classify ? task == CN_TASK_CLASSIFICATION && k >= 2 && k <= n_classes &&
                               k <= SVM_MAX_CLASSES
                         : task == CN_TASK_REGRESSION && k == 2) &&
@@ -614,18 +620,19 @@ static const cairn_param_spec svr_params[] = {
 };
 static const cairn_param_spec nusvr_params[] = {SPEC_C, SPEC_NU, SPEC_COMMON};
 
-#define SVM_OPS(var, nm, specs, task, fitter, loader)                                                      \
+#define SVM_OPS(var, nm, specs, task, fitter, loader)                                              \
     const cn_learner_ops var = {                                                                   \
         .name = nm,                                                                                \
         .params = specs,                                                                           \
         .n_params = CN_N_SPECS(specs),                                                             \
         .tasks = task,                                                                             \
         .standardize = true,                                                                       \
-        .fit = fitter,                                                                            \
-        .predict = svm_predict_rows,                                                                    \
+        .fit = fitter,                                                                             \
+        .predict = svm_predict_rows,                                                               \
         .save = svm_save,                                                                          \
         .load = loader,                                                                            \
-        .free = svm_learner_free,                                                                          \
+        .free = svm_learner_free,                                                                  \
+        .check_string = svm_check_string,                                                          \
     };
 SVM_OPS(cn_svc_ops, "svc", svc_params, CN_TASK_CLASSIFICATION, svc_fit, svc_load)
 SVM_OPS(cn_nusvc_ops, "nusvc", nusvc_params, CN_TASK_CLASSIFICATION, nusvc_fit, nusvc_load)
