@@ -123,6 +123,9 @@ class Svm(harness.CairnTest):
             ('iris', 'nusvc', {'kernel': 'rbf', 'nu': '0.3'}, True, False),
             ('wine', 'nusvc', {'kernel': 'linear', 'nu': '0.2'}, True, True),
             ('breast_cancer', 'svc', {'kernel': 'rbf', 'shrinking': 'false'}, True, False),
+            # raw pixels, mostly zeros: libsvm gets the nonzero entries only
+            ('digits', 'svc', {'kernel': 'rbf'}, False, False),
+            ('digits', 'svc', {'kernel': 'poly', 'degree': '2', 'gamma': '0.001'}, False, False),
         ]
         for dataset, learner, params, standardize, balanced in cases:
             with self.subTest(dataset=dataset, learner=learner, params=params,

@@ -37,11 +37,19 @@ typedef struct svm {
     struct svm_model model; /* points into the arrays above */
 } svm;
 
-static pthread_mutex_t svm_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held around a fit with Platt probabilities: libsvm draws its folds with rand(), whose state
+ * is the process's, so srand(seed) and the draws must not interleave with another fit's. */
+static pthread_mutex_t svm_rand_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t svm_once = PTHREAD_ONCE_INIT;
 
 static void quiet(const char *s)
 {
     (void)s;
+}
+
+static void silence_libsvm(void)
+{
+    svm_set_print_string_function(quiet);
 }
 
 static const char *const kernel_choices[] = {"linear", "poly", "rbf", "sigmoid", NULL};
@@ -52,6 +60,23 @@ static size_t n_pairs(size_t k)
     return k * (k - 1) / 2;
 }
 
+/* Row x (d values) as libsvm's sparse nodes into buf (d + 1 of them): the nonzero entries and
+ * the terminator. Leaving zeros out changes no kernel value (each term they add is 0, or the
+ * same square either way) and spares libsvm's index merge the work. */
+static struct svm_node *row_nodes(const double *x, size_t d, struct svm_node *buf)
+{
+    size_t o = 0;
+    for (size_t j = 0; j < d; j++) {
+        if (x[j] == 0)
+            continue;
+        buf[o].index = (int)j + 1;
+        buf[o++].value = x[j];
+    }
+    buf[o].index = -1;
+    buf[o].value = 0;
+    return buf;
+}
+
 /* Points m->model at m's arrays (after fit or load). */
 static void wire(svm *m)
 {
@@ -60,14 +85,7 @@ static void wire(svm *m)
     m->sv_rows = cn_xmalloc((l ? l : 1) * sizeof *m->sv_rows);
     m->coef_rows = cn_xmalloc((k - 1) * sizeof *m->coef_rows);
     for (size_t i = 0; i < l; i++) {
-        struct svm_node *row = m->node + i * (d + 1);
-        for (size_t j = 0; j < d; j++) {
-            row[j].index = (int)j + 1;
-            row[j].value = m->sv[i * d + j];
-        }
-        row[d].index = -1;
-        row[d].value = 0;
-        m->sv_rows[i] = row;
+        m->sv_rows[i] = row_nodes(m->sv + i * d, d, m->node + i * (d + 1));
     }
     for (size_t c = 0; c + 1 < k; c++)
         m->coef_rows[c] = m->coef + c * l;
@@ -289,14 +307,7 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
     double *y = cn_xmalloc(n * sizeof *y);
     for (size_t r = 0; r < n; r++) {
         size_t i = order[r];
-        struct svm_node *row = nodes + r * (d + 1);
-        for (size_t j = 0; j < d; j++) {
-            row[j].index = (int)j + 1;
-            row[j].value = data->train.x[i * d + j];
-        }
-        row[d].index = -1;
-        row[d].value = 0;
-        rows[r] = row;
+        rows[r] = row_nodes(data->train.x + i * d, d, nodes + r * (d + 1));
         y[r] = data->train.y[i];
     }
     int *wl = cn_xmalloc((k ? k : 1) * sizeof *wl);
@@ -316,11 +327,16 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
     if (bad) {
         rc = cn_fail(ctx, CAIRN_EINVAL, "%s: libsvm refuses the params: %s", ops->name, bad);
     } else {
-        pthread_mutex_lock(&svm_lock);
-        svm_set_print_string_function(quiet);
-        srand((unsigned)(data->seed ^ (data->seed >> 32))); /* Platt's internal 5-fold CV */
-        struct svm_model *t = svm_train(&prob, &par);
-        pthread_mutex_unlock(&svm_lock);
+        pthread_once(&svm_once, silence_libsvm);
+        struct svm_model *t;
+        if (par.probability) {
+            pthread_mutex_lock(&svm_rand_lock);
+            srand((unsigned)(data->seed ^ (data->seed >> 32))); /* Platt's internal 5-fold CV */
+            t = svm_train(&prob, &par);
+            pthread_mutex_unlock(&svm_rand_lock);
+        } else {
+            t = svm_train(&prob, &par); /* draws no random numbers */
+        }
         m = copy_model(ops, t, d, is_svc ? k : 1);
         svm_free_and_destroy_model(&t);
         cn_log(ctx, CAIRN_LOG_DEBUG, "learn", "%s: %zu support vectors, gamma %.17g", ops->name,
@@ -338,17 +354,6 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
         return rc;
     *out = &m->base;
     return CAIRN_OK;
-}
-
-static struct svm_node *row_nodes(const double *x, size_t d, struct svm_node *buf)
-{
-    for (size_t j = 0; j < d; j++) {
-        buf[j].index = (int)j + 1;
-        buf[j].value = x[j];
-    }
-    buf[d].index = -1;
-    buf[d].value = 0;
-    return buf;
 }
 
 /* Classification: probabilities (Platt) when fitted with probability, else a one-hot of
