@@ -3,9 +3,11 @@
  * tests/e2e/test_svm.py compares with scikit-learn, as one JSON object:
  *     cairn_svm_driver CSV LABEL LEARNER [KEY=VALUE ...] [--balanced] [--seed N] [--save PATH]
  * {"classes": [...], "labels": [...], "n_support": [...], "decision": [[...], ...],
- *  "predict": [...], "proba": [[...], ...], "roundtrip": true}
+ *  "predict": [...], "proba": [[...], ...], "reference": [[...], ...], "roundtrip": true}
  * decision: libsvm's values per row (cn_svm_decision: one per class pair, positive for the
  * pair's first class; regression: the prediction); predict and proba through the public API;
+ * reference: what predict_proba (or predict, for regression) gives, computed by libsvm's own
+ * svm_predict_* per row (cn_svm_predict_libsvm) instead of cairn's blocked path;
  * roundtrip: the model saved to bytes and loaded again predicts the same bits. The encoding
  * for decision is the model's own standardisation (numeric features only). */
 #include <math.h>
@@ -132,6 +134,8 @@ int main(int argc, char **argv)
                       cairn_model_predict_proba(ctx, back, t, NULL, n, proba2) == CAIRN_OK));
     if (ok) {
         size_t width = cn_svm_decision(cn_model_impl(m), x, n, dec);
+        double *ref = malloc(n * w * sizeof *ref);
+        cn_svm_predict_libsvm(cn_model_impl(m), x, n, ref);
         const int *labels, *nsv;
         size_t kc = cn_svm_support(cn_model_impl(m), &labels, &nsv);
         printf("{\"classes\": [");
@@ -149,6 +153,8 @@ int main(int argc, char **argv)
         print_row(pred, n);
         if (k)
             print_matrix("proba", proba, n, k);
+        print_matrix("reference", ref, n, w);
+        free(ref);
         bool same = memcmp(pred, pred2, n * sizeof *pred) == 0 &&
                     (!k || memcmp(proba, proba2, n * k * sizeof *proba) == 0);
         printf(", \"roundtrip\": %s}\n", same ? "true" : "false");

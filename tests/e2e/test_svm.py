@@ -81,6 +81,11 @@ class Svm(harness.CairnTest):
         out = self.driver(dataset, learner, params, standardize, balanced)
         x, _, est, model = self.sklearn(dataset, learner, params, standardize, balanced)
         self.assertTrue(out['roundtrip'], 'the reloaded model predicts differently')
+        # cairn's blocked prediction against libsvm's own per-row functions on the same model
+        ref = np.array(out['reference'])
+        mine = np.array(out['proba']) if 'proba' in out else np.array(out['predict'])[:, None]
+        self.assertEqual(mine.shape, ref.shape)
+        self.assertLess(np.max(np.abs(mine - ref)), 1e-9 * max(1.0, np.max(np.abs(ref))))
         dec = np.array(out['decision'])
         if learner in ('svr', 'nusvr'):
             want = model.predict(x)

@@ -133,6 +133,9 @@ double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, c
  * and the classes seen with their support vector counts (returns how many; 0 for regression). */
 size_t cn_svm_decision(const cn_learner *l, const double *x, size_t n, double *out);
 size_t cn_svm_support(const cn_learner *l, const int **labels, const int **n_support);
+/* The learner's predict output (probabilities, one-hot vote or value) computed by libsvm's own
+ * svm_predict_* per row: the reference for the blocked prediction path. */
+void cn_svm_predict_libsvm(const cn_learner *l, const double *x, size_t n, double *out);
 
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);

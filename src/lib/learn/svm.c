@@ -11,6 +11,7 @@
 #include <string.h>
 #include <libsvm/svm.h>
 #include "learn/learner.h"
+#include "learn/linalg.h"
 #include "core/core.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -356,12 +357,8 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
     return CAIRN_OK;
 }
 
-/* Classification: probabilities (Platt) when fitted with probability, else a one-hot of
- * libsvm's one-vs-one vote; regression: the value. */
-static cairn_status svm_predict_rows(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
-                                     double *out)
+void cn_svm_predict_libsvm(const cn_learner *l, const double *x, size_t n, double *out)
 {
-    (void)ctx;
     const svm *m = (const svm *)l;
     size_t d = m->d, kc = m->nr_class;
     struct svm_node *buf = cn_xmalloc((d + 1) * sizeof *buf);
@@ -388,6 +385,199 @@ static cairn_status svm_predict_rows(cairn_ctx *ctx, const cn_learner *l, const 
     free(buf);
     free(pe);
     free(dec);
+}
+
+/* ---- prediction: libsvm's decision function and Platt coupling over dense blocks ----
+ * libsvm's own svm_predict_* merge sparse index lists per kernel value; here a block of rows
+ * gets its kernel values against every support vector at once (one BLAS product for the
+ * linear, poly and sigmoid kernels, a dense loop for rbf), then the decision values, votes
+ * and probabilities follow libsvm's code term for term and in its order of summation.
+ * cn_svm_predict_libsvm keeps libsvm's path as the reference the tests compare with. */
+
+/* base^times by squaring, as libsvm's powi. */
+static double powi(double base, int times)
+{
+    double tmp = base, ret = 1.0;
+    for (int t = times; t > 0; t /= 2) {
+        if (t % 2 == 1)
+            ret *= tmp;
+        tmp = tmp * tmp;
+    }
+    return ret;
+}
+
+/* Kernel values of rows x (nb x d) against the support vectors into kv (nb x l). */
+static void kernel_block(const svm *m, const double *x, size_t nb, double *kv)
+{
+    size_t d = m->d, l = m->l;
+    if (m->kernel == RBF) {
+        for (size_t i = 0; i < nb; i++)
+            for (size_t t = 0; t < l; t++) {
+                const double *a = x + i * d, *b = m->sv + t * d;
+                double sum = 0;
+                for (size_t j = 0; j < d; j++)
+                    sum += (a[j] - b[j]) * (a[j] - b[j]);
+                kv[i * l + t] = exp(-m->gamma * sum);
+            }
+        return;
+    }
+    cn_gemm(false, true, nb, l, d, 1.0, x, d, m->sv, d, 0.0, kv, l);
+    for (size_t i = 0; i < nb * l; i++) {
+        if (m->kernel == POLY)
+            kv[i] = powi(m->gamma * kv[i] + m->coef0, m->degree);
+        else if (m->kernel == SIGMOID)
+            kv[i] = tanh(m->gamma * kv[i] + m->coef0);
+    }
+}
+
+/* libsvm's svm_predict_values from one row's kernel values: the decision values (one per
+ * class pair, or the regression value in dec[0]); returns the voted class index. */
+static int decide(const svm *m, const double *kv, double *dec, int *vote)
+{
+    size_t k = m->nr_class, l = m->l;
+    if (!m->label) {
+        double sum = 0;
+        for (size_t t = 0; t < l; t++)
+            sum += m->coef[t] * kv[t];
+        dec[0] = sum - m->rho[0];
+        return 0;
+    }
+    size_t p = 0;
+    for (size_t i = 0; i < k; i++)
+        vote[i] = 0;
+    for (size_t i = 0, si = 0; i < k; si += (size_t)m->nsv[i], i++)
+        for (size_t j = i + 1, sj = si + (size_t)m->nsv[i]; j < k; sj += (size_t)m->nsv[j], j++) {
+            const double *c1 = m->coef + (j - 1) * l, *c2 = m->coef + i * l;
+            double sum = 0;
+            for (size_t t = si; t < si + (size_t)m->nsv[i]; t++)
+                sum += c1[t] * kv[t];
+            for (size_t t = sj; t < sj + (size_t)m->nsv[j]; t++)
+                sum += c2[t] * kv[t];
+            dec[p] = sum - m->rho[p];
+            vote[dec[p] > 0 ? i : j]++;
+            p++;
+        }
+    size_t best = 0;
+    for (size_t i = 1; i < k; i++)
+        best = vote[i] > vote[best] ? i : best;
+    return m->label[best];
+}
+
+/* libsvm's sigmoid_predict: 1 / (1 + exp(d A + B)) without cancellation. */
+static double sigmoid_predict(double dv, double a, double b)
+{
+    double f = dv * a + b;
+    return f >= 0 ? exp(-f) / (1.0 + exp(-f)) : 1.0 / (1 + exp(f));
+}
+
+/* libsvm's multiclass_probability: pairwise coupling (Wu, Lin and Weng 2004, method 2) of
+ * r (k x k) into p (k); q is k x k scratch, qp k. */
+static void couple(size_t k, const double *r, double *p, double *q, double *qp)
+{
+    size_t max_iter = k > 100 ? k : 100;
+    double eps = 0.005 / (double)k;
+    for (size_t t = 0; t < k; t++) {
+        p[t] = 1.0 / (double)k;
+        q[t * k + t] = 0;
+        for (size_t j = 0; j < t; j++) {
+            q[t * k + t] += r[j * k + t] * r[j * k + t];
+            q[t * k + j] = q[j * k + t];
+        }
+        for (size_t j = t + 1; j < k; j++) {
+            q[t * k + t] += r[j * k + t] * r[j * k + t];
+            q[t * k + j] = -r[j * k + t] * r[t * k + j];
+        }
+    }
+    for (size_t iter = 0; iter < max_iter; iter++) {
+        double pqp = 0, max_error = 0;
+        for (size_t t = 0; t < k; t++) {
+            qp[t] = 0;
+            for (size_t j = 0; j < k; j++)
+                qp[t] += q[t * k + j] * p[j];
+            pqp += p[t] * qp[t];
+        }
+        for (size_t t = 0; t < k; t++)
+            max_error = fabs(qp[t] - pqp) > max_error ? fabs(qp[t] - pqp) : max_error;
+        if (max_error < eps)
+            break;
+        for (size_t t = 0; t < k; t++) {
+            double diff = (-qp[t] + pqp) / q[t * k + t];
+            p[t] += diff;
+            pqp = (pqp + diff * (diff * q[t * k + t] + 2 * qp[t])) / (1 + diff) / (1 + diff);
+            for (size_t j = 0; j < k; j++) {
+                qp[j] = (qp[j] + diff * q[t * k + j]) / (1 + diff);
+                p[j] /= (1 + diff);
+            }
+        }
+    }
+}
+
+/* libsvm's svm_predict_probability from the decision values: pe (k) per libsvm class. */
+static void platt(const svm *m, const double *dec, double *pe, double *r, double *q, double *qp)
+{
+    size_t k = m->nr_class, p = 0;
+    const double min_prob = 1e-7;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i + 1; j < k; j++, p++) {
+            double v = sigmoid_predict(dec[p], m->prob_a[p], m->prob_b[p]);
+            v = v > min_prob ? v : min_prob;
+            v = v < 1 - min_prob ? v : 1 - min_prob;
+            r[i * k + j] = v;
+            r[j * k + i] = 1 - v;
+        }
+    if (k == 2) {
+        pe[0] = r[1];
+        pe[1] = r[2];
+    } else {
+        couple(k, r, pe, q, qp);
+    }
+}
+
+/* Rows per block: the block's kernel values stay within 8 MB. */
+#define SVM_BLOCK_VALUES ((size_t)1 << 20)
+
+/* Classification: probabilities (Platt) when fitted with probability, else a one-hot of
+ * libsvm's one-vs-one vote; regression: the value. */
+static cairn_status svm_predict_rows(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                                     double *out)
+{
+    (void)ctx;
+    const svm *m = (const svm *)l;
+    size_t d = m->d, k = m->nr_class, sv = m->l ? m->l : 1;
+    size_t nb = SVM_BLOCK_VALUES / sv > 256 ? 256 : SVM_BLOCK_VALUES / sv;
+    nb = nb ? nb : 1;
+    double *kv = cn_xmalloc(nb * sv * sizeof *kv);
+    double *dec = cn_xmalloc((n_pairs(k) ? n_pairs(k) : 1) * sizeof *dec);
+    double *pe = cn_xmalloc(k * sizeof *pe), *r = cn_xmalloc(k * k * sizeof *r);
+    double *q = cn_xmalloc(k * k * sizeof *q), *qp = cn_xmalloc(k * sizeof *qp);
+    int *vote = cn_xmalloc(k * sizeof *vote);
+    for (size_t b = 0; b < n; b += nb) {
+        size_t rows = n - b < nb ? n - b : nb;
+        kernel_block(m, x + b * d, rows, kv);
+        for (size_t i = 0; i < rows; i++) {
+            int lab = decide(m, kv + i * m->l, dec, vote);
+            if (!m->label) {
+                out[b + i] = dec[0];
+                continue;
+            }
+            double *o = out + (b + i) * m->n_out;
+            memset(o, 0, m->n_out * sizeof *o);
+            if (!m->prob) {
+                o[lab] = 1.0;
+                continue;
+            }
+            platt(m, dec, pe, r, q, qp);
+            for (size_t c = 0; c < k; c++)
+                o[m->label[c]] = pe[c];
+        }
+    }
+    free(kv);
+    free(dec);
+    free(pe);
+    free(r);
+    free(q);
+    free(qp);
+    free(vote);
     return CAIRN_OK;
 }
 
