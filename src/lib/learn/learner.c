@@ -23,6 +23,17 @@ const cn_learner_ops *cn_learner_find(const char *name)
     return NULL;
 }
 
+cairn_status cn_learner_unknown(cairn_ctx *ctx, const char *prefix, const char *name)
+{
+    cn_buf names = CN_BUF_INIT;
+    for (size_t i = 0; i < sizeof learners / sizeof learners[0]; i++)
+        cn_buf_printf(&names, "%s%s", i ? ", " : "", learners[i]->name);
+    cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "%slearner '%s' is unknown; known: %s", prefix,
+                              name ? name : "", cn_buf_str(&names));
+    cn_buf_release(&names);
+    return rc;
+}
+
 const char *const cn_task_choices[] = {"auto", "regression", "classification", NULL};
 
 /* "a, b, c" of a NULL-terminated list. */
@@ -254,15 +265,8 @@ cairn_status cairn_learner_check_params(cairn_ctx *ctx, const char *learner,
                                         size_t n)
 {
     const cn_learner_ops *ops = cn_learner_find(learner);
-    if (!ops) {
-        cn_buf names = CN_BUF_INIT;
-        for (size_t i = 0; i < sizeof learners / sizeof learners[0]; i++)
-            cn_buf_printf(&names, "%s%s", i ? ", " : "", learners[i]->name);
-        cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "learner '%s' is unknown; known: %s",
-                                  learner ? learner : "", cn_buf_str(&names));
-        cn_buf_release(&names);
-        return rc;
-    }
+    if (!ops)
+        return cn_learner_unknown(ctx, "", learner);
     for (size_t i = 0; i < n; i++) {
         const cairn_param_spec *s = cn_learner_spec(ops, keys[i]);
         if (!s)

@@ -70,6 +70,8 @@ extern const cn_learner_ops cn_svc_ops, cn_nusvc_ops, cn_svr_ops, cn_nusvr_ops; 
 
 /* The learner named `name`, or NULL. */
 const cn_learner_ops *cn_learner_find(const char *name);
+/* EINVAL "PREFIXlearner 'NAME' is unknown; known: linear, ridge, ..." listing the registry. */
+cairn_status cn_learner_unknown(cairn_ctx *ctx, const char *prefix, const char *name);
 /* The spec of param `name`, or NULL. */
 const cairn_param_spec *cn_learner_spec(const cn_learner_ops *ops, const char *name);
 /* EINVAL naming the first key the learner does not know (and those it knows). */

@@ -342,6 +342,12 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
         svm_free_and_destroy_model(&t);
         cn_log(ctx, CAIRN_LOG_DEBUG, "learn", "%s: %zu support vectors, gamma %.17g", ops->name,
                m->l, m->gamma);
+        if (is_svc && !probability)
+            cn_log(ctx, CAIRN_LOG_WARN, "learn",
+                   "%s: probability=false, so class probabilities are one-hot rows of the vote "
+                   "and log loss, ROC AUC and calibration score hard labels; set "
+                   "probability=true for Platt probabilities",
+                   ops->name);
     }
     free(order);
     free(nodes);
