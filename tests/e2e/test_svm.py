@@ -253,6 +253,43 @@ class Svm(harness.CairnTest):
                                self.config('nu', 'nusvc', {'nu': '0.95'}))
         self.assertIn('specified nu is infeasible', err)
 
+    def test_corrupt_payload_refused(self):
+        # A saved svc model whose payload is altered (the checksum recomputed, so the svm
+        # loader itself must notice): each is refused with a message, never loaded.
+        import hashlib
+        import struct
+        path = self.tmp / 'svc.cairn'
+        proc = subprocess.run([str(DRIVER), str(DATA / 'iris.csv'), 'target', 'svc',
+                               'probability=true', '--save', str(path)],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        good = path.read_bytes()[:-32]
+        meta_len = struct.unpack('<Q', good[12:20])[0]
+        start = 20 + meta_len + 8  # the payload: version, type, kernel, degree, gamma, ...
+
+        def put(body, field, value):
+            at = start + 8 * field
+            return body[:at] + struct.pack('<Q', value) + body[at + 8:]
+
+        def with_len(body):
+            n = len(body) - start
+            return body[:start - 8] + struct.pack('<Q', n) + body[start:]
+
+        bad = {
+            'label': put(good, 10, 7),            # class index 7 of 3
+            'duplicate label': put(good, 11, 0),  # classes 0, 0, 2
+            'support counts': put(good, 13, 1),   # nSV no longer sums to l
+            'svm type': put(good, 1, 3),          # epsilon-SVR in an svc file
+            'huge l': put(good, 8, 1 << 60),
+            'truncated': with_len(good[:-8]),
+        }
+        for name, body in bad.items():
+            with self.subTest(name=name):
+                f = self.tmp / 'bad.cairn'
+                f.write_bytes(body + hashlib.sha256(body).digest())
+                self.cairn_error('eval', 'model', f, '--data', DATA / 'iris.csv',
+                                 mentions=('svc payload',))
+
     def test_regression_label_refused_by_svc(self):
         self.cairn_error('train', '--config',
                          self.config('reg', 'svc', {}, 'diabetes', False))
