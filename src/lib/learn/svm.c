@@ -203,7 +203,8 @@ static const char *svm_check_string(const char *key, const char *value)
 
 /* The per-class weights folded into the row weights (class_weight), as libsvm's C_i = C w_i.
  * libsvm has no per-row weight, so weights that differ within a class are refused. */
-static cairn_status class_weights(cairn_ctx *ctx, const cn_fit_data *data, double *w, bool *seen)
+static cairn_status class_weights(cairn_ctx *ctx, const char *name, const cn_fit_data *data,
+                                  double *w, bool *seen)
 {
     for (size_t k = 0; k < data->n_classes; k++) {
         w[k] = 1.0;
@@ -214,15 +215,15 @@ static cairn_status class_weights(cairn_ctx *ctx, const cn_fit_data *data, doubl
         if (data->task == CN_TASK_REGRESSION) {
             if (wi != 1.0)
                 return cn_fail(ctx, CAIRN_EINVAL,
-                               "svm: libsvm takes no row weights for regression; drop them");
+                               "%s: libsvm takes no row weights for regression; drop them", name);
             continue;
         }
         size_t k = (size_t)data->train.y[i];
         if (seen[k] && w[k] != wi)
             return cn_fail(ctx, CAIRN_EINVAL,
-                           "svm: row weights differ within class %zu; libsvm weighs whole "
+                           "%s: row weights differ within class %zu; libsvm weighs whole "
                            "classes only (use class_weight)",
-                           k);
+                           name, k);
         seen[k] = true;
         w[k] = wi;
     }
@@ -276,7 +277,7 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
                        ops->name, n, d);
     double *cw = cn_xmalloc((k ? k : 1) * sizeof *cw);
     bool *seen = cn_xmalloc((k ? k : 1) * sizeof *seen);
-    rc = class_weights(ctx, data, cw, seen);
+    rc = class_weights(ctx, ops->name, data, cw, seen);
     size_t n_seen = 0;
     for (size_t c = 0; c < k; c++)
         n_seen += seen[c];
