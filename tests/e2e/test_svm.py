@@ -290,6 +290,17 @@ class Svm(harness.CairnTest):
                 self.cairn_error('eval', 'model', f, '--data', DATA / 'iris.csv',
                                  mentions=('svc payload',))
 
+    def test_nusvc_says_it_ignores_class_weight(self):
+        cfg = self.config('nuw', 'nusvc', {'nu': '0.3'}, 'wine')
+        cfg.write_text(cfg.read_text() + '  class_weight: balanced\n')
+        proc = self.cairn('train', '--config', cfg)
+        self.assertIn("libsvm's nu-SVC has no class weights, so class_weight is ignored",
+                      proc.stderr)
+        proc = self.cairn('train', '--config', self.config('nup', 'nusvc', {'nu': '0.3',
+                                                                           'probability': 'true'},
+                                                          'wine'))
+        self.assertNotIn('warning', proc.stderr)
+
     def test_regression_label_refused_by_svc(self):
         self.cairn_error('train', '--config',
                          self.config('reg', 'svc', {}, 'diabetes', False))

@@ -320,6 +320,12 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
         wl[par.nr_weight] = (int)c;
         wv[par.nr_weight++] = cw[c];
     }
+    if (par.svm_type == NU_SVC && par.nr_weight > 0) {
+        cn_log(ctx, CAIRN_LOG_WARN, "learn",
+               "nusvc: libsvm's nu-SVC has no class weights, so class_weight is ignored (as "
+               "sklearn's NuSVC ignores it); use svc to weigh classes");
+        par.nr_weight = 0;
+    }
     par.weight_label = wl;
     par.weight = wv;
     struct svm_problem prob = {(int)n, y, rows};
