@@ -123,6 +123,13 @@ double *cn_mlp_params(cn_learner *l, size_t *n);
 double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, const double *s,
                         size_t n, double alpha, double *grad);
 
+/* Exact TreeSHAP of an xgboost learner (XGBoost's pred_contribs) for n encoded rows x:
+ * *out (free()) holds n x *n_groups x (d + 1) values, the last of each group the bias; one
+ * group for regression and binary models (margin, log-odds), one per class otherwise. EINVAL
+ * for another learner. */
+cairn_status cn_xgb_contribs(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                             double **out, size_t *n_groups);
+
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);
 #endif
