@@ -1068,10 +1068,13 @@ static void make_pictures(job *j, const importance *imp, const shap *sh, const p
                     own[i][g * n_out + k] = pds[i].average[g * k_all + (m->n_classes == 2 ? 1 : k)];
             avg[i] = own[i];
         }
-        const char *yl = m->n_classes ? "mean predicted probability" : "mean prediction";
+        char *yl = m->n_classes == 2 ? cn_asprintf("mean probability of class %s", m->classes[1])
+                   : m->n_classes    ? cn_xstrdup("mean predicted probability")
+                                     : cn_xstrdup("mean prediction");
         pics[*n_pics].path = "explain/partial_dependence.svg";
         pics[(*n_pics)++].svg =
             cn_explain_plot_pd(j->subtitle, yl, names, n_pd, grid, ng, avg, n_out, outs);
+        free(yl);
         for (size_t i = 0; i < n_pd; i++)
             free(own[i]);
         free(own);
