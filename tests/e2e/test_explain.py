@@ -310,6 +310,15 @@ class Explain(harness.CairnTest):
         train = read_idx(art / 'split' / 'train.idx')
         tr = self.write('train.idx', '\n'.join(map(str, train[:10])) + '\n')
         self.cairn_error('explain', res['run_id'], '--rows', tr, mentions=['used to train'])
+        # --data holding copies of test rows is refused as well
+        leak = self.tmp / 'leak.csv'
+        with open(leak, 'w', newline='') as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            for r in val[:20] + test[:2]:
+                w.writerow(body[r])
+        self.cairn_error('explain', res['run_id'], '--data', leak,
+                         mentions=['2 of its rows', 'sealed test split'])
         # --data missing a feature
         miss = self.tmp / 'miss.csv'
         with open(miss, 'w', newline='') as f:

@@ -710,10 +710,62 @@ static cairn_status check_data(cairn_ctx *ctx, const cairn_model *m, const cairn
     return CAIRN_OK;
 }
 
-static int cmp_size(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
+}
+
+/* --data: rows equal (features and label) to a row of the run's sealed test split are refused,
+ * found by the row hashes the training-row guardrail uses. When the run's data file is gone
+ * or changed, the test rows cannot be read: a warning says so. */
+static cairn_status refuse_test_copies(job *j, const char *run_id, const cn_train_record *rec)
+{
+    cairn_ctx *ctx = j->ctx;
+    char sha[65];
+    int64_t size;
+    if (cairn_file_sha256(ctx, rec->data_path, sha, &size) != CAIRN_OK ||
+        strcmp(sha, rec->data_sha256) != 0) {
+        cn_log(ctx, CAIRN_LOG_WARN, "explain",
+               "run %s's data '%s' is gone or changed: --data rows were not checked against "
+               "its sealed test split",
+               run_id, rec->data_path);
+        return CAIRN_OK;
+    }
+    cairn_csv_opts co = CAIRN_CSV_OPTS_INIT;
+    co.numeric = (const char *const *)rec->numeric;
+    co.n_numeric = rec->n_numeric;
+    co.categorical = (const char *const *)rec->categorical;
+    co.n_categorical = rec->n_categorical;
+    cairn_table *orig = NULL;
+    size_t *test = NULL, n_test = 0, overlap = 0, first = 0;
+    uint64_t *th = NULL, *dh = NULL;
+    cairn_status rc = cairn_csv_read(ctx, rec->data_path, &co, &orig);
+    if (rc == CAIRN_OK)
+        rc = read_index(ctx, run_id, "split/test.idx", NULL, orig->n_rows, &test, &n_test);
+    if (rc == CAIRN_OK && n_test > 0) {
+        th = cn_xmalloc(n_test * sizeof *th);
+        dh = cn_xmalloc(j->n * sizeof *dh);
+        rc = cairn_model_row_hashes(ctx, j->m, orig, test, n_test, th);
+        if (rc == CAIRN_OK)
+            rc = cairn_model_row_hashes(ctx, j->m, j->t, j->rows, j->n, dh);
+        if (rc == CAIRN_OK) {
+            qsort(th, n_test, sizeof *th, cmp_u64);
+            for (size_t i = 0; i < j->n; i++)
+                if (bsearch(&dh[i], th, n_test, sizeof *th, cmp_u64) && overlap++ == 0)
+                    first = j->rows[i];
+        }
+    }
+    if (rc == CAIRN_OK && overlap > 0)
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "--data '%s': %zu of its rows (row %zu first) equal rows of run %s's sealed "
+                     "test split; explain on validation or other held-out rows",
+                     j->o->data, overlap, first, run_id);
+    free(th);
+    free(dh);
+    cairn_free(test);
+    cairn_table_free(orig);
+    return rc;
 }
 
 /* Rows of the run's data file: the validation split, or an index file refused when it touches
@@ -738,6 +790,8 @@ static cairn_status pick_rows(job *j, const char *run_id, const cn_train_record 
                 j->rows[i] = i;
             ow->rows_text = cn_asprintf("file %s", o->data);
         }
+        if (rc == CAIRN_OK)
+            rc = refuse_test_copies(j, run_id, rec);
         return rc;
     }
     char sha[65];
@@ -789,7 +843,6 @@ static cairn_status pick_rows(job *j, const char *run_id, const cn_train_record 
                        "--rows '%s': %zu of its rows (row %zu first) are in run %s's sealed test "
                        "split; explain on validation rows (the default) or other held-out rows",
                        o->rows, overlap, first, run_id);
-    (void)cmp_size;
     ow->rows_text = cn_asprintf("index file %s", o->rows);
     return rc;
 }
