@@ -30,6 +30,9 @@
 #define SLICE_BINS 5
 #define MAX_REPEATS 1000
 #define SHAP_PLOT_FEATURES 12
+/* explain.json keeps the permutations and the per-row SHAP values up to this many numbers
+ * each (null beyond: the document would be too large to read back) */
+#define MAX_JSON_VALUES 4000000u
 
 typedef struct owned {
     char *run_id, *learner, *rows_text;
@@ -175,12 +178,14 @@ static cairn_status permutation_importance(job *j, double baseline, importance *
         importance *it = &imp[f];
         it->feature = f;
         it->scores = cn_xmalloc(r * sizeof *it->scores);
-        it->perms = cn_xmalloc(r * j->n * sizeof *it->perms);
+        bool keep_perms = (double)r * (double)j->n * (double)nf <= MAX_JSON_VALUES;
+        size_t *work = keep_perms ? NULL : cn_xmalloc(j->n * sizeof *work);
+        it->perms = keep_perms ? cn_xmalloc(r * j->n * sizeof *it->perms) : NULL;
         cairn_column *c = &j->t->cols[cairn_table_find(j->t, cairn_model_feature_name(j->m, f))];
         saved_col sc;
         save_col(j, c, &sc);
         for (size_t k = 0; k < r && rc == CAIRN_OK; k++) {
-            size_t *perm = it->perms + k * j->n;
+            size_t *perm = keep_perms ? it->perms + k * j->n : work;
             for (size_t i = 0; i < j->n; i++)
                 perm[i] = i;
             for (size_t i = j->n; i > 1; i--) { /* Fisher-Yates */
@@ -195,6 +200,7 @@ static cairn_status permutation_importance(job *j, double baseline, importance *
         }
         apply_col(j, &sc, NULL);
         release_col(&sc);
+        free(work);
         double sum = 0, ss = 0;
         for (size_t k = 0; k < r; k++)
             sum += it->scores[k];
@@ -902,6 +908,11 @@ static void write_json(job *j, const char *run_id, cairn_explain_result *r, cons
             cn_jsonw_double_or_null(w, it->scores[k]);
         cn_jsonw_array_end(w);
         cn_jsonw_key(w, "permutations");
+        if (!it->perms) {
+            cn_jsonw_null(w);
+            cn_jsonw_object_end(w);
+            continue;
+        }
         cn_jsonw_array_begin(w);
         for (size_t k = 0; k < j->n_repeats; k++) {
             cn_jsonw_flat(w);
@@ -940,8 +951,12 @@ static void write_json(job *j, const char *run_id, cairn_explain_result *r, cons
             cn_jsonw_string(w, cairn_model_feature_name(m, f));
         cn_jsonw_array_end(w);
         cn_jsonw_key(w, "values"); /* rows x groups x (features + bias) */
-        cn_jsonw_array_begin(w);
-        for (size_t i = 0; i < j->n; i++) {
+        bool all = (double)j->n * (double)sh->n_groups * (double)(nf + 1) <= MAX_JSON_VALUES;
+        if (all)
+            cn_jsonw_array_begin(w);
+        else
+            cn_jsonw_null(w);
+        for (size_t i = 0; all && i < j->n; i++) {
             cn_jsonw_flat(w);
             cn_jsonw_array_begin(w);
             for (size_t g = 0; g < sh->n_groups; g++) {
@@ -952,7 +967,8 @@ static void write_json(job *j, const char *run_id, cairn_explain_result *r, cons
             }
             cn_jsonw_array_end(w);
         }
-        cn_jsonw_array_end(w);
+        if (all)
+            cn_jsonw_array_end(w);
         cn_jsonw_object_end(w);
     }
 
