@@ -138,6 +138,12 @@ size_t cn_svm_support(const cn_learner *l, const int **labels, const int **n_sup
 /* The learner's predict output (probabilities, one-hot vote or value) computed by libsvm's own
  * svm_predict_* per row: the reference for the blocked prediction path. */
 void cn_svm_predict_libsvm(const cn_learner *l, const double *x, size_t n, double *out);
+/* Exact TreeSHAP of an xgboost learner (XGBoost's pred_contribs) for n encoded rows x:
+ * *out (free()) holds n x *n_groups x (d + 1) values, the last of each group the bias; one
+ * group for regression and binary models (margin, log-odds), one per class otherwise. EINVAL
+ * for another learner. */
+cairn_status cn_xgb_contribs(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                             double **out, size_t *n_groups);
 
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);

@@ -133,6 +133,12 @@ static cairn_status encode(cairn_ctx *ctx, const cairn_model *m, const cairn_tab
     return CAIRN_OK;
 }
 
+cairn_status cn_model_encode(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                             const size_t *rows, size_t n, double *x)
+{
+    return encode(ctx, m, t, rows, n, x);
+}
+
 /* ---- fitting ---- */
 
 static int cmp_double(const void *a, const void *b)

@@ -47,4 +47,8 @@ char *cn_model_meta_dump(const cairn_model *m);
 cairn_status cn_model_meta_parse(cairn_ctx *ctx, const char *text, size_t len, cairn_model *m);
 /* The fitted learner inside a model (tests read weights through it). */
 const cn_learner *cn_model_impl(const cairn_model *m);
+/* Encodes rows[0..n) of t (NULL: the first n) as the learner sees them into x (n x
+ * m->n_inputs): standardised numbers, one-hot or ordinal levels (cairn explain's TreeSHAP). */
+cairn_status cn_model_encode(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                             const size_t *rows, size_t n, double *x);
 #endif
