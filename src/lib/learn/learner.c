@@ -11,7 +11,8 @@
 #include "base/banned.h"
 
 static const cn_learner_ops *const learners[] = {
-    &cn_linear_ops, &cn_ridge_ops, &cn_logistic_ops, &cn_mlp_ops, &cn_xgb_ops,
+    &cn_linear_ops, &cn_ridge_ops,  &cn_logistic_ops, &cn_mlp_ops, &cn_xgb_ops,
+    &cn_tree_ops,   &cn_forest_ops, &cn_knn_ops,      &cn_gnb_ops,
 };
 
 const cn_learner_ops *cn_learner_find(const char *name)
@@ -253,10 +254,15 @@ cairn_status cairn_learner_check_params(cairn_ctx *ctx, const char *learner,
                                         size_t n)
 {
     const cn_learner_ops *ops = cn_learner_find(learner);
-    if (!ops)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
-                       learner ? learner : "");
+    if (!ops) {
+        cn_buf names = CN_BUF_INIT;
+        for (size_t i = 0; cairn_learner_name(i); i++)
+            cn_buf_printf(&names, "%s%s", i ? ", " : "", cairn_learner_name(i));
+        cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "learner '%s' is unknown; known: %s",
+                                  learner ? learner : "", cn_buf_str(&names));
+        cn_buf_release(&names);
+        return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         const cairn_param_spec *s = cn_learner_spec(ops, keys[i]);
         if (!s)
