@@ -6,10 +6,13 @@
  * param task=regression is given. ROWS: a file of two lines, the training row indices and the
  * test row indices, space-separated. SAVE: a model file path: the model is saved there and
  * loaded back before predicting ("-": no round trip). Output: one line per test row: the
- * prediction, then (classification) the class probabilities, full precision. */
+ * prediction, then (classification) the class probabilities, full precision. stderr gets
+ * "fit_seconds=F predict_seconds=P" (bench/bench_learners.py reads it). */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cairn/cairn.h"
 #include "cairn/data.h"
 #include "cairn/learn.h"
@@ -44,6 +47,13 @@ static size_t *read_line_rows(FILE *f, size_t *n)
     }
     *n = len;
     return rows;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int fail(cairn_ctx *ctx, const char *what)
@@ -105,10 +115,12 @@ int main(int argc, char **argv)
     o.label = argv[2];
     o.train_rows = train;
     o.n_train = n_train;
+    double t0 = now();
     if (cairn_model_fit(ctx, t, &o, &m) != CAIRN_OK) {
         rc = fail(ctx, "fit");
         goto done;
     }
+    double t_fit = now() - t0;
     if (strcmp(argv[6], "-") != 0) {
         cairn_model *back = NULL;
         if (cairn_model_save(ctx, m, argv[6]) != CAIRN_OK ||
@@ -122,10 +134,12 @@ int main(int argc, char **argv)
     size_t k = cairn_model_n_classes(m);
     double *pred = malloc((n_test ? n_test : 1) * sizeof *pred);
     double *prob = malloc((n_test * k > 0 ? n_test * k : 1) * sizeof *prob);
+    t0 = now();
     if (!pred || !prob || cairn_model_predict(ctx, m, t, test, n_test, pred) != CAIRN_OK ||
         (k && cairn_model_predict_proba(ctx, m, t, test, n_test, prob) != CAIRN_OK)) {
         rc = fail(ctx, "predict");
     } else {
+        fprintf(stderr, "fit_seconds=%.6f predict_seconds=%.6f\n", t_fit, now() - t0);
         for (size_t i = 0; i < n_test; i++) {
             printf("%s", k ? cairn_model_class_label(m, (size_t)pred[i]) : "");
             if (!k)

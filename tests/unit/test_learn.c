@@ -682,7 +682,7 @@ TEST(one_class_and_bad_labels_are_refused)
     CHECK(fit(ctx, &t->t, "logistic", NULL, 0, &o) == NULL);
     CHECK(strstr(cairn_errmsg(ctx), "has one class ('0')") != NULL);
     CHECK(fit(ctx, &t->t, "nope", NULL, 0, NULL) == NULL);
-    CHECK(strstr(cairn_errmsg(ctx), "unknown learner 'nope'") != NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "learner 'nope' is unknown; known: linear,") != NULL);
     static const char *const bad[] = {"Cee", "1"};
     CHECK(fit(ctx, &t->t, "logistic", bad, 1, NULL) == NULL);
     CHECK(strstr(cairn_errmsg(ctx), "unknown param 'Cee'") != NULL);

@@ -621,10 +621,8 @@ cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_f
 {
     *out = NULL;
     const cn_learner_ops *ops = cn_learner_find(o->learner);
-    if (!ops)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "unknown learner '%s' (known: linear, ridge, logistic, mlp, xgboost)",
-                       o->learner ? o->learner : "");
+    if (!ops) /* fails, naming every learner */
+        return cairn_learner_check_params(ctx, o->learner, NULL, NULL, 0);
     cn_linalg_single_thread(); /* fixed summation order: the same bits under a seed */
     cairn_model *m = cn_xcalloc(1, sizeof *m);
     m->ops = ops;

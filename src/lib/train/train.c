@@ -223,10 +223,8 @@ static cairn_status load_data(train_state *st)
 static cairn_status pick_task(train_state *st)
 {
     const cn_learner_ops *ops = cn_learner_find(st->learner);
-    if (!ops)
-        return cn_fail(st->ctx, CAIRN_EINVAL,
-                       "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
-                       st->learner);
+    if (!ops) /* fails, naming every learner */
+        return cairn_learner_check_params(st->ctx, st->learner, NULL, NULL, 0);
     const char *cfg_task = st->cfg->task;
     if (ops->tasks != (CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION)) {
         st->is_classification = ops->tasks == CN_TASK_CLASSIFICATION;
