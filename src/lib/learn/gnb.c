@@ -118,6 +118,13 @@ static cairn_status gnb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
     (void)ctx;
     const gnb *m = (const gnb *)l;
     size_t d = m->d, k = m->k;
+    double *norm = cn_xmalloc(k * sizeof *norm); /* -1/2 sum log(2 pi var), per class */
+    for (size_t c = 0; c < k; c++) {
+        double logs = 0;
+        for (size_t j = 0; j < d; j++)
+            logs += log(2.0 * M_PI * m->var[c * d + j]);
+        norm[c] = -0.5 * logs;
+    }
     for (size_t i = 0; i < n; i++) {
         double *o = out + i * k, mx = -HUGE_VAL;
         for (size_t c = 0; c < k; c++) {
@@ -125,13 +132,12 @@ static cairn_status gnb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
                 o[c] = -HUGE_VAL;
                 continue;
             }
-            double logs = 0, sq = 0;
+            double sq = 0;
             for (size_t j = 0; j < d; j++) {
-                double v = m->var[c * d + j], diff = x[i * d + j] - m->theta[c * d + j];
-                logs += log(2.0 * M_PI * v);
-                sq += diff * diff / v;
+                double diff = x[i * d + j] - m->theta[c * d + j];
+                sq += diff * diff / m->var[c * d + j];
             }
-            o[c] = log(m->prior[c]) + (-0.5 * logs - 0.5 * sq);
+            o[c] = log(m->prior[c]) + (norm[c] - 0.5 * sq);
             mx = fmax(mx, o[c]);
         }
         double sum = 0;
@@ -141,6 +147,7 @@ static cairn_status gnb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
         for (size_t c = 0; c < k; c++)
             o[c] = exp(o[c] - lse);
     }
+    free(norm);
     return CAIRN_OK;
 }
 
