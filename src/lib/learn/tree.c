@@ -331,7 +331,8 @@ bool cn_cart_load(cn_cart *t, cn_reader *r, size_t d, size_t n_out)
 {
     memset(t, 0, sizeof *t);
     uint64_t nn = cn_get_u64(r);
-    if (nn == 0 || nn > SIZE_MAX / 64 || !cn_reader_has(r, (size_t)nn * (4 + n_out)))
+    if (nn == 0 || n_out == 0 || nn > SIZE_MAX / 64 / (4 + (uint64_t)n_out) ||
+        !cn_reader_has(r, (size_t)nn * (4 + n_out)))
         return false;
     size_t n = (size_t)nn;
     t->n_nodes = n;
