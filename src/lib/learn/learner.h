@@ -67,6 +67,7 @@ struct cn_learner_ops {
 
 extern const cn_learner_ops cn_linear_ops, cn_ridge_ops, cn_logistic_ops, cn_mlp_ops, cn_xgb_ops;
 extern const cn_learner_ops cn_svc_ops, cn_nusvc_ops, cn_svr_ops, cn_nusvr_ops; /* svm.c */
+extern const cn_learner_ops cn_tree_ops, cn_forest_ops, cn_knn_ops, cn_gnb_ops;
 
 /* The learner named `name`, or NULL. */
 const cn_learner_ops *cn_learner_find(const char *name);
