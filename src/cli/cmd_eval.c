@@ -280,10 +280,12 @@ static int run_metrics(const eval_args *a)
         snprintf(reason, sizeof reason, "set by --task");
     }
     task_reason = reason;
+    cli_log_to_stderr(ctx, CAIRN_LOG_WARN); /* unused probability-like columns */
     if (cairn_predictions_from_table(ctx, t, a->task, &p) != CAIRN_OK) {
         rc = cli_error("'%s': %s", a->input, cairn_errmsg(ctx));
         goto done;
     }
+    cairn_set_log(ctx, NULL, NULL, CAIRN_LOG_ERROR); /* undefined metrics are listed below */
     o.metrics = a->n_metrics ? a->metrics : NULL;
     o.n_metrics = a->n_metrics;
     o.n_bootstrap = a->n_boot;
