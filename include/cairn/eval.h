@@ -241,6 +241,26 @@ CAIRN_API cairn_status cairn_stratified_kfold(cairn_ctx *ctx, const int32_t *y, 
                                               size_t n_classes, size_t n_folds, uint64_t seed,
                                               int32_t *fold_of);
 
+/* Plain k-fold (KFold): consecutive blocks of the rows, shuffled under seed first when asked;
+ * the first n % n_folds folds hold one row more. */
+CAIRN_API cairn_status cairn_kfold(cairn_ctx *ctx, size_t n, size_t n_folds, bool shuffle,
+                                   uint64_t seed, int32_t *fold_of);
+/* Group k-fold (GroupKFold): group[i] in 0..n_groups-1; groups are never split. Largest group
+ * first (ties: lower id), each into the fold with the fewest rows so far. Needs n_groups >=
+ * n_folds. */
+CAIRN_API cairn_status cairn_group_kfold(cairn_ctx *ctx, const int32_t *group, size_t n,
+                                         size_t n_groups, size_t n_folds, int32_t *fold_of);
+/* Stratified group k-fold, scikit-learn 1.2's StratifiedGroupKFold algorithm: groups (in id
+ * order, shuffled under seed when asked) sorted stably by the standard deviation of their class
+ * counts, largest first; each goes to the fold that minimises the mean over classes of the
+ * standard deviation across folds of the fold's share of the class, ties (numpy.isclose) to
+ * the fold with fewer rows, then the lower fold. Give group ids in sorted order of the group
+ * values (numpy.unique) and shuffle false to get scikit-learn's folds. */
+CAIRN_API cairn_status cairn_stratified_group_kfold(cairn_ctx *ctx, const int32_t *y,
+                                                    size_t n_classes, const int32_t *group,
+                                                    size_t n, size_t n_groups, size_t n_folds,
+                                                    bool shuffle, uint64_t seed, int32_t *fold_of);
+
 /* A metric over a resample: idx[0..n) are row indices (with repeats) into the caller's data.
  * Return CAIRN_EINVAL (via the ctx) when the metric is undefined on this resample: the
  * bootstrap skips it. */
