@@ -136,12 +136,21 @@ cairn_status cairn_stratified_group_kfold(cairn_ctx *ctx, const int32_t *y, size
         rc = cn_eval_check_labels(ctx, y, n, n_classes, "y");
     if (rc != CAIRN_OK)
         return rc;
-    size_t k = n_classes, G = n_groups, F = n_folds;
+    /* only the classes present in y count, as numpy.unique(y) there */
+    size_t G = n_groups, F = n_folds, k = 0;
+    int32_t *cls = cn_xmalloc(n_classes * sizeof *cls);
+    bool *seen = cn_xcalloc(n_classes, sizeof *seen);
+    for (size_t i = 0; i < n; i++)
+        seen[y[i]] = true;
+    for (size_t a = 0; a < n_classes; a++)
+        cls[a] = seen[a] ? (int32_t)k++ : -1;
     double *per_group = cn_xcalloc(G * k, sizeof *per_group), *total = cn_xcalloc(k, sizeof *total);
     for (size_t i = 0; i < n; i++) {
-        per_group[(size_t)group[i] * k + (size_t)y[i]] += 1;
-        total[y[i]] += 1;
+        per_group[(size_t)group[i] * k + (size_t)cls[y[i]]] += 1;
+        total[cls[y[i]]] += 1;
     }
+    free(cls);
+    free(seen);
     /* StratifiedGroupKFold: groups (shuffled first when asked) sorted stably by the standard
      * deviation of their class counts, largest first; each goes to the fold where the mean over
      * classes of the spread of per-fold class shares is smallest, ties to the smaller fold. */
