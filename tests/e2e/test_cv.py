@@ -1,13 +1,9 @@
-#SPDX - License - Identifier : MIT
-""
-    "`cairn train`'s cv: beyond `cv: N`: a fold file (row,fold) gives per-fold scores equal to
-    scikit -
-    learn's cross_val_score with PredefinedSplit for ridge regression; group k-fold never splits a
-        group;
-stratified - group k - fold equals scikit -
-    learn's StratifiedGroupKFold; repeats give k *r folds logged at steps r *k + f;
-the fold assignment is the artifact cv / folds.csv;
-the reported standard deviation is the sample one(ddof = 1, tag cairn.cv.std_ddof); bad fold files are
+# SPDX-License-Identifier: MIT
+"""`cairn train`'s cv: beyond `cv: N`: a fold file (row,fold) gives per-fold scores equal to
+scikit-learn's cross_val_score with PredefinedSplit for ridge regression; group k-fold never
+splits a group; stratified-group k-fold equals scikit-learn's StratifiedGroupKFold; repeats give
+k*r folds logged at steps r*k+f; the fold assignment is the artifact cv/folds.csv; the reported
+standard deviation is the sample one (ddof=1, tag cairn.cv.std_ddof); bad fold files are
 refused with messages naming the line."""
 import csv
 import json

@@ -1,4 +1,4 @@
-#SPDX - License - Identifier : MIT
+# SPDX-License-Identifier: MIT
 """Every metric of cairn's scorer against sklearn.metrics 1.2 (/usr/bin/python3): predictions of
 scikit-learn models on the bundled datasets (binary breast_cancer, multiclass wine and iris,
 regression diabetes) written as prediction CSVs, scored by `cairn eval metrics --json`, equal
@@ -15,7 +15,7 @@ import harness  # noqa: E402
 
 TOL = 1e-9
 
-#sklearn is run in a subprocess so the test itself stays standard - library only.
+# sklearn is run in a subprocess so the test itself stays standard-library only.
 SKLEARN = r'''
 import json, sys, warnings
 import numpy as np
@@ -118,7 +118,7 @@ e = {'mae': M.mean_absolute_error(y, yhat), 'mse': M.mean_squared_error(y, yhat)
      'd2_tweedie_2': M.d2_tweedie_score(y, yhat, power=2)}
 out['diabetes'] = {'y': y.tolist(), 'yp': yhat.tolist(), 'expected': e}
 
-#edge cases : class 2 of 3 absent from y_true; constant predictions
+# edge cases: class 2 of 3 absent from y_true; constant predictions
 yt = np.array([0, 1, 0, 1, 1, 0, 0, 1])
 ypa = np.array([0, 2, 0, 1, 2, 0, 1, 1])
 ea = {}
@@ -194,8 +194,7 @@ class MetricsSklearn(harness.CairnTest):
                     'roc_auc_ovr_weighted', 'roc_auc_ovo_weighted', 'average_precision_micro',
                     'top_k_accuracy', 'roc_auc_class_1', 'average_precision_class_2'):
             self.assertIn(key, got)
-        self.assertMetrics(got, {
-k: ref['expected'][k] for k in (
+        self.assertMetrics(got, {k: ref['expected'][k] for k in (
             'average_precision_macro', 'roc_auc_class_0', 'kappa_linear')}, 'p<i> columns')
 
     def test_regression_metrics_equal_sklearn(self):
@@ -219,14 +218,14 @@ k: ref['expected'][k] for k in (
         self.assertIn('>= 0', out['msle']['error'])
         self.assertIsNone(out['poisson_deviance']['value'])
         self.assertAlmostEqual(out['mae']['value'], (0.5 + 4.5 + 0.25) / 3, places=12)
-#the full list leaves out metrics whose domain the values are outside
+        # the full list leaves out metrics whose domain the values are outside
         full = self.cairn_json('eval', 'metrics', '--input', path, '--json', '--task',
                                'regression', store=False)['metrics']
         self.assertNotIn('msle', full)
         self.assertIn('explained_variance', full)
 
     def test_absent_class_average_precision_refused(self):
-#class 2 has a probability column but no row : sklearn refuses macro AP as well
+        # class 2 has a probability column but no row: sklearn refuses macro AP as well
         P = [[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.8, 0.1]]
         path = self.write('ap_absent', [0, 1, 0, 1], [0, 1, 0, 1], P)
         out = self.score(path, ['average_precision_macro', 'top_2_accuracy'])
@@ -239,8 +238,7 @@ k: ref['expected'][k] for k in (
         for prefix in ('p', 'prob_', 'p_', 'proba_'):
             path = self.write('bc_' + prefix, ref['y'], ref['yp'], ref['P'], prefix=prefix)
             self.assertMetrics(self.score(path, ['roc_auc', 'log_loss']),
-                               {
-k: ref['expected'][k] for k in ('roc_auc', 'log_loss')}, prefix)
+                               {k: ref['expected'][k] for k in ('roc_auc', 'log_loss')}, prefix)
         path = self.write('bc_extra', ref['y'], ref['yp'], ref['P'], prefix='p',
                           extra='probability')
         res = self.cairn('eval', 'metrics', '--input', path, '--metrics', 'roc_auc', store=False)
