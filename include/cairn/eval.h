@@ -330,12 +330,16 @@ typedef struct cairn_predictions {
     }
 
 /* Predictions from a table with columns y_true and y_pred (class labels or numbers) and, for
- * classification, optionally one probability column per class named proba_<class> or
- * p_<class>. Classes are every label seen and every probability column's class, sorted
- * numerically when all are numbers, else as text; numbers are named in their shortest form
- * ("1", not "1.0"). With task AUTO the task is cairn_predictions_infer_task()'s. Fails with EINVAL
- * naming the row or column when a value is missing, there is one class, or the probability columns
- * do not match the classes. On success *out is new and owns its arrays: free it with
+ * classification, optionally one probability column per class named proba_<class>,
+ * prob_<class>, p_<class> or p<i> (p0, p1, ...: with numeric labels class "<i>", with text
+ * labels the i-th class in sorted order, as predict_proba's columns). Classes are every label
+ * seen and every probability column's class, sorted numerically when all are numbers, else as
+ * text; numbers are named in their shortest form ("1", not "1.0"; proba_1.0 is class "1"). A
+ * column whose name looks like probabilities (proba, y_score, probability, ...) but maps to no
+ * class is named in a warning on the ctx's log. With task AUTO the task is
+ * cairn_predictions_infer_task()'s. Fails with EINVAL naming the row or column when a value is
+ * missing, there is one class, two columns are for one class, or the probability columns do not
+ * match the classes. On success *out is new and owns its arrays: free it with
  * cairn_predictions_free(). */
 CAIRN_API cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t,
                                                     cairn_task task, cairn_predictions **out);
