@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *text = malloc(cap);
         len += (size_t)snprintf(text, cap, "fold,row\n");
         for (size_t i = 0; i < n; i++) {
-            if ((i > 0 && rows[i] <= rows[i - 1]) || (limit && rows[i] >= limit) ||
-                folds[i] < -1 || folds[i] >= (int32_t)k)
+            if ((i > 0 && rows[i] <= rows[i - 1]) || (limit && rows[i] >= limit) || folds[i] < -1 ||
+                folds[i] >= (int32_t)k)
                 abort();
             if (folds[i] >= 0)
                 used[folds[i]] = 1;
