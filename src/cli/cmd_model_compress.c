@@ -24,6 +24,8 @@ static void print_json(const cairn_compress_report *r, const char *out)
     cn_jsonw_kint(&w, "size_before", (int64_t)r->size_before);
     cn_jsonw_kint(&w, "size_after", (int64_t)r->size_after);
     cn_jsonw_kdouble(&w, "size_ratio", (double)r->size_after / (double)r->size_before);
+    cn_jsonw_kint(&w, "payload_before", (int64_t)r->payload_before);
+    cn_jsonw_kint(&w, "payload_after", (int64_t)r->payload_after);
     cn_jsonw_kdouble(&w, "latency1_before_ms", r->latency1_before_ms);
     cn_jsonw_kdouble(&w, "latency1_after_ms", r->latency1_after_ms);
     cn_jsonw_kdouble(&w, "batch_before_ms", r->batch_before_ms);
@@ -51,8 +53,10 @@ static void print_json(const cairn_compress_report *r, const char *out)
 static void print_text(const cairn_compress_report *r, const char *out)
 {
     printf("%s: wrote %s\n", r->method, out);
-    printf("size:     %zu -> %zu bytes (%.2fx smaller)\n", r->size_before, r->size_after,
-           (double)r->size_before / (double)r->size_after);
+    printf("size:     file %zu -> %zu bytes (%.2fx smaller); weights %zu -> %zu bytes (%.2fx)\n",
+           r->size_before, r->size_after, (double)r->size_before / (double)r->size_after,
+           r->payload_before, r->payload_after,
+           (double)r->payload_before / (double)r->payload_after);
     printf("latency:  1 row %.4f -> %.4f ms; batch %.4f -> %.4f ms (medians)\n",
            r->latency1_before_ms, r->latency1_after_ms, r->batch_before_ms, r->batch_after_ms);
     if (r->weights)
@@ -66,7 +70,7 @@ static void print_text(const cairn_compress_report *r, const char *out)
            r->metric, r->n_eval, r->metric_before, r->metric_after, r->diff, r->diff_low,
            r->diff_high);
     if (strncmp(r->test, "mcnemar", 7) == 0)
-        printf("McNemar (%s): %lld rows right only before, %lld right only after; statistic "
+        printf("McNemar (%s): %lld row(s) right only before, %lld right only after; statistic "
                "%.4g, p = %.4g; predictions agree on %.1f%%\n",
                strcmp(r->test, "mcnemar_exact") == 0 ? "exact" : "chi-square, corrected",
                (long long)r->n01, (long long)r->n10, r->statistic, r->p_value,

@@ -10,6 +10,7 @@
 #include "learn/model.h"
 #include "cairn/eval.h"
 #include "core/core.h"
+#include "base/buf.h"
 #include "base/time.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
@@ -239,6 +240,37 @@ static cairn_status make(cairn_ctx *ctx, const cairn_model *m, const cairn_table
                    (int)o->method);
 }
 
+/* The new model's metadata: the original's (its training-row record holds for the student
+ * too: it was fitted on the same rows), without cairn.run_id (the run logged the original
+ * file, not this one) but naming it and the method; the drift reference profile carried over. */
+static void finish_meta(const cairn_model *m, cairn_model *out, const char *method)
+{
+    for (size_t i = 0; i < out->n_meta; i++) {
+        free(out->meta_keys[i]);
+        free(out->meta_values[i]);
+    }
+    out->n_meta = 0;
+    for (size_t i = 0; i < m->n_meta; i++) {
+        if (strcmp(m->meta_keys[i], "cairn.run_id") == 0)
+            cairn_model_set_meta(out, "cairn.compressed.from_run", m->meta_values[i]);
+        else
+            cairn_model_set_meta(out, m->meta_keys[i], m->meta_values[i]);
+    }
+    cairn_model_set_meta(out, "cairn.compressed.method", method);
+    cairn_model_set_meta(out, "cairn.compressed.from_digest", m->digest);
+    if (m->drift_profile && !out->drift_profile)
+        cairn_model_set_drift_profile(out, m->drift_profile);
+}
+
+static size_t payload_size(const cairn_model *m)
+{
+    cn_buf b = CN_BUF_INIT;
+    m->ops->save(m->impl, &b);
+    size_t n = b.len;
+    cn_buf_release(&b);
+    return n;
+}
+
 static const char *method_name(cairn_compress_method m)
 {
     return m == CAIRN_COMPRESS_INT8 ? "int8" : m == CAIRN_COMPRESS_PRUNE ? "prune" : "distill";
@@ -256,6 +288,9 @@ cairn_status cairn_model_compress(cairn_ctx *ctx, const cairn_model *m, const ca
     cairn_compress_report *r = report;
     r->method = cn_xstrdup(method_name(o->method));
     r->metric = cn_xstrdup(cairn_model_n_classes(m) ? "accuracy" : "r2");
+    finish_meta(m, *out, r->method);
+    r->payload_before = payload_size(m);
+    r->payload_after = payload_size(*out);
     r->size_before = file_size(ctx, m);
     r->size_after = file_size(ctx, *out);
     if (r->method && o->method == CAIRN_COMPRESS_DISTILL)
