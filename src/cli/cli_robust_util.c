@@ -20,8 +20,11 @@ int cli_model_data_open(const char *spec, const char *csv, cli_model_data *d)
     if (!d->ctx)
         return 1;
     if (cairn_model_ref_resolve(d->ctx, spec, &d->ref) != CAIRN_OK ||
-        cairn_model_load(d->ctx, d->ref.path, &d->model) != CAIRN_OK ||
-        cairn_model_read_csv(d->ctx, d->model, csv, &d->table) != CAIRN_OK)
+        cairn_model_load(d->ctx, d->ref.path, &d->model) != CAIRN_OK)
+        return cli_fail(d->ctx);
+    if (!csv)
+        return 0;
+    if (cairn_model_read_csv(d->ctx, d->model, csv, &d->table) != CAIRN_OK)
         return cli_fail(d->ctx);
     size_t n = d->table->n_rows, overlap;
     d->held_out = cn_xmalloc((n ? n : 1) * sizeof *d->held_out);

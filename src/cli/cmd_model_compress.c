@@ -137,15 +137,8 @@ int cmd_model_compress(const char *usage, int argc, char **argv)
         return cli_usage(usage, "--method distill needs --data CSV: the teacher's training rows "
                                 "(the student learns the teacher's probabilities on them)");
     cli_model_data d = {0};
-    int code = data ? cli_model_data_open(argv[optind], data, &d) : 0;
-    cairn_model *m = NULL, *small = NULL;
-    if (code == 0 && !data) {
-        d.ctx = cairn_ctx_new();
-        if (cairn_model_ref_resolve(d.ctx, argv[optind], &d.ref) != CAIRN_OK ||
-            cairn_model_load(d.ctx, d.ref.path, &d.model) != CAIRN_OK)
-            code = cli_fail(d.ctx);
-    }
-    m = d.model;
+    int code = cli_model_data_open(argv[optind], data, &d);
+    cairn_model *m = d.model, *small = NULL;
     if (code == 0 && data) {
         if (o.method == CAIRN_COMPRESS_DISTILL && !d.has_record)
             code = cli_error("the model holds no record of its training rows; distillation fits "
