@@ -109,7 +109,7 @@ typedef struct cairn_compress_opts {
 typedef struct cairn_compress_report {
     char *method;
     size_t size_before, size_after;               /* model file bytes */
-    size_t payload_before, payload_after; /* the weights section of the file (bytes) */
+    size_t payload_before, payload_after;         /* the weights section of the file (bytes) */
     double latency1_before_ms, latency1_after_ms; /* one row, median of repeats */
     double batch_before_ms, batch_after_ms;       /* all eval rows in one call, median */
     char *metric;                                 /* "accuracy" or "r2" */

@@ -19,7 +19,8 @@ typedef struct cli_model_data {
 } cli_model_data;
 
 /* Opens the context, resolves spec, loads the model and the CSV and splits its rows into
- * trained and held-out (csv NULL: no table). Returns 0, or the exit code after printing the error. */
+ * trained and held-out (csv NULL: no table). Returns 0, or the exit code after printing the error.
+ */
 int cli_model_data_open(const char *spec, const char *csv, cli_model_data *d);
 void cli_model_data_close(cli_model_data *d);
 /* Writes bytes as artifact `path` of run_id; false after printing the error. */

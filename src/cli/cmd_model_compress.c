@@ -73,11 +73,9 @@ static void print_text(const cairn_compress_report *r, const char *out)
         printf("McNemar (%s): %lld row(s) right only before, %lld right only after; statistic "
                "%.4g, p = %.4g; predictions agree on %.1f%%\n",
                strcmp(r->test, "mcnemar_exact") == 0 ? "exact" : "chi-square, corrected",
-               (long long)r->n01, (long long)r->n10, r->statistic, r->p_value,
-               100 * r->agreement);
+               (long long)r->n01, (long long)r->n10, r->statistic, r->p_value, 100 * r->agreement);
     else
-        printf("Wilcoxon on squared errors: statistic %.4g, p = %.4g\n", r->statistic,
-               r->p_value);
+        printf("Wilcoxon on squared errors: statistic %.4g, p = %.4g\n", r->statistic, r->p_value);
 }
 
 int cmd_model_compress(const char *usage, int argc, char **argv)

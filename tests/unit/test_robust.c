@@ -164,7 +164,8 @@ TEST(compressed_models_round_trip)
     data g;
     make(&g, 3);
     const char *kv[] = {"hidden", "8", "epochs", "30"};
-    cairn_model *lr = fit(ctx, &g, "logistic", NULL, 0, NULL), *mlp = fit(ctx, &g, "mlp", kv, 2, NULL);
+    cairn_model *lr = fit(ctx, &g, "logistic", NULL, 0, NULL),
+                *mlp = fit(ctx, &g, "mlp", kv, 2, NULL);
     CHECK(lr && mlp);
     if (lr && mlp) {
         cairn_compress_opts o = CAIRN_COMPRESS_OPTS_INIT;
