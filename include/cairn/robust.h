@@ -91,6 +91,11 @@ typedef struct cairn_compress_opts {
     cairn_compress_method method;
     double sparsity;    /* prune: fraction of weights zeroed, in [0, 1); 0: 0.5 */
     const char *hidden; /* distill: the student's hidden widths; NULL: "16" */
+    /* distill: more student params (mlp params as text); a teacher that is an mlp lends its
+     * own params first (these override them, hidden overrides all) */
+    const char *const *param_keys;
+    const char *const *param_values;
+    size_t n_params;
     /* distill: the rows the student is fitted on (the teacher's probabilities on them as soft
      * targets); NULL: none (distillation is refused) */
     const size_t *fit_rows;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cli_robust_util.h"
 #include "cairn/robust.h"
+#include "cairn/tracking.h"
 #include "base/fs.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -22,8 +23,9 @@ static const char help_text[] =
     "PGD attacks (L-inf radius eps in standardised units; logistic and mlp only). Only numeric\n"
     "features are perturbed; one-hot columns are kept. MODEL is a file, runs:/RUN_ID/model or\n"
     "models:/NAME@ALIAS. Rows: --rows, else the run's validation rows (split/val.idx), else\n"
-    "every row of CSV; rows the model was trained on are refused. The curves are logged on the\n"
-    "model's run as robustness/robustness.json and .svg when there is one.\n\n"
+    "every row of CSV; rows the model was trained on and the run's sealed test rows (scored\n"
+    "once, by 'cairn eval final') are refused. The curves are logged on the model's run as\n"
+    "robustness/robustness.json and .svg when there is one.\n\n"
     "options:\n"
     "  -d, --data CSV          rows with the model's features and label (required)\n"
     "      --rows IDX          row numbers of CSV (0-based, one per line) to use\n"
@@ -210,6 +212,32 @@ static int parse(int argc, char **argv, args *a)
     return -1;
 }
 
+/* The guardrail of cairn eval final: a run's sealed test rows are looked at once, by it. When
+ * CSV is the file the run trained on (same SHA-256), rows of its split/test.idx are refused. */
+static int check_sealed(const args *a, cli_model_data *d, const size_t *rows, size_t n)
+{
+    const char *trained_on = cairn_model_get_meta(d->model, "cairn.data.sha256");
+    const char *run =
+        d->ref.run_id ? d->ref.run_id : cairn_model_get_meta(d->model, "cairn.run_id");
+    char sha[65];
+    int64_t size;
+    if (!trained_on || !run || cairn_file_sha256(d->ctx, a->data, sha, &size) != CAIRN_OK ||
+        strcmp(sha, trained_on) != 0)
+        return 0;
+    bool bad = false;
+    size_t n_test = 0, *test = cli_run_idx(d->ctx, run, "test", d->table->n_rows, &n_test, &bad);
+    size_t hit = 0;
+    for (size_t i = 0; test && i < n; i++)
+        for (size_t j = 0; j < n_test; j++)
+            hit += rows[i] == test[j];
+    free(test);
+    if (hit)
+        return cli_error("%zu of the rows are run %s's sealed test rows; they are scored once, "
+                         "by 'cairn eval final %s': give validation or other held-out rows",
+                         hit, run, run);
+    return 0;
+}
+
 /* The rows to perturb into *rows / *n (owned); 0 or the exit code. */
 static int pick_rows(const args *a, cli_model_data *d, size_t **rows, size_t *n, char *from,
                      size_t from_size)
@@ -249,7 +277,7 @@ static int pick_rows(const args *a, cli_model_data *d, size_t **rows, size_t *n,
                          d->n_trained, a->data);
     if (*n == 0)
         return cli_error("no rows to evaluate: %s is empty", from);
-    return 0;
+    return check_sealed(a, d, *rows, *n);
 }
 
 int cmd_eval_robustness(int argc, char **argv)

@@ -26,8 +26,8 @@ static const char *const synopsis_lines[] = {
     "cairn model history NAME [--alias ALIAS] [--json]",
     "cairn model profile MODEL --data CSV [--batches 1,32,1024] [--seconds S] [--no-record] "
     "[--json]",
-    "cairn model compress MODEL --method int8|prune|distill --out FILE [--data CSV] "
-    "[--sparsity S] [--hidden LIST] [--seed N] [--json]",
+    "cairn model compress MODEL --method int8|prune|distill (--out FILE | --log-to RUN) "
+    "[--data CSV] [--sparsity S] [--hidden LIST] [--param KEY=VALUE]... [--seed N] [--json]",
 };
 static const cli_verb_help helps[] = {
     {"list", "Lists registered models: name, latest version, aliases, last update.\n"
@@ -125,11 +125,15 @@ static const cli_verb_help helps[] = {
      "\n"
      "options:\n"
      "      --method M        int8, prune or distill (required)\n"
-     "      --out FILE        the compressed model file (required)\n"
+     "      --out FILE        write the compressed model there\n"
+     "      --log-to RUN      log it on RUN as compressed/<method>.cairn, with metrics\n"
+     "                        compress_<method>_* (one of --out and --log-to, or both)\n"
      "  -d, --data CSV        rows to score both models on (its held-out rows) and, for\n"
      "                        distill, to fit the student on (its training rows)\n"
      "      --sparsity S      prune: the fraction of weights zeroed (default 0.5)\n"
      "      --hidden LIST     distill: the student's hidden widths (default 16)\n"
+     "      --param KEY=VALUE distill: a student mlp param (repeatable); an mlp teacher lends\n"
+     "                        its own params first\n"
      "      --seed N          the student's and the bootstrap's seed (default 0)\n"
      "      --json            print the report as JSON\n"
      "  -h, --help            this help\n"

@@ -162,6 +162,23 @@ class CompressTest(CairnTest):
         meta, _ = read_model(out)
         self.assertEqual(meta['learner'], 'mlp')
         self.assertEqual(meta['meta']['cairn.compressed.method'], 'distill')
+        self.assertEqual(meta['meta']['cairn.compressed.from_run'], run)
+        self.assertNotIn('cairn.run_id', meta['meta'])
+
+    def test_regression_log_to_run(self):
+        run = self.train('reg', 'diabetes.csv', 'mlp',
+                         ', params: {hidden: "16", learning_rate: "0.01", epochs: "300"}')
+        rep = self.cairn_json('model', 'compress', 'runs:/%s/model' % run, '--method', 'int8',
+                              '--data', DATA / 'diabetes.csv', '--log-to', run[:8], '--json')
+        self.assertEqual(rep['metric'], 'r2')
+        self.assertEqual(rep['test'], 'wilcoxon_squared_errors')
+        self.assertLessEqual(abs(rep['diff']), 0.02)
+        self.assertLessEqual(rep['diff_ci_low'], rep['diff'])
+        self.assertGreaterEqual(rep['diff_ci_high'], rep['diff'])
+        self.assertTrue(0 <= rep['p_value'] <= 1)
+        show = self.cairn_json('runs', 'show', run, '--json')
+        self.assertTrue((pathlib.Path(show['artifact_uri']) / 'compressed' / 'int8.cairn').exists())
+        self.assertIn('compress_int8_metric', json.dumps(show))
 
     def test_bad_input(self):
         xgb = self.train('xgb', 'iris.csv', 'xgboost')

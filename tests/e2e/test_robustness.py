@@ -98,6 +98,11 @@ class RobustnessTest(CairnTest):
                          DATA / 'breast_cancer.csv', '--rows',
                          self.write('train.idx', '\n'.join(train.split()[:3])),
                          mentions=('trained on',))
+        # the sealed test rows are eval final's, once
+        self.cairn_error('eval', 'robustness', 'runs:/%s/model' % run, '--data',
+                         DATA / 'breast_cancer.csv', '--rows',
+                         pathlib.Path(show['artifact_uri']) / 'split' / 'test.idx',
+                         mentions=('sealed test rows', 'cairn eval final'))
 
 
 if __name__ == '__main__':

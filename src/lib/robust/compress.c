@@ -77,13 +77,32 @@ static cairn_status distill(cairn_ctx *ctx, const cairn_model *m, const cairn_ta
     const char **features = cn_xcalloc(nf + 1, sizeof *features);
     for (size_t f = 0; f < nf; f++)
         features[f] = cairn_model_feature_name(m, f);
-    const char *keys[] = {"hidden"};
-    const char *values[] = {o->hidden ? o->hidden : "16"};
+    enum { MAX_P = 64 };
+    const char *keys[MAX_P], *values[MAX_P];
+    size_t np = 0;
+    if (strcmp(m->ops->name, "mlp") == 0)
+        for (size_t i = 0; i < m->n_params && np < MAX_P - 1; i++)
+            if (strcmp(m->param_keys[i], "hidden") != 0) {
+                keys[np] = m->param_keys[i];
+                values[np++] = m->param_values[i];
+            }
+    for (size_t i = 0; i < o->n_params && np < MAX_P - 1; i++) {
+        keys[np] = o->param_keys[i];
+        values[np++] = o->param_values[i];
+    }
+    keys[np] = "hidden";
+    values[np++] = o->hidden ? o->hidden : "16";
+    if (o->n_params > MAX_P / 2) {
+        free(features);
+        free(soft);
+        return cn_fail(ctx, CAIRN_EINVAL, "%zu student params is too many (at most %d)",
+                       o->n_params, MAX_P / 2);
+    }
     cairn_fit_opts fo = CAIRN_FIT_OPTS_INIT;
     fo.learner = "mlp";
     fo.param_keys = keys;
     fo.param_values = values;
-    fo.n_params = 1;
+    fo.n_params = np;
     fo.seed = o->seed;
     fo.label = cairn_model_label(m);
     fo.features = features;
