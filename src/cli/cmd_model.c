@@ -132,7 +132,7 @@ static const cli_verb_help helps[] = {
      "                        distill, to fit the student on (its training rows)\n"
      "      --sparsity S      prune: the fraction of weights zeroed (default 0.5)\n"
      "      --hidden LIST     distill: the student's hidden widths (default 16)\n"
-     "      --param KEY=VALUE distill: a student mlp param (repeatable); an mlp teacher lends\n"
+     "  -p, --param KEY=VALUE distill: a student mlp param (repeatable); an mlp teacher lends\n"
      "                        its own params first\n"
      "      --seed N          the student's and the bootstrap's seed (default 0)\n"
      "      --json            print the report as JSON\n"

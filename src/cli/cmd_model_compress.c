@@ -163,7 +163,7 @@ static int compress(const char *spec, const char *data, const char *out, const c
 
 int cmd_model_compress(const char *usage, int argc, char **argv)
 {
-    enum { O_METHOD = 256, O_SPARSITY, O_HIDDEN, O_OUT, O_SEED, O_JSON, O_PARAM, O_LOG_TO };
+    enum { O_METHOD = 256, O_SPARSITY, O_HIDDEN, O_OUT, O_SEED, O_JSON, O_LOG_TO };
     enum { MAX_PARAMS = 32 };
     static const struct option longopts[] = {{"method", required_argument, NULL, O_METHOD},
                                              {"sparsity", required_argument, NULL, O_SPARSITY},
@@ -172,7 +172,7 @@ int cmd_model_compress(const char *usage, int argc, char **argv)
                                              {"out", required_argument, NULL, O_OUT},
                                              {"seed", required_argument, NULL, O_SEED},
                                              {"json", no_argument, NULL, O_JSON},
-                                             {"param", required_argument, NULL, O_PARAM},
+                                             {"param", required_argument, NULL, 'p'},
                                              {"log-to", required_argument, NULL, O_LOG_TO},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
@@ -186,7 +186,7 @@ int cmd_model_compress(const char *usage, int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:hp:", longopts, NULL)) != -1) {
         switch (c) {
         case O_METHOD:
             o.method = strcmp(optarg, "int8") == 0      ? CAIRN_COMPRESS_INT8
@@ -211,7 +211,7 @@ int cmd_model_compress(const char *usage, int argc, char **argv)
             break;
         case O_JSON: json = true; break;
         case O_LOG_TO: log_to = optarg; break;
-        case O_PARAM: {
+        case 'p': {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || n_owned == MAX_PARAMS) {
                 for (size_t i = 0; i < n_owned; i++)
