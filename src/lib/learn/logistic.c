@@ -21,6 +21,7 @@ typedef struct logistic {
     double *coef;      /* k_out x d */
     double *intercept; /* k_out */
     bool int8;         /* coef saved as int8 with one scale per row (cn_logistic_quantize) */
+    double *scales;    /* int8: k_out scales, kept so saving again writes the same bytes */
 } logistic;
 
 /* First u64 of an int8 payload (a plain payload starts with d, far smaller). */
@@ -587,10 +588,14 @@ static signed char quant(double w, double scale)
 void cn_logistic_quantize(cn_learner *l)
 {
     logistic *m = (logistic *)l;
+    if (m->int8)
+        return;
+    m->scales = cn_xcalloc(m->k_out, sizeof *m->scales);
     for (size_t j = 0; j < m->k_out; j++) {
         double *w = m->coef + j * m->d, scale = row_scale(w, m->d);
         for (size_t i = 0; i < m->d; i++)
             w[i] = quant(w[i], scale) * scale;
+        m->scales[j] = scale;
     }
     m->int8 = true;
 }
@@ -604,7 +609,7 @@ static void logistic_save(const cn_learner *l, cn_buf *payload)
         cn_put_u64(payload, m->k_out);
         for (size_t j = 0; j < m->k_out; j++) {
             const double *w = m->coef + j * m->d;
-            double scale = row_scale(w, m->d);
+            double scale = m->scales[j];
             cn_put_f64s(payload, &scale, 1);
             for (size_t i = 0; i < m->d; i++) {
                 signed char q = quant(w[i], scale);
@@ -626,16 +631,18 @@ static cairn_status load_int8(cairn_ctx *ctx, cn_reader *r, size_t d, size_t ko,
         return cn_fail(ctx, CAIRN_EINVAL,
                        "logistic int8 payload: does not match %zu inputs and %zu weight rows", d,
                        ko);
+    m->scales = cn_xcalloc(ko, sizeof *m->scales);
+    m->int8 = true;
     for (size_t j = 0; j < ko; j++) {
         double scale;
         cn_get_f64s(r, &scale, 1);
+        m->scales[j] = scale;
         if (!(scale > 0) || !isfinite(scale))
             return cn_fail(ctx, CAIRN_EINVAL, "logistic int8 payload: bad scale");
         for (size_t i = 0; i < d; i++)
             m->coef[j * d + i] = (double)(signed char)r->p[r->pos++] * scale;
     }
     cn_get_f64s(r, m->intercept, ko);
-    m->int8 = true;
     return CAIRN_OK;
 }
 
@@ -707,6 +714,7 @@ static void logistic_free(cn_learner *l)
         return;
     free(m->coef);
     free(m->intercept);
+    free(m->scales);
     free(m);
 }
 

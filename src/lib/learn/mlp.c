@@ -27,9 +27,10 @@ typedef struct mlp {
     int activation;
     bool classify; /* softmax + cross-entropy; else identity + squared error / 2 */
     size_t n_params;
-    double *theta; /* per layer: W (in x out, row-major) then b (out) */
-    bool int8;     /* weight matrices saved as int8, one scale per layer (cn_mlp_quantize) */
-    bool sparse;   /* weight matrices saved as a bitmap and the nonzero values (cn_mlp_prune) */
+    double *theta;  /* per layer: W (in x out, row-major) then b (out) */
+    bool int8;      /* weight matrices saved as int8, one scale per layer (cn_mlp_quantize) */
+    bool sparse;    /* weight matrices saved as a bitmap and the nonzero values (cn_mlp_prune) */
+    double *scales; /* int8: one per layer, kept so saving again writes the same bytes */
 } mlp;
 
 /* First u64 of a packed (int8 and/or sparse) payload; a plain one starts with the layer count. */
@@ -605,11 +606,15 @@ static signed char quant(double w, double scale)
 void cn_mlp_quantize(cn_learner *l)
 {
     mlp *m = (mlp *)l;
+    if (m->int8)
+        return;
+    m->scales = cn_xcalloc(m->n_layers, sizeof *m->scales);
     for (size_t l2 = 0; l2 < m->n_layers; l2++) {
         size_t nw = m->sizes[l2] * m->sizes[l2 + 1];
         double *wl = m->theta + w_off(m, l2), scale = layer_scale(wl, nw);
         for (size_t j = 0; j < nw; j++)
             wl[j] = quant(wl[j], scale) * scale;
+        m->scales[l2] = scale;
     }
     m->int8 = true;
 }
@@ -682,7 +687,7 @@ static void put_layer(const mlp *m, size_t l2, cn_buf *payload)
 {
     size_t nw = m->sizes[l2] * m->sizes[l2 + 1];
     const double *wl = m->theta + w_off(m, l2);
-    double scale = m->int8 ? layer_scale(wl, nw) : 1.0;
+    double scale = m->int8 ? m->scales[l2] : 1.0;
     if (m->int8)
         cn_put_f64s(payload, &scale, 1);
     if (m->sparse) {
@@ -730,6 +735,7 @@ static bool get_layer(cn_reader *r, mlp *m, size_t l2)
         cn_get_f64s(r, &scale, 1);
         if (r->bad || !(scale > 0) || !isfinite(scale))
             return false;
+        m->scales[l2] = scale;
     }
     const unsigned char *bits = NULL;
     if (m->sparse) {
@@ -793,6 +799,8 @@ static cairn_status mlp_load(cairn_ctx *ctx, const void *payload, size_t len, si
     } else {
         m->int8 = flags & 1;
         m->sparse = flags >> 1 & 1;
+        if (m->int8)
+            m->scales = cn_xcalloc(m->n_layers, sizeof *m->scales);
         bool ok = true;
         for (size_t l2 = 0; ok && l2 < m->n_layers; l2++)
             ok = get_layer(&r, m, l2);
@@ -840,6 +848,7 @@ static void mlp_free(cn_learner *l)
         return;
     free(m->sizes);
     free(m->theta);
+    free(m->scales);
     free(m);
 }
 
