@@ -27,6 +27,7 @@ declare -A allowed=(
   [drift]="formats data eval learn"
   [automl]="formats data learn eval tracking store runner train hpo drift"
   [robust]="formats data learn eval"
+  [explain]="formats data learn eval tracking store train"
   [pipeline]="formats data learn eval tracking store runner train hpo registry drift"
 )
 # Public headers named after the module they declare (cairn/<module>.h); cairn.h is core.

@@ -195,4 +195,5 @@ int cmd_server(int argc, char **argv);
 int cmd_auth(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 #endif

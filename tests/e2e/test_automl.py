@@ -220,7 +220,7 @@ class AutoML(harness.CairnTest):
     def test_bad_input(self):
         cfg = self.wine_config()
         cases = [
-            (['automl', '--config', cfg, '--learners', 'forest'], 2, "learner 'forest' is unknown"),
+            (['automl', '--config', cfg, '--learners', 'catboost'], 2, "learner 'catboost' is unknown"),
             (['automl', '--config', cfg, '--folds', 1], 2, '--folds'),
             (['automl', '--config', cfg, '--learners', 'ridge'], 1, "does not do classification"),
             (['ablate', '--config', cfg, '--factor', 'C'], 2, "--factor 'C': expected KEY=VALUE"),

@@ -46,10 +46,10 @@ TEST(defaults_are_valid_and_in_range)
             CHECK(cairn_learner_check_params(ctx, name, k, v, 1) == CAIRN_OK);
         }
     }
-    CHECK(n_learners == 5);
+    CHECK(n_learners == 9);
     const cairn_param_spec *specs;
     size_t n;
-    CHECK(cairn_learner_params("forest", &specs, &n) == CAIRN_ENOTFOUND && specs == NULL);
+    CHECK(cairn_learner_params("catboost", &specs, &n) == CAIRN_ENOTFOUND && specs == NULL);
 }
 
 /* 40 rows: x and a binary label y that follows it, or a numeric target for regressors. */

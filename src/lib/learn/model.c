@@ -646,9 +646,7 @@ static cairn_status model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_
     *out = NULL;
     const cn_learner_ops *ops = cn_learner_find(o->learner);
     if (!ops)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "unknown learner '%s' (known: linear, ridge, logistic, mlp, xgboost)",
-                       o->learner ? o->learner : "");
+        return cn_learner_unknown(ctx, "", o->learner);
     cn_linalg_single_thread(); /* fixed summation order: the same bits under a seed */
     cairn_model *m = cn_xcalloc(1, sizeof *m);
     m->ops = ops;

@@ -224,9 +224,7 @@ static cairn_status pick_task(train_state *st)
 {
     const cn_learner_ops *ops = cn_learner_find(st->learner);
     if (!ops)
-        return cn_fail(st->ctx, CAIRN_EINVAL,
-                       "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
-                       st->learner);
+        return cn_learner_unknown(st->ctx, "", st->learner);
     const char *cfg_task = st->cfg->task;
     if (ops->tasks != (CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION)) {
         st->is_classification = ops->tasks == CN_TASK_CLASSIFICATION;
