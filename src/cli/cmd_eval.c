@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_robust_util.h"
 #include "cairn/data.h"
 #include "cairn/eval.h"
 #include "cairn/train.h"
@@ -987,13 +988,15 @@ static const cli_command verbs[] = {
     {"final", cmd_eval_final, "score a trained run on its sealed test split, once"},
     {"compare", cmd_eval_compare,
      "test whether two runs, or two models' predictions or scores, differ"},
+    {"robustness", cmd_eval_robustness,
+     "a model's metric under noise, feature dropout and FGSM/PGD attacks"},
 };
 
 int cmd_eval(int argc, char **argv)
 {
     static const char *const lines[] = {
-        SYN_METRICS,       SYN_MODEL, SYN_FINAL, SYN_COMPARE, SYN_COMPARE_PREDICTIONS,
-        SYN_COMPARE_SCORES};
+        SYN_METRICS,        SYN_MODEL,     SYN_FINAL, SYN_COMPARE, SYN_COMPARE_PREDICTIONS,
+        SYN_COMPARE_SCORES, SYN_ROBUSTNESS};
     static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines), NULL, 0};
     return cli_group_main("eval", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }
