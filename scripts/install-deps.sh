@@ -9,6 +9,8 @@ PACKAGES=(
   build-essential gcc make cmake ninja-build pkg-config
   libsqlite3-dev libpq-dev libmicrohttpd-dev libjansson-dev libyaml-dev
   libcurl4-openssl-dev libopenblas-dev libxgboost-dev libssl-dev
+  # libsvm: no pkg-config file, CMakeLists.txt finds svm.h and libsvm.so by hand
+  libsvm-dev
   # tests: sanitizers and fuzzing, a throwaway PostgreSQL, Python references
   clang clang-format libclang-rt-14-dev postgresql git procps sqlite3 mount
   python3 python3-numpy python3-scipy python3-sklearn python3-xgboost python3-optuna

@@ -26,6 +26,8 @@ declare -A allowed=(
   [auth]="store tracking registry"
   [drift]="formats data eval learn"
   [automl]="formats data learn eval tracking store runner train hpo drift"
+  [robust]="formats data learn eval"
+  [explain]="formats data learn eval tracking store train"
   [pipeline]="formats data learn eval tracking store runner train hpo registry drift"
 )
 # Public headers named after the module they declare (cairn/<module>.h); cairn.h is core.

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # render-pictures.sh - redraws the screenshots of docs/pictures.md: runs `cairn train`,
-# `cairn eval final`, `cairn tune` and `cairn study plot` on the bundled data (binary
-# breast_cancer, 3-class iris, 10-class digits) into a temporary store and converts the SVGs
+# `cairn eval final`, `cairn explain`, `cairn tune` and `cairn study plot` on the bundled data
+# (binary breast_cancer, 3-class iris, 10-class digits) into a temporary store and converts the SVGs
 # they write to PNG with `rsvg-convert -w 700` (librsvg2-bin, see scripts/install-deps.sh).
 #
 # usage: tools/render-pictures.sh [CAIRN] [OUT_DIR]
@@ -78,6 +78,11 @@ seed: 42
 $bc_data
 learner: {name: xgboost, params: {max_depth: 3, eta: 0.1, num_round: 300, early_stopping_rounds: 20}}"
 png "$art/plots/learning_curves.svg" learning_curves_xgboost
+"$cairn" explain "$run" --repeats 5 --top 3 >explain.out 2>explain.log ||
+    die "cairn explain failed: $(cat explain.log)"
+for pic in permutation_importance shap_summary partial_dependence slices; do
+    png "$art/explain/$pic.svg" "explain_$pic"
+done
 for p in confusion_matrix roc pr calibration; do
     png "$art/plots/$p.svg" binary_$p
 done

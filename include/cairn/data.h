@@ -161,6 +161,17 @@ CAIRN_API cairn_status cairn_split_read(cairn_ctx *ctx, const char *dir, size_t 
  * be NULL when *n_out is 0. Errors name the line: "line 3: '1x' is not a row index". */
 CAIRN_API cairn_status cairn_index_parse(cairn_ctx *ctx, const char *text, size_t len,
                                          size_t n_rows, size_t **out, size_t *n_out);
+/* Folds of a fold file: at most this many. */
+#define CAIRN_FOLDS_MAX 1000
+/* Parses a fold file (cv: folds.csv): a CSV whose header is row,fold (either order), then one
+ * 0-based data row index and its fold a line. Folds are 0..K-1 without gaps (K >= 2) or -1 for
+ * a row that is only ever trained on (scikit-learn's PredefinedSplit test_fold); rows are
+ * unique and below n_rows when n_rows > 0. Errors name the line ("line 4: row 17 is already in
+ * the file (line 2)") or the empty fold. On success *rows and *folds (n_out each, sorted by
+ * row; free with cairn_free) and *n_folds = K. */
+CAIRN_API cairn_status cairn_folds_parse(cairn_ctx *ctx, const char *text, size_t len,
+                                         size_t n_rows, size_t **rows, int32_t **folds,
+                                         size_t *n_out, size_t *n_folds);
 /* The index-file text of rows[0..n) (the caller frees with cairn_free). */
 CAIRN_API char *cairn_index_format(const size_t *rows, size_t n);
 CAIRN_API void cairn_split_free(cairn_split *s); /* NULL is a no-op */

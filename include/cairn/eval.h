@@ -52,6 +52,38 @@ CAIRN_API cairn_status cairn_eval_cohen_kappa(cairn_ctx *ctx, const int32_t *y_t
                                               const int32_t *y_pred, size_t n, size_t n_classes,
                                               double *out);
 
+/* F-beta score averaged (zero_division=0): (1 + beta^2) p r / (beta^2 p + r) per class, or
+ * from summed counts with MICRO (fbeta_score). beta >= 0; beta = 1 is F1. */
+CAIRN_API cairn_status cairn_eval_fbeta(cairn_ctx *ctx, const int32_t *y_true,
+                                        const int32_t *y_pred, size_t n, size_t n_classes,
+                                        cairn_average average, double beta, double *out);
+/* Jaccard index tp / (tp + fp + fn), averaged as jaccard_score (zero_division=0). */
+CAIRN_API cairn_status cairn_eval_jaccard(cairn_ctx *ctx, const int32_t *y_true,
+                                          const int32_t *y_pred, size_t n, size_t n_classes,
+                                          cairn_average average, double *out);
+/* Per-class Jaccard index, n_classes values (0 for a class in neither array). */
+CAIRN_API cairn_status cairn_eval_jaccard_per_class(cairn_ctx *ctx, const int32_t *y_true,
+                                                    const int32_t *y_pred, size_t n,
+                                                    size_t n_classes, double *jaccard);
+
+typedef enum cairn_kappa_weights {
+    CAIRN_KAPPA_NONE = 0, /* Cohen's kappa */
+    CAIRN_KAPPA_LINEAR,   /* weights |i - j| */
+    CAIRN_KAPPA_QUADRATIC /* weights (i - j)^2 */
+} cairn_kappa_weights;
+/* Weighted Cohen's kappa (cohen_kappa_score(weights=...)). i and j are positions among the
+ * classes present in y_true or y_pred, in class order, as scikit-learn's confusion matrix. */
+CAIRN_API cairn_status cairn_eval_cohen_kappa_weighted(cairn_ctx *ctx, const int32_t *y_true,
+                                                       const int32_t *y_pred, size_t n,
+                                                       size_t n_classes,
+                                                       cairn_kappa_weights weights, double *out);
+/* Binary likelihood ratios LR+ = TPR / FPR and LR- = FNR / TNR (class_likelihood_ratios, class
+ * 1 positive); NaN where a denominator is 0 or y_true has no positive. Either output may be
+ * NULL. */
+CAIRN_API cairn_status cairn_eval_likelihood_ratios(cairn_ctx *ctx, const int32_t *y_true,
+                                                    const int32_t *y_pred, size_t n,
+                                                    double *positive, double *negative);
+
 /* ---- classification: scores and probabilities -------------------------------------------- */
 
 typedef enum cairn_multiclass {
@@ -143,6 +175,24 @@ CAIRN_API cairn_status cairn_eval_pr_curve_average(cairn_ctx *ctx, const int32_t
                                                    cairn_average average, cairn_curve *out,
                                                    double *value);
 
+/* Top-k accuracy from probabilities (n x n_classes): the share of rows whose true class is
+ * among the k highest scores; equal scores rank the higher class index first, as
+ * top_k_accuracy_score (its stable argsort reversed). Two classes with k = 1: column 1 > 0.5. */
+CAIRN_API cairn_status cairn_eval_top_k_accuracy(cairn_ctx *ctx, const int32_t *y_true,
+                                                 const double *proba, size_t n, size_t n_classes,
+                                                 size_t k, double *out);
+/* One-vs-rest average precision over the classes: MACRO, WEIGHTED (by support) or MICRO
+ * (all n * K (row, class) pairs), as average_precision_score on label_binarize(y_true).
+ * Every class must occur in y_true. per_class (K values) may be NULL. */
+CAIRN_API cairn_status cairn_eval_average_precision_ovr(cairn_ctx *ctx, const int32_t *y_true,
+                                                        const double *proba, size_t n,
+                                                        size_t n_classes, cairn_average average,
+                                                        double *per_class, double *out);
+/* ROC AUC of one class against the rest: column cls of proba against y_true == cls. */
+CAIRN_API cairn_status cairn_eval_roc_auc_per_class(cairn_ctx *ctx, const int32_t *y_true,
+                                                    const double *proba, size_t n, size_t n_classes,
+                                                    size_t cls, double *out);
+
 /* ---- regression --------------------------------------------------------------------------- */
 
 typedef struct cairn_regression_metrics {
@@ -154,6 +204,34 @@ CAIRN_API cairn_status cairn_eval_regression(cairn_ctx *ctx, const double *y_tru
                                              const double *y_pred, size_t n,
                                              cairn_regression_metrics *out);
 
+/* explained_variance_score: 1 - Var(y - yhat) / Var(y); constant y_true gives 1 if the
+ * residual is constant too, else 0 (force_finite). */
+CAIRN_API cairn_status cairn_eval_explained_variance(cairn_ctx *ctx, const double *y_true,
+                                                     const double *y_pred, size_t n, double *out);
+CAIRN_API cairn_status cairn_eval_median_absolute_error(cairn_ctx *ctx, const double *y_true,
+                                                        const double *y_pred, size_t n,
+                                                        double *out);
+CAIRN_API cairn_status cairn_eval_max_error(cairn_ctx *ctx, const double *y_true,
+                                            const double *y_pred, size_t n, double *out);
+/* Mean squared logarithmic error, mean (log1p(y) - log1p(yhat))^2. EINVAL naming the row when
+ * a value is negative (scikit-learn refuses them too). */
+CAIRN_API cairn_status cairn_eval_msle(cairn_ctx *ctx, const double *y_true, const double *y_pred,
+                                       size_t n, double *out);
+/* Mean Tweedie deviance with a power p (mean_tweedie_deviance): p = 0 squared error, 1
+ * Poisson, 2 Gamma; 0 < p < 1 is refused, as are values outside the power's domain (p < 0:
+ * yhat > 0; 1 <= p < 2: y >= 0, yhat > 0; p >= 2: both > 0), naming the row. */
+CAIRN_API cairn_status cairn_eval_tweedie_deviance(cairn_ctx *ctx, const double *y_true,
+                                                   const double *y_pred, size_t n, double power,
+                                                   double *out);
+/* D^2 Tweedie score: 1 - deviance(y, yhat) / deviance(y, mean y) (d2_tweedie_score); NaN for
+ * one row. */
+CAIRN_API cairn_status cairn_eval_d2_tweedie(cairn_ctx *ctx, const double *y_true,
+                                             const double *y_pred, size_t n, double power,
+                                             double *out);
+/* D^2 absolute error: 1 - sum |y - yhat| / sum |y - median y| (d2_absolute_error_score). */
+CAIRN_API cairn_status cairn_eval_d2_absolute_error(cairn_ctx *ctx, const double *y_true,
+                                                    const double *y_pred, size_t n, double *out);
+
 /* ---- resampling --------------------------------------------------------------------------- */
 
 /* Stratified k-fold: fold_of[i] in 0..n_folds-1 for each of the n rows, shuffled under seed.
@@ -162,6 +240,26 @@ CAIRN_API cairn_status cairn_eval_regression(cairn_ctx *ctx, const double *y_tru
 CAIRN_API cairn_status cairn_stratified_kfold(cairn_ctx *ctx, const int32_t *y, size_t n,
                                               size_t n_classes, size_t n_folds, uint64_t seed,
                                               int32_t *fold_of);
+
+/* Plain k-fold (KFold): consecutive blocks of the rows, shuffled under seed first when asked;
+ * the first n % n_folds folds hold one row more. */
+CAIRN_API cairn_status cairn_kfold(cairn_ctx *ctx, size_t n, size_t n_folds, bool shuffle,
+                                   uint64_t seed, int32_t *fold_of);
+/* Group k-fold (GroupKFold): group[i] in 0..n_groups-1; groups are never split. Largest group
+ * first (ties: lower id), each into the fold with the fewest rows so far. Needs n_groups >=
+ * n_folds. */
+CAIRN_API cairn_status cairn_group_kfold(cairn_ctx *ctx, const int32_t *group, size_t n,
+                                         size_t n_groups, size_t n_folds, int32_t *fold_of);
+/* Stratified group k-fold, scikit-learn 1.2's StratifiedGroupKFold algorithm: groups (in id
+ * order, shuffled under seed when asked) sorted stably by the standard deviation of their class
+ * counts, largest first; each goes to the fold that minimises the mean over classes of the
+ * standard deviation across folds of the fold's share of the class, ties (numpy.isclose) to
+ * the fold with fewer rows, then the lower fold. Give group ids in sorted order of the group
+ * values (numpy.unique) and shuffle false to get scikit-learn's folds. */
+CAIRN_API cairn_status cairn_stratified_group_kfold(cairn_ctx *ctx, const int32_t *y,
+                                                    size_t n_classes, const int32_t *group,
+                                                    size_t n, size_t n_groups, size_t n_folds,
+                                                    bool shuffle, uint64_t seed, int32_t *fold_of);
 
 /* A metric over a resample: idx[0..n) are row indices (with repeats) into the caller's data.
  * Return CAIRN_EINVAL (via the ctx) when the metric is undefined on this resample: the
@@ -201,10 +299,11 @@ CAIRN_API cairn_status cairn_bootstrap_paired_diff(cairn_ctx *ctx, size_t n,
 /* The one scorer: a table of metrics by name (the definitions above), each with an optional
  * percentile-bootstrap interval. `cairn eval metrics`, `cairn train`, `cairn eval model|final`
  * and a model server all call it, so they agree on names, values and intervals. Metrics
- * (see docs/eval.md): classification accuracy, balanced_accuracy, precision_macro,
- * recall_macro, f1_macro, f1_weighted, f1_micro, mcc, cohen_kappa, roc_auc (one-vs-rest,
- * macro), roc_auc_ovr (the same), roc_auc_ovo, average_precision (two classes), log_loss,
- * brier; regression mae, mse, rmse, r2, mape. */
+ * (the table with their scikit-learn equivalents is in docs/eval.md): the classification and
+ * regression scorers of scikit-learn 1.2 that apply to labels and scores, by fixed names
+ * (accuracy, f1_macro, roc_auc_ovr_weighted, kappa_quadratic, msle, ...) and by names with a
+ * parameter: top_<k>_accuracy, f<beta>_macro|micro|weighted, roc_auc_class_<label>,
+ * average_precision_class_<label>, tweedie_deviance_<power>, d2_tweedie_<power>. */
 
 typedef enum cairn_task {
     CAIRN_TASK_AUTO = 0, /* cairn_predictions_from_table only: inferred from the columns */
@@ -231,12 +330,16 @@ typedef struct cairn_predictions {
     }
 
 /* Predictions from a table with columns y_true and y_pred (class labels or numbers) and, for
- * classification, optionally one probability column per class named proba_<class> or
- * p_<class>. Classes are every label seen and every probability column's class, sorted
- * numerically when all are numbers, else as text; numbers are named in their shortest form
- * ("1", not "1.0"). With task AUTO the task is cairn_predictions_infer_task()'s. Fails with EINVAL
- * naming the row or column when a value is missing, there is one class, or the probability columns
- * do not match the classes. On success *out is new and owns its arrays: free it with
+ * classification, optionally one probability column per class named proba_<class>,
+ * prob_<class>, p_<class> or p<i> (p0, p1, ...: with numeric labels class "<i>", with text
+ * labels the i-th class in sorted order, as predict_proba's columns). Classes are every label
+ * seen and every probability column's class, sorted numerically when all are numbers, else as
+ * text; numbers are named in their shortest form ("1", not "1.0"; proba_1.0 is class "1"). A
+ * column whose name looks like probabilities (proba, y_score, probability, ...) but maps to no
+ * class is named in a warning on the ctx's log. With task AUTO the task is
+ * cairn_predictions_infer_task()'s. Fails with EINVAL naming the row or column when a value is
+ * missing, there is one class, two columns are for one class, or the probability columns do not
+ * match the classes. On success *out is new and owns its arrays: free it with
  * cairn_predictions_free(). */
 CAIRN_API cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t,
                                                     cairn_task task, cairn_predictions **out);
@@ -251,7 +354,7 @@ CAIRN_API void cairn_predictions_free(cairn_predictions *p);
 
 /* A metric with its percentile-bootstrap confidence interval. */
 typedef struct cairn_scored_metric {
-    const char *name;       /* "accuracy", "f1_macro", "roc_auc_ovr", "rmse", ... */
+    const char *name;       /* "accuracy", "f1_macro", "roc_auc_ovr", "rmse", ... (owned) */
     double value;           /* NaN when undefined on these rows */
     double ci_low, ci_high; /* NaN when there is no interval */
     const char *error; /* why value is NaN (from cairn_score(), owned by its result); or NULL */
@@ -284,7 +387,7 @@ typedef struct cairn_score_result {
     uint64_t seed;
     double confidence; /* of the intervals: 0.95 */
     size_t n_metrics;
-    cairn_scored_metric *metrics; /* names are static text; errors are owned */
+    cairn_scored_metric *metrics; /* names and errors are owned */
     /* classification only, else NULL: */
     int64_t *confusion;              /* K x K, rows = true class, columns = predicted */
     double *precision, *recall, *f1; /* K each, zero_division=0 */
@@ -306,6 +409,8 @@ CAIRN_API const char *cairn_score_metric_name(cairn_task task, size_t i);
 /* What `cairn train` and `cairn eval model` score when not told: a NULL-terminated static
  * list (accuracy, f1_macro, roc_auc_ovr, log_loss; rmse, mae, r2). */
 CAIRN_API const char *const *cairn_score_default_metrics(cairn_task task);
+/* Whether a metric name (of either task) is a loss, error or deviance (lower is better). */
+CAIRN_API bool cairn_score_metric_lower_is_better(const char *name);
 /* EINVAL naming the first of names[0..n) that is not a metric of the task, and the known ones:
  * "metrics: 'rmse' is not a classification metric; known: accuracy, ...". */
 CAIRN_API cairn_status cairn_score_check_metrics(cairn_ctx *ctx, cairn_task task,

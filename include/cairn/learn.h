@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* learn.h - built-in learners (linear, ridge, logistic, mlp, xgboost): fit on a cairn_table,
+/* learn.h - built-in learners (linear, ridge, logistic, mlp, xgboost, ...): fit on a cairn_table,
  * predict, and save or load self-describing model files. Preprocessing (standardisation,
  * one-hot or ordinal encoding) is fitted on the training rows and stored inside the model. */
 #ifndef CAIRN_LEARN_H
@@ -39,7 +39,7 @@ typedef struct cairn_epoch_info {
 typedef int (*cairn_fit_progress_fn)(void *user, const cairn_epoch_info *e);
 
 typedef struct cairn_fit_opts {
-    const char *learner;           /* "linear", "ridge", "logistic", "mlp", "xgboost" */
+    const char *learner;           /* "linear", "xgboost", ... (cairn_learner_name lists them) */
     const char *const *param_keys; /* learner params as text, e.g. "C" = "1.0" */
     const char *const *param_values;
     size_t n_params;

@@ -28,6 +28,8 @@ cairn_ctx *cli_open_store(void);
 /* The same, with the library's log lines up to max_level printed to stderr as
  * "cairn: error|warning|note: <msg>". */
 cairn_ctx *cli_open_store_log(cairn_log_level max_level);
+/* Prints a context's log lines up to max_level to stderr ("cairn: warning: ..."). */
+void cli_log_to_stderr(cairn_ctx *ctx, cairn_log_level max_level);
 /* The same with open options (opts->artifact_root: --artifacts when NULL); on failure the
  * error is printed, then hint (may be NULL) as "cairn: hint: ...", and NULL returned. */
 cairn_ctx *cli_open_store_with(const cairn_open_opts *opts, cairn_log_level max_level,
@@ -199,4 +201,5 @@ int cmd_auth(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_robust_util.h"
 #include "cairn/data.h"
 #include "cairn/eval.h"
 #include "cairn/train.h"
@@ -27,9 +28,10 @@ static const char usage_metrics[] = "usage: " SYN_METRICS "\n";
 static const char help_metrics[] =
     "\nScores predictions in a CSV file with a header. Columns: y_true and y_pred (class labels\n"
     "or numbers); for classification optionally one probability column per class, named\n"
-    "proba_<class> or p_<class> (e.g. proba_0, proba_1, or p_cat, p_dog). Classes are sorted\n"
-    "numerically when every label is a number, else as text; with two classes the second is\n"
-    "the positive one.\n"
+    "proba_<class>, prob_<class>, p_<class> or p<i> (e.g. proba_0, proba_1, p_cat, p_dog, or\n"
+    "p0, p1, p2 in class order). A column that looks like probabilities but names no class is\n"
+    "named in a warning. Classes are sorted numerically when every label is a number, else as\n"
+    "text; with two classes the second is the positive one.\n"
     "Unless --task says, the task is inferred by the same rule as 'cairn train': classification\n"
     "when there are probability columns or y_true or y_pred holds text; regression when y_pred\n"
     "has non-integer values; else classification when y_true has 2 distinct integers, or at\n"
@@ -39,7 +41,9 @@ static const char help_metrics[] =
     "  -i, --input FILE  the predictions CSV\n"
     "  --task T          classification or regression\n"
     "  --metrics LIST    comma-separated metrics to score (default: every one that applies,\n"
-    "                    intervals for the headline ones); see docs/eval.md\n"
+    "                    intervals for the headline ones): every sklearn 1.2 label and score\n"
+    "                    metric, e.g. kappa_quadratic, top_3_accuracy, f2_macro,\n"
+    "                    roc_auc_ovr_weighted, msle, tweedie_deviance_1.5; see docs/eval.md\n"
     "  --json            print the report as JSON\n"
     "  --bootstrap N     resamples for the 95% intervals (default 1000, 0: none)\n"
     "  --seed N          bootstrap seed (default 0)\n"
@@ -280,10 +284,12 @@ static int run_metrics(const eval_args *a)
         snprintf(reason, sizeof reason, "set by --task");
     }
     task_reason = reason;
+    cli_log_to_stderr(ctx, CAIRN_LOG_WARN); /* unused probability-like columns */
     if (cairn_predictions_from_table(ctx, t, a->task, &p) != CAIRN_OK) {
         rc = cli_error("'%s': %s", a->input, cairn_errmsg(ctx));
         goto done;
     }
+    cairn_set_log(ctx, NULL, NULL, CAIRN_LOG_ERROR); /* undefined metrics are listed below */
     o.metrics = a->n_metrics ? a->metrics : NULL;
     o.n_metrics = a->n_metrics;
     o.n_bootstrap = a->n_boot;
@@ -987,13 +993,15 @@ static const cli_command verbs[] = {
     {"final", cmd_eval_final, "score a trained run on its sealed test split, once"},
     {"compare", cmd_eval_compare,
      "test whether two runs, or two models' predictions or scores, differ"},
+    {"robustness", cmd_eval_robustness,
+     "a model's metric under noise, feature dropout and FGSM/PGD attacks"},
 };
 
 int cmd_eval(int argc, char **argv)
 {
     static const char *const lines[] = {
-        SYN_METRICS,       SYN_MODEL, SYN_FINAL, SYN_COMPARE, SYN_COMPARE_PREDICTIONS,
-        SYN_COMPARE_SCORES};
+        SYN_METRICS,        SYN_MODEL,     SYN_FINAL, SYN_COMPARE, SYN_COMPARE_PREDICTIONS,
+        SYN_COMPARE_SCORES, SYN_ROBUSTNESS};
     static const cli_synopsis synopsis = {lines, CN_ARRAY_LEN(lines), NULL, 0};
     return cli_group_main("eval", &synopsis, verbs, CN_ARRAY_LEN(verbs), argc, argv);
 }

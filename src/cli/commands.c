@@ -16,6 +16,8 @@ const cli_command cli_commands[] = {
     {"automl", cmd_automl, "search learners and params by cross-validation, refit the best"},
     {"ablate", cmd_ablate, "one-factor changes against a baseline over seeds, with paired tests"},
     {"eval", cmd_eval, "score predictions, models and compare runs"},
+    {"explain", cmd_explain,
+     "why a run's model predicts: importance, SHAP, partial dependence, slices"},
     {"store", cmd_store, "check the store's integrity and schema"},
     {"server", cmd_server, "serve the store over MLflow's REST API and the artifact proxy"},
     {"model", cmd_model, "register models, move aliases, roll back and show their history"},

@@ -55,6 +55,11 @@ static void log_to_stderr(void *user, cairn_log_level level, const char *compone
     fprintf(stderr, "cairn: %s: %s\n", what, msg);
 }
 
+void cli_log_to_stderr(cairn_ctx *ctx, cairn_log_level max_level)
+{
+    cairn_set_log(ctx, log_to_stderr, NULL, max_level);
+}
+
 cairn_ctx *cli_open_store_log(cairn_log_level max_level)
 {
     cairn_ctx *ctx = cli_open_store();

@@ -147,6 +147,20 @@ class AutoML(harness.CairnTest):
                                '--json')
         self.assertEqual(res2['trials'], 8)
 
+    def test_new_learners_by_name(self):
+        """--learners takes any learner of the task: knn, gnb and tree trials each search
+        their own knobs, and the refit is cairn train with the winner's params."""
+        self.cfg = self.wine_config()
+        res = self.cairn_json('automl', '--config', self.cfg, '--trials', 6, '--folds', 3,
+                              '--learners', 'knn,gnb,tree', '--json')
+        self.check_result(res)
+        seen = {e['learner'] for e in res['leaderboard']}
+        self.assertTrue(seen <= {'knn', 'gnb', 'tree'}, seen)
+        for e in res['leaderboard']:
+            knobs = {'knn': {'n_neighbors', 'weights'}, 'gnb': {'var_smoothing'},
+                     'tree': {'max_depth', 'min_samples_leaf'}}[e['learner']]
+            self.assertEqual(set(e['params']), knobs, e)
+
     def test_search_never_sees_validation_or_test_rows(self):
         clean = self.xor_csv('clean.csv')
         cfg = self.xor_config('clean.yaml', clean)
@@ -220,9 +234,11 @@ class AutoML(harness.CairnTest):
     def test_bad_input(self):
         cfg = self.wine_config()
         cases = [
-            (['automl', '--config', cfg, '--learners', 'forest'], 2, "learner 'forest' is unknown"),
+            (['automl', '--config', cfg, '--learners', 'catboost'], 2, "learner 'catboost' is unknown"),
             (['automl', '--config', cfg, '--folds', 1], 2, '--folds'),
             (['automl', '--config', cfg, '--learners', 'ridge'], 1, "does not do classification"),
+            (['automl', '--config', cfg, '--learners', 'svr'], 1,
+             "for classification use: logistic, mlp, xgboost, svc, nusvc, tree, forest, knn, gnb"),
             (['ablate', '--config', cfg, '--factor', 'C'], 2, "--factor 'C': expected KEY=VALUE"),
             (['ablate', '--config', cfg, '--factor', 'Cee=2'], 1, "unknown param 'Cee'"),
             (['ablate', '--config', cfg, '--factor', 'seed=4'], 1, 'would not be paired'),

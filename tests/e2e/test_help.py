@@ -137,6 +137,7 @@ class Help(harness.CairnTest):
         for ex in self.examples_of('model', 'register')[:1]:
             self.run_example(ex.replace('RUN_ID', run_id))
         self.run_example(self.examples_of('model', 'list')[0])
+        self.run_example(self.examples_of('explain')[0].replace('RUN_ID', run_id))
         self.run_example(self.examples_of('predict')[0].replace('RUN_ID', run_id))
         self.run_example(self.examples_of('model', 'show')[3].replace('7451aa3c', run_id))
         # the space file tune's help describes

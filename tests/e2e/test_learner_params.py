@@ -33,8 +33,8 @@ class LearnerParams(harness.CairnTest):
         self.assertIn('0.001', lr)
         self.assertIn('yes', lr)
         self.assertIn('relu|tanh', out)
-        self.cairn_error('train', '--help-learner', 'forest',
-                         mentions=("learner 'forest' is unknown", 'xgboost'))
+        self.cairn_error('train', '--help-learner', 'catboost',
+                         mentions=("learner 'catboost' is unknown", 'xgboost'))
         for name in ('linear', 'ridge', 'logistic', 'xgboost'):
             self.assertIn('standardize' if name != 'xgboost' else 'num_round',
                           self.cairn('train', '--help-learner', name).stdout)

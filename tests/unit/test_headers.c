@@ -7,6 +7,7 @@
 #include "cairn/data.h"
 #include "cairn/drift.h"
 #include "cairn/eval.h"
+#include "cairn/explain.h"
 #include "cairn/hpo.h"
 #include "cairn/learn.h"
 #include "cairn/logged_model.h"

@@ -412,9 +412,9 @@ TEST(config_and_data_errors)
     char *cfg = config("badlabel.yaml", "data.csv", "logistic", NULL);
     /* an unknown learner and an unknown metric name their field */
     static const char *const k[] = {"learner"};
-    static const char *const v[] = {"forest"};
+    static const char *const v[] = {"catboost"};
     CHECK((r = train(cfg, k, v, 1)) == NULL);
-    CHECK(strstr(cairn_errmsg(ctx), "learner 'forest' is unknown") != NULL);
+    CHECK(strstr(cairn_errmsg(ctx), "learner 'catboost' is unknown") != NULL);
     free(cfg);
     cfg = config("badmetric.yaml", "data.csv", "logistic", "metrics: [accuracy, rmse]\n");
     CHECK((r = train(cfg, NULL, NULL, 0)) == NULL);

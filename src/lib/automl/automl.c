@@ -16,6 +16,7 @@
 #include "cairn/train.h"
 #include "automl/automl_internal.h"
 #include "core/core.h"
+#include "learn/learner.h"
 #include "train/train_internal.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -47,6 +48,20 @@ static const knob knobs[] = {
     /* one thread per fit: trials run side by side (-j), and on small data XGBoost's thread
      * pool costs more than it saves (10x on wine) */
     {"xgboost", "nthread", "{type: const, value: 1}"},
+    /* the learners searched only when --learners names them */
+    {"svc", "C", "{type: float, low: 1.0e-2, high: 1.0e+3, log: true}"},
+    {"svc", "gamma", "{type: categorical, values: [scale, auto]}"},
+    {"svr", "C", "{type: float, low: 1.0e-2, high: 1.0e+3, log: true}"},
+    {"svr", "epsilon", "{type: float, low: 1.0e-3, high: 1.0, log: true}"},
+    {"tree", "max_depth", "{type: int, low: 2, high: 20}"},
+    {"tree", "min_samples_leaf", "{type: int, low: 1, high: 20, log: true}"},
+    {"forest", "n_estimators", "{type: int, low: 50, high: 300, log: true}"},
+    {"forest", "min_samples_leaf", "{type: int, low: 1, high: 10, log: true}"},
+    {"forest", "max_features", "{type: categorical, values: [sqrt, log2, none]}"},
+    {"forest", "n_jobs", "{type: const, value: 1}"},
+    {"knn", "n_neighbors", "{type: int, low: 1, high: 50, log: true}"},
+    {"knn", "weights", "{type: categorical, values: [uniform, distance]}"},
+    {"gnb", "var_smoothing", "{type: float, low: 1.0e-11, high: 1.0e-5, log: true}"},
 };
 
 static const char *const class_learners[] = {"logistic", "mlp", "xgboost", NULL};
@@ -54,19 +69,19 @@ static const char *const reg_learners[] = {"linear", "ridge", "mlp", "xgboost", 
 
 bool cn_automl_metric_maximize(const char *metric)
 {
-    static const char *const lower[] = {"log_loss", "brier", "mae", "mse", "rmse", "mape"};
-    for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)
-        if (strcmp(metric, lower[i]) == 0)
-            return false;
-    return true;
+    return !cairn_score_metric_lower_is_better(metric);
 }
 
-static bool in_list(const char *const *list, const char *name)
+/* "a, b, c": every built-in learner that does the task. */
+static void task_learners(bool classify, cn_buf *out)
 {
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], name) == 0)
-            return true;
-    return false;
+    unsigned bit = classify ? CN_TASK_CLASSIFICATION : CN_TASK_REGRESSION;
+    size_t k = 0;
+    for (size_t i = 0; cairn_learner_name(i); i++) {
+        const cn_learner_ops *ops = cn_learner_find(cairn_learner_name(i));
+        if (ops->tasks & bit)
+            cn_buf_printf(out, "%s%s", k++ ? ", " : "", ops->name);
+    }
 }
 
 /* The learners to search: the task's, or the chosen ones (each checked). */
@@ -91,17 +106,18 @@ static cairn_status pick_learners(cairn_ctx *ctx, const cairn_automl_opts *o, bo
         const char *name = o->learners[i];
         if (cairn_learner_params(name, &specs, &ns) != CAIRN_OK) {
             free(l);
-            return cn_fail(ctx, CAIRN_EINVAL,
-                           "--learners: learner '%s' is unknown; known: linear, ridge, logistic, "
-                           "mlp, xgboost",
-                           name);
+            return cn_learner_unknown(ctx, "--learners: ", name);
         }
-        if (!in_list(task_list, name)) {
+        const cn_learner_ops *ops = cn_learner_find(name);
+        if (!(ops->tasks & (classify ? CN_TASK_CLASSIFICATION : CN_TASK_REGRESSION))) {
             free(l);
-            return cn_fail(ctx, CAIRN_EINVAL,
-                           "--learners: learner '%s' does not do %s (%s); for %s use: %s", name,
-                           task, task_reason, task,
-                           classify ? "logistic, mlp, xgboost" : "linear, ridge, mlp, xgboost");
+            cn_buf names = CN_BUF_INIT;
+            task_learners(classify, &names);
+            cairn_status rc = cn_fail(
+                ctx, CAIRN_EINVAL, "--learners: learner '%s' does not do %s (%s); for %s use: %s",
+                name, task, task_reason, task, cn_buf_str(&names));
+            cn_buf_release(&names);
+            return rc;
         }
         for (size_t j = 0; j < *n; j++)
             if (strcmp(l[j], name) == 0) {

@@ -583,3 +583,205 @@ cairn_status cairn_split_read(cairn_ctx *ctx, const char *dir, size_t n_rows, ca
     *out = s;
     return CAIRN_OK;
 }
+
+/* ---- fold files ---- */
+
+typedef struct fold_entry {
+    size_t row, line;
+    int32_t fold;
+} fold_entry;
+
+static int cmp_fold_entry(const void *a, const void *b)
+{
+    const fold_entry *x = a, *y = b;
+    if (x->row != y->row)
+        return x->row < y->row ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* The next comma-separated cell of [*p, e): its bounds; *p moves past the comma. */
+static void next_cell(const char **p, const char *e, const char **s, const char **ce)
+{
+    *s = *p;
+    while (*p < e && **p != ',')
+        (*p)++;
+    *ce = *p;
+    if (*p < e)
+        (*p)++;
+}
+
+static bool cell_is(const char *s, const char *e, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)(e - s) == n && memcmp(s, word, n) == 0;
+}
+
+/* A decimal integer in [lo, hi] from [s, e), optionally negative. */
+static bool cell_int(const char *s, const char *e, int64_t lo, int64_t hi, int64_t *out)
+{
+    bool neg = s < e && *s == '-';
+    if (neg)
+        s++;
+    if (s == e || e - s > 18)
+        return false;
+    int64_t v = 0;
+    for (; s < e; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = neg ? -v : v;
+    return *out >= lo && *out <= hi;
+}
+
+static void cell_text(const char *s, const char *e, char *buf, size_t size)
+{
+    size_t k = (size_t)(e - s) < size - 1 ? (size_t)(e - s) : size - 1;
+    for (size_t i = 0; i < k; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+    buf[k] = '\0';
+}
+
+cairn_status cairn_folds_parse(cairn_ctx *ctx, const char *text, size_t len, size_t n_rows,
+                               size_t **rows, int32_t **folds, size_t *n_out, size_t *n_folds)
+{
+    *rows = NULL;
+    *folds = NULL;
+    *n_out = *n_folds = 0;
+    if (!text && len)
+        return cn_fail(ctx, CAIRN_EINVAL, "fold file text is NULL");
+    fold_entry *v = NULL;
+    size_t n = 0, cap = 0, line = 0;
+    int row_col = -1, fold_col = -1, n_cols = 0;
+    const char *p = text, *end = text + len;
+    cairn_status rc = CAIRN_OK;
+    char ex[48];
+    while (p < end && rc == CAIRN_OK) {
+        const char *s = p;
+        while (p < end && *p != '\n')
+            p++;
+        const char *e = p;
+        if (e > s && e[-1] == '\r')
+            e--;
+        if (p < end)
+            p++;
+        line++;
+        if (e == s) {
+            if (p >= end)
+                break;
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "line %zu: empty line; a fold file has one row,fold "
+                         "pair a line",
+                         line);
+            break;
+        }
+        const char *q = s, *cs, *ce;
+        if (line == 1) { /* the header */
+            for (int c = 0; q <= e && rc == CAIRN_OK; c++) {
+                next_cell(&q, e, &cs, &ce);
+                if (cell_is(cs, ce, "row") && row_col < 0)
+                    row_col = c;
+                else if (cell_is(cs, ce, "fold") && fold_col < 0)
+                    fold_col = c;
+                else {
+                    cell_text(cs, ce, ex, sizeof ex);
+                    rc = cn_fail(ctx, CAIRN_EINVAL,
+                                 "line 1: column '%s' is not row or fold; a fold file's header "
+                                 "is row,fold",
+                                 ex);
+                }
+                n_cols = c + 1;
+                if (q == e && (ce == e))
+                    break;
+            }
+            if (rc == CAIRN_OK && (row_col < 0 || fold_col < 0))
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "line 1: the header lacks the '%s' column; a fold file's header is "
+                             "row,fold",
+                             row_col < 0 ? "row" : "fold");
+            continue;
+        }
+        int64_t r = -1, f = -2;
+        int c = 0;
+        for (; q <= e && rc == CAIRN_OK; c++) {
+            next_cell(&q, e, &cs, &ce);
+            if (c >= n_cols) {
+                rc = cn_fail(ctx, CAIRN_EINVAL, "line %zu: more than the %d cells of the header",
+                             line, n_cols);
+                break;
+            }
+            cell_text(cs, ce, ex, sizeof ex);
+            if (c == row_col && !cell_int(cs, ce, 0, INT64_MAX / 4, &r))
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "line %zu: row '%s' is not a row index (a non-negative integer)", line,
+                             ex);
+            else if (c == fold_col && !cell_int(cs, ce, -1, CAIRN_FOLDS_MAX - 1, &f))
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "line %zu: fold '%s' is not an integer in -1..%d (-1: the row is "
+                             "only ever trained on)",
+                             line, ex, CAIRN_FOLDS_MAX - 1);
+            if (q == e && ce == e)
+                break;
+        }
+        if (rc == CAIRN_OK && c + 1 < n_cols)
+            rc = cn_fail(ctx, CAIRN_EINVAL, "line %zu: %d cells, the header has %d", line, c + 1,
+                         n_cols);
+        if (rc == CAIRN_OK && n_rows > 0 && (uint64_t)r >= n_rows)
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "line %zu: row %lld is out of range: the data has %zu rows (rows are "
+                         "0-based)",
+                         line, (long long)r, n_rows);
+        if (rc != CAIRN_OK)
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            v = cn_xrealloc(v, cap * sizeof *v);
+        }
+        v[n++] = (fold_entry){(size_t)r, line, (int32_t)f};
+    }
+    if (rc == CAIRN_OK && line == 0)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "the fold file is empty; it needs a row,fold header");
+    if (rc == CAIRN_OK && n == 0)
+        rc = cn_fail(ctx, CAIRN_EINVAL, "the fold file has a header but no rows");
+    int64_t max_fold = -1;
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
+        max_fold = v[i].fold > max_fold ? v[i].fold : max_fold;
+    if (rc == CAIRN_OK && max_fold < 1)
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "the fold file has %s; cross-validation needs at least folds 0 and 1",
+                     max_fold < 0 ? "no fold (only -1)" : "one fold (0)");
+    if (rc == CAIRN_OK) {
+        size_t *count = cn_xcalloc((size_t)max_fold + 1, sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            if (v[i].fold >= 0)
+                count[v[i].fold]++;
+        for (int64_t f = 0; f <= max_fold && rc == CAIRN_OK; f++)
+            if (count[f] == 0)
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "fold %lld has no rows; folds are numbered 0..%lld without gaps "
+                             "(-1: rows only ever trained on)",
+                             (long long)f, (long long)max_fold);
+        free(count);
+    }
+    if (rc == CAIRN_OK) {
+        qsort(v, n, sizeof *v, cmp_fold_entry);
+        for (size_t i = 1; i < n && rc == CAIRN_OK; i++)
+            if (v[i].row == v[i - 1].row)
+                rc = cn_fail(ctx, CAIRN_EINVAL,
+                             "line %zu: row %zu is already in the file (line %zu); a row has one "
+                             "fold",
+                             v[i].line, v[i].row, v[i - 1].line);
+    }
+    if (rc == CAIRN_OK) {
+        *rows = cn_xmalloc(n * sizeof **rows);
+        *folds = cn_xmalloc(n * sizeof **folds);
+        for (size_t i = 0; i < n; i++) {
+            (*rows)[i] = v[i].row;
+            (*folds)[i] = v[i].fold;
+        }
+        *n_out = n;
+        *n_folds = (size_t)max_fold + 1;
+    }
+    free(v);
+    return rc;
+}

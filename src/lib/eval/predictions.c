@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* predictions.c - predictions for the scorer from any tool's table (y_true, y_pred and
- * proba_<class> or p_<class> columns): task and class inference. `cairn eval metrics` reads
- * its CSV through here. */
+ * proba_<class>, prob_<class>, p_<class> or p<i> columns): task and class inference; a column
+ * that looks like probabilities but maps to no class is named in a warning. `cairn eval metrics`
+ * reads its CSV through here. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -100,14 +101,54 @@ static void add_class(owned_predictions *o, size_t *cap, const char *name)
     o->classes[o->pub.n_classes++] = cn_xstrdup(name);
 }
 
-/* The class a probability column is for: "proba_<c>" or "p_<c>", else NULL. */
+/* The class text a probability column names: "proba_<c>", "prob_<c>", "p_<c>" or "p<digits>"
+ * (scikit-learn's predict_proba column order written as p0, p1, ...), else NULL. */
 static const char *proba_class(const char *col)
 {
-    if (strncmp(col, "proba_", 6) == 0 && col[6])
-        return col + 6;
-    if (strncmp(col, "p_", 2) == 0 && col[2])
-        return col + 2;
+    static const char *const prefixes[] = {"proba_", "prob_", "p_"};
+    for (size_t i = 0; i < CN_ARRAY_LEN(prefixes); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(col, prefixes[i], n) == 0 && col[n])
+            return col + n;
+    }
+    if (col[0] == 'p' && col[1] >= '0' && col[1] <= '9' &&
+        strspn(col + 1, "0123456789") == strlen(col + 1))
+        return col + 1;
     return NULL;
+}
+
+/* Whether a column's name looks like it holds probabilities or scores without naming a class
+ * in a form proba_class() understands ("proba", "y_proba", "score", "prob_", ...). */
+static bool looks_like_proba(const char *col)
+{
+    static const char *const starts[] = {"prob", "y_prob", "y_score", "score", "p_", "pred_prob"};
+    for (size_t i = 0; i < CN_ARRAY_LEN(starts); i++)
+        if (strncmp(col, starts[i], strlen(starts[i])) == 0)
+            return true;
+    return false;
+}
+
+/* The class of probability column col among o's classes (-1: none): its text as written, the
+ * number in shortest form ("1.0" is class "1"), or for p<i> with text labels the i-th class. */
+static int proba_column_class(const owned_predictions *o, const char *col, bool text_labels)
+{
+    const char *c = proba_class(col);
+    if (!c)
+        return -1;
+    char **cls = o->classes;
+    size_t k = o->pub.n_classes;
+    int j = find_class(cls, k, c);
+    double v;
+    if (j < 0 && is_number(c, &v)) {
+        char tmp[32];
+        cn_format_double_short(v, tmp, sizeof tmp);
+        j = find_class(cls, k, tmp);
+    }
+    if (j < 0 && text_labels && col[1] != '_' && strncmp(col, "prob", 4) != 0) {
+        unsigned long i = strtoul(c, NULL, 10);
+        j = i < k ? (int)i : -1;
+    }
+    return j;
 }
 
 static cairn_status read_regression(cairn_ctx *ctx, const cairn_column *yt, const cairn_column *yp,
@@ -126,49 +167,100 @@ static cairn_status read_regression(cairn_ctx *ctx, const cairn_column *yt, cons
     return CAIRN_OK;
 }
 
-/* Fills proba from the n_proba probability columns, one per class. */
-static cairn_status read_proba(cairn_ctx *ctx, const cairn_table *t, size_t n_proba,
+/* Fills proba from the probability columns, one per class; text_labels: the labels are not
+ * numbers, so p<i> columns are the classes in order. */
+static cairn_status read_proba(cairn_ctx *ctx, const cairn_table *t, bool text_labels,
                                owned_predictions *o)
 {
-    size_t n = o->pub.n, k = o->pub.n_classes;
-    if (n_proba != k)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "%zu probability columns for %zu classes; give one proba_<class> column "
-                       "per class",
-                       n_proba, k);
-    o->proba = cn_xmalloc(n * k * sizeof(double));
-    for (size_t j = 0; j < t->n_cols; j++) {
-        const cairn_column *c = &t->cols[j];
-        const char *name = proba_class(c->name);
-        if (!name)
+    size_t n = o->pub.n, k = o->pub.n_classes, n_proba = 0;
+    int *col_of = cn_xmalloc(t->n_cols * sizeof *col_of);
+    bool *seen = cn_xcalloc(k, sizeof *seen);
+    cairn_status rc = CAIRN_OK;
+    for (size_t j = 0; j < t->n_cols && rc == CAIRN_OK; j++) {
+        col_of[j] = proba_column_class(o, t->cols[j].name, text_labels);
+        if (col_of[j] < 0)
             continue;
-        if (c->type != CAIRN_COL_NUMERIC)
-            return cn_fail(ctx, CAIRN_EINVAL, "column '%s' is not numeric", c->name);
-        size_t col = (size_t)find_class(o->classes, k, name);
+        if (seen[col_of[j]])
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "two probability columns are for class '%s' (the second is '%s'); "
+                         "keep one",
+                         o->classes[col_of[j]], t->cols[j].name);
+        seen[col_of[j]] = true;
+        n_proba++;
+    }
+    if (rc == CAIRN_OK && n_proba != k)
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "%zu probability columns for %zu classes; give one proba_<class> column "
+                     "per class",
+                     n_proba, k);
+    if (rc == CAIRN_OK)
+        o->proba = cn_xmalloc(n * k * sizeof(double));
+    for (size_t j = 0; j < t->n_cols && rc == CAIRN_OK; j++) {
+        const cairn_column *c = &t->cols[j];
+        if (col_of[j] < 0)
+            continue;
+        if (c->type != CAIRN_COL_NUMERIC) {
+            rc = cn_fail(ctx, CAIRN_EINVAL, "column '%s' is not numeric", c->name);
+            break;
+        }
         for (size_t i = 0; i < n; i++) {
-            if (isnan(c->num[i]))
-                return cn_fail(ctx, CAIRN_EINVAL, "row %zu: missing '%s'", i + 1, c->name);
-            o->proba[i * k + col] = c->num[i];
+            if (isnan(c->num[i])) {
+                rc = cn_fail(ctx, CAIRN_EINVAL, "row %zu: missing '%s'", i + 1, c->name);
+                break;
+            }
+            o->proba[i * k + (size_t)col_of[j]] = c->num[i];
         }
     }
-    o->pub.proba = o->proba;
-    return CAIRN_OK;
+    free(col_of);
+    free(seen);
+    if (rc == CAIRN_OK)
+        o->pub.proba = o->proba;
+    return rc;
+}
+
+/* Warns about every column whose name looks like probabilities but maps to no class. */
+static void warn_unmapped(cairn_ctx *ctx, const cairn_table *t, const owned_predictions *o,
+                          bool text_labels)
+{
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const char *name = t->cols[j].name;
+        if (o->pub.task == CAIRN_TASK_CLASSIFICATION &&
+            proba_column_class(o, name, text_labels) >= 0)
+            continue;
+        if (!looks_like_proba(name) && !proba_class(name))
+            continue;
+        cn_log(ctx, CAIRN_LOG_WARN, "eval",
+               "column '%s' looks like probabilities but is not used: %s", name,
+               o->pub.task == CAIRN_TASK_REGRESSION
+                   ? "regression has no class probabilities"
+                   : "name it proba_<class>, prob_<class>, p_<class> or p<i> after one of the "
+                     "classes");
+    }
 }
 
 /* Classes: every label seen plus every probability column's class, in numeric order when
  * every one is a number ("2" < "10"), else in text order. lt, lp: the n label texts. */
 static cairn_status read_classes(cairn_ctx *ctx, const cairn_table *t, char **lt, char **lp,
-                                 owned_predictions *o)
+                                 bool *text_labels, owned_predictions *o)
 {
     size_t cap = 0, n = o->pub.n;
     for (size_t i = 0; i < n; i++) {
         add_class(o, &cap, lt[i]);
         add_class(o, &cap, lp[i]);
     }
+    *text_labels = !all_numeric(o->classes, o->pub.n_classes);
     for (size_t j = 0; j < t->n_cols; j++) {
-        const char *c = proba_class(t->cols[j].name);
-        if (c)
+        const char *name = t->cols[j].name, *c = proba_class(name);
+        double v;
+        if (!c || (*text_labels && name[1] != '_' && strncmp(name, "prob", 4) != 0))
+            continue; /* p<i> with text labels: the i-th class, not a class "<i>" */
+        if (is_number(c, &v) && !*text_labels) {
+            char tmp[32];
+            cn_format_double_short(v, tmp, sizeof tmp);
+            add_class(o, &cap, tmp);
+        } else {
             add_class(o, &cap, c);
+        }
     }
     size_t k = o->pub.n_classes;
     qsort(o->classes, k, sizeof *o->classes, all_numeric(o->classes, k) ? cmp_number : cmp_text);
@@ -192,6 +284,7 @@ static cairn_status read_classification(cairn_ctx *ctx, const cairn_table *t,
                                         size_t n_proba, owned_predictions *o)
 {
     size_t n = o->pub.n;
+    bool text_labels = false;
     char **lt = cn_xcalloc(n, sizeof *lt), **lp = cn_xcalloc(n, sizeof *lp);
     cairn_status rc = CAIRN_OK;
     for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
@@ -201,9 +294,11 @@ static cairn_status read_classification(cairn_ctx *ctx, const cairn_table *t,
             rc = cn_fail(ctx, CAIRN_EINVAL, "row %zu: missing y_true or y_pred", i + 1);
     }
     if (rc == CAIRN_OK)
-        rc = read_classes(ctx, t, lt, lp, o);
+        rc = read_classes(ctx, t, lt, lp, &text_labels, o);
     if (rc == CAIRN_OK && n_proba > 0)
-        rc = read_proba(ctx, t, n_proba, o);
+        rc = read_proba(ctx, t, text_labels, o);
+    if (rc == CAIRN_OK)
+        warn_unmapped(ctx, t, o, text_labels);
     for (size_t i = 0; i < n; i++) {
         free(lt[i]);
         free(lp[i]);
@@ -271,6 +366,8 @@ cairn_status cairn_predictions_from_table(cairn_ctx *ctx, const cairn_table *t, 
     cairn_status rc = o->pub.task == CAIRN_TASK_REGRESSION
                           ? read_regression(ctx, yt, yp, o)
                           : read_classification(ctx, t, yt, yp, n_proba, o);
+    if (rc == CAIRN_OK && o->pub.task == CAIRN_TASK_REGRESSION)
+        warn_unmapped(ctx, t, o, false);
     if (rc != CAIRN_OK) {
         cairn_predictions_free(&o->pub);
         return rc;

@@ -11,7 +11,9 @@
 #include "base/banned.h"
 
 static const cn_learner_ops *const learners[] = {
-    &cn_linear_ops, &cn_ridge_ops, &cn_logistic_ops, &cn_mlp_ops, &cn_xgb_ops,
+    &cn_linear_ops, &cn_ridge_ops, &cn_logistic_ops, &cn_mlp_ops,   &cn_xgb_ops,
+    &cn_svc_ops,    &cn_nusvc_ops, &cn_svr_ops,      &cn_nusvr_ops, &cn_tree_ops,
+    &cn_forest_ops, &cn_knn_ops,   &cn_gnb_ops,
 };
 
 const cn_learner_ops *cn_learner_find(const char *name)
@@ -20,6 +22,17 @@ const cn_learner_ops *cn_learner_find(const char *name)
         if (strcmp(learners[i]->name, name) == 0)
             return learners[i];
     return NULL;
+}
+
+cairn_status cn_learner_unknown(cairn_ctx *ctx, const char *prefix, const char *name)
+{
+    cn_buf names = CN_BUF_INIT;
+    for (size_t i = 0; i < sizeof learners / sizeof learners[0]; i++)
+        cn_buf_printf(&names, "%s%s", i ? ", " : "", learners[i]->name);
+    cairn_status rc = cn_fail(ctx, CAIRN_EINVAL, "%slearner '%s' is unknown; known: %s", prefix,
+                              name ? name : "", cn_buf_str(&names));
+    cn_buf_release(&names);
+    return rc;
 }
 
 const char *const cn_task_choices[] = {"auto", "regression", "classification", NULL};
@@ -254,15 +267,19 @@ cairn_status cairn_learner_check_params(cairn_ctx *ctx, const char *learner,
 {
     const cn_learner_ops *ops = cn_learner_find(learner);
     if (!ops)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
-                       learner ? learner : "");
+        return cn_learner_unknown(ctx, "", learner);
     for (size_t i = 0; i < n; i++) {
         const cairn_param_spec *s = cn_learner_spec(ops, keys[i]);
         if (!s)
             return unknown_param(ctx, ops, keys[i]);
         if (!value_ok(s, values[i]))
             return bad_value(ctx, ops, s, values[i]);
+        const char *why = s->type == CAIRN_PARAM_STRING && ops->check_string
+                              ? ops->check_string(keys[i], values[i])
+                              : NULL;
+        if (why)
+            return cn_fail(ctx, CAIRN_EINVAL, "learner '%s': param '%s': %s, got '%s'", ops->name,
+                           keys[i], why, values[i]);
     }
     return CAIRN_OK;
 }

@@ -25,6 +25,10 @@ typedef struct cn_fit_data {
     size_t n_classes; /* classification only */
     cn_rows train;
     cn_rows val; /* n == 0: no validation rows */
+    /* Soft targets for the training rows (distillation), or NULL: train.n x n_classes
+     * probabilities (classification) or train.n values (regression) that replace the one-hot
+     * (or label) targets in the loss. Only learners with soft_targets read it. */
+    const double *soft;
     uint64_t seed;
     cairn_fit_progress_fn on_epoch;
     void *user;
@@ -60,12 +64,24 @@ struct cn_learner_ops {
     cairn_status (*load)(cairn_ctx *ctx, const void *payload, size_t len, size_t d, cn_task task,
                          size_t n_classes, cn_learner **out);
     void (*free)(cn_learner *l);
+    /* Optional (NULL: not supported). Gradient of each row's loss with respect to its input,
+     * in the encoded (standardised) space: x and grad_out n x d, y the class index or target. */
+    cairn_status (*input_grad)(cairn_ctx *ctx, const cn_learner *l, const double *x,
+                               const double *y, size_t n, double *grad_out);
+    bool soft_targets; /* fit reads cn_fit_data.soft */
+    /* NULL, or what a STRING param's value lacks ("expected scale, auto or a positive
+     * number"), NULL when it is fine: lets a run be refused before it exists. */
+    const char *(*check_string)(const char *key, const char *value);
 };
 
 extern const cn_learner_ops cn_linear_ops, cn_ridge_ops, cn_logistic_ops, cn_mlp_ops, cn_xgb_ops;
+extern const cn_learner_ops cn_svc_ops, cn_nusvc_ops, cn_svr_ops, cn_nusvr_ops; /* svm.c */
+extern const cn_learner_ops cn_tree_ops, cn_forest_ops, cn_knn_ops, cn_gnb_ops;
 
 /* The learner named `name`, or NULL. */
 const cn_learner_ops *cn_learner_find(const char *name);
+/* EINVAL "PREFIXlearner 'NAME' is unknown; known: linear, ridge, ..." listing the registry. */
+cairn_status cn_learner_unknown(cairn_ctx *ctx, const char *prefix, const char *name);
 /* The spec of param `name`, or NULL. */
 const cairn_param_spec *cn_learner_spec(const cn_learner_ops *ops, const char *name);
 /* EINVAL naming the first key the learner does not know (and those it knows). */
@@ -122,6 +138,33 @@ size_t cn_logistic_weights(const cn_learner *l, const double **coef, const doubl
 double *cn_mlp_params(cn_learner *l, size_t *n);
 double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, const double *s,
                         size_t n, double alpha, double *grad);
+
+/* Compression (cairn/robust.h): int8 post-training quantization of the weights (symmetric;
+ * logistic: one scale per class row, mlp: one scale per layer), kept through save and load,
+ * predictions from the dequantized weights in double; and global magnitude pruning of the
+ * MLP's weight matrices (biases kept), stored as a bitmap and the nonzero values. */
+void cn_logistic_quantize(cn_learner *l);
+void cn_mlp_quantize(cn_learner *l);
+/* Zeroes the round(sparsity * weights) smallest |w| over all layers; returns how many weights
+ * are zero and *total the weights (biases not counted). */
+size_t cn_mlp_prune(cn_learner *l, double sparsity, size_t *total);
+/* Zero weights and all weights (biases not counted) of an MLP. */
+size_t cn_mlp_zero_weights(const cn_learner *l, size_t *total);
+/* SVM internals for the comparison with scikit-learn: libsvm's decision values of n encoded
+ * rows, out: n x width, width returned (classification: one per pair of the classes seen, in
+ * libsvm's one-vs-one order, positive for the pair's first class; regression: 1, the value);
+ * and the classes seen with their support vector counts (returns how many; 0 for regression). */
+size_t cn_svm_decision(const cn_learner *l, const double *x, size_t n, double *out);
+size_t cn_svm_support(const cn_learner *l, const int **labels, const int **n_support);
+/* The learner's predict output (probabilities, one-hot vote or value) computed by libsvm's own
+ * svm_predict_* per row: the reference for the blocked prediction path. */
+void cn_svm_predict_libsvm(const cn_learner *l, const double *x, size_t n, double *out);
+/* Exact TreeSHAP of an xgboost learner (XGBoost's pred_contribs) for n encoded rows x:
+ * *out (free()) holds n x *n_groups x (d + 1) values, the last of each group the bias; one
+ * group for regression and binary models (margin, log-odds), one per class otherwise. EINVAL
+ * for another learner. */
+cairn_status cn_xgb_contribs(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                             double **out, size_t *n_groups);
 
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);

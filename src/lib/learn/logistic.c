@@ -20,7 +20,12 @@ typedef struct logistic {
     size_t k_out;      /* 1 for binary (sigmoid), k for softmax */
     double *coef;      /* k_out x d */
     double *intercept; /* k_out */
+    bool int8;         /* coef saved as int8 with one scale per row (cn_logistic_quantize) */
+    double *scales;    /* int8: k_out scales, kept so saving again writes the same bytes */
 } logistic;
+
+/* First u64 of an int8 payload (a plain payload starts with d, far smaller). */
+#define LOGISTIC_Q8_MARK UINT64_C(0xC0DE51C800000008)
 
 /* The problem: data, C and the per-sample probabilities at the current point. */
 typedef struct problem {
@@ -569,13 +574,80 @@ static cairn_status logistic_predict(cairn_ctx *ctx, const cn_learner *l, const 
     return CAIRN_OK;
 }
 
+/* Symmetric int8 of row w[0..d): scale = max |w| / 127 (1 when all are 0). */
+static double row_scale(const double *w, size_t d)
+{
+    double mx = 0;
+    for (size_t j = 0; j < d; j++)
+        mx = fabs(w[j]) > mx ? fabs(w[j]) : mx;
+    return mx > 0 ? mx / 127.0 : 1.0;
+}
+
+static signed char quant(double w, double scale)
+{
+    double q = round(w / scale);
+    return (signed char)(q > 127 ? 127 : q < -127 ? -127 : q);
+}
+
+void cn_logistic_quantize(cn_learner *l)
+{
+    logistic *m = (logistic *)l;
+    if (m->int8)
+        return;
+    m->scales = cn_xcalloc(m->k_out, sizeof *m->scales);
+    for (size_t j = 0; j < m->k_out; j++) {
+        double *w = m->coef + j * m->d, scale = row_scale(w, m->d);
+        for (size_t i = 0; i < m->d; i++)
+            w[i] = quant(w[i], scale) * scale;
+        m->scales[j] = scale;
+    }
+    m->int8 = true;
+}
+
 static void logistic_save(const cn_learner *l, cn_buf *payload)
 {
     const logistic *m = (const logistic *)l;
+    if (m->int8) {
+        cn_put_u64(payload, LOGISTIC_Q8_MARK);
+        cn_put_u64(payload, m->d);
+        cn_put_u64(payload, m->k_out);
+        for (size_t j = 0; j < m->k_out; j++) {
+            const double *w = m->coef + j * m->d;
+            double scale = m->scales[j];
+            cn_put_f64s(payload, &scale, 1);
+            for (size_t i = 0; i < m->d; i++) {
+                signed char q = quant(w[i], scale);
+                cn_buf_append(payload, &q, 1);
+            }
+        }
+        cn_put_f64s(payload, m->intercept, m->k_out);
+        return;
+    }
     cn_put_u64(payload, m->d);
     cn_put_u64(payload, m->k_out);
     cn_put_f64s(payload, m->coef, m->k_out * m->d);
     cn_put_f64s(payload, m->intercept, m->k_out);
+}
+
+static cairn_status load_int8(cairn_ctx *ctx, cn_reader *r, size_t d, size_t ko, logistic *m)
+{
+    if (cn_get_u64(r) != d || cn_get_u64(r) != ko || r->len - r->pos != ko * (8 + d) + 8 * ko)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "logistic int8 payload: does not match %zu inputs and %zu weight rows", d,
+                       ko);
+    m->scales = cn_xcalloc(ko, sizeof *m->scales);
+    m->int8 = true;
+    for (size_t j = 0; j < ko; j++) {
+        double scale;
+        cn_get_f64s(r, &scale, 1);
+        m->scales[j] = scale;
+        if (!(scale > 0) || !isfinite(scale))
+            return cn_fail(ctx, CAIRN_EINVAL, "logistic int8 payload: bad scale");
+        for (size_t i = 0; i < d; i++)
+            m->coef[j * d + i] = (double)(signed char)r->p[r->pos++] * scale;
+    }
+    cn_get_f64s(r, m->intercept, ko);
+    return CAIRN_OK;
 }
 
 static cairn_status logistic_load(cairn_ctx *ctx, const void *payload, size_t len, size_t d,
@@ -583,8 +655,13 @@ static cairn_status logistic_load(cairn_ctx *ctx, const void *payload, size_t le
 {
     cn_reader r = {payload, len, 0, false};
     size_t ko = n_classes == 2 ? 1 : n_classes;
-    if (task != CN_TASK_CLASSIFICATION || n_classes < 2 || cn_get_u64(&r) != d ||
-        cn_get_u64(&r) != ko || (len - 16) / 8 / (d + 1) != ko || (len - 16) % (8 * (d + 1)))
+    if (task != CN_TASK_CLASSIFICATION || n_classes < 2 || len < 16)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "logistic payload: does not match %zu inputs and %zu classes", d, n_classes);
+    uint64_t first = cn_get_u64(&r);
+    bool q8 = first == LOGISTIC_Q8_MARK;
+    if (!q8 && (first != d || cn_get_u64(&r) != ko || (len - 16) / 8 / (d + 1) != ko ||
+                (len - 16) % (8 * (d + 1))))
         return cn_fail(ctx, CAIRN_EINVAL,
                        "logistic payload: does not match %zu inputs and "
                        "%zu classes",
@@ -596,10 +673,42 @@ static cairn_status logistic_load(cairn_ctx *ctx, const void *payload, size_t le
     m->k_out = ko;
     m->coef = cn_xcalloc(ko * d > 0 ? ko * d : 1, sizeof *m->coef);
     m->intercept = cn_xcalloc(ko, sizeof *m->intercept);
-    cn_get_f64s(&r, m->coef, ko * d);
-    cn_get_f64s(&r, m->intercept, ko);
+    if (q8) {
+        cairn_status rc = load_int8(ctx, &r, d, ko, m);
+        if (rc != CAIRN_OK) {
+            cn_logistic_ops.free(&m->base);
+            return rc;
+        }
+    } else {
+        cn_get_f64s(&r, m->coef, ko * d);
+        cn_get_f64s(&r, m->intercept, ko);
+    }
     *out = &m->base;
     return CAIRN_OK;
+}
+
+/* d loss_i / d x_i = sum_j (p_ij - [y_i = j]) W_j (binary: (p_i - y_i) w). */
+static cairn_status logistic_input_grad(cairn_ctx *ctx, const cn_learner *l, const double *x,
+                                        const double *y, size_t n, double *grad_out)
+{
+    const logistic *m = (const logistic *)l;
+    size_t d = m->d, ko = m->k_out, k = m->k;
+    double *p = cn_xmalloc((n * k > 0 ? n * k : 1) * sizeof *p);
+    cairn_status rc = cn_logistic_ops.predict(ctx, l, x, n, p);
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
+        double *g = grad_out + i * d;
+        size_t yi = (size_t)y[i];
+        for (size_t c = 0; c < d; c++)
+            g[c] = 0;
+        for (size_t j = 0; j < ko; j++) {
+            double r = ko == 1 ? p[i * 2 + 1] - (yi == 1 ? 1.0 : 0.0)
+                               : p[i * k + j] - (yi == j ? 1.0 : 0.0);
+            for (size_t c = 0; c < d; c++)
+                g[c] += r * m->coef[j * d + c];
+        }
+    }
+    free(p);
+    return rc;
 }
 
 static void logistic_free(cn_learner *l)
@@ -609,6 +718,7 @@ static void logistic_free(cn_learner *l)
         return;
     free(m->coef);
     free(m->intercept);
+    free(m->scales);
     free(m);
 }
 
@@ -662,4 +772,5 @@ const cn_learner_ops cn_logistic_ops = {
     .save = logistic_save,
     .load = logistic_load,
     .free = logistic_free,
+    .input_grad = logistic_input_grad,
 };

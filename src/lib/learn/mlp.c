@@ -27,8 +27,14 @@ typedef struct mlp {
     int activation;
     bool classify; /* softmax + cross-entropy; else identity + squared error / 2 */
     size_t n_params;
-    double *theta; /* per layer: W (in x out, row-major) then b (out) */
+    double *theta;  /* per layer: W (in x out, row-major) then b (out) */
+    bool int8;      /* weight matrices saved as int8, one scale per layer (cn_mlp_quantize) */
+    bool sparse;    /* weight matrices saved as a bitmap and the nonzero values (cn_mlp_prune) */
+    double *scales; /* int8: one per layer, kept so saving again writes the same bytes */
 } mlp;
+
+/* First u64 of a packed (int8 and/or sparse) payload; a plain one starts with the layer count. */
+#define MLP_PACKED_MARK UINT64_C(0xC0DE51C8000000AA)
 
 /* Buffers for one batch: activations per layer and their deltas. */
 typedef struct work {
@@ -101,13 +107,22 @@ static void forward(const mlp *m, work *w, size_t b, double p, cn_rng *rng)
 }
 
 /* Sum over rows of s_i * loss_i for the output in w->a[L]. */
-static double data_loss(const mlp *m, const work *w, const double *y, const double *s, size_t b)
+static double data_loss(const mlp *m, const work *w, const double *y, const double *soft,
+                        const double *s, size_t b)
 {
     size_t out = m->sizes[m->n_layers];
     const double *a = w->a[m->n_layers];
     double sum = 0;
     for (size_t i = 0; i < b; i++) {
-        if (m->classify) {
+        if (soft && m->classify) {
+            for (size_t j = 0; j < out; j++) {
+                double q = a[i * out + j], t = soft[i * out + j];
+                sum += t > 0 ? s[i] * -t * log(q > 1e-300 ? q : 1e-300) : 0.0;
+            }
+        } else if (soft) {
+            double e = a[i] - soft[i];
+            sum += s[i] * 0.5 * e * e;
+        } else if (m->classify) {
             double q = a[i * out + (size_t)y[i]];
             sum += s[i] * -log(q > 1e-300 ? q : 1e-300);
         } else {
@@ -130,15 +145,17 @@ static double sq_weights(const mlp *m)
 }
 
 /* Gradient of (sum s_i loss_i + alpha/2 ||W||^2) / b after forward() on the same rows. */
-static void backward(const mlp *m, work *w, const double *y, const double *s, size_t b,
-                     double alpha, double *grad)
+static void backward(const mlp *m, work *w, const double *y, const double *soft, const double *s,
+                     size_t b, double alpha, double *grad)
 {
     size_t nl = m->n_layers, out = m->sizes[nl];
     double *dl = w->delta[nl];
     const double *a = w->a[nl];
     for (size_t i = 0; i < b; i++)
         for (size_t j = 0; j < out; j++) {
-            double target = m->classify ? (j == (size_t)y[i] ? 1.0 : 0.0) : y[i];
+            double target = soft          ? soft[i * out + j]
+                            : m->classify ? (j == (size_t)y[i] ? 1.0 : 0.0)
+                                          : y[i];
             dl[i * out + j] = s[i] * (a[i * out + j] - target) / (double)b;
         }
     for (size_t l = nl; l >= 1; l--) {
@@ -190,7 +207,7 @@ static void evaluate(const mlp *m, work *w, const cn_rows *r, double *loss, doub
         size_t b = r->n - start < w->cap ? r->n - start : w->cap;
         load_rows(w, r->x, d, NULL, start, b);
         forward(m, w, b, 0, NULL);
-        sum += data_loss(m, w, r->y + start, r->w + start, b);
+        sum += data_loss(m, w, r->y + start, NULL, r->w + start, b);
         const double *a = w->a[m->n_layers];
         for (size_t i = 0; i < b; i++) {
             double y = r->y[start + i];
@@ -345,6 +362,7 @@ typedef struct trainer {
     double *best;           /* the weights of the best epoch on the validation rows */
     size_t *idx;            /* training rows in this epoch's order */
     double *yb, *sb;        /* batch targets and weights */
+    double *softb;          /* batch soft targets (distillation), or NULL */
     int64_t t;              /* optimizer steps so far: Adam's bias correction */
     int64_t bad;            /* epochs in a row without an improvement of at least tol */
     int best_epoch;         /* the epoch whose weights `best` holds (0: none yet) */
@@ -367,6 +385,8 @@ static void trainer_init(trainer *tr, mlp *m, const cn_fit_data *data, const set
     tr->idx = cn_xmalloc(n * sizeof *tr->idx);
     tr->yb = cn_xmalloc(batch * sizeof *tr->yb);
     tr->sb = cn_xmalloc(batch * sizeof *tr->sb);
+    if (data->soft)
+        tr->softb = cn_xmalloc(batch * m->sizes[m->n_layers] * sizeof *tr->softb);
     for (size_t i = 0; i < n; i++)
         tr->idx[i] = i;
     tr->best_loss = INFINITY;
@@ -389,6 +409,7 @@ static void trainer_release(trainer *tr)
     free(tr->idx);
     free(tr->yb);
     free(tr->sb);
+    free(tr->softb);
 }
 
 /* One Adam or SGD (optionally Nesterov) step along tr->grad. */
@@ -423,15 +444,19 @@ static void train_batch(trainer *tr, size_t start, size_t b, double *loss_sum, d
     const cn_rows *r = &tr->data->train;
     double *yb = tr->yb, *sb = tr->sb;
     load_rows(&tr->w, r->x, m->sizes[0], tr->idx, start, b);
+    size_t o = m->sizes[m->n_layers];
     for (size_t i = 0; i < b; i++) {
         yb[i] = r->y[tr->idx[start + i]];
         sb[i] = r->w[tr->idx[start + i]];
+        if (tr->softb)
+            memcpy(tr->softb + i * o, tr->data->soft + tr->idx[start + i] * o,
+                   o * sizeof *tr->softb);
     }
     forward(m, &tr->w, b, tr->s->dropout, tr->rng);
-    double bl = (data_loss(m, &tr->w, yb, sb, b) + 0.5 * tr->s->alpha * sq_weights(m)) / (double)b;
+    double bl = (data_loss(m, &tr->w, yb, tr->softb, sb, b) + 0.5 * tr->s->alpha * sq_weights(m)) /
+                (double)b;
     *loss_sum += bl * (double)b;
     const double *a = tr->w.a[m->n_layers];
-    size_t o = m->sizes[m->n_layers];
     for (size_t i = 0; i < b; i++) {
         if (m->classify) {
             size_t bi = 0;
@@ -442,7 +467,7 @@ static void train_batch(trainer *tr, size_t start, size_t b, double *loss_sum, d
             *sse += (a[i] - yb[i]) * (a[i] - yb[i]);
         }
     }
-    backward(m, &tr->w, yb, sb, b, tr->s->alpha, tr->grad);
+    backward(m, &tr->w, yb, tr->softb, sb, b, tr->s->alpha, tr->grad);
     for (size_t l = 0; l < m->n_layers; l++) { /* the weights' gradient norm (diagnostics) */
         const double *gw = tr->grad + w_off(m, l);
         double sq = 0;
@@ -576,15 +601,187 @@ static cairn_status mlp_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
     return CAIRN_OK;
 }
 
-static void mlp_save(const cn_learner *l, cn_buf *payload)
+static void put_header(const mlp *m, cn_buf *payload)
 {
-    const mlp *m = (const mlp *)l;
     cn_put_u64(payload, m->n_layers);
     for (size_t i = 0; i <= m->n_layers; i++)
         cn_put_u64(payload, m->sizes[i]);
     cn_put_u64(payload, (uint64_t)m->activation);
     cn_put_u64(payload, m->classify);
+}
+
+/* Symmetric int8 scale of a layer: max |w| / 127 (1 when all are 0). */
+static double layer_scale(const double *w, size_t n)
+{
+    double mx = 0;
+    for (size_t j = 0; j < n; j++)
+        mx = fabs(w[j]) > mx ? fabs(w[j]) : mx;
+    return mx > 0 ? mx / 127.0 : 1.0;
+}
+
+static signed char quant(double w, double scale)
+{
+    double q = round(w / scale);
+    return (signed char)(q > 127 ? 127 : q < -127 ? -127 : q);
+}
+
+void cn_mlp_quantize(cn_learner *l)
+{
+    mlp *m = (mlp *)l;
+    if (m->int8)
+        return;
+    m->scales = cn_xcalloc(m->n_layers, sizeof *m->scales);
+    for (size_t l2 = 0; l2 < m->n_layers; l2++) {
+        size_t nw = m->sizes[l2] * m->sizes[l2 + 1];
+        double *wl = m->theta + w_off(m, l2), scale = layer_scale(wl, nw);
+        for (size_t j = 0; j < nw; j++)
+            wl[j] = quant(wl[j], scale) * scale;
+        m->scales[l2] = scale;
+    }
+    m->int8 = true;
+}
+
+static int cmp_abs_idx(const size_t *a, const size_t *b, const double *t)
+{
+    size_t i = *a, j = *b;
+    double x = fabs(t[i]), y = fabs(t[j]);
+    return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
+}
+
+/* Sorts indices by |theta| (ties by index), a merge sort: qsort_r is not portable. */
+static void sort_by_abs(size_t *idx, size_t *tmp, size_t n, const double *theta)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    sort_by_abs(idx, tmp, h, theta);
+    sort_by_abs(idx + h, tmp, n - h, theta);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = cmp_abs_idx(&idx[i], &idx[j], theta) <= 0 ? idx[i++] : idx[j++];
+    while (i < h)
+        tmp[k++] = idx[i++];
+    while (j < n)
+        tmp[k++] = idx[j++];
+    memcpy(idx, tmp, n * sizeof *idx);
+}
+
+size_t cn_mlp_zero_weights(const cn_learner *l, size_t *total)
+{
+    const mlp *m = (const mlp *)l;
+    size_t zeros = 0;
+    *total = 0;
+    for (size_t l2 = 0; l2 < m->n_layers; l2++) {
+        size_t nw = m->sizes[l2] * m->sizes[l2 + 1];
+        const double *wl = m->theta + w_off(m, l2);
+        for (size_t j = 0; j < nw; j++)
+            zeros += wl[j] == 0;
+        *total += nw;
+    }
+    return zeros;
+}
+
+size_t cn_mlp_prune(cn_learner *l, double sparsity, size_t *total)
+{
+    mlp *m = (mlp *)l;
+    size_t nw_all = 0;
+    for (size_t l2 = 0; l2 < m->n_layers; l2++)
+        nw_all += m->sizes[l2] * m->sizes[l2 + 1];
+    size_t *idx = cn_xmalloc((nw_all ? nw_all : 1) * sizeof *idx);
+    size_t *tmp = cn_xmalloc((nw_all ? nw_all : 1) * sizeof *tmp);
+    size_t k = 0;
+    for (size_t l2 = 0; l2 < m->n_layers; l2++) { /* positions of weights (not biases) in theta */
+        size_t off = w_off(m, l2), nw = m->sizes[l2] * m->sizes[l2 + 1];
+        for (size_t j = 0; j < nw; j++)
+            idx[k++] = off + j;
+    }
+    sort_by_abs(idx, tmp, nw_all, m->theta);
+    size_t cut = (size_t)llround(sparsity * (double)nw_all);
+    for (size_t j = 0; j < cut && j < nw_all; j++)
+        m->theta[idx[j]] = 0.0;
+    free(idx);
+    free(tmp);
+    m->sparse = true;
+    return cn_mlp_zero_weights(l, total);
+}
+
+static void put_layer(const mlp *m, size_t l2, cn_buf *payload)
+{
+    size_t nw = m->sizes[l2] * m->sizes[l2 + 1];
+    const double *wl = m->theta + w_off(m, l2);
+    double scale = m->int8 ? m->scales[l2] : 1.0;
+    if (m->int8)
+        cn_put_f64s(payload, &scale, 1);
+    if (m->sparse) {
+        for (size_t j = 0; j < nw; j += 8) {
+            unsigned char byte = 0;
+            for (size_t b = 0; b < 8 && j + b < nw; b++)
+                byte |= (unsigned char)((wl[j + b] != 0) << b);
+            cn_buf_append(payload, &byte, 1);
+        }
+    }
+    for (size_t j = 0; j < nw; j++) {
+        if (m->sparse && wl[j] == 0)
+            continue;
+        if (m->int8) {
+            signed char q = quant(wl[j], scale);
+            cn_buf_append(payload, &q, 1);
+        } else {
+            cn_put_f64s(payload, &wl[j], 1);
+        }
+    }
+    cn_put_f64s(payload, wl + nw, m->sizes[l2 + 1]);
+}
+
+static void mlp_save(const cn_learner *l, cn_buf *payload)
+{
+    const mlp *m = (const mlp *)l;
+    if (m->int8 || m->sparse) {
+        cn_put_u64(payload, MLP_PACKED_MARK);
+        put_header(m, payload);
+        cn_put_u64(payload, (uint64_t)m->int8 | (uint64_t)m->sparse << 1);
+        for (size_t l2 = 0; l2 < m->n_layers; l2++)
+            put_layer(m, l2, payload);
+        return;
+    }
+    put_header(m, payload);
     cn_put_f64s(payload, m->theta, m->n_params);
+}
+
+/* Reads one layer of a packed payload into m->theta; false when the payload is short. */
+static bool get_layer(cn_reader *r, mlp *m, size_t l2)
+{
+    size_t nw = m->sizes[l2] * m->sizes[l2 + 1];
+    double *wl = m->theta + w_off(m, l2), scale = 1.0;
+    if (m->int8) {
+        cn_get_f64s(r, &scale, 1);
+        if (r->bad || !(scale > 0) || !isfinite(scale))
+            return false;
+        m->scales[l2] = scale;
+    }
+    const unsigned char *bits = NULL;
+    if (m->sparse) {
+        size_t nb = (nw + 7) / 8;
+        if (r->len - r->pos < nb)
+            return false;
+        bits = r->p + r->pos;
+        r->pos += nb;
+    }
+    for (size_t j = 0; j < nw; j++) {
+        if (bits && !(bits[j / 8] >> (j % 8) & 1)) {
+            wl[j] = 0.0;
+            continue;
+        }
+        if (m->int8) {
+            if (r->pos >= r->len)
+                return false;
+            wl[j] = (double)(signed char)r->p[r->pos++] * scale;
+        } else {
+            cn_get_f64s(r, &wl[j], 1);
+        }
+    }
+    cn_get_f64s(r, wl + nw, m->sizes[l2 + 1]);
+    return !r->bad;
 }
 
 static cairn_status mlp_load(cairn_ctx *ctx, const void *payload, size_t len, size_t d,
@@ -593,6 +790,9 @@ static cairn_status mlp_load(cairn_ctx *ctx, const void *payload, size_t len, si
     cn_reader r = {payload, len, 0, false};
     size_t sizes[MLP_MAX_LAYERS];
     uint64_t nl = cn_get_u64(&r);
+    bool packed = nl == MLP_PACKED_MARK;
+    if (packed)
+        nl = cn_get_u64(&r);
     if (nl < 1 || nl >= MLP_MAX_LAYERS)
         return cn_fail(ctx, CAIRN_EINVAL, "mlp payload: bad layer count");
     double total = 0;
@@ -605,16 +805,61 @@ static cairn_status mlp_load(cairn_ctx *ctx, const void *payload, size_t len, si
             total += ((double)sizes[i - 1] + 1) * (double)sizes[i];
     }
     uint64_t act = cn_get_u64(&r), classify = cn_get_u64(&r);
+    uint64_t flags = packed ? cn_get_u64(&r) : 0;
     bool is_cls = task == CN_TASK_CLASSIFICATION;
     if (r.bad || act > ACT_TANH || classify != is_cls || sizes[0] != d ||
-        sizes[nl] != (is_cls ? n_classes : 1) || total != (double)(len - r.pos) / 8 ||
-        (len - r.pos) % 8)
+        sizes[nl] != (is_cls ? n_classes : 1) || (packed && (flags == 0 || flags > 3)) ||
+        (!packed && (total != (double)(len - r.pos) / 8 || (len - r.pos) % 8)))
         return cn_fail(ctx, CAIRN_EINVAL,
                        "mlp payload: does not match the model's inputs, "
                        "task or size");
+    if (packed && total > (double)(len - r.pos) * 8 + 64) /* at least a bit per weight */
+        return cn_fail(ctx, CAIRN_EINVAL, "mlp payload: shorter than its layers");
     mlp *m = mlp_new(sizes, (size_t)nl, (int)act, is_cls);
-    cn_get_f64s(&r, m->theta, m->n_params);
+    if (!packed) {
+        cn_get_f64s(&r, m->theta, m->n_params);
+    } else {
+        m->int8 = flags & 1;
+        m->sparse = flags >> 1 & 1;
+        if (m->int8)
+            m->scales = cn_xcalloc(m->n_layers, sizeof *m->scales);
+        bool ok = true;
+        for (size_t l2 = 0; ok && l2 < m->n_layers; l2++)
+            ok = get_layer(&r, m, l2);
+        if (!ok || r.pos != r.len) {
+            cn_mlp_ops.free(&m->base);
+            return cn_fail(ctx, CAIRN_EINVAL,
+                           "mlp packed payload: its layers do not fill it exactly");
+        }
+    }
     *out = &m->base;
+    return CAIRN_OK;
+}
+
+/* d loss_i / d x_i: the output delta (p - onehot, or prediction - target) back through the
+ * layers to the inputs. */
+static cairn_status mlp_input_grad(cairn_ctx *ctx, const cn_learner *l, const double *x,
+                                   const double *y, size_t n, double *grad_out)
+{
+    (void)ctx;
+    const mlp *m = (const mlp *)l;
+    size_t cap = n < 256 ? n : 256, d = m->sizes[0], h1 = m->sizes[1];
+    work w = {0};
+    work_init(&w, m, cap, false);
+    double *ones = cn_xmalloc(cap * sizeof *ones), *grad = cn_xmalloc(m->n_params * sizeof *grad);
+    for (size_t i = 0; i < cap; i++)
+        ones[i] = 1.0;
+    for (size_t start = 0; start < n; start += cap) {
+        size_t b = n - start < cap ? n - start : cap;
+        load_rows(&w, x, d, NULL, start, b);
+        forward(m, &w, b, 0, NULL);
+        backward(m, &w, y + start, NULL, ones, b, 0.0, grad); /* delta[1] holds dL/dz1 / b */
+        cn_gemm(false, true, b, d, h1, (double)b, w.delta[1], h1, m->theta, h1, 0.0,
+                grad_out + start * d, d);
+    }
+    free(ones);
+    free(grad);
+    work_release(&w, m->n_layers);
     return CAIRN_OK;
 }
 
@@ -625,6 +870,7 @@ static void mlp_free(cn_learner *l)
         return;
     free(m->sizes);
     free(m->theta);
+    free(m->scales);
     free(m);
 }
 
@@ -643,9 +889,9 @@ double cn_mlp_loss_grad(const cn_learner *l, const double *x, const double *y, c
     work_init(&w, m, n, false);
     load_rows(&w, x, m->sizes[0], NULL, 0, n);
     forward(m, &w, n, 0, NULL);
-    double loss = (data_loss(m, &w, y, s, n) + 0.5 * alpha * sq_weights(m)) / (double)n;
+    double loss = (data_loss(m, &w, y, NULL, s, n) + 0.5 * alpha * sq_weights(m)) / (double)n;
     if (grad)
-        backward(m, &w, y, s, n, alpha, grad);
+        backward(m, &w, y, NULL, s, n, alpha, grad);
     work_release(&w, m->n_layers);
     return loss;
 }
@@ -764,4 +1010,6 @@ const cn_learner_ops cn_mlp_ops = {
     .save = mlp_save,
     .load = mlp_load,
     .free = mlp_free,
+    .input_grad = mlp_input_grad,
+    .soft_targets = true,
 };

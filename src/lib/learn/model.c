@@ -133,6 +133,24 @@ static cairn_status encode(cairn_ctx *ctx, const cairn_model *m, const cairn_tab
     return CAIRN_OK;
 }
 
+cairn_status cn_model_encode(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                             const size_t *rows, size_t n, double *x)
+{
+    return encode(ctx, m, t, rows, n, x);
+}
+
+void cn_model_numeric_columns(const cairn_model *m, bool *numeric)
+{
+    size_t off = 0;
+    for (size_t f = 0; f < m->n_features; f++) {
+        const cn_feature *ft = &m->features[f];
+        size_t span = ft->type == CAIRN_COL_NUMERIC || m->ops->ordinal ? 1 : ft->n_levels;
+        for (size_t j = 0; j < span && off + j < m->n_inputs; j++)
+            numeric[off + j] = ft->type == CAIRN_COL_NUMERIC;
+        off += span;
+    }
+}
+
 /* ---- fitting ---- */
 
 static int cmp_double(const void *a, const void *b)
@@ -421,7 +439,8 @@ static size_t *oversample(const cairn_model *m, const double *y, const size_t *r
 /* What fit_inner allocates, freed by cairn_model_fit whether or not the fit succeeded.
  * xt: n_train × n_inputs and xv: n_val × n_inputs, row-major. */
 typedef struct fit_state {
-    size_t *train; /* training row indices: o->train_rows (or all rows), then oversampled */
+    size_t *train;      /* training row indices: o->train_rows (or all rows), then oversampled */
+    const double *soft; /* soft targets of the training rows, or NULL */
     size_t n_train, n_val;
     double *xt, *yt, *wt, *xv, *yv, *wv;
 } fit_state;
@@ -555,7 +574,12 @@ static cairn_status encode_rows(cairn_ctx *ctx, const cairn_model *m, const cair
 static cairn_status run_learner(cairn_ctx *ctx, const cairn_fit_opts *o, const cn_params *p,
                                 cairn_model *m, const fit_state *s)
 {
+    if (s->soft && (o->class_weight || o->oversample || !m->ops->soft_targets))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "soft targets need a learner that takes them (mlp) and no class weights "
+                       "or oversampling");
     cn_fit_data data = {
+        .soft = s->soft,
         .d = m->n_inputs,
         .task = m->task,
         .n_classes = m->n_classes,
@@ -616,19 +640,18 @@ static cairn_status fit_inner(cairn_ctx *ctx, const cairn_table *t, const cairn_
     return run_learner(ctx, o, &p, m, s);
 }
 
-cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
-                             cairn_model **out)
+static cairn_status model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                              const double *soft, cairn_model **out)
 {
     *out = NULL;
     const cn_learner_ops *ops = cn_learner_find(o->learner);
     if (!ops)
-        return cn_fail(ctx, CAIRN_EINVAL,
-                       "unknown learner '%s' (known: linear, ridge, logistic, mlp, xgboost)",
-                       o->learner ? o->learner : "");
+        return cn_learner_unknown(ctx, "", o->learner);
     cn_linalg_single_thread(); /* fixed summation order: the same bits under a seed */
     cairn_model *m = cn_xcalloc(1, sizeof *m);
     m->ops = ops;
     fit_state s = {0};
+    s.soft = soft;
     cairn_status rc = fit_inner(ctx, t, o, m, &s);
     free(s.train);
     free(s.xt);
@@ -644,6 +667,18 @@ cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_f
     }
     *out = m;
     return CAIRN_OK;
+}
+
+cairn_status cairn_model_fit(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                             cairn_model **out)
+{
+    return model_fit(ctx, t, o, NULL, out);
+}
+
+cairn_status cn_model_fit_soft(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                               const double *soft, cairn_model **out)
+{
+    return model_fit(ctx, t, o, soft, out);
 }
 
 /* ---- prediction ---- */

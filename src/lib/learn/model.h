@@ -45,6 +45,17 @@ size_t cn_model_width(const cairn_model *m);
 char *cn_model_meta_dump(const cairn_model *m);
 /* Fills m (all fields but impl) from a metadata section; EINVAL names what is wrong. */
 cairn_status cn_model_meta_parse(cairn_ctx *ctx, const char *text, size_t len, cairn_model *m);
+/* Marks the encoded columns (m->n_inputs) that hold a numeric feature. */
+void cn_model_numeric_columns(const cairn_model *m, bool *numeric);
+/* cairn_model_fit with soft targets for the training rows (o->train_rows order, no class
+ * weights or oversampling): n_train x n_classes probabilities or n_train values; the learner
+ * must take soft targets. */
+cairn_status cn_model_fit_soft(cairn_ctx *ctx, const cairn_table *t, const cairn_fit_opts *o,
+                               const double *soft, cairn_model **out);
 /* The fitted learner inside a model (tests read weights through it). */
 const cn_learner *cn_model_impl(const cairn_model *m);
+/* Encodes rows[0..n) of t (NULL: the first n) as the learner sees them into x (n x
+ * m->n_inputs): standardised numbers, one-hot or ordinal levels (cairn explain's TreeSHAP). */
+cairn_status cn_model_encode(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
+                             const size_t *rows, size_t n, double *x);
 #endif

@@ -637,3 +637,42 @@ const cn_learner_ops cn_xgb_ops = {
     .load = xgb_load,
     .free = xgb_free,
 };
+
+cairn_status cn_xgb_contribs(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
+                             double **out, size_t *n_groups)
+{
+    *out = NULL;
+    *n_groups = 0;
+    if (l->ops != &cn_xgb_ops)
+        return cn_fail(ctx, CAIRN_EINVAL, "SHAP values: learner '%s' is not xgboost", l->ops->name);
+    const xgb *m = (const xgb *)l;
+    static const char config[] = "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, "
+                                 "\"iteration_end\": 0, \"strict_shape\": false}";
+    DMatrixHandle dm = NULL;
+    const bst_ulong *shape = NULL;
+    bst_ulong dim = 0;
+    const float *res = NULL;
+    if (make_dmatrix(x, n, m->d, m->predict_threads, &dm) != 0)
+        return xgb_fail(ctx, "contributions data");
+    if (XGBoosterPredictFromDMatrix(m->booster, dm, config, &shape, &dim, &res) != 0) {
+        XGDMatrixFree(dm);
+        return xgb_fail(ctx, "contributions");
+    }
+    size_t groups = m->binary ? 1 : m->n_out;
+    bst_ulong total = 1;
+    for (bst_ulong i = 0; i < dim; i++)
+        total *= shape[i];
+    if (total != (bst_ulong)(n * groups * (m->d + 1))) {
+        XGDMatrixFree(dm);
+        return cn_fail(ctx, CAIRN_EINTERNAL,
+                       "xgboost: contributions gave %llu values for %zu rows of %zu inputs",
+                       (unsigned long long)total, n, m->d);
+    }
+    double *v = cn_xmalloc((size_t)(total ? total : 1) * sizeof *v);
+    for (bst_ulong i = 0; i < total; i++)
+        v[i] = (double)res[i];
+    XGDMatrixFree(dm);
+    *out = v;
+    *n_groups = groups;
+    return CAIRN_OK;
+}

@@ -130,7 +130,7 @@ static cairn_status settings(train_state *st)
     st->learner = any_learner ? "xgboost" : cfg->learner.name;
     st->seed = cfg->run.has_seed ? (uint64_t)cfg->run.seed : 0;
     st->bootstrap = cfg->bootstrap >= 0 ? cfg->bootstrap : 1000;
-    st->cv = cfg->cv >= 0 ? cfg->cv : 0;
+    st->cv = cfg->cv >= 0 ? cfg->cv : cfg->cvx.file ? -1 : 0; /* -1: the fold file's folds */
     st->test_frac = cfg->split.test >= 0 ? cfg->split.test : (cfg->split.test_idx ? 0 : 0.2);
     st->val_frac = cfg->split.val >= 0 ? cfg->split.val : (cfg->split.val_idx ? 0 : 0.2);
     for (size_t i = 0; i < cfg->learner.n_params && !any_learner; i++)
@@ -232,9 +232,7 @@ static cairn_status pick_task(train_state *st)
 {
     const cn_learner_ops *ops = cn_learner_find(st->learner);
     if (!ops)
-        return cn_fail(st->ctx, CAIRN_EINVAL,
-                       "learner '%s' is unknown; known: linear, ridge, logistic, mlp, xgboost",
-                       st->learner);
+        return cn_learner_unknown(st->ctx, "", st->learner);
     const char *cfg_task = st->cfg->task;
     if (ops->tasks != (CN_TASK_REGRESSION | CN_TASK_CLASSIFICATION)) {
         st->is_classification = ops->tasks == CN_TASK_CLASSIFICATION;
@@ -418,12 +416,6 @@ static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return x < y ? -1 : x > y;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -650,7 +642,15 @@ static cairn_status log_params(train_state *st)
         rc = cairn_run_log_param(st->run, "bootstrap", buf);
     snprintf(buf, sizeof buf, "%lld", (long long)st->cv);
     if (rc == CAIRN_OK)
-        rc = cairn_run_log_param(st->run, "cv", buf);
+        rc = cairn_run_log_param(st->run, "cv", st->cv < 0 ? st->cfg->cvx.file : buf);
+    const cn_train_config_cv *cv = &st->cfg->cvx;
+    snprintf(buf, sizeof buf, "%lld", (long long)cv->repeats);
+    if (rc == CAIRN_OK && st->cv > 0 && cv->repeats > 0)
+        rc = cairn_run_log_param(st->run, "cv.repeats", buf);
+    if (rc == CAIRN_OK && st->cv > 0 && cv->method)
+        rc = cairn_run_log_param(st->run, "cv.method", cv->method);
+    if (rc == CAIRN_OK && st->cv > 0 && cv->group)
+        rc = cairn_run_log_param(st->run, "cv.group", cv->group);
     return rc;
 }
 
@@ -835,18 +835,20 @@ static void cv_classes(const train_state *st, const cairn_model *m, int32_t *y)
     }
 }
 
-/* Fits on the rows outside fold f, scores fold f and logs cv_<metric> at step f.
- * vals: n_metrics × k, row-major, NaN where a metric could not be computed; tr, te: n rows of
- * scratch each. */
+/* Fits on the used rows outside fold f (fold[i] = -2: the row takes no part; -1: always
+ * trained on), scores fold f and logs cv_<metric> at step `step` (repeat * k + fold).
+ * vals: n_metrics × total, row-major, NaN where a metric could not be computed; tr, te: n rows
+ * of scratch each. */
 static cairn_status cv_fold(train_state *st, const cairn_fit_opts *base, const int32_t *fold,
-                            size_t f, size_t k, size_t *tr, size_t *te, double *vals)
+                            size_t f, size_t step, size_t total, size_t *tr, size_t *te,
+                            double *vals)
 {
     cairn_ctx *ctx = st->ctx;
     size_t n = st->sub->n_rows, ntr = 0, nte = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((size_t)fold[i] == f)
+        if (fold[i] == (int32_t)f)
             te[nte++] = i;
-        else
+        else if (fold[i] != -2)
             tr[ntr++] = i;
     }
     cairn_fit_opts fo = *base;
@@ -858,7 +860,7 @@ static cairn_status cv_fold(train_state *st, const cairn_fit_opts *base, const i
     cairn_model *fm = NULL;
     cairn_status rc = cairn_model_fit(ctx, st->sub, &fo, &fm);
     if (rc != CAIRN_OK) {
-        cn_errctx(ctx, "cv fold %zu", f + 1);
+        cn_errctx(ctx, "cv fold %zu", step + 1);
         return rc;
     }
     cn_scores s;
@@ -867,10 +869,10 @@ static cairn_status cv_fold(train_state *st, const cairn_fit_opts *base, const i
         double v = NAN;
         if (scored && cairn_score_metric(ctx, &s.pred, st->metrics[j], &v) != CAIRN_OK)
             v = NAN;
-        vals[j * k + f] = v;
+        vals[j * total + step] = v;
         char *key = cn_asprintf("cv_%s", st->metrics[j]);
         if (isfinite(v))
-            rc = cairn_run_log_metric(st->run, key, v, (int64_t)f);
+            rc = cairn_run_log_metric(st->run, key, v, (int64_t)step);
         free(key);
     }
     if (scored)
@@ -879,22 +881,22 @@ static cairn_status cv_fold(train_state *st, const cairn_fit_opts *base, const i
     return rc;
 }
 
-/* Each metric's mean and sample standard deviation over the k folds (vals as cv_fold fills
- * it) into st->res, logged as cv_<metric>_mean and cv_<metric>_std. */
-static cairn_status cv_summary(train_state *st, const double *vals, size_t k)
+/* Each metric's mean and sample standard deviation (ddof = 1) over the total fold scores (vals
+ * as cv_fold fills it) into st->res, logged as cv_<metric>_mean and cv_<metric>_std. */
+static cairn_status cv_summary(train_state *st, const double *vals, size_t total)
 {
     cairn_status rc = CAIRN_OK;
-    st->res->n_cv_folds = k;
+    st->res->n_cv_folds = total;
     st->res->n_cv = st->n_metrics;
     st->res->cv = cn_xcalloc(st->n_metrics, sizeof *st->res->cv);
     for (size_t j = 0; j < st->n_metrics && rc == CAIRN_OK; j++) {
         double sum = 0, sq = 0;
-        for (size_t f = 0; f < k; f++)
-            sum += vals[j * k + f];
-        double mean = sum / (double)k;
-        for (size_t f = 0; f < k; f++)
-            sq += (vals[j * k + f] - mean) * (vals[j * k + f] - mean);
-        double sd = sqrt(sq / (double)(k - 1));
+        for (size_t f = 0; f < total; f++)
+            sum += vals[j * total + f];
+        double mean = sum / (double)total;
+        for (size_t f = 0; f < total; f++)
+            sq += (vals[j * total + f] - mean) * (vals[j * total + f] - mean);
+        double sd = sqrt(sq / (double)(total - 1));
         st->res->cv[j] = (cairn_cv_metric){st->metrics[j], mean, sd};
         char *km = cn_asprintf("cv_%s_mean", st->metrics[j]);
         char *ks = cn_asprintf("cv_%s_std", st->metrics[j]);
@@ -908,50 +910,280 @@ static cairn_status cv_summary(train_state *st, const double *vals, size_t k)
     return rc;
 }
 
-/* Tags the fold count and a digest of the n fold assignments. */
-static cairn_status cv_tag(train_state *st, const int32_t *fold, size_t n, size_t k)
+/* How cv: folds the rows: the method, folds k, repeats and the fold of every st->sub row per
+ * repeat (fold[r * n + i]; -2 unused, -1 always trained on). */
+typedef struct cv_plan {
+    const char *method; /* "stratified", "kfold", "group", "stratified_group", "file" */
+    size_t k, repeats;
+    bool shuffle;
+    int32_t *fold;
+    size_t *csv_row; /* st->sub row i is CSV row csv_row[i] */
+} cv_plan;
+
+/* Tags the folds, repeats, method, the standard deviation's ddof and a digest of the fold
+ * assignments, and stores them as the artifact cv/folds.csv (row,fold,repeat; CSV rows). */
+static cairn_status cv_record(train_state *st, const cv_plan *pl)
 {
+    size_t n = st->sub->n_rows;
     /* The folds are the same for two runs when this digest is: same data, split and seed. */
     cn_sha256 *h = cn_sha256_new();
     cn_sha256_update(h, st->content_sha, 64);
     cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_TRAIN], 64);
     cn_sha256_update(h, st->split->sha256[CAIRN_SPLIT_VAL], 64);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b = (unsigned char)fold[i];
-        cn_sha256_update(h, &b, 1);
-    }
-    char hex[65], kbuf[32];
+    cn_buf csv = CN_BUF_INIT;
+    cn_buf_printf(&csv, "row,fold,repeat\n");
+    for (size_t r = 0; r < pl->repeats; r++)
+        for (size_t i = 0; i < n; i++) {
+            int32_t f = pl->fold[r * n + i];
+            unsigned char b = (unsigned char)f;
+            cn_sha256_update(h, &b, 1);
+            if (f != -2)
+                cn_buf_printf(&csv, "%zu,%d,%zu\n", pl->csv_row[i], (int)f, r);
+        }
+    char hex[65], kbuf[32], rbuf[32];
     cn_sha256_final(h, hex);
-    snprintf(kbuf, sizeof kbuf, "%zu", k);
-    cairn_tag tags[] = {{"cairn.cv.folds", kbuf}, {"cairn.cv.sha256", hex}};
-    return cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, 2);
+    snprintf(kbuf, sizeof kbuf, "%zu", pl->k);
+    snprintf(rbuf, sizeof rbuf, "%zu", pl->repeats);
+    cairn_tag tags[] = {
+        {"cairn.cv.folds", kbuf},   {"cairn.cv.sha256", hex},
+        {"cairn.cv.repeats", rbuf}, {"cairn.cv.method", pl->method},
+        {"cairn.cv.std_ddof", "1"}, {"cairn.cv.shuffle", pl->shuffle ? "true" : "false"}};
+    cairn_status rc = cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, CN_ARRAY_LEN(tags));
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_artifact_bytes(st->run, "cv/folds.csv", csv.data, csv.len);
+    cn_buf_release(&csv);
+    return rc;
 }
 
-/* Stratified k-fold over the train + validation rows (of st->sub); logs cv_<m> per fold. */
+/* Reads cv.file into pl->fold: rows not in the file take no part; a sealed test row or a row
+ * outside train and validation is refused, naming the line. */
+static cairn_status cv_from_file(train_state *st, cv_plan *pl)
+{
+    cairn_ctx *ctx = st->ctx;
+    const char *path = st->cfg->cvx.file;
+    size_t n = st->sub->n_rows, n_rows = st->t->n_rows;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cn_fail_errno(ctx, CAIRN_EINVAL, "cv: fold file '%s'", path);
+    cn_buf text = CN_BUF_INIT;
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cn_buf_append(&text, chunk, got);
+    fclose(f);
+    size_t *rows = NULL, m = 0, k = 0;
+    int32_t *folds = NULL;
+    cairn_status rc =
+        cairn_folds_parse(ctx, text.data ? text.data : "", text.len, n_rows, &rows, &folds, &m, &k);
+    cn_buf_release(&text);
+    if (rc != CAIRN_OK) {
+        cn_errctx(ctx, "cv: fold file '%s'", path);
+        return rc;
+    }
+    size_t *sub_of = cn_xmalloc((n_rows ? n_rows : 1) * sizeof *sub_of);
+    for (size_t r = 0; r < n_rows; r++)
+        sub_of[r] = SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        sub_of[pl->csv_row[i]] = i;
+    bool *test = cn_xcalloc(n_rows ? n_rows : 1, sizeof *test);
+    for (size_t i = 0; i < st->split->n[CAIRN_SPLIT_TEST]; i++)
+        test[st->split->rows[CAIRN_SPLIT_TEST][i]] = true;
+    for (size_t i = 0; i < n; i++)
+        pl->fold[i] = -2;
+    for (size_t j = 0; j < m && rc == CAIRN_OK; j++) {
+        size_t r = rows[j];
+        if (sub_of[r] == SIZE_MAX)
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "cv: fold file '%s': row %zu is %s; cross-validation uses only train "
+                         "and validation rows: drop it from the fold file",
+                         path, r,
+                         test[r] ? "a sealed test row (the test split is looked at once, by "
+                                   "cairn eval final)"
+                                 : "in neither the train nor the validation split");
+        else
+            pl->fold[sub_of[r]] = folds[j];
+    }
+    for (size_t f2 = 0; f2 < k && rc == CAIRN_OK; f2++) {
+        size_t in = 0, out = 0;
+        for (size_t i = 0; i < n; i++) {
+            in += pl->fold[i] == (int32_t)f2;
+            out += pl->fold[i] != (int32_t)f2 && pl->fold[i] != -2;
+        }
+        if (out == 0)
+            rc = cn_fail(ctx, CAIRN_EINVAL,
+                         "cv: fold file '%s': fold %zu leaves no rows to train on", path, f2);
+    }
+    pl->k = k;
+    free(sub_of);
+    free(test);
+    free(rows);
+    free(folds);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Group ids 0..G-1 of the st->sub rows from column `name` of the data, in sorted order of the
+ * values (numbers numerically, text by bytes), as numpy.unique; *n_groups = G. */
+static cairn_status cv_groups(train_state *st, const cv_plan *pl, const char *name, int32_t *gid,
+                              size_t *n_groups)
+{
+    int c = cairn_table_find(st->t, name);
+    if (c < 0)
+        return cn_fail(st->ctx, CAIRN_EINVAL,
+                       "cv.group: column '%s' is not in the data '%s'; name a column of it", name,
+                       st->cfg->data.path);
+    const cairn_column *col = &st->t->cols[c];
+    size_t n = st->sub->n_rows;
+    double *key = cn_xmalloc((n ? n : 1) * sizeof *key);
+    for (size_t i = 0; i < n; i++) {
+        size_t r = pl->csv_row[i];
+        bool missing = col->type == CAIRN_COL_NUMERIC ? isnan(col->num[r]) : col->cat[r] < 0;
+        if (missing) {
+            free(key);
+            return cn_fail(st->ctx, CAIRN_EINVAL,
+                           "cv.group: row %zu has no value in column '%s'; every row needs a "
+                           "group",
+                           r, name);
+        }
+        key[i] = col->type == CAIRN_COL_NUMERIC ? col->num[r] : (double)col->cat[r];
+    }
+    /* text: rank the levels by their bytes */
+    double *rank = NULL;
+    if (col->type != CAIRN_COL_NUMERIC) {
+        rank = cn_xmalloc((col->n_levels ? col->n_levels : 1) * sizeof *rank);
+        for (size_t a = 0; a < col->n_levels; a++) {
+            size_t below = 0;
+            for (size_t b = 0; b < col->n_levels; b++)
+                below += strcmp(col->levels[b], col->levels[a]) < 0;
+            rank[a] = (double)below;
+        }
+        for (size_t i = 0; i < n; i++)
+            key[i] = rank[(size_t)key[i]];
+    }
+    double *sorted = cn_xmemdup(key, (n ? n : 1) * sizeof *key);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || sorted[i] != sorted[g - 1])
+            sorted[g++] = sorted[i];
+    for (size_t i = 0; i < n; i++) {
+        size_t lo = 0, hi = g;
+        while (lo + 1 < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (sorted[mid] <= key[i])
+                lo = mid;
+            else
+                hi = mid;
+        }
+        gid[i] = (int32_t)lo;
+    }
+    *n_groups = g;
+    free(key);
+    free(sorted);
+    free(rank);
+    return CAIRN_OK;
+}
+
+/* The folds of every repeat from the cv: settings. */
+static cairn_status cv_assign(train_state *st, const cairn_model *m, cv_plan *pl)
+{
+    cairn_ctx *ctx = st->ctx;
+    const cn_train_config_cv *c = &st->cfg->cvx;
+    size_t n = st->sub->n_rows, nk = cairn_model_n_classes(m);
+    if (c->file) {
+        pl->method = "file";
+        return cv_from_file(st, pl);
+    }
+    pl->method = c->method ? c->method : "stratified";
+    bool grouped = strcmp(pl->method, "group") == 0;
+    bool strat_group = strcmp(pl->method, "stratified_group") == 0;
+    bool kfold = strcmp(pl->method, "kfold") == 0;
+    /* stratified shuffles always (as cv: N always did); the others as sklearn: not unless asked */
+    pl->shuffle = c->shuffle >= 0 ? c->shuffle == 1 : !(grouped || strat_group || kfold);
+    if (strcmp(pl->method, "stratified") == 0 && c->shuffle == 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "cv: method stratified always shuffles under the seed; drop 'shuffle: "
+                       "false' or use method kfold");
+    if (grouped && c->shuffle == 1)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "cv: method group does not shuffle (GroupKFold); drop 'shuffle' or use "
+                       "stratified_group");
+    if (pl->repeats > 1 && !pl->shuffle)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "cv: %zu repeats of method %s without shuffle would repeat the same folds; "
+                       "set 'shuffle: true'%s",
+                       pl->repeats, pl->method, grouped ? " with method stratified_group" : "");
+    if ((strat_group || (!grouped && !kfold)) && nk == 0 && strcmp(pl->method, "stratified") != 0)
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "cv: method stratified_group needs classes; for regression use group");
+    if (pl->k > n)
+        return cn_fail(ctx, CAIRN_EINVAL, "cv: %zu folds but only %zu train and validation rows",
+                       pl->k, n);
+    int32_t *y = cn_xcalloc(n ? n : 1, sizeof *y), *gid = NULL;
+    size_t n_groups = 0;
+    cairn_status rc = CAIRN_OK;
+    cv_classes(st, m, y);
+    if (grouped || strat_group) {
+        gid = cn_xmalloc((n ? n : 1) * sizeof *gid);
+        rc = cv_groups(st, pl, c->group, gid, &n_groups);
+    }
+    for (size_t r = 0; r < pl->repeats && rc == CAIRN_OK; r++) {
+        int32_t *fold = pl->fold + r * n;
+        uint64_t seed = st->seed + r; /* repeat 0: the seed itself, as cv: N */
+        if (kfold)
+            rc = cairn_kfold(ctx, n, pl->k, pl->shuffle, seed, fold);
+        else if (grouped)
+            rc = cairn_group_kfold(ctx, gid, n, n_groups, pl->k, fold);
+        else if (strat_group)
+            rc = cairn_stratified_group_kfold(ctx, y, nk + 1, gid, n, n_groups, pl->k, pl->shuffle,
+                                              seed, fold);
+        else
+            rc = cairn_stratified_kfold(ctx, y, n, nk + 1, pl->k, seed, fold);
+    }
+    if (rc != CAIRN_OK)
+        cn_errctx(ctx, "cv");
+    free(y);
+    free(gid);
+    return rc;
+}
+
+/* Cross-validation over the train + validation rows (of st->sub) as cv: says; logs cv_<m> per
+ * fold at step repeat * k + fold, the summary, tags and the cv/folds.csv artifact. */
 static cairn_status cross_validate(train_state *st, const cairn_fit_opts *base,
                                    const cairn_model *m)
 {
-    cairn_ctx *ctx = st->ctx;
-    size_t n = st->sub->n_rows, k = (size_t)st->cv, nk = cairn_model_n_classes(m);
-    if (k > n)
-        return cn_fail(ctx, CAIRN_EINVAL, "cv: %zu folds but only %zu train and validation rows", k,
-                       n);
-    int32_t *y = cn_xcalloc(n, sizeof *y), *fold = cn_xcalloc(n, sizeof *fold);
-    cv_classes(st, m, y);
-    cairn_status rc = cairn_stratified_kfold(ctx, y, n, nk + 1, k, st->seed, fold);
-    double *vals = cn_xcalloc(st->n_metrics * k, sizeof *vals);
-    size_t *tr = cn_xmalloc(n * sizeof *tr), *te = cn_xmalloc(n * sizeof *te);
-    for (size_t f = 0; f < k && rc == CAIRN_OK; f++)
-        rc = cv_fold(st, base, fold, f, k, tr, te, vals);
+    size_t n = st->sub->n_rows, nt = st->split->n[CAIRN_SPLIT_TRAIN];
+    cv_plan pl = {0};
+    pl.k = st->cv > 0 ? (size_t)st->cv : 5;
+    pl.repeats = st->cfg->cvx.repeats > 0 ? (size_t)st->cfg->cvx.repeats : 1;
+    if (st->cfg->cvx.file)
+        pl.repeats = 1;
+    pl.fold = cn_xcalloc((n ? n : 1) * pl.repeats, sizeof *pl.fold);
+    pl.csv_row = cn_xmalloc((n ? n : 1) * sizeof *pl.csv_row);
+    for (size_t i = 0; i < n; i++) /* st->sub: the train rows, then the validation rows */
+        pl.csv_row[i] = i < nt ? st->split->rows[CAIRN_SPLIT_TRAIN][i]
+                               : st->split->rows[CAIRN_SPLIT_VAL][i - nt];
+    cairn_status rc = cv_assign(st, m, &pl);
+    size_t total = pl.k * pl.repeats;
+    double *vals = cn_xcalloc(st->n_metrics * total + 1, sizeof *vals);
+    size_t *tr = cn_xmalloc((n ? n : 1) * sizeof *tr), *te = cn_xmalloc((n ? n : 1) * sizeof *te);
+    for (size_t r = 0; r < pl.repeats && rc == CAIRN_OK; r++)
+        for (size_t f = 0; f < pl.k && rc == CAIRN_OK; f++)
+            rc = cv_fold(st, base, pl.fold + r * n, f, r * pl.k + f, total, tr, te, vals);
     if (rc == CAIRN_OK)
-        rc = cv_summary(st, vals, k);
+        rc = cv_summary(st, vals, total);
     if (rc == CAIRN_OK)
-        rc = cv_tag(st, fold, n, k);
+        rc = cv_record(st, &pl);
     free(vals);
     free(tr);
     free(te);
-    free(y);
-    free(fold);
+    free(pl.fold);
+    free(pl.csv_row);
     return rc;
 }
 
@@ -1279,7 +1511,7 @@ static cairn_status fit_and_log(train_state *st)
                        &st->n_plots);
     free(sub);
 cv:
-    if (rc == CAIRN_OK && st->cv > 0) {
+    if (rc == CAIRN_OK && (st->cv > 0 || (st->cfg->cvx.file && st->cv < 0))) {
         fo.user = NULL;
         rc = cross_validate(st, &fo, m);
     }

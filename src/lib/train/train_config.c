@@ -271,11 +271,94 @@ static cairn_status read_bootstrap(const cn_tree_walk *w, const cn_node *k, cons
     return cn_tree_int(w, "bootstrap", v, 0, 1000000, &CFG(w)->bootstrap);
 }
 
+static cairn_status cv_folds(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    cairn_status rc = cn_tree_int(w, "cv.folds", v, 2, 100, &CFG(w)->cv);
+    return rc;
+}
+
+static cairn_status cv_repeats(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    return cn_tree_int(w, "cv.repeats", v, 1, 100, &CFG(w)->cvx.repeats);
+}
+
+static cairn_status cv_method(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    char **m = &CFG(w)->cvx.method;
+    cairn_status rc = cn_tree_string(w, "cv.method", v, m);
+    if (rc == CAIRN_OK && strcmp(*m, "stratified") != 0 && strcmp(*m, "kfold") != 0 &&
+        strcmp(*m, "group") != 0 && strcmp(*m, "stratified_group") != 0)
+        rc = cn_tree_fail(w->ctx, w->tree, v,
+                          "'cv.method' must be stratified, kfold, group or stratified_group, "
+                          "got '%s'",
+                          *m);
+    return rc;
+}
+
+static cairn_status cv_group(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    return cn_tree_string(w, "cv.group", v, &CFG(w)->cvx.group);
+}
+
+static cairn_status cv_shuffle(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    bool b;
+    cairn_status rc = cn_tree_bool(w, "cv.shuffle", v, &b);
+    CFG(w)->cvx.shuffle = b;
+    return rc;
+}
+
+static cairn_status cv_file(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    return cn_tree_string(w, "cv.file", v, &CFG(w)->cvx.file);
+}
+
+static const cn_tree_field cv_fields[] = {
+    {"folds", cv_folds}, {"repeats", cv_repeats}, {"method", cv_method},
+    {"group", cv_group}, {"shuffle", cv_shuffle}, {"file", cv_file},
+};
+
+/* cv: N (folds), cv: FILE (a row,fold file) or cv: {folds, repeats, method, group, shuffle,
+ * file}. */
 static cairn_status read_cv(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
 {
     (void)k;
-    cairn_status rc = cn_tree_int(w, "cv", v, 0, 100, &CFG(w)->cv);
-    if (rc == CAIRN_OK && CFG(w)->cv == 1)
+    cn_train_config *cfg = CFG(w);
+    cairn_status rc;
+    if (v->kind == CN_NODE_MAP) {
+        rc = cn_tree_walk_map(w, v, "cv", cv_fields, N(cv_fields));
+        const char *m = cfg->cvx.method;
+        bool grouped = m && (strcmp(m, "group") == 0 || strcmp(m, "stratified_group") == 0);
+        if (rc == CAIRN_OK && grouped && !cfg->cvx.group)
+            rc = cn_tree_fail(w->ctx, w->tree, v,
+                              "'cv.method' %s needs 'cv.group', the column whose groups are "
+                              "kept whole",
+                              m);
+        if (rc == CAIRN_OK && cfg->cvx.group && !grouped)
+            rc = cn_tree_fail(w->ctx, w->tree, v,
+                              "'cv.group' needs 'cv.method: group' or 'stratified_group'");
+        if (rc == CAIRN_OK && cfg->cvx.file && (m || cfg->cv >= 0 || cfg->cvx.shuffle >= 0))
+            rc = cn_tree_fail(w->ctx, w->tree, v,
+                              "'cv.file' gives the folds itself; drop 'cv.folds', 'cv.method' "
+                              "and 'cv.shuffle'");
+        if (rc == CAIRN_OK && cfg->cvx.file && cfg->cvx.repeats > 1)
+            rc = cn_tree_fail(w->ctx, w->tree, v,
+                              "'cv.repeats' does not apply to a fold file: its folds are fixed");
+        if (rc == CAIRN_OK && !cfg->cvx.file && cfg->cv < 0)
+            cfg->cv = 5;
+        return rc;
+    }
+    if (v->kind == CN_NODE_SCALAR && v->len > 0 && !(v->text[0] >= '0' && v->text[0] <= '9') &&
+        v->text[0] != '-')
+        return cn_tree_string(w, "cv", v, &cfg->cvx.file); /* folds.csv */
+    rc = cn_tree_int(w, "cv", v, 0, 100, &cfg->cv);
+    if (rc == CAIRN_OK && cfg->cv == 1)
         rc = cn_tree_fail(w->ctx, w->tree, v, "'cv' must be 0 (off) or at least 2 folds, got '1'");
     return rc;
 }
@@ -333,6 +416,8 @@ static cairn_status from_tree(cairn_ctx *ctx, cn_tree *tree, cn_train_config **o
     cn_train_config *cfg = cn_xcalloc(1, sizeof *cfg);
     cfg->split.test = cfg->split.val = -1;
     cfg->bootstrap = cfg->cv = -1;
+    cfg->cvx.repeats = -1;
+    cfg->cvx.shuffle = -1;
     cfg->plots.bins = -1;
     cairn_status rc = cn_run_config_read(ctx, tree, train_fields, N(train_fields), &cfg->run);
     cn_tree_free(tree);
@@ -383,5 +468,8 @@ void cn_train_config_free(cn_train_config *cfg)
     free(cfg->learner.class_weight);
     free(cfg->task);
     free(cfg->plots.calibration);
+    free(cfg->cvx.file);
+    free(cfg->cvx.method);
+    free(cfg->cvx.group);
     free(cfg);
 }

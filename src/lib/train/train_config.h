@@ -50,6 +50,15 @@ typedef struct cn_train_config_plots {
     int64_t bins;      /* calibration bins 2..100; -1 when absent */
 } cn_train_config_plots;
 
+/* cv: N, cv: FILE (row,fold) or cv: {folds, repeats, method, group, shuffle, file} */
+typedef struct cn_train_config_cv {
+    char *file;      /* a fold file (row,fold); NULL when absent */
+    int64_t repeats; /* 1..100; -1 when absent */
+    char *method;    /* "stratified", "kfold", "group", "stratified_group"; NULL when absent */
+    char *group;     /* the group column (methods group and stratified_group) */
+    int shuffle;     /* -1 absent, 0 false, 1 true */
+} cn_train_config_cv;
+
 typedef struct cn_train_config {
     cn_run_config run; /* first: the run keys' readers fill it through the same pointer */
     bool has_data, has_split, has_learner;
@@ -57,9 +66,10 @@ typedef struct cn_train_config {
     cn_train_config_split split;
     cn_train_config_learner learner;
     cn_train_config_plots plots;
-    int64_t bootstrap; /* resamples for confidence intervals; -1 when absent */
-    int64_t cv;        /* folds of cross-validation; -1 when absent */
-    char *task;        /* "classification", "regression"; NULL: inferred from the label */
+    int64_t bootstrap;      /* resamples for confidence intervals; -1 when absent */
+    int64_t cv;             /* folds of cross-validation; -1 when absent */
+    cn_train_config_cv cvx; /* cv: as a mapping or a fold file (cv then holds the folds) */
+    char *task;             /* "classification", "regression"; NULL: inferred from the label */
 } cn_train_config;
 
 /* Reads a config file (JSON when it ends in ".json"). On success *out is freed with
