@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <stdbool.h>
 #include <time.h>
 #include "cairn/cairn.h"
 #include "cairn/data.h"
@@ -115,12 +117,21 @@ int main(int argc, char **argv)
     o.label = argv[2];
     o.train_rows = train;
     o.n_train = n_train;
-    double t0 = now();
-    if (cairn_model_fit(ctx, t, &o, &m) != CAIRN_OK) {
-        rc = fail(ctx, "fit");
-        goto done;
+    /* $CAIRN_BENCH_REPEATS fits and predictions in this process, the fastest timed: warm
+     * timings, as the reference's best-of-N in one Python process */
+    const char *rep = getenv("CAIRN_BENCH_REPEATS");
+    int repeats = rep && atoi(rep) > 0 ? atoi(rep) : 1;
+    double t_fit = HUGE_VAL, t0;
+    for (int r = 0; r < repeats; r++) {
+        cairn_model_free(m);
+        m = NULL;
+        t0 = now();
+        if (cairn_model_fit(ctx, t, &o, &m) != CAIRN_OK) {
+            rc = fail(ctx, "fit");
+            goto done;
+        }
+        t_fit = fmin(t_fit, now() - t0);
     }
-    double t_fit = now() - t0;
     if (strcmp(argv[6], "-") != 0) {
         cairn_model *back = NULL;
         if (cairn_model_save(ctx, m, argv[6]) != CAIRN_OK ||
@@ -134,12 +145,18 @@ int main(int argc, char **argv)
     size_t k = cairn_model_n_classes(m);
     double *pred = malloc((n_test ? n_test : 1) * sizeof *pred);
     double *prob = malloc((n_test * k > 0 ? n_test * k : 1) * sizeof *prob);
-    t0 = now();
-    if (!pred || !prob || cairn_model_predict(ctx, m, t, test, n_test, pred) != CAIRN_OK ||
-        (k && cairn_model_predict_proba(ctx, m, t, test, n_test, prob) != CAIRN_OK)) {
+    double t_pred = HUGE_VAL;
+    bool ok = pred && prob;
+    for (int r = 0; ok && r < repeats; r++) {
+        t0 = now();
+        ok = cairn_model_predict(ctx, m, t, test, n_test, pred) == CAIRN_OK &&
+             (!k || cairn_model_predict_proba(ctx, m, t, test, n_test, prob) == CAIRN_OK);
+        t_pred = fmin(t_pred, now() - t0);
+    }
+    if (!ok) {
         rc = fail(ctx, "predict");
     } else {
-        fprintf(stderr, "fit_seconds=%.6f predict_seconds=%.6f\n", t_fit, now() - t0);
+        fprintf(stderr, "fit_seconds=%.6f predict_seconds=%.6f\n", t_fit, t_pred);
         for (size_t i = 0; i < n_test; i++) {
             printf("%s", k ? cairn_model_class_label(m, (size_t)pred[i]) : "");
             if (!k)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "learn/learner.h"
+#include "learn/linalg.h"
 #include "core/core.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
@@ -121,8 +122,16 @@ static cairn_status knn_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
     double *bd = cn_xmalloc(k * sizeof *bd); /* the k best so far, ascending */
     size_t *bi = cn_xmalloc(k * sizeof *bi);
     double *wt = cn_xmalloc(k * sizeof *wt);
+    /* p = 2: the products x.y of a block of queries with every training row by one GEMM */
+    enum { BLOCK = 64 };
+    double *dots = m->p == 2 && m->n ? cn_xmalloc(BLOCK * m->n * sizeof *dots) : NULL;
     for (size_t q = 0; q < n; q++) {
         const double *xq = x + q * d;
+        if (dots && q % BLOCK == 0) {
+            size_t nb = n - q < BLOCK ? n - q : BLOCK;
+            cn_gemm(false, true, nb, m->n, d, 1.0, xq, d, m->x, d, 0.0, dots, m->n);
+        }
+        const double *g = dots ? dots + (q % BLOCK) * m->n : NULL;
         for (size_t a = 0; a < k; a++) {
             bd[a] = HUGE_VAL;
             bi[a] = 0;
@@ -134,7 +143,7 @@ static cairn_status knn_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
                 for (size_t j = 0; j < d; j++)
                     s += fabs(xq[j] - xr[j]);
             else /* sklearn's GEMM form: ||y||^2 - 2 x.y (||x||^2 added after) */
-                s = m->norm[r] - 2.0 * dot(xq, xr, d);
+                s = m->norm[r] - 2.0 * g[r];
             heap_push(bd, bi, k, s, r);
         }
         if (m->p == 2) {
@@ -162,6 +171,7 @@ static cairn_status knn_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
         for (size_t c = 0; c < m->n_out; c++)
             o[c] /= total;
     }
+    free(dots);
     free(bd);
     free(bi);
     free(wt);

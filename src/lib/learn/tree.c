@@ -91,6 +91,7 @@ typedef struct grower {
     size_t *rows; /* partitioned in place, one range per node */
     double *vals; /* scratch: a node's values of one feature, sorted with sorted rows */
     size_t *srt;
+    struct vi *pairs; /* scratch for sorting srt */
     double *left, *total; /* k stats: class weights, or (sum, sum of squares) for regression */
     size_t *feats;
     cn_cart *t;
@@ -150,14 +151,59 @@ static size_t new_node(grower *g)
     return i;
 }
 
-/* qsort has no context argument; a forest grows trees on two threads */
-static _Thread_local const double *tl_vals;
+/* A node's values of one feature with their positions, sorted by value. Equal values may
+ * come in any (deterministic) order: splits are only tried between distinct values, and the
+ * stats summed up to such a point are the same rows whatever their order. Inline three-way
+ * quicksort (median of three, insertion sort below 16, recursion on the smaller side), as
+ * scikit-learn's: features with few distinct values (pixels, counts) collapse at once; qsort's
+ * indirect comparator cost half a forest's fit. */
+typedef struct vi {
+    double v;
+    size_t i;
+} vi;
 
-static int by_value(const void *a, const void *b)
+static void vi_swap(vi *a, vi *b)
 {
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    double u = tl_vals[i], v = tl_vals[j];
-    return u < v ? -1 : u > v ? 1 : (i > j) - (i < j);
+    vi t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static double median3(double a, double b, double c)
+{
+    return a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+}
+
+static void vi_sort(vi *a, size_t n)
+{
+    while (n > 16) {
+        double pivot = median3(a[0].v, a[n / 2].v, a[n - 1].v);
+        size_t lt = 0, i = 0, gt = n; /* a[0..lt) < pivot, a[lt..i) == pivot, a[gt..n) > */
+        while (i < gt) {
+            if (a[i].v < pivot)
+                vi_swap(&a[lt++], &a[i++]);
+            else if (a[i].v > pivot)
+                vi_swap(&a[i], &a[--gt]);
+            else
+                i++;
+        }
+        size_t nl = lt, nr = n - gt;
+        if (nl < nr) {
+            vi_sort(a, nl);
+            a += gt;
+            n = nr;
+        } else {
+            vi_sort(a + gt, nr);
+            n = nl;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        vi t = a[i];
+        size_t j = i;
+        for (; j > 0 && t.v < a[j - 1].v; j--)
+            a[j] = a[j - 1];
+        a[j] = t;
+    }
 }
 
 typedef struct split {
@@ -177,12 +223,19 @@ static split best_split(grower *g, size_t lo, size_t hi, double wn, cn_rng *rng)
         size_t j = i + (size_t)cn_rng_below(rng, g->d - i), f = g->feats[j];
         g->feats[j] = g->feats[i];
         g->feats[i] = f;
+        double vmin = HUGE_VAL, vmax = -HUGE_VAL;
         for (size_t a = 0; a < n; a++) {
-            g->srt[a] = a;
-            g->vals[a] = g->x[g->rows[lo + a] * g->d + f];
+            double v = g->x[g->rows[lo + a] * g->d + f];
+            g->vals[a] = v;
+            g->pairs[a] = (vi){v, a};
+            vmin = v < vmin ? v : vmin;
+            vmax = v > vmax ? v : vmax;
         }
-        tl_vals = g->vals;
-        qsort(g->srt, n, sizeof *g->srt, by_value);
+        if (vmax <= vmin + FEATURE_THRESHOLD)
+            continue; /* constant here (the test below, without the sort) */
+        vi_sort(g->pairs, n);
+        for (size_t a = 0; a < n; a++)
+            g->srt[a] = g->pairs[a].i;
         double first = g->vals[g->srt[0]], last = g->vals[g->srt[n - 1]];
         if (last <= first + FEATURE_THRESHOLD)
             continue; /* constant here: does not count towards max_features */
@@ -239,6 +292,7 @@ void cn_cart_grow(cn_cart *t, const cn_cart_opts *o, size_t d, size_t n_out, con
     g.rows = cn_xmemdup(rows, (n ? n : 1) * sizeof *rows);
     g.vals = cn_xmalloc((n ? n : 1) * sizeof *g.vals);
     g.srt = cn_xmalloc((n ? n : 1) * sizeof *g.srt);
+    g.pairs = cn_xmalloc((n ? n : 1) * sizeof *g.pairs);
     g.left = cn_xcalloc(2 * sl, sizeof *g.left);
     g.total = cn_xcalloc(sl, sizeof *g.total);
     g.feats = cn_xmalloc((d ? d : 1) * sizeof *g.feats);
@@ -302,6 +356,7 @@ void cn_cart_grow(cn_cart *t, const cn_cart_opts *o, size_t d, size_t n_out, con
     free(g.rows);
     free(g.vals);
     free(g.srt);
+    free(g.pairs);
     free(g.left);
     free(g.total);
     free(g.feats);
