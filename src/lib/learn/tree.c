@@ -91,7 +91,7 @@ typedef struct grower {
     size_t *rows; /* partitioned in place, one range per node */
     double *vals; /* scratch: a node's values of one feature, sorted with sorted rows */
     size_t *srt;
-    struct vi *pairs; /* scratch for sorting srt */
+    struct vi *pairs;     /* scratch for sorting srt */
     double *left, *total; /* k stats: class weights, or (sum, sum of squares) for regression */
     size_t *feats;
     cn_cart *t;
