@@ -134,6 +134,10 @@ CAIRN_API cairn_status cairn_learner_check_params(cairn_ctx *ctx, const char *le
 /* ---- what the model describes; strings are borrowed and live as long as m ---- */
 CAIRN_API const char *cairn_model_learner(const cairn_model *m);
 CAIRN_API size_t cairn_model_n_classes(const cairn_model *m); /* 0 for regression */
+/* Whether cairn_model_predict_proba gives class probabilities: false for regression and for
+ * an svc/nusvc fitted without probability=true (its rows are one-hot votes; probability
+ * metrics, curves and columns are then left out). */
+CAIRN_API bool cairn_model_has_proba(const cairn_model *m);
 CAIRN_API const char *cairn_model_class_label(const cairn_model *m, size_t k); /* NULL past end */
 CAIRN_API const char *cairn_model_label(const cairn_model *m); /* label column name */
 CAIRN_API size_t cairn_model_n_features(const cairn_model *m);

@@ -222,6 +222,25 @@ class Svm(harness.CairnTest):
         self.assertEqual(out['rows'], len(rows['test']))
         acc = float(np.mean(sk.predict(x[rows['test']]) == y[rows['test']]))
         self.assertAlmostEqual(out['metrics']['accuracy']['value'], acc, places=12)
+        # without probability=true the model has no probabilities: no probability metric,
+        # column or curve is made up from one-hot votes, and predict --proba says why
+        for m in ('val_log_loss', 'val_roc_auc', 'val_brier'):
+            self.assertNotIn(m, run['metrics'])
+        with open(root / 'predictions' / 'val.csv') as f:
+            self.assertEqual(next(csv.reader(f)), ['row', 'y_true', 'y_pred'])
+        self.assertFalse((root / 'plots' / 'roc.svg').exists())
+        self.assertEqual(out['metrics'].get('log_loss', {'value': 'NaN'})['value'], 'NaN')
+        model = root / 'model' / 'model.cairn'
+        err = self.cairn_error('predict', model, '--data', held, '--proba')
+        self.assertIn('gives no class probabilities', err)
+        self.assertIn('probability=true', err)
+        # with Platt probabilities they are all there
+        params['probability'] = 'true'
+        res = self.cairn_json('train', '--json', '--config', self.config('svcp', 'svc', params))
+        run = self.cairn_json('runs', 'show', res['run_id'], '--json')
+        self.assertIn('val_log_loss', run['metrics'])
+        with open(pathlib.Path(run['artifact_uri']) / 'predictions' / 'val.csv') as f:
+            self.assertEqual(len(next(csv.reader(f))), 5)
 
     def test_train_svr_end_to_end(self):
         res = self.cairn_json('train', '--json', '--config',

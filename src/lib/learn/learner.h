@@ -72,6 +72,9 @@ struct cn_learner_ops {
     /* NULL, or what a STRING param's value lacks ("expected scale, auto or a positive
      * number"), NULL when it is fine: lets a run be refused before it exists. */
     const char *(*check_string)(const char *key, const char *value);
+    /* NULL: a classifier's predict gives class probabilities. Else whether this fitted
+     * learner does (svc without probability=true gives one-hot rows of its vote). */
+    bool (*has_proba)(const cn_learner *l);
 };
 
 extern const cn_learner_ops cn_linear_ops, cn_ridge_ops, cn_logistic_ops, cn_mlp_ops, cn_xgb_ops;

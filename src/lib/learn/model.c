@@ -743,6 +743,10 @@ size_t cairn_model_n_classes(const cairn_model *m)
 {
     return m->n_classes;
 }
+bool cairn_model_has_proba(const cairn_model *m)
+{
+    return m->n_classes > 0 && (!m->ops->has_proba || m->ops->has_proba(m->impl));
+}
 const char *cairn_model_label(const cairn_model *m)
 {
     return m->label;

@@ -110,6 +110,11 @@ static void wire(svm *m)
     s->free_sv = 0;
 }
 
+static bool svm_has_proba(const cn_learner *l)
+{
+    return ((const svm *)l)->prob;
+}
+
 static void svm_learner_free(cn_learner *l)
 {
     svm *m = (svm *)l;
@@ -351,8 +356,8 @@ static cairn_status svm_fit(cairn_ctx *ctx, const cn_learner_ops *ops, const cn_
                m->l, m->gamma);
         if (is_svc && !probability)
             cn_log(ctx, CAIRN_LOG_WARN, "learn",
-                   "%s: probability=false, so class probabilities are one-hot rows of the vote "
-                   "and log loss, ROC AUC and calibration score hard labels; set "
+                   "%s: probability=false, so the model gives no class probabilities (log "
+                   "loss, ROC AUC, curves and probability columns are left out); set "
                    "probability=true for Platt probabilities",
                    ops->name);
     }
@@ -841,6 +846,7 @@ static const cairn_param_spec nusvr_params[] = {SPEC_C, SPEC_NU, SPEC_COMMON};
         .load = loader,                                                                            \
         .free = svm_learner_free,                                                                  \
         .check_string = svm_check_string,                                                          \
+        .has_proba = svm_has_proba,                                                                \
     };
 SVM_OPS(cn_svc_ops, "svc", svc_params, CN_TASK_CLASSIFICATION, svc_fit, svc_load)
 SVM_OPS(cn_nusvc_ops, "nusvc", nusvc_params, CN_TASK_CLASSIFICATION, nusvc_fit, nusvc_load)

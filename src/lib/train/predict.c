@@ -104,6 +104,11 @@ cairn_status cairn_model_predict_csv(cairn_ctx *ctx, const cairn_model *m, const
         return rc;
     size_t k = cairn_model_n_classes(m), n = t->n_rows;
     bool proba = o->proba && k > 0;
+    if (proba && !cairn_model_has_proba(m))
+        return cn_fail(ctx, CAIRN_EINVAL,
+                       "--proba: this %s model gives no class probabilities (it was fitted "
+                       "without probability=true); refit with -p probability=true or drop --proba",
+                       cairn_model_learner(m));
     cn_buf b = CN_BUF_INIT;
     csv_field(&b, id ? o->id_column : "row");
     cn_buf_puts(&b, ",prediction");

@@ -131,10 +131,12 @@ cairn_status cn_scores_predict(cairn_ctx *ctx, const cairn_model *m, const cairn
     s->names = cn_model_class_names(ctx, m);
     s->y_true = cn_xmalloc(n * sizeof *s->y_true);
     s->y_pred = cn_xmalloc(n * sizeof *s->y_pred);
-    s->proba = cn_xmalloc(n * s->k * sizeof *s->proba);
-    rc = cairn_model_predict_proba(ctx, m, t, rows, n, s->proba);
-    if (rc != CAIRN_OK)
-        goto done;
+    if (cairn_model_has_proba(m)) { /* else probability metrics and curves are left out */
+        s->proba = cn_xmalloc(n * s->k * sizeof *s->proba);
+        rc = cairn_model_predict_proba(ctx, m, t, rows, n, s->proba);
+        if (rc != CAIRN_OK)
+            goto done;
+    }
     for (size_t i = 0; i < n; i++) {
         char tmp[64];
         const char *text = NULL;
@@ -234,7 +236,7 @@ static void csv_num(cn_buf *b, double v)
 static void scores_csv(const cn_scores *s, cn_buf *out)
 {
     cn_buf_puts(out, "row,y_true,y_pred");
-    for (size_t j = 0; j < s->k; j++) {
+    for (size_t j = 0; s->proba && j < s->k; j++) {
         char *h = cn_asprintf("p_%s", s->classes[j]);
         cn_buf_putc(out, ',');
         cn_csv_put_field(out, h, false);
@@ -247,7 +249,7 @@ static void scores_csv(const cn_scores *s, cn_buf *out)
             cn_csv_put_field(out, s->classes[s->y_true[i]], false);
             cn_buf_putc(out, ',');
             cn_csv_put_field(out, s->classes[s->y_pred[i]], false);
-            for (size_t j = 0; j < s->k; j++) {
+            for (size_t j = 0; s->proba && j < s->k; j++) {
                 cn_buf_putc(out, ',');
                 csv_num(out, s->proba[i * s->k + j]);
             }
