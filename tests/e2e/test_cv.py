@@ -188,7 +188,11 @@ class CrossValidation(harness.CairnTest):
         self.assertNotEqual(by_repeat[0], by_repeat[1])
         run = self.cairn_json('runs', 'show', res['run_id'], '--json')
         self.assertEqual(run['tags']['cairn.cv.repeats'], '2')
-#repeats without shuffling would repeat the same folds : refused
+        report = (pathlib.Path(run['artifact_uri']) / 'report.md').read_text()
+        self.assertIn('## Cross-validation (3 folds (stratified) x 2 repeats on train + '
+                      'validation: 6 fold scores; std is the sample standard deviation, ddof 1)',
+                      report)
+        # repeats without shuffling would repeat the same folds: refused
         cfg = self.config('rep2', DATA / 'iris.csv', 'target', 'logistic',
                           '{test: 0.2, val: 0.2}', '{folds: 3, repeats: 2, method: kfold}')
         self.cairn_error('train', '--config', cfg, mentions=("set 'shuffle: true'",))

@@ -48,6 +48,7 @@ typedef struct train_state {
     size_t n_params;
     char **metrics;
     size_t n_metrics;
+    char *cv_desc; /* "5 folds (stratified) x 3 repeats" for report.md; NULL without cv */
     /* data */
     cairn_table *t, *sub; /* the whole CSV; the train + validation rows only */
     char *data_abs;
@@ -948,6 +949,10 @@ static cairn_status cv_record(train_state *st, const cv_plan *pl)
         {"cairn.cv.folds", kbuf},   {"cairn.cv.sha256", hex},
         {"cairn.cv.repeats", rbuf}, {"cairn.cv.method", pl->method},
         {"cairn.cv.std_ddof", "1"}, {"cairn.cv.shuffle", pl->shuffle ? "true" : "false"}};
+    free(st->cv_desc);
+    st->cv_desc = pl->repeats > 1
+                      ? cn_asprintf("%zu folds (%s) x %zu repeats", pl->k, pl->method, pl->repeats)
+                      : cn_asprintf("%zu folds (%s)", pl->k, pl->method);
     cairn_status rc = cairn_run_log_batch(st->run, NULL, 0, NULL, 0, tags, CN_ARRAY_LEN(tags));
     if (rc == CAIRN_OK)
         rc = cairn_run_log_artifact_bytes(st->run, "cv/folds.csv", csv.data, csv.len);
@@ -1379,10 +1384,15 @@ static cairn_status log_report(train_state *st)
     for (size_t i = 0; i < r->n_metrics; i++)
         cn_report_metric_row(&b, &r->metrics[i]);
     if (r->n_cv_folds) {
-        cn_buf_printf(&b,
-                      "\n## Cross-validation (%zu folds on train + validation)\n\n"
-                      "| metric | mean | std |\n|---|---|---|\n",
-                      r->n_cv_folds);
+        if (st->cv_desc)
+            cn_buf_printf(&b,
+                          "\n## Cross-validation (%s on train + validation: %zu fold scores; "
+                          "std is the sample standard deviation, ddof 1)\n\n",
+                          st->cv_desc, r->n_cv_folds);
+        else
+            cn_buf_printf(&b, "\n## Cross-validation (%zu folds on train + validation)\n\n",
+                          r->n_cv_folds);
+        cn_buf_puts(&b, "| metric | mean | std |\n|---|---|---|\n");
         for (size_t i = 0; i < r->n_cv; i++)
             cn_buf_printf(&b, "| %s | %.4f | %.4f |\n", r->cv[i].name, r->cv[i].mean, r->cv[i].std);
     }
@@ -1558,6 +1568,7 @@ static void state_release(train_state *st)
     free(st->pkeys);
     free(st->pvalues);
     free(st->metrics);
+    free(st->cv_desc);
     free(st->data_abs);
     free(st->features);
     for (int j = 0; j < 4; j++)
