@@ -164,7 +164,7 @@ typedef struct cairn_compare_result {
     double a, b;                      /* the metric of run A and run B on them */
     double diff, diff_low, diff_high; /* a - b with a 95% CI (paired bootstrap on rows, t over
                                          folds or scores); NaN: none */
-    const char *test;                 /* "mcnemar-exact", "mcnemar-chi2", "wilcoxon", "paired-t" */
+    const char *test; /* "mcnemar-exact", "mcnemar-chi2", "wilcoxon", "paired-t", "corrected-t" */
     double statistic, pvalue;
     int64_t n01, n10;  /* McNemar: A right and B wrong, A wrong and B right */
     const char *test2; /* the second test ("wilcoxon" over folds or scores), or NULL */

@@ -768,7 +768,7 @@ static void print_side_by_side(const cairn_compare_result *r)
 /* The test's lines after its heading (the same for runs and files). */
 static void print_test_lines(const cairn_compare_result *r)
 {
-    bool on_rows = strcmp(r->test, "paired-t") != 0;
+    bool on_rows = strcmp(r->test, "paired-t") != 0 && strcmp(r->test, "corrected-t") != 0;
     printf("  A %.4f  B %.4f  A - B %+.4f", r->a, r->b, r->diff);
     if (isfinite(r->diff_low))
         printf("  95%% %s CI [%+.4f, %+.4f]", on_rows ? "paired-bootstrap" : "t", r->diff_low,

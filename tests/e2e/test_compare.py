@@ -228,6 +228,40 @@ class Compare(harness.CairnTest):
         self.assertIn('cv_acc_mean', names)
         self.assertNotIn('cv_acc', names)  # the fold series is tested, not listed
 
+    def test_repeated_cv_gets_the_corrected_t_test(self):
+        """Two cairn train runs with 3 folds x 2 repeats on the same folds: Nadeau and
+        Bengio's corrected resampled t-test, recomputed here with scipy's t distribution."""
+        from scipy.stats import t as student
+        data = harness.SOURCE_DIR / 'data' / 'breast_cancer.csv'
+        runs = []
+        for name, c in (('a', '1.0'), ('b', '0.001')):
+            cfg = self.write(name + '.yaml', '\n'.join([
+                'name: rep-%s' % name, 'seed: 4',
+                'data: {path: %s, label: target, categorical: [target]}' % data,
+                'split: {test: 0.2, val: 0}',  # no shared rows: the folds are tested
+                'learner: {name: logistic, params: {C: %s}}' % c,
+                'metrics: [accuracy]', 'bootstrap: 0', 'cv: {folds: 3, repeats: 2}']) + '\n')
+            runs.append(self.cairn_json('train', '--json', '--config', cfg)['run_id'])
+        out = self.cairn_json('eval', 'compare', runs[0], runs[1], '--json')
+        self.assertEqual((out['scope'], out['metric'], out['n'], out['test']),
+                         ('cv', 'accuracy', 6, 'corrected-t'))
+
+        def folds(run_id):
+            hist = self.cairn_json('runs', 'history', run_id, 'cv_accuracy', '--json')['metrics']
+            return [h['value'] for h in sorted(hist, key=lambda h: h['step'])]
+        d = [x - y for x, y in zip(folds(runs[0]), folds(runs[1]))]
+        n = len(d)
+        mean = sum(d) / n
+        var = sum((v - mean) ** 2 for v in d) / (n - 1)
+        se = ((1 / n + 1 / (3 - 1)) * var) ** 0.5
+        self.assertAlmostEqual(out['statistic'], mean / se, places=9)
+        self.assertAlmostEqual(out['pvalue'], 2 * student.sf(abs(mean / se), n - 1), places=9)
+        half = student.ppf(0.975, n - 1) * se
+        self.assertAlmostEqual(out['diff_ci_low'], mean - half, places=9)
+        text = self.cairn('eval', 'compare', runs[0], runs[1]).stdout
+        self.assertIn('corrected-t: statistic', text)
+        self.assertIn('95% t CI', text)
+
     # ---- files made by any tool ----
 
     def classification_file(self, n, qa, qb, seed):

@@ -179,9 +179,11 @@ static void test_rows(cairn_ctx *ctx, const paired_rows *p, const cairn_compare_
 }
 
 /* Paired t-test and Wilcoxon of fa - fb over k folds or seeds, the mean difference with its t
- * 95% CI, into r. */
+ * 95% CI, into r. rho > 0: scores of repeated cross-validation, whose folds share training rows
+ * across repeats; the variance of the mean difference is then (1/k + rho) s^2 instead of
+ * s^2 / k, rho = n_test / n_train (Nadeau and Bengio's corrected resampled t-test, 2003). */
 static void test_scores(cairn_ctx *ctx, const double *fa, const double *fb, size_t k,
-                        cairn_compare_result *r)
+                        double rho, cairn_compare_result *r)
 {
     double sa = 0, sb = 0;
     for (size_t f = 0; f < k; f++) {
@@ -197,13 +199,17 @@ static void test_scores(cairn_ctx *ctx, const double *fa, const double *fb, size
         double d = (fa[f] - fb[f]) - r->diff;
         ss += d * d;
     }
-    double half = cairn_stats_t_quantile(0.975, (double)(k - 1)) * sqrt(ss / (double)(k - 1)) /
-                  sqrt((double)k);
+    double se = rho > 0 ? sqrt((1.0 / (double)k + rho) * ss / (double)(k - 1))
+                        : sqrt(ss / (double)(k - 1)) / sqrt((double)k);
+    double half = cairn_stats_t_quantile(0.975, (double)(k - 1)) * se;
     r->diff_low = r->diff - half;
     r->diff_high = r->diff + half;
-    r->test = "paired-t";
+    r->test = rho > 0 ? "corrected-t" : "paired-t";
     cairn_test_result tr;
-    if (cairn_stats_ttest_paired(ctx, fa, fb, k, &tr) == CAIRN_OK) {
+    if (rho > 0) {
+        r->statistic = se > 0 ? r->diff / se : NAN;
+        r->pvalue = se > 0 ? 2 * (1 - cairn_stats_t_cdf(fabs(r->statistic), (double)(k - 1))) : 1;
+    } else if (cairn_stats_ttest_paired(ctx, fa, fb, k, &tr) == CAIRN_OK) {
         r->statistic = tr.statistic;
         r->pvalue = isnan(tr.pvalue) ? 1 : tr.pvalue; /* NaN: every difference is 0 */
     } else {
@@ -430,7 +436,7 @@ cairn_status cairn_compare_scores(cairn_ctx *ctx, const cairn_table *t, const ca
     if (rc != CAIRN_OK)
         return rc;
     cairn_compare_result *r = result_new();
-    test_scores(ctx, t->cols[idx[0]].num, t->cols[idx[1]].num, t->n_rows, r);
+    test_scores(ctx, t->cols[idx[0]].num, t->cols[idx[1]].num, t->n_rows, 0, r);
     r->scope = "scores";
     r->metric = cn_xstrdup("score");
     *out = r;
@@ -847,7 +853,11 @@ static bool try_folds(cairn_ctx *ctx, const char *a, const char *b, const cairn_
         double *fa = NULL, *fb = NULL;
         size_t ka = fold_series(ctx, a, key, &fa), kb = ka ? fold_series(ctx, b, key, &fb) : 0;
         if (ka && ka == kb) {
-            test_scores(ctx, fa, fb, ka, r);
+            /* repeated k-fold (cairn train's cv: repeats): the corrected t-test */
+            const char *tk = tag_of(ra, "cairn.cv.folds"), *tr = tag_of(ra, "cairn.cv.repeats");
+            long folds = tk ? strtol(tk, NULL, 10) : 0, reps = tr ? strtol(tr, NULL, 10) : 0;
+            double rho = reps > 1 && folds > 1 ? 1.0 / (double)(folds - 1) : 0;
+            test_scores(ctx, fa, fb, ka, rho, r);
             r->scope = "cv";
             r->metric = cn_xstrdup(key + 3);
             ok = true;
