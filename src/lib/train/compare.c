@@ -182,8 +182,8 @@ static void test_rows(cairn_ctx *ctx, const paired_rows *p, const cairn_compare_
  * 95% CI, into r. rho > 0: scores of repeated cross-validation, whose folds share training rows
  * across repeats; the variance of the mean difference is then (1/k + rho) s^2 instead of
  * s^2 / k, rho = n_test / n_train (Nadeau and Bengio's corrected resampled t-test, 2003). */
-static void test_scores(cairn_ctx *ctx, const double *fa, const double *fb, size_t k,
-                        double rho, cairn_compare_result *r)
+static void test_scores(cairn_ctx *ctx, const double *fa, const double *fb, size_t k, double rho,
+                        cairn_compare_result *r)
 {
     double sa = 0, sb = 0;
     for (size_t f = 0; f < k; f++) {
