@@ -109,6 +109,20 @@ size_t *cli_read_idx(const char *path, size_t n_rows, size_t *n, bool *bad)
     return rows;
 }
 
+size_t *cli_sealed_rows(cli_model_data *d, const char *csv, size_t *n, const char **run)
+{
+    const char *trained_on = cairn_model_get_meta(d->model, "cairn.data.sha256");
+    *run = d->ref.run_id ? d->ref.run_id : cairn_model_get_meta(d->model, "cairn.run_id");
+    *n = 0;
+    char sha[65];
+    int64_t size;
+    bool bad = false;
+    if (!trained_on || !*run || cairn_file_sha256(d->ctx, csv, sha, &size) != CAIRN_OK ||
+        strcmp(sha, trained_on) != 0)
+        return NULL;
+    return cli_run_idx(d->ctx, *run, "test", d->table->n_rows, n, &bad);
+}
+
 size_t *cli_run_idx(cairn_ctx *ctx, const char *run_id, const char *name, size_t n_rows, size_t *n,
                     bool *bad)
 {

@@ -38,4 +38,8 @@ int cmd_model_compress(const char *usage, int argc, char **argv);
 size_t *cli_read_idx(const char *path, size_t n_rows, size_t *n, bool *bad);
 size_t *cli_run_idx(cairn_ctx *ctx, const char *run_id, const char *name, size_t n_rows, size_t *n,
                     bool *bad);
+/* The sealed test rows of the model's run when csv is the file that run trained on (same
+ * SHA-256): they are scored once, by cairn eval final. NULL (and *n 0) otherwise; *run gets the
+ * run id (borrowed) when there is one. */
+size_t *cli_sealed_rows(cli_model_data *d, const char *csv, size_t *n, const char **run);
 #endif

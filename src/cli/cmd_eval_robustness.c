@@ -216,16 +216,8 @@ static int parse(int argc, char **argv, args *a)
  * CSV is the file the run trained on (same SHA-256), rows of its split/test.idx are refused. */
 static int check_sealed(const args *a, cli_model_data *d, const size_t *rows, size_t n)
 {
-    const char *trained_on = cairn_model_get_meta(d->model, "cairn.data.sha256");
-    const char *run =
-        d->ref.run_id ? d->ref.run_id : cairn_model_get_meta(d->model, "cairn.run_id");
-    char sha[65];
-    int64_t size;
-    if (!trained_on || !run || cairn_file_sha256(d->ctx, a->data, sha, &size) != CAIRN_OK ||
-        strcmp(sha, trained_on) != 0)
-        return 0;
-    bool bad = false;
-    size_t n_test = 0, *test = cli_run_idx(d->ctx, run, "test", d->table->n_rows, &n_test, &bad);
+    const char *run = NULL;
+    size_t n_test = 0, *test = cli_sealed_rows(d, a->data, &n_test, &run);
     size_t hit = 0;
     for (size_t i = 0; test && i < n; i++)
         for (size_t j = 0; j < n_test; j++)

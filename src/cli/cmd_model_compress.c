@@ -135,6 +135,24 @@ static int compress(const char *spec, const char *data, const char *out, const c
                              data);
         o->fit_rows = d.trained;
         o->n_fit = d.n_trained;
+        /* the run's sealed test rows are not held-out rows to score here (cairn eval final
+         * looks at them once) */
+        const char *run = NULL;
+        size_t n_test = 0, *test = cli_sealed_rows(&d, data, &n_test, &run), kept = 0;
+        for (size_t i = 0; i < d.n_held_out; i++) {
+            bool sealed = false;
+            for (size_t j = 0; j < n_test && !sealed; j++)
+                sealed = d.held_out[i] == test[j];
+            if (!sealed)
+                d.held_out[kept++] = d.held_out[i];
+        }
+        if (n_test && !json)
+            fprintf(stderr,
+                    "note: %zu of %s's rows are run %s's sealed test rows; they are "
+                    "left out (scored once, by 'cairn eval final')\n",
+                    d.n_held_out - kept, data, run);
+        free(test);
+        d.n_held_out = kept;
         o->eval_rows = d.n_held_out ? d.held_out : NULL;
         o->n_eval = d.n_held_out;
     }

@@ -124,6 +124,10 @@ class CompressTest(CairnTest):
                 self.assertLessEqual(abs(rep['metric_after'] - rep['metric_before']), 0.01)
                 self.assertGreaterEqual(rep['agreement'], 0.97)
                 self.check_mcnemar(rep)
+                # scored on the validation rows: the sealed test rows are left to eval final
+                split = pathlib.Path(self.cairn_json('runs', 'show', run, '--json')[
+                    'artifact_uri']) / 'split'
+                self.assertEqual(rep['eval_rows'], len((split / 'val.idx').read_text().split()))
                 # the compressed model loads and scores held-out rows
                 ev = self.cairn_json('eval', 'model', out, '--data', self.held_out(run, data),
                                      '--json', '--bootstrap', '0')
