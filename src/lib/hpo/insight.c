@@ -13,6 +13,7 @@
 #include "eval/svg.h"
 #include "base/fs.h"
 #include "base/jsonw.h"
+#include "base/str.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -269,7 +270,19 @@ static void group_end(cn_svg *s)
     cn_buf_puts(&s->out, "</g>\n");
 }
 
-static char *plot_history(const cairn_trial *t, size_t n, bool maximize)
+/* Opens the document and draws its title, and under it the subtitle (the study, its objective
+ * and trial count) when there is one; the SVG's <title> holds both. */
+static void open_plot(cn_svg *s, int width, int height, const char *title, const char *sub)
+{
+    char *full = sub && *sub ? cn_asprintf("%s \xe2\x80\x94 %s", title, sub) : NULL;
+    cn_svg_begin(s, width, height, full ? full : title);
+    free(full);
+    cn_svg_text(s, width / 2.0, 28, title, TITLE_SIZE, "middle", "bold", 0, "#111111");
+    if (sub && *sub)
+        cn_svg_text(s, width / 2.0, 44, sub, 11.0, "middle", NULL, 0, "#555555");
+}
+
+static char *plot_history(const cairn_trial *t, size_t n, bool maximize, const char *sub)
 {
     double lo, hi;
     value_range(t, n, &lo, &hi);
@@ -277,8 +290,7 @@ static char *plot_history(const cairn_trial *t, size_t n, bool maximize)
     panel a = {.left = 80, .top = 50, .w = 760 - 80 - 24, .h = 480 - 50 - 62};
     panel_range(&a, n ? (double)t[0].number : 0, last > 0 ? last : 1, lo, hi);
     cn_svg s;
-    cn_svg_begin(&s, 760, 480, "Optimization history");
-    cn_svg_text(&s, 380, 28, "Optimization history", TITLE_SIZE, "middle", "bold", 0, "#111111");
+    open_plot(&s, 760, 480, "Optimization history", sub);
     panel_draw(&s, &a, "Trial", "Objective value", NULL, 0);
     double *bx = cn_xmalloc(2 * (n ? n : 1) * sizeof *bx),
            *by = cn_xmalloc(2 * (n ? n : 1) * sizeof *by);
@@ -323,7 +335,7 @@ static char *plot_history(const cairn_trial *t, size_t n, bool maximize)
     return cn_svg_end(&s);
 }
 
-static char *plot_importance(const cairn_space *sp, const double *imp)
+static char *plot_importance(const cairn_space *sp, const double *imp, const char *sub)
 {
     size_t np = sp->n;
     keyed *k = cn_xmalloc((np ? np : 1) * sizeof *k);
@@ -342,8 +354,7 @@ static char *plot_importance(const cairn_space *sp, const double *imp)
     a.y0 = 0;
     a.y1 = (double)(np ? np : 1);
     cn_svg s;
-    cn_svg_begin(&s, 760, height, "Parameter importance");
-    cn_svg_text(&s, 380, 28, "Parameter importance", TITLE_SIZE, "middle", "bold", 0, "#111111");
+    open_plot(&s, 760, height, "Parameter importance", sub);
     char lab[64];
     cn_svg_rect(&s, a.left, a.top, a.w, a.h, "#ffffff", "#444444");
     for (double v = a.xt.lo; v <= a.xt.hi + a.xt.step * 1e-6; v += a.xt.step) {
@@ -373,7 +384,7 @@ static char *plot_importance(const cairn_space *sp, const double *imp)
     return cn_svg_end(&s);
 }
 
-static char *plot_intermediate(const cairn_trial *t, size_t n)
+static char *plot_intermediate(const cairn_trial *t, size_t n, const char *sub)
 {
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (size_t j = 0; j < n; j++)
@@ -389,8 +400,7 @@ static char *plot_intermediate(const cairn_trial *t, size_t n)
     panel a = {.left = 80, .top = 50, .w = 760 - 80 - 24, .h = 480 - 50 - 62};
     panel_range(&a, xlo, xhi > xlo ? xhi : xlo + 1, ylo, yhi);
     cn_svg s;
-    cn_svg_begin(&s, 760, 480, "Intermediate values");
-    cn_svg_text(&s, 380, 28, "Intermediate values", TITLE_SIZE, "middle", "bold", 0, "#111111");
+    open_plot(&s, 760, 480, "Intermediate values", sub);
     panel_draw(&s, &a, "Step", "Intermediate value", NULL, 0);
     int clip = cn_svg_clip(&s, a.left, a.top, a.w, a.h);
     char clip_name[16];
@@ -424,7 +434,7 @@ static double slice_x(const cn_param *p, double v)
     return p->log && v > 0 ? log10(v) : v;
 }
 
-static char *plot_slice(const cairn_space *sp, const cairn_trial *t, size_t n)
+static char *plot_slice(const cairn_space *sp, const cairn_trial *t, size_t n, const char *sub)
 {
     size_t np = sp->n, cols = np < 3 ? (np ? np : 1) : 3, rows = (np + cols - 1) / cols;
     rows = rows ? rows : 1;
@@ -433,8 +443,7 @@ static char *plot_slice(const cairn_space *sp, const cairn_trial *t, size_t n)
     double lo, hi;
     value_range(t, n, &lo, &hi);
     cn_svg s;
-    cn_svg_begin(&s, width, height, "Slice plot");
-    cn_svg_text(&s, width / 2.0, 28, "Slice plot", TITLE_SIZE, "middle", "bold", 0, "#111111");
+    open_plot(&s, width, height, "Slice plot", sub);
     for (size_t p = 0; p < np; p++) {
         const cn_param *pp = &sp->params[p];
         panel a = {.left = (double)(p % cols) * pw + 70,
@@ -627,7 +636,7 @@ static double *contour_grid(const cairn_space *sp, const cairn_trial *t, size_t 
 }
 
 static char *plot_contour(cairn_ctx *ctx, const cairn_space *sp, const cairn_trial *t, size_t n,
-                          bool maximize)
+                          bool maximize, const char *sub)
 {
     size_t idx[CONTOUR_PARAMS];
     size_t k = contour_params(ctx, sp, t, n, idx);
@@ -637,8 +646,7 @@ static char *plot_contour(cairn_ctx *ctx, const cairn_space *sp, const cairn_tri
     double lo, hi;
     value_range(t, n, &lo, &hi);
     cn_svg s;
-    cn_svg_begin(&s, width, height, "Contour plot");
-    cn_svg_text(&s, width / 2.0, 28, "Contour plot", TITLE_SIZE, "middle", "bold", 0, "#111111");
+    open_plot(&s, width, height, "Contour plot", sub);
     size_t at = 0;
     for (size_t i = 0; i < k; i++)
         for (size_t j = i + 1; j < k; j++, at++) {
@@ -717,9 +725,10 @@ static char *plot_contour(cairn_ctx *ctx, const cairn_space *sp, const cairn_tri
     return cn_svg_end(&s);
 }
 
-cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space, const cairn_trial *trials,
-                               size_t n_trials, bool maximize, cairn_insight_plot which,
-                               char **svg_out)
+/* cairn_insight_svg with a subtitle under the title (NULL: none). */
+static cairn_status insight_svg(cairn_ctx *ctx, const cairn_space *space, const cairn_trial *trials,
+                                size_t n_trials, bool maximize, cairn_insight_plot which,
+                                const char *sub, char **svg_out)
 {
     *svg_out = NULL;
     if ((unsigned)which >= CAIRN_INSIGHT_N_PLOTS)
@@ -736,13 +745,13 @@ cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space, const c
                          "intermediate values: no trial reported any (cairn.metric lines or "
                          "cairn_study_report)");
         else
-            *svg_out = plot_intermediate(t, n_trials);
+            *svg_out = plot_intermediate(t, n_trials, sub);
     } else if (nc == 0) {
         rc = cn_fail(ctx, CAIRN_EINVAL, "%s: no trial has completed yet", plot_files[which]);
     } else if (which == CAIRN_INSIGHT_HISTORY) {
-        *svg_out = plot_history(t, n_trials, maximize);
+        *svg_out = plot_history(t, n_trials, maximize, sub);
     } else if (which == CAIRN_INSIGHT_SLICE) {
-        *svg_out = plot_slice(space, t, n_trials);
+        *svg_out = plot_slice(space, t, n_trials, sub);
     } else if (which == CAIRN_INSIGHT_CONTOUR) {
         size_t idx[CONTOUR_PARAMS];
         if (contour_params(ctx, space, t, n_trials, idx) < 2)
@@ -750,16 +759,23 @@ cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space, const c
                          "contour: needs two numeric parameters that vary among the completed "
                          "trials");
         else
-            *svg_out = plot_contour(ctx, space, t, n_trials, maximize);
+            *svg_out = plot_contour(ctx, space, t, n_trials, maximize, sub);
     } else {
         double *imp = cn_xmalloc((space->n ? space->n : 1) * sizeof *imp);
         rc = cairn_insight_importance(ctx, space, t, n_trials, imp);
         if (rc == CAIRN_OK)
-            *svg_out = plot_importance(space, imp);
+            *svg_out = plot_importance(space, imp, sub);
         free(imp);
     }
     free(t);
     return rc;
+}
+
+cairn_status cairn_insight_svg(cairn_ctx *ctx, const cairn_space *space, const cairn_trial *trials,
+                               size_t n_trials, bool maximize, cairn_insight_plot which,
+                               char **svg_out)
+{
+    return insight_svg(ctx, space, trials, n_trials, maximize, which, NULL, svg_out);
 }
 
 /* "contour": per pair of the contour's parameters, the interpolated grid: x and y (the
@@ -920,13 +936,19 @@ cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsign
     if (cn_fs_mkdirs(dir, 0777) != 0)
         return cn_fail_errno(ctx, CAIRN_EIO, "study plots: cannot create folder '%s'", dir);
     bool maximize = false;
-    cairn_study_objective(study, &maximize, NULL);
+    const char *metric = cairn_study_objective(study, &maximize, NULL);
+    size_t done = 0;
+    for (size_t j = 0; j < n; j++)
+        done += complete(&trials[j]);
+    char *sub =
+        cn_asprintf("study %s: %s (%s), %zu of %zu trials complete", cairn_study_name(study),
+                    metric ? metric : "value", maximize ? "maximize" : "minimize", done, n);
     for (int which = 0; which < CAIRN_INSIGHT_N_PLOTS; which++) {
         if (!(mask & (1u << which)))
             continue;
         char *svg = NULL;
-        if (cairn_insight_svg(ctx, study->space, trials, n, maximize, (cairn_insight_plot)which,
-                              &svg) != CAIRN_OK)
+        if (insight_svg(ctx, study->space, trials, n, maximize, (cairn_insight_plot)which, sub,
+                        &svg) != CAIRN_OK)
             continue; /* nothing to draw */
         size_t len = strlen(dir) + strlen(plot_files[which]) + 2;
         char *path = cn_xmalloc(len);
@@ -936,11 +958,13 @@ cairn_status cairn_study_write_plots(cairn_study *study, const char *dir, unsign
         if (e != 0) {
             rc = cn_fail_errno(ctx, CAIRN_EIO, "study plots: cannot write '%s'", path);
             free(path);
+            free(sub);
             return rc;
         }
         free(path);
         if (written)
             *written |= 1u << which;
     }
+    free(sub);
     return CAIRN_OK;
 }
