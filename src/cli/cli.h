@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include "cairn/cairn.h"
 #include "cairn/hpo.h"
+#include "cairn/learn.h"
+#include "cairn/registry.h"
 #include "cairn/tracking.h"
 #include "cairn/train.h"
 #include "base/jsonw.h"
@@ -34,6 +36,11 @@ void cli_log_to_stderr(cairn_ctx *ctx, cairn_log_level max_level);
  * error is printed, then hint (may be NULL) as "cairn: hint: ...", and NULL returned. */
 cairn_ctx *cli_open_store_with(const cairn_open_opts *opts, cairn_log_level max_level,
                                const char *hint);
+/* Loads MODEL (a file, runs:/RUN_ID/model or models:/NAME@ALIAS) into *m, with *ref its
+ * resolution and *ctx the context it needs (the store for runs:/ and models:/). Returns 0, or
+ * 1 after printing the error; either way the caller frees *m, *ref and *ctx (each may be
+ * empty). */
+int cli_load_model(const char *spec, cairn_ctx **ctx, cairn_model_ref *ref, cairn_model **m);
 /* Prints "cairn: error: <msg>" to stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "cairn: error: <errmsg(ctx)>"; returns 1. */

@@ -15,13 +15,8 @@
 int cli_model_data_open(const char *spec, const char *csv, cli_model_data *d)
 {
     memset(d, 0, sizeof *d);
-    bool in_store = cn_str_starts(spec, "runs:/") || cn_str_starts(spec, "models:/");
-    d->ctx = in_store ? cli_open_store() : cairn_ctx_new();
-    if (!d->ctx)
+    if (cli_load_model(spec, &d->ctx, &d->ref, &d->model) != 0)
         return 1;
-    if (cairn_model_ref_resolve(d->ctx, spec, &d->ref) != CAIRN_OK ||
-        cairn_model_load(d->ctx, d->ref.path, &d->model) != CAIRN_OK)
-        return cli_fail(d->ctx);
     if (!csv)
         return 0;
     if (cairn_model_read_csv(d->ctx, d->model, csv, &d->table) != CAIRN_OK)

@@ -229,21 +229,14 @@ static void print_human(const cairn_model_ref *ref, const cairn_model *m,
 
 int cli_model_show_file(const char *spec, bool json)
 {
-    bool in_store = cn_str_starts(spec, "runs:/") || cn_str_starts(spec, "models:/");
-    cairn_ctx *ctx = in_store ? cli_open_store() : cairn_ctx_new();
-    if (!ctx)
-        return 1;
+    cairn_ctx *ctx = NULL;
     cairn_model_ref ref;
-    memset(&ref, 0, sizeof ref);
     cairn_model *m = NULL;
     cairn_coefficients *co = NULL;
     cairn_drift_reference *dr = NULL;
     int code = 1;
-    if (cairn_model_ref_resolve(ctx, spec, &ref) != CAIRN_OK ||
-        cairn_model_load(ctx, ref.path, &m) != CAIRN_OK) {
-        cli_fail(ctx);
+    if (cli_load_model(spec, &ctx, &ref, &m) != 0)
         goto done;
-    }
     (void)cairn_model_coefficients(ctx, m, &co);         /* NULL: none for this learner */
     (void)cairn_drift_reference_from_model(ctx, m, &dr); /* NULL: none stored */
     if (json)

@@ -77,19 +77,15 @@ int cmd_predict(int argc, char **argv)
     if (!data)
         return cli_usage(usage, "--data CSV is required: the rows to score");
     const char *spec = argv[optind];
-    bool in_store = cn_str_starts(spec, "runs:/") || cn_str_starts(spec, "models:/");
-    cairn_ctx *ctx = in_store ? cli_open_store() : cairn_ctx_new();
-    if (!ctx)
-        return 1;
+    cairn_ctx *ctx = NULL;
     cairn_model_ref ref;
-    memset(&ref, 0, sizeof ref);
     cairn_model *m = NULL;
     cairn_table *t = NULL;
     FILE *out = NULL;
     int code = 1;
-    if (cairn_model_ref_resolve(ctx, spec, &ref) != CAIRN_OK ||
-        cairn_model_load(ctx, ref.path, &m) != CAIRN_OK ||
-        cairn_model_read_csv(ctx, m, data, &t) != CAIRN_OK) {
+    if (cli_load_model(spec, &ctx, &ref, &m) != 0)
+        goto done;
+    if (cairn_model_read_csv(ctx, m, data, &t) != CAIRN_OK) {
         cli_fail(ctx);
         goto done;
     }

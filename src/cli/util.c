@@ -21,6 +21,20 @@
 const char *cli_store_uri;
 const char *cli_artifact_root;
 
+int cli_load_model(const char *spec, cairn_ctx **ctx, cairn_model_ref *ref, cairn_model **m)
+{
+    memset(ref, 0, sizeof *ref);
+    *m = NULL;
+    bool in_store = cn_str_starts(spec, "runs:/") || cn_str_starts(spec, "models:/");
+    *ctx = in_store ? cli_open_store() : cairn_ctx_new();
+    if (!*ctx)
+        return 1;
+    if (cairn_model_ref_resolve(*ctx, spec, ref) != CAIRN_OK ||
+        cairn_model_load(*ctx, ref->path, m) != CAIRN_OK)
+        return cli_fail(*ctx);
+    return 0;
+}
+
 cairn_ctx *cli_open_store(void)
 {
     cairn_open_opts opts = CAIRN_OPEN_OPTS_INIT;
