@@ -17,7 +17,11 @@ export CAIRN_BIN=$PWD/build/tsan/cairn CAIRN_SOURCE_DIR=$PWD CAIRN_BUILD_DIR=$PW
 export PYTHONDONTWRITEBYTECODE=1
 for t in test_server_load test_server_group test_rest test_rest_auth; do
   echo "== tsan: $t" >&2
-  /usr/bin/python3 "tests/e2e/$t.py" >"$logs/$t.out" 2>&1 || { cat "$logs/$t.out"; exit 1; }
+  if ! /usr/bin/python3 "tests/e2e/$t.py" >"$logs/$t.out" 2>&1; then
+    cat "$logs/$t.out"
+    if compgen -G "$logs/tsan.*" >/dev/null; then cat "$logs"/tsan.* >&2; fi
+    exit 1
+  fi
 done
 if compgen -G "$logs/tsan.*" >/dev/null; then
   cat "$logs"/tsan.* >&2

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -439,12 +440,13 @@ static void app_finish(void *vapp, http_request *req, bool completed)
 }
 
 /* The thread that waits for the stop signals, and the handler that hands it one another
- * thread received (pthread_kill is async-signal-safe). */
-static pthread_t stop_waiter;
+ * thread received (pthread_kill is async-signal-safe). Atomic: the handler runs in a thread
+ * that nothing orders after the store of it. */
+static _Atomic(pthread_t) stop_waiter;
 
 static void forward_stop(int sig)
 {
-    pthread_kill(stop_waiter, sig);
+    pthread_kill(atomic_load(&stop_waiter), sig);
 }
 
 static const http_app_ops app_ops = {app_begin, app_handle, app_finish};
@@ -504,7 +506,7 @@ int trk_serve(const trk_config *cfg)
     /* Threads a library started before main (OpenBLAS's pool) do not block them: a stop signal
      * the kernel hands to one of those is passed on to this thread, instead of killing the
      * process by the default action. */
-    stop_waiter = pthread_self();
+    atomic_store(&stop_waiter, pthread_self());
     struct sigaction fwd;
     memset(&fwd, 0, sizeof fwd);
     fwd.sa_handler = forward_stop;
