@@ -91,3 +91,20 @@ const char *cn_buf_str(const cn_buf *b)
 {
     return b->data ? b->data : "";
 }
+
+void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank)
+{
+    bool quote = strpbrk(s, ",\"\r\n") != NULL ||
+                 (quote_blank && (*s == '\0' || s[0] == ' ' || s[strlen(s) - 1] == ' '));
+    if (!quote) {
+        cn_buf_puts(b, s);
+        return;
+    }
+    cn_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            cn_buf_putc(b, '"');
+        cn_buf_putc(b, *s);
+    }
+    cn_buf_putc(b, '"');
+}

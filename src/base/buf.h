@@ -3,6 +3,7 @@
 #ifndef CN_BUF_H
 #define CN_BUF_H
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct cn_buf {
@@ -25,4 +26,7 @@ void cn_buf_clear(cn_buf *b);            /* len = 0, keeps the memory */
 void cn_buf_release(cn_buf *b);          /* frees; b is CN_BUF_INIT afterwards */
 char *cn_buf_detach(cn_buf *b);          /* the caller owns the string (never NULL) */
 const char *cn_buf_str(const cn_buf *b); /* "" when empty */
+/* Appends s as one CSV field, quoted (with "" for ") when it holds a comma, a quote or a line
+ * break, and with quote_blank also when it is empty or starts or ends with a space. */
+void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank);
 #endif

@@ -1515,24 +1515,13 @@ static int export_json(cairn_ctx *ctx, const run_set *s, FILE *out)
     return ok ? 0 : cli_error("writing the export failed");
 }
 
-/* One CSV field, quoted when it holds a separator, a quote or a line break (RFC 4180). */
+/* One CSV field after a comma unless first; a NULL value is an empty field. */
 static void csv_field(cn_buf *b, const char *s, bool first)
 {
     if (!first)
         cn_buf_putc(b, ',');
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        cn_buf_puts(b, s);
-        return;
-    }
-    cn_buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            cn_buf_putc(b, '"');
-        cn_buf_putc(b, *s);
-    }
-    cn_buf_putc(b, '"');
+    if (s)
+        cn_csv_put_field(b, s, false);
 }
 
 /* One row per run: the info fields, then params.K, metrics.K (latest) and tags.K columns

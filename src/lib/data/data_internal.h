@@ -40,7 +40,4 @@ bool cn_csv_parse_double(const char *p, size_t len, double *out);
 /* True for the texts that mean "missing": "", NA, N/A, NaN, null, ? (any case, trimmed). */
 bool cn_csv_is_missing(const char *p, size_t len);
 
-/* Appends s as one CSV field, quoted (with "" for ") when it holds a comma, a quote or a line
- * break, and with quote_blank also when it is empty or starts or ends with a space. */
-void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank);
 #endif

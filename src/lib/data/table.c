@@ -186,23 +186,6 @@ cairn_status cairn_table_digest(const cairn_table *t, char hex_out[65])
 
 /* ---- CSV writing ---- */
 
-void cn_csv_put_field(cn_buf *b, const char *s, bool quote_blank)
-{
-    bool quote = strpbrk(s, ",\"\r\n") != NULL ||
-                 (quote_blank && (*s == '\0' || s[0] == ' ' || s[strlen(s) - 1] == ' '));
-    if (!quote) {
-        cn_buf_puts(b, s);
-        return;
-    }
-    cn_buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            cn_buf_putc(b, '"');
-        cn_buf_putc(b, *s);
-    }
-    cn_buf_putc(b, '"');
-}
-
 cairn_status cairn_csv_write(cairn_ctx *ctx, const cairn_table *t, const char *path)
 {
     if (!t || !path)

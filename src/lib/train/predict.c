@@ -14,22 +14,6 @@
 
 #define CHUNK_ROWS 8192
 
-/* RFC 4180: quoted when it holds a comma, quote, CR or LF. */
-static void csv_field(cn_buf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        cn_buf_puts(b, s);
-        return;
-    }
-    cn_buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            cn_buf_putc(b, '"');
-        cn_buf_putc(b, *s);
-    }
-    cn_buf_putc(b, '"');
-}
-
 static const char *type_name(cairn_col_type t)
 {
     return t == CAIRN_COL_NUMERIC ? "numeric" : "categorical";
@@ -110,12 +94,12 @@ cairn_status cairn_model_predict_csv(cairn_ctx *ctx, const cairn_model *m, const
                        "without probability=true); refit with -p probability=true or drop --proba",
                        cairn_model_learner(m));
     cn_buf b = CN_BUF_INIT;
-    csv_field(&b, id ? o->id_column : "row");
+    cn_csv_put_field(&b, id ? o->id_column : "row", false);
     cn_buf_puts(&b, ",prediction");
     for (size_t j = 0; proba && j < k; j++) {
         char *col = cn_asprintf("p_%s", cairn_model_class_label(m, j));
         cn_buf_putc(&b, ',');
-        csv_field(&b, col);
+        cn_csv_put_field(&b, col, false);
         free(col);
     }
     cn_buf_putc(&b, '\n');
@@ -139,11 +123,11 @@ cairn_status cairn_model_predict_csv(cairn_ctx *ctx, const cairn_model *m, const
                 cn_format_double(id->num[r], tmp, sizeof tmp);
                 cn_buf_puts(&b, tmp);
             } else if (id->cat[r] >= 0) {
-                csv_field(&b, id->levels[id->cat[r]]);
+                cn_csv_put_field(&b, id->levels[id->cat[r]], false);
             }
             cn_buf_putc(&b, ',');
             if (k > 0) {
-                csv_field(&b, cairn_model_class_label(m, (size_t)pred[i]));
+                cn_csv_put_field(&b, cairn_model_class_label(m, (size_t)pred[i]), false);
             } else {
                 cn_format_double(pred[i], tmp, sizeof tmp);
                 cn_buf_puts(&b, tmp);
