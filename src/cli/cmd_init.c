@@ -123,13 +123,19 @@ static bool is_time_column(const cairn_column *c)
     return true;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Reads --data and fills the plan; prints the error and returns 1 on bad input. */
 static int infer(cairn_ctx *ctx, init_plan *p)
 {
     cairn_table *t = NULL;
     int code = 1;
     if (cairn_csv_read(ctx, p->data, NULL, &t) != CAIRN_OK)
-        return cli_error("cannot read --data '%s': %s", p->data, cairn_errmsg(ctx));
+        return cli_error("--data: %s", cairn_errmsg(ctx));
     if (t->n_rows == 0) {
         cli_error("--data '%s' has no data rows; give a CSV with a header and at least one row "
                   "per class",
@@ -174,20 +180,19 @@ static int infer(cairn_ctx *ctx, init_plan *p)
             }
         free(seen);
     } else {
-        double v0 = 0;
-        for (size_t r = 0; r < t->n_rows && n_distinct < 2; r++) {
-            double v = target->num[r];
-            if (v != v)
-                continue;
-            if (n_distinct == 0) {
-                v0 = v;
-                n_distinct = 1;
-                cn_format_double_short(v, first_buf, sizeof first_buf);
-                first = first_buf;
-            } else if (v != v0) {
-                n_distinct = 2;
-            }
+        double *v = cn_xcalloc(t->n_rows, sizeof *v);
+        size_t m = 0;
+        for (size_t r = 0; r < t->n_rows; r++)
+            if (target->num[r] == target->num[r])
+                v[m++] = target->num[r];
+        qsort(v, m, sizeof *v, cmp_double);
+        for (size_t i = 0; i < m; i++)
+            n_distinct += i == 0 || v[i] != v[i - 1];
+        if (m) {
+            cn_format_double_short(v[0], first_buf, sizeof first_buf);
+            first = first_buf;
         }
+        free(v);
     }
     if (n_distinct < 2) {
         cli_error("--target '%s' has %s in '%s': there is nothing to learn; pick another column "
@@ -199,8 +204,6 @@ static int infer(cairn_ctx *ctx, init_plan *p)
         goto done;
     }
     p->n_classes = p->is_classification ? n_distinct : 0;
-    if (p->is_classification && target->type == CAIRN_COL_CATEGORICAL)
-        p->n_classes = target->n_levels;
     p->n_rows = t->n_rows;
     p->n_cols = t->n_cols;
     for (size_t c = 0; c < t->n_cols && !p->time_col; c++)

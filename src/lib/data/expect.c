@@ -743,7 +743,7 @@ static const ecol *find_ecol(const cairn_expect *e, const char *name)
 /* Groups (by value) below a share or a count; declared[] (may be NULL) must all be present. */
 static void check_groups(cstate *s, const cairn_column *c, const char *rule, uint32_t line,
                          double min_share, int64_t min_rows, char *const *declared,
-                         size_t n_declared, const char *setting)
+                         size_t n_declared, bool also_present, const char *setting)
 {
     size_t n = s->t->n_rows;
     groups g;
@@ -751,16 +751,22 @@ static void check_groups(cstate *s, const cairn_column *c, const char *rule, uin
     cn_buf bad = CN_BUF_INIT;
     size_t n_bad = 0;
     bool *is_bad = cn_xcalloc(g.n + 1, sizeof *is_bad);
-    size_t n_checked = n_declared ? n_declared : g.n;
-    for (size_t i = 0; i < n_checked; i++) {
+    bool *matched = cn_xcalloc(g.n + 1, sizeof *matched);
+    if (!n_declared)
+        also_present = true;
+    /* the declared groups, then (also_present) the groups present that none of them names */
+    for (size_t i = 0; i < n_declared + (also_present ? g.n : 0); i++) {
         size_t count = 0;
-        const char *name = n_declared ? declared[i] : g.names[i];
+        if (i >= n_declared && matched[i - n_declared])
+            continue;
+        const char *name = i < n_declared ? declared[i] : g.names[i - n_declared];
         for (size_t k = 0; k < g.n; k++) {
             double x, y;
             bool same = strcmp(g.names[k], name) == 0 ||
                         (c->type == CAIRN_COL_NUMERIC && cn_parse_double(name, &x) &&
                          cn_parse_double(g.names[k], &y) && x == y);
             if (same) {
+                matched[k] = true;
                 count = g.counts[k];
                 is_bad[k] = min_rows > 0 ? (int64_t)count < min_rows
                                          : (double)count < min_share * (double)n;
@@ -807,6 +813,7 @@ static void check_groups(cstate *s, const cairn_column *c, const char *rule, uin
         }
     }
     free(is_bad);
+    free(matched);
     cn_buf_release(&bad);
     groups_release(&g);
 }
@@ -837,12 +844,9 @@ cairn_status cairn_expect_check(cairn_ctx *ctx, const cairn_expect *e, const cai
         const cairn_column *c = need_column(&s, ec->name, ec->line, "expected");
         if (!c)
             continue;
-        size_t before = r->n_failed;
         check_type(&s, ec, c);
-        if (r->n_failed == before) { /* ranges of a column that is not numeric mean nothing */
-            check_range(&s, ec, c, false);
-            check_range(&s, ec, c, true);
-        }
+        check_range(&s, ec, c, false); /* numeric columns only: text has no range */
+        check_range(&s, ec, c, true);
         check_values(&s, ec, c);
         check_missing(&s, ec, c);
         check_unique(&s, ec, c);
@@ -853,7 +857,7 @@ cairn_status cairn_expect_check(cairn_ctx *ctx, const cairn_expect *e, const cai
         const ecol *ec = find_ecol(e, e->label);
         if (c)
             check_groups(&s, c, "class-balance", e->balance_line, e->min_class_share, 0,
-                         ec ? ec->values : NULL, ec ? ec->n_values : 0,
+                         ec ? ec->values : NULL, ec ? ec->n_values : 0, true,
                          "'class_balance.min_share'");
     }
     for (size_t i = 0; i < e->n_slices; i++) {
@@ -861,14 +865,15 @@ cairn_status cairn_expect_check(cairn_ctx *ctx, const cairn_expect *e, const cai
         const cairn_column *c = need_column(&s, e->slices[i].column, e->slices[i].line, "slice");
         if (c)
             check_groups(&s, c, "slice-rows", e->slices[i].line, 0, e->slices[i].min_rows, NULL, 0,
-                         "the slice's 'min_rows'");
+                         true, "the slice's 'min_rows'");
     }
     if (e->sens_column) {
         r->n_rules++;
         const cairn_column *c = need_column(&s, e->sens_column, e->sens_line, "sensitive");
         if (c)
             check_groups(&s, c, "sensitive-coverage", e->sens_line, e->sens_min_share, 0,
-                         e->sens_groups, e->n_sens_groups, "'sensitive.min_share_per_group'");
+                         e->sens_groups, e->n_sens_groups, false,
+                         "'sensitive.min_share_per_group'");
     }
     *out = r;
     return CAIRN_OK;
@@ -954,12 +959,14 @@ static void put_quoted(cn_buf *b, const char *s)
     cn_json_quote(b, s, strlen(s)); /* a JSON string is a YAML double-quoted scalar */
 }
 
-/* A bound that is exactly representable in short text and still outside v. */
-static void put_bound(cn_buf *b, double v, bool is_low)
+/* v rounded outward (down for a low bound) to two significant digits of pad, written short;
+ * the written number still lies outside the range when read back. */
+static void put_bound(cn_buf *b, double v, double pad, bool is_low)
 {
     char buf[64];
-    double back;
-    snprintf(buf, sizeof buf, "%.6g", v);
+    double back, step = pad > 0 ? pow(10, floor(log10(pad)) - 1) : 0;
+    double r = step > 0 && isfinite(step) ? (is_low ? floor(v / step) : ceil(v / step)) * step : v;
+    snprintf(buf, sizeof buf, "%.12g", r);
     if (!cn_parse_double(buf, &back) || (is_low ? back > v : back < v))
         cn_format_double(v, buf, sizeof buf);
     cn_buf_puts(b, buf);
@@ -1057,9 +1064,9 @@ cairn_status cairn_expect_derive(cairn_ctx *ctx, const cairn_table *t,
                     high = ceil(high);
                 }
                 cn_buf_puts(&b, ", min: ");
-                put_bound(&b, low, true);
+                put_bound(&b, low, integral ? 1 : pad, true);
                 cn_buf_puts(&b, ", max: ");
-                put_bound(&b, high, false);
+                put_bound(&b, high, integral ? 1 : pad, false);
             }
         }
         cn_buf_printf(&b, ", max_missing: %g", max_missing);
