@@ -36,13 +36,13 @@ static const char help[] =
     "options:\n"
     "      --data CSV       the data: copied to DIR/data.csv and read for the scaffold\n"
     "      --target COL     the column to predict (required with --data)\n"
-    "      --name NAME      the project's name: run, experiment and model (default: the\n"
+    "  -n, --name NAME      the project's name: run, experiment and model (default: the\n"
     "                       CSV's name, else DIR's)\n"
     "      --force          overwrite the scaffold's files in DIR\n"
     "  -h, --help           this help\n\n"
     "examples:\n"
     "  cairn init bc --data data/breast_cancer.csv --target target\n"
-    "  cd bc && cairn data validate data.csv --expect expectations.yaml\n";
+    "  cairn init churn --name churn-model\n";
 
 /* The files the scaffold writes, in order. */
 enum { F_CONFIG, F_SPACE, F_EXPECT, F_CARD, F_PIPELINE, F_README, F_DATA, F_N };
@@ -463,7 +463,7 @@ int cmd_init(int argc, char **argv)
     cairn_ctx *ctx = NULL;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': p.data = optarg; break;
         case 't': p.target = optarg; break;
