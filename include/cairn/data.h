@@ -305,6 +305,84 @@ typedef struct cairn_data_digest {
 CAIRN_API cairn_status cairn_data_hash(cairn_ctx *ctx, const char *path, const cairn_csv_opts *opts,
                                        cairn_data_digest *out);
 
+/* ---- expectations (docs/expectations.md) ---- */
+
+/* Parsed expectations.yaml: per-column rules (type, range, allowed categories, missing share,
+ * uniqueness) and dataset rules (minimum rows, class balance of the label, rows per slice,
+ * coverage of a sensitive attribute's groups). */
+typedef struct cairn_expect cairn_expect;
+
+/* Reads an expectations file (YAML through libyaml; JSON when the name ends in ".json").
+ * Unknown keys, wrong types and values out of range fail with EINVAL naming the file, line
+ * and key: "expectations 'e.yaml' line 4 column 10: 'columns.age.min' must be a number, got
+ * 'low'"; a missing file is ENOTFOUND. On success *out is freed with cairn_expect_free(). */
+CAIRN_API cairn_status cairn_expect_load(cairn_ctx *ctx, const char *path, cairn_expect **out);
+/* The same from text[0 .. len); `label` names it in messages. */
+CAIRN_API cairn_status cairn_expect_parse(cairn_ctx *ctx, const char *label, const char *text,
+                                          size_t len, cairn_expect **out);
+CAIRN_API void cairn_expect_free(cairn_expect *e); /* NULL is a no-op */
+/* The columns the file declares categorical (borrowed; n in *n_out): pass them to the CSV
+ * reader so integer codes are read as categories. */
+CAIRN_API const char *const *cairn_expect_categorical(const cairn_expect *e, size_t *n_out);
+
+/* Row numbers a finding lists at most (it counts them all). */
+#define CAIRN_EXPECT_MAX_ROWS 5
+
+typedef struct cairn_expect_finding {
+    /* stable: "column-missing", "type", "min", "max", "values", "missing", "unique",
+     * "min-rows", "class-balance", "slice-rows", "sensitive-coverage" */
+    const char *rule;
+    const char *column;  /* the column concerned, or NULL (min-rows) */
+    const char *message; /* one line naming the rule and what was found */
+    const char *fix;     /* one line: what to do about it */
+    size_t n_rows;       /* rows breaking the rule (0 when the rule is about counts) */
+    size_t rows[CAIRN_EXPECT_MAX_ROWS]; /* the first of them: 0-based data rows, as split
+                                         * index files count (file line = row + 2) */
+    size_t n_rows_listed;
+    uint32_t line; /* the rule's line in the expectations file */
+} cairn_expect_finding;
+
+typedef struct cairn_expect_result {
+    size_t n_rules;  /* rules checked */
+    size_t n_failed; /* = n_findings: each failed rule is one finding */
+    cairn_expect_finding *findings;
+    void *internal_;
+} cairn_expect_result;
+
+/* Checks t against e. Failed rules are findings in the result, not failures: the call fails
+ * only on bad arguments. A column expected `categorical` may be read as numbers (integer
+ * class codes): its values are compared as text ("0", "1"). On success *out is freed with
+ * cairn_expect_result_free(). */
+CAIRN_API cairn_status cairn_expect_check(cairn_ctx *ctx, const cairn_expect *e,
+                                          const cairn_table *t, cairn_expect_result **out);
+/* The result as JSON ({"ok", "rules", "failed", "findings": [...]}; the caller frees with
+ * cairn_free). */
+CAIRN_API cairn_status cairn_expect_result_json(cairn_ctx *ctx, const cairn_expect_result *r,
+                                                char **out);
+/* The findings as text, one line each: "rule 'max' on column 'age' (line 7): 3 rows above
+ * 90 (rows 4, 18, 77); fix: ..." (the caller frees with cairn_free; "" when none failed). */
+CAIRN_API char *cairn_expect_result_text(const cairn_expect_result *r);
+CAIRN_API void cairn_expect_result_free(cairn_expect_result *r); /* NULL is a no-op */
+
+typedef struct cairn_expect_derive_opts {
+    const char *label;      /* the target column, or NULL */
+    bool is_classification; /* the label holds classes: allowed values and a balance floor */
+    double margin;          /* numeric ranges widen by this share of their span; 0: 0.1 */
+} cairn_expect_derive_opts;
+#define CAIRN_EXPECT_DERIVE_OPTS_INIT                                                              \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Writes expectations.yaml text that t itself passes: each column's type, its range widened
+ * by the margin (integers rounded outward; a column without negative values stays >= 0), its
+ * categories, a missing share of what it has plus 0.05, unique for an id-like column, half
+ * the rows as min_rows, and for a class label half its rarest class's share as the balance
+ * floor; slices and sensitive attributes as commented examples (only a person knows them).
+ * The caller frees *out with cairn_free. */
+CAIRN_API cairn_status cairn_expect_derive(cairn_ctx *ctx, const cairn_table *t,
+                                           const cairn_expect_derive_opts *opts, char **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,13 @@ typedef struct cairn_train_opts {
     /* Log into this existing run instead of starting one (a study's trial: `cairn train` run by
      * `cairn tune` takes $CAIRN_RUN_ID); the run is left RUNNING for its owner to end. */
     const char *run_id;
+    /* Data expectations (docs/expectations.md) the data must meet; NULL: the config's
+     * data.expect, if any. Failing data is refused naming each rule and rows, unless
+     * override_expect gives a reason: then the run is made and records the reason (tag
+     * cairn.expect.override), the failed rules (tag cairn.expect.failed) and the findings
+     * (artifact expect/findings.json). */
+    const char *expect;
+    const char *override_expect;
 } cairn_train_opts;
 #define CAIRN_TRAIN_OPTS_INIT                                                                      \
     {                                                                                              \

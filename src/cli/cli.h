@@ -196,6 +196,7 @@ int cmd_worker(int argc, char **argv);
 int cmd_study(int argc, char **argv);
 int cmd_exp(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);

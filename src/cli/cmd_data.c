@@ -16,7 +16,8 @@
 #include "base/banned.h"
 
 #define CSV_OPTS "[--delimiter C] [--numeric COL]... [--categorical COL]..."
-#define SYN_VALIDATE "cairn data validate FILE [--label COL] [--splits DIR] " CSV_OPTS " [--json]"
+#define SYN_VALIDATE                                                                               \
+    "cairn data validate FILE [--label COL] [--splits DIR] [--expect FILE] " CSV_OPTS " [--json]"
 #define SYN_SPLIT                                                                                  \
     "cairn data split FILE --out DIR [--method random|stratified|group|time] [--label COL] "       \
     "[--group COL] [--time COL] [--test F] [--val F] [--seed N] " CSV_OPTS " [--json]"
@@ -38,14 +39,20 @@ static const char help_validate[] =
     "Checks a CSV file: schema, ranges, missing values, constant and duplicate columns,\n"
     "duplicate rows, class balance of --label, and rows shared between the splits in --splits\n"
     "(a folder written by 'cairn data split'). Exits 1 when the report has errors.\n"
+    "With --expect, checks the data against an expectations file instead (types, ranges,\n"
+    "categories, missing shares, uniqueness, min rows, class balance, slices, a sensitive\n"
+    "attribute's coverage; docs/expectations.md): each failed rule with its rows and the\n"
+    "fix; exits 1 when a rule fails, 2 when the expectations file is bad.\n"
     "\n"
     "options:\n"
     "      --label COL        the class column: counts and imbalance ratio\n"
     "      --splits DIR       check DIR/train.idx, val.idx, test.idx against each other\n"
+    "      --expect FILE      check the rules of an expectations.yaml\n"
     "      --json             print the report as JSON\n" HELP_CSV "\n"
     "examples:\n"
     "  cairn data validate data/wine.csv --label target\n"
-    "  cairn data validate data/wine.csv --label target --splits splits/wine\n";
+    "  cairn data validate data/wine.csv --label target --splits splits/wine\n"
+    "  cairn data validate data.csv --expect expectations.yaml\n";
 static const char help_split[] =
     "Splits the rows of a CSV file into train, validation and test index files in DIR\n"
     "(train.idx, val.idx, test.idx: one 0-based row index a line) plus DIR/split.json.\n"
@@ -89,7 +96,7 @@ static const char help_hash[] =
     "  cairn data hash --raw data/SHA256SUMS data/iris.csv\n";
 
 typedef struct data_args {
-    const char *label, *splits, *out, *method, *group, *time, *output;
+    const char *label, *splits, *expect, *out, *method, *group, *time, *output;
     const char *numeric[64], *categorical[64];
     size_t n_numeric, n_categorical;
     double test, val;
@@ -115,7 +122,8 @@ enum {
     OPT_NUMERIC,
     OPT_CATEGORICAL,
     OPT_HELP,
-    OPT_RAW
+    OPT_RAW,
+    OPT_EXPECT
 };
 
 /* Stores --delimiter, --numeric or --categorical (c) in a. Returns 0, or 2 after a usage
@@ -146,6 +154,7 @@ static int store_option(int c, const char *usage, data_args *a)
     switch (c) {
     case OPT_LABEL: a->label = optarg; break;
     case OPT_SPLITS: a->splits = optarg; break;
+    case OPT_EXPECT: a->expect = optarg; break;
     case OPT_OUT: a->out = optarg; break;
     case 'o': a->output = optarg; break;
     case OPT_METHOD:
@@ -198,6 +207,7 @@ static int parse_args(int argc, char **argv, const char *usage, const char *help
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, OPT_HELP},
         {"raw", no_argument, NULL, OPT_RAW},
+        {"expect", required_argument, NULL, OPT_EXPECT},
         {NULL, 0, NULL, 0},
     };
     *done = false;
@@ -328,9 +338,56 @@ static void print_validate_report(const char *path, const cairn_validate_report 
            r->n_warnings);
 }
 
+/* `data validate FILE --expect E`: 0 when every rule holds, 1 when one fails or the data cannot
+ * be read, 2 when E is bad. */
+static int validate_expect(const char *path, const data_args *a)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_expect *e = NULL;
+    cairn_table *t = NULL;
+    cairn_expect_result *r = NULL;
+    char *text = NULL;
+    int exit_code = 1;
+    if (cairn_expect_load(ctx, a->expect, &e) != CAIRN_OK) {
+        cli_fail(ctx);
+        exit_code = 2;
+        goto done;
+    }
+    t = read_table(ctx, path, a);
+    if (!t)
+        goto done;
+    if (cairn_expect_check(ctx, e, t, &r) != CAIRN_OK) {
+        fail_file(ctx, path);
+        goto done;
+    }
+    if (a->json) {
+        if (cairn_expect_result_json(ctx, r, &text) != CAIRN_OK) {
+            cli_fail(ctx);
+            goto done;
+        }
+        fputs(text, stdout);
+    } else {
+        printf("expectations %s on %s (%zu rows)\n", a->expect, path, t->n_rows);
+        text = cairn_expect_result_text(r);
+        fputs(text, stdout);
+        if (r->n_failed)
+            printf("failed: %zu of %zu rules\n", r->n_failed, r->n_rules);
+        else
+            printf("ok: all %zu rules hold\n", r->n_rules);
+    }
+    exit_code = r->n_failed ? 1 : 0;
+done:
+    cairn_free(text);
+    cairn_expect_result_free(r);
+    cairn_table_free(t);
+    cairn_expect_free(e);
+    cairn_close(ctx);
+    return exit_code;
+}
+
 static int data_validate(int argc, char **argv)
 {
-    static const int allowed[] = {OPT_LABEL, OPT_SPLITS, OPT_JSON};
+    static const int allowed[] = {OPT_LABEL, OPT_SPLITS, OPT_JSON, OPT_EXPECT};
     data_args a = {0};
     bool done;
     int rc = parse_args(argc, argv, usage_validate, help_validate, allowed, CN_ARRAY_LEN(allowed),
@@ -340,6 +397,12 @@ static int data_validate(int argc, char **argv)
     if (argc - a.first_file != 1)
         return cli_usage(usage_validate, "validate takes one FILE");
     const char *path = argv[a.first_file];
+    if (a.expect) {
+        if (a.label || a.splits)
+            return cli_usage(usage_validate, "--expect checks its own rules: the label is the "
+                                             "file's 'label:'; drop --label and --splits");
+        return validate_expect(path, &a);
+    }
     cairn_ctx *ctx = cairn_ctx_new();
     cairn_table *t = NULL;
     cairn_split *split = NULL;

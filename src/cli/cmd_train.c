@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "usage: cairn train --config FILE [-p KEY=VALUE]... [--experiment NAME] [--name NAME] "
-    "[--json]\n"
+    "[--expect FILE] [--override-expect REASON] [--json]\n"
     "   or: cairn train --help-learner NAME\n";
 
 static const char help[] =
@@ -36,6 +36,10 @@ static const char help[] =
     "  -e, --experiment NAME    the experiment (default: the config's, else Default)\n"
     "  -n, --name NAME          the run's name (default: the config's name:), e.g. to tell\n"
     "                           variants made with -p apart\n"
+    "      --expect FILE        data expectations the data must meet (default: the config's\n"
+    "                           data.expect); failing data is refused, naming rules and rows\n"
+    "      --override-expect REASON  train on data that fails its expectations; the reason\n"
+    "                           and the failed rules are recorded on the run\n"
     "      --json               print the result as JSON\n"
     "      --help-learner NAME  list the learner's params: type, range, default, log, help\n"
     "  -h, --help               this help\n\n"
@@ -167,6 +171,8 @@ int cmd_train(int argc, char **argv)
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {"help-learner", required_argument, NULL, 'L'},
+                                             {"expect", required_argument, NULL, 'X'},
+                                             {"override-expect", required_argument, NULL, 'O'},
                                              {NULL, 0, NULL, 0}};
     cairn_train_opts o = CAIRN_TRAIN_OPTS_INIT;
     const char **keys = cn_xcalloc((size_t)argc + 1, sizeof *keys);
@@ -194,6 +200,14 @@ int cmd_train(int argc, char **argv)
         case 'e': o.experiment = optarg; break;
         case 'n': o.name = optarg; break;
         case 'j': json = true; break;
+        case 'X': o.expect = optarg; break;
+        case 'O':
+            if (!*optarg) {
+                code = cli_usage(usage, "--override-expect needs a reason, recorded on the run");
+                goto done;
+            }
+            o.override_expect = optarg;
+            break;
         case 'L': code = help_learner(optarg); goto done;
         default: code = cli_other_option(c, usage, help, argv); goto done;
         }

@@ -8,6 +8,7 @@ const cli_command cli_commands[] = {
     {"run", cmd_run, "run a command as a tracked run"},
     {"exp", cmd_exp, "create, list, show, rename, delete and restore experiments"},
     {"runs", cmd_runs, "list, show, search, compare, delete, restore and export runs"},
+    {"init", cmd_init, "write a project scaffold: config, space, expectations, card, pipeline"},
     {"data", cmd_data, "validate, split, profile and hash datasets"},
     {"tune", cmd_tune, "create or resume a study and run its trials over any command"},
     {"worker", cmd_worker, "join an existing study from another process or machine"},

@@ -69,6 +69,11 @@ typedef struct train_state {
     cairn_train_result *res;
     char **plots;
     size_t n_plots;
+    /* data expectations: the path checked, what failed (when overridden) */
+    const char *expect_path;
+    size_t n_expect_rules;
+    char *expect_failed; /* "max,values": the rules that failed; NULL: all held */
+    char *expect_json;   /* the findings, for expect/findings.json */
 } train_state;
 
 /* ---- settings ---- */
@@ -223,6 +228,71 @@ static cairn_status load_data(train_state *st)
                 st->features[st->n_features++] = st->t->cols[c].name;
     }
     cn_buf_release(&cols);
+    return rc;
+}
+
+/* The data against its expectations (docs/expectations.md): failing data is refused, naming
+ * each rule with its rows, unless the caller gave a reason to override (recorded on the run). */
+static cairn_status check_expect(train_state *st)
+{
+    st->expect_path = st->o->expect ? st->o->expect : st->cfg->data.expect;
+    if (!st->expect_path)
+        return CAIRN_OK;
+    cairn_expect *e = NULL;
+    cairn_expect_result *r = NULL;
+    cairn_status rc = cairn_expect_load(st->ctx, st->expect_path, &e);
+    if (rc == CAIRN_OK)
+        rc = cairn_expect_check(st->ctx, e, st->t, &r);
+    if (rc == CAIRN_OK && r->n_failed) {
+        cn_buf rules = CN_BUF_INIT;
+        for (size_t i = 0; i < r->n_failed; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = strcmp(r->findings[j].rule, r->findings[i].rule) == 0;
+            if (!seen)
+                cn_buf_printf(&rules, "%s%s", rules.len ? "," : "", r->findings[i].rule);
+        }
+        st->expect_failed = cn_buf_detach(&rules);
+        rc = cairn_expect_result_json(st->ctx, r, &st->expect_json);
+        if (rc == CAIRN_OK && !(st->o->override_expect && *st->o->override_expect)) {
+            char *text = cairn_expect_result_text(r);
+            rc = cn_fail(st->ctx, CAIRN_EINVAL,
+                         "data '%s' fails %zu of the %zu rules of expectations '%s':\n%sfix the "
+                         "data or the expectations, or pass --override-expect \"REASON\" to "
+                         "train anyway (the reason and the failed rules are recorded on the run)",
+                         st->cfg->data.path, r->n_failed, r->n_rules, st->expect_path, text);
+            cairn_free(text);
+        }
+    }
+    if (r)
+        st->n_expect_rules = r->n_rules;
+    cairn_expect_result_free(r);
+    cairn_expect_free(e);
+    return rc;
+}
+
+/* Tags of the expectations check; with an override, the reason and the findings. */
+static cairn_status log_expect(train_state *st)
+{
+    if (!st->expect_path)
+        return CAIRN_OK;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%zu", st->n_expect_rules);
+    cairn_status rc = cairn_run_set_tag(st->run, "cairn.expect.rules", buf);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_set_tag(st->run, "cairn.expect.file", st->expect_path);
+    if (rc != CAIRN_OK || !st->expect_failed)
+        return rc;
+    rc = cairn_run_set_tag(st->run, "cairn.expect.override", st->o->override_expect);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_set_tag(st->run, "cairn.expect.failed", st->expect_failed);
+    if (rc == CAIRN_OK)
+        rc = cairn_run_log_artifact_bytes(st->run, "expect/findings.json", st->expect_json,
+                                          strlen(st->expect_json));
+    if (rc == CAIRN_OK)
+        cn_log(st->ctx, CAIRN_LOG_WARN, "train",
+               "data fails expectations '%s' (%s); overridden: %s", st->expect_path,
+               st->expect_failed, st->o->override_expect);
     return rc;
 }
 
@@ -1571,6 +1641,8 @@ static void state_release(train_state *st)
     free(st->cv_desc);
     free(st->data_abs);
     free(st->features);
+    free(st->expect_failed);
+    free(st->expect_json);
     for (int j = 0; j < 4; j++)
         free(st->ep.v[j]);
     free(st->ep.g);
@@ -1619,6 +1691,8 @@ static cairn_status prepare(train_state *st)
         rc = settings(st);
     if (rc == CAIRN_OK)
         rc = load_data(st);
+    if (rc == CAIRN_OK)
+        rc = check_expect(st);
     if (rc == CAIRN_OK)
         rc = in_config(st, pick_task(st));
     if (rc == CAIRN_OK)
@@ -1762,6 +1836,8 @@ cairn_status cn_train_with(cairn_ctx *ctx, const cairn_train_opts *o, unsigned f
         goto done;
     cairn_train_result *r = st.res;
     rc = log_params(&st);
+    if (rc == CAIRN_OK)
+        rc = log_expect(&st);
     if (rc == CAIRN_OK)
         rc = log_inputs_and_tags(&st);
     if (rc == CAIRN_OK)

@@ -76,6 +76,12 @@ static cairn_status data_class_names(const cn_tree_walk *w, const cn_node *k, co
     return rc;
 }
 
+static cairn_status data_expect(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    return cn_tree_string(w, "data.expect", v, &CFG(w)->data.expect);
+}
+
 static const cn_tree_field data_fields[] = {
     {"path", data_path},
     {"label", data_label},
@@ -83,6 +89,7 @@ static const cn_tree_field data_fields[] = {
     {"numeric", data_numeric},
     {"categorical", data_categorical},
     {"class_names", data_class_names},
+    {"expect", data_expect},
 };
 
 static cairn_status split_method(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
@@ -457,6 +464,7 @@ void cn_train_config_free(cn_train_config *cfg)
     cn_tree_strv_free(cfg->data.numeric, cfg->data.n_numeric);
     cn_tree_strv_free(cfg->data.categorical, cfg->data.n_categorical);
     cn_tree_kv_free(cfg->data.class_names, cfg->data.n_class_names);
+    free(cfg->data.expect);
     free(cfg->split.method);
     free(cfg->split.group);
     free(cfg->split.time);

@@ -11,7 +11,7 @@
 #include "formats/tree.h"
 #include "runner/run_config.h"
 
-/* data: {path, label, features, numeric, categorical, class_names} */
+/* data: {path, label, features, numeric, categorical, class_names, expect} */
 typedef struct cn_train_config_data {
     char *path;
     char *label;
@@ -23,6 +23,7 @@ typedef struct cn_train_config_data {
     size_t n_categorical;
     cn_tree_kv *class_names; /* label value ("0") -> name ("malignant"), in file order */
     size_t n_class_names;
+    char *expect; /* expectations.yaml the data must meet (docs/expectations.md); NULL: none */
 } cn_train_config_data;
 
 /* split: {method, test, val, group, time} or {train, val, test} index files. */
