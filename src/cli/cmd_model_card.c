@@ -119,7 +119,7 @@ int cmd_model_card(const char *usage, int argc, char **argv)
     }
     if (!card->complete)
         fprintf(stderr,
-                "cairn: warning: the card is incomplete: %s still a placeholder; write them in "
+                "cairn: warning: the card is incomplete: not yet written: %s; write them in "
                 "model-card.md and run `cairn model card %s@%lld --template model-card.md` "
                 "(promotion refuses an incomplete card)\n",
                 card->missing, name, (long long)version);

@@ -509,16 +509,19 @@ static void facts_lineage(cn_buf *b, const cairn_model_version *v, const cairn_r
     }
     cn_buf_printf(b, "- run: `%s` (%s)\n", r->info.run_id,
                   r->info.run_name ? r->info.run_name : "");
-    static const char *const keys[] = {"cairn.source",          "mlflow.source.name",
-                                       "mlflow.source.git.commit", "cairn.git.commit",
-                                       "cairn.git.dirty",       "cairn.learner"};
+    static const char *const keys[] = {"cairn.source",
+                                       "mlflow.source.name",
+                                       "mlflow.source.git.commit",
+                                       "mlflow.source.git.branch",
+                                       "mlflow.source.git.repoURL",
+                                       "cairn.git.dirty",
+                                       "cairn.learner"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         const char *t = tag_of(r->tags, r->n_tags, keys[i]);
         if (t)
             cn_buf_printf(b, "- %s: `%s`\n", keys[i], t);
     }
-    if (!tag_of(r->tags, r->n_tags, "mlflow.source.git.commit") &&
-        !tag_of(r->tags, r->n_tags, "cairn.git.commit"))
+    if (!tag_of(r->tags, r->n_tags, "mlflow.source.git.commit"))
         cn_buf_puts(b, "- code version: not recorded (train inside a git work tree to record "
                        "it)\n");
     cn_buf_putc(b, '\n');

@@ -107,7 +107,7 @@ static void gate_card(const facts *f, cairn_gate_result *g)
     }
     if (!c->complete)
         verdict(g, CAIRN_GATE_FAIL,
-                cn_asprintf("the stored card (%s) is incomplete: %s still a placeholder",
+                cn_asprintf("the stored card (%s) is incomplete: not yet written: %s",
                             c->stored_as, c->missing),
                 cn_asprintf("write those sections in model-card.md and run `cairn model card "
                             "%s@%lld --template model-card.md`",
