@@ -23,8 +23,8 @@ bool cli_parse_name_version(const char *arg, char *name, size_t name_size, int64
     } else {
         sep = strrchr(arg, '@');
     }
-    if (!sep || sep == arg || (size_t)(sep - arg) >= name_size || !cn_parse_int64(sep + 1, version) ||
-        *version < 1)
+    if (!sep || sep == arg || (size_t)(sep - arg) >= name_size ||
+        !cn_parse_int64(sep + 1, version) || *version < 1)
         return false;
     memcpy(name, arg, (size_t)(sep - arg));
     name[sep - arg] = 0;
@@ -81,8 +81,9 @@ int cmd_model_card(const char *usage, int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage(usage, "expected one NAME@VERSION (e.g. churn@3)");
     if (!cli_parse_name_version(argv[optind], name, sizeof name, &version))
-        return cli_usage(usage, "'%s': expected NAME@VERSION with a version number from 1 (e.g. "
-                                "churn@3)",
+        return cli_usage(usage,
+                         "'%s': expected NAME@VERSION with a version number from 1 (e.g. "
+                         "churn@3)",
                          argv[optind]);
     if (show && (o.template_path || !o.store))
         return cli_usage(usage, "--show prints the stored card; it takes no --template or "

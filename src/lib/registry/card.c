@@ -469,8 +469,9 @@ static void facts_drift(cairn_ctx *ctx, cn_buf *b, const cairn_model *m)
         return;
     }
     size_t nf = cairn_drift_reference_n_features(dr);
-    cn_buf_printf(b, "Profile of %zu rows over %zu columns%s.\n\n", cairn_drift_reference_n_rows(dr),
-                  nf, cairn_drift_reference_has_prediction(dr) ? ", the prediction included" : "");
+    cn_buf_printf(b, "Profile of %zu rows over %zu columns%s.\n\n",
+                  cairn_drift_reference_n_rows(dr), nf,
+                  cairn_drift_reference_has_prediction(dr) ? ", the prediction included" : "");
     cairn_drift_reference_free(dr);
 }
 
@@ -708,8 +709,9 @@ cairn_status cairn_model_card_make(cairn_ctx *ctx, const char *name, int64_t ver
     }
     cn_buf_putc(&b, '\n');
     if (load_error)
-        cn_buf_printf(&b, "The model file could not be read, so its preprocessing and drift "
-                          "reference are missing here: %s\n\n",
+        cn_buf_printf(&b,
+                      "The model file could not be read, so its preprocessing and drift "
+                      "reference are missing here: %s\n\n",
                       load_error);
     facts_lineage(&b, v, r, sha);
     if (r)
@@ -735,8 +737,7 @@ cairn_status cairn_model_card_make(cairn_ctx *ctx, const char *name, int64_t ver
     /* the person's sections */
     for (size_t i = 0; i < N_HUMAN; i++) {
         char *body = human ? section_body(human, human_titles[i]) : NULL;
-        cn_buf_printf(&b, "## %s\n\n%s\n\n", human_titles[i],
-                      body && *body ? body : human_todo[i]);
+        cn_buf_printf(&b, "## %s\n\n%s\n\n", human_titles[i], body && *body ? body : human_todo[i]);
         free(body);
     }
     char missing[200];

@@ -107,8 +107,8 @@ static void gate_card(const facts *f, cairn_gate_result *g)
     }
     if (!c->complete)
         verdict(g, CAIRN_GATE_FAIL,
-                cn_asprintf("the stored card (%s) is incomplete: not yet written: %s",
-                            c->stored_as, c->missing),
+                cn_asprintf("the stored card (%s) is incomplete: not yet written: %s", c->stored_as,
+                            c->missing),
                 cn_asprintf("write those sections in model-card.md and run `cairn model card "
                             "%s@%lld --template model-card.md`",
                             name, ver));
@@ -197,8 +197,8 @@ static void gate_overlap(const facts *f, cairn_gate_result *g)
             for (int p = 0; p < 2 && ok; p++) {
                 size_t n = 0, o = 0;
                 size_t *rows = part_rows(f, p ? "test" : "val", t->n_rows, &n);
-                if (n && cairn_model_count_train_overlap(f->ctx, f->model, t, rows, n, &o) !=
-                             CAIRN_OK)
+                if (n &&
+                    cairn_model_count_train_overlap(f->ctx, f->model, t, rows, n, &o) != CAIRN_OK)
                     ok = false;
                 over += o;
                 n_eval += n;
@@ -304,8 +304,9 @@ static void gate_thresholds(const facts *f, const cairn_promote_opts *o, cairn_g
         if (!m) {
             cn_buf_printf(&bad, "%smetric %s is not recorded on the run", bad.len ? "; " : "",
                           o->min_metric[i].metric);
-            cn_buf_printf(&fix, "%slog %s on the version's run or fix the name in promotion: "
-                                "min_metric",
+            cn_buf_printf(&fix,
+                          "%slog %s on the version's run or fix the name in promotion: "
+                          "min_metric",
                           fix.len ? "; " : "", o->min_metric[i].metric);
             continue;
         }
@@ -333,8 +334,9 @@ static void gate_thresholds(const facts *f, const cairn_promote_opts *o, cairn_g
                       (ok ? ev.len : bad.len) ? "; " : "", x, ok ? "<=" : "> ceiling",
                       o->max_p99_ms);
         if (!ok)
-            cn_buf_printf(&fix, "%smake the model faster (`cairn model compress`) or raise "
-                                "max_p99_ms",
+            cn_buf_printf(&fix,
+                          "%smake the model faster (`cairn model compress`) or raise "
+                          "max_p99_ms",
                           fix.len ? "; " : "");
     }
     if (o->max_size_bytes > 0 && size && cn_parse_double(size, &x)) {
@@ -343,8 +345,9 @@ static void gate_thresholds(const facts *f, const cairn_promote_opts *o, cairn_g
                       (ok ? ev.len : bad.len) ? "; " : "", x, ok ? "<=" : "> ceiling",
                       (long long)o->max_size_bytes);
         if (!ok)
-            cn_buf_printf(&fix, "%sshrink the model (`cairn model compress`) or raise "
-                                "max_size_bytes",
+            cn_buf_printf(&fix,
+                          "%sshrink the model (`cairn model compress`) or raise "
+                          "max_size_bytes",
                           fix.len ? "; " : "");
     }
     if (bad.len) {
@@ -381,13 +384,12 @@ static void gate_champion(const facts *f, const cairn_promote_opts *o, cairn_pro
         cairn_compare_opts co = CAIRN_COMPARE_OPTS_INIT;
         co.seed = o->seed;
         cairn_compare_result *c = NULL;
-        if (cairn_eval_compare_runs(f->ctx, f->run->info.run_id, h->run_id, &co, &c) !=
-            CAIRN_OK) {
-            verdict(g, CAIRN_GATE_FAIL,
-                    cn_asprintf("cannot compare with the holder v%lld: %s", hv,
-                                cairn_errmsg(f->ctx)),
-                    cn_xstrdup("train the candidate on the holder's data and split (same data "
-                               "file, split and seed) so both score the same rows"));
+        if (cairn_eval_compare_runs(f->ctx, f->run->info.run_id, h->run_id, &co, &c) != CAIRN_OK) {
+            verdict(
+                g, CAIRN_GATE_FAIL,
+                cn_asprintf("cannot compare with the holder v%lld: %s", hv, cairn_errmsg(f->ctx)),
+                cn_xstrdup("train the candidate on the holder's data and split (same data "
+                           "file, split and seed) so both score the same rows"));
         } else if (!c->has_test) {
             verdict(g, CAIRN_GATE_FAIL,
                     cn_asprintf("cannot compare with the holder v%lld: %s", hv,
@@ -405,8 +407,8 @@ static void gate_champion(const facts *f, const cairn_promote_opts *o, cairn_pro
             char *ev = cn_asprintf(
                 "candidate v%lld vs holder v%lld on %zu shared %s rows: %s %.4g vs %.4g, "
                 "difference %+.4g, 95%% CI [%+.4g, %+.4g]; %s p=%.4g%s",
-                (long long)f->v->version, hv, c->n, c->scope ? c->scope : "", c->metric, c->a,
-                c->b, c->diff, c->diff_low, c->diff_high, c->test ? c->test : "test", c->pvalue,
+                (long long)f->v->version, hv, c->n, c->scope ? c->scope : "", c->metric, c->a, c->b,
+                c->diff, c->diff_low, c->diff_high, c->test ? c->test : "test", c->pvalue,
                 mcnemar ? "" : " (the decision uses the CI)");
             if (worse)
                 verdict(g, CAIRN_GATE_FAIL, ev,
@@ -610,8 +612,9 @@ static cairn_status policy_from_tree(cairn_ctx *ctx, cn_tree *t, cairn_promotion
             policy_read pr = {p};
             cn_tree_walk w = {ctx, t, &pr};
             if (sec->kind != CN_NODE_MAP)
-                rc = cn_tree_fail(ctx, t, sec, "promotion must be a mapping (min_metric, "
-                                               "max_p99_ms, max_size_bytes)");
+                rc = cn_tree_fail(ctx, t, sec,
+                                  "promotion must be a mapping (min_metric, "
+                                  "max_p99_ms, max_size_bytes)");
             else
                 rc = cn_tree_walk_map(&w, sec, "promotion", policy_fields,
                                       sizeof policy_fields / sizeof *policy_fields);
