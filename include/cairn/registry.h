@@ -345,6 +345,143 @@ CAIRN_API cairn_status cairn_model_ref_resolve(cairn_ctx *ctx, const char *ref,
                                                cairn_model_ref *out);
 CAIRN_API void cairn_model_ref_release(cairn_model_ref *r); /* NULL is a no-op */
 
+/* ---- model cards (docs/model-cards.md) ---- */
+
+/* A model card: Markdown facts from the store plus the four sections only a person can write
+ * (Intended use, Assumptions, Limitations, Ethical considerations). */
+typedef struct cairn_model_card {
+    char *markdown;
+    bool complete;            /* every person's section holds text other than a TODO */
+    const char *missing;      /* the sections still missing, ", "-separated; "" when complete */
+    const char *human_source; /* where the person's sections came from */
+    const char *stored_as;    /* runs:/RUN/model_card/NAME/vN.md when stored, else NULL */
+    void *internal_;
+} cairn_model_card;
+
+typedef struct cairn_model_card_opts {
+    /* a Markdown file holding the person's sections (headings "Intended use", ...); NULL: the
+     * version's stored card, else the run's model-card.md artifact, else TODO placeholders */
+    const char *template_path;
+    bool store; /* keep the card with the version (an artifact of its run, named by tags) */
+} cairn_model_card_opts;
+#define CAIRN_MODEL_CARD_OPTS_INIT                                                                 \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Writes the card of a version. With opts->store the Markdown becomes artifact
+ * model_card/NAME/vVERSION.md of the version's run and the version's tags cairn.model_card
+ * (that path), cairn.model_card.sha256, cairn.model_card.complete and cairn.model_card.missing
+ * name it; a version without a run cannot store one (EINVAL). ENOTFOUND for an unknown
+ * version; EIO for an unreadable template. opts may be NULL. */
+CAIRN_API cairn_status cairn_model_card_make(cairn_ctx *ctx, const char *name, int64_t version,
+                                             const cairn_model_card_opts *opts,
+                                             cairn_model_card **out);
+/* The stored card of a version. ENOTFOUND when it has none; EINVAL when the artifact no longer
+ * has the SHA-256 its tag records. */
+CAIRN_API cairn_status cairn_model_card_get(cairn_ctx *ctx, const char *name, int64_t version,
+                                            cairn_model_card **out);
+/* True when every person's section of markdown is written; missing (may be NULL) gets the
+ * names of those that are not. */
+CAIRN_API bool cairn_model_card_check(const char *markdown, char *missing, size_t missing_size);
+CAIRN_API void cairn_model_card_free(cairn_model_card *card); /* NULL is a no-op */
+
+/* ---- promotion gates (docs/registry.md, "Promotion gates") ---- */
+
+typedef enum cairn_gate_verdict {
+    CAIRN_GATE_PASS = 0,
+    CAIRN_GATE_FAIL,
+    CAIRN_GATE_SKIP /* nothing to check (no thresholds configured, no current holder) */
+} cairn_gate_verdict;
+/* "PASS", "FAIL", "SKIP"; NULL for an unknown value. */
+CAIRN_API const char *cairn_gate_verdict_str(cairn_gate_verdict v);
+
+typedef struct cairn_metric_floor {
+    const char *metric; /* a run metric ("val_accuracy"), or a bare name: test_<name> when the
+                           test split was looked at, else val_<name> */
+    double min;
+} cairn_metric_floor;
+
+typedef struct cairn_promote_opts {
+    const char *alias; /* required: "production", ... */
+    const cairn_metric_floor *min_metric;
+    size_t n_min_metric;
+    double max_p99_ms;      /* > 0: ceiling on the profiled 1-row p99 latency */
+    int64_t max_size_bytes; /* > 0: ceiling on the model file's size */
+    bool force;             /* move the alias even when gates fail; needs reason */
+    const char *reason;     /* recorded in the event */
+    const char *user;       /* NULL: $USER */
+    uint64_t seed;          /* the champion comparison's bootstrap seed */
+} cairn_promote_opts;
+#define CAIRN_PROMOTE_OPTS_INIT                                                                    \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+typedef struct cairn_gate_result {
+    const char *gate; /* "model_card", "test_look", "overlap", "drift_reference", "thresholds",
+                         "champion" */
+    cairn_gate_verdict verdict;
+    const char *evidence; /* what was found */
+    const char *fix;      /* FAIL: what to do; else NULL */
+} cairn_gate_result;
+
+typedef struct cairn_promotion {
+    const char *name;
+    const char *alias;
+    int64_t version;
+    int64_t from_version; /* where the alias pointed before (0: nowhere) */
+    size_t n_gates;
+    cairn_gate_result *gates; /* in the order above */
+    size_t n_failed;
+    bool promoted; /* the alias now points at version */
+    bool forced;   /* promoted past failed gates with --force */
+    /* gate champion, when a comparison ran: candidate - holder on the shared rows */
+    bool compared;
+    const char *test; /* "mcnemar-exact", "mcnemar-chi2", "wilcoxon", ... */
+    const char *metric;
+    size_t n_rows;
+    double diff, diff_low, diff_high, pvalue;
+    const char *event_reason; /* the reason recorded with the alias move */
+    void *internal_;
+} cairn_promotion;
+
+/* Checks the promotion gates of a version for an alias (a complete stored model card; exactly
+ * one look at the run's sealed test split; no evaluation row equal to a training row; a drift
+ * reference in the model file; the configured metric floors and latency and size ceilings; not
+ * significantly worse than the alias's current holder on the rows both runs scored) and, when
+ * all pass or opts->force is set, points the alias at the version, recording every gate's
+ * verdict (and the override with its reason) in the alias event's reason. CAIRN_OK when
+ * promoted; EINVAL when refused (*out still holds the verdicts, the message names the failed
+ * gates), when force has no reason, or for a bad alias; ENOTFOUND for an unknown version.
+ * *out is freed with cairn_promotion_free(). */
+CAIRN_API cairn_status cairn_registry_promote(cairn_ctx *ctx, const char *name, int64_t version,
+                                              const cairn_promote_opts *opts,
+                                              cairn_promotion **out);
+CAIRN_API void cairn_promotion_free(cairn_promotion *p); /* NULL is a no-op */
+
+/* The thresholds of a config's promotion: section (experiment-config.yaml):
+ *   promotion:
+ *     min_metric: {val_accuracy: 0.9}   # floors on run metrics
+ *     max_p99_ms: 5                     # ceiling on the profiled 1-row p99 latency
+ *     max_size_bytes: 1000000           # ceiling on the model file's size
+ * Other sections of the file are not read. EINVAL with the line for a wrong type or an unknown
+ * key; ENOTFOUND for a missing file. */
+typedef struct cairn_promotion_policy {
+    bool found; /* the file has a promotion: section */
+    size_t n_min_metric;
+    cairn_metric_floor *min_metric;
+    double max_p99_ms;      /* 0: none */
+    int64_t max_size_bytes; /* 0: none */
+    void *internal_;
+} cairn_promotion_policy;
+CAIRN_API cairn_status cairn_promotion_policy_load(cairn_ctx *ctx, const char *path,
+                                                   cairn_promotion_policy **out);
+/* The same from YAML text (tests, fuzzing). */
+CAIRN_API cairn_status cairn_promotion_policy_parse(cairn_ctx *ctx, const char *text, size_t len,
+                                                    cairn_promotion_policy **out);
+CAIRN_API void cairn_promotion_policy_free(cairn_promotion_policy *p); /* NULL is a no-op */
+
 #ifdef __cplusplus
 }
 #endif

@@ -142,6 +142,11 @@ bool cli_parse_count(const char *arg, int64_t max, int64_t *out);
 bool cli_parse_bytes(const char *arg, int64_t *out);
 /* `cairn model profile` (cmd_model_profile.c), usage its synopsis line. */
 int cmd_model_profile(const char *usage, int argc, char **argv);
+/* `cairn model card` (cmd_model_card.c) and `cairn model promote` (cmd_model_promote.c). */
+int cmd_model_card(const char *usage, int argc, char **argv);
+int cmd_model_promote(const char *usage, int argc, char **argv);
+/* "NAME@VERSION" or models:/NAME/VERSION into its parts; false when it is neither. */
+bool cli_parse_name_version(const char *arg, char *name, size_t name_size, int64_t *version);
 /* `cairn model show MODEL` (cmd_model_show.c): what a model file, runs:/RUN_ID/model or
  * models:/NAME@ALIAS holds; returns the exit code. */
 int cli_model_show_file(const char *spec, bool json);

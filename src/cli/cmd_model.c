@@ -25,6 +25,10 @@ static const char *const synopsis_lines[] = {
     "[--description D] [--tag KEY=VALUE]... [--json]",
     "cairn model alias NAME ALIAS VERSION [--reason TEXT]",
     "cairn model rollback NAME ALIAS [--reason TEXT]",
+    "cairn model card NAME@VERSION [-o FILE] [--template model-card.md] [--no-store] [--show] "
+    "[--json]",
+    "cairn model promote NAME VERSION --to ALIAS [--config FILE] [--force --reason TEXT] "
+    "[--json]",
     "cairn model history NAME [--alias ALIAS] [--json]",
     "cairn model profile MODEL --data CSV [--batches 1,32,1024] [--seconds S] [--no-record] "
     "[--json]",
@@ -98,6 +102,50 @@ static const cli_verb_help helps[] = {
                  "\n"
                  "examples:\n"
                  "  cairn model rollback churn production --reason \"v3 latency\"\n"},
+    {"card",
+     "Writes the model card of a version as Markdown: the facts the store records (data\n"
+     "digests and sizes, split, class balance, preprocessing, params, metrics with 95% CIs on\n"
+     "the validation and the sealed test rows, confusion matrices, per-slice metrics, the drift\n"
+     "reference, the inference profile, lineage to the run and code version) and the four\n"
+     "sections only a person can write (Intended use, Assumptions, Limitations, Ethical\n"
+     "considerations), from --template, else the version's stored card, else the run's\n"
+     "model-card.md artifact, else TODO placeholders that leave the card incomplete. The card\n"
+     "is stored with the version (an artifact of its run, named by its cairn.model_card tags).\n"
+     "\n"
+     "options:\n"
+     "  -o, --output FILE    write the Markdown there (default: stdout)\n"
+     "      --template FILE  the person's sections (a model-card.md)\n"
+     "      --no-store       do not store the card with the version\n"
+     "      --show           print the stored card\n"
+     "      --json           print {complete, missing, stored_as, markdown, ...} as JSON\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn model card churn@3 --template model-card.md -o card.md\n"
+     "  cairn model card churn@3 --show\n"},
+    {"promote",
+     "Points ALIAS at a version once its promotion gates pass: a complete stored model card;\n"
+     "exactly one look at its run's sealed test split; no validation or test row equal to a\n"
+     "training row; a drift reference in the model file; the promotion: thresholds of the\n"
+     "config (min_metric floors, max_p99_ms and max_size_bytes against the inference\n"
+     "profile); not significantly worse than the alias's current holder on the rows both\n"
+     "scored (McNemar for classification, the paired-bootstrap CI for regression). Prints one\n"
+     "line per gate (PASS, FAIL or SKIP) with its evidence and, for a failure, the fix; every\n"
+     "verdict is recorded in the alias event. Exits 1 when refused.\n"
+     "\n"
+     "options:\n"
+     "      --to ALIAS       the alias to move (required)\n"
+     "      --config FILE    the config whose promotion: section holds the thresholds\n"
+     "                       (default ./experiment-config.yaml when it exists)\n"
+     "      --force          promote even when gates fail; needs --reason\n"
+     "      --reason TEXT    why; recorded in the event\n"
+     "      --json           print the verdicts as JSON\n"
+     "  -h, --help           this help\n"
+     "\n"
+     "examples:\n"
+     "  cairn model promote churn 3 --to production\n"
+     "  cairn model promote churn 3 --to production --force --reason \"hotfix, card to "
+     "follow\"\n"},
     {"history", "Lists the alias and stage moves of a model, newest first: when, who, which\n"
                 "alias, from and to which version, and why.\n"
                 "\n"
@@ -758,12 +806,24 @@ static int model_compress(int argc, char **argv)
     return cmd_model_compress(usage_of("compress"), argc, argv);
 }
 
+static int model_card(int argc, char **argv)
+{
+    return cmd_model_card(usage_of("card"), argc, argv);
+}
+
+static int model_promote(int argc, char **argv)
+{
+    return cmd_model_promote(usage_of("promote"), argc, argv);
+}
+
 static const cli_command verbs[] = {
     {"list", model_list, "list registered models"},
     {"show", model_show, "show a model with its versions, or one version"},
     {"register", model_register, "register a new version of a model from a run or a source"},
     {"alias", model_alias, "point an alias (production, staging, ...) at a version"},
     {"rollback", model_rollback, "move an alias back to the version it pointed at before"},
+    {"card", model_card, "write, store or show the model card of a version"},
+    {"promote", model_promote, "move an alias to a version once its promotion gates pass"},
     {"history", model_history, "list the alias and stage moves of a model, newest first"},
     {"profile", model_profile,
      "time a model's predictions at batch sizes 1, 32, 1024 and record them on its version"},

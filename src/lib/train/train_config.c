@@ -415,7 +415,7 @@ static cairn_status read_plots(const cn_tree_walk *w, const cn_node *k, const cn
 static const cn_tree_field train_fields[] = {
     {"learner", read_learner},     {"data", read_data}, {"split", read_split},
     {"bootstrap", read_bootstrap}, {"cv", read_cv},     {"task", read_task},
-    {"plots", read_plots},
+    {"plots", read_plots},         {"promotion", NULL}, /* cairn model promote's */
 };
 
 static cairn_status from_tree(cairn_ctx *ctx, cn_tree *tree, cn_train_config **out)
