@@ -94,7 +94,9 @@ static const cli_verb_help helps[] = {
               "\n"
               "examples:\n"
               "  cairn model alias churn production 3 --reason \"beats v2 on AUC\"\n"},
-    {"rollback", "Moves an alias back to the version it pointed at before its last move.\n"
+    {"rollback", "Moves an alias back through its recorded history: the move before the\n"
+                 "last one still in effect is undone (v1 -> v2 -> v3 rolls back to v2, then\n"
+                 "v1). Refused when there is nothing older.\n"
                  "\n"
                  "options:\n"
                  "      --reason TEXT   why, kept in the history\n"

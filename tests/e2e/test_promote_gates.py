@@ -260,13 +260,16 @@ class PromoteGates(harness.CairnTest):
                       self.cairn('model', 'rollback', 'bc', 'production').stdout)
         self.assertEqual(self.cairn_json('model', 'show', 'bc', '--alias', 'production',
                                          '--json')['version'], 2)
-        # a rollback is an undo: the next rollback returns to v3, as the registry documents
+        # back through the history: the next rollback undoes the promotion before (to v1),
+        # and then there is nothing older
         self.cairn('model', 'rollback', 'bc', 'production')
         self.assertEqual(self.cairn_json('model', 'show', 'bc', '--alias', 'production',
-                                         '--json')['version'], 3)
+                                         '--json')['version'], 1)
+        self.assertIn('nothing older',
+                      self.cairn('model', 'rollback', 'bc', 'production', expect=1).stderr)
         events = self.history()
         self.assertEqual([(e['kind'], e['from_version'], e['to_version']) for e in events],
-                         [('rollback', 2, 3), ('rollback', 3, 2), ('alias_set', 2, 3),
+                         [('rollback', 2, 1), ('rollback', 3, 2), ('alias_set', 2, 3),
                           ('alias_set', 1, 2), ('alias_set', None, 1)])
         self.assertTrue(all('promotion gates:' in e['reason'] for e in events[2:]))
 

@@ -169,13 +169,14 @@ class RemoteTest(CairnTest):
         events = history if isinstance(history, list) else history['events']
         self.assertEqual([(e['kind'], e.get('reason')) for e in events],
                          [('rollback', 'oops'), ('alias_set', 'better'), ('alias_set', 'first')])
-        self.remote('model', 'rollback', 'clf', 'production')  # back to 2
+        # version 1 came from no version: nothing older to roll back to
+        self.remote('model', 'rollback', 'clf', 'production', expect=1)
         mv = self.rest('/api/2.0/mlflow/registered-models/alias',
                        {'name': 'clf', 'alias': 'production'})['model_version']
-        self.assertEqual(str(mv['version']), '2')  # rolled back twice
+        self.assertEqual(str(mv['version']), '1')
         self.assertEqual(mv['run_id'], run_id)
         local = self.local('model', 'show', 'clf', '--alias', 'production', '--json')
-        self.assertEqual(local['version'], 2)
+        self.assertEqual(local['version'], 1)
         self.remote('model', 'show', 'clf', '--alias', 'nope', expect=1)
 
     def test_server_down_is_a_clear_error(self):

@@ -296,11 +296,18 @@ TEST(aliases_history_and_rollback)
     cairn_model_version_free(v);
 
     int64_t now_at = 0;
+    mv.reason = "third";
+    CHECK(cairn_registry_set_alias(ctx, name, "production", 3, &mv) == CAIRN_OK);
     mv.reason = "regression";
     CHECK(cairn_registry_rollback(ctx, name, "production", &mv, &now_at) == CAIRN_OK);
-    CHECK(now_at == 1 && alias_version(name, "production") == 1);
+    CHECK(now_at == 2 && alias_version(name, "production") == 2);
+    /* Back through the history: a second rollback undoes the move before, not the first
+     * rollback; a third has nowhere older to go. */
     CHECK(cairn_registry_rollback(ctx, name, "production", NULL, &now_at) == CAIRN_OK);
-    CHECK(now_at == 2); /* a rollback undoes the last move, rollbacks included */
+    CHECK(now_at == 1 && alias_version(name, "production") == 1);
+    CHECK(cairn_registry_rollback(ctx, name, "production", NULL, &now_at) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "nothing older") != NULL);
+    CHECK(alias_version(name, "production") == 1);
     CHECK(cairn_registry_rollback(ctx, name, "staging", NULL, NULL) == CAIRN_EINVAL);
 
     cairn_registry_history_query q = CAIRN_REGISTRY_HISTORY_QUERY_INIT;
@@ -308,18 +315,19 @@ TEST(aliases_history_and_rollback)
     q.alias = "production";
     cairn_registry_event_page *page = NULL;
     CHECK(cairn_registry_history(ctx, &q, &page) == CAIRN_OK);
-    CHECK(page && page->n == 4);
-    if (page && page->n == 4) {
+    CHECK(page && page->n == 5);
+    if (page && page->n == 5) {
         const cairn_registry_event *e = page->items; /* newest first */
-        CHECK(e[0].kind == CAIRN_EVENT_ROLLBACK && e[0].from_version == 1 && e[0].to_version == 2);
-        CHECK(e[1].kind == CAIRN_EVENT_ROLLBACK && e[1].from_version == 2 && e[1].to_version == 1);
+        CHECK(e[0].kind == CAIRN_EVENT_ROLLBACK && e[0].from_version == 2 && e[0].to_version == 1);
+        CHECK(e[1].kind == CAIRN_EVENT_ROLLBACK && e[1].from_version == 3 && e[1].to_version == 2);
         CHECK_STR(e[1].reason, "regression");
         CHECK_STR(e[1].user, "ana");
-        CHECK(e[2].kind == CAIRN_EVENT_ALIAS_SET && e[2].from_version == 1 && e[2].to_version == 2);
-        CHECK_STR(e[2].reason, "better auc");
-        CHECK(e[3].from_version == 0 && e[3].to_version == 1 && e[3].seq < e[2].seq);
-        CHECK_STR(e[3].alias, "production");
-        CHECK(e[3].time_ms > 0 && *e[0].user);
+        CHECK(e[2].kind == CAIRN_EVENT_ALIAS_SET && e[2].from_version == 2 && e[2].to_version == 3);
+        CHECK(e[3].kind == CAIRN_EVENT_ALIAS_SET && e[3].from_version == 1 && e[3].to_version == 2);
+        CHECK_STR(e[3].reason, "better auc");
+        CHECK(e[4].from_version == 0 && e[4].to_version == 1 && e[4].seq < e[3].seq);
+        CHECK_STR(e[4].alias, "production");
+        CHECK(e[4].time_ms > 0 && *e[0].user);
     }
     cairn_registry_event_page_free(page);
     q.alias = NULL;

@@ -700,24 +700,45 @@ cairn_status cn_store_versions_search(cairn_ctx *ctx, const cairn_model_version_
 /* ---- aliases, stages, history ---- */
 
 /* Where a rollback of alias goes: the "from" of its latest event. */
+/* Where a rollback moves alias: back through its recorded history, an undo stack. Newest
+ * first, each rollback event cancels the nearest older move not yet cancelled; the first move
+ * left standing is undone, to the version it came from. So v1 -> v2 -> v3 rolls back to v2,
+ * then to v1, then refuses (v1 came from no version). */
 static cairn_status rollback_target(cairn_ctx *ctx, const char *name, const char *alias,
                                     int64_t *target)
 {
-    bool found;
-    cairn_status rc =
-        cn_store_query_int(ctx, target, &found,
-                           "SELECT from_version FROM registry_events WHERE name = ? AND "
-                           "alias = ? ORDER BY seq DESC LIMIT 1",
-                           "ss", name, alias);
+    cn_stmt *st = NULL;
+    cairn_status rc = cn_store_query(ctx, &st,
+                                     "SELECT kind, from_version FROM registry_events WHERE name = "
+                                     "? AND alias = ? ORDER BY seq DESC",
+                                     "ss", name, alias);
     if (rc != CAIRN_OK)
         return rc;
-    if (!found)
+    bool any = false, found = false;
+    int64_t undone = 0;
+    int r;
+    while ((r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        any = true;
+        if (strcmp(cn_col_text(ctx, st, 0), "rollback") == 0) {
+            undone++;
+        } else if (undone > 0) {
+            undone--;
+        } else {
+            *target = cn_col_int(ctx, st, 1);
+            found = true;
+            break;
+        }
+    }
+    cn_store_finalize(ctx, st);
+    if (r != CN_DB_ROW && r != CN_DB_DONE)
+        return (cairn_status)r;
+    if (!any)
         return cn_fail(ctx, CAIRN_ENOTFOUND, "alias '%s' of model '%s' has no history to roll back",
                        alias, name);
-    if (*target == 0)
+    if (!found || *target == 0)
         return cn_fail(ctx, CAIRN_EINVAL,
-                       "alias '%s' of model '%s' pointed at no version before its last move; "
-                       "nothing to roll back to",
+                       "alias '%s' of model '%s' is back at its first recorded version; nothing "
+                       "older to roll back to (point it with 'cairn model alias')",
                        alias, name);
     rc = require_version(ctx, name, *target, NULL);
     if (rc == CAIRN_ENOTFOUND)
