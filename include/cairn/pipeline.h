@@ -82,8 +82,8 @@ typedef void (*cairn_pipeline_progress_fn)(void *user, size_t index, size_t n,
                                            const cairn_stage_result *stage, bool is_done);
 
 typedef struct cairn_pipeline_opts {
-    const char *cairn_exe; /* the cairn executable stages run (required) */
-    const char *store_uri; /* passed to stages as --store (NULL: the ctx's; make it absolute) */
+    const char *cairn_exe;     /* the cairn executable stages run (required) */
+    const char *store_uri;     /* passed to stages as --store (NULL: the ctx's; make it absolute) */
     const char *artifact_root; /* passed as --artifacts (NULL: the ctx's) */
     bool is_dry_run;           /* decide and report, run nothing, write nothing */
     const char *from_stage;    /* run this stage and every stage after it without the cache */

@@ -35,7 +35,8 @@ static const cli_verb_help helps[] = {
      "      --dry-run      print what each stage would do (run, or skip as cached) and why,\n"
      "                     run nothing\n"
      "      --from STAGE   run STAGE and every stage after it even when cached\n"
-     "      --json         print {\"pipeline\", \"run_id\", \"status\", \"stages\": [...]} as JSON\n"
+     "      --json         print {\"pipeline\", \"run_id\", \"status\", \"stages\": [...]} as "
+     "JSON\n"
      "  -h, --help         this help\n"
      "\n"
      "examples:\n"
@@ -83,9 +84,8 @@ static void progress(void *user, size_t index, size_t n, const cairn_stage_resul
     progress_state *ps = user;
     if (ps->dry) {
         if (is_done)
-            printf("%-10s %-12s %s\n",
-                   s->state == CAIRN_STAGE_CACHED ? "skip" : "would run", s->name,
-                   s->reason ? s->reason : "");
+            printf("%-10s %-12s %s\n", s->state == CAIRN_STAGE_CACHED ? "skip" : "would run",
+                   s->name, s->reason ? s->reason : "");
         return;
     }
     if (!is_done) {
@@ -276,8 +276,7 @@ done:
 static int pipeline_status(int argc, char **argv)
 {
     bool json = false;
-    int rc = cli_simple_args(argc, argv, cli_verb_usage(&synopsis, "status"), true, 0, true,
-                             &json);
+    int rc = cli_simple_args(argc, argv, cli_verb_usage(&synopsis, "status"), true, 0, true, &json);
     if (rc >= 0)
         return rc;
     if (argc - optind > 1)
@@ -301,8 +300,7 @@ static int pipeline_status(int argc, char **argv)
         cli_format_time(rep->start_time_ms, when, sizeof when);
         printf("pipeline %s: run %s, %s, started %s\n", rep->pipeline, rep->run_id,
                cairn_run_status_str(rep->status), when);
-        static const char *const headers[] = {"STAGE", "KIND", "STATE", "DURATION", "RUN",
-                                              "WHY"};
+        static const char *const headers[] = {"STAGE", "KIND", "STATE", "DURATION", "RUN", "WHY"};
         cli_table *t = cli_table_new(6, headers);
         for (size_t i = 0; i < rep->n_stages; i++) {
             const cairn_stage_result *s = &rep->stages[i];
@@ -314,8 +312,8 @@ static int pipeline_status(int argc, char **argv)
             const char *why = s->state == CAIRN_STAGE_FAILED && s->message ? s->message
                               : s->reason                                  ? s->reason
                                                                            : "";
-            const char *cells[] = {s->name, s->kind, cairn_stage_state_str(s->state), took, run,
-                                   cli_clip(why, 80, clip, sizeof clip)};
+            const char *cells[] = {s->name, s->kind, cairn_stage_state_str(s->state),
+                                   took,    run,     cli_clip(why, 80, clip, sizeof clip)};
             cli_table_add(t, cells);
         }
         cli_table_print(t, stdout);
@@ -350,8 +348,9 @@ static int pipeline_stop(int argc, char **argv)
         cli_fail(ctx);
         goto done;
     }
-    printf("%s\n", stopped ? "stopped the pipeline's server" : "no server of this pipeline is "
-                                                               "running");
+    printf("%s\n", stopped ? "stopped the pipeline's server"
+                           : "no server of this pipeline is "
+                             "running");
     code = 0;
 done:
     cairn_pipeline_free(p);

@@ -15,7 +15,7 @@
 #include "base/banned.h"
 
 const char *const cn_pipeline_kind_names[CN_STAGE_N_KINDS] = {
-    "validate", "split",  "train",  "tune",    "evaluate",
+    "validate", "split",   "train",  "tune",    "evaluate",
     "register", "promote", "deploy", "monitor", "command",
 };
 
@@ -148,21 +148,11 @@ static cairn_status read_port(const cn_tree_walk *w, const cn_node *k, const cn_
 }
 
 static const cn_tree_field stage_fields[] = {
-    {"kind", read_kind},
-    {"data", read_data},
-    {"expect", read_expect},
-    {"config", read_config},
-    {"model", read_model},
-    {"to", read_to},
-    {"alias", read_alias},
-    {"label", read_label},
-    {"experiment", read_experiment},
-    {"space", read_space},
-    {"trials", read_trials},
-    {"port", read_port},
-    {"run", read_run},
-    {"inputs", read_inputs},
-    {"outputs", read_outputs},
+    {"kind", read_kind},     {"data", read_data},     {"expect", read_expect},
+    {"config", read_config}, {"model", read_model},   {"to", read_to},
+    {"alias", read_alias},   {"label", read_label},   {"experiment", read_experiment},
+    {"space", read_space},   {"trials", read_trials}, {"port", read_port},
+    {"run", read_run},       {"inputs", read_inputs}, {"outputs", read_outputs},
     {"after", read_after},
 };
 
@@ -210,26 +200,13 @@ static cairn_status check_stage(const cn_tree_walk *w, const cn_node *at, cn_sta
         if (!need && s->kind == CN_STAGE_SPLIT && !s->config && !s->label)
             need = "config (or label)";
         break;
-    case CN_STAGE_TRAIN:
-        need = s->config ? NULL : "config";
-        break;
-    case CN_STAGE_TUNE:
-        need = !s->config ? "config" : !s->space ? "space" : NULL;
-        break;
-    case CN_STAGE_REGISTER:
-        need = s->model ? NULL : "model";
-        break;
-    case CN_STAGE_PROMOTE:
-        need = !s->model ? "model" : !s->to ? "to" : NULL;
-        break;
-    case CN_STAGE_DEPLOY:
-        need = s->model ? NULL : "model";
-        break;
-    case CN_STAGE_COMMAND:
-        need = s->n_run ? NULL : "run";
-        break;
-    default:
-        break;
+    case CN_STAGE_TRAIN: need = s->config ? NULL : "config"; break;
+    case CN_STAGE_TUNE: need = !s->config ? "config" : !s->space ? "space" : NULL; break;
+    case CN_STAGE_REGISTER: need = s->model ? NULL : "model"; break;
+    case CN_STAGE_PROMOTE: need = !s->model ? "model" : !s->to ? "to" : NULL; break;
+    case CN_STAGE_DEPLOY: need = s->model ? NULL : "model"; break;
+    case CN_STAGE_COMMAND: need = s->n_run ? NULL : "run"; break;
+    default: break;
     }
     if (need)
         return cn_tree_fail(w->ctx, w->tree, at, "stage '%s' (kind %s) needs '%s'", s->name,
@@ -403,8 +380,7 @@ void cn_pipeline_stage_inputs(const cn_stage *s, char ***list, size_t *n)
         push(list, n, s->inputs[i]);
 }
 
-void cn_pipeline_stage_outputs(const cairn_pipeline *p, const cn_stage *s, char ***list,
-                               size_t *n)
+void cn_pipeline_stage_outputs(const cairn_pipeline *p, const cn_stage *s, char ***list, size_t *n)
 {
     (void)p;
     if (s->kind == CN_STAGE_SPLIT) {
@@ -518,10 +494,15 @@ static bool find_cycle(const cairn_pipeline *p, size_t at, int *color, size_t *s
             size_t from = 0;
             while (stack[from] != j)
                 from++;
-            /* stack[from..depth] each depends on the next; print in run order: j first. */
-            for (size_t k = depth + 1; k-- > from;)
-                cn_buf_printf(msg, "'%s' -> ", p->stages[stack[k]].name);
-            cn_buf_printf(msg, "'%s'", p->stages[stack[depth]].name);
+            /* stack[from..depth] each depends on the next, so the run order is from depth
+             * down to from; printed from the stage first in the file, back to it. */
+            size_t len = depth - from + 1, start = 0;
+            for (size_t k = 0; k < len; k++)
+                if (stack[depth - k] < stack[depth - start])
+                    start = k;
+            for (size_t k = 0; k <= len; k++)
+                cn_buf_printf(msg, "%s'%s'", k ? " -> " : "",
+                              p->stages[stack[depth - (start + k) % len]].name);
             return true;
         }
         if (color[j] == 0 && find_cycle(p, j, color, stack, depth + 1, msg))
@@ -649,7 +630,8 @@ cairn_status cairn_pipeline_load(cairn_ctx *ctx, const char *path, cairn_pipelin
         free(dir);
         dir = cn_xstrdup(".");
     }
-    cairn_status rc = cairn_pipeline_parse(ctx, path, dir, text.data ? text.data : "", text.len, out);
+    cairn_status rc =
+        cairn_pipeline_parse(ctx, path, dir, text.data ? text.data : "", text.len, out);
     free(dir);
     cn_buf_release(&text);
     return rc;
@@ -688,17 +670,11 @@ size_t cairn_pipeline_stage_deps(const cairn_pipeline *p, size_t i, const char *
 const char *cairn_stage_state_str(cairn_stage_state s)
 {
     switch (s) {
-    case CAIRN_STAGE_RAN:
-        return "ran";
-    case CAIRN_STAGE_CACHED:
-        return "cached";
-    case CAIRN_STAGE_FAILED:
-        return "failed";
-    case CAIRN_STAGE_WOULD_RUN:
-        return "would run";
-    case CAIRN_STAGE_RUNNING:
-        return "running";
-    default:
-        return "pending";
+    case CAIRN_STAGE_RAN: return "ran";
+    case CAIRN_STAGE_CACHED: return "cached";
+    case CAIRN_STAGE_FAILED: return "failed";
+    case CAIRN_STAGE_WOULD_RUN: return "would run";
+    case CAIRN_STAGE_RUNNING: return "running";
+    default: return "pending";
     }
 }

@@ -62,8 +62,7 @@ struct cairn_pipeline {
 void cn_pipeline_stage_inputs(const cn_stage *s, char ***list, size_t *n);
 /* The files stage s produces, relative to the pipeline folder (split: its index files in
  * the state folder; command: its declared outputs). */
-void cn_pipeline_stage_outputs(const cairn_pipeline *p, const cn_stage *s, char ***list,
-                               size_t *n);
+void cn_pipeline_stage_outputs(const cairn_pipeline *p, const cn_stage *s, char ***list, size_t *n);
 /* The state folder, relative to the pipeline folder. */
 #define CN_PIPELINE_STATE_DIR ".cairn-pipeline"
 #endif

@@ -97,8 +97,8 @@ static char *kv_json(const kv_list *l)
 static bool kv_from_json(cairn_ctx *ctx, const char *text, kv_list *l)
 {
     cn_tree *t = NULL;
-    if (!text || cn_tree_parse(ctx, "json", "outputs", CN_TREE_JSON, text, strlen(text), &t) !=
-                     CAIRN_OK)
+    if (!text ||
+        cn_tree_parse(ctx, "json", "outputs", CN_TREE_JSON, text, strlen(text), &t) != CAIRN_OK)
         return false;
     const cn_node *root = cn_tree_root(t);
     bool ok = root && root->kind == CN_NODE_MAP;
@@ -529,8 +529,7 @@ static cairn_status build_argv(runner *rn, const cn_stage *s, argv_b *a)
             free(x);
         }
         break;
-    default:
-        CN_BUG("stage kind");
+    default: CN_BUG("stage kind");
     }
     return CAIRN_OK;
 }
@@ -744,6 +743,14 @@ static void pass_up(runner *rn, const cn_stage *s, stage_run *st, const char *ke
         kv_set(&st->outputs, key, v);
 }
 
+/* What later stages look for passes through every stage. */
+static void pass_all(runner *rn, const cn_stage *s, stage_run *st)
+{
+    static const char *const keys[] = {"run_id", "model_file", "model", "version", "alias"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        pass_up(rn, s, st, keys[i]);
+}
+
 static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st,
                                     const char *out_path)
 {
@@ -769,8 +776,7 @@ static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st
             free(model);
         }
         break;
-    case CN_STAGE_TUNE:
-        break; /* run_id comes from the study's best trial: run_stage asks for it */
+    case CN_STAGE_TUNE: break; /* run_id comes from the study's best trial: run_stage asks for it */
     case CN_STAGE_REGISTER:
         if (!has_json || !kv_get(&j, "version")) {
             rc = cn_fail(rn->ctx, CAIRN_EINTERNAL,
@@ -780,9 +786,7 @@ static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st
         kv_set(&st->outputs, "model", s->model);
         kv_set(&st->outputs, "version", kv_get(&j, "version"));
         break;
-    case CN_STAGE_PROMOTE:
-        kv_set(&st->outputs, "alias", s->to);
-        break;
+    case CN_STAGE_PROMOTE: kv_set(&st->outputs, "alias", s->to); break;
     case CN_STAGE_MONITOR:
         if (has_json) {
             const char *d = kv_get(&j, "dataset_drift");
@@ -793,8 +797,7 @@ static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st
         if (has_json && kv_get(&j, "logged_run_id"))
             kv_set(&st->outputs, "eval_run_id", kv_get(&j, "logged_run_id"));
         break;
-    default:
-        break;
+    default: break;
     }
     cn_pipeline_stage_outputs(rn->p, s, &files, &n_files);
     for (size_t i = 0; i < n_files && rc == CAIRN_OK; i++) {
@@ -803,17 +806,13 @@ static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st
         free(path);
         if (!there && s->kind == CN_STAGE_COMMAND)
             rc = cn_fail(rn->ctx, CAIRN_EIO,
-                         "stage '%s' succeeded but did not write its declared output '%s'",
-                         s->name, files[i]);
+                         "stage '%s' succeeded but did not write its declared output '%s'", s->name,
+                         files[i]);
         else
             add_file_output(rn, st, files[i]);
     }
     cn_tree_strv_free(files, n_files);
-    pass_up(rn, s, st, "run_id");
-    pass_up(rn, s, st, "model_file");
-    pass_up(rn, s, st, "model");
-    pass_up(rn, s, st, "version");
-    pass_up(rn, s, st, "alias");
+    pass_all(rn, s, st);
     kv_release(&j);
     free(text);
     return rc;
@@ -881,8 +880,8 @@ static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *c
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             char *why = last_error(err_path);
-            rc = cn_fail(ctx, CAIRN_EINVAL, "stage '%s': the server stopped at start: %s",
-                         s->name, why ? why : "(no message)");
+            rc = cn_fail(ctx, CAIRN_EINVAL, "stage '%s': the server stopped at start: %s", s->name,
+                         why ? why : "(no message)");
             free(why);
             unlink(pid_file);
             goto done;
@@ -995,8 +994,8 @@ static cairn_status tune_best(runner *rn, const cn_stage *s, stage_run *st, cons
     cairn_status rc = spawn_wait(rn->ctx, a.v, rn->p->dir, out_path, err_path, &code);
     kv_list j = {0};
     char *text = rc == CAIRN_OK ? read_small(out_path) : NULL;
-    if (rc == CAIRN_OK && (code != 0 || !text || !kv_from_json(rn->ctx, text, &j) ||
-                           !kv_get(&j, "run_id"))) {
+    if (rc == CAIRN_OK &&
+        (code != 0 || !text || !kv_from_json(rn->ctx, text, &j) || !kv_get(&j, "run_id"))) {
         char *why = last_error(err_path);
         rc = cn_fail(rn->ctx, CAIRN_EINVAL, "stage '%s': no best trial: %s", s->name,
                      why ? why : "(no message)");
@@ -1052,12 +1051,18 @@ static cairn_status run_stage(runner *rn, const cn_stage *s, stage_run *st)
     err_path = cn_asprintf("%s/stderr.log", sdir);
     if (stage_rc == CAIRN_OK && s->kind == CN_STAGE_DEPLOY) {
         stage_rc = deploy(rn, s, st, a.v, sdir);
+        if (stage_rc == CAIRN_OK)
+            pass_all(rn, s, st);
     } else if (stage_rc == CAIRN_OK) {
         int code = 0;
         stage_rc = spawn_wait(ctx, a.v, rn->p->dir, out_path, err_path, &code);
         bool ok = code == 0 || (s->kind == CN_STAGE_MONITOR && code == 1);
         if (stage_rc == CAIRN_OK && !ok) {
             char *why = last_error(err_path);
+            if (!why)
+                why = last_error(out_path);
+            if (!why)
+                why = cn_asprintf("(no output; its logs: %s)", sdir);
             if (code == 2 && why &&
                 (strstr(why, "unknown verb") || strstr(why, "unknown option") ||
                  strstr(why, "did you mean")))
@@ -1066,8 +1071,8 @@ static cairn_status run_stage(runner *rn, const cn_stage *s, stage_run *st)
                                    "asks: %s",
                                    s->name, why);
             else
-                stage_rc = cn_fail(ctx, CAIRN_EINVAL, "stage '%s' failed (exit %d): %s",
-                                   s->name, code, why ? why : "(no message)");
+                stage_rc = cn_fail(ctx, CAIRN_EINVAL, "stage '%s' failed (exit %d): %s", s->name,
+                                   code, why);
             free(why);
         }
         if (stage_rc == CAIRN_OK && s->kind == CN_STAGE_TUNE)
@@ -1165,8 +1170,7 @@ static cairn_status decide(runner *rn, const cn_stage *s, stage_run *st, bool fo
     if (upstream_runs) {
         for (size_t d = 0; d < s->n_deps; d++)
             if (rn->st[s->deps[d]].will_run) {
-                st->reason = cn_asprintf("upstream '%s' will run",
-                                         rn->p->stages[s->deps[d]].name);
+                st->reason = cn_asprintf("upstream '%s' will run", rn->p->stages[s->deps[d]].name);
                 break;
             }
         return CAIRN_OK;
@@ -1198,8 +1202,8 @@ static cairn_status decide(runner *rn, const cn_stage *s, stage_run *st, bool fo
                 memset(&outs, 0, sizeof outs);
                 st->outputs_json = kv_json(&st->outputs);
                 const char *from = tag_of(r, TAG_CACHED_FROM);
-                st->reason = cn_asprintf("unchanged since run %.8s",
-                                         from && *from ? from : r->info.run_id);
+                st->reason =
+                    cn_asprintf("unchanged since run %.8s", from && *from ? from : r->info.run_id);
                 free(st->run_id);
                 st->run_id = cn_xstrdup(from && *from ? from : r->info.run_id);
             }
@@ -1294,8 +1298,8 @@ cairn_status cairn_pipeline_run(cairn_ctx *ctx, const cairn_pipeline *p,
         rc = cairn_experiment_ensure(ctx, p->name, &rn->experiment_id);
         if (rc != CAIRN_OK)
             goto done;
-        cairn_tag tags[] = {{TAG_ROLE, "pipeline"}, {TAG_PIPELINE, p->name},
-                            {"cairn.pipeline.file", p->label}};
+        cairn_tag tags[] = {
+            {TAG_ROLE, "pipeline"}, {TAG_PIPELINE, p->name}, {"cairn.pipeline.file", p->label}};
         cairn_run_opts ro = CAIRN_RUN_OPTS_INIT;
         ro.experiment_id = rn->experiment_id;
         char *name = cn_asprintf("pipeline %s", p->name);
@@ -1408,8 +1412,9 @@ cairn_status cairn_pipeline_status(cairn_ctx *ctx, const cairn_pipeline *p,
     if (rc != CAIRN_OK)
         goto done;
     if (parents->n == 0) {
-        rc = cn_fail(ctx, CAIRN_ENOTFOUND, "pipeline '%s' has not run yet; run it with 'cairn "
-                                           "pipeline run %s'",
+        rc = cn_fail(ctx, CAIRN_ENOTFOUND,
+                     "pipeline '%s' has not run yet; run it with 'cairn "
+                     "pipeline run %s'",
                      p->name, p->label);
         goto done;
     }
@@ -1450,13 +1455,11 @@ cairn_status cairn_pipeline_status(cairn_ctx *ctx, const cairn_pipeline *p,
                 kv_from_json(ctx, outs, &st->outputs);
             switch (r->info.status) {
             case CAIRN_RUN_FINISHED:
-                st->r.state = cache && strcmp(cache, "hit") == 0 ? CAIRN_STAGE_CACHED
-                                                                 : CAIRN_STAGE_RAN;
+                st->r.state =
+                    cache && strcmp(cache, "hit") == 0 ? CAIRN_STAGE_CACHED : CAIRN_STAGE_RAN;
                 break;
             case CAIRN_RUN_RUNNING:
-            case CAIRN_RUN_SCHEDULED:
-                st->r.state = CAIRN_STAGE_RUNNING;
-                break;
+            case CAIRN_RUN_SCHEDULED: st->r.state = CAIRN_STAGE_RUNNING; break;
             default:
                 st->r.state = CAIRN_STAGE_FAILED;
                 if (!st->message)
