@@ -454,6 +454,27 @@ static cairn_status build_deps(cairn_ctx *ctx, cairn_pipeline *p)
             add_dep(s, j);
         }
     }
+    /* A command naming another stage's output (${stage.key}) comes after that stage. */
+    for (size_t i = 0; i < p->n && rc == CAIRN_OK; i++) {
+        cn_stage *s = &p->stages[i];
+        for (size_t a = 0; a < s->n_run && rc == CAIRN_OK; a++)
+            for (const char *c = strstr(s->run[a], "${"); c && rc == CAIRN_OK;
+                 c = strstr(c + 2, "${")) {
+                size_t len = strcspn(c + 2, ".}");
+                size_t j = (size_t)-1;
+                for (size_t k = 0; k < p->n; k++)
+                    if (strlen(p->stages[k].name) == len &&
+                        strncmp(p->stages[k].name, c + 2, len) == 0)
+                        j = k;
+                if (j == (size_t)-1 || j == i || c[2 + len] != '.')
+                    rc = cn_fail(ctx, CAIRN_EINVAL,
+                                 "pipeline '%s' line %u: stage '%s': run: '%s' names no other "
+                                 "stage's output; write ${stage.key}, e.g. ${register.version}",
+                                 p->label, s->line, s->name, s->run[a]);
+                else
+                    add_dep(s, j);
+            }
+    }
     /* A stage reading a file another stage writes comes after it. */
     for (size_t i = 0; i < p->n && rc == CAIRN_OK; i++) {
         char **in = NULL;

@@ -114,6 +114,7 @@ static bool kv_from_json(cairn_ctx *ctx, const char *text, kv_list *l)
 typedef struct stage_run {
     cairn_stage_result r;
     char *reason, *message, *run_id, *outputs_json;
+    char *name; /* a copy: the report outlives the pipeline */
     kv_list outputs;
     kv_list inputs; /* path as written -> sha256 */
     char key[65];
@@ -122,7 +123,9 @@ typedef struct stage_run {
 
 typedef struct runner {
     cairn_ctx *ctx;
-    const cairn_pipeline *p;
+    const cairn_pipeline *p; /* NULL once the report is made */
+    size_t n_stages;
+    char *pipeline_name;
     const cairn_pipeline_opts *opts;
     const char *store_uri, *artifact_root;
     char *experiment_id;
@@ -910,7 +913,9 @@ done:
 
 static void set_result(stage_run *st, const cn_stage *s)
 {
-    st->r.name = s->name;
+    if (!st->name)
+        st->name = cn_xstrdup(s->name);
+    st->r.name = st->name;
     st->r.kind = cn_pipeline_kind_names[s->kind];
     st->r.reason = st->reason;
     st->r.message = st->message;
@@ -1110,7 +1115,8 @@ done:
 static void report_fill(cairn_pipeline_report *rep, runner *rn)
 {
     const cairn_pipeline *p = rn->p;
-    rep->pipeline = p->name;
+    rn->pipeline_name = cn_xstrdup(p->name);
+    rep->pipeline = rn->pipeline_name;
     rep->n_stages = p->n;
     rep->stages = cn_xcalloc(p->n, sizeof *rep->stages);
     for (size_t k = 0; k < p->n; k++) {
@@ -1121,6 +1127,8 @@ static void report_fill(cairn_pipeline_report *rep, runner *rn)
         if (url && p->stages[i].kind == CN_STAGE_DEPLOY)
             rep->serve_url = url;
     }
+    rn->p = NULL;
+    rn->opts = NULL;
 }
 
 typedef struct report_internal {
@@ -1131,8 +1139,9 @@ typedef struct report_internal {
 static void runner_release(runner *rn)
 {
     if (rn->st)
-        for (size_t i = 0; i < rn->p->n; i++) {
+        for (size_t i = 0; i < rn->n_stages; i++) {
             stage_run *st = &rn->st[i];
+            free(st->name);
             free(st->reason);
             free(st->message);
             free(st->run_id);
@@ -1141,6 +1150,7 @@ static void runner_release(runner *rn)
             kv_release(&st->inputs);
         }
     free(rn->st);
+    free(rn->pipeline_name);
     free(rn->experiment_id);
     cairn_run_free(rn->parent);
 }
@@ -1250,6 +1260,7 @@ cairn_status cairn_pipeline_run(cairn_ctx *ctx, const cairn_pipeline *p,
     rn->store_uri = opts->store_uri ? opts->store_uri : cairn_store_uri(ctx);
     rn->artifact_root = opts->artifact_root ? opts->artifact_root : cairn_artifact_root(ctx);
     rn->st = cn_xcalloc(p->n, sizeof *rn->st);
+    rn->n_stages = p->n;
     cairn_status rc = CAIRN_OK;
     size_t from = (size_t)-1;
     if (opts->from_stage) {
@@ -1431,6 +1442,7 @@ cairn_status cairn_pipeline_status(cairn_ctx *ctx, const cairn_pipeline *p,
     in->rn.p = p;
     in->rn.ctx = ctx;
     in->rn.st = cn_xcalloc(p->n, sizeof *in->rn.st);
+    in->rn.n_stages = p->n;
     in->run_id = cn_xstrdup(parent->info.run_id);
     rep->run_id = in->run_id;
     rep->status = parent->info.status;
