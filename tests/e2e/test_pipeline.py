@@ -198,6 +198,34 @@ stages:
         dry = self.cairn('pipeline', 'run', path, '--dry-run').stdout
         self.assertIn("its output 'last.txt' is missing or changed", dry)
 
+    def test_monitor_stage_reports_drift_of_a_feed(self):
+        rows = (self.proj / 'data.csv').read_text().splitlines()
+        header = rows[0].split(',')
+        shifted = [rows[0]]
+        for line in rows[1:]:
+            cells = line.split(',')
+            shifted.append(','.join(c if h == 'target' else repr(float(c) * 3 + 1)
+                                    for h, c in zip(header, cells)))
+        (self.proj / 'new.csv').write_text('\n'.join(shifted) + '\n')
+        path = self.write('pipeline.yaml', """name: monitored
+stages:
+  train:   {kind: train, config: experiment-config.yaml}
+  same:    {kind: monitor, data: data.csv, after: [train]}
+  shifted: {kind: monitor, data: new.csv, after: [train]}
+""")
+        report, _ = self.run_json(path)
+        out = {s['name']: s['outputs'] for s in report['stages']}
+        self.assertEqual(self.states(report), {'train': 'ran', 'same': 'ran', 'shifted': 'ran'})
+        self.assertEqual(out['same']['drift'], 'false')
+        self.assertEqual(out['shifted']['drift'], 'true')
+        self.assertEqual(out['shifted']['run_id'], out['train']['run_id'])
+        # a new feed re-runs its monitor only
+        (self.proj / 'new.csv').write_text((self.proj / 'data.csv').read_text())
+        report, _ = self.run_json(path)
+        self.assertEqual(self.states(report),
+                         {'train': 'cached', 'same': 'cached', 'shifted': 'ran'})
+        self.assertEqual(report['stages'][2]['outputs']['drift'], 'false')
+
     def test_failed_stage_stops_the_pipeline_and_says_why(self):
         path = self.write('p.yaml', """name: failing
 stages:
