@@ -196,6 +196,7 @@ int cli_parse_retries(const char *arg, const char *usage_text, int *out);
 bool cli_parse_seconds(const char *arg, int64_t *ms);
 
 int cmd_run(int argc, char **argv);
+int cmd_pipeline(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_study(int argc, char **argv);

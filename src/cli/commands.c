@@ -25,6 +25,7 @@ const cli_command cli_commands[] = {
     {"drift", cmd_drift, "compare data with a reference: drift tests, reports, reference profiles"},
     {"predict", cmd_predict, "score unlabelled rows with a model: predictions and probabilities"},
     {"serve", cmd_serve, "serve a model: MLflow scoring, Open Inference V2, drift monitoring"},
+    {"pipeline", cmd_pipeline, "run a pipeline.yaml's stages with caching and resume; status"},
     {"auth", cmd_auth, "users, tokens and permissions of the tracking server's --auth"},
 };
 const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
