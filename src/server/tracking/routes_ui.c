@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/* routes_ui.c - the read-only cairn/ routes the web UI draws from (docs/rest.md, "cairn UI
+ * routes"): downsampled metric series, experiment summaries and studies. Each one is a single
+ * call of the public API; permissions are checked by auth.c (READ on the experiment of each run
+ * or study; lists leave out what the user may not read). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cairn/hpo.h"
+#include "tracking/trk.h"
+#include "base/xmalloc.h"
+#include "base/banned.h"
+
+/* ---- GET cairn/metrics/downsample ---- */
+
+static void write_series_fields(cn_jsonw *w, const cairn_metric_series *s)
+{
+    cn_jsonw_kstring(w, "run_id", s->run_id);
+    cn_jsonw_kstring(w, "metric_key", s->key);
+    cn_jsonw_kint(w, "total", (int64_t)s->total);
+    cn_jsonw_kbool(w, "downsampled", s->is_downsampled);
+    cn_jsonw_key(w, "points");
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < s->n; i++) {
+        const cairn_metric *m = &s->points[i];
+        cn_jsonw_object_begin(w);
+        cn_jsonw_kint(w, "step", m->step);
+        cn_jsonw_kint(w, "timestamp", m->timestamp_ms);
+        cn_jsonw_kdouble(w, "value", m->value); /* NaN, Infinity: MLflow's strings */
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_array_end(w);
+}
+
+static void ui_downsample(trk_call *c)
+{
+    const char **runs = NULL, *key = NULL, *x = NULL;
+    size_t n_runs = 0;
+    int64_t max_points = CAIRN_DOWNSAMPLE_DEFAULT;
+    bool has_max = false;
+    cairn_metric_series **series = NULL;
+    if (!trk_str_list(c, "run_id", &runs, &n_runs) || !trk_str(c, "metric_key", true, &key) ||
+        !trk_int64(c, "max_points", false, &max_points, &has_max) || !trk_str(c, "x", false, &x))
+        goto done;
+    if (n_runs == 0) {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "missing value for required parameter 'run_id' (repeat it to overlay runs)");
+        goto done;
+    }
+    if (n_runs > 100) {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "%zu run_id values; at most 100 series are drawn at once", n_runs);
+        goto done;
+    }
+    if (max_points < 4 || max_points > CAIRN_DOWNSAMPLE_MAX) {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "max_points %lld is out of range; give 4 to %d (default %d)",
+                 (long long)max_points, CAIRN_DOWNSAMPLE_MAX, CAIRN_DOWNSAMPLE_DEFAULT);
+        goto done;
+    }
+    cairn_downsample_opts o = CAIRN_DOWNSAMPLE_OPTS_INIT;
+    o.max_points = (size_t)max_points;
+    if (!x || strcmp(x, "step") == 0) {
+        o.x = CAIRN_SERIES_X_STEP;
+    } else if (strcmp(x, "time") == 0) {
+        o.x = CAIRN_SERIES_X_TIME;
+    } else {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE", "x '%.40s' is not an axis; use step or time",
+                 x);
+        goto done;
+    }
+    series = cn_xcalloc(n_runs, sizeof *series);
+    for (size_t i = 0; i < n_runs; i++) {
+        cairn_status st = cairn_run_metric_downsample(c->ctx, runs[i], key, &o, &series[i]);
+        if (st != CAIRN_OK) {
+            trk_fail_status(c, st);
+            goto done;
+        }
+    }
+    if (n_runs == 1) { /* one run: the series' fields at the top level */
+        write_series_fields(&c->w, series[0]);
+    } else {
+        cn_jsonw_key(&c->w, "series");
+        cn_jsonw_array_begin(&c->w);
+        for (size_t i = 0; i < n_runs; i++) {
+            cn_jsonw_object_begin(&c->w);
+            write_series_fields(&c->w, series[i]);
+            cn_jsonw_object_end(&c->w);
+        }
+        cn_jsonw_array_end(&c->w);
+    }
+done:
+    for (size_t i = 0; series && i < n_runs; i++)
+        cairn_metric_series_free(series[i]);
+    free(series);
+    free(runs);
+}
+
+/* ---- GET cairn/experiments/summary ---- */
+
+static bool view_param(trk_call *c, cairn_view *out)
+{
+    const char *v = NULL;
+    if (!trk_str(c, "view_type", false, &v))
+        return false;
+    if (!v || strcmp(v, "ACTIVE_ONLY") == 0)
+        *out = CAIRN_VIEW_ACTIVE_ONLY;
+    else if (strcmp(v, "DELETED_ONLY") == 0)
+        *out = CAIRN_VIEW_DELETED_ONLY;
+    else if (strcmp(v, "ALL") == 0)
+        *out = CAIRN_VIEW_ALL;
+    else
+        return trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                        "view_type '%.40s' is not one of ACTIVE_ONLY, DELETED_ONLY, ALL", v);
+    return true;
+}
+
+static void ui_experiments_summary(trk_call *c)
+{
+    cairn_view view;
+    cairn_experiment_summary_list *list = NULL;
+    if (!view_param(c, &view))
+        return;
+    cairn_status st = cairn_experiments_summary(c->ctx, view, &list);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        return;
+    }
+    cn_jsonw_key(&c->w, "experiments");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t i = 0; i < list->n; i++) {
+        const cairn_experiment_summary *e = &list->items[i];
+        if (!trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, e->experiment_id))
+            continue;
+        cn_jsonw_object_begin(&c->w);
+        cn_jsonw_kstring(&c->w, "experiment_id", e->experiment_id);
+        cn_jsonw_kstring(&c->w, "name", e->name);
+        cn_jsonw_kstring(&c->w, "lifecycle_stage", e->is_deleted ? "deleted" : "active");
+        cn_jsonw_kint(&c->w, "creation_time", e->creation_time_ms);
+        cn_jsonw_kint(&c->w, "last_update_time", e->last_update_time_ms);
+        cn_jsonw_kint(&c->w, "active_runs", e->n_active_runs);
+        cn_jsonw_kint(&c->w, "deleted_runs", e->n_deleted_runs);
+        cn_jsonw_kint(&c->w, "last_activity", e->last_activity_ms);
+        cn_jsonw_object_end(&c->w);
+    }
+    cn_jsonw_array_end(&c->w);
+    cairn_experiment_summary_list_free(list);
+}
+
+/* ---- studies ---- */
+
+static void write_counts(cn_jsonw *w, const cairn_study_info *s)
+{
+    cn_jsonw_key(w, "counts");
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kint(w, "total", s->n_trials);
+    cn_jsonw_kint(w, "complete", s->n_complete);
+    cn_jsonw_kint(w, "pruned", s->n_pruned);
+    cn_jsonw_kint(w, "fail", s->n_failed);
+    cn_jsonw_kint(w, "running", s->n_running);
+    cn_jsonw_kint(w, "waiting",
+                  s->n_trials - s->n_complete - s->n_pruned - s->n_failed - s->n_running);
+    cn_jsonw_object_end(w);
+}
+
+static void write_study_info(cn_jsonw *w, const cairn_study_info *s)
+{
+    cn_jsonw_kstring(w, "name", s->name);
+    cn_jsonw_kstring(w, "experiment_id", s->experiment_id);
+    cn_jsonw_kstring(w, "objective", s->objective);
+    cn_jsonw_kstring(w, "direction", s->maximize ? "MAXIMIZE" : "MINIMIZE");
+    cn_jsonw_kstring(w, "strategy", s->strategy);
+    cn_jsonw_kstring(w, "sampler", s->sampler);
+    cn_jsonw_kstring(w, "pruner", s->pruner);
+    cn_jsonw_kint(w, "creation_time", s->creation_ms);
+    write_counts(w, s);
+    cn_jsonw_key(w, "best_value");
+    if (s->has_best)
+        cn_jsonw_double(w, s->best_value);
+    else
+        cn_jsonw_null(w);
+}
+
+static void ui_studies_list(trk_call *c)
+{
+    cairn_study_list *list = NULL;
+    cairn_status st = cairn_studies_list(c->ctx, &list);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        return;
+    }
+    cn_jsonw_key(&c->w, "studies");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t i = 0; i < list->n; i++) {
+        if (!trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, list->items[i].experiment_id))
+            continue;
+        cn_jsonw_object_begin(&c->w);
+        write_study_info(&c->w, &list->items[i]);
+        cn_jsonw_object_end(&c->w);
+    }
+    cn_jsonw_array_end(&c->w);
+    cairn_study_list_free(list);
+}
+
+/* The named study, opened without creating it. */
+static cairn_study *open_study(trk_call *c)
+{
+    const char *name = NULL;
+    if (!trk_str(c, "name", true, &name))
+        return NULL;
+    cairn_study_opts o = CAIRN_STUDY_OPTS_INIT;
+    o.must_exist = true;
+    cairn_study *study = NULL;
+    cairn_status st = cairn_study_open(c->ctx, name, &o, &study);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        return NULL;
+    }
+    return study;
+}
+
+static void write_trial(cn_jsonw *w, const cairn_space *space, const cairn_trial *t)
+{
+    char text[CAIRN_PARAM_VALUE_MAX + 1];
+    cn_jsonw_object_begin(w);
+    cn_jsonw_kint(w, "number", t->number);
+    cn_jsonw_kstring(w, "state", cairn_trial_state_str(t->state));
+    cn_jsonw_key(w, "value");
+    if (t->state == CAIRN_TRIAL_COMPLETE)
+        cn_jsonw_double(w, t->value);
+    else
+        cn_jsonw_null(w);
+    cn_jsonw_kstring(w, "run_id", t->run_id);
+    cn_jsonw_kint(w, "start_time", t->start_ms);
+    cn_jsonw_kint(w, "end_time", t->end_ms);
+    if (t->retry_of >= 0)
+        cn_jsonw_kint(w, "retry_of", t->retry_of);
+    cn_jsonw_key(w, "params");
+    cn_jsonw_object_begin(w);
+    for (size_t i = 0; t->params && i < t->n_params; i++) {
+        if (isnan(t->params[i]))
+            continue; /* inactive in this trial */
+        cairn_param_info info;
+        cairn_space_param(space, i, &info);
+        /* As `cairn study trials --json`: numbers as numbers, categories as written. */
+        cn_jsonw_key(w, info.name);
+        if (info.type == CAIRN_SPACE_PARAM_INT) {
+            cn_jsonw_int(w, (int64_t)t->params[i]);
+        } else if (info.type == CAIRN_SPACE_PARAM_FLOAT) {
+            cn_jsonw_double(w, t->params[i]);
+        } else {
+            cairn_space_format_value(space, i, t->params[i], text, sizeof text);
+            cn_jsonw_string(w, text);
+        }
+    }
+    cn_jsonw_object_end(w);
+    cn_jsonw_key(w, "intermediate");
+    cn_jsonw_array_begin(w);
+    for (size_t i = 0; i < t->n_steps; i++) {
+        cn_jsonw_object_begin(w);
+        cn_jsonw_kint(w, "step", t->steps[i]);
+        cn_jsonw_kdouble(w, "value", t->values[i]);
+        cn_jsonw_object_end(w);
+    }
+    cn_jsonw_array_end(w);
+    cn_jsonw_object_end(w);
+}
+
+static void ui_studies_get(trk_call *c)
+{
+    cairn_study *study = open_study(c);
+    cairn_study_list *list = NULL;
+    if (!study)
+        return;
+    cairn_status st = cairn_studies_list(c->ctx, &list);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        goto done;
+    }
+    const cairn_study_info *info = NULL;
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].name, cairn_study_name(study)) == 0)
+            info = &list->items[i];
+    if (!info) {
+        trk_fail(c, 404, "RESOURCE_DOES_NOT_EXIST", "study '%.200s' is gone",
+                 cairn_study_name(study));
+        goto done;
+    }
+    cn_jsonw_key(&c->w, "study");
+    cn_jsonw_object_begin(&c->w);
+    write_study_info(&c->w, info);
+    cn_jsonw_kuint(&c->w, "seed", info->seed);
+    cn_jsonw_kstring(&c->w, "space", info->space);
+    cn_jsonw_key(&c->w, "best_trial");
+    cairn_trial best;
+    st = cairn_study_best(study, &best);
+    if (st == CAIRN_OK) {
+        write_trial(&c->w, cairn_study_space(study), &best);
+    } else if (st == CAIRN_ENOTFOUND) {
+        cn_jsonw_null(&c->w);
+    } else {
+        trk_fail_status(c, st);
+        goto done;
+    }
+    cn_jsonw_object_end(&c->w);
+done:
+    cairn_study_list_free(list);
+    cairn_study_free(study);
+}
+
+static void ui_studies_trials(trk_call *c)
+{
+    int64_t since = 0;
+    if (!trk_int64(c, "since_trial", false, &since, NULL))
+        return;
+    if (since < 0) {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE", "since_trial %lld is negative",
+                 (long long)since);
+        return;
+    }
+    cairn_study *study = open_study(c);
+    if (!study)
+        return;
+    const cairn_trial *trials = NULL;
+    size_t n = 0;
+    cairn_status st = cairn_study_trials(study, &trials, &n);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        cairn_study_free(study);
+        return;
+    }
+    /* The lowest trial still open: a poller asks again from it to see the states change. */
+    int64_t open_from = -1;
+    for (size_t i = 0; i < n; i++)
+        if ((trials[i].state == CAIRN_TRIAL_RUNNING || trials[i].state == CAIRN_TRIAL_WAITING) &&
+            (open_from < 0 || trials[i].number < open_from))
+            open_from = trials[i].number;
+    cn_jsonw_kint(&c->w, "n_trials", (int64_t)n);
+    cn_jsonw_kint(&c->w, "next_since_trial",
+                  open_from >= 0 ? open_from : (n ? trials[n - 1].number + 1 : since));
+    cn_jsonw_key(&c->w, "trials");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t i = 0; i < n; i++)
+        if (trials[i].number >= since)
+            write_trial(&c->w, cairn_study_space(study), &trials[i]);
+    cn_jsonw_array_end(&c->w);
+    cairn_study_free(study);
+}
+
+static void ui_studies_importance(trk_call *c)
+{
+    cairn_study *study = open_study(c);
+    if (!study)
+        return;
+    const cairn_trial *trials = NULL;
+    size_t n = 0;
+    const cairn_space *space = cairn_study_space(study);
+    size_t n_params = cairn_space_n_params(space);
+    double *imp = cn_xcalloc(n_params ? n_params : 1, sizeof *imp);
+    cairn_status st = cairn_study_trials(study, &trials, &n);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        goto done;
+    }
+    size_t n_complete = 0;
+    for (size_t i = 0; i < n; i++)
+        n_complete += trials[i].state == CAIRN_TRIAL_COMPLETE;
+    cn_jsonw_kstring(&c->w, "method", "omega-squared of objective ranks (fANOVA main effects)");
+    cn_jsonw_kint(&c->w, "n_complete", (int64_t)n_complete);
+    st = cairn_insight_importance(c->ctx, space, trials, n, imp);
+    if (st == CAIRN_EINVAL) { /* too few trials yet: not an error for a page that polls */
+        cn_jsonw_kstring(&c->w, "reason", cairn_errmsg(c->ctx));
+        cn_jsonw_key(&c->w, "importance");
+        cn_jsonw_array_begin(&c->w);
+        cn_jsonw_array_end(&c->w);
+        goto done;
+    }
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        goto done;
+    }
+    /* Most important first (selection order: the lists are short). */
+    bool *done_ = cn_xcalloc(n_params ? n_params : 1, sizeof *done_);
+    cn_jsonw_key(&c->w, "importance");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t k = 0; k < n_params; k++) {
+        size_t best = n_params;
+        for (size_t i = 0; i < n_params; i++)
+            if (!done_[i] && (best == n_params || imp[i] > imp[best]))
+                best = i;
+        done_[best] = true;
+        cairn_param_info info;
+        cairn_space_param(space, best, &info);
+        cn_jsonw_object_begin(&c->w);
+        cn_jsonw_kstring(&c->w, "name", info.name);
+        cn_jsonw_kdouble(&c->w, "importance", imp[best]);
+        cn_jsonw_object_end(&c->w);
+    }
+    cn_jsonw_array_end(&c->w);
+    free(done_);
+done:
+    free(imp);
+    cairn_study_free(study);
+}
+
+const trk_route trk_ui_routes[] = {
+    {"cairn/metrics/downsample", TRK_GET, ui_downsample},
+    {"cairn/experiments/summary", TRK_GET, ui_experiments_summary},
+    {"cairn/studies/list", TRK_GET, ui_studies_list},
+    {"cairn/studies/get", TRK_GET, ui_studies_get},
+    {"cairn/studies/trials", TRK_GET, ui_studies_trials},
+    {"cairn/studies/importance", TRK_GET, ui_studies_importance},
+};
+const size_t trk_n_ui_routes = sizeof trk_ui_routes / sizeof trk_ui_routes[0];
