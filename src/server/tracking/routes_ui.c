@@ -365,7 +365,9 @@ static void ui_studies_importance(trk_call *c)
     size_t n_complete = 0;
     for (size_t i = 0; i < n; i++)
         n_complete += trials[i].state == CAIRN_TRIAL_COMPLETE;
-    cn_jsonw_kstring(&c->w, "method", "omega-squared of objective ranks (fANOVA main effects)");
+    cn_jsonw_kstring(&c->w, "method",
+                     "omega squared of the objective's ranks by parameter bin (first-order "
+                     "variance decomposition)");
     cn_jsonw_kint(&c->w, "n_complete", (int64_t)n_complete);
     st = cairn_insight_importance(c->ctx, space, trials, n, imp);
     if (st == CAIRN_EINVAL) { /* too few trials yet: not an error for a page that polls */
