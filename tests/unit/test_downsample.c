@@ -255,6 +255,43 @@ TEST(stored_million_points)
     CHECK(s && s->n <= 100);
     cairn_metric_series_free(s);
 
+    /* Wall-clock x against steps: timestamps that fall as steps rise (a clock set back) come
+     * from the store in step order; the result is the one of the series sorted by time. */
+    size_t n_rev = 30000;
+    cairn_metric *rev = series(n_rev), *by_time = malloc(n_rev * sizeof *by_time);
+    for (size_t i = 0; i < n_rev; i++) {
+        rev[i].key = "rev";
+        rev[i].timestamp_ms = 1800000000000 - (int64_t)i * 5 + (int64_t)(i % 7) * 2;
+    }
+    CHECK(cairn_runs_log_batch(ctx, run_id, rev, n_rev, NULL, 0, NULL, 0) == CAIRN_OK);
+    for (size_t i = 0; i < n_rev; i++)
+        by_time[i] = rev[n_rev - 1 - i];
+    for (size_t i = 1; i < n_rev; i++) /* insertion sort: nearly sorted already */
+        for (size_t j = i; j > 0 && by_time[j - 1].timestamp_ms > by_time[j].timestamp_ms; j--) {
+            cairn_metric t = by_time[j];
+            by_time[j] = by_time[j - 1];
+            by_time[j - 1] = t;
+        }
+    size_t keep[500];
+    size_t k = cairn_series_downsample(by_time, n_rev, CAIRN_SERIES_X_TIME, 500, keep);
+    o.x = CAIRN_SERIES_X_TIME;
+    o.max_points = 500;
+    CHECK(cairn_run_metric_downsample(ctx, run_id, "rev", &o, &s) == CAIRN_OK);
+    CHECK(s && s->n == k && s->total == n_rev);
+    for (size_t i = 0; s && i < k && i < s->n; i++) {
+        CHECK(s->points[i].step == by_time[keep[i]].step);
+        CHECK(s->points[i].timestamp_ms == by_time[keep[i]].timestamp_ms);
+    }
+    cairn_metric_series_free(s);
+    o.max_points = 40000; /* whole, sorted by time */
+    CHECK(cairn_run_metric_downsample(ctx, run_id, "rev", &o, &s) == CAIRN_OK);
+    CHECK(s && s->n == n_rev && !s->is_downsampled);
+    for (size_t i = 0; s && i < s->n; i++)
+        CHECK(s->points[i].timestamp_ms == by_time[i].timestamp_ms);
+    cairn_metric_series_free(s);
+    free(rev);
+    free(by_time);
+
     /* An unknown key is an empty series; an unknown run and a bad max_points are errors. */
     o.x = CAIRN_SERIES_X_STEP;
     CHECK(cairn_run_metric_downsample(ctx, run_id, "nothing", &o, &s) == CAIRN_OK);

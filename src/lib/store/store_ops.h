@@ -197,8 +197,9 @@ typedef struct cn_store_ops {
      * *any false when it has no point. ENOTFOUND for an unknown run. NULL: not offered. */
     cairn_status (*metric_span)(cairn_ctx *ctx, const char *run_id, const char *key,
                                 cairn_series_x x, bool *any, int64_t *first, int64_t *last);
-    /* Visits every point of a run's metric in x order, one at a time (no copy of the whole
-     * series), until fn returns false. NULL: not offered (read metric_history instead). */
+    /* Visits every point of a run's metric, one at a time (no copy of the whole series), in
+     * step order whatever x is (the caller folds by x), until fn returns false. NULL: not
+     * offered (read metric_history instead). */
     cairn_status (*metric_scan)(cairn_ctx *ctx, const char *run_id, const char *key,
                                 cairn_series_x x, bool (*fn)(void *user, const cairn_metric *m),
                                 void *user);

@@ -82,16 +82,18 @@ static cairn_status run_known(cairn_ctx *ctx, const char *run_id, const char *ke
 cairn_status cn_store_metric_span(cairn_ctx *ctx, const char *run_id, const char *key,
                                   cairn_series_x x, bool *any, int64_t *first, int64_t *last)
 {
-    /* One aggregate per query: both SQLite and PostgreSQL answer a lone MIN or MAX over the
-     * primary key's next column from the index, without a scan (step; time scans). */
-    const char *col = x == CAIRN_SERIES_X_TIME ? "timestamp" : "step";
+    /* For steps, one aggregate per query: both SQLite and PostgreSQL answer a lone MIN or MAX
+     * of the primary key's next column from the index, without a scan. Timestamps take one. */
     char sql[160];
     *any = false;
     *first = *last = 0;
     cairn_status rc = run_known(ctx, run_id, key);
-    for (int k = 0; rc == CAIRN_OK && k < 2; k++) {
-        snprintf(sql, sizeof sql, "SELECT %s(%s) FROM metrics WHERE run_uuid = ? AND key = ?",
-                 k ? "MAX" : "MIN", col);
+    bool by_time = x == CAIRN_SERIES_X_TIME;
+    for (int k = 0; rc == CAIRN_OK && k < (by_time ? 1 : 2); k++) {
+        snprintf(sql, sizeof sql, "SELECT %s FROM metrics WHERE run_uuid = ? AND key = ?",
+                 by_time ? "MIN(timestamp), MAX(timestamp)"
+                 : k     ? "MAX(step)"
+                         : "MIN(step)");
         cn_stmt *st = NULL;
         rc = cn_store_query(ctx, &st, sql, "ss", run_id, key);
         if (rc != CAIRN_OK)
@@ -99,7 +101,12 @@ cairn_status cn_store_metric_span(cairn_ctx *ctx, const char *run_id, const char
         int r = cn_store_step(ctx, st);
         if (r == CN_DB_ROW && !cn_col_is_null(ctx, st, 0)) {
             *any = true;
-            *(k ? last : first) = cn_col_int(ctx, st, 0);
+            if (by_time) {
+                *first = cn_col_int(ctx, st, 0);
+                *last = cn_col_int(ctx, st, 1);
+            } else {
+                *(k ? last : first) = cn_col_int(ctx, st, 0);
+            }
         }
         cn_store_finalize(ctx, st);
         if (r != CN_DB_ROW && r != CN_DB_DONE)
@@ -116,12 +123,12 @@ cairn_status cn_store_metric_scan(cairn_ctx *ctx, const char *run_id, const char
     cairn_status rc = run_known(ctx, run_id, key);
     if (rc != CAIRN_OK)
         return rc;
+    /* In the primary key's order whatever the axis: no sort (the caller folds points by their
+     * x, in any order). */
+    (void)x;
     rc = cn_store_query(ctx, &st,
-                        x == CAIRN_SERIES_X_TIME
-                            ? "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid "
-                              "= ? AND key = ? ORDER BY timestamp, step, value"
-                            : "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid "
-                              "= ? AND key = ? ORDER BY step, timestamp, value",
+                        "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND "
+                        "key = ? ORDER BY step, timestamp, value",
                         "ss", run_id, key);
     if (rc != CAIRN_OK)
         return rc;

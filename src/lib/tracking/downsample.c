@@ -47,19 +47,28 @@ static void folder_init(folder *f, cairn_series_x x, double x0, double x1, size_
 
 static void fold(folder *f, const cairn_metric *m, size_t i)
 {
+    double xm = x_of(m, f->x);
     size_t b = 0;
     if (f->span > 0) {
-        double r = (x_of(m, f->x) - f->x0) / f->span * (double)f->n_buckets;
+        double r = (xm - f->x0) / f->span * (double)f->n_buckets;
         b = r >= (double)f->n_buckets ? f->n_buckets - 1 : r > 0 ? (size_t)r : 0;
     }
     bucket *k = &f->buckets[b];
+    /* First and last by x (ties: by arrival), so that points may arrive in any order. */
     if (!k->used) {
         k->used = true;
-        k->first = k->lo = k->hi = i;
-        k->p_first = k->p_lo = k->p_hi = *m;
+        k->first = k->last = k->lo = k->hi = i;
+        k->p_first = k->p_last = k->p_lo = k->p_hi = *m;
+    } else {
+        if (xm < x_of(&k->p_first, f->x)) {
+            k->first = i;
+            k->p_first = *m;
+        }
+        if (xm >= x_of(&k->p_last, f->x)) {
+            k->last = i;
+            k->p_last = *m;
+        }
     }
-    k->last = i;
-    k->p_last = *m;
     if (isnan(m->value))
         return;
     if (!k->has_value || m->value < k->p_lo.value) {
@@ -73,7 +82,7 @@ static void fold(folder *f, const cairn_metric *m, size_t i)
     k->has_value = true;
 }
 
-/* Visits the kept points in arrival order: per bucket its (up to 4) distinct points. */
+/* Visits the kept points in x order: per bucket its (up to 4) distinct points. */
 static void folder_emit(const folder *f, void (*emit)(void *user, size_t i, const cairn_metric *m),
                         void *user)
 {
@@ -83,8 +92,11 @@ static void folder_emit(const folder *f, void (*emit)(void *user, size_t i, cons
             continue;
         size_t idx[4] = {k->first, k->lo, k->hi, k->last};
         const cairn_metric *pts[4] = {&k->p_first, &k->p_lo, &k->p_hi, &k->p_last};
-        for (int i = 1; i < 4; i++) /* insertion sort by arrival */
-            for (int j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
+        for (int i = 1; i < 4; i++) /* insertion sort by x, then arrival */
+            for (int j = i;
+                 j > 0 && (x_of(pts[j - 1], f->x) > x_of(pts[j], f->x) ||
+                           (x_of(pts[j - 1], f->x) == x_of(pts[j], f->x) && idx[j - 1] > idx[j]));
+                 j--) {
                 size_t t = idx[j];
                 idx[j] = idx[j - 1];
                 idx[j - 1] = t;
@@ -273,6 +285,8 @@ cairn_status cairn_run_metric_downsample(cairn_ctx *ctx, const char *run_id, con
         series->points =
             cn_arena_alloc(a, (s.n < max_points ? s.n : max_points) * sizeof *series->points + 1);
         if (!s.folding) {
+            if (o->x == CAIRN_SERIES_X_TIME) /* the scan came in step order */
+                qsort(s.held, s.n, sizeof *s.held, by_time);
             for (size_t i = 0; i < s.n; i++) {
                 series->points[i] = s.held[i];
                 series->points[i].key = series->key;
