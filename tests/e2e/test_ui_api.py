@@ -233,6 +233,58 @@ class UiApi(restlib.RestCase):
                            query={'name': 'no-such-study'})
             self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'cairn/studies/' + route)
 
+    def test_registry_lineage_and_card(self):
+        exp = self.new_experiment()
+        rid = self.new_run(exp, run_name='trainer')['info']['run_id']
+        digest = 'c' * 64
+        self.post('mlflow/runs/log-inputs', {'run_id': rid, 'datasets': [
+            {'tags': [{'key': 'mlflow.data.context', 'value': 'training'}],
+             'dataset': {'name': 'train', 'digest': digest, 'source_type': 'local',
+                         'source': '{"uri": "/data/train.csv"}'}}]})
+        self.post('mlflow/registered-models/create', {'name': 'ui-model'})
+        v1 = self.post('mlflow/model-versions/create', {
+            'name': 'ui-model', 'source': 'runs:/%s/model/model.cairn' % rid,
+            'run_id': rid})['model_version']['version']
+        self.post('cairn/model-versions/set-semver', {'name': 'ui-model', 'version': v1,
+                                                      'semver': '1.2.0'})
+        self.post('mlflow/registered-models/alias', {'name': 'ui-model', 'alias': 'prod',
+                                                     'version': v1})
+        doc = self.get('cairn/model-versions/lineage', name='ui-model', version=str(v1))
+        mv = doc['model_version']
+        self.assertEqual((mv['version'], mv['semver'], mv['aliases'], mv['run_id']),
+                         (int(v1), '1.2.0', ['prod'], rid))
+        self.assertEqual((doc['run']['run_id'], doc['run']['experiment_id'],
+                          doc['run']['run_name']), (rid, exp, 'trainer'))
+        self.assertEqual([(d['name'], d['digest'], d['context']) for d in doc['datasets']],
+                         [('train', digest, 'training')])
+        self.assertFalse(doc['run_hidden'])
+
+        # no card yet: 404; then the artifact beside the model; then the tag wins
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/model-versions/card',
+                       query={'name': 'ui-model', 'version': str(v1)}, mentions=['model card'])
+        card = '# ui-model\n\n<script>alert(1)</script> is *text*\n'
+        self.put_artifact('%s/%s/artifacts/model/model-card.md' % (exp, rid), card.encode())
+        doc = self.get('cairn/model-versions/card', name='ui-model', version=str(v1))
+        self.assertEqual((doc['from'], doc['markdown'], doc['truncated']),
+                         ('artifact', card, False))
+        self.post('mlflow/model-versions/set-tag', {'name': 'ui-model', 'version': v1,
+                                                    'key': 'cairn.model_card',
+                                                    'value': '# from the tag'})
+        doc = self.get('cairn/model-versions/card', name='ui-model', version=str(v1))
+        self.assertEqual((doc['from'], doc['markdown']), ('tag', '# from the tag'))
+
+        # a version without a run: lineage without run, card 404
+        v2 = self.post('mlflow/model-versions/create', {
+            'name': 'ui-model', 'source': 's3://bucket/models/elsewhere'})['model_version']['version']
+        doc = self.get('cairn/model-versions/lineage', name='ui-model', version=str(v2))
+        self.assertEqual((doc['run'], doc['datasets']), (None, []))
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/model-versions/card',
+                       query={'name': 'ui-model', 'version': str(v2)})
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/model-versions/lineage',
+                       query={'name': 'ui-model', 'version': '99'})
+        self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'cairn/model-versions/lineage',
+                       query={'name': 'ui-model'})
+
 
 def basic(user, password):
     return {'Authorization': 'Basic ' + base64.b64encode(

@@ -188,6 +188,8 @@ static const rule rules[] = {
     {"cairn/studies/get", RES_STUDY, CAIRN_PERM_READ},
     {"cairn/studies/trials", RES_STUDY, CAIRN_PERM_READ},
     {"cairn/studies/importance", RES_STUDY, CAIRN_PERM_READ},
+    {"cairn/model-versions/lineage", RES_MODEL, CAIRN_PERM_READ},
+    {"cairn/model-versions/card", RES_MODEL, CAIRN_PERM_READ},
 };
 
 static bool forbidden(trk_call *c, const char *what, const char *resource, cairn_perm perm)

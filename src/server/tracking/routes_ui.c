@@ -6,8 +6,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cairn/hpo.h"
 #include "tracking/trk.h"
+#include "base/buf.h"
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
@@ -405,6 +407,164 @@ done:
     cairn_study_free(study);
 }
 
+/* ---- registry: a version's lineage and model card ---- */
+
+static cairn_model_version *get_version(trk_call *c)
+{
+    const char *name = NULL;
+    int64_t version = 0;
+    if (!trk_str(c, "name", true, &name) || !trk_int64(c, "version", true, &version, NULL))
+        return NULL;
+    cairn_model_version *v = NULL;
+    cairn_status st = cairn_model_version_get(c->ctx, name, version, &v);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        return NULL;
+    }
+    return v;
+}
+
+/* The version's run when there is one and the user may read it; else NULL (nothing answered). */
+static cairn_run_record *version_run(trk_call *c, const cairn_model_version *v, bool *hidden)
+{
+    cairn_run_record *r = NULL;
+    *hidden = false;
+    if (!v->run_id || !*v->run_id || cairn_run_get(c->ctx, v->run_id, &r) != CAIRN_OK)
+        return NULL;
+    if (!trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, r->info.experiment_id)) {
+        *hidden = true;
+        cairn_run_record_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void ui_version_lineage(trk_call *c)
+{
+    cairn_model_version *v = get_version(c);
+    if (!v)
+        return;
+    bool hidden = false;
+    cairn_run_record *r = version_run(c, v, &hidden);
+    cn_jsonw_key(&c->w, "model_version");
+    cn_jsonw_object_begin(&c->w);
+    cn_jsonw_kstring(&c->w, "name", v->name);
+    cn_jsonw_kint(&c->w, "version", v->version);
+    cn_jsonw_kstring(&c->w, "semver", v->semver);
+    cn_jsonw_kstring(&c->w, "stage", cairn_model_stage_str(v->stage));
+    cn_jsonw_key(&c->w, "aliases");
+    cn_jsonw_strings(&c->w, v->aliases, v->n_aliases);
+    cn_jsonw_kstring(&c->w, "source", v->source);
+    cn_jsonw_kstring(&c->w, "run_id", v->run_id);
+    cn_jsonw_kstring(&c->w, "user_id", v->user_id);
+    cn_jsonw_kint(&c->w, "creation_timestamp", v->creation_time_ms);
+    cn_jsonw_object_end(&c->w);
+    cn_jsonw_kbool(&c->w, "run_hidden", hidden);
+    cn_jsonw_key(&c->w, "run");
+    if (!r) {
+        cn_jsonw_null(&c->w);
+    } else {
+        cn_jsonw_object_begin(&c->w);
+        cn_jsonw_kstring(&c->w, "run_id", r->info.run_id);
+        cn_jsonw_kstring(&c->w, "experiment_id", r->info.experiment_id);
+        cn_jsonw_kstring(&c->w, "run_name", r->info.run_name);
+        cn_jsonw_kstring(&c->w, "status", cairn_run_status_str(r->info.status));
+        cn_jsonw_kint(&c->w, "start_time", r->info.start_time_ms);
+        cn_jsonw_kint(&c->w, "end_time", r->info.end_time_ms);
+        cn_jsonw_kstring(&c->w, "lifecycle_stage", r->info.is_deleted ? "deleted" : "active");
+        cn_jsonw_object_end(&c->w);
+    }
+    cn_jsonw_key(&c->w, "datasets");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t i = 0; r && i < r->n_inputs; i++) {
+        const cairn_dataset_input *d = &r->inputs[i];
+        cn_jsonw_object_begin(&c->w);
+        cn_jsonw_kstring(&c->w, "name", d->name);
+        cn_jsonw_kstring(&c->w, "digest", d->digest);
+        cn_jsonw_kstring(&c->w, "source_type", d->source_type);
+        cn_jsonw_kstring(&c->w, "source", d->source);
+        cn_jsonw_kstring(&c->w, "context", d->context);
+        cn_jsonw_object_end(&c->w);
+    }
+    cn_jsonw_array_end(&c->w);
+    cairn_run_record_free(r);
+    cairn_model_version_free(v);
+}
+
+#define CARD_TAG "cairn.model_card"
+#define CARD_FILE "model-card.md"
+#define CARD_MAX_BYTES (1 << 20)
+
+/* Reads artifact `path` of a run whole (at most CARD_MAX_BYTES); false when it is not there. */
+static bool read_artifact(trk_call *c, const char *run_id, const char *path, cn_buf *out)
+{
+    int fd = -1;
+    if (cairn_run_artifact_open(c->ctx, run_id, path, &fd) != CAIRN_OK)
+        return false;
+    char chunk[65536];
+    ssize_t got;
+    while ((got = read(fd, chunk, sizeof chunk)) > 0 && out->len < CARD_MAX_BYTES)
+        cn_buf_append(out, chunk, (size_t)got);
+    close(fd);
+    return got >= 0;
+}
+
+static void ui_version_card(trk_call *c)
+{
+    cairn_model_version *v = get_version(c);
+    cn_buf text = CN_BUF_INIT;
+    char *path = NULL;
+    if (!v)
+        return;
+    const char *from = NULL;
+    for (size_t i = 0; i < v->n_tags; i++)
+        if (strcmp(v->tags[i].key, CARD_TAG) == 0) {
+            cn_buf_puts(&text, v->tags[i].value);
+            from = "tag";
+        }
+    bool hidden = false;
+    cairn_run_record *r = from ? NULL : version_run(c, v, &hidden);
+    if (r) {
+        /* Beside the model in the run (the source's folder), else at the run's root. */
+        const char *src = v->source, *prefix = "runs:/";
+        if (strncmp(src, prefix, strlen(prefix)) == 0) {
+            const char *rel = strchr(src + strlen(prefix), '/');
+            const char *slash = rel ? strrchr(rel + 1, '/') : NULL;
+            if (rel && slash) {
+                size_t n = (size_t)(slash - (rel + 1));
+                path = cn_xmalloc(n + sizeof "/" CARD_FILE);
+                memcpy(path, rel + 1, n);
+                memcpy(path + n, "/" CARD_FILE, sizeof "/" CARD_FILE);
+            }
+        }
+        if (path && read_artifact(c, r->info.run_id, path, &text)) {
+            from = "artifact";
+        } else {
+            text.len = 0;
+            if (read_artifact(c, r->info.run_id, CARD_FILE, &text))
+                from = "artifact";
+        }
+    }
+    if (!from) {
+        trk_fail(c, 404, "RESOURCE_DOES_NOT_EXIST",
+                 "model '%.200s' version %lld has no model card (no tag " CARD_TAG
+                 " and no " CARD_FILE " artifact in its run%s); write one with cairn model card",
+                 v->name, (long long)v->version, hidden ? " you may read" : "");
+    } else {
+        cn_jsonw_kstring(&c->w, "name", v->name);
+        cn_jsonw_kint(&c->w, "version", v->version);
+        cn_jsonw_kstring(&c->w, "from", from);
+        cn_jsonw_kbool(&c->w, "truncated", text.len >= CARD_MAX_BYTES);
+        cn_jsonw_key(&c->w, "markdown");
+        cn_jsonw_string_len(&c->w, text.data ? text.data : "",
+                            text.len > CARD_MAX_BYTES ? CARD_MAX_BYTES : text.len);
+    }
+    free(path);
+    cn_buf_release(&text);
+    cairn_run_record_free(r);
+    cairn_model_version_free(v);
+}
+
 const trk_route trk_ui_routes[] = {
     {"cairn/metrics/downsample", TRK_GET, ui_downsample},
     {"cairn/experiments/summary", TRK_GET, ui_experiments_summary},
@@ -412,5 +572,7 @@ const trk_route trk_ui_routes[] = {
     {"cairn/studies/get", TRK_GET, ui_studies_get},
     {"cairn/studies/trials", TRK_GET, ui_studies_trials},
     {"cairn/studies/importance", TRK_GET, ui_studies_importance},
+    {"cairn/model-versions/lineage", TRK_GET, ui_version_lineage},
+    {"cairn/model-versions/card", TRK_GET, ui_version_card},
 };
 const size_t trk_n_ui_routes = sizeof trk_ui_routes / sizeof trk_ui_routes[0];
