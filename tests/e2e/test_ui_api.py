@@ -285,6 +285,55 @@ class UiApi(restlib.RestCase):
         self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'cairn/model-versions/lineage',
                        query={'name': 'ui-model'})
 
+    def test_monitoring_drift(self):
+        # A monitoring run as `cairn serve` writes it (docs/serving.md, "Monitoring"): the
+        # experiment monitoring/NAME, run "serve NAME/VERSION", step = the check's number.
+        exp = self.new_experiment('monitoring/churn')
+        run = self.new_run(exp, run_name='serve churn/1')['info']['run_id']
+        pts = []
+        for step in range(5):
+            ts = 1700000000000 + step * 60000
+            pts += [('drift.score.age', 0.5 / (step + 1), ts, step),
+                    ('drift.drifted.age', 1.0 if step >= 3 else 0.0, ts, step),
+                    ('drift.score.income', 0.9, ts, step),
+                    ('drift.drifted.income', 0.0, ts, step),
+                    ('drift.share', 0.5 if step >= 3 else 0.0, ts, step)]
+        self.post('mlflow/runs/log-batch', {'run_id': run, 'metrics': [
+            {'key': k, 'value': v, 'timestamp': ts, 'step': st} for k, v, ts, st in pts]})
+        # an older run of another version, with per-version keys (several served)
+        other = self.new_run(exp, run_name='serve churn/2+3', start_time=1)['info']['run_id']
+        self.post('mlflow/runs/log-batch', {'run_id': other, 'metrics': [
+            {'key': 'drift.v3.score.age', 'value': 0.01, 'timestamp': 5, 'step': 0},
+            {'key': 'drift.v3.drifted.age', 'value': 1, 'timestamp': 5, 'step': 0}]})
+
+        doc = self.get('cairn/monitoring/drift', model='churn', version='1')
+        self.assertEqual((doc['run_id'], doc['key_prefix']), (run, 'drift.'))
+        feats = {f['name']: f for f in doc['features']}
+        self.assertEqual(sorted(feats), ['age', 'income'])
+        age = feats['age']
+        self.assertEqual([p['step'] for p in age['points']], list(range(5)))
+        for p in age['points']:
+            self.assertAlmostEqual(p['score'], 0.5 / (p['step'] + 1))
+            self.assertEqual(p['drifted'], p['step'] >= 3)
+            self.assertEqual(p['timestamp'], 1700000000000 + p['step'] * 60000)
+        self.assertIsNone(age['threshold'])  # serve does not record thresholds (yet)
+        self.assertEqual(self.get('cairn/monitoring/drift', run_id=run)['features'],
+                         doc['features'])
+
+        doc = self.get('cairn/monitoring/drift', model='churn', version='3')
+        self.assertEqual((doc['run_id'], doc['key_prefix']), (other, 'drift.v3.'))
+        self.assertEqual(doc['features'], [{'name': 'age', 'threshold': None, 'points': [
+            {'step': 0, 'timestamp': 5, 'score': 0.01, 'drifted': True}]}])
+
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/monitoring/drift',
+                       query={'model': 'churn', 'version': '7'})
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/monitoring/drift',
+                       query={'model': 'nobody', 'version': '1'}, mentions=['monitoring'])
+        self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'cairn/monitoring/drift',
+                       query={'model': 'churn'})
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/monitoring/drift',
+                       query={'run_id': 'e' * 32})
+
 
 def basic(user, password):
     return {'Authorization': 'Basic ' + base64.b64encode(

@@ -190,6 +190,8 @@ static const rule rules[] = {
     {"cairn/studies/importance", RES_STUDY, CAIRN_PERM_READ},
     {"cairn/model-versions/lineage", RES_MODEL, CAIRN_PERM_READ},
     {"cairn/model-versions/card", RES_MODEL, CAIRN_PERM_READ},
+    /* the route checks READ on the monitoring run's experiment itself */
+    {"cairn/monitoring/drift", RES_ANY, CAIRN_PERM_NONE},
 };
 
 static bool forbidden(trk_call *c, const char *what, const char *resource, cairn_perm perm)

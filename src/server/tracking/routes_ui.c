@@ -565,6 +565,172 @@ static void ui_version_card(trk_call *c)
     cairn_model_version_free(v);
 }
 
+/* ---- monitoring: drift scores over time, from `cairn serve`'s monitoring run ---- */
+
+/* The metric history of one key, whole. */
+static cairn_status history(trk_call *c, const char *run_id, const char *key,
+                            cairn_metric_page **out)
+{
+    return cairn_run_metric_history(c->ctx, run_id, key, NULL, 1000000, out);
+}
+
+/* The monitoring run of model `name` version `version` (docs/serving.md "Monitoring"): the
+ * newest run of experiment monitoring/NAME that holds drift.vV.* keys (several versions
+ * served) or is named "serve NAME/V" (drift.* keys). *prefix_out: the keys' prefix. */
+static cairn_run_record *find_monitoring_run(trk_call *c, const char *name, int64_t version,
+                                             char **prefix_out)
+{
+    cn_buf b = CN_BUF_INIT, want = CN_BUF_INIT, vprefix = CN_BUF_INIT;
+    cairn_experiment *e = NULL;
+    cairn_run_page *page = NULL;
+    cairn_run_record *found = NULL;
+    cn_buf_printf(&b, "monitoring/%s", name);
+    cairn_status st = cairn_experiment_get_by_name(c->ctx, cn_buf_str(&b), &e);
+    if (st != CAIRN_OK) {
+        trk_fail(c, 404, "RESOURCE_DOES_NOT_EXIST",
+                 "model '%.200s' has no monitoring runs (no experiment '%.200s'): serve it with "
+                 "cairn serve and drift monitoring on",
+                 name, cn_buf_str(&b));
+        goto done;
+    }
+    const char *ids[] = {e->experiment_id};
+    const char *order[] = {"start_time DESC"};
+    cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+    q.experiment_ids = ids;
+    q.n_experiment_ids = 1;
+    q.order_by = order;
+    q.n_order_by = 1;
+    q.max_results = 200;
+    st = cairn_runs_search(c->ctx, &q, &page);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        goto done;
+    }
+    cn_buf_printf(&want, "serve %s/%lld", name, (long long)version);
+    cn_buf_printf(&vprefix, "drift.v%lld.", (long long)version);
+    for (size_t i = 0; i < page->n && !found; i++) {
+        const cairn_run_record *r = &page->items[i];
+        bool has_v = false;
+        for (size_t k = 0; k < r->n_metrics && !has_v; k++)
+            has_v = strncmp(r->metrics[k].key, cn_buf_str(&vprefix), vprefix.len) == 0;
+        if (has_v || strcmp(r->info.run_name, cn_buf_str(&want)) == 0) {
+            *prefix_out = cn_xstrdup(has_v ? cn_buf_str(&vprefix) : "drift.");
+            if (cairn_run_get(c->ctx, r->info.run_id, &found) != CAIRN_OK)
+                found = NULL;
+        }
+    }
+    if (!found)
+        trk_fail(c, 404, "RESOURCE_DOES_NOT_EXIST",
+                 "no monitoring run of model '%.200s' version %lld in experiment '%.200s'", name,
+                 (long long)version, cn_buf_str(&b));
+done:
+    cairn_run_page_free(page);
+    cairn_experiment_free(e);
+    cn_buf_release(&b);
+    cn_buf_release(&want);
+    cn_buf_release(&vprefix);
+    return found;
+}
+
+static void ui_monitoring_drift(trk_call *c)
+{
+    const char *run_id = NULL, *model = NULL;
+    int64_t version = 0;
+    bool has_version = false;
+    char *prefix = NULL;
+    cairn_run_record *run = NULL;
+    cn_buf key = CN_BUF_INIT, score_prefix = CN_BUF_INIT;
+    if (!trk_str(c, "run_id", false, &run_id) || !trk_str(c, "model", false, &model) ||
+        !trk_int64(c, "version", false, &version, &has_version))
+        goto done;
+    if (run_id) {
+        cairn_status st = cairn_run_get(c->ctx, run_id, &run);
+        if (st != CAIRN_OK) {
+            trk_fail_status(c, st);
+            goto done;
+        }
+        /* One version of several served: its keys carry its number. */
+        if (has_version)
+            cn_buf_printf(&key, "drift.v%lld.", (long long)version);
+        prefix = cn_xstrdup(has_version ? cn_buf_str(&key) : "drift.");
+    } else if (model && has_version) {
+        run = find_monitoring_run(c, model, version, &prefix);
+        if (!run)
+            goto done;
+    } else {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "name the monitoring run (run_id) or the served model (model and version)");
+        goto done;
+    }
+    if (!trk_auth_can_read(c, CAIRN_AUTH_EXPERIMENT, run->info.experiment_id)) {
+        trk_fail(c, 403, "PERMISSION_DENIED",
+                 "Permission denied: user '%s' lacks READ on experiment '%.200s' (the "
+                 "monitoring run's)",
+                 c->user, run->info.experiment_id);
+        goto done;
+    }
+    cn_jsonw_kstring(&c->w, "run_id", run->info.run_id);
+    cn_jsonw_kstring(&c->w, "key_prefix", prefix);
+    cn_buf_printf(&score_prefix, "%sscore.", prefix);
+    cn_jsonw_key(&c->w, "features");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t k = 0; k < run->n_metrics; k++) {
+        const char *mk = run->metrics[k].key;
+        if (strncmp(mk, cn_buf_str(&score_prefix), score_prefix.len) != 0)
+            continue;
+        const char *feature = mk + score_prefix.len;
+        cairn_metric_page *scores = NULL, *drifted = NULL, *thresholds = NULL;
+        if (history(c, run->info.run_id, mk, &scores) != CAIRN_OK) {
+            trk_fail_status(c, CAIRN_EIO);
+            goto done;
+        }
+        cn_buf_clear(&key);
+        cn_buf_printf(&key, "%sdrifted.%s", prefix, feature);
+        (void)history(c, run->info.run_id, cn_buf_str(&key), &drifted);
+        cn_buf_clear(&key);
+        cn_buf_printf(&key, "%sthreshold.%s", prefix, feature);
+        (void)history(c, run->info.run_id, cn_buf_str(&key), &thresholds);
+        cn_jsonw_object_begin(&c->w);
+        cn_jsonw_kstring(&c->w, "name", feature);
+        /* The threshold when the monitoring run records it, else null (the run's drifted
+         * flags are the test's decisions either way). */
+        cn_jsonw_key(&c->w, "threshold");
+        if (thresholds && thresholds->n)
+            cn_jsonw_double(&c->w, thresholds->items[thresholds->n - 1].value);
+        else
+            cn_jsonw_null(&c->w);
+        cn_jsonw_key(&c->w, "points");
+        cn_jsonw_array_begin(&c->w);
+        size_t j = 0;
+        for (size_t i = 0; i < scores->n; i++) {
+            const cairn_metric *m = &scores->items[i];
+            while (drifted && j < drifted->n && drifted->items[j].step < m->step)
+                j++;
+            cn_jsonw_object_begin(&c->w);
+            cn_jsonw_kint(&c->w, "step", m->step);
+            cn_jsonw_kint(&c->w, "timestamp", m->timestamp_ms);
+            cn_jsonw_kdouble(&c->w, "score", m->value);
+            cn_jsonw_key(&c->w, "drifted");
+            if (drifted && j < drifted->n && drifted->items[j].step == m->step)
+                cn_jsonw_bool(&c->w, drifted->items[j].value != 0);
+            else
+                cn_jsonw_null(&c->w);
+            cn_jsonw_object_end(&c->w);
+        }
+        cn_jsonw_array_end(&c->w);
+        cn_jsonw_object_end(&c->w);
+        cairn_metric_page_free(scores);
+        cairn_metric_page_free(drifted);
+        cairn_metric_page_free(thresholds);
+    }
+    cn_jsonw_array_end(&c->w);
+done:
+    free(prefix);
+    cairn_run_record_free(run);
+    cn_buf_release(&key);
+    cn_buf_release(&score_prefix);
+}
+
 const trk_route trk_ui_routes[] = {
     {"cairn/metrics/downsample", TRK_GET, ui_downsample},
     {"cairn/experiments/summary", TRK_GET, ui_experiments_summary},
@@ -574,5 +740,6 @@ const trk_route trk_ui_routes[] = {
     {"cairn/studies/importance", TRK_GET, ui_studies_importance},
     {"cairn/model-versions/lineage", TRK_GET, ui_version_lineage},
     {"cairn/model-versions/card", TRK_GET, ui_version_card},
+    {"cairn/monitoring/drift", TRK_GET, ui_monitoring_drift},
 };
 const size_t trk_n_ui_routes = sizeof trk_ui_routes / sizeof trk_ui_routes[0];
