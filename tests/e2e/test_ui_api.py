@@ -334,6 +334,52 @@ class UiApi(restlib.RestCase):
         self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/monitoring/drift',
                        query={'run_id': 'e' * 32})
 
+    def test_runs_compare(self):
+        exp = self.new_experiment()
+        a = self.new_run(exp)['info']['run_id']
+        b = self.new_run(exp)['info']['run_id']
+        fa = [0.81, 0.84, 0.79, 0.86, 0.83]
+        fb = [0.78, 0.80, 0.79, 0.81, 0.80]
+        for run, folds, lr in ((a, fa, '0.1'), (b, fb, '0.01')):
+            self.post('mlflow/runs/log-batch', {
+                'run_id': run,
+                'params': [{'key': 'lr', 'value': lr}, {'key': 'depth', 'value': '4'}] +
+                          ([{'key': 'only_b', 'value': 'x'}] if run == b else []),
+                'metrics': [{'key': 'cv_acc', 'value': v, 'timestamp': 1, 'step': k}
+                            for k, v in enumerate(folds)] +
+                           [{'key': 'acc', 'value': sum(folds) / 5, 'timestamp': 2, 'step': 0}]})
+        doc = self.get('cairn/runs/compare', run_id=[a, b])
+        self.assertEqual(doc['run_ids'], [a, b])
+        params = {p['key']: (p['a'], p['b'], p['differs']) for p in doc['params']}
+        self.assertEqual(params, {'lr': ('0.1', '0.01', True), 'depth': ('4', '4', False),
+                                  'only_b': (None, 'x', True)})
+        acc = {m['name']: m for m in doc['metrics']}['acc']
+        self.assertAlmostEqual(acc['a'], sum(fa) / 5)
+        self.assertAlmostEqual(acc['diff'], (sum(fa) - sum(fb)) / 5)
+        t = doc['test']
+        self.assertEqual((t['scope'], t['n'], t['method']), ('cv', 5, 'paired-t'))
+        # the paired t statistic in closed form: mean(d) / (sd(d) / sqrt(n))
+        d = [x - y for x, y in zip(fa, fb)]
+        mean = sum(d) / 5
+        sd = math.sqrt(sum((v - mean) ** 2 for v in d) / 4)
+        self.assertAlmostEqual(t['statistic'], mean / (sd / math.sqrt(5)), places=9)
+        self.assertAlmostEqual(t['diff'], mean, places=12)
+        self.assertLess(t['diff_ci_low'], mean)
+        self.assertGreater(t['diff_ci_high'], mean)
+        self.assertTrue(0 < t['p_value'] < 1)
+
+        # nothing to pair: no test, and the reason
+        c = self.new_run(exp)['info']['run_id']
+        self.post('mlflow/runs/log-metric', {'run_id': c, 'key': 'acc', 'value': 0.5,
+                                             'timestamp': 1})
+        doc = self.get('cairn/runs/compare', run_id=[a, c])
+        self.assertIsNone(doc['test'])
+        self.assertTrue(doc['no_test'])
+        self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'cairn/runs/compare',
+                       query={'run_id': a})
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/runs/compare',
+                       query={'run_id': [a, 'd' * 32]})
+
 
 def basic(user, password):
     return {'Authorization': 'Basic ' + base64.b64encode(
@@ -383,6 +429,8 @@ class UiApiAuth(restlib.RestCase):
                  status=403)
         self.req('bob', 'cairn/metrics/downsample', {'run_id': 'f' * 32, 'metric_key': 'm'},
                  status=404)
+        self.req('bob', 'cairn/runs/compare', {'run_id': [run, run]}, status=403)
+        self.req('alice', 'cairn/runs/compare', {'run_id': [run, run]})
         # the summary leaves out what bob may not read
         mine = {e['experiment_id'] for e in self.req('alice', 'cairn/experiments/summary')[
             'experiments']}

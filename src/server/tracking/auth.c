@@ -268,7 +268,8 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
     /* The bulk histories name several runs: READ on each run's experiment. */
     if (strcmp(suffix, "mlflow/metrics/get-history-bulk") == 0 ||
         strcmp(suffix, "mlflow/metrics/get-history-bulk-interval") == 0 ||
-        strcmp(suffix, "cairn/metrics/downsample") == 0) {
+        strcmp(suffix, "cairn/metrics/downsample") == 0 ||
+        strcmp(suffix, "cairn/runs/compare") == 0) {
         const char **runs = NULL;
         size_t n = 0;
         bool ok = trk_str_list(

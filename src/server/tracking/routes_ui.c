@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cairn/hpo.h"
+#include "cairn/train.h"
 #include "tracking/trk.h"
 #include "base/buf.h"
 #include "base/xmalloc.h"
@@ -731,6 +732,114 @@ done:
     cn_buf_release(&score_prefix);
 }
 
+/* ---- compare two runs: params and metrics side by side, and the paired test ---- */
+
+static const char *param_of(const cairn_run_record *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_params; i++)
+        if (strcmp(r->params[i].key, key) == 0)
+            return r->params[i].value;
+    return NULL;
+}
+
+static void write_param_row(trk_call *c, const char *key, const char *a, const char *b)
+{
+    cn_jsonw_object_begin(&c->w);
+    cn_jsonw_kstring(&c->w, "key", key);
+    cn_jsonw_kstring(&c->w, "a", a);
+    cn_jsonw_kstring(&c->w, "b", b);
+    cn_jsonw_kbool(&c->w, "differs", !a || !b || strcmp(a, b) != 0);
+    cn_jsonw_object_end(&c->w);
+}
+
+static void ui_runs_compare(trk_call *c)
+{
+    const char **runs = NULL;
+    size_t n = 0;
+    cairn_run_record *ra = NULL, *rb = NULL;
+    cairn_compare_result *cmp = NULL;
+    if (!trk_str_list(c, "run_id", &runs, &n))
+        goto done;
+    if (n != 2) {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "give exactly two run_id values to compare (got %zu)", n);
+        goto done;
+    }
+    cairn_status st = cairn_run_get(c->ctx, runs[0], &ra);
+    if (st == CAIRN_OK)
+        st = cairn_run_get(c->ctx, runs[1], &rb);
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        goto done;
+    }
+    cn_jsonw_key(&c->w, "run_ids");
+    cn_jsonw_strings(&c->w, runs, 2);
+    /* Params: every key of either run, A's order first, then B's others. */
+    cn_jsonw_key(&c->w, "params");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t i = 0; i < ra->n_params; i++)
+        write_param_row(c, ra->params[i].key, ra->params[i].value, param_of(rb, ra->params[i].key));
+    for (size_t i = 0; i < rb->n_params; i++)
+        if (!param_of(ra, rb->params[i].key))
+            write_param_row(c, rb->params[i].key, NULL, rb->params[i].value);
+    cn_jsonw_array_end(&c->w);
+    st = cairn_eval_compare_runs(c->ctx, runs[0], runs[1], NULL, &cmp);
+    if (st != CAIRN_OK && st != CAIRN_EINVAL) {
+        trk_fail_status(c, st);
+        goto done;
+    }
+    cn_jsonw_key(&c->w, "metrics");
+    cn_jsonw_array_begin(&c->w);
+    for (size_t i = 0; cmp && i < cmp->n_metrics; i++) {
+        const cairn_compared_metric *m = &cmp->metrics[i];
+        cn_jsonw_object_begin(&c->w);
+        cn_jsonw_kstring(&c->w, "name", m->name);
+        cn_jsonw_kdouble(&c->w, "a", m->a);
+        cn_jsonw_kdouble(&c->w, "a_low", m->a_low);
+        cn_jsonw_kdouble(&c->w, "a_high", m->a_high);
+        cn_jsonw_kdouble(&c->w, "b", m->b);
+        cn_jsonw_kdouble(&c->w, "b_low", m->b_low);
+        cn_jsonw_kdouble(&c->w, "b_high", m->b_high);
+        cn_jsonw_kdouble(&c->w, "diff", m->diff);
+        cn_jsonw_object_end(&c->w);
+    }
+    cn_jsonw_array_end(&c->w);
+    cn_jsonw_key(&c->w, "test");
+    if (!cmp || !cmp->has_test) {
+        cn_jsonw_null(&c->w);
+        /* Why not, and what would make a test possible. */
+        cn_jsonw_kstring(&c->w, "no_test",
+                         cmp && cmp->no_test ? cmp->no_test : cairn_errmsg(c->ctx));
+    } else {
+        cn_jsonw_object_begin(&c->w);
+        cn_jsonw_kstring(&c->w, "scope", cmp->scope);
+        cn_jsonw_kstring(&c->w, "task", cmp->task);
+        cn_jsonw_kstring(&c->w, "metric", cmp->metric);
+        cn_jsonw_kint(&c->w, "n", (int64_t)cmp->n);
+        cn_jsonw_kdouble(&c->w, "a", cmp->a);
+        cn_jsonw_kdouble(&c->w, "b", cmp->b);
+        cn_jsonw_kdouble(&c->w, "diff", cmp->diff);
+        cn_jsonw_kdouble(&c->w, "diff_ci_low", cmp->diff_low);
+        cn_jsonw_kdouble(&c->w, "diff_ci_high", cmp->diff_high);
+        cn_jsonw_kstring(&c->w, "method", cmp->test);
+        cn_jsonw_kdouble(&c->w, "statistic", cmp->statistic);
+        cn_jsonw_kdouble(&c->w, "p_value", cmp->pvalue);
+        if (cmp->test2) {
+            cn_jsonw_kstring(&c->w, "method2", cmp->test2);
+            cn_jsonw_kdouble(&c->w, "statistic2", cmp->statistic2);
+            cn_jsonw_kdouble(&c->w, "p_value2", cmp->pvalue2);
+        }
+        cn_jsonw_kbool(&c->w, "significant", cmp->significant);
+        cn_jsonw_kstring(&c->w, "predictions", cmp->predictions);
+        cn_jsonw_object_end(&c->w);
+    }
+done:
+    cairn_compare_result_free(cmp);
+    cairn_run_record_free(ra);
+    cairn_run_record_free(rb);
+    free(runs);
+}
+
 const trk_route trk_ui_routes[] = {
     {"cairn/metrics/downsample", TRK_GET, ui_downsample},
     {"cairn/experiments/summary", TRK_GET, ui_experiments_summary},
@@ -741,5 +850,6 @@ const trk_route trk_ui_routes[] = {
     {"cairn/model-versions/lineage", TRK_GET, ui_version_lineage},
     {"cairn/model-versions/card", TRK_GET, ui_version_card},
     {"cairn/monitoring/drift", TRK_GET, ui_monitoring_drift},
+    {"cairn/runs/compare", TRK_GET, ui_runs_compare},
 };
 const size_t trk_n_ui_routes = sizeof trk_ui_routes / sizeof trk_ui_routes[0];
