@@ -490,6 +490,75 @@ typedef struct cairn_context_opts {
  * Missing git or a folder outside a repository is not an error; an unreadable input is. */
 CAIRN_API cairn_status cairn_run_capture_context(cairn_run *run, const cairn_context_opts *o);
 
+/* ---- what the web UI reads: downsampled metric series, experiment summaries ---- */
+
+/* The x axis of a metric series. */
+typedef enum cairn_series_x { CAIRN_SERIES_X_STEP, CAIRN_SERIES_X_TIME } cairn_series_x;
+
+#define CAIRN_DOWNSAMPLE_DEFAULT 2000
+#define CAIRN_DOWNSAMPLE_MAX 100000
+
+/* Picks at most max_points (>= 4) of points[0 .. n), which must be ordered by x (step, or
+ * timestamp_ms for CAIRN_SERIES_X_TIME), so that the series keeps its shape: the x range is cut
+ * into max_points / 4 buckets of equal width and every bucket keeps its first and last point
+ * and its smallest and largest value (NaN is never an extreme; +-Inf are), the M4 idea. A
+ * series of at most max_points is kept whole. Writes the kept indices, increasing, to
+ * keep[0 .. returned count) (room for min(n, max_points) is enough). Cannot fail. */
+CAIRN_API size_t cairn_series_downsample(const cairn_metric *points, size_t n, cairn_series_x x,
+                                         size_t max_points, size_t *keep);
+
+typedef struct cairn_metric_series {
+    const char *run_id;
+    const char *key;
+    size_t total;        /* points in the whole series */
+    bool is_downsampled; /* total > the points kept */
+    size_t n;
+    cairn_metric *points; /* ordered by x */
+    void *internal_;
+} cairn_metric_series;
+
+typedef struct cairn_downsample_opts {
+    size_t
+        max_points; /* 0: CAIRN_DOWNSAMPLE_DEFAULT; EINVAL below 4 or over CAIRN_DOWNSAMPLE_MAX */
+    cairn_series_x x;
+} cairn_downsample_opts;
+#define CAIRN_DOWNSAMPLE_OPTS_INIT                                                                 \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* Reads metric `key` of run `run_id` whole and keeps at most o->max_points of it with
+ * cairn_series_downsample(). ENOTFOUND for an unknown run; an unknown key is an empty series.
+ * *out is freed with cairn_metric_series_free(). */
+CAIRN_API cairn_status cairn_run_metric_downsample(cairn_ctx *ctx, const char *run_id,
+                                                   const char *key, const cairn_downsample_opts *o,
+                                                   cairn_metric_series **out);
+CAIRN_API void cairn_metric_series_free(cairn_metric_series *series); /* NULL is a no-op */
+
+typedef struct cairn_experiment_summary {
+    const char *experiment_id;
+    const char *name;
+    bool is_deleted;
+    int64_t creation_time_ms;
+    int64_t last_update_time_ms;
+    int64_t n_active_runs;
+    int64_t n_deleted_runs;
+    /* The latest start or end time of its runs, else the experiment's last update time. */
+    int64_t last_activity_ms;
+} cairn_experiment_summary;
+
+typedef struct cairn_experiment_summary_list {
+    size_t n;
+    cairn_experiment_summary *items; /* by experiment id */
+    void *internal_;
+} cairn_experiment_summary_list;
+
+/* Every experiment in view with its run counts and last activity, in one query.
+ * *out is freed with cairn_experiment_summary_list_free(). */
+CAIRN_API cairn_status cairn_experiments_summary(cairn_ctx *ctx, cairn_view view,
+                                                 cairn_experiment_summary_list **out);
+CAIRN_API void cairn_experiment_summary_list_free(cairn_experiment_summary_list *list);
+
 #ifdef __cplusplus
 }
 #endif

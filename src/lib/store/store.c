@@ -20,6 +20,7 @@
 #include "store/store_rest.h"
 #include "store/store_runs.h"
 #include "store/store_studies.h"
+#include "store/store_summary.h"
 #include "base/embedded.h"
 #include "base/fs.h"
 #include "base/rng.h"
@@ -934,6 +935,9 @@ const cn_store_ops cn_store_sql_ops = {
     .metric_history = cn_store_metric_history,
     .runs_search = cn_store_runs_search,
     .experiment_keys = cn_store_experiment_keys,
+    .experiments_summary = cn_store_experiments_summary,
+    .metric_span = cn_store_metric_span,
+    .metric_scan = cn_store_metric_scan,
     .run_heartbeat = cn_store_run_heartbeat,
     .runs_reap = cn_store_runs_reap,
     .model_create = cn_store_model_create,

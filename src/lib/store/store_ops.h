@@ -189,6 +189,20 @@ typedef struct cn_store_ops {
      * the caller), sorted, at most CAIRN_KEYS_MAX (then truncated). */
     cairn_status (*experiment_keys)(cairn_ctx *ctx, const char *const *experiment_ids, size_t n,
                                     cairn_view view, cairn_key_kind kind, cairn_key_list **out);
+    /* Every experiment in view with its run counts and last activity (the web UI's list).
+     * NULL where the store cannot say it in one request (then EINVAL to the caller). */
+    cairn_status (*experiments_summary)(cairn_ctx *ctx, cairn_view view,
+                                        cairn_experiment_summary_list **out);
+    /* The first and last x (step, or timestamp for CAIRN_SERIES_X_TIME) of a run's metric;
+     * *any false when it has no point. ENOTFOUND for an unknown run. NULL: not offered. */
+    cairn_status (*metric_span)(cairn_ctx *ctx, const char *run_id, const char *key,
+                                cairn_series_x x, bool *any, int64_t *first, int64_t *last);
+    /* Visits every point of a run's metric, one at a time (no copy of the whole series), in
+     * step order whatever x is (the caller folds by x), until fn returns false. NULL: not
+     * offered (read metric_history instead). */
+    cairn_status (*metric_scan)(cairn_ctx *ctx, const char *run_id, const char *key,
+                                cairn_series_x x, bool (*fn)(void *user, const cairn_metric *m),
+                                void *user);
 
     /* ---- heartbeats (see CAIRN_HEARTBEAT_MISSED_MAX in cairn/tracking.h) ---- */
     /* Records that the run's process is alive at beat_ms and beats every interval_ms; only a

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cairn/auth.h"
+#include "cairn/hpo.h"
 #include "cairn/logged_model.h"
 #include "tracking/trk.h"
 #include "base/sha256.h"
@@ -119,6 +120,7 @@ typedef enum res_kind {
     RES_EXP_NAME, /* experiment_name */
     RES_RUN,      /* run_id / run_uuid → its experiment */
     RES_MODEL,    /* name → the registered model */
+    RES_STUDY,    /* name → the study's experiment */
     RES_ADMIN
 } res_kind;
 
@@ -180,6 +182,16 @@ static const rule rules[] = {
     {"cairn/registry/history", RES_MODEL, CAIRN_PERM_READ},
     {"cairn/registry/rollback", RES_MODEL, CAIRN_PERM_EDIT},
     {"cairn/model-versions/set-semver", RES_MODEL, CAIRN_PERM_EDIT},
+    /* The web UI's reads (routes_ui.c); lists leave out what the user may not read. */
+    {"cairn/experiments/summary", RES_ANY, CAIRN_PERM_NONE},
+    {"cairn/studies/list", RES_ANY, CAIRN_PERM_NONE},
+    {"cairn/studies/get", RES_STUDY, CAIRN_PERM_READ},
+    {"cairn/studies/trials", RES_STUDY, CAIRN_PERM_READ},
+    {"cairn/studies/importance", RES_STUDY, CAIRN_PERM_READ},
+    {"cairn/model-versions/lineage", RES_MODEL, CAIRN_PERM_READ},
+    {"cairn/model-versions/card", RES_MODEL, CAIRN_PERM_READ},
+    /* the route checks READ on the monitoring run's experiment itself */
+    {"cairn/monitoring/drift", RES_ANY, CAIRN_PERM_NONE},
 };
 
 static bool forbidden(trk_call *c, const char *what, const char *resource, cairn_perm perm)
@@ -255,12 +267,15 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
     }
     /* The bulk histories name several runs: READ on each run's experiment. */
     if (strcmp(suffix, "mlflow/metrics/get-history-bulk") == 0 ||
-        strcmp(suffix, "mlflow/metrics/get-history-bulk-interval") == 0) {
+        strcmp(suffix, "mlflow/metrics/get-history-bulk-interval") == 0 ||
+        strcmp(suffix, "cairn/metrics/downsample") == 0 ||
+        strcmp(suffix, "cairn/runs/compare") == 0) {
         const char **runs = NULL;
         size_t n = 0;
         bool ok = trk_str_list(
-            c, strcmp(suffix, "mlflow/metrics/get-history-bulk") == 0 ? "run_id" : "run_ids", &runs,
-            &n);
+            c,
+            strcmp(suffix, "mlflow/metrics/get-history-bulk-interval") == 0 ? "run_ids" : "run_id",
+            &runs, &n);
         for (size_t i = 0; ok && i < n; i++) {
             char *exp = NULL;
             ok = run_experiment(c, runs[i], &exp) &&
@@ -318,6 +333,24 @@ bool trk_auth_authorize(trk_call *c, const char *suffix)
         if (!trk_str(c, "name", true, &v))
             return false;
         return need(c, CAIRN_AUTH_MODEL, v, perm);
+    case RES_STUDY: {
+        if (!trk_str(c, "name", true, &v))
+            return false;
+        cairn_study_list *list = NULL;
+        cairn_status st = cairn_studies_list(c->ctx, &list);
+        if (st != CAIRN_OK)
+            return trk_fail_status(c, st);
+        char *exp = NULL;
+        for (size_t i = 0; i < list->n; i++)
+            if (strcmp(list->items[i].name, v) == 0)
+                exp = cn_xstrdup(list->items[i].experiment_id);
+        cairn_study_list_free(list);
+        if (!exp)
+            return trk_fail(c, 404, "RESOURCE_DOES_NOT_EXIST", "no study named '%.200s'", v);
+        bool ok = need(c, CAIRN_AUTH_EXPERIMENT, exp, perm);
+        free(exp);
+        return ok;
+    }
     default: return false;
     }
 }

@@ -213,7 +213,8 @@ static const trk_route *find_route(const char *suffix, unsigned *methods_seen)
         const trk_route *routes;
         const size_t *n;
     } tables[] = {{trk_tracking_routes, &trk_n_tracking_routes},
-                  {trk_registry_routes, &trk_n_registry_routes}};
+                  {trk_registry_routes, &trk_n_registry_routes},
+                  {trk_ui_routes, &trk_n_ui_routes}};
     *methods_seen = 0;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (size_t i = 0; i < *tables[t].n; i++)

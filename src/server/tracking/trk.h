@@ -94,6 +94,8 @@ extern const trk_route trk_tracking_routes[];
 extern const size_t trk_n_tracking_routes;
 extern const trk_route trk_registry_routes[];
 extern const size_t trk_n_registry_routes;
+extern const trk_route trk_ui_routes[]; /* routes_ui.c: what the web UI reads */
+extern const size_t trk_n_ui_routes;
 
 /* The mlflow-artifacts proxy (artifacts.c). */
 bool trk_artifacts_begin(trk_app *app, http_request *req, http_response *resp);
