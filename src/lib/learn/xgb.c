@@ -574,16 +574,18 @@ static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
     static const char inplace_config[] =
         "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
         "\"strict_shape\": false, \"missing\": NaN, \"cache_id\": 0}";
+    bool inplace = false;
     if (n <= XGB_INPLACE_MAX_ROWS) {
         char values[192];
         snprintf(values, sizeof values,
                  "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %zu], \"typestr\": \"<f8\", "
                  "\"version\": 3}",
                  (uintptr_t)x, n, m->d);
-        if (XGBoosterPredictFromDense(m->booster, values, inplace_config, thread_proxy(), &shape,
-                                      &dim, &res) != 0)
-            return xgb_fail(ctx, "predict");
-    } else {
+        /* gblinear predicts nothing in place (XGBoost 1.7): it takes the DMatrix below. */
+        inplace = XGBoosterPredictFromDense(m->booster, values, inplace_config, thread_proxy(),
+                                            &shape, &dim, &res) == 0;
+    }
+    if (!inplace) {
         if (make_dmatrix(x, n, m->d, m->predict_threads, &dm) != 0)
             return xgb_fail(ctx, "prediction data");
         if (XGBoosterPredictFromDMatrix(m->booster, dm, config, &shape, &dim, &res) != 0) {
@@ -736,4 +738,9 @@ cairn_status cn_xgb_contribs(cairn_ctx *ctx, const cn_learner *l, const double *
     *out = v;
     *n_groups = groups;
     return CAIRN_OK;
+}
+
+bool cn_xgb_walks(const cn_learner *l)
+{
+    return l && l->ops == &cn_xgb_ops && ((const xgb *)l)->walk != NULL;
 }

@@ -41,7 +41,7 @@ static const struct {
 } objectives[] = {
     {"binary:logistic", MARGIN_LOGIT, TRANSFORM_SIGMOID},
     {"reg:logistic", MARGIN_LOGIT, TRANSFORM_SIGMOID},
-    {"binary:logitraw", MARGIN_LOGIT, TRANSFORM_IDENTITY},
+    {"binary:logitraw", MARGIN_IDENTITY, TRANSFORM_IDENTITY}, /* base_score is a margin */
     {"multi:softprob", MARGIN_IDENTITY, TRANSFORM_SOFTMAX},
     {"reg:squarederror", MARGIN_IDENTITY, TRANSFORM_IDENTITY},
     {"reg:squaredlogerror", MARGIN_IDENTITY, TRANSFORM_IDENTITY},
@@ -213,9 +213,12 @@ static const char *read_objective(const cn_json *learner, cn_xgb_walk *w)
 static const char *build(const cn_json *root, size_t n_features, cn_xgb_walk *w)
 {
     const cn_json *version = cn_json_object_get(root, "version");
-    int64_t major = cn_json_int(cn_json_array_get(version, 0));
-    if (major != 1 && major != 2)
-        return "an XGBoost JSON version other than 1.x or 2.x";
+    /* The arithmetic above is XGBoost 1.7's, checked bit for bit by test_xgb_walk.c; other
+     * versions store and transform base_score otherwise (2.x estimates it, 3.x keeps a
+     * vector) and wait for the same check. */
+    if (cn_json_int(cn_json_array_get(version, 0)) != 1 ||
+        cn_json_int(cn_json_array_get(version, 1)) != 7)
+        return "an XGBoost other than 1.7 (the walker copies 1.7's arithmetic)";
     const cn_json *learner = cn_json_object_get(root, "learner");
     const cn_json *gb = cn_json_object_get(learner, "gradient_booster");
     const char *booster = cn_json_member_str(gb, "name");
