@@ -15,6 +15,7 @@
 #include "cairn/learn.h"
 #include "learn/learner.h"
 #include "learn/model.h"
+#include "learn/xgb_walk.h"
 #include "unit.h"
 
 static cairn_table *read_data(cairn_ctx *ctx, const char *name)
@@ -101,8 +102,7 @@ static void predict_batches(cairn_ctx *ctx, const cairn_model *m, const cairn_ta
 }
 
 /* The walker's predictions of t, in batches of 1 and of 64 rows, are XGBoost's bits. */
-static void check_same(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t,
-                       const char *what)
+static void check_same(cairn_ctx *ctx, const cairn_model *m, const cairn_table *t, const char *what)
 {
     CHECK(t->n_rows > 64);
     size_t n = t->n_rows * width(m);
@@ -137,15 +137,14 @@ static bool walks(const cairn_model *m)
 #define CHECK_WALKS(m)                                                                             \
     do {                                                                                           \
         if (!walks(m))                                                                             \
-            fprintf(stderr, "# no tree walker (CAIRN_LOG=debug says why; a new XGBoost? check "   \
-                            "learn/xgb_walk.c against it)\n");                                    \
-        CHECK(walks(m));                                                                         \
+            fprintf(stderr, "# no tree walker (CAIRN_LOG=debug says why; a new XGBoost? check "    \
+                            "learn/xgb_walk.c against it)\n");                                     \
+        CHECK(walks(m));                                                                           \
     } while (0)
 
 /* A table of n rows drawn from t's, each value missing (NaN) with probability 1/4 and taken
  * from another row with probability 1/8; the label column is copied from the drawn row. */
-static cairn_table *shuffled_with_nan(cairn_ctx *ctx, const cairn_table *t, size_t n,
-                                      uint64_t seed)
+static cairn_table *shuffled_with_nan(cairn_ctx *ctx, const cairn_table *t, size_t n, uint64_t seed)
 {
     cairn_table *out = cairn_table_new(n);
     double *col = malloc(n * sizeof *col);
@@ -189,8 +188,8 @@ static void check_dataset(const char *file, const char *task, const char *const 
     cairn_close(ctx);
 }
 
-static const char *const small_trees[] = {"num_round", "30", "max_depth", "4", "subsample",
-                                          "0.8",       NULL};
+static const char *const small_trees[] = {"num_round", "30",  "max_depth", "4",
+                                          "subsample", "0.8", NULL};
 
 TEST(binary_breast_cancer)
 {
@@ -215,9 +214,8 @@ TEST(regression_diabetes)
 TEST(objectives_and_base_scores)
 {
     static const char *const regression[] = {
-        "reg:squarederror", "reg:squaredlogerror", "reg:pseudohubererror",
-        "reg:absoluteerror", "count:poisson",       "reg:gamma",
-        "reg:tweedie",
+        "reg:squarederror", "reg:squaredlogerror", "reg:pseudohubererror", "reg:absoluteerror",
+        "count:poisson",    "reg:gamma",           "reg:tweedie",
     };
     cairn_ctx *ctx = cairn_ctx_new();
     cairn_table *diabetes = read_data(ctx, "diabetes.csv");
@@ -233,12 +231,14 @@ TEST(objectives_and_base_scores)
     /* 0/1 labels: the logistic objectives, with base_scores whose margins are not 0 (1.5e-38:
      * margins near -88.7, where XGBoost's sigmoid clamps its exponent). */
     static const char *const logistic[][3] = {
-        {"reg:logistic", "regression", "0.5"},      {"binary:logistic", "classification", "0.3"},
-        {"binary:logistic", "classification", "1.5e-38"}, {"binary:logitraw", "classification", "0.8"},
+        {"reg:logistic", "regression", "0.5"},
+        {"binary:logistic", "classification", "0.3"},
+        {"binary:logistic", "classification", "1.5e-38"},
+        {"binary:logitraw", "classification", "0.8"},
         {"reg:squarederror", "regression", "-3.25"},
     };
     for (size_t i = 0; i < sizeof logistic / sizeof logistic[0]; i++) {
-        const char *kv[] = {"num_round", "20",       "objective", logistic[i][0],
+        const char *kv[] = {"num_round",  "20",           "objective", logistic[i][0],
                             "base_score", logistic[i][2], NULL};
         cairn_model *m = fit(ctx, cancer, logistic[i][1], kv, 0);
         CHECK_WALKS(m);
@@ -260,8 +260,8 @@ TEST(early_stopping_save_load_and_the_switch)
     cairn_table *wine = read_data(ctx, "wine.csv");
     cairn_table *t = shuffled_with_nan(ctx, wine, 400, 7); /* the classes mixed, as rows go */
     cairn_table_free(wine);
-    static const char *const kv[] = {"num_round", "200", "early_stopping_rounds", "5", "eta", "0.5",
-                                     NULL};
+    static const char *const kv[] = {"num_round", "200", "early_stopping_rounds", "5", "eta",
+                                     "0.5",       NULL};
     cairn_model *m = fit(ctx, t, "classification", kv, 100), *back = NULL, *off = NULL;
     CHECK_WALKS(m);
     void *bytes = NULL;
@@ -372,7 +372,86 @@ TEST(threads_share_one_walker)
     cairn_close(ctx);
 }
 
-UNIT_MAIN(UNIT_CASE(binary_breast_cancer), UNIT_CASE(multiclass_iris_wine_digits),
+/* ---- the builder, on booster JSON written by hand ---- */
+
+/* One tree on feature 1 of 3: x1 < 0.5 (or missing) -> -0.25, else 0.75; base_score 0.5. */
+static char *booster_json(const char *version, const char *objective, const char *booster,
+                          const char *left, const char *feature, const char *split_type)
+{
+    static const char fmt[] =
+        "{\"learner\": {\"attributes\": {}, \"feature_names\": [], \"feature_types\": [], "
+        "\"gradient_booster\": {\"model\": {\"gbtree_model_param\": {\"num_parallel_tree\": "
+        "\"1\", \"num_trees\": \"1\", \"size_leaf_vector\": \"0\"}, \"tree_info\": [0], "
+        "\"trees\": [{\"base_weights\": [0, 0, 0], \"categories\": [], \"categories_nodes\": "
+        "[], \"categories_segments\": [], \"categories_sizes\": [], \"default_left\": [1, 0, 0], "
+        "\"id\": 0, \"left_children\": %s, \"loss_changes\": [0, 0, 0], \"parents\": "
+        "[2147483647, 0, 0], \"right_children\": [2, -1, -1], \"split_conditions\": [5E-1, "
+        "-2.5E-1, 7.5E-1], \"split_indices\": %s, \"split_type\": %s, \"sum_hessian\": [1, 1, "
+        "1], \"tree_param\": {\"num_deleted\": \"0\", \"num_feature\": \"3\", \"num_nodes\": "
+        "\"3\", \"size_leaf_vector\": \"0\"}}]}, \"name\": \"%s\"}, \"learner_model_param\": "
+        "{\"base_score\": \"5E-1\", \"boost_from_average\": \"1\", \"num_class\": \"0\", "
+        "\"num_feature\": \"3\", \"num_target\": \"1\"}, \"objective\": {\"name\": \"%s\"}}, "
+        "\"version\": %s}";
+    size_t len = sizeof fmt + strlen(version) + strlen(objective) + strlen(booster) + strlen(left) +
+                 strlen(feature) + strlen(split_type);
+    char *s = malloc(len);
+    snprintf(s, len, fmt, left, feature, split_type, booster, objective, version);
+    return s;
+}
+
+static const char *refusal(const char *version, const char *objective, const char *booster,
+                           const char *left, const char *feature, const char *split_type)
+{
+    char *json = booster_json(version, objective, booster, left, feature, split_type);
+    const char *why = NULL;
+    cn_xgb_walk *w = cn_xgb_walk_new(json, strlen(json), 3, &why);
+    free(json);
+    if (w) {
+        cn_xgb_walk_free(w);
+        return NULL;
+    }
+    return why;
+}
+
+TEST(builder_walks_what_it_reads_and_refuses_the_rest)
+{
+    char *json = booster_json("[1, 7, 4]", "reg:squarederror", "gbtree", "[1, -1, -1]", "[1, 0, 0]",
+                              "[0, 0, 0]");
+    const char *why = NULL;
+    cn_xgb_walk *w = cn_xgb_walk_new(json, strlen(json), 3, &why);
+    CHECK(w != NULL && cn_xgb_walk_n_out(w) == 1);
+    if (w) {
+        const double x[] = {9, 0.25, 9, 9, 0.5, 9, 9, NAN, 9};
+        float out[3];
+        cn_xgb_walk_predict(w, x, 3, out);
+        CHECK(out[0] == 0.25f && out[1] == 1.25f && out[2] == 0.25f);
+    }
+    cn_xgb_walk_free(w);
+    CHECK(cn_xgb_walk_new(json, strlen(json), 4, &why) == NULL);
+    CHECK_STR(why, "a booster of another width");
+    CHECK(cn_xgb_walk_new(json, strlen(json) - 1, 3, &why) == NULL);
+    CHECK_STR(why, "the booster is not valid JSON");
+    free(json);
+    const char *v17 = "[1, 7, 4]", *obj = "reg:squarederror", *gb = "gbtree";
+    const char *left = "[1, -1, -1]", *f1 = "[1, 0, 0]", *num = "[0, 0, 0]";
+    CHECK(refusal(v17, obj, gb, left, f1, num) == NULL);
+    CHECK_STR(refusal("[2, 0, 0]", obj, gb, left, f1, num),
+              "an XGBoost other than 1.7 (the walker copies 1.7's arithmetic)");
+    CHECK_STR(refusal(v17, "survival:cox", gb, left, f1, num),
+              "an objective the walker has no transform for");
+    CHECK_STR(refusal(v17, "multi:softprob", gb, left, f1, num),
+              "num_class does not fit the objective");
+    CHECK_STR(refusal(v17, obj, "dart", left, f1, num), "a booster other than gbtree");
+    CHECK_STR(refusal(v17, obj, gb, left, f1, "[1, 0, 0]"), "categorical splits");
+    CHECK_STR(refusal(v17, obj, gb, left, "[3, 0, 0]", num),
+              "a split on a feature past the model's");
+    CHECK_STR(refusal(v17, obj, gb, "[1, 3, -1]", f1, num), "a tree's arrays are not XGBoost's");
+    CHECK_STR(refusal(v17, obj, gb, "[1, 0, -1]", f1, num), "a node has one child");
+    CHECK_STR(refusal(v17, obj, gb, "[0, -1, -1]", f1, num), "a tree's nodes do not form a tree");
+}
+
+UNIT_MAIN(UNIT_CASE(builder_walks_what_it_reads_and_refuses_the_rest),
+          UNIT_CASE(binary_breast_cancer), UNIT_CASE(multiclass_iris_wine_digits),
           UNIT_CASE(regression_diabetes), UNIT_CASE(objectives_and_base_scores),
           UNIT_CASE(early_stopping_save_load_and_the_switch),
           UNIT_CASE(gblinear_and_dart_are_left_to_xgboost), UNIT_CASE(threads_share_one_walker))

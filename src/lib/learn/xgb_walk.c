@@ -58,8 +58,8 @@ struct cn_xgb_walk {
     size_t n_trees;
     float base_margin;
     walk_transform transform;
-    walk_node *nodes;    /* every tree's nodes, tree after tree */
-    size_t *tree_start;  /* [n_trees]: the tree's root in nodes */
+    walk_node *nodes;     /* every tree's nodes, tree after tree */
+    size_t *tree_start;   /* [n_trees]: the tree's root in nodes */
     uint32_t *tree_group; /* [n_trees]: the output group it adds to (tree_info) */
 };
 
@@ -158,7 +158,7 @@ static const char *read_tree(const cn_json *tree, size_t n_features, walk_node *
         if (node->left >= 0 && (uint64_t)f >= n_features)
             return "a split on a feature past the model's";
         node->feature = node->left >= 0 ? (uint32_t)f : 0;
-        bool default_left = cn_json_typeof(dl) == CN_JSON_BOOL ? cn_json_bool(dl)
+        bool default_left = cn_json_typeof(dl) == CN_JSON_BOOL  ? cn_json_bool(dl)
                             : cn_json_typeof(dl) == CN_JSON_INT ? cn_json_int(dl) != 0
                                                                 : false;
         if (default_left)
@@ -195,17 +195,13 @@ static const char *read_objective(const cn_json *learner, cn_xgb_walk *w)
     if (end == base || *end || !isfinite(score))
         return "base_score is not one number";
     switch (objectives[k].margin) {
-    case MARGIN_IDENTITY:
-        w->base_margin = score;
-        break;
+    case MARGIN_IDENTITY: w->base_margin = score; break;
     case MARGIN_LOGIT: /* LogisticRegression::ProbToMargin */
         if (!(score > 0.0f && score < 1.0f))
             return "base_score outside (0, 1) for a logistic objective";
         w->base_margin = -logf(1.0f / score - 1.0f);
         break;
-    case MARGIN_LOG: /* std::log(float) */
-        w->base_margin = logf(score);
-        break;
+    case MARGIN_LOG: /* std::log(float) */ w->base_margin = logf(score); break;
     }
     return NULL;
 }
@@ -246,8 +242,8 @@ static const char *build(const cn_json *root, size_t n_features, cn_xgb_walk *w)
     w->tree_group = cn_xmalloc((w->n_trees ? w->n_trees : 1) * sizeof *w->tree_group);
     size_t total = 0;
     for (size_t j = 0; j < w->n_trees; j++) {
-        size_t n = cn_json_array_size(
-            cn_json_object_get(cn_json_array_get(trees, j), "left_children"));
+        size_t n =
+            cn_json_array_size(cn_json_object_get(cn_json_array_get(trees, j), "left_children"));
         if (n == 0 || n > INT32_MAX)
             return "a tree without nodes";
         w->tree_start[j] = total;
@@ -350,17 +346,10 @@ void cn_xgb_walk_predict(const cn_xgb_walk *w, const double *x, size_t n, float 
             sum[w->tree_group[j]] += t[nid].value;
         }
         switch (w->transform) {
-        case TRANSFORM_IDENTITY:
-            break;
-        case TRANSFORM_SIGMOID:
-            sum[0] = sigmoid(sum[0]);
-            break;
-        case TRANSFORM_SOFTMAX:
-            softmax(sum, g);
-            break;
-        case TRANSFORM_EXP:
-            sum[0] = expf(sum[0]);
-            break;
+        case TRANSFORM_IDENTITY: break;
+        case TRANSFORM_SIGMOID: sum[0] = sigmoid(sum[0]); break;
+        case TRANSFORM_SOFTMAX: softmax(sum, g); break;
+        case TRANSFORM_EXP: sum[0] = expf(sum[0]); break;
         }
     }
 }
