@@ -24,6 +24,7 @@ typedef struct walk_node {
 } walk_node;
 
 #define WALK_DEFAULT_LEFT 0x80000000u
+#define WALK_MAX_JSON_BYTES ((size_t)64 << 20)
 
 /* The margin of base_score (ProbToMargin) and the output transform (PredTransform). */
 typedef enum walk_margin { MARGIN_IDENTITY, MARGIN_LOGIT, MARGIN_LOG } walk_margin;
@@ -267,7 +268,11 @@ cn_xgb_walk *cn_xgb_walk_new(const char *json, size_t len, size_t n_features, co
     cn_json_error err;
     const char *reason = "the booster is not valid JSON";
     cn_xgb_walk *w = NULL;
-    if (cn_json_parse_document(json, len, &root, &err)) {
+    /* jansson holds about 50 bytes a JSON value while the walker is built: a booster this
+     * large (thousands of deep trees) is left to XGBoost, whose per-call cost it dwarfs. */
+    if (len > WALK_MAX_JSON_BYTES)
+        reason = "a booster over 64 MiB of JSON";
+    else if (cn_json_parse_document(json, len, &root, &err)) {
         w = cn_xcalloc(1, sizeof *w);
         w->n_features = n_features;
         reason = build(root, n_features, w);

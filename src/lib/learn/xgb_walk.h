@@ -13,8 +13,9 @@ typedef struct cn_xgb_walk cn_xgb_walk;
 /* A walker for the booster in json[0 .. len) (XGBoosterSaveModelToBuffer, format "json") of
  * n_features inputs. NULL when the booster is one the walker does not reproduce exactly
  * (gblinear, dart, categorical splits, vector leaves, an objective without a transform here,
- * JSON from an XGBoost other than 1.7) or the JSON is not a well-formed booster; *why (when
- * why is not NULL) then names the reason, static text. Free with cn_xgb_walk_free(). */
+ * JSON from an XGBoost other than 1.7, over 64 MiB of JSON) or the JSON is not a well-formed
+ * booster; *why (when why is not NULL) then names the reason, static text. Free with
+ * cn_xgb_walk_free(). */
 cn_xgb_walk *cn_xgb_walk_new(const char *json, size_t len, size_t n_features, const char **why);
 /* Values per row of cn_xgb_walk_predict: the number of classes for multi:softprob, else 1. */
 size_t cn_xgb_walk_n_out(const cn_xgb_walk *w);
