@@ -168,6 +168,9 @@ void cn_svm_predict_libsvm(const cn_learner *l, const double *x, size_t n, doubl
  * for another learner. */
 cairn_status cn_xgb_contribs(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
                              double **out, size_t *n_groups);
+/* Whether an xgboost learner predicts batches of up to 64 rows with its own tree walker
+ * (xgb_walk.h) rather than XGBoost's predictor; false for another learner. */
+bool cn_xgb_walks(const cn_learner *l);
 
 /* Softmax of z[0..k) in place (max-shifted). */
 void cn_softmax(double *z, size_t k);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 #include "learn/learner.h"
+#include "learn/xgb_walk.h"
 #include "core/core.h"
 #include "formats/json.h"
 #include "base/str.h"
@@ -23,6 +24,7 @@ typedef struct xgb {
     size_t n_out;        /* columns of predict's output: classes, or 1 */
     bool binary;         /* binary:* objective: one probability per row */
     int predict_threads; /* building a prediction matrix: 1 for a loaded model, 0: XGBoost's */
+    cn_xgb_walk *walk;   /* the trees walked here for a few rows; NULL: XGBoost predicts all */
 } xgb;
 
 static const char *const tree_methods[] = {"auto", "exact", "approx", "hist", "gpu_hist", NULL};
@@ -410,6 +412,37 @@ static cairn_status boost(cairn_ctx *ctx, BoosterHandle booster, const cn_fit_da
     return CAIRN_OK;
 }
 
+/* Whether small batches may be walked here (xgb_walk.c): CAIRN_XGB_WALK=0 turns the walker
+ * off, so XGBoost predicts every batch (to compare the two, or to rule the walker out). */
+static bool walk_enabled(void)
+{
+    const char *v = getenv("CAIRN_XGB_WALK");
+    return !v || strcmp(v, "0") != 0;
+}
+
+/* Builds m's walker from the booster as this XGBoost saves it, when the walker reproduces
+ * its predictions (else m->walk stays NULL and XGBoost predicts every batch). */
+static void make_walk(cairn_ctx *ctx, xgb *m)
+{
+    bst_ulong len = 0;
+    const char *bytes = NULL, *why = NULL;
+    if (!walk_enabled())
+        return;
+    if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"json\"}", &len, &bytes) != 0) {
+        cn_log(ctx, CAIRN_LOG_DEBUG, "xgboost", "no tree walker: the booster did not save: %s",
+               XGBGetLastError());
+        return;
+    }
+    m->walk = cn_xgb_walk_new(bytes, (size_t)len, m->d, &why);
+    if (m->walk && cn_xgb_walk_n_out(m->walk) != (m->binary ? 1 : m->n_out)) {
+        cn_xgb_walk_free(m->walk);
+        m->walk = NULL;
+        why = "output groups other than the model's classes";
+    }
+    if (!m->walk)
+        cn_log(ctx, CAIRN_LOG_DEBUG, "xgboost", "no tree walker: %s; XGBoost predicts", why);
+}
+
 static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_params *p,
                             cn_learner **out)
 {
@@ -456,6 +489,7 @@ static cairn_status xgb_fit(cairn_ctx *ctx, const cn_fit_data *data, const cn_pa
     m->binary = cn_str_starts(objective, "binary:");
     m->n_out = data->task == CN_TASK_CLASSIFICATION ? data->n_classes : 1;
     booster = NULL;
+    make_walk(ctx, m);
     *out = &m->base;
 done:
     if (booster)
@@ -467,7 +501,8 @@ done:
     return rc;
 }
 
-/* Rows up to which xgb_predict skips the DMatrix (below). */
+/* Rows up to which xgb_predict skips the DMatrix (below): walked here when the model has a
+ * walker, else predicted in place by XGBoost. */
 #define XGB_INPLACE_MAX_ROWS 64
 
 /* One proxy DMatrix per thread for in-place prediction. Without one XGBoost makes a proxy per
@@ -500,10 +535,34 @@ static DMatrixHandle thread_proxy(void)
     return p; /* NULL: XGBoost makes its own */
 }
 
+/* Small batches (a served request) walk the trees here: XGBoost's predictor costs more to set
+ * up for a call than the walk of one row. Same bits as XGBoost's (test_xgb_walk.c). */
+static cairn_status walk_predict(const xgb *m, const double *x, size_t n, double *out)
+{
+    size_t per_row = m->binary ? 1 : m->n_out;
+    float small[256];
+    float *res = n * per_row <= CN_ARRAY_LEN(small) ? small : cn_xmalloc(n * per_row * sizeof *res);
+    cn_xgb_walk_predict(m->walk, x, n, res);
+    for (size_t i = 0; i < n; i++) {
+        if (m->binary) {
+            out[2 * i] = 1.0 - (double)res[i];
+            out[2 * i + 1] = (double)res[i];
+        } else {
+            for (size_t k = 0; k < per_row; k++)
+                out[i * per_row + k] = (double)res[i * per_row + k];
+        }
+    }
+    if (res != small)
+        free(res);
+    return CAIRN_OK;
+}
+
 static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const double *x, size_t n,
                                 double *out)
 {
     const xgb *m = (const xgb *)l;
+    if (m->walk && n <= XGB_INPLACE_MAX_ROWS)
+        return walk_predict(m, x, n, out);
     DMatrixHandle dm = NULL;
     const bst_ulong *shape = NULL;
     bst_ulong dim = 0;
@@ -515,16 +574,18 @@ static cairn_status xgb_predict(cairn_ctx *ctx, const cn_learner *l, const doubl
     static const char inplace_config[] =
         "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
         "\"strict_shape\": false, \"missing\": NaN, \"cache_id\": 0}";
+    bool inplace = false;
     if (n <= XGB_INPLACE_MAX_ROWS) {
         char values[192];
         snprintf(values, sizeof values,
                  "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %zu], \"typestr\": \"<f8\", "
                  "\"version\": 3}",
                  (uintptr_t)x, n, m->d);
-        if (XGBoosterPredictFromDense(m->booster, values, inplace_config, thread_proxy(), &shape,
-                                      &dim, &res) != 0)
-            return xgb_fail(ctx, "predict");
-    } else {
+        /* gblinear predicts nothing in place (XGBoost 1.7): it takes the DMatrix below. */
+        inplace = XGBoosterPredictFromDense(m->booster, values, inplace_config, thread_proxy(),
+                                            &shape, &dim, &res) == 0;
+    }
+    if (!inplace) {
         if (make_dmatrix(x, n, m->d, m->predict_threads, &dm) != 0)
             return xgb_fail(ctx, "prediction data");
         if (XGBoosterPredictFromDMatrix(m->booster, dm, config, &shape, &dim, &res) != 0) {
@@ -611,6 +672,7 @@ static cairn_status xgb_load(cairn_ctx *ctx, const void *payload, size_t len, si
     m->binary = binary;
     m->n_out = task == CN_TASK_CLASSIFICATION ? n_classes : 1;
     m->predict_threads = 1;
+    make_walk(ctx, m);
     *out = &m->base;
     return CAIRN_OK;
 }
@@ -621,6 +683,7 @@ static void xgb_free(cn_learner *l)
     if (!m)
         return;
     XGBoosterFree(m->booster);
+    cn_xgb_walk_free(m->walk);
     free(m);
 }
 
@@ -675,4 +738,9 @@ cairn_status cn_xgb_contribs(cairn_ctx *ctx, const cn_learner *l, const double *
     *out = v;
     *n_groups = groups;
     return CAIRN_OK;
+}
+
+bool cn_xgb_walks(const cn_learner *l)
+{
+    return l && l->ops == &cn_xgb_ops && ((const xgb *)l)->walk != NULL;
 }
