@@ -393,7 +393,7 @@ static void record(msv_monitor *m, const cairn_drift_report *r, size_t rows)
 {
     if (!m->run)
         return;
-    size_t cap = 8 + 2 * r->n_features, n = 0;
+    size_t cap = 8 + 3 * r->n_features, n = 0;
     cairn_metric *pts = cn_xcalloc(cap, sizeof *pts);
     char **keys = cn_xcalloc(cap, sizeof *keys);
     cn_buf key = CN_BUF_INIT;
@@ -425,6 +425,10 @@ static void record(msv_monitor *m, const cairn_drift_report *r, size_t rows)
         cn_buf_printf(&prefix, "%sdrifted.", m->key_prefix);
         metric_key(&key, cn_buf_str(&prefix), f->name);
         PUT(cn_buf_str(&key), f->drifted ? 1.0 : 0.0);
+        cn_buf_clear(&prefix);
+        cn_buf_printf(&prefix, "%sthreshold.", m->key_prefix);
+        metric_key(&key, cn_buf_str(&prefix), f->name);
+        PUT(cn_buf_str(&key), f->threshold);
     }
     cn_buf_release(&prefix);
 #undef PUT
