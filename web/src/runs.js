@@ -197,7 +197,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
       h('div', { class: 'cell pin1 name', role: 'gridcell', title: run.name }, h('a', { href: link('/run/' + encodeURIComponent(run.id)), tabindex: -1 }, run.name)));
     for (const c of allCols()) {
       const v = cellValue(run, c);
-      el.append(h('div', { class: 'cell' + (c[0] === 'm' ? ' num' : ''), role: 'gridcell', title: v }, v));
+      el.append(h('div', { class: 'cell' + (c[0] === 'm' ? ' num' : ''), role: 'gridcell', title: v, dataset: { col: c } }, v));
     }
     return el;
   }
