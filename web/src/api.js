@@ -86,7 +86,7 @@ export async function metricPoints(runId, key, maxPoints, x) {
   const points = [];
   let token;
   do {
-    const d = await get('mlflow/metrics/get-history', { run_id: runId, metric_key: key, max_results: 25000, page_token: token });
+    const d = await get('mlflow/metrics/get-history', { run_id: runId, metric_key: key, max_results: 100000, page_token: token });
     for (const m of d.metrics || []) points.push(m);
     token = d.next_page_token;
   } while (token);
