@@ -16,6 +16,9 @@ async function summary() {
   }
 }
 
+// The summary's count of active runs ("active_runs"; "runs" in the first draft of the route).
+export const activeRuns = (s) => (s.active_runs !== undefined ? s.active_runs : s.runs);
+
 export async function experimentsPage(app, { query, seq }) {
   crumbs({ text: 'Experiments' });
   const q = query.get('q') || '';
@@ -39,7 +42,7 @@ export async function experimentsPage(app, { query, seq }) {
     tbody);
   for (const e of experiments) {
     const s = sums && sums.get(String(e.experiment_id));
-    const runsCell = h('td', { class: 'num', dataset: { exp: e.experiment_id } }, s ? String(s.runs) : '…');
+    const runsCell = h('td', { class: 'num', dataset: { exp: e.experiment_id } }, s ? String(activeRuns(s)) : '…');
     const lastCell = h('td', null, s ? fmtTime(s.last_activity) : '');
     const row = h('tr', { tabindex: 0, class: 'rowlink', onclick: () => navigate('/exp/' + encodeURIComponent(e.experiment_id)),
       onkeydown: (ev) => { if (ev.key === 'Enter') navigate('/exp/' + encodeURIComponent(e.experiment_id)); } },

@@ -7,6 +7,7 @@
 import { h, clear, fmtTime, fmtDuration, fmtValue } from './dom.js';
 import { get, post, ApiError } from './api.js';
 import { crumbs, navigate, link, isCurrent, currentRoute } from './main.js';
+import { activeRuns } from './experiments.js';
 
 const ROW = 30; // px, one row
 const FIRST_PAGE = 100; // small, so the first rows come fast
@@ -173,7 +174,8 @@ export async function runsPage(app, { params: [expId], query, seq }) {
 
   function updateCounts() {
     const n = state.rows.length;
-    countEl.textContent = state.done ? `${n} run${n === 1 ? '' : 's'}` : `${n}+ runs loaded`;
+    countEl.textContent = state.done ? `${n} run${n === 1 ? '' : 's'}`
+      : state.total != null ? `${state.total} runs (${n} loaded)` : `${n}+ runs loaded`;
     const s = state.selected.size;
     selEl.textContent = s ? `${s} selected` : '';
     compareBtn.disabled = s < 2;
@@ -211,7 +213,8 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   }
 
   function rowCountForHeight() {
-    if (state.total != null) return state.total;
+    if (state.done) return state.rows.length;
+    if (state.total != null) return Math.max(state.total, state.rows.length);
     return state.rows.length + (state.done ? 0 : Math.min(PAGE, 200));
   }
 
@@ -352,7 +355,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   if (!filter && view === 'active') {
     get('cairn/experiments/summary').then((d) => {
       const e = (d.experiments || []).find((x) => String(x.experiment_id) === String(expId));
-      if (e && isCurrent(seq) && currentRoute().path === path) { state.total = e.runs; schedule(); }
+      if (e && isCurrent(seq) && currentRoute().path === path) { state.total = activeRuns(e); updateCounts(); schedule(); }
     }).catch(() => {});
   }
   renderHead();
