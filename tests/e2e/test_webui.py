@@ -34,10 +34,8 @@ CURVE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60">'
              '<polyline points="0,50 40,30 80,20 120,15" fill="none" stroke="blue"/></svg>\n')
 
 
-@unittest.skipUnless(os.path.exists(CHROMIUM),
-                     '/usr/bin/chromium is absent: install it with scripts/install-deps.sh '
-                     '(apt-get install chromium) to run the browser tests')
-class WebUI(unittest.TestCase):
+class Served(unittest.TestCase):
+    """A store filled by seed(), served plain and with --auth."""
     maxDiff = None
 
     @classmethod
@@ -107,6 +105,11 @@ class WebUI(unittest.TestCase):
                                     'experiment_name=' + name, timeout=30) as r:
             return json.loads(r.read())['experiment']['experiment_id']
 
+
+@unittest.skipUnless(os.path.exists(CHROMIUM),
+                     '/usr/bin/chromium is absent: install it with scripts/install-deps.sh '
+                     '(apt-get install chromium) to run the browser tests')
+class Browser(Served):
     def test_pages(self):
         exp_id = self.exp_id_of('webui-test')
         spec = {'base': self.server.base, 'out': str(self.out), 'web_dir': str(WEB_DIR),
@@ -204,6 +207,10 @@ class WebUI(unittest.TestCase):
                      'chart', 'chart-time-log-smoothed', 'run-hostile', 'login'):
             self.assertTrue((self.out / (name + '.png')).stat().st_size > 1000, name)
 
+
+class Serving(Served):
+    """The UI's files and headers, without a browser."""
+
     def test_headers_and_routes(self):
         base = self.server.base
         with urllib.request.urlopen(base + '/', timeout=30) as r:
@@ -244,6 +251,8 @@ class WebUI(unittest.TestCase):
         with urllib.request.urlopen(self.auth_server.base + '/', timeout=30) as r:
             self.assertEqual(r.read().decode(), html)
 
+
+del Served  # a base, not a test
 
 if __name__ == '__main__':
     unittest.main()

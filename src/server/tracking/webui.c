@@ -20,8 +20,7 @@ static const trk_webui_file *find_file(const char *rel)
     return NULL;
 }
 
-/* True when the If-None-Match header lists etag (or is "*"). */
-static bool etag_matches(const char *inm, const char *etag)
+bool trk_webui_etag_matches(const char *inm, const char *etag)
 {
     if (!inm)
         return false;
@@ -71,7 +70,7 @@ bool trk_webui_serve(const http_request *req, http_response *resp)
     http_add_header(resp, "ETag", f->etag);
     http_add_header(resp, "Cache-Control",
                     is_static ? "public, max-age=31536000, immutable" : "no-cache");
-    if (etag_matches(http_header(req, "If-None-Match"), f->etag)) {
+    if (trk_webui_etag_matches(http_header(req, "If-None-Match"), f->etag)) {
         resp->status = 304;
         resp->content_type = f->content_type;
         return true;

@@ -23,4 +23,8 @@ extern const size_t trk_webui_n_files;
  * get index.html, "/static/<f>" the file f (404 when absent). Returns false for a method the
  * UI does not take (resp then holds nothing). */
 bool trk_webui_serve(const http_request *req, http_response *resp);
+
+/* True when an If-None-Match header value (NULL: none) lists etag, weak or strong, or is
+ * "*". etag is quoted, as in the table. */
+bool trk_webui_etag_matches(const char *inm, const char *etag);
 #endif
