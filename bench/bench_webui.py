@@ -32,7 +32,7 @@ def main():
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--keep', help='a folder for the seeded store, reused when it exists')
     args = ap.parse_args()
-    build = pathlib.Path(args.build)
+    build = pathlib.Path(args.build).resolve()
     os.environ.setdefault('CAIRN_BIN', str(build / 'cairn'))
     import restlib  # noqa: E402  (reads CAIRN_BIN)
 
