@@ -36,7 +36,9 @@ async function measure(name, hash, expr, extra) {
     const page = await context.newPage();
     await page.goto(spec.base + '/' + hash);
     times.push(await waitValue(page, expr, 120000));
-    if (extra) notes.push(await extra(page));
+    const parts = await page.evaluate(() => performance.getEntriesByType('resource').map((r) =>
+      `${r.name.replace(/^.*\/(static|ajax-api\/2\.0)\//, '').replace(/\?.*$/, '')} ${Math.round(r.startTime)}-${Math.round(r.responseEnd)}`));
+    notes.push((extra ? (await extra(page)) + '; ' : '') + 'requests (ms from navigation): ' + parts.join(', '));
     await context.close();
   }
   results[name] = { median_ms: Math.round(median(times)), all_ms: times.map(Math.round), notes: notes[notes.length - 1] };

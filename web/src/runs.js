@@ -79,7 +79,14 @@ export function markFilterError(filter, message) {
 }
 
 export async function runsPage(app, { params: [expId], query, seq }) {
-  const exp = (await get('mlflow/experiments/get', { experiment_id: expId })).experiment;
+  // The experiment and the first page are asked for at once (the first rows wait for both).
+  const expP = get('mlflow/experiments/get', { experiment_id: expId });
+  const order0 = query.get('order') || 'attributes.start_time DESC';
+  const viewType0 = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' }[query.get('view') || 'active'] || 'ACTIVE_ONLY';
+  let firstPage = post('mlflow/runs/search', { experiment_ids: [expId], filter: query.get('filter') || '', order_by: [order0],
+    run_view_type: viewType0, max_results: FIRST_PAGE });
+  firstPage.catch(() => {}); // handled where it is awaited
+  const exp = (await expP).experiment;
   if (!isCurrent(seq)) return;
   crumbs({ text: 'Experiments', href: '#/' }, { text: exp.name });
   const view = query.get('view') || 'active';
@@ -255,8 +262,14 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     state.loading = true;
     const first = state.rows.length === 0;
     try {
-      const d = await post('mlflow/runs/search', { experiment_ids: [expId], filter, order_by: [order], run_view_type: viewType,
-        max_results: first ? FIRST_PAGE : PAGE, page_token: state.token || undefined });
+      let d;
+      if (first && firstPage) {
+        d = await firstPage;
+        firstPage = null;
+      } else {
+        d = await post('mlflow/runs/search', { experiment_ids: [expId], filter, order_by: [order], run_view_type: viewType,
+          max_results: first ? FIRST_PAGE : PAGE, page_token: state.token || undefined });
+      }
       if (!isCurrent(seq)) return;
       const runs = (d.runs || []).map(flatten);
       for (const r of runs) {
@@ -351,16 +364,17 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   });
   window.addEventListener('resize', schedule);
 
-  // A total for the scrollbar when the count is known (no filter, the active runs).
-  if (!filter && view === 'active') {
+  renderHead();
+  updateCounts();
+  await fetchPage();
+  // A total for the scrollbar when the count is known (no filter, the active runs); asked
+  // after the first rows, which it would otherwise compete with.
+  if (!filter && view === 'active' && !state.done && isCurrent(seq)) {
     get('cairn/experiments/summary').then((d) => {
       const e = (d.experiments || []).find((x) => String(x.experiment_id) === String(expId));
       if (e && isCurrent(seq) && currentRoute().path === path) { state.total = activeRuns(e); updateCounts(); schedule(); }
     }).catch(() => {});
   }
-  renderHead();
-  updateCounts();
-  await fetchPage();
 }
 
 function splitOrder(o) {
