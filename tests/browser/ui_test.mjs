@@ -30,7 +30,7 @@ try {
   // page.waitForFunction evaluates its predicate with eval, which the UI's CSP forbids (as it
   // should); poll with page.evaluate (a CDP evaluation, outside the page's CSP) instead.
   page.waitForFunction = async (fn, arg) => {
-    const deadline = Date.now() + 15000;
+    const deadline = Date.now() + 30000;
     for (;;) {
       const v = await page.evaluate(fn, arg);
       if (v) return v;
