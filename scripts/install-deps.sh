@@ -18,7 +18,14 @@ PACKAGES=(
   librsvg2-bin
   # promtool, which checks cairn serve's /metrics
   prometheus
+  # the web UI's browser tests and benchmark (headless, driven by playwright-core from npm)
+  chromium
 )
+# The web UI is bundled at build time with node and npm (web/package-lock.json); a machine that
+# has them already (nodesource's nodejs includes npm) keeps its own.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "tracking/group.h"
 #include "tracking/trk.h"
+#include "tracking/webui.h"
 #include "base/fs.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -350,6 +351,10 @@ static void app_handle(void *vapp, http_request *req, http_response *resp)
     }
     const char *suffix = api_suffix(path);
     if (!suffix) {
+        /* Not the API: the web UI's files, or its index.html for the client's routes. */
+        bool api_like = cn_str_starts(path, "/api/") || cn_str_starts(path, "/ajax-api/");
+        if (!api_like && trk_webui_serve(req, resp))
+            return;
         plain_error(resp, 404, "ENDPOINT_NOT_FOUND", "no page at %.200s", path);
         return;
     }

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The web UI's speed in headless chromium: time to the first rows of a 100,000-run
+experiment (plain, sorted by a metric, filtered) and to a drawn chart of a 1,000,000-point
+metric, plus frame times while the table scrolls. Goals: first rows < 300 ms, chart < 500 ms.
+
+    python3 bench/bench_webui.py [--build build/dev] [--runs 100000] [--points 1000000]
+                                 [--reps 5] [--keep DIR]
+
+The store is seeded by bench_webui_seed (the public C API, 1000 runs a transaction) into DIR
+(kept and reused with --keep), served by `cairn server` on 127.0.0.1, and timed by
+bench/bench_webui.mjs (playwright-core from web/'s lockfile, /usr/bin/chromium)."""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'tests' / 'e2e'))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default=str(ROOT / 'build' / 'dev'))
+    ap.add_argument('--runs', type=int, default=100000)
+    ap.add_argument('--points', type=int, default=1000000)
+    ap.add_argument('--reps', type=int, default=5)
+    ap.add_argument('--keep', help='a folder for the seeded store, reused when it exists')
+    args = ap.parse_args()
+    build = pathlib.Path(args.build).resolve()
+    os.environ.setdefault('CAIRN_BIN', str(build / 'cairn'))
+    import restlib  # noqa: E402  (reads CAIRN_BIN)
+
+    work = pathlib.Path(args.keep) if args.keep else pathlib.Path(tempfile.mkdtemp(prefix='bw-'))
+    work.mkdir(parents=True, exist_ok=True)
+    store = 'sqlite:///' + str(work / 's.db').lstrip('/')
+    ids_file = work / 'ids.txt'
+    if not ids_file.exists():
+        t0 = time.monotonic()
+        out = subprocess.run([str(build / 'bench' / 'bench_webui_seed'), store, str(args.runs),
+                              str(args.points)], check=True, capture_output=True, text=True).stdout
+        ids_file.write_text(out)
+        print('seeded %d runs and a %d-point metric in %.1f s' %
+              (args.runs, args.points, time.monotonic() - t0))
+    exp_id, long_run = ids_file.read_text().split()
+    server = restlib.Server(store, work / 'art', work)
+    try:
+        spec = {'base': server.base, 'web_dir': str(ROOT / 'web'), 'exp_id': exp_id,
+                'long_run': long_run, 'reps': args.reps}
+        spec_path = work / 'bench-spec.json'
+        spec_path.write_text(json.dumps(spec))
+        proc = subprocess.run(['node', str(ROOT / 'bench' / 'bench_webui.mjs'), str(spec_path)],
+                              capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            sys.exit('bench_webui.mjs failed:\n' + proc.stderr)
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(work, True)
+    goals = {'first_rows': 300, 'first_rows_sorted_by_metric': 300, 'first_rows_filtered': 300,
+             'chart_1M_points': 500}
+    print('web UI, %d runs, a %d-point metric (median of %d cold loads):' %
+          (args.runs, args.points, args.reps))
+    for k, goal in goals.items():
+        r = res[k]
+        print('  %-30s %6d ms  goal < %d ms: %s   (all: %s)%s' %
+              (k, r['median_ms'], goal, 'met' if r['median_ms'] < goal else 'NOT met',
+               ' '.join(map(str, r['all_ms'])), ('  ' + r['notes']) if r.get('notes') else ''))
+    s = res['scroll_5000_rows']
+    print('  scroll 5000 rows: %d frames, median %.1f ms, p95 %.1f ms a frame, %d rows in the DOM'
+          ' (%s)' % (s['frames'], s['median_frame_ms'], s['p95_frame_ms'], s['rows_in_dom'],
+                     s['loaded']))
+    print(json.dumps(res))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// api.js - the REST calls. Credentials (a Basic header from the login form, or a Bearer
+// token) live in sessionStorage; a 401 raises AuthError, which the router turns into the
+// login form. credentials:'omit' keeps the browser's own password dialog away.
+const KEY = 'cairn.authorization';
+
+export class AuthError extends Error {}
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function authHeader() {
+  return sessionStorage.getItem(KEY);
+}
+export function setAuth(value) {
+  if (value) sessionStorage.setItem(KEY, value);
+  else sessionStorage.removeItem(KEY);
+}
+export function basicAuth(user, password) {
+  const bytes = new TextEncoder().encode(`${user}:${password}`);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return 'Basic ' + btoa(bin);
+}
+
+export async function raw(path, opts = {}) {
+  const headers = Object.assign({}, opts.headers);
+  const a = authHeader();
+  if (a) headers.Authorization = a;
+  const resp = await fetch(path, Object.assign({}, opts, { headers, credentials: 'omit' }));
+  if (resp.status === 401) throw new AuthError('sign in to see this');
+  return resp;
+}
+
+async function call(method, route, params) {
+  let url = '/ajax-api/2.0/' + route;
+  const opts = { method };
+  if (method === 'GET') {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params || {})) {
+      if (v === undefined || v === null) continue;
+      if (Array.isArray(v)) v.forEach((x) => q.append(k, x));
+      else q.append(k, v);
+    }
+    const s = q.toString();
+    if (s) url += '?' + s;
+  } else {
+    opts.headers = { 'Content-Type': 'application/json' };
+    opts.body = JSON.stringify(params || {});
+  }
+  const resp = await raw(url, opts);
+  const text = await resp.text();
+  let doc = null;
+  try {
+    doc = text ? JSON.parse(text) : {};
+  } catch {
+    doc = null;
+  }
+  if (!resp.ok) {
+    throw new ApiError(resp.status, doc && doc.error_code, (doc && doc.message) || `${resp.status} ${resp.statusText}`);
+  }
+  if (doc === null) throw new ApiError(resp.status, 'BAD_RESPONSE', 'the server answered something that is not JSON');
+  return doc;
+}
+
+export const get = (route, params) => call('GET', route, params);
+export const post = (route, params) => call('POST', route, params);
+
+// A metric's points, downsampled by the server when the cairn route exists (keeping each
+// bucket's extremes), else the whole history.
+let noDownsample = false;
+export async function metricPoints(runId, key, maxPoints, x) {
+  if (!noDownsample) {
+    try {
+      const d = await get('cairn/metrics/downsample', { run_id: runId, metric_key: key, max_points: maxPoints, x });
+      return { points: d.points || [], total: d.total, downsampled: !!d.downsampled };
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 404 || e.code !== 'ENDPOINT_NOT_FOUND') throw e;
+      noDownsample = true;
+    }
+  }
+  const points = [];
+  let token;
+  do {
+    const d = await get('mlflow/metrics/get-history', { run_id: runId, metric_key: key, max_results: 100000, page_token: token });
+    for (const m of d.metrics || []) points.push(m);
+    token = d.next_page_token;
+  } while (token);
+  return { points, total: points.length, downsampled: false };
+}
+
+export function artifactUrl(rootUri, path) {
+  // Runs under the server's root answer through the mlflow-artifacts proxy.
+  if (!rootUri || !rootUri.startsWith('mlflow-artifacts:/')) return null;
+  const base = rootUri.slice('mlflow-artifacts:/'.length).replace(/^\/+/, '');
+  const enc = (s) => s.split('/').map(encodeURIComponent).join('/');
+  return '/ajax-api/2.0/mlflow-artifacts/artifacts/' + enc(base) + '/' + enc(path);
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// main.js - the UI's entry: hash routing (every view's state is in the URL, so a link
+// reproduces it), the page frame, and the login form shown when the API answers 401.
+import './style.css';
+import { h, clear } from './dom.js';
+import { AuthError, ApiError, setAuth, basicAuth, authHeader } from './api.js';
+import { experimentsPage } from './experiments.js';
+import { runsPage } from './runs.js';
+import { runPage } from './run.js';
+import { chartPage } from './chart.js';
+import { comparePage } from './compare.js';
+
+const routes = [
+  [/^\/$/, experimentsPage],
+  [/^\/exp\/([^/]+)$/, runsPage],
+  [/^\/run\/([^/]+)$/, runPage],
+  [/^\/chart$/, chartPage],
+  [/^\/compare$/, comparePage],
+];
+
+// "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}
+export function currentRoute() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const q = hash.indexOf('?');
+  return {
+    path: q < 0 ? hash : hash.slice(0, q),
+    query: new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)),
+  };
+}
+
+export function link(path, params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+  const s = q.toString();
+  return '#' + path + (s ? '?' + s : '');
+}
+
+export function navigate(path, params, replace) {
+  const target = link(path, params);
+  if (replace) {
+    history.replaceState(null, '', target);
+    render();
+  } else {
+    location.hash = target;
+  }
+}
+
+export function crumbs(...items) {
+  const nav = clear(document.getElementById('crumbs'));
+  items.forEach((it, i) => {
+    if (i) nav.append(' / ');
+    nav.append(it.href ? h('a', { href: it.href }, it.text) : h('span', null, it.text));
+  });
+}
+
+let renderSeq = 0;
+export function isCurrent(seq) {
+  return seq === renderSeq;
+}
+
+export async function render() {
+  const seq = ++renderSeq;
+  const app = document.getElementById('app');
+  const { path, query } = currentRoute();
+  const who = clear(document.getElementById('who'));
+  if (authHeader())
+    who.append(h('button', { type: 'button', class: 'link', onclick: () => { setAuth(null); render(); } }, 'sign out'));
+  for (const [re, page] of routes) {
+    const m = re.exec(path);
+    if (!m) continue;
+    try {
+      await page(app, { params: m.slice(1).map(decodeURIComponent), query, seq });
+    } catch (e) {
+      if (!isCurrent(seq)) return;
+      if (e instanceof AuthError) loginForm(app);
+      else showError(app, e);
+    }
+    return;
+  }
+  crumbs({ text: 'not found' });
+  clear(app).append(h('p', { class: 'error' }, 'No page here. '), h('a', { href: '#/' }, 'Experiments'));
+}
+
+export function showError(app, e) {
+  clear(app).append(
+    h('div', { class: 'error', role: 'alert' }, e instanceof ApiError ? `${e.code || e.status}: ${e.message}` : String(e && e.message ? e.message : e)),
+  );
+}
+
+function loginForm(app) {
+  crumbs({ text: 'sign in' });
+  const user = h('input', { id: 'login-user', autocomplete: 'username', placeholder: 'user' });
+  const pass = h('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', placeholder: 'password' });
+  const token = h('input', { id: 'login-token', type: 'password', autocomplete: 'off', placeholder: 'or a token (cairn auth token create USER)' });
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        if (token.value) setAuth('Bearer ' + token.value.trim());
+        else setAuth(basicAuth(user.value, pass.value));
+        render();
+      },
+    },
+    h('h1', null, 'Sign in'),
+    h('p', { class: 'muted' }, 'This server asks for credentials. They are kept for this tab only.'),
+    h('label', null, 'User ', user),
+    h('label', null, 'Password ', pass),
+    h('label', null, 'Token ', token),
+    h('button', { type: 'submit' }, 'Sign in'),
+  );
+  if (authHeader()) form.append(h('p', { class: 'error', role: 'alert' }, 'Those credentials were refused.'));
+  clear(app).append(form);
+  user.focus();
+}
+
+window.addEventListener('hashchange', render);
+render();
