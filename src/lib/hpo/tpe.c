@@ -35,6 +35,8 @@ typedef struct tpe_opts {
 typedef struct tpe_order {
     size_t n;        /* observations it was built from, in trial-number order */
     int64_t *number; /* their trial numbers */
+    double *value;   /* their values of the parameter (NaN: the trial lacks it) */
+    double *mu;      /* the box coordinates of those values */
     uint64_t *key;   /* mu_key of the box coordinate, or KEY_NONE: the trial lacks it */
     size_t *sorted;  /* positions (into number order) of the holders, by (key, position) */
     size_t n_sorted;
@@ -45,9 +47,13 @@ typedef struct tpe {
     tpe_opts o;       /* first: the sampling code takes a const tpe_opts * */
     tpe_order *order; /* per parameter of the space */
     size_t n_order;
-    size_t w_n; /* the weight cache: n observations and the prior, normalised */
-    double w_prior, *w, *logw;
+    struct {      /* the normalised weights of n observations and the prior, and their logs: */
+        size_t n; /* [0] for below sets (at most 25), [1] for above ones */
+        double *w, *logw;
+    } wc[2];
 } tpe;
+
+static void order_release(tpe_order *c);
 
 static cairn_status tpe_create(cairn_sampler *s, cn_spec *spec)
 {
@@ -56,7 +62,7 @@ static cairn_status tpe_create(cairn_sampler *s, cn_spec *spec)
     s->impl = st;
     st->n_order = s->space->n;
     st->order = cn_xcalloc(st->n_order ? st->n_order : 1, sizeof *st->order);
-    st->w_n = SIZE_MAX;
+    st->wc[0].n = st->wc[1].n = SIZE_MAX;
     o->n_startup = 10;
     o->n_ei = 24;
     o->magic_clip = true;
@@ -109,14 +115,13 @@ static void tpe_free(cairn_sampler *s)
     tpe *st = s->impl;
     if (!st)
         return;
-    for (size_t i = 0; i < st->n_order; i++) {
-        free(st->order[i].number);
-        free(st->order[i].key);
-        free(st->order[i].sorted);
-    }
+    for (size_t i = 0; i < st->n_order; i++)
+        order_release(&st->order[i]);
     free(st->order);
-    free(st->w);
-    free(st->logw);
+    for (size_t i = 0; i < 2; i++) {
+        free(st->wc[i].w);
+        free(st->wc[i].logw);
+    }
     free(st);
 }
 
@@ -264,6 +269,7 @@ typedef struct mixture {
     double *base; /* log w_i minus every numeric dimension's norm: the term before the kernels */
     size_t d;
     kdim *dims;
+    bool all_cat; /* every dimension categorical: summed as before, see log_sum_exp_exact */
 } mixture;
 
 static void mixture_release(mixture *m)
@@ -303,23 +309,24 @@ static void default_weights(size_t m, double *w)
  * mode) compute them once. */
 static void mixture_weights(tpe *st, size_t n, double *w, double *logw)
 {
-    if (st->w_n != n || st->w_prior != st->o.prior_weight) {
-        st->w = cn_xrealloc(st->w, (n + 1) * sizeof *st->w);
-        st->logw = cn_xrealloc(st->logw, (n + 1) * sizeof *st->logw);
-        default_weights(n, st->w);
-        st->w[n] = st->o.prior_weight;
+    size_t slot = n > 25;
+    double *cw = st->wc[slot].w, *cl = st->wc[slot].logw;
+    if (st->wc[slot].n != n) {
+        cw = st->wc[slot].w = cn_xrealloc(cw, (n + 1) * sizeof *cw);
+        cl = st->wc[slot].logw = cn_xrealloc(cl, (n + 1) * sizeof *cl);
+        default_weights(n, cw);
+        cw[n] = st->o.prior_weight;
         double sum = 0;
         for (size_t i = 0; i <= n; i++)
-            sum += st->w[i];
+            sum += cw[i];
         for (size_t i = 0; i <= n; i++) {
-            st->w[i] /= sum;
-            st->logw[i] = log(st->w[i]);
+            cw[i] /= sum;
+            cl[i] = log(cw[i]);
         }
-        st->w_n = n;
-        st->w_prior = st->o.prior_weight;
+        st->wc[slot].n = n;
     }
-    memcpy(w, st->w, (n + 1) * sizeof *w);
-    memcpy(logw, st->logw, (n + 1) * sizeof *logw);
+    memcpy(w, cw, (n + 1) * sizeof *w);
+    memcpy(logw, cl, (n + 1) * sizeof *logw);
 }
 
 typedef struct sort_mu {
@@ -412,26 +419,52 @@ static void neighbour_sigmas(const tpe_opts *o, const double *mu, size_t k, doub
     free(s);
 }
 
-static uint64_t obs_key(const cn_param *p, size_t pi, const obs *x)
+/* Fills value, mu and key of position b from the observation x. */
+static void order_entry(const cn_param *p, size_t pi, const obs *x, double *value, double *mu,
+                        uint64_t *key)
 {
-    double v = x->t->params[pi];
-    return isnan(v) ? KEY_NONE : mu_key(cn_param_encode(p, v));
+    *value = x->t->params[pi];
+    *mu = isnan(*value) ? NAN : cn_param_encode(p, *value);
+    *key = isnan(*value) ? KEY_NONE : mu_key(*mu);
+}
+
+static bool same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+static void order_alloc(int64_t **number, double **value, double **mu, uint64_t **key,
+                        size_t **sorted, size_t n)
+{
+    *number = cn_xmalloc((n + 1) * sizeof **number);
+    *value = cn_xmalloc((n + 1) * sizeof **value);
+    *mu = cn_xmalloc((n + 1) * sizeof **mu);
+    *key = cn_xmalloc((n + 1) * sizeof **key);
+    *sorted = cn_xmalloc((n + 1) * sizeof **sorted);
+}
+
+static void order_release(tpe_order *c)
+{
+    free(c->number);
+    free(c->value);
+    free(c->mu);
+    free(c->key);
+    free(c->sorted);
 }
 
 /* Builds the order of parameter pi afresh from ob[0 .. n_obs) (trial-number order). */
 static void order_rebuild(tpe_order *c, const cn_param *p, size_t pi, const obs *ob, size_t n_obs,
                           bool reusable)
 {
-    c->number = cn_xrealloc(c->number, (n_obs + 1) * sizeof *c->number);
-    c->key = cn_xrealloc(c->key, (n_obs + 1) * sizeof *c->key);
-    c->sorted = cn_xrealloc(c->sorted, (n_obs + 1) * sizeof *c->sorted);
+    order_release(c);
+    order_alloc(&c->number, &c->value, &c->mu, &c->key, &c->sorted, n_obs);
     sort_mu *s = cn_xmalloc((n_obs + 1) * sizeof *s);
     size_t k = 0;
     for (size_t b = 0; b < n_obs; b++) {
         c->number[b] = ob[b].t->number;
-        c->key[b] = obs_key(p, pi, &ob[b]);
+        order_entry(p, pi, &ob[b], &c->value[b], &c->mu[b], &c->key[b]);
         if (c->key[b] != KEY_NONE)
-            s[k++] = (sort_mu){cn_param_encode(p, ob[b].t->params[pi]), b};
+            s[k++] = (sort_mu){c->mu[b], b};
     }
     sort_mus(s, k);
     for (size_t r = 0; r < k; r++)
@@ -456,63 +489,61 @@ static void order_update(tpe_order *c, const cn_param *p, size_t pi, const obs *
         order_rebuild(c, p, pi, ob, n_obs, rising);
         return;
     }
-    int64_t *number = cn_xmalloc((n_obs + 1) * sizeof *number);
-    uint64_t *key = cn_xmalloc((n_obs + 1) * sizeof *key);
+    tpe_order nw = {.n = n_obs, .reusable = true};
+    order_alloc(&nw.number, &nw.value, &nw.mu, &nw.key, &nw.sorted, n_obs);
     size_t *newpos = cn_xmalloc((old_n + 1) * sizeof *newpos);
     size_t *fresh = cn_xmalloc((n_obs + 1) * sizeof *fresh), n_fresh = 0, a = 0;
     bool same = true;
     for (size_t b = 0; b < n_obs && same; b++) {
-        number[b] = ob[b].t->number;
-        key[b] = obs_key(p, pi, &ob[b]);
-        while (a < old_n && c->number[a] < number[b])
+        nw.number[b] = ob[b].t->number;
+        while (a < old_n && c->number[a] < nw.number[b])
             newpos[a++] = SIZE_MAX; /* gone */
-        if (a < old_n && c->number[a] == number[b]) {
-            same = c->key[a] == key[b];
+        if (a < old_n && c->number[a] == nw.number[b]) {
+            nw.value[b] = ob[b].t->params[pi];
+            same = same_bits(c->value[a], nw.value[b]);
+            nw.mu[b] = c->mu[a];
+            nw.key[b] = c->key[a];
             newpos[a++] = b;
-        } else if (key[b] != KEY_NONE) {
-            fresh[n_fresh++] = b;
+        } else {
+            order_entry(p, pi, &ob[b], &nw.value[b], &nw.mu[b], &nw.key[b]);
+            if (nw.key[b] != KEY_NONE)
+                fresh[n_fresh++] = b;
         }
     }
     while (a < old_n)
         newpos[a++] = SIZE_MAX;
     if (!same || n_fresh > 32) {
-        free(number);
-        free(key);
+        order_release(&nw);
         free(newpos);
         free(fresh);
         order_rebuild(c, p, pi, ob, n_obs, true);
         return;
     }
     /* the new ones by (key, position), then merged with the kept ones */
+    const uint64_t *key = nw.key;
     for (size_t i = 1; i < n_fresh; i++) {
         size_t f = fresh[i], at = i;
         for (; at > 0 && key[fresh[at - 1]] > key[f]; at--)
             fresh[at] = fresh[at - 1];
         fresh[at] = f;
     }
-    size_t *sorted = cn_xmalloc((n_obs + 1) * sizeof *sorted), m = 0, f = 0;
+    size_t m = 0, f = 0;
     for (size_t r = 0; r < old_sorted; r++) {
         size_t np = newpos[c->sorted[r]];
         if (np == SIZE_MAX)
             continue;
         while (f < n_fresh &&
                (key[fresh[f]] < key[np] || (key[fresh[f]] == key[np] && fresh[f] < np)))
-            sorted[m++] = fresh[f++];
-        sorted[m++] = np;
+            nw.sorted[m++] = fresh[f++];
+        nw.sorted[m++] = np;
     }
     while (f < n_fresh)
-        sorted[m++] = fresh[f++];
-    free(c->number);
-    free(c->key);
-    free(c->sorted);
+        nw.sorted[m++] = fresh[f++];
+    nw.n_sorted = m;
+    order_release(c);
     free(newpos);
     free(fresh);
-    c->number = number;
-    c->key = key;
-    c->sorted = sorted;
-    c->n = n_obs;
-    c->n_sorted = m;
-    c->reusable = true;
+    *c = nw;
 }
 
 /* ---- the score: log l(x) - log g(x) over arrays of components ---- */
@@ -627,6 +658,26 @@ static double log_sum_exp(double *t, size_t n)
 }
 #endif
 
+/* log sum_i e^t_i with libm's exp, term by term, leaving out terms 40 below the largest (each
+ * adds less than 1e-17 of it). Categorical dimensions make mathematically equal scores (two
+ * choices each observed once, in sets of equal weights): which of them wins is decided by
+ * rounding, and this keeps the rounding of earlier versions, so that seeded studies propose
+ * what they proposed before. The choices are few, and scores are kept per choice. */
+static double log_sum_exp_exact(const double *t, size_t n)
+{
+    double best = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] > best)
+            best = t[i];
+    if (best == -INFINITY)
+        return -INFINITY;
+    double sum = 0, floor_t = best - 40;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] > floor_t)
+            sum += exp(t[i] - best);
+    return best + log(sum);
+}
+
 /* Builds the mixture over the dimensions dims[0 .. d) from the observations of set (below or
  * above) that hold every one of them, in trial-number order. With neighbour bandwidths the
  * orders of st->order are up to date for those dimensions. */
@@ -685,8 +736,12 @@ static void mixture_build(tpe *st, const cairn_space *sp, const size_t *params, 
         double L = p->L, H = p->H;
         k->mu = cn_xmalloc(nc * sizeof *k->mu);
         k->sigma = cn_xmalloc(nc * sizeof *k->sigma);
-        for (size_t i = 0; i < n; i++)
-            k->mu[i] = cn_param_encode(p, ob[use[i]].t->params[params[j]]);
+        if (o->scott)
+            for (size_t i = 0; i < n; i++)
+                k->mu[i] = cn_param_encode(p, ob[use[i]].t->params[params[j]]);
+        else /* the order holds them */
+            for (size_t i = 0; i < n; i++)
+                k->mu[i] = st->order[params[j]].mu[use[i]];
         k->mu[n] = L + 0.5 * (H - L);
         if (o->scott) {
             double sg = 0.2 * pow((double)(n > 1 ? n : 1), -1.0 / ((double)d + 4)) * (H - L);
@@ -745,6 +800,9 @@ static void mixture_build(tpe *st, const cairn_space *sp, const size_t *params, 
                 k->inv[i] = 1 / k->sigma[i];
         }
     }
+    m->all_cat = true;
+    for (size_t j = 0; j < d; j++)
+        m->all_cat = m->all_cat && m->dims[j].is_cat;
     free(srt);
     free(to_use);
     free(use);
@@ -815,7 +873,7 @@ SCORE_CLONES static double mixture_logpdf(const mixture *m, const double *y, dou
             }
         }
     }
-    return log_sum_exp(terms, n);
+    return m->all_cat ? log_sum_exp_exact(terms, n) : log_sum_exp(terms, n);
 }
 
 /* Samples the parameters params[0 .. d) jointly: n_ei candidates from l, the best ratio. */
@@ -833,9 +891,28 @@ static void sample_joint(tpe *st, const cairn_space *sp, const size_t *params, s
     double *y = cn_xcalloc(d, sizeof *y), *best = cn_xcalloc(d, sizeof *best);
     double best_score = -INFINITY;
     double *terms = cn_xmalloc((l.n_comp > g.n_comp ? l.n_comp : g.n_comp) * sizeof *terms);
+    /* One discrete dimension (categorical or stepped): candidates repeat values, whose score
+     * is computed once. */
+    bool memo = d == 1 && (sp->params[params[0]].type == CAIRN_SPACE_PARAM_CATEGORICAL ||
+                           sp->params[params[0]].q > 0);
+    double *seen_y = memo ? cn_xmalloc((size_t)o->n_ei * sizeof *seen_y) : NULL;
+    double *seen_s = memo ? cn_xmalloc((size_t)o->n_ei * sizeof *seen_s) : NULL;
+    size_t n_seen = 0;
     for (int64_t c = 0; c < o->n_ei; c++) {
         mixture_sample(&l, r, y);
-        double score = mixture_logpdf(&l, y, terms) - mixture_logpdf(&g, y, terms);
+        size_t at = 0;
+        while (at < n_seen && !same_bits(seen_y[at], y[0]))
+            at++;
+        double score;
+        if (memo && at < n_seen) {
+            score = seen_s[at];
+        } else {
+            score = mixture_logpdf(&l, y, terms) - mixture_logpdf(&g, y, terms);
+            if (memo) {
+                seen_y[n_seen] = y[0];
+                seen_s[n_seen++] = score;
+            }
+        }
         if (c == 0 || score > best_score) {
             best_score = score;
             memcpy(best, y, d * sizeof *y);
@@ -847,6 +924,8 @@ static void sample_joint(tpe *st, const cairn_space *sp, const size_t *params, s
                          : p->q > 0                               ? best[j]
                                                                   : cn_param_decode(p, best[j]);
     }
+    free(seen_y);
+    free(seen_s);
     free(terms);
     free(y);
     free(best);
