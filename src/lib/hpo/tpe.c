@@ -612,7 +612,8 @@ static inline double exp_le0(double x)
 
 #if defined(__GNUC__)
 typedef double v4d __attribute__((vector_size(32)));
-typedef int64_t v4i __attribute__((vector_size(32)));
+typedef int64_t v4i __attribute__((vector_size(32)));  /* comparisons' masks */
+typedef uint64_t v4u __attribute__((vector_size(32))); /* the exponent bits, shifted unsigned */
 
 static inline double log_sum_exp(double *t, size_t n)
 {
@@ -642,7 +643,7 @@ static inline double log_sum_exp(double *t, size_t n)
         v4i low = x < EXP_MIN;
         x = (v4d)(((v4i)x & ~low) | ((v4i)(x * 0 + EXP_MIN) & low));
         v4d kd = x * LOG2E + EXP_SHIFT;
-        v4i k = (v4i)kd;
+        v4u k = (v4u)kd;
         kd -= EXP_SHIFT;
         v4d r = (x - kd * LN2_HI) - kd * LN2_LO, p;
         EXP_POLY(p, r);
