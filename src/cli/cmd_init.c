@@ -345,24 +345,24 @@ static void write_card(const init_plan *p, cn_buf *b)
         "license: other\n"
         "---\n\n"
         "# Model card: %s\n\n"
-        "Replace each guidance paragraph (the lines starting with '>') with your own text. A\n"
-        "promotion to production checks that none of them is left as written here.\n\n"
+        "Write your own text under each heading. The guidance in <!-- --> comments does not\n"
+        "count: a promotion to production refuses a card whose sections hold only guidance.\n\n"
         "## Intended use\n\n"
-        "> Who will use the model, for which decision, and on what population? Name the uses it\n"
-        "> is NOT meant for (out-of-scope uses), and who is affected by its mistakes.\n\n"
+        "<!-- Who will use the model, for which decision, and on what population? Name the\n"
+        "uses it is NOT meant for (out-of-scope uses), and who is affected by its mistakes. -->\n\n"
         "## Assumptions\n\n"
-        "> What must hold about the data for the model to work: how rows were collected, the\n"
-        "> period they cover, that the label means the same thing at serving time, that the\n"
-        "> features are available before the decision (no leakage from the future).\n\n"
+        "<!-- What must hold about the data for the model to work: how rows were collected,\n"
+        "the period they cover, that the label means the same thing at serving time, that the\n"
+        "features are available before the decision (no leakage from the future). -->\n\n"
         "## Limitations\n\n"
-        "> Where the model is known or likely to do poorly: rare classes, small slices, values\n"
-        "> outside the training ranges (expectations.yaml records them), drift since training.\n"
-        "> Say what a user should do when the model is unsure.\n\n"
+        "<!-- Where the model is known or likely to do poorly: rare classes, small slices,\n"
+        "values outside the training ranges (expectations.yaml records them), drift since\n"
+        "training. Say what a user should do when the model is unsure. -->\n\n"
         "## Ethical considerations\n\n"
-        "> Sensitive attributes in or correlated with the features, groups that may be served\n"
-        "> worse, consent and privacy of the people in the data, the harm of a false positive\n"
-        "> and of a false negative. Declare a sensitive attribute in expectations.yaml\n"
-        "> ('sensitive:') so its coverage is checked before every training run.\n",
+        "<!-- Sensitive attributes in or correlated with the features, groups that may be\n"
+        "served worse, consent and privacy of the people in the data, the harm of a false\n"
+        "positive and of a false negative. Declare a sensitive attribute in expectations.yaml\n"
+        "('sensitive:') so its coverage is checked before every training run. -->\n",
         p->name, p->name);
 }
 
@@ -380,9 +380,12 @@ static void write_pipeline(const init_plan *p, cn_buf *b)
                    "  evaluate: {kind: evaluate, after: [train]}\n"
                    "  register: {kind: register, model: ");
     put_q(b, p->name);
-    cn_buf_puts(b, ", after: [evaluate]}\n  promote:  {kind: promote, model: ");
+    cn_buf_puts(b, ", after: [evaluate]}\n  card:     {kind: card, model: ");
     put_q(b, p->name);
-    cn_buf_puts(b, ", to: production, after: [register]}\n  serve:    {kind: deploy, model: ");
+    cn_buf_puts(b, ", template: model-card.md, after: [register]}\n"
+                   "  promote:  {kind: promote, model: ");
+    put_q(b, p->name);
+    cn_buf_puts(b, ", to: production, after: [card]}\n  serve:    {kind: deploy, model: ");
     put_q(b, p->name);
     cn_buf_puts(b, ", alias: production, after: [promote]}\n");
 }

@@ -172,6 +172,11 @@ static void print_summary(const cairn_pipeline_report *r)
         if (model && version)
             printf("model: %s version %s%s%s\n", model, version, alias ? ", alias " : "",
                    alias ? alias : "");
+        const char *card = output_of(last, "card");
+        if (card)
+            printf("model card: %s (in the pipeline's folder; stored with the version: 'cairn "
+                   "model card %s@%s --show')\n",
+                   card, model ? model : "NAME", version ? version : "VERSION");
     }
     if (r->serve_url)
         printf("served at: %s (stop it with 'cairn pipeline stop')\n", r->serve_url);

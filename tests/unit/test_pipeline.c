@@ -89,11 +89,11 @@ TEST(errors_name_the_place)
     CHECK_STR(parse_error("name: x\nstages:\n  a: {kind: evaluat}\n"),
               "pipeline 'p.yaml' line 3 column 13: stage 'a': unknown kind 'evaluat' (did you "
               "mean 'evaluate'?); known kinds: validate, split, train, tune, evaluate, register, "
-              "promote, deploy, monitor, command");
+              "promote, deploy, monitor, command, card");
     CHECK_STR(parse_error("name: x\nstages:\n  a: {run: [x]}\n"),
               "pipeline 'p.yaml' line 3 column 6: stage 'a' has no 'kind'; known kinds: "
               "validate, split, train, tune, evaluate, register, promote, deploy, monitor, "
-              "command");
+              "command, card");
     CHECK_STR(parse_error("name: x\nstages:\n  a: {kind: train}\n"),
               "pipeline 'p.yaml' line 3 column 6: stage 'a' (kind train) needs 'config'");
     CHECK_STR(parse_error("name: x\nstages:\n  a: {kind: command, run: [x], after: {b: 1}}\n"),

@@ -15,8 +15,8 @@
 #include "base/banned.h"
 
 const char *const cn_pipeline_kind_names[CN_STAGE_N_KINDS] = {
-    "validate", "split",   "train",  "tune",    "evaluate",
-    "register", "promote", "deploy", "monitor", "command",
+    "validate", "split",  "train",   "tune",    "evaluate", "register",
+    "promote",  "deploy", "monitor", "command", "card",
 };
 
 #define ST(w) ((cn_stage *)(w)->user)
@@ -34,6 +34,7 @@ static void stage_release(cn_stage *s)
     free(s->label);
     free(s->experiment);
     free(s->space);
+    free(s->template_path);
     cn_tree_strv_free(s->run, s->n_run);
     cn_tree_strv_free(s->inputs, s->n_inputs);
     cn_tree_strv_free(s->outputs, s->n_outputs);
@@ -76,6 +77,7 @@ STRING_FIELD(read_alias, alias, "alias")
 STRING_FIELD(read_label, label, "label")
 STRING_FIELD(read_experiment, experiment, "experiment")
 STRING_FIELD(read_space, space, "space")
+STRING_FIELD(read_template, template_path, "template")
 
 static cairn_status read_kind(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
 {
@@ -148,12 +150,12 @@ static cairn_status read_port(const cn_tree_walk *w, const cn_node *k, const cn_
 }
 
 static const cn_tree_field stage_fields[] = {
-    {"kind", read_kind},     {"data", read_data},     {"expect", read_expect},
-    {"config", read_config}, {"model", read_model},   {"to", read_to},
-    {"alias", read_alias},   {"label", read_label},   {"experiment", read_experiment},
-    {"space", read_space},   {"trials", read_trials}, {"port", read_port},
-    {"run", read_run},       {"inputs", read_inputs}, {"outputs", read_outputs},
-    {"after", read_after},
+    {"kind", read_kind},     {"data", read_data},         {"expect", read_expect},
+    {"config", read_config}, {"model", read_model},       {"to", read_to},
+    {"alias", read_alias},   {"label", read_label},       {"experiment", read_experiment},
+    {"space", read_space},   {"trials", read_trials},     {"port", read_port},
+    {"run", read_run},       {"inputs", read_inputs},     {"outputs", read_outputs},
+    {"after", read_after},   {"template", read_template},
 };
 
 /* A canonical text of a node: kinds and lengths spelled out, so two spellings of one value
@@ -204,7 +206,8 @@ static cairn_status check_stage(const cn_tree_walk *w, const cn_node *at, cn_sta
     case CN_STAGE_TUNE: need = !s->config ? "config" : !s->space ? "space" : NULL; break;
     case CN_STAGE_REGISTER: need = s->model ? NULL : "model"; break;
     case CN_STAGE_PROMOTE: need = !s->model ? "model" : !s->to ? "to" : NULL; break;
-    case CN_STAGE_DEPLOY: need = s->model ? NULL : "model"; break;
+    case CN_STAGE_DEPLOY:
+    case CN_STAGE_CARD: need = s->model ? NULL : "model"; break;
     case CN_STAGE_COMMAND: need = s->n_run ? NULL : "run"; break;
     default: break;
     }
@@ -376,6 +379,8 @@ void cn_pipeline_stage_inputs(const cn_stage *s, char ***list, size_t *n)
         push(list, n, s->config);
     if (s->space)
         push(list, n, s->space);
+    if (s->template_path)
+        push(list, n, s->template_path);
     for (size_t i = 0; i < s->n_inputs; i++)
         push(list, n, s->inputs[i]);
 }
@@ -390,6 +395,11 @@ void cn_pipeline_stage_outputs(const cairn_pipeline *p, const cn_stage *s, char 
             push(list, n, path);
             free(path);
         }
+    }
+    if (s->kind == CN_STAGE_CARD) {
+        char *path = cn_asprintf(CN_PIPELINE_STATE_DIR "/%s/model-card.md", s->name);
+        push(list, n, path);
+        free(path);
     }
     for (size_t i = 0; i < s->n_outputs; i++)
         push(list, n, s->outputs[i]);

@@ -19,6 +19,7 @@ typedef enum cn_stage_kind {
     CN_STAGE_DEPLOY,
     CN_STAGE_MONITOR,
     CN_STAGE_COMMAND,
+    CN_STAGE_CARD,
     CN_STAGE_N_KINDS
 } cn_stage_kind;
 
@@ -29,11 +30,13 @@ typedef struct cn_stage {
     cn_stage_kind kind;
     uint32_t line;
     char *data, *expect, *config, *model, *to, *alias, *label, *experiment, *space;
-    int64_t trials; /* tune: 0 when absent */
-    int64_t port;   /* deploy: 0 (a free one) when absent */
-    char **run;     /* command: argv */
+    char *template_path; /* card: the person-written sections (model-card.md) */
+    int64_t trials;      /* tune: 0 when absent */
+    int64_t port;        /* deploy: 0 (a free one) when absent */
+    char **run;          /* command: argv */
     size_t n_run;
-    char **inputs; /* declared files, besides the kind's own (data, expect, config, space) */
+    char **inputs; /* declared files, besides the kind's own (data, expect, config, space,
+                    * template) */
     size_t n_inputs;
     char **outputs; /* declared files */
     size_t n_outputs;

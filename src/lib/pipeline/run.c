@@ -491,6 +491,25 @@ static cairn_status build_argv(runner *rn, const cn_stage *s, argv_b *a)
         arg(a, "--to");
         arg(a, s->to);
         break;
+    case CN_STAGE_CARD: {
+        rc = need_up(rn, s, "version", "a model version (a register stage)", &version);
+        if (rc != CAIRN_OK)
+            return rc;
+        arg(a, "model");
+        arg(a, "card");
+        char *ref = cn_asprintf("%s@%s", s->model, version);
+        arg(a, ref);
+        free(ref);
+        if (s->template_path) {
+            arg(a, "--template");
+            arg(a, s->template_path);
+        }
+        char *out = cn_asprintf(CN_PIPELINE_STATE_DIR "/%s/model-card.md", s->name);
+        arg(a, "-o");
+        arg(a, out);
+        free(out);
+        break;
+    }
     case CN_STAGE_DEPLOY: {
         arg(a, "serve");
         const char *alias = s->alias ? s->alias : upstream(rn, s, "alias");
@@ -749,7 +768,7 @@ static void pass_up(runner *rn, const cn_stage *s, stage_run *st, const char *ke
 /* What later stages look for passes through every stage. */
 static void pass_all(runner *rn, const cn_stage *s, stage_run *st)
 {
-    static const char *const keys[] = {"run_id", "model_file", "model", "version", "alias"};
+    static const char *const keys[] = {"run_id", "model_file", "model", "version", "alias", "card"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         pass_up(rn, s, st, keys[i]);
 }
@@ -790,6 +809,12 @@ static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st
         kv_set(&st->outputs, "version", kv_get(&j, "version"));
         break;
     case CN_STAGE_PROMOTE: kv_set(&st->outputs, "alias", s->to); break;
+    case CN_STAGE_CARD: {
+        char *card = cn_asprintf(CN_PIPELINE_STATE_DIR "/%s/model-card.md", s->name);
+        kv_set(&st->outputs, "card", card);
+        free(card);
+        break;
+    }
     case CN_STAGE_MONITOR:
         if (has_json) {
             const char *d = kv_get(&j, "dataset_drift");
