@@ -27,6 +27,13 @@ class Quickstart(unittest.TestCase):
             # the subprocess timeout above catches a hang.
             print("quickstart: %.1f s" % (time.monotonic() - started))
             self.assertIn("The runs table", p.stdout)
+            # cairn init + cairn pipeline run: refused at the card gate, then resumed to a
+            # served model; a third run caches every stage
+            self.assertIn("stopped at stage 'promote'", p.stdout)
+            self.assertIn("(input 'model-card.md' changed)", p.stdout)
+            self.assertIn("a prediction from the served model: {'predictions': [", p.stdout)
+            self.assertIn("0 of 8 stages ran, 8 cached", p.stdout)
+            self.assertIn("web UI", p.stdout)
             store = "sqlite://" + os.path.join(tmp, "cairn.db")
             out = subprocess.run([CAIRN, "--store", store, "runs", "list", "--experiment",
                                   "quickstart", "--json"], capture_output=True, text=True)
