@@ -42,6 +42,17 @@ CASES = [
     ('diabetes', False, 'ridge', {}),
     ('diabetes', False, 'mlp', {'hidden': '8', 'epochs': '10', 'task': 'regression'}),
     ('diabetes', False, 'xgboost', {'max_depth': '2', 'num_round': '10'}),
+    ('iris', True, 'svc', {}),
+    ('iris', True, 'nusvc', {'probability': 'true'}),
+    ('iris', True, 'tree', {'max_depth': '3'}),
+    ('iris', True, 'forest', {'n_estimators': '10'}),
+    ('iris', True, 'knn', {}),
+    ('iris', True, 'gnb', {}),
+    ('diabetes', False, 'svr', {}),
+    ('diabetes', False, 'nusvr', {}),
+    ('diabetes', False, 'tree', {'max_depth': '3', 'task': 'regression'}),
+    ('diabetes', False, 'forest', {'n_estimators': '10', 'task': 'regression'}),
+    ('diabetes', False, 'knn', {'task': 'regression'}),
 ]
 
 
