@@ -120,7 +120,7 @@ static bool view_param(trk_call *c, cairn_view *out)
 
 static void ui_experiments_summary(trk_call *c)
 {
-    cairn_view view;
+    cairn_view view = CAIRN_VIEW_ACTIVE_ONLY;
     cairn_experiment_summary_list *list = NULL;
     if (!view_param(c, &view))
         return;
