@@ -603,8 +603,11 @@ static inline double exp_le0(double x)
 }
 
 /* The scoring loops run once per component per candidate: on x86-64 with AVX2 (the CPU is asked
- * at load time) a copy compiled for it does four components per instruction instead of two. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+ * at load time) a copy compiled for it does four components per instruction instead of two.
+ * Not under ThreadSanitizer: the loader runs an ifunc resolver before the sanitizer's runtime
+ * is up, and the instrumented resolver crashes every program that links libcairn. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(__SANITIZE_THREAD__)
 #define SCORE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define SCORE_CLONES
