@@ -137,7 +137,10 @@ void msv_window_add(msv_window *w, const cairn_table *t, const double *pred)
     for (size_t r = from; r < n; r++) {
         uint64_t seq = base + (r - from);
         size_t slot = (size_t)(seq % w->cap);
-        atomic_store(&w->stamp[slot], 2 * seq + 1);
+        /* The seqlock writer: odd stamp, then a release fence so no value store is seen
+         * before it (no full barrier per row), the values, then the even stamp. */
+        atomic_store_explicit(&w->stamp[slot], 2 * seq + 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release);
         atomic_uint_fast64_t *row = w->vals + slot * w->n_cols;
         for (size_t f = 0; f < nf; f++) {
             const cairn_column *c = &t->cols[f];
