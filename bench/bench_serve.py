@@ -11,11 +11,12 @@ logistic regression, an MLP and XGBoost on breast_cancer, 30 features; all three
 can do per request) and `cairn serve` on each model, and drives them with cairn-loadgen with the
 same request bytes: POST /invocations of one row and of 1,000 rows ({"inputs": [[...], ...]}).
 Throughput uses --connections keep-alive connections; latency (p50, p99) one connection
-sending back to back. Each model is served twice: with drift monitoring (a check every
+sending back to back. Each model is served twice at once: with drift monitoring (a check every
 --monitor-interval seconds; the last check's duration is printed) and with --no-monitor, to
-show what monitoring costs. The ceiling is measured again after every model (its figure is the
-mean), so a change of the machine's load shows. Prints one table per model with the ratios
-cairn/ceiling and issue 9's goals (one-row p99 under 1 ms, at least half the ceiling's request
+show what monitoring costs; the two are measured --rounds times in alternation (A B B A ...)
+and the tables give the medians, so a change of the machine's load falls on both. The ceiling
+is measured again after every model (its figure is the mean), so a change of the machine's
+load shows. Prints one table per model with the ratios cairn/ceiling and issue 9's goals (one-row p99 under 1 ms, at least half the ceiling's request
 rate, monitoring under 10% of throughput), and the load average at the start and the end.
 
 Python standard library only. Benchmarks print; they never assert.
@@ -27,6 +28,7 @@ import os
 import pathlib
 import random
 import subprocess
+import statistics
 import sys
 import tempfile
 import urllib.request
@@ -82,6 +84,13 @@ def measure(args, url, one, batch, workdir):
                       rep['non_2xx'], rep['stderr']), file=sys.stderr)
         out[label] = {'requests_per_s': rate['requests_per_s'],
                       'p50_ms': lat['latency_ms']['p50'], 'p99_ms': lat['latency_ms']['p99']}
+    return out
+
+
+def median_of(runs):
+    out = {}
+    for key in runs[0]:
+        out[key] = {q: statistics.median(r[key][q] for r in runs) for q in runs[0][key]}
     return out
 
 
@@ -144,6 +153,9 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--monitor-interval', type=float, default=5.0,
                     help='seconds between drift checks of the monitored server (default 5)')
+    ap.add_argument('--rounds', type=int, default=3,
+                    help='measurements of each server, alternating monitored and not; the '
+                    'tables give their medians (default 3)')
     ap.add_argument('--json', action='store_true', help='also print the figures as JSON')
     args = ap.parse_args()
     learners = [m.strip() for m in args.model.split(',') if m.strip()]
@@ -173,21 +185,34 @@ def main():
         ceiling()
         for m in learners:
             res = results[m] = {}
-            for label, extra in (('cairn', ['--monitor-interval', str(args.monitor_interval)]),
-                                 ('no monitoring', ['--no-monitor', '--reason', 'bench'])):
-                srv = Server([args.cairn, '--store', store, 'serve', 'runs:/%s/model' % run_ids[m],
-                              '--port', '0', '--workers', str(args.workers), *extra],
-                             '%s %s' % (label, m), cwd=str(workdir))
-                try:
-                    res[label] = measure(args, srv.url, one, batch, workdir)
-                    if label == 'cairn':
-                        with urllib.request.urlopen(srv.url + '/metrics') as r:
-                            for line in r.read().decode().splitlines():
-                                if line.startswith('cairn_serve_drift_check_seconds{'):
-                                    res['check_s'] = float(line.rsplit(' ', 1)[1])
-                                if line.startswith('cairn_serve_drift_check_cpu_seconds{'):
-                                    res['check_cpu_s'] = float(line.rsplit(' ', 1)[1])
-                finally:
+            servers = {}
+            try:
+                for label, extra in (('cairn', ['--monitor-interval', str(args.monitor_interval)]),
+                                     ('no monitoring', ['--no-monitor', '--reason', 'bench'])):
+                    servers[label] = Server([args.cairn, '--store', store, 'serve',
+                                             'runs:/%s/model' % run_ids[m], '--port', '0',
+                                             '--workers', str(args.workers), *extra],
+                                            '%s %s' % (label, m), cwd=str(workdir))
+                # Both servers are up (an idle one costs nothing); the measurements alternate
+                # A B B A ... so a drift of the machine's load falls on both alike.
+                runs = {label: [] for label in servers}
+                for r in range(args.rounds):
+                    order = ('cairn', 'no monitoring') if r % 2 == 0 else ('no monitoring',
+                                                                            'cairn')
+                    for label in order:
+                        runs[label].append(measure(args, servers[label].url, one, batch,
+                                                   workdir))
+                for label in servers:
+                    res[label] = median_of(runs[label])
+                    res[label + ' runs'] = runs[label]
+                with urllib.request.urlopen(servers['cairn'].url + '/metrics') as r:
+                    for line in r.read().decode().splitlines():
+                        if line.startswith('cairn_serve_drift_check_seconds{'):
+                            res['check_s'] = float(line.rsplit(' ', 1)[1])
+                        if line.startswith('cairn_serve_drift_check_cpu_seconds{'):
+                            res['check_cpu_s'] = float(line.rsplit(' ', 1)[1])
+            finally:
+                for srv in servers.values():
                     srv.stop()
             ceiling()
     ce = mean_of(ceilings)
