@@ -16,8 +16,9 @@ sending back to back. Each model is served twice at once: with drift monitoring 
 show what monitoring costs; the two are measured --rounds times in alternation (A B B A ...)
 and the tables give the medians, so a change of the machine's load falls on both. The ceiling
 is measured again after every model (its figure is the mean), so a change of the machine's
-load shows. Prints one table per model with the ratios cairn/ceiling and issue 9's goals (one-row p99 under 1 ms, at least half the ceiling's request
-rate, monitoring under 10% of throughput), and the load average at the start and the end.
+load shows. Prints one table per model with the ratios cairn/ceiling and issue 9's goals
+(one-row p99 under 1 ms, at least half the ceiling's request rate, monitoring under 10% of
+throughput), and the load average at the start and the end.
 
 Python standard library only. Benchmarks print; they never assert.
 """
