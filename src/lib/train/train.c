@@ -1079,11 +1079,9 @@ static cairn_status cv_from_file(train_state *st, cv_plan *pl)
             pl->fold[sub_of[r]] = folds[j];
     }
     for (size_t f2 = 0; f2 < k && rc == CAIRN_OK; f2++) {
-        size_t in = 0, out = 0;
-        for (size_t i = 0; i < n; i++) {
-            in += pl->fold[i] == (int32_t)f2;
+        size_t out = 0; /* no fold is empty: cairn_folds_parse refuses gaps */
+        for (size_t i = 0; i < n; i++)
             out += pl->fold[i] != (int32_t)f2 && pl->fold[i] != -2;
-        }
         if (out == 0)
             rc = cn_fail(ctx, CAIRN_EINVAL,
                          "cv: fold file '%s': fold %zu leaves no rows to train on", path, f2);
