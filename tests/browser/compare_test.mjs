@@ -20,7 +20,7 @@ async function newPage(colorScheme) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[04]/.test(m.text())) seen.console_errors.push(m.text());
+    if (m.type() === 'error' && !/status of 40[014]/.test(m.text())) seen.console_errors.push(m.text());
     if (/Content Security Policy/i.test(m.text())) seen.csp_violations.push(m.text());
   });
   page.on('pageerror', (e) => seen.page_errors.push(String(e)));
@@ -56,15 +56,20 @@ function contrastOf(selectors) {
       const fg = rgb(el instanceof SVGElement ? st.fill : st.color);
       if (!fg) continue;
       const bg = bgOf(el instanceof SVGElement ? el.ownerSVGElement : el);
+      // What shows: the color blended with the background by its alpha and every opacity.
+      let alpha = fg.a;
+      for (let e = el; e; e = e.parentElement) alpha *= Number(getComputedStyle(e).opacity);
+      fg.c = fg.c.map((v, i) => v * alpha + bg[i] * (1 - alpha));
       const l1 = lum(fg.c), l2 = lum(bg);
       const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
-      out.push({ sel, fg: fg.c.join(','), bg: bg.join(','), ratio: Math.round(ratio * 100) / 100 });
+      out.push({ sel, fg: fg.c.map(Math.round).join(','), bg: bg.join(','), ratio: Math.round(ratio * 100) / 100 });
     }
   }
   return out;
 }
 const TEXT = ['body', 'h1', 'h2', '.muted', 'a', 'button:not(:disabled)', 'button:disabled', 'select', '.grid th', '.grid td', '.compare tr.diff td',
-  '.plot text.pc-name', '.plot text.tick', '.verdict', '#crumbs', '.vrow .cell', '.vrow.active .cell', '.vrow.selected .cell', '.vhead .cell'];
+  '.plot text.pc-name', '.plot text.tick', '.verdict', '#crumbs', '.vrow .cell', '.vrow.active .cell', '.vrow.selected .cell', '.vhead .cell',
+  '.vrow .name a', '.vrow.active .name a', '.vrow.selected .name a', '.vhead .sort', 'summary', 'input', 'label', '#sel-count', '#run-count'];
 
 try {
   const runs = spec.runs.join(',');
@@ -84,7 +89,14 @@ try {
       pc.opt_ticks = await page.$$eval('#parcoords g.pc-axis[data-col="p:opt"] text.tick', (ts) => ts.map((t) => t.textContent));
       const first = await page.$('#parcoords path.pc-line');
       pc.hovered_id = await first.evaluate((p) => p.dataset.runId);
-      await first.hover({ force: true });
+      // Hover a quarter of the way from the acc axis to the loss axis, where no lines cross.
+      await page.$eval('#parcoords', (e) => e.scrollIntoView());
+      const at = await first.evaluate((p) => {
+        const v = p.getAttribute('d').split(/[ML]/).filter(Boolean).map((xy) => xy.split(',').map(Number));
+        const r = p.ownerSVGElement.getBoundingClientRect();
+        return { x: r.left + v[2][0] + 0.25 * (v[3][0] - v[2][0]), y: r.top + v[2][1] + 0.25 * (v[3][1] - v[2][1]) };
+      });
+      await page.mouse.move(at.x, at.y);
       pc.hover_text = await page.textContent('#pc-hover');
       await page.click('#pc-axes summary');
       await page.uncheck('#pc-axes input[data-col="p:opt"]');
@@ -124,14 +136,13 @@ try {
     // ---- the runs table and its scatter ----
     await page.goto(spec.base + `/#/exp/${spec.exp_id}`);
     await page.until(() => document.body.dataset.firstRows !== undefined);
-    if (scheme === 'light') {
-      // Without --auth: MANAGE, so delete is enabled once a run is selected.
-      await page.click('#runs .vrow[data-i="0"] input[type=checkbox]');
-      await page.until(() => document.getElementById('sel-count').textContent === '1 selected');
-      seen.plain_delete = await page.$eval('#delete', (b) => ({ disabled: b.disabled, title: b.getAttribute('title') }));
-      await page.click('#runs .vrow[data-i="1"] .cell:nth-child(3)');
-      await page.keyboard.press('ArrowDown');
-    }
+    // A selected row and an active row, so their colors are measured too.
+    await page.click('#runs .vrow[data-i="0"] input[type=checkbox]');
+    await page.until(() => document.getElementById('sel-count').textContent === '1 selected');
+    // Without --auth: MANAGE, so delete is enabled once a run is selected.
+    if (scheme === 'light') seen.plain_delete = await page.$eval('#delete', (b) => ({ disabled: b.disabled, title: b.getAttribute('title') }));
+    await page.click('#runs .vrow[data-i="1"] .cell:nth-child(3)');
+    await page.keyboard.press('ArrowDown');
     contrast.push(...await page.evaluate(contrastOf, TEXT));
     await page.shot('runs-' + scheme);
     await page.click('#scatter-link');
@@ -147,9 +158,7 @@ try {
       st.hash = await page.evaluate(() => decodeURIComponent(location.hash));
       st.clicked = st.ids[0];
       await page.click(`#scatter circle.sc-pt[data-run-id="${st.clicked}"]`, { force: true });
-      await page.until(() => location.hash.startsWith('#/run/'));
-      await page.waitForSelector('h1');
-      await page.until(() => document.querySelector('h1') && document.querySelector('h1').textContent.length > 0);
+      await page.until(() => location.hash.startsWith('#/run/') && document.querySelector('h1') && !document.querySelector('#scatter'));
       st.opened_title = (await page.textContent('h1')).trim();
       seen.table_scatter = st;
     } else {
@@ -185,8 +194,7 @@ try {
       k.selected_text = await page.textContent('#sel-count');
       k.expected = await page.$eval('#runs .vrow.active .name', (e) => e.textContent);
       await page.keyboard.press('Enter');
-      await page.until(() => location.hash.startsWith('#/run/'));
-      await page.until(() => document.querySelector('h1') && document.querySelector('h1').textContent.length > 0);
+      await page.until(() => location.hash.startsWith('#/run/') && document.querySelector('h1') && !document.getElementById('runs'));
       k.opened = (await page.textContent('h1')).trim();
       seen.keyboard = k;
     }
@@ -211,7 +219,7 @@ try {
     await page.until(() => document.getElementById('delete').hasAttribute('title'));
     const a = await page.evaluate(() => {
       const d = document.getElementById('delete'), r = document.getElementById('restore');
-      return { delete_disabled: d.disabled, delete_title: d.title, restore_disabled: r.disabled, selected_text: document.getElementById('sel-count').textContent };
+      return { delete_disabled: d.disabled, delete_title: d.title, restore_disabled: r.disabled, selected_text: document.getElementById('sel-count').textContent, note: document.getElementById('perm-note').textContent };
     });
     // The compare and scatter pages read only: nothing fails for READ either.
     await page.goto(spec.auth_base + `/#/compare?runs=${spec.pair.join(',')}`);

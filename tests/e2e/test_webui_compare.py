@@ -127,6 +127,7 @@ class CompareView(unittest.TestCase):
                               text=True, timeout=240)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         seen = json.loads(proc.stdout.strip().splitlines()[-1])
+        (self.out / 'seen.json').write_text(json.dumps(seen, indent=1))
         self.assertNotIn('failure', seen, seen.get('failure'))
         self.assertEqual(seen['page_errors'], [])
         self.assertEqual(seen['csp_violations'], [])
@@ -190,6 +191,7 @@ class CompareView(unittest.TestCase):
         self.assertTrue(a['delete_disabled'])
         self.assertIn('needs MANAGE', a['delete_title'])
         self.assertTrue(a['restore_disabled'])
+        self.assertIn('read-only here', a['note'])  # said in the page too, not only a title
         self.assertEqual(a['failed_requests'], [])
         self.assertEqual(a['selected_text'], '1 selected')
 

@@ -47,7 +47,7 @@ export async function comparePage(app, { query, seq }) {
   const testBox = h('section', { id: 'sigtest', 'aria-labelledby': 'sigtest-h' });
   const pcBox = h('section', { id: 'pc-section' });
   const scBox = h('section', { id: 'sc-section' });
-  clear(app).append(
+  clear(app).append(...[
     h('h1', null, `Compare ${runs.length} runs`),
     h('div', { class: 'toolbar' }, h('label', null, diffBox, ' differences only')),
     h('div', { class: 'hscroll' }, h('table', { class: 'grid compare', id: 'compare' },
@@ -56,7 +56,7 @@ export async function comparePage(app, { query, seq }) {
         section('Params', 'param', (r) => (r.data && r.data.params) || []),
         section('Metrics', 'metric', (r) => (r.data && r.data.metrics) || []),
         section('Tags', 'tag', (r) => ((r.data && r.data.tags) || []).filter((t) => !t.key.startsWith('mlflow.')))))),
-    testP ? testBox : null, pcBox, scBox);
+    testP ? testBox : null, pcBox, scBox].filter(Boolean));
 
   const flat = runs.map(flattenRun);
   const cols = columnsOf(flat);

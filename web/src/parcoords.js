@@ -3,7 +3,7 @@
 // (numeric columns scaled min..max, categorical ones as ordered positions), one path per run
 // colored by a chosen metric. Hovering or focusing a run's line highlights it and names it.
 import { h, fmtValue } from './dom.js';
-import { s, scaleOf, colValue, ramp, colName } from './svg.js';
+import { s, scaleOf, colValue, ramp, colName, tickText } from './svg.js';
 
 const TOP = 44, BOTTOM = 28, SIDE = 60, H = 360, STEP = 150;
 
@@ -45,8 +45,8 @@ export function parcoords(runs, axes, color, onOpen) {
     g.append(s('text', { x: x(i), y: 14, 'text-anchor': 'middle', class: 'pc-name' }, name.length > 22 ? name.slice(0, 21) + '…' : name, s('title', null, name)));
     const tick = (t, text) => g.append(s('text', { x: x(i) - 6, y: y(t) + 4, 'text-anchor': 'end', class: 'tick' }, text));
     if (sc.numeric) {
-      tick(1, fmtValue(sc.hi));
-      if (sc.hi !== sc.lo) tick(0, fmtValue(sc.lo));
+      for (const v of sc.ticks()) tick(sc.pos(v), tickText(v));
+      if (sc.log) g.append(s('text', { x: x(i), y: 28, 'text-anchor': 'middle', class: 'tick' }, 'log'));
     } else {
       const every = Math.ceil(sc.cats.length / 12);
       sc.cats.forEach((c, k) => { if (k % every === 0) tick(sc.pos(c), c.length > 10 ? c.slice(0, 9) + '…' : c); });

@@ -122,13 +122,14 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   const deleteBtn = btn('delete', 'Delete', () => lifecycle('delete'));
   const restoreBtn = btn('restore', 'Restore', () => lifecycle('restore'));
   let perm = null; // ui-compare: null until known, then 'READ', 'EDIT', 'MANAGE'
+  const permNote = h('span', { id: 'perm-note', class: 'muted small' }, '');
   const scatterLink = h('a', { id: 'scatter-link', class: 'button', href: link(path + '/scatter', { filter, view: view === 'active' ? '' : view }) }, 'Scatter');
   const chooser = h('details', { class: 'chooser', id: 'columns' }, h('summary', null, 'Columns'));
   const toolbar = h('div', { class: 'toolbar' },
     h('form', { class: 'filterform', onsubmit: (ev) => { ev.preventDefault(); navigate(path, Object.assign(urlState(), { filter: filterInput.value.trim() })); } },
       filterInput, h('button', { type: 'submit' }, 'Filter')),
     viewSelect, chooser);
-  const actions = h('div', { class: 'toolbar' }, countEl, selEl, compareBtn, chartBtn, deleteBtn, restoreBtn, scatterLink);
+  const actions = h('div', { class: 'toolbar' }, countEl, selEl, compareBtn, chartBtn, deleteBtn, restoreBtn, scatterLink, permNote);
 
   // ---- grid ----
   const head = h('div', { class: 'vhead', role: 'row' });
@@ -201,6 +202,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     for (const b of [deleteBtn, restoreBtn]) {
       if (why) b.title = why; else b.removeAttribute('title');
     }
+    permNote.textContent = why ? `read-only here: deleting and restoring ${why}` : '';
     scroller.setAttribute('aria-rowcount', state.done ? String(n) : '-1');
   }
 

@@ -3,7 +3,7 @@
 // Numeric x is scaled min..max, a categorical param is placed at ordered positions. Hovering
 // names the run, clicking opens it. The compare view and the runs table's "scatter" use it.
 import { h, fmtValue } from './dom.js';
-import { s, scaleOf, colValue, colName, columnsOf } from './svg.js';
+import { s, scaleOf, colValue, colName, columnsOf, tickText } from './svg.js';
 import { get as apiGet, post } from './api.js';
 import { crumbs, link, navigate, isCurrent } from './main.js';
 
@@ -19,15 +19,14 @@ export function scatter(runs, xCol, yCol, onOpen) {
     'aria-label': `${pts.length} runs: ${yCol.slice(2)} against ${xCol.slice(2)}` });
   const axes = s('g', { class: 'pc-axis' },
     s('line', { x1: L, x2: L, y1: T, y2: T + ph }), s('line', { x1: L, x2: L + pw, y1: T + ph, y2: T + ph }),
-    s('text', { x: L + pw / 2, y: H - 8, 'text-anchor': 'middle', class: 'pc-name' }, colName(xCol)),
-    s('text', { x: 14, y: T + ph / 2, 'text-anchor': 'middle', class: 'pc-name', transform: `rotate(-90 14 ${T + ph / 2})` }, colName(yCol)));
+    s('text', { x: L + pw / 2, y: H - 8, 'text-anchor': 'middle', class: 'pc-name' }, colName(xCol) + (xs.log ? ' (log)' : '')),
+    s('text', { x: 14, y: T + ph / 2, 'text-anchor': 'middle', class: 'pc-name', transform: `rotate(-90 14 ${T + ph / 2})` }, colName(yCol) + (ys.log ? ' (log)' : '')));
   const xtick = (v, text) => axes.append(s('text', { x: px(v), y: T + ph + 16, 'text-anchor': 'middle', class: 'tick' }, text));
   const ytick = (v, text) => axes.append(s('text', { x: L - 6, y: py(v) + 4, 'text-anchor': 'end', class: 'tick' }, text));
   if (pts.length) {
-    if (xs.numeric) { xtick(xs.lo, fmtValue(xs.lo)); if (xs.hi !== xs.lo) xtick(xs.hi, fmtValue(xs.hi)); }
+    if (xs.numeric) { for (const v of xs.ticks()) xtick(v, tickText(v)); }
     else { const every = Math.ceil(xs.cats.length / 10); xs.cats.forEach((c, k) => { if (k % every === 0) xtick(c, c.length > 12 ? c.slice(0, 11) + '…' : c); }); }
-    ytick(ys.lo, fmtValue(ys.lo));
-    if (ys.hi !== ys.lo) ytick(ys.hi, fmtValue(ys.hi));
+    for (const v of ys.ticks()) ytick(v, tickText(v));
   }
   svg.append(axes);
   const g = s('g', { class: 'sc-points' });
@@ -61,10 +60,11 @@ export function axisSelects(cols, x, y, onChange) {
   return h('span', { class: 'axis-selects' }, h('label', null, 'x ', xs), ' ', h('label', null, 'y ', ys));
 }
 
-// A default pair: the first param (else metric) against the first metric.
+// A default pair: the first param (else another metric) against the first metric.
 export function defaultAxes(cols, x, y) {
   const all = [...cols.params, ...cols.metrics];
-  return [all.includes(x) ? x : cols.params[0] || cols.metrics[0] || '', cols.metrics.includes(y) ? y : cols.metrics[0] || ''];
+  const yy = cols.metrics.includes(y) ? y : cols.metrics[0] || '';
+  return [all.includes(x) ? x : cols.params[0] || cols.metrics.find((m) => m !== yy) || yy, yy];
 }
 
 // ---- #/exp/ID/scatter?filter=&view=&x=&y=: the runs table's filtered runs as a scatter ----

@@ -34,7 +34,13 @@ export function scaleOf(runs, col) {
   if (numeric) {
     const ns = vals.map(num);
     const lo = Math.min(...ns), hi = Math.max(...ns);
-    return { col, numeric: true, lo, hi, pos: (v) => (v === undefined ? null : hi === lo ? 0.5 : (num(v) - lo) / (hi - lo)) };
+    // Positive values over two decades or more (learning rates, regularization) go on a log
+    // scale, else they bunch up at one end.
+    const log = lo > 0 && hi / lo >= 100;
+    const f = log ? Math.log10 : (x) => x;
+    const flo = f(lo), fhi = f(hi);
+    return { col, numeric: true, log, lo, hi, pos: (v) => (v === undefined ? null : hi === lo ? 0.5 : (f(num(v)) - flo) / (fhi - flo)),
+      ticks: () => (hi === lo ? [lo] : [0, 0.25, 0.5, 0.75, 1].map((t) => (log ? 10 ** (flo + t * (fhi - flo)) : lo + t * (hi - lo)))) };
   }
   const cats = [...new Set(vals.map(String))].sort((a, b) => {
     const x = num(a), y = num(b);
@@ -67,3 +73,6 @@ export function columnsOf(runs) {
 }
 
 export const colName = (c) => (c[0] === 'p' ? '⚙ ' : '◆ ') + c.slice(2);
+
+// A tick's text: a few significant digits.
+export const tickText = (v) => String(+Number(v).toPrecision(3));
