@@ -444,5 +444,61 @@ class UiApiAuth(restlib.RestCase):
         self.assertEqual(r.status, 401)
 
 
+# ---- cairn/permissions/mine (ui-compare): what the signed-in user may do ----
+
+class PermissionsMine(restlib.RestCase):
+    """Without --auth: no user, everything MANAGE; unknown resources 404, both at once 400."""
+
+    def test_no_auth_is_manage(self):
+        exp = self.new_experiment()
+        doc = self.get('cairn/permissions/mine', experiment_id=exp)
+        self.assertEqual((doc['auth'], doc['user'], doc['is_admin'], doc['permission']),
+                         (False, None, False, 'MANAGE'))
+        doc = self.get('cairn/permissions/mine')
+        self.assertNotIn('permission', doc)
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/permissions/mine',
+                       query={'experiment_id': '424242'})
+        self.fail_with(404, 'RESOURCE_DOES_NOT_EXIST', 'GET', 'cairn/permissions/mine',
+                       query={'registered_model_name': 'no-such-model'})
+        self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'cairn/permissions/mine',
+                       query={'experiment_id': exp, 'registered_model_name': 'm'},
+                       mentions=['not both'])
+
+
+class PermissionsMineAuth(UiApiAuth):
+    """With --auth (default NO_PERMISSIONS): each user's level as auth.c decides it."""
+    SERVER_ARGS = ('--auth', '--default-permission', 'NO_PERMISSIONS')
+
+    test_read_permission = None  # UiApiAuth's test: not collected twice (not callable)
+
+    def test_levels(self):
+        alice = basic('alice', 'alice-secret')
+        exp = self.c.request('POST', '/api/2.0/mlflow/experiments/create',
+                             body={'name': 'perm-mine'}, headers=alice).json['experiment_id']
+        self.c.request('POST', '/api/2.0/mlflow/registered-models/create',
+                       body={'name': 'perm-model'}, headers=alice)
+        mine = self.req('alice', 'cairn/permissions/mine', {'experiment_id': exp})
+        self.assertEqual((mine['auth'], mine['user'], mine['is_admin'], mine['permission']),
+                         (True, 'alice', False, 'MANAGE'))  # the creator
+        self.assertEqual(self.req('bob', 'cairn/permissions/mine', {'experiment_id': exp})[
+            'permission'], 'NO_PERMISSIONS')
+        self.cli('auth', 'grant', 'experiment', exp, 'bob', 'READ')
+        self.assertEqual(self.req('bob', 'cairn/permissions/mine', {'experiment_id': exp})[
+            'permission'], 'READ')
+        self.cli('auth', 'grant', 'model', 'perm-model', 'bob', 'EDIT')
+        self.assertEqual(self.req('bob', 'cairn/permissions/mine', {
+            'registered_model_name': 'perm-model'})['permission'], 'EDIT')
+        # and the server agrees: READ cannot delete a run, the route said so beforehand
+        run = self.c.request('POST', '/api/2.0/mlflow/runs/create', body={'experiment_id': exp},
+                             headers=alice).json['run']['info']['run_id']
+        r = self.c.request('POST', '/api/2.0/mlflow/runs/delete', body={'run_id': run},
+                           headers=basic('bob', 'bob-secret1'))
+        self.assertEqual(r.status, 403)
+        self.assertEqual(self.req('bob', 'cairn/permissions/mine')['user'], 'bob')
+        r = self.c.request('GET', '/api/2.0/cairn/permissions/mine',
+                           query={'experiment_id': exp})
+        self.assertEqual(r.status, 401)
+
+
 if __name__ == '__main__':
     harness.main()

@@ -9,6 +9,7 @@ import { runsPage } from './runs.js';
 import { runPage } from './run.js';
 import { chartPage } from './chart.js';
 import { comparePage } from './compare.js';
+import { scatterPage } from './scatter.js'; // ui-compare
 
 const routes = [
   [/^\/$/, experimentsPage],
@@ -16,6 +17,7 @@ const routes = [
   [/^\/run\/([^/]+)$/, runPage],
   [/^\/chart$/, chartPage],
   [/^\/compare$/, comparePage],
+  [/^\/exp\/([^/]+)\/scatter$/, scatterPage], // ui-compare
 ];
 
 // "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}

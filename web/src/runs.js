@@ -8,6 +8,7 @@ import { h, clear, fmtTime, fmtDuration, fmtValue } from './dom.js';
 import { get, post, ApiError } from './api.js';
 import { crumbs, navigate, link, isCurrent, currentRoute } from './main.js';
 import { activeRuns } from './experiments.js';
+import { experimentPermission, allows } from './perms.js'; // ui-compare
 
 const ROW = 30; // px, one row
 const FIRST_PAGE = 100; // small, so the first rows come fast
@@ -86,6 +87,9 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   let firstPage = post('mlflow/runs/search', { experiment_ids: [expId], filter: query.get('filter') || '', order_by: [order0],
     run_view_type: viewType0, max_results: FIRST_PAGE });
   firstPage.catch(() => {}); // handled where it is awaited
+  // ui-compare: what this user may do here; delete and restore need MANAGE (docs/auth.md).
+  const permP = experimentPermission(expId);
+  permP.catch(() => {});
   const exp = (await expP).experiment;
   if (!isCurrent(seq)) return;
   crumbs({ text: 'Experiments', href: '#/' }, { text: exp.name });
@@ -117,12 +121,15 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   });
   const deleteBtn = btn('delete', 'Delete', () => lifecycle('delete'));
   const restoreBtn = btn('restore', 'Restore', () => lifecycle('restore'));
+  let perm = null; // ui-compare: null until known, then 'READ', 'EDIT', 'MANAGE'
+  const permNote = h('span', { id: 'perm-note', class: 'muted small' }, '');
+  const scatterLink = h('a', { id: 'scatter-link', class: 'button', href: link(path + '/scatter', { filter, view: view === 'active' ? '' : view }) }, 'Scatter');
   const chooser = h('details', { class: 'chooser', id: 'columns' }, h('summary', null, 'Columns'));
   const toolbar = h('div', { class: 'toolbar' },
     h('form', { class: 'filterform', onsubmit: (ev) => { ev.preventDefault(); navigate(path, Object.assign(urlState(), { filter: filterInput.value.trim() })); } },
       filterInput, h('button', { type: 'submit' }, 'Filter')),
     viewSelect, chooser);
-  const actions = h('div', { class: 'toolbar' }, countEl, selEl, compareBtn, chartBtn, deleteBtn, restoreBtn);
+  const actions = h('div', { class: 'toolbar' }, countEl, selEl, compareBtn, chartBtn, deleteBtn, restoreBtn, scatterLink, permNote);
 
   // ---- grid ----
   const head = h('div', { class: 'vhead', role: 'row' });
@@ -187,8 +194,15 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     selEl.textContent = s ? `${s} selected` : '';
     compareBtn.disabled = s < 2;
     chartBtn.disabled = s < 1 || !keys.m.size;
-    deleteBtn.disabled = s < 1 || view === 'deleted';
-    restoreBtn.disabled = s < 1 || view === 'active';
+    // ui-compare: without MANAGE the buttons stay disabled and say why (no failing click).
+    const manage = perm !== null && allows(perm, 'MANAGE');
+    const why = perm !== null && !manage ? `needs MANAGE on this experiment (you have ${perm})` : null;
+    deleteBtn.disabled = s < 1 || view === 'deleted' || !manage;
+    restoreBtn.disabled = s < 1 || view === 'active' || !manage;
+    for (const b of [deleteBtn, restoreBtn]) {
+      if (why) b.title = why; else b.removeAttribute('title');
+    }
+    permNote.textContent = why ? `read-only here: deleting and restoring ${why}` : '';
     scroller.setAttribute('aria-rowcount', state.done ? String(n) : '-1');
   }
 
@@ -366,6 +380,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
 
   renderHead();
   updateCounts();
+  permP.then((p) => p, () => 'MANAGE').then((p) => { if (isCurrent(seq)) { perm = p; updateCounts(); } });
   await fetchPage();
   // A total for the scrollbar when the count is known (no filter, the active runs); asked
   // after the first rows, which it would otherwise compete with.

@@ -192,6 +192,8 @@ static const rule rules[] = {
     {"cairn/model-versions/card", RES_MODEL, CAIRN_PERM_READ},
     /* the route checks READ on the monitoring run's experiment itself */
     {"cairn/monitoring/drift", RES_ANY, CAIRN_PERM_NONE},
+    /* the route answers only about the signed-in user */
+    {"cairn/permissions/mine", RES_ANY, CAIRN_PERM_NONE},
 };
 
 static bool forbidden(trk_call *c, const char *what, const char *resource, cairn_perm perm)

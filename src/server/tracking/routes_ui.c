@@ -840,6 +840,64 @@ done:
     free(runs);
 }
 
+/* ---- GET cairn/permissions/mine: what the signed-in user may do (the UI disables what is
+ * not allowed instead of failing on click). Without --auth there are no users and everything
+ * is MANAGE. ---- */
+
+static void ui_permissions_mine(trk_call *c)
+{
+    const char *exp = NULL, *model = NULL;
+    if (!trk_str(c, "experiment_id", false, &exp) ||
+        !trk_str(c, "registered_model_name", false, &model))
+        return;
+    if (exp && model) {
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "give experiment_id or registered_model_name, not both (one permission at "
+                 "a time)");
+        return;
+    }
+    cairn_status st = CAIRN_OK;
+    if (exp) {
+        cairn_experiment *e = NULL;
+        st = cairn_experiment_get(c->ctx, exp, &e);
+        cairn_experiment_free(e);
+    } else if (model) {
+        cairn_registered_model *m = NULL;
+        st = cairn_registry_get_model(c->ctx, model, &m);
+        cairn_registered_model_free(m);
+    }
+    if (st != CAIRN_OK) {
+        trk_fail_status(c, st);
+        return;
+    }
+    bool admin = false;
+    cairn_perm perm = CAIRN_PERM_MANAGE;
+    if (c->user) {
+        cairn_auth_user *u = NULL;
+        st = cairn_auth_user_get(c->ctx, c->user, &u);
+        if (st == CAIRN_OK)
+            admin = u->is_admin;
+        cairn_auth_user_free(u);
+        if (st == CAIRN_OK && (exp || model))
+            st = cairn_auth_effective_permission(
+                c->ctx, c->user, exp ? CAIRN_AUTH_EXPERIMENT : CAIRN_AUTH_MODEL, exp ? exp : model,
+                trk_app_config(c->app)->default_permission, &perm);
+        if (st != CAIRN_OK) {
+            trk_fail_status(c, st);
+            return;
+        }
+    }
+    cn_jsonw_kbool(&c->w, "auth", c->user != NULL);
+    cn_jsonw_kstring(&c->w, "user", c->user); /* null without --auth */
+    cn_jsonw_kbool(&c->w, "is_admin", admin);
+    if (exp)
+        cn_jsonw_kstring(&c->w, "experiment_id", exp);
+    if (model)
+        cn_jsonw_kstring(&c->w, "registered_model_name", model);
+    if (exp || model)
+        cn_jsonw_kstring(&c->w, "permission", cairn_perm_str(perm));
+}
+
 const trk_route trk_ui_routes[] = {
     {"cairn/metrics/downsample", TRK_GET, ui_downsample},
     {"cairn/experiments/summary", TRK_GET, ui_experiments_summary},
@@ -851,5 +909,6 @@ const trk_route trk_ui_routes[] = {
     {"cairn/model-versions/card", TRK_GET, ui_version_card},
     {"cairn/monitoring/drift", TRK_GET, ui_monitoring_drift},
     {"cairn/runs/compare", TRK_GET, ui_runs_compare},
+    {"cairn/permissions/mine", TRK_GET, ui_permissions_mine},
 };
 const size_t trk_n_ui_routes = sizeof trk_ui_routes / sizeof trk_ui_routes[0];
