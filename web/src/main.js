@@ -9,6 +9,7 @@ import { runsPage } from './runs.js';
 import { runPage } from './run.js';
 import { chartPage } from './chart.js';
 import { comparePage } from './compare.js';
+import { studiesPage, studyPage } from './studies.js';
 
 const routes = [
   [/^\/$/, experimentsPage],
@@ -16,6 +17,9 @@ const routes = [
   [/^\/run\/([^/]+)$/, runPage],
   [/^\/chart$/, chartPage],
   [/^\/compare$/, comparePage],
+  // studies (studies.js)
+  [/^\/studies$/, studiesPage],
+  [/^\/study\/([^/]+)$/, studyPage],
 ];
 
 // "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}
