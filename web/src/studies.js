@@ -87,6 +87,15 @@ export async function appendStudiesLink(el, expId, seq) {
 
 // ---------------------------------------------------------------- #/study/NAME
 
+// Smaller points as they get many, so 10,000 trials stay a cloud, not a blot.
+const pointSize = (n, big) => (n <= 300 ? big : n <= 3000 ? big * 0.6 : big * 0.4);
+
+// A linear range with a margin, so the points at the ends are not cut in half.
+const padded = (u, min, max) => {
+  const pad = max > min ? (max - min) * 0.04 : 0.5;
+  return [min - pad, max + pad];
+};
+
 function num(v) {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (v == null) return null;
@@ -171,6 +180,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
   const importanceBox = h('div', { id: 'importance', class: 'importance' });
   const interBox = h('div', { id: 'intermediate', class: 'chart study-chart' });
   const interNote = h('p', { class: 'muted small', id: 'intermediate-note' });
+  const interLegend = h('div', { class: 'legend-keys small', id: 'intermediate-legend' });
   const slicesBox = h('div', { id: 'slices', class: 'slices' });
   clear(app).append(
     h('h1', null, name, ' ', live), header,
@@ -178,7 +188,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
     h('section', { id: 'sec-history' }, h('h2', null, 'Optimization history'),
       h('div', { class: 'toolbar' }, h('label', null, logBox, ' log scale')), historyBox, historyNote),
     h('section', { id: 'sec-importance' }, h('h2', null, 'Parameter importance'), importanceBox),
-    h('section', { id: 'sec-intermediate' }, h('h2', null, 'Intermediate values'), interBox, interNote),
+    h('section', { id: 'sec-intermediate' }, h('h2', null, 'Intermediate values'), interBox, interLegend, interNote),
     h('section', { id: 'sec-slices' }, h('h2', null, 'Slices'), h('p', { class: 'muted small' }, 'Each complete trial: a parameter\'s value against the objective.'), slicesBox));
 
   // ---- header: best value, trial, params ----
@@ -307,10 +317,10 @@ export async function studyPage(app, { params: [name], query, seq }) {
     clear(historyBox);
     historyPlot = new uPlot({
       width, height: 320,
-      scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
+      scales: { x: { time: false, range: padded }, y: logY ? { distr: 3 } : { range: padded } },
       axes: [{ stroke: p.fg, grid: { stroke: p.grid }, label: 'trial' }, { stroke: p.fg, grid: { stroke: p.grid }, size: 70 }],
       series: [{ label: 'trial' },
-        { label: study.objective || 'value', stroke: p.point, width: 0, paths: () => null, points: { show: true, size: 6, fill: p.point, stroke: p.point }, value: (u, v) => (v == null ? '—' : fmtValue(v)) },
+        { label: study.objective || 'value', stroke: p.point, width: 0, paths: () => null, points: { show: true, size: pointSize(data[0].length, 6), fill: p.point, stroke: p.point }, value: (u, v) => (v == null ? '—' : fmtValue(v)) },
         { label: 'best so far', stroke: p.best, width: 2, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, spanGaps: true, value: (u, v) => (v == null ? '—' : fmtValue(v)) }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
@@ -359,8 +369,13 @@ export async function studyPage(app, { params: [name], query, seq }) {
     interBox.dataset.lines = String(curves.length);
     interBox.dataset.pruned = String(curves.filter((t) => t.state === 'PRUNED').length);
     interNote.textContent = total
-      ? `${total} trial${total === 1 ? '' : 's'} reported values${total > curves.length ? `; the latest ${curves.length} are drawn` : ''}. Complete: solid; pruned: dashed; running: orange.`
+      ? `${total} trial${total === 1 ? '' : 's'} reported values${total > curves.length ? `; the latest ${curves.length} are drawn` : ''}.`
       : '';
+    clear(interLegend);
+    if (total) {
+      const key = (cls, text) => h('span', { class: 'key' }, h('span', { class: 'swatch ' + cls }), text);
+      interLegend.append(key('complete', 'complete (line, dot at its last value)'), key('pruned', 'pruned (dashed, × where it was stopped)'), key('running', 'running'));
+    }
     if (!total) { if (interPlot) { interPlot.destroy(); interPlot = null; } clear(interBox).append(h('p', { class: 'muted' }, 'No trial reported intermediate values.')); return; }
     let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
     for (const t of curves) for (const p of t.intermediate) {
@@ -403,6 +418,24 @@ export async function studyPage(app, { params: [name], query, seq }) {
               if (started) ctx.lineTo(x, y); else { ctx.moveTo(x, y); started = true; }
             }
             ctx.stroke();
+            // the last value: a dot, or a cross where the pruner stopped the trial
+            const lastPt = t.intermediate[t.intermediate.length - 1];
+            const lv = num(lastPt.value);
+            if (lv == null) continue;
+            const x = u.valToPos(lastPt.step, 'x', true), y = u.valToPos(lv, 'y', true), r = 3.5 * devicePixelRatio;
+            ctx.setLineDash([]);
+            ctx.globalAlpha = 1;
+            ctx.beginPath();
+            if (t.state === 'PRUNED') {
+              ctx.lineWidth = 2 * devicePixelRatio;
+              ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x - r, y + r); ctx.lineTo(x + r, y - r);
+              ctx.stroke();
+              ctx.lineWidth = 1.2 * devicePixelRatio;
+            } else {
+              ctx.fillStyle = ctx.strokeStyle;
+              ctx.arc(x, y, r * 0.7, 0, 2 * Math.PI);
+              ctx.fill();
+            }
           }
           ctx.restore();
           interBox.dataset.drawn = '1';
@@ -441,12 +474,12 @@ export async function studyPage(app, { params: [name], query, seq }) {
       const cats = info.cats.slice();
       const plot = new uPlot({
         width: 300, height: 210,
-        scales: { x: info.numeric ? { time: false, distr: positive ? 3 : 1 } : { time: false, range: () => [-0.5, cats.length - 0.5] } },
+        scales: { y: { range: padded }, x: info.numeric ? (positive ? { time: false, distr: 3 } : { time: false, range: padded }) : { time: false, range: () => [-0.5, cats.length - 0.5] } },
         axes: [
           info.numeric ? { stroke: p.fg, grid: { stroke: p.grid }, size: 30 }
             : { stroke: p.fg, grid: { stroke: p.grid }, size: 30, splits: () => cats.map((_, i) => i), values: (u, splits) => splits.map((s) => cats[s] ?? '') },
           { stroke: p.fg, grid: { stroke: p.grid }, size: 60 }],
-        series: [{ label: k }, { label: study.objective || 'value', stroke: p.point, width: 0, paths: () => null, points: { show: true, size: 5, fill: p.point, stroke: p.point } }],
+        series: [{ label: k }, { label: study.objective || 'value', stroke: p.point, width: 0, paths: () => null, points: { show: true, size: pointSize(data[0].length, 5), fill: p.point, stroke: p.point } }],
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
       }, data, box);
