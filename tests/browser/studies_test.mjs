@@ -63,6 +63,7 @@ const studyState = (page) => page.evaluate(() => {
     intermediate_pruned: Number(document.getElementById('intermediate').dataset.pruned),
     table_text: document.getElementById('trials').textContent,
     categories_text: document.getElementById('slices').textContent,
+    importance_reason: (document.getElementById('importance-reason') || {}).textContent || '',
     live: document.body.dataset.studyLive === '1',
     polls: Number(document.body.dataset.studyPolls || 0),
   };
@@ -137,6 +138,11 @@ try {
   s.log_points = await page.evaluate(() => Number(document.getElementById('history').dataset.points));
   seen.study = s;
   seen.pwned = await page.evaluate(() => window.__pwned ?? null);
+
+  // ---- a study that does not exist: the server's message ----
+  await page.goto(spec.base + '/#/study/' + encodeURIComponent('no such/study'));
+  await page.waitForSelector('#app .error');
+  seen.missing_error = await page.textContent('#app .error');
 
   // ---- dark scheme ----
   const dark = await newPage('dark');

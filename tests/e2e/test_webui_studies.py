@@ -193,6 +193,8 @@ class StudiesPages(unittest.TestCase):
         self.assertEqual(seen['live_before']['rows'], 1)
         self.assertEqual(seen['live_before']['states'], ['RUNNING'])
         self.assertTrue(seen['live_before']['live'])
+        self.assertEqual(seen['live_before']['importance_names'], [])
+        self.assertIn('complete trials', seen['live_before']['importance_reason'])
         self.assertEqual(seen['live_after']['rows'], LIVE_TRIALS)
         self.assertEqual(seen['live_after']['states'], ['COMPLETE'] * LIVE_TRIALS)
         self.assertTrue(seen['live_after']['same_page'])
@@ -242,8 +244,13 @@ class StudiesPages(unittest.TestCase):
         self.assertIn('<b>rms</b>', s['categories_text'] + s['table_text'])
         self.assertIsNone(seen['pwned'])
 
+        # A study that does not exist: the server's 404 and its message, not a blank page.
+        self.assertIn('RESOURCE_DOES_NOT_EXIST', seen['missing_error'])
+        self.assertIn('no such/study', seen['missing_error'])
+
         # 10,000 trials: a window of rows exists, not all; the end is reachable by scrolling.
         b = seen['big_study']
+        sys.stderr.write('10,000 trials: the table %d ms after navigation\n' % b['ms_to_table'])
         self.assertEqual(b['count_text'], '%d trials' % BIG)
         self.assertGreater(b['rows_rendered'], 5)
         self.assertLess(b['rows_rendered'], 200)

@@ -42,7 +42,7 @@ function palette() {
 export async function studiesPage(app, { query, seq }) {
   const exp = query.get('exp') || '';
   crumbs({ text: 'Experiments', href: '#/' }, { text: 'Studies' });
-  const d = await get('cairn/studies/list');
+  const [d, names] = await Promise.all([get('cairn/studies/list'), experimentNames()]);
   if (!isCurrent(seq)) return;
   const studies = (d.studies || []).filter((s) => !exp || String(s.experiment_id) === exp);
   const tbody = h('tbody');
@@ -50,7 +50,7 @@ export async function studiesPage(app, { query, seq }) {
     const c = s.counts || {};
     tbody.append(h('tr', { dataset: { study: s.name } },
       h('td', null, h('a', { href: studyHref(s.name) }, s.name)),
-      h('td', null, h('a', { href: expHref(s.experiment_id) }, String(s.experiment_id))),
+      h('td', null, h('a', { href: expHref(s.experiment_id) }, names.get(String(s.experiment_id)) || String(s.experiment_id))),
       h('td', null, s.objective),
       h('td', null, s.direction === 'MAXIMIZE' ? 'maximize' : 'minimize'),
       h('td', { class: 'mono' }, s.sampler),
@@ -71,6 +71,16 @@ export async function studiesPage(app, { query, seq }) {
   clear(app).append(h('h1', null, 'Studies', exp ? h('span', { class: 'muted small' }, ` of experiment ${exp} `) : null,
     exp ? h('a', { class: 'small', href: link('/studies') }, 'all studies') : null),
   studies.length ? table : h('p', { class: 'muted' }, exp ? 'No study uses this experiment.' : 'No studies yet: `cairn tune` makes one.'));
+}
+
+// Experiment id -> name (the first 1,000 active experiments; ids stand in for the rest).
+async function experimentNames() {
+  try {
+    const d = await get('mlflow/experiments/search', { max_results: 1000 });
+    return new Map((d.experiments || []).map((e) => [String(e.experiment_id), e.name]));
+  } catch {
+    return new Map();
+  }
 }
 
 // A link to the studies of experiment expId, appended to el when it has any (runs page).
@@ -158,6 +168,12 @@ export async function studyPage(app, { params: [name], query, seq }) {
     get('cairn/studies/trials', { name, since_trial: 0 }),
     get('cairn/studies/importance', { name }).catch((e) => ({ importance: [], reason: String(e.message || e) })),
   ]);
+  let expName = null;
+  get('mlflow/experiments/get', { experiment_id: sd.study.experiment_id }).then((e) => {
+    expName = e.experiment.name;
+    const a = document.getElementById('study-exp');
+    if (a && isCurrent(seq)) a.textContent = expName;
+  }).catch(() => {});
   if (!isCurrent(seq)) return;
   let study = sd.study;
   const byNumber = new Map();
@@ -204,7 +220,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
         kv('Best params', h('div', { id: 'best-params' }, bestParams)))),
       h('table', { class: 'kv' }, h('tbody', null,
         kv('Objective', `${study.objective} (${maximize() ? 'maximize' : 'minimize'}${study.strategy ? ', ' + study.strategy : ''})`),
-        kv('Experiment', h('a', { href: expHref(study.experiment_id) }, String(study.experiment_id))),
+        kv('Experiment', h('a', { id: 'study-exp', href: expHref(study.experiment_id) }, expName || String(study.experiment_id))),
         kv('Sampler / pruner', h('span', { class: 'mono' }, `${study.sampler} / ${study.pruner}`)),
         kv('Trials', `${c.total} (${c.complete} complete, ${c.pruned} pruned, ${c.fail} failed, ${c.running} running, ${c.waiting} waiting)`)))));
   }
