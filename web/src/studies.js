@@ -295,6 +295,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
     const n = trials.length;
     count.textContent = `${n} trial${n === 1 ? '' : 's'}`;
     scroller.setAttribute('aria-rowcount', String(n));
+    scroller.style.height = Math.max(4, Math.min(n, 14)) * ROW + 40 + 'px'; // short studies, short tables
     rerenderRows();
   }
   let scheduled = false;
@@ -334,7 +335,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
     historyPlot = new uPlot({
       width, height: 320,
       scales: { x: { time: false, range: padded }, y: logY ? { distr: 3 } : { range: padded } },
-      axes: [{ stroke: p.fg, grid: { stroke: p.grid }, label: 'trial' }, { stroke: p.fg, grid: { stroke: p.grid }, size: 70 }],
+      axes: [{ stroke: p.fg, grid: { stroke: p.grid }, label: 'trial', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000] }, { stroke: p.fg, grid: { stroke: p.grid }, size: 70 }],
       series: [{ label: 'trial' },
         { label: study.objective || 'value', stroke: p.point, width: 0, paths: () => null, points: { show: true, size: pointSize(data[0].length, 6), fill: p.point, stroke: p.point }, value: (u, v) => (v == null ? '—' : fmtValue(v)) },
         { label: 'best so far', stroke: p.best, width: 2, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, spanGaps: true, value: (u, v) => (v == null ? '—' : fmtValue(v)) }],
@@ -520,7 +521,8 @@ export async function studyPage(app, { params: [name], query, seq }) {
   // ---- live updates ----
   function mayBeRunning() {
     if (trials.some((t) => t.state === 'RUNNING' || t.state === 'WAITING')) return true;
-    const lastEnd = Math.max(0, ...trials.map((t) => t.end_time || 0));
+    let lastEnd = 0;
+    for (const t of trials) if (t.end_time > lastEnd) lastEnd = t.end_time;
     return Date.now() - lastEnd < RECENT_MS;
   }
   let polls = 0;
