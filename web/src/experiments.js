@@ -35,7 +35,8 @@ export async function experimentsPage(app, { query, seq }) {
   if (!isCurrent(seq)) return;
 
   const search = h('input', { type: 'search', id: 'exp-search', placeholder: 'search experiments by name', value: q, 'aria-label': 'search experiments' });
-  const form = h('form', { class: 'toolbar', onsubmit: (ev) => { ev.preventDefault(); navigate('/', { q: search.value }); } }, search, h('button', { type: 'submit' }, 'Search'));
+  const form = h('form', { class: 'toolbar', onsubmit: (ev) => { ev.preventDefault(); navigate('/', { q: search.value }); } }, search, h('button', { type: 'submit' }, 'Search'),
+    h('a', { href: link('/studies'), id: 'studies-link' }, 'Studies'));
   const tbody = h('tbody');
   const table = h('table', { class: 'grid', id: 'experiments' },
     h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'ID'), h('th', { class: 'num' }, 'Runs'), h('th', null, 'Last activity'), h('th', null, 'Created'))),

@@ -10,6 +10,7 @@ import { runPage } from './run.js';
 import { chartPage } from './chart.js';
 import { comparePage } from './compare.js';
 import { scatterPage } from './scatter.js'; // ui-compare
+import { studiesPage, studyPage } from './studies.js';
 
 const routes = [
   [/^\/$/, experimentsPage],
@@ -18,6 +19,9 @@ const routes = [
   [/^\/chart$/, chartPage],
   [/^\/compare$/, comparePage],
   [/^\/exp\/([^/]+)\/scatter$/, scatterPage], // ui-compare
+  // studies (studies.js)
+  [/^\/studies$/, studiesPage],
+  [/^\/study\/([^/]+)$/, studyPage],
 ];
 
 // "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}
