@@ -9,6 +9,8 @@ import { runsPage } from './runs.js';
 import { runPage } from './run.js';
 import { chartPage } from './chart.js';
 import { comparePage } from './compare.js';
+import { modelsPage, modelPage, versionPage } from './registry.js';
+import { monitoringPage } from './monitoring.js';
 
 const routes = [
   [/^\/$/, experimentsPage],
@@ -16,6 +18,10 @@ const routes = [
   [/^\/run\/([^/]+)$/, runPage],
   [/^\/chart$/, chartPage],
   [/^\/compare$/, comparePage],
+  [/^\/models$/, modelsPage],
+  [/^\/model\/([^/]+)$/, modelPage],
+  [/^\/model\/([^/]+)\/([^/]+)$/, versionPage],
+  [/^\/monitoring\/([^/]+)\/([^/]+)$/, monitoringPage],
 ];
 
 // "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}
