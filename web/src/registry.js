@@ -36,7 +36,7 @@ export async function modelsPage(app, { query, seq }) {
   const tbody = h('tbody');
   for (const m of models) {
     const latest = (m.latest_versions || []).slice().sort((a, b) => Number(b.version) - Number(a.version));
-    const aliases = (m.aliases || []).map((a) => `${a.alias} → v${a.version}`).join(', ');
+    const aliases = (m.aliases || []).slice().sort((a, b) => a.alias.localeCompare(b.alias)).map((a) => `${a.alias} → v${a.version}`).join(', ');
     tbody.append(h('tr', { class: 'rowlink', tabindex: 0, onclick: (ev) => { if (ev.target.tagName !== 'A') navigate('/model/' + enc(m.name)); },
       onkeydown: (ev) => { if (ev.key === 'Enter') navigate('/model/' + enc(m.name)); } },
     h('td', { class: 'name' }, h('a', { href: modelHref(m.name) }, m.name)),
@@ -135,7 +135,8 @@ export async function modelPage(app, { params, seq }) {
     hbody);
 
   const aliases = (model.aliases || []).map((a, i) => [i ? ', ' : '', h('span', { class: 'badge' }, a.alias), ' → ', h('a', { href: versionHref(name, a.version) }, 'v' + a.version)]);
-  clear(app).append(
+  // Element.append would print null and stringify arrays: h() skips and flattens them.
+  clear(app).append(h('div', null,
     h('h1', null, name),
     model.description ? h('p', { class: 'desc' }, model.description) : null,
     h('table', { class: 'kv' }, h('tbody', null,
@@ -147,7 +148,7 @@ export async function modelPage(app, { params, seq }) {
     h('h2', null, 'Promotion history'),
     events.length ? [h('div', { class: 'toolbar' }, h('label', null, 'Show ', chooser)), historyTable]
       : h('p', { class: 'muted', id: 'history-empty' }, 'No alias or stage has moved yet: cairn model alias NAME ALIAS VERSION'),
-  );
+  ));
 }
 
 // ---- #/model/NAME/VERSION ----
