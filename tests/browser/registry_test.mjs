@@ -110,11 +110,20 @@ try {
     points: c.dataset.points, drifted: c.dataset.drifted, drawn: c.dataset.drawn === '1',
   })));
   await shots('monitoring');
+  seen.drift_log = await page.getAttribute('#drift-charts', 'data-log');
+  await page.click('#drift-log');
+  await waitFor(() => location.hash.includes('log=') && document.querySelector('#drift-charts[data-log]') &&
+    [...document.querySelectorAll('.drift-chart')].every((e) => e.dataset.drawn === '1'));
+  seen.drift_log_after = await page.getAttribute('#drift-charts', 'data-log');
   await go(`#/monitoring/${enc(spec.model)}/1`);
   await page.waitForSelector('#drift-missing');
   seen.drift_missing = await page.textContent('#drift-missing');
 
   seen.pwned = await page.evaluate(() => window.__pwnedSeen || null);
+} catch (e) {
+  // What was seen up to the failure (page errors included) helps more than the timeout alone.
+  process.stderr.write(JSON.stringify(seen) + '\n');
+  throw e;
 } finally {
   await browser.close();
 }

@@ -29,6 +29,7 @@ WEB_DIR = harness.SOURCE_DIR / 'web'
 DRIVER = harness.SOURCE_DIR / 'tests' / 'browser' / 'registry_test.mjs'
 DATA = harness.SOURCE_DIR / 'data'
 MODEL = 'bc-ui'
+SHIFTED = (0, 1, 2)  # mean radius, mean texture, mean perimeter: the columns the drift moves
 
 # The person's sections of the card, each with something a sanitiser must stop.
 HOSTILE_CARD = """# Model card
@@ -91,7 +92,8 @@ class RegistryPages(harness.CairnTest):
                     '--min-rows', '100')
         srv.invoke({'dataframe_split': {'columns': feats, 'data': data[:200]}})
         self.wait_checks(srv, 1)
-        shifted = [[v * 1.5 for v in r] for r in data[200:400]]
+        shifted = [[v * (1.5 if i in SHIFTED else 1.0) for i, v in enumerate(r)]
+                   for r in data[200:400]]
         srv.invoke({'dataframe_split': {'columns': feats, 'data': shifted}})
         self.wait_checks(srv, 2)
         self.assertEqual(srv.stop(), 0)
@@ -194,6 +196,7 @@ class RegistryPages(harness.CairnTest):
         self.assertEqual(seen['card_links'], [['https://example.org/docs', 'the docs',
                                                'noopener noreferrer nofollow']])
         self.assertIn('triage', seen['card_strong'])
+        self.assertNotIn('<!--', text)  # the card's leading comment is left out
         self.assertIsNone(seen['pwned'])
         self.assertEqual(seen['dialogs'], [])
 
@@ -213,9 +216,14 @@ class RegistryPages(harness.CairnTest):
         for name, f in by_feature.items():
             last = f['points'][-1]
             self.assertEqual(summary[name][3], 'drifted' if last['drifted'] else 'no')
+        drifted = sorted(n for n, r in summary.items() if r[3] == 'drifted')
+        for name in ('mean radius', 'mean texture', 'mean perimeter'):
+            self.assertIn(name, drifted)  # the shifted batch moved them
+        self.assertLess(len(drifted), 10, drifted)  # and not the rest
         radius = summary['mean radius']
-        self.assertEqual(radius[3], 'drifted')  # the shifted batch moved it
         self.assertAlmostEqual(float(radius[2]), by_feature['mean radius']['threshold'])
+        # p-values spanning many decades: log y by default, the checkbox turns it off.
+        self.assertEqual((seen['drift_log'], seen['drift_log_after']), ('1', '0'))
         self.assertIn('no monitoring run', seen['drift_missing'])  # v1 was never served
 
         for view in ('models', 'model', 'version', 'monitoring'):

@@ -233,6 +233,23 @@ function parser() {
 const BLOCK_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'blockquote', 'em', 'strong', 's', 'a',
   'table', 'thead', 'tbody', 'tr', 'th', 'td']);
 
+// A paragraph that is only an HTML comment (cairn model card starts with one) is left out;
+// raw HTML being off, it would otherwise show as text.
+function dropComments(tokens) {
+  const out = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i], inl = tokens[i + 1], close = tokens[i + 2];
+    const c = inl && inl.type === 'inline' ? inl.content.trim() : '';
+    if (t.type === 'paragraph_open' && close && close.type === 'paragraph_close' &&
+        c.startsWith('<!--') && c.indexOf('-->') === c.length - 3) {
+      i += 2;
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
 // Markdown -> a DocumentFragment built from markdown-it's tokens with h() and text nodes.
 export function renderMarkdown(text) {
   const root = document.createDocumentFragment();
@@ -279,6 +296,6 @@ export function renderMarkdown(text) {
       }
     }
   };
-  walk(tokens);
+  walk(dropComments(tokens));
   return root;
 }
