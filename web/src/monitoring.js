@@ -67,7 +67,10 @@ export async function monitoringPage(app, { params, query, seq }) {
     features.length ? h('div', { class: 'toolbar' }, h('label', null, logBox, ' log y')) : '',
     charts);
   const width = Math.max(320, Math.min(560, ((app.clientWidth || 1000) - 48) / 2));
-  for (const f of features) charts.append(featureChart(f, width, logY));
+  // The charts of the features that drifted at the last check come first.
+  const lastDrifted = (f) => (f.points.length && f.points[f.points.length - 1].drifted ? 0 : 1);
+  for (const f of features.slice().sort((a, b) => lastDrifted(a) - lastDrifted(b) || a.name.localeCompare(b.name)))
+    charts.append(featureChart(f, width, logY));
 }
 
 // One feature: score over time, the threshold as a dashed line, drifted checks as red dots.
