@@ -22,7 +22,7 @@ try {
   });
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 404/.test(m.text())) seen.console_errors.push(m.text());
+    if (m.type() === 'error' && !/status of 40[04]/.test(m.text())) seen.console_errors.push(m.text());
     if (/Content Security Policy/i.test(m.text())) seen.csp_violations.push(m.text());
   });
   page.on('pageerror', (e) => seen.page_errors.push(String(e)));
@@ -80,6 +80,11 @@ try {
     return row ? row.cells[1].textContent : null;
   });
   seen.datasets = await cells('#datasets tbody tr');
+  seen.version_description = await page.$eval('#version-facts', (t) => {
+    const row = [...t.tBodies[0].rows].find((r) => r.cells[0].textContent === 'Description');
+    return row ? row.cells[1].textContent : null;
+  });
+  seen.version_tags = await cells('#version-tags tbody tr');
   seen.card_missing = await page.$eval('#card-missing', (e) => e.textContent).catch(() => null);
   seen.card_headings = await page.$eval('#card', (c) => {
     const out = {};
@@ -118,6 +123,14 @@ try {
   await go(`#/monitoring/${enc(spec.model)}/1`);
   await page.waitForSelector('#drift-missing');
   seen.drift_missing = await page.textContent('#drift-missing');
+
+  // ---- bad addresses: the server's message, shown ----
+  for (const [k, hash] of [['unknown_model', '#/model/no-such-model'], ['bad_version', `#/model/${enc(spec.model)}/two`],
+    ['unknown_version', `#/model/${enc(spec.model)}/99`]]) {
+    await go(hash);
+    await page.waitForSelector('#app .error');
+    seen[k] = await page.textContent('#app .error');
+  }
 
   seen.pwned = await page.evaluate(() => window.__pwnedSeen || null);
 } catch (e) {

@@ -102,7 +102,8 @@ class RegistryPages(harness.CairnTest):
     def test_registry_and_monitoring_pages(self):
         run_id = self.train()
         self.cairn('model', 'register', '--name', MODEL, '--run', run_id, '--semver', '1.0.0')
-        self.cairn('model', 'register', '--name', MODEL, '--run', run_id, '--semver', '1.1.0')
+        self.cairn('model', 'register', '--name', MODEL, '--run', run_id, '--semver', '1.1.0',
+                   '--description', 'the <i>second</i> one', '--tag', 'data=v<2>')
         self.cairn('model', 'alias', MODEL, 'production', '1', '--reason', 'first release')
         self.cairn('model', 'alias', MODEL, 'production', '2', '--reason', 'auc +0.02')
         self.cairn('model', 'rollback', MODEL, 'production', '--reason', 'latency regression')
@@ -178,6 +179,8 @@ class RegistryPages(harness.CairnTest):
 
         # The version page: lineage to the run and its datasets, the card rendered.
         self.assertEqual(seen['lineage_run_id'], run_id)
+        self.assertEqual(seen['version_description'], 'the <i>second</i> one')
+        self.assertEqual(seen['version_tags'], [['data', 'v<2>']])
         lineage = json.loads(urllib.request.urlopen(
             server.base + '/api/2.0/cairn/model-versions/lineage?name=%s&version=2' % MODEL,
             timeout=30).read())
@@ -225,6 +228,12 @@ class RegistryPages(harness.CairnTest):
         # p-values spanning many decades: log y by default, the checkbox turns it off.
         self.assertEqual((seen['drift_log'], seen['drift_log_after']), ('1', '0'))
         self.assertIn('no monitoring run', seen['drift_missing'])  # v1 was never served
+
+        # Bad addresses show the server's error.
+        self.assertIn('RESOURCE_DOES_NOT_EXIST', seen['unknown_model'])
+        self.assertIn('no-such-model', seen['unknown_model'])
+        self.assertIn('INVALID_PARAMETER_VALUE', seen['bad_version'])
+        self.assertIn('RESOURCE_DOES_NOT_EXIST', seen['unknown_version'])
 
         for view in ('models', 'model', 'version', 'monitoring'):
             for scheme in ('light', 'dark'):

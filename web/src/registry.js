@@ -156,8 +156,9 @@ export async function modelPage(app, { params, seq }) {
 export async function versionPage(app, { params, seq }) {
   const [name, version] = params;
   crumbs({ text: 'Experiments', href: '#/' }, { text: 'Models', href: '#/models' }, { text: name, href: modelHref(name) }, { text: 'v' + version });
-  const [lineage, card] = await Promise.all([
+  const [lineage, full, card] = await Promise.all([
     get('cairn/model-versions/lineage', { name, version }),
+    get('mlflow/model-versions/get', { name, version }).then((d) => d.model_version || {}),
     get('cairn/model-versions/card', { name, version }).catch((e) => {
       if (e instanceof ApiError && e.status === 404) return { missing: e.message };
       throw e;
@@ -172,10 +173,15 @@ export async function versionPage(app, { params, seq }) {
     row('Stage', mv.stage || ''),
     row('Aliases', (mv.aliases || []).length ? (mv.aliases || []).map((a, i) => [i ? ' ' : '', h('span', { class: 'badge' }, a)]) : '—'),
     row('Source', h('span', { class: 'mono' }, mv.source || '')),
+    row('Description', full.description || '—'),
     row('Registered by', mv.user_id || ''),
     row('Created', fmtTime(mv.creation_timestamp)),
     row('Monitoring', h('a', { href: monitoringHref(name, version), id: 'monitoring-link' }, 'drift over time'))));
 
+  // Tags, except the card's bookkeeping (cairn.model_card*, shown as the card below).
+  const tags = (full.tags || []).filter((t) => !t.key.startsWith('cairn.model_card'));
+  if (tags.length) facts.tBodies[0].append(row('Tags', h('table', { class: 'kv', id: 'version-tags' }, h('tbody', null,
+    tags.map((t) => h('tr', null, h('th', null, t.key), h('td', { class: 'mono' }, t.value)))))));
   let lineageBox;
   if (run) {
     lineageBox = h('table', { class: 'kv', id: 'lineage' }, h('tbody', null,
