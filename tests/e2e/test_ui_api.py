@@ -272,6 +272,14 @@ class UiApi(restlib.RestCase):
                                                     'value': '# from the tag'})
         doc = self.get('cairn/model-versions/card', name='ui-model', version=str(v1))
         self.assertEqual((doc['from'], doc['markdown']), ('tag', '# from the tag'))
+        # A card stored by `cairn model card`: the tag names the artifact, the SHA-256 beside it.
+        self.put_artifact('%s/%s/artifacts/model_card/ui-model/v1.md' % (exp, rid), b'# stored')
+        for key, value in (('cairn.model_card', 'model_card/ui-model/v1.md'),
+                           ('cairn.model_card.sha256', 'ab' * 32)):
+            self.post('mlflow/model-versions/set-tag', {'name': 'ui-model', 'version': v1,
+                                                        'key': key, 'value': value})
+        doc = self.get('cairn/model-versions/card', name='ui-model', version=str(v1))
+        self.assertEqual((doc['from'], doc['markdown']), ('artifact', '# stored'))
 
         # a version without a run: lineage without run, card 404
         v2 = self.post('mlflow/model-versions/create', {
@@ -295,6 +303,7 @@ class UiApi(restlib.RestCase):
             ts = 1700000000000 + step * 60000
             pts += [('drift.score.age', 0.5 / (step + 1), ts, step),
                     ('drift.drifted.age', 1.0 if step >= 3 else 0.0, ts, step),
+                    ('drift.threshold.age', 0.05, ts, step),
                     ('drift.score.income', 0.9, ts, step),
                     ('drift.drifted.income', 0.0, ts, step),
                     ('drift.share', 0.5 if step >= 3 else 0.0, ts, step)]
@@ -316,7 +325,8 @@ class UiApi(restlib.RestCase):
             self.assertAlmostEqual(p['score'], 0.5 / (p['step'] + 1))
             self.assertEqual(p['drifted'], p['step'] >= 3)
             self.assertEqual(p['timestamp'], 1700000000000 + p['step'] * 60000)
-        self.assertIsNone(age['threshold'])  # serve does not record thresholds (yet)
+        self.assertEqual(age['threshold'], 0.05)  # drift.threshold.age, as serve logs it
+        self.assertIsNone(feats['income']['threshold'])  # a run that did not log one
         self.assertEqual(self.get('cairn/monitoring/drift', run_id=run)['features'],
                          doc['features'])
 

@@ -52,7 +52,8 @@ export async function experimentsPage(app, { query, seq }) {
     tbody.append(row);
     if (!sums) fallbackCount(e.experiment_id, runsCell, lastCell);
   }
-  clear(app).append(h('h1', null, 'Experiments'), form,
+  const nav = h('p', { class: 'pagenav' }, h('a', { href: '#/models', id: 'nav-models' }, 'Registered models'));
+  clear(app).append(h('h1', null, 'Experiments'), nav, form,
     experiments.length ? table : h('p', { class: 'muted' }, q ? 'No experiment matches.' : 'No experiments yet.'));
 }
 

@@ -11,6 +11,8 @@ import { chartPage } from './chart.js';
 import { comparePage } from './compare.js';
 import { scatterPage } from './scatter.js'; // ui-compare
 import { studiesPage, studyPage } from './studies.js';
+import { modelsPage, modelPage, versionPage } from './registry.js';
+import { monitoringPage } from './monitoring.js';
 
 const routes = [
   [/^\/$/, experimentsPage],
@@ -22,6 +24,10 @@ const routes = [
   // studies (studies.js)
   [/^\/studies$/, studiesPage],
   [/^\/study\/([^/]+)$/, studyPage],
+  [/^\/models$/, modelsPage],
+  [/^\/model\/([^/]+)$/, modelPage],
+  [/^\/model\/([^/]+)\/([^/]+)$/, versionPage],
+  [/^\/monitoring\/([^/]+)\/([^/]+)$/, monitoringPage],
 ];
 
 // "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}

@@ -517,15 +517,25 @@ static void ui_version_card(trk_call *c)
     char *path = NULL;
     if (!v)
         return;
-    const char *from = NULL;
+    const char *from = NULL, *stored = NULL;
+    bool has_sha = false;
     for (size_t i = 0; i < v->n_tags; i++)
-        if (strcmp(v->tags[i].key, CARD_TAG) == 0) {
-            cn_buf_puts(&text, v->tags[i].value);
-            from = "tag";
-        }
+        if (strcmp(v->tags[i].key, CARD_TAG) == 0)
+            stored = v->tags[i].value;
+        else if (strcmp(v->tags[i].key, CARD_TAG ".sha256") == 0)
+            has_sha = true;
+    /* `cairn model card` stores the card as an artifact of the run and names it in the tag
+     * (with its SHA-256 beside it); a tag without the SHA-256 holds the Markdown itself. */
+    if (stored && !has_sha) {
+        cn_buf_puts(&text, stored);
+        from = "tag";
+    }
     bool hidden = false;
     cairn_run_record *r = from ? NULL : version_run(c, v, &hidden);
-    if (r) {
+    if (r && stored && has_sha && read_artifact(c, r->info.run_id, stored, &text)) {
+        from = "artifact";
+    } else if (r) {
+        text.len = 0;
         /* Beside the model in the run (the source's folder), else at the run's root. */
         const char *src = v->source, *prefix = "runs:/";
         if (strncmp(src, prefix, strlen(prefix)) == 0) {

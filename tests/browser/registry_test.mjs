@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// registry_test.mjs - drives headless chromium (playwright-core from web/'s lockfile) through
+// the registry and monitoring pages of a running `cairn server` and prints what it saw as one
+// JSON object; the checks are in tests/e2e/test_webui_registry.py, which fills the store with
+// real cairn commands and starts the server. Every view is shot in light and dark.
+//   node registry_test.mjs SPEC.json      SPEC: {base, out, web_dir, chromium, model, run_id}
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const require = createRequire(path.join(spec.web_dir, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const seen = { console_errors: [], csp_violations: [], page_errors: [], dialogs: [] };
+const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium' });
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The trap: a script that ran from server data would set this (or open a dialog).
+  await context.addInitScript(() => {
+    Object.defineProperty(window, '__pwned', { configurable: true, set(v) { window.__pwnedSeen = String(v); }, get() { return window.__pwnedSeen; } });
+  });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 40[04]/.test(m.text())) seen.console_errors.push(m.text());
+    if (/Content Security Policy/i.test(m.text())) seen.csp_violations.push(m.text());
+  });
+  page.on('pageerror', (e) => seen.page_errors.push(String(e)));
+  page.on('dialog', async (d) => { seen.dialogs.push(d.message()); await d.dismiss(); });
+  // The UI's CSP forbids eval, which playwright's waitForFunction uses: poll page.evaluate.
+  const waitFor = async (fn, arg) => {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      const v = await page.evaluate(fn, arg);
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error('timed out waiting for ' + String(fn).slice(0, 200));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const shots = async (name) => {
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: path.join(spec.out, `${name}-${scheme}.png`), fullPage: true });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  };
+  const go = (hash) => page.goto(spec.base + '/' + hash);
+  const cells = (sel) => page.$$eval(sel, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const enc = encodeURIComponent;
+
+  // ---- experiments -> models ----
+  await go('#/');
+  await page.waitForSelector('#nav-models');
+  seen.nav_models = await page.getAttribute('#nav-models', 'href');
+  await page.click('#nav-models');
+  await page.waitForSelector('#models tbody tr');
+  seen.models = await cells('#models tbody tr');
+  await shots('models');
+  await page.fill('#model-search', 'no-such-model');
+  await page.press('#model-search', 'Enter');
+  await page.waitForSelector('#models-empty');
+  seen.models_searched_none = await page.textContent('#models-empty');
+
+  // ---- a model: versions and the promotion history ----
+  await go(`#/model/${enc(spec.model)}`);
+  await page.waitForSelector('#versions tbody tr');
+  seen.versions = (await cells('#versions tbody tr')).map((r) => r.slice(0, 5));
+  seen.history = (await cells('#history tbody tr')).map((r) => r.slice(1));
+  seen.history_rollback_rows = await page.$$eval('#history tr.event-rollback', (r) => r.length);
+  await shots('model');
+  await page.selectOption('#history-alias', 'production');
+  seen.history_production = (await cells('#history tbody tr')).map((r) => r.slice(1));
+
+  // ---- a version: lineage, datasets, the card ----
+  await page.click('#versions tbody tr[data-version="2"] a');
+  await page.waitForSelector('#lineage');
+  await page.waitForSelector('#card, #card-missing');
+  seen.lineage_run_id = await page.$eval('#lineage', (t) => {
+    const row = [...t.querySelectorAll('tr')].find((r) => r.cells[0].textContent === 'Run ID');
+    return row ? row.cells[1].textContent : null;
+  });
+  seen.datasets = await cells('#datasets tbody tr');
+  seen.version_description = await page.$eval('#version-facts', (t) => {
+    const row = [...t.tBodies[0].rows].find((r) => r.cells[0].textContent === 'Description');
+    return row ? row.cells[1].textContent : null;
+  });
+  seen.version_tags = await cells('#version-tags tbody tr');
+  seen.card_missing = await page.$eval('#card-missing', (e) => e.textContent).catch(() => null);
+  seen.card_headings = await page.$eval('#card', (c) => {
+    const out = {};
+    for (const t of ['h1', 'h2', 'h3']) out[t] = [...c.querySelectorAll(t)].map((e) => e.textContent);
+    return out;
+  });
+  // Elements a sanitiser must never let through, and every element with an on* attribute.
+  seen.card_elements = await page.$eval('#card', (c) => [...c.querySelectorAll('*')]
+    .filter((e) => /^(script|img|iframe|object|embed|div|b|svg|style|link|form|input)$/i.test(e.tagName) ||
+      [...e.attributes].some((a) => /^on/i.test(a.name) || a.name === 'style'))
+    .map((e) => e.outerHTML));
+  seen.card_text = await page.textContent('#card');
+  seen.card_links = await page.$$eval('#card a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent, a.getAttribute('rel')]));
+  seen.card_strong = await page.$$eval('#card strong', (s) => s.map((e) => e.textContent));
+  await shots('version');
+
+  // ---- monitoring of v2 (linked from the version page), and of v1 (never served) ----
+  await page.click('#monitoring-link');
+  await page.waitForSelector('#drift-summary tbody tr');
+  await waitFor(() => {
+    const c = document.querySelectorAll('.drift-chart');
+    return c.length > 0 && [...c].every((e) => e.dataset.drawn === '1');
+  });
+  seen.monitoring_run = await page.textContent('#monitoring-run');
+  seen.drift_summary = await cells('#drift-summary tbody tr');
+  seen.drift_charts = await page.$$eval('.drift-chart', (cs) => cs.map((c) => ({
+    feature: c.dataset.feature, series: c.dataset.series, threshold: c.dataset.threshold,
+    points: c.dataset.points, drifted: c.dataset.drifted, drawn: c.dataset.drawn === '1',
+  })));
+  await shots('monitoring');
+  seen.drift_log = await page.getAttribute('#drift-charts', 'data-log');
+  await page.click('#drift-log');
+  await waitFor(() => location.hash.includes('log=') && document.querySelector('#drift-charts[data-log]') &&
+    [...document.querySelectorAll('.drift-chart')].every((e) => e.dataset.drawn === '1'));
+  seen.drift_log_after = await page.getAttribute('#drift-charts', 'data-log');
+  await go(`#/monitoring/${enc(spec.model)}/1`);
+  await page.waitForSelector('#drift-missing');
+  seen.drift_missing = await page.textContent('#drift-missing');
+
+  // ---- bad addresses: the server's message, shown ----
+  for (const [k, hash] of [['unknown_model', '#/model/no-such-model'], ['bad_version', `#/model/${enc(spec.model)}/two`],
+    ['unknown_version', `#/model/${enc(spec.model)}/99`]]) {
+    await go(hash);
+    await page.waitForSelector('#app .error');
+    seen[k] = await page.textContent('#app .error');
+  }
+
+  seen.pwned = await page.evaluate(() => window.__pwnedSeen || null);
+} catch (e) {
+  // What was seen up to the failure (page errors included) helps more than the timeout alone.
+  process.stderr.write(JSON.stringify(seen) + '\n');
+  throw e;
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(seen));
