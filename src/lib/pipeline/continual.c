@@ -303,18 +303,11 @@ static cairn_status feed_drift(cairn_ctx *ctx, const champion *c, const cairn_ta
         d->share = rep->share;
         *fired = rep->dataset_drift;
         free(d->reason);
-        d->reason = cn_asprintf("the feed drifted from version %lld's training rows: %zu of %zu "
-                                "features (share %.3g, threshold %.3g)",
+        d->reason = cn_asprintf("%s version %lld's training rows: %zu of %zu features drifted "
+                                "(share %.3g, threshold %.3g)",
+                                *fired ? "the feed drifted from" : "no drift: the feed is close to",
                                 (long long)c->v->version, rep->n_drifted, rep->n_tested,
                                 rep->share, rep->drift_share);
-        if (!*fired) {
-            char *x = cn_asprintf("no drift: %s", d->reason);
-            free(d->reason);
-            d->reason = x;
-            char *y = strstr(x, " drifted from");
-            if (y)
-                memcpy(y, " is close to ", 13);
-        }
     }
     cairn_drift_report_free(rep);
     cairn_drift_reference_free(ref);
@@ -418,10 +411,10 @@ static int64_t last_retrain_ms(cairn_ctx *ctx, const cairn_pipeline *p, const ch
 
 /* ---- old + new ---- */
 
-static cairn_status combine(cairn_ctx *ctx, const cairn_table *old, const char *old_path,
-                            const cairn_table *feed, const char *feed_path, cairn_table **out)
+/* The feed has exactly the training data's columns (any order). */
+static cairn_status check_columns(cairn_ctx *ctx, const cairn_table *old, const char *old_path,
+                                  const cairn_table *feed, const char *feed_path)
 {
-    *out = NULL;
     for (size_t j = 0; j < old->n_cols; j++)
         if (cairn_table_find(feed, old->cols[j].name) < 0)
             return cn_fail(ctx, CAIRN_EINVAL,
@@ -434,9 +427,18 @@ static cairn_status combine(cairn_ctx *ctx, const cairn_table *old, const char *
                            "the feed '%s' has a column '%s' the training data '%s' does not "
                            "have; drop it from the feed (same columns as the training data)",
                            feed_path, feed->cols[j].name, old_path);
+    return CAIRN_OK;
+}
+
+static cairn_status combine(cairn_ctx *ctx, const cairn_table *old, const char *old_path,
+                            const cairn_table *feed, const char *feed_path, cairn_table **out)
+{
+    *out = NULL;
+    cairn_status rc = check_columns(ctx, old, old_path, feed, feed_path);
+    if (rc != CAIRN_OK)
+        return rc;
     size_t n = old->n_rows + feed->n_rows;
     cairn_table *t = cairn_table_new(n);
-    cairn_status rc = CAIRN_OK;
     for (size_t j = 0; j < old->n_cols && rc == CAIRN_OK; j++) {
         const cairn_column *a = &old->cols[j];
         const cairn_column *b = &feed->cols[cairn_table_find(feed, a->name)];
@@ -729,8 +731,8 @@ static cairn_status make_slices(cairn_ctx *ctx, const cairn_pipeline *p, const c
                 continue;
             }
             char lo[32], hi[32];
-            cn_format_double_short(cut[q], lo, sizeof lo);
-            cn_format_double_short(cut[q + 1], hi, sizeof hi);
+            snprintf(lo, sizeof lo, "%.4g", cut[q]);
+            snprintf(hi, sizeof hi, "%.4g", cut[q + 1]);
             s = cn_tree_grow(s, ns, sizeof *s);
             s[ns++] = (slice_in){cn_asprintf("old: %s in [%s, %s)", col->name, q ? lo : "-inf",
                                              q == 3 ? "inf" : hi),
@@ -944,6 +946,12 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
         cn_errctx(ctx, "the trigger's feed");
         goto done;
     }
+    old_path = in_dir(p, cfg->data.path);
+    rc = read_csv(ctx, cfg, old_path, &old);
+    if (rc == CAIRN_OK)
+        rc = check_columns(ctx, old, cfg->data.path, feed, p->trigger_data);
+    if (rc != CAIRN_OK)
+        goto done;
 
     /* 1. The trigger. */
     bool fired = false;
@@ -1024,10 +1032,7 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
     r->trigger = w->trigger;
 
     /* 2. Old + new, with the champion's split kept and a share of the feed held out. */
-    old_path = in_dir(p, cfg->data.path);
-    rc = read_csv(ctx, cfg, old_path, &old);
-    if (rc == CAIRN_OK)
-        rc = combine(ctx, old, cfg->data.path, feed, p->trigger_data, &all);
+    rc = combine(ctx, old, cfg->data.path, feed, p->trigger_data, &all);
     if (rc != CAIRN_OK)
         goto done;
     rc = read_index_artifact(ctx, c.v->run_id, "train", old->n_rows, &tr, &n_tr);
