@@ -11,7 +11,10 @@ import json
 import pathlib
 import random
 import shutil
+import signal
+import subprocess
 import sys
+import time
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -160,6 +163,25 @@ class PipelineWatch(harness.CairnTest):
         self.assertIn('nothing to do', again.stdout)
         self.assertIn('already retrained on this feed', again.stdout)
 
+    def test_the_monitoring_runs_drift_decision_triggers(self):
+        self.feed('feed.csv', self.sample(200, 5))  # undrifted: only the server saw drift
+        path = self.deploy('trigger:\n  on_drift: {data: feed.csv}\n')
+        url = json.loads(self.cairn('pipeline', 'status', path, '--json').stdout)['serve_url']
+        rows = [[float(v) * 1.25 for v in r[:-1]] for r in self.sample(120, 6)]
+        req = urllib.request.Request(url + '/invocations',
+                                     data=json.dumps({'inputs': rows}).encode(),
+                                     headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(len(json.loads(r.read())['predictions']), 120)
+        # The server's last check, at its stop, records the drift decision on its
+        # monitoring run.
+        self.cairn('pipeline', 'stop', path)
+        rep = self.cairn_json('pipeline', 'watch', path, '--once', '--json')
+        self.assertEqual(rep['trigger'], 'monitor', rep)
+        self.assertIn('monitoring run', rep['reason'])
+        self.assertIn(rep['outcome'], ('deployed', 'refused'))
+        self.assertEqual(self.tags(rep['run_id'])['cairn.continual.trigger'], 'monitor')
+
     def test_schedule_and_a_forgetting_candidate_is_refused(self):
         # Flipped labels, many of them: the candidate unlearns the old rows.
         rng = random.Random(3)
@@ -171,6 +193,7 @@ class PipelineWatch(harness.CairnTest):
         self.feed('flip.csv', flipped)
         path = self.deploy('trigger:\n  schedule: {every: 1s}\n  data: flip.csv\n')
         pid = self.serve_pid()
+        time.sleep(1.1)  # 'every: 1s' since the champion's training run started
         proc = self.cairn('pipeline', 'watch', path, '--once', expect=1)
         self.assertIn('trigger schedule', proc.stdout)
         self.assertIn('SLICE', proc.stdout)
@@ -197,6 +220,21 @@ class PipelineWatch(harness.CairnTest):
         idle = self.cairn_json('pipeline', 'watch', path, '--once', '--json')
         self.assertEqual(idle['outcome'], 'idle')
         self.assertIn('due in', idle['reason'])
+
+    def test_watch_checks_until_sigterm(self):
+        self.feed('feed.csv', self.sample(100, 7))
+        path = self.deploy('trigger:\n  on_drift: {data: feed.csv}\n')
+        proc = subprocess.Popen([harness.CAIRN_BIN, '--store', self.store, 'pipeline', 'watch',
+                                 str(path), '--interval', '1s'], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=self.tmp)
+        self.addCleanup(proc.kill)
+        lines = [proc.stdout.readline() for _ in range(2)]  # one line per check
+        self.assertTrue(all('nothing to do' in line for line in lines), lines)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn('watching', err)
+        self.assertIn('stopped watching', err)
 
     def test_bad_input(self):
         missing = [r[1:] for r in self.sample(50, 4)]
