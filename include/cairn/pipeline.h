@@ -123,15 +123,15 @@ typedef enum cairn_watch_outcome {
 
 /* One slice of the forgetting gate: champion and candidate scored on the same held-out rows. */
 typedef struct cairn_watch_slice {
-    const char *name;   /* "old: mean radius in [12.3, 13.7)", "old: color=red", "new" */
-    bool is_new;        /* the feed's held-out rows (not Holm-adjusted) */
-    size_t n;           /* rows */
-    double champion;    /* the metric (accuracy, or mse for regression) */
+    const char *name; /* "old: mean radius in [12.3, 13.7)", "old: color=red", "new" */
+    bool is_new;      /* the feed's held-out rows (not Holm-adjusted) */
+    size_t n;         /* rows */
+    double champion;  /* the metric (accuracy, or mse for regression) */
     double candidate;
-    double diff;        /* candidate - champion */
-    double pvalue;      /* the paired test's (McNemar, or Wilcoxon on absolute errors) */
-    double p_adjusted;  /* Holm over the old slices; the new slice's own p */
-    bool worse;         /* significantly worse: adjusted p < 0.05 and the metric worse */
+    double diff;         /* candidate - champion */
+    double pvalue;       /* the paired test's (McNemar, or Wilcoxon on absolute errors) */
+    double p_adjusted;   /* Holm over the old slices; the new slice's own p */
+    bool worse;          /* significantly worse: adjusted p < 0.05 and the metric worse */
     const char *verdict; /* "worse", "better", "same" (no significant difference) */
 } cairn_watch_slice;
 

@@ -393,7 +393,6 @@ done:
     return code;
 }
 
-
 /* ---- watch ---- */
 
 static volatile sig_atomic_t watch_stop;
@@ -497,10 +496,10 @@ static void watch_print(const cairn_watch_report *r)
     printf("%s: trigger %s: %s\n", when, r->trigger, r->reason);
     printf("retrained %s v%lld on its training data plus the feed: run %s (%s)\n", r->model,
            (long long)r->champion_version, r->run_id, r->dir);
-    printf("gate against forgetting (%s, %s per slice, Holm over the old slices; %s):\n",
-           r->metric, r->test, r->slice_rule);
-    static const char *const headers[] = {"SLICE",     "N",     "CHAMPION", "CANDIDATE",
-                                          "DIFF",      "P",     "P_ADJ",    "VERDICT"};
+    printf("gate against forgetting (%s, %s per slice, Holm over the old slices; %s):\n", r->metric,
+           r->test, r->slice_rule);
+    static const char *const headers[] = {"SLICE", "N", "CHAMPION", "CANDIDATE",
+                                          "DIFF",  "P", "P_ADJ",    "VERDICT"};
     cli_table *t = cli_table_new(8, headers);
     for (size_t i = 0; i < r->n_slices; i++) {
         const cairn_watch_slice *s = &r->slices[i];

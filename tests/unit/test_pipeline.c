@@ -147,8 +147,9 @@ TEST(trigger_and_digests)
 
 TEST(trigger_feed_and_slices)
 {
-    cairn_pipeline *p = parse("name: x\nstages:\n  a: {kind: command, run: [x]}\n"
-                              "trigger: {schedule: {every: 1d}, data: feed.csv, slice_by: color}\n");
+    cairn_pipeline *p =
+        parse("name: x\nstages:\n  a: {kind: command, run: [x]}\n"
+              "trigger: {schedule: {every: 1d}, data: feed.csv, slice_by: color}\n");
     CHECK(p != NULL);
     if (!p)
         return;

@@ -296,8 +296,7 @@ static cairn_status feed_drift(cairn_ctx *ctx, const champion *c, const cairn_ta
         o.model = c->m;
         rc = cairn_drift_compare(ctx, ref, feed, &o, &rep);
         if (rc != CAIRN_OK)
-            cn_errctx(ctx, "the feed against version %lld's reference",
-                      (long long)c->v->version);
+            cn_errctx(ctx, "the feed against version %lld's reference", (long long)c->v->version);
     }
     if (rc == CAIRN_OK) {
         d->share = rep->share;
@@ -306,8 +305,8 @@ static cairn_status feed_drift(cairn_ctx *ctx, const champion *c, const cairn_ta
         d->reason = cn_asprintf("%s version %lld's training rows: %zu of %zu features drifted "
                                 "(share %.3g, threshold %.3g)",
                                 *fired ? "the feed drifted from" : "no drift: the feed is close to",
-                                (long long)c->v->version, rep->n_drifted, rep->n_tested,
-                                rep->share, rep->drift_share);
+                                (long long)c->v->version, rep->n_drifted, rep->n_tested, rep->share,
+                                rep->drift_share);
     }
     cairn_drift_report_free(rep);
     cairn_drift_reference_free(ref);
@@ -376,8 +375,7 @@ static cairn_status monitor_drift(cairn_ctx *ctx, const cairn_pipeline *p, const
 
 /* The time of the last retrain (a run tagged cairn.continual.parent_version in the
  * pipeline's experiment), else the champion's training run's start. */
-static int64_t last_retrain_ms(cairn_ctx *ctx, const cairn_pipeline *p, const champion *c,
-                               const char *experiment)
+static int64_t last_retrain_ms(cairn_ctx *ctx, const champion *c, const char *experiment)
 {
     int64_t when = 0;
     cairn_experiment *exp = NULL;
@@ -399,7 +397,6 @@ static int64_t last_retrain_ms(cairn_ctx *ctx, const cairn_pipeline *p, const ch
     }
     cairn_run_page_free(page);
     cairn_experiment_free(exp);
-    (void)p;
     if (when == 0) {
         cairn_run_record *rec = NULL;
         if (cairn_run_get(ctx, c->v->run_id, &rec) == CAIRN_OK)
@@ -539,11 +536,9 @@ static void emit_node(cn_buf *b, const cn_node *n)
         return;
     }
     if (n->kind == CN_NODE_SCALAR) {
-        double x;
-        bool raw = n->is_plain &&
-                   (cn_json_is_number(n->text) || strcmp(n->text, "true") == 0 ||
-                    strcmp(n->text, "false") == 0 || strcmp(n->text, "null") == 0 ||
-                    (cn_parse_double(n->text, &x) && cn_json_is_number(n->text)));
+        /* numbers, booleans and null stay what they were; everything else is a string */
+        bool raw = n->is_plain && (cn_json_is_number(n->text) || strcmp(n->text, "true") == 0 ||
+                                   strcmp(n->text, "false") == 0 || strcmp(n->text, "null") == 0);
         if (raw)
             cn_buf_puts(b, n->text);
         else
@@ -567,8 +562,8 @@ static void emit_node(cn_buf *b, const cn_node *n)
 
 /* The train stage's config as JSON with data.path and split: replaced (the rest as written,
  * so the same learner and params). */
-static cairn_status write_config(cairn_ctx *ctx, const char *src, const char *dst,
-                                 const char *data, const char *dir)
+static cairn_status write_config(cairn_ctx *ctx, const char *src, const char *dst, const char *data,
+                                 const char *dir)
 {
     cn_tree *t = NULL;
     cairn_status rc = cn_tree_load(ctx, "config", src, &t);
@@ -734,12 +729,11 @@ static cairn_status make_slices(cairn_ctx *ctx, const cairn_pipeline *p, const c
             snprintf(lo, sizeof lo, "%.4g", cut[q]);
             snprintf(hi, sizeof hi, "%.4g", cut[q + 1]);
             s = cn_tree_grow(s, ns, sizeof *s);
-            s[ns++] = (slice_in){cn_asprintf("old: %s in [%s, %s)", col->name, q ? lo : "-inf",
-                                             q == 3 ? "inf" : hi),
-                                 false, r, c};
+            s[ns++] = (slice_in){
+                cn_asprintf("old: %s in [%s, %s)", col->name, q ? lo : "-inf", q == 3 ? "inf" : hi),
+                false, r, c};
         }
     }
-    (void)label_text;
     *out = s;
     *n_out = ns;
     return CAIRN_OK;
@@ -974,7 +968,7 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
         }
     }
     if (!fired && p->trigger_every_s > 0) {
-        int64_t last = last_retrain_ms(ctx, p, &c, experiment_of(p, c.train));
+        int64_t last = last_retrain_ms(ctx, &c, experiment_of(p, c.train));
         int64_t due = last + p->trigger_every_s * 1000, now = cn_now_ms();
         char *prev = d.reason;
         if (now >= due) {
@@ -1009,9 +1003,10 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
             q.max_results = 1;
             q.info_only = true;
             if (cairn_runs_search(ctx, &q, &page) == CAIRN_OK && page->n) {
-                char *x = cn_asprintf("%s; already retrained on this feed for version %lld (run "
-                                      "%.8s)",
-                                      d.reason, (long long)c.v->version, page->items[0].info.run_id);
+                char *x =
+                    cn_asprintf("%s; already retrained on this feed for version %lld (run "
+                                "%.8s)",
+                                d.reason, (long long)c.v->version, page->items[0].info.run_id);
                 free(d.reason);
                 d.reason = x;
                 fired = false;
@@ -1063,7 +1058,8 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
         perm[i - 1] = perm[j];
         perm[j] = t;
     }
-    size_t *ntr = cn_xcalloc(n_tr + nf + 1, sizeof *ntr), *nva = cn_xcalloc(n_va + nf + 1, sizeof *nva);
+    size_t *ntr = cn_xcalloc(n_tr + nf + 1, sizeof *ntr),
+           *nva = cn_xcalloc(n_va + nf + 1, sizeof *nva);
     memcpy(ntr, tr, n_tr * sizeof *ntr);
     memcpy(nva, va, n_va * sizeof *nva);
     size_t c_tr = n_tr, c_va = n_va;
@@ -1122,9 +1118,8 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
     }
     w->run_id = cn_xstrdup(jget(json, "run_id") ? jget(json, "run_id") : "");
     r->run_id = w->run_id;
-    char *cand_path = cn_asprintf("%s/model/model.cairn", jget(json, "artifact_dir")
-                                                              ? jget(json, "artifact_dir")
-                                                              : ".");
+    char *cand_path = cn_asprintf("%s/model/model.cairn",
+                                  jget(json, "artifact_dir") ? jget(json, "artifact_dir") : ".");
     rc = cairn_model_load(ctx, cand_path, &cand);
     free(cand_path);
     char vbuf[32], share[32];
@@ -1263,8 +1258,8 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
     cairn_head(o, &a);
     arg(&a, "serve");
     char *ref = cn_asprintf("models:/%s", c.model);
-    char *route = cn_asprintf("v%lld=%d,v%lld=%d", (long long)c.v->version, 100 - pct,
-                              (long long)ver, pct);
+    char *route =
+        cn_asprintf("v%lld=%d,v%lld=%d", (long long)c.v->version, 100 - pct, (long long)ver, pct);
     char port[32];
     snprintf(port, sizeof port, "%lld", (long long)c.deploy->port);
     arg(&a, ref);
