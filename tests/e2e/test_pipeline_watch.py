@@ -259,6 +259,13 @@ class PipelineWatch(harness.CairnTest):
         no_feed = self.write('nofeed.yaml', STAGES + 'trigger:\n  schedule: {every: 1h}\n')
         self.cairn_error('pipeline', 'watch', no_feed, '--once', expect=2,
                          mentions=('names no feed',))
+        # The champion's training rows changed under it: its split no longer points at them.
+        self.feed('ok.csv', self.sample(50, 8))
+        ok = self.write('ok.yaml', STAGES + 'trigger:\n  on_drift: {data: ok.csv}\n')
+        with open(self.proj / 'data.csv', 'a') as f:
+            f.write(','.join(self.rows[0]) + '\n')
+        self.cairn_error('pipeline', 'watch', ok, '--once', expect=2,
+                         mentions=('changed since run', 'restore the file'))
 
 
 if __name__ == '__main__':

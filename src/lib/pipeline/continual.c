@@ -264,6 +264,47 @@ static cairn_status find_champion(cairn_ctx *ctx, const cairn_pipeline *p, champ
     return rc;
 }
 
+/* The champion's training data: its run's data.path (else the config's), which must still
+ * hold the rows it was trained on (the SHA-256 its split/split.json recorded), since its split
+ * indexes point into them. */
+static cairn_status champion_data(cairn_ctx *ctx, const cairn_pipeline *p, const champion *c,
+                                  const cn_train_config *cfg, char **out)
+{
+    cairn_run_record *rec = NULL;
+    cn_buf b = CN_BUF_INIT;
+    cn_tree *t = NULL;
+    cairn_status rc = cairn_run_get(ctx, c->v->run_id, &rec);
+    if (rc != CAIRN_OK)
+        return rc;
+    const char *path = NULL;
+    for (size_t i = 0; i < rec->n_params; i++)
+        if (strcmp(rec->params[i].key, "data.path") == 0)
+            path = rec->params[i].value;
+    *out = path ? cn_xstrdup(path) : in_dir(p, cfg->data.path);
+    const char *want = NULL;
+    if (cn_run_artifact_read(ctx, c->v->run_id, "split/split.json", &b) == CAIRN_OK &&
+        cn_tree_parse(ctx, "json", "split.json", CN_TREE_JSON, b.data ? b.data : "", b.len, &t) ==
+            CAIRN_OK)
+        want = jget(t, "data_sha256");
+    char sha[65] = "";
+    int64_t size = 0;
+    rc = cairn_file_sha256(ctx, *out, sha, &size);
+    if (rc != CAIRN_OK)
+        cn_errctx(ctx, "the training data of %s version %lld (run %.8s)", c->model,
+                  (long long)c->v->version, c->v->run_id);
+    else if (want && strcmp(want, sha) != 0)
+        rc = cn_fail(ctx, CAIRN_EINVAL,
+                     "the training data '%s' of %s version %lld changed since run %.8s trained on "
+                     "it (SHA-256 %.12s..., now %.12s...); retraining keeps the champion's split "
+                     "of those rows: restore the file, or run the pipeline to train a new "
+                     "champion on it",
+                     *out, c->model, (long long)c->v->version, c->v->run_id, want, sha);
+    cn_tree_free(t);
+    cn_buf_release(&b);
+    cairn_run_record_free(rec);
+    return rc;
+}
+
 /* ---- the trigger ---- */
 
 typedef struct decision {
@@ -940,10 +981,11 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
         cn_errctx(ctx, "the trigger's feed");
         goto done;
     }
-    old_path = in_dir(p, cfg->data.path);
-    rc = read_csv(ctx, cfg, old_path, &old);
+    rc = champion_data(ctx, p, &c, cfg, &old_path);
     if (rc == CAIRN_OK)
-        rc = check_columns(ctx, old, cfg->data.path, feed, p->trigger_data);
+        rc = read_csv(ctx, cfg, old_path, &old);
+    if (rc == CAIRN_OK)
+        rc = check_columns(ctx, old, old_path, feed, p->trigger_data);
     if (rc != CAIRN_OK)
         goto done;
 
@@ -1027,7 +1069,7 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
     r->trigger = w->trigger;
 
     /* 2. Old + new, with the champion's split kept and a share of the feed held out. */
-    rc = combine(ctx, old, cfg->data.path, feed, p->trigger_data, &all);
+    rc = combine(ctx, old, old_path, feed, p->trigger_data, &all);
     if (rc != CAIRN_OK)
         goto done;
     rc = read_index_artifact(ctx, c.v->run_id, "train", old->n_rows, &tr, &n_tr);
