@@ -221,6 +221,31 @@ class PipelineWatch(harness.CairnTest):
         self.assertEqual(idle['outcome'], 'idle')
         self.assertIn('due in', idle['reason'])
 
+    def test_slices_by_each_value_of_a_categorical_feature(self):
+        regions = ['north', 'south', 'east']
+        self.header.insert(0, 'region')
+        self.rows = [[regions[i % 3]] + r for i, r in enumerate(self.rows)]
+        self.feed('data.csv', self.rows)
+        self.feed('feed.csv', self.sample(90, 9))
+        path = self.deploy('trigger:\n  schedule: {every: 1s}\n  data: feed.csv\n')
+        time.sleep(1.1)
+        rep = self.cairn_json('pipeline', 'watch', path, '--once', '--json', expect=None)
+        self.assertEqual(rep['trigger'], 'schedule')
+        self.assertIn("value of 'region'", rep['slice_rule'])
+        old = sorted(s['slice'] for s in rep['slices'] if not s['new'])
+        self.assertEqual(old, ['old: region=' + r for r in sorted(regions)])
+        self.assertEqual(sum(s['n'] for s in rep['slices'] if not s['new']), 114)
+        # Holm over the three old slices, recomputed here; the new slice keeps its own p.
+        olds = [s for s in rep['slices'] if not s['new']]
+        order = sorted(range(len(olds)), key=lambda i: olds[i]['p'])
+        running = 0.0
+        for rank, i in enumerate(order):
+            running = max(running, min(1.0, (len(olds) - rank) * olds[i]['p']))
+            self.assertAlmostEqual(olds[i]['p_adjusted'], running, places=12)
+        for s in rep['slices']:
+            if s['new']:
+                self.assertEqual(s['p_adjusted'], s['p'])
+
     def test_watch_checks_until_sigterm(self):
         self.feed('feed.csv', self.sample(100, 7))
         path = self.deploy('trigger:\n  on_drift: {data: feed.csv}\n')
