@@ -903,6 +903,161 @@ static const char *experiment_of(const cairn_pipeline *p, const cn_stage *train)
     return train->experiment ? train->experiment : p->name;
 }
 
+/* Whether the trigger fires (*fired), which one and why (d). A drift or monitoring trigger
+ * fires once per feed (feed_sha) and champion. */
+static cairn_status decide(cairn_ctx *ctx, const cairn_pipeline *p, const champion *c,
+                           const cairn_table *feed, const char *feed_sha, decision *d, bool *fired)
+{
+    cairn_status rc = CAIRN_OK;
+    *fired = false;
+    if (p->trigger_on_drift) {
+        rc = feed_drift(ctx, c, feed, d, fired);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (*fired)
+            d->trigger = "drift";
+        bool mon = false;
+        if (!*fired) {
+            rc = monitor_drift(ctx, p, c, d, &mon);
+            if (rc != CAIRN_OK)
+                return rc;
+            if (mon) {
+                *fired = true;
+                d->trigger = "monitor";
+            }
+        }
+    }
+    if (!*fired && p->trigger_every_s > 0) {
+        int64_t last = last_retrain_ms(ctx, c, experiment_of(p, c->train));
+        int64_t due = last + p->trigger_every_s * 1000, now = cn_now_ms();
+        char *prev = d->reason;
+        if (now >= due) {
+            *fired = true;
+            d->trigger = "schedule";
+            d->reason =
+                cn_asprintf("the schedule: %lld s since the last retrain (every %lld s)",
+                            (long long)((now - last) / 1000), (long long)p->trigger_every_s);
+        } else {
+            d->reason = cn_asprintf("%s%sthe schedule is due in %lld s", prev ? prev : "",
+                                    prev ? "; " : "", (long long)((due - now + 999) / 1000));
+        }
+        free(prev);
+    }
+    if (*fired && d->trigger && strcmp(d->trigger, "schedule") != 0) {
+        /* A drift trigger retrains once per feed and champion. */
+        char *f = cn_asprintf("tags.`" TAG_C "feed_sha256` = '%s' AND tags.`" TAG_C
+                              "parent_version` = '%lld'",
+                              feed_sha, (long long)c->v->version);
+        cairn_experiment *exp = NULL;
+        cairn_run_page *page = NULL;
+        if (cairn_experiment_get_by_name(ctx, experiment_of(p, c->train), &exp) == CAIRN_OK) {
+            const char *ids[] = {exp->experiment_id};
+            cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
+            q.experiment_ids = ids;
+            q.n_experiment_ids = 1;
+            q.filter = f;
+            q.max_results = 1;
+            q.info_only = true;
+            if (cairn_runs_search(ctx, &q, &page) == CAIRN_OK && page->n) {
+                char *x =
+                    cn_asprintf("%s; already retrained on this feed for version %lld (run "
+                                "%.8s)",
+                                d->reason, (long long)c->v->version, page->items[0].info.run_id);
+                free(d->reason);
+                d->reason = x;
+                *fired = false;
+            }
+        }
+        cairn_run_page_free(page);
+        cairn_experiment_free(exp);
+        free(f);
+    }
+    return CAIRN_OK;
+}
+
+/* gate.json in the state folder and as the candidate run's artifact continual/gate.json, and
+ * the gate's tags on the run. */
+static cairn_status record_gate(cairn_ctx *ctx, const cairn_watch_report *r)
+{
+    cn_buf gate = CN_BUF_INIT;
+    cairn_status rc = CAIRN_OK;
+    write_gate_json(&gate, r);
+    char *gpath = cn_asprintf("%s/gate.json", r->dir);
+    if (cn_fs_write_atomic(gpath, gate.data, gate.len) != 0)
+        rc = cn_fail_errno(ctx, CAIRN_EIO, "'%s'", gpath);
+    free(gpath);
+    cairn_run_record *rec = NULL;
+    if (rc == CAIRN_OK)
+        rc = cairn_run_get(ctx, r->run_id, &rec);
+    if (rc == CAIRN_OK) {
+        char *dir = cn_asprintf("%s/continual", rec->info.artifact_uri);
+        char *file = cn_asprintf("%s/gate.json", dir);
+        char sha[65];
+        int64_t size = 0;
+        if (cn_fs_mkdirs(dir, 0755) != 0 || cn_fs_write_atomic(file, gate.data, gate.len) != 0)
+            rc = cn_fail_errno(ctx, CAIRN_EIO, "'%s'", file);
+        if (rc == CAIRN_OK)
+            rc = cairn_file_sha256(ctx, file, sha, &size);
+        if (rc == CAIRN_OK)
+            rc = cairn_runs_record_artifact(ctx, r->run_id, "continual/gate.json", size, sha);
+        free(dir);
+        free(file);
+    }
+    cairn_run_record_free(rec);
+    cn_buf_release(&gate);
+    if (rc == CAIRN_OK)
+        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "gate",
+                                r->outcome == CAIRN_WATCH_REFUSED ? "refused" : "passed");
+    if (rc == CAIRN_OK && r->refusal)
+        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "gate_refusal", r->refusal);
+    if (rc == CAIRN_OK)
+        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "slice_rule", r->slice_rule);
+    return rc;
+}
+
+/* The alias canary on the candidate, and the deploy stage's server replaced by one routing
+ * pct percent of the requests to it and the rest to the champion. */
+static cairn_status deploy_canary(cairn_ctx *ctx, const cairn_pipeline *p,
+                                  const cairn_watch_opts *o, const champion *c, watch_in *w,
+                                  int pct)
+{
+    cairn_watch_report *r = &w->r;
+    cairn_status rc = cairn_registry_set_alias(ctx, c->model, "canary", r->candidate_version, NULL);
+    if (rc != CAIRN_OK)
+        return rc;
+    argv_b a = {0};
+    cairn_head(o, &a);
+    arg(&a, "serve");
+    char *ref = cn_asprintf("models:/%s", c->model);
+    char *route = cn_asprintf("v%lld=%d,v%lld=%d", (long long)c->v->version, 100 - pct,
+                              (long long)r->candidate_version, pct);
+    char port[32];
+    snprintf(port, sizeof port, "%lld", (long long)c->deploy->port);
+    arg(&a, ref);
+    arg(&a, "--route");
+    arg(&a, route);
+    arg(&a, "--host");
+    arg(&a, "127.0.0.1");
+    arg(&a, "--port");
+    arg(&a, port);
+    free(ref);
+    free(route);
+    char *rel = cn_asprintf(CN_PIPELINE_STATE_DIR "/%s", c->deploy->name);
+    char *sdir = in_dir(p, rel);
+    free(rel);
+    pid_t pid = 0;
+    if (cn_fs_mkdirs(sdir, 0755) != 0)
+        rc = cn_fail_errno(ctx, CAIRN_EIO, "state folder '%s'", sdir);
+    if (rc == CAIRN_OK)
+        rc = cn_pipeline_start_server(ctx, a.v, p->dir, sdir, c->deploy->name, &w->serve_url, &pid);
+    free(sdir);
+    argv_release(&a);
+    r->serve_url = w->serve_url;
+    if (rc == CAIRN_OK)
+        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "canary", w->serve_url);
+    return rc;
+}
+
 /* The next free .cairn-pipeline/continual/N. */
 static char *next_dir(const cairn_pipeline *p)
 {
@@ -938,7 +1093,6 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
     char *feed_path = NULL, *cfg_path = NULL, *old_path = NULL;
     cn_tree *json = NULL;
     argv_b a = {0};
-    cn_buf gate = CN_BUF_INIT;
     int pct = o->canary_percent ? o->canary_percent : 10;
     cairn_status rc = CAIRN_OK;
 
@@ -990,74 +1144,16 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
         goto done;
 
     /* 1. The trigger. */
-    bool fired = false;
-    if (p->trigger_on_drift) {
-        rc = feed_drift(ctx, &c, feed, &d, &fired);
-        if (rc != CAIRN_OK)
-            goto done;
-        r->drift_share = d.share;
-        if (fired)
-            d.trigger = "drift";
-        bool mon = false;
-        if (!fired) {
-            rc = monitor_drift(ctx, p, &c, &d, &mon);
-            if (rc != CAIRN_OK)
-                goto done;
-            if (mon) {
-                fired = true;
-                d.trigger = "monitor";
-            }
-        }
-    }
-    if (!fired && p->trigger_every_s > 0) {
-        int64_t last = last_retrain_ms(ctx, &c, experiment_of(p, c.train));
-        int64_t due = last + p->trigger_every_s * 1000, now = cn_now_ms();
-        char *prev = d.reason;
-        if (now >= due) {
-            fired = true;
-            d.trigger = "schedule";
-            d.reason = cn_asprintf("the schedule: %lld s since the last retrain (every %lld s)",
-                                   (long long)((now - last) / 1000), (long long)p->trigger_every_s);
-        } else {
-            d.reason = cn_asprintf("%s%sthe schedule is due in %lld s", prev ? prev : "",
-                                   prev ? "; " : "", (long long)((due - now + 999) / 1000));
-        }
-        free(prev);
-    }
     char feed_sha[65] = "";
     int64_t feed_size = 0;
+    bool fired = false;
+    d.share = NAN;
     rc = cairn_file_sha256(ctx, feed_path, feed_sha, &feed_size);
+    if (rc == CAIRN_OK)
+        rc = decide(ctx, p, &c, feed, feed_sha, &d, &fired);
     if (rc != CAIRN_OK)
         goto done;
-    if (fired && d.trigger && strcmp(d.trigger, "schedule") != 0) {
-        /* A drift trigger retrains once per feed and champion. */
-        char *f = cn_asprintf("tags.`" TAG_C "feed_sha256` = '%s' AND tags.`" TAG_C
-                              "parent_version` = '%lld'",
-                              feed_sha, (long long)c.v->version);
-        cairn_experiment *exp = NULL;
-        cairn_run_page *page = NULL;
-        if (cairn_experiment_get_by_name(ctx, experiment_of(p, c.train), &exp) == CAIRN_OK) {
-            const char *ids[] = {exp->experiment_id};
-            cairn_run_search q = CAIRN_RUN_SEARCH_INIT;
-            q.experiment_ids = ids;
-            q.n_experiment_ids = 1;
-            q.filter = f;
-            q.max_results = 1;
-            q.info_only = true;
-            if (cairn_runs_search(ctx, &q, &page) == CAIRN_OK && page->n) {
-                char *x =
-                    cn_asprintf("%s; already retrained on this feed for version %lld (run "
-                                "%.8s)",
-                                d.reason, (long long)c.v->version, page->items[0].info.run_id);
-                free(d.reason);
-                d.reason = x;
-                fired = false;
-            }
-        }
-        cairn_run_page_free(page);
-        cairn_experiment_free(exp);
-        free(f);
-    }
+    r->drift_share = d.share;
     w->reason = d.reason;
     d.reason = NULL;
     r->reason = w->reason;
@@ -1234,36 +1330,7 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
     r->refusal = w->refusal;
 
     /* Record the gate on the candidate's run: tags and gate.json. */
-    write_gate_json(&gate, r);
-    char *gpath = cn_asprintf("%s/gate.json", w->dir);
-    if (cn_fs_write_atomic(gpath, gate.data, gate.len) != 0)
-        rc = cn_fail_errno(ctx, CAIRN_EIO, "'%s'", gpath);
-    free(gpath);
-    cairn_run_record *rec = NULL;
-    if (rc == CAIRN_OK)
-        rc = cairn_run_get(ctx, r->run_id, &rec);
-    if (rc == CAIRN_OK) {
-        char *dir = cn_asprintf("%s/continual", rec->info.artifact_uri);
-        char *file = cn_asprintf("%s/gate.json", dir);
-        char sha[65];
-        int64_t size = 0;
-        if (cn_fs_mkdirs(dir, 0755) != 0 || cn_fs_write_atomic(file, gate.data, gate.len) != 0)
-            rc = cn_fail_errno(ctx, CAIRN_EIO, "'%s'", file);
-        if (rc == CAIRN_OK)
-            rc = cairn_file_sha256(ctx, file, sha, &size);
-        if (rc == CAIRN_OK)
-            rc = cairn_runs_record_artifact(ctx, r->run_id, "continual/gate.json", size, sha);
-        free(dir);
-        free(file);
-    }
-    cairn_run_record_free(rec);
-    if (rc == CAIRN_OK)
-        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "gate",
-                                r->outcome == CAIRN_WATCH_REFUSED ? "refused" : "passed");
-    if (rc == CAIRN_OK && r->refusal)
-        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "gate_refusal", r->refusal);
-    if (rc == CAIRN_OK)
-        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "slice_rule", r->slice_rule);
+    rc = record_gate(ctx, r);
     if (rc != CAIRN_OK)
         goto done;
 
@@ -1294,38 +1361,7 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
         goto done;
 
     /* 6. The canary: alias and a server routing between the two versions. */
-    rc = cairn_registry_set_alias(ctx, c.model, "canary", ver, NULL);
-    if (rc != CAIRN_OK)
-        goto done;
-    cairn_head(o, &a);
-    arg(&a, "serve");
-    char *ref = cn_asprintf("models:/%s", c.model);
-    char *route =
-        cn_asprintf("v%lld=%d,v%lld=%d", (long long)c.v->version, 100 - pct, (long long)ver, pct);
-    char port[32];
-    snprintf(port, sizeof port, "%lld", (long long)c.deploy->port);
-    arg(&a, ref);
-    arg(&a, "--route");
-    arg(&a, route);
-    arg(&a, "--host");
-    arg(&a, "127.0.0.1");
-    arg(&a, "--port");
-    arg(&a, port);
-    free(ref);
-    free(route);
-    char *rel = cn_asprintf(CN_PIPELINE_STATE_DIR "/%s", c.deploy->name);
-    char *sdir = in_dir(p, rel);
-    free(rel);
-    pid_t pid = 0;
-    if (cn_fs_mkdirs(sdir, 0755) != 0)
-        rc = cn_fail_errno(ctx, CAIRN_EIO, "state folder '%s'", sdir);
-    if (rc == CAIRN_OK)
-        rc = cn_pipeline_start_server(ctx, a.v, p->dir, sdir, c.deploy->name, &w->serve_url, &pid);
-    free(sdir);
-    argv_release(&a);
-    r->serve_url = w->serve_url;
-    if (rc == CAIRN_OK)
-        rc = cairn_runs_set_tag(ctx, r->run_id, TAG_C "canary", w->serve_url);
+    rc = deploy_canary(ctx, p, o, &c, w, pct);
 
 done:
     for (size_t i = 0; i < n_sl; i++) {
@@ -1333,7 +1369,6 @@ done:
         free(sl[i].rows);
     }
     free(sl);
-    cn_buf_release(&gate);
     argv_release(&a);
     cn_tree_free(json);
     cairn_model_free(cand);
