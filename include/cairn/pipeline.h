@@ -113,6 +113,72 @@ CAIRN_API cairn_status cairn_pipeline_status(cairn_ctx *ctx, const cairn_pipelin
 CAIRN_API cairn_status cairn_pipeline_stop(cairn_ctx *ctx, const cairn_pipeline *p,
                                            int64_t timeout_ms, bool *stopped);
 
+/* ---- continual training: `cairn pipeline watch` (docs/pipeline.md, "Triggers") ---- */
+
+typedef enum cairn_watch_outcome {
+    CAIRN_WATCH_IDLE = 0, /* no trigger fired */
+    CAIRN_WATCH_DEPLOYED, /* retrained; the candidate passed its gate and serves as a canary */
+    CAIRN_WATCH_REFUSED   /* retrained; the gate refused the candidate (registered, not served) */
+} cairn_watch_outcome;
+
+/* One slice of the forgetting gate: champion and candidate scored on the same held-out rows. */
+typedef struct cairn_watch_slice {
+    const char *name; /* "old: mean radius in [12.3, 13.7)", "old: color=red", "new" */
+    bool is_new;      /* the feed's held-out rows (not Holm-adjusted) */
+    size_t n;         /* rows */
+    double champion;  /* the metric (accuracy, or mse for regression) */
+    double candidate;
+    double diff;         /* candidate - champion */
+    double pvalue;       /* the paired test's (McNemar, or Wilcoxon on absolute errors) */
+    double p_adjusted;   /* Holm over the old slices; the new slice's own p */
+    bool worse;          /* significantly worse: adjusted p < 0.05 and the metric worse */
+    const char *verdict; /* "worse", "better", "same" (no significant difference) */
+} cairn_watch_slice;
+
+typedef struct cairn_watch_report {
+    cairn_watch_outcome outcome;
+    const char *trigger; /* "drift", "monitor", "schedule", or NULL when idle */
+    const char *reason;  /* why it fired, or why nothing fired */
+    double drift_share;  /* the feed's share of drifted features; NaN when not checked */
+    const char *model;
+    int64_t champion_version, candidate_version; /* candidate 0 when idle */
+    const char *run_id;                          /* the candidate's training run, or NULL */
+    const char *dir;        /* .cairn-pipeline/continual/N: data.csv, config.json, gate.json */
+    const char *metric;     /* "accuracy" or "mse" */
+    const char *test;       /* "mcnemar" or "wilcoxon" */
+    const char *slice_rule; /* how the old rows were sliced */
+    size_t n_slices;
+    cairn_watch_slice *slices; /* the old slices, then "new" */
+    const char *refusal;       /* REFUSED: which slices, in words */
+    const char *serve_url;     /* DEPLOYED: the canary server */
+    int canary_percent;
+    void *internal_;
+} cairn_watch_report;
+CAIRN_API void cairn_watch_report_free(cairn_watch_report *r); /* NULL is a no-op */
+
+typedef struct cairn_watch_opts {
+    const char *cairn_exe;     /* the cairn executable (required) */
+    const char *store_uri;     /* passed to children as --store (absolute) */
+    const char *artifact_root; /* passed as --artifacts */
+    int canary_percent;        /* 1..99; 0: 10 */
+} cairn_watch_opts;
+#define CAIRN_WATCH_OPTS_INIT                                                                      \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/* One check of the pipeline's trigger: section. When it fires, retrains on the champion's
+ * training data plus the feed, gates the candidate against forgetting (per-slice paired tests
+ * on held-out rows, Holm over the old slices), registers it, and when it passes serves it as a
+ * canary beside the champion (`cairn serve --route`). Errors (no trigger, no deploy stage, a
+ * feed whose columns differ, ...) are returned; a refused candidate is CAIRN_OK with outcome
+ * REFUSED. */
+CAIRN_API cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
+                                                 const cairn_watch_opts *opts,
+                                                 cairn_watch_report **out);
+/* The trigger's polling interval: schedule.every, else 60 s. */
+CAIRN_API int64_t cairn_pipeline_watch_interval_s(const cairn_pipeline *p);
+
 #ifdef __cplusplus
 }
 #endif

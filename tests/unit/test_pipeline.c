@@ -3,8 +3,10 @@
  * key), the DAG from after: and from outputs read as inputs, the topological order, cycles
  * named stage by stage, the trigger section; and a run of command stages on a SQLite store:
  * cached the second time, re-run when an input or a stage's settings change, downstream
- * stages following, a removed output noticed, a failure stopping the pipeline. */
+ * stages following, a removed output noticed, a failure stopping the pipeline; Holm's
+ * adjustment of the continual-training gate. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,64 @@ TEST(trigger_and_digests)
     CHECK(strcmp(p->stages[0].config_sha256, p->stages[1].config_sha256) == 0);
     CHECK(strcmp(p->stages[0].config_sha256, p->stages[2].config_sha256) != 0);
     cairn_pipeline_free(p);
+}
+
+TEST(trigger_feed_and_slices)
+{
+    cairn_pipeline *p =
+        parse("name: x\nstages:\n  a: {kind: command, run: [x]}\n"
+              "trigger: {schedule: {every: 1d}, data: feed.csv, slice_by: color}\n");
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CHECK(p->trigger_every_s == 86400);
+    CHECK(!p->trigger_on_drift);
+    CHECK_STR(p->trigger_data, "feed.csv");
+    CHECK_STR(p->trigger_slice_by, "color");
+    CHECK(cairn_pipeline_watch_interval_s(p) == 86400);
+    cairn_pipeline_free(p);
+    p = parse("name: x\nstages:\n  a: {kind: command, run: [x]}\n"
+              "trigger: {on_drift: {monitor_run: abc}}\n");
+    CHECK(p != NULL && p->trigger_on_drift && !p->trigger_data);
+    CHECK(p && cairn_pipeline_watch_interval_s(p) == 60);
+    cairn_pipeline_free(p);
+    const char *e = parse_error("name: x\nstages:\n  a: {kind: command, run: [x]}\n"
+                                "trigger: {on_drift: {data: a.csv}, data: b.csv}\n");
+    CHECK(e && strstr(e, "line 4") && strstr(e, "two feeds"));
+}
+
+/* Holm's step-down adjustment against its closed form. */
+TEST(holm_closed_form)
+{
+    /* sorted 0.005, 0.01, 0.03, 0.04: 4 x 0.005, 3 x 0.01, 2 x 0.03, then max(1 x 0.04, 0.06) */
+    const double p[] = {0.01, 0.04, 0.03, 0.005};
+    double adj[4];
+    cn_holm(p, 4, adj);
+    CHECK_NEAR(adj[0], 0.03, 1e-15);
+    CHECK_NEAR(adj[1], 0.06, 1e-15);
+    CHECK_NEAR(adj[2], 0.06, 1e-15);
+    CHECK_NEAR(adj[3], 0.02, 1e-15);
+    /* NaN is left out of the count; adjusted values stop at 1 */
+    const double q[] = {0.2, NAN, 0.5};
+    double qa[3];
+    cn_holm(q, 3, qa);
+    CHECK_NEAR(qa[0], 0.4, 1e-15);
+    CHECK(isnan(qa[1]));
+    CHECK_NEAR(qa[2], 0.5, 1e-15);
+    const double r[] = {0.6, 0.7};
+    double ra[2];
+    cn_holm(r, 2, ra);
+    CHECK(ra[0] == 1.0 && ra[1] == 1.0);
+    /* ties keep their order and share a value; one p-value is its own adjustment */
+    const double t[] = {0.02, 0.02};
+    double ta[2];
+    cn_holm(t, 2, ta);
+    CHECK_NEAR(ta[0], 0.04, 1e-15);
+    CHECK_NEAR(ta[1], 0.04, 1e-15);
+    double one = 0.3, onea;
+    cn_holm(&one, 1, &onea);
+    CHECK(onea == 0.3);
+    cn_holm(NULL, 0, NULL);
 }
 
 /* ---- a run of command stages ---- */
@@ -287,4 +347,5 @@ TEST(teardown)
 }
 
 UNIT_MAIN(UNIT_CASE(setup), UNIT_CASE(order_from_after_and_files), UNIT_CASE(errors_name_the_place),
-          UNIT_CASE(trigger_and_digests), UNIT_CASE(run_cache_and_resume), UNIT_CASE(teardown))
+          UNIT_CASE(trigger_and_digests), UNIT_CASE(trigger_feed_and_slices),
+          UNIT_CASE(holm_closed_form), UNIT_CASE(run_cache_and_resume), UNIT_CASE(teardown))

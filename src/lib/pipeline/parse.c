@@ -55,6 +55,7 @@ void cairn_pipeline_free(cairn_pipeline *p)
     free(p->name);
     free(p->trigger_data);
     free(p->trigger_monitor_run);
+    free(p->trigger_slice_by);
     free(p);
 }
 
@@ -302,7 +303,36 @@ static cairn_status on_drift(const cn_tree_walk *w, const cn_node *k, const cn_n
     if (v->kind != CN_NODE_MAP)
         return cn_tree_fail(w->ctx, w->tree, v, "'trigger.on_drift' must be a mapping, got %s",
                             cn_node_kind_name(v));
+    PL(w)->trigger_on_drift = true;
     return cn_tree_walk_map(w, v, "trigger.on_drift", drift_fields, 2);
+}
+
+/* trigger.data: the feed, for a pipeline triggered by its schedule alone. */
+static cairn_status trigger_data(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    char *text = NULL;
+    cairn_status rc = cn_tree_string(w, "trigger.data", v, &text);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (PL(w)->trigger_data && strcmp(PL(w)->trigger_data, text) != 0)
+        rc = cn_tree_fail(w->ctx, w->tree, v,
+                          "'trigger.data' ('%s') and 'trigger.on_drift.data' ('%s') name two "
+                          "feeds; keep one",
+                          text, PL(w)->trigger_data);
+    if (rc == CAIRN_OK) {
+        free(PL(w)->trigger_data);
+        PL(w)->trigger_data = text;
+        text = NULL;
+    }
+    free(text);
+    return rc;
+}
+
+static cairn_status trigger_slice_by(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
+{
+    (void)k;
+    return cn_tree_string(w, "trigger.slice_by", v, &PL(w)->trigger_slice_by);
 }
 
 static cairn_status schedule_every(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
@@ -347,7 +377,10 @@ static cairn_status schedule(const cn_tree_walk *w, const cn_node *k, const cn_n
     return cn_tree_walk_map(w, v, "trigger.schedule", schedule_fields, 1);
 }
 
-static const cn_tree_field trigger_fields[] = {{"on_drift", on_drift}, {"schedule", schedule}};
+static const cn_tree_field trigger_fields[] = {{"on_drift", on_drift},
+                                               {"schedule", schedule},
+                                               {"data", trigger_data},
+                                               {"slice_by", trigger_slice_by}};
 
 static cairn_status read_trigger(const cn_tree_walk *w, const cn_node *k, const cn_node *v)
 {
@@ -355,7 +388,8 @@ static cairn_status read_trigger(const cn_tree_walk *w, const cn_node *k, const 
     if (v->kind != CN_NODE_MAP)
         return cn_tree_fail(w->ctx, w->tree, v, "'trigger' must be a mapping, got %s",
                             cn_node_kind_name(v));
-    return cn_tree_walk_map(w, v, "trigger", trigger_fields, 2);
+    return cn_tree_walk_map(w, v, "trigger", trigger_fields,
+                            sizeof trigger_fields / sizeof trigger_fields[0]);
 }
 
 static const cn_tree_field top_fields[] = {

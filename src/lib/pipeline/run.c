@@ -180,8 +180,8 @@ static const char *upstream(const runner *rn, const cn_stage *s, const char *key
 
 /* Runs argv (argv[0] through PATH) in dir with stdout and stderr to files; *code is its exit
  * status, or 128 + the signal that ended it. */
-static cairn_status spawn_wait(cairn_ctx *ctx, char *const *argv, const char *dir,
-                               const char *out_path, const char *err_path, int *code)
+cairn_status cn_pipeline_spawn_wait(cairn_ctx *ctx, char *const *argv, const char *dir,
+                                    const char *out_path, const char *err_path, int *code)
 {
     int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int err = out < 0 ? -1 : open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -223,7 +223,7 @@ static cairn_status spawn_wait(cairn_ctx *ctx, char *const *argv, const char *di
     return CAIRN_OK;
 }
 
-static char *read_small(const char *path)
+char *cn_pipeline_read_small(const char *path)
 {
     cn_buf b = CN_BUF_INIT;
     if (cn_fs_read_file(path, &b, 16u << 20) != 0) {
@@ -234,9 +234,9 @@ static char *read_small(const char *path)
 }
 
 /* The last "cairn: error: ..." line of a stage's stderr, else its last non-empty line. */
-static char *last_error(const char *err_path)
+char *cn_pipeline_last_error(const char *err_path)
 {
-    char *text = read_small(err_path);
+    char *text = cn_pipeline_read_small(err_path);
     if (!text)
         return NULL;
     char *best = NULL, *last = NULL;
@@ -685,9 +685,9 @@ static bool outputs_intact(const runner *rn, const kv_list *outputs, char **why)
     return true;
 }
 
-static bool pid_alive(const char *pid_file, pid_t *pid_out)
+bool cn_pipeline_pid_alive(const char *pid_file, pid_t *pid_out)
 {
-    char *text = read_small(pid_file);
+    char *text = cn_pipeline_read_small(pid_file);
     int64_t pid = 0;
     bool ok = false;
     if (text) {
@@ -777,7 +777,7 @@ static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st
                                     const char *out_path)
 {
     kv_list j = {0};
-    char *text = read_small(out_path);
+    char *text = cn_pipeline_read_small(out_path);
     bool has_json = text && kv_from_json(rn->ctx, text, &j);
     cairn_status rc = CAIRN_OK;
     char **files = NULL;
@@ -848,16 +848,18 @@ static cairn_status collect_outputs(runner *rn, const cn_stage *s, stage_run *st
 
 /* ---- deploy: a server in the background ---- */
 
-static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *const *argv,
-                           const char *sdir)
+cairn_status cn_pipeline_start_server(cairn_ctx *ctx, char *const *argv, const char *dir,
+                                      const char *sdir, const char *stage, char **url_out,
+                                      pid_t *pid_out)
 {
-    cairn_ctx *ctx = rn->ctx;
     char *pid_file = cn_asprintf("%s/serve.pid", sdir);
     char *out_path = cn_asprintf("%s/serve.out", sdir);
     char *err_path = cn_asprintf("%s/serve.err", sdir);
     cairn_status rc = CAIRN_OK;
     pid_t old;
-    if (pid_alive(pid_file, &old)) { /* a new version replaces the running one */
+    *url_out = NULL;
+    *pid_out = 0;
+    if (cn_pipeline_pid_alive(pid_file, &old)) { /* a new version replaces the running one */
         kill(old, SIGTERM);
         for (int i = 0; i < 100 && kill(old, 0) == 0; i++)
             usleep(50000);
@@ -872,7 +874,7 @@ static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *c
             dup2(in, 0);
         dup2(out, 1);
         dup2(err, 2);
-        if (chdir(rn->p->dir) != 0)
+        if (chdir(dir) != 0)
             _exit(126);
         execvp(argv[0], argv);
         _exit(127);
@@ -882,7 +884,7 @@ static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *c
     if (err >= 0)
         close(err);
     if (pid < 0) {
-        rc = cn_fail_errno(ctx, CAIRN_EIO, "stage '%s': starting the server", s->name);
+        rc = cn_fail_errno(ctx, CAIRN_EIO, "stage '%s': starting the server", stage);
         goto done;
     }
     char pid_text[32];
@@ -895,7 +897,7 @@ static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *c
     /* Wait for "cairn serve listening on http://H:P (...)" on its stdout. */
     char *url = NULL;
     for (int i = 0; i < 600 && !url; i++) {
-        char *text = read_small(out_path);
+        char *text = cn_pipeline_read_small(out_path);
         const char *at = text ? strstr(text, "listening on ") : NULL;
         if (at) {
             at += strlen("listening on ");
@@ -907,8 +909,8 @@ static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *c
             break;
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
-            char *why = last_error(err_path);
-            rc = cn_fail(ctx, CAIRN_EINVAL, "stage '%s': the server stopped at start: %s", s->name,
+            char *why = cn_pipeline_last_error(err_path);
+            rc = cn_fail(ctx, CAIRN_EINVAL, "stage '%s': the server stopped at start: %s", stage,
                          why ? why : "(no message)");
             free(why);
             unlink(pid_file);
@@ -920,18 +922,33 @@ static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *c
         kill(pid, SIGTERM);
         unlink(pid_file);
         rc = cn_fail(ctx, CAIRN_EIO, "stage '%s': the server did not start within 30 s (see '%s')",
-                     s->name, err_path);
+                     stage, err_path);
         goto done;
     }
-    kv_set(&st->outputs, "serve_url", url);
-    snprintf(pid_text, sizeof pid_text, "%lld", (long long)pid);
-    kv_set(&st->outputs, "pid", pid_text);
-    free(url);
+    *url_out = url;
+    *pid_out = pid;
 done:
     free(pid_file);
     free(out_path);
     free(err_path);
     return rc;
+}
+
+static cairn_status deploy(runner *rn, const cn_stage *s, stage_run *st, char *const *argv,
+                           const char *sdir)
+{
+    char *url = NULL;
+    pid_t pid = 0;
+    cairn_status rc =
+        cn_pipeline_start_server(rn->ctx, argv, rn->p->dir, sdir, s->name, &url, &pid);
+    if (rc != CAIRN_OK)
+        return rc;
+    kv_set(&st->outputs, "serve_url", url);
+    char pid_text[32];
+    snprintf(pid_text, sizeof pid_text, "%lld", (long long)pid);
+    kv_set(&st->outputs, "pid", pid_text);
+    free(url);
+    return CAIRN_OK;
 }
 
 /* ---- one stage ---- */
@@ -1021,12 +1038,12 @@ static cairn_status tune_best(runner *rn, const cn_stage *s, stage_run *st, cons
     a.v[a.n] = NULL;
     char *out_path = cn_asprintf("%s/best.out", sdir), *err_path = cn_asprintf("%s/best.err", sdir);
     int code = 0;
-    cairn_status rc = spawn_wait(rn->ctx, a.v, rn->p->dir, out_path, err_path, &code);
+    cairn_status rc = cn_pipeline_spawn_wait(rn->ctx, a.v, rn->p->dir, out_path, err_path, &code);
     kv_list j = {0};
-    char *text = rc == CAIRN_OK ? read_small(out_path) : NULL;
+    char *text = rc == CAIRN_OK ? cn_pipeline_read_small(out_path) : NULL;
     if (rc == CAIRN_OK &&
         (code != 0 || !text || !kv_from_json(rn->ctx, text, &j) || !kv_get(&j, "run_id"))) {
-        char *why = last_error(err_path);
+        char *why = cn_pipeline_last_error(err_path);
         rc = cn_fail(rn->ctx, CAIRN_EINVAL, "stage '%s': no best trial: %s", s->name,
                      why ? why : "(no message)");
         free(why);
@@ -1085,12 +1102,12 @@ static cairn_status run_stage(runner *rn, const cn_stage *s, stage_run *st)
             pass_all(rn, s, st);
     } else if (stage_rc == CAIRN_OK) {
         int code = 0;
-        stage_rc = spawn_wait(ctx, a.v, rn->p->dir, out_path, err_path, &code);
+        stage_rc = cn_pipeline_spawn_wait(ctx, a.v, rn->p->dir, out_path, err_path, &code);
         bool ok = code == 0 || (s->kind == CN_STAGE_MONITOR && code == 1);
         if (stage_rc == CAIRN_OK && !ok) {
-            char *why = last_error(err_path);
+            char *why = cn_pipeline_last_error(err_path);
             if (!why)
-                why = last_error(out_path);
+                why = cn_pipeline_last_error(out_path);
             if (!why)
                 why = cn_asprintf("(no output; its logs: %s)", sdir);
             if (code == 2 && why &&
@@ -1224,7 +1241,7 @@ static cairn_status decide(runner *rn, const cn_stage *s, stage_run *st, bool fo
             if (s->kind == CN_STAGE_DEPLOY) {
                 char *sdir = state_dir(rn->p, s);
                 char *pid_file = cn_asprintf("%s/serve.pid", sdir);
-                alive = pid_alive(pid_file, NULL);
+                alive = cn_pipeline_pid_alive(pid_file, NULL);
                 if (!alive)
                     why = cn_xstrdup("its server is not running");
                 free(pid_file);
@@ -1531,7 +1548,7 @@ cairn_status cairn_pipeline_stop(cairn_ctx *ctx, const cairn_pipeline *p, int64_
         char *sdir = state_dir(p, s);
         char *pid_file = cn_asprintf("%s/serve.pid", sdir);
         pid_t pid;
-        if (pid_alive(pid_file, &pid)) {
+        if (cn_pipeline_pid_alive(pid_file, &pid)) {
             if (kill(pid, SIGTERM) != 0) {
                 rc = cn_fail_errno(ctx, CAIRN_EIO, "stage '%s': stopping server %lld", s->name,
                                    (long long)pid);
