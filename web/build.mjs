@@ -18,24 +18,43 @@ const result = await esbuild.build({
   bundle: true,
   minify: true,
   format: 'esm',
+  splitting: true,
   target: ['es2020'],
   entryNames: '[name]-[hash]',
+  chunkNames: '[name]-[hash]',
   outdir: path.join(outdir, 'static'),
   metafile: true,
   legalComments: 'eof',
   logLevel: 'warning',
 });
-let js = '', css = '';
-for (const out of Object.keys(result.metafile.outputs)) {
-  const name = path.basename(out);
-  if (name.endsWith('.js')) js = name;
-  if (name.endsWith('.css')) css = name;
+let js = '', css = '', preload = [];
+const outputs = result.metafile.outputs;
+for (const [out, meta] of Object.entries(outputs)) {
+  if (out.endsWith('.js') && meta.entryPoint && meta.entryPoint.endsWith('src/main.js')) {
+    js = path.basename(out);
+    css = meta.cssBundle ? path.basename(meta.cssBundle) : '';
+    preload = meta.imports.filter((i) => i.kind === 'import-statement').map((i) => path.basename(i.path));
+  }
 }
+if (!js || !css) throw new Error('esbuild made no entry JS or no CSS for src/main.js');
+// A lazy chunk gets a CSS file of everything it imports, i.e. main.js's again; nothing loads
+// it, so it must hold nothing app.css lacks (import CSS from main.js, not from a lazy page).
+const appCss = fs.readFileSync(path.join(outdir, 'static', css), 'utf8');
+for (const out of Object.keys(outputs)) {
+  if (!out.endsWith('.css') || path.basename(out) === css) continue;
+  if (fs.readFileSync(out, 'utf8') !== appCss)
+    throw new Error(`${out} holds CSS that app.css lacks: import that CSS from src/main.js`);
+  fs.rmSync(out);
+  delete outputs[out];
+}
+const links = preload.map((f) => `<link rel="modulepreload" href="/static/${f}">`).join('\n');
 const html = fs.readFileSync(path.join(here, 'src', 'index.html'), 'utf8')
   .replace('%CSS%', '/static/' + css)
-  .replace('%JS%', '/static/' + js);
+  .replace('%JS%', '/static/' + js)
+  .replace('</head>', (links ? links + '\n' : '') + '</head>');
 fs.writeFileSync(path.join(outdir, 'index.html'), html);
-let total = 0;
-for (const f of ['index.html', 'static/' + js, 'static/' + css])
-  total += fs.statSync(path.join(outdir, f)).size;
-console.log(`web UI bundle: ${total} bytes (${js}, ${css})`);
+let total = 0, first = 0;
+for (const out of Object.keys(outputs)) total += fs.statSync(out).size;
+for (const f of ['index.html', 'static/' + js, 'static/' + css, ...preload.map((f) => 'static/' + f)])
+  first += fs.statSync(path.join(outdir, f)).size;
+console.log(`web UI bundle: ${total} bytes in ${Object.keys(outputs).length} files; ${first} bytes for the first page (${js}, ${css}${preload.length ? ', ' + preload.join(', ') : ''})`);

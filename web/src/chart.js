@@ -3,7 +3,7 @@
 // smoothing with TensorBoard's debiased EMA, hover values in the legend. Long series come
 // downsampled by the server (each bucket keeps its extremes), so 1,000,000 points draw fast.
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+// (its CSS is imported by main.js: this module is loaded lazily)
 import { h, clear, fmtValue } from './dom.js';
 import { get, metricPoints } from './api.js';
 import { crumbs, navigate, isCurrent } from './main.js';

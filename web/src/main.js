@@ -2,12 +2,12 @@
 // main.js - the UI's entry: hash routing (every view's state is in the URL, so a link
 // reproduces it), the page frame, and the login form shown when the API answers 401.
 import './style.css';
+import 'uplot/dist/uPlot.min.css'; // here, not in chart.js: a lazy chunk's CSS would not load
 import { h, clear } from './dom.js';
 import { AuthError, ApiError, setAuth, basicAuth, authHeader } from './api.js';
 import { experimentsPage } from './experiments.js';
 import { runsPage } from './runs.js';
 import { runPage } from './run.js';
-import { chartPage } from './chart.js';
 import { comparePage } from './compare.js';
 import { scatterPage } from './scatter.js'; // ui-compare
 import { studiesPage, studyPage } from './studies.js';
@@ -18,7 +18,9 @@ const routes = [
   [/^\/$/, experimentsPage],
   [/^\/exp\/([^/]+)$/, runsPage],
   [/^\/run\/([^/]+)$/, runPage],
-  [/^\/chart$/, chartPage],
+  // chart.js (and uPlot, half the code) loads only when a chart is shown: the first page's
+  // requests start sooner.
+  [/^\/chart$/, (app, ctx) => import('./chart.js').then((m) => m.chartPage(app, ctx))],
   [/^\/compare$/, comparePage],
   [/^\/exp\/([^/]+)\/scatter$/, scatterPage], // ui-compare
   // studies (studies.js)
