@@ -239,7 +239,17 @@ class Serving(Served):
             self.assertTrue(r.headers['Content-Type'].startswith('text/javascript'))
             self.assertIn('immutable', r.headers['Cache-Control'])
             self.assertIn("default-src 'self'", r.headers['Content-Security-Policy'])
-            self.assertGreater(len(r.read()), 10000)
+            entry = r.read()
+        # The entry is split (web/build.mjs): the code it imports is preloaded beside it.
+        preloads = [p.split('"')[0] for p in html.split('rel="modulepreload" href="')[1:]]
+        self.assertTrue(preloads, html)
+        size = len(entry)
+        for p in preloads:
+            self.assertIn(p.split('/')[-1].encode(), entry)
+            with urllib.request.urlopen(base + p, timeout=30) as r:
+                self.assertIn('immutable', r.headers['Cache-Control'])
+                size += len(r.read())
+        self.assertGreater(size, 10000)
         for path in ('/static/nope.js', '/api/2.0/mlflow/nope', '/ajax-api/2.0/x'):
             with self.assertRaises(urllib.error.HTTPError) as cm:
                 urllib.request.urlopen(base + path, timeout=30)
