@@ -7,29 +7,31 @@ import { h, clear } from './dom.js';
 import { AuthError, ApiError, setAuth, basicAuth, authHeader } from './api.js';
 import { experimentsPage } from './experiments.js';
 import { runsPage } from './runs.js';
-import { runPage } from './run.js';
-import { comparePage } from './compare.js';
-import { scatterPage } from './scatter.js'; // ui-compare
-import { studiesPage, studyPage } from './studies.js';
-import { modelsPage, modelPage, versionPage } from './registry.js';
-import { monitoringPage } from './monitoring.js';
+// Every page but the two a visit starts on loads when first shown (esbuild splits them into
+// chunks): uPlot, markdown-it and the plots stay out of the entry, so the first page's
+// requests start sooner.
+const lazy = (load, name) => (app, ctx) => load().then((m) => m[name](app, ctx));
+const run = () => import('./run.js');
+const chart = () => import('./chart.js');
+const compare = () => import('./compare.js');
+const scatter = () => import('./scatter.js');
+const studies = () => import('./studies.js');
+const registry = () => import('./registry.js');
+const monitoring = () => import('./monitoring.js');
 
 const routes = [
   [/^\/$/, experimentsPage],
   [/^\/exp\/([^/]+)$/, runsPage],
-  [/^\/run\/([^/]+)$/, runPage],
-  // chart.js (and uPlot, half the code) loads only when a chart is shown: the first page's
-  // requests start sooner.
-  [/^\/chart$/, (app, ctx) => import('./chart.js').then((m) => m.chartPage(app, ctx))],
-  [/^\/compare$/, comparePage],
-  [/^\/exp\/([^/]+)\/scatter$/, scatterPage], // ui-compare
-  // studies (studies.js)
-  [/^\/studies$/, studiesPage],
-  [/^\/study\/([^/]+)$/, studyPage],
-  [/^\/models$/, modelsPage],
-  [/^\/model\/([^/]+)$/, modelPage],
-  [/^\/model\/([^/]+)\/([^/]+)$/, versionPage],
-  [/^\/monitoring\/([^/]+)\/([^/]+)$/, monitoringPage],
+  [/^\/run\/([^/]+)$/, lazy(run, 'runPage')],
+  [/^\/chart$/, lazy(chart, 'chartPage')],
+  [/^\/compare$/, lazy(compare, 'comparePage')],
+  [/^\/exp\/([^/]+)\/scatter$/, lazy(scatter, 'scatterPage')], // ui-compare
+  [/^\/studies$/, lazy(studies, 'studiesPage')],
+  [/^\/study\/([^/]+)$/, lazy(studies, 'studyPage')],
+  [/^\/models$/, lazy(registry, 'modelsPage')],
+  [/^\/model\/([^/]+)$/, lazy(registry, 'modelPage')],
+  [/^\/model\/([^/]+)\/([^/]+)$/, lazy(registry, 'versionPage')],
+  [/^\/monitoring\/([^/]+)\/([^/]+)$/, lazy(monitoring, 'monitoringPage')],
 ];
 
 // "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}

@@ -4,7 +4,6 @@
 // (feature, latest score, threshold, drifted?) and one small uPlot chart per feature with
 // the score, the threshold as a line, and the checks that found drift marked.
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import { h, clear, fmtTime, fmtValue } from './dom.js';
 import { get, ApiError } from './api.js';
 import { crumbs, link, navigate, isCurrent } from './main.js';

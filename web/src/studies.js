@@ -6,7 +6,6 @@
 // and a slice plot per parameter. While trials run, the page polls studies/trials from
 // next_since_trial every 2 s and updates the table and the charts in place.
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import { h, clear, fmtTime, fmtDuration, fmtValue } from './dom.js';
 import { get } from './api.js';
 import { crumbs, link, isCurrent, currentRoute } from './main.js';
