@@ -11,6 +11,7 @@
  * alpha = 1/(d lambda) probability of leaving its grid value (the margin of CMA-ES with
  * Margin, Hamano et al. 2022, applied as a bound on the variance). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hpo/hpo_internal.h"
@@ -41,8 +42,12 @@ typedef struct cmaes {
     double sigma0;
     /* warm start: the first warm_start COMPLETE trials come from `warm` (TPE), and the first
      * generation's mean and step size from their best points */
-    int64_t warm_start;
+    int64_t warm_start, warm_top; /* warm_top: 0 for the best quarter */
     cairn_sampler *warm;
+    /* the sampler of the parameters CMA-ES does not model (categorical, conditional): NULL for
+     * random, else a TPE (possibly the warm sampler itself, then not owned twice) */
+    cairn_sampler *indep;
+    bool indep_is_warm;
     /* the replay cache: state after n_told COMPLETE trials whose (number, value) hash is */
     cma_state cache;
     bool has_cache;
@@ -290,6 +295,8 @@ static void cmaes_free(cairn_sampler *smp)
     if (!c)
         return;
     state_release(&c->cache);
+    if (!c->indep_is_warm)
+        cairn_sampler_free(c->indep);
     cairn_sampler_free(c->warm);
     free(c->dims);
     free(c->qn);
@@ -315,7 +322,7 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     if (c->d > CMA_MAX_DIMS)
         return cn_fail(smp->ctx, CAIRN_ELIMIT,
                        "sampler 'cmaes': %zu numeric parameters; at most %d", c->d, CMA_MAX_DIMS);
-    const char *restart = NULL, *warm = NULL;
+    const char *restart = NULL, *warm = NULL, *indep = NULL, *wdens = NULL;
     int64_t popsize = 4 + (int64_t)floor(3 * log((double)(c->d ? c->d : 1)));
     c->sigma0 = 1.0 / 6;
     cairn_status rc = cn_spec_int(smp->ctx, spec, "popsize", 4, 100000, &popsize);
@@ -332,24 +339,41 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     }
     if (rc == CAIRN_OK)
         rc = cn_spec_int(smp->ctx, spec, "warm_start", 0, 1000000, &c->warm_start);
+    if (rc == CAIRN_OK)
+        rc = cn_spec_int(smp->ctx, spec, "warm_top", 0, 1000000, &c->warm_top);
     if (rc == CAIRN_OK && (warm = cn_spec_str(spec, "warm_sampler")) == NULL)
         warm = "tpe";
     if (rc == CAIRN_OK && strcmp(warm, "tpe") != 0 && strcmp(warm, "tpe_mv") != 0)
         rc = cn_fail(smp->ctx, CAIRN_EINVAL,
                      "'cmaes': warm_sampler must be tpe or tpe_mv, got '%s'", warm);
+    if (rc == CAIRN_OK && (wdens = cn_spec_str(spec, "warm_density")) == NULL)
+        wdens = "normalized";
+    if (rc == CAIRN_OK && strcmp(wdens, "optuna") != 0 && strcmp(wdens, "normalized") != 0)
+        rc = cn_fail(smp->ctx, CAIRN_EINVAL,
+                     "'cmaes': warm_density must be optuna or normalized, got '%s'", wdens);
+    if (rc == CAIRN_OK && (indep = cn_spec_str(spec, "independent")) == NULL)
+        indep = "random";
+    if (rc == CAIRN_OK && strcmp(indep, "random") != 0 && strcmp(indep, "warm") != 0)
+        rc = cn_fail(smp->ctx, CAIRN_EINVAL,
+                     "'cmaes': independent must be random or warm, got '%s'", indep);
     if (rc == CAIRN_OK)
-        rc = cn_spec_check_used(smp->ctx, "sampler", spec,
-                                "popsize, sigma0, restart, warm_start, warm_sampler");
+        rc = cn_spec_check_used(
+            smp->ctx, "sampler", spec,
+            "popsize, sigma0, restart, warm_start, warm_top, warm_sampler, warm_density, "
+            "independent");
     c->lambda0 = (size_t)popsize;
-    if (rc == CAIRN_OK && c->warm_start > 0)
-        rc = cairn_sampler_new(smp->ctx, sp,
-                               /* The warm start was measured with the textbook density
-                                * (docs/hpo.md): Optuna's made CMA-ES's start worse. */
-                               strcmp(warm, "tpe") == 0
-                                   ? "tpe:constant_liar=true,density=normalized"
-                                   : "tpe:multivariate=true,group=true,constant_liar=true,"
-                                     "density=normalized",
-                               smp->seed, &c->warm);
+    if (rc == CAIRN_OK && (c->warm_start > 0 || strcmp(indep, "warm") == 0)) {
+        /* The warm start was measured with the textbook density (docs/hpo.md): on continuous
+         * spaces Optuna's made CMA-ES's start worse. */
+        char wspec[160];
+        snprintf(wspec, sizeof wspec, "tpe:%sconstant_liar=true,density=%s",
+                 strcmp(warm, "tpe") == 0 ? "" : "multivariate=true,group=true,", wdens);
+        rc = cairn_sampler_new(smp->ctx, sp, wspec, smp->seed, &c->warm);
+    }
+    if (rc == CAIRN_OK && strcmp(indep, "warm") == 0 && c->d < sp->n) {
+        c->indep = c->warm;
+        c->indep_is_warm = true;
+    }
     return rc;
 }
 
@@ -386,17 +410,21 @@ static double warm_mean(const cmaes *c, const cairn_space *sp, const cairn_trial
     }
     qsort(pop, k, sizeof *pop, by_value);
     size_t top = k / 4 < 2 ? (k < 2 ? k : 2) : k / 4;
-    double *w = cn_xcalloc(top, sizeof *w), sum = 0;
+    size_t mtop = c->warm_top > 0 && (size_t)c->warm_top < top ? (size_t)c->warm_top : top;
+    double *w = cn_xcalloc(top, sizeof *w), sum = 0, msum = 0;
     for (size_t i = 0; i < top; i++) {
         w[i] = log((double)top + 0.5) - log((double)i + 1);
         sum += w[i];
     }
+    for (size_t i = 0; i < mtop; i++)
+        msum += log((double)mtop + 0.5) - log((double)i + 1);
     for (size_t j = 0; j < d; j++) {
         double m = 0;
-        for (size_t i = 0; i < top; i++)
-            m += w[i] / sum * pop[i].x[j];
+        for (size_t i = 0; i < mtop; i++)
+            m += (log((double)mtop + 0.5) - log((double)i + 1)) / msum * pop[i].x[j];
         mean[j] = m;
     }
+    /* the spread: the best quarter's around that mean */
     double var = 0;
     for (size_t i = 0; i < top; i++)
         for (size_t j = 0; j < d; j++)
@@ -514,11 +542,18 @@ static cairn_status cmaes_ask(cairn_sampler *smp, const cairn_history *h, int64_
     const cairn_space *sp = smp->space;
     cn_rng r;
     cn_hpo_rng(&r, smp->seed, number, 0);
-    cn_random_fill(sp, &r, params); /* categorical and conditional parameters */
     size_t d = c->d;
+    if (c->indep) {
+        /* categorical and conditional parameters from TPE, which models them */
+        cairn_status rc = cairn_sampler_ask(c->indep, h, number, params);
+        if (rc != CAIRN_OK)
+            return rc;
+    } else {
+        cn_random_fill(sp, &r, params); /* categorical and conditional parameters */
+    }
     if (d == 0)
         return CAIRN_OK;
-    if (c->warm) {
+    if (c->warm && c->warm_start > 0) {
         size_t n_done = 0;
         for (size_t i = 0; i < h->n_trials; i++) {
             const cairn_trial_record *t = &h->trials[i];
