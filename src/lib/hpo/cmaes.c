@@ -42,12 +42,11 @@ typedef struct cmaes {
     double sigma0;
     /* warm start: the first warm_start COMPLETE trials come from `warm` (TPE), and the first
      * generation's mean and step size from their best points */
-    int64_t warm_start, warm_top; /* warm_top: 0 for the best quarter */
+    int64_t warm_start;
     cairn_sampler *warm;
-    /* the sampler of the parameters CMA-ES does not model (categorical, conditional): NULL for
-     * random, else a TPE (possibly the warm sampler itself, then not owned twice) */
-    cairn_sampler *indep;
-    bool indep_is_warm;
+    /* independent=warm: the parameters CMA-ES does not model (categorical, conditional) come
+     * from the warm sampler's proposal instead of at random */
+    bool indep_warm;
     /* the replay cache: state after n_told COMPLETE trials whose (number, value) hash is */
     cma_state cache;
     bool has_cache;
@@ -295,8 +294,6 @@ static void cmaes_free(cairn_sampler *smp)
     if (!c)
         return;
     state_release(&c->cache);
-    if (!c->indep_is_warm)
-        cairn_sampler_free(c->indep);
     cairn_sampler_free(c->warm);
     free(c->dims);
     free(c->qn);
@@ -339,8 +336,6 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     }
     if (rc == CAIRN_OK)
         rc = cn_spec_int(smp->ctx, spec, "warm_start", 0, 1000000, &c->warm_start);
-    if (rc == CAIRN_OK)
-        rc = cn_spec_int(smp->ctx, spec, "warm_top", 0, 1000000, &c->warm_top);
     if (rc == CAIRN_OK && (warm = cn_spec_str(spec, "warm_sampler")) == NULL)
         warm = "tpe";
     if (rc == CAIRN_OK && strcmp(warm, "tpe") != 0 && strcmp(warm, "tpe_mv") != 0)
@@ -359,7 +354,7 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     if (rc == CAIRN_OK)
         rc = cn_spec_check_used(
             smp->ctx, "sampler", spec,
-            "popsize, sigma0, restart, warm_start, warm_top, warm_sampler, warm_density, "
+            "popsize, sigma0, restart, warm_start, warm_sampler, warm_density, "
             "independent");
     c->lambda0 = (size_t)popsize;
     if (rc == CAIRN_OK && (c->warm_start > 0 || strcmp(indep, "warm") == 0)) {
@@ -370,10 +365,7 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
                  strcmp(warm, "tpe") == 0 ? "" : "multivariate=true,group=true,", wdens);
         rc = cairn_sampler_new(smp->ctx, sp, wspec, smp->seed, &c->warm);
     }
-    if (rc == CAIRN_OK && strcmp(indep, "warm") == 0 && c->d < sp->n) {
-        c->indep = c->warm;
-        c->indep_is_warm = true;
-    }
+    c->indep_warm = rc == CAIRN_OK && strcmp(indep, "warm") == 0;
     return rc;
 }
 
@@ -410,21 +402,17 @@ static double warm_mean(const cmaes *c, const cairn_space *sp, const cairn_trial
     }
     qsort(pop, k, sizeof *pop, by_value);
     size_t top = k / 4 < 2 ? (k < 2 ? k : 2) : k / 4;
-    size_t mtop = c->warm_top > 0 && (size_t)c->warm_top < top ? (size_t)c->warm_top : top;
-    double *w = cn_xcalloc(top, sizeof *w), sum = 0, msum = 0;
+    double *w = cn_xcalloc(top, sizeof *w), sum = 0;
     for (size_t i = 0; i < top; i++) {
         w[i] = log((double)top + 0.5) - log((double)i + 1);
         sum += w[i];
     }
-    for (size_t i = 0; i < mtop; i++)
-        msum += log((double)mtop + 0.5) - log((double)i + 1);
     for (size_t j = 0; j < d; j++) {
         double m = 0;
-        for (size_t i = 0; i < mtop; i++)
-            m += (log((double)mtop + 0.5) - log((double)i + 1)) / msum * pop[i].x[j];
+        for (size_t i = 0; i < top; i++)
+            m += w[i] / sum * pop[i].x[j];
         mean[j] = m;
     }
-    /* the spread: the best quarter's around that mean */
     double var = 0;
     for (size_t i = 0; i < top; i++)
         for (size_t j = 0; j < d; j++)
@@ -543,17 +531,7 @@ static cairn_status cmaes_ask(cairn_sampler *smp, const cairn_history *h, int64_
     cn_rng r;
     cn_hpo_rng(&r, smp->seed, number, 0);
     size_t d = c->d;
-    if (c->indep) {
-        /* categorical and conditional parameters from TPE, which models them */
-        cairn_status rc = cairn_sampler_ask(c->indep, h, number, params);
-        if (rc != CAIRN_OK)
-            return rc;
-    } else {
-        cn_random_fill(sp, &r, params); /* categorical and conditional parameters */
-    }
-    if (d == 0)
-        return CAIRN_OK;
-    if (c->warm && c->warm_start > 0) {
+    if (d > 0 && c->warm && c->warm_start > 0) {
         size_t n_done = 0;
         for (size_t i = 0; i < h->n_trials; i++) {
             const cairn_trial_record *t = &h->trials[i];
@@ -566,6 +544,17 @@ static cairn_status cmaes_ask(cairn_sampler *smp, const cairn_history *h, int64_
         if (n_done < (size_t)c->warm_start)
             return cairn_sampler_ask(c->warm, h, number, params);
     }
+    if (c->indep_warm) {
+        /* categorical and conditional parameters from TPE, which models them; CMA-ES then
+         * replaces the numeric ones */
+        cairn_status rc = cairn_sampler_ask(c->warm, h, number, params);
+        if (rc != CAIRN_OK)
+            return rc;
+    } else {
+        cn_random_fill(sp, &r, params); /* categorical and conditional parameters */
+    }
+    if (d == 0)
+        return CAIRN_OK;
     const cma_state *s = replay(smp, h, number);
     double *z = cn_xcalloc(d, sizeof *z), *x = cn_xcalloc(d, sizeof *x);
     cn_hpo_rng(&r, smp->seed, number, 4);
