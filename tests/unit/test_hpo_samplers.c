@@ -658,21 +658,27 @@ TEST(auto_chooses_by_the_kind_of_space)
         CHECK(false);
     } else {
         const char *warm = "cmaes:warm_start=20,warm_sampler=tpe_mv";
+        char buf[CN_AUTO_SPEC_MAX];
         const char *hybrid =
-            "cmaes:warm_start=40,warm_sampler=tpe_mv,warm_density=optuna,independent=warm";
+            "cmaes:warm_start=%d,warm_sampler=tpe_mv,warm_density=optuna,independent=warm";
+        char h100[CN_AUTO_SPEC_MAX], h200[CN_AUTO_SPEC_MAX], h1000[CN_AUTO_SPEC_MAX];
+        snprintf(h100, sizeof h100, hybrid, 40); /* 30 % of the budget, at least 40 */
+        snprintf(h200, sizeof h200, hybrid, 60);
+        snprintf(h1000, sizeof h1000, hybrid, 300);
         const char *tpe = "tpe:multivariate=true,group=true,constant_liar=true";
-        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 50), warm);
-        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 49), "cmaes");
-        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 29), tpe);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 50, buf, sizeof buf), warm);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 49, buf, sizeof buf), "cmaes");
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 29, buf, sizeof buf), tpe);
         /* categorical + at least 2 numeric parameters, from 100 trials: the hybrid */
-        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 100), hybrid);
-        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 1000), hybrid);
-        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 99), tpe);
-        CHECK_STR(cn_sampler_auto_choose(ctx, one_num, 1000), tpe);
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 100, buf, sizeof buf), h100);
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 200, buf, sizeof buf), h200);
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 1000, buf, sizeof buf), h1000);
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 99, buf, sizeof buf), tpe);
+        CHECK_STR(cn_sampler_auto_choose(ctx, one_num, 1000, buf, sizeof buf), tpe);
         /* conditional parameters: grouped TPE models them */
-        CHECK_STR(cn_sampler_auto_choose(ctx, cond, 1000), tpe);
-        CHECK_STR(cn_sampler_auto_choose(ctx, grid, 6), "grid");
-        CHECK_STR(cn_sampler_auto_choose(ctx, grid, 5), tpe);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cond, 1000, buf, sizeof buf), tpe);
+        CHECK_STR(cn_sampler_auto_choose(ctx, grid, 6, buf, sizeof buf), "grid");
+        CHECK_STR(cn_sampler_auto_choose(ctx, grid, 5, buf, sizeof buf), tpe);
     }
     cairn_space_free(cont);
     cairn_space_free(mixed);

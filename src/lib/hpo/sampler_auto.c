@@ -4,6 +4,7 @@
  * is resolved when the sampler is made: the sampler it makes is the chosen one (its name is
  * "grid", "cmaes" or "tpe"), so a grid chosen by auto is claimed point by point like any
  * grid. */
+#include <stdio.h>
 #include <string.h>
 #include "hpo/hpo_internal.h"
 #include "base/banned.h"
@@ -18,18 +19,21 @@
  * Styblinski-Tang, shifted Ackley-10 and Rosenbrock-5, bench/bench_hpo.py). */
 #define AUTO_WARM_MIN_TRIALS 50
 #define AUTO_WARM_SPEC "cmaes:warm_start=20,warm_sampler=tpe_mv"
-/* A space with categorical parameters and at least 2 numeric ones, from 100 trials: 40
- * multivariate TPE trials (Optuna's density), then CMA-ES on the numeric parameters while
- * the TPE keeps proposing the categorical ones (Optuna's CmaEsSampler with a TPE as its
- * independent sampler). TPE needs the longer start to rank the categories before CMA-ES
- * narrows the numbers around them: on the mixed benchmark space a 20-trial start left half
- * the seeds on a wrong category, 40 to 80 all reached the right one (docs/hpo.md). Below 100
- * trials CMA-ES has too few generations left and multivariate TPE alone was better. */
+/* A space with categorical parameters and at least 2 numeric ones, from 100 trials: the first
+ * 30 % of the budget (at least 40 trials) multivariate TPE (Optuna's density), then CMA-ES on
+ * the numeric parameters while the TPE keeps proposing the categorical ones (Optuna's
+ * CmaEsSampler with a TPE as its independent sampler). The TPE phase has to rank the
+ * categories before CMA-ES narrows the numbers around one of them: once it has, the numbers
+ * fit that category and the TPE keeps choosing it. On the benchmark's mixed space, 40 seeds
+ * at 200 trials, a start of 20 trials left half the seeds on a wrong category, 40 left 14, 60
+ * left 8, 80 left 5; CMA-ES still converged faster than TPE after any of them (docs/hpo.md).
+ * Below 100 trials CMA-ES has too few generations left and multivariate TPE alone was
+ * better. */
 #define AUTO_MIXED_MIN_TRIALS 100
-#define AUTO_MIXED_SPEC                                                                           \
-    "cmaes:warm_start=40,warm_sampler=tpe_mv,warm_density=optuna,independent=warm"
+#define AUTO_MIXED_MIN_WARM 40
 
-const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_t budget)
+const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_t budget,
+                                   char *buf, size_t cap)
 {
     bool all_discrete = true, cma_ok = true, any_cond = false;
     size_t n_free = 0, n_numeric = 0;
@@ -66,7 +70,12 @@ const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_
     /* categorical parameters among numeric ones; conditional spaces stay TPE's (its groups
      * model them; the hybrid was not measured on one) */
     if (!cma_ok && !any_cond && n_numeric >= 2 && n_numeric <= AUTO_CMAES_MAX_DIMS &&
-        budget >= AUTO_MIXED_MIN_TRIALS)
-        return AUTO_MIXED_SPEC;
+        budget >= AUTO_MIXED_MIN_TRIALS) {
+        int64_t warm = budget * 3 / 10 < AUTO_MIXED_MIN_WARM ? AUTO_MIXED_MIN_WARM : budget * 3 / 10;
+        snprintf(buf, cap,
+                 "cmaes:warm_start=%lld,warm_sampler=tpe_mv,warm_density=optuna,independent=warm",
+                 (long long)warm);
+        return buf;
+    }
     return "tpe:multivariate=true,group=true,constant_liar=true";
 }
