@@ -657,7 +657,11 @@ TEST(auto_chooses_by_the_kind_of_space)
     if (!cont || !mixed || !one_num || !cond || !grid) {
         CHECK(false);
     } else {
-        const char *warm = "cmaes:warm_start=20,warm_sampler=tpe_mv";
+        const char *warm = "cmaes:warm_start=%d,warm_sampler=tpe_mv,warm_density=optuna";
+        char w50[CN_AUTO_SPEC_MAX], w99[CN_AUTO_SPEC_MAX], w200[CN_AUTO_SPEC_MAX];
+        snprintf(w50, sizeof w50, warm, 20); /* 40 % of the budget, at most 40 */
+        snprintf(w99, sizeof w99, warm, 39);
+        snprintf(w200, sizeof w200, warm, 40);
         char buf[CN_AUTO_SPEC_MAX];
         const char *hybrid =
             "cmaes:warm_start=%d,warm_sampler=tpe_mv,warm_density=optuna,independent=warm";
@@ -666,7 +670,9 @@ TEST(auto_chooses_by_the_kind_of_space)
         snprintf(h200, sizeof h200, hybrid, 60);
         snprintf(h1000, sizeof h1000, hybrid, 300);
         const char *tpe = "tpe:multivariate=true,group=true,constant_liar=true";
-        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 50, buf, sizeof buf), warm);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 50, buf, sizeof buf), w50);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 99, buf, sizeof buf), w99);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 200, buf, sizeof buf), w200);
         CHECK_STR(cn_sampler_auto_choose(ctx, cont, 49, buf, sizeof buf), "cmaes");
         CHECK_STR(cn_sampler_auto_choose(ctx, cont, 29, buf, sizeof buf), tpe);
         /* categorical + at least 2 numeric parameters, from 100 trials: the hybrid */

@@ -14,11 +14,13 @@
  * problem (Branin, Rosenbrock 5-D and 10-D, shifted Ackley 5-D). */
 #define AUTO_CMAES_MIN_TRIALS 30
 #define AUTO_CMAES_MAX_DIMS 200
-/* From this budget on, the first 20 trials are multivariate TPE's and CMA-ES starts from the
- * best of them (docs/hpo.md: better than plain CMA-ES at 100 trials on Hartmann-6,
- * Styblinski-Tang, shifted Ackley-10 and Rosenbrock-5, bench/bench_hpo.py). */
+/* From this budget on, the first min(40, 40 % of the budget) trials are multivariate TPE's
+ * (Optuna's density) and CMA-ES starts from the best of them. Optuna's density makes TPE the
+ * better optimizer but its wide kernels need trials to concentrate: after 20 trials CMA-ES
+ * started worse from it than from the textbook density's TPE, after 30-40 better than either
+ * (docs/hpo.md "Why the warm start": seeds 20-59 at budgets 80, 200 and 500). */
 #define AUTO_WARM_MIN_TRIALS 50
-#define AUTO_WARM_SPEC "cmaes:warm_start=20,warm_sampler=tpe_mv"
+#define AUTO_WARM_MAX 40
 /* A space with categorical parameters and at least 2 numeric ones, from 100 trials: the first
  * 30 % of the budget (at least 40 trials) multivariate TPE (Optuna's density), then CMA-ES on
  * the numeric parameters while the TPE keeps proposing the categorical ones (Optuna's
@@ -63,8 +65,12 @@ const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_
         if (small)
             return "grid";
     }
-    if (cma_ok && n_free >= 2 && n_free <= AUTO_CMAES_MAX_DIMS && budget >= AUTO_WARM_MIN_TRIALS)
-        return AUTO_WARM_SPEC;
+    if (cma_ok && n_free >= 2 && n_free <= AUTO_CMAES_MAX_DIMS && budget >= AUTO_WARM_MIN_TRIALS) {
+        int64_t warm = budget * 2 / 5 > AUTO_WARM_MAX ? AUTO_WARM_MAX : budget * 2 / 5;
+        snprintf(buf, cap, "cmaes:warm_start=%lld,warm_sampler=tpe_mv,warm_density=optuna",
+                 (long long)warm);
+        return buf;
+    }
     if (cma_ok && n_free >= 2 && n_free <= AUTO_CMAES_MAX_DIMS && budget >= AUTO_CMAES_MIN_TRIALS)
         return "cmaes";
     /* categorical parameters among numeric ones; conditional spaces stay TPE's (its groups
