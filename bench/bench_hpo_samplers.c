@@ -166,8 +166,7 @@ static const problem problems[] = {
      mixed},
     {"cat_shift",
      "parameters:\n"
-     "  c: {type: categorical, values: [a, b, c, d]}\n" ST_P("x1") ST_P("x2") ST_P("x3")
-         ST_P("x4"),
+     "  c: {type: categorical, values: [a, b, c, d]}\n" ST_P("x1") ST_P("x2") ST_P("x3") ST_P("x4"),
      cat_shift},
 };
 #define N_PROBLEMS (sizeof problems / sizeof problems[0])

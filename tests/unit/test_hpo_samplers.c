@@ -730,8 +730,10 @@ TEST(auto_on_a_categorical_space_is_tpe_then_cmaes_with_tpe_categoricals)
         CHECK(cairn_sampler_ask(s, &hw, 100 + w, pts[w]) == CAIRN_OK);
         CHECK(cairn_space_contains(sp, pts[w]));
         memcpy(st.params[st.n], pts[w], sizeof pts[w]);
-        st.rec[st.n] = (cairn_trial_record){
-            .number = 100 + w, .state = CAIRN_TRIAL_RUNNING, .value = NAN, .params = st.params[st.n]};
+        st.rec[st.n] = (cairn_trial_record){.number = 100 + w,
+                                            .state = CAIRN_TRIAL_RUNNING,
+                                            .value = NAN,
+                                            .params = st.params[st.n]};
         st.n++;
     }
     for (int i = 0; i < 4; i++)

@@ -352,10 +352,9 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
         rc = cn_fail(smp->ctx, CAIRN_EINVAL,
                      "'cmaes': independent must be random or warm, got '%s'", indep);
     if (rc == CAIRN_OK)
-        rc = cn_spec_check_used(
-            smp->ctx, "sampler", spec,
-            "popsize, sigma0, restart, warm_start, warm_sampler, warm_density, "
-            "independent");
+        rc = cn_spec_check_used(smp->ctx, "sampler", spec,
+                                "popsize, sigma0, restart, warm_start, warm_sampler, warm_density, "
+                                "independent");
     c->lambda0 = (size_t)popsize;
     if (rc == CAIRN_OK && (c->warm_start > 0 || strcmp(indep, "warm") == 0)) {
         /* The warm start was measured with the textbook density (docs/hpo.md): on continuous

@@ -62,9 +62,8 @@ cairn_status cairn_sampler_new(cairn_ctx *ctx, const cairn_space *space, const c
         if (rc != CAIRN_OK)
             return rc;
         char buf[CN_AUTO_SPEC_MAX];
-        return cairn_sampler_new(ctx, space,
-                                 cn_sampler_auto_choose(ctx, space, budget, buf, sizeof buf), seed,
-                                 out);
+        return cairn_sampler_new(
+            ctx, space, cn_sampler_auto_choose(ctx, space, budget, buf, sizeof buf), seed, out);
     }
     const cn_sampler_ops *ops = NULL;
     for (size_t i = 0; i < CN_ARRAY_LEN(samplers); i++)

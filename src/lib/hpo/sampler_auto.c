@@ -34,8 +34,8 @@
 #define AUTO_MIXED_MIN_TRIALS 100
 #define AUTO_MIXED_MIN_WARM 40
 
-const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_t budget,
-                                   char *buf, size_t cap)
+const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_t budget, char *buf,
+                                   size_t cap)
 {
     bool all_discrete = true, cma_ok = true, any_cond = false;
     size_t n_free = 0, n_numeric = 0;
@@ -77,7 +77,8 @@ const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_
      * model them; the hybrid was not measured on one) */
     if (!cma_ok && !any_cond && n_numeric >= 2 && n_numeric <= AUTO_CMAES_MAX_DIMS &&
         budget >= AUTO_MIXED_MIN_TRIALS) {
-        int64_t warm = budget * 3 / 10 < AUTO_MIXED_MIN_WARM ? AUTO_MIXED_MIN_WARM : budget * 3 / 10;
+        int64_t warm =
+            budget * 3 / 10 < AUTO_MIXED_MIN_WARM ? AUTO_MIXED_MIN_WARM : budget * 3 / 10;
         snprintf(buf, cap,
                  "cmaes:warm_start=%lld,warm_sampler=tpe_mv,warm_density=optuna,independent=warm",
                  (long long)warm);
