@@ -680,6 +680,12 @@ TEST(auto_chooses_by_the_kind_of_space)
         CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 200, buf, sizeof buf), h200);
         CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 1000, buf, sizeof buf), h1000);
         CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 99, buf, sizeof buf), tpe);
+        /* the largest budget still makes a sampler (warm_start within cmaes's limit) */
+        cairn_sampler *big = NULL;
+        CHECK(cairn_sampler_new(ctx, mixed, "auto:trials=1000000000", 1, &big) == CAIRN_OK);
+        cairn_sampler_free(big);
+        CHECK(cairn_sampler_new(ctx, cont, "auto:trials=1000000000", 1, &big) == CAIRN_OK);
+        cairn_sampler_free(big);
         CHECK_STR(cn_sampler_auto_choose(ctx, one_num, 1000, buf, sizeof buf), tpe);
         /* conditional parameters: grouped TPE models them */
         CHECK_STR(cn_sampler_auto_choose(ctx, cond, 1000, buf, sizeof buf), tpe);

@@ -2,12 +2,12 @@
 /* cmaes.c - CMA-ES (Hansen's (mu/mu_w, lambda) with rank-one and rank-mu updates, as in his
  * purecma and the `cmaes` package Optuna uses) over the numeric, always-active parameters,
  * normalised to [0, 1]; categorical and conditional parameters are sampled at random, as
- * Optuna's CmaEsSampler does. There is no state outside the history: the optimizer is
- * replayed from the COMPLETE trials, taken in trial-number order, lambda at a time (one
- * generation each), and trial n is drawn from the state after the last full generation with
- * its own random stream. A cache makes the replay incremental within a process. IPOP
- * restarts (lambda doubled, a random mean) follow the usual stopping rules; int and stepped
- * dimensions keep a floor on their marginal standard deviation so that each keeps about
+ * Optuna's CmaEsSampler does, or by the warm-start TPE (independent=warm). There is no state
+ * outside the history: the optimizer is replayed from the COMPLETE trials, taken in trial-number
+ * order, lambda at a time (one generation each), and trial n is drawn from the state after the last
+ * full generation with its own random stream. A cache makes the replay incremental within a
+ * process. IPOP restarts (lambda doubled, a random mean) follow the usual stopping rules; int and
+ * stepped dimensions keep a floor on their marginal standard deviation so that each keeps about
  * alpha = 1/(d lambda) probability of leaving its grid value (the margin of CMA-ES with
  * Margin, Hamano et al. 2022, applied as a bound on the variance). */
 #include <math.h>

@@ -18,7 +18,8 @@
  * (Optuna's density) and CMA-ES starts from the best of them. Optuna's density makes TPE the
  * better optimizer but its wide kernels need trials to concentrate: after 20 trials CMA-ES
  * started worse from it than from the textbook density's TPE, after 30-40 better than either
- * (docs/hpo.md "Why the warm start": seeds 20-59 at budgets 80, 200 and 500). */
+ * (docs/hpo.md "Why 40 trials with Optuna's density": seeds 20-59 at a budget of 200, and
+ * budgets of 80 and 500). */
 #define AUTO_WARM_MIN_TRIALS 50
 #define AUTO_WARM_MAX 40
 /* A space with categorical parameters and at least 2 numeric ones, from 100 trials: the first
@@ -33,6 +34,7 @@
  * better. */
 #define AUTO_MIXED_MIN_TRIALS 100
 #define AUTO_MIXED_MIN_WARM 40
+#define AUTO_MIXED_MAX_WARM 1000000 /* cmaes's largest warm_start */
 
 const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_t budget, char *buf,
                                    size_t cap)
@@ -77,8 +79,10 @@ const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_
      * model them; the hybrid was not measured on one) */
     if (!cma_ok && !any_cond && n_numeric >= 2 && n_numeric <= AUTO_CMAES_MAX_DIMS &&
         budget >= AUTO_MIXED_MIN_TRIALS) {
-        int64_t warm =
-            budget * 3 / 10 < AUTO_MIXED_MIN_WARM ? AUTO_MIXED_MIN_WARM : budget * 3 / 10;
+        int64_t warm = budget * 3 / 10;
+        warm = warm < AUTO_MIXED_MIN_WARM   ? AUTO_MIXED_MIN_WARM
+               : warm > AUTO_MIXED_MAX_WARM ? AUTO_MIXED_MAX_WARM
+                                            : warm;
         snprintf(buf, cap,
                  "cmaes:warm_start=%lld,warm_sampler=tpe_mv,warm_density=optuna,independent=warm",
                  (long long)warm);
