@@ -623,6 +623,140 @@ TEST(cmaes_warm_start_takes_tpe_then_starts_from_its_best)
     cairn_close(ctx);
 }
 
+/* The optimizer benchmark's mixed space (bench/bench_hpo_samplers.c): a 5-way categorical that
+ * moves the best learning rate, a log float, an int, a log int and a float; f* = 0. */
+static const char bench_mixed_yaml[] =
+    "parameters:\n"
+    "  optimizer: {type: categorical, values: [sgd, momentum, adam, rmsprop, adagrad]}\n"
+    "  lr: {type: float, low: 1.0e-5, high: 1, log: true}\n"
+    "  n_layers: {type: int, low: 1, high: 10}\n"
+    "  n_units: {type: int, low: 8, high: 1024, log: true}\n"
+    "  dropout: {type: float, low: 0, high: 0.8}\n";
+
+static double bench_mixed(const cairn_space *sp, const double *x)
+{
+    (void)sp;
+    static const double offset[5] = {0.30, 0.15, 0, 0.10, 0.60};
+    static const double best_lr[5] = {-1, -2, -3, -3.5, -1.5};
+    int opt = (int)x[0];
+    return offset[opt] + 0.5 * pow(log10(x[1]) - best_lr[opt], 2) + 0.05 * pow(x[2] - 4, 2) +
+           0.1 * pow(log2(x[3]) - 7, 2) + 4 * pow(x[4] - 0.05 * x[2], 2);
+}
+
+TEST(auto_chooses_by_the_kind_of_space)
+{
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_space *cont = load(ctx, "parameters:\n  a: {type: float, low: 0, high: 1}\n"
+                                  "  b: {type: int, low: 1, high: 9}\n");
+    cairn_space *mixed = load(ctx, bench_mixed_yaml);
+    cairn_space *one_num = load(ctx, "parameters:\n  a: {type: float, low: 0, high: 1}\n"
+                                     "  c: {type: categorical, values: [x, y]}\n");
+    cairn_space *cond = load(ctx, mixed_yaml);
+    cairn_space *grid = load(ctx, "parameters:\n  c: {type: categorical, values: [x, y]}\n"
+                                  "  k: {type: int, low: 1, high: 3}\n");
+    if (!cont || !mixed || !one_num || !cond || !grid) {
+        CHECK(false);
+    } else {
+        const char *warm = "cmaes:warm_start=%d,warm_sampler=tpe_mv,warm_density=optuna";
+        char w50[CN_AUTO_SPEC_MAX], w99[CN_AUTO_SPEC_MAX], w200[CN_AUTO_SPEC_MAX];
+        snprintf(w50, sizeof w50, warm, 20); /* 40 % of the budget, at most 40 */
+        snprintf(w99, sizeof w99, warm, 39);
+        snprintf(w200, sizeof w200, warm, 40);
+        char buf[CN_AUTO_SPEC_MAX];
+        const char *hybrid =
+            "cmaes:warm_start=%d,warm_sampler=tpe_mv,warm_density=optuna,independent=warm";
+        char h100[CN_AUTO_SPEC_MAX], h200[CN_AUTO_SPEC_MAX], h1000[CN_AUTO_SPEC_MAX];
+        snprintf(h100, sizeof h100, hybrid, 40); /* 30 % of the budget, at least 40 */
+        snprintf(h200, sizeof h200, hybrid, 60);
+        snprintf(h1000, sizeof h1000, hybrid, 300);
+        const char *tpe = "tpe:multivariate=true,group=true,constant_liar=true";
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 50, buf, sizeof buf), w50);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 99, buf, sizeof buf), w99);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 200, buf, sizeof buf), w200);
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 49, buf, sizeof buf), "cmaes");
+        CHECK_STR(cn_sampler_auto_choose(ctx, cont, 29, buf, sizeof buf), tpe);
+        /* categorical + at least 2 numeric parameters, from 100 trials: the hybrid */
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 100, buf, sizeof buf), h100);
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 200, buf, sizeof buf), h200);
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 1000, buf, sizeof buf), h1000);
+        CHECK_STR(cn_sampler_auto_choose(ctx, mixed, 99, buf, sizeof buf), tpe);
+        /* the largest budget still makes a sampler (warm_start within cmaes's limit) */
+        cairn_sampler *big = NULL;
+        CHECK(cairn_sampler_new(ctx, mixed, "auto:trials=1000000000", 1, &big) == CAIRN_OK);
+        cairn_sampler_free(big);
+        CHECK(cairn_sampler_new(ctx, cont, "auto:trials=1000000000", 1, &big) == CAIRN_OK);
+        cairn_sampler_free(big);
+        CHECK_STR(cn_sampler_auto_choose(ctx, one_num, 1000, buf, sizeof buf), tpe);
+        /* conditional parameters: grouped TPE models them */
+        CHECK_STR(cn_sampler_auto_choose(ctx, cond, 1000, buf, sizeof buf), tpe);
+        CHECK_STR(cn_sampler_auto_choose(ctx, grid, 6, buf, sizeof buf), "grid");
+        CHECK_STR(cn_sampler_auto_choose(ctx, grid, 5, buf, sizeof buf), tpe);
+    }
+    cairn_space_free(cont);
+    cairn_space_free(mixed);
+    cairn_space_free(one_num);
+    cairn_space_free(cond);
+    cairn_space_free(grid);
+    cairn_close(ctx);
+}
+
+TEST(auto_on_a_categorical_space_is_tpe_then_cmaes_with_tpe_categoricals)
+{
+    /* auto:trials=120 on the benchmark's mixed space: the first 40 trials are the multivariate
+     * TPE's (the same points as that sampler with the same seed); after them CMA-ES draws the
+     * numeric parameters and the categorical is the one the TPE proposes for that trial; the
+     * same seed repeats the sequence. */
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_space *sp = load(ctx, bench_mixed_yaml);
+    static study st;
+    static double a[120 * 5], b[120 * 5], tpe[40 * 5];
+    const char *tpe_spec = "tpe:multivariate=true,group=true,constant_liar=true,density=optuna";
+    run(ctx, sp, "auto:trials=120", 7, 120, bench_mixed, &st, a);
+    run(ctx, sp, "auto:trials=120", 7, 120, bench_mixed, &st, b);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    run(ctx, sp, tpe_spec, 7, 40, bench_mixed, &st, tpe);
+    CHECK(memcmp(a, tpe, sizeof tpe) == 0);
+    /* trial 100 of the auto run: its categorical is the TPE's answer on the same history */
+    run(ctx, sp, "auto:trials=120", 7, 100, bench_mixed, &st, NULL);
+    cairn_sampler *t = NULL;
+    double x[5];
+    cairn_history h = {st.rec, st.n, false, "s"};
+    CHECK(cairn_sampler_new(ctx, sp, tpe_spec, 7, &t) == CAIRN_OK);
+    CHECK(t && cairn_sampler_ask(t, &h, 100, x) == CAIRN_OK);
+    CHECK(x[0] == a[100 * 5]);
+    CHECK(x[1] != a[100 * 5 + 1] || x[4] != a[100 * 5 + 4]); /* the numbers are CMA-ES's */
+    cairn_sampler_free(t);
+    /* Parallel workers: trials 100-103 asked while 100-102 are RUNNING still get four different
+     * points (each trial number draws its own stream; the TPE counts RUNNING trials as bad). */
+    static double pts[4][5];
+    cairn_sampler *s = NULL;
+    CHECK(cairn_sampler_new(ctx, sp, "auto:trials=120", 7, &s) == CAIRN_OK);
+    for (int w = 0; w < 4 && s; w++) {
+        cairn_history hw = {st.rec, st.n, false, "s"};
+        CHECK(cairn_sampler_ask(s, &hw, 100 + w, pts[w]) == CAIRN_OK);
+        CHECK(cairn_space_contains(sp, pts[w]));
+        memcpy(st.params[st.n], pts[w], sizeof pts[w]);
+        st.rec[st.n] = (cairn_trial_record){.number = 100 + w,
+                                            .state = CAIRN_TRIAL_RUNNING,
+                                            .value = NAN,
+                                            .params = st.params[st.n]};
+        st.n++;
+    }
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
+            CHECK(memcmp(pts[i], pts[j], sizeof pts[i]) != 0);
+    cairn_sampler_free(s);
+    /* and it finds more than multivariate TPE alone at 120 trials (median of 9 seeds) */
+    double hyb = median_best(ctx, sp, "auto:trials=120", 9, 120, bench_mixed);
+    double mv = median_best(ctx, sp, "tpe:multivariate=true,group=true", 9, 120, bench_mixed);
+    printf("# mixed space, median best of 9 seeds at 120 trials: auto %.4g, tpe "
+           "multivariate %.4g\n",
+           hyb, mv);
+    CHECK(hyb < mv);
+    cairn_space_free(sp);
+    cairn_close(ctx);
+}
+
 TEST(bad_specs_are_refused_by_name)
 {
     cairn_ctx *ctx = cairn_ctx_new();
@@ -637,6 +771,10 @@ TEST(bad_specs_are_refused_by_name)
     CHECK(cairn_sampler_new(ctx, sp, "grid:points", 1, &s) == CAIRN_EINVAL);
     CHECK(cairn_sampler_new(ctx, sp, "cmaes:restart=bipop", 1, &s) == CAIRN_EINVAL);
     CHECK(cairn_sampler_new(ctx, sp, "cmaes:popsize=2", 1, &s) == CAIRN_EINVAL);
+    CHECK(cairn_sampler_new(ctx, sp, "cmaes:independent=tpe", 1, &s) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "independent must be random or warm, got 'tpe'") != NULL);
+    CHECK(cairn_sampler_new(ctx, sp, "cmaes:warm_density=textbook", 1, &s) == CAIRN_EINVAL);
+    CHECK(strstr(cairn_errmsg(ctx), "warm_density must be optuna or normalized") != NULL);
     CHECK(cairn_sampler_new(ctx, sp, "", 1, &s) == CAIRN_EINVAL);
     CHECK(s == NULL);
     CHECK(cairn_sampler_new(ctx, sp, "tpe:multivariate=true,group=true", 1, &s) == CAIRN_OK);
@@ -657,4 +795,6 @@ UNIT_MAIN(UNIT_CASE(every_sampler_stays_in_the_space_and_repeats_under_a_seed),
           UNIT_CASE(cmaes_beats_random_on_rosenbrock), UNIT_CASE(cmaes_restarts_after_converging),
           UNIT_CASE(cmaes_finds_the_integer_optimum),
           UNIT_CASE(cmaes_warm_start_takes_tpe_then_starts_from_its_best),
+          UNIT_CASE(auto_chooses_by_the_kind_of_space),
+          UNIT_CASE(auto_on_a_categorical_space_is_tpe_then_cmaes_with_tpe_categoricals),
           UNIT_CASE(bad_specs_are_refused_by_name))

@@ -2,15 +2,16 @@
 /* cmaes.c - CMA-ES (Hansen's (mu/mu_w, lambda) with rank-one and rank-mu updates, as in his
  * purecma and the `cmaes` package Optuna uses) over the numeric, always-active parameters,
  * normalised to [0, 1]; categorical and conditional parameters are sampled at random, as
- * Optuna's CmaEsSampler does. There is no state outside the history: the optimizer is
- * replayed from the COMPLETE trials, taken in trial-number order, lambda at a time (one
- * generation each), and trial n is drawn from the state after the last full generation with
- * its own random stream. A cache makes the replay incremental within a process. IPOP
- * restarts (lambda doubled, a random mean) follow the usual stopping rules; int and stepped
- * dimensions keep a floor on their marginal standard deviation so that each keeps about
+ * Optuna's CmaEsSampler does, or by the warm-start TPE (independent=warm). There is no state
+ * outside the history: the optimizer is replayed from the COMPLETE trials, taken in trial-number
+ * order, lambda at a time (one generation each), and trial n is drawn from the state after the last
+ * full generation with its own random stream. A cache makes the replay incremental within a
+ * process. IPOP restarts (lambda doubled, a random mean) follow the usual stopping rules; int and
+ * stepped dimensions keep a floor on their marginal standard deviation so that each keeps about
  * alpha = 1/(d lambda) probability of leaving its grid value (the margin of CMA-ES with
  * Margin, Hamano et al. 2022, applied as a bound on the variance). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "hpo/hpo_internal.h"
@@ -43,6 +44,9 @@ typedef struct cmaes {
      * generation's mean and step size from their best points */
     int64_t warm_start;
     cairn_sampler *warm;
+    /* independent=warm: the parameters CMA-ES does not model (categorical, conditional) come
+     * from the warm sampler's proposal instead of at random */
+    bool indep_warm;
     /* the replay cache: state after n_told COMPLETE trials whose (number, value) hash is */
     cma_state cache;
     bool has_cache;
@@ -315,7 +319,7 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     if (c->d > CMA_MAX_DIMS)
         return cn_fail(smp->ctx, CAIRN_ELIMIT,
                        "sampler 'cmaes': %zu numeric parameters; at most %d", c->d, CMA_MAX_DIMS);
-    const char *restart = NULL, *warm = NULL;
+    const char *restart = NULL, *warm = NULL, *indep = NULL, *wdens = NULL;
     int64_t popsize = 4 + (int64_t)floor(3 * log((double)(c->d ? c->d : 1)));
     c->sigma0 = 1.0 / 6;
     cairn_status rc = cn_spec_int(smp->ctx, spec, "popsize", 4, 100000, &popsize);
@@ -337,19 +341,30 @@ static cairn_status cmaes_create(cairn_sampler *smp, cn_spec *spec)
     if (rc == CAIRN_OK && strcmp(warm, "tpe") != 0 && strcmp(warm, "tpe_mv") != 0)
         rc = cn_fail(smp->ctx, CAIRN_EINVAL,
                      "'cmaes': warm_sampler must be tpe or tpe_mv, got '%s'", warm);
+    if (rc == CAIRN_OK && (wdens = cn_spec_str(spec, "warm_density")) == NULL)
+        wdens = "normalized";
+    if (rc == CAIRN_OK && strcmp(wdens, "optuna") != 0 && strcmp(wdens, "normalized") != 0)
+        rc = cn_fail(smp->ctx, CAIRN_EINVAL,
+                     "'cmaes': warm_density must be optuna or normalized, got '%s'", wdens);
+    if (rc == CAIRN_OK && (indep = cn_spec_str(spec, "independent")) == NULL)
+        indep = "random";
+    if (rc == CAIRN_OK && strcmp(indep, "random") != 0 && strcmp(indep, "warm") != 0)
+        rc = cn_fail(smp->ctx, CAIRN_EINVAL,
+                     "'cmaes': independent must be random or warm, got '%s'", indep);
     if (rc == CAIRN_OK)
         rc = cn_spec_check_used(smp->ctx, "sampler", spec,
-                                "popsize, sigma0, restart, warm_start, warm_sampler");
+                                "popsize, sigma0, restart, warm_start, warm_sampler, warm_density, "
+                                "independent");
     c->lambda0 = (size_t)popsize;
-    if (rc == CAIRN_OK && c->warm_start > 0)
-        rc = cairn_sampler_new(smp->ctx, sp,
-                               /* The warm start was measured with the textbook density
-                                * (docs/hpo.md): Optuna's made CMA-ES's start worse. */
-                               strcmp(warm, "tpe") == 0
-                                   ? "tpe:constant_liar=true,density=normalized"
-                                   : "tpe:multivariate=true,group=true,constant_liar=true,"
-                                     "density=normalized",
-                               smp->seed, &c->warm);
+    if (rc == CAIRN_OK && (c->warm_start > 0 || strcmp(indep, "warm") == 0)) {
+        /* The warm start was measured with the textbook density (docs/hpo.md): on continuous
+         * spaces Optuna's made CMA-ES's start worse. */
+        char wspec[160];
+        snprintf(wspec, sizeof wspec, "tpe:%sconstant_liar=true,density=%s",
+                 strcmp(warm, "tpe") == 0 ? "" : "multivariate=true,group=true,", wdens);
+        rc = cairn_sampler_new(smp->ctx, sp, wspec, smp->seed, &c->warm);
+    }
+    c->indep_warm = rc == CAIRN_OK && strcmp(indep, "warm") == 0;
     return rc;
 }
 
@@ -514,11 +529,8 @@ static cairn_status cmaes_ask(cairn_sampler *smp, const cairn_history *h, int64_
     const cairn_space *sp = smp->space;
     cn_rng r;
     cn_hpo_rng(&r, smp->seed, number, 0);
-    cn_random_fill(sp, &r, params); /* categorical and conditional parameters */
     size_t d = c->d;
-    if (d == 0)
-        return CAIRN_OK;
-    if (c->warm) {
+    if (d > 0 && c->warm && c->warm_start > 0) {
         size_t n_done = 0;
         for (size_t i = 0; i < h->n_trials; i++) {
             const cairn_trial_record *t = &h->trials[i];
@@ -531,6 +543,17 @@ static cairn_status cmaes_ask(cairn_sampler *smp, const cairn_history *h, int64_
         if (n_done < (size_t)c->warm_start)
             return cairn_sampler_ask(c->warm, h, number, params);
     }
+    if (c->indep_warm) {
+        /* categorical and conditional parameters from TPE, which models them; CMA-ES then
+         * replaces the numeric ones */
+        cairn_status rc = cairn_sampler_ask(c->warm, h, number, params);
+        if (rc != CAIRN_OK)
+            return rc;
+    } else {
+        cn_random_fill(sp, &r, params); /* categorical and conditional parameters */
+    }
+    if (d == 0)
+        return CAIRN_OK;
     const cma_state *s = replay(smp, h, number);
     double *z = cn_xcalloc(d, sizeof *z), *x = cn_xcalloc(d, sizeof *x);
     cn_hpo_rng(&r, smp->seed, number, 4);

@@ -124,8 +124,11 @@ struct cairn_sampler {
 extern const cn_sampler_ops cn_sampler_random_ops, cn_sampler_grid_ops, cn_sampler_sobol_ops,
     cn_sampler_tpe_ops, cn_sampler_cmaes_ops;
 
-/* The sampler spec `auto` stands for, given the space and the trial budget (sampler_auto.c). */
-const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_t budget);
+/* The sampler spec `auto` stands for, given the space and the trial budget (sampler_auto.c):
+ * a constant string, or buf (CN_AUTO_SPEC_MAX bytes suffice) when the spec holds a number. */
+#define CN_AUTO_SPEC_MAX 128
+const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_t budget, char *buf,
+                                   size_t cap);
 
 /* A generator for trial `number` of a sampler seeded `seed`, stream `stream` (independent
  * streams for the different uses within one ask). */

@@ -61,7 +61,9 @@ cairn_status cairn_sampler_new(cairn_ctx *ctx, const cairn_space *space, const c
         cn_spec_release(&sp);
         if (rc != CAIRN_OK)
             return rc;
-        return cairn_sampler_new(ctx, space, cn_sampler_auto_choose(ctx, space, budget), seed, out);
+        char buf[CN_AUTO_SPEC_MAX];
+        return cairn_sampler_new(
+            ctx, space, cn_sampler_auto_choose(ctx, space, budget, buf, sizeof buf), seed, out);
     }
     const cn_sampler_ops *ops = NULL;
     for (size_t i = 0; i < CN_ARRAY_LEN(samplers); i++)
