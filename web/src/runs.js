@@ -9,6 +9,7 @@ import { get, post, ApiError } from './api.js';
 import { crumbs, navigate, link, isCurrent, currentRoute } from './main.js';
 import { activeRuns } from './experiments.js';
 import { experimentPermission, allows } from './perms.js'; // ui-compare
+import { appendStudiesLink } from './studies-link.js';
 
 const ROW = 30; // px, one row
 const FIRST_PAGE = 100; // small, so the first rows come fast
@@ -138,8 +139,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
 
   const title = h('h1', null, exp.name, ' ', h('span', { class: 'muted small' }, `experiment ${exp.experiment_id}`));
   clear(app).append(title, toolbar, errorBox, actions, scroller);
-  // studies.js (a lazy chunk): a link when studies use this experiment
-  import('./studies.js').then((m) => m.appendStudiesLink(title, expId, seq));
+  appendStudiesLink(title, expId, seq); // a link when studies use this experiment
 
   function gridTemplate() {
     return ['2.2em', 'minmax(12em, 1.6fr)', ...allCols().map((c) => (c.startsWith('a:') ? '9em' : 'minmax(7em, 1fr)'))].join(' ');

@@ -82,18 +82,6 @@ async function experimentNames() {
   }
 }
 
-// A link to the studies of experiment expId, appended to el when it has any (runs page).
-export async function appendStudiesLink(el, expId, seq) {
-  try {
-    const d = await get('cairn/studies/list');
-    if (!isCurrent(seq)) return;
-    const n = (d.studies || []).filter((s) => String(s.experiment_id) === String(expId)).length;
-    if (n) el.append(' ', h('a', { class: 'small', id: 'exp-studies', href: link('/studies', { exp: expId }) }, n === 1 ? '1 study' : `${n} studies`));
-  } catch {
-    // an older server without the route, or no permission: no link
-  }
-}
-
 // ---------------------------------------------------------------- #/study/NAME
 
 // Smaller points as they get many, so 10,000 trials stay a cloud, not a blot.
