@@ -4,7 +4,7 @@
 # end-to-end and PostgreSQL tests (the PostgreSQL ones start a private throwaway server), then
 # builds the `asan` preset (AddressSanitizer + UBSan) and runs the whole suite again under it,
 # then runs the server under ThreadSanitizer with concurrent load (scripts/tsan-server.sh),
-# then every libFuzzer target for CAIRN_FUZZ_SECONDS (default 10; 0 skips) through
+# then every libFuzzer target for CAIRN_FUZZ_SECONDS (default 5; 0 skips) through
 # scripts/fuzz.sh. --no-asan skips the sanitizer runs and the fuzzing.
 # Usage: scripts/test.sh [--no-asan] [ctest -R regex]
 set -euo pipefail
@@ -31,9 +31,9 @@ if [ $asan = 1 ]; then
   run_preset asan
   echo "== tsan: the server under concurrent load" >&2
   ./scripts/tsan-server.sh
-  if [ "${CAIRN_FUZZ_SECONDS:-10}" != 0 ]; then
-    echo "== fuzz: every target for ${CAIRN_FUZZ_SECONDS:-10}s" >&2
-    FUZZ_SECONDS=${CAIRN_FUZZ_SECONDS:-10} ./scripts/fuzz.sh
+  if [ "${CAIRN_FUZZ_SECONDS:-5}" != 0 ]; then
+    echo "== fuzz: every target for ${CAIRN_FUZZ_SECONDS:-5}s" >&2
+    FUZZ_SECONDS=${CAIRN_FUZZ_SECONDS:-5} ./scripts/fuzz.sh
   fi
 fi
 tools/check-symbols.sh build/ci
