@@ -110,6 +110,47 @@ class UiApi(restlib.RestCase):
             for b, (lo, hi) in buckets.items():
                 self.assertEqual((min(kept[b]), max(kept[b])), (lo, hi), b)
 
+    def test_downsample_from_block_summaries(self):
+        # A span of many 64-step blocks is answered from the store's block summaries: buckets
+        # of k whole blocks (docs/rest.md, "Downsampling"), each keeping its first, last,
+        # lowest and highest point, first in (step, timestamp) order on ties.
+        exp = self.new_experiment()
+        run = self.new_run(exp)['info']['run_id']
+        pts = [(s * 3 - 999, 7000 + s, round(math.cos(s / 90.0) * 6) / 2) for s in range(20000)]
+        pts[777] = (pts[777][0], pts[777][1], -80.0)
+        self.log_points(run, 'b', pts[10000:] + pts[:10000])  # out of order
+        max_points = 200
+        doc = self.get('cairn/metrics/downsample', run_id=run, metric_key='b',
+                       max_points=str(max_points))
+        self.assertEqual((doc['total'], doc['downsampled']), (len(pts), True))
+        b0, b1 = pts[0][0] // 64, pts[-1][0] // 64
+        k = -(-(b1 - b0 + 1) // (max_points // 4))
+        want = []
+        buckets = {}
+        for p in pts:
+            buckets.setdefault((p[0] // 64 - b0) // k, []).append(p)
+        for j in sorted(buckets):
+            b = buckets[j]
+            lo = min(b, key=lambda p: (p[2], p[0]))
+            hi = min(b, key=lambda p: (-p[2], p[0]))
+            want += sorted({b[0], lo, hi, b[-1]})
+        got = [(p['step'], p['timestamp'], num(p['value'])) for p in doc['points']]
+        self.assertEqual(got, want)
+        self.assertIn(-80.0, [p[2] for p in got])
+        # Asked again (now from the kept summaries), then after more points: the same rule.
+        again = self.get('cairn/metrics/downsample', run_id=run, metric_key='b',
+                         max_points=str(max_points))
+        self.assertEqual(again['points'], doc['points'])
+        more = [(pts[-1][0] + 3 * (s + 1), 9000 + s, float(s % 7)) for s in range(500)]
+        more.append((pts[5000][0], 8999, 120.0))  # a new highest inside an older block
+        self.log_points(run, 'b', more)
+        pts = sorted(pts + more)
+        doc = self.get('cairn/metrics/downsample', run_id=run, metric_key='b',
+                       max_points=str(max_points))
+        self.assertEqual(doc['total'], len(pts))
+        self.assertIn(120.0, [num(p['value']) for p in doc['points']])
+        self.assertEqual(doc['points'][-1]['step'], pts[-1][0])
+
     def test_downsample_several_runs(self):
         exp = self.new_experiment()
         runs = [self.new_run(exp)['info']['run_id'] for _ in range(3)]

@@ -21,8 +21,9 @@ static void fixture_cleanup(void)
     }
 }
 
-/* A new context on the test store; aborts the test binary when it cannot open. */
-static cairn_ctx *fixture_open(void)
+/* A new context on the test store (read_only: opened so); aborts the test binary when it
+ * cannot open. */
+static inline cairn_ctx *fixture_open_mode(bool read_only)
 {
     if (!fixture_dir[0]) {
         snprintf(fixture_dir, sizeof fixture_dir, "/tmp/cairn-test-XXXXXX");
@@ -41,12 +42,23 @@ static cairn_ctx *fixture_open(void)
     snprintf(root, sizeof root, "%s/artifacts", fixture_dir);
     cairn_open_opts opts = CAIRN_OPEN_OPTS_INIT;
     opts.artifact_root = root;
+    opts.read_only = read_only;
     cairn_ctx *ctx = NULL;
     if (cairn_open(uri, &opts, &ctx) != CAIRN_OK) {
         fprintf(stderr, "# cannot open %s: %s\n", uri, cairn_errmsg(ctx));
         exit(1);
     }
     return ctx;
+}
+
+static inline cairn_ctx *fixture_open(void)
+{
+    return fixture_open_mode(false);
+}
+
+static inline cairn_ctx *fixture_open_read_only(void)
+{
+    return fixture_open_mode(true);
 }
 
 /* A name unique to this process, so tests sharing one PostgreSQL database do not collide. */

@@ -638,6 +638,11 @@ cairn_status cn_store_bind_double(cairn_ctx *ctx, cn_stmt *st, int idx, double v
     return OPS(ctx)->bind_double(st, idx, v);
 }
 
+cairn_status cn_store_bind_null(cairn_ctx *ctx, cn_stmt *st, int idx)
+{
+    return OPS(ctx)->bind_null(st, idx);
+}
+
 int cn_store_step(cairn_ctx *ctx, cn_stmt *st)
 {
     return OPS(ctx)->step(st);
@@ -938,6 +943,7 @@ const cn_store_ops cn_store_sql_ops = {
     .experiments_summary = cn_store_experiments_summary,
     .metric_span = cn_store_metric_span,
     .metric_scan = cn_store_metric_scan,
+    .metric_blocks = cn_store_metric_blocks,
     .run_heartbeat = cn_store_run_heartbeat,
     .runs_reap = cn_store_runs_reap,
     .model_create = cn_store_model_create,

@@ -67,6 +67,7 @@ cairn_status cn_store_prepare(cairn_ctx *ctx, const char *sql, cn_stmt **out);
 cairn_status cn_store_bind_text(cairn_ctx *ctx, cn_stmt *st, int idx, const char *v);
 cairn_status cn_store_bind_int(cairn_ctx *ctx, cn_stmt *st, int idx, int64_t v);
 cairn_status cn_store_bind_double(cairn_ctx *ctx, cn_stmt *st, int idx, double v);
+cairn_status cn_store_bind_null(cairn_ctx *ctx, cn_stmt *st, int idx);
 int cn_store_step(cairn_ctx *ctx, cn_stmt *st);
 void cn_store_finalize(cairn_ctx *ctx, cn_stmt *st);
 const char *cn_col_text(cairn_ctx *ctx, cn_stmt *st, int col); /* "" for NULL */

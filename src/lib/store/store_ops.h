@@ -13,6 +13,23 @@
 
 typedef struct cn_store cn_store;
 
+/* A summary of the points of one metric whose steps share floor(step / 64) (a block of 64
+ * steps, CN_METRIC_BLOCK_SHIFT): their number, the first and last in key order (step,
+ * timestamp, value; a NaN is held as value 0 with nan set, as in the metrics table) and the
+ * lowest and highest value that is not NaN (has_value false: all NaN), ties to the first in
+ * key order. */
+#define CN_METRIC_BLOCK_SHIFT 6
+typedef struct cn_block_point {
+    int64_t step, ts;
+    double value;
+    bool nan;
+} cn_block_point;
+typedef struct cn_metric_block {
+    int64_t block, n;
+    cn_block_point first, last, lo, hi;
+    bool has_value;
+} cn_metric_block;
+
 /* What the run handle needs to know of a run. */
 typedef struct cn_run_row {
     char run_id[33];
@@ -203,6 +220,13 @@ typedef struct cn_store_ops {
     cairn_status (*metric_scan)(cairn_ctx *ctx, const char *run_id, const char *key,
                                 cairn_series_x x, bool (*fn)(void *user, const cairn_metric *m),
                                 void *user);
+    /* Visits the block summaries (cn_metric_block) of a run's metric in block order, until fn
+     * returns false: one per 64 steps that hold a point, so a chart of a long series reads no
+     * point. The store computes from the points the summaries it does not hold yet or that
+     * points logged since have changed, and keeps them when no point of the series was logged
+     * meanwhile (schema 007). ENOTFOUND for an unknown run. NULL: not offered (scan instead). */
+    cairn_status (*metric_blocks)(cairn_ctx *ctx, const char *run_id, const char *key,
+                                  bool (*fn)(void *user, const cn_metric_block *b), void *user);
 
     /* ---- heartbeats (see CAIRN_HEARTBEAT_MISSED_MAX in cairn/tracking.h) ---- */
     /* Records that the run's process is alive at beat_ms and beats every interval_ms; only a

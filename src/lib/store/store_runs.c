@@ -374,13 +374,25 @@ static cairn_status log_params(cairn_ctx *ctx, const char *run_id, const cairn_p
 static const char TAG_UPSERT[] =
     "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) DO "
     "UPDATE SET value = excluded.value";
+/* The latest point of a run's key, replaced only by a point after it in MLflow's (step,
+ * timestamp, value) order; and, whatever the point, the series' write count seq moves and,
+ * when its block summaries are kept (schema 007), the batch's steps (lowest, highest) widen
+ * the range whose summaries the next chart computes again (store_summary.c). */
+#define LATEST_NEWER                                                                               \
+    "(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, "               \
+    "latest_metrics.timestamp, latest_metrics.value)"
 static const char LATEST_UPSERT[] =
     "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, "
-    "?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, timestamp = "
-    "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan WHERE excluded.step > "
-    "latest_metrics.step OR (excluded.step = latest_metrics.step AND (excluded.timestamp > "
-    "latest_metrics.timestamp OR (excluded.timestamp = latest_metrics.timestamp AND "
-    "excluded.value > latest_metrics.value)))";
+    "?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = CASE WHEN " LATEST_NEWER
+    " THEN excluded.value ELSE latest_metrics.value END, timestamp = CASE WHEN " LATEST_NEWER
+    " THEN excluded.timestamp ELSE latest_metrics.timestamp END, step = CASE WHEN " LATEST_NEWER
+    " THEN excluded.step ELSE latest_metrics.step END, is_nan = CASE WHEN " LATEST_NEWER
+    " THEN excluded.is_nan ELSE latest_metrics.is_nan END, seq = latest_metrics.seq + 1, "
+    "dirty_lo = CASE WHEN latest_metrics.blocks = 0 THEN NULL WHEN latest_metrics.dirty_lo IS "
+    "NULL OR latest_metrics.dirty_lo > CAST(? AS BIGINT) THEN CAST(? AS BIGINT) ELSE "
+    "latest_metrics.dirty_lo END, dirty_hi = CASE WHEN latest_metrics.blocks = 0 THEN NULL WHEN "
+    "latest_metrics.dirty_hi IS NULL OR latest_metrics.dirty_hi < CAST(? AS BIGINT) THEN CAST(? "
+    "AS BIGINT) ELSE latest_metrics.dirty_hi END";
 
 static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag *tags,
                              size_t n_tags)
@@ -463,31 +475,41 @@ static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_
                                 now);
     if (rc != CAIRN_OK)
         return rc;
-    /* The latest point per key in this batch, then one conditional upsert per key. */
-    size_t *latest = cn_xmalloc(n * sizeof *latest);
+    /* Per key of this batch: its latest point and its lowest and highest step; then one
+     * upsert per key. */
+    typedef struct key_span {
+        size_t latest;
+        int64_t lo, hi;
+    } key_span;
+    key_span *keys = cn_xmalloc(n * sizeof *keys);
     size_t n_keys = 0;
     for (size_t i = 0; i < n; i++) {
         size_t k;
         for (k = 0; k < n_keys; k++)
-            if (strcmp(metrics[latest[k]].key, metrics[i].key) == 0)
+            if (strcmp(metrics[keys[k].latest].key, metrics[i].key) == 0)
                 break;
         int64_t ts_i = metrics[i].timestamp_ms ? metrics[i].timestamp_ms : now;
         if (k == n_keys) {
-            latest[n_keys++] = i;
+            keys[n_keys++] = (key_span){i, metrics[i].step, metrics[i].step};
         } else {
-            const cairn_metric *cur = &metrics[latest[k]];
+            const cairn_metric *cur = &metrics[keys[k].latest];
             if (metric_after(&metrics[i], ts_i, cur, cur->timestamp_ms ? cur->timestamp_ms : now))
-                latest[k] = i;
+                keys[k].latest = i;
+            if (metrics[i].step < keys[k].lo)
+                keys[k].lo = metrics[i].step;
+            if (metrics[i].step > keys[k].hi)
+                keys[k].hi = metrics[i].step;
         }
     }
     for (size_t k = 0; k < n_keys && rc == CAIRN_OK; k++) {
-        const cairn_metric *m = &metrics[latest[k]];
+        const cairn_metric *m = &metrics[keys[k].latest];
         bool is_nan = isnan(m->value);
         double v = is_nan ? 0.0 : m->value;
-        rc = cn_store_run(ctx, LATEST_UPSERT, "ssdiii", run_id, m->key, v,
-                          m->timestamp_ms ? m->timestamp_ms : now, m->step, (int64_t)is_nan);
+        rc = cn_store_run(ctx, LATEST_UPSERT, "ssdiiiiiii", run_id, m->key, v,
+                          m->timestamp_ms ? m->timestamp_ms : now, m->step, (int64_t)is_nan,
+                          keys[k].lo, keys[k].lo, keys[k].hi, keys[k].hi);
     }
-    free(latest);
+    free(keys);
     return rc;
 }
 

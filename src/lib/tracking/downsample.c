@@ -5,6 +5,7 @@
  * same pixels as the whole series at a width of max_points / 4 pixels, and a one-point spike
  * is never averaged away, as it would be by taking every k-th point or by averaging. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/core.h"
@@ -236,6 +237,119 @@ static cairn_status read_paged(cairn_ctx *ctx, const char *run_id, const char *k
     return CAIRN_OK;
 }
 
+/* ---- from the store's block summaries (x = step) ----
+ * A long series is cut into buckets of k whole blocks (64 steps each) starting at the first
+ * point's block, k = ceil(blocks spanned / (max_points / 4)): at most max_points / 4 buckets
+ * of equal width, and each bucket's first, last, lowest and highest point are those of its
+ * blocks' summaries, so no point is read once the store keeps them. */
+typedef struct block_state {
+    int64_t b0, k;
+    size_t n_buckets;
+    cn_metric_block *buckets; /* merged summaries, n 0: empty */
+    int64_t total;
+} block_state;
+
+static bool on_block(void *user, const cn_metric_block *blk)
+{
+    block_state *s = user;
+    int64_t j = (blk->block - s->b0) / s->k;
+    if (j < 0 || (size_t)j >= s->n_buckets)
+        return true;
+    cn_metric_block *b = &s->buckets[j];
+    s->total += blk->n;
+    /* Blocks come in order: the first block's first point is the bucket's, the last one's
+     * last; an extreme is replaced only by a strictly more extreme one (ties: the earlier). */
+    if (b->n == 0)
+        b->first = blk->first;
+    b->last = blk->last;
+    b->n += blk->n;
+    if (blk->has_value) {
+        if (!b->has_value || blk->lo.value < b->lo.value)
+            b->lo = blk->lo;
+        if (!b->has_value || blk->hi.value > b->hi.value)
+            b->hi = blk->hi;
+        b->has_value = true;
+    }
+    return true;
+}
+
+static bool block_point_before(const cn_block_point *a, const cn_block_point *b)
+{
+    if (a->step != b->step)
+        return a->step < b->step;
+    if (a->ts != b->ts)
+        return a->ts < b->ts;
+    if (a->value != b->value)
+        return a->value < b->value;
+    return !a->nan && b->nan;
+}
+
+static bool block_point_same(const cn_block_point *a, const cn_block_point *b)
+{
+    return a->step == b->step && a->ts == b->ts && a->value == b->value && a->nan == b->nan;
+}
+
+/* Fills series from the buckets: each bucket's (up to 4) distinct points in key order. */
+static void emit_blocks(const block_state *s, cairn_metric_series *series)
+{
+    for (size_t j = 0; j < s->n_buckets; j++) {
+        const cn_metric_block *b = &s->buckets[j];
+        if (b->n == 0)
+            continue;
+        cn_block_point pts[4] = {b->first, b->last, b->first, b->first};
+        int n = 2;
+        if (b->has_value) {
+            pts[n++] = b->lo;
+            pts[n++] = b->hi;
+        }
+        for (int i = 1; i < n; i++) /* insertion sort in key order */
+            for (int m = i; m > 0 && block_point_before(&pts[m], &pts[m - 1]); m--) {
+                cn_block_point t = pts[m];
+                pts[m] = pts[m - 1];
+                pts[m - 1] = t;
+            }
+        for (int i = 0; i < n; i++) {
+            if (i && block_point_same(&pts[i], &pts[i - 1]))
+                continue;
+            cairn_metric *m = &series->points[series->n++];
+            m->key = series->key;
+            m->step = pts[i].step;
+            m->timestamp_ms = pts[i].ts;
+            m->value = pts[i].nan ? NAN : pts[i].value;
+        }
+    }
+}
+
+/* Downsamples from the block summaries when the series spans at least 4 blocks a bucket;
+ * *used false leaves it to the scan (a short span, or few enough points to send whole). */
+static cairn_status from_blocks(cairn_ctx *ctx, const char *run_id, const char *key,
+                                size_t max_points, int64_t first, int64_t last,
+                                cairn_metric_series *series, bool *used)
+{
+    *used = false;
+    int64_t b0 = first >> CN_METRIC_BLOCK_SHIFT, b1 = last >> CN_METRIC_BLOCK_SHIFT;
+    uint64_t n_blocks = (uint64_t)b1 - (uint64_t)b0 + 1;
+    size_t nb = max_points / 4;
+    if (n_blocks == 0 || n_blocks / 4 < nb) /* 0: the whole int64 range wrapped */
+        return CAIRN_OK;
+    block_state s = {0};
+    s.b0 = b0;
+    s.k = (int64_t)((n_blocks + nb - 1) / nb);
+    s.n_buckets = (size_t)((n_blocks + (uint64_t)s.k - 1) / (uint64_t)s.k);
+    s.buckets = cn_xcalloc(s.n_buckets, sizeof *s.buckets);
+    cairn_status rc = CN_STORE_OPS(ctx)->metric_blocks(ctx, run_id, key, on_block, &s);
+    if (rc == CAIRN_OK && s.total > (int64_t)max_points) {
+        cn_arena *a = series->internal_;
+        series->points = cn_arena_alloc(a, s.n_buckets * 4 * sizeof *series->points);
+        series->n = 0;
+        emit_blocks(&s, series);
+        series->total = (size_t)s.total;
+        *used = true;
+    }
+    free(s.buckets);
+    return rc;
+}
+
 cairn_status cairn_run_metric_downsample(cairn_ctx *ctx, const char *run_id, const char *key,
                                          const cairn_downsample_opts *o, cairn_metric_series **out)
 {
@@ -272,6 +386,14 @@ cairn_status cairn_run_metric_downsample(cairn_ctx *ctx, const char *run_id, con
         rc = ops->metric_span(ctx, run_id, key, o->x, &any, &first, &last);
         if (rc != CAIRN_OK)
             goto done;
+        if (any && o->x == CAIRN_SERIES_X_STEP && ops->metric_blocks) {
+            bool used = false;
+            rc = from_blocks(ctx, run_id, key, max_points, first, last, series, &used);
+            if (rc != CAIRN_OK)
+                goto done;
+            if (used)
+                goto finish;
+        }
         s.max_points = max_points;
         s.x = o->x;
         s.x0 = (double)first;
@@ -311,6 +433,7 @@ cairn_status cairn_run_metric_downsample(cairn_ctx *ctx, const char *run_id, con
         }
         series->n = n_kept;
     }
+finish:
     series->is_downsampled = series->n < series->total;
     *out = series;
     series = NULL;
