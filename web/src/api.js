@@ -93,6 +93,46 @@ export async function metricPoints(runId, key, maxPoints, x) {
   return { points, total: points.length, downsampled: false };
 }
 
+// The chart's series, kept for the session ("run|key|x|max" -> a promise), so that going back
+// to a chart draws at once; a failed request is forgotten.
+const seriesCache = new Map();
+export function seriesPoints(runId, key, maxPoints, x) {
+  const ck = `${runId}|${key}|${x}|${maxPoints}`;
+  if (!seriesCache.has(ck)) {
+    const p = metricPoints(runId, key, maxPoints, x);
+    seriesCache.set(ck, p);
+    p.catch(() => seriesCache.delete(ck));
+  }
+  return seriesCache.get(ck);
+}
+
+// How many points the chart asks for: two per pixel of its width, at most 10,000.
+export function chartMaxPoints(app) {
+  const width0 = Math.max(400, (app.clientWidth || 900) - 32);
+  return Math.min(10000, Math.round(width0 * 2));
+}
+
+// The chart page's requests, started by the router before the chart's code has loaded (a
+// lazy chunk), so the two arrive together: the runs (taken once by the page) and, with the
+// metric in the URL, its points.
+const runPrefetch = new Map();
+export function prefetchChart(app, query) {
+  const runIds = (query.get('runs') || '').split(',').filter(Boolean).slice(0, 20);
+  const x = query.get('x') === 'time' ? 'time' : 'step';
+  const key = query.get('key');
+  for (const id of runIds) {
+    const p = get('mlflow/runs/get', { run_id: id });
+    p.catch(() => {});
+    runPrefetch.set(id, p);
+    if (key) seriesPoints(id, key, chartMaxPoints(app), x).catch(() => {});
+  }
+}
+export function takeRun(id) {
+  const p = runPrefetch.get(id);
+  runPrefetch.delete(id);
+  return p || get('mlflow/runs/get', { run_id: id });
+}
+
 export function artifactUrl(rootUri, path) {
   // Runs under the server's root answer through the mlflow-artifacts proxy.
   if (!rootUri || !rootUri.startsWith('mlflow-artifacts:/')) return null;

@@ -5,11 +5,10 @@
 import uPlot from 'uplot';
 // (its CSS is imported by main.js: this module is loaded lazily)
 import { h, clear, fmtValue } from './dom.js';
-import { get, metricPoints } from './api.js';
+import { seriesPoints, chartMaxPoints, takeRun } from './api.js';
 import { crumbs, navigate, isCurrent } from './main.js';
 
 const MAX_RUNS = 20;
-const cache = new Map(); // "run|key|x|max" -> a promise of {points, total, downsampled}
 const COLORS = ['#2f6fdf', '#e4572e', '#17a398', '#b04fc2', '#f2a541', '#6c8ea4', '#d1495b', '#66a61e', '#8d6a9f', '#1b998b'];
 
 // TensorBoard's smoothing: an exponential moving average, debiased like Adam's first moment
@@ -44,20 +43,12 @@ export async function chartPage(app, { query, seq }) {
     clear(app).append(h('p', { class: 'muted' }, 'Pick runs in a runs table and press Chart.'));
     return;
   }
-  // With the metric in the URL, its points are asked for beside the runs, not after them.
-  const width0 = Math.max(400, (app.clientWidth || 900) - 32);
-  const maxPoints = Math.min(10000, Math.round(width0 * 2));
-  const points = (id, k) => {
-    const ck = `${id}|${k}|${xMode}|${maxPoints}`;
-    if (!cache.has(ck)) {
-      const p = metricPoints(id, k, maxPoints, xMode);
-      cache.set(ck, p);
-      p.catch(() => cache.delete(ck));
-    }
-    return cache.get(ck);
-  };
+  // With the metric in the URL, its points are asked for beside the runs, not after them (the
+  // router has asked for both already: prefetchChart).
+  const maxPoints = chartMaxPoints(app);
+  const points = (id, k) => seriesPoints(id, k, maxPoints, xMode);
   if (query.get('key')) runIds.forEach((id) => points(id, query.get('key')).catch(() => {}));
-  const runs = await Promise.all(runIds.map((id) => get('mlflow/runs/get', { run_id: id }).then((d) => d.run)));
+  const runs = await Promise.all(runIds.map((id) => takeRun(id).then((d) => d.run)));
   if (!isCurrent(seq)) return;
   const keys = [...new Set(runs.flatMap((r) => ((r.data && r.data.metrics) || []).map((m) => m.key)))].sort();
   const key = query.get('key') || keys[0] || '';

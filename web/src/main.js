@@ -4,7 +4,7 @@
 import './style.css';
 import 'uplot/dist/uPlot.min.css'; // here, not in chart.js: a lazy chunk's CSS would not load
 import { h, clear } from './dom.js';
-import { AuthError, ApiError, setAuth, basicAuth, authHeader } from './api.js';
+import { AuthError, ApiError, setAuth, basicAuth, authHeader, prefetchChart } from './api.js';
 import { experimentsPage } from './experiments.js';
 import { runsPage } from './runs.js';
 // Every page but the two a visit starts on loads when first shown (esbuild splits them into
@@ -23,7 +23,7 @@ const routes = [
   [/^\/$/, experimentsPage],
   [/^\/exp\/([^/]+)$/, runsPage],
   [/^\/run\/([^/]+)$/, lazy(run, 'runPage')],
-  [/^\/chart$/, lazy(chart, 'chartPage')],
+  [/^\/chart$/, (app, ctx) => { prefetchChart(app, ctx.query); return lazy(chart, 'chartPage')(app, ctx); }],
   [/^\/compare$/, lazy(compare, 'comparePage')],
   [/^\/exp\/([^/]+)\/scatter$/, lazy(scatter, 'scatterPage')], // ui-compare
   [/^\/studies$/, lazy(studies, 'studiesPage')],

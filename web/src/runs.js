@@ -139,7 +139,6 @@ export async function runsPage(app, { params: [expId], query, seq }) {
 
   const title = h('h1', null, exp.name, ' ', h('span', { class: 'muted small' }, `experiment ${exp.experiment_id}`));
   clear(app).append(title, toolbar, errorBox, actions, scroller);
-  appendStudiesLink(title, expId, seq); // a link when studies use this experiment
 
   function gridTemplate() {
     return ['2.2em', 'minmax(12em, 1.6fr)', ...allCols().map((c) => (c.startsWith('a:') ? '9em' : 'minmax(7em, 1fr)'))].join(' ');
@@ -312,6 +311,9 @@ export async function runsPage(app, { params: [expId], query, seq }) {
       if (first) {
         window.__cairnFirstRows = performance.now();
         document.body.dataset.firstRows = String(state.rows.length);
+        // A link when studies use this experiment: asked for once the rows are in, so the
+        // request does not compete with the search for the server.
+        appendStudiesLink(title, expId, seq);
         if (!runs.length) body.append(h('p', { class: 'muted empty' }, filter ? 'No run matches this filter.' : 'No runs here yet.'));
       }
     } catch (e) {
