@@ -163,6 +163,29 @@ try {
     return String(Math.max(...rows.map((r) => Number(r.dataset.number))));
   });
   b.rows_after_scroll = await page.evaluate(() => document.querySelectorAll('#trials .vrow').length);
+  // Keyboard: Home, ↓, End, ↑ move the active row (kept in view); Enter opens its run.
+  const activeNumber = () => page.evaluate(() => {
+    const a = document.querySelector('#trials .vrow.active');
+    return a ? a.dataset.number : null;
+  });
+  await page.focus('#trials');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  b.key_down = await activeNumber();
+  await page.keyboard.press('End');
+  b.key_end = await activeNumber();
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('PageUp');
+  b.key_page_up = await activeNumber();
+  b.key_run_href = await page.evaluate(() => {
+    const a = document.querySelector('#trials .vrow.active [data-col="run"] a');
+    return a ? a.getAttribute('href') : null;
+  });
+  if (b.key_run_href) {
+    await page.keyboard.press('Enter');
+    await page.until(() => location.hash.startsWith('#/run/'));
+    b.key_enter_hash = await page.evaluate(() => location.hash);
+  }
   delete b.table_text;
   delete b.states;
   delete b.numbers;

@@ -255,6 +255,12 @@ class StudiesPages(unittest.TestCase):
         self.assertGreater(b['rows_rendered'], 5)
         self.assertLess(b['rows_rendered'], 200)
         self.assertEqual(b['last_row_number'], str(BIG - 1))
+        self.assertEqual((b['key_down'], b['key_end']), ('1', str(BIG - 1)))
+        self.assertLess(int(b['key_page_up']), BIG - 3)  # a page up from the row above the end
+        sys.stderr.write('keyboard: down %s, end %s, page up %s, Enter %s -> %s\n' % (
+            b['key_down'], b['key_end'], b['key_page_up'], b['key_run_href'], b.get('key_enter_hash')))
+        self.assertTrue(b['key_run_href'])  # imported trials are runs too
+        self.assertEqual(b.get('key_enter_hash'), b['key_run_href'])
         self.assertAlmostEqual(float(b['best_value_data']), big_best['value'], places=12)
         self.assertEqual(b['history_points'], BIG)
         self.assertEqual(sorted(b['slices']), ['c', 'k', 'x'])

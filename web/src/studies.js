@@ -8,7 +8,7 @@
 import uPlot from 'uplot';
 import { h, clear, fmtTime, fmtDuration, fmtValue } from './dom.js';
 import { get } from './api.js';
-import { crumbs, link, isCurrent, currentRoute } from './main.js';
+import { crumbs, link, isCurrent, currentRoute, navigate } from './main.js';
 
 const ROW = 30; // px, one trials row (as the runs table)
 const OVERSCAN = 10;
@@ -215,6 +215,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
   // ---- trials table ----
   const rendered = new Map();
   let rows = [];
+  let active = 0; // the keyboard's row
   const paramCols = () => [...kinds.keys()];
   const colIds = () => ['number', 'state', 'value', ...paramCols().map((k) => 'p:' + k), 'duration', 'run'];
   const template = () => colIds().map((c) => (c === 'number' ? '5em' : c === 'state' ? '7em' : c === 'run' ? '6em' : c === 'duration' ? '7em' : 'minmax(7em, 1fr)')).join(' ');
@@ -242,7 +243,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
   }
   function rowEl(i) {
     const t = rows[i];
-    const el = h('div', { class: 'vrow state-' + t.state.toLowerCase(), role: 'row', dataset: { i, number: t.number } });
+    const el = h('div', { class: 'vrow state-' + t.state.toLowerCase() + (i === active ? ' active' : ''), role: 'row', 'aria-rowindex': i + 1, dataset: { i, number: t.number } });
     el.style.top = i * ROW + 'px';
     el.style.gridTemplateColumns = template();
     for (const c of colIds()) {
@@ -285,6 +286,29 @@ export async function studyPage(app, { params: [name], query, seq }) {
     scroller.style.height = Math.max(4, Math.min(n, 14)) * ROW + 40 + 'px'; // short studies, short tables
     rerenderRows();
   }
+  // Keyboard: as in the runs table, ↑ ↓, Page Up/Down, Home and End move the active row (kept
+  // in view), Enter opens the active trial's run.
+  function setActive(i) {
+    if (!rows.length) return;
+    i = Math.max(0, Math.min(rows.length - 1, i));
+    const old = rendered.get(active);
+    if (old) old.classList.remove('active');
+    active = i;
+    const top = i * ROW, viewTop = scroller.scrollTop, viewH = scroller.clientHeight - head.offsetHeight;
+    if (top < viewTop) scroller.scrollTop = top;
+    else if (top + ROW > viewTop + viewH) scroller.scrollTop = top + ROW - viewH;
+    renderRows();
+    const el = rendered.get(i);
+    if (el) el.classList.add('active');
+  }
+  scroller.addEventListener('keydown', (ev) => {
+    const page = Math.max(1, Math.floor((scroller.clientHeight - head.offsetHeight) / ROW) - 1);
+    const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+    if (ev.key in moves) { setActive(active + moves[ev.key]); ev.preventDefault(); }
+    else if (ev.key === 'Home') { setActive(0); ev.preventDefault(); }
+    else if (ev.key === 'End') { setActive(rows.length - 1); ev.preventDefault(); }
+    else if (ev.key === 'Enter' && rows[active] && rows[active].run_id) navigate('/run/' + encodeURIComponent(rows[active].run_id));
+  });
   let scheduled = false;
   scroller.addEventListener('scroll', () => {
     if (scheduled) return;
