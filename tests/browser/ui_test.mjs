@@ -151,6 +151,14 @@ try {
   await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
   seen.chart_hover_values = await page.$$eval('#chart .u-legend .u-series .u-value', (v) => v.map((e) => e.textContent));
   await shot('chart-time-log-smoothed');
+  // The chart follows the window's width.
+  const plotWidth = () => page.$eval('#chart .uplot', (u) => Math.round(u.getBoundingClientRect().width));
+  seen.chart_width_wide = await plotWidth();
+  await page.setViewportSize({ width: 900, height: 900 });
+  await page.waitForFunction((w) => Math.round(document.querySelector('#chart .uplot').getBoundingClientRect().width) < w, seen.chart_width_wide);
+  seen.chart_width_narrow = await plotWidth();
+  seen.chart_box_narrow = await page.$eval('#chart', (b) => Math.round(b.clientWidth));
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // ---- delete and restore ----
   await go(`#/exp/${spec.exp_id}`);

@@ -173,6 +173,9 @@ class Browser(Served):
         self.assertGreaterEqual(seen['chart_canvas'], 1)
         self.assertEqual(seen['chart_series_smoothed'], 3)
         self.assertEqual(len(seen['chart_hover_values']), 4)
+        # Resized with the window: narrower, and within its box.
+        self.assertLess(seen['chart_width_narrow'], seen['chart_width_wide'] - 200)
+        self.assertLessEqual(seen['chart_width_narrow'], max(400, seen['chart_box_narrow']) + 2)
 
         # Delete then restore.
         d = seen['after_delete']

@@ -4,7 +4,7 @@
 // downsampled by the server (each bucket keeps its extremes), so 1,000,000 points draw fast.
 import uPlot from 'uplot';
 // (its CSS is imported by main.js: this module is loaded lazily)
-import { h, clear, fmtValue } from './dom.js';
+import { h, clear, fmtValue, fitWidth } from './dom.js';
 import { seriesPoints, chartMaxPoints, takeRun } from './api.js';
 import { crumbs, navigate, isCurrent } from './main.js';
 
@@ -103,7 +103,7 @@ export async function chartPage(app, { query, seq }) {
     hooks: { draw: [() => { window.__cairnChartDrawn = performance.now(); plotBox.dataset.drawn = '1'; }] },
   };
   clear(plotBox);
-  new uPlot(opts, data, plotBox);
+  fitWidth(new uPlot(opts, data, plotBox), plotBox, 400);
   plotBox.dataset.series = String(names.length);
   const parts = series.map((s, i) => `${names[i]}: ${s.total} points${s.downsampled ? `, ${s.points.length} drawn (downsampled by the server, extremes kept)` : ''}`);
   note.textContent = parts.join('; ');

@@ -64,3 +64,17 @@ export function fmtBytes(n) {
   if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1048576).toFixed(1)} MiB`;
 }
+
+// Keeps a uPlot chart as wide as its box when the window or the layout changes (at least
+// minWidth); stops when the box leaves the page.
+export function fitWidth(plot, box, minWidth) {
+  if (typeof ResizeObserver === 'undefined') return;
+  let last = 0;
+  const ro = new ResizeObserver(() => {
+    if (!box.isConnected || !plot.root || !plot.root.isConnected) { ro.disconnect(); return; }
+    const w = Math.max(minWidth, Math.floor(box.clientWidth));
+    if (w && w !== last && Math.abs(w - plot.width) > 1) plot.setSize({ width: w, height: plot.height });
+    last = w;
+  });
+  ro.observe(box);
+}

@@ -6,7 +6,7 @@
 // and a slice plot per parameter. While trials run, the page polls studies/trials from
 // next_since_trial every 2 s and updates the table and the charts in place.
 import uPlot from 'uplot';
-import { h, clear, fmtTime, fmtDuration, fmtValue } from './dom.js';
+import { h, clear, fmtTime, fmtDuration, fmtValue, fitWidth } from './dom.js';
 import { get } from './api.js';
 import { crumbs, link, isCurrent, currentRoute, navigate } from './main.js';
 
@@ -354,6 +354,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
       cursor: { drag: { x: true, y: false } },
       hooks: { draw: [() => { historyBox.dataset.drawn = '1'; }] },
     }, data, historyBox);
+    fitWidth(historyPlot, historyBox, 400);
   }
   function setLog(on) {
     const q = new URLSearchParams(currentRoute().query);
@@ -470,6 +471,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
         }],
       },
     }, frame, interBox);
+    fitWidth(interPlot, interBox, 400);
   }
 
   // ---- slices ----
