@@ -14,6 +14,7 @@ const ROW = 30; // px, one trials row (as the runs table)
 const OVERSCAN = 10;
 const POLL_MS = 2000;
 const RECENT_MS = 60000; // a study whose last trial ended this recently may still be running
+const QUIET_POLL_MS = 15000; // a quiet study is still asked now and then: a worker may resume it
 const MAX_LINES = 2000; // intermediate-value curves drawn (the latest ones)
 
 const studyHref = (name) => link('/study/' + encodeURIComponent(name));
@@ -580,6 +581,7 @@ export async function studyPage(app, { params: [name], query, seq }) {
     if (!mayBeRunning()) {
       live.textContent = '';
       delete document.body.dataset.studyLive;
+      setTimeout(poll, QUIET_POLL_MS);
       return;
     }
     live.textContent = '● live';
