@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,17 @@ def main():
         print('seeded %d runs and a %d-point metric in %.1f s' %
               (args.runs, args.points, time.monotonic() - t0))
     exp_id, long_run = ids_file.read_text().split()
+    # The chart's first load is the series' first chart ever: the block summaries a previous
+    # run kept are dropped (docs/rest.md, "Downsampling"), so that load computes and keeps
+    # them and the later ones read them.
+    db = sqlite3.connect(str(work / 's.db'))
+    try:
+        if db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'metric_blocks'").fetchone()[0]:
+            db.execute('DELETE FROM metric_blocks')
+            db.execute('UPDATE latest_metrics SET blocks = 0, dirty_lo = NULL, dirty_hi = NULL')
+            db.commit()
+    finally:
+        db.close()
     server = restlib.Server(store, work / 'art', work)
     try:
         spec = {'base': server.base, 'web_dir': str(ROOT / 'web'), 'exp_id': exp_id,
@@ -72,6 +84,9 @@ def main():
         print('  %-30s %6d ms  goal < %d ms: %s   (all: %s)%s' %
               (k, r['median_ms'], goal, 'met' if r['median_ms'] < goal else 'NOT met',
                ' '.join(map(str, r['all_ms'])), ('  ' + r['notes']) if r.get('notes') else ''))
+    c = res['chart_1M_points']['all_ms']
+    print('  the chart: first load (the series\' summaries computed and kept) %d ms; the later'
+          ' loads (summaries kept) median %d ms' % (c[0], sorted(c[1:])[len(c[1:]) // 2]))
     s = res['scroll_5000_rows']
     print('  scroll 5000 rows: %d frames, median %.1f ms, p95 %.1f ms a frame, %d rows in the DOM'
           ' (%s)' % (s['frames'], s['median_frame_ms'], s['p95_frame_ms'], s['rows_in_dom'],
