@@ -14,7 +14,7 @@ fs.rmSync(outdir, { recursive: true, force: true });
 fs.mkdirSync(path.join(outdir, 'static'), { recursive: true });
 
 const result = await esbuild.build({
-  entryPoints: { app: path.join(here, 'src', 'main.js') },
+  entryPoints: { app: path.join(here, 'src', 'main.js'), boot: path.join(here, 'src', 'boot.js') },
   bundle: true,
   minify: true,
   format: 'esm',
@@ -27,16 +27,23 @@ const result = await esbuild.build({
   legalComments: 'eof',
   logLevel: 'warning',
 });
-let js = '', css = '', preload = [];
+let js = '', css = '', boot = '', preload = [];
 const outputs = result.metafile.outputs;
+const staticImports = (meta) => meta.imports.filter((i) => i.kind === 'import-statement').map((i) => path.basename(i.path));
 for (const [out, meta] of Object.entries(outputs)) {
-  if (out.endsWith('.js') && meta.entryPoint && meta.entryPoint.endsWith('src/main.js')) {
+  if (!out.endsWith('.js') || !meta.entryPoint) continue;
+  if (meta.entryPoint.endsWith('src/main.js')) {
     js = path.basename(out);
     css = meta.cssBundle ? path.basename(meta.cssBundle) : '';
-    preload = meta.imports.filter((i) => i.kind === 'import-statement').map((i) => path.basename(i.path));
+    preload.push(...staticImports(meta));
+  } else if (meta.entryPoint.endsWith('src/boot.js')) {
+    boot = path.basename(out);
+    if (meta.cssBundle) throw new Error('src/boot.js must not import CSS');
+    preload.push(...staticImports(meta));
   }
 }
-if (!js || !css) throw new Error('esbuild made no entry JS or no CSS for src/main.js');
+preload = [...new Set(preload)];
+if (!js || !css || !boot) throw new Error('esbuild made no entry JS, no CSS for src/main.js or no src/boot.js');
 // A lazy chunk gets a CSS file of everything it imports, i.e. main.js's again; nothing loads
 // it, so it must hold nothing app.css lacks (import CSS from main.js, not from a lazy page).
 const appCss = fs.readFileSync(path.join(outdir, 'static', css), 'utf8');
@@ -51,10 +58,11 @@ const links = preload.map((f) => `<link rel="modulepreload" href="/static/${f}">
 const html = fs.readFileSync(path.join(here, 'src', 'index.html'), 'utf8')
   .replace('%CSS%', '/static/' + css)
   .replace('%JS%', '/static/' + js)
+  .replace('%BOOT%', '/static/' + boot)
   .replace('</head>', (links ? links + '\n' : '') + '</head>');
 fs.writeFileSync(path.join(outdir, 'index.html'), html);
 let total = 0, first = 0;
 for (const out of Object.keys(outputs)) total += fs.statSync(out).size;
-for (const f of ['index.html', 'static/' + js, 'static/' + css, ...preload.map((f) => 'static/' + f)])
+for (const f of ['index.html', 'static/' + boot, 'static/' + js, 'static/' + css, ...preload.map((f) => 'static/' + f)])
   first += fs.statSync(path.join(outdir, f)).size;
-console.log(`web UI bundle: ${total} bytes in ${Object.keys(outputs).length} files; ${first} bytes for the first page (${js}, ${css}${preload.length ? ', ' + preload.join(', ') : ''})`);
+console.log(`web UI bundle: ${total} bytes in ${Object.keys(outputs).length} files; ${first} bytes for the first page (${boot}, ${js}, ${css}${preload.length ? ', ' + preload.join(', ') : ''})`);

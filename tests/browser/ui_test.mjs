@@ -65,6 +65,16 @@ try {
   await page.waitForSelector('#experiments tbody tr');
   seen.experiments_searched = await page.$$eval('#experiments tbody tr', (rows) => rows.length);
 
+  // ---- a runs page opened from its address: boot.js's early requests are the page's own ----
+  await page.goto('about:blank');
+  await page.goto(spec.base + `/#/exp/${spec.exp_id}?order=${encodeURIComponent('metrics.loss ASC')}`);
+  await waitRows();
+  seen.opening_requests = await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((r) => r.name.replace(/^.*\/ajax-api\/2\.0\//, '').replace(/\?.*$/, ''))
+    .filter((n) => n === 'mlflow/runs/search' || n === 'mlflow/experiments/get'));
+  seen.early_ended = await page.evaluate(() => globalThis.__cairnEarly === null);
+  seen.opening_first_loss = (await column('.cell[data-col="m:loss"]'))[0];
+
   // ---- runs: first rows, sort by clicking a header, filter, bad filter ----
   await go(`#/exp/${spec.exp_id}`);
   await waitRows();

@@ -198,8 +198,15 @@ class Browser(Served):
         self.assertTrue(pics['plots/curve.svg']['ok'])
         self.assertIsNone(seen['pwned'])
         self.assertEqual(seen['dialogs'], [])
-        self.assertEqual(len(seen['script_tags']), 1)
-        self.assertTrue(seen['script_tags'][0].startswith('/static/app-'))
+        self.assertEqual(len(seen['script_tags']), 2)
+        self.assertTrue(seen['script_tags'][0].startswith('/static/boot-'))
+        self.assertTrue(seen['script_tags'][1].startswith('/static/app-'))
+        # Opened from its address, the runs page's first search and experiment were each asked
+        # for once (by boot.js, taken by the page), and the page's answer is the sorted one.
+        self.assertEqual(sorted(seen['opening_requests']),
+                         ['mlflow/experiments/get', 'mlflow/runs/search'])
+        self.assertTrue(seen['early_ended'])
+        self.assertEqual(float(seen['opening_first_loss']), 0.31)  # run-29's, the lowest
 
         # Behind --auth: the login form, a refusal shown, then the experiments.
         self.assertTrue(seen['auth_login_shown'])
@@ -237,13 +244,17 @@ class Serving(Served):
         # A client route answers index.html; the static files are cached for good.
         with urllib.request.urlopen(base + '/exp/1/anything', timeout=30) as r:
             self.assertEqual(r.read().decode(), html)
-        js = html.split('src="')[1].split('"')[0]
-        with urllib.request.urlopen(base + js, timeout=30) as r:
-            self.assertTrue(r.headers['Content-Type'].startswith('text/javascript'))
-            self.assertIn('immutable', r.headers['Cache-Control'])
-            self.assertIn("default-src 'self'", r.headers['Content-Security-Policy'])
-            entry = r.read()
-        # The entry is split (web/build.mjs): the code it imports is preloaded beside it.
+        scripts = [p.split('>')[0] for p in html.split('<script type="module"')[1:]]
+        self.assertEqual(len(scripts), 2, html)  # boot.js (async) and the entry
+        entry = b''
+        for tag in scripts:
+            js = tag.split('src="')[1].split('"')[0]
+            with urllib.request.urlopen(base + js, timeout=30) as r:
+                self.assertTrue(r.headers['Content-Type'].startswith('text/javascript'))
+                self.assertIn('immutable', r.headers['Cache-Control'])
+                self.assertIn("default-src 'self'", r.headers['Content-Security-Policy'])
+                entry += r.read()
+        # The entries are split (web/build.mjs): the code they import is preloaded beside them.
         preloads = [p.split('"')[0] for p in html.split('rel="modulepreload" href="')[1:]]
         self.assertTrue(preloads, html)
         size = len(entry)

@@ -2,7 +2,9 @@
 // api.js - the REST calls. Credentials (a Basic header from the login form, or a Bearer
 // token) live in sessionStorage; a 401 raises AuthError, which the router turns into the
 // login form. credentials:'omit' keeps the browser's own password dialog away.
-const KEY = 'cairn.authorization';
+import { buildRequest, requestKey } from './early.js';
+
+const KEY = 'cairn.authorization'; // also read by early.js
 
 export class AuthError extends Error {}
 export class ApiError extends Error {
@@ -36,23 +38,30 @@ export async function raw(path, opts = {}) {
   return resp;
 }
 
+// A response boot.js asked for before the UI ran (the same request), taken once.
+function takeEarly(method, route, params) {
+  const early = globalThis.__cairnEarly;
+  if (!early) return null;
+  const k = requestKey(method, route, params);
+  const p = early[k];
+  delete early[k];
+  return p || null;
+}
+// After the first page has rendered, requests are the page's own again.
+export function endEarly() {
+  globalThis.__cairnEarly = null;
+}
+
 async function call(method, route, params) {
-  let url = '/ajax-api/2.0/' + route;
-  const opts = { method };
-  if (method === 'GET') {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params || {})) {
-      if (v === undefined || v === null) continue;
-      if (Array.isArray(v)) v.forEach((x) => q.append(k, x));
-      else q.append(k, v);
-    }
-    const s = q.toString();
-    if (s) url += '?' + s;
+  const early = takeEarly(method, route, params);
+  let resp;
+  if (early) {
+    resp = await early;
+    if (resp.status === 401) throw new AuthError('sign in to see this');
   } else {
-    opts.headers = { 'Content-Type': 'application/json' };
-    opts.body = JSON.stringify(params || {});
+    const { url, opts } = buildRequest(method, route, params, null);
+    resp = await raw(url, opts);
   }
-  const resp = await raw(url, opts);
   const text = await resp.text();
   let doc = null;
   try {

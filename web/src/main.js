@@ -4,7 +4,8 @@
 import './style.css';
 import 'uplot/dist/uPlot.min.css'; // here, not in chart.js: a lazy chunk's CSS would not load
 import { h, clear } from './dom.js';
-import { AuthError, ApiError, setAuth, basicAuth, authHeader, prefetchChart } from './api.js';
+import { AuthError, ApiError, setAuth, basicAuth, authHeader, prefetchChart, endEarly } from './api.js';
+import { parseHash, startEarly } from './early.js';
 import { experimentsPage } from './experiments.js';
 import { runsPage } from './runs.js';
 // Every page but the two a visit starts on loads when first shown (esbuild splits them into
@@ -36,12 +37,7 @@ const routes = [
 
 // "#/exp/1?filter=x" -> {path: '/exp/1', query: URLSearchParams}
 export function currentRoute() {
-  const hash = location.hash.replace(/^#/, '') || '/';
-  const q = hash.indexOf('?');
-  return {
-    path: q < 0 ? hash : hash.slice(0, q),
-    query: new URLSearchParams(q < 0 ? '' : hash.slice(q + 1)),
-  };
+  return parseHash(location.hash);
 }
 
 export function link(path, params) {
@@ -132,4 +128,5 @@ function loginForm(app) {
 }
 
 window.addEventListener('hashchange', render);
-render();
+startEarly(); // unless boot.js ran first
+render().finally(endEarly); // the early requests serve the first page only

@@ -10,9 +10,9 @@ import { crumbs, navigate, link, isCurrent, currentRoute } from './main.js';
 import { activeRuns } from './experiments.js';
 import { experimentPermission, allows } from './perms.js'; // ui-compare
 import { appendStudiesLink } from './studies-link.js';
+import { runsFirstSearch, FIRST_PAGE } from './early.js';
 
 const ROW = 30; // px, one row
-const FIRST_PAGE = 100; // small, so the first rows come fast
 const PAGE = 1000;
 const OVERSCAN = 10;
 
@@ -83,10 +83,8 @@ export function markFilterError(filter, message) {
 export async function runsPage(app, { params: [expId], query, seq }) {
   // The experiment and the first page are asked for at once (the first rows wait for both).
   const expP = get('mlflow/experiments/get', { experiment_id: expId });
-  const order0 = query.get('order') || 'attributes.start_time DESC';
-  const viewType0 = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' }[query.get('view') || 'active'] || 'ACTIVE_ONLY';
-  let firstPage = post('mlflow/runs/search', { experiment_ids: [expId], filter: query.get('filter') || '', order_by: [order0],
-    run_view_type: viewType0, max_results: FIRST_PAGE });
+  // (boot.js may have asked for both already: early.js builds the same requests.)
+  let firstPage = post('mlflow/runs/search', runsFirstSearch(expId, query));
   firstPage.catch(() => {}); // handled where it is awaited
   // ui-compare: what this user may do here; delete and restore need MANAGE (docs/auth.md).
   const permP = experimentPermission(expId);
