@@ -181,12 +181,12 @@ static const problem problems[] = {
     {"styblinski_tang5", "parameters:\n" ST_P("x0") ST_P("x1") ST_P("x2") ST_P("x3") ST_P("x4"),
      styblinski_tang5},
     {"rastrigin5_shifted",
-     "parameters:\n" FLOAT_P("x0", "-5.12", "5.12") FLOAT_P("x1", "-5.12", "5.12")
-         FLOAT_P("x2", "-5.12", "5.12") FLOAT_P("x3", "-5.12", "5.12") FLOAT_P("x4", "-5.12", "5.12"),
+     "parameters:\n" FLOAT_P("x0", "-5.12", "5.12") FLOAT_P("x1", "-5.12", "5.12") FLOAT_P(
+         "x2", "-5.12", "5.12") FLOAT_P("x3", "-5.12", "5.12") FLOAT_P("x4", "-5.12", "5.12"),
      rastrigin5},
     {"levy5",
-     "parameters:\n" FLOAT_P("x0", "-10", "10") FLOAT_P("x1", "-10", "10") FLOAT_P("x2", "-10", "10")
-         FLOAT_P("x3", "-10", "10") FLOAT_P("x4", "-10", "10"),
+     "parameters:\n" FLOAT_P("x0", "-10", "10") FLOAT_P("x1", "-10", "10")
+         FLOAT_P("x2", "-10", "10") FLOAT_P("x3", "-10", "10") FLOAT_P("x4", "-10", "10"),
      levy5},
     {"mixed",
      "parameters:\n"
