@@ -101,6 +101,30 @@ static double styblinski_tang5(const double *x)
     return v / 2;
 }
 
+/* Held-out checks for auto's continuous rule (not among bench_hpo.py's seven): Rastrigin 5-D
+ * on [-5.12, 5.12]^5 with its optimum moved from the centre to x_i = 1.5 (a grid of local
+ * minima), and Levy 5-D on [-10, 10]^5 (optimum at x_i = 1); f* = 0 for both. */
+static double rastrigin5(const double *x)
+{
+    double v = 50;
+    for (int i = 0; i < 5; i++) {
+        double z = x[i] - 1.5;
+        v += z * z - 10 * cos(2 * PI * z);
+    }
+    return v;
+}
+
+static double levy5(const double *x)
+{
+    double w[5];
+    for (int i = 0; i < 5; i++)
+        w[i] = 1 + (x[i] - 1) / 4;
+    double v = pow(sin(PI * w[0]), 2) + pow(w[4] - 1, 2) * (1 + pow(sin(2 * PI * w[4]), 2));
+    for (int i = 0; i < 4; i++)
+        v += pow(w[i] - 1, 2) * (1 + 10 * pow(sin(PI * w[i] + 1), 2));
+    return v;
+}
+
 /* The "training run" surface of the notes: a 5-way categorical that shifts the best learning
  * rate, a log float, an int, a log int and a float whose optimum depends on the int; f* = 0. */
 static double mixed(const double *x)
@@ -156,6 +180,14 @@ static const problem problems[] = {
      ackley10},
     {"styblinski_tang5", "parameters:\n" ST_P("x0") ST_P("x1") ST_P("x2") ST_P("x3") ST_P("x4"),
      styblinski_tang5},
+    {"rastrigin5_shifted",
+     "parameters:\n" FLOAT_P("x0", "-5.12", "5.12") FLOAT_P("x1", "-5.12", "5.12") FLOAT_P(
+         "x2", "-5.12", "5.12") FLOAT_P("x3", "-5.12", "5.12") FLOAT_P("x4", "-5.12", "5.12"),
+     rastrigin5},
+    {"levy5",
+     "parameters:\n" FLOAT_P("x0", "-10", "10") FLOAT_P("x1", "-10", "10")
+         FLOAT_P("x2", "-10", "10") FLOAT_P("x3", "-10", "10") FLOAT_P("x4", "-10", "10"),
+     levy5},
     {"mixed",
      "parameters:\n"
      "  optimizer: {type: categorical, values: [sgd, momentum, adam, rmsprop, adagrad]}\n"

@@ -643,6 +643,73 @@ static double bench_mixed(const cairn_space *sp, const double *x)
            0.1 * pow(log2(x[3]) - 7, 2) + 4 * pow(x[4] - 0.05 * x[2], 2);
 }
 
+/* Styblinski-Tang 5-D, the benchmark's (bench/bench_hpo_samplers.c); f* = -195.83. */
+static const char st5_yaml[] = "parameters:\n"
+                               "  x0: {type: float, low: -5, high: 5}\n"
+                               "  x1: {type: float, low: -5, high: 5}\n"
+                               "  x2: {type: float, low: -5, high: 5}\n"
+                               "  x3: {type: float, low: -5, high: 5}\n"
+                               "  x4: {type: float, low: -5, high: 5}\n";
+
+static double styblinski_tang5(const cairn_space *sp, const double *x)
+{
+    (void)sp;
+    double v = 0;
+    for (int i = 0; i < 5; i++)
+        v += x[i] * x[i] * x[i] * x[i] - 16 * x[i] * x[i] + 5 * x[i];
+    return v / 2;
+}
+
+TEST(auto_on_a_continuous_space_is_tpe_then_cmaes_with_a_smaller_population)
+{
+    /* auto:trials=100 on 5 floats: the first 40 trials are the multivariate TPE's, then
+     * CMA-ES with a population of 6 (4 + floor(1.5 ln 5)) where Hansen's default is 8: the run
+     * is the explicit spec's, and not the default population's; the same seed repeats it. */
+    cairn_ctx *ctx = cairn_ctx_new();
+    cairn_space *sp = load(ctx, st5_yaml);
+    static study st;
+    static double a[100 * 5], b[100 * 5], expl[100 * 5], pop8[100 * 5], tpe[40 * 5];
+    const char *spec = "cmaes:warm_start=40,warm_sampler=tpe_mv,warm_density=optuna";
+    char spec6[160];
+    snprintf(spec6, sizeof spec6, "%s,popsize=6", spec);
+    run(ctx, sp, "auto:trials=100", 3, 100, styblinski_tang5, &st, a);
+    run(ctx, sp, "auto:trials=100", 3, 100, styblinski_tang5, &st, b);
+    run(ctx, sp, spec6, 3, 100, styblinski_tang5, &st, expl);
+    run(ctx, sp, spec, 3, 100, styblinski_tang5, &st, pop8);
+    run(ctx, sp, "tpe:multivariate=true,group=true,constant_liar=true,density=optuna", 3, 40,
+        styblinski_tang5, &st, tpe);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(memcmp(a, expl, sizeof a) == 0);
+    CHECK(memcmp(a, tpe, sizeof tpe) == 0);
+    CHECK(memcmp(a, pop8, 40 * 5 * sizeof a[0]) == 0);
+    /* the second generation starts at trial 46 with 6 and at trial 48 with 8 */
+    CHECK(memcmp(&a[46 * 5], &pop8[46 * 5], 5 * sizeof a[0]) != 0);
+    /* Parallel workers: trials 60-63 asked while 60-62 are RUNNING get four different points
+     * (each trial number draws its own stream from the same CMA-ES state). */
+    run(ctx, sp, "auto:trials=100", 3, 60, styblinski_tang5, &st, NULL);
+    static double pts[4][5];
+    cairn_sampler *s = NULL;
+    CHECK(cairn_sampler_new(ctx, sp, "auto:trials=100", 3, &s) == CAIRN_OK);
+    CHECK(s && strcmp(cairn_sampler_name(s), "cmaes") == 0);
+    for (int w = 0; w < 4 && s; w++) {
+        cairn_history hw = {st.rec, st.n, false, "s"};
+        CHECK(cairn_sampler_ask(s, &hw, 60 + w, pts[w]) == CAIRN_OK);
+        CHECK(cairn_space_contains(sp, pts[w]));
+        memcpy(st.params[st.n], pts[w], sizeof pts[w]);
+        st.rec[st.n] = (cairn_trial_record){.number = 60 + w,
+                                            .state = CAIRN_TRIAL_RUNNING,
+                                            .value = NAN,
+                                            .params = st.params[st.n]};
+        st.n++;
+    }
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
+            CHECK(memcmp(pts[i], pts[j], sizeof pts[i]) != 0);
+    cairn_sampler_free(s);
+    cairn_space_free(sp);
+    cairn_close(ctx);
+}
+
 TEST(auto_chooses_by_the_kind_of_space)
 {
     cairn_ctx *ctx = cairn_ctx_new();
@@ -654,10 +721,22 @@ TEST(auto_chooses_by_the_kind_of_space)
     cairn_space *cond = load(ctx, mixed_yaml);
     cairn_space *grid = load(ctx, "parameters:\n  c: {type: categorical, values: [x, y]}\n"
                                   "  k: {type: int, low: 1, high: 3}\n");
-    if (!cont || !mixed || !one_num || !cond || !grid) {
+    cairn_space *st5 = load(ctx, st5_yaml);
+    cairn_space *r10 = load(ctx, "parameters:\n  a: {type: float, low: 0, high: 1}\n"
+                                 "  b: {type: float, low: 0, high: 1}\n"
+                                 "  c: {type: float, low: 0, high: 1}\n"
+                                 "  d: {type: float, low: 0, high: 1}\n"
+                                 "  e: {type: float, low: 0, high: 1}\n"
+                                 "  f: {type: float, low: 0, high: 1}\n"
+                                 "  g: {type: float, low: 0, high: 1}\n"
+                                 "  h: {type: float, low: 0, high: 1}\n"
+                                 "  i: {type: int, low: 0, high: 9}\n"
+                                 "  j: {type: float, low: 1, high: 100, log: true}\n");
+    if (!cont || !mixed || !one_num || !cond || !grid || !st5 || !r10) {
         CHECK(false);
     } else {
-        const char *warm = "cmaes:warm_start=%d,warm_sampler=tpe_mv,warm_density=optuna";
+        /* popsize 4 + floor(1.5 ln d): 5 for the 2 parameters here */
+        const char *warm = "cmaes:warm_start=%d,warm_sampler=tpe_mv,warm_density=optuna,popsize=5";
         char w50[CN_AUTO_SPEC_MAX], w99[CN_AUTO_SPEC_MAX], w200[CN_AUTO_SPEC_MAX];
         snprintf(w50, sizeof w50, warm, 20); /* 40 % of the budget, at most 40 */
         snprintf(w99, sizeof w99, warm, 39);
@@ -673,6 +752,10 @@ TEST(auto_chooses_by_the_kind_of_space)
         CHECK_STR(cn_sampler_auto_choose(ctx, cont, 50, buf, sizeof buf), w50);
         CHECK_STR(cn_sampler_auto_choose(ctx, cont, 99, buf, sizeof buf), w99);
         CHECK_STR(cn_sampler_auto_choose(ctx, cont, 200, buf, sizeof buf), w200);
+        CHECK_STR(cn_sampler_auto_choose(ctx, st5, 100, buf, sizeof buf),
+                  "cmaes:warm_start=40,warm_sampler=tpe_mv,warm_density=optuna,popsize=6");
+        CHECK_STR(cn_sampler_auto_choose(ctx, r10, 200, buf, sizeof buf),
+                  "cmaes:warm_start=40,warm_sampler=tpe_mv,warm_density=optuna,popsize=7");
         CHECK_STR(cn_sampler_auto_choose(ctx, cont, 49, buf, sizeof buf), "cmaes");
         CHECK_STR(cn_sampler_auto_choose(ctx, cont, 29, buf, sizeof buf), tpe);
         /* categorical + at least 2 numeric parameters, from 100 trials: the hybrid */
@@ -697,6 +780,8 @@ TEST(auto_chooses_by_the_kind_of_space)
     cairn_space_free(one_num);
     cairn_space_free(cond);
     cairn_space_free(grid);
+    cairn_space_free(st5);
+    cairn_space_free(r10);
     cairn_close(ctx);
 }
 
@@ -797,4 +882,5 @@ UNIT_MAIN(UNIT_CASE(every_sampler_stays_in_the_space_and_repeats_under_a_seed),
           UNIT_CASE(cmaes_warm_start_takes_tpe_then_starts_from_its_best),
           UNIT_CASE(auto_chooses_by_the_kind_of_space),
           UNIT_CASE(auto_on_a_categorical_space_is_tpe_then_cmaes_with_tpe_categoricals),
+          UNIT_CASE(auto_on_a_continuous_space_is_tpe_then_cmaes_with_a_smaller_population),
           UNIT_CASE(bad_specs_are_refused_by_name))

@@ -4,6 +4,7 @@
  * is resolved when the sampler is made: the sampler it makes is the chosen one (its name is
  * "grid", "cmaes" or "tpe"), so a grid chosen by auto is claimed point by point like any
  * grid. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "hpo/hpo_internal.h"
@@ -69,8 +70,13 @@ const char *cn_sampler_auto_choose(cairn_ctx *ctx, const cairn_space *sp, int64_
     }
     if (cma_ok && n_free >= 2 && n_free <= AUTO_CMAES_MAX_DIMS && budget >= AUTO_WARM_MIN_TRIALS) {
         int64_t warm = budget * 2 / 5 > AUTO_WARM_MAX ? AUTO_WARM_MAX : budget * 2 / 5;
-        snprintf(buf, cap, "cmaes:warm_start=%lld,warm_sampler=tpe_mv,warm_density=optuna",
-                 (long long)warm);
+        /* half the log term of Hansen's default population (4 + 3 ln d): the TPE start has
+         * done the global search a large population buys, and a smaller one gets more
+         * generations from the rest of the budget (docs/hpo.md "Why a smaller population") */
+        int64_t popsize = 4 + (int64_t)floor(1.5 * log((double)n_free));
+        snprintf(buf, cap,
+                 "cmaes:warm_start=%lld,warm_sampler=tpe_mv,warm_density=optuna,popsize=%lld",
+                 (long long)warm, (long long)popsize);
         return buf;
     }
     if (cma_ok && n_free >= 2 && n_free <= AUTO_CMAES_MAX_DIMS && budget >= AUTO_CMAES_MIN_TRIALS)
