@@ -92,7 +92,13 @@ try {
     return out;
   });
   // Elements a sanitiser must never let through, and every element with an on* attribute.
+  // (The card's own pictures are <img class="md-pic"> from blob: URLs, checked below.)
+  await waitFor(() => document.querySelector('#card img.md-pic') && document.querySelector('#card img.md-pic').complete);
+  seen.card_pictures = await page.$$eval('#card img', (is) => is.map((i) => [i.getAttribute('title'), i.getAttribute('alt'),
+    i.getAttribute('src').startsWith('blob:') && i.className === 'md-pic', i.naturalWidth]));
+  seen.card_changed_before = await page.$eval('#card-changed', (e) => e.textContent).catch(() => null);
   seen.card_elements = await page.$eval('#card', (c) => [...c.querySelectorAll('*')]
+    .filter((e) => !(e.tagName === 'IMG' && e.className === 'md-pic' && e.getAttribute('src').startsWith('blob:')))
     .filter((e) => /^(script|img|iframe|object|embed|div|b|svg|style|link|form|input)$/i.test(e.tagName) ||
       [...e.attributes].some((a) => /^on/i.test(a.name) || a.name === 'style'))
     .map((e) => e.outerHTML));
@@ -100,6 +106,14 @@ try {
   seen.card_links = await page.$$eval('#card a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent, a.getAttribute('rel')]));
   seen.card_strong = await page.$$eval('#card strong', (s) => s.map((e) => e.textContent));
   await shots('version');
+  // The card's file changed after `cairn model card` wrote it: the version page says so.
+  {
+    const r = await fetch(spec.card_url, { method: 'PUT', body: '# changed by hand\n' });
+    if (!r.ok) throw new Error('PUT card: ' + r.status);
+    await page.reload();
+    await page.waitForSelector('#card');
+    seen.card_changed_after = await page.$eval('#card-changed', (e) => e.textContent).catch(() => null);
+  }
 
   // ---- monitoring of v2 (linked from the version page), and of v1 (never served) ----
   await page.click('#monitoring-link');

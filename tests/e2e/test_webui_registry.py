@@ -51,7 +51,14 @@ Read [x](javascript:alert(1)) and [the docs](https://example.org/docs).
 ## Ethical considerations
 
 No personal data; ![pic](data:image/svg+xml,<svg onload=window.__pwned=4>) is not fetched.
+
+![roc curve](roc.svg) is the run's own picture, beside the card; ![outside](../../x.png) and
+![far](https://example.org/x.png) stay as their alt texts.
 """
+
+# The picture beside the card (an SVG with a script that must not run from an <img>).
+ROC_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80">'
+           '<script>window.__pwned=5</script><rect width="120" height="80" fill="#2f6fdf"/></svg>')
 
 
 @unittest.skipUnless(os.path.exists(CHROMIUM),
@@ -115,9 +122,27 @@ class RegistryPages(harness.CairnTest):
         monitoring_run = self.serve_and_drift()
         history = self.cairn_json('model', 'history', MODEL, '--json')['events']
 
-        art = self.tmp / 'server-artifacts'
+        # The server's artifact root is the one the CLI's runs keep their files in (as in a
+        # team's deployment), so the card's pictures are read through the artifact proxy.
+        art = self.tmp / ('cairn-artifacts' if self.store.startswith('sqlite') else
+                          'server-artifacts')
         server = restlib.Server(self.store, art, self.tmp)
         self.addCleanup(server.stop)
+        card = json.loads(urllib.request.urlopen(
+            server.base + '/api/2.0/cairn/model-versions/card?name=%s&version=2' % MODEL,
+            timeout=30).read())
+        self.assertEqual((card['from'], card['run_id'], card['sha256_ok']),
+                         ('artifact', run_id, True))
+        roc_path = card['path'].rsplit('/', 1)[0] + '/roc.svg' if '/' in card['path'] \
+            else 'roc.svg'
+        root_uri = json.loads(urllib.request.urlopen(
+            server.base + '/api/2.0/mlflow/artifacts/list?run_id=' + run_id,
+            timeout=30).read())['root_uri']
+        self.assertTrue(root_uri.startswith('mlflow-artifacts:/'), root_uri)
+        proxy = (server.base + '/api/2.0/mlflow-artifacts/artifacts/' +
+                 root_uri[len('mlflow-artifacts:/'):].lstrip('/'))
+        urllib.request.urlopen(urllib.request.Request(
+            proxy + '/' + roc_path, method='PUT', data=ROC_SVG.encode()), timeout=30).read()
         # The model's own description (register's --description is the version's).
         req = urllib.request.Request(
             server.base + '/api/2.0/mlflow/registered-models/update', method='PATCH',
@@ -138,8 +163,10 @@ class RegistryPages(harness.CairnTest):
         out = harness.BUILD_DIR / 'test-artifacts' / 'webui-registry'
         shutil.rmtree(out, True)
         out.mkdir(parents=True)
+        # The driver changes the card's file (after reading the version page) through this.
         spec = {'base': server.base, 'out': str(out), 'web_dir': str(WEB_DIR),
-                'chromium': CHROMIUM, 'model': MODEL, 'run_id': run_id}
+                'chromium': CHROMIUM, 'model': MODEL, 'run_id': run_id,
+                'card_url': proxy + '/' + card['path']}
         spec_path = self.tmp / 'spec.json'
         spec_path.write_text(json.dumps(spec))
         proc = subprocess.run(['node', str(DRIVER), str(spec_path)], capture_output=True,
@@ -200,6 +227,14 @@ class RegistryPages(harness.CairnTest):
                                                'noopener noreferrer nofollow']])
         self.assertIn('triage', seen['card_strong'])
         self.assertNotIn('<!--', text)  # the card's leading comment is left out
+        # The run's own picture beside the card is shown (from a blob: URL, drawn, its script
+        # never run); the others stay as their alt texts.
+        self.assertEqual(seen['card_pictures'], [[roc_path, 'roc curve', True, 120]])
+        self.assertIn('[image: outside]', text)
+        self.assertIn('[image: far]', text)
+        # The card's file changed after it was written: the page says so.
+        self.assertIsNone(seen['card_changed_before'])
+        self.assertIn('no longer matches the SHA-256', seen['card_changed_after'])
         self.assertIsNone(seen['pwned'])
         self.assertEqual(seen['dialogs'], [])
 

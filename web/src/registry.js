@@ -6,7 +6,7 @@
 // parsed, so a card cannot carry markup the parser did not make.
 import MarkdownIt from 'markdown-it';
 import { h, clear, fmtTime } from './dom.js';
-import { get, ApiError } from './api.js';
+import { get, raw, ApiError, artifactUrl } from './api.js';
 import { crumbs, navigate, link, isCurrent } from './main.js';
 
 const enc = encodeURIComponent;
@@ -205,6 +205,10 @@ export async function versionPage(app, { params, seq }) {
   } else {
     cardBox = h('article', { class: 'md', id: 'card' }, renderMarkdown(card.markdown));
     if (card.truncated) cardBox.append(h('p', { class: 'muted' }, '(the card is longer than 1 MiB; the rest is not shown)'));
+    if (card.sha256_ok === false)
+      cardBox.prepend(h('p', { class: 'error', id: 'card-changed', role: 'alert' },
+        'This card\u2019s file no longer matches the SHA-256 recorded when it was written: it was changed since. Write it again with cairn model card.'));
+    if (card.run_id && card.path) cardPictures(cardBox, card, seq);
   }
   clear(app).append(
     h('h1', null, `${name} v${version}`),
@@ -214,6 +218,49 @@ export async function versionPage(app, { params, seq }) {
     h('h2', null, 'Model card', card.from ? h('span', { class: 'muted small' }, ` (from the ${card.from === 'tag' ? 'version tag' : 'run\u2019s artifact'})`) : null),
     cardBox,
   );
+}
+
+// The card's pictures given by a path relative to the card (e.g. ![ROC](roc.svg) beside
+// model_card.md) are the run's own artifacts: read through the artifact proxy (with the
+// page's credentials) and shown from a blob: URL typed by their extension. Any other picture
+// (a URL, an absolute path, one reaching outside with ..) stays as its alt text.
+const CARD_IMAGE_TYPES = { png: 'image/png', svg: 'image/svg+xml', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
+export function cardImagePath(cardPath, src) {
+  const s = String(src || '');
+  if (!s || /^[a-z][a-z0-9+.-]*:/i.test(s) || s.startsWith('/') || s.startsWith('\\') || /[?#\\]/.test(s)) return null;
+  const m = /\.([A-Za-z0-9]+)$/.exec(s);
+  if (!m || !CARD_IMAGE_TYPES[m[1].toLowerCase()]) return null;
+  const parts = String(cardPath || '').split('/').slice(0, -1);
+  for (const seg of s.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') return null;
+    parts.push(seg);
+  }
+  return parts.join('/');
+}
+async function cardPictures(box, card, seq) {
+  const spans = [...box.querySelectorAll('.md-img[data-src]')];
+  const wanted = spans.map((el) => [el, cardImagePath(card.path, el.dataset.src)]).filter(([, p]) => p);
+  if (!wanted.length) return;
+  let rootUri;
+  try {
+    rootUri = (await get('mlflow/artifacts/list', { run_id: card.run_id })).root_uri;
+  } catch {
+    return; // no artifacts to read: the alt texts stay
+  }
+  for (const [el, path] of wanted) {
+    const url = artifactUrl(rootUri, path);
+    if (!url) continue;
+    try {
+      const resp = await raw(url);
+      if (!resp.ok || !isCurrent(seq)) continue;
+      const type = CARD_IMAGE_TYPES[/\.([A-Za-z0-9]+)$/.exec(path)[1].toLowerCase()];
+      const blob = new Blob([await resp.arrayBuffer()], { type });
+      el.replaceWith(h('img', { class: 'md-pic', alt: el.dataset.alt || path, title: path, src: URL.createObjectURL(blob) }));
+    } catch {
+      // unreadable: the alt text stays
+    }
+  }
 }
 
 // ---- Markdown, sanitised ----
@@ -295,8 +342,10 @@ export function renderMarkdown(text) {
       } else if (t.type === 'hr') {
         top().appendChild(h('hr'));
       } else if (t.type === 'image') {
-        // Pictures are not fetched (the page loads nothing a card names): the alt text stands in.
-        top().appendChild(h('span', { class: 'md-img', title: safeUrl(t.attrGet('src')) || '' }, '[image: ' + (t.content || '') + ']'));
+        // Nothing a card names is fetched here: the alt text stands in, and the version page
+        // puts the run's own pictures in its place (cardPictures).
+        top().appendChild(h('span', { class: 'md-img', title: safeUrl(t.attrGet('src')) || '',
+          dataset: { src: t.attrGet('src') || '', alt: t.content || '' } }, '[image: ' + (t.content || '') + ']'));
       } else if (t.content) {
         top().appendChild(document.createTextNode(t.content));
       }

@@ -12,6 +12,7 @@
 #include "tracking/trk.h"
 #include "base/buf.h"
 #include "base/xmalloc.h"
+#include "base/sha256.h"
 #include "base/banned.h"
 
 /* ---- GET cairn/metrics/downsample ---- */
@@ -531,9 +532,11 @@ static void ui_version_card(trk_call *c)
         from = "tag";
     }
     bool hidden = false;
+    const char *card_path = NULL; /* the card's artifact path in the run */
     cairn_run_record *r = from ? NULL : version_run(c, v, &hidden);
     if (r && stored && has_sha && read_artifact(c, r->info.run_id, stored, &text)) {
         from = "artifact";
+        card_path = stored;
     } else if (r) {
         text.len = 0;
         /* Beside the model in the run (the source's folder), else at the run's root. */
@@ -550,10 +553,13 @@ static void ui_version_card(trk_call *c)
         }
         if (path && read_artifact(c, r->info.run_id, path, &text)) {
             from = "artifact";
+            card_path = path;
         } else {
             text.len = 0;
-            if (read_artifact(c, r->info.run_id, CARD_FILE, &text))
+            if (read_artifact(c, r->info.run_id, CARD_FILE, &text)) {
                 from = "artifact";
+                card_path = CARD_FILE;
+            }
         }
     }
     if (!from) {
@@ -566,6 +572,19 @@ static void ui_version_card(trk_call *c)
         cn_jsonw_kint(&c->w, "version", v->version);
         cn_jsonw_kstring(&c->w, "from", from);
         cn_jsonw_kbool(&c->w, "truncated", text.len >= CARD_MAX_BYTES);
+        if (card_path) { /* where relative pictures in the card are, and whether it changed */
+            cn_jsonw_kstring(&c->w, "run_id", r->info.run_id);
+            cn_jsonw_kstring(&c->w, "path", card_path);
+            if (card_path == stored && text.len < CARD_MAX_BYTES) {
+                char hex[65];
+                cn_sha256_hex(text.data ? text.data : "", text.len, hex);
+                const char *want = NULL;
+                for (size_t i = 0; i < v->n_tags; i++)
+                    if (strcmp(v->tags[i].key, CARD_TAG ".sha256") == 0)
+                        want = v->tags[i].value;
+                cn_jsonw_kbool(&c->w, "sha256_ok", want && strcmp(hex, want) == 0);
+            }
+        }
         cn_jsonw_key(&c->w, "markdown");
         cn_jsonw_string_len(&c->w, text.data ? text.data : "",
                             text.len > CARD_MAX_BYTES ? CARD_MAX_BYTES : text.len);
