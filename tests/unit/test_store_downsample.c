@@ -245,8 +245,8 @@ TEST(blocks_match_points)
     qsort(q, n2, sizeof *q, key_cmp_q);
 
     /* A read-only context answers from the points and what is kept, writing nothing. */
-    cairn_metric extra = {.key = "m", .step = q[n2 - 1].step + 5000, .timestamp_ms = 1,
-                          .value = 3.5};
+    cairn_metric extra = {
+        .key = "m", .step = q[n2 - 1].step + 5000, .timestamp_ms = 1, .value = 3.5};
     CHECK(cairn_runs_log_batch(ctx, run_id, &extra, 1, NULL, 0, NULL, 0) == CAIRN_OK);
     q[n2++] = extra;
     cairn_ctx *ro_ctx = fixture_open_read_only();

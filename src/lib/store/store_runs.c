@@ -379,7 +379,7 @@ static const char TAG_UPSERT[] =
  * when its block summaries are kept (schema 007), the batch's steps (lowest, highest) widen
  * the range whose summaries the next chart computes again (store_summary.c). */
 #define LATEST_NEWER                                                                               \
-    "(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, "               \
+    "(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, "                 \
     "latest_metrics.timestamp, latest_metrics.value)"
 static const char LATEST_UPSERT[] =
     "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, "

@@ -251,7 +251,7 @@ static void read_point(cairn_ctx *ctx, cn_stmt *st, int col, cn_block_point *p, 
 }
 
 #define BLOCK_COLS                                                                                 \
-    "block, n, f_step, f_ts, f_value, f_nan, l_step, l_ts, l_value, l_nan, lo_step, lo_ts, "      \
+    "block, n, f_step, f_ts, f_value, f_nan, l_step, l_ts, l_value, l_nan, lo_step, lo_ts, "       \
     "lo_value, hi_step, hi_ts, hi_value"
 #define BLOCK_N_COLS 16
 #define BLOCKS_PER_INSERT 64
@@ -314,8 +314,8 @@ static cairn_status write_blocks(cairn_ctx *ctx, const char *run_id, const char 
         rc = cn_store_prepare(ctx, sql.data, &st);
         cn_buf_release(&sql);
         for (size_t k = 0; k < n && rc == CAIRN_OK; k++)
-            rc = bind_block(ctx, st, (int)k * (BLOCK_N_COLS + 2) + 1, run_id, key,
-                            &v->items[i + k]);
+            rc =
+                bind_block(ctx, st, (int)k * (BLOCK_N_COLS + 2) + 1, run_id, key, &v->items[i + k]);
         if (rc == CAIRN_OK) {
             int r = cn_store_step(ctx, st);
             if (r != CN_DB_DONE)
