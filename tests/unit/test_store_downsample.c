@@ -97,6 +97,65 @@ static bool same_point(const cairn_metric *a, const cairn_metric *b)
     return a->value == b->value;
 }
 
+/* The expected answer against time, from the points in key order: max_points / 4 equal slices
+ * of [earliest, latest timestamp], each keeping its earliest (ties: first in key order), latest
+ * (ties: last), lowest and highest (ties: first) point, in (timestamp, key order). */
+static size_t expected_time(const cairn_metric *p, size_t n, size_t max_points, cairn_metric *out)
+{
+    int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].timestamp_ms < t0)
+            t0 = p[i].timestamp_ms;
+        if (p[i].timestamp_ms > t1)
+            t1 = p[i].timestamp_ms;
+    }
+    size_t nb = max_points / 4;
+    size_t(*pick)[4] = malloc(nb * sizeof *pick); /* first, lo, hi, last; SIZE_MAX: none */
+    for (size_t b = 0; b < nb; b++)
+        pick[b][0] = pick[b][1] = pick[b][2] = pick[b][3] = SIZE_MAX;
+    double span = (double)t1 - (double)t0;
+    for (size_t i = 0; i < n; i++) {
+        size_t b = 0;
+        if (span > 0) {
+            double r = ((double)p[i].timestamp_ms - (double)t0) / span * (double)nb;
+            b = r >= (double)nb ? nb - 1 : r > 0 ? (size_t)r : 0;
+        }
+        size_t *k = pick[b];
+        int64_t ts = p[i].timestamp_ms;
+        if (k[0] == SIZE_MAX || ts < p[k[0]].timestamp_ms)
+            k[0] = i;
+        if (k[3] == SIZE_MAX || ts >= p[k[3]].timestamp_ms)
+            k[3] = i;
+        if (!isnan(p[i].value)) {
+            if (k[1] == SIZE_MAX || p[i].value < p[k[1]].value)
+                k[1] = i;
+            if (k[2] == SIZE_MAX || p[i].value > p[k[2]].value)
+                k[2] = i;
+        }
+    }
+    size_t n_out = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t idx[4], m = 0;
+        for (int j = 0; j < 4; j++)
+            if (pick[b][j] != SIZE_MAX)
+                idx[m++] = pick[b][j];
+        for (size_t i = 1; i < m; i++) /* by timestamp, then key order */
+            for (size_t j = i; j > 0 && (p[idx[j]].timestamp_ms < p[idx[j - 1]].timestamp_ms ||
+                                         (p[idx[j]].timestamp_ms == p[idx[j - 1]].timestamp_ms &&
+                                          idx[j] < idx[j - 1]));
+                 j--) {
+                size_t t = idx[j];
+                idx[j] = idx[j - 1];
+                idx[j - 1] = t;
+            }
+        for (size_t i = 0; i < m; i++)
+            if (i == 0 || idx[i] != idx[i - 1])
+                out[n_out++] = p[idx[i]];
+    }
+    free(pick);
+    return n_out;
+}
+
 /* The answers for several max_points, checked against expected(); returns them for later. */
 static void check_answers(cairn_ctx *ctx, const char *run_id, const cairn_metric *sorted, size_t n,
                           const size_t *maxes, size_t n_maxes, bool *all_blocks)
@@ -122,6 +181,28 @@ static void check_answers(cairn_ctx *ctx, const char *run_id, const cairn_metric
         for (size_t i = 0; i < s->n && i < n_want; i++) {
             if (!same_point(&s->points[i], &want[i]))
                 printf("# max_points %zu, point %zu: (%lld, %lld, %g) expected (%lld, %lld, %g)\n",
+                       maxes[t], i, (long long)s->points[i].step,
+                       (long long)s->points[i].timestamp_ms, s->points[i].value,
+                       (long long)want[i].step, (long long)want[i].timestamp_ms, want[i].value);
+            CHECK(same_point(&s->points[i], &want[i]));
+        }
+        cairn_metric_series_free(s);
+        /* The same series against time. */
+        o.x = CAIRN_SERIES_X_TIME;
+        CHECK(cairn_run_metric_downsample(ctx, run_id, "m", &o, &s) == CAIRN_OK);
+        if (!s)
+            continue;
+        n_want = expected_time(sorted, n, maxes[t], want);
+        CHECK(s->total == n && s->n <= maxes[t]);
+        if (s->n != n_want) {
+            printf("# x=time, max_points %zu: %zu points, expected %zu\n", maxes[t], s->n, n_want);
+            *all_blocks = false;
+        }
+        CHECK(s->n == n_want);
+        for (size_t i = 0; i < s->n && i < n_want; i++) {
+            if (!same_point(&s->points[i], &want[i]))
+                printf("# x=time, max_points %zu, point %zu: (%lld, %lld, %g) expected (%lld, "
+                       "%lld, %g)\n",
                        maxes[t], i, (long long)s->points[i].step,
                        (long long)s->points[i].timestamp_ms, s->points[i].value,
                        (long long)want[i].step, (long long)want[i].timestamp_ms, want[i].value);

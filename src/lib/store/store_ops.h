@@ -15,9 +15,10 @@ typedef struct cn_store cn_store;
 
 /* A summary of the points of one metric whose steps share floor(step / 64) (a block of 64
  * steps, CN_METRIC_BLOCK_SHIFT): their number, the first and last in key order (step,
- * timestamp, value; a NaN is held as value 0 with nan set, as in the metrics table) and the
+ * timestamp, value; a NaN is held as value 0 with nan set, as in the metrics table), the
  * lowest and highest value that is not NaN (has_value false: all NaN), ties to the first in
- * key order. */
+ * key order, and the earliest and latest by timestamp (t_first: ties to the first in key
+ * order, t_last: to the last). */
 #define CN_METRIC_BLOCK_SHIFT 6
 typedef struct cn_block_point {
     int64_t step, ts;
@@ -26,7 +27,7 @@ typedef struct cn_block_point {
 } cn_block_point;
 typedef struct cn_metric_block {
     int64_t block, n;
-    cn_block_point first, last, lo, hi;
+    cn_block_point first, last, lo, hi, t_first, t_last;
     bool has_value;
 } cn_metric_block;
 
@@ -214,12 +215,12 @@ typedef struct cn_store_ops {
      * *any false when it has no point. ENOTFOUND for an unknown run. NULL: not offered. */
     cairn_status (*metric_span)(cairn_ctx *ctx, const char *run_id, const char *key,
                                 cairn_series_x x, bool *any, int64_t *first, int64_t *last);
-    /* Visits every point of a run's metric, one at a time (no copy of the whole series), in
-     * step order whatever x is (the caller folds by x), until fn returns false. NULL: not
-     * offered (read metric_history instead). */
+    /* Visits every point of a run's metric with a step in [step_lo, step_hi] (INT64_MIN and
+     * INT64_MAX: all), one at a time (no copy of the whole series), in key order (step,
+     * timestamp, value), until fn returns false. NULL: not offered (read metric_history). */
     cairn_status (*metric_scan)(cairn_ctx *ctx, const char *run_id, const char *key,
-                                cairn_series_x x, bool (*fn)(void *user, const cairn_metric *m),
-                                void *user);
+                                int64_t step_lo, int64_t step_hi,
+                                bool (*fn)(void *user, const cairn_metric *m), void *user);
     /* Visits the block summaries (cn_metric_block) of a run's metric in block order, until fn
      * returns false: one per 64 steps that hold a point, so a chart of a long series reads no
      * point. The store computes from the points the summaries it does not hold yet or that

@@ -120,8 +120,8 @@ cairn_status cn_store_metric_span(cairn_ctx *ctx, const char *run_id, const char
 }
 
 cairn_status cn_store_metric_scan(cairn_ctx *ctx, const char *run_id, const char *key,
-                                  cairn_series_x x, bool (*fn)(void *user, const cairn_metric *m),
-                                  void *user)
+                                  int64_t step_lo, int64_t step_hi,
+                                  bool (*fn)(void *user, const cairn_metric *m), void *user)
 {
     cn_stmt *st = NULL;
     cairn_status rc = run_known(ctx, run_id, key);
@@ -129,11 +129,16 @@ cairn_status cn_store_metric_scan(cairn_ctx *ctx, const char *run_id, const char
         return rc;
     /* In the primary key's order whatever the axis: no sort (the caller folds points by their
      * x, in any order). */
-    (void)x;
-    rc = cn_store_query(ctx, &st,
-                        "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND "
-                        "key = ? ORDER BY step, timestamp, value",
-                        "ss", run_id, key);
+    bool all = step_lo == INT64_MIN && step_hi == INT64_MAX;
+    rc = all ? cn_store_query(ctx, &st,
+                              "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = "
+                              "? AND key = ? ORDER BY step, timestamp, value",
+                              "ss", run_id, key)
+             : cn_store_query(ctx, &st,
+                              "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = "
+                              "? AND key = ? AND step >= ? AND step <= ? ORDER BY step, timestamp, "
+                              "value",
+                              "ssii", run_id, key, step_lo, step_hi);
     if (rc != CAIRN_OK)
         return rc;
     cairn_metric m = {.key = key};
@@ -171,6 +176,13 @@ static bool earlier(const cn_block_point *a, const cn_block_point *b)
 
 void cn_metric_block_add(cn_metric_block *b, const cn_block_point *p)
 {
+    /* t_first: the earliest timestamp, ties to the first in key order; t_last: the latest,
+     * ties to the last in key order. */
+    if (b->n == 0 || p->ts < b->t_first.ts ||
+        (p->ts == b->t_first.ts && point_before(p, &b->t_first)))
+        b->t_first = *p;
+    if (b->n == 0 || p->ts > b->t_last.ts || (p->ts == b->t_last.ts && point_before(&b->t_last, p)))
+        b->t_last = *p;
     if (b->n == 0 || point_before(p, &b->first))
         b->first = *p;
     if (b->n == 0 || point_before(&b->last, p))
@@ -252,14 +264,15 @@ static void read_point(cairn_ctx *ctx, cn_stmt *st, int col, cn_block_point *p, 
 
 #define BLOCK_COLS                                                                                 \
     "block, n, f_step, f_ts, f_value, f_nan, l_step, l_ts, l_value, l_nan, lo_step, lo_ts, "       \
-    "lo_value, hi_step, hi_ts, hi_value"
-#define BLOCK_N_COLS 16
+    "lo_value, hi_step, hi_ts, hi_value, tf_step, tf_ts, tf_value, tf_nan, tl_step, tl_ts, "       \
+    "tl_value, tl_nan"
+#define BLOCK_N_COLS 24
 #define BLOCKS_PER_INSERT 64
 
 static cairn_status bind_block(cairn_ctx *ctx, cn_stmt *st, int at, const char *run_id,
                                const char *key, const cn_metric_block *b)
 {
-    const cn_block_point *pts[2] = {&b->first, &b->last};
+    const cn_block_point *pts[4] = {&b->first, &b->last, &b->t_first, &b->t_last};
     cairn_status rc = cn_store_bind_text(ctx, st, at++, run_id);
     if (rc == CAIRN_OK)
         rc = cn_store_bind_text(ctx, st, at++, key);
@@ -289,6 +302,15 @@ static cairn_status bind_block(cairn_ctx *ctx, cn_stmt *st, int at, const char *
         if (rc == CAIRN_OK)
             rc = cn_store_bind_double(ctx, st, at++, ext[i]->value);
     }
+    for (int i = 2; i < 4 && rc == CAIRN_OK; i++) { /* t_first, t_last */
+        rc = cn_store_bind_int(ctx, st, at++, pts[i]->step);
+        if (rc == CAIRN_OK)
+            rc = cn_store_bind_int(ctx, st, at++, pts[i]->ts);
+        if (rc == CAIRN_OK)
+            rc = cn_store_bind_double(ctx, st, at++, pts[i]->value);
+        if (rc == CAIRN_OK)
+            rc = cn_store_bind_int(ctx, st, at++, pts[i]->nan);
+    }
     return rc;
 }
 
@@ -307,9 +329,12 @@ static cairn_status write_blocks(cairn_ctx *ctx, const char *run_id, const char 
         size_t n = v->n - i < BLOCKS_PER_INSERT ? v->n - i : BLOCKS_PER_INSERT;
         cn_buf sql = CN_BUF_INIT;
         cn_buf_puts(&sql, "INSERT INTO metric_blocks (run_uuid, key, " BLOCK_COLS ") VALUES ");
-        for (size_t k = 0; k < n; k++)
-            cn_buf_puts(&sql, k ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        for (size_t k = 0; k < n; k++) { /* run_uuid, key and the BLOCK_N_COLS columns */
+            cn_buf_puts(&sql, k ? ", (?" : "(?");
+            for (int c = 1; c < BLOCK_N_COLS + 2; c++)
+                cn_buf_puts(&sql, ", ?");
+            cn_buf_putc(&sql, ')');
+        }
         cn_stmt *st = NULL;
         rc = cn_store_prepare(ctx, sql.data, &st);
         cn_buf_release(&sql);
@@ -442,6 +467,8 @@ cairn_status cn_store_metric_blocks(cairn_ctx *ctx, const char *run_id, const ch
             read_point(ctx, st, 10, &b.lo, false);
             read_point(ctx, st, 13, &b.hi, false);
         }
+        read_point(ctx, st, 16, &b.t_first, true);
+        read_point(ctx, st, 20, &b.t_last, true);
         for (; more && next < v.n && v.items[next].block < b.block; next++)
             more = fn(user, &v.items[next]);
         if (more)

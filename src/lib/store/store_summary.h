@@ -10,8 +10,8 @@ cairn_status cn_store_experiments_summary(cairn_ctx *ctx, cairn_view view,
 cairn_status cn_store_metric_span(cairn_ctx *ctx, const char *run_id, const char *key,
                                   cairn_series_x x, bool *any, int64_t *first, int64_t *last);
 cairn_status cn_store_metric_scan(cairn_ctx *ctx, const char *run_id, const char *key,
-                                  cairn_series_x x, bool (*fn)(void *user, const cairn_metric *m),
-                                  void *user);
+                                  int64_t step_lo, int64_t step_hi,
+                                  bool (*fn)(void *user, const cairn_metric *m), void *user);
 cairn_status cn_store_metric_blocks(cairn_ctx *ctx, const char *run_id, const char *key,
                                     bool (*fn)(void *user, const cn_metric_block *b), void *user);
 /* Folds point p into block b (n counted); b zeroed with n 0 is an empty block. */

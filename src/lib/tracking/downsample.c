@@ -46,15 +46,18 @@ static void folder_init(folder *f, cairn_series_x x, double x0, double x1, size_
     f->buckets = cn_xcalloc(f->n_buckets, sizeof *f->buckets);
 }
 
+static size_t bucket_of(const folder *f, double xm)
+{
+    if (!(f->span > 0))
+        return 0;
+    double r = (xm - f->x0) / f->span * (double)f->n_buckets;
+    return r >= (double)f->n_buckets ? f->n_buckets - 1 : r > 0 ? (size_t)r : 0;
+}
+
 static void fold(folder *f, const cairn_metric *m, size_t i)
 {
     double xm = x_of(m, f->x);
-    size_t b = 0;
-    if (f->span > 0) {
-        double r = (xm - f->x0) / f->span * (double)f->n_buckets;
-        b = r >= (double)f->n_buckets ? f->n_buckets - 1 : r > 0 ? (size_t)r : 0;
-    }
-    bucket *k = &f->buckets[b];
+    bucket *k = &f->buckets[bucket_of(f, xm)];
     /* First and last by x (ties: by arrival), so that points may arrive in any order. */
     if (!k->used) {
         k->used = true;
@@ -320,6 +323,14 @@ static void emit_blocks(const block_state *s, cairn_metric_series *series)
     }
 }
 
+/* Whether steps first..last span at least 4 blocks a bucket: then the block summaries answer. */
+static bool long_step_span(int64_t first, int64_t last, size_t max_points)
+{
+    uint64_t n_blocks =
+        (uint64_t)(last >> CN_METRIC_BLOCK_SHIFT) - (uint64_t)(first >> CN_METRIC_BLOCK_SHIFT) + 1;
+    return n_blocks != 0 && n_blocks / 4 >= max_points / 4; /* 0: the int64 range wrapped */
+}
+
 /* Downsamples from the block summaries when the series spans at least 4 blocks a bucket;
  * *used false leaves it to the scan (a short span, or few enough points to send whole). */
 static cairn_status from_blocks(cairn_ctx *ctx, const char *run_id, const char *key,
@@ -347,6 +358,116 @@ static cairn_status from_blocks(cairn_ctx *ctx, const char *run_id, const char *
         *used = true;
     }
     free(s.buckets);
+    return rc;
+}
+
+/* ---- against time, from the block summaries ----
+ * The buckets are those of the scan (equal slices of [earliest, latest timestamp]). A block
+ * whose points all fall in one bucket (its earliest and latest timestamps do) adds its earliest,
+ * lowest, highest and latest points, in key order, which is what folding its every point would
+ * leave in the bucket; the points of a block that spans a bucket's edge are read and folded one
+ * by one. Blocks come in key order, so ties go as in the scan. Used when few blocks span an
+ * edge (timestamps rising with the steps, as a training loop logs them). */
+typedef struct block_vec {
+    cn_metric_block *items;
+    size_t n, cap;
+} block_vec;
+
+static bool collect_block(void *user, const cn_metric_block *b)
+{
+    block_vec *v = user;
+    if (v->n == v->cap) {
+        v->cap = v->cap ? 2 * v->cap : 1024;
+        v->items = cn_xrealloc(v->items, v->cap * sizeof *v->items);
+    }
+    v->items[v->n++] = *b;
+    return true;
+}
+
+static cairn_metric metric_of(const cn_block_point *p)
+{
+    cairn_metric m = {.step = p->step, .timestamp_ms = p->ts, .value = p->nan ? NAN : p->value};
+    return m;
+}
+
+typedef struct time_fold {
+    folder *f;
+    size_t arrival;
+} time_fold;
+
+static bool fold_point(void *user, const cairn_metric *m)
+{
+    time_fold *t = user;
+    fold(t->f, m, t->arrival++);
+    return true;
+}
+
+static cairn_status from_blocks_by_time(cairn_ctx *ctx, const char *run_id, const char *key,
+                                        size_t max_points, cairn_metric_series *series, bool *used)
+{
+    *used = false;
+    const cn_store_ops *ops = CN_STORE_OPS(ctx);
+    block_vec v = {0};
+    folder f = {0};
+    cairn_status rc = ops->metric_blocks(ctx, run_id, key, collect_block, &v);
+    int64_t total = 0, t0 = INT64_MAX, t1 = INT64_MIN;
+    for (size_t i = 0; i < v.n; i++) {
+        total += v.items[i].n;
+        if (v.items[i].t_first.ts < t0)
+            t0 = v.items[i].t_first.ts;
+        if (v.items[i].t_last.ts > t1)
+            t1 = v.items[i].t_last.ts;
+    }
+    if (rc != CAIRN_OK || total <= (int64_t)max_points)
+        goto done;
+    folder_init(&f, CAIRN_SERIES_X_TIME, (double)t0, (double)t1, max_points);
+    size_t edge_points = 0; /* points of the blocks that span an edge: read one by one */
+    for (size_t i = 0; i < v.n; i++)
+        if (bucket_of(&f, (double)v.items[i].t_first.ts) !=
+            bucket_of(&f, (double)v.items[i].t_last.ts))
+            edge_points += (size_t)v.items[i].n;
+    if (edge_points > (size_t)total / 4) /* the scan reads less */
+        goto done;
+    time_fold tf = {&f, 0};
+    for (size_t i = 0; i < v.n && rc == CAIRN_OK; i++) {
+        const cn_metric_block *b = &v.items[i];
+        if (bucket_of(&f, (double)b->t_first.ts) != bucket_of(&f, (double)b->t_last.ts)) {
+            int64_t s0 = b->block * ((int64_t)1 << CN_METRIC_BLOCK_SHIFT);
+            rc = ops->metric_scan(ctx, run_id, key, s0,
+                                  s0 + ((int64_t)1 << CN_METRIC_BLOCK_SHIFT) - 1, fold_point, &tf);
+            continue;
+        }
+        cn_block_point pts[4] = {b->t_first, b->t_last, b->t_first, b->t_first};
+        int n = 2;
+        if (b->has_value) {
+            pts[n++] = b->lo;
+            pts[n++] = b->hi;
+        }
+        for (int k = 1; k < n; k++) /* insertion sort in key order */
+            for (int m = k; m > 0 && block_point_before(&pts[m], &pts[m - 1]); m--) {
+                cn_block_point t = pts[m];
+                pts[m] = pts[m - 1];
+                pts[m - 1] = t;
+            }
+        for (int k = 0; k < n; k++) {
+            if (k && block_point_same(&pts[k], &pts[k - 1]))
+                continue;
+            cairn_metric m = metric_of(&pts[k]);
+            fold_point(&tf, &m);
+        }
+    }
+    if (rc != CAIRN_OK)
+        goto done;
+    cn_arena *a = series->internal_;
+    series->points = cn_arena_alloc(a, f.n_buckets * 4 * sizeof *series->points);
+    series->n = 0;
+    series_sink sink = {series};
+    folder_emit(&f, emit_point, &sink);
+    series->total = (size_t)total;
+    *used = true;
+done:
+    free(f.buckets);
+    free(v.items);
     return rc;
 }
 
@@ -380,27 +501,34 @@ cairn_status cairn_run_metric_downsample(cairn_ctx *ctx, const char *run_id, con
     series->internal_ = a;
     const cn_store_ops *ops = CN_STORE_OPS(ctx);
     if (ops->metric_scan && ops->metric_span) {
-        /* Streamed: memory for max_points points, whatever the series' length. */
+        /* Streamed: memory for max_points points, whatever the series' length. A long span
+         * of steps is answered from the block summaries instead (no point read). */
         bool any = false;
         int64_t first = 0, last = 0;
-        rc = ops->metric_span(ctx, run_id, key, o->x, &any, &first, &last);
+        rc = ops->metric_span(ctx, run_id, key, CAIRN_SERIES_X_STEP, &any, &first, &last);
         if (rc != CAIRN_OK)
             goto done;
-        if (any && o->x == CAIRN_SERIES_X_STEP && ops->metric_blocks) {
+        if (any && ops->metric_blocks && long_step_span(first, last, max_points)) {
             bool used = false;
-            rc = from_blocks(ctx, run_id, key, max_points, first, last, series, &used);
+            rc = o->x == CAIRN_SERIES_X_STEP
+                     ? from_blocks(ctx, run_id, key, max_points, first, last, series, &used)
+                     : from_blocks_by_time(ctx, run_id, key, max_points, series, &used);
             if (rc != CAIRN_OK)
                 goto done;
             if (used)
                 goto finish;
         }
+        if (any && o->x == CAIRN_SERIES_X_TIME)
+            rc = ops->metric_span(ctx, run_id, key, o->x, &any, &first, &last);
+        if (rc != CAIRN_OK)
+            goto done;
         s.max_points = max_points;
         s.x = o->x;
         s.x0 = (double)first;
         s.x1 = (double)last;
         s.held = cn_xmalloc(max_points * sizeof *s.held);
         if (any)
-            rc = ops->metric_scan(ctx, run_id, key, o->x, on_point, &s);
+            rc = ops->metric_scan(ctx, run_id, key, INT64_MIN, INT64_MAX, on_point, &s);
         if (rc != CAIRN_OK)
             goto done;
         series->total = s.n;

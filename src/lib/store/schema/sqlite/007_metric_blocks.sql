@@ -7,7 +7,8 @@
 -- column update, not a summary. Per block: the number of points n; the first and the last
 -- point in the metrics table's key order (step, timestamp, value, is_nan); the lowest and the
 -- highest value that is not NaN (lo_*, hi_*: NULL when every point is NaN), ties going to the
--- point first in key order.
+-- point first in key order; the earliest and the latest point by timestamp (tf_*: ties to the
+-- first in key order, tl_*: to the last), for charts against wall time.
 -- latest_metrics.blocks: 1 when metric_blocks hold the series' summaries; then dirty_lo and
 -- dirty_hi bound the steps logged since (NULL: none), whose blocks are computed again from
 -- the points by the next chart. seq counts the writes of the series' points: summaries
@@ -35,5 +36,13 @@ CREATE TABLE metric_blocks (
     hi_step INTEGER,
     hi_ts INTEGER,
     hi_value REAL,
+    tf_step INTEGER NOT NULL,
+    tf_ts INTEGER NOT NULL,
+    tf_value REAL NOT NULL,
+    tf_nan INTEGER NOT NULL,
+    tl_step INTEGER NOT NULL,
+    tl_ts INTEGER NOT NULL,
+    tl_value REAL NOT NULL,
+    tl_nan INTEGER NOT NULL,
     PRIMARY KEY (run_uuid, key, block)
 ) WITHOUT ROWID;
