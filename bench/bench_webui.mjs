@@ -51,6 +51,8 @@ await measure('first_rows_sorted_by_metric', `#/exp/${e}?order=${encodeURICompon
 await measure('first_rows_filtered', `#/exp/${e}?filter=${encodeURIComponent("metrics.loss < 0.5 and params.optimizer = 'adam' or tags.team = 'team-3'")}`, 'window.__cairnFirstRows');
 await measure('chart_1M_points', `#/chart?runs=${spec.long_run}&key=loss`, 'window.__cairnChartDrawn',
   (p) => p.evaluate(() => document.querySelector('#chart-note').textContent));
+await measure('chart_1M_points_time', `#/chart?runs=${spec.long_run}&key=loss&x=time`, 'window.__cairnChartDrawn',
+  (p) => p.evaluate(() => document.querySelector('#chart-note').textContent));
 
 // Scrolling: frames while the table scrolls through 5,000 rows (pages fetched on demand).
 {
