@@ -535,6 +535,16 @@ CAIRN_API cairn_status cairn_run_metric_downsample(cairn_ctx *ctx, const char *r
                                                    cairn_metric_series **out);
 CAIRN_API void cairn_metric_series_free(cairn_metric_series *series); /* NULL is a no-op */
 
+/* The latest step from which a metric series counts as long: from it on, its chart is made
+ * from block summaries of 64 steps (docs/rest.md, "Downsampling"). */
+#define CAIRN_SUMMARY_MIN_STEPS 128000
+/* Computes and keeps the block summaries of up to max_series long series (latest step at least
+ * CAIRN_SUMMARY_MIN_STEPS) that have none yet, so that their first chart reads no point; a
+ * series whose points were being logged meanwhile is left for a later call. *n_kept: how many
+ * were kept. `cairn server` calls it in the background; a read-only or remote store has
+ * nothing to do (0). */
+CAIRN_API cairn_status cairn_metrics_summarize(cairn_ctx *ctx, size_t max_series, size_t *n_kept);
+
 typedef struct cairn_experiment_summary {
     const char *experiment_id;
     const char *name;

@@ -944,6 +944,7 @@ const cn_store_ops cn_store_sql_ops = {
     .metric_span = cn_store_metric_span,
     .metric_scan = cn_store_metric_scan,
     .metric_blocks = cn_store_metric_blocks,
+    .metrics_summarize = cn_store_metrics_summarize,
     .run_heartbeat = cn_store_run_heartbeat,
     .runs_reap = cn_store_runs_reap,
     .model_create = cn_store_model_create,

@@ -355,12 +355,12 @@ static cairn_status write_blocks(cairn_ctx *ctx, const char *run_id, const char 
  * if it still is (no point logged since), in one write transaction that also clears the dirty
  * range. On PostgreSQL the series' latest_metrics row is locked first, so a writer of the
  * series waits for the transaction; on SQLite the transaction holds the write lock. */
-static void keep_blocks(cairn_ctx *ctx, const char *run_id, const char *key, const block_vec *v,
+static bool keep_blocks(cairn_ctx *ctx, const char *run_id, const char *key, const block_vec *v,
                         bool all, int64_t b0, int64_t b1, int64_t seq0)
 {
     cn_sql_store *s = cn_store_sql(ctx);
     if (s->read_only || s->in_txn)
-        return;
+        return false;
     bool pg = strcmp(s->db_ops->name, "postgresql") == 0;
     int64_t seq = 0;
     bool found = false;
@@ -374,7 +374,7 @@ static void keep_blocks(cairn_ctx *ctx, const char *run_id, const char *key, con
                             "ss", run_id, key);
     if (rc == CAIRN_OK && (!found || seq != seq0)) { /* points came meanwhile: the next read */
         cn_store_rollback(ctx);
-        return;
+        return false;
     }
     if (rc == CAIRN_OK)
         rc = write_blocks(ctx, run_id, key, v, all, b0, b1);
@@ -388,17 +388,19 @@ static void keep_blocks(cairn_ctx *ctx, const char *run_id, const char *key, con
     else
         cn_store_rollback(ctx);
     if (rc == CAIRN_OK)
-        return;
+        return true;
 fail:
     /* Nothing is lost: the answer was computed from the points, and the next read computes the
      * summaries again (a busy or full store refuses the write). */
     cn_log(ctx, CAIRN_LOG_DEBUG, "store", "metric '%s' of run %s: summaries not kept: %s", key,
            run_id, ctx->err.data ? ctx->err.data : "");
     cn_buf_clear(&ctx->err);
+    return false;
 }
 
-cairn_status cn_store_metric_blocks(cairn_ctx *ctx, const char *run_id, const char *key,
-                                    bool (*fn)(void *user, const cn_metric_block *b), void *user)
+static cairn_status metric_blocks(cairn_ctx *ctx, const char *run_id, const char *key,
+                                  bool (*fn)(void *user, const cn_metric_block *b), void *user,
+                                  bool *kept_out)
 {
     cairn_status rc = run_known(ctx, run_id, key);
     if (rc != CAIRN_OK)
@@ -439,7 +441,9 @@ cairn_status cn_store_metric_blocks(cairn_ctx *ctx, const char *run_id, const ch
                             kept ? block_last_step(b1) : INT64_MAX, &v);
         if (rc != CAIRN_OK)
             goto done;
-        keep_blocks(ctx, run_id, key, &v, !kept, b0, b1, seq0);
+        bool now_kept = keep_blocks(ctx, run_id, key, &v, !kept, b0, b1, seq0);
+        if (kept_out)
+            *kept_out = now_kept;
     }
     if (!kept) {
         for (size_t i = 0; i < v.n; i++)
@@ -483,5 +487,54 @@ cairn_status cn_store_metric_blocks(cairn_ctx *ctx, const char *run_id, const ch
         more = fn(user, &v.items[next]);
 done:
     free(v.items);
+    return rc;
+}
+
+cairn_status cn_store_metric_blocks(cairn_ctx *ctx, const char *run_id, const char *key,
+                                    bool (*fn)(void *user, const cn_metric_block *b), void *user)
+{
+    return metric_blocks(ctx, run_id, key, fn, user, NULL);
+}
+
+static bool no_block(void *user, const cn_metric_block *b)
+{
+    (void)user;
+    (void)b;
+    return false;
+}
+
+cairn_status cn_store_metrics_summarize(cairn_ctx *ctx, int64_t min_step, size_t max,
+                                        size_t *n_kept)
+{
+    *n_kept = 0;
+    if (cn_store_sql(ctx)->read_only || max == 0)
+        return CAIRN_OK;
+    /* The candidates first (a few rows), then each computed and kept on its own. */
+    cn_stmt *st = NULL;
+    cairn_status rc = cn_store_query(ctx, &st,
+                                     "SELECT run_uuid, key FROM latest_metrics WHERE blocks = 0 "
+                                     "AND step >= ? LIMIT ?",
+                                     "ii", min_step, (int64_t)max);
+    if (rc != CAIRN_OK)
+        return rc;
+    char **names = cn_xcalloc(2 * max, sizeof *names);
+    size_t n = 0;
+    int r;
+    while (n < max && (r = cn_store_step(ctx, st)) == CN_DB_ROW) {
+        names[2 * n] = cn_xstrdup(cn_col_text(ctx, st, 0));
+        names[2 * n + 1] = cn_xstrdup(cn_col_text(ctx, st, 1));
+        n++;
+    }
+    cn_store_finalize(ctx, st);
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        bool kept = false;
+        rc = metric_blocks(ctx, names[2 * i], names[2 * i + 1], no_block, NULL, &kept);
+        if (rc == CAIRN_ENOTFOUND) /* the run went meanwhile */
+            rc = CAIRN_OK;
+        *n_kept += kept;
+    }
+    for (size_t i = 0; i < 2 * n; i++)
+        free(names[i]);
+    free(names);
     return rc;
 }

@@ -14,6 +14,8 @@ cairn_status cn_store_metric_scan(cairn_ctx *ctx, const char *run_id, const char
                                   bool (*fn)(void *user, const cairn_metric *m), void *user);
 cairn_status cn_store_metric_blocks(cairn_ctx *ctx, const char *run_id, const char *key,
                                     bool (*fn)(void *user, const cn_metric_block *b), void *user);
+cairn_status cn_store_metrics_summarize(cairn_ctx *ctx, int64_t min_step, size_t max,
+                                        size_t *n_kept);
 /* Folds point p into block b (n counted); b zeroed with n 0 is an empty block. */
 void cn_metric_block_add(cn_metric_block *b, const cn_block_point *p);
 #endif

@@ -576,3 +576,18 @@ done:
 }
 
 CN_DEFINE_ARENA_FREE(cairn_metric_series_free, cairn_metric_series)
+
+cairn_status cairn_metrics_summarize(cairn_ctx *ctx, size_t max_series, size_t *n_kept)
+{
+    size_t none = 0;
+    if (!n_kept)
+        n_kept = &none;
+    *n_kept = 0;
+    cairn_status rc = cn_need_store(ctx);
+    if (rc != CAIRN_OK)
+        return rc;
+    const cn_store_ops *ops = CN_STORE_OPS(ctx);
+    if (!ops->metrics_summarize)
+        return CAIRN_OK;
+    return ops->metrics_summarize(ctx, CAIRN_SUMMARY_MIN_STEPS, max_series, n_kept);
+}

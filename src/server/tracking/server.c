@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tracking/group.h"
+#include "tracking/summarize.h"
 #include "tracking/trk.h"
 #include "tracking/webui.h"
 #include "base/fs.h"
@@ -480,6 +481,7 @@ int trk_serve(const trk_config *cfg)
     cairn_ctx *ctx = NULL;
     int rc = 1;
     http_server *srv = NULL;
+    trk_summarizer *summarizer = NULL;
     if (cairn_open(cfg->store_uri, &o, &ctx) != CAIRN_OK) {
         fprintf(stderr, "cairn: error: %s\n", ctx ? cairn_errmsg(ctx) : "cannot open the store");
         goto done;
@@ -533,6 +535,10 @@ int trk_serve(const trk_config *cfg)
     app.group = trk_group_start(cfg->store_uri, app.root, err, sizeof err);
     if (!app.group)
         fprintf(stderr, "cairn: warning: no group commit (%s); each write commits alone\n", err);
+    summarizer = trk_summarizer_start(cfg->store_uri, app.root, err, sizeof err);
+    if (!summarizer)
+        fprintf(stderr, "cairn: warning: no background summaries (%s); charts compute them\n",
+                err);
     srv = http_start(&hc, &app_ops, &app, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "cairn: error: %s\n", err);
@@ -551,6 +557,7 @@ int trk_serve(const trk_config *cfg)
     rc = 0;
 done:
     http_stop(srv, 0);
+    trk_summarizer_stop(summarizer);
     trk_group_stop(app.group); /* after http_stop: it answers what http_stop waits for */
     for (size_t i = 0; i < app.n_ctxs; i++)
         cairn_close(app.ctxs[i]);
