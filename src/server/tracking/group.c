@@ -19,8 +19,10 @@
 #define GROUP_MAX_BATCHES 64
 /* And at most about this many points, so one transaction stays short. */
 #define GROUP_MAX_METRICS 20000
-/* Before it takes a group, the writer yields its CPU this many times (see writer_main). */
+/* Before it takes a group of small batches, the writer yields its CPU this many times (see
+ * writer_main); not once the queue holds this many points: big batches cost per point. */
 #define GROUP_YIELDS 6
+#define GROUP_YIELD_METRICS 256
 
 typedef struct group_item {
     struct group_item *next;
@@ -35,7 +37,7 @@ struct trk_group {
     pthread_mutex_t mu;
     pthread_cond_t wake;
     group_item *head, **tail; /* the queue, oldest first */
-    size_t n_queued;
+    size_t n_queued, n_queued_metrics;
     bool stopping;
     pthread_t thread;
     cairn_ctx *ctx; /* the writer's own store connection */
@@ -139,7 +141,9 @@ static void *writer_main(void *arg)
          * them run first; when nothing else waits to run it returns at once, so a lone request
          * is still committed without a timer's delay. Stopping at the first yield that brought
          * nothing new measured slower than a fixed count (docs/bench.md). */
-        for (int y = 0; y < GROUP_YIELDS && g->n_queued < GROUP_MAX_BATCHES; y++) {
+        for (int y = 0; y < GROUP_YIELDS && g->n_queued < GROUP_MAX_BATCHES &&
+                        g->n_queued_metrics < GROUP_YIELD_METRICS;
+             y++) {
             pthread_mutex_unlock(&g->mu);
             sched_yield();
             pthread_mutex_lock(&g->mu);
@@ -155,6 +159,7 @@ static void *writer_main(void *arg)
         }
         g->head = last->next;
         g->n_queued -= n;
+        g->n_queued_metrics -= n_metrics;
         if (!g->head)
             g->tail = &g->head;
         last->next = NULL;
@@ -302,6 +307,7 @@ bool trk_group_submit(trk_call *c, const cairn_run_batch *b)
     *g->tail = it;
     g->tail = &it->next;
     g->n_queued++;
+    g->n_queued_metrics += it->b.n_metrics;
     pthread_cond_signal(&g->wake);
     pthread_mutex_unlock(&g->mu);
     return true;
