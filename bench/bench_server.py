@@ -524,9 +524,10 @@ def benchmark(args, workdir):
     if args.rounds > 1:
         print('%d rounds, the ceiling and cairn in turn; medians below. log-metric cairn/ceiling '
               'by round: %s' % (args.rounds, ', '.join('%.2f' % r for r in rounds_ratio)))
-    print('search seeded with %d runs in %.1f s; its answer %s'
-          % (args.search_runs, seed_s, 'checked (100 runs, m0 > 0.5, descending)'
-             if search_ok else 'WRONG (not 100 runs ordered by m0 descending)'))
+    if 'search' in args.rows:
+        print('search seeded with %d runs in %.1f s; its answer %s'
+              % (args.search_runs, seed_s, 'checked (100 runs, m0 > 0.5, descending)'
+                 if search_ok else 'WRONG (not 100 runs ordered by m0 descending)'))
     head = ('measurement', 'cairn', 'ceiling', 'cairn/ceiling', 'MLflow (documented)',
             'cairn vs MLflow', 'goal')
     table = [head]

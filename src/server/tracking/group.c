@@ -3,7 +3,9 @@
  * thread: the writer sleeps until a batch arrives, takes everything queued (up to a cap),
  * commits it with one cairn_runs_log_batches() call and resumes each request with its answer.
  * While it commits, the next group gathers, so the busier the server, the bigger the groups and
- * the fewer transactions per point. No timer: a lone request is committed at once.
+ * the fewer transactions per point; before it takes small batches the writer yields its CPU a
+ * few times, so that workers waiting for one queue theirs first. No timer: a lone request is
+ * committed at once.
  * The answers go out from a second thread, the answerer: resuming a connection costs a system
  * call per request, which would otherwise stretch the writer's loop, the one serial part. */
 #include "tracking/group.h"
