@@ -13,8 +13,23 @@ const outdir = path.resolve(process.argv[2] || path.join(here, 'dist'));
 fs.rmSync(outdir, { recursive: true, force: true });
 fs.mkdirSync(path.join(outdir, 'static'), { recursive: true });
 
+// boot.js is built alone, with early.js inside it: one small file that runs the moment it
+// arrives, with no import to wait for (the app's bundle has its own copy of early.js).
+const bootResult = await esbuild.build({
+  entryPoints: { boot: path.join(here, 'src', 'boot.js') },
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  splitting: false,
+  target: ['es2020'],
+  entryNames: '[name]-[hash]',
+  outdir: path.join(outdir, 'static'),
+  metafile: true,
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
 const result = await esbuild.build({
-  entryPoints: { app: path.join(here, 'src', 'main.js'), boot: path.join(here, 'src', 'boot.js') },
+  entryPoints: { app: path.join(here, 'src', 'main.js') },
   bundle: true,
   minify: true,
   format: 'esm',
@@ -28,7 +43,7 @@ const result = await esbuild.build({
   logLevel: 'warning',
 });
 let js = '', css = '', boot = '', preload = [];
-const outputs = result.metafile.outputs;
+const outputs = Object.assign({}, result.metafile.outputs, bootResult.metafile.outputs);
 const staticImports = (meta) => meta.imports.filter((i) => i.kind === 'import-statement').map((i) => path.basename(i.path));
 for (const [out, meta] of Object.entries(outputs)) {
   if (!out.endsWith('.js') || !meta.entryPoint) continue;
@@ -38,8 +53,7 @@ for (const [out, meta] of Object.entries(outputs)) {
     preload.push(...staticImports(meta));
   } else if (meta.entryPoint.endsWith('src/boot.js')) {
     boot = path.basename(out);
-    if (meta.cssBundle) throw new Error('src/boot.js must not import CSS');
-    preload.push(...staticImports(meta));
+    if (meta.cssBundle || meta.imports.length) throw new Error('src/boot.js must stay one file without CSS');
   }
 }
 preload = [...new Set(preload)];
