@@ -230,8 +230,7 @@ typedef struct cn_store_ops {
                                   bool (*fn)(void *user, const cn_metric_block *b), void *user);
     /* Computes and keeps the summaries of up to max series whose latest step is at least
      * min_step and which have none kept; *n_kept as cairn_metrics_summarize. NULL: none. */
-    cairn_status (*metrics_summarize)(cairn_ctx *ctx, int64_t min_step, size_t max,
-                                      size_t *n_kept);
+    cairn_status (*metrics_summarize)(cairn_ctx *ctx, int64_t min_step, size_t max, size_t *n_kept);
 
     /* ---- heartbeats (see CAIRN_HEARTBEAT_MISSED_MAX in cairn/tracking.h) ---- */
     /* Records that the run's process is alive at beat_ms and beats every interval_ms; only a

@@ -537,8 +537,7 @@ int trk_serve(const trk_config *cfg)
         fprintf(stderr, "cairn: warning: no group commit (%s); each write commits alone\n", err);
     summarizer = trk_summarizer_start(cfg->store_uri, app.root, err, sizeof err);
     if (!summarizer)
-        fprintf(stderr, "cairn: warning: no background summaries (%s); charts compute them\n",
-                err);
+        fprintf(stderr, "cairn: warning: no background summaries (%s); charts compute them\n", err);
     srv = http_start(&hc, &app_ops, &app, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "cairn: error: %s\n", err);
