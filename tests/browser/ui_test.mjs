@@ -62,7 +62,7 @@ try {
   await page.fill('#exp-search', 'webui');
   await page.press('#exp-search', 'Enter');
   await page.waitForFunction(() => location.hash.includes('q=webui'));
-  await page.waitForSelector('#experiments tbody tr');
+  await page.waitForSelector('#experiments[data-q="webui"] tbody tr'); // the new table, not the old
   seen.experiments_searched = await page.$$eval('#experiments tbody tr', (rows) => rows.length);
 
   // ---- a runs page opened from its address: boot.js's early requests are the page's own ----

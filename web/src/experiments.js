@@ -38,7 +38,7 @@ export async function experimentsPage(app, { query, seq }) {
   const form = h('form', { class: 'toolbar', onsubmit: (ev) => { ev.preventDefault(); navigate('/', { q: search.value }); } }, search, h('button', { type: 'submit' }, 'Search'),
     h('a', { href: link('/studies'), id: 'studies-link' }, 'Studies'));
   const tbody = h('tbody');
-  const table = h('table', { class: 'grid', id: 'experiments' },
+  const table = h('table', { class: 'grid', id: 'experiments', dataset: { q } }, // the search it shows
     h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'ID'), h('th', { class: 'num' }, 'Runs'), h('th', null, 'Last activity'), h('th', null, 'Created'))),
     tbody);
   for (const e of experiments) {
