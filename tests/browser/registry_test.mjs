@@ -131,8 +131,11 @@ try {
   await shots('monitoring');
   seen.drift_log = await page.getAttribute('#drift-charts', 'data-log');
   await page.click('#drift-log');
-  await waitFor(() => location.hash.includes('log=') && document.querySelector('#drift-charts[data-log]') &&
-    [...document.querySelectorAll('.drift-chart')].every((e) => e.dataset.drawn === '1'));
+  // The page drawn again: its charts' container says another scale than before (not the old
+  // page still on screen while the hash has changed).
+  await waitFor((before) => location.hash.includes('log=') && document.querySelector('#drift-charts[data-log]') &&
+    document.querySelector('#drift-charts').dataset.log !== before &&
+    [...document.querySelectorAll('.drift-chart')].every((e) => e.dataset.drawn === '1'), seen.drift_log);
   seen.drift_log_after = await page.getAttribute('#drift-charts', 'data-log');
   await go(`#/monitoring/${enc(spec.model)}/1`);
   await page.waitForSelector('#drift-missing');
