@@ -30,6 +30,17 @@ typedef struct cn_metric_block {
     cn_block_point first, last, lo, hi, t_first, t_last;
     bool has_value;
 } cn_metric_block;
+/* Key order of the metrics table: step, timestamp, value (0 for NaN), then NaN last. */
+static inline bool cn_block_point_before(const cn_block_point *a, const cn_block_point *b)
+{
+    if (a->step != b->step)
+        return a->step < b->step;
+    if (a->ts != b->ts)
+        return a->ts < b->ts;
+    if (a->value != b->value)
+        return a->value < b->value;
+    return !a->nan && b->nan;
+}
 
 /* What the run handle needs to know of a run. */
 typedef struct cn_run_row {

@@ -156,18 +156,6 @@ cairn_status cn_store_metric_scan(cairn_ctx *ctx, const char *run_id, const char
 
 /* ---- block summaries (schema 007): one per 64 steps of a long metric ---- */
 
-/* Key order of the metrics table: step, timestamp, value (0 for NaN), is_nan. */
-static bool point_before(const cn_block_point *a, const cn_block_point *b)
-{
-    if (a->step != b->step)
-        return a->step < b->step;
-    if (a->ts != b->ts)
-        return a->ts < b->ts;
-    if (a->value != b->value)
-        return a->value < b->value;
-    return !a->nan && b->nan;
-}
-
 /* Ties of lo and hi go to the point first in key order: same value, compare step, timestamp. */
 static bool earlier(const cn_block_point *a, const cn_block_point *b)
 {
@@ -179,13 +167,14 @@ void cn_metric_block_add(cn_metric_block *b, const cn_block_point *p)
     /* t_first: the earliest timestamp, ties to the first in key order; t_last: the latest,
      * ties to the last in key order. */
     if (b->n == 0 || p->ts < b->t_first.ts ||
-        (p->ts == b->t_first.ts && point_before(p, &b->t_first)))
+        (p->ts == b->t_first.ts && cn_block_point_before(p, &b->t_first)))
         b->t_first = *p;
-    if (b->n == 0 || p->ts > b->t_last.ts || (p->ts == b->t_last.ts && point_before(&b->t_last, p)))
+    if (b->n == 0 || p->ts > b->t_last.ts ||
+        (p->ts == b->t_last.ts && cn_block_point_before(&b->t_last, p)))
         b->t_last = *p;
-    if (b->n == 0 || point_before(p, &b->first))
+    if (b->n == 0 || cn_block_point_before(p, &b->first))
         b->first = *p;
-    if (b->n == 0 || point_before(&b->last, p))
+    if (b->n == 0 || cn_block_point_before(&b->last, p))
         b->last = *p;
     b->n++;
     if (p->nan)
@@ -269,10 +258,24 @@ static void read_point(cairn_ctx *ctx, cn_stmt *st, int col, cn_block_point *p, 
 #define BLOCK_N_COLS 24
 #define BLOCKS_PER_INSERT 64
 
+/* Binds a point's step, timestamp, value and (with_nan) its NaN flag from *at on. */
+static cairn_status bind_point(cairn_ctx *ctx, cn_stmt *st, int *at, const cn_block_point *p,
+                               bool with_nan)
+{
+    cairn_status rc = cn_store_bind_int(ctx, st, (*at)++, p->step);
+    if (rc == CAIRN_OK)
+        rc = cn_store_bind_int(ctx, st, (*at)++, p->ts);
+    if (rc == CAIRN_OK)
+        rc = cn_store_bind_double(ctx, st, (*at)++, p->value);
+    if (rc == CAIRN_OK && with_nan)
+        rc = cn_store_bind_int(ctx, st, (*at)++, p->nan);
+    return rc;
+}
+
+/* Binds one row of BLOCK_COLS (after run_uuid and key) in its column order. */
 static cairn_status bind_block(cairn_ctx *ctx, cn_stmt *st, int at, const char *run_id,
                                const char *key, const cn_metric_block *b)
 {
-    const cn_block_point *pts[4] = {&b->first, &b->last, &b->t_first, &b->t_last};
     cairn_status rc = cn_store_bind_text(ctx, st, at++, run_id);
     if (rc == CAIRN_OK)
         rc = cn_store_bind_text(ctx, st, at++, key);
@@ -280,37 +283,23 @@ static cairn_status bind_block(cairn_ctx *ctx, cn_stmt *st, int at, const char *
         rc = cn_store_bind_int(ctx, st, at++, b->block);
     if (rc == CAIRN_OK)
         rc = cn_store_bind_int(ctx, st, at++, b->n);
+    if (rc == CAIRN_OK)
+        rc = bind_point(ctx, st, &at, &b->first, true);
+    if (rc == CAIRN_OK)
+        rc = bind_point(ctx, st, &at, &b->last, true);
+    const cn_block_point *ext[2] = {&b->lo, &b->hi}; /* NULL when every point is NaN */
     for (int i = 0; i < 2 && rc == CAIRN_OK; i++) {
-        rc = cn_store_bind_int(ctx, st, at++, pts[i]->step);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_int(ctx, st, at++, pts[i]->ts);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_double(ctx, st, at++, pts[i]->value);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_int(ctx, st, at++, pts[i]->nan);
-    }
-    const cn_block_point *ext[2] = {&b->lo, &b->hi};
-    for (int i = 0; i < 2 && rc == CAIRN_OK; i++) {
-        if (!b->has_value) {
-            for (int k = 0; k < 3 && rc == CAIRN_OK; k++)
-                rc = cn_store_bind_null(ctx, st, at++);
+        if (b->has_value) {
+            rc = bind_point(ctx, st, &at, ext[i], false);
             continue;
         }
-        rc = cn_store_bind_int(ctx, st, at++, ext[i]->step);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_int(ctx, st, at++, ext[i]->ts);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_double(ctx, st, at++, ext[i]->value);
+        for (int k = 0; k < 3 && rc == CAIRN_OK; k++)
+            rc = cn_store_bind_null(ctx, st, at++);
     }
-    for (int i = 2; i < 4 && rc == CAIRN_OK; i++) { /* t_first, t_last */
-        rc = cn_store_bind_int(ctx, st, at++, pts[i]->step);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_int(ctx, st, at++, pts[i]->ts);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_double(ctx, st, at++, pts[i]->value);
-        if (rc == CAIRN_OK)
-            rc = cn_store_bind_int(ctx, st, at++, pts[i]->nan);
-    }
+    if (rc == CAIRN_OK)
+        rc = bind_point(ctx, st, &at, &b->t_first, true);
+    if (rc == CAIRN_OK)
+        rc = bind_point(ctx, st, &at, &b->t_last, true);
     return rc;
 }
 

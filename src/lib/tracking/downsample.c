@@ -276,17 +276,6 @@ static bool on_block(void *user, const cn_metric_block *blk)
     return true;
 }
 
-static bool block_point_before(const cn_block_point *a, const cn_block_point *b)
-{
-    if (a->step != b->step)
-        return a->step < b->step;
-    if (a->ts != b->ts)
-        return a->ts < b->ts;
-    if (a->value != b->value)
-        return a->value < b->value;
-    return !a->nan && b->nan;
-}
-
 static bool block_point_same(const cn_block_point *a, const cn_block_point *b)
 {
     return a->step == b->step && a->ts == b->ts && a->value == b->value && a->nan == b->nan;
@@ -306,7 +295,7 @@ static void emit_blocks(const block_state *s, cairn_metric_series *series)
             pts[n++] = b->hi;
         }
         for (int i = 1; i < n; i++) /* insertion sort in key order */
-            for (int m = i; m > 0 && block_point_before(&pts[m], &pts[m - 1]); m--) {
+            for (int m = i; m > 0 && cn_block_point_before(&pts[m], &pts[m - 1]); m--) {
                 cn_block_point t = pts[m];
                 pts[m] = pts[m - 1];
                 pts[m - 1] = t;
@@ -444,7 +433,7 @@ static cairn_status from_blocks_by_time(cairn_ctx *ctx, const char *run_id, cons
             pts[n++] = b->hi;
         }
         for (int k = 1; k < n; k++) /* insertion sort in key order */
-            for (int m = k; m > 0 && block_point_before(&pts[m], &pts[m - 1]); m--) {
+            for (int m = k; m > 0 && cn_block_point_before(&pts[m], &pts[m - 1]); m--) {
                 cn_block_point t = pts[m];
                 pts[m] = pts[m - 1];
                 pts[m - 1] = t;
