@@ -9,6 +9,7 @@ deadlines only as a guard against hanging; nothing asserts how long anything too
 import json
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -128,12 +129,62 @@ class Worker(harness.CairnTest):
         -j 2; the sanitizer still checks 4 processes racing on one study."""
         if 'asan' in pathlib.Path(harness.CAIRN_BIN).parts:
             args = tuple('1' if i > 0 and args[i - 1] == '-j' else a for i, a in enumerate(args))
-        procs = [self.start('worker', *args, env=env) for _ in range(n)]
+        errs = [open(self.tmp / ('worker%d.err' % i), 'w+') for i in range(n)]
+        for f in errs:
+            self.addCleanup(f.close)
+        procs = [self.start('worker', *args, env=env, stderr=f) for f in errs]
         outs = []
-        for p in procs:
-            outs.append(p.communicate(timeout=harness.TIMEOUT_S)[0])
-            self.assertEqual(p.returncode, 0)
+        for p, f in zip(procs, errs):
+            try:
+                outs.append(p.communicate(timeout=harness.TIMEOUT_S)[0])
+            except subprocess.TimeoutExpired:
+                self.fail('a worker did not exit within %d s\n%s' %
+                          (harness.TIMEOUT_S, self.hang_report(procs, errs, args)))
+            f.seek(0)
+            self.assertEqual(p.returncode, 0, f.read())
         return outs
+
+    def hang_report(self, procs, errs, args):
+        """What a hung worker was doing, for the failure message: every worker's stderr, the
+        study's trials, and each live worker's threads (gdb's backtraces when gdb is there,
+        else the kernel's wait channels) and children."""
+        lines = []
+        for p, f in zip(procs, errs):
+            f.seek(0)
+            lines.append('--- worker %d (%s) stderr:\n%s' %
+                         (p.pid, 'running' if p.poll() is None else 'exit %d' % p.returncode,
+                          f.read()[-4000:]))
+        study = args[list(args).index('--study') + 1]
+        proc = self.cairn('study', 'trials', study, '--json', expect=None)
+        try:
+            lines.append('--- trials: ' + ', '.join(
+                '%d %s' % (t['number'], t['state']) for t in json.loads(proc.stdout)['trials']))
+        except (ValueError, KeyError):
+            lines.append('--- trials:\n' + proc.stdout[-2000:] + proc.stderr[-2000:])
+        for p in procs:
+            if p.poll() is not None:
+                continue
+            tasks = pathlib.Path('/proc/%d/task' % p.pid)
+            for t in sorted(tasks.iterdir()) if tasks.exists() else []:
+                try:
+                    lines.append('thread %s %s wchan=%s' % (
+                        t.name, (t / 'comm').read_text().strip(), (t / 'wchan').read_text()))
+                except OSError:
+                    pass
+            for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):
+                try:
+                    fields = stat.read_text().rsplit(')', 1)[1].split()
+                    if int(fields[1]) == p.pid:
+                        cmd = (stat.parent / 'cmdline').read_bytes().replace(b'\0', b' ')
+                        lines.append('child %s %s %s' % (stat.parent.name, fields[0], cmd))
+                except (OSError, ValueError, IndexError):
+                    pass
+            if shutil.which('gdb'):
+                bt = subprocess.run(['gdb', '-batch', '-p', str(p.pid), '-ex',
+                                     'thread apply all bt'], capture_output=True, text=True,
+                                    timeout=60)
+                lines.append(bt.stdout[-8000:])
+        return '\n'.join(lines)
 
     def check_unique(self, trials):
         numbers = [t['number'] for t in trials]

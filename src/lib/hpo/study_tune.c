@@ -37,6 +37,7 @@
 #define GPU_MAX 64
 #define WAIT_MIN_MS 50   /* a full study is asked again this often at least, */
 #define WAIT_MAX_MS 1000 /* and at most: half a heartbeat interval between */
+#define TELL_ATTEMPTS 3  /* a trial's end is told the store at most this many times */
 
 /* The signal tiers: what the calling thread has been told so far. */
 enum { TIER_NONE = 0, TIER_DRAIN, TIER_CANCEL };
@@ -479,8 +480,19 @@ static void run_trial(tune *t, cairn_ctx *wctx, cairn_study *ws, const cairn_tri
                  !(res && res->stop_reason && strcmp(res->stop_reason, "cancelled") == 0);
     pthread_mutex_unlock(&t->mu);
     int64_t retry_number = -1;
-    rc = cn_study_tell_retry(ws, trial->number, state, value, why.len ? why.data : NULL, false,
-                             retry ? o->max_retries : 0, &retry_number);
+    /* A tell the store failed (a lost connection, a lock held too long) is tried again: left
+     * RUNNING, the trial would hold every worker of a full study until it goes stale. A tell
+     * that did commit but whose answer was lost is refused the second time, harmlessly. */
+    for (int attempt = 1;; attempt++) {
+        rc = cn_study_tell_retry(ws, trial->number, state, value, why.len ? why.data : NULL, false,
+                                 retry ? o->max_retries : 0, &retry_number);
+        if (rc != CAIRN_EDB || attempt == TELL_ATTEMPTS)
+            break;
+        cn_log(wctx, CAIRN_LOG_WARN, "tune", "trial %lld: %s; telling the store again",
+               (long long)trial->number, cairn_errmsg(wctx));
+        struct timespec ts = {0, 200 * 1000000L * attempt};
+        nanosleep(&ts, NULL);
+    }
     if (rc != CAIRN_OK)
         cn_log(wctx, CAIRN_LOG_WARN, "tune", "trial %lld: %s", (long long)trial->number,
                cairn_errmsg(wctx));
