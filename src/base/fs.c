@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fs.c - file system helpers. Every file a user names is opened through cn_fs_open_regular, so
  * a FIFO or a device is refused instead of blocking the caller forever. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -245,4 +246,23 @@ bool cn_path_is_safe_relative(const char *rel)
             seg = p + 1;
         }
     }
+}
+
+int cn_fs_remove_tree(int dfd, const char *name)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return unlinkat(dfd, name, 0); /* a file or a symlink: the link itself goes */
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            rc |= cn_fs_remove_tree(dirfd(d), e->d_name);
+    closedir(d);
+    return rc ? rc : unlinkat(dfd, name, AT_REMOVEDIR);
 }

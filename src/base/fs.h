@@ -30,6 +30,9 @@ int cn_fs_read_fd(int fd, int (*each)(void *user, const void *p, size_t n), void
 int cn_fs_write_atomic(const char *path, const void *data, size_t len);
 int cn_fs_mkdirs(const char *path, unsigned mode);     /* mkdir -p */
 int cn_fs_copy_file(const char *src, const char *dst); /* creates dst's parent folders */
+/* Removes name (relative to the folder dfd, or AT_FDCWD) and, when it is a folder, everything
+ * under it, never following a symbolic link (a link is removed, not its target). */
+int cn_fs_remove_tree(int dfd, const char *name);
 bool cn_fs_is_dir(const char *path);
 bool cn_fs_exists(const char *path);
 /* Joins two path parts with one '/'. The caller frees. */

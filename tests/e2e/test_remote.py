@@ -23,6 +23,8 @@ class RemoteTest(CairnTest):
     def setUp(self):
         super().setUp()
         self.server_db = 'sqlite:///' + str(self.tmp / 'server.db').lstrip('/')
+        self.tmpdir = self.tmp / 'tmpdir'  # where remote runs stage their files
+        self.tmpdir.mkdir()
         self.server = None
         self.port = 0
         self.start_server()
@@ -65,7 +67,7 @@ class RemoteTest(CairnTest):
 
     def remote(self, *args, **kwargs):
         """Runs cairn with CAIRN_STORE pointing at the server (no --store)."""
-        env = {'CAIRN_STORE': self.url, 'CAIRN_HTTP_RETRIES': '2'}
+        env = {'CAIRN_STORE': self.url, 'CAIRN_HTTP_RETRIES': '2', 'TMPDIR': str(self.tmpdir)}
         env.update(kwargs.pop('env', {}) or {})
         return self.cairn(*args, store=False, env=env, **kwargs)
 
@@ -121,6 +123,41 @@ class RemoteTest(CairnTest):
         local = self.local('runs', 'show', run_id, '--json')
         self.assertIn('loss', json.dumps(local))
         self.assertIn('FINISHED', json.dumps(local))
+        # Everything reached the server: the run's local staging folder is gone.
+        self.assertEqual(list(self.tmpdir.iterdir()), [])
+
+    def test_a_file_never_recorded_keeps_the_staging_folder(self):
+        script = ("import os\n"
+                  "open(os.path.join(os.environ['CAIRN_RUN_DIR'], 'notes.txt'), 'w').write('x')\n")
+        proc = self.remote('run', '--', sys.executable, '-c', script)
+        run_id = self.run_id_of(proc)
+        self.assertIn("artifact 'notes.txt' did not reach the server", proc.stderr)
+        kept = self.tmpdir / ('cairn-' + run_id) / 'artifacts'
+        self.assertEqual((kept / 'notes.txt').read_text(), 'x')
+        self.assertIn(str(kept), proc.stderr)
+
+    def test_files_the_server_did_not_get_stay_staged(self):
+        script = ("import sys, time\n"
+                  "print('before the server went away', flush=True)\n"
+                  "open(sys.argv[1], 'w').close()\n"
+                  "time.sleep(1.0)\n")
+        env = self._env({'CAIRN_STORE': self.url, 'CAIRN_HTTP_RETRIES': '0',
+                         'TMPDIR': str(self.tmpdir)})
+        mark = self.tmp / 'started'
+        run = subprocess.Popen([CAIRN_BIN, 'run', '--', sys.executable, '-c', script, str(mark)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=self.tmp, env=env)
+        deadline = time.time() + TIMEOUT_S
+        while not mark.exists() and run.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        self.stop_server(signal.SIGKILL)
+        out, err = run.communicate(timeout=TIMEOUT_S)
+        self.assertNotEqual(run.returncode, 0, err)
+        run_id = RUN_ID.search(err).group(1)
+        log = self.tmpdir / ('cairn-' + run_id) / 'artifacts' / 'logs' / 'output.log'
+        self.assertIn('before the server went away', log.read_text())
+        self.assertIn('kept in', err)
+        self.assertIn(str(log.parent.parent), err)
 
     def test_long_dataset_digests_survive_the_36_character_limit(self):
         # cairn run --input logs the file's SHA-256 (64 hex) as a dataset digest. The remote

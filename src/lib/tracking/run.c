@@ -22,6 +22,7 @@
 #include "tracking/runs.h"
 #include "base/arena.h"
 #include "base/fs.h"
+#include "base/map.h"
 #include "base/sha256.h"
 #include "base/str.h"
 #include "base/time.h"
@@ -36,6 +37,13 @@ struct cairn_run {
     int flush_every;
     int64_t flush_interval_ns; /* INT64_MAX: the caller flushes (no timer) */
     int64_t heartbeat_ns;      /* 0: this handle writes no heartbeat (attach) */
+    /* A remote store's run: artifact_dir is a local staging folder, each file there is sent to
+     * the server when recorded, and the folder is removed when the handle is freed if every
+     * file in it reached the server (sent: path -> 1 when its last sending succeeded, 0 when
+     * it failed); otherwise it stays, and the log says where and why. */
+    bool staged;
+    cn_map sent;
+    cn_arena *sent_mem; /* the map's keys */
 
     /* Everything below is shared with the timer thread and guarded by lock. */
     pthread_mutex_t lock;
@@ -76,6 +84,8 @@ static cairn_run *run_new(cairn_ctx *ctx, const char *run_id, const char *experi
     cn_strlcpy(run->run_id, run_id, sizeof run->run_id);
     run->experiment_id = cn_xstrdup(experiment_id);
     run->artifact_dir = cn_xstrdup(artifact_dir);
+    run->staged = ctx->store && ctx->store->ops == &cn_store_rest_ops;
+    run->sent_mem = cn_arena_new();
     run->keys_mem = cn_arena_new();
     run->flush_every = flush_every > 0 ? flush_every : 1000;
     run->flush_interval_ns = flush_interval_ms < 0   ? INT64_MAX
@@ -415,6 +425,63 @@ cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status)
     return cairn_run_set_status(run, status, 0);
 }
 
+/* The first file under folder dfd (rel its path in the run's artifacts, "" at the top) whose
+ * last sending did not succeed, or NULL: its path is written to first (size bytes). */
+static bool find_unsent(const cairn_run *run, int dfd, const char *rel, char *first, size_t size,
+                        int depth)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        snprintf(first, size, "%s", *rel ? rel : ".");
+        return true; /* unreadable: keep it */
+    }
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *path = *rel ? cn_path_join(rel, e->d_name) : cn_xstrdup(e->d_name);
+        int fd = depth < 64
+                     ? openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                     : -1;
+        size_t ok = 0;
+        if (fd >= 0)
+            found = find_unsent(run, fd, path, first, size, depth + 1);
+        else if (!cn_map_get(&run->sent, path, strlen(path), &ok) || !ok) {
+            snprintf(first, size, "%s", path);
+            found = true;
+        }
+        free(path);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The staging folder of a remote run ($TMPDIR/cairn-<run_id>, its artifacts/ inside) goes
+ * with the handle when every file in it reached the server. A file the server did not get, or
+ * one written there and never recorded, keeps the folder: it may be the only copy. */
+static void remove_staging(cairn_run *run)
+{
+    const char *slash = strrchr(run->artifact_dir, '/');
+    if (!slash || slash == run->artifact_dir)
+        return;
+    char first[PATH_MAX];
+    int fd = open(run->artifact_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && find_unsent(run, fd, "", first, sizeof first, 0)) {
+        cn_log(run->ctx, CAIRN_LOG_WARN, "tracking",
+               "run %s: artifact '%s' did not reach the server (not recorded, or its upload "
+               "failed); the run's files are kept in '%s'",
+               run->run_id, first, run->artifact_dir);
+        return;
+    }
+    char *dir = cn_xstrndup(run->artifact_dir, (size_t)(slash - run->artifact_dir));
+    if (cn_fs_remove_tree(AT_FDCWD, dir) != 0 && errno != ENOENT)
+        cn_log(run->ctx, CAIRN_LOG_WARN, "tracking", "run %s: cannot remove '%s': %s", run->run_id,
+               dir, strerror(errno));
+    free(dir);
+}
+
 void cairn_run_free(cairn_run *run)
 {
     if (!run)
@@ -429,6 +496,10 @@ void cairn_run_free(cairn_run *run)
         CN_STORE_OPS(run->ctx)->run_heartbeat(run->ctx, run->run_id, 0, 0) != CAIRN_OK)
         cn_log(run->ctx, CAIRN_LOG_WARN, "tracking", "run %s: cannot clear its heartbeat: %s",
                run->run_id, cairn_errmsg(run->ctx));
+    if (run->staged)
+        remove_staging(run);
+    cn_map_release(&run->sent);
+    cn_arena_free(run->sent_mem);
     pthread_cond_destroy(&run->wake);
     pthread_mutex_destroy(&run->lock);
     free(run->buffer);
@@ -449,6 +520,21 @@ static cairn_status check_artifact_path(cairn_ctx *ctx, const char *path)
     return CAIRN_OK;
 }
 
+/* Records a file written under the run's folder; a remote run's file is sent to the server. */
+static cairn_status record(cairn_run *run, const char *rel, int64_t size, const char *sha)
+{
+    cairn_status rc =
+        CN_STORE_OPS(run->ctx)->record_artifact(run->ctx, run->run_id, rel, size, sha);
+    if (!run->staged)
+        return rc;
+    size_t len = strlen(rel), was;
+    if (cn_map_get(&run->sent, rel, len, &was))
+        cn_map_put(&run->sent, rel, len, rc == CAIRN_OK);
+    else
+        cn_map_put(&run->sent, cn_arena_strdup(run->sent_mem, rel), len, rc == CAIRN_OK);
+    return rc;
+}
+
 static cairn_status copy_one(cairn_run *run, const char *src, const char *rel)
 {
     char *dst = cn_path_join(run->artifact_dir, rel);
@@ -461,7 +547,7 @@ static cairn_status copy_one(cairn_run *run, const char *src, const char *rel)
     else if (cn_sha256_file(dst, sha, &size) != 0)
         rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot read back '%s'", rel, dst);
     else
-        rc = CN_STORE_OPS(run->ctx)->record_artifact(run->ctx, run->run_id, rel, size, sha);
+        rc = record(run, rel, size, sha);
     free(dst);
     return rc;
 }
@@ -546,8 +632,7 @@ cairn_status cairn_run_log_artifact_bytes(cairn_run *run, const char *artifact_p
                            dst);
     if (rc == CAIRN_OK) {
         cn_sha256_hex(data, len, sha);
-        rc = CN_STORE_OPS(run->ctx)->record_artifact(run->ctx, run->run_id, artifact_path,
-                                                     (int64_t)len, sha);
+        rc = record(run, artifact_path, (int64_t)len, sha);
     }
     free(parent);
     free(dst);
@@ -568,8 +653,7 @@ cairn_status cairn_run_record_artifact(cairn_run *run, const char *artifact_path
         rc = cn_fail_errno(run->ctx, CAIRN_EIO, "artifact '%s': cannot read '%s'", artifact_path,
                            path);
     else
-        rc = CN_STORE_OPS(run->ctx)->record_artifact(run->ctx, run->run_id, artifact_path, size,
-                                                     sha);
+        rc = record(run, artifact_path, size, sha);
     free(path);
     return rc;
 }

@@ -283,25 +283,6 @@ static void download(trk_call *c, const char *rel)
     cn_buf_release(&disp);
 }
 
-static int remove_tree(int dfd, const char *name)
-{
-    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return unlinkat(dfd, name, 0); /* a file or a symlink: the link itself goes */
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -1;
-    }
-    struct dirent *e;
-    int rc = 0;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            rc |= remove_tree(dirfd(d), e->d_name);
-    closedir(d);
-    return rc ? rc : unlinkat(dfd, name, AT_REMOVEDIR);
-}
-
 static void delete_path(trk_call *c, const char *rel)
 {
     const char *leaf;
@@ -317,7 +298,7 @@ static void delete_path(trk_call *c, const char *rel)
         fail_errno(c, rel, e);
         return;
     }
-    int rc = remove_tree(dfd, leaf);
+    int rc = cn_fs_remove_tree(dfd, leaf);
     int e = errno;
     close(dfd);
     if (rc != 0)
