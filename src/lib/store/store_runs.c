@@ -411,21 +411,10 @@ static cairn_status log_tags(cairn_ctx *ctx, const char *run_id, const cairn_tag
     return rc;
 }
 
-/* A point to insert and its run: a batch's points, or a whole group's in run id order. */
-typedef struct metric_row {
-    const char *run_id;
-    const cairn_metric *m;
-} metric_row;
+#define METRIC_ROWS_PER_INSERT 100
 
-/* Rows per multi-row INSERT: 100 at most, and a few fixed sizes above 16, so that the
- * statements the cache keeps stay few whatever the batch and group sizes. */
-static size_t insert_chunk(size_t n)
-{
-    return n >= 100 ? 100 : n >= 64 ? 64 : n >= 32 ? 32 : n > 16 ? 16 : n;
-}
-
-static cairn_status insert_metric_rows(cairn_ctx *ctx, const metric_row *rows, size_t n,
-                                       int64_t now)
+static cairn_status insert_metric_rows(cairn_ctx *ctx, const char *run_id, const cairn_metric *m,
+                                       size_t n, int64_t now)
 {
     cn_buf sql = CN_BUF_INIT;
     cn_buf_puts(&sql,
@@ -439,18 +428,17 @@ static cairn_status insert_metric_rows(cairn_ctx *ctx, const metric_row *rows, s
     if (rc != CAIRN_OK)
         return rc;
     for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
-        const cairn_metric *m = rows[i].m;
         int b = (int)i * 6;
-        bool is_nan = isnan(m->value);
-        rc = cn_store_bind_text(ctx, st, b + 1, rows[i].run_id);
+        bool is_nan = isnan(m[i].value);
+        rc = cn_store_bind_text(ctx, st, b + 1, run_id);
         if (rc == CAIRN_OK)
-            rc = cn_store_bind_text(ctx, st, b + 2, m->key);
+            rc = cn_store_bind_text(ctx, st, b + 2, m[i].key);
         if (rc == CAIRN_OK)
-            rc = cn_store_bind_int(ctx, st, b + 3, m->step);
+            rc = cn_store_bind_int(ctx, st, b + 3, m[i].step);
         if (rc == CAIRN_OK)
-            rc = cn_store_bind_int(ctx, st, b + 4, m->timestamp_ms ? m->timestamp_ms : now);
+            rc = cn_store_bind_int(ctx, st, b + 4, m[i].timestamp_ms ? m[i].timestamp_ms : now);
         if (rc == CAIRN_OK)
-            rc = cn_store_bind_double(ctx, st, b + 5, is_nan ? 0.0 : m->value);
+            rc = cn_store_bind_double(ctx, st, b + 5, is_nan ? 0.0 : m[i].value);
         if (rc == CAIRN_OK)
             rc = cn_store_bind_int(ctx, st, b + 6, is_nan);
     }
@@ -474,78 +462,54 @@ static bool metric_after(const cairn_metric *a, int64_t a_ts, const cairn_metric
     return av > bv;
 }
 
-/* The latest_metrics upserts of the n rows of one run: per key, its latest point and its
- * lowest and highest step, then one upsert per key. */
-static cairn_status upsert_latest(cairn_ctx *ctx, const metric_row *rows, size_t n, int64_t now)
-{
-    typedef struct key_span {
-        const cairn_metric *latest;
-        int64_t lo, hi;
-    } key_span;
-    key_span *keys = cn_xmalloc(n * sizeof *keys);
-    size_t n_keys = 0;
-    for (size_t i = 0; i < n; i++) {
-        const cairn_metric *m = rows[i].m;
-        size_t k;
-        for (k = 0; k < n_keys; k++)
-            if (strcmp(keys[k].latest->key, m->key) == 0)
-                break;
-        int64_t ts_i = m->timestamp_ms ? m->timestamp_ms : now;
-        if (k == n_keys) {
-            keys[n_keys++] = (key_span){m, m->step, m->step};
-        } else {
-            const cairn_metric *cur = keys[k].latest;
-            if (metric_after(m, ts_i, cur, cur->timestamp_ms ? cur->timestamp_ms : now))
-                keys[k].latest = m;
-            if (m->step < keys[k].lo)
-                keys[k].lo = m->step;
-            if (m->step > keys[k].hi)
-                keys[k].hi = m->step;
-        }
-    }
-    cairn_status rc = CAIRN_OK;
-    for (size_t k = 0; k < n_keys && rc == CAIRN_OK; k++) {
-        const cairn_metric *m = keys[k].latest;
-        bool is_nan = isnan(m->value);
-        double v = is_nan ? 0.0 : m->value;
-        rc = cn_store_run(ctx, LATEST_UPSERT, "ssdiiiiiii", rows[0].run_id, m->key, v,
-                          m->timestamp_ms ? m->timestamp_ms : now, m->step, (int64_t)is_nan,
-                          keys[k].lo, keys[k].lo, keys[k].hi, keys[k].hi);
-    }
-    free(keys);
-    return rc;
-}
-
-/* Writes n rows, the rows of each run next to each other: multi-row inserts, then one
- * latest_metrics upsert per run and key. */
-static cairn_status log_metric_rows(cairn_ctx *ctx, const metric_row *rows, size_t n)
-{
-    int64_t now = cn_now_ms();
-    cairn_status rc = CAIRN_OK;
-    for (size_t i = 0, c; i < n && rc == CAIRN_OK; i += c) {
-        c = insert_chunk(n - i);
-        rc = insert_metric_rows(ctx, rows + i, c, now);
-    }
-    for (size_t i = 0, j; i < n && rc == CAIRN_OK; i = j) {
-        for (j = i + 1; j < n && (rows[j].run_id == rows[i].run_id ||
-                                  strcmp(rows[j].run_id, rows[i].run_id) == 0);
-             j++)
-            ;
-        rc = upsert_latest(ctx, rows + i, j - i, now);
-    }
-    return rc;
-}
-
 static cairn_status log_metrics(cairn_ctx *ctx, const char *run_id, const cairn_metric *metrics,
                                 size_t n)
 {
     if (n == 0)
         return CAIRN_OK;
-    metric_row *rows = cn_xmalloc(n * sizeof *rows);
-    for (size_t i = 0; i < n; i++)
-        rows[i] = (metric_row){run_id, &metrics[i]};
-    cairn_status rc = log_metric_rows(ctx, rows, n);
-    free(rows);
+    int64_t now = cn_now_ms();
+    cairn_status rc = CAIRN_OK;
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i += METRIC_ROWS_PER_INSERT)
+        rc = insert_metric_rows(ctx, run_id, metrics + i,
+                                n - i < METRIC_ROWS_PER_INSERT ? n - i : METRIC_ROWS_PER_INSERT,
+                                now);
+    if (rc != CAIRN_OK)
+        return rc;
+    /* Per key of this batch: its latest point and its lowest and highest step; then one
+     * upsert per key. */
+    typedef struct key_span {
+        size_t latest;
+        int64_t lo, hi;
+    } key_span;
+    key_span *keys = cn_xmalloc(n * sizeof *keys);
+    size_t n_keys = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k;
+        for (k = 0; k < n_keys; k++)
+            if (strcmp(metrics[keys[k].latest].key, metrics[i].key) == 0)
+                break;
+        int64_t ts_i = metrics[i].timestamp_ms ? metrics[i].timestamp_ms : now;
+        if (k == n_keys) {
+            keys[n_keys++] = (key_span){i, metrics[i].step, metrics[i].step};
+        } else {
+            const cairn_metric *cur = &metrics[keys[k].latest];
+            if (metric_after(&metrics[i], ts_i, cur, cur->timestamp_ms ? cur->timestamp_ms : now))
+                keys[k].latest = i;
+            if (metrics[i].step < keys[k].lo)
+                keys[k].lo = metrics[i].step;
+            if (metrics[i].step > keys[k].hi)
+                keys[k].hi = metrics[i].step;
+        }
+    }
+    for (size_t k = 0; k < n_keys && rc == CAIRN_OK; k++) {
+        const cairn_metric *m = &metrics[keys[k].latest];
+        bool is_nan = isnan(m->value);
+        double v = is_nan ? 0.0 : m->value;
+        rc = cn_store_run(ctx, LATEST_UPSERT, "ssdiiiiiii", run_id, m->key, v,
+                          m->timestamp_ms ? m->timestamp_ms : now, m->step, (int64_t)is_nan,
+                          keys[k].lo, keys[k].lo, keys[k].hi, keys[k].hi);
+    }
+    free(keys);
     return rc;
 }
 
@@ -631,48 +595,6 @@ static void record(cairn_ctx *ctx, size_t i, cairn_status st, cairn_status *each
     messages[i] = st == CAIRN_OK ? NULL : cn_xstrdup(cairn_errmsg(ctx));
 }
 
-/* The try without savepoints (see group_txn), inside the transaction group_txn began: each
- * batch's run check, params and tags, then the points of the whole group together, in run id
- * order: multi-row inserts and one latest_metrics upsert per run and key, as if the group
- * were one batch per run. Any failure rolls back everything and clears *clean. */
-static cairn_status merged_txn(cairn_ctx *ctx, const cairn_run_batch *batches, size_t n,
-                               const batch_order *order, bool *clean, cairn_status *each,
-                               char **messages)
-{
-    cairn_status rc = CAIRN_OK;
-    bool run_ok = false;
-    size_t n_points = 0;
-    for (size_t k = 0; k < n && rc == CAIRN_OK; k++) {
-        const cairn_run_batch *b = &batches[order[k].index];
-        if (k > 0 && strcmp(order[k - 1].run_id, order[k].run_id) != 0)
-            run_ok = false;
-        cairn_run_batch no_points = *b;
-        no_points.metrics = NULL;
-        no_points.n_metrics = 0;
-        rc = log_batch_writes(ctx, &no_points, &run_ok);
-        n_points += b->n_metrics;
-    }
-    if (rc == CAIRN_OK && n_points > 0) {
-        metric_row *rows = cn_xmalloc(n_points * sizeof *rows);
-        size_t r = 0;
-        for (size_t k = 0; k < n; k++) {
-            const cairn_run_batch *b = &batches[order[k].index];
-            for (size_t j = 0; j < b->n_metrics; j++)
-                rows[r++] = (metric_row){b->run_id, &b->metrics[j]};
-        }
-        rc = log_metric_rows(ctx, rows, n_points);
-        free(rows);
-    }
-    if (rc != CAIRN_OK) {
-        *clean = false;
-        cn_store_rollback(ctx);
-        return rc;
-    }
-    for (size_t k = 0; k < n; k++)
-        record(ctx, order[k].index, CAIRN_OK, each, messages);
-    return cn_store_commit(ctx);
-}
-
 /* One transaction for the whole group. The batches go in run id order, so two servers
  * committing groups on one PostgreSQL store take the runs' row locks in the same order.
  * First without savepoints (two statements per batch saved): batches rarely fail, and when
@@ -688,8 +610,6 @@ static cairn_status group_txn(cairn_ctx *ctx, const cairn_run_batch *batches, si
     if (rc != CAIRN_OK)
         return rc;
     bool run_ok = false; /* the run of order[k - 1] was found active in this transaction */
-    if (!savepoints)
-        return merged_txn(ctx, batches, n, order, clean, each, messages);
     for (size_t k = 0; k < n && rc == CAIRN_OK; k++) {
         size_t i = order[k].index;
         if (k > 0 && strcmp(order[k - 1].run_id, order[k].run_id) != 0)
