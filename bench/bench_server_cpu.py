@@ -51,6 +51,7 @@ def main():
     p.add_argument('--duration', type=float, default=4.0, help='seconds per run')
     p.add_argument('--row', choices=('log-metric', 'log-batch'), default='log-metric')
     args = p.parse_args()
+    args.bins = [os.path.abspath(b) for b in args.bins]  # the servers run in a temp folder
     build = pathlib.Path(args.build) if args.build else next(
         (bs.SOURCE_DIR / d for d in ('build/release', 'build/ci', 'build/dev')
          if (bs.SOURCE_DIR / d / 'bench' / 'cairn-loadgen').exists()), None)
