@@ -18,7 +18,7 @@ const OVERSCAN = 10;
 // Column widths in em, fixed: one template for the header and every row (a CSS variable on the
 // table), so that laying out a row never measures its text; a last flexible track fills the
 // rest of a wide window.
-const WIDTH = { sel: 2.2, name: 14, 'a:start': 11.5, attr: 9, value: 8.5 };
+const WIDTH = { sel: 2.2, name: 14, 'a:start': 12.5, attr: 9, value: 8.5 };
 
 const ATTRS = {
   name: { label: 'Name', order: 'attributes.run_name' },
