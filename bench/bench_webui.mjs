@@ -30,10 +30,10 @@ async function waitValue(page, expr, timeoutMs) {
 const median = (xs) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 // Chromium (156) preloads its own WebUI for every new window (chrome://omnibox-popup.top-chrome,
-// ~1 s of CPU in another renderer) while the page under test loads; on a 2-core machine that
-// competes with the page. A user's browser has done it long before, so it is turned off unless
-// spec.browser_ui_preload (bench_webui.py --browser-ui-preload) asks for the old conditions.
-const args = spec.browser_ui_preload ? [] : ['--disable-features=PreloadTopChromeWebUI'];
+// ~1 s of CPU in another renderer, in a trace) while the page under test loads. A user's browser
+// has done it long before; spec.no_browser_ui_preload (bench_webui.py --no-browser-ui-preload)
+// turns it off. Not the default: alternated runs did not show it faster (docs/bench.md).
+const args = spec.no_browser_ui_preload ? ['--disable-features=PreloadTopChromeWebUI'] : [];
 const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium', args });
 const results = {};
 async function measure(name, hash, expr, extra) {

@@ -6,13 +6,13 @@ metric, plus frame times while the table scrolls. Goals: first rows < 300 ms, ch
 
     python3 bench/bench_webui.py [--build build/dev] [--runs 100000] [--points 1000000]
                                  [--reps 5] [--keep DIR] [--only rows]
-                                 [--browser-ui-preload]
+                                 [--no-browser-ui-preload]
 
 With --only rows the three first-rows loads alone are timed (no chart, no scrolling). Each
 first-rows figure has two times: the rows in the page (window.__cairnFirstRows, the goal's
-measure) and the first row painted (the browser's Element Timing of its name). Chromium's
-preloading of its own UI for each new window (another renderer, ~1 s of CPU) is turned off
-unless --browser-ui-preload (the conditions of the figures before 2026-12-06 08:50).
+measure) and the first row painted (the browser's Element Timing of its name).
+--no-browser-ui-preload turns off chromium's preloading of its own UI for each new window
+(another renderer, ~1 s of CPU while the page loads).
 
 The store is seeded by bench_webui_seed (the public C API, 1000 runs a transaction) into DIR
 (kept and reused with --keep), served by `cairn server` on 127.0.0.1, and timed by
@@ -40,8 +40,8 @@ def main():
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--keep', help='a folder for the seeded store, reused when it exists')
     ap.add_argument('--only', choices=['rows'], help='time the first rows only')
-    ap.add_argument('--browser-ui-preload', action='store_true',
-                    help="leave on chromium's preloading of its own UI for each window")
+    ap.add_argument('--no-browser-ui-preload', action='store_true',
+                    help="turn off chromium's preloading of its own UI for each window")
     args = ap.parse_args()
     build = pathlib.Path(args.build).resolve()
     os.environ.setdefault('CAIRN_BIN', str(build / 'cairn'))
@@ -89,7 +89,7 @@ def main():
                else 'NOT within 120 s'))
         spec = {'base': server.base, 'web_dir': str(ROOT / 'web'), 'exp_id': exp_id,
                 'long_run': long_run, 'reps': args.reps, 'only': args.only,
-                'browser_ui_preload': args.browser_ui_preload}
+                'no_browser_ui_preload': args.no_browser_ui_preload}
         spec_path = work / 'bench-spec.json'
         spec_path.write_text(json.dumps(spec))
         proc = subprocess.run(['node', str(ROOT / 'bench' / 'bench_webui.mjs'), str(spec_path)],
