@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // build.mjs - bundles the UI (src/main.js and its CSS, uPlot included) with esbuild into
-// OUTDIR: index.html plus static/app-<hash>.js and static/app-<hash>.css. The hashed names let
-// `cairn server` cache /static/ for good; tools/embed_web.c then compiles OUTDIR into the binary.
+// OUTDIR: index.html plus static/app-<hash>.js and its chunks. The hashed names let `cairn
+// server` cache /static/ for good; tools/embed_web.c then compiles OUTDIR into the binary.
+// The stylesheet and boot.js are inlined into index.html (no round trip before the opening
+// requests start and the page can be styled); OUTDIR/csp.txt holds their SHA-256 hashes, line
+// 1 the script's and line 2 the style's, which the server adds to its Content-Security-Policy.
 //   node build.mjs OUTDIR
 import * as esbuild from 'esbuild';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,21 +17,23 @@ const outdir = path.resolve(process.argv[2] || path.join(here, 'dist'));
 fs.rmSync(outdir, { recursive: true, force: true });
 fs.mkdirSync(path.join(outdir, 'static'), { recursive: true });
 
-// boot.js is built alone, with early.js inside it: one small file that runs the moment it
-// arrives, with no import to wait for (the app's bundle has its own copy of early.js).
+// boot.js is built alone, with early.js inside it, as a classic script inlined into
+// index.html: it runs while the HTML is parsed, before any file of the bundle has arrived
+// (the app's bundle has its own copy of early.js).
 const bootResult = await esbuild.build({
-  entryPoints: { boot: path.join(here, 'src', 'boot.js') },
+  entryPoints: [path.join(here, 'src', 'boot.js')],
   bundle: true,
   minify: true,
-  format: 'esm',
-  splitting: false,
+  format: 'iife',
   target: ['es2020'],
-  entryNames: '[name]-[hash]',
-  outdir: path.join(outdir, 'static'),
+  write: false,
   metafile: true,
-  legalComments: 'eof',
+  legalComments: 'none',
   logLevel: 'warning',
 });
+if (bootResult.outputFiles.length !== 1 || Object.values(bootResult.metafile.outputs).some((m) => m.cssBundle))
+  throw new Error('src/boot.js must stay one file without CSS');
+const boot = bootResult.outputFiles[0].text.trim();
 const result = await esbuild.build({
   entryPoints: { app: path.join(here, 'src', 'main.js') },
   bundle: true,
@@ -42,8 +48,8 @@ const result = await esbuild.build({
   legalComments: 'eof',
   logLevel: 'warning',
 });
-let js = '', css = '', boot = '', preload = [];
-const outputs = Object.assign({}, result.metafile.outputs, bootResult.metafile.outputs);
+let js = '', css = '', preload = [];
+const outputs = Object.assign({}, result.metafile.outputs);
 const staticImports = (meta) => meta.imports.filter((i) => i.kind === 'import-statement').map((i) => path.basename(i.path));
 for (const [out, meta] of Object.entries(outputs)) {
   if (!out.endsWith('.js') || !meta.entryPoint) continue;
@@ -51,9 +57,6 @@ for (const [out, meta] of Object.entries(outputs)) {
     js = path.basename(out);
     css = meta.cssBundle ? path.basename(meta.cssBundle) : '';
     preload.push(...staticImports(meta));
-  } else if (meta.entryPoint.endsWith('src/boot.js')) {
-    boot = path.basename(out);
-    if (meta.cssBundle || meta.imports.length) throw new Error('src/boot.js must stay one file without CSS');
   }
 }
 preload = [...new Set(preload)];
@@ -68,15 +71,24 @@ for (const out of Object.keys(outputs)) {
   fs.rmSync(out);
   delete outputs[out];
 }
+// The stylesheet is inlined too: nothing else loads it, so its file leaves the bundle.
+const appCssText = appCss.trim();
+fs.rmSync(path.join(outdir, 'static', css));
+delete outputs[Object.keys(outputs).find((o) => path.basename(o) === css)];
+for (const [what, text, end] of [['src/boot.js', boot, '</script'], ['the stylesheet', appCssText, '</style']])
+  if (text.toLowerCase().includes(end) || text.includes('<!--'))
+    throw new Error(`${what} holds "${end}" or "<!--" and cannot be inlined into index.html`);
+const sha256 = (text) => `'sha256-${crypto.createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+fs.writeFileSync(path.join(outdir, 'csp.txt'), `${sha256(boot)}\n${sha256(appCssText)}\n`);
 const links = preload.map((f) => `<link rel="modulepreload" href="/static/${f}">`).join('\n');
 const html = fs.readFileSync(path.join(here, 'src', 'index.html'), 'utf8')
-  .replace('%CSS%', '/static/' + css)
+  .replace('%CSS%', () => appCssText)
   .replace('%JS%', '/static/' + js)
-  .replace('%BOOT%', '/static/' + boot)
+  .replace('%BOOT%', () => boot)
   .replace('</head>', (links ? links + '\n' : '') + '</head>');
 fs.writeFileSync(path.join(outdir, 'index.html'), html);
 let total = 0, first = 0;
 for (const out of Object.keys(outputs)) total += fs.statSync(out).size;
-for (const f of ['index.html', 'static/' + boot, 'static/' + js, 'static/' + css, ...preload.map((f) => 'static/' + f)])
+for (const f of ['index.html', 'static/' + js, ...preload.map((f) => 'static/' + f)])
   first += fs.statSync(path.join(outdir, f)).size;
-console.log(`web UI bundle: ${total} bytes in ${Object.keys(outputs).length} files; ${first} bytes for the first page (${boot}, ${js}, ${css}${preload.length ? ', ' + preload.join(', ') : ''})`);
+console.log(`web UI bundle: ${total} bytes in ${Object.keys(outputs).length} files; ${first} bytes for the first page (index.html with boot.js and the stylesheet inlined, ${js}${preload.length ? ', ' + preload.join(', ') : ''})`);

@@ -6,6 +6,8 @@ error at its token, the compare view's differences, a chart's series), keyboard 
 delete and restore, the login form behind --auth, and that hostile run names, params, tags and
 artifacts (x.html, x.svg full of script) are shown as text and never run. Screenshots of each
 page go to <build>/test-artifacts/webui/. Stdlib only; ctest label `browser`."""
+import base64
+import hashlib
 import json
 import os
 import pathlib
@@ -199,7 +201,7 @@ class Browser(Served):
         self.assertIsNone(seen['pwned'])
         self.assertEqual(seen['dialogs'], [])
         self.assertEqual(len(seen['script_tags']), 2)
-        self.assertTrue(seen['script_tags'][0].startswith('/static/boot-'))
+        self.assertIsNone(seen['script_tags'][0])  # boot.js, inlined (allowed by its hash)
         self.assertTrue(seen['script_tags'][1].startswith('/static/app-'))
         # Opened from its address, the runs page's first search and experiment were each asked
         # for once (by boot.js, taken by the page), and the page's answer is the sorted one.
@@ -244,8 +246,21 @@ class Serving(Served):
         # A client route answers index.html; the static files are cached for good.
         with urllib.request.urlopen(base + '/exp/1/anything', timeout=30) as r:
             self.assertEqual(r.read().decode(), html)
+        # boot.js and the stylesheet are inline, each allowed by its own hash in its directive
+        # (never 'unsafe-inline'); the bundle's list of hashes is not served.
+        directives = dict((d.strip().split(' ', 1) + [''])[:2] for d in csp.split(';'))
+        for tag, directive in (('script', 'script-src'), ('style', 'style-src')):
+            bodies = [p.split('</%s>' % tag)[0] for p in html.split('<%s>' % tag)[1:]]
+            self.assertEqual(len(bodies), 1, html)
+            digest = base64.b64encode(hashlib.sha256(bodies[0].encode()).digest()).decode()
+            self.assertEqual(directives[directive].split(),
+                             ["'self'", "'sha256-%s'" % digest], csp)
+        self.assertNotIn('<link rel="stylesheet"', html)
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(base + '/static/csp.txt', timeout=30)
+        self.assertEqual(cm.exception.code, 404)
         scripts = [p.split('>')[0] for p in html.split('<script type="module"')[1:]]
-        self.assertEqual(len(scripts), 2, html)  # boot.js (async) and the entry
+        self.assertEqual(len(scripts), 1, html)  # the entry
         entry = b''
         for tag in scripts:
             js = tag.split('src="')[1].split('"')[0]

@@ -15,6 +15,10 @@ import { runsFirstSearch, FIRST_PAGE } from './early.js';
 const ROW = 30; // px, one row
 const PAGE = 1000;
 const OVERSCAN = 10;
+// Column widths in em, fixed: one template for the header and every row (a CSS variable on the
+// table), so that laying out a row never measures its text; a last flexible track fills the
+// rest of a wide window.
+const WIDTH = { sel: 2.2, name: 14, 'a:start': 12.5, attr: 9, value: 8.5 };
 
 const ATTRS = {
   name: { label: 'Name', order: 'attributes.run_name' },
@@ -123,7 +127,9 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   let perm = null; // ui-compare: null until known, then 'READ', 'EDIT', 'MANAGE'
   const permNote = h('span', { id: 'perm-note', class: 'muted small' }, '');
   const scatterLink = h('a', { id: 'scatter-link', class: 'button', href: link(path + '/scatter', { filter, view: view === 'active' ? '' : view }) }, 'Scatter');
-  const chooser = h('details', { class: 'chooser', id: 'columns' }, h('summary', null, 'Columns'));
+  // The chooser's checkboxes are built when it is opened (and rebuilt while open as pages
+  // bring new keys), not on the way to the first rows.
+  const chooser = h('details', { class: 'chooser', id: 'columns', ontoggle: () => { if (chooser.open) renderChooser(); } }, h('summary', null, 'Columns'));
   const toolbar = h('div', { class: 'toolbar' },
     h('form', { class: 'filterform', onsubmit: (ev) => { ev.preventDefault(); navigate(path, Object.assign(urlState(), { filter: filterInput.value.trim() })); } },
       filterInput, h('button', { type: 'submit' }, 'Filter')),
@@ -133,13 +139,16 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   // ---- grid ----
   const head = h('div', { class: 'vhead', role: 'row' });
   const body = h('div', { class: 'vbody', role: 'rowgroup' });
-  const scroller = h('div', { class: 'vscroll', id: 'runs', role: 'grid', tabindex: 0, 'aria-label': 'runs', 'aria-rowcount': -1 }, head, body);
+  const scroller = h('div', { class: 'vscroll runs-table', id: 'runs', role: 'grid', tabindex: 0, 'aria-label': 'runs', 'aria-rowcount': -1 }, head, body);
 
   const title = h('h1', null, exp.name, ' ', h('span', { class: 'muted small' }, `experiment ${exp.experiment_id}`));
   clear(app).append(title, toolbar, errorBox, actions, scroller);
 
-  function gridTemplate() {
-    return ['2.2em', 'minmax(12em, 1.6fr)', ...allCols().map((c) => (c.startsWith('a:') ? '9em' : 'minmax(7em, 1fr)'))].join(' ');
+  // Sets the table's one column template (style.css: .runs-table).
+  function applyTemplate() {
+    const widths = [WIDTH.sel, WIDTH.name, ...allCols().map((c) => (WIDTH[c] || (c.startsWith('a:') ? WIDTH.attr : WIDTH.value)))];
+    scroller.style.setProperty('--cols', widths.map((w) => w + 'em').join(' ') + ' minmax(0, 1fr)');
+    scroller.style.setProperty('--cols-width', widths.reduce((a, b) => a + b, 0).toFixed(1) + 'em');
   }
   function allCols() {
     return ['a:status', 'a:start', 'a:duration', ...(cols || [])];
@@ -147,7 +156,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
 
   function renderHead() {
     clear(head);
-    head.style.gridTemplateColumns = gridTemplate();
+    applyTemplate();
     const [okey, odir] = splitOrder(order);
     head.append(h('div', { class: 'cell pin0', role: 'columnheader' }, ''));
     const headerCell = (c, label, pinClass) => {
@@ -166,6 +175,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   }
 
   function renderChooser() {
+    if (!chooser.open) return;
     while (chooser.childNodes.length > 1) chooser.removeChild(chooser.lastChild);
     const chosen = new Set(cols || []);
     const group = (kind, title) => {
@@ -210,14 +220,16 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     const run = state.rows[i];
     const el = h('div', { class: 'vrow' + (i === state.active ? ' active' : '') + (run && state.selected.has(run.id) ? ' selected' : ''), role: 'row', 'aria-rowindex': i + 1, dataset: { i } });
     el.style.top = i * ROW + 'px';
-    el.style.gridTemplateColumns = gridTemplate();
     if (!run) {
       el.append(h('div', { class: 'cell pin0' }), h('div', { class: 'cell pin1 muted' }, 'loading…'));
       return el;
     }
     const box = h('input', { type: 'checkbox', tabindex: -1, checked: state.selected.has(run.id), 'aria-label': 'select ' + run.name, onchange: () => toggle(i) });
     el.append(h('div', { class: 'cell pin0', role: 'gridcell' }, box),
-      h('div', { class: 'cell pin1 name', role: 'gridcell', title: run.name }, h('a', { href: link('/run/' + encodeURIComponent(run.id)), tabindex: -1 }, run.name)));
+      // The first row's name is reported when painted (Element Timing, on the block that holds
+      // the text; bench/bench_webui.mjs).
+      h('div', { class: 'cell pin1 name', role: 'gridcell', title: run.name, elementtiming: firstRender && i === 0 ? 'cairn-first-row' : undefined },
+        h('a', { href: link('/run/' + encodeURIComponent(run.id)), tabindex: -1 }, run.name)));
     for (const c of allCols()) {
       const v = cellValue(run, c);
       el.append(h('div', { class: 'cell' + (c[0] === 'm' ? ' num' : ''), role: 'gridcell', title: v, dataset: { col: c } }, v));
@@ -225,7 +237,16 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     return el;
   }
 
+  // The first rows are placed without reading the layout (reading it would force a layout of
+  // the page before they are in): the table is at the top, as tall as style.css's .vscroll
+  // makes it, and only the rows it shows are built; the others follow after the first paint.
+  let firstRender = true;
   function visibleRange() {
+    if (firstRender) {
+      const fontPx = 14; // style.css: body
+      const height = Math.max(300, window.innerHeight - 13 * fontPx);
+      return [0, Math.ceil(height / ROW)];
+    }
     const top = Math.max(0, scroller.scrollTop - head.offsetHeight);
     const height = scroller.clientHeight || 600;
     const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
@@ -309,6 +330,9 @@ export async function runsPage(app, { params: [expId], query, seq }) {
       if (first) {
         window.__cairnFirstRows = performance.now();
         document.body.dataset.firstRows = String(state.rows.length);
+        // The overscan rows, once the first rows have been painted.
+        firstRender = false;
+        requestAnimationFrame(() => setTimeout(schedule, 0));
         // A link when studies use this experiment: asked for once the rows are in, so the
         // request does not compete with the search for the server.
         appendStudiesLink(title, expId, seq);
@@ -327,6 +351,7 @@ export async function runsPage(app, { params: [expId], query, seq }) {
         updateCounts();
         countEl.textContent = '';
         body.style.height = '0px';
+        firstRender = false;
         window.__cairnFirstRows = performance.now();
       } else {
         throw e;

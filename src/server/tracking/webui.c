@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* webui.c - serves the embedded web UI (webui.h). The bundle's file names carry a hash of
  * their content (web/build.mjs), so /static/ files are cached for good and index.html, which
- * names them, is revalidated on every load (its ETag makes that a 304). */
+ * names them, is revalidated on every load (its ETag makes that a 304). index.html holds the
+ * boot script and the stylesheet inline; the bundle's csp.txt (never served) gives their
+ * SHA-256 hashes, which the Content-Security-Policy allows by name, not 'unsafe-inline'. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "tracking/webui.h"
 #include "base/str.h"
 #include "base/banned.h"
 
-#define WEBUI_CSP                                                                                  \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "        \
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+#define WEBUI_CSP_FMT                                                                              \
+    "default-src 'self'; script-src 'self'%s%.*s; style-src 'self'%s%.*s; "                        \
+    "img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+#define WEBUI_CSP_HASHES "csp.txt" /* line 1: the inline script's hash, line 2: the style's */
+#define WEBUI_CSP_MAX_HASHES 256
 
 static const trk_webui_file *find_file(const char *rel)
 {
@@ -40,9 +45,38 @@ bool trk_webui_etag_matches(const char *inm, const char *etag)
     return false;
 }
 
+/* The line-th line (0-based) of the bundle's csp.txt: its start and length (0 when absent or
+ * not made of hash sources, so that nothing but 'sha256-...' words reach the header). */
+static const char *csp_line(int line, int *len)
+{
+    *len = 0;
+    const trk_webui_file *f = find_file(WEBUI_CSP_HASHES);
+    if (!f)
+        return "";
+    const char *p = (const char *)f->data, *end = p + f->len;
+    for (int i = 0; i < line && p < end; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)((nl ? nl : end) - p);
+    if (n == 0 || n > WEBUI_CSP_MAX_HASHES || strncmp(p, "'sha256-", 8) != 0)
+        return "";
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == ';' || p[i] == ',' || (unsigned char)p[i] < 0x20)
+            return "";
+    *len = (int)n;
+    return p;
+}
+
 static void security_headers(http_response *resp)
 {
-    http_add_header(resp, "Content-Security-Policy", WEBUI_CSP);
+    int script_n, style_n;
+    const char *script = csp_line(0, &script_n), *style = csp_line(1, &style_n);
+    char csp[512 + 2 * WEBUI_CSP_MAX_HASHES];
+    snprintf(csp, sizeof csp, WEBUI_CSP_FMT, script_n ? " " : "", script_n, script,
+             style_n ? " " : "", style_n, style);
+    http_add_header(resp, "Content-Security-Policy", csp);
     http_add_header(resp, "X-Content-Type-Options", "nosniff");
     http_add_header(resp, "Referrer-Policy", "no-referrer");
 }
