@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* http.c - libmicrohttpd glue: a pool of threads, each polling its connections with epoll; a
+/* http.c - libmicrohttpd glue: a pool of threads, each polling its connections with poll(2); a
  * request is read in full (or streamed to the application's file), then handled on the same
  * thread. Responses are queued only once the body is consumed: libmicrohttpd 0.9.75 closes the
  * connection after a response queued in the first call of a request, which costs keep-alive.
@@ -430,9 +430,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     (void)ap; /* libmicrohttpd's own complaints (a client that went away) are not ours */
 }
 
+/* poll(2), not epoll: a suspended connection leaves epoll's set and a resumed one rejoins it,
+ * two epoll_ctl calls per suspended request (every log-metric and log-batch), which cost about
+ * 5 µs of CPU per request on the machines measured (docs/bench.md); poll's set is rebuilt per
+ * wake-up from the daemon's own few connections (the connections are spread over the daemons). */
 static struct MHD_Daemon *start_daemon(http_server *s, const struct addrinfo *ai)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
