@@ -425,8 +425,9 @@ cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status)
     return cairn_run_set_status(run, status, 0);
 }
 
-/* The first file under folder dfd (rel its path in the run's artifacts, "" at the top) whose
- * last sending did not succeed, or NULL: its path is written to first (size bytes). */
+/* Whether a file under folder dfd (rel: its path in the run's artifacts, "" at the top) did
+ * not reach the server (never recorded, or its last sending failed): true, with the first such
+ * path in first (size bytes). Closes dfd. */
 static bool find_unsent(const cairn_run *run, int dfd, const char *rel, char *first, size_t size,
                         int depth)
 {
@@ -441,7 +442,7 @@ static bool find_unsent(const cairn_run *run, int dfd, const char *rel, char *fi
     while (!found && (e = readdir(d))) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        char *path = *rel ? cn_path_join(rel, e->d_name) : cn_xstrdup(e->d_name);
+        char *path = cn_path_join(rel, e->d_name);
         int fd = depth < 64
                      ? openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                      : -1;
