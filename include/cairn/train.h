@@ -53,7 +53,8 @@ typedef struct cairn_train_opts {
 typedef struct cairn_train_result {
     const char *run_id;
     const char *experiment_id;
-    const char *artifact_dir; /* the run's artifact folder: model/, split/, plots/, report.md */
+    const char *artifact_dir; /* the run's artifact folder: model/, split/, plots/, report.md
+                                 (a remote run: its artifact URI on the server) */
     const char *learner;
     const char *task; /* "classification" or "regression" */
     /* Why that task, and how to change it: "inferred: label 'target' has 3 distinct integer
@@ -132,7 +133,8 @@ typedef struct cairn_eval_report {
     /* cairn_eval_final only: */
     int64_t looks;            /* test evaluations of this run, this one included */
     int64_t previous_look_ms; /* when the test set was last looked at; 0 on the first look */
-    const char *artifact_dir; /* the run's artifact folder (predictions/test.csv, plots/test_*) */
+    const char *artifact_dir; /* the run's artifact folder (predictions/test.csv, plots/test_*;
+                                 a remote run: its artifact URI on the server) */
     void *internal_;
 } cairn_eval_report;
 

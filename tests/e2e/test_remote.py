@@ -159,6 +159,31 @@ class RemoteTest(CairnTest):
         self.assertIn('kept in', err)
         self.assertIn(str(log.parent.parent), err)
 
+    def test_train_and_eval_leave_no_staging_folder(self):
+        cfg = self.tmp / 'train.yaml'
+        cfg.write_text((SOURCE_DIR / 'examples' / 'configs' / 'breast_cancer_logistic.yaml')
+                       .read_text().replace('data/breast_cancer.csv',
+                                            str(SOURCE_DIR / 'data' / 'breast_cancer.csv')))
+        proc = self.remote('train', '--json', '--config', str(cfg), '-p', 'bootstrap=50', '-p', 'cv=0')
+        res = json.loads(proc.stdout)
+        run_id = res['run_id']
+        # The local staging folder is gone: what train reports is where the files are now.
+        self.assertRegex(res['artifact_dir'],
+                         r'^mlflow-artifacts:/\d+/%s/artifacts$' % run_id)
+        self.assertEqual(list(self.tmpdir.iterdir()), [])
+        model = self.rest('/api/2.0/mlflow-artifacts/artifacts/%s/model/model.cairn'
+                          % res['artifact_dir'].split(':/', 1)[1], raw=True)
+        self.assertGreater(len(model), 0)
+        # eval final downloads the model and the split, logs to the run, and removes both the
+        # downloads and its own files: nothing is reported as unsent.
+        proc = self.remote('eval', 'final', run_id, '--bootstrap', '50')
+        self.assertNotIn('did not reach the server', proc.stderr)
+        self.assertIn('plots: mlflow-artifacts:/', proc.stdout)
+        self.assertEqual(list(self.tmpdir.iterdir()), [])
+        files = self.rest('/api/2.0/mlflow-artifacts/artifacts',
+                          {'path': res['artifact_dir'].split(':/', 1)[1] + '/plots'})['files']
+        self.assertIn('test_roc.svg', {f['path'].rsplit('/', 1)[-1] for f in files})
+
     def test_long_dataset_digests_survive_the_36_character_limit(self):
         # cairn run --input logs the file's SHA-256 (64 hex) as a dataset digest. The remote
         # store sends MLflow's 36 characters plus the whole in the input tag cairn.digest (what

@@ -1256,10 +1256,12 @@ cairn_status cairn_pipeline_watch_once(cairn_ctx *ctx, const cairn_pipeline *p,
     }
     w->run_id = cn_xstrdup(jget(json, "run_id") ? jget(json, "run_id") : "");
     r->run_id = w->run_id;
-    char *cand_path = cn_asprintf("%s/model/model.cairn",
-                                  jget(json, "artifact_dir") ? jget(json, "artifact_dir") : ".");
-    rc = cairn_model_load(ctx, cand_path, &cand);
-    free(cand_path);
+    /* By run id, not by the printed folder: a remote run's files are on the server. */
+    char *cand_path = NULL;
+    rc = cairn_run_artifact_path(ctx, w->run_id, "model/model.cairn", &cand_path);
+    if (rc == CAIRN_OK)
+        rc = cairn_model_load(ctx, cand_path, &cand);
+    cairn_free(cand_path);
     char vbuf[32], share[32];
     snprintf(vbuf, sizeof vbuf, "%lld", (long long)c.v->version);
     cn_format_double(r->drift_share, share, sizeof share);

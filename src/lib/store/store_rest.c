@@ -5,14 +5,19 @@
  * MLflow errors to cairn_status. The operations are in store_rest_ops.c. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include "core/core.h"
 #include "store/store_rest.h"
+#include "base/arena.h"
+#include "base/map.h"
 #include "base/rng.h"
 #include "base/str.h"
 #include "base/xmalloc.h"
@@ -41,6 +46,12 @@ struct cn_rest_store {
     bool missing_route; /* the last request failed for want of its route */
     char cached_run[33];
     char *cached_artifact_uri;
+    /* Artifact files downloaded into runs' staging folders (cn_rest_note_fetched): key
+     * "<run_id>/<path>" -> index into fetched[]. Removed at close unless changed since. */
+    cn_map fetched_by_key;
+    cn_fetched *fetched;
+    size_t n_fetched, cap_fetched;
+    cn_arena *fetched_mem;
     cn_buf body;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -313,11 +324,82 @@ static const char *env_first(const char *a, const char *b)
     return v && *v ? v : NULL;
 }
 
+/* Whether the downloaded file is still there as it was written. */
+static bool fetched_unchanged(const cn_fetched *f)
+{
+    struct stat st;
+    return lstat(f->local, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == f->size &&
+           st.st_mtim.tv_sec == f->mtime.tv_sec && st.st_mtim.tv_nsec == f->mtime.tv_nsec;
+}
+
+static void remove_fetched(cn_rest_store *s)
+{
+    for (size_t i = 0; i < s->n_fetched; i++) {
+        const cn_fetched *f = &s->fetched[i];
+        if (!fetched_unchanged(f) || unlink(f->local) != 0)
+            continue; /* gone already (the run handle took the folder), or changed: kept */
+        /* Then the folders it left empty, up to and including $TMPDIR/cairn-<run_id>. */
+        char *dir = cn_xstrdup(f->local);
+        size_t top_len = strlen(f->top);
+        for (char *slash = strrchr(dir, '/'); slash && (size_t)(slash - dir) >= top_len;
+             slash = strrchr(dir, '/')) {
+            *slash = '\0';
+            if (rmdir(dir) != 0)
+                break;
+        }
+        free(dir);
+    }
+}
+
+void cn_rest_note_fetched(cairn_ctx *ctx, const char *run_id, const char *path, const char *local)
+{
+    cn_rest_store *s = cn_rest_store_of(ctx);
+    struct stat st;
+    if (stat(local, &st) != 0)
+        return;
+    if (!s->fetched_mem)
+        s->fetched_mem = cn_arena_new();
+    char *key = cn_arena_printf(s->fetched_mem, "%s/%s", run_id, path);
+    size_t at;
+    if (!cn_map_add(&s->fetched_by_key, key, strlen(key), s->n_fetched, &at)) {
+        s->fetched[at].size = st.st_size; /* fetched again: the newer copy's stamp */
+        s->fetched[at].mtime = st.st_mtim;
+        return;
+    }
+    s->fetched = cn_arena_grow(s->fetched_mem, s->fetched, s->n_fetched, &s->cap_fetched,
+                               sizeof *s->fetched);
+    char *staging = cn_rest_staging_dir(run_id);
+    char *slash = strrchr(staging, '/'); /* $TMPDIR/cairn-<run_id>, above artifacts/ */
+    if (slash)
+        *slash = '\0';
+    s->fetched[s->n_fetched++] = (cn_fetched){
+        .local = cn_arena_strdup(s->fetched_mem, local),
+        .top = cn_arena_strdup(s->fetched_mem, staging),
+        .size = st.st_size,
+        .mtime = st.st_mtim,
+    };
+    free(staging);
+}
+
+bool cn_rest_fetched_unchanged(cairn_ctx *ctx, const char *run_id, const char *path)
+{
+    cn_rest_store *s = cn_rest_store_of(ctx);
+    char key[PATH_MAX + 40];
+    int n = snprintf(key, sizeof key, "%s/%s", run_id, path);
+    size_t at;
+    if (n < 0 || (size_t)n >= sizeof key || !cn_map_get(&s->fetched_by_key, key, (size_t)n, &at))
+        return false;
+    return fetched_unchanged(&s->fetched[at]);
+}
+
 static void rest_close(cn_store *base)
 {
     cn_rest_store *s = (cn_rest_store *)base;
     if (!s)
         return;
+    remove_fetched(s);
+    cn_map_release(&s->fetched_by_key);
+    cn_arena_free(s->fetched_mem);
     if (s->curl)
         curl_easy_cleanup(s->curl);
     free(s->base_url);

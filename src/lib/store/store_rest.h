@@ -7,7 +7,10 @@
  * helpers below are declared here for tests/unit/test_rest_store.c. See docs/remote.md. */
 #ifndef CN_STORE_REST_H
 #define CN_STORE_REST_H
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 #include "cairn/registry.h"
 #include "cairn/tracking.h"
 #include "formats/json.h"
@@ -50,6 +53,19 @@ cairn_status cn_rest_get_bytes(cairn_ctx *ctx, const char *path, const void **da
  * (cn_rest_staging_dir), replacing what is there, so cairn_run_artifact_path() can hand out a
  * local path. ENOTFOUND when the server has no such file. */
 cairn_status cn_rest_fetch_artifact(cairn_ctx *ctx, const char *run_id, const char *path);
+/* A file fetched so: its copy in the staging folder is the server's and is removed when the
+ * store closes (with the folders it leaves empty, up to $TMPDIR/cairn-<run_id>), unless it was
+ * changed since (size or modification time): then it is kept, as a file never sent would be. */
+typedef struct cn_fetched {
+    const char *local; /* the file */
+    const char *top;   /* $TMPDIR/cairn-<run_id> */
+    off_t size;
+    struct timespec mtime;
+} cn_fetched;
+void cn_rest_note_fetched(cairn_ctx *ctx, const char *run_id, const char *path, const char *local);
+/* Whether artifact `path` of run_id was fetched by this store and is unchanged since: the
+ * server has it, so a run handle need not keep its staging folder for it. */
+bool cn_rest_fetched_unchanged(cairn_ctx *ctx, const char *run_id, const char *path);
 /* The table's open and close (store_rest.c). */
 cairn_status cn_rest_open(cairn_ctx *ctx, const char *uri, const cairn_open_opts *opts,
                           cn_store **out, char **artifact_root_out);

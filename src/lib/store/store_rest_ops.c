@@ -560,6 +560,8 @@ cairn_status cn_rest_fetch_artifact(cairn_ctx *ctx, const char *run_id, const ch
         if (rc == CAIRN_OK &&
             (cn_fs_mkdirs(parent, 0700) != 0 || cn_fs_write_atomic(local, data, len) != 0))
             rc = cn_fail_errno(ctx, CAIRN_EIO, "artifact '%s': cannot write '%s'", path, local);
+        if (rc == CAIRN_OK)
+            cn_rest_note_fetched(ctx, run_id, path, local);
         free(parent);
         free(local);
         free(staging);

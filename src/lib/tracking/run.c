@@ -426,7 +426,8 @@ cairn_status cairn_run_finish(cairn_run *run, cairn_run_status status)
 }
 
 /* Whether a file under folder dfd (rel: its path in the run's artifacts, "" at the top) did
- * not reach the server (never recorded, or its last sending failed): true, with the first such
+ * not reach the server (never recorded, or its last sending failed; a file fetched from the
+ * server and unchanged since is there already): true, with the first such
  * path in first (size bytes). Closes dfd. */
 static bool find_unsent(const cairn_run *run, int dfd, const char *rel, char *first, size_t size,
                         int depth)
@@ -449,7 +450,8 @@ static bool find_unsent(const cairn_run *run, int dfd, const char *rel, char *fi
         size_t ok = 0;
         if (fd >= 0)
             found = find_unsent(run, fd, path, first, size, depth + 1);
-        else if (!cn_map_get(&run->sent, path, strlen(path), &ok) || !ok) {
+        else if ((!cn_map_get(&run->sent, path, strlen(path), &ok) || !ok) &&
+                 !cn_rest_fetched_unchanged(run->ctx, run->run_id, path)) {
             snprintf(first, size, "%s", path);
             found = true;
         }
@@ -657,6 +659,19 @@ cairn_status cairn_run_record_artifact(cairn_run *run, const char *artifact_path
         rc = record(run, artifact_path, size, sha);
     free(path);
     return rc;
+}
+
+char *cn_run_artifact_where(cairn_run *run)
+{
+    cairn_run_record *rec = NULL;
+    if (!run->staged || cairn_run_get(run->ctx, run->run_id, &rec) != CAIRN_OK ||
+        !rec->info.artifact_uri) {
+        cairn_run_record_free(rec);
+        return cn_xstrdup(run->artifact_dir);
+    }
+    char *where = cn_xstrdup(rec->info.artifact_uri);
+    cairn_run_record_free(rec);
+    return where;
 }
 
 cairn_status cairn_run_artifact_path(cairn_ctx *ctx, const char *run_id, const char *path,

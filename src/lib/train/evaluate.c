@@ -10,6 +10,7 @@
 #include "cairn/eval.h"
 #include "cairn/train.h"
 #include "core/core.h"
+#include "tracking/runs.h"
 #include "train/train_internal.h"
 #include "base/buf.h"
 #include "base/fs.h"
@@ -281,7 +282,7 @@ static cairn_status log_eval_run(cairn_ctx *ctx, const cairn_eval_opts *o, const
     else
         (void)cairn_run_set_status(run, CAIRN_RUN_FAILED, 0);
     r->logged_run_id = cn_xstrdup(cairn_run_id(run));
-    r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(run));
+    r->artifact_dir = cn_run_artifact_where(run);
     *run_out = run;
     return rc;
 }
@@ -580,7 +581,7 @@ cairn_status cairn_eval_final(cairn_ctx *ctx, const char *run_id, const cairn_ev
                "flagged on the run (cairn.test.second_look=true)",
                run_id, (long long)(r->looks - 1));
     if (rc == CAIRN_OK) {
-        r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(run));
+        r->artifact_dir = cn_run_artifact_where(run);
         *out = r;
         r = NULL;
     }

@@ -13,6 +13,7 @@
 #include "cairn/train.h"
 #include "cairn/drift.h"
 #include "core/core.h"
+#include "tracking/runs.h"
 #include "learn/learner.h"
 #include "train/train_config.h"
 #include "train/train_internal.h"
@@ -1733,7 +1734,7 @@ static cairn_status start_run(train_state *st)
     cairn_train_result *r = st->res = cn_xcalloc(1, sizeof *st->res);
     r->run_id = cn_xstrdup(cairn_run_id(st->run));
     r->experiment_id = cn_xstrdup(cairn_run_experiment_id(st->run));
-    r->artifact_dir = cn_xstrdup(cairn_run_artifact_dir(st->run));
+    r->artifact_dir = cn_run_artifact_where(st->run);
     r->learner = cn_xstrdup(st->learner);
     r->task = st->is_classification ? "classification" : "regression";
     r->task_reason = cn_xstrdup(st->task_reason);
