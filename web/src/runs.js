@@ -223,55 +223,23 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     scroller.setAttribute('aria-rowcount', state.done ? String(n) : '-1');
   }
 
-  // A row is a clone of a template row for the current columns (one call for its ~20 elements
-  // instead of several per cell, which the first rows' JavaScript spent most of its time in),
-  // then its values are filled in, as text.
-  let rowTemplate = null, templateKey = null;
-  function template() {
-    const cs = allCols();
-    if (templateKey !== cs.join(',')) {
-      templateKey = cs.join(',');
-      rowTemplate = h('div', { class: 'vrow', role: 'row' },
-        h('div', { class: 'cell pin0 w-sel', role: 'gridcell' }, h('input', { type: 'checkbox', tabindex: -1 })),
-        h('div', { class: 'cell pin1 w-name name', role: 'gridcell' }, h('a', { tabindex: -1 })),
-        cs.map((c) => h('div', { class: 'cell w-' + widthClass(c) + (c[0] === 'm' ? ' num' : ''), role: 'gridcell', dataset: { col: c } })));
-    }
-    return [rowTemplate, cs];
-  }
-
   function rowEl(i) {
     const run = state.rows[i];
+    const el = h('div', { class: 'vrow' + (i === state.active ? ' active' : '') + (run && state.selected.has(run.id) ? ' selected' : ''), role: 'row', 'aria-rowindex': i + 1, dataset: { i } });
+    el.style.top = i * ROW + 'px';
     if (!run) {
-      const el = h('div', { class: 'vrow' + (i === state.active ? ' active' : ''), role: 'row', 'aria-rowindex': i + 1, dataset: { i } },
-        h('div', { class: 'cell pin0 w-sel' }), h('div', { class: 'cell pin1 w-name muted' }, 'loading…'));
-      el.style.top = i * ROW + 'px';
+      el.append(h('div', { class: 'cell pin0 w-sel' }), h('div', { class: 'cell pin1 w-name muted' }, 'loading…'));
       return el;
     }
-    const [tpl, cs] = template();
-    const el = tpl.cloneNode(true);
-    const selected = state.selected.has(run.id);
-    if (i === state.active) el.classList.add('active');
-    if (selected) el.classList.add('selected');
-    el.setAttribute('aria-rowindex', i + 1);
-    el.dataset.i = i;
-    el.style.top = i * ROW + 'px';
-    const cells = el.children;
-    const box = cells[0].firstChild;
-    box.checked = selected;
-    box.setAttribute('aria-label', 'select ' + run.name);
-    box.addEventListener('change', () => toggle(i));
-    const name = cells[1];
-    name.title = run.name;
-    // The first row's name is reported when painted (Element Timing, on the block that holds
-    // the text; bench/bench_webui.mjs and afterFirstRowsPainted).
-    if (firstRender && i === 0) name.setAttribute('elementtiming', 'cairn-first-row');
-    name.firstChild.href = link('/run/' + encodeURIComponent(run.id));
-    name.firstChild.textContent = run.name;
-    for (let k = 0; k < cs.length; k++) {
-      const v = cellValue(run, cs[k]);
-      if (v === '') continue;
-      cells[k + 2].title = v;
-      cells[k + 2].textContent = v;
+    const box = h('input', { type: 'checkbox', tabindex: -1, checked: state.selected.has(run.id), 'aria-label': 'select ' + run.name, onchange: () => toggle(i) });
+    el.append(h('div', { class: 'cell pin0 w-sel', role: 'gridcell' }, box),
+      // The first row's name is reported when painted (Element Timing, on the block that holds
+      // the text; bench/bench_webui.mjs and afterFirstRowsPainted).
+      h('div', { class: 'cell pin1 w-name name', role: 'gridcell', title: run.name, elementtiming: firstRender && i === 0 ? 'cairn-first-row' : undefined },
+        h('a', { href: link('/run/' + encodeURIComponent(run.id)), tabindex: -1 }, run.name)));
+    for (const c of allCols()) {
+      const v = cellValue(run, c);
+      el.append(h('div', { class: 'cell w-' + widthClass(c) + (c[0] === 'm' ? ' num' : ''), role: 'gridcell', title: v, dataset: { col: c } }, v));
     }
     return el;
   }
