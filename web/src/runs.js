@@ -95,15 +95,8 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   // ui-compare: what this user may do here; delete and restore need MANAGE (docs/auth.md).
   const permP = experimentPermission(expId);
   permP.catch(() => {});
-  // The page is built once both have answered (they were asked at once, so the search is in
-  // about when the experiment is): the toolbar, the header and the first rows then go into the
-  // page in one task and reach the screen in one frame. Built apart, the toolbar's frame came
-  // first and the rows' frame waited behind it; and the browser's form scan (Chromium's autofill
-  // agent, run 100 ms after form controls are added, which forces a style and layout of the whole
-  // page) fell between the rows and their frame.
-  const [exp] = await Promise.all([expP.then((d) => d.experiment), firstPage.catch(() => null)]);
+  const exp = (await expP).experiment;
   if (!isCurrent(seq)) return;
-  crumbs({ text: 'Experiments', href: '#/' }, { text: exp.name });
   const view = query.get('view') || 'active';
   const filter = query.get('filter') || '';
   const order = query.get('order') || 'attributes.start_time DESC';
@@ -150,6 +143,15 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   const scroller = h('div', { class: 'vscroll runs-table', id: 'runs', role: 'grid', tabindex: 0, 'aria-label': 'runs', 'aria-rowcount': -1 }, head, body);
 
   const title = h('h1', null, exp.name, ' ', h('span', { class: 'muted small' }, `experiment ${exp.experiment_id}`));
+  // The page goes in once the first page has answered too (both were asked at once, so it is
+  // in about when the experiment is), built meanwhile: the toolbar, the header and the first
+  // rows then go into the page in one task and reach the screen in one frame. Put in apart, the
+  // toolbar's frame came first and the rows' frame waited behind it; and the browser's form scan
+  // (Chromium's autofill agent, run 100 ms after form controls are added, forcing a style and
+  // layout of the whole page) fell between the rows and their frame.
+  await firstPage.catch(() => null);
+  if (!isCurrent(seq)) return;
+  crumbs({ text: 'Experiments', href: '#/' }, { text: exp.name });
   clear(app).append(title, toolbar, errorBox, actions, scroller);
 
   // Sets the rows' width (style.css: .runs-table), the sum of the columns' widths.
