@@ -18,7 +18,9 @@ const OVERSCAN = 10;
 // Column widths in em, fixed: one template for the header and every row (a CSS variable on the
 // table), so that laying out a row never measures its text; a last flexible track fills the
 // rest of a wide window.
-const WIDTH = { sel: 2.2, name: 14, 'a:start': 12.5, attr: 9, value: 8.5 };
+// Each cell's class w-<kind> gives its width (style.css); WIDTH is the same in em, for the row.
+const WIDTH = { sel: 2.2, name: 14, start: 12.5, attr: 9, value: 8.5 };
+const widthClass = (c) => (c === 'a:start' ? 'start' : c.startsWith('a:') ? 'attr' : 'value');
 
 const ATTRS = {
   name: { label: 'Name', order: 'attributes.run_name' },
@@ -95,7 +97,6 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   permP.catch(() => {});
   const exp = (await expP).experiment;
   if (!isCurrent(seq)) return;
-  crumbs({ text: 'Experiments', href: '#/' }, { text: exp.name });
   const view = query.get('view') || 'active';
   const filter = query.get('filter') || '';
   const order = query.get('order') || 'attributes.start_time DESC';
@@ -142,12 +143,20 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   const scroller = h('div', { class: 'vscroll runs-table', id: 'runs', role: 'grid', tabindex: 0, 'aria-label': 'runs', 'aria-rowcount': -1 }, head, body);
 
   const title = h('h1', null, exp.name, ' ', h('span', { class: 'muted small' }, `experiment ${exp.experiment_id}`));
+  // The page goes in once the first page has answered too (both were asked at once, so it is
+  // in about when the experiment is), built meanwhile: the toolbar, the header and the first
+  // rows then go into the page in one task and reach the screen in one frame. Put in apart, the
+  // toolbar's frame came first and the rows' frame waited behind it; and the browser's form scan
+  // (Chromium's autofill agent, run 100 ms after form controls are added, forcing a style and
+  // layout of the whole page) fell between the rows and their frame.
+  await firstPage.catch(() => null);
+  if (!isCurrent(seq)) return;
+  crumbs({ text: 'Experiments', href: '#/' }, { text: exp.name });
   clear(app).append(title, toolbar, errorBox, actions, scroller);
 
-  // Sets the table's one column template (style.css: .runs-table).
+  // Sets the rows' width (style.css: .runs-table), the sum of the columns' widths.
   function applyTemplate() {
-    const widths = [WIDTH.sel, WIDTH.name, ...allCols().map((c) => (WIDTH[c] || (c.startsWith('a:') ? WIDTH.attr : WIDTH.value)))];
-    scroller.style.setProperty('--cols', widths.map((w) => w + 'em').join(' ') + ' minmax(0, 1fr)');
+    const widths = [WIDTH.sel, WIDTH.name, ...allCols().map((c) => WIDTH[widthClass(c)])];
     scroller.style.setProperty('--cols-width', widths.reduce((a, b) => a + b, 0).toFixed(1) + 'em');
   }
   function allCols() {
@@ -158,11 +167,11 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     clear(head);
     applyTemplate();
     const [okey, odir] = splitOrder(order);
-    head.append(h('div', { class: 'cell pin0', role: 'columnheader' }, ''));
+    head.append(h('div', { class: 'cell pin0 w-sel', role: 'columnheader' }, ''));
     const headerCell = (c, label, pinClass) => {
       const ord = colOrder(c);
       const sorted = ord && ord === okey;
-      const attrs = { class: 'cell ' + (pinClass || '') + (ord ? ' sortable' : ''), role: 'columnheader', dataset: { col: c },
+      const attrs = { class: 'cell w-' + (pinClass ? 'name ' + pinClass : widthClass(c)) + (ord ? ' sortable' : ''), role: 'columnheader', dataset: { col: c },
         'aria-sort': sorted ? (odir === 'ASC' ? 'ascending' : 'descending') : undefined, title: ord || label };
       if (!ord) return h('div', attrs, label);
       return h('div', attrs, h('button', { type: 'button', class: 'sort', onclick: () => {
@@ -221,18 +230,18 @@ export async function runsPage(app, { params: [expId], query, seq }) {
     const el = h('div', { class: 'vrow' + (i === state.active ? ' active' : '') + (run && state.selected.has(run.id) ? ' selected' : ''), role: 'row', 'aria-rowindex': i + 1, dataset: { i } });
     el.style.top = i * ROW + 'px';
     if (!run) {
-      el.append(h('div', { class: 'cell pin0' }), h('div', { class: 'cell pin1 muted' }, 'loading…'));
+      el.append(h('div', { class: 'cell pin0 w-sel' }), h('div', { class: 'cell pin1 w-name muted' }, 'loading…'));
       return el;
     }
     const box = h('input', { type: 'checkbox', tabindex: -1, checked: state.selected.has(run.id), 'aria-label': 'select ' + run.name, onchange: () => toggle(i) });
-    el.append(h('div', { class: 'cell pin0', role: 'gridcell' }, box),
+    el.append(h('div', { class: 'cell pin0 w-sel', role: 'gridcell' }, box),
       // The first row's name is reported when painted (Element Timing, on the block that holds
-      // the text; bench/bench_webui.mjs).
-      h('div', { class: 'cell pin1 name', role: 'gridcell', title: run.name, elementtiming: firstRender && i === 0 ? 'cairn-first-row' : undefined },
+      // the text; bench/bench_webui.mjs and afterFirstRowsPainted).
+      h('div', { class: 'cell pin1 w-name name', role: 'gridcell', title: run.name, elementtiming: firstRender && i === 0 ? 'cairn-first-row' : undefined },
         h('a', { href: link('/run/' + encodeURIComponent(run.id)), tabindex: -1 }, run.name)));
     for (const c of allCols()) {
       const v = cellValue(run, c);
-      el.append(h('div', { class: 'cell' + (c[0] === 'm' ? ' num' : ''), role: 'gridcell', title: v, dataset: { col: c } }, v));
+      el.append(h('div', { class: 'cell w-' + widthClass(c) + (c[0] === 'm' ? ' num' : ''), role: 'gridcell', title: v, dataset: { col: c } }, v));
     }
     return el;
   }
@@ -330,12 +339,15 @@ export async function runsPage(app, { params: [expId], query, seq }) {
       if (first) {
         window.__cairnFirstRows = performance.now();
         document.body.dataset.firstRows = String(state.rows.length);
-        // The overscan rows, once the first rows have been painted.
+        // The overscan rows, the studies link and the count wait until the first rows are on
+        // the screen: on a busy machine their work (a frame of rows, the server's count over
+        // every run) would otherwise share the CPU with the rows' paint.
         firstRender = false;
-        requestAnimationFrame(() => setTimeout(schedule, 0));
-        // A link when studies use this experiment: asked for once the rows are in, so the
-        // request does not compete with the search for the server.
-        appendStudiesLink(title, expId, seq);
+        afterFirstRowsPainted(() => {
+          if (!isCurrent(seq)) return;
+          schedule();
+          appendStudiesLink(title, expId, seq);
+        });
         if (!runs.length) body.append(h('p', { class: 'muted empty' }, filter ? 'No run matches this filter.' : 'No runs here yet.'));
       }
     } catch (e) {
@@ -411,13 +423,35 @@ export async function runsPage(app, { params: [expId], query, seq }) {
   permP.then((p) => p, () => 'MANAGE').then((p) => { if (isCurrent(seq)) { perm = p; updateCounts(); } });
   await fetchPage();
   // A total for the scrollbar when the count is known (no filter, the active runs); asked
-  // after the first rows, which it would otherwise compete with.
-  if (!filter && view === 'active' && !state.done && isCurrent(seq)) {
+  // once the first rows are painted, which it would otherwise compete with.
+  if (!filter && view === 'active' && !state.done && isCurrent(seq)) afterFirstRowsPainted(() => {
+    if (!isCurrent(seq)) return;
     get('cairn/experiments/summary').then((d) => {
       const e = (d.experiments || []).find((x) => String(x.experiment_id) === String(expId));
       if (e && isCurrent(seq) && currentRoute().path === path) { state.total = activeRuns(e); updateCounts(); schedule(); }
     }).catch(() => {});
+  });
+}
+
+// Calls fn once, when the first row's name has been painted (its Element Timing entry,
+// elementtiming="cairn-first-row" in rowEl), or after a second: a browser without Element
+// Timing, a hidden tab, a table with no row.
+function afterFirstRowsPainted(fn) {
+  const types = (typeof PerformanceObserver !== 'undefined' && PerformanceObserver.supportedEntryTypes) || [];
+  if (!types.includes('element')) {
+    setTimeout(fn, 0);
+    return;
   }
+  let done = false, po = null;
+  const go = () => {
+    if (done) return;
+    done = true;
+    if (po) po.disconnect();
+    fn();
+  };
+  po = new PerformanceObserver((list) => { if (list.getEntries().some((e) => e.identifier === 'cairn-first-row')) go(); });
+  po.observe({ type: 'element', buffered: true });
+  setTimeout(go, 1000);
 }
 
 function splitOrder(o) {

@@ -4,6 +4,7 @@
  * names them, is revalidated on every load (its ETag makes that a 304). index.html holds the
  * boot script and the stylesheet inline; the bundle's csp.txt (never served) gives their
  * SHA-256 hashes, which the Content-Security-Policy allows by name, not 'unsafe-inline'. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -69,14 +70,23 @@ static const char *csp_line(int line, int *len)
     return p;
 }
 
-static void security_headers(http_response *resp)
+/* The Content-Security-Policy, built once from the embedded csp.txt (which cannot change while
+ * the server runs) on the first response that needs it and then shared by every response. */
+static char csp_header[512 + 2 * WEBUI_CSP_MAX_HASHES];
+static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
+
+static void build_csp(void)
 {
     int script_n, style_n;
     const char *script = csp_line(0, &script_n), *style = csp_line(1, &style_n);
-    char csp[512 + 2 * WEBUI_CSP_MAX_HASHES];
-    snprintf(csp, sizeof csp, WEBUI_CSP_FMT, script_n ? " " : "", script_n, script,
+    snprintf(csp_header, sizeof csp_header, WEBUI_CSP_FMT, script_n ? " " : "", script_n, script,
              style_n ? " " : "", style_n, style);
-    http_add_header(resp, "Content-Security-Policy", csp);
+}
+
+static void security_headers(http_response *resp)
+{
+    pthread_once(&csp_once, build_csp);
+    http_add_header(resp, "Content-Security-Policy", csp_header);
     http_add_header(resp, "X-Content-Type-Options", "nosniff");
     http_add_header(resp, "Referrer-Policy", "no-referrer");
 }
