@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* http.c - libmicrohttpd glue: a pool of threads, each running a daemon of its own from its own
  * loop (select(2) over the daemon's sockets and a wake-up eventfd); a request is read in full (or
- * streamed to the application's file), then handled on the same thread. Responses are queued only once the body is consumed: libmicrohttpd 0.9.75 closes the
- * connection after a response queued in the first call of a request, which costs keep-alive.
- * The first call is where refusals (limits, a foreign Host) are queued, on purpose.
- * A handler may suspend its request (http_suspend); http_resume, from any thread, puts the answer
- * in the request's state and the request on its worker's list of answered requests; the worker
- * resumes them between two turns of its loop (libmicrohttpd calls the access handler again,
- * which queues the answer). Only a worker asleep in select(2) is woken, once. */
+ * streamed to the application's file), then handled on the same thread. Responses are queued only
+ * once the body is consumed: libmicrohttpd 0.9.75 closes the connection after a response queued in
+ * the first call of a request, which costs keep-alive. The first call is where refusals (limits, a
+ * foreign Host) are queued, on purpose. A handler may suspend its request (http_suspend);
+ * http_resume, from any thread, puts the answer in the request's state and the request on its
+ * worker's list of answered requests; the worker resumes them between two turns of its loop
+ * (libmicrohttpd calls the access handler again, which queues the answer). Only a worker asleep in
+ * select(2) is woken, once. */
 #include "http/http.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,8 +53,8 @@ typedef struct http_worker {
     struct http_server *s;
     struct MHD_Daemon *d;
     pthread_t thread;
-    bool running; /* the thread was started */
-    int wake_fd;  /* an eventfd: written to wake the thread from select(2) */
+    bool running;       /* the thread was started */
+    int wake_fd;        /* an eventfd: written to wake the thread from select(2) */
     atomic_bool asleep; /* in select(2), or about to be: whoever clears it writes wake_fd */
     _Atomic(http_conn_state *) done; /* answered suspended requests, newest first */
     atomic_bool quiesce;             /* asked to stop accepting */
@@ -79,9 +80,9 @@ struct http_server {
 struct http_conn_state {
     http_request req; /* first: http_suspend finds the state from the request */
     http_server *server;
-    http_worker *w;                /* the worker whose daemon holds the connection */
-    http_conn_state *next_done;    /* on w->done */
-    bool started; /* begin() ran */
+    http_worker *w;             /* the worker whose daemon holds the connection */
+    http_conn_state *next_done; /* on w->done */
+    bool started;               /* begin() ran */
     bool answered;
     bool suspended;      /* by http_suspend, until the answer is queued */
     atomic_bool resumed; /* http_resume handed over `later` (release; read with acquire) */
