@@ -716,6 +716,10 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
         w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (w->wake_fd < 0)
             break;
+        if (w->wake_fd >= FD_SETSIZE) { /* select(2) could not watch it */
+            close(w->wake_fd);
+            break;
+        }
         s->n_d++;
         w->d = start_daemon(w, ai);
         if (!w->d) {
