@@ -12,6 +12,7 @@
 #include "http/http.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -35,6 +36,9 @@
  * thread pool shares one socket, and whichever thread wakes first accepts a burst of
  * connections, so a few threads end up serving every client while the others idle. */
 #define HTTP_MAX_WORKERS 256
+/* malloc's fixed thresholds (see http_start). */
+#define HTTP_MALLOC_MMAP (1 << 20)
+#define HTTP_MALLOC_TRIM (8 << 20)
 
 /* Open connections per client address, counted across the daemons (each daemon would only
  * count its own). */
@@ -656,6 +660,13 @@ static void http_fail_start(http_server *s, char *err, size_t errlen)
 http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *app, char *err,
                         size_t errlen)
 {
+    /* glibc's malloc adapts its thresholds to what was freed before: depending on that
+     * history, a worker that frees a log-batch body and its JSON tree (a few hundred KB) gave
+     * the memory back to the system (madvise) and took it again at every request, which cost
+     * up to a third of the request's CPU (docs/bench.md). Fixed thresholds keep the memory of
+     * up to HTTP_MALLOC_TRIM per thread's arena; blocks over HTTP_MALLOC_MMAP are mapped. */
+    mallopt(M_MMAP_THRESHOLD, HTTP_MALLOC_MMAP);
+    mallopt(M_TRIM_THRESHOLD, HTTP_MALLOC_TRIM);
     http_server *s = cn_xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->conn_mu, NULL);
     s->cfg = *cfg;
