@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* http.c - libmicrohttpd glue: a pool of threads, each polling its connections with poll(2); a
- * request is read in full (or streamed to the application's file), then handled on the same
- * thread. Responses are queued only once the body is consumed: libmicrohttpd 0.9.75 closes the
- * connection after a response queued in the first call of a request, which costs keep-alive.
- * The first call is where refusals (limits, a foreign Host) are queued, on purpose.
- * A handler may suspend its request (http_suspend); the answer given to http_resume waits in
- * the request's state until libmicrohttpd calls the access handler again, which queues it. */
+/* http.c - libmicrohttpd glue: a pool of threads, each running a daemon of its own from its own
+ * loop (select(2) over the daemon's sockets and a wake-up eventfd); a request is read in full (or
+ * streamed to the application's file), then handled on the same thread. Responses are queued only
+ * once the body is consumed: libmicrohttpd 0.9.75 closes the connection after a response queued in
+ * the first call of a request, which costs keep-alive. The first call is where refusals (limits, a
+ * foreign Host) are queued, on purpose. A handler may suspend its request (http_suspend);
+ * http_resume, from any thread, puts the answer in the request's state and the request on its
+ * worker's list of answered requests; the worker resumes them between two turns of its loop
+ * (libmicrohttpd calls the access handler again, which queues the answer). Only a worker asleep in
+ * select(2) is woken, once. */
 #include "http/http.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,6 +21,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +36,9 @@
  * thread pool shares one socket, and whichever thread wakes first accepts a burst of
  * connections, so a few threads end up serving every client while the others idle. */
 #define HTTP_MAX_WORKERS 256
+/* malloc's fixed thresholds (see http_start). */
+#define HTTP_MALLOC_MMAP (1 << 20)
+#define HTTP_MALLOC_TRIM (8 << 20)
 
 /* Open connections per client address, counted across the daemons (each daemon would only
  * count its own). */
@@ -39,8 +48,26 @@ typedef struct ip_count {
     unsigned n;
 } ip_count;
 
+typedef struct http_conn_state http_conn_state;
+
+/* A worker: one daemon in external-polling mode, run by one thread. Without an internal thread
+ * libmicrohttpd makes no inter-thread channel, so MHD_resume_connection costs no system call;
+ * it must then run on the worker's own thread, which takes the answered requests from `done`. */
+typedef struct http_worker {
+    struct http_server *s;
+    struct MHD_Daemon *d;
+    pthread_t thread;
+    bool running;       /* the thread was started */
+    int wake_fd;        /* an eventfd: written to wake the thread from select(2) */
+    atomic_bool asleep; /* in select(2), or about to be: whoever clears it writes wake_fd */
+    _Atomic(http_conn_state *) done; /* answered suspended requests, newest first */
+    atomic_bool quiesce;             /* asked to stop accepting */
+    atomic_bool quiesced;            /* and done so */
+    atomic_bool stop;
+} http_worker;
+
 struct http_server {
-    struct MHD_Daemon *d[HTTP_MAX_WORKERS];
+    http_worker w[HTTP_MAX_WORKERS];
     int n_d;
     pthread_mutex_t conn_mu; /* guards the counts below */
     unsigned n_conns;
@@ -54,15 +81,17 @@ struct http_server {
     atomic_int n_suspended;
 };
 
-typedef struct http_conn_state {
+struct http_conn_state {
     http_request req; /* first: http_suspend finds the state from the request */
     http_server *server;
-    bool started; /* begin() ran */
+    http_worker *w;             /* the worker whose daemon holds the connection */
+    http_conn_state *next_done; /* on w->done */
+    bool started;               /* begin() ran */
     bool answered;
     bool suspended;      /* by http_suspend, until the answer is queued */
     atomic_bool resumed; /* http_resume handed over `later` (release; read with acquire) */
     http_response later; /* that answer */
-} http_conn_state;
+};
 
 const char *http_status_text(int status)
 {
@@ -154,9 +183,11 @@ static enum MHD_Result queue(http_conn_state *cs, http_response *resp)
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    http_server *s = cls;
+    http_worker *w = cls;
+    http_server *s = w->s;
     http_conn_state *cs = cn_xcalloc(1, sizeof *cs);
     cs->server = s;
+    cs->w = w;
     cs->later.fd = -1;
     http_request *req = &cs->req;
     req->raw_uri = cn_xstrdup(uri ? uri : "");
@@ -294,15 +325,145 @@ http_pending *http_suspend(http_request *req)
     return (http_pending *)cs;
 }
 
+static void worker_wake(http_worker *w)
+{
+    uint64_t one = 1;
+    ssize_t n = write(w->wake_fd, &one, sizeof one);
+    (void)n; /* a counter at its maximum already wakes the thread */
+}
+
+/* Wakes each of the n workers that sleeps. */
+static void wake_sleepers(http_worker **w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (atomic_exchange(&w[i]->asleep, false))
+            worker_wake(w[i]);
+}
+
+void http_resume_many(http_pending **p, http_response *resps, size_t n)
+{
+    /* Each request goes onto its worker's list (a stack: the worker takes it whole); then each
+     * worker that sleeps is woken, once, after all are queued: a worker woken at the first
+     * answer would take that one alone. The pushes and the exchange of `asleep` are
+     * sequentially consistent, as are the worker's store to `asleep` and its look at the list
+     * before it sleeps: either it sees the request or we see it asleep. A request is not
+     * touched once pushed (its worker may be done with it already). */
+    http_worker *seen[16];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        http_conn_state *cs = (http_conn_state *)p[i];
+        http_worker *w = cs->w;
+        CN_ASSERT(!atomic_load_explicit(&cs->resumed, memory_order_relaxed));
+        cs->later = resps[i];
+        atomic_store_explicit(&cs->resumed, true, memory_order_release);
+        resps[i] = (http_response){.fd = -1};
+        size_t k = 0;
+        while (k < n_seen && seen[k] != w)
+            k++;
+        if (k == n_seen) {
+            if (n_seen == sizeof seen / sizeof *seen) {
+                wake_sleepers(seen, n_seen);
+                n_seen = 0;
+            }
+            seen[n_seen++] = w;
+        }
+        http_conn_state *head = atomic_load(&w->done);
+        do
+            cs->next_done = head;
+        while (!atomic_compare_exchange_weak(&w->done, &head, cs));
+    }
+    wake_sleepers(seen, n_seen);
+}
+
 void http_resume(http_pending *p, http_response *resp)
 {
-    http_conn_state *cs = (http_conn_state *)p;
-    struct MHD_Connection *conn = cs->req.conn;
-    CN_ASSERT(!atomic_load_explicit(&cs->resumed, memory_order_relaxed));
-    cs->later = *resp;
-    atomic_store_explicit(&cs->resumed, true, memory_order_release);
-    *resp = (http_response){.fd = -1};
-    MHD_resume_connection(conn);
+    http_resume_many(&p, resp, 1);
+}
+
+/* Resumes the requests answered since the last turn, on the worker's thread. True if any. */
+static bool resume_done(http_worker *w)
+{
+    http_conn_state *cs = atomic_exchange(&w->done, NULL);
+    if (!cs)
+        return false;
+    for (http_conn_state *next; cs; cs = next) {
+        next = cs->next_done;
+        MHD_resume_connection(cs->req.conn);
+    }
+    return true;
+}
+
+/* The worker's loop: resume what was answered, wait for the daemon's sockets (and a wake-up) at
+ * most until its next connection timeout, let the daemon process what is ready. */
+static void *worker_main(void *arg)
+{
+    http_worker *w = arg;
+    for (;;) {
+        bool resumed = resume_done(w);
+        if (resumed) {
+            /* Without waiting: a turn with nothing ready lets the daemon take the resumed
+             * requests back and queue their answers (the access handler), then a turn with
+             * every connection that has something to send marked writable sends it: the
+             * sockets do not block, and a full one just waits for the next select(2). */
+            fd_set rs, ws, es;
+            FD_ZERO(&rs);
+            FD_ZERO(&ws);
+            FD_ZERO(&es);
+            MHD_run_from_select(w->d, &rs, &ws, &es);
+            MHD_socket max = -1;
+            MHD_get_fdset2(w->d, &rs, &ws, &es, &max, FD_SETSIZE);
+            FD_ZERO(&rs);
+            FD_ZERO(&es);
+            MHD_run_from_select(w->d, &rs, &ws, &es);
+        }
+        if (atomic_load(&w->quiesce) && !atomic_load(&w->quiesced)) {
+            MHD_socket fd = MHD_quiesce_daemon(w->d);
+            if (fd != MHD_INVALID_SOCKET)
+                close(fd);
+            atomic_store(&w->quiesced, true);
+        }
+        if (atomic_load(&w->stop))
+            break;
+        fd_set rs, ws, es;
+        FD_ZERO(&rs);
+        FD_ZERO(&ws);
+        FD_ZERO(&es);
+        MHD_socket max = w->wake_fd;
+        FD_SET(w->wake_fd, &rs);
+        MHD_get_fdset2(w->d, &rs, &ws, &es, &max, FD_SETSIZE);
+        struct timeval tv = {0, 0}, *tvp = &tv;
+        MHD_UNSIGNED_LONG_LONG ms = 0;
+        if (MHD_get_timeout(w->d, &ms) == MHD_YES) {
+            tv.tv_sec = (time_t)(ms / 1000);
+            tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+        } else {
+            tvp = NULL;
+        }
+        bool sleeps = !tvp || tv.tv_sec || tv.tv_usec;
+        if (sleeps) {
+            atomic_store(&w->asleep, true);
+            if (atomic_load(&w->done) || atomic_load(&w->stop) ||
+                atomic_load(&w->quiesce) != atomic_load(&w->quiesced)) {
+                atomic_store(&w->asleep, false);
+                tv = (struct timeval){0, 0};
+                tvp = &tv;
+            }
+        }
+        int n = select(max + 1, &rs, &ws, &es, tvp);
+        if (sleeps)
+            atomic_store(&w->asleep, false);
+        if (n < 0) { /* EINTR: nothing is ready; the daemon still checks its timeouts */
+            FD_ZERO(&rs);
+            FD_ZERO(&ws);
+            FD_ZERO(&es);
+        } else if (FD_ISSET(w->wake_fd, &rs)) {
+            uint64_t v;
+            ssize_t r = read(w->wake_fd, &v, sizeof v);
+            (void)r;
+        }
+        MHD_run_from_select(w->d, &rs, &ws, &es);
+    }
+    return NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -430,14 +591,17 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     (void)ap; /* libmicrohttpd's own complaints (a client that went away) are not ours */
 }
 
-/* poll(2), not epoll: a suspended connection leaves epoll's set and a resumed one rejoins it,
- * two epoll_ctl calls per suspended request (every log-metric and log-batch), which cost about
- * 5 µs of CPU per request on the machines measured (docs/bench.md); poll's set is rebuilt per
- * wake-up from the daemon's own few connections (the connections are spread over the daemons). */
-static struct MHD_Daemon *start_daemon(http_server *s, const struct addrinfo *ai)
+/* External polling (the worker's loop, select(2)), not epoll: a suspended connection leaves
+ * epoll's set and a resumed one rejoins it, two epoll_ctl calls per suspended request (every
+ * log-metric and log-batch), about 5 µs of CPU per request on the machines measured
+ * (docs/bench.md); the select set is rebuilt per turn from the daemon's own few connections
+ * (the connections are spread over the daemons). And no internal thread: see http_worker.
+ * select(2) means a connection whose descriptor is FD_SETSIZE (1024) or more is refused; the
+ * default limit on open files is 1024 as well. */
+static struct MHD_Daemon *start_daemon(http_worker *w, const struct addrinfo *ai)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    http_server *s = w->s;
+    unsigned flags = MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     return MHD_start_daemon(
@@ -445,7 +609,7 @@ static struct MHD_Daemon *start_daemon(http_server *s, const struct addrinfo *ai
         ai->ai_addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_CONNECTION_TIMEOUT,
         s->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->cfg.conn_memory, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        w, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
 }
@@ -463,6 +627,26 @@ static bool port_free(const struct addrinfo *ai)
     return ok;
 }
 
+/* Ends the workers' threads, then stops their daemons (closing every connection) on this one. */
+static void stop_workers(http_server *s)
+{
+    for (int i = 0; i < s->n_d; i++) {
+        atomic_store(&s->w[i].stop, true);
+        worker_wake(&s->w[i]);
+    }
+    for (int i = 0; i < s->n_d; i++) {
+        http_worker *w = &s->w[i];
+        if (w->running)
+            pthread_join(w->thread, NULL);
+        w->running = false;
+        if (w->d)
+            MHD_stop_daemon(w->d);
+        w->d = NULL;
+        close(w->wake_fd);
+    }
+    s->n_d = 0;
+}
+
 static void http_fail_start(http_server *s, char *err, size_t errlen)
 {
     snprintf(err, errlen,
@@ -476,6 +660,13 @@ static void http_fail_start(http_server *s, char *err, size_t errlen)
 http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *app, char *err,
                         size_t errlen)
 {
+    /* glibc's malloc adapts its thresholds to what was freed before: depending on that
+     * history, a worker that frees a log-batch body and its JSON tree (a few hundred KB) gave
+     * the memory back to the system (madvise) and took it again at every request, which cost
+     * up to a third of the request's CPU (docs/bench.md). Fixed thresholds keep the memory of
+     * up to HTTP_MALLOC_TRIM per thread's arena; blocks over HTTP_MALLOC_MMAP are mapped. */
+    mallopt(M_MMAP_THRESHOLD, HTTP_MALLOC_MMAP);
+    mallopt(M_TRIM_THRESHOLD, HTTP_MALLOC_TRIM);
     http_server *s = cn_xcalloc(1, sizeof *s);
     pthread_mutex_init(&s->conn_mu, NULL);
     s->cfg = *cfg;
@@ -529,14 +720,25 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
         return NULL;
     }
     int n = s->cfg.workers < HTTP_MAX_WORKERS ? s->cfg.workers : HTTP_MAX_WORKERS;
-    for (int i = 0; i < n; i++) {
-        s->d[i] = start_daemon(s, ai);
-        if (!s->d[i])
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        http_worker *w = &s->w[i];
+        w->s = s;
+        w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (w->wake_fd < 0)
             break;
+        if (w->wake_fd >= FD_SETSIZE) { /* select(2) could not watch it */
+            close(w->wake_fd);
+            break;
+        }
         s->n_d++;
+        w->d = start_daemon(w, ai);
+        if (!w->d) {
+            ok = false;
+            break;
+        }
         if (i == 0) { /* --port 0: the others bind the port the first was given */
-            const union MHD_DaemonInfo *di =
-                MHD_get_daemon_info(s->d[0], MHD_DAEMON_INFO_BIND_PORT);
+            const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
             s->port = di ? di->port : s->cfg.port;
             if (ai->ai_family == AF_INET)
                 ((struct sockaddr_in *)(void *)ai->ai_addr)->sin_port = htons((uint16_t)s->port);
@@ -545,9 +747,15 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
         }
     }
     freeaddrinfo(ai);
-    if (s->n_d < n) {
-        for (int i = 0; i < s->n_d; i++)
-            MHD_stop_daemon(s->d[i]);
+    ok = ok && s->n_d == n;
+    for (int i = 0; i < s->n_d && ok; i++) {
+        if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
+            ok = false;
+        else
+            s->w[i].running = true;
+    }
+    if (!ok) {
+        stop_workers(s);
         http_fail_start(s, err, errlen);
         return NULL;
     }
@@ -564,15 +772,21 @@ int http_in_flight(const http_server *s)
     return atomic_load(&((http_server *)s)->in_flight);
 }
 
+/* Stops accepting on every daemon; each worker quiesces its own (libmicrohttpd's state is its
+ * thread's), and this waits until all have. */
 void http_quiesce(http_server *s)
 {
     if (!s)
         return;
     for (int i = 0; i < s->n_d; i++) {
-        MHD_socket fd = MHD_quiesce_daemon(s->d[i]);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
+        atomic_store(&s->w[i].quiesce, true);
+        worker_wake(&s->w[i]);
     }
+    for (int i = 0; i < s->n_d; i++)
+        while (s->w[i].running && !atomic_load(&s->w[i].quiesced)) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
 }
 
 void http_stop(http_server *s, int grace_ms)
@@ -588,8 +802,7 @@ void http_stop(http_server *s, int grace_ms)
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
-    for (int i = 0; i < s->n_d; i++)
-        MHD_stop_daemon(s->d[i]);
+    stop_workers(s);
     pthread_mutex_destroy(&s->conn_mu);
     free(s->ips);
     free(s);

@@ -101,7 +101,9 @@ typedef struct http_app_ops {
 /* ---- answers that come later (a group commit, a queue) ----
  * A handler that cannot answer yet calls http_suspend() and returns; what it put in resp is
  * dropped. The connection's worker goes on serving its other connections meanwhile. Later,
- * from any thread, http_resume() gives the request its answer, and the worker sends it. The
+ * from any thread, http_resume() gives the request its answer, and the worker sends it (the
+ * worker's own thread resumes the connection, between two turns of its loop; a worker asleep
+ * is woken, no system call otherwise). The
  * request (and its app_state, body, query) stays valid until then, and finish() runs after
  * the answer went out, as for any request. Every suspended request must be resumed exactly
  * once: http_stop() waits for that. */
@@ -111,6 +113,9 @@ http_pending *http_suspend(http_request *req);
 /* Answers a suspended request with resp, whose contents move (resp is left empty), and
  * resumes its connection. p is gone after the call. */
 void http_resume(http_pending *p, http_response *resp);
+/* Answers n suspended requests at once (p[i] with resps[i]), as n calls of http_resume() would,
+ * but wakes each worker concerned once, after all are handed over. */
+void http_resume_many(http_pending **p, http_response *resps, size_t n);
 
 typedef struct http_config {
     const char *host;      /* address to bind; NULL: 127.0.0.1 */

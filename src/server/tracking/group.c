@@ -6,8 +6,8 @@
  * the fewer transactions per point; before it takes small batches the writer yields its CPU a
  * few times, so that workers waiting for one queue theirs first. No timer: a lone request is
  * committed at once.
- * The answers go out from a second thread, the answerer: resuming a connection costs a system
- * call per request, which would otherwise stretch the writer's loop, the one serial part. */
+ * The writer answers each request itself: http_resume() only puts the request on its HTTP
+ * worker's list (and wakes that worker if it sleeps), no system call per request. */
 #include "tracking/group.h"
 #include <pthread.h>
 #include <sched.h>
@@ -43,13 +43,6 @@ struct trk_group {
     bool stopping;
     pthread_t thread;
     cairn_ctx *ctx; /* the writer's own store connection */
-    /* Committed items waiting for their answers, under done_mu (not mu, which the workers
-     * take to queue). */
-    pthread_mutex_t done_mu;
-    pthread_cond_t answer_wake;
-    group_item *done, **done_tail;
-    bool writer_done; /* the writer has handed over its last items */
-    pthread_t answerer;
 };
 
 static void item_free(group_item *it)
@@ -60,7 +53,7 @@ static void item_free(group_item *it)
 }
 
 /* The item's answer: {} or the batch's own error, as the route would have written it. */
-static void answer(group_item *it)
+static http_response answer(const group_item *it)
 {
     http_response resp = {.fd = -1};
     trk_call c = {.resp = &resp};
@@ -76,13 +69,11 @@ static void answer(group_item *it)
     c.w.buf = (cn_buf)CN_BUF_INIT;
     cn_jsonw_release(&c.w);
     resp.content_type = "application/json";
-    http_pending *pending = it->pending;
-    item_free(it);
-    http_resume(pending, &resp);
+    return resp;
 }
 
-/* Commits the n items of list, then hands them to the answerer. */
-static void commit(trk_group *g, group_item *list, group_item *last, size_t n)
+/* Commits the n items of list, then answers each. */
+static void commit(trk_group *g, group_item *list, size_t n)
 {
     cairn_run_batch *b = cn_xmalloc(n * sizeof *b);
     cairn_status *each = cn_xmalloc(n * sizeof *each);
@@ -99,34 +90,19 @@ static void commit(trk_group *g, group_item *list, group_item *last, size_t n)
     free(b);
     free(each);
     free(msgs);
-    pthread_mutex_lock(&g->done_mu);
-    *g->done_tail = list;
-    g->done_tail = &last->next;
-    pthread_cond_signal(&g->answer_wake);
-    pthread_mutex_unlock(&g->done_mu);
-}
-
-static void *answerer_main(void *arg)
-{
-    trk_group *g = arg;
-    pthread_mutex_lock(&g->done_mu);
-    for (;;) {
-        while (!g->done && !g->writer_done)
-            pthread_cond_wait(&g->answer_wake, &g->done_mu);
-        group_item *list = g->done;
-        if (!list)
-            break; /* the writer is done, and every answer is out */
-        g->done = NULL;
-        g->done_tail = &g->done;
-        pthread_mutex_unlock(&g->done_mu);
-        for (group_item *it = list, *next; it; it = next) {
-            next = it->next;
-            answer(it);
-        }
-        pthread_mutex_lock(&g->done_mu);
+    /* The answers go out together: each HTTP worker concerned is woken once. */
+    http_pending **pending = cn_xmalloc(n * sizeof *pending);
+    http_response *resps = cn_xmalloc(n * sizeof *resps);
+    i = 0;
+    for (group_item *it = list, *next; it; it = next, i++) {
+        next = it->next;
+        pending[i] = it->pending;
+        resps[i] = answer(it);
+        item_free(it);
     }
-    pthread_mutex_unlock(&g->done_mu);
-    return NULL;
+    http_resume_many(pending, resps, n);
+    free(pending);
+    free(resps);
 }
 
 static void *writer_main(void *arg)
@@ -166,14 +142,10 @@ static void *writer_main(void *arg)
             g->tail = &g->head;
         last->next = NULL;
         pthread_mutex_unlock(&g->mu);
-        commit(g, list, last, n);
+        commit(g, list, n);
         pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);
-    pthread_mutex_lock(&g->done_mu);
-    g->writer_done = true;
-    pthread_cond_signal(&g->answer_wake);
-    pthread_mutex_unlock(&g->done_mu);
     return NULL;
 }
 
@@ -193,27 +165,12 @@ trk_group *trk_group_start(const char *store_uri, const char *artifact_root, cha
     trk_group *g = cn_xcalloc(1, sizeof *g);
     g->ctx = ctx;
     g->tail = &g->head;
-    g->done_tail = &g->done;
     pthread_mutex_init(&g->mu, NULL);
-    pthread_mutex_init(&g->done_mu, NULL);
     pthread_cond_init(&g->wake, NULL);
-    pthread_cond_init(&g->answer_wake, NULL);
-    int rc = pthread_create(&g->answerer, NULL, answerer_main, g);
-    if (rc == 0) {
-        rc = pthread_create(&g->thread, NULL, writer_main, g);
-        if (rc != 0) {
-            pthread_mutex_lock(&g->done_mu);
-            g->writer_done = true;
-            pthread_cond_signal(&g->answer_wake);
-            pthread_mutex_unlock(&g->done_mu);
-            pthread_join(g->answerer, NULL);
-        }
-    }
+    int rc = pthread_create(&g->thread, NULL, writer_main, g);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot start the writer threads: %s", strerror(rc));
-        pthread_cond_destroy(&g->answer_wake);
+        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
         pthread_cond_destroy(&g->wake);
-        pthread_mutex_destroy(&g->done_mu);
         pthread_mutex_destroy(&g->mu);
         cairn_close(ctx);
         free(g);
@@ -231,10 +188,7 @@ void trk_group_stop(trk_group *g)
     pthread_cond_signal(&g->wake);
     pthread_mutex_unlock(&g->mu);
     pthread_join(g->thread, NULL);
-    pthread_join(g->answerer, NULL);
-    pthread_cond_destroy(&g->answer_wake);
     pthread_cond_destroy(&g->wake);
-    pthread_mutex_destroy(&g->done_mu);
     pthread_mutex_destroy(&g->mu);
     cairn_close(g->ctx);
     free(g);
