@@ -36,7 +36,8 @@ static const char help[] =
     "      --max-body BYTES       largest JSON request body (default 64 MiB)\n"
     "      --max-artifact-bytes BYTES  largest uploaded artifact file (default 64 GiB)\n"
     "      --timeout SECONDS      close connections idle this long (default 30)\n"
-    "      --max-connections N    open connections at most; more are refused (default 1024)\n"
+    "      --max-connections N    open connections at most; more are refused (default and most: "
+    "960)\n"
     "      --max-connections-per-ip N  open connections from one client address at most\n"
     "                             (default 256; behind a proxy every client is the proxy)\n"
     "      --auth                 require credentials (HTTP Basic or a Bearer token) on every\n"
@@ -116,8 +117,11 @@ int cmd_server(int argc, char **argv)
             cfg.timeout_s = (unsigned)u;
             break;
         case 'c':
-            if (!parse_u64(optarg, &u) || u < 1 || u > 65536)
-                return cli_usage(usage, "--max-connections takes 1 to 65536, not '%s'", optarg);
+            if (!parse_u64(optarg, &u) || u < 1 || u > CN_SERVER_CONN_LIMIT_MAX)
+                return cli_usage(usage,
+                                 "--max-connections takes 1 to %d (the server watches its "
+                                 "sockets with select(2)), not '%s'",
+                                 CN_SERVER_CONN_LIMIT_MAX, optarg);
             cfg.conn_limit = (unsigned)u;
             break;
         case 'i':

@@ -474,6 +474,14 @@ class ConnectionLimits(HostileCase):
         self.assertIn('cannot listen', r.stderr)
         self.answers()
 
+    def test_more_connections_than_select_can_watch_refused(self):
+        # The workers watch their sockets with select(2): descriptors below 1024 only.
+        r = subprocess.run([harness.CAIRN_BIN, 'server', '--store', self.store, '--artifacts',
+                            str(self.art), '--port', '0', '--max-connections', '5000'],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn('--max-connections takes 1 to 960', r.stderr)
+
 
 class ManyQueryParameters(HostileCase):
     # A query of thousands of parameters once overflowed libmicrohttpd's per-connection memory

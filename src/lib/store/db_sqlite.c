@@ -142,9 +142,13 @@ static void *checkpointer_main(void *arg)
         c->wanted = false;
         pthread_mutex_unlock(&c->mu);
         /* A failure (a reader in the way, a full disk) leaves the log to the next try; the
-         * last connection to close checkpoints it in any case. */
-        if (h)
+         * last connection to close checkpoints it in any case. A connection that has read
+         * nothing yet does not know the file is in WAL mode, and SQLite 3.40's checkpoint is
+         * then a no-op: one read first (cheap, and it ends at once) opens the log. */
+        if (h) {
+            sqlite3_exec(h, "PRAGMA schema_version", NULL, NULL, NULL);
             sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        }
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);

@@ -680,8 +680,8 @@ http_server *http_start(const http_config *cfg, const http_app_ops *ops, void *a
         s->cfg.max_body = 64u << 20;
     if (!s->cfg.timeout_s)
         s->cfg.timeout_s = 30;
-    if (!s->cfg.conn_limit)
-        s->cfg.conn_limit = 1024;
+    if (!s->cfg.conn_limit || s->cfg.conn_limit > HTTP_CONN_LIMIT_MAX)
+        s->cfg.conn_limit = HTTP_CONN_LIMIT_MAX;
     if (!s->cfg.per_ip_limit)
         s->cfg.per_ip_limit = 256;
     if (!s->cfg.conn_memory)

@@ -15,6 +15,9 @@
 /* ---- query strings (query.c) ---- */
 
 #define HTTP_QUERY_MAX_PARAMS 1024
+/* Open connections at most: the workers watch their sockets with select(2), which takes
+ * descriptors below FD_SETSIZE (1024), and the server keeps some of those for itself. */
+#define HTTP_CONN_LIMIT_MAX 960
 
 typedef struct http_param {
     char *key;
@@ -123,7 +126,7 @@ typedef struct http_config {
     int workers;           /* threads; 0: 4 */
     size_t max_body;       /* a buffered body over this is refused with 413; 0: 64 MiB */
     unsigned timeout_s;    /* an idle connection is closed after this; 0: 30 */
-    unsigned conn_limit;   /* open connections at most; 0: 1024 */
+    unsigned conn_limit;   /* open connections at most; 0: HTTP_CONN_LIMIT_MAX */
     unsigned per_ip_limit; /* open connections per client address; 0: 256 */
     size_t conn_memory;    /* per-connection memory for headers and the URI; 0: 64 KiB */
     FILE *access_log;      /* one line per request; NULL: none */

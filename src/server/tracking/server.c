@@ -21,6 +21,8 @@
 #include "base/xmalloc.h"
 #include "base/banned.h"
 
+_Static_assert(CN_SERVER_CONN_LIMIT_MAX == HTTP_CONN_LIMIT_MAX, "one connection limit");
+
 struct trk_app {
     trk_config cfg;
     char *root; /* the artifact root, absolute and resolved */

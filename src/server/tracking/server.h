@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include "cairn/auth.h"
 
+/* --max-connections at most (http.h's HTTP_CONN_LIMIT_MAX: select(2) takes descriptors below
+ * 1024, and the server keeps some for itself). */
+#define CN_SERVER_CONN_LIMIT_MAX 960
+
 typedef struct trk_config {
     const char *store_uri;     /* as cairn_open() takes it; NULL: the default store */
     const char *artifact_root; /* NULL: the store's default */
@@ -25,7 +29,7 @@ typedef struct trk_config {
     size_t max_body;               /* JSON bodies; 0: 64 MiB */
     uint64_t max_artifact_bytes;   /* one uploaded file; 0: 64 GiB */
     unsigned timeout_s;            /* idle connections; 0: 30 */
-    unsigned conn_limit;           /* open connections; 0: 1024 */
+    unsigned conn_limit;           /* open connections; 0: CN_SERVER_CONN_LIMIT_MAX */
     unsigned per_ip_limit;         /* open connections per client address; 0: 256 */
     int grace_ms;                  /* how long SIGTERM waits for requests under way; 0: 10000 */
     bool auth;                     /* --auth: every API request needs credentials */
