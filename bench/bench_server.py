@@ -614,8 +614,10 @@ def main(argv=None):
     p.add_argument('--connections', type=int, default=32)
     p.add_argument('--batch-connections', type=int, default=4)
     p.add_argument('--threads', type=int, default=1, help='loadgen threads')
-    p.add_argument('--workers', type=int, default=4,
-                   help='server threads, of cairn server and of the ceiling')
+    # cairn server's default (src/server/tracking/server.c, trk_default_workers): processors + 1.
+    p.add_argument('--workers', type=int, default=min(64, (os.cpu_count() or 2) + 1),
+                   help='server threads, of cairn server and of the ceiling (default: processors + 1, '
+                        'as cairn server)')
     p.add_argument('--rounds', type=int, default=1,
                    help='measure the ceiling and cairn in turn this many times; report medians')
     p.add_argument('--rows', default=','.join(ROWS),

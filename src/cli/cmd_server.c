@@ -28,7 +28,7 @@ static const char help[] =
     "      --artifacts DIR        the artifact root the proxy serves (default: the store's)\n"
     "      --host H               the address to bind (default 127.0.0.1; 0.0.0.0 for all)\n"
     "      --port P               the port (default 5000; 0 picks a free one, printed at start)\n"
-    "      --workers N            worker threads (default 4)\n"
+    "      --workers N            worker threads (default: processors + 1)\n"
     "      --allowed-hosts LIST   host names requests may name besides IP addresses and\n"
     "                             localhost, comma-separated ('*': any); DNS-rebinding guard\n"
     "      --cors-origins LIST    origins whose pages may call the API (same origin always may)\n"

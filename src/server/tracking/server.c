@@ -23,6 +23,15 @@
 
 _Static_assert(CN_SERVER_CONN_LIMIT_MAX == HTTP_CONN_LIMIT_MAX, "one connection limit");
 
+/* One worker per processor and one more: while a worker waits (for the group writer, for its
+ * client), another has the processor. On 2 processors 3 workers answered log-metric 4% faster
+ * than 4 and 15% faster than 2 (docs/bench.md). */
+int trk_default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 3 : n > 63 ? 64 : (int)n + 1;
+}
+
 struct trk_app {
     trk_config cfg;
     char *root; /* the artifact root, absolute and resolved */
@@ -528,7 +537,7 @@ int trk_serve(const trk_config *cfg)
 
     http_config hc = {.host = cfg->host,
                       .port = cfg->port,
-                      .workers = cfg->workers,
+                      .workers = cfg->workers > 0 ? cfg->workers : trk_default_workers(),
                       .max_body = app.cfg.max_body,
                       .timeout_s = cfg->timeout_s,
                       .conn_limit = cfg->conn_limit,

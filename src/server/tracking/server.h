@@ -17,7 +17,7 @@ typedef struct trk_config {
     const char *artifact_root; /* NULL: the store's default */
     const char *host;          /* NULL: 127.0.0.1 */
     int port;                  /* 0: a free one */
-    int workers;               /* 0: 4 */
+    int workers;               /* 0: trk_default_workers() */
     /* Host names (besides IP literals and localhost) requests may name, comma-separated;
      * "*" allows any. Against DNS rebinding. */
     const char *allowed_hosts;
@@ -39,4 +39,6 @@ typedef struct trk_config {
 /* Serves until SIGTERM or SIGINT; returns the exit code (0 after a clean stop), having printed
  * any error to stderr. */
 int trk_serve(const trk_config *cfg);
+/* The number of HTTP workers when not told: the online processors plus one. */
+int trk_default_workers(void);
 #endif
