@@ -32,6 +32,14 @@
 #define RETRIES_DEFAULT 4          /* 5 tries in all: about 7.5 s of waiting */
 #define BODY_MAX ((size_t)1 << 30) /* a larger answer is refused */
 
+/* A file downloaded into a run's staging folder (cn_rest_note_fetched), as it was written. */
+typedef struct cn_fetched {
+    const char *local; /* the file */
+    const char *top;   /* $TMPDIR/cairn-<run_id> */
+    off_t size;
+    struct timespec mtime;
+} cn_fetched;
+
 struct cn_rest_store {
     cn_store base; /* base.ops == &cn_store_rest_ops */
     CURL *curl;    /* one handle: its connection is kept alive between requests */

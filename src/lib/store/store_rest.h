@@ -9,8 +9,6 @@
 #define CN_STORE_REST_H
 #include <stdbool.h>
 #include <stdio.h>
-#include <sys/types.h>
-#include <time.h>
 #include "cairn/registry.h"
 #include "cairn/tracking.h"
 #include "formats/json.h"
@@ -56,12 +54,6 @@ cairn_status cn_rest_fetch_artifact(cairn_ctx *ctx, const char *run_id, const ch
 /* A file fetched so: its copy in the staging folder is the server's and is removed when the
  * store closes (with the folders it leaves empty, up to $TMPDIR/cairn-<run_id>), unless it was
  * changed since (size or modification time): then it is kept, as a file never sent would be. */
-typedef struct cn_fetched {
-    const char *local; /* the file */
-    const char *top;   /* $TMPDIR/cairn-<run_id> */
-    off_t size;
-    struct timespec mtime;
-} cn_fetched;
 void cn_rest_note_fetched(cairn_ctx *ctx, const char *run_id, const char *path, const char *local);
 /* Whether artifact `path` of run_id was fetched by this store and is unchanged since: the
  * server has it, so a run handle need not keep its staging folder for it. */
