@@ -34,6 +34,11 @@ async function newPage(colorScheme) {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
+  // A hash change keeps the document: wait until the new page is drawn, not the old one.
+  page.nav = async (url) => {
+    await page.goto(url);
+    await page.until(() => document.body.dataset.rendered === location.hash);
+  };
   page.shot = (name) => page.screenshot({ path: path.join(spec.out, name + '.png'), fullPage: true });
   return page;
 }
@@ -78,7 +83,7 @@ try {
     const page = await newPage(scheme);
     const contrast = [];
     // ---- compare: parallel coordinates and scatter ----
-    await page.goto(spec.base + '/' + cmpHash);
+    await page.nav(spec.base + '/' + cmpHash);
     await page.waitForSelector('#parcoords .pc-line');
     await page.waitForSelector('#scatter .sc-pt');
     if (scheme === 'light') {
@@ -115,7 +120,7 @@ try {
     await page.shot('compare-' + scheme);
 
     // ---- two runs: the significance test; two seeded runs: no test, and why ----
-    await page.goto(spec.base + `/#/compare?runs=${spec.pair.join(',')}`);
+    await page.nav(spec.base + `/#/compare?runs=${spec.pair.join(',')}`);
     await page.waitForSelector('#sigtest-verdict, #no-test, #sigtest .error');
     if (scheme === 'light') {
       seen.test = await page.evaluate(() => {
@@ -128,13 +133,13 @@ try {
     contrast.push(...await page.evaluate(contrastOf, ['.verdict', '#sigtest-table th', '#sigtest-table td']));
     await page.shot('pair-' + scheme);
     if (scheme === 'light') {
-      await page.goto(spec.base + `/#/compare?runs=${spec.runs[0]},${spec.runs[1]}`);
+      await page.nav(spec.base + `/#/compare?runs=${spec.runs[0]},${spec.runs[1]}`);
       await page.waitForSelector('#no-test, #sigtest-verdict');
       seen.no_test_shown = !!(await page.$('#no-test')) && (await page.textContent('#no-test')).length > 10;
     }
 
     // ---- the runs table and its scatter ----
-    await page.goto(spec.base + `/#/exp/${spec.exp_id}`);
+    await page.nav(spec.base + `/#/exp/${spec.exp_id}`);
     await page.until(() => document.body.dataset.firstRows !== undefined);
     // A selected row and an active row, so their colors are measured too.
     await page.click('#runs .vrow[data-i="0"] input[type=checkbox]');
@@ -164,7 +169,7 @@ try {
     } else {
       contrast.push(...await page.evaluate(contrastOf, ['.plot text.pc-name', '.plot text.tick', '#sc-count']));
     }
-    await page.goto(spec.base + `/#/exp/${spec.exp_id}/scatter?x=${spec.x}&y=${spec.y}`);
+    await page.nav(spec.base + `/#/exp/${spec.exp_id}/scatter?x=${spec.x}&y=${spec.y}`);
     await page.waitForSelector('#scatter .sc-pt');
     await page.shot('scatter-' + scheme);
     seen.contrast[scheme] = contrast;
@@ -172,7 +177,7 @@ try {
     // ---- keyboard (light): Tab to the table, arrows, Space, Enter ----
     if (scheme === 'light') {
       const k = { stops: [], no_ring: [] };
-      await page.goto(spec.base + `/#/exp/${spec.exp_id}`);
+      await page.nav(spec.base + `/#/exp/${spec.exp_id}`);
       await page.until(() => document.body.dataset.firstRows !== undefined);
       await page.evaluate(() => document.activeElement && document.activeElement.blur());
       for (let i = 0; i < 40; i++) {
@@ -207,7 +212,7 @@ try {
     const failed = [];
     let signedIn = false;
     page.on('response', (r) => { if (signedIn && r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
-    await page.goto(spec.auth_base + `/#/exp/${spec.exp_id}`);
+    await page.nav(spec.auth_base + `/#/exp/${spec.exp_id}`);
     await page.waitForSelector('form.login');
     await page.fill('#login-user', spec.auth_user);
     await page.fill('#login-password', spec.auth_password);
@@ -222,9 +227,9 @@ try {
       return { delete_disabled: d.disabled, delete_title: d.title, restore_disabled: r.disabled, selected_text: document.getElementById('sel-count').textContent, note: document.getElementById('perm-note').textContent };
     });
     // The compare and scatter pages read only: nothing fails for READ either.
-    await page.goto(spec.auth_base + `/#/compare?runs=${spec.pair.join(',')}`);
+    await page.nav(spec.auth_base + `/#/compare?runs=${spec.pair.join(',')}`);
     await page.waitForSelector('#sigtest-verdict, #no-test, #sigtest .error');
-    await page.goto(spec.auth_base + `/#/exp/${spec.exp_id}`);
+    await page.nav(spec.auth_base + `/#/exp/${spec.exp_id}`);
     await page.until(() => document.body.dataset.firstRows !== undefined);
     await page.click('#runs .vrow[data-i="0"] input[type=checkbox]');
     await page.hover('#delete', { force: true });

@@ -44,7 +44,11 @@ try {
     }
     await page.emulateMedia({ colorScheme: 'light' });
   };
-  const go = (hash) => page.goto(spec.base + '/' + hash);
+  // A hash change keeps the document: wait until the new page is drawn, not the old one.
+  const go = async (hash) => {
+    await page.goto(spec.base + '/' + hash);
+    await waitFor(() => document.body.dataset.rendered === location.hash);
+  };
   const cells = (sel) => page.$$eval(sel, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
   const enc = encodeURIComponent;
 

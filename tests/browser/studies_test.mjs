@@ -71,9 +71,15 @@ const studyState = (page) => page.evaluate(() => {
 const valueColumn = (page) => page.$$eval('#trials .vrow', (rows) => rows
   .sort((a, b) => Number(a.dataset.i) - Number(b.dataset.i)).map((r) => r.querySelector('[data-col="value"]').textContent));
 
+// A hash change keeps the document: wait until the new page is drawn, not the old one.
+async function nav(page, url) {
+  await page.goto(url);
+  await page.until(() => document.body.dataset.rendered === location.hash);
+}
+
 async function openStudy(page, name, ms) {
   await page.evaluate(() => { delete document.body.dataset.studyReady; }).catch(() => {});
-  await page.goto(spec.base + '/#/study/' + encodeURIComponent(name));
+  await nav(page, spec.base + '/#/study/' + encodeURIComponent(name));
   await page.until(() => document.body.dataset.studyReady !== undefined && document.querySelector('#trials .vrow'), null, ms);
 }
 
@@ -102,15 +108,15 @@ try {
   seen.polls_after_leaving = (await page.evaluate(() => Number(document.body.dataset.studyPolls || 0))) - pollsAtLeave;
 
   // ---- the list ----
-  await page.goto(spec.base + '/#/studies');
+  await nav(page, spec.base + '/#/studies');
   await page.waitForSelector('#studies tbody tr');
   seen.list = await page.$$eval('#studies tbody tr', (rows) => rows.map((r) => ({
     name: r.dataset.study, trials: r.cells[5].textContent, best: r.cells[10].textContent })));
   await page.shot('studies');
-  await page.goto(spec.base + '/#/');
+  await nav(page, spec.base + '/#/');
   await page.waitForSelector('#experiments tbody tr');
   seen.experiments_has_studies_link = !!(await page.$('#studies-link'));
-  await page.goto(spec.base + '/#/exp/' + spec.exp_id);
+  await nav(page, spec.base + '/#/exp/' + spec.exp_id);
   await page.waitForSelector('#exp-studies');
   seen.runs_studies_link = await page.textContent('#exp-studies');
 
@@ -140,7 +146,7 @@ try {
   seen.pwned = await page.evaluate(() => window.__pwned ?? null);
 
   // ---- a study that does not exist: the server's message ----
-  await page.goto(spec.base + '/#/study/' + encodeURIComponent('no such/study'));
+  await nav(page, spec.base + '/#/study/' + encodeURIComponent('no such/study'));
   await page.waitForSelector('#app .error');
   seen.missing_error = await page.textContent('#app .error');
 

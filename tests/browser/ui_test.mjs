@@ -45,6 +45,7 @@ try {
       document.querySelectorAll('[data-drawn]').forEach((e) => e.removeAttribute('data-drawn'));
     }).catch(() => {});
     await page.goto(spec.base + '/' + hash);
+    await page.waitForFunction(() => document.body.dataset.rendered === location.hash);
   };
   // The rendered rows in table order (the DOM holds only the visible ones, in any order).
   const column = (sel) => page.$$eval('#runs .vrow:not([data-placeholder])', (rows, sel) => rows

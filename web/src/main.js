@@ -70,8 +70,19 @@ export function isCurrent(seq) {
   return seq === renderSeq;
 }
 
+// document.body.dataset.rendered names the hash whose page is on screen (its page function
+// returned or its error is shown): a page's old content is not mistaken for the new one's.
 export async function render() {
   const seq = ++renderSeq;
+  const hash = location.hash;
+  try {
+    await renderRoute(seq);
+  } finally {
+    if (isCurrent(seq)) document.body.dataset.rendered = hash;
+  }
+}
+
+async function renderRoute(seq) {
   const app = document.getElementById('app');
   const { path, query } = currentRoute();
   const who = clear(document.getElementById('who'));
