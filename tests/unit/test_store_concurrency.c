@@ -360,7 +360,7 @@ TEST(background_checkpoint_keeps_the_log_small)
     struct stat st;
     CHECK(stat(wal, &st) == 0);
     printf("# the log grew to %lld bytes at most\n", (long long)biggest);
-    CHECK(biggest < (off_t)24 << 20);
+    CHECK(biggest < (off_t)40 << 20); /* db_sqlite.c: at most 8,000 pages and one batch */
     cairn_metric_page *page = NULL;
     CHECK(cairn_run_metric_history(ctx, id, "a-metric-with-a-longer-name", NULL, 1000000, &page) ==
           CAIRN_OK);

@@ -347,6 +347,11 @@ static int register_rc = SQLITE_ERROR;
 
 static void shim_register(void)
 {
+    /* No global allocation statistics: with them every allocation inside SQLite takes one
+     * process-wide mutex, which the tracking server's writer, checkpointer and readers then
+     * share. cairn never reads them (sqlite3_memory_used). Refused without harm if the program
+     * has already initialized SQLite itself. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     root_vfs = sqlite3_vfs_find(NULL);
     if (!root_vfs || root_vfs->iVersion < 2)
         return;
