@@ -347,7 +347,7 @@ TEST(background_checkpoint_keeps_the_log_small)
     CHECK(cairn_runs_create(ctx, &o, &id) == CAIRN_OK);
     static cairn_metric m[1000];
     off_t biggest = 0;
-    const int batches = 400; /* about 50 MB of log in all (13,000 pages) */
+    const int batches = 1000; /* about 130 MB of log in all (32,000 pages) */
     for (int b = 0; b < batches; b++) {
         for (int i = 0; i < 1000; i++)
             m[i] = (cairn_metric){"a-metric-with-a-longer-name", b * 1000 + i,
@@ -360,7 +360,9 @@ TEST(background_checkpoint_keeps_the_log_small)
     struct stat st;
     CHECK(stat(wal, &st) == 0);
     printf("# the log grew to %lld bytes at most\n", (long long)biggest);
-    CHECK(biggest < (off_t)40 << 20); /* db_sqlite.c: at most 8,000 pages and one batch */
+    /* db_sqlite.c: past 8,000 pages (31 MB) the writer checkpoints what the thread has not; it
+     * may find the thread in the middle of a checkpoint, and a few more commits go in first. */
+    CHECK(biggest < (off_t)48 << 20);
     cairn_metric_page *page = NULL;
     CHECK(cairn_run_metric_history(ctx, id, "a-metric-with-a-longer-name", NULL, 1000000, &page) ==
           CAIRN_OK);

@@ -103,7 +103,7 @@ typedef struct checkpointer {
     pthread_mutex_t mu;
     pthread_cond_t wake; /* on CLOCK_MONOTONIC */
     bool wanted, stopping;
-    bool idle_armed;      /* a commit left pages in the log since the last checkpoint */
+    bool idle_armed;       /* a commit left pages in the log since the last checkpoint */
     unsigned long commits; /* commits seen, to tell a quiet spell from a busy one */
     char *uri;             /* the database, as the writer opened it */
 } checkpointer;
