@@ -349,9 +349,6 @@ class Bodies(HostileCase):
                       headers={'X-Big': 'b' * 100000})
         self.assertTrue(400 <= r.status < 500, r.status)
         self.answers()
-        started = time.monotonic()
-        self.answers()
-        self.assertLess(time.monotonic() - started, 2)
 
     def test_host_and_origin(self):
         port = self.server.port
@@ -494,9 +491,11 @@ class ManyQueryParameters(HostileCase):
         try:
             s.sendall(b'GET /api/2.0/mlflow/experiments/get?experiment_id=0&%s HTTP/1.1\r\n'
                       b'Host: 127.0.0.1\r\n\r\n' % many.encode())
-            started = time.monotonic()
-            self.answers()
-            self.assertLess(time.monotonic() - started, 2)
+            self.answers()  # others are answered meanwhile
+            # and the request itself is answered (once it never was): a status line arrives
+            # before the socket's timeout.
+            head = s.recv(64)
+            self.assertTrue(head.startswith(b'HTTP/1.1 '), head)
         finally:
             s.close()
 
