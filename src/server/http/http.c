@@ -79,6 +79,10 @@ struct http_server {
     int port;
     atomic_int in_flight;
     atomic_int n_suspended;
+    /* Threads inside http_resume_many: they touch the workers (wake_sleepers) after their
+     * last request is pushed, when its worker may already have resumed it; http_stop waits
+     * for them before it frees the workers. */
+    atomic_int n_resuming;
 };
 
 struct http_conn_state {
@@ -348,11 +352,16 @@ void http_resume_many(http_pending **p, http_response *resps, size_t n)
      * sequentially consistent, as are the worker's store to `asleep` and its look at the list
      * before it sleeps: either it sees the request or we see it asleep. A request is not
      * touched once pushed (its worker may be done with it already). */
+    if (n == 0)
+        return;
+    http_server *srv = ((http_conn_state *)p[0])->server;
+    atomic_fetch_add(&srv->n_resuming, 1); /* before any push: see http_stop */
     http_worker *seen[16];
     size_t n_seen = 0;
     for (size_t i = 0; i < n; i++) {
         http_conn_state *cs = (http_conn_state *)p[i];
         http_worker *w = cs->w;
+        CN_ASSERT(cs->server == srv);
         CN_ASSERT(!atomic_load_explicit(&cs->resumed, memory_order_relaxed));
         cs->later = resps[i];
         atomic_store_explicit(&cs->resumed, true, memory_order_release);
@@ -373,6 +382,7 @@ void http_resume_many(http_pending **p, http_response *resps, size_t n)
         while (!atomic_compare_exchange_weak(&w->done, &head, cs));
     }
     wake_sleepers(seen, n_seen);
+    atomic_fetch_sub(&srv->n_resuming, 1); /* the last touch of srv */
 }
 
 void http_resume(http_pending *p, http_response *resp)
@@ -797,8 +807,10 @@ void http_stop(http_server *s, int grace_ms)
     int64_t deadline = cn_mono_ns() + (int64_t)grace_ms * 1000000;
     /* Suspended requests are waited for past the grace: libmicrohttpd must not stop with a
      * connection suspended, and their application answers each of them. */
+    /* n_resuming is read after n_suspended is seen at 0: a resumer counts itself before it
+     * pushes the request whose resumption brings n_suspended to 0. */
     while ((atomic_load(&s->in_flight) > 0 && cn_mono_ns() < deadline) ||
-           atomic_load(&s->n_suspended) > 0) {
+           atomic_load(&s->n_suspended) > 0 || atomic_load(&s->n_resuming) > 0) {
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
