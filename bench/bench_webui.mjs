@@ -29,23 +29,29 @@ async function waitValue(page, expr, timeoutMs) {
 
 const median = (xs) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
-// Chromium (156) preloads its own WebUI for every new window (chrome://omnibox-popup.top-chrome,
-// ~1 s of CPU in another renderer, in a trace) while the page under test loads. A user's browser
-// has done it long before; spec.no_browser_ui_preload (bench_webui.py --no-browser-ui-preload)
-// turns it off. Not the default: alternated runs did not show it faster (docs/bench.md).
-const args = spec.no_browser_ui_preload ? ['--disable-features=PreloadTopChromeWebUI'] : [];
-const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium', args });
+const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium' });
 const results = {};
-async function measure(name, hash, expr, extra) {
+
+// A fresh context (cold cache) whose window is open and settled: about:blank, then a second.
+async function openPage(newWindow) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  if (!newWindow) {
+    await page.goto('about:blank');
+    await page.waitForTimeout(1000);
+  }
+  return { context, page };
+}
+
+async function measure(name, hash, expr, extra, newWindow, base) {
   const times = [];
   const painted = [];
   const notes = [];
   for (let i = 0; i < reps; i++) {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(spec.base + '/' + hash);
+    const { context, page } = await openPage(newWindow);
+    await page.goto((base || spec.base) + '/' + hash);
     times.push(await waitValue(page, expr, 120000));
-    if (name.startsWith('first_rows')) painted.push(await page.evaluate(() => new Promise((resolve) => {
+    if (name.startsWith('first_rows') || name.startsWith('floor')) painted.push(await page.evaluate(() => new Promise((resolve) => {
       const seen = (list) => list.getEntries().find((x) => x.identifier === 'cairn-first-row');
       const po = new PerformanceObserver((list) => { const x = seen(list); if (x) { po.disconnect(); resolve(x.renderTime || x.loadTime); } });
       po.observe({ type: 'element', buffered: true });
@@ -69,6 +75,28 @@ await measure('first_rows', `#/exp/${e}`, 'window.__cairnFirstRows',
   (p) => p.evaluate(() => document.querySelector('#run-count').textContent));
 await measure('first_rows_sorted_by_metric', `#/exp/${e}?order=${encodeURIComponent('metrics.loss DESC')}`, 'window.__cairnFirstRows');
 await measure('first_rows_filtered', `#/exp/${e}?filter=${encodeURIComponent("metrics.loss < 0.5 and params.optimizer = 'adam' or tags.team = 'team-3'")}`, 'window.__cairnFirstRows');
+await measure('first_rows_new_window', `#/exp/${e}`, 'window.__cairnFirstRows', null, true);
+// Floors on this host, in an open and in a new window: a static page of one line of text, and
+// the runs page as drawn (its first rows, before the rest of the screenful) saved as static HTML
+// with its scripts left out (served by bench_webui.py's plain server: no script, no request).
+if (spec.floor_base) {
+  {
+    const { context, page } = await openPage(false);
+    await page.goto(spec.base + `/#/exp/${e}`);
+    await waitValue(page, 'window.__cairnFirstRows', 60000);
+    const html = await page.evaluate(() => {
+      const doc = document.documentElement.cloneNode(true);
+      doc.querySelectorAll('script').forEach((x) => x.remove());
+      return '<!doctype html>' + doc.outerHTML.replace('</body>', '<script>window.__cairnFirstRows = performance.now();</script></body>');
+    });
+    fs.writeFileSync(path.join(spec.floor_dir, 'rows.html'), html);
+    await context.close();
+  }
+  await measure('floor_one_line', 'floor.html', 'window.__cairnFirstRows', null, false, spec.floor_base);
+  await measure('floor_one_line_new_window', 'floor.html', 'window.__cairnFirstRows', null, true, spec.floor_base);
+  await measure('floor_static_rows', 'rows.html', 'window.__cairnFirstRows', null, false, spec.floor_base);
+  await measure('floor_static_rows_new_window', 'rows.html', 'window.__cairnFirstRows', null, true, spec.floor_base);
+}
 if (spec.only !== 'rows') {
   await measure('chart_1M_points', `#/chart?runs=${spec.long_run}&key=loss`, 'window.__cairnChartDrawn',
     (p) => p.evaluate(() => document.querySelector('#chart-note').textContent));
@@ -77,8 +105,7 @@ if (spec.only !== 'rows') {
 
   // Scrolling: frames while the table scrolls through 5,000 rows (pages fetched on demand).
   {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const page = await context.newPage();
+    const { context, page } = await openPage(false);
     await page.goto(spec.base + `/#/exp/${e}`);
     await waitValue(page, 'window.__cairnFirstRows', 60000);
     const r = await page.evaluate(async () => {
