@@ -5,40 +5,15 @@
 // tests/e2e/test_webui_compare.py, which fills the store and starts the servers.
 //   node compare_test.mjs SPEC.json   SPEC: {base, auth_base, out, web_dir, chromium, exp_id,
 //                                     runs, pair, axes, color, x, y, auth_user, auth_password}
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { start, newPage as openPage } from './lib.mjs';
 
-const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const require = createRequire(path.join(spec.web_dir, 'package.json'));
-const { chromium } = require('playwright-core');
-
+const { spec, browser } = await start();
 const seen = { console_errors: [], csp_violations: [], page_errors: [], contrast: {}, contrast_bg: {} };
-const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium' });
 
+// (401: the READ-only user's refused requests are expected.)
 async function newPage(colorScheme) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[014]/.test(m.text())) seen.console_errors.push(m.text());
-    if (/Content Security Policy/i.test(m.text())) seen.csp_violations.push(m.text());
-  });
-  page.on('pageerror', (e) => seen.page_errors.push(String(e)));
-  // The UI's CSP forbids eval, which page.waitForFunction uses: poll with page.evaluate.
-  page.until = async (fn, arg) => {
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      const v = await page.evaluate(fn, arg);
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out waiting for ' + String(fn).slice(0, 200));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  // A hash change keeps the document: wait until the new page is drawn, not the old one.
-  page.nav = async (url) => {
-    await page.goto(url);
-    await page.until(() => document.body.dataset.rendered === location.hash);
-  };
+  const page = await openPage(browser, seen, { colorScheme, quiet: /status of 40[014]/ });
   page.shot = (name) => page.screenshot({ path: path.join(spec.out, name + '.png'), fullPage: true });
   return page;
 }

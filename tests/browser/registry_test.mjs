@@ -4,39 +4,14 @@
 // JSON object; the checks are in tests/e2e/test_webui_registry.py, which fills the store with
 // real cairn commands and starts the server. Every view is shot in light and dark.
 //   node registry_test.mjs SPEC.json      SPEC: {base, out, web_dir, chromium, model, run_id}
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { start, newPage } from './lib.mjs';
 
-const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const require = createRequire(path.join(spec.web_dir, 'package.json'));
-const { chromium } = require('playwright-core');
-
+const { spec, browser } = await start();
 const seen = { console_errors: [], csp_violations: [], page_errors: [], dialogs: [] };
-const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium' });
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  // The trap: a script that ran from server data would set this (or open a dialog).
-  await context.addInitScript(() => {
-    Object.defineProperty(window, '__pwned', { configurable: true, set(v) { window.__pwnedSeen = String(v); }, get() { return window.__pwnedSeen; } });
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[04]/.test(m.text())) seen.console_errors.push(m.text());
-    if (/Content Security Policy/i.test(m.text())) seen.csp_violations.push(m.text());
-  });
-  page.on('pageerror', (e) => seen.page_errors.push(String(e)));
-  page.on('dialog', async (d) => { seen.dialogs.push(d.message()); await d.dismiss(); });
-  // The UI's CSP forbids eval, which playwright's waitForFunction uses: poll page.evaluate.
-  const waitFor = async (fn, arg) => {
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      const v = await page.evaluate(fn, arg);
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out waiting for ' + String(fn).slice(0, 200));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const page = await newPage(browser, seen, { trap: true });
+  const waitFor = page.until;
   const shots = async (name) => {
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -44,11 +19,7 @@ try {
     }
     await page.emulateMedia({ colorScheme: 'light' });
   };
-  // A hash change keeps the document: wait until the new page is drawn, not the old one.
-  const go = async (hash) => {
-    await page.goto(spec.base + '/' + hash);
-    await waitFor(() => document.body.dataset.rendered === location.hash);
-  };
+  const go = (hash) => page.nav(spec.base + '/' + hash);
   const cells = (sel) => page.$$eval(sel, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
   const enc = encodeURIComponent;
 

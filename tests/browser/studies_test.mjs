@@ -5,40 +5,17 @@
 // starts the server and, when this prints "live-page-open", lets the live study's trials run.
 //   node studies_test.mjs SPEC.json   SPEC: {base, out, web_dir, chromium, study, big, live,
 //                                             live_trials, big_trials, exp_id}
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { start, newPage as openPage } from './lib.mjs';
 
-const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const require = createRequire(path.join(spec.web_dir, 'package.json'));
-const { chromium } = require('playwright-core');
-
+const { spec, browser } = await start();
 const seen = { console_errors: [], csp_violations: [], page_errors: [] };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium' });
 
 async function newPage(colorScheme) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme });
-  await context.addInitScript(() => {
-    Object.defineProperty(window, '__pwned', { configurable: true, set(v) { window.__pwnedSeen = String(v); }, get() { return window.__pwnedSeen; } });
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[04]/.test(m.text())) seen.console_errors.push(m.text());
-    if (/Content Security Policy/i.test(m.text())) seen.csp_violations.push(m.text());
-  });
-  page.on('pageerror', (e) => seen.page_errors.push(String(e)));
-  // Polls with page.evaluate (a CDP evaluation): page.waitForFunction uses eval, which the
-  // UI's CSP forbids.
-  page.until = async (fn, arg, ms = 60000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await page.evaluate(fn, arg);
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out waiting for ' + String(fn).slice(0, 200));
-      await sleep(50);
-    }
-  };
+  const page = await openPage(browser, seen, { colorScheme, trap: true });
+  const until = page.until;
+  page.until = (fn, arg, ms = 60000) => until(fn, arg, ms); // a live study takes its time
   page.shot = (name) => page.screenshot({ path: path.join(spec.out, name + '.png'), fullPage: false });
   page.shotOf = async (sel, name) => (await page.$(sel)).screenshot({ path: path.join(spec.out, name + '.png') });
   return page;
@@ -71,15 +48,9 @@ const studyState = (page) => page.evaluate(() => {
 const valueColumn = (page) => page.$$eval('#trials .vrow', (rows) => rows
   .sort((a, b) => Number(a.dataset.i) - Number(b.dataset.i)).map((r) => r.querySelector('[data-col="value"]').textContent));
 
-// A hash change keeps the document: wait until the new page is drawn, not the old one.
-async function nav(page, url) {
-  await page.goto(url);
-  await page.until(() => document.body.dataset.rendered === location.hash);
-}
-
 async function openStudy(page, name, ms) {
   await page.evaluate(() => { delete document.body.dataset.studyReady; }).catch(() => {});
-  await nav(page, spec.base + '/#/study/' + encodeURIComponent(name));
+  await page.nav(spec.base + '/#/study/' + encodeURIComponent(name));
   await page.until(() => document.body.dataset.studyReady !== undefined && document.querySelector('#trials .vrow'), null, ms);
 }
 
@@ -108,15 +79,15 @@ try {
   seen.polls_after_leaving = (await page.evaluate(() => Number(document.body.dataset.studyPolls || 0))) - pollsAtLeave;
 
   // ---- the list ----
-  await nav(page, spec.base + '/#/studies');
+  await page.nav(spec.base + '/#/studies');
   await page.waitForSelector('#studies tbody tr');
   seen.list = await page.$$eval('#studies tbody tr', (rows) => rows.map((r) => ({
     name: r.dataset.study, trials: r.cells[5].textContent, best: r.cells[10].textContent })));
   await page.shot('studies');
-  await nav(page, spec.base + '/#/');
+  await page.nav(spec.base + '/#/');
   await page.waitForSelector('#experiments tbody tr');
   seen.experiments_has_studies_link = !!(await page.$('#studies-link'));
-  await nav(page, spec.base + '/#/exp/' + spec.exp_id);
+  await page.nav(spec.base + '/#/exp/' + spec.exp_id);
   await page.waitForSelector('#exp-studies');
   seen.runs_studies_link = await page.textContent('#exp-studies');
 
@@ -146,7 +117,7 @@ try {
   seen.pwned = await page.evaluate(() => window.__pwned ?? null);
 
   // ---- a study that does not exist: the server's message ----
-  await nav(page, spec.base + '/#/study/' + encodeURIComponent('no such/study'));
+  await page.nav(spec.base + '/#/study/' + encodeURIComponent('no such/study'));
   await page.waitForSelector('#app .error');
   seen.missing_error = await page.textContent('#app .error');
 

@@ -4,48 +4,21 @@
 // are in tests/e2e/test_webui.py, which fills the store and starts the server.
 //   node ui_test.mjs SPEC.json      SPEC: {base, out, exp_id, runs: {name: id}, hostile_id,
 //                                          auth_base, auth_user, auth_password}
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { start, newPage } from './lib.mjs';
 
-const spec = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const require = createRequire(path.join(spec.web_dir, 'package.json'));
-const { chromium } = require('playwright-core');
-
+const { spec, browser } = await start();
 const seen = { console_errors: [], csp_violations: [], page_errors: [], dialogs: [] };
-const browser = await chromium.launch({ executablePath: spec.chromium || '/usr/bin/chromium' });
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  // The trap: a script that ran from server data would set this (or open a dialog).
-  await context.addInitScript(() => {
-    Object.defineProperty(window, '__pwned', { configurable: true, set(v) { window.__pwnedSeen = String(v); }, get() { return window.__pwnedSeen; } });
-  });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[04]/.test(m.text())) seen.console_errors.push(m.text());
-    if (/Content Security Policy/i.test(m.text())) seen.csp_violations.push(m.text());
-  });
-  page.on('pageerror', (e) => seen.page_errors.push(String(e)));
-  page.on('dialog', async (d) => { seen.dialogs.push(d.message()); await d.dismiss(); });
-  // page.waitForFunction evaluates its predicate with eval, which the UI's CSP forbids (as it
-  // should); poll with page.evaluate (a CDP evaluation, outside the page's CSP) instead.
-  page.waitForFunction = async (fn, arg) => {
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      const v = await page.evaluate(fn, arg);
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error('timed out waiting for ' + String(fn).slice(0, 200));
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const page = await newPage(browser, seen, { trap: true });
+  page.waitForFunction = page.until; // used throughout below
   const shot = async (name) => page.screenshot({ path: path.join(spec.out, name + '.png'), fullPage: false });
   const go = async (hash) => {
     await page.evaluate(() => {
       delete document.body.dataset.firstRows;
       document.querySelectorAll('[data-drawn]').forEach((e) => e.removeAttribute('data-drawn'));
     }).catch(() => {});
-    await page.goto(spec.base + '/' + hash);
-    await page.waitForFunction(() => document.body.dataset.rendered === location.hash);
+    await page.nav(spec.base + '/' + hash);
   };
   // The rendered rows in table order (the DOM holds only the visible ones, in any order).
   const column = (sel) => page.$$eval('#runs .vrow:not([data-placeholder])', (rows, sel) => rows
@@ -224,7 +197,7 @@ try {
 
   // ---- behind --auth: the login form, then the pages ----
   if (spec.auth_base) {
-    const ap = await context.newPage();
+    const ap = await page.context().newPage();
     await ap.goto(spec.auth_base + '/#/');
     await ap.waitForSelector('form.login');
     seen.auth_login_shown = true;
