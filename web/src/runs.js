@@ -18,8 +18,7 @@ const OVERSCAN = 10;
 // Column widths in em, fixed: one template for the header and every row (a CSS variable on the
 // table), so that laying out a row never measures its text; a last flexible track fills the
 // rest of a wide window.
-// Each cell's class w-<kind> gives its width (style.css); WIDTH is the same in em, for the row.
-const WIDTH = { sel: 2.2, name: 14, start: 12.5, attr: 9, value: 8.5 };
+// Each cell's class w-<kind> gives its width (style.css: --w-<kind>); a row is as wide as the sum.
 const widthClass = (c) => (c === 'a:start' ? 'start' : c.startsWith('a:') ? 'attr' : 'value');
 
 const ATTRS = {
@@ -156,8 +155,10 @@ export async function runsPage(app, { params: [expId], query, seq }) {
 
   // Sets the rows' width (style.css: .runs-table), the sum of the columns' widths.
   function applyTemplate() {
-    const widths = [WIDTH.sel, WIDTH.name, ...allCols().map((c) => WIDTH[widthClass(c)])];
-    scroller.style.setProperty('--cols-width', widths.reduce((a, b) => a + b, 0).toFixed(1) + 'em');
+    const count = { sel: 1, name: 1, start: 0, attr: 0, value: 0 };
+    for (const c of allCols()) count[widthClass(c)]++;
+    const sum = Object.entries(count).filter(([, n]) => n).map(([k, n]) => `${n} * var(--w-${k})`).join(' + ');
+    scroller.style.setProperty('--cols-width', `calc(${sum})`);
   }
   function allCols() {
     return ['a:status', 'a:start', 'a:duration', ...(cols || [])];

@@ -93,9 +93,6 @@ static void file_lock_put(file_lock *l)
  * paying, in its first window, for the pages the burst before left. */
 #define CHECKPOINT_PAGES 4000
 #define CHECKPOINT_HARD_PAGES 8000
-
-/* When commits stop with pages in the log, the thread copies them back after this long without
- * a commit, so the next burst starts a fresh log rather than a checkpoint of the last one's. */
 #define CHECKPOINT_IDLE_MS 100
 
 typedef struct checkpointer {
