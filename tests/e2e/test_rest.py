@@ -684,6 +684,50 @@ class Registry(restlib.RestCase):
         body.update(kw)
         return self.post('mlflow/model-versions/create', body)['model_version']
 
+    def test_search_models_and_versions(self):
+        prefix = uid('srch')
+        names = ['%s-%d' % (prefix, i) for i in range(5)]
+        for n in reversed(names):
+            self.post('mlflow/registered-models/create', {'name': n})
+        self.version(names[0])
+        self.version(names[0])
+        self.version(names[1])
+        like = {'filter': "name LIKE '%s-%%'" % prefix, 'order_by': 'name ASC'}
+        # Every model of the prefix, in order; an empty page token reads as none.
+        got = self.get('mlflow/registered-models/search', page_token='', **like)
+        self.assertEqual([m['name'] for m in got['registered_models']], names)
+        self.assertNotIn('next_page_token', got)
+        # Paged two at a time through the token, by GET and by POST.
+        seen, token = [], None
+        while True:
+            q = dict(like, max_results='2')
+            if token:
+                q['page_token'] = token
+            page = self.get('mlflow/registered-models/search', **q)
+            seen += [m['name'] for m in page['registered_models']]
+            token = page.get('next_page_token')
+            if not token:
+                break
+        self.assertEqual(seen, names)
+        body = {'filter': like['filter'], 'order_by': ['name DESC'], 'max_results': 3}
+        self.assertEqual([m['name'] for m in
+                          self.post('mlflow/registered-models/search', body)['registered_models']],
+                         names[::-1][:3])
+        # max_results out of range: 400 naming the bound.
+        for bad in ('0', '1001', '-1'):
+            self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'mlflow/registered-models/search',
+                           query={'max_results': bad}, mentions=('at most 1000', bad))
+        self.fail_with(400, 'INVALID_PARAMETER_VALUE', 'GET', 'mlflow/model-versions/search',
+                       query={'max_results': '200001'}, mentions=('at most 200000', '200001'))
+        # Versions of one model; an empty filter is every version (those three among them).
+        vs = self.get('mlflow/model-versions/search', filter="name = '%s'" % names[0],
+                      order_by='version_number ASC')['model_versions']
+        self.assertEqual([(v['name'], v['version']) for v in vs], [(names[0], '1'), (names[0], '2')])
+        every = self.post('mlflow/model-versions/search', {'filter': '', 'max_results': 200000})
+        mine = {(v['name'], v['version']) for v in every['model_versions']
+                if v['name'].startswith(prefix)}
+        self.assertEqual(mine, {(names[0], '1'), (names[0], '2'), (names[1], '1')})
+
     def test_registered_model_crud(self):
         name = uid('model-')
         m = self.post('mlflow/registered-models/create',

@@ -548,30 +548,43 @@ static void cairn_set_semver(trk_call *c)
 
 /* ---- search ---- */
 
+/* The arguments both registry searches take: filter, page_token, max_results (1 to limit;
+ * *max_results keeps its default when absent) and order_by (*order is the caller's to free).
+ * An empty filter or page token reads as none. False when the call has failed. */
+static bool search_args(trk_call *c, long long limit, const char **filter, const char **page_token,
+                        int64_t *max_results, const char ***order, size_t *n_order)
+{
+    bool present;
+    *order = NULL;
+    *n_order = 0;
+    if (!trk_str(c, "filter", false, filter) || !trk_str(c, "page_token", false, page_token) ||
+        !trk_int64(c, "max_results", false, max_results, &present) ||
+        !trk_str_list(c, "order_by", order, n_order))
+        return false;
+    if (present && (*max_results < 1 || *max_results > limit)) {
+        free(*order);
+        *order = NULL;
+        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
+                 "Invalid value for request parameter max_results. It must be at most %lld, "
+                 "but got value %lld",
+                 limit, (long long)*max_results);
+        return false;
+    }
+    if (*filter && !**filter)
+        *filter = NULL;
+    if (*page_token && !**page_token)
+        *page_token = NULL;
+    return true;
+}
+
 static void models_search(trk_call *c)
 {
     cairn_registered_model_query q = CAIRN_REGISTERED_MODEL_QUERY_INIT;
-    const char **order = NULL;
-    size_t n_order = 0;
-    bool present;
+    const char **order;
+    size_t n_order;
     q.max_results = 100;
-    if (!trk_str(c, "filter", false, &q.filter) ||
-        !trk_str(c, "page_token", false, &q.page_token) ||
-        !trk_int64(c, "max_results", false, &q.max_results, &present) ||
-        !trk_str_list(c, "order_by", &order, &n_order))
+    if (!search_args(c, 1000, &q.filter, &q.page_token, &q.max_results, &order, &n_order))
         return;
-    if (present && (q.max_results < 1 || q.max_results > 1000)) {
-        free(order);
-        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
-                 "Invalid value for request parameter max_results. It must be at most 1000, "
-                 "but got value %lld",
-                 (long long)q.max_results);
-        return;
-    }
-    if (q.filter && !*q.filter)
-        q.filter = NULL;
-    if (q.page_token && !*q.page_token)
-        q.page_token = NULL;
     q.order_by = order;
     q.n_order_by = n_order;
     cairn_registered_model_page *page = NULL;
@@ -603,27 +616,11 @@ static void models_search(trk_call *c)
 static void versions_search(trk_call *c)
 {
     cairn_model_version_query q = CAIRN_MODEL_VERSION_QUERY_INIT;
-    const char **order = NULL;
-    size_t n_order = 0;
-    bool present;
+    const char **order;
+    size_t n_order;
     q.max_results = 10000;
-    if (!trk_str(c, "filter", false, &q.filter) ||
-        !trk_str(c, "page_token", false, &q.page_token) ||
-        !trk_int64(c, "max_results", false, &q.max_results, &present) ||
-        !trk_str_list(c, "order_by", &order, &n_order))
+    if (!search_args(c, 200000, &q.filter, &q.page_token, &q.max_results, &order, &n_order))
         return;
-    if (present && (q.max_results < 1 || q.max_results > 200000)) {
-        free(order);
-        trk_fail(c, 400, "INVALID_PARAMETER_VALUE",
-                 "Invalid value for request parameter max_results. It must be at most 200000, "
-                 "but got value %lld",
-                 (long long)q.max_results);
-        return;
-    }
-    if (q.filter && !*q.filter)
-        q.filter = NULL;
-    if (q.page_token && !*q.page_token)
-        q.page_token = NULL;
     q.order_by = order;
     q.n_order_by = n_order;
     cairn_model_version_page *page = NULL;
