@@ -92,6 +92,9 @@ typedef int (*cli_page_fn)(cairn_ctx *ctx, void *query, cli_listing *l, size_t *
  * failed) and releases l. Returns the exit code. */
 int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *query,
                       const char **page_token, int64_t *max_results, int64_t max);
+/* Ends a listing whose items the caller added: prints the table, or ends and writes the JSON;
+ * releases l. Returns 0, or 1 when the output could not be written (the error printed). */
+int cli_listing_end(cli_listing *l);
 
 /* A group's synopsis: one line per form, "cairn <group> <verb> ...". `cairn <group> --help`
  * prints them as "usage: " / "   or: " lines (the same lines as docs/cli/cairn-<group>.md). */

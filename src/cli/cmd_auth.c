@@ -198,13 +198,6 @@ static int sub_main(const char *verb, const cli_command *subs, size_t n_subs, in
     return 2;
 }
 
-static int finish_json(cn_jsonw *w)
-{
-    int rc = cn_jsonw_finish(w) ? 0 : cli_error("writing the output failed");
-    cn_jsonw_release(w);
-    return rc;
-}
-
 /* The password of `user add` and `user passwd`: the first line of stdin with
  * --password-stdin, else $CAIRN_PASSWORD. *out is a new string; returns 0 or the exit code. */
 static int read_password(bool from_stdin, char **out)
@@ -372,16 +365,7 @@ static int user_list(int argc, char **argv)
         const char *cells[] = {u->username, u->is_admin ? "yes" : "no", created, updated};
         cli_table_add(l.table, cells);
     }
-    if (json) {
-        cn_jsonw_array_end(&l.w);
-        cn_jsonw_object_end(&l.w);
-        rc = finish_json(&l.w);
-    } else {
-        cli_table_print(l.table, stdout);
-        cli_table_free(l.table);
-        cn_jsonw_release(&l.w);
-        rc = 0;
-    }
+    rc = cli_listing_end(&l);
     cairn_auth_user_list_free(list);
     cairn_close(ctx);
     return rc;
@@ -519,16 +503,7 @@ static int token_list(int argc, char **argv)
         const char *cells[] = {t->username, t->name, created, expires, used};
         cli_table_add(l.table, cells);
     }
-    if (json) {
-        cn_jsonw_array_end(&l.w);
-        cn_jsonw_object_end(&l.w);
-        rc = finish_json(&l.w);
-    } else {
-        cli_table_print(l.table, stdout);
-        cli_table_free(l.table);
-        cn_jsonw_release(&l.w);
-        rc = 0;
-    }
+    rc = cli_listing_end(&l);
     cairn_auth_token_list_free(list);
     cairn_close(ctx);
     return rc;
@@ -677,16 +652,7 @@ static int auth_grants(int argc, char **argv)
         const char *cells[] = {kind, p->resource, p->username, cairn_perm_str(p->perm)};
         cli_table_add(l.table, cells);
     }
-    if (json) {
-        cn_jsonw_array_end(&l.w);
-        cn_jsonw_object_end(&l.w);
-        rc = finish_json(&l.w);
-    } else {
-        cli_table_print(l.table, stdout);
-        cli_table_free(l.table);
-        cn_jsonw_release(&l.w);
-        rc = 0;
-    }
+    rc = cli_listing_end(&l);
     cairn_auth_permission_list_free(list);
     cairn_close(ctx);
     return rc;

@@ -335,16 +335,27 @@ int cli_listing_pages(cairn_ctx *ctx, cli_listing *l, cli_page_fn page, void *qu
         shown += (int64_t)n;
     } while (rc == 0 && token && !(max > 0 && shown >= max));
     free(token);
-    if (rc == 0 && !l->table) {
+    if (rc == 0)
+        return cli_listing_end(l);
+    cn_jsonw_release(&l->w);
+    cli_table_free(l->table);
+    return rc;
+}
+
+int cli_listing_end(cli_listing *l)
+{
+    int rc = 0;
+    if (!l->table) {
         cn_jsonw_array_end(&l->w);
         cn_jsonw_object_end(&l->w);
         if (!cn_jsonw_finish(&l->w))
             rc = cli_error("writing the output failed");
-    } else if (rc == 0) {
+    } else {
         cli_table_print(l->table, stdout);
     }
     cn_jsonw_release(&l->w);
     cli_table_free(l->table);
+    l->table = NULL;
     return rc;
 }
 
