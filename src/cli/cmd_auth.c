@@ -452,17 +452,29 @@ static int token_revoke(int argc, char **argv)
     return rc;
 }
 
-static int token_list(int argc, char **argv)
+/* The arguments of a listing that takes --json and at most one user (*user stays NULL when
+ * none is given). Returns -1 to go on, else the exit code. */
+static int user_listing_args(int argc, char **argv, const char *usage, bool *json,
+                             const char **user)
 {
-    static const char *const headers[] = {"USER", "NAME", "CREATED", "EXPIRES", "LAST USED"};
-    const char *usage = usage_of("token", "list");
-    bool json = false;
-    int rc = cli_simple_args(argc, argv, usage, true, 0, true, &json);
+    int rc = cli_simple_args(argc, argv, usage, true, 0, true, json);
     if (rc >= 0)
         return rc;
     if (argc - optind > 1)
         return cli_usage(usage, "expected at most 1 argument (the user), got %d", argc - optind);
-    const char *user = optind < argc ? argv[optind] : NULL;
+    if (optind < argc)
+        *user = argv[optind];
+    return -1;
+}
+
+static int token_list(int argc, char **argv)
+{
+    static const char *const headers[] = {"USER", "NAME", "CREATED", "EXPIRES", "LAST USED"};
+    bool json = false;
+    const char *user = NULL;
+    int rc = user_listing_args(argc, argv, usage_of("token", "list"), &json, &user);
+    if (rc >= 0)
+        return rc;
     cairn_ctx *ctx = cli_open_store();
     if (!ctx)
         return 1;
@@ -617,14 +629,11 @@ static int auth_revoke(int argc, char **argv)
 static int auth_grants(int argc, char **argv)
 {
     static const char *const headers[] = {"KIND", "RESOURCE", "USER", "PERMISSION"};
-    const char *usage = usage_of("grants", NULL);
     bool json = false;
-    int rc = cli_simple_args(argc, argv, usage, true, 0, true, &json);
+    const char *user = NULL;
+    int rc = user_listing_args(argc, argv, usage_of("grants", NULL), &json, &user);
     if (rc >= 0)
         return rc;
-    if (argc - optind > 1)
-        return cli_usage(usage, "expected at most 1 argument (the user), got %d", argc - optind);
-    const char *user = optind < argc ? argv[optind] : NULL;
     cairn_ctx *ctx = cli_open_store();
     if (!ctx)
         return 1;
